@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Our attention kernels side by side with torch.nn.functional.scaled_dot_product_attention.
+
+Same shapes, same dtype, same FLOP convention (forward 4*b*h*s^2*d, halved when causal;
+backward 2.5x forward), in one run on one GPU. For PyTorch every SDPA backend available
+(flash, efficient, cudnn, via torch.nn.attention.sdpa_kernel) is timed and the fastest kept;
+ours comes from `trainbench attention --json` (CUDA events, L2 flushed before every sample,
+noise-based stopping). Ratio = PyTorch's time / ours: the issue's goal is >= 0.8 forward and
+>= 0.7 backward.
+
+Needs only the standard library and torch (it must run where PyTorch exists but pip does not).
+Example:
+  python3 bench/torch_attention.py --trainbench build/cli/trainbench --out attention_vs_torch.json
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover - the device machine has torch
+    sys.exit("torch_attention.py: PyTorch is required (python3 -c 'import torch' failed)")
+
+# GPT-3 175B with 8-way tensor parallelism: 96/8 = 12 heads of d = 128 per GPU.
+GPT3_HEADS, GPT3_HEAD_DIM = 12, 128
+TOKENS_PER_BATCH = 16384  # batch = tokens / seq, as FlashAttention-2's benchmarks do
+
+
+def flops(b, h, s, d, causal, backward):
+    f = 4.0 * b * h * s * s * d / (2.0 if causal else 1.0)
+    return 2.5 * f if backward else f
+
+
+def shapes(seqs, both_masks):
+    out = [dict(name="gpt3-175b/tp8", batch=1, heads=GPT3_HEADS, seq=2048, head_dim=GPT3_HEAD_DIM, causal=True)]
+    for s in seqs:
+        for causal in ([False, True] if both_masks else [True]):
+            out.append(dict(name="sweep", batch=max(1, TOKENS_PER_BATCH // s), heads=GPT3_HEADS, seq=s,
+                            head_dim=GPT3_HEAD_DIM, causal=causal))
+    return out
+
+
+def time_cuda_ms(fn, warmup, reps, prepare=None):
+    """Median of `reps` CUDA-event timings of fn(); the L2 is flushed before each sample."""
+    flush = torch.empty(256 * 1024 * 1024 // 4, dtype=torch.float32, device="cuda")
+    for _ in range(warmup):
+        if prepare:
+            prepare()
+        fn()
+    times = []
+    for _ in range(reps):
+        if prepare:
+            prepare()
+        flush.zero_()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def torch_backends():
+    from torch.nn.attention import SDPBackend
+    names = [("flash", "FLASH_ATTENTION"), ("efficient", "EFFICIENT_ATTENTION"), ("cudnn", "CUDNN_ATTENTION")]
+    return [(n, getattr(SDPBackend, attr)) for n, attr in names if hasattr(SDPBackend, attr)]
+
+
+def time_torch(shape, dtype, warmup, reps):
+    from torch.nn.attention import sdpa_kernel
+    b, h, s, d, causal = shape["batch"], shape["heads"], shape["seq"], shape["head_dim"], shape["causal"]
+    # [batch, seq, heads, d] storage, viewed as SDPA's [batch, heads, seq, d]: what a model passes.
+    def make():
+        return (torch.randn(b, s, h, d, device="cuda", dtype=dtype).transpose(1, 2).requires_grad_(True))
+    q, k, v = make(), make(), make()
+    grad = torch.randn(b, h, s, d, device="cuda", dtype=dtype)
+    results = {}
+    for name, backend in torch_backends():
+        try:
+            with sdpa_kernel([backend]):
+                fwd_ms = time_cuda_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal), warmup, reps)
+                out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+
+                def clear():
+                    q.grad = k.grad = v.grad = None
+
+                bwd_ms = time_cuda_ms(lambda: out.backward(grad, retain_graph=True), warmup, reps, prepare=clear)
+            results[name] = dict(fwd_ms=fwd_ms, bwd_ms=bwd_ms)
+        except RuntimeError as e:  # backend not available for this shape/dtype/GPU
+            results[name] = dict(error=str(e).splitlines()[0][:200])
+    return results
+
+
+def time_ours(trainbench, shape, dtype_name, pass_name, impl):
+    cmd = [trainbench, "attention", "--device", "cuda", "--batch", str(shape["batch"]), "--heads",
+           str(shape["heads"]), "--seq", str(shape["seq"]), "--head-dim", str(shape["head_dim"]), "--dtype",
+           dtype_name, "--impl", impl, "--pass", pass_name, "--json"]
+    if shape["causal"]:
+        cmd.append("--causal")
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return dict(error=f"exit {p.returncode}: {p.stderr.strip()[-300:]}")
+    j = json.loads(p.stdout)
+    return dict(median_ms=j["median_ms"], tflops=j["tflops"], verified=j.get("verified"),
+                max_rel_error=j.get("max_rel_error"), algorithm=j.get("algorithm"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--trainbench", default="build/cli/trainbench", help="path to the trainbench binary")
+    ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16"])
+    ap.add_argument("--seqs", default="512,1024,2048,4096,8192,16384")
+    ap.add_argument("--causal-only", action="store_true", help="sweep causal shapes only")
+    ap.add_argument("--impl", default="fused", choices=["fused", "unfused"])
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--out", default="attention_vs_torch.json")
+    ap.add_argument("--no-trainbench", action="store_true", help="time PyTorch only")
+    args = ap.parse_args()
+    if not torch.cuda.is_available():
+        sys.exit("torch_attention.py: no CUDA device visible to PyTorch")
+    dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float16
+    rows = []
+    for shape in shapes([int(s) for s in args.seqs.split(",")], not args.causal_only):
+        t = time_torch(shape, dtype, args.warmup, args.reps)
+        for pass_name in ("fwd", "bwd"):
+            f = flops(shape["batch"], shape["heads"], shape["seq"], shape["head_dim"], shape["causal"], pass_name == "bwd")
+            timed = {n: r[f"{pass_name}_ms"] for n, r in t.items() if f"{pass_name}_ms" in r}
+            best = min(timed, key=timed.get) if timed else None
+            ours = {} if args.no_trainbench else time_ours(args.trainbench, shape, args.dtype, pass_name, args.impl)
+            row = dict(shape, flops=f, torch=t, torch_best=best,
+                       torch_best_ms=timed.get(best), torch_best_tflops=(f / timed[best] / 1e9) if best else None,
+                       ours=ours)
+            row["pass"] = pass_name
+            if best and "median_ms" in ours:
+                row["ratio"] = timed[best] / ours["median_ms"]  # >1: ours is faster
+            rows.append(row)
+            print(f"{shape['name']:14s} b{shape['batch']:<3d} s{shape['seq']:<6d} {'causal' if shape['causal'] else 'full  '}"
+                  f" {pass_name}: torch[{best}] {row['torch_best_tflops'] or 0:7.1f} TFLOP/s  ours "
+                  f"{ours.get('tflops', 0):7.1f} TFLOP/s  ratio {row.get('ratio', float('nan')):.3f}"
+                  f"{'  ' + ours['error'] if 'error' in ours else ''}", flush=True)
+    meta = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, dtype=args.dtype, impl=args.impl,
+                flops_convention="forward 4*b*h*s^2*d, halved when causal; backward 2.5x forward",
+                ratio="PyTorch fastest backend time / ours (goal: >= 0.8 fwd, >= 0.7 bwd)")
+    with open(args.out, "w") as fh:
+        json.dump(dict(meta=meta, rows=rows), fh, indent=2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

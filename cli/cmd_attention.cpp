@@ -1,0 +1,200 @@
+// `trainbench attention`: one attention pass (forward or backward, fused or unfused), measured
+// through Google Benchmark and measure_op like the GEMMs, verified against the fp64 reference.
+// FLOPs, the flash-attention papers' convention: forward 4·b·h·s²·d, halved when causal;
+// backward 2.5× forward (harness/workload/op.hpp).
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/command_registry.hpp"
+#include "cli/gemm_case.hpp"
+#include "cli/kernel_table.hpp"
+#include "cli/timing_flags.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/results/results_io.hpp"
+#include "harness/runner/gbench_runner.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "harness/runner/machine_info.hpp"
+
+namespace tb::cli {
+namespace {
+
+constexpr const char* kFlopsConvention =
+    "FLOPs: forward 4*b*h*s^2*d, halved when causal; backward 2.5x forward (FlashAttention papers' convention)";
+
+struct AttentionFlags {
+  int64_t batch = 1;
+  int64_t heads = 12;     // GPT-3 175B's 96 heads over 8-way tensor parallelism
+  int64_t kv_heads = 0;   // 0: = heads
+  int64_t seq = 0;        // 0: 2048 on a GPU, 256 on the CPU
+  int64_t head_dim = 128;
+  bool causal = false;
+  std::string dtype;      // "": bf16 on a GPU, fp32 on the CPU
+  std::string impl = "fused";
+  std::string pass = "fwd";
+  std::string device = "auto";
+  std::string sku;
+  bool json = false;
+  bool no_verify = false;
+  std::string out;
+  TimingFlags timing;
+};
+
+void positive(int64_t v, const char* flag) {
+  if (v <= 0) throw UsageError(fmt::format("{} must be a positive integer (got {})", flag, v));
+}
+
+// Everything that can be refused without a device.
+void validate(const AttentionFlags& f) {
+  positive(f.batch, "--batch");
+  positive(f.heads, "--heads");
+  if (f.kv_heads < 0) throw UsageError(fmt::format("--kv-heads must be a positive integer (got {})", f.kv_heads));
+  const int64_t kv = f.kv_heads == 0 ? f.heads : f.kv_heads;
+  if (f.heads % kv != 0)
+    throw UsageError(fmt::format("--heads ({}) must be a multiple of --kv-heads ({}) for grouped-query attention",
+                                 f.heads, kv));
+  if (f.seq < 0 || f.seq > (1 << 20))
+    throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, f.seq));
+  if (f.head_dim != 64 && f.head_dim != 128)
+    throw UsageError(fmt::format("--head-dim {} is not supported; accepted values: 64, 128", f.head_dim));
+  if (f.impl != "fused" && f.impl != "unfused")
+    throw UsageError(fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused", f.impl));
+  if (f.pass != "fwd" && f.pass != "bwd")
+    throw UsageError(fmt::format("--pass: unknown pass '{}'; accepted values: fwd, bwd", f.pass));
+  if (!f.dtype.empty()) {
+    const DType d = parse_dtype(f.dtype, "--dtype");
+    if (d != DType::BF16 && d != DType::FP16 && d != DType::FP32)
+      throw UsageError(fmt::format("--dtype {}: attention accepts bf16, fp16 (GPU) or fp32 (CPU)", f.dtype));
+  }
+}
+
+// The CPU computes attention in fp32 whatever is asked; a GPU in bf16 or fp16 only.
+DType resolve_dtype(const std::string& text, const kernels::DeviceInfo& device) {
+  const bool cpu = device.backend == "cpu";
+  if (text.empty()) return cpu ? DType::FP32 : DType::BF16;
+  const DType d = parse_dtype(text, "--dtype");
+  if (cpu && d != DType::FP32) {
+    fmt::print(stderr, "trainbench: note: the CPU backend computes attention in fp32; measuring fp32, not {}\n", text);
+    return DType::FP32;
+  }
+  if (!cpu && d == DType::FP32)
+    throw UsageError("--dtype fp32: attention on a GPU runs in bf16 or fp16; accepted values: bf16, fp16");
+  return d;
+}
+
+// Same bytes as harness/workload/workload.cpp: the minimum each pass reads and writes.
+Op make_attention_op(const AttentionShape& shape, DType dtype, bool backward, const std::string& impl) {
+  const double elt = dtype_bytes(dtype);
+  const double qo = static_cast<double>(shape.batch * shape.seq * shape.heads * shape.head_dim);
+  const double kv = static_cast<double>(shape.batch * shape.seq * shape.kv_heads * shape.head_dim);
+  const double lse_bytes = 4.0 * static_cast<double>(shape.batch * shape.heads * shape.seq);
+  Op op;
+  op.kind = backward ? OpKind::AttentionBackward : OpKind::AttentionForward;
+  op.name = fmt::format("attention.{}.{}", backward ? "bwd" : "fwd", impl);
+  op.dtype = dtype;
+  op.attention = shape;
+  const double fwd_flops = attention_forward_flops(shape);
+  if (backward) {
+    op.flops = attention_backward_flops(shape);
+    op.model_flops = 2.0 * fwd_flops;
+    op.bytes = elt * (4 * qo + 4 * kv) + lse_bytes;  // read Q,K,V,O,dO; write dQ,dK,dV
+  } else {
+    op.flops = op.model_flops = fwd_flops;
+    op.bytes = elt * (2 * qo + 2 * kv) + lse_bytes;  // read Q,K,V; write O, LSE
+  }
+  return op;
+}
+
+void fail_on_status(const results::KernelResult& r) {
+  if (r.status == "ok" || r.status == "skipped") return;
+  const std::string what = fmt::format("attention {} {}", r.shape, r.dtype);
+  if (r.status == "oom") throw UsageError(fmt::format("--batch/--heads/--seq: {} does not fit: {}", what, r.error));
+  if (r.status == "failed" && r.error.find("verification") != std::string::npos)
+    throw RuntimeError(fmt::format("{}: WRONG RESULT: {}", what, r.error));
+  throw RuntimeError(fmt::format("{}: {}: {}", what, r.status, r.error));
+}
+
+nlohmann::json single_json(const results::RunResults& run, const results::KernelResult& r, const AttentionFlags& f) {
+  nlohmann::json j = results::to_json(run).at("kernels").back();
+  for (const auto& [k, v] : r.dims) j[k] = v;
+  j["causal"] = r.causal;
+  j["impl"] = f.impl;
+  j["pass"] = f.pass;
+  j["device"] = run.machine.backend;
+  j["device_name"] = run.machine.device_name;
+  j["sku"] = run.machine.sku;
+  j["peak_tflops"] = run.machine.peak_tflops;
+  j["flops_convention"] = kFlopsConvention;
+  return j;
+}
+
+void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
+  validate(f);
+  runner::MeasureOptions options;
+  options.policy = to_policy(f.timing);
+  options.prepare.attention_impl = f.impl;
+  options.verify = !f.no_verify;
+  options.corrupt_output_for_testing = corrupt_output_requested();
+  const auto gbench_args = gbench_args_from_extras(cmd);
+  if (f.json && !runner::gbench_flag_value(gbench_args, "format").empty())
+    throw UsageError("--json and --benchmark_format both choose what stdout prints; give one");
+
+  auto backend = kernels::make_backend(f.device);
+  const kernels::DeviceInfo info = backend->device_info();
+  const DType dtype = resolve_dtype(f.dtype, info);
+  const int64_t seq = f.seq > 0 ? f.seq : (info.backend == "cpu" ? 256 : 2048);
+  const AttentionShape shape{f.batch, f.heads, f.kv_heads == 0 ? f.heads : f.kv_heads, seq, f.head_dim, f.causal};
+  const Op op = make_attention_op(shape, dtype, f.pass == "bwd", f.impl);
+  const auto sku = runner::sku_for(info, f.sku);
+
+  runner::install_interrupt_handler();
+  runner::GbenchOptions gb;
+  gb.args = gbench_args;
+  auto measured = runner::run_with_google_benchmark(*backend, {op}, options, sku, gb);
+  const results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured);
+  if (!f.out.empty()) results::write_results_file(f.out, run);
+  const auto& r = run.kernels.back();
+  if (f.json) {
+    std::cout << single_json(run, r, f).dump(2) << "\n";
+  } else if (gbench_args.empty()) {
+    print_kernel_table(std::cout, run.kernels);
+    if (r.status == "ok")
+      fmt::print(std::cout, "\n{} on {}: {:.4f} ms, {:.3f} TFLOP/s{}\n{}\n", runner::gbench_name(op), info.name,
+                 r.stats.median_ms, r.tflops,
+                 r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "",
+                 kFlopsConvention);
+  }
+  for (const auto& k : run.kernels) fail_on_status(k);
+}
+
+void add_attention_command(CLI::App& app) {
+  auto flags = std::make_shared<AttentionFlags>();
+  auto* cmd = app.add_subcommand("attention", "Measure one attention pass: time, TFLOP/s, % of peak, verified vs fp64");
+  cmd->add_option("--batch", flags->batch, "Sequences per batch")->capture_default_str();
+  cmd->add_option("--heads", flags->heads, "Query heads (per GPU)")->capture_default_str();
+  cmd->add_option("--kv-heads", flags->kv_heads, "Key/value heads (grouped-query when fewer; default: --heads)");
+  cmd->add_option("--seq", flags->seq, "Sequence length (default 2048 on a GPU, 256 on the CPU)");
+  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128")->capture_default_str();
+  cmd->add_flag("--causal", flags->causal, "Causal mask (FLOPs halved)");
+  cmd->add_option("--dtype", flags->dtype, "bf16 or fp16 on a GPU (default bf16); the CPU computes fp32");
+  cmd->add_option("--impl", flags->impl, "fused (our flash-style kernel) or unfused (GEMM + softmax + GEMM)")
+      ->capture_default_str();
+  cmd->add_option("--pass", flags->pass, "fwd or bwd")->capture_default_str();
+  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");
+  cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");
+  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)");
+  add_timing_flags(cmd, flags->timing);
+  cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
+  cmd->footer(std::string(kFlopsConvention) +
+              ".\nGoogle Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5.");
+  cmd->callback([flags, cmd] { run_attention(*flags, *cmd); });
+}
+
+const Registration registration{"attention", 13, add_attention_command};
+
+}  // namespace
+}  // namespace tb::cli

@@ -1,0 +1,250 @@
+// `trainbench comm`: NCCL collectives (MPI host-memory collectives without a GPU), nccl-tests'
+// algbw and busbw, every output checked, timed by the same core as the kernels. One process per
+// GPU under `mpirun -np N` or `srun`; rank 0 writes one results file with every rank's metadata.
+// Message sizes default to the model's own (harness/comm/model_messages.hpp).
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "cli/command_registry.hpp"
+#include "cli/comm_job.hpp"
+#include "cli/timing_flags.hpp"
+#include "harness/comm/model_messages.hpp"
+#include "harness/comm/size_list.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/results/results_io.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "kernels/comm/collective_backend.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct CommFlags {
+  std::string op = "all";
+  std::string sizes;
+  std::string min_bytes, max_bytes;  // nccl-tests -b, -e
+  int64_t factor = 2;                // -f
+  int gpus_per_process = 1;          // -g
+  int iterations = 20;               // -n
+  int warmup_iterations = 1;         // -w
+  int check = 1;                     // -c
+  std::string model = "gpt3-175b";
+  int64_t tp = 8, pp = 1, dp = 1;
+  int64_t micro_batch_size = 1;
+  std::string dtype = "bf16";
+  std::string backend = "auto";
+  std::string out;
+  bool json = false;
+  bool corrupt_for_testing = false;
+  TimingFlags timing;
+};
+
+// Fewer, shorter samples than the kernels' defaults: each sample is already -n launches, and a
+// sweep of 8 B … 8 GiB has 31 sizes (nccl-tests takes one sample of 20).
+timing::TimingPolicy comm_timing_defaults() {
+  timing::TimingPolicy p;
+  p.min_samples = 5;
+  p.min_time_s = 0.1;
+  p.max_time_s = 10;
+  p.warmup_launches = 0;
+  return p;
+}
+
+std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::string* header) {
+  const bool all_ops = f.op == "all";
+  std::optional<comm::Collective> only;
+  if (!all_ops) only = comm::parse_collective(f.op, "--op");
+  std::vector<int64_t> sizes;
+  if (!f.sizes.empty()) {
+    if (!f.min_bytes.empty() || !f.max_bytes.empty()) throw UsageError("give --sizes or -b/-e, not both");
+    sizes = comm::parse_size_list(f.sizes, "--sizes");
+  } else if (!f.min_bytes.empty() || !f.max_bytes.empty()) {
+    const int64_t lo = f.min_bytes.empty() ? 8 : comm::parse_size_bytes(f.min_bytes, "-b");
+    const int64_t hi = f.max_bytes.empty() ? lo : comm::parse_size_bytes(f.max_bytes, "-e");
+    sizes = comm::geometric_sizes(lo, hi, f.factor, "-b/-e/-f");
+  }
+  std::vector<CommCase> cases;
+  if (!sizes.empty()) {
+    const auto ops = all_ops ? comm::measured_collectives() : std::vector<comm::Collective>{*only};
+    for (comm::Collective c : ops)
+      for (int64_t s : sizes) cases.push_back({fmt::format("{}.{}", comm::to_string(c), s), c, s, "--sizes"});
+    return cases;
+  }
+  const ModelConfig model = load_model(f.model);
+  comm::ParallelLayout layout;
+  layout.tp = f.tp;
+  layout.pp = f.pp;
+  layout.dp = f.dp;
+  layout.micro_batch_size = f.micro_batch_size;
+  comm::validate_layout(layout, model);
+  const auto messages = comm::model_messages(model, layout, dtype);
+  *header = fmt::format("# message sizes of {} at tp {} pp {} dp {}, micro-batch {} x {} tokens, {}:\n", model.name,
+                        f.tp, f.pp, f.dp, f.micro_batch_size, model.seq_len, to_string(dtype));
+  for (const auto& m : messages) {
+    if (only && m.collective != *only) continue;
+    *header += fmt::format("#   {:<24} {:<13} {:>10}  {}\n", m.name, comm::to_string(m.collective),
+                           comm::human_bytes(static_cast<double>(m.bytes)), m.why);
+    cases.push_back({m.name, m.collective, m.bytes, m.why});
+  }
+  if (cases.empty()) {  // all-to-all: dense models send none; measure it at the activation size
+    const auto& act = messages.front();
+    cases.push_back({"tp.activation." + f.op, *only, act.bytes, "b*s*d: a dense model sends no " + f.op});
+    *header += fmt::format("#   {:<24} {:<13} {:>10}  {}\n", cases.back().name, f.op,
+                           comm::human_bytes(static_cast<double>(act.bytes)), cases.back().why);
+  }
+  return cases;
+}
+
+void print_table_header(std::ostream& out) {
+  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}\n", "size", "count", "type", "name",
+             "time", "algbw", "busbw", "#wrong", "noise");
+  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}\n", "(B)", "(elements)", "", "",
+             "(us)", "(GB/s)", "(GB/s)", "", "");
+}
+
+void print_row(std::ostream& out, const results::KernelResult& k) {
+  if (k.status == "failed" && !k.busbw_gb_s) {
+    fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} failed: {}\n", k.dims.at("bytes"), k.dims.at("count"), k.dtype,
+               k.name, k.error);
+    return;
+  }
+  const std::string wrong = k.wrong_elements ? fmt::format("{}", *k.wrong_elements) : "N/A";
+  fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {:>10.2f} {:>8.2f} {:>8.2f} {:>7} {:>5.1f}%\n", k.dims.at("bytes"),
+             k.dims.at("count"), k.dtype, k.name, k.stats.median_ms * 1e3, k.algbw_gb_s.value_or(0),
+             k.busbw_gb_s.value_or(0), wrong, 100.0 * k.stats.rel_noise);
+  out.flush();
+}
+
+void print_closing(std::ostream& out, const results::RunResults& r, const kernels::comm::CommDevice& device) {
+  const int ranks = r.machine.device_count;
+  std::set<std::string> hosts;
+  for (const auto& rank : r.ranks) hosts.insert(rank.host);
+  double busbw_sum = 0;
+  int counted = 0;
+  for (const auto& k : r.kernels) {
+    if (!k.busbw_gb_s || k.status != "ok") continue;
+    busbw_sum += *k.busbw_gb_s;  // nccl-tests' closing "Avg bus bandwidth"
+    ++counted;
+  }
+  fmt::print(out, "# {} rank(s) on {} node(s), {} on {}; times are medians over samples of launches, averaged over "
+                  "ranks\n",
+             ranks, hosts.size(), device.library_version, device.device_name);
+  if (counted) fmt::print(out, "# Avg bus bandwidth    : {:.3f} GB/s\n", busbw_sum / counted);
+  if (ranks == 1)
+    fmt::print(out,
+               "# One rank measures no link: all-reduce busbw is 0 by definition (2(n-1)/n), and every collective is a "
+               "local copy. It cannot measure NVLink, PCIe peer-to-peer or network bandwidth, nor how collectives scale "
+               "with ranks and nodes. Run one process per GPU: `mpirun -np N trainbench comm` (across nodes with a "
+               "hostfile: scripts/mpi-comm-example.sh) or srun (scripts/slurm-comm.sbatch).\n");
+  if (!device.device_memory)
+    fmt::print(out, "# MPI host-memory collectives: a test of the multi-process path and of the host's MPI transport, "
+                    "not of GPU interconnects.\n");
+}
+
+void run_comm(const CommFlags& f) {
+  const DType dtype = parse_dtype(f.dtype, "--dtype");
+  comm::comm_element_bytes(dtype);  // refuses dtypes collectives do not run in
+  if (f.gpus_per_process != 1)
+    throw UsageError(fmt::format("-g {}: trainbench runs one process per GPU (nccl-tests' -g 1); start N processes "
+                                 "with mpirun -np N or srun instead",
+                                 f.gpus_per_process));
+  if (f.iterations < 1) throw UsageError(fmt::format("-n must be >= 1 (got {})", f.iterations));
+  if (f.warmup_iterations < 0) throw UsageError(fmt::format("-w must be >= 0 (got {})", f.warmup_iterations));
+  if (f.check != 0 && f.check != 1) throw UsageError(fmt::format("-c must be 0 or 1 (got {})", f.check));
+  CommJobOptions options;
+  options.dtype = dtype;
+  options.iterations = f.iterations;
+  options.warmup_iterations = f.warmup_iterations;
+  options.check = f.check == 1;
+  options.corrupt_for_testing = f.corrupt_for_testing;
+  options.policy = to_policy(f.timing);
+  std::string header;
+  const std::vector<CommCase> cases = cases_from_flags(f, dtype, &header);
+
+  const std::string backend_name = kernels::comm::resolve_backend_name(f.backend);
+  auto world = kernels::comm::make_world(backend_name == "mpi");
+  runner::install_interrupt_handler();
+  try {
+    auto backend = kernels::comm::make_collective_backend(backend_name, *world);
+    const auto device = backend->device();
+    const bool lead = world->rank() == 0;
+    std::ostream& out = f.json ? std::cerr : std::cout;
+    if (lead) {
+      fmt::print(out, "# trainbench comm: {} rank(s), backend {} ({}), {}\n", world->size(), device.backend,
+                 device.library_version, device.device_name);
+      out << header;
+      print_table_header(out);
+    }
+    results::RunResults run;
+    run.workload.command = "comm";
+    run.workload.model = f.sizes.empty() && f.min_bytes.empty() && f.max_bytes.empty() ? f.model : "";
+    run.workload.tensor_parallel = f.tp;
+    run.workload.micro_batch = f.micro_batch_size;
+    run.workload.dtype = to_string(dtype);
+    run.workload.device = device.device_memory ? "cuda" : "cpu";
+    bool any_failed = false, interrupted = false;
+    for (const auto& c : cases) {
+      if (interrupted) break;
+      results::KernelResult k = measure_comm_case(*world, *backend, c, options);
+      any_failed |= k.status == "failed";
+      interrupted |= k.status == "interrupted";
+      if (lead) print_row(out, k);
+      run.kernels.push_back(std::move(k));
+    }
+    run.ranks = gather_rank_infos(*world, local_rank_info(*world, device));
+    if (!lead) return;
+    run.machine = comm_machine_info(*world, device);
+    run.status = interrupted || run.kernels.size() < cases.size() ? "partial" : any_failed ? "failed" : "complete";
+    if (!f.out.empty()) results::write_results_file(f.out, run);
+    print_closing(out, run, device);
+    if (!f.out.empty()) fmt::print(out, "# results: {}\n", f.out);
+    if (f.json) std::cout << results::to_json(run).dump(2) << "\n";
+    if (any_failed) set_exit_code(kExitRuntime);  // nccl-tests fails on #wrong too
+  } catch (const UsageError&) {
+    throw;  // every rank refuses the same input the same way
+  } catch (const std::exception& e) {
+    if (world->size() == 1) throw;
+    // One rank alone failing must not leave the others blocked in a collective.
+    fmt::print(stderr, "trainbench comm: rank {}: error: {}\n", world->rank(), e.what());
+    world->abort(kExitRuntime);
+  }
+}
+
+void add_comm_command(CLI::App& app) {
+  auto flags = std::make_shared<CommFlags>();
+  flags->timing = timing_flags_from(comm_timing_defaults());
+  auto* cmd = app.add_subcommand(
+      "comm", "Collectives (NCCL; MPI host memory without a GPU): time, algbw, busbw as nccl-tests, results checked");
+  cmd->add_option("--op", flags->op, "allreduce, allgather, reducescatter, alltoall, sendrecv, or all")
+      ->capture_default_str();
+  cmd->add_option("--sizes", flags->sizes, "MIN:MAX:FACTOR (8:8G:2) or a list (1M,16M); default: the model's messages");
+  cmd->add_option("--model", flags->model, "Model whose message sizes are measured by default")->capture_default_str();
+  cmd->add_option("--tp", flags->tp, "Tensor-parallel size the model's messages assume")->capture_default_str();
+  cmd->add_option("--pp", flags->pp, "Pipeline-parallel size the model's messages assume")->capture_default_str();
+  cmd->add_option("--dp", flags->dp, "Data-parallel size the model's messages assume")->capture_default_str();
+  cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch (b)")->capture_default_str();
+  cmd->add_option("--dtype", flags->dtype, "bf16 or fp32")->capture_default_str();
+  cmd->add_option("--backend", flags->backend, "nccl (GPU), mpi (host memory) or auto")->capture_default_str();
+  cmd->add_option("-b", flags->min_bytes, "nccl-tests: minimum size (e.g. 8, 1M)");
+  cmd->add_option("-e", flags->max_bytes, "nccl-tests: maximum size (e.g. 8G)");
+  cmd->add_option("-f", flags->factor, "nccl-tests: size multiplication factor")->capture_default_str();
+  cmd->add_option("-g", flags->gpus_per_process, "nccl-tests: GPUs per process (only 1: one process per GPU)")
+      ->capture_default_str();
+  cmd->add_option("-n", flags->iterations, "nccl-tests: launches per timing sample")->capture_default_str();
+  cmd->add_option("-w", flags->warmup_iterations, "nccl-tests: untimed warm-up launches")->capture_default_str();
+  cmd->add_option("-c", flags->check, "nccl-tests: check results (1) or not (0)")->capture_default_str();
+  cmd->add_option("--out", flags->out, "Write the job's results file (JSON, schema v1; rank 0 writes it)");
+  cmd->add_flag("--json", flags->json, "Print the results as JSON on stdout (the table goes to stderr)");
+  cmd->add_flag("--corrupt-output-for-testing", flags->corrupt_for_testing, "Plant a wrong value before checking")
+      ->group("");
+  add_timing_flags(cmd, flags->timing);
+  cmd->callback([flags] { run_comm(*flags); });
+}
+
+const Registration registration{"comm", 45, add_comm_command};
+
+}  // namespace
+}  // namespace tb::cli

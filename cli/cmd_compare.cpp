@@ -1,0 +1,104 @@
+// `trainbench compare`: results files side by side (procurement), or a baseline against a
+// current run (nightly CI: exit 1 on a regression beyond threshold and noise).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+
+#include "cli/command_registry.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/compare/format.hpp"
+#include "harness/compare/junit.hpp"
+#include "harness/compare/regression.hpp"
+#include "harness/compare/side_by_side.hpp"
+#include "harness/results/results_io.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct CompareFlags {
+  std::vector<std::string> files;
+  std::string baseline;
+  std::string threshold = "3%";
+  double alpha = 0.05;
+  std::string junit;
+  std::string format = "text";
+  std::string model;
+  int64_t gpus = 1024;
+  std::optional<double> days;
+  bool allow_different_device = false;
+  bool allow_different_shapes = false;
+};
+
+// "3%" and "3" both mean 3 percent: a regression threshold is always given in percent.
+double parse_threshold(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '%') t.pop_back();
+  size_t used = 0;
+  double pct = 0;
+  try {
+    pct = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (t.empty() || used != t.size() || !std::isfinite(pct) || pct < 0 || pct > 1000)
+    throw UsageError(fmt::format("--threshold '{}' is not a percentage between 0% and 1000% (e.g. 3%)", text));
+  return pct / 100.0;
+}
+
+compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
+
+void run_compare(const CompareFlags& f) {
+  const auto format = compare::parse_table_format(f.format, "--format");
+  compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
+  if (!f.baseline.empty()) {
+    if (f.files.size() != 1)
+      throw UsageError(fmt::format("compare --baseline BASE.json takes exactly one CURRENT.json (got {} files)",
+                                   f.files.size()));
+    compare::RegressionOptions o;
+    o.threshold = parse_threshold(f.threshold);
+    o.alpha = f.alpha;
+    o.compatibility = compat;
+    const auto report = compare::check_regressions(load(f.baseline), load(f.files[0]), o);
+    std::cout << compare::format_regressions(report, format);
+    if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_xml(report));
+    if (report.regressions() > 0) set_exit_code(kExitRuntime);
+    return;
+  }
+  if (!f.junit.empty()) throw UsageError("--junit needs --baseline BASE.json (it reports regressions)");
+  if (f.files.size() < 2) throw UsageError("compare needs two or more results files (or --baseline BASE.json CURRENT.json)");
+  std::vector<compare::LabeledResults> runs;
+  for (const auto& path : f.files) runs.push_back(load(path));
+  compare::SideBySideOptions o;
+  o.target_model = f.model;
+  o.gpus = f.gpus;
+  o.days = f.days;
+  o.compatibility = compat;
+  std::cout << compare::format_side_by_side(compare::build_side_by_side(runs, o), format);
+}
+
+void add_compare_command(CLI::App& app) {
+  auto flags = std::make_shared<CompareFlags>();
+  auto* cmd = app.add_subcommand(
+      "compare", "Results side by side (A.json B.json ...), or --baseline BASE.json CURRENT.json: exit 1 on regression");
+  cmd->add_option("files", flags->files, "Results files (with --baseline: the one current run)")->required();
+  cmd->add_option("--baseline", flags->baseline, "Regression mode: the baseline results file");
+  cmd->add_option("--threshold", flags->threshold, "Regression: slowdown of the median that fails, in percent")
+      ->capture_default_str();
+  cmd->add_option("--alpha", flags->alpha, "Regression: p-value cutoff of the Mann-Whitney U test")->capture_default_str();
+  cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");
+  cmd->add_option("--format", flags->format, "Output: text or markdown (for CI comments)")->capture_default_str();
+  cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
+  cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
+  cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
+  cmd->add_flag("--allow-different-device", flags->allow_different_device,
+                "Regression: compare runs from different devices");
+  cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
+                "Compare runs of different models or shapes (only kernels with equal name, shape and dtype match)");
+  cmd->callback([flags] { run_compare(*flags); });
+}
+
+const Registration registration{"compare", 50, add_compare_command};
+
+}  // namespace
+}  // namespace tb::cli

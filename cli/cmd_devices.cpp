@@ -1,0 +1,80 @@
+// `trainbench devices`: what this machine has to measure with — every GPU (and the SKU config
+// its peaks come from) and the CPU backend. Without a GPU it says so, and why, in one line.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/command_registry.hpp"
+#include "kernels/backend.hpp"
+
+namespace tb::cli {
+namespace {
+
+std::string or_unknown(const std::string& s) { return s.empty() ? "unknown" : s; }
+
+nlohmann::json device_json(const kernels::DeviceInfo& d) {
+  return {{"backend", d.backend},
+          {"index", d.index},
+          {"name", d.name},
+          {"sm_count", d.sm_count},
+          {"compute_capability", fmt::format("{}.{}", d.compute_capability_major, d.compute_capability_minor)},
+          {"memory_gb", d.memory_gb},
+          {"memory_bandwidth_tb_s", d.memory_bandwidth_tb_s},
+          {"l2_cache_bytes", d.l2_cache_bytes},
+          {"sm_clock_mhz", d.sm_clock_mhz},
+          {"memory_clock_mhz", d.memory_clock_mhz},
+          {"driver_version", d.driver_version},
+          {"cuda_runtime_version", d.cuda_runtime_version},
+          {"cublas_version", d.cublas_version},
+          {"nccl_version", d.nccl_version},
+          {"blas_version", d.blas_version},
+          {"matched_sku", d.matched_sku}};
+}
+
+void run_devices(bool json) {
+  std::string why;
+  const bool have_gpu = kernels::cuda_device_available(&why);
+  const auto gpus = have_gpu ? kernels::cuda_devices() : std::vector<kernels::DeviceInfo>{};
+  const kernels::DeviceInfo cpu = kernels::cpu_device_info();
+  if (json) {
+    nlohmann::json j = {{"gpus", nlohmann::json::array()}, {"cpu", device_json(cpu)}};
+    for (const auto& g : gpus) j["gpus"].push_back(device_json(g));
+    if (!have_gpu) j["no_gpu_reason"] = why;
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  if (!have_gpu) {
+    fmt::print(std::cout, "No usable GPU: {}\n", why);
+  } else {
+    for (const auto& g : gpus) {
+      fmt::print(std::cout, "GPU {}: {}  (SKU config: {})\n", g.index, g.name,
+                 g.matched_sku.empty() ? "none matched; give --sku for % of peak" : g.matched_sku);
+      fmt::print(std::cout, "  compute capability {}.{}, {} SMs, SM clock {:.0f} MHz, L2 {:.0f} MB\n",
+                 g.compute_capability_major, g.compute_capability_minor, g.sm_count, g.sm_clock_mhz,
+                 g.l2_cache_bytes / 1048576.0);
+      fmt::print(std::cout, "  memory {:.1f} GB, memory clock {:.0f} MHz, {:.2f} TB/s theoretical\n", g.memory_gb,
+                 g.memory_clock_mhz, g.memory_bandwidth_tb_s);
+      fmt::print(std::cout, "  driver {}, CUDA runtime {}, cuBLAS {}, NCCL {}\n", or_unknown(g.driver_version),
+                 or_unknown(g.cuda_runtime_version), or_unknown(g.cublas_version), or_unknown(g.nccl_version));
+    }
+  }
+  fmt::print(std::cout, "CPU: {}\n", cpu.name);
+  fmt::print(std::cout, "  {} hardware threads, {:.1f} GB memory, last-level cache {:.0f} MB{}\n", cpu.sm_count,
+             cpu.memory_gb, cpu.l2_cache_bytes / 1048576.0,
+             cpu.sm_clock_mhz > 0 ? fmt::format(", max clock {:.0f} MHz", cpu.sm_clock_mhz) : "");
+  fmt::print(std::cout, "  {}\n", cpu.blas_version);
+}
+
+void add_devices_command(CLI::App& app) {
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("devices", "List the GPUs and the CPU trainbench can measure, with versions");
+  cmd->add_flag("--json", *json, "Print one JSON object");
+  cmd->callback([json] { run_devices(*json); });
+}
+
+const Registration registration{"devices", 8, add_devices_command};
+
+}  // namespace
+}  // namespace tb::cli

@@ -1,0 +1,143 @@
+// `trainbench estimate`: PF-days, GPU-hours, wall-clock days, data centers, cost and energy.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/command_registry.hpp"
+#include "cli/estimate_printer.hpp"
+#include "cli/quantity_parse.hpp"
+#include "harness/comm/interconnect.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/estimate/estimate.hpp"
+#include "harness/estimate/estimate_json.hpp"
+#include "harness/estimate/measured_throughput.hpp"
+#include "harness/results/results_io.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct EstimateFlags {
+  std::string model = "gpt3-175b";
+  std::string tokens;
+  std::optional<double> tflops;
+  std::string gpu;
+  std::optional<double> mfu;
+  std::optional<int64_t> gpus;
+  std::string recompute = "none";
+  std::string site;
+  std::optional<double> days;
+  std::optional<double> pue;
+  int64_t seq = 0;
+  std::string dtype = "bf16";
+  std::string results;
+  bool json = false;
+  // Communication model (docs/comm.md): only with --tp, --pp or --dp.
+  std::optional<int64_t> tp, pp, dp, micro_batches;
+  int64_t micro_batch_size = 1;
+  std::optional<double> overlap;
+  std::string interconnect;
+  std::string comm_results;
+};
+
+// Link bandwidths for the communication model: the SKU's, then --interconnect, then a measured
+// `trainbench comm` file, each overriding what it measures.
+void add_comm_model(const EstimateFlags& f, EstimateRequest& req) {
+  const bool layout = f.tp || f.pp || f.dp;
+  if (!layout) {
+    if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
+      throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
+                       "communication model: give the layout too (--tp, --pp, --dp)");
+    return;
+  }
+  req.tp = f.tp;
+  req.pp = f.pp;
+  req.dp = f.dp;
+  req.micro_batches = f.micro_batches;
+  req.micro_batch_size = f.micro_batch_size;
+  req.overlap = f.overlap;
+  comm::LinkBandwidths links = req.sku ? comm::links_from_sku(*req.sku) : comm::LinkBandwidths{};
+  if (!f.interconnect.empty()) comm::apply_interconnect_flag(links, f.interconnect);
+  if (!f.comm_results.empty())
+    comm::apply_measured(links, comm::measured_link(results::read_results_file(f.comm_results), f.comm_results));
+  req.interconnect = links;
+}
+
+void run_estimate(const EstimateFlags& f) {
+  EstimateRequest req;
+  req.model = load_model(f.model);
+  if (!f.tokens.empty()) {
+    req.tokens = parse_quantity(f.tokens, "--tokens");
+    if (!(req.tokens > 0)) throw UsageError(fmt::format("--tokens must be positive (got {})", f.tokens));
+  }
+  req.seq_len = f.seq;
+  req.recompute = parse_recompute(f.recompute, "--recompute");
+  req.dtype = parse_dtype(f.dtype, "--dtype");
+  req.sustained_tflops_per_gpu = f.tflops;
+  req.mfu = f.mfu;
+  if (!f.gpu.empty()) req.sku = load_sku(f.gpu);
+  if (!f.results.empty()) {
+    if (f.tflops || f.mfu) throw UsageError("give one throughput: --results, --tflops, or --gpu with --mfu");
+    const auto measured = throughput_from_results(results::read_results_file(f.results), f.results);
+    req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
+    req.throughput_source = measured.source;
+    if (!req.sku && measured.sku) req.sku = measured.sku;
+  }
+  req.gpus = f.gpus;
+  if (!f.site.empty()) {
+    req.site = load_site(f.site);
+    if (!req.sku && req.site->sku) req.sku = load_sku(*req.site->sku);
+  }
+  if (f.days && f.site.empty() && !f.tflops && !f.mfu)
+    throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops or --gpu with --mfu)");
+  req.days = f.days;
+  req.pue = f.pue;
+  add_comm_model(f, req);
+  const EstimateResult result = estimate(req);
+  if (f.json) {
+    std::cout << to_json(result).dump(2) << "\n";
+  } else {
+    print_estimate(std::cout, req, result);
+  }
+}
+
+void add_estimate_command(CLI::App& app) {
+  auto flags = std::make_shared<EstimateFlags>();
+  auto* cmd = app.add_subcommand("estimate", "Training FLOPs, PF-days, GPU-hours, days, data centers, cost and energy");
+  cmd->add_option("--model", flags->model, "Model name (trainbench models) or a .toml file")->capture_default_str();
+  cmd->add_option("--tokens", flags->tokens, "Training tokens (e.g. 300e9, 300B); default: the model's published count");
+  cmd->add_option("--tflops", flags->tflops, "Sustained hardware TFLOP/s per GPU");
+  cmd->add_option("--gpu", flags->gpu, "GPU SKU (trainbench skus) or a .toml file: peak, TDP, price");
+  cmd->add_option("--mfu", flags->mfu, "Model FLOPs utilization in (0,1], with --gpu");
+  cmd->add_option("--gpus", flags->gpus, "Number of GPUs training together");
+  cmd->add_option("--recompute", flags->recompute, "Activation recomputation: none, selective, full")
+      ->capture_default_str();
+  cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file");
+  cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
+  cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
+  cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
+  cmd->add_option("--dtype", flags->dtype, "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8")
+      ->capture_default_str();
+  cmd->add_option("--results", flags->results, "Take the sustained throughput from a `trainbench run` results file");
+  cmd->add_flag("--json", flags->json, "Print one JSON object");
+  const std::string comm_group = "Parallel layout (communication model; without it scaling is ideal)";
+  cmd->add_option("--tp", flags->tp, "Tensor-parallel size")->group(comm_group);
+  cmd->add_option("--pp", flags->pp, "Pipeline-parallel size")->group(comm_group);
+  cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*pp))")->group(comm_group);
+  cmd->add_option("--micro-batches", flags->micro_batches, "Micro-batches per pipeline per step (default 1, 4*pp with pp > 1)")
+      ->group(comm_group);
+  cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch")
+      ->capture_default_str()->group(comm_group);
+  cmd->add_option("--overlap", flags->overlap, "Fraction of the gradient all-reduce hidden behind backward, 0..1 (default 0)")
+      ->group(comm_group);
+  cmd->add_option("--interconnect", flags->interconnect,
+                  "Network per GPU across nodes: nvlink, infiniband (50 GB/s), ethernet (12.5 GB/s) or GB/s")
+      ->group(comm_group);
+  cmd->add_option("--comm-results", flags->comm_results, "Link bandwidth measured by `trainbench comm --out FILE`")
+      ->group(comm_group);
+  cmd->callback([flags] { run_estimate(*flags); });
+}
+
+const Registration registration{"estimate", 30, add_estimate_command};
+
+}  // namespace
+}  // namespace tb::cli

@@ -1,0 +1,41 @@
+// `trainbench export --format gbench FILE.json [-o OUT]`: results in another tool's format.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/command_registry.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/export/gbench_export.hpp"
+#include "harness/results/results_io.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct ExportFlags {
+  std::string format;
+  std::string file;
+  std::string out;
+};
+
+void run_export(const ExportFlags& f) {
+  if (f.format != "gbench")
+    throw UsageError(fmt::format("--format '{}' is not an export format; accepted values: gbench", f.format));
+  const auto results = results::read_results_file(f.file);
+  const std::string text = exporting::to_gbench_json(results, f.file).dump(2) + "\n";
+  if (f.out.empty() || f.out == "-") std::cout << text;
+  else results::write_file_atomic(f.out, text);
+}
+
+void add_export_command(CLI::App& app) {
+  auto flags = std::make_shared<ExportFlags>();
+  auto* cmd = app.add_subcommand("export", "Results as Google Benchmark JSON (github-action-benchmark, Bencher)");
+  cmd->add_option("--format", flags->format, "Export format: gbench")->required();
+  cmd->add_option("file", flags->file, "Results file")->required();
+  cmd->add_option("-o,--out", flags->out, "Output file (default: standard output)");
+  cmd->callback([flags] { run_export(*flags); });
+}
+
+const Registration registration{"export", 60, add_export_command};
+
+}  // namespace
+}  // namespace tb::cli

@@ -1,0 +1,127 @@
+// `trainbench gemm`: one GEMM, measured through Google Benchmark and measure_op, verified
+// against the fp64 reference. Over-memory shapes: a UsageError (exit 2) here, since the shape is
+// this command's own flags; inside a multi-kernel `run` the same refusal is recorded as "oom".
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/command_registry.hpp"
+#include "cli/gemm_case.hpp"
+#include "cli/kernel_table.hpp"
+#include "cli/timing_flags.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/results/results_io.hpp"
+#include "harness/runner/gbench_runner.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "harness/runner/machine_info.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct GemmFlags {
+  int64_t m = 0, n = 0, k = 0;
+  std::string dtype;
+  std::string layout = "fwd";
+  std::string device = "auto";
+  std::string sku;
+  int candidates = 1;
+  bool json = false;
+  bool no_verify = false;
+  std::string out;
+  TimingFlags timing;
+};
+
+// The checks and the outcome a user sees: exit 1 (loud) for a wrong result, an unsupported
+// dtype or an interrupted measurement; exit 2 for a shape that cannot fit.
+void fail_on_status(const results::KernelResult& r) {
+  if (r.status == "ok" || r.status == "skipped") return;
+  const std::string what = fmt::format("gemm {} {}", r.shape, r.dtype);
+  if (r.status == "oom") throw UsageError(fmt::format("-m/-n/-k: {} does not fit: {}", what, r.error));
+  if (r.status == "failed" && r.error.find("verification") != std::string::npos)
+    throw RuntimeError(fmt::format("{}: WRONG RESULT: {}", what, r.error));
+  throw RuntimeError(fmt::format("{}: {}: {}", what, r.status, r.error));
+}
+
+nlohmann::json single_json(const results::RunResults& run, const results::KernelResult& r) {
+  nlohmann::json j = results::to_json(run).at("kernels").back();
+  j["m"] = r.dims.at("m");
+  j["n"] = r.dims.at("n");
+  j["k"] = r.dims.at("k");
+  j["device"] = run.machine.backend;
+  j["device_name"] = run.machine.device_name;
+  j["sku"] = run.machine.sku;
+  j["peak_tflops"] = run.machine.peak_tflops;
+  return j;
+}
+
+void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
+  const GemmShape shape{f.m, f.n, f.k, parse_gemm_layout(f.layout, "--layout")};
+  if (shape.m <= 0) throw UsageError(fmt::format("-m must be a positive integer (got {})", shape.m));
+  if (shape.n <= 0) throw UsageError(fmt::format("-n must be a positive integer (got {})", shape.n));
+  if (shape.k <= 0) throw UsageError(fmt::format("-k must be a positive integer (got {})", shape.k));
+  if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
+  if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");  // a typo is refused before any device work
+  runner::MeasureOptions options;
+  options.policy = to_policy(f.timing);
+  options.prepare.gemm_candidates = f.candidates;
+  options.verify = !f.no_verify;
+  options.corrupt_output_for_testing = corrupt_output_requested();
+  const auto gbench_args = gbench_args_from_extras(cmd);
+  const bool gbench_stdout = !gbench_args.empty();
+  if (f.json && !runner::gbench_flag_value(gbench_args, "format").empty())
+    throw UsageError("--json and --benchmark_format both choose what stdout prints; give one");
+
+  auto backend = kernels::make_backend(f.device);
+  const kernels::DeviceInfo info = backend->device_info();
+  const DType dtype = resolve_gemm_dtype(f.dtype, info);
+  const auto sku = runner::sku_for(info, f.sku);
+  const Op op = make_gemm_op("gemm", shape, dtype);
+
+  runner::install_interrupt_handler();
+  runner::GbenchOptions gb;
+  gb.args = gbench_args;
+  auto measured = runner::run_with_google_benchmark(*backend, {op}, options, sku, gb);
+  const results::RunResults run = make_run_results("gemm", *backend, sku, dtype, measured);
+  if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
+  const auto& r = run.kernels.back();  // the last repetition
+  if (f.json) {
+    std::cout << single_json(run, r).dump(2) << "\n";
+  } else if (!gbench_stdout) {
+    print_kernel_table(std::cout, run.kernels);
+    if (r.status == "ok")
+      fmt::print(std::cout, "\n{} on {}: {:.4f} ms, {:.3f} TFLOP/s{}\n", runner::gbench_name(op), info.name,
+                 r.stats.median_ms, r.tflops,
+                 r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "");
+  }
+  for (const auto& k : run.kernels) fail_on_status(k);
+}
+
+void add_gemm_command(CLI::App& app) {
+  auto flags = std::make_shared<GemmFlags>();
+  auto* cmd = app.add_subcommand("gemm", "Measure one GEMM: time, TFLOP/s, % of peak, verified against fp64");
+  cmd->add_option("-m", flags->m, "Rows of C (tokens for fwd/dgrad)")->required();
+  cmd->add_option("-n", flags->n, "Columns of C")->required();
+  cmd->add_option("-k", flags->k, "Inner dimension")->required();
+  cmd->add_option("--dtype", flags->dtype,
+                  "fp32, tf32, bf16, fp16, fp8 (e4m3), fp64; default bf16 (fp32 on a CPU without bf16 GEMM)");
+  cmd->add_option("--layout", flags->layout, "fwd (X·W), dgrad (dY·Wᵀ), wgrad (Xᵀ·dY)")->capture_default_str();
+  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");
+  cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k heuristic algorithms, keep the fastest")
+      ->capture_default_str();
+  cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");
+  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)");
+  add_timing_flags(cmd, flags->timing);
+  cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
+  cmd->footer("Google Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5, "
+              "--benchmark_out=FILE, --benchmark_filter=REGEX.\n");
+  cmd->callback([flags, cmd] { run_gemm(*flags, *cmd); });
+}
+
+const Registration registration{"gemm", 12, add_gemm_command};
+
+}  // namespace
+}  // namespace tb::cli

@@ -1,0 +1,58 @@
+// `trainbench report FILES... -o report.html`: one self-contained HTML report with charts.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/command_registry.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/report/html_report.hpp"
+#include "harness/results/results_io.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct ReportFlags {
+  std::vector<std::string> files;
+  std::string out;
+  std::string title = "trainbench report";
+  std::string chartjs;
+  std::string model;
+  int64_t gpus = 1024;
+  std::optional<double> days;
+  bool allow_different_shapes = false;
+};
+
+void run_report(const ReportFlags& f) {
+  std::vector<compare::LabeledResults> runs;
+  for (const auto& path : f.files) runs.push_back({path, results::read_results_file(path)});
+  report::ReportOptions o;
+  o.title = f.title;
+  o.chartjs_path = f.chartjs;
+  o.comparison.target_model = f.model;
+  o.comparison.gpus = f.gpus;
+  o.comparison.days = f.days;
+  o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
+  o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
+  results::write_file_atomic(f.out, report::render_html_report(runs, o));
+  std::cout << fmt::format("wrote {} ({} results file(s))\n", f.out, runs.size());
+}
+
+void add_report_command(CLI::App& app) {
+  auto flags = std::make_shared<ReportFlags>();
+  auto* cmd = app.add_subcommand("report", "Self-contained HTML report with charts from results files");
+  cmd->add_option("files", flags->files, "Results files")->required();
+  cmd->add_option("-o,--out", flags->out, "HTML file to write")->required();
+  cmd->add_option("--title", flags->title, "Report title")->capture_default_str();
+  cmd->add_option("--chartjs", flags->chartjs, "Chart.js UMD build to inline (default: Debian's libjs-chart.js)");
+  cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
+  cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
+  cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
+  cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
+                "Report runs of different models or shapes together");
+  cmd->callback([flags] { run_report(*flags); });
+}
+
+const Registration registration{"report", 55, add_report_command};
+
+}  // namespace
+}  // namespace tb::cli

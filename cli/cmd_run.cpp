@@ -1,0 +1,213 @@
+// `trainbench run`: measure every kernel of one training step of a model on this machine,
+// print the step, write a results file, and extrapolate to the article's scenario.
+// With no arguments it measures GPT-3 175B at tensor-parallel 8 (the article's model); without
+// a GPU it says so in one line and measures the CPU backend at a short sequence, so the run
+// ends within a minute on 2 cores.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+
+#include "cli/command_registry.hpp"
+#include "cli/gemm_case.hpp"
+#include "cli/quantity_parse.hpp"
+#include "cli/run_printer.hpp"
+#include "cli/timing_flags.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/common/human_format.hpp"
+#include "harness/estimate/estimate.hpp"
+#include "harness/results/results_io.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "harness/runner/machine_info.hpp"
+#include "harness/runner/step_runner.hpp"
+
+namespace tb::cli {
+namespace {
+
+// CPU defaults: the model's real widths at a short sequence, and a lighter timing policy, so
+// that the article's 175B step runs in well under a minute on two cores.
+constexpr int64_t kCpuDefaultSeq = 128;
+
+struct RunFlags {
+  std::string model = "gpt3-175b";
+  int64_t tp = 8;
+  int64_t micro_batch = 1;
+  int64_t seq = 0;
+  std::string dtype;
+  std::string device = "auto";
+  std::string sku;
+  std::string impl = "fused";
+  int candidates = 1;
+  std::string out;
+  std::string tokens;
+  std::string site = "500p";
+  bool no_estimate = false;
+  bool quiet = false;
+  TimingFlags timing;
+};
+
+std::string slug(std::string s) {
+  for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+  s.erase(std::unique(s.begin(), s.end(), [](char a, char b) { return a == '-' && b == '-'; }), s.end());
+  while (!s.empty() && s.back() == '-') s.pop_back();
+  while (!s.empty() && s.front() == '-') s.erase(s.begin());
+  return s.empty() ? "device" : s;
+}
+
+std::string default_out_path(const std::string& device_name, const std::string& model, const std::string& utc) {
+  std::string stamp = utc.substr(0, 19);
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  return fmt::format("results/{}-{}-{}.json", slug(device_name), model, stamp);
+}
+
+void print_progress(const runner::StepProgress& p, bool tty) {
+  if (p.index == p.total) {
+    fmt::print(stderr, "{}measured {} kernels in {:.1f} s{}\n", tty ? "\r" : "", p.total, p.elapsed_s,
+               tty ? "                              " : "");
+    return;
+  }
+  const std::string left = p.remaining_s > 0 ? fmt::format(", ~{:.0f} s left", p.remaining_s) : "";
+  fmt::print(stderr, "{}[{}/{}] {:<16} {:.1f} s elapsed{}{}", tty ? "\r" : "", p.index + 1, p.total, p.kernel,
+             p.elapsed_s, left, tty ? "        " : "\n");
+}
+
+// The article's question, answered twice: at peak (its arithmetic) and at the measured rate.
+void print_article_estimate(std::ostream& out, const results::RunResults& r, const ModelConfig& model,
+                            const std::optional<SkuConfig>& sku, DType dtype, const RunFlags& f) {
+  if (f.no_estimate) return;
+  if (r.status != "complete") {
+    fmt::print(out, "\nNo extrapolation: the run is {} (a step with missing kernels would flatter the estimate).\n",
+               r.status);
+    return;
+  }
+  EstimateRequest req;
+  req.model = model;
+  if (!f.tokens.empty()) req.tokens = parse_quantity(f.tokens, "--tokens");
+  req.dtype = dtype;
+  req.site = load_site(f.site);
+  req.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
+  req.throughput_source = "this run";
+  if (sku && sku->peak_tflops.count(dtype)) req.sku = sku;
+  fmt::print(out, "\nExtrapolation: {} on {} tokens, {} ({} PFLOPS, {} each)\n", model.display_name,
+             human_count(req.tokens > 0 ? req.tokens : model.train_tokens), req.site->display_name,
+             req.site->peak_pflops, human_money(req.site->cost, req.site->currency));
+  bool first = true;
+  for (double days : {1.0, 30.0}) {
+    req.days = days;
+    const EstimateResult e = estimate(req);
+    if (first) {
+      fmt::print(out, "  training compute: {:.1f} PF-days (6*N*D)\n", e.pf_days);
+      fmt::print(out, "  {:>8} {:>30} {:>34}\n", "finish in", "at peak (the article)",
+                 e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu) : "at measured");
+      first = false;
+    }
+    const auto cell = [&](const SiteEstimate& s) {
+      return fmt::format("{:.2f} sites = {}", s.sites_needed, human_money(s.total_cost, e.currency));
+    };
+    fmt::print(out, "  {:>5} d {:>30} {:>34}\n", days, cell(*e.at_peak),
+               e.at_measured ? cell(*e.at_measured) : std::string("n/a (no peak for this device)"));
+  }
+}
+
+void run_run(const RunFlags& f) {
+  std::string why_no_gpu;
+  const bool gpu = kernels::cuda_device_available(&why_no_gpu);
+  if (f.device == "auto" && !gpu) fmt::print(stderr, "trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
+  auto backend = kernels::make_backend(f.device);
+  const kernels::DeviceInfo info = backend->device_info();
+  const bool on_cpu = info.backend == "cpu";
+
+  const ModelConfig model = load_model(f.model);
+  WorkloadOptions options;
+  options.tensor_parallel = f.tp;
+  options.micro_batch = f.micro_batch;
+  options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
+  if (f.seq < 0) throw UsageError(fmt::format("--seq must be positive (got {})", f.seq));
+  options.dtype = resolve_gemm_dtype(f.dtype, info);
+  const Workload workload = build_workload(model, options);
+  const auto sku = runner::sku_for(info, f.sku);
+
+  runner::StepRunOptions run;
+  run.measure.policy = to_policy(f.timing);
+  run.measure.prepare.gemm_candidates = f.candidates;
+  run.measure.prepare.attention_impl = f.impl;
+  results::MachineInfo machine = runner::collect_machine_info(*backend, saved_argc(), saved_argv());
+  if (sku) {
+    machine.sku = sku->name;
+    auto it = sku->peak_tflops.find(options.dtype);
+    machine.peak_tflops = it == sku->peak_tflops.end() ? 0 : it->second;
+    machine.peak_memory_tb_s = sku->memory_bandwidth_tb_s;
+  }
+  run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
+
+  fmt::print(std::cout, "Measuring one training step of {} on {} ({}): tp {}, micro-batch {}, seq {}, {}, {} kernels\n",
+             model.display_name, info.name, info.backend, options.tensor_parallel, options.micro_batch,
+             options.seq_len, to_string(options.dtype), workload.ops.size());
+  std::cout.flush();  // before the progress lines on stderr
+  runner::install_interrupt_handler();
+  const results::RunResults r = runner::run_step(*backend, workload, run, machine, sku);
+
+  fmt::print(std::cout, "\n");
+  print_run_table(std::cout, r);
+  print_step_summary(std::cout, r, sku);
+  fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
+  if (runner::interrupted()) {
+    fmt::print(stderr, "trainbench: interrupted; kept {} measured kernels in {}\n", r.kernels.size(), run.out_path);
+    set_exit_code(130);
+    return;
+  }
+  print_article_estimate(std::cout, r, model, sku, options.dtype, f);
+  if (r.status != "complete") {
+    fmt::print(stderr, "trainbench: {} of {} kernels did not measure cleanly (see the table)\n",
+               std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status != "ok"; }),
+               workload.ops.size());
+    set_exit_code(kExitRuntime);
+  }
+}
+
+void add_run_command(CLI::App& app) {
+  auto flags = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand("run", "Measure one training step's kernels here; report MFU and extrapolate");
+  cmd->add_option("--model", flags->model, "Model name (trainbench models) or a .toml file")->capture_default_str();
+  cmd->add_option("--tp", flags->tp, "Tensor-parallel degree (the kernels of one of t GPUs)")->capture_default_str();
+  cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
+  cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
+  cmd->add_option("--dtype", flags->dtype, "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16)");
+  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");
+  cmd->add_option("--impl", flags->impl, "Attention implementation: fused or unfused")->capture_default_str();
+  cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
+      ->capture_default_str();
+  cmd->add_option("--out", flags->out, "Results file (default results/<device>-<model>-<time>.json)");
+  cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (default: the model's)");
+  cmd->add_option("--site", flags->site, "Data-center preset for the extrapolation")->capture_default_str();
+  cmd->add_flag("--no-estimate", flags->no_estimate, "Skip the extrapolation");
+  cmd->add_flag("--quiet", flags->quiet, "No progress lines");
+  add_timing_flags(cmd, flags->timing);
+  cmd->callback([flags, cmd] {
+    RunFlags f = *flags;
+    if (f.impl != "fused" && f.impl != "unfused")
+      throw UsageError(fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused", f.impl));
+    if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
+    // On the CPU, lighter timing defaults unless the user set them.
+    std::string why;
+    const bool cpu = f.device == "cpu" || (f.device == "auto" && !kernels::cuda_device_available(&why));
+    if (cpu) {
+      if (cmd->count("--min-time") == 0) f.timing.min_time_s = 0.05;
+      if (cmd->count("--max-time") == 0) f.timing.max_time_s = 2.0;
+      if (cmd->count("--min-samples") == 0) f.timing.min_samples = 5;
+      if (cmd->count("--noise") == 0) f.timing.noise = "2%";
+    }
+    run_run(f);
+  });
+}
+
+const Registration registration{"run", 10, add_run_command};
+
+}  // namespace
+}  // namespace tb::cli

@@ -1,0 +1,191 @@
+// `trainbench sweep`: the maximum achievable matmul FLOP/s, found by sweeping shapes as
+// mamf-finder does (Bekman, ml-engineering, compute/accelerator/benchmarks/mamf-finder.py):
+// datasheet peaks are not reachable, and the best shape differs per GPU and library version.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cli/command_registry.hpp"
+#include "cli/gemm_case.hpp"
+#include "cli/kernel_table.hpp"
+#include "cli/timing_flags.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/results/results_io.hpp"
+#include "harness/runner/gbench_runner.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "harness/runner/machine_info.hpp"
+
+namespace tb::cli {
+namespace {
+
+struct SweepFlags {
+  std::string m_range, n_range, k_range;  // "" → per-device defaults
+  std::string dtype;
+  std::string layout = "fwd";
+  std::string device = "auto";
+  std::string sku;
+  std::string out;
+  int candidates = 1;
+  TimingFlags timing;
+};
+
+// Hundreds of shapes: less time per shape than a single measurement (nvbench's defaults).
+timing::TimingPolicy sweep_policy() {
+  timing::TimingPolicy p;
+  p.min_time_s = 0.05;
+  p.max_time_s = 1;
+  return p;
+}
+
+int64_t parse_int(const std::string& text, const std::string& flag) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size())
+    throw UsageError(fmt::format("{}: '{}' is not an integer; give start:stop:step, a list 1024,2048, or one value",
+                                 flag, text));
+  if (v <= 0) throw UsageError(fmt::format("{}: sizes must be positive (got {})", flag, v));
+  return v;
+}
+
+// "start:stop:step" (stop included, unlike mamf-finder's Python range), "a,b,c", or "n".
+std::vector<int64_t> parse_size_range(const std::string& text, const std::string& flag) {
+  std::vector<int64_t> out;
+  if (text.find(':') != std::string::npos) {
+    std::vector<std::string> parts;
+    std::stringstream ss(text);
+    for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+    if (parts.size() != 3) throw UsageError(fmt::format("{}: '{}' must be start:stop:step", flag, text));
+    const int64_t start = parse_int(parts[0], flag), stop = parse_int(parts[1], flag), step = parse_int(parts[2], flag);
+    if (stop < start) throw UsageError(fmt::format("{}: stop {} is below start {}", flag, stop, start));
+    for (int64_t v = start; v <= stop; v += step) out.push_back(v);
+  } else {
+    std::stringstream ss(text);
+    for (std::string p; std::getline(ss, p, ',');) out.push_back(parse_int(p, flag));
+  }
+  if (out.empty()) throw UsageError(fmt::format("{}: '{}' gives no sizes", flag, text));
+  return out;
+}
+
+std::string csv_path_for(const std::string& json_path) {
+  std::filesystem::path p(json_path);
+  p.replace_extension(".csv");
+  return p.string();
+}
+
+void write_csv(const std::string& path, const std::vector<results::KernelResult>& ks) {
+  std::ostringstream s;
+  s << "m,n,k,layout,dtype,status,median_ms,tflops,pct_of_peak,rel_noise,samples,verified\n";
+  for (const auto& k : ks)
+    fmt::print(s, "{},{},{},{},{},{},{:.6g},{:.6g},{:.4g},{:.4g},{},{}\n", k.dims.at("m"), k.dims.at("n"),
+               k.dims.at("k"), k.layout, k.dtype, k.status, k.stats.median_ms, k.tflops, k.pct_of_peak,
+               k.stats.rel_noise, k.stats.samples, k.verified ? 1 : 0);
+  results::write_file_atomic(path, s.str());
+}
+
+void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
+  const GemmLayout layout = parse_gemm_layout(f.layout, "--layout");
+  if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");
+  if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
+  runner::MeasureOptions options;
+  options.policy = to_policy(f.timing);
+  options.prepare.gemm_candidates = f.candidates;
+  options.corrupt_output_for_testing = corrupt_output_requested();
+  const auto gbench_args = gbench_args_from_extras(cmd);
+
+  auto backend = kernels::make_backend(f.device);
+  const kernels::DeviceInfo info = backend->device_info();
+  const bool cpu = info.backend == "cpu";
+  // A CPU sweep finishes in seconds; a GPU one covers the sizes where cuBLAS peaks (mamf-finder).
+  const std::string fallback = cpu ? "128:256:128" : "2048:16384:2048";
+  const auto ms = parse_size_range(f.m_range.empty() ? fallback : f.m_range, "--m-range");
+  const auto ns = parse_size_range(f.n_range.empty() ? fallback : f.n_range, "--n-range");
+  const auto ks = parse_size_range(f.k_range.empty() ? fallback : f.k_range, "--k-range");
+  const DType dtype = resolve_gemm_dtype(f.dtype, info);
+  const auto sku = runner::sku_for(info, f.sku);
+
+  std::vector<Op> ops;
+  for (int64_t m : ms)
+    for (int64_t n : ns)
+      for (int64_t k : ks) ops.push_back(make_gemm_op("sweep", {m, n, k, layout}, dtype));
+
+  std::string out = f.out;
+  if (out.empty()) {
+    std::string stamp = runner::utc_now_iso8601();
+    std::erase(stamp, ':');
+    out = fmt::format("results/sweep-{}-{}-{}.json", info.backend, to_string(dtype), stamp);
+  }
+  const auto dir = std::filesystem::path(out).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+
+  double best_so_far = 0;
+  runner::GbenchOptions gb;
+  gb.args = gbench_args;
+  gb.progress = [&](size_t i, size_t n, const Op& op, const results::KernelResult* r) {
+    if (!r) return;
+    best_so_far = std::max(best_so_far, r->status == "ok" ? r->tflops : 0.0);
+    fmt::print(stderr, "[{}/{}] {} {}: {}\n", i + 1, n, op.shape_string(), to_string(op.dtype),
+               r->status == "ok" ? fmt::format("{:.3f} TFLOP/s (best {:.3f})", r->tflops, best_so_far)
+                                 : r->status + ": " + r->error);
+  };
+  runner::install_interrupt_handler();
+  auto measured = runner::run_with_google_benchmark(*backend, ops, options, sku, gb);
+  const results::RunResults run = make_run_results("sweep", *backend, sku, dtype, measured);
+  results::write_results_file(out, run);
+  write_csv(csv_path_for(out), run.kernels);
+
+  const results::KernelResult* best = nullptr;
+  for (const auto& k : run.kernels)
+    if (k.status == "ok" && (!best || k.tflops > best->tflops)) best = &k;
+  if (gbench_args.empty()) {
+    std::vector<results::KernelResult> top(run.kernels.begin(), run.kernels.end());
+    std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.tflops > b.tflops; });
+    top.resize(std::min<size_t>(top.size(), 5));
+    fmt::print(std::cout, "Fastest shapes of {} ({} {} on {}):\n", run.kernels.size(), to_string(dtype), f.layout,
+               info.name);
+    print_kernel_table(std::cout, top);
+    if (best)
+      fmt::print(std::cout, "\nbest: {} {}: {:.3f} TFLOP/s{} ({:.4f} ms)\n", best->shape, best->dtype, best->tflops,
+                 best->pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} peak", best->pct_of_peak, sku->name) : "",
+                 best->stats.median_ms);
+    fmt::print(std::cout, "curve saved: {} and {}\n", out, csv_path_for(out));
+  }
+  for (const auto& k : run.kernels)
+    if (k.status == "failed" || k.status == "interrupted")
+      throw RuntimeError(fmt::format("sweep {} {}: {}: {}", k.shape, k.dtype, k.status, k.error));
+  if (!best) throw RuntimeError("sweep: no shape could be measured (see the table above)");
+}
+
+void add_sweep_command(CLI::App& app) {
+  auto flags = std::make_shared<SweepFlags>();
+  flags->timing = timing_flags_from(sweep_policy());
+  auto* cmd = app.add_subcommand("sweep", "Maximum achievable matmul FLOP/s: sweep GEMM shapes, report the best");
+  cmd->add_option("--m-range", flags->m_range, "start:stop:step (stop included), a,b,c or n; default CPU 128:256:128, "
+                                               "GPU 2048:16384:2048");
+  cmd->add_option("--n-range", flags->n_range, "as --m-range");
+  cmd->add_option("--k-range", flags->k_range, "as --m-range");
+  cmd->add_option("--dtype", flags->dtype, "fp32, tf32, bf16, fp16, fp8, fp64; default bf16 (fp32 on a CPU without bf16)");
+  cmd->add_option("--layout", flags->layout, "fwd, dgrad or wgrad")->capture_default_str();
+  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  cmd->add_option("--sku", flags->sku, "SKU config for % of peak");
+  cmd->add_option("--candidates", flags->candidates, "cuBLASLt heuristic candidates to time per shape")
+      ->capture_default_str();
+  cmd->add_option("--out", flags->out, "Results JSON (a .csv of the curve is written beside it); "
+                                       "default results/sweep-<device>-<dtype>-<time>.json");
+  add_timing_flags(cmd, flags->timing);
+  cmd->allow_extras();
+  cmd->callback([flags, cmd] { run_sweep(*flags, *cmd); });
+}
+
+const Registration registration{"sweep", 14, add_sweep_command};
+
+}  // namespace
+}  // namespace tb::cli

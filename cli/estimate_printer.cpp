@@ -1,0 +1,71 @@
+#include "cli/estimate_printer.hpp"
+
+#include <fmt/ostream.h>
+
+#include "harness/common/human_format.hpp"
+
+namespace tb::cli {
+
+static std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
+
+void print_estimate(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
+  fmt::print(out, "{} ({}): {} parameters (computed), {} tokens, context {}\n", req.model.display_name,
+             r.model, human_count(r.params), human_count(r.tokens), r.seq_len);
+  fmt::print(out, "\nTraining compute\n");
+  fmt::print(out, "  {:<52} {} FLOP = {:.1f} PF-days\n", "6*N*D (GPT-3 Table D.1, the article):",
+             sci(r.training_flops), r.pf_days);
+  fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
+             sci(r.training_model_flops), sci(r.model_flops_per_token));
+  fmt::print(out, "  {:<52} {} FLOP ({} per token)\n",
+             fmt::format("hardware FLOPs (recompute {}):", to_string(r.recompute)),
+             sci(r.training_hardware_flops), sci(r.hardware_flops_per_token));
+
+  if (r.sustained_tflops_per_gpu) {
+    fmt::print(out, "\nThroughput: {:.1f} TFLOP/s per GPU sustained (hardware FLOPs; from {})\n",
+               *r.sustained_tflops_per_gpu, r.throughput_source.value_or("?"));
+    if (r.mfu) fmt::print(out, "  MFU {}\n", percent(*r.mfu));
+    fmt::print(out, "  GPU-hours (hardware FLOPs / throughput): {}\n", human_count(*r.gpu_hours));
+    if (r.gpus)
+      fmt::print(out, "  {} GPUs{}: {:.1f} days wall-clock\n", *r.gpus,
+                 r.gpus_derived.value_or(false) ? " (needed for the deadline)" : "", *r.wall_days);
+    if (r.energy_mwh)
+      fmt::print(out, "  energy at TDP x PUE {:.2f}: {:.0f} MWh\n", *r.pue, *r.energy_mwh);
+    if (r.rental_cost) fmt::print(out, "  rental: {}\n", human_money(*r.rental_cost, *r.rental_currency));
+    if (r.scaling) {
+      fmt::print(out, "\nScaling efficiency {} (communication model, docs/comm.md); the figures above include it\n",
+                 percent(r.scaling->efficiency));
+      for (const auto& why : r.scaling->reasons) fmt::print(out, "  {}\n", why);
+      if (r.ideal_gpu_hours && r.ideal_wall_days)
+        fmt::print(out, "  at ideal scaling: {} GPU-hours, {:.1f} days\n", human_count(*r.ideal_gpu_hours),
+                   *r.ideal_wall_days);
+    } else {
+      fmt::print(out, "  scaling assumed ideal (linear in GPUs, no communication); give --tp/--pp/--dp for the "
+                      "communication model\n");
+    }
+  }
+
+  if (r.site) {
+    const auto& site = *req.site;
+    fmt::print(out, "\nData centers: {} ({} PFLOPS, {} each), to finish in {} day(s)\n", site.display_name,
+               site.peak_pflops, human_money(site.cost, site.currency), *r.site_days);
+    const auto& p = *r.at_peak;
+    fmt::print(out, "  {:<28} {:>24}", "", "at peak (the article)");
+    if (r.at_measured) fmt::print(out, " {:>24}", "at measured throughput");
+    fmt::print(out, "\n  {:<28} {:>24}", "fraction of peak used", percent(p.efficiency));
+    if (r.at_measured) fmt::print(out, " {:>24}", percent(r.at_measured->efficiency));
+    fmt::print(out, "\n  {:<28} {:>24}", "data centers needed",
+               fmt::format("{:.2f} (build {})", p.sites_needed, p.sites_whole));
+    if (r.at_measured)
+      fmt::print(out, " {:>24}", fmt::format("{:.2f} (build {})", r.at_measured->sites_needed,
+                                              r.at_measured->sites_whole));
+    fmt::print(out, "\n  {:<28} {:>24}", "investment", human_money(p.total_cost, r.currency));
+    if (r.at_measured) fmt::print(out, " {:>24}", human_money(r.at_measured->total_cost, r.currency));
+    fmt::print(out, "\n");
+    if (!r.at_measured)
+      fmt::print(out, "  (give a throughput, --gpu SKU with --mfu or --tflops, for the measured column)\n");
+    if (r.electricity_cost)
+      fmt::print(out, "  electricity: {}\n", human_money(*r.electricity_cost, r.currency));
+  }
+}
+
+}  // namespace tb::cli

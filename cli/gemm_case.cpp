@@ -1,0 +1,75 @@
+#include "cli/gemm_case.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "harness/common/errors.hpp"
+#include "harness/runner/gbench_runner.hpp"
+#include "harness/runner/machine_info.hpp"
+#include "kernels/cpu/gemm_kernel.hpp"
+
+namespace tb::cli {
+
+Op make_gemm_op(const std::string& name, const GemmShape& s, DType dtype) {
+  Op op;
+  op.name = name;
+  op.kind = OpKind::Gemm;
+  op.dtype = dtype;
+  op.gemm = s;
+  op.flops = op.model_flops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
+  const double elt = dtype_bytes(dtype);
+  op.bytes = elt * (static_cast<double>(s.m) * s.k + static_cast<double>(s.k) * s.n + static_cast<double>(s.m) * s.n);
+  op.is_forward = s.layout == GemmLayout::Forward;
+  return op;
+}
+
+DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device) {
+  if (!text.empty()) return parse_dtype(text, "--dtype");
+  if (device.backend == "cpu" && !kernels::cpu::bf16_gemm_available()) {
+    std::fprintf(stderr, "trainbench: note: this OpenBLAS has no bf16 GEMM (cblas_sbgemm); measuring fp32\n");
+    return DType::FP32;
+  }
+  return DType::BF16;
+}
+
+std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd) {
+  std::vector<std::string> extras = cmd.remaining();
+  std::vector<std::string> gbench = runner::take_gbench_args(extras);
+  if (!extras.empty())
+    throw UsageError(fmt::format("{}: unexpected argument '{}' (Google Benchmark flags start with --benchmark_)",
+                                 cmd.get_name(), extras.front()));
+  return gbench;
+}
+
+bool corrupt_output_requested() {
+  const char* v = std::getenv("TRAINBENCH_TEST_CORRUPT_OUTPUT");
+  return v && std::string(v) == "1";
+}
+
+results::RunResults make_run_results(const std::string& command, const kernels::Backend& backend,
+                                     const std::optional<SkuConfig>& sku, DType dtype,
+                                     std::vector<results::KernelResult> kernels) {
+  results::RunResults r;
+  r.machine = runner::collect_machine_info(backend, 0, nullptr);
+  if (sku) {
+    r.machine.sku = sku->name;
+    const auto it = sku->peak_tflops.find(dtype);
+    r.machine.peak_tflops = it != sku->peak_tflops.end() ? it->second : 0;
+    r.machine.peak_memory_tb_s = sku->memory_bandwidth_tb_s;
+  }
+  r.workload.command = command;
+  r.workload.dtype = to_string(dtype);
+  r.workload.device = r.machine.backend;
+  bool all_ok = !kernels.empty(), any_ok = false;
+  for (const auto& k : kernels) {
+    all_ok = all_ok && (k.status == "ok" || k.status == "skipped");
+    any_ok = any_ok || k.status == "ok";
+  }
+  r.status = all_ok ? "complete" : any_ok ? "partial" : "failed";
+  r.kernels = std::move(kernels);
+  return r;
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,36 @@
+#pragma once
+// What `trainbench gemm` and `trainbench sweep` share: building a GEMM op from flags, the
+// dtype default per device, Google Benchmark flags passed through, and the results file.
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/results/run_results.hpp"
+#include "harness/runner/measure_op.hpp"
+#include "harness/workload/op.hpp"
+#include "kernels/backend.hpp"
+
+namespace tb::cli {
+
+// 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's storage size.
+Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
+
+// Empty --dtype: bf16, except on a CPU whose OpenBLAS has no bf16 GEMM: fp32, saying so on stderr.
+DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device);
+
+// The subcommand's unparsed arguments: --benchmark_* flags are returned for Google Benchmark;
+// anything else is a UsageError naming it.
+std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd);
+
+// The hidden hook the tests use to plant a wrong GEMM output: TRAINBENCH_TEST_CORRUPT_OUTPUT=1.
+bool corrupt_output_requested();
+
+// A results file (schema v1) for a single-kernel command, with this machine's provenance.
+results::RunResults make_run_results(const std::string& command, const kernels::Backend& backend,
+                                     const std::optional<SkuConfig>& sku, DType dtype,
+                                     std::vector<results::KernelResult> kernels);
+
+}  // namespace tb::cli

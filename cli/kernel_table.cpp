@@ -1,0 +1,30 @@
+#include "cli/kernel_table.hpp"
+
+#include <fmt/ostream.h>
+
+#include "harness/common/human_format.hpp"
+
+namespace tb::cli {
+
+void print_kernel_table(std::ostream& out, const std::vector<results::KernelResult>& kernels) {
+  fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11} {:>13} {:>7} {:>7} {:>7}  {}\n", "kernel", "shape", "dtype",
+             "FLOP|byte", "median ms", "rate", "% peak", "noise", "samples", "check");
+  for (const auto& k : kernels) {
+    const bool compute = k.flops > 0;
+    const std::string work = compute ? sci(k.flops) : human_count(k.bytes) + "B";
+    if (k.status != "ok" && k.stats.samples == 0) {
+      fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11}  {}: {}\n", k.name, k.shape, k.dtype, work, "-", k.status,
+                 k.error);
+      continue;
+    }
+    const std::string rate = compute ? fmt::format("{:.3f} TF/s", k.tflops) : fmt::format("{:.1f} GB/s", k.gbps);
+    const std::string peak = k.pct_of_peak > 0 ? fmt::format("{:.1f}%", k.pct_of_peak) : "-";
+    std::string check = k.status != "ok" ? k.status : k.verified ? "verified" : "UNVERIFIED";
+    if (k.clocks && k.clocks->clock_dropped) check += " CLOCK-DROPPED";
+    fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11.4f} {:>13} {:>7} {:>6.2f}% {:>7}  {}\n", k.name, k.shape,
+               k.dtype, work, k.stats.median_ms, rate, peak, 100 * k.stats.rel_noise, k.stats.samples, check);
+    if (k.status != "ok" && !k.error.empty()) fmt::print(out, "  {}\n", k.error);
+  }
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,43 @@
+// trainbench: measure a machine on the kernels of a transformer training step and extrapolate
+// to PF-days, GPUs, data centers, money and energy. The CLI only composes harness/ and kernels/.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/command_registry.hpp"
+#include "harness/common/errors.hpp"
+
+int main(int argc, char** argv) {
+  tb::cli::save_argv(argc, argv);
+  CLI::App app{"trainbench: how fast does this machine train transformers, and what does a model cost?"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("trainbench ") + TB_VERSION);
+  auto& entries = tb::cli::command_entries();
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
+  for (const auto& entry : entries) entry.add(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own codes are not ours: every parse failure is a usage error.
+    fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", e.what());
+    return tb::kExitUsage;
+  } catch (const tb::UsageError& e) {
+    fmt::print(stderr, "trainbench: {}\n", e.what());
+    return tb::kExitUsage;
+  } catch (const tb::RuntimeError& e) {
+    fmt::print(stderr, "trainbench: error: {}\n", e.what());
+    return tb::kExitRuntime;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "trainbench: error: {}\n", e.what());
+    return tb::kExitRuntime;
+  }
+  return tb::cli::exit_code();
+}

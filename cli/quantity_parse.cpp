@@ -1,0 +1,35 @@
+#include "cli/quantity_parse.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::cli {
+
+double parse_quantity(const std::string& text, const std::string& flag) {
+  auto refuse = [&] {
+    throw UsageError(fmt::format("{}: '{}' is not a number (examples: 300e9, 300B, 2T, 1.5M)", flag, text));
+  };
+  if (text.empty()) refuse();
+  std::string body = text;
+  double scale = 1.0;
+  switch (std::toupper(static_cast<unsigned char>(body.back()))) {
+    case 'K': scale = 1e3; body.pop_back(); break;
+    case 'M': scale = 1e6; body.pop_back(); break;
+    case 'B':
+    case 'G': scale = 1e9; body.pop_back(); break;
+    case 'T': scale = 1e12; body.pop_back(); break;
+    default: break;
+  }
+  char* end = nullptr;
+  const double value = std::strtod(body.c_str(), &end);
+  if (body.empty() || end != body.c_str() + body.size()) refuse();
+  if (!std::isfinite(value)) throw UsageError(fmt::format("{}: must be finite (got '{}')", flag, text));
+  return value * scale;
+}
+
+}  // namespace tb::cli

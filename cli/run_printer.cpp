@@ -1,0 +1,56 @@
+#include "cli/run_printer.hpp"
+
+#include <fmt/ostream.h>
+
+#include "harness/common/human_format.hpp"
+
+namespace tb::cli {
+
+void print_run_table(std::ostream& out, const results::RunResults& r) {
+  const double step_ms = r.step ? r.step->step_ms : 0;
+  fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10} {:>11} {:>7} {:>7} {:>6}  {}\n", "kernel", "shape",
+             "FLOP|byte", "calls", "median ms", "rate", "% peak", "share", "noise", "check");
+  for (const auto& k : r.kernels) {
+    if (k.status != "ok") {
+      fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10}  {}: {}\n", k.name, k.shape, "", k.calls_per_step, "-",
+                 k.status, k.error);
+      continue;
+    }
+    const bool compute = k.flops > 0;
+    const std::string work = compute ? sci(k.flops) : human_count(k.bytes) + "B";
+    // CPUs sustain GFLOP/s; GPUs TFLOP/s. Print whichever keeps three significant digits.
+    const std::string rate = !compute          ? fmt::format("{:.1f} GB/s", k.gbps)
+                             : k.tflops >= 1.0 ? fmt::format("{:.1f} TF/s", k.tflops)
+                                               : fmt::format("{:.1f} GF/s", k.tflops * 1e3);
+    const double share = step_ms > 0 ? k.stats.median_ms * static_cast<double>(k.calls_per_step) / step_ms : 0;
+    fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {:>5.2f}%  {}\n", k.name,
+               k.shape, work, k.calls_per_step, k.stats.median_ms, rate, k.pct_of_peak, 100 * share,
+               100 * k.stats.rel_noise, k.verified ? "ok" : "UNVERIFIED");
+  }
+}
+
+void print_step_summary(std::ostream& out, const results::RunResults& r, const std::optional<SkuConfig>& sku) {
+  if (!r.step) return;
+  const auto& s = *r.step;
+  fmt::print(out, "\nStep ({}, tp {}, micro-batch {}, seq {}, {}){}\n", r.workload.model, r.workload.tensor_parallel,
+             r.workload.micro_batch, r.workload.seq_len, r.workload.dtype,
+             s.complete ? "" : "  [INCOMPLETE: some kernels missing or failed; figures below omit them]");
+  fmt::print(out, "  layer time      {:>10.3f} ms\n", s.layer_ms);
+  fmt::print(out, "  step time       {:>10.3f} ms  (one GPU's share of one micro-batch, no communication)\n", s.step_ms);
+  fmt::print(out, "  tokens/s/GPU    {:>10.3g}\n", s.tokens_per_s);
+  fmt::print(out, "  sustained       {:>10.3g} TFLOP/s (hardware FLOPs executed)\n", s.sustained_tflops);
+  if (sku && s.mfu > 0) {
+    fmt::print(out, "  MFU             {:>10.1f}%  (model FLOPs / {} peak)\n", 100 * s.mfu, sku->name);
+    fmt::print(out, "  HFU             {:>10.1f}%  (incl. attention-backward recompute)\n", 100 * s.hfu);
+  } else {
+    fmt::print(out, "  MFU             {:>10}  (no peak known for this device; pass --sku)\n", "n/a");
+  }
+  const auto losers = runner::time_lost_to_peak(r, sku, 3);
+  if (!losers.empty()) {
+    fmt::print(out, "  most time lost to peak:");
+    for (const auto& l : losers) fmt::print(out, "  {} {:.3f} ms ({:.0f}% of step)", l.kernel, l.lost_ms, 100 * l.share_of_step);
+    fmt::print(out, "\n");
+  }
+}
+
+}  // namespace tb::cli

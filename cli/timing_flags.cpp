@@ -1,0 +1,64 @@
+#include "cli/timing_flags.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::cli {
+
+TimingFlags timing_flags_from(const timing::TimingPolicy& p) {
+  TimingFlags f;
+  f.noise = fmt::format("{}%", p.target_rel_noise * 100);
+  f.min_samples = p.min_samples;
+  f.max_samples = p.max_samples;
+  f.min_time_s = p.min_time_s;
+  f.max_time_s = p.max_time_s;
+  f.warmup = p.warmup_launches;
+  return f;
+}
+
+void add_timing_flags(CLI::App* cmd, TimingFlags& f) {
+  const std::string group = "Timing";
+  cmd->add_option("--noise", f.noise, "Stop when the median's relative standard error is below this (1% or 0.01)")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--min-samples", f.min_samples, "Samples before the noise test may stop")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--max-samples", f.max_samples, "Stop after this many samples")->capture_default_str()->group(group);
+  cmd->add_option("--min-time", f.min_time_s, "Seconds of samples before the noise test may stop")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--max-time", f.max_time_s, "Time budget per kernel in seconds (then stop, flagged)")
+      ->capture_default_str()->group(group);
+  cmd->add_option("--warmup", f.warmup, "Uncounted launches before sampling")->capture_default_str()->group(group);
+}
+
+double parse_fraction(const std::string& text, const std::string& flag) {
+  std::string t = text;
+  const bool percent = !t.empty() && t.back() == '%';
+  if (percent) t.pop_back();
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (t.empty() || used != t.size() || !std::isfinite(v))
+    throw UsageError(fmt::format("{}: '{}' is not a number; give a fraction (0.01) or a percentage (1%)", flag, text));
+  return percent ? v / 100 : v;
+}
+
+timing::TimingPolicy to_policy(const TimingFlags& f) {
+  timing::TimingPolicy p;
+  p.target_rel_noise = parse_fraction(f.noise, "--noise");
+  p.min_samples = f.min_samples;
+  p.max_samples = f.max_samples;
+  p.min_time_s = f.min_time_s;
+  p.max_time_s = f.max_time_s;
+  p.warmup_launches = f.warmup;
+  timing::validate(p);
+  return p;
+}
+
+}  // namespace tb::cli

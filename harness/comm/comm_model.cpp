@@ -1,0 +1,125 @@
+#include "harness/comm/comm_model.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/comm/size_list.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/model/parameter_count.hpp"
+
+namespace tb::comm {
+
+namespace {
+
+GroupLink group_link(const char* what, int64_t ranks, int64_t stride, const LinkBandwidths& links) {
+  GroupLink g;
+  g.ranks = ranks;
+  if (ranks == 1) return g;
+  g.inter_node = stride * ranks > links.gpus_per_node;
+  const auto& bw = g.inter_node ? links.inter_node_gb_s : links.intra_node_gb_s;
+  if (!bw)
+    throw UsageError(fmt::format(
+        "the {} group ({} ranks, {}) needs the {} bandwidth per GPU: give --gpu SKU (configs/skus "
+        "[interconnect]), --interconnect nvlink|infiniband|ethernet|GBPS, or --comm-results FILE",
+        what, ranks, g.inter_node ? "across nodes" : "inside a node", g.inter_node ? "inter-node" : "intra-node"));
+  g.gb_s = *bw;
+  g.source = g.inter_node ? links.inter_source : links.intra_source;
+  return g;
+}
+
+std::string where(const GroupLink& g) { return g.inter_node ? "across nodes" : "inside a node"; }
+
+}  // namespace
+
+ScalingEstimate model_scaling(const CommModelInput& in) {
+  validate_layout(in.layout, in.model);
+  if (!(in.sustained_tflops_per_gpu > 0) || !(in.hardware_flops_per_token > 0))
+    throw UsageError("the communication model needs a throughput: --tflops, --gpu with --mfu, or --results");
+  if (!(in.dp_overlap >= 0 && in.dp_overlap <= 1))
+    throw UsageError(fmt::format("--overlap must be in [0, 1] (got {})", in.dp_overlap));
+  if (in.links.gpus_per_node < 1)
+    throw UsageError(fmt::format("GPUs per node must be >= 1 (got {})", in.links.gpus_per_node));
+
+  ScalingEstimate e;
+  e.layout = in.layout;
+  auto& l = e.layout;
+  if (l.seq_len == 0) l.seq_len = in.model.seq_len;
+  const double t = static_cast<double>(l.tp), p = static_cast<double>(l.pp), d = static_cast<double>(l.dp);
+  const double m = static_cast<double>(l.micro_batches);
+  const double tokens_per_micro_batch = static_cast<double>(l.micro_batch_size * l.seq_len);
+  const double bytes = in.bytes_per_element;
+  e.gpus = l.gpus();
+  e.tokens_per_step = tokens_per_micro_batch * m * d;
+  e.dp_overlap = in.dp_overlap;
+
+  e.tp_link = group_link("tensor-parallel", l.tp, 1, in.links);
+  e.dp_link = group_link("data-parallel", l.dp, l.tp, in.links);
+  e.pp_link = group_link("pipeline", l.pp, l.tp * l.dp, in.links);
+
+  const double rate = in.sustained_tflops_per_gpu * 1e12;
+  e.compute_s_per_micro_batch = in.hardware_flops_per_token * tokens_per_micro_batch / (t * p) / rate;
+
+  // Tensor parallelism: Megatron-LM's f/g operators, 2 all-reduces forward and 2 backward per layer.
+  e.allreduces_per_layer = in.recompute == Recompute::Full ? 6 : 4;
+  e.tp_bytes_per_allreduce = tokens_per_micro_batch * static_cast<double>(in.model.hidden) * bytes;
+  if (l.tp > 1) {
+    const double one = 2.0 * (t - 1.0) / t * e.tp_bytes_per_allreduce / (e.tp_link.gb_s * 1e9);
+    e.tp_s_per_micro_batch = static_cast<double>(in.model.layers) / p * e.allreduces_per_layer * one;
+  }
+  // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
+  e.p2p_bytes = e.tp_bytes_per_allreduce / t;
+  if (l.pp > 1) e.p2p_s_per_micro_batch = 2.0 * e.p2p_bytes / (e.pp_link.gb_s * 1e9);
+  const double stage_s = e.compute_s_per_micro_batch + e.tp_s_per_micro_batch + e.p2p_s_per_micro_batch;
+  e.bubble_fraction = (p - 1.0) / (m + p - 1.0);
+  e.bubble_s = (p - 1.0) * stage_s;
+
+  // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)), once per step.
+  e.dp_grad_bytes = count_parameters(in.model).total / (t * p) * bytes;
+  if (l.dp > 1) e.dp_allreduce_s = 2.0 * (d - 1.0) / d * e.dp_grad_bytes / (e.dp_link.gb_s * 1e9);
+  e.dp_exposed_s = (1.0 - in.dp_overlap) * e.dp_allreduce_s;
+
+  e.ideal_step_s = m * e.compute_s_per_micro_batch;
+  e.step_s = (m + p - 1.0) * stage_s + e.dp_exposed_s;
+  e.efficiency = e.ideal_step_s / e.step_s;
+
+  auto share = [&](double s) { return 100.0 * s / e.step_s; };
+  e.reasons.push_back(fmt::format(
+      "layout tp {} x pp {} x dp {} = {} GPUs, {} micro-batch(es) of {} x {} tokens per step; {} GPUs per node ({})",
+      l.tp, l.pp, l.dp, e.gpus, l.micro_batches, l.micro_batch_size, l.seq_len, in.links.gpus_per_node,
+      in.links.gpus_per_node_source));
+  e.reasons.push_back(fmt::format("compute: {:.2f} ms per micro-batch per GPU at {:.1f} TFLOP/s", 
+                                  1e3 * e.compute_s_per_micro_batch, in.sustained_tflops_per_gpu));
+  if (l.tp > 1)
+    e.reasons.push_back(fmt::format(
+        "tensor parallel: {} all-reduces per layer x {} layers per stage of {} (b*s*d) {} at {:g} GB/s busbw ({}): "
+        "{:.2f} ms per micro-batch, not overlapped, {:.1f}% of the step [Narayanan et al. 2021 s2.3]",
+        e.allreduces_per_layer, in.model.layers / l.pp, human_bytes(e.tp_bytes_per_allreduce), where(e.tp_link),
+        e.tp_link.gb_s, e.tp_link.source, 1e3 * e.tp_s_per_micro_batch, share(m * e.tp_s_per_micro_batch)));
+  else
+    e.reasons.push_back("tensor parallel: none (tp 1)");
+  if (l.pp > 1) {
+    e.reasons.push_back(fmt::format(
+        "pipeline bubble: (p-1)/(m+p-1) = {}/{} = {:.1f}% of the step [Narayanan et al. 2021 s2.2]; give more "
+        "--micro-batches to shrink it",
+        l.pp - 1, l.micro_batches + l.pp - 1, 100.0 * e.bubble_fraction));
+    e.reasons.push_back(fmt::format("pipeline send/recv: 2 x {} per micro-batch {} at {:g} GB/s ({}): {:.3f} ms",
+                                    human_bytes(e.p2p_bytes), where(e.pp_link), e.pp_link.gb_s, e.pp_link.source,
+                                    1e3 * e.p2p_s_per_micro_batch));
+  } else {
+    e.reasons.push_back("pipeline: none (pp 1), no bubble");
+  }
+  if (l.dp > 1)
+    e.reasons.push_back(fmt::format(
+        "data parallel: ring all-reduce of {} gradient per GPU over {} ranks {} at {:g} GB/s busbw ({}): {:.1f} ms "
+        "per step, {:.0f}% overlapped with backward (--overlap) -> {:.1f} ms exposed, {:.1f}% of the step",
+        human_bytes(e.dp_grad_bytes), l.dp, where(e.dp_link), e.dp_link.gb_s, e.dp_link.source,
+        1e3 * e.dp_allreduce_s, 100.0 * in.dp_overlap, 1e3 * e.dp_exposed_s, share(e.dp_exposed_s)));
+  else
+    e.reasons.push_back("data parallel: none (dp 1)");
+  e.reasons.push_back(fmt::format("step {:.1f} ms modelled vs {:.1f} ms ideal -> scaling efficiency {:.1f}%",
+                                  1e3 * e.step_s, 1e3 * e.ideal_step_s, 100.0 * e.efficiency));
+  return e;
+}
+
+}  // namespace tb::comm

@@ -1,0 +1,75 @@
+#pragma once
+// How much of ideal linear scaling a parallel layout keeps: one training step is modelled as
+//   step = (m + p − 1) · (t_compute + t_tp + t_p2p)  +  (1 − overlap) · t_dp
+//   ideal = m · t_compute
+// per GPU, with
+//   t_compute = hardware FLOPs per token · b·s / (t·p) / sustained FLOP/s   (one micro-batch)
+//   t_tp  = (L/p) · k · 2(t−1)/t · b·s·d·bytes / B_tp   — k = 4 all-reduces per layer (2 forward,
+//           2 backward; Megatron-LM, Narayanan et al. 2021 §2.3), 6 with full recomputation
+//           (the forward's 2 run again); not overlapped with compute.
+//   t_p2p = 2 · b·s·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
+//           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
+//   (m + p − 1)/m: the 1F1B pipeline bubble, a fraction (p−1)/(m+p−1) of the step
+//           (Narayanan et al. 2021 §2.2).
+//   t_dp  = 2(d−1)/d · params/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
+//           (nccl-tests' bus bandwidth is the B of that formula), once per step.
+// Scaling efficiency = ideal / step. Pure arithmetic; tested against hand computations.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/comm/interconnect.hpp"
+#include "harness/comm/parallel_layout.hpp"
+#include "harness/model/model_config.hpp"
+#include "harness/workload/workload.hpp"
+
+namespace tb::comm {
+
+struct CommModelInput {
+  ModelConfig model;
+  ParallelLayout layout;
+  double hardware_flops_per_token = 0;  // summed over the model (all t·p shards)
+  double sustained_tflops_per_gpu = 0;  // hardware FLOP/s of one GPU
+  int bytes_per_element = 2;            // activations and gradients on the wire (bf16)
+  double dp_overlap = 0;                // fraction of the gradient all-reduce hidden behind backward
+  Recompute recompute = Recompute::None;
+  LinkBandwidths links;
+};
+
+// Which link a group's collectives cross: ranks are tensor-fastest, then data, then pipeline,
+// so a group of g ranks at stride s stays inside one node iff s·g <= GPUs per node.
+struct GroupLink {
+  int64_t ranks = 1;
+  bool inter_node = false;
+  double gb_s = 0;      // 0 when ranks == 1 (nothing sent)
+  std::string source;
+};
+
+struct ScalingEstimate {
+  ParallelLayout layout;       // seq_len resolved
+  int64_t gpus = 1;
+  double tokens_per_step = 0;  // b·s·m·d, the global batch in tokens
+  GroupLink tp_link, pp_link, dp_link;
+  double compute_s_per_micro_batch = 0;
+  int allreduces_per_layer = 0;
+  double tp_bytes_per_allreduce = 0;
+  double tp_s_per_micro_batch = 0;
+  double p2p_bytes = 0;
+  double p2p_s_per_micro_batch = 0;
+  double bubble_fraction = 0;   // (p−1)/(m+p−1)
+  double bubble_s = 0;
+  double dp_grad_bytes = 0;     // this GPU's gradient
+  double dp_allreduce_s = 0;
+  double dp_exposed_s = 0;
+  double dp_overlap = 0;
+  double ideal_step_s = 0;
+  double step_s = 0;
+  double efficiency = 1;        // ideal / step
+  std::vector<std::string> reasons;  // one line per term, with its formula and source
+};
+
+// Refuses a layout the model cannot take and a missing bandwidth for a group that needs one,
+// naming the flags that would supply it.
+ScalingEstimate model_scaling(const CommModelInput& input);
+
+}  // namespace tb::comm

@@ -1,0 +1,81 @@
+#include "harness/comm/estimate_scaling.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+#include "harness/common/units.hpp"
+
+namespace tb::comm {
+
+int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
+
+void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
+  if (!out.sustained_tflops_per_gpu || !out.gpu_hours)
+    throw UsageError("--tp/--pp/--dp weigh communication against compute time: give a throughput (--tflops, --gpu "
+                     "with --mfu, or --results)");
+  CommModelInput in;
+  in.model = r.model;
+  in.layout.tp = r.tp.value_or(1);
+  in.layout.pp = r.pp.value_or(1);
+  in.layout.micro_batches = r.micro_batches.value_or(default_micro_batches(in.layout.pp));
+  in.layout.micro_batch_size = r.micro_batch_size;
+  in.layout.seq_len = out.seq_len;
+  in.hardware_flops_per_token = out.hardware_flops_per_token;
+  in.sustained_tflops_per_gpu = *out.sustained_tflops_per_gpu;
+  in.bytes_per_element = dtype_bytes(r.dtype == DType::FP8 ? DType::BF16 : r.dtype);  // fp8 GEMMs keep bf16 wires
+  in.dp_overlap = r.overlap.value_or(0.0);
+  in.recompute = r.recompute;
+  in.links = r.interconnect ? *r.interconnect : (r.sku ? links_from_sku(*r.sku) : LinkBandwidths{});
+  const int64_t model_parallel = in.layout.tp * in.layout.pp;
+
+  const double ideal_gpu_seconds = *out.gpu_hours * units::kSecondsPerHour;
+  int64_t gpus = 0;
+  if (r.dp) {
+    in.layout.dp = *r.dp;
+    if (r.gpus && *r.gpus != in.layout.gpus())
+      throw UsageError(fmt::format("--gpus {} contradicts --tp {} x --pp {} x --dp {} = {}", *r.gpus, in.layout.tp,
+                                   in.layout.pp, *r.dp, in.layout.gpus()));
+  } else if (r.gpus) {
+    if (*r.gpus % model_parallel != 0)
+      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {} = {}", *r.gpus, in.layout.tp,
+                                   in.layout.pp, model_parallel));
+    in.layout.dp = *r.gpus / model_parallel;
+  } else if (r.days) {
+    // GPUs for the deadline depend on the efficiency, which depends on dp: iterate. Efficiency
+    // falls as dp grows, so the GPU count only rises and settles within a few rounds.
+    const double deadline_s = *r.days * units::kSecondsPerDay;
+    in.layout.dp = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(ideal_gpu_seconds / deadline_s / model_parallel - 1e-9)));
+    for (int round = 0; round < 64; ++round) {
+      const double eff = model_scaling(in).efficiency;
+      const auto needed = static_cast<int64_t>(std::ceil(ideal_gpu_seconds / eff / deadline_s - 1e-9));
+      const int64_t dp = std::max<int64_t>(1, (needed + model_parallel - 1) / model_parallel);
+      if (dp <= in.layout.dp) break;
+      in.layout.dp = dp;
+    }
+  } else {
+    in.layout.dp = 1;
+  }
+  gpus = in.layout.gpus();
+
+  ScalingEstimate s = model_scaling(in);
+  if (!r.micro_batches)
+    s.reasons.insert(s.reasons.begin() + 1,
+                     fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp); give --micro-batches",
+                                 in.layout.micro_batches));
+  if (!r.overlap && in.layout.dp > 1)
+    s.reasons.push_back("overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
+  const double eff = s.efficiency;
+  out.ideal_gpu_hours = out.gpu_hours;
+  out.gpu_hours = *out.gpu_hours / eff;
+  out.gpus = gpus;
+  out.gpus_derived = !r.gpus && !r.dp && r.days.has_value();  // else given, or tp·pp·dp
+  out.ideal_wall_days = ideal_gpu_seconds / static_cast<double>(gpus) / units::kSecondsPerDay;
+  out.wall_days = *out.ideal_wall_days / eff;
+  if (out.energy_mwh) out.energy_mwh = *out.energy_mwh / eff;
+  if (out.rental_cost) out.rental_cost = *out.rental_cost / eff;
+  out.scaling = std::move(s);
+}
+
+}  // namespace tb::comm

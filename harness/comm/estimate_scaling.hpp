@@ -1,0 +1,16 @@
+#pragma once
+// The communication model applied to an estimate (harness/estimate): resolves the layout's
+// data-parallel size from --dp, --gpus or the --days deadline, runs model_scaling(), and
+// divides the ideal GPU-hours (and so days, energy, rental) by the scaling efficiency.
+#include "harness/estimate/estimate.hpp"
+
+namespace tb::comm {
+
+// Called by estimate() when the request gives tp, pp or dp. Refuses a layout that
+// contradicts --gpus, or a missing throughput, naming the flags.
+void apply_comm_model(const EstimateRequest& request, EstimateResult& result);
+
+// The micro-batch default: 1 without pipelining, else 4·pp (bubble (p−1)/(5p−1) < 20%).
+int64_t default_micro_batches(int64_t pp);
+
+}  // namespace tb::comm

@@ -1,0 +1,49 @@
+#pragma once
+// Per-GPU link bandwidths the communication model runs on, each with where it came from:
+// a measured `trainbench comm` results file (all-reduce busbw at its largest size), the
+// --interconnect flag, or the SKU config's [interconnect] table.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/results/run_results.hpp"
+
+namespace tb::comm {
+
+struct LinkBandwidths {
+  std::optional<double> intra_node_gb_s;  // NVLink/PCIe per GPU, one direction (nccl-tests busbw)
+  std::string intra_source;
+  std::optional<double> inter_node_gb_s;  // network per GPU, one direction
+  std::string inter_source;
+  int64_t gpus_per_node = 8;
+  std::string gpus_per_node_source = "assumed 8 (no SKU given)";
+};
+
+// --interconnect presets, per GPU one direction. ASSUMPTIONS, stated in docs/comm.md:
+// infiniband: one 400 Gb/s NDR NIC per GPU (DGX H100) = 50 GB/s;
+// ethernet: one 100 GbE NIC per GPU, a common cloud fabric = 12.5 GB/s;
+// nvlink: the whole job is one NVLink domain (e.g. GB200 NVL72): inter-node = intra-node.
+inline constexpr double kInfinibandNdrGbS = 50.0;
+inline constexpr double kEthernet100GbS = 12.5;
+
+LinkBandwidths links_from_sku(const SkuConfig& sku);
+
+// Applies "nvlink", "infiniband", "ethernet" or a number (GB/s per GPU across nodes). Refuses
+// others naming --interconnect and the accepted values.
+void apply_interconnect_flag(LinkBandwidths& links, const std::string& value);
+
+// The all-reduce bus bandwidth a `trainbench comm` results file measured at its largest
+// verified size: intra-node when all ranks shared one host, inter-node otherwise. Refuses
+// files without a verified all-reduce over >= 2 ranks, naming `origin`.
+struct MeasuredLink {
+  double busbw_gb_s = 0;
+  bool inter_node = false;
+  int64_t ranks = 0;
+  int64_t bytes = 0;
+  std::string source;
+};
+MeasuredLink measured_link(const results::RunResults& results, const std::string& origin);
+void apply_measured(LinkBandwidths& links, const MeasuredLink& measured);
+
+}  // namespace tb::comm

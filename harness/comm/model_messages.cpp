@@ -1,0 +1,34 @@
+#include "harness/comm/model_messages.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "harness/model/parameter_count.hpp"
+
+namespace tb::comm {
+
+std::vector<ModelMessage> model_messages(const ModelConfig& model, const ParallelLayout& layout, DType dtype) {
+  const int64_t e = dtype_bytes(dtype);
+  const int64_t b = layout.micro_batch_size;
+  const int64_t s = layout.seq_len > 0 ? layout.seq_len : model.seq_len;
+  const int64_t d = model.hidden;
+  const int64_t activation = b * s * d * e;
+  const double grads_per_gpu = count_parameters(model).total / static_cast<double>(layout.tp * layout.pp) * e;
+  const int64_t bucket = std::min<int64_t>(kDdpBucketBytes, static_cast<int64_t>(grads_per_gpu));
+  std::vector<ModelMessage> out;
+  out.push_back({"tp.allreduce", Collective::AllReduce, activation, layout.tp,
+                 fmt::format("b*s*d = {}*{}*{} x {} B: a layer's output, 4 per layer per micro-batch", b, s, d, e)});
+  out.push_back({"tp.seqpar.reducescatter", Collective::ReduceScatter, activation, layout.tp,
+                 "b*s*d: sequence parallelism's half of an all-reduce (Korthikanti et al. 2022)"});
+  out.push_back({"tp.seqpar.allgather", Collective::AllGather, activation, layout.tp,
+                 "b*s*d: sequence parallelism's other half"});
+  out.push_back({"dp.grad_bucket", Collective::AllReduce, bucket, layout.dp,
+                 fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU (params/(tp*pp))",
+                             grads_per_gpu / 1e9)});
+  out.push_back({"pp.activation", Collective::SendRecv, std::max<int64_t>(activation / layout.tp, e), layout.pp,
+                 "b*s*d/tp: activation (forward) or its gradient (backward) between stages"});
+  return out;
+}
+
+}  // namespace tb::comm

@@ -1,0 +1,27 @@
+#include "harness/comm/parallel_layout.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::comm {
+
+void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
+  auto positive = [](int64_t v, const char* flag) {
+    if (v < 1 || v > 1'000'000) throw UsageError(fmt::format("{} must be between 1 and 1000000 (got {})", flag, v));
+  };
+  positive(l.tp, "--tp");
+  positive(l.pp, "--pp");
+  positive(l.dp, "--dp");
+  positive(l.micro_batches, "--micro-batches");
+  positive(l.micro_batch_size, "--micro-batch-size");
+  if (l.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", l.seq_len));
+  // Megatron-LM splits attention heads across the tensor group, and layers evenly across stages.
+  if (model.heads % l.tp != 0)
+    throw UsageError(fmt::format("--tp {} does not divide {}'s {} attention heads", l.tp, model.name, model.heads));
+  if (model.layers % l.pp != 0)
+    throw UsageError(fmt::format("--pp {} does not divide {}'s {} layers evenly across pipeline stages", l.pp,
+                                 model.name, model.layers));
+}
+
+}  // namespace tb::comm

@@ -1,0 +1,28 @@
+#pragma once
+// A training job's parallel layout (Megatron-LM, Narayanan et al. 2021): t-way tensor, p-way
+// pipeline and d-way data parallelism over n = t·p·d GPUs, m micro-batches of b sequences per
+// pipeline per step. Ranks are ordered tensor-fastest, then data, then pipeline (Megatron-LM's
+// default order), so a tensor group is t neighbouring GPUs.
+#include <cstdint>
+#include <string>
+
+#include "harness/model/model_config.hpp"
+
+namespace tb::comm {
+
+struct ParallelLayout {
+  int64_t tp = 1;
+  int64_t pp = 1;
+  int64_t dp = 1;
+  int64_t micro_batches = 1;     // m, per pipeline per step (gradient accumulation when pp = 1)
+  int64_t micro_batch_size = 1;  // b, sequences
+  int64_t seq_len = 0;           // s; 0 takes the model's context
+
+  int64_t gpus() const { return tp * pp * dp; }
+};
+
+// Refuses t not dividing the heads, p not dividing the layers, non-positive sizes — naming
+// the flag (--tp, --pp, --dp, --micro-batches).
+void validate_layout(const ParallelLayout& layout, const ModelConfig& model);
+
+}  // namespace tb::comm

@@ -1,0 +1,28 @@
+#include "harness/common/human_format.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace tb {
+
+std::string human_count(double v) {
+  const double a = std::fabs(v);
+  if (a >= 1e12) return fmt::format("{:.2f} T", v / 1e12);
+  if (a >= 1e9) return fmt::format("{:.2f} B", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.1f} M", v / 1e6);
+  if (a >= 1e3) return fmt::format("{:.1f} K", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+std::string human_money(double v, const std::string& currency) {
+  const double a = std::fabs(v);
+  if (a >= 1e12) return fmt::format("{:.2f} trillion {}", v / 1e12, currency);
+  if (a >= 1e9) return fmt::format("{:.2f} billion {}", v / 1e9, currency);
+  if (a >= 1e6) return fmt::format("{:.2f} million {}", v / 1e6, currency);
+  return fmt::format("{:.0f} {}", v, currency);
+}
+
+std::string sci(double v) { return fmt::format("{:.3e}", v); }
+
+}  // namespace tb

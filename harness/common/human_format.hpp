@@ -1,0 +1,11 @@
+#pragma once
+// Numbers for people: "174.6 B", "22.0 billion", "3.14e+23". Machines get full precision JSON.
+#include <string>
+
+namespace tb {
+
+std::string human_count(double value);   // 174.6 B, 1.32 B, 125.2 M, 12.3 K
+std::string human_money(double value, const std::string& currency);  // "22.0 billion CNY"
+std::string sci(double value);           // "3.14e+23"
+
+}  // namespace tb

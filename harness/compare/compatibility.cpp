@@ -1,0 +1,87 @@
+#include "harness/compare/compatibility.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::compare {
+
+std::string kernel_key(const results::KernelResult& k) { return fmt::format("{} [{}] {}", k.name, k.shape, k.dtype); }
+
+void require_complete_run(const LabeledResults& run) {
+  const auto& r = run.results;
+  std::vector<std::string> bad;
+  for (const auto& k : r.kernels)
+    if (k.status != "ok") bad.push_back(fmt::format("{} ({}{}{})", k.name, k.status, k.error.empty() ? "" : ": ", k.error));
+  const std::string which = bad.empty() ? "" : fmt::format("; kernels not measured: {}", fmt::join(bad, ", "));
+  if (r.status == "failed")
+    throw UsageError(fmt::format("{}: the run failed (status \"failed\"){}; it has no timings to compare — re-run it",
+                                 run.origin, which));
+  if (r.status == "partial" || (r.step && !r.step->complete) || !bad.empty())
+    throw UsageError(fmt::format("{}: the run is partial (status \"{}\"){}; comparing it would compare a step that misses "
+                                 "kernels — re-run it to completion",
+                                 run.origin, r.status, which));
+  if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
+}
+
+void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options) {
+  if (options.allow_different_shapes) return;
+  const auto& wa = a.results.workload;
+  const auto& wb = b.results.workload;
+  auto refuse = [&](const std::string& field, const std::string& va, const std::string& vb, const std::string& why) {
+    throw UsageError(fmt::format("{} and {} measured different {}: {} = '{}' vs '{}'; {} "
+                                 "(pass --allow-different-shapes to compare anyway)",
+                                 a.origin, b.origin, why, field, va, vb,
+                                 field == "workload.model" ? "their kernels are another model's"
+                                                           : "their kernels have other shapes"));
+  };
+  if (wa.model != wb.model) refuse("workload.model", wa.model, wb.model, "models");
+  if (wa.command != wb.command) refuse("workload.command", wa.command, wb.command, "workloads");
+  if (wa.tensor_parallel != wb.tensor_parallel)
+    refuse("workload.tensor_parallel", std::to_string(wa.tensor_parallel), std::to_string(wb.tensor_parallel), "shapes");
+  if (wa.micro_batch != wb.micro_batch)
+    refuse("workload.micro_batch", std::to_string(wa.micro_batch), std::to_string(wb.micro_batch), "shapes");
+  if (wa.seq_len != wb.seq_len) refuse("workload.seq_len", std::to_string(wa.seq_len), std::to_string(wb.seq_len), "shapes");
+  if (wa.dtype != wb.dtype) refuse("workload.dtype", wa.dtype, wb.dtype, "dtypes");
+
+  std::set<std::string> ka, kb;
+  for (const auto& k : a.results.kernels) ka.insert(kernel_key(k));
+  for (const auto& k : b.results.kernels) kb.insert(kernel_key(k));
+  std::vector<std::string> only_a, only_b;
+  for (const auto& k : ka)
+    if (!kb.count(k)) only_a.push_back(k);
+  for (const auto& k : kb)
+    if (!ka.count(k)) only_b.push_back(k);
+  if (!only_a.empty() || !only_b.empty()) {
+    auto list = [](const std::vector<std::string>& v) {
+      if (v.empty()) return std::string("none");
+      const size_t shown = std::min<size_t>(v.size(), 5);
+      std::string s = fmt::format("{}", fmt::join(v.begin(), v.begin() + static_cast<long>(shown), "; "));
+      if (v.size() > shown) s += fmt::format("; … {} more", v.size() - shown);
+      return s;
+    };
+    throw UsageError(fmt::format("{} and {} measured different kernels (matched by name, shape and dtype): only in the "
+                                 "first: {}; only in the second: {} (pass --allow-different-shapes to compare the "
+                                 "kernels they share)",
+                                 a.origin, b.origin, list(only_a), list(only_b)));
+  }
+}
+
+void require_same_device(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options) {
+  if (options.allow_different_device) return;
+  const auto& ma = a.results.machine;
+  const auto& mb = b.results.machine;
+  auto refuse = [&](const std::string& field, const std::string& va, const std::string& vb) {
+    throw UsageError(fmt::format("{} and {} ran on different devices: {} = '{}' vs '{}'; a regression check between "
+                                 "them would measure the hardware, not the change (pass --allow-different-device to "
+                                 "compare anyway, or use `trainbench compare A B` for a side-by-side SKU comparison)",
+                                 a.origin, b.origin, field, va, vb));
+  };
+  if (ma.backend != mb.backend) refuse("machine.backend", ma.backend, mb.backend);
+  if (ma.device_name != mb.device_name) refuse("machine.device_name", ma.device_name, mb.device_name);
+}
+
+}  // namespace tb::compare

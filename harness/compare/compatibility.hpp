@@ -1,0 +1,37 @@
+#pragma once
+// What may be compared with what, and why not. Every refusal is a UsageError naming both files,
+// the field that differs, both values and the flag that overrides it (when one does).
+#include <string>
+#include <vector>
+
+#include "harness/results/run_results.hpp"
+
+namespace tb::compare {
+
+// A results file and where it came from (the path, for messages and labels).
+struct LabeledResults {
+  std::string origin;
+  results::RunResults results;
+};
+
+// Kernels are matched across files by name + shape + dtype: the same name with another shape
+// (another --tp or --seq) is a different kernel and must not be compared as if it were one.
+std::string kernel_key(const results::KernelResult& kernel);
+
+struct CompatibilityOptions {
+  bool allow_different_device = false;  // --allow-different-device
+  bool allow_different_shapes = false;  // --allow-different-shapes (also covers another model)
+};
+
+// Refuses failed and partial runs (their step time misses kernels; a failed kernel has no
+// timing), naming the file and the kernels that did not complete.
+void require_complete_run(const LabeledResults& run);
+
+// Same model, workload shape and kernel set (name + shape + dtype), unless allowed.
+void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options);
+
+// Same device (backend and device name), unless allowed: a regression gate comparing an H100
+// with an A100 would report the hardware, not the change.
+void require_same_device(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options);
+
+}  // namespace tb::compare

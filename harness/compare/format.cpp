@@ -1,0 +1,162 @@
+#include "harness/compare/format.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/human_format.hpp"
+
+namespace tb::compare {
+
+std::string run_letter(size_t i) {
+  std::string s;
+  ++i;
+  while (i > 0) {
+    s.insert(s.begin(), static_cast<char>('A' + (i - 1) % 26));
+    i = (i - 1) / 26;
+  }
+  return s;
+}
+
+namespace {
+
+std::string heading(const std::string& title, TableFormat f) {
+  return f == TableFormat::Markdown ? fmt::format("\n### {}\n\n", title) : fmt::format("\n{}\n", title);
+}
+
+std::string num(double v, int digits = 1) { return fmt::format("{:.{}f}", v, digits); }
+
+}  // namespace
+
+std::string format_side_by_side(const SideBySide& c, TableFormat f) {
+  std::string out = f == TableFormat::Markdown ? "## trainbench compare\n\n" : "trainbench compare\n";
+  for (size_t i = 0; i < c.runs.size(); ++i) {
+    const auto& r = c.runs[i];
+    out += fmt::format("{}{} = {}{}{}\n", f == TableFormat::Markdown ? "- " : "  ", run_letter(i), r.label,
+                       r.sku.empty() ? "" : fmt::format(", sku {}", r.sku),
+                       r.peak_tflops > 0 ? fmt::format(", peak {} TFLOP/s {}", num(r.peak_tflops, 0), r.dtype) : "");
+  }
+
+  Table k;
+  k.headers = {"kernel", "shape", "dtype"};
+  k.right_align = {false, false, false};
+  for (size_t i = 0; i < c.runs.size(); ++i) {
+    const std::string L = run_letter(i);
+    for (const auto& h : {L + " ms", L + " TFLOP/s", L + " % peak"}) {
+      k.headers.push_back(h);
+      k.right_align.push_back(true);
+    }
+    if (i > 0) {
+      k.headers.push_back(L + " vs A");
+      k.right_align.push_back(true);
+    }
+  }
+  for (const auto& row : c.kernels) {
+    std::vector<std::string> cells = {row.name, row.shape, row.dtype};
+    for (size_t i = 0; i < row.cells.size(); ++i) {
+      const auto& cell = row.cells[i];
+      if (!cell.present) {
+        cells.insert(cells.end(), {"-", "-", "-"});
+      } else {
+        cells.push_back(fmt::format("{:.4g}", cell.median_ms));
+        cells.push_back(num(cell.tflops));
+        cells.push_back(num(cell.pct_of_peak));
+      }
+      if (i > 0) {
+        const auto& a = row.cells[0];
+        cells.push_back(a.present && cell.present && cell.median_ms > 0 ? fmt::format("{:.2f}x", a.median_ms / cell.median_ms)
+                                                                        : "-");
+      }
+    }
+    k.add_row(std::move(cells));
+  }
+  out += heading("Kernels (median; \"vs A\" > 1.00x is faster than A)", f) + k.render(f);
+
+  bool any_step = false;
+  for (const auto& r : c.runs) any_step = any_step || r.step.has_value();
+  if (any_step) {
+    Table s;
+    s.headers = {"step"};
+    s.right_align = {false};
+    for (size_t i = 0; i < c.runs.size(); ++i) {
+      s.headers.push_back(run_letter(i));
+      s.right_align.push_back(true);
+    }
+    auto row = [&](const std::string& name, auto value) {
+      std::vector<std::string> cells = {name};
+      for (const auto& r : c.runs) cells.push_back(r.step ? value(*r.step, r) : "-");
+      s.add_row(std::move(cells));
+    };
+    using SR = results::StepResult;
+    row("step time (ms)", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.step_ms); });
+    row("tokens/s per GPU", [](const SR& st, const RunColumn&) { return num(st.tokens_per_s, 0); });
+    row("sustained TFLOP/s", [](const SR& st, const RunColumn&) { return num(st.sustained_tflops); });
+    row("MFU (%)", [](const SR& st, const RunColumn&) { return num(100.0 * st.mfu); });
+    row("HFU (%)", [](const SR& st, const RunColumn&) { return st.hfu > 0 ? num(100.0 * st.hfu) : std::string("-"); });
+    out += heading("Training step (one GPU)", f) + s.render(f);
+  }
+
+  Table e;
+  e.headers = {fmt::format("training {} (measured throughput)", c.target_model)};
+  e.right_align = {false};
+  for (size_t i = 0; i < c.runs.size(); ++i) {
+    e.headers.push_back(run_letter(i));
+    e.right_align.push_back(true);
+  }
+  auto erow = [&](const std::string& name, auto value) {
+    std::vector<std::string> cells = {name};
+    for (const auto& r : c.runs) cells.push_back(r.extrapolation.available ? value(r.extrapolation) : "-");
+    e.add_row(std::move(cells));
+  };
+  erow("sustained TFLOP/s per GPU", [](const Extrapolation& x) { return num(x.sustained_tflops); });
+  erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, 0); });
+  erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
+  erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
+  erow("days", [](const Extrapolation& x) { return num(x.wall_days); });
+  erow("energy (MWh, TDP, PUE 1)", [](const Extrapolation& x) {
+    return x.energy_mwh ? num(*x.energy_mwh, 0) : std::string("n/a (no TDP)");
+  });
+  erow("cost (rental)", [](const Extrapolation& x) {
+    return x.cost ? human_money(*x.cost, x.currency) : std::string("n/a (no price)");
+  });
+  out += heading("Extrapolation", f) + e.render(f);
+  for (size_t i = 0; i < c.runs.size(); ++i)
+    if (!c.runs[i].extrapolation.available)
+      out += fmt::format("{}{}: no extrapolation: {}\n", f == TableFormat::Markdown ? "\n" : "  ", run_letter(i),
+                         c.runs[i].extrapolation.why_not);
+  return out;
+}
+
+std::string format_regressions(const RegressionReport& r, TableFormat f) {
+  std::string out = f == TableFormat::Markdown ? "## trainbench regression check\n\n" : "trainbench regression check\n";
+  out += fmt::format("{}baseline: {}\n{}current:  {}\n{}rule: slower than the baseline by more than {:.1f}% and "
+                     "beyond noise (U-test p < {} with >= {} samples each, else 2-standard-error bands)\n",
+                     f == TableFormat::Markdown ? "- " : "  ", r.baseline_origin,
+                     f == TableFormat::Markdown ? "- " : "  ", r.current_origin,
+                     f == TableFormat::Markdown ? "- " : "  ", 100.0 * r.options.threshold, r.options.alpha,
+                     r.options.min_samples);
+  Table t;
+  t.headers = {"kernel", "baseline ms", "current ms", "change", "p-value", "rule", "verdict"};
+  t.right_align = {false, true, true, true, true, false, false};
+  for (const auto& i : r.items)
+    t.add_row({i.key, fmt::format("{:.4g}", i.baseline_ms), fmt::format("{:.4g}", i.current_ms),
+               fmt::format("{:+.2f}%", 100.0 * i.change), i.p_value ? fmt::format("{:.3g}", *i.p_value) : "-", i.rule,
+               to_string(i.verdict)});
+  out += heading("Results", f) + t.render(f);
+  if (!r.notes.empty()) {
+    out += heading("Notes", f);
+    for (const auto& n : r.notes) out += fmt::format("{}{}\n", f == TableFormat::Markdown ? "- " : "  ", n);
+  }
+  const int n = r.regressions();
+  out += "\n";
+  if (n == 0) {
+    out += fmt::format("No regression: {} item(s) compared, {} faster beyond noise.\n", r.items.size(), r.improvements());
+  } else {
+    out += fmt::format("REGRESSION: {} of {} item(s) slower beyond threshold and noise:\n", n, r.items.size());
+    for (const auto& i : r.items)
+      if (i.verdict == Verdict::Slower)
+        out += fmt::format("{}{} is {:.2f}% slower: {}\n", f == TableFormat::Markdown ? "- " : "  ", i.key,
+                           100.0 * i.change, i.explanation);
+  }
+  return out;
+}
+
+}  // namespace tb::compare

@@ -1,0 +1,57 @@
+#include "harness/compare/junit.hpp"
+
+#include <fmt/format.h>
+
+namespace tb::compare {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows only tab, newline and carriage return below 0x20.
+        if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') out += ' ';
+        else out += ch;
+    }
+  }
+  return out;
+}
+
+std::string junit_xml(const RegressionReport& r) {
+  const int failures = r.regressions();
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"trainbench compare\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
+                     r.items.size(), failures);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+                     xml_escape("trainbench regression: " + r.current_origin + " vs " + r.baseline_origin),
+                     r.items.size(), failures);
+  out += fmt::format("    <properties>\n      <property name=\"baseline\" value=\"{}\"/>\n"
+                     "      <property name=\"current\" value=\"{}\"/>\n"
+                     "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n"
+                     "    </properties>\n",
+                     xml_escape(r.baseline_origin), xml_escape(r.current_origin), r.options.threshold, r.options.alpha);
+  for (const auto& i : r.items) {
+    // time: the current median in seconds, so CI dashboards show something meaningful.
+    out += fmt::format("    <testcase classname=\"trainbench.{}\" name=\"{}\" time=\"{:.6f}\"",
+                       i.key == "step" ? "step" : "kernel", xml_escape(i.key), i.current_ms * 1e-3);
+    if (i.verdict == Verdict::Slower) {
+      out += fmt::format(">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
+                         xml_escape(fmt::format("{} is {:.2f}% slower", i.key, 100.0 * i.change)),
+                         xml_escape(i.explanation));
+    } else {
+      out += fmt::format(">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                         xml_escape(fmt::format("{}: {}", to_string(i.verdict), i.explanation)));
+    }
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+}  // namespace tb::compare

@@ -1,0 +1,16 @@
+#pragma once
+// JUnit XML for CI systems (Jenkins, GitLab, GitHub test reporters): one <testcase> per compared
+// kernel and the step, a <failure> element for each regression. The de-facto schema is Ant's
+// JUnit report format: testsuites > testsuite(name, tests, failures) > testcase(classname, name).
+#include <string>
+
+#include "harness/compare/regression.hpp"
+
+namespace tb::compare {
+
+std::string junit_xml(const RegressionReport& report);
+
+// Escapes &, <, >, " and ' and drops control characters XML 1.0 cannot carry.
+std::string xml_escape(const std::string& text);
+
+}  // namespace tb::compare

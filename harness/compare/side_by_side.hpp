@@ -1,0 +1,71 @@
+#pragma once
+// The procurement view: several results files (one per SKU or machine) side by side — each
+// kernel's rate, the step's tokens/s and MFU — and what each would take to train one target
+// model: PF-days, GPU-hours, days on N GPUs, and energy and cost where the SKU config knows
+// TDP and price.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/compare/compatibility.hpp"
+
+namespace tb::compare {
+
+struct SideBySideOptions {
+  std::string target_model;       // --model; "" takes the files' model, else gpt3-175b
+  int64_t gpus = 1024;            // --gpus
+  std::optional<double> days;     // --days: GPUs needed to finish in this many days instead
+  CompatibilityOptions compatibility;  // different devices are the point here; shapes must match
+};
+
+struct KernelCell {
+  bool present = false;
+  double median_ms = 0;
+  double tflops = 0;
+  double gbps = 0;
+  double pct_of_peak = 0;         // percent
+  double step_share = 0;          // fraction of the step: calls·median / Σ calls·median
+};
+
+struct KernelRow {
+  std::string key, name, kind, shape, dtype;
+  double flops = 0, bytes = 0;
+  int64_t calls_per_step = 1;
+  std::vector<KernelCell> cells;  // one per run, in input order
+};
+
+struct Extrapolation {
+  bool available = false;
+  std::string why_not;            // when not available
+  double sustained_tflops = 0;    // per GPU, from the measured step
+  double pf_days = 0;             // 6·N·D, the article's convention
+  double gpu_hours = 0;
+  int64_t gpus = 0;
+  double wall_days = 0;
+  std::optional<double> energy_mwh;   // TDP × GPU-hours (PUE 1)
+  std::optional<double> cost;         // SKU price per GPU-hour × GPU-hours
+  std::string currency;
+};
+
+struct RunColumn {
+  std::string origin, label;      // label: "device (file)"
+  std::string device_name, sku, model, dtype;
+  double peak_tflops = 0, peak_memory_tb_s = 0;
+  std::optional<results::StepResult> step;
+  Extrapolation extrapolation;
+};
+
+struct SideBySide {
+  std::string target_model;       // resolved
+  std::vector<RunColumn> runs;
+  std::vector<KernelRow> kernels; // union, in first-seen order
+};
+
+// Refuses failed/partial runs and files of different models or shapes (unless allowed).
+SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const SideBySideOptions& options);
+
+// "device (file.json)", unique among the runs.
+std::vector<std::string> run_labels(const std::vector<LabeledResults>& runs);
+
+}  // namespace tb::compare

@@ -1,0 +1,74 @@
+#include "harness/config/config_catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "harness/common/errors.hpp"
+
+#ifndef TB_DEFAULT_CONFIG_DIR
+#define TB_DEFAULT_CONFIG_DIR ""
+#endif
+
+namespace fs = std::filesystem;
+
+namespace tb::config {
+
+std::string folder_name(ConfigKind kind) {
+  switch (kind) {
+    case ConfigKind::Model: return "models";
+    case ConfigKind::Sku: return "skus";
+    case ConfigKind::Site: return "sites";
+  }
+  return "?";
+}
+
+static fs::path executable_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+fs::path config_root() {
+  if (const char* env = std::getenv("TRAINBENCH_CONFIG_DIR"); env && *env) return env;
+  std::vector<fs::path> candidates;
+  if (fs::path compiled = TB_DEFAULT_CONFIG_DIR; !compiled.empty()) candidates.push_back(compiled);
+  if (auto exe = executable_dir(); !exe.empty()) {
+    candidates.push_back(exe / "configs");
+    candidates.push_back(exe.parent_path() / "configs");
+    candidates.push_back(exe.parent_path() / "share" / "trainbench" / "configs");
+  }
+  for (const auto& c : candidates)
+    if (fs::is_directory(c / "models")) return c;
+  throw RuntimeError(
+      "cannot find the configs/ folder; set TRAINBENCH_CONFIG_DIR to the trainbench configs path");
+}
+
+std::vector<std::string> available_names(ConfigKind kind) {
+  std::vector<std::string> names;
+  fs::path dir = config_root() / folder_name(kind);
+  if (!fs::is_directory(dir)) return names;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+fs::path resolve(ConfigKind kind, const std::string& name_or_path) {
+  if (name_or_path.empty())
+    throw UsageError(fmt::format("empty {} name", folder_name(kind)));
+  const bool looks_like_path = name_or_path.find('/') != std::string::npos ||
+                               name_or_path.ends_with(".toml");
+  if (looks_like_path) {
+    if (fs::is_regular_file(name_or_path)) return name_or_path;
+    throw UsageError(fmt::format("{}: no such {} config file", name_or_path, folder_name(kind)));
+  }
+  fs::path by_name = config_root() / folder_name(kind) / (name_or_path + ".toml");
+  if (fs::is_regular_file(by_name)) return by_name;
+  throw UsageError(fmt::format("unknown {} '{}'; valid names: {} (or a path to a .toml file)",
+                               folder_name(kind).substr(0, folder_name(kind).size() - 1),
+                               name_or_path, fmt::join(available_names(kind), ", ")));
+}
+
+}  // namespace tb::config

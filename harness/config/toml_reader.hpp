@@ -1,0 +1,47 @@
+#pragma once
+// Typed, validated access to one TOML document. Every error names the file and the dotted
+// field, so a user can fix their own config without reading our code.
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tb::config {
+
+class TomlReader {
+ public:
+  // Parses `path`; a syntax error becomes a UsageError naming file, line and column.
+  static TomlReader from_file(const std::string& path);
+  static TomlReader from_string(const std::string& text, const std::string& origin);
+
+  const std::string& origin() const { return origin_; }
+
+  std::string require_string(const std::string& field) const;
+  std::optional<std::string> optional_string(const std::string& field) const;
+  // One of `accepted`; anything else is refused with the accepted values listed.
+  std::string require_choice(const std::string& field, const std::vector<std::string>& accepted,
+                             const std::optional<std::string>& fallback = std::nullopt) const;
+
+  // Positive, finite numbers: non-positive, NaN and infinite values are refused by name.
+  double require_positive(const std::string& field) const;
+  std::optional<double> optional_positive(const std::string& field) const;
+  std::optional<double> optional_non_negative(const std::string& field) const;
+  int64_t require_positive_int(const std::string& field) const;
+  std::optional<int64_t> optional_positive_int(const std::string& field) const;
+  std::optional<bool> optional_bool(const std::string& field) const;
+  std::vector<std::string> optional_string_list(const std::string& field) const;
+
+  bool has(const std::string& field) const;
+
+ private:
+  TomlReader(toml::table table, std::string origin);
+  toml::node_view<const toml::node> at(const std::string& field) const;
+  [[noreturn]] void fail(const std::string& field, const std::string& why) const;
+
+  toml::table table_;
+  std::string origin_;
+};
+
+}  // namespace tb::config

@@ -1,0 +1,139 @@
+#include "harness/estimate/estimate.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/comm/estimate_scaling.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/common/units.hpp"
+#include "harness/model/flop_formulas.hpp"
+#include "harness/model/parameter_count.hpp"
+
+namespace tb {
+
+namespace {
+
+// Past these the input is a typo: 1e18 tokens is 10,000× any published run.
+constexpr double kMaxTokens = 1e18;
+constexpr double kMaxTflopsPerGpu = 1e6;
+constexpr int64_t kMaxGpus = 100'000'000;
+
+void check_request(const EstimateRequest& r) {
+  auto positive = [](double v) { return std::isfinite(v) && v > 0; };
+  if (r.tokens != 0 && (!positive(r.tokens) || r.tokens > kMaxTokens))
+    throw UsageError(fmt::format("--tokens must be a positive number up to {:.0e} (got {})", kMaxTokens, r.tokens));
+  if (r.sustained_tflops_per_gpu &&
+      (!positive(*r.sustained_tflops_per_gpu) || *r.sustained_tflops_per_gpu > kMaxTflopsPerGpu))
+    throw UsageError(fmt::format("--tflops must be a positive TFLOP/s figure up to {:.0e} (got {})",
+                                 kMaxTflopsPerGpu, *r.sustained_tflops_per_gpu));
+  if (r.mfu) {
+    if (!positive(*r.mfu) || *r.mfu > 1.0)
+      throw UsageError(fmt::format("--mfu must be in (0, 1] (got {})", *r.mfu));
+    if (!r.sku) throw UsageError("--mfu needs --gpu SKU (the peak it is a fraction of)");
+  }
+  if (r.mfu && r.sustained_tflops_per_gpu)
+    throw UsageError("give one throughput: --tflops, or --gpu with --mfu (not both)");
+  if (r.gpus && (*r.gpus <= 0 || *r.gpus > kMaxGpus))
+    throw UsageError(fmt::format("--gpus must be between 1 and {} (got {})", kMaxGpus, *r.gpus));
+  if (r.days && (!positive(*r.days) || *r.days > 365.0 * 100))
+    throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *r.days));
+  if (r.pue && (!std::isfinite(*r.pue) || *r.pue < 1.0 || *r.pue > 10.0))
+    throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *r.pue));
+  if (r.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", r.seq_len));
+}
+
+SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, double efficiency) {
+  SiteEstimate s;
+  s.efficiency = efficiency;
+  const double site_flops_per_deadline = site.peak_pflops * units::kPeta * efficiency * days * units::kSecondsPerDay;
+  s.sites_needed = flops / site_flops_per_deadline;
+  // A hair of tolerance so 7.0000001 from rounding does not become 8.
+  s.sites_whole = static_cast<int64_t>(std::ceil(s.sites_needed - 1e-9));
+  s.total_cost = s.sites_needed * site.cost;
+  s.cost_whole_sites = static_cast<double>(s.sites_whole) * site.cost;
+  return s;
+}
+
+}  // namespace
+
+EstimateResult estimate(const EstimateRequest& r) {
+  check_request(r);
+  validate_model(r.model, r.model.name);
+  EstimateResult out;
+  out.model = r.model.name;
+  out.params = count_parameters(r.model).total;
+  out.tokens = r.tokens > 0 ? r.tokens : r.model.train_tokens;
+  out.seq_len = r.seq_len > 0 ? r.seq_len : r.model.seq_len;
+  out.training_flops = formulas::training_flops_6nd(out.params, out.tokens);
+  out.pf_days = formulas::pf_days(out.training_flops);
+  out.recompute = r.recompute;
+
+  const auto per_token = formulas::flops_per_token(r.model, out.seq_len, r.causal);
+  out.model_flops_per_token = per_token.model;
+  out.hardware_flops_per_token = r.recompute == Recompute::None        ? per_token.model
+                                 : r.recompute == Recompute::Selective ? per_token.selective
+                                                                       : per_token.full;
+  out.training_model_flops = out.model_flops_per_token * out.tokens;
+  out.training_hardware_flops = out.hardware_flops_per_token * out.tokens;
+  const double hw_per_model = out.hardware_flops_per_token / out.model_flops_per_token;
+
+  std::optional<double> peak_tflops;
+  if (r.sku) peak_tflops = r.sku->peak_tflops_for(r.dtype);
+
+  // One sustained hardware rate per GPU, from whichever throughput the user gave.
+  if (r.sustained_tflops_per_gpu) {
+    out.sustained_tflops_per_gpu = r.sustained_tflops_per_gpu;
+    out.throughput_source = r.throughput_source.value_or(fmt::format("--tflops {}", *r.sustained_tflops_per_gpu));
+    if (peak_tflops) out.mfu = *r.sustained_tflops_per_gpu / hw_per_model / *peak_tflops;
+  } else if (r.mfu) {
+    out.mfu = r.mfu;
+    out.sustained_tflops_per_gpu = *r.mfu * *peak_tflops * hw_per_model;
+    out.throughput_source = r.throughput_source.value_or(
+        fmt::format("--gpu {} --mfu {} ({} peak {} TFLOP/s)", r.sku->name, *r.mfu, to_string(r.dtype), *peak_tflops));
+  }
+
+  if (out.sustained_tflops_per_gpu) {
+    const double rate = *out.sustained_tflops_per_gpu * units::kTera;  // FLOP/s per GPU
+    const double gpu_seconds = out.training_hardware_flops / rate;
+    out.gpu_hours = gpu_seconds / units::kSecondsPerHour;
+    if (r.gpus) {
+      out.gpus = r.gpus;
+      out.gpus_derived = false;
+    } else if (r.days) {
+      out.gpus = static_cast<int64_t>(std::ceil(gpu_seconds / (*r.days * units::kSecondsPerDay) - 1e-9));
+      out.gpus_derived = true;
+    }
+    if (out.gpus) out.wall_days = gpu_seconds / static_cast<double>(*out.gpus) / units::kSecondsPerDay;
+    if (r.sku && r.sku->price_per_gpu_hour) {
+      out.rental_cost = *out.gpu_hours * *r.sku->price_per_gpu_hour;
+      out.rental_currency = r.sku->currency;
+    }
+    if (r.sku) {
+      out.pue = r.pue ? *r.pue : (r.site ? r.site->pue : 1.0);
+      out.energy_mwh = *out.gpu_hours * r.sku->tdp_w * *out.pue / 1e6;
+    }
+  }
+
+  // Communication model: only with --tp/--pp/--dp; scales GPU-hours, days, energy and cost.
+  if (r.tp || r.pp || r.dp) comm::apply_comm_model(r, out);
+
+  if (r.site) {
+    const double days = r.days.value_or(1.0);
+    out.site = r.site->name;
+    out.site_days = days;
+    out.currency = r.site->currency;
+    // The article's arithmetic: 6·N·D at 100% of the site's rated peak.
+    out.at_peak = site_estimate(out.training_flops, *r.site, days, 1.0);
+    // Measured: the model FLOPs (attention included) at the fraction of peak this GPU sustains.
+    if (out.mfu) out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu);
+    if (out.energy_mwh && r.site->electricity_price_per_kwh)
+      out.electricity_cost = *out.energy_mwh * 1000.0 * *r.site->electricity_price_per_kwh;
+    // The measured column loses what communication and the pipeline bubble cost as well.
+    if (out.scaling && out.at_measured)
+      out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu * out.scaling->efficiency);
+  }
+  return out;
+}
+
+}  // namespace tb

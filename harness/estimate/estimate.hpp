@@ -1,0 +1,94 @@
+#pragma once
+// Extrapolation: model + tokens + throughput → training FLOPs, PF-days, GPU-hours, wall-clock
+// days, data centers, cost and energy. Pure arithmetic on plain structs; no device needed.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "harness/comm/comm_model.hpp"
+#include "harness/hardware/site_config.hpp"
+#include "harness/hardware/sku_config.hpp"
+#include "harness/model/model_config.hpp"
+#include "harness/workload/workload.hpp"
+
+namespace tb {
+
+struct EstimateRequest {
+  ModelConfig model;
+  double tokens = 0;                 // 0 takes the model's published training tokens
+  int64_t seq_len = 0;               // 0 takes the model's context
+  bool causal = true;
+  Recompute recompute = Recompute::None;
+  DType dtype = DType::BF16;         // which peak MFU is measured against
+  std::optional<double> sustained_tflops_per_gpu;  // hardware FLOP/s per GPU (TFLOP/s)
+  std::optional<std::string> throughput_source;    // provenance of the throughput, for output
+  std::optional<SkuConfig> sku;
+  std::optional<double> mfu;         // with sku: sustained model FLOP/s ÷ peak
+  std::optional<int64_t> gpus;
+  std::optional<SiteConfig> site;
+  std::optional<double> days;        // deadline: sites or GPUs needed to finish in this time
+  std::optional<double> pue;         // overrides the site's
+  // Parallel layout → communication model (harness/comm/comm_model.hpp, docs/comm.md). With none
+  // of tp, pp, dp given, scaling is ideal: FLOPs ÷ (GPUs × throughput), exactly as before.
+  std::optional<int64_t> tp;
+  std::optional<int64_t> pp;
+  std::optional<int64_t> dp;             // default: --gpus / (tp·pp), else 1
+  std::optional<int64_t> micro_batches;  // per pipeline per step; default 1, or 4·pp with pp > 1
+  int64_t micro_batch_size = 1;          // sequences per micro-batch
+  std::optional<double> overlap;         // DP gradient all-reduce hidden behind backward, [0, 1]; default 0
+  std::optional<comm::LinkBandwidths> interconnect;  // resolved by the caller; default: the SKU's
+};
+
+struct SiteEstimate {
+  double efficiency = 1.0;      // fraction of the site's peak that does useful (model) work
+  double sites_needed = 0;      // fractional, as the article computes it
+  int64_t sites_whole = 0;      // rounded up: what one actually builds
+  double total_cost = 0;        // sites_needed × cost per site (the article's arithmetic)
+  double cost_whole_sites = 0;
+};
+
+struct EstimateResult {
+  std::string model;
+  double params = 0;
+  double tokens = 0;
+  int64_t seq_len = 0;
+  // The article's and GPT-3 Table D.1's convention: 6·N·D.
+  double training_flops = 0;
+  double pf_days = 0;
+  // Ours: 6·N_matmul + attention (causal-halved) per token; hardware adds recomputation.
+  double model_flops_per_token = 0;
+  double hardware_flops_per_token = 0;
+  double training_model_flops = 0;
+  double training_hardware_flops = 0;
+  Recompute recompute = Recompute::None;
+
+  std::optional<double> sustained_tflops_per_gpu;  // hardware
+  std::optional<double> mfu;
+  std::optional<std::string> throughput_source;
+  std::optional<double> gpu_hours;
+  std::optional<int64_t> gpus;
+  std::optional<bool> gpus_derived;   // true when computed from --days
+  std::optional<double> wall_days;
+  std::optional<double> energy_mwh;
+  std::optional<double> pue;
+  std::optional<double> rental_cost;
+  std::optional<std::string> rental_currency;
+
+  std::optional<std::string> site;
+  std::optional<double> site_days;
+  std::optional<SiteEstimate> at_peak;
+  std::optional<SiteEstimate> at_measured;
+  std::optional<double> electricity_cost;
+  std::string currency;
+
+  // Only with a parallel layout: gpu_hours, wall_days, energy and costs above include the
+  // scaling loss (ideal ÷ efficiency); the ideal figures are kept here.
+  std::optional<comm::ScalingEstimate> scaling;
+  std::optional<double> ideal_gpu_hours;
+  std::optional<double> ideal_wall_days;
+};
+
+// Validates the request (tokens > 0, mfu in (0,1], gpus > 0, days > 0...) naming the flag.
+EstimateResult estimate(const EstimateRequest& request);
+
+}  // namespace tb

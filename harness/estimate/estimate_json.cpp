@@ -1,0 +1,93 @@
+#include "harness/estimate/estimate_json.hpp"
+
+namespace tb {
+
+static nlohmann::json site_json(const SiteEstimate& s) {
+  return {{"efficiency", s.efficiency},
+          {"sites_needed", s.sites_needed},
+          {"sites_whole", s.sites_whole},
+          {"total_cost", s.total_cost},
+          {"cost_whole_sites", s.cost_whole_sites}};
+}
+
+nlohmann::json to_json(const EstimateResult& r) {
+  nlohmann::json j;
+  j["model"] = r.model;
+  j["params"] = r.params;
+  j["tokens"] = r.tokens;
+  j["seq_len"] = r.seq_len;
+  j["training_flops"] = r.training_flops;
+  j["pf_days"] = r.pf_days;
+  j["model_flops_per_token"] = r.model_flops_per_token;
+  j["hardware_flops_per_token"] = r.hardware_flops_per_token;
+  j["training_model_flops"] = r.training_model_flops;
+  j["training_hardware_flops"] = r.training_hardware_flops;
+  j["recompute"] = to_string(r.recompute);
+  j["conventions"] = {
+      {"training_flops", "6*N*D (GPT-3 Table D.1); N = all parameters"},
+      {"model_flops", "6*N_matmul + attention (forward 4*s*h*d_head per layer, halved when causal; backward 2x)"},
+      {"hardware_flops", "model_flops plus forward passes re-run by recomputation (" + std::string(to_string(r.recompute)) + ")"},
+      {"sites_at_peak", "training_flops / (site peak x days): the article's arithmetic"},
+      {"sites_at_measured", "training_model_flops / (site peak x MFU x days)"}};
+  if (r.sustained_tflops_per_gpu) {
+    j["sustained_tflops_per_gpu"] = *r.sustained_tflops_per_gpu;
+    j["throughput_source"] = r.throughput_source.value_or("");
+    j["gpu_hours"] = *r.gpu_hours;
+  }
+  if (r.mfu) j["mfu"] = *r.mfu;
+  if (r.gpus) {
+    j["gpus"] = *r.gpus;
+    j["gpus_derived_from_days"] = r.gpus_derived.value_or(false);
+  }
+  if (r.wall_days) j["wall_days"] = *r.wall_days;
+  if (r.energy_mwh) {
+    j["energy_mwh"] = *r.energy_mwh;
+    j["pue"] = *r.pue;
+  }
+  if (r.rental_cost) {
+    j["rental_cost"] = *r.rental_cost;
+    j["rental_currency"] = *r.rental_currency;
+  }
+  if (r.site) {
+    j["site"] = *r.site;
+    j["site_days"] = *r.site_days;
+    j["currency"] = r.currency;
+    j["at_peak"] = site_json(*r.at_peak);
+    // The headline figures: measured when we have a throughput, else the article's peak method.
+    const SiteEstimate& headline = r.at_measured ? *r.at_measured : *r.at_peak;
+    j["sites_needed"] = headline.sites_needed;
+    j["total_cost"] = headline.total_cost;
+    j["sites_basis"] = r.at_measured ? "measured" : "peak";
+    if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
+    if (r.electricity_cost) j["electricity_cost"] = *r.electricity_cost;
+  }
+  if (r.scaling) {
+    // The communication model (only with --tp/--pp/--dp): its terms and why.
+    const auto& c = *r.scaling;
+    j["scaling"] = {{"efficiency", c.efficiency},
+                    {"tp", c.layout.tp},
+                    {"pp", c.layout.pp},
+                    {"dp", c.layout.dp},
+                    {"micro_batches", c.layout.micro_batches},
+                    {"micro_batch_size", c.layout.micro_batch_size},
+                    {"tokens_per_step", c.tokens_per_step},
+                    {"step_s", c.step_s},
+                    {"ideal_step_s", c.ideal_step_s},
+                    {"compute_s_per_micro_batch", c.compute_s_per_micro_batch},
+                    {"tp_s_per_micro_batch", c.tp_s_per_micro_batch},
+                    {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
+                    {"bubble_fraction", c.bubble_fraction},
+                    {"dp_allreduce_s", c.dp_allreduce_s},
+                    {"dp_exposed_s", c.dp_exposed_s},
+                    {"dp_overlap", c.dp_overlap},
+                    {"tp_link_gb_s", c.tp_link.gb_s},
+                    {"pp_link_gb_s", c.pp_link.gb_s},
+                    {"dp_link_gb_s", c.dp_link.gb_s},
+                    {"reasons", c.reasons}};
+    if (r.ideal_gpu_hours) j["ideal_gpu_hours"] = *r.ideal_gpu_hours;
+    if (r.ideal_wall_days) j["ideal_wall_days"] = *r.ideal_wall_days;
+  }
+  return j;
+}
+
+}  // namespace tb

@@ -1,0 +1,36 @@
+#include "harness/estimate/measured_throughput.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+
+namespace tb {
+
+MeasuredThroughput throughput_from_results(const results::RunResults& r, const std::string& origin) {
+  if (r.status == "failed")
+    throw UsageError(fmt::format("{}: the run failed; it measured no usable step time", origin));
+  if (r.status == "partial" || (r.step && !r.step->complete))
+    throw UsageError(fmt::format("{}: the run is partial (interrupted or a kernel failed); its step time "
+                                 "misses kernels, so no throughput can be taken from it — re-run it",
+                                 origin));
+  if (!r.step || !(r.step->step_ms > 0) || !(r.step->model_flops > 0))
+    throw UsageError(fmt::format("{}: no measured training step (made by `trainbench {}`; only `trainbench run` "
+                                 "measures a whole step)",
+                                 origin, r.workload.command));
+  MeasuredThroughput t;
+  t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
+  t.model = r.workload.model;
+  if (!r.machine.sku.empty()) {
+    try {
+      t.sku = load_sku(r.machine.sku);
+    } catch (const UsageError&) {
+      // A results file from a machine whose SKU config we lack still has a usable throughput.
+    }
+  }
+  if (r.step->mfu > 0) t.mfu = r.step->mfu;
+  t.source = fmt::format("results {} ({}, {} step {:.3f} ms)", origin, r.machine.device_name, r.workload.model,
+                         r.step->step_ms);
+  return t;
+}
+
+}  // namespace tb

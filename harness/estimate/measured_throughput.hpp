@@ -1,0 +1,25 @@
+#pragma once
+// The sustained throughput a results file measured, in the form the extrapolation takes.
+#include <optional>
+#include <string>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/results/run_results.hpp"
+
+namespace tb {
+
+struct MeasuredThroughput {
+  // Model FLOPs per second per GPU over the measured step (backward = 2× forward, no
+  // recomputation): under that convention hardware and model FLOPs coincide, so this is the
+  // rate the estimate divides hardware FLOPs by.
+  double sustained_tflops_per_gpu = 0;
+  std::optional<double> mfu;
+  std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
+  std::string model;              // the model the step was measured for
+  std::string source;             // "results FILE (device, step X ms)"
+};
+
+// Refuses files without a measured step, failed or partial runs, naming the file.
+MeasuredThroughput throughput_from_results(const results::RunResults& results, const std::string& origin);
+
+}  // namespace tb

@@ -1,0 +1,27 @@
+#pragma once
+// Results as Google Benchmark JSON (the --benchmark_format=json layout of google/benchmark 1.7),
+// so dashboards that read it take trainbench results as they are: github-action-benchmark's
+// `googlecpp` tool reads benchmarks[].name, real_time, time_unit, iterations, cpu_time and
+// threads; Bencher's `cpp_google` adapter reads the same plus the context block.
+//
+// One "iteration" entry per measured kernel (name "model/kernel/shape/dtype"), real_time and
+// cpu_time = the median in ms (a GPU kernel's CPU time is not measured; the median stands in
+// so tools that read cpu_time see the same number), iterations = samples, and user counters
+// (TFLOPS, GBps, pct_of_peak, rel_noise) as google/benchmark writes counters: extra keys.
+// The step, when present, is one more entry with tokens_per_s and MFU counters.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness/results/run_results.hpp"
+
+namespace tb::exporting {
+
+// Refuses failed runs and files without a measured kernel (UsageError naming `origin`);
+// a partial run exports only its kernels with status ok.
+nlohmann::json to_gbench_json(const results::RunResults& results, const std::string& origin);
+
+// The benchmark name of one kernel: "<model or command>/<kernel>/<shape>/<dtype>", spaces
+// replaced by '_' (dashboards split names on '/').
+std::string gbench_name(const results::RunResults& results, const results::KernelResult& kernel);
+
+}  // namespace tb::exporting

@@ -1,0 +1,29 @@
+#include "harness/hardware/site_config.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+#include "harness/config/config_catalog.hpp"
+#include "harness/config/toml_reader.hpp"
+
+namespace tb {
+
+SiteConfig load_site(const std::string& name_or_path) {
+  auto path = config::resolve(config::ConfigKind::Site, name_or_path);
+  auto r = config::TomlReader::from_file(path.string());
+  SiteConfig s;
+  s.name = r.require_string("name");
+  s.display_name = r.optional_string("display_name").value_or(s.name);
+  s.source = r.require_string("source");
+  s.peak_pflops = r.require_positive("peak_pflops");
+  s.cost = r.require_positive("cost");
+  s.currency = r.require_string("currency");
+  s.pue = r.optional_positive("pue").value_or(1.0);
+  if (s.pue < 1.0)
+    throw UsageError(fmt::format("{}: field 'pue' must be >= 1.0 (got {})", r.origin(), s.pue));
+  s.electricity_price_per_kwh = r.optional_positive("electricity_price_per_kwh");
+  s.sku = r.optional_string("sku");
+  return s;
+}
+
+}  // namespace tb

@@ -1,0 +1,22 @@
+#pragma once
+// A data-center preset from configs/sites/<name>.toml: the article's "500P" center is one.
+#include <optional>
+#include <string>
+
+namespace tb {
+
+struct SiteConfig {
+  std::string name;
+  std::string display_name;
+  std::string source;
+  double peak_pflops = 0;          // rated peak of the whole site (dense, the rating's dtype)
+  double cost = 0;                 // investment for one site
+  std::string currency = "CNY";
+  double pue = 1.0;                // power usage effectiveness: facility power / IT power
+  std::optional<double> electricity_price_per_kwh;  // same currency as cost
+  std::optional<std::string> sku;  // GPU SKU the site is built from, if known
+};
+
+SiteConfig load_site(const std::string& name_or_path);
+
+}  // namespace tb

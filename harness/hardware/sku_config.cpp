@@ -1,0 +1,108 @@
+#include "harness/hardware/sku_config.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "harness/common/errors.hpp"
+#include "harness/config/config_catalog.hpp"
+#include "harness/config/toml_reader.hpp"
+
+namespace tb {
+
+const std::vector<std::string>& dtype_names() {
+  static const std::vector<std::string> names = {"fp64", "fp32", "tf32", "bf16", "fp16", "fp8"};
+  return names;
+}
+
+const char* to_string(DType dtype) {
+  switch (dtype) {
+    case DType::FP64: return "fp64";
+    case DType::FP32: return "fp32";
+    case DType::TF32: return "tf32";
+    case DType::BF16: return "bf16";
+    case DType::FP16: return "fp16";
+    case DType::FP8: return "fp8";
+  }
+  return "?";
+}
+
+DType parse_dtype(const std::string& text, const std::string& what) {
+  std::string t = text;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "e4m3" || t == "fp8e4m3") t = "fp8";
+  if (t == "half") t = "fp16";
+  if (t == "float") t = "fp32";
+  for (size_t i = 0; i < dtype_names().size(); ++i)
+    if (dtype_names()[i] == t) return static_cast<DType>(i);
+  throw UsageError(fmt::format("{}: unknown dtype '{}'; accepted values: {}", what, text,
+                               fmt::join(dtype_names(), ", ")));
+}
+
+int dtype_bytes(DType dtype) {
+  switch (dtype) {
+    case DType::FP64: return 8;
+    case DType::FP32:
+    case DType::TF32: return 4;
+    case DType::BF16:
+    case DType::FP16: return 2;
+    case DType::FP8: return 1;
+  }
+  return 0;
+}
+
+double SkuConfig::peak_tflops_for(DType dtype) const {
+  auto it = peak_tflops.find(dtype);
+  if (it != peak_tflops.end()) return it->second;
+  std::vector<std::string> have;
+  for (const auto& [d, _] : peak_tflops) have.emplace_back(to_string(d));
+  throw UsageError(fmt::format("SKU '{}' has no {} peak; it lists: {}", name, to_string(dtype),
+                               fmt::join(have, ", ")));
+}
+
+static SkuConfig parse_sku(const config::TomlReader& r) {
+  SkuConfig s;
+  s.name = r.require_string("name");
+  s.display_name = r.optional_string("display_name").value_or(s.name);
+  s.source = r.require_string("source");
+  for (const auto& dname : dtype_names())
+    if (auto v = r.optional_positive("peak_tflops." + dname))
+      s.peak_tflops[parse_dtype(dname, r.origin())] = *v;
+  if (s.peak_tflops.empty())
+    throw UsageError(fmt::format("{}: table 'peak_tflops' needs at least one of: {}", r.origin(),
+                                 fmt::join(dtype_names(), ", ")));
+  s.memory_gb = r.require_positive("memory.gb");
+  s.memory_bandwidth_tb_s = r.require_positive("memory.bandwidth_tb_s");
+  s.tdp_w = r.require_positive("power.tdp_w");
+  s.gpus_per_server = static_cast<int>(r.optional_positive_int("server.gpus_per_server").value_or(8));
+  s.price_per_gpu_hour = r.optional_positive("price.per_gpu_hour");
+  s.server_price = r.optional_positive("price.server");
+  s.currency = r.optional_string("price.currency").value_or("USD");
+  s.intra_node_gb_s = r.optional_positive("interconnect.intra_node_gb_s");
+  s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
+  s.device_name_patterns = r.optional_string_list("match.device_names");
+  return s;
+}
+
+SkuConfig load_sku(const std::string& name_or_path) {
+  auto path = config::resolve(config::ConfigKind::Sku, name_or_path);
+  return parse_sku(config::TomlReader::from_file(path.string()));
+}
+
+std::optional<SkuConfig> match_sku(const std::string& device_name, double memory_gb) {
+  std::optional<SkuConfig> best;
+  double best_gap = 1e30;
+  for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
+    SkuConfig sku = load_sku(name);
+    for (const auto& pattern : sku.device_name_patterns) {
+      if (device_name.find(pattern) == std::string::npos) continue;
+      // Several SKUs share a name stem (H100 SXM vs PCIe): the memory size breaks the tie.
+      double gap = std::abs(sku.memory_gb - memory_gb);
+      if (gap < best_gap) { best_gap = gap; best = sku; }
+    }
+  }
+  return best;
+}
+
+}  // namespace tb

@@ -1,0 +1,45 @@
+#pragma once
+// A GPU SKU's datasheet figures, from configs/skus/<name>.toml. Peaks are DENSE (no sparsity):
+// datasheets often print 2:4-sparse figures, twice these.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tb {
+
+enum class DType { FP64, FP32, TF32, BF16, FP16, FP8 };
+
+const char* to_string(DType dtype);
+// Accepts fp64, fp32, tf32, bf16, fp16, fp8 (also "e4m3" for fp8); refuses others naming `what`.
+DType parse_dtype(const std::string& text, const std::string& what);
+const std::vector<std::string>& dtype_names();
+// Bytes per element as stored in memory (tf32 is stored as fp32).
+int dtype_bytes(DType dtype);
+
+struct SkuConfig {
+  std::string name;
+  std::string display_name;
+  std::string source;                      // datasheet citation
+  std::map<DType, double> peak_tflops;     // dense peak per dtype
+  double memory_gb = 0;
+  double memory_bandwidth_tb_s = 0;
+  double tdp_w = 0;
+  int gpus_per_server = 8;
+  std::optional<double> price_per_gpu_hour;  // rental price, for cost estimates
+  std::optional<double> server_price;        // purchase price of one server
+  std::string currency = "USD";
+  std::optional<double> intra_node_gb_s;   // NVLink/PCIe per GPU, one direction
+  std::optional<double> inter_node_gb_s;   // network per GPU, one direction
+  std::vector<std::string> device_name_patterns;  // substrings of the CUDA device name
+
+  // Refuses a dtype the SKU has no peak for, listing the ones it has.
+  double peak_tflops_for(DType dtype) const;
+};
+
+SkuConfig load_sku(const std::string& name_or_path);
+
+// The SKU whose device_name_patterns match a CUDA device name (and memory size), if any.
+std::optional<SkuConfig> match_sku(const std::string& device_name, double memory_gb);
+
+}  // namespace tb

@@ -1,0 +1,85 @@
+#include "harness/model/model_config.hpp"
+
+#include <fmt/format.h>
+
+
+#include "harness/common/errors.hpp"
+#include "harness/config/config_catalog.hpp"
+#include "harness/config/toml_reader.hpp"
+
+namespace tb {
+
+const char* to_string(MlpKind kind) { return kind == MlpKind::Gelu ? "gelu" : "swiglu"; }
+const char* to_string(NormKind kind) { return kind == NormKind::LayerNorm ? "layernorm" : "rmsnorm"; }
+const char* to_string(PositionKind kind) { return kind == PositionKind::Learned ? "learned" : "rope"; }
+
+// Shapes past these are typos, not models: a 10^7-wide layer would not fit any machine.
+static constexpr int64_t kMaxDimension = 1 << 22;
+static constexpr int64_t kMaxLayers = 10000;
+
+void validate_model(const ModelConfig& m, const std::string& origin) {
+  auto fail = [&](const std::string& field, const std::string& why) {
+    throw UsageError(fmt::format("{}: field '{}' {}", origin, field, why));
+  };
+  const std::pair<const char*, int64_t> dims[] = {
+      {"architecture.layers", m.layers},         {"architecture.hidden", m.hidden},
+      {"architecture.heads", m.heads},           {"architecture.kv_heads", m.kv_heads},
+      {"architecture.head_dim", m.head_dim},     {"architecture.ffn_hidden", m.ffn_hidden},
+      {"architecture.vocab", m.vocab},           {"architecture.seq_len", m.seq_len}};
+  for (const auto& [field, value] : dims) {
+    if (value <= 0) fail(field, fmt::format("must be a positive integer (got {})", value));
+    if (value > kMaxDimension) fail(field, fmt::format("is absurdly large ({} > {})", value, kMaxDimension));
+  }
+  if (m.layers > kMaxLayers) fail("architecture.layers", fmt::format("is absurdly large ({})", m.layers));
+  if (m.hidden % m.heads != 0)
+    fail("architecture.heads", fmt::format("({}) must divide hidden ({})", m.heads, m.hidden));
+  if (m.heads % m.kv_heads != 0)
+    fail("architecture.kv_heads", fmt::format("({}) must divide heads ({})", m.kv_heads, m.heads));
+  if (!(m.train_tokens > 0)) fail("training.tokens", "must be a positive number of tokens");
+}
+
+static ModelConfig parse_model(const config::TomlReader& r) {
+  const std::string& origin = r.origin();
+  ModelConfig m;
+  m.name = r.require_string("name");
+  m.display_name = r.optional_string("display_name").value_or(m.name);
+  m.source = r.require_string("source");
+  m.layers = r.require_positive_int("architecture.layers");
+  m.hidden = r.require_positive_int("architecture.hidden");
+  m.heads = r.require_positive_int("architecture.heads");
+  if (m.hidden % m.heads != 0)
+    throw UsageError(fmt::format("{}: field 'architecture.heads' ({}) must divide hidden ({})",
+                                 origin, m.heads, m.hidden));
+  m.kv_heads = r.optional_positive_int("architecture.kv_heads").value_or(m.heads);
+  m.head_dim = r.optional_positive_int("architecture.head_dim").value_or(m.hidden / m.heads);
+  m.ffn_hidden = r.require_positive_int("architecture.ffn_hidden");
+  m.vocab = r.require_positive_int("architecture.vocab");
+  m.seq_len = r.require_positive_int("architecture.seq_len");
+  m.mlp = r.require_choice("architecture.mlp", {"gelu", "swiglu"}) == "gelu" ? MlpKind::Gelu
+                                                                             : MlpKind::SwiGlu;
+  m.norm = r.require_choice("architecture.norm", {"layernorm", "rmsnorm"}, "layernorm") == "layernorm"
+               ? NormKind::LayerNorm
+               : NormKind::RmsNorm;
+  m.position = r.require_choice("architecture.position", {"learned", "rope"}, "learned") == "learned"
+                   ? PositionKind::Learned
+                   : PositionKind::Rope;
+  m.biases = r.optional_bool("architecture.biases").value_or(true);
+  m.tied_embeddings = r.optional_bool("architecture.tied_embeddings").value_or(true);
+  m.train_tokens = r.require_positive("training.tokens");
+  m.published_params = r.optional_positive("published.params");
+  m.published_pf_days = r.optional_positive("published.train_pf_days");
+  m.published_source = r.optional_string("published.source").value_or("");
+  validate_model(m, origin);
+  return m;
+}
+
+ModelConfig parse_model_toml(const std::string& text, const std::string& origin) {
+  return parse_model(config::TomlReader::from_string(text, origin));
+}
+
+ModelConfig load_model(const std::string& name_or_path) {
+  auto path = config::resolve(config::ConfigKind::Model, name_or_path);
+  return parse_model(config::TomlReader::from_file(path.string()));
+}
+
+}  // namespace tb

@@ -1,0 +1,52 @@
+#pragma once
+// A decoder-only transformer's architecture, as read from configs/models/<name>.toml.
+// The parameter count is always computed from these fields (model/parameter_count.hpp);
+// `published_params` exists only so that tests and listings can compare against the paper.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tb {
+
+enum class MlpKind { Gelu, SwiGlu };      // GPT: up-GeLU-down; Llama: gate*up (SiLU) then down
+enum class NormKind { LayerNorm, RmsNorm };
+enum class PositionKind { Learned, Rope };
+
+struct ModelConfig {
+  std::string name;          // config key, e.g. "gpt3-175b"
+  std::string display_name;  // "GPT-3 175B"
+  std::string source;        // paper / model card the shape comes from
+
+  int64_t layers = 0;
+  int64_t hidden = 0;        // d_model
+  int64_t heads = 0;         // query heads
+  int64_t kv_heads = 0;      // key/value heads (== heads without grouped-query attention)
+  int64_t head_dim = 0;      // usually hidden / heads
+  int64_t ffn_hidden = 0;    // MLP inner size (4d for GPT; SwiGLU's per-branch size for Llama)
+  int64_t vocab = 0;
+  int64_t seq_len = 0;       // training context length
+  MlpKind mlp = MlpKind::Gelu;
+  NormKind norm = NormKind::LayerNorm;
+  PositionKind position = PositionKind::Learned;
+  bool biases = true;            // linear-layer biases
+  bool tied_embeddings = true;   // output projection shares the input embedding
+
+  double train_tokens = 0;                   // tokens the published model was trained on
+  std::optional<double> published_params;    // for comparison only, never used in math
+  std::optional<double> published_pf_days;   // for comparison only
+  std::string published_source;
+};
+
+const char* to_string(MlpKind kind);
+const char* to_string(NormKind kind);
+const char* to_string(PositionKind kind);
+
+// Loads configs/models/<name>.toml or a user file, validating every field by name.
+ModelConfig load_model(const std::string& name_or_path);
+ModelConfig parse_model_toml(const std::string& text, const std::string& origin);
+
+// Refuses shapes that cannot be built: heads not dividing hidden, kv_heads not dividing heads...
+// `origin` prefixes every message (a file path or "--model").
+void validate_model(const ModelConfig& model, const std::string& origin);
+
+}  // namespace tb

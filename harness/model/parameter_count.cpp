@@ -1,0 +1,35 @@
+#include "harness/model/parameter_count.hpp"
+
+namespace tb {
+
+ParameterCount count_parameters(const ModelConfig& m) {
+  const double d = static_cast<double>(m.hidden);
+  const double q_width = static_cast<double>(m.heads * m.head_dim);
+  const double kv_width = static_cast<double>(m.kv_heads * m.head_dim);
+  const double f = static_cast<double>(m.ffn_hidden);
+  const double v = static_cast<double>(m.vocab);
+  const double bias = m.biases ? 1.0 : 0.0;
+  // LayerNorm has a gain and a bias per channel; RMSNorm only a gain.
+  const double norm_params = m.norm == NormKind::LayerNorm ? 2.0 * d : d;
+
+  ParameterCount p;
+  const double attention_weights = d * q_width + 2.0 * d * kv_width + q_width * d;
+  p.attention_per_layer = attention_weights + bias * (q_width + 2.0 * kv_width + d);
+  const double mlp_matrices = m.mlp == MlpKind::Gelu ? 2.0 : 3.0;  // SwiGLU adds a gate
+  const double mlp_weights = mlp_matrices * d * f;
+  p.mlp_per_layer = mlp_weights + bias * ((mlp_matrices - 1.0) * f + d);
+  p.norms_per_layer = 2.0 * norm_params;
+  p.per_layer = p.attention_per_layer + p.mlp_per_layer + p.norms_per_layer;
+
+  p.embeddings = v * d + (m.position == PositionKind::Learned ? static_cast<double>(m.seq_len) * d : 0.0);
+  p.output_head = m.tied_embeddings ? 0.0 : v * d;
+  p.final_norm = norm_params;
+
+  const double layers = static_cast<double>(m.layers);
+  p.non_embedding = layers * p.per_layer + p.final_norm;
+  p.total = p.non_embedding + p.embeddings + p.output_head;
+  p.matmul_weights = layers * (attention_weights + mlp_weights) + v * d;
+  return p;
+}
+
+}  // namespace tb

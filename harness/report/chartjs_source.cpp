@@ -1,0 +1,77 @@
+#include "harness/report/chartjs_source.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::report {
+
+std::vector<std::string> chartjs_candidates(const std::string& override_path) {
+  if (!override_path.empty()) return {override_path};
+  std::vector<std::string> c;
+  if (const char* env = std::getenv("TB_CHARTJS"); env && *env) return {env};
+  c.push_back("/usr/share/javascript/chart.js/chart.umd.js");
+  c.push_back("/usr/share/javascript/chart.js/chart.min.js");
+  c.push_back("/usr/share/javascript/chart.js/chart.js");
+  c.push_back("/usr/share/nodejs/chart.js/dist/chart.umd.js");
+  return c;
+}
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A UMD wrapper tests for CommonJS and AMD and otherwise sets a global; an ES module build
+// has top-level `export` statements and none of these.
+bool looks_umd(const std::string& js) {
+  return js.find("typeof exports") != std::string::npos && js.find("define.amd") != std::string::npos;
+}
+
+}  // namespace
+
+std::string load_chartjs(const std::string& override_path) {
+  const auto candidates = chartjs_candidates(override_path);
+  for (const auto& path : candidates) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) continue;
+    std::string js = read_all(path);
+    if (looks_umd(js)) return js;
+    if (!override_path.empty() || candidates.size() == 1)
+      throw UsageError(fmt::format("{}: not a UMD build of Chart.js (an ES module cannot be inlined in a classic "
+                                   "<script>); give chart.umd.js or chart.min.js",
+                                   path));
+  }
+  throw RuntimeError(fmt::format("Chart.js not found (tried {}); install Debian's libjs-chart.js package "
+                                 "(apt-get install libjs-chart.js) or point --chartjs / TB_CHARTJS at a UMD build",
+                                 fmt::join(candidates, ", ")));
+}
+
+std::string escape_inline_script(const std::string& js) {
+  std::string out;
+  out.reserve(js.size());
+  for (size_t i = 0; i < js.size(); ++i) {
+    if (js[i] == '<' && i + 1 < js.size()) {
+      std::string next = js.substr(i + 1, 7);
+      for (char& c : next) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (next.rfind("/script", 0) == 0 || next.rfind("!--", 0) == 0) {
+        out += "<\\";
+        continue;
+      }
+    }
+    out += js[i];
+  }
+  return out;
+}
+
+}  // namespace tb::report

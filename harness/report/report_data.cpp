@@ -1,0 +1,94 @@
+#include "harness/report/report_data.hpp"
+
+#include <algorithm>
+
+namespace tb::report {
+
+using nlohmann::json;
+
+std::string kernel_group(const std::string& kind) {
+  if (kind == "gemm") return "GEMM";
+  if (kind.rfind("attention", 0) == 0) return "attention";
+  if (kind.find("norm") != std::string::npos) return "normalization";
+  if (kind.rfind("gelu", 0) == 0 || kind.rfind("swiglu", 0) == 0) return "activation";
+  if (kind == "residual_add") return "residual";
+  if (kind == "cross_entropy") return "cross-entropy";
+  return kind.empty() ? "other" : kind;
+}
+
+json report_data(const compare::SideBySide& c, const std::string& title) {
+  std::vector<std::string> groups;
+  for (const auto& k : c.kernels) {
+    const std::string g = kernel_group(k.kind);
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+  }
+
+  json runs = json::array();
+  for (size_t i = 0; i < c.runs.size(); ++i) {
+    const auto& r = c.runs[i];
+    json by_group = json::object();
+    for (const auto& g : groups) by_group[g] = 0.0;
+    double flops = 0, ms = 0;
+    for (const auto& k : c.kernels) {
+      const auto& cell = k.cells[i];
+      if (!cell.present) continue;
+      const double call_ms = static_cast<double>(k.calls_per_step) * cell.median_ms;
+      by_group[kernel_group(k.kind)] = by_group[kernel_group(k.kind)].get<double>() + call_ms;
+      flops += static_cast<double>(k.calls_per_step) * k.flops;
+      ms += call_ms;
+    }
+    json step = nullptr;
+    if (r.step)
+      step = {{"step_ms", r.step->step_ms},       {"tokens_per_s", r.step->tokens_per_s}, {"mfu", r.step->mfu},
+              {"hfu", r.step->hfu},               {"sustained_tflops", r.step->sustained_tflops}};
+    const auto& e = r.extrapolation;
+    json extrap = {{"available", e.available}, {"why_not", e.why_not}};
+    if (e.available) {
+      extrap.update({{"sustained_tflops", e.sustained_tflops},
+                     {"pf_days", e.pf_days},
+                     {"gpu_hours", e.gpu_hours},
+                     {"gpus", e.gpus},
+                     {"wall_days", e.wall_days},
+                     {"energy_mwh", e.energy_mwh ? json(*e.energy_mwh) : json(nullptr)},
+                     {"cost", e.cost ? json(*e.cost) : json(nullptr)},
+                     {"currency", e.currency}});
+    }
+    runs.push_back({{"label", r.label},
+                    {"origin", r.origin},
+                    {"device", r.device_name},
+                    {"sku", r.sku},
+                    {"model", r.model},
+                    {"dtype", r.dtype},
+                    {"peak_tflops", r.peak_tflops},
+                    {"peak_memory_tb_s", r.peak_memory_tb_s},
+                    // Executed FLOPs over the measured kernels' time: defined even without a step.
+                    {"kernels_tflops", ms > 0 ? flops / (ms * 1e-3) / 1e12 : 0.0},
+                    {"group_ms", by_group},
+                    {"step", step},
+                    {"extrapolation", extrap}});
+  }
+
+  json kernels = json::array();
+  for (const auto& k : c.kernels) {
+    json cells = json::array();
+    for (const auto& cell : k.cells)
+      cells.push_back(cell.present ? json{{"median_ms", cell.median_ms},
+                                          {"tflops", cell.tflops},
+                                          {"pct_of_peak", cell.pct_of_peak},
+                                          {"step_share", cell.step_share}}
+                                   : json(nullptr));
+    kernels.push_back({{"name", k.name},
+                       {"shape", k.shape},
+                       {"dtype", k.dtype},
+                       {"kind", k.kind},
+                       {"group", kernel_group(k.kind)},
+                       {"calls_per_step", k.calls_per_step},
+                       {"flops", k.flops},
+                       {"bytes", k.bytes},
+                       {"intensity", k.bytes > 0 ? k.flops / k.bytes : 0.0}});
+    kernels.back()["cells"] = std::move(cells);
+  }
+  return {{"title", title}, {"target_model", c.target_model}, {"groups", groups}, {"runs", runs}, {"kernels", kernels}};
+}
+
+}  // namespace tb::report

@@ -1,0 +1,210 @@
+#include "harness/report/report_page.hpp"
+
+namespace tb::report {
+
+const char* const kPageCss = R"CSS(
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px;
+       padding: 0 24px 48px; color: #222; background: #fff; }
+h1 { font-size: 1.6em; margin: 24px 0 4px; }
+h2 { font-size: 1.2em; margin: 32px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+.note { color: #666; font-size: 0.9em; margin: 4px 0; }
+.chart { position: relative; height: 420px; margin: 8px 0 16px; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 8px 0; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; }
+th { background: #f4f4f4; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+)CSS";
+
+const char* const kPageScript = R"JS(
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('tb-data').textContent);
+  var palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
+                 '#bcbd22', '#17becf'];
+  function color(i) { return palette[i % palette.length]; }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function fmt(v, digits) {
+    if (v === null || v === undefined || !isFinite(v)) return '-';
+    return Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  }
+  var main = document.getElementById('tb-main');
+  var expected = 0, rendered = 0;
+  document.body.dataset.chartsExpected = '0';
+  document.body.dataset.chartsRendered = '0';
+  Chart.register({
+    id: 'tbRenderedMarker',
+    afterRender: function (chart) {
+      if (chart.canvas.dataset.rendered === '1') return;
+      chart.canvas.dataset.rendered = '1';
+      rendered += 1;
+      document.body.dataset.chartsRendered = String(rendered);
+    }
+  });
+  Chart.defaults.animation = false;  // render at once: reproducible screenshots
+  Chart.defaults.maintainAspectRatio = false;
+
+  function section(title, note) {
+    var s = el('section');
+    s.appendChild(el('h2', title));
+    if (note) s.appendChild(el('p', note, 'note'));
+    main.appendChild(s);
+    return s;
+  }
+  function chart(parent, id, config) {
+    var wrap = el('div', null, 'chart');
+    var canvas = document.createElement('canvas');
+    canvas.id = id;
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', id);
+    wrap.appendChild(canvas);
+    parent.appendChild(wrap);
+    expected += 1;
+    document.body.dataset.chartsExpected = String(expected);
+    return new Chart(canvas, config);
+  }
+  function table(parent, headers, rows, numeric) {
+    var t = el('table'), head = el('tr');
+    headers.forEach(function (h) { head.appendChild(el('th', h)); });
+    t.appendChild(head);
+    rows.forEach(function (row) {
+      var tr = el('tr');
+      row.forEach(function (cell, i) { tr.appendChild(el('td', cell, numeric && numeric[i] ? 'num' : null)); });
+      t.appendChild(tr);
+    });
+    parent.appendChild(t);
+  }
+  function axisTitle(text) { return { display: true, text: text }; }
+
+  var runs = data.runs, kernels = data.kernels;
+  var seen = {};
+  kernels.forEach(function (k) { seen[k.name] = (seen[k.name] || 0) + 1; });
+  var kernelLabels = kernels.map(function (k) { return seen[k.name] > 1 ? k.name + ' [' + k.shape + ']' : k.name; });
+
+  // Runs at a glance.
+  var s0 = section('Results files');
+  table(s0, ['run', 'device', 'SKU', 'model', 'dtype', 'peak TFLOP/s', 'peak TB/s', 'step ms', 'tokens/s per GPU', 'MFU %'],
+        runs.map(function (r) {
+          var st = r.step;
+          return [r.label, r.device, r.sku || '-', r.model || '-', r.dtype, fmt(r.peak_tflops, 0), fmt(r.peak_memory_tb_s, 2),
+                  st ? fmt(st.step_ms, 3) : '-', st ? fmt(st.tokens_per_s, 0) : '-', st ? fmt(100 * st.mfu, 1) : '-'];
+        }), [false, false, false, false, false, true, true, true, true, true]);
+
+  // 1. Per-kernel TFLOP/s against each SKU's peak.
+  var s1 = section('Per-kernel TFLOP/s against peak',
+                   'Bars: measured TFLOP/s (executed FLOPs / median time). Dashed lines: the SKU\'s dense datasheet peak. ' +
+                   'Memory-bound kernels execute few FLOPs: their % of peak bandwidth is in the Kernels table.');
+  var kds = [];
+  runs.forEach(function (r, i) {
+    kds.push({ type: 'bar', label: r.label, backgroundColor: color(i),
+               data: kernels.map(function (k) { return k.cells[i] ? k.cells[i].tflops : null; }) });
+  });
+  runs.forEach(function (r, i) {
+    if (!(r.peak_tflops > 0)) return;
+    kds.push({ type: 'line', label: 'peak ' + r.label, borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
+               fill: false, data: kernels.map(function () { return r.peak_tflops; }) });
+  });
+  chart(s1, 'chart-kernels', { type: 'bar', data: { labels: kernelLabels, datasets: kds },
+        options: { scales: { y: { beginAtZero: true, title: axisTitle('TFLOP/s') } } } });
+
+  // 2. Roofline: arithmetic intensity against achieved rate, with compute and bandwidth roofs.
+  var s2 = section('Roofline',
+                   'Each point is a kernel: arithmetic intensity (FLOPs / minimum bytes moved) against achieved TFLOP/s. ' +
+                   'Roofs: bandwidth (TB/s x FLOP/byte) up to the ridge point, then the compute peak.');
+  var xs = kernels.map(function (k) { return k.intensity; }).filter(function (x) { return x > 0; });
+  var xmin = xs.length ? Math.min.apply(null, xs) / 2 : 0.1, xmax = xs.length ? Math.max.apply(null, xs) * 2 : 1000;
+  var rds = [];
+  runs.forEach(function (r, i) {
+    rds.push({ type: 'scatter', label: r.label, backgroundColor: color(i), borderColor: color(i), pointRadius: 4,
+               data: kernels.map(function (k, j) {
+                 var c = k.cells[i];
+                 return c && k.intensity > 0 && c.tflops > 0 ? { x: k.intensity, y: c.tflops, name: kernelLabels[j] } : null;
+               }).filter(function (p) { return p !== null; }) });
+    if (r.peak_tflops > 0 && r.peak_memory_tb_s > 0) {
+      var ridge = r.peak_tflops / r.peak_memory_tb_s;
+      var lo = Math.min(xmin, ridge / 2), hi = Math.max(xmax, ridge * 2);
+      rds.push({ type: 'scatter', showLine: true, label: 'bandwidth roof ' + r.label, borderColor: color(i),
+                 borderDash: [2, 3], pointRadius: 0, fill: false,
+                 data: [{ x: lo, y: lo * r.peak_memory_tb_s }, { x: ridge, y: r.peak_tflops }] });
+      rds.push({ type: 'scatter', showLine: true, label: 'compute roof ' + r.label, borderColor: color(i),
+                 borderDash: [8, 4], pointRadius: 0, fill: false,
+                 data: [{ x: ridge, y: r.peak_tflops }, { x: hi, y: r.peak_tflops }] });
+    }
+  });
+  chart(s2, 'chart-roofline', { type: 'scatter', data: { datasets: rds },
+        options: { scales: { x: { type: 'logarithmic', title: axisTitle('arithmetic intensity (FLOP/byte)') },
+                             y: { type: 'logarithmic', title: axisTitle('achieved TFLOP/s') } },
+                   plugins: { tooltip: { callbacks: { label: function (ctx) {
+                     var p = ctx.raw || {};
+                     return (p.name ? p.name + ': ' : ctx.dataset.label + ': ') + fmt(p.y, 1) + ' TFLOP/s at ' +
+                            fmt(p.x, 1) + ' FLOP/B'; } } } } } });
+
+  // 3. Step-time breakdown by kernel group.
+  var s3 = section('Step-time breakdown',
+                   'Milliseconds per training step on one GPU: calls per step x median, summed per kernel group.');
+  chart(s3, 'chart-breakdown', { type: 'bar',
+        data: { labels: runs.map(function (r) { return r.label; }),
+                datasets: data.groups.map(function (g, gi) {
+                  return { label: g, backgroundColor: color(gi), data: runs.map(function (r) { return r.group_ms[g]; }) };
+                }) },
+        options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: axisTitle('ms per step') } } } });
+
+  // 4. SKU comparison.
+  var s4 = section('SKU comparison',
+                   'Sustained TFLOP/s per GPU (the measured step, or executed FLOPs over the kernels\' time without one) ' +
+                   'and MFU (model FLOP/s / peak).');
+  chart(s4, 'chart-sku', { type: 'bar',
+        data: { labels: runs.map(function (r) { return r.label; }),
+                datasets: [
+                  { label: 'sustained TFLOP/s', yAxisID: 'y', backgroundColor: color(0),
+                    data: runs.map(function (r) { return r.step ? r.step.sustained_tflops : r.kernels_tflops; }) },
+                  { label: 'MFU %', yAxisID: 'y1', backgroundColor: color(1),
+                    data: runs.map(function (r) { return r.step ? 100 * r.step.mfu : 0; }) }] },
+        options: { scales: { y: { beginAtZero: true, position: 'left', title: axisTitle('TFLOP/s') },
+                             y1: { beginAtZero: true, position: 'right', title: axisTitle('MFU %'),
+                                   grid: { drawOnChartArea: false } } } } });
+
+  // 5. Extrapolation.
+  var s5 = section('Extrapolation: training ' + data.target_model,
+                   'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. Energy: TDP x ' +
+                   'GPU-hours (PUE 1). Cost: the SKU config\'s rental price, when it has one.');
+  var avail = runs.filter(function (r) { return r.extrapolation.available; });
+  table(s5, ['run', 'TFLOP/s per GPU', 'PF-days', 'GPU-hours', 'GPUs', 'days', 'energy MWh', 'cost'],
+        runs.map(function (r) {
+          var e = r.extrapolation;
+          if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', ''];
+          return [r.label, fmt(e.sustained_tflops, 1), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
+                  fmt(e.wall_days, 1), e.energy_mwh === null ? 'n/a (no TDP)' : fmt(e.energy_mwh, 0),
+                  e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
+        }), [false, true, true, true, true, true, true, true]);
+  if (avail.length) {
+    chart(s5, 'chart-extrapolation', { type: 'bar',
+          data: { labels: avail.map(function (r) { return r.label; }),
+                  datasets: [{ label: 'days to train ' + data.target_model, backgroundColor: color(2),
+                               data: avail.map(function (r) { return r.extrapolation.wall_days; }) }] },
+          options: { indexAxis: 'y', scales: { x: { beginAtZero: true, title: axisTitle('days on ' +
+                     avail[0].extrapolation.gpus + ' GPUs') } } } });
+  }
+
+  // Every kernel, every run.
+  var s6 = section('Kernels', 'Median time, TFLOP/s and % of peak per run.');
+  var headers = ['kernel', 'shape', 'dtype', 'calls/step'];
+  runs.forEach(function (r, i) { headers.push('#' + (i + 1) + ' ms', '#' + (i + 1) + ' TFLOP/s', '#' + (i + 1) + ' % peak'); });
+  var numeric = headers.map(function (h, i) { return i >= 3; });
+  table(s6, headers, kernels.map(function (k) {
+    var row = [k.name, k.shape, k.dtype, String(k.calls_per_step)];
+    k.cells.forEach(function (c) {
+      row.push(c ? fmt(c.median_ms, 4) : '-', c ? fmt(c.tflops, 1) : '-', c ? fmt(c.pct_of_peak, 1) : '-');
+    });
+    return row;
+  }), numeric);
+  s6.appendChild(el('p', runs.map(function (r, i) { return '#' + (i + 1) + ' = ' + r.label; }).join('; '), 'note'));
+  document.body.dataset.ready = '1';
+})();
+)JS";
+
+}  // namespace tb::report

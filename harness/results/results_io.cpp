@@ -1,0 +1,390 @@
+#include "harness/results/results_io.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::results {
+
+using nlohmann::json;
+
+namespace {
+
+json stats_json(const timing::SampleStats& s) {
+  return {{"samples", s.samples},   {"median_ms", s.median_ms}, {"mean_ms", s.mean_ms},
+          {"min_ms", s.min_ms},     {"max_ms", s.max_ms},       {"p10_ms", s.p10_ms},
+          {"p90_ms", s.p90_ms},     {"stddev_ms", s.stddev_ms}, {"rel_stddev", s.rel_stddev},
+          {"rel_noise", s.rel_noise}};
+}
+
+// Typed field access that names the file and the JSON path on any mismatch.
+class Reader {
+ public:
+  Reader(const json& j, std::string origin, std::string path)
+      : j_(j), origin_(std::move(origin)), path_(std::move(path)) {}
+
+  template <typename T>
+  T get(const std::string& key) const {
+    if (!j_.contains(key)) fail(key, "is missing");
+    return as<T>(key);
+  }
+  template <typename T>
+  T get_or(const std::string& key, T fallback) const {
+    if (!j_.contains(key) || j_.at(key).is_null()) return fallback;
+    return as<T>(key);
+  }
+  Reader child(const std::string& key) const {
+    if (!j_.contains(key) || !j_.at(key).is_object()) fail(key, "must be an object");
+    return Reader(j_.at(key), origin_, path_ + key + ".");
+  }
+  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  const json& raw() const { return j_; }
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    throw UsageError(fmt::format("{}: results field '{}{}' {}", origin_, path_, key, why));
+  }
+  const std::string& origin() const { return origin_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  template <typename T>
+  T as(const std::string& key) const {
+    const json& v = j_.at(key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.is_string()) fail(key, "must be a string");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) fail(key, "must be true or false");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer()) fail(key, "must be an integer");
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) fail(key, "must be a number");
+    }
+    return v.get<T>();
+  }
+  const json& j_;
+  std::string origin_;
+  std::string path_;
+};
+
+timing::SampleStats stats_from(const Reader& r) {
+  timing::SampleStats s;
+  s.samples = r.get<int64_t>("samples");
+  s.median_ms = r.get<double>("median_ms");
+  s.mean_ms = r.get_or<double>("mean_ms", 0);
+  s.min_ms = r.get_or<double>("min_ms", 0);
+  s.max_ms = r.get_or<double>("max_ms", 0);
+  s.p10_ms = r.get_or<double>("p10_ms", 0);
+  s.p90_ms = r.get_or<double>("p90_ms", 0);
+  s.stddev_ms = r.get_or<double>("stddev_ms", 0);
+  s.rel_stddev = r.get_or<double>("rel_stddev", 0);
+  s.rel_noise = r.get<double>("rel_noise");
+  return s;
+}
+
+}  // namespace
+
+json to_json(const RunResults& r) {
+  const auto& m = r.machine;
+  json machine = {{"backend", m.backend},
+                  {"device_name", m.device_name},
+                  {"device_count", m.device_count},
+                  {"compute_capability", m.compute_capability},
+                  {"sm_count", m.sm_count},
+                  {"memory_gb", m.memory_gb},
+                  {"sm_clock_mhz", m.sm_clock_mhz},
+                  {"memory_clock_mhz", m.memory_clock_mhz},
+                  {"driver_version", m.driver_version},
+                  {"cuda_runtime_version", m.cuda_runtime_version},
+                  {"cublas_version", m.cublas_version},
+                  {"nccl_version", m.nccl_version},
+                  {"blas_version", m.blas_version},
+                  {"sku", m.sku},
+                  {"peak_tflops", m.peak_tflops},
+                  {"peak_memory_tb_s", m.peak_memory_tb_s},
+                  {"host", m.host},
+                  {"cpu", m.cpu},
+                  {"os", m.os},
+                  {"git_commit", m.git_commit},
+                  {"trainbench_version", m.trainbench_version},
+                  {"command_line", m.command_line},
+                  {"utc_time", m.utc_time}};
+  const auto& w = r.workload;
+  json workload = {{"command", w.command},           {"model", w.model},
+                   {"tensor_parallel", w.tensor_parallel}, {"micro_batch", w.micro_batch},
+                   {"seq_len", w.seq_len},           {"dtype", w.dtype},
+                   {"device", w.device}};
+  json kernels = json::array();
+  for (const auto& k : r.kernels) {
+    json kj = {{"name", k.name},
+               {"kind", k.kind},
+               {"shape", k.shape},
+               {"dims", k.dims},
+               {"layout", k.layout},
+               {"causal", k.causal},
+               {"dtype", k.dtype},
+               {"status", k.status},
+               {"error", k.error},
+               {"flops", k.flops},
+               {"model_flops", k.model_flops},
+               {"bytes", k.bytes},
+               {"calls_per_step", k.calls_per_step},
+               {"stats", stats_json(k.stats)},
+               {"median_ms", k.stats.median_ms},
+               {"samples", k.stats.samples},
+               {"rel_noise", k.stats.rel_noise},
+               {"stop_reason", k.stop_reason},
+               {"samples_ms", k.samples_ms},
+               {"tflops", k.tflops},
+               {"gbps", k.gbps},
+               {"pct_of_peak", k.pct_of_peak},
+               {"verified", k.verified},
+               {"max_rel_error", k.max_rel_error},
+               {"tolerance", k.tolerance},
+               {"algorithm", k.algorithm}};
+    if (k.clocks) {
+      kj["clocks"] = {{"sm_clock_mhz_min", k.clocks->sm_clock_mhz_min},
+                      {"sm_clock_mhz_max", k.clocks->sm_clock_mhz_max},
+                      {"power_w_max", k.clocks->power_w_max},
+                      {"clock_dropped", k.clocks->clock_dropped},
+                      {"throttle_reasons", k.clocks->throttle_reasons}};
+    }
+    if (k.algbw_gb_s) kj["algbw_gb_s"] = *k.algbw_gb_s;
+    if (k.busbw_gb_s) kj["busbw_gb_s"] = *k.busbw_gb_s;
+    if (k.wrong_elements) kj["wrong_elements"] = *k.wrong_elements;
+    kernels.push_back(std::move(kj));
+  }
+  json out = {{"schema_version", r.schema_version},
+              {"status", r.status},
+              {"machine", machine},
+              {"workload", workload},
+              {"kernels", kernels}};
+  if (r.step) {
+    const auto& s = *r.step;
+    out["step"] = {{"step_ms", s.step_ms},
+                   {"layer_ms", s.layer_ms},
+                   {"tokens_per_s", s.tokens_per_s},
+                   {"model_flops", s.model_flops},
+                   {"hardware_flops", s.hardware_flops},
+                   {"mfu", s.mfu},
+                   {"hfu", s.hfu},
+                   {"sustained_tflops", s.sustained_tflops},
+                   {"complete", s.complete}};
+  }
+  if (!r.ranks.empty()) {
+    json ranks = json::array();
+    for (const auto& rk : r.ranks)
+      ranks.push_back({{"rank", rk.rank},           {"local_rank", rk.local_rank},
+                       {"host", rk.host},           {"backend", rk.backend},
+                       {"device_name", rk.device_name}, {"device_index", rk.device_index},
+                       {"driver_version", rk.driver_version}, {"nccl_version", rk.nccl_version},
+                       {"mpi_version", rk.mpi_version}, {"cpu", rk.cpu},
+                       {"os", rk.os}});
+    out["ranks"] = ranks;
+  }
+  return out;
+}
+
+RunResults from_json(const json& j, const std::string& origin) {
+  if (!j.is_object()) throw UsageError(fmt::format("{}: not a trainbench results file (top level is not an object)", origin));
+  Reader top(j, origin, "");
+  RunResults r;
+  if (!j.contains("schema_version"))
+    throw UsageError(fmt::format("{}: not a trainbench results file (no schema_version)", origin));
+  r.schema_version = top.get<int>("schema_version");
+  if (r.schema_version != kSchemaVersion)
+    throw UsageError(fmt::format("{}: results schema_version {} is not supported; this trainbench reads version {}",
+                                 origin, r.schema_version, kSchemaVersion));
+  r.status = top.get<std::string>("status");
+  if (r.status != "complete" && r.status != "partial" && r.status != "failed")
+    top.fail("status", fmt::format("is '{}'; accepted values: complete, partial, failed", r.status));
+
+  Reader m = top.child("machine");
+  auto& mi = r.machine;
+  mi.backend = m.get<std::string>("backend");
+  mi.device_name = m.get<std::string>("device_name");
+  mi.device_count = m.get_or<int>("device_count", 0);
+  mi.compute_capability = m.get_or<std::string>("compute_capability", "");
+  mi.sm_count = m.get_or<int>("sm_count", 0);
+  mi.memory_gb = m.get_or<double>("memory_gb", 0);
+  mi.sm_clock_mhz = m.get_or<double>("sm_clock_mhz", 0);
+  mi.memory_clock_mhz = m.get_or<double>("memory_clock_mhz", 0);
+  mi.driver_version = m.get_or<std::string>("driver_version", "");
+  mi.cuda_runtime_version = m.get_or<std::string>("cuda_runtime_version", "");
+  mi.cublas_version = m.get_or<std::string>("cublas_version", "");
+  mi.nccl_version = m.get_or<std::string>("nccl_version", "");
+  mi.blas_version = m.get_or<std::string>("blas_version", "");
+  mi.sku = m.get_or<std::string>("sku", "");
+  mi.peak_tflops = m.get_or<double>("peak_tflops", 0);
+  mi.peak_memory_tb_s = m.get_or<double>("peak_memory_tb_s", 0);
+  mi.host = m.get_or<std::string>("host", "");
+  mi.cpu = m.get_or<std::string>("cpu", "");
+  mi.os = m.get_or<std::string>("os", "");
+  mi.git_commit = m.get<std::string>("git_commit");
+  mi.trainbench_version = m.get_or<std::string>("trainbench_version", "");
+  mi.command_line = m.get<std::string>("command_line");
+  mi.utc_time = m.get<std::string>("utc_time");
+
+  Reader w = top.child("workload");
+  auto& wi = r.workload;
+  wi.command = w.get<std::string>("command");
+  wi.model = w.get_or<std::string>("model", "");
+  wi.tensor_parallel = w.get_or<int64_t>("tensor_parallel", 1);
+  wi.micro_batch = w.get_or<int64_t>("micro_batch", 1);
+  wi.seq_len = w.get_or<int64_t>("seq_len", 0);
+  wi.dtype = w.get<std::string>("dtype");
+  wi.device = w.get<std::string>("device");
+
+  if (!j.contains("kernels") || !j.at("kernels").is_array()) top.fail("kernels", "must be an array");
+  const json& ks = j.at("kernels");
+  for (size_t i = 0; i < ks.size(); ++i) {
+    if (!ks[i].is_object()) top.fail(fmt::format("kernels[{}]", i), "must be an object");
+    Reader k(ks[i], origin, fmt::format("kernels[{}].", i));
+    KernelResult kr;
+    kr.name = k.get<std::string>("name");
+    kr.kind = k.get<std::string>("kind");
+    kr.shape = k.get_or<std::string>("shape", "");
+    if (k.has("dims")) {
+      if (!k.raw().at("dims").is_object()) k.fail("dims", "must be an object");
+      for (auto it = k.raw().at("dims").begin(); it != k.raw().at("dims").end(); ++it) {
+        if (!it.value().is_number_integer()) k.fail("dims." + it.key(), "must be an integer");
+        kr.dims[it.key()] = it.value().get<int64_t>();
+      }
+    }
+    kr.layout = k.get_or<std::string>("layout", "");
+    kr.causal = k.get_or<bool>("causal", false);
+    kr.dtype = k.get<std::string>("dtype");
+    kr.status = k.get<std::string>("status");
+    kr.error = k.get_or<std::string>("error", "");
+    kr.flops = k.get<double>("flops");
+    kr.model_flops = k.get_or<double>("model_flops", kr.flops);
+    kr.bytes = k.get<double>("bytes");
+    kr.calls_per_step = k.get_or<int64_t>("calls_per_step", 1);
+    if (k.has("stats")) kr.stats = stats_from(k.child("stats"));
+    kr.stats.median_ms = k.get<double>("median_ms");
+    kr.stats.samples = k.get<int64_t>("samples");
+    kr.stats.rel_noise = k.get<double>("rel_noise");
+    kr.stop_reason = k.get_or<std::string>("stop_reason", "");
+    if (k.has("samples_ms")) {
+      const json& sv = k.raw().at("samples_ms");
+      if (!sv.is_array()) k.fail("samples_ms", "must be an array of numbers");
+      for (const auto& x : sv) {
+        if (!x.is_number()) k.fail("samples_ms", "must be an array of numbers");
+        kr.samples_ms.push_back(x.get<double>());
+      }
+    }
+    kr.tflops = k.get<double>("tflops");
+    kr.gbps = k.get_or<double>("gbps", 0);
+    kr.pct_of_peak = k.get_or<double>("pct_of_peak", 0);
+    kr.verified = k.get<bool>("verified");
+    kr.max_rel_error = k.get_or<double>("max_rel_error", 0);
+    kr.tolerance = k.get_or<double>("tolerance", 0);
+    kr.algorithm = k.get_or<std::string>("algorithm", "");
+    if (k.has("clocks")) {
+      Reader c = k.child("clocks");
+      ClockSummary cs;
+      cs.sm_clock_mhz_min = c.get_or<double>("sm_clock_mhz_min", 0);
+      cs.sm_clock_mhz_max = c.get_or<double>("sm_clock_mhz_max", 0);
+      cs.power_w_max = c.get_or<double>("power_w_max", 0);
+      cs.clock_dropped = c.get_or<bool>("clock_dropped", false);
+      cs.throttle_reasons = c.get_or<std::string>("throttle_reasons", "");
+      kr.clocks = cs;
+    }
+    if (k.has("algbw_gb_s")) kr.algbw_gb_s = k.get<double>("algbw_gb_s");
+    if (k.has("busbw_gb_s")) kr.busbw_gb_s = k.get<double>("busbw_gb_s");
+    if (k.has("wrong_elements")) kr.wrong_elements = k.get<int64_t>("wrong_elements");
+    r.kernels.push_back(std::move(kr));
+  }
+
+  if (top.has("step")) {
+    Reader s = top.child("step");
+    StepResult st;
+    st.step_ms = s.get<double>("step_ms");
+    st.layer_ms = s.get_or<double>("layer_ms", 0);
+    st.tokens_per_s = s.get<double>("tokens_per_s");
+    st.model_flops = s.get_or<double>("model_flops", 0);
+    st.hardware_flops = s.get_or<double>("hardware_flops", 0);
+    st.mfu = s.get<double>("mfu");
+    st.hfu = s.get_or<double>("hfu", 0);
+    st.sustained_tflops = s.get_or<double>("sustained_tflops", 0);
+    st.complete = s.get_or<bool>("complete", true);
+    r.step = st;
+  }
+  if (top.has("ranks")) {
+    if (!j.at("ranks").is_array()) top.fail("ranks", "must be an array");
+    const json& rs = j.at("ranks");
+    for (size_t i = 0; i < rs.size(); ++i) {
+      if (!rs[i].is_object()) top.fail(fmt::format("ranks[{}]", i), "must be an object");
+      Reader q(rs[i], origin, fmt::format("ranks[{}].", i));
+      RankInfo rk;
+      rk.rank = q.get<int>("rank");
+      rk.local_rank = q.get_or<int>("local_rank", 0);
+      rk.host = q.get<std::string>("host");
+      rk.backend = q.get_or<std::string>("backend", "");
+      rk.device_name = q.get_or<std::string>("device_name", "");
+      rk.device_index = q.get_or<int>("device_index", -1);
+      rk.driver_version = q.get_or<std::string>("driver_version", "");
+      rk.nccl_version = q.get_or<std::string>("nccl_version", "");
+      rk.mpi_version = q.get_or<std::string>("mpi_version", "");
+      rk.cpu = q.get_or<std::string>("cpu", "");
+      rk.os = q.get_or<std::string>("os", "");
+      r.ranks.push_back(std::move(rk));
+    }
+  }
+  return r;
+}
+
+RunResults read_results_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("{}: cannot open results file", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw UsageError(fmt::format("{}: results file is empty", path));
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw UsageError(fmt::format("{}: results file is truncated or corrupted (byte {}): {}", path, e.byte, e.what()));
+  }
+  return from_json(j, path);
+}
+
+void write_file_atomic(const std::string& path, const std::string& contents) {
+  namespace fs = std::filesystem;
+  fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw RuntimeError(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;  // Ctrl-C mid-write must not lose the file
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw RuntimeError(fmt::format("{}: write failed: {}", tmp, std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw RuntimeError(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
+  }
+}
+
+void write_results_file(const std::string& path, const RunResults& results) {
+  write_file_atomic(path, to_json(results).dump(2) + "\n");
+}
+
+}  // namespace tb::results

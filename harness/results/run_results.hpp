@@ -1,0 +1,131 @@
+#pragma once
+// The results file every measuring command writes and every later command reads
+// (estimate --results, compare, export, report). Schema documented in docs/results-schema.md;
+// bump kSchemaVersion on any incompatible change.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/timing/sample_stats.hpp"
+
+namespace tb::results {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Where the numbers came from: enough to reproduce them and to refuse comparing apples with pears.
+struct MachineInfo {
+  std::string backend;           // "cuda" or "cpu"
+  std::string device_name;
+  int device_count = 0;
+  std::string compute_capability;
+  int sm_count = 0;
+  double memory_gb = 0;
+  double sm_clock_mhz = 0;
+  double memory_clock_mhz = 0;
+  std::string driver_version;
+  std::string cuda_runtime_version;
+  std::string cublas_version;
+  std::string nccl_version;
+  std::string blas_version;
+  std::string sku;               // configs/skus name used for peaks ("" if none)
+  double peak_tflops = 0;        // the SKU's dense peak for this run's dtype
+  double peak_memory_tb_s = 0;
+  std::string host;
+  std::string cpu;
+  std::string os;
+  std::string git_commit;
+  std::string trainbench_version;
+  std::string command_line;
+  std::string utc_time;          // ISO 8601, when the run started
+};
+
+struct ClockSummary {
+  double sm_clock_mhz_min = 0;
+  double sm_clock_mhz_max = 0;
+  double power_w_max = 0;
+  bool clock_dropped = false;    // fell below 75% of the device's max (nvbench's throttle rule)
+  std::string throttle_reasons;
+};
+
+struct KernelResult {
+  std::string name;              // "qkv.fwd", or "gemm" for a single measurement
+  std::string kind;              // OpKind string
+  std::string shape;             // human form, e.g. "2048x4608x12288 fwd"
+  std::map<std::string, int64_t> dims;  // m,n,k / batch,heads,kv_heads,seq,head_dim / rows,cols
+  std::string layout;            // gemm layout, "" otherwise
+  bool causal = false;
+  std::string dtype;
+  std::string status = "ok";     // ok | failed | oom | unsupported | skipped | interrupted
+  std::string error;             // why, when status != ok
+  double flops = 0;              // executed, per call
+  double model_flops = 0;
+  double bytes = 0;
+  int64_t calls_per_step = 1;
+  timing::SampleStats stats;
+  std::string stop_reason;       // converged | max_samples | time_budget
+  std::vector<double> samples_ms;  // raw, for statistical comparison
+  double tflops = 0;             // flops / median
+  double gbps = 0;               // bytes / median
+  double pct_of_peak = 0;        // of compute peak (GEMM, attention) or bandwidth (memory-bound)
+  bool verified = false;
+  double max_rel_error = 0;
+  double tolerance = 0;
+  std::string algorithm;
+  std::optional<ClockSummary> clocks;
+  // Collectives (`trainbench comm`), as nccl-tests defines them: algbw = bytes / time, busbw =
+  // algbw × the collective's factor (harness/comm/collective.hpp). Optional: absent elsewhere.
+  std::optional<double> algbw_gb_s;
+  std::optional<double> busbw_gb_s;
+  std::optional<int64_t> wrong_elements;  // nccl-tests' #wrong, summed over ranks
+};
+
+// One process of a multi-rank job (`trainbench comm` under mpirun or srun): where it ran.
+struct RankInfo {
+  int rank = 0;
+  int local_rank = 0;            // index among the ranks on its host
+  std::string host;
+  std::string backend;           // "nccl" or "mpi"
+  std::string device_name;       // GPU name, or the CPU model for host-memory collectives
+  int device_index = -1;         // CUDA device used, -1 on the CPU
+  std::string driver_version;
+  std::string nccl_version;
+  std::string mpi_version;
+  std::string cpu;
+  std::string os;
+};
+
+struct WorkloadInfo {
+  std::string command;           // run | gemm | attention | sweep | comm
+  std::string model;             // "" for single-kernel commands
+  int64_t tensor_parallel = 1;
+  int64_t micro_batch = 1;
+  int64_t seq_len = 0;
+  std::string dtype;
+  std::string device;            // cuda | cpu
+};
+
+struct StepResult {
+  double step_ms = 0;            // Σ calls × median over measured kernels (one GPU)
+  double layer_ms = 0;
+  double tokens_per_s = 0;       // per GPU
+  double model_flops = 0;        // per step per GPU
+  double hardware_flops = 0;     // per step per GPU, without recomputation
+  double mfu = 0;
+  double hfu = 0;
+  double sustained_tflops = 0;   // hardware FLOPs / step time
+  bool complete = true;          // false when a kernel failed or the run was interrupted
+};
+
+struct RunResults {
+  int schema_version = kSchemaVersion;
+  std::string status = "complete";  // complete | partial | failed
+  MachineInfo machine;
+  WorkloadInfo workload;
+  std::vector<KernelResult> kernels;
+  std::optional<StepResult> step;
+  std::vector<RankInfo> ranks;   // multi-rank jobs only (optional on read): every rank's metadata
+};
+
+}  // namespace tb::results

@@ -1,0 +1,135 @@
+#include "harness/runner/gbench_runner.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "harness/common/errors.hpp"
+#include "harness/runner/interrupt.hpp"
+
+namespace tb::runner {
+namespace {
+
+// Google Benchmark with no --benchmark_* flag: trainbench prints its own table instead.
+class SilentReporter final : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>&) override {}
+};
+
+constexpr const char* kPrefix = "--benchmark_";
+
+}  // namespace
+
+std::vector<results::KernelResult> run_cases(kernels::Backend& backend, const std::vector<Op>& ops,
+                                             const MeasureOptions& options, const std::optional<SkuConfig>& sku,
+                                             const CaseProgress& progress) {
+  std::vector<results::KernelResult> out;
+  out.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (progress) progress(i, ops.size(), ops[i], nullptr);
+    out.push_back(measure_op(backend, ops[i], options, sku));
+    if (progress) progress(i, ops.size(), ops[i], &out.back());
+  }
+  return out;
+}
+
+std::vector<std::string> take_gbench_args(std::vector<std::string>& args) {
+  std::vector<std::string> taken, rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].rfind(kPrefix, 0) == 0) {
+      taken.push_back(args[i]);
+      // "--benchmark_x value" (no '='): Google Benchmark wants "--benchmark_x=value".
+      if (args[i].find('=') == std::string::npos && i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0)
+        taken.back() += "=" + args[++i];
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  args = rest;
+  return taken;
+}
+
+std::string gbench_flag_value(const std::vector<std::string>& gbench_args, const std::string& name) {
+  const std::string key = kPrefix + name + "=";
+  for (const auto& a : gbench_args)
+    if (a.rfind(key, 0) == 0) return a.substr(key.size());
+  return {};
+}
+
+std::string gbench_name(const Op& op) {
+  std::string shape = op.shape_string();
+  std::replace(shape.begin(), shape.end(), ' ', '/');
+  return fmt::format("{}/{}/{}", op.name, shape, to_string(op.dtype));
+}
+
+std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& backend, const std::vector<Op>& ops,
+                                                             const MeasureOptions& options,
+                                                             const std::optional<SkuConfig>& sku,
+                                                             const GbenchOptions& gbench) {
+  timing::validate(options.policy);  // refuse bad flags before Google Benchmark starts
+  // Google Benchmark parses its flags from argv and leaves what it does not know.
+  std::vector<std::string> storage{"trainbench"};
+  storage.insert(storage.end(), gbench.args.begin(), gbench.args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(storage.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (argc > 1)
+    throw UsageError(fmt::format("unknown Google Benchmark flag '{}'; see --benchmark_list_tests, "
+                                 "--benchmark_filter, --benchmark_format, --benchmark_out, --benchmark_repetitions",
+                                 argv[1]));
+
+  std::vector<results::KernelResult> out;
+  std::vector<bool> ran(ops.size(), false);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    benchmark::RegisterBenchmark(gbench_name(ops[i]).c_str(),
+                                 [&, i](benchmark::State& state) {
+                                   if (gbench.progress) gbench.progress(i, ops.size(), ops[i], nullptr);
+                                   ran[i] = true;
+                                   for (auto _ : state) {
+                                     out.push_back(measure_op(backend, ops[i], options, sku));
+                                     const auto& r = out.back();
+                                     if (r.status != "ok") {
+                                       state.SkipWithError(fmt::format("{}: {}", r.status, r.error).c_str());
+                                       break;
+                                     }
+                                     state.SetIterationTime(r.stats.median_ms * 1e-3);
+                                   }
+                                   const auto& r = out.back();
+                                   state.SetLabel(fmt::format("{} {}", r.shape, r.dtype));
+                                   state.counters["TFLOPS"] = r.tflops;
+                                   state.counters["GBps"] = r.gbps;
+                                   state.counters["pct_of_peak"] = r.pct_of_peak;
+                                   state.counters["rel_noise"] = r.stats.rel_noise;
+                                   state.counters["samples"] = static_cast<double>(r.stats.samples);
+                                   state.counters["median_ms"] = r.stats.median_ms;
+                                   state.counters["verified"] = r.verified ? 1 : 0;
+                                   if (gbench.progress) gbench.progress(i, ops.size(), ops[i], &r);
+                                 })
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  }
+  SilentReporter silent;
+  try {
+    if (gbench.args.empty()) benchmark::RunSpecifiedBenchmarks(&silent);
+    else benchmark::RunSpecifiedBenchmarks();
+  } catch (...) {
+    benchmark::ClearRegisteredBenchmarks();
+    throw;
+  }
+  benchmark::ClearRegisteredBenchmarks();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ran[i]) continue;
+    results::KernelResult r = describe_op(ops[i]);
+    r.status = "skipped";
+    r.error = "not selected by --benchmark_filter";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace tb::runner

@@ -1,0 +1,106 @@
+#include "harness/runner/machine_info.hpp"
+
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "harness/hardware/cpu_peak.hpp"
+
+#ifndef TB_GIT_COMMIT
+#define TB_GIT_COMMIT ""
+#endif
+
+namespace tb::runner {
+namespace {
+
+std::string run_command_line(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    std::array<char, 256> buf{};
+    while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
+    ::pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string git_commit() {
+  // Baked in at configure time (harness/runner/CMakeLists.txt); a tree configured before its
+  // first commit falls back to asking git now.
+  static const std::string commit = [] {
+    std::string c = TB_GIT_COMMIT;
+    if (c.empty()) c = run_command_line("git -C '" TB_SOURCE_DIR "' rev-parse --verify -q HEAD 2>/dev/null");
+    const bool hex = c.size() >= 7 && c.find_first_not_of("0123456789abcdef") == std::string::npos;
+    return hex ? c : std::string("unknown");
+  }();
+  return commit;
+}
+
+std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name) {
+  if (!override_name.empty()) return load_sku(override_name);
+  if (info.backend == "cpu") {
+    const CpuPeakEstimate peak = estimate_local_cpu_peak();
+    if (peak.fp32_peak_tflops > 0) return cpu_pseudo_sku(peak);
+    return std::nullopt;
+  }
+  return match_sku(info.name, info.memory_gb);
+}
+
+results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv) {
+  const kernels::DeviceInfo d = backend.device_info();
+  results::MachineInfo m;
+  m.backend = d.backend;
+  m.device_name = d.name;
+  m.device_count = d.backend == "cuda" ? static_cast<int>(kernels::cuda_devices().size()) : 1;
+  if (d.compute_capability_major > 0)
+    m.compute_capability = fmt::format("{}.{}", d.compute_capability_major, d.compute_capability_minor);
+  m.sm_count = d.sm_count;
+  m.memory_gb = d.memory_gb;
+  m.sm_clock_mhz = d.sm_clock_mhz;
+  m.memory_clock_mhz = d.memory_clock_mhz;
+  m.driver_version = d.driver_version;
+  m.cuda_runtime_version = d.cuda_runtime_version;
+  m.cublas_version = d.cublas_version;
+  m.nccl_version = d.nccl_version;
+  m.blas_version = d.blas_version.empty() ? kernels::cpu_device_info().blas_version : d.blas_version;
+  m.sku = d.matched_sku;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) m.host = host;
+  m.cpu = d.backend == "cpu" ? d.name : kernels::cpu_device_info().name;
+  utsname u{};
+  if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
+  m.git_commit = git_commit();
+  m.trainbench_version = TB_VERSION;
+  for (int i = 0; i < argc; ++i) {
+    if (i) m.command_line += ' ';
+    if (argv[i]) m.command_line += argv[i];
+  }
+  if (argc == 0) {
+    // Subcommand callbacks have no argv: Linux keeps it, NUL-separated, in /proc/self/cmdline.
+    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+    for (std::string arg; std::getline(in, arg, '\0');) {
+      if (!m.command_line.empty()) m.command_line += ' ';
+      m.command_line += arg;
+    }
+  }
+  m.utc_time = utc_now_iso8601();
+  return m;
+}
+
+}  // namespace tb::runner

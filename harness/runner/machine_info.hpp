@@ -1,0 +1,20 @@
+#pragma once
+// Provenance for every results file: device, driver, library versions, clocks, host, git
+// commit, command line and UTC time.
+#include <optional>
+#include <string>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/results/run_results.hpp"
+#include "kernels/backend.hpp"
+
+namespace tb::runner {
+
+results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv);
+// The SKU config for this backend's device: matched by device name, or the CPU pseudo-SKU
+// (none: peaks unknown) — `override_name` (--sku) wins.
+std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name);
+std::string utc_now_iso8601();
+std::string git_commit();  // of the source tree trainbench was built from, "unknown" outside git
+
+}  // namespace tb::runner

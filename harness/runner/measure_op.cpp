@@ -1,0 +1,164 @@
+// measure_op: the one place a kernel is timed. nvbench's "cold" measurement is the model
+// (nvbench/detail/measure_cold.cu): warm-up, a cold sample at a time, noise-based stopping,
+// clock checks; the backend supplies the cold sample, timing/ the loop and the statistics.
+#include "harness/runner/measure_op.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "harness/common/errors.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "harness/timing/measure_loop.hpp"
+
+namespace tb::runner {
+
+results::KernelResult describe_op(const Op& op) {
+  results::KernelResult r;
+  r.name = op.name;
+  r.kind = to_string(op.kind);
+  r.shape = op.shape_string();
+  r.dtype = to_string(op.dtype);
+  r.flops = op.flops;
+  r.model_flops = op.model_flops;
+  r.bytes = op.bytes;
+  r.calls_per_step = op.calls_per_step;
+  if (op.kind == OpKind::Gemm) {
+    r.dims = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}};
+    r.layout = to_string(op.gemm.layout);
+  } else if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward) {
+    const auto& a = op.attention;
+    r.dims = {{"batch", a.batch}, {"heads", a.heads}, {"kv_heads", a.kv_heads}, {"seq", a.seq}, {"head_dim", a.head_dim}};
+    r.causal = a.causal;
+  } else {
+    r.dims = {{"rows", op.memory.rows}, {"cols", op.memory.cols}};
+  }
+  return r;
+}
+
+namespace {
+
+// nvbench flags a sample whose SM clock fell below 75% of the device's default clock
+// (nvbench::detail::measure_cold_base, throttle_threshold = 0.75).
+constexpr double kThrottleThreshold = 0.75;
+
+struct ClockTracker {
+  std::vector<kernels::ClockReading> readings;
+  void add(const std::optional<kernels::ClockReading>& r) {
+    if (r) readings.push_back(*r);
+  }
+  std::optional<results::ClockSummary> summary(double reference_mhz) const {
+    if (readings.empty()) return std::nullopt;
+    results::ClockSummary s;
+    s.sm_clock_mhz_min = s.sm_clock_mhz_max = readings.front().sm_clock_mhz;
+    std::set<std::string> reasons;
+    for (const auto& r : readings) {
+      s.sm_clock_mhz_min = std::min(s.sm_clock_mhz_min, r.sm_clock_mhz);
+      s.sm_clock_mhz_max = std::max(s.sm_clock_mhz_max, r.sm_clock_mhz);
+      s.power_w_max = std::max(s.power_w_max, r.power_w);
+      if (!r.throttle_text.empty()) reasons.insert(r.throttle_text);
+    }
+    const double ref = std::max(reference_mhz, s.sm_clock_mhz_max);
+    s.clock_dropped = ref > 0 && s.sm_clock_mhz_min < kThrottleThreshold * ref;
+    for (const auto& t : reasons) s.throttle_reasons += (s.throttle_reasons.empty() ? "" : ";") + t;
+    return s;
+  }
+};
+
+double peak_percent(const Op& op, const results::KernelResult& r, const std::optional<SkuConfig>& sku) {
+  if (!sku) return 0;
+  if (is_memory_bound(op.kind))
+    return sku->memory_bandwidth_tb_s > 0 ? 100.0 * r.gbps / (sku->memory_bandwidth_tb_s * 1e3) : 0;
+  const auto it = sku->peak_tflops.find(op.dtype);
+  return it != sku->peak_tflops.end() && it->second > 0 ? 100.0 * r.tflops / it->second : 0;
+}
+
+void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, const MeasureOptions& o,
+             const std::optional<SkuConfig>& sku, results::KernelResult& r) {
+  r.algorithm = kernel.algorithm();
+  ClockTracker clocks;
+  timing::LoopHooks hooks;
+  hooks.sample_ms = [&] {
+    clocks.add(backend.read_clocks());
+    const double ms = backend.time_sample_ms(kernel);
+    clocks.add(backend.read_clocks());
+    return ms;
+  };
+  hooks.should_abort = interrupted;
+  const timing::LoopResult loop = timing::run_measure_loop(o.policy, hooks);
+  r.samples_ms = loop.samples_ms;
+  r.stats = loop.stats;
+  r.stop_reason = loop.aborted ? "interrupted" : timing::to_string(loop.reason);
+  if (!clocks.readings.empty()) r.clocks = clocks.summary(backend.device_info().sm_clock_mhz);
+  if (r.stats.median_ms > 0) {
+    r.tflops = op.flops / (r.stats.median_ms * 1e-3) / 1e12;
+    r.gbps = op.bytes / (r.stats.median_ms * 1e-3) / 1e9;
+    r.pct_of_peak = peak_percent(op, r, sku);
+  }
+  if (loop.aborted) {
+    r.status = "interrupted";
+    r.error = fmt::format("interrupted after {} samples", r.stats.samples);
+    return;  // the user wants out: no verification
+  }
+  if (!o.verify) return;
+  backend.synchronize();
+  if (o.corrupt_output_for_testing) kernel.corrupt_output_for_testing();
+  const kernels::VerifyResult v = kernel.verify();
+  r.verified = v.passed;
+  r.max_rel_error = v.max_rel_error;
+  r.tolerance = v.tolerance;
+  if (!v.passed) {
+    r.status = "failed";
+    r.error = fmt::format("verification FAILED: max relative error {:.3g} exceeds the {} tolerance {:.3g} over {} "
+                          "checked elements{}{}",
+                          v.max_rel_error, r.dtype, v.tolerance, v.elements_checked, v.detail.empty() ? "" : ": ",
+                          v.detail);
+  }
+}
+
+}  // namespace
+
+results::KernelResult measure_op(kernels::Backend& backend, const Op& op, const MeasureOptions& options,
+                                 const std::optional<SkuConfig>& sku) {
+  timing::validate(options.policy);  // bad flags are the user's: UsageError propagates
+  results::KernelResult r = describe_op(op);
+  if (interrupted()) {
+    r.status = "interrupted";
+    r.error = "interrupted before measuring";
+    return r;
+  }
+  std::unique_ptr<kernels::Kernel> kernel;
+  try {
+    kernel = backend.prepare(op, options.prepare);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const kernels::UnsupportedError& e) {
+    r.status = "unsupported";
+    r.error = e.what();
+    return r;
+  } catch (const kernels::OutOfMemoryError& e) {
+    r.status = "oom";
+    r.error = e.what();
+    return r;
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = fmt::format("prepare: {}", e.what());
+    return r;
+  }
+  try {
+    measure(backend, *kernel, op, options, sku, r);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const kernels::OutOfMemoryError& e) {
+    r.status = "oom";
+    r.error = e.what();
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+  }
+  return r;
+}
+
+}  // namespace tb::runner

@@ -1,0 +1,129 @@
+#include "harness/runner/step_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "harness/results/results_io.hpp"
+#include "harness/runner/interrupt.hpp"
+
+namespace tb::runner {
+
+namespace {
+
+const Op* find_op(const Workload& w, const std::string& name) {
+  for (const auto& op : w.ops)
+    if (op.name == name) return &op;
+  return nullptr;
+}
+
+double peak_tflops_or_zero(const std::optional<SkuConfig>& sku, DType dtype) {
+  if (!sku) return 0;
+  auto it = sku->peak_tflops.find(dtype);
+  return it == sku->peak_tflops.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+results::StepResult summarize_step(const Workload& w, const std::vector<results::KernelResult>& kernels,
+                                   const std::optional<SkuConfig>& sku) {
+  results::StepResult s;
+  double step_ms = 0, layer_ms = 0, model_flops = 0, hardware_flops = 0;
+  size_t ok = 0;
+  for (const auto& k : kernels) {
+    const Op* op = find_op(w, k.name);
+    if (!op || k.status != "ok") continue;
+    ++ok;
+    const double calls = static_cast<double>(op->calls_per_step);
+    step_ms += calls * k.stats.median_ms;
+    if (op->in_layer) {
+      // Per-layer share: calls spread over the layers (the final norm adds one call in 2L+1).
+      layer_ms += calls / static_cast<double>(w.model.layers) * k.stats.median_ms;
+    }
+    model_flops += calls * op->model_flops;
+    hardware_flops += calls * op->flops;
+  }
+  s.complete = ok == w.ops.size();
+  s.step_ms = step_ms;
+  s.layer_ms = layer_ms;
+  s.model_flops = model_flops;
+  s.hardware_flops = hardware_flops;
+  if (step_ms > 0) {
+    const double step_s = step_ms * 1e-3;
+    // Tensor-parallel ranks share one micro-batch: per GPU, the tokens divide by t.
+    s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / step_s / static_cast<double>(w.options.tensor_parallel);
+    s.sustained_tflops = hardware_flops / step_s / 1e12;
+    const double peak = peak_tflops_or_zero(sku, w.options.dtype);
+    if (peak > 0) {
+      s.mfu = model_flops / step_s / (peak * 1e12);
+      s.hfu = hardware_flops / step_s / (peak * 1e12);
+    }
+  }
+  return s;
+}
+
+results::RunResults run_step(kernels::Backend& backend, const Workload& w, const StepRunOptions& options,
+                             const results::MachineInfo& machine, const std::optional<SkuConfig>& sku) {
+  results::RunResults r;
+  r.machine = machine;
+  r.workload.command = "run";
+  r.workload.model = w.model.name;
+  r.workload.tensor_parallel = w.options.tensor_parallel;
+  r.workload.micro_batch = w.options.micro_batch;
+  r.workload.seq_len = w.options.seq_len;
+  r.workload.dtype = to_string(w.options.dtype);
+  r.workload.device = machine.backend;
+  r.status = "partial";
+
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto save = [&] {
+    r.step = summarize_step(w, r.kernels, sku);
+    if (!options.out_path.empty()) results::write_results_file(options.out_path, r);
+  };
+
+  for (size_t i = 0; i < w.ops.size(); ++i) {
+    const Op& op = w.ops[i];
+    if (options.on_progress) {
+      const double done = elapsed_s();
+      const double remaining = i == 0 ? 0 : done / static_cast<double>(i) * static_cast<double>(w.ops.size() - i);
+      options.on_progress({i, w.ops.size(), op.name, done, remaining});
+    }
+    if (interrupted()) break;
+    r.kernels.push_back(measure_op(backend, op, options.measure, sku));
+    save();
+    if (r.kernels.back().status == "interrupted") break;
+  }
+  const bool all_ok = r.kernels.size() == w.ops.size() &&
+                      std::all_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; });
+  const bool none_ok =
+      std::none_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; });
+  r.status = all_ok ? "complete" : (none_ok ? "failed" : "partial");
+  save();
+  if (options.on_progress) options.on_progress({w.ops.size(), w.ops.size(), "", elapsed_s(), 0});
+  return r;
+}
+
+std::vector<TimeLost> time_lost_to_peak(const results::RunResults& r, const std::optional<SkuConfig>& sku, size_t top) {
+  std::vector<TimeLost> lost;
+  if (!sku || !r.step || r.step->step_ms <= 0) return lost;
+  for (const auto& k : r.kernels) {
+    if (k.status != "ok") continue;
+    double ideal_ms = 0;
+    if (k.flops > 0) {
+      const double peak = peak_tflops_or_zero(sku, parse_dtype(k.dtype, "results"));
+      if (peak <= 0) continue;
+      ideal_ms = k.flops / (peak * 1e12) * 1e3;
+    } else if (sku->memory_bandwidth_tb_s > 0) {
+      ideal_ms = k.bytes / (sku->memory_bandwidth_tb_s * 1e12) * 1e3;
+    } else {
+      continue;
+    }
+    const double per_step = static_cast<double>(k.calls_per_step) * std::max(0.0, k.stats.median_ms - ideal_ms);
+    lost.push_back({k.name, per_step, per_step / r.step->step_ms});
+  }
+  std::sort(lost.begin(), lost.end(), [](const auto& a, const auto& b) { return a.lost_ms > b.lost_ms; });
+  if (lost.size() > top) lost.resize(top);
+  return lost;
+}
+
+}  // namespace tb::runner

@@ -1,0 +1,50 @@
+#pragma once
+// Measures every distinct kernel of one training step and assembles the step: time, tokens/s,
+// MFU, HFU. After each kernel the partial results are written atomically, so an interrupted
+// run keeps what it measured; a kernel that fails or runs out of memory is recorded and the
+// run goes on.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/results/run_results.hpp"
+#include "harness/runner/measure_op.hpp"
+#include "harness/workload/workload.hpp"
+#include "kernels/backend.hpp"
+
+namespace tb::runner {
+
+struct StepProgress {
+  size_t index = 0;        // 0-based index of the kernel about to be measured (== total when done)
+  size_t total = 0;
+  std::string kernel;
+  double elapsed_s = 0;
+  double remaining_s = 0;  // estimate from the mean time per kernel so far (0 when unknown)
+};
+
+struct StepRunOptions {
+  MeasureOptions measure;
+  std::string out_path;    // "" writes nothing
+  std::function<void(const StepProgress&)> on_progress;
+};
+
+// The step metrics from the kernels measured so far (only kernels with status ok count;
+// `complete` is false when any kernel is missing or failed).
+results::StepResult summarize_step(const Workload& workload, const std::vector<results::KernelResult>& kernels,
+                                   const std::optional<SkuConfig>& sku);
+
+results::RunResults run_step(kernels::Backend& backend, const Workload& workload, const StepRunOptions& options,
+                             const results::MachineInfo& machine, const std::optional<SkuConfig>& sku);
+
+// Time lost to peak per kernel: calls × (median − ideal time at the SKU's compute or bandwidth
+// roof). The biggest losers are where optimization pays.
+struct TimeLost {
+  std::string kernel;
+  double lost_ms = 0;       // per step
+  double share_of_step = 0;
+};
+std::vector<TimeLost> time_lost_to_peak(const results::RunResults& results, const std::optional<SkuConfig>& sku,
+                                        size_t top);
+
+}  // namespace tb::runner

@@ -1,0 +1,56 @@
+#include "harness/timing/measure_loop.hpp"
+
+#include <chrono>
+#include <limits>
+
+namespace tb::timing {
+
+double steady_now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks) {
+  const auto now = hooks.now_s ? hooks.now_s : steady_now_s;
+  const auto abort = [&] { return hooks.should_abort && hooks.should_abort(); };
+  LoopResult r;
+  const double start_s = now();
+  for (int i = 0; i < policy.warmup_launches; ++i) {
+    if (abort()) {
+      r.aborted = true;
+      r.wall_s = now() - start_s;
+      return r;
+    }
+    hooks.sample_ms();
+  }
+  double sampled_s = 0;
+  int64_t next_full_check = 1;
+  while (true) {
+    if (abort()) {
+      r.aborted = true;
+      break;
+    }
+    const double ms = hooks.sample_ms();
+    r.samples_ms.push_back(ms);
+    sampled_s += ms / 1e3;
+    const double wall_s = now() - start_s;
+    const auto n = static_cast<int64_t>(r.samples_ms.size());
+    // Cheap test: only the count and time limits can fire with infinite noise.
+    SampleStats limits;
+    limits.samples = n;
+    limits.rel_noise = std::numeric_limits<double>::infinity();
+    StopReason reason = should_stop(policy, limits, sampled_s, wall_s);
+    if (reason == StopReason::NotYet && n >= next_full_check) {
+      reason = should_stop(policy, summarize(r.samples_ms), sampled_s, wall_s);
+      next_full_check = n < 64 ? n + 1 : n + n / 32;
+    }
+    if (reason != StopReason::NotYet) {
+      r.reason = reason;
+      break;
+    }
+  }
+  r.stats = summarize(r.samples_ms);
+  r.wall_s = now() - start_s;
+  return r;
+}
+
+}  // namespace tb::timing

@@ -1,0 +1,42 @@
+#include "harness/timing/stopping_rule.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::timing {
+
+const char* to_string(StopReason reason) {
+  switch (reason) {
+    case StopReason::NotYet: return "not_yet";
+    case StopReason::Converged: return "converged";
+    case StopReason::MaxSamples: return "max_samples";
+    case StopReason::TimeBudget: return "time_budget";
+  }
+  return "?";
+}
+
+StopReason should_stop(const TimingPolicy& p, const SampleStats& s, double sampled_s, double wall_s) {
+  if (s.samples >= p.max_samples) return StopReason::MaxSamples;
+  if (wall_s >= p.max_time_s && s.samples >= 1) return StopReason::TimeBudget;
+  if (s.samples < p.min_samples) return StopReason::NotYet;
+  if (sampled_s < p.min_time_s) return StopReason::NotYet;
+  return s.rel_noise <= p.target_rel_noise ? StopReason::Converged : StopReason::NotYet;
+}
+
+void validate(const TimingPolicy& p) {
+  if (p.warmup_launches < 0) throw UsageError(fmt::format("--warmup must be >= 0 (got {})", p.warmup_launches));
+  if (p.min_samples < 1) throw UsageError(fmt::format("--min-samples must be >= 1 (got {})", p.min_samples));
+  if (p.max_samples < p.min_samples)
+    throw UsageError(fmt::format("--max-samples ({}) must be >= --min-samples ({})", p.max_samples, p.min_samples));
+  if (!(p.target_rel_noise > 0) || !std::isfinite(p.target_rel_noise) || p.target_rel_noise >= 1)
+    throw UsageError(fmt::format("--noise must be in (0, 1) (got {})", p.target_rel_noise));
+  if (!(p.min_time_s >= 0) || !std::isfinite(p.min_time_s))
+    throw UsageError(fmt::format("--min-time must be >= 0 seconds (got {})", p.min_time_s));
+  if (!(p.max_time_s > 0) || !std::isfinite(p.max_time_s))
+    throw UsageError(fmt::format("--max-time must be > 0 seconds (got {})", p.max_time_s));
+}
+
+}  // namespace tb::timing

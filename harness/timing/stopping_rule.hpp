@@ -1,0 +1,29 @@
+#pragma once
+// When to stop sampling. nvbench's defaults are the bar: at least 10 samples, at least 0.5 s of
+// samples, stop when the noise is under target, give up after a time budget (15 s).
+#include <cstdint>
+#include <string>
+
+#include "harness/timing/sample_stats.hpp"
+
+namespace tb::timing {
+
+struct TimingPolicy {
+  int warmup_launches = 1;        // uncounted launches first (cold code paths, lazy init)
+  int64_t min_samples = 10;
+  int64_t max_samples = 10000;
+  double target_rel_noise = 0.01; // relative standard error of the median
+  double min_time_s = 0.5;        // summed sample time before the noise test may stop
+  double max_time_s = 15.0;       // wall budget for one measurement; then stop, flagged
+};
+
+enum class StopReason { NotYet, Converged, MaxSamples, TimeBudget };
+const char* to_string(StopReason reason);
+
+// `sampled_s`: sum of sample times; `wall_s`: wall time spent on this measurement so far.
+StopReason should_stop(const TimingPolicy& policy, const SampleStats& stats, double sampled_s, double wall_s);
+
+// Refuses nonsense (min > max, target <= 0, NaN) naming the flag.
+void validate(const TimingPolicy& policy);
+
+}  // namespace tb::timing

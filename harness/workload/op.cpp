@@ -1,0 +1,75 @@
+#include "harness/workload/op.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+
+namespace tb {
+
+const char* to_string(OpKind kind) {
+  switch (kind) {
+    case OpKind::Gemm: return "gemm";
+    case OpKind::AttentionForward: return "attention_fwd";
+    case OpKind::AttentionBackward: return "attention_bwd";
+    case OpKind::LayerNormForward: return "layernorm_fwd";
+    case OpKind::LayerNormBackward: return "layernorm_bwd";
+    case OpKind::RmsNormForward: return "rmsnorm_fwd";
+    case OpKind::RmsNormBackward: return "rmsnorm_bwd";
+    case OpKind::GeluForward: return "gelu_fwd";
+    case OpKind::GeluBackward: return "gelu_bwd";
+    case OpKind::SwiGluForward: return "swiglu_fwd";
+    case OpKind::SwiGluBackward: return "swiglu_bwd";
+    case OpKind::ResidualAdd: return "residual_add";
+    case OpKind::CrossEntropyForwardBackward: return "cross_entropy";
+  }
+  return "?";
+}
+
+bool is_memory_bound(OpKind kind) {
+  return kind != OpKind::Gemm && kind != OpKind::AttentionForward &&
+         kind != OpKind::AttentionBackward;
+}
+
+const char* to_string(GemmLayout layout) {
+  switch (layout) {
+    case GemmLayout::Forward: return "fwd";
+    case GemmLayout::DataGrad: return "dgrad";
+    case GemmLayout::WeightGrad: return "wgrad";
+  }
+  return "?";
+}
+
+GemmLayout parse_gemm_layout(const std::string& text, const std::string& what) {
+  if (text == "fwd") return GemmLayout::Forward;
+  if (text == "dgrad") return GemmLayout::DataGrad;
+  if (text == "wgrad") return GemmLayout::WeightGrad;
+  throw UsageError(fmt::format("{}: unknown layout '{}'; accepted values: fwd, dgrad, wgrad", what, text));
+}
+
+bool transposes_a(GemmLayout layout) { return layout == GemmLayout::WeightGrad; }
+bool transposes_b(GemmLayout layout) { return layout == GemmLayout::DataGrad; }
+
+double attention_forward_flops(const AttentionShape& s) {
+  const double full = 4.0 * static_cast<double>(s.batch) * static_cast<double>(s.heads) *
+                      static_cast<double>(s.seq) * static_cast<double>(s.seq) *
+                      static_cast<double>(s.head_dim);
+  return s.causal ? full / 2.0 : full;
+}
+
+double attention_backward_flops(const AttentionShape& s) { return 2.5 * attention_forward_flops(s); }
+
+std::string Op::shape_string() const {
+  switch (kind) {
+    case OpKind::Gemm:
+      return fmt::format("{}x{}x{} {}", gemm.m, gemm.n, gemm.k, to_string(gemm.layout));
+    case OpKind::AttentionForward:
+    case OpKind::AttentionBackward:
+      return fmt::format("b{} h{}/{} s{} d{}{}", attention.batch, attention.heads,
+                         attention.kv_heads, attention.seq, attention.head_dim,
+                         attention.causal ? " causal" : "");
+    default:
+      return fmt::format("{}x{}", memory.rows, memory.cols);
+  }
+}
+
+}  // namespace tb

@@ -1,0 +1,82 @@
+#pragma once
+// One kernel of a training step, with its shape, layout, FLOPs and bytes. The harness measures
+// ops; it never needs to know which model they came from.
+#include <cstdint>
+#include <string>
+
+#include "harness/hardware/sku_config.hpp"
+
+namespace tb {
+
+enum class OpKind {
+  Gemm,
+  AttentionForward,
+  AttentionBackward,
+  LayerNormForward,
+  LayerNormBackward,
+  RmsNormForward,
+  RmsNormBackward,
+  GeluForward,
+  GeluBackward,
+  SwiGluForward,
+  SwiGluBackward,
+  ResidualAdd,
+  CrossEntropyForwardBackward,  // fused softmax + loss + logits gradient over the vocabulary
+};
+
+const char* to_string(OpKind kind);
+bool is_memory_bound(OpKind kind);
+
+// Row-major semantics, C[M×N] = op(A)·op(B) with fp32 accumulation:
+//   Forward    Y  = X·W     A = X [M×K], B = W [K×N]         (M tokens, K in, N out)
+//   DataGrad   dX = dY·Wᵀ   A = dY [M×K], B = W stored [N×K] (M tokens, K out, N in)
+//   WeightGrad dW = Xᵀ·dY   A = X stored [K×M], B = dY [K×N] (M in, N out, K tokens)
+enum class GemmLayout { Forward, DataGrad, WeightGrad };
+const char* to_string(GemmLayout layout);
+GemmLayout parse_gemm_layout(const std::string& text, const std::string& what);
+bool transposes_a(GemmLayout layout);  // A stored K×M
+bool transposes_b(GemmLayout layout);  // B stored N×K
+
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;
+  GemmLayout layout = GemmLayout::Forward;
+};
+
+struct AttentionShape {
+  int64_t batch = 0;
+  int64_t heads = 0;      // query heads on this GPU
+  int64_t kv_heads = 0;   // key/value heads on this GPU (grouped-query when < heads)
+  int64_t seq = 0;
+  int64_t head_dim = 0;
+  bool causal = true;
+};
+
+// Flash-attention papers' convention: forward 4·b·h·s²·d (two GEMMs), halved when causal.
+double attention_forward_flops(const AttentionShape& shape);
+// What the fused backward executes: 2.5× forward (five GEMMs, S = QKᵀ recomputed).
+double attention_backward_flops(const AttentionShape& shape);
+
+struct MemoryShape {
+  int64_t rows = 0;  // tokens
+  int64_t cols = 0;  // channels (hidden, ffn or vocabulary slice)
+};
+
+struct Op {
+  std::string name;        // unique within a workload, e.g. "qkv.dgrad"
+  OpKind kind = OpKind::Gemm;
+  DType dtype = DType::BF16;
+  GemmShape gemm;          // when kind == Gemm
+  AttentionShape attention;  // when kind is an attention pass
+  MemoryShape memory;      // when the op is memory-bound
+  double flops = 0;        // executed by the kernel, per call (TFLOP/s is computed from this)
+  double model_flops = 0;  // algorithmic FLOPs, per call (MFU counts these; backward = 2× fwd)
+  double bytes = 0;        // minimum bytes read + written per call (roofline, GB/s)
+  int64_t calls_per_step = 1;  // on one GPU, per training step (e.g. layers × 1)
+  bool in_layer = true;    // repeated in every transformer layer
+  bool is_forward = true;  // re-run in the backward pass under full recomputation
+  bool attention_core = false;  // re-run under selective recomputation (Korthikanti et al. 2022)
+
+  std::string shape_string() const;  // "M×N×K fwd", "b×h/g×s×d causal", "rows×cols"
+};
+
+}  // namespace tb

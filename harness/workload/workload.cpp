@@ -1,0 +1,193 @@
+#include "harness/workload/workload.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+
+namespace tb {
+
+const char* to_string(Recompute mode) {
+  switch (mode) {
+    case Recompute::None: return "none";
+    case Recompute::Selective: return "selective";
+    case Recompute::Full: return "full";
+  }
+  return "?";
+}
+
+Recompute parse_recompute(const std::string& text, const std::string& what) {
+  if (text == "none") return Recompute::None;
+  if (text == "selective") return Recompute::Selective;
+  if (text == "full") return Recompute::Full;
+  throw UsageError(fmt::format("{}: unknown recompute mode '{}'; accepted values: none, selective, full",
+                               what, text));
+}
+
+namespace {
+
+struct Builder {
+  Workload& w;
+  const int elt;
+
+  void gemm_triplet(const std::string& stem, int64_t tokens, int64_t in, int64_t out, int64_t calls,
+                    bool in_layer) {
+    // The weight gradient is as many FLOPs as the forward; so is the data gradient.
+    const GemmShape shapes[3] = {{tokens, out, in, GemmLayout::Forward},
+                                 {tokens, in, out, GemmLayout::DataGrad},
+                                 {in, out, tokens, GemmLayout::WeightGrad}};
+    for (const auto& g : shapes) {
+      Op op;
+      op.name = fmt::format("{}.{}", stem, to_string(g.layout));
+      op.kind = OpKind::Gemm;
+      op.dtype = w.options.dtype;
+      op.gemm = g;
+      op.flops = op.model_flops = 2.0 * g.m * g.n * g.k;
+      op.bytes = static_cast<double>(elt) * (g.m * g.k + g.k * g.n + g.m * g.n);
+      op.calls_per_step = calls;
+      op.in_layer = in_layer;
+      op.is_forward = g.layout == GemmLayout::Forward;
+      w.ops.push_back(op);
+    }
+  }
+
+  void attention(const AttentionShape& shape, int64_t calls) {
+    const double qo = static_cast<double>(shape.batch * shape.seq * shape.heads * shape.head_dim);
+    const double kv = static_cast<double>(shape.batch * shape.seq * shape.kv_heads * shape.head_dim);
+    const double lse_bytes = 4.0 * shape.batch * shape.heads * shape.seq;
+    Op fwd;
+    fwd.name = "attention.fwd";
+    fwd.kind = OpKind::AttentionForward;
+    fwd.dtype = w.options.dtype;
+    fwd.attention = shape;
+    fwd.flops = fwd.model_flops = attention_forward_flops(shape);
+    fwd.bytes = elt * (2 * qo + 2 * kv) + lse_bytes;  // read Q,K,V; write O; write LSE
+    fwd.calls_per_step = calls;
+    fwd.attention_core = true;
+    w.ops.push_back(fwd);
+
+    Op bwd = fwd;
+    bwd.name = "attention.bwd";
+    bwd.kind = OpKind::AttentionBackward;
+    bwd.flops = attention_backward_flops(shape);
+    bwd.model_flops = 2.0 * fwd.model_flops;  // dQ,dK,dV,dP: four GEMMs; S recompute is hardware
+    bwd.bytes = elt * (4 * qo + 4 * kv) + lse_bytes;  // read Q,K,V,O,dO; write dQ,dK,dV
+    bwd.is_forward = false;
+    bwd.attention_core = false;
+    w.ops.push_back(bwd);
+  }
+
+  void memory_op(const std::string& name, OpKind kind, int64_t rows, int64_t cols, double tensors_moved,
+                 int64_t calls, bool in_layer, bool is_forward) {
+    Op op;
+    op.name = name;
+    op.kind = kind;
+    op.dtype = w.options.dtype;
+    op.memory = {rows, cols};
+    op.bytes = tensors_moved * elt * static_cast<double>(rows) * static_cast<double>(cols);
+    op.calls_per_step = calls;
+    op.in_layer = in_layer;
+    op.is_forward = is_forward;
+    w.ops.push_back(op);
+  }
+};
+
+}  // namespace
+
+Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
+  validate_model(model, model.name);
+  if (options.seq_len == 0) options.seq_len = model.seq_len;
+  const int64_t t = options.tensor_parallel;
+  if (t <= 0) throw UsageError(fmt::format("--tp must be a positive integer (got {})", t));
+  if (options.micro_batch <= 0)
+    throw UsageError(fmt::format("--micro-batch must be a positive integer (got {})", options.micro_batch));
+  if (options.seq_len <= 0 || options.seq_len > (1 << 22))
+    throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 22, options.seq_len));
+  if (model.heads % t != 0)
+    throw UsageError(fmt::format("--tp {} must divide the model's heads ({}) for {}", t, model.heads, model.name));
+  if (model.kv_heads % t != 0 && t % model.kv_heads != 0)
+    throw UsageError(fmt::format("--tp {} and kv_heads ({}) of {} must divide one another", t,
+                                 model.kv_heads, model.name));
+  if (model.ffn_hidden % t != 0)
+    throw UsageError(fmt::format("--tp {} must divide ffn_hidden ({}) of {}", t, model.ffn_hidden, model.name));
+
+  Workload w;
+  w.model = model;
+  w.options = options;
+  Builder b{w, dtype_bytes(options.dtype)};
+
+  const int64_t tokens = options.micro_batch * options.seq_len;
+  const int64_t d = model.hidden;
+  const int64_t heads = model.heads / t;
+  // With fewer KV heads than tensor-parallel ranks each rank holds one (replicated) KV head.
+  const int64_t kv_heads = model.kv_heads >= t ? model.kv_heads / t : 1;
+  const int64_t dh = model.head_dim;
+  const int64_t f = model.ffn_hidden / t;
+  const int64_t L = model.layers;
+  const bool swiglu = model.mlp == MlpKind::SwiGlu;
+
+  // Megatron-LM's column-parallel QKV and MLP-up, row-parallel output and MLP-down projections.
+  b.gemm_triplet("qkv", tokens, d, (heads + 2 * kv_heads) * dh, L, true);
+  b.attention({options.micro_batch, heads, kv_heads, options.seq_len, dh, options.causal}, L);
+  b.gemm_triplet("attn_out", tokens, heads * dh, d, L, true);
+  // SwiGLU's gate and up projections run as one GEMM of twice the width, as Megatron fuses them.
+  b.gemm_triplet("mlp_up", tokens, d, swiglu ? 2 * f : f, L, true);
+  b.gemm_triplet("mlp_down", tokens, f, d, L, true);
+  // Vocabulary-parallel logits (Megatron pads V to a multiple of t; we round up the same way).
+  const int64_t vocab_shard = (model.vocab + t - 1) / t;
+  b.gemm_triplet("logits", tokens, d, vocab_shard, 1, false);
+
+  const bool layer_norm = model.norm == NormKind::LayerNorm;
+  const OpKind norm_fwd = layer_norm ? OpKind::LayerNormForward : OpKind::RmsNormForward;
+  const OpKind norm_bwd = layer_norm ? OpKind::LayerNormBackward : OpKind::RmsNormBackward;
+  // Two norms per layer plus the final one. Bytes: fwd reads x, writes y; bwd reads x, dy, writes dx.
+  b.memory_op("norm.fwd", norm_fwd, tokens, d, 2, 2 * L + 1, true, true);
+  b.memory_op("norm.bwd", norm_bwd, tokens, d, 3, 2 * L + 1, true, false);
+  if (swiglu) {
+    b.memory_op("swiglu.fwd", OpKind::SwiGluForward, tokens, f, 3, L, true, true);   // gate, up → h
+    b.memory_op("swiglu.bwd", OpKind::SwiGluBackward, tokens, f, 5, L, true, false);  // gate, up, dh → dgate, dup
+  } else {
+    b.memory_op("gelu.fwd", OpKind::GeluForward, tokens, f, 2, L, true, true);
+    b.memory_op("gelu.bwd", OpKind::GeluBackward, tokens, f, 3, L, true, false);
+  }
+  // Two residual adds forward, two gradient accumulations backward, per layer.
+  b.memory_op("residual_add", OpKind::ResidualAdd, tokens, d, 3, 4 * L, true, true);
+  b.memory_op("cross_entropy", OpKind::CrossEntropyForwardBackward, tokens, vocab_shard, 2, 1, false, false);
+  return w;
+}
+
+double Workload::model_flops_per_step() const {
+  double sum = 0;
+  for (const auto& op : ops) sum += op.model_flops * static_cast<double>(op.calls_per_step);
+  return sum;
+}
+
+double Workload::executed_flops_per_step() const {
+  double sum = 0;
+  for (const auto& op : ops) sum += op.flops * static_cast<double>(op.calls_per_step);
+  return sum;
+}
+
+static bool recomputed(const Op& op, Recompute mode) {
+  switch (mode) {
+    case Recompute::None: return false;
+    case Recompute::Selective: return op.attention_core;
+    case Recompute::Full: return op.in_layer && op.is_forward;
+  }
+  return false;
+}
+
+double Workload::hardware_flops_per_step(Recompute mode) const {
+  double sum = executed_flops_per_step();
+  for (const auto& op : ops)
+    if (recomputed(op, mode)) sum += op.flops * static_cast<double>(op.calls_per_step);
+  return sum;
+}
+
+double Workload::model_flops_with_recompute_per_step(Recompute mode) const {
+  double sum = model_flops_per_step();
+  for (const auto& op : ops)
+    if (recomputed(op, mode)) sum += op.model_flops * static_cast<double>(op.calls_per_step);
+  return sum;
+}
+
+}  // namespace tb

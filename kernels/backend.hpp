@@ -1,0 +1,108 @@
+#pragma once
+// The one interface between the harness and whatever runs kernels. A backend prepares an Op
+// (allocates, fills with random data), launches it, times one cold sample, and verifies the
+// output against a reference. Backends never decide how many samples to take: the timing core
+// (harness/timing) does.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/workload/op.hpp"
+
+namespace tb::kernels {
+
+struct DeviceInfo {
+  std::string backend;         // "cuda" or "cpu"
+  std::string name;            // "NVIDIA H100 80GB HBM3", or the CPU model
+  int index = 0;
+  int sm_count = 0;            // CPU: hardware threads
+  int compute_capability_major = 0;
+  int compute_capability_minor = 0;
+  double memory_gb = 0;
+  double memory_bandwidth_tb_s = 0;  // theoretical, from clocks and bus width (0 if unknown)
+  double l2_cache_bytes = 0;
+  double sm_clock_mhz = 0;           // max/boost
+  double memory_clock_mhz = 0;
+  std::string driver_version;
+  std::string cuda_runtime_version;
+  std::string cublas_version;
+  std::string nccl_version;
+  std::string blas_version;          // CPU backend: OpenBLAS config string
+  std::string matched_sku;           // configs/skus name, "" when none matches
+};
+
+// Clock/power reading around a measurement (NVML on CUDA; absent on CPU).
+struct ClockReading {
+  double sm_clock_mhz = 0;
+  double power_w = 0;
+  double temperature_c = 0;
+  uint64_t throttle_reasons = 0;     // NVML clocksThrottleReasons bitmask
+  std::string throttle_text;         // "sw_power_cap,hw_slowdown" or ""
+};
+
+struct VerifyResult {
+  bool passed = false;
+  double max_rel_error = 0;     // max |got − ref| / (|ref| + scale) over checked elements
+  double tolerance = 0;         // the dtype's documented tolerance
+  int64_t elements_checked = 0;
+  std::string detail;           // first mismatch, NaN found, unwritten element...
+};
+
+struct PrepareOptions {
+  uint64_t seed = 0x7261696e;    // random inputs, never zeros (zeros read ~10% fast on H100)
+  int gemm_candidates = 1;       // time cuBLASLt's top-k heuristic algorithms, keep the fastest
+  std::string attention_impl = "fused";  // "fused" or "unfused"
+};
+
+// One prepared kernel instance, buffers resident, ready to launch repeatedly.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual void launch() = 0;                 // one call; asynchronous on a GPU
+  virtual VerifyResult verify() = 0;         // checks the last launch's output
+  virtual double bytes_allocated() const = 0;
+  virtual std::string algorithm() const { return {}; }  // e.g. "cublasLt algo 21 (of 8 timed)"
+  // Plants a wrong output value (tests prove verification catches it).
+  virtual void corrupt_output_for_testing() = 0;
+};
+
+// Refused because the device cannot do it (dtype, head dim): recorded as "unsupported".
+class UnsupportedError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// Allocation failed: recorded as "oom", and the run goes on.
+class OutOfMemoryError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceInfo device_info() const = 0;
+  // Throws UnsupportedError, OutOfMemoryError, or tb::UsageError for nonsense shapes.
+  virtual std::unique_ptr<Kernel> prepare(const Op& op, const PrepareOptions& options) = 0;
+  // One cold sample of kernel.launch() in milliseconds: caches flushed (or inputs rotated)
+  // first; CUDA events around the launch, or a steady clock on the CPU.
+  virtual double time_sample_ms(Kernel& kernel) = 0;
+  virtual void synchronize() = 0;
+  virtual std::optional<ClockReading> read_clocks() { return std::nullopt; }
+  // Free device memory in bytes, for refusing over-memory shapes before allocating.
+  virtual double free_memory_bytes() const = 0;
+};
+
+// "cuda", "cpu" or "auto" (CUDA when a GPU is present, else CPU). Unknown names are a UsageError
+// listing the accepted ones; "cuda" without a GPU is a RuntimeError saying why.
+std::unique_ptr<Backend> make_backend(const std::string& name);
+
+// Whether a CUDA device can be used; `why_not` gets one line when it cannot.
+bool cuda_device_available(std::string* why_not);
+
+// Every CUDA device's info (empty without a GPU or without the CUDA build).
+std::vector<DeviceInfo> cuda_devices();
+DeviceInfo cpu_device_info();
+
+}  // namespace tb::kernels

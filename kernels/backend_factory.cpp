@@ -1,0 +1,46 @@
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+#include "kernels/backend.hpp"
+#include "kernels/cpu/cpu_backend.hpp"
+#if TB_HAVE_CUDA
+#include "kernels/cuda/cuda_backend.hpp"
+#endif
+
+namespace tb::kernels {
+
+bool cuda_device_available(std::string* why_not) {
+#if TB_HAVE_CUDA
+  return cuda::device_available(why_not);
+#else
+  if (why_not) *why_not = "this trainbench was built without CUDA (no nvcc at configure time)";
+  return false;
+#endif
+}
+
+std::vector<DeviceInfo> cuda_devices() {
+#if TB_HAVE_CUDA
+  return cuda::list_devices();
+#else
+  return {};
+#endif
+}
+
+DeviceInfo cpu_device_info() { return cpu::device_info(); }
+
+std::unique_ptr<Backend> make_backend(const std::string& name) {
+  if (name == "cpu") return cpu::make_backend();
+  if (name == "cuda" || name == "auto") {
+    std::string why;
+    if (cuda_device_available(&why)) {
+#if TB_HAVE_CUDA
+      return cuda::make_backend(0);
+#endif
+    }
+    if (name == "auto") return cpu::make_backend();
+    throw RuntimeError(fmt::format("--device cuda: no usable GPU: {}", why));
+  }
+  throw UsageError(fmt::format("--device: unknown backend '{}'; accepted values: cuda, cpu, auto", name));
+}
+
+}  // namespace tb::kernels

@@ -1,0 +1,132 @@
+#include "kernels/common/gemm_reference.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::kernels {
+
+ReferenceElement gemm_reference_element(const GemmOperands& g, int64_t i, int64_t j) {
+  const int64_t m = g.shape.m, n = g.shape.n, k = g.shape.k;
+  const bool ta = transposes_a(g.shape.layout), tb = transposes_b(g.shape.layout);
+  ReferenceElement r;
+  for (int64_t p = 0; p < k; ++p) {
+    const double a = g.a[static_cast<size_t>(ta ? p * m + i : i * k + p)];
+    const double b = g.b[static_cast<size_t>(tb ? j * k + p : p * n + j)];
+    r.value += a * b;
+    r.abs_sum += std::fabs(a * b);
+  }
+  return r;
+}
+
+std::vector<std::pair<int64_t, int64_t>> gemm_check_positions(int64_t m, int64_t n, int64_t max_elements,
+                                                              uint64_t seed) {
+  std::vector<std::pair<int64_t, int64_t>> pos;
+  if (m <= 0 || n <= 0) return pos;
+  if (static_cast<double>(m) * static_cast<double>(n) <= static_cast<double>(max_elements)) {
+    pos.reserve(static_cast<size_t>(m * n));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) pos.emplace_back(i, j);
+    return pos;
+  }
+  // Corners catch edge-tile bugs (the last partial tile is where kernels go wrong).
+  pos = {{0, 0}, {0, n - 1}, {m - 1, 0}, {m - 1, n - 1}};
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> ri(0, m - 1), rj(0, n - 1);
+  while (static_cast<int64_t>(pos.size()) < max_elements) pos.emplace_back(ri(rng), rj(rng));
+  return pos;
+}
+
+namespace {
+
+// Unit roundoffs (2^-p for p significand bits incl. the implicit one).
+struct Roundoffs {
+  double out;  // storing C in the output format (bf16/fp16 GEMMs write bf16/fp16)
+  double in;   // inputs rounded inside the kernel beyond what it was given (tf32)
+  double acc;  // one accumulation step
+};
+
+Roundoffs roundoffs(DType dtype) {
+  const double u32 = std::ldexp(1.0, -24);
+  switch (dtype) {
+    case DType::FP64: return {std::ldexp(1.0, -53), 0, std::ldexp(1.0, -53)};
+    case DType::FP32: return {u32, 0, u32};
+    // Tensor cores round both fp32 operands to tf32 (11 significant bits): 2·2^-11 per product.
+    case DType::TF32: return {u32, std::ldexp(1.0, -10), u32};
+    case DType::BF16: return {std::ldexp(1.0, -8), 0, u32};
+    case DType::FP16: return {std::ldexp(1.0, -11), 0, u32};
+    // Hopper's fp8 tensor cores keep about 14 bits in their accumulator (DeepSeek-V3 technical
+    // report, §3.3.2), and fp8 GEMMs write bf16.
+    case DType::FP8: return {std::ldexp(1.0, -8), 0, std::ldexp(1.0, -14)};
+  }
+  return {u32, 0, u32};
+}
+
+}  // namespace
+
+double gemm_tolerance(DType dtype, int64_t k) {
+  const Roundoffs u = roundoffs(dtype);
+  // Probabilistic rounding-error bound for a length-k dot product: |error| <~ λ·√k·u·Σ|a·b|
+  // with high probability (Higham & Mary 2019, "A new approach to probabilistic rounding error
+  // analysis", Thm 3.1); λ = 4 leaves room for blocked summation orders. The output rounding
+  // and any input rounding inside the kernel add their unit roundoffs (twice, for margin).
+  const double tol = 2 * u.out + 2 * u.in + 4 * std::sqrt(static_cast<double>(std::max<int64_t>(k, 1))) * u.acc;
+  return std::max(tol, 1e-12);
+}
+
+namespace {
+
+template <typename T>
+VerifyResult verify_impl(const GemmOperands& g, std::span<const T> c, DType dtype, const GemmCheckOptions& o) {
+  const auto& s = g.shape;
+  VerifyResult v;
+  v.tolerance = gemm_tolerance(dtype, s.k);
+  const double mn = static_cast<double>(s.m) * static_cast<double>(s.n);
+  if (static_cast<double>(c.size()) < mn || static_cast<double>(g.a.size()) < static_cast<double>(s.m) * s.k ||
+      static_cast<double>(g.b.size()) < static_cast<double>(s.k) * s.n) {
+    v.detail = fmt::format("buffer sizes do not match {}x{}x{}", s.m, s.n, s.k);
+    return v;
+  }
+  double worst = -1;
+  for (const auto& [i, j] : gemm_check_positions(s.m, s.n, o.max_elements, o.seed)) {
+    const double got = c[static_cast<size_t>(i * s.n + j)];
+    const ReferenceElement ref = gemm_reference_element(g, i, j);
+    ++v.elements_checked;
+    if (!std::isfinite(got)) {
+      v.max_rel_error = INFINITY;
+      v.detail = fmt::format("C[{}][{}] = {} (not finite; reference {:.6g})", i, j, got, ref.value);
+      return v;
+    }
+    const double denom = std::fabs(ref.value) + ref.abs_sum;
+    const double err = denom > 0 ? std::fabs(got - ref.value) / denom : (got == 0 ? 0.0 : INFINITY);
+    if (err > worst) {
+      worst = err;
+      v.max_rel_error = err;
+      if (err > v.tolerance)
+        v.detail = fmt::format("C[{}][{}] = {:.9g}, reference {:.9g} (relative error {:.3g} > tolerance {:.3g})", i,
+                               j, got, ref.value, err, v.tolerance);
+    }
+  }
+  v.passed = v.max_rel_error <= v.tolerance;
+  return v;
+}
+
+}  // namespace
+
+VerifyResult verify_gemm(const GemmOperands& g, std::span<const float> c, DType dtype, const GemmCheckOptions& o) {
+  return verify_impl(g, c, dtype, o);
+}
+VerifyResult verify_gemm(const GemmOperands& g, std::span<const double> c, DType dtype, const GemmCheckOptions& o) {
+  return verify_impl(g, c, dtype, o);
+}
+
+void validate_gemm_shape(const GemmShape& shape) {
+  const std::pair<const char*, int64_t> dims[] = {{"-m", shape.m}, {"-n", shape.n}, {"-k", shape.k}};
+  for (const auto& [flag, value] : dims)
+    if (value <= 0) throw UsageError(fmt::format("{} must be a positive integer (got {})", flag, value));
+}
+
+}  // namespace tb::kernels

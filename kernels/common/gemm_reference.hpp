@@ -1,0 +1,58 @@
+#pragma once
+// The fp64 reference every measured GEMM is checked against (the CPU backend's OpenBLAS GEMMs
+// and, after copying back to the host, the CUDA backend's cuBLASLt GEMMs). Plain C++ over host
+// arrays; tolerances per dtype are derived and justified in docs/verification.md.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/workload/op.hpp"
+#include "kernels/backend.hpp"
+
+namespace tb::kernels {
+
+// Operands as stored, row-major and densely packed, following the layout comment in
+// harness/workload/op.hpp: A is M×K (K×M for WeightGrad), B is K×N (N×K for DataGrad).
+// Pass the values the kernel really consumed (bf16/fp16/fp8 inputs widened exactly to float).
+struct GemmOperands {
+  GemmShape shape;
+  std::span<const float> a;
+  std::span<const float> b;
+};
+
+// C[i][j] in fp64, and Σ_p |A[i][p]·B[p][j]| (the scale that rounding errors grow with).
+struct ReferenceElement {
+  double value = 0;
+  double abs_sum = 0;
+};
+ReferenceElement gemm_reference_element(const GemmOperands& g, int64_t i, int64_t j);
+
+// Every (i, j) when M·N <= max_elements; otherwise the four corners plus random positions
+// (seeded, so a failure reproduces), max_elements in all.
+std::vector<std::pair<int64_t, int64_t>> gemm_check_positions(int64_t m, int64_t n, int64_t max_elements,
+                                                              uint64_t seed);
+
+// Documented tolerance on |got − ref| / (|ref| + Σ|a·b|) for a GEMM of inner size k in `dtype`
+// with fp32 accumulation (docs/verification.md).
+double gemm_tolerance(DType dtype, int64_t k);
+
+struct GemmCheckOptions {
+  int64_t max_elements = 8192;  // full check at or below this many outputs
+  uint64_t seed = 0x636865636b;
+};
+
+// Checks C (M×N row-major, widened to float) against the reference. NaN/inf fail; so does an
+// error above gemm_tolerance(dtype, k). `detail` names the first worst element.
+VerifyResult verify_gemm(const GemmOperands& g, std::span<const float> c, DType dtype,
+                         const GemmCheckOptions& options = {});
+// The same for an fp64 output (dgemm), which widening to float would blur.
+VerifyResult verify_gemm(const GemmOperands& g, std::span<const double> c, DType dtype,
+                         const GemmCheckOptions& options = {});
+
+// Throws tb::UsageError unless m, n, k are positive (naming -m/-n/-k).
+void validate_gemm_shape(const GemmShape& shape);
+
+}  // namespace tb::kernels

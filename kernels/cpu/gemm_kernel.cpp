@@ -1,0 +1,221 @@
+#include "kernels/cpu/gemm_kernel.hpp"
+
+#include <cblas.h>
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "harness/common/errors.hpp"
+#include "kernels/common/float_formats.hpp"
+#include "kernels/common/gemm_reference.hpp"
+
+namespace tb::kernels::cpu {
+namespace {
+
+using SbgemmFn = void (*)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint, float,
+                          const uint16_t*, blasint, const uint16_t*, blasint, float, float*, blasint);
+
+SbgemmFn sbgemm() {
+  static const SbgemmFn fn = reinterpret_cast<SbgemmFn>(dlsym(RTLD_DEFAULT, "cblas_sbgemm"));
+  return fn;
+}
+
+// SplitMix64 (Steele, Lea & Flood 2014): fast, seedable, good enough for test data.
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [-1, 1) with 24 random bits: exact in float, so every format sees the same values.
+  float uniform() { return static_cast<float>(static_cast<double>(next() >> 40) * 0x1p-23 - 1.0); }
+};
+
+int storage_bytes(DType dtype) { return dtype == DType::FP64 ? 8 : dtype == DType::BF16 ? 2 : 4; }
+
+struct Sizes {
+  double a = 0, b = 0, c = 0;  // elements
+};
+Sizes sizes(const GemmShape& s) {
+  return {static_cast<double>(s.m) * s.k, static_cast<double>(s.k) * s.n, static_cast<double>(s.m) * s.n};
+}
+
+double set_bytes(const Op& op) {
+  const Sizes e = sizes(op.gemm);
+  const int in = storage_bytes(op.dtype);
+  const int out = op.dtype == DType::FP64 ? 8 : 4;  // sbgemm writes fp32
+  return (e.a + e.b) * in + e.c * out;
+}
+
+// Enough copies that cycling through them touches more than twice the last-level cache: by the
+// time a copy comes round again, it has been evicted (the CPU analogue of nvbench's L2 flush,
+// without a flush's cost in every sample).
+int64_t copies_for(const Op& op, double llc_bytes) {
+  const double per_set = std::max(set_bytes(op), 64.0);
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(2.0 * llc_bytes / per_set)));
+}
+
+template <typename In, typename Out>
+class GemmKernel final : public Kernel, public ColdInputs {
+ public:
+  GemmKernel(const Op& op, const PrepareOptions& options, int64_t copies) : op_(op), copies_(copies) {
+    const Sizes e = sizes(op.gemm);
+    na_ = static_cast<size_t>(e.a), nb_ = static_cast<size_t>(e.b), nc_ = static_cast<size_t>(e.c);
+    a_ref_.resize(na_);
+    b_ref_.resize(nb_);
+    SplitMix64 rng{options.seed};
+    for (auto& x : a_ref_) x = rng.uniform();
+    for (auto& x : b_ref_) x = rng.uniform();
+    if constexpr (std::is_same_v<In, uint16_t>) {
+      // The reference must see what sbgemm sees: the bf16-rounded values.
+      for (auto& x : a_ref_) x = round_to_bf16(x);
+      for (auto& x : b_ref_) x = round_to_bf16(x);
+    }
+    a_.resize(na_ * copies_);
+    b_.resize(nb_ * copies_);
+    c_.assign(nc_ * copies_, Out(0));
+    for (size_t i = 0; i < na_; ++i) a_[i] = convert(a_ref_[i]);
+    for (size_t i = 0; i < nb_; ++i) b_[i] = convert(b_ref_[i]);
+    for (int64_t c = 1; c < copies_; ++c) {
+      std::memcpy(a_.data() + c * na_, a_.data(), na_ * sizeof(In));
+      std::memcpy(b_.data() + c * nb_, b_.data(), nb_ * sizeof(In));
+    }
+    if constexpr (std::is_same_v<In, float>) {
+      a_ref_ = {};  // copy 0 of the inputs is the reference itself
+      b_ref_ = {};
+    }
+  }
+
+  void next_cold_inputs() override { current_ = (current_ + 1) % copies_; }
+
+  void launch() override {
+    const auto& s = op_.gemm;
+    const bool ta = transposes_a(s.layout), tb = transposes_b(s.layout);
+    const auto m = static_cast<blasint>(s.m), n = static_cast<blasint>(s.n), k = static_cast<blasint>(s.k);
+    const blasint lda = ta ? m : k, ldb = tb ? k : n;
+    const In* a = a_.data() + current_ * na_;
+    const In* b = b_.data() + current_ * nb_;
+    Out* c = c_.data() + current_ * nc_;
+    const CBLAS_TRANSPOSE tra = ta ? CblasTrans : CblasNoTrans, trb = tb ? CblasTrans : CblasNoTrans;
+    if constexpr (std::is_same_v<In, double>) {
+      cblas_dgemm(CblasRowMajor, tra, trb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+    } else if constexpr (std::is_same_v<In, float>) {
+      cblas_sgemm(CblasRowMajor, tra, trb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    } else {
+      sbgemm()(CblasRowMajor, tra, trb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    }
+  }
+
+  VerifyResult verify() override {
+    GemmOperands g{op_.gemm, reference_a(), reference_b()};
+    std::span<const Out> c(c_.data() + current_ * nc_, nc_);
+    return verify_gemm(g, c, op_.dtype);
+  }
+
+  void corrupt_output_for_testing() override {
+    // Off by the full error scale of element (0,0): a relative error of about 1, far above any
+    // dtype's tolerance, yet finite, so the value check (not the NaN check) has to catch it.
+    GemmOperands g{op_.gemm, reference_a(), reference_b()};
+    const ReferenceElement ref = gemm_reference_element(g, 0, 0);
+    c_[current_ * nc_] = static_cast<Out>(ref.value + std::fabs(ref.value) + ref.abs_sum + 1.0);
+  }
+
+  double bytes_allocated() const override {
+    return static_cast<double>(a_.size() + b_.size()) * sizeof(In) + static_cast<double>(c_.size()) * sizeof(Out) +
+           static_cast<double>(a_ref_.size() + b_ref_.size()) * sizeof(float);
+  }
+
+  std::string algorithm() const override {
+    const char* name = std::is_same_v<In, double> ? "dgemm" : std::is_same_v<In, float> ? "sgemm" : "sbgemm";
+    return fmt::format("OpenBLAS cblas_{} ({} threads, {}; {} rotated input copies)", name,
+                       openblas_get_num_threads(), openblas_get_corename(), copies_);
+  }
+
+ private:
+  static In convert(float x) {
+    if constexpr (std::is_same_v<In, uint16_t>) return float_to_bf16(x);
+    else return static_cast<In>(x);
+  }
+  std::span<const float> reference_a() const {
+    if constexpr (std::is_same_v<In, float>) return {a_.data(), na_};
+    else return a_ref_;
+  }
+  std::span<const float> reference_b() const {
+    if constexpr (std::is_same_v<In, float>) return {b_.data(), nb_};
+    else return b_ref_;
+  }
+
+  Op op_;
+  int64_t copies_;
+  int64_t current_ = 0;
+  size_t na_ = 0, nb_ = 0, nc_ = 0;
+  std::vector<In> a_, b_;
+  std::vector<Out> c_;
+  std::vector<float> a_ref_, b_ref_;  // exact float images of the inputs (bf16, fp64)
+};
+
+}  // namespace
+
+bool bf16_gemm_available() { return sbgemm() != nullptr; }
+
+std::vector<DType> supported_gemm_dtypes() {
+  if (bf16_gemm_available()) return {DType::FP32, DType::BF16, DType::FP64};
+  return {DType::FP32, DType::FP64};
+}
+
+std::string supported_gemm_dtypes_text() {
+  std::string s;
+  for (DType d : supported_gemm_dtypes()) {
+    if (!s.empty()) s += ", ";
+    s += to_string(d);
+  }
+  return s;
+}
+
+double gemm_bytes_needed(const Op& op, double llc_bytes) {
+  const Sizes e = sizes(op.gemm);
+  const double ref = op.dtype == DType::FP32 ? 0 : (e.a + e.b) * 4;
+  return set_bytes(op) * static_cast<double>(copies_for(op, llc_bytes)) + ref;
+}
+
+std::unique_ptr<Kernel> make_gemm_kernel(const Op& op, const PrepareOptions& options, double llc_bytes,
+                                         double free_bytes) {
+  validate_gemm_shape(op.gemm);
+  const std::pair<const char*, int64_t> dims[] = {{"-m", op.gemm.m}, {"-n", op.gemm.n}, {"-k", op.gemm.k}};
+  for (const auto& [flag, v] : dims)
+    if (v > std::numeric_limits<blasint>::max())
+      throw UsageError(fmt::format("{} = {} exceeds OpenBLAS's 32-bit index limit ({})", flag, v,
+                                   std::numeric_limits<blasint>::max()));
+  const auto supported = supported_gemm_dtypes();
+  if (std::find(supported.begin(), supported.end(), op.dtype) == supported.end()) {
+    const std::string why = op.dtype == DType::BF16
+                                ? " (this OpenBLAS was built without BUILD_BFLOAT16: no cblas_sbgemm)"
+                                : "";
+    throw UnsupportedError(fmt::format("{} GEMM is not supported on the CPU backend{}; supported dtypes: {}",
+                                       to_string(op.dtype), why, supported_gemm_dtypes_text()));
+  }
+  const double needed = gemm_bytes_needed(op, llc_bytes);
+  if (needed > free_bytes)
+    throw OutOfMemoryError(fmt::format("GEMM {} in {} needs {:.3g} GB of host memory; {:.3g} GB available",
+                                       op.shape_string(), to_string(op.dtype), needed / 1e9, free_bytes / 1e9));
+  const int64_t copies = copies_for(op, llc_bytes);
+  try {
+    switch (op.dtype) {
+      case DType::FP64: return std::make_unique<GemmKernel<double, double>>(op, options, copies);
+      case DType::BF16: return std::make_unique<GemmKernel<uint16_t, float>>(op, options, copies);
+      default: return std::make_unique<GemmKernel<float, float>>(op, options, copies);
+    }
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemoryError(fmt::format("GEMM {} in {}: allocating {:.3g} GB failed", op.shape_string(),
+                                       to_string(op.dtype), needed / 1e9));
+  }
+}
+
+}  // namespace tb::kernels::cpu

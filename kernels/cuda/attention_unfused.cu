@@ -1,0 +1,217 @@
+// Unfused attention baseline (see attention_unfused.hpp): cuBLAS batched GEMMs around
+// softmax kernels that read and write s×s matrices in device memory.
+#include "kernels/cuda/attention_unfused.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda/attention_device.cuh"
+#include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/device_buffer.hpp"
+
+namespace tb::kernels::cuda::attention {
+namespace {
+
+constexpr int kRowThreads = 256;
+
+// Block-wide max or sum; every thread gets the result.
+__device__ float block_reduce(float v, bool take_max, float* scratch) {
+  for (int m = 16; m > 0; m >>= 1) {
+    const float o = __shfl_xor_sync(0xffffffffu, v, m);
+    v = take_max ? fmaxf(v, o) : v + o;
+  }
+  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __syncthreads();  // scratch is free (a previous reduction may still be reading it)
+  if (lane == 0) scratch[w] = v;
+  __syncthreads();
+  v = lane < static_cast<int>(blockDim.x / 32) ? scratch[lane] : (take_max ? -INFINITY : 0.f);
+  for (int m = 16; m > 0; m >>= 1) {
+    const float o = __shfl_xor_sync(0xffffffffu, v, m);
+    v = take_max ? fmaxf(v, o) : v + o;
+  }
+  return v;
+}
+
+// One block per row of S (already scaled): P = softmax with the causal mask, LSE saved.
+template <typename T>
+__global__ void softmax_forward(const float* S, T* P, float* lse, int64_t seq, bool causal) {
+  __shared__ float scratch[32];
+  const int64_t row = blockIdx.x, i = row % seq;  // row = (batch·heads + head)·seq + i
+  const float* s = S + row * seq;
+  T* prow = P + row * seq;
+  const int64_t end = causal ? i + 1 : seq;
+  float mx = -INFINITY;
+  for (int64_t j = threadIdx.x; j < end; j += blockDim.x) mx = fmaxf(mx, s[j]);
+  mx = block_reduce(mx, true, scratch);
+  float sum = 0.f;
+  for (int64_t j = threadIdx.x; j < end; j += blockDim.x) sum += __expf(s[j] - mx);
+  sum = block_reduce(sum, false, scratch);
+  const float inv = 1.f / sum;
+  for (int64_t j = threadIdx.x; j < seq; j += blockDim.x)
+    prow[j] = from_float<T>(j < end ? __expf(s[j] - mx) * inv : 0.f);
+  if (threadIdx.x == 0) lse[row] = mx + logf(sum);  // LSE is [batch, heads, seq]: the same index
+}
+
+// dS = scale · P ∘ (dP − rowsum(P ∘ dP)), one block per row.
+template <typename T>
+__global__ void softmax_backward(const T* P, const float* dP, T* dS, int64_t seq, float scale) {
+  __shared__ float scratch[32];
+  const int64_t row = blockIdx.x;
+  const T* p = P + row * seq;
+  const float* dp = dP + row * seq;
+  float d = 0.f;
+  for (int64_t j = threadIdx.x; j < seq; j += blockDim.x) d += ToFloat{}(p[j]) * dp[j];
+  d = block_reduce(d, false, scratch);
+  for (int64_t j = threadIdx.x; j < seq; j += blockDim.x)
+    dS[row * seq + j] = from_float<T>(scale * ToFloat{}(p[j]) * (dp[j] - d));
+}
+
+// dK[b, s, g, :] = Σ over the group's query heads of the per-query-head fp32 gradients.
+template <typename T>
+__global__ void reduce_group(const float* expanded, T* out, int64_t rows, int64_t heads, int64_t kv_heads, int d) {
+  const int64_t n = rows * kv_heads * d, group = heads / kv_heads;
+  for (int64_t x = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; x < n;
+       x += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t c = x % d, g = (x / d) % kv_heads, r = x / (d * kv_heads);
+    float acc = 0.f;
+    for (int64_t k = 0; k < group; ++k) acc += expanded[(r * heads + g * group + k) * d + c];
+    out[x] = from_float<T>(acc);
+  }
+}
+
+enum Array { kQ, kK, kV, kS, kP, kO, kDO, kDP, kDS, kDQ, kDKx, kDVx, kArrays };
+
+}  // namespace
+
+struct UnfusedAttention::Impl {
+  AttentionParams p;
+  ElementType type;
+  bool backward;
+  cudaStream_t stream;
+  cublasHandle_t handle = nullptr;
+  cudaDataType_t dt;
+  int64_t batch_count;
+  DeviceBuffer s, pm, dp, ds, dk_exp, dv_exp, ptrs;
+
+  void** arr(Array a) const { return ptrs.as<void*>() + a * batch_count; }
+
+  // Row-major C[M×N] = op(A)·op(B) as cuBLAS's column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
+  void gemm(bool ta, bool tb, int m, int n, int k, float alpha, Array a, cudaDataType_t at, int lda, Array b,
+            cudaDataType_t bt, int ldb, float beta, Array c, cudaDataType_t ct, int ldc) {
+    TB_CUBLAS_CHECK(cublasGemmBatchedEx(handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
+                                        &alpha, arr(b), bt, ldb, arr(a), at, lda, &beta, arr(c), ct, ldc,
+                                        static_cast<int>(batch_count), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  }
+};
+
+double UnfusedAttention::scratch_bytes(const AttentionParams& p, ElementType, bool backward) {
+  const double bh = static_cast<double>(p.batch * p.heads), ss = static_cast<double>(p.seq) * p.seq;
+  double bytes = bh * ss * (4 + 2);  // S fp32, P
+  if (backward) bytes += bh * ss * (4 + 2) + 2.0 * 4 * p.batch * p.seq * p.heads * p.head_dim;
+  return bytes;
+}
+
+UnfusedAttention::UnfusedAttention(const AttentionParams& p, ElementType type, bool backward, cudaStream_t stream)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.p = p, m.type = type, m.backward = backward, m.stream = stream;
+  m.dt = type == ElementType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
+  m.batch_count = p.batch * p.heads;
+  const size_t ss = static_cast<size_t>(p.seq) * static_cast<size_t>(p.seq) * m.batch_count;
+  m.s = DeviceBuffer(ss * 4);
+  m.pm = DeviceBuffer(ss * 2);
+  const size_t q_elems = static_cast<size_t>(p.batch * p.seq * p.heads * p.head_dim);
+  if (backward) {
+    m.dp = DeviceBuffer(ss * 4);
+    m.ds = DeviceBuffer(ss * 2);
+    m.dk_exp = DeviceBuffer(q_elems * 4);
+    m.dv_exp = DeviceBuffer(q_elems * 4);
+  }
+  // Per (batch, head) matrix pointers; K/V heads repeat for the query heads of their group.
+  std::vector<void*> host(kArrays * m.batch_count, nullptr);
+  const int64_t d = p.head_dim, group = p.heads / p.kv_heads, ss1 = p.seq * p.seq;
+  auto at = [&](const void* base, int64_t elem_offset, int bytes) {
+    return static_cast<void*>(static_cast<char*>(const_cast<void*>(base)) + elem_offset * bytes);
+  };
+  for (int64_t b = 0; b < p.batch; ++b) {
+    for (int64_t h = 0; h < p.heads; ++h) {
+      const int64_t n = b * p.heads + h, g = h / group;
+      const int64_t qoff = (b * p.seq * p.heads + h) * d, kvoff = (b * p.seq * p.kv_heads + g) * d;
+      host[kQ * m.batch_count + n] = at(p.q, qoff, 2);
+      host[kK * m.batch_count + n] = at(p.k, kvoff, 2);
+      host[kV * m.batch_count + n] = at(p.v, kvoff, 2);
+      host[kO * m.batch_count + n] = at(p.o, qoff, 2);
+      host[kS * m.batch_count + n] = at(m.s.get(), n * ss1, 4);
+      host[kP * m.batch_count + n] = at(m.pm.get(), n * ss1, 2);
+      if (backward) {
+        host[kDO * m.batch_count + n] = at(p.dout, qoff, 2);
+        host[kDP * m.batch_count + n] = at(m.dp.get(), n * ss1, 4);
+        host[kDS * m.batch_count + n] = at(m.ds.get(), n * ss1, 2);
+        host[kDQ * m.batch_count + n] = at(p.dq, qoff, 2);
+        host[kDKx * m.batch_count + n] = at(m.dk_exp.get(), qoff, 4);
+        host[kDVx * m.batch_count + n] = at(m.dv_exp.get(), qoff, 4);
+      }
+    }
+  }
+  m.ptrs = DeviceBuffer(host.size() * sizeof(void*));
+  TB_CUDA_CHECK(cudaMemcpy(m.ptrs.get(), host.data(), host.size() * sizeof(void*), cudaMemcpyHostToDevice));
+  TB_CUBLAS_CHECK(cublasCreate(&m.handle));
+  TB_CUBLAS_CHECK(cublasSetStream(m.handle, stream));
+}
+
+UnfusedAttention::~UnfusedAttention() {
+  if (impl_ && impl_->handle) cublasDestroy(impl_->handle);
+}
+
+void UnfusedAttention::forward() {
+  Impl& m = *impl_;
+  const auto& p = m.p;
+  const int s = static_cast<int>(p.seq), d = p.head_dim;
+  const int ldq = static_cast<int>(p.heads * d), ldk = static_cast<int>(p.kv_heads * d);
+  m.gemm(false, true, s, s, d, p.softmax_scale, kQ, m.dt, ldq, kK, m.dt, ldk, 0.f, kS, CUDA_R_32F, s);
+  const unsigned rows = static_cast<unsigned>(m.batch_count * p.seq);
+  if (m.type == ElementType::BF16)
+    softmax_forward<__nv_bfloat16><<<rows, kRowThreads, 0, m.stream>>>(m.s.as<float>(), m.pm.as<__nv_bfloat16>(),
+                                                                       p.lse, p.seq, p.causal);
+  else
+    softmax_forward<__half><<<rows, kRowThreads, 0, m.stream>>>(m.s.as<float>(), m.pm.as<__half>(), p.lse, p.seq,
+                                                                p.causal);
+  TB_CUDA_CHECK(cudaGetLastError());
+  m.gemm(false, false, s, d, s, 1.f, kP, m.dt, s, kV, m.dt, ldk, 0.f, kO, m.dt, ldq);
+}
+
+void UnfusedAttention::backward() {
+  Impl& m = *impl_;
+  const auto& p = m.p;
+  const int s = static_cast<int>(p.seq), d = p.head_dim;
+  const int ldq = static_cast<int>(p.heads * d), ldk = static_cast<int>(p.kv_heads * d);
+  m.gemm(true, false, s, d, s, 1.f, kP, m.dt, s, kDO, m.dt, ldq, 0.f, kDVx, CUDA_R_32F, ldq);  // dV = Pᵀ·dO
+  m.gemm(false, true, s, s, d, 1.f, kDO, m.dt, ldq, kV, m.dt, ldk, 0.f, kDP, CUDA_R_32F, s);   // dP = dO·Vᵀ
+  const unsigned rows = static_cast<unsigned>(m.batch_count * p.seq);
+  const int64_t kv_rows = p.batch * p.seq;
+  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((kv_rows * p.kv_heads * d + 255) / 256, 1 << 20));
+  if (m.type == ElementType::BF16)
+    softmax_backward<__nv_bfloat16><<<rows, kRowThreads, 0, m.stream>>>(
+        m.pm.as<__nv_bfloat16>(), m.dp.as<float>(), m.ds.as<__nv_bfloat16>(), p.seq, p.softmax_scale);
+  else
+    softmax_backward<__half><<<rows, kRowThreads, 0, m.stream>>>(m.pm.as<__half>(), m.dp.as<float>(), m.ds.as<__half>(),
+                                                                 p.seq, p.softmax_scale);
+  TB_CUDA_CHECK(cudaGetLastError());
+  m.gemm(false, false, s, d, s, 1.f, kDS, m.dt, s, kK, m.dt, ldk, 0.f, kDQ, m.dt, ldq);        // dQ = dS·K
+  m.gemm(true, false, s, d, s, 1.f, kDS, m.dt, s, kQ, m.dt, ldq, 0.f, kDKx, CUDA_R_32F, ldq);  // dK = dSᵀ·Q
+  if (m.type == ElementType::BF16) {
+    reduce_group<__nv_bfloat16><<<blocks, 256, 0, m.stream>>>(m.dk_exp.as<float>(), static_cast<__nv_bfloat16*>(p.dk),
+                                                              kv_rows, p.heads, p.kv_heads, d);
+    reduce_group<__nv_bfloat16><<<blocks, 256, 0, m.stream>>>(m.dv_exp.as<float>(), static_cast<__nv_bfloat16*>(p.dv),
+                                                              kv_rows, p.heads, p.kv_heads, d);
+  } else {
+    reduce_group<__half><<<blocks, 256, 0, m.stream>>>(m.dk_exp.as<float>(), static_cast<__half*>(p.dk), kv_rows,
+                                                       p.heads, p.kv_heads, d);
+    reduce_group<__half><<<blocks, 256, 0, m.stream>>>(m.dv_exp.as<float>(), static_cast<__half*>(p.dv), kv_rows,
+                                                       p.heads, p.kv_heads, d);
+  }
+  TB_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace tb::kernels::cuda::attention

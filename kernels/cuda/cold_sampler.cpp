@@ -1,0 +1,51 @@
+#include <cstdio>
+
+#include "kernels/cuda/timing_support.hpp"
+
+namespace tb::kernels::cuda {
+
+ColdSampler::ColdSampler(int device)
+    : flusher_(std::make_unique<L2Flusher>(device)), blocker_(std::make_unique<BlockingKernel>()) {
+  TB_CUDA_CHECK(cudaEventCreate(&start_));
+  TB_CUDA_CHECK(cudaEventCreate(&stop_));
+}
+
+ColdSampler::~ColdSampler() {
+  cudaEventDestroy(start_);
+  cudaEventDestroy(stop_);
+}
+
+double ColdSampler::sample_ms(cudaStream_t stream, const std::function<void()>& launch) {
+  return timed(stream, launch, true);
+}
+
+double ColdSampler::hot_sample_ms(cudaStream_t stream, const std::function<void()>& launch) {
+  return timed(stream, launch, false);
+}
+
+double ColdSampler::timed(cudaStream_t stream, const std::function<void()>& launch, bool flush) {
+  if (flush) flusher_->flush(stream);
+  const bool blocking = use_blocker_;
+  if (blocking) blocker_->block(stream);
+  TB_CUDA_CHECK(cudaEventRecord(start_, stream));
+  try {
+    launch();
+  } catch (...) {
+    if (blocking) blocker_->release();  // never leave the stream held
+    throw;
+  }
+  TB_CUDA_CHECK(cudaEventRecord(stop_, stream));
+  if (blocking) blocker_->release();
+  TB_CUDA_CHECK(cudaEventSynchronize(stop_));
+  if (blocking && blocker_->timed_out()) {
+    // launch() took longer to enqueue than the timeout (or waited on the stream itself): the
+    // sample still brackets the work, but launch overhead may be in it. nvbench warns the same way.
+    use_blocker_ = false;
+    std::fprintf(stderr, "trainbench: warning: blocking kernel timed out; timing without it from now on\n");
+  }
+  float ms = 0;
+  TB_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
+  return ms;
+}
+
+}  // namespace tb::kernels::cuda

@@ -1,0 +1,42 @@
+#pragma once
+// Row-major GEMMs as column-major cuBLASLt problems, by operand swap: a row-major X[r×c] buffer
+// IS the column-major Xᵀ[c×r], so C = op(A)·op(B) (row-major, harness/workload/op.hpp) is
+// computed as Cᵀ = op(B)ᵀ·op(A)ᵀ, with cuBLAS's "A" being our B and its "B" our A.
+//   layout | our operands (row-major)  | cuBLAS A (= our B)     | cuBLAS B (= our A)     | C
+//   fwd    | A M×K, B K×N              | N: col-major N×K, ld N | N: col-major K×M, ld K | col-major N×M, ld N
+//   dgrad  | A M×K, B stored N×K       | T: col-major K×N, ld K | N: col-major K×M, ld K |   "
+//   wgrad  | A stored K×M, B K×N       | N: col-major N×K, ld N | T: col-major M×K, ld M |   "
+// Plain C++ (no CUDA types) so that the CPU tests check the mapping with a column-major
+// reference GEMM (tests/kernels/test_cublas_layout.cpp) on machines without a GPU.
+#include <cstdint>
+
+#include "harness/workload/op.hpp"
+
+namespace tb::kernels::cuda {
+
+struct StoredMatrix {
+  int64_t rows = 0, cols = 0, ld = 0;  // column-major, as stored
+  bool transposed = false;             // cuBLAS op: T when true
+};
+
+struct ColumnMajorProblem {
+  StoredMatrix a;  // our B
+  StoredMatrix b;  // our A
+  StoredMatrix c;  // our C, col-major N×M
+  int64_t m = 0, n = 0, k = 0;  // cuBLAS's: D[m×n] = op(A)[m×k]·op(B)[k×n]
+};
+
+inline ColumnMajorProblem column_major_problem(const GemmShape& s) {
+  const bool ta = transposes_b(s.layout);  // cuBLAS A is our B
+  const bool tb = transposes_a(s.layout);  // cuBLAS B is our A
+  ColumnMajorProblem p;
+  p.m = s.n;
+  p.n = s.m;
+  p.k = s.k;
+  p.a = ta ? StoredMatrix{s.k, s.n, s.k, true} : StoredMatrix{s.n, s.k, s.n, false};
+  p.b = tb ? StoredMatrix{s.m, s.k, s.m, true} : StoredMatrix{s.k, s.m, s.k, false};
+  p.c = StoredMatrix{s.n, s.m, s.n, false};
+  return p;
+}
+
+}  // namespace tb::kernels::cuda

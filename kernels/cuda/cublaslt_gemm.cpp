@@ -1,0 +1,225 @@
+// Row-major GEMMs on column-major cuBLASLt by operand swap (cublas_layout.hpp has the table).
+// We chose the swap over CUBLASLT_ORDER_ROW because the heuristic and the fast Hopper kernels
+// are tuned for column-major (ORDER_COL) layouts, which is also what PyTorch does for
+// torch.matmul; ORDER_ROW narrows the algorithms cuBLASLt offers.
+// FP8 on Hopper supports only "TN" (cuBLAS A transposed, B not): our dgrad. For fp8 every
+// layout's operands are therefore stored as dgrad stores them (B as N×K), as Transformer Engine
+// keeps transposed fp8 copies of weights and activations; shape and FLOPs are unchanged, and
+// algorithm() says so. Output of an fp8 GEMM is bf16, with unit scales for A and B.
+#include "kernels/cuda/cublaslt_gemm.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/common/gemm_reference.hpp"
+#include "kernels/cuda/cublas_layout.hpp"
+#include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/device_buffer.hpp"
+#include "kernels/cuda/storage.hpp"
+
+namespace tb::kernels::cuda {
+namespace {
+
+struct TypeConfig {
+  cudaDataType_t ab, cd;
+  Storage ab_storage, cd_storage;
+  cublasComputeType_t compute;
+};
+
+TypeConfig type_config(const Op& op, int cc) {
+  switch (op.dtype) {
+    case DType::BF16: return {CUDA_R_16BF, CUDA_R_16BF, Storage::BF16, Storage::BF16, CUBLAS_COMPUTE_32F};
+    case DType::FP16: return {CUDA_R_16F, CUDA_R_16F, Storage::F16, Storage::F16, CUBLAS_COMPUTE_32F};
+    case DType::TF32: return {CUDA_R_32F, CUDA_R_32F, Storage::F32, Storage::F32, CUBLAS_COMPUTE_32F_FAST_TF32};
+    case DType::FP32: return {CUDA_R_32F, CUDA_R_32F, Storage::F32, Storage::F32, CUBLAS_COMPUTE_32F};
+    case DType::FP8:
+      if (cc < 89)
+        throw UnsupportedError(fmt::format("gemm '{}': fp8 (e4m3) needs compute capability 8.9 or newer "
+                                           "(Ada, Hopper); this device is {}.{}",
+                                           op.name, cc / 10, cc % 10));
+      return {CUDA_R_8F_E4M3, CUDA_R_16BF, Storage::E4M3, Storage::BF16, CUBLAS_COMPUTE_32F};
+    default:
+      throw UnsupportedError(fmt::format("gemm '{}': dtype {} is not measured on the CUDA backend; accepted: "
+                                         "bf16, fp16, tf32, fp32, fp8",
+                                         op.name, to_string(op.dtype)));
+  }
+}
+
+// Owned cuBLASLt descriptors; a member, so they are released even when the constructor throws.
+struct Descriptors {
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulPreference_t pref = nullptr;
+  Descriptors() = default;
+  Descriptors(const Descriptors&) = delete;
+  Descriptors& operator=(const Descriptors&) = delete;
+  ~Descriptors() {
+    if (pref) cublasLtMatmulPreferenceDestroy(pref);
+    for (auto* l : {a, b, c})
+      if (l) cublasLtMatrixLayoutDestroy(l);
+    if (desc) cublasLtMatmulDescDestroy(desc);
+  }
+};
+
+template <typename T>
+T algo_attribute(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attr) {
+  T value{};
+  size_t written = 0;
+  cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &value, sizeof value, &written);
+  return value;
+}
+
+class CublasLtGemm final : public Kernel {
+ public:
+  CublasLtGemm(const Op& op, const PrepareOptions& options, cudaStream_t stream, cublasLtHandle_t handle, int cc)
+      : op_(op), types_(type_config(op, cc)), shape_(op.gemm), stream_(stream), handle_(handle) {
+    validate_gemm_shape(shape_);
+    if (op.dtype == DType::FP8) shape_.layout = GemmLayout::DataGrad;  // TN: see the file comment
+    const int64_t m = shape_.m, n = shape_.n, k = shape_.k;
+    const double ab_elt = static_cast<double>(storage_bytes(types_.ab_storage));
+    const double need = ab_elt * static_cast<double>(m * k + k * n) +
+                        static_cast<double>(storage_bytes(types_.cd_storage)) * static_cast<double>(m * n) +
+                        static_cast<double>(kGemmWorkspaceBytes);
+    check_fits(need, fmt::format("gemm '{}' {}x{}x{} {}", op.name, m, n, k, to_string(op.dtype)));
+    a_ = DeviceBuffer(static_cast<size_t>(m * k) * storage_bytes(types_.ab_storage));
+    b_ = DeviceBuffer(static_cast<size_t>(k * n) * storage_bytes(types_.ab_storage));
+    c_ = DeviceBuffer(static_cast<size_t>(m * n) * storage_bytes(types_.cd_storage));
+    workspace_ = DeviceBuffer(kGemmWorkspaceBytes);
+    fill_uniform(a_.get(), types_.ab_storage, m * k, options.seed * 3 + 1, 0.0f, 1.0f, stream_);
+    fill_uniform(b_.get(), types_.ab_storage, k * n, options.seed * 3 + 2, 0.0f, 1.0f, stream_);
+    TB_CUDA_CHECK(cudaMemsetAsync(c_.get(), 0xff, c_.bytes(), stream_));  // NaN until written
+    create_descriptors();
+    choose_algorithm(std::max(1, options.gemm_candidates));
+  }
+
+  void launch() override { launch_with(algo_); }
+
+  VerifyResult verify() override {
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    const auto a = copy_to_host_floats(a_.get(), types_.ab_storage, shape_.m * shape_.k);
+    const auto b = copy_to_host_floats(b_.get(), types_.ab_storage, shape_.k * shape_.n);
+    const auto c = copy_to_host_floats(c_.get(), types_.cd_storage, shape_.m * shape_.n);
+    GemmOperands g{shape_, a, b};
+    return verify_gemm(g, c, op_.dtype);
+  }
+
+  double bytes_allocated() const override {
+    return static_cast<double>(a_.bytes() + b_.bytes() + c_.bytes() + workspace_.bytes() + scales_.bytes());
+  }
+
+  std::string algorithm() const override { return algorithm_; }
+
+  void corrupt_output_for_testing() override {
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    // C[0][0] is a corner, which gemm_check_positions always checks.
+    const float v = read_element(c_.get(), types_.cd_storage, 0);
+    write_element(c_.get(), types_.cd_storage, 0, v + 1000.0f * (1.0f + std::abs(v)));
+  }
+
+ private:
+  void create_descriptors() {
+    const ColumnMajorProblem p = column_major_problem(shape_);
+    const bool ta = p.a.transposed, tb = p.b.transposed;
+    TB_CUBLAS_CHECK(cublasLtMatmulDescCreate(&d_.desc, types_.compute, CUDA_R_32F));
+    const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+    TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa));
+    TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb));
+    if (op_.dtype == DType::FP8) {
+      scales_ = DeviceBuffer(2 * sizeof(float));
+      const float ones[2] = {1.0f, 1.0f};
+      TB_CUDA_CHECK(cudaMemcpy(scales_.get(), ones, sizeof ones, cudaMemcpyHostToDevice));
+      const float* sa = scales_.as<float>();
+      const float* sb = sa + 1;
+      TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof sa));
+      TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb, sizeof sb));
+    }
+    // Stored (pre-op) dimensions, column-major.
+    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.a, types_.ab, p.a.rows, p.a.cols, p.a.ld));
+    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.b, types_.ab, p.b.rows, p.b.cols, p.b.ld));
+    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.c, types_.cd, p.c.rows, p.c.cols, p.c.ld));
+    TB_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&d_.pref));
+    const uint64_t ws = kGemmWorkspaceBytes;
+    TB_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(d_.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+  }
+
+  void launch_with(const cublasLtMatmulAlgo_t& algo) {
+    TB_CUBLAS_CHECK(cublasLtMatmul(handle_, d_.desc, &alpha_, b_.get(), d_.a, a_.get(), d_.b, &beta_,
+                                   c_.get(), d_.c, c_.get(), d_.c, &algo, workspace_.get(),
+                                   workspace_.bytes(), stream_));
+  }
+
+  // The heuristic's first choice, or with k > 1 the fastest of its top k by the median of a few
+  // event-timed launches (no L2 flush: the candidates are compared with each other, on equal terms).
+  void choose_algorithm(int k) {
+    std::vector<cublasLtMatmulHeuristicResult_t> results(static_cast<size_t>(k));
+    int returned = 0;
+    const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle_, d_.desc, d_.a, d_.b, d_.c,
+                                                             d_.c, d_.pref, k, results.data(), &returned);
+    if (st != CUBLAS_STATUS_SUCCESS || returned == 0)
+      throw UnsupportedError(fmt::format(
+          "gemm '{}' {}x{}x{} {} {}: cuBLASLt has no algorithm for this shape/dtype/layout ({}){}", op_.name,
+          shape_.m, shape_.n, shape_.k, to_string(op_.dtype), to_string(op_.gemm.layout), cublasLtGetStatusString(st),
+          op_.dtype == DType::FP8 ? "; fp8 needs m, n, k multiples of 16" : ""));
+    int best = 0;
+    double best_ms = 0;
+    if (returned > 1) {
+      cudaEvent_t start, stop;
+      TB_CUDA_CHECK(cudaEventCreate(&start));
+      TB_CUDA_CHECK(cudaEventCreate(&stop));
+      best = -1;
+      for (int i = 0; i < returned; ++i) {
+        if (results[i].state != CUBLAS_STATUS_SUCCESS) continue;
+        std::vector<float> ms;
+        try {
+          launch_with(results[i].algo);  // warm-up
+          for (int r = 0; r < 5; ++r) {
+            TB_CUDA_CHECK(cudaEventRecord(start, stream_));
+            launch_with(results[i].algo);
+            TB_CUDA_CHECK(cudaEventRecord(stop, stream_));
+            TB_CUDA_CHECK(cudaEventSynchronize(stop));
+            float t = 0;
+            TB_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop));
+            ms.push_back(t);
+          }
+        } catch (const std::exception&) {
+          continue;  // a candidate that fails to launch is skipped, not fatal
+        }
+        std::nth_element(ms.begin(), ms.begin() + 2, ms.end());
+        if (best < 0 || ms[2] < best_ms) best = i, best_ms = ms[2];
+      }
+      cudaEventDestroy(start);
+      cudaEventDestroy(stop);
+      if (best < 0) throw RuntimeError(fmt::format("gemm '{}': none of cuBLASLt's {} candidates ran", op_.name, returned));
+    }
+    algo_ = results[static_cast<size_t>(best)].algo;
+    algorithm_ = fmt::format("cublasLt heuristic #{} of {} (algo {}, tile {}, stages {}, split-k {}){}{}", best,
+                             returned, algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_ID),
+                             algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_TILE_ID),
+                             algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_STAGES_ID),
+                             algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_SPLITK_NUM),
+                             returned > 1 ? ", fastest timed" : "",
+                             op_.dtype == DType::FP8 ? ", fp8 operands stored TN (B as NxK)" : "");
+  }
+
+  Op op_;
+  TypeConfig types_;
+  GemmShape shape_;  // as stored: fp8 forces DataGrad
+  cudaStream_t stream_;
+  cublasLtHandle_t handle_;
+  DeviceBuffer a_, b_, c_, workspace_, scales_;
+  Descriptors d_;
+  cublasLtMatmulAlgo_t algo_{};
+  std::string algorithm_;
+  float alpha_ = 1.0f, beta_ = 0.0f;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_gemm_kernel(const Op& op, const PrepareOptions& options, cudaStream_t stream,
+                                         cublasLtHandle_t handle, int compute_capability) {
+  return std::make_unique<CublasLtGemm>(op, options, stream, handle, compute_capability);
+}
+
+}  // namespace tb::kernels::cuda

@@ -1,0 +1,87 @@
+// The CUDA backend: dispatches ops to cuBLASLt GEMMs, the attention kernels and our memory-bound
+// kernels, and takes every sample through ColdSampler (timing_support.hpp: L2 flush, blocking
+// kernel, CUDA events), the same path for every kind of op.
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+#include <fmt/format.h>
+
+#include "kernels/cuda/attention_kernel.hpp"
+#include "kernels/cuda/cublaslt_gemm.hpp"
+#include "kernels/cuda/cuda_backend.hpp"
+#include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/memory_kernel.hpp"
+#include "kernels/cuda/nvml_loader.hpp"
+#include "kernels/cuda/timing_support.hpp"
+
+namespace tb::kernels::cuda {
+namespace {
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    const auto devices = list_devices();
+    if (device < 0 || device >= static_cast<int>(devices.size()))
+      throw UsageError(fmt::format("--gpu {}: no such CUDA device; {} present", device, devices.size()));
+    info_ = devices[static_cast<size_t>(device)];
+    TB_CUDA_CHECK(cudaSetDevice(device));
+    char bus_id[32] = {};
+    TB_CUDA_CHECK(cudaDeviceGetPCIBusId(bus_id, sizeof bus_id, device));
+    pci_bus_id_ = bus_id;
+    TB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    TB_CUBLAS_CHECK(cublasLtCreate(&lt_));
+    sampler_ = std::make_unique<ColdSampler>(device);
+  }
+
+  ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    sampler_.reset();
+    if (lt_) cublasLtDestroy(lt_);
+    cudaStreamDestroy(stream_);
+  }
+
+  DeviceInfo device_info() const override { return info_; }
+
+  std::unique_ptr<Kernel> prepare(const Op& op, const PrepareOptions& options) override {
+    TB_CUDA_CHECK(cudaSetDevice(device_));
+    std::unique_ptr<Kernel> kernel;
+    switch (op.kind) {
+      case OpKind::Gemm:
+        kernel = make_gemm_kernel(op, options, stream_, lt_,
+                                  10 * info_.compute_capability_major + info_.compute_capability_minor);
+        break;
+      case OpKind::AttentionForward:
+      case OpKind::AttentionBackward: kernel = make_attention_kernel(op, options, stream_); break;
+      default: kernel = make_memory_kernel(op, options, stream_);
+    }
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));  // fills and autotuning done before timing starts
+    return kernel;
+  }
+
+  double time_sample_ms(Kernel& kernel) override {
+    return sampler_->sample_ms(stream_, [&kernel] { kernel.launch(); });
+  }
+
+  void synchronize() override { TB_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+  std::optional<ClockReading> read_clocks() override { return nvml_read_clocks(pci_bus_id_); }
+
+  double free_memory_bytes() const override {
+    size_t free_bytes = 0, total_bytes = 0;
+    TB_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    return static_cast<double>(free_bytes);
+  }
+
+ private:
+  int device_;
+  DeviceInfo info_;
+  std::string pci_bus_id_;
+  cudaStream_t stream_ = nullptr;
+  cublasLtHandle_t lt_ = nullptr;
+  std::unique_ptr<ColdSampler> sampler_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_backend(int device_index) { return std::make_unique<CudaBackend>(device_index); }
+
+}  // namespace tb::kernels::cuda

@@ -1,0 +1,345 @@
+// Memory-bound kernels of a training step: simple CUDA kernels of our own over bf16/fp16/fp32
+// storage with fp32 math from kernels/common/memory_ops_math.hpp (the functions the CPU tests
+// exercise). Row ops (norms, cross-entropy) take one 256-thread block per row: each thread
+// folds a strided slice into a mergeable partial state (Welford, online softmax), the block
+// combines them in shared memory, then writes the row, re-read from L1/L2. Elementwise ops are
+// grid-stride loops. Measured in GB/s against op.bytes; checked against the fp64 reference on
+// the host (memory_op_check.hpp). Elementwise ops move 16-byte packs; the row ops still load one
+// element per thread: vectorizing them is the next step for bandwidth.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <string>
+
+#include "kernels/common/memory_ops_math.hpp"
+#include "kernels/cpu/memory_op_check.hpp"
+#include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/device_buffer.hpp"
+#include "kernels/cuda/memory_kernel.hpp"
+#include "kernels/cuda/storage.hpp"
+
+namespace tb::kernels::cuda {
+namespace {
+
+namespace mo = memops;
+constexpr int kRowThreads = 256;
+
+__device__ inline float load(const float* p) { return *p; }
+__device__ inline float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
+__device__ inline float load(const __half* p) { return __half2float(*p); }
+__device__ inline void store(float* p, float v) { *p = v; }
+__device__ inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
+__device__ inline void store(__half* p, float v) { *p = __float2half_rn(v); }
+
+struct Sum2 {
+  float a = 0, b = 0;
+};
+__device__ inline Sum2 combine(const Sum2& x, const Sum2& y) { return {x.a + y.a, x.b + y.b}; }
+using mo::combine;
+
+// Tree reduction of one state per thread; every thread gets the block's total.
+template <typename S>
+__device__ S block_reduce(S local) {
+  // Raw storage: __shared__ variables cannot have constructors, and the states have initializers.
+  __shared__ alignas(S) unsigned char raw[sizeof(S) * kRowThreads];
+  S* partial = reinterpret_cast<S*>(raw);
+  partial[threadIdx.x] = local;
+  __syncthreads();
+  for (int s = kRowThreads / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s) partial[threadIdx.x] = combine(partial[threadIdx.x], partial[threadIdx.x + s]);
+    __syncthreads();
+  }
+  const S total = partial[0];
+  __syncthreads();
+  return total;
+}
+
+template <typename T>
+__global__ void norm_forward_kernel(const T* x, const float* gamma, const float* beta, T* y, float* mean_out,
+                                    float* rstd_out, int64_t cols, bool layer, bool write_y) {
+  const int64_t base = static_cast<int64_t>(blockIdx.x) * cols;
+  float mean = 0, rstd;
+  if (layer) {
+    mo::MeanVar s;
+    for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) mo::update(s, load(x + base + j));
+    s = block_reduce(s);
+    mean = s.mean;
+    rstd = mo::rstd_of(s);
+  } else {
+    Sum2 s;
+    for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
+      const float v = load(x + base + j);
+      s.a += v * v;
+    }
+    rstd = mo::rmsnorm_rstd(block_reduce(s).a, static_cast<float>(cols));
+  }
+  if (threadIdx.x == 0) {
+    mean_out[blockIdx.x] = mean;
+    rstd_out[blockIdx.x] = rstd;
+  }
+  if (!write_y) return;
+  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
+    const float v = load(x + base + j);
+    store(y + base + j, layer ? mo::layernorm_forward(v, mean, rstd, gamma[j], beta[j])
+                              : mo::rmsnorm_forward(v, rstd, gamma[j]));
+  }
+}
+
+template <typename T>
+__global__ void norm_backward_kernel(const T* x, const T* dy, const float* gamma, const float* mean_in,
+                                     const float* rstd_in, T* dx, int64_t cols, bool layer) {
+  const int64_t base = static_cast<int64_t>(blockIdx.x) * cols;
+  const float mean = layer ? mean_in[blockIdx.x] : 0.0f, rstd = rstd_in[blockIdx.x];
+  Sum2 s;  // Σg, Σg·x̂
+  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
+    const float g = load(dy + base + j) * gamma[j];
+    s.a += g;
+    s.b += g * (load(x + base + j) - mean) * rstd;
+  }
+  s = block_reduce(s);
+  const float n = static_cast<float>(cols);
+  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
+    const float xv = load(x + base + j), dyv = load(dy + base + j);
+    store(dx + base + j, layer ? mo::layernorm_backward(xv, dyv, mean, rstd, gamma[j], s.a, s.b, n)
+                               : mo::rmsnorm_backward(xv, dyv, rstd, gamma[j], s.b, n));
+  }
+}
+
+template <typename T>
+__global__ void cross_entropy_kernel(const T* logits, const int64_t* targets, T* dlogits, float* loss,
+                                     int64_t cols, float dloss) {
+  const int64_t base = static_cast<int64_t>(blockIdx.x) * cols;
+  mo::OnlineSoftmax s;
+  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) mo::update(s, load(logits + base + j));
+  s = block_reduce(s);
+  const int64_t target = targets[blockIdx.x];
+  if (threadIdx.x == 0) loss[blockIdx.x] = mo::cross_entropy_loss(s, load(logits + base + target));
+  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads)
+    store(dlogits + base + j, mo::cross_entropy_grad(s, load(logits + base + j), j == target, dloss));
+}
+
+// One element of an elementwise op, fp32 in and out.
+__device__ inline void elementwise_one(OpKind kind, float a, float b, float c, float& o0, float& o1) {
+  switch (kind) {
+    case OpKind::GeluForward: o0 = mo::gelu_forward(a); break;
+    case OpKind::GeluBackward: o0 = mo::gelu_backward(a, b); break;
+    case OpKind::SwiGluForward: o0 = mo::swiglu_forward(a, b); break;
+    case OpKind::SwiGluBackward: {
+      const auto g = mo::swiglu_backward(a, b, c);
+      o0 = g.dgate;
+      o1 = g.dup;
+      break;
+    }
+    default: o0 = mo::residual_add(a, b); break;
+  }
+}
+
+// 16-byte packs: one load instruction per thread per tensor (HOPPER.md: 16-byte accesses,
+// coalesced across the warp). cudaMalloc'd buffers are 256-byte aligned; the tail that does not
+// fill a pack is done element by element.
+template <typename T>
+struct alignas(16) Pack {
+  static constexpr int kSize = 16 / sizeof(T);
+  T v[kSize];
+};
+
+template <typename T>
+__global__ void elementwise_kernel(OpKind kind, const T* in0, const T* in1, const T* in2, T* out0, T* out1,
+                                   int64_t count) {
+  using P = Pack<T>;
+  const int inputs = kind == OpKind::GeluForward ? 1 : kind == OpKind::SwiGluBackward ? 3 : 2;
+  const bool two_outputs = kind == OpKind::SwiGluBackward;
+  const int64_t packs = count / P::kSize;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (int64_t i = first; i < packs; i += stride) {
+    const P a = reinterpret_cast<const P*>(in0)[i];
+    P b{}, c{}, r0, r1;
+    if (inputs > 1) b = reinterpret_cast<const P*>(in1)[i];
+    if (inputs > 2) c = reinterpret_cast<const P*>(in2)[i];
+#pragma unroll
+    for (int e = 0; e < P::kSize; ++e) {
+      float o0 = 0, o1 = 0;
+      elementwise_one(kind, load(&a.v[e]), inputs > 1 ? load(&b.v[e]) : 0.0f, inputs > 2 ? load(&c.v[e]) : 0.0f,
+                      o0, o1);
+      store(&r0.v[e], o0);
+      store(&r1.v[e], o1);
+    }
+    reinterpret_cast<P*>(out0)[i] = r0;
+    if (two_outputs) reinterpret_cast<P*>(out1)[i] = r1;
+  }
+  for (int64_t i = packs * P::kSize + first; i < count; i += stride) {
+    float o0 = 0, o1 = 0;
+    elementwise_one(kind, load(in0 + i), inputs > 1 ? load(in1 + i) : 0.0f, inputs > 2 ? load(in2 + i) : 0.0f, o0, o1);
+    store(out0 + i, o0);
+    if (two_outputs) store(out1 + i, o1);
+  }
+}
+
+__global__ void targets_kernel(int64_t* targets, int64_t rows, int64_t cols, uint64_t seed) {
+  const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r < rows) targets[r] = mo::hash_target(seed, r, cols);
+}
+
+Storage storage_for(const Op& op) {
+  switch (op.dtype) {
+    case DType::FP32:
+    case DType::TF32: return Storage::F32;
+    case DType::BF16: return Storage::BF16;
+    case DType::FP16: return Storage::F16;
+    default:
+      // FP8 training (Transformer Engine) keeps activations and these ops in bf16.
+      throw UnsupportedError(std::string("op '") + op.name + "' (" + to_string(op.kind) +
+                             "): memory-bound kernels store bf16, fp16, fp32 or tf32, not " + to_string(op.dtype) +
+                             " (fp8 training runs them in bf16)");
+  }
+}
+
+template <typename T>
+class CudaMemoryKernel final : public Kernel {
+ public:
+  CudaMemoryKernel(const Op& op, const PrepareOptions& options, cudaStream_t stream, Storage storage)
+      : op_(op), spec_(memcheck::spec_for(op.kind)), storage_(storage), stream_(stream),
+        rows_(op.memory.rows), cols_(op.memory.cols) {
+    const int64_t elems = rows_ * cols_;
+    const size_t tensor_bytes = static_cast<size_t>(elems) * sizeof(T);
+    const size_t row_bytes = static_cast<size_t>(rows_) * sizeof(float);
+    const double need = static_cast<double>(tensor_bytes) * (spec_.inputs + spec_.outputs) + 16.0 * rows_ + 8.0 * cols_;
+    check_fits(need, std::string("memory op '") + op.name + "' " + op.shape_string());
+    for (int t = 0; t < spec_.inputs; ++t) {
+      in_[t] = DeviceBuffer(tensor_bytes);
+      fill(in_[t], memcheck::Tensor(t), elems, options.seed);
+    }
+    for (int t = 0; t < spec_.outputs; ++t) {
+      out_[t] = DeviceBuffer(tensor_bytes);
+      TB_CUDA_CHECK(cudaMemsetAsync(out_[t].get(), 0, tensor_bytes, stream_));
+    }
+    if (spec_.gamma || spec_.stats_in) {
+      gamma_ = DeviceBuffer(static_cast<size_t>(cols_) * sizeof(float));
+      beta_ = DeviceBuffer(static_cast<size_t>(cols_) * sizeof(float));
+      fill(gamma_, memcheck::Tensor::Gamma, cols_, options.seed, Storage::F32);
+      if (spec_.beta) fill(beta_, memcheck::Tensor::Beta, cols_, options.seed, Storage::F32);
+      else TB_CUDA_CHECK(cudaMemsetAsync(beta_.get(), 0, beta_.bytes(), stream_));
+    }
+    if (spec_.stats_in || spec_.stats_out) {
+      mean_ = DeviceBuffer(row_bytes);
+      rstd_ = DeviceBuffer(row_bytes);
+    }
+    if (spec_.stats_in) launch_norm_forward(/*write_y=*/false);  // the statistics the forward saved
+    if (spec_.cross_entropy) {
+      targets_ = DeviceBuffer(static_cast<size_t>(rows_) * sizeof(int64_t));
+      loss_ = DeviceBuffer(row_bytes);
+      targets_kernel<<<static_cast<unsigned>((rows_ + 255) / 256), 256, 0, stream_>>>(targets_.as<int64_t>(), rows_,
+                                                                                    cols_, options.seed);
+      TB_CUDA_CHECK(cudaGetLastError());
+    }
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void launch() override {
+    const bool layer = op_.kind == OpKind::LayerNormForward || op_.kind == OpKind::LayerNormBackward;
+    const auto rows = static_cast<unsigned>(rows_);
+    switch (op_.kind) {
+      case OpKind::LayerNormForward:
+      case OpKind::RmsNormForward: launch_norm_forward(true); break;
+      case OpKind::LayerNormBackward:
+      case OpKind::RmsNormBackward:
+        norm_backward_kernel<T><<<rows, kRowThreads, 0, stream_>>>(
+            in_[0].as<T>(), in_[1].as<T>(), gamma_.as<float>(), mean_.as<float>(), rstd_.as<float>(),
+            out_[0].as<T>(), cols_, layer);
+        break;
+      case OpKind::CrossEntropyForwardBackward:
+        cross_entropy_kernel<T><<<rows, kRowThreads, 0, stream_>>>(in_[0].as<T>(), targets_.as<int64_t>(),
+                                                                    out_[0].as<T>(), loss_.as<float>(), cols_,
+                                                                    memcheck::kCrossEntropyDloss);
+        break;
+      default: {
+        const int64_t count = rows_ * cols_;
+        const int64_t wanted = (count / (16 / static_cast<int64_t>(sizeof(T))) + 256) / 256;
+        const unsigned blocks = static_cast<unsigned>(wanted < (1 << 20) ? wanted : (1 << 20));
+        elementwise_kernel<T><<<blocks, 256, 0, stream_>>>(op_.kind, in_[0].as<T>(), in_[1].as<T>(), in_[2].as<T>(),
+                                                          out_[0].as<T>(), out_[1].as<T>(), count);
+      }
+    }
+    TB_CUDA_CHECK(cudaGetLastError());
+  }
+
+  VerifyResult verify() override {
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    memcheck::MemoryOpData d;
+    d.rows = rows_;
+    d.cols = cols_;
+    const int64_t elems = rows_ * cols_;
+    for (int t = 0; t < spec_.inputs; ++t) d.in[t] = copy_to_host_floats(in_[t].get(), storage_, elems);
+    for (int t = 0; t < spec_.outputs; ++t) d.out[t] = copy_to_host_floats(out_[t].get(), storage_, elems);
+    if (gamma_.bytes()) {
+      d.gamma = copy_to_host_floats(gamma_.get(), Storage::F32, cols_);
+      d.beta = copy_to_host_floats(beta_.get(), Storage::F32, cols_);
+    }
+    if (spec_.stats_out) {
+      d.mean_out = copy_to_host_floats(mean_.get(), Storage::F32, rows_);
+      d.rstd_out = copy_to_host_floats(rstd_.get(), Storage::F32, rows_);
+    }
+    if (spec_.cross_entropy) {
+      d.loss = copy_to_host_floats(loss_.get(), Storage::F32, rows_);
+      d.targets.resize(static_cast<size_t>(rows_));
+      TB_CUDA_CHECK(cudaMemcpy(d.targets.data(), targets_.get(), targets_.bytes(), cudaMemcpyDeviceToHost));
+    }
+    const DType storage_dtype = storage_ == Storage::BF16 ? DType::BF16 : storage_ == Storage::F16 ? DType::FP16 : DType::FP32;
+    return memcheck::verify(op_.kind, storage_dtype, d);
+  }
+
+  double bytes_allocated() const override {
+    double b = 0;
+    for (const auto* buf : {&in_[0], &in_[1], &in_[2], &out_[0], &out_[1], &gamma_, &beta_, &mean_, &rstd_, &targets_, &loss_})
+      b += static_cast<double>(buf->bytes());
+    return b;
+  }
+
+  std::string algorithm() const override {
+    return std::string("trainbench CUDA kernel, ") + to_string(storage_) + " storage, fp32 math";
+  }
+
+  void corrupt_output_for_testing() override {
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    const int64_t index = cols_ / 2;  // row 0 is always checked
+    write_element(out_[0].get(), storage_, index, read_element(out_[0].get(), storage_, index) + 1000.0f);
+  }
+
+ private:
+  void fill(DeviceBuffer& buf, memcheck::Tensor t, int64_t count, uint64_t seed) { fill(buf, t, count, seed, storage_); }
+  void fill(DeviceBuffer& buf, memcheck::Tensor t, int64_t count, uint64_t seed, Storage s) {
+    const auto rule = memcheck::fill_rule(op_.kind, t, seed);
+    fill_uniform(buf.get(), s, count, rule.seed, rule.offset, rule.scale, stream_);
+  }
+
+  void launch_norm_forward(bool write_y) {
+    const bool layer = op_.kind == OpKind::LayerNormForward || op_.kind == OpKind::LayerNormBackward;
+    norm_forward_kernel<T><<<static_cast<unsigned>(rows_), kRowThreads, 0, stream_>>>(
+        in_[0].as<T>(), gamma_.as<float>(), beta_.as<float>(), out_[0].as<T>(), mean_.as<float>(), rstd_.as<float>(),
+        cols_, layer, write_y);
+    TB_CUDA_CHECK(cudaGetLastError());
+  }
+
+  Op op_;
+  memcheck::MemoryOpSpec spec_;
+  Storage storage_;
+  cudaStream_t stream_;
+  int64_t rows_, cols_;
+  DeviceBuffer in_[3], out_[2], gamma_, beta_, mean_, rstd_, targets_, loss_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_memory_kernel(const Op& op, const PrepareOptions& options, cudaStream_t stream) {
+  memcheck::validate(op);
+  if (op.memory.rows > 2147483647LL)
+    throw UnsupportedError(std::string("op '") + op.name + "': more than 2^31 rows (one block per row)");
+  switch (storage_for(op)) {
+    case Storage::BF16: return std::make_unique<CudaMemoryKernel<__nv_bfloat16>>(op, options, stream, Storage::BF16);
+    case Storage::F16: return std::make_unique<CudaMemoryKernel<__half>>(op, options, stream, Storage::F16);
+    default: return std::make_unique<CudaMemoryKernel<float>>(op, options, stream, Storage::F32);
+  }
+}
+
+}  // namespace tb::kernels::cuda

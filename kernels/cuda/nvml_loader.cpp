@@ -1,0 +1,105 @@
+// Prototypes and enum values are declared here from NVML's API reference (docs.nvidia.com/deploy/
+// nvml-api): nvmlReturn_t 0 = NVML_SUCCESS, NVML_CLOCK_SM = 1, NVML_TEMPERATURE_GPU = 0, power in
+// milliwatts, and the nvmlClocksEventReason* bit values listed in kReasons below.
+#include "kernels/cuda/nvml_loader.hpp"
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+namespace tb::kernels::cuda {
+namespace {
+
+using NvmlReturn = int;
+constexpr NvmlReturn kNvmlSuccess = 0;
+constexpr int kNvmlClockSm = 1;
+constexpr int kNvmlTemperatureGpu = 0;
+struct NvmlDeviceOpaque;
+using NvmlDevice = NvmlDeviceOpaque*;
+
+struct Nvml {
+  NvmlReturn (*init)() = nullptr;
+  NvmlReturn (*handle_by_pci)(const char*, NvmlDevice*) = nullptr;
+  NvmlReturn (*clock_info)(NvmlDevice, int, unsigned int*) = nullptr;
+  NvmlReturn (*power_usage)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*temperature)(NvmlDevice, int, unsigned int*) = nullptr;
+  NvmlReturn (*event_reasons)(NvmlDevice, unsigned long long*) = nullptr;
+  NvmlReturn (*driver_version)(char*, unsigned int) = nullptr;
+  bool ok = false;
+};
+
+template <typename F>
+void load(void* lib, const char* name, F& fn) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+}
+
+const Nvml& nvml() {
+  static Nvml n;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return;
+    load(lib, "nvmlInit_v2", n.init);
+    load(lib, "nvmlDeviceGetHandleByPciBusId_v2", n.handle_by_pci);
+    load(lib, "nvmlDeviceGetClockInfo", n.clock_info);
+    load(lib, "nvmlDeviceGetPowerUsage", n.power_usage);
+    load(lib, "nvmlDeviceGetTemperature", n.temperature);
+    // Renamed from ...ClocksThrottleReasons in driver 535; older drivers have only the old name.
+    load(lib, "nvmlDeviceGetCurrentClocksEventReasons", n.event_reasons);
+    if (!n.event_reasons) load(lib, "nvmlDeviceGetCurrentClocksThrottleReasons", n.event_reasons);
+    load(lib, "nvmlSystemGetDriverVersion", n.driver_version);
+    n.ok = n.init && n.handle_by_pci && n.clock_info && n.init() == kNvmlSuccess;
+  });
+  return n;
+}
+
+struct Reason {
+  unsigned long long bit;
+  const char* name;
+};
+// Informational bits (idle, application clocks setting, display clock) are not throttling.
+constexpr Reason kReasons[] = {
+    {0x4ull, "sw_power_cap"},         {0x8ull, "hw_slowdown"},          {0x10ull, "sync_boost"},
+    {0x20ull, "sw_thermal_slowdown"}, {0x40ull, "hw_thermal_slowdown"}, {0x80ull, "hw_power_brake_slowdown"},
+};
+
+}  // namespace
+
+std::string throttle_reasons_text(unsigned long long mask) {
+  std::string text;
+  for (const auto& r : kReasons) {
+    if (!(mask & r.bit)) continue;
+    if (!text.empty()) text += ",";
+    text += r.name;
+  }
+  return text;
+}
+
+std::optional<ClockReading> nvml_read_clocks(const std::string& pci_bus_id) {
+  const Nvml& n = nvml();
+  if (!n.ok) return std::nullopt;
+  NvmlDevice dev = nullptr;
+  if (n.handle_by_pci(pci_bus_id.c_str(), &dev) != kNvmlSuccess) return std::nullopt;
+  ClockReading r;
+  unsigned int value = 0;
+  if (n.clock_info(dev, kNvmlClockSm, &value) != kNvmlSuccess) return std::nullopt;
+  r.sm_clock_mhz = value;
+  if (n.power_usage && n.power_usage(dev, &value) == kNvmlSuccess) r.power_w = value / 1000.0;
+  if (n.temperature && n.temperature(dev, kNvmlTemperatureGpu, &value) == kNvmlSuccess) r.temperature_c = value;
+  unsigned long long reasons = 0;
+  if (n.event_reasons && n.event_reasons(dev, &reasons) == kNvmlSuccess) {
+    r.throttle_reasons = reasons;
+    r.throttle_text = throttle_reasons_text(reasons);
+  }
+  return r;
+}
+
+std::optional<std::string> nvml_driver_version() {
+  const Nvml& n = nvml();
+  if (!n.ok || !n.driver_version) return std::nullopt;
+  char buf[96] = {};
+  if (n.driver_version(buf, sizeof buf) != kNvmlSuccess) return std::nullopt;
+  return std::string(buf);
+}
+
+}  // namespace tb::kernels::cuda

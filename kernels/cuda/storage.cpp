@@ -1,0 +1,98 @@
+#include "kernels/cuda/storage.hpp"
+
+#include <cstring>
+
+#include "kernels/common/float_formats.hpp"
+#include "kernels/cuda/cuda_check.hpp"
+
+namespace tb::kernels::cuda {
+
+size_t storage_bytes(Storage s) {
+  switch (s) {
+    case Storage::F32: return 4;
+    case Storage::BF16:
+    case Storage::F16: return 2;
+    case Storage::E4M3: return 1;
+  }
+  return 4;
+}
+
+const char* to_string(Storage s) {
+  switch (s) {
+    case Storage::F32: return "fp32";
+    case Storage::BF16: return "bf16";
+    case Storage::F16: return "fp16";
+    case Storage::E4M3: return "fp8e4m3";
+  }
+  return "?";
+}
+
+namespace {
+
+float widen(const unsigned char* p, Storage s) {
+  switch (s) {
+    case Storage::F32: {
+      float f;
+      std::memcpy(&f, p, 4);
+      return f;
+    }
+    case Storage::BF16: {
+      uint16_t b;
+      std::memcpy(&b, p, 2);
+      return bf16_to_float(b);
+    }
+    case Storage::F16: {
+      uint16_t h;
+      std::memcpy(&h, p, 2);
+      return fp16_to_float(h);
+    }
+    case Storage::E4M3: return fp8_e4m3_to_float(*p);
+  }
+  return 0;
+}
+
+void narrow(float v, Storage s, unsigned char* p) {
+  switch (s) {
+    case Storage::F32: std::memcpy(p, &v, 4); return;
+    case Storage::BF16: {
+      const uint16_t b = float_to_bf16(v);
+      std::memcpy(p, &b, 2);
+      return;
+    }
+    case Storage::F16: {
+      const uint16_t h = float_to_fp16(v);
+      std::memcpy(p, &h, 2);
+      return;
+    }
+    case Storage::E4M3: *p = float_to_fp8_e4m3(v); return;
+  }
+}
+
+}  // namespace
+
+std::vector<float> copy_to_host_floats(const void* dev, Storage s, int64_t count) {
+  const size_t elt = storage_bytes(s);
+  std::vector<unsigned char> raw(static_cast<size_t>(count) * elt);
+  if (count > 0) TB_CUDA_CHECK(cudaMemcpy(raw.data(), dev, raw.size(), cudaMemcpyDeviceToHost));
+  std::vector<float> out(static_cast<size_t>(count));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = widen(raw.data() + i * elt, s);
+  return out;
+}
+
+float read_element(const void* dev, Storage s, int64_t index) {
+  unsigned char raw[4];
+  const size_t elt = storage_bytes(s);
+  TB_CUDA_CHECK(cudaMemcpy(raw, static_cast<const unsigned char*>(dev) + static_cast<size_t>(index) * elt, elt,
+                           cudaMemcpyDeviceToHost));
+  return widen(raw, s);
+}
+
+void write_element(void* dev, Storage s, int64_t index, float value) {
+  unsigned char raw[4];
+  const size_t elt = storage_bytes(s);
+  narrow(value, s, raw);
+  TB_CUDA_CHECK(cudaMemcpy(static_cast<unsigned char*>(dev) + static_cast<size_t>(index) * elt, raw, elt,
+                           cudaMemcpyHostToDevice));
+}
+
+}  // namespace tb::kernels::cuda

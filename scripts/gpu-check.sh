@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs on a lent H100/H200 (see scripts/build-device-bundle.sh for what to carry):
+#   1. env      what the machine has (GPU, driver, nvcc, cuBLAS, NCCL, PyTorch)
+#   2. tests    every GPU test (trainbench_gpu_tests), plus the CPU suite as a smoke test
+#   3. sanitize compute-sanitizer memcheck and racecheck on the GPU kernels' tests
+#   4. bench    side by side with PyTorch: bench/torch_gemm.py, bench/torch_attention.py
+#   5. run      trainbench run for gpt3-175b (tp 8), gpt3-xl, llama3-8b
+# Usage: scripts/gpu-check.sh [phase ...]   (default: all phases, in that order)
+# Everything lands in $OUT: summary.txt (read it first) and gpu-check.tar.gz (logs, JSON).
+# If no prebuilt build-device/ was carried, it builds here for sm_90a from carried .deps/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${OUT:-$ROOT/out}
+LOG=$OUT/gpu-check
+mkdir -p "$LOG"
+SUMMARY=$OUT/summary.txt
+: >"$SUMMARY"
+note() { echo "$*" | tee -a "$SUMMARY"; }
+phases=("$@")
+((${#phases[@]})) || phases=(env tests sanitize bench run)
+
+# Libraries: carried ones first, then CUDA's, then the NCCL/cuBLAS that PyTorch's wheels bring.
+py_lib_dirs=$(python3 - <<'PY' 2>/dev/null
+import importlib, os
+for name in ("nvidia.nccl", "nvidia.cublas", "nvidia.cuda_runtime"):
+    try:
+        m = importlib.import_module(name)
+        for p in getattr(m, "__path__", []):
+            d = os.path.join(p, "lib")
+            if os.path.isdir(d): print(d)
+    except Exception:
+        pass
+PY
+)
+export LD_LIBRARY_PATH="$ROOT/.deps/lib:/usr/local/cuda/lib64:$(echo "$py_lib_dirs" | paste -sd:):${LD_LIBRARY_PATH:-}"
+
+BUILD=$ROOT/build-device
+TB=$BUILD/cli/trainbench
+build_here() {
+  note "build: no carried build-device/; building for sm_90a here"
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTB_CUDA_ARCHS=90a -DTB_WITH_OPENBLAS=OFF \
+    -DTB_ENABLE_MPI=OFF -DCMAKE_PREFIX_PATH="$ROOT/.deps" >"$LOG/build.log" 2>&1 &&
+    cmake --build "$BUILD" -j 16 >>"$LOG/build.log" 2>&1
+}
+[[ -x $TB ]] || build_here || { note "build FAILED: see build.log"; }
+
+run_logged() {  # name timeout_s command...
+  local name=$1 limit=$2; shift 2
+  local start=$SECONDS
+  timeout "$limit" "$@" >"$LOG/$name.log" 2>&1
+  local rc=$?
+  note "$(printf '%-28s rc=%-3s %4ss' "$name" "$rc" $((SECONDS - start)))"
+  return $rc
+}
+
+for phase in "${phases[@]}"; do
+  case $phase in
+    env)
+      { nvidia-smi; nvidia-smi -q -d CLOCK,POWER,PERFORMANCE; nvcc --version; ls /usr/local/cuda/lib64 | grep -E 'cublas|nccl';
+        python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))';
+        echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; ldd "$TB"; } >"$LOG/env.log" 2>&1
+      run_logged devices 60 "$TB" devices
+      ;;
+    tests)
+      run_logged gpu-tests 480 "$BUILD/tests/trainbench_gpu_tests" --gtest_output=xml:"$LOG/gpu-tests.xml"
+      grep -E '^\[  (PASSED|FAILED|SKIPPED)' "$LOG/gpu-tests.log" | tee -a "$SUMMARY"
+      run_logged cpu-tests 300 "$BUILD/tests/trainbench_tests" --gtest_brief=1
+      ;;
+    sanitize)
+      for tool in memcheck racecheck; do
+        run_logged "sanitize-$tool" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
+          "$BUILD/tests/trainbench_gpu_tests" --gtest_filter='*Sanitize*:*Small*'
+        grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOG/sanitize-$tool.log" | tee -a "$SUMMARY"
+      done
+      ;;
+    bench)
+      PYTHONUNBUFFERED=1 run_logged torch-gemm 420 python3 bench/torch_gemm.py --trainbench "$TB" --json "$LOG/torch_gemm.json"
+      tail -20 "$LOG/torch-gemm.log" >>"$SUMMARY"
+      PYTHONUNBUFFERED=1 run_logged torch-attention 420 python3 bench/torch_attention.py --trainbench "$TB" --json "$LOG/torch_attention.json"
+      tail -20 "$LOG/torch-attention.log" >>"$SUMMARY"
+      ;;
+    run)
+      for spec in "gpt3-175b --tp 8" "gpt3-xl --tp 1" "llama3-8b --tp 1"; do
+        set -- $spec
+        run_logged "run-$1" 300 "$TB" run --model "$@" --out "$LOG/run-$1.json"
+        grep -E 'step time|tokens/s|MFU|HFU' "$LOG/run-$1.log" | sed "s/^/  $1: /" >>"$SUMMARY"
+      done
+      ;;
+    *) note "unknown phase '$phase'; phases: env tests sanitize bench run"; exit 2 ;;
+  esac
+done
+tar -czf "$OUT/gpu-check.tar.gz" -C "$OUT" gpu-check && rm -rf "$LOG"
+cat "$SUMMARY"

@@ -1,0 +1,91 @@
+// `trainbench attention` as a user runs it (CPU backend, small shapes): JSON fields and the FLOP
+// convention, both passes and implementations, a planted wrong result (exit 1), bad input
+// (exit 2, naming the flag).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cli_runner.hpp"
+
+namespace tb {
+namespace {
+
+using testing::run_trainbench;
+
+std::vector<std::string> attention_args(std::vector<std::string> extra) {
+  std::vector<std::string> a{"attention", "--device", "cpu", "--batch", "1", "--heads", "4", "--kv-heads", "2",
+                             "--seq", "80", "--head-dim", "64", "--min-time", "0", "--max-time", "0.2",
+                             "--max-samples", "12"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+TEST(AttentionCli, JsonHasShapeFlopsAndVerification) {
+  for (const std::string pass : {"fwd", "bwd"}) {
+    for (const std::string impl : {"fused", "unfused"}) {
+      for (const bool causal : {false, true}) {
+        SCOPED_TRACE(pass + " " + impl + (causal ? " causal" : ""));
+        auto args = attention_args({"--pass", pass, "--impl", impl, "--json"});
+        if (causal) args.push_back("--causal");
+        const auto r = run_trainbench(args);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j.at("heads"), 4);
+        EXPECT_EQ(j.at("kv_heads"), 2);
+        EXPECT_EQ(j.at("seq"), 80);
+        EXPECT_EQ(j.at("head_dim"), 64);
+        EXPECT_EQ(j.at("causal"), causal);
+        EXPECT_EQ(j.at("impl"), impl);
+        EXPECT_EQ(j.at("pass"), pass);
+        EXPECT_EQ(j.at("dtype"), "fp32");  // the CPU computes fp32
+        EXPECT_EQ(j.at("verified"), true);
+        EXPECT_EQ(j.at("status"), "ok");
+        // 4·b·h·s²·d, halved when causal; backward 2.5x.
+        double flops = 4.0 * 1 * 4 * 80 * 80 * 64 / (causal ? 2 : 1);
+        if (pass == "bwd") flops *= 2.5;
+        EXPECT_DOUBLE_EQ(j.at("flops").get<double>(), flops);
+        EXPECT_NEAR(j.at("tflops").get<double>(), flops / (j.at("median_ms").get<double>() * 1e-3) / 1e12, 1e-9);
+        EXPECT_NE(j.at("flops_convention").get<std::string>().find("2.5x"), std::string::npos);
+      }
+    }
+  }
+}
+
+TEST(AttentionCli, TableStatesTheFlopConvention) {
+  const auto r = run_trainbench(attention_args({"--causal"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("TFLOP/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("halved when causal"), std::string::npos) << r.out;
+}
+
+TEST(AttentionCli, PlantedWrongResultExitsOne) {
+  for (const std::string pass : {"fwd", "bwd"}) {
+    const auto r = run_trainbench(attention_args({"--pass", pass}), "TRAINBENCH_TEST_CORRUPT_OUTPUT=1");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("WRONG RESULT"), std::string::npos) << r.err;
+  }
+}
+
+TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
+  struct Bad {
+    std::vector<std::string> args;
+    std::string flag;
+  };
+  const std::vector<Bad> cases = {
+      {{"--head-dim", "96"}, "--head-dim"},
+      {{"--seq", "0"}, "--seq"},
+      {{"--heads", "6", "--kv-heads", "4"}, "--kv-heads"},
+      {{"--impl", "magic"}, "--impl"},
+      {{"--pass", "sideways"}, "--pass"},
+      {{"--dtype", "int4"}, "--dtype"},
+      {{"--batch", "-1"}, "--batch"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_trainbench(attention_args(c.args));
+    EXPECT_EQ(r.exit_code, 2) << c.flag << ": " << r.err;
+    EXPECT_NE(r.err.find(c.flag), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace tb

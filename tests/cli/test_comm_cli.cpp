@@ -1,0 +1,130 @@
+// `trainbench comm` as a user runs it without mpirun: one rank, recorded, with the note on what
+// one rank cannot measure; and `trainbench estimate` with and without a parallel layout.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cli_runner.hpp"
+
+namespace tb::testing {
+namespace {
+
+// Small and quick: 2 launches per sample, 3 samples, no minimum time.
+const std::vector<std::string> kQuick = {"-n", "2", "-w", "1", "--min-samples", "3", "--min-time", "0",
+                                         "--max-time", "5"};
+
+std::vector<std::string> with_quick(std::vector<std::string> args) {
+  args.insert(args.end(), kQuick.begin(), kQuick.end());
+  return args;
+}
+
+TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI: no host-memory collectives to run without a GPU";
+#endif
+  const std::string dir = make_temp_dir("tb_comm_");
+  const std::string out = dir + "/comm.json";
+  const CliResult r = run_trainbench(with_quick({"comm", "--backend", "mpi", "--sizes", "4K,64K", "--out", out}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("busbw"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("One rank measures no link"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read_text(out));
+  EXPECT_EQ(j.at("status"), "complete");
+  EXPECT_EQ(j.at("workload").at("command"), "comm");
+  ASSERT_EQ(j.at("ranks").size(), 1u);
+  ASSERT_EQ(j.at("kernels").size(), 10u);  // 5 collectives x 2 sizes
+  for (const auto& k : j.at("kernels")) {
+    EXPECT_TRUE(k.at("verified").get<bool>()) << k.at("name");
+    EXPECT_EQ(k.at("wrong_elements"), 0);
+    EXPECT_EQ(k.at("dims").at("ranks"), 1);
+    EXPECT_GT(k.at("algbw_gb_s").get<double>(), 0.0);
+    if (k.at("kind") == "allreduce") EXPECT_EQ(k.at("busbw_gb_s").get<double>(), 0.0);  // 2(n-1)/n = 0
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CommCli, DefaultsToTheModelsMessageSizes) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI";
+#endif
+  // gpt3-small at tp 1: one micro-batch's activation b*s*d*2 = 2048*768*2 = 3,145,728 B between stages.
+  const CliResult r = run_trainbench(
+      with_quick({"comm", "--backend", "mpi", "--model", "gpt3-small", "--tp", "1", "--op", "sendrecv", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("kernels").size(), 1u);
+  EXPECT_EQ(j.at("kernels")[0].at("name"), "pp.activation");
+  EXPECT_EQ(j.at("kernels")[0].at("bytes").get<double>(), 3145728.0);
+  EXPECT_EQ(j.at("workload").at("model"), "gpt3-small");
+  EXPECT_NE(r.err.find("message sizes of gpt3-small"), std::string::npos) << r.err;
+}
+
+TEST(CommCli, WrongResultsAreCountedAndFailTheRun) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI";
+#endif
+  const CliResult r = run_trainbench(
+      with_quick({"comm", "--backend", "mpi", "--op", "allreduce", "--sizes", "4K", "--corrupt-output-for-testing",
+                  "--json"}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("status"), "failed");
+  EXPECT_EQ(j.at("kernels")[0].at("wrong_elements"), 1);
+  EXPECT_FALSE(j.at("kernels")[0].at("verified").get<bool>());
+}
+
+TEST(CommCli, RefusesBadFlagsWithUsageErrors) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"comm", "--op", "allreduc"},
+           {"comm", "--dtype", "fp8"},
+           {"comm", "-g", "2"},
+           {"comm", "--sizes", "8:4"},
+           {"comm", "--backend", "gloo"},
+           {"comm", "--model", "gpt3-175b", "--tp", "7"}}) {
+    const CliResult r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << args[1] << " " << args[2] << ": " << r.err;
+  }
+  const CliResult r = run_trainbench({"comm", "--op", "allreduc"});
+  EXPECT_NE(r.err.find("allreduce, allgather"), std::string::npos) << r.err;
+}
+
+TEST(CommCli, EstimateSaysScalingIsIdealWithoutALayout) {
+  const CliResult r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "150", "--gpus", "1024"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("scaling assumed ideal"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Scaling efficiency"), std::string::npos) << r.out;
+}
+
+TEST(CommCli, EstimateShowsTheScalingEfficiencyAndWhy) {
+  const CliResult r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus",
+                                      "1024", "--tp", "8", "--pp", "8", "--micro-batches", "64", "--overlap", "0.5",
+                                      "--interconnect", "ethernet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Scaling efficiency"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pipeline bubble: (p-1)/(m+p-1) = 7/71"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tensor parallel: 4 all-reduces per layer"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--interconnect ethernet"), std::string::npos) << r.out;
+  const CliResult j = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus",
+                                      "1024", "--tp", "8", "--pp", "8", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto e = nlohmann::json::parse(j.out);
+  EXPECT_EQ(e.at("scaling").at("dp"), 16);
+  EXPECT_EQ(e.at("scaling").at("micro_batches"), 32);  // default 4 x pp
+  EXPECT_LT(e.at("scaling").at("efficiency").get<double>(), 1.0);
+  EXPECT_NEAR(e.at("wall_days").get<double>() * e.at("scaling").at("efficiency").get<double>(),
+              e.at("ideal_wall_days").get<double>(), 1e-9);
+}
+
+TEST(CommCli, EstimateRefusesCommFlagsWithoutLayoutOrBandwidth) {
+  EXPECT_EQ(run_trainbench({"estimate", "--tflops", "150", "--gpus", "8", "--overlap", "0.5"}).exit_code, 2);
+  EXPECT_EQ(run_trainbench({"estimate", "--tflops", "150", "--gpus", "16", "--tp", "8"}).exit_code, 2);  // no SKU links
+  EXPECT_EQ(run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "100", "--tp", "8"}).exit_code,
+            2);  // 100 GPUs are not a multiple of tp 8
+  EXPECT_EQ(run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8", "--interconnect", "carrier-pigeon"})
+                .exit_code,
+            2);
+}
+
+}  // namespace
+}  // namespace tb::testing

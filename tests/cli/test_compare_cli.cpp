@@ -1,0 +1,155 @@
+// `trainbench compare / export / report` as a user runs them, on SYNTHETIC results files:
+// exit 0 / 1 (regression) / 2 (bad input, with a message naming the file and the problem).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "harness/results/results_io.hpp"
+#include "tests/report/synthetic_results.hpp"
+#include "tests/support/cli_runner.hpp"
+
+using tb::testing::run_trainbench;
+using tb::testing::SyntheticRunSpec;
+
+namespace {
+
+class CompareCli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = tb::testing::make_temp_dir("tb_compare_cli_"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  std::string write(const std::string& name, const tb::results::RunResults& r) {
+    const std::string path = dir_ + "/" + name;
+    tb::results::write_results_file(path, r);
+    return path;
+  }
+  std::string write_text(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    tb::testing::write_text(path, text);
+    return path;
+  }
+  std::string base() { return write("base.json", tb::testing::synthetic_run({})); }
+  std::string dir_;
+};
+
+// Every bad file is exit 2 with its path and the problem in the message.
+void expect_usage_error(const tb::testing::CliResult& r, const std::string& path, const std::string& problem) {
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(problem), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+TEST_F(CompareCli, RegressionExitsOneNamingTheKernelAndWritesJUnit) {
+  SyntheticRunSpec cur;
+  cur.seed = 4;
+  cur.slow_kernel = "attention.fwd";
+  cur.slowdown = 0.25;
+  const std::string junit = dir_ + "/junit.xml";
+  const auto r = run_trainbench({"compare", "--baseline", base(), write("cur.json", tb::testing::synthetic_run(cur)),
+                                 "--threshold", "3%", "--junit", junit});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("REGRESSION: 1 of"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("attention.fwd"), std::string::npos);
+  EXPECT_NE(r.out.find("% slower"), std::string::npos);
+  const std::string xml = tb::testing::read_text(junit);
+  EXPECT_NE(xml.find("<failure message=\"attention.fwd"), std::string::npos) << xml;
+}
+
+TEST_F(CompareCli, NoRegressionExitsZeroAndMarkdownWorks) {
+  SyntheticRunSpec cur;
+  cur.seed = 8;
+  const auto r = run_trainbench({"compare", "--baseline", base(), write("cur.json", tb::testing::synthetic_run(cur)),
+                                 "--format", "markdown"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("| kernel | baseline ms |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("No regression"), std::string::npos);
+}
+
+TEST_F(CompareCli, SideBySideShowsBothDevicesAndTheExtrapolation) {
+  SyntheticRunSpec h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  const auto r = run_trainbench({"compare", base(), write("h200.json", tb::testing::synthetic_run(h200)), "--gpus", "2048"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("NVIDIA H100 80GB HBM3 (synthetic test data) (base.json)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NVIDIA H200"), std::string::npos);
+  EXPECT_NE(r.out.find("training gpt3-175b"), std::string::npos);
+  EXPECT_NE(r.out.find("2048"), std::string::npos);
+}
+
+TEST_F(CompareCli, DifferentDeviceIsRefusedInRegressionModeUnlessAllowed) {
+  SyntheticRunSpec a100;
+  a100.sku = "a100-sxm-80g";
+  a100.device_name = "NVIDIA A100-SXM4-80GB (synthetic test data)";
+  const std::string cur = write("a100.json", tb::testing::synthetic_run(a100));
+  auto r = run_trainbench({"compare", "--baseline", base(), cur});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("different devices"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--allow-different-device"), std::string::npos);
+  r = run_trainbench({"compare", "--baseline", base(), cur, "--allow-different-device"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // an A100 is slower than an H100: flagged, as asked
+}
+
+TEST_F(CompareCli, BadInputEachHasAClearMessage) {
+  const std::string good = base();
+  auto j = tb::results::to_json(tb::testing::synthetic_run({}));
+  j["schema_version"] = 2;
+  const std::string v2 = write_text("v2.json", j.dump());
+  expect_usage_error(run_trainbench({"compare", good, v2}), "v2.json", "schema_version 2 is not supported");
+
+  const std::string empty = write_text("empty.json", "");
+  expect_usage_error(run_trainbench({"compare", "--baseline", good, empty}), "empty.json", "results file is empty");
+
+  auto failed = tb::testing::synthetic_run({});
+  failed.status = "failed";
+  expect_usage_error(run_trainbench({"compare", "--baseline", good, write("failed.json", failed)}), "failed.json",
+                     "the run failed");
+
+  auto partial = tb::testing::synthetic_run({});
+  partial.status = "partial";
+  partial.kernels[1].status = "interrupted";
+  expect_usage_error(run_trainbench({"compare", good, write("partial.json", partial)}), "partial.json",
+                     "the run is partial");
+
+  SyntheticRunSpec xl;
+  xl.model = "gpt3-xl";
+  xl.tensor_parallel = 1;
+  const std::string other = write("xl.json", tb::testing::synthetic_run(xl));
+  const auto r = run_trainbench({"compare", "--baseline", good, other});
+  expect_usage_error(r, "xl.json", "measured different models");
+  EXPECT_NE(r.err.find("gpt3-xl"), std::string::npos);
+
+  expect_usage_error(run_trainbench({"compare", good, dir_ + "/missing.json"}), "missing.json", "cannot open");
+  expect_usage_error(run_trainbench({"compare", "--baseline", good, good, "--threshold", "abc"}), "--threshold",
+                     "not a percentage");
+  expect_usage_error(run_trainbench({"compare", good}), "compare", "two or more results files");
+}
+
+TEST_F(CompareCli, ExportWritesGoogleBenchmarkJson) {
+  const std::string out = dir_ + "/gbench.json";
+  auto r = run_trainbench({"export", "--format", "gbench", base(), "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(tb::testing::read_text(out));
+  EXPECT_FALSE(j.at("benchmarks").empty());
+  EXPECT_EQ(j["benchmarks"][0]["time_unit"], "ms");
+  r = run_trainbench({"export", "--format", "csv", base()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("accepted values: gbench"), std::string::npos) << r.err;
+}
+
+TEST_F(CompareCli, ReportWritesOneHtmlFile) {
+  const std::string fake = write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
+                                                      "function(){return function(){}})");
+  const std::string out = dir_ + "/report.html";
+  auto r = run_trainbench({"report", base(), "-o", out, "--chartjs", fake});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = tb::testing::read_text(out);
+  EXPECT_NE(html.find("chart-roofline"), std::string::npos);
+  r = run_trainbench({"report", base(), "-o", out, "--chartjs", dir_ + "/none.js"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("libjs-chart.js"), std::string::npos) << r.err;
+}

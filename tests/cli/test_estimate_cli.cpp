@@ -1,0 +1,106 @@
+// `trainbench estimate | models | skus | sites` as a user runs them.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cli_runner.hpp"
+
+namespace tb::testing {
+namespace {
+
+TEST(EstimateCli, ArticleScenarioAtPeak) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tokens", "300B", "--site", "500p", "--days", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3637.6 PF-days"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("7.28 (build 8)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("21.97 billion CNY"), std::string::npos) << r.out;
+}
+
+TEST(EstimateCli, JsonHasRequiredKeys) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tokens", "300e9", "--tflops", "140", "--gpus",
+                           "1024", "--recompute", "full", "--site", "500p", "--days", "30", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"model", "params", "tokens", "training_flops", "pf_days", "sustained_tflops_per_gpu",
+                          "gpu_hours", "wall_days", "sites_needed", "total_cost", "currency"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_NEAR(j["wall_days"].get<double>() / 34.0, 1.0, 0.03);  // Megatron-LM's example
+  EXPECT_EQ(j["recompute"], "full");
+}
+
+TEST(EstimateCli, MfuWithSkuGivesEnergy) {
+  auto r = run_trainbench({"estimate", "--model", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
+                           "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["energy_mwh"].get<double>(), 0);
+  EXPECT_NEAR(j["mfu"].get<double>(), 0.4, 1e-12);
+}
+
+struct BadCase {
+  std::vector<std::string> args;
+  std::string must_mention;
+};
+
+TEST(EstimateCli, BadInputExits2NamingTheFlag) {
+  const BadCase cases[] = {
+      {{"estimate", "--model", "gpt9"}, "gpt3-175b"},  // lists valid names
+      {{"estimate", "--tokens", "-3"}, "--tokens"},
+      {{"estimate", "--tokens", "lots"}, "--tokens"},
+      {{"estimate", "--tokens", "nan"}, "--tokens"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "1.5"}, "--mfu"},
+      {{"estimate", "--mfu", "0.5"}, "--gpu"},
+      {{"estimate", "--tflops", "100", "--gpus", "0"}, "--gpus"},
+      {{"estimate", "--recompute", "sometimes"}, "none, selective, full"},
+      {{"estimate", "--site", "900p"}, "500p"},
+      {{"estimate", "--gpu", "h900"}, "h100-sxm"},
+      {{"estimate", "--model", "/nonexistent/model.toml"}, "/nonexistent/model.toml"},
+      {{"estimate", "--no-such-flag"}, "--no-such-flag"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_trainbench(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args.back() << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.must_mention), std::string::npos) << r.err;
+  }
+}
+
+TEST(EstimateCli, MalformedUserModelFileNamesLineAndColumn) {
+  const std::string dir = make_temp_dir("tb_model_");
+  write_text(dir + "/broken.toml", "name = \"broken\"\n[architecture\nlayers = 2\n");
+  auto r = run_trainbench({"estimate", "--model", dir + "/broken.toml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("broken.toml:2:"), std::string::npos) << r.err;
+  write_text(dir + "/heads.toml",
+             "name = \"h\"\nsource = \"t\"\n[architecture]\nlayers = 2\nhidden = 100\nheads = 3\nffn_hidden = 400\n"
+             "vocab = 10\nseq_len = 16\nmlp = \"gelu\"\n[training]\ntokens = 1e6\n");
+  r = run_trainbench({"estimate", "--model", dir + "/heads.toml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("architecture.heads"), std::string::npos) << r.err;
+}
+
+TEST(CatalogCli, ListsEveryConfigWithKeyNumbers) {
+  auto models = run_trainbench({"models"});
+  ASSERT_EQ(models.exit_code, 0);
+  EXPECT_NE(models.out.find("gpt3-175b"), std::string::npos);
+  EXPECT_NE(models.out.find("174.60 B"), std::string::npos) << models.out;
+  EXPECT_NE(models.out.find("llama3-405b"), std::string::npos);
+  auto skus = run_trainbench({"skus"});
+  ASSERT_EQ(skus.exit_code, 0);
+  EXPECT_NE(skus.out.find("h100-sxm"), std::string::npos);
+  EXPECT_NE(skus.out.find("989"), std::string::npos);
+  auto sites = run_trainbench({"sites"});
+  ASSERT_EQ(sites.exit_code, 0);
+  EXPECT_NE(sites.out.find("500p"), std::string::npos);
+  EXPECT_NE(sites.out.find("3.02 billion CNY"), std::string::npos) << sites.out;
+}
+
+TEST(Cli, NoSubcommandIsAUsageError) {
+  auto r = run_trainbench({});
+  EXPECT_EQ(r.exit_code, 2);
+  auto help = run_trainbench({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("estimate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tb::testing

@@ -1,0 +1,147 @@
+// `trainbench gemm` as a user runs it: JSON fields, Google Benchmark pass-through, results
+// file, a planted wrong result (exit 1), and bad input (exit 2, naming the flag).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "harness/results/results_io.hpp"
+#include "tests/support/cli_runner.hpp"
+
+namespace tb {
+namespace {
+
+using testing::run_trainbench;
+
+std::vector<std::string> gemm_args(std::vector<std::string> extra) {
+  std::vector<std::string> a{"gemm", "-m", "48", "-n", "40", "-k", "24", "--device", "cpu", "--dtype", "fp32",
+                             "--min-time", "0", "--max-time", "0.3", "--max-samples", "50"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+TEST(GemmCli, JsonHasTheDocumentedFields) {
+  for (const std::string layout : {"fwd", "dgrad", "wgrad"}) {
+    const auto r = run_trainbench(gemm_args({"--layout", layout, "--json"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("m"), 48);
+    EXPECT_EQ(j.at("n"), 40);
+    EXPECT_EQ(j.at("k"), 24);
+    EXPECT_EQ(j.at("dtype"), "fp32");
+    EXPECT_EQ(j.at("device"), "cpu");
+    EXPECT_EQ(j.at("layout"), layout);
+    EXPECT_GT(j.at("median_ms").get<double>(), 0);
+    EXPECT_NEAR(j.at("tflops").get<double>(), 2.0 * 48 * 40 * 24 / (j.at("median_ms").get<double>() * 1e-3) / 1e12,
+                1e-9);
+    EXPECT_GE(j.at("samples").get<int>(), 10);
+    EXPECT_TRUE(j.contains("rel_noise"));
+    EXPECT_EQ(j.at("verified"), true);
+    EXPECT_EQ(j.at("status"), "ok");
+  }
+}
+
+TEST(GemmCli, TableByDefault) {
+  const auto r = run_trainbench(gemm_args({}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("median ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TFLOP/s"), std::string::npos) << r.out;
+}
+
+TEST(GemmCli, PlantedWrongResultExitsOneAndIsRecorded) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_");
+  const std::string out = dir + "/r.json";
+  const auto r = run_trainbench(gemm_args({"--out", out}), "TRAINBENCH_TEST_CORRUPT_OUTPUT=1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("WRONG RESULT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tolerance"), std::string::npos) << r.err;
+  const auto run = results::read_results_file(out);
+  EXPECT_EQ(run.status, "failed");
+  ASSERT_EQ(run.kernels.size(), 1u);
+  EXPECT_FALSE(run.kernels[0].verified);
+  EXPECT_EQ(run.kernels[0].status, "failed");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GemmCli, ResultsFileHasMachineAndSamples) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_");
+  const std::string out = dir + "/r.json";
+  const auto r = run_trainbench(gemm_args({"--out", out}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto run = results::read_results_file(out);
+  EXPECT_EQ(run.status, "complete");
+  EXPECT_EQ(run.workload.command, "gemm");
+  EXPECT_EQ(run.machine.backend, "cpu");
+  EXPECT_NE(run.machine.command_line.find("gemm"), std::string::npos);
+  EXPECT_FALSE(run.machine.utc_time.empty());
+  ASSERT_EQ(run.kernels.size(), 1u);
+  EXPECT_EQ(run.kernels[0].samples_ms.size(), static_cast<size_t>(run.kernels[0].stats.samples));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GemmCli, GoogleBenchmarkJsonCarriesOurCounters) {
+  const auto r = run_trainbench(gemm_args({"--benchmark_format=json", "--benchmark_repetitions=2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  int iterations = 0;
+  for (const auto& b : j.at("benchmarks")) {
+    if (b.at("run_type") != "iteration") continue;
+    ++iterations;
+    EXPECT_NE(b.at("name").get<std::string>().find("gemm/48x40x24/fwd/fp32"), std::string::npos);
+    EXPECT_EQ(b.at("verified"), 1);
+    EXPECT_GT(b.at("TFLOPS").get<double>(), 0);
+    EXPECT_GE(b.at("samples").get<double>(), 10);
+    EXPECT_TRUE(b.contains("rel_noise"));
+    EXPECT_TRUE(b.contains("pct_of_peak"));
+    // Manual time is the median of our samples.
+    EXPECT_NEAR(b.at("real_time").get<double>(), b.at("median_ms").get<double>(), 1e-9);
+  }
+  EXPECT_EQ(iterations, 2);
+}
+
+TEST(GemmCli, GoogleBenchmarkOutFileAndFilter) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_");
+  const auto r = run_trainbench(gemm_args({"--benchmark_out=" + dir + "/gb.json", "--benchmark_out_format=json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(testing::read_text(dir + "/gb.json"));
+  EXPECT_EQ(j.at("benchmarks").size(), 1u);
+  const auto none = run_trainbench(gemm_args({"--benchmark_filter=^nothing$", "--json"}));
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(nlohmann::json::parse(none.out).at("status"), "skipped");
+  std::filesystem::remove_all(dir);
+}
+
+void expect_usage(const std::vector<std::string>& args, const std::string& needle) {
+  const auto r = run_trainbench(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "wanted '" << needle << "' in: " << r.err;
+}
+
+TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
+  expect_usage({"gemm", "-m", "0", "-n", "8", "-k", "8", "--device", "cpu"}, "-m must be a positive integer");
+  expect_usage({"gemm", "-m", "8", "-n", "-4", "-k", "8", "--device", "cpu"}, "-n must be a positive integer");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "0", "--device", "cpu"}, "-k");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--dtype", "fp7"}, "--dtype");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--dtype", "fp7"}, "bf16");  // lists accepted values
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--layout", "sideways"}, "fwd, dgrad, wgrad");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "tpu"}, "--device");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--noise", "abc"}, "--noise");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--min-samples", "20", "--max-samples", "5"},
+               "--max-samples");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--frobnicate"}, "--frobnicate");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--json", "--benchmark_format=json"}, "--json");
+  expect_usage({"gemm", "-m", "x", "-n", "8", "-k", "8"}, "-m");
+  // Over-memory: 1M³ fp32 is 12 TB, refused before allocating, with the bytes needed.
+  expect_usage({"gemm", "-m", "1000000", "-n", "1000000", "-k", "1000000", "--device", "cpu", "--dtype", "fp32"},
+               "does not fit");
+}
+
+TEST(GemmCli, UnsupportedDtypeOnTheCpuExitsOne) {
+  const auto r = run_trainbench({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--dtype", "fp8"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("supported dtypes"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tb

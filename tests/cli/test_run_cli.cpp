@@ -1,0 +1,148 @@
+// `trainbench run` end to end on the CPU backend: results file, schema, estimate from it,
+// Ctrl-C keeping partial results, and bad results files refused.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness/results/results_io.hpp"
+#include "tests/support/cli_runner.hpp"
+
+namespace tb::testing {
+namespace {
+
+// Small and quick: GPT-3 Small's widths at a short sequence, light timing.
+const std::vector<std::string> kQuickRun = {"run", "--model", "gpt3-small", "--tp", "1", "--seq", "64",
+                                            "--device", "cpu", "--min-time", "0", "--max-time", "0.3",
+                                            "--min-samples", "3", "--quiet"};
+
+class RunCli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("tb_run_"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
+  const std::string out = dir_ + "/run.json";
+  auto args = kQuickRun;
+  args.insert(args.end(), {"--out", out});
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("qkv.fwd"), std::string::npos);
+  EXPECT_NE(r.out.find("step time"), std::string::npos);
+  EXPECT_NE(r.out.find("MFU"), std::string::npos);
+  EXPECT_NE(r.out.find("at peak (the article)"), std::string::npos) << r.out;
+
+  const results::RunResults res = results::read_results_file(out);  // validates the schema
+  EXPECT_EQ(res.schema_version, 1);
+  EXPECT_EQ(res.status, "complete");
+  EXPECT_EQ(res.workload.model, "gpt3-small");
+  EXPECT_EQ(res.machine.backend, "cpu");
+  EXPECT_FALSE(res.machine.git_commit.empty());
+  EXPECT_NE(res.machine.command_line.find("run"), std::string::npos);
+  ASSERT_TRUE(res.step);
+  EXPECT_GT(res.step->step_ms, 0);
+  EXPECT_GT(res.step->tokens_per_s, 0);
+  EXPECT_GT(res.step->mfu, 0);
+  EXPECT_LT(res.step->mfu, 1);
+  for (const auto& k : res.kernels) {
+    EXPECT_EQ(k.status, "ok") << k.name << ": " << k.error;
+    EXPECT_TRUE(k.verified) << k.name;
+    EXPECT_GT(k.stats.samples, 0) << k.name;
+  }
+  const auto raw = nlohmann::json::parse(read_text(out));
+  for (const char* key : {"schema_version", "machine", "kernels", "step"}) EXPECT_TRUE(raw.contains(key)) << key;
+  for (const char* key : {"name", "flops", "bytes", "median_ms", "tflops", "samples", "rel_noise", "verified"})
+    EXPECT_TRUE(raw["kernels"][0].contains(key)) << key;
+  for (const char* key : {"step_ms", "tokens_per_s", "mfu"}) EXPECT_TRUE(raw["step"].contains(key)) << key;
+
+  auto e = run_trainbench({"estimate", "--model", "gpt3-small", "--results", out, "--gpus", "8", "--json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto j = nlohmann::json::parse(e.out);
+  EXPECT_NEAR(j["sustained_tflops_per_gpu"].get<double>(),
+              res.step->model_flops / (res.step->step_ms * 1e-3) / 1e12, 1e-9);
+  EXPECT_GT(j["wall_days"].get<double>(), 0);
+}
+
+TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
+  const std::string out = dir_ + "/interrupted.json";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::freopen("/dev/null", "w", stdout);
+    ::freopen("/dev/null", "w", stderr);
+    // A long run (GPT-3 175B widths) so the signal lands mid-way.
+    execl(TB_BINARY, TB_BINARY, "run", "--model", "gpt3-175b", "--device", "cpu", "--seq", "128", "--min-time",
+          "0.5", "--out", out.c_str(), "--quiet", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait for the first kernel's partial results, then interrupt.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!std::filesystem::exists(out) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(std::filesystem::exists(out)) << "no partial results written";
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const results::RunResults res = results::read_results_file(out);
+  EXPECT_EQ(res.status, "partial");
+  ASSERT_GE(res.kernels.size(), 1u);
+  EXPECT_EQ(res.kernels.front().status, "ok");
+  EXPECT_LT(res.kernels.size(), 23u);
+  // An estimate refuses a partial run rather than extrapolating from half a step.
+  auto e = run_trainbench({"estimate", "--results", out});
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("partial"), std::string::npos) << e.err;
+}
+
+TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
+  const std::string good = dir_ + "/good.json";
+  auto args = kQuickRun;
+  args.insert(args.end(), {"--out", good, "--no-estimate"});
+  ASSERT_EQ(run_trainbench(args).exit_code, 0);
+  const std::string text = read_text(good);
+
+  struct Case {
+    std::string name, contents, must_mention;
+  };
+  auto wrong_version = nlohmann::json::parse(text);
+  wrong_version["schema_version"] = 99;
+  auto missing_field = nlohmann::json::parse(text);
+  missing_field["kernels"][0].erase("median_ms");
+  const Case cases[] = {
+      {"empty.json", "", "empty"},
+      {"truncated.json", text.substr(0, text.size() / 2), "truncated or corrupted"},
+      {"corrupted.json", "{\"schema_version\": 1, \"status\": [}", "truncated or corrupted"},
+      {"version.json", wrong_version.dump(), "schema_version 99"},
+      {"field.json", missing_field.dump(), "kernels[0].median_ms"},
+      {"notobject.json", "[1, 2, 3]", "not a trainbench results file"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = dir_ + "/" + c.name;
+    write_text(path, c.contents);
+    auto r = run_trainbench({"estimate", "--results", path});
+    EXPECT_EQ(r.exit_code, 2) << c.name;
+    EXPECT_NE(r.err.find(c.name), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.must_mention), std::string::npos) << c.name << ": " << r.err;
+  }
+  auto missing = run_trainbench({"estimate", "--results", dir_ + "/absent.json"});
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST_F(RunCli, BadFlagsExit2) {
+  EXPECT_EQ(run_trainbench({"run", "--model", "gpt3-175b", "--tp", "7", "--device", "cpu"}).exit_code, 2);
+  EXPECT_EQ(run_trainbench({"run", "--impl", "magic", "--device", "cpu"}).exit_code, 2);
+  EXPECT_EQ(run_trainbench({"run", "--dtype", "int4", "--device", "cpu"}).exit_code, 2);
+  EXPECT_EQ(run_trainbench({"run", "--device", "tpu"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tb::testing

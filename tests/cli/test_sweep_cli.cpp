@@ -1,0 +1,65 @@
+// `trainbench sweep`: the best shape printed, the whole curve saved as results JSON and CSV.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "harness/results/results_io.hpp"
+#include "tests/support/cli_runner.hpp"
+
+namespace tb {
+namespace {
+
+TEST(SweepCli, PrintsBestAndSavesTheCurve) {
+  const std::string dir = testing::make_temp_dir("tb_sweep_");
+  const std::string out = dir + "/sub/curve.json";
+  const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "32:64:32",
+                                          "--n-range", "48", "--k-range", "16,40", "--max-time", "0.1",
+                                          "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("best: "), std::string::npos) << r.out;
+  const auto run = results::read_results_file(out);
+  EXPECT_EQ(run.workload.command, "sweep");
+  ASSERT_EQ(run.kernels.size(), 4u);  // {32,64} × {48} × {16,40}
+  double best = 0;
+  for (const auto& k : run.kernels) {
+    EXPECT_EQ(k.status, "ok") << k.error;
+    EXPECT_TRUE(k.verified);
+    best = std::max(best, k.tflops);
+  }
+  EXPECT_EQ(run.kernels[3].dims.at("m"), 64);
+  EXPECT_EQ(run.kernels[3].dims.at("k"), 40);
+  const std::string csv = testing::read_text(dir + "/sub/curve.csv");
+  std::istringstream lines(csv);
+  std::string header, line;
+  std::getline(lines, header);
+  EXPECT_EQ(header.rfind("m,n,k,layout,dtype,status,median_ms,tflops", 0), 0u) << header;
+  int rows = 0;
+  while (std::getline(lines, line)) ++rows;
+  EXPECT_EQ(rows, 4);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SweepCli, BadRangesExitTwo) {
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--m-range", "64:32:16"}, {"--n-range", "0"}, {"--k-range", "1:2"}, {"--m-range", "a,b"}}) {
+    const auto r = testing::run_trainbench({"sweep", "--device", "cpu", flag, value, "--out", "/dev/null/x.json"});
+    EXPECT_EQ(r.exit_code, 2) << flag << " " << value << ": " << r.err;
+    EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  }
+}
+
+TEST(SweepCli, PlantedWrongResultFailsTheSweep) {
+  const std::string dir = testing::make_temp_dir("tb_sweep_");
+  const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "16",
+                                          "--n-range", "16", "--k-range", "16", "--max-time", "0.1", "--out",
+                                          dir + "/s.json"},
+                                         "TRAINBENCH_TEST_CORRUPT_OUTPUT=1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("verification FAILED"), std::string::npos) << r.err;
+  EXPECT_EQ(results::read_results_file(dir + "/s.json").status, "failed");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tb

@@ -1,0 +1,88 @@
+// The CUDA timing path end to end: a kernel of known duration times at its duration, the L2
+// flush makes an L2-resident kernel slower (cold vs hot), device listing, clocks, memory.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "gpu_test_support.hpp"
+#include "kernels/cuda/memory_kernel.hpp"
+#include "kernels/cuda/timing_support.hpp"
+
+namespace tb::kernels {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+TEST(CudaBackend, ListsDevicesWithSaneFields) {
+  TB_REQUIRE_GPU();
+  const auto devices = cuda_devices();
+  ASSERT_FALSE(devices.empty());
+  for (const auto& d : devices) {
+    EXPECT_EQ(d.backend, "cuda");
+    EXPECT_FALSE(d.name.empty());
+    EXPECT_GT(d.sm_count, 0);
+    EXPECT_GE(d.compute_capability_major, 7);
+    EXPECT_GT(d.memory_gb, 1.0);
+    EXPECT_GT(d.l2_cache_bytes, 1e6);
+    EXPECT_GT(d.sm_clock_mhz, 500.0);
+    EXPECT_GT(d.memory_bandwidth_tb_s, 0.1);
+    EXPECT_FALSE(d.cuda_runtime_version.empty());
+    EXPECT_FALSE(d.cublas_version.empty());
+    EXPECT_FALSE(d.driver_version.empty());
+  }
+  auto backend = make_backend("cuda");
+  EXPECT_EQ(backend->device_info().name, devices[0].name);
+  EXPECT_GT(backend->free_memory_bytes(), 1e9);
+  if (auto clocks = backend->read_clocks()) {  // NVML may be absent in a container
+    EXPECT_GT(clocks->sm_clock_mhz, 0.0);
+    EXPECT_GT(clocks->power_w, 0.0);
+  }
+}
+
+TEST(CudaBackend, KnownDurationKernelTimesAtItsDuration) {
+  TB_REQUIRE_GPU();
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  {
+    cuda::ColdSampler sampler(0);
+    for (uint64_t ns : {20'000ull, 200'000ull, 2'000'000ull}) {
+      std::vector<double> ms;
+      for (int i = 0; i < 11; ++i) ms.push_back(sampler.sample_ms(stream, [&] { cuda::launch_spin_kernel(ns, stream); }));
+      const double expected_ms = ns / 1e6;
+      // Within 3% plus 3 µs (one kernel launch's start-up on the device, which events include).
+      EXPECT_NEAR(median(ms), expected_ms, 0.03 * expected_ms + 0.003) << ns << " ns";
+    }
+    EXPECT_TRUE(sampler.blocking()) << "the blocking kernel timed out";
+  }
+  cudaStreamDestroy(stream);
+}
+
+TEST(CudaBackend, L2FlushMakesAnL2ResidentKernelSlower) {
+  TB_REQUIRE_GPU();
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  {
+    // residual add of 1024×2048 fp32: 3 tensors, 24 MB, fits in H100's 50 MB L2 (A100: 40 MB).
+    Op op;
+    op.name = "l2.residual";
+    op.kind = OpKind::ResidualAdd;
+    op.dtype = DType::FP32;
+    op.memory = {1024, 2048};
+    auto kernel = cuda::make_memory_kernel(op, {}, stream);
+    cuda::ColdSampler sampler(0);
+    std::vector<double> cold, hot;
+    for (int i = 0; i < 21; ++i) {
+      cold.push_back(sampler.sample_ms(stream, [&] { kernel->launch(); }));
+      hot.push_back(sampler.hot_sample_ms(stream, [&] { kernel->launch(); }));
+    }
+    EXPECT_GT(median(cold), 1.15 * median(hot)) << "cold " << median(cold) << " ms, hot " << median(hot) << " ms";
+  }
+  cudaStreamDestroy(stream);
+}
+
+}  // namespace
+}  // namespace tb::kernels

@@ -1,0 +1,236 @@
+// The communication model against hand computations, the interconnect sources, and the
+// estimate with and without a parallel layout.
+#include <gtest/gtest.h>
+
+#include "harness/comm/comm_model.hpp"
+#include "harness/comm/interconnect.hpp"
+#include "harness/comm/model_messages.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/estimate/estimate.hpp"
+#include "harness/model/parameter_count.hpp"
+
+namespace tb::comm {
+namespace {
+
+// A small GPT: L = 4, d = 1024, 16 heads, V = 1000, s = 1024.
+ModelConfig toy_gpt() {
+  ModelConfig m;
+  m.name = "toy";
+  m.display_name = "toy GPT";
+  m.layers = 4;
+  m.hidden = 1024;
+  m.heads = 16;
+  m.kv_heads = 16;
+  m.head_dim = 64;
+  m.ffn_hidden = 4096;
+  m.vocab = 1000;
+  m.seq_len = 1024;
+  m.train_tokens = 1e9;
+  return m;
+}
+
+CommModelInput toy_input() {
+  CommModelInput in;
+  in.model = toy_gpt();
+  in.layout.tp = 2;
+  in.layout.pp = 2;
+  in.layout.dp = 4;
+  in.layout.micro_batches = 8;
+  in.hardware_flops_per_token = 1e9;
+  in.sustained_tflops_per_gpu = 100;
+  in.bytes_per_element = 2;
+  in.dp_overlap = 0.5;
+  in.links.intra_node_gb_s = 100;
+  in.links.inter_node_gb_s = 10;
+  in.links.gpus_per_node = 4;
+  return in;
+}
+
+TEST(CommModel, MatchesHandComputation) {
+  // Parameters (MISSION.md): 4·(12·1024² + 13·1024) + 1000·1024 + 1024·1024 + 2·1024 = 52,459,520.
+  ASSERT_EQ(count_parameters(toy_gpt()).total, 52459520.0);
+  // Hand computation, tp 2 · pp 2 · dp 4 = 16 GPUs, 4 per node, m = 8, b = 1, s = 1024, bf16:
+  //   compute/micro-batch = 1e9 FLOP/token · 1024 tokens / (2·2) / 100e12 = 2.56 ms
+  //   tp group {2 neighbours} inside a node (1·2 <= 4): one all-reduce of b·s·d·2 = 2,097,152 B
+  //     = 2·(1/2)·2,097,152 / 100e9 = 20.97152 us; 4 per layer × 4/2 layers = 167.77216 us
+  //   pp group (stride tp·dp = 8) across nodes: 2 × (2,097,152/2 B) / 10e9 = 209.7152 us
+  //   stage time = 2560 + 167.77216 + 209.7152 = 2937.48736 us; bubble (p−1)/(m+p−1) = 1/9
+  //   dp group (stride 2, 2·4 = 8 > 4) across nodes: gradient 52,459,520/4 · 2 = 26,229,760 B,
+  //     ring 2·3/4 · 26,229,760 / 10e9 = 3934.464 us, half overlapped -> 1967.232 us exposed
+  //   step = 9 × 2937.48736 + 1967.232 = 28404.61824 us; ideal = 8 × 2560 = 20480 us
+  //   efficiency = 20480 / 28404.61824 = 0.7210095
+  const ScalingEstimate e = model_scaling(toy_input());
+  EXPECT_FALSE(e.tp_link.inter_node);
+  EXPECT_TRUE(e.pp_link.inter_node);
+  EXPECT_TRUE(e.dp_link.inter_node);
+  EXPECT_NEAR(e.compute_s_per_micro_batch, 2.56e-3, 1e-12);
+  EXPECT_EQ(e.allreduces_per_layer, 4);
+  EXPECT_NEAR(e.tp_s_per_micro_batch, 167.77216e-6, 1e-12);
+  EXPECT_NEAR(e.p2p_s_per_micro_batch, 209.7152e-6, 1e-12);
+  EXPECT_NEAR(e.bubble_fraction, 1.0 / 9.0, 1e-12);
+  EXPECT_NEAR(e.dp_grad_bytes, 26229760.0, 1e-3);
+  EXPECT_NEAR(e.dp_allreduce_s, 3934.464e-6, 1e-12);
+  EXPECT_NEAR(e.dp_exposed_s, 1967.232e-6, 1e-12);
+  EXPECT_NEAR(e.step_s, 28404.61824e-6, 1e-11);
+  EXPECT_NEAR(e.ideal_step_s, 20480e-6, 1e-12);
+  EXPECT_NEAR(e.efficiency, 0.7210095, 1e-6);
+  EXPECT_EQ(e.gpus, 16);
+  EXPECT_EQ(e.tokens_per_step, 1024.0 * 8 * 4);
+  EXPECT_GE(e.reasons.size(), 5u);
+}
+
+TEST(CommModel, FullRecomputeRepeatsTheForwardAllReduces) {
+  CommModelInput in = toy_input();
+  in.recompute = Recompute::Full;
+  const ScalingEstimate e = model_scaling(in);
+  EXPECT_EQ(e.allreduces_per_layer, 6);
+  EXPECT_NEAR(e.tp_s_per_micro_batch, 167.77216e-6 * 6 / 4, 1e-12);
+}
+
+TEST(CommModel, OneGpuIsIdealAndGroupsPickTheirLinks) {
+  CommModelInput in = toy_input();
+  in.layout = {};
+  in.layout.micro_batches = 3;
+  EXPECT_DOUBLE_EQ(model_scaling(in).efficiency, 1.0);
+  // tp 8 on 4-GPU nodes crosses nodes; its all-reduces then run at the inter-node 10 GB/s.
+  in = toy_input();
+  in.layout.tp = 8;
+  in.layout.pp = 1;
+  in.layout.dp = 1;
+  const ScalingEstimate e = model_scaling(in);
+  EXPECT_TRUE(e.tp_link.inter_node);
+  EXPECT_EQ(e.tp_link.gb_s, 10.0);
+  EXPECT_EQ(e.bubble_fraction, 0.0);
+}
+
+TEST(CommModel, RefusesImpossibleLayoutsAndMissingBandwidths) {
+  CommModelInput in = toy_input();
+  in.layout.tp = 3;  // 16 heads
+  EXPECT_THROW(model_scaling(in), UsageError);
+  in = toy_input();
+  in.layout.pp = 3;  // 4 layers
+  EXPECT_THROW(model_scaling(in), UsageError);
+  in = toy_input();
+  in.links.inter_node_gb_s.reset();
+  try {
+    model_scaling(in);
+    FAIL() << "no inter-node bandwidth must be refused";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--interconnect"), std::string::npos) << e.what();
+  }
+  in = toy_input();
+  in.dp_overlap = 1.5;
+  EXPECT_THROW(model_scaling(in), UsageError);
+}
+
+TEST(CommModel, InterconnectSources) {
+  LinkBandwidths l;
+  apply_interconnect_flag(l, "infiniband");
+  EXPECT_EQ(*l.inter_node_gb_s, 50.0);
+  apply_interconnect_flag(l, "ethernet");
+  EXPECT_EQ(*l.inter_node_gb_s, 12.5);
+  apply_interconnect_flag(l, "37.5");
+  EXPECT_EQ(*l.inter_node_gb_s, 37.5);
+  EXPECT_THROW(apply_interconnect_flag(l, "nvlink"), UsageError);  // no intra-node figure to extend
+  l.intra_node_gb_s = 450;
+  apply_interconnect_flag(l, "nvlink");
+  EXPECT_EQ(*l.inter_node_gb_s, 450.0);
+  EXPECT_THROW(apply_interconnect_flag(l, "token-ring"), UsageError);
+  EXPECT_THROW(apply_interconnect_flag(l, "-5"), UsageError);
+}
+
+results::RunResults comm_results(std::vector<std::string> hosts) {
+  results::RunResults r;
+  r.workload.command = "comm";
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    results::RankInfo rank;
+    rank.rank = static_cast<int>(i);
+    rank.host = hosts[i];
+    r.ranks.push_back(rank);
+  }
+  for (auto [bytes, busbw] : {std::pair{1 << 20, 20.0}, std::pair{64 << 20, 40.0}}) {
+    results::KernelResult k;
+    k.kind = "allreduce";
+    k.bytes = bytes;
+    k.dims = {{"bytes", bytes}, {"ranks", static_cast<int64_t>(hosts.size())}};
+    k.busbw_gb_s = busbw;
+    k.verified = true;
+    r.kernels.push_back(k);
+  }
+  return r;
+}
+
+TEST(CommModel, MeasuredLinkTakesTheLargestVerifiedAllReduce) {
+  const MeasuredLink one_node = measured_link(comm_results({"a", "a"}), "f.json");
+  EXPECT_EQ(one_node.busbw_gb_s, 40.0);
+  EXPECT_FALSE(one_node.inter_node);
+  LinkBandwidths l;
+  apply_measured(l, one_node);
+  EXPECT_EQ(*l.intra_node_gb_s, 40.0);
+  EXPECT_TRUE(measured_link(comm_results({"a", "b"}), "f.json").inter_node);
+  EXPECT_THROW(measured_link(comm_results({"a"}), "f.json"), UsageError);  // 1 rank: no link
+  results::RunResults run = comm_results({"a", "a"});
+  run.workload.command = "run";
+  EXPECT_THROW(measured_link(run, "f.json"), UsageError);
+}
+
+TEST(CommModel, ModelMessagesAreTheLayersOwnSizes) {
+  ModelConfig m = load_model("gpt3-175b");
+  ParallelLayout layout;
+  layout.tp = 8;
+  const auto msgs = model_messages(m, layout, DType::BF16);
+  ASSERT_GE(msgs.size(), 5u);
+  EXPECT_EQ(msgs[0].name, "tp.allreduce");
+  EXPECT_EQ(msgs[0].bytes, 1LL * 2048 * 12288 * 2);  // b·s·d·2 = 50,331,648 B
+  EXPECT_EQ(msgs[3].bytes, kDdpBucketBytes);
+  EXPECT_EQ(msgs[4].collective, Collective::SendRecv);
+  EXPECT_EQ(msgs[4].bytes, 2048 * 12288 * 2 / 8);   // scatter/gather: 1/tp of the activation
+}
+
+TEST(CommModel, EstimateIsUnchangedWithoutLayoutAndScaledWithIt) {
+  EstimateRequest r;
+  r.model = load_model("gpt3-175b");
+  r.sustained_tflops_per_gpu = 150;
+  r.gpus = 1024;
+  const EstimateResult ideal = estimate(r);
+  EXPECT_FALSE(ideal.scaling);
+  r.sku = load_sku("a100-sxm-80g");  // intra 300, inter 25 GB/s, 8 per server
+  r.tp = 8;
+  r.pp = 8;
+  r.micro_batches = 96;
+  const EstimateResult scaled = estimate(r);
+  ASSERT_TRUE(scaled.scaling);
+  EXPECT_EQ(scaled.scaling->layout.dp, 16);  // 1024 / (8·8)
+  const double eff = scaled.scaling->efficiency;
+  EXPECT_GT(eff, 0.5);
+  EXPECT_LT(eff, 1.0);
+  EXPECT_NEAR(*scaled.wall_days, *ideal.wall_days / eff, 1e-9);
+  EXPECT_NEAR(*scaled.gpu_hours, *ideal.gpu_hours / eff, 1e-6);
+  EXPECT_NEAR(*scaled.ideal_gpu_hours, *ideal.gpu_hours, 1e-6);
+  r.dp = 4;  // 8·8·4 = 256 ≠ 1024
+  EXPECT_THROW(estimate(r), UsageError);
+  r.dp.reset();
+  r.gpus = 1000;  // not a multiple of 64
+  EXPECT_THROW(estimate(r), UsageError);
+}
+
+TEST(CommModel, DeadlineGpusIncludeTheScalingLoss) {
+  EstimateRequest r;
+  r.model = load_model("gpt3-175b");
+  r.sustained_tflops_per_gpu = 150;
+  r.days = 30;
+  const int64_t ideal_gpus = *estimate(r).gpus;
+  r.sku = load_sku("a100-sxm-80g");
+  r.tp = 8;
+  r.pp = 8;
+  r.micro_batches = 96;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.scaling);
+  EXPECT_GT(*e.gpus, ideal_gpus);
+  EXPECT_EQ(*e.gpus % 64, 0);
+  EXPECT_LE(*e.wall_days, 30.0 + 1e-9);
+  EXPECT_TRUE(*e.gpus_derived);
+}
+
+}  // namespace
+}  // namespace tb::comm

@@ -1,0 +1,91 @@
+// JUnit XML: well-formed (checked by a small XML tokenizer), one <failure> per regression,
+// names escaped.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <vector>
+
+#include "harness/compare/junit.hpp"
+#include "tests/report/synthetic_results.hpp"
+
+using namespace tb::compare;
+
+namespace {
+
+// Well-formedness for the subset JUnit uses: a prolog, nested elements with quoted attributes,
+// text, and only the five predefined entities.
+bool well_formed(const std::string& xml, std::string& why) {
+  std::vector<std::string> stack;
+  size_t i = 0;
+  if (xml.rfind("<?xml", 0) == 0) i = xml.find("?>") + 2;
+  bool root_seen = false;
+  const std::regex entity("^&(amp|lt|gt|quot|apos);");
+  while (i < xml.size()) {
+    if (xml[i] == '<') {
+      const size_t end = xml.find('>', i);
+      if (end == std::string::npos) return why = "unterminated tag", false;
+      std::string tag = xml.substr(i + 1, end - i - 1);
+      if (tag.find('<') != std::string::npos) return why = "'<' inside a tag", false;
+      if (tag[0] == '/') {
+        if (stack.empty() || stack.back() != tag.substr(1)) return why = "mismatched </" + tag.substr(1) + ">", false;
+        stack.pop_back();
+      } else {
+        const bool self_closing = tag.back() == '/';
+        if (self_closing) tag.pop_back();
+        const std::string name = tag.substr(0, tag.find_first_of(" \n\t"));
+        const std::string attrs = tag.substr(name.size());
+        if (!std::regex_match(attrs, std::regex("(\\s+[A-Za-z_:-]+=\"[^\"<]*\")*\\s*")))
+          return why = "bad attributes in <" + name + ">", false;
+        if (stack.empty() && root_seen) return why = "second root element", false;
+        root_seen = true;
+        if (!self_closing) stack.push_back(name);
+      }
+      i = end + 1;
+    } else {
+      if (xml[i] == '&') {
+        std::smatch m;
+        const std::string rest = xml.substr(i, 8);
+        if (!std::regex_search(rest, m, entity)) return why = "bad entity", false;
+      }
+      if (stack.empty() && !isspace(static_cast<unsigned char>(xml[i]))) return why = "text outside the root", false;
+      ++i;
+    }
+  }
+  if (!stack.empty()) return why = "unclosed <" + stack.back() + ">", false;
+  return root_seen;
+}
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(CompareJUnit, OneFailureElementPerRegressionAndWellFormed) {
+  tb::testing::SyntheticRunSpec base, cur;
+  cur.seed = 2;
+  cur.slow_kernel = "mlp_up.fwd";
+  cur.slowdown = 0.2;
+  const auto r = check_regressions({"base<&>.json", tb::testing::synthetic_run(base)},
+                                   {"cur\".json", tb::testing::synthetic_run(cur)}, {});
+  ASSERT_EQ(r.regressions(), 1);
+  const std::string xml = junit_xml(r);
+  std::string why;
+  EXPECT_TRUE(well_formed(xml, why)) << why << "\n" << xml;
+  EXPECT_EQ(count(xml, "<failure "), 1u);
+  EXPECT_EQ(count(xml, "<testcase "), r.items.size());
+  EXPECT_NE(xml.find("mlp_up.fwd"), std::string::npos);
+  EXPECT_NE(xml.find("base&lt;&amp;&gt;.json"), std::string::npos);
+  EXPECT_NE(xml.find(fmt::format("tests=\"{}\" failures=\"1\"", r.items.size())), std::string::npos);
+}
+
+TEST(CompareJUnit, EscapesEverythingXmlCannotCarry) {
+  EXPECT_EQ(xml_escape("a<b>&\"c'\x01"), "a&lt;b&gt;&amp;&quot;c&apos; ");
+  std::string why;
+  EXPECT_FALSE(well_formed("<a><b></a>", why));  // the checker itself can fail
+  EXPECT_FALSE(well_formed("<a x=\"1\">&bogus;</a>", why));
+}

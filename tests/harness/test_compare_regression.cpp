@@ -1,0 +1,206 @@
+// The regression gate on SYNTHETIC runs (tests/report/synthetic_results.hpp): noise alone never
+// fails it; a real slowdown beyond threshold and noise does, naming the kernel.
+#include <gtest/gtest.h>
+
+#include "harness/common/errors.hpp"
+#include "harness/compare/regression.hpp"
+#include "tests/report/synthetic_results.hpp"
+
+using namespace tb::compare;
+using tb::testing::synthetic_run;
+using tb::testing::SyntheticRunSpec;
+
+namespace {
+
+LabeledResults labeled(const SyntheticRunSpec& spec, const std::string& origin) { return {origin, synthetic_run(spec)}; }
+
+const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
+  for (const auto& i : r.items)
+    if (i.name == name) return i;
+  throw std::runtime_error("no item " + name);
+}
+
+}  // namespace
+
+TEST(CompareRegression, IdenticalRunsHaveNoRegression) {
+  SyntheticRunSpec spec;
+  const auto r = check_regressions(labeled(spec, "base.json"), labeled(spec, "cur.json"), {});
+  EXPECT_EQ(r.regressions(), 0);
+  EXPECT_EQ(r.improvements(), 0);
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items.back().name, "step");
+  for (const auto& i : r.items) EXPECT_EQ(i.verdict, Verdict::Same) << i.key;
+  EXPECT_EQ(item(r, "qkv.fwd").rule, "u-test");
+  EXPECT_DOUBLE_EQ(*item(r, "qkv.fwd").p_value, 1.0);
+}
+
+TEST(CompareRegression, NoiseAloneIsNotARegression) {
+  SyntheticRunSpec a, b;
+  b.seed = 99;  // same machine, another night: only the noise differs
+  const auto r = check_regressions(labeled(a, "base.json"), labeled(b, "cur.json"), {});
+  EXPECT_EQ(r.regressions(), 0);
+}
+
+TEST(CompareRegression, OneSlowKernelIsNamedWithItsSlowdown) {
+  SyntheticRunSpec base, cur;
+  cur.seed = 7;
+  cur.slow_kernel = "qkv.fwd";
+  cur.slowdown = 0.10;
+  const auto r = check_regressions(labeled(base, "base.json"), labeled(cur, "cur.json"), {});
+  EXPECT_EQ(r.regressions(), 1);
+  const auto& v = item(r, "qkv.fwd");
+  EXPECT_EQ(v.verdict, Verdict::Slower);
+  EXPECT_NEAR(v.change, 0.10, 0.02);
+  EXPECT_LT(*v.p_value, 0.01);
+  // One GEMM among many: the step is well under 3% slower, so it passes.
+  EXPECT_EQ(item(r, "step").verdict, Verdict::Same);
+}
+
+TEST(CompareRegression, EverythingSlowerFailsTheStepToo) {
+  SyntheticRunSpec base, cur;
+  cur.seed = 3;
+  cur.slow_kernel = "*";
+  cur.slowdown = 0.10;
+  const auto r = check_regressions(labeled(base, "b"), labeled(cur, "c"), {});
+  EXPECT_EQ(r.regressions(), static_cast<int>(r.items.size()));
+  EXPECT_EQ(item(r, "step").verdict, Verdict::Slower);
+  EXPECT_EQ(item(r, "step").rule, "noise-band");
+}
+
+TEST(CompareRegression, SignificantButBelowThresholdPasses) {
+  SyntheticRunSpec base, cur;
+  cur.seed = 5;
+  cur.slow_kernel = "*";
+  cur.slowdown = 0.015;  // real (p tiny with 0.1% noise) but under the 3% threshold
+  base.sample_rel_stddev = cur.sample_rel_stddev = 0.001;
+  const auto r = check_regressions(labeled(base, "b"), labeled(cur, "c"), {});
+  EXPECT_EQ(r.regressions(), 0);
+  EXPECT_LT(*item(r, "qkv.fwd").p_value, 0.01);
+  RegressionOptions strict;
+  strict.threshold = 0.01;
+  EXPECT_GT(check_regressions(labeled(base, "b"), labeled(cur, "c"), strict).regressions(), 0);
+}
+
+TEST(CompareRegression, FasterIsAnImprovementNotAFailure) {
+  SyntheticRunSpec base, cur;
+  cur.seed = 11;
+  cur.slow_kernel = "*";
+  cur.slowdown = -0.10;
+  const auto r = check_regressions(labeled(base, "b"), labeled(cur, "c"), {});
+  EXPECT_EQ(r.regressions(), 0);
+  EXPECT_EQ(r.improvements(), static_cast<int>(r.items.size()));
+}
+
+TEST(CompareRegression, AboveThresholdButWithinNoiseIsNotARegression) {
+  // 5% slower medians, but the samples interleave: the U-test cannot tell them apart.
+  const std::vector<double> base = {10.0, 12.0, 9.0, 11.0, 13.0};
+  const std::vector<double> cur = {10.5, 12.6, 9.45, 11.55, 13.65};
+  const auto v = decide("k", 11.0, 11.55, base, cur, 0.05, 0.05, {});
+  EXPECT_EQ(v.rule, "u-test");
+  EXPECT_GT(*v.p_value, 0.05);
+  EXPECT_EQ(v.verdict, Verdict::Same);
+}
+
+TEST(CompareRegression, TooFewSamplesFallBackToNoiseBands) {
+  // 10% slower, noise 1%: bands 10±0.2 and 11±0.22 are apart → slower.
+  auto v = decide("k", 10.0, 11.0, {10.0, 10.1}, {11.0, 11.1}, 0.01, 0.01, {});
+  EXPECT_EQ(v.rule, "noise-band");
+  EXPECT_EQ(v.verdict, Verdict::Slower);
+  EXPECT_FALSE(v.p_value.has_value());
+  // Same 10% with 5% noise each: 10·1.1 = 11 vs 11·0.9 = 9.9 overlap → within noise.
+  v = decide("k", 10.0, 11.0, {}, {}, 0.05, 0.05, {});
+  EXPECT_EQ(v.verdict, Verdict::Same);
+  EXPECT_NE(v.explanation.find("overlap"), std::string::npos);
+}
+
+TEST(CompareRegression, RefusesDifferentDevicesUnlessAllowed) {
+  SyntheticRunSpec h100, h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  try {
+    check_regressions(labeled(h100, "base.json"), labeled(h200, "cur.json"), {});
+    FAIL() << "expected a refusal";
+  } catch (const tb::UsageError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("different devices"), std::string::npos) << m;
+    EXPECT_NE(m.find("H200"), std::string::npos) << m;
+    EXPECT_NE(m.find("--allow-different-device"), std::string::npos) << m;
+  }
+  RegressionOptions o;
+  o.compatibility.allow_different_device = true;
+  EXPECT_NO_THROW(check_regressions(labeled(h100, "base.json"), labeled(h200, "cur.json"), o));
+}
+
+TEST(CompareRegression, RefusesDifferentModelsAndShapesUnlessAllowed) {
+  SyntheticRunSpec a, other_model, other_tp;
+  other_model.model = "gpt3-xl";
+  other_model.tensor_parallel = 1;
+  other_tp.tensor_parallel = 4;
+  try {
+    check_regressions(labeled(a, "a.json"), labeled(other_model, "b.json"), {});
+    FAIL() << "expected a refusal";
+  } catch (const tb::UsageError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("workload.model"), std::string::npos) << m;
+    EXPECT_NE(m.find("gpt3-xl"), std::string::npos) << m;
+    EXPECT_NE(m.find("--allow-different-shapes"), std::string::npos) << m;
+  }
+  try {
+    check_regressions(labeled(a, "a.json"), labeled(other_tp, "b.json"), {});
+    FAIL() << "expected a refusal";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("tensor_parallel"), std::string::npos) << e.what();
+  }
+  RegressionOptions o;
+  o.compatibility.allow_different_shapes = true;
+  const auto r = check_regressions(labeled(a, "a.json"), labeled(other_tp, "b.json"), o);
+  EXPECT_FALSE(r.notes.empty());  // kernels of other shapes are listed, not compared
+}
+
+TEST(CompareRegression, RefusesFailedAndPartialRuns) {
+  SyntheticRunSpec spec;
+  auto failed = labeled(spec, "failed.json");
+  failed.results.status = "failed";
+  auto partial = labeled(spec, "partial.json");
+  partial.results.status = "partial";
+  auto bad_kernel = labeled(spec, "oom.json");
+  bad_kernel.results.kernels[2].status = "oom";
+  bad_kernel.results.kernels[2].error = "out of memory";
+  const auto ok = labeled(spec, "ok.json");
+  for (const auto* bad : {&failed, &partial, &bad_kernel}) {
+    try {
+      check_regressions(ok, *bad, {});
+      FAIL() << "expected a refusal of " << bad->origin;
+    } catch (const tb::UsageError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(bad->origin), std::string::npos) << m;
+      EXPECT_TRUE(m.find("failed") != std::string::npos || m.find("partial") != std::string::npos) << m;
+    }
+  }
+  try {
+    check_regressions(ok, bad_kernel, {});
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find(bad_kernel.results.kernels[2].name + " (oom: out of memory)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CompareRegression, RefusesBadOptionsNamingTheFlag) {
+  SyntheticRunSpec spec;
+  RegressionOptions o;
+  o.threshold = -0.01;
+  EXPECT_THROW(
+      {
+        try {
+          check_regressions(labeled(spec, "a"), labeled(spec, "b"), o);
+        } catch (const tb::UsageError& e) {
+          EXPECT_NE(std::string(e.what()).find("--threshold"), std::string::npos);
+          throw;
+        }
+      },
+      tb::UsageError);
+  o = {};
+  o.alpha = 0;
+  EXPECT_THROW(check_regressions(labeled(spec, "a"), labeled(spec, "b"), o), tb::UsageError);
+}

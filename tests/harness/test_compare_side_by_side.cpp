@@ -1,0 +1,142 @@
+// Side-by-side comparison and its tables, on SYNTHETIC H100-like and H200-like runs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/common/errors.hpp"
+#include "harness/compare/format.hpp"
+#include "harness/compare/side_by_side.hpp"
+#include "harness/estimate/measured_throughput.hpp"
+#include "tests/report/synthetic_results.hpp"
+#include "tests/support/cli_runner.hpp"
+
+using namespace tb::compare;
+using tb::testing::synthetic_run;
+using tb::testing::SyntheticRunSpec;
+
+namespace {
+
+std::vector<LabeledResults> h100_and_h200() {
+  SyntheticRunSpec h100, h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  h200.bandwidth_efficiency = 0.85;  // more bandwidth: memory-bound kernels faster
+  return {{"runs/h100.json", synthetic_run(h100)}, {"runs/h200.json", synthetic_run(h200)}};
+}
+
+}  // namespace
+
+TEST(CompareSideBySide, MatchesKernelsAndExtrapolatesEachRun) {
+  const auto runs = h100_and_h200();
+  SideBySideOptions o;
+  o.gpus = 1024;
+  const auto c = build_side_by_side(runs, o);
+  EXPECT_EQ(c.target_model, "gpt3-175b");
+  ASSERT_EQ(c.runs.size(), 2u);
+  EXPECT_EQ(c.kernels.size(), runs[0].results.kernels.size());
+  for (const auto& row : c.kernels) {
+    ASSERT_EQ(row.cells.size(), 2u);
+    EXPECT_TRUE(row.cells[0].present && row.cells[1].present) << row.key;
+  }
+  double share = 0;
+  for (const auto& row : c.kernels) share += row.cells[0].step_share;
+  EXPECT_NEAR(share, 1.0, 1e-9);
+
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& e = c.runs[i].extrapolation;
+    ASSERT_TRUE(e.available);
+    const auto measured = tb::throughput_from_results(runs[i].results, runs[i].origin);
+    EXPECT_DOUBLE_EQ(e.sustained_tflops, measured.sustained_tflops_per_gpu);
+    EXPECT_NEAR(e.pf_days, 3640, 3640 * 0.01);  // 6·N·D for GPT-3 175B, the article's figure
+    EXPECT_EQ(e.gpus, 1024);
+    EXPECT_NEAR(e.wall_days, e.gpu_hours / 1024 / 24, 1e-9 * e.wall_days);
+    ASSERT_TRUE(e.energy_mwh.has_value());     // TDP 700 W is in the SKU config
+    EXPECT_NEAR(*e.energy_mwh, e.gpu_hours * 700 / 1e6, 1e-6 * *e.energy_mwh);
+    EXPECT_FALSE(e.cost.has_value());          // no price in the shipped configs
+  }
+  // The H200 moves memory-bound kernels faster, so it finishes sooner.
+  EXPECT_LT(c.runs[1].extrapolation.wall_days, c.runs[0].extrapolation.wall_days);
+}
+
+TEST(CompareSideBySide, CostAppearsWhenTheSkuHasAPrice) {
+  const std::string dir = tb::testing::make_temp_dir("tb_sku_");
+  const std::string sku = dir + "/priced.toml";
+  std::ifstream in(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml");
+  std::stringstream text;
+  text << in.rdbuf() << "\n[price]\nper_gpu_hour = 2.0\ncurrency = \"USD\"\n";
+  tb::testing::write_text(sku, text.str());
+  SyntheticRunSpec spec;
+  spec.sku = sku;
+  const auto c = build_side_by_side({{"a.json", synthetic_run(spec)}, {"b.json", synthetic_run(spec)}}, {});
+  const auto& e = c.runs[0].extrapolation;
+  ASSERT_TRUE(e.cost.has_value());
+  EXPECT_NEAR(*e.cost, 2.0 * e.gpu_hours, 1e-6 * *e.cost);
+  EXPECT_EQ(e.currency, "USD");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CompareSideBySide, DaysDeadlineGivesGpusNeeded) {
+  SideBySideOptions o;
+  o.days = 30;
+  const auto c = build_side_by_side(h100_and_h200(), o);
+  const auto& e = c.runs[0].extrapolation;
+  EXPECT_LE(e.wall_days, 30.0 + 1e-9);
+  EXPECT_GT(e.wall_days, 30.0 * (e.gpus - 1) / e.gpus - 1e-9);
+}
+
+TEST(CompareSideBySide, RefusesAnotherModelAndPartialRuns) {
+  auto runs = h100_and_h200();
+  SyntheticRunSpec xl;
+  xl.model = "gpt3-xl";
+  xl.tensor_parallel = 1;
+  runs.push_back({"xl.json", synthetic_run(xl)});
+  EXPECT_THROW(build_side_by_side(runs, {}), tb::UsageError);
+  runs.pop_back();
+  runs[1].results.status = "partial";
+  EXPECT_THROW(build_side_by_side(runs, {}), tb::UsageError);
+}
+
+TEST(CompareSideBySide, GemmOnlyFilesHaveNoExtrapolationAndSayWhy) {
+  auto runs = h100_and_h200();
+  for (auto& r : runs) {
+    r.results.step.reset();
+    r.results.workload.command = "gemm";
+  }
+  const auto c = build_side_by_side(runs, {});
+  EXPECT_FALSE(c.runs[0].extrapolation.available);
+  EXPECT_NE(c.runs[0].extrapolation.why_not.find("no measured step"), std::string::npos);
+  const std::string text = format_side_by_side(c, TableFormat::Text);
+  EXPECT_NE(text.find("no extrapolation"), std::string::npos);
+}
+
+TEST(CompareFormat, TextAndMarkdownTables) {
+  const auto c = build_side_by_side(h100_and_h200(), {});
+  const std::string text = format_side_by_side(c, TableFormat::Text);
+  EXPECT_NE(text.find("A = NVIDIA H100"), std::string::npos) << text;
+  EXPECT_NE(text.find("B = NVIDIA H200"), std::string::npos);
+  EXPECT_NE(text.find("qkv.fwd"), std::string::npos);
+  EXPECT_NE(text.find("B vs A"), std::string::npos);
+  EXPECT_NE(text.find("tokens/s per GPU"), std::string::npos);
+  EXPECT_NE(text.find("MFU (%)"), std::string::npos);
+  EXPECT_NE(text.find("n/a (no price)"), std::string::npos);
+  const std::string md = format_side_by_side(c, TableFormat::Markdown);
+  EXPECT_NE(md.find("| kernel | shape | dtype | A ms |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| --- | --- | --- | ---: |"), std::string::npos);
+}
+
+TEST(CompareFormat, TableEscapesMarkdownAndAlignsText) {
+  Table t;
+  t.headers = {"name", "ms"};
+  t.right_align = {false, true};
+  t.add_row({"a|b", "1.5"});
+  t.add_row({"longer name", "12.25"});
+  EXPECT_EQ(t.render(TableFormat::Markdown), "| name | ms |\n| --- | ---: |\n| a\\|b | 1.5 |\n| longer name | 12.25 |\n");
+  EXPECT_EQ(t.render(TableFormat::Text),
+            "name            ms\n-----------------\na|b            1.5\nlonger name  12.25\n");
+  EXPECT_THROW(parse_table_format("html", "--format"), tb::UsageError);
+  EXPECT_EQ(run_letter(0), "A");
+  EXPECT_EQ(run_letter(25), "Z");
+  EXPECT_EQ(run_letter(26), "AA");
+}

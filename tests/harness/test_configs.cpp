@@ -1,0 +1,140 @@
+// Bad configs are refused with the file, the field (or line and column) and the accepted values.
+#include <gtest/gtest.h>
+
+#include "harness/common/errors.hpp"
+#include "harness/config/config_catalog.hpp"
+#include "harness/hardware/site_config.hpp"
+#include "harness/hardware/sku_config.hpp"
+#include "harness/model/model_config.hpp"
+
+namespace tb {
+namespace {
+
+const char* kGoodModel = R"(
+name = "tiny"
+source = "test"
+[architecture]
+layers = 2
+hidden = 64
+heads = 4
+ffn_hidden = 256
+vocab = 1000
+seq_len = 128
+mlp = "gelu"
+[training]
+tokens = 1e9
+)";
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return text.replace(pos, from.size(), to);
+}
+
+TEST(Configs, GoodModelParses) {
+  ModelConfig m = parse_model_toml(kGoodModel, "tiny.toml");
+  EXPECT_EQ(m.kv_heads, 4);
+  EXPECT_EQ(m.head_dim, 16);
+}
+
+TEST(Configs, MalformedTomlNamesFileLineAndColumn) {
+  const std::string msg = message_of([] { parse_model_toml("name = \"x\"\nlayers = = 3\n", "bad.toml"); });
+  EXPECT_NE(msg.find("bad.toml:2:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("malformed TOML"), std::string::npos) << msg;
+}
+
+TEST(Configs, HeadsNotDividingHiddenIsRefused) {
+  const std::string msg = message_of([] { parse_model_toml(replace(kGoodModel, "heads = 4", "heads = 5"), "m.toml"); });
+  EXPECT_NE(msg.find("architecture.heads"), std::string::npos) << msg;
+}
+
+TEST(Configs, KvHeadsNotDividingHeadsIsRefused) {
+  const std::string msg = message_of(
+      [] { parse_model_toml(replace(kGoodModel, "heads = 4", "heads = 4\nkv_heads = 3"), "m.toml"); });
+  EXPECT_NE(msg.find("architecture.kv_heads"), std::string::npos) << msg;
+}
+
+TEST(Configs, NonPositiveMissingAndAbsurdValuesAreRefusedByName) {
+  EXPECT_NE(message_of([] { parse_model_toml(replace(kGoodModel, "layers = 2", "layers = 0"), "m.toml"); })
+                .find("architecture.layers"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replace(kGoodModel, "layers = 2\n", ""), "m.toml"); })
+                .find("'architecture.layers' is missing"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replace(kGoodModel, "vocab = 1000", "vocab = 100000000000"), "m.toml"); })
+                .find("absurdly large"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replace(kGoodModel, "tokens = 1e9", "tokens = nan"), "m.toml"); })
+                .find("training.tokens"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replace(kGoodModel, "tokens = 1e9", "tokens = -1.0"), "m.toml"); })
+                .find("training.tokens"),
+            std::string::npos);
+}
+
+TEST(Configs, UnknownChoiceListsAcceptedValues) {
+  const std::string msg =
+      message_of([] { parse_model_toml(replace(kGoodModel, "mlp = \"gelu\"", "mlp = \"relu\""), "m.toml"); });
+  EXPECT_NE(msg.find("architecture.mlp"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("gelu, swiglu"), std::string::npos) << msg;
+}
+
+TEST(Configs, UnknownNamesListTheValidOnes) {
+  const std::string model = message_of([] { load_model("gpt5"); });
+  EXPECT_NE(model.find("gpt3-175b"), std::string::npos) << model;
+  const std::string sku = message_of([] { load_sku("h900"); });
+  EXPECT_NE(sku.find("h100-sxm"), std::string::npos) << sku;
+  const std::string site = message_of([] { load_site("900p"); });
+  EXPECT_NE(site.find("500p"), std::string::npos) << site;
+}
+
+TEST(Configs, SkusHaveDenseDatasheetPeaks) {
+  SkuConfig h100 = load_sku("h100-sxm");
+  EXPECT_DOUBLE_EQ(h100.peak_tflops_for(DType::BF16), 989);
+  EXPECT_DOUBLE_EQ(h100.peak_tflops_for(DType::FP8), 1979);
+  EXPECT_DOUBLE_EQ(h100.memory_bandwidth_tb_s, 3.35);
+  EXPECT_DOUBLE_EQ(load_sku("a100-sxm-80g").peak_tflops_for(DType::BF16), 312);
+  EXPECT_THROW(load_sku("a100-sxm-80g").peak_tflops_for(DType::FP8), UsageError);
+  EXPECT_DOUBLE_EQ(load_sku("h200").memory_gb, 141);
+  for (const char* name : {"h100-sxm", "h100-pcie", "h200", "a100-sxm-80g", "b200", "l40s", "rtx4090"}) {
+    SkuConfig s = load_sku(name);
+    EXPECT_FALSE(s.source.empty()) << name;
+    EXPECT_GT(s.tdp_w, 0) << name;
+  }
+}
+
+TEST(Configs, SkuMatchesCudaDeviceNames) {
+  auto h100 = match_sku("NVIDIA H100 80GB HBM3", 79.6);
+  ASSERT_TRUE(h100);
+  EXPECT_EQ(h100->name, "h100-sxm");
+  auto h200 = match_sku("NVIDIA H200", 139.8);
+  ASSERT_TRUE(h200);
+  EXPECT_EQ(h200->name, "h200");
+  EXPECT_FALSE(match_sku("Some Unknown Accelerator", 16));
+}
+
+TEST(Configs, ArticleSite) {
+  SiteConfig s = load_site("500p");
+  EXPECT_DOUBLE_EQ(s.peak_pflops, 500);
+  EXPECT_DOUBLE_EQ(s.cost, 3.02e9);
+  EXPECT_EQ(s.currency, "CNY");
+}
+
+TEST(Configs, DtypeParsingListsAcceptedValues) {
+  EXPECT_EQ(parse_dtype("bf16", "--dtype"), DType::BF16);
+  EXPECT_EQ(parse_dtype("e4m3", "--dtype"), DType::FP8);
+  const std::string msg = message_of([] { parse_dtype("int3", "--dtype"); });
+  EXPECT_NE(msg.find("fp32, tf32, bf16"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace tb

@@ -1,0 +1,157 @@
+// The extrapolation against the papers' and the article's published numbers.
+#include <gtest/gtest.h>
+
+#include "harness/common/errors.hpp"
+#include "harness/estimate/estimate.hpp"
+#include "harness/estimate/estimate_json.hpp"
+#include "harness/model/flop_formulas.hpp"
+
+namespace tb {
+namespace {
+
+EstimateRequest request_for(const std::string& model) {
+  EstimateRequest r;
+  r.model = load_model(model);
+  return r;
+}
+
+TEST(Estimate, ReproducesGpt3TableD1PfDaysWithin2Percent) {
+  // Brown et al. 2020, Table D.1: total train compute (PF-days), 300 B tokens each.
+  const std::pair<const char*, double> rows[] = {
+      {"gpt3-small", 2.60}, {"gpt3-medium", 7.42}, {"gpt3-large", 15.8}, {"gpt3-xl", 27.5},
+      {"gpt3-2.7b", 55.2},  {"gpt3-6.7b", 139},    {"gpt3-13b", 268},    {"gpt3-175b", 3640}};
+  for (const auto& [name, pf_days] : rows) {
+    EstimateRequest r = request_for(name);
+    r.tokens = 300e9;
+    EXPECT_NEAR(estimate(r).pf_days / pf_days, 1.0, 0.02) << name;
+  }
+}
+
+TEST(Estimate, ReproducesMegatronGpt3ExampleWithFullRecompute) {
+  // Narayanan et al. 2021: GPT-3 175B, 300 B tokens, 1024 A100 at 140 TFLOP/s → about 34 days.
+  EstimateRequest r = request_for("gpt3-175b");
+  r.tokens = 300e9;
+  r.sustained_tflops_per_gpu = 140;
+  r.gpus = 1024;
+  r.recompute = Recompute::Full;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.wall_days);
+  const double paper_days = formulas::megatron_training_seconds(300e9, 175e9, 1024, 140e12) / 86400;
+  EXPECT_NEAR(paper_days, 34.0, 0.2);  // the formula itself says ~34
+  EXPECT_NEAR(*e.wall_days / 34.0, 1.0, 0.03);
+  // Without recomputation the same GPUs take about 3/4 as long.
+  r.recompute = Recompute::None;
+  EXPECT_NEAR(*estimate(r).wall_days / *e.wall_days, 0.75, 0.02);
+}
+
+TEST(Estimate, ReproducesTheArticleAtPeak) {
+  // 3640 PF-days; a 500 PFLOPS center delivers 500 PF-days a day → 7.28 centers for one day,
+  // 3.02 billion yuan each → 22.0 billion yuan.
+  EstimateRequest r = request_for("gpt3-175b");
+  r.tokens = 300e9;
+  r.site = load_site("500p");
+  r.days = 1;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.at_peak);
+  EXPECT_NEAR(e.pf_days, 3640, 3640 * 0.01);
+  EXPECT_NEAR(e.at_peak->sites_needed, 7.28, 0.01);
+  EXPECT_EQ(e.at_peak->sites_whole, 8);
+  EXPECT_NEAR(e.at_peak->total_cost / 1e9, 22.0, 0.05);
+  EXPECT_EQ(e.currency, "CNY");
+  EXPECT_FALSE(e.at_measured);  // no throughput given
+  // 30 days needs a thirtieth of that.
+  r.days = 30;
+  EXPECT_NEAR(estimate(r).at_peak->sites_needed, 7.28 / 30, 0.001);
+}
+
+TEST(Estimate, MeasuredColumnScalesWithMfu) {
+  EstimateRequest r = request_for("gpt3-175b");
+  r.site = load_site("500p");
+  r.days = 1;
+  r.sku = load_sku("h100-sxm");
+  r.mfu = 0.5;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.at_measured);
+  // Half the peak's useful work, and model FLOPs include attention: a bit over twice the centers.
+  const double ratio = e.at_measured->sites_needed / e.at_peak->sites_needed;
+  EXPECT_NEAR(ratio, 2.0 * e.training_model_flops / e.training_flops, 1e-9);
+  EXPECT_GT(ratio, 2.0);
+}
+
+TEST(Estimate, MfuGivesHardwareRateAndGpuHours) {
+  EstimateRequest r = request_for("gpt3-175b");
+  r.sku = load_sku("h100-sxm");
+  r.mfu = 0.4;
+  r.gpus = 1000;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.sustained_tflops_per_gpu);
+  EXPECT_NEAR(*e.sustained_tflops_per_gpu, 0.4 * 989, 1e-6);  // recompute none: hw = model
+  const double seconds = e.training_model_flops / (0.4 * 989e12);
+  EXPECT_NEAR(*e.gpu_hours, seconds / 3600, 1e-6 * seconds);
+  EXPECT_NEAR(*e.wall_days, seconds / 1000 / 86400, 1e-9 * seconds);
+  // Energy: GPU-hours × 700 W × PUE 1.0.
+  EXPECT_NEAR(*e.energy_mwh, *e.gpu_hours * 700 / 1e6, 1e-6);
+}
+
+TEST(Estimate, DaysWithoutGpusDerivesTheGpuCount) {
+  EstimateRequest r = request_for("gpt3-175b");
+  r.sustained_tflops_per_gpu = 140;
+  r.recompute = Recompute::Full;
+  r.days = 34;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.gpus);
+  EXPECT_TRUE(*e.gpus_derived);
+  EXPECT_LE(*e.wall_days, 34.0);
+  EXPECT_NEAR(static_cast<double>(*e.gpus), 1024, 1024 * 0.04);
+}
+
+TEST(Estimate, RefusesAbsurdInputNamingTheFlag) {
+  auto expect_refused = [](EstimateRequest r, const std::string& flag) {
+    try {
+      estimate(r);
+      ADD_FAILURE() << flag << " accepted";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+    }
+  };
+  EstimateRequest r = request_for("gpt3-xl");
+  auto bad = r;
+  bad.tokens = -5;
+  expect_refused(bad, "--tokens");
+  bad = r;
+  bad.tokens = std::nan("");
+  expect_refused(bad, "--tokens");
+  bad = r;
+  bad.sku = load_sku("h100-sxm");
+  bad.mfu = 1.5;
+  expect_refused(bad, "--mfu");
+  bad = r;
+  bad.mfu = 0.5;  // without --gpu
+  expect_refused(bad, "--gpu");
+  bad = r;
+  bad.sustained_tflops_per_gpu = 0;
+  expect_refused(bad, "--tflops");
+  bad = r;
+  bad.sustained_tflops_per_gpu = 100;
+  bad.gpus = 0;
+  expect_refused(bad, "--gpus");
+  bad = r;
+  bad.days = -1;
+  expect_refused(bad, "--days");
+}
+
+TEST(Estimate, JsonHasTheDocumentedKeys) {
+  EstimateRequest r = request_for("gpt3-175b");
+  r.sustained_tflops_per_gpu = 140;
+  r.gpus = 1024;
+  r.site = load_site("500p");
+  r.days = 1;
+  const auto j = to_json(estimate(r));
+  for (const char* key : {"model", "params", "tokens", "training_flops", "pf_days", "sustained_tflops_per_gpu",
+                          "gpu_hours", "wall_days", "sites_needed", "total_cost", "currency"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["currency"], "CNY");
+}
+
+}  // namespace
+}  // namespace tb

@@ -1,0 +1,60 @@
+// Google Benchmark JSON export: the fields github-action-benchmark (googlecpp) and Bencher
+// (cpp_google) read, with the right types and values.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "harness/common/errors.hpp"
+#include "harness/export/gbench_export.hpp"
+#include "tests/report/synthetic_results.hpp"
+
+using tb::exporting::to_gbench_json;
+
+TEST(ExportGbench, OneIterationEntryPerKernelPlusTheStep) {
+  const auto r = tb::testing::synthetic_run({});
+  const auto j = to_gbench_json(r, "h100.json");
+  ASSERT_TRUE(j.contains("context"));
+  for (const char* key : {"date", "host_name", "executable", "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled",
+                          "caches", "load_avg", "library_build_type"})
+    EXPECT_TRUE(j["context"].contains(key)) << key;
+  const auto& b = j.at("benchmarks");
+  ASSERT_EQ(b.size(), r.kernels.size() + 1);
+  std::set<std::string> names;
+  for (size_t i = 0; i < r.kernels.size(); ++i) {
+    const auto& e = b[i];
+    const auto& k = r.kernels[i];
+    for (const char* key : {"name", "run_name", "run_type", "time_unit"}) EXPECT_TRUE(e.at(key).is_string()) << key;
+    for (const char* key : {"repetitions", "repetition_index", "threads", "iterations", "family_index"})
+      EXPECT_TRUE(e.at(key).is_number_integer()) << key;
+    EXPECT_EQ(e["run_type"], "iteration");
+    EXPECT_EQ(e["time_unit"], "ms");
+    EXPECT_EQ(e["iterations"].get<int64_t>(), k.stats.samples);
+    EXPECT_DOUBLE_EQ(e["real_time"].get<double>(), k.stats.median_ms);
+    EXPECT_DOUBLE_EQ(e["cpu_time"].get<double>(), k.stats.median_ms);
+    EXPECT_DOUBLE_EQ(e["TFLOPS"].get<double>(), k.tflops);
+    EXPECT_EQ(e["name"].get<std::string>().find(' '), std::string::npos);  // dashboards split on spaces
+    names.insert(e["name"].get<std::string>());
+  }
+  EXPECT_EQ(names.size(), r.kernels.size());
+  EXPECT_EQ(b[0]["name"], tb::exporting::gbench_name(r, r.kernels[0]));
+  EXPECT_EQ(b[0]["name"].get<std::string>().rfind("gpt3-175b/" + r.kernels[0].name + "/", 0), 0u) << b[0]["name"];
+  const auto& step = b.back();
+  EXPECT_EQ(step["name"], "gpt3-175b/step");
+  EXPECT_DOUBLE_EQ(step["real_time"].get<double>(), r.step->step_ms);
+  EXPECT_DOUBLE_EQ(step["MFU"].get<double>(), r.step->mfu);
+}
+
+TEST(ExportGbench, PartialRunsExportOnlyMeasuredKernelsAndFailedRunsRefuse) {
+  auto r = tb::testing::synthetic_run({});
+  r.status = "partial";
+  r.kernels[0].status = "oom";
+  const auto j = to_gbench_json(r, "p.json");
+  EXPECT_EQ(j["benchmarks"].size(), r.kernels.size() - 1);  // no step: it misses a kernel
+  r.status = "failed";
+  try {
+    to_gbench_json(r, "f.json");
+    FAIL();
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.json: the run failed"), std::string::npos) << e.what();
+  }
+}

@@ -1,0 +1,122 @@
+// The HTML report without a browser: self-contained, text escaped, Chart.js located or a clear
+// error, and the chart data adding up. (tests/report/ renders it in headless Chromium.)
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness/common/errors.hpp"
+#include "harness/report/chartjs_source.hpp"
+#include "harness/report/html_report.hpp"
+#include "harness/report/report_data.hpp"
+#include "tests/report/synthetic_results.hpp"
+#include "tests/support/cli_runner.hpp"
+
+using namespace tb::report;
+
+namespace {
+
+// A stand-in UMD file, so these tests do not depend on libjs-chart.js being installed.
+struct FakeChartJs {
+  std::string dir = tb::testing::make_temp_dir("tb_chartjs_");
+  std::string path = dir + "/chart.umd.js";
+  FakeChartJs() {
+    tb::testing::write_text(path, "/* fake */ (function(g,f){typeof exports==='object'?0:typeof define==='function'&&"
+                                  "define.amd?0:(g.Chart=f());})(this,function(){return function(){};});\n");
+  }
+  ~FakeChartJs() { std::filesystem::remove_all(dir); }
+};
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+std::vector<tb::compare::LabeledResults> two_runs() {
+  tb::testing::SyntheticRunSpec h100, h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  return {{"h100.json", tb::testing::synthetic_run(h100)}, {"h200.json", tb::testing::synthetic_run(h200)}};
+}
+
+}  // namespace
+
+TEST(ReportHtml, SelfContainedWithChartJsInlined) {
+  FakeChartJs fake;
+  ReportOptions o;
+  o.chartjs_path = fake.path;
+  const std::string html = render_html_report(two_runs(), o);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("/* fake */"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);   // no external script
+  EXPECT_EQ(html.find("<link"), std::string::npos);   // no external stylesheet
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(count(html, "</script>"), 3u);            // data, Chart.js, page script
+  for (const char* id : {"chart-kernels", "chart-roofline", "chart-breakdown", "chart-sku", "chart-extrapolation"})
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+}
+
+TEST(ReportHtml, TextFromResultsCannotBreakOutOfTheDataScript) {
+  FakeChartJs fake;
+  auto runs = two_runs();
+  runs[0].results.machine.device_name = "</script><script>alert(1)</script>&<b>";
+  ReportOptions o;
+  o.chartjs_path = fake.path;
+  o.title = "<img src=x onerror=alert(1)>";
+  const std::string html = render_html_report(runs, o);
+  EXPECT_EQ(html.find("<script>alert(1)"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_NE(html.find("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"), std::string::npos);
+  EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
+  EXPECT_EQ(count(html, "</script>"), 3u);
+  EXPECT_EQ(escape_inline_script("a='</SCRIPT>'; b='<!--'"), "a='<\\/SCRIPT>'; b='<\\!--'");
+}
+
+TEST(ReportHtml, MissingChartJsNamesThePackage) {
+  ReportOptions o;
+  o.chartjs_path = "/nonexistent/chart.umd.js";
+  try {
+    render_html_report(two_runs(), o);
+    FAIL();
+  } catch (const tb::RuntimeError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("libjs-chart.js"), std::string::npos) << m;
+    EXPECT_NE(m.find("/nonexistent/chart.umd.js"), std::string::npos) << m;
+  }
+}
+
+TEST(ReportHtml, RefusesAnEsModuleBuild) {
+  const std::string dir = tb::testing::make_temp_dir("tb_esm_");
+  tb::testing::write_text(dir + "/chart.mjs", "export { Chart };\n");
+  EXPECT_THROW(load_chartjs(dir + "/chart.mjs"), tb::UsageError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ReportHtml, DebianChartJsIsUmdWhenInstalled) {
+  const auto candidates = chartjs_candidates("");
+  bool any = false;
+  for (const auto& c : candidates) any = any || std::filesystem::exists(c);
+  if (!any) GTEST_SKIP() << "libjs-chart.js is not installed (apt-get install libjs-chart.js)";
+  const std::string js = load_chartjs("");
+  EXPECT_NE(js.find("Chart.js v"), std::string::npos);
+}
+
+TEST(ReportData, GroupsSumToTheStepAndIntensityIsFlopsPerByte) {
+  const auto c = tb::compare::build_side_by_side(two_runs(), {});
+  const auto j = report_data(c, "t");
+  ASSERT_EQ(j["runs"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    double sum = 0;
+    for (const auto& [g, ms] : j["runs"][i]["group_ms"].items()) sum += ms.get<double>();
+    EXPECT_NEAR(sum, c.runs[i].step->step_ms, 1e-9 * sum);
+  }
+  const auto& groups = j["groups"];
+  EXPECT_NE(std::find(groups.begin(), groups.end(), "GEMM"), groups.end());
+  EXPECT_NE(std::find(groups.begin(), groups.end(), "attention"), groups.end());
+  const auto& k0 = j["kernels"][0];
+  EXPECT_DOUBLE_EQ(k0["intensity"].get<double>(), k0["flops"].get<double>() / k0["bytes"].get<double>());
+  EXPECT_EQ(kernel_group("layernorm_bwd"), "normalization");
+  EXPECT_EQ(kernel_group("swiglu_fwd"), "activation");
+  EXPECT_EQ(kernel_group("cross_entropy"), "cross-entropy");
+}

@@ -1,0 +1,65 @@
+// Step metrics from per-kernel medians, checked by hand.
+#include <gtest/gtest.h>
+
+#include "harness/runner/step_runner.hpp"
+
+namespace tb {
+namespace {
+
+results::KernelResult ok_result(const Op& op, double median_ms) {
+  results::KernelResult k;
+  k.name = op.name;
+  k.status = "ok";
+  k.flops = op.flops;
+  k.bytes = op.bytes;
+  k.dtype = to_string(op.dtype);
+  k.calls_per_step = op.calls_per_step;
+  k.stats.median_ms = median_ms;
+  return k;
+}
+
+TEST(StepSummary, SumsCallsTimesMediansAndComputesMfu) {
+  Workload w = build_workload(load_model("gpt3-xl"), {.tensor_parallel = 1, .micro_batch = 1});
+  std::vector<results::KernelResult> ks;
+  double expected_ms = 0, expected_model_flops = 0, expected_hw_flops = 0;
+  for (size_t i = 0; i < w.ops.size(); ++i) {
+    const double median = 0.01 * static_cast<double>(i + 1);
+    ks.push_back(ok_result(w.ops[i], median));
+    expected_ms += median * static_cast<double>(w.ops[i].calls_per_step);
+    expected_model_flops += w.ops[i].model_flops * static_cast<double>(w.ops[i].calls_per_step);
+    expected_hw_flops += w.ops[i].flops * static_cast<double>(w.ops[i].calls_per_step);
+  }
+  SkuConfig sku = load_sku("h100-sxm");
+  const auto s = runner::summarize_step(w, ks, sku);
+  EXPECT_TRUE(s.complete);
+  EXPECT_NEAR(s.step_ms, expected_ms, 1e-9);
+  EXPECT_NEAR(s.tokens_per_s, 2048.0 / (expected_ms * 1e-3), 1e-6);
+  EXPECT_NEAR(s.mfu, expected_model_flops / (expected_ms * 1e-3) / 989e12, 1e-12);
+  EXPECT_NEAR(s.hfu, expected_hw_flops / (expected_ms * 1e-3) / 989e12, 1e-12);
+  EXPECT_GT(s.hfu, s.mfu);  // the fused attention backward recomputes S
+}
+
+TEST(StepSummary, TensorParallelDividesTokensPerGpu) {
+  Workload w = build_workload(load_model("gpt3-175b"), {.tensor_parallel = 8, .micro_batch = 1});
+  std::vector<results::KernelResult> ks;
+  for (const auto& op : w.ops) ks.push_back(ok_result(op, 1.0));
+  const auto s = runner::summarize_step(w, ks, std::nullopt);
+  EXPECT_NEAR(s.tokens_per_s, 2048.0 / (s.step_ms * 1e-3) / 8, 1e-9);
+  EXPECT_EQ(s.mfu, 0);  // no SKU, no peak
+}
+
+TEST(StepSummary, FailedKernelMakesTheStepIncomplete) {
+  Workload w = build_workload(load_model("gpt3-small"), {});
+  std::vector<results::KernelResult> ks;
+  for (const auto& op : w.ops) ks.push_back(ok_result(op, 1.0));
+  ks[2].status = "oom";
+  const auto s = runner::summarize_step(w, ks, std::nullopt);
+  EXPECT_FALSE(s.complete);
+  double expected = 0;
+  for (size_t i = 0; i < w.ops.size(); ++i)
+    if (i != 2) expected += static_cast<double>(w.ops[i].calls_per_step);
+  EXPECT_NEAR(s.step_ms, expected, 1e-9);
+}
+
+}  // namespace
+}  // namespace tb

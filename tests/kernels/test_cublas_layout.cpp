@@ -1,0 +1,65 @@
+// The row-major → column-major operand swap the CUDA backend hands cuBLASLt, checked on the CPU:
+// a naive column-major GEMM that follows cuBLAS's documented semantics (D = op(A)·op(B), op = T
+// reads the stored matrix transposed, element (r, c) of a stored matrix at r + c·ld) must give,
+// for every layout, the row-major C that the fp64 reference computes from op.hpp's definition.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "kernels/common/gemm_reference.hpp"
+#include "kernels/common/memory_ops_math.hpp"
+#include "kernels/cuda/cublas_layout.hpp"
+
+namespace tb::kernels {
+namespace {
+
+double op_element(const std::vector<float>& buf, const cuda::StoredMatrix& s, int64_t r, int64_t c) {
+  // Element (r, c) of op(X): X stored column-major with leading dimension ld.
+  return s.transposed ? buf[static_cast<size_t>(c + r * s.ld)] : buf[static_cast<size_t>(r + c * s.ld)];
+}
+
+TEST(CublasLayout, OperandSwapReproducesRowMajorSemanticsForEveryLayout) {
+  for (GemmLayout layout : {GemmLayout::Forward, GemmLayout::DataGrad, GemmLayout::WeightGrad}) {
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{5, 7, 3}, {1, 4, 9}, {6, 1, 2}, {8, 8, 8}}) {
+      const GemmShape shape{m, n, k, layout};
+      std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+      for (size_t i = 0; i < a.size(); ++i) a[i] = memops::hash_uniform(1, i);
+      for (size_t i = 0; i < b.size(); ++i) b[i] = memops::hash_uniform(2, i);
+      const cuda::ColumnMajorProblem p = cuda::column_major_problem(shape);
+      // Dimensions are consistent: op(A) is m×k, op(B) is k×n, D is m×n; ld >= stored rows.
+      EXPECT_EQ(p.a.transposed ? p.a.cols : p.a.rows, p.m);
+      EXPECT_EQ(p.a.transposed ? p.a.rows : p.a.cols, p.k);
+      EXPECT_EQ(p.b.transposed ? p.b.cols : p.b.rows, p.k);
+      EXPECT_EQ(p.b.transposed ? p.b.rows : p.b.cols, p.n);
+      EXPECT_EQ(p.c.rows, p.m);
+      EXPECT_EQ(p.c.cols, p.n);
+      for (const auto* s : {&p.a, &p.b, &p.c}) EXPECT_GE(s->ld, s->rows);
+      // cuBLAS's A is our B and its B is our A; D is written column-major with ld = p.c.ld.
+      std::vector<double> d(static_cast<size_t>(p.c.ld * p.n));
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t j = 0; j < p.n; ++j) {
+          double sum = 0;
+          for (int64_t q = 0; q < p.k; ++q) sum += op_element(b, p.a, i, q) * op_element(a, p.b, q, j);
+          d[static_cast<size_t>(i + j * p.c.ld)] = sum;
+        }
+      // Read back as our row-major C[M×N]: C[r][c] is D's buffer at r·N + c.
+      const GemmOperands g{shape, a, b};
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t c = 0; c < n; ++c)
+          EXPECT_NEAR(d[static_cast<size_t>(r * n + c)], gemm_reference_element(g, r, c).value, 1e-9)
+              << to_string(layout) << " " << m << "x" << n << "x" << k << " at " << r << "," << c;
+    }
+  }
+}
+
+TEST(CublasLayout, Fp8TnRequirementIsTheDataGradLayout) {
+  // Hopper's fp8 cuBLASLt kernels need op(A) = T and op(B) = N: only dgrad maps to that, which
+  // is why fp8 GEMMs store their operands as dgrad does (cublaslt_gemm.cpp).
+  EXPECT_TRUE(cuda::column_major_problem({16, 16, 16, GemmLayout::DataGrad}).a.transposed);
+  EXPECT_FALSE(cuda::column_major_problem({16, 16, 16, GemmLayout::DataGrad}).b.transposed);
+  EXPECT_FALSE(cuda::column_major_problem({16, 16, 16, GemmLayout::Forward}).a.transposed);
+  EXPECT_TRUE(cuda::column_major_problem({16, 16, 16, GemmLayout::WeightGrad}).b.transposed);
+}
+
+}  // namespace
+}  // namespace tb::kernels

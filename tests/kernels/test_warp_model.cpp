@@ -1,0 +1,401 @@
+// The warp model and the PTX fragment maps that the CUDA attention kernels index through: the
+// maps cover each matrix element once, an emulated mma/ldmatrix computes plain products, and
+// the forward kernel's per-lane inner loop, run for all 32 lanes, reproduces attention.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "kernels/common/attention_math.hpp"
+#include "kernels/common/warp_model.hpp"
+#include "kernels/cpu/attention_reference.hpp"
+
+namespace warp = tb::kernels::warp;
+namespace attn = tb::kernels::attn;
+
+namespace {
+
+// Small integers: every product and sum below is exact in fp32, so comparisons are exact.
+std::vector<float> small_ints(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<float> x(n);
+  for (auto& e : x) e = static_cast<float>(static_cast<int>(rng() % 9) - 4);
+  return x;
+}
+
+}  // namespace
+
+TEST(WarpModel, FragmentMapsCoverEachElementOnce) {
+  std::set<std::pair<int, int>> a, b, c;
+  for (int l = 0; l < 32; ++l) {
+    for (int e = 0; e < 8; ++e) a.insert({warp::mma_a_fragment_row(l, e), warp::mma_a_fragment_col(l, e)});
+    for (int e = 0; e < 4; ++e) b.insert({warp::mma_b_fragment_row(l, e), warp::mma_b_fragment_col(l, e)});
+    for (int e = 0; e < 4; ++e) c.insert({warp::mma_c_fragment_row(l, e), warp::mma_c_fragment_col(l, e)});
+  }
+  EXPECT_EQ(a.size(), 256u);  // 16x16, 32 lanes x 8
+  EXPECT_EQ(b.size(), 128u);  // 16x8
+  EXPECT_EQ(c.size(), 128u);
+  for (auto [r, col] : a) EXPECT_TRUE(r < 16 && col < 16);
+  for (auto [r, col] : b) EXPECT_TRUE(r < 16 && col < 8);
+  // PTX ISA spot checks: lane 5 (group 1, thread 1) holds a0 = A[1][2..3], a3 = A[9][10..11],
+  // b1 = B[10..11][1], c2 = C[9][2].
+  EXPECT_EQ(warp::mma_a_fragment_row(5, 0), 1);
+  EXPECT_EQ(warp::mma_a_fragment_col(5, 1), 3);
+  EXPECT_EQ(warp::mma_a_fragment_row(5, 6), 9);
+  EXPECT_EQ(warp::mma_a_fragment_col(5, 6), 10);
+  EXPECT_EQ(warp::mma_b_fragment_row(5, 2), 10);
+  EXPECT_EQ(warp::mma_b_fragment_col(5, 2), 1);
+  EXPECT_EQ(warp::mma_c_fragment_row(5, 2), 9);
+  EXPECT_EQ(warp::mma_c_fragment_col(5, 2), 2);
+}
+
+TEST(WarpModel, EmulatedMmaEqualsMatrixProduct) {
+  const auto a = small_ints(16 * 16, 1), b = small_ints(16 * 8, 2), c = small_ints(16 * 8, 3);
+  warp::WarpC acc = warp::distribute_c(c.data(), 8);
+  warp::mma_m16n8k16(warp::distribute_a(a.data(), 16), warp::distribute_b(b.data(), 8), acc);
+  std::vector<float> d(16 * 8);
+  warp::gather_c(acc, d.data(), 8);
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 8; ++j) {
+      float want = c[i * 8 + j];
+      for (int k = 0; k < 16; ++k) want += a[i * 16 + k] * b[k * 8 + j];
+      ASSERT_EQ(d[i * 8 + j], want) << i << "," << j;
+    }
+}
+
+TEST(WarpModel, LdmatrixAddressMapsYieldMmaFragments) {
+  // A 32x40 "shared memory" array; tiles at an offset, as the kernels address them.
+  const int ld = 40;
+  const auto smem = small_ints(32 * ld, 4);
+  const int r0 = 16, c0 = 16;
+  warp::LaneArray<const float*> ptr{};
+  // (1) A operand from [m][k].
+  for (int l = 0; l < 32; ++l) ptr[l] = &smem[(r0 + warp::ldsm_a_row(l)) * ld + c0 + warp::ldsm_a_col(l)];
+  auto regs = warp::ldmatrix_x4(ptr, false);
+  const auto want_a = warp::distribute_a(&smem[r0 * ld + c0], ld);
+  for (int l = 0; l < 32; ++l)
+    for (int e = 0; e < 8; ++e) ASSERT_EQ(regs[l][e], want_a[l].x[e]) << "A lane " << l << " e " << e;
+  // (2) B operand stored [n][k] (K rows): B[k][n] = K[n][k]; two 8-column n-blocks.
+  for (int l = 0; l < 32; ++l) ptr[l] = &smem[(r0 + warp::ldsm_b_nk_row(l)) * ld + c0 + warp::ldsm_b_nk_col(l)];
+  regs = warp::ldmatrix_x4(ptr, false);
+  for (int blk = 0; blk < 2; ++blk) {
+    std::vector<float> bt(16 * 8);
+    for (int k = 0; k < 16; ++k)
+      for (int n = 0; n < 8; ++n) bt[k * 8 + n] = smem[(r0 + 8 * blk + n) * ld + c0 + k];
+    const auto want_b = warp::distribute_b(bt.data(), 8);
+    for (int l = 0; l < 32; ++l)
+      for (int e = 0; e < 4; ++e) ASSERT_EQ(regs[l][4 * blk + e], want_b[l].x[e]) << "Bnk blk " << blk;
+  }
+  // (3) B operand stored [k][n] (V rows), .trans.
+  for (int l = 0; l < 32; ++l) ptr[l] = &smem[(r0 + warp::ldsm_b_kn_row(l)) * ld + c0 + warp::ldsm_b_kn_col(l)];
+  regs = warp::ldmatrix_x4(ptr, true);
+  for (int blk = 0; blk < 2; ++blk) {
+    const auto want_b = warp::distribute_b(&smem[r0 * ld + c0 + 8 * blk], ld);
+    for (int l = 0; l < 32; ++l)
+      for (int e = 0; e < 4; ++e) ASSERT_EQ(regs[l][4 * blk + e], want_b[l].x[e]) << "Bkn blk " << blk;
+  }
+}
+
+TEST(WarpModel, AccumulatorsReusedAsAOperandLineUp) {
+  for (int l = 0; l < 32; ++l)
+    for (int kk = 0; kk < 4; ++kk)
+      for (int e = 0; e < 8; ++e) {
+        const int blk = warp::accum_to_a_block(kk, e), ce = warp::accum_to_a_elem(e);
+        EXPECT_EQ(warp::mma_c_fragment_row(l, ce), warp::mma_a_fragment_row(l, e));
+        EXPECT_EQ(8 * blk + warp::mma_c_fragment_col(l, ce), 16 * kk + warp::mma_a_fragment_col(l, e));
+      }
+}
+
+TEST(WarpModel, QuadShuffleReductionsEqualDirectRowReductions) {
+  const auto s = small_ints(16 * 8, 9);  // one 16x8 accumulator tile
+  const warp::WarpC c = warp::distribute_c(s.data(), 8);
+  for (int half = 0; half < 2; ++half) {
+    warp::LaneArray<float> mx{}, sum{};
+    for (int l = 0; l < 32; ++l) {
+      mx[l] = std::max(c[l].x[2 * half], c[l].x[2 * half + 1]);
+      sum[l] = c[l].x[2 * half] + c[l].x[2 * half + 1];
+    }
+    const auto rmax = warp::quad_allreduce_max(mx), rsum = warp::quad_allreduce_sum(sum);
+    for (int l = 0; l < 32; ++l) {
+      const int row = warp::lane_group(l) + 8 * half;
+      float want_max = -INFINITY, want_sum = 0;
+      for (int j = 0; j < 8; ++j) want_max = std::max(want_max, s[row * 8 + j]), want_sum += s[row * 8 + j];
+      ASSERT_EQ(rmax[l], want_max);
+      ASSERT_EQ(rsum[l], want_sum);
+    }
+  }
+  // shfl with explicit sources: a rotation.
+  warp::LaneArray<float> v{};
+  warp::LaneArray<int> src{};
+  for (int l = 0; l < 32; ++l) v[l] = static_cast<float>(l), src[l] = l + 1;
+  const auto r = warp::shfl(v, src);
+  for (int l = 0; l < 32; ++l) EXPECT_EQ(r[l], static_cast<float>((l + 1) % 32));
+}
+
+// The forward kernel's inner loop (kernels/cuda/attention_fwd.cu) for one warp — 16 query rows
+// — over key tiles of 16, run lane by lane on the model: ldmatrix Q/K/V, mma, mask, quad max,
+// online softmax, P reused as the A operand, final quad sum and normalisation.
+TEST(WarpModel, ForwardInnerLoopReproducesAttention) {
+  constexpr int D = 32, NB = 2, BK = 8 * NB, DB = D / 8, KC = D / 16;
+  for (bool causal : {false, true}) {
+    const int64_t seq = 45, row0 = 20;  // ragged: 45 keys = 2 full tiles + 13; rows 20..35
+    std::mt19937 rng(causal ? 11 : 12);
+    std::normal_distribution<float> dist(0.f, 1.f);
+    auto p = tb::kernels::cpu::make_problem({1, 1, 1, seq, D, causal});
+    std::vector<float> q(seq * D), k(seq * D), v(seq * D);
+    for (auto* x : {&q, &k, &v})
+      for (auto& e : *x) e = dist(rng);
+    const float sl2 = attn::scale_log2(static_cast<float>(p.softmax_scale));
+
+    warp::LaneArray<const float*> ptr{};
+    warp::WarpA qf[KC];
+    for (int kc = 0; kc < KC; ++kc) {
+      for (int l = 0; l < 32; ++l) ptr[l] = &q[(row0 + warp::ldsm_a_row(l)) * D + 16 * kc + warp::ldsm_a_col(l)];
+      const auto regs = warp::ldmatrix_x4(ptr, false);
+      for (int l = 0; l < 32; ++l)
+        for (int e = 0; e < 8; ++e) qf[kc][l].x[e] = regs[l][e];
+    }
+    float o[32][DB][4] = {};
+    attn::SoftmaxState state[32][2];
+    const int64_t tiles = attn::key_tile_end(0, seq, BK, seq, causal);  // row-tile = the whole range here
+    for (int64_t kt = 0; kt < tiles; ++kt) {
+      const int64_t k0 = kt * BK;
+      // The kernel's shared-memory K/V tile, zero-filled past the sequence end.
+      std::vector<float> sk(BK * D, 0.f), sv(BK * D, 0.f);
+      for (int64_t r = 0; r < attn::tile_valid_rows(k0, BK, seq); ++r)
+        for (int c = 0; c < D; ++c) sk[r * D + c] = k[(k0 + r) * D + c], sv[r * D + c] = v[(k0 + r) * D + c];
+      warp::WarpC s[NB] = {};
+      for (int kc = 0; kc < KC; ++kc)
+        for (int np = 0; np < NB / 2; ++np) {
+          for (int l = 0; l < 32; ++l)
+            ptr[l] = &sk[(16 * np + warp::ldsm_b_nk_row(l)) * D + 16 * kc + warp::ldsm_b_nk_col(l)];
+          const auto regs = warp::ldmatrix_x4(ptr, false);
+          warp::WarpB b0{}, b1{};
+          for (int l = 0; l < 32; ++l)
+            for (int e = 0; e < 4; ++e) b0[l].x[e] = regs[l][e], b1[l].x[e] = regs[l][4 + e];
+          warp::mma_m16n8k16(qf[kc], b0, s[2 * np]);
+          warp::mma_m16n8k16(qf[kc], b1, s[2 * np + 1]);
+        }
+      const bool need_mask = attn::tile_needs_mask(row0, k0, BK, seq, causal);
+      float sl[32][NB][4], factor[32][2];
+      warp::LaneArray<float> mx[2];
+      for (int l = 0; l < 32; ++l) {
+        for (int nb = 0; nb < NB; ++nb)
+          for (int e = 0; e < 4; ++e) sl[l][nb][e] = s[nb][l].x[e];
+        attn::lane_scale_and_mask<NB>(sl[l], l, row0, k0, seq, causal, need_mask, sl2);
+        float m2[2];
+        attn::lane_row_max<NB>(sl[l], m2);
+        mx[0][l] = m2[0], mx[1][l] = m2[1];
+      }
+      mx[0] = warp::quad_allreduce_max(mx[0]), mx[1] = warp::quad_allreduce_max(mx[1]);
+      for (int l = 0; l < 32; ++l) {
+        const float tile_max[2] = {mx[0][l], mx[1][l]};
+        attn::lane_softmax_tile<NB>(sl[l], state[l], tile_max, factor[l]);
+        attn::lane_scale_rows<DB>(o[l], factor[l]);
+      }
+      for (int kk = 0; kk < NB / 2; ++kk) {
+        warp::WarpA pa{};
+        for (int l = 0; l < 32; ++l)
+          for (int e = 0; e < 8; ++e) pa[l].x[e] = sl[l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
+        for (int dp = 0; dp < D / 16; ++dp) {
+          for (int l = 0; l < 32; ++l)
+            ptr[l] = &sv[(16 * kk + warp::ldsm_b_kn_row(l)) * D + 16 * dp + warp::ldsm_b_kn_col(l)];
+          const auto regs = warp::ldmatrix_x4(ptr, true);
+          warp::WarpB b0{}, b1{};
+          warp::WarpC c0{}, c1{};
+          for (int l = 0; l < 32; ++l)
+            for (int e = 0; e < 4; ++e) {
+              b0[l].x[e] = regs[l][e], b1[l].x[e] = regs[l][4 + e];
+              c0[l].x[e] = o[l][2 * dp][e], c1[l].x[e] = o[l][2 * dp + 1][e];
+            }
+          warp::mma_m16n8k16(pa, b0, c0);
+          warp::mma_m16n8k16(pa, b1, c1);
+          for (int l = 0; l < 32; ++l)
+            for (int e = 0; e < 4; ++e) o[l][2 * dp][e] = c0[l].x[e], o[l][2 * dp + 1][e] = c1[l].x[e];
+        }
+      }
+    }
+    // Final: quad-reduce the lane-partial sums, normalise, compare each lane's elements.
+    warp::LaneArray<float> sums[2];
+    for (int l = 0; l < 32; ++l) sums[0][l] = state[l][0].sum, sums[1][l] = state[l][1].sum;
+    sums[0] = warp::quad_allreduce_sum(sums[0]), sums[1] = warp::quad_allreduce_sum(sums[1]);
+    double worst = 0;
+    for (int l = 0; l < 32; ++l) {
+      for (int half = 0; half < 2; ++half) {
+        state[l][half].sum = sums[half][l];
+        const int64_t i = row0 + warp::lane_group(l) + 8 * half;
+        std::vector<double> ref(D);
+        const double lse_ref = tb::kernels::cpu::reference_forward_row(p, q.data(), k.data(), v.data(), 0, 0, i, ref.data());
+        EXPECT_NEAR(attn::lse_from_state(state[l][half]), lse_ref, 1e-4);
+        for (int db = 0; db < DB; ++db)
+          for (int e = 2 * half; e < 2 * half + 2; ++e) {
+            const int col = 8 * db + warp::mma_c_fragment_col(l, e);
+            const double got = o[l][db][e] * attn::softmax_inv_sum(state[l][half]);
+            worst = std::max(worst, std::abs(got - ref[col]));
+          }
+      }
+    }
+    EXPECT_LT(worst, 1e-5) << "causal " << causal;
+  }
+}
+
+namespace {
+
+// ldmatrix.x4 on the model over a row-major tile, with the kernels' address maps.
+std::array<float, 8> lane_regs(const warp::LaneArray<std::array<float, 8>>& regs, int l) { return regs[l]; }
+
+warp::LaneArray<std::array<float, 8>> ldsm(const std::vector<float>& tile, int ld, int r0, int c0, int which,
+                                           bool trans) {
+  warp::LaneArray<const float*> ptr{};
+  for (int l = 0; l < 32; ++l) {
+    const int r = which == 0 ? warp::ldsm_a_row(l) : which == 1 ? warp::ldsm_b_nk_row(l) : warp::ldsm_b_kn_row(l);
+    const int c = which == 0 ? warp::ldsm_a_col(l) : which == 1 ? warp::ldsm_b_nk_col(l) : warp::ldsm_b_kn_col(l);
+    ptr[l] = &tile[(r0 + r) * ld + c0 + c];
+  }
+  return warp::ldmatrix_x4(ptr, trans);
+}
+
+void to_frags(const warp::LaneArray<std::array<float, 8>>& regs, warp::WarpA* a, warp::WarpB* b0, warp::WarpB* b1) {
+  for (int l = 0; l < 32; ++l) {
+    const auto r = lane_regs(regs, l);
+    for (int e = 0; e < 8; ++e) {
+      if (a) (*a)[l].x[e] = r[e];
+      if (e < 4 && b0) (*b0)[l].x[e] = r[e];
+      if (e >= 4 && b1) (*b1)[l].x[e - 4] = r[e];
+    }
+  }
+}
+
+}  // namespace
+
+// The backward kernel's per-warp logic (kernels/cuda/attention_bwd.cu) on the model: each key
+// tile of 16 is one warp; per query tile it forms Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ, runs
+// lane_backward_probs, accumulates dV += Pᵀ·dO and dK += dSᵀ·Q from the accumulators, writes
+// dS to "shared memory" as [query][key] and adds dQ += dS·K — then all three gradients must
+// equal the fp64 reference.
+TEST(WarpModel, BackwardWarpLogicReproducesGradients) {
+  constexpr int D = 32, BQ = 16, NQ = BQ / 8, DB = D / 8, KC = D / 16;
+  for (bool causal : {false, true}) {
+    const int64_t seq = 40;  // ragged: tiles of 16, 16, 8
+    auto p = tb::kernels::cpu::make_problem({1, 1, 1, seq, D, causal});
+    std::mt19937 rng(causal ? 21 : 22);
+    std::normal_distribution<float> dist(0.f, 1.f);
+    std::vector<float> q(seq * D), k(seq * D), v(seq * D), dout(seq * D);
+    for (auto* x : {&q, &k, &v, &dout})
+      for (auto& e : *x) e = dist(rng);
+    std::vector<float> lse_l2(seq), dterm(seq);
+    for (int64_t i = 0; i < seq; ++i) {
+      std::vector<double> o(D);
+      lse_l2[i] = attn::lse_to_log2(static_cast<float>(
+          tb::kernels::cpu::reference_forward_row(p, q.data(), k.data(), v.data(), 0, 0, i, o.data())));
+      double d = 0;
+      for (int c = 0; c < D; ++c) d += o[c] * dout[i * D + c];
+      dterm[i] = static_cast<float>(d);
+    }
+    auto tile_of = [&](const std::vector<float>& x, int64_t r0) {  // zero-filled past the end
+      std::vector<float> t(16 * D, 0.f);
+      for (int64_t r = 0; r < attn::tile_valid_rows(r0, 16, seq); ++r)
+        for (int c = 0; c < D; ++c) t[r * D + c] = x[(r0 + r) * D + c];
+      return t;
+    };
+    std::vector<float> dq(seq * D, 0.f), dk(seq * D, 0.f), dv(seq * D, 0.f);
+    for (int64_t kt = 0; kt < attn::num_tiles(seq, 16); ++kt) {
+      const int64_t k0 = 16 * kt;
+      const auto sk = tile_of(k, k0), sv = tile_of(v, k0);
+      float dka[32][DB][4] = {}, dva[32][DB][4] = {};
+      for (int64_t qt = attn::query_tile_begin(kt, 16, BQ, causal); qt < attn::num_tiles(seq, BQ); ++qt) {
+        const int64_t q0 = qt * BQ;
+        const auto sq = tile_of(q, q0), sdo = tile_of(dout, q0);
+        float s_lse[BQ], s_d[BQ];
+        for (int r = 0; r < BQ; ++r) {
+          s_lse[r] = q0 + r < seq ? lse_l2[q0 + r] : INFINITY;
+          s_d[r] = q0 + r < seq ? dterm[q0 + r] : 0.f;
+        }
+        warp::WarpC st[NQ] = {}, dpt[NQ] = {};
+        for (int kc = 0; kc < KC; ++kc) {
+          warp::WarpA ka{}, va{};
+          to_frags(ldsm(sk, D, 0, 16 * kc, 0, false), &ka, nullptr, nullptr);
+          to_frags(ldsm(sv, D, 0, 16 * kc, 0, false), &va, nullptr, nullptr);
+          for (int np = 0; np < NQ / 2; ++np) {
+            warp::WarpB qb0{}, qb1{}, ob0{}, ob1{};
+            to_frags(ldsm(sq, D, 16 * np, 16 * kc, 1, false), nullptr, &qb0, &qb1);
+            to_frags(ldsm(sdo, D, 16 * np, 16 * kc, 1, false), nullptr, &ob0, &ob1);
+            warp::mma_m16n8k16(ka, qb0, st[2 * np]);
+            warp::mma_m16n8k16(ka, qb1, st[2 * np + 1]);
+            warp::mma_m16n8k16(va, ob0, dpt[2 * np]);
+            warp::mma_m16n8k16(va, ob1, dpt[2 * np + 1]);
+          }
+        }
+        float pl[32][NQ][4], dsl[32][NQ][4];
+        std::vector<float> sds(BQ * 16, 0.f);  // [query][key]
+        for (int l = 0; l < 32; ++l) {
+          for (int nb = 0; nb < NQ; ++nb)
+            for (int e = 0; e < 4; ++e) pl[l][nb][e] = st[nb][l].x[e], dsl[l][nb][e] = dpt[nb][l].x[e];
+          attn::lane_backward_probs<NQ>(pl[l], dsl[l], l, k0, q0, seq, causal, static_cast<float>(p.softmax_scale),
+                                        s_lse, s_d);
+          for (int nb = 0; nb < NQ; ++nb)
+            for (int e = 0; e < 4; ++e)
+              sds[(8 * nb + warp::mma_c_fragment_col(l, e)) * 16 + warp::mma_c_fragment_row(l, e)] = dsl[l][nb][e];
+        }
+        for (int kk = 0; kk < NQ / 2; ++kk) {
+          warp::WarpA pa{}, dsa{};
+          for (int l = 0; l < 32; ++l)
+            for (int e = 0; e < 8; ++e) {
+              pa[l].x[e] = pl[l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
+              dsa[l].x[e] = dsl[l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
+            }
+          for (int dp = 0; dp < D / 16; ++dp) {
+            warp::WarpB ob0{}, ob1{}, qb0{}, qb1{};
+            to_frags(ldsm(sdo, D, 16 * kk, 16 * dp, 2, true), nullptr, &ob0, &ob1);
+            to_frags(ldsm(sq, D, 16 * kk, 16 * dp, 2, true), nullptr, &qb0, &qb1);
+            for (int half = 0; half < 2; ++half) {
+              warp::WarpC cv{}, ck{};
+              for (int l = 0; l < 32; ++l)
+                for (int e = 0; e < 4; ++e) cv[l].x[e] = dva[l][2 * dp + half][e], ck[l].x[e] = dka[l][2 * dp + half][e];
+              warp::mma_m16n8k16(pa, half ? ob1 : ob0, cv);
+              warp::mma_m16n8k16(dsa, half ? qb1 : qb0, ck);
+              for (int l = 0; l < 32; ++l)
+                for (int e = 0; e < 4; ++e) dva[l][2 * dp + half][e] = cv[l].x[e], dka[l][2 * dp + half][e] = ck[l].x[e];
+            }
+          }
+        }
+        // dQ += dS·K for this tile's (16-row, 16-column) units, as the kernel's atomics do.
+        for (int dp = 0; dp < D / 16; ++dp) {
+          warp::WarpA a{};
+          warp::WarpB kb0{}, kb1{};
+          to_frags(ldsm(sds, 16, 0, 0, 0, false), &a, nullptr, nullptr);
+          to_frags(ldsm(sk, D, 0, 16 * dp, 2, true), nullptr, &kb0, &kb1);
+          warp::WarpC acc[2] = {};
+          warp::mma_m16n8k16(a, kb0, acc[0]);
+          warp::mma_m16n8k16(a, kb1, acc[1]);
+          for (int half = 0; half < 2; ++half)
+            for (int l = 0; l < 32; ++l)
+              for (int e = 0; e < 4; ++e) {
+                const int64_t i = q0 + warp::mma_c_fragment_row(l, e);
+                const int col = 16 * dp + 8 * half + warp::mma_c_fragment_col(l, e);
+                if (i < seq) dq[i * D + col] += acc[half][l].x[e];
+              }
+        }
+      }
+      for (int l = 0; l < 32; ++l)
+        for (int half = 0; half < 2; ++half) {
+          const int64_t j = k0 + warp::mma_c_fragment_row(l, 2 * half);
+          if (j >= seq) continue;
+          for (int db = 0; db < DB; ++db)
+            for (int e = 2 * half; e < 2 * half + 2; ++e) {
+              const int col = 8 * db + warp::mma_c_fragment_col(l, e);
+              dk[j * D + col] = dka[l][db][e];
+              dv[j * D + col] = dva[l][db][e];
+            }
+        }
+    }
+    std::vector<double> dq_ref, dk_ref, dv_ref;
+    tb::kernels::cpu::reference_backward(p, q.data(), k.data(), v.data(), dout.data(), dq_ref, dk_ref, dv_ref);
+    double worst = 0;
+    for (int64_t x = 0; x < seq * D; ++x)
+      worst = std::max({worst, std::abs(dq[x] - dq_ref[x]), std::abs(dk[x] - dk_ref[x]), std::abs(dv[x] - dv_ref[x])});
+    EXPECT_LT(worst, 1e-4) << "causal " << causal;
+  }
+}

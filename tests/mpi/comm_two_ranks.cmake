@@ -1,0 +1,94 @@
+# `mpirun -np 2 trainbench comm --backend mpi`: both ranks run every collective on host
+# memory, rank 0 writes one results file, and that file must hold both ranks' metadata and
+# verified, two-rank results with nccl-tests' busbw. Run by CTest (tests/CMakeLists.txt) with
+# -DTRAINBENCH=... -DMPIEXEC=... -DWORK_DIR=...
+#
+# Loopback only: the shared-memory (vader) and self transports, no network interface. As root
+# (CI containers), OpenMPI needs --allow-run-as-root; --oversubscribe lets 2 ranks share fewer
+# cores; vader's single-copy mechanism (CMA) is off because containers often forbid ptrace.
+cmake_minimum_required(VERSION 3.25)
+foreach(var TRAINBENCH MPIEXEC WORK_DIR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "comm_two_ranks.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(OUT ${WORK_DIR}/comm-2ranks.json)
+set(ENV{OMPI_MCA_btl} "self,vader")
+set(ENV{OMPI_MCA_btl_vader_single_copy_mechanism} "none")
+set(ENV{OMPI_MCA_pml} "ob1")
+set(ENV{OMPI_MCA_rmaps_base_oversubscribe} "1")
+execute_process(
+  COMMAND ${MPIEXEC} --allow-run-as-root --oversubscribe -np 2
+          ${TRAINBENCH} comm --backend mpi --op all --sizes 1K,256K -n 2 -w 1
+          --min-samples 3 --min-time 0 --max-time 5 --out ${OUT}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 240)
+message(STATUS "trainbench comm output:\n${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "mpirun -np 2 trainbench comm exited ${rc}")
+endif()
+if(NOT EXISTS ${OUT})
+  message(FATAL_ERROR "rank 0 wrote no results file at ${OUT}")
+endif()
+file(READ ${OUT} json)
+
+macro(expect_eq actual expected what)
+  if(NOT "${actual}" STREQUAL "${expected}")
+    message(FATAL_ERROR "${what}: got '${actual}', expected '${expected}'")
+  endif()
+endmacro()
+
+string(JSON status GET "${json}" status)
+expect_eq("${status}" "complete" "status")
+string(JSON command GET "${json}" workload command)
+expect_eq("${command}" "comm" "workload.command")
+# Every rank's metadata, in rank order.
+string(JSON nranks LENGTH "${json}" ranks)
+expect_eq("${nranks}" "2" "ranks[] length")
+foreach(i 0 1)
+  string(JSON rank GET "${json}" ranks ${i} rank)
+  expect_eq("${rank}" "${i}" "ranks[${i}].rank")
+  string(JSON host GET "${json}" ranks ${i} host)
+  if(host STREQUAL "")
+    message(FATAL_ERROR "ranks[${i}].host is empty")
+  endif()
+  string(JSON backend GET "${json}" ranks ${i} backend)
+  expect_eq("${backend}" "mpi" "ranks[${i}].backend")
+  string(JSON local GET "${json}" ranks ${i} local_rank)
+  expect_eq("${local}" "${i}" "ranks[${i}].local_rank (both ranks share this host)")
+endforeach()
+# 5 collectives x 2 sizes, each over 2 ranks, checked, with busbw = algbw x nccl-tests' factor.
+string(JSON nkernels LENGTH "${json}" kernels)
+expect_eq("${nkernels}" "10" "kernels[] length")
+math(EXPR last "${nkernels} - 1")
+foreach(i RANGE ${last})
+  string(JSON kind GET "${json}" kernels ${i} kind)
+  string(JSON ranks GET "${json}" kernels ${i} dims ranks)
+  expect_eq("${ranks}" "2" "kernels[${i}] (${kind}).dims.ranks")
+  string(JSON verified GET "${json}" kernels ${i} verified)
+  expect_eq("${verified}" "ON" "kernels[${i}] (${kind}).verified")
+  string(JSON wrong GET "${json}" kernels ${i} wrong_elements)
+  expect_eq("${wrong}" "0" "kernels[${i}] (${kind}).wrong_elements")
+  string(JSON algbw GET "${json}" kernels ${i} algbw_gb_s)
+  string(JSON busbw GET "${json}" kernels ${i} busbw_gb_s)
+  # n = 2: all-reduce 2(n-1)/n = 1, all-gather/reduce-scatter/all-to-all (n-1)/n = 0.5, sendrecv 1.
+  if(kind STREQUAL "allgather" OR kind STREQUAL "reducescatter" OR kind STREQUAL "alltoall")
+    set(factor 0.5)
+  else()
+    set(factor 1)
+  endif()
+  if(algbw LESS_EQUAL 0)  # if() compares valid numbers as floating point
+    message(FATAL_ERROR "kernels[${i}] (${kind}).algbw_gb_s is ${algbw}")
+  endif()
+  # The exact factors are unit-tested (CommBandwidth.*); here: the same double for factor 1,
+  # strictly less for factor 1/2.
+  if(factor STREQUAL "1")
+    expect_eq("${busbw}" "${algbw}" "kernels[${i}] (${kind}) busbw = algbw x 1")
+  else()
+    if(NOT busbw LESS algbw OR busbw LESS_EQUAL 0)
+      message(FATAL_ERROR "kernels[${i}] (${kind}) busbw ${busbw} must be half of algbw ${algbw}")
+    endif()
+  endif()
+endforeach()
+message(STATUS "mpirun -np 2 trainbench comm: results file ${OUT} holds 2 ranks and 10 verified collectives")

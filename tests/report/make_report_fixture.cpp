@@ -1,0 +1,34 @@
+// Writes SYNTHETIC results files for the headless-browser report test: three H100/H200/A100-like
+// runs of GPT-3 175B (tp 8) timed by a roofline model — test data, never a measurement.
+#include <cstdio>
+#include <string>
+
+#include "harness/results/results_io.hpp"
+#include "tests/report/synthetic_results.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  try {
+    tb::testing::SyntheticRunSpec h100, h200, a100;
+    h200.sku = "h200";
+    h200.device_name = "NVIDIA H200 (synthetic test data)";
+    h200.bandwidth_efficiency = 0.85;
+    h200.seed = 2;
+    a100.sku = "a100-sxm-80g";
+    // Markup in a name must show as text, never run: the browser test would see the error.
+    a100.device_name = "NVIDIA A100-SXM4-80GB </script><b>&</b> (synthetic test data)";
+    a100.compute_efficiency = 0.70;
+    a100.seed = 3;
+    tb::results::write_results_file(dir + "/h100-synthetic.json", tb::testing::synthetic_run(h100));
+    tb::results::write_results_file(dir + "/h200-synthetic.json", tb::testing::synthetic_run(h200));
+    tb::results::write_results_file(dir + "/a100-synthetic.json", tb::testing::synthetic_run(a100));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "make_report_fixture: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

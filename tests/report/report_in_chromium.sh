@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Renders a `trainbench report` of SYNTHETIC results in headless Chromium and fails on any
+# console error, uncaught exception, network fetch or blank chart; saves a screenshot.
+# Usage: report_in_chromium.sh TRAINBENCH MAKE_FIXTURE ARTIFACT_DIR
+# Exit 77 (CTest SKIP_RETURN_CODE) with the reason when Chromium or python3 is absent.
+set -euo pipefail
+trainbench=$1 make_fixture=$2 artifacts=$3
+here=$(cd "$(dirname "$0")" && pwd)
+
+browser=${TB_CHROMIUM:-}
+if [[ -z $browser ]]; then
+  for b in chromium chromium-browser google-chrome; do
+    if command -v "$b" >/dev/null 2>&1; then browser=$(command -v "$b"); break; fi
+  done
+fi
+if [[ -z $browser ]]; then
+  echo "SKIP: no Chromium found (apt-get install chromium, or scripts/install-deps.sh --with-browser)"
+  exit 77
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "SKIP: python3 is needed to drive Chromium over the DevTools protocol"
+  exit 77
+fi
+
+mkdir -p "$artifacts"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$make_fixture" "$work"
+"$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
+  --title "trainbench report (SYNTHETIC test data)" -o "$artifacts/report.html"
+python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.html" \
+  --screenshot "$artifacts/report.png" --user-data-dir "$work/profile"

@@ -1,0 +1,78 @@
+#include "tests/report/synthetic_results.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/model/model_config.hpp"
+#include "harness/timing/sample_stats.hpp"
+#include "harness/workload/workload.hpp"
+
+namespace tb::testing {
+
+results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
+  const SkuConfig sku = load_sku(spec.sku);
+  const double peak_tflops = sku.peak_tflops_for(DType::BF16);
+  WorkloadOptions wo;
+  wo.tensor_parallel = spec.tensor_parallel;
+  wo.micro_batch = spec.micro_batch;
+  wo.seq_len = spec.seq_len;
+  const Workload w = build_workload(load_model(spec.model), wo);
+
+  results::RunResults r;
+  auto& m = r.machine;
+  m.backend = "cuda";
+  m.device_name = spec.device_name;
+  m.device_count = 1;
+  m.sku = spec.sku;
+  m.peak_tflops = peak_tflops;
+  m.peak_memory_tb_s = sku.memory_bandwidth_tb_s;
+  m.memory_gb = sku.memory_gb;
+  m.git_commit = "synthetic";
+  m.command_line = "synthetic test data (not a measurement)";
+  m.utc_time = "2026-01-01T00:00:00Z";
+  m.trainbench_version = "test";
+  m.host = "synthetic";
+  r.workload = {"run", spec.model, spec.tensor_parallel, spec.micro_batch, w.options.seq_len, "bf16", "cuda"};
+
+  std::mt19937 rng(spec.seed);
+  std::normal_distribution<double> noise(0.0, spec.sample_rel_stddev);
+  double step_ms = 0;
+  for (const Op& op : w.ops) {
+    results::KernelResult k;
+    k.name = op.name;
+    k.kind = to_string(op.kind);
+    k.shape = op.shape_string();
+    k.dtype = "bf16";
+    k.flops = op.flops;
+    k.model_flops = op.model_flops;
+    k.bytes = op.bytes;
+    k.calls_per_step = op.calls_per_step;
+    const bool memory_bound = is_memory_bound(op.kind);
+    const double rate = memory_bound ? spec.bandwidth_efficiency * sku.memory_bandwidth_tb_s * 1e12
+                                     : spec.compute_efficiency * peak_tflops * 1e12;
+    double ms = (memory_bound ? op.bytes : op.flops) / rate * 1e3;
+    if (spec.slow_kernel == "*" || spec.slow_kernel == op.name) ms *= 1.0 + spec.slowdown;
+    for (int i = 0; i < spec.samples; ++i) k.samples_ms.push_back(ms * std::max(0.5, 1.0 + noise(rng)));
+    k.stats = timing::summarize(k.samples_ms);
+    k.stop_reason = "converged";
+    k.tflops = k.flops / (k.stats.median_ms * 1e-3) / 1e12;
+    k.gbps = k.bytes / (k.stats.median_ms * 1e-3) / 1e9;
+    k.pct_of_peak = memory_bound ? 100.0 * k.gbps / (sku.memory_bandwidth_tb_s * 1e3) : 100.0 * k.tflops / peak_tflops;
+    k.verified = true;
+    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    r.kernels.push_back(std::move(k));
+  }
+  results::StepResult s;
+  s.step_ms = step_ms;
+  s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / (step_ms * 1e-3);
+  s.model_flops = w.model_flops_per_step();
+  s.hardware_flops = w.hardware_flops_per_step(Recompute::None);
+  s.mfu = s.model_flops / (step_ms * 1e-3) / (peak_tflops * 1e12);
+  s.hfu = s.hardware_flops / (step_ms * 1e-3) / (peak_tflops * 1e12);
+  s.sustained_tflops = s.hardware_flops / (step_ms * 1e-3) / 1e12;
+  r.step = s;
+  return r;
+}
+
+}  // namespace tb::testing

@@ -1,0 +1,31 @@
+#pragma once
+// SYNTHETIC results for tests of compare, export and report: a real workload's kernel list
+// (shapes, FLOPs, bytes from harness/workload) timed by a roofline model at a chosen fraction of
+// a SKU's datasheet peak, with seeded noise. Never a measurement; never written under results/
+// (machine.command_line and git_commit say "synthetic test data").
+#include <cstdint>
+#include <string>
+
+#include "harness/results/run_results.hpp"
+
+namespace tb::testing {
+
+struct SyntheticRunSpec {
+  std::string model = "gpt3-175b";
+  int64_t tensor_parallel = 8;
+  int64_t micro_batch = 1;
+  int64_t seq_len = 0;            // 0: the model's context
+  std::string sku = "h100-sxm";   // configs/skus name: peaks and bandwidth
+  std::string device_name = "NVIDIA H100 80GB HBM3 (synthetic test data)";
+  double compute_efficiency = 0.75;    // of the dense bf16 peak, for GEMM and attention
+  double bandwidth_efficiency = 0.80;  // of peak memory bandwidth, for memory-bound kernels
+  double sample_rel_stddev = 0.01;     // spread of one sample
+  int samples = 20;
+  uint32_t seed = 1;
+  std::string slow_kernel;        // kernel name to slow down ("*": all), "" none
+  double slowdown = 0;            // 0.10: that kernel's every sample 10% longer
+};
+
+results::RunResults synthetic_run(const SyntheticRunSpec& spec);
+
+}  // namespace tb::testing
