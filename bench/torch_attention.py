@@ -95,10 +95,10 @@ def time_torch(shape, dtype, warmup, reps):
     return results
 
 
-def time_ours(trainbench, shape, dtype_name, pass_name, impl):
+def time_ours(trainbench, shape, dtype_name, pass_name, impl, max_time_s):
     cmd = [trainbench, "attention", "--device", "cuda", "--batch", str(shape["batch"]), "--heads",
            str(shape["heads"]), "--seq", str(shape["seq"]), "--head-dim", str(shape["head_dim"]), "--dtype",
-           dtype_name, "--impl", impl, "--pass", pass_name, "--json"]
+           dtype_name, "--impl", impl, "--pass", pass_name, "--max-time", str(max_time_s), "--json"]
     if shape["causal"]:
         cmd.append("--causal")
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -118,6 +118,7 @@ def main():
     ap.add_argument("--impl", default="fused", choices=["fused", "unfused"])
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--max-time", type=float, default=5.0, help="trainbench's time budget per measurement (s)")
     ap.add_argument("--out", default="attention_vs_torch.json")
     ap.add_argument("--no-trainbench", action="store_true", help="time PyTorch only")
     args = ap.parse_args()
@@ -131,7 +132,8 @@ def main():
             f = flops(shape["batch"], shape["heads"], shape["seq"], shape["head_dim"], shape["causal"], pass_name == "bwd")
             timed = {n: r[f"{pass_name}_ms"] for n, r in t.items() if f"{pass_name}_ms" in r}
             best = min(timed, key=timed.get) if timed else None
-            ours = {} if args.no_trainbench else time_ours(args.trainbench, shape, args.dtype, pass_name, args.impl)
+            ours = {} if args.no_trainbench else time_ours(args.trainbench, shape, args.dtype, pass_name, args.impl,
+                                                                   args.max_time)
             row = dict(shape, flops=f, torch=t, torch_best=best,
                        torch_best_ms=timed.get(best), torch_best_tflops=(f / timed[best] / 1e9) if best else None,
                        ours=ours)

@@ -84,7 +84,8 @@ def time_torch_ms(fn, warmup, samples, flush):
     for i in range(samples):
         flush.fill_(i & 0xFF)  # evict the previous sample's operands from L2
         start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        torch.cuda._sleep(200_000)  # ~100 us at ~2 GHz: hold the stream while we queue
+        if hasattr(torch.cuda, "_sleep"):
+            torch.cuda._sleep(200_000)  # ~100 us at ~2 GHz: hold the stream while we queue
         start.record()
         fn()
         stop.record()
@@ -120,8 +121,10 @@ def main():
     if not torch.cuda.is_available():
         sys.exit("torch_gemm.py: no CUDA device visible to PyTorch")
     torch.backends.cuda.matmul.allow_tf32 = args.dtype == "tf32"
-    torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction = False  # fp32 accumulation, as ours
-    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+    # torch.matmul as a user runs it: its reduced-precision-reduction defaults are kept, and recorded.
+    torch_flags = {name: getattr(torch.backends.cuda.matmul, name, None)
+                   for name in ("allow_tf32", "allow_bf16_reduced_precision_reduction",
+                                "allow_fp16_reduced_precision_reduction")}
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
     flush = torch.empty(2 * l2, dtype=torch.uint8, device="cuda")
     shapes = target_shapes(args.logits)
@@ -156,7 +159,7 @@ def main():
               f"{spread(rec['torch_ms']):>11.2%}")
     result = dict(device=torch.cuda.get_device_name(0), torch_version=torch.__version__,
                   cuda=torch.version.cuda, dtype=args.dtype, repeats=args.repeats, samples=args.samples,
-                  candidates=args.candidates, goal="ratio >= 0.97 and medians within 1% over repeats",
+                  candidates=args.candidates, torch_matmul_flags=torch_flags, goal="ratio >= 0.97 and medians within 1% over repeats",
                   all_goals_met=all_ok, shapes=rows)
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2)

@@ -6,6 +6,7 @@
 #include <fmt/ostream.h>
 
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
@@ -28,7 +29,7 @@ struct AttentionFlags {
   int64_t batch = 1;
   int64_t heads = 12;     // GPT-3 175B's 96 heads over 8-way tensor parallelism
   int64_t kv_heads = 0;   // 0: = heads
-  int64_t seq = 0;        // 0: 2048 on a GPU, 256 on the CPU
+  std::optional<int64_t> seq;  // default: 2048 on a GPU, 256 on the CPU
   int64_t head_dim = 128;
   bool causal = false;
   std::string dtype;      // "": bf16 on a GPU, fp32 on the CPU
@@ -55,8 +56,8 @@ void validate(const AttentionFlags& f) {
   if (f.heads % kv != 0)
     throw UsageError(fmt::format("--heads ({}) must be a multiple of --kv-heads ({}) for grouped-query attention",
                                  f.heads, kv));
-  if (f.seq < 0 || f.seq > (1 << 20))
-    throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, f.seq));
+  if (f.seq && (*f.seq <= 0 || *f.seq > (1 << 20)))
+    throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, *f.seq));
   if (f.head_dim != 64 && f.head_dim != 128)
     throw UsageError(fmt::format("--head-dim {} is not supported; accepted values: 64, 128", f.head_dim));
   if (f.impl != "fused" && f.impl != "unfused")
@@ -144,7 +145,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   auto backend = kernels::make_backend(f.device);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_dtype(f.dtype, info);
-  const int64_t seq = f.seq > 0 ? f.seq : (info.backend == "cpu" ? 256 : 2048);
+  const int64_t seq = f.seq ? *f.seq : (info.backend == "cpu" ? 256 : 2048);
   const AttentionShape shape{f.batch, f.heads, f.kv_heads == 0 ? f.heads : f.kv_heads, seq, f.head_dim, f.causal};
   const Op op = make_attention_op(shape, dtype, f.pass == "bwd", f.impl);
   const auto sku = runner::sku_for(info, f.sku);

@@ -197,6 +197,7 @@ void run_comm(const CommFlags& f) {
     run.ranks = gather_rank_infos(*world, local_rank_info(*world, device));
     if (!lead) return;
     run.machine = comm_machine_info(*world, device);
+    set_link_peaks(run);
     run.status = interrupted || run.kernels.size() < cases.size() ? "partial" : any_failed ? "failed" : "complete";
     if (!f.out.empty()) results::write_results_file(f.out, run);
     print_closing(out, run, device);

@@ -95,6 +95,10 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
                  r.stats.median_ms, r.tflops,
                  r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "");
   }
+  if (r.status == "ok" && r.stop_reason != "converged")
+    fmt::print(stderr, "trainbench: note: stopped by {} with noise {:.2f}% (target {:.2f}%): the median is less "
+               "certain than asked; a quieter machine or a longer --max-time helps\n",
+               r.stop_reason, 100 * r.stats.rel_noise, 100 * options.policy.target_rel_noise);
   for (const auto& k : run.kernels) fail_on_status(k);
 }
 

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "harness/comm/collective_data.hpp"
@@ -170,6 +171,22 @@ results::MachineInfo comm_machine_info(const World& world, const kernels::comm::
   }
   m.utc_time = runner::utc_now_iso8601();
   return m;
+}
+
+void set_link_peaks(results::RunResults& run) {
+  if (run.machine.sku.empty()) return;
+  std::optional<SkuConfig> sku;
+  try {
+    sku = load_sku(run.machine.sku);
+  } catch (const UsageError&) {
+    return;  // a device whose SKU config is missing still has its bandwidths
+  }
+  std::set<std::string> hosts;
+  for (const auto& r : run.ranks) hosts.insert(r.host);
+  const auto& link = hosts.size() > 1 ? sku->inter_node_gb_s : sku->intra_node_gb_s;
+  if (!link || !(*link > 0)) return;
+  for (auto& k : run.kernels)
+    if (k.busbw_gb_s) k.pct_of_peak = 100.0 * *k.busbw_gb_s / *link;
 }
 
 }  // namespace tb::cli

@@ -40,4 +40,8 @@ std::vector<results::RankInfo> gather_rank_infos(kernels::comm::World& world, co
 // The results' machine block, from rank 0's view (device, host, versions, command line).
 results::MachineInfo comm_machine_info(const kernels::comm::World& world, const kernels::comm::CommDevice& device);
 
+// pct_of_peak of each collective: busbw against the SKU's link (configs/skus [interconnect]),
+// intra-node when every rank shared one host, inter-node otherwise; untouched without a SKU.
+void set_link_peaks(results::RunResults& run);
+
 }  // namespace tb::cli

@@ -9,8 +9,8 @@
 //           (the forward's 2 run again); not overlapped with compute.
 //   t_p2p = 2 · b·s·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
-//   (m + p − 1)/m: the 1F1B pipeline bubble, a fraction (p−1)/(m+p−1) of the step
-//           (Narayanan et al. 2021 §2.2).
+//   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
+//           2021 §2.2.1), a fraction (p−1)/(m+p−1) of the step.
 //   t_dp  = 2(d−1)/d · params/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
 //           (nccl-tests' bus bandwidth is the B of that formula), once per step.
 // Scaling efficiency = ideal / step. Pure arithmetic; tested against hand computations.

@@ -78,8 +78,9 @@ MeasuredLink measured_link(const results::RunResults& r, const std::string& orig
   m.inter_node = hosts.size() > 1;
   m.ranks = best->dims.at("ranks");
   m.bytes = static_cast<int64_t>(best->bytes);
-  m.source = fmt::format("measured all-reduce busbw {:.1f} GB/s, {} ranks on {} node(s), {} ({})", m.busbw_gb_s,
-                         m.ranks, std::max<size_t>(hosts.size(), 1), human_bytes(best->bytes), origin);
+  m.source = fmt::format("measured all-reduce busbw {:.1f} GB/s, {} ranks on {} node(s), {} ({}{})", m.busbw_gb_s,
+                         m.ranks, std::max<size_t>(hosts.size(), 1), human_bytes(best->bytes), origin,
+                         r.machine.backend == "cpu" ? "; MPI on host memory, not a GPU link" : "");
   return m;
 }
 

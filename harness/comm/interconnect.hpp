@@ -17,7 +17,7 @@ struct LinkBandwidths {
   std::optional<double> inter_node_gb_s;  // network per GPU, one direction
   std::string inter_source;
   int64_t gpus_per_node = 8;
-  std::string gpus_per_node_source = "assumed 8 (no SKU given)";
+  std::string gpus_per_node_source = "assumed: no SKU given";
 };
 
 // --interconnect presets, per GPU one direction. ASSUMPTIONS, stated in docs/comm.md:

@@ -32,7 +32,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     const auto& r = c.runs[i];
     out += fmt::format("{}{} = {}{}{}\n", f == TableFormat::Markdown ? "- " : "  ", run_letter(i), r.label,
                        r.sku.empty() ? "" : fmt::format(", sku {}", r.sku),
-                       r.peak_tflops > 0 ? fmt::format(", peak {} TFLOP/s {}", num(r.peak_tflops, 0), r.dtype) : "");
+                       r.peak_tflops > 0 ? fmt::format(", peak {:.4g} TFLOP/s {}", r.peak_tflops, r.dtype) : "");
   }
 
   Table k;
@@ -57,7 +57,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
         cells.insert(cells.end(), {"-", "-", "-"});
       } else {
         cells.push_back(fmt::format("{:.4g}", cell.median_ms));
-        cells.push_back(num(cell.tflops));
+        cells.push_back(fmt::format("{:.4g}", cell.tflops));  // 742.8 on a GPU, 0.06784 on a CPU
         cells.push_back(num(cell.pct_of_peak));
       }
       if (i > 0) {
@@ -88,7 +88,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     using SR = results::StepResult;
     row("step time (ms)", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.step_ms); });
     row("tokens/s per GPU", [](const SR& st, const RunColumn&) { return num(st.tokens_per_s, 0); });
-    row("sustained TFLOP/s", [](const SR& st, const RunColumn&) { return num(st.sustained_tflops); });
+    row("sustained TFLOP/s", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.sustained_tflops); });
     row("MFU (%)", [](const SR& st, const RunColumn&) { return num(100.0 * st.mfu); });
     row("HFU (%)", [](const SR& st, const RunColumn&) { return st.hfu > 0 ? num(100.0 * st.hfu) : std::string("-"); });
     out += heading("Training step (one GPU)", f) + s.render(f);
@@ -106,7 +106,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     for (const auto& r : c.runs) cells.push_back(r.extrapolation.available ? value(r.extrapolation) : "-");
     e.add_row(std::move(cells));
   };
-  erow("sustained TFLOP/s per GPU", [](const Extrapolation& x) { return num(x.sustained_tflops); });
+  erow("sustained TFLOP/s per GPU", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
   erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, 0); });
   erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });

@@ -30,6 +30,8 @@ const char* const kPageScript = R"JS(
   }
   function fmt(v, digits) {
     if (v === null || v === undefined || !isFinite(v)) return '-';
+    // Small values (a CPU's TFLOP/s) keep three significant digits instead of rounding to 0.
+    if (v !== 0 && Math.abs(v) < Math.pow(10, -digits)) return Number(v).toPrecision(3);
     return Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   }
   var main = document.getElementById('tb-main');
@@ -117,6 +119,13 @@ const char* const kPageScript = R"JS(
                    'Roofs: bandwidth (TB/s x FLOP/byte) up to the ridge point, then the compute peak.');
   var xs = kernels.map(function (k) { return k.intensity; }).filter(function (x) { return x > 0; });
   var xmin = xs.length ? Math.min.apply(null, xs) / 2 : 0.1, xmax = xs.length ? Math.max.apply(null, xs) * 2 : 1000;
+  runs.forEach(function (r) {  // widen the axis to show each SKU's ridge point
+    if (r.peak_tflops > 0 && r.peak_memory_tb_s > 0) {
+      var ridge = r.peak_tflops / r.peak_memory_tb_s;
+      xmin = Math.min(xmin, ridge / 2);
+      xmax = Math.max(xmax, ridge * 2);
+    }
+  });
   var rds = [];
   runs.forEach(function (r, i) {
     rds.push({ type: 'scatter', label: r.label, backgroundColor: color(i), borderColor: color(i), pointRadius: 4,
@@ -126,7 +135,7 @@ const char* const kPageScript = R"JS(
                }).filter(function (p) { return p !== null; }) });
     if (r.peak_tflops > 0 && r.peak_memory_tb_s > 0) {
       var ridge = r.peak_tflops / r.peak_memory_tb_s;
-      var lo = Math.min(xmin, ridge / 2), hi = Math.max(xmax, ridge * 2);
+      var lo = xmin, hi = xmax;
       rds.push({ type: 'scatter', showLine: true, label: 'bandwidth roof ' + r.label, borderColor: color(i),
                  borderDash: [2, 3], pointRadius: 0, fill: false,
                  data: [{ x: lo, y: lo * r.peak_memory_tb_s }, { x: ridge, y: r.peak_tflops }] });
@@ -136,7 +145,8 @@ const char* const kPageScript = R"JS(
     }
   });
   chart(s2, 'chart-roofline', { type: 'scatter', data: { datasets: rds },
-        options: { scales: { x: { type: 'logarithmic', title: axisTitle('arithmetic intensity (FLOP/byte)') },
+        options: { scales: { x: { type: 'logarithmic', min: xmin, max: xmax,
+                                  title: axisTitle('arithmetic intensity (FLOP/byte)') },
                              y: { type: 'logarithmic', title: axisTitle('achieved TFLOP/s') } },
                    plugins: { tooltip: { callbacks: { label: function (ctx) {
                      var p = ctx.raw || {};

@@ -5,25 +5,16 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <thread>
 #include <tuple>
 #include <vector>
+
+#include "kernels/cpu/attention_parallel.hpp"
 
 namespace tb::kernels::cpu {
 namespace {
 
-// Runs fn(i) for i in [0, n) on all hardware threads: the fp64 reference of a 16K-token row
-// set is tens of GFLOP, and the GPU machines have 16 cores.
-template <typename Fn>
-void parallel_for(int64_t n, Fn fn) {
-  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(n, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (int64_t t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      for (int64_t i = t; i < n; i += threads) fn(i);
-    });
-  for (auto& th : pool) th.join();
-}
+// parallel_for (attention_parallel.hpp): the fp64 reference of a 16K-token row set is tens of
+// GFLOP, and the GPU machines have 16 cores.
 
 // (outer, inner, row) triples to check: all when few, else the first, the last and random ones.
 std::vector<std::tuple<int64_t, int64_t, int64_t>> pick_rows(int64_t outer, int64_t inner, int64_t rows,

@@ -5,7 +5,7 @@
 // the GPU's L2 (nvbench/detail/l2flush.cuh), at the cost of a few ms per sample.
 #include "kernels/cpu/cpu_backend.hpp"
 
-#include <cblas.h>
+#include "kernels/cpu/blas_shim.hpp"
 #include <fmt/format.h>
 #include <sys/utsname.h>
 

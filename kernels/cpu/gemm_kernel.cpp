@@ -1,6 +1,6 @@
 #include "kernels/cpu/gemm_kernel.hpp"
 
-#include <cblas.h>
+#include "kernels/cpu/blas_shim.hpp"
 #include <dlfcn.h>
 #include <fmt/format.h>
 

@@ -58,17 +58,17 @@ class CudaAttentionKernel final : public Kernel {
 
     q_ = DeviceBuffer(2 * nq), k_ = DeviceBuffer(2 * nkv), v_ = DeviceBuffer(2 * nkv);
     o_ = DeviceBuffer(2 * nq), lse_ = DeviceBuffer(4 * nl);
-    // Unit-variance uniform inputs (offset −√3, width 2√3): scores of unit variance after the
-    // 1/sqrt(d) scale, a softmax neither flat nor one-hot; never zeros.
-    const float lo = -1.7320508f, width = 3.4641016f;
-    fill_uniform(q_.get(), storage_, nq, options.seed + 1, lo, width, stream_);
-    fill_uniform(k_.get(), storage_, nkv, options.seed + 2, lo, width, stream_);
-    fill_uniform(v_.get(), storage_, nkv, options.seed + 3, lo, width, stream_);
+    // Unit-variance inputs, uniform in [−√3, √3) (fill_uniform: offset + scale·U[−1, 1)): scores
+    // of unit variance after the 1/sqrt(d) scale, a softmax neither flat nor one-hot; never zeros.
+    const float offset = 0.f, half_width = 1.7320508f;
+    fill_uniform(q_.get(), storage_, nq, options.seed + 1, offset, half_width, stream_);
+    fill_uniform(k_.get(), storage_, nkv, options.seed + 2, offset, half_width, stream_);
+    fill_uniform(v_.get(), storage_, nkv, options.seed + 3, offset, half_width, stream_);
     poison(o_), poison(lse_);
     p.q = q_.get(), p.k = k_.get(), p.v = v_.get(), p.o = o_.get(), p.lse = lse_.as<float>();
     if (backward_) {
       dout_ = DeviceBuffer(2 * nq), dq_ = DeviceBuffer(2 * nq), dk_ = DeviceBuffer(2 * nkv), dv_ = DeviceBuffer(2 * nkv);
-      fill_uniform(dout_.get(), storage_, nq, options.seed + 4, lo, width, stream_);
+      fill_uniform(dout_.get(), storage_, nq, options.seed + 4, offset, half_width, stream_);
       p.dout = dout_.get(), p.dq = dq_.get(), p.dk = dk_.get(), p.dv = dv_.get();
       if (fused_) {
         d_term_ = DeviceBuffer(4 * nl), dq_accum_ = DeviceBuffer(4 * nq);

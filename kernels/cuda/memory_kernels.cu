@@ -4,8 +4,8 @@
 // folds a strided slice into a mergeable partial state (Welford, online softmax), the block
 // combines them in shared memory, then writes the row, re-read from L1/L2. Elementwise ops are
 // grid-stride loops. Measured in GB/s against op.bytes; checked against the fp64 reference on
-// the host (memory_op_check.hpp). Elementwise ops move 16-byte packs; the row ops still load one
-// element per thread: vectorizing them is the next step for bandwidth.
+// the host (memory_op_check.hpp). Loads and stores move 16-byte packs where the row length
+// allows (a multiple of 8 bf16/fp16 or 4 fp32 elements; GPT shapes always are).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -15,6 +15,7 @@
 #include "kernels/cpu/memory_op_check.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
+#include "kernels/cuda/memory_device.cuh"
 #include "kernels/cuda/memory_kernel.hpp"
 #include "kernels/cuda/storage.hpp"
 
@@ -22,54 +23,34 @@ namespace tb::kernels::cuda {
 namespace {
 
 namespace mo = memops;
-constexpr int kRowThreads = 256;
+using namespace memdev;
 
-__device__ inline float load(const float* p) { return *p; }
-__device__ inline float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
-__device__ inline float load(const __half* p) { return __half2float(*p); }
-__device__ inline void store(float* p, float v) { *p = v; }
-__device__ inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
-__device__ inline void store(__half* p, float v) { *p = __float2half_rn(v); }
-
-struct Sum2 {
-  float a = 0, b = 0;
-};
-__device__ inline Sum2 combine(const Sum2& x, const Sum2& y) { return {x.a + y.a, x.b + y.b}; }
-using mo::combine;
-
-// Tree reduction of one state per thread; every thread gets the block's total.
-template <typename S>
-__device__ S block_reduce(S local) {
-  // Raw storage: __shared__ variables cannot have constructors, and the states have initializers.
-  __shared__ alignas(S) unsigned char raw[sizeof(S) * kRowThreads];
-  S* partial = reinterpret_cast<S*>(raw);
-  partial[threadIdx.x] = local;
-  __syncthreads();
-  for (int s = kRowThreads / 2; s > 0; s /= 2) {
-    if (threadIdx.x < s) partial[threadIdx.x] = combine(partial[threadIdx.x], partial[threadIdx.x + s]);
-    __syncthreads();
-  }
-  const S total = partial[0];
-  __syncthreads();
-  return total;
-}
+#define TB_FOR_ROW_CHUNKS(j) for (int64_t j = threadIdx.x * V; j < cols; j += kRowThreads * V)
 
 template <typename T>
 __global__ void norm_forward_kernel(const T* x, const float* gamma, const float* beta, T* y, float* mean_out,
                                     float* rstd_out, int64_t cols, bool layer, bool write_y) {
-  const int64_t base = static_cast<int64_t>(blockIdx.x) * cols;
+  constexpr int V = Chunk<T>::V;
+  const bool packed = cols % V == 0;
+  const T* xr = x + static_cast<int64_t>(blockIdx.x) * cols;
   float mean = 0, rstd;
   if (layer) {
     mo::MeanVar s;
-    for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) mo::update(s, load(x + base + j));
+    TB_FOR_ROW_CHUNKS(j) {
+      Chunk<T> c;
+      c.load_from(xr, j, cols, packed);
+      for (int e = 0; e < V; ++e)
+        if (j + e < cols) mo::update(s, c.v[e]);
+    }
     s = block_reduce(s);
     mean = s.mean;
     rstd = mo::rstd_of(s);
   } else {
     Sum2 s;
-    for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
-      const float v = load(x + base + j);
-      s.a += v * v;
+    TB_FOR_ROW_CHUNKS(j) {
+      Chunk<T> c;
+      c.load_from(xr, j, cols, packed);
+      for (int e = 0; e < V; ++e) s.a += c.v[e] * c.v[e];  // padding reads as 0
     }
     rstd = mo::rmsnorm_rstd(block_reduce(s).a, static_cast<float>(cols));
   }
@@ -78,45 +59,78 @@ __global__ void norm_forward_kernel(const T* x, const float* gamma, const float*
     rstd_out[blockIdx.x] = rstd;
   }
   if (!write_y) return;
-  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
-    const float v = load(x + base + j);
-    store(y + base + j, layer ? mo::layernorm_forward(v, mean, rstd, gamma[j], beta[j])
-                              : mo::rmsnorm_forward(v, rstd, gamma[j]));
+  T* yr = y + static_cast<int64_t>(blockIdx.x) * cols;
+  TB_FOR_ROW_CHUNKS(j) {
+    Chunk<T> c;
+    c.load_from(xr, j, cols, packed);
+    for (int e = 0; e < V; ++e) {
+      const int64_t k = j + e < cols ? j + e : cols - 1;  // clamp: padding lanes are not stored
+      c.v[e] = layer ? mo::layernorm_forward(c.v[e], mean, rstd, gamma[k], beta[k])
+                     : mo::rmsnorm_forward(c.v[e], rstd, gamma[k]);
+    }
+    c.store_to(yr, j, cols, packed);
   }
 }
 
 template <typename T>
 __global__ void norm_backward_kernel(const T* x, const T* dy, const float* gamma, const float* mean_in,
                                      const float* rstd_in, T* dx, int64_t cols, bool layer) {
+  constexpr int V = Chunk<T>::V;
+  const bool packed = cols % V == 0;
   const int64_t base = static_cast<int64_t>(blockIdx.x) * cols;
   const float mean = layer ? mean_in[blockIdx.x] : 0.0f, rstd = rstd_in[blockIdx.x];
   Sum2 s;  // Σg, Σg·x̂
-  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
-    const float g = load(dy + base + j) * gamma[j];
-    s.a += g;
-    s.b += g * (load(x + base + j) - mean) * rstd;
+  TB_FOR_ROW_CHUNKS(j) {
+    Chunk<T> xc, dc;
+    xc.load_from(x + base, j, cols, packed);
+    dc.load_from(dy + base, j, cols, packed);
+    for (int e = 0; e < V; ++e) {
+      if (j + e >= cols) break;
+      const float g = dc.v[e] * gamma[j + e];
+      s.a += g;
+      s.b += g * (xc.v[e] - mean) * rstd;
+    }
   }
   s = block_reduce(s);
   const float n = static_cast<float>(cols);
-  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) {
-    const float xv = load(x + base + j), dyv = load(dy + base + j);
-    store(dx + base + j, layer ? mo::layernorm_backward(xv, dyv, mean, rstd, gamma[j], s.a, s.b, n)
-                               : mo::rmsnorm_backward(xv, dyv, rstd, gamma[j], s.b, n));
+  TB_FOR_ROW_CHUNKS(j) {
+    Chunk<T> xc, dc;
+    xc.load_from(x + base, j, cols, packed);
+    dc.load_from(dy + base, j, cols, packed);
+    for (int e = 0; e < V; ++e) {
+      const int64_t k = j + e < cols ? j + e : cols - 1;
+      xc.v[e] = layer ? mo::layernorm_backward(xc.v[e], dc.v[e], mean, rstd, gamma[k], s.a, s.b, n)
+                      : mo::rmsnorm_backward(xc.v[e], dc.v[e], rstd, gamma[k], s.b, n);
+    }
+    xc.store_to(dx + base, j, cols, packed);
   }
 }
 
 template <typename T>
 __global__ void cross_entropy_kernel(const T* logits, const int64_t* targets, T* dlogits, float* loss,
                                      int64_t cols, float dloss) {
+  constexpr int V = Chunk<T>::V;
+  const bool packed = cols % V == 0;
   const int64_t base = static_cast<int64_t>(blockIdx.x) * cols;
   mo::OnlineSoftmax s;
-  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads) mo::update(s, load(logits + base + j));
+  TB_FOR_ROW_CHUNKS(j) {
+    Chunk<T> c;
+    c.load_from(logits + base, j, cols, packed);
+    for (int e = 0; e < V; ++e)
+      if (j + e < cols) mo::update(s, c.v[e]);
+  }
   s = block_reduce(s);
   const int64_t target = targets[blockIdx.x];
   if (threadIdx.x == 0) loss[blockIdx.x] = mo::cross_entropy_loss(s, load(logits + base + target));
-  for (int64_t j = threadIdx.x; j < cols; j += kRowThreads)
-    store(dlogits + base + j, mo::cross_entropy_grad(s, load(logits + base + j), j == target, dloss));
+  TB_FOR_ROW_CHUNKS(j) {
+    Chunk<T> c;
+    c.load_from(logits + base, j, cols, packed);
+    for (int e = 0; e < V; ++e) c.v[e] = mo::cross_entropy_grad(s, c.v[e], j + e == target, dloss);
+    c.store_to(dlogits + base, j, cols, packed);
+  }
 }
+
+#undef TB_FOR_ROW_CHUNKS
 
 // One element of an elementwise op, fp32 in and out.
 __device__ inline void elementwise_one(OpKind kind, float a, float b, float c, float& o0, float& o1) {
@@ -133,15 +147,6 @@ __device__ inline void elementwise_one(OpKind kind, float a, float b, float c, f
     default: o0 = mo::residual_add(a, b); break;
   }
 }
-
-// 16-byte packs: one load instruction per thread per tensor (HOPPER.md: 16-byte accesses,
-// coalesced across the warp). cudaMalloc'd buffers are 256-byte aligned; the tail that does not
-// fill a pack is done element by element.
-template <typename T>
-struct alignas(16) Pack {
-  static constexpr int kSize = 16 / sizeof(T);
-  T v[kSize];
-};
 
 template <typename T>
 __global__ void elementwise_kernel(OpKind kind, const T* in0, const T* in1, const T* in2, T* out0, T* out1,

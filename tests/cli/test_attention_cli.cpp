@@ -3,6 +3,7 @@
 // (exit 2, naming the flag).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cli_runner.hpp"
@@ -12,10 +13,17 @@ namespace {
 
 using testing::run_trainbench;
 
+// A small CPU case; `extra` flags replace the defaults of the same name.
 std::vector<std::string> attention_args(std::vector<std::string> extra) {
-  std::vector<std::string> a{"attention", "--device", "cpu", "--batch", "1", "--heads", "4", "--kv-heads", "2",
-                             "--seq", "80", "--head-dim", "64", "--min-time", "0", "--max-time", "0.2",
-                             "--max-samples", "12"};
+  std::vector<std::pair<std::string, std::string>> base{
+      {"--device", "cpu"}, {"--batch", "1"}, {"--heads", "4"}, {"--kv-heads", "2"}, {"--seq", "80"},
+      {"--head-dim", "64"}, {"--min-time", "0"}, {"--max-time", "0.2"}, {"--max-samples", "12"}};
+  std::vector<std::string> a{"attention"};
+  for (const auto& [flag, value] : base) {
+    if (std::find(extra.begin(), extra.end(), flag) != extra.end()) continue;
+    a.push_back(flag);
+    a.push_back(value);
+  }
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }

@@ -11,7 +11,7 @@ namespace tb::testing {
 namespace {
 
 // Small and quick: 2 launches per sample, 3 samples, no minimum time.
-const std::vector<std::string> kQuick = {"-n", "2", "-w", "1", "--min-samples", "3", "--min-time", "0",
+const std::vector<std::string> kQuick = {"-n", "2", "-w", "1", "--min-samples", "3", "--max-samples", "20", "--min-time", "0",
                                          "--max-time", "5"};
 
 std::vector<std::string> with_quick(std::vector<std::string> args) {
@@ -48,16 +48,16 @@ TEST(CommCli, DefaultsToTheModelsMessageSizes) {
 #if !TB_TEST_HAVE_MPI
   GTEST_SKIP() << "built without MPI";
 #endif
-  // gpt3-small at tp 1: one micro-batch's activation b*s*d*2 = 2048*768*2 = 3,145,728 B between stages.
+  // gpt1 at tp 1: one micro-batch's activation b*s*d*2 = 512*768*2 = 786,432 B between stages.
   const CliResult r = run_trainbench(
-      with_quick({"comm", "--backend", "mpi", "--model", "gpt3-small", "--tp", "1", "--op", "sendrecv", "--json"}));
+      with_quick({"comm", "--backend", "mpi", "--model", "gpt1", "--tp", "1", "--op", "sendrecv", "--json"}));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.at("kernels").size(), 1u);
   EXPECT_EQ(j.at("kernels")[0].at("name"), "pp.activation");
-  EXPECT_EQ(j.at("kernels")[0].at("bytes").get<double>(), 3145728.0);
-  EXPECT_EQ(j.at("workload").at("model"), "gpt3-small");
-  EXPECT_NE(r.err.find("message sizes of gpt3-small"), std::string::npos) << r.err;
+  EXPECT_EQ(j.at("kernels")[0].at("bytes").get<double>(), 786432.0);
+  EXPECT_EQ(j.at("workload").at("model"), "gpt1");
+  EXPECT_NE(r.err.find("message sizes of gpt1"), std::string::npos) << r.err;
 }
 
 TEST(CommCli, WrongResultsAreCountedAndFailTheRun) {

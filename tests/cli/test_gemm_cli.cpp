@@ -112,6 +112,22 @@ TEST(GemmCli, GoogleBenchmarkOutFileAndFilter) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_");
+  const std::string out = dir + "/r.json";
+  // SIGINT after 1 s of a measurement that would otherwise sample for 60 s.
+  const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
+                                 "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
+                                "timeout --preserve-status -s INT 1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  const auto run = results::read_results_file(out);
+  ASSERT_EQ(run.kernels.size(), 1u);
+  EXPECT_EQ(run.kernels[0].status, "interrupted");
+  EXPECT_GT(run.kernels[0].stats.samples, 0);  // the samples taken are kept
+  std::filesystem::remove_all(dir);
+}
+
 void expect_usage(const std::vector<std::string>& args, const std::string& needle) {
   const auto r = run_trainbench(args);
   EXPECT_EQ(r.exit_code, 2) << r.err;

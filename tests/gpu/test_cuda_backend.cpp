@@ -39,7 +39,7 @@ TEST(CudaBackend, ListsDevicesWithSaneFields) {
   EXPECT_GT(backend->free_memory_bytes(), 1e9);
   if (auto clocks = backend->read_clocks()) {  // NVML may be absent in a container
     EXPECT_GT(clocks->sm_clock_mhz, 0.0);
-    EXPECT_GT(clocks->power_w, 0.0);
+    EXPECT_GE(clocks->power_w, 0.0);  // 0 where the board does not report power
   }
 }
 

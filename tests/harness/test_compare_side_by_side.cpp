@@ -134,7 +134,7 @@ TEST(CompareFormat, TableEscapesMarkdownAndAlignsText) {
   t.add_row({"longer name", "12.25"});
   EXPECT_EQ(t.render(TableFormat::Markdown), "| name | ms |\n| --- | ---: |\n| a\\|b | 1.5 |\n| longer name | 12.25 |\n");
   EXPECT_EQ(t.render(TableFormat::Text),
-            "name            ms\n-----------------\na|b            1.5\nlonger name  12.25\n");
+            "name            ms\n------------------\na|b            1.5\nlonger name  12.25\n");
   EXPECT_THROW(parse_table_format("html", "--format"), tb::UsageError);
   EXPECT_EQ(run_letter(0), "A");
   EXPECT_EQ(run_letter(25), "Z");

@@ -5,6 +5,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
+#include "harness/runner/machine_info.hpp"
 #include "harness/runner/measure_op.hpp"
 #include "kernels/cpu/cpu_backend.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
@@ -203,6 +204,30 @@ TEST(GbenchRunner, SplitsItsFlagsFromOthers) {
   EXPECT_EQ(args, (std::vector<std::string>{"--json", "-m"}));
   EXPECT_EQ(runner::gbench_flag_value(gb, "format"), "json");
   EXPECT_EQ(runner::gbench_flag_value(gb, "out"), "");
+}
+
+TEST(MachineInfo, ProvenanceOfACpuRun) {
+  auto backend = kernels::cpu::make_backend();
+  char arg0[] = "trainbench", arg1[] = "gemm";
+  char* argv[] = {arg0, arg1};
+  const results::MachineInfo m = runner::collect_machine_info(*backend, 2, argv);
+  EXPECT_EQ(m.backend, "cpu");
+  EXPECT_EQ(m.device_count, 1);
+  EXPECT_EQ(m.command_line, "trainbench gemm");
+  EXPECT_FALSE(m.host.empty());
+  EXPECT_FALSE(m.os.empty());
+  EXPECT_NE(m.blas_version.find("OpenBLAS"), std::string::npos);
+  // 2026-11-25T11:39:37Z
+  ASSERT_EQ(m.utc_time.size(), 20u);
+  EXPECT_EQ(m.utc_time[10], 'T');
+  EXPECT_EQ(m.utc_time.back(), 'Z');
+  const std::string c = runner::git_commit();
+  EXPECT_TRUE(c == "unknown" || (c.size() == 40 && c.find_first_not_of("0123456789abcdef") == std::string::npos))
+      << c;
+  EXPECT_THROW(runner::sku_for(backend->device_info(), "no-such-gpu"), UsageError);
+  const auto h100 = runner::sku_for(backend->device_info(), "h100-sxm");
+  ASSERT_TRUE(h100.has_value());
+  EXPECT_DOUBLE_EQ(h100->peak_tflops.at(DType::BF16), 989);
 }
 
 }  // namespace

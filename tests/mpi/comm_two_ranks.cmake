@@ -22,7 +22,7 @@ set(ENV{OMPI_MCA_rmaps_base_oversubscribe} "1")
 execute_process(
   COMMAND ${MPIEXEC} --allow-run-as-root --oversubscribe -np 2
           ${TRAINBENCH} comm --backend mpi --op all --sizes 1K,256K -n 2 -w 1
-          --min-samples 3 --min-time 0 --max-time 5 --out ${OUT}
+          --min-samples 3 --max-samples 20 --min-time 0 --max-time 5 --out ${OUT}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 240)
 message(STATUS "trainbench comm output:\n${out}${err}")
 if(NOT rc EQUAL 0)
