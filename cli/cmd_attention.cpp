@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/kernel_status.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
@@ -85,36 +86,8 @@ DType resolve_dtype(const std::string& text, const kernels::DeviceInfo& device) 
   return d;
 }
 
-// Same bytes as harness/workload/workload.cpp: the minimum each pass reads and writes.
 Op make_attention_op(const AttentionShape& shape, DType dtype, bool backward, const std::string& impl) {
-  const double elt = dtype_bytes(dtype);
-  const double qo = static_cast<double>(shape.batch * shape.seq * shape.heads * shape.head_dim);
-  const double kv = static_cast<double>(shape.batch * shape.seq * shape.kv_heads * shape.head_dim);
-  const double lse_bytes = 4.0 * static_cast<double>(shape.batch * shape.heads * shape.seq);
-  Op op;
-  op.kind = backward ? OpKind::AttentionBackward : OpKind::AttentionForward;
-  op.name = fmt::format("attention.{}.{}", backward ? "bwd" : "fwd", impl);
-  op.dtype = dtype;
-  op.attention = shape;
-  const double fwd_flops = attention_forward_flops(shape);
-  if (backward) {
-    op.flops = attention_backward_flops(shape);
-    op.model_flops = 2.0 * fwd_flops;
-    op.bytes = elt * (4 * qo + 4 * kv) + lse_bytes;  // read Q,K,V,O,dO; write dQ,dK,dV
-  } else {
-    op.flops = op.model_flops = fwd_flops;
-    op.bytes = elt * (2 * qo + 2 * kv) + lse_bytes;  // read Q,K,V; write O, LSE
-  }
-  return op;
-}
-
-void fail_on_status(const results::KernelResult& r) {
-  if (r.status == "ok" || r.status == "skipped") return;
-  const std::string what = fmt::format("attention {} {}", r.shape, r.dtype);
-  if (r.status == "oom") throw UsageError(fmt::format("--batch/--heads/--seq: {} does not fit: {}", what, r.error));
-  if (r.status == "failed" && r.error.find("verification") != std::string::npos)
-    throw RuntimeError(fmt::format("{}: WRONG RESULT: {}", what, r.error));
-  throw RuntimeError(fmt::format("{}: {}: {}", what, r.status, r.error));
+  return tb::make_attention_op(fmt::format("attention.{}.{}", backward ? "bwd" : "fwd", impl), shape, dtype, backward);
 }
 
 nlohmann::json single_json(const results::RunResults& run, const results::KernelResult& r, const AttentionFlags& f) {
@@ -167,7 +140,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
                  r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "",
                  kFlopsConvention);
   }
-  for (const auto& k : run.kernels) fail_on_status(k);
+  for (const auto& k : run.kernels) fail_on_status(k, "attention", "--batch/--heads/--seq");
 }
 
 void add_attention_command(CLI::App& app) {

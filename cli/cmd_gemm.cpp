@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/kernel_status.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
@@ -32,17 +33,6 @@ struct GemmFlags {
   std::string out;
   TimingFlags timing;
 };
-
-// The checks and the outcome a user sees: exit 1 (loud) for a wrong result, an unsupported
-// dtype or an interrupted measurement; exit 2 for a shape that cannot fit.
-void fail_on_status(const results::KernelResult& r) {
-  if (r.status == "ok" || r.status == "skipped") return;
-  const std::string what = fmt::format("gemm {} {}", r.shape, r.dtype);
-  if (r.status == "oom") throw UsageError(fmt::format("-m/-n/-k: {} does not fit: {}", what, r.error));
-  if (r.status == "failed" && r.error.find("verification") != std::string::npos)
-    throw RuntimeError(fmt::format("{}: WRONG RESULT: {}", what, r.error));
-  throw RuntimeError(fmt::format("{}: {}: {}", what, r.status, r.error));
-}
 
 nlohmann::json single_json(const results::RunResults& run, const results::KernelResult& r) {
   nlohmann::json j = results::to_json(run).at("kernels").back();
@@ -99,7 +89,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
     fmt::print(stderr, "trainbench: note: stopped by {} with noise {:.2f}% (target {:.2f}%): the median is less "
                "certain than asked; a quieter machine or a longer --max-time helps\n",
                r.stop_reason, 100 * r.stats.rel_noise, 100 * options.policy.target_rel_noise);
-  for (const auto& k : run.kernels) fail_on_status(k);
+  for (const auto& k : run.kernels) fail_on_status(k, "gemm", "-m/-n/-k");
 }
 
 void add_gemm_command(CLI::App& app) {

@@ -12,19 +12,6 @@
 
 namespace tb::cli {
 
-Op make_gemm_op(const std::string& name, const GemmShape& s, DType dtype) {
-  Op op;
-  op.name = name;
-  op.kind = OpKind::Gemm;
-  op.dtype = dtype;
-  op.gemm = s;
-  op.flops = op.model_flops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
-  const double elt = dtype_bytes(dtype);
-  op.bytes = elt * (static_cast<double>(s.m) * s.k + static_cast<double>(s.k) * s.n + static_cast<double>(s.m) * s.n);
-  op.is_forward = s.layout == GemmLayout::Forward;
-  return op;
-}
-
 DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device) {
   if (!text.empty()) return parse_dtype(text, "--dtype");
   if (device.backend == "cpu" && !kernels::cpu::bf16_gemm_available()) {

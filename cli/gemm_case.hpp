@@ -15,9 +15,6 @@
 
 namespace tb::cli {
 
-// 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's storage size.
-Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
-
 // Empty --dtype: bf16, except on a CPU whose OpenBLAS has no bf16 GEMM: fp32, saying so on stderr.
 DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device);
 

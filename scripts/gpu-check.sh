@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs on a lent H100/H200 (see scripts/build-device-bundle.sh for what to carry):
+# Runs on a lent H100/H200. Carry .device/ (made here by scripts/build-device-bundle.sh):
 #   1. env      what the machine has (GPU, driver, nvcc, cuBLAS, NCCL, PyTorch)
 #   2. tests    every GPU test (trainbench_gpu_tests), plus the CPU suite as a smoke test
 #   3. sanitize compute-sanitizer memcheck and racecheck on the GPU kernels' tests
@@ -7,7 +7,8 @@
 #   5. run      trainbench run for gpt3-175b (tp 8), gpt3-xl, llama3-8b
 # Usage: scripts/gpu-check.sh [phase ...]   (default: all phases, in that order)
 # Everything lands in $OUT: summary.txt (read it first) and gpu-check.tar.gz (logs, JSON).
-# If no prebuilt build-device/ was carried, it builds here for sm_90a from carried .deps/.
+# Without a carried .device/ it tries to build for sm_90a on the device itself (which works only
+# if the device has the -dev packages: fmt, toml++, CLI11, nlohmann-json, Google Benchmark, GoogleTest).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -33,15 +34,18 @@ for name in ("nvidia.nccl", "nvidia.cublas", "nvidia.cuda_runtime"):
         pass
 PY
 )
-export LD_LIBRARY_PATH="$ROOT/.deps/lib:/usr/local/cuda/lib64:$(echo "$py_lib_dirs" | paste -sd:):${LD_LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="$ROOT/.device/lib:/usr/local/cuda/lib64:$(echo "$py_lib_dirs" | paste -sd:):${LD_LIBRARY_PATH:-}"
 
-BUILD=$ROOT/build-device
-TB=$BUILD/cli/trainbench
+BIN=$ROOT/.device/bin
+TB=$BIN/trainbench
+# The binaries were built elsewhere: point them at this checkout's configs and each other.
+export TRAINBENCH_CONFIG_DIR=$ROOT/configs TRAINBENCH_TEST_BINARY=$TB
 build_here() {
-  note "build: no carried build-device/; building for sm_90a here"
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTB_CUDA_ARCHS=90a -DTB_WITH_OPENBLAS=OFF \
-    -DTB_ENABLE_MPI=OFF -DCMAKE_PREFIX_PATH="$ROOT/.deps" >"$LOG/build.log" 2>&1 &&
-    cmake --build "$BUILD" -j 16 >>"$LOG/build.log" 2>&1
+  note "build: no carried .device/; building for sm_90a here"
+  cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DTB_CUDA_ARCHS=90a -DTB_WITH_OPENBLAS=OFF \
+    -DTB_ENABLE_MPI=OFF >"$LOG/build.log" 2>&1 &&
+    cmake --build build-device -j 16 >>"$LOG/build.log" 2>&1 &&
+    mkdir -p "$BIN" && cp build-device/cli/trainbench build-device/tests/trainbench_*tests "$BIN/"
 }
 [[ -x $TB ]] || build_here || { note "build FAILED: see build.log"; }
 
@@ -63,21 +67,35 @@ for phase in "${phases[@]}"; do
       run_logged devices 60 "$TB" devices
       ;;
     tests)
-      run_logged gpu-tests 480 "$BUILD/tests/trainbench_gpu_tests" --gtest_output=xml:"$LOG/gpu-tests.xml"
+      run_logged gpu-tests 480 "$BIN/trainbench_gpu_tests" --gtest_output=xml:"$LOG/gpu-tests.xml"
       grep -E '^\[  (PASSED|FAILED|SKIPPED)' "$LOG/gpu-tests.log" | tee -a "$SUMMARY"
-      run_logged cpu-tests 300 "$BUILD/tests/trainbench_tests" --gtest_brief=1
+      run_logged cpu-tests 300 "$BIN/trainbench_tests" --gtest_brief=1
       ;;
     sanitize)
+      # Small shapes: the sanitizers slow kernels 10-100x. Ragged, causal and GQA cases, both
+      # passes, both head dims, fused and unfused; plus the memory-bound kernels' GPU tests.
+      quick=(--min-samples 1 --max-samples 2 --min-time 0 --warmup 0)
       for tool in memcheck racecheck; do
-        run_logged "sanitize-$tool" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
-          "$BUILD/tests/trainbench_gpu_tests" --gtest_filter='*Sanitize*:*Small*'
-        grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOG/sanitize-$tool.log" | tee -a "$SUMMARY"
+        for d in 64 128; do
+          for pass in fwd bwd; do
+            for impl in fused unfused; do
+              run_logged "sanitize-$tool-d$d-$pass-$impl" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
+                "$TB" attention --batch 2 --heads 4 --kv-heads 2 --seq 130 --head-dim "$d" --causal --pass "$pass" \
+                --impl "$impl" "${quick[@]}"
+            done
+          done
+        done
+        run_logged "sanitize-$tool-gemm" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
+          "$TB" gemm -m 200 -n 136 -k 72 --dtype bf16 --layout wgrad "${quick[@]}"
+        run_logged "sanitize-$tool-memory-ops" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
+          "$BIN/trainbench_gpu_tests" --gtest_filter='CudaMemoryOps.*'
       done
+      grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOG"/sanitize-*.log | sort | uniq -c | tee -a "$SUMMARY"
       ;;
     bench)
-      PYTHONUNBUFFERED=1 run_logged torch-gemm 420 python3 bench/torch_gemm.py --trainbench "$TB" --json "$LOG/torch_gemm.json"
+      PYTHONUNBUFFERED=1 run_logged torch-gemm 420 python3 bench/torch_gemm.py --trainbench "$TB" --out "$LOG/torch_gemm.json"
       tail -20 "$LOG/torch-gemm.log" >>"$SUMMARY"
-      PYTHONUNBUFFERED=1 run_logged torch-attention 420 python3 bench/torch_attention.py --trainbench "$TB" --json "$LOG/torch_attention.json"
+      PYTHONUNBUFFERED=1 run_logged torch-attention 420 python3 bench/torch_attention.py --trainbench "$TB" --out "$LOG/torch_attention.json"
       tail -20 "$LOG/torch-attention.log" >>"$SUMMARY"
       ;;
     run)

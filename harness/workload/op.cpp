@@ -58,6 +58,43 @@ double attention_forward_flops(const AttentionShape& s) {
 
 double attention_backward_flops(const AttentionShape& s) { return 2.5 * attention_forward_flops(s); }
 
+Op make_gemm_op(const std::string& name, const GemmShape& g, DType dtype) {
+  Op op;
+  op.name = name;
+  op.kind = OpKind::Gemm;
+  op.dtype = dtype;
+  op.gemm = g;
+  const double m = static_cast<double>(g.m), n = static_cast<double>(g.n), k = static_cast<double>(g.k);
+  op.flops = op.model_flops = 2.0 * m * n * k;
+  op.bytes = static_cast<double>(dtype_bytes(dtype)) * (m * k + k * n + m * n);
+  op.is_forward = g.layout == GemmLayout::Forward;
+  return op;
+}
+
+Op make_attention_op(const std::string& name, const AttentionShape& shape, DType dtype, bool backward) {
+  const double elt = dtype_bytes(dtype);
+  const double qo = static_cast<double>(shape.batch * shape.seq * shape.heads * shape.head_dim);
+  const double kv = static_cast<double>(shape.batch * shape.seq * shape.kv_heads * shape.head_dim);
+  const double lse_bytes = 4.0 * static_cast<double>(shape.batch * shape.heads * shape.seq);
+  Op op;
+  op.name = name;
+  op.kind = backward ? OpKind::AttentionBackward : OpKind::AttentionForward;
+  op.dtype = dtype;
+  op.attention = shape;
+  const double forward = attention_forward_flops(shape);
+  if (backward) {
+    op.flops = attention_backward_flops(shape);
+    op.model_flops = 2.0 * forward;  // dQ, dK, dV, dP: four GEMMs; recomputing S is hardware work
+    op.bytes = elt * (4 * qo + 4 * kv) + lse_bytes;
+    op.is_forward = false;
+  } else {
+    op.flops = op.model_flops = forward;
+    op.bytes = elt * (2 * qo + 2 * kv) + lse_bytes;
+    op.attention_core = true;  // re-run under selective recomputation (Korthikanti et al. 2022)
+  }
+  return op;
+}
+
 std::string Op::shape_string() const {
   switch (kind) {
     case OpKind::Gemm:

@@ -79,4 +79,13 @@ struct Op {
   std::string shape_string() const;  // "M×N×K fwd", "b×h/g×s×d causal", "rows×cols"
 };
 
+// The one place GEMM and attention ops get their FLOPs and minimum bytes; the workload builder
+// and the single-kernel commands both use these.
+// GEMM: 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's size.
+Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
+// Attention: flash convention FLOPs (model FLOPs count the backward as 2× forward); bytes:
+// forward reads Q, K, V and writes O and the fp32 LSE; backward reads Q, K, V, O, dO, LSE and
+// writes dQ, dK, dV.
+Op make_attention_op(const std::string& name, const AttentionShape& shape, DType dtype, bool backward);
+
 }  // namespace tb

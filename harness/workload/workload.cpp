@@ -36,44 +36,19 @@ struct Builder {
                                  {tokens, in, out, GemmLayout::DataGrad},
                                  {in, out, tokens, GemmLayout::WeightGrad}};
     for (const auto& g : shapes) {
-      Op op;
-      op.name = fmt::format("{}.{}", stem, to_string(g.layout));
-      op.kind = OpKind::Gemm;
-      op.dtype = w.options.dtype;
-      op.gemm = g;
-      op.flops = op.model_flops = 2.0 * g.m * g.n * g.k;
-      op.bytes = static_cast<double>(elt) * (g.m * g.k + g.k * g.n + g.m * g.n);
+      Op op = make_gemm_op(fmt::format("{}.{}", stem, to_string(g.layout)), g, w.options.dtype);
       op.calls_per_step = calls;
       op.in_layer = in_layer;
-      op.is_forward = g.layout == GemmLayout::Forward;
       w.ops.push_back(op);
     }
   }
 
   void attention(const AttentionShape& shape, int64_t calls) {
-    const double qo = static_cast<double>(shape.batch * shape.seq * shape.heads * shape.head_dim);
-    const double kv = static_cast<double>(shape.batch * shape.seq * shape.kv_heads * shape.head_dim);
-    const double lse_bytes = 4.0 * shape.batch * shape.heads * shape.seq;
-    Op fwd;
-    fwd.name = "attention.fwd";
-    fwd.kind = OpKind::AttentionForward;
-    fwd.dtype = w.options.dtype;
-    fwd.attention = shape;
-    fwd.flops = fwd.model_flops = attention_forward_flops(shape);
-    fwd.bytes = elt * (2 * qo + 2 * kv) + lse_bytes;  // read Q,K,V; write O; write LSE
-    fwd.calls_per_step = calls;
-    fwd.attention_core = true;
-    w.ops.push_back(fwd);
-
-    Op bwd = fwd;
-    bwd.name = "attention.bwd";
-    bwd.kind = OpKind::AttentionBackward;
-    bwd.flops = attention_backward_flops(shape);
-    bwd.model_flops = 2.0 * fwd.model_flops;  // dQ,dK,dV,dP: four GEMMs; S recompute is hardware
-    bwd.bytes = elt * (4 * qo + 4 * kv) + lse_bytes;  // read Q,K,V,O,dO; write dQ,dK,dV
-    bwd.is_forward = false;
-    bwd.attention_core = false;
-    w.ops.push_back(bwd);
+    for (bool backward : {false, true}) {
+      Op op = make_attention_op(backward ? "attention.bwd" : "attention.fwd", shape, w.options.dtype, backward);
+      op.calls_per_step = calls;
+      w.ops.push_back(op);
+    }
   }
 
   void memory_op(const std::string& name, OpKind kind, int64_t rows, int64_t cols, double tensors_moved,

@@ -1,6 +1,6 @@
 #include "kernels/cpu/attention_tiled.hpp"
 
-#include <cblas.h>
+#include "kernels/cpu/blas_shim.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -213,25 +213,13 @@ void launch(const AttentionParams& p, cudaStream_t stream) {
   TB_CUDA_CHECK(cudaGetLastError());
 }
 
-template <typename T>
-void dispatch(const AttentionParams& p, cudaStream_t stream) {
-  if (p.head_dim == 64) {
-    if (p.causal) launch<T, 64, true>(p, stream);
-    else launch<T, 64, false>(p, stream);
-  } else {
-    if (p.causal) launch<T, 128, true>(p, stream);
-    else launch<T, 128, false>(p, stream);
-  }
-}
-
 }  // namespace
 
 void launch_attention_backward(const AttentionParams& p, ElementType type, cudaStream_t stream) {
   if (!fused_head_dim_supported(p.head_dim))
     throw UnsupportedError("fused attention backward: head_dim " + std::to_string(p.head_dim) +
                            " not supported; supported: 64, 128");
-  if (type == ElementType::BF16) dispatch<__nv_bfloat16>(p, stream);
-  else dispatch<__half>(p, stream);
+  for_variant(p, type, [&]<typename T, int D, bool CAUSAL>() { launch<T, D, CAUSAL>(p, stream); });
 }
 
 }  // namespace tb::kernels::cuda::attention

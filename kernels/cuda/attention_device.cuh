@@ -10,6 +10,7 @@
 
 #include "kernels/common/attention_math.hpp"
 #include "kernels/common/warp_model.hpp"
+#include "kernels/cuda/attention_launch.hpp"
 
 namespace tb::kernels::cuda::attention {
 
@@ -98,6 +99,24 @@ __device__ inline void load_tile(T* smem, const T* base, int64_t stride, int64_t
     if (row0 + r < seq) val = *reinterpret_cast<const uint4*>(base + (row0 + r) * stride + col);
     *reinterpret_cast<uint4*>(smem + r * kSmemStride<D> + col) = val;
   }
+}
+
+// Every fused pass is instantiated for element type × head dim {64, 128} × causal: 8 kernels.
+// `launch` is a lambda templated as <typename T, int D, bool CAUSAL>; callers have checked the
+// head dim with fused_head_dim_supported().
+template <typename Launch>
+void for_variant(const AttentionParams& p, ElementType type, const Launch& launch) {
+  auto with_type = [&]<typename T>() {
+    if (p.head_dim == 64) {
+      if (p.causal) launch.template operator()<T, 64, true>();
+      else launch.template operator()<T, 64, false>();
+    } else {
+      if (p.causal) launch.template operator()<T, 128, true>();
+      else launch.template operator()<T, 128, false>();
+    }
+  };
+  if (type == ElementType::BF16) with_type.template operator()<__nv_bfloat16>();
+  else with_type.template operator()<__half>();
 }
 
 }  // namespace tb::kernels::cuda::attention

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "harness/results/results_io.hpp"
+#include "kernels/backend.hpp"
 #include "tests/support/cli_runner.hpp"
 
 namespace tb::testing {
@@ -78,7 +79,8 @@ TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
     ::freopen("/dev/null", "w", stdout);
     ::freopen("/dev/null", "w", stderr);
     // A long run (GPT-3 175B widths) so the signal lands mid-way.
-    execl(TB_BINARY, TB_BINARY, "run", "--model", "gpt3-175b", "--device", "cpu", "--seq", "128", "--min-time",
+    const std::string binary = trainbench_binary();
+    execl(binary.c_str(), binary.c_str(), "run", "--model", "gpt3-175b", "--device", "cpu", "--seq", "128", "--min-time",
           "0.5", "--out", out.c_str(), "--quiet", static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -142,6 +144,14 @@ TEST_F(RunCli, BadFlagsExit2) {
   EXPECT_EQ(run_trainbench({"run", "--impl", "magic", "--device", "cpu"}).exit_code, 2);
   EXPECT_EQ(run_trainbench({"run", "--dtype", "int4", "--device", "cpu"}).exit_code, 2);
   EXPECT_EQ(run_trainbench({"run", "--device", "tpu"}).exit_code, 2);
+}
+
+TEST_F(RunCli, CudaWithoutAGpuIsARuntimeErrorSayingWhy) {
+  std::string why;
+  if (kernels::cuda_device_available(&why)) GTEST_SKIP() << "a GPU is present; this checks the no-GPU path";
+  auto r = run_trainbench({"run", "--device", "cuda", "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no usable GPU"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
+#include "harness/config/config_catalog.hpp"
 #include "harness/compare/side_by_side.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "tests/report/synthetic_results.hpp"
@@ -63,7 +64,7 @@ TEST(CompareSideBySide, MatchesKernelsAndExtrapolatesEachRun) {
 TEST(CompareSideBySide, CostAppearsWhenTheSkuHasAPrice) {
   const std::string dir = tb::testing::make_temp_dir("tb_sku_");
   const std::string sku = dir + "/priced.toml";
-  std::ifstream in(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml");
+  std::ifstream in(tb::config::config_root() / "skus" / "h100-sxm.toml");
   std::stringstream text;
   text << in.rdbuf() << "\n[price]\nper_gpu_hour = 2.0\ncurrency = \"USD\"\n";
   tb::testing::write_text(sku, text.str());

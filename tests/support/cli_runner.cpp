@@ -37,11 +37,16 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
+std::string trainbench_binary() {
+  const char* env = std::getenv("TRAINBENCH_TEST_BINARY");
+  return env && *env ? std::string(env) : std::string(TB_BINARY);
+}
+
 CliResult run_trainbench(const std::vector<std::string>& args, const std::string& env) {
   static int counter = 0;
   const std::string dir = make_temp_dir("tb_cli_");
   const std::string out_path = dir + "/out", err_path = dir + "/err";
-  std::string cmd = env + (env.empty() ? "" : " ") + quote(TB_BINARY);
+  std::string cmd = env + (env.empty() ? "" : " ") + quote(trainbench_binary());
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " >" + quote(out_path) + " 2>" + quote(err_path) + " </dev/null";
   ++counter;

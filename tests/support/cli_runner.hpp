@@ -11,6 +11,10 @@ struct CliResult {
   std::string err;
 };
 
+// The trainbench binary under test: $TRAINBENCH_TEST_BINARY when set (a relocated build, as on
+// a device machine), else the one this test binary was built beside.
+std::string trainbench_binary();
+
 // Arguments are passed through a shell with single-quote escaping.
 CliResult run_trainbench(const std::vector<std::string>& args, const std::string& env = "");
 

@@ -1,0 +1,18 @@
+#include "cli/kernel_status.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::cli {
+
+void fail_on_status(const results::KernelResult& r, const std::string& what, const std::string& size_flags) {
+  if (r.status == "ok" || r.status == "skipped") return;
+  const std::string which = fmt::format("{} {} {}", what, r.shape, r.dtype);
+  if (r.status == "oom") throw UsageError(fmt::format("{}: {} does not fit: {}", size_flags, which, r.error));
+  if (r.status == "failed" && r.error.find("verification") != std::string::npos)
+    throw RuntimeError(fmt::format("{}: WRONG RESULT: {}", which, r.error));
+  throw RuntimeError(fmt::format("{}: {}: {}", which, r.status, r.error));
+}
+
+}  // namespace tb::cli
