@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "kernels/common/attention_math.hpp"
-#include "kernels/cpu/attention_parallel.hpp"
+#include "kernels/cpu/parallel_for.hpp"
 
 namespace tb::kernels::cpu {
 namespace {

@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "kernels/cpu/attention_parallel.hpp"
+#include "kernels/cpu/parallel_for.hpp"
 
 namespace tb::kernels::cpu {
 namespace {

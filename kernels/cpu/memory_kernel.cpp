@@ -11,6 +11,7 @@
 #include "kernels/common/float_formats.hpp"
 #include "kernels/common/memory_ops_math.hpp"
 #include "kernels/cpu/memory_op_check.hpp"
+#include "kernels/cpu/parallel_for.hpp"
 
 namespace tb::kernels::cpu {
 namespace {
@@ -57,7 +58,8 @@ class CpuMemoryKernel final : public Kernel {
   }
 
   void launch() override {
-    for (int64_t r = 0; r < rows_; ++r) run_row(r);
+    // Rows are independent; one thread per core, as OpenBLAS uses for the GEMMs beside them.
+    parallel_for(rows_, [this](int64_t r) { run_row(r); });
   }
 
   VerifyResult verify() override {

@@ -1,6 +1,6 @@
 #pragma once
-// A minimal parallel loop for the CPU attention code: independent (batch, head) slices and the
-// fp64 reference rows of verification. Plain std::thread: the project has no OpenMP dependency.
+// A minimal parallel loop for the CPU kernels: attention's independent (batch, head) slices, the
+// rows of the memory-bound ops, and fp64 reference rows. Plain std::thread: no OpenMP dependency.
 #include <algorithm>
 #include <cstdint>
 #include <thread>
