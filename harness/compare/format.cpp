@@ -107,7 +107,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     e.add_row(std::move(cells));
   };
   erow("sustained TFLOP/s per GPU", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
-  erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, 0); });
+  erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, x.pf_days < 100 ? 2 : 0); });
   erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
   erow("days", [](const Extrapolation& x) { return num(x.wall_days); });

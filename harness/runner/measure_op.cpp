@@ -80,10 +80,13 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
   r.algorithm = kernel.algorithm();
   ClockTracker clocks;
   timing::LoopHooks hooks;
+  int samples_taken = 0;
   hooks.sample_ms = [&] {
-    clocks.add(backend.read_clocks());
     const double ms = backend.time_sample_ms(kernel);
-    clocks.add(backend.read_clocks());
+    // Read right after a sample, when the SM clock reflects the load: a reading before it, or
+    // during warm-up after an idle stretch (the previous op's host-side verify), sees an idle
+    // clock and would flag a drop that never happened under load.
+    if (++samples_taken > o.policy.warmup_launches) clocks.add(backend.read_clocks());
     return ms;
   };
   hooks.should_abort = interrupted;

@@ -33,13 +33,21 @@ __device__ float block_reduce(float v, bool take_max, float* scratch) {
   return v;
 }
 
+// Elements between consecutive (batch, head) s×s matrices: seq² rounded up to 64, so that every
+// matrix pointer in the cuBLAS pointer arrays is 128-byte aligned. cuBLAS cannot see the
+// alignment of pointers stored in device memory (its batched-GEMM docs require them "properly
+// aligned to avoid misaligned memory access errors"; onnxruntime#16130 hit exactly that on
+// sm_80+): packed at n·seq², the bf16 P/dS matrices for seq = 77 or 130 would start only 2- or
+// 8-byte aligned.
+inline int64_t matrix_stride(int64_t seq) { return (seq * seq + 63) / 64 * 64; }
+
 // One block per row of S (already scaled): P = softmax with the causal mask, LSE saved.
 template <typename T>
-__global__ void softmax_forward(const float* S, T* P, float* lse, int64_t seq, bool causal) {
+__global__ void softmax_forward(const float* S, T* P, float* lse, int64_t seq, int64_t mat_stride, bool causal) {
   __shared__ float scratch[32];
-  const int64_t row = blockIdx.x, i = row % seq;  // row = (batch·heads + head)·seq + i
-  const float* s = S + row * seq;
-  T* prow = P + row * seq;
+  const int64_t row = blockIdx.x, n = row / seq, i = row % seq;  // row = (batch·heads + head)·seq + i
+  const float* s = S + n * mat_stride + i * seq;
+  T* prow = P + n * mat_stride + i * seq;
   const int64_t end = causal ? i + 1 : seq;
   float mx = -INFINITY;
   for (int64_t j = threadIdx.x; j < end; j += blockDim.x) mx = fmaxf(mx, s[j]);
@@ -55,16 +63,16 @@ __global__ void softmax_forward(const float* S, T* P, float* lse, int64_t seq, b
 
 // dS = scale · P ∘ (dP − rowsum(P ∘ dP)), one block per row.
 template <typename T>
-__global__ void softmax_backward(const T* P, const float* dP, T* dS, int64_t seq, float scale) {
+__global__ void softmax_backward(const T* P, const float* dP, T* dS, int64_t seq, int64_t mat_stride, float scale) {
   __shared__ float scratch[32];
-  const int64_t row = blockIdx.x;
-  const T* p = P + row * seq;
-  const float* dp = dP + row * seq;
+  const int64_t row = blockIdx.x, off = (row / seq) * mat_stride + (row % seq) * seq;  // see matrix_stride
+  const T* p = P + off;
+  const float* dp = dP + off;
   float d = 0.f;
   for (int64_t j = threadIdx.x; j < seq; j += blockDim.x) d += ToFloat{}(p[j]) * dp[j];
   d = block_reduce(d, false, scratch);
   for (int64_t j = threadIdx.x; j < seq; j += blockDim.x)
-    dS[row * seq + j] = from_float<T>(scale * ToFloat{}(p[j]) * (dp[j] - d));
+    dS[off + j] = from_float<T>(scale * ToFloat{}(p[j]) * (dp[j] - d));
 }
 
 // dK[b, s, g, :] = Σ over the group's query heads of the per-query-head fp32 gradients.
@@ -106,7 +114,7 @@ struct UnfusedAttention::Impl {
 };
 
 double UnfusedAttention::scratch_bytes(const AttentionParams& p, ElementType, bool backward) {
-  const double bh = static_cast<double>(p.batch * p.heads), ss = static_cast<double>(p.seq) * p.seq;
+  const double bh = static_cast<double>(p.batch * p.heads), ss = static_cast<double>(matrix_stride(p.seq));
   double bytes = bh * ss * (4 + 2);  // S fp32, P
   if (backward) bytes += bh * ss * (4 + 2) + 2.0 * 4 * p.batch * p.seq * p.heads * p.head_dim;
   return bytes;
@@ -118,7 +126,7 @@ UnfusedAttention::UnfusedAttention(const AttentionParams& p, ElementType type, b
   m.p = p, m.type = type, m.backward = backward, m.stream = stream;
   m.dt = type == ElementType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
   m.batch_count = p.batch * p.heads;
-  const size_t ss = static_cast<size_t>(p.seq) * static_cast<size_t>(p.seq) * m.batch_count;
+  const size_t ss = static_cast<size_t>(matrix_stride(p.seq)) * static_cast<size_t>(m.batch_count);
   m.s = DeviceBuffer(ss * 4);
   m.pm = DeviceBuffer(ss * 2);
   const size_t q_elems = static_cast<size_t>(p.batch * p.seq * p.heads * p.head_dim);
@@ -130,7 +138,7 @@ UnfusedAttention::UnfusedAttention(const AttentionParams& p, ElementType type, b
   }
   // Per (batch, head) matrix pointers; K/V heads repeat for the query heads of their group.
   std::vector<void*> host(kArrays * m.batch_count, nullptr);
-  const int64_t d = p.head_dim, group = p.heads / p.kv_heads, ss1 = p.seq * p.seq;
+  const int64_t d = p.head_dim, group = p.heads / p.kv_heads, ss1 = matrix_stride(p.seq);
   auto at = [&](const void* base, int64_t elem_offset, int bytes) {
     return static_cast<void*>(static_cast<char*>(const_cast<void*>(base)) + elem_offset * bytes);
   };
@@ -173,10 +181,10 @@ void UnfusedAttention::forward() {
   const unsigned rows = static_cast<unsigned>(m.batch_count * p.seq);
   if (m.type == ElementType::BF16)
     softmax_forward<__nv_bfloat16><<<rows, kRowThreads, 0, m.stream>>>(m.s.as<float>(), m.pm.as<__nv_bfloat16>(),
-                                                                       p.lse, p.seq, p.causal);
+                                                                       p.lse, p.seq, matrix_stride(p.seq), p.causal);
   else
     softmax_forward<__half><<<rows, kRowThreads, 0, m.stream>>>(m.s.as<float>(), m.pm.as<__half>(), p.lse, p.seq,
-                                                                p.causal);
+                                                                matrix_stride(p.seq), p.causal);
   TB_CUDA_CHECK(cudaGetLastError());
   m.gemm(false, false, s, d, s, 1.f, kP, m.dt, s, kV, m.dt, ldk, 0.f, kO, m.dt, ldq);
 }
@@ -192,11 +200,12 @@ void UnfusedAttention::backward() {
   const int64_t kv_rows = p.batch * p.seq;
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((kv_rows * p.kv_heads * d + 255) / 256, 1 << 20));
   if (m.type == ElementType::BF16)
-    softmax_backward<__nv_bfloat16><<<rows, kRowThreads, 0, m.stream>>>(
-        m.pm.as<__nv_bfloat16>(), m.dp.as<float>(), m.ds.as<__nv_bfloat16>(), p.seq, p.softmax_scale);
+    softmax_backward<__nv_bfloat16><<<rows, kRowThreads, 0, m.stream>>>(m.pm.as<__nv_bfloat16>(), m.dp.as<float>(),
+                                                                        m.ds.as<__nv_bfloat16>(), p.seq,
+                                                                        matrix_stride(p.seq), p.softmax_scale);
   else
     softmax_backward<__half><<<rows, kRowThreads, 0, m.stream>>>(m.pm.as<__half>(), m.dp.as<float>(), m.ds.as<__half>(),
-                                                                 p.seq, p.softmax_scale);
+                                                                 p.seq, matrix_stride(p.seq), p.softmax_scale);
   TB_CUDA_CHECK(cudaGetLastError());
   m.gemm(false, false, s, d, s, 1.f, kDS, m.dt, s, kK, m.dt, ldk, 0.f, kDQ, m.dt, ldq);        // dQ = dS·K
   m.gemm(true, false, s, d, s, 1.f, kDS, m.dt, s, kQ, m.dt, ldq, 0.f, kDKx, CUDA_R_32F, ldq);  // dK = dSᵀ·Q

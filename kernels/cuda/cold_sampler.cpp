@@ -27,15 +27,20 @@ double ColdSampler::timed(cudaStream_t stream, const std::function<void()>& laun
   if (flush) flusher_->flush(stream);
   const bool blocking = use_blocker_;
   if (blocking) blocker_->block(stream);
-  TB_CUDA_CHECK(cudaEventRecord(start_, stream));
-  try {
+  {
+    // Never leave the stream held: the release runs on every path out of this scope, including a
+    // throwing cudaEventRecord (before, only launch() was covered and the stream then sat on the
+    // blocking kernel until its timeout). release() is a plain store and cannot throw.
+    struct ReleaseOnExit {
+      BlockingKernel* blocker;
+      ~ReleaseOnExit() {
+        if (blocker) blocker->release();
+      }
+    } guard{blocking ? blocker_.get() : nullptr};
+    TB_CUDA_CHECK(cudaEventRecord(start_, stream));
     launch();
-  } catch (...) {
-    if (blocking) blocker_->release();  // never leave the stream held
-    throw;
-  }
-  TB_CUDA_CHECK(cudaEventRecord(stop_, stream));
-  if (blocking) blocker_->release();
+    TB_CUDA_CHECK(cudaEventRecord(stop_, stream));
+  }  // released here, after everything timed is enqueued
   TB_CUDA_CHECK(cudaEventSynchronize(stop_));
   if (blocking && blocker_->timed_out()) {
     // launch() took longer to enqueue than the timeout (or waited on the stream itself): the

@@ -129,7 +129,10 @@ class CublasLtGemm final : public Kernel {
     if (op_.dtype == DType::FP8) {
       scales_ = DeviceBuffer(2 * sizeof(float));
       const float ones[2] = {1.0f, 1.0f};
-      TB_CUDA_CHECK(cudaMemcpy(scales_.get(), ones, sizeof ones, cudaMemcpyHostToDevice));
+      // On stream_, so the matmuls are ordered after it: a plain cudaMemcpy runs on the legacy
+      // default stream, which our cudaStreamNonBlocking stream does not wait for, and a pageable
+      // H2D cudaMemcpy may return before its DMA lands. `ones` is staged before this returns.
+      TB_CUDA_CHECK(cudaMemcpyAsync(scales_.get(), ones, sizeof ones, cudaMemcpyHostToDevice, stream_));
       const float* sa = scales_.as<float>();
       const float* sb = sa + 1;
       TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof sa));

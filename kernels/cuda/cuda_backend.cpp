@@ -54,10 +54,24 @@ class CudaBackend final : public Backend {
       default: kernel = make_memory_kernel(op, options, stream_);
     }
     TB_CUDA_CHECK(cudaStreamSynchronize(stream_));  // fills and autotuning done before timing starts
+    warmed_ = nullptr;  // the new kernel may reuse a freed kernel's address: warm it again
     return kernel;
   }
 
   double time_sample_ms(Kernel& kernel) override {
+    // One untimed launch outside the blocking kernel before a kernel's first sample. With CUDA's
+    // default lazy module loading (CUDA_MODULE_LOADING=LAZY since 12.2), the first launch of a
+    // function loads it, and loading may need a context synchronization, which waits for the
+    // blocking kernel that is spinning until we release it after launch() returns: the first
+    // sample would stall for the 2 s timeout and ColdSampler would turn the blocker off for the
+    // rest of the run (CUDA C++ Programming Guide, "Lazy Loading"; nvbench hit the same deadlock,
+    // NVIDIA/nvbench#136, and fixed it by a warm-up without the blocking kernel, #241). Not
+    // done in prepare(): verify() must still see the NaN-poisoned output of a never-launched kernel.
+    if (warmed_ != &kernel) {
+      kernel.launch();
+      TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      warmed_ = &kernel;
+    }
     return sampler_->sample_ms(stream_, [&kernel] { kernel.launch(); });
   }
 
@@ -78,6 +92,7 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasLtHandle_t lt_ = nullptr;
   std::unique_ptr<ColdSampler> sampler_;
+  const Kernel* warmed_ = nullptr;  // the kernel whose functions are loaded (see time_sample_ms)
 };
 
 }  // namespace

@@ -52,6 +52,8 @@ class BlockingKernel {
 // events and the launch are queued, so the start event fires right before the kernel and host
 // launch overhead stays out of the sample (it matters for kernels under ~10 µs). The CUDA backend
 // times every sample through this; the GPU tests time a known-duration kernel through it.
+// Launch the work once, outside the sampler, before its first sample: with lazy module loading a
+// function's first launch may wait for the context to go idle, i.e. for the blocking kernel.
 class ColdSampler {
  public:
   explicit ColdSampler(int device);

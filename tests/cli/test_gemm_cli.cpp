@@ -115,10 +115,11 @@ TEST(GemmCli, GoogleBenchmarkOutFileAndFilter) {
 TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
   const std::string dir = testing::make_temp_dir("tb_gemm_");
   const std::string out = dir + "/r.json";
-  // SIGINT after 1 s of a measurement that would otherwise sample for 60 s.
+  // SIGINT after 3 s of a measurement that would otherwise sample for 60 s (3 s, not 1: on a
+  // loaded 2-core CI machine start-up alone can take over a second, before the handler exists).
   const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
                                  "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
-                                "timeout --preserve-status -s INT 1");
+                                "timeout --preserve-status -s INT 3");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
   const auto run = results::read_results_file(out);

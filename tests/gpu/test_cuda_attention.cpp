@@ -27,7 +27,7 @@ TEST(CudaAttention, FusedAndUnfusedMatchReference) {
   const std::vector<AttentionShape> shapes = {
       {1, 2, 2, 128, 64, false},   // one exact tile pair
       {2, 4, 2, 130, 64, true},    // ragged, causal, GQA
-      {1, 4, 1, 77, 128, false},   // ragged, multi-query, d = 128
+      {1, 4, 1, 77, 128, false},   // ragged, multi-query, d = 128 (unfused: seq² odd, cuBLAS pointer alignment)
       {1, 3, 3, 200, 128, true},   // ragged causal, d = 128
       {1, 12, 12, 2048, 128, true},  // GPT-3 175B / 8-way TP, one sequence
   };
