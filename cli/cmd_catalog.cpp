@@ -28,8 +28,8 @@ void list_skus() {
   for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
     SkuConfig s = load_sku(name);
     auto peak = [&](DType d) {
-      auto it = s.peak_tflops.find(d);
-      return it == s.peak_tflops.end() ? std::string("-") : fmt::format("{:g}", it->second);
+      const double peak = s.peak_tflops_or_zero(d);
+      return peak > 0 ? fmt::format("{:g}", peak) : std::string("-");
     };
     fmt::print("{:<14} {:>10} {:>9} {:>9} {:>8g} {:>10g} {:>7g}  {}\n", name, peak(DType::BF16),
                peak(DType::FP8), peak(DType::TF32), s.memory_gb, s.memory_bandwidth_tb_s, s.tdp_w,

@@ -19,6 +19,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate.hpp"
+#include "harness/estimate/measured_throughput.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
@@ -88,9 +89,10 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   if (!f.tokens.empty()) req.tokens = parse_quantity(f.tokens, "--tokens");
   req.dtype = dtype;
   req.site = load_site(f.site);
-  req.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
-  req.throughput_source = "this run";
-  if (sku && sku->peak_tflops.count(dtype)) req.sku = sku;
+  const MeasuredThroughput measured = throughput_from_results(r, "this run");
+  req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
+  req.throughput_source = measured.source;
+  if (sku && sku->peak_tflops_or_zero(dtype) > 0) req.sku = sku;  // the CPU's pseudo-SKU is no config file
   fmt::print(out, "\nExtrapolation: {} on {} tokens, {} ({} PFLOPS, {} each)\n", model.display_name,
              human_count(req.tokens > 0 ? req.tokens : model.train_tokens), req.site->display_name,
              req.site->peak_pflops, human_money(req.site->cost, req.site->currency));
@@ -112,9 +114,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   }
 }
 
-void run_run(const RunFlags& f) {
-  std::string why_no_gpu;
-  const bool gpu = kernels::cuda_device_available(&why_no_gpu);
+void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   if (f.device == "auto" && !gpu) fmt::print(stderr, "trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
   auto backend = kernels::make_backend(f.device);
   const kernels::DeviceInfo info = backend->device_info();
@@ -135,12 +135,7 @@ void run_run(const RunFlags& f) {
   run.measure.prepare.gemm_candidates = f.candidates;
   run.measure.prepare.attention_impl = f.impl;
   results::MachineInfo machine = runner::collect_machine_info(*backend, saved_argc(), saved_argv());
-  if (sku) {
-    machine.sku = sku->name;
-    auto it = sku->peak_tflops.find(options.dtype);
-    machine.peak_tflops = it == sku->peak_tflops.end() ? 0 : it->second;
-    machine.peak_memory_tb_s = sku->memory_bandwidth_tb_s;
-  }
+  runner::record_sku(machine, sku, options.dtype);
   run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
@@ -194,16 +189,23 @@ void add_run_command(CLI::App& app) {
     if (f.impl != "fused" && f.impl != "unfused")
       throw UsageError(fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused", f.impl));
     if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
+    // The extrapolation's inputs are checked now, not after minutes of measuring.
+    if (!f.no_estimate) {
+      load_site(f.site);
+      if (!f.tokens.empty() && !(parse_quantity(f.tokens, "--tokens") > 0))
+        throw UsageError(fmt::format("--tokens must be positive (got {})", f.tokens));
+    }
     // On the CPU, lighter timing defaults unless the user set them.
-    std::string why;
-    const bool cpu = f.device == "cpu" || (f.device == "auto" && !kernels::cuda_device_available(&why));
+    std::string why_no_gpu;
+    const bool gpu = kernels::cuda_device_available(&why_no_gpu);
+    const bool cpu = f.device == "cpu" || (f.device == "auto" && !gpu);
     if (cpu) {
       if (cmd->count("--min-time") == 0) f.timing.min_time_s = 0.05;
       if (cmd->count("--max-time") == 0) f.timing.max_time_s = 2.0;
       if (cmd->count("--min-samples") == 0) f.timing.min_samples = 5;
       if (cmd->count("--noise") == 0) f.timing.noise = "2%";
     }
-    run_run(f);
+    run_run(f, gpu, why_no_gpu);
   });
 }
 

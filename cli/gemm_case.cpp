@@ -1,5 +1,7 @@
 #include "cli/gemm_case.hpp"
 
+#include "cli/command_registry.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -39,13 +41,9 @@ results::RunResults make_run_results(const std::string& command, const kernels::
                                      const std::optional<SkuConfig>& sku, DType dtype,
                                      std::vector<results::KernelResult> kernels) {
   results::RunResults r;
-  r.machine = runner::collect_machine_info(backend, 0, nullptr);
-  if (sku) {
-    r.machine.sku = sku->name;
-    const auto it = sku->peak_tflops.find(dtype);
-    r.machine.peak_tflops = it != sku->peak_tflops.end() ? it->second : 0;
-    r.machine.peak_memory_tb_s = sku->memory_bandwidth_tb_s;
-  }
+  // The process's own argv: every results file records the command line that made it.
+  r.machine = runner::collect_machine_info(backend, saved_argc(), saved_argv());
+  runner::record_sku(r.machine, sku, dtype);
   r.workload.command = command;
   r.workload.dtype = to_string(dtype);
   r.workload.device = r.machine.backend;

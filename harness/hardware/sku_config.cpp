@@ -52,6 +52,11 @@ int dtype_bytes(DType dtype) {
   return 0;
 }
 
+double SkuConfig::peak_tflops_or_zero(DType dtype) const {
+  auto it = peak_tflops.find(dtype);
+  return it == peak_tflops.end() ? 0.0 : it->second;
+}
+
 double SkuConfig::peak_tflops_for(DType dtype) const {
   auto it = peak_tflops.find(dtype);
   if (it != peak_tflops.end()) return it->second;

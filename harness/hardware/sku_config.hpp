@@ -35,6 +35,8 @@ struct SkuConfig {
 
   // Refuses a dtype the SKU has no peak for, listing the ones it has.
   double peak_tflops_for(DType dtype) const;
+  // The same, 0 where the SKU lists no peak for `dtype` (callers then report no % of peak).
+  double peak_tflops_or_zero(DType dtype) const;
 };
 
 SkuConfig load_sku(const std::string& name_or_path);

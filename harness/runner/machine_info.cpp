@@ -62,6 +62,12 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
   return match_sku(info.name, info.memory_gb);
 }
 
+void record_sku(results::MachineInfo& m, const std::optional<SkuConfig>& sku, DType dtype) {
+  m.sku = sku ? sku->name : "";
+  m.peak_tflops = sku ? sku->peak_tflops_or_zero(dtype) : 0.0;
+  m.peak_memory_tb_s = sku ? sku->memory_bandwidth_tb_s : 0.0;
+}
+
 results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv) {
   const kernels::DeviceInfo d = backend.device_info();
   results::MachineInfo m;

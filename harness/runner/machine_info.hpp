@@ -14,6 +14,8 @@ results::MachineInfo collect_machine_info(const kernels::Backend& backend, int a
 // The SKU config for this backend's device: matched by device name, or the CPU pseudo-SKU
 // (none: peaks unknown) — `override_name` (--sku) wins.
 std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name);
+// Records which SKU's peaks a results file's percentages refer to ("" and 0 without one).
+void record_sku(results::MachineInfo& machine, const std::optional<SkuConfig>& sku, DType dtype);
 std::string utc_now_iso8601();
 std::string git_commit();  // of the source tree trainbench was built from, "unknown" outside git
 

@@ -71,8 +71,8 @@ double peak_percent(const Op& op, const results::KernelResult& r, const std::opt
   if (!sku) return 0;
   if (is_memory_bound(op.kind))
     return sku->memory_bandwidth_tb_s > 0 ? 100.0 * r.gbps / (sku->memory_bandwidth_tb_s * 1e3) : 0;
-  const auto it = sku->peak_tflops.find(op.dtype);
-  return it != sku->peak_tflops.end() && it->second > 0 ? 100.0 * r.tflops / it->second : 0;
+  const double peak = sku->peak_tflops_or_zero(op.dtype);
+  return peak > 0 ? 100.0 * r.tflops / peak : 0;
 }
 
 void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, const MeasureOptions& o,

@@ -16,11 +16,6 @@ const Op* find_op(const Workload& w, const std::string& name) {
   return nullptr;
 }
 
-double peak_tflops_or_zero(const std::optional<SkuConfig>& sku, DType dtype) {
-  if (!sku) return 0;
-  auto it = sku->peak_tflops.find(dtype);
-  return it == sku->peak_tflops.end() ? 0 : it->second;
-}
 
 }  // namespace
 
@@ -52,7 +47,7 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
     // Tensor-parallel ranks share one micro-batch: per GPU, the tokens divide by t.
     s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / step_s / static_cast<double>(w.options.tensor_parallel);
     s.sustained_tflops = hardware_flops / step_s / 1e12;
-    const double peak = peak_tflops_or_zero(sku, w.options.dtype);
+    const double peak = sku ? sku->peak_tflops_or_zero(w.options.dtype) : 0.0;
     if (peak > 0) {
       s.mfu = model_flops / step_s / (peak * 1e12);
       s.hfu = hardware_flops / step_s / (peak * 1e12);
@@ -110,7 +105,7 @@ std::vector<TimeLost> time_lost_to_peak(const results::RunResults& r, const std:
     if (k.status != "ok") continue;
     double ideal_ms = 0;
     if (k.flops > 0) {
-      const double peak = peak_tflops_or_zero(sku, parse_dtype(k.dtype, "results"));
+      const double peak = sku->peak_tflops_or_zero(parse_dtype(k.dtype, "results"));
       if (peak <= 0) continue;
       ideal_ms = k.flops / (peak * 1e12) * 1e3;
     } else if (sku->memory_bandwidth_tb_s > 0) {

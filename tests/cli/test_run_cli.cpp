@@ -144,6 +144,21 @@ TEST_F(RunCli, BadFlagsExit2) {
   EXPECT_EQ(run_trainbench({"run", "--impl", "magic", "--device", "cpu"}).exit_code, 2);
   EXPECT_EQ(run_trainbench({"run", "--dtype", "int4", "--device", "cpu"}).exit_code, 2);
   EXPECT_EQ(run_trainbench({"run", "--device", "tpu"}).exit_code, 2);
+  // Each refusal names the flag (or lists the accepted names) before anything is measured.
+  const std::pair<std::vector<std::string>, std::string> named[] = {
+      {{"run", "--device", "cpu", "--site", "900p"}, "500p"},
+      {{"run", "--device", "cpu", "--tokens", "lots"}, "--tokens"},
+      {{"run", "--device", "cpu", "--candidates", "0"}, "--candidates"},
+      {{"run", "--device", "cpu", "--seq", "-5"}, "--seq"},
+      {{"run", "--device", "cpu", "--micro-batch", "0"}, "--micro-batch"},
+      {{"run", "--device", "cpu", "--noise", "-1%"}, "--noise"},
+      {{"run", "--device", "cpu", "--model", "gpt9"}, "gpt3-175b"},
+  };
+  for (const auto& [args, needle] : named) {
+    auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  }
 }
 
 TEST_F(RunCli, CudaWithoutAGpuIsARuntimeErrorSayingWhy) {
