@@ -115,7 +115,8 @@ def main():
     ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16"])
     ap.add_argument("--seqs", default="512,1024,2048,4096,8192,16384")
     ap.add_argument("--causal-only", action="store_true", help="sweep causal shapes only")
-    ap.add_argument("--impl", default="fused", choices=["fused", "unfused"])
+    ap.add_argument("--impl", default="fused,wgmma",
+                    help="comma-separated: fused, wgmma (sm_90a forward; its backward is fused's), unfused")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--max-time", type=float, default=5.0, help="trainbench's time budget per measurement (s)")
@@ -124,6 +125,10 @@ def main():
     args = ap.parse_args()
     if not torch.cuda.is_available():
         sys.exit("torch_attention.py: no CUDA device visible to PyTorch")
+    impls = [i for i in args.impl.split(",") if i]
+    for impl in impls:
+        if impl not in ("fused", "wgmma", "unfused"):
+            sys.exit(f"torch_attention.py: --impl: unknown '{impl}'; accepted values: fused, wgmma, unfused")
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float16
     rows = []
     for shape in shapes([int(s) for s in args.seqs.split(",")], not args.causal_only):
@@ -132,20 +137,26 @@ def main():
             f = flops(shape["batch"], shape["heads"], shape["seq"], shape["head_dim"], shape["causal"], pass_name == "bwd")
             timed = {n: r[f"{pass_name}_ms"] for n, r in t.items() if f"{pass_name}_ms" in r}
             best = min(timed, key=timed.get) if timed else None
-            ours = {} if args.no_trainbench else time_ours(args.trainbench, shape, args.dtype, pass_name, args.impl,
-                                                                   args.max_time)
+            ours = {}
+            for impl in impls:
+                if args.no_trainbench or (impl == "wgmma" and pass_name == "bwd"):
+                    continue  # the wgmma implementation's backward is the fused one
+                ours[impl] = time_ours(args.trainbench, shape, args.dtype, pass_name, impl, args.max_time)
             row = dict(shape, flops=f, torch=t, torch_best=best,
                        torch_best_ms=timed.get(best), torch_best_tflops=(f / timed[best] / 1e9) if best else None,
-                       ours=ours)
+                       ours=ours, ratio={})
             row["pass"] = pass_name
-            if best and "median_ms" in ours:
-                row["ratio"] = timed[best] / ours["median_ms"]  # >1: ours is faster
+            for impl, r in ours.items():
+                if best and "median_ms" in r:
+                    row["ratio"][impl] = timed[best] / r["median_ms"]  # >1: ours is faster
             rows.append(row)
+            summary = "  ".join(
+                f"{impl} {r.get('tflops', 0):7.1f} TFLOP/s ratio {row['ratio'].get(impl, float('nan')):.3f}"
+                + (f" ({r['error']})" if r.get("error") else "")
+                for impl, r in ours.items())
             print(f"{shape['name']:14s} b{shape['batch']:<3d} s{shape['seq']:<6d} {'causal' if shape['causal'] else 'full  '}"
-                  f" {pass_name}: torch[{best}] {row['torch_best_tflops'] or 0:7.1f} TFLOP/s  ours "
-                  f"{ours.get('tflops', 0):7.1f} TFLOP/s  ratio {row.get('ratio', float('nan')):.3f}"
-                  f"{'  ' + ours['error'] if 'error' in ours else ''}", flush=True)
-    meta = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, dtype=args.dtype, impl=args.impl,
+                  f" {pass_name}: torch[{best}] {row['torch_best_tflops'] or 0:7.1f} TFLOP/s  {summary}", flush=True)
+    meta = dict(device=torch.cuda.get_device_name(), torch=torch.__version__, dtype=args.dtype, impls=impls,
                 flops_convention="forward 4*b*h*s^2*d, halved when causal; backward 2.5x forward",
                 ratio="PyTorch fastest backend time / ours (goal: >= 0.8 fwd, >= 0.7 bwd)")
     with open(args.out, "w") as fh:

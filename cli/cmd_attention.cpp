@@ -61,8 +61,9 @@ void validate(const AttentionFlags& f) {
     throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, *f.seq));
   if (f.head_dim != 64 && f.head_dim != 128)
     throw UsageError(fmt::format("--head-dim {} is not supported; accepted values: 64, 128", f.head_dim));
-  if (f.impl != "fused" && f.impl != "unfused")
-    throw UsageError(fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused", f.impl));
+  if (f.impl != "fused" && f.impl != "unfused" && f.impl != "wgmma")
+    throw UsageError(
+        fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused, wgmma", f.impl));
   if (f.pass != "fwd" && f.pass != "bwd")
     throw UsageError(fmt::format("--pass: unknown pass '{}'; accepted values: fwd, bwd", f.pass));
   if (!f.dtype.empty()) {
@@ -121,7 +122,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   const int64_t seq = f.seq ? *f.seq : (info.backend == "cpu" ? 256 : 2048);
   const AttentionShape shape{f.batch, f.heads, f.kv_heads == 0 ? f.heads : f.kv_heads, seq, f.head_dim, f.causal};
   const Op op = make_attention_op(shape, dtype, f.pass == "bwd", f.impl);
-  const auto sku = runner::sku_for(info, f.sku);
+  const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
 
   runner::install_interrupt_handler();
   runner::GbenchOptions gb;
@@ -153,7 +154,7 @@ void add_attention_command(CLI::App& app) {
   cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128")->capture_default_str();
   cmd->add_flag("--causal", flags->causal, "Causal mask (FLOPs halved)");
   cmd->add_option("--dtype", flags->dtype, "bf16 or fp16 on a GPU (default bf16); the CPU computes fp32");
-  cmd->add_option("--impl", flags->impl, "fused (our flash-style kernel) or unfused (GEMM + softmax + GEMM)")
+  cmd->add_option("--impl", flags->impl, "fused (our flash-style kernel), wgmma (its sm_90a forward on Hopper tensor-core instructions) or unfused (GEMM + softmax + GEMM)")
       ->capture_default_str();
   cmd->add_option("--pass", flags->pass, "fwd or bwd")->capture_default_str();
   cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();

@@ -66,7 +66,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   auto backend = kernels::make_backend(f.device);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_gemm_dtype(f.dtype, info);
-  const auto sku = runner::sku_for(info, f.sku);
+  const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
   const Op op = make_gemm_op("gemm", shape, dtype);
 
   runner::install_interrupt_handler();

@@ -128,7 +128,11 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   if (f.seq < 0) throw UsageError(fmt::format("--seq must be positive (got {})", f.seq));
   options.dtype = resolve_gemm_dtype(f.dtype, info);
   const Workload workload = build_workload(model, options);
-  const auto sku = runner::sku_for(info, f.sku);
+  const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),
+                                            [](const Op& op) { return is_memory_bound(op.kind); });
+  const auto sku = runner::sku_for(info, f.sku,
+                                   memory_bound_ops ? runner::PeaksNeeded::compute_and_memory
+                                                    : runner::PeaksNeeded::compute);
 
   runner::StepRunOptions run;
   run.measure.policy = to_policy(f.timing);
@@ -175,7 +179,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--dtype", flags->dtype, "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16)");
   cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
   cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");
-  cmd->add_option("--impl", flags->impl, "Attention implementation: fused or unfused")->capture_default_str();
+  cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
       ->capture_default_str();
   cmd->add_option("--out", flags->out, "Results file (default results/<device>-<model>-<time>.json)");
@@ -186,8 +190,9 @@ void add_run_command(CLI::App& app) {
   add_timing_flags(cmd, flags->timing);
   cmd->callback([flags, cmd] {
     RunFlags f = *flags;
-    if (f.impl != "fused" && f.impl != "unfused")
-      throw UsageError(fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused", f.impl));
+    if (f.impl != "fused" && f.impl != "unfused" && f.impl != "wgmma")
+      throw UsageError(
+          fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused, wgmma", f.impl));
     if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
     // The extrapolation's inputs are checked now, not after minutes of measuring.
     if (!f.no_estimate) {

@@ -110,7 +110,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   const auto ns = parse_size_range(f.n_range.empty() ? fallback : f.n_range, "--n-range");
   const auto ks = parse_size_range(f.k_range.empty() ? fallback : f.k_range, "--k-range");
   const DType dtype = resolve_gemm_dtype(f.dtype, info);
-  const auto sku = runner::sku_for(info, f.sku);
+  const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
 
   std::vector<Op> ops;
   for (int64_t m : ms)

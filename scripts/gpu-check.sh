@@ -2,9 +2,9 @@
 # Runs on a lent H100/H200. Carry .device/ (made here by scripts/build-device-bundle.sh):
 #   1. env      what the machine has (GPU, driver, nvcc, cuBLAS, NCCL, PyTorch)
 #   2. tests    every GPU test (trainbench_gpu_tests), plus the CPU suite as a smoke test
-#   3. sanitize compute-sanitizer memcheck and racecheck on the GPU kernels' tests
+#   3. sanitize compute-sanitizer memcheck, racecheck and synccheck on the GPU kernels
 #   4. bench    side by side with PyTorch: bench/torch_gemm.py, bench/torch_attention.py
-#   5. run      trainbench run for gpt3-175b (tp 8), gpt3-xl, llama3-8b
+#   5. run      trainbench health, then trainbench run for gpt3-175b (tp 8), gpt3-xl, llama3-8b
 # Usage: scripts/gpu-check.sh [phase ...]   (default: all phases, in that order)
 # Everything lands in $OUT: summary.txt (read it first) and gpu-check.tar.gz (logs, JSON).
 # Without a carried .device/ it tries to build for sm_90a on the device itself (which works only
@@ -73,12 +73,14 @@ for phase in "${phases[@]}"; do
       ;;
     sanitize)
       # Small shapes: the sanitizers slow kernels 10-100x. Ragged, causal and GQA cases, both
-      # passes, both head dims, fused and unfused; plus the memory-bound kernels' GPU tests.
+X
       quick=(--min-samples 1 --max-samples 2 --min-time 0 --warmup 0)
-      for tool in memcheck racecheck; do
+      # SANITIZE_TOOLS picks a subset when one 10-minute device call cannot hold all three.
+      for tool in ${SANITIZE_TOOLS:-memcheck racecheck synccheck}; do
         for d in 64 128; do
           for pass in fwd bwd; do
-            for impl in fused unfused; do
+            for impl in fused unfused wgmma; do
+              [[ $impl == wgmma && $pass == bwd ]] && continue  # wgmma's backward is fused's
               run_logged "sanitize-$tool-d$d-$pass-$impl" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
                 "$TB" attention --batch 2 --heads 4 --kv-heads 2 --seq 130 --head-dim "$d" --causal --pass "$pass" \
                 --impl "$impl" "${quick[@]}"
@@ -90,7 +92,7 @@ for phase in "${phases[@]}"; do
         run_logged "sanitize-$tool-memory-ops" 300 compute-sanitizer --tool "$tool" --error-exitcode 99 \
           "$BIN/trainbench_gpu_tests" --gtest_filter='CudaMemoryOps.*'
       done
-      grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOG"/sanitize-*.log | sort | uniq -c | tee -a "$SUMMARY"
+      grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY|SYNCCHECK SUMMARY' "$LOG"/sanitize-*.log | sort | uniq -c | tee -a "$SUMMARY"
       ;;
     bench)
       PYTHONUNBUFFERED=1 run_logged torch-gemm 420 python3 bench/torch_gemm.py --trainbench "$TB" --out "$LOG/torch_gemm.json"
@@ -99,6 +101,8 @@ for phase in "${phases[@]}"; do
       tail -20 "$LOG/torch-attention.log" >>"$SUMMARY"
       ;;
     run)
+      run_logged health 300 "$TB" health --out "$LOG/health.json"
+      grep -E '^  [A-Z]+ |^verdict' "$LOG/health.log" | sed 's/^/  health: /' >>"$SUMMARY"
       for spec in "gpt3-175b --tp 8" "gpt3-xl --tp 1" "llama3-8b --tp 1"; do
         set -- $spec
         run_logged "run-$1" 300 "$TB" run --model "$@" --out "$LOG/run-$1.json"

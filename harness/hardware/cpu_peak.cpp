@@ -23,11 +23,11 @@ CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo, std::optional<doub
   while (std::getline(in, line)) {
     if (line.rfind("processor", 0) == 0) ++e.logical_cpus;
     else if (line.rfind("model name", 0) == 0 && e.model_name.empty()) e.model_name = value_after_colon(line);
-    else if (line.rfind("flags", 0) == 0 && flags.empty()) flags = " " + value_after_colon(line) + " ";
+    else if (line.rfind("flags", 0) == 0 && flags.empty()) flags = fmt::format(" {} ", value_after_colon(line));
     else if (line.rfind("cpu MHz", 0) == 0) max_seen_mhz = std::max(max_seen_mhz, std::atof(value_after_colon(line).c_str()));
   }
   e.max_mhz = cpufreq_max_khz ? *cpufreq_max_khz / 1000.0 : max_seen_mhz;
-  auto has = [&](const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; };
+  auto has = [&](const char* flag) { return flags.find(fmt::format(" {} ", flag)) != std::string::npos; };
   // fp32 lanes: 16 (AVX-512), 8 (AVX2), 4 (SSE); ×2 for FMA's multiply-add, ×2 FMA ports.
   if (has("avx512f")) e.fp32_flops_per_cycle = 64;
   else if (has("avx2") && has("fma")) e.fp32_flops_per_cycle = 32;
@@ -48,7 +48,7 @@ CpuPeakEstimate estimate_local_cpu_peak() {
   return estimate_cpu_peak(text.str(), max_khz);
 }
 
-SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p) {
+SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p, const std::optional<StreamTriadResult>& triad) {
   SkuConfig s;
   s.name = "cpu-estimated";
   s.display_name = p.model_name.empty() ? "CPU" : p.model_name;
@@ -59,7 +59,12 @@ SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p) {
     s.peak_tflops[DType::FP64] = p.fp32_peak_tflops / 2;
   }
   s.memory_gb = 0;
-  s.memory_bandwidth_tb_s = 0;
+  s.memory_bandwidth_tb_s = triad ? stream_triad_tb_s(*triad) : 0.0;
+  if (s.memory_bandwidth_tb_s > 0)
+    s.source += fmt::format("; measured: STREAM triad 3 x {:.0f} MiB on {} threads, best of {}: {:.1f} GB/s",
+                            static_cast<double>(triad->elements) * sizeof(double) / (1 << 20), triad->threads,
+                            triad->repetitions,
+                            s.memory_bandwidth_tb_s * 1e3);
   s.tdp_w = 0;
   s.gpus_per_server = 1;
   return s;

@@ -1,9 +1,11 @@
 #pragma once
 // A CPU has no datasheet config here, but MFU needs a peak. Estimate it the way vendors
-// compute it: cores × clock × FLOPs per cycle per core (two FMA units × SIMD lanes × 2).
+// compute it: cores × clock × FLOPs per cycle per core (two FMA units × SIMD lanes × 2). Its
+// memory bandwidth has no such formula, so it is measured (cpu_bandwidth.hpp).
 #include <optional>
 #include <string>
 
+#include "harness/hardware/cpu_bandwidth.hpp"
 #include "harness/hardware/sku_config.hpp"
 
 namespace tb {
@@ -21,7 +23,8 @@ struct CpuPeakEstimate {
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz);
 CpuPeakEstimate estimate_local_cpu_peak();
 
-// A pseudo-SKU for the CPU backend, marked as estimated in its source.
-SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& peak);
+// A pseudo-SKU for the CPU backend, its source saying which figure was estimated and which
+// measured. Without a triad its memory bandwidth is 0: memory-bound kernels get no % of peak.
+SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& peak, const std::optional<StreamTriadResult>& triad);
 
 }  // namespace tb

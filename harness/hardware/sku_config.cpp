@@ -87,6 +87,10 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
   s.intra_node_gb_s = r.optional_positive("interconnect.intra_node_gb_s");
   s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
   s.device_name_patterns = r.optional_string_list("match.device_names");
+  for (const auto& dname : dtype_names())
+    if (auto v = r.optional_positive("sustained.gemm_tflops." + dname))
+      s.sustained_gemm_tflops[parse_dtype(dname, r.origin())] = *v;
+  if (!s.sustained_gemm_tflops.empty()) s.sustained_source = r.require_string("sustained.source");
   return s;
 }
 

@@ -32,6 +32,10 @@ struct SkuConfig {
   std::optional<double> intra_node_gb_s;   // NVLink/PCIe per GPU, one direction
   std::optional<double> inter_node_gb_s;   // network per GPU, one direction
   std::vector<std::string> device_name_patterns;  // substrings of the CUDA device name
+  // Measured elsewhere, not datasheet figures: the best GEMM FLOP/s a healthy part sustains
+  // (mamf-finder shape sweeps), the reference `trainbench health` judges a machine against.
+  std::map<DType, double> sustained_gemm_tflops;
+  std::string sustained_source;
 
   // Refuses a dtype the SKU has no peak for, listing the ones it has.
   double peak_tflops_for(DType dtype) const;

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "harness/hardware/cpu_peak.hpp"
+#include "kernels/cpu/stream_triad.hpp"
 
 #ifndef TB_GIT_COMMIT
 #define TB_GIT_COMMIT ""
@@ -52,11 +53,17 @@ std::string git_commit() {
   return commit;
 }
 
-std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name) {
+std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name,
+                                 PeaksNeeded needed) {
   if (!override_name.empty()) return load_sku(override_name);
   if (info.backend == "cpu") {
     const CpuPeakEstimate peak = estimate_local_cpu_peak();
-    if (peak.fp32_peak_tflops > 0) return cpu_pseudo_sku(peak);
+    std::optional<StreamTriadResult> triad;
+    if (needed == PeaksNeeded::compute_and_memory) {
+      static const StreamTriadResult measured = kernels::cpu::measure_local_stream_triad();
+      triad = measured;
+    }
+    if (peak.fp32_peak_tflops > 0 || triad) return cpu_pseudo_sku(peak, triad);
     return std::nullopt;
   }
   return match_sku(info.name, info.memory_gb);

@@ -11,9 +11,14 @@
 namespace tb::runner {
 
 results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv);
+// Which peaks a command's percentages need. A CPU's memory bandwidth is measured (a STREAM
+// triad, a few hundred milliseconds), so only commands that time memory-bound kernels ask for it.
+enum class PeaksNeeded { compute, compute_and_memory };
 // The SKU config for this backend's device: matched by device name, or the CPU pseudo-SKU
-// (none: peaks unknown) — `override_name` (--sku) wins.
-std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name);
+// (none: peaks unknown) — `override_name` (--sku) wins. The CPU's triad runs at most once per
+// process, on the first call that needs it.
+std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name,
+                                 PeaksNeeded needed);
 // Records which SKU's peaks a results file's percentages refer to ("" and 0 without one).
 void record_sku(results::MachineInfo& machine, const std::optional<SkuConfig>& sku, DType dtype);
 std::string utc_now_iso8601();

@@ -95,6 +95,16 @@ Op make_attention_op(const std::string& name, const AttentionShape& shape, DType
   return op;
 }
 
+Op make_memory_op(const std::string& name, OpKind kind, const MemoryShape& shape, DType dtype, double tensors_moved) {
+  Op op;
+  op.name = name;
+  op.kind = kind;
+  op.dtype = dtype;
+  op.memory = shape;
+  op.bytes = tensors_moved * dtype_bytes(dtype) * static_cast<double>(shape.rows) * static_cast<double>(shape.cols);
+  return op;
+}
+
 std::string Op::shape_string() const {
   switch (kind) {
     case OpKind::Gemm:

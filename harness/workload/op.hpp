@@ -87,5 +87,8 @@ Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
 // forward reads Q, K, V and writes O and the fp32 LSE; backward reads Q, K, V, O, dO, LSE and
 // writes dQ, dK, dV.
 Op make_attention_op(const std::string& name, const AttentionShape& shape, DType dtype, bool backward);
+// Memory-bound op over a rows × cols activation: no FLOPs counted; bytes = `tensors_moved` full
+// tensors read or written once in the dtype's size (e.g. residual add: read 2, write 1 → 3).
+Op make_memory_op(const std::string& name, OpKind kind, const MemoryShape& shape, DType dtype, double tensors_moved);
 
 }  // namespace tb

@@ -27,7 +27,6 @@ namespace {
 
 struct Builder {
   Workload& w;
-  const int elt;
 
   void gemm_triplet(const std::string& stem, int64_t tokens, int64_t in, int64_t out, int64_t calls,
                     bool in_layer) {
@@ -53,12 +52,7 @@ struct Builder {
 
   void memory_op(const std::string& name, OpKind kind, int64_t rows, int64_t cols, double tensors_moved,
                  int64_t calls, bool in_layer, bool is_forward) {
-    Op op;
-    op.name = name;
-    op.kind = kind;
-    op.dtype = w.options.dtype;
-    op.memory = {rows, cols};
-    op.bytes = tensors_moved * elt * static_cast<double>(rows) * static_cast<double>(cols);
+    Op op = make_memory_op(name, kind, {rows, cols}, w.options.dtype, tensors_moved);
     op.calls_per_step = calls;
     op.in_layer = in_layer;
     op.is_forward = is_forward;
@@ -88,7 +82,7 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   Workload w;
   w.model = model;
   w.options = options;
-  Builder b{w, dtype_bytes(options.dtype)};
+  Builder b{w};
 
   const int64_t tokens = options.micro_batch * options.seq_len;
   const int64_t d = model.hidden;

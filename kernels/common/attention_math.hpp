@@ -83,6 +83,13 @@ TB_HD inline bool tile_needs_mask(int64_t q0, int64_t k0, int64_t block_k, int64
   return causal && (k0 + block_k - 1 > q0);
 }
 
+// Tile loads move 16-byte chunks (8 16-bit elements): chunk c of a tile with `dim` columns is
+// row c / (dim/8), columns from 8·(c mod dim/8). Consecutive threads take consecutive chunks, so
+// a warp reads whole 128-byte lines of a row and writes a padded shared row without conflicts.
+inline constexpr int kChunkElems = 8;
+TB_HD inline int tile_chunk_row(int chunk, int dim) { return chunk / (dim / kChunkElems); }
+TB_HD inline int tile_chunk_col(int chunk, int dim) { return (chunk % (dim / kChunkElems)) * kChunkElems; }
+
 // ---- online softmax ----
 struct SoftmaxState {
   float max_log2 = -INFINITY;  // running max of scaled scores (log2 units)

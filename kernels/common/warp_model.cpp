@@ -91,4 +91,13 @@ LaneArray<std::array<float, 8>> ldmatrix_x4(const LaneArray<const float*>& row_p
   return out;
 }
 
+void stmatrix_x4(const LaneArray<float*>& row_ptr, const LaneArray<std::array<float, 8>>& regs) {
+  for (int l = 0; l < kWarpSize; ++l)
+    for (int j = 0; j < 4; ++j)
+      for (int e = 0; e < 2; ++e) {
+        const int row = ldmatrix_dest_row(l, e, false), col = ldmatrix_dest_col(l, e, false);
+        row_ptr[8 * j + row][col] = regs[l][2 * j + e];
+      }
+}
+
 }  // namespace tb::kernels::warp

@@ -102,4 +102,10 @@ void mma_m16n8k16(const WarpA& a, const WarpB& b, WarpC& c);
 // of destination register j.
 LaneArray<std::array<float, 8>> ldmatrix_x4(const LaneArray<const float*>& row_ptr, bool trans);
 
+// stmatrix.sync.aligned.m8n8.x4.b16 (sm_90; PTX ISA "stmatrix"): the inverse of ldmatrix.x4
+// without .trans. Lane l supplies `row_ptr[l]`, the address of row (l & 7) of matrix (l >> 3);
+// element e of register j of lane l (regs[l][2j+e]) is stored to row l/4, column 2(l%4)+e of
+// matrix j.
+void stmatrix_x4(const LaneArray<float*>& row_ptr, const LaneArray<std::array<float, 8>>& regs);
+
 }  // namespace tb::kernels::warp

@@ -29,6 +29,8 @@ class CpuAttentionKernel final : public Kernel {
       : problem_(make_problem(op.attention)),
         backward_(op.kind == OpKind::AttentionBackward),
         fused_(options.attention_impl == "fused") {
+    if (options.attention_impl == "wgmma")
+      throw UnsupportedError("--impl wgmma is a CUDA kernel for H100/H200 (sm_90a); the CPU backend has fused, unfused");
     if (options.attention_impl != "fused" && options.attention_impl != "unfused")
       throw UsageError(fmt::format("--impl: unknown attention implementation '{}'; accepted values: fused, unfused",
                                    options.attention_impl));

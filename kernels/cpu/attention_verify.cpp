@@ -13,7 +13,7 @@
 namespace tb::kernels::cpu {
 namespace {
 
-// parallel_for (attention_parallel.hpp): the fp64 reference of a 16K-token row set is tens of
+// parallel_for (parallel_for.hpp): the fp64 reference of a 16K-token row set is tens of
 // GFLOP, and the GPU machines have 16 cores.
 
 // (outer, inner, row) triples to check: all when few, else the first, the last and random ones.

@@ -10,13 +10,12 @@
 #include <sys/utsname.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <thread>
 
 #include "harness/common/errors.hpp"
+#include "harness/hardware/cpu_cache.hpp"
 #include "kernels/common/gemm_reference.hpp"
 #include "kernels/cpu/attention_kernel.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
@@ -32,36 +31,10 @@ std::string read_first_line(const std::string& path) {
   return line;
 }
 
-// "32768K" → bytes.
-double parse_cache_size(const std::string& text) {
-  if (text.empty()) return 0;
-  double v = std::atof(text.c_str());
-  const char unit = text.back();
-  if (unit == 'K') v *= 1024;
-  if (unit == 'M') v *= 1024 * 1024;
-  return v;
-}
-
-// Sum of the distinct highest-level caches over all CPUs (an EPYC has one L3 per CCX).
+// A typical server L3 stands in where sysfs lists no caches.
 double last_level_cache_bytes() {
-  namespace fs = std::filesystem;
-  int best_level = 0;
-  std::set<std::string> seen;
-  double total = 0;
-  std::error_code ec;
-  for (const auto& cpu : fs::directory_iterator("/sys/devices/system/cpu", ec)) {
-    const std::string name = cpu.path().filename().string();
-    if (name.rfind("cpu", 0) != 0 || name.size() < 4 || !std::isdigit(static_cast<unsigned char>(name[3]))) continue;
-    for (const auto& idx : fs::directory_iterator(cpu.path() / "cache", ec)) {
-      const std::string dir = idx.path().string();
-      if (read_first_line(dir + "/type") == "Instruction") continue;
-      const int level = std::atoi(read_first_line(dir + "/level").c_str());
-      const std::string key = fmt::format("{}:{}", level, read_first_line(dir + "/shared_cpu_list"));
-      if (level > best_level) best_level = level, seen.clear(), total = 0;
-      if (level == best_level && seen.insert(key).second) total += parse_cache_size(read_first_line(dir + "/size"));
-    }
-  }
-  return total > 0 ? total : 32.0 * 1024 * 1024;  // a typical server L3 when sysfs says nothing
+  const int64_t bytes = local_last_level_cache_bytes();
+  return bytes > 0 ? static_cast<double>(bytes) : 32.0 * 1024 * 1024;
 }
 
 double meminfo_bytes(const std::string& field) {

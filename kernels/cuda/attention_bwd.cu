@@ -4,6 +4,8 @@
 // 2. main: one block of 4 warps per (64-key tile, K/V head, batch); each warp owns 16 keys and
 //    keeps their dK, dV in fp32 registers while the query tiles of EVERY query head of the
 //    group stream past (so grouped-query dK/dV need no atomics and no extra reduction pass).
+//    The group's (head, query tile) pairs are one flattened sequence whose next tile (Q, dO,
+//    LSE, D) loads by cp.async into a second buffer while the current one is computed.
 //    Per query tile it recomputes Sᵀ = K·Qᵀ, Pᵀ = exp(Sᵀ·scale − LSE) from the saved LSE,
 //    dPᵀ = V·dOᵀ, dSᵀ = Pᵀ ∘ (dPᵀ − D), then dV += Pᵀ·dO and dK += dSᵀ·Q with Pᵀ/dSᵀ reused
 //    as A operands straight from the accumulators.
@@ -32,11 +34,13 @@ template <int D>
 inline constexpr int kBlockQ = D == 128 ? 32 : 64;
 constexpr int kDsStride = kBlockK + 8;  // padded like the other tiles
 
+// K and V of the block's keys; Q, dO, LSE and D of a query tile twice (the next tile loads while
+// this one is computed); dS of one tile.
 template <int D>
 constexpr size_t bwd_smem_bytes() {
-  return (static_cast<size_t>(2 * kBlockK + 2 * kBlockQ<D>) * kSmemStride<D> +
+  return (static_cast<size_t>(2 * kBlockK + 2 * 2 * kBlockQ<D>) * kSmemStride<D> +
           static_cast<size_t>(kBlockQ<D>) * kDsStride) * 2 +
-         2 * kBlockQ<D> * sizeof(float);
+         2 * 2 * kBlockQ<D> * sizeof(float);
 }
 
 template <typename T>
@@ -67,11 +71,11 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sK = reinterpret_cast<T*>(smem_raw);
   T* sV = sK + kBlockK * LDS;
-  T* sQ = sV + kBlockK * LDS;
-  T* sdO = sQ + BQ * LDS;
-  T* sdS = sdO + BQ * LDS;                                  // [query][key]
-  float* s_lse = reinterpret_cast<float*>(sdS + BQ * kDsStride);  // log2 units
-  float* s_d = s_lse + BQ;
+  T* sQ_buf = sV + kBlockK * LDS;     // [2][BQ][LDS]
+  T* sdO_buf = sQ_buf + 2 * BQ * LDS;  // [2][BQ][LDS]
+  T* sdS = sdO_buf + 2 * BQ * LDS;     // [query][key]
+  float* s_lse_buf = reinterpret_cast<float*>(sdS + BQ * kDsStride);  // [2][BQ], log2 units
+  float* s_d_buf = s_lse_buf + 2 * BQ;                                 // [2][BQ]
 
   const int64_t kt = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -80,98 +84,117 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   const int64_t group = p.heads / p.kv_heads;
   const float scale = p.softmax_scale;
 
-  load_tile<T, D, kBlockK, kThreads>(sK, static_cast<const T*>(p.k) + (b * p.seq * p.kv_heads + g) * D, kv_stride, k0,
-                                     p.seq);
-  load_tile<T, D, kBlockK, kThreads>(sV, static_cast<const T*>(p.v) + (b * p.seq * p.kv_heads + g) * D, kv_stride, k0,
-                                     p.seq);
+  // The (query head, query tile) pairs this key block meets, flattened so that the next pair's
+  // loads can be issued one step ahead, across head boundaries too.
+  const int64_t qt_begin = attn::query_tile_begin(kt, kBlockK, BQ, CAUSAL);
+  const int64_t tiles_per_head = attn::num_tiles(p.seq, BQ) - qt_begin;
+  const int64_t steps = group * tiles_per_head;
+  auto start_loading = [&](int64_t step, int buf) {
+    const int64_t h = g * group + step / tiles_per_head, q0 = (qt_begin + step % tiles_per_head) * BQ;
+    cp_async_tile<T, D, BQ, kThreads>(sQ_buf + buf * BQ * LDS, static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D,
+                                      q_stride, q0, p.seq);
+    cp_async_tile<T, D, BQ, kThreads>(sdO_buf + buf * BQ * LDS,
+                                      static_cast<const T*>(p.dout) + (b * p.seq * p.heads + h) * D, q_stride, q0,
+                                      p.seq);
+    cp_async_commit();
+    for (int r = threadIdx.x; r < BQ; r += kThreads) {
+      const bool valid = q0 + r < p.seq;
+      s_lse_buf[buf * BQ + r] = valid ? attn::lse_to_log2(p.lse[(b * p.heads + h) * p.seq + q0 + r]) : INFINITY;
+      s_d_buf[buf * BQ + r] = valid ? p.d_term[(b * p.heads + h) * p.seq + q0 + r] : 0.f;
+    }
+  };
+
+  cp_async_tile<T, D, kBlockK, kThreads>(sK, static_cast<const T*>(p.k) + (b * p.seq * p.kv_heads + g) * D, kv_stride,
+                                         k0, p.seq);
+  cp_async_tile<T, D, kBlockK, kThreads>(sV, static_cast<const T*>(p.v) + (b * p.seq * p.kv_heads + g) * D, kv_stride,
+                                         k0, p.seq);
+  cp_async_commit();
+  if (steps > 0) start_loading(0, 0);
 
   float dk[DB][4] = {}, dv[DB][4] = {};
-  for (int64_t h = g * group; h < (g + 1) * group; ++h) {
-    const T* Q = static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D;
-    const T* dO = static_cast<const T*>(p.dout) + (b * p.seq * p.heads + h) * D;
-    for (int64_t qt = attn::query_tile_begin(kt, kBlockK, BQ, CAUSAL); qt < attn::num_tiles(p.seq, BQ); ++qt) {
-      const int64_t q0 = qt * BQ;
-      __syncthreads();  // previous tile's sQ/sdO/sdS readers are done
-      load_tile<T, D, BQ, kThreads>(sQ, Q, q_stride, q0, p.seq);
-      load_tile<T, D, BQ, kThreads>(sdO, dO, q_stride, q0, p.seq);
-      for (int r = threadIdx.x; r < BQ; r += kThreads) {
-        const bool valid = q0 + r < p.seq;
-        s_lse[r] = valid ? attn::lse_to_log2(p.lse[(b * p.heads + h) * p.seq + q0 + r]) : INFINITY;
-        s_d[r] = valid ? p.d_term[(b * p.heads + h) * p.seq + q0 + r] : 0.f;
-      }
-      __syncthreads();
+  for (int64_t step = 0; step < steps; ++step) {
+    const int buf = static_cast<int>(step & 1);
+    const int64_t h = g * group + step / tiles_per_head, q0 = (qt_begin + step % tiles_per_head) * BQ;
+    cp_async_wait_all();
+    // This step's tile has landed, and every warp is done with the previous step (its buffer,
+    // sdS, the dQ products): the next tile may load into the other buffer while this one runs.
+    __syncthreads();
+    if (step + 1 < steps) start_loading(step + 1, buf ^ 1);
+    const T* sQ = sQ_buf + buf * BQ * LDS;
+    const T* sdO = sdO_buf + buf * BQ * LDS;
+    const float* s_lse = s_lse_buf + buf * BQ;
+    const float* s_d = s_d_buf + buf * BQ;
 
-      // Sᵀ = K_w·Qᵀ and dPᵀ = V_w·dOᵀ: 16 keys x BQ queries per warp.
-      float st[NQ][4] = {}, dpt[NQ][4] = {};
+    // Sᵀ = K_w·Qᵀ and dPᵀ = V_w·dOᵀ: 16 keys x BQ queries per warp.
+    float st[NQ][4] = {}, dpt[NQ][4] = {};
 #pragma unroll
-      for (int kc = 0; kc < KC; ++kc) {
-        uint32_t ka[4], va[4];
-        ldmatrix_x4(ka, &sK[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
-        ldmatrix_x4(va, &sV[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
+    for (int kc = 0; kc < KC; ++kc) {
+      uint32_t ka[4], va[4];
+      ldmatrix_x4(ka, &sK[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
+      ldmatrix_x4(va, &sV[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
 #pragma unroll
-        for (int np = 0; np < NQ / 2; ++np) {
-          uint32_t qb[4], ob[4];
-          ldmatrix_x4(qb, &sQ[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
-          ldmatrix_x4(ob, &sdO[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
-          mma_16816<T>(st[2 * np], ka, qb[0], qb[1]);
-          mma_16816<T>(st[2 * np + 1], ka, qb[2], qb[3]);
-          mma_16816<T>(dpt[2 * np], va, ob[0], ob[1]);
-          mma_16816<T>(dpt[2 * np + 1], va, ob[2], ob[3]);
-        }
+      for (int np = 0; np < NQ / 2; ++np) {
+        uint32_t qb[4], ob[4];
+        ldmatrix_x4(qb, &sQ[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
+        ldmatrix_x4(ob, &sdO[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
+        mma_16816<T>(st[2 * np], ka, qb[0], qb[1]);
+        mma_16816<T>(st[2 * np + 1], ka, qb[2], qb[3]);
+        mma_16816<T>(dpt[2 * np], va, ob[0], ob[1]);
+        mma_16816<T>(dpt[2 * np + 1], va, ob[2], ob[3]);
       }
-      // Pᵀ and dSᵀ (scale folded in), elementwise; dS also goes to shared memory as [query][key].
-      attn::lane_backward_probs<NQ>(st, dpt, lane, key_row0, q0, p.seq, CAUSAL, scale, s_lse, s_d);
+    }
+    // Pᵀ and dSᵀ (scale folded in), elementwise; dS also goes to shared memory as [query][key].
+    attn::lane_backward_probs<NQ>(st, dpt, lane, key_row0, q0, p.seq, CAUSAL, scale, s_lse, s_d);
 #pragma unroll
-      for (int nb = 0; nb < NQ; ++nb)
+    for (int nb = 0; nb < NQ; ++nb)
 #pragma unroll
-        for (int e = 0; e < 4; ++e)
-          sdS[(8 * nb + warp::mma_c_fragment_col(lane, e)) * kDsStride + 16 * w + warp::mma_c_fragment_row(lane, e)] =
-              from_float<T>(dpt[nb][e]);
-      // dV += Pᵀ·dO and dK += dSᵀ·Q: B operands stored [query][dim], loaded transposed.
+      for (int e = 0; e < 4; ++e)
+        sdS[(8 * nb + warp::mma_c_fragment_col(lane, e)) * kDsStride + 16 * w + warp::mma_c_fragment_row(lane, e)] =
+            from_float<T>(dpt[nb][e]);
+    // dV += Pᵀ·dO and dK += dSᵀ·Q: B operands stored [query][dim], loaded transposed.
 #pragma unroll
-      for (int kk = 0; kk < NQ / 2; ++kk) {
-        uint32_t pa[4], dsa[4];
+    for (int kk = 0; kk < NQ / 2; ++kk) {
+      uint32_t pa[4], dsa[4];
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          const int b0 = warp::accum_to_a_block(kk, 2 * r), e0 = warp::accum_to_a_elem(2 * r);
-          const int b1 = warp::accum_to_a_block(kk, 2 * r + 1), e1 = warp::accum_to_a_elem(2 * r + 1);
-          pa[r] = pack2<T>(st[b0][e0], st[b1][e1]);
-          dsa[r] = pack2<T>(dpt[b0][e0], dpt[b1][e1]);
-        }
-#pragma unroll
-        for (int dp = 0; dp < D / 16; ++dp) {
-          uint32_t ob[4], qb[4];
-          ldmatrix_x4_trans(ob, &sdO[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
-          ldmatrix_x4_trans(qb, &sQ[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
-          mma_16816<T>(dv[2 * dp], pa, ob[0], ob[1]);
-          mma_16816<T>(dv[2 * dp + 1], pa, ob[2], ob[3]);
-          mma_16816<T>(dk[2 * dp], dsa, qb[0], qb[1]);
-          mma_16816<T>(dk[2 * dp + 1], dsa, qb[2], qb[3]);
-        }
+      for (int r = 0; r < 4; ++r) {
+        const int b0 = warp::accum_to_a_block(kk, 2 * r), e0 = warp::accum_to_a_elem(2 * r);
+        const int b1 = warp::accum_to_a_block(kk, 2 * r + 1), e1 = warp::accum_to_a_elem(2 * r + 1);
+        pa[r] = pack2<T>(st[b0][e0], st[b1][e1]);
+        dsa[r] = pack2<T>(dpt[b0][e0], dpt[b1][e1]);
       }
-      __syncthreads();  // sdS complete
+#pragma unroll
+      for (int dp = 0; dp < D / 16; ++dp) {
+        uint32_t ob[4], qb[4];
+        ldmatrix_x4_trans(ob, &sdO[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
+        ldmatrix_x4_trans(qb, &sQ[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
+        mma_16816<T>(dv[2 * dp], pa, ob[0], ob[1]);
+        mma_16816<T>(dv[2 * dp + 1], pa, ob[2], ob[3]);
+        mma_16816<T>(dk[2 * dp], dsa, qb[0], qb[1]);
+        mma_16816<T>(dk[2 * dp + 1], dsa, qb[2], qb[3]);
+      }
+    }
+    __syncthreads();  // sdS complete
 
-      // dQ (BQ x D) += dS (BQ x 64 keys) · K (64 x D): (16-row, 16-column) units over the warps.
-      for (int unit = w; unit < (BQ / 16) * (D / 16); unit += kWarps) {
-        const int mt = unit / (D / 16), dp = unit % (D / 16);
-        float acc[2][4] = {};
+    // dQ (BQ x D) += dS (BQ x 64 keys) · K (64 x D): (16-row, 16-column) units over the warps.
+    for (int unit = w; unit < (BQ / 16) * (D / 16); unit += kWarps) {
+      const int mt = unit / (D / 16), dp = unit % (D / 16);
+      float acc[2][4] = {};
 #pragma unroll
-        for (int kc = 0; kc < kBlockK / 16; ++kc) {
-          uint32_t a[4], kb[4];
-          ldmatrix_x4(a, &sdS[(16 * mt + warp::ldsm_a_row(lane)) * kDsStride + 16 * kc + warp::ldsm_a_col(lane)]);
-          ldmatrix_x4_trans(kb, &sK[(16 * kc + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
-          mma_16816<T>(acc[0], a, kb[0], kb[1]);
-          mma_16816<T>(acc[1], a, kb[2], kb[3]);
-        }
-#pragma unroll
-        for (int half = 0; half < 2; ++half)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int64_t i = q0 + 16 * mt + warp::mma_c_fragment_row(lane, e);
-            const int col = 16 * dp + 8 * half + warp::mma_c_fragment_col(lane, e);
-            if (i < p.seq) atomicAdd(&p.dq_accum[(b * p.seq + i) * q_stride + h * D + col], acc[half][e]);
-          }
+      for (int kc = 0; kc < kBlockK / 16; ++kc) {
+        uint32_t a[4], kb[4];
+        ldmatrix_x4(a, &sdS[(16 * mt + warp::ldsm_a_row(lane)) * kDsStride + 16 * kc + warp::ldsm_a_col(lane)]);
+        ldmatrix_x4_trans(kb, &sK[(16 * kc + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
+        mma_16816<T>(acc[0], a, kb[0], kb[1]);
+        mma_16816<T>(acc[1], a, kb[2], kb[3]);
       }
+#pragma unroll
+      for (int half = 0; half < 2; ++half)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int64_t i = q0 + 16 * mt + warp::mma_c_fragment_row(lane, e);
+          const int col = 16 * dp + 8 * half + warp::mma_c_fragment_col(lane, e);
+          if (i < p.seq) atomicAdd(&p.dq_accum[(b * p.seq + i) * q_stride + h * D + col], acc[half][e]);
+        }
     }
   }
 
@@ -216,10 +239,8 @@ void launch(const AttentionParams& p, cudaStream_t stream) {
 }  // namespace
 
 void launch_attention_backward(const AttentionParams& p, ElementType type, cudaStream_t stream) {
-  if (!fused_head_dim_supported(p.head_dim))
-    throw UnsupportedError("fused attention backward: head_dim " + std::to_string(p.head_dim) +
-                           " not supported; supported: 64, 128");
-  for_variant(p, type, [&]<typename T, int D, bool CAUSAL>() { launch<T, D, CAUSAL>(p, stream); });
+  for_variant(p, type, "fused attention backward",
+              [&]<typename T, int D, bool CAUSAL>() { launch<T, D, CAUSAL>(p, stream); });
 }
 
 }  // namespace tb::kernels::cuda::attention

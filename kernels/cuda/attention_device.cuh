@@ -1,18 +1,23 @@
 #pragma once
 // Device helpers of the fused attention kernels: the two tensor-core instructions (PTX inline
-// assembly, sm_80+), bf16/fp16 packing, quad reductions and tile loads into padded shared memory.
+// assembly, sm_80+), bf16/fp16 packing, quad reductions and asynchronous tile loads into padded shared memory.
 // Fragment indices never appear here: they come from kernels/common/warp_model.hpp, the maps
 // the CPU warp-model tests check.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <string>
 
+#include "kernels/backend.hpp"
 #include "kernels/common/attention_math.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/cuda/attention_launch.hpp"
 
 namespace tb::kernels::cuda::attention {
+
+namespace attn = tb::kernels::attn;
+namespace warp = tb::kernels::warp;
 
 // Shared-memory rows are padded by 8 elements (16 bytes): ldmatrix's eight row addresses then
 // fall in distinct bank groups (row stride 36 or 68 words), and stay 16-byte aligned.
@@ -87,25 +92,115 @@ __device__ inline float quad_sum(float x) {
   return x + __shfl_xor_sync(0xffffffffu, x, 2);
 }
 
-// Copies rows [row0, row0 + ROWS) of a [.., seq, .., D] tensor (row stride `stride` elements)
-// into padded shared memory with 16-byte loads; rows past `seq` become zeros, so that masked
-// products read 0, never stale or NaN data.
+// cp.async (PTX ISA, "cp.async", sm_80+): 16 bytes global -> shared without passing through
+// registers, so a tile's loads fly while the warps compute on the previous one. src_bytes = 0
+// writes 16 zero bytes and reads nothing.
+__device__ inline void cp_async_16(void* smem_dst, const void* gmem_src, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(smem_dst)), "l"(gmem_src),
+               "r"(src_bytes)
+               : "memory");
+}
+__device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+// Waits for every group this thread committed; a __syncthreads() after it publishes the tile.
+__device__ inline void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+// Starts copying rows [row0, row0 + ROWS) of a [.., seq, .., D] tensor (row stride `stride`
+// elements) into padded shared memory; rows past `seq` become zeros, so that masked products
+// read 0, never stale or NaN data. The caller commits, waits and synchronises.
 template <typename T, int D, int ROWS, int THREADS>
-__device__ inline void load_tile(T* smem, const T* base, int64_t stride, int64_t row0, int64_t seq) {
-  constexpr int kChunks = D / 8;  // 8 x 16-bit per 16-byte chunk
-  for (int c = threadIdx.x; c < ROWS * kChunks; c += THREADS) {
-    const int r = c / kChunks, col = (c % kChunks) * 8;
-    uint4 val = make_uint4(0, 0, 0, 0);
-    if (row0 + r < seq) val = *reinterpret_cast<const uint4*>(base + (row0 + r) * stride + col);
-    *reinterpret_cast<uint4*>(smem + r * kSmemStride<D> + col) = val;
+__device__ inline void cp_async_tile(T* smem, const T* base, int64_t stride, int64_t row0, int64_t seq) {
+  for (int c = threadIdx.x; c < ROWS * (D / tb::kernels::attn::kChunkElems); c += THREADS) {
+    const int r = tb::kernels::attn::tile_chunk_row(c, D), col = tb::kernels::attn::tile_chunk_col(c, D);
+    const bool valid = row0 + r < seq;
+    cp_async_16(smem + r * kSmemStride<D> + col, valid ? base + (row0 + r) * stride + col : base, valid ? 16 : 0);
+  }
+}
+
+// ---- steps both forward kernels (mma.sync and wgmma) share; one warp owns 16 query rows ----
+
+// What a forward block owns (grid: query tile × head × batch; 4 warps of 16 query rows) and
+// where its Q, K, V rows start.
+template <typename T, int D>
+struct ForwardBlock {
+  int64_t qt, h, b, q0, row0, q_stride, kv_stride;
+  int warp_index, lane;
+  const T *Q, *K, *V;
+  __device__ ForwardBlock(const AttentionParams& p, int block_q)
+      : qt(blockIdx.x), h(blockIdx.y), b(blockIdx.z), q0(qt * block_q),
+        row0(q0 + 16 * static_cast<int64_t>(threadIdx.x / 32)), q_stride(p.heads * D), kv_stride(p.kv_heads * D),
+        warp_index(static_cast<int>(threadIdx.x / 32)), lane(static_cast<int>(threadIdx.x % 32)) {
+    const int64_t g = attn::kv_head_for(h, p.heads, p.kv_heads);
+    Q = static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D;
+    K = static_cast<const T*>(p.k) + (b * p.seq * p.kv_heads + g) * D;
+    V = static_cast<const T*>(p.v) + (b * p.seq * p.kv_heads + g) * D;
+  }
+};
+
+// The warp's 16 Q rows of a padded shared tile, as mma A fragments for each 16-column chunk.
+template <typename T, int D>
+__device__ inline void load_q_fragments(uint32_t (&qf)[D / 16][4], const T* sQ, int warp_index, int lane) {
+#pragma unroll
+  for (int kc = 0; kc < D / 16; ++kc)
+    ldmatrix_x4(qf[kc], &sQ[(16 * warp_index + warp::ldsm_a_row(lane)) * kSmemStride<D> + 16 * kc +
+                            warp::ldsm_a_col(lane)]);
+}
+
+// One key tile of the online softmax on the S accumulators (raw Q·Kᵀ in, P out), rescaling the
+// running state and the O accumulator (attention_math.hpp's lane steps, checked on the host).
+template <int NB, int DB>
+__device__ inline void online_softmax_step(float (&s)[NB][4], float (&o)[DB][4], attn::SoftmaxState (&state)[2],
+                                           int lane, int64_t row0, int64_t k0, int64_t seq, bool causal,
+                                           float scale_log2) {
+  const bool need_mask = attn::tile_needs_mask(row0, k0, 8 * NB, seq, causal);
+  attn::lane_scale_and_mask<NB>(s, lane, row0, k0, seq, causal, need_mask, scale_log2);
+  float tile_max[2], factor[2];
+  attn::lane_row_max<NB>(s, tile_max);
+  tile_max[0] = quad_max(tile_max[0]);
+  tile_max[1] = quad_max(tile_max[1]);
+  attn::lane_softmax_tile<NB>(s, state, tile_max, factor);
+  attn::lane_scale_rows<DB>(o, factor);
+}
+
+// P (the softmax's S accumulators) as the A fragment of 16-key chunk kk of O += P·V.
+template <typename T, int NB>
+__device__ inline void p_fragment(uint32_t (&pa)[4], const float (&s)[NB][4], int kk) {
+#pragma unroll
+  for (int r = 0; r < 4; ++r)
+    pa[r] = pack2<T>(s[warp::accum_to_a_block(kk, 2 * r)][warp::accum_to_a_elem(2 * r)],
+                     s[warp::accum_to_a_block(kk, 2 * r + 1)][warp::accum_to_a_elem(2 * r + 1)]);
+}
+
+// Completes the lane-partial sums across the quad, normalises O, stores it and the LSE.
+template <typename T, int D>
+__device__ inline void store_output_and_lse(const AttentionParams& p, float (&o)[D / 8][4],
+                                            attn::SoftmaxState (&state)[2], int64_t b, int64_t h, int64_t row0,
+                                            int lane) {
+  T* O = static_cast<T*>(p.o) + (b * p.seq * p.heads + h) * D;
+  const int64_t q_stride = p.heads * D;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    state[half].sum = quad_sum(state[half].sum);
+    const float inv = attn::softmax_inv_sum(state[half]);
+    const int64_t i = row0 + warp::mma_c_fragment_row(lane, 2 * half);
+    if (i >= p.seq) continue;
+#pragma unroll
+    for (int db = 0; db < D / 8; ++db) {
+      const int col = 8 * db + warp::mma_c_fragment_col(lane, 2 * half);
+      *reinterpret_cast<uint32_t*>(&O[i * q_stride + col]) =
+          pack2<T>(o[db][2 * half] * inv, o[db][2 * half + 1] * inv);
+    }
+    if (warp::lane_in_group(lane) == 0) p.lse[(b * p.heads + h) * p.seq + i] = attn::lse_from_state(state[half]);
   }
 }
 
 // Every fused pass is instantiated for element type × head dim {64, 128} × causal: 8 kernels.
-// `launch` is a lambda templated as <typename T, int D, bool CAUSAL>; callers have checked the
-// head dim with fused_head_dim_supported().
+// `launch` is a lambda templated as <typename T, int D, bool CAUSAL>; other head dims are
+// refused with an UnsupportedError naming `what`.
 template <typename Launch>
-void for_variant(const AttentionParams& p, ElementType type, const Launch& launch) {
+void for_variant(const AttentionParams& p, ElementType type, const char* what, const Launch& launch) {
+  if (!fused_head_dim_supported(p.head_dim))
+    throw tb::kernels::UnsupportedError(std::string(what) + ": head_dim " + std::to_string(p.head_dim) +
+                           " not supported; supported: 64, 128");
   auto with_type = [&]<typename T>() {
     if (p.head_dim == 64) {
       if (p.causal) launch.template operator()<T, 64, true>();

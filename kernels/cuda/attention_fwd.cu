@@ -1,7 +1,9 @@
 // Fused attention forward, FlashAttention-2 style (Dao 2023, Algorithm 1), on mma.sync.
 //
 // One block of 4 warps per (64-query tile, head, batch); each warp owns 16 query rows, keeps
-// its Q fragments in registers, and streams 64-key K/V tiles through shared memory. S = Q·Kᵀ
+// its Q fragments in registers, and streams 64-key K/V tiles through shared memory with
+// cp.async, FlashAttention-2's schedule: V(t) loads while S = Q·K(t)ᵀ is computed, K(t+1) while
+// O += P·V(t) is, so one K and one V buffer suffice and no load is waited for in full. S = Q·Kᵀ
 // and O += P·V are m16n8k16 tensor-core products; P never leaves the registers (the S
 // accumulators are re-packed as the A operand); the online softmax rescales O only when the
 // running max moves, and O is normalised once at the end. No s×s matrix exists anywhere.
@@ -11,7 +13,7 @@
 // exercised on the CPU by tests/kernels/test_warp_model.cpp, which runs this inner loop lane
 // by lane on a warp model.
 //
-// Not yet done (docs/perf/attention.md): cp.async double buffering of K/V, wgmma on sm_90a.
+// Not yet done (docs/perf/attention.md): wgmma on sm_90a.
 #include <string>
 
 #include "harness/common/errors.hpp"
@@ -40,21 +42,16 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
   T* sK = sQ + kBlockQ * LDS;
   T* sV = sK + kBlockK * LDS;
 
-  const int64_t qt = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
-  const int64_t g = attn::kv_head_for(h, p.heads, p.kv_heads);
-  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int64_t q_stride = p.heads * D, kv_stride = p.kv_heads * D;
-  const T* Q = static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D;
-  const T* K = static_cast<const T*>(p.k) + (b * p.seq * p.kv_heads + g) * D;
-  const T* V = static_cast<const T*>(p.v) + (b * p.seq * p.kv_heads + g) * D;
-  const int64_t q0 = qt * kBlockQ, row0 = q0 + 16 * w;
+  const ForwardBlock<T, D> fb(p, kBlockQ);
+  const auto [qt, h, b, q0, row0, q_stride, kv_stride, w, lane, Q, K, V] = fb;
 
-  load_tile<T, D, kBlockQ, kThreads>(sQ, Q, q_stride, q0, p.seq);
+  cp_async_tile<T, D, kBlockQ, kThreads>(sQ, Q, q_stride, q0, p.seq);
+  cp_async_tile<T, D, kBlockK, kThreads>(sK, K, kv_stride, 0, p.seq);  // every query tile sees key tile 0
+  cp_async_commit();
+  cp_async_wait_all();
   __syncthreads();
   uint32_t qf[KC][4];
-#pragma unroll
-  for (int kc = 0; kc < KC; ++kc)
-    ldmatrix_x4(qf[kc], &sQ[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
+  load_q_fragments<T, D>(qf, sQ, w, lane);
 
   float o[DB][4] = {};
   attn::SoftmaxState state[2];
@@ -62,10 +59,9 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
   const int64_t tiles = attn::key_tile_end(qt, kBlockQ, kBlockK, p.seq, CAUSAL);
   for (int64_t kt = 0; kt < tiles; ++kt) {
     const int64_t k0 = kt * kBlockK;
-    __syncthreads();  // every warp is done with the previous K/V tile
-    load_tile<T, D, kBlockK, kThreads>(sK, K, kv_stride, k0, p.seq);
-    load_tile<T, D, kBlockK, kThreads>(sV, V, kv_stride, k0, p.seq);
-    __syncthreads();
+    // sK holds key tile kt (published by the last barrier); V(kt) flies while S = Q·Kᵀ runs.
+    cp_async_tile<T, D, kBlockK, kThreads>(sV, V, kv_stride, k0, p.seq);
+    cp_async_commit();
 
     float s[NB][4] = {};
 #pragma unroll
@@ -78,22 +74,19 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
         mma_16816<T>(s[2 * np + 1], qf[kc], kb[2], kb[3]);
       }
 
-    const bool need_mask = attn::tile_needs_mask(row0, k0, kBlockK, p.seq, CAUSAL);
-    attn::lane_scale_and_mask<NB>(s, lane, row0, k0, p.seq, CAUSAL, need_mask, sl2);
-    float tile_max[2], factor[2];
-    attn::lane_row_max<NB>(s, tile_max);
-    tile_max[0] = quad_max(tile_max[0]);
-    tile_max[1] = quad_max(tile_max[1]);
-    attn::lane_softmax_tile<NB>(s, state, tile_max, factor);
-    attn::lane_scale_rows<DB>(o, factor);
+    online_softmax_step<NB, DB>(s, o, state, lane, row0, k0, p.seq, CAUSAL, sl2);
+
+    cp_async_wait_all();
+    __syncthreads();  // V(kt) has landed, and every warp is done reading sK: K(kt+1) flies during P·V
+    if (kt + 1 < tiles) {
+      cp_async_tile<T, D, kBlockK, kThreads>(sK, K, kv_stride, k0 + kBlockK, p.seq);
+      cp_async_commit();
+    }
 
 #pragma unroll
     for (int kk = 0; kk < NB / 2; ++kk) {
       uint32_t pa[4];
-#pragma unroll
-      for (int r = 0; r < 4; ++r)
-        pa[r] = pack2<T>(s[warp::accum_to_a_block(kk, 2 * r)][warp::accum_to_a_elem(2 * r)],
-                         s[warp::accum_to_a_block(kk, 2 * r + 1)][warp::accum_to_a_elem(2 * r + 1)]);
+      p_fragment<T, NB>(pa, s, kk);
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t vb[4];
@@ -102,24 +95,12 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
         mma_16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
       }
     }
+    cp_async_wait_all();
+    __syncthreads();  // K(kt+1) has landed, and every warp is done reading sV
   }
 
   // The lane sums are partial (own columns only): complete them across the quad, normalise.
-  T* O = static_cast<T*>(p.o) + (b * p.seq * p.heads + h) * D;
-#pragma unroll
-  for (int half = 0; half < 2; ++half) {
-    state[half].sum = quad_sum(state[half].sum);
-    const float inv = attn::softmax_inv_sum(state[half]);
-    const int64_t i = row0 + warp::mma_c_fragment_row(lane, 2 * half);
-    if (i >= p.seq) continue;
-#pragma unroll
-    for (int db = 0; db < DB; ++db) {
-      const int col = 8 * db + warp::mma_c_fragment_col(lane, 2 * half);
-      *reinterpret_cast<uint32_t*>(&O[i * q_stride + col]) =
-          pack2<T>(o[db][2 * half] * inv, o[db][2 * half + 1] * inv);
-    }
-    if (warp::lane_in_group(lane) == 0) p.lse[(b * p.heads + h) * p.seq + i] = attn::lse_from_state(state[half]);
-  }
+  store_output_and_lse<T, D>(p, o, state, b, h, row0, lane);
 }
 
 template <typename T, int D, bool CAUSAL>
@@ -138,10 +119,8 @@ void launch(const AttentionParams& p, cudaStream_t stream) {
 bool fused_head_dim_supported(int head_dim) { return head_dim == 64 || head_dim == 128; }
 
 void launch_attention_forward(const AttentionParams& p, ElementType type, cudaStream_t stream) {
-  if (!fused_head_dim_supported(p.head_dim))
-    throw UnsupportedError("fused attention: head_dim " + std::to_string(p.head_dim) +
-                           " not supported; supported: 64, 128");
-  for_variant(p, type, [&]<typename T, int D, bool CAUSAL>() { launch<T, D, CAUSAL>(p, stream); });
+  for_variant(p, type, "fused attention",
+              [&]<typename T, int D, bool CAUSAL>() { launch<T, D, CAUSAL>(p, stream); });
 }
 
 }  // namespace tb::kernels::cuda::attention

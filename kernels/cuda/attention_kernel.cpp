@@ -1,5 +1,5 @@
 // The CUDA backend's attention kernels: our fused flash-style kernels (attention_fwd.cu,
-// attention_bwd.cu) or the unfused cuBLAS baseline (attention_unfused.cu), with random inputs,
+// attention_bwd.cu; attention_fwd_wgmma.cu on sm_90a) or the unfused cuBLAS baseline (attention_unfused.cu), with random inputs,
 // NaN-poisoned outputs and verification against the fp64 CPU reference on sampled rows.
 #include "kernels/cuda/attention_kernel.hpp"
 
@@ -28,11 +28,16 @@ class CudaAttentionKernel final : public Kernel {
       : problem_(cpu::make_problem(op.attention)),
         dtype_(op.dtype),
         backward_(op.kind == OpKind::AttentionBackward),
-        fused_(options.attention_impl == "fused"),
+        fused_(options.attention_impl != "unfused"),
+        wgmma_(options.attention_impl == "wgmma"),
         stream_(stream) {
-    if (options.attention_impl != "fused" && options.attention_impl != "unfused")
-      throw UsageError(fmt::format("--impl: unknown attention implementation '{}'; accepted values: fused, unfused",
-                                   options.attention_impl));
+    if (options.attention_impl != "fused" && options.attention_impl != "unfused" && options.attention_impl != "wgmma")
+      throw UsageError(fmt::format(
+          "--impl: unknown attention implementation '{}'; accepted values: fused, unfused, wgmma",
+          options.attention_impl));
+    if (wgmma_)
+      if (const std::string why = attention::wgmma_unavailable_reason(); !why.empty())
+        throw UnsupportedError("wgmma attention: " + why + "; --impl fused runs on any GPU");
     if (op.dtype != DType::BF16 && op.dtype != DType::FP16)
       throw UnsupportedError(fmt::format("attention on CUDA: dtype {} not supported; supported: bf16, fp16",
                                          to_string(op.dtype)));
@@ -118,8 +123,11 @@ class CudaAttentionKernel final : public Kernel {
 
   std::string algorithm() const override {
     if (!fused_) return "unfused: cuBLAS batched GEMM + softmax kernel (s x s matrices in memory)";
-    return backward_ ? "fused mma.sync m16n8k16, FlashAttention-2 backward (dQ by fp32 atomics)"
-                     : "fused mma.sync m16n8k16, FlashAttention-2 forward, 64x64 tiles";
+    if (backward_)
+      return std::string("fused mma.sync m16n8k16, FlashAttention-2 backward (dQ by fp32 atomics)") +
+             (wgmma_ ? "; no wgmma backward yet" : "");
+    return wgmma_ ? "fused wgmma m64n64k16 / m64nDk16 (sm_90a), FlashAttention-2 forward, 64x64 tiles"
+                  : "fused mma.sync m16n8k16, FlashAttention-2 forward, 64x64 tiles";
   }
 
   void corrupt_output_for_testing() override {
@@ -130,7 +138,8 @@ class CudaAttentionKernel final : public Kernel {
 
  private:
   void run_forward() {
-    if (fused_) attention::launch_attention_forward(params_, type_, stream_);
+    if (wgmma_) attention::launch_attention_forward_wgmma(params_, type_, stream_);
+    else if (fused_) attention::launch_attention_forward(params_, type_, stream_);
     else unfused_->forward();
   }
   // All-ones bits: NaN in bf16, fp16 and fp32, so an element no launch wrote fails verification.
@@ -138,7 +147,7 @@ class CudaAttentionKernel final : public Kernel {
 
   cpu::AttentionProblem problem_;
   DType dtype_;
-  bool backward_, fused_;
+  bool backward_, fused_, wgmma_;
   cudaStream_t stream_;
   Storage storage_ = Storage::BF16;
   ElementType type_ = ElementType::BF16;

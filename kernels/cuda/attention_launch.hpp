@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
 
 namespace tb::kernels::cuda::attention {
 
@@ -35,6 +36,10 @@ bool fused_head_dim_supported(int head_dim);
 
 // Fused forward: O and LSE. Throws tb::RuntimeError on a launch failure.
 void launch_attention_forward(const AttentionParams& p, ElementType type, cudaStream_t stream);
+// Fused forward on wgmma (sm_90a, H100/H200 only): O and LSE, as launch_attention_forward.
+// Callers check wgmma_unavailable_reason() once first ("" when this build and GPU can run it).
+void launch_attention_forward_wgmma(const AttentionParams& p, ElementType type, cudaStream_t stream);
+std::string wgmma_unavailable_reason();
 // Fused backward: needs q, k, v, o, lse, dout; writes dq, dk, dv (zeroes its own scratch).
 void launch_attention_backward(const AttentionParams& p, ElementType type, cudaStream_t stream);
 

@@ -9,29 +9,23 @@
 #include "kernels/cuda/attention_device.cuh"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
+#include "kernels/cuda/memory_device.cuh"
 
 namespace tb::kernels::cuda::attention {
 namespace {
 
-constexpr int kRowThreads = 256;
-
-// Block-wide max or sum; every thread gets the result.
-__device__ float block_reduce(float v, bool take_max, float* scratch) {
-  for (int m = 16; m > 0; m >>= 1) {
-    const float o = __shfl_xor_sync(0xffffffffu, v, m);
-    v = take_max ? fmaxf(v, o) : v + o;
-  }
-  const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  __syncthreads();  // scratch is free (a previous reduction may still be reading it)
-  if (lane == 0) scratch[w] = v;
-  __syncthreads();
-  v = lane < static_cast<int>(blockDim.x / 32) ? scratch[lane] : (take_max ? -INFINITY : 0.f);
-  for (int m = 16; m > 0; m >>= 1) {
-    const float o = __shfl_xor_sync(0xffffffffu, v, m);
-    v = take_max ? fmaxf(v, o) : v + o;
-  }
-  return v;
-}
+// One block per row of S, as the memory-bound kernels: their block reduction serves here, with
+// the row max and the row sum as mergeable states (a NaN score poisons the max, as in the fused
+// kernels).
+constexpr int kRowThreads = memdev::kRowThreads;
+struct RowMax {
+  float v = -INFINITY;
+};
+TB_HD inline RowMax combine(const RowMax& a, const RowMax& b) { return {tb::kernels::attn::max_nan(a.v, b.v)}; }
+struct RowSum {
+  float v = 0.f;
+};
+TB_HD inline RowSum combine(const RowSum& a, const RowSum& b) { return {a.v + b.v}; }
 
 // Elements between consecutive (batch, head) s×s matrices: seq² rounded up to 64, so that every
 // matrix pointer in the cuBLAS pointer arrays is 128-byte aligned. cuBLAS cannot see the
@@ -44,17 +38,16 @@ inline int64_t matrix_stride(int64_t seq) { return (seq * seq + 63) / 64 * 64; }
 // One block per row of S (already scaled): P = softmax with the causal mask, LSE saved.
 template <typename T>
 __global__ void softmax_forward(const float* S, T* P, float* lse, int64_t seq, int64_t mat_stride, bool causal) {
-  __shared__ float scratch[32];
   const int64_t row = blockIdx.x, n = row / seq, i = row % seq;  // row = (batch·heads + head)·seq + i
   const float* s = S + n * mat_stride + i * seq;
   T* prow = P + n * mat_stride + i * seq;
   const int64_t end = causal ? i + 1 : seq;
-  float mx = -INFINITY;
-  for (int64_t j = threadIdx.x; j < end; j += blockDim.x) mx = fmaxf(mx, s[j]);
-  mx = block_reduce(mx, true, scratch);
-  float sum = 0.f;
-  for (int64_t j = threadIdx.x; j < end; j += blockDim.x) sum += __expf(s[j] - mx);
-  sum = block_reduce(sum, false, scratch);
+  RowMax lane_max;
+  for (int64_t j = threadIdx.x; j < end; j += blockDim.x) lane_max = combine(lane_max, RowMax{s[j]});
+  const float mx = memdev::block_reduce(lane_max).v;
+  RowSum lane_sum;
+  for (int64_t j = threadIdx.x; j < end; j += blockDim.x) lane_sum.v += __expf(s[j] - mx);
+  const float sum = memdev::block_reduce(lane_sum).v;
   const float inv = 1.f / sum;
   for (int64_t j = threadIdx.x; j < seq; j += blockDim.x)
     prow[j] = from_float<T>(j < end ? __expf(s[j] - mx) * inv : 0.f);
@@ -64,13 +57,12 @@ __global__ void softmax_forward(const float* S, T* P, float* lse, int64_t seq, i
 // dS = scale · P ∘ (dP − rowsum(P ∘ dP)), one block per row.
 template <typename T>
 __global__ void softmax_backward(const T* P, const float* dP, T* dS, int64_t seq, int64_t mat_stride, float scale) {
-  __shared__ float scratch[32];
   const int64_t row = blockIdx.x, off = (row / seq) * mat_stride + (row % seq) * seq;  // see matrix_stride
   const T* p = P + off;
   const float* dp = dP + off;
-  float d = 0.f;
-  for (int64_t j = threadIdx.x; j < seq; j += blockDim.x) d += ToFloat{}(p[j]) * dp[j];
-  d = block_reduce(d, false, scratch);
+  RowSum lane_d;
+  for (int64_t j = threadIdx.x; j < seq; j += blockDim.x) lane_d.v += ToFloat{}(p[j]) * dp[j];
+  const float d = memdev::block_reduce(lane_d).v;
   for (int64_t j = threadIdx.x; j < seq; j += blockDim.x)
     dS[off + j] = from_float<T>(scale * ToFloat{}(p[j]) * (dp[j] - d));
 }

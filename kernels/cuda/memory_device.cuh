@@ -6,10 +6,13 @@
 
 #include <cstdint>
 
+#include "kernels/common/block_tree_reduce.hpp"
 #include "kernels/common/memory_ops_math.hpp"
 
 namespace tb::kernels::cuda {
 namespace memdev {
+
+namespace blockred = tb::kernels::blockred;
 
 constexpr int kRowThreads = 256;  // one block per row
 
@@ -26,16 +29,18 @@ struct Sum2 {
 __device__ inline Sum2 combine(const Sum2& x, const Sum2& y) { return {x.a + y.a, x.b + y.b}; }
 using memops::combine;
 
-// Tree reduction of one state per thread; every thread gets the block's total.
+// Tree reduction of one state per thread (blockred::tree_phase, which the host tests run);
+// every thread gets the block's total. Also the unfused attention baseline's row max and sum.
 template <typename S>
 __device__ S block_reduce(S local) {
+  static_assert(blockred::is_power_of_two(kRowThreads), "the tree halves the block each phase");
   // Raw storage: __shared__ variables cannot have constructors, and the states have initializers.
   __shared__ alignas(S) unsigned char raw[sizeof(S) * kRowThreads];
   S* partial = reinterpret_cast<S*>(raw);
   partial[threadIdx.x] = local;
   __syncthreads();
   for (int s = kRowThreads / 2; s > 0; s /= 2) {
-    if (threadIdx.x < s) partial[threadIdx.x] = combine(partial[threadIdx.x], partial[threadIdx.x + s]);
+    blockred::tree_phase(partial, static_cast<int>(threadIdx.x), s);
     __syncthreads();
   }
   const S total = partial[0];

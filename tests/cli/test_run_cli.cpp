@@ -57,6 +57,12 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
     EXPECT_TRUE(k.verified) << k.name;
     EXPECT_GT(k.stats.samples, 0) << k.name;
   }
+  // The CPU pseudo-SKU measures its memory bandwidth (STREAM triad), so the memory-bound kernels
+  // (no FLOPs counted) get a % of peak too. Its size is this machine's: only > 0 is checked.
+  EXPECT_EQ(res.machine.sku, "cpu-estimated");
+  EXPECT_GT(res.machine.peak_memory_tb_s, 0);
+  for (const auto& k : res.kernels)
+    if (k.flops == 0) EXPECT_GT(k.pct_of_peak, 0) << k.name;
   const auto raw = nlohmann::json::parse(read_text(out));
   for (const char* key : {"schema_version", "machine", "kernels", "step"}) EXPECT_TRUE(raw.contains(key)) << key;
   for (const char* key : {"name", "flops", "bytes", "median_ms", "tflops", "samples", "rel_noise", "verified"})

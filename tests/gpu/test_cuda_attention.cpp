@@ -54,6 +54,36 @@ TEST(CudaAttention, FusedAndUnfusedMatchReference) {
   }
 }
 
+// The wgmma forward (sm_90a only): the same shapes, both dtypes, with NaN-poisoned outputs; on
+// any other GPU or build it must refuse clearly instead.
+TEST(CudaAttention, WgmmaForwardMatchesReferenceOrRefusesClearly) {
+  TB_REQUIRE_GPU();
+  auto backend = make_backend("cuda");
+  PrepareOptions options;
+  options.attention_impl = "wgmma";
+  const std::vector<AttentionShape> shapes = {
+      {1, 2, 2, 128, 64, false}, {2, 4, 2, 130, 64, true},  {1, 4, 1, 77, 128, false},
+      {1, 3, 3, 200, 128, true}, {1, 12, 12, 2048, 128, true}, {2, 8, 8, 1000, 128, false},
+  };
+  for (DType dtype : {DType::BF16, DType::FP16})
+    for (const auto& s : shapes) {
+      const Op op = attention_op(false, dtype, s);
+      SCOPED_TRACE(fmt::format("wgmma {} {}", to_string(dtype), op.shape_string()));
+      std::unique_ptr<Kernel> kernel;
+      try {
+        kernel = backend->prepare(op, options);
+      } catch (const UnsupportedError& e) {
+        EXPECT_NE(std::string(e.what()).find("--impl fused"), std::string::npos) << e.what();
+        GTEST_SKIP() << e.what();
+      }
+      EXPECT_FALSE(kernel->verify().passed) << "outputs are NaN-poisoned before the first launch";
+      kernel->launch();
+      backend->synchronize();
+      const VerifyResult v = kernel->verify();
+      EXPECT_TRUE(v.passed) << v.detail << " (error " << v.max_rel_error << ", tolerance " << v.tolerance << ")";
+    }
+}
+
 TEST(CudaAttention, UnwrittenOutputAndPlantedErrorFail) {
   TB_REQUIRE_GPU();
   auto backend = make_backend("cuda");

@@ -1,6 +1,8 @@
 // Bad configs are refused with the file, the field (or line and column) and the accepted values.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "harness/common/errors.hpp"
 #include "harness/config/config_catalog.hpp"
 #include "harness/hardware/site_config.hpp"
@@ -110,6 +112,32 @@ TEST(Configs, SkusHaveDenseDatasheetPeaks) {
     EXPECT_FALSE(s.source.empty()) << name;
     EXPECT_GT(s.tdp_w, 0) << name;
   }
+}
+
+// Sustained figures (what `trainbench health` judges against) are measurements: below the dense
+// peak of their dtype, and never without a source.
+TEST(Configs, SustainedGemmFiguresSitBelowPeakAndCiteASource) {
+  EXPECT_DOUBLE_EQ(load_sku("h100-sxm").sustained_gemm_tflops.at(DType::BF16), 795);
+  EXPECT_DOUBLE_EQ(load_sku("a100-sxm-80g").sustained_gemm_tflops.at(DType::BF16), 271);
+  EXPECT_TRUE(load_sku("l40s").sustained_gemm_tflops.empty());
+  for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
+    const SkuConfig s = load_sku(name);
+    for (const auto& [dtype, tflops] : s.sustained_gemm_tflops) {
+      EXPECT_LT(tflops, s.peak_tflops_for(dtype)) << name << " " << to_string(dtype);
+      EXPECT_GT(tflops, 0.5 * s.peak_tflops_for(dtype)) << name << " " << to_string(dtype);
+    }
+    EXPECT_EQ(s.sustained_gemm_tflops.empty(), s.sustained_source.empty()) << name;
+  }
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/no_source_sku.toml";
+  {
+    std::ofstream f(path);
+    f << "name = \"x\"\nsource = \"test\"\n[peak_tflops]\nbf16 = 100\n[memory]\ngb = 8\nbandwidth_tb_s = 1\n"
+         "[power]\ntdp_w = 100\n[sustained]\ngemm_tflops = { bf16 = 80 }\n";
+  }
+  const std::string msg = message_of([&] { load_sku(path); });
+  EXPECT_NE(msg.find("sustained.source"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no_source_sku.toml"), std::string::npos) << msg;
 }
 
 TEST(Configs, SkuMatchesCudaDeviceNames) {

@@ -22,7 +22,7 @@ TEST(CpuPeak, CpufreqMaxWinsAndAvx512Doubles) {
   const auto e = estimate_cpu_peak(cpuinfo, 3'000'000.0);  // kHz
   EXPECT_EQ(e.fp32_flops_per_cycle, 64);
   EXPECT_DOUBLE_EQ(e.max_mhz, 3000);
-  const SkuConfig sku = cpu_pseudo_sku(e);
+  const SkuConfig sku = cpu_pseudo_sku(e, std::nullopt);
   EXPECT_DOUBLE_EQ(sku.peak_tflops_for(DType::FP32), e.fp32_peak_tflops);
   EXPECT_NE(sku.source.find("estimated"), std::string::npos);
 }

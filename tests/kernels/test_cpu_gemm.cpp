@@ -224,8 +224,8 @@ TEST(MachineInfo, ProvenanceOfACpuRun) {
   const std::string c = runner::git_commit();
   EXPECT_TRUE(c == "unknown" || (c.size() == 40 && c.find_first_not_of("0123456789abcdef") == std::string::npos))
       << c;
-  EXPECT_THROW(runner::sku_for(backend->device_info(), "no-such-gpu"), UsageError);
-  const auto h100 = runner::sku_for(backend->device_info(), "h100-sxm");
+  EXPECT_THROW(runner::sku_for(backend->device_info(), "no-such-gpu", runner::PeaksNeeded::compute), UsageError);
+  const auto h100 = runner::sku_for(backend->device_info(), "h100-sxm", runner::PeaksNeeded::compute);
   ASSERT_TRUE(h100.has_value());
   EXPECT_DOUBLE_EQ(h100->peak_tflops.at(DType::BF16), 989);
 }

@@ -134,6 +134,40 @@ TEST(WarpModel, QuadShuffleReductionsEqualDirectRowReductions) {
   for (int l = 0; l < 32; ++l) EXPECT_EQ(r[l], static_cast<float>((l + 1) % 32));
 }
 
+// The 16-byte chunk map of the kernels' cp.async tile loads (attention_device.cuh): each element
+// of a tile once; a warp's 32 chunks contiguous in global memory within each row; and every
+// 8-thread phase of a 16-byte shared-memory store hitting 8 distinct 16-byte bank groups of the
+// padded rows (kSmemStride = D + 8 elements).
+TEST(WarpModel, TileChunkMapCoversTilesAndStoresWithoutBankConflicts) {
+  for (int dim : {64, 128})
+    for (int rows : {32, 64}) {
+      const int stride = dim + 8, chunks = rows * dim / attn::kChunkElems;
+      std::vector<int> hits(static_cast<size_t>(rows * dim), 0);
+      for (int c = 0; c < chunks; ++c) {
+        const int r = attn::tile_chunk_row(c, dim), col = attn::tile_chunk_col(c, dim);
+        ASSERT_LT(r, rows);
+        ASSERT_EQ(col % attn::kChunkElems, 0);
+        for (int e = 0; e < attn::kChunkElems; ++e) ++hits[static_cast<size_t>(r * dim + col + e)];
+      }
+      for (int h : hits) ASSERT_EQ(h, 1) << "dim " << dim << " rows " << rows;
+
+      for (int first = 0; first < chunks; first += 32) {
+        for (int c = first + 1; c < first + 32 && c < chunks; ++c)
+          if (attn::tile_chunk_row(c, dim) == attn::tile_chunk_row(c - 1, dim))
+            EXPECT_EQ(attn::tile_chunk_col(c, dim), attn::tile_chunk_col(c - 1, dim) + attn::kChunkElems);
+        for (int phase = first; phase < first + 32; phase += 8) {
+          std::set<int> bank_groups;  // 32 banks x 4 bytes = 8 groups of 16 bytes
+          for (int c = phase; c < phase + 8; ++c) {
+            const int byte = 2 * (attn::tile_chunk_row(c, dim) * stride + attn::tile_chunk_col(c, dim));
+            ASSERT_EQ(byte % 16, 0);
+            bank_groups.insert((byte / 16) % 8);
+          }
+          EXPECT_EQ(bank_groups.size(), 8u) << "dim " << dim << " chunk " << phase;
+        }
+      }
+    }
+}
+
 // The forward kernel's inner loop (kernels/cuda/attention_fwd.cu) for one warp — 16 query rows
 // — over key tiles of 16, run lane by lane on the model: ldmatrix Q/K/V, mma, mask, quad max,
 // online softmax, P reused as the A operand, final quad sum and normalisation.

@@ -1,0 +1,213 @@
+#include "harness/health/health_check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tb::health {
+
+const char* to_string(Status s) {
+  switch (s) {
+    case Status::Info: return "info";
+    case Status::Pass: return "pass";
+    case Status::Suspect: return "suspect";
+    case Status::Fail: return "fail";
+  }
+  return "?";
+}
+
+namespace {
+
+using results::KernelResult;
+
+Check make_check(const std::string& id, Status status, const std::string& unit) {
+  Check c;
+  c.id = id;
+  c.status = status;
+  c.unit = unit;
+  return c;
+}
+
+bool usable(const KernelResult& k) { return k.status == "ok" && k.verified; }
+
+const KernelResult* best_by(const std::vector<KernelResult>& ks, double KernelResult::*field) {
+  const KernelResult* best = nullptr;
+  for (const auto& k : ks)
+    if (usable(k) && (!best || k.*field > best->*field)) best = &k;
+  return best;
+}
+
+std::vector<const KernelResult*> all_of(const Inputs& in) {
+  std::vector<const KernelResult*> all;
+  for (const auto& k : in.gemms) all.push_back(&k);
+  for (const auto& k : in.streaming) all.push_back(&k);
+  return all;
+}
+
+Check results_check(const Inputs& in) {
+  Check c = make_check("results", Status::Pass, "");
+  std::vector<std::string> problems;
+  for (const auto* k : all_of(in)) {
+    if (usable(*k)) continue;
+    const std::string why = k->status == "ok" ? "not verified" : k->status + (k->error.empty() ? "" : ": " + k->error);
+    problems.push_back(fmt::format("{} {} {}: {}", k->name, k->shape, k->dtype, why));
+  }
+  if (!problems.empty()) {
+    c.status = Status::Fail;
+    c.detail = fmt::format("{} of {} kernels did not run cleanly: {}", problems.size(), all_of(in).size(),
+                           fmt::join(problems, "; "));
+  } else {
+    c.detail = fmt::format("all {} kernels ran and matched their references", all_of(in).size());
+  }
+  return c;
+}
+
+Check gemm_check(const Inputs& in, const Thresholds& t) {
+  Check c = make_check("gemm", Status::Info, "TFLOP/s");
+  const KernelResult* best = best_by(in.gemms, &KernelResult::tflops);
+  if (!best) {
+    c.detail = "no GEMM was measured";
+    return c;
+  }
+  c.measured = best->tflops;
+  const std::string what = fmt::format("best GEMM {} {}: {:.4g} TFLOP/s", best->shape, best->dtype, best->tflops);
+  const bool datasheet = in.sku && !in.peaks_estimated;
+  const DType dtype = parse_dtype(in.gemm_dtype, "health: gemm dtype");
+  if (datasheet && in.sku->sustained_gemm_tflops.count(dtype)) {
+    c.reference = in.sku->sustained_gemm_tflops.at(dtype);
+    const double ratio = c.measured / c.reference;
+    c.status = ratio >= t.gemm_vs_sustained ? Status::Pass : Status::Suspect;
+    c.detail = fmt::format("{} = {:.0f}% of the {:.0f} that healthy {} parts sustain ({}); threshold {:.0f}%", what,
+                           100 * ratio, c.reference, in.sku->name, in.sku->sustained_source,
+                           100 * t.gemm_vs_sustained);
+  } else if (datasheet && in.sku->peak_tflops_or_zero(dtype) > 0) {
+    const double peak = in.sku->peak_tflops_or_zero(dtype);
+    c.reference = t.gemm_vs_peak * peak;
+    const double ratio = c.measured / peak;
+    c.status = ratio >= t.gemm_vs_peak ? Status::Pass : Status::Suspect;
+    c.detail = fmt::format(
+        "{} = {:.0f}% of the {} datasheet peak ({:.0f}); no sustained figure for this SKU and dtype, so judged "
+        "against {:.0f}% of peak (healthy parts sustain 80-87%)",
+        what, 100 * ratio, in.sku->name, peak, 100 * t.gemm_vs_peak);
+  } else {
+    c.detail = what + (in.sku ? fmt::format(" = {:.0f}% of the estimated peak: shown, not judged (no datasheet)",
+                                            best->pct_of_peak)
+                              : ": no SKU config for this device, so nothing to judge against (--sku NAME)");
+  }
+  return c;
+}
+
+Check bandwidth_check(const Inputs& in, const Thresholds& t) {
+  Check c = make_check("memory_bandwidth", Status::Info, "GB/s");
+  const KernelResult* best = best_by(in.streaming, &KernelResult::gbps);
+  if (!best) {
+    c.detail = "no memory-bound op was measured";
+    return c;
+  }
+  c.measured = best->gbps;
+  const std::string what = fmt::format("{} {} {}: {:.4g} GB/s", best->name, best->shape, best->dtype, best->gbps);
+  const double reference = in.sku ? in.sku->memory_bandwidth_tb_s * 1000 : 0;
+  if (in.sku && !in.peaks_estimated && reference > 0) {
+    c.reference = reference;
+    const double ratio = c.measured / reference;
+    c.status = ratio >= t.bandwidth_vs_datasheet ? Status::Pass : Status::Suspect;
+    c.detail = fmt::format("{} = {:.0f}% of the {} datasheet {:.0f} GB/s; threshold {:.0f}%", what, 100 * ratio,
+                           in.sku->name, reference, 100 * t.bandwidth_vs_datasheet);
+  } else if (reference > 0) {
+    c.reference = reference;
+    c.detail = fmt::format("{} = {:.0f}% of this machine's own bandwidth estimate ({:.0f} GB/s): shown, not judged",
+                           what, 100 * c.measured / reference, reference);
+  } else {
+    c.detail = what + ": no bandwidth reference for this device, so nothing to judge against";
+  }
+  return c;
+}
+
+Check clocks_check(const Inputs& in) {
+  Check c = make_check("clocks", Status::Info, "MHz");
+  double lo = 0, hi = 0, power = 0;
+  bool any = false;
+  std::vector<std::string> dropped;
+  std::string reasons;
+  for (const auto* k : all_of(in)) {
+    if (!k->clocks) continue;
+    const auto& ck = *k->clocks;
+    lo = any ? std::min(lo, ck.sm_clock_mhz_min) : ck.sm_clock_mhz_min;
+    hi = any ? std::max(hi, ck.sm_clock_mhz_max) : ck.sm_clock_mhz_max;
+    power = std::max(power, ck.power_w_max);
+    any = true;
+    if (ck.clock_dropped) {
+      dropped.push_back(k->name + " " + k->shape);
+      if (reasons.empty()) reasons = ck.throttle_reasons;
+    }
+  }
+  if (!any) {
+    c.detail = "no clock readings (no NVML here): throttling cannot be checked";
+    return c;
+  }
+  c.measured = lo;
+  c.reference = hi;
+  if (!dropped.empty()) {
+    c.status = Status::Suspect;
+    c.detail = fmt::format("SM clock fell below 75% of its maximum during {} (range {:.0f}-{:.0f} MHz{}); check "
+                           "cooling, power capping and application clocks",
+                           fmt::join(dropped, ", "), lo, hi,
+                           reasons.empty() ? "" : "; throttle reasons: " + reasons);
+  } else {
+    c.status = Status::Pass;
+    c.detail = fmt::format("SM clock stayed within {:.0f}-{:.0f} MHz{}", lo, hi,
+                           power > 0 ? fmt::format(", power up to {:.0f} W", power) : "");
+  }
+  return c;
+}
+
+Check noise_check(const Inputs& in, const Thresholds& t) {
+  Check c = make_check("noise", Status::Info, "%");
+  const KernelResult* worst = nullptr;
+  for (const auto* k : all_of(in))
+    if (usable(*k) && (!worst || k->stats.rel_noise > worst->stats.rel_noise)) worst = k;
+  if (!worst) {
+    c.detail = "nothing was measured";
+    return c;
+  }
+  c.measured = 100 * worst->stats.rel_noise;
+  c.reference = 100 * t.max_rel_noise;
+  const bool noisy = worst->stats.rel_noise > t.max_rel_noise;
+  c.status = noisy ? Status::Suspect : Status::Pass;
+  c.detail = fmt::format("worst relative noise of a median: {:.2f}% ({} {}){}", c.measured, worst->name, worst->shape,
+                         noisy ? fmt::format(", above {:.0f}%: other work on the device, or unstable clocks",
+                                             c.reference)
+                               : "");
+  return c;
+}
+
+}  // namespace
+
+Report evaluate(const Inputs& in, const Thresholds& t) {
+  Report r;
+  r.checks = {results_check(in), gemm_check(in, t), bandwidth_check(in, t), clocks_check(in), noise_check(in, t)};
+  r.verdict = Status::Info;
+  for (const auto& c : r.checks) r.verdict = std::max(r.verdict, c.status);
+  // Only "results" and "noise" passing says nothing about the hardware: no reference was there.
+  const bool judged = std::any_of(r.checks.begin(), r.checks.end(), [](const Check& c) {
+    return (c.id == "gemm" || c.id == "memory_bandwidth") && c.status != Status::Info;
+  });
+  if (r.verdict == Status::Pass && !judged) r.verdict = Status::Info;
+  return r;
+}
+
+nlohmann::json to_json(const Report& report) {
+  nlohmann::json j;
+  j["verdict"] = to_string(report.verdict);
+  j["checks"] = nlohmann::json::array();
+  for (const auto& c : report.checks)
+    j["checks"].push_back({{"id", c.id},
+                           {"status", to_string(c.status)},
+                           {"measured", c.measured},
+                           {"reference", c.reference},
+                           {"unit", c.unit},
+                           {"detail", c.detail}});
+  return j;
+}
+
+}  // namespace tb::health

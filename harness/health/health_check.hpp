@@ -1,0 +1,62 @@
+#pragma once
+// "Is something wrong with this machine?": judges a short battery of measured kernels (large
+// GEMMs, a streaming memory-bound op) against what healthy parts of the same SKU sustain, and
+// against the throttling and noise flags the timing core recorded. Pure: the measuring is done
+// by the caller (cli/cmd_health.cpp); tests feed synthetic results.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/results/run_results.hpp"
+
+namespace tb::health {
+
+// Ordered by severity: the verdict is the worst status among the checks.
+enum class Status { Info, Pass, Suspect, Fail };
+const char* to_string(Status s);
+
+struct Thresholds {
+  // Best GEMM as a fraction of the SKU's sustained figure (mamf-finder): a healthy part measures
+  // within a few percent of it; 10% below is a clock, power or cooling problem.
+  double gemm_vs_sustained = 0.90;
+  // Without a sustained figure, a fraction of the datasheet peak: healthy parts sustain 80-87%
+  // of it (H100 SXM 795/989, A100 SXM 271/312), so under 60% is far outside that.
+  double gemm_vs_peak = 0.60;
+  // Streaming op's GB/s as a fraction of the datasheet bandwidth: HBM parts stream at 85-92% of
+  // it; under 75% points at a memory or clock problem.
+  double bandwidth_vs_datasheet = 0.75;
+  // Relative noise of a median (the stopping rule aims at 1%): above 5% after the time budget
+  // means other work on the device or unstable clocks.
+  double max_rel_noise = 0.05;
+};
+
+struct Check {
+  std::string id;        // results | gemm | memory_bandwidth | clocks | noise
+  Status status = Status::Info;
+  double measured = 0;   // in `unit`; 0 when not applicable
+  double reference = 0;  // what `measured` is judged against, in `unit`; 0 when none
+  std::string unit;
+  std::string detail;    // one sentence a person can act on
+};
+
+struct Report {
+  std::vector<Check> checks;
+  Status verdict = Status::Info;
+};
+
+struct Inputs {
+  std::vector<results::KernelResult> gemms;      // the GEMM battery, one dtype
+  std::vector<results::KernelResult> streaming;  // memory-bound ops measured in GB/s
+  std::optional<SkuConfig> sku;
+  bool peaks_estimated = false;  // the CPU pseudo-SKU: no datasheet, so no verdict from peaks
+  std::string gemm_dtype;        // for the sustained-figure lookup
+};
+
+Report evaluate(const Inputs& in, const Thresholds& t = {});
+
+nlohmann::json to_json(const Report& report);
+
+}  // namespace tb::health

@@ -1,0 +1,64 @@
+// `trainbench health` end to end on the CPU backend: the battery runs and is verified, the
+// verdict and exit code follow the judgement, bad flags exit 2 naming the flag.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "harness/results/results_io.hpp"
+#include "tests/support/cli_runner.hpp"
+
+namespace tb {
+namespace {
+
+const std::vector<std::string> kQuick = {"--max-time", "0.05", "--min-time", "0"};
+
+std::vector<std::string> health_args(std::vector<std::string> extra) {
+  std::vector<std::string> a = {"health", "--device", "cpu"};
+  a.insert(a.end(), kQuick.begin(), kQuick.end());
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+TEST(HealthCli, CpuBatteryRunsAndSaysThereIsNothingToJudgeAgainst) {
+  const std::string dir = testing::make_temp_dir("tb_health_");
+  // Timings this short on a shared CI machine may be noisy: noise is not what this test is about.
+  const auto r = testing::run_trainbench(health_args({"--out", dir + "/h.json", "--max-noise", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("verdict: info"), std::string::npos) << r.out;
+  const auto run = results::read_results_file(dir + "/h.json");
+  EXPECT_EQ(run.workload.command, "health");
+  ASSERT_EQ(run.kernels.size(), 4u);  // three GEMMs and the streaming op
+  for (const auto& k : run.kernels) EXPECT_TRUE(k.verified) << k.name << " " << k.error;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HealthCli, JudgedAgainstAnH100TheCpuIsSuspectAndExitsOne) {
+  const auto r = testing::run_trainbench(health_args({"--sku", "h100-sxm", "--dtype", "fp32", "--json"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("verdict"), "suspect");
+  EXPECT_EQ(j.at("sku"), "h100-sxm");
+  bool gemm_suspect = false;
+  for (const auto& c : j.at("checks")) gemm_suspect |= c.at("id") == "gemm" && c.at("status") == "suspect";
+  EXPECT_TRUE(gemm_suspect) << r.out;
+}
+
+TEST(HealthCli, PlantedWrongResultFails) {
+  const auto r = testing::run_trainbench(health_args({"--json"}), "TRAINBENCH_TEST_CORRUPT_OUTPUT=1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("verdict"), "fail") << r.out;
+}
+
+TEST(HealthCli, BadFlagsExitTwoNamingTheFlag) {
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--gemm-threshold", "1.5"}, {"--bandwidth-threshold", "0"}, {"--max-noise", "-1"}, {"--dtype", "bf17"},
+           {"--sku", "no-such-gpu"}}) {
+    const auto r = testing::run_trainbench(health_args({flag, value}));
+    EXPECT_EQ(r.exit_code, 2) << flag << " " << value << ": " << r.err;
+    EXPECT_NE(r.err.find(flag == "--sku" ? "no-such-gpu" : flag), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace tb

@@ -1,0 +1,173 @@
+// `trainbench health`'s judgement on synthetic batteries: what passes, what is suspect and why,
+// what fails, and when there is nothing to judge against.
+#include <gtest/gtest.h>
+
+#include "harness/hardware/sku_config.hpp"
+#include "harness/health/health_check.hpp"
+
+namespace tb::health {
+namespace {
+
+results::KernelResult gemm(double tflops, double rel_noise = 0.005) {
+  results::KernelResult k;
+  k.name = "health.gemm";
+  k.kind = "gemm";
+  k.shape = "8192x8192x8192 fwd";
+  k.dtype = "bf16";
+  k.tflops = tflops;
+  k.verified = true;
+  k.stats.rel_noise = rel_noise;
+  return k;
+}
+
+results::KernelResult stream(double gbps) {
+  results::KernelResult k;
+  k.name = "health.stream";
+  k.kind = "residual_add";
+  k.shape = "16384x8192";
+  k.dtype = "bf16";
+  k.gbps = gbps;
+  k.verified = true;
+  k.stats.rel_noise = 0.004;
+  return k;
+}
+
+results::ClockSummary steady_clocks() {
+  results::ClockSummary c;
+  c.sm_clock_mhz_min = 1755;
+  c.sm_clock_mhz_max = 1980;
+  c.power_w_max = 690;
+  return c;
+}
+
+Inputs h100(double best_tflops, double gbps) {
+  Inputs in;
+  in.gemms = {gemm(0.9 * best_tflops), gemm(best_tflops), gemm(0.95 * best_tflops)};
+  in.streaming = {stream(gbps)};
+  for (auto& k : in.gemms) k.clocks = steady_clocks();
+  in.streaming[0].clocks = steady_clocks();
+  in.sku = load_sku("h100-sxm");
+  in.gemm_dtype = "bf16";
+  return in;
+}
+
+const Check& check(const Report& r, const std::string& id) {
+  for (const auto& c : r.checks)
+    if (c.id == id) return c;
+  throw std::runtime_error("no check " + id);
+}
+
+TEST(HealthCheck, HealthyH100Passes) {
+  const Report r = evaluate(h100(780, 3000));
+  EXPECT_EQ(r.verdict, Status::Pass);
+  const Check& g = check(r, "gemm");
+  EXPECT_EQ(g.status, Status::Pass);
+  EXPECT_DOUBLE_EQ(g.measured, 780);   // the best of the three, not the first
+  EXPECT_DOUBLE_EQ(g.reference, 795);  // the SKU's sustained figure, not the 989 datasheet peak
+  EXPECT_NE(g.detail.find("98%"), std::string::npos) << g.detail;
+  EXPECT_NE(g.detail.find("mamf-finder"), std::string::npos) << g.detail;
+  const Check& bw = check(r, "memory_bandwidth");
+  EXPECT_EQ(bw.status, Status::Pass);
+  EXPECT_DOUBLE_EQ(bw.reference, 3350);
+  EXPECT_EQ(check(r, "clocks").status, Status::Pass);
+  EXPECT_EQ(check(r, "results").status, Status::Pass);
+}
+
+TEST(HealthCheck, SlowGemmOrBandwidthIsSuspectAtTheThresholds) {
+  // 0.90 × 795 = 715.5 TFLOP/s; 0.75 × 3350 = 2512.5 GB/s.
+  EXPECT_EQ(check(evaluate(h100(716, 3000)), "gemm").status, Status::Pass);
+  EXPECT_EQ(check(evaluate(h100(715, 3000)), "gemm").status, Status::Suspect);
+  EXPECT_EQ(check(evaluate(h100(780, 2513)), "memory_bandwidth").status, Status::Pass);
+  const Report slow_memory = evaluate(h100(780, 2000));
+  EXPECT_EQ(check(slow_memory, "memory_bandwidth").status, Status::Suspect);
+  EXPECT_EQ(slow_memory.verdict, Status::Suspect);
+  Thresholds lenient;
+  lenient.bandwidth_vs_datasheet = 0.5;
+  EXPECT_EQ(evaluate(h100(780, 2000), lenient).verdict, Status::Pass);
+}
+
+TEST(HealthCheck, ClockDropIsSuspectAndNamesTheReasons) {
+  Inputs in = h100(780, 3000);
+  in.gemms[1].clocks->clock_dropped = true;
+  in.gemms[1].clocks->sm_clock_mhz_min = 1100;
+  in.gemms[1].clocks->throttle_reasons = "hw_slowdown";
+  const Report r = evaluate(in);
+  const Check& c = check(r, "clocks");
+  EXPECT_EQ(c.status, Status::Suspect);
+  EXPECT_DOUBLE_EQ(c.measured, 1100);
+  EXPECT_NE(c.detail.find("hw_slowdown"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("8192x8192x8192"), std::string::npos) << c.detail;
+  EXPECT_EQ(r.verdict, Status::Suspect);
+}
+
+TEST(HealthCheck, WrongOrMissingResultsFail) {
+  Inputs in = h100(780, 3000);
+  in.gemms[0].status = "failed";
+  in.gemms[0].verified = false;
+  in.gemms[0].error = "C[0][0] = 3 vs 1";
+  in.streaming[0].status = "oom";
+  in.streaming[0].error = "needs 9 GB";
+  const Report r = evaluate(in);
+  const Check& c = check(r, "results");
+  EXPECT_EQ(c.status, Status::Fail);
+  EXPECT_NE(c.detail.find("2 of 4"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("C[0][0]"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("oom"), std::string::npos) << c.detail;
+  EXPECT_EQ(r.verdict, Status::Fail);
+  // The failed GEMM is not the "best": the verified ones are judged.
+  EXPECT_DOUBLE_EQ(check(r, "gemm").measured, 780);
+}
+
+TEST(HealthCheck, WithoutASustainedFigureTheDatasheetPeakIsUsedLoosely) {
+  Inputs in = h100(500, 1800);
+  in.sku = load_sku("h100-pcie");  // 756 bf16 peak, no sustained figure
+  const Report r = evaluate(in);
+  const Check& g = check(r, "gemm");
+  EXPECT_EQ(g.status, Status::Pass);  // 500 / 756 = 66% >= 60%
+  EXPECT_NEAR(g.reference, 0.6 * in.sku->peak_tflops_for(DType::BF16), 1e-9);
+  EXPECT_NE(g.detail.find("no sustained figure"), std::string::npos) << g.detail;
+  EXPECT_EQ(check(evaluate([&] {
+                      Inputs slow = in;
+                      for (auto& k : slow.gemms) k.tflops = 300;
+                      return slow;
+                    }()),
+                  "gemm")
+                .status,
+            Status::Suspect);
+}
+
+TEST(HealthCheck, NothingToJudgeAgainstGivesInfoNotPass) {
+  Inputs cpu = h100(0.15, 20);
+  cpu.peaks_estimated = true;
+  for (auto& k : cpu.gemms) k.clocks.reset();
+  cpu.streaming[0].clocks.reset();
+  const Report r = evaluate(cpu);
+  EXPECT_EQ(check(r, "gemm").status, Status::Info);
+  EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Info);
+  EXPECT_EQ(check(r, "clocks").status, Status::Info);
+  EXPECT_EQ(r.verdict, Status::Info);
+
+  Inputs unknown = h100(700, 3000);
+  unknown.sku.reset();
+  EXPECT_EQ(evaluate(unknown).verdict, Status::Info);
+  EXPECT_NE(check(evaluate(unknown), "gemm").detail.find("--sku"), std::string::npos);
+}
+
+TEST(HealthCheck, NoisyTimingsAreSuspect) {
+  Inputs in = h100(780, 3000);
+  in.gemms[2].stats.rel_noise = 0.08;
+  const Check& c = check(evaluate(in), "noise");
+  EXPECT_EQ(c.status, Status::Suspect);
+  EXPECT_DOUBLE_EQ(c.measured, 8);
+}
+
+TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
+  const auto j = to_json(evaluate(h100(780, 2000)));
+  EXPECT_EQ(j.at("verdict"), "suspect");
+  ASSERT_EQ(j.at("checks").size(), 5u);
+  for (const auto& c : j.at("checks"))
+    for (const char* key : {"id", "status", "measured", "reference", "unit", "detail"}) EXPECT_TRUE(c.contains(key)) << key;
+}
+
+}  // namespace
+}  // namespace tb::health
