@@ -103,12 +103,14 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_wgmma_kernel(const Att
     cp_async_commit();
 
     float s[NB][4] = {};
+    fence_accumulators(s);
     wgmma_fence();
 #pragma unroll
     for (int kc = 0; kc < KC; ++kc)
       wgmma_rs<T, kBlockK>(s, qf[kc], wg::k_step_descriptor(sK_addr, kc, tile_k), kc > 0 ? 1 : 0);
     wgmma_commit();
     wgmma_wait_all();
+    fence_accumulators(s);
 
     online_softmax_step<NB, DB>(s, o, state, lane, row0, k0, p.seq, CAUSAL, sl2);
 
@@ -125,12 +127,14 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_wgmma_kernel(const Att
     uint32_t pa[NB / 2][4];
 #pragma unroll
     for (int kk = 0; kk < NB / 2; ++kk) p_fragment<T, NB>(pa[kk], s, kk);
+    fence_accumulators(o);
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < NB / 2; ++kk)
       wgmma_rs<T, D>(o, pa[kk], wg::k_step_descriptor(sVt_addr, kk, tile_vt), 1);
     wgmma_commit();
     wgmma_wait_all();
+    fence_accumulators(o);
 
     cp_async_wait_all();
     fence_proxy_async_shared();

@@ -45,6 +45,17 @@ __device__ inline void fence_proxy_async_shared() {
 #endif
 }
 
+// Pins accumulator registers in program order around wgmma (as CUTLASS's
+// warpgroup_fence_operand does): the compiler sees them read and written here, so it cannot move
+// their uses across the issue or the wait of an asynchronous wgmma.
+template <int NB>
+__device__ inline void fence_accumulators(float (&d)[NB][4]) {
+#pragma unroll
+  for (int nb = 0; nb < NB; ++nb)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) asm volatile("" : "+f"(d[nb][e])::"memory");
+}
+
 // stmatrix.sync.aligned.m8n8.x4.shared.b16: the inverse of ldmatrix.x4 (warp_model.hpp models it).
 __device__ inline void stmatrix_x4(uint32_t smem_row_addr, const uint32_t (&r)[4]) {
 #if TB_HAVE_WGMMA

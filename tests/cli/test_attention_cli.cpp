@@ -74,6 +74,16 @@ TEST(AttentionCli, PlantedWrongResultExitsOne) {
   }
 }
 
+// The wgmma kernel is CUDA sm_90a only: on the CPU it is refused at run time (exit 1), saying
+// what the CPU offers instead, and recorded as unsupported rather than measured.
+TEST(AttentionCli, WgmmaOnTheCpuIsRefusedClearly) {
+  const auto r = run_trainbench(attention_args({"--impl", "wgmma"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("unsupported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sm_90a"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fused, unfused"), std::string::npos) << r.err;
+}
+
 TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
   struct Bad {
     std::vector<std::string> args;

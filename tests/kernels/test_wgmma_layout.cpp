@@ -5,12 +5,15 @@
 // element, without a GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
 #include <set>
 #include <vector>
 
 #include "kernels/common/attention_math.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/common/wgmma_layout.hpp"
+#include "kernels/cpu/attention_reference.hpp"
 
 namespace wg = tb::kernels::wgmma;
 namespace warp = tb::kernels::warp;
@@ -149,4 +152,172 @@ TEST(WgmmaLayout, StmatrixUndoesLdmatrix) {
   for (int l = 0; l < 32; ++l) src[l] = &a[static_cast<size_t>(8 * l)], dst[l] = &b[static_cast<size_t>(8 * l)];
   warp::stmatrix_x4(dst, warp::ldmatrix_x4(src, false));
   EXPECT_EQ(a, b);
+}
+
+// ======== the wgmma forward's loop (attention_fwd_wgmma.cu) on a warpgroup model ========
+namespace {
+
+// wgmma.mma_async m64nNk16 with A from registers, as the PTX ISA defines it: warp w of the
+// warpgroup holds rows 16w..16w+15 of A in the mma.m16n8k16 A-fragment layout and of D in the
+// C-fragment layout per 8-column block; B(k, n) is read through the descriptor. `smem` stands in
+// for shared memory: one float per 16-bit element, byte address `base` at index 0.
+struct WarpgroupAcc {
+  std::vector<float> x;  // [warp][lane][nb][e]
+  int nb = 0;
+  explicit WarpgroupAcc(int n) : x(static_cast<size_t>(4 * 32 * (n / 8) * 4), 0.f), nb(n / 8) {}
+  float& at(int w, int l, int b, int e) { return x[static_cast<size_t>(((w * 32 + l) * nb + b) * 4 + e)]; }
+};
+
+void wgmma_rs_model(WarpgroupAcc& d, const warp::WarpA (&a)[4], const std::vector<float>& smem, uint32_t base,
+                    uint64_t desc, bool accumulate) {
+  const int n_cols = 8 * d.nb;
+  for (int w = 0; w < 4; ++w) {
+    float am[16][16], dm[16][256];
+    for (int l = 0; l < 32; ++l)
+      for (int e = 0; e < 8; ++e) am[warp::mma_a_fragment_row(l, e)][warp::mma_a_fragment_col(l, e)] = a[w][l].x[e];
+    for (int m = 0; m < 16; ++m)
+      for (int n = 0; n < n_cols; ++n) {
+        float acc = 0.f;
+        for (int k = 0; k < 16; ++k)
+          acc += am[m][k] * smem[(wg::descriptor_element_address(desc, n, k) - base) / 2];
+        dm[m][n] = acc;
+      }
+    for (int l = 0; l < 32; ++l)
+      for (int b = 0; b < d.nb; ++b)
+        for (int e = 0; e < 4; ++e) {
+          const float prod = dm[warp::mma_c_fragment_row(l, e)][8 * b + warp::mma_c_fragment_col(l, e)];
+          d.at(w, l, b, e) = (accumulate ? d.at(w, l, b, e) : 0.f) + prod;
+        }
+  }
+}
+
+}  // namespace
+
+// One block (64 query rows, 4 warps) over every key tile it visits: K chunks into core
+// matrices, S by k16 wgmma steps, the lane softmax, V transposed by ldmatrix.trans + stmatrix,
+// P from the S accumulators as A, O by wgmma steps; then normalised against the fp64 reference.
+TEST(WgmmaLayout, ForwardLoopOnAWarpgroupModelReproducesAttention) {
+  constexpr int D = 64, NB = kKeys / 8, DB = D / 8, KC = D / 16, LDS = D + 8;
+  const wg::KMajorTile tile_k = wg::packed_k_major(D), tile_vt = wg::packed_k_major(kKeys);
+  const uint32_t k_base = 0x2000, vt_base = 0x6000;
+  struct Case {
+    int64_t qt;
+    bool causal;
+  };
+  for (const Case c : {Case{1, false}, Case{2, true}}) {
+    const int64_t seq = 150;  // two full key tiles and 22 keys; query tile 2 is ragged too
+    auto p = tb::kernels::cpu::make_problem({1, 1, 1, seq, D, c.causal});
+    std::mt19937 rng(c.causal ? 21 : 22);
+    std::normal_distribution<float> dist(0.f, 1.f);
+    std::vector<float> q(seq * D), k(seq * D), v(seq * D), q_tile(64 * D, 0.f);
+    for (auto* x : {&q, &k, &v})
+      for (auto& e : *x) e = dist(rng);
+    const int64_t q0 = c.qt * 64;
+    for (int64_t r = 0; r < attn::tile_valid_rows(q0, 64, seq); ++r)
+      for (int col = 0; col < D; ++col) q_tile[r * D + col] = q[(q0 + r) * D + col];
+    const float sl2 = attn::scale_log2(static_cast<float>(p.softmax_scale));
+
+    warp::WarpA qf[KC][4];  // [k chunk][warp]
+    for (int w = 0; w < 4; ++w)
+      for (int kc = 0; kc < KC; ++kc) {
+        warp::LaneArray<const float*> ptr{};
+        for (int l = 0; l < 32; ++l) ptr[l] = &q_tile[(16 * w + warp::ldsm_a_row(l)) * D + 16 * kc + warp::ldsm_a_col(l)];
+        const auto regs = warp::ldmatrix_x4(ptr, false);
+        for (int l = 0; l < 32; ++l)
+          for (int e = 0; e < 8; ++e) qf[kc][w][l].x[e] = regs[l][e];
+      }
+
+    WarpgroupAcc o(D);
+    attn::SoftmaxState state[4][32][2];
+    const int64_t tiles = attn::key_tile_end(c.qt, 64, kKeys, seq, c.causal);
+    for (int64_t kt = 0; kt < tiles; ++kt) {
+      const int64_t k0 = kt * kKeys;
+      std::vector<float> sk(kKeys * D, 0.f), sv(kKeys * LDS, 0.f), svt(kKeys * D, -1.f);
+      for (int ch = 0; ch < kKeys * D / 8; ++ch) {  // cp_async_k_tile, zero-filled past the end
+        const int r = wg::k_tile_chunk_row(ch, D), col = wg::k_tile_chunk_col(ch, D);
+        for (int e = 0; e < 8; ++e)
+          sk[wg::k_major_offset(r, col + e, tile_k) / 2] = k0 + r < seq ? k[(k0 + r) * D + col + e] : 0.f;
+      }
+      for (int64_t r = 0; r < attn::tile_valid_rows(k0, kKeys, seq); ++r)
+        for (int col = 0; col < D; ++col) sv[r * LDS + col] = v[(k0 + r) * D + col];
+
+      WarpgroupAcc s(kKeys);
+      for (auto& x : s.x) x = NAN;  // the first step must not read it (scale-d = 0)
+      for (int kc = 0; kc < KC; ++kc) {
+        const warp::WarpA a[4] = {qf[kc][0], qf[kc][1], qf[kc][2], qf[kc][3]};
+        wgmma_rs_model(s, a, sk, k_base, wg::k_step_descriptor(k_base, kc, tile_k), kc > 0);
+      }
+      // The lane softmax of online_softmax_step, per warp.
+      float sl[4][32][NB][4];
+      for (int w = 0; w < 4; ++w) {
+        const int64_t row0 = q0 + 16 * w;
+        warp::LaneArray<float> mx[2];
+        for (int l = 0; l < 32; ++l) {
+          for (int b = 0; b < NB; ++b)
+            for (int e = 0; e < 4; ++e) sl[w][l][b][e] = s.at(w, l, b, e);
+          attn::lane_scale_and_mask<NB>(sl[w][l], l, row0, k0, seq, c.causal,
+                                        attn::tile_needs_mask(row0, k0, kKeys, seq, c.causal), sl2);
+          float m2[2];
+          attn::lane_row_max<NB>(sl[w][l], m2);
+          mx[0][l] = m2[0], mx[1][l] = m2[1];
+        }
+        mx[0] = warp::quad_allreduce_max(mx[0]), mx[1] = warp::quad_allreduce_max(mx[1]);
+        for (int l = 0; l < 32; ++l) {
+          const float tile_max[2] = {mx[0][l], mx[1][l]};
+          float factor[2], ol[DB][4];
+          attn::lane_softmax_tile<NB>(sl[w][l], state[w][l], tile_max, factor);
+          for (int b = 0; b < DB; ++b)
+            for (int e = 0; e < 4; ++e) ol[b][e] = o.at(w, l, b, e);
+          attn::lane_scale_rows<DB>(ol, factor);
+          for (int b = 0; b < DB; ++b)
+            for (int e = 0; e < 4; ++e) o.at(w, l, b, e) = ol[b][e];
+        }
+      }
+      // transpose_v_tile
+      for (int r = 0; r < (kKeys / 8) * (D / 8) / 16; ++r)
+        for (int w = 0; w < 4; ++w) {
+          warp::LaneArray<const float*> src{};
+          warp::LaneArray<float*> dst{};
+          for (int l = 0; l < 32; ++l) {
+            const int block = wg::vt_block(r, w, 4, warp::ldmatrix_source_matrix(l)), row = warp::ldmatrix_source_row(l);
+            src[l] = &sv[wg::vt_source_offset(block, row, kKeys, LDS)];
+            dst[l] = &svt[wg::vt_dest_offset(block, row, kKeys, tile_vt) / 2];
+          }
+          warp::stmatrix_x4(dst, warp::ldmatrix_x4(src, true));
+        }
+      for (int kk = 0; kk < NB / 2; ++kk) {
+        warp::WarpA pa[4];
+        for (int w = 0; w < 4; ++w)
+          for (int l = 0; l < 32; ++l)
+            for (int e = 0; e < 8; ++e) pa[w][l].x[e] = sl[w][l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
+        wgmma_rs_model(o, pa, svt, vt_base, wg::k_step_descriptor(vt_base, kk, tile_vt), true);
+      }
+    }
+
+    // store_output_and_lse: quad sums, normalise, compare with the fp64 reference.
+    double worst = 0;
+    int rows_checked = 0;
+    for (int w = 0; w < 4; ++w) {
+      warp::LaneArray<float> sums[2];
+      for (int l = 0; l < 32; ++l) sums[0][l] = state[w][l][0].sum, sums[1][l] = state[w][l][1].sum;
+      sums[0] = warp::quad_allreduce_sum(sums[0]), sums[1] = warp::quad_allreduce_sum(sums[1]);
+      for (int l = 0; l < 32; ++l)
+        for (int half = 0; half < 2; ++half) {
+          const int64_t i = q0 + 16 * w + warp::lane_group(l) + 8 * half;
+          if (i >= seq) continue;
+          state[w][l][half].sum = sums[half][l];
+          std::vector<double> ref(D);
+          const double lse = tb::kernels::cpu::reference_forward_row(p, q.data(), k.data(), v.data(), 0, 0, i, ref.data());
+          EXPECT_NEAR(attn::lse_from_state(state[w][l][half]), lse, 1e-4) << "row " << i;
+          for (int b = 0; b < DB; ++b)
+            for (int e = 2 * half; e < 2 * half + 2; ++e) {
+              const double got = o.at(w, l, b, e) * attn::softmax_inv_sum(state[w][l][half]);
+              worst = std::max(worst, std::abs(got - ref[8 * b + warp::mma_c_fragment_col(l, e)]));
+            }
+          ++rows_checked;
+        }
+    }
+    EXPECT_EQ(rows_checked, 4 * static_cast<int>(attn::tile_valid_rows(q0, 64, seq)));  // 4 lanes per row
+    EXPECT_LT(worst, 1e-4) << "causal " << c.causal;
+  }
 }
