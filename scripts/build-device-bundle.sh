@@ -18,7 +18,7 @@ cp build-device/cli/trainbench build-device/tests/trainbench_tests build-device/
 for bin in .device/bin/*; do
   ldd "$bin" | awk '/=>/ {print $3}' | grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux|libcuda|libcublas|libcublasLt|libnccl|libnvidia)[.-]' |
     while read -r lib; do
-      [[ -f "$lib" && ! -e .device/lib/$(basename "$lib") ]] && cp -L "$lib" .device/lib/
+      if [[ -f "$lib" && ! -e .device/lib/$(basename "$lib") ]]; then cp -L "$lib" .device/lib/; fi
     done
 done
 du -sh .device
