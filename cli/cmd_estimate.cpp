@@ -1,6 +1,9 @@
 // `trainbench estimate`: PF-days, GPU-hours, wall-clock days, data centers, cost and energy.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <iostream>
 
 #include "cli/command_registry.hpp"
@@ -27,6 +30,8 @@ struct EstimateFlags {
   std::string site;
   std::optional<double> days;
   std::optional<double> pue;
+  std::optional<double> gpu_hour_price;
+  std::string currency;
   int64_t seq = 0;
   std::string dtype = "bf16";
   std::string results;
@@ -91,6 +96,16 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops or --gpu with --mfu)");
   req.days = f.days;
   req.pue = f.pue;
+  if (f.gpu_hour_price && !(*f.gpu_hour_price > 0))
+    throw UsageError(fmt::format("--gpu-hour-price must be positive (got {})", *f.gpu_hour_price));
+  if (!f.currency.empty() && !f.gpu_hour_price)
+    throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
+  if (!f.currency.empty() && (f.currency.size() > 8 || !std::all_of(f.currency.begin(), f.currency.end(), [](char c) {
+                                return std::isalpha(static_cast<unsigned char>(c));
+                              })))
+    throw UsageError(fmt::format("--currency: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", f.currency));
+  req.gpu_hour_price = f.gpu_hour_price;
+  if (!f.currency.empty()) req.currency = f.currency;
   add_comm_model(f, req);
   const EstimateResult result = estimate(req);
   if (f.json) {
@@ -114,6 +129,10 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
   cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
+  cmd->add_option("--gpu-hour-price", flags->gpu_hour_price,
+                  "Rental price per GPU-hour (a cloud or reserved quote): the cost of the GPU-hours; "
+                  "overrides the SKU's [price]");
+  cmd->add_option("--currency", flags->currency, "Currency of --gpu-hour-price (default: the SKU's, else USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype, "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8")
       ->capture_default_str();

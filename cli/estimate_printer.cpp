@@ -30,7 +30,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                  r.gpus_derived.value_or(false) ? " (needed for the deadline)" : "", *r.wall_days);
     if (r.energy_mwh)
       fmt::print(out, "  energy at TDP x PUE {:.2f}: {:.0f} MWh\n", *r.pue, *r.energy_mwh);
-    if (r.rental_cost) fmt::print(out, "  rental: {}\n", human_money(*r.rental_cost, *r.rental_currency));
+    if (r.rental_cost)
+      fmt::print(out, "  rental: {} ({:.4g} {} per GPU-hour{})\n", human_money(*r.rental_cost, *r.rental_currency),
+                 *r.rental_cost / *r.gpu_hours, *r.rental_currency,
+                 req.gpu_hour_price ? ", quoted" : (req.sku ? ", from configs/skus/" + req.sku->name : std::string()));
     if (r.scaling) {
       fmt::print(out, "\nScaling efficiency {} (communication model, docs/comm.md); the figures above include it\n",
                  percent(r.scaling->efficiency));

@@ -105,9 +105,11 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.gpus_derived = true;
     }
     if (out.gpus) out.wall_days = gpu_seconds / static_cast<double>(*out.gpus) / units::kSecondsPerDay;
-    if (r.sku && r.sku->price_per_gpu_hour) {
-      out.rental_cost = *out.gpu_hours * *r.sku->price_per_gpu_hour;
-      out.rental_currency = r.sku->currency;
+    const std::optional<double> price =
+        r.gpu_hour_price ? r.gpu_hour_price : (r.sku ? r.sku->price_per_gpu_hour : std::nullopt);
+    if (price) {
+      out.rental_cost = *out.gpu_hours * *price;
+      out.rental_currency = r.currency ? *r.currency : (r.sku ? r.sku->currency : std::string("USD"));
     }
     if (r.sku) {
       out.pue = r.pue ? *r.pue : (r.site ? r.site->pue : 1.0);

@@ -28,6 +28,8 @@ struct EstimateRequest {
   std::optional<SiteConfig> site;
   std::optional<double> days;        // deadline: sites or GPUs needed to finish in this time
   std::optional<double> pue;         // overrides the site's
+  std::optional<double> gpu_hour_price;  // rental price per GPU-hour; overrides the SKU's [price]
+  std::optional<std::string> currency;   // of gpu_hour_price; default the SKU's, else USD
   // Parallel layout → communication model (harness/comm/comm_model.hpp, docs/comm.md). With none
   // of tp, pp, dp given, scaling is ideal: FLOPs ÷ (GPUs × throughput), exactly as before.
   std::optional<int64_t> tp;

@@ -37,6 +37,19 @@ TEST(EstimateCli, MfuWithSkuGivesEnergy) {
   EXPECT_NEAR(j["mfu"].get<double>(), 0.4, 1e-12);
 }
 
+// Procurement's question: what do the GPU-hours cost at a quoted rental price?
+TEST(EstimateCli, QuotedGpuHourPriceGivesTheRentalCost) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "100", "--gpu-hour-price", "2.5",
+                           "--currency", "EUR", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["rental_cost"].get<double>(), 2.5 * j["gpu_hours"].get<double>());
+  EXPECT_EQ(j["rental_currency"], "EUR");
+  auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "100", "--gpu-hour-price", "2.5"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("rental: "), std::string::npos) << text.out;
+}
+
 struct BadCase {
   std::vector<std::string> args;
   std::string must_mention;
@@ -56,6 +69,9 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--gpu", "h900"}, "h100-sxm"},
       {{"estimate", "--model", "/nonexistent/model.toml"}, "/nonexistent/model.toml"},
       {{"estimate", "--no-such-flag"}, "--no-such-flag"},
+      {{"estimate", "--tflops", "100", "--gpu-hour-price", "0"}, "--gpu-hour-price"},
+      {{"estimate", "--tflops", "100", "--currency", "EUR"}, "--gpu-hour-price"},
+      {{"estimate", "--tflops", "100", "--gpu-hour-price", "2", "--currency", "U$D"}, "--currency"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);

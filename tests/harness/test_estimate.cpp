@@ -105,6 +105,35 @@ TEST(Estimate, DaysWithoutGpusDerivesTheGpuCount) {
   EXPECT_NEAR(static_cast<double>(*e.gpus), 1024, 1024 * 0.04);
 }
 
+// Rental cost = GPU-hours x price per GPU-hour; a quoted price overrides the SKU's, and the
+// currency follows the quote. Hand computation: 1e6 GPU-hours at 2.5 = 2.5 million.
+TEST(Estimate, RentalCostIsGpuHoursTimesTheQuotedPrice) {
+  EstimateRequest r = request_for("gpt3-175b");
+  r.sustained_tflops_per_gpu = 100;
+  const EstimateResult base = estimate(r);
+  ASSERT_TRUE(base.gpu_hours);
+  EXPECT_FALSE(base.rental_cost);  // no price anywhere: no cost invented
+  r.gpu_hour_price = 2.5;
+  const EstimateResult quoted = estimate(r);
+  ASSERT_TRUE(quoted.rental_cost);
+  EXPECT_DOUBLE_EQ(*quoted.rental_cost, *base.gpu_hours * 2.5);
+  EXPECT_EQ(*quoted.rental_currency, "USD");
+  // GPT-3 175B at 100 TFLOP/s: 3.186e23 FLOP / 1e14 / 3600 = 0.885 M GPU-hours.
+  EXPECT_NEAR(*quoted.gpu_hours / 1e6, 0.885, 0.005);
+  SkuConfig sku = load_sku("h100-sxm");
+  sku.price_per_gpu_hour = 9.0;
+  sku.currency = "EUR";
+  r.sku = sku;
+  r.currency = "CNY";
+  const EstimateResult overridden = estimate(r);
+  EXPECT_DOUBLE_EQ(*overridden.rental_cost, *base.gpu_hours * 2.5);
+  EXPECT_EQ(*overridden.rental_currency, "CNY");
+  r.gpu_hour_price.reset();
+  r.currency.reset();
+  EXPECT_DOUBLE_EQ(*estimate(r).rental_cost, *base.gpu_hours * 9.0);
+  EXPECT_EQ(*estimate(r).rental_currency, "EUR");
+}
+
 TEST(Estimate, RefusesAbsurdInputNamingTheFlag) {
   auto expect_refused = [](EstimateRequest r, const std::string& flag) {
     try {
