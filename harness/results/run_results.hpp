@@ -97,7 +97,7 @@ struct RankInfo {
 };
 
 struct WorkloadInfo {
-  std::string command;           // run | gemm | attention | sweep | comm
+  std::string command;           // run | gemm | attention | sweep | comm | health
   std::string model;             // "" for single-kernel commands
   int64_t tensor_parallel = 1;
   int64_t micro_batch = 1;
