@@ -70,47 +70,34 @@ __device__ inline void stmatrix_x4(uint32_t smem_row_addr, const uint32_t (&r)[4
 // d[nb][e] is the mma.sync C fragment of the nb-th 8-column block (warp_model.hpp maps).
 template <typename T, int N>
 __device__ void wgmma_rs(float (&d)[N / 8][4], const uint32_t (&a)[4], uint64_t desc_b, int accumulate);
-// One asm body per N, the element type spliced in as a string literal ("bf16" or "f16").
-#define TB_WGMMA_RS_N64(TYPE)                                                                                      \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"                                                        \
-               "wgmma.mma_async.sync.aligned.m64n64k16.f32." TYPE "." TYPE " {"                                    \
-               "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"                                            \
-               "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31"                                   \
-               "}, {%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"                                                       \
-               : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),                                       \
-                 "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),                                       \
-                 "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),                                       \
-                 "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),                                       \
-                 "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),                                       \
-                 "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),                                       \
-                 "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),                                       \
-                 "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])                                        \
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate))
-#define TB_WGMMA_RS_N128(TYPE)                                                                                     \
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"                                                        \
-               "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {"                                   \
-               "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"                                            \
-               "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,"                                  \
-               "%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"                                  \
-               "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63"                                   \
-               "}, {%64,%65,%66,%67}, %68, p, 1, 1, 0;\n}\n"                                                       \
-               : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),                                       \
-                 "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),                                       \
-                 "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),                                       \
-                 "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),                                       \
-                 "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),                                       \
-                 "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),                                       \
-                 "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),                                       \
-                 "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3]),                                       \
-                 "+f"(d[8][0]), "+f"(d[8][1]), "+f"(d[8][2]), "+f"(d[8][3]),                                       \
-                 "+f"(d[9][0]), "+f"(d[9][1]), "+f"(d[9][2]), "+f"(d[9][3]),                                       \
-                 "+f"(d[10][0]), "+f"(d[10][1]), "+f"(d[10][2]), "+f"(d[10][3]),                                   \
-                 "+f"(d[11][0]), "+f"(d[11][1]), "+f"(d[11][2]), "+f"(d[11][3]),                                   \
-                 "+f"(d[12][0]), "+f"(d[12][1]), "+f"(d[12][2]), "+f"(d[12][3]),                                   \
-                 "+f"(d[13][0]), "+f"(d[13][1]), "+f"(d[13][2]), "+f"(d[13][3]),                                   \
-                 "+f"(d[14][0]), "+f"(d[14][1]), "+f"(d[14][2]), "+f"(d[14][3]),                                   \
-                 "+f"(d[15][0]), "+f"(d[15][1]), "+f"(d[15][2]), "+f"(d[15][3])                                    \
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate))
+// Operand lists shared by the asm bodies below: 4 accumulators per 8-column block, and the
+// "%0,...,%(N/2-1)" register list that names them. The element type is spliced in as a string.
+#define TB_WGMMA_ACC4(i) "+f"(d[i][0]), "+f"(d[i][1]), "+f"(d[i][2]), "+f"(d[i][3])
+#define TB_WGMMA_ACC_N64                                                                                         \
+  TB_WGMMA_ACC4(0), TB_WGMMA_ACC4(1), TB_WGMMA_ACC4(2), TB_WGMMA_ACC4(3), TB_WGMMA_ACC4(4), TB_WGMMA_ACC4(5),    \
+      TB_WGMMA_ACC4(6), TB_WGMMA_ACC4(7)
+#define TB_WGMMA_ACC_N128                                                                                        \
+  TB_WGMMA_ACC_N64, TB_WGMMA_ACC4(8), TB_WGMMA_ACC4(9), TB_WGMMA_ACC4(10), TB_WGMMA_ACC4(11), TB_WGMMA_ACC4(12), \
+      TB_WGMMA_ACC4(13), TB_WGMMA_ACC4(14), TB_WGMMA_ACC4(15)
+#define TB_WGMMA_REGS_N64                                                                                        \
+  "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"                                                       \
+  "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31"
+#define TB_WGMMA_REGS_N128                                                                                       \
+  TB_WGMMA_REGS_N64 ",%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,"                          \
+  "%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63"
+#define TB_WGMMA_IN "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(accumulate)
+#define TB_WGMMA_RS_N64(TYPE)                                                                                    \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"                                                      \
+               "wgmma.mma_async.sync.aligned.m64n64k16.f32." TYPE "." TYPE " {" TB_WGMMA_REGS_N64                \
+               "}, {%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"                                                     \
+               : TB_WGMMA_ACC_N64                                                                                \
+               : TB_WGMMA_IN)
+#define TB_WGMMA_RS_N128(TYPE)                                                                                   \
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"                                                      \
+               "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {" TB_WGMMA_REGS_N128              \
+               "}, {%64,%65,%66,%67}, %68, p, 1, 1, 0;\n}\n"                                                     \
+               : TB_WGMMA_ACC_N128                                                                               \
+               : TB_WGMMA_IN)
 
 template <>
 __device__ inline void wgmma_rs<__nv_bfloat16, 64>(float (&d)[8][4], const uint32_t (&a)[4], uint64_t desc_b,
@@ -141,5 +128,11 @@ __device__ inline void wgmma_rs<__half, 128>(float (&d)[16][4], const uint32_t (
 }
 #undef TB_WGMMA_RS_N64
 #undef TB_WGMMA_RS_N128
+#undef TB_WGMMA_IN
+#undef TB_WGMMA_REGS_N128
+#undef TB_WGMMA_REGS_N64
+#undef TB_WGMMA_ACC_N128
+#undef TB_WGMMA_ACC_N64
+#undef TB_WGMMA_ACC4
 
 }  // namespace tb::kernels::cuda::attention
