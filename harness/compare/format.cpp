@@ -118,6 +118,19 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     return x.cost ? human_money(*x.cost, x.currency) : std::string("n/a (no price)");
   });
   out += heading("Extrapolation", f) + e.render(f);
+  // The procurement answer in one line each: which run needs the least of what is paid for.
+  const std::string bullet = f == TableFormat::Markdown ? "\n- " : "  ";
+  auto best_line = [&](const char* what, const std::optional<size_t>& i, const std::string& value) {
+    if (i) out += fmt::format("{}{}: {} {} ({})\n", bullet, what, run_letter(*i), c.runs[*i].label, value);
+  };
+  if (c.best.gpu_hours)
+    best_line("fewest GPU-hours", c.best.gpu_hours, human_count(c.runs[*c.best.gpu_hours].extrapolation.gpu_hours));
+  if (c.best.energy)
+    best_line("least energy", c.best.energy, num(*c.runs[*c.best.energy].extrapolation.energy_mwh, 0) + " MWh");
+  if (c.best.cost) {
+    const auto& x = c.runs[*c.best.cost].extrapolation;
+    best_line("lowest cost", c.best.cost, human_money(*x.cost, x.currency));
+  }
   for (size_t i = 0; i < c.runs.size(); ++i)
     if (!c.runs[i].extrapolation.available)
       out += fmt::format("{}{}: no extrapolation: {}\n", f == TableFormat::Markdown ? "\n" : "  ", run_letter(i),

@@ -1,7 +1,9 @@
 #include "harness/compare/side_by_side.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -28,7 +30,60 @@ std::vector<std::string> run_labels(const std::vector<LabeledResults>& runs) {
 
 namespace {
 
-Extrapolation extrapolate(const LabeledResults& run, const ModelConfig& model, const SideBySideOptions& o) {
+// The quote for run `index`: by its letter first, then by the SKU its file records.
+std::optional<double> quoted_price(size_t index, const LabeledResults& run, const SideBySideOptions& o) {
+  if (auto it = o.gpu_hour_price.find(std::string(1, static_cast<char>('A' + index))); it != o.gpu_hour_price.end())
+    return it->second;
+  if (auto it = o.gpu_hour_price.find(run.results.machine.sku); it != o.gpu_hour_price.end() && !it->first.empty())
+    return it->second;
+  return std::nullopt;
+}
+
+void check_price_keys(const std::vector<LabeledResults>& runs, const SideBySideOptions& o) {
+  std::vector<std::string> valid;
+  for (size_t i = 0; i < runs.size(); ++i) valid.emplace_back(1, static_cast<char>('A' + i));
+  for (const auto& r : runs)
+    if (!r.results.machine.sku.empty() && std::find(valid.begin(), valid.end(), r.results.machine.sku) == valid.end())
+      valid.push_back(r.results.machine.sku);
+  for (const auto& [key, price] : o.gpu_hour_price) {
+    if (std::find(valid.begin(), valid.end(), key) == valid.end())
+      throw UsageError(fmt::format("--gpu-hour-price: '{}' is neither a run letter nor a SKU of these files; "
+                                   "accepted keys: {}", key, fmt::join(valid, ", ")));
+    if (!(price > 0)) throw UsageError(fmt::format("--gpu-hour-price {}: the price must be positive (got {})", key, price));
+  }
+}
+
+// Index of the smallest value among runs that have one; none with fewer than two candidates.
+template <typename Get>
+std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get) {
+  std::optional<size_t> best;
+  int candidates = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::optional<double> v = runs[i].extrapolation.available ? get(runs[i].extrapolation) : std::nullopt;
+    if (!v) continue;
+    ++candidates;
+    if (!best || *v < *get(runs[*best].extrapolation)) best = i;
+  }
+  return candidates >= 2 ? best : std::nullopt;
+}
+
+Best best_runs(const std::vector<RunColumn>& runs) {
+  Best b;
+  b.gpu_hours = smallest(runs, [](const Extrapolation& e) { return std::optional<double>(e.gpu_hours); });
+  b.energy = smallest(runs, [](const Extrapolation& e) { return e.energy_mwh; });
+  std::optional<std::string> currency;
+  bool one_currency = true;
+  for (const auto& r : runs)
+    if (r.extrapolation.available && r.extrapolation.cost) {
+      if (currency && *currency != r.extrapolation.currency) one_currency = false;
+      currency = r.extrapolation.currency;
+    }
+  if (one_currency) b.cost = smallest(runs, [](const Extrapolation& e) { return e.cost; });
+  return b;
+}
+
+Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price, const ModelConfig& model,
+                          const SideBySideOptions& o) {
   Extrapolation e;
   if (!run.results.step) {
     e.why_not = fmt::format("no measured step (a `trainbench {}` file)", run.results.workload.command);
@@ -42,6 +97,10 @@ Extrapolation extrapolate(const LabeledResults& run, const ModelConfig& model, c
   req.sku = measured.sku;
   if (o.days) req.days = o.days;
   else req.gpus = o.gpus;
+  if (price) {
+    req.gpu_hour_price = price;
+    req.currency = o.currency;
+  }
   const EstimateResult r = estimate(req);
   e.available = true;
   e.sustained_tflops = measured.sustained_tflops_per_gpu;
@@ -62,6 +121,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
   if (o.gpus <= 0) throw UsageError(fmt::format("--gpus must be positive (got {})", o.gpus));
   for (const auto& r : runs) require_complete_run(r);
   for (size_t i = 1; i < runs.size(); ++i) require_same_shapes(runs[0], runs[i], o.compatibility);
+  check_price_keys(runs, o);
 
   SideBySide out;
   out.target_model = o.target_model;
@@ -83,7 +143,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
     col.step = r.step;
-    col.extrapolation = extrapolate(runs[i], model, o);
+    col.extrapolation = extrapolate(runs[i], quoted_price(i, runs[i], o), model, o);
     out.runs.push_back(std::move(col));
 
     double step_ms = 0;
@@ -105,6 +165,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
       c.step_share = step_ms > 0 ? static_cast<double>(k.calls_per_step) * k.stats.median_ms / step_ms : 0;
     }
   }
+  out.best = best_runs(out.runs);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // model: PF-days, GPU-hours, days on N GPUs, and energy and cost where the SKU config knows
 // TDP and price.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ struct SideBySideOptions {
   int64_t gpus = 1024;            // --gpus
   std::optional<double> days;     // --days: GPUs needed to finish in this many days instead
   CompatibilityOptions compatibility;  // different devices are the point here; shapes must match
+  // --gpu-hour-price KEY=PRICE: rental quotes per GPU-hour, KEY a run's letter (A, B, ...) or the
+  // SKU name its file records; a letter wins over a SKU. Overrides a SKU config's [price].
+  std::map<std::string, double> gpu_hour_price;
+  std::string currency = "USD";   // of the quotes
 };
 
 struct KernelCell {
@@ -56,10 +61,18 @@ struct RunColumn {
   Extrapolation extrapolation;
 };
 
+// The procurement answer: which run trains the target model with the fewest GPU-hours, the
+// least energy and the lowest cost (indices into runs; empty where fewer than two runs know it,
+// or, for cost, where their currencies differ).
+struct Best {
+  std::optional<size_t> gpu_hours, energy, cost;
+};
+
 struct SideBySide {
   std::string target_model;       // resolved
   std::vector<RunColumn> runs;
   std::vector<KernelRow> kernels; // union, in first-seen order
+  Best best;
 };
 
 // Refuses failed/partial runs and files of different models or shapes (unless allowed).

@@ -153,3 +153,21 @@ TEST_F(CompareCli, ReportWritesOneHtmlFile) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("libjs-chart.js"), std::string::npos) << r.err;
 }
+
+TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
+  SyntheticRunSpec h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  const std::string a = base(), b = write("h200.json", tb::testing::synthetic_run(h200));
+  const auto r = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "h100-sxm=2",
+                                 "--gpu-hour-price", "B=2.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("lowest cost: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("least energy: "), std::string::npos) << r.out;
+  for (const std::string bad : {"h100-sxm", "=2", "h100-sxm=cheap", "Z=2", "A=-1"}) {
+    const auto e = run_trainbench({"compare", a, b, "--gpu-hour-price", bad});
+    EXPECT_EQ(e.exit_code, 2) << bad << ": " << e.err;
+    EXPECT_NE(e.err.find("--gpu-hour-price"), std::string::npos) << e.err;
+  }
+}
+

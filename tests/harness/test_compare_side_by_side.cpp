@@ -78,6 +78,42 @@ TEST(CompareSideBySide, CostAppearsWhenTheSkuHasAPrice) {
   std::filesystem::remove_all(dir);
 }
 
+// Procurement: quotes per GPU-hour by SKU or run letter give each run's cost, and the summary
+// names the run with the fewest GPU-hours, the least energy and the lowest cost — which need not
+// be the same run when the faster part costs more per hour.
+TEST(CompareSideBySide, QuotesGiveCostsAndTheBestRunForEachCriterion) {
+  const auto runs = h100_and_h200();  // A = h100-sxm, B = h200 (faster)
+  SideBySideOptions o;
+  o.days = 30;
+  o.gpu_hour_price = {{"h100-sxm", 2.0}, {"B", 9.0}};
+  o.currency = "EUR";
+  const auto c = build_side_by_side(runs, o);
+  const auto& a = c.runs[0].extrapolation;
+  const auto& b = c.runs[1].extrapolation;
+  ASSERT_TRUE(a.cost && b.cost);
+  EXPECT_DOUBLE_EQ(*a.cost, 2.0 * a.gpu_hours);
+  EXPECT_DOUBLE_EQ(*b.cost, 9.0 * b.gpu_hours);
+  EXPECT_EQ(a.currency, "EUR");
+  ASSERT_LT(b.gpu_hours, a.gpu_hours);
+  EXPECT_EQ(c.best.gpu_hours, std::optional<size_t>(1));
+  EXPECT_EQ(c.best.energy, std::optional<size_t>(1));  // same TDP, fewer hours
+  ASSERT_GT(9.0 * b.gpu_hours, 2.0 * a.gpu_hours);     // so the cheaper hour wins on cost
+  EXPECT_EQ(c.best.cost, std::optional<size_t>(0));
+  const std::string text = format_side_by_side(c, TableFormat::Text);
+  EXPECT_NE(text.find("lowest cost: A"), std::string::npos) << text;
+  EXPECT_NE(text.find("fewest GPU-hours: B"), std::string::npos) << text;
+
+  o.gpu_hour_price = {{"h100-sxm", 2.0}};  // one price: nothing to rank on cost
+  EXPECT_FALSE(build_side_by_side(runs, o).best.cost.has_value());
+  o.gpu_hour_price = {{"C", 2.0}};
+  try {
+    build_side_by_side(runs, o);
+    FAIL() << "a key that is neither a letter nor a SKU of the files was accepted";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("A, B, h100-sxm, h200"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CompareSideBySide, DaysDeadlineGivesGpusNeeded) {
   SideBySideOptions o;
   o.days = 30;
