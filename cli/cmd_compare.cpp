@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <map>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
@@ -27,8 +27,7 @@ struct CompareFlags {
   std::string model;
   int64_t gpus = 1024;
   std::optional<double> days;
-  std::vector<std::string> gpu_hour_prices;  // KEY=PRICE
-  std::string currency = "USD";
+  PriceFlags prices;
   bool allow_different_device = false;
   bool allow_different_shapes = false;
 };
@@ -47,28 +46,6 @@ double parse_threshold(const std::string& text) {
   if (t.empty() || used != t.size() || !std::isfinite(pct) || pct < 0 || pct > 1000)
     throw UsageError(fmt::format("--threshold '{}' is not a percentage between 0% and 1000% (e.g. 3%)", text));
   return pct / 100.0;
-}
-
-// "h100-sxm=2.5" or "B=3.1": a rental quote per GPU-hour for a SKU or a run letter.
-std::map<std::string, double> parse_prices(const std::vector<std::string>& items) {
-  std::map<std::string, double> prices;
-  for (const auto& item : items) {
-    const auto eq = item.find('=');
-    double price = 0;
-    size_t used = 0;
-    if (eq != std::string::npos && eq > 0) {
-      try {
-        price = std::stod(item.substr(eq + 1), &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-    }
-    if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || !std::isfinite(price))
-      throw UsageError(fmt::format("--gpu-hour-price '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a "
-                                   "SKU name, e.g. h100-sxm=2.5", item));
-    prices[item.substr(0, eq)] = price;
-  }
-  return prices;
 }
 
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
@@ -99,8 +76,8 @@ void run_compare(const CompareFlags& f) {
   o.gpus = f.gpus;
   o.days = f.days;
   o.compatibility = compat;
-  o.gpu_hour_price = parse_prices(f.gpu_hour_prices);
-  o.currency = f.currency;
+  o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
+  o.currency = f.prices.currency;
   std::cout << compare::format_side_by_side(compare::build_side_by_side(runs, o), format);
 }
 
@@ -118,9 +95,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
-  cmd->add_option("--gpu-hour-price", flags->gpu_hour_prices,
-                  "Rental quote per GPU-hour, KEY=PRICE with KEY a run letter or SKU (repeatable): h100-sxm=2.5");
-  cmd->add_option("--currency", flags->currency, "Currency of the --gpu-hour-price quotes")->capture_default_str();
+  add_price_flags(cmd, flags->prices);
   cmd->add_flag("--allow-different-device", flags->allow_different_device,
                 "Regression: compare runs from different devices");
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,

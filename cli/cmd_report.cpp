@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/report/html_report.hpp"
 #include "harness/results/results_io.hpp"
@@ -20,6 +21,7 @@ struct ReportFlags {
   int64_t gpus = 1024;
   std::optional<double> days;
   bool allow_different_shapes = false;
+  PriceFlags prices;
 };
 
 void run_report(const ReportFlags& f) {
@@ -33,6 +35,8 @@ void run_report(const ReportFlags& f) {
   o.comparison.days = f.days;
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
+  o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
+  o.comparison.currency = f.prices.currency;
   results::write_file_atomic(f.out, report::render_html_report(runs, o));
   std::cout << fmt::format("wrote {} ({} results file(s))\n", f.out, runs.size());
 }
@@ -49,6 +53,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
                 "Report runs of different models or shapes together");
+  add_price_flags(cmd, flags->prices);
   cmd->callback([flags] { run_report(*flags); });
 }
 

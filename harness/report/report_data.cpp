@@ -88,7 +88,12 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                        {"intensity", k.bytes > 0 ? k.flops / k.bytes : 0.0}});
     kernels.back()["cells"] = std::move(cells);
   }
-  return {{"title", title}, {"target_model", c.target_model}, {"groups", groups}, {"runs", runs}, {"kernels", kernels}};
+  auto index_or_null = [](const std::optional<size_t>& i) { return i ? json(*i) : json(nullptr); };
+  const json best = {{"gpu_hours", index_or_null(c.best.gpu_hours)},
+                     {"energy", index_or_null(c.best.energy)},
+                     {"cost", index_or_null(c.best.cost)}};
+  return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
+          {"runs", runs},   {"kernels", kernels},             {"best", best}};
 }
 
 }  // namespace tb::report

@@ -8,6 +8,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 
 h1 { font-size: 1.6em; margin: 24px 0 4px; }
 h2 { font-size: 1.2em; margin: 32px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .note { color: #666; font-size: 0.9em; margin: 4px 0; }
+.best { font-weight: bold; margin: 6px 0; }
 .chart { position: relative; height: 420px; margin: 8px 0 16px; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 8px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; }
@@ -181,7 +182,7 @@ const char* const kPageScript = R"JS(
   // 5. Extrapolation.
   var s5 = section('Extrapolation: training ' + data.target_model,
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. Energy: TDP x ' +
-                   'GPU-hours (PUE 1). Cost: the SKU config\'s rental price, when it has one.');
+                   'GPU-hours (PUE 1). Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
   table(s5, ['run', 'TFLOP/s per GPU', 'PF-days', 'GPU-hours', 'GPUs', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {
@@ -191,6 +192,10 @@ const char* const kPageScript = R"JS(
                   fmt(e.wall_days, 1), e.energy_mwh === null ? 'n/a (no TDP)' : fmt(e.energy_mwh, 0),
                   e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
         }), [false, true, true, true, true, true, true, true]);
+  var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
+                   ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
+  if (bestLines.length)
+    s5.appendChild(el('p', bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).join('; '), 'best'));
   if (avail.length) {
     chart(s5, 'chart-extrapolation', { type: 'bar',
           data: { labels: avail.map(function (r) { return r.label; }),

@@ -120,3 +120,16 @@ TEST(ReportData, GroupsSumToTheStepAndIntensityIsFlopsPerByte) {
   EXPECT_EQ(kernel_group("swiglu_fwd"), "activation");
   EXPECT_EQ(kernel_group("cross_entropy"), "cross-entropy");
 }
+
+// The report carries the procurement answer: which run is best on GPU-hours, energy and cost.
+TEST(ReportData, BestRunsFollowTheComparison) {
+  tb::compare::SideBySideOptions o;
+  o.gpu_hour_price = {{"A", 1.0}, {"B", 100.0}};
+  const auto c = tb::compare::build_side_by_side(two_runs(), o);
+  const auto j = report_data(c, "t");
+  ASSERT_TRUE(c.best.gpu_hours && c.best.cost);
+  EXPECT_EQ(j["best"]["gpu_hours"].get<size_t>(), *c.best.gpu_hours);
+  EXPECT_EQ(j["best"]["cost"].get<size_t>(), 0u);  // the 100x dearer hour cannot win on cost
+  const auto no_prices = report_data(tb::compare::build_side_by_side(two_runs(), {}), "t");
+  EXPECT_TRUE(no_prices["best"]["cost"].is_null());
+}

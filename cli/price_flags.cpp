@@ -1,0 +1,38 @@
+#include "cli/price_flags.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::cli {
+
+void add_price_flags(CLI::App* cmd, PriceFlags& flags) {
+  cmd->add_option("--gpu-hour-price", flags.quotes,
+                  "Rental quote per GPU-hour, KEY=PRICE with KEY a run letter or SKU (repeatable): h100-sxm=2.5");
+  cmd->add_option("--currency", flags.currency, "Currency of the --gpu-hour-price quotes")->capture_default_str();
+}
+
+std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes) {
+  std::map<std::string, double> prices;
+  for (const auto& item : quotes) {
+    const auto eq = item.find('=');
+    double price = 0;
+    size_t used = 0;
+    if (eq != std::string::npos && eq > 0) {
+      try {
+        price = std::stod(item.substr(eq + 1), &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+    }
+    if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || !std::isfinite(price))
+      throw UsageError(fmt::format("--gpu-hour-price '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a "
+                                   "SKU name, e.g. h100-sxm=2.5", item));
+    prices[item.substr(0, eq)] = price;
+  }
+  return prices;
+}
+
+}  // namespace tb::cli

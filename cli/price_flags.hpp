@@ -1,0 +1,22 @@
+#pragma once
+// `--gpu-hour-price KEY=PRICE` (repeatable) and `--currency`, shared by compare and report: rental
+// quotes per GPU-hour, KEY a run letter (A, B, ...) or the SKU a results file records.
+#include <CLI/CLI.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tb::cli {
+
+struct PriceFlags {
+  std::vector<std::string> quotes;  // KEY=PRICE
+  std::string currency = "USD";
+};
+
+void add_price_flags(CLI::App* cmd, PriceFlags& flags);
+// Refuses anything but KEY=NUMBER, naming the flag; keys and signs are checked against the
+// files later (compare::build_side_by_side).
+std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes);
+
+}  // namespace tb::cli
