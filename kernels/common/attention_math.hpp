@@ -76,6 +76,19 @@ TB_HD inline int64_t key_tile_end(int64_t q_tile, int64_t block_q, int64_t block
 TB_HD inline int64_t query_tile_begin(int64_t k_tile, int64_t block_k, int64_t block_q, bool causal) {
   return causal ? (k_tile * block_k) / block_q : 0;
 }
+// The backward's loop, flattened: a key block meets, for each query head of its K/V group, the
+// query tiles from `first_tile` on; step s of that sequence is head (group_first_head + s / per_head)
+// and query tile (first_tile + s % per_head), where per_head = tiles - first_tile. Flat, so the
+// next step's loads can be issued one step ahead across head boundaries.
+struct BackwardStep {
+  int64_t head;
+  int64_t query_tile;
+};
+TB_HD inline BackwardStep backward_step(int64_t step, int64_t group_first_head, int64_t first_tile, int64_t tiles) {
+  const int64_t per_head = tiles - first_tile;
+  return {group_first_head + step / per_head, first_tile + step % per_head};
+}
+
 // Whether a (query tile, key tile) pair needs the per-element predicate: the ragged key edge,
 // or a causal tile that reaches past the diagonal. Interior tiles skip it.
 TB_HD inline bool tile_needs_mask(int64_t q0, int64_t k0, int64_t block_k, int64_t seq, bool causal) {

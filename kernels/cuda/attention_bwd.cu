@@ -87,10 +87,11 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   // The (query head, query tile) pairs this key block meets, flattened so that the next pair's
   // loads can be issued one step ahead, across head boundaries too.
   const int64_t qt_begin = attn::query_tile_begin(kt, kBlockK, BQ, CAUSAL);
-  const int64_t tiles_per_head = attn::num_tiles(p.seq, BQ) - qt_begin;
-  const int64_t steps = group * tiles_per_head;
+  const int64_t q_tiles = attn::num_tiles(p.seq, BQ);
+  const int64_t steps = group * (q_tiles - qt_begin);
   auto start_loading = [&](int64_t step, int buf) {
-    const int64_t h = g * group + step / tiles_per_head, q0 = (qt_begin + step % tiles_per_head) * BQ;
+    const attn::BackwardStep at = attn::backward_step(step, g * group, qt_begin, q_tiles);
+    const int64_t h = at.head, q0 = at.query_tile * BQ;
     cp_async_tile<T, D, BQ, kThreads>(sQ_buf + buf * BQ * LDS, static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D,
                                       q_stride, q0, p.seq);
     cp_async_tile<T, D, BQ, kThreads>(sdO_buf + buf * BQ * LDS,
@@ -114,7 +115,8 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   float dk[DB][4] = {}, dv[DB][4] = {};
   for (int64_t step = 0; step < steps; ++step) {
     const int buf = static_cast<int>(step & 1);
-    const int64_t h = g * group + step / tiles_per_head, q0 = (qt_begin + step % tiles_per_head) * BQ;
+    const attn::BackwardStep at = attn::backward_step(step, g * group, qt_begin, q_tiles);
+    const int64_t h = at.head, q0 = at.query_tile * BQ;
     cp_async_wait_all();
     // This step's tile has landed, and every warp is done with the previous step (its buffer,
     // sdS, the dQ products): the next tile may load into the other buffer while this one runs.

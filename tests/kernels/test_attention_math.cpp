@@ -138,3 +138,24 @@ TEST(AttentionMath, BackwardTermsKnownAnswers) {
   const float a[3] = {1, 2, 3}, b[3] = {4, -5, 6};
   EXPECT_FLOAT_EQ(attn::rowsum_product(a, b, 3, [](float x) { return x; }), 12.f);
 }
+
+// The backward kernel's flattened loop meets every (query head of the group, visible query
+// tile) pair once, head-major, exactly as the nested loops it replaced: causal and not, GQA
+// groups of 1 and 4, a key block in the middle of a ragged sequence.
+TEST(AttentionMath, BackwardStepsVisitEachHeadAndQueryTileOnce) {
+  for (bool causal : {false, true})
+    for (int64_t group : {1, 4}) {
+      const int64_t seq = 300, block_k = 64, block_q = 32, k_tile = 2, first_head = 3 * group;
+      const int64_t first_tile = attn::query_tile_begin(k_tile, block_k, block_q, causal);
+      const int64_t tiles = attn::num_tiles(seq, block_q);
+      std::vector<std::pair<int64_t, int64_t>> nested, flat;
+      for (int64_t h = first_head; h < first_head + group; ++h)
+        for (int64_t qt = first_tile; qt < tiles; ++qt) nested.emplace_back(h, qt);
+      for (int64_t step = 0; step < group * (tiles - first_tile); ++step) {
+        const attn::BackwardStep at = attn::backward_step(step, first_head, first_tile, tiles);
+        flat.emplace_back(at.head, at.query_tile);
+      }
+      EXPECT_EQ(flat, nested) << "causal " << causal << " group " << group;
+      EXPECT_EQ(first_tile, causal ? 4 : 0);  // keys 128..191 are seen from query tile 4 (rows 128..159)
+    }
+}
