@@ -7,7 +7,7 @@
 #include "tests/report/synthetic_results.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  if (argc != 2 || argv[1][0] == '-') {  // "--help" is not a directory to fill
     std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
     return 2;
   }
