@@ -101,7 +101,10 @@ def time_ours(trainbench, shape, dtype_name, pass_name, impl, max_time_s):
            dtype_name, "--impl", impl, "--pass", pass_name, "--max-time", str(max_time_s), "--json"]
     if shape["causal"]:
         cmd.append("--causal")
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    try:  # a kernel that hangs on its first real run must not stall the whole sweep
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=max(120.0, 10 * max_time_s))
+    except subprocess.TimeoutExpired:
+        return dict(error=f"timed out after {max(120.0, 10 * max_time_s):.0f} s")
     if p.returncode != 0:
         return dict(error=f"exit {p.returncode}: {p.stderr.strip()[-300:]}")
     j = json.loads(p.stdout)
