@@ -53,7 +53,7 @@ struct VerifyResult {
 struct PrepareOptions {
   uint64_t seed = 0x7261696e;    // random inputs, never zeros (zeros read ~10% fast on H100)
   int gemm_candidates = 1;       // time cuBLASLt's top-k heuristic algorithms, keep the fastest
-  std::string attention_impl = "fused";  // "fused" or "unfused"
+  std::string attention_impl = "fused";  // "fused", "wgmma" (CUDA sm_90a forward) or "unfused"
 };
 
 // One prepared kernel instance, buffers resident, ready to launch repeatedly.
@@ -75,6 +75,14 @@ class UnsupportedError : public std::runtime_error {
 };
 // Allocation failed: recorded as "oom", and the run goes on.
 class OutOfMemoryError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The device can run nothing more in this process (a "sticky" CUDA error: illegal address,
+// launch failure, ...: CUDA's documentation says the process must be relaunched). The kernel
+// that caused it is recorded as failed, every later one as skipped, and the results are kept.
+class DeviceLostError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/runner/device_state.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/timing/measure_loop.hpp"
 
@@ -132,11 +133,24 @@ results::KernelResult measure_op(kernels::Backend& backend, const Op& op, const 
     r.error = "interrupted before measuring";
     return r;
   }
+  if (const auto lost = device_lost()) {
+    r.status = "skipped";
+    r.error = fmt::format("not measured: the device became unusable earlier ({}); rerun in a new process", *lost);
+    return r;
+  }
+  auto record_device_lost = [&](const kernels::DeviceLostError& e) {
+    r.status = "failed";
+    r.error = fmt::format("device lost: {}; the kernels after this one are skipped", e.what());
+    mark_device_lost(fmt::format("at {} {}: {}", op.name, op.shape_string(), e.what()));
+  };
   std::unique_ptr<kernels::Kernel> kernel;
   try {
     kernel = backend.prepare(op, options.prepare);
   } catch (const UsageError&) {
     throw;
+  } catch (const kernels::DeviceLostError& e) {
+    record_device_lost(e);
+    return r;
   } catch (const kernels::UnsupportedError& e) {
     r.status = "unsupported";
     r.error = e.what();
@@ -154,6 +168,8 @@ results::KernelResult measure_op(kernels::Backend& backend, const Op& op, const 
     measure(backend, *kernel, op, options, sku, r);
   } catch (const UsageError&) {
     throw;
+  } catch (const kernels::DeviceLostError& e) {
+    record_device_lost(e);
   } catch (const kernels::OutOfMemoryError& e) {
     r.status = "oom";
     r.error = e.what();

@@ -11,11 +11,32 @@
 
 namespace tb::kernels::cuda {
 
+// Errors that corrupt the CUDA context for the rest of the process (the runtime API reference
+// marks them: "the process must be terminated and relaunched").
+inline bool is_sticky_error(cudaError_t err) {
+  switch (err) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorAssert:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorECCUncorrectable:
+      return true;
+    default:
+      return false;
+  }
+}
+
 [[noreturn]] inline void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line) {
   cudaGetLastError();  // clear a non-sticky error so later calls are not blamed for it
   // Plain string building, not fmt: this header is also compiled by nvcc.
   const std::string msg = std::string(file) + ":" + std::to_string(line) + ": " + call +
                           " failed: " + cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")";
+  if (is_sticky_error(err)) throw DeviceLostError(msg);
   if (err == cudaErrorMemoryAllocation) throw OutOfMemoryError(msg);
   throw RuntimeError(msg);
 }
@@ -24,6 +45,11 @@ namespace tb::kernels::cuda {
   const std::string msg = std::string(file) + ":" + std::to_string(line) + ": " + call +
                           " failed: cuBLAS status " + std::to_string(static_cast<int>(status)) + " (" +
                           cublasLtGetStatusString(status) + ")";
+  // A kernel that faulted inside cuBLAS leaves a sticky error behind: name it here, where it
+  // happened, rather than at the next CUDA call of the next kernel.
+  if (status == CUBLAS_STATUS_EXECUTION_FAILED)
+    if (const cudaError_t err = cudaDeviceSynchronize(); is_sticky_error(err))
+      throw DeviceLostError(msg + "; " + cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")");
   if (status == CUBLAS_STATUS_ALLOC_FAILED) throw OutOfMemoryError(msg);
   if (status == CUBLAS_STATUS_NOT_SUPPORTED || status == CUBLAS_STATUS_ARCH_MISMATCH)
     throw UnsupportedError(msg);
