@@ -111,7 +111,9 @@ X
       fi
       ;;&
     bench | bench-attention)
-      PYTHONUNBUFFERED=1 run_logged torch-attention 420 python3 bench/torch_attention.py --trainbench "$TB" --out "$LOG/torch_attention.json"
+      # 13 shapes x (fused fwd, wgmma fwd, fused bwd): 2 s per measurement keeps it inside one call.
+      PYTHONUNBUFFERED=1 run_logged torch-attention 540 python3 bench/torch_attention.py --trainbench "$TB" --max-time 2 \
+        --out "$LOG/torch_attention.json"
       tail -20 "$LOG/torch-attention.log" >>"$SUMMARY"
       ;;
     run)
