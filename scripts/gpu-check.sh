@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs on a lent H100/H200. Carry .device/ (made here by scripts/build-device-bundle.sh):
 #   1. env      what the machine has (GPU, driver, nvcc, cuBLAS, NCCL, PyTorch)
-#   2. tests    every GPU test (trainbench_gpu_tests), plus the CPU suite as a smoke test
-#   3. sanitize compute-sanitizer memcheck, racecheck and synccheck on the GPU kernels
-#   4. bench    side by side with PyTorch: bench/torch_gemm.py (bench-gemm), bench/torch_attention.py
+#   2. tests    every GPU test (trainbench_gpu_tests); `cpu-tests` runs the CPU suite too, on request
+#   3. bench    side by side with PyTorch: bench/torch_gemm.py (bench-gemm), bench/torch_attention.py
 #               (bench-attention); one 10-minute device call may need them apart
-#   5. run      trainbench health, then trainbench run for gpt3-175b (tp 8), gpt3-xl, llama3-8b
+#   4. run      trainbench health, a one-rank NCCL `comm`, then `run` for gpt3-175b (tp 8), gpt3-xl, llama3-8b
+#   5. sanitize compute-sanitizer memcheck, racecheck and synccheck on the GPU kernels
 # Usage: scripts/gpu-check.sh [phase ...]   (default: all phases, in that order)
 # Everything lands in $OUT: summary.txt (read it first) and gpu-check.tar.gz (logs, JSON).
 # Without a carried .device/ it tries to build for sm_90a on the device itself (which works only
@@ -20,7 +20,9 @@ SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 note() { echo "$*" | tee -a "$SUMMARY"; }
 phases=("$@")
-((${#phases[@]})) || phases=(env tests sanitize bench run)
+# Measurements before sanitizers: 30 device-minutes rarely hold everything, and the issues need
+# the numbers; the GPU tests already verify every kernel's output.
+((${#phases[@]})) || phases=(env tests bench run sanitize)
 
 # Libraries: carried ones first, then CUDA's, then the NCCL/cuBLAS that PyTorch's wheels bring.
 py_lib_dirs=$(python3 - <<'PY' 2>/dev/null
@@ -75,6 +77,8 @@ for phase in "${phases[@]}"; do
       run_logged gpu-tests-wgmma 120 "$BIN/trainbench_gpu_tests" --gtest_filter='*Wgmma*' \
         --gtest_output=xml:"$LOG/gpu-tests-wgmma.xml"
       grep -E '^\[  (PASSED|FAILED|SKIPPED)|Failure|error' "$LOG/gpu-tests-wgmma.log" | head -20 | tee -a "$SUMMARY"
+      ;;
+    cpu-tests)  # the CPU suite from the bundle: CI runs it already, so only on request
       run_logged cpu-tests 300 "$BIN/trainbench_tests" --gtest_brief=1
       ;;
     sanitize)
@@ -119,6 +123,9 @@ X
     run)
       run_logged health 300 "$TB" health --out "$LOG/health.json"
       grep -E '^  [A-Z]+ |^verdict' "$LOG/health.log" | sed 's/^/  health: /' >>"$SUMMARY"
+      # Issue 7 on one GPU: NCCL with one rank, the model's own message sizes, recorded.
+      run_logged comm-1gpu 180 "$TB" comm --backend nccl --out "$LOG/comm-1gpu.json"
+      tail -12 "$LOG/comm-1gpu.log" | sed 's/^/  comm: /' >>"$SUMMARY"
       for spec in "gpt3-175b --tp 8" "gpt3-xl --tp 1" "llama3-8b --tp 1"; do
         set -- $spec
         run_logged "run-$1" 300 "$TB" run --model "$@" --out "$LOG/run-$1.json"
@@ -126,7 +133,7 @@ X
       done
       ;;
     bench-gemm) ;;  # done above; `;;&` let it fall through to the test below
-    *) note "unknown phase '$phase'; phases: env tests sanitize bench (= bench-gemm bench-attention) run"; exit 2 ;;
+    *) note "unknown phase '$phase'; phases: env tests cpu-tests bench (= bench-gemm bench-attention) run sanitize"; exit 2 ;;
   esac
 done
 tar -czf "$OUT/gpu-check.tar.gz" -C "$OUT" gpu-check && rm -rf "$LOG"
