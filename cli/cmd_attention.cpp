@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/device_flags.hpp"
 #include "cli/kernel_status.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
@@ -36,7 +37,7 @@ struct AttentionFlags {
   std::string dtype;      // "": bf16 on a GPU, fp32 on the CPU
   std::string impl = "fused";
   std::string pass = "fwd";
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string sku;
   bool json = false;
   bool no_verify = false;
@@ -116,7 +117,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   if (f.json && !runner::gbench_flag_value(gbench_args, "format").empty())
     throw UsageError("--json and --benchmark_format both choose what stdout prints; give one");
 
-  auto backend = kernels::make_backend(f.device);
+  auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_dtype(f.dtype, info);
   const int64_t seq = f.seq ? *f.seq : (info.backend == "cpu" ? 256 : 2048);
@@ -157,7 +158,7 @@ void add_attention_command(CLI::App& app) {
   cmd->add_option("--impl", flags->impl, "fused (our flash-style kernel), wgmma (its sm_90a forward on Hopper tensor-core instructions) or unfused (GEMM + softmax + GEMM)")
       ->capture_default_str();
   cmd->add_option("--pass", flags->pass, "fwd or bwd")->capture_default_str();
-  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");

@@ -17,6 +17,7 @@ std::string or_unknown(const std::string& s) { return s.empty() ? "unknown" : s;
 nlohmann::json device_json(const kernels::DeviceInfo& d) {
   return {{"backend", d.backend},
           {"index", d.index},
+          {"pci_bus_id", d.pci_bus_id},
           {"name", d.name},
           {"sm_count", d.sm_count},
           {"compute_capability", fmt::format("{}.{}", d.compute_capability_major, d.compute_capability_minor)},
@@ -49,7 +50,8 @@ void run_devices(bool json) {
     fmt::print(std::cout, "No usable GPU: {}\n", why);
   } else {
     for (const auto& g : gpus) {
-      fmt::print(std::cout, "GPU {}: {}  (SKU config: {})\n", g.index, g.name,
+      fmt::print(std::cout, "GPU {}: {}{}  (SKU config: {})\n", g.index, g.name,
+                 g.pci_bus_id.empty() ? "" : ", PCI " + g.pci_bus_id,
                  g.matched_sku.empty() ? "none matched; give --sku for % of peak" : g.matched_sku);
       fmt::print(std::cout, "  compute capability {}.{}, {} SMs, SM clock {:.0f} MHz, L2 {:.0f} MB\n",
                  g.compute_capability_major, g.compute_capability_minor, g.sm_count, g.sm_clock_mhz,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/device_flags.hpp"
 #include "cli/kernel_status.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
@@ -25,7 +26,7 @@ struct GemmFlags {
   int64_t m = 0, n = 0, k = 0;
   std::string dtype;
   std::string layout = "fwd";
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string sku;
   int candidates = 1;
   bool json = false;
@@ -63,7 +64,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   if (f.json && !runner::gbench_flag_value(gbench_args, "format").empty())
     throw UsageError("--json and --benchmark_format both choose what stdout prints; give one");
 
-  auto backend = kernels::make_backend(f.device);
+  auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_gemm_dtype(f.dtype, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
@@ -101,7 +102,7 @@ void add_gemm_command(CLI::App& app) {
   cmd->add_option("--dtype", flags->dtype,
                   "fp32, tf32, bf16, fp16, fp8 (e4m3), fp64; default bf16 (fp32 on a CPU without bf16 GEMM)");
   cmd->add_option("--layout", flags->layout, "fwd (X·W), dgrad (dY·Wᵀ), wgrad (Xᵀ·dY)")->capture_default_str();
-  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k heuristic algorithms, keep the fastest")
       ->capture_default_str();

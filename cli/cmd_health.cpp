@@ -6,10 +6,13 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
@@ -24,12 +27,14 @@ namespace tb::cli {
 namespace {
 
 struct HealthFlags {
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string dtype;
   std::string sku;
   std::string out;
   bool json = false;
   health::Thresholds thresholds;
+  bool all_gpus = false;
+  double peer_tolerance = 0.05;
   TimingFlags timing;
 };
 
@@ -69,67 +74,140 @@ void print_report(std::ostream& os, const health::Report& report, const kernels:
                          : fmt::format(" ({})", fmt::join(why, ", ")));
 }
 
+// One device's battery, measured and judged.
+struct DeviceHealth {
+  kernels::DeviceInfo info;
+  std::optional<SkuConfig> sku;
+  DType dtype = DType::BF16;
+  results::RunResults run;
+  health::Report report;
+  std::string results_file;
+};
+
+// "out.json" for GPU 3 of an --all-gpus check: "out-gpu3.json".
+std::string per_gpu_path(const std::string& out, int index) {
+  std::filesystem::path p(out);
+  return (p.parent_path() / fmt::format("{}-gpu{}{}", p.stem().string(), index, p.extension().string())).string();
+}
+
+DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const runner::MeasureOptions& options,
+                          const std::string& out) {
+  DeviceHealth d;
+  d.info = backend.device_info();
+  const bool cpu = d.info.backend == "cpu";
+  d.dtype = resolve_gemm_dtype(f.dtype, d.info);
+  d.sku = runner::sku_for(d.info, f.sku, runner::PeaksNeeded::compute_and_memory);
+
+  std::vector<Op> ops;
+  for (const auto& shape : gemm_battery(cpu)) ops.push_back(make_gemm_op("health.gemm", shape, d.dtype));
+  ops.push_back(make_memory_op("health.stream", OpKind::ResidualAdd, streaming_shape(cpu), streaming_dtype(d.dtype), 3));
+  runner::GbenchOptions gb;
+  gb.progress = [&](size_t i, size_t n, const Op& op, const results::KernelResult* r) {
+    if (r)
+      fmt::print(stderr, "[{}{}/{}] {} {}: {}\n", cpu ? "" : fmt::format("GPU {} ", d.info.index), i + 1, n, op.name,
+                 op.shape_string(), r->status);
+  };
+  d.run = make_run_results("health", backend, d.sku, d.dtype, runner::run_with_google_benchmark(backend, ops, options,
+                                                                                               d.sku, gb));
+  if (!out.empty()) results::write_results_file(out, d.run);
+  d.results_file = out;
+
+  health::Inputs in;
+  for (const auto& k : d.run.kernels) (k.kind == "gemm" ? in.gemms : in.streaming).push_back(k);
+  in.sku = d.sku;
+  in.peaks_estimated = cpu && f.sku.empty();
+  in.gemm_dtype = to_string(d.dtype);
+  d.report = health::evaluate(in, f.thresholds);
+  return d;
+}
+
+double best_of(const results::RunResults& run, bool gemm) {
+  double best = 0;
+  for (const auto& k : run.kernels)
+    if (k.status == "ok" && k.verified && (k.kind == "gemm") == gemm) best = std::max(best, gemm ? k.tflops : k.gbps);
+  return best;
+}
+
+nlohmann::json device_json(const DeviceHealth& d) {
+  nlohmann::json j = health::to_json(d.report);
+  j["device"] = d.info.name;
+  j["backend"] = d.info.backend;
+  j["gpu_index"] = d.info.index;
+  j["pci_bus_id"] = d.info.pci_bus_id;
+  j["sku"] = d.sku ? d.sku->name : "";
+  j["dtype"] = to_string(d.dtype);
+  j["results_file"] = d.results_file;
+  return j;
+}
+
 void run_health(const HealthFlags& f) {
   if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");
   check_fraction(f.thresholds.gemm_vs_sustained, "--gemm-threshold");
   check_fraction(f.thresholds.bandwidth_vs_datasheet, "--bandwidth-threshold");
   check_fraction(f.thresholds.max_rel_noise, "--max-noise");
+  check_fraction(f.peer_tolerance, "--peer-tolerance");
+  if (f.all_gpus && f.dev.device == "cpu") throw UsageError("--all-gpus checks every CUDA device; not with --device cpu");
   runner::MeasureOptions options;
   options.policy = to_policy(f.timing);
   options.corrupt_output_for_testing = corrupt_output_requested();
-
-  auto backend = kernels::make_backend(f.device);
-  const kernels::DeviceInfo info = backend->device_info();
-  const bool cpu = info.backend == "cpu";
-  const DType dtype = resolve_gemm_dtype(f.dtype, info);
-  const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute_and_memory);
-
-  std::vector<Op> ops;
-  for (const auto& shape : gemm_battery(cpu)) ops.push_back(make_gemm_op("health.gemm", shape, dtype));
-  ops.push_back(make_memory_op("health.stream", OpKind::ResidualAdd, streaming_shape(cpu), streaming_dtype(dtype), 3));
-
   runner::install_interrupt_handler();
-  runner::GbenchOptions gb;
-  gb.progress = [](size_t i, size_t n, const Op& op, const results::KernelResult* r) {
-    if (r) fmt::print(stderr, "[{}/{}] {} {}: {}\n", i + 1, n, op.name, op.shape_string(), r->status);
-  };
-  auto measured = runner::run_with_google_benchmark(*backend, ops, options, sku, gb);
-  const results::RunResults run = make_run_results("health", *backend, sku, dtype, measured);
-  if (!f.out.empty()) results::write_results_file(f.out, run);
 
-  health::Inputs in;
-  for (const auto& k : run.kernels) (k.kind == "gemm" ? in.gemms : in.streaming).push_back(k);
-  in.sku = sku;
-  in.peaks_estimated = cpu && f.sku.empty();
-  in.gemm_dtype = to_string(dtype);
-  const health::Report report = health::evaluate(in, f.thresholds);
+  std::vector<DeviceHealth> devices;
+  if (f.all_gpus) {
+    std::string why;
+    if (!kernels::cuda_device_available(&why)) throw RuntimeError(fmt::format("--all-gpus: no usable GPU: {}", why));
+    for (const auto& g : kernels::cuda_devices()) {
+      if (runner::interrupted()) break;
+      auto backend = kernels::make_backend("cuda", g.index);
+      devices.push_back(check_device(*backend, f, options, f.out.empty() ? "" : per_gpu_path(f.out, g.index)));
+    }
+    // A card well behind its neighbours is the one to pull, whatever the datasheet says.
+    std::vector<health::PeerFigures> peers;
+    for (const auto& d : devices) peers.push_back({d.info.index, best_of(d.run, true), best_of(d.run, false)});
+    const auto checks = health::peer_checks(peers, f.peer_tolerance);
+    for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i]);
+  } else {
+    auto backend = make_backend(f.dev);
+    devices.push_back(check_device(*backend, f, options, f.out));
+  }
 
+  health::Status verdict = health::Status::Info;
+  for (const auto& d : devices) verdict = std::max(verdict, d.report.verdict);
   if (f.json) {
-    nlohmann::json j = health::to_json(report);
-    j["device"] = info.name;
-    j["backend"] = info.backend;
-    j["sku"] = sku ? sku->name : "";
-    j["dtype"] = to_string(dtype);
-    j["results_file"] = f.out;
+    nlohmann::json j;
+    if (f.all_gpus) {
+      j["verdict"] = to_string(verdict);
+      j["gpus"] = nlohmann::json::array();
+      for (const auto& d : devices) j["gpus"].push_back(device_json(d));
+    } else {
+      j = device_json(devices.front());
+    }
     std::cout << j.dump(2) << "\n";
   } else {
-    print_kernel_table(std::cout, run.kernels);
-    print_report(std::cout, report, info, sku);
+    for (const auto& d : devices) {
+      print_kernel_table(std::cout, d.run.kernels);
+      print_report(std::cout, d.report, d.info, d.sku);
+    }
+    if (f.all_gpus) {
+      fmt::print(std::cout, "\n{} GPUs checked; verdict: {}\n", devices.size(), to_string(verdict));
+      for (const auto& d : devices)
+        fmt::print(std::cout, "  GPU {} {:<14} {:<8} GEMM {:.4g} TFLOP/s, streaming {:.4g} GB/s\n", d.info.index,
+                   d.info.pci_bus_id, to_string(d.report.verdict), best_of(d.run, true), best_of(d.run, false));
+    }
   }
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; the verdict covers what was measured\n");
     set_exit_code(130);
     return;
   }
-  if (report.verdict >= health::Status::Suspect)
-    throw RuntimeError(fmt::format("health: {}", to_string(report.verdict)));
+  if (verdict >= health::Status::Suspect) throw RuntimeError(fmt::format("health: {}", to_string(verdict)));
 }
 
 void add_health_command(CLI::App& app) {
   auto flags = std::make_shared<HealthFlags>();
   auto* cmd = app.add_subcommand("health", "Is something wrong with this machine? GEMM and memory-bandwidth "
                                            "battery judged against healthy parts of its SKU; exit 1 if not");
-  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  add_device_flags(cmd, flags->dev);
   cmd->add_option("--dtype", flags->dtype, "GEMM dtype: bf16 (default), fp16, fp8, tf32, fp32");
   cmd->add_option("--sku", flags->sku, "SKU config to judge against (default: matched from the device name)");
   cmd->add_option("--out", flags->out, "Write the battery's results file (JSON, schema v1)");
@@ -139,6 +217,11 @@ void add_health_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--bandwidth-threshold", flags->thresholds.bandwidth_vs_datasheet,
                   "Streaming GB/s below this fraction of the datasheet bandwidth is suspect")
+      ->capture_default_str();
+  cmd->add_flag("--all-gpus", flags->all_gpus,
+                "Check every GPU in turn, and each against the median of the others (finds the bad card)");
+  cmd->add_option("--peer-tolerance", flags->peer_tolerance,
+                  "--all-gpus: a GPU this fraction below its peers' median is suspect")
       ->capture_default_str();
   cmd->add_option("--max-noise", flags->thresholds.max_rel_noise,
                   "Relative noise of a median above this fraction is suspect")

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/quantity_parse.hpp"
 #include "cli/run_printer.hpp"
@@ -38,7 +39,7 @@ struct RunFlags {
   int64_t micro_batch = 1;
   int64_t seq = 0;
   std::string dtype;
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string sku;
   std::string impl = "fused";
   int candidates = 1;
@@ -115,8 +116,8 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
 }
 
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
-  if (f.device == "auto" && !gpu) fmt::print(stderr, "trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
-  auto backend = kernels::make_backend(f.device);
+  if (f.dev.device == "auto" && !gpu) fmt::print(stderr, "trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
+  auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const bool on_cpu = info.backend == "cpu";
 
@@ -177,7 +178,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype, "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16)");
-  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");
   cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
@@ -203,7 +204,7 @@ void add_run_command(CLI::App& app) {
     // On the CPU, lighter timing defaults unless the user set them.
     std::string why_no_gpu;
     const bool gpu = kernels::cuda_device_available(&why_no_gpu);
-    const bool cpu = f.device == "cpu" || (f.device == "auto" && !gpu);
+    const bool cpu = f.dev.device == "cpu" || (f.dev.device == "auto" && !gpu);
     if (cpu) {
       if (cmd->count("--min-time") == 0) f.timing.min_time_s = 0.05;
       if (cmd->count("--max-time") == 0) f.timing.max_time_s = 2.0;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command_registry.hpp"
+#include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
@@ -26,7 +27,7 @@ struct SweepFlags {
   std::string m_range, n_range, k_range;  // "" → per-device defaults
   std::string dtype;
   std::string layout = "fwd";
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string sku;
   std::string out;
   int candidates = 1;
@@ -101,7 +102,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   options.corrupt_output_for_testing = corrupt_output_requested();
   const auto gbench_args = gbench_args_from_extras(cmd);
 
-  auto backend = kernels::make_backend(f.device);
+  auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const bool cpu = info.backend == "cpu";
   // A CPU sweep finishes in seconds; a GPU one covers the sizes where cuBLAS peaks (mamf-finder).
@@ -174,7 +175,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--k-range", flags->k_range, "as --m-range");
   cmd->add_option("--dtype", flags->dtype, "fp32, tf32, bf16, fp16, fp8, fp64; default bf16 (fp32 on a CPU without bf16)");
   cmd->add_option("--layout", flags->layout, "fwd, dgrad or wgrad")->capture_default_str();
-  cmd->add_option("--device", flags->device, "cuda, cpu or auto")->capture_default_str();
+  add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak");
   cmd->add_option("--candidates", flags->candidates, "cuBLASLt heuristic candidates to time per shape")
       ->capture_default_str();

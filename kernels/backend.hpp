@@ -17,6 +17,7 @@ struct DeviceInfo {
   std::string backend;         // "cuda" or "cpu"
   std::string name;            // "NVIDIA H100 80GB HBM3", or the CPU model
   int index = 0;
+  std::string pci_bus_id;      // "0000:1B:00.0" (CUDA), "" on the CPU
   int sm_count = 0;            // CPU: hardware threads
   int compute_capability_major = 0;
   int compute_capability_minor = 0;
@@ -102,9 +103,10 @@ class Backend {
   virtual double free_memory_bytes() const = 0;
 };
 
-// "cuda", "cpu" or "auto" (CUDA when a GPU is present, else CPU). Unknown names are a UsageError
-// listing the accepted ones; "cuda" without a GPU is a RuntimeError saying why.
-std::unique_ptr<Backend> make_backend(const std::string& name);
+// "cuda", "cpu" or "auto" (CUDA when a GPU is present, else CPU) on CUDA device `gpu_index`.
+// Unknown names are a UsageError listing the accepted ones, as is a GPU index that does not
+// exist or one given for the CPU; "cuda" without a GPU is a RuntimeError saying why.
+std::unique_ptr<Backend> make_backend(const std::string& name, int gpu_index = 0);
 
 // Whether a CUDA device can be used; `why_not` gets one line when it cannot.
 bool cuda_device_available(std::string* why_not);

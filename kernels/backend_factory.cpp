@@ -28,16 +28,22 @@ std::vector<DeviceInfo> cuda_devices() {
 
 DeviceInfo cpu_device_info() { return cpu::device_info(); }
 
-std::unique_ptr<Backend> make_backend(const std::string& name) {
-  if (name == "cpu") return cpu::make_backend();
+std::unique_ptr<Backend> make_backend(const std::string& name, int gpu_index) {
+  const auto cpu_backend = [&] {
+    if (gpu_index != 0)
+      throw UsageError(fmt::format("--gpu-index {}: GPUs are chosen only for --device cuda (this run is on the CPU)",
+                                   gpu_index));
+    return cpu::make_backend();
+  };
+  if (name == "cpu") return cpu_backend();
   if (name == "cuda" || name == "auto") {
     std::string why;
     if (cuda_device_available(&why)) {
 #if TB_HAVE_CUDA
-      return cuda::make_backend(0);
+      return cuda::make_backend(gpu_index);
 #endif
     }
-    if (name == "auto") return cpu::make_backend();
+    if (name == "auto") return cpu_backend();
     throw RuntimeError(fmt::format("--device cuda: no usable GPU: {}", why));
   }
   throw UsageError(fmt::format("--device: unknown backend '{}'; accepted values: cuda, cpu, auto", name));

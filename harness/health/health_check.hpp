@@ -57,6 +57,19 @@ struct Inputs {
 
 Report evaluate(const Inputs& in, const Thresholds& t = {});
 
+// Appends a check and raises the verdict to it where it is worse.
+void add_check(Report& report, Check check);
+
+// The GPUs of one server, each with the same battery's best figures: a card well below the
+// median of the OTHER cards is suspect, whatever the datasheet says (no SKU config needed).
+struct PeerFigures {
+  int index = 0;
+  double gemm_tflops = 0;  // 0 when not measured
+  double stream_gbps = 0;
+};
+// One "peers" check per GPU, in input order; info for a lone GPU.
+std::vector<Check> peer_checks(const std::vector<PeerFigures>& gpus, double tolerance = 0.05);
+
 nlohmann::json to_json(const Report& report);
 
 }  // namespace tb::health

@@ -95,6 +95,8 @@ json to_json(const RunResults& r) {
   json machine = {{"backend", m.backend},
                   {"device_name", m.device_name},
                   {"device_count", m.device_count},
+                  {"device_index", m.device_index},
+                  {"pci_bus_id", m.pci_bus_id},
                   {"compute_capability", m.compute_capability},
                   {"sm_count", m.sm_count},
                   {"memory_gb", m.memory_gb},
@@ -210,6 +212,8 @@ RunResults from_json(const json& j, const std::string& origin) {
   mi.backend = m.get<std::string>("backend");
   mi.device_name = m.get<std::string>("device_name");
   mi.device_count = m.get_or<int>("device_count", 0);
+  mi.device_index = m.get_or<int>("device_index", 0);
+  mi.pci_bus_id = m.get_or<std::string>("pci_bus_id", "");
   mi.compute_capability = m.get_or<std::string>("compute_capability", "");
   mi.sm_count = m.get_or<int>("sm_count", 0);
   mi.memory_gb = m.get_or<double>("memory_gb", 0);

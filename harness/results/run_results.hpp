@@ -19,6 +19,8 @@ struct MachineInfo {
   std::string backend;           // "cuda" or "cpu"
   std::string device_name;
   int device_count = 0;
+  int device_index = 0;          // which of them ran this (CUDA ordinal; 0 on the CPU)
+  std::string pci_bus_id;        // of that GPU: finds the physical card in a server
   std::string compute_capability;
   int sm_count = 0;
   double memory_gb = 0;

@@ -81,6 +81,8 @@ results::MachineInfo collect_machine_info(const kernels::Backend& backend, int a
   m.backend = d.backend;
   m.device_name = d.name;
   m.device_count = d.backend == "cuda" ? static_cast<int>(kernels::cuda_devices().size()) : 1;
+  m.device_index = d.index;
+  m.pci_bus_id = d.pci_bus_id;
   if (d.compute_capability_major > 0)
     m.compute_capability = fmt::format("{}.{}", d.compute_capability_major, d.compute_capability_minor);
   m.sm_count = d.sm_count;

@@ -21,7 +21,7 @@ class CudaBackend final : public Backend {
   explicit CudaBackend(int device) : device_(device) {
     const auto devices = list_devices();
     if (device < 0 || device >= static_cast<int>(devices.size()))
-      throw UsageError(fmt::format("--gpu {}: no such CUDA device; {} present", device, devices.size()));
+      throw UsageError(fmt::format("--gpu-index {}: no such CUDA device; {} present (0..{})", device, devices.size(), static_cast<int>(devices.size()) - 1));
     info_ = devices[static_cast<size_t>(device)];
     TB_CUDA_CHECK(cudaSetDevice(device));
     char bus_id[32] = {};

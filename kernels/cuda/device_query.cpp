@@ -64,6 +64,8 @@ std::vector<DeviceInfo> list_devices() {
     info.backend = "cuda";
     info.name = p.name;
     info.index = d;
+    char bus_id[32] = {};
+    if (cudaDeviceGetPCIBusId(bus_id, sizeof bus_id, d) == cudaSuccess) info.pci_bus_id = bus_id;
     info.sm_count = p.multiProcessorCount;
     info.compute_capability_major = p.major;
     info.compute_capability_minor = p.minor;

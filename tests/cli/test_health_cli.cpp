@@ -53,11 +53,14 @@ TEST(HealthCli, PlantedWrongResultFails) {
 TEST(HealthCli, BadFlagsExitTwoNamingTheFlag) {
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
            {"--gemm-threshold", "1.5"}, {"--bandwidth-threshold", "0"}, {"--max-noise", "-1"}, {"--dtype", "bf17"},
-           {"--sku", "no-such-gpu"}}) {
+           {"--sku", "no-such-gpu"}, {"--peer-tolerance", "0"}, {"--gpu-index", "3"}}) {
     const auto r = testing::run_trainbench(health_args({flag, value}));
     EXPECT_EQ(r.exit_code, 2) << flag << " " << value << ": " << r.err;
     EXPECT_NE(r.err.find(flag == "--sku" ? "no-such-gpu" : flag), std::string::npos) << r.err;
   }
+  const auto all_cpu = testing::run_trainbench(health_args({"--all-gpus"}));  // health_args says --device cpu
+  EXPECT_EQ(all_cpu.exit_code, 2) << all_cpu.err;
+  EXPECT_NE(all_cpu.err.find("--all-gpus"), std::string::npos) << all_cpu.err;
 }
 
 }  // namespace

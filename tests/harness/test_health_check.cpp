@@ -169,5 +169,39 @@ TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
     for (const char* key : {"id", "status", "measured", "reference", "unit", "detail"}) EXPECT_TRUE(c.contains(key)) << key;
 }
 
+// Eight cards of one server: the one 11% behind on GEMMs is named; its neighbours pass; the
+// verdict of its report rises to suspect.
+TEST(HealthPeers, TheCardBehindItsNeighboursIsSuspect) {
+  std::vector<PeerFigures> gpus;
+  for (int i = 0; i < 8; ++i) gpus.push_back({i, 780.0 + i, 3000.0});
+  gpus[5].gemm_tflops = 700;  // 1 - 700/783: 10.6% below the others' median
+  const auto checks = peer_checks(gpus, 0.05);
+  ASSERT_EQ(checks.size(), 8u);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(checks[static_cast<size_t>(i)].id, "peers");
+    EXPECT_EQ(checks[static_cast<size_t>(i)].status, i == 5 ? Status::Suspect : Status::Pass) << i;
+  }
+  EXPECT_NE(checks[5].detail.find("GPU 5"), std::string::npos) << checks[5].detail;
+  EXPECT_NE(checks[5].detail.find("11% below"), std::string::npos) << checks[5].detail;
+  EXPECT_DOUBLE_EQ(checks[5].reference, 783);  // median of 780, 781, 782, 783, 784, 786, 787
+  Report r = evaluate(h100(780, 3000));
+  ASSERT_EQ(r.verdict, Status::Pass);
+  add_check(r, checks[5]);
+  EXPECT_EQ(r.verdict, Status::Suspect);
+  EXPECT_EQ(r.checks.back().id, "peers");
+}
+
+TEST(HealthPeers, SlowMemoryIsCaughtAndALoneGpuHasNoPeers) {
+  const auto two = peer_checks({{0, 780, 3000}, {1, 780, 2500}}, 0.05);
+  EXPECT_EQ(two[0].status, Status::Pass);
+  EXPECT_EQ(two[1].status, Status::Suspect);
+  EXPECT_NE(two[1].detail.find("streaming"), std::string::npos) << two[1].detail;
+  const auto one = peer_checks({{0, 780, 3000}});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].status, Status::Info);
+  // Within tolerance is not a finding: 4% below with a 5% tolerance.
+  EXPECT_EQ(peer_checks({{0, 800, 3000}, {1, 768, 3000}, {2, 800, 3000}}, 0.05)[1].status, Status::Pass);
+}
+
 }  // namespace
 }  // namespace tb::health
