@@ -154,6 +154,14 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
                fmt::format("{:+.2f}%", 100.0 * i.change), i.p_value ? fmt::format("{:.3g}", *i.p_value) : "-", i.rule,
                to_string(i.verdict)});
   out += heading("Results", f) + t.render(f);
+  // The first suspects of a regression: what changed on the machine since the baseline.
+  out += heading("Environment", f);
+  if (r.environment.empty())
+    out += fmt::format("{}unchanged since the baseline (driver, CUDA, cuBLAS, NCCL, BLAS, clocks, host, build)\n",
+                       f == TableFormat::Markdown ? "- " : "  ");
+  for (const auto& e : r.environment)
+    out += fmt::format("{}{}: {} -> {}\n", f == TableFormat::Markdown ? "- " : "  ", e.field,
+                       e.baseline.empty() ? "(not recorded)" : e.baseline, e.current.empty() ? "(not recorded)" : e.current);
   if (!r.notes.empty()) {
     out += heading("Notes", f);
     for (const auto& n : r.notes) out += fmt::format("{}{}\n", f == TableFormat::Markdown ? "- " : "  ", n);

@@ -34,9 +34,12 @@ std::string junit_xml(const RegressionReport& r) {
                      r.items.size(), failures);
   out += fmt::format("    <properties>\n      <property name=\"baseline\" value=\"{}\"/>\n"
                      "      <property name=\"current\" value=\"{}\"/>\n"
-                     "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n"
-                     "    </properties>\n",
+                     "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n",
                      xml_escape(r.baseline_origin), xml_escape(r.current_origin), r.options.threshold, r.options.alpha);
+  for (const auto& e : r.environment)  // what changed since the baseline, for whoever reads the failure
+    out += fmt::format("      <property name=\"changed.{}\" value=\"{} -&gt; {}\"/>\n", xml_escape(e.field),
+                       xml_escape(e.baseline), xml_escape(e.current));
+  out += "    </properties>\n";
   for (const auto& i : r.items) {
     // time: the current median in seconds, so CI dashboards show something meaningful.
     out += fmt::format("    <testcase classname=\"trainbench.{}\" name=\"{}\" time=\"{:.6f}\"",

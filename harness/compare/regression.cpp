@@ -110,6 +110,7 @@ RegressionReport check_regressions(const LabeledResults& baseline, const Labeled
   report.baseline_origin = baseline.origin;
   report.current_origin = current.origin;
   report.options = o;
+  report.environment = environment_changes(baseline.results.machine, current.results.machine);
   std::map<std::string, const results::KernelResult*> by_key;
   for (const auto& k : current.results.kernels) by_key[kernel_key(k)] = &k;
   for (const auto& b : baseline.results.kernels) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/compare/compatibility.hpp"
+#include "harness/compare/environment_diff.hpp"
 
 namespace tb::compare {
 
@@ -46,6 +47,7 @@ struct RegressionReport {
   RegressionOptions options;
   std::vector<ItemVerdict> items;  // kernels in baseline order, then the step (when both have one)
   std::vector<std::string> notes;  // e.g. kernels present only on one side (allowed differences)
+  std::vector<EnvironmentChange> environment;  // what changed on the machine since the baseline
   int regressions() const;
   int improvements() const;
 };

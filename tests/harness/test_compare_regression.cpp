@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/format.hpp"
+#include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
 #include "tests/report/synthetic_results.hpp"
 
@@ -203,4 +205,29 @@ TEST(CompareRegression, RefusesBadOptionsNamingTheFlag) {
   o = {};
   o.alpha = 0;
   EXPECT_THROW(check_regressions(labeled(spec, "a"), labeled(spec, "b"), o), tb::UsageError);
+}
+
+// A nightly gate that fails says what changed on the machine since the baseline: the first
+// suspects (a new driver, cuBLAS, a new build), in the text, the markdown and the JUnit XML.
+TEST(CompareRegression, ReportsWhatChangedOnTheMachineSinceTheBaseline) {
+  SyntheticRunSpec spec;
+  auto base = labeled(spec, "base.json"), cur = labeled(spec, "cur.json");
+  EXPECT_TRUE(check_regressions(base, cur, {}).environment.empty());
+  EXPECT_NE(format_regressions(check_regressions(base, cur, {}), TableFormat::Text).find("unchanged since the baseline"),
+            std::string::npos);
+
+  cur.results.machine.cublas_version = "13.1.0";
+  base.results.machine.cublas_version = "13.0.2";
+  cur.results.machine.git_commit = "def5678";
+  base.results.machine.git_commit = "abc1234";
+  const auto r = check_regressions(base, cur, {});
+  ASSERT_EQ(r.environment.size(), 2u);
+  EXPECT_EQ(r.environment[0].field, "cublas_version");  // software first, the build last
+  EXPECT_EQ(r.environment[0].baseline, "13.0.2");
+  EXPECT_EQ(r.environment[0].current, "13.1.0");
+  EXPECT_EQ(r.environment[1].field, "git_commit");
+  const std::string text = format_regressions(r, TableFormat::Markdown);
+  EXPECT_NE(text.find("cublas_version: 13.0.2 -> 13.1.0"), std::string::npos) << text;
+  const std::string xml = junit_xml(r);
+  EXPECT_NE(xml.find("name=\"changed.git_commit\" value=\"abc1234 -&gt; def5678\""), std::string::npos) << xml;
 }

@@ -1,0 +1,32 @@
+#include "harness/compare/environment_diff.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace tb::compare {
+
+std::vector<EnvironmentChange> environment_changes(const results::MachineInfo& b, const results::MachineInfo& c) {
+  auto mhz = [](double v) { return v > 0 ? fmt::format("{:.0f} MHz", v) : std::string(); };
+  const std::pair<const char*, std::pair<std::string, std::string>> fields[] = {
+      {"driver_version", {b.driver_version, c.driver_version}},
+      {"cuda_runtime_version", {b.cuda_runtime_version, c.cuda_runtime_version}},
+      {"cublas_version", {b.cublas_version, c.cublas_version}},
+      {"nccl_version", {b.nccl_version, c.nccl_version}},
+      {"blas_version", {b.blas_version, c.blas_version}},
+      {"device_name", {b.device_name, c.device_name}},
+      {"pci_bus_id", {b.pci_bus_id, c.pci_bus_id}},
+      {"sm_clock_mhz", {mhz(b.sm_clock_mhz), mhz(c.sm_clock_mhz)}},
+      {"memory_clock_mhz", {mhz(b.memory_clock_mhz), mhz(c.memory_clock_mhz)}},
+      {"host", {b.host, c.host}},
+      {"os", {b.os, c.os}},
+      {"trainbench_version", {b.trainbench_version, c.trainbench_version}},
+      {"git_commit", {b.git_commit, c.git_commit}},
+  };
+  std::vector<EnvironmentChange> out;
+  for (const auto& [field, values] : fields)
+    if (values.first != values.second) out.push_back({field, values.first, values.second});
+  return out;
+}
+
+}  // namespace tb::compare
