@@ -26,8 +26,11 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.mfu) fmt::print(out, "  MFU {}\n", percent(*r.mfu));
     fmt::print(out, "  GPU-hours (hardware FLOPs / throughput): {}\n", human_count(*r.gpu_hours));
     if (r.gpus)
-      fmt::print(out, "  {} GPUs{}: {:.1f} days wall-clock\n", *r.gpus,
+      fmt::print(out, "  {} GPUs{}{}: {:.1f} days wall-clock\n", *r.gpus,
+                 r.servers ? fmt::format(" = {} servers of {}", *r.servers, r.gpus_per_server) : "",
                  r.gpus_derived.value_or(false) ? " (needed for the deadline)" : "", *r.wall_days);
+    if (r.server_cost)
+      fmt::print(out, "  servers to buy: {} (configs/skus [price] server)\n", human_money(*r.server_cost, req.sku->currency));
     if (r.energy_mwh)
       fmt::print(out, "  energy at TDP x PUE {:.2f}: {:.0f} MWh\n", *r.pue, *r.energy_mwh);
     if (r.rental_cost)

@@ -110,6 +110,9 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, x.pf_days < 100 ? 2 : 0); });
   erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
+  erow("servers", [](const Extrapolation& x) {
+    return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");
+  });
   erow("days", [](const Extrapolation& x) { return num(x.wall_days); });
   erow("energy (MWh, TDP, PUE 1)", [](const Extrapolation& x) {
     return x.energy_mwh ? num(*x.energy_mwh, 0) : std::string("n/a (no TDP)");

@@ -107,6 +107,8 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.pf_days = r.pf_days;
   e.gpu_hours = r.gpu_hours.value_or(0);
   e.gpus = r.gpus.value_or(0);
+  e.servers = r.servers;
+  e.gpus_per_server = r.gpus_per_server;
   e.wall_days = r.wall_days.value_or(0);
   e.energy_mwh = r.energy_mwh;
   e.cost = r.rental_cost;

@@ -47,6 +47,8 @@ struct Extrapolation {
   double pf_days = 0;             // 6·N·D, the article's convention
   double gpu_hours = 0;
   int64_t gpus = 0;
+  std::optional<int64_t> servers;     // whole servers of the SKU's size
+  int gpus_per_server = 0;
   double wall_days = 0;
   std::optional<double> energy_mwh;   // TDP × GPU-hours (PUE 1)
   std::optional<double> cost;         // SKU price per GPU-hour × GPU-hours

@@ -105,6 +105,11 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.gpus_derived = true;
     }
     if (out.gpus) out.wall_days = gpu_seconds / static_cast<double>(*out.gpus) / units::kSecondsPerDay;
+    if (out.gpus && r.sku && r.sku->gpus_per_server > 0) {
+      out.gpus_per_server = r.sku->gpus_per_server;
+      out.servers = (*out.gpus + out.gpus_per_server - 1) / out.gpus_per_server;
+      if (r.sku->server_price) out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
+    }
     const std::optional<double> price =
         r.gpu_hour_price ? r.gpu_hour_price : (r.sku ? r.sku->price_per_gpu_hour : std::nullopt);
     if (price) {

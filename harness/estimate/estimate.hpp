@@ -70,6 +70,11 @@ struct EstimateResult {
   std::optional<double> gpu_hours;
   std::optional<int64_t> gpus;
   std::optional<bool> gpus_derived;   // true when computed from --days
+  // What one buys: whole servers of the SKU's size (HGX/DGX: 8), and their price where the SKU
+  // config has one ([price] server).
+  std::optional<int64_t> servers;
+  int gpus_per_server = 0;
+  std::optional<double> server_cost;
   std::optional<double> wall_days;
   std::optional<double> energy_mwh;
   std::optional<double> pue;

@@ -40,6 +40,11 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["gpus_derived_from_days"] = r.gpus_derived.value_or(false);
   }
   if (r.wall_days) j["wall_days"] = *r.wall_days;
+  if (r.servers) {
+    j["servers"] = *r.servers;
+    j["gpus_per_server"] = r.gpus_per_server;
+  }
+  if (r.server_cost) j["server_cost"] = *r.server_cost;
   if (r.energy_mwh) {
     j["energy_mwh"] = *r.energy_mwh;
     j["pue"] = *r.pue;

@@ -48,6 +48,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"pf_days", e.pf_days},
                      {"gpu_hours", e.gpu_hours},
                      {"gpus", e.gpus},
+                     {"servers", e.servers ? json(*e.servers) : json(nullptr)},
+                     {"gpus_per_server", e.gpus_per_server},
                      {"wall_days", e.wall_days},
                      {"energy_mwh", e.energy_mwh ? json(*e.energy_mwh) : json(nullptr)},
                      {"cost", e.cost ? json(*e.cost) : json(nullptr)},

@@ -184,14 +184,15 @@ const char* const kPageScript = R"JS(
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. Energy: TDP x ' +
                    'GPU-hours (PUE 1). Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
-  table(s5, ['run', 'TFLOP/s per GPU', 'PF-days', 'GPU-hours', 'GPUs', 'days', 'energy MWh', 'cost'],
+  table(s5, ['run', 'TFLOP/s per GPU', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {
           var e = r.extrapolation;
-          if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', ''];
+          if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
           return [r.label, fmt(e.sustained_tflops, 1), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
+                  e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   fmt(e.wall_days, 1), e.energy_mwh === null ? 'n/a (no TDP)' : fmt(e.energy_mwh, 0),
                   e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
-        }), [false, true, true, true, true, true, true, true]);
+        }), [false, true, true, true, true, true, true, true, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
   if (bestLines.length)

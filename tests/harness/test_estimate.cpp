@@ -134,6 +134,30 @@ TEST(Estimate, RentalCostIsGpuHoursTimesTheQuotedPrice) {
   EXPECT_EQ(*estimate(r).rental_currency, "EUR");
 }
 
+// What procurement buys: whole servers. 311 GPUs of an 8-GPU server are 39 servers (38 hold
+// 304); a [price] server figure prices them.
+TEST(Estimate, GpusRoundUpToWholeServersAndTheirPrice) {
+  EstimateRequest r = request_for("gpt3-175b");
+  SkuConfig sku = load_sku("h100-sxm");
+  r.sku = sku;
+  r.mfu = 0.4;
+  r.days = 30;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.gpus && e.servers);
+  EXPECT_EQ(e.gpus_per_server, 8);
+  EXPECT_EQ(*e.servers, (*e.gpus + 7) / 8);
+  EXPECT_GE(*e.servers * 8, *e.gpus);
+  EXPECT_LT((*e.servers - 1) * 8, *e.gpus);
+  EXPECT_FALSE(e.server_cost);  // the shipped config has no server price
+  sku.server_price = 300000;
+  r.sku = sku;
+  r.gpus = 311;
+  r.days.reset();
+  const EstimateResult priced = estimate(r);
+  EXPECT_EQ(*priced.servers, 39);
+  EXPECT_DOUBLE_EQ(*priced.server_cost, 39 * 300000.0);
+}
+
 TEST(Estimate, RefusesAbsurdInputNamingTheFlag) {
   auto expect_refused = [](EstimateRequest r, const std::string& flag) {
     try {
