@@ -11,6 +11,7 @@
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
+#include "harness/compare/regression_json.hpp"
 #include "harness/compare/side_by_side.hpp"
 #include "harness/results/results_io.hpp"
 
@@ -28,6 +29,7 @@ struct CompareFlags {
   int64_t gpus = 1024;
   std::optional<double> days;
   PriceFlags prices;
+  bool json = false;
   bool allow_different_device = false;
   bool allow_different_shapes = false;
 };
@@ -61,13 +63,16 @@ void run_compare(const CompareFlags& f) {
     o.threshold = parse_threshold(f.threshold);
     o.alpha = f.alpha;
     o.compatibility = compat;
+    if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
     const auto report = compare::check_regressions(load(f.baseline), load(f.files[0]), o);
-    std::cout << compare::format_regressions(report, format);
+    if (f.json) std::cout << compare::to_json(report).dump(2) << "\n";
+    else std::cout << compare::format_regressions(report, format);
     if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_xml(report));
     if (report.regressions() > 0) set_exit_code(kExitRuntime);
     return;
   }
   if (!f.junit.empty()) throw UsageError("--junit needs --baseline BASE.json (it reports regressions)");
+  if (f.json) throw UsageError("--json prints the regression verdict: it needs --baseline BASE.json");
   if (f.files.size() < 2) throw UsageError("compare needs two or more results files (or --baseline BASE.json CURRENT.json)");
   std::vector<compare::LabeledResults> runs;
   for (const auto& path : f.files) runs.push_back(load(path));
@@ -92,6 +97,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--alpha", flags->alpha, "Regression: p-value cutoff of the Mann-Whitney U test")->capture_default_str();
   cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");
   cmd->add_option("--format", flags->format, "Output: text or markdown (for CI comments)")->capture_default_str();
+  cmd->add_flag("--json", flags->json, "Regression: print the verdict and every item as one JSON object");
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");

@@ -171,3 +171,30 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
   }
 }
 
+
+// The nightly bot's view: one JSON object with the verdict, every item and what changed.
+TEST_F(CompareCli, RegressionVerdictAsJson) {
+  SyntheticRunSpec cur;
+  cur.seed = 4;
+  cur.slow_kernel = "attention.fwd";
+  cur.slowdown = 0.25;
+  auto current = tb::testing::synthetic_run(cur);
+  current.machine.driver_version = "999.1 (test)";
+  const auto r = run_trainbench({"compare", "--baseline", base(), write("cur.json", current), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("verdict"), "regression");
+  EXPECT_EQ(j.at("regressions"), 1);
+  bool slow_found = false;
+  for (const auto& i : j.at("items")) slow_found |= i.at("key").get<std::string>().find("attention.fwd") == 0 &&
+                                                    i.at("verdict") == "SLOWER";
+  EXPECT_TRUE(slow_found) << r.out;
+  ASSERT_EQ(j.at("environment").size(), 1u);
+  EXPECT_EQ(j.at("environment")[0].at("field"), "driver_version");
+  const auto both = run_trainbench({"compare", "--baseline", base(), write("c2.json", current), "--json",
+                                    "--format", "markdown"});
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  const auto side = run_trainbench({"compare", base(), write("c3.json", current), "--json"});
+  EXPECT_EQ(side.exit_code, 2) << side.err;
+  EXPECT_NE(side.err.find("--baseline"), std::string::npos) << side.err;
+}
