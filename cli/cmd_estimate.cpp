@@ -85,6 +85,7 @@ void run_estimate(const EstimateFlags& f) {
     const auto measured = throughput_from_results(results::read_results_file(f.results), f.results);
     req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
     req.throughput_source = measured.source;
+    req.measured_power_w = measured.mean_power_w;
     if (!req.sku && measured.sku) req.sku = measured.sku;
   }
   req.gpus = f.gpus;

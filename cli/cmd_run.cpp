@@ -93,6 +93,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   const MeasuredThroughput measured = throughput_from_results(r, "this run");
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
+  req.measured_power_w = measured.mean_power_w;
   if (sku && sku->peak_tflops_or_zero(dtype) > 0) req.sku = sku;  // the CPU's pseudo-SKU is no config file
   fmt::print(out, "\nExtrapolation: {} on {} tokens, {} ({} PFLOPS, {} each)\n", model.display_name,
              human_count(req.tokens > 0 ? req.tokens : model.train_tokens), req.site->display_name,

@@ -32,7 +32,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.server_cost)
       fmt::print(out, "  servers to buy: {} (configs/skus [price] server)\n", human_money(*r.server_cost, req.sku->currency));
     if (r.energy_mwh)
-      fmt::print(out, "  energy at TDP x PUE {:.2f}: {:.0f} MWh\n", *r.pue, *r.energy_mwh);
+      fmt::print(out, "  energy at {} x PUE {:.2f}: {:.0f} MWh\n",
+                 r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)
+                                  : fmt::format("TDP {:.0f} W", *r.power_w),
+                 *r.pue, *r.energy_mwh);
     if (r.rental_cost)
       fmt::print(out, "  rental: {} ({:.4g} {} per GPU-hour{})\n", human_money(*r.rental_cost, *r.rental_currency),
                  *r.rental_cost / *r.gpu_hours, *r.rental_currency,

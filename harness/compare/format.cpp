@@ -114,8 +114,9 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");
   });
   erow("days", [](const Extrapolation& x) { return num(x.wall_days); });
-  erow("energy (MWh, TDP, PUE 1)", [](const Extrapolation& x) {
-    return x.energy_mwh ? num(*x.energy_mwh, 0) : std::string("n/a (no TDP)");
+  erow("energy (MWh, PUE 1)", [](const Extrapolation& x) {
+    if (!x.energy_mwh) return std::string("n/a (no TDP)");
+    return fmt::format("{} ({:.0f} W {})", num(*x.energy_mwh, 0), *x.power_w, x.power_measured ? "measured" : "TDP");
   });
   erow("cost (rental)", [](const Extrapolation& x) {
     return x.cost ? human_money(*x.cost, x.currency) : std::string("n/a (no price)");

@@ -94,6 +94,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   req.model = model;
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
+  req.measured_power_w = measured.mean_power_w;
   req.sku = measured.sku;
   if (o.days) req.days = o.days;
   else req.gpus = o.gpus;
@@ -111,6 +112,8 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.gpus_per_server = r.gpus_per_server;
   e.wall_days = r.wall_days.value_or(0);
   e.energy_mwh = r.energy_mwh;
+  e.power_w = r.power_w;
+  e.power_measured = r.power_measured;
   e.cost = r.rental_cost;
   e.currency = r.rental_currency.value_or("");
   return e;

@@ -50,7 +50,9 @@ struct Extrapolation {
   std::optional<int64_t> servers;     // whole servers of the SKU's size
   int gpus_per_server = 0;
   double wall_days = 0;
-  std::optional<double> energy_mwh;   // TDP × GPU-hours (PUE 1)
+  std::optional<double> energy_mwh;   // power × GPU-hours (PUE 1)
+  std::optional<double> power_w;      // per GPU: the measured mean over the step, else the TDP
+  bool power_measured = false;
   std::optional<double> cost;         // SKU price per GPU-hour × GPU-hours
   std::string currency;
 };

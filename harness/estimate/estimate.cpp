@@ -116,9 +116,11 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.rental_cost = *out.gpu_hours * *price;
       out.rental_currency = r.currency ? *r.currency : (r.sku ? r.sku->currency : std::string("USD"));
     }
-    if (r.sku) {
+    if (r.sku || r.measured_power_w) {
       out.pue = r.pue ? *r.pue : (r.site ? r.site->pue : 1.0);
-      out.energy_mwh = *out.gpu_hours * r.sku->tdp_w * *out.pue / 1e6;
+      out.power_measured = r.measured_power_w.has_value();
+      out.power_w = r.measured_power_w ? *r.measured_power_w : r.sku->tdp_w;
+      out.energy_mwh = *out.gpu_hours * *out.power_w * *out.pue / 1e6;
     }
   }
 

@@ -28,6 +28,7 @@ struct EstimateRequest {
   std::optional<SiteConfig> site;
   std::optional<double> days;        // deadline: sites or GPUs needed to finish in this time
   std::optional<double> pue;         // overrides the site's
+  std::optional<double> measured_power_w;  // per GPU over the measured step (NVML); energy uses it over TDP
   std::optional<double> gpu_hour_price;  // rental price per GPU-hour; overrides the SKU's [price]
   std::optional<std::string> currency;   // of gpu_hour_price; default the SKU's, else USD
   // Parallel layout → communication model (harness/comm/comm_model.hpp, docs/comm.md). With none
@@ -77,6 +78,8 @@ struct EstimateResult {
   std::optional<double> server_cost;
   std::optional<double> wall_days;
   std::optional<double> energy_mwh;
+  std::optional<double> power_w;      // per GPU behind energy_mwh: measured, else the SKU's TDP
+  bool power_measured = false;
   std::optional<double> pue;
   std::optional<double> rental_cost;
   std::optional<std::string> rental_currency;

@@ -48,6 +48,8 @@ nlohmann::json to_json(const EstimateResult& r) {
   if (r.energy_mwh) {
     j["energy_mwh"] = *r.energy_mwh;
     j["pue"] = *r.pue;
+    j["power_w_per_gpu"] = *r.power_w;
+    j["power_basis"] = r.power_measured ? "measured (NVML, mean over the step)" : "TDP";
   }
   if (r.rental_cost) {
     j["rental_cost"] = *r.rental_cost;

@@ -6,6 +6,22 @@
 
 namespace tb {
 
+std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels) {
+  double step_ms = 0, covered_ms = 0, watt_ms = 0;
+  for (const auto& k : kernels) {
+    if (k.status != "ok") continue;
+    const double ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    step_ms += ms;
+    if (k.clocks && k.clocks->power_w_mean > 0) {
+      covered_ms += ms;
+      watt_ms += ms * k.clocks->power_w_mean;
+    }
+  }
+  // A mean over a small part of the step would stand for kernels it never saw.
+  if (!(step_ms > 0) || covered_ms < 0.9 * step_ms) return std::nullopt;
+  return watt_ms / covered_ms;
+}
+
 MeasuredThroughput throughput_from_results(const results::RunResults& r, const std::string& origin) {
   if (r.status == "failed")
     throw UsageError(fmt::format("{}: the run failed; it measured no usable step time", origin));
@@ -28,6 +44,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
     }
   }
   if (r.step->mfu > 0) t.mfu = r.step->mfu;
+  t.mean_power_w = step_mean_power_w(r.kernels);
   t.source = fmt::format("results {} ({}, {} step {:.3f} ms)", origin, r.machine.device_name, r.workload.model,
                          r.step->step_ms);
   return t;

@@ -17,7 +17,13 @@ struct MeasuredThroughput {
   std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
   std::string model;              // the model the step was measured for
   std::string source;             // "results FILE (device, step X ms)"
+  // Board power over the step, time-weighted over its kernels' NVML readings (calls x median);
+  // absent when readings cover less than 90% of the step (CPU runs, no NVML).
+  std::optional<double> mean_power_w;
 };
+
+// The time-weighted mean power of a step's kernels, as above.
+std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels);
 
 // Refuses files without a measured step, failed or partial runs, naming the file.
 MeasuredThroughput throughput_from_results(const results::RunResults& results, const std::string& origin);

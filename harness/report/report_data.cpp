@@ -52,6 +52,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"gpus_per_server", e.gpus_per_server},
                      {"wall_days", e.wall_days},
                      {"energy_mwh", e.energy_mwh ? json(*e.energy_mwh) : json(nullptr)},
+                     {"power_w", e.power_w ? json(*e.power_w) : json(nullptr)},
+                     {"power_measured", e.power_measured},
                      {"cost", e.cost ? json(*e.cost) : json(nullptr)},
                      {"currency", e.currency}});
     }

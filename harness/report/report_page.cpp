@@ -181,8 +181,9 @@ const char* const kPageScript = R"JS(
 
   // 5. Extrapolation.
   var s5 = section('Extrapolation: training ' + data.target_model,
-                   'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. Energy: TDP x ' +
-                   'GPU-hours (PUE 1). Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
+                   'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
+                   'Energy: power x GPU-hours (PUE 1), ' +
+                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
   table(s5, ['run', 'TFLOP/s per GPU', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {
@@ -190,7 +191,8 @@ const char* const kPageScript = R"JS(
           if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
           return [r.label, fmt(e.sustained_tflops, 1), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
-                  fmt(e.wall_days, 1), e.energy_mwh === null ? 'n/a (no TDP)' : fmt(e.energy_mwh, 0),
+                  fmt(e.wall_days, 1), e.energy_mwh === null ? 'n/a (no TDP)' :
+                    fmt(e.energy_mwh, 0) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') + ')',
                   e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
         }), [false, true, true, true, true, true, true, true, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],

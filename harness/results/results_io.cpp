@@ -154,6 +154,7 @@ json to_json(const RunResults& r) {
       kj["clocks"] = {{"sm_clock_mhz_min", k.clocks->sm_clock_mhz_min},
                       {"sm_clock_mhz_max", k.clocks->sm_clock_mhz_max},
                       {"power_w_max", k.clocks->power_w_max},
+                      {"power_w_mean", k.clocks->power_w_mean},
                       {"clock_dropped", k.clocks->clock_dropped},
                       {"throttle_reasons", k.clocks->throttle_reasons}};
     }
@@ -296,6 +297,7 @@ RunResults from_json(const json& j, const std::string& origin) {
       cs.sm_clock_mhz_min = c.get_or<double>("sm_clock_mhz_min", 0);
       cs.sm_clock_mhz_max = c.get_or<double>("sm_clock_mhz_max", 0);
       cs.power_w_max = c.get_or<double>("power_w_max", 0);
+      cs.power_w_mean = c.get_or<double>("power_w_mean", 0);
       cs.clock_dropped = c.get_or<bool>("clock_dropped", false);
       cs.throttle_reasons = c.get_or<std::string>("throttle_reasons", "");
       kr.clocks = cs;

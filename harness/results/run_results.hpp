@@ -47,6 +47,7 @@ struct ClockSummary {
   double sm_clock_mhz_min = 0;
   double sm_clock_mhz_max = 0;
   double power_w_max = 0;
+  double power_w_mean = 0;       // over the timed samples: what energy estimates use
   bool clock_dropped = false;    // fell below 75% of the device's max (nvbench's throttle rule)
   std::string throttle_reasons;
 };

@@ -59,6 +59,7 @@ struct ClockTracker {
       s.sm_clock_mhz_min = std::min(s.sm_clock_mhz_min, r.sm_clock_mhz);
       s.sm_clock_mhz_max = std::max(s.sm_clock_mhz_max, r.sm_clock_mhz);
       s.power_w_max = std::max(s.power_w_max, r.power_w);
+      s.power_w_mean += r.power_w / static_cast<double>(readings.size());
       if (!r.throttle_text.empty()) reasons.insert(r.throttle_text);
     }
     const double ref = std::max(reference_mhz, s.sm_clock_mhz_max);

@@ -4,6 +4,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
+#include "harness/estimate/measured_throughput.hpp"
 #include "harness/model/flop_formulas.hpp"
 
 namespace tb {
@@ -204,6 +205,46 @@ TEST(Estimate, JsonHasTheDocumentedKeys) {
                           "gpu_hours", "wall_days", "sites_needed", "total_cost", "currency"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["currency"], "CNY");
+}
+
+}  // namespace
+}  // namespace tb
+
+namespace tb {
+namespace {
+
+results::KernelResult timed(int64_t calls, double median_ms, std::optional<double> watts) {
+  results::KernelResult k;
+  k.calls_per_step = calls;
+  k.stats.median_ms = median_ms;
+  if (watts) {
+    results::ClockSummary c;
+    c.power_w_mean = *watts;
+    k.clocks = c;
+  }
+  return k;
+}
+
+// Energy from the power NVML measured over the step, time-weighted by calls x median:
+// (2 x 1 ms x 600 W + 1 x 2 ms x 300 W) / 4 ms = 450 W. Readings covering under 90% of the step
+// give no figure (a CPU run, a missing NVML), and the TDP stays the basis.
+TEST(Estimate, EnergyUsesTheMeasuredPowerOfTheStep) {
+  EXPECT_DOUBLE_EQ(*step_mean_power_w({timed(2, 1.0, 600), timed(1, 2.0, 300)}), 450);
+  EXPECT_FALSE(step_mean_power_w({timed(2, 1.0, 600), timed(1, 2.0, std::nullopt)}));  // half covered
+  EXPECT_TRUE(step_mean_power_w({timed(19, 1.0, 600), timed(1, 1.0, std::nullopt)}));  // 95% covered
+
+  EstimateRequest r = request_for("gpt3-175b");
+  r.sku = load_sku("h100-sxm");
+  r.sustained_tflops_per_gpu = 300;
+  const EstimateResult at_tdp = estimate(r);
+  ASSERT_TRUE(at_tdp.energy_mwh);
+  EXPECT_FALSE(at_tdp.power_measured);
+  EXPECT_DOUBLE_EQ(*at_tdp.power_w, 700);
+  r.measured_power_w = 450;
+  r.pue = 1.2;
+  const EstimateResult measured = estimate(r);
+  EXPECT_TRUE(measured.power_measured);
+  EXPECT_DOUBLE_EQ(*measured.energy_mwh, *measured.gpu_hours * 450 * 1.2 / 1e6);
 }
 
 }  // namespace
