@@ -3,6 +3,7 @@
 #include <fmt/ostream.h>
 
 #include "harness/common/human_format.hpp"
+#include "harness/estimate/measured_throughput.hpp"
 
 namespace tb::cli {
 
@@ -44,6 +45,12 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
     fmt::print(out, "  HFU             {:>10.1f}%  (incl. attention-backward recompute)\n", 100 * s.hfu);
   } else {
     fmt::print(out, "  MFU             {:>10}  (no peak known for this device; pass --sku)\n", "n/a");
+  }
+  if (const auto watts = step_mean_power_w(r.kernels)) {
+    fmt::print(out, "  board power     {:>10.0f} W mean over the step (NVML){}\n", *watts,
+               sku && sku->tdp_w > 0 ? fmt::format(", {:.0f}% of the {:.0f} W TDP", 100 * *watts / sku->tdp_w, sku->tdp_w)
+                                     : "");
+    if (s.sustained_tflops > 0) fmt::print(out, "  efficiency      {:>10.3g} TFLOP/s per kW\n", s.sustained_tflops / *watts * 1e3);
   }
   const auto losers = runner::time_lost_to_peak(r, sku, 3);
   if (!losers.empty()) {
