@@ -47,10 +47,11 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
     fmt::print(out, "  MFU             {:>10}  (no peak known for this device; pass --sku)\n", "n/a");
   }
   if (const auto watts = step_mean_power_w(r.kernels)) {
-    fmt::print(out, "  board power     {:>10.0f} W mean over the step (NVML){}\n", *watts,
-               sku && sku->tdp_w > 0 ? fmt::format(", {:.0f}% of the {:.0f} W TDP", 100 * *watts / sku->tdp_w, sku->tdp_w)
-                                     : "");
-    if (s.sustained_tflops > 0) fmt::print(out, "  efficiency      {:>10.3g} TFLOP/s per kW\n", s.sustained_tflops / *watts * 1e3);
+    const std::string of_tdp =
+        sku && sku->tdp_w > 0 ? fmt::format(", {:.0f}% of the {:.0f} W TDP", 100 * *watts / sku->tdp_w, sku->tdp_w) : "";
+    fmt::print(out, "  board power     {:>10.0f} W mean over the step (NVML){}\n", *watts, of_tdp);
+    if (s.sustained_tflops > 0)
+      fmt::print(out, "  efficiency      {:>10.3g} TFLOP/s per kW\n", s.sustained_tflops / *watts * 1e3);
   }
   const auto losers = runner::time_lost_to_peak(r, sku, 3);
   if (!losers.empty()) {
