@@ -118,6 +118,8 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   in.peaks_estimated = cpu && f.sku.empty();
   in.gemm_dtype = to_string(d.dtype);
   d.report = health::evaluate(in, f.thresholds);
+  if (const auto config = backend.read_device_config())
+    for (auto& c : health::config_checks(*config)) health::add_check(d.report, std::move(c));
   return d;
 }
 
@@ -165,7 +167,7 @@ void run_health(const HealthFlags& f) {
     std::vector<health::PeerFigures> peers;
     for (const auto& d : devices) peers.push_back({d.info.index, best_of(d.run, true), best_of(d.run, false)});
     const auto checks = health::peer_checks(peers, f.peer_tolerance);
-    for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i]);
+    for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i], true);
   } else {
     auto backend = make_backend(f.dev);
     devices.push_back(check_device(*backend, f, options, f.out));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/health/device_config.hpp"
 #include "harness/workload/op.hpp"
 
 namespace tb::kernels {
@@ -42,6 +43,9 @@ struct ClockReading {
   uint64_t throttle_reasons = 0;     // NVML clocksThrottleReasons bitmask
   std::string throttle_text;         // "sw_power_cap,hw_slowdown" or ""
 };
+
+// How the device is set up (PCIe link, power limit, ECC, row remapping): harness/health judges it.
+using DeviceConfig = health::DeviceConfig;
 
 struct VerifyResult {
   bool passed = false;
@@ -99,6 +103,7 @@ class Backend {
   virtual double time_sample_ms(Kernel& kernel) = 0;
   virtual void synchronize() = 0;
   virtual std::optional<ClockReading> read_clocks() { return std::nullopt; }
+  virtual std::optional<DeviceConfig> read_device_config() { return std::nullopt; }
   // Free device memory in bytes, for refusing over-memory shapes before allocating.
   virtual double free_memory_bytes() const = 0;
 };

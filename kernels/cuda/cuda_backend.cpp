@@ -78,6 +78,7 @@ class CudaBackend final : public Backend {
   void synchronize() override { TB_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
   std::optional<ClockReading> read_clocks() override { return nvml_read_clocks(pci_bus_id_); }
+  std::optional<DeviceConfig> read_device_config() override { return nvml_read_config(pci_bus_id_); }
 
   double free_memory_bytes() const override {
     size_t free_bytes = 0, total_bytes = 0;

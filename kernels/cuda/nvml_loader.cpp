@@ -1,6 +1,7 @@
 // Prototypes and enum values are declared here from NVML's API reference (docs.nvidia.com/deploy/
 // nvml-api): nvmlReturn_t 0 = NVML_SUCCESS, NVML_CLOCK_SM = 1, NVML_TEMPERATURE_GPU = 0, power in
-// milliwatts, and the nvmlClocksEventReason* bit values listed in kReasons below.
+// milliwatts, the nvmlClocksEventReason* bit values listed in kReasons below, and for ECC
+// NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1, NVML_VOLATILE_ECC = 0, NVML_AGGREGATE_ECC = 1.
 #include "kernels/cuda/nvml_loader.hpp"
 
 #include <dlfcn.h>
@@ -14,6 +15,8 @@ using NvmlReturn = int;
 constexpr NvmlReturn kNvmlSuccess = 0;
 constexpr int kNvmlClockSm = 1;
 constexpr int kNvmlTemperatureGpu = 0;
+constexpr int kNvmlMemoryErrorUncorrected = 1;
+constexpr int kNvmlVolatileEcc = 0, kNvmlAggregateEcc = 1;
 struct NvmlDeviceOpaque;
 using NvmlDevice = NvmlDeviceOpaque*;
 
@@ -25,6 +28,14 @@ struct Nvml {
   NvmlReturn (*temperature)(NvmlDevice, int, unsigned int*) = nullptr;
   NvmlReturn (*event_reasons)(NvmlDevice, unsigned long long*) = nullptr;
   NvmlReturn (*driver_version)(char*, unsigned int) = nullptr;
+  NvmlReturn (*pcie_width)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*pcie_width_max)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*pcie_gen)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*pcie_gen_max)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*power_limit)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*default_power_limit)(NvmlDevice, unsigned int*) = nullptr;
+  NvmlReturn (*ecc_errors)(NvmlDevice, int, int, unsigned long long*) = nullptr;
+  NvmlReturn (*remapped_rows)(NvmlDevice, unsigned int*, unsigned int*, unsigned int*, unsigned int*) = nullptr;
   bool ok = false;
 };
 
@@ -48,6 +59,14 @@ const Nvml& nvml() {
     load(lib, "nvmlDeviceGetCurrentClocksEventReasons", n.event_reasons);
     if (!n.event_reasons) load(lib, "nvmlDeviceGetCurrentClocksThrottleReasons", n.event_reasons);
     load(lib, "nvmlSystemGetDriverVersion", n.driver_version);
+    load(lib, "nvmlDeviceGetCurrPcieLinkWidth", n.pcie_width);
+    load(lib, "nvmlDeviceGetMaxPcieLinkWidth", n.pcie_width_max);
+    load(lib, "nvmlDeviceGetCurrPcieLinkGeneration", n.pcie_gen);
+    load(lib, "nvmlDeviceGetMaxPcieLinkGeneration", n.pcie_gen_max);
+    load(lib, "nvmlDeviceGetEnforcedPowerLimit", n.power_limit);
+    load(lib, "nvmlDeviceGetPowerManagementDefaultLimit", n.default_power_limit);
+    load(lib, "nvmlDeviceGetTotalEccErrors", n.ecc_errors);
+    load(lib, "nvmlDeviceGetRemappedRows", n.remapped_rows);
     n.ok = n.init && n.handle_by_pci && n.clock_info && n.init() == kNvmlSuccess;
   });
   return n;
@@ -92,6 +111,37 @@ std::optional<ClockReading> nvml_read_clocks(const std::string& pci_bus_id) {
     r.throttle_text = throttle_reasons_text(reasons);
   }
   return r;
+}
+
+std::optional<DeviceConfig> nvml_read_config(const std::string& pci_bus_id) {
+  const Nvml& n = nvml();
+  if (!n.ok) return std::nullopt;
+  NvmlDevice dev = nullptr;
+  if (n.handle_by_pci(pci_bus_id.c_str(), &dev) != kNvmlSuccess) return std::nullopt;
+  DeviceConfig c;
+  auto uint_query = [&](NvmlReturn (*fn)(NvmlDevice, unsigned int*)) -> std::optional<unsigned int> {
+    unsigned int v = 0;
+    if (fn && fn(dev, &v) == kNvmlSuccess) return v;
+    return std::nullopt;
+  };
+  if (auto v = uint_query(n.pcie_width)) c.pcie_link_width = static_cast<int>(*v);
+  if (auto v = uint_query(n.pcie_width_max)) c.pcie_link_width_max = static_cast<int>(*v);
+  if (auto v = uint_query(n.pcie_gen)) c.pcie_link_gen = static_cast<int>(*v);
+  if (auto v = uint_query(n.pcie_gen_max)) c.pcie_link_gen_max = static_cast<int>(*v);
+  if (auto v = uint_query(n.power_limit)) c.power_limit_w = *v / 1000.0;
+  if (auto v = uint_query(n.default_power_limit)) c.default_power_limit_w = *v / 1000.0;
+  unsigned long long count = 0;
+  // Not supported (ECC off, consumer boards) leaves the field empty.
+  if (n.ecc_errors && n.ecc_errors(dev, kNvmlMemoryErrorUncorrected, kNvmlVolatileEcc, &count) == kNvmlSuccess)
+    c.ecc_uncorrected_volatile = count;
+  if (n.ecc_errors && n.ecc_errors(dev, kNvmlMemoryErrorUncorrected, kNvmlAggregateEcc, &count) == kNvmlSuccess)
+    c.ecc_uncorrected_aggregate = count;
+  unsigned int corrected = 0, uncorrected = 0, pending = 0, failure = 0;
+  if (n.remapped_rows && n.remapped_rows(dev, &corrected, &uncorrected, &pending, &failure) == kNvmlSuccess) {
+    c.row_remap_pending = pending != 0;
+    c.row_remap_failure = failure != 0;
+  }
+  return c;
 }
 
 std::optional<std::string> nvml_driver_version() {

@@ -12,6 +12,9 @@ namespace tb::kernels::cuda {
 // SM clock (MHz), power (W), temperature (°C) and the clocks-event (throttle) reasons of the
 // device with this PCI bus id ("0000:18:00.0", from cudaDeviceGetPCIBusId).
 std::optional<ClockReading> nvml_read_clocks(const std::string& pci_bus_id);
+// PCIe link, power limit, ECC and row-remapping state of that device (fields NVML does not
+// report stay empty), or nullopt without NVML.
+std::optional<DeviceConfig> nvml_read_config(const std::string& pci_bus_id);
 // "580.65.06", or nullopt.
 std::optional<std::string> nvml_driver_version();
 // Names of the set bits of an NVML clocks-event-reasons mask, comma-separated.

@@ -203,5 +203,71 @@ TEST(HealthPeers, SlowMemoryIsCaughtAndALoneGpuHasNoPeers) {
   EXPECT_EQ(peer_checks({{0, 800, 3000}, {1, 768, 3000}, {2, 800, 3000}}, 0.05)[1].status, Status::Pass);
 }
 
+const Check* find(const std::vector<Check>& checks, const std::string& id) {
+  for (const auto& c : checks)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+// A well set-up H100: x16 gen 5, default power limit, no ECC errors, no remapping.
+DeviceConfig healthy_config() {
+  DeviceConfig c;
+  c.pcie_link_width = c.pcie_link_width_max = 16;
+  c.pcie_link_gen = c.pcie_link_gen_max = 5;
+  c.power_limit_w = c.default_power_limit_w = 700;
+  c.ecc_uncorrected_volatile = c.ecc_uncorrected_aggregate = 0;
+  c.row_remap_pending = c.row_remap_failure = false;
+  return c;
+}
+
+TEST(HealthConfig, AWellSetUpGpuPassesEveryCheck) {
+  const auto checks = config_checks(healthy_config());
+  ASSERT_EQ(checks.size(), 4u);
+  for (const auto& c : checks) EXPECT_EQ(c.status, Status::Pass) << c.id << ": " << c.detail;
+  EXPECT_TRUE(config_checks(DeviceConfig{}).empty());  // nothing reported, nothing claimed
+}
+
+TEST(HealthConfig, TheClassicSilentFaultsAreCaught) {
+  DeviceConfig narrow = healthy_config();
+  narrow.pcie_link_width = 8;
+  EXPECT_EQ(find(config_checks(narrow), "pcie")->status, Status::Suspect);
+  EXPECT_NE(find(config_checks(narrow), "pcie")->detail.find("x8 of x16"), std::string::npos);
+  DeviceConfig idle = healthy_config();
+  idle.pcie_link_gen = 1;  // an idle link slows down: noted, not a finding
+  EXPECT_EQ(find(config_checks(idle), "pcie")->status, Status::Pass);
+
+  DeviceConfig capped = healthy_config();
+  capped.power_limit_w = 500;
+  EXPECT_EQ(find(config_checks(capped), "power_limit")->status, Status::Suspect);
+  capped.power_limit_w = 680;  // within 5% of the default
+  EXPECT_EQ(find(config_checks(capped), "power_limit")->status, Status::Pass);
+
+  DeviceConfig ecc = healthy_config();
+  ecc.ecc_uncorrected_aggregate = 3;
+  EXPECT_EQ(find(config_checks(ecc), "ecc")->status, Status::Suspect);
+  ecc.ecc_uncorrected_volatile = 1;
+  EXPECT_EQ(find(config_checks(ecc), "ecc")->status, Status::Fail);
+
+  DeviceConfig remap = healthy_config();
+  remap.row_remap_pending = true;
+  EXPECT_EQ(find(config_checks(remap), "row_remap")->status, Status::Suspect);
+  remap.row_remap_failure = true;
+  EXPECT_EQ(find(config_checks(remap), "row_remap")->status, Status::Fail);
+}
+
+// Setup checks that pass do not turn "nothing judged" into "pass"; findings always count.
+TEST(HealthConfig, PassingSetupChecksDoNotClaimAJudgement) {
+  Inputs unknown = h100(700, 3000);
+  unknown.sku.reset();
+  Report r = evaluate(unknown);
+  ASSERT_EQ(r.verdict, Status::Info);
+  for (auto& c : config_checks(healthy_config())) add_check(r, c);
+  EXPECT_EQ(r.verdict, Status::Info);
+  DeviceConfig capped = healthy_config();
+  capped.power_limit_w = 400;
+  for (auto& c : config_checks(capped)) add_check(r, c);
+  EXPECT_EQ(r.verdict, Status::Suspect);
+}
+
 }  // namespace
 }  // namespace tb::health
