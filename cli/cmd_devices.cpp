@@ -2,9 +2,12 @@
 // its peaks come from) and the CPU backend. Without a GPU it says so, and why, in one line.
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "cli/command_registry.hpp"
 #include "kernels/backend.hpp"
@@ -13,6 +16,40 @@ namespace tb::cli {
 namespace {
 
 std::string or_unknown(const std::string& s) { return s.empty() ? "unknown" : s; }
+
+// "PCIe x16 gen 5 (max x16 gen 5), power limit 700 W (default 700 W), uncorrectable ECC errors 0"
+std::string config_line(const kernels::DeviceConfig& c) {
+  std::vector<std::string> parts;
+  if (c.pcie_link_width && c.pcie_link_gen)
+    parts.push_back(fmt::format("PCIe x{} gen {}{}", *c.pcie_link_width, *c.pcie_link_gen,
+                                c.pcie_link_width_max && c.pcie_link_gen_max
+                                    ? fmt::format(" (max x{} gen {})", *c.pcie_link_width_max, *c.pcie_link_gen_max)
+                                    : ""));
+  if (c.power_limit_w)
+    parts.push_back(fmt::format(
+        "power limit {:.0f} W{}", *c.power_limit_w,
+        c.default_power_limit_w ? fmt::format(" (default {:.0f} W)", *c.default_power_limit_w) : ""));
+  if (c.ecc_uncorrected_volatile)
+    parts.push_back(fmt::format("uncorrectable ECC errors {} (lifetime {})", *c.ecc_uncorrected_volatile,
+                                c.ecc_uncorrected_aggregate.value_or(0)));
+  if (c.row_remap_pending.value_or(false)) parts.push_back("row remapping PENDING");
+  if (c.row_remap_failure.value_or(false)) parts.push_back("row remapping FAILED");
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+nlohmann::json config_json(const kernels::DeviceConfig& c) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"pcie_link_width", opt(c.pcie_link_width)},
+          {"pcie_link_width_max", opt(c.pcie_link_width_max)},
+          {"pcie_link_gen", opt(c.pcie_link_gen)},
+          {"pcie_link_gen_max", opt(c.pcie_link_gen_max)},
+          {"power_limit_w", opt(c.power_limit_w)},
+          {"default_power_limit_w", opt(c.default_power_limit_w)},
+          {"ecc_uncorrected_volatile", opt(c.ecc_uncorrected_volatile)},
+          {"ecc_uncorrected_aggregate", opt(c.ecc_uncorrected_aggregate)},
+          {"row_remap_pending", opt(c.row_remap_pending)},
+          {"row_remap_failure", opt(c.row_remap_failure)}};
+}
 
 nlohmann::json device_json(const kernels::DeviceInfo& d) {
   return {{"backend", d.backend},
@@ -41,7 +78,11 @@ void run_devices(bool json) {
   const kernels::DeviceInfo cpu = kernels::cpu_device_info();
   if (json) {
     nlohmann::json j = {{"gpus", nlohmann::json::array()}, {"cpu", device_json(cpu)}};
-    for (const auto& g : gpus) j["gpus"].push_back(device_json(g));
+    for (const auto& g : gpus) {
+      nlohmann::json gj = device_json(g);
+      if (const auto c = kernels::cuda_device_config(g)) gj["config"] = config_json(*c);
+      j["gpus"].push_back(gj);
+    }
     if (!have_gpu) j["no_gpu_reason"] = why;
     std::cout << j.dump(2) << "\n";
     return;
@@ -60,6 +101,8 @@ void run_devices(bool json) {
                  g.memory_clock_mhz, g.memory_bandwidth_tb_s);
       fmt::print(std::cout, "  driver {}, CUDA runtime {}, cuBLAS {}, NCCL {}\n", or_unknown(g.driver_version),
                  or_unknown(g.cuda_runtime_version), or_unknown(g.cublas_version), or_unknown(g.nccl_version));
+      if (const auto c = kernels::cuda_device_config(g); c && !config_line(*c).empty())
+        fmt::print(std::cout, "  {}\n", config_line(*c));
     }
   }
   fmt::print(std::cout, "CPU: {}\n", cpu.name);

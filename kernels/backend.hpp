@@ -119,5 +119,7 @@ bool cuda_device_available(std::string* why_not);
 // Every CUDA device's info (empty without a GPU or without the CUDA build).
 std::vector<DeviceInfo> cuda_devices();
 DeviceInfo cpu_device_info();
+// The setup of one listed GPU as its driver reports it (nullopt without NVML or CUDA).
+std::optional<DeviceConfig> cuda_device_config(const DeviceInfo& gpu);
 
 }  // namespace tb::kernels

@@ -5,6 +5,7 @@
 #include "kernels/cpu/cpu_backend.hpp"
 #if TB_HAVE_CUDA
 #include "kernels/cuda/cuda_backend.hpp"
+#include "kernels/cuda/nvml_loader.hpp"
 #endif
 
 namespace tb::kernels {
@@ -27,6 +28,14 @@ std::vector<DeviceInfo> cuda_devices() {
 }
 
 DeviceInfo cpu_device_info() { return cpu::device_info(); }
+
+std::optional<DeviceConfig> cuda_device_config(const DeviceInfo& gpu) {
+#if TB_HAVE_CUDA
+  if (gpu.backend == "cuda" && !gpu.pci_bus_id.empty()) return cuda::nvml_read_config(gpu.pci_bus_id);
+#endif
+  (void)gpu;
+  return std::nullopt;
+}
 
 std::unique_ptr<Backend> make_backend(const std::string& name, int gpu_index) {
   const auto cpu_backend = [&] {
