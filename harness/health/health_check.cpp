@@ -21,13 +21,6 @@ namespace {
 
 using results::KernelResult;
 
-Check make_check(const std::string& id, Status status, const std::string& unit) {
-  Check c;
-  c.id = id;
-  c.status = status;
-  c.unit = unit;
-  return c;
-}
 
 bool usable(const KernelResult& k) { return k.status == "ok" && k.verified; }
 
@@ -197,122 +190,9 @@ Report evaluate(const Inputs& in, const Thresholds& t) {
   return r;
 }
 
-std::vector<Check> config_checks(const DeviceConfig& c) {
-  std::vector<Check> out;
-  if (c.pcie_link_width && c.pcie_link_width_max) {
-    Check k = make_check("pcie", Status::Pass, "lanes");
-    k.measured = *c.pcie_link_width;
-    k.reference = *c.pcie_link_width_max;
-    const std::string gen = c.pcie_link_gen && c.pcie_link_gen_max
-                                ? fmt::format(", gen {} of {}{}", *c.pcie_link_gen, *c.pcie_link_gen_max,
-                                              *c.pcie_link_gen < *c.pcie_link_gen_max ? " (links slow down when idle)" : "")
-                                : "";
-    if (*c.pcie_link_width < *c.pcie_link_width_max) {
-      k.status = Status::Suspect;
-      k.detail = fmt::format("PCIe link trained to x{} of x{}{}: reseat the card or check its riser/slot",
-                             *c.pcie_link_width, *c.pcie_link_width_max, gen);
-    } else {
-      k.detail = fmt::format("PCIe link x{} of x{}{}", *c.pcie_link_width, *c.pcie_link_width_max, gen);
-    }
-    out.push_back(k);
-  }
-  if (c.power_limit_w && c.default_power_limit_w && *c.default_power_limit_w > 0) {
-    Check k = make_check("power_limit", Status::Pass, "W");
-    k.measured = *c.power_limit_w;
-    k.reference = *c.default_power_limit_w;
-    const bool capped = *c.power_limit_w < 0.95 * *c.default_power_limit_w;
-    k.status = capped ? Status::Suspect : Status::Pass;
-    k.detail = capped ? fmt::format("power limit {:.0f} W is below the board's default {:.0f} W (nvidia-smi -pl): "
-                                    "every measurement here is capped",
-                                    *c.power_limit_w, *c.default_power_limit_w)
-                      : fmt::format("power limit {:.0f} W (default {:.0f} W)", *c.power_limit_w, *c.default_power_limit_w);
-    out.push_back(k);
-  }
-  if (c.ecc_uncorrected_volatile || c.ecc_uncorrected_aggregate) {
-    Check k = make_check("ecc", Status::Pass, "errors");
-    const uint64_t now = c.ecc_uncorrected_volatile.value_or(0), ever = c.ecc_uncorrected_aggregate.value_or(0);
-    k.measured = static_cast<double>(now);
-    k.status = now > 0 ? Status::Fail : (ever > 0 ? Status::Suspect : Status::Pass);
-    k.detail = now > 0    ? fmt::format("{} uncorrectable ECC errors since the driver loaded: results from this GPU "
-                                        "cannot be trusted; drain it",
-                                        now)
-               : ever > 0 ? fmt::format("{} uncorrectable ECC errors over the board's life (none since the driver "
-                                        "loaded): watch it",
-                                        ever)
-                          : "no uncorrectable ECC errors";
-    out.push_back(k);
-  }
-  if (c.row_remap_failure || c.row_remap_pending) {
-    Check k = make_check("row_remap", Status::Pass, "");
-    if (c.row_remap_failure.value_or(false)) {
-      k.status = Status::Fail;
-      k.detail = "a memory row remapping failed: the GPU needs service";
-    } else if (c.row_remap_pending.value_or(false)) {
-      k.status = Status::Suspect;
-      k.detail = "a memory row remapping is pending: reset the GPU to apply it";
-    } else {
-      k.detail = "no pending or failed row remapping";
-    }
-    out.push_back(k);
-  }
-  return out;
-}
-
 void add_check(Report& report, Check check, bool judges_performance) {
   if (check.status >= Status::Suspect || judges_performance) report.verdict = std::max(report.verdict, check.status);
   report.checks.push_back(std::move(check));
-}
-
-namespace {
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// The median of the other GPUs' positive figures (0 when none).
-double others_median(const std::vector<PeerFigures>& gpus, size_t self, double PeerFigures::*field) {
-  std::vector<double> v;
-  for (size_t i = 0; i < gpus.size(); ++i)
-    if (i != self && gpus[i].*field > 0) v.push_back(gpus[i].*field);
-  return v.empty() ? 0 : median_of(v);
-}
-
-}  // namespace
-
-std::vector<Check> peer_checks(const std::vector<PeerFigures>& gpus, double tolerance) {
-  std::vector<Check> out;
-  for (size_t i = 0; i < gpus.size(); ++i) {
-    Check c = make_check("peers", Status::Info, "TFLOP/s");
-    c.measured = gpus[i].gemm_tflops;
-    if (gpus.size() < 2) {
-      c.detail = "one GPU: no peers to compare with";
-      out.push_back(c);
-      continue;
-    }
-    const double gemm_ref = others_median(gpus, i, &PeerFigures::gemm_tflops);
-    const double stream_ref = others_median(gpus, i, &PeerFigures::stream_gbps);
-    c.reference = gemm_ref;
-    std::vector<std::string> behind;
-    if (gemm_ref > 0 && gpus[i].gemm_tflops < (1 - tolerance) * gemm_ref)
-      behind.push_back(fmt::format("GEMM {:.4g} TFLOP/s is {:.0f}% below", gpus[i].gemm_tflops,
-                                   100 * (1 - gpus[i].gemm_tflops / gemm_ref)));
-    if (stream_ref > 0 && gpus[i].stream_gbps < (1 - tolerance) * stream_ref)
-      behind.push_back(fmt::format("streaming {:.4g} GB/s is {:.0f}% below", gpus[i].stream_gbps,
-                                   100 * (1 - gpus[i].stream_gbps / stream_ref)));
-    const std::string peers = fmt::format("the other {} GPUs' median ({:.4g} TFLOP/s, {:.4g} GB/s)", gpus.size() - 1,
-                                          gemm_ref, stream_ref);
-    if (behind.empty()) {
-      c.status = gemm_ref > 0 ? Status::Pass : Status::Info;
-      c.detail = fmt::format("GPU {} within {:.0f}% of {}", gpus[i].index, 100 * tolerance, peers);
-    } else {
-      c.status = Status::Suspect;
-      c.detail = fmt::format("GPU {}: {} {}", gpus[i].index, fmt::join(behind, " and "), peers);
-    }
-    out.push_back(c);
-  }
-  return out;
 }
 
 nlohmann::json to_json(const Report& report) {

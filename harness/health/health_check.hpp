@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "harness/hardware/sku_config.hpp"
-#include "harness/health/device_config.hpp"
 #include "harness/results/run_results.hpp"
 
 namespace tb::health {
@@ -43,6 +42,14 @@ struct Check {
   std::string detail;    // one sentence a person can act on
 };
 
+inline Check make_check(const std::string& id, Status status, const std::string& unit) {
+  Check c;
+  c.id = id;
+  c.status = status;
+  c.unit = unit;
+  return c;
+}
+
 struct Report {
   std::vector<Check> checks;
   Status verdict = Status::Info;
@@ -58,27 +65,10 @@ struct Inputs {
 
 Report evaluate(const Inputs& in, const Thresholds& t = {});
 
-// The device's setup as the driver reports it: pcie (fewer lanes than the slot's maximum is
-// suspect; a lower link speed is only noted, since links slow down when idle), power_limit
-// (enforced below 95% of the board's default is suspect), ecc (uncorrectable errors since the
-// driver loaded fail; over the board's life, suspect), row_remap (a failed remapping fails; a
-// pending one is suspect until a GPU reset applies it). Nothing reported, no check.
-std::vector<Check> config_checks(const DeviceConfig& config);
-
 // Appends a check and raises the verdict to a suspect or failing one. A passing check turns an
 // "info" verdict (nothing judged) into "pass" only when it judges the hardware's performance
 // (`judges_performance`: peers do; the setup checks do not).
 void add_check(Report& report, Check check, bool judges_performance = false);
-
-// The GPUs of one server, each with the same battery's best figures: a card well below the
-// median of the OTHER cards is suspect, whatever the datasheet says (no SKU config needed).
-struct PeerFigures {
-  int index = 0;
-  double gemm_tflops = 0;  // 0 when not measured
-  double stream_gbps = 0;
-};
-// One "peers" check per GPU, in input order; info for a lone GPU.
-std::vector<Check> peer_checks(const std::vector<PeerFigures>& gpus, double tolerance = 0.05);
 
 nlohmann::json to_json(const Report& report);
 

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "harness/hardware/sku_config.hpp"
+#include "harness/health/config_checks.hpp"
 #include "harness/health/health_check.hpp"
+#include "harness/health/peer_checks.hpp"
 
 namespace tb::health {
 namespace {
