@@ -62,7 +62,9 @@ void check_fraction(double v, const std::string& flag) {
 
 void print_report(std::ostream& os, const health::Report& report, const kernels::DeviceInfo& info,
                   const std::optional<SkuConfig>& sku) {
-  fmt::print(os, "\nHealth of {}{}:\n", info.name, sku ? fmt::format(" (SKU {})", sku->name) : "");
+  const std::string pci = info.pci_bus_id.empty() ? "" : ", PCI " + info.pci_bus_id;
+  const std::string where = info.backend == "cuda" ? fmt::format(" (GPU {}{})", info.index, pci) : "";
+  fmt::print(os, "\nHealth of {}{}{}:\n", info.name, where, sku ? fmt::format(", SKU {}", sku->name) : "");
   for (const auto& c : report.checks) {
     std::string status = to_string(c.status);
     for (auto& ch : status) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -72,7 +74,8 @@ void print_report(std::ostream& os, const health::Report& report, const kernels:
   for (const auto& c : report.checks)
     if (c.status == report.verdict && c.status >= health::Status::Suspect) why.push_back(c.id);
   fmt::print(os, "verdict: {}{}\n", to_string(report.verdict),
-             why.empty() ? (report.verdict == health::Status::Info ? " (no reference to judge this device against)" : "")
+             why.empty() ? (report.verdict == health::Status::Info ? " (no reference to judge this device against)"
+                                                                   : "")
                          : fmt::format(" ({})", fmt::join(why, ", ")));
 }
 
@@ -102,7 +105,8 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
 
   std::vector<Op> ops;
   for (const auto& shape : gemm_battery(cpu)) ops.push_back(make_gemm_op("health.gemm", shape, d.dtype));
-  ops.push_back(make_memory_op("health.stream", OpKind::ResidualAdd, streaming_shape(cpu), streaming_dtype(d.dtype), 3));
+  ops.push_back(
+      make_memory_op("health.stream", OpKind::ResidualAdd, streaming_shape(cpu), streaming_dtype(d.dtype), 3));
   runner::GbenchOptions gb;
   gb.progress = [&](size_t i, size_t n, const Op& op, const results::KernelResult* r) {
     if (r)
@@ -150,7 +154,8 @@ void run_health(const HealthFlags& f) {
   check_fraction(f.thresholds.bandwidth_vs_datasheet, "--bandwidth-threshold");
   check_fraction(f.thresholds.max_rel_noise, "--max-noise");
   check_fraction(f.peer_tolerance, "--peer-tolerance");
-  if (f.all_gpus && f.dev.device == "cpu") throw UsageError("--all-gpus checks every CUDA device; not with --device cpu");
+  if (f.all_gpus && f.dev.device == "cpu")
+    throw UsageError("--all-gpus checks every CUDA device; not with --device cpu");
   runner::MeasureOptions options;
   options.policy = to_policy(f.timing);
   options.corrupt_output_for_testing = corrupt_output_requested();
