@@ -157,6 +157,10 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
       fmt::print(std::cout, "\nbest: {} {}: {:.3f} TFLOP/s{} ({:.4f} ms)\n", best->shape, best->dtype, best->tflops,
                  best->pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} peak", best->pct_of_peak, sku->name) : "",
                  best->stats.median_ms);
+    if (best && sku && sku->sustained_gemm_tflops.count(dtype))
+      fmt::print(std::cout, "healthy {} parts sustain {:.0f} TFLOP/s in {} ({}): this one reaches {:.0f}%\n", sku->name,
+                 sku->sustained_gemm_tflops.at(dtype), to_string(dtype), sku->sustained_source,
+                 100 * best->tflops / sku->sustained_gemm_tflops.at(dtype));
     fmt::print(std::cout, "curve saved: {} and {}\n", out, csv_path_for(out));
   }
   for (const auto& k : run.kernels)
