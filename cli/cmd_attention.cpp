@@ -62,9 +62,7 @@ void validate(const AttentionFlags& f) {
     throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, *f.seq));
   if (f.head_dim != 64 && f.head_dim != 128)
     throw UsageError(fmt::format("--head-dim {} is not supported; accepted values: 64, 128", f.head_dim));
-  if (f.impl != "fused" && f.impl != "unfused" && f.impl != "wgmma")
-    throw UsageError(
-        fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused, wgmma", f.impl));
+  kernels::check_attention_impl(f.impl);
   if (f.pass != "fwd" && f.pass != "bwd")
     throw UsageError(fmt::format("--pass: unknown pass '{}'; accepted values: fwd, bwd", f.pass));
   if (!f.dtype.empty()) {

@@ -82,7 +82,7 @@ void run_compare(const CompareFlags& f) {
   o.days = f.days;
   o.compatibility = compat;
   o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
-  o.currency = f.prices.currency;
+  o.currency = checked_currency(f.prices.currency, "--currency");
   std::cout << compare::format_side_by_side(compare::build_side_by_side(runs, o), format);
 }
 

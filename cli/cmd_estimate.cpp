@@ -1,13 +1,12 @@
 // `trainbench estimate`: PF-days, GPU-hours, wall-clock days, data centers, cost and energy.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 
 #include <iostream>
 
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
+#include "cli/price_flags.hpp"
 #include "cli/quantity_parse.hpp"
 #include "harness/comm/interconnect.hpp"
 #include "harness/common/errors.hpp"
@@ -101,12 +100,8 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError(fmt::format("--gpu-hour-price must be positive (got {})", *f.gpu_hour_price));
   if (!f.currency.empty() && !f.gpu_hour_price)
     throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
-  if (!f.currency.empty() && (f.currency.size() > 8 || !std::all_of(f.currency.begin(), f.currency.end(), [](char c) {
-                                return std::isalpha(static_cast<unsigned char>(c));
-                              })))
-    throw UsageError(fmt::format("--currency: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", f.currency));
   req.gpu_hour_price = f.gpu_hour_price;
-  if (!f.currency.empty()) req.currency = f.currency;
+  if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   add_comm_model(f, req);
   const EstimateResult result = estimate(req);
   if (f.json) {

@@ -85,6 +85,7 @@ struct DeviceHealth {
   std::optional<SkuConfig> sku;
   DType dtype = DType::BF16;
   results::RunResults run;
+  health::Inputs inputs;  // the run's kernels, as judged
   health::Report report;
   std::string results_file;
 };
@@ -118,7 +119,7 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   if (!out.empty()) results::write_results_file(out, d.run);
   d.results_file = out;
 
-  health::Inputs in;
+  health::Inputs& in = d.inputs;
   for (const auto& k : d.run.kernels) (k.kind == "gemm" ? in.gemms : in.streaming).push_back(k);
   in.sku = d.sku;
   in.peaks_estimated = cpu && f.sku.empty();
@@ -127,13 +128,6 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   if (const auto config = backend.read_device_config())
     for (auto& c : health::config_checks(*config)) health::add_check(d.report, std::move(c));
   return d;
-}
-
-double best_of(const results::RunResults& run, bool gemm) {
-  double best = 0;
-  for (const auto& k : run.kernels)
-    if (k.status == "ok" && k.verified && (k.kind == "gemm") == gemm) best = std::max(best, gemm ? k.tflops : k.gbps);
-  return best;
 }
 
 nlohmann::json device_json(const DeviceHealth& d) {
@@ -172,7 +166,8 @@ void run_health(const HealthFlags& f) {
     }
     // A card well behind its neighbours is the one to pull, whatever the datasheet says.
     std::vector<health::PeerFigures> peers;
-    for (const auto& d : devices) peers.push_back({d.info.index, best_of(d.run, true), best_of(d.run, false)});
+    for (const auto& d : devices)
+      peers.push_back({d.info.index, health::best_gemm_tflops(d.inputs), health::best_stream_gbps(d.inputs)});
     const auto checks = health::peer_checks(peers, f.peer_tolerance);
     for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i], true);
   } else {
@@ -201,7 +196,8 @@ void run_health(const HealthFlags& f) {
       fmt::print(std::cout, "\n{} GPUs checked; verdict: {}\n", devices.size(), to_string(verdict));
       for (const auto& d : devices)
         fmt::print(std::cout, "  GPU {} {:<14} {:<8} GEMM {:.4g} TFLOP/s, streaming {:.4g} GB/s\n", d.info.index,
-                   d.info.pci_bus_id, to_string(d.report.verdict), best_of(d.run, true), best_of(d.run, false));
+                   d.info.pci_bus_id, to_string(d.report.verdict), health::best_gemm_tflops(d.inputs),
+                   health::best_stream_gbps(d.inputs));
     }
   }
   if (runner::interrupted()) {

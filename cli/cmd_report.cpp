@@ -36,7 +36,7 @@ void run_report(const ReportFlags& f) {
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
   o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
-  o.comparison.currency = f.prices.currency;
+  o.comparison.currency = checked_currency(f.prices.currency, "--currency");
   results::write_file_atomic(f.out, report::render_html_report(runs, o));
   std::cout << fmt::format("wrote {} ({} results file(s))\n", f.out, runs.size());
 }

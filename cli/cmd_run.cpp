@@ -192,9 +192,7 @@ void add_run_command(CLI::App& app) {
   add_timing_flags(cmd, flags->timing);
   cmd->callback([flags, cmd] {
     RunFlags f = *flags;
-    if (f.impl != "fused" && f.impl != "unfused" && f.impl != "wgmma")
-      throw UsageError(
-          fmt::format("--impl: unknown implementation '{}'; accepted values: fused, unfused, wgmma", f.impl));
+    kernels::check_attention_impl(f.impl);
     if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
     // The extrapolation's inputs are checked now, not after minutes of measuring.
     if (!f.no_estimate) {

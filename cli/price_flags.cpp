@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "harness/common/errors.hpp"
@@ -33,6 +35,14 @@ std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::strin
     prices[item.substr(0, eq)] = price;
   }
   return prices;
+}
+
+const std::string& checked_currency(const std::string& code, const std::string& flag) {
+  const bool letters =
+      std::all_of(code.begin(), code.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  if (code.empty() || code.size() > 8 || !letters)
+    throw UsageError(fmt::format("{}: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", flag, code));
+  return code;
 }
 
 }  // namespace tb::cli

@@ -18,5 +18,7 @@ void add_price_flags(CLI::App* cmd, PriceFlags& flags);
 // Refuses anything but KEY=NUMBER, naming the flag; keys and signs are checked against the
 // files later (compare::build_side_by_side).
 std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes);
+// A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `flag`.
+const std::string& checked_currency(const std::string& code, const std::string& flag);
 
 }  // namespace tb::cli

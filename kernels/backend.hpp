@@ -55,6 +55,11 @@ struct VerifyResult {
   std::string detail;           // first mismatch, NaN found, unwritten element...
 };
 
+// Attention implementations: our fused flash kernels, their wgmma (CUDA sm_90a) forward, and the
+// unfused GEMM + softmax + GEMM baseline. Anything else is refused naming `flag`.
+inline constexpr const char* kAttentionImpls = "fused, unfused, wgmma";
+void check_attention_impl(const std::string& impl, const std::string& flag = "--impl");
+
 struct PrepareOptions {
   uint64_t seed = 0x7261696e;    // random inputs, never zeros (zeros read ~10% fast on H100)
   int gemm_candidates = 1;       // time cuBLASLt's top-k heuristic algorithms, keep the fastest

@@ -29,6 +29,12 @@ std::vector<DeviceInfo> cuda_devices() {
 
 DeviceInfo cpu_device_info() { return cpu::device_info(); }
 
+void check_attention_impl(const std::string& impl, const std::string& flag) {
+  if (impl != "fused" && impl != "unfused" && impl != "wgmma")
+    throw UsageError(fmt::format("{}: unknown attention implementation '{}'; accepted values: {}", flag, impl,
+                                 kAttentionImpls));
+}
+
 std::optional<DeviceConfig> cuda_device_config(const DeviceInfo& gpu) {
 #if TB_HAVE_CUDA
   if (gpu.backend == "cuda" && !gpu.pci_bus_id.empty()) return cuda::nvml_read_config(gpu.pci_bus_id);

@@ -21,7 +21,6 @@ namespace {
 
 using results::KernelResult;
 
-
 bool usable(const KernelResult& k) { return k.status == "ok" && k.verified; }
 
 const KernelResult* best_by(const std::vector<KernelResult>& ks, double KernelResult::*field) {
@@ -176,6 +175,16 @@ Check noise_check(const Inputs& in, const Thresholds& t) {
 }
 
 }  // namespace
+
+double best_gemm_tflops(const Inputs& in) {
+  const KernelResult* best = best_by(in.gemms, &KernelResult::tflops);
+  return best ? best->tflops : 0;
+}
+
+double best_stream_gbps(const Inputs& in) {
+  const KernelResult* best = best_by(in.streaming, &KernelResult::gbps);
+  return best ? best->gbps : 0;
+}
 
 Report evaluate(const Inputs& in, const Thresholds& t) {
   Report r;

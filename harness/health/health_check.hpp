@@ -65,6 +65,11 @@ struct Inputs {
 
 Report evaluate(const Inputs& in, const Thresholds& t = {});
 
+// The battery's best verified GEMM TFLOP/s and streaming GB/s (0 when none ran cleanly): what
+// `gemm` and `memory_bandwidth` judge, and what --all-gpus compares between cards.
+double best_gemm_tflops(const Inputs& in);
+double best_stream_gbps(const Inputs& in);
+
 // Appends a check and raises the verdict to a suspect or failing one. A passing check turns an
 // "info" verdict (nothing judged) into "pass" only when it judges the hardware's performance
 // (`judges_performance`: peers do; the setup checks do not).

@@ -29,11 +29,9 @@ class CpuAttentionKernel final : public Kernel {
       : problem_(make_problem(op.attention)),
         backward_(op.kind == OpKind::AttentionBackward),
         fused_(options.attention_impl == "fused") {
+    check_attention_impl(options.attention_impl);
     if (options.attention_impl == "wgmma")
       throw UnsupportedError("--impl wgmma is a CUDA kernel for H100/H200 (sm_90a); the CPU backend has fused, unfused");
-    if (options.attention_impl != "fused" && options.attention_impl != "unfused")
-      throw UsageError(fmt::format("--impl: unknown attention implementation '{}'; accepted values: fused, unfused",
-                                   options.attention_impl));
     const auto nq = static_cast<size_t>(problem_.q_elements());
     const auto nkv = static_cast<size_t>(problem_.kv_elements());
     const auto nl = static_cast<size_t>(problem_.lse_elements());

@@ -229,7 +229,7 @@ void launch(const AttentionParams& p, cudaStream_t stream) {
   TB_CUDA_CHECK(cudaGetLastError());
   auto kernel = attention_bwd_kernel<T, D, CAUSAL>;
   constexpr size_t smem = bwd_smem_bytes<D>();
-  TB_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  allow_dynamic_smem(reinterpret_cast<const void*>(kernel), static_cast<int>(smem));
   const dim3 grid(static_cast<unsigned>(attn::num_tiles(p.seq, kBlockK)), static_cast<unsigned>(p.kv_heads),
                   static_cast<unsigned>(p.batch));
   kernel<<<grid, kThreads, smem, stream>>>(p);

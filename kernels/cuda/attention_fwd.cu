@@ -105,13 +105,8 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
 
 template <typename T, int D, bool CAUSAL>
 void launch(const AttentionParams& p, cudaStream_t stream) {
-  auto kernel = attention_fwd_kernel<T, D, CAUSAL>;
-  constexpr size_t smem = fwd_smem_bytes<D>();
-  TB_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  const dim3 grid(static_cast<unsigned>(attn::num_tiles(p.seq, kBlockQ)), static_cast<unsigned>(p.heads),
-                  static_cast<unsigned>(p.batch));
-  kernel<<<grid, kThreads, smem, stream>>>(p);
-  TB_CUDA_CHECK(cudaGetLastError());
+  launch_forward_grid(attention_fwd_kernel<T, D, CAUSAL>, p, kBlockQ, kThreads, static_cast<int>(fwd_smem_bytes<D>()),
+                      stream);
 }
 
 }  // namespace

@@ -149,13 +149,7 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_wgmma_kernel(const Att
 
 template <typename T, int D, bool CAUSAL>
 void launch(const AttentionParams& p, cudaStream_t stream) {
-  auto kernel = attention_fwd_wgmma_kernel<T, D, CAUSAL>;
-  constexpr int smem = WgmmaSmem<D>::bytes;
-  TB_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  const dim3 grid(static_cast<unsigned>(attn::num_tiles(p.seq, kBlockQ)), static_cast<unsigned>(p.heads),
-                  static_cast<unsigned>(p.batch));
-  kernel<<<grid, kThreads, smem, stream>>>(p);
-  TB_CUDA_CHECK(cudaGetLastError());
+  launch_forward_grid(attention_fwd_wgmma_kernel<T, D, CAUSAL>, p, kBlockQ, kThreads, WgmmaSmem<D>::bytes, stream);
 }
 
 }  // namespace

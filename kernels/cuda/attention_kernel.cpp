@@ -31,10 +31,7 @@ class CudaAttentionKernel final : public Kernel {
         fused_(options.attention_impl != "unfused"),
         wgmma_(options.attention_impl == "wgmma"),
         stream_(stream) {
-    if (options.attention_impl != "fused" && options.attention_impl != "unfused" && options.attention_impl != "wgmma")
-      throw UsageError(fmt::format(
-          "--impl: unknown attention implementation '{}'; accepted values: fused, unfused, wgmma",
-          options.attention_impl));
+    check_attention_impl(options.attention_impl);
     if (wgmma_)
       if (const std::string why = attention::wgmma_unavailable_reason(); !why.empty())
         throw UnsupportedError("wgmma attention: " + why + "; --impl fused runs on any GPU");

@@ -164,10 +164,21 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("lowest cost: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("least energy: "), std::string::npos) << r.out;
-  for (const std::string bad : {"h100-sxm", "=2", "h100-sxm=cheap", "Z=2", "A=-1"}) {
-    const auto e = run_trainbench({"compare", a, b, "--gpu-hour-price", bad});
-    EXPECT_EQ(e.exit_code, 2) << bad << ": " << e.err;
-    EXPECT_NE(e.err.find("--gpu-hour-price"), std::string::npos) << e.err;
+  for (const std::string cmd : {"compare", "report"}) {
+    auto args = [&](std::vector<std::string> extra) {
+      std::vector<std::string> v = {cmd, a, b};
+      if (cmd == "report") v.insert(v.end(), {"-o", dir_ + "/r.html"});
+      v.insert(v.end(), extra.begin(), extra.end());
+      return v;
+    };
+    for (const std::string bad : {"h100-sxm", "=2", "h100-sxm=cheap", "Z=2", "A=-1"}) {
+      const auto e = run_trainbench(args({"--gpu-hour-price", bad}));
+      EXPECT_EQ(e.exit_code, 2) << cmd << " " << bad << ": " << e.err;
+      EXPECT_NE(e.err.find("--gpu-hour-price"), std::string::npos) << e.err;
+    }
+    const auto c = run_trainbench(args({"--gpu-hour-price", "A=2", "--currency", "U$D"}));
+    EXPECT_EQ(c.exit_code, 2) << cmd << ": " << c.err;
+    EXPECT_NE(c.err.find("--currency"), std::string::npos) << c.err;
   }
 }
 

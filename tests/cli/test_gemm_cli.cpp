@@ -115,11 +115,16 @@ TEST(GemmCli, GoogleBenchmarkOutFileAndFilter) {
 TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
   const std::string dir = testing::make_temp_dir("tb_gemm_");
   const std::string out = dir + "/r.json";
-  // SIGINT after 3 s of a measurement that would otherwise sample for 60 s (3 s, not 1: on a
-  // loaded 2-core CI machine start-up alone can take over a second, before the handler exists).
+  // SIGINT once sampling has provably started (the harness's test mark), in a measurement that
+  // would otherwise sample for 60 s. A fixed delay flaked on a loaded 2-core CI machine.
+  const std::string mark = dir + "/sampling", script = dir + "/interrupt_after_mark.sh";
+  testing::write_text(script,
+                      "\"$@\" & pid=$!\n"
+                      "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
+                      "sleep 0.2; kill -INT $pid; wait $pid\n");
   const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
                                  "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
-                                "timeout --preserve-status -s INT 3");
+                                "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
   const auto run = results::read_results_file(out);

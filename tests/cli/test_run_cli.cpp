@@ -125,12 +125,18 @@ TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
   wrong_version["schema_version"] = 99;
   auto missing_field = nlohmann::json::parse(text);
   missing_field["kernels"][0].erase("median_ms");
+  auto bad_index = nlohmann::json::parse(text);
+  bad_index["machine"]["device_index"] = "three";
+  auto bad_power = nlohmann::json::parse(text);
+  bad_power["kernels"][0]["clocks"] = {{"sm_clock_mhz_min", 1}, {"sm_clock_mhz_max", 2}, {"power_w_mean", "hot"}};
   const Case cases[] = {
       {"empty.json", "", "empty"},
       {"truncated.json", text.substr(0, text.size() / 2), "truncated or corrupted"},
       {"corrupted.json", "{\"schema_version\": 1, \"status\": [}", "truncated or corrupted"},
       {"version.json", wrong_version.dump(), "schema_version 99"},
       {"field.json", missing_field.dump(), "kernels[0].median_ms"},
+      {"index.json", bad_index.dump(), "machine.device_index"},
+      {"power.json", bad_power.dump(), "power_w_mean"},
       {"notobject.json", "[1, 2, 3]", "not a trainbench results file"},
   };
   for (const auto& c : cases) {

@@ -65,6 +65,8 @@ TEST(HealthCheck, HealthyH100Passes) {
   const Check& g = check(r, "gemm");
   EXPECT_EQ(g.status, Status::Pass);
   EXPECT_DOUBLE_EQ(g.measured, 780);   // the best of the three, not the first
+  EXPECT_DOUBLE_EQ(best_gemm_tflops(h100(780, 3000)), 780);
+  EXPECT_DOUBLE_EQ(best_stream_gbps(h100(780, 3000)), 3000);
   EXPECT_DOUBLE_EQ(g.reference, 795);  // the SKU's sustained figure, not the 989 datasheet peak
   EXPECT_NE(g.detail.find("98%"), std::string::npos) << g.detail;
   EXPECT_NE(g.detail.find("mamf-finder"), std::string::npos) << g.detail;
