@@ -169,7 +169,7 @@ void run_health(const HealthFlags& f) {
     for (const auto& d : devices)
       peers.push_back({d.info.index, health::best_gemm_tflops(d.inputs), health::best_stream_gbps(d.inputs)});
     const auto checks = health::peer_checks(peers, f.peer_tolerance);
-    for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i], true);
+    for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i]);
   } else {
     auto backend = make_backend(f.dev);
     devices.push_back(check_device(*backend, f, options, f.out));

@@ -57,6 +57,7 @@ Check results_check(const Inputs& in) {
 
 Check gemm_check(const Inputs& in, const Thresholds& t) {
   Check c = make_check("gemm", Status::Info, "TFLOP/s");
+  c.judges_performance = true;
   const KernelResult* best = best_by(in.gemms, &KernelResult::tflops);
   if (!best) {
     c.detail = "no GEMM was measured";
@@ -92,6 +93,7 @@ Check gemm_check(const Inputs& in, const Thresholds& t) {
 
 Check bandwidth_check(const Inputs& in, const Thresholds& t) {
   Check c = make_check("memory_bandwidth", Status::Info, "GB/s");
+  c.judges_performance = true;
   const KernelResult* best = best_by(in.streaming, &KernelResult::gbps);
   if (!best) {
     c.detail = "no memory-bound op was measured";
@@ -189,19 +191,23 @@ double best_stream_gbps(const Inputs& in) {
 Report evaluate(const Inputs& in, const Thresholds& t) {
   Report r;
   r.checks = {results_check(in), gemm_check(in, t), bandwidth_check(in, t), clocks_check(in), noise_check(in, t)};
-  r.verdict = Status::Info;
-  for (const auto& c : r.checks) r.verdict = std::max(r.verdict, c.status);
-  // Only "results" and "noise" passing says nothing about the hardware: no reference was there.
-  const bool judged = std::any_of(r.checks.begin(), r.checks.end(), [](const Check& c) {
-    return (c.id == "gemm" || c.id == "memory_bandwidth") && c.status != Status::Info;
-  });
-  if (r.verdict == Status::Pass && !judged) r.verdict = Status::Info;
+  r.verdict = verdict_of(r.checks);
   return r;
 }
 
-void add_check(Report& report, Check check, bool judges_performance) {
-  if (check.status >= Status::Suspect || judges_performance) report.verdict = std::max(report.verdict, check.status);
+Status verdict_of(const std::vector<Check>& checks) {
+  Status worst = Status::Info;
+  bool judged = false;
+  for (const auto& c : checks) {
+    worst = std::max(worst, c.status);
+    judged |= c.judges_performance && c.status == Status::Pass;
+  }
+  return worst == Status::Pass && !judged ? Status::Info : worst;
+}
+
+void add_check(Report& report, Check check) {
   report.checks.push_back(std::move(check));
+  report.verdict = verdict_of(report.checks);
 }
 
 nlohmann::json to_json(const Report& report) {

@@ -40,6 +40,10 @@ struct Check {
   double reference = 0;  // what `measured` is judged against, in `unit`; 0 when none
   std::string unit;
   std::string detail;    // one sentence a person can act on
+  // Whether it judges the hardware's performance against a reference (gemm, memory_bandwidth,
+  // peers): only such a check can make a verdict "pass"; results, noise and setup checks that
+  // pass say nothing about the hardware being as fast as it should be.
+  bool judges_performance = false;
 };
 
 inline Check make_check(const std::string& id, Status status, const std::string& unit) {
@@ -70,10 +74,12 @@ Report evaluate(const Inputs& in, const Thresholds& t = {});
 double best_gemm_tflops(const Inputs& in);
 double best_stream_gbps(const Inputs& in);
 
-// Appends a check and raises the verdict to a suspect or failing one. A passing check turns an
-// "info" verdict (nothing judged) into "pass" only when it judges the hardware's performance
-// (`judges_performance`: peers do; the setup checks do not).
-void add_check(Report& report, Check check, bool judges_performance = false);
+// The worst status among the checks, except that "pass" needs a passing check that judges
+// performance: without one the verdict is "info" (nothing to judge against).
+Status verdict_of(const std::vector<Check>& checks);
+
+// Appends a check and recomputes the verdict.
+void add_check(Report& report, Check check);
 
 nlohmann::json to_json(const Report& report);
 

@@ -29,6 +29,7 @@ std::vector<Check> peer_checks(const std::vector<PeerFigures>& gpus, double tole
   std::vector<Check> out;
   for (size_t i = 0; i < gpus.size(); ++i) {
     Check c = make_check("peers", Status::Info, "TFLOP/s");
+    c.judges_performance = true;
     c.measured = gpus[i].gemm_tflops;
     if (gpus.size() < 2) {
       c.detail = "one GPU: no peers to compare with";

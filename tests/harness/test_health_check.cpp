@@ -267,6 +267,9 @@ TEST(HealthConfig, PassingSetupChecksDoNotClaimAJudgement) {
   ASSERT_EQ(r.verdict, Status::Info);
   for (auto& c : config_checks(healthy_config())) add_check(r, c);
   EXPECT_EQ(r.verdict, Status::Info);
+  Report with_peers = r;  // a passing peer comparison does judge performance
+  add_check(with_peers, peer_checks({{0, 700, 3000}, {1, 705, 3000}})[0]);
+  EXPECT_EQ(with_peers.verdict, Status::Pass);
   DeviceConfig capped = healthy_config();
   capped.power_limit_w = 400;
   for (auto& c : config_checks(capped)) add_check(r, c);
