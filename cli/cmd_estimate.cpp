@@ -41,6 +41,10 @@ struct EstimateFlags {
   std::optional<double> overlap;
   std::string interconnect;
   std::string comm_results;
+  // Memory per GPU (harness/estimate/memory_footprint.hpp): with the layout.
+  std::optional<int> zero;
+  std::string sequence_parallel;
+  std::string attention;
 };
 
 // Link bandwidths for the communication model: the SKU's, then --interconnect, then a measured
@@ -51,8 +55,18 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req) {
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
                        "communication model: give the layout too (--tp, --pp, --dp)");
+    if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty())
+      throw UsageError("--zero, --sequence-parallel and --attention feed the memory per GPU of a layout: give the "
+                       "layout too (--tp, --pp, --dp)");
     return;
   }
+  if (f.zero) req.zero_stage = *f.zero;
+  if (!f.sequence_parallel.empty()) {
+    if (f.sequence_parallel != "on" && f.sequence_parallel != "off")
+      throw UsageError(fmt::format("--sequence-parallel must be on or off (got '{}')", f.sequence_parallel));
+    req.sequence_parallel = f.sequence_parallel == "on";
+  }
+  if (!f.attention.empty()) req.attention = parse_attention_storage(f.attention, "--attention");
   req.tp = f.tp;
   req.pp = f.pp;
   req.dp = f.dp;
@@ -149,6 +163,16 @@ void add_estimate_command(CLI::App& app) {
       ->group(comm_group);
   cmd->add_option("--comm-results", flags->comm_results, "Link bandwidth measured by `trainbench comm --out FILE`")
       ->group(comm_group);
+  const std::string memory_group = "Memory per GPU (with the layout; docs/memory.md)";
+  cmd->add_option("--zero", flags->zero, "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's "
+                                         "distributed optimizer), 2 + gradients, 3 + weights (default 0)")
+      ->group(memory_group);
+  cmd->add_option("--sequence-parallel", flags->sequence_parallel,
+                  "on or off: activations split over the tensor group too (default on)")
+      ->group(memory_group);
+  cmd->add_option("--attention", flags->attention,
+                  "fused (FlashAttention-style, the default) or unfused (keeps the s x s scores)")
+      ->group(memory_group);
   cmd->callback([flags] { run_estimate(*flags); });
 }
 

@@ -20,6 +20,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate.hpp"
+#include "harness/estimate/memory_footprint.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -116,6 +117,28 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   }
 }
 
+// The step measured here is one tensor-parallel group's kernels; whether that group alone could
+// hold the model for training is another matter, said so that an MFU is not read as a plan.
+void print_memory_note(std::ostream& out, const ModelConfig& model, const WorkloadOptions& options,
+                       const std::optional<SkuConfig>& sku) {
+  if (!sku || !(sku->memory_gb > 0)) return;
+  MemoryRequest m;
+  m.model = model;
+  m.layout.tp = options.tensor_parallel;
+  m.layout.micro_batch_size = options.micro_batch;
+  m.layout.seq_len = options.seq_len;
+  const MemoryFootprint footprint = memory_footprint(m);
+  const MemoryFit fit = judge_fit(footprint.peak().total_bytes(), sku->memory_gb);
+  fmt::print(out, "\nMemory to train at tp {} without pipelining (weights, gradients, Adam, activations): {:.1f} GiB "
+                  "per GPU of {:.0f} GiB: {}",
+             options.tensor_parallel, footprint.peak().total_bytes() / gib_to_bytes(1), sku->memory_gb,
+             to_string(fit.verdict));
+  const auto suggestion = fit.verdict == MemoryVerdict::Fits ? std::nullopt : suggest_fitting_layout(m, sku->memory_gb);
+  fmt::print(out, "{}\n", suggestion ? fmt::format(" (fits with {}: trainbench estimate --tp {} {})", *suggestion,
+                                                     options.tensor_parallel, *suggestion)
+                                      : "");
+}
+
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   if (f.dev.device == "auto" && !gpu) fmt::print(stderr, "trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
   auto backend = make_backend(f.dev);
@@ -162,6 +185,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
     set_exit_code(130);
     return;
   }
+  print_memory_note(std::cout, model, options, sku);
   print_article_estimate(std::cout, r, model, sku, options.dtype, f);
   if (r.status != "complete") {
     fmt::print(stderr, "trainbench: {} of {} kernels did not measure cleanly (see the table)\n",

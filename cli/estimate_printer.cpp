@@ -8,6 +8,53 @@ namespace tb::cli {
 
 static std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
+static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
+
+static void print_stage(std::ostream& out, const StageMemory& st, const char* role, const MemoryEstimate& m) {
+  fmt::print(out, "  stage {} ({}: {} layers, {} micro-batch{} in flight)\n", st.stage, role, st.layers,
+             st.micro_batches_in_flight, st.micro_batches_in_flight == 1 ? "" : "es");
+  fmt::print(out, "    weights {}, gradients {}, Adam {}, activations {} = {}", gib(st.weight_bytes),
+             gib(st.gradient_bytes), gib(st.optimizer_bytes), gib(st.activation_bytes), gib(st.total_bytes()));
+  if (m.capacity_gib) {
+    const MemoryFit fit = judge_fit(st.total_bytes(), *m.capacity_gib);
+    fmt::print(out, " of {:.0f} GiB ({}): {}", *m.capacity_gib, percent(fit.used_fraction), to_string(fit.verdict));
+  }
+  fmt::print(out, "\n");
+}
+
+// Memory: the floor in GPUs to hold the model at all, then per GPU under the layout.
+static void print_memory(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
+  if (!r.min_gpus_to_hold && !r.memory) return;
+  fmt::print(out, "\nMemory\n");
+  fmt::print(out, "  training state (bf16 weights and gradients, fp32 Adam: 16 B per parameter): {:.2f} TB\n",
+             r.model_state_bytes / 1e12);
+  if (r.min_gpus_to_hold) {
+    fmt::print(out, "  at least {} x {} ({:.0f} GiB) just to hold it, sharded over all (ZeRO-3), before activations\n",
+               *r.min_gpus_to_hold, req.sku->display_name, req.sku->memory_gb);
+    if (r.gpus && *r.gpus < *r.min_gpus_to_hold)
+      fmt::print(out, "  WARNING: {} GPUs cannot hold the model: at least {} are needed whatever the deadline\n",
+                 *r.gpus, *r.min_gpus_to_hold);
+  }
+  if (!r.memory) {
+    fmt::print(out, "  give --tp/--pp/--dp for the memory per GPU of a layout\n");
+    return;
+  }
+  const MemoryEstimate& m = *r.memory;
+  const MemoryRequest& q = m.footprint.request;
+  fmt::print(out, "  per GPU at tp {} x pp {} x dp {}, micro-batch {} x {} tokens, ZeRO {}, {}{} attention, recompute {}:\n",
+             q.layout.tp, q.layout.pp, q.layout.dp, q.layout.micro_batch_size, q.layout.seq_len, q.zero_stage,
+             q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
+  print_stage(out, m.footprint.first, q.layout.pp == 1 ? "the only one" : "first, embeddings", m);
+  if (q.layout.pp > 1) print_stage(out, m.footprint.last, "last, logits", m);
+  fmt::print(out, "  not counted: CUDA context, library workspaces, NCCL buffers, fragmentation ({} above {:.0f}%)\n",
+             to_string(MemoryVerdict::Tight), 100 * kTightFraction);
+  if (m.fit && m.fit->verdict != MemoryVerdict::Fits)
+    fmt::print(out, "  {}: {}\n", to_string(m.fit->verdict),
+               m.suggestion ? "fits with " + *m.suggestion
+                            : std::string("no pipeline size or optimizer sharding fits it; raise --tp or use ZeRO-3"));
+  if (!m.capacity_gib) fmt::print(out, "  give --gpu SKU to judge it against the GPU's memory\n");
+}
+
 void print_estimate(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
   fmt::print(out, "{} ({}): {} parameters (computed), {} tokens, context {}\n", req.model.display_name,
              r.model, human_count(r.params), human_count(r.tokens), r.seq_len);
@@ -51,7 +98,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
       fmt::print(out, "  scaling assumed ideal (linear in GPUs, no communication); give --tp/--pp/--dp for the "
                       "communication model\n");
     }
+  } else if (r.memory) {
+    fmt::print(out, "\nCommunication model: give a throughput (--tflops, --gpu with --mfu, or --results) to weigh it\n");
   }
+  print_memory(out, req, r);
 
   if (r.site) {
     const auto& site = *req.site;

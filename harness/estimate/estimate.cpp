@@ -55,6 +55,43 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
   return s;
 }
 
+// The layout the memory model sees: the communication model's where it ran (it may have derived
+// dp from the deadline), else the flags, dp from --gpus / (tp·pp).
+comm::ParallelLayout memory_layout(const EstimateRequest& r, const EstimateResult& out) {
+  if (out.scaling) return out.scaling->layout;
+  comm::ParallelLayout l;
+  l.tp = r.tp.value_or(1);
+  l.pp = r.pp.value_or(1);
+  l.micro_batches = r.micro_batches.value_or(comm::default_micro_batches(l.pp));
+  l.micro_batch_size = r.micro_batch_size;
+  l.seq_len = out.seq_len;
+  if (r.dp) {
+    l.dp = *r.dp;
+  } else if (r.gpus) {
+    if (l.tp < 1 || l.pp < 1 || *r.gpus % (l.tp * l.pp) != 0)
+      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {}", *r.gpus, l.tp, l.pp));
+    l.dp = *r.gpus / (l.tp * l.pp);
+  }
+  return l;
+}
+
+MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& out) {
+  MemoryRequest m;
+  m.model = r.model;
+  m.layout = memory_layout(r, out);
+  m.recompute = r.recompute;
+  m.sequence_parallel = r.sequence_parallel;
+  m.zero_stage = r.zero_stage;
+  m.attention = r.attention;
+  MemoryEstimate e{memory_footprint(m), std::nullopt, std::nullopt, std::nullopt};
+  if (r.sku) {
+    e.capacity_gib = r.sku->memory_gb;
+    e.fit = judge_fit(e.footprint.peak().total_bytes(), r.sku->memory_gb);
+    if (e.fit->verdict != MemoryVerdict::Fits) e.suggestion = suggest_fitting_layout(e.footprint.request, r.sku->memory_gb);
+  }
+  return e;
+}
+
 }  // namespace
 
 EstimateResult estimate(const EstimateRequest& r) {
@@ -124,8 +161,13 @@ EstimateResult estimate(const EstimateRequest& r) {
     }
   }
 
-  // Communication model: only with --tp/--pp/--dp; scales GPU-hours, days, energy and cost.
-  if (r.tp || r.pp || r.dp) comm::apply_comm_model(r, out);
+  // Communication model: only with --tp/--pp/--dp and a throughput; scales GPU-hours, days,
+  // energy and cost. Memory per GPU needs the layout only.
+  const bool layout = r.tp || r.pp || r.dp;
+  if (layout && out.sustained_tflops_per_gpu) comm::apply_comm_model(r, out);
+  out.model_state_bytes = count_parameters(r.model).total * kStateBytesPerParam;
+  if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->memory_gb);
+  if (layout) out.memory = memory_estimate(r, out);
 
   if (r.site) {
     const double days = r.days.value_or(1.0);

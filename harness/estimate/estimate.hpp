@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/comm/comm_model.hpp"
+#include "harness/estimate/memory_footprint.hpp"
 #include "harness/hardware/site_config.hpp"
 #include "harness/hardware/sku_config.hpp"
 #include "harness/model/model_config.hpp"
@@ -40,6 +41,18 @@ struct EstimateRequest {
   int64_t micro_batch_size = 1;          // sequences per micro-batch
   std::optional<double> overlap;         // DP gradient all-reduce hidden behind backward, [0, 1]; default 0
   std::optional<comm::LinkBandwidths> interconnect;  // resolved by the caller; default: the SKU's
+  // Memory per GPU (harness/estimate/memory_footprint.hpp): with a layout.
+  int zero_stage = 0;
+  bool sequence_parallel = true;
+  AttentionStorage attention = AttentionStorage::Fused;
+};
+
+// Memory one GPU of the layout needs, and whether the SKU's memory holds it.
+struct MemoryEstimate {
+  MemoryFootprint footprint;
+  std::optional<double> capacity_gib;       // the SKU's
+  std::optional<MemoryFit> fit;             // of the fuller stage
+  std::optional<std::string> suggestion;    // flags that would fit, when it does not
 };
 
 struct SiteEstimate {
@@ -96,6 +109,12 @@ struct EstimateResult {
   std::optional<comm::ScalingEstimate> scaling;
   std::optional<double> ideal_gpu_hours;
   std::optional<double> ideal_wall_days;
+
+  // Weights, gradients and Adam state of the whole model (16 B per parameter), and the fewest
+  // GPUs of the SKU that could hold it at all (with its memory).
+  double model_state_bytes = 0;
+  std::optional<int64_t> min_gpus_to_hold;
+  std::optional<MemoryEstimate> memory;    // only with a parallel layout
 };
 
 // Validates the request (tokens > 0, mfu in (0,1], gpus > 0, days > 0...) naming the flag.

@@ -10,6 +10,42 @@ static nlohmann::json site_json(const SiteEstimate& s) {
           {"cost_whole_sites", s.cost_whole_sites}};
 }
 
+static nlohmann::json stage_json(const StageMemory& st) {
+  return {{"stage", st.stage},
+          {"layers", st.layers},
+          {"micro_batches_in_flight", st.micro_batches_in_flight},
+          {"params", st.params},
+          {"weight_bytes", st.weight_bytes},
+          {"gradient_bytes", st.gradient_bytes},
+          {"optimizer_bytes", st.optimizer_bytes},
+          {"activation_bytes", st.activation_bytes},
+          {"total_bytes", st.total_bytes()}};
+}
+
+static nlohmann::json memory_json(const MemoryEstimate& m) {
+  const MemoryRequest& q = m.footprint.request;
+  nlohmann::json j = {{"tp", q.layout.tp},
+                      {"pp", q.layout.pp},
+                      {"dp", q.layout.dp},
+                      {"micro_batches", q.layout.micro_batches},
+                      {"micro_batch_size", q.layout.micro_batch_size},
+                      {"zero_stage", q.zero_stage},
+                      {"sequence_parallel", q.sequence_parallel},
+                      {"attention", to_string(q.attention)},
+                      {"layer_activation_bytes", m.footprint.layer_activation_bytes},
+                      {"first_stage", stage_json(m.footprint.first)},
+                      {"last_stage", stage_json(m.footprint.last)},
+                      {"peak_bytes", m.footprint.peak().total_bytes()},
+                      {"not_counted", "CUDA context, library workspaces, NCCL buffers, allocator fragmentation"}};
+  if (m.capacity_gib) j["capacity_gib"] = *m.capacity_gib;
+  if (m.fit) {
+    j["used_fraction"] = m.fit->used_fraction;
+    j["verdict"] = to_string(m.fit->verdict);
+  }
+  if (m.suggestion) j["suggestion"] = *m.suggestion;
+  return j;
+}
+
 nlohmann::json to_json(const EstimateResult& r) {
   nlohmann::json j;
   j["model"] = r.model;
@@ -68,6 +104,9 @@ nlohmann::json to_json(const EstimateResult& r) {
     if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
     if (r.electricity_cost) j["electricity_cost"] = *r.electricity_cost;
   }
+  j["model_state_bytes"] = r.model_state_bytes;
+  if (r.min_gpus_to_hold) j["min_gpus_to_hold"] = *r.min_gpus_to_hold;
+  if (r.memory) j["memory"] = memory_json(*r.memory);
   if (r.scaling) {
     // The communication model (only with --tp/--pp/--dp): its terms and why.
     const auto& c = *r.scaling;

@@ -36,6 +36,7 @@ void validate_model(const ModelConfig& m, const std::string& origin) {
   if (m.heads % m.kv_heads != 0)
     fail("architecture.kv_heads", fmt::format("({}) must divide heads ({})", m.kv_heads, m.heads));
   if (!(m.train_tokens > 0)) fail("training.tokens", "must be a positive number of tokens");
+  if (!(m.dropout >= 0.0 && m.dropout < 1.0)) fail("training.dropout", "must be a probability in [0, 1)");
 }
 
 static ModelConfig parse_model(const config::TomlReader& r) {
@@ -66,6 +67,7 @@ static ModelConfig parse_model(const config::TomlReader& r) {
   m.biases = r.optional_bool("architecture.biases").value_or(true);
   m.tied_embeddings = r.optional_bool("architecture.tied_embeddings").value_or(true);
   m.train_tokens = r.require_positive("training.tokens");
+  m.dropout = r.optional_non_negative("training.dropout").value_or(0.0);
   m.published_params = r.optional_positive("published.params");
   m.published_pf_days = r.optional_positive("published.train_pf_days");
   m.published_source = r.optional_string("published.source").value_or("");

@@ -32,6 +32,9 @@ struct ModelConfig {
   bool tied_embeddings = true;   // output projection shares the input embedding
 
   double train_tokens = 0;                   // tokens the published model was trained on
+  // Dropout probability in training (residual, attention, embedding). It costs no FLOPs but
+  // keeps a 1-byte mask per dropped element for the backward: the memory model counts it.
+  double dropout = 0;
   std::optional<double> published_params;    // for comparison only, never used in math
   std::optional<double> published_pf_days;   // for comparison only
   std::string published_source;

@@ -50,6 +50,38 @@ TEST(EstimateCli, QuotedGpuHourPriceGivesTheRentalCost) {
   EXPECT_NE(text.out.find("rental: "), std::string::npos) << text.out;
 }
 
+// Procurement's other question: can this many GPUs of this SKU hold the model in this layout?
+TEST(EstimateCli, MemoryPerGpuJudgesTheLayoutAndSuggestsOneThatFits) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--tp", "8", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // memory needs no throughput
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["min_gpus_to_hold"], 33);  // 16 B x 174.6 B parameters over 80 GiB
+  ASSERT_TRUE(j.contains("memory"));
+  EXPECT_EQ(j["memory"]["verdict"], "does not fit");
+  EXPECT_GT(j["memory"]["used_fraction"].get<double>(), 4.0);
+  EXPECT_EQ(j["memory"]["suggestion"], "--pp 6");
+  EXPECT_FALSE(j.contains("scaling"));
+
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024",
+                      "--tp", "8", "--pp", "8", "--zero", "1", "--recompute", "selective", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["memory"]["verdict"], "fits");
+  EXPECT_EQ(j["memory"]["dp"], 16);
+  EXPECT_EQ(j["memory"]["zero_stage"], 1);
+  EXPECT_EQ(j["memory"]["first_stage"]["micro_batches_in_flight"], 8);
+  EXPECT_FALSE(j["memory"].contains("suggestion"));
+  EXPECT_TRUE(j.contains("scaling"));
+
+  auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--tp", "8"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("does not fit: fits with --pp 6"), std::string::npos) << text.out;
+  // Fewer GPUs than can hold the model: said, whatever the deadline.
+  text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.5", "--gpus", "16"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("16 GPUs cannot hold the model: at least 33"), std::string::npos) << text.out;
+}
+
 struct BadCase {
   std::vector<std::string> args;
   std::string must_mention;
@@ -72,6 +104,11 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tflops", "100", "--gpu-hour-price", "0"}, "--gpu-hour-price"},
       {{"estimate", "--tflops", "100", "--currency", "EUR"}, "--gpu-hour-price"},
       {{"estimate", "--tflops", "100", "--gpu-hour-price", "2", "--currency", "U$D"}, "--currency"},
+      {{"estimate", "--zero", "1"}, "--tp"},
+      {{"estimate", "--tp", "8", "--zero", "4"}, "--zero"},
+      {{"estimate", "--tp", "8", "--sequence-parallel", "maybe"}, "on or off"},
+      {{"estimate", "--tp", "8", "--attention", "flash"}, "fused or unfused"},
+      {{"estimate", "--tp", "8", "--gpus", "12"}, "--gpus"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);

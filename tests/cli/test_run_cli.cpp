@@ -77,6 +77,17 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   EXPECT_GT(j["wall_days"].get<double>(), 0);
 }
 
+// With a GPU SKU (memory known), the run says whether its layout could train the model at all.
+TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
+  auto args = kQuickRun;
+  args.insert(args.end(), {"--out", dir_ + "/run.json", "--sku", "h100-sxm", "--no-estimate"});
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // GPT-3 Small: 125 M parameters x 16 B = 2 GB of state, a few MB of activations at seq 64.
+  EXPECT_NE(r.out.find("Memory to train at tp 1 without pipelining"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GiB per GPU of 80 GiB: fits"), std::string::npos) << r.out;
+}
+
 TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
   const std::string out = dir_ + "/interrupted.json";
   const pid_t pid = fork();

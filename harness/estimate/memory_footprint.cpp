@@ -1,0 +1,197 @@
+#include "harness/estimate/memory_footprint.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+#include "harness/model/parameter_count.hpp"
+
+namespace tb {
+
+const char* to_string(AttentionStorage storage) {
+  return storage == AttentionStorage::Fused ? "fused" : "unfused";
+}
+
+AttentionStorage parse_attention_storage(const std::string& text, const std::string& what) {
+  if (text == "fused") return AttentionStorage::Fused;
+  if (text == "unfused") return AttentionStorage::Materialized;
+  throw UsageError(fmt::format("{} must be fused or unfused (got '{}')", what, text));
+}
+
+const char* to_string(MemoryVerdict verdict) {
+  switch (verdict) {
+    case MemoryVerdict::Fits: return "fits";
+    case MemoryVerdict::Tight: return "tight";
+    case MemoryVerdict::DoesNotFit: return "does not fit";
+  }
+  return "?";
+}
+
+namespace {
+
+struct Dims {
+  double s, b, d, q, kv, f, a, v, t;
+  double act_shards;   // what sequence parallelism splits: t with it, else 1
+  bool dropout;
+};
+
+Dims dims_of(const MemoryRequest& r) {
+  const ModelConfig& m = r.model;
+  Dims x{};
+  x.s = static_cast<double>(r.layout.seq_len > 0 ? r.layout.seq_len : m.seq_len);
+  x.b = static_cast<double>(r.layout.micro_batch_size);
+  x.d = static_cast<double>(m.hidden);
+  x.q = static_cast<double>(m.heads * m.head_dim);
+  x.kv = static_cast<double>(m.kv_heads * m.head_dim);
+  x.f = static_cast<double>(m.ffn_hidden);
+  x.a = static_cast<double>(m.heads);
+  x.v = static_cast<double>(m.vocab);
+  x.t = static_cast<double>(r.layout.tp);
+  x.act_shards = r.sequence_parallel ? x.t : 1.0;
+  x.dropout = m.dropout > 0;
+  return x;
+}
+
+// One layer's activations kept for the backward, with the attention scores as `storage` says.
+double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_scores) {
+  const Dims x = dims_of(r);
+  const double sb = x.s * x.b;
+  const double mask = x.dropout ? 1.0 : 0.0;  // a 1-byte mask per dropped element
+  // Tensors tensor parallelism does not split (only sequence parallelism does): the two norms'
+  // inputs, the inputs of the QKV and first MLP projections (the norms' outputs), and the masks
+  // of the attention-output and MLP-output dropouts.
+  const double unsplit = (2 * 2 + 2 + 2) * sb * x.d + 2 * mask * sb * x.d;
+  // Split over the t tensor ranks: Q, K, V, the output projection's input, the MLP's inner tensors
+  // (GeLU: its input and output; SwiGLU: gate and up outputs and their product).
+  const double mlp = (x.f > 0 && r.model.mlp == MlpKind::SwiGlu ? 6.0 : 4.0) * sb * x.f;
+  // K and V heads fewer than the tensor ranks are replicated, not split further.
+  const double kv_heads = static_cast<double>(r.model.kv_heads);
+  const double kv_split = x.kv * x.t / std::min(x.t, kv_heads);
+  const double split = 2 * sb * x.q + 4 * sb * kv_split + 2 * sb * x.q + mlp;
+  double scores = 0;
+  if (storage == AttentionStorage::Materialized) {
+    // softmax output (bf16), and with dropout its mask and its output: 2 + 1 + 2 bytes per score
+    if (keep_scores) scores = (2 + 3 * mask) * x.a * x.s * x.s * x.b;
+  } else {
+    scores = 4 * x.a * x.s * x.b;  // fp32 log-sum-exp per query row and head
+  }
+  return unsplit / x.act_shards + (split + scores) / x.t;
+}
+
+StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer_activation) {
+  const ModelConfig& m = r.model;
+  const Dims x = dims_of(r);
+  const ParameterCount pc = count_parameters(m);
+  const int64_t p = r.layout.pp;
+  const bool first = stage == 0;
+  const bool last = stage == p - 1;
+
+  StageMemory st;
+  st.stage = stage;
+  st.layers = m.layers / p;
+  st.micro_batches_in_flight = std::min<int64_t>(p - stage, r.layout.micro_batches);
+  // Weights: the layers' matrices split t ways (their norms and a few biases are replicated, too
+  // small to count); the token embedding is vocabulary-parallel; learned positions replicated.
+  st.params = static_cast<double>(st.layers) * pc.per_layer / x.t;
+  const double token_embedding = x.v * x.d;
+  if (first) st.params += token_embedding / x.t + (pc.embeddings - token_embedding);
+  if (last) {
+    st.params += pc.final_norm;
+    // Untied: its own projection. Tied across stages: Megatron-LM keeps a copy of the embedding
+    // on the last stage and all-reduces its gradient with the first.
+    if (!m.tied_embeddings) st.params += pc.output_head / x.t;
+    else if (p > 1) st.params += token_embedding / x.t;
+  }
+  const double dp = static_cast<double>(r.layout.dp);
+  st.weight_bytes = st.params * kWeightBytesPerParam / (r.zero_stage >= 3 ? dp : 1.0);
+  st.gradient_bytes = st.params * kGradientBytesPerParam / (r.zero_stage >= 2 ? dp : 1.0);
+  st.optimizer_bytes = st.params * kOptimizerBytesPerParam / (r.zero_stage >= 1 ? dp : 1.0);
+
+  const double sb = x.s * x.b;
+  const double in_flight = static_cast<double>(st.micro_batches_in_flight);
+  double act = in_flight * static_cast<double>(st.layers) * per_layer_activation;
+  if (r.recompute == Recompute::Full) {
+    // The backward re-runs one layer's forward at a time: that layer's activations are live too.
+    MemoryRequest whole = r;
+    whole.recompute = Recompute::None;
+    act += layer_activation_bytes(whole);
+  }
+  if (first && x.dropout) act += in_flight * sb * x.d / x.act_shards;  // embedding-dropout mask
+  if (last) act += 4 * sb * x.d / x.t + 4 * sb * x.v / x.t;           // output layer, fp32 logits
+  st.activation_bytes = act;
+  return st;
+}
+
+void check_request(const MemoryRequest& r) {
+  comm::validate_layout(r.layout, r.model);
+  if (r.zero_stage < 0 || r.zero_stage > 3)
+    throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3 (got {})", r.zero_stage));
+}
+
+}  // namespace
+
+double layer_activation_bytes(const MemoryRequest& r) {
+  if (r.recompute == Recompute::Full) {
+    const Dims x = dims_of(r);
+    return 2 * x.s * x.b * x.d / x.act_shards;  // the layer's input, what is kept
+  }
+  return layer_bytes(r, r.attention, /*keep_scores=*/r.recompute == Recompute::None);
+}
+
+MemoryFootprint memory_footprint(const MemoryRequest& request) {
+  MemoryRequest r = request;
+  if (r.layout.seq_len <= 0) r.layout.seq_len = r.model.seq_len;
+  if (r.layout.tp == 1) r.sequence_parallel = false;
+  check_request(r);
+  MemoryFootprint out;
+  out.request = r;
+  out.layer_activation_bytes = layer_activation_bytes(r);
+  out.first = stage_memory(r, 0, out.layer_activation_bytes);
+  out.last = r.layout.pp == 1 ? out.first : stage_memory(r, r.layout.pp - 1, out.layer_activation_bytes);
+  out.model_state_bytes = count_parameters(r.model).total * kStateBytesPerParam;
+  return out;
+}
+
+double gib_to_bytes(double gib) { return gib * 1024.0 * 1024.0 * 1024.0; }
+
+MemoryFit judge_fit(double bytes, double capacity_gib) {
+  if (!(capacity_gib > 0)) throw UsageError(fmt::format("GPU memory must be positive (got {} GiB)", capacity_gib));
+  MemoryFit fit;
+  fit.capacity_bytes = gib_to_bytes(capacity_gib);
+  fit.used_fraction = bytes / fit.capacity_bytes;
+  fit.verdict = fit.used_fraction > 1.0              ? MemoryVerdict::DoesNotFit
+                : fit.used_fraction > kTightFraction ? MemoryVerdict::Tight
+                                                     : MemoryVerdict::Fits;
+  return fit;
+}
+
+int64_t min_gpus_to_hold(double model_state_bytes, double capacity_gib) {
+  return static_cast<int64_t>(std::ceil(model_state_bytes / gib_to_bytes(capacity_gib) - 1e-9));
+}
+
+std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, double capacity_gib) {
+  const int64_t layers = request.model.layers;
+  std::vector<int> zero_stages{request.zero_stage};
+  if (request.layout.dp > 1 && request.zero_stage < 1) zero_stages.push_back(1);
+  // Fewest pipeline stages first (each adds bubble); at each, sharding the optimizer first (free
+  // of compute, Megatron-LM's distributed optimizer).
+  for (int64_t pp = request.layout.pp; pp <= layers; ++pp) {
+    if (layers % pp != 0) continue;
+    for (int zero : zero_stages) {
+      MemoryRequest r = request;
+      r.layout.pp = pp;
+      r.zero_stage = zero;
+      if (judge_fit(memory_footprint(r).peak().total_bytes(), capacity_gib).verdict != MemoryVerdict::Fits) continue;
+      if (pp == request.layout.pp && zero == request.zero_stage) return std::nullopt;  // already fits
+      std::string flags;
+      if (pp != request.layout.pp) flags += fmt::format("--pp {}", pp);
+      if (zero != request.zero_stage) flags += fmt::format("{}--zero {}", flags.empty() ? "" : " ", zero);
+      return flags;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace tb

@@ -1,0 +1,102 @@
+#pragma once
+// Memory one GPU needs to train a model under a parallel layout, so that a layout which cannot
+// fit is said before anyone buys GPUs for it (what Calculon and llm-analysis answer).
+//
+// Training state per parameter, mixed-precision Adam (ZeRO, Rajbhandari et al. 2020 §3.1):
+//   2 B bf16 weights + 2 B bf16 gradients + 12 B fp32 master weights, momentum and variance.
+//   ZeRO stage 1 (Megatron-LM's distributed optimizer) shards the 12 B over the data-parallel
+//   group, stage 2 the gradients too, stage 3 the weights as well.
+// Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
+//   Models" §4), counted tensor by tensor per layer and micro-batch: for GPT with dropout and
+//   materialised attention scores this is their s·b·h·(34 + 5·a·s/h) bytes, s·b·h·(10 + 24/t +
+//   5·a·s/(h·t)) under t-way tensor parallelism, and all of it /t with sequence parallelism.
+//   Fused (FlashAttention-style) attention, what trainbench measures, keeps no s² tensor, only
+//   the softmax statistics. Selective recomputation drops the s² tensors; full recomputation keeps
+//   each layer's input plus one layer's activations while it is recomputed.
+//   1F1B pipelining keeps min(p − i, m) micro-batches in flight on stage i, so the first stage
+//   holds p micro-batches of its L/p layers; the last adds the output layer and the fp32 logits
+//   of the loss, 4·s·b·h/t·(1 + V/h) (their §4.3).
+// Not counted: the CUDA context, cuBLAS workspaces, NCCL buffers, allocator fragmentation and the
+// temporaries inside one layer; a verdict therefore keeps a margin (kTightFraction).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "harness/comm/parallel_layout.hpp"
+#include "harness/model/model_config.hpp"
+#include "harness/workload/workload.hpp"
+
+namespace tb {
+
+enum class AttentionStorage {
+  Fused,         // FlashAttention-style: Q, K, V, output and the fp32 log-sum-exp per row
+  Materialized,  // scores, softmax, dropout mask and output of s×s per head (Korthikanti et al.)
+};
+const char* to_string(AttentionStorage storage);
+AttentionStorage parse_attention_storage(const std::string& text, const std::string& what);
+
+struct MemoryRequest {
+  ModelConfig model;
+  comm::ParallelLayout layout;          // seq_len 0 takes the model's context
+  Recompute recompute = Recompute::None;
+  bool sequence_parallel = true;        // with tp > 1 (Korthikanti et al.); ignored at tp = 1
+  int zero_stage = 0;                   // 0..3, over the data-parallel group
+  AttentionStorage attention = AttentionStorage::Fused;
+};
+
+// Bytes of mixed-precision Adam training state per parameter, by part.
+inline constexpr double kWeightBytesPerParam = 2;
+inline constexpr double kGradientBytesPerParam = 2;
+inline constexpr double kOptimizerBytesPerParam = 12;
+inline constexpr double kStateBytesPerParam = kWeightBytesPerParam + kGradientBytesPerParam + kOptimizerBytesPerParam;
+
+struct StageMemory {
+  int64_t stage = 0;                    // pipeline stage index, 0-based
+  int64_t layers = 0;
+  int64_t micro_batches_in_flight = 0;
+  double params = 0;                    // held by one GPU of this stage (its tensor shard)
+  double weight_bytes = 0;
+  double gradient_bytes = 0;
+  double optimizer_bytes = 0;
+  double activation_bytes = 0;
+  double total_bytes() const { return weight_bytes + gradient_bytes + optimizer_bytes + activation_bytes; }
+};
+
+struct MemoryFootprint {
+  MemoryRequest request;                // seq_len resolved
+  double layer_activation_bytes = 0;    // one layer, one micro-batch, one GPU
+  StageMemory first;                    // stage 0: embeddings, the most micro-batches in flight
+  StageMemory last;                     // stage p−1: output layer and logits; == first when p = 1
+  double model_state_bytes = 0;         // the whole model's weights, gradients and Adam state
+  const StageMemory& peak() const { return last.total_bytes() > first.total_bytes() ? last : first; }
+};
+
+// Refuses a layout the model cannot take (validate_layout) and a ZeRO stage outside 0..3.
+MemoryFootprint memory_footprint(const MemoryRequest& request);
+
+// Activation bytes of one transformer layer for one micro-batch on one GPU (see the header).
+double layer_activation_bytes(const MemoryRequest& request);
+
+// Against a GPU's capacity. HBM parts are sold in binary units: an "80 GB" H100 has 80 GiB
+// (81,559 MiB usable), so a SKU's memory.gb is read as GiB.
+enum class MemoryVerdict { Fits, Tight, DoesNotFit };
+const char* to_string(MemoryVerdict verdict);
+inline constexpr double kTightFraction = 0.9;  // above this, what is not counted may not fit
+struct MemoryFit {
+  double capacity_bytes = 0;
+  double used_fraction = 0;
+  MemoryVerdict verdict = MemoryVerdict::Fits;
+};
+double gib_to_bytes(double gib);
+MemoryFit judge_fit(double bytes, double capacity_gib);
+
+// GPUs needed just to hold the model's training state, sharded over all of them (ZeRO-3) with
+// no activations: a floor below which no layout trains the model.
+int64_t min_gpus_to_hold(double model_state_bytes, double capacity_gib);
+
+// The smallest change that fits a layout that does not: the next pipeline sizes that divide the
+// layers (keeping tp, dp and micro-batches), and ZeRO stage 1 where dp > 1. Flags to add, e.g.
+// "--pp 8 --zero 1"; nothing when no such layout fits.
+std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, double capacity_gib);
+
+}  // namespace tb
