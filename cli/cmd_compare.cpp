@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
@@ -28,6 +29,8 @@ struct CompareFlags {
   std::string model;
   int64_t gpus = 1024;
   std::optional<double> days;
+  std::string layout;
+  std::optional<int64_t> global_batch;
   PriceFlags prices;
   bool json = false;
   bool allow_different_device = false;
@@ -80,6 +83,8 @@ void run_compare(const CompareFlags& f) {
   o.target_model = f.model;
   o.gpus = f.gpus;
   o.days = f.days;
+  o.layout_search = parse_layout_flag(f.layout, f.global_batch);
+  o.global_batch = f.global_batch.value_or(0);
   o.compatibility = compat;
   o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.currency = checked_currency(f.prices.currency, "--currency");
@@ -101,6 +106,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
+  add_layout_flags(cmd, flags->layout, flags->global_batch);
   add_price_flags(cmd, flags->prices);
   cmd->add_flag("--allow-different-device", flags->allow_different_device,
                 "Regression: compare runs from different devices");

@@ -6,12 +6,14 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
+#include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "cli/quantity_parse.hpp"
 #include "harness/comm/interconnect.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
+#include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/results/results_io.hpp"
 
@@ -45,12 +47,17 @@ struct EstimateFlags {
   std::optional<int> zero;
   std::string sequence_parallel;
   std::string attention;
+  // Layout search (harness/estimate/layout_search.hpp).
+  std::string layout;
+  std::optional<int64_t> global_batch;
 };
 
 // Link bandwidths for the communication model: the SKU's, then --interconnect, then a measured
 // `trainbench comm` file, each overriding what it measures.
-void add_comm_model(const EstimateFlags& f, EstimateRequest& req) {
-  const bool layout = f.tp || f.pp || f.dp;
+void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search) {
+  if (search && (f.tp || f.pp || f.dp || f.micro_batches))
+    throw UsageError("--layout auto chooses --tp, --pp, --dp and --micro-batches: give none of them");
+  const bool layout = f.tp || f.pp || f.dp || search;
   if (!layout) {
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
@@ -78,6 +85,38 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req) {
   if (!f.comm_results.empty())
     comm::apply_measured(links, comm::measured_link(results::read_results_file(f.comm_results), f.comm_results));
   req.interconnect = links;
+}
+
+// The search, then the full estimate of its best layout (with the site and deadline asked for).
+void run_layout_search(const EstimateFlags& f, const EstimateRequest& req) {
+  LayoutSearchRequest s;
+  s.base = req;
+  s.global_batch = f.global_batch.value_or(0);
+  s.micro_batch_sizes = {f.micro_batch_size};
+  s.zero_stage = f.zero;
+  const LayoutSearchResult found = search_layouts(s);
+  std::optional<EstimateRequest> best_request;
+  std::optional<EstimateResult> best;
+  if (!found.ranked.empty()) {
+    best_request = found.ranked.front().request;
+    best_request->site = req.site;
+    best_request->days = req.site ? req.days : std::nullopt;
+    best = estimate(*best_request);
+  }
+  if (f.json) {
+    nlohmann::json j = best ? to_json(*best) : nlohmann::json::object();
+    j["layout_search"] = to_json(found);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    print_layout_search(std::cout, found, req.sku->memory_gb);
+    if (best) print_estimate(std::cout, *best_request, *best);
+  }
+  if (!best) {
+    fmt::print(stderr, "trainbench: no layout of {} fits {} GiB{}: more GPUs, a larger-memory SKU, --recompute "
+                       "full or --zero 3 may\n",
+               req.model.name, req.sku->memory_gb, req.days ? " and finishes in time" : "");
+    set_exit_code(kExitRuntime);
+  }
 }
 
 void run_estimate(const EstimateFlags& f) {
@@ -116,7 +155,12 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
   req.gpu_hour_price = f.gpu_hour_price;
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
-  add_comm_model(f, req);
+  const bool search = parse_layout_flag(f.layout, f.global_batch);
+  add_comm_model(f, req, search);
+  if (search) {
+    run_layout_search(f, req);
+    return;
+  }
   const EstimateResult result = estimate(req);
   if (f.json) {
     std::cout << to_json(result).dump(2) << "\n";
@@ -163,6 +207,8 @@ void add_estimate_command(CLI::App& app) {
       ->group(comm_group);
   cmd->add_option("--comm-results", flags->comm_results, "Link bandwidth measured by `trainbench comm --out FILE`")
       ->group(comm_group);
+  add_layout_flags(cmd, flags->layout, flags->global_batch);
+  for (const char* name : {"--layout", "--global-batch"}) cmd->get_option(name)->group(comm_group);
   const std::string memory_group = "Memory per GPU (with the layout; docs/memory.md)";
   cmd->add_option("--zero", flags->zero, "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's "
                                          "distributed optimizer), 2 + gradients, 3 + weights (default 0)")

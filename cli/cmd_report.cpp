@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/report/html_report.hpp"
@@ -20,6 +21,8 @@ struct ReportFlags {
   std::string model;
   int64_t gpus = 1024;
   std::optional<double> days;
+  std::string layout;
+  std::optional<int64_t> global_batch;
   bool allow_different_shapes = false;
   PriceFlags prices;
 };
@@ -33,6 +36,8 @@ void run_report(const ReportFlags& f) {
   o.comparison.target_model = f.model;
   o.comparison.gpus = f.gpus;
   o.comparison.days = f.days;
+  o.comparison.layout_search = parse_layout_flag(f.layout, f.global_batch);
+  o.comparison.global_batch = f.global_batch.value_or(0);
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
   o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
@@ -51,6 +56,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
+  add_layout_flags(cmd, flags->layout, flags->global_batch);
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
                 "Report runs of different models or shapes together");
   add_price_flags(cmd, flags->prices);

@@ -3,6 +3,7 @@
 #include <fmt/ostream.h>
 
 #include "harness/common/human_format.hpp"
+#include "harness/estimate/estimate_json.hpp"
 
 namespace tb::cli {
 
@@ -125,6 +126,34 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.electricity_cost)
       fmt::print(out, "  electricity: {}\n", human_money(*r.electricity_cost, r.currency));
   }
+}
+
+void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double capacity_gib) {
+  std::string tensor_sizes;
+  for (int64_t t : s.tensor_sizes) {
+    if (!tensor_sizes.empty()) tensor_sizes += ',';
+    tensor_sizes += std::to_string(t);
+  }
+  fmt::print(out, "Layout search: {}; global batch {} sequences; tp in {{{}}} (inside a server), pp dividing the "
+                  "layers, ZeRO-1 where dp > 1\n",
+             s.objective, s.global_batch, tensor_sizes);
+  fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
+             s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
+  if (s.ranked.empty()) return;
+  fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>5} {:>6} {:>3} {:>5} {:>17} {:>10} {:>8}\n", "rank", "GPUs", "tp", "pp",
+             "dp", "m", "b", "ZeRO", "memory per GPU", "scaling", "days");
+  int rank = 1;
+  for (const LayoutChoice& c : s.ranked) {
+    const auto& q = c.request;
+    const MemoryFit& fit = *c.result.memory->fit;
+    fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>5} {:>6} {:>3} {:>5} {:>17} {:>10} {:>8.1f}\n", rank++,
+               *c.result.gpus, *q.tp, *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage,
+               fmt::format("{} ({})", gib(c.result.memory->footprint.peak().total_bytes()),
+                           percent(fit.used_fraction)),
+               percent(c.result.scaling->efficiency), *c.result.wall_days);
+  }
+  fmt::print(out, "  best: trainbench estimate ... {}\n", layout_flags(s.ranked.front().request));
+  fmt::print(out, "  (the throughput is the same at every tp: measure `trainbench run --tp T` to compare them)\n\n");
 }
 
 }  // namespace tb::cli

@@ -2,10 +2,14 @@
 #include <ostream>
 
 #include "harness/estimate/estimate.hpp"
+#include "harness/estimate/layout_search.hpp"
 
 namespace tb::cli {
 
 // The human-readable estimate: each figure says which FLOPs convention it uses.
 void print_estimate(std::ostream& out, const EstimateRequest& request, const EstimateResult& result);
+
+// The layouts searched, the best few in a table, each with the flags that reproduce it.
+void print_layout_search(std::ostream& out, const LayoutSearchResult& search, double capacity_gib);
 
 }  // namespace tb::cli

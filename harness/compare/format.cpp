@@ -1,5 +1,7 @@
 #include "harness/compare/format.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "harness/common/human_format.hpp"
@@ -114,6 +116,16 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");
   });
   erow("days", [](const Extrapolation& x) { return num(x.wall_days); });
+  if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.layout.has_value(); })) {
+    // --layout auto: the layout each SKU's memory allows, and what communication costs it.
+    erow("layout (--layout auto)", [](const Extrapolation& x) { return x.layout.value_or("-"); });
+    erow("scaling efficiency (%)", [](const Extrapolation& x) {
+      return x.scaling_efficiency ? num(100.0 * *x.scaling_efficiency) : std::string("-");
+    });
+    erow("memory per GPU (%)", [](const Extrapolation& x) {
+      return x.memory_used_fraction ? num(100.0 * *x.memory_used_fraction) : std::string("-");
+    });
+  }
   erow("energy (MWh, PUE 1)", [](const Extrapolation& x) {
     if (!x.energy_mwh) return std::string("n/a (no TDP)");
     return fmt::format("{} ({:.0f} W {})", num(*x.energy_mwh, 0), *x.power_w, x.power_measured ? "measured" : "TDP");

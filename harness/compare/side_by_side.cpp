@@ -9,6 +9,8 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
+#include "harness/estimate/estimate_json.hpp"
+#include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 
 namespace tb::compare {
@@ -102,7 +104,30 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     req.gpu_hour_price = price;
     req.currency = o.currency;
   }
-  const EstimateResult r = estimate(req);
+  EstimateResult r;
+  if (o.layout_search) {
+    if (!req.sku) {
+      e.why_not = "no SKU config for this device: the layout search needs its memory and links";
+      return e;
+    }
+    LayoutSearchRequest search;
+    search.base = req;
+    search.global_batch = o.global_batch;
+    search.keep = 1;
+    const LayoutSearchResult found = search_layouts(search);
+    if (found.ranked.empty()) {
+      e.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}", found.considered, req.sku->memory_gb,
+                              o.days ? " and finishes in time" : "");
+      return e;
+    }
+    const LayoutChoice& best = found.ranked.front();
+    r = best.result;
+    e.layout = layout_summary(best.request);
+    e.scaling_efficiency = r.scaling->efficiency;
+    e.memory_used_fraction = r.memory->fit->used_fraction;
+  } else {
+    r = estimate(req);
+  }
   e.available = true;
   e.sustained_tflops = measured.sustained_tflops_per_gpu;
   e.pf_days = r.pf_days;

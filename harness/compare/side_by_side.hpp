@@ -22,6 +22,10 @@ struct SideBySideOptions {
   // SKU name its file records; a letter wins over a SKU. Overrides a SKU config's [price].
   std::map<std::string, double> gpu_hour_price;
   std::string currency = "USD";   // of the quotes
+  // --layout auto: each run gets the best parallel layout its SKU's memory and links allow
+  // (harness/estimate/layout_search.hpp) instead of ideal scaling; global_batch 0 takes the model's.
+  bool layout_search = false;
+  int64_t global_batch = 0;
 };
 
 struct KernelCell {
@@ -55,6 +59,11 @@ struct Extrapolation {
   bool power_measured = false;
   std::optional<double> cost;         // SKU price per GPU-hour × GPU-hours
   std::string currency;
+  // With --layout auto: the layout chosen ("tp 8 x pp 8 x dp 16, m 96, ZeRO-1"), its scaling
+  // efficiency and memory use per GPU.
+  std::optional<std::string> layout;
+  std::optional<double> scaling_efficiency;
+  std::optional<double> memory_used_fraction;
 };
 
 struct RunColumn {

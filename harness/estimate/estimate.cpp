@@ -142,11 +142,6 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.gpus_derived = true;
     }
     if (out.gpus) out.wall_days = gpu_seconds / static_cast<double>(*out.gpus) / units::kSecondsPerDay;
-    if (out.gpus && r.sku && r.sku->gpus_per_server > 0) {
-      out.gpus_per_server = r.sku->gpus_per_server;
-      out.servers = (*out.gpus + out.gpus_per_server - 1) / out.gpus_per_server;
-      if (r.sku->server_price) out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
-    }
     const std::optional<double> price =
         r.gpu_hour_price ? r.gpu_hour_price : (r.sku ? r.sku->price_per_gpu_hour : std::nullopt);
     if (price) {
@@ -165,6 +160,12 @@ EstimateResult estimate(const EstimateRequest& r) {
   // energy and cost. Memory per GPU needs the layout only.
   const bool layout = r.tp || r.pp || r.dp;
   if (layout && out.sustained_tflops_per_gpu) comm::apply_comm_model(r, out);
+  // Whole servers, once the GPU count is final (the communication model may have set it).
+  if (out.gpus && r.sku && r.sku->gpus_per_server > 0) {
+    out.gpus_per_server = r.sku->gpus_per_server;
+    out.servers = (*out.gpus + out.gpus_per_server - 1) / out.gpus_per_server;
+    if (r.sku->server_price) out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
+  }
   out.model_state_bytes = count_parameters(r.model).total * kStateBytesPerParam;
   if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->memory_gb);
   if (layout) out.memory = memory_estimate(r, out);

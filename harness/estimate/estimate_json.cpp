@@ -1,5 +1,7 @@
 #include "harness/estimate/estimate_json.hpp"
 
+#include <fmt/format.h>
+
 namespace tb {
 
 static nlohmann::json site_json(const SiteEstimate& s) {
@@ -134,6 +136,43 @@ nlohmann::json to_json(const EstimateResult& r) {
     if (r.ideal_wall_days) j["ideal_wall_days"] = *r.ideal_wall_days;
   }
   return j;
+}
+
+std::string layout_flags(const EstimateRequest& q) {
+  return fmt::format("--tp {} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {}", *q.tp, *q.pp, *q.dp,
+                     *q.micro_batches, q.micro_batch_size, q.zero_stage);
+}
+
+std::string layout_summary(const EstimateRequest& q) {
+  return fmt::format("tp {} x pp {} x dp {}, m {}{}{}", *q.tp, *q.pp, *q.dp, *q.micro_batches,
+                     q.micro_batch_size > 1 ? fmt::format(" of {}", q.micro_batch_size) : "",
+                     q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "");
+}
+
+nlohmann::json to_json(const LayoutSearchResult& s) {
+  nlohmann::json ranked = nlohmann::json::array();
+  for (const LayoutChoice& c : s.ranked) {
+    const auto& q = c.request;
+    ranked.push_back({{"tp", *q.tp},
+                      {"pp", *q.pp},
+                      {"dp", *q.dp},
+                      {"micro_batches", *q.micro_batches},
+                      {"micro_batch_size", q.micro_batch_size},
+                      {"zero_stage", q.zero_stage},
+                      {"gpus", *c.result.gpus},
+                      {"flags", layout_flags(q)},
+                      {"efficiency", c.result.scaling->efficiency},
+                      {"wall_days", *c.result.wall_days},
+                      {"gpu_hours", *c.result.gpu_hours},
+                      {"peak_memory_bytes", c.result.memory->footprint.peak().total_bytes()},
+                      {"memory_used_fraction", c.result.memory->fit->used_fraction}});
+  }
+  return {{"objective", s.objective},
+          {"global_batch", s.global_batch},
+          {"tensor_sizes", s.tensor_sizes},
+          {"considered", s.considered},
+          {"feasible", s.feasible},
+          {"ranked", ranked}};
 }
 
 }  // namespace tb

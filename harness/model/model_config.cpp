@@ -68,6 +68,7 @@ static ModelConfig parse_model(const config::TomlReader& r) {
   m.tied_embeddings = r.optional_bool("architecture.tied_embeddings").value_or(true);
   m.train_tokens = r.require_positive("training.tokens");
   m.dropout = r.optional_non_negative("training.dropout").value_or(0.0);
+  m.batch_sequences = r.optional_positive_int("training.batch_sequences");
   m.published_params = r.optional_positive("published.params");
   m.published_pf_days = r.optional_positive("published.train_pf_days");
   m.published_source = r.optional_string("published.source").value_or("");

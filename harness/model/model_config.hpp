@@ -35,6 +35,9 @@ struct ModelConfig {
   // Dropout probability in training (residual, attention, embedding). It costs no FLOPs but
   // keeps a 1-byte mask per dropped element for the backward: the memory model counts it.
   double dropout = 0;
+  // Global batch in sequences of seq_len, as published: with a GPU count it fixes how many
+  // micro-batches a data-parallel rank runs per step (the layout search needs it).
+  std::optional<int64_t> batch_sequences;
   std::optional<double> published_params;    // for comparison only, never used in math
   std::optional<double> published_pf_days;   // for comparison only
   std::string published_source;

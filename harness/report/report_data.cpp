@@ -55,7 +55,10 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"power_w", e.power_w ? json(*e.power_w) : json(nullptr)},
                      {"power_measured", e.power_measured},
                      {"cost", e.cost ? json(*e.cost) : json(nullptr)},
-                     {"currency", e.currency}});
+                     {"currency", e.currency},
+                     {"layout", e.layout ? json(*e.layout) : json(nullptr)},
+                     {"scaling_efficiency", e.scaling_efficiency ? json(*e.scaling_efficiency) : json(nullptr)},
+                     {"memory_used_fraction", e.memory_used_fraction ? json(*e.memory_used_fraction) : json(nullptr)}});
     }
     runs.push_back({{"label", r.label},
                     {"origin", r.origin},

@@ -195,6 +195,14 @@ const char* const kPageScript = R"JS(
                     fmt(e.energy_mwh, 0) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') + ')',
                   e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
         }), [false, true, true, true, true, true, true, true, true]);
+  var laidOut = avail.filter(function (r) { return r.extrapolation.layout !== null; });
+  if (laidOut.length)
+    table(s5, ['run', 'layout (--layout auto: the fastest that fits the SKU memory)', 'scaling efficiency',
+               'memory per GPU'],
+          laidOut.map(function (r) {
+            var e = r.extrapolation;
+            return [r.label, e.layout, fmt(100 * e.scaling_efficiency, 1) + '%', fmt(100 * e.memory_used_fraction, 1) + '%'];
+          }), [false, false, true, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
   if (bestLines.length)

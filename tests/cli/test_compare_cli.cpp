@@ -81,6 +81,43 @@ TEST_F(CompareCli, SideBySideShowsBothDevicesAndTheExtrapolation) {
   EXPECT_NE(r.out.find("2048"), std::string::npos);
 }
 
+// Procurement with memory: each SKU gets the fastest layout its memory allows, not ideal scaling.
+TEST_F(CompareCli, LayoutAutoGivesEachSkuTheLayoutItsMemoryAllows) {
+  SyntheticRunSpec h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  const std::string b = write("h200.json", tb::testing::synthetic_run(h200));
+  const auto ideal = run_trainbench({"compare", base(), b, "--gpus", "512"});
+  const auto r = run_trainbench({"compare", base(), b, "--gpus", "512", "--layout", "auto"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ideal.out.find("layout (--layout auto)"), std::string::npos);
+  const auto row = r.out.find("layout (--layout auto)");
+  ASSERT_NE(row, std::string::npos) << r.out;
+  const std::string line = r.out.substr(row, r.out.find('\n', row) - row);
+  size_t layouts = 0;  // one in each column
+  for (size_t at = line.find("tp "); at != std::string::npos; at = line.find("tp ", at + 1)) ++layouts;
+  EXPECT_EQ(layouts, 2u) << line;
+  EXPECT_NE(r.out.find("scaling efficiency (%)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory per GPU (%)"), std::string::npos) << r.out;
+
+  const std::string fake = write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
+                                                      "function(){return function(){}})");
+  const std::string html_path = dir_ + "/layout.html";
+  const auto rep = run_trainbench({"report", base(), b, "-o", html_path, "--chartjs", fake, "--layout", "auto"});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  const std::string html = tb::testing::read_text(html_path);
+  EXPECT_NE(html.find("\"layout\":\"tp "), std::string::npos);
+
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--layout", "best"}, std::vector<std::string>{"--global-batch", "64"}}) {
+    std::vector<std::string> args{"compare", base(), b};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const auto e = run_trainbench(args);
+    EXPECT_EQ(e.exit_code, 2) << bad[0];
+    EXPECT_NE(e.err.find("--layout"), std::string::npos) << e.err;
+  }
+}
+
 TEST_F(CompareCli, DifferentDeviceIsRefusedInRegressionModeUnlessAllowed) {
   SyntheticRunSpec a100;
   a100.sku = "a100-sxm-80g";

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/support/cli_runner.hpp"
 
@@ -82,6 +83,49 @@ TEST(EstimateCli, MemoryPerGpuJudgesTheLayoutAndSuggestsOneThatFits) {
   EXPECT_NE(text.out.find("16 GPUs cannot hold the model: at least 33"), std::string::npos) << text.out;
 }
 
+// Procurement's real question: which layout, and then how long and how many GPUs.
+TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024",
+                           "--recompute", "selective", "--layout", "auto", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& s = j["layout_search"];
+  EXPECT_EQ(s["global_batch"], 1536);
+  ASSERT_GE(s["ranked"].size(), 1u);
+  const auto& best = s["ranked"][0];
+  // The estimate printed is the best layout's.
+  EXPECT_EQ(j["scaling"]["tp"], best["tp"]);
+  EXPECT_EQ(j["scaling"]["pp"], best["pp"]);
+  EXPECT_DOUBLE_EQ(j["wall_days"].get<double>(), best["wall_days"].get<double>());
+  EXPECT_EQ(j["memory"]["verdict"], "fits");
+  EXPECT_EQ(best["dp"].get<int>() * best["micro_batches"].get<int>(), 1536);
+  // Its flags reproduce it.
+  std::vector<std::string> again{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4",
+                                 "--recompute", "selective", "--json"};
+  std::istringstream flags(best["flags"].get<std::string>());
+  for (std::string word; flags >> word;) again.push_back(word);
+  auto r2 = run_trainbench(again);
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(r2.out)["wall_days"].get<double>(), best["wall_days"].get<double>());
+
+  auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days",
+                              "30", "--layout", "auto"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("fewest GPUs to finish in 30 days"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("best: trainbench estimate ... --tp "), std::string::npos) << text.out;
+  // Nothing fits: the answer is said, and the exit is 1.
+  const std::string dir = make_temp_dir("tb_sku_");
+  write_text(dir + "/tiny.toml", read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml"));
+  auto tiny = read_text(dir + "/tiny.toml");
+  tiny.replace(tiny.find("gb = 80"), 7, "gb = 1");
+  write_text(dir + "/tiny.toml", tiny);
+  auto none = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", dir + "/tiny.toml", "--mfu", "0.4",
+                              "--gpus", "64", "--layout", "auto"});
+  EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
+  EXPECT_NE(none.out.find("0 fit in 1 GiB"), std::string::npos) << none.out;
+  EXPECT_NE(none.err.find("no layout of gpt3-175b fits"), std::string::npos) << none.err;
+}
+
 struct BadCase {
   std::vector<std::string> args;
   std::string must_mention;
@@ -109,6 +153,15 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tp", "8", "--sequence-parallel", "maybe"}, "on or off"},
       {{"estimate", "--tp", "8", "--attention", "flash"}, "fused or unfused"},
       {{"estimate", "--tp", "8", "--gpus", "12"}, "--gpus"},
+      {{"estimate", "--layout", "best"}, "auto"},
+      {{"estimate", "--layout", "auto", "--tp", "8", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"}, "--tp"},
+      {{"estimate", "--layout", "auto", "--gpu", "h100-sxm", "--mfu", "0.4"}, "--days"},
+      {{"estimate", "--layout", "auto", "--tflops", "300", "--gpus", "64"}, "--gpu"},
+      {{"estimate", "--model", "llama3-8b", "--layout", "auto", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
+       "--global-batch"},
+      {{"estimate", "--global-batch", "512"}, "--layout auto"},
+      {{"estimate", "--layout", "auto", "--global-batch", "-4", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
+       "--global-batch"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);

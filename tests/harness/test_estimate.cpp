@@ -157,6 +157,21 @@ TEST(Estimate, GpusRoundUpToWholeServersAndTheirPrice) {
   const EstimateResult priced = estimate(r);
   EXPECT_EQ(*priced.servers, 39);
   EXPECT_DOUBLE_EQ(*priced.server_cost, 39 * 300000.0);
+  // GPUs set by the layout (tp x pp x dp) or by the communication model for a deadline: the
+  // servers follow the final count, not the ideal one.
+  r.gpus.reset();
+  r.tp = 8;
+  r.pp = 8;
+  r.dp = 3;
+  const EstimateResult laid_out = estimate(r);
+  EXPECT_EQ(*laid_out.gpus, 192);
+  EXPECT_EQ(*laid_out.servers, 24);
+  r.dp.reset();
+  r.days = 30;
+  const EstimateResult by_deadline = estimate(r);
+  ASSERT_TRUE(by_deadline.scaling);
+  EXPECT_EQ(*by_deadline.servers, (*by_deadline.gpus + 7) / 8);
+  EXPECT_GT(*by_deadline.gpus, *e.gpus);  // communication costs GPUs over the ideal count
 }
 
 TEST(Estimate, RefusesAbsurdInputNamingTheFlag) {

@@ -1,0 +1,26 @@
+#include "cli/layout_flags.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::cli {
+
+void add_layout_flags(CLI::App* cmd, std::string& layout, std::optional<int64_t>& global_batch) {
+  cmd->add_option("--layout", layout,
+                  "auto: the fastest tp x pp x dp layout on --gpus (or the fewest GPUs for --days) that fits the "
+                  "SKU's memory, with its communication cost, instead of ideal scaling");
+  cmd->add_option("--global-batch", global_batch,
+                  "Sequences per step for --layout auto (default: the model's published batch)");
+}
+
+bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& global_batch) {
+  if (!layout.empty() && layout != "auto")
+    throw UsageError(fmt::format("--layout must be auto (got '{}')", layout));
+  if (global_batch && layout.empty()) throw UsageError("--global-batch sizes the layout search: give --layout auto too");
+  if (global_batch && *global_batch <= 0)
+    throw UsageError(fmt::format("--global-batch must be a positive number of sequences (got {})", *global_batch));
+  return layout == "auto";
+}
+
+}  // namespace tb::cli

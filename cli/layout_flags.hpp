@@ -1,0 +1,18 @@
+#pragma once
+// `--layout auto` and `--global-batch`, shared by estimate, compare and report: search the parallel
+// layouts that fit the SKU's memory (harness/estimate/layout_search.hpp) instead of assuming
+// ideal scaling.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tb::cli {
+
+void add_layout_flags(CLI::App* cmd, std::string& layout, std::optional<int64_t>& global_batch);
+// True for "auto", false for ""; anything else, a --global-batch without --layout auto, or a
+// non-positive batch is a UsageError naming the flag.
+bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& global_batch);
+
+}  // namespace tb::cli

@@ -1,0 +1,126 @@
+#include "harness/estimate/layout_search.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "harness/common/errors.hpp"
+
+namespace tb {
+
+namespace {
+
+std::vector<int64_t> divisors(int64_t n, int64_t at_most) {
+  std::vector<int64_t> out;
+  for (int64_t d = 1; d <= std::min(n, at_most); ++d)
+    if (n % d == 0) out.push_back(d);
+  return out;
+}
+
+void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
+  const EstimateRequest& b = r.base;
+  if (!b.sku) throw UsageError("--layout auto needs --gpu SKU: its memory and server size bound the layouts");
+  if (!b.sustained_tflops_per_gpu && !b.mfu)
+    throw UsageError("--layout auto needs a throughput (--tflops, --gpu with --mfu, or --results) to time layouts");
+  if (!b.gpus && !b.days)
+    throw UsageError("--layout auto needs --gpus N (the fastest layout on N GPUs) or --days D (the fewest GPUs "
+                     "that finish in D days)");
+  if (b.gpus && b.days) throw UsageError("--layout auto takes --gpus or --days, not both");
+  if (global_batch <= 0)
+    throw UsageError(fmt::format("--layout auto needs the global batch: {}'s config has no [training] "
+                                 "batch_sequences; give --global-batch SEQUENCES",
+                                 b.model.name));
+  if (r.micro_batch_sizes.empty()) throw UsageError("--micro-batch-size: give at least one size");
+  for (int64_t mb : r.micro_batch_sizes)
+    if (mb < 1 || global_batch % mb != 0)
+      throw UsageError(fmt::format("--micro-batch-size {} must be positive and divide the global batch of {} "
+                                   "sequences",
+                                   mb, global_batch));
+}
+
+LayoutChoice evaluate(const LayoutSearchRequest& r, int64_t tp, int64_t pp, int64_t dp, int64_t b,
+                      int64_t global_batch) {
+  LayoutChoice c;
+  c.request = r.base;
+  c.request.gpus.reset();
+  c.request.days.reset();
+  c.request.site.reset();
+  c.request.tp = tp;
+  c.request.pp = pp;
+  c.request.dp = dp;
+  c.request.micro_batch_size = b;
+  c.request.micro_batches = global_batch / (b * dp);
+  c.request.zero_stage = r.zero_stage.value_or(dp > 1 ? 1 : 0);
+  c.result = estimate(c.request);
+  return c;
+}
+
+bool fits(const LayoutChoice& c) {
+  return c.result.memory && c.result.memory->fit && c.result.memory->fit->verdict == MemoryVerdict::Fits;
+}
+
+double peak_bytes(const LayoutChoice& c) { return c.result.memory->footprint.peak().total_bytes(); }
+
+}  // namespace
+
+LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
+  const int64_t global_batch = r.global_batch > 0 ? r.global_batch : r.base.model.batch_sequences.value_or(0);
+  check_request(r, global_batch);
+  const ModelConfig& model = r.base.model;
+  LayoutSearchResult out;
+  out.global_batch = global_batch;
+  out.tensor_sizes = divisors(model.heads, std::max(1, r.base.sku->gpus_per_server));
+  const std::vector<int64_t> pipeline_sizes = divisors(model.layers, model.layers);
+
+  std::vector<LayoutChoice> fitting;
+  for (int64_t tp : out.tensor_sizes) {
+    for (int64_t pp : pipeline_sizes) {
+      for (int64_t b : r.micro_batch_sizes) {
+        const int64_t pipelines_max = global_batch / b;  // dp must divide B / b
+        if (r.base.gpus) {
+          const int64_t n = *r.base.gpus;
+          if (n % (tp * pp) != 0) continue;
+          const int64_t dp = n / (tp * pp);
+          if (pipelines_max % dp != 0) continue;
+          ++out.considered;
+          LayoutChoice c = evaluate(r, tp, pp, dp, b, global_batch);
+          if (fits(c)) fitting.push_back(std::move(c));
+        } else {
+          // The fewest data-parallel ranks that fit and finish in time; more only cost GPUs.
+          for (int64_t dp : divisors(pipelines_max, pipelines_max)) {
+            ++out.considered;
+            LayoutChoice c = evaluate(r, tp, pp, dp, b, global_batch);
+            if (fits(c) && *c.result.wall_days <= *r.base.days) {
+              fitting.push_back(std::move(c));
+              break;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (r.base.gpus && out.considered == 0)
+    throw UsageError(fmt::format("no layout of {} GPUs divides the global batch of {} sequences (tp x pp x dp = "
+                                 "GPUs, dp x micro-batch size dividing the batch): change --gpus or --global-batch",
+                                 *r.base.gpus, global_batch));
+  out.feasible = static_cast<int64_t>(fitting.size());
+  if (r.base.gpus) {
+    out.objective = fmt::format("shortest time on {} GPUs", *r.base.gpus);
+    std::sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
+      if (*a.result.wall_days != *b.result.wall_days) return *a.result.wall_days < *b.result.wall_days;
+      return peak_bytes(a) < peak_bytes(b);
+    });
+  } else {
+    out.objective = fmt::format("fewest GPUs to finish in {:g} days", *r.base.days);
+    std::sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
+      if (*a.result.gpus != *b.result.gpus) return *a.result.gpus < *b.result.gpus;
+      if (*a.result.wall_days != *b.result.wall_days) return *a.result.wall_days < *b.result.wall_days;
+      return peak_bytes(a) < peak_bytes(b);
+    });
+  }
+  if (fitting.size() > r.keep) fitting.resize(r.keep);
+  out.ranked = std::move(fitting);
+  return out;
+}
+
+}  // namespace tb

@@ -1,0 +1,51 @@
+#pragma once
+// Which parallel layout trains the model: the fastest on n GPUs, or the fewest GPUs that finish
+// by a deadline, among the layouts whose memory per GPU fits the SKU. Megatron-LM's space
+// (Narayanan et al. 2021 §3.3): tensor parallelism inside a server (t divides the heads and at
+// most the server's GPUs), pipelining over stages that divide the layers, data parallelism for the
+// rest; the global batch B stays fixed, so each pipeline runs m = B / (b·dp) micro-batches.
+// Every candidate goes through estimate(): the communication model for its time, the memory
+// model for whether it fits. ZeRO stage 1 (a distributed optimizer) wherever dp > 1, unless a
+// stage is given: it costs no extra communication (a reduce-scatter and an all-gather move what
+// the all-reduce moved) and only saves memory.
+// What the search cannot see: the throughput is the measured one at every t (GEMMs shrink as t
+// grows, so large t is flattered), and interleaved schedules are not modelled.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/estimate/estimate.hpp"
+
+namespace tb {
+
+struct LayoutSearchRequest {
+  // Model, tokens, throughput, SKU (memory, server size, links), recompute, overlap, interconnect.
+  // Its tp/pp/dp/micro-batches are ignored; gpus or days sets the objective.
+  EstimateRequest base;
+  int64_t global_batch = 0;                      // sequences per step; 0: the model's batch_sequences
+  std::vector<int64_t> micro_batch_sizes{1};     // b to try
+  std::optional<int> zero_stage;                 // pinned; default 1 where dp > 1, else 0
+  size_t keep = 5;                               // candidates returned, best first
+};
+
+struct LayoutChoice {
+  EstimateRequest request;   // what reproduces it: tp, pp, dp, micro-batches, b, zero
+  EstimateResult result;     // with scaling and memory
+};
+
+struct LayoutSearchResult {
+  std::string objective;     // "shortest time on 1024 GPUs" or "fewest GPUs to finish in 30 days"
+  int64_t global_batch = 0;
+  std::vector<int64_t> tensor_sizes;   // the t tried
+  int64_t considered = 0;
+  int64_t feasible = 0;                // memory fits (verdict "fits") and, with days, in time
+  std::vector<LayoutChoice> ranked;    // best first; empty when nothing fits (or meets the deadline)
+};
+
+// Refuses, naming the flag: no throughput, no SKU, neither --gpus nor --days, no global batch
+// (the model's config has none and --global-batch is absent), a global batch that no layout of
+// the GPUs divides.
+LayoutSearchResult search_layouts(const LayoutSearchRequest& request);
+
+}  // namespace tb

@@ -1,0 +1,139 @@
+// The layout search: every layout it returns fits and keeps the global batch, the order is the
+// objective's, and more memory never makes the best layout slower.
+#include <gtest/gtest.h>
+
+#include "harness/common/errors.hpp"
+#include "harness/estimate/layout_search.hpp"
+
+namespace tb {
+namespace {
+
+LayoutSearchRequest gpt3_on(const std::string& sku, double mfu) {
+  LayoutSearchRequest r;
+  r.base.model = load_model("gpt3-175b");
+  r.base.sku = load_sku(sku);
+  r.base.mfu = mfu;
+  r.base.recompute = Recompute::Selective;
+  r.keep = 1000;
+  return r;
+}
+
+void expect_valid(const LayoutChoice& c, int64_t global_batch, int gpus_per_server) {
+  const auto& q = c.request;
+  EXPECT_EQ(*q.dp * *q.micro_batches * q.micro_batch_size, global_batch);
+  EXPECT_LE(*q.tp, gpus_per_server);
+  EXPECT_EQ(96 % *q.pp, 0);
+  ASSERT_TRUE(c.result.memory && c.result.memory->fit);
+  EXPECT_EQ(c.result.memory->fit->verdict, MemoryVerdict::Fits);
+  EXPECT_EQ(q.zero_stage, *q.dp > 1 ? 1 : 0);
+}
+
+TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
+  LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
+  r.base.gpus = 1024;
+  const LayoutSearchResult s = search_layouts(r);
+  EXPECT_EQ(s.global_batch, 1536);  // the config's batch_sequences
+  EXPECT_EQ(s.tensor_sizes, (std::vector<int64_t>{1, 2, 3, 4, 6, 8}));  // divide 96 heads, <= 8 per server
+  ASSERT_FALSE(s.ranked.empty());
+  EXPECT_EQ(static_cast<int64_t>(s.ranked.size()), s.feasible);
+  EXPECT_GT(s.considered, s.feasible);  // some layouts do not fit: t = 8 without pipelining, for one
+  for (size_t i = 0; i < s.ranked.size(); ++i) {
+    expect_valid(s.ranked[i], 1536, 8);
+    EXPECT_EQ(*s.ranked[i].result.gpus, 1024);
+    if (i > 0) EXPECT_LE(*s.ranked[i - 1].result.wall_days, *s.ranked[i].result.wall_days);
+    EXPECT_FALSE(*s.ranked[i].request.tp == 8 && *s.ranked[i].request.pp == 1);
+  }
+  // The best, asked for by its flags, gives the same answer.
+  const LayoutChoice& best = s.ranked.front();
+  EXPECT_DOUBLE_EQ(*estimate(best.request).wall_days, *best.result.wall_days);
+  EXPECT_LT(best.result.scaling->efficiency, 1.0);
+  r.keep = 3;
+  EXPECT_EQ(search_layouts(r).ranked.size(), 3u);
+}
+
+TEST(LayoutSearch, MoreMemoryNeverMakesTheBestLayoutSlower) {
+  // H200 differs from H100 SXM in memory (141 vs 80 GiB) and bandwidth, not in peak: at the same
+  // MFU every layout that fits an H100 fits an H200, so its best is at least as fast.
+  LayoutSearchRequest h100 = gpt3_on("h100-sxm", 0.4);
+  LayoutSearchRequest h200 = gpt3_on("h200", 0.4);
+  h100.base.gpus = h200.base.gpus = 512;
+  const LayoutSearchResult a = search_layouts(h100);
+  const LayoutSearchResult b = search_layouts(h200);
+  ASSERT_FALSE(a.ranked.empty());
+  ASSERT_FALSE(b.ranked.empty());
+  EXPECT_GE(b.feasible, a.feasible);
+  EXPECT_LE(*b.ranked.front().result.wall_days, *a.ranked.front().result.wall_days * (1 + 1e-12));
+}
+
+TEST(LayoutSearch, FewestGpusForADeadline) {
+  LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
+  r.base.days = 30;
+  const LayoutSearchResult s = search_layouts(r);
+  ASSERT_FALSE(s.ranked.empty());
+  for (size_t i = 0; i < s.ranked.size(); ++i) {
+    expect_valid(s.ranked[i], 1536, 8);
+    EXPECT_LE(*s.ranked[i].result.wall_days, 30.0);
+    if (i > 0) EXPECT_LE(*s.ranked[i - 1].result.gpus, *s.ranked[i].result.gpus);
+  }
+  // Ideal scaling is a floor no layout beats: GPU-seconds / deadline.
+  const LayoutChoice& best = s.ranked.front();
+  const double ideal_gpus = *best.result.ideal_gpu_hours / (30 * 24);
+  EXPECT_GE(static_cast<double>(*best.result.gpus), ideal_gpus);
+  // With the next smaller data-parallel size that divides the batch (same tp, pp, b), the best
+  // layout misses the deadline or does not fit: the search took the fewest ranks.
+  EstimateRequest fewer = best.request;
+  const int64_t pipelines = 1536 / fewer.micro_batch_size;
+  int64_t dp = *fewer.dp - 1;
+  while (dp > 0 && pipelines % dp != 0) --dp;
+  if (dp > 0) {
+    fewer.dp = dp;
+    fewer.micro_batches = pipelines / dp;
+    fewer.zero_stage = dp > 1 ? 1 : 0;
+    const EstimateResult e = estimate(fewer);
+    EXPECT_TRUE(*e.wall_days > 30.0 || e.memory->fit->verdict != MemoryVerdict::Fits)
+        << "dp " << dp << ": " << *e.wall_days << " days";
+  }
+}
+
+TEST(LayoutSearch, NothingFitsIsAnEmptyAnswerNotAnError) {
+  LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
+  r.base.sku->memory_gb = 1;
+  r.base.gpus = 64;
+  const LayoutSearchResult s = search_layouts(r);
+  EXPECT_TRUE(s.ranked.empty());
+  EXPECT_EQ(s.feasible, 0);
+  EXPECT_GT(s.considered, 0);
+}
+
+TEST(LayoutSearch, RefusesWhatItCannotSearchNamingTheFlag) {
+  auto expect_usage = [](LayoutSearchRequest r, const std::string& flag) {
+    try {
+      search_layouts(r);
+      ADD_FAILURE() << "accepted; expected a message naming " << flag;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+    }
+  };
+  LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
+  expect_usage(r, "--gpus");  // neither --gpus nor --days
+  r.base.gpus = 1000;          // no tp x pp x dp of 1000 with dp dividing 1536
+  expect_usage(r, "--global-batch");
+  r.base.gpus = 1024;
+  r.micro_batch_sizes = {5};
+  expect_usage(r, "--micro-batch-size");
+  LayoutSearchRequest llama;
+  llama.base.model = load_model("llama3-8b");  // no published batch
+  llama.base.sku = load_sku("h100-sxm");
+  llama.base.mfu = 0.4;
+  llama.base.gpus = 64;
+  expect_usage(llama, "--global-batch");
+  llama.global_batch = 512;
+  EXPECT_FALSE(search_layouts(llama).ranked.empty());
+  llama.base.sku.reset();
+  llama.base.mfu.reset();
+  llama.base.sustained_tflops_per_gpu = 400;
+  expect_usage(llama, "--gpu");
+}
+
+}  // namespace
+}  // namespace tb
