@@ -20,6 +20,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate.hpp"
+#include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/memory_footprint.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/results/results_io.hpp"
@@ -36,7 +37,7 @@ constexpr int64_t kCpuDefaultSeq = 128;
 
 struct RunFlags {
   std::string model = "gpt3-175b";
-  int64_t tp = 8;
+  std::optional<int64_t> tp;  // default: default_tensor_parallel (harness/estimate/layout_search.hpp)
   int64_t micro_batch = 1;
   int64_t seq = 0;
   std::string dtype;
@@ -147,7 +148,23 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
 
   const ModelConfig model = load_model(f.model);
   WorkloadOptions options;
-  options.tensor_parallel = f.tp;
+  std::string tp_why;
+  if (f.tp) {
+    options.tensor_parallel = *f.tp;
+  } else {
+    // The device's memory decides whether the model needs a tensor-parallel group at all.
+    const auto matched = info.matched_sku.empty() ? std::nullopt : std::optional<std::string>(info.matched_sku);
+    int per_server = 8;
+    if (matched) {
+      try {
+        per_server = load_sku(*matched).gpus_per_server;
+      } catch (const UsageError&) {
+      }
+    }
+    const DefaultTensorParallel d = default_tensor_parallel(model, info.memory_gb * 1e9 / gib_to_bytes(1), per_server);
+    options.tensor_parallel = d.tp;
+    tp_why = fmt::format(" ({})", d.why);
+  }
   options.micro_batch = f.micro_batch;
   options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
   if (f.seq < 0) throw UsageError(fmt::format("--seq must be positive (got {})", f.seq));
@@ -169,8 +186,8 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
 
-  fmt::print(std::cout, "Measuring one training step of {} on {} ({}): tp {}, micro-batch {}, seq {}, {}, {} kernels\n",
-             model.display_name, info.name, info.backend, options.tensor_parallel, options.micro_batch,
+  fmt::print(std::cout, "Measuring one training step of {} on {} ({}): tp {}{}, micro-batch {}, seq {}, {}, {} kernels\n",
+             model.display_name, info.name, info.backend, options.tensor_parallel, tp_why, options.micro_batch,
              options.seq_len, to_string(options.dtype), workload.ops.size());
   std::cout.flush();  // before the progress lines on stderr
   runner::install_interrupt_handler();
@@ -199,7 +216,9 @@ void add_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand("run", "Measure one training step's kernels here; report MFU and extrapolate");
   cmd->add_option("--model", flags->model, "Model name (trainbench models) or a .toml file")->capture_default_str();
-  cmd->add_option("--tp", flags->tp, "Tensor-parallel degree (the kernels of one of t GPUs)")->capture_default_str();
+  cmd->add_option("--tp", flags->tp,
+                  "Tensor-parallel degree (the kernels of one of t GPUs); default: 1 where the model trains on one "
+                  "device, else the largest dividing its heads within a server (8)");
   cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype, "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16)");

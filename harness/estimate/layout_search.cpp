@@ -123,4 +123,26 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
   return out;
 }
 
+DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double capacity_gib, int gpus_per_server) {
+  DefaultTensorParallel d;
+  if (capacity_gib > 0) {
+    MemoryRequest one;
+    one.model = model;
+    const double bytes = memory_footprint(one).peak().total_bytes();
+    if (judge_fit(bytes, capacity_gib).verdict == MemoryVerdict::Fits) {
+      d.tp = 1;
+      d.why = fmt::format("auto: trains on one device, {:.1f} of {:.0f} GiB", bytes / gib_to_bytes(1), capacity_gib);
+      return d;
+    }
+    d.why = fmt::format("auto: {:.0f} GiB to train on one device, more than its {:.0f} GiB; ", bytes / gib_to_bytes(1),
+                        capacity_gib);
+  } else {
+    d.why = "auto: device memory unknown; ";
+  }
+  d.tp = divisors(model.heads, std::max(1, gpus_per_server)).back();
+  d.why += fmt::format("the largest tensor-parallel group within a server of {} GPUs that divides {} heads",
+                       gpus_per_server, model.heads);
+  return d;
+}
+
 }  // namespace tb

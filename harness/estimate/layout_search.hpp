@@ -43,6 +43,16 @@ struct LayoutSearchResult {
   std::vector<LayoutChoice> ranked;    // best first; empty when nothing fits (or meets the deadline)
 };
 
+// The tensor-parallel size `trainbench run` measures when none is given: 1 where the model trains
+// on one device (its state and activations fit `capacity_gib`, with the verdict's margin), else
+// the largest that divides the heads within one server (Megatron-LM's practice for large models).
+// `why` says which, for the run's header.
+struct DefaultTensorParallel {
+  int64_t tp = 1;
+  std::string why;
+};
+DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double capacity_gib, int gpus_per_server);
+
 // Refuses, naming the flag: no throughput, no SKU, neither --gpus nor --days, no global batch
 // (the model's config has none and --global-batch is absent), a global batch that no layout of
 // the GPUs divides.

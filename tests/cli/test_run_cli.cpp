@@ -88,6 +88,19 @@ TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
   EXPECT_NE(r.out.find("GiB per GPU of 80 GiB: fits"), std::string::npos) << r.out;
 }
 
+// Without --tp, a model that trains on one device is measured at tp 1 (a 12-head model used to
+// be refused for the default --tp 8), and the header says why.
+TEST_F(RunCli, DefaultTensorParallelSizeIsChosenAndExplained) {
+  auto args = kQuickRun;
+  args.erase(args.begin() + 3, args.begin() + 5);  // drop "--tp 1"
+  ASSERT_EQ(args[3], "--seq");
+  args[2] = "gpt2-small";  // 12 heads
+  args.insert(args.end(), {"--out", dir_ + "/run.json", "--no-estimate"});
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("tp 1 (auto: trains on one device"), std::string::npos) << r.out;
+}
+
 TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
   const std::string out = dir_ + "/interrupted.json";
   const pid_t pid = fork();

@@ -135,5 +135,18 @@ TEST(LayoutSearch, RefusesWhatItCannotSearchNamingTheFlag) {
   expect_usage(llama, "--gpu");
 }
 
+TEST(LayoutSearch, RunsDefaultTensorParallelSizeFollowsTheDevicesMemory) {
+  // GPT-3 XL: 1.3 B x 16 B = 21 GB of state plus activations: one 80 GiB GPU trains it.
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt3-xl"), 80, 8).tp, 1);
+  // GPT-3 175B: 2.8 TB of state; the largest t within an 8-GPU server dividing 96 heads is 8.
+  const DefaultTensorParallel big = default_tensor_parallel(load_model("gpt3-175b"), 80, 8);
+  EXPECT_EQ(big.tp, 8);
+  EXPECT_NE(big.why.find("80 GiB"), std::string::npos) << big.why;
+  // 12 heads: 8 does not divide them, 6 does; unknown memory takes the server-sized group.
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 1, 8).tp, 6);
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 8).tp, 6);
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 4).tp, 4);
+}
+
 }  // namespace
 }  // namespace tb
