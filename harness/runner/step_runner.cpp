@@ -84,7 +84,10 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
       options.on_progress({i, w.ops.size(), op.name, done, remaining});
     }
     if (interrupted()) break;
-    r.kernels.push_back(measure_op(backend, op, options.measure, sku));
+    MeasureOptions measure = options.measure;
+    if (options.budget_s > 0)
+      measure.policy = timing::within_budget(measure.policy, options.budget_s - elapsed_s(), w.ops.size() - i);
+    r.kernels.push_back(measure_op(backend, op, measure, sku));
     save();
     if (r.kernels.back().status == "interrupted") break;
   }

@@ -26,6 +26,7 @@ struct StepProgress {
 struct StepRunOptions {
   MeasureOptions measure;
   std::string out_path;    // "" writes nothing
+  double budget_s = 0;     // wall-clock budget for all kernels (timing::within_budget); 0: none
   std::function<void(const StepProgress&)> on_progress;
 };
 

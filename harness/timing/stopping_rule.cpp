@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harness/common/errors.hpp"
@@ -24,6 +25,14 @@ StopReason should_stop(const TimingPolicy& p, const SampleStats& s, double sampl
   if (s.samples < p.min_samples) return StopReason::NotYet;
   if (sampled_s < p.min_time_s) return StopReason::NotYet;
   return s.rel_noise <= p.target_rel_noise ? StopReason::Converged : StopReason::NotYet;
+}
+
+TimingPolicy within_budget(const TimingPolicy& policy, double budget_left_s, size_t kernels_left) {
+  TimingPolicy p = policy;
+  const double share = std::max(kMinShareS, budget_left_s / static_cast<double>(std::max<size_t>(1, kernels_left)));
+  p.max_time_s = std::min(p.max_time_s, share);
+  p.min_time_s = std::min(p.min_time_s, p.max_time_s / 2);
+  return p;
 }
 
 void validate(const TimingPolicy& p) {

@@ -23,6 +23,14 @@ const char* to_string(StopReason reason);
 // `sampled_s`: sum of sample times; `wall_s`: wall time spent on this measurement so far.
 StopReason should_stop(const TimingPolicy& policy, const SampleStats& stats, double sampled_s, double wall_s);
 
+// The policy for the next of `kernels_left` measurements when `budget_left_s` of a whole run's
+// budget remains: an equal share each, re-divided before every kernel so that set-up and
+// verification (outside the sampling loop) are absorbed as the run goes. The share caps
+// max_time_s (never below kMinShare, so each kernel still gets a few samples) and min_time_s
+// to half of it, so that a kernel whose noise is already low still converges, not runs out.
+inline constexpr double kMinShareS = 0.05;
+TimingPolicy within_budget(const TimingPolicy& policy, double budget_left_s, size_t kernels_left);
+
 // Refuses nonsense (min > max, target <= 0, NaN) naming the flag.
 void validate(const TimingPolicy& policy);
 

@@ -101,6 +101,26 @@ TEST_F(RunCli, DefaultTensorParallelSizeIsChosenAndExplained) {
   EXPECT_NE(r.out.find("tp 1 (auto: trains on one device"), std::string::npos) << r.out;
 }
 
+// --budget bounds the whole run: at 2 s of sampling per kernel the 23 kernels would take 46 s or
+// more; a 4 s budget shares out 4/23 s each, so the run ends in a fraction of that.
+TEST_F(RunCli, BudgetBoundsTheWholeRun) {
+  auto args = kQuickRun;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--min-time") args[i + 1] = "2";
+    if (args[i] == "--max-time") args[i + 1] = "10";
+  }
+  args.insert(args.end(), {"--out", dir_ + "/run.json", "--no-estimate", "--noise", "0.0001%", "--budget", "4"});
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_trainbench(args);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_LT(took, 25.0);
+  const results::RunResults res = results::read_results_file(dir_ + "/run.json");
+  EXPECT_EQ(res.status, "complete");
+  for (const auto& k : res.kernels) EXPECT_GE(k.stats.samples, 1) << k.name;
+  EXPECT_EQ(run_trainbench({"run", "--budget", "-1"}).exit_code, 2);
+}
+
 TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
   const std::string out = dir_ + "/interrupted.json";
   const pid_t pid = fork();

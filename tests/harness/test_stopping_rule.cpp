@@ -81,5 +81,26 @@ TEST(StoppingRule, ValidateNamesTheFlag) {
   EXPECT_NO_THROW(validate(policy()));
 }
 
+// A run's budget shared out: 100 s over 25 kernels is 4 s each, capping a 15 s max-time; a
+// 0.5 s min-time stays; a 10 s min-time would never let the noise test stop inside 4 s, so it
+// drops to half the share.
+TEST(StoppingRule, BudgetIsSharedOutAndCapsBothTimes) {
+  TimingPolicy p = policy();
+  p.max_time_s = 15;
+  p.min_time_s = 0.5;
+  TimingPolicy b = within_budget(p, 100, 25);
+  EXPECT_DOUBLE_EQ(b.max_time_s, 4.0);
+  EXPECT_DOUBLE_EQ(b.min_time_s, 0.5);
+  EXPECT_EQ(b.min_samples, p.min_samples);
+  p.min_time_s = 10;
+  EXPECT_DOUBLE_EQ(within_budget(p, 100, 25).min_time_s, 2.0);
+  // A generous budget changes nothing; an exhausted one still leaves each kernel a few samples.
+  p.min_time_s = 0.5;
+  EXPECT_DOUBLE_EQ(within_budget(p, 1e6, 25).max_time_s, 15.0);
+  EXPECT_DOUBLE_EQ(within_budget(p, -3, 5).max_time_s, kMinShareS);
+  EXPECT_DOUBLE_EQ(within_budget(p, 10, 0).max_time_s, 10.0);
+  EXPECT_NO_THROW(validate(within_budget(p, -3, 5)));
+}
+
 }  // namespace
 }  // namespace tb::timing
