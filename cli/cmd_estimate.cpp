@@ -88,12 +88,13 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search) {
 }
 
 // The search, then the full estimate of its best layout (with the site and deadline asked for).
-void run_layout_search(const EstimateFlags& f, const EstimateRequest& req) {
+void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::optional<int64_t> measured_tp) {
   LayoutSearchRequest s;
   s.base = req;
   s.global_batch = f.global_batch.value_or(0);
   s.micro_batch_sizes = {f.micro_batch_size};
   s.zero_stage = f.zero;
+  s.measured_tp = measured_tp;
   const LayoutSearchResult found = search_layouts(s);
   std::optional<EstimateRequest> best_request;
   std::optional<EstimateResult> best;
@@ -121,6 +122,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req) {
 
 void run_estimate(const EstimateFlags& f) {
   EstimateRequest req;
+  std::optional<int64_t> measured_tp;  // with --results: the t its throughput holds for
   req.model = load_model(f.model);
   if (!f.tokens.empty()) {
     req.tokens = parse_quantity(f.tokens, "--tokens");
@@ -135,6 +137,7 @@ void run_estimate(const EstimateFlags& f) {
   if (!f.results.empty()) {
     if (f.tflops || f.mfu) throw UsageError("give one throughput: --results, --tflops, or --gpu with --mfu");
     const auto measured = throughput_from_results(results::read_results_file(f.results), f.results);
+    measured_tp = measured.tensor_parallel;
     req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
     req.throughput_source = measured.source;
     req.measured_power_w = measured.mean_power_w;
@@ -158,7 +161,7 @@ void run_estimate(const EstimateFlags& f) {
   const bool search = parse_layout_flag(f.layout, f.global_batch);
   add_comm_model(f, req, search);
   if (search) {
-    run_layout_search(f, req);
+    run_layout_search(f, req, measured_tp);
     return;
   }
   const EstimateResult result = estimate(req);

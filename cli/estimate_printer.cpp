@@ -134,9 +134,10 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
     if (!tensor_sizes.empty()) tensor_sizes += ',';
     tensor_sizes += std::to_string(t);
   }
-  fmt::print(out, "Layout search: {}; global batch {} sequences; tp in {{{}}} (inside a server), pp dividing the "
-                  "layers, ZeRO-1 where dp > 1\n",
-             s.objective, s.global_batch, tensor_sizes);
+  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, pp dividing the layers, ZeRO-1 where dp > 1\n",
+             s.objective, s.global_batch,
+             s.tensor_size_measured ? fmt::format("tp {} (where the throughput was measured)", tensor_sizes)
+                                    : fmt::format("tp in {{{}}} (inside a server)", tensor_sizes));
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) return;
@@ -153,7 +154,10 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
                percent(c.result.scaling->efficiency), *c.result.wall_days);
   }
   fmt::print(out, "  best: trainbench estimate ... {}\n", layout_flags(s.ranked.front().request));
-  fmt::print(out, "  (the throughput is the same at every tp: measure `trainbench run --tp T` to compare them)\n\n");
+  if (!s.tensor_size_measured)
+    fmt::print(out, "  (the throughput is taken for every tp: measure `trainbench run --tp T` and pass --results to "
+                    "keep the search to the measured t)\n");
+  fmt::print(out, "\n");
 }
 
 }  // namespace tb::cli

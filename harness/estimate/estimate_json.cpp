@@ -170,6 +170,7 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
   return {{"objective", s.objective},
           {"global_batch", s.global_batch},
           {"tensor_sizes", s.tensor_sizes},
+          {"tensor_size_measured", s.tensor_size_measured},
           {"considered", s.considered},
           {"feasible", s.feasible},
           {"ranked", ranked}};

@@ -69,7 +69,15 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
   const ModelConfig& model = r.base.model;
   LayoutSearchResult out;
   out.global_batch = global_batch;
-  out.tensor_sizes = divisors(model.heads, std::max(1, r.base.sku->gpus_per_server));
+  if (r.measured_tp) {
+    if (*r.measured_tp < 1 || model.heads % *r.measured_tp != 0)
+      throw UsageError(fmt::format("the throughput was measured at tp {}, which does not divide {}'s {} heads",
+                                   *r.measured_tp, model.name, model.heads));
+    out.tensor_sizes = {*r.measured_tp};
+    out.tensor_size_measured = true;
+  } else {
+    out.tensor_sizes = divisors(model.heads, std::max(1, r.base.sku->gpus_per_server));
+  }
   const std::vector<int64_t> pipeline_sizes = divisors(model.layers, model.layers);
 
   std::vector<LayoutChoice> fitting;

@@ -8,8 +8,10 @@
 // model for whether it fits. ZeRO stage 1 (a distributed optimizer) wherever dp > 1, unless a
 // stage is given: it costs no extra communication (a reduce-scatter and an all-gather move what
 // the all-reduce moved) and only saves memory.
-// What the search cannot see: the throughput is the measured one at every t (GEMMs shrink as t
-// grows, so large t is flattered), and interleaved schedules are not modelled.
+// A throughput measured by `trainbench run --tp T` holds for that t only (its GEMMs are that t's
+// shapes), so the search then keeps t = T (`measured_tp`) and chooses pp and dp. A throughput
+// given as a figure (--tflops, --mfu) is taken for every t, which flatters large t (smaller
+// GEMMs usually run slower); interleaved schedules are not modelled.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +28,7 @@ struct LayoutSearchRequest {
   int64_t global_batch = 0;                      // sequences per step; 0: the model's batch_sequences
   std::vector<int64_t> micro_batch_sizes{1};     // b to try
   std::optional<int> zero_stage;                 // pinned; default 1 where dp > 1, else 0
+  std::optional<int64_t> measured_tp;            // the t the throughput was measured at: only it
   size_t keep = 5;                               // candidates returned, best first
 };
 
@@ -38,6 +41,7 @@ struct LayoutSearchResult {
   std::string objective;     // "shortest time on 1024 GPUs" or "fewest GPUs to finish in 30 days"
   int64_t global_batch = 0;
   std::vector<int64_t> tensor_sizes;   // the t tried
+  bool tensor_size_measured = false;   // t fixed by the measurement (measured_tp)
   int64_t considered = 0;
   int64_t feasible = 0;                // memory fits (verdict "fits") and, with days, in time
   std::vector<LayoutChoice> ranked;    // best first; empty when nothing fits (or meets the deadline)

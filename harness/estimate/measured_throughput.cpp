@@ -1,5 +1,7 @@
 #include "harness/estimate/measured_throughput.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "harness/common/errors.hpp"
@@ -36,6 +38,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   MeasuredThroughput t;
   t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
   t.model = r.workload.model;
+  t.tensor_parallel = std::max<int64_t>(1, r.workload.tensor_parallel);
   if (!r.machine.sku.empty()) {
     try {
       t.sku = load_sku(r.machine.sku);

@@ -1,5 +1,6 @@
 #pragma once
 // The sustained throughput a results file measured, in the form the extrapolation takes.
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@ struct MeasuredThroughput {
   std::optional<double> mfu;
   std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
   std::string model;              // the model the step was measured for
+  int64_t tensor_parallel = 1;    // the t it was measured at: its GEMM shapes are that t's
   std::string source;             // "results FILE (device, step X ms)"
   // Board power over the step, time-weighted over its kernels' NVML readings (calls x median);
   // absent when readings cover less than 90% of the step (CPU runs, no NVML).

@@ -69,6 +69,14 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
     EXPECT_TRUE(raw["kernels"][0].contains(key)) << key;
   for (const char* key : {"step_ms", "tokens_per_s", "mfu"}) EXPECT_TRUE(raw["step"].contains(key)) << key;
 
+  // The layout search keeps to the tensor-parallel size the throughput was measured at (tp 1).
+  auto searched = run_trainbench({"estimate", "--model", "gpt3-small", "--results", out, "--gpu", "h100-sxm",
+                                  "--gpus", "64", "--layout", "auto", "--json"});
+  ASSERT_EQ(searched.exit_code, 0) << searched.err;
+  const auto sj = nlohmann::json::parse(searched.out);
+  EXPECT_EQ(sj["layout_search"]["tensor_sizes"], nlohmann::json::array({1}));
+  EXPECT_EQ(sj["scaling"]["tp"], 1);
+
   auto e = run_trainbench({"estimate", "--model", "gpt3-small", "--results", out, "--gpus", "8", "--json"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const auto j = nlohmann::json::parse(e.out);

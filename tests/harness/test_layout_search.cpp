@@ -135,6 +135,19 @@ TEST(LayoutSearch, RefusesWhatItCannotSearchNamingTheFlag) {
   expect_usage(llama, "--gpu");
 }
 
+TEST(LayoutSearch, AThroughputMeasuredAtOneTensorSizeKeepsTheSearchThere) {
+  LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
+  r.base.gpus = 1024;
+  r.measured_tp = 4;
+  const LayoutSearchResult s = search_layouts(r);
+  EXPECT_TRUE(s.tensor_size_measured);
+  EXPECT_EQ(s.tensor_sizes, (std::vector<int64_t>{4}));
+  ASSERT_FALSE(s.ranked.empty());
+  for (const auto& c : s.ranked) EXPECT_EQ(*c.request.tp, 4);
+  r.measured_tp = 7;  // does not divide 96 heads
+  EXPECT_THROW(search_layouts(r), UsageError);
+}
+
 TEST(LayoutSearch, RunsDefaultTensorParallelSizeFollowsTheDevicesMemory) {
   // GPT-3 XL: 1.3 B x 16 B = 21 GB of state plus activations: one 80 GiB GPU trains it.
   EXPECT_EQ(default_tensor_parallel(load_model("gpt3-xl"), 80, 8).tp, 1);
