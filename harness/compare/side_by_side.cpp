@@ -155,6 +155,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
   check_price_keys(runs, o);
 
   SideBySide out;
+  out.deadline_days = o.days;
   out.target_model = o.target_model;
   if (out.target_model.empty()) out.target_model = runs[0].results.workload.model;
   if (out.target_model.empty()) out.target_model = "gpt3-175b";

@@ -83,6 +83,7 @@ struct Best {
 
 struct SideBySide {
   std::string target_model;       // resolved
+  std::optional<double> deadline_days;  // --days: each run's GPUs are what finishes by then
   std::vector<RunColumn> runs;
   std::vector<KernelRow> kernels; // union, in first-seen order
   Best best;

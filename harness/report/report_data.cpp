@@ -100,7 +100,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"energy", index_or_null(c.best.energy)},
                      {"cost", index_or_null(c.best.cost)}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
-          {"runs", runs},   {"kernels", kernels},             {"best", best}};
+          {"runs", runs},   {"kernels", kernels},             {"best", best},
+          {"deadline_days", c.deadline_days ? json(*c.deadline_days) : json(nullptr)}};
 }
 
 }  // namespace tb::report

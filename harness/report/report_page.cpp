@@ -208,12 +208,17 @@ const char* const kPageScript = R"JS(
   if (bestLines.length)
     s5.appendChild(el('p', bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).join('; '), 'best'));
   if (avail.length) {
+    // With a deadline each run needs its own GPU count (the answer); else each takes its own days.
+    var byDeadline = data.deadline_days !== null;
     chart(s5, 'chart-extrapolation', { type: 'bar',
           data: { labels: avail.map(function (r) { return r.label; }),
-                  datasets: [{ label: 'days to train ' + data.target_model, backgroundColor: color(2),
-                               data: avail.map(function (r) { return r.extrapolation.wall_days; }) }] },
-          options: { indexAxis: 'y', scales: { x: { beginAtZero: true, title: axisTitle('days on ' +
-                     avail[0].extrapolation.gpus + ' GPUs') } } } });
+                  datasets: [{ label: (byDeadline ? 'GPUs to train ' : 'days to train ') + data.target_model,
+                               backgroundColor: color(2),
+                               data: avail.map(function (r) {
+                                 return byDeadline ? r.extrapolation.gpus : r.extrapolation.wall_days; }) }] },
+          options: { indexAxis: 'y', scales: { x: { beginAtZero: true, title: axisTitle(byDeadline ?
+                     'GPUs to finish in ' + data.deadline_days + ' days' :
+                     'days on ' + avail[0].extrapolation.gpus + ' GPUs') } } } });
   }
 
   // Every kernel, every run.

@@ -30,3 +30,10 @@ trap 'rm -rf "$work"' EXIT
   --title "trainbench report (SYNTHETIC test data)" -o "$artifacts/report.html"
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.html" \
   --screenshot "$artifacts/report.png" --user-data-dir "$work/profile"
+# The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too.
+"$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
+  --layout auto --days 30 --title "trainbench report, --layout auto (SYNTHETIC test data)" \
+  -o "$artifacts/report-layout.html"
+grep -q 'layout (--layout auto' "$artifacts/report-layout.html" || { echo "FAIL: no layout table"; exit 1; }
+python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-layout.html" \
+  --screenshot "$artifacts/report-layout.png" --user-data-dir "$work/profile-layout"
