@@ -63,11 +63,33 @@ struct Descriptors {
   }
 };
 
+// Two events, destroyed on every path (a candidate's failure throws through them).
+struct EventPair {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  EventPair() {
+    TB_CUDA_CHECK(cudaEventCreate(&start));
+    try {
+      TB_CUDA_CHECK(cudaEventCreate(&stop));
+    } catch (...) {
+      cudaEventDestroy(start);
+      throw;
+    }
+  }
+  ~EventPair() {
+    if (stop) cudaEventDestroy(stop);
+    if (start) cudaEventDestroy(start);
+  }
+  EventPair(const EventPair&) = delete;
+  EventPair& operator=(const EventPair&) = delete;
+};
+
 template <typename T>
 T algo_attribute(const cublasLtMatmulAlgo_t& algo, cublasLtMatmulAlgoConfigAttributes_t attr) {
   T value{};
   size_t written = 0;
-  cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &value, sizeof value, &written);
+  // Only names the algorithm in the results: a failure reads as 0, never as an error.
+  if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &value, sizeof value, &written) != CUBLAS_STATUS_SUCCESS)
+    return T{};
   return value;
 }
 
@@ -77,6 +99,11 @@ class CublasLtGemm final : public Kernel {
       : op_(op), types_(type_config(op, cc)), shape_(op.gemm), stream_(stream), handle_(handle) {
     validate_gemm_shape(shape_);
     if (op.dtype == DType::FP8) shape_.layout = GemmLayout::DataGrad;  // TN: see the file comment
+    // cuBLASLt's fp8 kernels need 16-byte aligned leading dimensions (m, n, k multiples of 16):
+    // refused here, clearly, rather than by whichever call would fail first.
+    if (op.dtype == DType::FP8 && (shape_.m % 16 != 0 || shape_.n % 16 != 0 || shape_.k % 16 != 0))
+      throw UnsupportedError(fmt::format("gemm '{}' {}x{}x{} fp8: cuBLASLt's fp8 GEMMs need m, n and k multiples of 16",
+                                         op.name, shape_.m, shape_.n, shape_.k));
     const int64_t m = shape_.m, n = shape_.n, k = shape_.k;
     const double ab_elt = static_cast<double>(storage_bytes(types_.ab_storage));
     const double need = ab_elt * static_cast<double>(m * k + k * n) +
@@ -153,6 +180,41 @@ class CublasLtGemm final : public Kernel {
                                    workspace_.bytes(), stream_));
   }
 
+  // Index of the fastest candidate by the median of 5 event-timed launches after a warm-up. A
+  // candidate that fails to launch is skipped; a lost device or exhausted memory is not a
+  // candidate's fault and ends the choice.
+  int fastest_candidate(const std::vector<cublasLtMatmulHeuristicResult_t>& results) {
+    EventPair ev;
+    int best = -1;
+    double best_ms = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      std::vector<float> ms;
+      try {
+        launch_with(results[i].algo);  // warm-up
+        for (int r = 0; r < 5; ++r) {
+          TB_CUDA_CHECK(cudaEventRecord(ev.start, stream_));
+          launch_with(results[i].algo);
+          TB_CUDA_CHECK(cudaEventRecord(ev.stop, stream_));
+          TB_CUDA_CHECK(cudaEventSynchronize(ev.stop));
+          float t = 0;
+          TB_CUDA_CHECK(cudaEventElapsedTime(&t, ev.start, ev.stop));
+          ms.push_back(t);
+        }
+      } catch (const DeviceLostError&) {
+        throw;
+      } catch (const OutOfMemoryError&) {
+        throw;
+      } catch (const std::exception&) {
+        continue;
+      }
+      std::nth_element(ms.begin(), ms.begin() + 2, ms.end());
+      if (best < 0 || ms[2] < best_ms) best = static_cast<int>(i), best_ms = ms[2];
+    }
+    if (best < 0)
+      throw RuntimeError(fmt::format("gemm '{}': none of cuBLASLt's {} candidates ran", op_.name, results.size()));
+    return best;
+  }
+
   // The heuristic's first choice, or with k > 1 the fastest of its top k by the median of a few
   // event-timed launches (no L2 flush: the candidates are compared with each other, on equal terms).
   void choose_algorithm(int k) {
@@ -160,41 +222,26 @@ class CublasLtGemm final : public Kernel {
     int returned = 0;
     const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(handle_, d_.desc, d_.a, d_.b, d_.c,
                                                              d_.c, d_.pref, k, results.data(), &returned);
-    if (st != CUBLAS_STATUS_SUCCESS || returned == 0)
+    // NOT_SUPPORTED (or nothing returned) is the shape's answer; any other failure is a bug in our
+    // descriptors and must not pass for "unsupported".
+    if (st != CUBLAS_STATUS_SUCCESS && st != CUBLAS_STATUS_NOT_SUPPORTED) TB_CUBLAS_CHECK(st);
+    // Only entries whose state is SUCCESS are valid (cublasLt.h, cublasLtMatmulHeuristicResult_t).
+    std::vector<cublasLtMatmulHeuristicResult_t> usable;
+    for (int i = 0; i < returned && st == CUBLAS_STATUS_SUCCESS; ++i)
+      if (results[static_cast<size_t>(i)].state == CUBLAS_STATUS_SUCCESS) usable.push_back(results[static_cast<size_t>(i)]);
+    if (usable.empty())
       throw UnsupportedError(fmt::format(
           "gemm '{}' {}x{}x{} {} {}: cuBLASLt has no algorithm for this shape/dtype/layout ({}){}", op_.name,
           shape_.m, shape_.n, shape_.k, to_string(op_.dtype), to_string(op_.gemm.layout), cublasLtGetStatusString(st),
           op_.dtype == DType::FP8 ? "; fp8 needs m, n, k multiples of 16" : ""));
+    results = std::move(usable);
+    returned = static_cast<int>(results.size());
     int best = 0;
-    double best_ms = 0;
     if (returned > 1) {
-      cudaEvent_t start, stop;
-      TB_CUDA_CHECK(cudaEventCreate(&start));
-      TB_CUDA_CHECK(cudaEventCreate(&stop));
-      best = -1;
-      for (int i = 0; i < returned; ++i) {
-        if (results[i].state != CUBLAS_STATUS_SUCCESS) continue;
-        std::vector<float> ms;
-        try {
-          launch_with(results[i].algo);  // warm-up
-          for (int r = 0; r < 5; ++r) {
-            TB_CUDA_CHECK(cudaEventRecord(start, stream_));
-            launch_with(results[i].algo);
-            TB_CUDA_CHECK(cudaEventRecord(stop, stream_));
-            TB_CUDA_CHECK(cudaEventSynchronize(stop));
-            float t = 0;
-            TB_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop));
-            ms.push_back(t);
-          }
-        } catch (const std::exception&) {
-          continue;  // a candidate that fails to launch is skipped, not fatal
-        }
-        std::nth_element(ms.begin(), ms.begin() + 2, ms.end());
-        if (best < 0 || ms[2] < best_ms) best = i, best_ms = ms[2];
-      }
-      cudaEventDestroy(start);
-      cudaEventDestroy(stop);
-      if (best < 0) throw RuntimeError(fmt::format("gemm '{}': none of cuBLASLt's {} candidates ran", op_.name, returned));
+      best = fastest_candidate(results);
+      // The candidates wrote C; poison it again so that verify() still catches a launch() that
+      // never writes it.
+      TB_CUDA_CHECK(cudaMemsetAsync(c_.get(), 0xff, c_.bytes(), stream_));
     }
     algo_ = results[static_cast<size_t>(best)].algo;
     algorithm_ = fmt::format("cublasLt heuristic #{} of {} (algo {}, tile {}, stages {}, split-k {}){}{}", best,

@@ -72,6 +72,14 @@ TEST(CudaGemm, NotLaunchedOrPlantedWrongValueFailsVerification) {
   EXPECT_FALSE(r.passed);
   EXPECT_GT(r.max_rel_error, r.tolerance);
   EXPECT_FALSE(r.detail.empty());
+  // Timing the heuristic's top candidates launches them inside prepare(): the output must be
+  // poisoned again afterwards, or a launch() that never wrote C would still verify.
+  PrepareOptions tuned;
+  tuned.gemm_candidates = 4;
+  auto timed = backend->prepare(gemm_op(DType::BF16, GemmLayout::Forward, 512, 512, 512), tuned);
+  EXPECT_FALSE(timed->verify().passed) << "output is NaN-filled after tuning, until the first launch";
+  timed->launch();
+  EXPECT_TRUE(timed->verify().passed);
 }
 
 TEST(CudaGemm, TopKCandidatesAreTimedAndTheChoiceIsCorrect) {
