@@ -126,11 +126,16 @@ TB_HD inline SoftmaxState softmax_merge(SoftmaxState a, SoftmaxState b) {
   r.sum = a.sum * exp2_shifted(a.max_log2, r.max_log2) + b.sum * exp2_shifted(b.max_log2, r.max_log2);
   return r;
 }
+// A row poisoned by a NaN score stays NaN to the end, in O and in the LSE, so that the backward
+// recomputes NaN probabilities instead of silent zeros (`sum > 0` alone is false for NaN).
+TB_HD inline bool state_is_nan(const SoftmaxState& s) { return s.sum != s.sum || s.max_log2 != s.max_log2; }
 // 1/sum for the final normalisation; 0 for a row that saw no key (cannot happen for a valid row).
-TB_HD inline float softmax_inv_sum(const SoftmaxState& s) { return s.sum > 0.f ? 1.f / s.sum : 0.f; }
+TB_HD inline float softmax_inv_sum(const SoftmaxState& s) {
+  return state_is_nan(s) ? NAN : (s.sum > 0.f ? 1.f / s.sum : 0.f);
+}
 // Natural-log LSE saved for the backward; +inf for an empty row, so its P recomputes to 0.
 TB_HD inline float lse_from_state(const SoftmaxState& s) {
-  return s.sum > 0.f ? (s.max_log2 + log2_of(s.sum)) * kLn2 : INFINITY;
+  return state_is_nan(s) ? NAN : (s.sum > 0.f ? (s.max_log2 + log2_of(s.sum)) * kLn2 : INFINITY);
 }
 
 // ---- backward ----

@@ -223,6 +223,7 @@ unsigned grid_for(int64_t n, int threads) {
 
 template <typename T, int D, bool CAUSAL>
 void launch(const AttentionParams& p, cudaStream_t stream) {
+  check_grid_yz(p.kv_heads, p.batch, "attention backward");
   TB_CUDA_CHECK(cudaMemsetAsync(p.dq_accum, 0, sizeof(float) * p.batch * p.seq * p.heads * D, stream));
   const int64_t rows = p.batch * p.seq * p.heads;
   attention_bwd_preprocess<T><<<grid_for(rows, 256), 256, 0, stream>>>(p);

@@ -75,6 +75,15 @@ TEST(AttentionMath, NanScorePoisonsTheRow) {
   attn::softmax_rescale(s, 1.f);
   attn::softmax_rescale(s, NAN);
   EXPECT_TRUE(std::isnan(s.max_log2) || std::isnan(s.sum));
+  // ... to the end: the output's 1/sum and the saved LSE are NaN, so the backward's recomputed
+  // P is NaN too (not exp2(x - inf) = 0, which would hide the fault as zero gradients).
+  EXPECT_TRUE(std::isnan(attn::softmax_inv_sum(s)));
+  EXPECT_TRUE(std::isnan(attn::lse_from_state(s)));
+  EXPECT_TRUE(std::isnan(attn::prob_from_lse(3.f, attn::lse_to_log2(attn::lse_from_state(s)))));
+  attn::SoftmaxState only_sum;
+  only_sum.max_log2 = 2.f;
+  only_sum.sum = NAN;
+  EXPECT_TRUE(std::isnan(attn::lse_from_state(only_sum)));
 }
 
 TEST(AttentionMath, KeyTileRangesMatchBruteForce) {

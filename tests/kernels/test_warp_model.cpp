@@ -51,6 +51,27 @@ TEST(WarpModel, FragmentMapsCoverEachElementOnce) {
   EXPECT_EQ(warp::mma_c_fragment_col(5, 2), 2);
 }
 
+// The ldmatrix maps hard-coded from the PTX ISA ("Matrix fragments for ldmatrix"), not derived
+// from the maps the kernels use: an 8x8 b16 matrix, lane i receives row i/4, columns 2(i%4) and
+// 2(i%4)+1; with .trans the stored matrix is read transposed, so lane i receives stored rows
+// 2(i%4) and 2(i%4)+1 of column i/4.
+TEST(WarpModel, LdmatrixMapsMatchThePtxIsa) {
+  EXPECT_EQ(warp::ldmatrix_dest_row(5, 0, false), 1);
+  EXPECT_EQ(warp::ldmatrix_dest_col(5, 0, false), 2);
+  EXPECT_EQ(warp::ldmatrix_dest_col(5, 1, false), 3);
+  EXPECT_EQ(warp::ldmatrix_dest_row(31, 1, false), 7);
+  EXPECT_EQ(warp::ldmatrix_dest_col(31, 1, false), 7);
+  EXPECT_EQ(warp::ldmatrix_dest_row(0, 0, false), 0);
+  EXPECT_EQ(warp::ldmatrix_dest_col(0, 1, false), 1);
+  EXPECT_EQ(warp::ldmatrix_dest_row(5, 0, true), 2);
+  EXPECT_EQ(warp::ldmatrix_dest_row(5, 1, true), 3);
+  EXPECT_EQ(warp::ldmatrix_dest_col(5, 1, true), 1);
+  EXPECT_EQ(warp::ldmatrix_dest_row(31, 0, true), 6);
+  EXPECT_EQ(warp::ldmatrix_dest_col(31, 0, true), 7);
+  EXPECT_EQ(warp::ldmatrix_dest_row(2, 1, true), 5);
+  EXPECT_EQ(warp::ldmatrix_dest_col(2, 1, true), 0);
+}
+
 TEST(WarpModel, EmulatedMmaEqualsMatrixProduct) {
   const auto a = small_ints(16 * 16, 1), b = small_ints(16 * 8, 2), c = small_ints(16 * 8, 3);
   warp::WarpC acc = warp::distribute_c(c.data(), 8);
