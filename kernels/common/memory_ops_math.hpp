@@ -106,6 +106,7 @@ struct OnlineSoftmax {
   float sum = 0;
 };
 TB_HD inline void update(OnlineSoftmax& s, float z) {
+  if (z == -INFINITY) return;  // a masked logit adds e^-inf = 0 (and expf(-inf - -inf) would be NaN)
   if (z > s.max) {
     s.sum = s.sum * expf(s.max - z) + 1.0f;  // expf(−inf) = 0 on the first element
     s.max = z;

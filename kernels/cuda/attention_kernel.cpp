@@ -128,7 +128,9 @@ class CudaAttentionKernel final : public Kernel {
   }
 
   void corrupt_output_for_testing() override {
-    // Element 0 belongs to row 0 of (batch 0, head 0): always among the verified rows.
+    // Element 0 belongs to row 0 of (batch 0, head 0): always among the verified rows. The
+    // element copies run on the legacy stream, which does not wait for our non-blocking one.
+    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
     void* target = backward_ ? dk_.get() : o_.get();
     write_element(target, storage_, 0, read_element(target, storage_, 0) + 1000.f);
   }

@@ -34,7 +34,11 @@ BlockingKernel::BlockingKernel(double timeout_ms) : timeout_ns_(static_cast<uint
   host_flags_[0] = 0;
   host_flags_[1] = 0;
   void* dev = nullptr;
-  TB_CUDA_CHECK(cudaHostGetDevicePointer(&dev, host, 0));
+  if (const cudaError_t err = cudaHostGetDevicePointer(&dev, host, 0); err != cudaSuccess) {
+    cudaFreeHost(host);  // the destructor does not run for a throwing constructor
+    host_flags_ = nullptr;
+    TB_CUDA_CHECK(err);
+  }
   device_flags_ = static_cast<int32_t*>(dev);
 }
 

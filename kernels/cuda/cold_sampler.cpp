@@ -43,10 +43,12 @@ double ColdSampler::timed(cudaStream_t stream, const std::function<void()>& laun
   }  // released here, after everything timed is enqueued
   TB_CUDA_CHECK(cudaEventSynchronize(stop_));
   if (blocking && blocker_->timed_out()) {
-    // launch() took longer to enqueue than the timeout (or waited on the stream itself): the
-    // sample still brackets the work, but launch overhead may be in it. nvbench warns the same way.
+    // launch() took longer to enqueue than the timeout (or waited on the stream itself): this
+    // sample may hold enqueue time, so it is dropped and taken again without the blocker, which
+    // stays off for this kernel (new_kernel() turns it back on). nvbench warns the same way.
     use_blocker_ = false;
-    std::fprintf(stderr, "trainbench: warning: blocking kernel timed out; timing without it from now on\n");
+    std::fprintf(stderr, "trainbench: warning: blocking kernel timed out; timing this kernel without it\n");
+    return timed(stream, launch, flush);
   }
   float ms = 0;
   TB_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));

@@ -71,6 +71,7 @@ class CudaBackend final : public Backend {
       kernel.launch();
       TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
       warmed_ = &kernel;
+      sampler_->new_kernel();
     }
     return sampler_->sample_ms(stream_, [&kernel] { kernel.launch(); });
   }

@@ -25,6 +25,11 @@ inline bool is_sticky_error(cudaError_t err) {
     case cudaErrorAssert:
     case cudaErrorLaunchTimeout:
     case cudaErrorECCUncorrectable:
+    // driver_types.h (CUDA 13): "the process must be terminated and relaunched" for these too.
+    case cudaErrorContained:
+    case cudaErrorTensorMemoryLeak:
+    case cudaErrorMpsClientTerminated:
+    case cudaErrorExternalDevice:
       return true;
     default:
       return false;
@@ -46,9 +51,10 @@ inline bool is_sticky_error(cudaError_t err) {
                           " failed: cuBLAS status " + std::to_string(static_cast<int>(status)) + " (" +
                           cublasLtGetStatusString(status) + ")";
   // A kernel that faulted inside cuBLAS leaves a sticky error behind: name it here, where it
-  // happened, rather than at the next CUDA call of the next kernel.
+  // happened, rather than at the next CUDA call of the next kernel. Peek, not synchronize: this
+  // may run inside a timed sample while the blocking kernel holds the stream.
   if (status == CUBLAS_STATUS_EXECUTION_FAILED)
-    if (const cudaError_t err = cudaDeviceSynchronize(); is_sticky_error(err))
+    if (const cudaError_t err = cudaPeekAtLastError(); is_sticky_error(err))
       throw DeviceLostError(msg + "; " + cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")");
   if (status == CUBLAS_STATUS_ALLOC_FAILED) throw OutOfMemoryError(msg);
   if (status == CUBLAS_STATUS_NOT_SUPPORTED || status == CUBLAS_STATUS_ARCH_MISMATCH)

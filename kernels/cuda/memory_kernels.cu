@@ -217,7 +217,9 @@ class CudaMemoryKernel final : public Kernel {
     }
     for (int t = 0; t < spec_.outputs; ++t) {
       out_[t] = DeviceBuffer(tensor_bytes);
-      TB_CUDA_CHECK(cudaMemsetAsync(out_[t].get(), 0, tensor_bytes, stream_));
+      // 0xff bytes are NaN in fp32, bf16 and fp16: a never-launched kernel fails verification
+      // (zeros would pass wherever the reference is near 0, e.g. cross-entropy gradients).
+      TB_CUDA_CHECK(cudaMemsetAsync(out_[t].get(), 0xff, tensor_bytes, stream_));
     }
     if (spec_.gamma || spec_.stats_in) {
       gamma_ = DeviceBuffer(static_cast<size_t>(cols_) * sizeof(float));
@@ -229,11 +231,14 @@ class CudaMemoryKernel final : public Kernel {
     if (spec_.stats_in || spec_.stats_out) {
       mean_ = DeviceBuffer(row_bytes);
       rstd_ = DeviceBuffer(row_bytes);
+      TB_CUDA_CHECK(cudaMemsetAsync(mean_.get(), 0xff, row_bytes, stream_));
+      TB_CUDA_CHECK(cudaMemsetAsync(rstd_.get(), 0xff, row_bytes, stream_));
     }
     if (spec_.stats_in) launch_norm_forward(/*write_y=*/false);  // the statistics the forward saved
     if (spec_.cross_entropy) {
       targets_ = DeviceBuffer(static_cast<size_t>(rows_) * sizeof(int64_t));
       loss_ = DeviceBuffer(row_bytes);
+      TB_CUDA_CHECK(cudaMemsetAsync(loss_.get(), 0xff, row_bytes, stream_));
       targets_kernel<<<static_cast<unsigned>((rows_ + 255) / 256), 256, 0, stream_>>>(targets_.as<int64_t>(), rows_,
                                                                                     cols_, options.seed);
       TB_CUDA_CHECK(cudaGetLastError());

@@ -64,6 +64,8 @@ class ColdSampler {
   // Hot: the same, without the L2 flush (tests compare the two).
   double hot_sample_ms(cudaStream_t stream, const std::function<void()>& launch);
   bool blocking() const { return use_blocker_; }
+  // A new kernel starts with the blocker on again: one kernel's slow enqueue says nothing of the next.
+  void new_kernel() { use_blocker_ = true; }
 
  private:
   double timed(cudaStream_t stream, const std::function<void()>& launch, bool flush);

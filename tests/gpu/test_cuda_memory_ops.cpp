@@ -45,6 +45,7 @@ TEST(CudaMemoryOps, PlantedWrongValueFailsAndSamplesAreTimed) {
   auto backend = make_backend("cuda");
   for (OpKind kind : kKinds) {
     auto kernel = backend->prepare(memory_op(kind, DType::BF16, 64, 1024), {});
+    EXPECT_FALSE(kernel->verify().passed) << to_string(kind) << ": outputs are NaN until the first launch";
     const double ms = backend->time_sample_ms(*kernel);  // an untimed warm-up launch, then the sample
     EXPECT_GT(ms, 0.0);
     ASSERT_TRUE(kernel->verify().passed) << to_string(kind);

@@ -96,6 +96,23 @@ TEST(MemoryOpsCpu, CrossEntropyGradientRowsSumToZeroAndLossIsPositive) {
   }
 }
 
+// A masked (-inf) logit counts as e^-inf = 0, first or later in the row, and never makes NaN.
+TEST(MemoryOpsMath, MaskedLogitsAddNothing) {
+  mo::OnlineSoftmax masked_first, plain;
+  mo::update(masked_first, -INFINITY);
+  for (float z : {1.0f, -2.0f, 3.0f}) {
+    mo::update(masked_first, z);
+    mo::update(plain, z);
+  }
+  mo::update(masked_first, -INFINITY);
+  EXPECT_FLOAT_EQ(masked_first.max, plain.max);
+  EXPECT_FLOAT_EQ(masked_first.sum, plain.sum);
+  mo::OnlineSoftmax all_masked;
+  mo::update(all_masked, -INFINITY);
+  EXPECT_FALSE(std::isnan(all_masked.sum));
+  EXPECT_EQ(all_masked.sum, 0.0f);
+}
+
 TEST(MemoryOpsMath, OnlineSoftmaxAndWelfordCombineEqualOnePass) {
   const auto z = random_row(1001, 7, 6.0);
   mo::OnlineSoftmax whole, left, right;
