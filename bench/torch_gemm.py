@@ -12,11 +12,22 @@ Both sides are timed the same way: inputs uniform in [-1, 1) (never zeros: zero 
 median of the samples. For torch, torch.cuda._sleep holds the stream while the events and the
 matmul are queued (the same role as trainbench's blocking kernel). Layouts follow op.hpp,
 row-major: fwd X[MxK] @ W[KxN]; dgrad dY[MxK] @ W[NxK]^T; wgrad X[KxM]^T @ dY[KxN].
-Ours comes from `trainbench gemm ... --device cuda --json` (median_ms).
+Ours comes from `trainbench gemm ... --device cuda --max-time 3 --json` (median_ms), each call
+killed after 60 s.
 
 The whole table is measured --repeats times (default 5); a shape's medians "agree" when
 (max - min) / min <= 1% over the repeats, for each side. Ratio = torch median / our median
 (our throughput relative to torch's); the goal is >= 0.97.
+
+One failed measurement does not stop the run: a trainbench call that times out, exits non-zero,
+prints JSON that does not parse or lacks a key, or does not verify, and a torch exception (out of
+memory, say), are recorded as text in that shape's "errors" and the run goes on. The --out JSON is
+rewritten (atomically: OUT.tmp, then renamed) after every shape of every repeat, with
+"complete": false until the end, so a run killed at a time limit leaves what it measured on disk.
+The last line is "all goals met; written OUT", or names what failed: "RATIO GOAL NOT MET" (some
+shape's ratio < 0.97: more cuBLASLt candidates may help), "SPREAD GOAL NOT MET" (some side's
+medians more than 1% apart: more candidates do not help), "MEASUREMENT ERRORS". The exit status
+is 0 unless nothing at all could be measured (then 1).
 
 Needs only the standard library and torch (it must run where PyTorch exists but pip does not):
   python3 bench/torch_gemm.py --trainbench build/cli/trainbench --out gemm_vs_torch.json
@@ -24,6 +35,7 @@ Needs only the standard library and torch (it must run where PyTorch exists but 
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -94,17 +106,70 @@ def time_torch_ms(fn, warmup, samples, flush):
     return statistics.median(times)
 
 
+OURS_MAX_TIME_S = 3  # trainbench --max-time: its time budget per GEMM
+OURS_TIMEOUT_S = 60  # the whole trainbench call (start-up, cuBLASLt heuristics, verification) is killed after this
+
+
 def time_ours_ms(trainbench, s, dtype, candidates, samples):
+    """Raises on any failure (subprocess.TimeoutExpired, RuntimeError, ValueError, KeyError, ...)."""
     cmd = [trainbench, "gemm", "-m", str(s["m"]), "-n", str(s["n"]), "-k", str(s["k"]), "--dtype", dtype,
            "--layout", s["layout"], "--device", "cuda", "--candidates", str(candidates), "--json",
-           "--min-samples", str(samples)]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+           "--min-samples", str(samples), "--max-time", str(OURS_MAX_TIME_S)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=OURS_TIMEOUT_S)
     if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {out.returncode}: {out.stderr.strip()}")
+        raise RuntimeError(f"{' '.join(cmd)} exited {out.returncode}: {out.stderr.strip()[-300:]}")
     j = json.loads(out.stdout)
+    if not isinstance(j, dict):
+        raise ValueError(f"trainbench printed JSON that is not an object: {out.stdout.strip()[:200]}")
     if not j.get("verified", False):
-        raise RuntimeError(f"{s['name']}: trainbench did not verify the result: {out.stdout}")
-    return j["median_ms"], j
+        raise RuntimeError(f"{s['name']}: trainbench did not verify the result: {out.stdout.strip()[:300]}")
+    ms = float(j["median_ms"])
+    if not (ms > 0 and math.isfinite(ms)):
+        raise ValueError(f"median_ms is {j['median_ms']!r}")
+    return ms, j
+
+
+def error_text(e):
+    if isinstance(e, subprocess.TimeoutExpired):
+        return f"timed out after {e.timeout:.0f} s"
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0][:300] if text else ''}" if not isinstance(e, KeyError) else f"missing key {e}"
+
+
+def write_json_atomic(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def spread(v):
+    return (max(v) - min(v)) / min(v) if v else None
+
+
+def summarize(shapes, runs, dtype):
+    """Rows for the JSON and the shapes short of each goal, from what has been measured so far."""
+    rows, ratio_short, spread_short, errored = [], [], [], []
+    for s in shapes:
+        rec = runs[s["name"]]
+        flop = 2.0 * s["m"] * s["n"] * s["k"]
+        ours = statistics.median(rec["ours_ms"]) if rec["ours_ms"] else None
+        theirs = statistics.median(rec["torch_ms"]) if rec["torch_ms"] else None
+        ratio = theirs / ours if ours and theirs else None
+        ours_spread, torch_spread = spread(rec["ours_ms"]), spread(rec["torch_ms"])
+        agree = None if ours is None or theirs is None else ours_spread <= 0.01 and torch_spread <= 0.01
+        if rec["errors"] or ratio is None:
+            errored.append(s["name"])
+        if ratio is not None and ratio < 0.97:
+            ratio_short.append(s["name"])
+        if agree is False:
+            spread_short.append(s["name"])
+        rows.append(dict(s, dtype=dtype, flops=flop, ours_median_ms=ours, torch_median_ms=theirs,
+                         ours_tflops=flop / ours / 1e9 if ours else None,
+                         torch_tflops=flop / theirs / 1e9 if theirs else None, ratio=ratio,
+                         ours_spread=ours_spread, torch_spread=torch_spread,
+                         medians_agree_1pct=agree, **rec))
+    return rows, ratio_short, spread_short, errored
 
 
 def main():
@@ -128,43 +193,62 @@ def main():
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
     flush = torch.empty(2 * l2, dtype=torch.uint8, device="cuda")
     shapes = target_shapes(args.logits)
-    runs = {s["name"]: {"ours_ms": [], "torch_ms": []} for s in shapes}
-    for r in range(args.repeats):
-        for s in shapes:
-            ours_ms, _ = time_ours_ms(args.trainbench, s, args.dtype, args.candidates, args.samples)
-            torch_ms = time_torch_ms(torch_case(s, args.dtype), args.warmup, args.samples, flush)
-            runs[s["name"]]["ours_ms"].append(ours_ms)
-            runs[s["name"]]["torch_ms"].append(torch_ms)
-            print(f"repeat {r + 1}/{args.repeats} {s['name']}: ours {ours_ms:.4f} ms, torch {torch_ms:.4f} ms",
-                  file=sys.stderr)
+    runs = {s["name"]: {"ours_ms": [], "torch_ms": [], "errors": []} for s in shapes}
+    device_name = torch.cuda.get_device_name(0)
 
-    spread = lambda v: (max(v) - min(v)) / min(v)
-    rows, all_ok = [], True
-    print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, dtype {args.dtype}")
+    def result(complete, progress):
+        rows, ratio_short, spread_short, errored = summarize(shapes, runs, args.dtype)
+        all_ok = not (ratio_short or spread_short or errored)
+        return dict(device=device_name, torch_version=torch.__version__,
+                    cuda=torch.version.cuda, dtype=args.dtype, repeats=args.repeats, samples=args.samples,
+                    candidates=args.candidates, ours_max_time_s=OURS_MAX_TIME_S, ours_timeout_s=OURS_TIMEOUT_S,
+                    torch_matmul_flags=torch_flags, goal="ratio >= 0.97 and medians within 1% over repeats",
+                    complete=complete, progress=progress, all_goals_met=all_ok if complete else None,
+                    ratio_goal_not_met=ratio_short, spread_goal_not_met=spread_short, errors_in=errored,
+                    shapes=rows), (rows, ratio_short, spread_short, errored)
+
+    for r in range(args.repeats):
+        for i, s in enumerate(shapes):
+            rec = runs[s["name"]]
+            try:
+                ours_ms, _ = time_ours_ms(args.trainbench, s, args.dtype, args.candidates, args.samples)
+                rec["ours_ms"].append(ours_ms)
+                ours_text = f"{ours_ms:.4f} ms"
+            except (subprocess.SubprocessError, OSError, RuntimeError, ValueError, KeyError, TypeError) as e:
+                rec["errors"].append(f"repeat {r + 1}: ours: {error_text(e)}")
+                ours_text = f"error ({error_text(e)})"
+            try:
+                torch_ms = time_torch_ms(torch_case(s, args.dtype), args.warmup, args.samples, flush)
+                rec["torch_ms"].append(torch_ms)
+                torch_text = f"{torch_ms:.4f} ms"
+            except Exception as e:  # out of memory, an unsupported dtype/layout, ...: recorded, the run goes on
+                rec["errors"].append(f"repeat {r + 1}: torch: {error_text(e)}")
+                torch_text = f"error ({error_text(e)})"
+                try:
+                    torch.cuda.synchronize()
+                    torch.cuda.empty_cache()
+                except Exception:
+                    pass  # a context-killing error: the following shapes will record theirs
+            print(f"repeat {r + 1}/{args.repeats} {s['name']}: ours {ours_text}, torch {torch_text}", file=sys.stderr)
+            write_json_atomic(args.out, result(False, f"repeat {r + 1}/{args.repeats}, shape {i + 1}/{len(shapes)}")[0])
+
+    final, (rows, ratio_short, spread_short, errored) = result(True, "done")
+    na = lambda v, fmt: format(v, fmt) if v is not None else "n/a"
+    print(f"device: {device_name}, torch {torch.__version__}, dtype {args.dtype}")
     print(f"{'gemm':16} {'M':>6} {'N':>6} {'K':>6} {'ours TF/s':>10} {'torch TF/s':>10} {'ratio':>6} "
           f"{'spread ours':>11} {'spread torch':>12}")
-    for s in shapes:
-        rec = runs[s["name"]]
-        ours, theirs = statistics.median(rec["ours_ms"]), statistics.median(rec["torch_ms"])
-        flop = 2.0 * s["m"] * s["n"] * s["k"]
-        ratio = theirs / ours
-        agree = spread(rec["ours_ms"]) <= 0.01 and spread(rec["torch_ms"]) <= 0.01
-        all_ok &= ratio >= 0.97 and agree
-        rows.append(dict(s, dtype=args.dtype, flops=flop, ours_median_ms=ours, torch_median_ms=theirs,
-                         ours_tflops=flop / ours / 1e9, torch_tflops=flop / theirs / 1e9, ratio=ratio,
-                         ours_spread=spread(rec["ours_ms"]), torch_spread=spread(rec["torch_ms"]),
-                         medians_agree_1pct=agree, **rec))
-        print(f"{s['name']:16} {s['m']:>6} {s['n']:>6} {s['k']:>6} {flop / ours / 1e9:>10.1f} "
-              f"{flop / theirs / 1e9:>10.1f} {ratio:>6.3f} {spread(rec['ours_ms']):>10.2%} "
-              f"{spread(rec['torch_ms']):>11.2%}")
-    result = dict(device=torch.cuda.get_device_name(0), torch_version=torch.__version__,
-                  cuda=torch.version.cuda, dtype=args.dtype, repeats=args.repeats, samples=args.samples,
-                  candidates=args.candidates, torch_matmul_flags=torch_flags, goal="ratio >= 0.97 and medians within 1% over repeats",
-                  all_goals_met=all_ok, shapes=rows)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"{'all goals met' if all_ok else 'GOALS NOT MET'}; written {args.out}")
-    return 0 if all_ok else 1
+    for row in rows:
+        print(f"{row['name']:16} {row['m']:>6} {row['n']:>6} {row['k']:>6} {na(row['ours_tflops'], '>10.1f'):>10} "
+              f"{na(row['torch_tflops'], '>10.1f'):>10} {na(row['ratio'], '>6.3f'):>6} "
+              f"{na(row['ours_spread'], '>10.2%'):>10} {na(row['torch_spread'], '>11.2%'):>11}"
+              + (f"  errors: {len(row['errors'])} ({row['errors'][0]})" if row["errors"] else ""))
+    write_json_atomic(args.out, final)
+    verdicts = [f"{what} ({', '.join(names)})" for what, names in
+                (("RATIO GOAL NOT MET", ratio_short), ("SPREAD GOAL NOT MET", spread_short),
+                 ("MEASUREMENT ERRORS", errored)) if names]
+    print(f"{'; '.join(verdicts) or 'all goals met'}; written {args.out}")
+    measured_any = any(rec["ours_ms"] or rec["torch_ms"] for rec in runs.values())
+    return 0 if measured_any else 1
 
 
 if __name__ == "__main__":

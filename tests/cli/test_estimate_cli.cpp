@@ -1,6 +1,7 @@
 // `trainbench estimate | models | skus | sites` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -115,7 +116,10 @@ TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
   EXPECT_NE(text.out.find("best: trainbench estimate ... --tp "), std::string::npos) << text.out;
   // Nothing fits: the answer is said, and the exit is 1.
   const std::string dir = make_temp_dir("tb_sku_");
-  write_text(dir + "/tiny.toml", read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml"));
+  // The configs trainbench reads (TRAINBENCH_CONFIG_DIR where the binaries run off their build tree).
+  const char* config_dir = std::getenv("TRAINBENCH_CONFIG_DIR");
+  const std::string configs = config_dir ? config_dir : std::string(TB_SOURCE_DIR) + "/configs";
+  write_text(dir + "/tiny.toml", read_text(configs + "/skus/h100-sxm.toml"));
   auto tiny = read_text(dir + "/tiny.toml");
   tiny.replace(tiny.find("gb = 80"), 7, "gb = 1");
   write_text(dir + "/tiny.toml", tiny);
