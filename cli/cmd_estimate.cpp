@@ -95,6 +95,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
   s.micro_batch_sizes = {f.micro_batch_size};
   s.zero_stage = f.zero;
   s.measured_tp = measured_tp;
+  if (f.recompute == "auto") s.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
   const LayoutSearchResult found = search_layouts(s);
   std::optional<EstimateRequest> best_request;
   std::optional<EstimateResult> best;
@@ -129,7 +130,8 @@ void run_estimate(const EstimateFlags& f) {
     if (!(req.tokens > 0)) throw UsageError(fmt::format("--tokens must be positive (got {})", f.tokens));
   }
   req.seq_len = f.seq;
-  req.recompute = parse_recompute(f.recompute, "--recompute");
+  // `auto` lets the layout search choose (it is checked against --layout below).
+  if (f.recompute != "auto") req.recompute = parse_recompute(f.recompute, "--recompute");
   req.dtype = parse_dtype(f.dtype, "--dtype");
   req.sustained_tflops_per_gpu = f.tflops;
   req.mfu = f.mfu;
@@ -159,6 +161,8 @@ void run_estimate(const EstimateFlags& f) {
   req.gpu_hour_price = f.gpu_hour_price;
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   const bool search = parse_layout_flag(f.layout, f.global_batch);
+  if (f.recompute == "auto" && !search)
+    throw UsageError("--recompute auto lets the layout search choose: give --layout auto too, or none, selective, full");
   add_comm_model(f, req, search);
   if (search) {
     run_layout_search(f, req, measured_tp);
@@ -181,7 +185,8 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--gpu", flags->gpu, "GPU SKU (trainbench skus) or a .toml file: peak, TDP, price");
   cmd->add_option("--mfu", flags->mfu, "Model FLOPs utilization in (0,1], with --gpu");
   cmd->add_option("--gpus", flags->gpus, "Number of GPUs training together");
-  cmd->add_option("--recompute", flags->recompute, "Activation recomputation: none, selective, full")
+  cmd->add_option("--recompute", flags->recompute,
+                  "Activation recomputation: none, selective, full; auto (with --layout auto) tries all three")
       ->capture_default_str();
   cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");

@@ -139,14 +139,15 @@ nlohmann::json to_json(const EstimateResult& r) {
 }
 
 std::string layout_flags(const EstimateRequest& q) {
-  return fmt::format("--tp {} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {}", *q.tp, *q.pp, *q.dp,
-                     *q.micro_batches, q.micro_batch_size, q.zero_stage);
+  return fmt::format("--tp {} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}", *q.tp,
+                     *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage, to_string(q.recompute));
 }
 
 std::string layout_summary(const EstimateRequest& q) {
-  return fmt::format("tp {} x pp {} x dp {}, m {}{}{}", *q.tp, *q.pp, *q.dp, *q.micro_batches,
+  return fmt::format("tp {} x pp {} x dp {}, m {}{}{}{}", *q.tp, *q.pp, *q.dp, *q.micro_batches,
                      q.micro_batch_size > 1 ? fmt::format(" of {}", q.micro_batch_size) : "",
-                     q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "");
+                     q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "",
+                     q.recompute != Recompute::None ? fmt::format(", {} recompute", to_string(q.recompute)) : "");
 }
 
 nlohmann::json to_json(const LayoutSearchResult& s) {
@@ -159,6 +160,7 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
                       {"micro_batches", *q.micro_batches},
                       {"micro_batch_size", q.micro_batch_size},
                       {"zero_stage", q.zero_stage},
+                      {"recompute", to_string(q.recompute)},
                       {"gpus", *c.result.gpus},
                       {"flags", layout_flags(q)},
                       {"efficiency", c.result.scaling->efficiency},

@@ -39,9 +39,10 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
 }
 
 LayoutChoice evaluate(const LayoutSearchRequest& r, int64_t tp, int64_t pp, int64_t dp, int64_t b,
-                      int64_t global_batch) {
+                      int64_t global_batch, Recompute recompute) {
   LayoutChoice c;
   c.request = r.base;
+  c.request.recompute = recompute;
   c.request.gpus.reset();
   c.request.days.reset();
   c.request.site.reset();
@@ -80,33 +81,34 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
   }
   const std::vector<int64_t> pipeline_sizes = divisors(model.layers, model.layers);
 
+  const std::vector<Recompute> modes = r.recompute_modes.empty() ? std::vector<Recompute>{r.base.recompute}
+                                                                 : r.recompute_modes;
   std::vector<LayoutChoice> fitting;
-  for (int64_t tp : out.tensor_sizes) {
-    for (int64_t pp : pipeline_sizes) {
-      for (int64_t b : r.micro_batch_sizes) {
-        const int64_t pipelines_max = global_batch / b;  // dp must divide B / b
-        if (r.base.gpus) {
-          const int64_t n = *r.base.gpus;
-          if (n % (tp * pp) != 0) continue;
-          const int64_t dp = n / (tp * pp);
-          if (pipelines_max % dp != 0) continue;
-          ++out.considered;
-          LayoutChoice c = evaluate(r, tp, pp, dp, b, global_batch);
-          if (fits(c)) fitting.push_back(std::move(c));
-        } else {
-          // The fewest data-parallel ranks that fit and finish in time; more only cost GPUs.
-          for (int64_t dp : divisors(pipelines_max, pipelines_max)) {
-            ++out.considered;
-            LayoutChoice c = evaluate(r, tp, pp, dp, b, global_batch);
-            if (fits(c) && *c.result.wall_days <= *r.base.days) {
-              fitting.push_back(std::move(c));
-              break;
-            }
-          }
-        }
+  // One (recompute, t, p, b): on n GPUs dp is n / (t·p); for a deadline, the fewest data-parallel
+  // ranks that fit and finish in time (more only cost GPUs).
+  auto consider = [&](Recompute recompute, int64_t tp, int64_t pp, int64_t b) {
+    const int64_t pipelines_max = global_batch / b;  // dp must divide B / b
+    if (r.base.gpus) {
+      const int64_t n = *r.base.gpus;
+      if (n % (tp * pp) != 0 || pipelines_max % (n / (tp * pp)) != 0) return;
+      ++out.considered;
+      LayoutChoice c = evaluate(r, tp, pp, n / (tp * pp), b, global_batch, recompute);
+      if (fits(c)) fitting.push_back(std::move(c));
+      return;
+    }
+    for (int64_t dp : divisors(pipelines_max, pipelines_max)) {
+      ++out.considered;
+      LayoutChoice c = evaluate(r, tp, pp, dp, b, global_batch, recompute);
+      if (fits(c) && *c.result.wall_days <= *r.base.days) {
+        fitting.push_back(std::move(c));
+        return;
       }
     }
-  }
+  };
+  for (Recompute recompute : modes)
+    for (int64_t tp : out.tensor_sizes)
+      for (int64_t pp : pipeline_sizes)
+        for (int64_t b : r.micro_batch_sizes) consider(recompute, tp, pp, b);
   if (r.base.gpus && out.considered == 0)
     throw UsageError(fmt::format("no layout of {} GPUs divides the global batch of {} sequences (tp x pp x dp = "
                                  "GPUs, dp x micro-batch size dividing the batch): change --gpus or --global-batch",

@@ -29,6 +29,9 @@ struct LayoutSearchRequest {
   std::vector<int64_t> micro_batch_sizes{1};     // b to try
   std::optional<int> zero_stage;                 // pinned; default 1 where dp > 1, else 0
   std::optional<int64_t> measured_tp;            // the t the throughput was measured at: only it
+  // Recomputation modes to try (`--recompute auto`: none, selective, full); empty: the base's.
+  // Full recomputation fits where nothing else does but re-runs the forward (a third more work).
+  std::vector<Recompute> recompute_modes;
   size_t keep = 5;                               // candidates returned, best first
 };
 

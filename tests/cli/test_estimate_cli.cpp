@@ -101,8 +101,7 @@ TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
   EXPECT_EQ(j["memory"]["verdict"], "fits");
   EXPECT_EQ(best["dp"].get<int>() * best["micro_batches"].get<int>(), 1536);
   // Its flags reproduce it.
-  std::vector<std::string> again{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4",
-                                 "--recompute", "selective", "--json"};
+  std::vector<std::string> again{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--json"};
   std::istringstream flags(best["flags"].get<std::string>());
   for (std::string word; flags >> word;) again.push_back(word);
   auto r2 = run_trainbench(again);
@@ -164,6 +163,7 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--model", "llama3-8b", "--layout", "auto", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
        "--global-batch"},
       {{"estimate", "--global-batch", "512"}, "--layout auto"},
+      {{"estimate", "--recompute", "auto", "--tflops", "100"}, "--layout auto"},
       {{"estimate", "--layout", "auto", "--global-batch", "-4", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
        "--global-batch"},
   };

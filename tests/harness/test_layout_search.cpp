@@ -135,6 +135,27 @@ TEST(LayoutSearch, RefusesWhatItCannotSearchNamingTheFlag) {
   expect_usage(llama, "--gpu");
 }
 
+// --recompute auto: the search over none, selective and full is a superset of any one mode's, so
+// it fits at least as many layouts and its best is at least as fast; full recomputation is what
+// fits where memory is tightest.
+TEST(LayoutSearch, SearchingRecomputationNeverLosesAndFitsTighterMemory) {
+  LayoutSearchRequest none = gpt3_on("h100-sxm", 0.4);
+  none.base.gpus = 256;
+  none.base.recompute = Recompute::None;
+  LayoutSearchRequest all = none;
+  all.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
+  const LayoutSearchResult a = search_layouts(none), b = search_layouts(all);
+  ASSERT_FALSE(a.ranked.empty());
+  ASSERT_FALSE(b.ranked.empty());
+  EXPECT_EQ(b.considered, 3 * a.considered);
+  EXPECT_GE(b.feasible, a.feasible);
+  EXPECT_LE(*b.ranked.front().result.wall_days, *a.ranked.front().result.wall_days * (1 + 1e-12));
+  bool saw_full = false;
+  for (const auto& c : b.ranked) saw_full |= c.request.recompute == Recompute::Full;
+  EXPECT_TRUE(saw_full);  // full recomputation fits layouts the others do not (more feasible)
+  EXPECT_GT(b.feasible, a.feasible);
+}
+
 TEST(LayoutSearch, AThroughputMeasuredAtOneTensorSizeKeepsTheSearchThere) {
   LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
   r.base.gpus = 1024;
