@@ -19,6 +19,7 @@
 // (dK and dV accumulators alone are 2·d/2 floats per lane at d = 128).
 #include <string>
 
+#include "kernels/common/attention_bwd_layout.hpp"
 #include "kernels/cuda/attention_device.cuh"
 #include "kernels/cuda/attention_launch.hpp"
 #include "kernels/cuda/cuda_check.hpp"
@@ -28,11 +29,14 @@ namespace {
 
 namespace attn = tb::kernels::attn;
 namespace warp = tb::kernels::warp;
+namespace bwd = tb::kernels::attn::bwd;
 
-constexpr int kBlockK = 64, kWarps = 4, kThreads = 32 * kWarps;
-template <int D>
-inline constexpr int kBlockQ = D == 128 ? 32 : 64;
-constexpr int kDsStride = kBlockK + 8;  // padded like the other tiles
+// Tile sizes and the block's shared-memory addressing: kernels/common/attention_bwd_layout.hpp.
+using bwd::kBlockK;
+using bwd::kBlockQ;
+using bwd::kDsStride;
+using bwd::kThreads;
+using bwd::kWarps;
 
 // K and V of the block's keys; Q, dO, LSE and D of a query tile twice (the next tile loads while
 // this one is computed); dS of one tile.
@@ -80,7 +84,7 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   const int64_t kt = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t q_stride = p.heads * D, kv_stride = p.kv_heads * D;
-  const int64_t k0 = kt * kBlockK, key_row0 = k0 + 16 * w;
+  const int64_t k0 = kt * kBlockK, key_row0 = k0 + bwd::warp_key_offset(w);
   const int64_t group = p.heads / p.kv_heads;
   const float scale = p.softmax_scale;
 
@@ -132,13 +136,13 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 #pragma unroll
     for (int kc = 0; kc < KC; ++kc) {
       uint32_t ka[4], va[4];
-      ldmatrix_x4(ka, &sK[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
-      ldmatrix_x4(va, &sV[(16 * w + warp::ldsm_a_row(lane)) * LDS + 16 * kc + warp::ldsm_a_col(lane)]);
+      ldmatrix_x4(ka, &sK[bwd::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, lane)]);
+      ldmatrix_x4(va, &sV[bwd::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, lane)]);
 #pragma unroll
       for (int np = 0; np < NQ / 2; ++np) {
         uint32_t qb[4], ob[4];
-        ldmatrix_x4(qb, &sQ[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
-        ldmatrix_x4(ob, &sdO[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
+        ldmatrix_x4(qb, &sQ[bwd::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, lane)]);
+        ldmatrix_x4(ob, &sdO[bwd::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, lane)]);
         mma_16816<T>(st[2 * np], ka, qb[0], qb[1]);
         mma_16816<T>(st[2 * np + 1], ka, qb[2], qb[3]);
         mma_16816<T>(dpt[2 * np], va, ob[0], ob[1]);
@@ -150,9 +154,7 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 #pragma unroll
     for (int nb = 0; nb < NQ; ++nb)
 #pragma unroll
-      for (int e = 0; e < 4; ++e)
-        sdS[(8 * nb + warp::mma_c_fragment_col(lane, e)) * kDsStride + 16 * w + warp::mma_c_fragment_row(lane, e)] =
-            from_float<T>(dpt[nb][e]);
+      for (int e = 0; e < 4; ++e) sdS[bwd::ds_store_offset(w, lane, nb, e)] = from_float<T>(dpt[nb][e]);
     // dV += Pᵀ·dO and dK += dSᵀ·Q: B operands stored [query][dim], loaded transposed.
 #pragma unroll
     for (int kk = 0; kk < NQ / 2; ++kk) {
@@ -167,8 +169,8 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t ob[4], qb[4];
-        ldmatrix_x4_trans(ob, &sdO[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
-        ldmatrix_x4_trans(qb, &sQ[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
+        ldmatrix_x4_trans(ob, &sdO[bwd::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, lane)]);
+        ldmatrix_x4_trans(qb, &sQ[bwd::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, lane)]);
         mma_16816<T>(dv[2 * dp], pa, ob[0], ob[1]);
         mma_16816<T>(dv[2 * dp + 1], pa, ob[2], ob[3]);
         mma_16816<T>(dk[2 * dp], dsa, qb[0], qb[1]);
@@ -178,14 +180,15 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
     __syncthreads();  // sdS complete
 
     // dQ (BQ x D) += dS (BQ x 64 keys) · K (64 x D): (16-row, 16-column) units over the warps.
-    for (int unit = w; unit < (BQ / 16) * (D / 16); unit += kWarps) {
-      const int mt = unit / (D / 16), dp = unit % (D / 16);
+    for (int unit = w; unit < bwd::dq_units(BQ, D); unit += kWarps) {
+      const bwd::DqUnit u = bwd::dq_unit(unit, D);
+      const int mt = u.mt, dp = u.dp;
       float acc[2][4] = {};
 #pragma unroll
       for (int kc = 0; kc < kBlockK / 16; ++kc) {
         uint32_t a[4], kb[4];
-        ldmatrix_x4(a, &sdS[(16 * mt + warp::ldsm_a_row(lane)) * kDsStride + 16 * kc + warp::ldsm_a_col(lane)]);
-        ldmatrix_x4_trans(kb, &sK[(16 * kc + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
+        ldmatrix_x4(a, &sdS[bwd::ds_load_offset(mt, kc, lane)]);
+        ldmatrix_x4_trans(kb, &sK[bwd::ldsm_b_kn_offset(16 * kc, 16 * dp, LDS, lane)]);
         mma_16816<T>(acc[0], a, kb[0], kb[1]);
         mma_16816<T>(acc[1], a, kb[2], kb[3]);
       }
