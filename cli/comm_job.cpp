@@ -174,7 +174,9 @@ results::MachineInfo comm_machine_info(const World& world, const kernels::comm::
 }
 
 void set_link_peaks(results::RunResults& run) {
-  if (run.machine.sku.empty()) return;
+  // One rank crosses no link: its "bus bandwidth" is a copy inside one GPU's memory, and a % of
+  // NVLink would be nonsense (over 100% for send/recv).
+  if (run.machine.sku.empty() || run.ranks.size() < 2) return;
   std::optional<SkuConfig> sku;
   try {
     sku = load_sku(run.machine.sku);

@@ -18,10 +18,10 @@ if(TB_ENABLE_CUDA)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     find_package(CUDAToolkit REQUIRED)
     set(TB_HAVE_CUDA ON)
-    # NCCL ships with the toolkit image here, or inside PyTorch's wheels on the device.
-    find_library(TB_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} ENV NCCL_LIB_DIR)
+    # NCCL: only its header is needed to build; libnccl.so.2 is loaded at run time (from the
+    # toolkit image here, or PyTorch's wheels on the device).
     find_path(TB_NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ENV NCCL_INCLUDE_DIR)
-    message(STATUS "trainbench: CUDA backend ON (archs ${TB_CUDA_ARCHS}), NCCL: ${TB_NCCL_LIBRARY}")
+    message(STATUS "trainbench: CUDA backend ON (archs ${TB_CUDA_ARCHS}), NCCL header: ${TB_NCCL_INCLUDE_DIR}")
   else()
     message(STATUS "trainbench: no CUDA compiler found; CPU backend only")
   endif()

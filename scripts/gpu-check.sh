@@ -166,7 +166,8 @@ phase_run_health() {
   run_logged health 240 "$TB" health --device cuda --out "$LOG/health.json"
   grep -E '^  [A-Z]+ |^verdict' "$LOG/health.log" | sed 's/^/  health: /' >>"$SUMMARY"
   # Issue 7 on one GPU: NCCL with one rank, the model's own message sizes, recorded.
-  run_logged comm-1gpu 180 "$TB" comm --backend nccl --out "$LOG/comm-1gpu.json"
+  # NCCL_DEBUG=WARN: if the bootstrap (a socket even for one rank) fails in this container, the log says why.
+  run_logged comm-1gpu 180 env NCCL_DEBUG=WARN "$TB" comm --backend nccl --out "$LOG/comm-1gpu.json"
   tail -12 "$LOG/comm-1gpu.log" | sed 's/^/  comm: /' >>"$SUMMARY"
 }
 

@@ -2,13 +2,17 @@
 // process takes GPU local_rank mod device count, rank 0's ncclUniqueId reaches the others over
 // the World (MPI), and ncclCommInitRank joins them. A single process runs a 1-rank communicator
 // without MPI. Host code only: inputs are filled on the host and copied, outputs copied back
-// to be checked, so no .cu file is needed. Compiled, not run, on machines without a GPU.
+// to be checked, so no .cu file is needed. NCCL is loaded at run time (kernels/cuda/nccl_loader).
+// Compiled, not run, on machines without a GPU.
 #include <cuda_runtime.h>
 #include <fmt/format.h>
-#include <nccl.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
+
+#include "kernels/cuda/nccl_loader.hpp"
 
 #include "harness/common/errors.hpp"
 #include "kernels/comm/collective_backend.hpp"
@@ -21,76 +25,127 @@ using tb::comm::Collective;
 
 namespace {
 
+const tb::kernels::cuda::NcclApi& api() {
+  std::string why;
+  const auto* a = tb::kernels::cuda::nccl_api(&why);
+  if (!a) throw RuntimeError(why);
+  return *a;
+}
+
 void cuda_check(cudaError_t rc, const char* what) {
   if (rc == cudaErrorMemoryAllocation)
-    throw RuntimeError(fmt::format("{}: out of device memory", what));
+    throw RuntimeError(fmt::format("{}: out of device memory ({})", what, cudaGetErrorString(rc)));
   if (rc != cudaSuccess) throw RuntimeError(fmt::format("{} failed: {}", what, cudaGetErrorString(rc)));
 }
 
-void nccl_check(ncclResult_t rc, const char* what) {
-  if (rc != ncclSuccess) throw RuntimeError(fmt::format("{} failed: {}", what, ncclGetErrorString(rc)));
+// NCCL's own detail (ncclGetLastError, NCCL >= 2.13) says why, where the code alone says little.
+void nccl_check(ncclResult_t rc, const char* what, ncclComm_t comm = nullptr) {
+  if (rc == ncclSuccess) return;
+  const auto& a = api();
+  const char* detail = a.GetLastError ? a.GetLastError(comm) : nullptr;
+  throw RuntimeError(fmt::format("{} failed: {}{}{}; NCCL_DEBUG=WARN says more", what, a.GetErrorString(rc),
+                                 detail && *detail ? ": " : "", detail ? detail : ""));
+}
+
+// Device memory and events owned on every path, a throwing constructor included.
+struct DeviceMemory {
+  void* ptr = nullptr;
+  explicit DeviceMemory(size_t bytes, const char* what) {
+    cuda_check(cudaMalloc(&ptr, bytes), fmt::format("cudaMalloc ({}, {} bytes)", what, bytes).c_str());
+  }
+  ~DeviceMemory() { cudaFree(ptr); }
+  DeviceMemory(const DeviceMemory&) = delete;
+  DeviceMemory& operator=(const DeviceMemory&) = delete;
+};
+struct Event {
+  cudaEvent_t e = nullptr;
+  Event() { cuda_check(cudaEventCreate(&e), "cudaEventCreate"); }
+  ~Event() { cudaEventDestroy(e); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+};
+
+// Waits for `done` without hanging on a dead peer: NCCL reports a failed or aborted
+// communicator asynchronously (ncclCommGetAsyncError), and a collective whose peer is gone never
+// completes, so the wait polls both and gives up after `timeout` (the NCCL docs' pattern).
+void wait_for(cudaEvent_t done, ncclComm_t comm, const char* what) {
+  constexpr auto kTimeout = std::chrono::minutes(5);
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const cudaError_t q = cudaEventQuery(done);
+    if (q == cudaSuccess) return;
+    if (q != cudaErrorNotReady) cuda_check(q, what);
+    ncclResult_t async = ncclSuccess;
+    nccl_check(api().CommGetAsyncError(comm, &async), "ncclCommGetAsyncError", comm);
+    if (async != ncclSuccess && async != ncclInProgress) {
+      api().CommAbort(comm);
+      nccl_check(async, what, comm);
+    }
+    if (std::chrono::steady_clock::now() - start > kTimeout) {
+      api().CommAbort(comm);
+      throw RuntimeError(fmt::format("{}: no completion in 5 minutes (a rank gone or the network down); "
+                                     "communicator aborted",
+                                     what));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 class NcclRun final : public CollectiveRun {
  public:
   NcclRun(ncclComm_t comm, cudaStream_t stream, int rank, int ranks, Collective c, const BufferCounts& counts,
           DType dtype)
-      : comm_(comm), stream_(stream), rank_(rank), ranks_(ranks), c_(c), counts_(counts), dtype_(dtype) {
-    element_bytes_ = tb::comm::comm_element_bytes(dtype);
+      : comm_(comm), stream_(stream), rank_(rank), ranks_(ranks), c_(c), counts_(counts), dtype_(dtype),
+        element_bytes_(tb::comm::comm_element_bytes(dtype)), send_bytes_(counts.send_count * element_bytes_),
+        recv_bytes_(counts.recv_count * element_bytes_), send_(send_bytes_, "send buffer"),
+        recv_(recv_bytes_, "receive buffer") {
     type_ = dtype == DType::BF16 ? ncclBfloat16 : ncclFloat32;
-    send_bytes_ = counts.send_count * element_bytes_;
-    recv_bytes_ = counts.recv_count * element_bytes_;
-    cuda_check(cudaMalloc(&send_, send_bytes_), "cudaMalloc (send buffer)");
-    if (cudaMalloc(&recv_, recv_bytes_) != cudaSuccess) {
-      cudaFree(send_);
-      throw RuntimeError(fmt::format("cudaMalloc (receive buffer, {} bytes): out of device memory", recv_bytes_));
-    }
     std::vector<unsigned char> host(send_bytes_);
     tb::comm::fill_input(c, rank, counts, dtype, host.data());
-    cuda_check(cudaMemcpy(send_, host.data(), send_bytes_, cudaMemcpyHostToDevice), "cudaMemcpy (inputs)");
-    cuda_check(cudaEventCreate(&start_), "cudaEventCreate");
-    cuda_check(cudaEventCreate(&stop_), "cudaEventCreate");
+    // On our non-blocking stream (the legacy one a plain cudaMemcpy uses does not order it), and
+    // waited for: `host` is a local.
+    cuda_check(cudaMemcpyAsync(send_.ptr, host.data(), send_bytes_, cudaMemcpyHostToDevice, stream_),
+               "cudaMemcpyAsync (inputs)");
+    cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   }
-  ~NcclRun() override {
-    cudaStreamSynchronize(stream_);
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-    cudaFree(send_);
-    cudaFree(recv_);
-  }
+  ~NcclRun() override { cudaStreamSynchronize(stream_); }
 
   void launch() override {
-    auto* in = static_cast<char*>(send_);
-    auto* out = static_cast<char*>(recv_);
+    const auto& nccl = api();
+    void* send = send_.ptr;
+    void* recv = recv_.ptr;
+    auto* in = static_cast<char*>(send);
+    auto* out = static_cast<char*>(recv);
     switch (c_) {
       case Collective::AllReduce:
-        nccl_check(ncclAllReduce(send_, recv_, counts_.send_count, type_, ncclSum, comm_, stream_), "ncclAllReduce");
+        nccl_check(nccl.AllReduce(send, recv, counts_.send_count, type_, ncclSum, comm_, stream_), "ncclAllReduce", comm_);
         break;
       case Collective::AllGather:
-        nccl_check(ncclAllGather(send_, recv_, counts_.send_count, type_, comm_, stream_), "ncclAllGather");
+        nccl_check(nccl.AllGather(send, recv, counts_.send_count, type_, comm_, stream_), "ncclAllGather", comm_);
         break;
       case Collective::ReduceScatter:
-        nccl_check(ncclReduceScatter(send_, recv_, counts_.recv_count, type_, ncclSum, comm_, stream_),
-                   "ncclReduceScatter");
+        nccl_check(nccl.ReduceScatter(send, recv, counts_.recv_count, type_, ncclSum, comm_, stream_),
+                   "ncclReduceScatter", comm_);
         break;
       case Collective::AllToAll: {
         // As nccl-tests: one grouped send and receive per peer, block r of the input to rank r.
         const size_t block = counts_.send_count / ranks_;
         const size_t block_bytes = block * element_bytes_;
-        nccl_check(ncclGroupStart(), "ncclGroupStart");
+        nccl_check(nccl.GroupStart(), "ncclGroupStart", comm_);
         for (int peer = 0; peer < ranks_; ++peer) {
-          nccl_check(ncclSend(in + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclSend");
-          nccl_check(ncclRecv(out + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclRecv");
+          nccl_check(nccl.Send(in + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclSend", comm_);
+          nccl_check(nccl.Recv(out + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclRecv", comm_);
         }
-        nccl_check(ncclGroupEnd(), "ncclGroupEnd");
+        nccl_check(nccl.GroupEnd(), "ncclGroupEnd", comm_);
         break;
       }
       case Collective::SendRecv:
-        nccl_check(ncclGroupStart(), "ncclGroupStart");
-        nccl_check(ncclSend(send_, counts_.send_count, type_, (rank_ + 1) % ranks_, comm_, stream_), "ncclSend");
-        nccl_check(ncclRecv(recv_, counts_.recv_count, type_, (rank_ + ranks_ - 1) % ranks_, comm_, stream_),
-                   "ncclRecv");
-        nccl_check(ncclGroupEnd(), "ncclGroupEnd");
+        nccl_check(nccl.GroupStart(), "ncclGroupStart", comm_);
+        nccl_check(nccl.Send(send, counts_.send_count, type_, (rank_ + 1) % ranks_, comm_, stream_), "ncclSend",
+                   comm_);
+        nccl_check(nccl.Recv(recv, counts_.recv_count, type_, (rank_ + ranks_ - 1) % ranks_, comm_, stream_),
+                   "ncclRecv", comm_);
+        nccl_check(nccl.GroupEnd(), "ncclGroupEnd", comm_);
         break;
       default:
         throw UsageError(fmt::format("--op {}: not implemented by the NCCL backend; accepted: allreduce, allgather, "
@@ -100,21 +155,24 @@ class NcclRun final : public CollectiveRun {
   }
 
   double time_ms(int iterations) override {
-    cuda_check(cudaEventRecord(start_, stream_), "cudaEventRecord");
+    cuda_check(cudaEventRecord(start_.e, stream_), "cudaEventRecord");
     for (int i = 0; i < iterations; ++i) launch();
-    cuda_check(cudaEventRecord(stop_, stream_), "cudaEventRecord");
-    cuda_check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
+    cuda_check(cudaEventRecord(stop_.e, stream_), "cudaEventRecord");
+    wait_for(stop_.e, comm_, "timed collectives");
     float ms = 0;
-    cuda_check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime");
+    cuda_check(cudaEventElapsedTime(&ms, start_.e, stop_.e), "cudaEventElapsedTime");
     return static_cast<double>(ms) / iterations;
   }
 
   tb::comm::CheckResult run_and_check(bool corrupt_for_testing) override {
-    cuda_check(cudaMemsetAsync(recv_, 0, recv_bytes_, stream_), "cudaMemsetAsync");
+    cuda_check(cudaMemsetAsync(recv_.ptr, 0, recv_bytes_, stream_), "cudaMemsetAsync");
     launch();
-    cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+    cuda_check(cudaEventRecord(stop_.e, stream_), "cudaEventRecord");
+    wait_for(stop_.e, comm_, "checked collective");
     std::vector<unsigned char> host(recv_bytes_);
-    cuda_check(cudaMemcpy(host.data(), recv_, recv_bytes_, cudaMemcpyDeviceToHost), "cudaMemcpy (outputs)");
+    cuda_check(cudaMemcpyAsync(host.data(), recv_.ptr, recv_bytes_, cudaMemcpyDeviceToHost, stream_),
+               "cudaMemcpyAsync (outputs)");
+    cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
     if (corrupt_for_testing && rank_ == 0 && !host.empty()) host[0] ^= 0x40;
     return tb::comm::check_output(c_, rank_, ranks_, counts_, dtype_, host.data());
   }
@@ -128,38 +186,41 @@ class NcclRun final : public CollectiveRun {
   Collective c_;
   BufferCounts counts_;
   DType dtype_;
-  ncclDataType_t type_;
+  ncclDataType_t type_ = ncclFloat32;
   size_t element_bytes_ = 0, send_bytes_ = 0, recv_bytes_ = 0;
-  void* send_ = nullptr;
-  void* recv_ = nullptr;
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
+  DeviceMemory send_, recv_;
+  Event start_, stop_;
 };
 
 class NcclBackend final : public CollectiveBackend {
  public:
   explicit NcclBackend(World& world) : world_(world) {
+    const auto& nccl = api();
     int devices = 0;
     cuda_check(cudaGetDeviceCount(&devices), "cudaGetDeviceCount");
     device_ = world.local_rank() % devices;
     cuda_check(cudaSetDevice(device_), "cudaSetDevice");
-    ncclUniqueId id;
-    if (world.rank() == 0) nccl_check(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    world.broadcast(&id, sizeof id, 0);
-    nccl_check(ncclCommInitRank(&comm_, world.size(), id, world.rank()), "ncclCommInitRank");
     cuda_check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    try {
+      ncclUniqueId id;
+      if (world.rank() == 0) nccl_check(nccl.GetUniqueId(&id), "ncclGetUniqueId");
+      world.broadcast(&id, sizeof id, 0);
+      nccl_check(nccl.CommInitRank(&comm_, world.size(), id, world.rank()), "ncclCommInitRank");
+    } catch (...) {
+      cudaStreamDestroy(stream_);
+      throw;
+    }
     cudaDeviceProp prop{};
     cuda_check(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
     device_name_ = prop.name;
-    int driver = 0, nccl = 0;
+    int driver = 0;
     cudaDriverGetVersion(&driver);
     driver_ = fmt::format("CUDA driver API {}.{}", driver / 1000, (driver % 1000) / 10);
-    ncclGetVersion(&nccl);
-    // NCCL >= 2.9 encodes major·10000 + minor·100 + patch.
-    nccl_version_ = fmt::format("NCCL {}.{}.{}", nccl / 10000, (nccl % 10000) / 100, nccl % 100);
+    nccl_version_ = "NCCL " + tb::kernels::cuda::nccl_version_string();
   }
   ~NcclBackend() override {
     cudaStreamSynchronize(stream_);
-    ncclCommDestroy(comm_);
+    api().CommDestroy(comm_);
     cudaStreamDestroy(stream_);
   }
 
@@ -189,6 +250,7 @@ class NcclBackend final : public CollectiveBackend {
 }  // namespace
 
 bool nccl_usable(std::string* why_not) {
+  if (!tb::kernels::cuda::nccl_api(why_not)) return false;
   int devices = 0;
   const cudaError_t rc = cudaGetDeviceCount(&devices);
   if (rc != cudaSuccess || devices == 0) {

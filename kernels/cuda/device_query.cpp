@@ -9,7 +9,7 @@
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/nvml_loader.hpp"
 #if TB_HAVE_NCCL
-#include <nccl.h>
+#include "kernels/cuda/nccl_loader.hpp"
 #endif
 
 namespace tb::kernels::cuda {
@@ -52,9 +52,7 @@ std::vector<DeviceInfo> list_devices() {
   const size_t lt = cublasLtGetVersion();  // MAJOR·10000 + MINOR·100 + PATCH
   std::string nccl;
 #if TB_HAVE_NCCL
-  int nccl_code = 0;
-  if (ncclGetVersion(&nccl_code) == ncclSuccess)  // MAJOR·10000 + MINOR·100 + PATCH since 2.9
-    nccl = fmt::format("{}.{}.{}", nccl_code / 10000, (nccl_code % 10000) / 100, nccl_code % 100);
+  nccl = nccl_version_string();  // "" where libnccl.so.2 cannot be loaded
 #endif
   const auto nvml_driver = nvml_driver_version();
   for (int d = 0; d < count; ++d) {

@@ -1,0 +1,81 @@
+#if TB_HAVE_NCCL
+#include "kernels/cuda/nccl_loader.hpp"
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+namespace tb::kernels::cuda {
+namespace {
+
+struct Loaded {
+  NcclApi api;
+  bool ok = false;
+  std::string why_not;
+};
+
+// Every call the collectives make must be there; GetLastError is a later addition, read if present.
+template <typename Fn>
+bool bind(void* lib, const char* name, Fn& fn, std::string& missing) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  if (!fn) missing += (missing.empty() ? "" : ", ") + std::string(name);
+  return fn != nullptr;
+}
+
+Loaded load() {
+  Loaded l;
+  void* lib = dlopen("libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* err = dlerror();
+    l.why_not = std::string("NCCL not found (libnccl.so.2: ") + (err ? err : "dlopen failed") +
+                "); install libnccl2 or put PyTorch's nvidia/nccl/lib on LD_LIBRARY_PATH";
+    return l;
+  }
+  NcclApi& a = l.api;
+  std::string missing;
+  bind(lib, "ncclGetVersion", a.GetVersion, missing);
+  bind(lib, "ncclGetUniqueId", a.GetUniqueId, missing);
+  bind(lib, "ncclCommInitRank", a.CommInitRank, missing);
+  bind(lib, "ncclCommDestroy", a.CommDestroy, missing);
+  bind(lib, "ncclCommAbort", a.CommAbort, missing);
+  bind(lib, "ncclCommGetAsyncError", a.CommGetAsyncError, missing);
+  bind(lib, "ncclAllReduce", a.AllReduce, missing);
+  bind(lib, "ncclAllGather", a.AllGather, missing);
+  bind(lib, "ncclReduceScatter", a.ReduceScatter, missing);
+  bind(lib, "ncclSend", a.Send, missing);
+  bind(lib, "ncclRecv", a.Recv, missing);
+  bind(lib, "ncclGroupStart", a.GroupStart, missing);
+  bind(lib, "ncclGroupEnd", a.GroupEnd, missing);
+  bind(lib, "ncclGetErrorString", a.GetErrorString, missing);
+  a.GetLastError = reinterpret_cast<const char* (*)(ncclComm_t)>(dlsym(lib, "ncclGetLastError"));
+  if (!missing.empty()) {
+    l.why_not = "libnccl.so.2 lacks " + missing + " (NCCL too old)";
+    return l;
+  }
+  if (a.GetVersion(&a.version) != ncclSuccess || a.version < 21000) {
+    l.why_not = "NCCL " + std::to_string(a.version) + " is older than 2.10, which bf16 collectives need";
+    return l;
+  }
+  l.ok = true;
+  return l;  // the library stays loaded for the life of the process
+}
+
+}  // namespace
+
+const NcclApi* nccl_api(std::string* why_not) {
+  static std::once_flag once;
+  static Loaded loaded;
+  std::call_once(once, [] { loaded = load(); });
+  if (!loaded.ok && why_not) *why_not = loaded.why_not;
+  return loaded.ok ? &loaded.api : nullptr;
+}
+
+std::string nccl_version_string() {
+  const NcclApi* a = nccl_api();
+  if (!a) return "";
+  return std::to_string(a->version / 10000) + "." + std::to_string((a->version % 10000) / 100) + "." +
+         std::to_string(a->version % 100);
+}
+
+}  // namespace tb::kernels::cuda
+#endif  // TB_HAVE_NCCL
