@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace tb::health {
 
 std::vector<Check> config_checks(const DeviceConfig& c) {
@@ -61,6 +64,22 @@ std::vector<Check> config_checks(const DeviceConfig& c) {
       k.detail = "no pending or failed row remapping";
     }
     out.push_back(k);
+  }
+  // Where the driver answered some queries but not these (ECC off, a GPU without row remapping, a
+  // container that hides PCIe), say so rather than leave the reader to assume they passed.
+  if (!out.empty()) {
+    const std::pair<const char*, const char*> checks[] = {{"pcie", "PCIe link width"},
+                                                          {"power_limit", "power limit"},
+                                                          {"ecc", "uncorrectable ECC errors"},
+                                                          {"row_remap", "row remapping"}};
+    for (const auto& [id, what] : checks) {
+      const bool present = std::any_of(out.begin(), out.end(), [&](const Check& k) { return k.id == id; });
+      if (!present) {
+        Check k = make_check(id, Status::Info, "");
+        k.detail = fmt::format("{} not reported by the driver (unsupported here, or ECC off): not checked", what);
+        out.push_back(k);
+      }
+    }
   }
   return out;
 }

@@ -229,6 +229,17 @@ TEST(HealthConfig, AWellSetUpGpuPassesEveryCheck) {
   ASSERT_EQ(checks.size(), 4u);
   for (const auto& c : checks) EXPECT_EQ(c.status, Status::Pass) << c.id << ": " << c.detail;
   EXPECT_TRUE(config_checks(DeviceConfig{}).empty());  // nothing reported, nothing claimed
+  // Some answered, some not (ECC off, say): the unanswered ones are listed as not checked.
+  DeviceConfig partial;
+  partial.pcie_link_width = partial.pcie_link_width_max = 16;
+  const auto some = config_checks(partial);
+  ASSERT_EQ(some.size(), 4u);
+  EXPECT_EQ(find(some, "pcie")->status, Status::Pass);
+  for (const char* id : {"power_limit", "ecc", "row_remap"}) {
+    ASSERT_NE(find(some, id), nullptr) << id;
+    EXPECT_EQ(find(some, id)->status, Status::Info) << id;
+    EXPECT_NE(find(some, id)->detail.find("not reported"), std::string::npos) << id;
+  }
 }
 
 TEST(HealthConfig, TheClassicSilentFaultsAreCaught) {
