@@ -2,7 +2,11 @@
 // objective's, and more memory never makes the best layout slower.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "harness/common/errors.hpp"
+#include "harness/estimate/estimate_json.hpp"
 #include "harness/estimate/layout_search.hpp"
 
 namespace tb {
@@ -49,6 +53,26 @@ TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
   EXPECT_LT(best.result.scaling->efficiency, 1.0);
   r.keep = 3;
   EXPECT_EQ(search_layouts(r).ranked.size(), 3u);
+}
+
+// A published configuration: Megatron-LM's GPT-3 175B example (examples/gpt3/
+// train_gpt3_175b_distributed.sh) trains with tensor parallel 8, pipeline 16, micro-batch 1 and
+// a global batch of 1536. On 1024 GPUs the search ranks that layout among its best three, on
+// the A100s it was written for (full recomputation) and on H100s (none).
+TEST(LayoutSearch, FindsMegatronLmsGpt3Layout) {
+  for (const auto& [sku, mfu, recompute] : {std::tuple{"a100-sxm-80g", 0.45, Recompute::Full},
+                                             std::tuple{"h100-sxm", 0.4, Recompute::None}}) {
+    LayoutSearchRequest r = gpt3_on(sku, mfu);
+    r.base.recompute = recompute;
+    r.base.gpus = 1024;
+    r.keep = 3;
+    const LayoutSearchResult s = search_layouts(r);
+    ASSERT_EQ(s.ranked.size(), 3u) << sku;
+    const bool found = std::any_of(s.ranked.begin(), s.ranked.end(), [](const LayoutChoice& c) {
+      return *c.request.tp == 8 && *c.request.pp == 16 && c.request.micro_batch_size == 1;
+    });
+    EXPECT_TRUE(found) << sku << ": best is " << layout_summary(s.ranked.front().request);
+  }
 }
 
 TEST(LayoutSearch, MoreMemoryNeverMakesTheBestLayoutSlower) {
