@@ -35,6 +35,8 @@ import statistics
 import subprocess
 import sys
 
+from bench_common import error_text, write_json_atomic  # noqa: E402 (beside this script)
+
 try:
     import torch
     import torch.nn.functional as F
@@ -144,17 +146,8 @@ def time_ours(trainbench, shape, dtype_name, pass_name, impl, max_time_s):
     return r
 
 
-def error_text(e):
-    if isinstance(e, KeyError):
-        return f"missing key {e}"
-    return f"{type(e).__name__}: {' | '.join(line.strip() for line in str(e).strip().splitlines())[:300]}"
 
 
-def write_json_atomic(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(obj, fh, indent=2)
-    os.replace(tmp, path)
 
 
 def main():

@@ -40,6 +40,8 @@ import statistics
 import subprocess
 import sys
 
+from bench_common import error_text, write_json_atomic  # noqa: E402 (beside this script)
+
 try:
     import torch
 except ImportError:  # pragma: no cover - the device machine has torch
@@ -129,19 +131,8 @@ def time_ours_ms(trainbench, s, dtype, candidates, samples):
     return ms, j
 
 
-def error_text(e):
-    if isinstance(e, subprocess.TimeoutExpired):
-        return f"timed out after {e.timeout:.0f} s"
-    if isinstance(e, KeyError):
-        return f"missing key {e}"
-    return f"{type(e).__name__}: {' | '.join(line.strip() for line in str(e).strip().splitlines())[:400]}"
 
 
-def write_json_atomic(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
 
 
 def spread(v):
