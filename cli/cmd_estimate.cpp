@@ -6,6 +6,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
+#include "cli/estimate_skus.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "cli/quantity_parse.hpp"
@@ -31,7 +32,7 @@ struct EstimateFlags {
   std::string site;
   std::optional<double> days;
   std::optional<double> pue;
-  std::optional<double> gpu_hour_price;
+  std::vector<std::string> gpu_hour_price;  // PRICE, or KEY=PRICE per SKU with several --gpu
   std::string currency;
   int64_t seq = 0;
   std::string dtype = "bf16";
@@ -52,9 +53,35 @@ struct EstimateFlags {
   std::optional<int64_t> global_batch;
 };
 
-// Link bandwidths for the communication model: the SKU's, then --interconnect, then a measured
-// `trainbench comm` file, each overriding what it measures.
-void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search) {
+// "h100-sxm,h200" → {"h100-sxm", "h200"}; empty names are refused.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (out.back().empty()) throw UsageError(fmt::format("--gpu '{}': an empty SKU name in the list", text));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// Link bandwidths for the communication model: the SKU's (what estimate takes without these
+// flags), then --interconnect, then a measured `trainbench comm` file, each overriding what it
+// measures. Needs req.sku set first.
+void apply_links(const EstimateFlags& f, EstimateRequest& req) {
+  if (f.interconnect.empty() && f.comm_results.empty()) return;
+  comm::LinkBandwidths links = req.sku ? comm::links_from_sku(*req.sku) : comm::LinkBandwidths{};
+  if (!f.interconnect.empty()) comm::apply_interconnect_flag(links, f.interconnect);
+  if (!f.comm_results.empty())
+    comm::apply_measured(links, comm::measured_link(results::read_results_file(f.comm_results), f.comm_results));
+  req.interconnect = links;
+}
+
+// The layout flags (communication and memory models) onto the request; links when `links_now`
+// (with several SKUs they are each SKU's: apply_links per SKU).
+void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, bool links_now = true) {
   if (search && (f.tp || f.pp || f.dp || f.micro_batches))
     throw UsageError("--layout auto chooses --tp, --pp, --dp and --micro-batches: give none of them");
   const bool layout = f.tp || f.pp || f.dp || search;
@@ -80,11 +107,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search) {
   req.micro_batches = f.micro_batches;
   req.micro_batch_size = f.micro_batch_size;
   req.overlap = f.overlap;
-  comm::LinkBandwidths links = req.sku ? comm::links_from_sku(*req.sku) : comm::LinkBandwidths{};
-  if (!f.interconnect.empty()) comm::apply_interconnect_flag(links, f.interconnect);
-  if (!f.comm_results.empty())
-    comm::apply_measured(links, comm::measured_link(results::read_results_file(f.comm_results), f.comm_results));
-  req.interconnect = links;
+  if (links_now) apply_links(f, req);
 }
 
 // The search, then the full estimate of its best layout (with the site and deadline asked for).
@@ -135,7 +158,16 @@ void run_estimate(const EstimateFlags& f) {
   req.dtype = parse_dtype(f.dtype, "--dtype");
   req.sustained_tflops_per_gpu = f.tflops;
   req.mfu = f.mfu;
-  if (!f.gpu.empty()) req.sku = load_sku(f.gpu);
+  // Several SKUs (A,B,C) are estimated side by side from their datasheets at one assumed MFU.
+  const std::vector<std::string> skus = split_list(f.gpu);
+  if (skus.size() > 1) {
+    if (!f.mfu || f.tflops || !f.results.empty())
+      throw UsageError("--gpu with several SKUs compares them at one assumed --mfu (one TFLOP/s figure or one "
+                       "results file cannot hold for different GPUs; `compare` takes one results file per SKU)");
+    if (!f.site.empty()) throw UsageError("--site sizes data centers of one SKU: give one --gpu, or drop --site");
+  } else if (!f.gpu.empty()) {
+    req.sku = load_sku(f.gpu);
+  }
   if (!f.results.empty()) {
     if (f.tflops || f.mfu) throw UsageError("give one throughput: --results, --tflops, or --gpu with --mfu");
     const auto measured = throughput_from_results(results::read_results_file(f.results), f.results);
@@ -154,15 +186,26 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops or --gpu with --mfu)");
   req.days = f.days;
   req.pue = f.pue;
-  if (f.gpu_hour_price && !(*f.gpu_hour_price > 0))
-    throw UsageError(fmt::format("--gpu-hour-price must be positive (got {})", *f.gpu_hour_price));
-  if (!f.currency.empty() && !f.gpu_hour_price)
+  if (!f.currency.empty() && f.gpu_hour_price.empty())
     throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
-  req.gpu_hour_price = f.gpu_hour_price;
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   const bool search = parse_layout_flag(f.layout, f.global_batch);
   if (f.recompute == "auto" && !search)
     throw UsageError("--recompute auto lets the layout search choose: give --layout auto too, or none, selective, full");
+  if (skus.size() > 1) {
+    add_comm_model(f, req, search, /*links_now=*/false);
+    std::optional<LayoutSearchRequest> s;
+    if (search) {
+      s.emplace();
+      s->global_batch = f.global_batch.value_or(0);
+      s->micro_batch_sizes = {f.micro_batch_size};
+      s->zero_stage = f.zero;
+      if (f.recompute == "auto") s->recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
+    }
+    estimate_skus(req, skus, f.gpu_hour_price, s, f.json, [&f](EstimateRequest& r) { apply_links(f, r); });
+    return;
+  }
+  req.gpu_hour_price = quoted_price(f.gpu_hour_price, req.sku ? req.sku->name : "", {req.sku ? req.sku->name : ""});
   add_comm_model(f, req, search);
   if (search) {
     run_layout_search(f, req, measured_tp);
@@ -182,7 +225,9 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--model", flags->model, "Model name (trainbench models) or a .toml file")->capture_default_str();
   cmd->add_option("--tokens", flags->tokens, "Training tokens (e.g. 300e9, 300B); default: the model's published count");
   cmd->add_option("--tflops", flags->tflops, "Sustained hardware TFLOP/s per GPU");
-  cmd->add_option("--gpu", flags->gpu, "GPU SKU (trainbench skus) or a .toml file: peak, TDP, price");
+  cmd->add_option("--gpu", flags->gpu,
+                  "GPU SKU (trainbench skus) or a .toml file: peak, TDP, price; several (h100-sxm,h200,b200) are "
+                  "compared side by side at one --mfu");
   cmd->add_option("--mfu", flags->mfu, "Model FLOPs utilization in (0,1], with --gpu");
   cmd->add_option("--gpus", flags->gpus, "Number of GPUs training together");
   cmd->add_option("--recompute", flags->recompute,
@@ -192,8 +237,8 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
   cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
   cmd->add_option("--gpu-hour-price", flags->gpu_hour_price,
-                  "Rental price per GPU-hour (a cloud or reserved quote): the cost of the GPU-hours; "
-                  "overrides the SKU's [price]");
+                  "Rental price per GPU-hour (a cloud or reserved quote): the cost of the GPU-hours; overrides "
+                  "the SKU's [price]. With several --gpu: one PRICE for all, or KEY=PRICE each (h200=3.1)");
   cmd->add_option("--currency", flags->currency, "Currency of --gpu-hour-price (default: the SKU's, else USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype, "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8")

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "harness/common/errors.hpp"
 
@@ -62,6 +63,10 @@ bool fits(const LayoutChoice& c) {
 
 double peak_bytes(const LayoutChoice& c) { return c.result.memory->footprint.peak().total_bytes(); }
 
+// Equal up to rounding: layouts the model times alike (e.g. recomputation modes at a given MFU)
+// tie, and the tie-breaks decide, not the last bit of a float.
+bool same(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
+
 }  // namespace
 
 LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
@@ -114,17 +119,18 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
                                  "GPUs, dp x micro-batch size dividing the batch): change --gpus or --global-batch",
                                  *r.base.gpus, global_batch));
   out.feasible = static_cast<int64_t>(fitting.size());
+  // Stable: on a tie the order tried wins, so the least recomputation (none first) is kept.
   if (r.base.gpus) {
     out.objective = fmt::format("shortest time on {} GPUs", *r.base.gpus);
-    std::sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
-      if (*a.result.wall_days != *b.result.wall_days) return *a.result.wall_days < *b.result.wall_days;
+    std::stable_sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
+      if (!same(*a.result.wall_days, *b.result.wall_days)) return *a.result.wall_days < *b.result.wall_days;
       return peak_bytes(a) < peak_bytes(b);
     });
   } else {
     out.objective = fmt::format("fewest GPUs to finish in {:g} days", *r.base.days);
-    std::sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
+    std::stable_sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
       if (*a.result.gpus != *b.result.gpus) return *a.result.gpus < *b.result.gpus;
-      if (*a.result.wall_days != *b.result.wall_days) return *a.result.wall_days < *b.result.wall_days;
+      if (!same(*a.result.wall_days, *b.result.wall_days)) return *a.result.wall_days < *b.result.wall_days;
       return peak_bytes(a) < peak_bytes(b);
     });
   }

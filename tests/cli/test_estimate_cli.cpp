@@ -129,6 +129,34 @@ TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
   EXPECT_NE(none.err.find("no layout of gpt3-175b fits"), std::string::npos) << none.err;
 }
 
+// Before any box can be measured: several SKUs from their datasheets at one assumed MFU.
+TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200,a100-sxm-80g", "--mfu", "0.4",
+                           "--days", "30", "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price", "b200=6",
+                           "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["skus"].size(), 3u);
+  EXPECT_NE(j["assumption"].get<std::string>().find("not a measurement"), std::string::npos);
+  const auto& h100 = j["skus"][0];
+  const auto& b200 = j["skus"][1];
+  EXPECT_EQ(h100["sku"], "h100-sxm");
+  // Same MFU, ideal scaling: GPU-hours scale with 1 / dense peak (989 vs 2250 TFLOP/s).
+  EXPECT_NEAR(b200["gpu_hours"].get<double>() / h100["gpu_hours"].get<double>(), 989.0 / 2250.0, 1e-9);
+  EXPECT_DOUBLE_EQ(h100["rental_cost"].get<double>(), 2.5 * h100["gpu_hours"].get<double>());
+  EXPECT_DOUBLE_EQ(b200["rental_cost"].get<double>(), 6.0 * b200["gpu_hours"].get<double>());
+  EXPECT_FALSE(j["skus"][2].contains("rental_cost"));  // no quote, no price in its config
+  EXPECT_EQ(j["best"]["gpu_hours"], "b200");
+  // 6 x 98.3 K = 590 K USD against 2.5 x 223.7 K = 559 K USD: the slower part is cheaper here.
+  EXPECT_EQ(j["best"]["cost"], "h100-sxm");
+
+  auto text = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--gpus", "512", "--layout",
+                              "auto"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("on 2 SKUs at an assumed MFU"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("tp "), std::string::npos) << text.out;  // each SKU's layout
+}
+
 struct BadCase {
   std::vector<std::string> args;
   std::string must_mention;
@@ -164,6 +192,11 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
        "--global-batch"},
       {{"estimate", "--global-batch", "512"}, "--layout auto"},
       {{"estimate", "--recompute", "auto", "--tflops", "100"}, "--layout auto"},
+      {{"estimate", "--gpu", "h100-sxm,h200", "--tflops", "300"}, "--mfu"},
+      {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--site", "500p"}, "--site"},
+      {{"estimate", "--gpu", "h100-sxm,,h200", "--mfu", "0.4"}, "empty SKU"},
+      {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--gpu-hour-price", "b200=4"}, "b200"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpu-hour-price", "h200=4"}, "h200"},
       {{"estimate", "--layout", "auto", "--global-batch", "-4", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
        "--global-batch"},
   };

@@ -1,0 +1,150 @@
+#include "cli/estimate_skus.hpp"
+
+#include <fmt/format.h>
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+
+#include "cli/command_registry.hpp"
+#include "cli/price_flags.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/common/human_format.hpp"
+#include "harness/estimate/estimate_json.hpp"
+
+namespace tb::cli {
+
+std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
+                                   const std::vector<std::string>& skus) {
+  if (quotes.empty()) return std::nullopt;
+  if (quotes.size() == 1 && quotes[0].find('=') == std::string::npos) {
+    size_t used = 0;
+    double price = 0;
+    try {
+      price = std::stod(quotes[0], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != quotes[0].size() || !(price > 0) || !std::isfinite(price))
+      throw UsageError(fmt::format("--gpu-hour-price '{}': expected a positive PRICE, or KEY=PRICE per SKU "
+                                   "(h100-sxm=2.5)",
+                                   quotes[0]));
+    return price;
+  }
+  const auto prices = parse_gpu_hour_prices(quotes);
+  for (const auto& [key, price] : prices) {
+    if (std::find(skus.begin(), skus.end(), key) == skus.end())
+      throw UsageError(fmt::format("--gpu-hour-price {}=...: '{}' is not one of the SKUs given to --gpu ({})", key, key,
+                                   fmt::join(skus, ", ")));
+    if (!(price > 0)) throw UsageError(fmt::format("--gpu-hour-price {}={}: must be positive", key, price));
+  }
+  const auto it = prices.find(sku);
+  return it == prices.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
+namespace {
+
+struct SkuRow {
+  SkuConfig sku;
+  std::optional<EstimateResult> result;
+  std::optional<std::string> layout;
+  std::string why_not;
+};
+
+std::optional<size_t> smallest(const std::vector<SkuRow>& rows, const auto& get) {
+  std::optional<size_t> best;
+  int known = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].result || !get(*rows[i].result)) continue;
+    ++known;
+    if (!best || *get(*rows[i].result) < *get(*rows[best.value()].result)) best = i;
+  }
+  return known >= 2 ? best : std::nullopt;
+}
+
+}  // namespace
+
+void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& skus,
+                   const std::vector<std::string>& quotes, const std::optional<LayoutSearchRequest>& search,
+                   bool json, const std::function<void(EstimateRequest&)>& per_sku) {
+  std::vector<SkuRow> rows;
+  for (const auto& name : skus) {
+    SkuRow row{load_sku(name), std::nullopt, std::nullopt, ""};
+    EstimateRequest req = base;
+    req.sku = row.sku;
+    req.gpu_hour_price = quoted_price(quotes, row.sku.name, skus);
+    per_sku(req);
+    if (search) {
+      LayoutSearchRequest s = *search;
+      s.base = req;
+      s.keep = 1;
+      const LayoutSearchResult found = search_layouts(s);
+      if (found.ranked.empty()) {
+        row.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}", found.considered, row.sku.memory_gb,
+                                  req.days ? " and finishes in time" : "");
+      } else {
+        row.result = found.ranked.front().result;
+        row.layout = layout_summary(found.ranked.front().request);
+      }
+    } else {
+      row.result = estimate(req);
+    }
+    rows.push_back(std::move(row));
+  }
+  const auto by_hours = smallest(rows, [](const EstimateResult& e) { return e.gpu_hours; });
+  const auto by_energy = smallest(rows, [](const EstimateResult& e) { return e.energy_mwh; });
+  std::optional<size_t> by_cost;
+  const bool one_currency = std::all_of(rows.begin(), rows.end(), [&](const SkuRow& r) {
+    return !r.result || !r.result->rental_currency || !rows[0].result || !rows[0].result->rental_currency ||
+           *r.result->rental_currency == *rows[0].result->rental_currency;
+  });
+  if (one_currency) by_cost = smallest(rows, [](const EstimateResult& e) { return e.rental_cost; });
+
+  if (json) {
+    nlohmann::json out;
+    out["assumption"] = "each SKU's datasheet peak times one assumed MFU: not a measurement";
+    out["skus"] = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json j = r.result ? to_json(*r.result) : nlohmann::json::object();
+      j["sku"] = r.sku.name;
+      if (r.layout) j["layout"] = *r.layout;
+      if (!r.why_not.empty()) j["why_not"] = r.why_not;
+      out["skus"].push_back(j);
+    }
+    auto name = [&](const std::optional<size_t>& i) { return i ? nlohmann::json(rows[*i].sku.name) : nlohmann::json(); };
+    out["best"] = {{"gpu_hours", name(by_hours)}, {"energy", name(by_energy)}, {"cost", name(by_cost)}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    fmt::print("{} on {} SKUs at an assumed MFU (datasheet peaks, not measurements: `trainbench run` on each, then "
+               "`compare`)\n",
+               base.model.display_name, rows.size());
+    fmt::print("  {:<14} {:>8} {:>9} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}\n", "SKU", "peak", "TFLOP/s", "GPUs",
+               "servers", "days", "GPU-hours", "MWh", "cost", search ? "  layout" : "");
+    for (const auto& r : rows) {
+      if (!r.result) {
+        fmt::print("  {:<14} {}\n", r.sku.name, r.why_not);
+        continue;
+      }
+      const EstimateResult& e = *r.result;
+      fmt::print("  {:<14} {:>8.0f} {:>9.1f} {:>7} {:>8} {:>7.1f} {:>10} {:>9} {:>16}{}\n", r.sku.name,
+                 r.sku.peak_tflops_or_zero(base.dtype), e.sustained_tflops_per_gpu.value_or(0), e.gpus.value_or(0),
+                 e.servers ? std::to_string(*e.servers) : "-", e.wall_days.value_or(0),
+                 human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? fmt::format("{:.0f}", *e.energy_mwh) : "-",
+                 e.rental_cost ? human_money(*e.rental_cost, *e.rental_currency) : "n/a (no price)",
+                 r.layout ? "  " + *r.layout : "");
+    }
+    auto best = [&](const char* what, const std::optional<size_t>& i) {
+      if (i) fmt::print("  {}: {}\n", what, rows[*i].sku.name);
+    };
+    best("fewest GPU-hours", by_hours);
+    best("least energy", by_energy);
+    best("lowest cost", by_cost);
+    if (!search) fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");
+  }
+  if (std::none_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result.has_value(); }))
+    set_exit_code(kExitRuntime);
+}
+
+}  // namespace tb::cli
