@@ -10,6 +10,7 @@
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "cli/quantity_parse.hpp"
+#include "harness/comm/estimate_scaling.hpp"
 #include "harness/comm/interconnect.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
@@ -67,12 +68,12 @@ std::vector<std::string> split_list(const std::string& text) {
   }
 }
 
-// Link bandwidths for the communication model: the SKU's (what estimate takes without these
-// flags), then --interconnect, then a measured `trainbench comm` file, each overriding what it
-// measures. Needs req.sku set first.
+// Link bandwidths for the communication model: the SKU's and the site's (what estimate takes
+// without these flags), then --interconnect, then a measured `trainbench comm` file, each
+// overriding what it measures. Needs req.sku and req.site set first.
 void apply_links(const EstimateFlags& f, EstimateRequest& req) {
   if (f.interconnect.empty() && f.comm_results.empty()) return;
-  comm::LinkBandwidths links = req.sku ? comm::links_from_sku(*req.sku) : comm::LinkBandwidths{};
+  comm::LinkBandwidths links = comm::default_links(req);
   if (!f.interconnect.empty()) comm::apply_interconnect_flag(links, f.interconnect);
   if (!f.comm_results.empty())
     comm::apply_measured(links, comm::measured_link(results::read_results_file(f.comm_results), f.comm_results));

@@ -11,6 +11,12 @@ namespace tb::comm {
 
 int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
 
+LinkBandwidths default_links(const EstimateRequest& r) {
+  LinkBandwidths links = r.sku ? links_from_sku(*r.sku) : LinkBandwidths{};
+  if (r.site) apply_site(links, *r.site);
+  return links;
+}
+
 void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   if (!out.sustained_tflops_per_gpu || !out.gpu_hours)
     throw UsageError("--tp/--pp/--dp weigh communication against compute time: give a throughput (--tflops, --gpu "
@@ -27,7 +33,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.bytes_per_element = dtype_bytes(r.dtype == DType::FP8 ? DType::BF16 : r.dtype);  // fp8 GEMMs keep bf16 wires
   in.dp_overlap = r.overlap.value_or(0.0);
   in.recompute = r.recompute;
-  in.links = r.interconnect ? *r.interconnect : (r.sku ? links_from_sku(*r.sku) : LinkBandwidths{});
+  in.links = r.interconnect ? *r.interconnect : default_links(r);
   const int64_t model_parallel = in.layout.tp * in.layout.pp;
 
   const double ideal_gpu_seconds = *out.gpu_hours * units::kSecondsPerHour;

@@ -13,4 +13,8 @@ void apply_comm_model(const EstimateRequest& request, EstimateResult& result);
 // The micro-batch default: 1 without pipelining, else 4·pp (bubble (p−1)/(5p−1) < 20%).
 int64_t default_micro_batches(int64_t pp);
 
+// Links without --interconnect or --comm-results: the SKU's, the site's network over its
+// inter-node figure.
+LinkBandwidths default_links(const EstimateRequest& request);
+
 }  // namespace tb::comm

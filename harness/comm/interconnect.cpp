@@ -25,6 +25,12 @@ LinkBandwidths links_from_sku(const SkuConfig& sku) {
   return l;
 }
 
+void apply_site(LinkBandwidths& l, const SiteConfig& site) {
+  if (!site.inter_node_gb_s) return;
+  l.inter_node_gb_s = site.inter_node_gb_s;
+  l.inter_source = fmt::format("site {} interconnect.inter_node_gb_s", site.name);
+}
+
 void apply_interconnect_flag(LinkBandwidths& l, const std::string& value) {
   if (value == "infiniband") {
     l.inter_node_gb_s = kInfinibandNdrGbS;

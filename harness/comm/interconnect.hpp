@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "harness/hardware/site_config.hpp"
 #include "harness/hardware/sku_config.hpp"
 #include "harness/results/run_results.hpp"
 
@@ -28,6 +29,8 @@ inline constexpr double kInfinibandNdrGbS = 50.0;
 inline constexpr double kEthernet100GbS = 12.5;
 
 LinkBandwidths links_from_sku(const SkuConfig& sku);
+// The site's network, where its config has one, replaces the SKU's inter-node figure.
+void apply_site(LinkBandwidths& links, const SiteConfig& site);
 
 // Applies "nvlink", "infiniband", "ethernet" or a number (GB/s per GPU across nodes). Refuses
 // others naming --interconnect and the accepted values.

@@ -23,6 +23,7 @@ SiteConfig load_site(const std::string& name_or_path) {
     throw UsageError(fmt::format("{}: field 'pue' must be >= 1.0 (got {})", r.origin(), s.pue));
   s.electricity_price_per_kwh = r.optional_positive("electricity_price_per_kwh");
   s.sku = r.optional_string("sku");
+  s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
   return s;
 }
 

@@ -15,6 +15,9 @@ struct SiteConfig {
   double pue = 1.0;                // power usage effectiveness: facility power / IT power
   std::optional<double> electricity_price_per_kwh;  // same currency as cost
   std::optional<std::string> sku;  // GPU SKU the site is built from, if known
+  // The site's network per GPU, one direction ([interconnect] inter_node_gb_s): the fabric is the
+  // site's, not the GPU's; inside a server the SKU's NVLink figure holds.
+  std::optional<double> inter_node_gb_s;
 };
 
 SiteConfig load_site(const std::string& name_or_path);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/comm/comm_model.hpp"
+#include "harness/comm/estimate_scaling.hpp"
 #include "harness/comm/interconnect.hpp"
 #include "harness/comm/model_messages.hpp"
 #include "harness/common/errors.hpp"
@@ -137,6 +138,34 @@ TEST(CommModel, InterconnectSources) {
   EXPECT_EQ(*l.inter_node_gb_s, 450.0);
   EXPECT_THROW(apply_interconnect_flag(l, "token-ring"), UsageError);
   EXPECT_THROW(apply_interconnect_flag(l, "-5"), UsageError);
+}
+
+// The site's fabric replaces the SKU's inter-node figure (issue 7: "from the SKU/site config");
+// the server's NVLink stays the SKU's; --interconnect overrides both (the CLI applies it after).
+TEST(CommModel, SiteNetworkOverridesTheSkusInterNodeLink) {
+  EstimateRequest r;
+  r.model = load_model("gpt3-175b");
+  r.sku = load_sku("a100-sxm-80g");
+  const LinkBandwidths sku_only = default_links(r);
+  r.site = load_site("a100-1024");
+  ASSERT_TRUE(r.site->inter_node_gb_s);
+  const LinkBandwidths with_site = default_links(r);
+  EXPECT_EQ(*with_site.inter_node_gb_s, *r.site->inter_node_gb_s);
+  EXPECT_NE(with_site.inter_source.find("site a100-1024"), std::string::npos) << with_site.inter_source;
+  EXPECT_EQ(with_site.intra_node_gb_s, sku_only.intra_node_gb_s);
+  // A site without a fabric figure changes nothing.
+  r.site = load_site("500p");
+  EXPECT_EQ(default_links(r).inter_node_gb_s, sku_only.inter_node_gb_s);
+  // And through the estimate: the data-parallel all-reduce crosses the site's network.
+  r.site = load_site("a100-1024");
+  r.mfu = 0.4;
+  r.tp = 8;
+  r.pp = 8;
+  r.gpus = 1024;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.scaling);
+  EXPECT_EQ(e.scaling->dp_link.gb_s, *r.site->inter_node_gb_s);
+  EXPECT_NE(e.scaling->dp_link.source.find("site a100-1024"), std::string::npos) << e.scaling->dp_link.source;
 }
 
 results::RunResults comm_results(std::vector<std::string> hosts) {
