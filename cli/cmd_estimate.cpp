@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
@@ -63,6 +64,8 @@ std::vector<std::string> split_list(const std::string& text) {
     const size_t comma = text.find(',', start);
     out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (out.back().empty()) throw UsageError(fmt::format("--gpu '{}': an empty SKU name in the list", text));
+    if (std::count(out.begin(), out.end(), out.back()) > 1)
+      throw UsageError(fmt::format("--gpu '{}': {} is listed twice", text, out.back()));
     if (comma == std::string::npos) return out;
     start = comma + 1;
   }
@@ -229,7 +232,9 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--gpu", flags->gpu,
                   "GPU SKU (trainbench skus) or a .toml file: peak, TDP, price; several (h100-sxm,h200,b200) are "
                   "compared side by side at one --mfu");
-  cmd->add_option("--mfu", flags->mfu, "Model FLOPs utilization in (0,1], with --gpu");
+  cmd->add_option("--mfu", flags->mfu,
+                  "Model FLOPs utilization in (0,1], with --gpu: the GPU's own, before communication (with a "
+                  "layout the communication model takes its losses off; published end-to-end MFUs include them)");
   cmd->add_option("--gpus", flags->gpus, "Number of GPUs training together");
   cmd->add_option("--recompute", flags->recompute,
                   "Activation recomputation: none, selective, full; auto (with --layout auto) tries all three")

@@ -19,6 +19,10 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   // Megatron-LM splits attention heads across the tensor group, and layers evenly across stages.
   if (model.heads % l.tp != 0)
     throw UsageError(fmt::format("--tp {} does not divide {}'s {} attention heads", l.tp, model.name, model.heads));
+  // K/V heads split over the group, or replicated when there are fewer than its ranks.
+  if (model.kv_heads % l.tp != 0 && l.tp % model.kv_heads != 0)
+    throw UsageError(fmt::format("--tp {} neither divides {}'s {} K/V heads nor is a multiple of them", l.tp,
+                                 model.name, model.kv_heads));
   if (model.layers % l.pp != 0)
     throw UsageError(fmt::format("--pp {} does not divide {}'s {} layers evenly across pipeline stages", l.pp,
                                  model.name, model.layers));

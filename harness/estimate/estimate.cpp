@@ -67,6 +67,9 @@ comm::ParallelLayout memory_layout(const EstimateRequest& r, const EstimateResul
   l.seq_len = out.seq_len;
   if (r.dp) {
     l.dp = *r.dp;
+    if (r.gpus && *r.gpus != l.gpus())
+      throw UsageError(fmt::format("--gpus {} contradicts --tp {} x --pp {} x --dp {} = {}", *r.gpus, l.tp, l.pp, l.dp,
+                                   l.gpus()));
   } else if (r.gpus) {
     if (l.tp < 1 || l.pp < 1 || *r.gpus % (l.tp * l.pp) != 0)
       throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {}", *r.gpus, l.tp, l.pp));
@@ -87,7 +90,9 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   if (r.sku) {
     e.capacity_gib = r.sku->memory_gb;
     e.fit = judge_fit(e.footprint.peak().total_bytes(), r.sku->memory_gb);
-    if (e.fit->verdict != MemoryVerdict::Fits) e.suggestion = suggest_fitting_layout(e.footprint.request, r.sku->memory_gb);
+    if (e.fit->verdict != MemoryVerdict::Fits)
+      e.suggestion = suggest_fitting_layout(e.footprint.request, r.sku->memory_gb,
+                                            {r.micro_batches.has_value(), r.dp ? std::nullopt : r.gpus});
   }
   return e;
 }
@@ -114,6 +119,10 @@ EstimateResult estimate(const EstimateRequest& r) {
   out.training_model_flops = out.model_flops_per_token * out.tokens;
   out.training_hardware_flops = out.hardware_flops_per_token * out.tokens;
   const double hw_per_model = out.hardware_flops_per_token / out.model_flops_per_token;
+  if (r.mfu && *r.mfu * hw_per_model > 1.0)
+    throw UsageError(fmt::format("--mfu {} with --recompute {} means {:.0f}% of peak in hardware FLOPs (recomputation "
+                                 "runs the forward again): at most {:.2f}",
+                                 *r.mfu, to_string(r.recompute), 100.0 * *r.mfu * hw_per_model, 1.0 / hw_per_model));
 
   std::optional<double> peak_tflops;
   if (r.sku) peak_tflops = r.sku->peak_tflops_for(r.dtype);

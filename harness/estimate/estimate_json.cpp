@@ -34,6 +34,7 @@ static nlohmann::json memory_json(const MemoryEstimate& m) {
                       {"zero_stage", q.zero_stage},
                       {"sequence_parallel", q.sequence_parallel},
                       {"attention", to_string(q.attention)},
+                      {"recompute", to_string(q.recompute)},
                       {"layer_activation_bytes", m.footprint.layer_activation_bytes},
                       {"first_stage", stage_json(m.footprint.first)},
                       {"last_stage", stage_json(m.footprint.last)},

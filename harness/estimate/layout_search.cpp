@@ -18,6 +18,20 @@ std::vector<int64_t> divisors(int64_t n, int64_t at_most) {
   return out;
 }
 
+// t that divide the heads (Megatron-LM splits heads across the group) and tile a server (a group
+// of 6 on 8-GPU servers would straddle two, which the model costs at NVLink speed).
+std::vector<int64_t> tensor_sizes_in_server(const ModelConfig& model, int gpus_per_server) {
+  std::vector<int64_t> out;
+  const int64_t server = std::max(1, gpus_per_server);
+  for (int64_t t : divisors(model.heads, server))
+    if (server % t == 0) out.push_back(t);
+  return out;
+}
+
+// Past this a batch is a typo (the largest published batches are a few thousand sequences); it
+// also keeps micro-batch counts inside what a layout accepts.
+constexpr int64_t kMaxGlobalBatch = 1'000'000;
+
 void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
   const EstimateRequest& b = r.base;
   if (!b.sku) throw UsageError("--layout auto needs --gpu SKU: its memory and server size bound the layouts");
@@ -27,6 +41,12 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
     throw UsageError("--layout auto needs --gpus N (the fastest layout on N GPUs) or --days D (the fewest GPUs "
                      "that finish in D days)");
   if (b.gpus && b.days) throw UsageError("--layout auto takes --gpus or --days, not both");
+  if (b.gpus && (*b.gpus < 1 || *b.gpus > 100'000'000))
+    throw UsageError(fmt::format("--gpus must be between 1 and 100000000 (got {})", *b.gpus));
+  if (b.days && !(*b.days > 0 && *b.days <= 36500))
+    throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *b.days));
+  if (global_batch > kMaxGlobalBatch)
+    throw UsageError(fmt::format("--global-batch {} is more than {} sequences", global_batch, kMaxGlobalBatch));
   if (global_batch <= 0)
     throw UsageError(fmt::format("--layout auto needs the global batch: {}'s config has no [training] "
                                  "batch_sequences; give --global-batch SEQUENCES",
@@ -63,18 +83,31 @@ bool fits(const LayoutChoice& c) {
 
 double peak_bytes(const LayoutChoice& c) { return c.result.memory->footprint.peak().total_bytes(); }
 
-// Equal up to rounding: layouts the model times alike (e.g. recomputation modes at a given MFU)
-// tie, and the tie-breaks decide, not the last bit of a float.
-bool same(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
+// Days to a microsecond's precision: layouts the model times alike tie and the tie-breaks decide,
+// not the last bit of a float (a quantised key keeps the ordering strict and transitive).
+int64_t days_key(double days) { return std::llround(days * 86400.0 * 1e6); }
 
 }  // namespace
 
-LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
-  const int64_t global_batch = r.global_batch > 0 ? r.global_batch : r.base.model.batch_sequences.value_or(0);
-  check_request(r, global_batch);
+LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
+  const int64_t global_batch =
+      request.global_batch > 0 ? request.global_batch : request.base.model.batch_sequences.value_or(0);
+  check_request(request, global_batch);
+  LayoutSearchRequest r = request;
+  if (r.recompute_modes.size() > 1 && r.base.mfu) {
+    // MFU counts model FLOPs only: at one MFU, recomputation would cost no time. What a GPU
+    // sustains is a hardware rate, so hold that across the modes: MFU x peak, the rate without
+    // recomputation; full recomputation then takes its third longer.
+    const double peak = r.base.sku->peak_tflops_for(r.base.dtype);
+    r.base.sustained_tflops_per_gpu = *r.base.mfu * peak;
+    r.base.throughput_source = fmt::format("--gpu {} --mfu {}: {:.1f} TFLOP/s hardware, held across recomputation modes",
+                                           r.base.sku->name, *r.base.mfu, *r.base.sustained_tflops_per_gpu);
+    r.base.mfu.reset();
+  }
   const ModelConfig& model = r.base.model;
   LayoutSearchResult out;
   out.global_batch = global_batch;
+  out.zero_stage_pinned = r.zero_stage;
   if (r.measured_tp) {
     if (*r.measured_tp < 1 || model.heads % *r.measured_tp != 0)
       throw UsageError(fmt::format("the throughput was measured at tp {}, which does not divide {}'s {} heads",
@@ -82,7 +115,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
     out.tensor_sizes = {*r.measured_tp};
     out.tensor_size_measured = true;
   } else {
-    out.tensor_sizes = divisors(model.heads, std::max(1, r.base.sku->gpus_per_server));
+    out.tensor_sizes = tensor_sizes_in_server(model, r.base.sku->gpus_per_server);
   }
   const std::vector<int64_t> pipeline_sizes = divisors(model.layers, model.layers);
 
@@ -123,14 +156,16 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& r) {
   if (r.base.gpus) {
     out.objective = fmt::format("shortest time on {} GPUs", *r.base.gpus);
     std::stable_sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
-      if (!same(*a.result.wall_days, *b.result.wall_days)) return *a.result.wall_days < *b.result.wall_days;
+      if (days_key(*a.result.wall_days) != days_key(*b.result.wall_days))
+        return days_key(*a.result.wall_days) < days_key(*b.result.wall_days);
       return peak_bytes(a) < peak_bytes(b);
     });
   } else {
     out.objective = fmt::format("fewest GPUs to finish in {:g} days", *r.base.days);
     std::stable_sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
       if (*a.result.gpus != *b.result.gpus) return *a.result.gpus < *b.result.gpus;
-      if (!same(*a.result.wall_days, *b.result.wall_days)) return *a.result.wall_days < *b.result.wall_days;
+      if (days_key(*a.result.wall_days) != days_key(*b.result.wall_days))
+        return days_key(*a.result.wall_days) < days_key(*b.result.wall_days);
       return peak_bytes(a) < peak_bytes(b);
     });
   }
@@ -155,7 +190,7 @@ DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double c
   } else {
     d.why = "auto: device memory unknown; ";
   }
-  d.tp = divisors(model.heads, std::max(1, gpus_per_server)).back();
+  d.tp = tensor_sizes_in_server(model, gpus_per_server).back();
   d.why += fmt::format("the largest tensor-parallel group within a server of {} GPUs that divides {} heads",
                        gpus_per_server, model.heads);
   return d;

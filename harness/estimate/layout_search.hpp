@@ -1,8 +1,8 @@
 #pragma once
 // Which parallel layout trains the model: the fastest on n GPUs, or the fewest GPUs that finish
 // by a deadline, among the layouts whose memory per GPU fits the SKU. Megatron-LM's space
-// (Narayanan et al. 2021 §3.3): tensor parallelism inside a server (t divides the heads and at
-// most the server's GPUs), pipelining over stages that divide the layers, data parallelism for the
+// (Narayanan et al. 2021 §3.3): tensor parallelism inside a server (t divides the heads and the
+// server's GPU count), pipelining over stages that divide the layers, data parallelism for the
 // rest; the global batch B stays fixed, so each pipeline runs m = B / (b·dp) micro-batches.
 // Every candidate goes through estimate(): the communication model for its time, the memory
 // model for whether it fits. ZeRO stage 1 (a distributed optimizer) wherever dp > 1, unless a
@@ -43,6 +43,7 @@ struct LayoutChoice {
 struct LayoutSearchResult {
   std::string objective;     // "shortest time on 1024 GPUs" or "fewest GPUs to finish in 30 days"
   int64_t global_batch = 0;
+  std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp > 1
   std::vector<int64_t> tensor_sizes;   // the t tried
   bool tensor_size_measured = false;   // t fixed by the measurement (measured_tp)
   int64_t considered = 0;

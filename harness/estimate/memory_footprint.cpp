@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/comm/estimate_scaling.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/model/parameter_count.hpp"
 
@@ -171,7 +172,8 @@ int64_t min_gpus_to_hold(double model_state_bytes, double capacity_gib) {
   return static_cast<int64_t>(std::ceil(model_state_bytes / gib_to_bytes(capacity_gib) - 1e-9));
 }
 
-std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, double capacity_gib) {
+std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, double capacity_gib,
+                                                  const SuggestionRules& rules) {
   const int64_t layers = request.model.layers;
   std::vector<int> zero_stages{request.zero_stage};
   if (request.layout.dp > 1 && request.zero_stage < 1) zero_stages.push_back(1);
@@ -179,9 +181,15 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
   // of compute, Megatron-LM's distributed optimizer).
   for (int64_t pp = request.layout.pp; pp <= layers; ++pp) {
     if (layers % pp != 0) continue;
+    MemoryRequest r = request;
+    r.layout.pp = pp;
+    if (!rules.micro_batches_given) r.layout.micro_batches = comm::default_micro_batches(pp);
+    if (rules.gpus) {
+      if (*rules.gpus % (r.layout.tp * pp) != 0) continue;
+      r.layout.dp = *rules.gpus / (r.layout.tp * pp);
+    }
     for (int zero : zero_stages) {
-      MemoryRequest r = request;
-      r.layout.pp = pp;
+      if (zero >= 1 && r.layout.dp == 1 && zero != request.zero_stage) continue;  // nothing to shard over
       r.zero_stage = zero;
       if (judge_fit(memory_footprint(r).peak().total_bytes(), capacity_gib).verdict != MemoryVerdict::Fits) continue;
       if (pp == request.layout.pp && zero == request.zero_stage) return std::nullopt;  // already fits

@@ -78,6 +78,23 @@ TEST(EstimateCli, MemoryPerGpuJudgesTheLayoutAndSuggestsOneThatFits) {
   auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--tp", "8"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("does not fit: fits with --pp 6"), std::string::npos) << text.out;
+  // The suggestion, given back to estimate as it is, fits: it was judged with the micro-batches
+  // and data-parallel size those flags produce (a long sequence and a fixed GPU count included).
+  for (const std::vector<std::string>& base :
+       {std::vector<std::string>{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--seq", "8192", "--json"},
+        std::vector<std::string>{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--mfu", "0.4", "--gpus", "1024",
+                                 "--json"}}) {
+    auto first = run_trainbench(base);
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    const auto fj = nlohmann::json::parse(first.out);
+    ASSERT_TRUE(fj["memory"].contains("suggestion")) << first.out;
+    std::vector<std::string> again = base;
+    std::istringstream words(fj["memory"]["suggestion"].get<std::string>());
+    for (std::string w; words >> w;) again.push_back(w);
+    auto second = run_trainbench(again);
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(nlohmann::json::parse(second.out)["memory"]["verdict"], "fits") << fj["memory"]["suggestion"];
+  }
   // Fewer GPUs than can hold the model: said, whatever the deadline.
   text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.5", "--gpus", "16"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
@@ -197,6 +214,14 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--gpu", "h100-sxm,,h200", "--mfu", "0.4"}, "empty SKU"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--gpu-hour-price", "b200=4"}, "b200"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpu-hour-price", "h200=4"}, "h200"},
+      {{"estimate", "--gpu", "h100-sxm,h100-sxm", "--mfu", "0.4"}, "twice"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "0", "--layout", "auto"}, "--gpus"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "-1", "--layout", "auto"}, "--days"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--layout", "auto", "--global-batch",
+        "2000000"},
+       "--global-batch"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.8", "--recompute", "full"}, "--mfu"},
+      {{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--pp", "8", "--dp", "4", "--gpus", "1024"}, "--gpus"},
       {{"estimate", "--layout", "auto", "--global-batch", "-4", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
        "--global-batch"},
   };

@@ -142,6 +142,26 @@ TEST(CommModel, InterconnectSources) {
 
 // The site's fabric replaces the SKU's inter-node figure (issue 7: "from the SKU/site config");
 // the server's NVLink stays the SKU's; --interconnect overrides both (the CLI applies it after).
+// Grouped-query attention: K/V heads split over the tensor group, or replicated when the group
+// is a multiple of them; neither (8 K/V heads over 6 ranks) cannot be laid out.
+TEST(CommModel, TensorGroupMustSplitOrReplicateTheKvHeads) {
+  ModelConfig m = load_model("llama3-70b");  // 64 heads, 8 K/V heads
+  ParallelLayout l;
+  for (int64_t tp : {1, 2, 4, 8, 16, 32, 64}) {
+    l.tp = tp;
+    EXPECT_NO_THROW(validate_layout(l, m)) << tp;
+  }
+  m.heads = 48;
+  m.hidden = 48 * 128;
+  l.tp = 6;
+  try {
+    validate_layout(l, m);
+    ADD_FAILURE() << "tp 6 over 8 K/V heads accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("K/V heads"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CommModel, SiteNetworkOverridesTheSkusInterNodeLink) {
   EstimateRequest r;
   r.model = load_model("gpt3-175b");

@@ -37,7 +37,7 @@ TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
   r.base.gpus = 1024;
   const LayoutSearchResult s = search_layouts(r);
   EXPECT_EQ(s.global_batch, 1536);  // the config's batch_sequences
-  EXPECT_EQ(s.tensor_sizes, (std::vector<int64_t>{1, 2, 3, 4, 6, 8}));  // divide 96 heads, <= 8 per server
+  EXPECT_EQ(s.tensor_sizes, (std::vector<int64_t>{1, 2, 4, 8}));  // divide 96 heads and tile an 8-GPU server
   ASSERT_FALSE(s.ranked.empty());
   EXPECT_EQ(static_cast<int64_t>(s.ranked.size()), s.feasible);
   EXPECT_GT(s.considered, s.feasible);  // some layouts do not fit: t = 8 without pipelining, for one
@@ -200,10 +200,10 @@ TEST(LayoutSearch, RunsDefaultTensorParallelSizeFollowsTheDevicesMemory) {
   const DefaultTensorParallel big = default_tensor_parallel(load_model("gpt3-175b"), 80, 8);
   EXPECT_EQ(big.tp, 8);
   EXPECT_NE(big.why.find("80 GiB"), std::string::npos) << big.why;
-  // 12 heads: 8 does not divide them, 6 does; unknown memory takes the server-sized group.
-  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 1, 8).tp, 6);
-  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 8).tp, 6);
-  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 4).tp, 4);
+  // 12 heads: 8 does not divide them; 6 does, but a group of 6 would straddle two 8-GPU servers.
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 1, 8).tp, 4);
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 8).tp, 4);
+  EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 6).tp, 6);
 }
 
 }  // namespace
