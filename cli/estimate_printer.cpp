@@ -134,7 +134,7 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
     if (!tensor_sizes.empty()) tensor_sizes += ',';
     tensor_sizes += std::to_string(t);
   }
-  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, pp dividing the layers, {}\n", s.objective,
+  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, pp up to the layers, {}\n", s.objective,
              s.global_batch,
              s.tensor_size_measured ? fmt::format("tp {} (where the throughput was measured)", tensor_sizes)
                                     : fmt::format("tp in {{{}}} (inside a server)", tensor_sizes),

@@ -58,14 +58,18 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   e.pp_link = group_link("pipeline", l.pp, l.tp * l.dp, in.links);
 
   const double rate = in.sustained_tflops_per_gpu * 1e12;
-  e.compute_s_per_micro_batch = in.hardware_flops_per_token * tokens_per_micro_batch / (t * p) / rate;
+  // The busiest stage sets the pace: with uneven stages it holds ceil(L/p) of the L layers, more
+  // than 1/p of the work.
+  const double stage_layers = static_cast<double>(layers_per_stage(l, in.model));
+  const double imbalance = stage_layers * p / static_cast<double>(in.model.layers);
+  e.compute_s_per_micro_batch = in.hardware_flops_per_token * tokens_per_micro_batch / (t * p) / rate * imbalance;
 
   // Tensor parallelism: Megatron-LM's f/g operators, 2 all-reduces forward and 2 backward per layer.
   e.allreduces_per_layer = in.recompute == Recompute::Full ? 6 : 4;
   e.tp_bytes_per_allreduce = tokens_per_micro_batch * static_cast<double>(in.model.hidden) * bytes;
   if (l.tp > 1) {
     const double one = 2.0 * (t - 1.0) / t * e.tp_bytes_per_allreduce / (e.tp_link.gb_s * 1e9);
-    e.tp_s_per_micro_batch = static_cast<double>(in.model.layers) / p * e.allreduces_per_layer * one;
+    e.tp_s_per_micro_batch = stage_layers * e.allreduces_per_layer * one;
   }
   // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
   e.p2p_bytes = e.tp_bytes_per_allreduce / t;
@@ -94,10 +98,16 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
     e.reasons.push_back(fmt::format(
         "tensor parallel: {} all-reduces per layer x {} layers per stage of {} (b*s*d) {} at {:g} GB/s busbw ({}): "
         "{:.2f} ms per micro-batch, not overlapped, {:.1f}% of the step [Narayanan et al. 2021 s2.3]",
-        e.allreduces_per_layer, in.model.layers / l.pp, human_bytes(e.tp_bytes_per_allreduce), where(e.tp_link),
+        e.allreduces_per_layer, layers_per_stage(l, in.model), human_bytes(e.tp_bytes_per_allreduce), where(e.tp_link),
         e.tp_link.gb_s, e.tp_link.source, 1e3 * e.tp_s_per_micro_batch, share(m * e.tp_s_per_micro_batch)));
   else
     e.reasons.push_back("tensor parallel: none (tp 1)");
+  if (in.model.layers % l.pp != 0)
+    e.reasons.push_back(fmt::format("uneven pipeline stages: {} layers over {} stages, the busiest holds {} and sets the "
+                                    "pace ({:.1f}% more per micro-batch than an even split)",
+                                    in.model.layers, l.pp, layers_per_stage(l, in.model),
+                                    100.0 * (static_cast<double>(layers_per_stage(l, in.model)) * p /
+                                                 static_cast<double>(in.model.layers) - 1.0)));
   if (l.pp > 1) {
     e.reasons.push_back(fmt::format(
         "pipeline bubble: (p-1)/(m+p-1) = {}/{} = {:.1f}% of the step [Narayanan et al. 2021 s2.2]; give more "

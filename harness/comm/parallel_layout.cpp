@@ -23,9 +23,13 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   if (model.kv_heads % l.tp != 0 && l.tp % model.kv_heads != 0)
     throw UsageError(fmt::format("--tp {} neither divides {}'s {} K/V heads nor is a multiple of them", l.tp,
                                  model.name, model.kv_heads));
-  if (model.layers % l.pp != 0)
-    throw UsageError(fmt::format("--pp {} does not divide {}'s {} layers evenly across pipeline stages", l.pp,
-                                 model.name, model.layers));
+  if (l.pp > model.layers)
+    throw UsageError(fmt::format("--pp {}: more pipeline stages than {}'s {} layers", l.pp, model.name,
+                                 model.layers));
+}
+
+int64_t layers_per_stage(const ParallelLayout& l, const ModelConfig& model) {
+  return (model.layers + l.pp - 1) / l.pp;
 }
 
 }  // namespace tb::comm

@@ -21,8 +21,12 @@ struct ParallelLayout {
   int64_t gpus() const { return tp * pp * dp; }
 };
 
-// Refuses t not dividing the heads, p not dividing the layers, non-positive sizes — naming
-// the flag (--tp, --pp, --dp, --micro-batches).
+// Refuses t not dividing the heads, more stages than layers, non-positive sizes — naming the
+// flag (--tp, --pp, --dp, --micro-batches).
 void validate_layout(const ParallelLayout& layout, const ModelConfig& model);
+
+// Layers on the busiest pipeline stage, ceil(L/p): stages need not be equal (Llama 3 405B ran its
+// 126 layers on 16 stages), and the busiest one sets the pipeline's pace and holds the most.
+int64_t layers_per_stage(const ParallelLayout& layout, const ModelConfig& model);
 
 }  // namespace tb::comm

@@ -117,7 +117,9 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   } else {
     out.tensor_sizes = tensor_sizes_in_server(model, r.base.sku->gpus_per_server);
   }
-  const std::vector<int64_t> pipeline_sizes = divisors(model.layers, model.layers);
+  // Every stage count up to the layers: uneven stages cost their imbalance in the model.
+  std::vector<int64_t> pipeline_sizes(static_cast<size_t>(model.layers));
+  for (int64_t p = 1; p <= model.layers; ++p) pipeline_sizes[static_cast<size_t>(p - 1)] = p;
 
   const std::vector<Recompute> modes = r.recompute_modes.empty() ? std::vector<Recompute>{r.base.recompute}
                                                                  : r.recompute_modes;

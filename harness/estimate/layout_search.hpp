@@ -2,7 +2,7 @@
 // Which parallel layout trains the model: the fastest on n GPUs, or the fewest GPUs that finish
 // by a deadline, among the layouts whose memory per GPU fits the SKU. Megatron-LM's space
 // (Narayanan et al. 2021 §3.3): tensor parallelism inside a server (t divides the heads and the
-// server's GPU count), pipelining over stages that divide the layers, data parallelism for the
+// server's GPU count), pipelining over up to L stages (uneven ones cost their imbalance), data parallelism for the
 // rest; the global batch B stays fixed, so each pipeline runs m = B / (b·dp) micro-batches.
 // Every candidate goes through estimate(): the communication model for its time, the memory
 // model for whether it fits. ZeRO stage 1 (a distributed optimizer) wherever dp > 1, unless a

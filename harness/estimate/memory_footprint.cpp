@@ -91,7 +91,7 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
 
   StageMemory st;
   st.stage = stage;
-  st.layers = m.layers / p;
+  st.layers = comm::layers_per_stage(r.layout, m);  // the busiest stage's, for uneven splits too
   st.micro_batches_in_flight = std::min<int64_t>(p - stage, r.layout.micro_batches);
   // Weights: the layers' matrices split t ways (their norms and a few biases are replicated, too
   // small to count); the token embedding is vocabulary-parallel; learned positions replicated.
@@ -180,7 +180,6 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
   // Fewest pipeline stages first (each adds bubble); at each, sharding the optimizer first (free
   // of compute, Megatron-LM's distributed optimizer).
   for (int64_t pp = request.layout.pp; pp <= layers; ++pp) {
-    if (layers % pp != 0) continue;
     MemoryRequest r = request;
     r.layout.pp = pp;
     if (!rules.micro_batches_given) r.layout.micro_batches = comm::default_micro_batches(pp);

@@ -104,12 +104,29 @@ TEST(CommModel, OneGpuIsIdealAndGroupsPickTheirLinks) {
   EXPECT_EQ(e.bubble_fraction, 0.0);
 }
 
+// Uneven stages (4 layers on 3 stages: 2, 1, 1): the busiest stage's 2 layers set the pace, so a
+// micro-batch takes as long as on 2 even stages of 2 layers (not 4/3 of a layer's worth), and its
+// tensor-parallel all-reduces are those of 2 layers.
+TEST(CommModel, UnevenStagesAreAsSlowAsTheBusiestStage) {
+  CommModelInput even = toy_input();
+  even.layout.pp = 2;  // 2 + 2
+  CommModelInput uneven = toy_input();
+  uneven.layout.pp = 3;
+  const ScalingEstimate a = model_scaling(even), b = model_scaling(uneven);
+  EXPECT_EQ(layers_per_stage(uneven.layout, uneven.model), 2);
+  EXPECT_NEAR(b.compute_s_per_micro_batch / a.compute_s_per_micro_batch, 1.0, 1e-12);
+  EXPECT_NEAR(b.tp_s_per_micro_batch, a.tp_s_per_micro_batch, 1e-15);  // 2 layers each
+  bool said = false;
+  for (const auto& why : b.reasons) said |= why.find("uneven pipeline stages") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 TEST(CommModel, RefusesImpossibleLayoutsAndMissingBandwidths) {
   CommModelInput in = toy_input();
   in.layout.tp = 3;  // 16 heads
   EXPECT_THROW(model_scaling(in), UsageError);
   in = toy_input();
-  in.layout.pp = 3;  // 4 layers
+  in.layout.pp = 5;  // more stages than the 4 layers
   EXPECT_THROW(model_scaling(in), UsageError);
   in = toy_input();
   in.links.inter_node_gb_s.reset();
