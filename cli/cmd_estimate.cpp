@@ -41,7 +41,7 @@ struct EstimateFlags {
   std::string results;
   bool json = false;
   // Communication model (docs/comm.md): only with --tp, --pp or --dp.
-  std::optional<int64_t> tp, pp, dp, micro_batches;
+  std::optional<int64_t> tp, pp, dp, micro_batches, virtual_stages;
   int64_t micro_batch_size = 1;
   std::optional<double> overlap;
   std::string interconnect;
@@ -88,6 +88,8 @@ void apply_links(const EstimateFlags& f, EstimateRequest& req) {
 void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, bool links_now = true) {
   if (search && (f.tp || f.pp || f.dp || f.micro_batches))
     throw UsageError("--layout auto chooses --tp, --pp, --dp and --micro-batches: give none of them");
+  if (f.virtual_stages && !f.pp && !search)
+    throw UsageError("--virtual-stages interleaves pipeline stages: give --pp too (or --layout auto)");
   const bool layout = f.tp || f.pp || f.dp || search;
   if (!layout) {
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
@@ -109,6 +111,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
   req.pp = f.pp;
   req.dp = f.dp;
   req.micro_batches = f.micro_batches;
+  if (f.virtual_stages) req.virtual_stages = *f.virtual_stages;
   req.micro_batch_size = f.micro_batch_size;
   req.overlap = f.overlap;
   if (links_now) apply_links(f, req);
@@ -122,6 +125,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
   s.micro_batch_sizes = {f.micro_batch_size};
   s.zero_stage = f.zero;
   s.measured_tp = measured_tp;
+  if (f.virtual_stages) s.virtual_stages = {*f.virtual_stages};
   if (f.recompute == "auto") s.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
   const LayoutSearchResult found = search_layouts(s);
   std::optional<EstimateRequest> best_request;
@@ -204,6 +208,7 @@ void run_estimate(const EstimateFlags& f) {
       s->global_batch = f.global_batch.value_or(0);
       s->micro_batch_sizes = {f.micro_batch_size};
       s->zero_stage = f.zero;
+      if (f.virtual_stages) s->virtual_stages = {*f.virtual_stages};
       if (f.recompute == "auto") s->recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
     }
     estimate_skus(req, skus, f.gpu_hour_price, s, f.json, [&f](EstimateRequest& r) { apply_links(f, r); });
@@ -255,6 +260,10 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size")->group(comm_group);
   cmd->add_option("--pp", flags->pp, "Pipeline-parallel size")->group(comm_group);
   cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*pp))")->group(comm_group);
+  cmd->add_option("--virtual-stages", flags->virtual_stages,
+                  "Interleaved pipeline chunks per GPU (Megatron-LM): bubble / v, send/recv x v (default 1; "
+                  "--layout auto tries 1, 2, 4)")
+      ->group(comm_group);
   cmd->add_option("--micro-batches", flags->micro_batches, "Micro-batches per pipeline per step (default 1, 4*pp with pp > 1)")
       ->group(comm_group);
   cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch")

@@ -142,14 +142,14 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) return;
-  fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n", "rank", "GPUs", "tp",
-             "pp", "dp", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling", "days");
+  fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n", "rank", "GPUs",
+             "tp", "pp", "v", "dp", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling", "days");
   int rank = 1;
   for (const LayoutChoice& c : s.ranked) {
     const auto& q = c.request;
     const MemoryFit& fit = *c.result.memory->fit;
-    fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8.1f}\n", rank++,
-               *c.result.gpus, *q.tp, *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage,
+    fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8.1f}\n", rank++,
+               *c.result.gpus, *q.tp, *q.pp, q.virtual_stages, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage,
                to_string(q.recompute),
                fmt::format("{} ({})", gib(c.result.memory->footprint.peak().total_bytes()),
                            percent(fit.used_fraction)),

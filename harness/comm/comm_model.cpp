@@ -73,10 +73,14 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   }
   // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
   e.p2p_bytes = e.tp_bytes_per_allreduce / t;
-  if (l.pp > 1) e.p2p_s_per_micro_batch = 2.0 * e.p2p_bytes / (e.pp_link.gb_s * 1e9);
+  // Interleaved (v chunks per GPU): each micro-batch crosses v times as many stage boundaries,
+  // and the bubble is (p-1)/v stage-times instead of p-1 (Narayanan et al. 2021 §2.2.2).
+  const double v = static_cast<double>(l.virtual_stages);
+  if (l.pp > 1) e.p2p_s_per_micro_batch = 2.0 * v * e.p2p_bytes / (e.pp_link.gb_s * 1e9);
   const double stage_s = e.compute_s_per_micro_batch + e.tp_s_per_micro_batch + e.p2p_s_per_micro_batch;
-  e.bubble_fraction = (p - 1.0) / (m + p - 1.0);
-  e.bubble_s = (p - 1.0) * stage_s;
+  const double bubble_stages = (p - 1.0) / v;
+  e.bubble_fraction = bubble_stages / (m + bubble_stages);
+  e.bubble_s = bubble_stages * stage_s;
 
   // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)), once per step.
   e.dp_grad_bytes = count_parameters(in.model).total / (t * p) * bytes;
@@ -84,7 +88,7 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   e.dp_exposed_s = (1.0 - in.dp_overlap) * e.dp_allreduce_s;
 
   e.ideal_step_s = m * e.compute_s_per_micro_batch;
-  e.step_s = (m + p - 1.0) * stage_s + e.dp_exposed_s;
+  e.step_s = (m + bubble_stages) * stage_s + e.dp_exposed_s;
   e.efficiency = e.ideal_step_s / e.step_s;
 
   auto share = [&](double s) { return 100.0 * s / e.step_s; };
@@ -109,11 +113,18 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
                                     100.0 * (static_cast<double>(layers_per_stage(l, in.model)) * p /
                                                  static_cast<double>(in.model.layers) - 1.0)));
   if (l.pp > 1) {
-    e.reasons.push_back(fmt::format(
-        "pipeline bubble: (p-1)/(m+p-1) = {}/{} = {:.1f}% of the step [Narayanan et al. 2021 s2.2]; give more "
-        "--micro-batches to shrink it",
-        l.pp - 1, l.micro_batches + l.pp - 1, 100.0 * e.bubble_fraction));
-    e.reasons.push_back(fmt::format("pipeline send/recv: 2 x {} per micro-batch {} at {:g} GB/s ({}): {:.3f} ms",
+    if (l.virtual_stages > 1)
+      e.reasons.push_back(fmt::format(
+          "pipeline bubble, interleaved over {} chunks per GPU: ((p-1)/v)/(m+(p-1)/v) = {:.1f}% of the step "
+          "[Narayanan et al. 2021 s2.2.2]",
+          l.virtual_stages, 100.0 * e.bubble_fraction));
+    else
+      e.reasons.push_back(fmt::format(
+          "pipeline bubble: (p-1)/(m+p-1) = {}/{} = {:.1f}% of the step [Narayanan et al. 2021 s2.2]; give more "
+          "--micro-batches (or --virtual-stages) to shrink it",
+          l.pp - 1, l.micro_batches + l.pp - 1, 100.0 * e.bubble_fraction));
+    e.reasons.push_back(fmt::format("pipeline send/recv: 2 x {}{} per micro-batch {} at {:g} GB/s ({}): {:.3f} ms",
+                                    l.virtual_stages > 1 ? fmt::format("{} x ", l.virtual_stages) : "",
                                     human_bytes(e.p2p_bytes), where(e.pp_link), e.pp_link.gb_s, e.pp_link.source,
                                     1e3 * e.p2p_s_per_micro_batch));
   } else {

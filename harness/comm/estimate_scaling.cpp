@@ -26,6 +26,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.layout.tp = r.tp.value_or(1);
   in.layout.pp = r.pp.value_or(1);
   in.layout.micro_batches = r.micro_batches.value_or(default_micro_batches(in.layout.pp));
+  in.layout.virtual_stages = r.virtual_stages;
   in.layout.micro_batch_size = r.micro_batch_size;
   in.layout.seq_len = out.seq_len;
   in.hardware_flops_per_token = out.hardware_flops_per_token;

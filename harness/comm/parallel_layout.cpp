@@ -23,6 +23,20 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   if (model.kv_heads % l.tp != 0 && l.tp % model.kv_heads != 0)
     throw UsageError(fmt::format("--tp {} neither divides {}'s {} K/V heads nor is a multiple of them", l.tp,
                                  model.name, model.kv_heads));
+  if (l.virtual_stages < 1 || l.virtual_stages > 1'000'000)
+    throw UsageError(fmt::format("--virtual-stages must be between 1 and 1000000 (got {})", l.virtual_stages));
+  if (l.virtual_stages > 1) {
+    // Megatron-LM's interleaved schedule: chunks of layers on every stage, micro-batches in
+    // groups of p.
+    if (l.pp < 2) throw UsageError("--virtual-stages interleaves pipeline stages: give --pp 2 or more");
+    if (l.pp * l.virtual_stages > model.layers)
+      throw UsageError(fmt::format("--pp {} x --virtual-stages {}: more model chunks than {}'s {} layers", l.pp,
+                                   l.virtual_stages, model.name, model.layers));
+    if (l.micro_batches % l.pp != 0)
+      throw UsageError(fmt::format("--micro-batches {} must be a multiple of --pp {} with --virtual-stages (Megatron-LM's "
+                                   "interleaved schedule)",
+                                   l.micro_batches, l.pp));
+  }
   if (l.pp > model.layers)
     throw UsageError(fmt::format("--pp {}: more pipeline stages than {}'s {} layers", l.pp, model.name,
                                  model.layers));

@@ -17,6 +17,9 @@ struct ParallelLayout {
   int64_t micro_batches = 1;     // m, per pipeline per step (gradient accumulation when pp = 1)
   int64_t micro_batch_size = 1;  // b, sequences
   int64_t seq_len = 0;           // s; 0 takes the model's context
+  // v model chunks per GPU, Megatron-LM's interleaved 1F1B (Narayanan et al. 2021 §2.2.2): the
+  // bubble shrinks v-fold, point-to-point traffic grows v-fold. 1: the plain schedule.
+  int64_t virtual_stages = 1;
 
   int64_t gpus() const { return tp * pp * dp; }
 };

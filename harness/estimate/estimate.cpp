@@ -63,6 +63,7 @@ comm::ParallelLayout memory_layout(const EstimateRequest& r, const EstimateResul
   l.tp = r.tp.value_or(1);
   l.pp = r.pp.value_or(1);
   l.micro_batches = r.micro_batches.value_or(comm::default_micro_batches(l.pp));
+  l.virtual_stages = r.virtual_stages;
   l.micro_batch_size = r.micro_batch_size;
   l.seq_len = out.seq_len;
   if (r.dp) {

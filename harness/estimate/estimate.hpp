@@ -38,6 +38,7 @@ struct EstimateRequest {
   std::optional<int64_t> pp;
   std::optional<int64_t> dp;             // default: --gpus / (tp·pp), else 1
   std::optional<int64_t> micro_batches;  // per pipeline per step; default 1, or 4·pp with pp > 1
+  int64_t virtual_stages = 1;            // interleaved pipeline chunks per GPU (Megatron-LM)
   int64_t micro_batch_size = 1;          // sequences per micro-batch
   std::optional<double> overlap;         // DP gradient all-reduce hidden behind backward, [0, 1]; default 0
   std::optional<comm::LinkBandwidths> interconnect;  // resolved by the caller; default: the SKU's

@@ -31,6 +31,7 @@ static nlohmann::json memory_json(const MemoryEstimate& m) {
                       {"dp", q.layout.dp},
                       {"micro_batches", q.layout.micro_batches},
                       {"micro_batch_size", q.layout.micro_batch_size},
+                      {"virtual_stages", q.layout.virtual_stages},
                       {"zero_stage", q.zero_stage},
                       {"sequence_parallel", q.sequence_parallel},
                       {"attention", to_string(q.attention)},
@@ -119,6 +120,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"dp", c.layout.dp},
                     {"micro_batches", c.layout.micro_batches},
                     {"micro_batch_size", c.layout.micro_batch_size},
+                    {"virtual_stages", c.layout.virtual_stages},
                     {"tokens_per_step", c.tokens_per_step},
                     {"step_s", c.step_s},
                     {"ideal_step_s", c.ideal_step_s},
@@ -140,12 +142,14 @@ nlohmann::json to_json(const EstimateResult& r) {
 }
 
 std::string layout_flags(const EstimateRequest& q) {
-  return fmt::format("--tp {} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}", *q.tp,
-                     *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage, to_string(q.recompute));
+  return fmt::format("--tp {} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}", *q.tp,
+                     *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage, to_string(q.recompute),
+                     q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "");
 }
 
 std::string layout_summary(const EstimateRequest& q) {
-  return fmt::format("tp {} x pp {} x dp {}, m {}{}{}{}", *q.tp, *q.pp, *q.dp, *q.micro_batches,
+  return fmt::format("tp {} x pp {}{} x dp {}, m {}{}{}{}", *q.tp, *q.pp,
+                     q.virtual_stages > 1 ? fmt::format(" (v {})", q.virtual_stages) : "", *q.dp, *q.micro_batches,
                      q.micro_batch_size > 1 ? fmt::format(" of {}", q.micro_batch_size) : "",
                      q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "",
                      q.recompute != Recompute::None ? fmt::format(", {} recompute", to_string(q.recompute)) : "");
@@ -160,6 +164,7 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
                       {"dp", *q.dp},
                       {"micro_batches", *q.micro_batches},
                       {"micro_batch_size", q.micro_batch_size},
+                      {"virtual_stages", q.virtual_stages},
                       {"zero_stage", q.zero_stage},
                       {"recompute", to_string(q.recompute)},
                       {"gpus", *c.result.gpus},

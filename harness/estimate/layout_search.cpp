@@ -59,11 +59,24 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
                                    mb, global_batch));
 }
 
-LayoutChoice evaluate(const LayoutSearchRequest& r, int64_t tp, int64_t pp, int64_t dp, int64_t b,
-                      int64_t global_batch, Recompute recompute) {
+// One point of the space but its data-parallel size.
+struct Shape {
+  Recompute recompute;
+  int64_t tp, pp, b, v;
+};
+
+// Megatron-LM's interleaved schedule needs the micro-batches in groups of p and a chunk per
+// stage and virtual stage.
+bool schedulable(const Shape& s, int64_t micro_batches, int64_t layers) {
+  return s.v == 1 || (s.pp > 1 && s.pp * s.v <= layers && micro_batches % s.pp == 0);
+}
+
+LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t dp, int64_t global_batch) {
+  const int64_t tp = shape.tp, pp = shape.pp, b = shape.b;
   LayoutChoice c;
   c.request = r.base;
-  c.request.recompute = recompute;
+  c.request.recompute = shape.recompute;
+  c.request.virtual_stages = shape.v;
   c.request.gpus.reset();
   c.request.days.reset();
   c.request.site.reset();
@@ -126,19 +139,22 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   std::vector<LayoutChoice> fitting;
   // One (recompute, t, p, b): on n GPUs dp is n / (t·p); for a deadline, the fewest data-parallel
   // ranks that fit and finish in time (more only cost GPUs).
-  auto consider = [&](Recompute recompute, int64_t tp, int64_t pp, int64_t b) {
-    const int64_t pipelines_max = global_batch / b;  // dp must divide B / b
+  auto consider = [&](const Shape& s) {
+    const int64_t pipelines_max = global_batch / s.b;  // dp must divide B / b
     if (r.base.gpus) {
       const int64_t n = *r.base.gpus;
-      if (n % (tp * pp) != 0 || pipelines_max % (n / (tp * pp)) != 0) return;
+      if (n % (s.tp * s.pp) != 0 || pipelines_max % (n / (s.tp * s.pp)) != 0) return;
+      const int64_t dp = n / (s.tp * s.pp);
+      if (!schedulable(s, pipelines_max / dp, model.layers)) return;
       ++out.considered;
-      LayoutChoice c = evaluate(r, tp, pp, n / (tp * pp), b, global_batch, recompute);
+      LayoutChoice c = evaluate(r, s, dp, global_batch);
       if (fits(c)) fitting.push_back(std::move(c));
       return;
     }
     for (int64_t dp : divisors(pipelines_max, pipelines_max)) {
+      if (!schedulable(s, pipelines_max / dp, model.layers)) continue;
       ++out.considered;
-      LayoutChoice c = evaluate(r, tp, pp, dp, b, global_batch, recompute);
+      LayoutChoice c = evaluate(r, s, dp, global_batch);
       if (fits(c) && *c.result.wall_days <= *r.base.days) {
         fitting.push_back(std::move(c));
         return;
@@ -148,7 +164,8 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   for (Recompute recompute : modes)
     for (int64_t tp : out.tensor_sizes)
       for (int64_t pp : pipeline_sizes)
-        for (int64_t b : r.micro_batch_sizes) consider(recompute, tp, pp, b);
+        for (int64_t b : r.micro_batch_sizes)
+          for (int64_t v : r.virtual_stages) consider({recompute, tp, pp, b, v});
   if (r.base.gpus && out.considered == 0)
     throw UsageError(fmt::format("no layout of {} GPUs divides the global batch of {} sequences (tp x pp x dp = "
                                  "GPUs, dp x micro-batch size dividing the batch): change --gpus or --global-batch",

@@ -11,7 +11,8 @@
 // A throughput measured by `trainbench run --tp T` holds for that t only (its GEMMs are that t's
 // shapes), so the search then keeps t = T (`measured_tp`) and chooses pp and dp. A throughput
 // given as a figure (--tflops, --mfu) is taken for every t, which flatters large t (smaller
-// GEMMs usually run slower); interleaved schedules are not modelled.
+// GEMMs usually run slower). Interleaved schedules are searched (virtual_stages); context and
+// expert parallelism are not.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,6 +33,9 @@ struct LayoutSearchRequest {
   // Recomputation modes to try (`--recompute auto`: none, selective, full); empty: the base's.
   // Full recomputation fits where nothing else does but re-runs the forward (a third more work).
   std::vector<Recompute> recompute_modes;
+  // Interleaved pipeline chunks per GPU to try (Megatron-LM's --num-layers-per-virtual-pipeline-
+  // stage); 1 is the plain 1F1B schedule. Tried where the schedule allows (pp > 1, m % pp == 0).
+  std::vector<int64_t> virtual_stages{1, 2, 4};
   size_t keep = 5;                               // candidates returned, best first
 };
 

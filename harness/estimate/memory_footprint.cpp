@@ -111,7 +111,13 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   st.optimizer_bytes = st.params * kOptimizerBytesPerParam / (r.zero_stage >= 1 ? dp : 1.0);
 
   const double sb = x.s * x.b;
-  const double in_flight = static_cast<double>(st.micro_batches_in_flight);
+  double in_flight = static_cast<double>(st.micro_batches_in_flight);
+  // Interleaved 1F1B keeps more in flight on the first stage: L·(1 + (p−1)/(p·v)) layers' worth
+  // (Korthikanti et al. 2022 §4.2.3), i.e. p + (p−1)/v micro-batches of its L/p layers.
+  const double v = static_cast<double>(r.layout.virtual_stages);
+  if (first && r.layout.virtual_stages > 1)
+    in_flight = static_cast<double>(p) + (static_cast<double>(p) - 1.0) / v;
+  st.micro_batches_in_flight = static_cast<int64_t>(std::ceil(in_flight));
   double act = in_flight * static_cast<double>(st.layers) * per_layer_activation;
   if (r.recompute == Recompute::Full) {
     // The backward re-runs one layer's forward at a time: that layer's activations are live too.
@@ -187,6 +193,8 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
       if (*rules.gpus % (r.layout.tp * pp) != 0) continue;
       r.layout.dp = *rules.gpus / (r.layout.tp * pp);
     }
+    const int64_t v = r.layout.virtual_stages;  // interleaving: kept, where the schedule allows it
+    if (v > 1 && (pp < 2 || pp * v > layers || r.layout.micro_batches % pp != 0)) continue;
     for (int zero : zero_stages) {
       if (zero >= 1 && r.layout.dp == 1 && zero != request.zero_stage) continue;  // nothing to shard over
       r.zero_stage = zero;

@@ -15,7 +15,8 @@
 //   each layer's input plus one layer's activations while it is recomputed.
 //   1F1B pipelining keeps min(p − i, m) micro-batches in flight on stage i, so the first stage
 //   holds p micro-batches of its L/p layers; the last adds the output layer and the fp32 logits
-//   of the loss, 4·s·b·h/t·(1 + V/h) (their §4.3).
+//   of the loss, 4·s·b·h/t·(1 + V/h) (their §4.3). Interleaved (v chunks per GPU), the first stage
+//   holds L·(1 + (p−1)/(p·v)) layers' worth (their §4.2.3).
 // Not counted: the CUDA context, cuBLAS workspaces, NCCL buffers, allocator fragmentation and the
 // temporaries inside one layer; a verdict therefore keeps a margin (kTightFraction).
 #include <cstdint>

@@ -121,6 +121,25 @@ TEST(CommModel, UnevenStagesAreAsSlowAsTheBusiestStage) {
   EXPECT_TRUE(said);
 }
 
+// Interleaving v chunks per GPU (Narayanan et al. 2021 §2.2.2): the bubble is (p−1)/v stage-times,
+// the point-to-point traffic v times the plain schedule's. Toy: p = 2, m = 8, v = 2.
+TEST(CommModel, InterleavingDividesTheBubbleAndMultipliesSendRecv) {
+  CommModelInput plain = toy_input();
+  CommModelInput inter = toy_input();
+  inter.layout.virtual_stages = 2;
+  const ScalingEstimate a = model_scaling(plain), b = model_scaling(inter);
+  EXPECT_DOUBLE_EQ(a.bubble_fraction, 1.0 / 9.0);           // (p−1)/(m+p−1)
+  EXPECT_DOUBLE_EQ(b.bubble_fraction, 0.5 / 8.5);           // ((p−1)/v)/(m+(p−1)/v)
+  EXPECT_DOUBLE_EQ(b.p2p_s_per_micro_batch, 2 * a.p2p_s_per_micro_batch);
+  const double stage = b.compute_s_per_micro_batch + b.tp_s_per_micro_batch + b.p2p_s_per_micro_batch;
+  EXPECT_NEAR(b.step_s, (8 + 0.5) * stage + b.dp_exposed_s, 1e-15);
+  inter.layout.micro_batches = 7;  // not a multiple of p: Megatron-LM's schedule refuses it
+  EXPECT_THROW(model_scaling(inter), UsageError);
+  inter.layout.micro_batches = 8;
+  inter.layout.virtual_stages = 3;  // 2 x 3 chunks > 4 layers
+  EXPECT_THROW(model_scaling(inter), UsageError);
+}
+
 TEST(CommModel, RefusesImpossibleLayoutsAndMissingBandwidths) {
   CommModelInput in = toy_input();
   in.layout.tp = 3;  // 16 heads

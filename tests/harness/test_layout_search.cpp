@@ -55,24 +55,46 @@ TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
   EXPECT_EQ(search_layouts(r).ranked.size(), 3u);
 }
 
-// A published configuration: Megatron-LM's GPT-3 175B example (examples/gpt3/
-// train_gpt3_175b_distributed.sh) trains with tensor parallel 8, pipeline 16, micro-batch 1 and
-// a global batch of 1536. On 1024 GPUs the search ranks that layout among its best three, on
-// the A100s it was written for (full recomputation) and on H100s (none).
+// Published configurations. Megatron-LM's GPT-3 175B example (examples/gpt3/
+// train_gpt3_175b_distributed.sh: tensor 8, pipeline 16, micro-batch 1, global batch 1536) is
+// among the search's best five on 1024 GPUs, within 3% of its best (which interleaves, an option
+// the example leaves off), on the A100s it was written for (full recomputation) and on H100s.
 TEST(LayoutSearch, FindsMegatronLmsGpt3Layout) {
   for (const auto& [sku, mfu, recompute] : {std::tuple{"a100-sxm-80g", 0.45, Recompute::Full},
                                              std::tuple{"h100-sxm", 0.4, Recompute::None}}) {
     LayoutSearchRequest r = gpt3_on(sku, mfu);
     r.base.recompute = recompute;
     r.base.gpus = 1024;
-    r.keep = 3;
+    r.keep = 5;
     const LayoutSearchResult s = search_layouts(r);
-    ASSERT_EQ(s.ranked.size(), 3u) << sku;
-    const bool found = std::any_of(s.ranked.begin(), s.ranked.end(), [](const LayoutChoice& c) {
+    ASSERT_EQ(s.ranked.size(), 5u) << sku;
+    const auto it = std::find_if(s.ranked.begin(), s.ranked.end(), [](const LayoutChoice& c) {
       return *c.request.tp == 8 && *c.request.pp == 16 && c.request.micro_batch_size == 1;
     });
-    EXPECT_TRUE(found) << sku << ": best is " << layout_summary(s.ranked.front().request);
+    ASSERT_NE(it, s.ranked.end()) << sku << ": best is " << layout_summary(s.ranked.front().request);
+    EXPECT_LT(*it->result.wall_days / *s.ranked.front().result.wall_days, 1.03) << sku;
   }
+}
+
+// Llama 3 405B's 16K-GPU pre-training layout (The Llama 3 Herd of Models, Table 4: 16,384 H100,
+// TP 8, CP 1, PP 16, DP 128, 8192-token sequences, 16M-token batches = 2048 sequences, 41% MFU)
+// is exactly the search's best, interleaved as Meta ran it. (At 8,192 GPUs Meta's PP 16 / DP 64
+// is not the model's best: it prefers 32 plain stages by about 1%.)
+TEST(LayoutSearch, FindsLlama3405bsLayoutOn16kGpus) {
+  LayoutSearchRequest r;
+  r.base.model = load_model("llama3-405b");
+  r.base.sku = load_sku("h100-sxm");
+  r.base.mfu = 0.41;
+  r.base.gpus = 16384;
+  r.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
+  const LayoutSearchResult s = search_layouts(r);
+  EXPECT_EQ(s.global_batch, 2048);  // the config's published batch
+  ASSERT_FALSE(s.ranked.empty());
+  const auto& best = s.ranked.front().request;
+  EXPECT_EQ(*best.tp, 8);
+  EXPECT_EQ(*best.pp, 16);
+  EXPECT_EQ(*best.dp, 128);
+  EXPECT_GT(best.virtual_stages, 1);
 }
 
 TEST(LayoutSearch, MoreMemoryNeverMakesTheBestLayoutSlower) {

@@ -119,6 +119,21 @@ TEST(MemoryFootprint, FirstPipelineStageHoldsPMicroBatchesOfItsLayers) {
   EXPECT_NEAR(tied.last.params, layer_params + 50257.0 * h / 8 + 2 * h, 1);
 }
 
+// Interleaved 1F1B holds L·(1 + (p−1)/(p·v)) layers' worth on the first stage (Korthikanti et al.
+// 2022 §4.2.3): p + (p−1)/v micro-batches of its L/p layers.
+TEST(MemoryFootprint, InterleavingHoldsMoreOnTheFirstStage) {
+  MemoryRequest r = gpt3_175b(8, true, Recompute::Selective);
+  r.layout.pp = 8;
+  r.layout.micro_batches = 32;
+  const double plain = memory_footprint(r).first.activation_bytes;
+  r.layout.virtual_stages = 4;
+  const MemoryFootprint m = memory_footprint(r);
+  const double per_layer = m.layer_activation_bytes;
+  EXPECT_DOUBLE_EQ(m.first.activation_bytes, 96 * per_layer * (1 + 7.0 / 32.0) + (8 + 7.0 / 4) * s * b * h / 8);
+  EXPECT_GT(m.first.activation_bytes, plain);
+  EXPECT_EQ(m.first.micro_batches_in_flight, 10);  // ceil(8 + 7/4)
+}
+
 TEST(MemoryFootprint, FullRecomputationAddsOneLayerBeingRecomputed) {
   MemoryRequest r = gpt3_175b(8, true, Recompute::Full);
   const MemoryFootprint m = memory_footprint(r);
