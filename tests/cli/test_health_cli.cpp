@@ -22,10 +22,12 @@ std::vector<std::string> health_args(std::vector<std::string> extra) {
 
 TEST(HealthCli, CpuBatteryRunsAndSaysThereIsNothingToJudgeAgainst) {
   const std::string dir = testing::make_temp_dir("tb_health_");
-  // Timings this short on a shared CI machine may be noisy: noise is not what this test is about.
-  const auto r = testing::run_trainbench(health_args({"--out", dir + "/h.json", "--max-noise", "1"}));
+  // On a loaded machine a tiny CPU GEMM's noise passed 100% (seen in CI): noise on a CPU is shown,
+  // not judged, so the verdict stays info however busy the machine is.
+  const auto r = testing::run_trainbench(health_args({"--out", dir + "/h.json"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("verdict: info"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("shown, not judged on a CPU"), std::string::npos) << r.out;
   const auto run = results::read_results_file(dir + "/h.json");
   EXPECT_EQ(run.workload.command, "health");
   ASSERT_EQ(run.kernels.size(), 4u);  // three GEMMs and the streaming op
