@@ -117,16 +117,22 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
   if (links_now) apply_links(f, req);
 }
 
-// The search, then the full estimate of its best layout (with the site and deadline asked for).
-void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::optional<int64_t> measured_tp) {
+// What the flags ask the layout search for; its base request is set by the caller.
+LayoutSearchRequest search_request(const EstimateFlags& f) {
   LayoutSearchRequest s;
-  s.base = req;
   s.global_batch = f.global_batch.value_or(0);
   s.micro_batch_sizes = {f.micro_batch_size};
   s.zero_stage = f.zero;
-  s.measured_tp = measured_tp;
-  if (f.virtual_stages) s.virtual_stages = {*f.virtual_stages};
   if (f.recompute == "auto") s.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
+  if (f.virtual_stages) s.virtual_stages = {*f.virtual_stages};
+  return s;
+}
+
+// The search, then the full estimate of its best layout (with the site and deadline asked for).
+void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::optional<int64_t> measured_tp) {
+  LayoutSearchRequest s = search_request(f);
+  s.base = req;
+  s.measured_tp = measured_tp;
   const LayoutSearchResult found = search_layouts(s);
   std::optional<EstimateRequest> best_request;
   std::optional<EstimateResult> best;
@@ -203,14 +209,7 @@ void run_estimate(const EstimateFlags& f) {
   if (skus.size() > 1) {
     add_comm_model(f, req, search, /*links_now=*/false);
     std::optional<LayoutSearchRequest> s;
-    if (search) {
-      s.emplace();
-      s->global_batch = f.global_batch.value_or(0);
-      s->micro_batch_sizes = {f.micro_batch_size};
-      s->zero_stage = f.zero;
-      if (f.virtual_stages) s->virtual_stages = {*f.virtual_stages};
-      if (f.recompute == "auto") s->recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
-    }
+    if (search) s = search_request(f);
     estimate_skus(req, skus, f.gpu_hour_price, s, f.json, [&f](EstimateRequest& r) { apply_links(f, r); });
     return;
   }

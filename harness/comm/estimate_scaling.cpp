@@ -11,6 +11,28 @@ namespace tb::comm {
 
 int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
 
+ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
+  ParallelLayout l;
+  l.tp = r.tp.value_or(1);
+  l.pp = r.pp.value_or(1);
+  l.micro_batches = r.micro_batches.value_or(default_micro_batches(l.pp));
+  l.virtual_stages = r.virtual_stages;
+  l.micro_batch_size = r.micro_batch_size;
+  l.seq_len = seq_len;
+  if (r.dp) {
+    l.dp = *r.dp;
+    if (r.gpus && *r.gpus != l.gpus())
+      throw UsageError(fmt::format("--gpus {} contradicts --tp {} x --pp {} x --dp {} = {}", *r.gpus, l.tp, l.pp, l.dp,
+                                   l.gpus()));
+  } else if (r.gpus) {
+    if (l.tp < 1 || l.pp < 1 || *r.gpus % (l.tp * l.pp) != 0)
+      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {} = {}", *r.gpus, l.tp, l.pp,
+                                   l.tp * l.pp));
+    l.dp = *r.gpus / (l.tp * l.pp);
+  }
+  return l;
+}
+
 LinkBandwidths default_links(const EstimateRequest& r) {
   LinkBandwidths links = r.sku ? links_from_sku(*r.sku) : LinkBandwidths{};
   if (r.site) apply_site(links, *r.site);
@@ -23,12 +45,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
                      "with --mfu, or --results)");
   CommModelInput in;
   in.model = r.model;
-  in.layout.tp = r.tp.value_or(1);
-  in.layout.pp = r.pp.value_or(1);
-  in.layout.micro_batches = r.micro_batches.value_or(default_micro_batches(in.layout.pp));
-  in.layout.virtual_stages = r.virtual_stages;
-  in.layout.micro_batch_size = r.micro_batch_size;
-  in.layout.seq_len = out.seq_len;
+  in.layout = layout_from_request(r, out.seq_len);
   in.hardware_flops_per_token = out.hardware_flops_per_token;
   in.sustained_tflops_per_gpu = *out.sustained_tflops_per_gpu;
   in.bytes_per_element = dtype_bytes(r.dtype == DType::FP8 ? DType::BF16 : r.dtype);  // fp8 GEMMs keep bf16 wires
@@ -39,17 +56,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
 
   const double ideal_gpu_seconds = *out.gpu_hours * units::kSecondsPerHour;
   int64_t gpus = 0;
-  if (r.dp) {
-    in.layout.dp = *r.dp;
-    if (r.gpus && *r.gpus != in.layout.gpus())
-      throw UsageError(fmt::format("--gpus {} contradicts --tp {} x --pp {} x --dp {} = {}", *r.gpus, in.layout.tp,
-                                   in.layout.pp, *r.dp, in.layout.gpus()));
-  } else if (r.gpus) {
-    if (*r.gpus % model_parallel != 0)
-      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {} = {}", *r.gpus, in.layout.tp,
-                                   in.layout.pp, model_parallel));
-    in.layout.dp = *r.gpus / model_parallel;
-  } else if (r.days) {
+  if (!r.dp && !r.gpus && r.days) {
     // GPUs for the deadline depend on the efficiency, which depends on dp: iterate. Efficiency
     // falls as dp grows, so the GPU count only rises and settles within a few rounds.
     const double deadline_s = *r.days * units::kSecondsPerDay;
@@ -61,8 +68,6 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
       if (dp <= in.layout.dp) break;
       in.layout.dp = dp;
     }
-  } else {
-    in.layout.dp = 1;
   }
   gpus = in.layout.gpus();
 

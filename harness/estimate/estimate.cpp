@@ -58,25 +58,7 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
 // The layout the memory model sees: the communication model's where it ran (it may have derived
 // dp from the deadline), else the flags, dp from --gpus / (tp·pp).
 comm::ParallelLayout memory_layout(const EstimateRequest& r, const EstimateResult& out) {
-  if (out.scaling) return out.scaling->layout;
-  comm::ParallelLayout l;
-  l.tp = r.tp.value_or(1);
-  l.pp = r.pp.value_or(1);
-  l.micro_batches = r.micro_batches.value_or(comm::default_micro_batches(l.pp));
-  l.virtual_stages = r.virtual_stages;
-  l.micro_batch_size = r.micro_batch_size;
-  l.seq_len = out.seq_len;
-  if (r.dp) {
-    l.dp = *r.dp;
-    if (r.gpus && *r.gpus != l.gpus())
-      throw UsageError(fmt::format("--gpus {} contradicts --tp {} x --pp {} x --dp {} = {}", *r.gpus, l.tp, l.pp, l.dp,
-                                   l.gpus()));
-  } else if (r.gpus) {
-    if (l.tp < 1 || l.pp < 1 || *r.gpus % (l.tp * l.pp) != 0)
-      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {}", *r.gpus, l.tp, l.pp));
-    l.dp = *r.gpus / (l.tp * l.pp);
-  }
-  return l;
+  return out.scaling ? out.scaling->layout : comm::layout_from_request(r, out.seq_len);
 }
 
 MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& out) {

@@ -5,6 +5,8 @@
 
 #include <mutex>
 
+#include "kernels/cuda/dynamic_symbol.hpp"
+
 namespace tb::kernels::cuda {
 namespace {
 
@@ -14,12 +16,11 @@ struct Loaded {
   std::string why_not;
 };
 
-// Every call the collectives make must be there; GetLastError is a later addition, read if present.
+// Every call the collectives make must be there (`missing` lists those that are not);
+// GetLastError is a later addition, read if present.
 template <typename Fn>
-bool bind(void* lib, const char* name, Fn& fn, std::string& missing) {
-  fn = reinterpret_cast<Fn>(dlsym(lib, name));
-  if (!fn) missing += (missing.empty() ? "" : ", ") + std::string(name);
-  return fn != nullptr;
+void bind_required(void* lib, const char* name, Fn& fn, std::string& missing) {
+  if (!bind_symbol(lib, name, fn)) missing += (missing.empty() ? "" : ", ") + std::string(name);
 }
 
 Loaded load() {
@@ -33,21 +34,21 @@ Loaded load() {
   }
   NcclApi& a = l.api;
   std::string missing;
-  bind(lib, "ncclGetVersion", a.GetVersion, missing);
-  bind(lib, "ncclGetUniqueId", a.GetUniqueId, missing);
-  bind(lib, "ncclCommInitRank", a.CommInitRank, missing);
-  bind(lib, "ncclCommDestroy", a.CommDestroy, missing);
-  bind(lib, "ncclCommAbort", a.CommAbort, missing);
-  bind(lib, "ncclCommGetAsyncError", a.CommGetAsyncError, missing);
-  bind(lib, "ncclAllReduce", a.AllReduce, missing);
-  bind(lib, "ncclAllGather", a.AllGather, missing);
-  bind(lib, "ncclReduceScatter", a.ReduceScatter, missing);
-  bind(lib, "ncclSend", a.Send, missing);
-  bind(lib, "ncclRecv", a.Recv, missing);
-  bind(lib, "ncclGroupStart", a.GroupStart, missing);
-  bind(lib, "ncclGroupEnd", a.GroupEnd, missing);
-  bind(lib, "ncclGetErrorString", a.GetErrorString, missing);
-  a.GetLastError = reinterpret_cast<const char* (*)(ncclComm_t)>(dlsym(lib, "ncclGetLastError"));
+  bind_required(lib, "ncclGetVersion", a.GetVersion, missing);
+  bind_required(lib, "ncclGetUniqueId", a.GetUniqueId, missing);
+  bind_required(lib, "ncclCommInitRank", a.CommInitRank, missing);
+  bind_required(lib, "ncclCommDestroy", a.CommDestroy, missing);
+  bind_required(lib, "ncclCommAbort", a.CommAbort, missing);
+  bind_required(lib, "ncclCommGetAsyncError", a.CommGetAsyncError, missing);
+  bind_required(lib, "ncclAllReduce", a.AllReduce, missing);
+  bind_required(lib, "ncclAllGather", a.AllGather, missing);
+  bind_required(lib, "ncclReduceScatter", a.ReduceScatter, missing);
+  bind_required(lib, "ncclSend", a.Send, missing);
+  bind_required(lib, "ncclRecv", a.Recv, missing);
+  bind_required(lib, "ncclGroupStart", a.GroupStart, missing);
+  bind_required(lib, "ncclGroupEnd", a.GroupEnd, missing);
+  bind_required(lib, "ncclGetErrorString", a.GetErrorString, missing);
+  bind_symbol(lib, "ncclGetLastError", a.GetLastError);
   if (!missing.empty()) {
     l.why_not = "libnccl.so.2 lacks " + missing + " (NCCL too old)";
     return l;

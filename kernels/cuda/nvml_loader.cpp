@@ -8,6 +8,8 @@
 
 #include <mutex>
 
+#include "kernels/cuda/dynamic_symbol.hpp"
+
 namespace tb::kernels::cuda {
 namespace {
 
@@ -39,34 +41,29 @@ struct Nvml {
   bool ok = false;
 };
 
-template <typename F>
-void load(void* lib, const char* name, F& fn) {
-  fn = reinterpret_cast<F>(dlsym(lib, name));
-}
-
 const Nvml& nvml() {
   static Nvml n;
   static std::once_flag once;
   std::call_once(once, [] {
     void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) return;
-    load(lib, "nvmlInit_v2", n.init);
-    load(lib, "nvmlDeviceGetHandleByPciBusId_v2", n.handle_by_pci);
-    load(lib, "nvmlDeviceGetClockInfo", n.clock_info);
-    load(lib, "nvmlDeviceGetPowerUsage", n.power_usage);
-    load(lib, "nvmlDeviceGetTemperature", n.temperature);
+    bind_symbol(lib, "nvmlInit_v2", n.init);
+    bind_symbol(lib, "nvmlDeviceGetHandleByPciBusId_v2", n.handle_by_pci);
+    bind_symbol(lib, "nvmlDeviceGetClockInfo", n.clock_info);
+    bind_symbol(lib, "nvmlDeviceGetPowerUsage", n.power_usage);
+    bind_symbol(lib, "nvmlDeviceGetTemperature", n.temperature);
     // Renamed from ...ClocksThrottleReasons in driver 535; older drivers have only the old name.
-    load(lib, "nvmlDeviceGetCurrentClocksEventReasons", n.event_reasons);
-    if (!n.event_reasons) load(lib, "nvmlDeviceGetCurrentClocksThrottleReasons", n.event_reasons);
-    load(lib, "nvmlSystemGetDriverVersion", n.driver_version);
-    load(lib, "nvmlDeviceGetCurrPcieLinkWidth", n.pcie_width);
-    load(lib, "nvmlDeviceGetMaxPcieLinkWidth", n.pcie_width_max);
-    load(lib, "nvmlDeviceGetCurrPcieLinkGeneration", n.pcie_gen);
-    load(lib, "nvmlDeviceGetMaxPcieLinkGeneration", n.pcie_gen_max);
-    load(lib, "nvmlDeviceGetEnforcedPowerLimit", n.power_limit);
-    load(lib, "nvmlDeviceGetPowerManagementDefaultLimit", n.default_power_limit);
-    load(lib, "nvmlDeviceGetTotalEccErrors", n.ecc_errors);
-    load(lib, "nvmlDeviceGetRemappedRows", n.remapped_rows);
+    bind_symbol(lib, "nvmlDeviceGetCurrentClocksEventReasons", n.event_reasons);
+    if (!n.event_reasons) bind_symbol(lib, "nvmlDeviceGetCurrentClocksThrottleReasons", n.event_reasons);
+    bind_symbol(lib, "nvmlSystemGetDriverVersion", n.driver_version);
+    bind_symbol(lib, "nvmlDeviceGetCurrPcieLinkWidth", n.pcie_width);
+    bind_symbol(lib, "nvmlDeviceGetMaxPcieLinkWidth", n.pcie_width_max);
+    bind_symbol(lib, "nvmlDeviceGetCurrPcieLinkGeneration", n.pcie_gen);
+    bind_symbol(lib, "nvmlDeviceGetMaxPcieLinkGeneration", n.pcie_gen_max);
+    bind_symbol(lib, "nvmlDeviceGetEnforcedPowerLimit", n.power_limit);
+    bind_symbol(lib, "nvmlDeviceGetPowerManagementDefaultLimit", n.default_power_limit);
+    bind_symbol(lib, "nvmlDeviceGetTotalEccErrors", n.ecc_errors);
+    bind_symbol(lib, "nvmlDeviceGetRemappedRows", n.remapped_rows);
     n.ok = n.init && n.handle_by_pci && n.clock_info && n.init() == kNvmlSuccess;
   });
   return n;
