@@ -109,8 +109,10 @@ TEST_F(RunCli, DefaultTensorParallelSizeIsChosenAndExplained) {
   EXPECT_NE(r.out.find("tp 1 (auto: trains on one device"), std::string::npos) << r.out;
 }
 
-// --budget bounds the whole run: at 2 s of sampling per kernel the 23 kernels would take 46 s or
-// more; a 4 s budget shares out 4/23 s each, so the run ends in a fraction of that.
+// --budget bounds the whole run: at 2 s of sampling per kernel the 23 kernels would sample for 46 s
+// or more; a 4 s budget shares out 4/23 s each. Judged on the time the run spent sampling (its
+// samples x median), not on the wall clock, which a loaded machine stretches (seen: 26 s of wall
+// time under a parallel build, 8 s without).
 TEST_F(RunCli, BudgetBoundsTheWholeRun) {
   auto args = kQuickRun;
   for (size_t i = 0; i + 1 < args.size(); ++i) {
@@ -122,10 +124,15 @@ TEST_F(RunCli, BudgetBoundsTheWholeRun) {
   auto r = run_trainbench(args);
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_LT(took, 25.0);
+  EXPECT_LT(took, 90.0);  // a hang guard only
   const results::RunResults res = results::read_results_file(dir_ + "/run.json");
   EXPECT_EQ(res.status, "complete");
-  for (const auto& k : res.kernels) EXPECT_GE(k.stats.samples, 1) << k.name;
+  double sampled_s = 0;
+  for (const auto& k : res.kernels) {
+    EXPECT_GE(k.stats.samples, 1) << k.name;
+    sampled_s += static_cast<double>(k.stats.samples) * k.stats.median_ms / 1e3;
+  }
+  EXPECT_LT(sampled_s, 12.0) << "without the budget: 46 s or more";
   EXPECT_EQ(run_trainbench({"run", "--budget", "-1"}).exit_code, 2);
 }
 

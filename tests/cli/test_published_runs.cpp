@@ -1,0 +1,144 @@
+// Back-test of `trainbench estimate` against published training runs (docs/perf/published-runs.md).
+// Every expected value below is a published figure with its source; trainbench's output is only
+// ever the thing under test. Each tolerance is the one the doc states and justifies for that run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/support/cli_runner.hpp"
+
+namespace tb::testing {
+namespace {
+
+constexpr double kHoursPerDay = 24.0;
+
+// `trainbench estimate ... --json`, parsed; fails the test on a non-zero exit.
+nlohmann::json estimate(std::vector<std::string> args) {
+  args.insert(args.begin(), "estimate");
+  args.push_back("--json");
+  const CliResult r = run_trainbench(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return nlohmann::json::object();
+  return nlohmann::json::parse(r.out);
+}
+
+double number(const nlohmann::json& j, const char* key) {
+  EXPECT_TRUE(j.contains(key)) << "no '" << key << "' in " << j.dump();
+  return j.contains(key) ? j[key].get<double>() : 0.0;
+}
+
+// Megatron-LM (Narayanan et al. 2021, eq. 4): GPT-3 175B, 300B tokens, 1024 A100 at
+// 140 TFLOP/s per GPU (hardware FLOPs, full recomputation): about 34 days. Tolerance 3%: eq. 4
+// is 8·T·P/(n·X), which leaves out attention and logits; the difference is ~1%.
+TEST(PublishedRuns, MegatronGpt3_175bIs34DaysOn1024A100At140Tflops) {
+  const auto j = estimate({"--model", "gpt3-175b", "--tokens", "300B", "--tflops", "140", "--gpus", "1024",
+                           "--recompute", "full"});
+  const double published_days = 34.0;
+  EXPECT_EQ(j.value("recompute", ""), "full");
+  EXPECT_NEAR(number(j, "wall_days") / published_days, 1.0, 0.03);
+}
+
+// OPT-175B, metaseq chronicles (final update, 2022-01-07): 300B tokens "required ~4.30E+23 FLOPs
+// of compute, or roughly ~33 days of continuous training on 1024 80GB A100s"; the paper (Zhang et
+// al. 2022 §2.2) reports up to 147 TFLOP/s per GPU. 4.30E+23 is Megatron's hardware count with
+// full recomputation, which counts causal attention unmasked: ours halves it, so ours is the
+// smaller, by ~1.4%. Tolerance 3% on both figures.
+TEST(PublishedRuns, Opt175bChronicleComputeAndDaysAt147Tflops) {
+  const auto j = estimate({"--model", "opt-175b", "--tokens", "300B", "--tflops", "147", "--gpus", "1024",
+                           "--recompute", "full"});
+  const double published_hardware_flops = 4.30e23;
+  const double published_days = 33.0;
+  const double flops_ratio = number(j, "training_hardware_flops") / published_hardware_flops;
+  EXPECT_NEAR(flops_ratio, 1.0, 0.03);
+  EXPECT_LT(flops_ratio, 1.0) << "causal attention halved: ours should be the smaller count";
+  EXPECT_NEAR(number(j, "wall_days") / published_days, 1.0, 0.03);
+}
+
+// OPT-175B as the paper states it: ~180B tokens (§3), 992 A100 at up to 147 TFLOP/s. The run that
+// produced the model (experiment 12.00, chronicles) started 2021-11-11 and completed 2022-01-06:
+// 56 days of wall clock, through ~90 restarts. Continuous compute must be shorter; band
+// [0.30, 0.75] (the doc says why).
+TEST(PublishedRuns, Opt175bPaperSettingFitsInsideTheElapsedRun) {
+  const auto j = estimate({"--model", "opt-175b", "--tokens", "180B", "--tflops", "147", "--gpus", "992",
+                           "--recompute", "full"});
+  const double published_elapsed_days = 56.0;
+  const double ratio = number(j, "wall_days") / published_elapsed_days;
+  EXPECT_GE(ratio, 0.30);
+  EXPECT_LE(ratio, 0.75);
+}
+
+// BLOOM-176B (Le Scao et al. 2022): 366B tokens on 384 A100 80GB, ~150 TFLOP/s per GPU (model
+// card; hardware FLOPs with activation checkpointing, tr11 README), "1,082,990 compute hours"
+// over about 3.5 months. The published hours are the whole reservation (384 GPUs x ~117 days),
+// ramp-up, restarts and checkpointing included: ours must be smaller, ratio in [0.80, 1.0).
+TEST(PublishedRuns, Bloom176bGpuHoursAt150TflopsOn384A100) {
+  const auto j = estimate({"--model", "bloom-176b", "--tokens", "366B", "--tflops", "150", "--gpus", "384",
+                           "--recompute", "full"});
+  const double published_gpu_hours = 1'082'990;
+  const double ratio = number(j, "gpu_hours") / published_gpu_hours;
+  EXPECT_GE(ratio, 0.80);
+  EXPECT_LT(ratio, 1.0);
+  // Same statement in days on the run's 384 GPUs: shorter than the reservation.
+  EXPECT_LT(number(j, "wall_days"), published_gpu_hours / 384.0 / kHoursPerDay);
+}
+
+// Llama 2 (Touvron et al. 2023, Table 2): A100-80GB GPU-hours for 2T tokens; no throughput is
+// published. Implied MFU (an inference) = trainbench's GPU-hours at 100% of the A100's bf16
+// peak (312 TFLOP/s) / the published GPU-hours. Each must lie in [0.30, 0.60], and the three
+// sizes, trained the same way on the same cluster, within a factor 1.25 of each other.
+TEST(PublishedRuns, Llama2ImpliedMfuIsPlausibleAndConsistent) {
+  struct Run {
+    const char* model;
+    double published_gpu_hours;
+  };
+  const Run runs[] = {{"llama2-7b", 184'320}, {"llama2-13b", 368'640}, {"llama2-70b", 1'720'320}};
+  std::vector<double> implied;
+  for (const Run& run : runs) {
+    const auto j = estimate({"--model", run.model, "--tokens", "2T", "--gpu", "a100-sxm-80g", "--mfu", "1"});
+    const double mfu = number(j, "gpu_hours") / run.published_gpu_hours;
+    EXPECT_GE(mfu, 0.30) << run.model;
+    EXPECT_LE(mfu, 0.60) << run.model;
+    implied.push_back(mfu);
+  }
+  const auto [lo, hi] = std::minmax_element(implied.begin(), implied.end());
+  EXPECT_LE(*hi / *lo, 1.25) << "implied MFUs " << implied[0] << ", " << implied[1] << ", " << implied[2];
+}
+
+// Llama 3.1 405B (Llama Team 2024; model card): 15.6T tokens, 30.84M H100-80GB GPU-hours, 400
+// TFLOP/s per GPU on 16K GPUs (Table 4; model FLOPs: 41% of 989). The published hours cover the
+// whole pre-training, long-context stage and interruptions included: ours must be smaller, ratio
+// in [0.75, 1.0).
+TEST(PublishedRuns, Llama31_405bGpuHoursAt400TflopsOn16kH100) {
+  const auto j = estimate({"--model", "llama3-405b", "--tokens", "15.6T", "--tflops", "400", "--gpus", "16384"});
+  const double published_gpu_hours = 30.84e6;
+  const double ratio = number(j, "gpu_hours") / published_gpu_hours;
+  EXPECT_GE(ratio, 0.75);
+  EXPECT_LT(ratio, 1.0);
+}
+
+// Llama 3 paper §1: the flagship "was pre-trained using 3.8 x 10^25 FLOPs" — 6·N·D, the same
+// convention as trainbench's PF-days. Tolerance 3% (the figure has two significant digits).
+TEST(PublishedRuns, Llama31_405bComputeMatchesThePaper) {
+  const auto j = estimate({"--model", "llama3-405b", "--tokens", "15.6T"});
+  const double published_flops = 3.8e25;
+  EXPECT_NEAR(number(j, "training_flops") / published_flops, 1.0, 0.03);
+}
+
+// The commands above pass --tokens explicitly; the configs must carry the same published counts,
+// so that `trainbench estimate --model X` alone replays the run (GPT-3 Table D.1; OPT §3; BLOOM
+// Table 3; Llama 2 Table 1; Llama 3 §3). Exact: these are the configs' own published numbers.
+TEST(PublishedRuns, ConfigsCarryThePublishedTokenCounts) {
+  const std::pair<const char*, double> published[] = {{"gpt3-175b", 300e9},  {"opt-175b", 180e9},
+                                                       {"bloom-176b", 366e9}, {"llama2-7b", 2e12},
+                                                       {"llama2-13b", 2e12},  {"llama2-70b", 2e12},
+                                                       {"llama3-405b", 15.6e12}};
+  for (const auto& [model, tokens] : published)
+    EXPECT_DOUBLE_EQ(number(estimate({"--model", model}), "tokens"), tokens) << model;
+}
+
+}  // namespace
+}  // namespace tb::testing
