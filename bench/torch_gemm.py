@@ -5,7 +5,8 @@ Shapes: 8192^3, and the twelve GEMMs of one GPT-3 175B layer at tensor-parallel 
 b*s = 2048 tokens (QKV, attention output, MLP up, MLP down; each forward, data gradient and
 weight gradient), plus the vocabulary-parallel logits GEMMs with --logits. They are computed
 here the way harness/workload/workload.cpp builds them (trainbench has no shape-listing
-command): d = 12288, 96/8 = 12 heads of 128, ffn 4d/8 = 6144, vocabulary shard ceil(50257/8).
+command): d = 12288, 96/8 = 12 heads of 128, ffn 4d/8 = 6144, vocabulary shard 51200/8
+(Megatron-LM pads 50,257 to a multiple of 128 x tp, as harness/workload/workload.cpp does).
 
 Both sides are timed the same way: inputs uniform in [-1, 1) (never zeros: zero inputs read
 ~10% fast on H100), warm-up, the L2 flushed before every sample, CUDA events around one launch,
@@ -47,7 +48,7 @@ try:
 except ImportError:  # pragma: no cover - the device machine has torch
     sys.exit("torch_gemm.py: PyTorch is required (python3 -c 'import torch' failed)")
 
-D, HEADS_TP, HEAD_DIM, FFN_TP, VOCAB_TP, TOKENS = 12288, 96 // 8, 128, 4 * 12288 // 8, math.ceil(50257 / 8), 2048
+D, HEADS_TP, HEAD_DIM, FFN_TP, VOCAB_TP, TOKENS = 12288, 96 // 8, 128, 4 * 12288 // 8, 51200 // 8, 2048
 
 
 def triplet(stem, tokens, n_in, n_out):

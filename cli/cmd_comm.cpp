@@ -32,7 +32,7 @@ struct CommFlags {
   int warmup_iterations = 1;         // -w
   int check = 1;                     // -c
   std::string model = "gpt3-175b";
-  int64_t tp = 8, pp = 1, dp = 1;
+  int64_t tp = 8, cp = 1, pp = 1, dp = 1;
   int64_t micro_batch_size = 1;
   std::string dtype = "bf16";
   std::string backend = "auto";
@@ -76,13 +76,15 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
   const ModelConfig model = load_model(f.model);
   comm::ParallelLayout layout;
   layout.tp = f.tp;
+  layout.cp = f.cp;
   layout.pp = f.pp;
   layout.dp = f.dp;
   layout.micro_batch_size = f.micro_batch_size;
   comm::validate_layout(layout, model);
   const auto messages = comm::model_messages(model, layout, dtype);
-  *header = fmt::format("# message sizes of {} at tp {} pp {} dp {}, micro-batch {} x {} tokens, {}:\n", model.name,
-                        f.tp, f.pp, f.dp, f.micro_batch_size, model.seq_len, to_string(dtype));
+  *header = fmt::format("# message sizes of {} at tp {}{} pp {} dp {}, micro-batch {} x {} tokens, {}:\n", model.name,
+                        f.tp, f.cp > 1 ? fmt::format(" cp {}", f.cp) : "", f.pp, f.dp, f.micro_batch_size,
+                        model.seq_len, to_string(dtype));
   for (const auto& m : messages) {
     if (only && m.collective != *only) continue;
     *header += fmt::format("#   {:<24} {:<13} {:>10}  {}\n", m.name, comm::to_string(m.collective),
@@ -224,6 +226,7 @@ void add_comm_command(CLI::App& app) {
   cmd->add_option("--sizes", flags->sizes, "MIN:MAX:FACTOR (8:8G:2) or a list (1M,16M); default: the model's messages");
   cmd->add_option("--model", flags->model, "Model whose message sizes are measured by default")->capture_default_str();
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size the model's messages assume")->capture_default_str();
+  cmd->add_option("--cp", flags->cp, "Context-parallel size the model's messages assume")->capture_default_str();
   cmd->add_option("--pp", flags->pp, "Pipeline-parallel size the model's messages assume")->capture_default_str();
   cmd->add_option("--dp", flags->dp, "Data-parallel size the model's messages assume")->capture_default_str();
   cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch (b)")->capture_default_str();

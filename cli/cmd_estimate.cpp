@@ -41,7 +41,7 @@ struct EstimateFlags {
   std::string results;
   bool json = false;
   // Communication model (docs/comm.md): only with --tp, --pp or --dp.
-  std::optional<int64_t> tp, pp, dp, micro_batches, virtual_stages;
+  std::optional<int64_t> tp, cp, pp, dp, micro_batches, virtual_stages;
   int64_t micro_batch_size = 1;
   std::optional<double> overlap;
   std::string interconnect;
@@ -90,7 +90,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
     throw UsageError("--layout auto chooses --tp, --pp, --dp and --micro-batches: give none of them");
   if (f.virtual_stages && !f.pp && !search)
     throw UsageError("--virtual-stages interleaves pipeline stages: give --pp too (or --layout auto)");
-  const bool layout = f.tp || f.pp || f.dp || search;
+  const bool layout = f.tp || f.cp || f.pp || f.dp || search;
   if (!layout) {
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
@@ -108,6 +108,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
   }
   if (!f.attention.empty()) req.attention = parse_attention_storage(f.attention, "--attention");
   req.tp = f.tp;
+  req.cp = f.cp;
   req.pp = f.pp;
   req.dp = f.dp;
   req.micro_batches = f.micro_batches;
@@ -125,6 +126,7 @@ LayoutSearchRequest search_request(const EstimateFlags& f) {
   s.zero_stage = f.zero;
   if (f.recompute == "auto") s.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
   if (f.virtual_stages) s.virtual_stages = {*f.virtual_stages};
+  if (f.cp) s.context_sizes = {*f.cp};
   return s;
 }
 
@@ -257,8 +259,12 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   const std::string comm_group = "Parallel layout (communication model; without it scaling is ideal)";
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size")->group(comm_group);
+  cmd->add_option("--cp", flags->cp,
+                  "Context-parallel size: ranks sharing each sequence, s/cp tokens each, K/V exchanged per layer "
+                  "(default 1; --layout auto tries powers of two leaving >= 1024 tokens per GPU, or this one)")
+      ->group(comm_group);
   cmd->add_option("--pp", flags->pp, "Pipeline-parallel size")->group(comm_group);
-  cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*pp))")->group(comm_group);
+  cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*cp*pp))")->group(comm_group);
   cmd->add_option("--virtual-stages", flags->virtual_stages,
                   "Interleaved pipeline chunks per GPU (Megatron-LM): bubble / v, send/recv x v (default 1; "
                   "--layout auto tries 1, 2, 4)")

@@ -42,8 +42,10 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
   }
   const MemoryEstimate& m = *r.memory;
   const MemoryRequest& q = m.footprint.request;
-  fmt::print(out, "  per GPU at tp {} x pp {} x dp {}, micro-batch {} x {} tokens, ZeRO {}, {}{} attention, recompute {}:\n",
-             q.layout.tp, q.layout.pp, q.layout.dp, q.layout.micro_batch_size, q.layout.seq_len, q.zero_stage,
+  fmt::print(out, "  per GPU at tp {}{} x pp {} x dp {}, micro-batch {} x {} tokens{}, ZeRO {}, {}{} attention, recompute {}:\n",
+             q.layout.tp, q.layout.cp > 1 ? fmt::format(" x cp {}", q.layout.cp) : "", q.layout.pp, q.layout.dp,
+             q.layout.micro_batch_size, q.layout.seq_len,
+             q.layout.cp > 1 ? fmt::format(" ({} per GPU)", q.layout.seq_len / q.layout.cp) : "", q.zero_stage,
              q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
   print_stage(out, m.footprint.first, q.layout.pp == 1 ? "the only one" : "first, embeddings", m);
   if (q.layout.pp > 1) print_stage(out, m.footprint.last, "last, logits", m);
@@ -134,22 +136,25 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
     if (!tensor_sizes.empty()) tensor_sizes += ',';
     tensor_sizes += std::to_string(t);
   }
-  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, pp up to the layers, {}\n", s.objective,
-             s.global_batch,
+  std::string context_sizes;
+  for (int64_t c : s.context_sizes) context_sizes += (context_sizes.empty() ? "" : ",") + std::to_string(c);
+  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, cp in {{{}}}, pp up to the layers, {}\n",
+             s.objective, s.global_batch,
              s.tensor_size_measured ? fmt::format("tp {} (where the throughput was measured)", tensor_sizes)
                                     : fmt::format("tp in {{{}}} (inside a server)", tensor_sizes),
+             context_sizes,
              s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp > 1");
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) return;
-  fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n", "rank", "GPUs",
-             "tp", "pp", "v", "dp", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling", "days");
+  fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n", "rank",
+             "GPUs", "tp", "cp", "pp", "v", "dp", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling", "days");
   int rank = 1;
   for (const LayoutChoice& c : s.ranked) {
     const auto& q = c.request;
     const MemoryFit& fit = *c.result.memory->fit;
-    fmt::print(out, "  {:>4} {:>6} {:>4} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8.1f}\n", rank++,
-               *c.result.gpus, *q.tp, *q.pp, q.virtual_stages, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage,
+    fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8.1f}\n",
+               rank++, *c.result.gpus, *q.tp, q.cp.value_or(1), *q.pp, q.virtual_stages, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage,
                to_string(q.recompute),
                fmt::format("{} ({})", gib(c.result.memory->footprint.peak().total_bytes()),
                            percent(fit.used_fraction)),

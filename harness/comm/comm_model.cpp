@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harness/comm/size_list.hpp"
@@ -46,16 +47,21 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   auto& l = e.layout;
   if (l.seq_len == 0) l.seq_len = in.model.seq_len;
   const double t = static_cast<double>(l.tp), p = static_cast<double>(l.pp), d = static_cast<double>(l.dp);
+  const double c = static_cast<double>(l.cp);
   const double m = static_cast<double>(l.micro_batches);
-  const double tokens_per_micro_batch = static_cast<double>(l.micro_batch_size * l.seq_len);
+  const double sequence_tokens = static_cast<double>(l.micro_batch_size * l.seq_len);
+  // This GPU's share of a micro-batch: its s/c tokens of each of the b sequences.
+  const double tokens_per_micro_batch = sequence_tokens / c;
   const double bytes = in.bytes_per_element;
   e.gpus = l.gpus();
-  e.tokens_per_step = tokens_per_micro_batch * m * d;
+  e.tokens_per_step = sequence_tokens * m * d;
   e.dp_overlap = in.dp_overlap;
 
   e.tp_link = group_link("tensor-parallel", l.tp, 1, in.links);
-  e.dp_link = group_link("data-parallel", l.dp, l.tp, in.links);
-  e.pp_link = group_link("pipeline", l.pp, l.tp * l.dp, in.links);
+  e.cp_link = group_link("context-parallel", l.cp, l.tp, in.links);
+  // Context and data ranks hold the same weights: gradients reduce over all c·d of them.
+  e.dp_link = group_link("data-parallel", l.cp * l.dp, l.tp, in.links);
+  e.pp_link = group_link("pipeline", l.pp, l.tp * l.cp * l.dp, in.links);
 
   const double rate = in.sustained_tflops_per_gpu * 1e12;
   // The busiest stage sets the pace: with uneven stages it holds ceil(L/p) of the L layers, more
@@ -63,6 +69,18 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   const double stage_layers = static_cast<double>(layers_per_stage(l, in.model));
   const double imbalance = stage_layers * p / static_cast<double>(in.model.layers);
   e.compute_s_per_micro_batch = in.hardware_flops_per_token * tokens_per_micro_batch / (t * p) / rate * imbalance;
+  // Context parallelism: K and V of the whole sequence gathered for attention in the forward,
+  // gathered again in the backward (a copy c times the local K/V is not kept) and their gradients
+  // reduce-scattered; with full recomputation the recomputed forward's gather serves the backward.
+  // K/V heads fewer than the tensor ranks are replicated, not split further.
+  e.cp_collectives_per_layer = 3;
+  const double kv_width = static_cast<double>(in.model.kv_heads * in.model.head_dim);
+  const double kv_shards = std::min(t, static_cast<double>(in.model.kv_heads));
+  e.cp_bytes_per_collective = 2.0 * sequence_tokens * kv_width / kv_shards * bytes;
+  if (l.cp > 1) {
+    const double one = (c - 1.0) / c * e.cp_bytes_per_collective / (e.cp_link.gb_s * 1e9);
+    e.cp_s_per_micro_batch = stage_layers * e.cp_collectives_per_layer * one;
+  }
 
   // Tensor parallelism: Megatron-LM's f/g operators, 2 all-reduces forward and 2 backward per layer.
   e.allreduces_per_layer = in.recompute == Recompute::Full ? 6 : 4;
@@ -77,14 +95,17 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   // and the bubble is (p-1)/v stage-times instead of p-1 (Narayanan et al. 2021 §2.2.2).
   const double v = static_cast<double>(l.virtual_stages);
   if (l.pp > 1) e.p2p_s_per_micro_batch = 2.0 * v * e.p2p_bytes / (e.pp_link.gb_s * 1e9);
-  const double stage_s = e.compute_s_per_micro_batch + e.tp_s_per_micro_batch + e.p2p_s_per_micro_batch;
+  const double stage_s =
+      e.compute_s_per_micro_batch + e.tp_s_per_micro_batch + e.cp_s_per_micro_batch + e.p2p_s_per_micro_batch;
   const double bubble_stages = (p - 1.0) / v;
   e.bubble_fraction = bubble_stages / (m + bubble_stages);
   e.bubble_s = bubble_stages * stage_s;
 
-  // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)), once per step.
+  // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)) over the c·d
+  // replicas of its weights, once per step.
   e.dp_grad_bytes = count_parameters(in.model).total / (t * p) * bytes;
-  if (l.dp > 1) e.dp_allreduce_s = 2.0 * (d - 1.0) / d * e.dp_grad_bytes / (e.dp_link.gb_s * 1e9);
+  const double replicas = c * d;
+  if (replicas > 1) e.dp_allreduce_s = 2.0 * (replicas - 1.0) / replicas * e.dp_grad_bytes / (e.dp_link.gb_s * 1e9);
   e.dp_exposed_s = (1.0 - in.dp_overlap) * e.dp_allreduce_s;
 
   e.ideal_step_s = m * e.compute_s_per_micro_batch;
@@ -93,8 +114,8 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
 
   auto share = [&](double s) { return 100.0 * s / e.step_s; };
   e.reasons.push_back(fmt::format(
-      "layout tp {} x pp {} x dp {} = {} GPUs, {} micro-batch(es) of {} x {} tokens per step; {} GPUs per node ({})",
-      l.tp, l.pp, l.dp, e.gpus, l.micro_batches, l.micro_batch_size, l.seq_len, in.links.gpus_per_node,
+      "layout tp {}{} x pp {} x dp {} = {} GPUs, {} micro-batch(es) of {} x {} tokens per step; {} GPUs per node ({})",
+      l.tp, l.cp > 1 ? fmt::format(" x cp {}", l.cp) : "", l.pp, l.dp, e.gpus, l.micro_batches, l.micro_batch_size, l.seq_len, in.links.gpus_per_node,
       in.links.gpus_per_node_source));
   e.reasons.push_back(fmt::format("compute: {:.2f} ms per micro-batch per GPU at {:.1f} TFLOP/s", 
                                   1e3 * e.compute_s_per_micro_batch, in.sustained_tflops_per_gpu));
@@ -106,6 +127,14 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
         e.tp_link.gb_s, e.tp_link.source, 1e3 * e.tp_s_per_micro_batch, share(m * e.tp_s_per_micro_batch)));
   else
     e.reasons.push_back("tensor parallel: none (tp 1)");
+  if (l.cp > 1)
+    e.reasons.push_back(fmt::format(
+        "context parallel: {} ranks hold {} tokens of each sequence; per layer K and V ({} for the whole sequence "
+        "per tensor rank) all-gathered forward, again backward, gradients reduce-scattered: {} x (c-1)/c at {:g} GB/s "
+        "busbw {} ({}): {:.2f} ms per micro-batch, not overlapped (an upper bound), {:.1f}% of the step [Llama 3 paper "
+        "s3.3.2]",
+        l.cp, l.seq_len / l.cp, human_bytes(e.cp_bytes_per_collective), e.cp_collectives_per_layer, e.cp_link.gb_s,
+        where(e.cp_link), e.cp_link.source, 1e3 * e.cp_s_per_micro_batch, share(m * e.cp_s_per_micro_batch)));
   if (in.model.layers % l.pp != 0)
     e.reasons.push_back(fmt::format("uneven pipeline stages: {} layers over {} stages, the busiest holds {} and sets the "
                                     "pace ({:.1f}% more per micro-batch than an even split)",
@@ -130,11 +159,12 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   } else {
     e.reasons.push_back("pipeline: none (pp 1), no bubble");
   }
-  if (l.dp > 1)
+  if (l.dp * l.cp > 1)
     e.reasons.push_back(fmt::format(
-        "data parallel: ring all-reduce of {} gradient per GPU over {} ranks {} at {:g} GB/s busbw ({}): {:.1f} ms "
+        "data parallel: ring all-reduce of {} gradient per GPU over {} ranks{} {} at {:g} GB/s busbw ({}): {:.1f} ms "
         "per step, {:.0f}% overlapped with backward (--overlap) -> {:.1f} ms exposed, {:.1f}% of the step",
-        human_bytes(e.dp_grad_bytes), l.dp, where(e.dp_link), e.dp_link.gb_s, e.dp_link.source,
+        human_bytes(e.dp_grad_bytes), l.dp * l.cp, l.cp > 1 ? fmt::format(" (dp {} x cp {})", l.dp, l.cp) : "",
+        where(e.dp_link), e.dp_link.gb_s, e.dp_link.source,
         1e3 * e.dp_allreduce_s, 100.0 * in.dp_overlap, 1e3 * e.dp_exposed_s, share(e.dp_exposed_s)));
   else
     e.reasons.push_back("data parallel: none (dp 1)");

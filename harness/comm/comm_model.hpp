@@ -3,16 +3,22 @@
 //   step = (m + p − 1) · (t_compute + t_tp + t_p2p)  +  (1 − overlap) · t_dp
 //   ideal = m · t_compute
 // per GPU, with
-//   t_compute = hardware FLOPs per token · b·s / (t·p) / sustained FLOP/s   (one micro-batch)
+//   t_compute = hardware FLOPs per token · b·s / (t·c·p) / sustained FLOP/s   (one micro-batch)
 //   t_tp  = (L/p) · k · 2(t−1)/t · b·s·d·bytes / B_tp   — k = 4 all-reduces per layer (2 forward,
 //           2 backward; Megatron-LM, Narayanan et al. 2021 §2.3), 6 with full recomputation
 //           (the forward's 2 run again); not overlapped with compute.
-//   t_p2p = 2 · b·s·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
+//   t_cp  = (L/p) · 3 · (c−1)/c · 2·b·s·kv·bytes/t' / B_cp   with c > 1 context ranks — K and V
+//           all-gathered in the forward, gathered again and their gradients reduce-scattered in
+//           the backward (Llama 3 paper §3.3.2; kv the K/V width, t' = min(t, K/V heads));
+//           not overlapped, so an upper bound where a ring overlaps it with attention.
+//   t_p2p = 2 · b·(s/c)·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
 //   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
 //           2021 §2.2.1), a fraction (p−1)/(m+p−1) of the step.
-//   t_dp  = 2(d−1)/d · params/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
-//           (nccl-tests' bus bandwidth is the B of that formula), once per step.
+//   t_dp  = 2(n−1)/n · params/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
+//           over the n = c·d ranks holding the same weights (nccl-tests' bus bandwidth is the B
+//           of that formula), once per step.
+// With context parallelism every per-micro-batch term above counts this GPU's b·s/c tokens.
 // Scaling efficiency = ideal / step. Pure arithmetic; tested against hand computations.
 #include <cstdint>
 #include <string>
@@ -49,11 +55,14 @@ struct ScalingEstimate {
   ParallelLayout layout;       // seq_len resolved
   int64_t gpus = 1;
   double tokens_per_step = 0;  // b·s·m·d, the global batch in tokens
-  GroupLink tp_link, pp_link, dp_link;
+  GroupLink tp_link, cp_link, pp_link, dp_link;  // dp_link: the c·d ranks reducing gradients
   double compute_s_per_micro_batch = 0;
   int allreduces_per_layer = 0;
   double tp_bytes_per_allreduce = 0;
   double tp_s_per_micro_batch = 0;
+  int cp_collectives_per_layer = 0;
+  double cp_bytes_per_collective = 0;  // K and V of the whole sequence on one tensor rank
+  double cp_s_per_micro_batch = 0;
   double p2p_bytes = 0;
   double p2p_s_per_micro_batch = 0;
   double bubble_fraction = 0;   // (p−1)/(m+p−1)

@@ -11,9 +11,14 @@ namespace tb::comm {
 
 int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
 
+namespace {
+std::string cp_factor(const ParallelLayout& l) { return l.cp != 1 ? fmt::format(" x --cp {}", l.cp) : ""; }
+}  // namespace
+
 ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   ParallelLayout l;
   l.tp = r.tp.value_or(1);
+  l.cp = r.cp.value_or(1);
   l.pp = r.pp.value_or(1);
   l.micro_batches = r.micro_batches.value_or(default_micro_batches(l.pp));
   l.virtual_stages = r.virtual_stages;
@@ -22,13 +27,14 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   if (r.dp) {
     l.dp = *r.dp;
     if (r.gpus && *r.gpus != l.gpus())
-      throw UsageError(fmt::format("--gpus {} contradicts --tp {} x --pp {} x --dp {} = {}", *r.gpus, l.tp, l.pp, l.dp,
-                                   l.gpus()));
+      throw UsageError(fmt::format("--gpus {} contradicts --tp {}{} x --pp {} x --dp {} = {}", *r.gpus, l.tp,
+                                   cp_factor(l), l.pp, l.dp, l.gpus()));
   } else if (r.gpus) {
-    if (l.tp < 1 || l.pp < 1 || *r.gpus % (l.tp * l.pp) != 0)
-      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {} x --pp {} = {}", *r.gpus, l.tp, l.pp,
-                                   l.tp * l.pp));
-    l.dp = *r.gpus / (l.tp * l.pp);
+    const int64_t model_parallel = l.tp * l.cp * l.pp;
+    if (l.tp < 1 || l.cp < 1 || l.pp < 1 || *r.gpus % model_parallel != 0)
+      throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {}{} x --pp {} = {}", *r.gpus, l.tp,
+                                   cp_factor(l), l.pp, model_parallel));
+    l.dp = *r.gpus / model_parallel;
   }
   return l;
 }
@@ -52,7 +58,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.dp_overlap = r.overlap.value_or(0.0);
   in.recompute = r.recompute;
   in.links = r.interconnect ? *r.interconnect : default_links(r);
-  const int64_t model_parallel = in.layout.tp * in.layout.pp;
+  const int64_t model_parallel = in.layout.tp * in.layout.cp * in.layout.pp;
 
   const double ideal_gpu_seconds = *out.gpu_hours * units::kSecondsPerHour;
   int64_t gpus = 0;

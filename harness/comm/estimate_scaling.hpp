@@ -13,8 +13,8 @@ void apply_comm_model(const EstimateRequest& request, EstimateResult& result);
 // The micro-batch default: 1 without pipelining, else 4·pp (bubble (p−1)/(5p−1) < 20%).
 int64_t default_micro_batches(int64_t pp);
 
-// The layout the flags give: tp, pp (1 unless given), micro-batches (their default for pp),
-// virtual stages, micro-batch size, `seq_len`, and dp from --dp or --gpus / (tp·pp), else 1.
+// The layout the flags give: tp, cp, pp (1 unless given), micro-batches (their default for pp),
+// virtual stages, micro-batch size, `seq_len`, and dp from --dp or --gpus / (tp·cp·pp), else 1.
 // Refuses --gpus that contradicts tp·pp·dp or is not a multiple of tp·pp, naming the flags.
 ParallelLayout layout_from_request(const EstimateRequest& request, int64_t seq_len);
 

@@ -12,18 +12,30 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   const int64_t e = dtype_bytes(dtype);
   const int64_t b = layout.micro_batch_size;
   const int64_t s = layout.seq_len > 0 ? layout.seq_len : model.seq_len;
+  const int64_t local = s / std::max<int64_t>(1, layout.cp);  // this GPU's tokens of each sequence
   const int64_t d = model.hidden;
-  const int64_t activation = b * s * d * e;
+  const int64_t activation = b * local * d * e;
   const double grads_per_gpu = count_parameters(model).total / static_cast<double>(layout.tp * layout.pp) * e;
   const int64_t bucket = std::min<int64_t>(kDdpBucketBytes, static_cast<int64_t>(grads_per_gpu));
   std::vector<ModelMessage> out;
   out.push_back({"tp.allreduce", Collective::AllReduce, activation, layout.tp,
-                 fmt::format("b*s*d = {}*{}*{} x {} B: a layer's output, 4 per layer per micro-batch", b, s, d, e)});
+                 fmt::format("b*s{}*d = {}*{}*{} x {} B: a layer's output, 4 per layer per micro-batch",
+                             layout.cp > 1 ? "/cp" : "", b, local, d, e)});
   out.push_back({"tp.seqpar.reducescatter", Collective::ReduceScatter, activation, layout.tp,
                  "b*s*d: sequence parallelism's half of an all-reduce (Korthikanti et al. 2022)"});
   out.push_back({"tp.seqpar.allgather", Collective::AllGather, activation, layout.tp,
                  "b*s*d: sequence parallelism's other half"});
-  out.push_back({"dp.grad_bucket", Collective::AllReduce, bucket, layout.dp,
+  if (layout.cp > 1) {
+    // K and V of the whole sequence for this tensor rank's K/V heads (replicated below t).
+    const int64_t kv_shards = std::min(layout.tp, model.kv_heads);
+    const int64_t kv = 2 * b * s * model.kv_heads * model.head_dim / kv_shards * e;
+    out.push_back({"cp.kv.allgather", Collective::AllGather, kv, layout.cp,
+                   "2*b*s*kv/tp: K and V of the whole sequence for attention, 2 per layer (forward, backward)"});
+    out.push_back({"cp.kv.reducescatter", Collective::ReduceScatter, kv, layout.cp,
+                   "2*b*s*kv/tp: the gradients of K and V back to their ranks, 1 per layer"});
+  }
+  // Gradients reduce over every rank holding the same weights: data and context ranks.
+  out.push_back({"dp.grad_bucket", Collective::AllReduce, bucket, layout.dp * layout.cp,
                  fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU (params/(tp*pp))",
                              grads_per_gpu / 1e9)});
   out.push_back({"pp.activation", Collective::SendRecv, std::max<int64_t>(activation / layout.tp, e), layout.pp,

@@ -7,7 +7,9 @@
 //   data parallel: gradient buckets of 25 MiB (PyTorch DDP's default bucket_cap_mb), capped at
 //     the GPU's whole gradient, params/(t·p) elements;
 //   pipeline parallel: the activation sent between stages, b·s·d/t elements (each tensor rank
-//     sends its 1/t slice: Narayanan et al. 2021 §4.1, scatter/gather optimisation).
+//     sends its 1/t slice: Narayanan et al. 2021 §4.1, scatter/gather optimisation);
+//   context parallel (c > 1): K and V of the whole sequence all-gathered, their gradients
+//     reduce-scattered (Llama 3 paper §3.3.2); every other message then holds s/c tokens.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +25,7 @@ struct ModelMessage {
   std::string name;        // "tp.allreduce", "dp.grad_bucket", "pp.activation", ...
   Collective collective;
   int64_t bytes = 0;       // nccl-tests' S
-  int64_t group_ranks = 1; // ranks the collective spans in the job (t, d or p)
+  int64_t group_ranks = 1; // ranks the collective spans in the job (t, c, c·d or p)
   std::string why;         // the formula, for tables and docs
 };
 

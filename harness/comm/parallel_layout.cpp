@@ -11,6 +11,7 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
     if (v < 1 || v > 1'000'000) throw UsageError(fmt::format("{} must be between 1 and 1000000 (got {})", flag, v));
   };
   positive(l.tp, "--tp");
+  positive(l.cp, "--cp");
   positive(l.pp, "--pp");
   positive(l.dp, "--dp");
   positive(l.micro_batches, "--micro-batches");
@@ -23,6 +24,13 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   if (model.kv_heads % l.tp != 0 && l.tp % model.kv_heads != 0)
     throw UsageError(fmt::format("--tp {} neither divides {}'s {} K/V heads nor is a multiple of them", l.tp,
                                  model.name, model.kv_heads));
+  // Megatron-Core splits each sequence into 2c chunks and gives rank i chunks i and 2c-1-i, so
+  // that causal attention costs every rank alike.
+  const int64_t seq = l.seq_len > 0 ? l.seq_len : model.seq_len;
+  if (l.cp > 1 && seq % (2 * l.cp) != 0)
+    throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
+                                 "load-balanced context parallelism): give a --cp whose double divides {}",
+                                 l.cp, seq, l.cp, seq));
   if (l.virtual_stages < 1 || l.virtual_stages > 1'000'000)
     throw UsageError(fmt::format("--virtual-stages must be between 1 and 1000000 (got {})", l.virtual_stages));
   if (l.virtual_stages > 1) {

@@ -1,8 +1,11 @@
 #pragma once
-// A training job's parallel layout (Megatron-LM, Narayanan et al. 2021): t-way tensor, p-way
-// pipeline and d-way data parallelism over n = t·p·d GPUs, m micro-batches of b sequences per
-// pipeline per step. Ranks are ordered tensor-fastest, then data, then pipeline (Megatron-LM's
-// default order), so a tensor group is t neighbouring GPUs.
+// A training job's parallel layout (Megatron-LM, Narayanan et al. 2021): t-way tensor, c-way
+// context, p-way pipeline and d-way data parallelism over n = t·c·p·d GPUs, m micro-batches of b
+// sequences per pipeline per step. Ranks are ordered tensor-fastest, then context, then data, then
+// pipeline (Megatron-Core's default order tp-cp-dp-pp), so a tensor group is t neighbouring GPUs.
+// Context parallelism (Llama 3 paper §3.3.2; Megatron-Core): each of the c ranks holds s/c of
+// every sequence's tokens (2c chunks, paired so causal attention work is even) and exchanges K
+// and V for attention; weights are replicated over it, so gradients reduce over c·d ranks.
 #include <cstdint>
 #include <string>
 
@@ -12,6 +15,7 @@ namespace tb::comm {
 
 struct ParallelLayout {
   int64_t tp = 1;
+  int64_t cp = 1;                // context-parallel ranks sharing each sequence
   int64_t pp = 1;
   int64_t dp = 1;
   int64_t micro_batches = 1;     // m, per pipeline per step (gradient accumulation when pp = 1)
@@ -21,11 +25,14 @@ struct ParallelLayout {
   // bubble shrinks v-fold, point-to-point traffic grows v-fold. 1: the plain schedule.
   int64_t virtual_stages = 1;
 
-  int64_t gpus() const { return tp * pp * dp; }
+  int64_t gpus() const { return tp * cp * pp * dp; }
+  // Tokens of one micro-batch on one GPU: b·s/c.
+  int64_t local_tokens() const { return micro_batch_size * seq_len / cp; }
 };
 
-// Refuses t not dividing the heads, more stages than layers, non-positive sizes — naming the
-// flag (--tp, --pp, --dp, --micro-batches).
+// Refuses t not dividing the heads, more stages than layers, non-positive sizes, a sequence that
+// c ranks cannot split into 2c equal chunks — naming the flag (--tp, --cp, --pp, --dp,
+// --micro-batches).
 void validate_layout(const ParallelLayout& layout, const ModelConfig& model);
 
 // Layers on the busiest pipeline stage, ceil(L/p): stages need not be equal (Llama 3 405B ran its

@@ -150,7 +150,7 @@ EstimateResult estimate(const EstimateRequest& r) {
 
   // Communication model: only with --tp/--pp/--dp and a throughput; scales GPU-hours, days,
   // energy and cost. Memory per GPU needs the layout only.
-  const bool layout = r.tp || r.pp || r.dp;
+  const bool layout = r.tp || r.cp || r.pp || r.dp;
   if (layout && out.sustained_tflops_per_gpu) comm::apply_comm_model(r, out);
   // Whole servers, once the GPU count is final (the communication model may have set it).
   if (out.gpus && r.sku && r.sku->gpus_per_server > 0) {

@@ -35,8 +35,9 @@ struct EstimateRequest {
   // Parallel layout → communication model (harness/comm/comm_model.hpp, docs/comm.md). With none
   // of tp, pp, dp given, scaling is ideal: FLOPs ÷ (GPUs × throughput), exactly as before.
   std::optional<int64_t> tp;
+  std::optional<int64_t> cp;             // context parallelism: ranks sharing each sequence
   std::optional<int64_t> pp;
-  std::optional<int64_t> dp;             // default: --gpus / (tp·pp), else 1
+  std::optional<int64_t> dp;             // default: --gpus / (tp·cp·pp), else 1
   std::optional<int64_t> micro_batches;  // per pipeline per step; default 1, or 4·pp with pp > 1
   int64_t virtual_stages = 1;            // interleaved pipeline chunks per GPU (Megatron-LM)
   int64_t micro_batch_size = 1;          // sequences per micro-batch

@@ -27,6 +27,7 @@ static nlohmann::json stage_json(const StageMemory& st) {
 static nlohmann::json memory_json(const MemoryEstimate& m) {
   const MemoryRequest& q = m.footprint.request;
   nlohmann::json j = {{"tp", q.layout.tp},
+                      {"cp", q.layout.cp},
                       {"pp", q.layout.pp},
                       {"dp", q.layout.dp},
                       {"micro_batches", q.layout.micro_batches},
@@ -116,6 +117,7 @@ nlohmann::json to_json(const EstimateResult& r) {
     const auto& c = *r.scaling;
     j["scaling"] = {{"efficiency", c.efficiency},
                     {"tp", c.layout.tp},
+                    {"cp", c.layout.cp},
                     {"pp", c.layout.pp},
                     {"dp", c.layout.dp},
                     {"micro_batches", c.layout.micro_batches},
@@ -126,12 +128,14 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"ideal_step_s", c.ideal_step_s},
                     {"compute_s_per_micro_batch", c.compute_s_per_micro_batch},
                     {"tp_s_per_micro_batch", c.tp_s_per_micro_batch},
+                    {"cp_s_per_micro_batch", c.cp_s_per_micro_batch},
                     {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
                     {"bubble_fraction", c.bubble_fraction},
                     {"dp_allreduce_s", c.dp_allreduce_s},
                     {"dp_exposed_s", c.dp_exposed_s},
                     {"dp_overlap", c.dp_overlap},
                     {"tp_link_gb_s", c.tp_link.gb_s},
+                    {"cp_link_gb_s", c.cp_link.gb_s},
                     {"pp_link_gb_s", c.pp_link.gb_s},
                     {"dp_link_gb_s", c.dp_link.gb_s},
                     {"reasons", c.reasons}};
@@ -142,13 +146,14 @@ nlohmann::json to_json(const EstimateResult& r) {
 }
 
 std::string layout_flags(const EstimateRequest& q) {
-  return fmt::format("--tp {} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}", *q.tp,
-                     *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage, to_string(q.recompute),
+  return fmt::format("--tp {}{} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}",
+                     *q.tp, q.cp.value_or(1) > 1 ? fmt::format(" --cp {}", *q.cp) : "", *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage, to_string(q.recompute),
                      q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "");
 }
 
 std::string layout_summary(const EstimateRequest& q) {
-  return fmt::format("tp {} x pp {}{} x dp {}, m {}{}{}{}", *q.tp, *q.pp,
+  return fmt::format("tp {}{} x pp {}{} x dp {}, m {}{}{}{}", *q.tp,
+                     q.cp.value_or(1) > 1 ? fmt::format(" x cp {}", *q.cp) : "", *q.pp,
                      q.virtual_stages > 1 ? fmt::format(" (v {})", q.virtual_stages) : "", *q.dp, *q.micro_batches,
                      q.micro_batch_size > 1 ? fmt::format(" of {}", q.micro_batch_size) : "",
                      q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "",
@@ -160,6 +165,7 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
   for (const LayoutChoice& c : s.ranked) {
     const auto& q = c.request;
     ranked.push_back({{"tp", *q.tp},
+                      {"cp", q.cp.value_or(1)},
                       {"pp", *q.pp},
                       {"dp", *q.dp},
                       {"micro_batches", *q.micro_batches},
@@ -179,6 +185,7 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
           {"global_batch", s.global_batch},
           {"tensor_sizes", s.tensor_sizes},
           {"tensor_size_measured", s.tensor_size_measured},
+          {"context_sizes", s.context_sizes},
           {"considered", s.considered},
           {"feasible", s.feasible},
           {"ranked", ranked}};

@@ -28,6 +28,22 @@ std::vector<int64_t> tensor_sizes_in_server(const ModelConfig& model, int gpus_p
   return out;
 }
 
+// Context-parallel sizes worth trying: powers of two that split the sequence into 2c equal
+// chunks (Megatron-Core's causal load balancing) of at least kMinContextTokens tokens per GPU,
+// as published context-parallel runs keep (Llama 3: 131,072 over 16 = 8,192). Below that the
+// model would flatter them: it holds the throughput measured on b·s-token GEMMs and whole-
+// sequence attention while a GPU's GEMMs shrink to b·s/c rows and its attention to short query
+// chunks. `--cp` tries any size.
+constexpr int64_t kMinContextTokens = 8192;
+constexpr int64_t kMaxContextParallel = 64;
+
+std::vector<int64_t> context_sizes(int64_t seq) {
+  std::vector<int64_t> out{1};
+  for (int64_t c = 2; c <= kMaxContextParallel && seq % (2 * c) == 0 && seq / c >= kMinContextTokens; c *= 2)
+    out.push_back(c);
+  return out;
+}
+
 // Past this a batch is a typo (the largest published batches are a few thousand sequences); it
 // also keeps micro-batch counts inside what a layout accepts.
 constexpr int64_t kMaxGlobalBatch = 1'000'000;
@@ -62,7 +78,8 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
 // One point of the space but its data-parallel size.
 struct Shape {
   Recompute recompute;
-  int64_t tp, pp, b, v;
+  int64_t tp, cp, pp, b, v;
+  int64_t model_parallel() const { return tp * cp * pp; }
 };
 
 // Megatron-LM's interleaved schedule needs the micro-batches in groups of p and a chunk per
@@ -81,6 +98,7 @@ LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t 
   c.request.days.reset();
   c.request.site.reset();
   c.request.tp = tp;
+  c.request.cp = shape.cp;
   c.request.pp = pp;
   c.request.dp = dp;
   c.request.micro_batch_size = b;
@@ -143,8 +161,8 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
     const int64_t pipelines_max = global_batch / s.b;  // dp must divide B / b
     if (r.base.gpus) {
       const int64_t n = *r.base.gpus;
-      if (n % (s.tp * s.pp) != 0 || pipelines_max % (n / (s.tp * s.pp)) != 0) return;
-      const int64_t dp = n / (s.tp * s.pp);
+      if (n % s.model_parallel() != 0 || pipelines_max % (n / s.model_parallel()) != 0) return;
+      const int64_t dp = n / s.model_parallel();
       if (!schedulable(s, pipelines_max / dp, model.layers)) return;
       ++out.considered;
       LayoutChoice c = evaluate(r, s, dp, global_batch);
@@ -161,13 +179,21 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
       }
     }
   };
+  const int64_t seq = r.base.seq_len > 0 ? r.base.seq_len : model.seq_len;
+  out.context_sizes = r.context_sizes.empty() ? context_sizes(seq) : r.context_sizes;
+  for (int64_t cp : r.context_sizes)
+    if (cp < 1 || seq % (2 * cp) != 0)
+      throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
+                                   "load-balanced context parallelism)",
+                                   cp, seq, cp));
   for (Recompute recompute : modes)
     for (int64_t tp : out.tensor_sizes)
-      for (int64_t pp : pipeline_sizes)
-        for (int64_t b : r.micro_batch_sizes)
-          for (int64_t v : r.virtual_stages) consider({recompute, tp, pp, b, v});
+      for (int64_t cp : out.context_sizes)
+        for (int64_t pp : pipeline_sizes)
+          for (int64_t b : r.micro_batch_sizes)
+            for (int64_t v : r.virtual_stages) consider({recompute, tp, cp, pp, b, v});
   if (r.base.gpus && out.considered == 0)
-    throw UsageError(fmt::format("no layout of {} GPUs divides the global batch of {} sequences (tp x pp x dp = "
+    throw UsageError(fmt::format("no layout of {} GPUs divides the global batch of {} sequences (tp x cp x pp x dp = "
                                  "GPUs, dp x micro-batch size dividing the batch): change --gpus or --global-batch",
                                  *r.base.gpus, global_batch));
   out.feasible = static_cast<int64_t>(fitting.size());

@@ -11,8 +11,10 @@
 // A throughput measured by `trainbench run --tp T` holds for that t only (its GEMMs are that t's
 // shapes), so the search then keeps t = T (`measured_tp`) and chooses pp and dp. A throughput
 // given as a figure (--tflops, --mfu) is taken for every t, which flatters large t (smaller
-// GEMMs usually run slower). Interleaved schedules are searched (virtual_stages); context and
-// expert parallelism are not.
+// GEMMs usually run slower). Interleaved schedules are searched (virtual_stages), and context
+// parallelism (c ranks per sequence: powers of two leaving at least 8192 tokens per GPU, see
+// context_sizes), for long sequences; a measured throughput is then taken for b·s/c tokens per
+// GEMM too. Expert parallelism is not searched.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +38,8 @@ struct LayoutSearchRequest {
   // Interleaved pipeline chunks per GPU to try (Megatron-LM's --num-layers-per-virtual-pipeline-
   // stage); 1 is the plain 1F1B schedule. Tried where the schedule allows (pp > 1, m % pp == 0).
   std::vector<int64_t> virtual_stages{1, 2, 4};
+  // Context-parallel sizes to try (--cp pins one); empty: powers of two with >= 8192 tokens per GPU.
+  std::vector<int64_t> context_sizes;
   size_t keep = 5;                               // candidates returned, best first
 };
 
@@ -49,6 +53,7 @@ struct LayoutSearchResult {
   int64_t global_batch = 0;
   std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp > 1
   std::vector<int64_t> tensor_sizes;   // the t tried
+  std::vector<int64_t> context_sizes;  // the c tried
   bool tensor_size_measured = false;   // t fixed by the measurement (measured_tp)
   int64_t considered = 0;
   int64_t feasible = 0;                // memory fits (verdict "fits") and, with days, in time

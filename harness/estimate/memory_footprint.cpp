@@ -33,7 +33,9 @@ const char* to_string(MemoryVerdict verdict) {
 namespace {
 
 struct Dims {
-  double s, b, d, q, kv, f, a, v, t;
+  double s;       // tokens of each sequence on this GPU: s/c with c-way context parallelism
+  double s_keys;  // keys each query attends over: the whole sequence
+  double b, d, q, kv, f, a, v, t;
   double act_shards;   // what sequence parallelism splits: t with it, else 1
   bool dropout;
 };
@@ -41,7 +43,8 @@ struct Dims {
 Dims dims_of(const MemoryRequest& r) {
   const ModelConfig& m = r.model;
   Dims x{};
-  x.s = static_cast<double>(r.layout.seq_len > 0 ? r.layout.seq_len : m.seq_len);
+  x.s_keys = static_cast<double>(r.layout.seq_len > 0 ? r.layout.seq_len : m.seq_len);
+  x.s = x.s_keys / static_cast<double>(r.layout.cp);
   x.b = static_cast<double>(r.layout.micro_batch_size);
   x.d = static_cast<double>(m.hidden);
   x.q = static_cast<double>(m.heads * m.head_dim);
@@ -74,7 +77,7 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
   double scores = 0;
   if (storage == AttentionStorage::Materialized) {
     // softmax output (bf16), and with dropout its mask and its output: 2 + 1 + 2 bytes per score
-    if (keep_scores) scores = (2 + 3 * mask) * x.a * x.s * x.s * x.b;
+    if (keep_scores) scores = (2 + 3 * mask) * x.a * x.s * x.s_keys * x.b;
   } else {
     scores = 4 * x.a * x.s * x.b;  // fp32 log-sum-exp per query row and head
   }
@@ -105,7 +108,8 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
     if (!m.tied_embeddings) st.params += pc.output_head / x.t;
     else if (p > 1) st.params += token_embedding / x.t;
   }
-  const double dp = static_cast<double>(r.layout.dp);
+  // ZeRO shards over every rank holding the same weights: the data and the context ranks.
+  const double dp = static_cast<double>(r.layout.dp * r.layout.cp);
   st.weight_bytes = st.params * kWeightBytesPerParam / (r.zero_stage >= 3 ? dp : 1.0);
   st.gradient_bytes = st.params * kGradientBytesPerParam / (r.zero_stage >= 2 ? dp : 1.0);
   st.optimizer_bytes = st.params * kOptimizerBytesPerParam / (r.zero_stage >= 1 ? dp : 1.0);
@@ -182,7 +186,7 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
                                                   const SuggestionRules& rules) {
   const int64_t layers = request.model.layers;
   std::vector<int> zero_stages{request.zero_stage};
-  if (request.layout.dp > 1 && request.zero_stage < 1) zero_stages.push_back(1);
+  if (request.layout.dp * request.layout.cp > 1 && request.zero_stage < 1) zero_stages.push_back(1);
   // Fewest pipeline stages first (each adds bubble); at each, sharding the optimizer first (free
   // of compute, Megatron-LM's distributed optimizer).
   for (int64_t pp = request.layout.pp; pp <= layers; ++pp) {
@@ -190,13 +194,13 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
     r.layout.pp = pp;
     if (!rules.micro_batches_given) r.layout.micro_batches = comm::default_micro_batches(pp);
     if (rules.gpus) {
-      if (*rules.gpus % (r.layout.tp * pp) != 0) continue;
-      r.layout.dp = *rules.gpus / (r.layout.tp * pp);
+      if (*rules.gpus % (r.layout.tp * r.layout.cp * pp) != 0) continue;
+      r.layout.dp = *rules.gpus / (r.layout.tp * r.layout.cp * pp);
     }
     const int64_t v = r.layout.virtual_stages;  // interleaving: kept, where the schedule allows it
     if (v > 1 && (pp < 2 || pp * v > layers || r.layout.micro_batches % pp != 0)) continue;
     for (int zero : zero_stages) {
-      if (zero >= 1 && r.layout.dp == 1 && zero != request.zero_stage) continue;  // nothing to shard over
+      if (zero >= 1 && r.layout.dp * r.layout.cp == 1 && zero != request.zero_stage) continue;  // nothing to shard over
       r.zero_stage = zero;
       if (judge_fit(memory_footprint(r).peak().total_bytes(), capacity_gib).verdict != MemoryVerdict::Fits) continue;
       if (pp == request.layout.pp && zero == request.zero_stage) return std::nullopt;  // already fits

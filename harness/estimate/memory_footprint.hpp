@@ -17,6 +17,9 @@
 //   holds p micro-batches of its L/p layers; the last adds the output layer and the fp32 logits
 //   of the loss, 4·s·b·h/t·(1 + V/h) (their §4.3). Interleaved (v chunks per GPU), the first stage
 //   holds L·(1 + (p−1)/(p·v)) layers' worth (their §4.2.3).
+// Context parallelism (c ranks per sequence) keeps s/c tokens of every tensor on a GPU (the kept
+//   scores, unfused, are (s/c) × s per head) and shards ZeRO state over c·d ranks; the K and V
+//   gathered for one layer's attention are transient (2·b·s·kv/t elements) and not counted.
 // Not counted: the CUDA context, cuBLAS workspaces, NCCL buffers, allocator fragmentation and the
 // temporaries inside one layer; a verdict therefore keeps a margin (kTightFraction).
 #include <cstdint>
@@ -41,7 +44,7 @@ struct MemoryRequest {
   comm::ParallelLayout layout;          // seq_len 0 takes the model's context
   Recompute recompute = Recompute::None;
   bool sequence_parallel = true;        // with tp > 1 (Korthikanti et al.); ignored at tp = 1
-  int zero_stage = 0;                   // 0..3, over the data-parallel group
+  int zero_stage = 0;                   // 0..3, over the data-parallel group (with cp: c·d ranks)
   AttentionStorage attention = AttentionStorage::Fused;
 };
 

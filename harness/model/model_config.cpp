@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 
 #include "harness/common/errors.hpp"
 #include "harness/config/config_catalog.hpp"
@@ -35,8 +36,15 @@ void validate_model(const ModelConfig& m, const std::string& origin) {
     fail("architecture.heads", fmt::format("({}) must divide hidden ({})", m.heads, m.hidden));
   if (m.heads % m.kv_heads != 0)
     fail("architecture.kv_heads", fmt::format("({}) must divide heads ({})", m.kv_heads, m.heads));
+  if (m.vocab_pad_multiple < 1 || m.vocab_pad_multiple > 65536)
+    fail("architecture.vocab_pad_multiple", fmt::format("must be between 1 and 65536 (got {})", m.vocab_pad_multiple));
   if (!(m.train_tokens > 0)) fail("training.tokens", "must be a positive number of tokens");
   if (!(m.dropout >= 0.0 && m.dropout < 1.0)) fail("training.dropout", "must be a probability in [0, 1)");
+}
+
+int64_t padded_vocab(const ModelConfig& model, int64_t tensor_parallel) {
+  const int64_t multiple = model.vocab_pad_multiple * std::max<int64_t>(1, tensor_parallel);
+  return (model.vocab + multiple - 1) / multiple * multiple;
 }
 
 static ModelConfig parse_model(const config::TomlReader& r) {
@@ -55,6 +63,7 @@ static ModelConfig parse_model(const config::TomlReader& r) {
   m.head_dim = r.optional_positive_int("architecture.head_dim").value_or(m.hidden / m.heads);
   m.ffn_hidden = r.require_positive_int("architecture.ffn_hidden");
   m.vocab = r.require_positive_int("architecture.vocab");
+  m.vocab_pad_multiple = r.optional_positive_int("architecture.vocab_pad_multiple").value_or(128);
   m.seq_len = r.require_positive_int("architecture.seq_len");
   m.mlp = r.require_choice("architecture.mlp", {"gelu", "swiglu"}) == "gelu" ? MlpKind::Gelu
                                                                              : MlpKind::SwiGlu;

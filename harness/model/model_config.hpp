@@ -24,6 +24,10 @@ struct ModelConfig {
   int64_t head_dim = 0;      // usually hidden / heads
   int64_t ffn_hidden = 0;    // MLP inner size (4d for GPT; SwiGLU's per-branch size for Llama)
   int64_t vocab = 0;
+  // Megatron-LM pads the vocabulary to a multiple of this times the tensor-parallel size
+  // (--make-vocab-size-divisible-by, default 128), so each rank's logits GEMM is a round width
+  // (GPT-2/3's 50,257 becomes 50,304 on one GPU, 51,200 at tp 8). 1: no padding.
+  int64_t vocab_pad_multiple = 128;
   int64_t seq_len = 0;       // training context length
   MlpKind mlp = MlpKind::Gelu;
   NormKind norm = NormKind::LayerNorm;
@@ -46,6 +50,10 @@ struct ModelConfig {
 const char* to_string(MlpKind kind);
 const char* to_string(NormKind kind);
 const char* to_string(PositionKind kind);
+
+// The vocabulary as the training framework lays it out over t tensor ranks: rounded up to a
+// multiple of vocab_pad_multiple · t. The padded rows are computed, never predicted.
+int64_t padded_vocab(const ModelConfig& model, int64_t tensor_parallel);
 
 // Loads configs/models/<name>.toml or a user file, validating every field by name.
 ModelConfig load_model(const std::string& name_or_path);

@@ -28,8 +28,9 @@ namespace {
 struct Builder {
   Workload& w;
 
+  // `model_share`: the fraction of the FLOPs that are the model's (padding columns are not).
   void gemm_triplet(const std::string& stem, int64_t tokens, int64_t in, int64_t out, int64_t calls,
-                    bool in_layer) {
+                    bool in_layer, double model_share = 1.0) {
     // The weight gradient is as many FLOPs as the forward; so is the data gradient.
     const GemmShape shapes[3] = {{tokens, out, in, GemmLayout::Forward},
                                  {tokens, in, out, GemmLayout::DataGrad},
@@ -38,6 +39,7 @@ struct Builder {
       Op op = make_gemm_op(fmt::format("{}.{}", stem, to_string(g.layout)), g, w.options.dtype);
       op.calls_per_step = calls;
       op.in_layer = in_layer;
+      op.model_flops = op.flops * model_share;
       w.ops.push_back(op);
     }
   }
@@ -101,9 +103,12 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   // SwiGLU's gate and up projections run as one GEMM of twice the width, as Megatron fuses them.
   b.gemm_triplet("mlp_up", tokens, d, swiglu ? 2 * f : f, L, true);
   b.gemm_triplet("mlp_down", tokens, f, d, L, true);
-  // Vocabulary-parallel logits (Megatron pads V to a multiple of t; we round up the same way).
-  const int64_t vocab_shard = (model.vocab + t - 1) / t;
-  b.gemm_triplet("logits", tokens, d, vocab_shard, 1, false);
+  // Vocabulary-parallel logits over the padded vocabulary, as Megatron-LM lays it out: the
+  // padding is hardware work, not model FLOPs.
+  const int64_t vocab_padded = padded_vocab(model, t);
+  const int64_t vocab_shard = vocab_padded / t;
+  b.gemm_triplet("logits", tokens, d, vocab_shard, 1, false,
+                 static_cast<double>(model.vocab) / static_cast<double>(vocab_padded));
 
   const bool layer_norm = model.norm == NormKind::LayerNorm;
   const OpKind norm_fwd = layer_norm ? OpKind::LayerNormForward : OpKind::RmsNormForward;

@@ -140,6 +140,87 @@ TEST(CommModel, InterleavingDividesTheBubbleAndMultipliesSendRecv) {
   EXPECT_THROW(model_scaling(inter), UsageError);
 }
 
+// Context parallelism (Llama 3 paper §3.3.2). Toy: tp 2 x cp 2 x dp 2 = 8 GPUs, 4 per node, m 4,
+// b 1, s 1024, bf16, overlap 0.5:
+//   each GPU holds 512 tokens of the sequence: compute = 1e9 · 512 / 2 / 100e12 = 2.56 ms
+//   tp (2 neighbours, inside a node): all-reduce of 512·1024·2 = 1,048,576 B
+//     = 2·(1/2)·1,048,576 / 100e9 = 10.48576 us; 4 per layer x 4 layers = 167.77216 us
+//   cp (2 ranks at stride 2: 4 <= 4, inside a node): K and V of the whole sequence per tensor
+//     rank, 2·1024·(16·64/2)·2 = 2,097,152 B; (1/2)·2,097,152 / 100e9 = 10.48576 us,
+//     3 per layer x 4 layers = 125.82912 us
+//   gradients reduce over cp·dp = 4 ranks at stride 2 (8 > 4: across nodes, 10 GB/s):
+//     52,459,520/2 params · 2 B = 52,459,520 B; 2·3/4 · 52,459,520 / 10e9 = 7868.928 us,
+//     half overlapped -> 3934.464 us exposed
+//   step = 4 x (2560 + 167.77216 + 125.82912) + 3934.464 = 15348.86912 us; ideal 4 x 2560
+//   efficiency = 10240 / 15348.86912 = 0.6671501
+TEST(CommModel, ContextParallelismMatchesHandComputation) {
+  CommModelInput in = toy_input();
+  in.layout.tp = 2;
+  in.layout.cp = 2;
+  in.layout.pp = 1;
+  in.layout.dp = 2;
+  in.layout.micro_batches = 4;
+  const ScalingEstimate e = model_scaling(in);
+  EXPECT_EQ(e.gpus, 8);
+  EXPECT_EQ(e.tokens_per_step, 1024.0 * 4 * 2);  // context ranks share sequences: not more tokens
+  EXPECT_NEAR(e.compute_s_per_micro_batch, 2.56e-3, 1e-12);
+  EXPECT_NEAR(e.tp_s_per_micro_batch, 167.77216e-6, 1e-12);
+  EXPECT_FALSE(e.cp_link.inter_node);
+  EXPECT_EQ(e.cp_collectives_per_layer, 3);
+  EXPECT_DOUBLE_EQ(e.cp_bytes_per_collective, 2097152.0);
+  EXPECT_NEAR(e.cp_s_per_micro_batch, 125.82912e-6, 1e-12);
+  EXPECT_EQ(e.dp_link.ranks, 4);
+  EXPECT_TRUE(e.dp_link.inter_node);
+  EXPECT_NEAR(e.dp_allreduce_s, 7868.928e-6, 1e-12);
+  EXPECT_NEAR(e.step_s, 15348.86912e-6, 1e-11);
+  EXPECT_NEAR(e.efficiency, 0.6671501, 1e-6);
+  bool said = false;
+  for (const auto& why : e.reasons) said |= why.find("context parallel: 2 ranks hold 512 tokens") != std::string::npos;
+  EXPECT_TRUE(said);
+  // The K/V exchange is the only cost context parallelism adds to the same tokens per GPU: cp 1
+  // at half the sequence computes the same and sends no K/V.
+  CommModelInput half = in;
+  half.layout.cp = 1;
+  half.layout.seq_len = 512;
+  half.layout.dp = 4;  // the same 8 GPUs, each gradient over the same 4 replicas
+  const ScalingEstimate h = model_scaling(half);
+  EXPECT_NEAR(h.compute_s_per_micro_batch, e.compute_s_per_micro_batch, 1e-15);
+  EXPECT_NEAR(h.tp_s_per_micro_batch, e.tp_s_per_micro_batch, 1e-15);
+  EXPECT_EQ(h.cp_s_per_micro_batch, 0.0);
+  EXPECT_NEAR(h.dp_allreduce_s, e.dp_allreduce_s, 1e-15);
+}
+
+// GQA: K/V heads fewer than the tensor ranks are replicated, so each tensor rank exchanges all of
+// them (Llama 3 405B: 8 K/V heads of 128; at tp 8 one head per rank, at tp 16 still one).
+TEST(CommModel, ContextParallelKvBytesFollowTheKvHeads) {
+  CommModelInput in = toy_input();
+  in.model.kv_heads = 2;
+  in.layout = {};
+  in.layout.tp = 4;
+  in.layout.cp = 2;
+  in.layout.micro_batches = 1;
+  const ScalingEstimate e = model_scaling(in);
+  EXPECT_DOUBLE_EQ(e.cp_bytes_per_collective, 2.0 * 1024 * (2 * 64 / 2) * 2);  // 2 heads over min(4, 2) ranks
+  EXPECT_TRUE(e.cp_link.inter_node);  // 2 ranks at stride 4 on 4-GPU nodes
+  in.recompute = Recompute::Full;     // the recomputed forward's gather serves the backward
+  EXPECT_EQ(model_scaling(in).cp_collectives_per_layer, 3);
+}
+
+TEST(CommModel, ContextParallelSizeMustSplitTheSequenceInto2cChunks) {
+  CommModelInput in = toy_input();
+  for (int64_t cp : {3, 0, 1024}) {  // 1024: 2048 chunks of a 1024-token sequence
+    in.layout.cp = cp;
+    try {
+      model_scaling(in);
+      FAIL() << "--cp " << cp << " must be refused";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("--cp"), std::string::npos) << e.what();
+    }
+  }
+  in.layout.cp = 512;  // 1024 chunks of one token: legal, if absurd
+  EXPECT_NO_THROW(model_scaling(in));
+}
+
 TEST(CommModel, RefusesImpossibleLayoutsAndMissingBandwidths) {
   CommModelInput in = toy_input();
   in.layout.tp = 3;  // 16 heads
@@ -270,6 +351,33 @@ TEST(CommModel, ModelMessagesAreTheLayersOwnSizes) {
   EXPECT_EQ(msgs[3].bytes, kDdpBucketBytes);
   EXPECT_EQ(msgs[4].collective, Collective::SendRecv);
   EXPECT_EQ(msgs[4].bytes, 2048 * 12288 * 2 / 8);   // scatter/gather: 1/tp of the activation
+  for (const auto& msg : msgs) EXPECT_EQ(msg.name.rfind("cp.", 0), std::string::npos) << msg.name;
+}
+
+// Llama 3 405B's long-context layout (TP 8, CP 16, 131,072 tokens): each GPU's activation
+// messages hold 8,192 tokens; K and V of the whole sequence are 2·131072·(8·128/8)·2 B = 64 MiB
+// per tensor rank; gradients reduce over cp·dp ranks.
+TEST(CommModel, ContextParallelMessagesExchangeTheWholeSequencesKv) {
+  ModelConfig m = load_model("llama3-405b");
+  ParallelLayout layout;
+  layout.tp = 8;
+  layout.cp = 16;
+  layout.dp = 8;
+  layout.seq_len = 131072;
+  const auto msgs = model_messages(m, layout, DType::BF16);
+  auto find = [&](const std::string& name) {
+    for (const auto& msg : msgs)
+      if (msg.name == name) return msg;
+    ADD_FAILURE() << name << " missing";
+    return ModelMessage{};
+  };
+  EXPECT_EQ(find("tp.allreduce").bytes, 1LL * 8192 * 16384 * 2);
+  const ModelMessage kv = find("cp.kv.allgather");
+  EXPECT_EQ(kv.collective, Collective::AllGather);
+  EXPECT_EQ(kv.bytes, 64LL * 1024 * 1024);
+  EXPECT_EQ(kv.group_ranks, 16);
+  EXPECT_EQ(find("cp.kv.reducescatter").bytes, kv.bytes);
+  EXPECT_EQ(find("dp.grad_bucket").group_ranks, 16 * 8);
 }
 
 TEST(CommModel, EstimateIsUnchangedWithoutLayoutAndScaledWithIt) {

@@ -17,7 +17,7 @@ const Op& find(const Workload& w, const std::string& name) {
 
 TEST(Workload, Gpt3LayerShapesAtTensorParallel8) {
   // MISSION.md: QKV [bs×d]·[d×3d/t], output [bs×d/t]·[d/t×d], MLP up [bs×d]·[d×4d/t],
-  // down [bs×4d/t]·[4d/t×d], logits [bs×d]·[d×V/t].
+  // down [bs×4d/t]·[4d/t×d], logits [bs×d]·[d×V/t] over Megatron-LM's padded V (51,200 at t = 8).
   Workload w = build_workload(load_model("gpt3-175b"), {.tensor_parallel = 8, .micro_batch = 1});
   const int64_t bs = 2048, d = 12288;
   auto expect_gemm = [&](const std::string& name, int64_t m, int64_t n, int64_t k) {
@@ -34,10 +34,61 @@ TEST(Workload, Gpt3LayerShapesAtTensorParallel8) {
   expect_gemm("mlp_up.fwd", bs, 4 * d / 8, d);
   expect_gemm("mlp_down.fwd", bs, d, 4 * d / 8);
   expect_gemm("mlp_down.wgrad", 4 * d / 8, d, bs);
-  expect_gemm("logits.fwd", bs, (50257 + 7) / 8, d);
+  expect_gemm("logits.fwd", bs, 51200 / 8, d);
   EXPECT_EQ(find(w, "qkv.fwd").calls_per_step, 96);
   EXPECT_EQ(find(w, "logits.fwd").calls_per_step, 1);
   EXPECT_EQ(find(w, "attention.fwd").attention.heads, 12);
+}
+
+// Megatron-LM's --make-vocab-size-divisible-by 128, times t: GPT-2/3's 50,257 tokens become
+// 50,304 on one GPU (393 x 128, the figure nanoGPT pads to as well) and 51,200 at t = 8;
+// Llama 3's 128,256 is already 1002 x 128 but pads to 129,024 (126 x 1024) at t = 8.
+TEST(Workload, LogitsRunOverMegatronsPaddedVocabulary) {
+  const ModelConfig gpt3 = load_model("gpt3-175b");
+  EXPECT_EQ(padded_vocab(gpt3, 1), 50304);
+  EXPECT_EQ(padded_vocab(gpt3, 8), 51200);
+  const ModelConfig llama = load_model("llama3-8b");
+  EXPECT_EQ(padded_vocab(llama, 1), 128256);
+  EXPECT_EQ(padded_vocab(llama, 8), 129024);
+  ModelConfig unpadded = gpt3;
+  unpadded.vocab_pad_multiple = 1;
+  EXPECT_EQ(padded_vocab(unpadded, 1), 50257);
+  EXPECT_EQ(padded_vocab(unpadded, 8), 50264);  // still whole shards: ceil(V/t)·t
+
+  const Workload w = build_workload(gpt3, {.tensor_parallel = 8, .micro_batch = 1});
+  const Op& logits = find(w, "logits.fwd");
+  EXPECT_EQ(logits.gemm.n, 6400);
+  EXPECT_DOUBLE_EQ(logits.flops, 2.0 * 2048 * 6400 * 12288);
+  EXPECT_DOUBLE_EQ(logits.model_flops, 2.0 * 2048 * (50257.0 / 8) * 12288);  // padding is not model work
+  EXPECT_EQ(find(w, "cross_entropy").memory.cols, 6400);
+  EXPECT_GT(w.executed_flops_per_step(), w.model_flops_per_step());
+}
+
+TEST(Workload, VocabPadMultipleIsReadAndChecked) {
+  const std::string base = R"(name = "t"
+source = "test"
+[architecture]
+layers = 2
+hidden = 64
+heads = 4
+ffn_hidden = 256
+vocab = 1000
+seq_len = 128
+mlp = "gelu"
+[training]
+tokens = 1e9
+)";
+  EXPECT_EQ(parse_model_toml(base, "t.toml").vocab_pad_multiple, 128);
+  const std::string with = std::string(base).replace(base.find("seq_len"), 0, "vocab_pad_multiple = 64\n");
+  EXPECT_EQ(parse_model_toml(with, "t.toml").vocab_pad_multiple, 64);
+  const std::string zero = std::string(base).replace(base.find("seq_len"), 0, "vocab_pad_multiple = 0\n");
+  try {
+    parse_model_toml(zero, "t.toml");
+    FAIL() << "vocab_pad_multiple = 0 accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("architecture.vocab_pad_multiple"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("t.toml"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Workload, AttentionFlopsFollowTheFlashConvention) {
@@ -56,10 +107,8 @@ TEST(Workload, OpSumEqualsPalmClosedFormWithoutMask) {
     const double tokens = 2.0 * m.seq_len;
     const double expected_per_token =
         formulas::palm_flops_per_token(count_parameters(m).matmul_weights, m.layers, m.hidden, m.seq_len);
-    // Logits vocabulary is padded to a multiple of t; remove that padding from the op sum.
-    const double padded = static_cast<double>((m.vocab + tp - 1) / tp * tp - m.vocab);
-    const double padding_flops = 6.0 * padded * m.hidden * tokens / tp;
-    EXPECT_NEAR((w.model_flops_per_step() - padding_flops) * tp / tokens, expected_per_token,
+    // The padded vocabulary's extra columns are hardware FLOPs only: the model sum is exact.
+    EXPECT_NEAR(w.model_flops_per_step() * tp / tokens, expected_per_token,
                 expected_per_token * 1e-12)
         << "tp=" << tp;
   }
