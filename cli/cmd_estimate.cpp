@@ -48,12 +48,42 @@ struct EstimateFlags {
   std::string comm_results;
   // Memory per GPU (harness/estimate/memory_footprint.hpp): with the layout.
   std::optional<int> zero;
+  std::string grad_dtype;
   std::string sequence_parallel;
   std::string attention;
   // Layout search (harness/estimate/layout_search.hpp).
   std::string layout;
   std::optional<int64_t> global_batch;
+  // Interruptions (harness/estimate/goodput.hpp).
+  std::string mtbf;
+  std::optional<double> checkpoint_s, restart_s, checkpoint_interval_s;
 };
+
+// --mtbf-gpu-hours HOURS|llama3 and its checkpoint/restart figures onto the request.
+void add_interruptions(const EstimateFlags& f, EstimateRequest& req) {
+  if (f.mtbf.empty()) {
+    if (f.checkpoint_s || f.restart_s || f.checkpoint_interval_s)
+      throw UsageError("--checkpoint-s, --restart-s and --checkpoint-interval-s feed the interruption model: give "
+                       "--mtbf-gpu-hours HOURS|llama3 too");
+    return;
+  }
+  InterruptionModel m;
+  if (f.mtbf == "llama3") {
+    m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
+    m.mtbf_source = "llama3: 466 interruptions in 54 days on 16,384 H100s, Llama 3 paper s3.3.4";
+  } else {
+    m.gpu_mtbf_hours = parse_quantity(f.mtbf, "--mtbf-gpu-hours");
+    m.mtbf_source = "--mtbf-gpu-hours";
+  }
+  if (!(m.gpu_mtbf_hours > 0))
+    throw UsageError(fmt::format("--mtbf-gpu-hours must be a positive number of GPU-hours or llama3 (got '{}')", f.mtbf));
+  if (f.checkpoint_s) m.checkpoint_s = *f.checkpoint_s;
+  if (f.restart_s) m.restart_s = *f.restart_s;
+  m.checkpoint_assumed = !f.checkpoint_s;
+  m.restart_assumed = !f.restart_s;
+  m.checkpoint_interval_s = f.checkpoint_interval_s;
+  req.interruptions = m;
+}
 
 // "h100-sxm,h200" → {"h100-sxm", "h200"}; empty names are refused.
 std::vector<std::string> split_list(const std::string& text) {
@@ -95,12 +125,13 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
                        "communication model: give the layout too (--tp, --pp, --dp)");
-    if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty())
-      throw UsageError("--zero, --sequence-parallel and --attention feed the memory per GPU of a layout: give the "
-                       "layout too (--tp, --pp, --dp)");
+    if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty() || !f.grad_dtype.empty())
+      throw UsageError("--zero, --grad-dtype, --sequence-parallel and --attention feed the memory per GPU of a layout: "
+                       "give the layout too (--tp, --pp, --dp)");
     return;
   }
   if (f.zero) req.zero_stage = *f.zero;
+  if (!f.grad_dtype.empty()) req.grad_bytes = parse_grad_bytes(f.grad_dtype, "--grad-dtype");
   if (!f.sequence_parallel.empty()) {
     if (f.sequence_parallel != "on" && f.sequence_parallel != "off")
       throw UsageError(fmt::format("--sequence-parallel must be on or off (got '{}')", f.sequence_parallel));
@@ -202,6 +233,7 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops or --gpu with --mfu)");
   req.days = f.days;
   req.pue = f.pue;
+  add_interruptions(f, req);
   if (!f.currency.empty() && f.gpu_hour_price.empty())
     throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
@@ -282,9 +314,25 @@ void add_estimate_command(CLI::App& app) {
       ->group(comm_group);
   add_layout_flags(cmd, flags->layout, flags->global_batch);
   for (const char* name : {"--layout", "--global-batch"}) cmd->get_option(name)->group(comm_group);
+  const std::string failure_group = "Interruptions (docs/interruptions.md)";
+  cmd->add_option("--mtbf-gpu-hours", flags->mtbf,
+                  "Mean GPU-hours between interruptions per GPU (a job on n GPUs: n times as often), or llama3 "
+                  "(466 in 54 days on 16,384 GPUs): checkpoints, lost work and restarts added to the time")
+      ->group(failure_group);
+  cmd->add_option("--checkpoint-s", flags->checkpoint_s, "Seconds training pauses to write a checkpoint (default 60)")
+      ->group(failure_group);
+  cmd->add_option("--restart-s", flags->restart_s, "Seconds to detect, reschedule and reload after one (default 600)")
+      ->group(failure_group);
+  cmd->add_option("--checkpoint-interval-s", flags->checkpoint_interval_s,
+                  "Seconds of training between checkpoints (default: Daly's optimum for the job's MTBF)")
+      ->group(failure_group);
   const std::string memory_group = "Memory per GPU (with the layout; docs/memory.md)";
   cmd->add_option("--zero", flags->zero, "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's "
                                          "distributed optimizer), 2 + gradients, 3 + weights (default 0)")
+      ->group(memory_group);
+  cmd->add_option("--grad-dtype", flags->grad_dtype,
+                  "bf16 (2 B per parameter, ZeRO's convention, the default) or fp32 (4 B: Megatron-LM accumulates "
+                  "bf16 training's gradients in fp32, 18 B per parameter)")
       ->group(memory_group);
   cmd->add_option("--sequence-parallel", flags->sequence_parallel,
                   "on or off: activations split over the tensor group too (default on)")

@@ -27,8 +27,8 @@ static void print_stage(std::ostream& out, const StageMemory& st, const char* ro
 static void print_memory(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
   if (!r.min_gpus_to_hold && !r.memory) return;
   fmt::print(out, "\nMemory\n");
-  fmt::print(out, "  training state (bf16 weights and gradients, fp32 Adam: 16 B per parameter): {:.2f} TB\n",
-             r.model_state_bytes / 1e12);
+  fmt::print(out, "  training state (bf16 weights, {} gradients, fp32 Adam: {:.0f} B per parameter): {:.2f} TB\n",
+             req.grad_bytes == 4 ? "fp32" : "bf16", state_bytes_per_param(req.grad_bytes), r.model_state_bytes / 1e12);
   if (r.min_gpus_to_hold) {
     fmt::print(out, "  at least {} x {} ({:.0f} GiB) just to hold it, sharded over all (ZeRO-3), before activations\n",
                *r.min_gpus_to_hold, req.sku->display_name, req.sku->memory_gb);
@@ -56,6 +56,22 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
                m.suggestion ? "fits with " + *m.suggestion
                             : std::string("no pipeline size or optimizer sharding fits it; raise --tp or use ZeRO-3"));
   if (!m.capacity_gib) fmt::print(out, "  give --gpu SKU to judge it against the GPU's memory\n");
+}
+
+static void print_interruptions(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
+  const Goodput& g = *r.goodput;
+  const InterruptionModel& m = *req.interruptions;
+  fmt::print(out, "\nInterruptions (docs/interruptions.md); the figures above include them\n");
+  fmt::print(out, "  one per {:.0f} GPU-hours ({}): on {} GPUs every {:.2f} h, ~{:.0f} over the run\n",
+             m.gpu_mtbf_hours, m.mtbf_source, g.gpus, g.job_mtbf_s / 3600.0, g.expected_interruptions);
+  fmt::print(out, "  checkpoint every {:.1f} min ({}), {:.0f} s to write ({}); restart {:.0f} s ({})\n",
+             g.interval_s / 60.0, g.interval_optimal ? "Daly's optimum" : "--checkpoint-interval-s", m.checkpoint_s,
+             m.checkpoint_assumed ? "ASSUMPTION; --checkpoint-s" : "--checkpoint-s", m.restart_s,
+             m.restart_assumed ? "ASSUMPTION; --restart-s" : "--restart-s");
+  fmt::print(out, "  goodput {}: checkpoints {}, lost work {}, restarts {} of the wall time\n", percent(g.fraction),
+             percent(g.checkpoint_share), percent(g.rework_share), percent(g.restart_share));
+  fmt::print(out, "  uninterrupted: {} GPU-hours, {:.1f} days\n", human_count(*r.uninterrupted_gpu_hours),
+             *r.uninterrupted_wall_days);
 }
 
 void print_estimate(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
@@ -90,6 +106,7 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
       fmt::print(out, "  rental: {} ({:.4g} {} per GPU-hour{})\n", human_money(*r.rental_cost, *r.rental_currency),
                  *r.rental_cost / *r.gpu_hours, *r.rental_currency,
                  req.gpu_hour_price ? ", quoted" : (req.sku ? ", from configs/skus/" + req.sku->name : std::string()));
+    if (r.goodput) print_interruptions(out, req, r);
     if (r.scaling) {
       fmt::print(out, "\nScaling efficiency {} (communication model, docs/comm.md); the figures above include it\n",
                  percent(r.scaling->efficiency));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harness/comm/estimate_scaling.hpp"
@@ -68,6 +69,7 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   m.recompute = r.recompute;
   m.sequence_parallel = r.sequence_parallel;
   m.zero_stage = r.zero_stage;
+  m.grad_bytes = r.grad_bytes;
   m.attention = r.attention;
   MemoryEstimate e{memory_footprint(m), std::nullopt, std::nullopt, std::nullopt};
   if (r.sku) {
@@ -80,9 +82,52 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   return e;
 }
 
+// Interruptions cost time, so with the GPU count set by a deadline more GPUs are needed, and
+// more GPUs are interrupted more often: grow the count (in whole model-parallel groups) until
+// the interrupted run meets the deadline.
+EstimateResult estimate_deadline_with_interruptions(const EstimateRequest& r) {
+  EstimateRequest q = r;
+  q.interruptions.reset();
+  const EstimateResult uninterrupted = estimate(q);
+  if (!uninterrupted.gpus)
+    throw UsageError("--mtbf-gpu-hours with --days needs a throughput (--tflops, --gpu with --mfu, or --results)");
+  const bool layout = r.tp || r.cp || r.pp;
+  const int64_t group = layout ? r.tp.value_or(1) * r.cp.value_or(1) * r.pp.value_or(1) : 1;
+  int64_t gpus = *uninterrupted.gpus;
+  for (int round = 0; round < 200; ++round) {
+    q = r;
+    q.gpus = gpus;
+    EstimateResult result = estimate(q);
+    if (*result.wall_days <= *r.days * (1 + 1e-9)) {
+      result.gpus_derived = true;
+      return result;
+    }
+    const auto needed = static_cast<int64_t>(std::ceil(static_cast<double>(gpus) * *result.wall_days / *r.days));
+    gpus = std::max(gpus + group, (needed + group - 1) / group * group);
+  }
+  throw UsageError(fmt::format("no GPU count finishes {} in --days {} once interruptions are counted: more GPUs are "
+                               "interrupted more often; a longer deadline or a larger --mtbf-gpu-hours",
+                               r.model.name, *r.days));
+}
+
+void apply_interruptions(const EstimateRequest& r, EstimateResult& out) {
+  if (!out.gpus || !out.wall_days || !out.gpu_hours)
+    throw UsageError("--mtbf-gpu-hours needs the GPU count and a throughput: --gpus (or --days, or a layout) with "
+                     "--tflops, --gpu and --mfu, or --results");
+  const Goodput g = goodput(*r.interruptions, *out.gpus, *out.wall_days * units::kSecondsPerDay);
+  out.uninterrupted_gpu_hours = out.gpu_hours;
+  out.uninterrupted_wall_days = out.wall_days;
+  out.gpu_hours = *out.gpu_hours / g.fraction;
+  out.wall_days = g.wall_s / units::kSecondsPerDay;
+  if (out.energy_mwh) out.energy_mwh = *out.energy_mwh / g.fraction;
+  if (out.rental_cost) out.rental_cost = *out.rental_cost / g.fraction;
+  out.goodput = g;
+}
+
 }  // namespace
 
 EstimateResult estimate(const EstimateRequest& r) {
+  if (r.interruptions && r.days && !r.gpus && !r.dp) return estimate_deadline_with_interruptions(r);
   check_request(r);
   validate_model(r.model, r.model.name);
   EstimateResult out;
@@ -152,13 +197,15 @@ EstimateResult estimate(const EstimateRequest& r) {
   // energy and cost. Memory per GPU needs the layout only.
   const bool layout = r.tp || r.cp || r.pp || r.dp;
   if (layout && out.sustained_tflops_per_gpu) comm::apply_comm_model(r, out);
+  if (r.interruptions) apply_interruptions(r, out);
   // Whole servers, once the GPU count is final (the communication model may have set it).
   if (out.gpus && r.sku && r.sku->gpus_per_server > 0) {
     out.gpus_per_server = r.sku->gpus_per_server;
     out.servers = (*out.gpus + out.gpus_per_server - 1) / out.gpus_per_server;
     if (r.sku->server_price) out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
   }
-  out.model_state_bytes = count_parameters(r.model).total * kStateBytesPerParam;
+  out.model_state_bytes =
+      count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes);
   if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->memory_gb);
   if (layout) out.memory = memory_estimate(r, out);
 

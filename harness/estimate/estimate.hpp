@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/comm/comm_model.hpp"
+#include "harness/estimate/goodput.hpp"
 #include "harness/estimate/memory_footprint.hpp"
 #include "harness/hardware/site_config.hpp"
 #include "harness/hardware/sku_config.hpp"
@@ -45,8 +46,11 @@ struct EstimateRequest {
   std::optional<comm::LinkBandwidths> interconnect;  // resolved by the caller; default: the SKU's
   // Memory per GPU (harness/estimate/memory_footprint.hpp): with a layout.
   int zero_stage = 0;
+  int grad_bytes = 2;                    // per parameter: bf16 (ZeRO's 16 B convention) or fp32 (Megatron-LM)
   bool sequence_parallel = true;
   AttentionStorage attention = AttentionStorage::Fused;
+  // Interruptions, checkpoints and restarts (harness/estimate/goodput.hpp): with a GPU count.
+  std::optional<InterruptionModel> interruptions;
 };
 
 // Memory one GPU of the layout needs, and whether the SKU's memory holds it.
@@ -117,6 +121,12 @@ struct EstimateResult {
   double model_state_bytes = 0;
   std::optional<int64_t> min_gpus_to_hold;
   std::optional<MemoryEstimate> memory;    // only with a parallel layout
+
+  // Only with an interruption model: gpu_hours, wall_days, energy and rental above are divided by
+  // its goodput; the uninterrupted figures are kept here.
+  std::optional<Goodput> goodput;
+  std::optional<double> uninterrupted_gpu_hours;
+  std::optional<double> uninterrupted_wall_days;
 };
 
 // Validates the request (tokens > 0, mfu in (0,1], gpus > 0, days > 0...) naming the flag.

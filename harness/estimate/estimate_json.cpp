@@ -34,6 +34,7 @@ static nlohmann::json memory_json(const MemoryEstimate& m) {
                       {"micro_batch_size", q.layout.micro_batch_size},
                       {"virtual_stages", q.layout.virtual_stages},
                       {"zero_stage", q.zero_stage},
+                      {"grad_bytes_per_param", q.grad_bytes},
                       {"sequence_parallel", q.sequence_parallel},
                       {"attention", to_string(q.attention)},
                       {"recompute", to_string(q.recompute)},
@@ -108,6 +109,20 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["sites_basis"] = r.at_measured ? "measured" : "peak";
     if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
     if (r.electricity_cost) j["electricity_cost"] = *r.electricity_cost;
+  }
+  if (r.goodput) {
+    const Goodput& g = *r.goodput;
+    j["interruptions"] = {{"gpus", g.gpus},
+                          {"job_mtbf_s", g.job_mtbf_s},
+                          {"checkpoint_interval_s", g.interval_s},
+                          {"checkpoint_interval_optimal", g.interval_optimal},
+                          {"goodput", g.fraction},
+                          {"checkpoint_share", g.checkpoint_share},
+                          {"rework_share", g.rework_share},
+                          {"restart_share", g.restart_share},
+                          {"expected_interruptions", g.expected_interruptions},
+                          {"uninterrupted_gpu_hours", *r.uninterrupted_gpu_hours},
+                          {"uninterrupted_wall_days", *r.uninterrupted_wall_days}};
   }
   j["model_state_bytes"] = r.model_state_bytes;
   if (r.min_gpus_to_hold) j["min_gpus_to_hold"] = *r.min_gpus_to_hold;

@@ -21,6 +21,12 @@ AttentionStorage parse_attention_storage(const std::string& text, const std::str
   throw UsageError(fmt::format("{} must be fused or unfused (got '{}')", what, text));
 }
 
+int parse_grad_bytes(const std::string& text, const std::string& what) {
+  if (text == "bf16") return 2;
+  if (text == "fp32") return 4;
+  throw UsageError(fmt::format("{} must be bf16 or fp32 (got '{}')", what, text));
+}
+
 const char* to_string(MemoryVerdict verdict) {
   switch (verdict) {
     case MemoryVerdict::Fits: return "fits";
@@ -111,7 +117,7 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   // ZeRO shards over every rank holding the same weights: the data and the context ranks.
   const double dp = static_cast<double>(r.layout.dp * r.layout.cp);
   st.weight_bytes = st.params * kWeightBytesPerParam / (r.zero_stage >= 3 ? dp : 1.0);
-  st.gradient_bytes = st.params * kGradientBytesPerParam / (r.zero_stage >= 2 ? dp : 1.0);
+  st.gradient_bytes = st.params * r.grad_bytes / (r.zero_stage >= 2 ? dp : 1.0);
   st.optimizer_bytes = st.params * kOptimizerBytesPerParam / (r.zero_stage >= 1 ? dp : 1.0);
 
   const double sb = x.s * x.b;
@@ -137,6 +143,8 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
 
 void check_request(const MemoryRequest& r) {
   comm::validate_layout(r.layout, r.model);
+  if (r.grad_bytes != 2 && r.grad_bytes != 4)
+    throw UsageError(fmt::format("--grad-dtype must be bf16 or fp32 (got {} bytes)", r.grad_bytes));
   if (r.zero_stage < 0 || r.zero_stage > 3)
     throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3 (got {})", r.zero_stage));
 }
@@ -161,7 +169,8 @@ MemoryFootprint memory_footprint(const MemoryRequest& request) {
   out.layer_activation_bytes = layer_activation_bytes(r);
   out.first = stage_memory(r, 0, out.layer_activation_bytes);
   out.last = r.layout.pp == 1 ? out.first : stage_memory(r, r.layout.pp - 1, out.layer_activation_bytes);
-  out.model_state_bytes = count_parameters(r.model).total * kStateBytesPerParam;
+  out.model_state_bytes =
+      count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes);
   return out;
 }
 

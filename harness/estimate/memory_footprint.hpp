@@ -4,6 +4,8 @@
 //
 // Training state per parameter, mixed-precision Adam (ZeRO, Rajbhandari et al. 2020 §3.1):
 //   2 B bf16 weights + 2 B bf16 gradients + 12 B fp32 master weights, momentum and variance.
+//   Megatron-LM accumulates bf16 training's gradients in fp32 (4 B; its distributed optimizer
+//   documentation: 18 B per parameter, 6 + 12/d with the optimizer sharded): `grad_bytes` 4.
 //   ZeRO stage 1 (Megatron-LM's distributed optimizer) shards the 12 B over the data-parallel
 //   group, stage 2 the gradients too, stage 3 the weights as well.
 // Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
@@ -45,6 +47,7 @@ struct MemoryRequest {
   Recompute recompute = Recompute::None;
   bool sequence_parallel = true;        // with tp > 1 (Korthikanti et al.); ignored at tp = 1
   int zero_stage = 0;                   // 0..3, over the data-parallel group (with cp: c·d ranks)
+  int grad_bytes = 2;                   // per parameter: 2 (bf16, ZeRO's convention) or 4 (fp32, Megatron-LM)
   AttentionStorage attention = AttentionStorage::Fused;
 };
 
@@ -53,6 +56,11 @@ inline constexpr double kWeightBytesPerParam = 2;
 inline constexpr double kGradientBytesPerParam = 2;
 inline constexpr double kOptimizerBytesPerParam = 12;
 inline constexpr double kStateBytesPerParam = kWeightBytesPerParam + kGradientBytesPerParam + kOptimizerBytesPerParam;
+inline constexpr double state_bytes_per_param(int grad_bytes) {
+  return kWeightBytesPerParam + grad_bytes + kOptimizerBytesPerParam;
+}
+// "bf16" → 2, "fp32" → 4; anything else a UsageError naming `what`.
+int parse_grad_bytes(const std::string& text, const std::string& what);
 
 struct StageMemory {
   int64_t stage = 0;                    // pipeline stage index, 0-based

@@ -168,6 +168,31 @@ TEST(EstimateCli, ContextParallelLayoutIsCostedAndSearched) {
   EXPECT_NE(r.out.find("context parallel: 16 ranks hold 8192 tokens"), std::string::npos) << r.out;
 }
 
+// --mtbf-gpu-hours: the days and GPU-hours include checkpoints, lost work and restarts; the
+// defaults are said to be assumptions; JSON carries every term.
+TEST(EstimateCli, InterruptionsAddCheckpointsLostWorkAndRestarts) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "140", "--recompute", "full", "--gpus",
+                           "1024", "--mtbf-gpu-hours", "llama3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("466 interruptions in 54 days"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ASSUMPTION; --checkpoint-s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ASSUMPTION; --restart-s"), std::string::npos) << r.out;
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "140", "--recompute", "full", "--gpus", "1024",
+                      "--mtbf-gpu-hours", "20000", "--checkpoint-s", "120", "--restart-s", "900", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& i = j["interruptions"];
+  const double f = i["goodput"].get<double>();
+  EXPECT_GT(f, 0.8);
+  EXPECT_LT(f, 1.0);
+  EXPECT_NEAR(f + i["checkpoint_share"].get<double>() + i["rework_share"].get<double>() +
+                  i["restart_share"].get<double>(),
+              1.0, 1e-9);
+  EXPECT_NEAR(i["job_mtbf_s"].get<double>(), 20000.0 * 3600 / 1024, 1e-6);
+  EXPECT_NEAR(j["wall_days"].get<double>(), i["uninterrupted_wall_days"].get<double>() / f, 1e-9);
+  EXPECT_NEAR(j["gpu_hours"].get<double>(), i["uninterrupted_gpu_hours"].get<double>() / f, 1e-6);
+}
+
 TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200,a100-sxm-80g", "--mfu", "0.4",
                            "--days", "30", "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price", "b200=6",
@@ -255,6 +280,15 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
        "--cp 2"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024", "--layout", "auto", "--cp", "3"}, "--cp 3"},
       {{"estimate", "--cp", "2", "--zero", "4"}, "--zero"},
+      {{"estimate", "--tp", "8", "--grad-dtype", "fp16"}, "bf16 or fp32"},
+      {{"estimate", "--grad-dtype", "fp32"}, "--tp"},
+      {{"estimate", "--tflops", "140", "--gpus", "1024", "--mtbf-gpu-hours", "0"}, "--mtbf-gpu-hours"},
+      {{"estimate", "--tflops", "140", "--gpus", "1024", "--mtbf-gpu-hours", "soon"}, "--mtbf-gpu-hours"},
+      {{"estimate", "--tflops", "140", "--gpus", "1024", "--checkpoint-s", "5"}, "--mtbf-gpu-hours"},
+      {{"estimate", "--tflops", "140", "--gpus", "1024", "--mtbf-gpu-hours", "llama3", "--restart-s", "-4"},
+       "--restart-s"},
+      {{"estimate", "--tflops", "140", "--mtbf-gpu-hours", "llama3"}, "--gpus"},
+      {{"estimate", "--tflops", "140", "--gpus", "100000000", "--mtbf-gpu-hours", "llama3"}, "no progress"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);

@@ -120,6 +120,19 @@ TEST(PublishedRuns, Llama31_405bGpuHoursAt400TflopsOn16kH100) {
   EXPECT_LT(ratio, 1.0);
 }
 
+// The same, with the interruptions Meta published (466 in 54 days on 16,384 GPUs, §3.3.4) and
+// checkpoint and restart costs (30 s, 180 s: assumptions) that give the "higher than 90% effective
+// training time" Meta reports: the gap to the published GPU-hours closes from 0.89 to about 0.98.
+// Band [0.93, 1.0): still below 1, since the long-context stage and annealing are not counted.
+TEST(PublishedRuns, Llama31_405bGpuHoursWithItsInterruptions) {
+  const auto j = estimate({"--model", "llama3-405b", "--tokens", "15.6T", "--tflops", "400", "--gpus", "16384",
+                           "--mtbf-gpu-hours", "llama3", "--checkpoint-s", "30", "--restart-s", "180"});
+  EXPECT_GT(j["interruptions"]["goodput"].get<double>(), 0.90);
+  const double ratio = number(j, "gpu_hours") / 30.84e6;
+  EXPECT_GE(ratio, 0.93);
+  EXPECT_LT(ratio, 1.0);
+}
+
 // Llama 3 paper §1: the flagship "was pre-trained using 3.8 x 10^25 FLOPs" — 6·N·D, the same
 // convention as trainbench's PF-days. Tolerance 3% (the figure has two significant digits).
 TEST(PublishedRuns, Llama31_405bComputeMatchesThePaper) {

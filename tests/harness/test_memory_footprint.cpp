@@ -82,6 +82,30 @@ TEST(MemoryFootprint, ZeroStagesReproduceFigure1OfTheZeroPaper) {
   }
 }
 
+// Megatron-LM's distributed-optimizer documentation (docs.nvidia.com/megatron-core, "Distributed
+// Optimizer"): bf16 parameters with fp32 gradients take 18 bytes per parameter, 6 + 12/d with the
+// optimizer state sharded over d data-parallel ranks.
+TEST(MemoryFootprint, Fp32GradientsReproduceMegatronsDistributedOptimizerTable) {
+  for (int zero : {0, 1}) {
+    MemoryRequest r;
+    r.model = load_model("gpt3-6.7b");
+    r.layout.dp = 8;
+    r.grad_bytes = 4;
+    r.zero_stage = zero;
+    const StageMemory m = memory_footprint(r).first;
+    const double per_param = (m.weight_bytes + m.gradient_bytes + m.optimizer_bytes) / m.params;
+    EXPECT_NEAR(per_param, zero == 0 ? 18.0 : 6.0 + 12.0 / 8, 1e-12) << "ZeRO " << zero;
+  }
+  MemoryRequest r;
+  r.model = load_model("gpt3-6.7b");
+  r.grad_bytes = 4;
+  EXPECT_DOUBLE_EQ(memory_footprint(r).model_state_bytes, 18 * count_parameters(r.model).total);
+  r.grad_bytes = 3;
+  EXPECT_THROW(memory_footprint(r), UsageError);
+  EXPECT_EQ(parse_grad_bytes("fp32", "--grad-dtype"), 4);
+  EXPECT_THROW(parse_grad_bytes("fp16", "--grad-dtype"), UsageError);
+}
+
 TEST(MemoryFootprint, OneStageHoldsTheWholeModelAndItsLogits) {
   MemoryRequest r = gpt3_175b(1, false, Recompute::None);
   const MemoryFootprint m = memory_footprint(r);

@@ -1,0 +1,153 @@
+// The interruption model against hand computations (Young 1974, Daly 2006) and Llama 3's
+// published interruption rate, and its effect on an estimate.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+#include "harness/estimate/estimate.hpp"
+#include "harness/estimate/goodput.hpp"
+
+namespace tb {
+namespace {
+
+// Llama 3 §3.3.4: 466 interruptions in 54 days on 16,384 GPUs.
+constexpr double kLlama3JobMtbfS = 54.0 * 86400.0 / 466.0;  // 10,012.0 s on 16,384 GPUs
+
+InterruptionModel llama3(double checkpoint_s, double restart_s) {
+  InterruptionModel m;
+  m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
+  m.checkpoint_s = checkpoint_s;
+  m.restart_s = restart_s;
+  return m;
+}
+
+TEST(Goodput, Llama3RateGivesItsInterruptionCount) {
+  EXPECT_NEAR(llama3_gpu_mtbf_hours(), 45565.80, 0.01);  // 54 x 24 x 16384 / 466
+  const Goodput g = goodput(llama3(60, 600), 16384, 1.0);
+  EXPECT_NEAR(g.job_mtbf_s, kLlama3JobMtbfS, 1e-6);
+  // 54 days of wall time on 16,384 GPUs holds 466 interruptions, whatever the checkpointing.
+  const Goodput fifty_four = goodput(llama3(60, 600), 16384, 54.0 * 86400.0 * g.fraction);
+  EXPECT_NEAR(fifty_four.wall_s, 54.0 * 86400.0, 1e-6);
+  EXPECT_NEAR(fifty_four.expected_interruptions, 466.0, 1e-9);
+  // Half the GPUs, half as often.
+  EXPECT_NEAR(goodput(llama3(60, 600), 8192, 1.0).job_mtbf_s, 2 * kLlama3JobMtbfS, 1e-6);
+}
+
+TEST(Goodput, IntervalIsYoungsWithDalysHigherOrderTerms) {
+  // Young: sqrt(2 x 60 x 10012.0) = 1096.10 s. Daly: x = 60 / 20024.0 = 0.0029964,
+  // 1096.10 x (1 + 0.054740/3 + 0.0029964/9) - 60 = 1056.47 s.
+  EXPECT_NEAR(std::sqrt(2 * 60 * kLlama3JobMtbfS), 1096.10, 0.01);
+  EXPECT_NEAR(daly_optimal_interval_s(60, kLlama3JobMtbfS), 1056.47, 0.01);
+  EXPECT_DOUBLE_EQ(daly_optimal_interval_s(500, 200), 200.0);  // δ >= 2M: checkpoint once per MTBF
+}
+
+TEST(Goodput, FractionMatchesHandComputationAndSharesSumToOne) {
+  // f = 1056.47/1116.47 x (1 - (600 + 558.23)/10012.0) = 0.83679
+  const Goodput g = goodput(llama3(60, 600), 16384, 86400.0);
+  EXPECT_NEAR(g.interval_s, 1056.468, 1e-3);
+  EXPECT_TRUE(g.interval_optimal);
+  EXPECT_NEAR(g.fraction, 0.83679, 1e-5);
+  EXPECT_NEAR(g.fraction + g.checkpoint_share + g.rework_share + g.restart_share, 1.0, 1e-12);
+  EXPECT_NEAR(g.restart_share, 600 / kLlama3JobMtbfS, 1e-12);
+  EXPECT_NEAR(g.wall_s, 86400.0 / 0.83679, 1.0);
+  // Meta reports > 90% effective training time: faster checkpoints and restarts reach it.
+  EXPECT_GT(goodput(llama3(30, 180), 16384, 1.0).fraction, 0.90);
+}
+
+TEST(Goodput, DalysIntervalBeatsShorterAndLongerOnes) {
+  const Goodput best = goodput(llama3(60, 600), 16384, 1.0);
+  for (double scale : {0.25, 0.5, 0.8, 1.25, 2.0, 4.0}) {
+    InterruptionModel m = llama3(60, 600);
+    m.checkpoint_interval_s = best.interval_s * scale;
+    const Goodput g = goodput(m, 16384, 1.0);
+    EXPECT_FALSE(g.interval_optimal);
+    EXPECT_LT(g.fraction, best.fraction) << scale;
+  }
+}
+
+TEST(Goodput, RefusesBadFiguresAndJobsThatMakeNoProgress) {
+  auto expect_refused = [](InterruptionModel m, int64_t gpus, const std::string& mention) {
+    try {
+      goodput(m, gpus, 1.0);
+      ADD_FAILURE() << "accepted; expected a message naming " << mention;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+    }
+  };
+  InterruptionModel m = llama3(60, 600);
+  m.gpu_mtbf_hours = 0;
+  expect_refused(m, 8, "--mtbf-gpu-hours");
+  m = llama3(-1, 600);
+  expect_refused(m, 8, "--checkpoint-s");
+  m = llama3(60, std::nan(""));
+  expect_refused(m, 8, "--restart-s");
+  m = llama3(60, 600);
+  m.checkpoint_interval_s = 0;
+  expect_refused(m, 8, "--checkpoint-interval-s");
+  // 10 million GPUs: interrupted every 16 s, less than a restart.
+  expect_refused(llama3(60, 600), 10'000'000, "no progress");
+}
+
+EstimateRequest gpt3_on_1024(double mtbf_hours) {
+  EstimateRequest r;
+  r.model = load_model("gpt3-175b");
+  r.sustained_tflops_per_gpu = 140;
+  r.recompute = Recompute::Full;
+  r.gpus = 1024;
+  InterruptionModel m;
+  m.gpu_mtbf_hours = mtbf_hours;
+  r.interruptions = m;
+  return r;
+}
+
+// The estimate divides days, GPU-hours, energy and rental by the goodput and keeps the
+// uninterrupted figures.
+TEST(Goodput, EstimateAddsTheLostTime) {
+  EstimateRequest r = gpt3_on_1024(llama3_gpu_mtbf_hours());
+  const EstimateResult with = estimate(r);
+  r.interruptions.reset();
+  const EstimateResult without = estimate(r);
+  ASSERT_TRUE(with.goodput);
+  EXPECT_DOUBLE_EQ(*with.uninterrupted_wall_days, *without.wall_days);
+  EXPECT_NEAR(*with.wall_days, *without.wall_days / with.goodput->fraction, 1e-9);
+  EXPECT_NEAR(*with.gpu_hours, *without.gpu_hours / with.goodput->fraction, 1e-6);
+  // 1024 GPUs at Llama 3's per-GPU rate: one interruption every 44.5 h.
+  EXPECT_NEAR(with.goodput->job_mtbf_s / 3600.0, llama3_gpu_mtbf_hours() / 1024, 1e-9);
+  EXPECT_GT(with.goodput->fraction, 0.9);
+  EXPECT_LT(with.goodput->fraction, 1.0);
+}
+
+// With a deadline the GPU count grows until the interrupted run meets it, in whole model-parallel
+// groups with a layout.
+TEST(Goodput, DeadlineGpusIncludeTheInterruptions) {
+  EstimateRequest r = gpt3_on_1024(llama3_gpu_mtbf_hours());
+  r.gpus.reset();
+  r.days = 30;
+  const EstimateResult with = estimate(r);
+  EstimateRequest plain = r;
+  plain.interruptions.reset();
+  const EstimateResult without = estimate(plain);
+  ASSERT_TRUE(with.gpus && without.gpus);
+  EXPECT_TRUE(with.gpus_derived.value_or(false));
+  EXPECT_GT(*with.gpus, *without.gpus);
+  EXPECT_LE(*with.wall_days, 30.0 * (1 + 1e-9));
+  r.gpus = *with.gpus - 1;  // one fewer misses it
+  r.days.reset();
+  EXPECT_GT(*estimate(r).wall_days, 30.0);
+
+  EstimateRequest layout = gpt3_on_1024(llama3_gpu_mtbf_hours());
+  layout.gpus.reset();
+  layout.days = 30;
+  layout.tp = 8;
+  layout.pp = 16;
+  layout.interconnect = comm::LinkBandwidths{};
+  layout.interconnect->intra_node_gb_s = 450;
+  layout.interconnect->inter_node_gb_s = 50;
+  const EstimateResult grouped = estimate(layout);
+  EXPECT_EQ(*grouped.gpus % 128, 0);
+  EXPECT_LE(*grouped.wall_days, 30.0 * (1 + 1e-9));
+}
+
+}  // namespace
+}  // namespace tb
