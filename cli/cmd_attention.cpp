@@ -11,11 +11,13 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/device_flags.hpp"
+#include "cli/kernel_limits.hpp"
 #include "cli/kernel_status.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/hardware/cpu_peak.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -27,10 +29,12 @@ namespace {
 constexpr const char* kFlopsConvention =
     "FLOPs: forward 4*b*h*s^2*d, halved when causal; backward 2.5x forward (FlashAttention papers' convention)";
 
+constexpr const char* kSizeFlags = "--batch/--heads/--seq/--head-dim";
+
 struct AttentionFlags {
   int64_t batch = 1;
   int64_t heads = 12;     // GPT-3 175B's 96 heads over 8-way tensor parallelism
-  int64_t kv_heads = 0;   // 0: = heads
+  std::optional<int64_t> kv_heads;  // default: = heads
   std::optional<int64_t> seq;  // default: 2048 on a GPU, 256 on the CPU
   int64_t head_dim = 128;
   bool causal = false;
@@ -53,11 +57,12 @@ void positive(int64_t v, const char* flag) {
 void validate(const AttentionFlags& f) {
   positive(f.batch, "--batch");
   positive(f.heads, "--heads");
-  if (f.kv_heads < 0) throw UsageError(fmt::format("--kv-heads must be a positive integer (got {})", f.kv_heads));
-  const int64_t kv = f.kv_heads == 0 ? f.heads : f.kv_heads;
-  if (f.heads % kv != 0)
-    throw UsageError(fmt::format("--heads ({}) must be a multiple of --kv-heads ({}) for grouped-query attention",
-                                 f.heads, kv));
+  // Grouped-query attention: each key/value head serves heads / kv_heads query heads.
+  const int64_t kv = f.kv_heads.value_or(f.heads);
+  if (kv < 1 || kv > f.heads || f.heads % kv != 0)
+    throw UsageError(fmt::format("--kv-heads {}: must be between 1 and --heads ({}) and divide it (grouped-query "
+                                 "attention)",
+                                 kv, f.heads));
   if (f.seq && (*f.seq <= 0 || *f.seq > (1 << 20)))
     throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, *f.seq));
   if (f.head_dim != 64 && f.head_dim != 128)
@@ -119,8 +124,15 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_dtype(f.dtype, info);
   const int64_t seq = f.seq ? *f.seq : (info.backend == "cpu" ? 256 : 2048);
-  const AttentionShape shape{f.batch, f.heads, f.kv_heads == 0 ? f.heads : f.kv_heads, seq, f.head_dim, f.causal};
-  const Op op = make_attention_op(shape, dtype, f.pass == "bwd", f.impl);
+  const AttentionShape shape{f.batch, f.heads, f.kv_heads.value_or(f.heads), seq, f.head_dim, f.causal};
+  const bool cpu = info.backend == "cpu";
+  const bool backward = f.pass == "bwd";
+  check_attention_impl_for(f.impl, info);
+  // Before the Op: its FLOPs and bytes are int64 products that absurd shapes would overflow.
+  check_attention_fits(shape, dtype_bytes(dtype), backward, backend->free_memory_bytes(), kSizeFlags);
+  const Op op = make_attention_op(shape, dtype, backward, f.impl);
+  // A GPU sample is milliseconds; a CPU one grows as s², so a long sequence is a silent hang.
+  if (cpu) check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, kSizeFlags);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
 
   runner::install_interrupt_handler();
@@ -140,17 +152,21 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
                  r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "",
                  kFlopsConvention);
   }
-  for (const auto& k : run.kernels) fail_on_status(k, "attention", "--batch/--heads/--seq");
+  for (const auto& k : run.kernels) fail_on_status(k, "attention", kSizeFlags);
 }
 
 void add_attention_command(CLI::App& app) {
   auto flags = std::make_shared<AttentionFlags>();
   auto* cmd = app.add_subcommand("attention", "Measure one attention pass: time, TFLOP/s, % of peak, verified vs fp64");
-  cmd->add_option("--batch", flags->batch, "Sequences per batch")->capture_default_str();
-  cmd->add_option("--heads", flags->heads, "Query heads (per GPU)")->capture_default_str();
-  cmd->add_option("--kv-heads", flags->kv_heads, "Key/value heads (grouped-query when fewer; default: --heads)");
-  cmd->add_option("--seq", flags->seq, "Sequence length (default 2048 on a GPU, 256 on the CPU)");
-  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128")->capture_default_str();
+  cmd->add_option("--batch", flags->batch, "Sequences per batch")->capture_default_str()->check(fits_int64());
+  cmd->add_option("--heads", flags->heads, "Query heads (per GPU)")->capture_default_str()->check(fits_int64());
+  cmd->add_option("--kv-heads", flags->kv_heads,
+                  "Key/value heads: 1 to --heads, dividing it (grouped-query when fewer; default: --heads)")
+      ->check(fits_int64());
+  cmd->add_option("--seq", flags->seq, "Sequence length (default 2048 on a GPU, 256 on the CPU)")
+      ->check(fits_int64());
+  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128")->capture_default_str()
+      ->check(fits_int64());
   cmd->add_flag("--causal", flags->causal, "Causal mask (FLOPs halved)");
   cmd->add_option("--dtype", flags->dtype, "bf16 or fp16 on a GPU (default bf16); the CPU computes fp32");
   cmd->add_option("--impl", flags->impl, "fused (our flash-style kernel), wgmma (its sm_90a forward on Hopper tensor-core instructions) or unfused (GEMM + softmax + GEMM)")

@@ -67,7 +67,13 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
     sizes = comm::geometric_sizes(lo, hi, f.factor, "-b/-e/-f");
   }
   std::vector<CommCase> cases;
+  const int64_t element = dtype_bytes(dtype);
+  for (int64_t s : sizes)
+    if (s % element != 0)
+      throw UsageError(fmt::format("{}: {} B is not a whole number of {} elements ({} B each)",
+                                   f.sizes.empty() ? "-b/-e" : "--sizes", s, to_string(dtype), element));
   if (!sizes.empty()) {
+    load_model(f.model);  // a misspelt --model is refused, not ignored
     const auto ops = all_ops ? comm::measured_collectives() : std::vector<comm::Collective>{*only};
     for (comm::Collective c : ops)
       for (int64_t s : sizes) cases.push_back({fmt::format("{}.{}", comm::to_string(c), s), c, s, "--sizes"});

@@ -1,6 +1,7 @@
 // `trainbench compare`: results files side by side (procurement), or a baseline against a
 // current run (nightly CI: exit 1 on a regression beyond threshold and noise).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "harness/compare/regression.hpp"
 #include "harness/compare/regression_json.hpp"
 #include "harness/compare/side_by_side.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
 
 namespace tb::cli {
@@ -37,10 +39,13 @@ struct CompareFlags {
   bool allow_different_shapes = false;
 };
 
-// "3%" and "3" both mean 3 percent: a regression threshold is always given in percent.
+// "3%" and "3" both mean 3 percent: a regression threshold is always given in percent
+// (docs/compare.md). A bare number between 0 and 1 is refused: "0.03" reads as a fraction (3%)
+// to anyone used to --noise 0.01, but would mean 0.03% here; "3%" or "0.03%" says which.
 double parse_threshold(const std::string& text) {
   std::string t = text;
-  if (!t.empty() && t.back() == '%') t.pop_back();
+  const bool percent_sign = !t.empty() && t.back() == '%';
+  if (percent_sign) t.pop_back();
   size_t used = 0;
   double pct = 0;
   try {
@@ -50,18 +55,38 @@ double parse_threshold(const std::string& text) {
   }
   if (t.empty() || used != t.size() || !std::isfinite(pct) || pct < 0 || pct > 1000)
     throw UsageError(fmt::format("--threshold '{}' is not a percentage between 0% and 1000% (e.g. 3%)", text));
+  if (!percent_sign && pct > 0 && pct < 1)
+    throw UsageError(fmt::format("--threshold '{}' is ambiguous: a bare number is in percent ({} means {}%, not "
+                                 "{:g}%); write {:g}% for a fraction of {}, or {}% if you mean {}%",
+                                 text, text, text, pct * 100, pct * 100, text, text, text));
   return pct / 100.0;
+}
+
+// Flags that only one mode reads: given in the other, they would be silently ignored.
+void refuse_flags_of_other_mode(const CLI::App& cmd, const std::vector<std::string>& flags, const std::string& why) {
+  std::vector<std::string> given;
+  for (const auto& name : flags)
+    if (cmd.get_option(name)->count() > 0) given.push_back(name);
+  if (!given.empty()) throw UsageError(fmt::format("{}: {}", fmt::join(given, ", "), why));
 }
 
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
 
-void run_compare(const CompareFlags& f) {
+void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   const auto format = compare::parse_table_format(f.format, "--format");
   compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
-  if (!f.baseline.empty()) {
+  if (cmd.get_option("--baseline")->count() > 0) {
+    if (f.baseline.empty()) throw UsageError("--baseline: the path is empty; give the baseline results file");
+    refuse_flags_of_other_mode(cmd,
+                               {"--model", "--gpus", "--days", "--layout", "--global-batch", "--gpu-hour-price",
+                                "--currency"},
+                               "only the side-by-side comparison reads these (its extrapolation); with --baseline "
+                               "(the regression gate) they would be ignored: leave them out");
     if (f.files.size() != 1)
       throw UsageError(fmt::format("compare --baseline BASE.json takes exactly one CURRENT.json (got {} files)",
                                    f.files.size()));
+    if (!f.junit.empty() || cmd.get_option("--junit")->count() > 0)
+      results::check_output_path(f.junit, "--junit", {f.baseline, f.files[0]});
     compare::RegressionOptions o;
     o.threshold = parse_threshold(f.threshold);
     o.alpha = f.alpha;
@@ -74,7 +99,10 @@ void run_compare(const CompareFlags& f) {
     if (report.regressions() > 0) set_exit_code(kExitRuntime);
     return;
   }
-  if (!f.junit.empty()) throw UsageError("--junit needs --baseline BASE.json (it reports regressions)");
+  if (cmd.get_option("--junit")->count() > 0) throw UsageError("--junit needs --baseline BASE.json (it reports regressions)");
+  refuse_flags_of_other_mode(cmd, {"--threshold", "--alpha"},
+                             "only the regression gate reads these: give --baseline BASE.json CURRENT.json, or leave "
+                             "them out");
   if (f.json) throw UsageError("--json prints the regression verdict: it needs --baseline BASE.json");
   if (f.files.size() < 2) throw UsageError("compare needs two or more results files (or --baseline BASE.json CURRENT.json)");
   std::vector<compare::LabeledResults> runs;
@@ -97,7 +125,9 @@ void add_compare_command(CLI::App& app) {
       "compare", "Results side by side (A.json B.json ...), or --baseline BASE.json CURRENT.json: exit 1 on regression");
   cmd->add_option("files", flags->files, "Results files (with --baseline: the one current run)")->required();
   cmd->add_option("--baseline", flags->baseline, "Regression mode: the baseline results file");
-  cmd->add_option("--threshold", flags->threshold, "Regression: slowdown of the median that fails, in percent")
+  cmd->add_option("--threshold", flags->threshold,
+                  "Regression: slowdown of the median that fails, in percent (3% or 3; a bare number below 1 is "
+                  "refused as ambiguous: write 0.5%)")
       ->capture_default_str();
   cmd->add_option("--alpha", flags->alpha, "Regression: p-value cutoff of the Mann-Whitney U test")->capture_default_str();
   cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");
@@ -112,7 +142,7 @@ void add_compare_command(CLI::App& app) {
                 "Regression: compare runs from different devices");
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
                 "Compare runs of different models or shapes (only kernels with equal name, shape and dtype match)");
-  cmd->callback([flags] { run_compare(*flags); });
+  cmd->callback([flags, cmd] { run_compare(*flags, *cmd); });
 }
 
 const Registration registration{"compare", 50, add_compare_command};

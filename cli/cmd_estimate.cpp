@@ -3,6 +3,7 @@
 
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
@@ -37,6 +38,7 @@ struct EstimateFlags {
   std::vector<std::string> gpu_hour_price;  // PRICE, or KEY=PRICE per SKU with several --gpu
   std::string currency;
   int64_t seq = 0;
+  bool seq_given = false;
   std::string dtype = "bf16";
   std::string results;
   bool json = false;
@@ -72,7 +74,15 @@ void add_interruptions(const EstimateFlags& f, EstimateRequest& req) {
     m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
     m.mtbf_source = "llama3: 466 interruptions in 54 days on 16,384 H100s, Llama 3 paper s3.3.4";
   } else {
-    m.gpu_mtbf_hours = parse_quantity(f.mtbf, "--mtbf-gpu-hours");
+    size_t used = 0;
+    try {
+      m.gpu_mtbf_hours = std::stod(f.mtbf, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != f.mtbf.size() || !std::isfinite(m.gpu_mtbf_hours))
+      throw UsageError(fmt::format("--mtbf-gpu-hours must be a number of GPU-hours (e.g. 45000) or llama3 (got '{}')",
+                                   f.mtbf));
     m.mtbf_source = "--mtbf-gpu-hours";
   }
   if (!(m.gpu_mtbf_hours > 0))
@@ -124,10 +134,10 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
   if (!layout) {
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
-                       "communication model: give the layout too (--tp, --pp, --dp)");
+                       "communication model: give the layout too (--tp, --cp, --pp, --dp)");
     if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty() || !f.grad_dtype.empty())
       throw UsageError("--zero, --grad-dtype, --sequence-parallel and --attention feed the memory per GPU of a layout: "
-                       "give the layout too (--tp, --pp, --dp)");
+                       "give the layout too (--tp, --cp, --pp, --dp)");
     return;
   }
   if (f.zero) req.zero_stage = *f.zero;
@@ -199,6 +209,7 @@ void run_estimate(const EstimateFlags& f) {
     req.tokens = parse_quantity(f.tokens, "--tokens");
     if (!(req.tokens > 0)) throw UsageError(fmt::format("--tokens must be positive (got {})", f.tokens));
   }
+  if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be between 1 and 4194304 tokens (got {})", f.seq));
   req.seq_len = f.seq;
   // `auto` lets the layout search choose (it is checked against --layout below).
   if (f.recompute != "auto") req.recompute = parse_recompute(f.recompute, "--recompute");
@@ -293,7 +304,7 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size")->group(comm_group);
   cmd->add_option("--cp", flags->cp,
                   "Context-parallel size: ranks sharing each sequence, s/cp tokens each, K/V exchanged per layer "
-                  "(default 1; --layout auto tries powers of two leaving >= 1024 tokens per GPU, or this one)")
+                  "(default 1; --layout auto tries powers of two leaving >= 8192 tokens per GPU, or this one)")
       ->group(comm_group);
   cmd->add_option("--pp", flags->pp, "Pipeline-parallel size")->group(comm_group);
   cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*cp*pp))")->group(comm_group);
@@ -340,7 +351,10 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--attention", flags->attention,
                   "fused (FlashAttention-style, the default) or unfused (keeps the s x s scores)")
       ->group(memory_group);
-  cmd->callback([flags] { run_estimate(*flags); });
+  cmd->callback([flags, cmd] {
+    flags->seq_given = cmd->count("--seq") > 0;
+    run_estimate(*flags);
+  });
 }
 
 const Registration registration{"estimate", 30, add_estimate_command};

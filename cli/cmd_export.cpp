@@ -6,6 +6,7 @@
 #include "cli/command_registry.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/export/gbench_export.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
 
 namespace tb::cli {
@@ -20,9 +21,11 @@ struct ExportFlags {
 void run_export(const ExportFlags& f) {
   if (f.format != "gbench")
     throw UsageError(fmt::format("--format '{}' is not an export format; accepted values: gbench", f.format));
+  const bool to_file = !f.out.empty() && f.out != "-";
+  if (to_file) results::check_output_path(f.out, "-o/--out", {f.file});
   const auto results = results::read_results_file(f.file);
   const std::string text = exporting::to_gbench_json(results, f.file).dump(2) + "\n";
-  if (f.out.empty() || f.out == "-") std::cout << text;
+  if (!to_file) std::cout << text;
   else results::write_file_atomic(f.out, text);
 }
 

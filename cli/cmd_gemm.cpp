@@ -9,6 +9,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/device_flags.hpp"
+#include "cli/kernel_limits.hpp"
 #include "cli/kernel_status.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
@@ -96,9 +97,9 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
 void add_gemm_command(CLI::App& app) {
   auto flags = std::make_shared<GemmFlags>();
   auto* cmd = app.add_subcommand("gemm", "Measure one GEMM: time, TFLOP/s, % of peak, verified against fp64");
-  cmd->add_option("-m", flags->m, "Rows of C (tokens for fwd/dgrad)")->required();
-  cmd->add_option("-n", flags->n, "Columns of C")->required();
-  cmd->add_option("-k", flags->k, "Inner dimension")->required();
+  cmd->add_option("-m", flags->m, "Rows of C (tokens for fwd/dgrad)")->required()->check(fits_int64());
+  cmd->add_option("-n", flags->n, "Columns of C")->required()->check(fits_int64());
+  cmd->add_option("-k", flags->k, "Inner dimension")->required()->check(fits_int64());
   cmd->add_option("--dtype", flags->dtype,
                   "fp32, tf32, bf16, fp16, fp8 (e4m3), fp64; default bf16 (fp32 on a CPU without bf16 GEMM)");
   cmd->add_option("--layout", flags->layout, "fwd (X·W), dgrad (dY·Wᵀ), wgrad (Xᵀ·dY)")->capture_default_str();

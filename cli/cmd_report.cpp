@@ -7,7 +7,9 @@
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/report/chartjs_source.hpp"
 #include "harness/report/html_report.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
 
 namespace tb::cli {
@@ -28,6 +30,8 @@ struct ReportFlags {
 };
 
 void run_report(const ReportFlags& f) {
+  results::check_output_path(f.out, "-o/--out", f.files);
+  if (!f.chartjs.empty()) report::check_chartjs_file(f.chartjs, "--chartjs");
   std::vector<compare::LabeledResults> runs;
   for (const auto& path : f.files) runs.push_back({path, results::read_results_file(path)});
   report::ReportOptions o;

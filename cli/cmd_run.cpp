@@ -16,6 +16,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
+#include "cli/kernel_limits.hpp"
 #include "cli/quantity_parse.hpp"
 #include "cli/run_printer.hpp"
 #include "cli/timing_flags.hpp"
@@ -151,6 +152,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const bool on_cpu = info.backend == "cpu";
+  check_attention_impl_for(f.impl, info);  // before minutes of other kernels, not as one "unsupported" row
 
   const ModelConfig model = load_model(f.model);
   WorkloadOptions options;
@@ -251,7 +253,10 @@ void add_run_command(CLI::App& app) {
     if (!(f.budget_s >= 0) || !std::isfinite(f.budget_s))
       throw UsageError(fmt::format("--budget must be >= 0 seconds (got {})", f.budget_s));
     if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
-    // The extrapolation's inputs are checked now, not after minutes of measuring.
+    // The extrapolation's inputs are checked now, not after minutes of measuring; with
+    // --no-estimate too, where giving them is a contradiction.
+    if (f.no_estimate && (cmd->count("--tokens") || cmd->count("--site")))
+      throw UsageError("--tokens and --site feed the extrapolation that --no-estimate skips: give one or the other");
     if (!f.no_estimate) {
       load_site(f.site);
       if (!f.tokens.empty() && !(parse_quantity(f.tokens, "--tokens") > 0))

@@ -15,6 +15,7 @@
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -57,6 +58,17 @@ int64_t parse_int(const std::string& text, const std::string& flag) {
   return v;
 }
 
+// A sweep of more shapes than this would take days even at a second a shape; the cap is checked
+// before any list is built, so that 1:1000000000:1 is a message, not std::bad_alloc.
+constexpr int64_t kMaxSweepShapes = 10000;
+constexpr const char* kRangeFlags = "--m-range/--n-range/--k-range";
+
+[[noreturn]] void too_many_shapes(const std::string& what, int64_t count) {
+  throw UsageError(fmt::format("{}: {} gives {} shapes; a sweep measures at most {} (widen the step or narrow the "
+                               "ranges)",
+                               kRangeFlags, what, count, kMaxSweepShapes));
+}
+
 // "start:stop:step" (stop included, unlike mamf-finder's Python range), "a,b,c", or "n".
 std::vector<int64_t> parse_size_range(const std::string& text, const std::string& flag) {
   std::vector<int64_t> out;
@@ -67,10 +79,16 @@ std::vector<int64_t> parse_size_range(const std::string& text, const std::string
     if (parts.size() != 3) throw UsageError(fmt::format("{}: '{}' must be start:stop:step", flag, text));
     const int64_t start = parse_int(parts[0], flag), stop = parse_int(parts[1], flag), step = parse_int(parts[2], flag);
     if (stop < start) throw UsageError(fmt::format("{}: stop {} is below start {}", flag, stop, start));
-    for (int64_t v = start; v <= stop; v += step) out.push_back(v);
+    const int64_t count = (stop - start) / step + 1;  // no overflow: 0 < start <= stop
+    if (count > kMaxSweepShapes) too_many_shapes(fmt::format("{} {}", flag, text), count);
+    for (int64_t i = 0; i < count; ++i) out.push_back(start + i * step);
   } else {
     std::stringstream ss(text);
-    for (std::string p; std::getline(ss, p, ',');) out.push_back(parse_int(p, flag));
+    for (std::string p; std::getline(ss, p, ',');) {
+      out.push_back(parse_int(p, flag));
+      if (static_cast<int64_t>(out.size()) > kMaxSweepShapes)
+        too_many_shapes(fmt::format("{} '{}'", flag, text.substr(0, 40)), static_cast<int64_t>(out.size()));
+    }
   }
   if (out.empty()) throw UsageError(fmt::format("{}: '{}' gives no sizes", flag, text));
   return out;
@@ -80,6 +98,18 @@ std::string csv_path_for(const std::string& json_path) {
   std::filesystem::path p(json_path);
   p.replace_extension(".csv");
   return p.string();
+}
+
+// The CSV goes beside the JSON under the same stem: an --out that is itself that CSV name would
+// have the CSV overwrite the results.
+void check_sweep_out(const std::string& out) {
+  results::check_output_path(out, "--out");
+  if (results::same_file(out, csv_path_for(out)))
+    throw UsageError(fmt::format("--out {}: the curve's CSV is written beside the results as {}, which is this "
+                                 "same file; give a .json path (e.g. {})",
+                                 out, csv_path_for(out),
+                                 std::filesystem::path(out).replace_extension(".json").string()));
+  results::check_output_path(csv_path_for(out), "--out (its .csv beside it)");
 }
 
 void write_csv(const std::string& path, const std::vector<results::KernelResult>& ks) {
@@ -110,6 +140,9 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   const auto ms = parse_size_range(f.m_range.empty() ? fallback : f.m_range, "--m-range");
   const auto ns = parse_size_range(f.n_range.empty() ? fallback : f.n_range, "--n-range");
   const auto ks = parse_size_range(f.k_range.empty() ? fallback : f.k_range, "--k-range");
+  const int64_t shapes = static_cast<int64_t>(ms.size() * ns.size() * ks.size());  // each <= 10^4: no overflow
+  if (shapes > kMaxSweepShapes)
+    too_many_shapes(fmt::format("{} x {} x {} sizes", ms.size(), ns.size(), ks.size()), shapes);
   const DType dtype = resolve_gemm_dtype(f.dtype, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
 
@@ -124,6 +157,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
     std::erase(stamp, ':');
     out = fmt::format("results/sweep-{}-{}-{}.json", info.backend, to_string(dtype), stamp);
   }
+  check_sweep_out(out);
   const auto dir = std::filesystem::path(out).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
 

@@ -160,7 +160,7 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
              s.tensor_size_measured ? fmt::format("tp {} (where the throughput was measured)", tensor_sizes)
                                     : fmt::format("tp in {{{}}} (inside a server)", tensor_sizes),
              context_sizes,
-             s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp > 1");
+             s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp x cp > 1");
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) return;

@@ -27,10 +27,10 @@ std::optional<double> quoted_price(const std::vector<std::string>& quotes, const
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != quotes[0].size() || !(price > 0) || !std::isfinite(price))
-      throw UsageError(fmt::format("--gpu-hour-price '{}': expected a positive PRICE, or KEY=PRICE per SKU "
-                                   "(h100-sxm=2.5)",
-                                   quotes[0]));
+    if (used != quotes[0].size() || !(price > 0) || !std::isfinite(price) || price > kMaxGpuHourPrice)
+      throw UsageError(fmt::format("--gpu-hour-price '{}': expected a PRICE in (0, {:g}] per GPU-hour, or KEY=PRICE "
+                                   "per SKU (h100-sxm=2.5)",
+                                   quotes[0], kMaxGpuHourPrice));
     return price;
   }
   const auto prices = parse_gpu_hour_prices(quotes);
@@ -72,6 +72,10 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
   std::vector<SkuRow> rows;
   for (const auto& name : skus) {
     SkuRow row{load_sku(name), std::nullopt, std::nullopt, ""};
+    for (const SkuRow& earlier : rows)
+      if (earlier.sku.name == row.sku.name)
+        throw UsageError(fmt::format("--gpu: '{}' is the SKU {} again (its config's name); list each SKU once", name,
+                                     row.sku.name));
     EstimateRequest req = base;
     req.sku = row.sku;
     req.gpu_hour_price = quoted_price(quotes, row.sku.name, skus);
@@ -141,7 +145,15 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     best("fewest GPU-hours", by_hours);
     best("least energy", by_energy);
     best("lowest cost", by_cost);
-    if (!search) fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");
+    const bool layout = base.tp || base.cp || base.pp || base.dp;
+    if (!search && !layout)
+      fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");
+    else if (!search)
+      fmt::print("  the same layout for every SKU, with its communication cost; --layout auto gives each the one its "
+                 "memory allows\n");
+    if (base.interruptions)
+      fmt::print("  days, GPU-hours, energy and cost include interruptions (--mtbf-gpu-hours; goodput per SKU's GPU "
+                 "count)\n");
   }
   if (std::none_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result.has_value(); }))
     set_exit_code(kExitRuntime);

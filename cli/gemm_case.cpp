@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -15,7 +16,20 @@
 namespace tb::cli {
 
 DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device) {
-  if (!text.empty()) return parse_dtype(text, "--dtype");
+  if (!text.empty()) {
+    const DType d = parse_dtype(text, "--dtype");
+    // Asked for explicitly, a dtype the CPU backend cannot run is the user's choice: refused
+    // now (exit 2), not recorded as "unsupported" after the other kernels were measured.
+    const auto supported = kernels::cpu::supported_gemm_dtypes();
+    if (device.backend == "cpu" && std::find(supported.begin(), supported.end(), d) == supported.end())
+      throw UsageError(fmt::format("--dtype {}: the CPU backend's GEMMs run {}{}; accepted values here: {}", text,
+                                   kernels::cpu::supported_gemm_dtypes_text(),
+                                   d == DType::BF16 ? " (this OpenBLAS was built without BUILD_BFLOAT16: no "
+                                                      "cblas_sbgemm)"
+                                                    : "",
+                                   kernels::cpu::supported_gemm_dtypes_text()));
+    return d;
+  }
   if (device.backend == "cpu" && !kernels::cpu::bf16_gemm_available()) {
     std::fprintf(stderr, "trainbench: note: this OpenBLAS has no bf16 GEMM (cblas_sbgemm); measuring fp32\n");
     return DType::FP32;

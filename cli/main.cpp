@@ -18,6 +18,28 @@ int main(int argc, char** argv) {
   for (const auto& entry : entries) entry.add(app);
 
   try {
+    // CLI11 reads `--tokens ''` (or `--tokens=`) as the flag not given; no flag of ours takes an
+    // empty value, so one is a mistake (often an unset shell variable).
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg.empty())
+        throw tb::UsageError(i > 1 ? fmt::format("an empty value after {}: give one (an unset shell variable?)",
+                                                 argv[i - 1])
+                                   : std::string("an empty subcommand; run with --help for the list"));
+      if (arg.rfind("--", 0) == 0 && arg.back() == '=')
+        throw tb::UsageError(fmt::format("{} with an empty value: give one", arg.substr(0, arg.size() - 1)));
+    }
+    if (argc > 1 && argv[1][0] != '-') {
+      const std::string wanted = argv[1];
+      const auto subcommands = app.get_subcommands([](CLI::App*) { return true; });
+      const bool known =
+          std::any_of(subcommands.begin(), subcommands.end(), [&](CLI::App* s) { return s->get_name() == wanted; });
+      if (!known) {
+        std::string names;
+        for (CLI::App* s : subcommands) names += (names.empty() ? "" : ", ") + s->get_name();
+        throw tb::UsageError(fmt::format("unknown subcommand '{}'; accepted: {}", wanted, names));
+      }
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -32,7 +32,14 @@ std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::strin
     if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || !std::isfinite(price))
       throw UsageError(fmt::format("--gpu-hour-price '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a "
                                    "SKU name, e.g. h100-sxm=2.5", item));
-    prices[item.substr(0, eq)] = price;
+    const std::string key = item.substr(0, eq);
+    if (prices.count(key))
+      throw UsageError(fmt::format("--gpu-hour-price: {} is priced twice ({} and {}); give one quote per key", key,
+                                   prices[key], price));
+    if (!(price > 0) || price > kMaxGpuHourPrice)
+      throw UsageError(fmt::format("--gpu-hour-price {}: the price must be in (0, {:g}] per GPU-hour", item,
+                                   kMaxGpuHourPrice));
+    prices[key] = price;
   }
   return prices;
 }

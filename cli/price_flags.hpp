@@ -17,6 +17,10 @@ struct PriceFlags {
 void add_price_flags(CLI::App* cmd, PriceFlags& flags);
 // Refuses anything but KEY=NUMBER, naming the flag; keys and signs are checked against the
 // files later (compare::build_side_by_side).
+// Past this a quote is a typo: the dearest GPU rents for tens of dollars an hour.
+inline constexpr double kMaxGpuHourPrice = 1e4;
+// KEY=PRICE quotes; a key twice, a bad form, or a price outside (0, kMaxGpuHourPrice] is a
+// UsageError naming --gpu-hour-price.
 std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes);
 // A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `flag`.
 const std::string& checked_currency(const std::string& code, const std::string& flag);

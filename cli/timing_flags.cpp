@@ -26,11 +26,11 @@ void add_timing_flags(CLI::App* cmd, TimingFlags& f) {
   cmd->add_option("--min-samples", f.min_samples, "Samples before the noise test may stop")
       ->capture_default_str()->group(group);
   cmd->add_option("--max-samples", f.max_samples, "Stop after this many samples")->capture_default_str()->group(group);
-  cmd->add_option("--min-time", f.min_time_s, "Seconds of samples before the noise test may stop")
+  cmd->add_option("--min-time", f.min_time_s, "Seconds of samples before the noise test may stop (<= --max-time)")
       ->capture_default_str()->group(group);
   cmd->add_option("--max-time", f.max_time_s, "Time budget per kernel in seconds (then stop, flagged)")
       ->capture_default_str()->group(group);
-  cmd->add_option("--warmup", f.warmup, "Uncounted launches before sampling")->capture_default_str()->group(group);
+  cmd->add_option("--warmup", f.warmup, "Uncounted launches before sampling (0 to 10000; stops early at --max-time)")->capture_default_str()->group(group);
 }
 
 double parse_fraction(const std::string& text, const std::string& flag) {

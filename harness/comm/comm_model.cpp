@@ -121,7 +121,7 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
                                   1e3 * e.compute_s_per_micro_batch, in.sustained_tflops_per_gpu));
   if (l.tp > 1)
     e.reasons.push_back(fmt::format(
-        "tensor parallel: {} all-reduces per layer x {} layers per stage of {} (b*s*d) {} at {:g} GB/s busbw ({}): "
+        "tensor parallel: {} all-reduces per layer x {} layers per stage of {} (b*s/cp*d) {} at {:g} GB/s busbw ({}): "
         "{:.2f} ms per micro-batch, not overlapped, {:.1f}% of the step [Narayanan et al. 2021 s2.3]",
         e.allreduces_per_layer, layers_per_stage(l, in.model), human_bytes(e.tp_bytes_per_allreduce), where(e.tp_link),
         e.tp_link.gb_s, e.tp_link.source, 1e3 * e.tp_s_per_micro_batch, share(m * e.tp_s_per_micro_batch)));

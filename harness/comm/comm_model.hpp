@@ -1,6 +1,6 @@
 #pragma once
 // How much of ideal linear scaling a parallel layout keeps: one training step is modelled as
-//   step = (m + p − 1) · (t_compute + t_tp + t_p2p)  +  (1 − overlap) · t_dp
+//   step = (m + p − 1) · (t_compute + t_tp + t_cp + t_p2p)  +  (1 − overlap) · t_dp
 //   ideal = m · t_compute
 // per GPU, with
 //   t_compute = hardware FLOPs per token · b·s / (t·c·p) / sustained FLOP/s   (one micro-batch)

@@ -24,6 +24,8 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   l.virtual_stages = r.virtual_stages;
   l.micro_batch_size = r.micro_batch_size;
   l.seq_len = seq_len;
+  if (r.dp) l.dp = *r.dp;
+  check_layout_sizes(l);
   if (r.dp) {
     l.dp = *r.dp;
     if (r.gpus && *r.gpus != l.gpus())
@@ -31,7 +33,7 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
                                    cp_factor(l), l.pp, l.dp, l.gpus()));
   } else if (r.gpus) {
     const int64_t model_parallel = l.tp * l.cp * l.pp;
-    if (l.tp < 1 || l.cp < 1 || l.pp < 1 || *r.gpus % model_parallel != 0)
+    if (*r.gpus % model_parallel != 0)
       throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {}{} x --pp {} = {}", *r.gpus, l.tp,
                                    cp_factor(l), l.pp, model_parallel));
     l.dp = *r.gpus / model_parallel;
@@ -82,7 +84,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     s.reasons.insert(s.reasons.begin() + 1,
                      fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp); give --micro-batches",
                                  in.layout.micro_batches));
-  if (!r.overlap && in.layout.dp > 1)
+  if (!r.overlap && in.layout.dp * in.layout.cp > 1)
     s.reasons.push_back("overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
   const double eff = s.efficiency;
   out.ideal_gpu_hours = out.gpu_hours;

@@ -15,7 +15,8 @@ int64_t default_micro_batches(int64_t pp);
 
 // The layout the flags give: tp, cp, pp (1 unless given), micro-batches (their default for pp),
 // virtual stages, micro-batch size, `seq_len`, and dp from --dp or --gpus / (tp·cp·pp), else 1.
-// Refuses --gpus that contradicts tp·pp·dp or is not a multiple of tp·pp, naming the flags.
+// Refuses a size outside 1..1000000, --gpus that contradicts tp·cp·pp·dp or is not a multiple of
+// tp·cp·pp, naming the flags.
 ParallelLayout layout_from_request(const EstimateRequest& request, int64_t seq_len);
 
 // Links without --interconnect or --comm-results: the SKU's, the site's network over its

@@ -22,9 +22,10 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
                  fmt::format("b*s{}*d = {}*{}*{} x {} B: a layer's output, 4 per layer per micro-batch",
                              layout.cp > 1 ? "/cp" : "", b, local, d, e)});
   out.push_back({"tp.seqpar.reducescatter", Collective::ReduceScatter, activation, layout.tp,
-                 "b*s*d: sequence parallelism's half of an all-reduce (Korthikanti et al. 2022)"});
+                 layout.cp > 1 ? "b*s/cp*d: sequence parallelism's half of an all-reduce (Korthikanti et al. 2022)"
+                               : "b*s*d: sequence parallelism's half of an all-reduce (Korthikanti et al. 2022)"});
   out.push_back({"tp.seqpar.allgather", Collective::AllGather, activation, layout.tp,
-                 "b*s*d: sequence parallelism's other half"});
+                 layout.cp > 1 ? "b*s/cp*d: sequence parallelism's other half" : "b*s*d: sequence parallelism's other half"});
   if (layout.cp > 1) {
     // K and V of the whole sequence for this tensor rank's K/V heads (replicated below t).
     const int64_t kv_shards = std::min(layout.tp, model.kv_heads);

@@ -6,7 +6,7 @@
 
 namespace tb::comm {
 
-void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
+void check_layout_sizes(const ParallelLayout& l) {
   auto positive = [](int64_t v, const char* flag) {
     if (v < 1 || v > 1'000'000) throw UsageError(fmt::format("{} must be between 1 and 1000000 (got {})", flag, v));
   };
@@ -16,6 +16,10 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   positive(l.dp, "--dp");
   positive(l.micro_batches, "--micro-batches");
   positive(l.micro_batch_size, "--micro-batch-size");
+}
+
+void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
+  check_layout_sizes(l);
   if (l.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", l.seq_len));
   // Megatron-LM splits attention heads across the tensor group, and layers evenly across stages.
   if (model.heads % l.tp != 0)

@@ -26,9 +26,11 @@ struct ParallelLayout {
   int64_t virtual_stages = 1;
 
   int64_t gpus() const { return tp * cp * pp * dp; }
-  // Tokens of one micro-batch on one GPU: b·s/c.
-  int64_t local_tokens() const { return micro_batch_size * seq_len / cp; }
 };
+
+// Each size in 1..1000000, naming its flag: checked before any product of them (which could
+// overflow to zero).
+void check_layout_sizes(const ParallelLayout& layout);
 
 // Refuses t not dividing the heads, more stages than layers, non-positive sizes, a sequence that
 // c ranks cannot split into 2c equal chunks — naming the flag (--tp, --cp, --pp, --dp,

@@ -87,7 +87,7 @@ std::vector<int64_t> parse_size_list(const std::string& text, const std::string&
   std::vector<int64_t> sizes;
   std::stringstream in(text);
   for (std::string part; std::getline(in, part, ',');) {
-    if (part.empty()) continue;
+    if (part.empty()) throw UsageError(fmt::format("{}: an empty entry in '{}' (e.g. 1M,16M)", flag, text));
     sizes.push_back(parse_size_bytes(part, flag));
   }
   if (sizes.empty()) throw UsageError(fmt::format("{}: no sizes in '{}' (e.g. 8:8G:2 or 1M,16M)", flag, text));

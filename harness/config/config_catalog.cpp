@@ -62,7 +62,13 @@ fs::path resolve(ConfigKind kind, const std::string& name_or_path) {
                                name_or_path.ends_with(".toml");
   if (looks_like_path) {
     if (fs::is_regular_file(name_or_path)) return name_or_path;
-    throw UsageError(fmt::format("{}: no such {} config file", name_or_path, folder_name(kind)));
+    std::error_code ec;
+    const auto status = fs::status(name_or_path, ec);
+    const char* what = !fs::exists(status)          ? "no such"
+                       : fs::is_directory(status)   ? "a directory, not a"
+                                                    : "not a regular file, not a";
+    throw UsageError(fmt::format("{}: {} {} config file (a .toml file)", name_or_path, what,
+                                 folder_name(kind).substr(0, folder_name(kind).size() - 1)));
   }
   fs::path by_name = config_root() / folder_name(kind) / (name_or_path + ".toml");
   if (fs::is_regular_file(by_name)) return by_name;

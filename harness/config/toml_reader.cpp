@@ -1,6 +1,7 @@
 #include "harness/config/toml_reader.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <fstream>
@@ -32,7 +33,34 @@ TomlReader TomlReader::from_file(const std::string& path) {
 }
 
 toml::node_view<const toml::node> TomlReader::at(const std::string& field) const {
+  asked_.insert(field);
   return table_.at_path(field);
+}
+
+void TomlReader::refuse_unknown_fields() const {
+  // Depth-first over the document; tables are containers, their leaves the fields.
+  auto visit = [&](const auto& self, const toml::table& table, const std::string& prefix) -> void {
+    for (auto&& [key, node] : table) {
+      const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+      if (const toml::table* inner = node.as_table()) {
+        self(self, *inner, path);
+        continue;
+      }
+      if (asked_.count(path)) continue;
+      std::vector<std::string> accepted;
+      const std::string table_prefix = prefix.empty() ? "" : prefix + ".";
+      for (const auto& known : asked_)
+        if (known.rfind(table_prefix, 0) == 0 && known.find('.', table_prefix.size()) == std::string::npos)
+          accepted.push_back(known.substr(table_prefix.size()));
+      fail(path, fmt::format("is not a field trainbench knows{}", accepted.empty()
+                                                                     ? std::string()
+                                                                     : fmt::format(" (accepted in {}: {})",
+                                                                                   prefix.empty() ? "the top level"
+                                                                                                  : "[" + prefix + "]",
+                                                                                   fmt::join(accepted, ", "))));
+    }
+  };
+  visit(visit, table_, "");
 }
 
 bool TomlReader::has(const std::string& field) const { return static_cast<bool>(at(field)); }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ class TomlReader {
 
   bool has(const std::string& field) const;
 
+  // After a config has read every field it knows: a field it never asked for is a typo
+  // (`kv_head` for `kv_heads` would otherwise silently mean full multi-head attention), refused
+  // naming it and the fields its table accepts.
+  void refuse_unknown_fields() const;
+
  private:
   TomlReader(toml::table table, std::string origin);
   toml::node_view<const toml::node> at(const std::string& field) const;
@@ -42,6 +48,7 @@ class TomlReader {
 
   toml::table table_;
   std::string origin_;
+  mutable std::set<std::string> asked_;  // every dotted field the config's parser looked up
 };
 
 }  // namespace tb::config

@@ -19,6 +19,7 @@ namespace {
 constexpr double kMaxTokens = 1e18;
 constexpr double kMaxTflopsPerGpu = 1e6;
 constexpr int64_t kMaxGpus = 100'000'000;
+constexpr int64_t kMaxSeq = 1 << 22;  // the workload's bound too
 
 void check_request(const EstimateRequest& r) {
   auto positive = [](double v) { return std::isfinite(v) && v > 0; };
@@ -41,7 +42,9 @@ void check_request(const EstimateRequest& r) {
     throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *r.days));
   if (r.pue && (!std::isfinite(*r.pue) || *r.pue < 1.0 || *r.pue > 10.0))
     throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *r.pue));
-  if (r.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", r.seq_len));
+  // 0 means "the model's context" only when --seq is not given; the CLI refuses an explicit 0.
+  if (r.seq_len < 0 || r.seq_len > kMaxSeq)
+    throw UsageError(fmt::format("--seq must be between 1 and {} tokens (got {})", kMaxSeq, r.seq_len));
 }
 
 SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, double efficiency) {
@@ -57,7 +60,7 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
 }
 
 // The layout the memory model sees: the communication model's where it ran (it may have derived
-// dp from the deadline), else the flags, dp from --gpus / (tp·pp).
+// dp from the deadline), else the flags, dp from --gpus / (tp·cp·pp).
 comm::ParallelLayout memory_layout(const EstimateRequest& r, const EstimateResult& out) {
   return out.scaling ? out.scaling->layout : comm::layout_from_request(r, out.seq_len);
 }

@@ -144,6 +144,8 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"compute_s_per_micro_batch", c.compute_s_per_micro_batch},
                     {"tp_s_per_micro_batch", c.tp_s_per_micro_batch},
                     {"cp_s_per_micro_batch", c.cp_s_per_micro_batch},
+                    {"cp_bytes_per_collective", c.cp_bytes_per_collective},
+                    {"cp_collectives_per_layer", c.cp_collectives_per_layer},
                     {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
                     {"bubble_fraction", c.bubble_fraction},
                     {"dp_allreduce_s", c.dp_allreduce_s},

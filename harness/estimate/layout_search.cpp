@@ -103,7 +103,8 @@ LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t 
   c.request.dp = dp;
   c.request.micro_batch_size = b;
   c.request.micro_batches = global_batch / (b * dp);
-  c.request.zero_stage = r.zero_stage.value_or(dp > 1 ? 1 : 0);
+  // The optimizer state shards over every replica of the weights: data and context ranks.
+  c.request.zero_stage = r.zero_stage.value_or(dp * shape.cp > 1 ? 1 : 0);
   c.result = estimate(c.request);
   return c;
 }
@@ -155,7 +156,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   const std::vector<Recompute> modes = r.recompute_modes.empty() ? std::vector<Recompute>{r.base.recompute}
                                                                  : r.recompute_modes;
   std::vector<LayoutChoice> fitting;
-  // One (recompute, t, p, b): on n GPUs dp is n / (t·p); for a deadline, the fewest data-parallel
+  // One (recompute, t, c, p, b): on n GPUs dp is n / (t·c·p); for a deadline, the fewest data-parallel
   // ranks that fit and finish in time (more only cost GPUs).
   auto consider = [&](const Shape& s) {
     const int64_t pipelines_max = global_batch / s.b;  // dp must divide B / b
@@ -182,7 +183,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   const int64_t seq = r.base.seq_len > 0 ? r.base.seq_len : model.seq_len;
   out.context_sizes = r.context_sizes.empty() ? context_sizes(seq) : r.context_sizes;
   for (int64_t cp : r.context_sizes)
-    if (cp < 1 || seq % (2 * cp) != 0)
+    if (cp < 1 || cp > 1'000'000 || seq % (2 * cp) != 0)
       throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
                                    "load-balanced context parallelism)",
                                    cp, seq, cp));

@@ -30,7 +30,7 @@ struct LayoutSearchRequest {
   EstimateRequest base;
   int64_t global_batch = 0;                      // sequences per step; 0: the model's batch_sequences
   std::vector<int64_t> micro_batch_sizes{1};     // b to try
-  std::optional<int> zero_stage;                 // pinned; default 1 where dp > 1, else 0
+  std::optional<int> zero_stage;                 // pinned; default 1 where dp·cp > 1, else 0
   std::optional<int64_t> measured_tp;            // the t the throughput was measured at: only it
   // Recomputation modes to try (`--recompute auto`: none, selective, full); empty: the base's.
   // Full recomputation fits where nothing else does but re-runs the forward (a third more work).
@@ -51,7 +51,7 @@ struct LayoutChoice {
 struct LayoutSearchResult {
   std::string objective;     // "shortest time on 1024 GPUs" or "fewest GPUs to finish in 30 days"
   int64_t global_batch = 0;
-  std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp > 1
+  std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp·cp > 1
   std::vector<int64_t> tensor_sizes;   // the t tried
   std::vector<int64_t> context_sizes;  // the c tried
   bool tensor_size_measured = false;   // t fixed by the measurement (measured_tp)

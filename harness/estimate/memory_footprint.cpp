@@ -57,7 +57,8 @@ Dims dims_of(const MemoryRequest& r) {
   x.kv = static_cast<double>(m.kv_heads * m.head_dim);
   x.f = static_cast<double>(m.ffn_hidden);
   x.a = static_cast<double>(m.heads);
-  x.v = static_cast<double>(m.vocab);
+  // Megatron-LM allocates the padded vocabulary (embedding, output layer, logits).
+  x.v = static_cast<double>(padded_vocab(m, r.layout.tp));
   x.t = static_cast<double>(r.layout.tp);
   x.act_shards = r.sequence_parallel ? x.t : 1.0;
   x.dropout = m.dropout > 0;
@@ -106,13 +107,14 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   // small to count); the token embedding is vocabulary-parallel; learned positions replicated.
   st.params = static_cast<double>(st.layers) * pc.per_layer / x.t;
   const double token_embedding = x.v * x.d;
-  if (first) st.params += token_embedding / x.t + (pc.embeddings - token_embedding);
+  const double positions = pc.embeddings - static_cast<double>(m.vocab) * x.d;
+  if (first) st.params += token_embedding / x.t + positions;
   if (last) {
     st.params += pc.final_norm;
-    // Untied: its own projection. Tied across stages: Megatron-LM keeps a copy of the embedding
-    // on the last stage and all-reduces its gradient with the first.
-    if (!m.tied_embeddings) st.params += pc.output_head / x.t;
-    else if (p > 1) st.params += token_embedding / x.t;
+    // Untied: its own projection (vocabulary x hidden, as the embedding). Tied across stages:
+    // Megatron-LM keeps a copy of the embedding on the last stage and all-reduces its gradient
+    // with the first.
+    if (!m.tied_embeddings || p > 1) st.params += token_embedding / x.t;
   }
   // ZeRO shards over every rank holding the same weights: the data and the context ranks.
   const double dp = static_cast<double>(r.layout.dp * r.layout.cp);

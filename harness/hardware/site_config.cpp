@@ -24,6 +24,7 @@ SiteConfig load_site(const std::string& name_or_path) {
   s.electricity_price_per_kwh = r.optional_positive("electricity_price_per_kwh");
   s.sku = r.optional_string("sku");
   s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
+  r.refuse_unknown_fields();
   return s;
 }
 

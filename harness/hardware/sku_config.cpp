@@ -91,6 +91,8 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
     if (auto v = r.optional_positive("sustained.gemm_tflops." + dname))
       s.sustained_gemm_tflops[parse_dtype(dname, r.origin())] = *v;
   if (!s.sustained_gemm_tflops.empty()) s.sustained_source = r.require_string("sustained.source");
+  else r.optional_string("sustained.source");  // a source with no figures: harmless, not a typo
+  r.refuse_unknown_fields();
   return s;
 }
 

@@ -31,7 +31,7 @@ void validate_model(const ModelConfig& m, const std::string& origin) {
     if (value <= 0) fail(field, fmt::format("must be a positive integer (got {})", value));
     if (value > kMaxDimension) fail(field, fmt::format("is absurdly large ({} > {})", value, kMaxDimension));
   }
-  if (m.layers > kMaxLayers) fail("architecture.layers", fmt::format("is absurdly large ({})", m.layers));
+  if (m.layers > kMaxLayers) fail("architecture.layers", fmt::format("is absurdly large ({} > {})", m.layers, kMaxLayers));
   if (m.hidden % m.heads != 0)
     fail("architecture.heads", fmt::format("({}) must divide hidden ({})", m.heads, m.hidden));
   if (m.heads % m.kv_heads != 0)
@@ -81,6 +81,7 @@ static ModelConfig parse_model(const config::TomlReader& r) {
   m.published_params = r.optional_positive("published.params");
   m.published_pf_days = r.optional_positive("published.train_pf_days");
   m.published_source = r.optional_string("published.source").value_or("");
+  r.refuse_unknown_fields();
   validate_model(m, origin);
   return m;
 }

@@ -40,17 +40,39 @@ bool looks_umd(const std::string& js) {
 
 }  // namespace
 
+void check_chartjs_file(const std::string& path, const std::string& source) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  const char* what = !std::filesystem::exists(st)      ? "no such file"
+                     : std::filesystem::is_directory(st) ? "is a directory"
+                     : !std::filesystem::is_regular_file(st) ? "is not a regular file"
+                                                           : nullptr;
+  if (what)
+    throw UsageError(fmt::format("{} {}: {}; give a UMD build of Chart.js (chart.umd.js or chart.min.js), or "
+                                 "install Debian's libjs-chart.js and leave {} out",
+                                 source, path, what, source));
+}
+
 std::string load_chartjs(const std::string& override_path) {
   const auto candidates = chartjs_candidates(override_path);
+  // A path the user named (--chartjs or TB_CHARTJS) that does not work is their input: exit 2
+  // naming where it came from, whether it is missing, a directory or not Chart.js at all.
+  const char* env = std::getenv("TB_CHARTJS");
+  const bool explicit_path = !override_path.empty() || (env && *env);
+  if (explicit_path) {
+    const std::string source = !override_path.empty() ? "--chartjs" : "TB_CHARTJS";
+    check_chartjs_file(candidates.front(), source);
+    std::string js = read_all(candidates.front());
+    if (looks_umd(js)) return js;
+    throw UsageError(fmt::format("{} {}: not a UMD build of Chart.js (an ES module cannot be inlined in a classic "
+                                 "<script>); give chart.umd.js or chart.min.js",
+                                 source, candidates.front()));
+  }
   for (const auto& path : candidates) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) continue;
     std::string js = read_all(path);
     if (looks_umd(js)) return js;
-    if (!override_path.empty() || candidates.size() == 1)
-      throw UsageError(fmt::format("{}: not a UMD build of Chart.js (an ES module cannot be inlined in a classic "
-                                   "<script>); give chart.umd.js or chart.min.js",
-                                   path));
   }
   throw RuntimeError(fmt::format("Chart.js not found (tried {}); install Debian's libjs-chart.js package "
                                  "(apt-get install libjs-chart.js) or point --chartjs / TB_CHARTJS at a UMD build",

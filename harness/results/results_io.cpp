@@ -5,18 +5,23 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/field_reader.hpp"
 
 namespace tb::results {
 
 using nlohmann::json;
 
 namespace {
+
+constexpr double kMinMedianMs = 1e-6;  // 1 ns
+constexpr double kMinStepMs = 1e-3;    // 1 µs
 
 json stats_json(const timing::SampleStats& s) {
   return {{"samples", s.samples},   {"median_ms", s.median_ms}, {"mean_ms", s.mean_ms},
@@ -25,66 +30,18 @@ json stats_json(const timing::SampleStats& s) {
           {"rel_noise", s.rel_noise}};
 }
 
-// Typed field access that names the file and the JSON path on any mismatch.
-class Reader {
- public:
-  Reader(const json& j, std::string origin, std::string path)
-      : j_(j), origin_(std::move(origin)), path_(std::move(path)) {}
-
-  template <typename T>
-  T get(const std::string& key) const {
-    if (!j_.contains(key)) fail(key, "is missing");
-    return as<T>(key);
-  }
-  template <typename T>
-  T get_or(const std::string& key, T fallback) const {
-    if (!j_.contains(key) || j_.at(key).is_null()) return fallback;
-    return as<T>(key);
-  }
-  Reader child(const std::string& key) const {
-    if (!j_.contains(key) || !j_.at(key).is_object()) fail(key, "must be an object");
-    return Reader(j_.at(key), origin_, path_ + key + ".");
-  }
-  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
-  const json& raw() const { return j_; }
-  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
-    throw UsageError(fmt::format("{}: results field '{}{}' {}", origin_, path_, key, why));
-  }
-  const std::string& origin() const { return origin_; }
-  const std::string& path() const { return path_; }
-
- private:
-  template <typename T>
-  T as(const std::string& key) const {
-    const json& v = j_.at(key);
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) fail(key, "must be a string");
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) fail(key, "must be true or false");
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_integer()) fail(key, "must be an integer");
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!v.is_number()) fail(key, "must be a number");
-    }
-    return v.get<T>();
-  }
-  const json& j_;
-  std::string origin_;
-  std::string path_;
-};
-
-timing::SampleStats stats_from(const Reader& r) {
+timing::SampleStats stats_from(const FieldReader& r) {
   timing::SampleStats s;
-  s.samples = r.get<int64_t>("samples");
-  s.median_ms = r.get<double>("median_ms");
-  s.mean_ms = r.get_or<double>("mean_ms", 0);
-  s.min_ms = r.get_or<double>("min_ms", 0);
-  s.max_ms = r.get_or<double>("max_ms", 0);
-  s.p10_ms = r.get_or<double>("p10_ms", 0);
-  s.p90_ms = r.get_or<double>("p90_ms", 0);
-  s.stddev_ms = r.get_or<double>("stddev_ms", 0);
-  s.rel_stddev = r.get_or<double>("rel_stddev", 0);
-  s.rel_noise = r.get<double>("rel_noise");
+  s.samples = r.get_count("samples");
+  s.median_ms = r.get_nonneg("median_ms");
+  s.mean_ms = r.get_nonneg_or("mean_ms", 0);
+  s.min_ms = r.get_nonneg_or("min_ms", 0);
+  s.max_ms = r.get_nonneg_or("max_ms", 0);
+  s.p10_ms = r.get_nonneg_or("p10_ms", 0);
+  s.p90_ms = r.get_nonneg_or("p90_ms", 0);
+  s.stddev_ms = r.get_nonneg_or("stddev_ms", 0);
+  s.rel_stddev = r.get_nonneg_or("rel_stddev", 0);
+  s.rel_noise = r.get_nonneg("rel_noise");
   return s;
 }
 
@@ -196,7 +153,7 @@ json to_json(const RunResults& r) {
 
 RunResults from_json(const json& j, const std::string& origin) {
   if (!j.is_object()) throw UsageError(fmt::format("{}: not a trainbench results file (top level is not an object)", origin));
-  Reader top(j, origin, "");
+  FieldReader top(j, origin, "");
   RunResults r;
   if (!j.contains("schema_version"))
     throw UsageError(fmt::format("{}: not a trainbench results file (no schema_version)", origin));
@@ -208,7 +165,7 @@ RunResults from_json(const json& j, const std::string& origin) {
   if (r.status != "complete" && r.status != "partial" && r.status != "failed")
     top.fail("status", fmt::format("is '{}'; accepted values: complete, partial, failed", r.status));
 
-  Reader m = top.child("machine");
+  FieldReader m = top.child("machine");
   auto& mi = r.machine;
   mi.backend = m.get<std::string>("backend");
   mi.device_name = m.get<std::string>("device_name");
@@ -226,8 +183,8 @@ RunResults from_json(const json& j, const std::string& origin) {
   mi.nccl_version = m.get_or<std::string>("nccl_version", "");
   mi.blas_version = m.get_or<std::string>("blas_version", "");
   mi.sku = m.get_or<std::string>("sku", "");
-  mi.peak_tflops = m.get_or<double>("peak_tflops", 0);
-  mi.peak_memory_tb_s = m.get_or<double>("peak_memory_tb_s", 0);
+  mi.peak_tflops = m.get_nonneg_or("peak_tflops", 0);
+  mi.peak_memory_tb_s = m.get_nonneg_or("peak_memory_tb_s", 0);
   mi.host = m.get_or<std::string>("host", "");
   mi.cpu = m.get_or<std::string>("cpu", "");
   mi.os = m.get_or<std::string>("os", "");
@@ -236,7 +193,7 @@ RunResults from_json(const json& j, const std::string& origin) {
   mi.command_line = m.get<std::string>("command_line");
   mi.utc_time = m.get<std::string>("utc_time");
 
-  Reader w = top.child("workload");
+  FieldReader w = top.child("workload");
   auto& wi = r.workload;
   wi.command = w.get<std::string>("command");
   wi.model = w.get_or<std::string>("model", "");
@@ -250,7 +207,7 @@ RunResults from_json(const json& j, const std::string& origin) {
   const json& ks = j.at("kernels");
   for (size_t i = 0; i < ks.size(); ++i) {
     if (!ks[i].is_object()) top.fail(fmt::format("kernels[{}]", i), "must be an object");
-    Reader k(ks[i], origin, fmt::format("kernels[{}].", i));
+    FieldReader k(ks[i], origin, fmt::format("kernels[{}].", i));
     KernelResult kr;
     kr.name = k.get<std::string>("name");
     kr.kind = k.get<std::string>("kind");
@@ -267,32 +224,36 @@ RunResults from_json(const json& j, const std::string& origin) {
     kr.dtype = k.get<std::string>("dtype");
     kr.status = k.get<std::string>("status");
     kr.error = k.get_or<std::string>("error", "");
-    kr.flops = k.get<double>("flops");
-    kr.model_flops = k.get_or<double>("model_flops", kr.flops);
-    kr.bytes = k.get<double>("bytes");
+    kr.flops = k.get_nonneg("flops");
+    kr.model_flops = k.get_nonneg_or("model_flops", kr.flops);
+    kr.bytes = k.get_nonneg("bytes");
     kr.calls_per_step = k.get_or<int64_t>("calls_per_step", 1);
+    if (kr.calls_per_step < 0) k.fail("calls_per_step", fmt::format("must be >= 0 (got {})", kr.calls_per_step));
     if (k.has("stats")) kr.stats = stats_from(k.child("stats"));
-    kr.stats.median_ms = k.get<double>("median_ms");
-    kr.stats.samples = k.get<int64_t>("samples");
-    kr.stats.rel_noise = k.get<double>("rel_noise");
+    // A measured kernel's median divides its FLOPs: no timer resolves below a nanosecond.
+    kr.stats.median_ms = kr.status == "ok" ? k.get_at_least("median_ms", kMinMedianMs, "a measured kernel's time in ms")
+                                           : k.get_nonneg("median_ms");
+    kr.stats.samples = k.get_count("samples");
+    kr.stats.rel_noise = k.get_nonneg("rel_noise");
     kr.stop_reason = k.get_or<std::string>("stop_reason", "");
     if (k.has("samples_ms")) {
       const json& sv = k.raw().at("samples_ms");
       if (!sv.is_array()) k.fail("samples_ms", "must be an array of numbers");
       for (const auto& x : sv) {
-        if (!x.is_number()) k.fail("samples_ms", "must be an array of numbers");
+        if (!x.is_number() || !std::isfinite(x.get<double>()) || x.get<double>() < 0)
+          k.fail("samples_ms", "must be an array of finite numbers >= 0");
         kr.samples_ms.push_back(x.get<double>());
       }
     }
-    kr.tflops = k.get<double>("tflops");
-    kr.gbps = k.get_or<double>("gbps", 0);
-    kr.pct_of_peak = k.get_or<double>("pct_of_peak", 0);
+    kr.tflops = k.get_nonneg("tflops");
+    kr.gbps = k.get_nonneg_or("gbps", 0);
+    kr.pct_of_peak = k.get_nonneg_or("pct_of_peak", 0);
     kr.verified = k.get<bool>("verified");
     kr.max_rel_error = k.get_or<double>("max_rel_error", 0);
     kr.tolerance = k.get_or<double>("tolerance", 0);
     kr.algorithm = k.get_or<std::string>("algorithm", "");
     if (k.has("clocks")) {
-      Reader c = k.child("clocks");
+      FieldReader c = k.child("clocks");
       ClockSummary cs;
       cs.sm_clock_mhz_min = c.get_or<double>("sm_clock_mhz_min", 0);
       cs.sm_clock_mhz_max = c.get_or<double>("sm_clock_mhz_max", 0);
@@ -302,23 +263,25 @@ RunResults from_json(const json& j, const std::string& origin) {
       cs.throttle_reasons = c.get_or<std::string>("throttle_reasons", "");
       kr.clocks = cs;
     }
-    if (k.has("algbw_gb_s")) kr.algbw_gb_s = k.get<double>("algbw_gb_s");
-    if (k.has("busbw_gb_s")) kr.busbw_gb_s = k.get<double>("busbw_gb_s");
-    if (k.has("wrong_elements")) kr.wrong_elements = k.get<int64_t>("wrong_elements");
+    if (k.has("algbw_gb_s")) kr.algbw_gb_s = k.get_nonneg("algbw_gb_s");
+    if (k.has("busbw_gb_s")) kr.busbw_gb_s = k.get_nonneg("busbw_gb_s");
+    if (k.has("wrong_elements")) kr.wrong_elements = k.get_count("wrong_elements");
     r.kernels.push_back(std::move(kr));
   }
 
   if (top.has("step")) {
-    Reader s = top.child("step");
+    FieldReader s = top.child("step");
     StepResult st;
-    st.step_ms = s.get<double>("step_ms");
-    st.layer_ms = s.get_or<double>("layer_ms", 0);
-    st.tokens_per_s = s.get<double>("tokens_per_s");
-    st.model_flops = s.get_or<double>("model_flops", 0);
-    st.hardware_flops = s.get_or<double>("hardware_flops", 0);
-    st.mfu = s.get<double>("mfu");
-    st.hfu = s.get_or<double>("hfu", 0);
-    st.sustained_tflops = s.get_or<double>("sustained_tflops", 0);
+    // A whole step's time divides its FLOPs and tokens: a microsecond is below any real step
+    // (one kernel launch takes several).
+    st.step_ms = s.get_at_least("step_ms", kMinStepMs, "a training step's time in ms");
+    st.layer_ms = s.get_nonneg_or("layer_ms", 0);
+    st.tokens_per_s = s.get_nonneg("tokens_per_s");
+    st.model_flops = s.get_nonneg_or("model_flops", 0);
+    st.hardware_flops = s.get_nonneg_or("hardware_flops", 0);
+    st.mfu = s.get_nonneg("mfu");
+    st.hfu = s.get_nonneg_or("hfu", 0);
+    st.sustained_tflops = s.get_nonneg_or("sustained_tflops", 0);
     st.complete = s.get_or<bool>("complete", true);
     r.step = st;
   }
@@ -327,7 +290,7 @@ RunResults from_json(const json& j, const std::string& origin) {
     const json& rs = j.at("ranks");
     for (size_t i = 0; i < rs.size(); ++i) {
       if (!rs[i].is_object()) top.fail(fmt::format("ranks[{}]", i), "must be an object");
-      Reader q(rs[i], origin, fmt::format("ranks[{}].", i));
+      FieldReader q(rs[i], origin, fmt::format("ranks[{}].", i));
       RankInfo rk;
       rk.rank = q.get<int>("rank");
       rk.local_rank = q.get_or<int>("local_rank", 0);
@@ -347,6 +310,14 @@ RunResults from_json(const json& j, const std::string& origin) {
 }
 
 RunResults read_results_file(const std::string& path) {
+  // A directory opens as an empty stream and /dev/null reads as empty: say what it is instead.
+  // Pipes stay accepted (`compare <(ssh host cat run.json) ...`).
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(st))
+    throw UsageError(fmt::format("{}: is a directory, not a results file; give a results .json file", path));
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) && !std::filesystem::is_fifo(st))
+    throw UsageError(fmt::format("{}: is not a regular file; give a results .json file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(fmt::format("{}: cannot open results file", path));
   std::stringstream buffer;
@@ -359,6 +330,9 @@ RunResults read_results_file(const std::string& path) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw UsageError(fmt::format("{}: results file is truncated or corrupted (byte {}): {}", path, e.byte, e.what()));
+  } catch (const json::exception&) {
+    // out_of_range.406: a number beyond double's range (1e999); no file we write holds one.
+    throw UsageError(fmt::format("{}: results file is corrupted: it holds a number too large to represent", path));
   }
   return from_json(j, path);
 }

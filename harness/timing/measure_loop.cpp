@@ -21,6 +21,8 @@ LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks) 
       return r;
     }
     hooks.sample_ms();
+    // The time budget covers warm-up too: a slow kernel's warm-up must not outlast --max-time.
+    if (now() - start_s >= policy.max_time_s) break;
   }
   double sampled_s = 0;
   int64_t next_full_check = 1;

@@ -36,7 +36,9 @@ TimingPolicy within_budget(const TimingPolicy& policy, double budget_left_s, siz
 }
 
 void validate(const TimingPolicy& p) {
-  if (p.warmup_launches < 0) throw UsageError(fmt::format("--warmup must be >= 0 (got {})", p.warmup_launches));
+  if (p.warmup_launches < 0 || p.warmup_launches > kMaxWarmupLaunches)
+    throw UsageError(fmt::format("--warmup must be between 0 and {} launches (got {})", kMaxWarmupLaunches,
+                                 p.warmup_launches));
   if (p.min_samples < 1) throw UsageError(fmt::format("--min-samples must be >= 1 (got {})", p.min_samples));
   if (p.max_samples < p.min_samples)
     throw UsageError(fmt::format("--max-samples ({}) must be >= --min-samples ({})", p.max_samples, p.min_samples));
@@ -46,6 +48,8 @@ void validate(const TimingPolicy& p) {
     throw UsageError(fmt::format("--min-time must be >= 0 seconds (got {})", p.min_time_s));
   if (!(p.max_time_s > 0) || !std::isfinite(p.max_time_s))
     throw UsageError(fmt::format("--max-time must be > 0 seconds (got {})", p.max_time_s));
+  if (p.min_time_s > p.max_time_s)
+    throw UsageError(fmt::format("--min-time ({} s) must be <= --max-time ({} s)", p.min_time_s, p.max_time_s));
 }
 
 }  // namespace tb::timing

@@ -31,7 +31,10 @@ StopReason should_stop(const TimingPolicy& policy, const SampleStats& stats, dou
 inline constexpr double kMinShareS = 0.05;
 TimingPolicy within_budget(const TimingPolicy& policy, double budget_left_s, size_t kernels_left);
 
-// Refuses nonsense (min > max, target <= 0, NaN) naming the flag.
+// Warm-up is a few launches (cold code paths, lazy init); thousands add nothing but time.
+inline constexpr int kMaxWarmupLaunches = 10000;
+
+// Refuses nonsense (min > max, target <= 0, NaN, a warm-up beyond kMaxWarmupLaunches) naming the flag.
 void validate(const TimingPolicy& policy);
 
 }  // namespace tb::timing

@@ -74,14 +74,14 @@ TEST(AttentionCli, PlantedWrongResultExitsOne) {
   }
 }
 
-// The wgmma kernel is CUDA sm_90a only: on the CPU it is refused at run time (exit 1), saying
-// what the CPU offers instead, and recorded as unsupported rather than measured.
+// The wgmma kernel is CUDA sm_90a only: on the CPU it is refused before measuring (exit 2),
+// saying what the CPU offers instead.
 TEST(AttentionCli, WgmmaOnTheCpuIsRefusedClearly) {
   const auto r = run_trainbench(attention_args({"--impl", "wgmma"}));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("unsupported"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--impl wgmma"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("sm_90a"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("fused, unfused"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fused or unfused"), std::string::npos) << r.err;
 }
 
 TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
@@ -97,6 +97,19 @@ TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
       {{"--pass", "sideways"}, "--pass"},
       {{"--dtype", "int4"}, "--dtype"},
       {{"--batch", "-1"}, "--batch"},
+      // --kv-heads is 1..heads and divides heads; 0 is not "the default".
+      {{"--kv-heads", "0"}, "--kv-heads"},
+      {{"--kv-heads", "8"}, "--kv-heads"},
+      // CLI11 would saturate these to INT64_MAX silently.
+      {{"--heads", "99999999999999999999"}, "--heads"},
+      {{"--batch", "-99999999999999999999"}, "--batch"},
+      // Over memory: refused with the bytes its tensors need, not std::bad_alloc.
+      {{"--seq", "64", "--batch", "1000000000", "--heads", "1000000000", "--kv-heads", "1000000000"}, "does not fit"},
+      {{"--pass", "bwd", "--seq", "64", "--batch", "1000000000", "--heads", "1000000000", "--kv-heads", "1"},
+       "dQ, dK, dV"},
+      // One CPU sample of s = 10^6 takes far longer than 10 minutes even at the CPU's peak.
+      {{"--seq", "1000000", "--heads", "1", "--kv-heads", "1"}, "CPU sample"},
+      {{"--min-time", "5", "--max-time", "0.01"}, "--min-time"},
   };
   for (const auto& c : cases) {
     const auto r = run_trainbench(attention_args(c.args));

@@ -60,6 +60,29 @@ TEST(CommCli, DefaultsToTheModelsMessageSizes) {
   EXPECT_NE(r.err.find("message sizes of gpt1"), std::string::npos) << r.err;
 }
 
+// --cp 2: gpt1's 512 tokens split over 2 context ranks, and the K/V all-gather of the whole
+// sequence, 2*512*768*2 = 1,572,864 B at tp 1, is among the model's messages.
+TEST(CommCli, ContextParallelMessagesAreTheModels) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI";
+#endif
+  const CliResult r = run_trainbench(
+      with_quick({"comm", "--backend", "mpi", "--model", "gpt1", "--tp", "1", "--cp", "2", "--op", "allgather", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  bool kv = false;
+  for (const auto& k : j.at("kernels")) {
+    if (k.at("name") == "cp.kv.allgather") {
+      kv = true;
+      EXPECT_EQ(k.at("bytes").get<double>(), 1572864.0);
+    }
+    if (k.at("name") == "tp.seqpar.allgather") EXPECT_EQ(k.at("bytes").get<double>(), 256.0 * 768 * 2);
+  }
+  EXPECT_TRUE(kv) << r.out;
+  EXPECT_NE(r.err.find("tp 1 cp 2"), std::string::npos) << r.err;
+  EXPECT_EQ(run_trainbench({"comm", "--backend", "mpi", "--model", "gpt1", "--cp", "3"}).exit_code, 2);
+}
+
 TEST(CommCli, WrongResultsAreCountedAndFailTheRun) {
 #if !TB_TEST_HAVE_MPI
   GTEST_SKIP() << "built without MPI";
@@ -81,7 +104,10 @@ TEST(CommCli, RefusesBadFlagsWithUsageErrors) {
            {"comm", "-g", "2"},
            {"comm", "--sizes", "8:4"},
            {"comm", "--backend", "gloo"},
-           {"comm", "--model", "gpt3-175b", "--tp", "7"}}) {
+           {"comm", "--model", "gpt3-175b", "--tp", "7"},
+           {"comm", "--backend", "mpi", "--sizes", "3"},  // not whole bf16 elements
+           {"comm", "--backend", "mpi", "--sizes", "1M", "--model", "nope"},
+           {"comm", "--backend", "mpi", "--sizes", "1M,,2M"}}) {
     const CliResult r = run_trainbench(args);
     EXPECT_EQ(r.exit_code, 2) << args[1] << " " << args[2] << ": " << r.err;
   }

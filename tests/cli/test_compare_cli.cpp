@@ -161,6 +161,20 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
   EXPECT_NE(r.err.find("gpt3-xl"), std::string::npos);
 
   expect_usage_error(run_trainbench({"compare", good, dir_ + "/missing.json"}), "missing.json", "cannot open");
+
+  // A number beyond double's range is a corrupt file (not the JSON library's exception text),
+  // and so is a value no measurement produces: each named with the file and the field.
+  std::string text = tb::testing::read_text(good);
+  text.replace(text.find("\"median_ms\": ") + 13, 0, "1e999, \"x\": ");
+  const std::string huge = write_text("huge.json", text);
+  expect_usage_error(run_trainbench({"compare", good, huge}), "huge.json", "number too large");
+  expect_usage_error(run_trainbench({"export", "--format", "gbench", huge}), "huge.json", "number too large");
+  expect_usage_error(run_trainbench({"report", huge, "-o", dir_ + "/r.html"}), "huge.json", "number too large");
+  auto negative = tb::results::to_json(tb::testing::synthetic_run({}));
+  negative["kernels"][0]["median_ms"] = -1;
+  const std::string neg = write_text("negative.json", negative.dump());
+  expect_usage_error(run_trainbench({"compare", "--baseline", good, neg}), "negative.json", "kernels[0].median_ms");
+  expect_usage_error(run_trainbench({"export", "--format", "gbench", neg}), "negative.json", "kernels[0].median_ms");
   expect_usage_error(run_trainbench({"compare", "--baseline", good, good, "--threshold", "abc"}), "--threshold",
                      "not a percentage");
   expect_usage_error(run_trainbench({"compare", good}), "compare", "two or more results files");
@@ -186,9 +200,83 @@ TEST_F(CompareCli, ReportWritesOneHtmlFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string html = tb::testing::read_text(out);
   EXPECT_NE(html.find("chart-roofline"), std::string::npos);
-  r = run_trainbench({"report", base(), "-o", out, "--chartjs", dir_ + "/none.js"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("libjs-chart.js"), std::string::npos) << r.err;
+  // A --chartjs that does not work is bad input (exit 2, naming the flag), missing, a directory or
+  // empty alike.
+  const std::string empty = write_text("empty.js", "");
+  for (const std::string& bad : {dir_ + "/none.js", dir_, empty}) {
+    r = run_trainbench({"report", base(), "-o", out, "--chartjs", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("--chartjs"), std::string::npos) << r.err;
+  }
+}
+
+// An output path that is an input, a directory, empty or unwritable is refused before any work
+// (exit 2, naming the flag), and the input is left as it was.
+TEST_F(CompareCli, OutputPathsAreCheckedBeforeAnyWork) {
+  const std::string a = base();
+  const std::string b = write("cur.json", tb::testing::synthetic_run({}));
+  const std::string before = tb::testing::read_text(a);
+  const std::string same_a = dir_ + "/./../" + std::filesystem::path(dir_).filename().string() + "/base.json";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"report", a, "-o", a}, "is also an input"},
+      {{"report", a, "-o", same_a}, "is also an input"},
+      {{"report", a, "-o", ""}, "an empty value after -o"},
+      {{"report", a, "-o", dir_}, "is a directory"},
+      {{"report", a, "-o", "/dev/null"}, "not a regular file"},
+      {{"compare", "--baseline", a, b, "--junit", b}, "is also an input"},
+      {{"compare", "--baseline", a, b, "--junit", dir_}, "is a directory"},
+      {{"compare", "--baseline", a, b, "--junit", ""}, "an empty value after --junit"},
+      {{"export", "--format", "gbench", a, "-o", a}, "is also an input"},
+      {{"export", "--format", "gbench", a, "-o", dir_}, "is a directory"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args.back() << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_TRUE(r.err.find("-o") != std::string::npos || r.err.find("--junit") != std::string::npos) << r.err;
+  }
+  EXPECT_EQ(tb::testing::read_text(a), before);
+}
+
+// A directory or a device where a results file belongs says what it is (not "empty").
+TEST_F(CompareCli, ResultsPathThatIsNotAFileSaysWhatItIs) {
+  const std::string good = base();
+  expect_usage_error(run_trainbench({"compare", good, dir_}), dir_, "is a directory");
+  expect_usage_error(run_trainbench({"export", "--format", "gbench", dir_}), dir_, "is a directory");
+  expect_usage_error(run_trainbench({"report", dir_, "-o", dir_ + "/r.html"}), dir_, "is a directory");
+  expect_usage_error(run_trainbench({"compare", good, "/dev/null"}), "/dev/null", "not a regular file");
+}
+
+// Each mode refuses the other mode's flags instead of ignoring them.
+TEST_F(CompareCli, FlagsOfTheOtherModeAreRefused) {
+  const std::string a = base();
+  const std::string b = write("cur.json", tb::testing::synthetic_run({}));
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--gpus", "8"}, {"--days", "30"}, {"--layout", "auto"}, {"--model", "gpt3-xl"},
+        {"--gpu-hour-price", "h100-sxm=2"}}) {
+    std::vector<std::string> args{"compare", "--baseline", a, b};
+    args.insert(args.end(), extra.begin(), extra.end());
+    expect_usage_error(run_trainbench(args), extra[0], "--baseline");
+  }
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--threshold", "5%"}, {"--alpha", "0.1"}}) {
+    std::vector<std::string> args{"compare", a, b};
+    args.insert(args.end(), extra.begin(), extra.end());
+    expect_usage_error(run_trainbench(args), extra[0], "--baseline");
+  }
+}
+
+// --threshold is in percent (docs/compare.md): "0.03" would read as 3% to anyone used to
+// --noise 0.01, so a bare number below 1 is refused, saying how to write either meaning.
+TEST_F(CompareCli, AmbiguousThresholdIsRefused) {
+  const std::string a = base();
+  const std::string b = write("cur.json", tb::testing::synthetic_run({}));
+  const auto r = run_trainbench({"compare", "--baseline", a, b, "--threshold", "0.03"});
+  expect_usage_error(r, "--threshold", "ambiguous");
+  EXPECT_NE(r.err.find("3%"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0.03%"), std::string::npos) << r.err;
+  for (const std::string ok : {"0.5%", "3", "3%", "0"})
+    EXPECT_EQ(run_trainbench({"compare", "--baseline", a, b, "--threshold", ok}).exit_code, 0) << ok;
 }
 
 TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {

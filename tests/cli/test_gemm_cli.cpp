@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/results/results_io.hpp"
+#include "kernels/cpu/gemm_kernel.hpp"
 #include "tests/support/cli_runner.hpp"
 
 namespace tb {
@@ -154,15 +155,28 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--frobnicate"}, "--frobnicate");
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--json", "--benchmark_format=json"}, "--json");
   expect_usage({"gemm", "-m", "x", "-n", "8", "-k", "8"}, "-m");
+  expect_usage({"gemm", "-m", "99999999999999999999", "-n", "8", "-k", "8", "--device", "cpu"}, "-m");
+  // Timing flags: a billion warm-ups would ignore --max-time; a min-time over the max-time
+  // could never let the noise test stop.
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--warmup", "1000000000"}, "--warmup");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--min-time", "5", "--max-time", "0.01"},
+               "--min-time");
   // Over-memory: 1M³ fp32 is 12 TB, refused before allocating, with the bytes needed.
   expect_usage({"gemm", "-m", "1000000", "-n", "1000000", "-k", "1000000", "--device", "cpu", "--dtype", "fp32"},
                "does not fit");
 }
 
-TEST(GemmCli, UnsupportedDtypeOnTheCpuExitsOne) {
-  const auto r = run_trainbench({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--dtype", "fp8"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("supported dtypes"), std::string::npos) << r.err;
+// A dtype the CPU's GEMMs cannot run is refused before measuring (exit 2), listing what can
+// run; bf16 only where this OpenBLAS has cblas_sbgemm (as CpuGemm.Bf16WhereOpenBlasHasIt).
+TEST(GemmCli, UnsupportedDtypeOnTheCpuExitsTwo) {
+  std::vector<std::string> unsupported{"fp8", "fp16", "tf32"};
+  if (!kernels::cpu::bf16_gemm_available()) unsupported.push_back("bf16");
+  for (const auto& dtype : unsupported) {
+    const auto r = run_trainbench({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--dtype", dtype});
+    EXPECT_EQ(r.exit_code, 2) << dtype << ": " << r.err;
+    EXPECT_NE(r.err.find("--dtype " + dtype), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("fp32"), std::string::npos) << r.err;  // names what works
+  }
 }
 
 }  // namespace

@@ -188,8 +188,24 @@ TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
   bad_index["machine"]["device_index"] = "three";
   auto bad_power = nlohmann::json::parse(text);
   bad_power["kernels"][0]["clocks"] = {{"sm_clock_mhz_min", 1}, {"sm_clock_mhz_max", 2}, {"power_w_mean", "hot"}};
+  // Values no measurement produces: refused when read, naming the field, never turned into inf
+  // or a negative estimate (or a message about a flag the user never gave).
+  auto with = [&](const std::string& path, const nlohmann::json& value) {
+    auto j = nlohmann::json::parse(text);
+    j[nlohmann::json::json_pointer(path)] = value;
+    return j.dump();
+  };
+  std::string overflowing = text;
+  overflowing.replace(overflowing.find("\"median_ms\": ") + 13, 0, "1e999, \"x\": ");
   const Case cases[] = {
       {"empty.json", "", "empty"},
+      {"overflow.json", overflowing, "number too large"},
+      {"negmedian.json", with("/kernels/0/median_ms", -1), "kernels[0].median_ms"},
+      {"negtflops.json", with("/kernels/0/tflops", -1), "kernels[0].tflops"},
+      {"negflops.json", with("/kernels/0/flops", -5), "kernels[0].flops"},
+      {"negsamples.json", with("/kernels/0/samples", -2), "kernels[0].samples"},
+      {"step0.json", with("/step/step_ms", 0), "step.step_ms"},
+      {"steptiny.json", with("/step/step_ms", 1e-300), "step.step_ms"},
       {"truncated.json", text.substr(0, text.size() / 2), "truncated or corrupted"},
       {"corrupted.json", "{\"schema_version\": 1, \"status\": [}", "truncated or corrupted"},
       {"version.json", wrong_version.dump(), "schema_version 99"},
@@ -208,6 +224,13 @@ TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
   }
   auto missing = run_trainbench({"estimate", "--results", dir_ + "/absent.json"});
   EXPECT_EQ(missing.exit_code, 2);
+  // A directory or a device is not "empty": say what it is.
+  auto dir = run_trainbench({"estimate", "--results", dir_});
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_NE(dir.err.find("is a directory"), std::string::npos) << dir.err;
+  auto dev = run_trainbench({"estimate", "--results", "/dev/null"});
+  EXPECT_EQ(dev.exit_code, 2);
+  EXPECT_NE(dev.err.find("not a regular file"), std::string::npos) << dev.err;
 }
 
 TEST_F(RunCli, BadFlagsExit2) {
@@ -224,6 +247,11 @@ TEST_F(RunCli, BadFlagsExit2) {
       {{"run", "--device", "cpu", "--micro-batch", "0"}, "--micro-batch"},
       {{"run", "--device", "cpu", "--noise", "-1%"}, "--noise"},
       {{"run", "--device", "cpu", "--model", "gpt9"}, "gpt3-175b"},
+      // What the CPU backend cannot run is refused up front, not as rows after minutes of work.
+      {{"run", "--device", "cpu", "--impl", "wgmma"}, "--impl wgmma"},
+      {{"run", "--device", "cpu", "--dtype", "fp8"}, "--dtype fp8"},
+      {{"run", "--device", "cpu", "--no-estimate", "--tokens", "abc"}, "--no-estimate"},
+      {{"run", "--device", "cpu", "--no-estimate", "--site", "500p"}, "--no-estimate"},
   };
   for (const auto& [args, needle] : named) {
     auto r = run_trainbench(args);

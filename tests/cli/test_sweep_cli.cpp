@@ -49,6 +49,38 @@ TEST(SweepCli, BadRangesExitTwo) {
   }
 }
 
+// The range product is capped before any list is built: 1:10^9:1 is a message, not bad_alloc.
+TEST(SweepCli, TooManyShapesAreRefusedNamingTheRangeFlags) {
+  for (const auto& ranges : std::vector<std::vector<std::string>>{
+           {"--m-range", "1:1000000000:1"},
+           {"--m-range", "1:9223372036854775807:1"},
+           {"--m-range", "1:100:1", "--n-range", "1:200:1", "--k-range", "8"}}) {
+    std::vector<std::string> args{"sweep", "--device", "cpu", "--dtype", "fp32", "--out", "/tmp/tb_never.json"};
+    args.insert(args.end(), ranges.begin(), ranges.end());
+    const auto r = testing::run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << ranges[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("--m-range/--n-range/--k-range"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("at most 10000"), std::string::npos) << r.err;
+  }
+}
+
+// The curve's CSV goes beside the results under the same stem: an --out ending in .csv would be
+// overwritten by it, so it is refused before measuring, and nothing is written.
+TEST(SweepCli, CsvOutIsRefused) {
+  const std::string dir = testing::make_temp_dir("tb_sweep_");
+  const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "16",
+                                          "--n-range", "16", "--k-range", "16", "--out", dir + "/x.csv"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("x.json"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  const auto d = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "16",
+                                          "--n-range", "16", "--k-range", "16", "--out", dir});
+  EXPECT_EQ(d.exit_code, 2) << d.err;
+  EXPECT_NE(d.err.find("is a directory"), std::string::npos) << d.err;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SweepCli, PlantedWrongResultFailsTheSweep) {
   const std::string dir = testing::make_temp_dir("tb_sweep_");
   const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "16",

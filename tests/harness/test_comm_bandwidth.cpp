@@ -75,6 +75,7 @@ TEST(CommBandwidth, ParsesSizesLikeNcclTests) {
   EXPECT_THROW(parse_size_bytes("8X", "-b"), UsageError);
   EXPECT_THROW(parse_size_list("8M:4M", "--sizes"), UsageError);
   EXPECT_THROW(parse_size_list("8:8G:1", "--sizes"), UsageError);
+  EXPECT_THROW(parse_size_list("1M,,2M", "--sizes"), UsageError);  // an empty entry is a typo
   EXPECT_THROW(parse_collective("allreduc", "--op"), UsageError);
   EXPECT_EQ(parse_collective("reducescatter", "--op"), Collective::ReduceScatter);
 }

@@ -190,6 +190,30 @@ TEST(CommModel, ContextParallelismMatchesHandComputation) {
   EXPECT_NEAR(h.dp_allreduce_s, e.dp_allreduce_s, 1e-15);
 }
 
+// Context and pipeline together: tp 1 x cp 2 x pp 2 x dp 1 = 4 GPUs on 2-GPU nodes, m 4, toy
+// model. Ranks tp-cp-dp-pp: the context pair is neighbours (inside a node), the pipeline pair at
+// stride tp·cp·dp = 2 crosses nodes. Each GPU sends its 512 tokens' activations between stages:
+// 2 x 512·1024·2 B / 10e9 = 209.7152 us per micro-batch (half what cp 1 sends).
+TEST(CommModel, ContextParallelPipelineSendsTheLocalTokens) {
+  CommModelInput in = toy_input();
+  in.links.gpus_per_node = 2;
+  in.layout = {};
+  in.layout.cp = 2;
+  in.layout.pp = 2;
+  in.layout.micro_batches = 4;
+  const ScalingEstimate e = model_scaling(in);
+  EXPECT_EQ(e.gpus, 4);
+  EXPECT_FALSE(e.cp_link.inter_node);
+  EXPECT_TRUE(e.pp_link.inter_node);
+  EXPECT_DOUBLE_EQ(e.p2p_bytes, 512.0 * 1024 * 2);
+  EXPECT_NEAR(e.p2p_s_per_micro_batch, 209.7152e-6, 1e-12);
+  // K and V of 1024 tokens x 1024 wide (t = 1): 4 MiB, (1/2)·4 MiB / 100e9 = 20.97152 us,
+  // 3 per layer x 2 layers per stage.
+  EXPECT_NEAR(e.cp_s_per_micro_batch, 6 * 20.97152e-6, 1e-12);
+  EXPECT_EQ(e.dp_link.ranks, 2);  // gradients over the 2 context replicas
+  EXPECT_FALSE(e.dp_link.inter_node);
+}
+
 // GQA: K/V heads fewer than the tensor ranks are replicated, so each tensor rank exchanges all of
 // them (Llama 3 405B: 8 K/V heads of 128; at tp 8 one head per rank, at tp 16 still one).
 TEST(CommModel, ContextParallelKvBytesFollowTheKvHeads) {

@@ -54,6 +54,19 @@ TEST(Configs, MalformedTomlNamesFileLineAndColumn) {
   EXPECT_NE(msg.find("malformed TOML"), std::string::npos) << msg;
 }
 
+// A field the parser does not know is a typo, not a comment: `kv_head` for `kv_heads` would
+// otherwise silently train full multi-head attention.
+TEST(Configs, UnknownFieldsAreRefusedNamingTheTableAndItsFields) {
+  std::string msg = message_of([] { parse_model_toml(replace(kGoodModel, "heads = 4", "heads = 4\nkv_head = 2"), "m.toml"); });
+  EXPECT_NE(msg.find("m.toml: field 'architecture.kv_head' is not a field"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("kv_heads"), std::string::npos) << msg;  // among the accepted
+  msg = message_of([] { parse_model_toml(std::string(kGoodModel) + "[moe]\nexperts = 8\n", "m.toml"); });
+  EXPECT_NE(msg.find("'moe.experts'"), std::string::npos) << msg;
+  msg = message_of([] { parse_model_toml(replace(kGoodModel, "name = \"tiny\"", "name = \"tiny\"\nlayerz = 3"), "m.toml"); });
+  EXPECT_NE(msg.find("'layerz'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the top level"), std::string::npos) << msg;
+}
+
 TEST(Configs, HeadsNotDividingHiddenIsRefused) {
   const std::string msg = message_of([] { parse_model_toml(replace(kGoodModel, "heads = 4", "heads = 5"), "m.toml"); });
   EXPECT_NE(msg.find("architecture.heads"), std::string::npos) << msg;

@@ -29,7 +29,7 @@ void expect_valid(const LayoutChoice& c, int64_t global_batch, int gpus_per_serv
   EXPECT_LE(*q.pp, 96);                   // stages may be uneven, never empty
   ASSERT_TRUE(c.result.memory && c.result.memory->fit);
   EXPECT_EQ(c.result.memory->fit->verdict, MemoryVerdict::Fits);
-  EXPECT_EQ(q.zero_stage, *q.dp > 1 ? 1 : 0);
+  EXPECT_EQ(q.zero_stage, *q.dp * q.cp.value_or(1) > 1 ? 1 : 0);
 }
 
 TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {

@@ -130,6 +130,20 @@ TEST(MeasureLoop, WarmupIsNotCounted) {
   EXPECT_DOUBLE_EQ(r.stats.max_ms, 2.0);
 }
 
+// Warm-up counts against --max-time: 1000 warm-ups of 1 s each stop after the 2 s budget,
+// and one sample is still taken so that the result has a time.
+TEST(MeasureLoop, WarmupStopsAtTheTimeBudget) {
+  Fake f{{1.0}};
+  f.wall_per_sample_s = 1;
+  TimingPolicy p = quick();
+  p.warmup_launches = 1000;
+  p.max_time_s = 2;
+  const LoopResult r = run_measure_loop(p, f.hooks());
+  EXPECT_EQ(f.calls, 3);
+  EXPECT_EQ(r.samples_ms.size(), 1u);
+  EXPECT_EQ(r.reason, StopReason::TimeBudget);
+}
+
 TEST(MeasureLoop, AbortStopsAndSaysSo) {
   Fake f{{1.0, 3.0}};
   LoopHooks h = f.hooks();

@@ -106,15 +106,16 @@ TEST(MemoryFootprint, Fp32GradientsReproduceMegatronsDistributedOptimizerTable) 
   EXPECT_THROW(parse_grad_bytes("fp16", "--grad-dtype"), UsageError);
 }
 
+// The embedding and the logits take Megatron-LM's padded vocabulary: 50,304 rows at t = 1.
 TEST(MemoryFootprint, OneStageHoldsTheWholeModelAndItsLogits) {
   MemoryRequest r = gpt3_175b(1, false, Recompute::None);
   const MemoryFootprint m = memory_footprint(r);
-  const double params = count_parameters(r.model).total;
+  const double params = count_parameters(r.model).total + (50304.0 - 50257.0) * h;
   EXPECT_NEAR(m.first.params / params, 1.0, 1e-12);
   EXPECT_DOUBLE_EQ(m.first.weight_bytes + m.first.gradient_bytes + m.first.optimizer_bytes, 16 * params);
-  EXPECT_DOUBLE_EQ(m.model_state_bytes, 16 * params);
+  EXPECT_DOUBLE_EQ(m.model_state_bytes, 16 * count_parameters(r.model).total);  // the model's own
   // One micro-batch in flight: L layers + embedding-dropout mask + output layer and fp32 logits.
-  const double v = 50257;
+  const double v = 50304;
   EXPECT_DOUBLE_EQ(m.first.activation_bytes,
                    96 * m.layer_activation_bytes + s * b * h + 4 * s * b * h + 4 * s * b * v);
   EXPECT_EQ(m.last.stage, 0);
@@ -136,11 +137,12 @@ TEST(MemoryFootprint, FirstPipelineStageHoldsPMicroBatchesOfItsLayers) {
   // Fewer micro-batches than stages: only m are ever in flight.
   r.layout.micro_batches = 2;
   EXPECT_EQ(memory_footprint(r).first.micro_batches_in_flight, 2);
-  // Tied embeddings: the last stage keeps a copy of the vocabulary-parallel embedding.
+  // Tied embeddings: the last stage keeps a copy of the vocabulary-parallel embedding, padded
+  // to 51,200 rows at t = 8 as Megatron-LM lays it out.
   r.layout.pp = 8;
   const MemoryFootprint tied = memory_footprint(r);
   const double layer_params = count_parameters(r.model).per_layer * 12 / 8;
-  EXPECT_NEAR(tied.last.params, layer_params + 50257.0 * h / 8 + 2 * h, 1);
+  EXPECT_NEAR(tied.last.params, layer_params + 51200.0 * h / 8 + 2 * h, 1);
 }
 
 // Interleaved 1F1B holds L·(1 + (p−1)/(p·v)) layers' worth on the first stage (Korthikanti et al.
@@ -165,7 +167,7 @@ TEST(MemoryFootprint, FullRecomputationAddsOneLayerBeingRecomputed) {
   none.recompute = Recompute::None;
   const double working = layer_activation_bytes(none);
   EXPECT_DOUBLE_EQ(m.first.activation_bytes,
-                   96 * 2 * s * b * h / 8 + working + s * b * h / 8 + 4 * s * b * h / 8 + 4 * s * b * 50257 / 8);
+                   96 * 2 * s * b * h / 8 + working + s * b * h / 8 + 4 * s * b * h / 8 + 4 * s * b * 51200 / 8);  // padded logits
 }
 
 TEST(MemoryFootprint, VerdictAgainstCapacityInGiB) {

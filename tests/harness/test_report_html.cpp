@@ -73,17 +73,24 @@ TEST(ReportHtml, TextFromResultsCannotBreakOutOfTheDataScript) {
   EXPECT_EQ(escape_inline_script("a='</SCRIPT>'; b='<!--'"), "a='<\\/SCRIPT>'; b='<\\!--'");
 }
 
-TEST(ReportHtml, MissingChartJsNamesThePackage) {
-  ReportOptions o;
-  o.chartjs_path = "/nonexistent/chart.umd.js";
-  try {
-    render_html_report(two_runs(), o);
-    FAIL();
-  } catch (const tb::RuntimeError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("libjs-chart.js"), std::string::npos) << m;
-    EXPECT_NE(m.find("/nonexistent/chart.umd.js"), std::string::npos) << m;
+// A --chartjs path that does not work is the user's input (exit 2), missing or a directory
+// alike, named with the flag and the package that would make the flag unnecessary.
+TEST(ReportHtml, MissingChartJsNamesTheFlagAndThePackage) {
+  const std::string dir = tb::testing::make_temp_dir("tb_chartjs_dir_");
+  for (const std::string& path : {std::string("/nonexistent/chart.umd.js"), dir}) {
+    ReportOptions o;
+    o.chartjs_path = path;
+    try {
+      render_html_report(two_runs(), o);
+      FAIL() << path;
+    } catch (const tb::UsageError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("--chartjs"), std::string::npos) << m;
+      EXPECT_NE(m.find("libjs-chart.js"), std::string::npos) << m;
+      EXPECT_NE(m.find(path), std::string::npos) << m;
+    }
   }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ReportHtml, RefusesAnEsModuleBuild) {

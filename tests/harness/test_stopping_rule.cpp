@@ -78,6 +78,13 @@ TEST(StoppingRule, ValidateNamesTheFlag) {
   p = policy();
   p.warmup_launches = -1;
   expect_refused(p, "--warmup");
+  p = policy();
+  p.warmup_launches = kMaxWarmupLaunches + 1;  // a billion warm-ups would ignore every budget
+  expect_refused(p, "--warmup");
+  p = policy();
+  p.min_time_s = 5;  // above --max-time: the noise test could never stop
+  p.max_time_s = 0.01;
+  expect_refused(p, "--min-time");
   EXPECT_NO_THROW(validate(policy()));
 }
 

@@ -1,0 +1,63 @@
+#include "cli/kernel_limits.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdint>
+
+#include "harness/common/errors.hpp"
+
+namespace tb::cli {
+
+CLI::Validator fits_int64() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int64_t v = 0;
+        const char* begin = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
+        const auto [end, ec] = std::from_chars(begin, text.data() + text.size(), v);
+        if (ec == std::errc::result_out_of_range)
+          return fmt::format("{} is beyond the 64-bit integer range", text);
+        (void)end;
+        return "";
+      },
+      "INT64", "fits_int64");
+}
+
+void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo& device) {
+  if (device.backend == "cpu" && impl == "wgmma")
+    throw UsageError("--impl wgmma is a CUDA kernel for H100/H200 (sm_90a); the CPU backend runs --impl fused or "
+                     "unfused");
+}
+
+double attention_bytes_needed(const AttentionShape& s, double element_bytes, bool backward) {
+  const double bsd = static_cast<double>(s.batch) * static_cast<double>(s.seq) * static_cast<double>(s.head_dim);
+  const double q = bsd * static_cast<double>(s.heads);      // Q, O, dO, dQ each
+  const double kv = bsd * static_cast<double>(s.kv_heads);  // K, V, dK, dV each
+  const double lse = 4.0 * static_cast<double>(s.batch) * static_cast<double>(s.heads) * static_cast<double>(s.seq);
+  const double tensors = backward ? 4 * q + 4 * kv : 2 * q + 2 * kv;
+  return element_bytes * tensors + lse;
+}
+
+void check_attention_fits(const AttentionShape& shape, double element_bytes, bool backward, double free_bytes,
+                          const std::string& size_flags) {
+  const double needed = attention_bytes_needed(shape, element_bytes, backward);
+  if (needed > free_bytes)
+    throw UsageError(fmt::format("{}: attention batch {} x heads {} (kv {}) x seq {} x head_dim {} does not fit: its "
+                                 "{} tensors need {:.3g} GB; {:.3g} GB available",
+                                 size_flags, shape.batch, shape.heads, shape.kv_heads, shape.seq, shape.head_dim,
+                                 backward ? "Q, K, V, O, dO, dQ, dK, dV and LSE" : "Q, K, V, O and LSE", needed / 1e9,
+                                 free_bytes / 1e9));
+}
+
+void check_cpu_sample_time(const Op& op, double peak_tflops, const std::string& size_flags) {
+  if (!(peak_tflops > 0)) return;
+  const double min_s = op.flops / (peak_tflops * 1e12);
+  if (min_s > kMaxCpuSampleS)
+    throw UsageError(fmt::format("{}: {} {} needs {:.3g} TFLOP per sample: at least {:.0f} s on this CPU even at its "
+                                 "estimated peak of {:.3g} TFLOP/s, over the {:.0f} s a CPU sample may take; give a "
+                                 "smaller shape, or measure it on a GPU",
+                                 size_flags, op.name, op.shape_string(), op.flops / 1e12, min_s, peak_tflops,
+                                 kMaxCpuSampleS));
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,41 @@
+#pragma once
+// What a single-kernel command (gemm, attention) refuses before measuring, because the device
+// could not run it in memory or in time, or has no such kernel: the shape is the command's own
+// flags, so these are UsageErrors (exit 2) naming them. Inside `run`, the backend's own checks
+// record the same refusals per kernel ("oom", "unsupported") and the run goes on.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "harness/workload/op.hpp"
+#include "kernels/backend.hpp"
+
+namespace tb::cli {
+
+// CLI11 (2.1) saturates an integer beyond int64 to INT64_MAX without a word, so that
+// --heads 99999999999999999999 would run as 9223372036854775807: this validator refuses the text
+// first, naming the flag. Other malformed text is left to CLI11's own conversion error.
+CLI::Validator fits_int64();
+
+// --impl wgmma is a Hopper (sm_90a) kernel: refused on the CPU backend, naming the impls it has.
+void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo& device);
+
+// Bytes of Q, K, V, O and LSE (forward), plus dO, dQ, dK, dV (backward), in `element_bytes`
+// per element (LSE in fp32), computed in double: no int64 product can overflow on the way.
+double attention_bytes_needed(const AttentionShape& shape, double element_bytes, bool backward);
+
+// Refuses a shape whose tensors exceed `free_bytes` (the backend's free memory), naming
+// `size_flags` and the bytes needed; call it before building the Op (whose int64 products
+// would overflow on absurd shapes).
+void check_attention_fits(const AttentionShape& shape, double element_bytes, bool backward, double free_bytes,
+                          const std::string& size_flags);
+
+// A CPU sample longer than this is a hang to the user: refused before measuring.
+inline constexpr double kMaxCpuSampleS = 600;
+
+// Refuses an op whose one sample on the CPU would take over kMaxCpuSampleS even at the CPU's
+// estimated peak (harness/hardware/cpu_peak.hpp): the real time is longer still. `peak_tflops`
+// <= 0 (unknown) skips the check.
+void check_cpu_sample_time(const Op& op, double peak_tflops, const std::string& size_flags);
+
+}  // namespace tb::cli
