@@ -67,6 +67,17 @@ TEST(Configs, UnknownFieldsAreRefusedNamingTheTableAndItsFields) {
   EXPECT_NE(msg.find("the top level"), std::string::npos) << msg;
 }
 
+TEST(Configs, VocabPadMultipleDefaultsToMegatronsAndIsChecked) {
+  EXPECT_EQ(parse_model_toml(kGoodModel, "m.toml").vocab_pad_multiple, 128);
+  EXPECT_EQ(parse_model_toml(replace(kGoodModel, "vocab = 1000", "vocab = 1000\nvocab_pad_multiple = 64"), "m.toml")
+                .vocab_pad_multiple,
+            64);
+  const std::string msg = message_of(
+      [] { parse_model_toml(replace(kGoodModel, "vocab = 1000", "vocab = 1000\nvocab_pad_multiple = 0"), "m.toml"); });
+  EXPECT_NE(msg.find("m.toml"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("architecture.vocab_pad_multiple"), std::string::npos) << msg;
+}
+
 TEST(Configs, HeadsNotDividingHiddenIsRefused) {
   const std::string msg = message_of([] { parse_model_toml(replace(kGoodModel, "heads = 4", "heads = 5"), "m.toml"); });
   EXPECT_NE(msg.find("architecture.heads"), std::string::npos) << msg;

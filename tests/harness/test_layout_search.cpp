@@ -81,12 +81,18 @@ TEST(LayoutSearch, FindsMegatronLmsGpt3Layout) {
 // TP 8, CP 1, PP 16, DP 128, 8192-token sequences, 16M-token batches = 2048 sequences, 41% MFU)
 // is exactly the search's best, interleaved as Meta ran it. (At 8,192 GPUs Meta's PP 16 / DP 64
 // is not the model's best: it prefers 32 plain stages by about 1%.)
-TEST(LayoutSearch, FindsLlama3405bsLayoutOn16kGpus) {
+// Llama 3 405B on Meta's 16,384 H100s at an MFU from its Table 4.
+LayoutSearchRequest llama3_405b_on_16k(double mfu) {
   LayoutSearchRequest r;
   r.base.model = load_model("llama3-405b");
   r.base.sku = load_sku("h100-sxm");
-  r.base.mfu = 0.41;
+  r.base.mfu = mfu;
   r.base.gpus = 16384;
+  return r;
+}
+
+TEST(LayoutSearch, FindsLlama3405bsLayoutOn16kGpus) {
+  LayoutSearchRequest r = llama3_405b_on_16k(0.41);
   r.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
   const LayoutSearchResult s = search_layouts(r);
   EXPECT_EQ(s.global_batch, 2048);  // the config's published batch
@@ -105,11 +111,7 @@ TEST(LayoutSearch, FindsLlama3405bsLayoutOn16kGpus) {
 // PP 16 is "tight" (about 96% of 80 GiB), which the search leaves out: it keeps TP 8 and CP 16.
 // Without context parallelism only 2 micro-batches per pipeline fit, many times slower.
 TEST(LayoutSearch, FindsLlama3405bsLongContextLayout) {
-  LayoutSearchRequest r;
-  r.base.model = load_model("llama3-405b");
-  r.base.sku = load_sku("h100-sxm");
-  r.base.mfu = 0.38;
-  r.base.gpus = 16384;
+  LayoutSearchRequest r = llama3_405b_on_16k(0.38);
   r.base.seq_len = 131072;
   r.global_batch = 128;
   r.zero_stage = 2;

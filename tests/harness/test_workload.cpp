@@ -64,33 +64,6 @@ TEST(Workload, LogitsRunOverMegatronsPaddedVocabulary) {
   EXPECT_GT(w.executed_flops_per_step(), w.model_flops_per_step());
 }
 
-TEST(Workload, VocabPadMultipleIsReadAndChecked) {
-  const std::string base = R"(name = "t"
-source = "test"
-[architecture]
-layers = 2
-hidden = 64
-heads = 4
-ffn_hidden = 256
-vocab = 1000
-seq_len = 128
-mlp = "gelu"
-[training]
-tokens = 1e9
-)";
-  EXPECT_EQ(parse_model_toml(base, "t.toml").vocab_pad_multiple, 128);
-  const std::string with = std::string(base).replace(base.find("seq_len"), 0, "vocab_pad_multiple = 64\n");
-  EXPECT_EQ(parse_model_toml(with, "t.toml").vocab_pad_multiple, 64);
-  const std::string zero = std::string(base).replace(base.find("seq_len"), 0, "vocab_pad_multiple = 0\n");
-  try {
-    parse_model_toml(zero, "t.toml");
-    FAIL() << "vocab_pad_multiple = 0 accepted";
-  } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("architecture.vocab_pad_multiple"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("t.toml"), std::string::npos) << e.what();
-  }
-}
-
 TEST(Workload, AttentionFlopsFollowTheFlashConvention) {
   AttentionShape s{.batch = 2, .heads = 16, .kv_heads = 16, .seq = 1024, .head_dim = 128, .causal = false};
   EXPECT_DOUBLE_EQ(attention_forward_flops(s), 4.0 * 2 * 16 * 1024.0 * 1024 * 128);
