@@ -8,7 +8,7 @@ namespace tb::cli {
 
 void add_layout_flags(CLI::App* cmd, std::string& layout, std::optional<int64_t>& global_batch) {
   cmd->add_option("--layout", layout,
-                  "auto: the fastest tp x cp x pp x dp layout on --gpus (or the fewest GPUs for --days) that fits the "
+                  "auto: the fastest tp x cp x pp x dp layout on --gpus (or the fewest servers for --days) that fits the "
                   "SKU's memory, with its communication cost, instead of ideal scaling");
   cmd->add_option("--global-batch", global_batch,
                   "Sequences per step for --layout auto (default: the model's published batch)");

@@ -54,7 +54,7 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
   if (!b.sustained_tflops_per_gpu && !b.mfu)
     throw UsageError("--layout auto needs a throughput (--tflops, --gpu with --mfu, or --results) to time layouts");
   if (!b.gpus && !b.days)
-    throw UsageError("--layout auto needs --gpus N (the fastest layout on N GPUs) or --days D (the fewest GPUs "
+    throw UsageError("--layout auto needs --gpus N (the fastest layout on N GPUs) or --days D (the fewest servers "
                      "that finish in D days)");
   if (b.gpus && b.days) throw UsageError("--layout auto takes --gpus or --days, not both");
   if (b.gpus && (*b.gpus < 1 || *b.gpus > 100'000'000))
@@ -207,9 +207,13 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
       return peak_bytes(a) < peak_bytes(b);
     });
   } else {
-    out.objective = fmt::format("fewest GPUs to finish in {:g} days", *r.base.days);
-    std::stable_sort(fitting.begin(), fitting.end(), [](const LayoutChoice& a, const LayoutChoice& b) {
-      if (*a.result.gpus != *b.result.gpus) return *a.result.gpus < *b.result.gpus;
+    // GPUs come in whole servers: 356 GPUs cost 45 servers, as 360 do, and the 360 may finish
+    // sooner. So the fewest servers first, then the soonest, then the least memory.
+    const int64_t per_server = std::max(1, r.base.sku->gpus_per_server);
+    auto servers = [per_server](const LayoutChoice& c) { return (*c.result.gpus + per_server - 1) / per_server; };
+    out.objective = fmt::format("fewest servers of {} GPUs to finish in {:g} days", per_server, *r.base.days);
+    std::stable_sort(fitting.begin(), fitting.end(), [&servers](const LayoutChoice& a, const LayoutChoice& b) {
+      if (servers(a) != servers(b)) return servers(a) < servers(b);
       if (days_key(*a.result.wall_days) != days_key(*b.result.wall_days))
         return days_key(*a.result.wall_days) < days_key(*b.result.wall_days);
       return peak_bytes(a) < peak_bytes(b);

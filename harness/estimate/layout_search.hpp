@@ -1,5 +1,5 @@
 #pragma once
-// Which parallel layout trains the model: the fastest on n GPUs, or the fewest GPUs that finish
+// Which parallel layout trains the model: the fastest on n GPUs, or the fewest servers that finish
 // by a deadline, among the layouts whose memory per GPU fits the SKU. Megatron-LM's space
 // (Narayanan et al. 2021 §3.3): tensor parallelism inside a server (t divides the heads and the
 // server's GPU count), pipelining over up to L stages (uneven ones cost their imbalance), data parallelism for the
@@ -49,7 +49,7 @@ struct LayoutChoice {
 };
 
 struct LayoutSearchResult {
-  std::string objective;     // "shortest time on 1024 GPUs" or "fewest GPUs to finish in 30 days"
+  std::string objective;     // "shortest time on 1024 GPUs" or "fewest servers of 8 GPUs to finish in 30 days"
   int64_t global_batch = 0;
   std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp·cp > 1
   std::vector<int64_t> tensor_sizes;   // the t tried

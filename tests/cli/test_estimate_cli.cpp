@@ -128,7 +128,7 @@ TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
   auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days",
                               "30", "--layout", "auto"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_NE(text.out.find("fewest GPUs to finish in 30 days"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("fewest servers of 8 GPUs to finish in 30 days"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("best: trainbench estimate ... --tp "), std::string::npos) << text.out;
   // Nothing fits: the answer is said, and the exit is 1.
   const std::string dir = make_temp_dir("tb_sku_");

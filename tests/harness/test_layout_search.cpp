@@ -181,8 +181,14 @@ TEST(LayoutSearch, FewestGpusForADeadline) {
   for (size_t i = 0; i < s.ranked.size(); ++i) {
     expect_valid(s.ranked[i], 1536, 8);
     EXPECT_LE(*s.ranked[i].result.wall_days, 30.0);
-    if (i > 0) EXPECT_LE(*s.ranked[i - 1].result.gpus, *s.ranked[i].result.gpus);
+    // Whole servers of 8 first, then the soonest.
+    if (i > 0) EXPECT_LE((*s.ranked[i - 1].result.gpus + 7) / 8, (*s.ranked[i].result.gpus + 7) / 8);
   }
+  // A layout on fewer GPUs that still needs as many servers is not preferred when it is slower:
+  // the best is the soonest on its server count.
+  for (const LayoutChoice& c : s.ranked)
+    if ((*c.result.gpus + 7) / 8 == (*s.ranked.front().result.gpus + 7) / 8)
+      EXPECT_LE(*s.ranked.front().result.wall_days, *c.result.wall_days + 1e-9);
   // Ideal scaling is a floor no layout beats: GPU-seconds / deadline.
   const LayoutChoice& best = s.ranked.front();
   const double ideal_gpus = *best.result.ideal_gpu_hours / (30 * 24);
