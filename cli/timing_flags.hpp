@@ -17,6 +17,7 @@ struct TimingFlags {
   double min_time_s = 0.5;
   double max_time_s = 15;
   int warmup = 1;
+  bool min_time_given = false;  // set by parsing: a default --min-time yields to a shorter --max-time
 };
 
 TimingFlags timing_flags_from(const timing::TimingPolicy& defaults);
