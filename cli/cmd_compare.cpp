@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
@@ -34,6 +35,7 @@ struct CompareFlags {
   std::string layout;
   std::optional<int64_t> global_batch;
   PriceFlags prices;
+  InterruptionFlags interruptions;
   bool json = false;
   bool allow_different_device = false;
   bool allow_different_shapes = false;
@@ -77,9 +79,10 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
   if (cmd.get_option("--baseline")->count() > 0) {
     if (f.baseline.empty()) throw UsageError("--baseline: the path is empty; give the baseline results file");
-    refuse_flags_of_other_mode(cmd,
-                               {"--model", "--gpus", "--days", "--layout", "--global-batch", "--gpu-hour-price",
-                                "--currency"},
+    std::vector<std::string> extrapolation_flags{"--model",  "--gpus",           "--days",    "--layout",
+                                                 "--global-batch", "--gpu-hour-price", "--currency"};
+    for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
+    refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "
                                "(the regression gate) they would be ignored: leave them out");
     if (f.files.size() != 1)
@@ -116,6 +119,7 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   o.compatibility = compat;
   o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.currency = checked_currency(f.prices.currency, "--currency");
+  o.interruptions = parse_interruption_flags(f.interruptions);
   std::cout << compare::format_side_by_side(compare::build_side_by_side(runs, o), format);
 }
 
@@ -138,6 +142,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
   add_layout_flags(cmd, flags->layout, flags->global_batch);
   add_price_flags(cmd, flags->prices);
+  add_interruption_flags(cmd, flags->interruptions);
   cmd->add_flag("--allow-different-device", flags->allow_different_device,
                 "Regression: compare runs from different devices");
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,

@@ -9,6 +9,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
 #include "cli/estimate_skus.hpp"
+#include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "cli/quantity_parse.hpp"
@@ -56,44 +57,8 @@ struct EstimateFlags {
   // Layout search (harness/estimate/layout_search.hpp).
   std::string layout;
   std::optional<int64_t> global_batch;
-  // Interruptions (harness/estimate/goodput.hpp).
-  std::string mtbf;
-  std::optional<double> checkpoint_s, restart_s, checkpoint_interval_s;
+  InterruptionFlags interruptions;  // harness/estimate/goodput.hpp
 };
-
-// --mtbf-gpu-hours HOURS|llama3 and its checkpoint/restart figures onto the request.
-void add_interruptions(const EstimateFlags& f, EstimateRequest& req) {
-  if (f.mtbf.empty()) {
-    if (f.checkpoint_s || f.restart_s || f.checkpoint_interval_s)
-      throw UsageError("--checkpoint-s, --restart-s and --checkpoint-interval-s feed the interruption model: give "
-                       "--mtbf-gpu-hours HOURS|llama3 too");
-    return;
-  }
-  InterruptionModel m;
-  if (f.mtbf == "llama3") {
-    m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
-    m.mtbf_source = "llama3: 466 interruptions in 54 days on 16,384 H100s, Llama 3 paper s3.3.4";
-  } else {
-    size_t used = 0;
-    try {
-      m.gpu_mtbf_hours = std::stod(f.mtbf, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != f.mtbf.size() || !std::isfinite(m.gpu_mtbf_hours))
-      throw UsageError(fmt::format("--mtbf-gpu-hours must be a number of GPU-hours (e.g. 45000) or llama3 (got '{}')",
-                                   f.mtbf));
-    m.mtbf_source = "--mtbf-gpu-hours";
-  }
-  if (!(m.gpu_mtbf_hours > 0))
-    throw UsageError(fmt::format("--mtbf-gpu-hours must be a positive number of GPU-hours or llama3 (got '{}')", f.mtbf));
-  if (f.checkpoint_s) m.checkpoint_s = *f.checkpoint_s;
-  if (f.restart_s) m.restart_s = *f.restart_s;
-  m.checkpoint_assumed = !f.checkpoint_s;
-  m.restart_assumed = !f.restart_s;
-  m.checkpoint_interval_s = f.checkpoint_interval_s;
-  req.interruptions = m;
-}
 
 // "h100-sxm,h200" → {"h100-sxm", "h200"}; empty names are refused.
 std::vector<std::string> split_list(const std::string& text) {
@@ -244,7 +209,7 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops or --gpu with --mfu)");
   req.days = f.days;
   req.pue = f.pue;
-  add_interruptions(f, req);
+  req.interruptions = parse_interruption_flags(f.interruptions);
   if (!f.currency.empty() && f.gpu_hour_price.empty())
     throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
@@ -325,18 +290,7 @@ void add_estimate_command(CLI::App& app) {
       ->group(comm_group);
   add_layout_flags(cmd, flags->layout, flags->global_batch);
   for (const char* name : {"--layout", "--global-batch"}) cmd->get_option(name)->group(comm_group);
-  const std::string failure_group = "Interruptions (docs/interruptions.md)";
-  cmd->add_option("--mtbf-gpu-hours", flags->mtbf,
-                  "Mean GPU-hours between interruptions per GPU (a job on n GPUs: n times as often), or llama3 "
-                  "(466 in 54 days on 16,384 GPUs): checkpoints, lost work and restarts added to the time")
-      ->group(failure_group);
-  cmd->add_option("--checkpoint-s", flags->checkpoint_s, "Seconds training pauses to write a checkpoint (default 60)")
-      ->group(failure_group);
-  cmd->add_option("--restart-s", flags->restart_s, "Seconds to detect, reschedule and reload after one (default 600)")
-      ->group(failure_group);
-  cmd->add_option("--checkpoint-interval-s", flags->checkpoint_interval_s,
-                  "Seconds of training between checkpoints (default: Daly's optimum for the job's MTBF)")
-      ->group(failure_group);
+  add_interruption_flags(cmd, flags->interruptions);
   const std::string memory_group = "Memory per GPU (with the layout; docs/memory.md)";
   cmd->add_option("--zero", flags->zero, "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's "
                                          "distributed optimizer), 2 + gradients, 3 + weights (default 0)")

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
@@ -27,6 +28,7 @@ struct ReportFlags {
   std::optional<int64_t> global_batch;
   bool allow_different_shapes = false;
   PriceFlags prices;
+  InterruptionFlags interruptions;
 };
 
 void run_report(const ReportFlags& f) {
@@ -46,6 +48,7 @@ void run_report(const ReportFlags& f) {
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
   o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.comparison.currency = checked_currency(f.prices.currency, "--currency");
+  o.comparison.interruptions = parse_interruption_flags(f.interruptions);
   results::write_file_atomic(f.out, report::render_html_report(runs, o));
   std::cout << fmt::format("wrote {} ({} results file(s))\n", f.out, runs.size());
 }
@@ -64,6 +67,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
                 "Report runs of different models or shapes together");
   add_price_flags(cmd, flags->prices);
+  add_interruption_flags(cmd, flags->interruptions);
   cmd->callback([flags] { run_report(*flags); });
 }
 

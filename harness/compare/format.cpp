@@ -116,6 +116,10 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");
   });
   erow("days", [](const Extrapolation& x) { return num(x.wall_days); });
+  if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.goodput.has_value(); }))
+    erow("goodput (%, interruptions)", [](const Extrapolation& x) {
+      return x.goodput ? num(100.0 * *x.goodput) : std::string("-");
+    });
   if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.layout.has_value(); })) {
     // --layout auto: the layout each SKU's memory allows, and what communication costs it.
     erow("layout (--layout auto)", [](const Extrapolation& x) { return x.layout.value_or("-"); });

@@ -100,6 +100,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   req.sku = measured.sku;
   if (o.days) req.days = o.days;
   else req.gpus = o.gpus;
+  req.interruptions = o.interruptions;
   if (price) {
     req.gpu_hour_price = price;
     req.currency = o.currency;
@@ -137,6 +138,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.servers = r.servers;
   e.gpus_per_server = r.gpus_per_server;
   e.wall_days = r.wall_days.value_or(0);
+  if (r.goodput) e.goodput = r.goodput->fraction;
   e.energy_mwh = r.energy_mwh;
   e.power_w = r.power_w;
   e.power_measured = r.power_measured;

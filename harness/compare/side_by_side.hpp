@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/compare/compatibility.hpp"
+#include "harness/estimate/goodput.hpp"
 
 namespace tb::compare {
 
@@ -26,6 +27,9 @@ struct SideBySideOptions {
   // (harness/estimate/layout_search.hpp) instead of ideal scaling; global_batch 0 takes the model's.
   bool layout_search = false;
   int64_t global_batch = 0;
+  // --mtbf-gpu-hours: interruptions, checkpoints and restarts in the days and GPU-hours
+  // (harness/estimate/goodput.hpp); each run's goodput at its own GPU count.
+  std::optional<InterruptionModel> interruptions;
 };
 
 struct KernelCell {
@@ -64,6 +68,7 @@ struct Extrapolation {
   std::optional<std::string> layout;
   std::optional<double> scaling_efficiency;
   std::optional<double> memory_used_fraction;
+  std::optional<double> goodput;      // with --mtbf-gpu-hours: of wall time, training kept
 };
 
 struct RunColumn {

@@ -58,7 +58,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"currency", e.currency},
                      {"layout", e.layout ? json(*e.layout) : json(nullptr)},
                      {"scaling_efficiency", e.scaling_efficiency ? json(*e.scaling_efficiency) : json(nullptr)},
-                     {"memory_used_fraction", e.memory_used_fraction ? json(*e.memory_used_fraction) : json(nullptr)}});
+                     {"memory_used_fraction", e.memory_used_fraction ? json(*e.memory_used_fraction) : json(nullptr)},
+                     {"goodput", e.goodput ? json(*e.goodput) : json(nullptr)}});
     }
     runs.push_back({{"label", r.label},
                     {"origin", r.origin},

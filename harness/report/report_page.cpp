@@ -203,6 +203,12 @@ const char* const kPageScript = R"JS(
             var e = r.extrapolation;
             return [r.label, e.layout, fmt(100 * e.scaling_efficiency, 1) + '%', fmt(100 * e.memory_used_fraction, 1) + '%'];
           }), [false, false, true, true]);
+  var interrupted = avail.filter(function (r) { return r.extrapolation.goodput !== null; });
+  if (interrupted.length)
+    table(s5, ['run', 'goodput (--mtbf-gpu-hours: time left after checkpoints, lost work and restarts; ' +
+               'days and GPU-hours above include it)'],
+          interrupted.map(function (r) { return [r.label, fmt(100 * r.extrapolation.goodput, 1) + '%']; }),
+          [false, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
   if (bestLines.length)

@@ -81,6 +81,25 @@ TEST_F(CompareCli, SideBySideShowsBothDevicesAndTheExtrapolation) {
   EXPECT_NE(r.out.find("2048"), std::string::npos);
 }
 
+// --mtbf-gpu-hours: each run's days include its interruptions, at its own GPU count; the report
+// carries the goodput too.
+TEST_F(CompareCli, InterruptionsAreInEachRunsExtrapolation) {
+  SyntheticRunSpec h200;
+  h200.sku = "h200";
+  const std::string b = write("h200.json", tb::testing::synthetic_run(h200));
+  const auto plain = run_trainbench({"compare", base(), b, "--gpus", "16384"});
+  const auto with = run_trainbench({"compare", base(), b, "--gpus", "16384", "--mtbf-gpu-hours", "llama3"});
+  ASSERT_EQ(with.exit_code, 0) << with.out << with.err;
+  EXPECT_EQ(plain.out.find("goodput"), std::string::npos) << plain.out;
+  EXPECT_NE(with.out.find("goodput (%, interruptions)"), std::string::npos) << with.out;
+  EXPECT_NE(plain.out, with.out);
+  const std::string fake = write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
+                                                      "function(){return function(){}})");
+  const std::string html = dir_ + "/r.html";
+  ASSERT_EQ(run_trainbench({"report", base(), "-o", html, "--chartjs", fake, "--mtbf-gpu-hours", "llama3"}).exit_code, 0);
+  EXPECT_NE(tb::testing::read_text(html).find("\"goodput\":0."), std::string::npos);  // a fraction, not null
+}
+
 // Procurement with memory: each SKU gets the fastest layout its memory allows, not ideal scaling.
 TEST_F(CompareCli, LayoutAutoGivesEachSkuTheLayoutItsMemoryAllows) {
   SyntheticRunSpec h200;
@@ -253,7 +272,7 @@ TEST_F(CompareCli, FlagsOfTheOtherModeAreRefused) {
   const std::string b = write("cur.json", tb::testing::synthetic_run({}));
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{"--gpus", "8"}, {"--days", "30"}, {"--layout", "auto"}, {"--model", "gpt3-xl"},
-        {"--gpu-hour-price", "h100-sxm=2"}}) {
+        {"--gpu-hour-price", "h100-sxm=2"}, {"--mtbf-gpu-hours", "llama3"}}) {
     std::vector<std::string> args{"compare", "--baseline", a, b};
     args.insert(args.end(), extra.begin(), extra.end());
     expect_usage_error(run_trainbench(args), extra[0], "--baseline");
