@@ -41,6 +41,7 @@ double attention_bytes_needed(const AttentionShape& s, double element_bytes, boo
 void check_attention_fits(const AttentionShape& shape, double element_bytes, bool backward, double free_bytes,
                           const std::string& size_flags) {
   const double needed = attention_bytes_needed(shape, element_bytes, backward);
+  if (!(free_bytes > 0)) return;  // unknown (no MemAvailable, say): nothing to judge against
   if (needed > free_bytes)
     throw UsageError(fmt::format("{}: attention batch {} x heads {} (kv {}) x seq {} x head_dim {} does not fit: its "
                                  "{} tensors need {:.3g} GB; {:.3g} GB available",

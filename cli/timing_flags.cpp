@@ -31,7 +31,9 @@ void add_timing_flags(CLI::App* cmd, TimingFlags& f) {
       ->group(group)
       ->each([&f](const std::string&) { f.min_time_given = true; });
   cmd->add_option("--max-time", f.max_time_s, "Time budget per kernel in seconds (then stop, flagged)")
-      ->capture_default_str()->group(group);
+      ->capture_default_str()
+      ->group(group)
+      ->each([&f](const std::string&) { f.max_time_given = true; });
   cmd->add_option("--warmup", f.warmup, "Uncounted launches before sampling (0 to 10000; stops early at --max-time)")->capture_default_str()->group(group);
 }
 
@@ -58,9 +60,14 @@ timing::TimingPolicy to_policy(const TimingFlags& f) {
   p.max_samples = f.max_samples;
   p.min_time_s = f.min_time_s;
   p.max_time_s = f.max_time_s;
-  // `--max-time 0.2` alone asks for less than the default --min-time: the budget wins. Only two
-  // explicit, contradictory figures are refused (timing::validate).
-  if (!f.min_time_given && p.min_time_s > p.max_time_s) p.min_time_s = p.max_time_s;
+  // One figure given against the other's default: the given one wins. `--max-time 0.2` alone
+  // leaves half of it for the noise test to converge in (as within_budget does); `--min-time 20`
+  // alone raises the budget to it. Only two explicit, contradictory figures are refused
+  // (timing::validate).
+  if (p.min_time_s > p.max_time_s) {
+    if (!f.min_time_given) p.min_time_s = p.max_time_s / 2;
+    else if (!f.max_time_given) p.max_time_s = p.min_time_s;
+  }
   p.warmup_launches = f.warmup;
   timing::validate(p);
   return p;

@@ -18,6 +18,7 @@ struct TimingFlags {
   double max_time_s = 15;
   int warmup = 1;
   bool min_time_given = false;  // set by parsing: a default --min-time yields to a shorter --max-time
+  bool max_time_given = false;  // ... and a default --max-time to a longer --min-time
 };
 
 TimingFlags timing_flags_from(const timing::TimingPolicy& defaults);

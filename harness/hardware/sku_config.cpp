@@ -105,7 +105,16 @@ std::optional<SkuConfig> match_sku(const std::string& device_name, double memory
   std::optional<SkuConfig> best;
   double best_gap = 1e30;
   for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
-    SkuConfig sku = load_sku(name);
+    // Matching reads every SKU file: one the user added with a field this version does not know
+    // must not stop every GPU command; it is skipped, said once (naming it strictly is the job
+    // of --sku/--gpu, which load it as given).
+    SkuConfig sku;
+    try {
+      sku = load_sku(name);
+    } catch (const UsageError& e) {
+      fmt::print(stderr, "trainbench: skipping SKU config {} while matching the device: {}\n", name, e.what());
+      continue;
+    }
     for (const auto& pattern : sku.device_name_patterns) {
       if (device_name.find(pattern) == std::string::npos) continue;
       // Several SKUs share a name stem (H100 SXM vs PCIe): the memory size breaks the tie.

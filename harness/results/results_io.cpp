@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -274,7 +275,12 @@ RunResults from_json(const json& j, const std::string& origin) {
     StepResult st;
     // A whole step's time divides its FLOPs and tokens: a microsecond is below any real step
     // (one kernel launch takes several).
-    st.step_ms = s.get_at_least("step_ms", kMinStepMs, "a training step's time in ms");
+    // A run whose every kernel failed (oom, unsupported, interrupted first) records a step of
+    // 0 ms; it must read back, so that compare and export can say why it failed.
+    const bool measured = std::any_of(r.kernels.begin(), r.kernels.end(),
+                                      [](const KernelResult& k) { return k.status == "ok"; });
+    st.step_ms = measured ? s.get_at_least("step_ms", kMinStepMs, "a training step's time in ms")
+                          : s.get_nonneg("step_ms");
     st.layer_ms = s.get_nonneg_or("layer_ms", 0);
     st.tokens_per_s = s.get_nonneg("tokens_per_s");
     st.model_flops = s.get_nonneg_or("model_flops", 0);

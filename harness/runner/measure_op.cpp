@@ -92,14 +92,17 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
   r.algorithm = kernel.algorithm();
   ClockTracker clocks;
   timing::LoopHooks hooks;
-  int samples_taken = 0;
+  bool sampling = false;
+  hooks.sampling_started = [&] {
+    sampling = true;
+    mark_sampling_started();
+  };
   hooks.sample_ms = [&] {
     const double ms = backend.time_sample_ms(kernel);
     // Read right after a sample, when the SM clock reflects the load: a reading before it, or
     // during warm-up after an idle stretch (the previous op's host-side verify), sees an idle
     // clock and would flag a drop that never happened under load.
-    if (++samples_taken > o.policy.warmup_launches) clocks.add(backend.read_clocks());
-    if (samples_taken == o.policy.warmup_launches + 1) mark_sampling_started();
+    if (sampling) clocks.add(backend.read_clocks());
     return ms;
   };
   hooks.should_abort = interrupted;

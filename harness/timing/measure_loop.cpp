@@ -24,6 +24,7 @@ LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks) 
     // The time budget covers warm-up too: a slow kernel's warm-up must not outlast --max-time.
     if (now() - start_s >= policy.max_time_s) break;
   }
+  if (hooks.sampling_started) hooks.sampling_started();
   double sampled_s = 0;
   int64_t next_full_check = 1;
   while (true) {

@@ -22,6 +22,9 @@ struct LoopHooks {
   std::function<double()> sample_ms;   // one cold sample, in ms
   std::function<double()> now_s;       // monotonic seconds; default steady_clock
   std::function<bool()> should_abort;  // checked before every sample; default never
+  // Called once, when warm-up ends and counted samples begin (warm-up may stop early at the
+  // time budget, so callers must not count calls to tell the two apart).
+  std::function<void()> sampling_started;
 };
 
 double steady_now_s();

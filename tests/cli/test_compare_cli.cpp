@@ -165,6 +165,20 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
   expect_usage_error(run_trainbench({"compare", "--baseline", good, write("failed.json", failed)}), "failed.json",
                      "the run failed");
 
+  // Every kernel failed (out of memory, say): the run records a 0 ms step; the file still reads,
+  // so that the message is why the run failed, not that the file is corrupt.
+  auto all_failed = tb::testing::synthetic_run({});
+  all_failed.status = "failed";
+  for (auto& k : all_failed.kernels) {
+    k.status = "oom";
+    k.error = "out of memory";
+  }
+  all_failed.step->step_ms = 0;
+  all_failed.step->tokens_per_s = 0;
+  all_failed.step->mfu = 0;
+  expect_usage_error(run_trainbench({"compare", "--baseline", good, write("oom.json", all_failed)}), "oom.json",
+                     "the run failed");
+
   auto partial = tb::testing::synthetic_run({});
   partial.status = "partial";
   partial.kernels[1].status = "interrupted";

@@ -161,8 +161,14 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--warmup", "1000000000"}, "--warmup");
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--min-time", "5", "--max-time", "0.01"},
                "--min-time");
-  // ...but a --max-time alone below the default --min-time (0.5 s) is a budget, not a contradiction.
+  // ...but one figure against the other's default is not a contradiction: a --max-time alone below
+  // the default --min-time (0.5 s) is a budget, a --min-time alone above the default --max-time
+  // (15 s) raises it (--max-samples ends this one at once).
   EXPECT_EQ(run_trainbench({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--max-time", "0.05"}).exit_code,
+            0);
+  EXPECT_EQ(run_trainbench({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--min-time", "20",
+                            "--min-samples", "3", "--max-samples", "3"})
+                .exit_code,
             0);
   // Over-memory: 1M³ fp32 is 12 TB, refused before allocating, with the bytes needed.
   expect_usage({"gemm", "-m", "1000000", "-n", "1000000", "-k", "1000000", "--device", "cpu", "--dtype", "fp32"},

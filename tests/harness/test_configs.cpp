@@ -1,6 +1,10 @@
 // Bad configs are refused with the file, the field (or line and column) and the accepted values.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "harness/common/errors.hpp"
@@ -172,6 +176,26 @@ TEST(Configs, SkuMatchesCudaDeviceNames) {
   ASSERT_TRUE(h200);
   EXPECT_EQ(h200->name, "h200");
   EXPECT_FALSE(match_sku("Some Unknown Accelerator", 16));
+}
+
+// Matching reads every SKU file: one with a field this version does not know is skipped (and
+// said), not a reason for every GPU command to fail; named explicitly, it is still refused.
+TEST(Configs, SkuMatchingSkipsAConfigItCannotRead) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tb_skus_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "skus");
+  std::filesystem::copy_file(std::filesystem::path(TB_SOURCE_DIR) / "configs" / "skus" / "h100-sxm.toml",
+                             dir / "skus" / "h100-sxm.toml", std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir / "skus" / "b300.toml") << "name = \"b300\"\nsource = \"x\"\n[peak_tflops]\nfp4 = 15000\n";
+  const char* before = std::getenv("TRAINBENCH_CONFIG_DIR");  // gpu-check.sh sets it: put it back
+  const std::string saved = before ? before : "";
+  ::setenv("TRAINBENCH_CONFIG_DIR", dir.c_str(), 1);
+  const auto h100 = match_sku("NVIDIA H100 80GB HBM3", 79.6);
+  EXPECT_THROW(load_sku("b300"), UsageError);
+  if (before) ::setenv("TRAINBENCH_CONFIG_DIR", saved.c_str(), 1);
+  else ::unsetenv("TRAINBENCH_CONFIG_DIR");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(h100);
+  EXPECT_EQ(h100->name, "h100-sxm");
 }
 
 TEST(Configs, ArticleSite) {

@@ -138,8 +138,14 @@ TEST(MeasureLoop, WarmupStopsAtTheTimeBudget) {
   TimingPolicy p = quick();
   p.warmup_launches = 1000;
   p.max_time_s = 2;
-  const LoopResult r = run_measure_loop(p, f.hooks());
+  LoopHooks h = f.hooks();
+  // The caller learns where counted sampling begins (it reads clocks from there), though the
+  // warm-up stopped after 2 of its 1000 launches.
+  int calls_at_start = -1;
+  h.sampling_started = [&] { calls_at_start = f.calls; };
+  const LoopResult r = run_measure_loop(p, h);
   EXPECT_EQ(f.calls, 3);
+  EXPECT_EQ(calls_at_start, 2);
   EXPECT_EQ(r.samples_ms.size(), 1u);
   EXPECT_EQ(r.reason, StopReason::TimeBudget);
 }
