@@ -74,9 +74,27 @@ static void print_interruptions(std::ostream& out, const EstimateRequest& req, c
              *r.uninterrupted_wall_days);
 }
 
+// What procurement asks first, in one line: what to buy or rent, for how long, at what cost and
+// energy; everything below is how it was worked out. Only with a GPU count and a throughput.
+static void print_answer(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
+  if (!r.gpus || !r.wall_days || !r.gpu_hours) return;
+  std::string line = fmt::format("{} GPUs", *r.gpus);
+  if (r.servers) line += fmt::format(" ({} servers of {})", *r.servers, r.gpus_per_server);
+  line += fmt::format(" for {:.1f} days: {} GPU-hours", *r.wall_days, human_count(*r.gpu_hours));
+  if (r.energy_mwh) line += fmt::format(", {:.0f} MWh", *r.energy_mwh);
+  if (r.rental_cost) line += fmt::format(", {} rental", human_money(*r.rental_cost, *r.rental_currency));
+  if (r.server_cost && req.sku) line += fmt::format(", servers {}", human_money(*r.server_cost, req.sku->currency));
+  std::vector<std::string> includes;
+  if (r.scaling) includes.push_back("communication");
+  if (r.goodput) includes.push_back("interruptions");
+  line += includes.empty() ? " (ideal scaling)" : fmt::format(" (with {})", fmt::join(includes, " and "));
+  fmt::print(out, "  in short: {}\n", line);
+}
+
 void print_estimate(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
   fmt::print(out, "{} ({}): {} parameters (computed), {} tokens, context {}\n", req.model.display_name,
              r.model, human_count(r.params), human_count(r.tokens), r.seq_len);
+  print_answer(out, req, r);
   fmt::print(out, "\nTraining compute\n");
   fmt::print(out, "  {:<52} {} FLOP = {:.1f} PF-days\n", "6*N*D (GPT-3 Table D.1, the article):",
              sci(r.training_flops), r.pf_days);

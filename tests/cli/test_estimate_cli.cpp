@@ -193,6 +193,24 @@ TEST(EstimateCli, InterruptionsAddCheckpointsLostWorkAndRestarts) {
   EXPECT_NEAR(j["gpu_hours"].get<double>(), i["uninterrupted_gpu_hours"].get<double>() / f, 1e-6);
 }
 
+// The answer first: GPUs (whole servers), days, GPU-hours, energy and cost in one line, saying
+// what it includes; none without a GPU count.
+TEST(EstimateCli, InShortLineLeadsWithTheAnswer) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "140", "--recompute", "full", "--gpus", "1024"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("in short: 1024 GPUs for 34.3 days: 842.0 K GPU-hours (ideal scaling)"), std::string::npos)
+      << r.out;
+  EXPECT_LT(r.out.find("in short:"), r.out.find("Training compute"));
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024", "--tp",
+                      "8", "--pp", "16", "--gpu-hour-price", "2", "--mtbf-gpu-hours", "llama3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("in short: 1024 GPUs (128 servers of 8) for "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("USD rental (with communication and interruptions)"), std::string::npos) << r.out;
+  r = run_trainbench({"estimate", "--model", "gpt3-175b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("in short:"), std::string::npos) << r.out;
+}
+
 TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200,a100-sxm-80g", "--mfu", "0.4",
                            "--days", "30", "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price", "b200=6",
