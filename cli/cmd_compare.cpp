@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cmath>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
 #include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
+#include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
@@ -48,14 +48,8 @@ double parse_threshold(const std::string& text) {
   std::string t = text;
   const bool percent_sign = !t.empty() && t.back() == '%';
   if (percent_sign) t.pop_back();
-  size_t used = 0;
-  double pct = 0;
-  try {
-    pct = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (t.empty() || used != t.size() || !std::isfinite(pct) || pct < 0 || pct > 1000)
+  const double pct = parse_finite_number(t).value_or(-1);
+  if (pct < 0 || pct > 1000)
     throw UsageError(fmt::format("--threshold '{}' is not a percentage between 0% and 1000% (e.g. 3%)", text));
   if (!percent_sign && pct > 0 && pct < 1)
     throw UsageError(fmt::format("--threshold '{}' is ambiguous: a bare number is in percent ({} means {}%, not "

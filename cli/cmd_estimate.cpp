@@ -3,7 +3,6 @@
 
 
 #include <algorithm>
-#include <cmath>
 #include <iostream>
 
 #include "cli/command_registry.hpp"

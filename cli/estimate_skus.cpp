@@ -5,11 +5,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cmath>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
 #include "cli/price_flags.hpp"
+#include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate_json.hpp"
@@ -20,14 +20,8 @@ std::optional<double> quoted_price(const std::vector<std::string>& quotes, const
                                    const std::vector<std::string>& skus) {
   if (quotes.empty()) return std::nullopt;
   if (quotes.size() == 1 && quotes[0].find('=') == std::string::npos) {
-    size_t used = 0;
-    double price = 0;
-    try {
-      price = std::stod(quotes[0], &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != quotes[0].size() || !(price > 0) || !std::isfinite(price) || price > kMaxGpuHourPrice)
+    const double price = parse_finite_number(quotes[0]).value_or(0);
+    if (!(price > 0) || price > kMaxGpuHourPrice)
       throw UsageError(fmt::format("--gpu-hour-price '{}': expected a PRICE in (0, {:g}] per GPU-hour, or KEY=PRICE "
                                    "per SKU (h100-sxm=2.5)",
                                    quotes[0], kMaxGpuHourPrice));

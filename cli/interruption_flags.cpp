@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
+#include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 
 namespace tb::cli {
@@ -35,15 +34,11 @@ std::optional<InterruptionModel> parse_interruption_flags(const InterruptionFlag
     m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
     m.mtbf_source = "llama3: 466 interruptions in 54 days on 16,384 H100s, Llama 3 paper s3.3.4";
   } else {
-    size_t used = 0;
-    try {
-      m.gpu_mtbf_hours = std::stod(f.mtbf, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != f.mtbf.size() || !std::isfinite(m.gpu_mtbf_hours))
+    const std::optional<double> hours = parse_finite_number(f.mtbf);
+    if (!hours)
       throw UsageError(fmt::format("--mtbf-gpu-hours must be a number of GPU-hours (e.g. 45000) or llama3 (got '{}')",
                                    f.mtbf));
+    m.gpu_mtbf_hours = *hours;
     m.mtbf_source = "--mtbf-gpu-hours";
   }
   if (!(m.gpu_mtbf_hours > 0))

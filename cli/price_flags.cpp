@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 
+#include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 
 namespace tb::cli {
@@ -20,18 +20,12 @@ std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::strin
   std::map<std::string, double> prices;
   for (const auto& item : quotes) {
     const auto eq = item.find('=');
-    double price = 0;
-    size_t used = 0;
-    if (eq != std::string::npos && eq > 0) {
-      try {
-        price = std::stod(item.substr(eq + 1), &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-    }
-    if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || !std::isfinite(price))
+    const std::optional<double> quoted =
+        eq != std::string::npos && eq > 0 ? parse_finite_number(item.substr(eq + 1)) : std::nullopt;
+    if (!quoted)
       throw UsageError(fmt::format("--gpu-hour-price '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a "
                                    "SKU name, e.g. h100-sxm=2.5", item));
+    const double price = *quoted;
     const std::string key = item.substr(0, eq);
     if (prices.count(key))
       throw UsageError(fmt::format("--gpu-hour-price: {} is priced twice ({} and {}); give one quote per key", key,

@@ -32,4 +32,12 @@ double parse_quantity(const std::string& text, const std::string& flag) {
   return value * scale;
 }
 
+std::optional<double> parse_finite_number(const std::string& text) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
 }  // namespace tb::cli

@@ -1,10 +1,15 @@
 #pragma once
 // Flag values like "300e9", "300B", "2T", "1.5M": plain numbers with an optional SI-ish suffix.
+#include <optional>
 #include <string>
 
 namespace tb::cli {
 
 // Refuses anything else (and NaN, infinity) naming the flag.
 double parse_quantity(const std::string& text, const std::string& flag);
+
+// The whole of `text` as a finite number ("2.5", "1e4"), or nothing: callers refuse with their
+// own message, which knows the accepted forms.
+std::optional<double> parse_finite_number(const std::string& text);
 
 }  // namespace tb::cli

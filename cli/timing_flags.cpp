@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 
+#include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 
 namespace tb::cli {
@@ -41,16 +41,10 @@ double parse_fraction(const std::string& text, const std::string& flag) {
   std::string t = text;
   const bool percent = !t.empty() && t.back() == '%';
   if (percent) t.pop_back();
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (t.empty() || used != t.size() || !std::isfinite(v))
+  const std::optional<double> v = parse_finite_number(t);
+  if (!v)
     throw UsageError(fmt::format("{}: '{}' is not a number; give a fraction (0.01) or a percentage (1%)", flag, text));
-  return percent ? v / 100 : v;
+  return percent ? *v / 100 : *v;
 }
 
 timing::TimingPolicy to_policy(const TimingFlags& f) {

@@ -18,6 +18,14 @@ void check_layout_sizes(const ParallelLayout& l) {
   positive(l.micro_batch_size, "--micro-batch-size");
 }
 
+void check_context_split(int64_t cp, int64_t seq) {
+  if (cp < 1 || cp > 1'000'000 || seq % (2 * cp) != 0)
+    throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
+                                 "load-balanced context parallelism): give a --cp from 1 to 1000000 whose double "
+                                 "divides {}",
+                                 cp, seq, cp, seq));
+}
+
 void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   check_layout_sizes(l);
   if (l.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", l.seq_len));
@@ -28,13 +36,7 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   if (model.kv_heads % l.tp != 0 && l.tp % model.kv_heads != 0)
     throw UsageError(fmt::format("--tp {} neither divides {}'s {} K/V heads nor is a multiple of them", l.tp,
                                  model.name, model.kv_heads));
-  // Megatron-Core splits each sequence into 2c chunks and gives rank i chunks i and 2c-1-i, so
-  // that causal attention costs every rank alike.
-  const int64_t seq = l.seq_len > 0 ? l.seq_len : model.seq_len;
-  if (l.cp > 1 && seq % (2 * l.cp) != 0)
-    throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
-                                 "load-balanced context parallelism): give a --cp whose double divides {}",
-                                 l.cp, seq, l.cp, seq));
+  check_context_split(l.cp, l.seq_len > 0 ? l.seq_len : model.seq_len);
   if (l.virtual_stages < 1 || l.virtual_stages > 1'000'000)
     throw UsageError(fmt::format("--virtual-stages must be between 1 and 1000000 (got {})", l.virtual_stages));
   if (l.virtual_stages > 1) {

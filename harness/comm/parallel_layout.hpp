@@ -32,6 +32,11 @@ struct ParallelLayout {
 // overflow to zero).
 void check_layout_sizes(const ParallelLayout& layout);
 
+// Megatron-Core splits each sequence into 2c chunks (rank i holds chunks i and 2c-1-i, so that
+// causal attention costs every rank alike): refuses a c in 1..1000000 whose 2c does not divide
+// `seq`, naming --cp.
+void check_context_split(int64_t cp, int64_t seq);
+
 // Refuses t not dividing the heads, more stages than layers, non-positive sizes, a sequence that
 // c ranks cannot split into 2c equal chunks — naming the flag (--tp, --cp, --pp, --dp,
 // --micro-batches).

@@ -182,11 +182,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   };
   const int64_t seq = r.base.seq_len > 0 ? r.base.seq_len : model.seq_len;
   out.context_sizes = r.context_sizes.empty() ? context_sizes(seq) : r.context_sizes;
-  for (int64_t cp : r.context_sizes)
-    if (cp < 1 || cp > 1'000'000 || seq % (2 * cp) != 0)
-      throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
-                                   "load-balanced context parallelism)",
-                                   cp, seq, cp));
+  for (int64_t cp : r.context_sizes) comm::check_context_split(cp, seq);
   for (Recompute recompute : modes)
     for (int64_t tp : out.tensor_sizes)
       for (int64_t cp : out.context_sizes)
