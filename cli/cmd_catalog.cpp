@@ -12,13 +12,18 @@ namespace tb::cli {
 namespace {
 
 void list_models() {
-  fmt::print("{:<14} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", "name", "params", "layers",
-             "hidden", "heads", "kv", "ffn", "vocab", "seq", "mlp");
+  fmt::print("{:<14} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", "name", "params", "active",
+             "layers", "hidden", "heads", "kv", "ffn", "vocab", "seq", "mlp");
   for (const auto& name : config::available_names(config::ConfigKind::Model)) {
     ModelConfig m = load_model(name);
-    fmt::print("{:<14} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", name,
-               human_count(count_parameters(m).total), m.layers, m.hidden, m.heads, m.kv_heads,
-               m.ffn_hidden, m.vocab, m.seq_len, to_string(m.mlp));
+    const ParameterCount p = count_parameters(m);
+    const std::string mlp = m.moe ? fmt::format("{}; MoE {} x {} top-{}{}", to_string(m.mlp), m.moe->experts,
+                                                m.moe->expert_ffn_hidden, m.moe->experts_per_token,
+                                                m.moe->shared_experts ? fmt::format(" +{} shared", m.moe->shared_experts) : "")
+                                  : to_string(m.mlp);
+    fmt::print("{:<14} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", name, human_count(p.total),
+               human_count(p.active), m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden,
+               m.vocab, m.seq_len, mlp);
   }
 }
 

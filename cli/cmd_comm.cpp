@@ -32,7 +32,7 @@ struct CommFlags {
   int warmup_iterations = 1;         // -w
   int check = 1;                     // -c
   std::string model = "gpt3-175b";
-  int64_t tp = 8, cp = 1, pp = 1, dp = 1;
+  int64_t tp = 8, cp = 1, pp = 1, dp = 1, ep = 1;
   int64_t micro_batch_size = 1;
   std::string dtype = "bf16";
   std::string backend = "auto";
@@ -85,11 +85,13 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
   layout.cp = f.cp;
   layout.pp = f.pp;
   layout.dp = f.dp;
+  layout.ep = f.ep;
   layout.micro_batch_size = f.micro_batch_size;
   comm::validate_layout(layout, model);
   const auto messages = comm::model_messages(model, layout, dtype);
-  *header = fmt::format("# message sizes of {} at tp {}{} pp {} dp {}, micro-batch {} x {} tokens, {}:\n", model.name,
-                        f.tp, f.cp > 1 ? fmt::format(" cp {}", f.cp) : "", f.pp, f.dp, f.micro_batch_size,
+  *header = fmt::format("# message sizes of {} at tp {}{} pp {} dp {}{}, micro-batch {} x {} tokens, {}:\n", model.name,
+                        f.tp, f.cp > 1 ? fmt::format(" cp {}", f.cp) : "", f.pp, f.dp,
+                        f.ep > 1 ? fmt::format(" ep {}", f.ep) : "", f.micro_batch_size,
                         model.seq_len, to_string(dtype));
   for (const auto& m : messages) {
     if (only && m.collective != *only) continue;
@@ -233,6 +235,8 @@ void add_comm_command(CLI::App& app) {
   cmd->add_option("--model", flags->model, "Model whose message sizes are measured by default")->capture_default_str();
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size the model's messages assume")->capture_default_str();
   cmd->add_option("--cp", flags->cp, "Context-parallel size the model's messages assume")->capture_default_str();
+  cmd->add_option("--ep", flags->ep, "Expert-parallel size the model's messages assume (MoE models: adds the all-to-all)")
+      ->capture_default_str();
   cmd->add_option("--pp", flags->pp, "Pipeline-parallel size the model's messages assume")->capture_default_str();
   cmd->add_option("--dp", flags->dp, "Data-parallel size the model's messages assume")->capture_default_str();
   cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch (b)")->capture_default_str();

@@ -43,7 +43,7 @@ struct EstimateFlags {
   std::string results;
   bool json = false;
   // Communication model (docs/comm.md): only with --tp, --pp or --dp.
-  std::optional<int64_t> tp, cp, pp, dp, micro_batches, virtual_stages;
+  std::optional<int64_t> tp, cp, pp, dp, ep, micro_batches, virtual_stages;
   int64_t micro_batch_size = 1;
   std::optional<double> overlap;
   std::string interconnect;
@@ -94,11 +94,11 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
     throw UsageError("--layout auto chooses --tp, --pp, --dp and --micro-batches: give none of them");
   if (f.virtual_stages && !f.pp && !search)
     throw UsageError("--virtual-stages interleaves pipeline stages: give --pp too (or --layout auto)");
-  const bool layout = f.tp || f.cp || f.pp || f.dp || search;
+  const bool layout = f.tp || f.cp || f.pp || f.dp || f.ep || search;
   if (!layout) {
     if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
-                       "communication model: give the layout too (--tp, --cp, --pp, --dp)");
+                       "communication model: give the layout too (--tp, --cp, --pp, --dp, --ep)");
     if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty() || !f.grad_dtype.empty())
       throw UsageError("--zero, --grad-dtype, --sequence-parallel and --attention feed the memory per GPU of a layout: "
                        "give the layout too (--tp, --cp, --pp, --dp)");
@@ -114,6 +114,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
   if (!f.attention.empty()) req.attention = parse_attention_storage(f.attention, "--attention");
   req.tp = f.tp;
   req.cp = f.cp;
+  req.ep = f.ep;
   req.pp = f.pp;
   req.dp = f.dp;
   req.micro_batches = f.micro_batches;
@@ -132,6 +133,7 @@ LayoutSearchRequest search_request(const EstimateFlags& f) {
   if (f.recompute == "auto") s.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
   if (f.virtual_stages) s.virtual_stages = {*f.virtual_stages};
   if (f.cp) s.context_sizes = {*f.cp};
+  if (f.ep) s.expert_sizes = {*f.ep};
   return s;
 }
 
@@ -271,6 +273,11 @@ void add_estimate_command(CLI::App& app) {
                   "(default 1; --layout auto tries powers of two leaving >= 8192 tokens per GPU, or this one)")
       ->group(comm_group);
   cmd->add_option("--pp", flags->pp, "Pipeline-parallel size")->group(comm_group);
+  cmd->add_option("--ep", flags->ep,
+                  "Expert-parallel size (mixture-of-experts models): the experts split over this many of the "
+                  "dp x cp ranks, tokens sent to them by all-to-all (default 1; --layout auto tries powers of two "
+                  "dividing the experts, or this one)")
+      ->group(comm_group);
   cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*cp*pp))")->group(comm_group);
   cmd->add_option("--virtual-stages", flags->virtual_stages,
                   "Interleaved pipeline chunks per GPU (Megatron-LM): bubble / v, send/recv x v (default 1; "

@@ -45,6 +45,7 @@ struct RunFlags {
   std::string model = "gpt3-175b";
   double budget_s = kDefaultBudgetS;
   std::optional<int64_t> tp;  // default: default_tensor_parallel (harness/estimate/layout_search.hpp)
+  int64_t ep = 1;
   int64_t micro_batch = 1;
   int64_t seq = 0;
   std::string dtype;
@@ -97,6 +98,10 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   EstimateRequest req;
   req.model = model;
   if (!f.tokens.empty()) req.tokens = parse_quantity(f.tokens, "--tokens");
+  if (!(req.tokens > 0) && !(model.train_tokens > 0)) {
+    fmt::print(out, "\nNo extrapolation: {}'s config publishes no training token count; give --tokens.\n", model.name);
+    return;
+  }
   req.dtype = dtype;
   req.site = load_site(f.site);
   const MeasuredThroughput measured = throughput_from_results(r, "this run");
@@ -174,6 +179,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
     tp_why = fmt::format(" ({})", d.why);
   }
   options.micro_batch = f.micro_batch;
+  options.expert_parallel = f.ep;
   options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
   if (f.seq < 0) throw UsageError(fmt::format("--seq must be positive (got {})", f.seq));
   options.dtype = resolve_gemm_dtype(f.dtype, info);
@@ -195,8 +201,13 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
 
-  fmt::print(std::cout, "Measuring one training step of {} on {} ({}): tp {}{}, micro-batch {}, seq {}, {}, {} kernels\n",
-             model.display_name, info.name, info.backend, options.tensor_parallel, tp_why, options.micro_batch,
+  fmt::print(std::cout, "Measuring one training step of {} on {} ({}): tp {}{}{}, micro-batch {}, seq {}, {}, {} kernels\n",
+             model.display_name, info.name, info.backend, options.tensor_parallel, tp_why,
+             model.moe ? fmt::format(", ep {} ({} of {} experts here, {:g} tokens each)", options.expert_parallel,
+                                     model.moe->experts / options.expert_parallel, model.moe->experts,
+                                     tokens_per_expert(model, options))
+                       : "",
+             options.micro_batch,
              options.seq_len, to_string(options.dtype), workload.ops.size());
   std::cout.flush();  // before the progress lines on stderr
   runner::install_interrupt_handler();
@@ -228,6 +239,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--tp", flags->tp,
                   "Tensor-parallel degree (the kernels of one of t GPUs); default: 1 where the model trains on one "
                   "device, else the largest dividing its heads within a server (8)");
+  cmd->add_option("--ep", flags->ep,
+                  "Expert-parallel degree (mixture-of-experts models): this GPU runs experts/ep experts, each on "
+                  "the tokens ep GPUs route to it")
+      ->capture_default_str();
   cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype, "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16)");

@@ -1,6 +1,7 @@
 #include "cli/estimate_printer.hpp"
 
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate_json.hpp"
@@ -42,8 +43,9 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
   }
   const MemoryEstimate& m = *r.memory;
   const MemoryRequest& q = m.footprint.request;
-  fmt::print(out, "  per GPU at tp {}{} x pp {} x dp {}, micro-batch {} x {} tokens{}, ZeRO {}, {}{} attention, recompute {}:\n",
+  fmt::print(out, "  per GPU at tp {}{} x pp {} x dp {}{}, micro-batch {} x {} tokens{}, ZeRO {}, {}{} attention, recompute {}:\n",
              q.layout.tp, q.layout.cp > 1 ? fmt::format(" x cp {}", q.layout.cp) : "", q.layout.pp, q.layout.dp,
+             q.layout.ep > 1 ? fmt::format(" (ep {})", q.layout.ep) : "",
              q.layout.micro_batch_size, q.layout.seq_len,
              q.layout.cp > 1 ? fmt::format(" ({} per GPU)", q.layout.seq_len / q.layout.cp) : "", q.zero_stage,
              q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
@@ -92,11 +94,18 @@ static void print_answer(std::ostream& out, const EstimateRequest& req, const Es
 }
 
 void print_estimate(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
-  fmt::print(out, "{} ({}): {} parameters (computed), {} tokens, context {}\n", req.model.display_name,
-             r.model, human_count(r.params), human_count(r.tokens), r.seq_len);
+  const std::string moe =
+      req.model.moe ? fmt::format(" ({} active per token: {} of {} experts{})", human_count(r.active_params),
+                                  req.model.moe->experts_per_token, req.model.moe->experts,
+                                  req.model.moe->shared_experts > 0
+                                      ? fmt::format(" + {} shared", req.model.moe->shared_experts)
+                                      : "")
+                    : "";
+  fmt::print(out, "{} ({}): {} parameters (computed){}, {} tokens, context {}\n", req.model.display_name,
+             r.model, human_count(r.params), moe, human_count(r.tokens), r.seq_len);
   print_answer(out, req, r);
   fmt::print(out, "\nTraining compute\n");
-  fmt::print(out, "  {:<52} {} FLOP = {:.1f} PF-days\n", "6*N*D (GPT-3 Table D.1, the article):",
+  fmt::print(out, "  {:<52} {} FLOP = {:.1f} PF-days\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
              sci(r.training_flops), r.pf_days);
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
              sci(r.training_model_flops), sci(r.model_flops_per_token));
@@ -166,30 +175,29 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
 }
 
 void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double capacity_gib) {
-  std::string tensor_sizes;
-  for (int64_t t : s.tensor_sizes) {
-    if (!tensor_sizes.empty()) tensor_sizes += ',';
-    tensor_sizes += std::to_string(t);
-  }
-  std::string context_sizes;
-  for (int64_t c : s.context_sizes) context_sizes += (context_sizes.empty() ? "" : ",") + std::to_string(c);
-  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, cp in {{{}}}, pp up to the layers, {}\n",
+  const std::string tensor_sizes = fmt::format("{}", fmt::join(s.tensor_sizes, ","));
+  const std::string context_sizes = fmt::format("{}", fmt::join(s.context_sizes, ","));
+  const std::string expert_sizes = fmt::format("{}", fmt::join(s.expert_sizes, ","));
+  const bool moe = s.expert_sizes.size() > 1 || (s.expert_sizes.size() == 1 && s.expert_sizes.front() > 1);
+  fmt::print(out, "Layout search: {}; global batch {} sequences; {}, cp in {{{}}}{}, pp up to the layers, {}\n",
              s.objective, s.global_batch,
              s.tensor_size_measured ? fmt::format("tp {} (where the throughput was measured)", tensor_sizes)
                                     : fmt::format("tp in {{{}}} (inside a server)", tensor_sizes),
-             context_sizes,
+             context_sizes, moe ? fmt::format(", ep in {{{}}}", expert_sizes) : "",
              s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp x cp > 1");
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) return;
-  fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n", "rank",
-             "GPUs", "tp", "cp", "pp", "v", "dp", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling", "days");
+  fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>3} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n",
+             "rank", "GPUs", "tp", "cp", "pp", "v", "dp", "ep", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling",
+             "days");
   int rank = 1;
   for (const LayoutChoice& c : s.ranked) {
     const auto& q = c.request;
     const MemoryFit& fit = *c.result.memory->fit;
-    fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8.1f}\n",
-               rank++, *c.result.gpus, *q.tp, q.cp.value_or(1), *q.pp, q.virtual_stages, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage,
+    fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>3} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8.1f}\n",
+               rank++, *c.result.gpus, *q.tp, q.cp.value_or(1), *q.pp, q.virtual_stages, *q.dp, q.ep.value_or(1),
+               *q.micro_batches, q.micro_batch_size, q.zero_stage,
                to_string(q.recompute),
                fmt::format("{} ({})", gib(c.result.memory->footprint.peak().total_bytes()),
                            percent(fit.used_fraction)),

@@ -33,7 +33,8 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
 void print_step_summary(std::ostream& out, const results::RunResults& r, const std::optional<SkuConfig>& sku) {
   if (!r.step) return;
   const auto& s = *r.step;
-  fmt::print(out, "\nStep ({}, tp {}, micro-batch {}, seq {}, {}){}\n", r.workload.model, r.workload.tensor_parallel,
+  fmt::print(out, "\nStep ({}, tp {}{}, micro-batch {}, seq {}, {}){}\n", r.workload.model, r.workload.tensor_parallel,
+             r.workload.expert_parallel > 1 ? fmt::format(", ep {}", r.workload.expert_parallel) : "",
              r.workload.micro_batch, r.workload.seq_len, r.workload.dtype,
              s.complete ? "" : "  [INCOMPLETE: some kernels missing or failed; figures below omit them]");
   fmt::print(out, "  layer time      {:>10.3f} ms\n", s.layer_ms);

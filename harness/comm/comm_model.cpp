@@ -62,6 +62,9 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   // Context and data ranks hold the same weights: gradients reduce over all c·d of them.
   e.dp_link = group_link("data-parallel", l.cp * l.dp, l.tp, in.links);
   e.pp_link = group_link("pipeline", l.pp, l.tp * l.cp * l.dp, in.links);
+  // Expert ranks are neighbours among the c·d replicas; each expert's own replicas are the rest.
+  e.ep_link = group_link("expert-parallel", l.ep, l.tp, in.links);
+  e.expert_dp_link = group_link("expert data-parallel", l.cp * l.dp / l.ep, l.tp * l.ep, in.links);
 
   const double rate = in.sustained_tflops_per_gpu * 1e12;
   // The busiest stage sets the pace: with uneven stages it holds ceil(L/p) of the L layers, more
@@ -89,33 +92,57 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
     const double one = 2.0 * (t - 1.0) / t * e.tp_bytes_per_allreduce / (e.tp_link.gb_s * 1e9);
     e.tp_s_per_micro_batch = stage_layers * e.allreduces_per_layer * one;
   }
+  // Expert parallelism: dispatch and combine all-to-alls around every MoE layer's experts.
+  e.moe_layers_per_stage = std::min<int64_t>(layers_per_stage(l, in.model), in.model.moe_layers());
+  e.alltoalls_per_moe_layer = in.recompute == Recompute::Full ? 6 : 4;
+  if (in.model.moe)
+    e.ep_bytes_per_alltoall = tokens_per_micro_batch * static_cast<double>(in.model.moe->experts_per_token) *
+                              static_cast<double>(in.model.hidden) * bytes / t;
+  if (l.ep > 1) {
+    const double ep = static_cast<double>(l.ep);
+    const double one = (ep - 1.0) / ep * e.ep_bytes_per_alltoall / (e.ep_link.gb_s * 1e9);
+    e.ep_s_per_micro_batch = static_cast<double>(e.moe_layers_per_stage) * e.alltoalls_per_moe_layer * one;
+  }
   // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
   e.p2p_bytes = e.tp_bytes_per_allreduce / t;
   // Interleaved (v chunks per GPU): each micro-batch crosses v times as many stage boundaries,
   // and the bubble is (p-1)/v stage-times instead of p-1 (Narayanan et al. 2021 §2.2.2).
   const double v = static_cast<double>(l.virtual_stages);
   if (l.pp > 1) e.p2p_s_per_micro_batch = 2.0 * v * e.p2p_bytes / (e.pp_link.gb_s * 1e9);
-  const double stage_s =
-      e.compute_s_per_micro_batch + e.tp_s_per_micro_batch + e.cp_s_per_micro_batch + e.p2p_s_per_micro_batch;
+  const double stage_s = e.compute_s_per_micro_batch + e.tp_s_per_micro_batch + e.cp_s_per_micro_batch +
+                         e.ep_s_per_micro_batch + e.p2p_s_per_micro_batch;
   const double bubble_stages = (p - 1.0) / v;
   e.bubble_fraction = bubble_stages / (m + bubble_stages);
   e.bubble_s = bubble_stages * stage_s;
 
   // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)) over the c·d
   // replicas of its weights, once per step.
-  e.dp_grad_bytes = count_parameters(in.model).total / (t * p) * bytes;
+  const ParameterCount counted = count_parameters(in.model);
+  const double expert_params = counted.routed_experts_per_layer * static_cast<double>(in.model.moe_layers());
+  e.expert_grad_bytes = expert_params / (t * p * static_cast<double>(l.ep)) * bytes;
+  e.dp_grad_bytes = (counted.total - expert_params) / (t * p) * bytes + e.expert_grad_bytes;
   const double replicas = c * d;
-  if (replicas > 1) e.dp_allreduce_s = 2.0 * (replicas - 1.0) / replicas * e.dp_grad_bytes / (e.dp_link.gb_s * 1e9);
+  auto ring = [](double grad_bytes, double ranks, const GroupLink& link) {
+    return ranks > 1 ? 2.0 * (ranks - 1.0) / ranks * grad_bytes / (link.gb_s * 1e9) : 0.0;
+  };
+  if (l.ep == 1) {
+    e.dp_allreduce_s = ring(e.dp_grad_bytes, replicas, e.dp_link);
+  } else {
+    e.dp_allreduce_s = ring(e.dp_grad_bytes - e.expert_grad_bytes, replicas, e.dp_link) +
+                       ring(e.expert_grad_bytes, replicas / static_cast<double>(l.ep), e.expert_dp_link);
+  }
   e.dp_exposed_s = (1.0 - in.dp_overlap) * e.dp_allreduce_s;
 
-  e.ideal_step_s = m * e.compute_s_per_micro_batch;
+  // Ideal: this GPU's even share of the work, 1/(t·p) of it, so that uneven stages cost their
+  // imbalance in the efficiency (and so in days and GPU-hours), not only in the pace.
+  e.ideal_step_s = m * e.compute_s_per_micro_batch / imbalance;
   e.step_s = (m + bubble_stages) * stage_s + e.dp_exposed_s;
   e.efficiency = e.ideal_step_s / e.step_s;
 
   auto share = [&](double s) { return 100.0 * s / e.step_s; };
   e.reasons.push_back(fmt::format(
-      "layout tp {}{} x pp {} x dp {} = {} GPUs, {} micro-batch(es) of {} x {} tokens per step; {} GPUs per node ({})",
-      l.tp, l.cp > 1 ? fmt::format(" x cp {}", l.cp) : "", l.pp, l.dp, e.gpus, l.micro_batches, l.micro_batch_size, l.seq_len, in.links.gpus_per_node,
+      "layout tp {}{} x pp {} x dp {}{} = {} GPUs, {} micro-batch(es) of {} x {} tokens per step; {} GPUs per node ({})",
+      l.tp, l.cp > 1 ? fmt::format(" x cp {}", l.cp) : "", l.pp, l.dp, l.ep > 1 ? fmt::format(" (ep {})", l.ep) : "", e.gpus, l.micro_batches, l.micro_batch_size, l.seq_len, in.links.gpus_per_node,
       in.links.gpus_per_node_source));
   e.reasons.push_back(fmt::format("compute: {:.2f} ms per micro-batch per GPU at {:.1f} TFLOP/s", 
                                   1e3 * e.compute_s_per_micro_batch, in.sustained_tflops_per_gpu));
@@ -135,6 +162,14 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
         "s3.3.2]",
         l.cp, l.seq_len / l.cp, human_bytes(e.cp_bytes_per_collective), e.cp_collectives_per_layer, e.cp_link.gb_s,
         where(e.cp_link), e.cp_link.source, 1e3 * e.cp_s_per_micro_batch, share(m * e.cp_s_per_micro_batch)));
+  if (l.ep > 1)
+    e.reasons.push_back(fmt::format(
+        "expert parallel: {} ranks hold {} of the {} experts each; {} all-to-alls per MoE layer x {} MoE layers per "
+        "stage of {} (b*s/cp*k*d/tp) x (e-1)/e {} at {:g} GB/s busbw ({}): {:.2f} ms per micro-batch, not "
+        "overlapped, {:.1f}% of the step [GShard; Megatron-Core MoE]",
+        l.ep, in.model.moe->experts / l.ep, in.model.moe->experts, e.alltoalls_per_moe_layer, e.moe_layers_per_stage,
+        human_bytes(e.ep_bytes_per_alltoall), where(e.ep_link), e.ep_link.gb_s, e.ep_link.source,
+        1e3 * e.ep_s_per_micro_batch, share(m * e.ep_s_per_micro_batch)));
   if (in.model.layers % l.pp != 0)
     e.reasons.push_back(fmt::format("uneven pipeline stages: {} layers over {} stages, the busiest holds {} and sets the "
                                     "pace ({:.1f}% more per micro-batch than an even split)",
@@ -161,9 +196,12 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   }
   if (l.dp * l.cp > 1)
     e.reasons.push_back(fmt::format(
-        "data parallel: ring all-reduce of {} gradient per GPU over {} ranks{} {} at {:g} GB/s busbw ({}): {:.1f} ms "
+        "data parallel: ring all-reduce of {} gradient per GPU over {} ranks{}{} {} at {:g} GB/s busbw ({}): {:.1f} ms "
         "per step, {:.0f}% overlapped with backward (--overlap) -> {:.1f} ms exposed, {:.1f}% of the step",
         human_bytes(e.dp_grad_bytes), l.dp * l.cp, l.cp > 1 ? fmt::format(" (dp {} x cp {})", l.dp, l.cp) : "",
+        l.ep > 1 ? fmt::format(", of which the experts' {} over their {} replicas", human_bytes(e.expert_grad_bytes),
+                               l.dp * l.cp / l.ep)
+                 : "",
         where(e.dp_link), e.dp_link.gb_s, e.dp_link.source,
         1e3 * e.dp_allreduce_s, 100.0 * in.dp_overlap, 1e3 * e.dp_exposed_s, share(e.dp_exposed_s)));
   else

@@ -1,7 +1,7 @@
 #pragma once
 // How much of ideal linear scaling a parallel layout keeps: one training step is modelled as
-//   step = (m + p − 1) · (t_compute + t_tp + t_cp + t_p2p)  +  (1 − overlap) · t_dp
-//   ideal = m · t_compute
+//   step = (m + p − 1) · (t_compute + t_tp + t_cp + t_ep + t_p2p)  +  (1 − overlap) · t_dp
+//   ideal = m · t_compute / imbalance   (the even share: uneven stages cost their idle time)
 // per GPU, with
 //   t_compute = hardware FLOPs per token · b·s / (t·c·p) / sustained FLOP/s   (one micro-batch)
 //   t_tp  = (L/p) · k · 2(t−1)/t · b·s·d·bytes / B_tp   — k = 4 all-reduces per layer (2 forward,
@@ -11,13 +11,18 @@
 //           all-gathered in the forward, gathered again and their gradients reduce-scattered in
 //           the backward (Llama 3 paper §3.3.2; kv the K/V width, t' = min(t, K/V heads));
 //           not overlapped, so an upper bound where a ring overlaps it with attention.
+//   t_ep  = (L_moe/p) · k_a · (e−1)/e · b·(s/c)·k·d·bytes/t / B_ep   with e > 1 expert ranks
+//           (MoE): k_a = 4 all-to-alls per MoE layer (dispatch and combine, forward and backward;
+//           6 with full recomputation), each sending every token to its k experts (each tensor
+//           rank its 1/t share); nccl-tests' all-to-all busbw factor (e−1)/e; not overlapped.
 //   t_p2p = 2 · b·(s/c)·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
 //   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
 //           2021 §2.2.1), a fraction (p−1)/(m+p−1) of the step.
 //   t_dp  = 2(n−1)/n · params/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
 //           over the n = c·d ranks holding the same weights (nccl-tests' bus bandwidth is the B
-//           of that formula), once per step.
+//           of that formula), once per step; with e-way expert parallelism the experts' share of
+//           the gradient reduces over its c·d/e replicas only (a second ring).
 // With context parallelism every per-micro-batch term above counts this GPU's b·s/c tokens.
 // Scaling efficiency = ideal / step. Pure arithmetic; tested against hand computations.
 #include <cstdint>
@@ -56,6 +61,7 @@ struct ScalingEstimate {
   int64_t gpus = 1;
   double tokens_per_step = 0;  // b·s·m·d, the global batch in tokens
   GroupLink tp_link, cp_link, pp_link, dp_link;  // dp_link: the c·d ranks reducing gradients
+  GroupLink ep_link, expert_dp_link;            // e expert ranks; the c·d/e replicas of an expert
   double compute_s_per_micro_batch = 0;
   int allreduces_per_layer = 0;
   double tp_bytes_per_allreduce = 0;
@@ -63,11 +69,16 @@ struct ScalingEstimate {
   int cp_collectives_per_layer = 0;
   double cp_bytes_per_collective = 0;  // K and V of the whole sequence on one tensor rank
   double cp_s_per_micro_batch = 0;
+  int64_t moe_layers_per_stage = 0;
+  int alltoalls_per_moe_layer = 0;
+  double ep_bytes_per_alltoall = 0;    // tokens × k × hidden of one tensor rank
+  double ep_s_per_micro_batch = 0;
   double p2p_bytes = 0;
   double p2p_s_per_micro_batch = 0;
   double bubble_fraction = 0;   // (p−1)/(m+p−1)
   double bubble_s = 0;
-  double dp_grad_bytes = 0;     // this GPU's gradient
+  double dp_grad_bytes = 0;     // this GPU's gradient (dense and expert parts together)
+  double expert_grad_bytes = 0; // its routed experts' part, reduced over c·d/e ranks
   double dp_allreduce_s = 0;
   double dp_exposed_s = 0;
   double dp_overlap = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <numeric>
 
 #include "harness/common/errors.hpp"
 #include "harness/common/units.hpp"
@@ -10,6 +11,8 @@
 namespace tb::comm {
 
 int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
+
+int64_t dp_multiple(int64_t ep, int64_t cp) { return ep / std::gcd(ep, cp); }
 
 namespace {
 std::string cp_factor(const ParallelLayout& l) { return l.cp != 1 ? fmt::format(" x --cp {}", l.cp) : ""; }
@@ -23,6 +26,7 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   l.micro_batches = r.micro_batches.value_or(default_micro_batches(l.pp));
   l.virtual_stages = r.virtual_stages;
   l.micro_batch_size = r.micro_batch_size;
+  l.ep = r.ep.value_or(1);
   l.seq_len = seq_len;
   if (r.dp) l.dp = *r.dp;
   check_layout_sizes(l);
@@ -37,6 +41,10 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
       throw UsageError(fmt::format("--gpus {} is not a multiple of --tp {}{} x --pp {} = {}", *r.gpus, l.tp,
                                    cp_factor(l), l.pp, model_parallel));
     l.dp = *r.gpus / model_parallel;
+    if (l.dp % dp_multiple(l.ep, l.cp) != 0)
+      throw UsageError(fmt::format("--gpus {} leaves --dp {}, which --ep {} does not divide with --cp {}: give --gpus a "
+                                   "multiple of {}",
+                                   *r.gpus, l.dp, l.ep, l.cp, model_parallel * dp_multiple(l.ep, l.cp)));
   }
   return l;
 }
@@ -69,10 +77,14 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     // falls as dp grows, so the GPU count only rises and settles within a few rounds.
     const double deadline_s = *r.days * units::kSecondsPerDay;
     in.layout.dp = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(ideal_gpu_seconds / deadline_s / model_parallel - 1e-9)));
+    const int64_t multiple = dp_multiple(in.layout.ep, in.layout.cp);
+    in.layout.dp = (in.layout.dp + multiple - 1) / multiple * multiple;
     for (int round = 0; round < 64; ++round) {
       const double eff = model_scaling(in).efficiency;
       const auto needed = static_cast<int64_t>(std::ceil(ideal_gpu_seconds / eff / deadline_s - 1e-9));
-      const int64_t dp = std::max<int64_t>(1, (needed + model_parallel - 1) / model_parallel);
+      int64_t dp = std::max<int64_t>(1, (needed + model_parallel - 1) / model_parallel);
+      const int64_t multiple = dp_multiple(in.layout.ep, in.layout.cp);  // expert ranks come out of cp·dp
+      dp = (dp + multiple - 1) / multiple * multiple;
       if (dp <= in.layout.dp) break;
       in.layout.dp = dp;
     }

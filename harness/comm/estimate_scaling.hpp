@@ -13,6 +13,10 @@ void apply_comm_model(const EstimateRequest& request, EstimateResult& result);
 // The micro-batch default: 1 without pipelining, else 4·pp (bubble (p−1)/(5p−1) < 20%).
 int64_t default_micro_batches(int64_t pp);
 
+// Expert ranks are drawn from the cp·dp replicas, so e must divide cp·dp: dp must be a multiple
+// of e / gcd(e, cp).
+int64_t dp_multiple(int64_t ep, int64_t cp);
+
 // The layout the flags give: tp, cp, pp (1 unless given), micro-batches (their default for pp),
 // virtual stages, micro-batch size, `seq_len`, and dp from --dp or --gpus / (tp·cp·pp), else 1.
 // Refuses a size outside 1..1000000, --gpus that contradicts tp·cp·pp·dp or is not a multiple of

@@ -35,6 +35,13 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
     out.push_back({"cp.kv.reducescatter", Collective::ReduceScatter, kv, layout.cp,
                    "2*b*s*kv/tp: the gradients of K and V back to their ranks, 1 per layer"});
   }
+  if (model.moe && layout.ep > 1) {
+    // Each token's hidden state to its k experts and back, each tensor rank its 1/t of the tokens.
+    const int64_t k = model.moe->experts_per_token;
+    out.push_back({"ep.alltoall", Collective::AllToAll, std::max<int64_t>(b * local * k * d * e / layout.tp, e), layout.ep,
+                   fmt::format("b*s{}*k*d/tp: tokens to their {} experts (dispatch) and back (combine), 4 per MoE layer",
+                               layout.cp > 1 ? "/cp" : "", k)});
+  }
   // Gradients reduce over every rank holding the same weights: data and context ranks.
   out.push_back({"dp.grad_bucket", Collective::AllReduce, bucket, layout.dp * layout.cp,
                  fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU (params/(tp*pp))",

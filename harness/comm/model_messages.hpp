@@ -9,7 +9,9 @@
 //   pipeline parallel: the activation sent between stages, b·s·d/t elements (each tensor rank
 //     sends its 1/t slice: Narayanan et al. 2021 §4.1, scatter/gather optimisation);
 //   context parallel (c > 1): K and V of the whole sequence all-gathered, their gradients
-//     reduce-scattered (Llama 3 paper §3.3.2); every other message then holds s/c tokens.
+//     reduce-scattered (Llama 3 paper §3.3.2); every other message then holds s/c tokens;
+//   expert parallel (MoE, e > 1): all-to-all of every token's hidden state to its k experts,
+//     b·s·k·d/t elements (dispatch and combine, forward and backward).
 #include <cstdint>
 #include <string>
 #include <vector>

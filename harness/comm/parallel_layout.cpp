@@ -14,6 +14,7 @@ void check_layout_sizes(const ParallelLayout& l) {
   positive(l.cp, "--cp");
   positive(l.pp, "--pp");
   positive(l.dp, "--dp");
+  positive(l.ep, "--ep");
   positive(l.micro_batches, "--micro-batches");
   positive(l.micro_batch_size, "--micro-batch-size");
 }
@@ -50,6 +51,18 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
       throw UsageError(fmt::format("--micro-batches {} must be a multiple of --pp {} with --virtual-stages (Megatron-LM's "
                                    "interleaved schedule)",
                                    l.micro_batches, l.pp));
+  }
+  if (l.ep > 1) {
+    if (!model.moe)
+      throw UsageError(fmt::format("--ep {}: {} has no experts (no [moe] table); expert parallelism needs a "
+                                   "mixture-of-experts model",
+                                   l.ep, model.name));
+    if (model.moe->experts % l.ep != 0)
+      throw UsageError(fmt::format("--ep {} must divide {}'s {} experts", l.ep, model.name, model.moe->experts));
+    if ((l.cp * l.dp) % l.ep != 0)
+      throw UsageError(fmt::format("--ep {} must divide the ranks that replicate the weights, --dp {} x --cp {} = {} "
+                                   "(expert parallelism splits the experts over them)",
+                                   l.ep, l.dp, l.cp, l.cp * l.dp));
   }
   if (l.pp > model.layers)
     throw UsageError(fmt::format("--pp {}: more pipeline stages than {}'s {} layers", l.pp, model.name,

@@ -6,6 +6,10 @@
 // Context parallelism (Llama 3 paper §3.3.2; Megatron-Core): each of the c ranks holds s/c of
 // every sequence's tokens (2c chunks, paired so causal attention work is even) and exchanges K
 // and V for attention; weights are replicated over it, so gradients reduce over c·d ranks.
+// Expert parallelism (mixture-of-experts models; GShard, Megatron-Core): the experts of every MoE
+// layer are split over e of the c·d ranks that replicate the rest (neighbours, at stride t); an
+// all-to-all sends each token to the ranks of its experts and back. Expert weights are then
+// replicated over c·d/e ranks only, which is where their gradients reduce.
 #include <cstdint>
 #include <string>
 
@@ -24,6 +28,7 @@ struct ParallelLayout {
   // v model chunks per GPU, Megatron-LM's interleaved 1F1B (Narayanan et al. 2021 §2.2.2): the
   // bubble shrinks v-fold, point-to-point traffic grows v-fold. 1: the plain schedule.
   int64_t virtual_stages = 1;
+  int64_t ep = 1;                // expert-parallel ranks, out of the c·d (MoE models only)
 
   int64_t gpus() const { return tp * cp * pp * dp; }
 };
@@ -38,8 +43,8 @@ void check_layout_sizes(const ParallelLayout& layout);
 void check_context_split(int64_t cp, int64_t seq);
 
 // Refuses t not dividing the heads, more stages than layers, non-positive sizes, a sequence that
-// c ranks cannot split into 2c equal chunks — naming the flag (--tp, --cp, --pp, --dp,
-// --micro-batches).
+// c ranks cannot split into 2c equal chunks, an e that does not divide the experts or c·d, or
+// e > 1 for a dense model — naming the flag (--tp, --cp, --pp, --dp, --ep, --micro-batches).
 void validate_layout(const ParallelLayout& layout, const ModelConfig& model);
 
 // Layers on the busiest pipeline stage, ceil(L/p): stages need not be equal (Llama 3 405B ran its

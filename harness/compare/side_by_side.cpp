@@ -91,6 +91,10 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     e.why_not = fmt::format("no measured step (a `trainbench {}` file)", run.results.workload.command);
     return e;
   }
+  if (!(model.train_tokens > 0)) {
+    e.why_not = fmt::format("{} publishes no training token count ([training] tokens in its config)", model.name);
+    return e;
+  }
   const MeasuredThroughput measured = throughput_from_results(run.results, run.origin);
   EstimateRequest req;
   req.model = model;

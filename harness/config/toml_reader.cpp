@@ -127,6 +127,15 @@ std::optional<int64_t> TomlReader::optional_positive_int(const std::string& fiel
   return v;
 }
 
+std::optional<int64_t> TomlReader::optional_non_negative_int(const std::string& field) const {
+  auto node = at(field);
+  if (!node) return std::nullopt;
+  if (!node.is_integer()) fail(field, "must be an integer");
+  int64_t v = *node.value<int64_t>();
+  if (v < 0) fail(field, fmt::format("must be a non-negative integer (got {})", v));
+  return v;
+}
+
 int64_t TomlReader::require_positive_int(const std::string& field) const {
   auto v = optional_positive_int(field);
   if (!v) fail(field, "is missing");

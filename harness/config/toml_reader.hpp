@@ -31,6 +31,7 @@ class TomlReader {
   std::optional<double> optional_non_negative(const std::string& field) const;
   int64_t require_positive_int(const std::string& field) const;
   std::optional<int64_t> optional_positive_int(const std::string& field) const;
+  std::optional<int64_t> optional_non_negative_int(const std::string& field) const;
   std::optional<bool> optional_bool(const std::string& field) const;
   std::vector<std::string> optional_string_list(const std::string& field) const;
 

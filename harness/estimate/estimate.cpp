@@ -94,8 +94,10 @@ EstimateResult estimate_deadline_with_interruptions(const EstimateRequest& r) {
   const EstimateResult uninterrupted = estimate(q);
   if (!uninterrupted.gpus)
     throw UsageError("--mtbf-gpu-hours with --days needs a throughput (--tflops, --gpu with --mfu, or --results)");
-  const bool layout = r.tp || r.cp || r.pp;
-  const int64_t group = layout ? r.tp.value_or(1) * r.cp.value_or(1) * r.pp.value_or(1) : 1;
+  const bool layout = r.tp || r.cp || r.pp || r.ep;
+  const int64_t group = layout ? r.tp.value_or(1) * r.cp.value_or(1) * r.pp.value_or(1) *
+                                     comm::dp_multiple(r.ep.value_or(1), r.cp.value_or(1))
+                               : 1;
   int64_t gpus = *uninterrupted.gpus;
   for (int round = 0; round < 200; ++round) {
     q = r;
@@ -135,10 +137,15 @@ EstimateResult estimate(const EstimateRequest& r) {
   validate_model(r.model, r.model.name);
   EstimateResult out;
   out.model = r.model.name;
-  out.params = count_parameters(r.model).total;
+  const ParameterCount counted = count_parameters(r.model);
+  out.params = counted.total;
+  out.active_params = counted.active;
   out.tokens = r.tokens > 0 ? r.tokens : r.model.train_tokens;
+  if (!(out.tokens > 0))
+    throw UsageError(fmt::format("{}: its config publishes no training token count ([training] tokens): give --tokens",
+                                 r.model.name));
   out.seq_len = r.seq_len > 0 ? r.seq_len : r.model.seq_len;
-  out.training_flops = formulas::training_flops_6nd(out.params, out.tokens);
+  out.training_flops = formulas::training_flops_6nd(out.active_params, out.tokens);
   out.pf_days = formulas::pf_days(out.training_flops);
   out.recompute = r.recompute;
 
@@ -198,7 +205,7 @@ EstimateResult estimate(const EstimateRequest& r) {
 
   // Communication model: only with --tp/--pp/--dp and a throughput; scales GPU-hours, days,
   // energy and cost. Memory per GPU needs the layout only.
-  const bool layout = r.tp || r.cp || r.pp || r.dp;
+  const bool layout = r.tp || r.cp || r.pp || r.dp || r.ep;
   if (layout && out.sustained_tflops_per_gpu) comm::apply_comm_model(r, out);
   if (r.interruptions) apply_interruptions(r, out);
   // Whole servers, once the GPU count is final (the communication model may have set it).

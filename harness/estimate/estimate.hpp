@@ -39,6 +39,7 @@ struct EstimateRequest {
   std::optional<int64_t> cp;             // context parallelism: ranks sharing each sequence
   std::optional<int64_t> pp;
   std::optional<int64_t> dp;             // default: --gpus / (tp·cp·pp), else 1
+  std::optional<int64_t> ep;             // expert parallelism (MoE), out of the cp·dp ranks
   std::optional<int64_t> micro_batches;  // per pipeline per step; default 1, or 4·pp with pp > 1
   int64_t virtual_stages = 1;            // interleaved pipeline chunks per GPU (Megatron-LM)
   int64_t micro_batch_size = 1;          // sequences per micro-batch
@@ -72,9 +73,12 @@ struct SiteEstimate {
 struct EstimateResult {
   std::string model;
   double params = 0;
+  // Mixture of experts: the parameters one token passes through; == params for dense models.
+  double active_params = 0;
   double tokens = 0;
   int64_t seq_len = 0;
-  // The article's and GPT-3 Table D.1's convention: 6·N·D.
+  // The article's and GPT-3 Table D.1's convention: 6·N·D, with N the active parameters for
+  // mixture-of-experts models (a token's FLOPs see only its k experts).
   double training_flops = 0;
   double pf_days = 0;
   // Ours: 6·N_matmul + attention (causal-halved) per token; hardware adds recomputation.

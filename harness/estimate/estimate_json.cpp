@@ -56,6 +56,7 @@ nlohmann::json to_json(const EstimateResult& r) {
   nlohmann::json j;
   j["model"] = r.model;
   j["params"] = r.params;
+  j["active_params"] = r.active_params;
   j["tokens"] = r.tokens;
   j["seq_len"] = r.seq_len;
   j["training_flops"] = r.training_flops;
@@ -66,7 +67,7 @@ nlohmann::json to_json(const EstimateResult& r) {
   j["training_hardware_flops"] = r.training_hardware_flops;
   j["recompute"] = to_string(r.recompute);
   j["conventions"] = {
-      {"training_flops", "6*N*D (GPT-3 Table D.1); N = all parameters"},
+      {"training_flops", "6*N*D (GPT-3 Table D.1); N = all parameters (mixture of experts: the active ones)"},
       {"model_flops", "6*N_matmul + attention (forward 4*s*h*d_head per layer, halved when causal; backward 2x)"},
       {"hardware_flops", "model_flops plus forward passes re-run by recomputation (" + std::string(to_string(r.recompute)) + ")"},
       {"sites_at_peak", "training_flops / (site peak x days): the article's arithmetic"},
@@ -135,6 +136,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"cp", c.layout.cp},
                     {"pp", c.layout.pp},
                     {"dp", c.layout.dp},
+                    {"ep", c.layout.ep},
                     {"micro_batches", c.layout.micro_batches},
                     {"micro_batch_size", c.layout.micro_batch_size},
                     {"virtual_stages", c.layout.virtual_stages},
@@ -146,6 +148,10 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"cp_s_per_micro_batch", c.cp_s_per_micro_batch},
                     {"cp_bytes_per_collective", c.cp_bytes_per_collective},
                     {"cp_collectives_per_layer", c.cp_collectives_per_layer},
+                    {"ep_s_per_micro_batch", c.ep_s_per_micro_batch},
+                    {"ep_bytes_per_alltoall", c.ep_bytes_per_alltoall},
+                    {"alltoalls_per_moe_layer", c.alltoalls_per_moe_layer},
+                    {"expert_grad_bytes", c.expert_grad_bytes},
                     {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
                     {"bubble_fraction", c.bubble_fraction},
                     {"dp_allreduce_s", c.dp_allreduce_s},
@@ -155,6 +161,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"cp_link_gb_s", c.cp_link.gb_s},
                     {"pp_link_gb_s", c.pp_link.gb_s},
                     {"dp_link_gb_s", c.dp_link.gb_s},
+                    {"ep_link_gb_s", c.ep_link.gb_s},
                     {"reasons", c.reasons}};
     if (r.ideal_gpu_hours) j["ideal_gpu_hours"] = *r.ideal_gpu_hours;
     if (r.ideal_wall_days) j["ideal_wall_days"] = *r.ideal_wall_days;
@@ -163,15 +170,18 @@ nlohmann::json to_json(const EstimateResult& r) {
 }
 
 std::string layout_flags(const EstimateRequest& q) {
-  return fmt::format("--tp {}{} --pp {} --dp {} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}",
-                     *q.tp, q.cp.value_or(1) > 1 ? fmt::format(" --cp {}", *q.cp) : "", *q.pp, *q.dp, *q.micro_batches, q.micro_batch_size, q.zero_stage, to_string(q.recompute),
+  return fmt::format("--tp {}{} --pp {} --dp {}{} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}",
+                     *q.tp, q.cp.value_or(1) > 1 ? fmt::format(" --cp {}", *q.cp) : "", *q.pp, *q.dp,
+                     q.ep.value_or(1) > 1 ? fmt::format(" --ep {}", *q.ep) : "", *q.micro_batches, q.micro_batch_size,
+                     q.zero_stage, to_string(q.recompute),
                      q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "");
 }
 
 std::string layout_summary(const EstimateRequest& q) {
-  return fmt::format("tp {}{} x pp {}{} x dp {}, m {}{}{}{}", *q.tp,
+  return fmt::format("tp {}{} x pp {}{} x dp {}{}, m {}{}{}{}", *q.tp,
                      q.cp.value_or(1) > 1 ? fmt::format(" x cp {}", *q.cp) : "", *q.pp,
-                     q.virtual_stages > 1 ? fmt::format(" (v {})", q.virtual_stages) : "", *q.dp, *q.micro_batches,
+                     q.virtual_stages > 1 ? fmt::format(" (v {})", q.virtual_stages) : "", *q.dp,
+                     q.ep.value_or(1) > 1 ? fmt::format(" (ep {})", *q.ep) : "", *q.micro_batches,
                      q.micro_batch_size > 1 ? fmt::format(" of {}", q.micro_batch_size) : "",
                      q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "",
                      q.recompute != Recompute::None ? fmt::format(", {} recompute", to_string(q.recompute)) : "");
@@ -183,6 +193,7 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
     const auto& q = c.request;
     ranked.push_back({{"tp", *q.tp},
                       {"cp", q.cp.value_or(1)},
+                      {"ep", q.ep.value_or(1)},
                       {"pp", *q.pp},
                       {"dp", *q.dp},
                       {"micro_batches", *q.micro_batches},

@@ -44,6 +44,17 @@ std::vector<int64_t> context_sizes(int64_t seq) {
   return out;
 }
 
+}  // namespace
+
+std::vector<int64_t> expert_sizes(const ModelConfig& model) {
+  std::vector<int64_t> out{1};
+  if (!model.moe) return out;
+  for (int64_t e = 2; e <= kMaxExpertParallel && model.moe->experts % e == 0; e *= 2) out.push_back(e);
+  return out;
+}
+
+namespace {
+
 // Past this a batch is a typo (the largest published batches are a few thousand sequences); it
 // also keeps micro-batch counts inside what a layout accepts.
 constexpr int64_t kMaxGlobalBatch = 1'000'000;
@@ -78,8 +89,9 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
 // One point of the space but its data-parallel size.
 struct Shape {
   Recompute recompute;
-  int64_t tp, cp, pp, b, v;
+  int64_t tp, cp, pp, b, v, ep;
   int64_t model_parallel() const { return tp * cp * pp; }
+  bool expert_split(int64_t dp) const { return (cp * dp) % ep == 0; }
 };
 
 // Megatron-LM's interleaved schedule needs the micro-batches in groups of p and a chunk per
@@ -99,6 +111,7 @@ LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t 
   c.request.site.reset();
   c.request.tp = tp;
   c.request.cp = shape.cp;
+  c.request.ep = shape.ep;
   c.request.pp = pp;
   c.request.dp = dp;
   c.request.micro_batch_size = b;
@@ -164,14 +177,14 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
       const int64_t n = *r.base.gpus;
       if (n % s.model_parallel() != 0 || pipelines_max % (n / s.model_parallel()) != 0) return;
       const int64_t dp = n / s.model_parallel();
-      if (!schedulable(s, pipelines_max / dp, model.layers)) return;
+      if (!s.expert_split(dp) || !schedulable(s, pipelines_max / dp, model.layers)) return;
       ++out.considered;
       LayoutChoice c = evaluate(r, s, dp, global_batch);
       if (fits(c)) fitting.push_back(std::move(c));
       return;
     }
     for (int64_t dp : divisors(pipelines_max, pipelines_max)) {
-      if (!schedulable(s, pipelines_max / dp, model.layers)) continue;
+      if (!s.expert_split(dp) || !schedulable(s, pipelines_max / dp, model.layers)) continue;
       ++out.considered;
       LayoutChoice c = evaluate(r, s, dp, global_batch);
       if (fits(c) && *c.result.wall_days <= *r.base.days) {
@@ -183,15 +196,24 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   const int64_t seq = r.base.seq_len > 0 ? r.base.seq_len : model.seq_len;
   out.context_sizes = r.context_sizes.empty() ? context_sizes(seq) : r.context_sizes;
   for (int64_t cp : r.context_sizes) comm::check_context_split(cp, seq);
+  out.expert_sizes = r.expert_sizes.empty() ? expert_sizes(model) : r.expert_sizes;
+  for (int64_t ep : r.expert_sizes) {
+    comm::ParallelLayout probe;
+    probe.ep = ep;
+    probe.dp = ep;  // divisibility of cp·dp is the search's to choose; only the model's side is checked
+    comm::validate_layout(probe, model);
+  }
   for (Recompute recompute : modes)
     for (int64_t tp : out.tensor_sizes)
       for (int64_t cp : out.context_sizes)
-        for (int64_t pp : pipeline_sizes)
-          for (int64_t b : r.micro_batch_sizes)
-            for (int64_t v : r.virtual_stages) consider({recompute, tp, cp, pp, b, v});
+        for (int64_t ep : out.expert_sizes)
+          for (int64_t pp : pipeline_sizes)
+            for (int64_t b : r.micro_batch_sizes)
+              for (int64_t v : r.virtual_stages) consider({recompute, tp, cp, pp, b, v, ep});
   if (r.base.gpus && out.considered == 0)
     throw UsageError(fmt::format("no layout of {} GPUs divides the global batch of {} sequences (tp x cp x pp x dp = "
-                                 "GPUs, dp x micro-batch size dividing the batch): change --gpus or --global-batch",
+                                 "GPUs, dp x micro-batch size dividing the batch, ep dividing cp x dp): change --gpus "
+                                 "or --global-batch",
                                  *r.base.gpus, global_batch));
   out.feasible = static_cast<int64_t>(fitting.size());
   // Stable: on a tie the order tried wins, so the least recomputation (none first) is kept.

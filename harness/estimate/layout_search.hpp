@@ -14,7 +14,9 @@
 // GEMMs usually run slower). Interleaved schedules are searched (virtual_stages), and context
 // parallelism (c ranks per sequence: powers of two leaving at least 8192 tokens per GPU, see
 // context_sizes), for long sequences; a measured throughput is then taken for b·s/c tokens per
-// GEMM too. Expert parallelism is not searched.
+// GEMM too. For mixture-of-experts models expert parallelism is searched too (powers of two
+// dividing the experts, up to kMaxExpertParallel, that divide cp·dp); a throughput measured at
+// ep 1 is taken for larger e too, whose expert GEMMs are e times taller (so usually no slower).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +42,8 @@ struct LayoutSearchRequest {
   std::vector<int64_t> virtual_stages{1, 2, 4};
   // Context-parallel sizes to try (--cp pins one); empty: powers of two with >= 8192 tokens per GPU.
   std::vector<int64_t> context_sizes;
+  // Expert-parallel sizes to try (--ep pins one); empty: expert_sizes() of the model.
+  std::vector<int64_t> expert_sizes;
   size_t keep = 5;                               // candidates returned, best first
 };
 
@@ -54,11 +58,17 @@ struct LayoutSearchResult {
   std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp·cp > 1
   std::vector<int64_t> tensor_sizes;   // the t tried
   std::vector<int64_t> context_sizes;  // the c tried
+  std::vector<int64_t> expert_sizes;   // the e tried ({1} for dense models)
   bool tensor_size_measured = false;   // t fixed by the measurement (measured_tp)
   int64_t considered = 0;
   int64_t feasible = 0;                // memory fits (verdict "fits") and, with days, in time
   std::vector<LayoutChoice> ranked;    // best first; empty when nothing fits (or meets the deadline)
 };
+
+// Expert-parallel sizes the search tries for `model`: 1, and for mixture-of-experts models the
+// powers of two that divide its experts, up to kMaxExpertParallel (DeepSeek-V3 trained at 64).
+inline constexpr int64_t kMaxExpertParallel = 64;
+std::vector<int64_t> expert_sizes(const ModelConfig& model);
 
 // The tensor-parallel size `trainbench run` measures when none is given: 1 where the model trains
 // on one device (its state and activations fit `capacity_gib`, with the verdict's margin), else

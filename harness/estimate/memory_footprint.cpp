@@ -73,10 +73,21 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
   // Tensors tensor parallelism does not split (only sequence parallelism does): the two norms'
   // inputs, the inputs of the QKV and first MLP projections (the norms' outputs), and the masks
   // of the attention-output and MLP-output dropouts.
-  const double unsplit = (2 * 2 + 2 + 2) * sb * x.d + 2 * mask * sb * x.d;
+  double unsplit = (2 * 2 + 2 + 2) * sb * x.d + 2 * mask * sb * x.d;
   // Split over the t tensor ranks: Q, K, V, the output projection's input, the MLP's inner tensors
   // (GeLU: its input and output; SwiGLU: gate and up outputs and their product).
-  const double mlp = (x.f > 0 && r.model.mlp == MlpKind::SwiGlu ? 6.0 : 4.0) * sb * x.f;
+  const double inner = r.model.mlp == MlpKind::SwiGlu ? 6.0 : 4.0;
+  double mlp = inner * sb * x.f;
+  if (const auto& moe = r.model.moe) {
+    // An MoE layer (the stage is costed as if all its layers were): the router's fp32 scores; each
+    // token's k dispatched copies (the experts' input) and their k outputs (the combine's backward
+    // needs them for the router's gradient); the routed and shared experts' inner tensors, k and
+    // `shared` MLPs of expert_ffn_hidden per token.
+    const double k = static_cast<double>(moe->experts_per_token);
+    const double fe = static_cast<double>(moe->expert_ffn_hidden);
+    unsplit += 4 * sb * static_cast<double>(moe->experts) + 2 * 2 * sb * k * x.d;
+    mlp = inner * sb * (k + static_cast<double>(moe->shared_experts)) * fe;
+  }
   // K and V heads fewer than the tensor ranks are replicated, not split further.
   const double kv_heads = static_cast<double>(r.model.kv_heads);
   const double kv_split = x.kv * x.t / std::min(x.t, kv_heads);
@@ -105,7 +116,13 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   st.micro_batches_in_flight = std::min<int64_t>(p - stage, r.layout.micro_batches);
   // Weights: the layers' matrices split t ways (their norms and a few biases are replicated, too
   // small to count); the token embedding is vocabulary-parallel; learned positions replicated.
-  st.params = static_cast<double>(st.layers) * pc.per_layer / x.t;
+  // MoE layers (as many on this stage as there can be) split their routed experts e ways more.
+  const int64_t moe_layers = std::min(st.layers, m.moe_layers());
+  const double e = static_cast<double>(r.layout.ep);
+  st.expert_params = static_cast<double>(moe_layers) * pc.routed_experts_per_layer / (x.t * e);
+  st.params = static_cast<double>(st.layers - moe_layers) * pc.per_layer / x.t +
+              static_cast<double>(moe_layers) * (pc.per_moe_layer - pc.routed_experts_per_layer) / x.t +
+              st.expert_params;
   const double token_embedding = x.v * x.d;
   const double positions = pc.embeddings - static_cast<double>(m.vocab) * x.d;
   if (first) st.params += token_embedding / x.t + positions;
@@ -116,11 +133,17 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
     // with the first.
     if (!m.tied_embeddings || p > 1) st.params += token_embedding / x.t;
   }
-  // ZeRO shards over every rank holding the same weights: the data and the context ranks.
+  // ZeRO shards over every rank holding the same weights: the data and the context ranks, and for
+  // the experts the c·d/e of them that hold the same experts.
   const double dp = static_cast<double>(r.layout.dp * r.layout.cp);
-  st.weight_bytes = st.params * kWeightBytesPerParam / (r.zero_stage >= 3 ? dp : 1.0);
-  st.gradient_bytes = st.params * r.grad_bytes / (r.zero_stage >= 2 ? dp : 1.0);
-  st.optimizer_bytes = st.params * kOptimizerBytesPerParam / (r.zero_stage >= 1 ? dp : 1.0);
+  auto sharded = [&](double bytes_per_param, int from_stage) {
+    const double shared = st.params - st.expert_params;
+    if (r.zero_stage < from_stage) return st.params * bytes_per_param;
+    return shared * bytes_per_param / dp + st.expert_params * bytes_per_param / (dp / e);
+  };
+  st.weight_bytes = sharded(kWeightBytesPerParam, 3);
+  st.gradient_bytes = sharded(r.grad_bytes, 2);
+  st.optimizer_bytes = sharded(kOptimizerBytesPerParam, 1);
 
   const double sb = x.s * x.b;
   double in_flight = static_cast<double>(st.micro_batches_in_flight);
@@ -207,6 +230,7 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
     if (rules.gpus) {
       if (*rules.gpus % (r.layout.tp * r.layout.cp * pp) != 0) continue;
       r.layout.dp = *rules.gpus / (r.layout.tp * r.layout.cp * pp);
+      if ((r.layout.dp * r.layout.cp) % r.layout.ep != 0) continue;  // the experts need ep of the replicas
     }
     const int64_t v = r.layout.virtual_stages;  // interleaving: kept, where the schedule allows it
     if (v > 1 && (pp < 2 || pp * v > layers || r.layout.micro_batches % pp != 0)) continue;

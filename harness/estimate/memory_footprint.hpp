@@ -22,6 +22,11 @@
 // Context parallelism (c ranks per sequence) keeps s/c tokens of every tensor on a GPU (the kept
 //   scores, unfused, are (s/c) × s per head) and shards ZeRO state over c·d ranks; the K and V
 //   gathered for one layer's attention are transient (2·b·s·kv/t elements) and not counted.
+// Mixture of experts: each MoE layer holds its routed experts split t·e ways (e-way expert
+//   parallelism), the rest t ways; ZeRO shards expert state over the c·d/e ranks holding the same
+//   experts. Activations add the router's fp32 scores, each token's k dispatched copies and k
+//   expert outputs, and k + shared expert MLPs' inner tensors in place of the dense MLP's; every
+//   layer of a stage is costed as an MoE layer (the busiest stage).
 // Not counted: the CUDA context, cuBLAS workspaces, NCCL buffers, allocator fragmentation and the
 // temporaries inside one layer; a verdict therefore keeps a margin (kTightFraction).
 #include <cstdint>
@@ -67,6 +72,7 @@ struct StageMemory {
   int64_t layers = 0;
   int64_t micro_batches_in_flight = 0;
   double params = 0;                    // held by one GPU of this stage (its tensor shard)
+  double expert_params = 0;             // of which routed experts (MoE; their own ZeRO group)
   double weight_bytes = 0;
   double gradient_bytes = 0;
   double optimizer_bytes = 0;

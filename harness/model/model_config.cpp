@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "harness/common/errors.hpp"
 #include "harness/config/config_catalog.hpp"
@@ -38,7 +39,24 @@ void validate_model(const ModelConfig& m, const std::string& origin) {
     fail("architecture.kv_heads", fmt::format("({}) must divide heads ({})", m.kv_heads, m.heads));
   if (m.vocab_pad_multiple < 1 || m.vocab_pad_multiple > 65536)
     fail("architecture.vocab_pad_multiple", fmt::format("must be between 1 and 65536 (got {})", m.vocab_pad_multiple));
-  if (!(m.train_tokens > 0)) fail("training.tokens", "must be a positive number of tokens");
+  if (m.moe) {
+    const MoeConfig& e = *m.moe;
+    if (e.experts < 2 || e.experts > 65536)
+      fail("moe.experts", fmt::format("must be between 2 and 65536 (got {})", e.experts));
+    if (e.experts_per_token < 1 || e.experts_per_token > e.experts)
+      fail("moe.experts_per_token",
+           fmt::format("must be between 1 and moe.experts ({}) (got {})", e.experts, e.experts_per_token));
+    if (e.expert_ffn_hidden <= 0 || e.expert_ffn_hidden > kMaxDimension)
+      fail("moe.expert_ffn_hidden", fmt::format("must be a positive integer up to {} (got {})", kMaxDimension,
+                                                e.expert_ffn_hidden));
+    if (e.shared_experts < 0 || e.shared_experts > 64)
+      fail("moe.shared_experts", fmt::format("must be between 0 and 64 (got {})", e.shared_experts));
+    if (e.dense_layers < 0 || e.dense_layers >= m.layers)
+      fail("moe.dense_layers",
+           fmt::format("must be between 0 and layers - 1 ({}) (got {})", m.layers - 1, e.dense_layers));
+  }
+  if (!(m.train_tokens >= 0) || !std::isfinite(m.train_tokens))
+    fail("training.tokens", "must be a positive number of tokens (or absent where none was published)");
   if (!(m.dropout >= 0.0 && m.dropout < 1.0)) fail("training.dropout", "must be a probability in [0, 1)");
 }
 
@@ -75,7 +93,16 @@ static ModelConfig parse_model(const config::TomlReader& r) {
                    : PositionKind::Rope;
   m.biases = r.optional_bool("architecture.biases").value_or(true);
   m.tied_embeddings = r.optional_bool("architecture.tied_embeddings").value_or(true);
-  m.train_tokens = r.require_positive("training.tokens");
+  if (r.has("moe")) {
+    MoeConfig e;
+    e.experts = r.require_positive_int("moe.experts");
+    e.experts_per_token = r.require_positive_int("moe.experts_per_token");
+    e.expert_ffn_hidden = r.optional_positive_int("moe.expert_ffn_hidden").value_or(m.ffn_hidden);
+    e.shared_experts = r.optional_non_negative_int("moe.shared_experts").value_or(0);
+    e.dense_layers = r.optional_non_negative_int("moe.dense_layers").value_or(0);
+    m.moe = e;
+  }
+  m.train_tokens = r.optional_positive("training.tokens").value_or(0.0);  // some makers never say
   m.dropout = r.optional_non_negative("training.dropout").value_or(0.0);
   m.batch_sequences = r.optional_positive_int("training.batch_sequences");
   m.published_params = r.optional_positive("published.params");

@@ -12,6 +12,19 @@ enum class MlpKind { Gelu, SwiGlu };      // GPT: up-GeLU-down; Llama: gate*up (
 enum class NormKind { LayerNorm, RmsNorm };
 enum class PositionKind { Learned, Rope };
 
+// Mixture of experts (Shazeer et al. 2017; GShard; Switch; Mixtral; DBRX; DeepSeek): in an MoE
+// layer the MLP becomes `experts` MLPs of `expert_ffn_hidden` each, a router (a d × experts GEMM)
+// sends every token to `experts_per_token` (top-k) of them and sums their outputs by the router's
+// weights; `shared_experts` more are applied to every token (DeepSeekMoE). The first
+// `dense_layers` layers keep the dense MLP of `ffn_hidden` (DeepSeek-V3's first three).
+struct MoeConfig {
+  int64_t experts = 0;
+  int64_t experts_per_token = 0;
+  int64_t expert_ffn_hidden = 0;
+  int64_t shared_experts = 0;
+  int64_t dense_layers = 0;
+};
+
 struct ModelConfig {
   std::string name;          // config key, e.g. "gpt3-175b"
   std::string display_name;  // "GPT-3 175B"
@@ -34,8 +47,13 @@ struct ModelConfig {
   PositionKind position = PositionKind::Learned;
   bool biases = true;            // linear-layer biases
   bool tied_embeddings = true;   // output projection shares the input embedding
+  std::optional<MoeConfig> moe;  // absent: every layer dense
 
-  double train_tokens = 0;                   // tokens the published model was trained on
+  bool is_moe() const { return moe.has_value(); }
+  int64_t moe_layers() const { return moe ? layers - moe->dense_layers : 0; }
+  int64_t dense_mlp_layers() const { return layers - moe_layers(); }
+
+  double train_tokens = 0;                   // tokens the published model was trained on; 0: not published
   // Dropout probability in training (residual, attention, embedding). It costs no FLOPs but
   // keeps a 1-byte mask per dropped element for the backward: the memory model counts it.
   double dropout = 0;

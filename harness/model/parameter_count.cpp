@@ -21,14 +21,33 @@ ParameterCount count_parameters(const ModelConfig& m) {
   p.norms_per_layer = 2.0 * norm_params;
   p.per_layer = p.attention_per_layer + p.mlp_per_layer + p.norms_per_layer;
 
+  double moe_matmul_weights = 0;  // per MoE layer, as one token sees it
+  double inactive_per_moe_layer = 0;
+  if (m.moe) {
+    const double fe = static_cast<double>(m.moe->expert_ffn_hidden);
+    const double experts = static_cast<double>(m.moe->experts);
+    const double k = static_cast<double>(m.moe->experts_per_token);
+    const double shared = static_cast<double>(m.moe->shared_experts);
+    const double expert_weights = mlp_matrices * d * fe;
+    p.expert_mlp = expert_weights + bias * ((mlp_matrices - 1.0) * fe + d);
+    p.router_per_layer = d * experts;
+    p.routed_experts_per_layer = experts * p.expert_mlp;
+    p.per_moe_layer = p.attention_per_layer + p.router_per_layer + (experts + shared) * p.expert_mlp +
+                      p.norms_per_layer;
+    moe_matmul_weights = attention_weights + p.router_per_layer + (k + shared) * expert_weights;
+    inactive_per_moe_layer = (experts - k) * p.expert_mlp;
+  }
+
   p.embeddings = v * d + (m.position == PositionKind::Learned ? static_cast<double>(m.seq_len) * d : 0.0);
   p.output_head = m.tied_embeddings ? 0.0 : v * d;
   p.final_norm = norm_params;
 
-  const double layers = static_cast<double>(m.layers);
-  p.non_embedding = layers * p.per_layer + p.final_norm;
+  const double dense_layers = static_cast<double>(m.dense_mlp_layers());
+  const double moe_layers = static_cast<double>(m.moe_layers());
+  p.non_embedding = dense_layers * p.per_layer + moe_layers * p.per_moe_layer + p.final_norm;
   p.total = p.non_embedding + p.embeddings + p.output_head;
-  p.matmul_weights = layers * (attention_weights + mlp_weights) + v * d;
+  p.active = p.total - moe_layers * inactive_per_moe_layer;
+  p.matmul_weights = dense_layers * (attention_weights + mlp_weights) + moe_layers * moe_matmul_weights + v * d;
   return p;
 }
 

@@ -9,18 +9,27 @@
 
 namespace tb {
 
+// Mixture of experts: an MoE layer holds the router, every expert and the shared experts, but a
+// token passes through the router, its top-k experts and the shared ones only, so `total` (what
+// memory holds) and `active` (what FLOPs see: 6 × active × tokens) differ.
 struct ParameterCount {
   double attention_per_layer = 0;   // Q, K, V, output projections (+ biases)
-  double mlp_per_layer = 0;         // up/gate/down (+ biases)
+  double mlp_per_layer = 0;         // up/gate/down (+ biases) of a dense layer's MLP
   double norms_per_layer = 0;       // two per layer
-  double per_layer = 0;
+  double per_layer = 0;             // a dense layer: attention + MLP + norms
+  double expert_mlp = 0;            // one expert's MLP (MoE), with expert_ffn_hidden
+  double router_per_layer = 0;      // d × experts (MoE)
+  double routed_experts_per_layer = 0;  // experts × expert_mlp: what expert parallelism splits
+  double per_moe_layer = 0;         // attention + router + routed and shared experts + norms
   double embeddings = 0;            // token (+ learned position) embeddings
   double output_head = 0;           // untied logits projection; 0 when tied
   double final_norm = 0;
   double total = 0;
+  double active = 0;                // per token: total less the experts a token is not routed to
   double non_embedding = 0;         // layers + final norm (Kaplan et al. 2020's N)
-  // Weights that take part in a matmul per token: the layers' weight matrices plus the logits
-  // projection (tied or not). 6 × this × tokens is exactly the GEMM FLOPs of training.
+  // Weights that take part in a matmul per token: the layers' weight matrices (for MoE the
+  // router's and the k routed and the shared experts') plus the logits projection (tied or not).
+  // 6 × this × tokens is exactly the GEMM FLOPs of training.
   double matmul_weights = 0;
 };
 

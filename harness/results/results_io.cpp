@@ -77,7 +77,8 @@ json to_json(const RunResults& r) {
                   {"utc_time", m.utc_time}};
   const auto& w = r.workload;
   json workload = {{"command", w.command},           {"model", w.model},
-                   {"tensor_parallel", w.tensor_parallel}, {"micro_batch", w.micro_batch},
+                   {"tensor_parallel", w.tensor_parallel}, {"expert_parallel", w.expert_parallel},
+                   {"micro_batch", w.micro_batch},
                    {"seq_len", w.seq_len},           {"dtype", w.dtype},
                    {"device", w.device}};
   json kernels = json::array();
@@ -199,6 +200,7 @@ RunResults from_json(const json& j, const std::string& origin) {
   wi.command = w.get<std::string>("command");
   wi.model = w.get_or<std::string>("model", "");
   wi.tensor_parallel = w.get_or<int64_t>("tensor_parallel", 1);
+  wi.expert_parallel = w.get_or<int64_t>("expert_parallel", 1);
   wi.micro_batch = w.get_or<int64_t>("micro_batch", 1);
   wi.seq_len = w.get_or<int64_t>("seq_len", 0);
   wi.dtype = w.get<std::string>("dtype");

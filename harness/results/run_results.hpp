@@ -107,6 +107,7 @@ struct WorkloadInfo {
   int64_t seq_len = 0;
   std::string dtype;
   std::string device;            // cuda | cpu
+  int64_t expert_parallel = 1;   // MoE: the e whose expert GEMM shapes were measured
 };
 
 struct StepResult {

@@ -63,6 +63,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   r.workload.command = "run";
   r.workload.model = w.model.name;
   r.workload.tensor_parallel = w.options.tensor_parallel;
+  r.workload.expert_parallel = w.options.expert_parallel;
   r.workload.micro_batch = w.options.micro_batch;
   r.workload.seq_len = w.options.seq_len;
   r.workload.dtype = to_string(w.options.dtype);

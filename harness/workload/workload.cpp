@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "harness/common/errors.hpp"
 
 namespace tb {
@@ -64,6 +66,14 @@ struct Builder {
 
 }  // namespace
 
+double tokens_per_expert(const ModelConfig& model, const WorkloadOptions& options) {
+  if (!model.moe) return 0;
+  const int64_t seq = options.seq_len > 0 ? options.seq_len : model.seq_len;
+  return static_cast<double>(options.expert_parallel) * static_cast<double>(options.micro_batch) *
+         static_cast<double>(seq) * static_cast<double>(model.moe->experts_per_token) /
+         static_cast<double>(model.moe->experts);
+}
+
 Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   validate_model(model, model.name);
   if (options.seq_len == 0) options.seq_len = model.seq_len;
@@ -80,6 +90,17 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
                                  model.kv_heads, model.name));
   if (model.ffn_hidden % t != 0)
     throw UsageError(fmt::format("--tp {} must divide ffn_hidden ({}) of {}", t, model.ffn_hidden, model.name));
+  const int64_t e = options.expert_parallel;
+  if (e < 1) throw UsageError(fmt::format("--ep must be a positive integer (got {})", e));
+  if (!model.moe && e != 1)
+    throw UsageError(fmt::format("--ep {}: {} has no experts (no [moe] table); expert parallelism needs a "
+                                 "mixture-of-experts model",
+                                 e, model.name));
+  if (model.moe && model.moe->experts % e != 0)
+    throw UsageError(fmt::format("--ep {} must divide the experts ({}) of {}", e, model.moe->experts, model.name));
+  if (model.moe && model.moe->expert_ffn_hidden % t != 0)
+    throw UsageError(fmt::format("--tp {} must divide moe.expert_ffn_hidden ({}) of {}", t,
+                                 model.moe->expert_ffn_hidden, model.name));
 
   Workload w;
   w.model = model;
@@ -94,6 +115,8 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   const int64_t dh = model.head_dim;
   const int64_t f = model.ffn_hidden / t;
   const int64_t L = model.layers;
+  const int64_t dense_layers = model.dense_mlp_layers();
+  const int64_t moe_layers = model.moe_layers();
   const bool swiglu = model.mlp == MlpKind::SwiGlu;
 
   // Megatron-LM's column-parallel QKV and MLP-up, row-parallel output and MLP-down projections.
@@ -101,8 +124,33 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   b.attention({options.micro_batch, heads, kv_heads, options.seq_len, dh, options.causal}, L);
   b.gemm_triplet("attn_out", tokens, heads * dh, d, L, true);
   // SwiGLU's gate and up projections run as one GEMM of twice the width, as Megatron fuses them.
-  b.gemm_triplet("mlp_up", tokens, d, swiglu ? 2 * f : f, L, true);
-  b.gemm_triplet("mlp_down", tokens, f, d, L, true);
+  if (dense_layers > 0) {
+    b.gemm_triplet("mlp_up", tokens, d, swiglu ? 2 * f : f, dense_layers, true);
+    b.gemm_triplet("mlp_down", tokens, f, d, dense_layers, true);
+  }
+  int64_t expert_tokens = 0, expert_f = 0;
+  if (model.moe) {
+    const MoeConfig& moe = *model.moe;
+    // Every tensor rank scores its tokens against all experts: the router's work is replicated t
+    // ways, so one rank's share of it is model FLOPs.
+    b.gemm_triplet("router", tokens, d, moe.experts, moe_layers, true, 1.0 / static_cast<double>(t));
+    // Each local expert's GEMMs over the tokens routed to it, rounded up to whole rows (the rows
+    // past the balanced share are hardware work, not model FLOPs). Experts are tensor-parallel t
+    // ways like the dense MLP (Megatron-Core with expert tensor parallelism = tp).
+    const double routed = tokens_per_expert(model, options);
+    expert_tokens = static_cast<int64_t>(std::ceil(routed - 1e-9));
+    expert_f = moe.expert_ffn_hidden / t;
+    const double share = routed / static_cast<double>(expert_tokens);
+    const int64_t expert_calls = moe_layers * (moe.experts / e);
+    b.gemm_triplet("expert_up", expert_tokens, d, swiglu ? 2 * expert_f : expert_f, expert_calls, true, share);
+    b.gemm_triplet("expert_down", expert_tokens, expert_f, d, expert_calls, true, share);
+    if (moe.shared_experts > 0) {
+      // Shared experts see every token: one GEMM as wide as all of them (DeepSeekMoE).
+      const int64_t shared_f = moe.shared_experts * expert_f;
+      b.gemm_triplet("shared_up", tokens, d, swiglu ? 2 * shared_f : shared_f, moe_layers, true);
+      b.gemm_triplet("shared_down", tokens, shared_f, d, moe_layers, true);
+    }
+  }
   // Vocabulary-parallel logits over the padded vocabulary, as Megatron-LM lays it out: the
   // padding is hardware work, not model FLOPs.
   const int64_t vocab_padded = padded_vocab(model, t);
@@ -116,12 +164,22 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   // Two norms per layer plus the final one. Bytes: fwd reads x, writes y; bwd reads x, dy, writes dx.
   b.memory_op("norm.fwd", norm_fwd, tokens, d, 2, 2 * L + 1, true, true);
   b.memory_op("norm.bwd", norm_bwd, tokens, d, 3, 2 * L + 1, true, false);
-  if (swiglu) {
-    b.memory_op("swiglu.fwd", OpKind::SwiGluForward, tokens, f, 3, L, true, true);   // gate, up → h
-    b.memory_op("swiglu.bwd", OpKind::SwiGluBackward, tokens, f, 5, L, true, false);  // gate, up, dh → dgate, dup
-  } else {
-    b.memory_op("gelu.fwd", OpKind::GeluForward, tokens, f, 2, L, true, true);
-    b.memory_op("gelu.bwd", OpKind::GeluBackward, tokens, f, 3, L, true, false);
+  // The MLP activation of the dense layers, the routed experts (all local experts' rows together:
+  // b·s·k per GPU) and the shared experts.
+  auto activation = [&](const std::string& stem, int64_t rows, int64_t cols, int64_t calls) {
+    if (calls <= 0) return;
+    if (swiglu) {
+      b.memory_op(stem + "swiglu.fwd", OpKind::SwiGluForward, rows, cols, 3, calls, true, true);   // gate, up → h
+      b.memory_op(stem + "swiglu.bwd", OpKind::SwiGluBackward, rows, cols, 5, calls, true, false);  // gate, up, dh → dgate, dup
+    } else {
+      b.memory_op(stem + "gelu.fwd", OpKind::GeluForward, rows, cols, 2, calls, true, true);
+      b.memory_op(stem + "gelu.bwd", OpKind::GeluBackward, rows, cols, 3, calls, true, false);
+    }
+  };
+  activation("", tokens, f, dense_layers);
+  if (model.moe) {
+    activation("expert_", expert_tokens * (model.moe->experts / e), expert_f, moe_layers);
+    activation("shared_", tokens, model.moe->shared_experts * expert_f, model.moe->shared_experts > 0 ? moe_layers : 0);
   }
   // Two residual adds forward, two gradient accumulations backward, per layer.
   b.memory_op("residual_add", OpKind::ResidualAdd, tokens, d, 3, 4 * L, true, true);

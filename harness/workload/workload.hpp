@@ -14,6 +14,9 @@ struct WorkloadOptions {
   int64_t seq_len = 0;          // s; 0 takes the model's training context
   DType dtype = DType::BF16;
   bool causal = true;           // decoder LMs mask the future; false matches papers' full-s² counts
+  // e: MoE experts split e ways over data-parallel ranks; each GPU runs experts/e of them, and
+  // all-to-all brings each of them the tokens routed to it from all e ranks (e·b·s·k/experts).
+  int64_t expert_parallel = 1;
 };
 
 enum class Recompute { None, Selective, Full };
@@ -35,7 +38,12 @@ struct Workload {
   double model_flops_with_recompute_per_step(Recompute mode) const;
 };
 
-// Refuses tp that does not divide heads (or ffn, vocabulary padding aside), naming the flag.
+// Tokens each expert receives per micro-batch on one GPU under e-way expert parallelism, with
+// balanced routing (what load-balancing losses aim at): e·b·s·k / experts, not rounded.
+double tokens_per_expert(const ModelConfig& model, const WorkloadOptions& options);
+
+// Refuses tp that does not divide heads (or ffn, vocabulary padding aside), an expert-parallel
+// size that does not divide the experts, naming the flag.
 Workload build_workload(const ModelConfig& model, WorkloadOptions options);
 
 }  // namespace tb

@@ -243,8 +243,39 @@ struct BadCase {
   std::string must_mention;
 };
 
+// Mixture of experts: --ep costs the all-to-alls and splits the experts' memory; the search tries
+// expert splits; JSON carries them.
+TEST(EstimateCli, ExpertParallelLayoutIsCostedAndSearched) {
+  auto r = run_trainbench({"estimate", "--model", "mixtral-8x7b", "--tokens", "2T", "--seq", "4096", "--gpu",
+                           "h100-sxm", "--mfu", "0.4", "--tp", "2", "--pp", "4", "--dp", "16", "--ep", "8",
+                           "--micro-batches", "16", "--zero", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gpus"], 128);
+  EXPECT_EQ(j["scaling"]["ep"], 8);
+  EXPECT_GT(j["scaling"]["ep_s_per_micro_batch"].get<double>(), 0.0);
+  EXPECT_EQ(j["scaling"]["alltoalls_per_moe_layer"], 4);
+  EXPECT_LT(j["active_params"].get<double>(), j["params"].get<double>() / 3);
+  EXPECT_DOUBLE_EQ(j["training_flops"].get<double>(), 6 * j["active_params"].get<double>() * 2e12);
+
+  r = run_trainbench({"estimate", "--model", "mixtral-8x7b", "--tokens", "2T", "--seq", "4096", "--gpu", "h100-sxm",
+                      "--mfu", "0.4", "--gpus", "128", "--global-batch", "512", "--layout", "auto"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ep in {1,2,4,8}"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("active per token"), std::string::npos) << r.out;
+}
+
 TEST(EstimateCli, BadInputExits2NamingTheFlag) {
   const BadCase cases[] = {
+      {{"estimate", "--model", "mixtral-8x7b"}, "give --tokens"},  // no published token count
+      {{"estimate", "--tflops", "100", "--gpus", "64", "--tp", "1", "--ep", "2"}, "no [moe] table"},
+      {{"estimate", "--model", "mixtral-8x7b", "--tokens", "1T", "--tflops", "100", "--tp", "1", "--dp", "4", "--ep",
+        "16"},
+       "--ep 16 must divide"},
+      {{"estimate", "--model", "mixtral-8x7b", "--tokens", "1T", "--tflops", "100", "--gpus", "12", "--tp", "1", "--ep",
+        "8"},
+       "--ep 8"},
+      {{"estimate", "--model", "mixtral-8x7b", "--tokens", "1T", "--tflops", "100", "--ep", "0"}, "--ep"},
       {{"estimate", "--model", "gpt9"}, "gpt3-175b"},  // lists valid names
       {{"estimate", "--tokens", "-3"}, "--tokens"},
       {{"estimate", "--tokens", "lots"}, "--tokens"},

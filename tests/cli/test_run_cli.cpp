@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -233,6 +234,41 @@ TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
   EXPECT_NE(dev.err.find("not a regular file"), std::string::npos) << dev.err;
 }
 
+// A mixture-of-experts model: the router, the routed experts (each with the tokens the e ranks
+// route to it) and the shared expert are kernels of their own; the results record e; the estimate
+// from them counts the active parameters.
+TEST_F(RunCli, MixtureOfExpertsRunMeasuresExpertGemmsAtTheExpertSplit) {
+  const std::string model = dir_ + "/tiny-moe.toml";
+  {
+    std::ofstream f(model);
+    f << "name = \"tiny-moe\"\nsource = \"test\"\n[architecture]\nlayers = 2\nhidden = 128\nheads = 4\n"
+         "ffn_hidden = 256\nvocab = 512\nseq_len = 64\nmlp = \"swiglu\"\nnorm = \"rmsnorm\"\n"
+         "position = \"rope\"\nbiases = false\ntied_embeddings = false\n[moe]\nexperts = 8\n"
+         "experts_per_token = 2\nexpert_ffn_hidden = 128\nshared_experts = 1\n[training]\ntokens = 1e9\n";
+  }
+  const std::string out = dir_ + "/moe.json";
+  auto r = run_trainbench({"run", "--model", model, "--ep", "4", "--device", "cpu", "--min-time", "0", "--max-time",
+                           "0.2", "--min-samples", "3", "--quiet", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ep 4 (2 of 8 experts here, 64 tokens each)"), std::string::npos) << r.out;
+  const results::RunResults res = results::read_results_file(out);
+  EXPECT_EQ(res.workload.expert_parallel, 4);
+  bool expert = false, router = false, shared = false;
+  for (const auto& k : res.kernels) {
+    EXPECT_EQ(k.status, "ok") << k.name;
+    if (k.name == "expert_up.fwd") {
+      expert = true;
+      EXPECT_EQ(k.calls_per_step, 2 * 2);  // 2 local experts in each of 2 layers
+    }
+    router |= k.name == "router.fwd";
+    shared |= k.name == "shared_up.fwd";
+  }
+  EXPECT_TRUE(expert && router && shared);
+  auto e = run_trainbench({"estimate", "--model", model, "--results", out, "--gpus", "8"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("active per token: 2 of 8 experts + 1 shared"), std::string::npos) << e.out;
+}
+
 TEST_F(RunCli, BadFlagsExit2) {
   EXPECT_EQ(run_trainbench({"run", "--model", "gpt3-175b", "--tp", "7", "--device", "cpu"}).exit_code, 2);
   EXPECT_EQ(run_trainbench({"run", "--impl", "magic", "--device", "cpu"}).exit_code, 2);
@@ -252,6 +288,9 @@ TEST_F(RunCli, BadFlagsExit2) {
       {{"run", "--device", "cpu", "--dtype", "fp8"}, "--dtype fp8"},
       {{"run", "--device", "cpu", "--no-estimate", "--tokens", "abc"}, "--no-estimate"},
       {{"run", "--device", "cpu", "--no-estimate", "--site", "500p"}, "--no-estimate"},
+      {{"run", "--device", "cpu", "--model", "gpt3-small", "--ep", "2"}, "--ep 2"},  // no experts
+      {{"run", "--device", "cpu", "--model", "mixtral-8x7b", "--ep", "3"}, "--ep 3 must divide"},
+      {{"run", "--device", "cpu", "--model", "mixtral-8x7b", "--ep", "0"}, "--ep"},
   };
   for (const auto& [args, needle] : named) {
     auto r = run_trainbench(args);

@@ -116,6 +116,10 @@ TEST(CommModel, UnevenStagesAreAsSlowAsTheBusiestStage) {
   EXPECT_EQ(layers_per_stage(uneven.layout, uneven.model), 2);
   EXPECT_NEAR(b.compute_s_per_micro_batch / a.compute_s_per_micro_batch, 1.0, 1e-12);
   EXPECT_NEAR(b.tp_s_per_micro_batch, a.tp_s_per_micro_batch, 1e-15);  // 2 layers each
+  // Ideal is the even share, a third of the work each: 3 GPUs are no faster than 2 here, so the
+  // third stage's GPU shows up as lost efficiency (and days), not as a free speed-up.
+  EXPECT_NEAR(b.ideal_step_s / a.ideal_step_s, 2.0 / 3.0, 1e-12);
+  EXPECT_LT(b.efficiency, a.efficiency);
   bool said = false;
   for (const auto& why : b.reasons) said |= why.find("uneven pipeline stages") != std::string::npos;
   EXPECT_TRUE(said);

@@ -1,0 +1,325 @@
+// Mixture of experts: parameter counts against the makers' published totals and active counts,
+// the workload's expert GEMMs against 6·N_active, expert parallelism in the communication and
+// memory models against hand computations, and the config's refusals.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/comm/comm_model.hpp"
+#include "harness/comm/model_messages.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/estimate/estimate.hpp"
+#include "harness/estimate/layout_search.hpp"
+#include "harness/estimate/memory_footprint.hpp"
+#include "harness/model/flop_formulas.hpp"
+#include "harness/model/model_config.hpp"
+#include "harness/model/parameter_count.hpp"
+#include "harness/workload/workload.hpp"
+
+namespace tb {
+namespace {
+
+// Two layers, the first dense (DeepSeek-style), 4 experts of 96 with 2 per token and 1 shared.
+const char* kTinyMoe = R"(
+name = "tiny-moe"
+source = "test"
+[architecture]
+layers = 2
+hidden = 64
+heads = 4
+ffn_hidden = 128
+vocab = 256
+seq_len = 64
+mlp = "swiglu"
+norm = "rmsnorm"
+position = "rope"
+biases = false
+tied_embeddings = false
+[moe]
+experts = 4
+experts_per_token = 2
+expert_ffn_hidden = 96
+shared_experts = 1
+dense_layers = 1
+[training]
+tokens = 1e9
+)";
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+const Op& find(const Workload& w, const std::string& name) {
+  for (const auto& op : w.ops)
+    if (op.name == name) return op;
+  throw std::runtime_error("no op " + name);
+}
+
+bool has(const Workload& w, const std::string& name) {
+  for (const auto& op : w.ops)
+    if (op.name == name) return true;
+  return false;
+}
+
+TEST(Moe, Mixtral8x7bByHandAndAgainstMistralsCounts) {
+  const ModelConfig m = load_model("mixtral-8x7b");
+  const double d = 4096, kv = 8 * 128, f = 14336, V = 32000, L = 32;
+  const double attention = 2 * d * d + 2 * d * kv;
+  const double expert = 3 * d * f;
+  const double per_layer = attention + 8 * expert + 8 * d /* router */ + 2 * d /* RMSNorms */;
+  const ParameterCount p = count_parameters(m);
+  EXPECT_DOUBLE_EQ(p.total, L * per_layer + 2 * V * d + d);
+  EXPECT_DOUBLE_EQ(p.active, p.total - L * 6 * expert);
+  // Mistral: "46.7B total parameters but only uses 12.9B parameters per token".
+  EXPECT_NEAR(p.total / 46.7e9, 1.0, 0.005);
+  EXPECT_NEAR(p.active / 12.9e9, 1.0, 0.01);
+  EXPECT_DOUBLE_EQ(p.matmul_weights, L * (attention + 8 * d + 2 * expert) + V * d);
+}
+
+TEST(Moe, Mixtral8x22bAndDbrxAgainstTheirMakersCounts) {
+  const ParameterCount mixtral = count_parameters(load_model("mixtral-8x22b"));
+  EXPECT_NEAR(mixtral.total / 141e9, 1.0, 0.01);
+  EXPECT_NEAR(mixtral.active / 39e9, 1.0, 0.01);
+  // DBRX: "132B total parameters of which 36B are active on any input" (rounded figures).
+  const ParameterCount dbrx = count_parameters(load_model("dbrx"));
+  EXPECT_NEAR(dbrx.total / 132e9, 1.0, 0.01);
+  EXPECT_NEAR(dbrx.active / 36e9, 1.0, 0.02);
+}
+
+TEST(Moe, DenseModelsAreAllActive) {
+  for (const char* name : {"gpt3-175b", "llama3-8b"}) {
+    const ParameterCount p = count_parameters(load_model(name));
+    EXPECT_DOUBLE_EQ(p.active, p.total) << name;
+    EXPECT_DOUBLE_EQ(p.routed_experts_per_layer, 0) << name;
+  }
+}
+
+TEST(Moe, TinyModelDenseFirstLayerAndSharedExpertByHand) {
+  const ModelConfig m = parse_model_toml(kTinyMoe, "tiny.toml");
+  ASSERT_TRUE(m.moe);
+  EXPECT_EQ(m.moe_layers(), 1);
+  EXPECT_EQ(m.dense_mlp_layers(), 1);
+  const double d = 64, f = 128, fe = 96, V = 256;
+  const double attention = 4 * d * d;
+  const double dense_layer = attention + 3 * d * f + 2 * d;
+  const double moe_layer = attention + 4 * d + 5 * 3 * d * fe + 2 * d;  // router, 4 routed + 1 shared
+  const ParameterCount p = count_parameters(m);
+  EXPECT_DOUBLE_EQ(p.total, dense_layer + moe_layer + 2 * V * d + d);
+  EXPECT_DOUBLE_EQ(p.active, p.total - 2 * 3 * d * fe);  // 2 of the 4 routed experts idle per token
+}
+
+TEST(Moe, WorkloadModelFlopsAre6NActivePlusAttentionAtEveryTensorAndExpertSplit) {
+  const ModelConfig m = load_model("mixtral-8x7b");
+  for (int64_t tp : {1, 2, 8})
+    for (int64_t ep : {1, 2, 8}) {
+      const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .seq_len = 4096,
+                                            .expert_parallel = ep});
+      const auto f = formulas::flops_per_token(m, 4096, true);
+      // Summed over the t tensor ranks; the expert split keeps each GPU's share of the tokens.
+      EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / 4096.0 / f.model, 1.0, 1e-12)
+          << "tp " << tp << " ep " << ep;
+      EXPECT_NEAR(w.model_flops_with_recompute_per_step(Recompute::Full) * static_cast<double>(tp) / 4096.0 / f.full,
+                  1.0, 1e-12);
+    }
+}
+
+TEST(Moe, ExpertGemmsRunTheRoutedTokensOfEachLocalExpert) {
+  const ModelConfig m = load_model("mixtral-8x7b");
+  const Workload w = build_workload(m, {.tensor_parallel = 2, .micro_batch = 1, .seq_len = 4096, .expert_parallel = 4});
+  // 4096 tokens x top-2 over 8 experts, from 4 ranks: 4·4096·2/8 = 4096 rows per expert; 2 of
+  // the 8 experts on this GPU, in each of the 32 layers.
+  const Op& up = find(w, "expert_up.fwd");
+  EXPECT_EQ(up.gemm.m, 4096);
+  EXPECT_EQ(up.gemm.n, 2 * 14336 / 2);  // gate and up fused, split over 2 tensor ranks
+  EXPECT_EQ(up.gemm.k, 4096);
+  EXPECT_EQ(up.calls_per_step, 32 * 2);
+  const Op& wgrad = find(w, "expert_down.wgrad");
+  EXPECT_EQ(wgrad.gemm.k, 4096);  // tokens are the weight gradient's reduction
+  const Op& router = find(w, "router.fwd");
+  EXPECT_EQ(router.gemm.n, 8);
+  EXPECT_DOUBLE_EQ(router.model_flops, router.flops / 2);  // replicated over the 2 tensor ranks
+  EXPECT_FALSE(has(w, "mlp_up.fwd"));  // no dense layer in Mixtral
+  // The activation runs over every local expert's rows together: b·s·k per GPU.
+  EXPECT_EQ(find(w, "expert_swiglu.fwd").memory.rows, 4096 * 2);
+  EXPECT_EQ(find(w, "expert_swiglu.fwd").memory.cols, 14336 / 2);
+}
+
+TEST(Moe, UnevenRoutedShareRoundsRowsUpAsHardwareWork) {
+  const ModelConfig m = parse_model_toml(kTinyMoe, "tiny.toml");
+  // 65 tokens x 2 experts each / 4 experts = 32.5 rows per expert, run as 33.
+  const Workload w = build_workload(m, {.micro_batch = 1, .seq_len = 65});
+  const Op& up = find(w, "expert_up.fwd");
+  EXPECT_EQ(up.gemm.m, 33);
+  EXPECT_DOUBLE_EQ(up.model_flops, up.flops * 32.5 / 33.0);
+  EXPECT_TRUE(has(w, "mlp_up.fwd"));     // the dense first layer
+  EXPECT_TRUE(has(w, "shared_up.fwd"));  // the shared expert, over every token
+  EXPECT_EQ(find(w, "mlp_up.fwd").calls_per_step, 1);
+  EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 4);
+  const auto f = formulas::flops_per_token(m, 65, true);
+  EXPECT_NEAR(w.model_flops_per_step() / 65.0 / f.model, 1.0, 1e-12);
+}
+
+TEST(Moe, ConfigAndLayoutRefusalsNameTheFieldOrFlag) {
+  EXPECT_NE(message_of([] {
+              parse_model_toml(replaced(kTinyMoe, "experts_per_token = 2", "experts_per_token = 5"), "t.toml");
+            }).find("moe.experts_per_token"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replaced(kTinyMoe, "dense_layers = 1", "dense_layers = 2"), "t.toml"); })
+                .find("moe.dense_layers"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replaced(kTinyMoe, "experts = 4\n", ""), "t.toml"); })
+                .find("'moe.experts' is missing"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_model_toml(replaced(kTinyMoe, "shared_experts", "shared_expert"), "t.toml"); })
+                .find("moe.shared_expert"),
+            std::string::npos);
+  const ModelConfig tiny = parse_model_toml(kTinyMoe, "tiny.toml");
+  EXPECT_NE(message_of([&] { build_workload(tiny, {.expert_parallel = 3}); }).find("--ep 3 must divide"),
+            std::string::npos);
+  const ModelConfig odd_experts = parse_model_toml(replaced(kTinyMoe, "expert_ffn_hidden = 96", "expert_ffn_hidden = 90"), "t.toml");
+  EXPECT_NE(message_of([&] { build_workload(odd_experts, {.tensor_parallel = 4}); })
+                .find("--tp 4 must divide moe.expert_ffn_hidden (90)"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { build_workload(load_model("llama3-8b"), {.expert_parallel = 2}); }).find("no [moe] table"),
+            std::string::npos);
+  comm::ParallelLayout l;
+  l.ep = 4;
+  l.dp = 2;
+  EXPECT_NE(message_of([&] { comm::validate_layout(l, tiny); }).find("--ep 4 must divide the ranks"),
+            std::string::npos);
+}
+
+comm::LinkBandwidths eight_per_node() {
+  comm::LinkBandwidths links;
+  links.gpus_per_node = 8;
+  links.intra_node_gb_s = 450;
+  links.inter_node_gb_s = 50;
+  return links;
+}
+
+TEST(Moe, AllToAllAndExpertGradientRingsByHand) {
+  const ModelConfig m = load_model("mixtral-8x7b");
+  comm::CommModelInput in;
+  in.model = m;
+  in.layout.tp = 1;
+  in.layout.dp = 16;
+  in.layout.ep = 8;
+  in.layout.seq_len = 4096;
+  in.hardware_flops_per_token = formulas::flops_per_token(m, 4096, true).model;
+  in.sustained_tflops_per_gpu = 400;
+  in.links = eight_per_node();
+  const comm::ScalingEstimate e = comm::model_scaling(in);
+  // 4 all-to-alls per MoE layer, 32 layers, each moving 4096 tokens x 2 experts x 4096 x 2 bytes,
+  // (e-1)/e of it over NVLink inside the node (8 expert ranks at stride 1).
+  const double bytes = 4096.0 * 2 * 4096 * 2;
+  EXPECT_DOUBLE_EQ(e.ep_bytes_per_alltoall, bytes);
+  EXPECT_FALSE(e.ep_link.inter_node);
+  EXPECT_NEAR(e.ep_s_per_micro_batch, 32 * 4 * (7.0 / 8.0) * bytes / 450e9, 1e-15);
+  // Gradients: the non-expert part over all 16 replicas (inter-node), each expert's over its 2.
+  const ParameterCount p = count_parameters(m);
+  const double experts = 32 * p.routed_experts_per_layer;
+  EXPECT_DOUBLE_EQ(e.expert_grad_bytes, experts / 8 * 2);
+  const double dense_s = 2.0 * 15 / 16 * (p.total - experts) * 2 / 50e9;
+  const double expert_s = 2.0 * 1 / 2 * (experts / 8 * 2) / 50e9;  // 2 ranks at stride 8: across nodes
+  EXPECT_NEAR(e.dp_allreduce_s, dense_s + expert_s, 1e-12);
+  // Without expert parallelism: no all-to-all, every expert's gradient over all 16.
+  in.layout.ep = 1;
+  const comm::ScalingEstimate one = comm::model_scaling(in);
+  EXPECT_DOUBLE_EQ(one.ep_s_per_micro_batch, 0);
+  EXPECT_NEAR(one.dp_allreduce_s, 2.0 * 15 / 16 * p.total * 2 / 50e9, 1e-12);
+}
+
+TEST(Moe, MemorySplitsExpertsOverExpertRanksAndShardsTheirStateOverTheirReplicas) {
+  const ModelConfig m = load_model("mixtral-8x7b");
+  const ParameterCount p = count_parameters(m);
+  MemoryRequest r;
+  r.model = m;
+  r.layout.dp = 16;
+  r.layout.ep = 8;
+  r.layout.seq_len = 4096;
+  r.zero_stage = 1;
+  const MemoryFootprint f = memory_footprint(r);
+  const double experts = 32 * p.routed_experts_per_layer / 8;
+  EXPECT_DOUBLE_EQ(f.first.expert_params, experts);
+  const double rest = f.first.params - experts;
+  EXPECT_NEAR(rest, p.total - 32 * p.routed_experts_per_layer, p.total * 1e-12);
+  // Adam state: the rest over 16 replicas, each expert's over its 16 / 8 = 2.
+  EXPECT_NEAR(f.first.optimizer_bytes, rest * 12 / 16 + experts * 12 / 2, 1);
+  EXPECT_DOUBLE_EQ(f.first.weight_bytes, f.first.params * 2);
+  // Eight-way expert parallelism holds a fraction of the experts ep 1 does.
+  r.layout.ep = 1;
+  EXPECT_GT(memory_footprint(r).first.total_bytes(), 2 * f.first.total_bytes());
+}
+
+// The suggestion for a layout that does not fit tries more pipeline stages with dp = gpus/(t·p):
+// those whose replicas ep does not divide are skipped, not refused as if the user had asked.
+TEST(Moe, SuggestionSkipsPipelineSizesThatLeaveTooFewReplicasForTheExperts) {
+  MemoryRequest r;
+  r.model = load_model("mixtral-8x7b");
+  r.layout.dp = 16;
+  r.layout.ep = 8;
+  r.layout.seq_len = 32768;
+  SuggestionRules rules;
+  rules.gpus = 16;
+  std::optional<std::string> flags;
+  EXPECT_NO_THROW(flags = suggest_fitting_layout(r, 80, rules));
+  if (flags) EXPECT_EQ(flags->find("--pp 4"), std::string::npos) << *flags;  // dp 4 cannot hold 8 expert ranks
+}
+
+TEST(Moe, EstimateCounts6NActiveDAndAsksForTokensWhereNoneArePublished) {
+  EstimateRequest r;
+  r.model = load_model("mixtral-8x7b");
+  EXPECT_NE(message_of([&] { estimate(r); }).find("give --tokens"), std::string::npos);
+  r.tokens = 1e12;
+  const EstimateResult e = estimate(r);
+  const ParameterCount p = count_parameters(r.model);
+  EXPECT_DOUBLE_EQ(e.params, p.total);
+  EXPECT_DOUBLE_EQ(e.active_params, p.active);
+  EXPECT_DOUBLE_EQ(e.training_flops, 6 * p.active * 1e12);
+}
+
+// `trainbench comm --model mixtral-8x7b --ep 4` measures the dispatch/combine all-to-all at the
+// model's size: b·s·k·d/t elements.
+TEST(Moe, CommMeasuresTheModelsAllToAll) {
+  const ModelConfig m = load_model("mixtral-8x7b");
+  comm::ParallelLayout layout;
+  layout.tp = 2;
+  layout.dp = 4;
+  layout.ep = 4;
+  layout.seq_len = 4096;
+  bool found = false;
+  for (const auto& msg : comm::model_messages(m, layout, DType::BF16))
+    if (msg.name == "ep.alltoall") {
+      found = true;
+      EXPECT_EQ(msg.collective, comm::Collective::AllToAll);
+      EXPECT_EQ(msg.bytes, 4096LL * 2 * 4096 * 2 / 2);
+      EXPECT_EQ(msg.group_ranks, 4);
+    }
+  EXPECT_TRUE(found);
+  layout.ep = 1;
+  for (const auto& msg : comm::model_messages(m, layout, DType::BF16)) EXPECT_NE(msg.name, "ep.alltoall");
+}
+
+TEST(Moe, SearchTriesExpertSplitsDividingTheExperts) {
+  EXPECT_EQ(expert_sizes(load_model("mixtral-8x7b")), (std::vector<int64_t>{1, 2, 4, 8}));
+  EXPECT_EQ(expert_sizes(load_model("dbrx")), (std::vector<int64_t>{1, 2, 4, 8, 16}));
+  EXPECT_EQ(expert_sizes(load_model("llama3-8b")), (std::vector<int64_t>{1}));
+}
+
+}  // namespace
+}  // namespace tb
