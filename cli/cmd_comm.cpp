@@ -99,9 +99,11 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
                            comm::human_bytes(static_cast<double>(m.bytes)), m.why);
     cases.push_back({m.name, m.collective, m.bytes, m.why});
   }
-  if (cases.empty()) {  // all-to-all: dense models send none; measure it at the activation size
+  if (cases.empty()) {  // all-to-all: dense models (and MoE at ep 1) send none; measure it at the activation size
     const auto& act = messages.front();
-    cases.push_back({"tp.activation." + f.op, *only, act.bytes, "b*s*d: a dense model sends no " + f.op});
+    cases.push_back({"tp.activation." + f.op, *only, act.bytes,
+                     model.moe ? "b*s*d: no " + f.op + " without expert parallelism (give --ep)"
+                               : "b*s*d: a dense model sends no " + f.op});
     *header += fmt::format("#   {:<24} {:<13} {:>10}  {}\n", cases.back().name, f.op,
                            comm::human_bytes(static_cast<double>(act.bytes)), cases.back().why);
   }

@@ -101,7 +101,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
                        "communication model: give the layout too (--tp, --cp, --pp, --dp, --ep)");
     if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty() || !f.grad_dtype.empty())
       throw UsageError("--zero, --grad-dtype, --sequence-parallel and --attention feed the memory per GPU of a layout: "
-                       "give the layout too (--tp, --cp, --pp, --dp)");
+                       "give the layout too (--tp, --cp, --pp, --dp, --ep)");
     return;
   }
   if (f.zero) req.zero_stage = *f.zero;
@@ -138,10 +138,12 @@ LayoutSearchRequest search_request(const EstimateFlags& f) {
 }
 
 // The search, then the full estimate of its best layout (with the site and deadline asked for).
-void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::optional<int64_t> measured_tp) {
+void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::optional<int64_t> measured_tp,
+                       std::optional<int64_t> measured_ep) {
   LayoutSearchRequest s = search_request(f);
   s.base = req;
   s.measured_tp = measured_tp;
+  s.measured_ep = measured_ep;
   const LayoutSearchResult found = search_layouts(s);
   std::optional<EstimateRequest> best_request;
   std::optional<EstimateResult> best;
@@ -170,6 +172,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
 void run_estimate(const EstimateFlags& f) {
   EstimateRequest req;
   std::optional<int64_t> measured_tp;  // with --results: the t its throughput holds for
+  std::optional<int64_t> measured_ep;  // and the e (MoE)
   req.model = load_model(f.model);
   if (!f.tokens.empty()) {
     req.tokens = parse_quantity(f.tokens, "--tokens");
@@ -196,6 +199,7 @@ void run_estimate(const EstimateFlags& f) {
     if (f.tflops || f.mfu) throw UsageError("give one throughput: --results, --tflops, or --gpu with --mfu");
     const auto measured = throughput_from_results(results::read_results_file(f.results), f.results);
     measured_tp = measured.tensor_parallel;
+    measured_ep = measured.expert_parallel;
     req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
     req.throughput_source = measured.source;
     req.measured_power_w = measured.mean_power_w;
@@ -227,7 +231,7 @@ void run_estimate(const EstimateFlags& f) {
   req.gpu_hour_price = quoted_price(f.gpu_hour_price, req.sku ? req.sku->name : "", {req.sku ? req.sku->name : ""});
   add_comm_model(f, req, search);
   if (search) {
-    run_layout_search(f, req, measured_tp);
+    run_layout_search(f, req, measured_tp, measured_ep);
     return;
   }
   const EstimateResult result = estimate(req);

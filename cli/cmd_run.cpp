@@ -117,7 +117,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
     req.days = days;
     const EstimateResult e = estimate(req);
     if (first) {
-      fmt::print(out, "  training compute: {:.1f} PF-days (6*N*D)\n", e.pf_days);
+      fmt::print(out, "  training compute: {:.1f} PF-days ({})\n", e.pf_days, model.moe ? "6*N_active*D" : "6*N*D");
       fmt::print(out, "  {:>8} {:>30} {:>34}\n", "finish in", "at peak (the article)",
                  e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu) : "at measured");
       first = false;
@@ -138,17 +138,21 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
   MemoryRequest m;
   m.model = model;
   m.layout.tp = options.tensor_parallel;
+  m.layout.ep = options.expert_parallel;
+  m.layout.dp = options.expert_parallel;  // the fewest replicas that hold e expert ranks
   m.layout.micro_batch_size = options.micro_batch;
   m.layout.seq_len = options.seq_len;
   const MemoryFootprint footprint = memory_footprint(m);
   const MemoryFit fit = judge_fit(footprint.peak().total_bytes(), sku->memory_gb);
-  fmt::print(out, "\nMemory to train at tp {} without pipelining (weights, gradients, Adam, activations): {:.1f} GiB "
+  const std::string ep = options.expert_parallel > 1 ? fmt::format(" --ep {0} --dp {0}", options.expert_parallel) : "";
+  fmt::print(out, "\nMemory to train at tp {}{} without pipelining (weights, gradients, Adam, activations): {:.1f} GiB "
                   "per GPU of {:.0f} GiB: {}",
-             options.tensor_parallel, footprint.peak().total_bytes() / gib_to_bytes(1), sku->memory_gb,
-             to_string(fit.verdict));
+             options.tensor_parallel,
+             options.expert_parallel > 1 ? fmt::format(" x ep {} (dp {})", options.expert_parallel, options.expert_parallel) : "",
+             footprint.peak().total_bytes() / gib_to_bytes(1), sku->memory_gb, to_string(fit.verdict));
   const auto suggestion = fit.verdict == MemoryVerdict::Fits ? std::nullopt : suggest_fitting_layout(m, sku->memory_gb);
-  fmt::print(out, "{}\n", suggestion ? fmt::format(" (fits with {}: trainbench estimate --tp {} {})", *suggestion,
-                                                     options.tensor_parallel, *suggestion)
+  fmt::print(out, "{}\n", suggestion ? fmt::format(" (fits with {}: trainbench estimate --tp {}{} {})", *suggestion,
+                                                     options.tensor_parallel, ep, *suggestion)
                                       : "");
 }
 

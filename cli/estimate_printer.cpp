@@ -56,7 +56,10 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
   if (m.fit && m.fit->verdict != MemoryVerdict::Fits)
     fmt::print(out, "  {}: {}\n", to_string(m.fit->verdict),
                m.suggestion ? "fits with " + *m.suggestion
-                            : std::string("no pipeline size or optimizer sharding fits it; raise --tp or use ZeRO-3"));
+                            : std::string(req.model.moe ? "no pipeline size or optimizer sharding fits it; raise --ep "
+                                                          "or --tp, or use ZeRO-3"
+                                                        : "no pipeline size or optimizer sharding fits it; raise --tp "
+                                                          "or use ZeRO-3"));
   if (!m.capacity_gib) fmt::print(out, "  give --gpu SKU to judge it against the GPU's memory\n");
 }
 
@@ -178,12 +181,16 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
   const std::string tensor_sizes = fmt::format("{}", fmt::join(s.tensor_sizes, ","));
   const std::string context_sizes = fmt::format("{}", fmt::join(s.context_sizes, ","));
   const std::string expert_sizes = fmt::format("{}", fmt::join(s.expert_sizes, ","));
-  const bool moe = s.expert_sizes.size() > 1 || (s.expert_sizes.size() == 1 && s.expert_sizes.front() > 1);
+  const bool moe = s.expert_size_measured || s.expert_sizes.size() > 1 ||
+                   (s.expert_sizes.size() == 1 && s.expert_sizes.front() > 1);
   fmt::print(out, "Layout search: {}; global batch {} sequences; {}, cp in {{{}}}{}, pp up to the layers, {}\n",
              s.objective, s.global_batch,
              s.tensor_size_measured ? fmt::format("tp {} (where the throughput was measured)", tensor_sizes)
                                     : fmt::format("tp in {{{}}} (inside a server)", tensor_sizes),
-             context_sizes, moe ? fmt::format(", ep in {{{}}}", expert_sizes) : "",
+             context_sizes,
+             !moe                     ? std::string()
+             : s.expert_size_measured ? fmt::format(", ep {} (where the throughput was measured)", expert_sizes)
+                                      : fmt::format(", ep in {{{}}}", expert_sizes),
              s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp x cp > 1");
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");

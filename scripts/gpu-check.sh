@@ -4,8 +4,9 @@
 #   tests         every GPU test (trainbench_gpu_tests), the wgmma forward's first run apart
 #   cpu-tests     the CPU suite from the bundle (CI runs it already: only on request)
 #   bench         = bench-gemm bench-attention: side by side with torch.matmul and SDPA
-#   run           = run-health run-models run-wgmma: `trainbench health`, a one-rank NCCL `comm`,
-#                   `run` for gpt3-175b (tp 8), gpt3-xl, llama3-8b, then 175B with the wgmma forward
+#   run           = run-health run-models run-wgmma run-moe: `trainbench health`, a one-rank NCCL
+#                   `comm`, `run` for gpt3-175b (tp 8), gpt3-xl, llama3-8b, then 175B with the wgmma
+#                   forward, then Mixtral 8x7B's expert GEMMs (ep 8, 4096-token sequences)
 #   sanitize      compute-sanitizer (SANITIZE_TOOLS, default memcheck racecheck synccheck)
 # Usage: scripts/gpu-check.sh [phase ...]   (default: env tests)
 # One device command gets 10 minutes: every step is cut to what is left of GPU_CHECK_BUDGET
@@ -30,8 +31,8 @@ note() { echo "$*" | tee -a "$SUMMARY"; }
 expand_phase() {
   case $1 in
     bench) echo bench-gemm bench-attention ;;
-    run) echo run-health run-models run-wgmma ;;
-    env | tests | cpu-tests | bench-gemm | bench-attention | run-health | run-models | run-wgmma | sanitize) echo "$1" ;;
+    run) echo run-health run-models run-wgmma run-moe ;;
+    env | tests | cpu-tests | bench-gemm | bench-attention | run-health | run-models | run-wgmma | run-moe | sanitize) echo "$1" ;;
     *) return 1 ;;
   esac
 }
@@ -40,7 +41,7 @@ for p in "${@:-env tests}"; do
   for word in $p; do
     if ! expanded=$(expand_phase "$word"); then
       note "unknown phase '$word'; phases: env tests cpu-tests bench (= bench-gemm bench-attention)" \
-        "run (= run-health run-models run-wgmma) sanitize"
+        "run (= run-health run-models run-wgmma run-moe) sanitize"
       exit 2
     fi
     read -r -a more <<<"$expanded"
@@ -185,6 +186,8 @@ phase_run_models() {
   measure_model llama3-8b --model llama3-8b --tp 1
 }
 phase_run_wgmma() { measure_model gpt3-175b-wgmma --model gpt3-175b --tp 8 --impl wgmma; }
+# Mixture of experts: one of 8 experts per GPU, each on the 8192 tokens its 8 ranks route to it.
+phase_run_moe() { measure_model mixtral-8x7b --model mixtral-8x7b --tp 1 --ep 8 --seq 4096 --tokens 2T; }
 
 phase_sanitize() {
   # gVisor machines refuse compute-sanitizer ("Device not supported"): find out in seconds.

@@ -3,7 +3,8 @@
 //   step = (m + p − 1) · (t_compute + t_tp + t_cp + t_ep + t_p2p)  +  (1 − overlap) · t_dp
 //   ideal = m · t_compute / imbalance   (the even share: uneven stages cost their idle time)
 // per GPU, with
-//   t_compute = hardware FLOPs per token · b·s / (t·c·p) / sustained FLOP/s   (one micro-batch)
+//   t_compute = hardware FLOPs per token · b·s / (t·c·p) / sustained FLOP/s · imbalance   (one
+//           micro-batch; imbalance = ceil(L/p)·p/L, the busiest stage's excess over an even split)
 //   t_tp  = (L/p) · k · 2(t−1)/t · b·s·d·bytes / B_tp   — k = 4 all-reduces per layer (2 forward,
 //           2 backward; Megatron-LM, Narayanan et al. 2021 §2.3), 6 with full recomputation
 //           (the forward's 2 run again); not overlapped with compute.

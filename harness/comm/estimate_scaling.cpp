@@ -27,6 +27,7 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   l.virtual_stages = r.virtual_stages;
   l.micro_batch_size = r.micro_batch_size;
   l.ep = r.ep.value_or(1);
+  check_expert_parallel(l.ep, r.model);  // before any advice on dp that assumes this e is possible
   l.seq_len = seq_len;
   if (r.dp) l.dp = *r.dp;
   check_layout_sizes(l);

@@ -15,7 +15,14 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   const int64_t local = s / std::max<int64_t>(1, layout.cp);  // this GPU's tokens of each sequence
   const int64_t d = model.hidden;
   const int64_t activation = b * local * d * e;
-  const double grads_per_gpu = count_parameters(model).total / static_cast<double>(layout.tp * layout.pp) * e;
+  const ParameterCount counted = count_parameters(model);
+  // With expert parallelism the experts' share of the gradient is 1/e as large and reduces over
+  // the c·d/e ranks holding the same experts: a second stream of buckets.
+  const double expert_params = counted.routed_experts_per_layer * static_cast<double>(model.moe_layers());
+  const double model_split = static_cast<double>(layout.tp * layout.pp);
+  const bool expert_split = model.moe && layout.ep > 1;
+  const double grads_per_gpu = (expert_split ? counted.total - expert_params : counted.total) / model_split * e;
+  const double expert_grads_per_gpu = expert_params / (model_split * static_cast<double>(layout.ep)) * e;
   const int64_t bucket = std::min<int64_t>(kDdpBucketBytes, static_cast<int64_t>(grads_per_gpu));
   std::vector<ModelMessage> out;
   out.push_back({"tp.allreduce", Collective::AllReduce, activation, layout.tp,
@@ -44,8 +51,15 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   }
   // Gradients reduce over every rank holding the same weights: data and context ranks.
   out.push_back({"dp.grad_bucket", Collective::AllReduce, bucket, layout.dp * layout.cp,
-                 fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU (params/(tp*pp))",
-                             grads_per_gpu / 1e9)});
+                 fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU ({}params/(tp*pp))",
+                             grads_per_gpu / 1e9, expert_split ? "non-expert " : "")});
+  if (expert_split)
+    out.push_back({"ep.grad_bucket", Collective::AllReduce,
+                   std::max<int64_t>(std::min<int64_t>(kDdpBucketBytes, static_cast<int64_t>(expert_grads_per_gpu)), e),
+                   layout.dp * layout.cp / layout.ep,
+                   fmt::format("25 MiB bucket of the {:.3g} GB expert gradient per GPU (expert params/(tp*pp*ep)), "
+                               "over the dp*cp/ep ranks holding the same experts",
+                               expert_grads_per_gpu / 1e9)});
   out.push_back({"pp.activation", Collective::SendRecv, std::max<int64_t>(activation / layout.tp, e), layout.pp,
                  "b*s*d/tp: activation (forward) or its gradient (backward) between stages"});
   return out;

@@ -27,6 +27,17 @@ void check_context_split(int64_t cp, int64_t seq) {
                                  cp, seq, cp, seq));
 }
 
+void check_expert_parallel(int64_t ep, const ModelConfig& model) {
+  if (ep < 1 || ep > 1'000'000) throw UsageError(fmt::format("--ep must be between 1 and 1000000 (got {})", ep));
+  if (ep == 1) return;
+  if (!model.moe)
+    throw UsageError(fmt::format("--ep {}: {} has no experts (no [moe] table); expert parallelism needs a "
+                                 "mixture-of-experts model",
+                                 ep, model.name));
+  if (model.moe->experts % ep != 0)
+    throw UsageError(fmt::format("--ep {} must divide {}'s {} experts", ep, model.name, model.moe->experts));
+}
+
 void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   check_layout_sizes(l);
   if (l.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", l.seq_len));
@@ -52,18 +63,12 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
                                    "interleaved schedule)",
                                    l.micro_batches, l.pp));
   }
-  if (l.ep > 1) {
-    if (!model.moe)
-      throw UsageError(fmt::format("--ep {}: {} has no experts (no [moe] table); expert parallelism needs a "
-                                   "mixture-of-experts model",
-                                   l.ep, model.name));
-    if (model.moe->experts % l.ep != 0)
-      throw UsageError(fmt::format("--ep {} must divide {}'s {} experts", l.ep, model.name, model.moe->experts));
-    if ((l.cp * l.dp) % l.ep != 0)
-      throw UsageError(fmt::format("--ep {} must divide the ranks that replicate the weights, --dp {} x --cp {} = {} "
-                                   "(expert parallelism splits the experts over them)",
-                                   l.ep, l.dp, l.cp, l.cp * l.dp));
-  }
+  check_expert_parallel(l.ep, model);
+  if ((l.cp * l.dp) % l.ep != 0)
+    throw UsageError(fmt::format("--ep {} must divide the ranks that replicate the weights, --dp {} x --cp {} = {} "
+                                 "(expert parallelism splits the experts over them): give --dp, or --gpus, so that "
+                                 "dp x cp is a multiple of {}",
+                                 l.ep, l.dp, l.cp, l.cp * l.dp, l.ep));
   if (l.pp > model.layers)
     throw UsageError(fmt::format("--pp {}: more pipeline stages than {}'s {} layers", l.pp, model.name,
                                  model.layers));

@@ -42,6 +42,9 @@ void check_layout_sizes(const ParallelLayout& layout);
 // `seq`, naming --cp.
 void check_context_split(int64_t cp, int64_t seq);
 
+// Refuses an e outside 1..1000000, e > 1 for a dense model, e not dividing the experts, naming --ep.
+void check_expert_parallel(int64_t ep, const ModelConfig& model);
+
 // Refuses t not dividing the heads, more stages than layers, non-positive sizes, a sequence that
 // c ranks cannot split into 2c equal chunks, an e that does not divide the experts or c·d, or
 // e > 1 for a dense model — naming the flag (--tp, --cp, --pp, --dp, --ep, --micro-batches).

@@ -42,6 +42,8 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
   if (wa.command != wb.command) refuse("workload.command", wa.command, wb.command, "workloads");
   if (wa.tensor_parallel != wb.tensor_parallel)
     refuse("workload.tensor_parallel", std::to_string(wa.tensor_parallel), std::to_string(wb.tensor_parallel), "shapes");
+  if (wa.expert_parallel != wb.expert_parallel)
+    refuse("workload.expert_parallel", std::to_string(wa.expert_parallel), std::to_string(wb.expert_parallel), "shapes");
   if (wa.micro_batch != wb.micro_batch)
     refuse("workload.micro_batch", std::to_string(wa.micro_batch), std::to_string(wb.micro_batch), "shapes");
   if (wa.seq_len != wb.seq_len) refuse("workload.seq_len", std::to_string(wa.seq_len), std::to_string(wb.seq_len), "shapes");

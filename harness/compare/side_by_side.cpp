@@ -120,6 +120,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     search.global_batch = o.global_batch;
     search.keep = 1;
     search.measured_tp = measured.tensor_parallel;
+    search.measured_ep = measured.expert_parallel;
     const LayoutSearchResult found = search_layouts(search);
     if (found.ranked.empty()) {
       e.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}", found.considered, req.sku->memory_gb,

@@ -197,12 +197,11 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   out.context_sizes = r.context_sizes.empty() ? context_sizes(seq) : r.context_sizes;
   for (int64_t cp : r.context_sizes) comm::check_context_split(cp, seq);
   out.expert_sizes = r.expert_sizes.empty() ? expert_sizes(model) : r.expert_sizes;
-  for (int64_t ep : r.expert_sizes) {
-    comm::ParallelLayout probe;
-    probe.ep = ep;
-    probe.dp = ep;  // divisibility of cp·dp is the search's to choose; only the model's side is checked
-    comm::validate_layout(probe, model);
+  if (r.expert_sizes.empty() && model.moe && r.measured_ep) {
+    out.expert_sizes = {*r.measured_ep};
+    out.expert_size_measured = true;
   }
+  for (int64_t ep : out.expert_sizes) comm::check_expert_parallel(ep, model);
   for (Recompute recompute : modes)
     for (int64_t tp : out.tensor_sizes)
       for (int64_t cp : out.context_sizes)

@@ -34,6 +34,9 @@ struct LayoutSearchRequest {
   std::vector<int64_t> micro_batch_sizes{1};     // b to try
   std::optional<int> zero_stage;                 // pinned; default 1 where dp·cp > 1, else 0
   std::optional<int64_t> measured_tp;            // the t the throughput was measured at: only it
+  // The e a MoE throughput was measured at: only it (unless expert_sizes pins others), for its
+  // expert GEMMs are e·b·s·k/E rows tall, and a smaller e would run shorter, slower ones.
+  std::optional<int64_t> measured_ep;
   // Recomputation modes to try (`--recompute auto`: none, selective, full); empty: the base's.
   // Full recomputation fits where nothing else does but re-runs the forward (a third more work).
   std::vector<Recompute> recompute_modes;
@@ -59,6 +62,7 @@ struct LayoutSearchResult {
   std::vector<int64_t> tensor_sizes;   // the t tried
   std::vector<int64_t> context_sizes;  // the c tried
   std::vector<int64_t> expert_sizes;   // the e tried ({1} for dense models)
+  bool expert_size_measured = false;   // e fixed by the measurement (measured_ep)
   bool tensor_size_measured = false;   // t fixed by the measurement (measured_tp)
   int64_t considered = 0;
   int64_t feasible = 0;                // memory fits (verdict "fits") and, with days, in time

@@ -39,6 +39,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
   t.model = r.workload.model;
   t.tensor_parallel = std::max<int64_t>(1, r.workload.tensor_parallel);
+  t.expert_parallel = std::max<int64_t>(1, r.workload.expert_parallel);
   if (!r.machine.sku.empty()) {
     try {
       t.sku = load_sku(r.machine.sku);
@@ -48,8 +49,8 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   }
   if (r.step->mfu > 0) t.mfu = r.step->mfu;
   t.mean_power_w = step_mean_power_w(r.kernels);
-  t.source = fmt::format("results {} ({}, {} step {:.3f} ms)", origin, r.machine.device_name, r.workload.model,
-                         r.step->step_ms);
+  t.source = fmt::format("results {} ({}, {} step {:.3f} ms{})", origin, r.machine.device_name, r.workload.model,
+                         r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "");
   return t;
 }
 

@@ -18,6 +18,7 @@ struct MeasuredThroughput {
   std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
   std::string model;              // the model the step was measured for
   int64_t tensor_parallel = 1;    // the t it was measured at: its GEMM shapes are that t's
+  int64_t expert_parallel = 1;    // MoE: the e it was measured at (expert GEMMs e·b·s·k/E rows)
   std::string source;             // "results FILE (device, step X ms)"
   // Board power over the step, time-weighted over its kernels' NVML readings (calls x median);
   // absent when readings cover less than 90% of the step (CPU runs, no NVML).

@@ -267,6 +267,12 @@ TEST_F(RunCli, MixtureOfExpertsRunMeasuresExpertGemmsAtTheExpertSplit) {
   auto e = run_trainbench({"estimate", "--model", model, "--results", out, "--gpus", "8"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_NE(e.out.find("active per token: 2 of 8 experts + 1 shared"), std::string::npos) << e.out;
+  // The search keeps the e the expert GEMMs were measured at, as it keeps the t.
+  e = run_trainbench({"estimate", "--model", model, "--results", out, "--gpu", "h100-sxm", "--gpus", "64",
+                      "--global-batch", "64", "--layout", "auto"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("ep 4 (where the throughput was measured)"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("--ep 4"), std::string::npos) << e.out;
 }
 
 TEST_F(RunCli, BadFlagsExit2) {

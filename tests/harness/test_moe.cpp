@@ -299,18 +299,25 @@ TEST(Moe, CommMeasuresTheModelsAllToAll) {
   const ModelConfig m = load_model("mixtral-8x7b");
   comm::ParallelLayout layout;
   layout.tp = 2;
-  layout.dp = 4;
+  layout.dp = 8;
   layout.ep = 4;
   layout.seq_len = 4096;
-  bool found = false;
-  for (const auto& msg : comm::model_messages(m, layout, DType::BF16))
+  bool found = false, expert_grads = false;
+  for (const auto& msg : comm::model_messages(m, layout, DType::BF16)) {
     if (msg.name == "ep.alltoall") {
       found = true;
       EXPECT_EQ(msg.collective, comm::Collective::AllToAll);
       EXPECT_EQ(msg.bytes, 4096LL * 2 * 4096 * 2 / 2);
       EXPECT_EQ(msg.group_ranks, 4);
     }
+    if (msg.name == "ep.grad_bucket") {
+      expert_grads = true;
+      EXPECT_EQ(msg.group_ranks, 2);  // the 8 replicas hold each expert twice
+    }
+    if (msg.name == "dp.grad_bucket") EXPECT_NE(msg.why.find("non-expert"), std::string::npos) << msg.why;
+  }
   EXPECT_TRUE(found);
+  EXPECT_TRUE(expert_grads);
   layout.ep = 1;
   for (const auto& msg : comm::model_messages(m, layout, DType::BF16)) EXPECT_NE(msg.name, "ep.alltoall");
 }
