@@ -46,6 +46,7 @@ struct EstimateFlags {
   std::optional<int64_t> tp, cp, pp, dp, ep, micro_batches, virtual_stages;
   int64_t micro_batch_size = 1;
   std::optional<double> overlap;
+  std::optional<double> ep_overlap;
   std::string interconnect;
   std::string comm_results;
   // Memory per GPU (harness/estimate/memory_footprint.hpp): with the layout.
@@ -96,8 +97,9 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
     throw UsageError("--virtual-stages interleaves pipeline stages: give --pp too (or --layout auto)");
   const bool layout = f.tp || f.cp || f.pp || f.dp || f.ep || search;
   if (!layout) {
-    if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.micro_batch_size != 1)
-      throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size and --overlap feed the "
+    if (!f.interconnect.empty() || !f.comm_results.empty() || f.micro_batches || f.overlap || f.ep_overlap ||
+        f.micro_batch_size != 1)
+      throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size, --overlap and --ep-overlap feed the "
                        "communication model: give the layout too (--tp, --cp, --pp, --dp, --ep)");
     if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty() || !f.grad_dtype.empty())
       throw UsageError("--zero, --grad-dtype, --sequence-parallel and --attention feed the memory per GPU of a layout: "
@@ -121,6 +123,7 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
   if (f.virtual_stages) req.virtual_stages = *f.virtual_stages;
   req.micro_batch_size = f.micro_batch_size;
   req.overlap = f.overlap;
+  req.ep_overlap = f.ep_overlap;
   if (links_now) apply_links(f, req);
 }
 
@@ -291,6 +294,10 @@ void add_estimate_command(CLI::App& app) {
       ->group(comm_group);
   cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch")
       ->capture_default_str()->group(comm_group);
+  cmd->add_option("--ep-overlap", flags->ep_overlap,
+                  "Fraction of the expert all-to-alls hidden behind compute, 0..1 (default 0; DeepSeek-V3's DualPipe "
+                  "reports near-full overlap)")
+      ->group(comm_group);
   cmd->add_option("--overlap", flags->overlap, "Fraction of the gradient all-reduce hidden behind backward, 0..1 (default 0)")
       ->group(comm_group);
   cmd->add_option("--interconnect", flags->interconnect,

@@ -164,6 +164,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   check_attention_impl_for(f.impl, info);  // before minutes of other kernels, not as one "unsupported" row
 
   const ModelConfig model = load_model(f.model);
+  check_attention_head_dim_for(f.impl, info, model.head_dim, model.name);
   WorkloadOptions options;
   std::string tp_why;
   if (f.tp) {

@@ -29,6 +29,14 @@ void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo
                      "unfused");
 }
 
+void check_attention_head_dim_for(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim,
+                                  const std::string& model) {
+  if (device.backend != "cuda" || impl == "unfused" || head_dim == 64 || head_dim == 128) return;
+  throw UsageError(fmt::format("--impl {}: the fused CUDA attention kernels run head_dim 64 and 128; {} has head_dim {}: "
+                               "give --impl unfused (cuBLAS GEMMs and a softmax kernel, any multiple of 8)",
+                               impl, model, head_dim));
+}
+
 double attention_bytes_needed(const AttentionShape& s, double element_bytes, bool backward) {
   const double bsd = static_cast<double>(s.batch) * static_cast<double>(s.seq) * static_cast<double>(s.head_dim);
   const double q = bsd * static_cast<double>(s.heads);      // Q, O, dO, dQ each

@@ -19,6 +19,10 @@ CLI::Validator fits_int64();
 
 // --impl wgmma is a Hopper (sm_90a) kernel: refused on the CPU backend, naming the impls it has.
 void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo& device);
+// The fused CUDA kernels (fused, wgmma) are built for head widths 64 and 128: another width (GPT-3
+// 2.7B's 80, DeepSeek's 192) is refused before minutes of other kernels, pointing at --impl unfused.
+void check_attention_head_dim_for(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim,
+                                  const std::string& model);
 
 // Bytes of Q, K, V, O and LSE (forward), plus dO, dQ, dK, dV (backward), in `element_bytes`
 // per element (LSE in fp32), computed in double: no int64 product can overflow on the way.

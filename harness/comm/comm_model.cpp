@@ -39,6 +39,8 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
     throw UsageError("the communication model needs a throughput: --tflops, --gpu with --mfu, or --results");
   if (!(in.dp_overlap >= 0 && in.dp_overlap <= 1))
     throw UsageError(fmt::format("--overlap must be in [0, 1] (got {})", in.dp_overlap));
+  if (!(in.ep_overlap >= 0 && in.ep_overlap <= 1))
+    throw UsageError(fmt::format("--ep-overlap must be in [0, 1] (got {})", in.ep_overlap));
   if (in.links.gpus_per_node < 1)
     throw UsageError(fmt::format("GPUs per node must be >= 1 (got {})", in.links.gpus_per_node));
 
@@ -56,6 +58,7 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   e.gpus = l.gpus();
   e.tokens_per_step = sequence_tokens * m * d;
   e.dp_overlap = in.dp_overlap;
+  e.ep_overlap = in.ep_overlap;
 
   e.tp_link = group_link("tensor-parallel", l.tp, 1, in.links);
   e.cp_link = group_link("context-parallel", l.cp, l.tp, in.links);
@@ -77,7 +80,7 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   // reduce-scattered; with full recomputation the recomputed forward's gather serves the backward.
   // K/V heads fewer than the tensor ranks are replicated, not split further.
   e.cp_collectives_per_layer = 3;
-  const double kv_width = static_cast<double>(in.model.kv_heads * in.model.head_dim);
+  const double kv_width = in.model.kv_width();
   const double kv_shards = std::min(t, static_cast<double>(in.model.kv_heads));
   e.cp_bytes_per_collective = 2.0 * sequence_tokens * kv_width / kv_shards * bytes;
   if (l.cp > 1) {
@@ -101,7 +104,8 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   if (l.ep > 1) {
     const double ep = static_cast<double>(l.ep);
     const double one = (ep - 1.0) / ep * e.ep_bytes_per_alltoall / (e.ep_link.gb_s * 1e9);
-    e.ep_s_per_micro_batch = static_cast<double>(e.moe_layers_per_stage) * e.alltoalls_per_moe_layer * one;
+    e.ep_s_per_micro_batch =
+        (1.0 - in.ep_overlap) * static_cast<double>(e.moe_layers_per_stage) * e.alltoalls_per_moe_layer * one;
   }
   // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
   e.p2p_bytes = e.tp_bytes_per_allreduce / t;
@@ -165,11 +169,11 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   if (l.ep > 1)
     e.reasons.push_back(fmt::format(
         "expert parallel: {} ranks hold {} of the {} experts each; {} all-to-alls per MoE layer x {} MoE layers per "
-        "stage of {} (b*s/cp*k*d/tp) x (e-1)/e {} at {:g} GB/s busbw ({}): {:.2f} ms per micro-batch, not "
-        "overlapped, {:.1f}% of the step [GShard; Megatron-Core MoE]",
+        "stage of {} (b*s/cp*k*d/tp) x (e-1)/e {} at {:g} GB/s busbw ({}): {:.2f} ms per micro-batch exposed, "
+        "{:.0f}% overlapped with compute (--ep-overlap), {:.1f}% of the step [GShard; Megatron-Core MoE]",
         l.ep, in.model.moe->experts / l.ep, in.model.moe->experts, e.alltoalls_per_moe_layer, e.moe_layers_per_stage,
         human_bytes(e.ep_bytes_per_alltoall), where(e.ep_link), e.ep_link.gb_s, e.ep_link.source,
-        1e3 * e.ep_s_per_micro_batch, share(m * e.ep_s_per_micro_batch)));
+        1e3 * e.ep_s_per_micro_batch, 100.0 * in.ep_overlap, share(m * e.ep_s_per_micro_batch)));
   if (in.model.layers % l.pp != 0)
     e.reasons.push_back(fmt::format("uneven pipeline stages: {} layers over {} stages, the busiest holds {} and sets the "
                                     "pace ({:.1f}% more per micro-batch than an even split)",

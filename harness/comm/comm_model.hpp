@@ -15,7 +15,8 @@
 //   t_ep  = (L_moe/p) · k_a · (e−1)/e · b·(s/c)·k·d·bytes/t / B_ep   with e > 1 expert ranks
 //           (MoE): k_a = 4 all-to-alls per MoE layer (dispatch and combine, forward and backward;
 //           6 with full recomputation), each sending every token to its k experts (each tensor
-//           rank its 1/t share); nccl-tests' all-to-all busbw factor (e−1)/e; not overlapped.
+//           rank its 1/t share); nccl-tests' all-to-all busbw factor (e−1)/e; the fraction
+//           ep_overlap hidden behind compute (DeepSeek-V3's DualPipe overlaps nearly all of it).
 //   t_p2p = 2 · b·(s/c)·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
 //   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
@@ -44,6 +45,7 @@ struct CommModelInput {
   double sustained_tflops_per_gpu = 0;  // hardware FLOP/s of one GPU
   int bytes_per_element = 2;            // activations and gradients on the wire (bf16)
   double dp_overlap = 0;                // fraction of the gradient all-reduce hidden behind backward
+  double ep_overlap = 0;                // fraction of the expert all-to-alls hidden behind compute
   Recompute recompute = Recompute::None;
   LinkBandwidths links;
 };
@@ -73,7 +75,7 @@ struct ScalingEstimate {
   int64_t moe_layers_per_stage = 0;
   int alltoalls_per_moe_layer = 0;
   double ep_bytes_per_alltoall = 0;    // tokens × k × hidden of one tensor rank
-  double ep_s_per_micro_batch = 0;
+  double ep_s_per_micro_batch = 0;     // exposed: (1 − ep_overlap) of the all-to-alls' time
   double p2p_bytes = 0;
   double p2p_s_per_micro_batch = 0;
   double bubble_fraction = 0;   // (p−1)/(m+p−1)
@@ -83,6 +85,7 @@ struct ScalingEstimate {
   double dp_allreduce_s = 0;
   double dp_exposed_s = 0;
   double dp_overlap = 0;
+  double ep_overlap = 0;
   double ideal_step_s = 0;
   double step_s = 0;
   double efficiency = 1;        // ideal / step

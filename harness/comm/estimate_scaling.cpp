@@ -67,6 +67,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.sustained_tflops_per_gpu = *out.sustained_tflops_per_gpu;
   in.bytes_per_element = dtype_bytes(r.dtype == DType::FP8 ? DType::BF16 : r.dtype);  // fp8 GEMMs keep bf16 wires
   in.dp_overlap = r.overlap.value_or(0.0);
+  in.ep_overlap = r.ep_overlap.value_or(0.0);
   in.recompute = r.recompute;
   in.links = r.interconnect ? *r.interconnect : default_links(r);
   const int64_t model_parallel = in.layout.tp * in.layout.cp * in.layout.pp;
@@ -97,6 +98,8 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     s.reasons.insert(s.reasons.begin() + 1,
                      fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp); give --micro-batches",
                                  in.layout.micro_batches));
+  if (!r.ep_overlap && in.layout.ep > 1)
+    s.reasons.push_back("overlap of the expert all-to-alls assumed 0 (none); give --ep-overlap 0..1");
   if (!r.overlap && in.layout.dp * in.layout.cp > 1)
     s.reasons.push_back("overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
   const double eff = s.efficiency;

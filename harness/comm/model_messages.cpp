@@ -36,7 +36,8 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   if (layout.cp > 1) {
     // K and V of the whole sequence for this tensor rank's K/V heads (replicated below t).
     const int64_t kv_shards = std::min(layout.tp, model.kv_heads);
-    const int64_t kv = 2 * b * s * model.kv_heads * model.head_dim / kv_shards * e;
+    const auto kv = static_cast<int64_t>(2.0 * static_cast<double>(b * s) * model.kv_width() /
+                                         static_cast<double>(kv_shards) * static_cast<double>(e));
     out.push_back({"cp.kv.allgather", Collective::AllGather, kv, layout.cp,
                    "2*b*s*kv/tp: K and V of the whole sequence for attention, 2 per layer (forward, backward)"});
     out.push_back({"cp.kv.reducescatter", Collective::ReduceScatter, kv, layout.cp,

@@ -44,6 +44,7 @@ struct EstimateRequest {
   int64_t virtual_stages = 1;            // interleaved pipeline chunks per GPU (Megatron-LM)
   int64_t micro_batch_size = 1;          // sequences per micro-batch
   std::optional<double> overlap;         // DP gradient all-reduce hidden behind backward, [0, 1]; default 0
+  std::optional<double> ep_overlap;      // expert all-to-alls hidden behind compute, [0, 1]; default 0
   std::optional<comm::LinkBandwidths> interconnect;  // resolved by the caller; default: the SKU's
   // Memory per GPU (harness/estimate/memory_footprint.hpp): with a layout.
   int zero_stage = 0;

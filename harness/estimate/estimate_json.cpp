@@ -159,6 +159,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"dp_allreduce_s", c.dp_allreduce_s},
                     {"dp_exposed_s", c.dp_exposed_s},
                     {"dp_overlap", c.dp_overlap},
+                    {"ep_overlap", c.ep_overlap},
                     {"tp_link_gb_s", c.tp_link.gb_s},
                     {"cp_link_gb_s", c.cp_link.gb_s},
                     {"pp_link_gb_s", c.pp_link.gb_s},

@@ -41,7 +41,7 @@ namespace {
 struct Dims {
   double s;       // tokens of each sequence on this GPU: s/c with c-way context parallelism
   double s_keys;  // keys each query attends over: the whole sequence
-  double b, d, q, kv, f, a, v, t;
+  double b, d, q, kv, o, f, a, v, t;
   double act_shards;   // what sequence parallelism splits: t with it, else 1
   bool dropout;
 };
@@ -53,8 +53,9 @@ Dims dims_of(const MemoryRequest& r) {
   x.s = x.s_keys / static_cast<double>(r.layout.cp);
   x.b = static_cast<double>(r.layout.micro_batch_size);
   x.d = static_cast<double>(m.hidden);
-  x.q = static_cast<double>(m.heads * m.head_dim);
-  x.kv = static_cast<double>(m.kv_heads * m.head_dim);
+  x.q = static_cast<double>(m.query_width());
+  x.kv = m.kv_width();
+  x.o = static_cast<double>(m.heads * m.value_head_dim());
   x.f = static_cast<double>(m.ffn_hidden);
   x.a = static_cast<double>(m.heads);
   // Megatron-LM allocates the padded vocabulary (embedding, output layer, logits).
@@ -91,7 +92,13 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
   // K and V heads fewer than the tensor ranks are replicated, not split further.
   const double kv_heads = static_cast<double>(r.model.kv_heads);
   const double kv_split = x.kv * x.t / std::min(x.t, kv_heads);
-  const double split = 2 * sb * x.q + 4 * sb * kv_split + 2 * sb * x.q + mlp;
+  if (const auto& mla = r.model.mla) {
+    // The latents (the up-projections' inputs, replicated on the tensor ranks) and their norms'
+    // inputs; the shared rotary key.
+    const double latents = static_cast<double>(mla->q_lora_rank + mla->kv_lora_rank);
+    unsplit += 2 * 2 * sb * latents + 2 * sb * static_cast<double>(mla->qk_rope_head_dim);
+  }
+  const double split = 2 * sb * x.q + 4 * sb * kv_split + 2 * sb * x.o + mlp;
   double scores = 0;
   if (storage == AttentionStorage::Materialized) {
     // softmax output (bf16), and with dropout its mask and its output: 2 + 1 + 2 bytes per score

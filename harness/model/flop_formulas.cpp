@@ -30,8 +30,9 @@ PerTokenFlops flops_per_token(const ModelConfig& m, int64_t seq, bool causal) {
   const double layer_weights = p.matmul_weights - logits_weights;
   PerTokenFlops f;
   f.gemm_forward = 2.0 * p.matmul_weights;
+  // 2·s per head for QKᵀ over the query/key width, 2·s for PV over the value width.
   f.attention_forward = 4.0 * static_cast<double>(m.layers) * static_cast<double>(seq) *
-                        static_cast<double>(m.heads * m.head_dim) * (causal ? 0.5 : 1.0);
+                        static_cast<double>(m.heads) * m.attention_dim() * (causal ? 0.5 : 1.0);
   f.model = 3.0 * (f.gemm_forward + f.attention_forward);
   f.selective = f.model + f.attention_forward;
   f.full = f.model + 2.0 * layer_weights + f.attention_forward;

@@ -22,7 +22,8 @@ double megatron_training_seconds(double tokens, double params, double gpus, doub
 
 // Our counting convention per token, summed over all tensor-parallel ranks:
 // GEMMs 2 FLOPs per matmul weight per pass; attention forward 4·s·(h·dh) per layer, halved when
-// causal; backward 2× forward (algorithmic), plus the forward passes recomputation re-runs.
+// causal (under MLA the head width is the mean of the query/key and value widths); backward 2×
+// forward (algorithmic), plus the forward passes recomputation re-runs.
 struct PerTokenFlops {
   double gemm_forward = 0;       // 2 × matmul weights (layers + logits)
   double attention_forward = 0;  // over all layers

@@ -39,6 +39,26 @@ void validate_model(const ModelConfig& m, const std::string& origin) {
     fail("architecture.kv_heads", fmt::format("({}) must divide heads ({})", m.kv_heads, m.heads));
   if (m.vocab_pad_multiple < 1 || m.vocab_pad_multiple > 65536)
     fail("architecture.vocab_pad_multiple", fmt::format("must be between 1 and 65536 (got {})", m.vocab_pad_multiple));
+  if (m.mla) {
+    const MlaConfig& a = *m.mla;
+    const std::pair<const char*, int64_t> ranks[] = {{"mla.kv_lora_rank", a.kv_lora_rank},
+                                                     {"mla.qk_nope_head_dim", a.qk_nope_head_dim},
+                                                     {"mla.qk_rope_head_dim", a.qk_rope_head_dim},
+                                                     {"mla.v_head_dim", a.v_head_dim}};
+    for (const auto& [field, value] : ranks)
+      if (value <= 0 || value > kMaxDimension)
+        fail(field, fmt::format("must be a positive integer up to {} (got {})", kMaxDimension, value));
+    if (a.q_lora_rank < 0 || a.q_lora_rank > kMaxDimension)
+      fail("mla.q_lora_rank", fmt::format("must be 0 (no query latent) or a positive integer (got {})", a.q_lora_rank));
+    if (m.head_dim != a.qk_nope_head_dim + a.qk_rope_head_dim)
+      fail("architecture.head_dim", fmt::format("({}) must be mla.qk_nope_head_dim + mla.qk_rope_head_dim = {} under "
+                                                "multi-head latent attention",
+                                                m.head_dim, a.qk_nope_head_dim + a.qk_rope_head_dim));
+    if (m.kv_heads != m.heads)
+      fail("architecture.kv_heads", fmt::format("({}) must equal heads ({}) under multi-head latent attention: every "
+                                                "head has its own K and V from the latent",
+                                                m.kv_heads, m.heads));
+  }
   if (m.moe) {
     const MoeConfig& e = *m.moe;
     if (e.experts < 2 || e.experts > 65536)
@@ -78,7 +98,17 @@ static ModelConfig parse_model(const config::TomlReader& r) {
     throw UsageError(fmt::format("{}: field 'architecture.heads' ({}) must divide hidden ({})",
                                  origin, m.heads, m.hidden));
   m.kv_heads = r.optional_positive_int("architecture.kv_heads").value_or(m.heads);
-  m.head_dim = r.optional_positive_int("architecture.head_dim").value_or(m.hidden / m.heads);
+  if (r.has("mla")) {
+    MlaConfig a;
+    a.q_lora_rank = r.optional_non_negative_int("mla.q_lora_rank").value_or(0);
+    a.kv_lora_rank = r.require_positive_int("mla.kv_lora_rank");
+    a.qk_nope_head_dim = r.require_positive_int("mla.qk_nope_head_dim");
+    a.qk_rope_head_dim = r.require_positive_int("mla.qk_rope_head_dim");
+    a.v_head_dim = r.require_positive_int("mla.v_head_dim");
+    m.mla = a;
+  }
+  m.head_dim = r.optional_positive_int("architecture.head_dim")
+                   .value_or(m.mla ? m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim : m.hidden / m.heads);
   m.ffn_hidden = r.require_positive_int("architecture.ffn_hidden");
   m.vocab = r.require_positive_int("architecture.vocab");
   m.vocab_pad_multiple = r.optional_positive_int("architecture.vocab_pad_multiple").value_or(128);

@@ -17,6 +17,18 @@ enum class PositionKind { Learned, Rope };
 // sends every token to `experts_per_token` (top-k) of them and sums their outputs by the router's
 // weights; `shared_experts` more are applied to every token (DeepSeekMoE). The first
 // `dense_layers` layers keep the dense MLP of `ffn_hidden` (DeepSeek-V3's first three).
+// Multi-head latent attention (DeepSeek-V2/V3): queries and keys/values pass through low-rank
+// latents. Q = up(norm(down(x))) (q_lora_rank 0: one d × h·(nope+rope) projection); K and V per
+// head come from a kv_lora_rank latent, the rotary part of K from one shared 64-wide key. Each
+// head's query and key are qk_nope + qk_rope wide (head_dim), its value v_head_dim.
+struct MlaConfig {
+  int64_t q_lora_rank = 0;
+  int64_t kv_lora_rank = 0;
+  int64_t qk_nope_head_dim = 0;
+  int64_t qk_rope_head_dim = 0;
+  int64_t v_head_dim = 0;
+};
+
 struct MoeConfig {
   int64_t experts = 0;
   int64_t experts_per_token = 0;
@@ -48,6 +60,19 @@ struct ModelConfig {
   bool biases = true;            // linear-layer biases
   bool tied_embeddings = true;   // output projection shares the input embedding
   std::optional<MoeConfig> moe;  // absent: every layer dense
+  std::optional<MlaConfig> mla;  // absent: standard (grouped-query) attention
+
+  // Per head: the query/key width is head_dim; the value width is head_dim too, except under MLA.
+  int64_t value_head_dim() const { return mla ? mla->v_head_dim : head_dim; }
+  // Widths over all heads: queries; keys and values averaged (K and V differ under MLA), which is
+  // what attention's FLOPs and a K/V exchange scale with.
+  int64_t query_width() const { return heads * head_dim; }
+  double kv_width() const {
+    return mla ? static_cast<double>(heads) * static_cast<double>(head_dim + mla->v_head_dim) / 2.0
+               : static_cast<double>(kv_heads * head_dim);
+  }
+  // The attention core's FLOPs per query-key pair per head: 2·(qk + v), i.e. 4·head_dim unless MLA.
+  double attention_dim() const { return static_cast<double>(head_dim + value_head_dim()) / 2.0; }
 
   bool is_moe() const { return moe.has_value(); }
   int64_t moe_layers() const { return moe ? layers - moe->dense_layers : 0; }

@@ -13,8 +13,22 @@ ParameterCount count_parameters(const ModelConfig& m) {
   const double norm_params = m.norm == NormKind::LayerNorm ? 2.0 * d : d;
 
   ParameterCount p;
-  const double attention_weights = d * q_width + 2.0 * d * kv_width + q_width * d;
+  double attention_weights = d * q_width + 2.0 * d * kv_width + q_width * d;
   p.attention_per_layer = attention_weights + bias * (q_width + 2.0 * kv_width + d);
+  if (m.mla) {
+    // DeepSeek-V2 §2.1: W_DQ, W_UQ (or one W_Q), W_DKV with the shared rotary key W_KR, W_UK and
+    // W_UV (one kv_lora × h·(nope + v) matrix), W_O; RMSNorm gains on the two latents.
+    const MlaConfig& a = *m.mla;
+    const double h = static_cast<double>(m.heads);
+    const double q_lora = static_cast<double>(a.q_lora_rank);
+    const double kv_lora = static_cast<double>(a.kv_lora_rank);
+    const double query = a.q_lora_rank > 0 ? d * q_lora + q_lora * q_width : d * q_width;
+    const double key_value = d * (kv_lora + static_cast<double>(a.qk_rope_head_dim)) +
+                             kv_lora * h * static_cast<double>(a.qk_nope_head_dim + a.v_head_dim);
+    const double output = h * static_cast<double>(a.v_head_dim) * d;
+    attention_weights = query + key_value + output;
+    p.attention_per_layer = attention_weights + q_lora + kv_lora + bias * (q_width + d);
+  }
   const double mlp_matrices = m.mlp == MlpKind::Gelu ? 2.0 : 3.0;  // SwiGLU adds a gate
   const double mlp_weights = mlp_matrices * d * f;
   p.mlp_per_layer = mlp_weights + bias * ((mlp_matrices - 1.0) * f + d);

@@ -46,10 +46,12 @@ struct Builder {
     }
   }
 
-  void attention(const AttentionShape& shape, int64_t calls) {
+  // `model_share` as for GEMMs: under MLA the kernel runs V padded to the query/key width.
+  void attention(const AttentionShape& shape, int64_t calls, double model_share = 1.0) {
     for (bool backward : {false, true}) {
       Op op = make_attention_op(backward ? "attention.bwd" : "attention.fwd", shape, w.options.dtype, backward);
       op.calls_per_step = calls;
+      op.model_flops *= model_share;
       w.ops.push_back(op);
     }
   }
@@ -120,9 +122,30 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   const bool swiglu = model.mlp == MlpKind::SwiGlu;
 
   // Megatron-LM's column-parallel QKV and MLP-up, row-parallel output and MLP-down projections.
-  b.gemm_triplet("qkv", tokens, d, (heads + 2 * kv_heads) * dh, L, true);
-  b.attention({options.micro_batch, heads, kv_heads, options.seq_len, dh, options.causal}, L);
-  b.gemm_triplet("attn_out", tokens, heads * dh, d, L, true);
+  if (model.mla) {
+    // Multi-head latent attention as trained (DeepSeek-V2 §2.1, no absorption): the down-
+    // projections to the latents are replicated on every tensor rank (a 1/t share is the model's),
+    // the up-projections split by heads, the output projection row-parallel.
+    const MlaConfig& a = *model.mla;
+    const double replicated = 1.0 / static_cast<double>(t);
+    if (a.q_lora_rank > 0) {
+      b.gemm_triplet("q_down", tokens, d, a.q_lora_rank, L, true, replicated);
+      b.gemm_triplet("q_up", tokens, a.q_lora_rank, heads * dh, L, true);
+    } else {
+      b.gemm_triplet("q_proj", tokens, d, heads * dh, L, true);
+    }
+    b.gemm_triplet("kv_down", tokens, d, a.kv_lora_rank + a.qk_rope_head_dim, L, true, replicated);
+    b.gemm_triplet("kv_up", tokens, a.kv_lora_rank, heads * (a.qk_nope_head_dim + a.v_head_dim), L, true);
+    // The fused kernels take one head width: V is padded to the query/key width (as FlashAttention
+    // runs DeepSeek's 192/128 heads), the padding hardware work only.
+    b.attention({options.micro_batch, heads, heads, options.seq_len, dh, options.causal}, L,
+                model.attention_dim() / static_cast<double>(dh));
+    b.gemm_triplet("attn_out", tokens, heads * a.v_head_dim, d, L, true);
+  } else {
+    b.gemm_triplet("qkv", tokens, d, (heads + 2 * kv_heads) * dh, L, true);
+    b.attention({options.micro_batch, heads, kv_heads, options.seq_len, dh, options.causal}, L);
+    b.gemm_triplet("attn_out", tokens, heads * dh, d, L, true);
+  }
   // SwiGLU's gate and up projections run as one GEMM of twice the width, as Megatron fuses them.
   if (dense_layers > 0) {
     b.gemm_triplet("mlp_up", tokens, d, swiglu ? 2 * f : f, dense_layers, true);

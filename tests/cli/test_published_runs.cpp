@@ -108,6 +108,26 @@ TEST(PublishedRuns, Llama2ImpliedMfuIsPlausibleAndConsistent) {
   EXPECT_LE(*hi / *lo, 1.25) << "implied MFUs " << implied[0] << ", " << implied[1] << ", " << implied[2];
 }
 
+// DeepSeek-V3 (DeepSeek-AI 2024, arXiv:2412.19437, Table 1 and §3.1): 2.664M H800 GPU-hours of
+// pre-training on 14.8T tokens, 2048 H800s; "180K H800 GPU hours" per trillion tokens, "3.7 days"
+// on the cluster. No MFU is published: the one the hours imply (model FLOPs, bf16 dense peak 989;
+// the GEMMs ran in FP8, so half that of FP8's peak) must be plausible, [0.30, 0.50], and the days
+// on 2048 GPUs must follow. Their parallelism (§3.2): 16-way pipeline, 64-way expert parallelism,
+// ZeRO-1 data parallelism, no tensor parallelism, the all-to-alls hidden by DualPipe: with that
+// overlap the layout search picks the published expert-parallel size.
+TEST(PublishedRuns, DeepSeekV3ImpliedMfuAndExpertParallelism) {
+  const auto j = estimate({"--model", "deepseek-v3", "--gpu", "h800", "--mfu", "1", "--gpus", "2048"});
+  const double mfu = number(j, "gpu_hours") / 2.664e6;
+  EXPECT_GE(mfu, 0.30);
+  EXPECT_LE(mfu, 0.50);
+  const double per_trillion = number(j, "gpu_hours") / mfu / 14.8;
+  EXPECT_NEAR(per_trillion / 180e3, 1.0, 0.01);  // 2.664M / 14.8 = 180K: the report's own arithmetic
+  const auto k = estimate({"--model", "deepseek-v3", "--gpu", "h800", "--mfu", "0.39", "--gpus", "2048", "--layout",
+                           "auto", "--ep-overlap", "1"});
+  ASSERT_TRUE(k.contains("layout_search"));
+  EXPECT_EQ(k["layout_search"]["ranked"][0]["ep"], 64);
+}
+
 // Llama 3.1 405B (Llama Team 2024; model card): 15.6T tokens, 30.84M H100-80GB GPU-hours, 400
 // TFLOP/s per GPU on 16K GPUs (Table 4; model FLOPs: 41% of 989). The published hours cover the
 // whole pre-training, long-context stage and interruptions included: ours must be smaller, ratio
@@ -148,7 +168,7 @@ TEST(PublishedRuns, ConfigsCarryThePublishedTokenCounts) {
   const std::pair<const char*, double> published[] = {{"gpt3-175b", 300e9},  {"opt-175b", 180e9},
                                                        {"bloom-176b", 366e9}, {"llama2-7b", 2e12},
                                                        {"llama2-13b", 2e12},  {"llama2-70b", 2e12},
-                                                       {"llama3-405b", 15.6e12}};
+                                                       {"llama3-405b", 15.6e12}, {"deepseek-v3", 14.8e12}};
   for (const auto& [model, tokens] : published)
     EXPECT_DOUBLE_EQ(number(estimate({"--model", model}), "tokens"), tokens) << model;
 }

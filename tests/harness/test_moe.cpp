@@ -101,6 +101,83 @@ TEST(Moe, Mixtral8x22bAndDbrxAgainstTheirMakersCounts) {
   EXPECT_NEAR(dbrx.active / 36e9, 1.0, 0.02);
 }
 
+// DeepSeek-V3 (arXiv:2412.19437): multi-head latent attention, 3 dense layers then 58 MoE layers
+// of 1 shared + 256 routed experts with 8 per token. "671B total parameters with 37B activated".
+TEST(Moe, DeepSeekV3LatentAttentionByHandAndAgainstItsReport) {
+  const ModelConfig m = load_model("deepseek-v3");
+  ASSERT_TRUE(m.mla);
+  const double d = 7168, h = 128;
+  const double mla = d * 1536 + 1536 * h * 192     // W_DQ, W_UQ (nope + rope per head)
+                     + d * (512 + 64)              // W_DKV and the shared rotary key
+                     + 512 * h * (128 + 128)       // W_UK and W_UV
+                     + h * 128 * d;                // W_O
+  const ParameterCount p = count_parameters(m);
+  EXPECT_DOUBLE_EQ(p.attention_per_layer, mla + 1536 + 512);  // + the latents' RMSNorm gains
+  EXPECT_NEAR(p.total / 671e9, 1.0, 0.005);
+  EXPECT_NEAR(p.active / 37e9, 1.0, 0.02);
+  const double expert = 3 * d * 2048;
+  EXPECT_DOUBLE_EQ(p.routed_experts_per_layer, 256 * expert);
+  EXPECT_DOUBLE_EQ(p.total - p.active, 58 * 248 * expert);  // 256 - 8 routed experts idle per token
+}
+
+TEST(Moe, LatentAttentionWorkloadSumsToTheClosedFormAndPadsValuesToTheKeyWidth) {
+  const ModelConfig m = load_model("deepseek-v3");
+  for (int64_t tp : {1, 2, 8}) {
+    const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .expert_parallel = 8});
+    const auto f = formulas::flops_per_token(m, 4096, true);
+    EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / 4096.0 / f.model, 1.0, 1e-12) << "tp " << tp;
+  }
+  const Workload w = build_workload(m, {.tensor_parallel = 8, .micro_batch = 1});
+  const Op& fwd = find(w, "attention.fwd");
+  EXPECT_EQ(fwd.attention.head_dim, 192);
+  EXPECT_EQ(fwd.attention.heads, 16);
+  EXPECT_DOUBLE_EQ(fwd.model_flops, fwd.flops * (192.0 + 128.0) / 2.0 / 192.0);  // V is 128 wide
+  EXPECT_EQ(find(w, "kv_up.fwd").gemm.n, 16 * (128 + 128));
+  EXPECT_EQ(find(w, "q_down.fwd").gemm.n, 1536);  // replicated on every tensor rank
+  EXPECT_EQ(find(w, "attn_out.fwd").gemm.k, 16 * 128);
+  EXPECT_EQ(find(w, "mlp_up.fwd").calls_per_step, 3);        // the dense layers
+  EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 58 * 256);  // every expert here at ep 1
+  EXPECT_FALSE(has(w, "qkv.fwd"));
+}
+
+TEST(Moe, LatentAttentionConfigRefusalsNameTheField) {
+  const std::string base = R"(
+name = "mla"
+source = "test"
+[architecture]
+layers = 2
+hidden = 256
+heads = 4
+head_dim = 48
+ffn_hidden = 512
+vocab = 1024
+seq_len = 128
+mlp = "swiglu"
+biases = false
+[mla]
+kv_lora_rank = 64
+qk_nope_head_dim = 32
+qk_rope_head_dim = 16
+v_head_dim = 32
+[training]
+tokens = 1e9
+)";
+  EXPECT_EQ(parse_model_toml(base, "m.toml").mla->q_lora_rank, 0);  // no query latent
+  EXPECT_NE(message_of([&] { parse_model_toml(replaced(base, "head_dim = 48", "head_dim = 64"), "m.toml"); })
+                .find("'architecture.head_dim' (64) must be mla.qk_nope_head_dim + mla.qk_rope_head_dim = 48"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { parse_model_toml(replaced(base, "heads = 4\n", "heads = 4\nkv_heads = 2\n"), "m.toml"); })
+                .find("architecture.kv_heads"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { parse_model_toml(replaced(base, "v_head_dim = 32\n", ""), "m.toml"); })
+                .find("'mla.v_head_dim' is missing"),
+            std::string::npos);
+  // No query latent: one d x h·(nope + rope) projection.
+  const ParameterCount p = count_parameters(parse_model_toml(base, "m.toml"));
+  EXPECT_DOUBLE_EQ(p.attention_per_layer,
+                   256.0 * 4 * 48 + 256.0 * (64 + 16) + 64.0 * 4 * (32 + 32) + 4.0 * 32 * 256 + 64);
+}
+
 TEST(Moe, DenseModelsAreAllActive) {
   for (const char* name : {"gpt3-175b", "llama3-8b"}) {
     const ParameterCount p = count_parameters(load_model(name));
@@ -237,6 +314,12 @@ TEST(Moe, AllToAllAndExpertGradientRingsByHand) {
   const double dense_s = 2.0 * 15 / 16 * (p.total - experts) * 2 / 50e9;
   const double expert_s = 2.0 * 1 / 2 * (experts / 8 * 2) / 50e9;  // 2 ranks at stride 8: across nodes
   EXPECT_NEAR(e.dp_allreduce_s, dense_s + expert_s, 1e-12);
+  // Overlapped with compute (DeepSeek-V3's DualPipe): only the rest is exposed.
+  in.ep_overlap = 0.75;
+  EXPECT_NEAR(comm::model_scaling(in).ep_s_per_micro_batch, 0.25 * e.ep_s_per_micro_batch, 1e-15);
+  in.ep_overlap = 1.5;
+  EXPECT_NE(message_of([&] { comm::model_scaling(in); }).find("--ep-overlap must be in [0, 1]"), std::string::npos);
+  in.ep_overlap = 0;
   // Without expert parallelism: no all-to-all, every expert's gradient over all 16.
   in.layout.ep = 1;
   const comm::ScalingEstimate one = comm::model_scaling(in);
