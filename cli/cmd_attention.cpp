@@ -65,9 +65,17 @@ void validate(const AttentionFlags& f) {
                                  kv, f.heads));
   if (f.seq && (*f.seq <= 0 || *f.seq > (1 << 20)))
     throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, *f.seq));
-  if (f.head_dim != 64 && f.head_dim != 128)
-    throw UsageError(fmt::format("--head-dim {} is not supported; accepted values: 64, 128", f.head_dim));
   kernels::check_attention_impl(f.impl);
+  // The fused kernels are built for two head widths; unfused attention is GEMMs and a softmax.
+  if (f.impl == "unfused") {
+    if (f.head_dim < 8 || f.head_dim > 256 || f.head_dim % 8 != 0)
+      throw UsageError(fmt::format("--head-dim {} with --impl unfused: accepted values are multiples of 8 from 8 to 256",
+                                   f.head_dim));
+  } else if (f.head_dim != 64 && f.head_dim != 128) {
+    throw UsageError(fmt::format("--head-dim {} is not supported by --impl {}; accepted values: 64, 128 (any multiple "
+                                 "of 8 up to 256 with --impl unfused)",
+                                 f.head_dim, f.impl));
+  }
   if (f.pass != "fwd" && f.pass != "bwd")
     throw UsageError(fmt::format("--pass: unknown pass '{}'; accepted values: fwd, bwd", f.pass));
   if (!f.dtype.empty()) {
@@ -165,7 +173,8 @@ void add_attention_command(CLI::App& app) {
       ->check(fits_int64());
   cmd->add_option("--seq", flags->seq, "Sequence length (default 2048 on a GPU, 256 on the CPU)")
       ->check(fits_int64());
-  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128")->capture_default_str()
+  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128 (unfused: any multiple of 8 up to 256)")
+      ->capture_default_str()
       ->check(fits_int64());
   cmd->add_flag("--causal", flags->causal, "Causal mask (FLOPs halved)");
   cmd->add_option("--dtype", flags->dtype, "bf16 or fp16 on a GPU (default bf16); the CPU computes fp32");

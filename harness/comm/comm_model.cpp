@@ -104,8 +104,9 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   if (l.ep > 1) {
     const double ep = static_cast<double>(l.ep);
     const double one = (ep - 1.0) / ep * e.ep_bytes_per_alltoall / (e.ep_link.gb_s * 1e9);
-    e.ep_s_per_micro_batch =
-        (1.0 - in.ep_overlap) * static_cast<double>(e.moe_layers_per_stage) * e.alltoalls_per_moe_layer * one;
+    // What is hidden runs under compute, so no more than the micro-batch's compute time hides it.
+    const double all = static_cast<double>(e.moe_layers_per_stage) * e.alltoalls_per_moe_layer * one;
+    e.ep_s_per_micro_batch = all - std::min(in.ep_overlap * all, e.compute_s_per_micro_batch);
   }
   // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
   e.p2p_bytes = e.tp_bytes_per_allreduce / t;
@@ -124,7 +125,10 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   const ParameterCount counted = count_parameters(in.model);
   const double expert_params = counted.routed_experts_per_layer * static_cast<double>(in.model.moe_layers());
   e.expert_grad_bytes = expert_params / (t * p * static_cast<double>(l.ep)) * bytes;
-  e.dp_grad_bytes = (counted.total - expert_params) / (t * p) * bytes + e.expert_grad_bytes;
+  // Weights every tensor rank holds whole (MLA down-projections, the router) are not split by t.
+  const double replicated = counted.tp_replicated;
+  e.dp_grad_bytes =
+      ((counted.total - expert_params - replicated) / (t * p) + replicated / p) * bytes + e.expert_grad_bytes;
   const double replicas = c * d;
   auto ring = [](double grad_bytes, double ranks, const GroupLink& link) {
     return ranks > 1 ? 2.0 * (ranks - 1.0) / ranks * grad_bytes / (link.gb_s * 1e9) : 0.0;

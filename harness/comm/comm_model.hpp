@@ -16,7 +16,8 @@
 //           (MoE): k_a = 4 all-to-alls per MoE layer (dispatch and combine, forward and backward;
 //           6 with full recomputation), each sending every token to its k experts (each tensor
 //           rank its 1/t share); nccl-tests' all-to-all busbw factor (e−1)/e; the fraction
-//           ep_overlap hidden behind compute (DeepSeek-V3's DualPipe overlaps nearly all of it).
+//           ep_overlap hidden behind compute (DeepSeek-V3's DualPipe overlaps nearly all of it),
+//           never more than t_compute: t_ep = all − min(ep_overlap · all, t_compute).
 //   t_p2p = 2 · b·(s/c)·d·bytes/t / B_pp  when p > 1 — activation forward, gradient backward
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
 //   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
@@ -75,7 +76,7 @@ struct ScalingEstimate {
   int64_t moe_layers_per_stage = 0;
   int alltoalls_per_moe_layer = 0;
   double ep_bytes_per_alltoall = 0;    // tokens × k × hidden of one tensor rank
-  double ep_s_per_micro_batch = 0;     // exposed: (1 − ep_overlap) of the all-to-alls' time
+  double ep_s_per_micro_batch = 0;     // exposed: what ep_overlap (at most t_compute) leaves
   double p2p_bytes = 0;
   double p2p_s_per_micro_batch = 0;
   double bubble_fraction = 0;   // (p−1)/(m+p−1)

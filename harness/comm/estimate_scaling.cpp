@@ -100,6 +100,8 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
                                  in.layout.micro_batches));
   if (!r.ep_overlap && in.layout.ep > 1)
     s.reasons.push_back("overlap of the expert all-to-alls assumed 0 (none); give --ep-overlap 0..1");
+  if (r.ep_overlap && in.layout.ep == 1)
+    s.reasons.push_back("--ep-overlap has no effect at ep 1: no expert all-to-alls to hide");
   if (!r.overlap && in.layout.dp * in.layout.cp > 1)
     s.reasons.push_back("overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
   const double eff = s.efficiency;

@@ -21,7 +21,11 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   const double expert_params = counted.routed_experts_per_layer * static_cast<double>(model.moe_layers());
   const double model_split = static_cast<double>(layout.tp * layout.pp);
   const bool expert_split = model.moe && layout.ep > 1;
-  const double grads_per_gpu = (expert_split ? counted.total - expert_params : counted.total) / model_split * e;
+  // Split by tp·pp but for what every tensor rank holds whole (MLA down-projections, the router).
+  const double replicated = counted.tp_replicated;
+  const double shared_params = expert_split ? counted.total - expert_params : counted.total;
+  const double grads_per_gpu =
+      ((shared_params - replicated) / model_split + replicated / static_cast<double>(layout.pp)) * e;
   const double expert_grads_per_gpu = expert_params / (model_split * static_cast<double>(layout.ep)) * e;
   const int64_t bucket = std::min<int64_t>(kDdpBucketBytes, static_cast<int64_t>(grads_per_gpu));
   std::vector<ModelMessage> out;
@@ -52,7 +56,7 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   }
   // Gradients reduce over every rank holding the same weights: data and context ranks.
   out.push_back({"dp.grad_bucket", Collective::AllReduce, bucket, layout.dp * layout.cp,
-                 fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU ({}params/(tp*pp))",
+                 fmt::format("25 MiB DDP bucket of the {:.3g} GB gradient per GPU ({}params/(tp*pp), replicated ones /pp)",
                              grads_per_gpu / 1e9, expert_split ? "non-expert " : "")});
   if (expert_split)
     out.push_back({"ep.grad_bucket", Collective::AllReduce,

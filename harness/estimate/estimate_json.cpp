@@ -70,7 +70,8 @@ nlohmann::json to_json(const EstimateResult& r) {
   j["recompute"] = to_string(r.recompute);
   j["conventions"] = {
       {"training_flops", "6*N*D (GPT-3 Table D.1); N = all parameters (mixture of experts: the active ones)"},
-      {"model_flops", "6*N_matmul + attention (forward 4*s*h*d_head per layer, halved when causal; backward 2x)"},
+      {"model_flops", "6*N_matmul + attention (forward 4*s*h*d_head per layer, halved when causal; backward 2x; "
+                      "d_head = (d_qk + d_v)/2 under multi-head latent attention)"},
       {"hardware_flops", "model_flops plus forward passes re-run by recomputation (" + std::string(to_string(r.recompute)) + ")"},
       {"sites_at_peak", "training_flops / (site peak x days): the article's arithmetic"},
       {"sites_at_measured", "training_model_flops / (site peak x MFU x days)"}};
@@ -173,11 +174,14 @@ nlohmann::json to_json(const EstimateResult& r) {
 }
 
 std::string layout_flags(const EstimateRequest& q) {
-  return fmt::format("--tp {}{} --pp {} --dp {}{} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}",
+  // Everything that changes the result, so that the line reproduces it.
+  return fmt::format("--tp {}{} --pp {} --dp {}{} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}{}{}",
                      *q.tp, q.cp.value_or(1) > 1 ? fmt::format(" --cp {}", *q.cp) : "", *q.pp, *q.dp,
                      q.ep.value_or(1) > 1 ? fmt::format(" --ep {}", *q.ep) : "", *q.micro_batches, q.micro_batch_size,
                      q.zero_stage, to_string(q.recompute),
-                     q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "");
+                     q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "",
+                     q.overlap ? fmt::format(" --overlap {:g}", *q.overlap) : "",
+                     q.ep_overlap && q.ep.value_or(1) > 1 ? fmt::format(" --ep-overlap {:g}", *q.ep_overlap) : "");
 }
 
 std::string layout_summary(const EstimateRequest& q) {

@@ -49,7 +49,7 @@ std::vector<int64_t> context_sizes(int64_t seq) {
 std::vector<int64_t> expert_sizes(const ModelConfig& model) {
   std::vector<int64_t> out{1};
   if (!model.moe) return out;
-  for (int64_t e = 2; e <= kMaxExpertParallel && model.moe->experts % e == 0; e *= 2) out.push_back(e);
+  for (int64_t e = 2; model.moe->experts % e == 0; e *= 2) out.push_back(e);
   return out;
 }
 

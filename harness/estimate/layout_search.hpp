@@ -15,7 +15,7 @@
 // parallelism (c ranks per sequence: powers of two leaving at least 8192 tokens per GPU, see
 // context_sizes), for long sequences; a measured throughput is then taken for b·s/c tokens per
 // GEMM too. For mixture-of-experts models expert parallelism is searched too (powers of two
-// dividing the experts, up to kMaxExpertParallel, that divide cp·dp); a throughput measured at
+// dividing the experts, that divide cp·dp); a throughput measured at
 // ep 1 is taken for larger e too, whose expert GEMMs are e times taller (so usually no slower).
 #include <cstdint>
 #include <optional>
@@ -70,8 +70,7 @@ struct LayoutSearchResult {
 };
 
 // Expert-parallel sizes the search tries for `model`: 1, and for mixture-of-experts models the
-// powers of two that divide its experts, up to kMaxExpertParallel (DeepSeek-V3 trained at 64).
-inline constexpr int64_t kMaxExpertParallel = 64;
+// powers of two that divide its experts (up to one expert per rank).
 std::vector<int64_t> expert_sizes(const ModelConfig& model);
 
 // The tensor-parallel size `trainbench run` measures when none is given: 1 where the model trains

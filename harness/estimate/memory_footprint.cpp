@@ -127,8 +127,11 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   const int64_t moe_layers = std::min(st.layers, m.moe_layers());
   const double e = static_cast<double>(r.layout.ep);
   st.expert_params = static_cast<double>(moe_layers) * pc.routed_experts_per_layer / (x.t * e);
-  st.params = static_cast<double>(st.layers - moe_layers) * pc.per_layer / x.t +
-              static_cast<double>(moe_layers) * (pc.per_moe_layer - pc.routed_experts_per_layer) / x.t +
+  // What every tensor rank holds whole (MLA down-projections, the router) is not divided by t.
+  const double dense_layer = pc.tp_replicated_per_layer + (pc.per_layer - pc.tp_replicated_per_layer) / x.t;
+  const double moe_layer = pc.tp_replicated_per_moe_layer +
+                           (pc.per_moe_layer - pc.routed_experts_per_layer - pc.tp_replicated_per_moe_layer) / x.t;
+  st.params = static_cast<double>(st.layers - moe_layers) * dense_layer + static_cast<double>(moe_layers) * moe_layer +
               st.expert_params;
   const double token_embedding = x.v * x.d;
   const double positions = pc.embeddings - static_cast<double>(m.vocab) * x.d;

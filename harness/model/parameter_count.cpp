@@ -28,6 +28,8 @@ ParameterCount count_parameters(const ModelConfig& m) {
     const double output = h * static_cast<double>(a.v_head_dim) * d;
     attention_weights = query + key_value + output;
     p.attention_per_layer = attention_weights + q_lora + kv_lora + bias * (q_width + d);
+    p.tp_replicated_per_layer = (a.q_lora_rank > 0 ? d * q_lora + q_lora : 0.0) +
+                                d * (kv_lora + static_cast<double>(a.qk_rope_head_dim)) + kv_lora;
   }
   const double mlp_matrices = m.mlp == MlpKind::Gelu ? 2.0 : 3.0;  // SwiGLU adds a gate
   const double mlp_weights = mlp_matrices * d * f;
@@ -45,6 +47,7 @@ ParameterCount count_parameters(const ModelConfig& m) {
     const double expert_weights = mlp_matrices * d * fe;
     p.expert_mlp = expert_weights + bias * ((mlp_matrices - 1.0) * fe + d);
     p.router_per_layer = d * experts;
+    p.tp_replicated_per_moe_layer = p.tp_replicated_per_layer + p.router_per_layer;
     p.routed_experts_per_layer = experts * p.expert_mlp;
     p.per_moe_layer = p.attention_per_layer + p.router_per_layer + (experts + shared) * p.expert_mlp +
                       p.norms_per_layer;
@@ -61,6 +64,7 @@ ParameterCount count_parameters(const ModelConfig& m) {
   p.non_embedding = dense_layers * p.per_layer + moe_layers * p.per_moe_layer + p.final_norm;
   p.total = p.non_embedding + p.embeddings + p.output_head;
   p.active = p.total - moe_layers * inactive_per_moe_layer;
+  p.tp_replicated = dense_layers * p.tp_replicated_per_layer + moe_layers * p.tp_replicated_per_moe_layer;
   p.matmul_weights = dense_layers * (attention_weights + mlp_weights) + moe_layers * moe_matmul_weights + v * d;
   return p;
 }

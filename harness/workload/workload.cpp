@@ -136,8 +136,9 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
     }
     b.gemm_triplet("kv_down", tokens, d, a.kv_lora_rank + a.qk_rope_head_dim, L, true, replicated);
     b.gemm_triplet("kv_up", tokens, a.kv_lora_rank, heads * (a.qk_nope_head_dim + a.v_head_dim), L, true);
-    // The fused kernels take one head width: V is padded to the query/key width (as FlashAttention
-    // runs DeepSeek's 192/128 heads), the padding hardware work only.
+    // This project's attention kernels take one head width: V is padded to the query/key width
+    // (FlashAttention-2 does the same; FlashAttention-3 and cuDNN run 192/128 natively), the
+    // padding hardware work only.
     b.attention({options.micro_batch, heads, heads, options.seq_len, dh, options.causal}, L,
                 model.attention_dim() / static_cast<double>(dh));
     b.gemm_triplet("attn_out", tokens, heads * a.v_head_dim, d, L, true);

@@ -84,6 +84,21 @@ TEST(AttentionCli, WgmmaOnTheCpuIsRefusedClearly) {
   EXPECT_NE(r.err.find("fused or unfused"), std::string::npos) << r.err;
 }
 
+// Unfused attention (GEMMs and a softmax) runs any head width a multiple of 8: DeepSeek-V3's 192.
+TEST(AttentionCli, UnfusedRunsOtherHeadWidths) {
+  const auto r = run_trainbench(attention_args({"--head-dim", "192", "--impl", "unfused", "--pass", "fwd", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("head_dim"), 192);
+  EXPECT_EQ(j.at("verified"), true);
+  const auto fused = run_trainbench(attention_args({"--head-dim", "192"}));
+  EXPECT_EQ(fused.exit_code, 2);
+  EXPECT_NE(fused.err.find("--impl unfused"), std::string::npos) << fused.err;
+  const auto odd = run_trainbench(attention_args({"--head-dim", "100", "--impl", "unfused"}));
+  EXPECT_EQ(odd.exit_code, 2);
+  EXPECT_NE(odd.err.find("multiples of 8"), std::string::npos) << odd.err;
+}
+
 TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
   struct Bad {
     std::vector<std::string> args;

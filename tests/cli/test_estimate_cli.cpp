@@ -262,6 +262,13 @@ TEST(EstimateCli, ExpertParallelLayoutIsCostedAndSearched) {
                       "--mfu", "0.4", "--gpus", "128", "--global-batch", "512", "--layout", "auto"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("ep in {1,2,4,8}"), std::string::npos) << r.out;
+  // The best layout's flags reproduce it: overlaps included.
+  r = run_trainbench({"estimate", "--model", "mixtral-8x7b", "--tokens", "2T", "--seq", "4096", "--gpu", "h100-sxm",
+                      "--mfu", "0.4", "--gpus", "128", "--global-batch", "512", "--layout", "auto", "--ep", "8",
+                      "--ep-overlap", "0.5", "--overlap", "0.25"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("--ep 8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--overlap 0.25 --ep-overlap 0.5"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("active per token"), std::string::npos) << r.out;
 }
 

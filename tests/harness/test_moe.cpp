@@ -140,6 +140,30 @@ TEST(Moe, LatentAttentionWorkloadSumsToTheClosedFormAndPadsValuesToTheKeyWidth) 
   EXPECT_FALSE(has(w, "qkv.fwd"));
 }
 
+// The latent down-projections (and the router) are held whole by every tensor rank: memory and
+// gradients do not divide them by t.
+TEST(Moe, ReplicatedWeightsAreNotSplitOverTensorRanks) {
+  const ModelConfig m = load_model("deepseek-v3");
+  const ParameterCount p = count_parameters(m);
+  const double d = 7168;
+  EXPECT_DOUBLE_EQ(p.tp_replicated_per_layer, d * 1536 + 1536 + d * (512 + 64) + 512);
+  EXPECT_DOUBLE_EQ(p.tp_replicated_per_moe_layer, p.tp_replicated_per_layer + d * 256);
+  MemoryRequest r;
+  r.model = m;
+  r.layout.tp = 8;
+  r.layout.pp = 61;  // one layer per stage: stage 1 is a dense layer, the last an MoE layer
+  r.layout.dp = 8;
+  r.layout.ep = 8;
+  r.layout.micro_batches = 61;
+  const MemoryFootprint f = memory_footprint(r);
+  const double moe_layer = p.tp_replicated_per_moe_layer +
+                           (p.per_moe_layer - p.routed_experts_per_layer - p.tp_replicated_per_moe_layer) / 8 +
+                           p.routed_experts_per_layer / 64;
+  // Untied output head, vocabulary-parallel over Megatron's padded vocabulary (128 x 8 multiple).
+  const double last_extra = p.final_norm + 130048.0 * d / 8;
+  EXPECT_NEAR(f.last.params, moe_layer + last_extra, 1);
+}
+
 TEST(Moe, LatentAttentionConfigRefusalsNameTheField) {
   const std::string base = R"(
 name = "mla"
@@ -317,6 +341,15 @@ TEST(Moe, AllToAllAndExpertGradientRingsByHand) {
   // Overlapped with compute (DeepSeek-V3's DualPipe): only the rest is exposed.
   in.ep_overlap = 0.75;
   EXPECT_NEAR(comm::model_scaling(in).ep_s_per_micro_batch, 0.25 * e.ep_s_per_micro_batch, 1e-15);
+  // Never more hidden than there is compute to hide it behind: on a slow link most stays exposed.
+  comm::CommModelInput slow = in;
+  slow.links.intra_node_gb_s = 0.5;
+  slow.ep_overlap = 1.0;
+  const comm::ScalingEstimate s = comm::model_scaling(slow);
+  slow.ep_overlap = 0.0;
+  EXPECT_NEAR(s.ep_s_per_micro_batch, comm::model_scaling(slow).ep_s_per_micro_batch - s.compute_s_per_micro_batch,
+              1e-9);
+  EXPECT_GT(s.ep_s_per_micro_batch, 0);
   in.ep_overlap = 1.5;
   EXPECT_NE(message_of([&] { comm::model_scaling(in); }).find("--ep-overlap must be in [0, 1]"), std::string::npos);
   in.ep_overlap = 0;
