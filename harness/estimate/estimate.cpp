@@ -233,6 +233,25 @@ EstimateResult estimate(const EstimateRequest& r) {
     // The measured column loses what communication and the pipeline bubble cost as well.
     if (out.scaling && out.at_measured)
       out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu * out.scaling->efficiency);
+    // And what interruptions cost the GPUs of the sites it needs: more sites, more GPUs, more
+    // interruptions; the goodput depends only on the GPU count, so a few rounds settle it.
+    if (out.at_measured && r.interruptions && peak_tflops && *peak_tflops > 0) {
+      const double efficiency = *out.mfu * (out.scaling ? out.scaling->efficiency : 1.0);
+      out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / *peak_tflops - 1e-9));
+      SiteEstimate sites = *out.at_measured;
+      Goodput g;
+      for (int round = 0; round < 50; ++round) {
+        const auto gpus = std::max<int64_t>(
+            1, static_cast<int64_t>(std::ceil(sites.sites_needed * static_cast<double>(*out.gpus_per_site) - 1e-9)));
+        g = goodput(*r.interruptions, gpus, days * units::kSecondsPerDay);
+        const SiteEstimate next = site_estimate(out.training_model_flops, *r.site, days, efficiency * g.fraction);
+        const bool settled = next.sites_needed <= sites.sites_needed * (1 + 1e-12) && round > 0;
+        sites = next;
+        if (settled) break;
+      }
+      out.at_measured = sites;
+      out.site_goodput = g;
+    }
   }
   return out;
 }

@@ -112,6 +112,10 @@ struct EstimateResult {
   std::optional<double> site_days;
   std::optional<SiteEstimate> at_peak;
   std::optional<SiteEstimate> at_measured;
+  // With interruptions (--mtbf-gpu-hours) and a SKU: the measured column's sites keep this
+  // goodput, for the GPUs those sites hold (site peak / SKU peak each).
+  std::optional<Goodput> site_goodput;
+  std::optional<int64_t> gpus_per_site;
   std::optional<double> electricity_cost;
   std::string currency;
 

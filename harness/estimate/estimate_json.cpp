@@ -112,6 +112,11 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["total_cost"] = headline.total_cost;
     j["sites_basis"] = r.at_measured ? "measured" : "peak";
     if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
+    if (r.site_goodput)
+      j["site_interruptions"] = {{"gpus_per_site", *r.gpus_per_site},
+                                 {"gpus", r.site_goodput->gpus},
+                                 {"goodput", r.site_goodput->fraction},
+                                 {"job_mtbf_s", r.site_goodput->job_mtbf_s}};
     if (r.electricity_cost) j["electricity_cost"] = *r.electricity_cost;
   }
   if (r.goodput) {

@@ -7,6 +7,8 @@
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/goodput.hpp"
+#include "harness/hardware/site_config.hpp"
+#include "harness/hardware/sku_config.hpp"
 
 namespace tb {
 namespace {
@@ -116,6 +118,38 @@ TEST(Goodput, EstimateAddsTheLostTime) {
   EXPECT_NEAR(with.goodput->job_mtbf_s / 3600.0, llama3_gpu_mtbf_hours() / 1024, 1e-9);
   EXPECT_GT(with.goodput->fraction, 0.9);
   EXPECT_LT(with.goodput->fraction, 1.0);
+}
+
+// The data centers at measured throughput lose the goodput of the GPUs they hold (site peak / SKU
+// peak each): the fraction of peak they use is MFU x goodput, and goodput is that of those GPUs.
+TEST(Goodput, SitesAtMeasuredThroughputIncludeTheInterruptions) {
+  EstimateRequest r;
+  r.model = load_model("gpt3-175b");
+  r.sku = load_sku("h100-sxm");
+  r.mfu = 0.4;
+  r.site = load_site("500p");
+  r.days = 1;
+  const EstimateResult without = estimate(r);
+  InterruptionModel m;
+  m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
+  r.interruptions = m;
+  const EstimateResult with = estimate(r);
+  ASSERT_TRUE(with.site_goodput && with.gpus_per_site && with.at_measured && without.at_measured);
+  EXPECT_EQ(*with.gpus_per_site, 506);  // 500 PFLOPS / 989 TFLOP/s, rounded up
+  const Goodput& g = *with.site_goodput;
+  EXPECT_EQ(g.gpus, static_cast<int64_t>(std::ceil(with.at_measured->sites_needed * 506 - 1e-9)));
+  EXPECT_NEAR(with.at_measured->efficiency, 0.4 * g.fraction, 1e-12);
+  EXPECT_NEAR(with.at_measured->sites_needed, without.at_measured->sites_needed / g.fraction, 1e-9);
+  EXPECT_LT(g.fraction, 1.0);
+  // The article's column never changes.
+  EXPECT_DOUBLE_EQ(with.at_peak->sites_needed, without.at_peak->sites_needed);
+  // Without a SKU the sites' GPUs are unknown: the column is left as it was.
+  r.sku.reset();
+  r.mfu.reset();
+  r.sustained_tflops_per_gpu = 400;
+  r.days.reset();
+  r.gpus = 1024;
+  EXPECT_FALSE(estimate(r).site_goodput);
 }
 
 // With a deadline the GPU count grows until the interrupted run meets it, in whole model-parallel
