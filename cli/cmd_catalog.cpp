@@ -12,7 +12,7 @@ namespace tb::cli {
 namespace {
 
 void list_models() {
-  fmt::print("{:<14} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", "name", "params", "active",
+  fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", "name", "params", "active",
              "layers", "hidden", "heads", "kv", "ffn", "vocab", "seq", "mlp");
   for (const auto& name : config::available_names(config::ConfigKind::Model)) {
     ModelConfig m = load_model(name);
@@ -21,7 +21,7 @@ void list_models() {
                                                 m.moe->expert_ffn_hidden, m.moe->experts_per_token,
                                                 m.moe->shared_experts ? fmt::format(" +{} shared", m.moe->shared_experts) : "")
                                   : to_string(m.mlp);
-    fmt::print("{:<14} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", name, human_count(p.total),
+    fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", name, human_count(p.total),
                human_count(p.active), m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden,
                m.vocab, m.seq_len, mlp);
   }

@@ -91,7 +91,7 @@ TEST(Moe, Mixtral8x7bByHandAndAgainstMistralsCounts) {
   EXPECT_DOUBLE_EQ(p.matmul_weights, L * (attention + 8 * d + 2 * expert) + V * d);
 }
 
-TEST(Moe, Mixtral8x22bAndDbrxAgainstTheirMakersCounts) {
+TEST(Moe, Mixtral8x22bDbrxAndQwen3AgainstTheirMakersCounts) {
   const ParameterCount mixtral = count_parameters(load_model("mixtral-8x22b"));
   EXPECT_NEAR(mixtral.total / 141e9, 1.0, 0.01);
   EXPECT_NEAR(mixtral.active / 39e9, 1.0, 0.01);
@@ -99,6 +99,10 @@ TEST(Moe, Mixtral8x22bAndDbrxAgainstTheirMakersCounts) {
   const ParameterCount dbrx = count_parameters(load_model("dbrx"));
   EXPECT_NEAR(dbrx.total / 132e9, 1.0, 0.01);
   EXPECT_NEAR(dbrx.active / 36e9, 1.0, 0.02);
+  // Qwen3-235B-A22B: "235B total, 22B activated" (Table 2); 128 experts, 8 per token, no shared.
+  const ParameterCount qwen = count_parameters(load_model("qwen3-235b-a22b"));
+  EXPECT_NEAR(qwen.total / 235e9, 1.0, 0.01);
+  EXPECT_NEAR(qwen.active / 22e9, 1.0, 0.02);
 }
 
 // DeepSeek-V3 (arXiv:2412.19437): multi-head latent attention, 3 dense layers then 58 MoE layers
