@@ -30,6 +30,7 @@ struct CompareFlags {
   std::string junit;
   std::string format = "text";
   std::string model;
+  std::string tokens;
   int64_t gpus = 1024;
   std::optional<double> days;
   std::string layout;
@@ -73,7 +74,7 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
   if (cmd.get_option("--baseline")->count() > 0) {
     if (f.baseline.empty()) throw UsageError("--baseline: the path is empty; give the baseline results file");
-    std::vector<std::string> extrapolation_flags{"--model",  "--gpus",           "--days",    "--layout",
+    std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
                                                  "--global-batch", "--gpu-hour-price", "--currency"};
     for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
@@ -106,6 +107,7 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   for (const auto& path : f.files) runs.push_back(load(path));
   compare::SideBySideOptions o;
   o.target_model = f.model;
+  if (!f.tokens.empty()) o.tokens = parse_positive_tokens(f.tokens);
   o.gpus = f.gpus;
   o.days = f.days;
   o.layout_search = parse_layout_flag(f.layout, f.global_batch);
@@ -132,6 +134,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--format", flags->format, "Output: text or markdown (for CI comments)")->capture_default_str();
   cmd->add_flag("--json", flags->json, "Regression: print the verdict and every item as one JSON object");
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
+  cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (e.g. 2T; default: the model's)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
   add_layout_flags(cmd, flags->layout, flags->global_batch);

@@ -177,10 +177,7 @@ void run_estimate(const EstimateFlags& f) {
   std::optional<int64_t> measured_tp;  // with --results: the t its throughput holds for
   std::optional<int64_t> measured_ep;  // and the e (MoE)
   req.model = load_model(f.model);
-  if (!f.tokens.empty()) {
-    req.tokens = parse_quantity(f.tokens, "--tokens");
-    if (!(req.tokens > 0)) throw UsageError(fmt::format("--tokens must be positive (got {})", f.tokens));
-  }
+  if (!f.tokens.empty()) req.tokens = parse_positive_tokens(f.tokens);
   if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be between 1 and 4194304 tokens (got {})", f.seq));
   req.seq_len = f.seq;
   // `auto` lets the layout search choose (it is checked against --layout below).

@@ -5,6 +5,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/interruption_flags.hpp"
+#include "cli/quantity_parse.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
 #include "harness/common/errors.hpp"
@@ -22,6 +23,7 @@ struct ReportFlags {
   std::string title = "trainbench report";
   std::string chartjs;
   std::string model;
+  std::string tokens;
   int64_t gpus = 1024;
   std::optional<double> days;
   std::string layout;
@@ -40,6 +42,7 @@ void run_report(const ReportFlags& f) {
   o.title = f.title;
   o.chartjs_path = f.chartjs;
   o.comparison.target_model = f.model;
+  if (!f.tokens.empty()) o.comparison.tokens = parse_positive_tokens(f.tokens);
   o.comparison.gpus = f.gpus;
   o.comparison.days = f.days;
   o.comparison.layout_search = parse_layout_flag(f.layout, f.global_batch);
@@ -61,6 +64,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--title", flags->title, "Report title")->capture_default_str();
   cmd->add_option("--chartjs", flags->chartjs, "Chart.js UMD build to inline (default: Debian's libjs-chart.js)");
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
+  cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (e.g. 2T; default: the model's)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
   add_layout_flags(cmd, flags->layout, flags->global_batch);

@@ -97,7 +97,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   }
   EstimateRequest req;
   req.model = model;
-  if (!f.tokens.empty()) req.tokens = parse_quantity(f.tokens, "--tokens");
+  if (!f.tokens.empty()) req.tokens = parse_positive_tokens(f.tokens);
   if (!(req.tokens > 0) && !(model.train_tokens > 0)) {
     fmt::print(out, "\nNo extrapolation: {}'s config publishes no training token count; give --tokens.\n", model.name);
     return;
@@ -279,8 +279,7 @@ void add_run_command(CLI::App& app) {
       throw UsageError("--tokens and --site feed the extrapolation that --no-estimate skips: give one or the other");
     if (!f.no_estimate) {
       load_site(f.site);
-      if (!f.tokens.empty() && !(parse_quantity(f.tokens, "--tokens") > 0))
-        throw UsageError(fmt::format("--tokens must be positive (got {})", f.tokens));
+      if (!f.tokens.empty()) parse_positive_tokens(f.tokens);
     }
     // On the CPU, lighter timing defaults unless the user set them.
     std::string why_no_gpu;

@@ -40,4 +40,10 @@ std::optional<double> parse_finite_number(const std::string& text) {
   return value;
 }
 
+double parse_positive_tokens(const std::string& text) {
+  const double tokens = parse_quantity(text, "--tokens");
+  if (!(tokens > 0)) throw UsageError(fmt::format("--tokens must be positive (got {})", text));
+  return tokens;
+}
+
 }  // namespace tb::cli

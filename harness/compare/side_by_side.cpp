@@ -91,13 +91,15 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     e.why_not = fmt::format("no measured step (a `trainbench {}` file)", run.results.workload.command);
     return e;
   }
-  if (!(model.train_tokens > 0)) {
-    e.why_not = fmt::format("{} publishes no training token count ([training] tokens in its config)", model.name);
+  if (!(o.tokens > 0) && !(model.train_tokens > 0)) {
+    e.why_not = fmt::format("{} publishes no training token count ([training] tokens in its config): give --tokens",
+                            model.name);
     return e;
   }
   const MeasuredThroughput measured = throughput_from_results(run.results, run.origin);
   EstimateRequest req;
   req.model = model;
+  req.tokens = o.tokens;
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
   req.measured_power_w = measured.mean_power_w;

@@ -17,6 +17,7 @@ namespace tb::compare {
 struct SideBySideOptions {
   std::string target_model;       // --model; "" takes the files' model, else gpt3-175b
   int64_t gpus = 1024;            // --gpus
+  double tokens = 0;              // --tokens; 0 takes the model's published count
   std::optional<double> days;     // --days: GPUs needed to finish in this many days instead
   CompatibilityOptions compatibility;  // different devices are the point here; shapes must match
   // --gpu-hour-price KEY=PRICE: rental quotes per GPU-hour, KEY a run's letter (A, B, ...) or the

@@ -81,6 +81,27 @@ TEST_F(CompareCli, SideBySideShowsBothDevicesAndTheExtrapolation) {
   EXPECT_NE(r.out.find("2048"), std::string::npos);
 }
 
+// --tokens replaces the model's published count in every run's extrapolation (a model that
+// publishes none, like Mixtral, needs it); in regression mode it is refused as ignored.
+TEST_F(CompareCli, TokensScaleTheExtrapolation) {
+  SyntheticRunSpec h200;
+  h200.sku = "h200";
+  const std::string a = base(), b = write("h200.json", tb::testing::synthetic_run(h200));
+  const auto published = run_trainbench({"compare", a, b});
+  const auto doubled = run_trainbench({"compare", a, b, "--tokens", "600B"});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  ASSERT_EQ(doubled.exit_code, 0) << doubled.err;
+  // GPT-3 175B: 3638 PF-days at its 300B tokens (6*N*D), twice that at 600B.
+  EXPECT_NE(published.out.find("3638"), std::string::npos) << published.out;
+  EXPECT_NE(doubled.out.find("7275"), std::string::npos) << doubled.out;
+  const auto bad = run_trainbench({"compare", a, b, "--tokens", "-1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--tokens"), std::string::npos) << bad.err;
+  const auto gate = run_trainbench({"compare", "--baseline", a, b, "--tokens", "1T"});
+  EXPECT_EQ(gate.exit_code, 2);
+  EXPECT_NE(gate.err.find("--tokens"), std::string::npos) << gate.err;
+}
+
 // --mtbf-gpu-hours: each run's days include its interruptions, at its own GPU count; the report
 // carries the goodput too.
 TEST_F(CompareCli, InterruptionsAreInEachRunsExtrapolation) {
