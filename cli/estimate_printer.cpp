@@ -171,14 +171,13 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.at_measured) fmt::print(out, " {:>24}", human_money(r.at_measured->total_cost, r.currency));
     fmt::print(out, "\n");
     if (!r.at_measured)
-      fmt::print(out, "  (give a throughput, --gpu SKU with --mfu or --tflops, for the measured column)\n");
+      fmt::print(out, "  (the measured column needs the GPU's peak: --gpu SKU with --mfu or --tflops)\n");
     if (r.site_goodput)
       fmt::print(out, "  the measured column includes interruptions: {} GPUs ({} per site), one interruption every "
                       "{:.1f} h, goodput {} (docs/interruptions.md)\n",
                  r.site_goodput->gpus, *r.gpus_per_site, r.site_goodput->job_mtbf_s / 3600.0,
                  percent(r.site_goodput->fraction));
-    else if (req.interruptions && r.at_measured)
-      fmt::print(out, "  the measured column leaves interruptions out: give --gpu SKU so that the sites' GPUs are known\n");
+    if (r.site_interruptions_unreachable) fmt::print(out, "  {}\n", *r.site_interruptions_unreachable);
     if (r.electricity_cost)
       fmt::print(out, "  electricity: {}\n", human_money(*r.electricity_cost, r.currency));
   }

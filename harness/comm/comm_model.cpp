@@ -106,7 +106,10 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
     const double one = (ep - 1.0) / ep * e.ep_bytes_per_alltoall / (e.ep_link.gb_s * 1e9);
     // What is hidden runs under compute, so no more than the micro-batch's compute time hides it.
     const double all = static_cast<double>(e.moe_layers_per_stage) * e.alltoalls_per_moe_layer * one;
-    e.ep_s_per_micro_batch = all - std::min(in.ep_overlap * all, e.compute_s_per_micro_batch);
+    const double hidden = std::min(in.ep_overlap * all, e.compute_s_per_micro_batch);
+    e.ep_all_s_per_micro_batch = all;
+    e.ep_hidden_fraction = all > 0 ? hidden / all : 0.0;
+    e.ep_s_per_micro_batch = all - hidden;
   }
   // Pipeline: one activation forward and one gradient backward per micro-batch and stage boundary.
   e.p2p_bytes = e.tp_bytes_per_allreduce / t;
@@ -173,11 +176,14 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   if (l.ep > 1)
     e.reasons.push_back(fmt::format(
         "expert parallel: {} ranks hold {} of the {} experts each; {} all-to-alls per MoE layer x {} MoE layers per "
-        "stage of {} (b*s/cp*k*d/tp) x (e-1)/e {} at {:g} GB/s busbw ({}): {:.2f} ms per micro-batch exposed, "
-        "{:.0f}% overlapped with compute (--ep-overlap), {:.1f}% of the step [GShard; Megatron-Core MoE]",
+        "stage of {} (b*s/cp*k*d/tp) x (e-1)/e {} at {:g} GB/s busbw ({}): {:.2f} ms per micro-batch, {:.0f}% "
+        "hidden behind compute (--ep-overlap {:g}{}) -> {:.2f} ms exposed, {:.1f}% of the step [GShard; "
+        "Megatron-Core MoE]",
         l.ep, in.model.moe->experts / l.ep, in.model.moe->experts, e.alltoalls_per_moe_layer, e.moe_layers_per_stage,
         human_bytes(e.ep_bytes_per_alltoall), where(e.ep_link), e.ep_link.gb_s, e.ep_link.source,
-        1e3 * e.ep_s_per_micro_batch, 100.0 * in.ep_overlap, share(m * e.ep_s_per_micro_batch)));
+        1e3 * e.ep_all_s_per_micro_batch, 100.0 * e.ep_hidden_fraction, in.ep_overlap,
+        e.ep_hidden_fraction < in.ep_overlap - 1e-12 ? ", capped at the compute time" : "",
+        1e3 * e.ep_s_per_micro_batch, share(m * e.ep_s_per_micro_batch)));
   if (in.model.layers % l.pp != 0)
     e.reasons.push_back(fmt::format("uneven pipeline stages: {} layers over {} stages, the busiest holds {} and sets the "
                                     "pace ({:.1f}% more per micro-batch than an even split)",

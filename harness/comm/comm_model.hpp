@@ -22,10 +22,12 @@
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
 //   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
 //           2021 §2.2.1), a fraction (p−1)/(m+p−1) of the step.
-//   t_dp  = 2(n−1)/n · params/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
+//   t_dp  = 2(n−1)/n · params'/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
 //           over the n = c·d ranks holding the same weights (nccl-tests' bus bandwidth is the B
 //           of that formula), once per step; with e-way expert parallelism the experts' share of
-//           the gradient reduces over its c·d/e replicas only (a second ring).
+//           the gradient reduces over its c·d/e replicas only (a second ring). params'/(t·p): the
+//           weights split over this GPU's tensor and pipeline ranks, plus 1/p of those every
+//           tensor rank holds whole (MLA down-projections, the MoE router).
 // With context parallelism every per-micro-batch term above counts this GPU's b·s/c tokens.
 // Scaling efficiency = ideal / step. Pure arithmetic; tested against hand computations.
 #include <cstdint>
@@ -76,7 +78,9 @@ struct ScalingEstimate {
   int64_t moe_layers_per_stage = 0;
   int alltoalls_per_moe_layer = 0;
   double ep_bytes_per_alltoall = 0;    // tokens × k × hidden of one tensor rank
-  double ep_s_per_micro_batch = 0;     // exposed: what ep_overlap (at most t_compute) leaves
+  double ep_all_s_per_micro_batch = 0; // every all-to-all of a micro-batch, before any overlap
+  double ep_hidden_fraction = 0;       // of it hidden: ep_overlap, unless capped at t_compute
+  double ep_s_per_micro_batch = 0;     // exposed: what the hidden part leaves
   double p2p_bytes = 0;
   double p2p_s_per_micro_batch = 0;
   double bubble_fraction = 0;   // (p−1)/(m+p−1)

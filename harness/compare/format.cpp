@@ -97,7 +97,9 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   }
 
   Table e;
-  e.headers = {fmt::format("training {} (measured throughput)", c.target_model)};
+  e.headers = {c.tokens > 0 ? fmt::format("training {} on {} tokens (measured throughput)", c.target_model,
+                                          human_count(c.tokens))
+                            : fmt::format("training {} (measured throughput)", c.target_model)};
   e.right_align = {false};
   for (size_t i = 0; i < c.runs.size(); ++i) {
     e.headers.push_back(run_letter(i));

@@ -169,6 +169,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
   if (out.target_model.empty()) out.target_model = runs[0].results.workload.model;
   if (out.target_model.empty()) out.target_model = "gpt3-175b";
   const ModelConfig model = load_model(out.target_model);
+  out.tokens = o.tokens > 0 ? o.tokens : model.train_tokens;
 
   const auto labels = run_labels(runs);
   std::map<std::string, size_t> row_of;

@@ -89,6 +89,7 @@ struct Best {
 
 struct SideBySide {
   std::string target_model;       // resolved
+  double tokens = 0;              // the extrapolation's: --tokens, else the model's (0: none known)
   std::optional<double> deadline_days;  // --days: each run's GPUs are what finishes by then
   std::vector<RunColumn> runs;
   std::vector<KernelRow> kernels; // union, in first-seen order

@@ -129,6 +129,43 @@ void apply_interruptions(const EstimateRequest& r, EstimateResult& out) {
   out.goodput = g;
 }
 
+// The data centers at measured throughput lose what interruptions cost the GPUs they hold:
+// more sites, more GPUs, more interruptions. Of n GPUs a fraction f(n) of the time is kept, and
+// the sites must hold n0 / f(n) GPUs' worth of work (n0 without interruptions). n·f(n) rises and
+// then falls as interruptions take over, so n ← ceil(n0 / f(n)) from n0 climbs to the smallest n
+// that suffices, or finds none (the goodput model refuses a size that makes no progress).
+void apply_site_interruptions(const EstimateRequest& r, double days, double efficiency, EstimateResult& out) {
+  // The site's rating is a dense bf16-class peak (configs/sites): its GPUs are counted at the bf16
+  // peak of the SKU it is built from, else of the SKU given.
+  const SkuConfig sku = r.site->sku ? load_sku(*r.site->sku) : *r.sku;
+  const double gpu_peak = sku.peak_tflops_or_zero(DType::BF16);
+  if (!(gpu_peak > 0)) return;
+  out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / gpu_peak - 1e-9));
+  const double n0 = out.at_measured->sites_needed * static_cast<double>(*out.gpus_per_site);
+  auto whole = [](double x) { return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(x - 1e-9))); };
+  int64_t n = whole(n0);
+  for (int round = 0; round < 10000; ++round) {
+    Goodput g;
+    try {
+      g = goodput(*r.interruptions, n, days * units::kSecondsPerDay);
+    } catch (const UsageError&) {
+      break;  // interrupted faster than it restarts: no larger n helps either
+    }
+    const int64_t next = whole(n0 / g.fraction);
+    if (next <= n) {
+      out.at_measured = site_estimate(out.training_model_flops, *r.site, days, efficiency * g.fraction);
+      out.site_goodput = g;
+      return;
+    }
+    n = next;
+  }
+  out.site_interruptions_unreachable = fmt::format(
+      "no number of {} sites finishes in {:g} day(s) once interruptions are counted: every GPU added brings more "
+      "interruptions than work (give a longer --days, a larger --mtbf-gpu-hours, or leave it out); the measured "
+      "column leaves them out",
+      r.site->name, days);
+}
+
 }  // namespace
 
 EstimateResult estimate(const EstimateRequest& r) {
@@ -233,25 +270,8 @@ EstimateResult estimate(const EstimateRequest& r) {
     // The measured column loses what communication and the pipeline bubble cost as well.
     if (out.scaling && out.at_measured)
       out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu * out.scaling->efficiency);
-    // And what interruptions cost the GPUs of the sites it needs: more sites, more GPUs, more
-    // interruptions; the goodput depends only on the GPU count, so a few rounds settle it.
-    if (out.at_measured && r.interruptions && peak_tflops && *peak_tflops > 0) {
-      const double efficiency = *out.mfu * (out.scaling ? out.scaling->efficiency : 1.0);
-      out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / *peak_tflops - 1e-9));
-      SiteEstimate sites = *out.at_measured;
-      Goodput g;
-      for (int round = 0; round < 50; ++round) {
-        const auto gpus = std::max<int64_t>(
-            1, static_cast<int64_t>(std::ceil(sites.sites_needed * static_cast<double>(*out.gpus_per_site) - 1e-9)));
-        g = goodput(*r.interruptions, gpus, days * units::kSecondsPerDay);
-        const SiteEstimate next = site_estimate(out.training_model_flops, *r.site, days, efficiency * g.fraction);
-        const bool settled = next.sites_needed <= sites.sites_needed * (1 + 1e-12) && round > 0;
-        sites = next;
-        if (settled) break;
-      }
-      out.at_measured = sites;
-      out.site_goodput = g;
-    }
+    if (out.at_measured && r.interruptions && (r.sku || r.site->sku))
+      apply_site_interruptions(r, days, *out.mfu * (out.scaling ? out.scaling->efficiency : 1.0), out);
   }
   return out;
 }

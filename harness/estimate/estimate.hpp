@@ -116,6 +116,7 @@ struct EstimateResult {
   // goodput, for the GPUs those sites hold (site peak / SKU peak each).
   std::optional<Goodput> site_goodput;
   std::optional<int64_t> gpus_per_site;
+  std::optional<std::string> site_interruptions_unreachable;  // why no site count meets the deadline
   std::optional<double> electricity_cost;
   std::string currency;
 

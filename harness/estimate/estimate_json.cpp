@@ -117,6 +117,8 @@ nlohmann::json to_json(const EstimateResult& r) {
                                  {"gpus", r.site_goodput->gpus},
                                  {"goodput", r.site_goodput->fraction},
                                  {"job_mtbf_s", r.site_goodput->job_mtbf_s}};
+    if (r.site_interruptions_unreachable)
+      j["site_interruptions"] = {{"unreachable", *r.site_interruptions_unreachable}};
     if (r.electricity_cost) j["electricity_cost"] = *r.electricity_cost;
   }
   if (r.goodput) {
@@ -166,6 +168,8 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"dp_exposed_s", c.dp_exposed_s},
                     {"dp_overlap", c.dp_overlap},
                     {"ep_overlap", c.ep_overlap},
+                    {"ep_hidden_fraction", c.ep_hidden_fraction},
+                    {"ep_all_s_per_micro_batch", c.ep_all_s_per_micro_batch},
                     {"tp_link_gb_s", c.tp_link.gb_s},
                     {"cp_link_gb_s", c.cp_link.gb_s},
                     {"pp_link_gb_s", c.pp_link.gb_s},
@@ -185,8 +189,8 @@ std::string layout_flags(const EstimateRequest& q) {
                      q.ep.value_or(1) > 1 ? fmt::format(" --ep {}", *q.ep) : "", *q.micro_batches, q.micro_batch_size,
                      q.zero_stage, to_string(q.recompute),
                      q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "",
-                     q.overlap ? fmt::format(" --overlap {:g}", *q.overlap) : "",
-                     q.ep_overlap && q.ep.value_or(1) > 1 ? fmt::format(" --ep-overlap {:g}", *q.ep_overlap) : "");
+                     q.overlap ? fmt::format(" --overlap {}", *q.overlap) : "",
+                     q.ep_overlap && q.ep.value_or(1) > 1 ? fmt::format(" --ep-overlap {}", *q.ep_overlap) : "");
 }
 
 std::string layout_summary(const EstimateRequest& q) {

@@ -121,8 +121,9 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   st.stage = stage;
   st.layers = comm::layers_per_stage(r.layout, m);  // the busiest stage's, for uneven splits too
   st.micro_batches_in_flight = std::min<int64_t>(p - stage, r.layout.micro_batches);
-  // Weights: the layers' matrices split t ways (their norms and a few biases are replicated, too
-  // small to count); the token embedding is vocabulary-parallel; learned positions replicated.
+  // Weights: the layers' matrices split t ways, but for what every tensor rank holds whole (the
+  // MoE router, MLA's down-projections; norms and a few biases too small to count); the token
+  // embedding is vocabulary-parallel; learned positions replicated.
   // MoE layers (as many on this stage as there can be) split their routed experts e ways more.
   const int64_t moe_layers = std::min(st.layers, m.moe_layers());
   const double e = static_cast<double>(r.layout.ep);

@@ -116,7 +116,12 @@ std::optional<SkuConfig> match_sku(const std::string& device_name, double memory
       continue;
     }
     for (const auto& pattern : sku.device_name_patterns) {
-      if (device_name.find(pattern) == std::string::npos) continue;
+      const bool anchored = !pattern.empty() && pattern.back() == '$';
+      const std::string text = anchored ? pattern.substr(0, pattern.size() - 1) : pattern;
+      const bool matches = anchored ? device_name.size() >= text.size() &&
+                                          device_name.compare(device_name.size() - text.size(), text.size(), text) == 0
+                                    : device_name.find(text) != std::string::npos;
+      if (!matches) continue;
       // Several SKUs share a name stem (H100 SXM vs PCIe): the memory size breaks the tie.
       double gap = std::abs(sku.memory_gb - memory_gb);
       if (gap < best_gap) { best_gap = gap; best = sku; }

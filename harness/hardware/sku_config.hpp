@@ -31,7 +31,9 @@ struct SkuConfig {
   std::string currency = "USD";
   std::optional<double> intra_node_gb_s;   // NVLink/PCIe per GPU, one direction
   std::optional<double> inter_node_gb_s;   // network per GPU, one direction
-  std::vector<std::string> device_name_patterns;  // substrings of the CUDA device name
+  // Substrings of the CUDA device name; one ending in '$' must end the name ("NVIDIA H800$" is
+  // the SXM part's bare name, not "NVIDIA H800 PCIe").
+  std::vector<std::string> device_name_patterns;
   // Measured elsewhere, not datasheet figures: the best GEMM FLOP/s a healthy part sustains
   // (mamf-finder shape sweeps), the reference `trainbench health` judges a machine against.
   std::map<DType, double> sustained_gemm_tflops;

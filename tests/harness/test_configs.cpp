@@ -179,6 +179,11 @@ TEST(Configs, SkuMatchesCudaDeviceNames) {
   ASSERT_TRUE(h200);
   EXPECT_EQ(h200->name, "h200");
   EXPECT_FALSE(match_sku("Some Unknown Accelerator", 16));
+  // An anchored pattern ('$'): the H800 SXM's bare name matches, the PCIe part's does not.
+  auto h800 = match_sku("NVIDIA H800", 79.6);
+  ASSERT_TRUE(h800);
+  EXPECT_EQ(h800->name, "h800");
+  EXPECT_FALSE(match_sku("NVIDIA H800 PCIe", 79.6));
 }
 
 // Matching reads every SKU file: one with a field this version does not know is skipped (and

@@ -143,6 +143,19 @@ TEST(Goodput, SitesAtMeasuredThroughputIncludeTheInterruptions) {
   EXPECT_LT(g.fraction, 1.0);
   // The article's column never changes.
   EXPECT_DOUBLE_EQ(with.at_peak->sites_needed, without.at_peak->sites_needed);
+  // The site is rated at a bf16-class peak: its GPUs do not halve when the estimate is in fp8.
+  EstimateRequest fp8 = r;
+  fp8.dtype = DType::FP8;
+  EXPECT_EQ(*estimate(fp8).gpus_per_site, 506);
+  // Where no site count suffices (Llama 3 405B in one day: millions of GPUs, interrupted faster
+  // than they restart) the column says so and stays uninterrupted; the estimate does not fail.
+  EstimateRequest huge = r;
+  huge.model = load_model("llama3-405b");
+  huge.gpus = 16384;  // the job itself; the site column is sized by its deadline
+  const EstimateResult none = estimate(huge);
+  EXPECT_FALSE(none.site_goodput);
+  ASSERT_TRUE(none.site_interruptions_unreachable);
+  EXPECT_NE(none.site_interruptions_unreachable->find("no number of 500p sites"), std::string::npos);
   // Without a SKU the sites' GPUs are unknown: the column is left as it was.
   r.sku.reset();
   r.mfu.reset();
