@@ -139,7 +139,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     best("fewest GPU-hours", by_hours);
     best("least energy", by_energy);
     best("lowest cost", by_cost);
-    const bool layout = base.tp || base.cp || base.pp || base.dp || base.ep;
+    const bool layout = base.layout_given();
     if (!search && !layout)
       fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");
     else if (!search)

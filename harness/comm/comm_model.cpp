@@ -125,13 +125,9 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
 
   // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)) over the c·d
   // replicas of its weights, once per step.
-  const ParameterCount counted = count_parameters(in.model);
-  const double expert_params = counted.routed_experts_per_layer * static_cast<double>(in.model.moe_layers());
-  e.expert_grad_bytes = expert_params / (t * p * static_cast<double>(l.ep)) * bytes;
-  // Weights every tensor rank holds whole (MLA down-projections, the router) are not split by t.
-  const double replicated = counted.tp_replicated;
-  e.dp_grad_bytes =
-      ((counted.total - expert_params - replicated) / (t * p) + replicated / p) * bytes + e.expert_grad_bytes;
+  const GpuParams held = params_per_gpu(in.model, l.tp, l.pp, l.ep);
+  e.expert_grad_bytes = held.experts * bytes;
+  e.dp_grad_bytes = held.shared * bytes + e.expert_grad_bytes;
   const double replicas = c * d;
   auto ring = [](double grad_bytes, double ranks, const GroupLink& link) {
     return ranks > 1 ? 2.0 * (ranks - 1.0) / ranks * grad_bytes / (link.gb_s * 1e9) : 0.0;

@@ -15,18 +15,12 @@ std::vector<ModelMessage> model_messages(const ModelConfig& model, const Paralle
   const int64_t local = s / std::max<int64_t>(1, layout.cp);  // this GPU's tokens of each sequence
   const int64_t d = model.hidden;
   const int64_t activation = b * local * d * e;
-  const ParameterCount counted = count_parameters(model);
   // With expert parallelism the experts' share of the gradient is 1/e as large and reduces over
   // the c·d/e ranks holding the same experts: a second stream of buckets.
-  const double expert_params = counted.routed_experts_per_layer * static_cast<double>(model.moe_layers());
-  const double model_split = static_cast<double>(layout.tp * layout.pp);
+  const GpuParams held = params_per_gpu(model, layout.tp, layout.pp, layout.ep);
   const bool expert_split = model.moe && layout.ep > 1;
-  // Split by tp·pp but for what every tensor rank holds whole (MLA down-projections, the router).
-  const double replicated = counted.tp_replicated;
-  const double shared_params = expert_split ? counted.total - expert_params : counted.total;
-  const double grads_per_gpu =
-      ((shared_params - replicated) / model_split + replicated / static_cast<double>(layout.pp)) * e;
-  const double expert_grads_per_gpu = expert_params / (model_split * static_cast<double>(layout.ep)) * e;
+  const double grads_per_gpu = (expert_split ? held.shared : held.shared + held.experts) * e;
+  const double expert_grads_per_gpu = held.experts * e;
   const int64_t bucket = std::min<int64_t>(kDdpBucketBytes, static_cast<int64_t>(grads_per_gpu));
   std::vector<ModelMessage> out;
   out.push_back({"tp.allreduce", Collective::AllReduce, activation, layout.tp,

@@ -94,10 +94,9 @@ EstimateResult estimate_deadline_with_interruptions(const EstimateRequest& r) {
   const EstimateResult uninterrupted = estimate(q);
   if (!uninterrupted.gpus)
     throw UsageError("--mtbf-gpu-hours with --days needs a throughput (--tflops, --gpu with --mfu, or --results)");
-  const bool layout = r.tp || r.cp || r.pp || r.ep;
-  const int64_t group = layout ? r.tp.value_or(1) * r.cp.value_or(1) * r.pp.value_or(1) *
-                                     comm::dp_multiple(r.ep.value_or(1), r.cp.value_or(1))
-                               : 1;
+  // Whole model-parallel groups (1 GPU without a layout), with dp a multiple that holds e expert ranks.
+  const int64_t group = r.tp.value_or(1) * r.cp.value_or(1) * r.pp.value_or(1) *
+                        comm::dp_multiple(r.ep.value_or(1), r.cp.value_or(1));
   int64_t gpus = *uninterrupted.gpus;
   for (int round = 0; round < 200; ++round) {
     q = r;
@@ -242,7 +241,7 @@ EstimateResult estimate(const EstimateRequest& r) {
 
   // Communication model: only with --tp/--pp/--dp and a throughput; scales GPU-hours, days,
   // energy and cost. Memory per GPU needs the layout only.
-  const bool layout = r.tp || r.cp || r.pp || r.dp || r.ep;
+  const bool layout = r.layout_given();
   if (layout && out.sustained_tflops_per_gpu) comm::apply_comm_model(r, out);
   if (r.interruptions) apply_interruptions(r, out);
   // Whole servers, once the GPU count is final (the communication model may have set it).

@@ -53,6 +53,9 @@ struct EstimateRequest {
   AttentionStorage attention = AttentionStorage::Fused;
   // Interruptions, checkpoints and restarts (harness/estimate/goodput.hpp): with a GPU count.
   std::optional<InterruptionModel> interruptions;
+
+  // Any layout flag: the communication and memory models then run.
+  bool layout_given() const { return tp || cp || pp || dp || ep; }
 };
 
 // Memory one GPU of the layout needs, and whether the SKU's memory holds it.

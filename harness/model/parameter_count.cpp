@@ -69,4 +69,14 @@ ParameterCount count_parameters(const ModelConfig& m) {
   return p;
 }
 
+GpuParams params_per_gpu(const ModelConfig& model, int64_t tp, int64_t pp, int64_t ep) {
+  const ParameterCount p = count_parameters(model);
+  const double t = static_cast<double>(tp), stages = static_cast<double>(pp);
+  const double experts = p.routed_experts_per_layer * static_cast<double>(model.moe_layers());
+  GpuParams g;
+  g.experts = experts / (t * stages * static_cast<double>(ep));
+  g.shared = (p.total - experts - p.tp_replicated) / (t * stages) + p.tp_replicated / stages;
+  return g;
+}
+
 }  // namespace tb

@@ -40,4 +40,14 @@ struct ParameterCount {
 
 ParameterCount count_parameters(const ModelConfig& model);
 
+// One GPU's weights under t-way tensor, p-way pipeline (an even share of the stages) and e-way
+// expert parallelism: what its gradient all-reduces carry. `shared` is replicated over the c·d
+// data and context ranks, `experts` (the routed experts) over c·d/e of them. What every tensor
+// rank holds whole (MLA's down-projections, the router) counts /p, not /(t·p).
+struct GpuParams {
+  double shared = 0;
+  double experts = 0;
+};
+GpuParams params_per_gpu(const ModelConfig& model, int64_t tp, int64_t pp, int64_t ep);
+
 }  // namespace tb

@@ -12,6 +12,7 @@
 #include "harness/hardware/site_config.hpp"
 #include "harness/hardware/sku_config.hpp"
 #include "harness/model/model_config.hpp"
+#include "tests/support/usage_message.hpp"
 
 namespace tb {
 namespace {
@@ -31,19 +32,9 @@ mlp = "gelu"
 tokens = 1e9
 )";
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  auto pos = text.find(from);
-  EXPECT_NE(pos, std::string::npos) << from;
-  return text.replace(pos, from.size(), to);
+using testing::message_of;
+std::string replace(const std::string& text, const std::string& from, const std::string& to) {
+  return testing::replace_once(text, from, to);
 }
 
 TEST(Configs, GoodModelParses) {

@@ -19,6 +19,7 @@
 #include "harness/model/model_config.hpp"
 #include "harness/model/parameter_count.hpp"
 #include "harness/workload/workload.hpp"
+#include "tests/support/usage_message.hpp"
 
 namespace tb {
 namespace {
@@ -49,20 +50,8 @@ dense_layers = 1
 tokens = 1e9
 )";
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  return text.replace(at, from.size(), to);
-}
+using testing::message_of;
+const auto& replaced = testing::replace_once;
 
 const Op& find(const Workload& w, const std::string& name) {
   for (const auto& op : w.ops)
