@@ -102,13 +102,13 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
     fmt::print(out, "\nNo extrapolation: {}'s config publishes no training token count; give --tokens.\n", model.name);
     return;
   }
-  req.dtype = dtype;
+  req.dtype = mfu_peak_dtype(dtype);  // the measured MFU shown beside the peak answer is the step's
   req.site = load_site(f.site);
   const MeasuredThroughput measured = throughput_from_results(r, "this run");
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
   req.measured_power_w = measured.mean_power_w;
-  if (sku && sku->peak_tflops_or_zero(dtype) > 0) req.sku = sku;  // the CPU's pseudo-SKU is no config file
+  if (sku && sku->peak_tflops_or_zero(req.dtype) > 0) req.sku = sku;  // the CPU's pseudo-SKU is no config file
   fmt::print(out, "\nExtrapolation: {} on {} tokens, {} ({} PFLOPS, {} each)\n", model.display_name,
              human_count(req.tokens > 0 ? req.tokens : model.train_tokens), req.site->display_name,
              req.site->peak_pflops, human_money(req.site->cost, req.site->currency));
@@ -189,6 +189,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   if (f.seq < 0) throw UsageError(fmt::format("--seq must be positive (got {})", f.seq));
   options.dtype = resolve_gemm_dtype(f.dtype, info);
   const Workload workload = build_workload(model, options);
+  check_fp8_step_for(workload, info);
   const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),
                                             [](const Op& op) { return is_memory_bound(op.kind); });
   const auto sku = runner::sku_for(info, f.sku,
@@ -200,7 +201,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   run.measure.prepare.gemm_candidates = f.candidates;
   run.measure.prepare.attention_impl = f.impl;
   results::MachineInfo machine = runner::collect_machine_info(*backend, saved_argc(), saved_argv());
-  runner::record_sku(machine, sku, options.dtype);
+  runner::record_sku(machine, sku, mfu_peak_dtype(options.dtype));
   run.budget_s = f.budget_s;
   run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -221,6 +222,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   fmt::print(std::cout, "\n");
   print_run_table(std::cout, r);
   print_step_summary(std::cout, r, sku);
+  print_fp8_cast_note(std::cout, workload, r, sku);
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept {} measured kernels in {}\n", r.kernels.size(), run.out_path);
@@ -250,7 +252,10 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
-  cmd->add_option("--dtype", flags->dtype, "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16)");
+  cmd->add_option("--dtype", flags->dtype,
+                  "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16), or fp8 on a GPU of compute "
+                  "capability 8.9+: the layers' linear GEMMs in fp8 (e4m3), attention, norms, router and logits in "
+                  "bf16, MFU against the bf16 peak (Transformer Engine's recipe)");
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");
   cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();

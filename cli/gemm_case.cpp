@@ -26,7 +26,8 @@ DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& dev
                                    kernels::cpu::supported_gemm_dtypes_text(),
                                    d == DType::BF16 ? " (this OpenBLAS was built without BUILD_BFLOAT16: no "
                                                       "cblas_sbgemm)"
-                                                    : "",
+                                      : d == DType::FP8 ? " (fp8 needs a GPU of compute capability 8.9 or newer)"
+                                                        : "",
                                    kernels::cpu::supported_gemm_dtypes_text()));
     return d;
   }

@@ -37,6 +37,24 @@ void check_attention_head_dim_for(const std::string& impl, const kernels::Device
                                impl, model, head_dim));
 }
 
+void check_fp8_step_for(const Workload& workload, const kernels::DeviceInfo& device) {
+  if (workload.options.dtype != DType::FP8 || device.backend != "cuda") return;
+  const int cc = device.compute_capability_major * 10 + device.compute_capability_minor;
+  if (cc < 89)
+    throw UsageError(fmt::format("--dtype fp8 needs fp8 tensor cores (compute capability 8.9 or newer: L40S, H100, "
+                                 "H200, B200); {} is {}.{}: give --dtype bf16",
+                                 device.name, device.compute_capability_major, device.compute_capability_minor));
+  constexpr int64_t kMultiple = 16;
+  for (const Op& op : workload.ops) {
+    if (op.kind != OpKind::Gemm || op.dtype != DType::FP8) continue;
+    const GemmShape& g = op.gemm;
+    if (g.m % kMultiple == 0 && g.n % kMultiple == 0 && g.k % kMultiple == 0) continue;
+    throw UsageError(fmt::format("--dtype fp8: GEMM {} of {} is {} x {} x {}; cuBLASLt's fp8 GEMMs need m, n and k "
+                                 "multiples of {} (change --micro-batch or --seq, or give --dtype bf16)",
+                                 op.name, workload.model.name, g.m, g.n, g.k, kMultiple));
+  }
+}
+
 double attention_bytes_needed(const AttentionShape& s, double element_bytes, bool backward) {
   const double bsd = static_cast<double>(s.batch) * static_cast<double>(s.seq) * static_cast<double>(s.head_dim);
   const double q = bsd * static_cast<double>(s.heads);      // Q, O, dO, dQ each

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "harness/workload/op.hpp"
+#include "harness/workload/workload.hpp"
 #include "kernels/backend.hpp"
 
 namespace tb::cli {
@@ -23,6 +24,11 @@ void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo
 // 2.7B's 80, DeepSeek's 192) is refused before minutes of other kernels, pointing at --impl unfused.
 void check_attention_head_dim_for(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim,
                                   const std::string& model);
+
+// `run --dtype fp8` on CUDA: fp8 tensor cores need compute capability 8.9 (Ada, Hopper) or newer,
+// and cuBLASLt's fp8 GEMMs every dimension a multiple of 16; the first GEMM of `workload` that
+// breaks it is named with its shape and the way out (--dtype bf16), before minutes of measuring.
+void check_fp8_step_for(const Workload& workload, const kernels::DeviceInfo& device);
 
 // Bytes of Q, K, V, O and LSE (forward), plus dO, dQ, dK, dV (backward), in `element_bytes`
 // per element (LSE in fp32), computed in double: no int64 product can overflow on the way.

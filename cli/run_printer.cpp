@@ -30,6 +30,21 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
   }
 }
 
+void print_fp8_cast_note(std::ostream& out, const Workload& workload, const results::RunResults& r,
+                         const std::optional<SkuConfig>& sku) {
+  const double bytes = workload.fp8_cast_bytes_per_step();
+  if (!(bytes > 0)) return;
+  std::string time;
+  if (sku && sku->memory_bandwidth_tb_s > 0) {
+    const double ms = bytes / (sku->memory_bandwidth_tb_s * 1e12) * 1e3;
+    time = fmt::format(", about {:.3f} ms at {:.3g} TB/s", ms, sku->memory_bandwidth_tb_s);
+    if (r.step && r.step->step_ms > 0) time += fmt::format(" (+{:.1f}% of the step)", 100 * ms / r.step->step_ms);
+  }
+  fmt::print(out, "  not measured    fp8 casts: up to {}B per step{} (Transformer Engine's cast/transpose of each fp8 "
+                  "GEMM's input and gradient; the MFU above leaves them out)\n",
+             human_count(bytes), time);
+}
+
 void print_step_summary(std::ostream& out, const results::RunResults& r, const std::optional<SkuConfig>& sku) {
   if (!r.step) return;
   const auto& s = *r.step;
@@ -42,7 +57,15 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
   fmt::print(out, "  tokens/s/GPU    {:>10.3g}\n", s.tokens_per_s);
   fmt::print(out, "  sustained       {:>10.3g} TFLOP/s (hardware FLOPs executed)\n", s.sustained_tflops);
   if (sku && s.mfu > 0) {
-    fmt::print(out, "  MFU             {:>10.1f}%  (model FLOPs / {} peak)\n", 100 * s.mfu, sku->name);
+    const std::string peak_dtype = r.machine.peak_dtype.empty() ? r.workload.dtype : r.machine.peak_dtype;
+    // An fp8 step is judged against the bf16 peak; how far it is from the fp8 peak is said too.
+    const double fp8_peak = r.workload.dtype == "fp8" ? sku->peak_tflops_or_zero(DType::FP8) : 0.0;
+    const double bf16_peak = sku->peak_tflops_or_zero(DType::BF16);
+    const std::string of_fp8 = fp8_peak > 0 && bf16_peak > 0
+                                   ? fmt::format("; {:.1f}% of the fp8 peak", 100 * s.mfu * bf16_peak / fp8_peak)
+                                   : "";
+    fmt::print(out, "  MFU             {:>10.1f}%  (model FLOPs / {} {} peak{})\n", 100 * s.mfu, sku->name, peak_dtype,
+               of_fp8);
     fmt::print(out, "  HFU             {:>10.1f}%  (incl. attention-backward recompute)\n", 100 * s.hfu);
   } else {
     fmt::print(out, "  MFU             {:>10}  (no peak known for this device; pass --sku)\n", "n/a");

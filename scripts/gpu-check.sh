@@ -4,9 +4,10 @@
 #   tests         every GPU test (trainbench_gpu_tests), the wgmma forward's first run apart
 #   cpu-tests     the CPU suite from the bundle (CI runs it already: only on request)
 #   bench         = bench-gemm bench-attention: side by side with torch.matmul and SDPA
-#   run           = run-health run-models run-wgmma run-moe: `trainbench health`, a one-rank NCCL
-#                   `comm`, `run` for gpt3-175b (tp 8), gpt3-xl, llama3-8b, then 175B with the wgmma
-#                   forward, then Mixtral 8x7B's expert GEMMs (ep 8, 4096-token sequences)
+#   run           = run-health run-models run-wgmma run-moe run-fp8: `trainbench health`, a one-rank
+#                   NCCL `comm`, `run` for gpt3-175b (tp 8), gpt3-xl, llama3-8b, then 175B with the
+#                   wgmma forward, then Mixtral 8x7B's expert GEMMs (ep 8, 4096-token sequences),
+#                   then 175B and Llama 3 8B with fp8 GEMMs (Transformer Engine's recipe)
 #   sanitize      compute-sanitizer (SANITIZE_TOOLS, default memcheck racecheck synccheck)
 # Usage: scripts/gpu-check.sh [phase ...]   (default: env tests)
 # One device command gets 10 minutes: every step is cut to what is left of GPU_CHECK_BUDGET
@@ -31,8 +32,9 @@ note() { echo "$*" | tee -a "$SUMMARY"; }
 expand_phase() {
   case $1 in
     bench) echo bench-gemm bench-attention ;;
-    run) echo run-health run-models run-wgmma run-moe ;;
-    env | tests | cpu-tests | bench-gemm | bench-attention | run-health | run-models | run-wgmma | run-moe | sanitize) echo "$1" ;;
+    run) echo run-health run-models run-wgmma run-moe run-fp8 ;;
+    env | tests | cpu-tests | bench-gemm | bench-attention | run-health | run-models | run-wgmma | run-moe | run-fp8 | sanitize)
+      echo "$1" ;;
     *) return 1 ;;
   esac
 }
@@ -41,7 +43,7 @@ for p in "${@:-env tests}"; do
   for word in $p; do
     if ! expanded=$(expand_phase "$word"); then
       note "unknown phase '$word'; phases: env tests cpu-tests bench (= bench-gemm bench-attention)" \
-        "run (= run-health run-models run-wgmma run-moe) sanitize"
+        "run (= run-health run-models run-wgmma run-moe run-fp8) sanitize"
       exit 2
     fi
     read -r -a more <<<"$expanded"
@@ -188,6 +190,11 @@ phase_run_models() {
 phase_run_wgmma() { measure_model gpt3-175b-wgmma --model gpt3-175b --tp 8 --impl wgmma; }
 # Mixture of experts: one of 8 experts per GPU, each on the 8192 tokens its 8 ranks route to it.
 phase_run_moe() { measure_model mixtral-8x7b --model mixtral-8x7b --tp 1 --ep 8 --seq 4096 --tokens 2T; }
+# fp8 GEMMs in the layers, the rest bf16; MFU against the bf16 peak, so it reads beside run-models'.
+phase_run_fp8() {
+  measure_model gpt3-175b-fp8 --model gpt3-175b --tp 8 --dtype fp8
+  measure_model llama3-8b-fp8 --model llama3-8b --tp 1 --dtype fp8
+}
 
 phase_sanitize() {
   # gVisor machines refuse compute-sanitizer ("Device not supported"): find out in seconds.

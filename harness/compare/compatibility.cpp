@@ -35,8 +35,11 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
     throw UsageError(fmt::format("{} and {} measured different {}: {} = '{}' vs '{}'; {} "
                                  "(pass --allow-different-shapes to compare anyway)",
                                  a.origin, b.origin, why, field, va, vb,
-                                 field == "workload.model" ? "their kernels are another model's"
-                                                           : "their kernels have other shapes"));
+                                 field == "workload.model"   ? "their kernels are another model's"
+                                 : field == "workload.dtype" ? "their kernels run in another precision (to set an "
+                                                               "fp8 step beside a bf16 one, compare their steps with"
+                                                               " the flag below)"
+                                                             : "their kernels have other shapes"));
   };
   if (wa.model != wb.model) refuse("workload.model", wa.model, wb.model, "models");
   if (wa.command != wb.command) refuse("workload.command", wa.command, wb.command, "workloads");

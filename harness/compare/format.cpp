@@ -34,7 +34,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     const auto& r = c.runs[i];
     out += fmt::format("{}{} = {}{}{}\n", f == TableFormat::Markdown ? "- " : "  ", run_letter(i), r.label,
                        r.sku.empty() ? "" : fmt::format(", sku {}", r.sku),
-                       r.peak_tflops > 0 ? fmt::format(", peak {:.4g} TFLOP/s {}", r.peak_tflops, r.dtype) : "");
+                       r.peak_tflops > 0 ? fmt::format(", peak {:.4g} TFLOP/s {}", r.peak_tflops, r.peak_dtype) : "");
   }
 
   Table k;

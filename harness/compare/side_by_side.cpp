@@ -182,6 +182,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
     col.sku = r.machine.sku;
     col.model = r.workload.model;
     col.dtype = r.workload.dtype;
+    col.peak_dtype = r.machine.peak_dtype;
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
     col.step = r.step;

@@ -75,6 +75,7 @@ struct Extrapolation {
 struct RunColumn {
   std::string origin, label;      // label: "device (file)"
   std::string device_name, sku, model, dtype;
+  std::string peak_dtype;  // of peak_tflops: bf16 for an fp8 step
   double peak_tflops = 0, peak_memory_tb_s = 0;
   std::optional<results::StepResult> step;
   Extrapolation extrapolation;

@@ -68,6 +68,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                     {"model", r.model},
                     {"dtype", r.dtype},
                     {"peak_tflops", r.peak_tflops},
+                    {"peak_dtype", r.peak_dtype},
                     {"peak_memory_tb_s", r.peak_memory_tb_s},
                     // Executed FLOPs over the measured kernels' time: defined even without a step.
                     {"kernels_tflops", ms > 0 ? flops / (ms * 1e-3) / 1e12 : 0.0},

@@ -93,7 +93,9 @@ const char* const kPageScript = R"JS(
   table(s0, ['run', 'device', 'SKU', 'model', 'dtype', 'peak TFLOP/s', 'peak TB/s', 'step ms', 'tokens/s per GPU', 'MFU %'],
         runs.map(function (r) {
           var st = r.step;
-          return [r.label, r.device, r.sku || '-', r.model || '-', r.dtype, fmt(r.peak_tflops, 0), fmt(r.peak_memory_tb_s, 2),
+          return [r.label, r.device, r.sku || '-', r.model || '-', r.dtype,
+                  fmt(r.peak_tflops, 0) + (r.peak_dtype && r.peak_dtype !== r.dtype ? ' ' + r.peak_dtype : ''),
+                  fmt(r.peak_memory_tb_s, 2),
                   st ? fmt(st.step_ms, 3) : '-', st ? fmt(st.tokens_per_s, 0) : '-', st ? fmt(100 * st.mfu, 1) : '-'];
         }), [false, false, false, false, false, true, true, true, true, true]);
 

@@ -67,6 +67,7 @@ json to_json(const RunResults& r) {
                   {"blas_version", m.blas_version},
                   {"sku", m.sku},
                   {"peak_tflops", m.peak_tflops},
+                  {"peak_dtype", m.peak_dtype},
                   {"peak_memory_tb_s", m.peak_memory_tb_s},
                   {"host", m.host},
                   {"cpu", m.cpu},
@@ -205,6 +206,9 @@ RunResults from_json(const json& j, const std::string& origin) {
   wi.seq_len = w.get_or<int64_t>("seq_len", 0);
   wi.dtype = w.get<std::string>("dtype");
   wi.device = w.get<std::string>("device");
+  // Files older than peak_dtype had their peak in the run's own dtype.
+  mi.peak_dtype = m.get_or<std::string>("peak_dtype", wi.dtype);
+  if (mi.peak_dtype.empty()) mi.peak_dtype = wi.dtype;
 
   if (!j.contains("kernels") || !j.at("kernels").is_array()) top.fail("kernels", "must be an array");
   const json& ks = j.at("kernels");

@@ -32,7 +32,8 @@ struct MachineInfo {
   std::string nccl_version;
   std::string blas_version;
   std::string sku;               // configs/skus name used for peaks ("" if none)
-  double peak_tflops = 0;        // the SKU's dense peak for this run's dtype
+  double peak_tflops = 0;        // the SKU's dense peak for peak_dtype
+  std::string peak_dtype;        // the dtype of peak_tflops: the run's, bf16 for an fp8 step (MFU's reference)
   double peak_memory_tb_s = 0;
   std::string host;
   std::string cpu;

@@ -72,6 +72,7 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
 void record_sku(results::MachineInfo& m, const std::optional<SkuConfig>& sku, DType dtype) {
   m.sku = sku ? sku->name : "";
   m.peak_tflops = sku ? sku->peak_tflops_or_zero(dtype) : 0.0;
+  m.peak_dtype = to_string(dtype);
   m.peak_memory_tb_s = sku ? sku->memory_bandwidth_tb_s : 0.0;
 }
 

@@ -47,7 +47,7 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
     // Tensor-parallel ranks share one micro-batch: per GPU, the tokens divide by t.
     s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / step_s / static_cast<double>(w.options.tensor_parallel);
     s.sustained_tflops = hardware_flops / step_s / 1e12;
-    const double peak = sku ? sku->peak_tflops_or_zero(w.options.dtype) : 0.0;
+    const double peak = sku ? sku->peak_tflops_or_zero(mfu_peak_dtype(w.options.dtype)) : 0.0;
     if (peak > 0) {
       s.mfu = model_flops / step_s / (peak * 1e12);
       s.hfu = hardware_flops / step_s / (peak * 1e12);

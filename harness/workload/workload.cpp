@@ -25,20 +25,31 @@ Recompute parse_recompute(const std::string& text, const std::string& what) {
                                what, text));
 }
 
+DType layer_gemm_dtype(DType training) { return training; }
+DType non_gemm_dtype(DType training) { return training == DType::FP8 ? DType::BF16 : training; }
+DType mfu_peak_dtype(DType training) { return non_gemm_dtype(training); }
+
 namespace {
+
+// cuBLASLt's fp8 GEMMs need every dimension a multiple of 16 (16-byte aligned rows of 1-byte
+// elements); the expert GEMMs' routed rows are rounded up to that.
+constexpr int64_t kFp8RowMultiple = 16;
 
 struct Builder {
   Workload& w;
 
   // `model_share`: the fraction of the FLOPs that are the model's (padding columns are not).
+  // `layer_linear`: one of the transformer layers' linear GEMMs (fp8 under the fp8 recipe); the
+  // router and the logits are not.
   void gemm_triplet(const std::string& stem, int64_t tokens, int64_t in, int64_t out, int64_t calls,
-                    bool in_layer, double model_share = 1.0) {
+                    bool in_layer, double model_share = 1.0, bool layer_linear = true) {
+    const DType dtype = layer_linear ? layer_gemm_dtype(w.options.dtype) : non_gemm_dtype(w.options.dtype);
     // The weight gradient is as many FLOPs as the forward; so is the data gradient.
     const GemmShape shapes[3] = {{tokens, out, in, GemmLayout::Forward},
                                  {tokens, in, out, GemmLayout::DataGrad},
                                  {in, out, tokens, GemmLayout::WeightGrad}};
     for (const auto& g : shapes) {
-      Op op = make_gemm_op(fmt::format("{}.{}", stem, to_string(g.layout)), g, w.options.dtype);
+      Op op = make_gemm_op(fmt::format("{}.{}", stem, to_string(g.layout)), g, dtype);
       op.calls_per_step = calls;
       op.in_layer = in_layer;
       op.model_flops = op.flops * model_share;
@@ -49,7 +60,8 @@ struct Builder {
   // `model_share` as for GEMMs: under MLA the kernel runs V padded to the query/key width.
   void attention(const AttentionShape& shape, int64_t calls, double model_share = 1.0) {
     for (bool backward : {false, true}) {
-      Op op = make_attention_op(backward ? "attention.bwd" : "attention.fwd", shape, w.options.dtype, backward);
+      Op op = make_attention_op(backward ? "attention.bwd" : "attention.fwd", shape, non_gemm_dtype(w.options.dtype),
+                                backward);
       op.calls_per_step = calls;
       op.model_flops *= model_share;
       w.ops.push_back(op);
@@ -58,7 +70,7 @@ struct Builder {
 
   void memory_op(const std::string& name, OpKind kind, int64_t rows, int64_t cols, double tensors_moved,
                  int64_t calls, bool in_layer, bool is_forward) {
-    Op op = make_memory_op(name, kind, {rows, cols}, w.options.dtype, tensors_moved);
+    Op op = make_memory_op(name, kind, {rows, cols}, non_gemm_dtype(w.options.dtype), tensors_moved);
     op.calls_per_step = calls;
     op.in_layer = in_layer;
     op.is_forward = is_forward;
@@ -157,12 +169,14 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
     const MoeConfig& moe = *model.moe;
     // Every tensor rank scores its tokens against all experts: the router's work is replicated t
     // ways, so one rank's share of it is model FLOPs.
-    b.gemm_triplet("router", tokens, d, moe.experts, moe_layers, true, 1.0 / static_cast<double>(t));
+    b.gemm_triplet("router", tokens, d, moe.experts, moe_layers, true, 1.0 / static_cast<double>(t), false);
     // Each local expert's GEMMs over the tokens routed to it, rounded up to whole rows (the rows
     // past the balanced share are hardware work, not model FLOPs). Experts are tensor-parallel t
     // ways like the dense MLP (Megatron-Core with expert tensor parallelism = tp).
     const double routed = tokens_per_expert(model, options);
     expert_tokens = static_cast<int64_t>(std::ceil(routed - 1e-9));
+    if (layer_gemm_dtype(options.dtype) == DType::FP8)
+      expert_tokens = (expert_tokens + kFp8RowMultiple - 1) / kFp8RowMultiple * kFp8RowMultiple;
     expert_f = moe.expert_ffn_hidden / t;
     const double share = routed / static_cast<double>(expert_tokens);
     const int64_t expert_calls = moe_layers * (moe.experts / e);
@@ -179,8 +193,9 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   // padding is hardware work, not model FLOPs.
   const int64_t vocab_padded = padded_vocab(model, t);
   const int64_t vocab_shard = vocab_padded / t;
+  // Megatron-Core keeps the output layer out of Transformer Engine: bf16 under the fp8 recipe.
   b.gemm_triplet("logits", tokens, d, vocab_shard, 1, false,
-                 static_cast<double>(model.vocab) / static_cast<double>(vocab_padded));
+                 static_cast<double>(model.vocab) / static_cast<double>(vocab_padded), false);
 
   const bool layer_norm = model.norm == NormKind::LayerNorm;
   const OpKind norm_fwd = layer_norm ? OpKind::LayerNormForward : OpKind::RmsNormForward;
@@ -221,6 +236,16 @@ double Workload::executed_flops_per_step() const {
   double sum = 0;
   for (const auto& op : ops) sum += op.flops * static_cast<double>(op.calls_per_step);
   return sum;
+}
+
+double Workload::fp8_cast_bytes_per_step() const {
+  double bytes = 0;
+  for (const auto& op : ops) {
+    if (op.kind != OpKind::Gemm || op.dtype != DType::FP8 || op.gemm.layout != GemmLayout::Forward) continue;
+    const double m = static_cast<double>(op.gemm.m), n = static_cast<double>(op.gemm.n), k = static_cast<double>(op.gemm.k);
+    bytes += 4.0 * (m * k + m * n) * static_cast<double>(op.calls_per_step);
+  }
+  return bytes;
 }
 
 static bool recomputed(const Op& op, Recompute mode) {

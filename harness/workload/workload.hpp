@@ -12,12 +12,25 @@ struct WorkloadOptions {
   int64_t tensor_parallel = 1;  // t: heads, ffn and vocabulary are split t ways (Megatron-LM)
   int64_t micro_batch = 1;      // b
   int64_t seq_len = 0;          // s; 0 takes the model's training context
+  // Training precision. fp8 is Transformer Engine's recipe as Megatron-Core runs it: the
+  // transformer layers' linear GEMMs (QKV, output projection, MLP, experts, MLA projections) in
+  // fp8 e4m3 with bf16 output; attention, the memory-bound ops, the router and the logits in bf16.
+  // Every other dtype runs every op.
   DType dtype = DType::BF16;
   bool causal = true;           // decoder LMs mask the future; false matches papers' full-s² counts
   // e: MoE experts split e ways over data-parallel ranks; each GPU runs experts/e of them, and
   // all-to-all brings each of them the tokens routed to it from all e ranks (e·b·s·k/experts).
   int64_t expert_parallel = 1;
 };
+
+// The dtype of the layers' linear GEMMs, and of everything else (attention, memory-bound ops,
+// router, logits): they differ only under fp8.
+DType layer_gemm_dtype(DType training);
+DType non_gemm_dtype(DType training);
+// The peak an MFU refers to: the training dtype's, except that an fp8 step is judged against the
+// bf16 peak, so that its MFU reads on the same scale as a bf16 step's (and the speed-up of fp8
+// shows as a higher MFU, not a lower one).
+DType mfu_peak_dtype(DType training);
 
 enum class Recompute { None, Selective, Full };
 const char* to_string(Recompute mode);
@@ -36,6 +49,12 @@ struct Workload {
   double hardware_flops_per_step(Recompute mode) const;
   // Algorithmic FLOPs with recomputation (Megatron-LM's count: backward = 2× forward).
   double model_flops_with_recompute_per_step(Recompute mode) const;
+  // Under fp8: bytes that Transformer Engine's quantization kernels move per step and that the
+  // step's kernels do not include: each fp8 GEMM's input X and output gradient dY read in bf16 and
+  // written twice in fp8 (as is, and transposed for the weight gradient), 4 bytes per element. An
+  // upper bound (TE fuses some casts into the norm and activation kernels); weights, cast once per
+  // optimizer step for all its micro-batches, are left out. 0 for other dtypes.
+  double fp8_cast_bytes_per_step() const;
 };
 
 // Tokens each expert receives per micro-batch on one GPU under e-way expert parallelism, with

@@ -1,0 +1,177 @@
+// `run --dtype fp8`: Transformer Engine's recipe as Megatron-Core runs it. The layers' linear
+// GEMMs run in fp8, everything else in bf16; the shapes and the model FLOPs are the bf16 step's;
+// MFU is judged against the bf16 peak; what a GPU cannot run is refused before measuring.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "cli/kernel_limits.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/results/results_io.hpp"
+#include "harness/runner/machine_info.hpp"
+#include "harness/runner/step_runner.hpp"
+#include "harness/workload/workload.hpp"
+
+namespace tb {
+namespace {
+
+const Op& find(const Workload& w, const std::string& name) {
+  for (const auto& op : w.ops)
+    if (op.name == name) return op;
+  throw std::runtime_error("no op " + name);
+}
+
+std::string stem(const std::string& name) { return name.substr(0, name.find('.')); }
+
+TEST(Fp8Recipe, LayerLinearGemmsInFp8TheRestInBf16) {
+  const Workload w = build_workload(load_model("gpt3-175b"), {.tensor_parallel = 8, .dtype = DType::FP8});
+  const std::set<std::string> fp8_stems = {"qkv", "attn_out", "mlp_up", "mlp_down"};
+  size_t fp8_ops = 0;
+  for (const Op& op : w.ops) {
+    const bool layer_linear = op.kind == OpKind::Gemm && fp8_stems.count(stem(op.name)) > 0;
+    EXPECT_EQ(op.dtype, layer_linear ? DType::FP8 : DType::BF16) << op.name;
+    fp8_ops += layer_linear ? 1 : 0;
+  }
+  EXPECT_EQ(fp8_ops, 12u);  // four GEMMs × forward, data and weight gradient
+  EXPECT_EQ(find(w, "logits.fwd").dtype, DType::BF16);
+  EXPECT_EQ(find(w, "attention.bwd").dtype, DType::BF16);
+  // One byte per fp8 element: QKV forward reads A (2048 × 12288) and B (12288 × 4608), writes C
+  // (2048 × 4608), as make_gemm_op counts bytes in the op's dtype.
+  EXPECT_DOUBLE_EQ(find(w, "qkv.fwd").bytes, 2048.0 * 12288 + 12288.0 * 4608 + 2048.0 * 4608);
+}
+
+TEST(Fp8Recipe, CastBytesTheStepLeavesOutByHand) {
+  // GPT-3 175B at tp 8, 2048 tokens: per layer the fp8 GEMMs' inputs and outputs are QKV 12288 →
+  // 4608, output projection 1536 → 12288, MLP up 12288 → 6144, down 6144 → 12288 columns wide;
+  // each X and dY read in bf16 and written as fp8 and fp8ᵀ: 4 bytes per element, 96 layers.
+  const ModelConfig model = load_model("gpt3-175b");
+  const Workload fp8 = build_workload(model, {.tensor_parallel = 8, .dtype = DType::FP8});
+  const double columns = 12288 + 4608 + 1536 + 12288 + 12288 + 6144 + 6144 + 12288;
+  EXPECT_DOUBLE_EQ(fp8.fp8_cast_bytes_per_step(), 4.0 * 2048 * columns * 96);
+  EXPECT_DOUBLE_EQ(build_workload(model, {.tensor_parallel = 8}).fp8_cast_bytes_per_step(), 0);
+}
+
+TEST(Fp8Recipe, SameShapesAndModelFlopsAsTheBf16Step) {
+  for (const char* name : {"gpt3-175b", "llama3-8b", "deepseek-v3"}) {
+    const ModelConfig model = load_model(name);
+    const WorkloadOptions bf16{.tensor_parallel = 8, .seq_len = 2048};
+    WorkloadOptions fp8 = bf16;
+    fp8.dtype = DType::FP8;
+    const Workload a = build_workload(model, bf16), b = build_workload(model, fp8);
+    ASSERT_EQ(a.ops.size(), b.ops.size()) << name;
+    for (size_t i = 0; i < a.ops.size(); ++i) {
+      EXPECT_EQ(a.ops[i].name, b.ops[i].name) << name;
+      EXPECT_EQ(a.ops[i].shape_string(), b.ops[i].shape_string()) << name << " " << a.ops[i].name;
+      EXPECT_DOUBLE_EQ(a.ops[i].model_flops, b.ops[i].model_flops) << name << " " << a.ops[i].name;
+    }
+    EXPECT_DOUBLE_EQ(a.model_flops_per_step(), b.model_flops_per_step()) << name;
+  }
+}
+
+TEST(Fp8Recipe, RoutedExpertRowsRoundUpToSixteenAsHardwareWorkOnly) {
+  // Mixtral 8x7B, one sequence of 100 tokens: 1 · 100 · 2 / 8 = 25 tokens per expert; bf16 runs
+  // 25 rows, fp8 pads to 32 (cuBLASLt's fp8 alignment). The model FLOPs stay those of 25 rows.
+  const ModelConfig model = load_model("mixtral-8x7b");
+  WorkloadOptions o{.seq_len = 100};
+  const Workload bf16 = build_workload(model, o);
+  o.dtype = DType::FP8;
+  const Workload fp8 = build_workload(model, o);
+  EXPECT_EQ(find(bf16, "expert_up.fwd").gemm.m, 25);
+  const Op& up = find(fp8, "expert_up.fwd");
+  EXPECT_EQ(up.gemm.m, 32);
+  EXPECT_EQ(up.dtype, DType::FP8);
+  EXPECT_DOUBLE_EQ(up.flops, 2.0 * 32 * 4096 * (2 * 14336));
+  EXPECT_DOUBLE_EQ(up.model_flops, 2.0 * 25 * 4096 * (2 * 14336));
+  EXPECT_EQ(find(fp8, "expert_down.wgrad").gemm.k, 32);
+  EXPECT_EQ(find(fp8, "router.fwd").dtype, DType::BF16);  // Megatron-Core's router is no TE linear
+  EXPECT_EQ(find(fp8, "expert_swiglu.fwd").memory.rows, 32 * 8);
+  EXPECT_DOUBLE_EQ(bf16.model_flops_per_step(), fp8.model_flops_per_step());
+  EXPECT_GT(fp8.executed_flops_per_step(), bf16.executed_flops_per_step());
+}
+
+TEST(Fp8Recipe, MfuAgainstTheBf16Peak) {
+  EXPECT_EQ(mfu_peak_dtype(DType::FP8), DType::BF16);
+  EXPECT_EQ(mfu_peak_dtype(DType::FP16), DType::FP16);
+  EXPECT_EQ(mfu_peak_dtype(DType::TF32), DType::TF32);
+  const Workload w = build_workload(load_model("gpt3-xl"), {.dtype = DType::FP8});
+  std::vector<results::KernelResult> ks;
+  double ms = 0, model_flops = 0;
+  for (const Op& op : w.ops) {
+    results::KernelResult k;
+    k.name = op.name;
+    k.status = "ok";
+    k.flops = op.flops;
+    k.dtype = to_string(op.dtype);
+    k.calls_per_step = op.calls_per_step;
+    k.stats.median_ms = 0.05;
+    ks.push_back(k);
+    ms += 0.05 * static_cast<double>(op.calls_per_step);
+    model_flops += op.model_flops * static_cast<double>(op.calls_per_step);
+  }
+  const auto s = runner::summarize_step(w, ks, load_sku("h100-sxm"));
+  EXPECT_NEAR(s.mfu, model_flops / (ms * 1e-3) / 989e12, 1e-12);  // bf16 dense peak, not fp8's 1979
+
+  // The results file says which peak its MFU refers to; files from before say nothing and mean
+  // the run's own dtype.
+  results::RunResults r;
+  r.workload.command = "run";
+  r.workload.dtype = "fp8";
+  r.workload.device = "cuda";
+  r.machine.git_commit = "abc";
+  r.machine.command_line = "trainbench run --dtype fp8";
+  r.machine.utc_time = "2026-12-07T00:00:00Z";
+  runner::record_sku(r.machine, load_sku("h100-sxm"), mfu_peak_dtype(DType::FP8));
+  EXPECT_DOUBLE_EQ(r.machine.peak_tflops, 989);
+  nlohmann::json j = results::to_json(r);
+  EXPECT_EQ(j["machine"]["peak_dtype"], "bf16");
+  EXPECT_EQ(results::from_json(j, "fp8.json").machine.peak_dtype, "bf16");
+  j["machine"].erase("peak_dtype");
+  EXPECT_EQ(results::from_json(j, "old.json").machine.peak_dtype, "fp8");
+}
+
+kernels::DeviceInfo cuda_device(int major, int minor) {
+  kernels::DeviceInfo d;
+  d.backend = "cuda";
+  d.name = major == 8 && minor == 0 ? "NVIDIA A100-SXM4-80GB" : "NVIDIA H100 80GB HBM3";
+  d.compute_capability_major = major;
+  d.compute_capability_minor = minor;
+  return d;
+}
+
+std::string refusal(const Workload& w, const kernels::DeviceInfo& d) {
+  try {
+    cli::check_fp8_step_for(w, d);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Fp8Recipe, RefusedBeforeMeasuringWhereTheGpuCannotRunIt) {
+  const ModelConfig gpt3 = load_model("gpt3-175b");
+  const Workload ok = build_workload(gpt3, {.tensor_parallel = 8, .dtype = DType::FP8});
+  EXPECT_EQ(refusal(ok, cuda_device(9, 0)), "");
+  EXPECT_EQ(refusal(ok, cuda_device(8, 9)), "");  // Ada (L40S) has fp8 tensor cores
+
+  const std::string a100 = refusal(ok, cuda_device(8, 0));
+  EXPECT_NE(a100.find("compute capability 8.9"), std::string::npos) << a100;
+  EXPECT_NE(a100.find("A100"), std::string::npos) << a100;
+  EXPECT_NE(a100.find("--dtype bf16"), std::string::npos) << a100;
+
+  // 100 tokens: every GEMM's m (or the weight gradient's k) is 100, not a multiple of 16.
+  const Workload odd = build_workload(gpt3, {.tensor_parallel = 8, .seq_len = 100, .dtype = DType::FP8});
+  const std::string msg = refusal(odd, cuda_device(9, 0));
+  EXPECT_NE(msg.find("qkv.fwd"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("100 x 4608 x 12288"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("multiples of 16"), std::string::npos) << msg;
+
+  // bf16 steps and the CPU backend (which refuses fp8 itself, in resolve_gemm_dtype) pass.
+  EXPECT_EQ(refusal(build_workload(gpt3, {.tensor_parallel = 8, .seq_len = 100}), cuda_device(8, 0)), "");
+  kernels::DeviceInfo cpu;
+  cpu.backend = "cpu";
+  EXPECT_EQ(refusal(odd, cpu), "");
+}
+
+}  // namespace
+}  // namespace tb
