@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/kernel_limits.hpp"
 #include "cli/kernel_status.hpp"
@@ -147,7 +148,9 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   runner::GbenchOptions gb;
   gb.args = gbench_args;
   auto measured = runner::run_with_google_benchmark(*backend, {op}, options, sku, gb);
-  const results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured);
+  results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured);
+  run.workload.micro_batch = shape.batch;  // the workload this file describes is the kernel's own shape
+  run.workload.seq_len = shape.seq;
   if (!f.out.empty()) results::write_results_file(f.out, run);
   const auto& r = run.kernels.back();
   if (f.json) {
@@ -185,7 +188,8 @@ void add_attention_command(CLI::App& app) {
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");
-  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)");
+  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)")
+      ->check(writable_output("--out"));
   add_timing_flags(cmd, flags->timing);
   cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
   cmd->footer(std::string(kFlopsConvention) +

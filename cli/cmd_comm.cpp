@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli/command_registry.hpp"
+#include "cli/output_flag.hpp"
 #include "cli/comm_job.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/comm/model_messages.hpp"
@@ -252,7 +253,8 @@ void add_comm_command(CLI::App& app) {
   cmd->add_option("-n", flags->iterations, "nccl-tests: launches per timing sample")->capture_default_str();
   cmd->add_option("-w", flags->warmup_iterations, "nccl-tests: untimed warm-up launches")->capture_default_str();
   cmd->add_option("-c", flags->check, "nccl-tests: check results (1) or not (0)")->capture_default_str();
-  cmd->add_option("--out", flags->out, "Write the job's results file (JSON, schema v1; rank 0 writes it)");
+  cmd->add_option("--out", flags->out, "Write the job's results file (JSON, schema v1; rank 0 writes it)")
+      ->check(writable_output("--out"));
   cmd->add_flag("--json", flags->json, "Print the results as JSON on stdout (the table goes to stderr)");
   cmd->add_flag("--corrupt-output-for-testing", flags->corrupt_for_testing, "Plant a wrong value before checking")
       ->group("");

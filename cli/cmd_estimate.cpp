@@ -25,7 +25,7 @@ namespace tb::cli {
 namespace {
 
 struct EstimateFlags {
-  std::string model = "gpt3-175b";
+  std::string model;  // empty: the results file's model, else gpt3-175b
   std::string tokens;
   std::optional<double> tflops;
   std::string gpu;
@@ -176,7 +176,20 @@ void run_estimate(const EstimateFlags& f) {
   EstimateRequest req;
   std::optional<int64_t> measured_tp;  // with --results: the t its throughput holds for
   std::optional<int64_t> measured_ep;  // and the e (MoE)
-  req.model = load_model(f.model);
+  std::optional<MeasuredThroughput> measured;
+  if (!f.results.empty()) {
+    if (f.tflops || f.mfu) throw UsageError("give one throughput: --results, --tflops, or --gpu with --mfu");
+    measured = throughput_from_results(results::read_results_file(f.results), f.results);
+  }
+  // Without --model, a results file extrapolates the model it measured.
+  const std::string model_name = !f.model.empty()                       ? f.model
+                                 : measured && !measured->model.empty() ? measured->model
+                                                                        : "gpt3-175b";
+  req.model = load_model(model_name);
+  if (measured && !measured->model.empty() && measured->model != req.model.name)
+    fmt::print(stderr, "trainbench: note: {} measured {}'s kernels; extrapolating {} assumes its kernels run as "
+                       "fast (measure `trainbench run --model {}` for its own)\n",
+               f.results, measured->model, req.model.name, req.model.name);
   if (!f.tokens.empty()) req.tokens = parse_positive_tokens(f.tokens);
   if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be between 1 and 4194304 tokens (got {})", f.seq));
   req.seq_len = f.seq;
@@ -195,23 +208,50 @@ void run_estimate(const EstimateFlags& f) {
   } else if (!f.gpu.empty()) {
     req.sku = load_sku(f.gpu);
   }
-  if (!f.results.empty()) {
-    if (f.tflops || f.mfu) throw UsageError("give one throughput: --results, --tflops, or --gpu with --mfu");
-    const auto measured = throughput_from_results(results::read_results_file(f.results), f.results);
-    measured_tp = measured.tensor_parallel;
-    measured_ep = measured.expert_parallel;
-    req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
-    req.throughput_source = measured.source;
-    req.measured_power_w = measured.mean_power_w;
-    if (!req.sku && measured.sku) req.sku = measured.sku;
+  if (measured) {
+    measured_tp = measured->tensor_parallel;
+    measured_ep = measured->expert_parallel;
+    req.sustained_tflops_per_gpu = measured->sustained_tflops_per_gpu;
+    req.throughput_source = measured->source;
+    req.throughput_measured = true;
+    req.measured_power_w = measured->mean_power_w;
+    req.measured_mfu = measured->mfu;
+    // The throughput is that GPU's: another SKU's memory, links and power beside it would mix two machines.
+    if (req.sku && measured->sku && req.sku->name != measured->sku->name)
+      throw UsageError(fmt::format("--gpu {}: {} was measured on {} ({}); its throughput with {}'s memory, links and "
+                                   "power would describe neither: drop --gpu, or measure a {} and pass its results",
+                                   req.sku->name, f.results, measured->sku->name, measured->sku->display_name,
+                                   req.sku->name, req.sku->name));
+    if (!req.sku && measured->sku) req.sku = measured->sku;
   }
   req.gpus = f.gpus;
   if (!f.site.empty()) {
     req.site = load_site(f.site);
+    if (req.sku && req.site->sku && req.sku->name != *req.site->sku)
+      throw UsageError(fmt::format("--site {} is built of {} GPUs; --gpu (or the results file) says {}: give the site's "
+                                   "SKU, or a site config of {}",
+                                   f.site, *req.site->sku, req.sku->name, req.sku->name));
     if (!req.sku && req.site->sku) req.sku = load_sku(*req.site->sku);
   }
-  if (f.days && f.site.empty() && !f.tflops && !f.mfu)
-    throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops or --gpu with --mfu)");
+  if (f.days && f.site.empty() && !f.tflops && !f.mfu && !measured)
+    throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops, --gpu with "
+                     "--mfu, or --results)");
+  // With --site, --days is the sites' deadline and --gpus the GPUs' count: two questions, both fine.
+  if (f.days && f.gpus && f.site.empty())
+    throw UsageError("--days asks how many GPUs finish in time; --gpus fixes the count: give one of them");
+  if (f.days && f.dp && f.site.empty())
+    throw UsageError("--days asks how many GPUs finish in time; --dp fixes the count (tp x cp x pp x dp): drop --dp "
+                     "to let the deadline size it");
+  // Flags that only weigh a timed answer would be silently ignored without a throughput.
+  const bool throughput = f.tflops || f.mfu || measured;
+  if (!throughput && f.pue)
+    throw UsageError("--pue scales the energy, which needs a throughput (--tflops, --gpu with --mfu, or --results)");
+  if (!throughput && !f.gpu_hour_price.empty())
+    throw UsageError("--gpu-hour-price prices the GPU-hours, which need a throughput (--tflops, --gpu with --mfu, or "
+                     "--results)");
+  if (f.ep_overlap && !req.model.moe)
+    throw UsageError(fmt::format("--ep-overlap hides expert all-to-alls; {} has no experts (no [moe] table)",
+                                 req.model.name));
   req.days = f.days;
   req.pue = f.pue;
   req.interruptions = parse_interruption_flags(f.interruptions);
@@ -245,7 +285,9 @@ void run_estimate(const EstimateFlags& f) {
 void add_estimate_command(CLI::App& app) {
   auto flags = std::make_shared<EstimateFlags>();
   auto* cmd = app.add_subcommand("estimate", "Training FLOPs, PF-days, GPU-hours, days, data centers, cost and energy");
-  cmd->add_option("--model", flags->model, "Model name (trainbench models) or a .toml file")->capture_default_str();
+  cmd->add_option("--model", flags->model,
+                  "Model name (trainbench models) or a .toml file (default: the --results file's model, else "
+                  "gpt3-175b)");
   cmd->add_option("--tokens", flags->tokens, "Training tokens (e.g. 300e9, 300B); default: the model's published count");
   cmd->add_option("--tflops", flags->tflops, "Sustained hardware TFLOP/s per GPU");
   cmd->add_option("--gpu", flags->gpu,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/kernel_limits.hpp"
 #include "cli/kernel_status.hpp"
@@ -57,6 +58,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");  // a typo is refused before any device work
   runner::MeasureOptions options;
   options.policy = to_policy(f.timing);
+  timing::validate(options.policy);  // before any device work or note
   options.prepare.gemm_candidates = f.candidates;
   options.verify = !f.no_verify;
   options.corrupt_output_for_testing = corrupt_output_requested();
@@ -109,7 +111,8 @@ void add_gemm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");
-  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)");
+  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)")
+      ->check(writable_output("--out"));
   add_timing_flags(cmd, flags->timing);
   cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
   cmd->footer("Google Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5, "

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
+#include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
@@ -215,7 +216,8 @@ void add_health_command(CLI::App& app) {
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--dtype", flags->dtype, "GEMM dtype: bf16 (default), fp16, fp8, tf32, fp32");
   cmd->add_option("--sku", flags->sku, "SKU config to judge against (default: matched from the device name)");
-  cmd->add_option("--out", flags->out, "Write the battery's results file (JSON, schema v1)");
+  cmd->add_option("--out", flags->out, "Write the battery's results file (JSON, schema v1)")
+      ->check(writable_output("--out"));
   cmd->add_flag("--json", flags->json, "Print the verdict and checks as one JSON object");
   cmd->add_option("--gemm-threshold", flags->thresholds.gemm_vs_sustained,
                   "Best GEMM below this fraction of the SKU's sustained figure is suspect")

@@ -72,7 +72,11 @@ void add_report_command(CLI::App& app) {
                 "Report runs of different models or shapes together");
   add_price_flags(cmd, flags->prices);
   add_interruption_flags(cmd, flags->interruptions);
-  cmd->callback([flags] { run_report(*flags); });
+  cmd->callback([flags, cmd] {
+    if (cmd->get_option("--days")->count() > 0 && cmd->get_option("--gpus")->count() > 0)
+      throw UsageError("--days asks how many GPUs finish in time; --gpus fixes the count: give one of them");
+    run_report(*flags);
+  });
 }
 
 const Registration registration{"report", 55, add_report_command};

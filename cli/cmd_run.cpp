@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_limits.hpp"
@@ -26,6 +27,7 @@
 #include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/memory_footprint.hpp"
 #include "harness/estimate/measured_throughput.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
@@ -48,6 +50,7 @@ struct RunFlags {
   int64_t ep = 1;
   int64_t micro_batch = 1;
   int64_t seq = 0;
+  bool seq_given = false;
   std::string dtype;
   DeviceFlags dev;
   std::string sku;
@@ -77,8 +80,8 @@ std::string default_out_path(const std::string& device_name, const std::string& 
 
 void print_progress(const runner::StepProgress& p, bool tty) {
   if (p.index == p.total) {
-    fmt::print(stderr, "{}measured {} kernels in {:.1f} s{}\n", tty ? "\r" : "", p.total, p.elapsed_s,
-               tty ? "                              " : "");
+    fmt::print(stderr, "{}measured {} of {} kernels in {:.1f} s{}\n", tty ? "\r" : "", p.measured, p.total,
+               p.elapsed_s, tty ? "                              " : "");
     return;
   }
   const std::string left = p.remaining_s > 0 ? fmt::format(", ~{:.0f} s left", p.remaining_s) : "";
@@ -107,6 +110,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   const MeasuredThroughput measured = throughput_from_results(r, "this run");
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
+  req.throughput_measured = true;
   req.measured_power_w = measured.mean_power_w;
   if (sku && sku->peak_tflops_or_zero(req.dtype) > 0) req.sku = sku;  // the CPU's pseudo-SKU is no config file
   fmt::print(out, "\nExtrapolation: {} on {} tokens, {} ({} PFLOPS, {} each)\n", model.display_name,
@@ -157,7 +161,9 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
 }
 
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
-  if (f.dev.device == "auto" && !gpu) fmt::print(stderr, "trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
+  // Notes wait until every check has passed: a usage error is then the one message.
+  std::string notes;
+  if (f.dev.device == "auto" && !gpu) notes += fmt::format("trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const bool on_cpu = info.backend == "cpu";
@@ -186,8 +192,8 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   options.micro_batch = f.micro_batch;
   options.expert_parallel = f.ep;
   options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
-  if (f.seq < 0) throw UsageError(fmt::format("--seq must be positive (got {})", f.seq));
-  options.dtype = resolve_gemm_dtype(f.dtype, info);
+  if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));
+  options.dtype = resolve_gemm_dtype(f.dtype, info, &notes);
   const Workload workload = build_workload(model, options);
   check_fp8_step_for(workload, info);
   const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),
@@ -198,15 +204,22 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
 
   runner::StepRunOptions run;
   run.measure.policy = to_policy(f.timing);
+  timing::validate(run.measure.policy);
   run.measure.prepare.gemm_candidates = f.candidates;
   run.measure.prepare.attention_impl = f.impl;
   results::MachineInfo machine = runner::collect_machine_info(*backend, saved_argc(), saved_argv());
   runner::record_sku(machine, sku, mfu_peak_dtype(options.dtype));
   run.budget_s = f.budget_s;
   run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
+  results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out");
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
 
+  if (options.seq_len > model.seq_len)
+    notes += fmt::format("trainbench: note: --seq {} is beyond {}'s training context ({}); attention grows as its "
+                         "square\n",
+                         options.seq_len, model.name, model.seq_len);
+  fmt::print(stderr, "{}", notes);
   fmt::print(std::cout, "Measuring one training step of {} on {} ({}): tp {}{}{}, micro-batch {}, seq {}, {}, {} kernels\n",
              model.display_name, info.name, info.backend, options.tensor_parallel, tp_why,
              model.moe ? fmt::format(", ep {} ({} of {} experts here, {:g} tokens each)", options.expert_parallel,
@@ -225,7 +238,9 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   print_fp8_cast_note(std::cout, workload, r, sku);
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
-    fmt::print(stderr, "trainbench: interrupted; kept {} measured kernels in {}\n", r.kernels.size(), run.out_path);
+    fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",
+               std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; }),
+               run.out_path);
     set_exit_code(130);
     return;
   }
@@ -261,7 +276,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
       ->capture_default_str();
-  cmd->add_option("--out", flags->out, "Results file (default results/<device>-<model>-<time>.json)");
+  cmd->add_option("--out", flags->out, "Results file (default results/<device>-<model>-<time>.json)")
+      ->check(writable_output("--out"));
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (default: the model's)");
   cmd->add_option("--site", flags->site, "Data-center preset for the extrapolation")->capture_default_str();
   cmd->add_flag("--no-estimate", flags->no_estimate, "Skip the extrapolation");
@@ -274,6 +290,9 @@ void add_run_command(CLI::App& app) {
       ->group("Timing");
   cmd->callback([flags, cmd] {
     RunFlags f = *flags;
+    f.seq_given = cmd->count("--seq") > 0;
+    if (f.seq_given && f.seq <= 0)
+      throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));
     kernels::check_attention_impl(f.impl);
     if (!(f.budget_s >= 0) || !std::isfinite(f.budget_s))
       throw UsageError(fmt::format("--budget must be >= 0 seconds (got {})", f.budget_s));

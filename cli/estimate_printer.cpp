@@ -10,6 +10,9 @@ namespace tb::cli {
 
 static std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
+// Two decimals as the article prints them (7.28), more digits where that would read 0.00.
+static std::string sites(double n) { return n >= 0.01 ? fmt::format("{:.2f}", n) : human_value(n); }
+
 static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
 
 static void print_stage(std::ostream& out, const StageMemory& st, const char* role, const MemoryEstimate& m) {
@@ -85,14 +88,19 @@ static void print_answer(std::ostream& out, const EstimateRequest& req, const Es
   if (!r.gpus || !r.wall_days || !r.gpu_hours) return;
   std::string line = fmt::format("{} GPUs", *r.gpus);
   if (r.servers) line += fmt::format(" ({} servers of {})", *r.servers, r.gpus_per_server);
-  line += fmt::format(" for {:.1f} days: {} GPU-hours", *r.wall_days, human_count(*r.gpu_hours));
-  if (r.energy_mwh) line += fmt::format(", {:.0f} MWh", *r.energy_mwh);
+  line += fmt::format(" for {} days: {} GPU-hours", human_value(*r.wall_days), human_count(*r.gpu_hours));
+  if (r.energy_mwh) line += fmt::format(", {} MWh", human_value(*r.energy_mwh));
   if (r.rental_cost) line += fmt::format(", {} rental", human_money(*r.rental_cost, *r.rental_currency));
   if (r.server_cost && req.sku) line += fmt::format(", servers {}", human_money(*r.server_cost, req.sku->currency));
   std::vector<std::string> includes;
   if (r.scaling) includes.push_back("communication");
   if (r.goodput) includes.push_back("interruptions");
   line += includes.empty() ? " (ideal scaling)" : fmt::format(" (with {})", fmt::join(includes, " and "));
+  // An answer the GPUs cannot hold is no answer: said where it is read, not only further down.
+  if (r.memory && r.memory->fit && r.memory->fit->verdict == MemoryVerdict::DoesNotFit)
+    line += "; BUT the layout does not fit in memory (see Memory)";
+  else if (r.min_gpus_to_hold && *r.gpus < *r.min_gpus_to_hold)
+    line += fmt::format("; BUT {} GPUs cannot hold the model (at least {})", *r.gpus, *r.min_gpus_to_hold);
   fmt::print(out, "  in short: {}\n", line);
 }
 
@@ -105,8 +113,13 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                                       : "")
                     : "";
   fmt::print(out, "{} ({}): {} parameters (computed){}, {} tokens, context {}\n", req.model.display_name,
-             r.model, human_count(r.params), moe, human_count(r.tokens), r.seq_len);
+             r.model, human_count(r.params), moe, r.tokens > 0 ? human_count(r.tokens) : "n/a", r.seq_len);
   print_answer(out, req, r);
+  if (!(r.tokens > 0)) {
+    fmt::print(out, "\nTraining compute: n/a ({} publishes no training token count; give --tokens)\n", r.model);
+    print_memory(out, req, r);
+    return;
+  }
   fmt::print(out, "\nTraining compute\n");
   fmt::print(out, "  {:<52} {} FLOP = {:.1f} PF-days\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
              sci(r.training_flops), r.pf_days);
@@ -117,21 +130,21 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
              sci(r.training_hardware_flops), sci(r.hardware_flops_per_token));
 
   if (r.sustained_tflops_per_gpu) {
-    fmt::print(out, "\nThroughput: {:.1f} TFLOP/s per GPU sustained (hardware FLOPs; from {})\n",
-               *r.sustained_tflops_per_gpu, r.throughput_source.value_or("?"));
+    fmt::print(out, "\nThroughput: {} TFLOP/s per GPU sustained (hardware FLOPs; from {})\n",
+               human_value(*r.sustained_tflops_per_gpu), r.throughput_source.value_or("?"));
     if (r.mfu) fmt::print(out, "  MFU {}\n", percent(*r.mfu));
     fmt::print(out, "  GPU-hours (hardware FLOPs / throughput): {}\n", human_count(*r.gpu_hours));
     if (r.gpus)
-      fmt::print(out, "  {} GPUs{}{}: {:.1f} days wall-clock\n", *r.gpus,
+      fmt::print(out, "  {} GPUs{}{}: {} days wall-clock\n", *r.gpus,
                  r.servers ? fmt::format(" = {} servers of {}", *r.servers, r.gpus_per_server) : "",
-                 r.gpus_derived.value_or(false) ? " (needed for the deadline)" : "", *r.wall_days);
+                 r.gpus_derived.value_or(false) ? " (needed for the deadline)" : "", human_value(*r.wall_days));
     if (r.server_cost)
       fmt::print(out, "  servers to buy: {} (configs/skus [price] server)\n", human_money(*r.server_cost, req.sku->currency));
     if (r.energy_mwh)
-      fmt::print(out, "  energy at {} x PUE {:.2f}: {:.0f} MWh\n",
+      fmt::print(out, "  energy at {} x PUE {:.2f}: {} MWh\n",
                  r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)
                                   : fmt::format("TDP {:.0f} W", *r.power_w),
-                 *r.pue, *r.energy_mwh);
+                 *r.pue, human_value(*r.energy_mwh));
     if (r.rental_cost)
       fmt::print(out, "  rental: {} ({:.4g} {} per GPU-hour{})\n", human_money(*r.rental_cost, *r.rental_currency),
                  *r.rental_cost / *r.gpu_hours, *r.rental_currency,
@@ -159,16 +172,21 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                site.peak_pflops, human_money(site.cost, site.currency), *r.site_days);
     const auto& p = *r.at_peak;
     fmt::print(out, "  {:<28} {:>24}", "", "at peak (the article)");
-    if (r.at_measured) fmt::print(out, " {:>24}", "at measured throughput");
+    if (r.at_measured) fmt::print(out, " {:>24}", req.throughput_measured ? "at measured throughput" : "at the given throughput");
     fmt::print(out, "\n  {:<28} {:>24}", "fraction of peak used", percent(p.efficiency));
     if (r.at_measured) fmt::print(out, " {:>24}", percent(r.at_measured->efficiency));
     fmt::print(out, "\n  {:<28} {:>24}", "data centers needed",
-               fmt::format("{:.2f} (build {})", p.sites_needed, p.sites_whole));
+               fmt::format("{} (build {})", sites(p.sites_needed), p.sites_whole));
     if (r.at_measured)
-      fmt::print(out, " {:>24}", fmt::format("{:.2f} (build {})", r.at_measured->sites_needed,
+      fmt::print(out, " {:>24}", fmt::format("{} (build {})", sites(r.at_measured->sites_needed),
                                               r.at_measured->sites_whole));
     fmt::print(out, "\n  {:<28} {:>24}", "investment", human_money(p.total_cost, r.currency));
     if (r.at_measured) fmt::print(out, " {:>24}", human_money(r.at_measured->total_cost, r.currency));
+    // The article's figure is fractional (7.28 sites); what is built is whole sites.
+    fmt::print(out, "\n  {:<28} {:>24}", "cost of the sites built",
+               human_money(static_cast<double>(p.sites_whole) * site.cost, r.currency));
+    if (r.at_measured)
+      fmt::print(out, " {:>24}", human_money(static_cast<double>(r.at_measured->sites_whole) * site.cost, r.currency));
     fmt::print(out, "\n");
     if (!r.at_measured)
       fmt::print(out, "  (the measured column needs the GPU's peak: --gpu SKU with --mfu or --tflops)\n");

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
@@ -47,15 +48,40 @@ struct SkuRow {
   std::string why_not;
 };
 
-std::optional<size_t> smallest(const std::vector<SkuRow>& rows, const auto& get) {
+// Why a row's answer cannot be bought as it stands: the layout does not fit the SKU's memory, or
+// the GPU count cannot hold the model at all. Empty when it can.
+std::string unusable(const EstimateResult& e) {
+  if (e.memory && e.memory->fit && e.memory->fit->verdict == MemoryVerdict::DoesNotFit)
+    return fmt::format("does not fit ({:.0f}% of memory)", 100 * e.memory->fit->used_fraction);
+  if (e.gpus && e.min_gpus_to_hold && *e.gpus < *e.min_gpus_to_hold)
+    return fmt::format("{} GPUs cannot hold it (>= {})", *e.gpus, *e.min_gpus_to_hold);
+  return "";
+}
+
+// The smallest among rows whose answer is usable (the only usable one wins too); none with fewer
+// than two rows to choose from, or when several share the smallest value (then `tie` lists them).
+struct Smallest {
   std::optional<size_t> best;
+  std::vector<size_t> tie;
+};
+Smallest smallest(const std::vector<SkuRow>& rows, const auto& get) {
+  Smallest s;
   int known = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].result || !get(*rows[i].result)) continue;
     ++known;
-    if (!best || *get(*rows[i].result) < *get(*rows[best.value()].result)) best = i;
+    if (!unusable(*rows[i].result).empty()) continue;
+    if (!s.best || *get(*rows[i].result) < *get(*rows[*s.best].result)) s.best = i;
   }
-  return known >= 2 ? best : std::nullopt;
+  if (known < 2 || !s.best) return {};
+  const double min = *get(*rows[*s.best].result);
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].result && get(*rows[i].result) && unusable(*rows[i].result).empty() &&
+        std::abs(*get(*rows[i].result) - min) <= 1e-9 * std::max(std::abs(min), 1e-300))
+      s.tie.push_back(i);
+  if (s.tie.size() < 2) s.tie.clear();
+  else s.best.reset();
+  return s;
 }
 
 }  // namespace
@@ -93,7 +119,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
   }
   const auto by_hours = smallest(rows, [](const EstimateResult& e) { return e.gpu_hours; });
   const auto by_energy = smallest(rows, [](const EstimateResult& e) { return e.energy_mwh; });
-  std::optional<size_t> by_cost;
+  Smallest by_cost;
   const bool one_currency = std::all_of(rows.begin(), rows.end(), [&](const SkuRow& r) {
     return !r.result || !r.result->rental_currency || !rows[0].result || !rows[0].result->rental_currency ||
            *r.result->rental_currency == *rows[0].result->rental_currency;
@@ -111,30 +137,52 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
       if (!r.why_not.empty()) j["why_not"] = r.why_not;
       out["skus"].push_back(j);
     }
-    auto name = [&](const std::optional<size_t>& i) { return i ? nlohmann::json(rows[*i].sku.name) : nlohmann::json(); };
+    auto name = [&](const Smallest& s) { return s.best ? nlohmann::json(rows[*s.best].sku.name) : nlohmann::json(); };
     out["best"] = {{"gpu_hours", name(by_hours)}, {"energy", name(by_energy)}, {"cost", name(by_cost)}};
+    auto tied = [&](const Smallest& s) {
+      nlohmann::json names = nlohmann::json::array();
+      for (size_t i : s.tie) names.push_back(rows[i].sku.name);
+      return names;
+    };
+    out["ties"] = {{"gpu_hours", tied(by_hours)}, {"energy", tied(by_energy)}, {"cost", tied(by_cost)}};
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (rows[i].result && !unusable(*rows[i].result).empty()) out["skus"][i]["unusable"] = unusable(*rows[i].result);
     std::cout << out.dump(2) << "\n";
   } else {
     fmt::print("{} on {} SKUs at an assumed MFU (datasheet peaks, not measurements: `trainbench run` on each, then "
                "`compare`)\n",
                base.model.display_name, rows.size());
-    fmt::print("  {:<14} {:>8} {:>9} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}\n", "SKU", "peak", "TFLOP/s", "GPUs",
-               "servers", "days", "GPU-hours", "MWh", "cost", search ? "  layout" : "");
+    const bool memory = std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) {
+      return r.result && (r.result->memory || r.result->min_gpus_to_hold);
+    });
+    fmt::print("  {:<14} {:>8} {:>9} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", "SKU", "peak", "TFLOP/s", "GPUs",
+               "servers", "days", "GPU-hours", "MWh", "cost", memory ? fmt::format("  {:<28}", "memory") : "",
+               search ? "  layout" : "");
     for (const auto& r : rows) {
       if (!r.result) {
         fmt::print("  {:<14} {}\n", r.sku.name, r.why_not);
         continue;
       }
       const EstimateResult& e = *r.result;
-      fmt::print("  {:<14} {:>8.0f} {:>9.1f} {:>7} {:>8} {:>7.1f} {:>10} {:>9} {:>16}{}\n", r.sku.name,
-                 r.sku.peak_tflops_or_zero(base.dtype), e.sustained_tflops_per_gpu.value_or(0), e.gpus.value_or(0),
-                 e.servers ? std::to_string(*e.servers) : "-", e.wall_days.value_or(0),
-                 human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? fmt::format("{:.0f}", *e.energy_mwh) : "-",
+      std::string fit = unusable(e);
+      if (fit.empty() && e.memory && e.memory->fit)
+        fit = fmt::format("{} ({:.0f}%)", to_string(e.memory->fit->verdict), 100 * e.memory->fit->used_fraction);
+      else if (fit.empty())
+        fit = "holds the model";
+      fmt::print("  {:<14} {:>8.0f} {:>9} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", r.sku.name,
+                 r.sku.peak_tflops_or_zero(base.dtype), human_value(e.sustained_tflops_per_gpu.value_or(0)),
+                 e.gpus.value_or(0), e.servers ? std::to_string(*e.servers) : "-", human_value(e.wall_days.value_or(0)),
+                 human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? human_value(*e.energy_mwh) : "-",
                  e.rental_cost ? human_money(*e.rental_cost, *e.rental_currency) : "n/a (no price)",
-                 r.layout ? "  " + *r.layout : "");
+                 memory ? fmt::format("  {:<28}", fit) : "", r.layout ? "  " + *r.layout : "");
     }
-    auto best = [&](const char* what, const std::optional<size_t>& i) {
-      if (i) fmt::print("  {}: {}\n", what, rows[*i].sku.name);
+    auto best = [&](const char* what, const Smallest& s) {
+      if (s.best) fmt::print("  {}: {}\n", what, rows[*s.best].sku.name);
+      if (!s.tie.empty()) {
+        std::vector<std::string> names;
+        for (size_t i : s.tie) names.push_back(rows[i].sku.name);
+        fmt::print("  {}: a tie between {}\n", what, fmt::join(names, ", "));
+      }
     };
     best("fewest GPU-hours", by_hours);
     best("least energy", by_energy);
@@ -145,6 +193,9 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     else if (!search)
       fmt::print("  the same layout for every SKU, with its communication cost; --layout auto gives each the one its "
                  "memory allows\n");
+    if (std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && !unusable(*r.result).empty(); }))
+      fmt::print("  a SKU whose memory cannot hold the layout is no answer: left out of the best above (give it "
+                 "--layout auto, or another --tp/--pp/--zero)\n");
     if (base.interruptions)
       fmt::print("  days, GPU-hours, energy and cost include interruptions (--mtbf-gpu-hours; goodput per SKU's GPU "
                  "count)\n");

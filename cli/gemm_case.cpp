@@ -15,7 +15,7 @@
 
 namespace tb::cli {
 
-DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device) {
+DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device, std::string* note) {
   if (!text.empty()) {
     const DType d = parse_dtype(text, "--dtype");
     // Asked for explicitly, a dtype the CPU backend cannot run is the user's choice: refused
@@ -32,7 +32,9 @@ DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& dev
     return d;
   }
   if (device.backend == "cpu" && !kernels::cpu::bf16_gemm_available()) {
-    std::fprintf(stderr, "trainbench: note: this OpenBLAS has no bf16 GEMM (cblas_sbgemm); measuring fp32\n");
+    const char* text_note = "trainbench: note: this OpenBLAS has no bf16 GEMM (cblas_sbgemm); measuring fp32\n";
+    if (note) *note += text_note;
+    else std::fputs(text_note, stderr);
     return DType::FP32;
   }
   return DType::BF16;

@@ -18,7 +18,9 @@ namespace tb::cli {
 // Empty --dtype: bf16, except on a CPU whose OpenBLAS has no bf16 GEMM: fp32, saying so on stderr.
 // A --dtype the CPU backend's GEMMs cannot run (fp8, fp16, tf32; bf16 without sbgemm) is a
 // UsageError listing the ones it can.
-DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device);
+// With `note`, the fp32 note is returned there instead of printed, for the caller to print once
+// its other checks have passed (a usage error is then the one message).
+DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device, std::string* note = nullptr);
 
 // The subcommand's unparsed arguments: --benchmark_* flags are returned for Google Benchmark;
 // anything else is a UsageError naming it.

@@ -42,7 +42,7 @@ std::optional<double> parse_finite_number(const std::string& text) {
 
 double parse_positive_tokens(const std::string& text) {
   const double tokens = parse_quantity(text, "--tokens");
-  if (!(tokens > 0)) throw UsageError(fmt::format("--tokens must be positive (got {})", text));
+  if (!(tokens >= 1)) throw UsageError(fmt::format("--tokens must be at least 1 token (got {})", text));
   return tokens;
 }
 

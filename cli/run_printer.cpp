@@ -67,6 +67,8 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
     fmt::print(out, "  MFU             {:>10.1f}%  (model FLOPs / {} {} peak{})\n", 100 * s.mfu, sku->name, peak_dtype,
                of_fp8);
     fmt::print(out, "  HFU             {:>10.1f}%  (incl. attention-backward recompute)\n", 100 * s.hfu);
+  } else if (!(s.step_ms > 0)) {
+    fmt::print(out, "  MFU             {:>10}  (no kernel was measured)\n", "n/a");
   } else {
     fmt::print(out, "  MFU             {:>10}  (no peak known for this device; pass --sku)\n", "n/a");
   }

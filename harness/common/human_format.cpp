@@ -12,7 +12,12 @@ std::string human_count(double v) {
   if (a >= 1e9) return fmt::format("{:.2f} B", v / 1e9);
   if (a >= 1e6) return fmt::format("{:.1f} M", v / 1e6);
   if (a >= 1e3) return fmt::format("{:.1f} K", v / 1e3);
-  return fmt::format("{:.0f}", v);
+  return human_value(v);
+}
+
+std::string human_value(double v) {
+  if (std::fabs(v) >= 100 || v == 0) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.3g}", v);
 }
 
 std::string human_money(double v, const std::string& currency) {

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
 
@@ -25,6 +28,28 @@ void require_complete_run(const LabeledResults& run) {
                                  "kernels — re-run it to completion",
                                  run.origin, r.status, which));
   if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
+
+  auto close = [](double a, double b, double rel) { return std::abs(a - b) <= rel * std::max(std::abs(b), 1e-12); };
+  std::map<std::string, size_t> seen;
+  double step_ms = 0;
+  for (size_t i = 0; i < r.kernels.size(); ++i) {
+    const auto& k = r.kernels[i];
+    if (auto [it, inserted] = seen.emplace(kernel_key(k), i); !inserted)
+      throw UsageError(fmt::format("{}: kernels[{}] and kernels[{}] are both {}: a results file holds each kernel once",
+                                   run.origin, it->second, i, kernel_key(k)));
+    if (!k.samples_ms.empty()) {
+      const double median = timing::summarize(k.samples_ms).median_ms;
+      if (!close(k.stats.median_ms, median, 1e-9))
+        throw UsageError(fmt::format("{}: kernels[{}] ({}): median_ms {} is not the median of its samples_ms ({}); the "
+                                     "file was edited or written wrongly",
+                                     run.origin, i, k.name, k.stats.median_ms, median));
+    }
+    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+  }
+  if (r.step && r.step->step_ms > 0 && !close(r.step->step_ms, step_ms, 1e-6))
+    throw UsageError(fmt::format("{}: step.step_ms {} is not the sum of calls_per_step x median_ms over its kernels "
+                                 "({}); the file was edited or written wrongly",
+                                 run.origin, r.step->step_ms, step_ms));
 }
 
 void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options) {

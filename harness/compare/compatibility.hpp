@@ -24,7 +24,10 @@ struct CompatibilityOptions {
 };
 
 // Refuses failed and partial runs (their step time misses kernels; a failed kernel has no
-// timing), naming the file and the kernels that did not complete.
+// timing), naming the file and the kernels that did not complete; and a file at odds with itself
+// (edited by hand, or by a broken writer), naming the field: a kernel's median that is not its
+// samples' median, a step time that is not the sum of calls x median, two kernels with one name,
+// shape and dtype.
 void require_complete_run(const LabeledResults& run);
 
 // Same model, workload shape and kernel set (name + shape + dtype), unless allowed.

@@ -110,14 +110,16 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     for (const auto& r : c.runs) cells.push_back(r.extrapolation.available ? value(r.extrapolation) : "-");
     e.add_row(std::move(cells));
   };
-  erow("sustained TFLOP/s per GPU", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
+  // The model-FLOP rate of the step (model FLOPs / step time): the step table's "sustained" is the
+  // hardware rate, a little higher where the attention backward recomputes.
+  erow("model TFLOP/s per GPU (used)", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
   erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, x.pf_days < 100 ? 2 : 0); });
   erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
   erow("servers", [](const Extrapolation& x) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");
   });
-  erow("days", [](const Extrapolation& x) { return num(x.wall_days); });
+  erow("days", [](const Extrapolation& x) { return human_value(x.wall_days); });
   if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.goodput.has_value(); }))
     erow("goodput (%, interruptions)", [](const Extrapolation& x) {
       return x.goodput ? num(100.0 * *x.goodput) : std::string("-");
@@ -134,7 +136,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   }
   erow("energy (MWh, PUE 1)", [](const Extrapolation& x) {
     if (!x.energy_mwh) return std::string("n/a (no TDP)");
-    return fmt::format("{} ({:.0f} W {})", num(*x.energy_mwh, 0), *x.power_w, x.power_measured ? "measured" : "TDP");
+    return fmt::format("{} ({:.0f} W {})", human_value(*x.energy_mwh), *x.power_w, x.power_measured ? "measured" : "TDP");
   });
   erow("cost (rental)", [](const Extrapolation& x) {
     return x.cost ? human_money(*x.cost, x.currency) : std::string("n/a (no price)");
@@ -148,11 +150,12 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   if (c.best.gpu_hours)
     best_line("fewest GPU-hours", c.best.gpu_hours, human_count(c.runs[*c.best.gpu_hours].extrapolation.gpu_hours));
   if (c.best.energy)
-    best_line("least energy", c.best.energy, num(*c.runs[*c.best.energy].extrapolation.energy_mwh, 0) + " MWh");
+    best_line("least energy", c.best.energy, human_value(*c.runs[*c.best.energy].extrapolation.energy_mwh) + " MWh");
   if (c.best.cost) {
     const auto& x = c.runs[*c.best.cost].extrapolation;
     best_line("lowest cost", c.best.cost, human_money(*x.cost, x.currency));
   }
+  for (const auto& tie : c.best.ties) out += fmt::format("{}{}\n", bullet, tie);
   for (size_t i = 0; i < c.runs.size(); ++i)
     if (!c.runs[i].extrapolation.available)
       out += fmt::format("{}{}: no extrapolation: {}\n", f == TableFormat::Markdown ? "\n" : "  ", run_letter(i),

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -55,9 +56,11 @@ void check_price_keys(const std::vector<LabeledResults>& runs, const SideBySideO
   }
 }
 
-// Index of the smallest value among runs that have one; none with fewer than two candidates.
+// Index of the smallest value among runs that have one; none with fewer than two candidates, or
+// when several share it (a tie, noted in `ties` under `what`).
 template <typename Get>
-std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get) {
+std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get, const char* what,
+                               std::vector<std::string>& ties) {
   std::optional<size_t> best;
   int candidates = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -66,13 +69,24 @@ std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get) {
     ++candidates;
     if (!best || *v < *get(runs[*best].extrapolation)) best = i;
   }
-  return candidates >= 2 ? best : std::nullopt;
+  if (candidates < 2) return std::nullopt;
+  const double min = *get(runs[*best].extrapolation);
+  std::vector<std::string> tied;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::optional<double> v = runs[i].extrapolation.available ? get(runs[i].extrapolation) : std::nullopt;
+    if (v && std::abs(*v - min) <= 1e-9 * std::max(std::abs(min), 1e-300))
+      tied.push_back(std::string(1, static_cast<char>('A' + i)));
+  }
+  if (tied.size() < 2) return best;
+  ties.push_back(fmt::format("{}: a tie between {}", what, fmt::join(tied, ", ")));
+  return std::nullopt;
 }
 
 Best best_runs(const std::vector<RunColumn>& runs) {
   Best b;
-  b.gpu_hours = smallest(runs, [](const Extrapolation& e) { return std::optional<double>(e.gpu_hours); });
-  b.energy = smallest(runs, [](const Extrapolation& e) { return e.energy_mwh; });
+  b.gpu_hours = smallest(
+      runs, [](const Extrapolation& e) { return std::optional<double>(e.gpu_hours); }, "fewest GPU-hours", b.ties);
+  b.energy = smallest(runs, [](const Extrapolation& e) { return e.energy_mwh; }, "least energy", b.ties);
   std::optional<std::string> currency;
   bool one_currency = true;
   for (const auto& r : runs)
@@ -80,7 +94,7 @@ Best best_runs(const std::vector<RunColumn>& runs) {
       if (currency && *currency != r.extrapolation.currency) one_currency = false;
       currency = r.extrapolation.currency;
     }
-  if (one_currency) b.cost = smallest(runs, [](const Extrapolation& e) { return e.cost; });
+  if (one_currency) b.cost = smallest(runs, [](const Extrapolation& e) { return e.cost; }, "lowest cost", b.ties);
   return b;
 }
 
@@ -102,6 +116,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   req.tokens = o.tokens;
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
+  req.throughput_measured = true;
   req.measured_power_w = measured.mean_power_w;
   req.sku = measured.sku;
   if (o.days) req.days = o.days;

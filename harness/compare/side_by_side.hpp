@@ -86,6 +86,8 @@ struct RunColumn {
 // or, for cost, where their currencies differ).
 struct Best {
   std::optional<size_t> gpu_hours, energy, cost;
+  // Where two or more runs share the smallest value there is no winner: "fewest GPU-hours: A and B".
+  std::vector<std::string> ties;
 };
 
 struct SideBySide {

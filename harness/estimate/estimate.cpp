@@ -177,7 +177,12 @@ EstimateResult estimate(const EstimateRequest& r) {
   out.params = counted.total;
   out.active_params = counted.active;
   out.tokens = r.tokens > 0 ? r.tokens : r.model.train_tokens;
-  if (!(out.tokens > 0))
+  // A memory question (a SKU or a layout, nothing timed) needs no token count; everything timed or
+  // sized does, and so does the bare question (training compute).
+  const bool memory_only = (r.sku || r.layout_given()) && !r.sustained_tflops_per_gpu && !r.mfu && !r.site &&
+                           !r.days && !r.interruptions;
+  const bool needs_tokens = !memory_only;
+  if (!(out.tokens > 0) && needs_tokens)
     throw UsageError(fmt::format("{}: its config publishes no training token count ([training] tokens): give --tokens",
                                  r.model.name));
   out.seq_len = r.seq_len > 0 ? r.seq_len : r.model.seq_len;
@@ -206,6 +211,7 @@ EstimateResult estimate(const EstimateRequest& r) {
     out.sustained_tflops_per_gpu = r.sustained_tflops_per_gpu;
     out.throughput_source = r.throughput_source.value_or(fmt::format("--tflops {}", *r.sustained_tflops_per_gpu));
     if (peak_tflops) out.mfu = *r.sustained_tflops_per_gpu / hw_per_model / *peak_tflops;
+    else if (r.measured_mfu) out.mfu = *r.measured_mfu / hw_per_model;  // recomputation runs at the same rate
   } else if (r.mfu) {
     out.mfu = r.mfu;
     out.sustained_tflops_per_gpu = *r.mfu * *peak_tflops * hw_per_model;

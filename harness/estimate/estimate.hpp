@@ -24,6 +24,10 @@ struct EstimateRequest {
   DType dtype = DType::BF16;         // which peak MFU is measured against
   std::optional<double> sustained_tflops_per_gpu;  // hardware FLOP/s per GPU (TFLOP/s)
   std::optional<std::string> throughput_source;    // provenance of the throughput, for output
+  bool throughput_measured = false;                // from a results file, not an assumed --mfu/--tflops
+  // The measured run's own MFU: what the site column uses where no SKU config gives the peak
+  // (a CPU's estimated peak, a GPU without a config).
+  std::optional<double> measured_mfu;
   std::optional<SkuConfig> sku;
   std::optional<double> mfu;         // with sku: sustained model FLOP/s ÷ peak
   std::optional<int64_t> gpus;

@@ -69,8 +69,18 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin) {
                   {"status", r.status}};
   json benchmarks = json::array();
   int family = 0;
+  bool any_ok = false;
   for (const auto& k : r.kernels) {
-    if (k.status != "ok") continue;
+    if (k.status != "ok") {
+      // google/benchmark's own way to report a benchmark that did not run: a dashboard shows a
+      // failure, not a gap.
+      json e = entry(gbench_name(r, k), family++, 0, 0);
+      e["error_occurred"] = true;
+      e["error_message"] = fmt::format("{}{}{}", k.status, k.error.empty() ? "" : ": ", k.error);
+      benchmarks.push_back(std::move(e));
+      continue;
+    }
+    any_ok = true;
     json e = entry(gbench_name(r, k), family++, k.stats.samples, k.stats.median_ms);
     e["TFLOPS"] = k.tflops;
     e["GBps"] = k.gbps;
@@ -79,13 +89,18 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin) {
     e["calls_per_step"] = k.calls_per_step;
     benchmarks.push_back(std::move(e));
   }
-  if (benchmarks.empty())
+  if (!any_ok)
     throw UsageError(fmt::format("{}: no kernel with status ok; there are no timings to export", origin));
   if (r.step && r.status == "complete" && r.step->complete) {
     json e = entry(fmt::format("{}/step", prefix(r)), family++, 1, r.step->step_ms);
     e["tokens_per_s"] = r.step->tokens_per_s;
     e["MFU"] = r.step->mfu;
     e["TFLOPS"] = r.step->sustained_tflops;
+    benchmarks.push_back(std::move(e));
+  } else if (r.workload.command == "run") {
+    json e = entry(fmt::format("{}/step", prefix(r)), family++, 0, 0);
+    e["error_occurred"] = true;
+    e["error_message"] = fmt::format("no step: the run is {} (a kernel did not measure cleanly)", r.status);
     benchmarks.push_back(std::move(e));
   }
   return {{"context", context}, {"benchmarks", benchmarks}};

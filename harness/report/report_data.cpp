@@ -100,7 +100,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
   auto index_or_null = [](const std::optional<size_t>& i) { return i ? json(*i) : json(nullptr); };
   const json best = {{"gpu_hours", index_or_null(c.best.gpu_hours)},
                      {"energy", index_or_null(c.best.energy)},
-                     {"cost", index_or_null(c.best.cost)}};
+                     {"cost", index_or_null(c.best.cost)},
+                     {"ties", c.best.ties}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
           {"runs", runs},   {"kernels", kernels},             {"best", best},
           {"deadline_days", c.deadline_days ? json(*c.deadline_days) : json(nullptr)}};

@@ -213,8 +213,8 @@ const char* const kPageScript = R"JS(
           [false, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
-  if (bestLines.length)
-    s5.appendChild(el('p', bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).join('; '), 'best'));
+  var bestTexts = bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).concat(data.best.ties || []);
+  if (bestTexts.length) s5.appendChild(el('p', bestTexts.join('; '), 'best'));
   if (avail.length) {
     // With a deadline each run needs its own GPU count (the answer); else each takes its own days.
     var byDeadline = data.deadline_days !== null;

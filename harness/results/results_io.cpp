@@ -352,7 +352,11 @@ RunResults read_results_file(const std::string& path) {
 void write_file_atomic(const std::string& path, const std::string& contents) {
   namespace fs = std::filesystem;
   fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  if (target.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) throw RuntimeError(fmt::format("{}: cannot create its directory: {}", path, ec.message()));
+  }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw RuntimeError(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
@@ -367,11 +371,28 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     }
     done += static_cast<size_t>(n);
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  // A full disk or an I/O error can surface only at fsync or close: then the old file stays.
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    const int err = errno;
+    ::close(fd);
     ::unlink(tmp.c_str());
-    throw RuntimeError(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
+    throw RuntimeError(fmt::format("{}: cannot write (fsync): {}", tmp, std::strerror(err)));
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw RuntimeError(fmt::format("{}: cannot write (close): {}", tmp, std::strerror(err)));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw RuntimeError(fmt::format("{}: cannot rename into place: {}", path, std::strerror(err)));
+  }
+  // The rename is durable once the directory is: sync it too (best effort; not every filesystem can).
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "harness/runner/step_runner.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -84,13 +86,21 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
       const double remaining = i == 0 ? 0 : done / static_cast<double>(i) * static_cast<double>(w.ops.size() - i);
       options.on_progress({i, w.ops.size(), op.name, done, remaining});
     }
-    if (interrupted()) break;
     MeasureOptions measure = options.measure;
     if (options.budget_s > 0)
       measure.policy = timing::within_budget(measure.policy, options.budget_s - elapsed_s(), w.ops.size() - i);
     r.kernels.push_back(measure_op(backend, op, measure, sku));
     save();
-    if (r.kernels.back().status == "interrupted") break;
+    if (r.kernels.back().status == "interrupted") {
+      // The kernels never started are in the file too, so that it says what the step lacks.
+      for (size_t j = i + 1; j < w.ops.size(); ++j) {
+        results::KernelResult k = describe_op(w.ops[j]);
+        k.status = "skipped";
+        k.error = fmt::format("not measured: the run was interrupted at {}", op.name);
+        r.kernels.push_back(std::move(k));
+      }
+      break;
+    }
   }
   const bool all_ok = r.kernels.size() == w.ops.size() &&
                       std::all_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; });
@@ -98,7 +108,9 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
       std::none_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; });
   r.status = all_ok ? "complete" : (none_ok ? "failed" : "partial");
   save();
-  if (options.on_progress) options.on_progress({w.ops.size(), w.ops.size(), "", elapsed_s(), 0});
+  const size_t measured = static_cast<size_t>(
+      std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; }));
+  if (options.on_progress) options.on_progress({w.ops.size(), w.ops.size(), "", elapsed_s(), 0, measured});
   return r;
 }
 

@@ -21,6 +21,7 @@ struct StepProgress {
   std::string kernel;
   double elapsed_s = 0;
   double remaining_s = 0;  // estimate from the mean time per kernel so far (0 when unknown)
+  size_t measured = 0;     // kernels measured cleanly so far (status ok)
 };
 
 struct StepRunOptions {

@@ -100,6 +100,18 @@ TEST_F(CompareCli, TokensScaleTheExtrapolation) {
   const auto gate = run_trainbench({"compare", "--baseline", a, b, "--tokens", "1T"});
   EXPECT_EQ(gate.exit_code, 2);
   EXPECT_NE(gate.err.find("--tokens"), std::string::npos) << gate.err;
+  // A deadline sizes the GPUs: a fixed count beside it is refused, in compare and in report.
+  for (const char* command : {"compare", "report"}) {
+    std::vector<std::string> args{command, a, b, "--days", "30", "--gpus", "100"};
+    if (std::string(command) == "report") args.insert(args.end(), {"-o", dir_ + "/r.html"});
+    const auto both = run_trainbench(args);
+    EXPECT_EQ(both.exit_code, 2) << command;
+    EXPECT_NE(both.err.find("--gpus fixes the count"), std::string::npos) << both.err;
+  }
+  // Two runs that need the same GPU-hours tie: no winner is named.
+  const auto same = run_trainbench({"compare", a, write("copy.json", tb::testing::synthetic_run({}))});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_NE(same.out.find("fewest GPU-hours: a tie between A, B"), std::string::npos) << same.out;
 }
 
 // --mtbf-gpu-hours: each run's days include its interruptions, at its own GPU count; the report

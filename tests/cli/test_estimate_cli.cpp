@@ -211,6 +211,56 @@ TEST(EstimateCli, InShortLineLeadsWithTheAnswer) {
   EXPECT_EQ(r.out.find("in short:"), std::string::npos) << r.out;
 }
 
+// A SKU whose memory cannot hold the layout is no answer; equal answers are a tie, not a win.
+TEST(EstimateCli, SeveralSkusCrownOnlyWhatFitsAndSayTies) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,h200,l40s", "--mfu", "0.4", "--tp",
+                           "8", "--pp", "4", "--gpus", "128", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["skus"].size(), 3u);
+  EXPECT_TRUE(j["skus"][0].contains("unusable")) << j["skus"][0].dump();  // 80 GB at tp 8 x pp 4: no
+  EXPECT_FALSE(j["skus"][1].contains("unusable")) << j["skus"][1].dump();  // 141 GB: yes
+  EXPECT_EQ(j["best"]["gpu_hours"], "h200");
+  EXPECT_EQ(j["best"]["energy"], "h200");
+  auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,h200,l40s", "--mfu", "0.4", "--tp",
+                              "8", "--pp", "4", "--gpus", "128"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("does not fit"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("fewest GPU-hours: h200"), std::string::npos) << text.out;
+
+  // H100 SXM and H200 share the 989 TFLOP/s bf16 peak: at one MFU and one price they tie.
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30",
+                      "--gpu-hour-price", "2.5", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["best"]["gpu_hours"].is_null()) << j["best"].dump();
+  EXPECT_EQ(j["ties"]["gpu_hours"], nlohmann::json::array({"h100-sxm", "h200"}));
+  EXPECT_EQ(j["ties"]["cost"], nlohmann::json::array({"h100-sxm", "h200"}));
+}
+
+// What a layout needs in memory does not depend on the token count: a model without a published
+// one can still be asked about it.
+TEST(EstimateCli, MemoryQuestionNeedsNoTokenCount) {
+  auto r = run_trainbench({"estimate", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--tp", "2", "--ep", "4",
+                           "--dp", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Training compute: n/a"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("per GPU at tp 2"), std::string::npos) << r.out;
+  // The bare question is training compute, which needs the count.
+  EXPECT_EQ(run_trainbench({"estimate", "--model", "mixtral-8x7b"}).exit_code, 2);
+}
+
+// An answer whose layout does not fit says so in its one-line summary.
+TEST(EstimateCli, InShortLineSaysWhenTheLayoutDoesNotFit) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8",
+                           "--pp", "4", "--gpus", "128"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t line = r.out.find("in short:");
+  ASSERT_NE(line, std::string::npos) << r.out;
+  EXPECT_NE(r.out.substr(line, r.out.find('\n', line) - line).find("does not fit in memory"), std::string::npos)
+      << r.out;
+}
+
 TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200,a100-sxm-80g", "--mfu", "0.4",
                            "--days", "30", "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price", "b200=6",
@@ -362,6 +412,16 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
        "--restart-s"},
       {{"estimate", "--tflops", "140", "--mtbf-gpu-hours", "llama3"}, "--gpus"},
       {{"estimate", "--tflops", "140", "--gpus", "100000000", "--mtbf-gpu-hours", "llama3"}, "no progress"},
+      // One question at a time: a deadline sizes the GPUs, so a fixed count beside it is a contradiction.
+      {{"estimate", "--tflops", "100", "--days", "30", "--gpus", "100"}, "--gpus fixes the count"},
+      {{"estimate", "--tflops", "100", "--days", "30", "--tp", "8", "--pp", "4", "--dp", "2"}, "--dp fixes the count"},
+      {{"estimate", "--tokens", "0.5"}, "--tokens"},
+      // Flags with nothing to weigh would be ignored silently.
+      {{"estimate", "--pue", "1.2"}, "--pue"},
+      {{"estimate", "--gpu-hour-price", "2"}, "--gpu-hour-price"},
+      {{"estimate", "--tflops", "100", "--gpus", "64", "--tp", "8", "--ep-overlap", "0.5"}, "no experts"},
+      // A site of one SKU with another SKU's datasheet would describe neither.
+      {{"estimate", "--site", "h100-1024", "--gpu", "b200", "--mfu", "0.4"}, "h100-sxm"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);

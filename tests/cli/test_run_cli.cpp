@@ -84,6 +84,22 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   EXPECT_NEAR(j["sustained_tflops_per_gpu"].get<double>(),
               res.step->model_flops / (res.step->step_ms * 1e-3) / 1e12, 1e-9);
   EXPECT_GT(j["wall_days"].get<double>(), 0);
+
+  // Without --model the file's own model is extrapolated; another one is allowed, with a note.
+  // A deadline is answered from the measured throughput as from an assumed one, and the site
+  // column uses the run's own MFU (a CPU has no SKU config).
+  auto own = run_trainbench({"estimate", "--results", out, "--days", "30", "--site", "500p", "--json"});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  const auto oj = nlohmann::json::parse(own.out);
+  EXPECT_EQ(oj["model"], "gpt3-small");
+  EXPECT_TRUE(oj.contains("at_measured")) << own.out;
+  EXPECT_EQ(own.err.find("note:"), std::string::npos) << own.err;
+  auto days = run_trainbench({"estimate", "--results", out, "--days", "30"});
+  ASSERT_EQ(days.exit_code, 0) << days.err;
+  EXPECT_NE(days.out.find("(needed for the deadline)"), std::string::npos) << days.out;
+  auto other = run_trainbench({"estimate", "--results", out, "--model", "gpt3-xl", "--gpus", "8"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(other.err.find("measured gpt3-small's kernels; extrapolating gpt3-xl"), std::string::npos) << other.err;
 }
 
 // With a GPU SKU (memory known), the run says whether its layout could train the model at all.
@@ -95,6 +111,13 @@ TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
   // GPT-3 Small: 125 M parameters x 16 B = 2 GB of state, a few MB of activations at seq 64.
   EXPECT_NE(r.out.find("Memory to train at tp 1 without pipelining"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("GiB per GPU of 80 GiB: fits"), std::string::npos) << r.out;
+  // That throughput is an H100's: another SKU's memory, links and power beside it are refused.
+  auto e = run_trainbench({"estimate", "--results", dir_ + "/run.json", "--gpu", "b200", "--gpus", "64"});
+  EXPECT_EQ(e.exit_code, 2) << e.out;
+  EXPECT_NE(e.err.find("--gpu b200"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("h100-sxm"), std::string::npos) << e.err;
+  EXPECT_EQ(run_trainbench({"estimate", "--results", dir_ + "/run.json", "--gpu", "h100-sxm", "--gpus", "64"}).exit_code,
+            0);
 }
 
 // Without --tp, a model that trains on one device is measured at tp 1 (a 12-head model used to
@@ -164,7 +187,22 @@ TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
   EXPECT_EQ(res.status, "partial");
   ASSERT_GE(res.kernels.size(), 1u);
   EXPECT_EQ(res.kernels.front().status, "ok");
-  EXPECT_LT(res.kernels.size(), 23u);
+  // Every kernel of the step is in the file: measured ones ok, the one interrupted, the ones never
+  // started skipped, naming where the run stopped.
+  ASSERT_EQ(res.kernels.size(), 23u);
+  size_t ok = 0, interrupted = 0, skipped = 0;
+  std::string stopped_at;
+  for (const auto& k : res.kernels) {
+    if (k.status == "ok") ++ok;
+    if (k.status == "interrupted") ++interrupted, stopped_at = k.name;
+    if (k.status == "skipped") {
+      ++skipped;
+      EXPECT_NE(k.error.find("interrupted at " + stopped_at), std::string::npos) << k.error;
+    }
+  }
+  EXPECT_EQ(interrupted, 1u);
+  EXPECT_EQ(ok + interrupted + skipped, 23u);
+  EXPECT_LT(ok, 23u);
   // An estimate refuses a partial run rather than extrapolating from half a step.
   auto e = run_trainbench({"estimate", "--results", out});
   EXPECT_EQ(e.exit_code, 2);

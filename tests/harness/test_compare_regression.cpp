@@ -231,3 +231,32 @@ TEST(CompareRegression, ReportsWhatChangedOnTheMachineSinceTheBaseline) {
   const std::string xml = junit_xml(r);
   EXPECT_NE(xml.find("name=\"changed.git_commit\" value=\"abc1234 -&gt; def5678\""), std::string::npos) << xml;
 }
+
+// A file edited by hand (or written by a broken tool) cannot pass or fail the gate: a median that
+// is not its samples' median, a step that is not Σ calls × median, a kernel listed twice.
+TEST(CompareRegression, RefusesAFileAtOddsWithItself) {
+  SyntheticRunSpec spec;
+  const auto ok = labeled(spec, "ok.json");
+  ASSERT_TRUE(ok.results.step.has_value());
+  auto median = labeled(spec, "median.json");
+  median.results.kernels[1].stats.median_ms *= 1.10;
+  auto step = labeled(spec, "step.json");
+  step.results.step->step_ms *= 1.5;
+  auto twice = labeled(spec, "twice.json");
+  twice.results.kernels.push_back(twice.results.kernels[0]);
+  const std::pair<const LabeledResults*, std::string> cases[] = {
+      {&median, "kernels[1] (" + median.results.kernels[1].name + "): median_ms"},
+      {&step, "step.step_ms"},
+      {&twice, "kernels[0] and kernels[" + std::to_string(twice.results.kernels.size() - 1) + "]"}};
+  for (const auto& [bad, needle] : cases) {
+    try {
+      check_regressions(ok, *bad, {});
+      ADD_FAILURE() << "accepted " << bad->origin;
+    } catch (const tb::UsageError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(bad->origin), std::string::npos) << m;
+      EXPECT_NE(m.find(needle), std::string::npos) << m;
+    }
+  }
+  EXPECT_NO_THROW(check_regressions(ok, ok, {}));
+}

@@ -49,7 +49,14 @@ TEST(ExportGbench, PartialRunsExportOnlyMeasuredKernelsAndFailedRunsRefuse) {
   r.status = "partial";
   r.kernels[0].status = "oom";
   const auto j = to_gbench_json(r, "p.json");
-  EXPECT_EQ(j["benchmarks"].size(), r.kernels.size() - 1);  // no step: it misses a kernel
+  // Every kernel, the one that did not run as google/benchmark reports an error, and the step as an
+  // error too (it misses a kernel): a dashboard sees failures, not gaps.
+  ASSERT_EQ(j["benchmarks"].size(), r.kernels.size() + 1);
+  EXPECT_EQ(j["benchmarks"][0]["error_occurred"], true);
+  EXPECT_NE(j["benchmarks"][0]["error_message"].get<std::string>().find("oom"), std::string::npos);
+  EXPECT_FALSE(j["benchmarks"][1].contains("error_occurred"));
+  EXPECT_EQ(j["benchmarks"].back()["error_occurred"], true);
+  EXPECT_NE(j["benchmarks"].back()["name"].get<std::string>().find("/step"), std::string::npos);
   r.status = "failed";
   try {
     to_gbench_json(r, "f.json");

@@ -1,0 +1,21 @@
+#include "cli/output_flag.hpp"
+
+#include "harness/common/errors.hpp"
+#include "harness/results/output_path.hpp"
+
+namespace tb::cli {
+
+CLI::Validator writable_output(const std::string& flag) {
+  return CLI::Validator(
+      [flag](std::string& path) -> std::string {
+        try {
+          results::check_output_path(path, flag);
+        } catch (const UsageError& e) {
+          return e.what();
+        }
+        return "";
+      },
+      "FILE", "writable_output");
+}
+
+}  // namespace tb::cli
