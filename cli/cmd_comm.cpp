@@ -3,6 +3,8 @@
 // GPU under `mpirun -np N` or `srun`; rank 0 writes one results file with every rank's metadata.
 // Message sizes default to the model's own (harness/comm/model_messages.hpp).
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <fmt/ostream.h>
 
 #include <iostream>
@@ -57,7 +59,15 @@ timing::TimingPolicy comm_timing_defaults() {
 std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::string* header) {
   const bool all_ops = f.op == "all";
   std::optional<comm::Collective> only;
-  if (!all_ops) only = comm::parse_collective(f.op, "--op");
+  if (!all_ops) {
+    // broadcast and reduce have busbw factors (nccl-tests) but no backend here runs them.
+    for (comm::Collective c : comm::measured_collectives())
+      if (f.op == comm::to_string(c)) only = c;
+    if (!only)
+      throw UsageError(fmt::format("--op: unknown collective '{}'; accepted values: allreduce, allgather, "
+                                   "reducescatter, alltoall, sendrecv, all",
+                                   f.op));
+  }
   std::vector<int64_t> sizes;
   if (!f.sizes.empty()) {
     if (!f.min_bytes.empty() || !f.max_bytes.empty()) throw UsageError("give --sizes or -b/-e, not both");
@@ -193,8 +203,9 @@ void run_comm(const CommFlags& f) {
     }
     results::RunResults run;
     run.workload.command = "comm";
-    run.workload.model = f.sizes.empty() && f.min_bytes.empty() && f.max_bytes.empty() ? f.model : "";
-    run.workload.tensor_parallel = f.tp;
+    const bool model_sizes = f.sizes.empty() && f.min_bytes.empty() && f.max_bytes.empty();
+    run.workload.model = model_sizes ? f.model : "";
+    run.workload.tensor_parallel = model_sizes ? f.tp : 1;  // tp only shapes the model's own message sizes
     run.workload.micro_batch = f.micro_batch_size;
     run.workload.dtype = to_string(dtype);
     run.workload.device = device.device_memory ? "cuda" : "cpu";

@@ -15,6 +15,7 @@
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
 #include "harness/compare/regression_json.hpp"
+#include "harness/report/report_data.hpp"
 #include "harness/compare/side_by_side.hpp"
 #include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
@@ -35,6 +36,7 @@ struct CompareFlags {
   std::optional<double> days;
   std::string layout;
   std::optional<int64_t> global_batch;
+  std::string recompute = "none";
   PriceFlags prices;
   InterruptionFlags interruptions;
   bool json = false;
@@ -77,7 +79,7 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   if (cmd.get_option("--baseline")->count() > 0) {
     if (f.baseline.empty()) throw UsageError("--baseline: the path is empty; give the baseline results file");
     std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
-                                                 "--global-batch", "--gpu-hour-price", "--currency"};
+                                                 "--global-batch", "--gpu-hour-price", "--currency", "--recompute"};
     for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "
@@ -103,7 +105,6 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   refuse_flags_of_other_mode(cmd, {"--threshold", "--alpha"},
                              "only the regression gate reads these: give --baseline BASE.json CURRENT.json, or leave "
                              "them out");
-  if (f.json) throw UsageError("--json prints the regression verdict: it needs --baseline BASE.json");
   if (f.files.size() < 2) throw UsageError("compare needs two or more results files (or --baseline BASE.json CURRENT.json)");
   std::vector<compare::LabeledResults> runs;
   for (const auto& path : f.files) runs.push_back(load(path));
@@ -114,11 +115,16 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   o.days = f.days;
   o.layout_search = parse_layout_flag(f.layout, f.global_batch);
   o.global_batch = f.global_batch.value_or(0);
+  o.recompute = checked_recompute_flag(f.recompute, o.layout_search);
   o.compatibility = compat;
   o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.currency = checked_currency(f.prices.currency, "--currency");
   o.interruptions = parse_interruption_flags(f.interruptions);
-  std::cout << compare::format_side_by_side(compare::build_side_by_side(runs, o), format);
+  if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
+  const compare::SideBySide side = compare::build_side_by_side(runs, o);
+  // The same numbers the HTML report draws (harness/report/report_data.hpp), for scripts.
+  if (f.json) std::cout << report::report_data(side, "trainbench compare").dump(2) << "\n";
+  else std::cout << compare::format_side_by_side(side, format);
 }
 
 void add_compare_command(CLI::App& app) {
@@ -134,12 +140,15 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--alpha", flags->alpha, "Regression: p-value cutoff of the Mann-Whitney U test")->capture_default_str();
   cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");
   cmd->add_option("--format", flags->format, "Output: text or markdown (for CI comments)")->capture_default_str();
-  cmd->add_flag("--json", flags->json, "Regression: print the verdict and every item as one JSON object");
+  cmd->add_flag("--json", flags->json,
+                "Print one JSON object: with --baseline the verdict and every item; side by side the runs, kernels, "
+                "extrapolations and winners (the HTML report's data)");
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (e.g. 2T; default: the model's)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
   add_layout_flags(cmd, flags->layout, flags->global_batch);
+  add_recompute_flag(cmd, flags->recompute);
   add_price_flags(cmd, flags->prices);
   add_interruption_flags(cmd, flags->interruptions);
   cmd->add_flag("--allow-different-device", flags->allow_different_device,

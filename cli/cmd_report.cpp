@@ -28,6 +28,7 @@ struct ReportFlags {
   std::optional<double> days;
   std::string layout;
   std::optional<int64_t> global_batch;
+  std::string recompute = "none";
   bool allow_different_shapes = false;
   PriceFlags prices;
   InterruptionFlags interruptions;
@@ -47,6 +48,7 @@ void run_report(const ReportFlags& f) {
   o.comparison.days = f.days;
   o.comparison.layout_search = parse_layout_flag(f.layout, f.global_batch);
   o.comparison.global_batch = f.global_batch.value_or(0);
+  o.comparison.recompute = checked_recompute_flag(f.recompute, o.comparison.layout_search);
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
   o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
@@ -68,6 +70,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();
   cmd->add_option("--days", flags->days, "Deadline in days: GPUs needed instead of days on --gpus");
   add_layout_flags(cmd, flags->layout, flags->global_batch);
+  add_recompute_flag(cmd, flags->recompute);
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
                 "Report runs of different models or shapes together");
   add_price_flags(cmd, flags->prices);

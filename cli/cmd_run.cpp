@@ -241,7 +241,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",
                std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; }),
                run.out_path);
-    set_exit_code(130);
+    set_exit_code(kExitInterrupted);
     return;
   }
   print_memory_note(std::cout, model, options, sku);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include "cli/command_registry.hpp"
@@ -181,7 +182,10 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   for (const auto& k : run.kernels)
     if (k.status == "ok" && (!best || k.tflops > best->tflops)) best = &k;
   if (gbench_args.empty()) {
-    std::vector<results::KernelResult> top(run.kernels.begin(), run.kernels.end());
+    // Only measured, verified shapes rank: an interrupted one's few samples are no result.
+    std::vector<results::KernelResult> top;
+    std::copy_if(run.kernels.begin(), run.kernels.end(), std::back_inserter(top),
+                 [](const auto& k) { return k.status == "ok"; });
     std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.tflops > b.tflops; });
     top.resize(std::min<size_t>(top.size(), 5));
     fmt::print(std::cout, "Fastest shapes of {} ({} {} on {}):\n", run.kernels.size(), to_string(dtype), f.layout,
@@ -196,6 +200,11 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
                  sku->sustained_gemm_tflops.at(dtype), to_string(dtype), sku->sustained_source,
                  100 * best->tflops / sku->sustained_gemm_tflops.at(dtype));
     fmt::print(std::cout, "curve saved: {} and {}\n", out, csv_path_for(out));
+  }
+  if (runner::interrupted()) {
+    fmt::print(stderr, "trainbench: interrupted; kept what was measured in {}\n", out);
+    set_exit_code(kExitInterrupted);
+    return;
   }
   for (const auto& k : run.kernels)
     if (k.status == "failed" || k.status == "interrupted")

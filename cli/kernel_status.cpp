@@ -2,12 +2,19 @@
 
 #include <fmt/format.h>
 
+#include "cli/command_registry.hpp"
 #include "harness/common/errors.hpp"
 
 namespace tb::cli {
 
 void fail_on_status(const results::KernelResult& r, const std::string& what, const std::string& size_flags) {
   if (r.status == "ok" || r.status == "skipped") return;
+  if (r.status == "interrupted") {
+    // Ctrl-C is the user's choice, not a failure: the shell's 128 + SIGINT, like `run`.
+    fmt::print(stderr, "trainbench: {} {} {} interrupted ({})\n", what, r.shape, r.dtype, r.error);
+    set_exit_code(kExitInterrupted);
+    return;
+  }
   const std::string which = fmt::format("{} {} {}", what, r.shape, r.dtype);
   if (r.status == "oom") throw UsageError(fmt::format("{}: {} does not fit: {}", size_flags, which, r.error));
   if (r.status == "failed" && r.error.find("verification") != std::string::npos)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "harness/common/errors.hpp"
+#include "harness/workload/workload.hpp"
 
 namespace tb::cli {
 
@@ -21,6 +22,23 @@ bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& 
   if (global_batch && *global_batch <= 0)
     throw UsageError(fmt::format("--global-batch must be a positive number of sequences (got {})", *global_batch));
   return layout == "auto";
+}
+
+void add_recompute_flag(CLI::App* cmd, std::string& recompute) {
+  cmd->add_option("--recompute", recompute,
+                  "Activation recomputation in the extrapolation: none, selective, full; auto (with --layout auto) "
+                  "tries all three")
+      ->capture_default_str();
+}
+
+std::string checked_recompute_flag(const std::string& recompute, bool layout_search) {
+  if (recompute == "auto") {
+    if (!layout_search)
+      throw UsageError("--recompute auto lets the layout search choose: give --layout auto too, or none, selective, full");
+    return recompute;
+  }
+  parse_recompute(recompute, "--recompute");
+  return recompute;
 }
 
 }  // namespace tb::cli

@@ -15,4 +15,9 @@ void add_layout_flags(CLI::App* cmd, std::string& layout, std::optional<int64_t>
 // non-positive batch is a UsageError naming the flag.
 bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& global_batch);
 
+// --recompute for compare and report: none, selective, full, or auto (with --layout auto: the
+// search tries all three). Returns the text checked; a UsageError names the flag otherwise.
+void add_recompute_flag(CLI::App* cmd, std::string& recompute);
+std::string checked_recompute_flag(const std::string& recompute, bool layout_search);
+
 }  // namespace tb::cli

@@ -21,5 +21,6 @@ class RuntimeError : public std::runtime_error {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;  // 128 + SIGINT, what a shell reports for Ctrl-C
 
 }  // namespace tb

@@ -122,6 +122,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   if (o.days) req.days = o.days;
   else req.gpus = o.gpus;
   req.interruptions = o.interruptions;
+  if (o.recompute != "auto") req.recompute = parse_recompute(o.recompute, "--recompute");
   if (price) {
     req.gpu_hour_price = price;
     req.currency = o.currency;
@@ -138,6 +139,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     search.keep = 1;
     search.measured_tp = measured.tensor_parallel;
     search.measured_ep = measured.expert_parallel;
+    if (o.recompute == "auto") search.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
     const LayoutSearchResult found = search_layouts(search);
     if (found.ranked.empty()) {
       e.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}", found.considered, req.sku->memory_gb,

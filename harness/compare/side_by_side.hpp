@@ -28,6 +28,8 @@ struct SideBySideOptions {
   // (harness/estimate/layout_search.hpp) instead of ideal scaling; global_batch 0 takes the model's.
   bool layout_search = false;
   int64_t global_batch = 0;
+  // --recompute: none, selective, full, or auto (the layout search tries all three).
+  std::string recompute = "none";
   // --mtbf-gpu-hours: interruptions, checkpoints and restarts in the days and GPU-hours
   // (harness/estimate/goodput.hpp); each run's goodput at its own GPU count.
   std::optional<InterruptionModel> interruptions;
