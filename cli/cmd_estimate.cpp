@@ -165,8 +165,8 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     if (best) print_estimate(std::cout, *best_request, *best);
   }
   if (!best) {
-    fmt::print(stderr, "trainbench: no layout of {} fits {} GiB{}: more GPUs, a larger-memory SKU, --recompute "
-                       "full or --zero 3 may\n",
+    fmt::print(stderr, "trainbench: no layout of {} fits {} GiB{}: try more GPUs, a larger-memory SKU, "
+                       "--recompute full (or auto), or --zero 3\n",
                req.model.name, req.sku->memory_gb, req.days ? " and finishes in time" : "");
     set_exit_code(kExitRuntime);
   }

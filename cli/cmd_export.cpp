@@ -13,7 +13,7 @@ namespace tb::cli {
 namespace {
 
 struct ExportFlags {
-  std::string format;
+  std::string format = "gbench";  // the one format so far
   std::string file;
   std::string out;
 };
@@ -32,7 +32,7 @@ void run_export(const ExportFlags& f) {
 void add_export_command(CLI::App& app) {
   auto flags = std::make_shared<ExportFlags>();
   auto* cmd = app.add_subcommand("export", "Results as Google Benchmark JSON (github-action-benchmark, Bencher)");
-  cmd->add_option("--format", flags->format, "Export format: gbench")->required();
+  cmd->add_option("--format", flags->format, "Export format: gbench")->capture_default_str();
   cmd->add_option("file", flags->file, "Results file")->required();
   cmd->add_option("-o,--out", flags->out, "Output file (default: standard output)");
   cmd->callback([flags] { run_export(*flags); });

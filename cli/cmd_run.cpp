@@ -236,6 +236,19 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   print_run_table(std::cout, r);
   print_step_summary(std::cout, r, sku);
   print_fp8_cast_note(std::cout, workload, r, sku);
+  // A regression gate compares medians; one whose noise stayed above the target is weaker evidence.
+  size_t noisy = 0;
+  const results::KernelResult* worst = nullptr;
+  for (const auto& k : r.kernels)
+    if (k.status == "ok" && k.stop_reason != "converged" && k.stats.rel_noise > run.measure.policy.target_rel_noise) {
+      ++noisy;
+      if (!worst || k.stats.rel_noise > worst->stats.rel_noise) worst = &k;
+    }
+  if (worst)
+    fmt::print(stderr, "trainbench: note: {} kernel(s) stopped before their noise reached the {:.2f}% target (worst "
+                       "{} {:.2f}%, stopped by {}); --budget 0 lets each sample until it converges (nightly gates)\n",
+               noisy, 100 * run.measure.policy.target_rel_noise, worst->name, 100 * worst->stats.rel_noise,
+               worst->stop_reason);
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",

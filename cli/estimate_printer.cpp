@@ -133,7 +133,11 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     fmt::print(out, "\nThroughput: {} TFLOP/s per GPU sustained (hardware FLOPs; from {})\n",
                human_value(*r.sustained_tflops_per_gpu), r.throughput_source.value_or("?"));
     if (r.mfu) fmt::print(out, "  MFU {}\n", percent(*r.mfu));
-    fmt::print(out, "  GPU-hours (hardware FLOPs / throughput): {}\n", human_count(*r.gpu_hours));
+    std::vector<std::string> divided;
+    if (r.scaling) divided.push_back("scaling efficiency");
+    if (r.goodput) divided.push_back("goodput");
+    fmt::print(out, "  GPU-hours (hardware FLOPs / throughput{}): {}\n",
+               divided.empty() ? "" : fmt::format(" / {}", fmt::join(divided, " / ")), human_count(*r.gpu_hours));
     if (r.gpus)
       fmt::print(out, "  {} GPUs{}{}: {} days wall-clock\n", *r.gpus,
                  r.servers ? fmt::format(" = {} servers of {}", *r.servers, r.gpus_per_server) : "",
@@ -148,7 +152,9 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.rental_cost)
       fmt::print(out, "  rental: {} ({:.4g} {} per GPU-hour{})\n", human_money(*r.rental_cost, *r.rental_currency),
                  *r.rental_cost / *r.gpu_hours, *r.rental_currency,
-                 req.gpu_hour_price ? ", quoted" : (req.sku ? ", from configs/skus/" + req.sku->name : std::string()));
+                 req.gpu_hour_price ? ", quoted"
+                 : req.sku          ? ", from " + (req.sku->price_source.empty() ? req.sku->origin : req.sku->price_source)
+                                    : std::string());
     if (r.goodput) print_interruptions(out, req, r);
     if (r.scaling) {
       fmt::print(out, "\nScaling efficiency {} (communication model, docs/comm.md); the figures above include it\n",

@@ -47,6 +47,18 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ConversionError& e) {
+    // CLI11 says "Could not convert: --seq = abc": name the flag first, as every other message does.
+    const std::string text = e.what();
+    const std::string prefix = "Could not convert: ";
+    const size_t eq = text.find(" = ");
+    if (text.rfind(prefix, 0) == 0 && eq != std::string::npos)
+      fmt::print(stderr, "trainbench: {}: '{}' is not a value it accepts (a number is expected)\nRun with --help for "
+                         "usage.\n",
+                 text.substr(prefix.size(), eq - prefix.size()), text.substr(eq + 3));
+    else
+      fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", text);
+    return tb::kExitUsage;
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes are not ours: every parse failure is a usage error.
     fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", e.what());

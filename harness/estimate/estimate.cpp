@@ -215,8 +215,14 @@ EstimateResult estimate(const EstimateRequest& r) {
   } else if (r.mfu) {
     out.mfu = r.mfu;
     out.sustained_tflops_per_gpu = *r.mfu * *peak_tflops * hw_per_model;
-    out.throughput_source = r.throughput_source.value_or(
-        fmt::format("--gpu {} --mfu {} ({} peak {} TFLOP/s)", r.sku->name, *r.mfu, to_string(r.dtype), *peak_tflops));
+    // A given MFU is the run's, recomputation included: the hardware then runs faster than MFU x
+    // peak by the recomputed share (said, since --tflops would hold the hardware rate instead).
+    out.throughput_source = r.throughput_source.value_or(fmt::format(
+        "--gpu {} --mfu {} ({} peak {} TFLOP/s{})", r.sku->name, *r.mfu, to_string(r.dtype), *peak_tflops,
+        r.recompute == Recompute::None
+            ? ""
+            : fmt::format("; MFU held with {} recomputation: the hardware at {:.0f}% of peak", to_string(r.recompute),
+                          100 * *r.mfu * hw_per_model)));
   }
 
   if (out.sustained_tflops_per_gpu) {

@@ -84,6 +84,8 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
   s.price_per_gpu_hour = r.optional_positive("price.per_gpu_hour");
   s.server_price = r.optional_positive("price.server");
   s.currency = r.optional_string("price.currency").value_or("USD");
+  s.price_source = r.optional_string("price.source").value_or("");
+  s.origin = r.origin();
   s.intra_node_gb_s = r.optional_positive("interconnect.intra_node_gb_s");
   s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
   s.device_name_patterns = r.optional_string_list("match.device_names");

@@ -29,6 +29,8 @@ struct SkuConfig {
   std::optional<double> price_per_gpu_hour;  // rental price, for cost estimates
   std::optional<double> server_price;        // purchase price of one server
   std::string currency = "USD";
+  std::string price_source;                  // [price] source: where the prices come from
+  std::string origin;                        // the file this config was read from
   std::optional<double> intra_node_gb_s;   // NVLink/PCIe per GPU, one direction
   std::optional<double> inter_node_gb_s;   // network per GPU, one direction
   // Substrings of the CUDA device name; one ending in '$' must end the name ("NVIDIA H800$" is

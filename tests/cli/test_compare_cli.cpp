@@ -281,6 +281,10 @@ TEST_F(CompareCli, ExportWritesGoogleBenchmarkJson) {
   r = run_trainbench({"export", "--format", "csv", base()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("accepted values: gbench"), std::string::npos) << r.err;
+  // gbench is the one format: it needs no flag.
+  r = run_trainbench({"export", base()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), j);
 }
 
 TEST_F(CompareCli, ReportWritesOneHtmlFile) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -50,6 +51,17 @@ TEST(EstimateCli, QuotedGpuHourPriceGivesTheRentalCost) {
   auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "100", "--gpu-hour-price", "2.5"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("rental: "), std::string::npos) << text.out;
+
+  // A user's SKU file with its own [price] table: the rental line names the price's source.
+  const std::string dir = make_temp_dir("tb_sku_");
+  std::ostringstream sku;
+  sku << read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml")
+      << "\n[price]\nper_gpu_hour = 2.2\ncurrency = \"EUR\"\nsource = \"our cloud quote, 2026-12\"\n";
+  write_text(dir + "/myh100.toml", sku.str());
+  auto own = run_trainbench({"estimate", "--gpu", dir + "/myh100.toml", "--mfu", "0.4", "--gpus", "1024"});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_NE(own.out.find("2.2 EUR per GPU-hour, from our cloud quote, 2026-12"), std::string::npos) << own.out;
+  std::filesystem::remove_all(dir);
 }
 
 // Procurement's other question: can this many GPUs of this SKU hold the model in this layout?
@@ -416,6 +428,7 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tflops", "100", "--days", "30", "--gpus", "100"}, "--gpus fixes the count"},
       {{"estimate", "--tflops", "100", "--days", "30", "--tp", "8", "--pp", "4", "--dp", "2"}, "--dp fixes the count"},
       {{"estimate", "--tokens", "0.5"}, "--tokens"},
+      {{"estimate", "--seq", "abc"}, "--seq: 'abc'"},
       // Flags with nothing to weigh would be ignored silently.
       {{"estimate", "--pue", "1.2"}, "--pue"},
       {{"estimate", "--gpu-hour-price", "2"}, "--gpu-hour-price"},
