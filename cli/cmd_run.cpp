@@ -235,7 +235,6 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   fmt::print(std::cout, "\n");
   print_run_table(std::cout, r);
   print_step_summary(std::cout, r, sku);
-  print_fp8_cast_note(std::cout, workload, r, sku);
   // A regression gate compares medians; one whose noise stayed above the target is weaker evidence.
   size_t noisy = 0;
   const results::KernelResult* worst = nullptr;

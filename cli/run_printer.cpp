@@ -30,21 +30,6 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
   }
 }
 
-void print_fp8_cast_note(std::ostream& out, const Workload& workload, const results::RunResults& r,
-                         const std::optional<SkuConfig>& sku) {
-  const double bytes = workload.fp8_cast_bytes_per_step();
-  if (!(bytes > 0)) return;
-  std::string time;
-  if (sku && sku->memory_bandwidth_tb_s > 0) {
-    const double ms = bytes / (sku->memory_bandwidth_tb_s * 1e12) * 1e3;
-    time = fmt::format(", about {:.3f} ms at {:.3g} TB/s", ms, sku->memory_bandwidth_tb_s);
-    if (r.step && r.step->step_ms > 0) time += fmt::format(" (+{:.1f}% of the step)", 100 * ms / r.step->step_ms);
-  }
-  fmt::print(out, "  not measured    fp8 casts: up to {}B per step{} (Transformer Engine's cast/transpose of each fp8 "
-                  "GEMM's input and gradient; the MFU above leaves them out)\n",
-             human_count(bytes), time);
-}
-
 void print_step_summary(std::ostream& out, const results::RunResults& r, const std::optional<SkuConfig>& sku) {
   if (!r.step) return;
   const auto& s = *r.step;

@@ -10,11 +10,6 @@
 namespace tb::cli {
 
 void print_run_table(std::ostream& out, const results::RunResults& results);
-// fp8 steps: what the step leaves out (Transformer Engine's cast/transpose kernels), in bytes and
-// in time at the SKU's datasheet bandwidth beside the step; nothing for other dtypes.
-void print_fp8_cast_note(std::ostream& out, const Workload& workload, const results::RunResults& r,
-                         const std::optional<SkuConfig>& sku);
-
 void print_step_summary(std::ostream& out, const results::RunResults& results, const std::optional<SkuConfig>& sku);
 
 }  // namespace tb::cli

@@ -21,6 +21,7 @@ const char* to_string(OpKind kind) {
     case OpKind::SwiGluBackward: return "swiglu_bwd";
     case OpKind::ResidualAdd: return "residual_add";
     case OpKind::CrossEntropyForwardBackward: return "cross_entropy";
+    case OpKind::Fp8CastTranspose: return "fp8_cast_transpose";
   }
   return "?";
 }

@@ -22,6 +22,9 @@ enum class OpKind {
   SwiGluBackward,
   ResidualAdd,
   CrossEntropyForwardBackward,  // fused softmax + loss + logits gradient over the vocabulary
+  // fp8 training (Transformer Engine): a bf16 tensor scaled, cast to fp8 e4m3 as is and transposed
+  // (the weight gradient's operand), and its absolute maximum taken for the next step's scale.
+  Fp8CastTranspose,
 };
 
 const char* to_string(OpKind kind);

@@ -55,6 +55,19 @@ struct Builder {
       op.model_flops = op.flops * model_share;
       w.ops.push_back(op);
     }
+    if (dtype != DType::FP8) return;
+    // Transformer Engine casts each fp8 GEMM's input X (forward) and output gradient dY (backward)
+    // to fp8, as is and transposed (the weight gradient's operands): bf16 read, two fp8 written,
+    // 4 bytes per element. Where TE fuses a cast into the norm or activation kernel before it,
+    // this standalone cast is an upper bound on what it costs.
+    for (const bool forward : {true, false}) {
+      Op op = make_memory_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"), OpKind::Fp8CastTranspose,
+                             {tokens, forward ? in : out}, DType::BF16, 2);
+      op.calls_per_step = calls;
+      op.in_layer = in_layer;
+      op.is_forward = forward;
+      w.ops.push_back(op);
+    }
   }
 
   // `model_share` as for GEMMs: under MLA the kernel runs V padded to the query/key width.
@@ -236,16 +249,6 @@ double Workload::executed_flops_per_step() const {
   double sum = 0;
   for (const auto& op : ops) sum += op.flops * static_cast<double>(op.calls_per_step);
   return sum;
-}
-
-double Workload::fp8_cast_bytes_per_step() const {
-  double bytes = 0;
-  for (const auto& op : ops) {
-    if (op.kind != OpKind::Gemm || op.dtype != DType::FP8 || op.gemm.layout != GemmLayout::Forward) continue;
-    const double m = static_cast<double>(op.gemm.m), n = static_cast<double>(op.gemm.n), k = static_cast<double>(op.gemm.k);
-    bytes += 4.0 * (m * k + m * n) * static_cast<double>(op.calls_per_step);
-  }
-  return bytes;
 }
 
 static bool recomputed(const Op& op, Recompute mode) {

@@ -14,7 +14,9 @@ struct WorkloadOptions {
   int64_t seq_len = 0;          // s; 0 takes the model's training context
   // Training precision. fp8 is Transformer Engine's recipe as Megatron-Core runs it: the
   // transformer layers' linear GEMMs (QKV, output projection, MLP, experts, MLA projections) in
-  // fp8 e4m3 with bf16 output; attention, the memory-bound ops, the router and the logits in bf16.
+  // fp8 e4m3 with bf16 output, each with the casts of its input and gradient to fp8 (as is and
+  // transposed); attention, the other memory-bound ops, the router and the logits in bf16. The
+  // weights' casts, once per optimizer step for all its micro-batches, are left out.
   // Every other dtype runs every op.
   DType dtype = DType::BF16;
   bool causal = true;           // decoder LMs mask the future; false matches papers' full-s² counts
@@ -49,12 +51,7 @@ struct Workload {
   double hardware_flops_per_step(Recompute mode) const;
   // Algorithmic FLOPs with recomputation (Megatron-LM's count: backward = 2× forward).
   double model_flops_with_recompute_per_step(Recompute mode) const;
-  // Under fp8: bytes that Transformer Engine's quantization kernels move per step and that the
-  // step's kernels do not include: each fp8 GEMM's input X and output gradient dY read in bf16 and
-  // written twice in fp8 (as is, and transposed for the weight gradient), 4 bytes per element. An
-  // upper bound (TE fuses some casts into the norm and activation kernels); weights, cast once per
-  // optimizer step for all its micro-batches, are left out. 0 for other dtypes.
-  double fp8_cast_bytes_per_step() const;
+
 };
 
 // Tokens each expert receives per micro-batch on one GPU under e-way expert parallelism, with

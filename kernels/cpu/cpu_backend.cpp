@@ -19,6 +19,7 @@
 #include "kernels/common/gemm_reference.hpp"
 #include "kernels/cpu/attention_kernel.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
+#include "kernels/cpu/fp8_cast_kernel.hpp"
 #include "kernels/cpu/memory_kernel.hpp"
 
 namespace tb::kernels::cpu {
@@ -69,6 +70,7 @@ class CpuBackend final : public Backend {
     if (op.kind == OpKind::Gemm) return make_gemm_kernel(op, options, llc_bytes_, free_memory_bytes());
     if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward)
       return make_attention_kernel(op, options);
+    if (op.kind == OpKind::Fp8CastTranspose) return make_fp8_cast_kernel(op, options);
     return make_memory_kernel(op, options);
   }
 

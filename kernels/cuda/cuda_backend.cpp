@@ -9,6 +9,7 @@
 #include "kernels/cuda/cublaslt_gemm.hpp"
 #include "kernels/cuda/cuda_backend.hpp"
 #include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/fp8_cast_kernel.hpp"
 #include "kernels/cuda/memory_kernel.hpp"
 #include "kernels/cuda/nvml_loader.hpp"
 #include "kernels/cuda/timing_support.hpp"
@@ -51,6 +52,7 @@ class CudaBackend final : public Backend {
         break;
       case OpKind::AttentionForward:
       case OpKind::AttentionBackward: kernel = make_attention_kernel(op, options, stream_); break;
+      case OpKind::Fp8CastTranspose: kernel = make_fp8_cast_kernel(op, options, stream_); break;
       default: kernel = make_memory_kernel(op, options, stream_);
     }
     TB_CUDA_CHECK(cudaStreamSynchronize(stream_));  // fills and autotuning done before timing starts

@@ -41,15 +41,30 @@ TEST(Fp8Recipe, LayerLinearGemmsInFp8TheRestInBf16) {
   EXPECT_DOUBLE_EQ(find(w, "qkv.fwd").bytes, 2048.0 * 12288 + 12288.0 * 4608 + 2048.0 * 4608);
 }
 
-TEST(Fp8Recipe, CastBytesTheStepLeavesOutByHand) {
+TEST(Fp8Recipe, CastsOfEachFp8GemmsInputAndGradientByHand) {
   // GPT-3 175B at tp 8, 2048 tokens: per layer the fp8 GEMMs' inputs and outputs are QKV 12288 →
   // 4608, output projection 1536 → 12288, MLP up 12288 → 6144, down 6144 → 12288 columns wide;
   // each X and dY read in bf16 and written as fp8 and fp8ᵀ: 4 bytes per element, 96 layers.
   const ModelConfig model = load_model("gpt3-175b");
   const Workload fp8 = build_workload(model, {.tensor_parallel = 8, .dtype = DType::FP8});
+  double bytes = 0;
+  size_t casts = 0;
+  for (const Op& op : fp8.ops) {
+    if (op.kind != OpKind::Fp8CastTranspose) continue;
+    ++casts;
+    bytes += op.bytes * static_cast<double>(op.calls_per_step);
+    EXPECT_EQ(op.calls_per_step, 96) << op.name;
+    EXPECT_EQ(op.memory.rows, 2048) << op.name;
+    EXPECT_EQ(op.dtype, DType::BF16) << op.name;  // what it reads
+    EXPECT_DOUBLE_EQ(op.model_flops, 0) << op.name;
+    EXPECT_EQ(op.is_forward, op.name.ends_with(".cast_x")) << op.name;  // re-run under full recomputation
+  }
+  EXPECT_EQ(casts, 8u);  // X and dY of QKV, output projection, MLP up and down
   const double columns = 12288 + 4608 + 1536 + 12288 + 12288 + 6144 + 6144 + 12288;
-  EXPECT_DOUBLE_EQ(fp8.fp8_cast_bytes_per_step(), 4.0 * 2048 * columns * 96);
-  EXPECT_DOUBLE_EQ(build_workload(model, {.tensor_parallel = 8}).fp8_cast_bytes_per_step(), 0);
+  EXPECT_DOUBLE_EQ(bytes, 4.0 * 2048 * columns * 96);
+  EXPECT_EQ(find(fp8, "qkv.cast_x").memory.cols, 12288);
+  EXPECT_EQ(find(fp8, "qkv.cast_dy").memory.cols, 4608);
+  for (const Op& op : build_workload(model, {.tensor_parallel = 8}).ops) EXPECT_NE(op.kind, OpKind::Fp8CastTranspose);
 }
 
 TEST(Fp8Recipe, SameShapesAndModelFlopsAsTheBf16Step) {
@@ -59,12 +74,16 @@ TEST(Fp8Recipe, SameShapesAndModelFlopsAsTheBf16Step) {
     WorkloadOptions fp8 = bf16;
     fp8.dtype = DType::FP8;
     const Workload a = build_workload(model, bf16), b = build_workload(model, fp8);
-    ASSERT_EQ(a.ops.size(), b.ops.size()) << name;
-    for (size_t i = 0; i < a.ops.size(); ++i) {
-      EXPECT_EQ(a.ops[i].name, b.ops[i].name) << name;
-      EXPECT_EQ(a.ops[i].shape_string(), b.ops[i].shape_string()) << name << " " << a.ops[i].name;
-      EXPECT_DOUBLE_EQ(a.ops[i].model_flops, b.ops[i].model_flops) << name << " " << a.ops[i].name;
+    // Every bf16 op is in the fp8 step with its shape and model FLOPs; what fp8 adds is its casts.
+    for (const Op& op : a.ops) {
+      const Op& same = find(b, op.name);
+      EXPECT_EQ(op.shape_string(), same.shape_string()) << name << " " << op.name;
+      EXPECT_DOUBLE_EQ(op.model_flops, same.model_flops) << name << " " << op.name;
     }
+    size_t casts = 0;
+    for (const Op& op : b.ops) casts += op.kind == OpKind::Fp8CastTranspose ? 1 : 0;
+    EXPECT_EQ(b.ops.size(), a.ops.size() + casts) << name;
+    EXPECT_GT(casts, 0u) << name;
     EXPECT_DOUBLE_EQ(a.model_flops_per_step(), b.model_flops_per_step()) << name;
   }
 }

@@ -1,0 +1,41 @@
+#pragma once
+// The fp8 cast-transpose kernel's tiling (kernels/cuda/fp8_cast.cu), as functions both the CUDA
+// kernel and the host tests compile: which element each thread reads, and which it writes
+// transposed. tests/kernels/test_fp8_cast.cpp runs every thread of a block through them on the
+// host and checks that the tile is read and written once each, transposed.
+//
+// One 256-thread block (8 warps) per 64 x 64 tile of the rows x cols input. Load phase, 8
+// iterations: warp w reads tile row it*8 + w, lane l its columns 2l and 2l+1 (a warp reads 64
+// consecutive bf16 of one row: 128 bytes). Store phase, 8 iterations: warp w writes output row
+// (= tile column) it*8 + w, lane l the tile rows 2l and 2l+1 of that column (64 consecutive fp8
+// bytes of one output row).
+#include <cstdint>
+
+#include "kernels/common/host_device.hpp"
+
+namespace tb::kernels::fp8cast {
+
+inline constexpr int kTile = 64;
+inline constexpr int kWarps = 8;
+inline constexpr int kThreads = 32 * kWarps;
+inline constexpr int kIterations = kTile / kWarps;  // 8 per phase
+// Delayed scaling as Transformer Engine does it: x is multiplied by 448 / amax of an earlier step
+// before the cast. The inputs here are uniform in [-1, 1): the scale of an amax of 1.
+inline constexpr float kScale = 448.0f;
+
+struct TileCoord {
+  int row;  // within the tile; the first of the pair in the store phase
+  int col;  // within the tile; the first of the pair in the load phase
+};
+
+TB_HD inline TileCoord load_coord(int warp, int lane, int iteration) { return {iteration * kWarps + warp, 2 * lane}; }
+TB_HD inline TileCoord store_coord(int warp, int lane, int iteration) { return {2 * lane, iteration * kWarps + warp}; }
+
+// The padded shared-memory row (bytes): 64 + 4 keeps a column's bytes in different banks pairwise.
+inline constexpr int kSmemStride = kTile + 4;
+
+// Output positions: y is rows x cols row-major; yt is cols x rows row-major (y transposed).
+TB_HD inline int64_t y_index(int64_t row, int64_t col, int64_t cols) { return row * cols + col; }
+TB_HD inline int64_t yt_index(int64_t row, int64_t col, int64_t rows) { return col * rows + row; }
+
+}  // namespace tb::kernels::fp8cast

@@ -1,0 +1,17 @@
+#pragma once
+// What the fp8 cast-transpose op must produce, checked on the host for both backends: every fp8
+// byte of y and yt equal to the reference rounding of x * scale (float_formats.hpp, the rounding
+// __nv_cvt_float_to_fp8 does with __NV_SATFINITE), yt the transpose of y, amax = max |x| exactly.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/backend.hpp"
+
+namespace tb::kernels::fp8cast {
+
+// x as the kernel read it (bf16 values widened); rows are checked spread over the tensor, every
+// column of each; amax over all of x.
+VerifyResult verify(int64_t rows, int64_t cols, const std::vector<float>& x, const std::vector<uint8_t>& y,
+                    const std::vector<uint8_t>& yt, float amax, int64_t max_rows = 64);
+
+}  // namespace tb::kernels::fp8cast

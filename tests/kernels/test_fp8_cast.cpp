@@ -1,0 +1,172 @@
+// The fp8 cast-transpose op: the CUDA kernel's tiling run thread by thread on the host (every
+// element read once and written once, transposed, warps touching consecutive addresses), that
+// emulated block against the exact check, and the CPU backend's kernel through prepare, launch and
+// verify, including a planted wrong byte and a wrong amax.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "kernels/common/float_formats.hpp"
+#include "kernels/common/fp8_cast_tile.hpp"
+#include "kernels/common/memory_ops_math.hpp"
+#include "kernels/cpu/cpu_backend.hpp"
+#include "kernels/cpu/fp8_cast_check.hpp"
+
+namespace tb::kernels {
+namespace {
+
+using namespace fp8cast;
+
+TEST(Fp8CastTile, EveryThreadReadsAndWritesItsOwnElementsOnce) {
+  std::set<std::pair<int, int>> loaded, stored;
+  for (int warp = 0; warp < kWarps; ++warp) {
+    for (int it = 0; it < kIterations; ++it) {
+      const TileCoord first_load = load_coord(warp, 0, it), first_store = store_coord(warp, 0, it);
+      for (int lane = 0; lane < 32; ++lane) {
+        const TileCoord l = load_coord(warp, lane, it), s = store_coord(warp, lane, it);
+        for (int e = 0; e < 2; ++e) {
+          EXPECT_TRUE(loaded.insert({l.row, l.col + e}).second) << warp << " " << lane << " " << it;
+          EXPECT_TRUE(stored.insert({s.row + e, s.col}).second) << warp << " " << lane << " " << it;
+        }
+        // Coalescing: a warp reads one tile row, 2 elements per lane in lane order, and writes one
+        // tile column (one yt row), 2 bytes per lane in lane order.
+        EXPECT_EQ(l.row, first_load.row);
+        EXPECT_EQ(l.col, first_load.col + 2 * lane);
+        EXPECT_EQ(s.col, first_store.col);
+        EXPECT_EQ(s.row, first_store.row + 2 * lane);
+      }
+    }
+  }
+  EXPECT_EQ(loaded.size(), static_cast<size_t>(kTile * kTile));
+  EXPECT_EQ(stored.size(), static_cast<size_t>(kTile * kTile));
+  for (const auto& [row, col] : loaded) {
+    EXPECT_GE(row, 0);
+    EXPECT_LT(row, kTile);
+    EXPECT_GE(col, 0);
+    EXPECT_LT(col, kTile);
+  }
+  EXPECT_EQ(kThreads, 256);
+  EXPECT_GE(kSmemStride, kTile);
+}
+
+std::vector<float> inputs(int64_t rows, int64_t cols) {
+  std::vector<float> x(static_cast<size_t>(rows * cols));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = round_to_bf16(memops::hash_uniform(42, i));
+  return x;
+}
+
+// cast_transpose_kernel's body, block by block and thread by thread, with the same coordinates,
+// bounds checks, shared-memory tile and per-warp amax.
+struct Emulated {
+  std::vector<uint8_t> y, yt;
+  float amax = 0;
+};
+Emulated emulate_kernel(const std::vector<float>& x, int64_t rows, int64_t cols) {
+  Emulated out{std::vector<uint8_t>(x.size(), 0xff), std::vector<uint8_t>(x.size(), 0xff), 0};
+  for (int64_t by = 0; by * kTile < rows; ++by) {
+    for (int64_t bx = 0; bx * kTile < cols; ++bx) {
+      std::vector<uint8_t> tile(static_cast<size_t>(kTile * kSmemStride), 0xee);
+      const int64_t row0 = by * kTile, col0 = bx * kTile;
+      std::vector<float> lane_max(kThreads, 0.0f);
+      for (int thread = 0; thread < kThreads; ++thread) {
+        const int warp = thread / 32, lane = thread % 32;
+        for (int it = 0; it < kIterations; ++it) {
+          const TileCoord t = load_coord(warp, lane, it);
+          for (int e = 0; e < 2; ++e) {
+            const int64_t r = row0 + t.row, c = col0 + t.col + e;
+            uint8_t q = 0;
+            if (r < rows && c < cols) {
+              const float v = x[static_cast<size_t>(y_index(r, c, cols))];
+              lane_max[static_cast<size_t>(thread)] = std::max(lane_max[static_cast<size_t>(thread)], std::fabs(v));
+              q = float_to_fp8_e4m3(v * kScale);
+              out.y[static_cast<size_t>(y_index(r, c, cols))] = q;
+            }
+            tile[static_cast<size_t>(t.row * kSmemStride + t.col + e)] = q;
+          }
+        }
+      }
+      for (int thread = 0; thread < kThreads; ++thread) {  // after __syncthreads()
+        const int warp = thread / 32, lane = thread % 32;
+        for (int it = 0; it < kIterations; ++it) {
+          const TileCoord t = store_coord(warp, lane, it);
+          const int64_t c = col0 + t.col;
+          for (int e = 0; e < 2; ++e) {
+            const int64_t r = row0 + t.row + e;
+            if (r < rows && c < cols)
+              out.yt[static_cast<size_t>(yt_index(r, c, rows))] = tile[static_cast<size_t>((t.row + e) * kSmemStride + t.col)];
+          }
+        }
+      }
+      for (int warp = 0; warp < kWarps; ++warp) {  // shuffle reduction, then atomicMax
+        const auto begin = lane_max.begin() + warp * 32;
+        out.amax = std::max(out.amax, *std::max_element(begin, begin + 32));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Fp8CastTile, EmulatedKernelMatchesTheCheckOnRaggedShapes) {
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{64, 64}, {100, 70}, {1, 130}, {130, 1}, {257, 192}}) {
+    const auto x = inputs(rows, cols);
+    const Emulated e = emulate_kernel(x, rows, cols);
+    const VerifyResult v = fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows);
+    EXPECT_TRUE(v.passed) << rows << "x" << cols << ": " << v.detail;
+    EXPECT_EQ(v.elements_checked, 2 * rows * cols);
+  }
+}
+
+TEST(Fp8CastTile, TheCheckCatchesAWrongTransposeAByteAndTheAmax) {
+  const int64_t rows = 100, cols = 70;
+  const auto x = inputs(rows, cols);
+  const Emulated good = emulate_kernel(x, rows, cols);
+  Emulated e = good;
+  std::swap(e.yt[1], e.yt[2]);  // two transposed bytes swapped
+  if (e.yt[1] != e.yt[2]) EXPECT_FALSE(fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows).passed);
+  e = good;
+  e.y[static_cast<size_t>(cols + 3)] ^= 0x01;
+  const VerifyResult wrong = fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows);
+  EXPECT_FALSE(wrong.passed);
+  EXPECT_NE(wrong.detail.find("row 1 col 3"), std::string::npos) << wrong.detail;
+  e = good;
+  e.amax *= 0.5f;
+  const VerifyResult amax = fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows);
+  EXPECT_FALSE(amax.passed);
+  EXPECT_NE(amax.detail.find("amax"), std::string::npos) << amax.detail;
+  // A byte never written (0xff is fp8 NaN) fails too.
+  e = good;
+  e.yt.back() = 0xff;
+  EXPECT_FALSE(fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows).passed);
+}
+
+// Known roundings at the scale of an amax of 1: 1.0 → 448 (the largest finite e4m3, 0x7e), 0.5 →
+// 224 (0x76), -0.25 → -112 (0xee), and a value between two e4m3 neighbours to the nearer one.
+TEST(Fp8CastTile, ScaledCastsOfKnownValues) {
+  EXPECT_EQ(float_to_fp8_e4m3(1.0f * kScale), 0x7e);
+  EXPECT_EQ(float_to_fp8_e4m3(0.5f * kScale), 0x76);
+  EXPECT_EQ(float_to_fp8_e4m3(-0.25f * kScale), 0xee);
+  EXPECT_EQ(fp8_e4m3_to_float(float_to_fp8_e4m3(0.3f * kScale)), 128.0f);  // 134.4 → 128 (next: 144)
+}
+
+TEST(Fp8CastCpu, BackendRunsTheOpAndItsCheckCatchesAPlantedByte) {
+  auto backend = cpu::make_backend();
+  const Op op = make_memory_op("qkv.cast_dy", OpKind::Fp8CastTranspose, {130, 96}, DType::BF16, 2);
+  EXPECT_DOUBLE_EQ(op.bytes, 4.0 * 130 * 96);  // bf16 read, two fp8 written
+  PrepareOptions options;
+  auto kernel = backend->prepare(op, options);
+  kernel->launch();
+  const VerifyResult ok = kernel->verify();
+  EXPECT_TRUE(ok.passed) << ok.detail;
+  EXPECT_GT(ok.elements_checked, 0);
+  kernel->corrupt_output_for_testing();
+  const VerifyResult bad = kernel->verify();
+  EXPECT_FALSE(bad.passed);
+  EXPECT_NE(bad.detail.find("row 0 col 48"), std::string::npos) << bad.detail;
+  EXPECT_GT(backend->time_sample_ms(*kernel), 0);
+}
+
+}  // namespace
+}  // namespace tb::kernels
