@@ -3,6 +3,7 @@
 // GPU under `mpirun -np N` or `srun`; rank 0 writes one results file with every rank's metadata.
 // Message sizes default to the model's own (harness/comm/model_messages.hpp).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <fmt/ostream.h>
@@ -61,12 +62,14 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
   std::optional<comm::Collective> only;
   if (!all_ops) {
     // broadcast and reduce have busbw factors (nccl-tests) but no backend here runs them.
-    for (comm::Collective c : comm::measured_collectives())
-      if (f.op == comm::to_string(c)) only = c;
+    std::vector<std::string> accepted;
+    for (comm::Collective c : comm::measured_collectives()) {
+      accepted.emplace_back(comm::to_string(c));
+      if (f.op == accepted.back()) only = c;
+    }
     if (!only)
-      throw UsageError(fmt::format("--op: unknown collective '{}'; accepted values: allreduce, allgather, "
-                                   "reducescatter, alltoall, sendrecv, all",
-                                   f.op));
+      throw UsageError(fmt::format("--op: unknown collective '{}'; accepted values: {}, all", f.op,
+                                   fmt::join(accepted, ", ")));
   }
   std::vector<int64_t> sizes;
   if (!f.sizes.empty()) {

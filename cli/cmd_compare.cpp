@@ -72,8 +72,7 @@ void refuse_flags_of_other_mode(const CLI::App& cmd, const std::vector<std::stri
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
 
 void run_compare(const CompareFlags& f, const CLI::App& cmd) {
-  if (cmd.get_option("--days")->count() > 0 && cmd.get_option("--gpus")->count() > 0)
-    throw UsageError("--days asks how many GPUs finish in time; --gpus fixes the count: give one of them");
+  refuse_days_with_gpus(cmd.get_option("--days")->count() > 0, cmd.get_option("--gpus")->count() > 0);
   const auto format = compare::parse_table_format(f.format, "--format");
   compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
   if (cmd.get_option("--baseline")->count() > 0) {

@@ -40,6 +40,7 @@ struct EstimateFlags {
   int64_t seq = 0;
   bool seq_given = false;
   std::string dtype = "bf16";
+  bool dtype_given = false;
   std::string results;
   bool json = false;
   // Communication model (docs/comm.md): only with --tp, --pp or --dp.
@@ -216,6 +217,8 @@ void run_estimate(const EstimateFlags& f) {
     req.throughput_measured = true;
     req.measured_power_w = measured->mean_power_w;
     req.measured_mfu = measured->mfu;
+    // MFU against the peak the run judged itself by (bf16 for an fp8 step), unless --dtype says otherwise.
+    if (!f.dtype_given) req.dtype = measured->peak_dtype;
     // The throughput is that GPU's: another SKU's memory, links and power beside it would mix two machines.
     if (req.sku && measured->sku && req.sku->name != measured->sku->name)
       throw UsageError(fmt::format("--gpu {}: {} was measured on {} ({}); its throughput with {}'s memory, links and "
@@ -237,8 +240,7 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops, --gpu with "
                      "--mfu, or --results)");
   // With --site, --days is the sites' deadline and --gpus the GPUs' count: two questions, both fine.
-  if (f.days && f.gpus && f.site.empty())
-    throw UsageError("--days asks how many GPUs finish in time; --gpus fixes the count: give one of them");
+  if (f.site.empty()) refuse_days_with_gpus(f.days.has_value(), f.gpus.has_value());
   if (f.days && f.dp && f.site.empty())
     throw UsageError("--days asks how many GPUs finish in time; --dp fixes the count (tp x cp x pp x dp): drop --dp "
                      "to let the deadline size it");
@@ -259,8 +261,7 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   const bool search = parse_layout_flag(f.layout, f.global_batch);
-  if (f.recompute == "auto" && !search)
-    throw UsageError("--recompute auto lets the layout search choose: give --layout auto too, or none, selective, full");
+  checked_recompute_flag(f.recompute, search);
   if (skus.size() > 1) {
     add_comm_model(f, req, search, /*links_now=*/false);
     std::optional<LayoutSearchRequest> s;
@@ -308,7 +309,9 @@ void add_estimate_command(CLI::App& app) {
                   "the SKU's [price]. With several --gpu: one PRICE for all, or KEY=PRICE each (h200=3.1)");
   cmd->add_option("--currency", flags->currency, "Currency of --gpu-hour-price (default: the SKU's, else USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
-  cmd->add_option("--dtype", flags->dtype, "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8")
+  cmd->add_option("--dtype", flags->dtype,
+                  "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "
+                  "machine.peak_dtype)")
       ->capture_default_str();
   cmd->add_option("--results", flags->results, "Take the sustained throughput from a `trainbench run` results file");
   cmd->add_flag("--json", flags->json, "Print one JSON object");
@@ -363,6 +366,7 @@ void add_estimate_command(CLI::App& app) {
       ->group(memory_group);
   cmd->callback([flags, cmd] {
     flags->seq_given = cmd->count("--seq") > 0;
+    flags->dtype_given = cmd->count("--dtype") > 0;
     run_estimate(*flags);
   });
 }

@@ -24,9 +24,17 @@ void run_export(const ExportFlags& f) {
   const bool to_file = !f.out.empty() && f.out != "-";
   if (to_file) results::check_output_path(f.out, "-o/--out", {f.file});
   const auto results = results::read_results_file(f.file);
-  const std::string text = exporting::to_gbench_json(results, f.file).dump(2) + "\n";
+  std::vector<std::string> left_out;
+  const std::string text = exporting::to_gbench_json(results, f.file, &left_out).dump(2) + "\n";
   if (!to_file) std::cout << text;
   else results::write_file_atomic(f.out, text);
+  // What did not measure cleanly is no benchmark entry (dashboards would plot it as 0 ms): it is
+  // said here, and the exit status says a nightly job has something to look at.
+  if (!left_out.empty()) {
+    fmt::print(stderr, "trainbench: {}: {} left out of the export (not measured cleanly):\n", f.file, left_out.size());
+    for (const auto& line : left_out) fmt::print(stderr, "  {}\n", line);
+    set_exit_code(kExitRuntime);
+  }
 }
 
 void add_export_command(CLI::App& app) {

@@ -76,8 +76,7 @@ void add_report_command(CLI::App& app) {
   add_price_flags(cmd, flags->prices);
   add_interruption_flags(cmd, flags->interruptions);
   cmd->callback([flags, cmd] {
-    if (cmd->get_option("--days")->count() > 0 && cmd->get_option("--gpus")->count() > 0)
-      throw UsageError("--days asks how many GPUs finish in time; --gpus fixes the count: give one of them");
+    refuse_days_with_gpus(cmd->get_option("--days")->count() > 0, cmd->get_option("--gpus")->count() > 0);
     run_report(*flags);
   });
 }

@@ -127,7 +127,10 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
       first = false;
     }
     const auto cell = [&](const SiteEstimate& s) {
-      return fmt::format("{:.2f} sites = {}", s.sites_needed, human_money(s.total_cost, e.currency));
+      // Two decimals as the article prints them (7.28), more digits where that would read 0.00.
+      return fmt::format("{} sites = {}", s.sites_needed >= 0.01 ? fmt::format("{:.2f}", s.sites_needed)
+                                                                 : human_value(s.sites_needed),
+                         human_money(s.total_cost, e.currency));
     };
     fmt::print(out, "  {:>5} d {:>30} {:>34}\n", days, cell(*e.at_peak),
                e.at_measured ? cell(*e.at_measured) : std::string("n/a (no peak for this device)"));
@@ -158,6 +161,9 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
   fmt::print(out, "{}\n", suggestion ? fmt::format(" (fits with {}: trainbench estimate --tp {}{} {})", *suggestion,
                                                      options.tensor_parallel, ep, *suggestion)
                                       : "");
+  if (options.dtype == DType::FP8)
+    fmt::print(out, "  (bf16 training's accounting: Transformer Engine's fp8 copies of the weights and their transposes, "
+                    "2 B per parameter more, are not in it)\n");
 }
 
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
@@ -243,11 +249,16 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
       ++noisy;
       if (!worst || k.stats.rel_noise > worst->stats.rel_noise) worst = &k;
     }
-  if (worst)
+  if (worst) {
+    // What would let them converge depends on what stopped them.
+    const std::string way = worst->stop_reason == "max_samples" ? "a larger --max-samples"
+                            : f.budget_s > 0 ? "--budget 0 (each kernel samples until it converges, up to --max-time)"
+                                             : "a longer --max-time";
     fmt::print(stderr, "trainbench: note: {} kernel(s) stopped before their noise reached the {:.2f}% target (worst "
-                       "{} {:.2f}%, stopped by {}); --budget 0 lets each sample until it converges (nightly gates)\n",
+                       "{} {:.2f}%, stopped by {}); {} helps (nightly gates)\n",
                noisy, 100 * run.measure.policy.target_rel_noise, worst->name, 100 * worst->stats.rel_noise,
-               worst->stop_reason);
+               worst->stop_reason, way);
+  }
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",

@@ -186,10 +186,12 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
     std::vector<results::KernelResult> top;
     std::copy_if(run.kernels.begin(), run.kernels.end(), std::back_inserter(top),
                  [](const auto& k) { return k.status == "ok"; });
+    const size_t measured = top.size();
     std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.tflops > b.tflops; });
     top.resize(std::min<size_t>(top.size(), 5));
-    fmt::print(std::cout, "Fastest shapes of {} ({} {} on {}):\n", run.kernels.size(), to_string(dtype), f.layout,
-               info.name);
+    fmt::print(std::cout, "Fastest shapes of {} measured{} ({} {} on {}):\n", measured,
+               measured == run.kernels.size() ? "" : fmt::format(" (of {})", run.kernels.size()), to_string(dtype),
+               f.layout, info.name);
     print_kernel_table(std::cout, top);
     if (best)
       fmt::print(std::cout, "\nbest: {} {}: {:.3f} TFLOP/s{} ({:.4f} ms)\n", best->shape, best->dtype, best->tflops,

@@ -48,15 +48,7 @@ struct SkuRow {
   std::string why_not;
 };
 
-// Why a row's answer cannot be bought as it stands: the layout does not fit the SKU's memory, or
-// the GPU count cannot hold the model at all. Empty when it can.
-std::string unusable(const EstimateResult& e) {
-  if (e.memory && e.memory->fit && e.memory->fit->verdict == MemoryVerdict::DoesNotFit)
-    return fmt::format("does not fit ({:.0f}% of memory)", 100 * e.memory->fit->used_fraction);
-  if (e.gpus && e.min_gpus_to_hold && *e.gpus < *e.min_gpus_to_hold)
-    return fmt::format("{} GPUs cannot hold it (>= {})", *e.gpus, *e.min_gpus_to_hold);
-  return "";
-}
+std::string unusable(const EstimateResult& e) { return why_unusable(e); }
 
 // The smallest among rows whose answer is usable (the only usable one wins too); none with fewer
 // than two rows to choose from, or when several share the smallest value (then `tie` lists them).

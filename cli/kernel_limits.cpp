@@ -44,14 +44,20 @@ void check_fp8_step_for(const Workload& workload, const kernels::DeviceInfo& dev
     throw UsageError(fmt::format("--dtype fp8 needs fp8 tensor cores (compute capability 8.9 or newer: L40S, H100, "
                                  "H200, B200); {} is {}.{}: give --dtype bf16",
                                  device.name, device.compute_capability_major, device.compute_capability_minor));
-  constexpr int64_t kMultiple = 16;
+  const int64_t tokens = workload.tokens_per_step();
   for (const Op& op : workload.ops) {
     if (op.kind != OpKind::Gemm || op.dtype != DType::FP8) continue;
     const GemmShape& g = op.gemm;
-    if (g.m % kMultiple == 0 && g.n % kMultiple == 0 && g.k % kMultiple == 0) continue;
-    throw UsageError(fmt::format("--dtype fp8: GEMM {} of {} is {} x {} x {}; cuBLASLt's fp8 GEMMs need m, n and k "
-                                 "multiples of {} (change --micro-batch or --seq, or give --dtype bf16)",
-                                 op.name, workload.model.name, g.m, g.n, g.k, kMultiple));
+    if (g.m % kFp8GemmAlignment == 0 && g.n % kFp8GemmAlignment == 0 && g.k % kFp8GemmAlignment == 0) continue;
+    // The token dimension is --micro-batch x --seq; the others are the model's widths split by --tp.
+    const bool token_dim = tokens % kFp8GemmAlignment != 0;
+    throw UsageError(fmt::format(
+        "--dtype fp8: GEMM {} of {} is {} x {} x {}; cuBLASLt's fp8 GEMMs need m, n and k multiples of {}: {}, or "
+        "give --dtype bf16",
+        op.name, workload.model.name, g.m, g.n, g.k, kFp8GemmAlignment,
+        token_dim ? fmt::format("--micro-batch x --seq = {} tokens is not one; change them", tokens)
+                  : fmt::format("a width of {} split by --tp {} is not one; another --tp may be", workload.model.name,
+                                workload.options.tensor_parallel)));
   }
 }
 

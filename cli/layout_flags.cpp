@@ -31,6 +31,11 @@ void add_recompute_flag(CLI::App* cmd, std::string& recompute) {
       ->capture_default_str();
 }
 
+void refuse_days_with_gpus(bool days_given, bool gpus_given) {
+  if (days_given && gpus_given)
+    throw UsageError("--days asks how many GPUs finish in time; --gpus fixes the count: give one of them");
+}
+
 std::string checked_recompute_flag(const std::string& recompute, bool layout_search) {
   if (recompute == "auto") {
     if (!layout_search)

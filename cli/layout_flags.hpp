@@ -18,6 +18,8 @@ bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& 
 // --recompute for compare and report: none, selective, full, or auto (with --layout auto: the
 // search tries all three). Returns the text checked; a UsageError names the flag otherwise.
 void add_recompute_flag(CLI::App* cmd, std::string& recompute);
+// A deadline sizes the GPU count; --gpus fixes it: given both, a UsageError says to pick one.
+void refuse_days_with_gpus(bool days_given, bool gpus_given);
 std::string checked_recompute_flag(const std::string& recompute, bool layout_search);
 
 }  // namespace tb::cli

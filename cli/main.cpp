@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
     const std::string prefix = "Could not convert: ";
     const size_t eq = text.find(" = ");
     if (text.rfind(prefix, 0) == 0 && eq != std::string::npos)
-      fmt::print(stderr, "trainbench: {}: '{}' is not a value it accepts (a number is expected)\nRun with --help for "
+      fmt::print(stderr, "trainbench: {}: '{}' is not a value it accepts (its type is in --help)\nRun with --help for "
                          "usage.\n",
                  text.substr(prefix.size(), eq - prefix.size()), text.substr(eq + 3));
     else

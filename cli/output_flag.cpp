@@ -11,7 +11,10 @@ CLI::Validator writable_output(const std::string& flag) {
         try {
           results::check_output_path(path, flag);
         } catch (const UsageError& e) {
-          return e.what();
+          // CLI11 puts "--out: " before the message itself: drop ours.
+          std::string message = e.what();
+          if (message.rfind(flag + " ", 0) == 0) message.erase(0, flag.size() + 1);
+          return message;
         }
         return "";
       },

@@ -30,13 +30,9 @@ void require_complete_run(const LabeledResults& run) {
   if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
 
   auto close = [](double a, double b, double rel) { return std::abs(a - b) <= rel * std::max(std::abs(b), 1e-12); };
-  std::map<std::string, size_t> seen;
   double step_ms = 0;
   for (size_t i = 0; i < r.kernels.size(); ++i) {
     const auto& k = r.kernels[i];
-    if (auto [it, inserted] = seen.emplace(kernel_key(k), i); !inserted)
-      throw UsageError(fmt::format("{}: kernels[{}] and kernels[{}] are both {}: a results file holds each kernel once",
-                                   run.origin, it->second, i, kernel_key(k)));
     if (!k.samples_ms.empty()) {
       const double median = timing::summarize(k.samples_ms).median_ms;
       if (!close(k.stats.median_ms, median, 1e-9))
@@ -61,9 +57,9 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
                                  "(pass --allow-different-shapes to compare anyway)",
                                  a.origin, b.origin, why, field, va, vb,
                                  field == "workload.model"   ? "their kernels are another model's"
-                                 : field == "workload.dtype" ? "their kernels run in another precision (to set an "
-                                                               "fp8 step beside a bf16 one, compare their steps with"
-                                                               " the flag below)"
+                                 : field == "workload.dtype" ? "their kernels run in another precision; "
+                                                               "--allow-different-shapes sets an fp8 step beside a "
+                                                               "bf16 one, step by step"
                                                              : "their kernels have other shapes"));
   };
   if (wa.model != wb.model) refuse("workload.model", wa.model, wb.model, "models");

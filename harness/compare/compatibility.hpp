@@ -26,8 +26,8 @@ struct CompatibilityOptions {
 // Refuses failed and partial runs (their step time misses kernels; a failed kernel has no
 // timing), naming the file and the kernels that did not complete; and a file at odds with itself
 // (edited by hand, or by a broken writer), naming the field: a kernel's median that is not its
-// samples' median, a step time that is not the sum of calls x median, two kernels with one name,
-// shape and dtype.
+// samples' median, a step time that is not the sum of calls x median. Repeated entries of one
+// kernel (--benchmark_repetitions) are allowed: comparisons pool them (repetitions.hpp).
 void require_complete_run(const LabeledResults& run);
 
 // Same model, workload shape and kernel set (name + shape + dtype), unless allowed.

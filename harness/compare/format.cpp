@@ -155,7 +155,14 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     const auto& x = c.runs[*c.best.cost].extrapolation;
     best_line("lowest cost", c.best.cost, human_money(*x.cost, x.currency));
   }
-  for (const auto& tie : c.best.ties) out += fmt::format("{}{}\n", bullet, tie);
+  for (const auto& tie : c.best.ties) {
+    std::vector<std::string> letters;
+    for (size_t i : tie.runs) letters.push_back(run_letter(i));
+    out += fmt::format("{}{}: a tie between {}\n", bullet, tie.what, fmt::join(letters, ", "));
+  }
+  for (size_t i = 0; i < c.runs.size(); ++i)
+    if (!c.runs[i].extrapolation.unusable.empty())
+      out += fmt::format("{}{}: left out of the above: {}\n", bullet, run_letter(i), c.runs[i].extrapolation.unusable);
   for (size_t i = 0; i < c.runs.size(); ++i)
     if (!c.runs[i].extrapolation.available)
       out += fmt::format("{}{}: no extrapolation: {}\n", f == TableFormat::Markdown ? "\n" : "  ", run_letter(i),

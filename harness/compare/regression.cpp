@@ -6,6 +6,7 @@
 #include <map>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/repetitions.hpp"
 #include "harness/compare/u_test.hpp"
 
 namespace tb::compare {
@@ -98,11 +99,12 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
   return v;
 }
 
-RegressionReport check_regressions(const LabeledResults& baseline, const LabeledResults& current,
+RegressionReport check_regressions(const LabeledResults& baseline_file, const LabeledResults& current_file,
                                    const RegressionOptions& o) {
   check_options(o);
-  require_complete_run(baseline);
-  require_complete_run(current);
+  require_complete_run(baseline_file);
+  require_complete_run(current_file);
+  const LabeledResults baseline = pool_repetitions(baseline_file), current = pool_repetitions(current_file);
   require_same_device(baseline, current, o.compatibility);
   require_same_shapes(baseline, current, o.compatibility);
 

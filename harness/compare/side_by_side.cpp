@@ -9,6 +9,7 @@
 #include <map>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/repetitions.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
 #include "harness/estimate/layout_search.hpp"
@@ -56,29 +57,30 @@ void check_price_keys(const std::vector<LabeledResults>& runs, const SideBySideO
   }
 }
 
-// Index of the smallest value among runs that have one; none with fewer than two candidates, or
-// when several share it (a tie, noted in `ties` under `what`).
+// Index of the smallest value among usable runs that have one; none with fewer than two
+// candidates, or when several share it (a tie, noted in `ties` under `what`).
 template <typename Get>
 std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get, const char* what,
-                               std::vector<std::string>& ties) {
+                               std::vector<Best::Tie>& ties) {
   std::optional<size_t> best;
   int candidates = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     const std::optional<double> v = runs[i].extrapolation.available ? get(runs[i].extrapolation) : std::nullopt;
     if (!v) continue;
     ++candidates;
+    if (!runs[i].extrapolation.unusable.empty()) continue;  // no answer to buy
     if (!best || *v < *get(runs[*best].extrapolation)) best = i;
   }
-  if (candidates < 2) return std::nullopt;
+  if (candidates < 2 || !best) return std::nullopt;
   const double min = *get(runs[*best].extrapolation);
-  std::vector<std::string> tied;
+  Best::Tie tie{what, {}};
   for (size_t i = 0; i < runs.size(); ++i) {
     const std::optional<double> v = runs[i].extrapolation.available ? get(runs[i].extrapolation) : std::nullopt;
-    if (v && std::abs(*v - min) <= 1e-9 * std::max(std::abs(min), 1e-300))
-      tied.push_back(std::string(1, static_cast<char>('A' + i)));
+    if (v && runs[i].extrapolation.unusable.empty() && std::abs(*v - min) <= 1e-9 * std::max(std::abs(min), 1e-300))
+      tie.runs.push_back(i);
   }
-  if (tied.size() < 2) return best;
-  ties.push_back(fmt::format("{}: a tie between {}", what, fmt::join(tied, ", ")));
+  if (tie.runs.size() < 2) return best;
+  ties.push_back(std::move(tie));
   return std::nullopt;
 }
 
@@ -119,6 +121,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   req.throughput_measured = true;
   req.measured_power_w = measured.mean_power_w;
   req.sku = measured.sku;
+  req.dtype = measured.peak_dtype;
   if (o.days) req.days = o.days;
   else req.gpus = o.gpus;
   req.interruptions = o.interruptions;
@@ -155,6 +158,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     r = estimate(req);
   }
   e.available = true;
+  e.unusable = why_unusable(r);
   e.sustained_tflops = measured.sustained_tflops_per_gpu;
   e.pf_days = r.pf_days;
   e.gpu_hours = r.gpu_hours.value_or(0);
@@ -173,10 +177,12 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
 
 }  // namespace
 
-SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const SideBySideOptions& o) {
-  if (runs.empty()) throw UsageError("compare: give at least one results file");
+SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const SideBySideOptions& o) {
+  if (files.empty()) throw UsageError("compare: give at least one results file");
   if (o.gpus <= 0) throw UsageError(fmt::format("--gpus must be positive (got {})", o.gpus));
-  for (const auto& r : runs) require_complete_run(r);
+  for (const auto& r : files) require_complete_run(r);
+  std::vector<LabeledResults> runs;
+  for (const auto& r : files) runs.push_back(pool_repetitions(r));
   for (size_t i = 1; i < runs.size(); ++i) require_same_shapes(runs[0], runs[i], o.compatibility);
   check_price_keys(runs, o);
 
@@ -200,6 +206,13 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& runs, const Sid
     col.model = r.workload.model;
     col.dtype = r.workload.dtype;
     col.peak_dtype = r.machine.peak_dtype;
+    if (r.workload.dtype == "fp8" && !r.machine.sku.empty()) {
+      try {
+        col.peak_tflops_fp8 = load_sku(r.machine.sku).peak_tflops_or_zero(DType::FP8);
+      } catch (const UsageError&) {
+        // A machine whose SKU config is not here: its fp8 roof is not drawn.
+      }
+    }
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
     col.step = r.step;

@@ -72,12 +72,14 @@ struct Extrapolation {
   std::optional<double> scaling_efficiency;
   std::optional<double> memory_used_fraction;
   std::optional<double> goodput;      // with --mtbf-gpu-hours: of wall time, training kept
+  std::string unusable;               // why_unusable(): not fitting, or too few GPUs to hold the model
 };
 
 struct RunColumn {
   std::string origin, label;      // label: "device (file)"
   std::string device_name, sku, model, dtype;
   std::string peak_dtype;  // of peak_tflops: bf16 for an fp8 step
+  double peak_tflops_fp8 = 0;  // an fp8 step's other roof, its fp8 GEMMs' (0 otherwise or unknown)
   double peak_tflops = 0, peak_memory_tb_s = 0;
   std::optional<results::StepResult> step;
   Extrapolation extrapolation;
@@ -88,8 +90,12 @@ struct RunColumn {
 // or, for cost, where their currencies differ).
 struct Best {
   std::optional<size_t> gpu_hours, energy, cost;
-  // Where two or more runs share the smallest value there is no winner: "fewest GPU-hours: A and B".
-  std::vector<std::string> ties;
+  // Where two or more runs share the smallest value there is no winner, only a tie among them.
+  struct Tie {
+    std::string what;          // "fewest GPU-hours", "least energy", "lowest cost"
+    std::vector<size_t> runs;  // indices into runs
+  };
+  std::vector<Tie> ties;
 };
 
 struct SideBySide {

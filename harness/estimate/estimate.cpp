@@ -167,6 +167,14 @@ void apply_site_interruptions(const EstimateRequest& r, double days, double effi
 
 }  // namespace
 
+std::string why_unusable(const EstimateResult& e) {
+  if (e.memory && e.memory->fit && e.memory->fit->verdict == MemoryVerdict::DoesNotFit)
+    return fmt::format("does not fit ({:.0f}% of memory)", 100 * e.memory->fit->used_fraction);
+  if (e.gpus && e.min_gpus_to_hold && *e.gpus < *e.min_gpus_to_hold)
+    return fmt::format("{} GPUs cannot hold it (>= {})", *e.gpus, *e.min_gpus_to_hold);
+  return "";
+}
+
 EstimateResult estimate(const EstimateRequest& r) {
   if (r.interruptions && r.days && !r.gpus && !r.dp) return estimate_deadline_with_interruptions(r);
   check_request(r);

@@ -149,4 +149,9 @@ struct EstimateResult {
 // Validates the request (tokens > 0, mfu in (0,1], gpus > 0, days > 0...) naming the flag.
 EstimateResult estimate(const EstimateRequest& request);
 
+// Why an answer cannot be bought as it stands: its layout does not fit the SKU's memory, or its
+// GPU count cannot hold the model at all. Empty when it can. Comparisons leave such answers out
+// of "fewest GPU-hours", "least energy" and "lowest cost".
+std::string why_unusable(const EstimateResult& result);
+
 }  // namespace tb

@@ -48,6 +48,14 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
     }
   }
   if (r.step->mfu > 0) t.mfu = r.step->mfu;
+  const std::string& peak = r.machine.peak_dtype.empty() ? r.workload.dtype : r.machine.peak_dtype;
+  try {
+    t.peak_dtype = parse_dtype(peak, "machine.peak_dtype");
+  } catch (const UsageError&) {
+    throw UsageError(fmt::format("{}: machine.peak_dtype '{}' is not a dtype; accepted values: fp64, fp32, tf32, "
+                                 "bf16, fp16, fp8",
+                                 origin, peak));
+  }
   t.mean_power_w = step_mean_power_w(r.kernels);
   t.source = fmt::format("results {} ({}, {} step {:.3f} ms{})", origin, r.machine.device_name, r.workload.model,
                          r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "");

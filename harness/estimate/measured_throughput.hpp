@@ -15,6 +15,7 @@ struct MeasuredThroughput {
   // rate the estimate divides hardware FLOPs by.
   double sustained_tflops_per_gpu = 0;
   std::optional<double> mfu;
+  DType peak_dtype = DType::BF16;  // the peak mfu refers to (machine.peak_dtype: bf16 for an fp8 step)
   std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
   std::string model;              // the model the step was measured for
   int64_t tensor_parallel = 1;    // the t it was measured at: its GEMM shapes are that t's

@@ -43,7 +43,7 @@ std::string gbench_name(const results::RunResults& r, const results::KernelResul
   return fmt::format("{}/{}/{}/{}", prefix(r), sanitize(k.name), sanitize(k.shape), sanitize(k.dtype));
 }
 
-json to_gbench_json(const results::RunResults& r, const std::string& origin) {
+json to_gbench_json(const results::RunResults& r, const std::string& origin, std::vector<std::string>* left_out) {
   if (r.status == "failed")
     throw UsageError(fmt::format("{}: the run failed; there are no timings to export", origin));
   const auto& m = r.machine;
@@ -72,12 +72,9 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin) {
   bool any_ok = false;
   for (const auto& k : r.kernels) {
     if (k.status != "ok") {
-      // google/benchmark's own way to report a benchmark that did not run: a dashboard shows a
-      // failure, not a gap.
-      json e = entry(gbench_name(r, k), family++, 0, 0);
-      e["error_occurred"] = true;
-      e["error_message"] = fmt::format("{}{}{}", k.status, k.error.empty() ? "" : ": ", k.error);
-      benchmarks.push_back(std::move(e));
+      if (left_out)
+        left_out->push_back(fmt::format("{} {} {}: {}{}{}", k.name, k.shape, k.dtype, k.status,
+                                        k.error.empty() ? "" : ": ", k.error));
       continue;
     }
     any_ok = true;
@@ -91,17 +88,17 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin) {
   }
   if (!any_ok)
     throw UsageError(fmt::format("{}: no kernel with status ok; there are no timings to export", origin));
+  const std::string step_name = r.workload.dtype.empty() || r.workload.dtype == "bf16"
+                                    ? fmt::format("{}/step", prefix(r))
+                                    : fmt::format("{}/step/{}", prefix(r), sanitize(r.workload.dtype));
   if (r.step && r.status == "complete" && r.step->complete) {
-    json e = entry(fmt::format("{}/step", prefix(r)), family++, 1, r.step->step_ms);
+    json e = entry(step_name, family++, 1, r.step->step_ms);
     e["tokens_per_s"] = r.step->tokens_per_s;
     e["MFU"] = r.step->mfu;
     e["TFLOPS"] = r.step->sustained_tflops;
     benchmarks.push_back(std::move(e));
-  } else if (r.workload.command == "run") {
-    json e = entry(fmt::format("{}/step", prefix(r)), family++, 0, 0);
-    e["error_occurred"] = true;
-    e["error_message"] = fmt::format("no step: the run is {} (a kernel did not measure cleanly)", r.status);
-    benchmarks.push_back(std::move(e));
+  } else if (r.workload.command == "run" && left_out) {
+    left_out->push_back(fmt::format("{}: the run is {}: a step missing kernels is no step time", step_name, r.status));
   }
   return {{"context", context}, {"benchmarks", benchmarks}};
 }

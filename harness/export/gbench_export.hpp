@@ -8,17 +8,24 @@
 // cpu_time = the median in ms (a GPU kernel's CPU time is not measured; the median stands in
 // so tools that read cpu_time see the same number), iterations = samples, and user counters
 // (TFLOPS, GBps, pct_of_peak, rel_noise) as google/benchmark writes counters: extra keys.
-// The step, when present, is one more entry with tokens_per_s and MFU counters.
+// The step, when present, is one more entry with tokens_per_s and MFU counters, named
+// "model/step", or "model/step/<dtype>" for a step in another dtype than bf16 (an fp8 step is
+// another series, not a 1.4x "speed-up" of the bf16 one).
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "harness/results/run_results.hpp"
 
 namespace tb::exporting {
 
 // Refuses failed runs and files without a measured kernel (UsageError naming `origin`);
-// a partial run exports only its kernels with status ok.
-nlohmann::json to_gbench_json(const results::RunResults& results, const std::string& origin);
+// a partial run exports only its kernels with status ok, and no step. What is left out is listed
+// in `left_out` ("name shape dtype: status: error", "step: ..."), for the caller to report:
+// dashboards such as github-action-benchmark plot every entry's real_time and read no error
+// field, so a failure must not be an entry (it would plot as 0 ms, a huge "speed-up").
+nlohmann::json to_gbench_json(const results::RunResults& results, const std::string& origin,
+                              std::vector<std::string>* left_out = nullptr);
 
 // The benchmark name of one kernel: "<model or command>/<kernel>/<shape>/<dtype>", spaces
 // replaced by '_' (dashboards split names on '/').

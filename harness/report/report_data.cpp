@@ -69,6 +69,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                     {"dtype", r.dtype},
                     {"peak_tflops", r.peak_tflops},
                     {"peak_dtype", r.peak_dtype},
+                    {"peak_tflops_fp8", r.peak_tflops_fp8},
+                    {"unusable", r.extrapolation.unusable},
                     {"peak_memory_tb_s", r.peak_memory_tb_s},
                     // Executed FLOPs over the measured kernels' time: defined even without a step.
                     {"kernels_tflops", ms > 0 ? flops / (ms * 1e-3) / 1e12 : 0.0},
@@ -98,10 +100,12 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
     kernels.back()["cells"] = std::move(cells);
   }
   auto index_or_null = [](const std::optional<size_t>& i) { return i ? json(*i) : json(nullptr); };
+  json ties = json::array();
+  for (const auto& t : c.best.ties) ties.push_back({{"what", t.what}, {"runs", t.runs}});
   const json best = {{"gpu_hours", index_or_null(c.best.gpu_hours)},
                      {"energy", index_or_null(c.best.energy)},
                      {"cost", index_or_null(c.best.cost)},
-                     {"ties", c.best.ties}};
+                     {"ties", ties}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
           {"runs", runs},   {"kernels", kernels},             {"best", best},
           {"deadline_days", c.deadline_days ? json(*c.deadline_days) : json(nullptr)}};

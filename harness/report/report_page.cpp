@@ -35,6 +35,12 @@ const char* const kPageScript = R"JS(
     if (v !== 0 && Math.abs(v) < Math.pow(10, -digits)) return Number(v).toPrecision(3);
     return Number(v).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   }
+  // As the CLI's human_value: three significant digits below 100, whole numbers above.
+  function sig(v) {
+    if (v === null || v === undefined || !isFinite(v)) return '-';
+    if (v === 0 || Math.abs(v) >= 100) return fmt(v, 0);
+    return String(Number(Number(v).toPrecision(3)));
+  }
   var main = document.getElementById('tb-main');
   var expected = 0, rendered = 0;
   document.body.dataset.chartsExpected = '0';
@@ -112,6 +118,10 @@ const char* const kPageScript = R"JS(
     if (!(r.peak_tflops > 0)) return;
     kds.push({ type: 'line', label: 'peak ' + r.label, borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
                fill: false, data: kernels.map(function () { return r.peak_tflops; }) });
+    // An fp8 step's GEMMs run against the fp8 peak (its MFU is judged against the bf16 one).
+    if (r.peak_tflops_fp8 > 0)
+      kds.push({ type: 'line', label: 'fp8 peak ' + r.label, borderColor: color(i), borderDash: [2, 2], pointRadius: 0,
+                 fill: false, data: kernels.map(function () { return r.peak_tflops_fp8; }) });
   });
   chart(s1, 'chart-kernels', { type: 'bar', data: { labels: kernelLabels, datasets: kds },
         options: { scales: { y: { beginAtZero: true, title: axisTitle('TFLOP/s') } } } });
@@ -145,6 +155,12 @@ const char* const kPageScript = R"JS(
       rds.push({ type: 'scatter', showLine: true, label: 'compute roof ' + r.label, borderColor: color(i),
                  borderDash: [8, 4], pointRadius: 0, fill: false,
                  data: [{ x: ridge, y: r.peak_tflops }, { x: hi, y: r.peak_tflops }] });
+      if (r.peak_tflops_fp8 > 0) {
+        var ridge8 = r.peak_tflops_fp8 / r.peak_memory_tb_s;
+        rds.push({ type: 'scatter', showLine: true, label: 'fp8 compute roof ' + r.label, borderColor: color(i),
+                   borderDash: [2, 2], pointRadius: 0, fill: false,
+                   data: [{ x: ridge8, y: r.peak_tflops_fp8 }, { x: Math.max(hi, ridge8 * 2), y: r.peak_tflops_fp8 }] });
+      }
     }
   });
   chart(s2, 'chart-roofline', { type: 'scatter', data: { datasets: rds },
@@ -187,14 +203,14 @@ const char* const kPageScript = R"JS(
                    'Energy: power x GPU-hours (PUE 1), ' +
                    'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
-  table(s5, ['run', 'TFLOP/s per GPU', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
+  table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {
           var e = r.extrapolation;
           if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
           return [r.label, fmt(e.sustained_tflops, 1), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
-                  fmt(e.wall_days, 1), e.energy_mwh === null ? 'n/a (no TDP)' :
-                    fmt(e.energy_mwh, 0) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') + ')',
+                  sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
+                    sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') + ')',
                   e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
         }), [false, true, true, true, true, true, true, true, true]);
   var laidOut = avail.filter(function (r) { return r.extrapolation.layout !== null; });
@@ -213,7 +229,11 @@ const char* const kPageScript = R"JS(
           [false, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
-  var bestTexts = bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).concat(data.best.ties || []);
+  var bestTexts = bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).concat(
+      (data.best.ties || []).map(function (t) {
+        return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].label; }).join(', ');
+      }),
+      runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.label + ': left out: ' + r.unusable; }));
   if (bestTexts.length) s5.appendChild(el('p', bestTexts.join('; '), 'best'));
   if (avail.length) {
     // With a deadline each run needs its own GPU count (the answer); else each takes its own days.

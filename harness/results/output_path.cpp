@@ -1,7 +1,11 @@
 #include "harness/results/output_path.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 
@@ -48,8 +52,15 @@ void check_output_path(const std::string& path, const std::string& flag, const s
   if (!fs::exists(parent, ec)) parent = ".";
   if (!fs::is_directory(parent, ec))
     throw UsageError(fmt::format("{} {}: {} is not a directory", flag, path, parent.string()));
-  if (::access(parent.c_str(), W_OK | X_OK) != 0)
-    throw UsageError(fmt::format("{} {}: directory {} is not writable", flag, path, parent.string()));
+  // access() says yes to root everywhere (/proc included): create and remove a file instead, as
+  // write_file_atomic will.
+  const fs::path probe = parent / fmt::format(".trainbench-write-test-{}", ::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0)
+    throw UsageError(fmt::format("{} {}: directory {} is not writable ({})", flag, path, parent.string(),
+                                 std::strerror(errno)));
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 }  // namespace tb::results

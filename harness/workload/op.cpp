@@ -67,7 +67,9 @@ Op make_gemm_op(const std::string& name, const GemmShape& g, DType dtype) {
   op.gemm = g;
   const double m = static_cast<double>(g.m), n = static_cast<double>(g.n), k = static_cast<double>(g.k);
   op.flops = op.model_flops = 2.0 * m * n * k;
-  op.bytes = static_cast<double>(dtype_bytes(dtype)) * (m * k + k * n + m * n);
+  // An fp8 GEMM writes bf16 (cuBLASLt's D type here, as Transformer Engine's output).
+  const double out_bytes = dtype == DType::FP8 ? 2.0 : static_cast<double>(dtype_bytes(dtype));
+  op.bytes = static_cast<double>(dtype_bytes(dtype)) * (m * k + k * n) + out_bytes * m * n;
   op.is_forward = g.layout == GemmLayout::Forward;
   return op;
 }

@@ -40,6 +40,9 @@ GemmLayout parse_gemm_layout(const std::string& text, const std::string& what);
 bool transposes_a(GemmLayout layout);  // A stored K×M
 bool transposes_b(GemmLayout layout);  // B stored N×K
 
+// cuBLASLt's fp8 GEMMs need m, n and k multiples of 16 (16-byte aligned rows of 1-byte elements).
+inline constexpr int64_t kFp8GemmAlignment = 16;
+
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
   GemmLayout layout = GemmLayout::Forward;
@@ -84,7 +87,8 @@ struct Op {
 
 // The one place GEMM and attention ops get their FLOPs and minimum bytes; the workload builder
 // and the single-kernel commands both use these.
-// GEMM: 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's size.
+// GEMM: 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's size (C in
+// bf16 for fp8: cuBLASLt's fp8 GEMMs here write bf16).
 Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
 // Attention: flash convention FLOPs (model FLOPs count the backward as 2× forward); bytes:
 // forward reads Q, K, V and writes O and the fp32 LSE; backward reads Q, K, V, O, dO, LSE and

@@ -31,10 +31,6 @@ DType mfu_peak_dtype(DType training) { return non_gemm_dtype(training); }
 
 namespace {
 
-// cuBLASLt's fp8 GEMMs need every dimension a multiple of 16 (16-byte aligned rows of 1-byte
-// elements); the expert GEMMs' routed rows are rounded up to that.
-constexpr int64_t kFp8RowMultiple = 16;
-
 struct Builder {
   Workload& w;
 
@@ -189,7 +185,8 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
     const double routed = tokens_per_expert(model, options);
     expert_tokens = static_cast<int64_t>(std::ceil(routed - 1e-9));
     if (layer_gemm_dtype(options.dtype) == DType::FP8)
-      expert_tokens = (expert_tokens + kFp8RowMultiple - 1) / kFp8RowMultiple * kFp8RowMultiple;
+      // cuBLASLt's fp8 alignment: the routed rows rounded up to it (hardware work only).
+      expert_tokens = (expert_tokens + kFp8GemmAlignment - 1) / kFp8GemmAlignment * kFp8GemmAlignment;
     expert_f = moe.expert_ffn_hidden / t;
     const double share = routed / static_cast<double>(expert_tokens);
     const int64_t expert_calls = moe_layers * (moe.experts / e);

@@ -5,10 +5,24 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/common/errors.hpp"
 #include "kernels/common/float_formats.hpp"
 #include "kernels/common/fp8_cast_tile.hpp"
 
 namespace tb::kernels::fp8cast {
+
+void validate(const Op& op) {
+  if (op.memory.rows <= 0 || op.memory.cols <= 0)
+    throw UsageError(fmt::format("op '{}' ({}): rows and cols must be positive (got {}x{})", op.name,
+                                 to_string(op.kind), op.memory.rows, op.memory.cols));
+  if (op.dtype != DType::BF16)
+    throw UnsupportedError(fmt::format("op '{}' {}: the fp8 cast reads bf16 (Transformer Engine's activations), not {}",
+                                       op.name, op.shape_string(), to_string(op.dtype)));
+  constexpr int64_t kMaxColumnTiles = 65535;
+  if ((op.memory.cols + kTile - 1) / kTile > kMaxColumnTiles)
+    throw UnsupportedError(fmt::format("op '{}' {}: more than {} columns ({} tiles of {}, the CUDA grid's y limit)",
+                                       op.name, op.shape_string(), kMaxColumnTiles * kTile, kMaxColumnTiles, kTile));
+}
 
 VerifyResult verify(int64_t rows, int64_t cols, const std::vector<float>& x, const std::vector<uint8_t>& y,
                     const std::vector<uint8_t>& yt, float amax, int64_t max_rows) {

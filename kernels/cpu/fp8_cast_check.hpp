@@ -9,6 +9,11 @@
 
 namespace tb::kernels::fp8cast {
 
+// What both backends refuse before allocating: rows or cols not positive (UsageError), input not
+// bf16, or more column tiles than the CUDA grid's y dimension holds (UnsupportedError); each
+// message names the op and its shape.
+void validate(const Op& op);
+
 // x as the kernel read it (bf16 values widened); rows are checked spread over the tensor, every
 // column of each; amax over all of x.
 VerifyResult verify(int64_t rows, int64_t cols, const std::vector<float>& x, const std::vector<uint8_t>& y,

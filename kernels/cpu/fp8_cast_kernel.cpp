@@ -63,12 +63,7 @@ class CpuFp8CastKernel final : public Kernel {
 }  // namespace
 
 std::unique_ptr<Kernel> make_fp8_cast_kernel(const Op& op, const PrepareOptions& options) {
-  if (op.memory.rows <= 0 || op.memory.cols <= 0)
-    throw UsageError(fmt::format("op '{}' ({}): rows and cols must be positive (got {}x{})", op.name,
-                                 to_string(op.kind), op.memory.rows, op.memory.cols));
-  if (op.dtype != DType::BF16)
-    throw UnsupportedError(fmt::format("op '{}': the fp8 cast reads bf16 (Transformer Engine's activations), not {}",
-                                       op.name, to_string(op.dtype)));
+  fp8cast::validate(op);
   return std::make_unique<CpuFp8CastKernel>(op, options);
 }
 

@@ -101,7 +101,8 @@ class CublasLtGemm final : public Kernel {
     if (op.dtype == DType::FP8) shape_.layout = GemmLayout::DataGrad;  // TN: see the file comment
     // cuBLASLt's fp8 kernels need 16-byte aligned leading dimensions (m, n, k multiples of 16):
     // refused here, clearly, rather than by whichever call would fail first.
-    if (op.dtype == DType::FP8 && (shape_.m % 16 != 0 || shape_.n % 16 != 0 || shape_.k % 16 != 0))
+    if (op.dtype == DType::FP8 && (shape_.m % kFp8GemmAlignment != 0 || shape_.n % kFp8GemmAlignment != 0 ||
+                                   shape_.k % kFp8GemmAlignment != 0))
       throw UnsupportedError(fmt::format("gemm '{}' {}x{}x{} fp8: cuBLASLt's fp8 GEMMs need m, n and k multiples of 16",
                                          op.name, shape_.m, shape_.n, shape_.k));
     const int64_t m = shape_.m, n = shape_.n, k = shape_.k;

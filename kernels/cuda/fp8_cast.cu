@@ -7,8 +7,9 @@
 // Tiling (kernels/common/fp8_cast_tile.hpp, checked thread by thread on the host): one 256-thread
 // block per 64 x 64 tile; a warp reads 64 consecutive bf16 of a row and writes 64 consecutive fp8
 // of y; the tile goes through shared memory so that a warp writes 64 consecutive bytes of a yt row.
-// amax: a warp's maximum by shuffles, then one atomicMax per warp on the float's bits (non-negative
-// floats order as their bit patterns do).
+// amax: a warp's maximum by shuffles, the block's through shared memory, then one atomicMax per
+// block on the float's bits (non-negative floats order as their bit patterns do). Where rows and
+// cols are even (always, in a training step) a lane moves bf16 pairs and 2-byte fp8 pairs.
 #include <cuda_bf16.h>
 #include <cuda_fp8.h>
 
@@ -33,36 +34,55 @@ using namespace fp8cast;
 __global__ void __launch_bounds__(kThreads)
     cast_transpose_kernel(const __nv_bfloat16* __restrict__ x, uint8_t* __restrict__ y, uint8_t* __restrict__ yt,
                           unsigned int* __restrict__ amax_bits, int64_t rows, int64_t cols) {
-  __shared__ uint8_t tile[kTile * kSmemStride];
+  __shared__ __align__(16) uint8_t tile[kTile * kSmemStride];
+  __shared__ float warp_max[kAmaxSlots];
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTile, col0 = static_cast<int64_t>(blockIdx.x) * kTile;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTile, col0 = static_cast<int64_t>(blockIdx.y) * kTile;
+  // Even rows and cols: every pair below is 2-element aligned (bf16x2 loads, 2-byte fp8 stores).
+  const bool packed = rows % 2 == 0 && cols % 2 == 0;
   float local_max = 0.0f;
+#pragma unroll 2
   for (int it = 0; it < kIterations; ++it) {
     const TileCoord t = load_coord(warp, lane, it);
-    const int64_t r = row0 + t.row;
-    for (int e = 0; e < 2; ++e) {
-      const int64_t c = col0 + t.col + e;
-      uint8_t q = 0;
-      if (r < rows && c < cols) {
-        const float v = __bfloat162float(x[y_index(r, c, cols)]);
+    const int64_t r = row0 + t.row, c = col0 + t.col;
+    uint8_t q[2] = {0, 0};
+    if (packed && r < rows && c < cols) {  // c even, cols even: c + 1 < cols too
+      const float2 v = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(x + y_index(r, c, cols)));
+      local_max = fmaxf(local_max, fmaxf(fabsf(v.x), fabsf(v.y)));
+      q[0] = __nv_cvt_float_to_fp8(v.x * kScale, __NV_SATFINITE, __NV_E4M3);
+      q[1] = __nv_cvt_float_to_fp8(v.y * kScale, __NV_SATFINITE, __NV_E4M3);
+      *reinterpret_cast<uint16_t*>(y + y_index(r, c, cols)) = static_cast<uint16_t>(q[0] | (q[1] << 8));
+    } else if (!packed) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        if (r >= rows || c + e >= cols) continue;
+        const float v = __bfloat162float(x[y_index(r, c + e, cols)]);
         local_max = fmaxf(local_max, fabsf(v));
-        q = __nv_cvt_float_to_fp8(v * kScale, __NV_SATFINITE, __NV_E4M3);
-        y[y_index(r, c, cols)] = q;
+        q[e] = __nv_cvt_float_to_fp8(v * kScale, __NV_SATFINITE, __NV_E4M3);
+        y[y_index(r, c + e, cols)] = q[e];
       }
-      tile[t.row * kSmemStride + t.col + e] = q;
     }
+    *reinterpret_cast<uint16_t*>(tile + t.row * kSmemStride + t.col) = static_cast<uint16_t>(q[0] | (q[1] << 8));
   }
+  for (int offset = 16; offset > 0; offset /= 2) local_max = fmaxf(local_max, __shfl_xor_sync(0xffffffffu, local_max, offset));
+  if (lane == 0) warp_max[warp] = local_max;
   __syncthreads();
   for (int it = 0; it < kIterations; ++it) {
     const TileCoord t = store_coord(warp, lane, it);
-    const int64_t c = col0 + t.col;  // the output row of yt
-    for (int e = 0; e < 2; ++e) {
-      const int64_t r = row0 + t.row + e;
-      if (r < rows && c < cols) yt[yt_index(r, c, rows)] = tile[(t.row + e) * kSmemStride + t.col];
+    const int64_t r = row0 + t.row, c = col0 + t.col;  // c: the output row of yt
+    const uint8_t a = tile[t.row * kSmemStride + t.col], b = tile[(t.row + 1) * kSmemStride + t.col];
+    if (packed && r < rows && c < cols) {  // r even, rows even: r + 1 < rows too
+      *reinterpret_cast<uint16_t*>(yt + yt_index(r, c, rows)) = static_cast<uint16_t>(a | (b << 8));
+    } else if (!packed && c < cols) {
+      if (r < rows) yt[yt_index(r, c, rows)] = a;
+      if (r + 1 < rows) yt[yt_index(r + 1, c, rows)] = b;
     }
   }
-  for (int offset = 16; offset > 0; offset /= 2) local_max = fmaxf(local_max, __shfl_xor_sync(0xffffffffu, local_max, offset));
-  if (lane == 0) atomicMax(amax_bits, __float_as_uint(local_max));
+  if (threadIdx.x == 0) {
+    float block_max = warp_max[0];
+    for (int w = 1; w < kAmaxSlots; ++w) block_max = fmaxf(block_max, warp_max[w]);
+    atomicMax(amax_bits, __float_as_uint(block_max));  // non-negative floats order as their bits
+  }
 }
 
 class CudaFp8CastKernel final : public Kernel {
@@ -84,7 +104,7 @@ class CudaFp8CastKernel final : public Kernel {
   }
 
   void launch() override {
-    const dim3 grid(static_cast<unsigned>((cols_ + kTile - 1) / kTile), static_cast<unsigned>((rows_ + kTile - 1) / kTile));
+    const dim3 grid(static_cast<unsigned>((rows_ + kTile - 1) / kTile), static_cast<unsigned>((cols_ + kTile - 1) / kTile));
     cast_transpose_kernel<<<grid, kThreads, 0, stream_>>>(x_.as<__nv_bfloat16>(), y_.as<uint8_t>(), yt_.as<uint8_t>(),
                                                          amax_.as<unsigned int>(), rows_, cols_);
     TB_CUDA_CHECK(cudaGetLastError());
@@ -126,12 +146,7 @@ class CudaFp8CastKernel final : public Kernel {
 }  // namespace
 
 std::unique_ptr<Kernel> make_fp8_cast_kernel(const Op& op, const PrepareOptions& options, cudaStream_t stream) {
-  if (op.memory.rows <= 0 || op.memory.cols <= 0)
-    throw UsageError(std::string("op '") + op.name + "': rows and cols must be positive");
-  if (op.dtype != DType::BF16)
-    throw UnsupportedError(std::string("op '") + op.name + "': the fp8 cast reads bf16 input");
-  if ((op.memory.rows + kTile - 1) / kTile > 65535)
-    throw UnsupportedError(std::string("op '") + op.name + "': more than 65535 x 64 rows (the grid's y limit)");
+  fp8cast::validate(op);
   return std::make_unique<CudaFp8CastKernel>(op, options, stream);
 }
 

@@ -81,6 +81,34 @@ TEST_F(CompareCli, SideBySideShowsBothDevicesAndTheExtrapolation) {
   EXPECT_NE(r.out.find("2048"), std::string::npos);
 }
 
+// A run whose GPU count cannot hold the model is no answer: left out of the winners, said why.
+TEST_F(CompareCli, RunsThatCannotHoldTheModelAreNotCrowned) {
+  SyntheticRunSpec h200;
+  h200.sku = "h200";
+  const std::string b = write("h200.json", tb::testing::synthetic_run(h200));
+  // GPT-3 175B's training state is 2.79 TB: 24 x 80 GiB cannot hold it, 24 x 141 GB can.
+  const auto r = run_trainbench({"compare", base(), b, "--gpus", "24"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("A: left out of the above: 24 GPUs cannot hold it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fewest GPU-hours: B"), std::string::npos) << r.out;
+}
+
+// An fp8 step's MFU is against the bf16 peak (machine.peak_dtype); estimate --results keeps to it
+// unless --dtype asks for another peak.
+TEST_F(CompareCli, EstimateFromAnFp8StepUsesItsPeakDtype) {
+  auto run = tb::testing::synthetic_run({});
+  run.workload.dtype = "fp8";
+  run.machine.peak_dtype = "bf16";
+  const std::string f = write("fp8.json", run);
+  const auto same = run_trainbench({"estimate", "--results", f, "--gpus", "1024", "--json"});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  const double mfu = nlohmann::json::parse(same.out)["mfu"].get<double>();
+  EXPECT_NEAR(mfu, run.step->mfu, 1e-3 * run.step->mfu);
+  const auto fp8 = run_trainbench({"estimate", "--results", f, "--gpus", "1024", "--dtype", "fp8", "--json"});
+  ASSERT_EQ(fp8.exit_code, 0) << fp8.err;
+  EXPECT_NEAR(nlohmann::json::parse(fp8.out)["mfu"].get<double>(), mfu * 989.0 / 1979.0, 1e-9);
+}
+
 // --tokens replaces the model's published count in every run's extrapolation (a model that
 // publishes none, like Mixtral, needs it); in regression mode it is refused as ignored.
 TEST_F(CompareCli, TokensScaleTheExtrapolation) {
@@ -285,6 +313,19 @@ TEST_F(CompareCli, ExportWritesGoogleBenchmarkJson) {
   r = run_trainbench({"export", base()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out), j);
+  // A kernel that did not measure is no entry (dashboards would plot it as 0 ms): it is listed on
+  // stderr, the rest is written, and the exit status is 1.
+  auto partial = tb::testing::synthetic_run({});
+  partial.status = "partial";
+  partial.kernels[0].status = "oom";
+  partial.kernels[0].error = "out of memory";
+  const std::string partial_out = dir_ + "/partial-gbench.json";
+  r = run_trainbench({"export", write("partial.json", partial), "-o", partial_out});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("left out of the export"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(partial.kernels[0].name), std::string::npos) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(tb::testing::read_text(partial_out))["benchmarks"].size(),
+            partial.kernels.size() - 1);
 }
 
 TEST_F(CompareCli, ReportWritesOneHtmlFile) {

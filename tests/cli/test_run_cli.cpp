@@ -335,6 +335,10 @@ TEST_F(RunCli, BadFlagsExit2) {
       {{"run", "--device", "cpu", "--model", "gpt3-small", "--ep", "2"}, "--ep 2"},  // no experts
       {{"run", "--device", "cpu", "--model", "mixtral-8x7b", "--ep", "3"}, "--ep 3 must divide"},
       {{"run", "--device", "cpu", "--model", "mixtral-8x7b", "--ep", "0"}, "--ep"},
+      // The results file is checked before minutes of measuring, not after them.
+      {{"run", "--device", "cpu", "--out", "/tmp"}, "--out: /tmp: is a directory"},
+      {{"run", "--device", "cpu", "--out", "/proc/tb.json"}, "not writable"},
+      {{"run", "--device", "cpu", "--seq", "0"}, "--seq"},
   };
   for (const auto& [args, needle] : named) {
     auto r = run_trainbench(args);

@@ -6,6 +6,8 @@
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
+#include "harness/compare/repetitions.hpp"
+#include "harness/timing/sample_stats.hpp"
 #include "tests/report/synthetic_results.hpp"
 
 using namespace tb::compare;
@@ -233,7 +235,7 @@ TEST(CompareRegression, ReportsWhatChangedOnTheMachineSinceTheBaseline) {
 }
 
 // A file edited by hand (or written by a broken tool) cannot pass or fail the gate: a median that
-// is not its samples' median, a step that is not Σ calls × median, a kernel listed twice.
+// is not its samples' median, a step that is not Σ calls × median.
 TEST(CompareRegression, RefusesAFileAtOddsWithItself) {
   SyntheticRunSpec spec;
   const auto ok = labeled(spec, "ok.json");
@@ -242,12 +244,8 @@ TEST(CompareRegression, RefusesAFileAtOddsWithItself) {
   median.results.kernels[1].stats.median_ms *= 1.10;
   auto step = labeled(spec, "step.json");
   step.results.step->step_ms *= 1.5;
-  auto twice = labeled(spec, "twice.json");
-  twice.results.kernels.push_back(twice.results.kernels[0]);
   const std::pair<const LabeledResults*, std::string> cases[] = {
-      {&median, "kernels[1] (" + median.results.kernels[1].name + "): median_ms"},
-      {&step, "step.step_ms"},
-      {&twice, "kernels[0] and kernels[" + std::to_string(twice.results.kernels.size() - 1) + "]"}};
+      {&median, "kernels[1] (" + median.results.kernels[1].name + "): median_ms"}, {&step, "step.step_ms"}};
   for (const auto& [bad, needle] : cases) {
     try {
       check_regressions(ok, *bad, {});
@@ -259,4 +257,28 @@ TEST(CompareRegression, RefusesAFileAtOddsWithItself) {
     }
   }
   EXPECT_NO_THROW(check_regressions(ok, ok, {}));
+}
+
+// --benchmark_repetitions writes one entry per repetition: the gate pools them into one kernel
+// (all samples, statistics recomputed) and compares it once.
+TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
+  SyntheticRunSpec spec;
+  auto single = labeled(spec, "single.json");
+  single.results.step.reset();
+  single.results.kernels.resize(1);
+  auto repeated = single;
+  repeated.origin = "repeated.json";
+  auto second = single.results.kernels[0];
+  for (double& s : second.samples_ms) s *= 1.001;
+  second.stats = tb::timing::summarize(second.samples_ms);
+  repeated.results.kernels.push_back(second);
+  const auto r = check_regressions(repeated, repeated, {});
+  ASSERT_EQ(r.items.size(), 1u);  // one kernel, not two
+  EXPECT_TRUE(r.notes.empty());
+  const auto pooled = pool_repetitions(repeated);
+  ASSERT_EQ(pooled.results.kernels.size(), 1u);
+  EXPECT_EQ(pooled.results.kernels[0].samples_ms.size(), 2 * single.results.kernels[0].samples_ms.size());
+  EXPECT_DOUBLE_EQ(pooled.results.kernels[0].stats.median_ms,
+                   tb::timing::summarize(pooled.results.kernels[0].samples_ms).median_ms);
+  EXPECT_EQ(check_regressions(single, repeated, {}).regressions(), 0);
 }

@@ -36,9 +36,9 @@ TEST(Fp8Recipe, LayerLinearGemmsInFp8TheRestInBf16) {
   EXPECT_EQ(fp8_ops, 12u);  // four GEMMs × forward, data and weight gradient
   EXPECT_EQ(find(w, "logits.fwd").dtype, DType::BF16);
   EXPECT_EQ(find(w, "attention.bwd").dtype, DType::BF16);
-  // One byte per fp8 element: QKV forward reads A (2048 × 12288) and B (12288 × 4608), writes C
-  // (2048 × 4608), as make_gemm_op counts bytes in the op's dtype.
-  EXPECT_DOUBLE_EQ(find(w, "qkv.fwd").bytes, 2048.0 * 12288 + 12288.0 * 4608 + 2048.0 * 4608);
+  // One byte per fp8 input element, two per bf16 output: QKV forward reads A (2048 × 12288) and
+  // B (12288 × 4608) in fp8 and writes C (2048 × 4608) in bf16.
+  EXPECT_DOUBLE_EQ(find(w, "qkv.fwd").bytes, 2048.0 * 12288 + 12288.0 * 4608 + 2.0 * 2048 * 4608);
 }
 
 TEST(Fp8Recipe, CastsOfEachFp8GemmsInputAndGradientByHand) {
@@ -184,6 +184,7 @@ TEST(Fp8Recipe, RefusedBeforeMeasuringWhereTheGpuCannotRunIt) {
   EXPECT_NE(msg.find("qkv.fwd"), std::string::npos) << msg;
   EXPECT_NE(msg.find("100 x 4608 x 12288"), std::string::npos) << msg;
   EXPECT_NE(msg.find("multiples of 16"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--micro-batch x --seq = 100 tokens"), std::string::npos) << msg;
 
   // bf16 steps and the CPU backend (which refuses fp8 itself, in resolve_gemm_dtype) pass.
   EXPECT_EQ(refusal(build_workload(gpt3, {.tensor_parallel = 8, .seq_len = 100}), cuda_device(8, 0)), "");

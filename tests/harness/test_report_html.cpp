@@ -140,3 +140,21 @@ TEST(ReportData, BestRunsFollowTheComparison) {
   const auto no_prices = report_data(tb::compare::build_side_by_side(two_runs(), {}), "t");
   EXPECT_TRUE(no_prices["best"]["cost"].is_null());
 }
+
+// An fp8 step carries both roofs: its MFU's (bf16) and its fp8 GEMMs' (the SKU's fp8 peak); ties
+// carry run indices that the page turns into labels.
+TEST(ReportData, Fp8StepsCarryTheFp8RoofAndTiesTheirRuns) {
+  auto runs = two_runs();
+  runs[0].results.workload.dtype = runs[1].results.workload.dtype = "fp8";
+  runs[0].results.machine.peak_dtype = runs[1].results.machine.peak_dtype = "bf16";
+  const auto j = report_data(tb::compare::build_side_by_side(runs, {}), "t");
+  EXPECT_DOUBLE_EQ(j["runs"][0]["peak_tflops_fp8"].get<double>(), 1979);  // H100 SXM, dense
+  EXPECT_EQ(j["runs"][0]["peak_dtype"], "bf16");
+  auto same = two_runs();
+  same[1] = same[0];
+  same[1].origin = "copy.json";
+  const auto t = report_data(tb::compare::build_side_by_side(same, {}), "t");
+  ASSERT_FALSE(t["best"]["ties"].empty());
+  EXPECT_EQ(t["best"]["ties"][0]["runs"], nlohmann::json::array({0, 1}));
+  EXPECT_TRUE(t["best"]["gpu_hours"].is_null());
+}

@@ -59,58 +59,78 @@ std::vector<float> inputs(int64_t rows, int64_t cols) {
 }
 
 // cast_transpose_kernel's body, block by block and thread by thread, with the same coordinates,
-// bounds checks, shared-memory tile and per-warp amax.
+// bounds checks, packed and scalar paths, shared-memory tile and block amax.
 struct Emulated {
   std::vector<uint8_t> y, yt;
   float amax = 0;
 };
 Emulated emulate_kernel(const std::vector<float>& x, int64_t rows, int64_t cols) {
   Emulated out{std::vector<uint8_t>(x.size(), 0xff), std::vector<uint8_t>(x.size(), 0xff), 0};
-  for (int64_t by = 0; by * kTile < rows; ++by) {
-    for (int64_t bx = 0; bx * kTile < cols; ++bx) {
+  const bool packed = rows % 2 == 0 && cols % 2 == 0;
+  auto cast = [](float v) { return float_to_fp8_e4m3(v * kScale); };
+  for (int64_t bx = 0; bx * kTile < rows; ++bx) {    // blockIdx.x: row tiles
+    for (int64_t by = 0; by * kTile < cols; ++by) {  // blockIdx.y: column tiles
       std::vector<uint8_t> tile(static_cast<size_t>(kTile * kSmemStride), 0xee);
-      const int64_t row0 = by * kTile, col0 = bx * kTile;
+      const int64_t row0 = bx * kTile, col0 = by * kTile;
       std::vector<float> lane_max(kThreads, 0.0f);
       for (int thread = 0; thread < kThreads; ++thread) {
         const int warp = thread / 32, lane = thread % 32;
+        float& m = lane_max[static_cast<size_t>(thread)];
         for (int it = 0; it < kIterations; ++it) {
           const TileCoord t = load_coord(warp, lane, it);
-          for (int e = 0; e < 2; ++e) {
-            const int64_t r = row0 + t.row, c = col0 + t.col + e;
-            uint8_t q = 0;
-            if (r < rows && c < cols) {
-              const float v = x[static_cast<size_t>(y_index(r, c, cols))];
-              lane_max[static_cast<size_t>(thread)] = std::max(lane_max[static_cast<size_t>(thread)], std::fabs(v));
-              q = float_to_fp8_e4m3(v * kScale);
-              out.y[static_cast<size_t>(y_index(r, c, cols))] = q;
+          const int64_t r = row0 + t.row, c = col0 + t.col;
+          uint8_t q[2] = {0, 0};
+          if (packed && r < rows && c < cols) {
+            for (int e = 0; e < 2; ++e) {
+              const float v = x[static_cast<size_t>(y_index(r, c + e, cols))];
+              m = std::max(m, std::fabs(v));
+              q[e] = cast(v);
+              out.y[static_cast<size_t>(y_index(r, c + e, cols))] = q[e];  // the 2-byte store, little-endian
             }
-            tile[static_cast<size_t>(t.row * kSmemStride + t.col + e)] = q;
+          } else if (!packed) {
+            for (int e = 0; e < 2; ++e) {
+              if (r >= rows || c + e >= cols) continue;
+              const float v = x[static_cast<size_t>(y_index(r, c + e, cols))];
+              m = std::max(m, std::fabs(v));
+              q[e] = cast(v);
+              out.y[static_cast<size_t>(y_index(r, c + e, cols))] = q[e];
+            }
           }
+          tile[static_cast<size_t>(t.row * kSmemStride + t.col)] = q[0];
+          tile[static_cast<size_t>(t.row * kSmemStride + t.col + 1)] = q[1];
         }
+      }
+      std::vector<float> warp_max(kAmaxSlots, 0.0f);  // shuffle reduction, lane 0 writes its warp's
+      for (int warp = 0; warp < kWarps; ++warp) {
+        const auto begin = lane_max.begin() + warp * 32;
+        warp_max[static_cast<size_t>(warp)] = *std::max_element(begin, begin + 32);
       }
       for (int thread = 0; thread < kThreads; ++thread) {  // after __syncthreads()
         const int warp = thread / 32, lane = thread % 32;
         for (int it = 0; it < kIterations; ++it) {
           const TileCoord t = store_coord(warp, lane, it);
-          const int64_t c = col0 + t.col;
-          for (int e = 0; e < 2; ++e) {
-            const int64_t r = row0 + t.row + e;
-            if (r < rows && c < cols)
-              out.yt[static_cast<size_t>(yt_index(r, c, rows))] = tile[static_cast<size_t>((t.row + e) * kSmemStride + t.col)];
+          const int64_t r = row0 + t.row, c = col0 + t.col;
+          const uint8_t a = tile[static_cast<size_t>(t.row * kSmemStride + t.col)];
+          const uint8_t b = tile[static_cast<size_t>((t.row + 1) * kSmemStride + t.col)];
+          if (packed && r < rows && c < cols) {
+            out.yt[static_cast<size_t>(yt_index(r, c, rows))] = a;
+            out.yt[static_cast<size_t>(yt_index(r + 1, c, rows))] = b;
+          } else if (!packed && c < cols) {
+            if (r < rows) out.yt[static_cast<size_t>(yt_index(r, c, rows))] = a;
+            if (r + 1 < rows) out.yt[static_cast<size_t>(yt_index(r + 1, c, rows))] = b;
           }
         }
       }
-      for (int warp = 0; warp < kWarps; ++warp) {  // shuffle reduction, then atomicMax
-        const auto begin = lane_max.begin() + warp * 32;
-        out.amax = std::max(out.amax, *std::max_element(begin, begin + 32));
-      }
+      out.amax = std::max(out.amax, *std::max_element(warp_max.begin(), warp_max.end()));  // atomicMax
     }
   }
   return out;
 }
 
 TEST(Fp8CastTile, EmulatedKernelMatchesTheCheckOnRaggedShapes) {
-  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{64, 64}, {100, 70}, {1, 130}, {130, 1}, {257, 192}}) {
+  // Even shapes take the packed path (pairs), odd ones the scalar path.
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{64, 64}, {100, 70}, {1, 130}, {130, 1}, {257, 192},
+                                   {2, 2}, {66, 130}}) {
     const auto x = inputs(rows, cols);
     const Emulated e = emulate_kernel(x, rows, cols);
     const VerifyResult v = fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows);
@@ -124,8 +144,12 @@ TEST(Fp8CastTile, TheCheckCatchesAWrongTransposeAByteAndTheAmax) {
   const auto x = inputs(rows, cols);
   const Emulated good = emulate_kernel(x, rows, cols);
   Emulated e = good;
-  std::swap(e.yt[1], e.yt[2]);  // two transposed bytes swapped
-  if (e.yt[1] != e.yt[2]) EXPECT_FALSE(fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows).passed);
+  // Two transposed bytes swapped (the first pair in yt's first row that differ).
+  size_t i = 0;
+  while (i + 1 < e.yt.size() && e.yt[i] == e.yt[i + 1]) ++i;
+  ASSERT_LT(i + 1, e.yt.size());
+  std::swap(e.yt[i], e.yt[i + 1]);
+  EXPECT_FALSE(fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows).passed);
   e = good;
   e.y[static_cast<size_t>(cols + 3)] ^= 0x01;
   const VerifyResult wrong = fp8cast::verify(rows, cols, x, e.y, e.yt, e.amax, rows);

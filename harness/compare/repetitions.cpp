@@ -1,0 +1,42 @@
+#include "harness/compare/repetitions.hpp"
+
+#include <map>
+
+#include "harness/timing/sample_stats.hpp"
+
+namespace tb::compare {
+
+LabeledResults pool_repetitions(const LabeledResults& run) {
+  LabeledResults out = run;
+  out.results.kernels.clear();
+  std::map<std::string, size_t> index;
+  for (const auto& k : run.results.kernels) {
+    auto [it, first] = index.emplace(kernel_key(k), out.results.kernels.size());
+    if (first) {
+      out.results.kernels.push_back(k);
+      continue;
+    }
+    auto& pooled = out.results.kernels[it->second];
+    pooled.samples_ms.insert(pooled.samples_ms.end(), k.samples_ms.begin(), k.samples_ms.end());
+    if (pooled.status == "ok" && k.status != "ok") {
+      pooled.status = k.status;
+      pooled.error = k.error;
+    }
+    pooled.verified = pooled.verified && k.verified;
+    if (!pooled.samples_ms.empty()) {
+      const double pct_per_rate = pooled.tflops > 0 ? pooled.pct_of_peak / pooled.tflops
+                                  : pooled.gbps > 0  ? pooled.pct_of_peak / pooled.gbps
+                                                     : 0.0;
+      pooled.stats = timing::summarize(pooled.samples_ms);
+      const double seconds = pooled.stats.median_ms * 1e-3;
+      if (seconds > 0) {
+        pooled.tflops = pooled.flops / seconds / 1e12;
+        pooled.gbps = pooled.bytes / seconds / 1e9;
+        pooled.pct_of_peak = pct_per_rate * (pooled.flops > 0 ? pooled.tflops : pooled.gbps);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tb::compare
