@@ -12,15 +12,12 @@
 #include "harness/runner/machine_info.hpp"
 #include "harness/runner/step_runner.hpp"
 #include "harness/workload/workload.hpp"
+#include "tests/support/workload_ops.hpp"
 
 namespace tb {
 namespace {
 
-const Op& find(const Workload& w, const std::string& name) {
-  for (const auto& op : w.ops)
-    if (op.name == name) return op;
-  throw std::runtime_error("no op " + name);
-}
+const Op& find(const Workload& w, const std::string& name) { return testing::find_op(w, name); }
 
 std::string stem(const std::string& name) { return name.substr(0, name.find('.')); }
 

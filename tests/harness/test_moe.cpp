@@ -20,6 +20,7 @@
 #include "harness/model/parameter_count.hpp"
 #include "harness/workload/workload.hpp"
 #include "tests/support/usage_message.hpp"
+#include "tests/support/workload_ops.hpp"
 
 namespace tb {
 namespace {
@@ -53,11 +54,7 @@ tokens = 1e9
 using testing::message_of;
 const auto& replaced = testing::replace_once;
 
-const Op& find(const Workload& w, const std::string& name) {
-  for (const auto& op : w.ops)
-    if (op.name == name) return op;
-  throw std::runtime_error("no op " + name);
-}
+const Op& find(const Workload& w, const std::string& name) { return testing::find_op(w, name); }
 
 bool has(const Workload& w, const std::string& name) {
   for (const auto& op : w.ops)

@@ -5,15 +5,12 @@
 #include "harness/model/flop_formulas.hpp"
 #include "harness/model/parameter_count.hpp"
 #include "harness/workload/workload.hpp"
+#include "tests/support/workload_ops.hpp"
 
 namespace tb {
 namespace {
 
-const Op& find(const Workload& w, const std::string& name) {
-  for (const auto& op : w.ops)
-    if (op.name == name) return op;
-  throw std::runtime_error("no op " + name);
-}
+const Op& find(const Workload& w, const std::string& name) { return testing::find_op(w, name); }
 
 TEST(Workload, Gpt3LayerShapesAtTensorParallel8) {
   // MISSION.md: QKV [bs×d]·[d×3d/t], output [bs×d/t]·[d/t×d], MLP up [bs×d]·[d×4d/t],
