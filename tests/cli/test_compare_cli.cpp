@@ -104,6 +104,10 @@ TEST_F(CompareCli, EstimateFromAnFp8StepUsesItsPeakDtype) {
   ASSERT_EQ(same.exit_code, 0) << same.err;
   const double mfu = nlohmann::json::parse(same.out)["mfu"].get<double>();
   EXPECT_NEAR(mfu, run.step->mfu, 1e-3 * run.step->mfu);
+  // compare names the peak its MFU refers to.
+  const auto side = run_trainbench({"compare", f, write("fp8-b.json", run)});
+  ASSERT_EQ(side.exit_code, 0) << side.err;
+  EXPECT_NE(side.out.find("peak 989 TFLOP/s bf16"), std::string::npos) << side.out;
   const auto fp8 = run_trainbench({"estimate", "--results", f, "--gpus", "1024", "--dtype", "fp8", "--json"});
   ASSERT_EQ(fp8.exit_code, 0) << fp8.err;
   EXPECT_NEAR(nlohmann::json::parse(fp8.out)["mfu"].get<double>(), mfu * 989.0 / 1979.0, 1e-9);

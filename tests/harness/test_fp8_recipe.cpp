@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "cli/kernel_limits.hpp"
+#include "cli/run_printer.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/machine_info.hpp"
@@ -188,6 +190,34 @@ TEST(Fp8Recipe, RefusedBeforeMeasuringWhereTheGpuCannotRunIt) {
   kernels::DeviceInfo cpu;
   cpu.backend = "cpu";
   EXPECT_EQ(refusal(odd, cpu), "");
+}
+
+}  // namespace
+}  // namespace tb
+
+namespace tb {
+namespace {
+
+// What `run` prints for an fp8 step (a CPU cannot make one): MFU against the bf16 peak, named, and
+// the fraction of the fp8 peak beside it; a bf16 step has no fp8 clause.
+TEST(Fp8Recipe, StepSummaryNamesThePeakAndTheFp8Fraction) {
+  results::RunResults r;
+  r.workload.model = "gpt3-175b";
+  r.workload.dtype = "fp8";
+  r.machine.peak_dtype = "bf16";
+  results::StepResult s;
+  s.step_ms = 100;
+  s.mfu = 0.5;
+  s.hfu = 0.51;
+  r.step = s;
+  std::ostringstream out;
+  cli::print_step_summary(out, r, load_sku("h100-sxm"));
+  EXPECT_NE(out.str().find("50.0%  (model FLOPs / h100-sxm bf16 peak; 25.0% of the fp8 peak)"), std::string::npos)
+      << out.str();
+  r.workload.dtype = "bf16";
+  std::ostringstream plain;
+  cli::print_step_summary(plain, r, load_sku("h100-sxm"));
+  EXPECT_NE(plain.str().find("(model FLOPs / h100-sxm bf16 peak)"), std::string::npos) << plain.str();
 }
 
 }  // namespace
