@@ -141,7 +141,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.gpus)
       fmt::print(out, "  {} GPUs{}{}: {} days wall-clock\n", *r.gpus,
                  r.servers ? fmt::format(" = {} servers of {}", *r.servers, r.gpus_per_server) : "",
-                 r.gpus_derived.value_or(false) ? " (needed for the deadline)" : "", human_value(*r.wall_days));
+                 r.gpus_raised_to_hold          ? " (the fewest that hold the model; the deadline alone needs fewer)"
+                 : r.gpus_derived.value_or(false) ? " (needed for the deadline)"
+                                                  : "",
+                 human_value(*r.wall_days));
     if (r.server_cost)
       fmt::print(out, "  servers to buy: {} (configs/skus [price] server)\n", human_money(*r.server_cost, req.sku->currency));
     if (r.energy_mwh)

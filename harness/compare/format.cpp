@@ -162,7 +162,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   }
   for (size_t i = 0; i < c.runs.size(); ++i)
     if (!c.runs[i].extrapolation.unusable.empty())
-      out += fmt::format("{}{}: left out of the above: {}\n", bullet, run_letter(i), c.runs[i].extrapolation.unusable);
+      out += fmt::format("{}{}: no answer to buy: {}\n", bullet, run_letter(i), c.runs[i].extrapolation.unusable);
   for (size_t i = 0; i < c.runs.size(); ++i)
     if (!c.runs[i].extrapolation.available)
       out += fmt::format("{}{}: no extrapolation: {}\n", f == TableFormat::Markdown ? "\n" : "  ", run_letter(i),

@@ -1,7 +1,11 @@
 #include "harness/compare/repetitions.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <map>
 
+#include "harness/common/errors.hpp"
 #include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
@@ -10,19 +14,30 @@ LabeledResults pool_repetitions(const LabeledResults& run) {
   LabeledResults out = run;
   out.results.kernels.clear();
   std::map<std::string, size_t> index;
-  for (const auto& k : run.results.kernels) {
+  for (size_t i = 0; i < run.results.kernels.size(); ++i) {
+    const auto& k = run.results.kernels[i];
     auto [it, first] = index.emplace(kernel_key(k), out.results.kernels.size());
     if (first) {
       out.results.kernels.push_back(k);
       continue;
     }
     auto& pooled = out.results.kernels[it->second];
+    // A step is Σ calls x median over its kernels: one listed twice is no repetition but a broken file.
+    if (run.results.step)
+      throw UsageError(fmt::format("{}: kernels[{}] repeats {} in a file with a step: a step lists each kernel once",
+                                   run.origin, i, kernel_key(k)));
+    if (k.samples_ms.empty() || pooled.samples_ms.empty())
+      throw UsageError(fmt::format("{}: kernels[{}] repeats {} without samples_ms: repetitions are pooled by their "
+                                   "samples",
+                                   run.origin, i, kernel_key(k)));
     pooled.samples_ms.insert(pooled.samples_ms.end(), k.samples_ms.begin(), k.samples_ms.end());
     if (pooled.status == "ok" && k.status != "ok") {
       pooled.status = k.status;
       pooled.error = k.error;
     }
     pooled.verified = pooled.verified && k.verified;
+    pooled.max_rel_error = std::max(pooled.max_rel_error, k.max_rel_error);
+    if (pooled.stop_reason == "converged" && k.stop_reason != "converged") pooled.stop_reason = k.stop_reason;
     if (!pooled.samples_ms.empty()) {
       const double pct_per_rate = pooled.tflops > 0 ? pooled.pct_of_peak / pooled.tflops
                                   : pooled.gbps > 0  ? pooled.pct_of_peak / pooled.gbps

@@ -243,6 +243,16 @@ EstimateResult estimate(const EstimateRequest& r) {
     } else if (r.days) {
       out.gpus = static_cast<int64_t>(std::ceil(gpu_seconds / (*r.days * units::kSecondsPerDay) - 1e-9));
       out.gpus_derived = true;
+      // A far deadline needs few GPUs, but never fewer than hold the model: those finish sooner
+      // (under ideal scaling the GPU-hours are the same). A layout fixes its own count.
+      if (r.sku && !r.layout_given()) {
+        const int64_t hold =
+            min_gpus_to_hold(count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes), r.sku->memory_gb);
+        if (*out.gpus < hold) {
+          out.gpus = hold;
+          out.gpus_raised_to_hold = true;
+        }
+      }
     }
     if (out.gpus) out.wall_days = gpu_seconds / static_cast<double>(*out.gpus) / units::kSecondsPerDay;
     const std::optional<double> price =

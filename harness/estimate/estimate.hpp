@@ -102,6 +102,7 @@ struct EstimateResult {
   std::optional<double> gpu_hours;
   std::optional<int64_t> gpus;
   std::optional<bool> gpus_derived;   // true when computed from --days
+  bool gpus_raised_to_hold = false;   // the deadline needed fewer than hold the model: these finish sooner
   // What one buys: whole servers of the SKU's size (HGX/DGX: 8), and their price where the SKU
   // config has one ([price] server).
   std::optional<int64_t> servers;

@@ -84,6 +84,7 @@ nlohmann::json to_json(const EstimateResult& r) {
   if (r.gpus) {
     j["gpus"] = *r.gpus;
     j["gpus_derived_from_days"] = r.gpus_derived.value_or(false);
+    j["gpus_raised_to_hold_the_model"] = r.gpus_raised_to_hold;
   }
   if (r.wall_days) j["wall_days"] = *r.wall_days;
   if (r.servers) {

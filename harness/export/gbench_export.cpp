@@ -72,6 +72,8 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   bool any_ok = false;
   for (const auto& k : r.kernels) {
     if (k.status != "ok") {
+      // Not chosen by --benchmark_filter is what the user asked for, not a failure.
+      if (left_out && k.status == "skipped" && k.error.find("--benchmark_filter") != std::string::npos) continue;
       if (left_out)
         left_out->push_back(fmt::format("{} {} {}: {}{}{}", k.name, k.shape, k.dtype, k.status,
                                         k.error.empty() ? "" : ": ", k.error));
@@ -88,9 +90,9 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   }
   if (!any_ok)
     throw UsageError(fmt::format("{}: no kernel with status ok; there are no timings to export", origin));
-  const std::string step_name = r.workload.dtype.empty() || r.workload.dtype == "bf16"
-                                    ? fmt::format("{}/step", prefix(r))
-                                    : fmt::format("{}/step/{}", prefix(r), sanitize(r.workload.dtype));
+  // An fp8 step is another series; other dtypes keep the name their history has.
+  const std::string step_name = r.workload.dtype == "fp8" ? fmt::format("{}/step/fp8", prefix(r))
+                                                          : fmt::format("{}/step", prefix(r));
   if (r.step && r.status == "complete" && r.step->complete) {
     json e = entry(step_name, family++, 1, r.step->step_ms);
     e["tokens_per_s"] = r.step->tokens_per_s;

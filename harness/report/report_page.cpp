@@ -132,10 +132,10 @@ const char* const kPageScript = R"JS(
                    'Roofs: bandwidth (TB/s x FLOP/byte) up to the ridge point, then the compute peak.');
   var xs = kernels.map(function (k) { return k.intensity; }).filter(function (x) { return x > 0; });
   var xmin = xs.length ? Math.min.apply(null, xs) / 2 : 0.1, xmax = xs.length ? Math.max.apply(null, xs) * 2 : 1000;
-  runs.forEach(function (r) {  // widen the axis to show each SKU's ridge point
+  runs.forEach(function (r) {  // widen the axis to show each SKU's ridge points
     if (r.peak_tflops > 0 && r.peak_memory_tb_s > 0) {
-      var ridge = r.peak_tflops / r.peak_memory_tb_s;
-      xmin = Math.min(xmin, ridge / 2);
+      var ridge = Math.max(r.peak_tflops, r.peak_tflops_fp8 || 0) / r.peak_memory_tb_s;
+      xmin = Math.min(xmin, r.peak_tflops / r.peak_memory_tb_s / 2);
       xmax = Math.max(xmax, ridge * 2);
     }
   });
@@ -156,10 +156,11 @@ const char* const kPageScript = R"JS(
                  borderDash: [8, 4], pointRadius: 0, fill: false,
                  data: [{ x: ridge, y: r.peak_tflops }, { x: hi, y: r.peak_tflops }] });
       if (r.peak_tflops_fp8 > 0) {
+        // The bandwidth roof goes on up to the fp8 ridge, then the fp8 compute roof.
         var ridge8 = r.peak_tflops_fp8 / r.peak_memory_tb_s;
-        rds.push({ type: 'scatter', showLine: true, label: 'fp8 compute roof ' + r.label, borderColor: color(i),
+        rds.push({ type: 'scatter', showLine: true, label: 'fp8 roof ' + r.label, borderColor: color(i),
                    borderDash: [2, 2], pointRadius: 0, fill: false,
-                   data: [{ x: ridge8, y: r.peak_tflops_fp8 }, { x: Math.max(hi, ridge8 * 2), y: r.peak_tflops_fp8 }] });
+                   data: [{ x: ridge, y: r.peak_tflops }, { x: ridge8, y: r.peak_tflops_fp8 }, { x: hi, y: r.peak_tflops_fp8 }] });
       }
     }
   });
@@ -233,7 +234,7 @@ const char* const kPageScript = R"JS(
       (data.best.ties || []).map(function (t) {
         return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].label; }).join(', ');
       }),
-      runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.label + ': left out: ' + r.unusable; }));
+      runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.label + ': no answer to buy: ' + r.unusable; }));
   if (bestTexts.length) s5.appendChild(el('p', bestTexts.join('; '), 'best'));
   if (avail.length) {
     // With a deadline each run needs its own GPU count (the answer); else each takes its own days.

@@ -1,10 +1,10 @@
 #include "harness/results/output_path.hpp"
 
 #include <fmt/format.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <filesystem>
@@ -54,13 +54,17 @@ void check_output_path(const std::string& path, const std::string& flag, const s
     throw UsageError(fmt::format("{} {}: {} is not a directory", flag, path, parent.string()));
   // access() says yes to root everywhere (/proc included): create and remove a file instead, as
   // write_file_atomic will.
-  const fs::path probe = parent / fmt::format(".trainbench-write-test-{}", ::getpid());
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  // mkstemp picks a name no other process holds (ranks of one job on a shared filesystem included).
+  std::string probe = (parent / ".trainbench-write-test-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
   if (fd < 0)
     throw UsageError(fmt::format("{} {}: directory {} is not writable ({})", flag, path, parent.string(),
                                  std::strerror(errno)));
   ::close(fd);
-  ::unlink(probe.c_str());
+  if (::unlink(probe.c_str()) != 0)
+    throw UsageError(fmt::format("{} {}: directory {} lets files be created but not removed ({}): the atomic write "
+                                 "renames a temporary file over the target there; give another directory",
+                                 flag, path, parent.string(), std::strerror(errno)));
 }
 
 }  // namespace tb::results

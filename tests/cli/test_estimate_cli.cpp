@@ -250,6 +250,21 @@ TEST(EstimateCli, SeveralSkusCrownOnlyWhatFitsAndSayTies) {
   EXPECT_EQ(j["ties"]["cost"], nlohmann::json::array({"h100-sxm", "h200"}));
 }
 
+// A far deadline needs few GPUs, but never fewer than hold the model: the count is raised, and
+// the run finishes sooner (same GPU-hours under ideal scaling).
+TEST(EstimateCli, AFarDeadlineStillGetsTheGpusThatHoldTheModel) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "6000",
+                           "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gpus"], j["min_gpus_to_hold"]);
+  EXPECT_EQ(j["gpus_raised_to_hold_the_model"], true);
+  EXPECT_LT(j["wall_days"].get<double>(), 6000);
+  auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "6000"});
+  EXPECT_NE(text.out.find("the fewest that hold the model"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("BUT"), std::string::npos) << text.out;
+}
+
 // What a layout needs in memory does not depend on the token count: a model without a published
 // one can still be asked about it.
 TEST(EstimateCli, MemoryQuestionNeedsNoTokenCount) {

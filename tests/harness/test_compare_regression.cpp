@@ -281,4 +281,18 @@ TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
   EXPECT_DOUBLE_EQ(pooled.results.kernels[0].stats.median_ms,
                    tb::timing::summarize(pooled.results.kernels[0].samples_ms).median_ms);
   EXPECT_EQ(check_regressions(single, repeated, {}).regressions(), 0);
+
+  // A step lists each kernel once: a repeat there is a broken file; a repeat without samples
+  // cannot be pooled. Both are refused, naming the file and the entry.
+  auto step_file = labeled(spec, "step.json");
+  step_file.results.kernels.push_back(step_file.results.kernels[0]);
+  EXPECT_THROW(pool_repetitions(step_file), tb::UsageError);
+  auto bare = repeated;
+  bare.results.kernels[1].samples_ms.clear();
+  try {
+    pool_repetitions(bare);
+    ADD_FAILURE() << "a repetition without samples was pooled";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("repeated.json: kernels[1]"), std::string::npos) << e.what();
+  }
 }

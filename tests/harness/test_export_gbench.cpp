@@ -66,3 +66,25 @@ TEST(ExportGbench, PartialRunsExportOnlyMeasuredKernelsAndFailedRunsRefuse) {
     EXPECT_NE(std::string(e.what()).find("f.json: the run failed"), std::string::npos) << e.what();
   }
 }
+
+// Kernels --benchmark_filter did not select are what the user asked for: no entry, and not listed
+// as failures. An fp8 step is a series of its own; other dtypes keep "model/step".
+TEST(ExportGbench, FilteredKernelsAreNoFailureAndFp8StepsAreTheirOwnSeries) {
+  auto r = tb::testing::synthetic_run({});
+  r.kernels[1].status = "skipped";
+  r.kernels[1].error = "not selected by --benchmark_filter";
+  r.step.reset();
+  r.status = "partial";
+  std::vector<std::string> left_out;
+  const auto j = to_gbench_json(r, "filtered.json", &left_out);
+  EXPECT_EQ(j["benchmarks"].size(), r.kernels.size() - 1);
+  for (const auto& line : left_out) EXPECT_EQ(line.find(r.kernels[1].name + " "), std::string::npos) << line;
+  auto fp8 = tb::testing::synthetic_run({});
+  fp8.workload.dtype = "fp8";
+  EXPECT_NE(to_gbench_json(fp8, "fp8.json")["benchmarks"].back()["name"].get<std::string>().find("/step/fp8"),
+            std::string::npos);
+  auto fp32 = tb::testing::synthetic_run({});
+  fp32.workload.dtype = "fp32";
+  const std::string name = to_gbench_json(fp32, "fp32.json")["benchmarks"].back()["name"];
+  EXPECT_TRUE(name.ends_with("/step")) << name;
+}
