@@ -127,10 +127,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
       first = false;
     }
     const auto cell = [&](const SiteEstimate& s) {
-      // Two decimals as the article prints them (7.28), more digits where that would read 0.00.
-      return fmt::format("{} sites = {}", s.sites_needed >= 0.01 ? fmt::format("{:.2f}", s.sites_needed)
-                                                                 : human_value(s.sites_needed),
-                         human_money(s.total_cost, e.currency));
+      return fmt::format("{} sites = {}", human_sites(s.sites_needed), human_money(s.total_cost, e.currency));
     };
     fmt::print(out, "  {:>5} d {:>30} {:>34}\n", days, cell(*e.at_peak),
                e.at_measured ? cell(*e.at_measured) : std::string("n/a (no peak for this device)"));

@@ -10,8 +10,6 @@ namespace tb::cli {
 
 static std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
-// Two decimals as the article prints them (7.28), more digits where that would read 0.00.
-static std::string sites(double n) { return n >= 0.01 ? fmt::format("{:.2f}", n) : human_value(n); }
 
 static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
 
@@ -185,9 +183,9 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     fmt::print(out, "\n  {:<28} {:>24}", "fraction of peak used", percent(p.efficiency));
     if (r.at_measured) fmt::print(out, " {:>24}", percent(r.at_measured->efficiency));
     fmt::print(out, "\n  {:<28} {:>24}", "data centers needed",
-               fmt::format("{} (build {})", sites(p.sites_needed), p.sites_whole));
+               fmt::format("{} (build {})", human_sites(p.sites_needed), p.sites_whole));
     if (r.at_measured)
-      fmt::print(out, " {:>24}", fmt::format("{} (build {})", sites(r.at_measured->sites_needed),
+      fmt::print(out, " {:>24}", fmt::format("{} (build {})", human_sites(r.at_measured->sites_needed),
                                               r.at_measured->sites_whole));
     fmt::print(out, "\n  {:<28} {:>24}", "investment", human_money(p.total_cost, r.currency));
     if (r.at_measured) fmt::print(out, " {:>24}", human_money(r.at_measured->total_cost, r.currency));

@@ -48,7 +48,6 @@ struct SkuRow {
   std::string why_not;
 };
 
-std::string unusable(const EstimateResult& e) { return why_unusable(e); }
 
 // The smallest among rows whose answer is usable (the only usable one wins too); none with fewer
 // than two rows to choose from, or when several share the smallest value (then `tie` lists them).
@@ -62,13 +61,13 @@ Smallest smallest(const std::vector<SkuRow>& rows, const auto& get) {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].result || !get(*rows[i].result)) continue;
     ++known;
-    if (!unusable(*rows[i].result).empty()) continue;
+    if (!why_unusable(*rows[i].result).empty()) continue;
     if (!s.best || *get(*rows[i].result) < *get(*rows[*s.best].result)) s.best = i;
   }
   if (known < 2 || !s.best) return {};
   const double min = *get(*rows[*s.best].result);
   for (size_t i = 0; i < rows.size(); ++i)
-    if (rows[i].result && get(*rows[i].result) && unusable(*rows[i].result).empty() &&
+    if (rows[i].result && get(*rows[i].result) && why_unusable(*rows[i].result).empty() &&
         std::abs(*get(*rows[i].result) - min) <= 1e-9 * std::max(std::abs(min), 1e-300))
       s.tie.push_back(i);
   if (s.tie.size() < 2) s.tie.clear();
@@ -138,7 +137,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     };
     out["ties"] = {{"gpu_hours", tied(by_hours)}, {"energy", tied(by_energy)}, {"cost", tied(by_cost)}};
     for (size_t i = 0; i < rows.size(); ++i)
-      if (rows[i].result && !unusable(*rows[i].result).empty()) out["skus"][i]["unusable"] = unusable(*rows[i].result);
+      if (rows[i].result && !why_unusable(*rows[i].result).empty()) out["skus"][i]["unusable"] = why_unusable(*rows[i].result);
     std::cout << out.dump(2) << "\n";
   } else {
     fmt::print("{} on {} SKUs at an assumed MFU (datasheet peaks, not measurements: `trainbench run` on each, then "
@@ -156,7 +155,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
         continue;
       }
       const EstimateResult& e = *r.result;
-      std::string fit = unusable(e);
+      std::string fit = why_unusable(e);
       if (fit.empty() && e.memory && e.memory->fit)
         fit = fmt::format("{} ({:.0f}%)", to_string(e.memory->fit->verdict), 100 * e.memory->fit->used_fraction);
       else if (fit.empty())
@@ -185,7 +184,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     else if (!search)
       fmt::print("  the same layout for every SKU, with its communication cost; --layout auto gives each the one its "
                  "memory allows\n");
-    if (std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && !unusable(*r.result).empty(); }))
+    if (std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && !why_unusable(*r.result).empty(); }))
       fmt::print("  a SKU whose memory cannot hold the layout is no answer: left out of the best above (give it "
                  "--layout auto, or another --tp/--pp/--zero)\n");
     if (base.interruptions)

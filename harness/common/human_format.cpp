@@ -15,6 +15,8 @@ std::string human_count(double v) {
   return human_value(v);
 }
 
+std::string human_sites(double n) { return n >= 0.01 ? fmt::format("{:.2f}", n) : human_value(n); }
+
 std::string human_value(double v) {
   if (std::fabs(v) >= 100 || v == 0) return fmt::format("{:.0f}", v);
   return fmt::format("{:.3g}", v);

@@ -10,5 +10,8 @@ std::string sci(double value);           // "3.14e+23"
 // Three significant digits below 100 ("0.0409", "12.3"), whole numbers above ("368"): a small
 // figure (a CPU's TFLOP/s, a small model's MWh) never prints as 0.
 std::string human_value(double value);
+// A count of data centers: two decimals as the article prints them (7.28), more digits where
+// that would read 0.00.
+std::string human_sites(double sites);
 
 }  // namespace tb
