@@ -69,9 +69,14 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
 
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
-  const DType dtype = resolve_gemm_dtype(f.dtype, info);
+  std::string note;  // after every check: a refusal is then the one message
+  const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
   const Op op = make_gemm_op("gemm", shape, dtype);
+  // A shape beyond memory gets the backend's "does not fit" (with the bytes) instead of this.
+  if (info.backend == "cpu" && op.bytes <= backend->free_memory_bytes())
+    check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, "-m, -n, -k");
+  fmt::print(stderr, "{}", note);
 
   runner::install_interrupt_handler();
   runner::GbenchOptions gb;

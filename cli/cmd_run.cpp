@@ -175,6 +175,10 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   const ModelConfig model = load_model(f.model);
   check_attention_head_dim_for(f.impl, info, model.head_dim, model.name);
   WorkloadOptions options;
+  if (f.micro_batch <= 0)  // before the memory check of the automatic --tp divides by it
+    throw UsageError(fmt::format("--micro-batch must be a positive integer (got {})", f.micro_batch));
+  if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));
+  options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
   std::string tp_why;
   if (f.tp) {
     options.tensor_parallel = *f.tp;
@@ -188,14 +192,14 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
       } catch (const UsageError&) {
       }
     }
-    const DefaultTensorParallel d = default_tensor_parallel(model, info.memory_gb * 1e9 / gib_to_bytes(1), per_server);
+    // Sized for the step it will measure: its micro-batch and sequence, not the model's defaults.
+    const DefaultTensorParallel d = default_tensor_parallel(model, info.memory_gb * 1e9 / gib_to_bytes(1), per_server,
+                                                            f.micro_batch, options.seq_len);
     options.tensor_parallel = d.tp;
     tp_why = fmt::format(" ({})", d.why);
   }
   options.micro_batch = f.micro_batch;
   options.expert_parallel = f.ep;
-  options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
-  if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));
   options.dtype = resolve_gemm_dtype(f.dtype, info, &notes);
   const Workload workload = build_workload(model, options);
   check_fp8_step_for(workload, info);

@@ -13,6 +13,7 @@
 #include "cli/command_registry.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
+#include "cli/kernel_limits.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/common/errors.hpp"
@@ -144,13 +145,20 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   const int64_t shapes = static_cast<int64_t>(ms.size() * ns.size() * ks.size());  // each <= 10^4: no overflow
   if (shapes > kMaxSweepShapes)
     too_many_shapes(fmt::format("{} x {} x {} sizes", ms.size(), ns.size(), ks.size()), shapes);
-  const DType dtype = resolve_gemm_dtype(f.dtype, info);
+  std::string note;  // after every check: a refusal is then the one message
+  const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
 
   std::vector<Op> ops;
   for (int64_t m : ms)
     for (int64_t n : ns)
       for (int64_t k : ks) ops.push_back(make_gemm_op("sweep", {m, n, k, layout}, dtype));
+  // The largest shape decides: a sweep that would hang on its last case is refused before the first.
+  if (cpu)
+    check_cpu_sample_time(*std::max_element(ops.begin(), ops.end(),
+                                            [](const Op& a, const Op& b) { return a.flops < b.flops; }),
+                          estimate_local_cpu_peak().fp32_peak_tflops, "--m-range/--n-range/--k-range");
+  fmt::print(stderr, "{}", note);
 
   std::string out = f.out;
   if (out.empty()) {

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "harness/hardware/cpu_peak.hpp"
 #include "harness/workload/op.hpp"
 #include "harness/workload/workload.hpp"
 #include "kernels/backend.hpp"
@@ -39,9 +40,6 @@ double attention_bytes_needed(const AttentionShape& shape, double element_bytes,
 // would overflow on absurd shapes).
 void check_attention_fits(const AttentionShape& shape, double element_bytes, bool backward, double free_bytes,
                           const std::string& size_flags);
-
-// A CPU sample longer than this is a hang to the user: refused before measuring.
-inline constexpr double kMaxCpuSampleS = 600;
 
 // Refuses an op whose one sample on the CPU would take over kMaxCpuSampleS even at the CPU's
 // estimated peak (harness/hardware/cpu_peak.hpp): the real time is longer still. `peak_tflops`

@@ -241,11 +241,14 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   return out;
 }
 
-DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double capacity_gib, int gpus_per_server) {
+DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double capacity_gib, int gpus_per_server,
+                                              int64_t micro_batch, int64_t seq_len) {
   DefaultTensorParallel d;
   if (capacity_gib > 0) {
     MemoryRequest one;
     one.model = model;
+    one.layout.micro_batch_size = micro_batch;
+    one.layout.seq_len = seq_len;
     const double bytes = memory_footprint(one).peak().total_bytes();
     if (judge_fit(bytes, capacity_gib).verdict == MemoryVerdict::Fits) {
       d.tp = 1;

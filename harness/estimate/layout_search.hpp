@@ -74,14 +74,16 @@ struct LayoutSearchResult {
 std::vector<int64_t> expert_sizes(const ModelConfig& model);
 
 // The tensor-parallel size `trainbench run` measures when none is given: 1 where the model trains
-// on one device (its state and activations fit `capacity_gib`, with the verdict's margin), else
-// the largest that divides the heads within one server (Megatron-LM's practice for large models).
-// `why` says which, for the run's header.
+// on one device (its state and the activations of `micro_batch` sequences of `seq_len` tokens, 0
+// the model's context, fit `capacity_gib` with the verdict's margin), else the largest that divides
+// the heads within one server (Megatron-LM's practice for large models). `why` says which, for the
+// run's header.
 struct DefaultTensorParallel {
   int64_t tp = 1;
   std::string why;
 };
-DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double capacity_gib, int gpus_per_server);
+DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double capacity_gib, int gpus_per_server,
+                                              int64_t micro_batch = 1, int64_t seq_len = 0);
 
 // Refuses, naming the flag: no throughput, no SKU, neither --gpus nor --days, no global batch
 // (the model's config has none and --global-batch is absent), a global batch that no layout of

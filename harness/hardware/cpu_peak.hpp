@@ -18,6 +18,10 @@ struct CpuPeakEstimate {
   double fp32_peak_tflops = 0;
 };
 
+// A CPU sample longer than this is a hang to the user: refused before measuring (by the single
+// kernel commands as a usage error, inside `run` by the CPU backend as an unsupported kernel).
+inline constexpr double kMaxCpuSampleS = 600;
+
 // Parses /proc/cpuinfo text (and an optional cpufreq max in kHz). Logical CPUs count: OpenBLAS
 // runs one thread per logical CPU here, and on VMs logical CPUs are what one is given.
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz);

@@ -16,6 +16,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/hardware/cpu_cache.hpp"
+#include "harness/hardware/cpu_peak.hpp"
 #include "kernels/common/gemm_reference.hpp"
 #include "kernels/cpu/attention_kernel.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
@@ -62,16 +63,23 @@ std::string cpu_model_name() {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend() : llc_bytes_(last_level_cache_bytes()) {}
+  CpuBackend() : llc_bytes_(last_level_cache_bytes()), peak_tflops_(estimate_local_cpu_peak().fp32_peak_tflops) {}
 
   DeviceInfo device_info() const override { return cpu::device_info(); }
 
   std::unique_ptr<Kernel> prepare(const Op& op, const PrepareOptions& options) override {
-    if (op.kind == OpKind::Gemm) return make_gemm_kernel(op, options, llc_bytes_, free_memory_bytes());
-    if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward)
-      return make_attention_kernel(op, options);
-    if (op.kind == OpKind::Fp8CastTranspose) return make_fp8_cast_kernel(op, options);
-    return make_memory_kernel(op, options);
+    if (op.kind != OpKind::Gemm) refuse_over_memory(op);  // the GEMM kernel weighs its own rotated copies
+    refuse_sample_over_limit(op);
+    try {
+      if (op.kind == OpKind::Gemm) return make_gemm_kernel(op, options, llc_bytes_, free_memory_bytes());
+      if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward)
+        return make_attention_kernel(op, options);
+      if (op.kind == OpKind::Fp8CastTranspose) return make_fp8_cast_kernel(op, options);
+      return make_memory_kernel(op, options);
+    } catch (const std::bad_alloc&) {
+      throw OutOfMemoryError(fmt::format("{} {}: allocating its tensors failed ({:.3g} GB of host memory available)",
+                                         op.name, op.shape_string(), free_memory_bytes() / 1e9));
+    }
   }
 
   double time_sample_ms(Kernel& kernel) override {
@@ -88,6 +96,29 @@ class CpuBackend final : public Backend {
   double free_memory_bytes() const override { return meminfo_bytes("MemAvailable"); }
 
  private:
+  // The tensors an op moves, again as the fp64 reference that checks it (twice their size in
+  // fp32): a long --seq in `run` would otherwise meet the kernel OOM killer, losing the run.
+  void refuse_over_memory(const Op& op) const {
+    const double needed = 3 * op.bytes, available = free_memory_bytes();
+    if (needed > available)
+      throw OutOfMemoryError(fmt::format("{} {} needs about {:.3g} GB of host memory (its tensors and their fp64 "
+                                         "reference); {:.3g} GB available",
+                                         op.name, op.shape_string(), needed / 1e9, available / 1e9));
+  }
+
+  // A step at a long --seq holds attention kernels of hours per sample: recorded as unsupported,
+  // so that `run` goes on to the rest instead of hanging. Even the estimated peak is too slow.
+  void refuse_sample_over_limit(const Op& op) const {
+    if (!(peak_tflops_ > 0) || op.flops <= 0) return;
+    if (op.bytes > free_memory_bytes()) return;  // the kernel's own check: out of memory, with the bytes
+    const double min_s = op.flops / (peak_tflops_ * 1e12);
+    if (min_s > kMaxCpuSampleS)
+      throw UnsupportedError(fmt::format("{} needs {:.3g} TFLOP per call: at least {:.0f} s per sample on this CPU "
+                                         "even at its estimated peak of {:.3g} TFLOP/s, over the {:.0f} s a CPU "
+                                         "sample may take; a smaller shape (in `run`: a shorter --seq or a smaller --micro-batch), or a GPU",
+                                         op.name, op.flops / 1e12, min_s, peak_tflops_, kMaxCpuSampleS));
+  }
+
   void flush_caches() {
     if (flush_.empty()) flush_.assign(static_cast<size_t>(2 * llc_bytes_ / sizeof(uint64_t)), 0);
     ++flush_epoch_;
@@ -96,6 +127,7 @@ class CpuBackend final : public Backend {
   }
 
   double llc_bytes_;
+  double peak_tflops_;
   std::vector<uint64_t> flush_;
   uint64_t flush_epoch_ = 0;
   volatile uint64_t sink_ = 0;

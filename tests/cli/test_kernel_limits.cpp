@@ -1,5 +1,6 @@
 // What `trainbench run` refuses before minutes of measuring: attention widths the fused CUDA
-// kernels do not run (the workload's head_dim: GPT-3 2.7B's 80, DeepSeek-V3's 192).
+// kernels do not run (the workload's head_dim: GPT-3 2.7B's 80, DeepSeek-V3's 192); what the
+// single-kernel commands refuse on the CPU: a sample that would outlast kMaxCpuSampleS.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -31,6 +32,23 @@ TEST(KernelLimits, FusedCudaAttentionRefusesOtherHeadWidthsNamingTheWayOut) {
     EXPECT_NE(msg.find("--impl unfused"), std::string::npos) << msg;
   }
   EXPECT_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 80, "gpt3-2.7b"), UsageError);
+}
+
+TEST(KernelLimits, ACpuSampleOverTheLimitAtPeakIsRefusedNamingTheShapeFlags) {
+  // 2·m·n·k: 10^4 cubed is 2e12 FLOP, 2 s at 1 TFLOP/s; 10^5 cubed is 2e15, 2000 s > 600 s.
+  EXPECT_NO_THROW(check_cpu_sample_time(make_gemm_op("gemm", {10000, 10000, 10000}, DType::FP32), 1.0, "-m, -n, -k"));
+  const Op slow = make_gemm_op("gemm", {100000, 100000, 100000}, DType::FP32);
+  try {
+    check_cpu_sample_time(slow, 1.0, "-m, -n, -k");
+    ADD_FAILURE() << "a 2000 s sample accepted";
+  } catch (const UsageError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("-m, -n, -k: gemm 100000x100000x100000", 0), 0u) << msg;
+    EXPECT_NE(msg.find("at least 2000 s"), std::string::npos) << msg;
+  }
+  // Exactly at the limit is allowed; an unknown peak (0) cannot judge and lets it run.
+  EXPECT_NO_THROW(check_cpu_sample_time(slow, 2e15 / (kMaxCpuSampleS * 1e12), "-m, -n, -k"));
+  EXPECT_NO_THROW(check_cpu_sample_time(slow, 0.0, "-m, -n, -k"));
 }
 
 }  // namespace

@@ -64,6 +64,16 @@ TEST(SweepCli, TooManyShapesAreRefusedNamingTheRangeFlags) {
   }
 }
 
+// One case of hours per sample on the CPU (the largest, wherever it is in the lists) refuses the
+// whole sweep before its first case, instead of hanging at the end.
+TEST(SweepCli, ACaseTooSlowForTheCpuIsRefusedBeforeTheFirst) {
+  const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "1000000,128",
+                                          "--n-range", "100000", "--k-range", "100000", "--out", "/tmp/tb_never.json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--m-range/--n-range/--k-range: sweep 1000000x100000x100000"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists("/tmp/tb_never.json"));
+}
+
 // The curve's CSV goes beside the results under the same stem: an --out ending in .csv would be
 // overwritten by it, so it is refused before measuring, and nothing is written.
 TEST(SweepCli, CsvOutIsRefused) {

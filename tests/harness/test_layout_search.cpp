@@ -296,5 +296,17 @@ TEST(LayoutSearch, RunsDefaultTensorParallelSizeFollowsTheDevicesMemory) {
   EXPECT_EQ(default_tensor_parallel(load_model("gpt2-small"), 0, 6).tp, 6);
 }
 
+TEST(LayoutSearch, RunsDefaultTensorParallelSizeCountsTheMicroBatchAndSequence) {
+  // GPT-3 XL keeps 34·s·h bytes of activations per layer and sequence (fused attention): 24 layers
+  // at s = 2048, h = 2048 are 3.4 GB per sequence, so 32 sequences (110 GB) outgrow 80 GiB at tp 1.
+  const ModelConfig xl = load_model("gpt3-xl");
+  EXPECT_EQ(default_tensor_parallel(xl, 80, 8, 1).tp, 1);
+  const DefaultTensorParallel wide = default_tensor_parallel(xl, 80, 8, 32);
+  EXPECT_GT(wide.tp, 1) << wide.why;
+  // A 16-fold longer sequence at one sequence per micro-batch outgrows it as well.
+  EXPECT_GT(default_tensor_parallel(xl, 80, 8, 1, 16 * xl.seq_len).tp, 1);
+  EXPECT_EQ(default_tensor_parallel(xl, 80, 8, 1, xl.seq_len / 2).tp, 1);
+}
+
 }  // namespace
 }  // namespace tb

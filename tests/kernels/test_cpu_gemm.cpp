@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/common/errors.hpp"
+#include "harness/hardware/cpu_peak.hpp"
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
@@ -96,7 +97,7 @@ TEST(CpuGemm, UnsupportedDtypesAndBadShapes) {
   EXPECT_THROW(backend->prepare(gemm_op(8, 8, 8, GemmLayout::Forward, DType::TF32), {}), kernels::UnsupportedError);
   EXPECT_THROW(backend->prepare(gemm_op(0, 8, 8, GemmLayout::Forward, DType::FP32), {}), UsageError);
   EXPECT_THROW(backend->prepare(gemm_op(8, 8, -1, GemmLayout::Forward, DType::FP32), {}), UsageError);
-  // 2^20 cubed in fp32 is 12 TB: refused before allocating.
+  // 2^20 cubed in fp32 is 12 TB: refused before allocating (out of memory before too slow).
   EXPECT_THROW(backend->prepare(gemm_op(1 << 20, 1 << 20, 1 << 20, GemmLayout::Forward, DType::FP32), {}),
                kernels::OutOfMemoryError);
 }
@@ -147,7 +148,8 @@ TEST(MeasureOp, RecordsUnsupportedAndOomAndRethrowsUsage) {
   auto backend = kernels::cpu::make_backend();
   EXPECT_EQ(runner::measure_op(*backend, gemm_op(8, 8, 8, GemmLayout::Forward, DType::FP8), fast(), {}).status,
             "unsupported");
-  const auto oom = runner::measure_op(*backend, gemm_op(1 << 20, 1 << 20, 1 << 20, GemmLayout::Forward, DType::FP32),
+  // A 4 TB output with few FLOPs: out of memory before it could be too slow.
+  const auto oom = runner::measure_op(*backend, gemm_op(1 << 20, 1 << 20, 1, GemmLayout::Forward, DType::FP32),
                                       fast(), {});
   EXPECT_EQ(oom.status, "oom");
   EXPECT_NE(oom.error.find("GB"), std::string::npos) << oom.error;
@@ -157,6 +159,31 @@ TEST(MeasureOp, RecordsUnsupportedAndOomAndRethrowsUsage) {
   bad_policy.policy.max_samples = 1;
   EXPECT_THROW(runner::measure_op(*backend, gemm_op(8, 8, 8, GemmLayout::Forward, DType::FP32), bad_policy, {}),
                UsageError);
+}
+
+TEST(MeasureOp, RecordsAKernelTooSlowForTheCpuAsUnsupported) {
+  // Causal attention over 4M tokens: 4·s²·d/2 = 2.3e15 FLOP per call in 5 GB of tensors, an hour
+  // at this CPU's peak; the backend refuses it before allocating, and `run` goes on to the next kernel.
+  auto backend = kernels::cpu::make_backend();
+  const AttentionShape shape{.batch = 1, .heads = 1, .kv_heads = 1, .seq = 1 << 22, .head_dim = 64, .causal = true};
+  const Op op = make_attention_op("attention.fwd", shape, DType::FP32, false);
+  if (op.flops / (estimate_local_cpu_peak().fp32_peak_tflops * 1e12) <= kMaxCpuSampleS)
+    GTEST_SKIP() << "this CPU's estimated peak would run it within the limit";
+  if (3 * op.bytes > backend->free_memory_bytes()) GTEST_SKIP() << "too little memory to weigh its time";
+  const auto r = runner::measure_op(*backend, op, fast(), {});
+  EXPECT_EQ(r.status, "unsupported");
+  EXPECT_NE(r.error.find("--seq"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("600 s"), std::string::npos) << r.error;
+}
+
+TEST(MeasureOp, RecordsAMemoryBoundKernelBeyondHostMemoryAsOom) {
+  // The cross-entropy of 2^24 tokens over a 2^16 vocabulary: 4 TB of fp32 logits. Allocating it
+  // would meet the OOM killer; it is refused first, recorded as "oom" with the bytes.
+  auto backend = kernels::cpu::make_backend();
+  const Op op = make_memory_op("cross_entropy", OpKind::CrossEntropyForwardBackward, {1 << 24, 1 << 16}, DType::FP32, 2);
+  const auto r = runner::measure_op(*backend, op, fast(), {});
+  EXPECT_EQ(r.status, "oom");
+  EXPECT_NE(r.error.find("GB of host memory"), std::string::npos) << r.error;
 }
 
 TEST(MeasureOp, InterruptStopsTheMeasurement) {
