@@ -33,9 +33,11 @@ const tb::kernels::cuda::NcclApi& api() {
 }
 
 void cuda_check(cudaError_t rc, const char* what) {
+  if (rc == cudaSuccess) return;
+  cudaGetLastError();  // clears a non-sticky error, so that a later launch check does not blame itself for it
   if (rc == cudaErrorMemoryAllocation)
     throw RuntimeError(fmt::format("{}: out of device memory ({})", what, cudaGetErrorString(rc)));
-  if (rc != cudaSuccess) throw RuntimeError(fmt::format("{} failed: {}", what, cudaGetErrorString(rc)));
+  throw RuntimeError(fmt::format("{} failed: {}", what, cudaGetErrorString(rc)));
 }
 
 // NCCL's own detail (ncclGetLastError, NCCL >= 2.13) says why, where the code alone says little.
@@ -46,6 +48,26 @@ void nccl_check(ncclResult_t rc, const char* what, ncclComm_t comm = nullptr) {
   throw RuntimeError(fmt::format("{} failed: {}{}{}; NCCL_DEBUG=WARN says more", what, a.GetErrorString(rc),
                                  detail && *detail ? ": " : "", detail ? detail : ""));
 }
+
+// ncclGroupEnd on every path: a send or receive that throws inside the group would otherwise leave
+// this thread in group mode, queueing every later NCCL call (the destroy included) into it.
+class NcclGroup {
+ public:
+  explicit NcclGroup(ncclComm_t comm) : comm_(comm) { nccl_check(api().GroupStart(), "ncclGroupStart", comm_); }
+  void end() {
+    open_ = false;
+    nccl_check(api().GroupEnd(), "ncclGroupEnd", comm_);
+  }
+  ~NcclGroup() {
+    if (open_) api().GroupEnd();  // its result adds nothing to the error already in flight
+  }
+  NcclGroup(const NcclGroup&) = delete;
+  NcclGroup& operator=(const NcclGroup&) = delete;
+
+ private:
+  ncclComm_t comm_;
+  bool open_ = true;
+};
 
 // Device memory and events owned on every path, a throwing constructor included.
 struct DeviceMemory {
@@ -68,7 +90,8 @@ struct Event {
 // Waits for `done` without hanging on a dead peer: NCCL reports a failed or aborted
 // communicator asynchronously (ncclCommGetAsyncError), and a collective whose peer is gone never
 // completes, so the wait polls both and gives up after `timeout` (the NCCL docs' pattern).
-void wait_for(cudaEvent_t done, ncclComm_t comm, const char* what) {
+// ncclCommAbort frees the communicator: `aborted` tells its owner not to destroy it again.
+void wait_for(cudaEvent_t done, ncclComm_t comm, bool& aborted, const char* what) {
   constexpr auto kTimeout = std::chrono::minutes(5);
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
@@ -78,11 +101,17 @@ void wait_for(cudaEvent_t done, ncclComm_t comm, const char* what) {
     ncclResult_t async = ncclSuccess;
     nccl_check(api().CommGetAsyncError(comm, &async), "ncclCommGetAsyncError", comm);
     if (async != ncclSuccess && async != ncclInProgress) {
+      const char* detail = api().GetLastError ? api().GetLastError(comm) : nullptr;  // before the abort frees it
+      const std::string why = fmt::format("{} failed: {}{}{}; NCCL_DEBUG=WARN says more", what,
+                                          api().GetErrorString(async), detail && *detail ? ": " : "",
+                                          detail ? detail : "");
       api().CommAbort(comm);
-      nccl_check(async, what, comm);
+      aborted = true;
+      throw RuntimeError(why + "; communicator aborted");
     }
     if (std::chrono::steady_clock::now() - start > kTimeout) {
       api().CommAbort(comm);
+      aborted = true;
       throw RuntimeError(fmt::format("{}: no completion in 5 minutes (a rank gone or the network down); "
                                      "communicator aborted",
                                      what));
@@ -93,9 +122,9 @@ void wait_for(cudaEvent_t done, ncclComm_t comm, const char* what) {
 
 class NcclRun final : public CollectiveRun {
  public:
-  NcclRun(ncclComm_t comm, cudaStream_t stream, int rank, int ranks, Collective c, const BufferCounts& counts,
-          DType dtype)
-      : comm_(comm), stream_(stream), rank_(rank), ranks_(ranks), c_(c), counts_(counts), dtype_(dtype),
+  NcclRun(ncclComm_t comm, bool& aborted, cudaStream_t stream, int rank, int ranks, Collective c,
+          const BufferCounts& counts, DType dtype)
+      : comm_(comm), aborted_(aborted), stream_(stream), rank_(rank), ranks_(ranks), c_(c), counts_(counts), dtype_(dtype),
         element_bytes_(tb::comm::comm_element_bytes(dtype)), send_bytes_(counts.send_count * element_bytes_),
         recv_bytes_(counts.recv_count * element_bytes_), send_(send_bytes_, "send buffer"),
         recv_(recv_bytes_, "receive buffer") {
@@ -108,7 +137,9 @@ class NcclRun final : public CollectiveRun {
                "cudaMemcpyAsync (inputs)");
     cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   }
-  ~NcclRun() override { cudaStreamSynchronize(stream_); }
+  ~NcclRun() override {
+    if (!aborted_) cudaStreamSynchronize(stream_);
+  }
 
   void launch() override {
     const auto& nccl = api();
@@ -131,22 +162,23 @@ class NcclRun final : public CollectiveRun {
         // As nccl-tests: one grouped send and receive per peer, block r of the input to rank r.
         const size_t block = counts_.send_count / ranks_;
         const size_t block_bytes = block * element_bytes_;
-        nccl_check(nccl.GroupStart(), "ncclGroupStart", comm_);
+        NcclGroup group(comm_);
         for (int peer = 0; peer < ranks_; ++peer) {
           nccl_check(nccl.Send(in + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclSend", comm_);
           nccl_check(nccl.Recv(out + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclRecv", comm_);
         }
-        nccl_check(nccl.GroupEnd(), "ncclGroupEnd", comm_);
+        group.end();
         break;
       }
-      case Collective::SendRecv:
-        nccl_check(nccl.GroupStart(), "ncclGroupStart", comm_);
+      case Collective::SendRecv: {
+        NcclGroup group(comm_);
         nccl_check(nccl.Send(send, counts_.send_count, type_, (rank_ + 1) % ranks_, comm_, stream_), "ncclSend",
                    comm_);
         nccl_check(nccl.Recv(recv, counts_.recv_count, type_, (rank_ + ranks_ - 1) % ranks_, comm_, stream_),
                    "ncclRecv", comm_);
-        nccl_check(nccl.GroupEnd(), "ncclGroupEnd", comm_);
+        group.end();
         break;
+      }
       default:
         throw UsageError(fmt::format("--op {}: not implemented by the NCCL backend; accepted: allreduce, allgather, "
                                      "reducescatter, alltoall, sendrecv",
@@ -158,7 +190,7 @@ class NcclRun final : public CollectiveRun {
     cuda_check(cudaEventRecord(start_.e, stream_), "cudaEventRecord");
     for (int i = 0; i < iterations; ++i) launch();
     cuda_check(cudaEventRecord(stop_.e, stream_), "cudaEventRecord");
-    wait_for(stop_.e, comm_, "timed collectives");
+    wait_for(stop_.e, comm_, aborted_, "timed collectives");
     float ms = 0;
     cuda_check(cudaEventElapsedTime(&ms, start_.e, stop_.e), "cudaEventElapsedTime");
     return static_cast<double>(ms) / iterations;
@@ -168,7 +200,7 @@ class NcclRun final : public CollectiveRun {
     cuda_check(cudaMemsetAsync(recv_.ptr, 0, recv_bytes_, stream_), "cudaMemsetAsync");
     launch();
     cuda_check(cudaEventRecord(stop_.e, stream_), "cudaEventRecord");
-    wait_for(stop_.e, comm_, "checked collective");
+    wait_for(stop_.e, comm_, aborted_, "checked collective");
     std::vector<unsigned char> host(recv_bytes_);
     cuda_check(cudaMemcpyAsync(host.data(), recv_.ptr, recv_bytes_, cudaMemcpyDeviceToHost, stream_),
                "cudaMemcpyAsync (outputs)");
@@ -181,6 +213,7 @@ class NcclRun final : public CollectiveRun {
 
  private:
   ncclComm_t comm_;
+  bool& aborted_;  // the backend's: set once the communicator is aborted (freed)
   cudaStream_t stream_;
   int rank_, ranks_;
   Collective c_;
@@ -219,8 +252,12 @@ class NcclBackend final : public CollectiveBackend {
     nccl_version_ = "NCCL " + tb::kernels::cuda::nccl_version_string();
   }
   ~NcclBackend() override {
-    cudaStreamSynchronize(stream_);
-    api().CommDestroy(comm_);
+    // An aborted communicator is already freed (ncclCommAbort), and its stream may hold its
+    // unfinished kernels: neither is touched again.
+    if (!aborted_) {
+      cudaStreamSynchronize(stream_);
+      api().CommDestroy(comm_);
+    }
     cudaStreamDestroy(stream_);
   }
 
@@ -236,13 +273,16 @@ class NcclBackend final : public CollectiveBackend {
   }
 
   std::unique_ptr<CollectiveRun> prepare(Collective c, const BufferCounts& counts, DType dtype) override {
-    return std::make_unique<NcclRun>(comm_, stream_, world_.rank(), world_.size(), c, counts, dtype);
+    if (aborted_)
+      throw RuntimeError("the NCCL communicator was aborted after an earlier failure; no further collective runs");
+    return std::make_unique<NcclRun>(comm_, aborted_, stream_, world_.rank(), world_.size(), c, counts, dtype);
   }
 
  private:
   World& world_;
   int device_ = 0;
   ncclComm_t comm_ = nullptr;
+  bool aborted_ = false;  // ncclCommAbort freed comm_ (wait_for): never destroyed or used again
   cudaStream_t stream_ = nullptr;
   std::string device_name_, driver_, nccl_version_;
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernels/common/attention_math.hpp"
+
 namespace tb::kernels::warp {
 
 LaneArray<float> shfl_xor(const LaneArray<float>& v, int mask) {
@@ -20,7 +22,7 @@ LaneArray<float> quad_allreduce_max(const LaneArray<float>& v) {
   LaneArray<float> r = v;
   for (int mask : {1, 2}) {
     const LaneArray<float> other = shfl_xor(r, mask);
-    for (int l = 0; l < kWarpSize; ++l) r[l] = std::max(r[l], other[l]);
+    for (int l = 0; l < kWarpSize; ++l) r[l] = attn::max_nan(r[l], other[l]);  // as the kernels' quad_max
   }
   return r;
 }

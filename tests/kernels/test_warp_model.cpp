@@ -155,6 +155,22 @@ TEST(WarpModel, QuadShuffleReductionsEqualDirectRowReductions) {
   for (int l = 0; l < 32; ++l) EXPECT_EQ(r[l], static_cast<float>((l + 1) % 32));
 }
 
+// A NaN score in one lane poisons its whole row, as the kernels' max_nan shuffles do on the GPU
+// (std::max would drop it in the lanes that read it second): a bad input shows as NaN output
+// and fails verification instead of vanishing. The other quads are untouched.
+TEST(WarpModel, QuadMaxPropagatesANanToEveryLaneOfItsQuadOnly) {
+  for (int poisoned = 0; poisoned < 4; ++poisoned) {
+    warp::LaneArray<float> v{};
+    for (int l = 0; l < 32; ++l) v[l] = static_cast<float>(l);
+    v[8 + poisoned] = NAN;  // quad 2: lanes 8..11
+    const auto r = warp::quad_allreduce_max(v);
+    for (int l = 0; l < 32; ++l) {
+      if (l / 4 == 2) EXPECT_TRUE(std::isnan(r[l])) << "lane " << l << ", NaN in lane " << 8 + poisoned;
+      else EXPECT_EQ(r[l], static_cast<float>(l / 4 * 4 + 3)) << "lane " << l;
+    }
+  }
+}
+
 // The 16-byte chunk map of the kernels' cp.async tile loads (attention_device.cuh): each element
 // of a tile once; a warp's 32 chunks contiguous in global memory within each row; and every
 // 8-thread phase of a 16-byte shared-memory store hitting 8 distinct 16-byte bank groups of the
