@@ -225,6 +225,12 @@ void run_estimate(const EstimateFlags& f) {
                                    "power would describe neither: drop --gpu, or measure a {} and pass its results",
                                    req.sku->name, f.results, measured->sku->name, measured->sku->display_name,
                                    req.sku->name, req.sku->name));
+    // A CPU's step carries no GPU SKU to check against: any GPU's datasheet beside it mixes the two.
+    if (req.sku && !measured->sku && measured->backend == "cpu")
+      throw UsageError(fmt::format("--gpu {}: {} was measured on the CPU backend ({}); its throughput with {}'s "
+                                   "memory, links and power would describe neither: drop --gpu, or measure a {} and "
+                                   "pass its results",
+                                   req.sku->name, f.results, measured->device_name, req.sku->name, req.sku->name));
     if (!req.sku && measured->sku) req.sku = measured->sku;
   }
   req.gpus = f.gpus;
@@ -234,6 +240,11 @@ void run_estimate(const EstimateFlags& f) {
       throw UsageError(fmt::format("--site {} is built of {} GPUs; --gpu (or the results file) says {}: give the site's "
                                    "SKU, or a site config of {}",
                                    f.site, *req.site->sku, req.sku->name, req.sku->name));
+    if (measured && !measured->sku && measured->backend == "cpu" && req.site->sku)
+      throw UsageError(fmt::format("--site {} is built of {} GPUs; {} was measured on the CPU backend ({}): a site "
+                                   "of the CPU's throughput needs a site config without a GPU SKU, or results "
+                                   "measured on a {}",
+                                   f.site, *req.site->sku, f.results, measured->device_name, *req.site->sku));
     if (!req.sku && req.site->sku) req.sku = load_sku(*req.site->sku);
   }
   if (f.days && f.site.empty() && !f.tflops && !f.mfu && !measured)

@@ -104,6 +104,7 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   const bool cpu = d.info.backend == "cpu";
   d.dtype = resolve_gemm_dtype(f.dtype, d.info);
   d.sku = runner::sku_for(d.info, f.sku, runner::PeaksNeeded::compute_and_memory);
+  fmt::print(stderr, "{}", runner::sku_override_note(d.info, f.sku));
 
   std::vector<Op> ops;
   for (const auto& shape : gemm_battery(cpu)) ops.push_back(make_gemm_op("health.gemm", shape, d.dtype));

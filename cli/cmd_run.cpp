@@ -205,6 +205,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   check_fp8_step_for(workload, info);
   const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),
                                             [](const Op& op) { return is_memory_bound(op.kind); });
+  notes += runner::sku_override_note(info, f.sku);
   const auto sku = runner::sku_for(info, f.sku,
                                    memory_bound_ops ? runner::PeaksNeeded::compute_and_memory
                                                     : runner::PeaksNeeded::compute);

@@ -148,6 +148,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   std::string note;  // after every check: a refusal is then the one message
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
+  note += runner::sku_override_note(info, f.sku);
 
   std::vector<Op> ops;
   for (int64_t m : ms)

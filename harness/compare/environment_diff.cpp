@@ -15,6 +15,7 @@ std::vector<EnvironmentChange> environment_changes(const results::MachineInfo& b
       {"nccl_version", {b.nccl_version, c.nccl_version}},
       {"blas_version", {b.blas_version, c.blas_version}},
       {"device_name", {b.device_name, c.device_name}},
+      {"sku", {b.sku, c.sku}},  // the peaks every % and MFU is judged against
       {"pci_bus_id", {b.pci_bus_id, c.pci_bus_id}},
       {"sm_clock_mhz", {mhz(b.sm_clock_mhz), mhz(c.sm_clock_mhz)}},
       {"memory_clock_mhz", {mhz(b.memory_clock_mhz), mhz(c.memory_clock_mhz)}},

@@ -17,6 +17,8 @@ struct MeasuredThroughput {
   std::optional<double> mfu;
   DType peak_dtype = DType::BF16;  // the peak mfu refers to (machine.peak_dtype: bf16 for an fp8 step)
   std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
+  std::string backend;            // machine.backend: "cuda" or "cpu"
+  std::string device_name;        // machine.device_name
   std::string model;              // the model the step was measured for
   int64_t tensor_parallel = 1;    // the t it was measured at: its GEMM shapes are that t's
   int64_t expert_parallel = 1;    // MoE: the e it was measured at (expert GEMMs e·b·s·k/E rows)

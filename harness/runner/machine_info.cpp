@@ -69,6 +69,18 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
   return match_sku(info.name, info.memory_gb);
 }
 
+std::string sku_override_note(const kernels::DeviceInfo& info, const std::string& override_name) {
+  if (override_name.empty()) return "";
+  if (info.backend == "cpu")
+    return fmt::format("trainbench: note: --sku {}: judging {} (the CPU backend) against that GPU's datasheet; % of "
+                       "peak, MFU, memory and power are the GPU's, and the results file records sku {}\n",
+                       override_name, info.name, override_name);
+  if (!info.matched_sku.empty() && info.matched_sku != override_name)
+    return fmt::format("trainbench: note: --sku {} overrides {}, which {} matched\n", override_name, info.matched_sku,
+                       info.name);
+  return "";
+}
+
 void record_sku(results::MachineInfo& m, const std::optional<SkuConfig>& sku, DType dtype) {
   m.sku = sku ? sku->name : "";
   m.peak_tflops = sku ? sku->peak_tflops_or_zero(dtype) : 0.0;

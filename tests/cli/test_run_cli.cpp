@@ -70,13 +70,15 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
     EXPECT_TRUE(raw["kernels"][0].contains(key)) << key;
   for (const char* key : {"step_ms", "tokens_per_s", "mfu"}) EXPECT_TRUE(raw["step"].contains(key)) << key;
 
-  // The layout search keeps to the tensor-parallel size the throughput was measured at (tp 1).
-  auto searched = run_trainbench({"estimate", "--model", "gpt3-small", "--results", out, "--gpu", "h100-sxm",
-                                  "--gpus", "64", "--layout", "auto", "--json"});
-  ASSERT_EQ(searched.exit_code, 0) << searched.err;
-  const auto sj = nlohmann::json::parse(searched.out);
-  EXPECT_EQ(sj["layout_search"]["tensor_sizes"], nlohmann::json::array({1}));
-  EXPECT_EQ(sj["scaling"]["tp"], 1);
+  // A CPU's throughput beside a GPU's datasheet (its memory, links, power) or a site built of
+  // GPUs describes neither machine: refused, naming the flag and the CPU.
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{{"--gpu", "h100-sxm"},
+                                                                                   {"--site", "h100-1024"}}) {
+    auto mixed = run_trainbench({"estimate", "--results", out, flag, value, "--gpus", "64"});
+    EXPECT_EQ(mixed.exit_code, 2) << mixed.out;
+    EXPECT_NE(mixed.err.find(flag + " " + value), std::string::npos) << mixed.err;
+    EXPECT_NE(mixed.err.find("measured on the CPU backend"), std::string::npos) << mixed.err;
+  }
 
   auto e = run_trainbench({"estimate", "--model", "gpt3-small", "--results", out, "--gpus", "8", "--json"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
@@ -108,6 +110,8 @@ TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
   args.insert(args.end(), {"--out", dir_ + "/run.json", "--sku", "h100-sxm", "--no-estimate"});
   auto r = run_trainbench(args);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // A GPU's datasheet over the CPU backend is allowed (it tests the GPU paths) but never silent.
+  EXPECT_NE(r.err.find("note: --sku h100-sxm: judging"), std::string::npos) << r.err;
   // GPT-3 Small: 125 M parameters x 16 B = 2 GB of state, a few MB of activations at seq 64.
   EXPECT_NE(r.out.find("Memory to train at tp 1 without pipelining"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("GiB per GPU of 80 GiB: fits"), std::string::npos) << r.out;
@@ -118,6 +122,13 @@ TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
   EXPECT_NE(e.err.find("h100-sxm"), std::string::npos) << e.err;
   EXPECT_EQ(run_trainbench({"estimate", "--results", dir_ + "/run.json", "--gpu", "h100-sxm", "--gpus", "64"}).exit_code,
             0);
+  // The layout search keeps to the tensor-parallel size the throughput was measured at (tp 1).
+  auto searched = run_trainbench({"estimate", "--model", "gpt3-small", "--results", dir_ + "/run.json", "--gpus", "64",
+                                  "--layout", "auto", "--json"});
+  ASSERT_EQ(searched.exit_code, 0) << searched.err;
+  const auto sj = nlohmann::json::parse(searched.out);
+  EXPECT_EQ(sj["layout_search"]["tensor_sizes"], nlohmann::json::array({1}));
+  EXPECT_EQ(sj["scaling"]["tp"], 1);
 }
 
 // Without --tp, a model that trains on one device is measured at tp 1 (a 12-head model used to
@@ -285,8 +296,9 @@ TEST_F(RunCli, MixtureOfExpertsRunMeasuresExpertGemmsAtTheExpertSplit) {
          "experts_per_token = 2\nexpert_ffn_hidden = 128\nshared_experts = 1\n[training]\ntokens = 1e9\n";
   }
   const std::string out = dir_ + "/moe.json";
+  // Against an H100's datasheet (--sku), so that the layout search below has its memory.
   auto r = run_trainbench({"run", "--model", model, "--ep", "4", "--device", "cpu", "--min-time", "0", "--max-time",
-                           "0.2", "--min-samples", "3", "--quiet", "--out", out});
+                           "0.2", "--min-samples", "3", "--quiet", "--sku", "h100-sxm", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("ep 4 (2 of 8 experts here, 64 tokens each)"), std::string::npos) << r.out;
   const results::RunResults res = results::read_results_file(out);
@@ -306,8 +318,8 @@ TEST_F(RunCli, MixtureOfExpertsRunMeasuresExpertGemmsAtTheExpertSplit) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_NE(e.out.find("active per token: 2 of 8 experts + 1 shared"), std::string::npos) << e.out;
   // The search keeps the e the expert GEMMs were measured at, as it keeps the t.
-  e = run_trainbench({"estimate", "--model", model, "--results", out, "--gpu", "h100-sxm", "--gpus", "64",
-                      "--global-batch", "64", "--layout", "auto"});
+  e = run_trainbench({"estimate", "--model", model, "--results", out, "--gpus", "64", "--global-batch", "64",
+                      "--layout", "auto"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_NE(e.out.find("ep 4 (where the throughput was measured)"), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("--ep 4"), std::string::npos) << e.out;

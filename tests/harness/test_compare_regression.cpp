@@ -232,6 +232,12 @@ TEST(CompareRegression, ReportsWhatChangedOnTheMachineSinceTheBaseline) {
   EXPECT_NE(text.find("cublas_version: 13.0.2 -> 13.1.0"), std::string::npos) << text;
   const std::string xml = junit_xml(r);
   EXPECT_NE(xml.find("name=\"changed.git_commit\" value=\"abc1234 -&gt; def5678\""), std::string::npos) << xml;
+  // The SKU whose peaks every % is judged against (--sku) is among the suspects too.
+  cur.results.machine.sku = "h100-sxm";
+  base.results.machine.sku = "cpu-estimated";
+  const auto sku = check_regressions(base, cur, {});
+  ASSERT_EQ(sku.environment.size(), 3u);
+  EXPECT_EQ(sku.environment[1].field, "sku");  // after the software, beside the device
 }
 
 // A file edited by hand (or written by a broken tool) cannot pass or fail the gate: a median that
