@@ -25,7 +25,7 @@ namespace {
 
 struct CompareFlags {
   std::vector<std::string> files;
-  std::string baseline;
+  std::vector<std::string> baseline;  // one or more runs (--baseline repeated, or A.json,B.json)
   std::string threshold = "3%";
   double alpha = 0.05;
   std::string junit;
@@ -76,24 +76,38 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   const auto format = compare::parse_table_format(f.format, "--format");
   compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
   if (cmd.get_option("--baseline")->count() > 0) {
-    if (f.baseline.empty()) throw UsageError("--baseline: the path is empty; give the baseline results file");
+    for (const auto& path : f.baseline)
+      if (path.empty()) throw UsageError("--baseline: a path is empty; give the baseline results file(s)");
     std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
                                                  "--global-batch", "--gpu-hour-price", "--currency", "--recompute"};
     for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "
                                "(the regression gate) they would be ignored: leave them out");
-    if (f.files.size() != 1)
-      throw UsageError(fmt::format("compare --baseline BASE.json takes exactly one CURRENT.json (got {} files)",
-                                   f.files.size()));
+    std::vector<std::string> inputs = f.baseline;
+    inputs.insert(inputs.end(), f.files.begin(), f.files.end());
     if (!f.junit.empty() || cmd.get_option("--junit")->count() > 0)
-      results::check_output_path(f.junit, "--junit", {f.baseline, f.files[0]});
+      results::check_output_path(f.junit, "--junit", inputs);
     compare::RegressionOptions o;
     o.threshold = parse_threshold(f.threshold);
     o.alpha = f.alpha;
     o.compatibility = compat;
     if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
-    const auto report = compare::check_regressions(load(f.baseline), load(f.files[0]), o);
+    compare::RegressionReport report;
+    try {
+      std::vector<compare::LabeledResults> baseline, current;
+      for (const auto& path : f.baseline) baseline.push_back(load(path));
+      for (const auto& path : f.files) current.push_back(load(path));
+      report = compare::check_regressions(baseline, current, o);
+    } catch (const std::exception& e) {
+      // A nightly job reads a verdict, not an empty stdout: the refusal in its own formats too.
+      const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr;
+      if (f.json)
+        std::cout << nlohmann::json{{"verdict", "error"}, {"error", e.what()}, {"exit_code", usage ? 2 : 1}}.dump(2)
+                  << "\n";
+      if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_error_xml(e.what()));
+      throw;
+    }
     if (f.json) std::cout << compare::to_json(report).dump(2) << "\n";
     else std::cout << compare::format_regressions(report, format);
     if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_xml(report));
@@ -130,8 +144,13 @@ void add_compare_command(CLI::App& app) {
   auto flags = std::make_shared<CompareFlags>();
   auto* cmd = app.add_subcommand(
       "compare", "Results side by side (A.json B.json ...), or --baseline BASE.json CURRENT.json: exit 1 on regression");
-  cmd->add_option("files", flags->files, "Results files (with --baseline: the one current run)")->required();
-  cmd->add_option("--baseline", flags->baseline, "Regression mode: the baseline results file");
+  cmd->add_option("files", flags->files, "Results files (with --baseline: the current run, or several runs of it)")
+      ->required();
+  cmd->add_option("--baseline", flags->baseline,
+                  "Regression mode: the baseline results file; repeat it (or A.json,B.json) for several runs, and "
+                  "with 3 or more runs a side the runs decide, not the samples within one")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_option("--threshold", flags->threshold,
                   "Regression: slowdown of the median that fails, in percent (3% or 3; a bare number below 1 is "
                   "refused as ambiguous: write 0.5%)")

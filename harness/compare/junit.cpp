@@ -57,4 +57,14 @@ std::string junit_xml(const RegressionReport& r) {
   return out;
 }
 
+std::string junit_error_xml(const std::string& message) {
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                     "<testsuites name=\"trainbench compare\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
+                     "  <testsuite name=\"trainbench regression\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n"
+                     "    <testcase classname=\"trainbench.gate\" name=\"compare\" time=\"0\">\n"
+                     "      <error message=\"{}\" type=\"refused\">{}</error>\n"
+                     "    </testcase>\n  </testsuite>\n</testsuites>\n",
+                     xml_escape(message), xml_escape(message));
+}
+
 }  // namespace tb::compare

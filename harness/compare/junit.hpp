@@ -10,6 +10,10 @@ namespace tb::compare {
 
 std::string junit_xml(const RegressionReport& report);
 
+// The gate could not judge (an input refused, unreadable, of another device): one <testcase>
+// with an <error>, so that CI shows why instead of a missing report.
+std::string junit_error_xml(const std::string& message);
+
 // Escapes &, <, >, " and ' and drops control characters XML 1.0 cannot carry.
 std::string xml_escape(const std::string& text);
 

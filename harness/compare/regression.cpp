@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -42,10 +43,12 @@ void check_options(const RegressionOptions& o) {
 }
 
 // Relative standard error of a sum of medians, Σ calls·median_k, from each kernel's rel_noise,
-// assuming independent errors: sqrt(Σ (calls·median·noise)²) / Σ calls·median.
+// assuming independent errors: sqrt(Σ (calls·median·noise)²) / Σ calls·median. Unknown (-1)
+// where a kernel has a single sample: its noise is no estimate, 0 least of all.
 double step_noise(const results::RunResults& r) {
   double sum_ms = 0, var = 0;
   for (const auto& k : r.kernels) {
+    if (k.stats.samples < 2) return -1;
     const double ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
     sum_ms += ms;
     var += (ms * k.stats.rel_noise) * (ms * k.stats.rel_noise);
@@ -57,7 +60,8 @@ double step_noise(const results::RunResults& r) {
 
 ItemVerdict decide(const std::string& name, double baseline_ms, double current_ms,
                    const std::vector<double>& baseline_samples, const std::vector<double>& current_samples,
-                   double noise_baseline, double noise_current, const RegressionOptions& o) {
+                   double noise_baseline, double noise_current, const RegressionOptions& o,
+                   const std::vector<double>& baseline_runs, const std::vector<double>& current_runs) {
   ItemVerdict v;
   v.name = name;
   v.key = name;
@@ -73,9 +77,34 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
   v.change = current_ms / baseline_ms - 1.0;
   const bool beyond_threshold = std::fabs(v.change) > o.threshold;
   const std::string pct = fmt::format("{:+.2f}%", 100.0 * v.change);
+  const auto nb = static_cast<int>(baseline_runs.size()), nc = static_cast<int>(current_runs.size());
 
   bool significant = false;
-  if (static_cast<int>(baseline_samples.size()) >= o.min_samples &&
+  if (nb >= o.min_samples && nc >= o.min_samples) {
+    v.rule = "u-test over runs";
+    const auto u = mann_whitney_u(baseline_runs, current_runs);
+    v.p_value = u.p_value;
+    significant = u.p_value < o.alpha;
+    v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), U-test over the runs' medians p = {:.3g} ({} alpha "
+                                "{}; {} vs {} runs), threshold {:.1f}%",
+                                baseline_ms, current_ms, pct, u.p_value, significant ? "<" : ">=", o.alpha, nb, nc,
+                                100.0 * o.threshold);
+  } else if (nb >= kMinRunsToJudge && nc >= kMinRunsToJudge) {
+    v.rule = "run ranges";
+    const auto [b_lo, b_hi] = std::minmax_element(baseline_runs.begin(), baseline_runs.end());
+    const auto [c_lo, c_hi] = std::minmax_element(current_runs.begin(), current_runs.end());
+    significant = v.change > 0 ? *c_lo > *b_hi : *c_hi < *b_lo;
+    v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), runs {:.4g}..{:.4g} vs {:.4g}..{:.4g} ms ({} vs {} "
+                                "runs: ranges {}), threshold {:.1f}%",
+                                baseline_ms, current_ms, pct, *b_lo, *b_hi, *c_lo, *c_hi, nb, nc,
+                                significant ? "apart" : "overlap", 100.0 * o.threshold);
+  } else if (baseline_samples.size() == 1 || current_samples.size() == 1 || noise_baseline < 0 || noise_current < 0) {
+    v.rule = "unjudged";
+    v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), but a side has a single sample (no noise "
+                                "estimate): not judged; measure with more samples",
+                                baseline_ms, current_ms, pct);
+    return v;
+  } else if (static_cast<int>(baseline_samples.size()) >= o.min_samples &&
       static_cast<int>(current_samples.size()) >= o.min_samples) {
     v.rule = "u-test";
     const auto u = mann_whitney_u(baseline_samples, current_samples);
@@ -99,12 +128,11 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
   return v;
 }
 
-RegressionReport check_regressions(const LabeledResults& baseline_file, const LabeledResults& current_file,
-                                   const RegressionOptions& o) {
-  check_options(o);
-  require_complete_run(baseline_file);
-  require_complete_run(current_file);
-  const LabeledResults baseline = pool_repetitions(baseline_file), current = pool_repetitions(current_file);
+namespace {
+
+RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, const RegressionOptions& o) {
+  const LabeledResults& baseline = base_side.pooled;
+  const LabeledResults& current = cur_side.pooled;
   require_same_device(baseline, current, o.compatibility);
   require_same_shapes(baseline, current, o.compatibility);
 
@@ -113,6 +141,14 @@ RegressionReport check_regressions(const LabeledResults& baseline_file, const La
   report.current_origin = current.origin;
   report.options = o;
   report.environment = environment_changes(baseline.results.machine, current.results.machine);
+  auto runs_of = [](const PooledRuns& side, const std::string& key) {
+    const auto it = side.run_medians.find(key);
+    return it == side.run_medians.end() ? std::vector<double>{} : it->second;
+  };
+  for (const auto& [key, medians] : base_side.run_medians)
+    report.baseline_runs = std::max(report.baseline_runs, static_cast<int>(medians.size()));
+  for (const auto& [key, medians] : cur_side.run_medians)
+    report.current_runs = std::max(report.current_runs, static_cast<int>(medians.size()));
   std::map<std::string, const results::KernelResult*> by_key;
   for (const auto& k : current.results.kernels) by_key[kernel_key(k)] = &k;
   for (const auto& b : baseline.results.kernels) {
@@ -124,22 +160,45 @@ RegressionReport check_regressions(const LabeledResults& baseline_file, const La
     }
     const auto& c = *it->second;
     ItemVerdict v = decide(b.name, b.stats.median_ms, c.stats.median_ms, b.samples_ms, c.samples_ms,
-                           b.stats.rel_noise, c.stats.rel_noise, o);
+                           b.stats.rel_noise, c.stats.rel_noise, o, runs_of(base_side, key), runs_of(cur_side, key));
     v.key = key;
     report.items.push_back(std::move(v));
     by_key.erase(it);
   }
   for (const auto& [key, k] : by_key) report.notes.push_back(fmt::format("{}: only in the current run, not compared", key));
+  if (report.items.empty())
+    throw UsageError(fmt::format("{} and {} have no kernel in common (same name, shape and dtype): a gate that "
+                                 "compared nothing cannot pass; give results of the same work",
+                                 baseline.origin, current.origin));
 
   const auto& bs = baseline.results.step;
   const auto& cs = current.results.step;
   if (bs && cs) {
     report.items.push_back(decide("step", bs->step_ms, cs->step_ms, {}, {}, step_noise(baseline.results),
-                                  step_noise(current.results), o));
+                                  step_noise(current.results), o, base_side.step_ms, cur_side.step_ms));
   } else if (bs || cs) {
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
+  if (report.baseline_runs < kMinRunsToJudge || report.current_runs < kMinRunsToJudge)
+    report.notes.push_back(fmt::format(
+        "{} vs {} run(s): samples within one run cannot show run-to-run variance, so a machine whose runs differ "
+        "by more than the {:.1f}% threshold fails on that alone; give each side {} or more runs (--baseline "
+        "repeated, several current files, or --benchmark_repetitions={}) to let the runs decide",
+        report.baseline_runs, report.current_runs, 100.0 * o.threshold, kMinRunsToJudge, kMinRunsToJudge));
   return report;
+}
+
+}  // namespace
+
+RegressionReport check_regressions(const std::vector<LabeledResults>& baseline,
+                                   const std::vector<LabeledResults>& current, const RegressionOptions& o) {
+  check_options(o);
+  return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility), o);
+}
+
+RegressionReport check_regressions(const LabeledResults& baseline, const LabeledResults& current,
+                                   const RegressionOptions& o) {
+  return check_regressions(std::vector<LabeledResults>{baseline}, std::vector<LabeledResults>{current}, o);
 }
 
 }  // namespace tb::compare

@@ -9,7 +9,14 @@
 //    slower when change > threshold AND the noise bands do not overlap:
 //    current·(1 − 2·noise_c) > baseline·(1 + 2·noise_b), noise = relative standard error of the
 //    median (SampleStats::rel_noise); 2 standard errors is about a 95% band for each median.
+//  - Samples within one run cannot show run-to-run variance (clocks, placement, another process).
+//    Where each side has several runs (files, or --benchmark_repetitions within one), the runs
+//    decide instead: with at least `min_samples` runs a side, the U test on the runs' medians;
+//    with 3 or 4, "run ranges": slower only when every current run is slower than every baseline
+//    run (for 3 against 3 the chance of that under no change is 1 in 20, one-sided).
+//  - A side with one sample has no noise estimate: its item is not judged (rule "unjudged").
 //  - Faster beyond the same tests is reported as an improvement; it never fails the gate.
+//  - A comparison in which nothing matched is refused: a gate that compared nothing cannot pass.
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +42,7 @@ struct ItemVerdict {
   double baseline_ms = 0;       // median (step: step_ms)
   double current_ms = 0;
   double change = 0;            // current / baseline − 1
-  std::string rule;             // "u-test" or "noise-band"
+  std::string rule;             // "u-test", "noise-band", "u-test over runs", "run ranges" or "unjudged"
   std::optional<double> p_value;        // u-test
   double noise_baseline = 0, noise_current = 0;  // relative standard error of each median
   Verdict verdict = Verdict::Same;
@@ -48,6 +55,7 @@ struct RegressionReport {
   std::vector<ItemVerdict> items;  // kernels in baseline order, then the step (when both have one)
   std::vector<std::string> notes;  // e.g. kernels present only on one side (allowed differences)
   std::vector<EnvironmentChange> environment;  // what changed on the machine since the baseline
+  int baseline_runs = 1, current_runs = 1;     // runs per side (files or repetitions, the most of any kernel)
   int regressions() const;
   int improvements() const;
 };
@@ -56,10 +64,17 @@ struct RegressionReport {
 // incomparable files (compatibility.hpp), then decides each matched kernel and the step.
 RegressionReport check_regressions(const LabeledResults& baseline, const LabeledResults& current,
                                    const RegressionOptions& options);
+// Several runs a side (compare --baseline B1 --baseline B2 C1 C2): each side pooled (pool_runs).
+RegressionReport check_regressions(const std::vector<LabeledResults>& baseline,
+                                   const std::vector<LabeledResults>& current, const RegressionOptions& options);
 
 // Decides one pair of measurements; exposed for tests.
 ItemVerdict decide(const std::string& name, double baseline_ms, double current_ms,
                    const std::vector<double>& baseline_samples, const std::vector<double>& current_samples,
-                   double noise_baseline, double noise_current, const RegressionOptions& options);
+                   double noise_baseline, double noise_current, const RegressionOptions& options,
+                   const std::vector<double>& baseline_runs = {}, const std::vector<double>& current_runs = {});
+
+// Runs a side from which the runs decide, not the samples within them.
+inline constexpr int kMinRunsToJudge = 3;
 
 }  // namespace tb::compare

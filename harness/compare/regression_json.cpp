@@ -24,6 +24,8 @@ nlohmann::json to_json(const RegressionReport& r) {
           {"current", r.current_origin},
           {"threshold", r.options.threshold},
           {"alpha", r.options.alpha},
+          {"baseline_runs", r.baseline_runs},
+          {"current_runs", r.current_runs},
           {"items", items},
           {"environment", environment},
           {"notes", r.notes}};

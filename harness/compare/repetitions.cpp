@@ -1,6 +1,7 @@
 #include "harness/compare/repetitions.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -52,6 +53,44 @@ LabeledResults pool_repetitions(const LabeledResults& run) {
     }
   }
   return out;
+}
+
+PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options) {
+  if (files.empty()) throw UsageError("no results files on one side of the comparison");
+  PooledRuns side;
+  LabeledResults all = files.front();
+  all.results.kernels.clear();
+  std::vector<std::string> origins;
+  bool every_step = true;
+  for (const auto& file : files) {
+    require_complete_run(file);
+    if (&file != &files.front()) {
+      require_same_device(files.front(), file, options);
+      require_same_shapes(files.front(), file, options);
+    }
+    // Repeats inside a file with a step are refused here, before its kernels join the others.
+    const LabeledResults own = pool_repetitions(file);
+    for (const auto& k : file.results.kernels) side.run_medians[kernel_key(k)].push_back(k.stats.median_ms);
+    all.results.kernels.insert(all.results.kernels.end(), own.results.kernels.begin(), own.results.kernels.end());
+    every_step = every_step && own.results.step.has_value();
+    if (own.results.step) side.step_ms.push_back(own.results.step->step_ms);
+    origins.push_back(file.origin);
+  }
+  // Pooled across files as repetitions are within one: the step rides beside, not in, the pool.
+  const auto step = all.results.step;
+  all.results.step.reset();
+  side.pooled = pool_repetitions(all);
+  side.pooled.origin = files.size() == 1 ? files.front().origin
+                                         : fmt::format("{} ({} runs)", fmt::join(origins, " + "), files.size());
+  if (!every_step) {
+    side.step_ms.clear();
+  } else if (step) {
+    side.pooled.results.step = step;
+    std::vector<double> sorted = side.step_ms;
+    std::sort(sorted.begin(), sorted.end());
+    side.pooled.results.step->step_ms = sorted[(sorted.size() - 1) / 2];  // lower median: one run's own step
+  }
+  return side;
 }
 
 }  // namespace tb::compare

@@ -475,3 +475,47 @@ TEST_F(CompareCli, RegressionVerdictAsJson) {
   ASSERT_EQ(side.exit_code, 0) << side.err;
   EXPECT_FALSE(nlohmann::json::parse(side.out).contains("verdict"));
 }
+
+// A nightly job with several runs a side: --baseline repeated or as a list, several current
+// files; with three a side the runs decide (a run as slow as the current ones in the baseline
+// keeps a +5% median shift from failing the gate).
+TEST_F(CompareCli, SeveralRunsASideAreGivenAsRepeatedOrListedFiles) {
+  std::vector<std::string> base_runs, cur_runs;
+  const double base_shift[] = {0.0, 0.10, 0.01}, cur_shift[] = {0.05, 0.06, 0.11};
+  for (int i = 0; i < 3; ++i) {
+    SyntheticRunSpec b, c;
+    b.seed = 1 + i, c.seed = 11 + i;
+    b.slow_kernel = c.slow_kernel = "*";
+    b.slowdown = base_shift[i], c.slowdown = cur_shift[i];
+    base_runs.push_back(write("b" + std::to_string(i) + ".json", tb::testing::synthetic_run(b)));
+    cur_runs.push_back(write("c" + std::to_string(i) + ".json", tb::testing::synthetic_run(c)));
+  }
+  const auto r = run_trainbench({"compare", "--baseline", base_runs[0], "--baseline", base_runs[1] + "," + base_runs[2],
+                                 cur_runs[0], cur_runs[1], cur_runs[2], "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("verdict"), "no_regression");
+  EXPECT_EQ(j.at("baseline_runs"), 3);
+  EXPECT_EQ(j.at("current_runs"), 3);
+  for (const auto& item : j.at("items")) EXPECT_EQ(item.at("rule"), "run ranges") << item.dump();
+  // One run a side of the same files: the within-run U test fails it.
+  EXPECT_EQ(run_trainbench({"compare", "--baseline", base_runs[0], cur_runs[0]}).exit_code, 1);
+}
+
+// When the gate cannot judge, --json and --junit still say so, with the reason, and exit 2.
+TEST_F(CompareCli, ARefusedComparisonStillWritesAMachineReadableVerdict) {
+  SyntheticRunSpec other;
+  other.model = "gpt3-xl";
+  other.tensor_parallel = 1;
+  const std::string junit = dir_ + "/junit.xml";
+  const auto r = run_trainbench({"compare", "--baseline", base(), write("other.json", tb::testing::synthetic_run(other)),
+                                 "--allow-different-shapes", "--json", "--junit", junit});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("verdict"), "error");
+  EXPECT_EQ(j.at("exit_code"), 2);
+  EXPECT_NE(j.at("error").get<std::string>().find("no kernel in common"), std::string::npos) << r.out;
+  const std::string xml = tb::testing::read_text(junit);
+  EXPECT_NE(xml.find("errors=\"1\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<error message=\""), std::string::npos) << xml;
+}

@@ -1,5 +1,6 @@
 // The regression gate on SYNTHETIC runs (tests/report/synthetic_results.hpp): noise alone never
 // fails it; a real slowdown beyond threshold and noise does, naming the kernel.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "harness/common/errors.hpp"
@@ -267,6 +268,79 @@ TEST(CompareRegression, RefusesAFileAtOddsWithItself) {
 
 // --benchmark_repetitions writes one entry per repetition: the gate pools them into one kernel
 // (all samples, statistics recomputed) and compares it once.
+// Each run of the same work shifted as a whole (clocks, placement, another process): `shift` per
+// run, all kernels alike, with that run's own sampling noise.
+std::vector<LabeledResults> runs(const std::vector<double>& shifts, uint32_t seed, const std::string& stem) {
+  std::vector<LabeledResults> out;
+  for (size_t i = 0; i < shifts.size(); ++i) {
+    SyntheticRunSpec spec;
+    spec.seed = seed + static_cast<uint32_t>(i);
+    spec.slow_kernel = "*";
+    spec.slowdown = shifts[i];
+    out.push_back(labeled(spec, fmt::format("{}{}.json", stem, i)));
+  }
+  return out;
+}
+
+// Run-to-run variance beyond the threshold fails a one-run-a-side gate (samples within a run are
+// tight, so the U test is sure), but not a gate whose runs overlap; a shift of every run fails both.
+TEST(CompareRegression, SeveralRunsASideLetTheRunsDecide) {
+  const auto base = runs({0.00, 0.10, 0.01}, 1, "base"), noisy = runs({0.05, 0.06, 0.11}, 11, "cur");
+  EXPECT_EQ(item(check_regressions(base[0], noisy[0], {}), "qkv.fwd").verdict, Verdict::Slower);
+  const auto r = check_regressions(base, noisy, {});
+  EXPECT_EQ(r.baseline_runs, 3);
+  EXPECT_EQ(r.current_runs, 3);
+  const auto& v = item(r, "qkv.fwd");
+  EXPECT_GT(v.change, 0.03);  // the pooled medians still differ by more than the threshold...
+  EXPECT_EQ(v.rule, "run ranges");
+  EXPECT_EQ(v.verdict, Verdict::Same) << v.explanation;  // ...but a baseline run was as slow as them
+  EXPECT_EQ(item(r, "step").rule, "run ranges");
+  EXPECT_EQ(r.regressions(), 0);
+  for (const auto& note : r.notes) EXPECT_EQ(note.find("run-to-run"), std::string::npos) << note;
+
+  const auto steady = runs({0.00, 0.01, 0.005}, 51, "steady"), slow = runs({0.06, 0.07, 0.065}, 21, "slow");
+  const auto s = check_regressions(steady, slow, {});
+  EXPECT_EQ(item(s, "qkv.fwd").verdict, Verdict::Slower) << item(s, "qkv.fwd").explanation;
+  EXPECT_EQ(item(s, "step").verdict, Verdict::Slower) << item(s, "step").explanation;
+  EXPECT_NE(s.current_origin.find("slow0.json + slow1.json + slow2.json (3 runs)"), std::string::npos);
+
+  // Five a side: the U test over the runs' medians (5 all above 5: exact p = 2/252).
+  const auto five = runs({0, 0.01, 0.005, 0.002, 0.008}, 31, "b5"), five_slow = runs({0.1, 0.11, 0.105, 0.1, 0.12}, 41, "c5");
+  const auto f = check_regressions(five, five_slow, {});
+  EXPECT_EQ(item(f, "qkv.fwd").rule, "u-test over runs");
+  EXPECT_NEAR(*item(f, "qkv.fwd").p_value, 2.0 / 252, 1e-9);
+  EXPECT_EQ(item(f, "qkv.fwd").verdict, Verdict::Slower);
+}
+
+// A gate that compared nothing (no kernel in common) cannot pass; a single sample has no noise
+// estimate, so its 0% noise cannot make a difference significant.
+TEST(CompareRegression, NothingInCommonIsRefusedAndASingleSampleIsUnjudged) {
+  SyntheticRunSpec a, b;
+  b.model = "gpt3-xl";
+  b.tensor_parallel = 1;
+  CompatibilityOptions allow;
+  allow.allow_different_shapes = true;
+  RegressionOptions o;
+  o.compatibility = allow;
+  try {
+    check_regressions(labeled(a, "a.json"), labeled(b, "b.json"), o);
+    ADD_FAILURE() << "a comparison of nothing passed";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no kernel in common"), std::string::npos) << e.what();
+  }
+  const auto v = decide("k", 10.0, 11.0, {10.0}, {11.0}, 0.0, 0.0, {});
+  EXPECT_EQ(v.rule, "unjudged");
+  EXPECT_EQ(v.verdict, Verdict::Same);
+  SyntheticRunSpec one;
+  one.samples = 1;
+  auto slower = one;
+  slower.slow_kernel = "*";
+  slower.slowdown = 0.2;
+  const auto r = check_regressions(labeled(one, "one.json"), labeled(slower, "slower.json"), {});
+  EXPECT_EQ(r.regressions(), 0);
+  EXPECT_EQ(item(r, "step").rule, "unjudged");
+}
+
 TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
   SyntheticRunSpec spec;
   auto single = labeled(spec, "single.json");
@@ -280,7 +354,10 @@ TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
   repeated.results.kernels.push_back(second);
   const auto r = check_regressions(repeated, repeated, {});
   ASSERT_EQ(r.items.size(), 1u);  // one kernel, not two
-  EXPECT_TRUE(r.notes.empty());
+  for (const auto& note : r.notes) EXPECT_EQ(note.find("not compared"), std::string::npos) << note;
+  EXPECT_EQ(r.baseline_runs, 2);  // two repetitions: too few for the runs to decide, and said so
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("run-to-run variance"), std::string::npos) << r.notes[0];
   const auto pooled = pool_repetitions(repeated);
   ASSERT_EQ(pooled.results.kernels.size(), 1u);
   EXPECT_EQ(pooled.results.kernels[0].samples_ms.size(), 2 * single.results.kernels[0].samples_ms.size());
