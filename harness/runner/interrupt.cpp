@@ -1,20 +1,40 @@
 #include "harness/runner/interrupt.hpp"
 
+#include <time.h>
+
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 
 namespace tb::runner {
 namespace {
 
 // Lock-free atomics are async-signal-safe ([support.signal] in C++17 and later).
 std::atomic<bool> g_interrupted{false};
+std::atomic<int64_t> g_first_signal_ns{0};
 static_assert(std::atomic<bool>::is_always_lock_free);
+static_assert(std::atomic<int64_t>::is_always_lock_free);
+
+// One interrupt often arrives twice at once: coreutils `timeout` signals its child and then the
+// child's process group, and a terminal's Ctrl-C reaches every process of the foreground group.
+// A repeat within this window is that same interrupt, not the user insisting.
+constexpr int64_t kSameInterruptNs = 1'000'000'000;
+
+int64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe (POSIX.1-2008)
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 extern "C" void on_signal(int sig) {
-  if (g_interrupted.exchange(true)) {
-    std::signal(sig, SIG_DFL);  // second signal: the user means it
-    std::raise(sig);
+  const int64_t now = monotonic_ns();
+  if (!g_interrupted.exchange(true)) {
+    g_first_signal_ns.store(now);
+    return;
   }
+  if (now - g_first_signal_ns.load() < kSameInterruptNs) return;
+  std::signal(sig, SIG_DFL);  // a second signal, later: the user means it
+  std::raise(sig);
 }
 
 }  // namespace
