@@ -188,6 +188,11 @@ void run_health(const HealthFlags& f) {
     } else {
       j = device_json(devices.front());
     }
+    // A fleet script must not pull (or pass) a node because someone pressed Ctrl-C.
+    if (runner::interrupted()) {
+      j["verdict_of_measured"] = j["verdict"];
+      j["verdict"] = "interrupted";
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     for (const auto& d : devices) {

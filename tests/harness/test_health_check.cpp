@@ -122,6 +122,21 @@ TEST(HealthCheck, WrongOrMissingResultsFail) {
   EXPECT_DOUBLE_EQ(check(r, "gemm").measured, 780);
 }
 
+// Ctrl-C is no fault of the machine: the kernels it stopped are unmeasured, not failed, and the
+// verdict rests on the rest (a healthy H100's GEMMs still pass).
+TEST(HealthCheck, InterruptedKernelsAreUnmeasuredNotFailed) {
+  Inputs in = h100(780, 3000);
+  in.streaming[0].status = "interrupted";
+  in.streaming[0].verified = false;
+  const Report r = evaluate(in);
+  const Check& c = check(r, "results");
+  EXPECT_EQ(c.status, Status::Info);
+  EXPECT_NE(c.detail.find("not measured (interrupted)"), std::string::npos) << c.detail;
+  EXPECT_NE(r.verdict, Status::Fail);
+  in.gemms[0].status = "failed";  // ...but a real failure beside it still fails
+  EXPECT_EQ(evaluate(in).verdict, Status::Fail);
+}
+
 TEST(HealthCheck, WithoutASustainedFigureTheDatasheetPeakIsUsedLoosely) {
   Inputs in = h100(500, 1800);
   in.sku = load_sku("h100-pcie");  // 756 bf16 peak, no sustained figure
