@@ -132,12 +132,13 @@ void print_table_header(std::ostream& out) {
 }
 
 void print_row(std::ostream& out, const results::KernelResult& k) {
-  if (k.status == "failed" && !k.busbw_gb_s) {
-    fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} failed: {}\n", k.dims.at("bytes"), k.dims.at("count"), k.dtype,
-               k.name, k.error);
+  if ((k.status == "failed" && !k.busbw_gb_s) || k.status == "skipped") {
+    fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {}: {}\n", k.dims.at("bytes"), k.dims.at("count"), k.dtype, k.name,
+               k.status, k.error);
     return;
   }
-  const std::string wrong = k.wrong_elements ? fmt::format("{}", *k.wrong_elements) : "N/A";
+  // An interrupted size shows what it sampled, marked: never read as a checked result.
+  const std::string wrong = k.status == "interrupted" ? "intr." : k.wrong_elements ? fmt::format("{}", *k.wrong_elements) : "N/A";
   fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {:>10.2f} {:>8.2f} {:>8.2f} {:>7} {:>5.1f}%\n", k.dims.at("bytes"),
              k.dims.at("count"), k.dtype, k.name, k.stats.median_ms * 1e3, k.algbw_gb_s.value_or(0),
              k.busbw_gb_s.value_or(0), wrong, 100.0 * k.stats.rel_noise);
@@ -213,24 +214,41 @@ void run_comm(const CommFlags& f) {
     run.workload.dtype = to_string(dtype);
     run.workload.device = device.device_memory ? "cuda" : "cpu";
     bool any_failed = false, interrupted = false;
+    std::string stopped_at;
     for (const auto& c : cases) {
-      if (interrupted) break;
-      results::KernelResult k = measure_comm_case(*world, *backend, c, options);
-      any_failed |= k.status == "failed";
-      interrupted |= k.status == "interrupted";
+      results::KernelResult k;
+      if (interrupted) {
+        // The sizes never started are in the file too, so that it says what the run lacks.
+        k = describe_comm_case(c, world->size(), dtype, device);
+        k.status = "skipped";
+        k.error = fmt::format("not measured: the run was interrupted at {}", stopped_at);
+      } else {
+        k = measure_comm_case(*world, *backend, c, options);
+        any_failed |= k.status == "failed";
+        if (k.status == "interrupted") interrupted = true, stopped_at = k.name;
+      }
       if (lead) print_row(out, k);
       run.kernels.push_back(std::move(k));
     }
     run.ranks = gather_rank_infos(*world, local_rank_info(*world, device));
-    if (!lead) return;
+    if (!lead) {
+      if (interrupted) set_exit_code(kExitInterrupted);  // every rank agreed on it (comm_job's should_abort)
+      return;
+    }
     run.machine = comm_machine_info(*world, device);
     set_link_peaks(run);
-    run.status = interrupted || run.kernels.size() < cases.size() ? "partial" : any_failed ? "failed" : "complete";
+    run.status = interrupted ? "partial" : any_failed ? "failed" : "complete";
     if (!f.out.empty()) results::write_results_file(f.out, run);
     print_closing(out, run, device);
     if (!f.out.empty()) fmt::print(out, "# results: {}\n", f.out);
     if (f.json) std::cout << results::to_json(run).dump(2) << "\n";
-    if (any_failed) set_exit_code(kExitRuntime);  // nccl-tests fails on #wrong too
+    if (interrupted) {
+      fmt::print(stderr, "trainbench: interrupted at {}; kept what was measured{}\n", stopped_at,
+                 f.out.empty() ? "" : " in " + f.out);
+      set_exit_code(kExitInterrupted);
+    } else if (any_failed) {
+      set_exit_code(kExitRuntime);  // nccl-tests fails on #wrong too
+    }
   } catch (const UsageError&) {
     throw;  // every rank refuses the same input the same way
   } catch (const std::exception& e) {

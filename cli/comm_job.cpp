@@ -12,6 +12,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
+#include "harness/runner/measure_op.hpp"
 #include "harness/timing/measure_loop.hpp"
 #include "kernels/backend.hpp"
 
@@ -19,19 +20,25 @@ namespace tb::cli {
 
 using kernels::comm::World;
 
-results::KernelResult measure_comm_case(World& world, kernels::comm::CollectiveBackend& backend, const CommCase& c,
-                                        const CommJobOptions& o) {
-  const int64_t ranks = world.size();
-  const auto counts = comm::buffer_counts(c.collective, c.bytes, ranks, comm::comm_element_bytes(o.dtype));
+results::KernelResult describe_comm_case(const CommCase& c, int64_t ranks, DType dtype,
+                                         const kernels::comm::CommDevice& device) {
+  const auto counts = comm::buffer_counts(c.collective, c.bytes, ranks, comm::comm_element_bytes(dtype));
   results::KernelResult k;
   k.name = c.name;
   k.kind = comm::to_string(c.collective);
   k.shape = fmt::format("{} x {} ranks", comm::human_bytes(static_cast<double>(counts.size_bytes)), ranks);
   k.dims = {{"bytes", counts.size_bytes}, {"ranks", ranks}, {"count", counts.count}};
-  k.dtype = to_string(o.dtype);
+  k.dtype = to_string(dtype);
   k.bytes = static_cast<double>(counts.size_bytes);
-  const auto device = backend.device();
   k.algorithm = fmt::format("{} ({})", device.backend, device.library_version);
+  return k;
+}
+
+results::KernelResult measure_comm_case(World& world, kernels::comm::CollectiveBackend& backend, const CommCase& c,
+                                        const CommJobOptions& o) {
+  const int64_t ranks = world.size();
+  const auto counts = comm::buffer_counts(c.collective, c.bytes, ranks, comm::comm_element_bytes(o.dtype));
+  results::KernelResult k = describe_comm_case(c, ranks, o.dtype, backend.device());
 
   // Every step below is entered by all ranks or by none: one rank failing alone would leave
   // the others waiting in a collective, so failures are agreed on first.
@@ -64,6 +71,7 @@ results::KernelResult measure_comm_case(World& world, kernels::comm::CollectiveB
     return now;
   };
   hooks.should_abort = [&] { return world.max(runner::interrupted() ? 1.0 : 0.0) > 0; };
+  hooks.sampling_started = [] { runner::mark_sampling_started(); };
   const timing::LoopResult loop = timing::run_measure_loop(o.policy, hooks);
   k.samples_ms = loop.samples_ms;
   k.stats = loop.stats;

@@ -28,6 +28,10 @@ struct CommJobOptions {
   timing::TimingPolicy policy;
 };
 
+// A case's name, kind, shape, dims, dtype and bytes, unmeasured (for cases an interrupt skipped).
+results::KernelResult describe_comm_case(const CommCase& c, int64_t ranks, DType dtype,
+                                         const kernels::comm::CommDevice& device);
+
 // Every rank calls this with the same cases; the returned KernelResults are identical on all
 // ranks (times are averaged over ranks, as nccl-tests' default -a 1; #wrong is summed).
 results::KernelResult measure_comm_case(kernels::comm::World& world, kernels::comm::CollectiveBackend& backend,

@@ -18,6 +18,11 @@
 
 namespace tb::runner {
 
+void mark_sampling_started() {
+  static const char* path = std::getenv("TRAINBENCH_TEST_SAMPLING_MARK");
+  if (path && *path) std::ofstream(path).put('\n');
+}
+
 results::KernelResult describe_op(const Op& op) {
   results::KernelResult r;
   r.name = op.name;
@@ -77,14 +82,6 @@ double peak_percent(const Op& op, const results::KernelResult& r, const std::opt
     return sku->memory_bandwidth_tb_s > 0 ? 100.0 * r.gbps / (sku->memory_bandwidth_tb_s * 1e3) : 0;
   const double peak = sku->peak_tflops_or_zero(op.dtype);
   return peak > 0 ? 100.0 * r.tflops / peak : 0;
-}
-
-// Test hook: with TRAINBENCH_TEST_SAMPLING_MARK=FILE, FILE is created once the first timed sample
-// is in, so that a test interrupts a measurement that has provably started, however slowly a
-// loaded machine started the process (tests/cli/test_gemm_cli.cpp).
-void mark_sampling_started() {
-  static const char* path = std::getenv("TRAINBENCH_TEST_SAMPLING_MARK");
-  if (path && *path) std::ofstream(path).put('\n');
 }
 
 void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, const MeasureOptions& o,

@@ -28,4 +28,9 @@ results::KernelResult describe_op(const Op& op);
 results::KernelResult measure_op(kernels::Backend& backend, const Op& op, const MeasureOptions& options,
                                  const std::optional<SkuConfig>& sku);
 
+// Test hook: with TRAINBENCH_TEST_SAMPLING_MARK=FILE, FILE is created once the first timed sample
+// is in, so that a test interrupts a measurement that has provably started, however slowly a
+// loaded machine started the process (tests/cli/test_gemm_cli.cpp). Every sampling loop calls it.
+void mark_sampling_started();
+
 }  // namespace tb::runner

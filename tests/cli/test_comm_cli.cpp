@@ -97,6 +97,34 @@ TEST(CommCli, WrongResultsAreCountedAndFailTheRun) {
   EXPECT_FALSE(j.at("kernels")[0].at("verified").get<bool>());
 }
 
+// Ctrl-C mid-sweep: exit 130, the size it stopped marked interrupted (never a checked row), the
+// sizes never started listed as skipped, and the file a partial run.
+TEST(CommCli, InterruptKeepsWhatWasMeasuredAndListsTheRest) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI";
+#endif
+  const std::string dir = make_temp_dir("tb_comm_"), out = dir + "/c.json";
+  const std::string mark = dir + "/sampling", script = dir + "/interrupt_after_mark.sh";
+  write_text(script,
+             "\"$@\" & pid=$!\n"
+             "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
+             "sleep 0.2; kill -INT $pid; wait $pid\n");
+  const CliResult r = run_trainbench({"comm", "--backend", "mpi", "--op", "allreduce", "--sizes", "4K,8K,16K", "-n",
+                                      "1", "--min-samples", "3", "--max-samples", "100000000", "--min-time", "60",
+                                      "--max-time", "60", "--out", out},
+                                     "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
+  EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
+  EXPECT_NE(r.err.find("interrupted at allreduce.4096"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("skipped: not measured: the run was interrupted at allreduce.4096"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read_text(out));
+  EXPECT_EQ(j.at("status"), "partial");
+  ASSERT_EQ(j.at("kernels").size(), 3u);
+  EXPECT_EQ(j.at("kernels")[0].at("status"), "interrupted");
+  EXPECT_EQ(j.at("kernels")[1].at("status"), "skipped");
+  EXPECT_EQ(j.at("kernels")[2].at("status"), "skipped");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CommCli, RefusesBadFlagsWithUsageErrors) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"comm", "--op", "allreduc"},
