@@ -67,7 +67,8 @@ results::RunResults make_run_results(const std::string& command, const kernels::
   bool all_ok = !kernels.empty(), any_ok = false;
   for (const auto& k : kernels) {
     all_ok = all_ok && (k.status == "ok" || k.status == "skipped");
-    any_ok = any_ok || k.status == "ok";
+    // Ctrl-C is no failure: the samples taken before it are kept, the run is partial.
+    any_ok = any_ok || k.status == "ok" || (k.status == "interrupted" && k.stats.samples > 0);
   }
   r.status = all_ok ? "complete" : any_ok ? "partial" : "failed";
   r.kernels = std::move(kernels);

@@ -132,6 +132,7 @@ TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
   ASSERT_EQ(run.kernels.size(), 1u);
   EXPECT_EQ(run.kernels[0].status, "interrupted");
   EXPECT_GT(run.kernels[0].stats.samples, 0);  // the samples taken are kept
+  EXPECT_EQ(run.status, "partial");            // interrupted, not failed
   std::filesystem::remove_all(dir);
 }
 
