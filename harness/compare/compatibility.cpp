@@ -108,6 +108,11 @@ void require_same_device(const LabeledResults& a, const LabeledResults& b, const
   };
   if (ma.backend != mb.backend) refuse("machine.backend", ma.backend, mb.backend);
   if (ma.device_name != mb.device_name) refuse("machine.device_name", ma.device_name, mb.device_name);
+  // One name covers many parts (every "AMD EPYC", a GPU family's cut-down SKUs): the core or SM
+  // count tells them apart where the name cannot.
+  if (ma.sm_count > 0 && mb.sm_count > 0 && ma.sm_count != mb.sm_count)
+    refuse(ma.backend == "cpu" ? "machine.sm_count (logical CPUs)" : "machine.sm_count (SMs)",
+           std::to_string(ma.sm_count), std::to_string(mb.sm_count));
 }
 
 }  // namespace tb::compare

@@ -8,6 +8,8 @@ namespace tb::compare {
 
 std::vector<EnvironmentChange> environment_changes(const results::MachineInfo& b, const results::MachineInfo& c) {
   auto mhz = [](double v) { return v > 0 ? fmt::format("{:.0f} MHz", v) : std::string(); };
+  auto tflops = [](double v) { return v > 0 ? fmt::format("{:.4g} TFLOP/s", v) : std::string(); };
+  auto gb = [](double v) { return v > 0 ? fmt::format("{:.1f} GB", v) : std::string(); };
   const std::pair<const char*, std::pair<std::string, std::string>> fields[] = {
       {"driver_version", {b.driver_version, c.driver_version}},
       {"cuda_runtime_version", {b.cuda_runtime_version, c.cuda_runtime_version}},
@@ -16,6 +18,8 @@ std::vector<EnvironmentChange> environment_changes(const results::MachineInfo& b
       {"blas_version", {b.blas_version, c.blas_version}},
       {"device_name", {b.device_name, c.device_name}},
       {"sku", {b.sku, c.sku}},  // the peaks every % and MFU is judged against
+      {"peak_tflops", {tflops(b.peak_tflops), tflops(c.peak_tflops)}},  // a CPU's estimate moves with its clock
+      {"memory_gb", {gb(b.memory_gb), gb(c.memory_gb)}},
       {"pci_bus_id", {b.pci_bus_id, c.pci_bus_id}},
       {"sm_clock_mhz", {mhz(b.sm_clock_mhz), mhz(c.sm_clock_mhz)}},
       {"memory_clock_mhz", {mhz(b.memory_clock_mhz), mhz(c.memory_clock_mhz)}},

@@ -134,6 +134,20 @@ TEST(CompareRegression, RefusesDifferentDevicesUnlessAllowed) {
   RegressionOptions o;
   o.compatibility.allow_different_device = true;
   EXPECT_NO_THROW(check_regressions(labeled(h100, "base.json"), labeled(h200, "cur.json"), o));
+
+  // One name, two parts: "AMD EPYC" with 2 and with 64 logical CPUs is no code change.
+  auto small = labeled(h100, "small.json"), big = labeled(h100, "big.json");
+  small.results.machine.backend = big.results.machine.backend = "cpu";
+  small.results.machine.device_name = big.results.machine.device_name = "AMD EPYC";
+  small.results.machine.sm_count = 2;
+  big.results.machine.sm_count = 64;
+  try {
+    check_regressions(small, big, {});
+    FAIL() << "2 and 64 cores compared as one machine";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("machine.sm_count (logical CPUs) = '2' vs '64'"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CompareRegression, RefusesDifferentModelsAndShapesUnlessAllowed) {
