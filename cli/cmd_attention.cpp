@@ -149,7 +149,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   runner::GbenchOptions gb;
   gb.args = gbench_args;
   auto measured = runner::run_with_google_benchmark(*backend, {op}, options, sku, gb);
-  results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured);
+  results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured, options.policy);
   run.workload.micro_batch = shape.batch;  // the workload this file describes is the kernel's own shape
   run.workload.seq_len = shape.seq;
   if (!f.out.empty()) results::write_results_file(f.out, run);

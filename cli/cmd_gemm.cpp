@@ -83,7 +83,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   runner::GbenchOptions gb;
   gb.args = gbench_args;
   auto measured = runner::run_with_google_benchmark(*backend, {op}, options, sku, gb);
-  const results::RunResults run = make_run_results("gemm", *backend, sku, dtype, measured);
+  const results::RunResults run = make_run_results("gemm", *backend, sku, dtype, measured, options.policy);
   if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
   const auto& r = run.kernels.back();  // the last repetition
   if (f.json) {

@@ -116,8 +116,8 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
       fmt::print(stderr, "[{}{}/{}] {} {}: {}\n", cpu ? "" : fmt::format("GPU {} ", d.info.index), i + 1, n, op.name,
                  op.shape_string(), r->status);
   };
-  d.run = make_run_results("health", backend, d.sku, d.dtype, runner::run_with_google_benchmark(backend, ops, options,
-                                                                                               d.sku, gb));
+  d.run = make_run_results("health", backend, d.sku, d.dtype,
+                           runner::run_with_google_benchmark(backend, ops, options, d.sku, gb), options.policy);
   if (!out.empty()) results::write_results_file(out, d.run);
   d.results_file = out;
 
@@ -126,6 +126,8 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   in.sku = d.sku;
   in.peaks_estimated = cpu && f.sku.empty();
   in.gemm_dtype = to_string(d.dtype);
+  in.load_avg_1m = d.run.machine.load_avg_1m;
+  in.host_cpus = d.run.machine.host_cpus;
   d.report = health::evaluate(in, f.thresholds);
   if (const auto config = backend.read_device_config())
     for (auto& c : health::config_checks(*config)) health::add_check(d.report, std::move(c));

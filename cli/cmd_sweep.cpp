@@ -183,7 +183,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   };
   runner::install_interrupt_handler();
   auto measured = runner::run_with_google_benchmark(*backend, ops, options, sku, gb);
-  const results::RunResults run = make_run_results("sweep", *backend, sku, dtype, measured);
+  const results::RunResults run = make_run_results("sweep", *backend, sku, dtype, measured, options.policy);
   results::write_results_file(out, run);
   write_csv(csv_path_for(out), run.kernels);
 

@@ -56,7 +56,7 @@ bool corrupt_output_requested() {
 
 results::RunResults make_run_results(const std::string& command, const kernels::Backend& backend,
                                      const std::optional<SkuConfig>& sku, DType dtype,
-                                     std::vector<results::KernelResult> kernels) {
+                                     std::vector<results::KernelResult> kernels, const timing::TimingPolicy& policy) {
   results::RunResults r;
   // The process's own argv: every results file records the command line that made it.
   r.machine = runner::collect_machine_info(backend, saved_argc(), saved_argv());
@@ -64,6 +64,7 @@ results::RunResults make_run_results(const std::string& command, const kernels::
   r.workload.command = command;
   r.workload.dtype = to_string(dtype);
   r.workload.device = r.machine.backend;
+  r.workload.timing = runner::timing_info(policy);
   bool all_ok = !kernels.empty(), any_ok = false;
   for (const auto& k : kernels) {
     all_ok = all_ok && (k.status == "ok" || k.status == "skipped");

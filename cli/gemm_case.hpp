@@ -30,8 +30,10 @@ std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd);
 bool corrupt_output_requested();
 
 // A results file (schema v1) for a single-kernel command, with this machine's provenance.
+// `policy`: the stopping rule it was measured under (workload.timing).
 results::RunResults make_run_results(const std::string& command, const kernels::Backend& backend,
                                      const std::optional<SkuConfig>& sku, DType dtype,
-                                     std::vector<results::KernelResult> kernels);
+                                     std::vector<results::KernelResult> kernels,
+                                     const timing::TimingPolicy& policy);
 
 }  // namespace tb::cli

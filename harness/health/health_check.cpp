@@ -165,6 +165,24 @@ Check clocks_check(const Inputs& in) {
   return c;
 }
 
+// Shown, not judged: the load is the machine's neighbours, not a faulty part, and a CI runner
+// measuring itself beside its other tests would fail on it. But a slow night has its reason.
+Check load_check(const Inputs& in) {
+  Check c = make_check("load", Status::Info, "");
+  if (!in.load_avg_1m || in.host_cpus <= 0) {
+    c.detail = "host load unknown (no /proc/loadavg)";
+    return c;
+  }
+  c.measured = *in.load_avg_1m;
+  c.reference = kBusyHostLoadPerCpu * in.host_cpus;
+  c.detail = host_busy(in.load_avg_1m, in.host_cpus)
+                 ? fmt::format("host BUSY: load average {:.2f} over {} logical CPUs when the check started; other "
+                               "processes compete with the measurement, so its figures understate the machine",
+                               *in.load_avg_1m, in.host_cpus)
+                 : fmt::format("host quiet: load average {:.2f} over {} logical CPUs", *in.load_avg_1m, in.host_cpus);
+  return c;
+}
+
 Check noise_check(const Inputs& in, const Thresholds& t) {
   Check c = make_check("noise", Status::Info, "%");
   const KernelResult* worst = nullptr;
@@ -194,6 +212,10 @@ Check noise_check(const Inputs& in, const Thresholds& t) {
 
 }  // namespace
 
+bool host_busy(std::optional<double> load_avg_1m, int host_cpus) {
+  return load_avg_1m && host_cpus > 0 && *load_avg_1m >= kBusyHostLoadPerCpu * host_cpus;
+}
+
 double best_gemm_tflops(const Inputs& in) {
   const KernelResult* best = best_by(in.gemms, &KernelResult::tflops);
   return best ? best->tflops : 0;
@@ -206,7 +228,8 @@ double best_stream_gbps(const Inputs& in) {
 
 Report evaluate(const Inputs& in, const Thresholds& t) {
   Report r;
-  r.checks = {results_check(in), gemm_check(in, t), bandwidth_check(in, t), clocks_check(in), noise_check(in, t)};
+  r.checks = {results_check(in), gemm_check(in, t), bandwidth_check(in, t), clocks_check(in), noise_check(in, t),
+              load_check(in)};
   r.verdict = verdict_of(r.checks);
   return r;
 }

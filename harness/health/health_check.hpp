@@ -65,7 +65,14 @@ struct Inputs {
   std::optional<SkuConfig> sku;
   bool peaks_estimated = false;  // the CPU pseudo-SKU: no datasheet, so no verdict from peaks
   std::string gemm_dtype;        // for the sustained-figure lookup
+  std::optional<double> load_avg_1m;  // the host's, when the check started
+  int host_cpus = 0;
 };
+
+// A host whose 1-minute load average is at least this fraction of its logical CPUs is busy:
+// other processes compete with the measurement (the CPU backend's kernels, the GPU's launches).
+inline constexpr double kBusyHostLoadPerCpu = 0.5;
+bool host_busy(std::optional<double> load_avg_1m, int host_cpus);
 
 Report evaluate(const Inputs& in, const Thresholds& t = {});
 

@@ -75,13 +75,20 @@ json to_json(const RunResults& r) {
                   {"git_commit", m.git_commit},
                   {"trainbench_version", m.trainbench_version},
                   {"command_line", m.command_line},
-                  {"utc_time", m.utc_time}};
+                  {"utc_time", m.utc_time},
+                  {"host_cpus", m.host_cpus}};
+  if (m.load_avg_1m) machine["load_avg_1m"] = *m.load_avg_1m;
   const auto& w = r.workload;
   json workload = {{"command", w.command},           {"model", w.model},
                    {"tensor_parallel", w.tensor_parallel}, {"expert_parallel", w.expert_parallel},
                    {"micro_batch", w.micro_batch},
                    {"seq_len", w.seq_len},           {"dtype", w.dtype},
                    {"device", w.device}};
+  if (w.timing)
+    workload["timing"] = {{"noise", w.timing->noise},           {"min_samples", w.timing->min_samples},
+                          {"max_samples", w.timing->max_samples}, {"min_time_s", w.timing->min_time_s},
+                          {"max_time_s", w.timing->max_time_s},   {"warmup", w.timing->warmup},
+                          {"budget_s", w.timing->budget_s}};
   json kernels = json::array();
   for (const auto& k : r.kernels) {
     json kj = {{"name", k.name},
@@ -195,6 +202,8 @@ RunResults from_json(const json& j, const std::string& origin) {
   mi.trainbench_version = m.get_or<std::string>("trainbench_version", "");
   mi.command_line = m.get<std::string>("command_line");
   mi.utc_time = m.get<std::string>("utc_time");
+  if (m.has("load_avg_1m")) mi.load_avg_1m = m.get_nonneg("load_avg_1m");
+  mi.host_cpus = static_cast<int>(m.get_or<int64_t>("host_cpus", 0));
 
   FieldReader w = top.child("workload");
   auto& wi = r.workload;
@@ -206,6 +215,18 @@ RunResults from_json(const json& j, const std::string& origin) {
   wi.seq_len = w.get_or<int64_t>("seq_len", 0);
   wi.dtype = w.get<std::string>("dtype");
   wi.device = w.get<std::string>("device");
+  if (w.has("timing")) {
+    const FieldReader t = w.child("timing");
+    TimingInfo ti;
+    ti.noise = t.get_nonneg("noise");
+    ti.min_samples = t.get_count("min_samples");
+    ti.max_samples = t.get_count("max_samples");
+    ti.min_time_s = t.get_nonneg("min_time_s");
+    ti.max_time_s = t.get_nonneg("max_time_s");
+    ti.warmup = static_cast<int>(t.get_count("warmup"));
+    ti.budget_s = t.get_nonneg_or("budget_s", 0);
+    wi.timing = ti;
+  }
   // Files older than peak_dtype had their peak in the run's own dtype.
   mi.peak_dtype = m.get_or<std::string>("peak_dtype", wi.dtype);
   if (mi.peak_dtype.empty()) mi.peak_dtype = wi.dtype;

@@ -38,6 +38,10 @@ struct MachineInfo {
   std::string host;
   std::string cpu;
   std::string os;
+  // /proc/loadavg's 1-minute figure when the run started, and the host's logical CPUs: another
+  // process busy on the host skews CPU timings (and a GPU's launches), so a slow night says why.
+  std::optional<double> load_avg_1m;
+  int host_cpus = 0;
   std::string git_commit;
   std::string trainbench_version;
   std::string command_line;
@@ -100,6 +104,15 @@ struct RankInfo {
   std::string os;
 };
 
+// The stopping rule the kernels were measured under (harness/timing/stopping_rule.hpp).
+struct TimingInfo {
+  double noise = 0;              // target relative standard error of the median
+  int64_t min_samples = 0, max_samples = 0;
+  double min_time_s = 0, max_time_s = 0;
+  int warmup = 0;
+  double budget_s = 0;           // `run --budget`: the whole step's time budget, 0 none
+};
+
 struct WorkloadInfo {
   std::string command;           // run | gemm | attention | sweep | comm | health
   std::string model;             // "" for single-kernel commands
@@ -109,6 +122,7 @@ struct WorkloadInfo {
   std::string dtype;
   std::string device;            // cuda | cpu
   int64_t expert_parallel = 1;   // MoE: the e whose expert GEMM shapes were measured
+  std::optional<TimingInfo> timing;  // absent in files older than it, and for comm
 };
 
 struct StepResult {

@@ -81,6 +81,18 @@ std::string sku_override_note(const kernels::DeviceInfo& info, const std::string
   return "";
 }
 
+results::TimingInfo timing_info(const timing::TimingPolicy& p, double budget_s) {
+  results::TimingInfo t;
+  t.noise = p.target_rel_noise;
+  t.min_samples = p.min_samples;
+  t.max_samples = p.max_samples;
+  t.min_time_s = p.min_time_s;
+  t.max_time_s = p.max_time_s;
+  t.warmup = p.warmup_launches;
+  t.budget_s = budget_s;
+  return t;
+}
+
 void record_sku(results::MachineInfo& m, const std::optional<SkuConfig>& sku, DType dtype) {
   m.sku = sku ? sku->name : "";
   m.peak_tflops = sku ? sku->peak_tflops_or_zero(dtype) : 0.0;
@@ -111,6 +123,12 @@ results::MachineInfo collect_machine_info(const kernels::Backend& backend, int a
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) m.host = host;
   m.cpu = d.backend == "cpu" ? d.name : kernels::cpu_device_info().name;
+  {
+    std::ifstream load("/proc/loadavg");
+    double one_minute = 0;
+    if (load >> one_minute) m.load_avg_1m = one_minute;
+  }
+  m.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
   utsname u{};
   if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   m.git_commit = git_commit();

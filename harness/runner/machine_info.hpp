@@ -6,6 +6,7 @@
 
 #include "harness/hardware/sku_config.hpp"
 #include "harness/results/run_results.hpp"
+#include "harness/timing/stopping_rule.hpp"
 #include "kernels/backend.hpp"
 
 namespace tb::runner {
@@ -27,5 +28,8 @@ std::string sku_override_note(const kernels::DeviceInfo& info, const std::string
 void record_sku(results::MachineInfo& machine, const std::optional<SkuConfig>& sku, DType dtype);
 std::string utc_now_iso8601();
 std::string git_commit();  // of the source tree trainbench was built from, "unknown" outside git
+
+// The stopping rule as the results file records it (workload.timing).
+results::TimingInfo timing_info(const timing::TimingPolicy& policy, double budget_s = 0);
 
 }  // namespace tb::runner

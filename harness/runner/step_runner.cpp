@@ -7,6 +7,7 @@
 
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
+#include "harness/runner/machine_info.hpp"
 
 namespace tb::runner {
 
@@ -70,6 +71,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   r.workload.seq_len = w.options.seq_len;
   r.workload.dtype = to_string(w.options.dtype);
   r.workload.device = machine.backend;
+  r.workload.timing = timing_info(options.measure.policy, options.budget_s);
   r.status = "partial";
 
   const auto start = std::chrono::steady_clock::now();

@@ -122,6 +122,21 @@ TEST(HealthCheck, WrongOrMissingResultsFail) {
   EXPECT_DOUBLE_EQ(check(r, "gemm").measured, 780);
 }
 
+// Another process on the host is shown with its figures, never judged (a CI runner checking
+// itself beside its other tests must not fail on it).
+TEST(HealthCheck, ABusyHostIsNamedButNotJudged) {
+  Inputs in = h100(780, 3000);
+  in.load_avg_1m = 3.0;
+  in.host_cpus = 4;
+  const Report busy = evaluate(in);
+  EXPECT_EQ(check(busy, "load").status, Status::Info);
+  EXPECT_NE(check(busy, "load").detail.find("host BUSY: load average 3.00 over 4"), std::string::npos);
+  in.load_avg_1m = 1.9;  // below half the CPUs
+  EXPECT_NE(check(evaluate(in), "load").detail.find("host quiet"), std::string::npos);
+  EXPECT_TRUE(host_busy(2.0, 4));
+  EXPECT_FALSE(host_busy(std::nullopt, 4));
+}
+
 // Ctrl-C is no fault of the machine: the kernels it stopped are unmeasured, not failed, and the
 // verdict rests on the rest (a healthy H100's GEMMs still pass).
 TEST(HealthCheck, InterruptedKernelsAreUnmeasuredNotFailed) {
@@ -187,7 +202,7 @@ TEST(HealthCheck, NoisyTimingsAreSuspect) {
 TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
   const auto j = to_json(evaluate(h100(780, 2000)));
   EXPECT_EQ(j.at("verdict"), "suspect");
-  ASSERT_EQ(j.at("checks").size(), 5u);
+  ASSERT_EQ(j.at("checks").size(), 6u);
   for (const auto& c : j.at("checks"))
     for (const char* key : {"id", "status", "measured", "reference", "unit", "detail"}) EXPECT_TRUE(c.contains(key)) << key;
 }
