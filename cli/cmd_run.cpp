@@ -308,6 +308,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--no-estimate", flags->no_estimate, "Skip the extrapolation");
   cmd->add_flag("--quiet", flags->quiet, "No progress lines");
   add_timing_flags(cmd, flags->timing);
+  cmd->footer("On the CPU backend the timing defaults are lighter, so that a step ends within a minute on 2 cores: "
+              "--noise 2%, --min-samples 5, --min-time 0.05, --max-time 2 (a flag given wins). The results file "
+              "records the rule used (workload.timing).");
   cmd->add_option("--budget", flags->budget_s,
                   "Seconds for all kernels' timing, shared out as the run goes (caps --max-time and --min-time "
                   "per kernel); 0: no budget")

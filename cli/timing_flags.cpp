@@ -54,6 +54,12 @@ timing::TimingPolicy to_policy(const TimingFlags& f) {
   p.max_samples = f.max_samples;
   p.min_time_s = f.min_time_s;
   p.max_time_s = f.max_time_s;
+  // A negative figure is refused as given, before the other is derived from it (a --max-time of
+  // -1 would otherwise surface as a --min-time of -0.5).
+  if (!(f.max_time_s > 0))
+    throw UsageError(fmt::format("--max-time must be > 0 seconds (got {})", f.max_time_s));
+  if (!(f.min_time_s >= 0))
+    throw UsageError(fmt::format("--min-time must be >= 0 seconds (got {})", f.min_time_s));
   // One figure given against the other's default: the given one wins. `--max-time 0.2` alone
   // leaves half of it for the noise test to converge in (as within_budget does); `--min-time 20`
   // alone raises the budget to it. Only two explicit, contradictory figures are refused

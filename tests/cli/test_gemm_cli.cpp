@@ -162,6 +162,9 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--warmup", "1000000000"}, "--warmup");
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--min-time", "5", "--max-time", "0.01"},
                "--min-time");
+  // A negative --max-time is named as given, not as the --min-time derived from it.
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--max-time", "-1"},
+               "--max-time must be > 0 seconds (got -1)");
   // ...but one figure against the other's default is not a contradiction: a --max-time alone below
   // the default --min-time (0.5 s) is a budget, a --min-time alone above the default --max-time
   // (15 s) raises it (--max-samples ends this one at once).
