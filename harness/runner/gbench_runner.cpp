@@ -2,10 +2,13 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/runner/interrupt.hpp"
 
 namespace tb::runner {
@@ -69,6 +72,17 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
                                                              const std::optional<SkuConfig>& sku,
                                                              const GbenchOptions& gbench) {
   timing::validate(options.policy);  // refuse bad flags before Google Benchmark starts
+  // Google Benchmark takes a repetition count of 0 as "none" and a negative one as a huge vector
+  // reservation; its --benchmark_out fails late, as "invalid file name", without the flag.
+  if (const std::string reps = gbench_flag_value(gbench.args, "repetitions"); !reps.empty()) {
+    char* end = nullptr;
+    const long long n = std::strtoll(reps.c_str(), &end, 10);
+    if (end == reps.c_str() || *end != '\0' || n < 1 || n > 100000)
+      throw UsageError(fmt::format("--benchmark_repetitions={}: give a whole number of repetitions, 1 to 100000",
+                                   reps));
+  }
+  if (const std::string out = gbench_flag_value(gbench.args, "out"); !out.empty())
+    results::check_output_path(out, "--benchmark_out");
   // Google Benchmark parses its flags from argv and leaves what it does not know.
   std::vector<std::string> storage{"trainbench"};
   storage.insert(storage.end(), gbench.args.begin(), gbench.args.end());
@@ -122,6 +136,16 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
     throw;
   }
   benchmark::ClearRegisteredBenchmarks();
+  const bool listing = gbench_flag_value(gbench.args, "list_tests") == "true" ||
+                       std::find(gbench.args.begin(), gbench.args.end(), "--benchmark_list_tests") != gbench.args.end();
+  if (!listing && std::none_of(ran.begin(), ran.end(), [](bool r) { return r; }) && !ops.empty()) {
+    std::vector<std::string> names;
+    for (const auto& op : ops) names.push_back(gbench_name(op));
+    throw UsageError(fmt::format("--benchmark_filter={} selects none of the {} benchmark(s): {}; nothing was measured",
+                                 gbench_flag_value(gbench.args, "filter"), ops.size(),
+                                 names.size() > 5 ? fmt::format("{}, ...", fmt::join(names.begin(), names.begin() + 5, ", "))
+                                                  : fmt::format("{}", fmt::join(names, ", "))));
+  }
   for (size_t i = 0; i < ops.size(); ++i) {
     if (ran[i]) continue;
     results::KernelResult r = describe_op(ops[i]);

@@ -162,6 +162,16 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--warmup", "1000000000"}, "--warmup");
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--min-time", "5", "--max-time", "0.01"},
                "--min-time");
+  // Google Benchmark's own flags: a filter that selects nothing is no complete run, a repetition
+  // count below 1 no measurement, an unwritable --benchmark_out a late "invalid file name".
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_filter=nomatch"},
+               "--benchmark_filter=nomatch selects none of the 1 benchmark(s): gemm/8x8x8/fwd/");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_repetitions=0"},
+               "--benchmark_repetitions=0");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_repetitions=-1"},
+               "1 to 100000");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_out=/proc/no/x.json"},
+               "--benchmark_out");
   // A negative --max-time is named as given, not as the --min-time derived from it.
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--max-time", "-1"},
                "--max-time must be > 0 seconds (got -1)");
