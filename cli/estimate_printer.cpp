@@ -99,6 +99,10 @@ static void print_answer(std::ostream& out, const EstimateRequest& req, const Es
     line += "; BUT the layout does not fit in memory (see Memory)";
   else if (r.min_gpus_to_hold && *r.gpus < *r.min_gpus_to_hold)
     line += fmt::format("; BUT {} GPUs cannot hold the model (at least {})", *r.gpus, *r.min_gpus_to_hold);
+  // With --site, --days is the sites' deadline while --gpus fixes this fleet: say when it misses it.
+  if (req.days && !r.gpus_derived.value_or(false) && *r.wall_days > *req.days)
+    line += fmt::format("; they MISS the {}-day deadline by {} days{}", human_value(*req.days),
+                        human_value(*r.wall_days - *req.days), req.site ? " (the data centers below meet it)" : "");
   fmt::print(out, "  in short: {}\n", line);
 }
 

@@ -167,6 +167,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     if (!c.runs[i].extrapolation.available)
       out += fmt::format("{}{}: no extrapolation: {}\n", f == TableFormat::Markdown ? "\n" : "  ", run_letter(i),
                          c.runs[i].extrapolation.why_not);
+  for (const auto& note : c.notes) out += fmt::format("{}note: {}\n", bullet, note);
   return out;
 }
 

@@ -193,6 +193,13 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
   if (out.target_model.empty()) out.target_model = "gpt3-175b";
   const ModelConfig model = load_model(out.target_model);
   out.tokens = o.tokens > 0 ? o.tokens : model.train_tokens;
+  for (const auto& r : runs) {
+    const std::string& measured = r.results.workload.model;
+    if (!measured.empty() && measured != out.target_model)
+      out.notes.push_back(fmt::format("{} measured {}'s kernels; extrapolating {} assumes its kernels run as fast "
+                                      "(measure `trainbench run --model {}` for its own)",
+                                      r.origin, measured, out.target_model, out.target_model));
+  }
 
   const auto labels = run_labels(runs);
   std::map<std::string, size_t> row_of;

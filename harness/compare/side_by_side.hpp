@@ -105,6 +105,7 @@ struct SideBySide {
   std::vector<RunColumn> runs;
   std::vector<KernelRow> kernels; // union, in first-seen order
   Best best;
+  std::vector<std::string> notes;  // e.g. a file measured for another model than the one extrapolated
 };
 
 // Refuses failed/partial runs and files of different models or shapes (unless allowed).

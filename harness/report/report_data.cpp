@@ -108,7 +108,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"ties", ties}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
           {"runs", runs},   {"kernels", kernels},             {"best", best},
-          {"deadline_days", c.deadline_days ? json(*c.deadline_days) : json(nullptr)}};
+          {"deadline_days", c.deadline_days ? json(*c.deadline_days) : json(nullptr)},
+          {"notes", c.notes}};
 }
 
 }  // namespace tb::report

@@ -203,6 +203,7 @@ const char* const kPageScript = R"JS(
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
                    'Energy: power x GPU-hours (PUE 1), ' +
                    'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
+  (data.notes || []).forEach(function (n) { s5.appendChild(el('p', 'Note: ' + n, 'note')); });
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
   table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {

@@ -519,3 +519,13 @@ TEST_F(CompareCli, ARefusedComparisonStillWritesAMachineReadableVerdict) {
   EXPECT_NE(xml.find("errors=\"1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("<error message=\""), std::string::npos) << xml;
 }
+
+// Extrapolating another model from these kernels is allowed but said, as estimate says it.
+TEST_F(CompareCli, AnotherModelThanTheFilesMeasuredIsNoted) {
+  const std::string a = base(), b = write("b.json", tb::testing::synthetic_run({.seed = 2}));
+  const auto r = run_trainbench({"compare", a, b, "--model", "gpt3-xl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("note: " + a + " measured gpt3-175b's kernels; extrapolating gpt3-xl"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(run_trainbench({"compare", a, b}).out.find("note:"), std::string::npos);
+}

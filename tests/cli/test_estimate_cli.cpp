@@ -19,6 +19,20 @@ TEST(EstimateCli, ArticleScenarioAtPeak) {
   EXPECT_NE(r.out.find("21.97 billion CNY"), std::string::npos) << r.out;
 }
 
+// With --site, --days is the sites' deadline and --gpus this fleet: a fleet too small for the
+// deadline says so in its one-line answer, beside the data centers that meet it.
+TEST(EstimateCli, AFixedFleetThatMissesTheSitesDeadlineSaysSo) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
+                           "--days", "30", "--site", "500p"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("for 146 days"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("they MISS the 30-day deadline by 116 days (the data centers below meet it)"),
+            std::string::npos) << r.out;
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024",
+                      "--days", "30", "--site", "500p"});
+  EXPECT_EQ(r.out.find("MISS"), std::string::npos) << r.out;  // 9.1 days: in time
+}
+
 TEST(EstimateCli, JsonHasRequiredKeys) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tokens", "300e9", "--tflops", "140", "--gpus",
                            "1024", "--recompute", "full", "--site", "500p", "--days", "30", "--json"});
