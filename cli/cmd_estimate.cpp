@@ -166,9 +166,23 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     if (best) print_estimate(std::cout, *best_request, *best);
   }
   if (!best) {
-    fmt::print(stderr, "trainbench: no layout of {} fits {} GiB{}: try more GPUs, a larger-memory SKU, "
-                       "--recompute full (or auto), or --zero 3\n",
-               req.model.name, req.sku->memory_gb, req.days ? " and finishes in time" : "");
+    // The ways out that are still open: not those the flags already took.
+    std::vector<std::string> ways;
+    if (req.days) {
+      ways.push_back(found.soonest_fitting
+                         ? fmt::format("a later --days (the soonest any layout that fits finishes: {:.1f} days)",
+                                       *found.soonest_days)
+                         : "a later --days");
+      ways.push_back("a larger --global-batch (more data-parallel ranks)");
+      ways.push_back("a faster SKU or throughput");
+    } else {
+      ways.push_back("more --gpus");
+    }
+    ways.push_back("a larger-memory SKU");
+    if (f.recompute != "full" && f.recompute != "auto") ways.push_back("--recompute full (or auto)");
+    if (f.zero.value_or(0) != 3) ways.push_back("--zero 3");
+    fmt::print(stderr, "trainbench: no layout of {} fits {} GiB{}: try {}\n", req.model.name, req.sku->memory_gb,
+               req.days ? " and finishes in time" : "", fmt::join(ways, ", "));
     set_exit_code(kExitRuntime);
   }
 }

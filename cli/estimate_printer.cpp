@@ -229,7 +229,18 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
              s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp x cp > 1");
   fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
-  if (s.ranked.empty()) return;
+  if (s.ranked.empty()) {
+    if (s.soonest_fitting) {
+      const LayoutChoice& c = *s.soonest_fitting;
+      fmt::print(out, "  none finishes in time: the soonest any layout that fits can is {:.1f} days; within {:.0f}% of "
+                      "that, {} GPUs take {:.1f} days at {} scaling (trainbench estimate ... {}; or --days {:.0f} "
+                      "to search for it)\n",
+                 *s.soonest_days, 100 * (kNearSoonest - 1), *c.result.gpus, *c.result.wall_days,
+                 percent(c.result.scaling->efficiency), layout_flags(c.request), std::ceil(*c.result.wall_days));
+    }
+    fmt::print(out, "\n");
+    return;
+  }
   fmt::print(out, "  {:>4} {:>6} {:>4} {:>3} {:>4} {:>2} {:>5} {:>3} {:>6} {:>3} {:>5} {:>10} {:>17} {:>10} {:>8}\n",
              "rank", "GPUs", "tp", "cp", "pp", "v", "dp", "ep", "m", "b", "ZeRO", "recompute", "memory per GPU", "scaling",
              "days");

@@ -204,11 +204,9 @@ std::string layout_summary(const EstimateRequest& q) {
                      q.recompute != Recompute::None ? fmt::format(", {} recompute", to_string(q.recompute)) : "");
 }
 
-nlohmann::json to_json(const LayoutSearchResult& s) {
-  nlohmann::json ranked = nlohmann::json::array();
-  for (const LayoutChoice& c : s.ranked) {
-    const auto& q = c.request;
-    ranked.push_back({{"tp", *q.tp},
+static nlohmann::json choice_json(const LayoutChoice& c) {
+  const auto& q = c.request;
+  return {{"tp", *q.tp},
                       {"cp", q.cp.value_or(1)},
                       {"ep", q.ep.value_or(1)},
                       {"pp", *q.pp},
@@ -224,8 +222,12 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
                       {"wall_days", *c.result.wall_days},
                       {"gpu_hours", *c.result.gpu_hours},
                       {"peak_memory_bytes", c.result.memory->footprint.peak().total_bytes()},
-                      {"memory_used_fraction", c.result.memory->fit->used_fraction}});
-  }
+                      {"memory_used_fraction", c.result.memory->fit->used_fraction}};
+}
+
+nlohmann::json to_json(const LayoutSearchResult& s) {
+  nlohmann::json ranked = nlohmann::json::array();
+  for (const LayoutChoice& c : s.ranked) ranked.push_back(choice_json(c));
   return {{"objective", s.objective},
           {"global_batch", s.global_batch},
           {"tensor_sizes", s.tensor_sizes},
@@ -233,7 +235,9 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
           {"context_sizes", s.context_sizes},
           {"considered", s.considered},
           {"feasible", s.feasible},
-          {"ranked", ranked}};
+          {"ranked", ranked},
+          {"soonest_days", s.soonest_days ? nlohmann::json(*s.soonest_days) : nlohmann::json(nullptr)},
+          {"soonest_fitting", s.soonest_fitting ? choice_json(*s.soonest_fitting) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace tb

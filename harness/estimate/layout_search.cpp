@@ -169,6 +169,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   const std::vector<Recompute> modes = r.recompute_modes.empty() ? std::vector<Recompute>{r.base.recompute}
                                                                  : r.recompute_modes;
   std::vector<LayoutChoice> fitting;
+  std::vector<LayoutChoice> late;  // deadline mode: fitting layouts that miss it
   // One (recompute, t, c, p, b): on n GPUs dp is n / (t·c·p); for a deadline, the fewest data-parallel
   // ranks that fit and finish in time (more only cost GPUs).
   auto consider = [&](const Shape& s) {
@@ -187,10 +188,12 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
       if (!s.expert_split(dp) || !schedulable(s, pipelines_max / dp, model.layers)) continue;
       ++out.considered;
       LayoutChoice c = evaluate(r, s, dp, global_batch);
-      if (fits(c) && *c.result.wall_days <= *r.base.days) {
+      if (!fits(c)) continue;
+      if (*c.result.wall_days <= *r.base.days) {
         fitting.push_back(std::move(c));
         return;
       }
+      late.push_back(std::move(c));
     }
   };
   const int64_t seq = r.base.seq_len > 0 ? r.base.seq_len : model.seq_len;
@@ -238,6 +241,17 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   }
   if (fitting.size() > r.keep) fitting.resize(r.keep);
   out.ranked = std::move(fitting);
+  if (out.ranked.empty() && !late.empty()) {
+    double soonest = *late.front().result.wall_days;
+    for (const auto& c : late) soonest = std::min(soonest, *c.result.wall_days);
+    out.soonest_days = soonest;
+    for (auto& c : late)
+      if (*c.result.wall_days <= kNearSoonest * soonest &&
+          (!out.soonest_fitting || *c.result.gpus < *out.soonest_fitting->result.gpus ||
+           (*c.result.gpus == *out.soonest_fitting->result.gpus &&
+            *c.result.wall_days < *out.soonest_fitting->result.wall_days)))
+        out.soonest_fitting = std::move(c);
+  }
   return out;
 }
 

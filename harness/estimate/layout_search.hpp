@@ -67,7 +67,14 @@ struct LayoutSearchResult {
   int64_t considered = 0;
   int64_t feasible = 0;                // memory fits (verdict "fits") and, with days, in time
   std::vector<LayoutChoice> ranked;    // best first; empty when nothing fits (or meets the deadline)
+  // With a deadline that no fitting layout meets, what can be had instead of "none": the soonest
+  // any fitting layout finishes (more GPUs past some point only add communication), and the
+  // fewest GPUs that come within kNearSoonest of it (the soonest alone may take absurd fleets).
+  std::optional<double> soonest_days;
+  std::optional<LayoutChoice> soonest_fitting;
 };
+
+inline constexpr double kNearSoonest = 1.10;
 
 // Expert-parallel sizes the search tries for `model`: 1, and for mixture-of-experts models the
 // powers of two that divide its experts (up to one expert per rank).

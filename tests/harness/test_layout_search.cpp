@@ -209,6 +209,29 @@ TEST(LayoutSearch, FewestGpusForADeadline) {
   }
 }
 
+// A deadline no layout meets still answers what can be had: the soonest any fitting layout
+// finishes, and the fewest GPUs within 10% of it (the soonest alone can take absurd fleets).
+TEST(LayoutSearch, AnImpossibleDeadlineSaysHowSoonAndOnHowFewGpus) {
+  LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
+  r.base.days = 0.5;  // GPT-3 175B in 12 hours: the batch of 1536 caps data parallelism first
+  const LayoutSearchResult s = search_layouts(r);
+  ASSERT_TRUE(s.ranked.empty());
+  ASSERT_TRUE(s.soonest_days.has_value());
+  ASSERT_TRUE(s.soonest_fitting.has_value());
+  EXPECT_GT(*s.soonest_days, 0.5);
+  const LayoutChoice& near = *s.soonest_fitting;
+  expect_valid(near, 1536, 8);
+  EXPECT_GE(*near.result.wall_days, *s.soonest_days);
+  EXPECT_LE(*near.result.wall_days, kNearSoonest * *s.soonest_days);
+  EXPECT_EQ(near.result.memory->fit->verdict, MemoryVerdict::Fits);
+  // Asking for that deadline finds a layout on no more GPUs.
+  r.base.days = *near.result.wall_days * (1 + 1e-9);
+  const LayoutSearchResult again = search_layouts(r);
+  ASSERT_FALSE(again.ranked.empty());
+  EXPECT_LE(*again.ranked.front().result.gpus, *near.result.gpus);
+  EXPECT_FALSE(again.soonest_fitting.has_value());
+}
+
 TEST(LayoutSearch, NothingFitsIsAnEmptyAnswerNotAnError) {
   LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
   r.base.sku->memory_gb = 1;
