@@ -97,8 +97,13 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
       s.keep = 1;
       const LayoutSearchResult found = search_layouts(s);
       if (found.ranked.empty()) {
-        row.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}", found.considered, row.sku.memory_gb,
-                                  req.days ? " and finishes in time" : "");
+        row.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}{}", found.considered, row.sku.memory_gb,
+                                  req.days ? " and finishes in time" : "",
+                                  found.soonest_fitting
+                                      ? fmt::format(" (soonest: {:.1f} days; {} GPUs take {:.1f})", *found.soonest_days,
+                                                    *found.soonest_fitting->result.gpus,
+                                                    *found.soonest_fitting->result.wall_days)
+                                      : "");
       } else {
         row.result = found.ranked.front().result;
         row.layout = layout_summary(found.ranked.front().request);
