@@ -60,8 +60,15 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", text);
     return tb::kExitUsage;
   } catch (const CLI::ParseError& e) {
-    // CLI11's own codes are not ours: every parse failure is a usage error.
-    fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", e.what());
+    // CLI11's own codes are not ours: every parse failure is a usage error. Its wording for a
+    // flag given twice ("--mfu: At Most 1 required but received 2") is put plainly.
+    const std::string text = e.what();
+    const std::string at_most = ": At Most 1 required but received ";
+    if (const size_t at = text.find(at_most); at != std::string::npos)
+      fmt::print(stderr, "trainbench: {} given {} times; give it once\nRun with --help for usage.\n",
+                 text.substr(0, at), text.substr(at + at_most.size()));
+    else
+      fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", text);
     return tb::kExitUsage;
   } catch (const tb::UsageError& e) {
     fmt::print(stderr, "trainbench: {}\n", e.what());

@@ -366,6 +366,10 @@ TEST(EstimateCli, ExpertParallelLayoutIsCostedAndSearched) {
 TEST(EstimateCli, BadInputExits2NamingTheFlag) {
   const BadCase cases[] = {
       {{"estimate", "--model", "mixtral-8x7b"}, "give --tokens"},  // no published token count
+      {{"estimate", "--mfu", "0.4", "--mfu", "0.5", "--gpu", "h100-sxm"}, "--mfu given 2 times; give it once"},
+      {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price", "2.5",
+        "--gpu-hour-price", "h200=3"},
+       "a bare price stands for a single --gpu"},
       {{"estimate", "--tflops", "100", "--gpus", "64", "--tp", "1", "--ep", "2"}, "no [moe] table"},
       {{"estimate", "--model", "mixtral-8x7b", "--tokens", "1T", "--tflops", "100", "--tp", "1", "--dp", "4", "--ep",
         "16"},
