@@ -276,6 +276,17 @@ void run_estimate(const EstimateFlags& f) {
   if (!throughput && !f.gpu_hour_price.empty())
     throw UsageError("--gpu-hour-price prices the GPU-hours, which need a throughput (--tflops, --gpu with --mfu, or "
                      "--results)");
+  // Energy is power x time: without a GPU's TDP (--gpu, a site's SKU) or power measured in the
+  // results, --pue would scale nothing.
+  if (throughput && f.pue && !req.sku && !(measured && measured->mean_power_w))
+    throw UsageError("--pue scales the energy, which needs a power figure: give --gpu (its TDP), or results with "
+                     "power measured on a GPU");
+  // --dtype picks the peak MFU is judged against; a results file without a SKU config (the CPU's
+  // estimated peak) has no other.
+  if (measured && f.dtype_given && !measured->sku)
+    throw UsageError(fmt::format("--dtype {}: {} has no SKU config (machine.sku '{}'), only the peak it was judged "
+                                 "against ({}); leave --dtype out",
+                                 f.dtype, f.results, measured->sku_name, to_string(measured->peak_dtype)));
   if (f.ep_overlap && !req.model.moe)
     throw UsageError(fmt::format("--ep-overlap hides expert all-to-alls; {} has no experts (no [moe] table)",
                                  req.model.name));

@@ -58,6 +58,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   }
   t.mean_power_w = step_mean_power_w(r.kernels);
   t.backend = r.machine.backend;
+  t.sku_name = r.machine.sku;
   t.device_name = r.machine.device_name;
   t.source = fmt::format("results {} ({}, {} step {:.3f} ms{})", origin, r.machine.device_name, r.workload.model,
                          r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "");

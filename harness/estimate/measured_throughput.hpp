@@ -17,6 +17,7 @@ struct MeasuredThroughput {
   std::optional<double> mfu;
   DType peak_dtype = DType::BF16;  // the peak mfu refers to (machine.peak_dtype: bf16 for an fp8 step)
   std::optional<SkuConfig> sku;   // from the results' machine.sku, when it names one
+  std::string sku_name;           // machine.sku as written ("cpu-estimated" names no config)
   std::string backend;            // machine.backend: "cuda" or "cpu"
   std::string device_name;        // machine.device_name
   std::string model;              // the model the step was measured for

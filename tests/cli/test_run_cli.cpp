@@ -70,6 +70,12 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
     EXPECT_TRUE(raw["kernels"][0].contains(key)) << key;
   for (const char* key : {"step_ms", "tokens_per_s", "mfu"}) EXPECT_TRUE(raw["step"].contains(key)) << key;
 
+  // --dtype picks a SKU's peak to judge MFU by; the CPU's file has only its own estimated one.
+  auto dtype = run_trainbench({"estimate", "--results", out, "--dtype", "bf16", "--gpus", "8"});
+  EXPECT_EQ(dtype.exit_code, 2);
+  EXPECT_NE(dtype.err.find("--dtype bf16: " + out + " has no SKU config (machine.sku 'cpu-estimated')"),
+            std::string::npos)
+      << dtype.err;
   // A CPU's throughput beside a GPU's datasheet (its memory, links, power) or a site built of
   // GPUs describes neither machine: refused, naming the flag and the CPU.
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{{"--gpu", "h100-sxm"},
