@@ -29,8 +29,9 @@ static void print_stage(std::ostream& out, const StageMemory& st, const char* ro
 static void print_memory(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
   if (!r.min_gpus_to_hold && !r.memory) return;
   fmt::print(out, "\nMemory\n");
-  fmt::print(out, "  training state (bf16 weights, {} gradients, fp32 Adam: {:.0f} B per parameter): {:.2f} TB\n",
-             req.grad_bytes == 4 ? "fp32" : "bf16", state_bytes_per_param(req.grad_bytes), r.model_state_bytes / 1e12);
+  fmt::print(out, "  training state (bf16 weights, {} gradients, fp32 Adam: {:.0f} B per parameter): {}\n",
+             req.grad_bytes == 4 ? "fp32" : "bf16", state_bytes_per_param(req.grad_bytes),
+             human_bytes_si(r.model_state_bytes));
   if (r.min_gpus_to_hold) {
     fmt::print(out, "  at least {} x {} ({:.0f} GiB) just to hold it, sharded over all (ZeRO-3), before activations\n",
                *r.min_gpus_to_hold, req.sku->display_name, req.sku->memory_gb);
@@ -123,8 +124,8 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     return;
   }
   fmt::print(out, "\nTraining compute\n");
-  fmt::print(out, "  {:<52} {} FLOP = {:.1f} PF-days\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
-             sci(r.training_flops), r.pf_days);
+  fmt::print(out, "  {:<52} {} FLOP = {} PF-days\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
+             sci(r.training_flops), human_pf_days(r.pf_days));
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
              sci(r.training_model_flops), sci(r.model_flops_per_token));
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n",

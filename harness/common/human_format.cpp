@@ -15,7 +15,15 @@ std::string human_count(double v) {
   return human_value(v);
 }
 
-std::string human_sites(double n) { return n >= 0.01 ? fmt::format("{:.2f}", n) : human_value(n); }
+std::string human_sites(double n) { return n >= 1 ? fmt::format("{:.2f}", n) : human_value(n); }
+
+std::string human_pf_days(double v) { return std::fabs(v) >= 1000 ? fmt::format("{:.1f}", v) : fmt::format("{:.4g}", v); }
+
+std::string human_bytes_si(double b) {
+  if (b >= 1e12) return fmt::format("{:.2f} TB", b / 1e12);
+  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
+  return fmt::format("{:.3g} MB", b / 1e6);
+}
 
 std::string human_value(double v) {
   if (std::fabs(v) >= 100 || v == 0) return fmt::format("{:.0f}", v);

@@ -113,7 +113,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   // The model-FLOP rate of the step (model FLOPs / step time): the step table's "sustained" is the
   // hardware rate, a little higher where the attention backward recomputes.
   erow("model TFLOP/s per GPU (used)", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
-  erow("PF-days (6*N*D)", [](const Extrapolation& x) { return num(x.pf_days, x.pf_days < 100 ? 2 : 0); });
+  erow("PF-days (6*N*D)", [](const Extrapolation& x) { return human_pf_days(x.pf_days); });
   erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
   erow("servers", [](const Extrapolation& x) {

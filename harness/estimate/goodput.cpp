@@ -37,7 +37,7 @@ Goodput goodput(const InterruptionModel& m, int64_t gpus, double training_s) {
   const double surviving = 1.0 - lost_per_interruption / g.job_mtbf_s;
   if (surviving <= 0)
     throw UsageError(fmt::format(
-        "on {} GPUs the job is interrupted every {:.0f} s on average, less than a restart ({:.0f} s) plus half a "
+        "on {} GPUs the job is interrupted every {:.3g} s on average, less than a restart ({:.0f} s) plus half a "
         "checkpoint interval and write ({:.0f} s): it makes no progress; fewer GPUs, faster restarts (--restart-s), "
         "quicker or more frequent checkpoints (--checkpoint-s, --checkpoint-interval-s) or a larger --mtbf-gpu-hours",
         gpus, g.job_mtbf_s, m.restart_s, (tau + delta) / 2.0));

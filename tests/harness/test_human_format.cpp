@@ -1,0 +1,30 @@
+// Numbers for people keep their precision at every size: a small model's PF-days is not "0.1",
+// a fraction of a data center not "0.03" beside "0.00522".
+#include <gtest/gtest.h>
+
+#include "harness/common/human_format.hpp"
+
+namespace tb {
+namespace {
+
+TEST(HumanFormat, PfDaysKeepFourSignificantDigitsBelowAThousand) {
+  EXPECT_EQ(human_pf_days(3637.6), "3637.6");   // the article's scenario, as estimate prints it
+  EXPECT_EQ(human_pf_days(439674.54), "439674.5");
+  EXPECT_EQ(human_pf_days(0.080375), "0.08038");  // GPT-2 Small: 6.944e18 FLOP
+  EXPECT_EQ(human_pf_days(12.3456), "12.35");
+}
+
+TEST(HumanFormat, SitesHaveTwoDecimalsFromOneAndThreeDigitsBelow) {
+  EXPECT_EQ(human_sites(7.275), "7.28");  // the article's 7.28
+  EXPECT_EQ(human_sites(0.0312), "0.0312");
+  EXPECT_EQ(human_sites(0.00522), "0.00522");
+}
+
+TEST(HumanFormat, BytesInDecimalUnits) {
+  EXPECT_EQ(human_bytes_si(2.79e12), "2.79 TB");
+  EXPECT_EQ(human_bytes_si(2.0e9), "2.00 GB");  // a small model's state, not "0.00 TB"
+  EXPECT_EQ(human_bytes_si(5.12e8), "512 MB");
+}
+
+}  // namespace
+}  // namespace tb
