@@ -121,8 +121,9 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
     req.days = days;
     const EstimateResult e = estimate(req);
     if (first) {
-      fmt::print(out, "  training compute: {} PF-days ({})\n", human_pf_days(e.pf_days),
-                 model.moe ? "6*N_active*D" : "6*N*D");
+      fmt::print(out, "  training compute: {} PF-days ({}); the measured column runs the model's {} FLOP "
+                      "(attention too) at the measured MFU\n",
+                 human_pf_days(e.pf_days), model.moe ? "6*N_active*D" : "6*N*D", sci(e.training_model_flops));
       fmt::print(out, "  {:>8} {:>30} {:>34}\n", "finish in", "at peak (the article)",
                  e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu) : "at measured");
       first = false;

@@ -185,6 +185,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     const auto& p = *r.at_peak;
     fmt::print(out, "  {:<28} {:>24}", "", "at peak (the article)");
     if (r.at_measured) fmt::print(out, " {:>24}", req.throughput_measured ? "at measured throughput" : "at the given throughput");
+    // The article divides 6*N*D; a throughput runs the model's FLOPs (attention too): both stated,
+    // so that the fractions below reproduce the site counts.
+    fmt::print(out, "\n  {:<28} {:>24}", "FLOPs to run", fmt::format("{} (6*N*D)", sci(r.training_flops)));
+    if (r.at_measured) fmt::print(out, " {:>24}", fmt::format("{} (model)", sci(r.training_model_flops)));
     fmt::print(out, "\n  {:<28} {:>24}", "fraction of peak used", percent(p.efficiency));
     if (r.at_measured) fmt::print(out, " {:>24}", percent(r.at_measured->efficiency));
     fmt::print(out, "\n  {:<28} {:>24}", "data centers needed",
