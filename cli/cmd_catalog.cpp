@@ -12,8 +12,9 @@ namespace tb::cli {
 namespace {
 
 void list_models() {
-  fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", "name", "params", "active",
-             "layers", "hidden", "heads", "kv", "ffn", "vocab", "seq", "mlp");
+  // Tokens and batch too: estimate and the layout search take them from here unless given.
+  fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6} {:>8} {:>6}  {}\n", "name", "params",
+             "active", "layers", "hidden", "heads", "kv", "ffn", "vocab", "seq", "tokens", "batch", "mlp");
   for (const auto& name : config::available_names(config::ConfigKind::Model)) {
     ModelConfig m = load_model(name);
     const ParameterCount p = count_parameters(m);
@@ -21,33 +22,46 @@ void list_models() {
                                                 m.moe->expert_ffn_hidden, m.moe->experts_per_token,
                                                 m.moe->shared_experts ? fmt::format(" +{} shared", m.moe->shared_experts) : "")
                                   : to_string(m.mlp);
-    fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6}  {}\n", name, human_count(p.total),
-               human_count(p.active), m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden,
-               m.vocab, m.seq_len, mlp);
+    fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6} {:>8} {:>6}  {}\n", name,
+               human_count(p.total), human_count(p.active), m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden,
+               m.vocab, m.seq_len, m.train_tokens > 0 ? human_count(m.train_tokens) : std::string("-"),
+               m.batch_sequences ? std::to_string(*m.batch_sequences) : std::string("-"), mlp);
   }
+  fmt::print("tokens: trained on, as published (-: none; give --tokens); batch: sequences per step (-: give "
+             "--global-batch to the layout search)\n");
 }
 
 void list_skus() {
-  fmt::print("{:<14} {:>10} {:>9} {:>9} {:>8} {:>10} {:>7}  {}\n", "name", "bf16 TF/s", "fp8 TF/s",
-             "tf32 TF/s", "mem GB", "BW TB/s", "TDP W", "device");
+  fmt::print("{:<14} {:>10} {:>9} {:>9} {:>8} {:>10} {:>7} {:>4} {:>8} {:>8} {:>12}  {}\n", "name", "bf16 TF/s",
+             "fp8 TF/s", "tf32 TF/s", "mem GB", "BW TB/s", "TDP W", "GPUs", "NVL GB/s", "net GB/s", "GPU-hour",
+             "device");
   for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
     SkuConfig s = load_sku(name);
     auto peak = [&](DType d) {
       const double peak = s.peak_tflops_or_zero(d);
       return peak > 0 ? fmt::format("{:g}", peak) : std::string("-");
     };
-    fmt::print("{:<14} {:>10} {:>9} {:>9} {:>8g} {:>10g} {:>7g}  {}\n", name, peak(DType::BF16),
-               peak(DType::FP8), peak(DType::TF32), s.memory_gb, s.memory_bandwidth_tb_s, s.tdp_w,
+    auto link = [](const std::optional<double>& gb_s) { return gb_s ? fmt::format("{:g}", *gb_s) : std::string("-"); };
+    fmt::print("{:<14} {:>10} {:>9} {:>9} {:>8g} {:>10g} {:>7g} {:>4} {:>8} {:>8} {:>12}  {}\n", name,
+               peak(DType::BF16), peak(DType::FP8), peak(DType::TF32), s.memory_gb, s.memory_bandwidth_tb_s, s.tdp_w,
+               s.gpus_per_server, link(s.intra_node_gb_s), link(s.inter_node_gb_s),
+               s.price_per_gpu_hour ? fmt::format("{:g} {}", *s.price_per_gpu_hour, s.currency) : std::string("-"),
                s.display_name);
   }
+  fmt::print("GPUs: per server; NVL/net: per GPU, one direction, inside a server and across; GPU-hour: the config's "
+             "rental price (-: none; give --gpu-hour-price)\n");
 }
 
 void list_sites() {
-  fmt::print("{:<14} {:>10} {:>24} {:>5}  {}\n", "name", "PFLOPS", "cost", "PUE", "description");
+  fmt::print("{:<14} {:>10} {:>24} {:>5} {:>10} {:>12}  {}\n", "name", "PFLOPS", "cost", "PUE", "per kWh", "GPUs",
+             "description");
   for (const auto& name : config::available_names(config::ConfigKind::Site)) {
     SiteConfig s = load_site(name);
-    fmt::print("{:<14} {:>10g} {:>24} {:>5.2f}  {}\n", name, s.peak_pflops, human_money(s.cost, s.currency),
-               s.pue, s.display_name);
+    fmt::print("{:<14} {:>10g} {:>24} {:>5.2f} {:>10} {:>12}  {}\n", name, s.peak_pflops,
+               human_money(s.cost, s.currency), s.pue,
+               s.electricity_price_per_kwh ? fmt::format("{:g} {}", *s.electricity_price_per_kwh, s.currency)
+                                           : std::string("-"),
+               s.sku.value_or("-"), s.display_name);
   }
 }
 
