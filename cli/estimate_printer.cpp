@@ -155,6 +155,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                  r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)
                                   : fmt::format("TDP {:.0f} W", *r.power_w),
                  *r.pue, human_value(*r.energy_mwh));
+    if (r.energy_with_server_mwh)
+      fmt::print(out, "  with the rest of each server at its rating (+{:.0f} W per GPU: CPUs, NICs, switches, fans; "
+                      "{}): up to {} MWh\n",
+                 *r.server_other_w, req.sku->server_power_source, human_value(*r.energy_with_server_mwh));
     if (r.rental_cost)
       fmt::print(out, "  rental: {} ({:.4g} {} per GPU-hour{})\n", human_money(*r.rental_cost, *r.rental_currency),
                  *r.rental_cost / *r.gpu_hours, *r.rental_currency,

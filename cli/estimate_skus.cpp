@@ -190,6 +190,29 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     best("fewest GPU-hours", by_hours);
     best("least energy", by_energy);
     best("lowest cost", by_cost);
+    // What the energy and cost columns count, since a buyer adds them up.
+    fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n",
+               base.pue.value_or(1.0), base.pue ? "" : " (give --pue for the site's)");
+    for (const auto& r : rows)
+      if (r.result && r.result->energy_with_server_mwh)
+        fmt::print("  {}: up to {} MWh with the rest of each server at its rating (+{:.0f} W per GPU, {})\n",
+                   r.sku.name, human_value(*r.result->energy_with_server_mwh), *r.result->server_other_w,
+                   r.sku.server_power_source);
+    // Buying instead of renting: servers x the config's [price] server, where it has one.
+    std::optional<size_t> cheapest_to_buy;
+    bool comparable = true;
+    size_t priced = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      if (!r.result || !r.result->server_cost || !why_unusable(*r.result).empty()) continue;
+      fmt::print("  {}: servers to buy {} ({} x [price] server)\n", r.sku.name,
+                 human_money(*r.result->server_cost, r.sku.currency), r.result->servers.value_or(0));
+      ++priced;
+      if (cheapest_to_buy && rows[*cheapest_to_buy].sku.currency != r.sku.currency) comparable = false;
+      if (!cheapest_to_buy || *r.result->server_cost < *rows[*cheapest_to_buy].result->server_cost) cheapest_to_buy = i;
+    }
+    if (priced >= 2 && comparable) fmt::print("  least to buy: {}\n", rows[*cheapest_to_buy].sku.name);
+    else if (priced >= 2) fmt::print("  least to buy: not named (the server prices are in different currencies)\n");
     const bool layout = base.layout_given();
     if (!search && !layout)
       fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");

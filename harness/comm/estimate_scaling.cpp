@@ -112,6 +112,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   out.ideal_wall_days = ideal_gpu_seconds / static_cast<double>(gpus) / units::kSecondsPerDay;
   out.wall_days = *out.ideal_wall_days / eff;
   if (out.energy_mwh) out.energy_mwh = *out.energy_mwh / eff;
+  if (out.energy_with_server_mwh) out.energy_with_server_mwh = *out.energy_with_server_mwh / eff;
   if (out.rental_cost) out.rental_cost = *out.rental_cost / eff;
   out.scaling = std::move(s);
 }

@@ -124,6 +124,7 @@ void apply_interruptions(const EstimateRequest& r, EstimateResult& out) {
   out.gpu_hours = *out.gpu_hours / g.fraction;
   out.wall_days = g.wall_s / units::kSecondsPerDay;
   if (out.energy_mwh) out.energy_mwh = *out.energy_mwh / g.fraction;
+  if (out.energy_with_server_mwh) out.energy_with_server_mwh = *out.energy_with_server_mwh / g.fraction;
   if (out.rental_cost) out.rental_cost = *out.rental_cost / g.fraction;
   out.goodput = g;
 }
@@ -266,6 +267,10 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.power_measured = r.measured_power_w.has_value();
       out.power_w = r.measured_power_w ? *r.measured_power_w : r.sku->tdp_w;
       out.energy_mwh = *out.gpu_hours * *out.power_w * *out.pue / 1e6;
+      if (r.sku && r.sku->server_power_w) {
+        out.server_other_w = *r.sku->server_power_w / r.sku->gpus_per_server - r.sku->tdp_w;
+        out.energy_with_server_mwh = *out.gpu_hours * (*out.power_w + *out.server_other_w) * *out.pue / 1e6;
+      }
     }
   }
 

@@ -111,6 +111,10 @@ struct EstimateResult {
   std::optional<double> wall_days;
   std::optional<double> energy_mwh;
   std::optional<double> power_w;      // per GPU behind energy_mwh: measured, else the SKU's TDP
+  // Upper bound with the rest of the server at its rating (SKU [server] power_w): per GPU, the
+  // server's power less its GPUs' TDP, added to power_w. Absent without a server power.
+  std::optional<double> server_other_w;
+  std::optional<double> energy_with_server_mwh;
   bool power_measured = false;
   std::optional<double> pue;
   std::optional<double> rental_cost;

@@ -97,6 +97,10 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["pue"] = *r.pue;
     j["power_w_per_gpu"] = *r.power_w;
     j["power_basis"] = r.power_measured ? "measured (NVML, mean over the step)" : "TDP";
+    if (r.energy_with_server_mwh) {
+      j["energy_with_server_mwh"] = *r.energy_with_server_mwh;
+      j["server_other_w_per_gpu"] = *r.server_other_w;
+    }
   }
   if (r.rental_cost) {
     j["rental_cost"] = *r.rental_cost;

@@ -81,6 +81,14 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
   s.memory_bandwidth_tb_s = r.require_positive("memory.bandwidth_tb_s");
   s.tdp_w = r.require_positive("power.tdp_w");
   s.gpus_per_server = static_cast<int>(r.optional_positive_int("server.gpus_per_server").value_or(8));
+  s.server_power_w = r.optional_positive("server.power_w");
+  if (s.server_power_w) {
+    s.server_power_source = r.require_string("server.power_source");
+    if (*s.server_power_w < s.gpus_per_server * s.tdp_w)
+      throw UsageError(fmt::format("{}: server.power_w {:g} is below its {} GPUs' TDP ({:g} W): it is the whole "
+                                   "server's power, GPUs included",
+                                   r.origin(), *s.server_power_w, s.gpus_per_server, s.gpus_per_server * s.tdp_w));
+  }
   s.price_per_gpu_hour = r.optional_positive("price.per_gpu_hour");
   s.server_price = r.optional_positive("price.server");
   s.currency = r.optional_string("price.currency").value_or("USD");

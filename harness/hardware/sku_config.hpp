@@ -26,6 +26,10 @@ struct SkuConfig {
   double memory_bandwidth_tb_s = 0;
   double tdp_w = 0;
   int gpus_per_server = 8;
+  // [server] power_w: the whole server's rated maximum power (GPUs, CPUs, NICs, NVSwitches, fans),
+  // for an upper bound on energy beside the GPUs' own; absent when no datasheet gives it.
+  std::optional<double> server_power_w;
+  std::string server_power_source;
   std::optional<double> price_per_gpu_hour;  // rental price, for cost estimates
   std::optional<double> server_price;        // purchase price of one server
   std::string currency = "USD";

@@ -327,6 +327,37 @@ TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("on 2 SKUs at an assumed MFU"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("tp "), std::string::npos) << text.out;  // each SKU's layout
+  // What the energy column counts, and the upper bound with the rest of the server.
+  EXPECT_NE(text.out.find("MWh: GPUs at TDP x PUE 1.00"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("h100-sxm: up to"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("+575 W per GPU, NVIDIA DGX H100 datasheet"), std::string::npos) << text.out;
+}
+
+// Buying instead of renting: servers x each config's [price] server, and the least to buy named
+// only among two or more priced SKUs in one currency.
+TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
+  const std::string dir = make_temp_dir("tb_skus_");
+  auto priced = [&](const std::string& base, const std::string& name, const std::string& price,
+                    const std::string& currency) {
+    std::string text = read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/" + base + ".toml");
+    text.replace(text.find("name = \"" + base + "\""), base.size() + 9, "name = \"" + name + "\"");
+    text += "\n[price]\nserver = " + price + "\ncurrency = \"" + currency + "\"\nsource = \"test quote\"\n";
+    write_text(dir + "/" + name + ".toml", text);
+    return dir + "/" + name + ".toml";
+  };
+  const std::string h100 = priced("h100-sxm", "h100-priced", "300000", "USD");
+  const std::string b200 = priced("b200", "b200-priced", "500000", "USD");
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + b200, "--mfu", "0.4", "--days", "30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 39 H100 servers x 300 K = 11.70 M; 18 B200 servers x 500 K = 9.00 M.
+  EXPECT_NE(r.out.find("h100-priced: servers to buy 11.70 million USD (39 x [price] server)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b200-priced: servers to buy 9.00 million USD (18 x [price] server)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("least to buy: b200-priced"), std::string::npos) << r.out;
+  const std::string yuan = priced("b200", "b200-yuan", "3500000", "CNY");
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + yuan, "--mfu", "0.4", "--days", "30"});
+  EXPECT_NE(r.out.find("least to buy: not named (the server prices are in different currencies)"), std::string::npos)
+      << r.out;
+  std::filesystem::remove_all(dir);
 }
 
 struct BadCase {

@@ -92,6 +92,11 @@ TEST(Estimate, MfuGivesHardwareRateAndGpuHours) {
   EXPECT_NEAR(*e.wall_days, seconds / 1000 / 86400, 1e-9 * seconds);
   // Energy: GPU-hours × 700 W × PUE 1.0.
   EXPECT_NEAR(*e.energy_mwh, *e.gpu_hours * 700 / 1e6, 1e-6);
+  // The upper bound with the rest of a DGX H100 at its 10.2 kW rating: 10200 / 8 − 700 = 575 W
+  // more per GPU.
+  ASSERT_TRUE(e.server_other_w);
+  EXPECT_DOUBLE_EQ(*e.server_other_w, 575);
+  EXPECT_NEAR(*e.energy_with_server_mwh, *e.gpu_hours * 1275 / 1e6, 1e-6);
 }
 
 TEST(Estimate, DaysWithoutGpusDerivesTheGpuCount) {
