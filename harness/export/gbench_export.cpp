@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <thread>
+#include <map>
 
 #include "harness/common/errors.hpp"
 
@@ -12,9 +12,13 @@ using nlohmann::json;
 
 namespace {
 
+// One name segment: whitespace to '_', and a '/' inside a field (attention's "h12/12") to ':',
+// so that dashboards splitting names at '/' see the same segments for every kernel.
 std::string sanitize(std::string s) {
-  for (char& c : s)
+  for (char& c : s) {
     if (c == ' ' || c == '\t' || c == '\n') c = '_';
+    if (c == '/') c = ':';
+  }
   return s;
 }
 
@@ -22,14 +26,15 @@ std::string prefix(const results::RunResults& r) {
   return sanitize(r.workload.model.empty() ? r.workload.command : r.workload.model);
 }
 
-json entry(const std::string& name, int family, int64_t iterations, double time_ms) {
+json entry(const std::string& name, int family, int64_t iterations, double time_ms, int repetitions = 1,
+           int repetition_index = 0) {
   return {{"name", name},
           {"family_index", family},
           {"per_family_instance_index", 0},
           {"run_name", name},
           {"run_type", "iteration"},
-          {"repetitions", 1},
-          {"repetition_index", 0},
+          {"repetitions", repetitions},
+          {"repetition_index", repetition_index},
           {"threads", 1},
           {"iterations", iterations},
           {"real_time", time_ms},
@@ -51,11 +56,12 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   json context = {{"date", m.utc_time},
                   {"host_name", m.host},
                   {"executable", "trainbench " + r.workload.command},
-                  {"num_cpus", static_cast<int>(std::thread::hardware_concurrency())},
-                  {"mhz_per_cpu", 0},
+                  // The measuring machine's, from the file (not this one's, which only exports).
+                  {"num_cpus", m.host_cpus > 0 ? m.host_cpus : 0},
+                  {"mhz_per_cpu", m.backend == "cpu" ? static_cast<int>(m.sm_clock_mhz) : 0},
                   {"cpu_scaling_enabled", false},
                   {"caches", json::array()},
-                  {"load_avg", json::array()},
+                  {"load_avg", m.load_avg_1m ? json::array({*m.load_avg_1m}) : json::array()},
                   {"library_build_type", "release"},
                   // trainbench's own context, for humans reading the file.
                   {"trainbench_version", m.trainbench_version},
@@ -70,6 +76,11 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   json benchmarks = json::array();
   int family = 0;
   bool any_ok = false;
+  // --benchmark_repetitions wrote one entry per repetition: one family, as Google Benchmark does.
+  std::map<std::string, int> repetitions, seen;
+  std::map<std::string, int> family_of;
+  for (const auto& k : r.kernels)
+    if (k.status == "ok") ++repetitions[gbench_name(r, k)];
   for (const auto& k : r.kernels) {
     if (k.status != "ok") {
       // Not chosen by --benchmark_filter is what the user asked for, not a failure.
@@ -80,7 +91,10 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
       continue;
     }
     any_ok = true;
-    json e = entry(gbench_name(r, k), family++, k.stats.samples, k.stats.median_ms);
+    const std::string name = gbench_name(r, k);
+    const auto [it, first] = family_of.emplace(name, family);
+    if (first) ++family;
+    json e = entry(name, it->second, k.stats.samples, k.stats.median_ms, repetitions[name], seen[name]++);
     e["TFLOPS"] = k.tflops;
     e["GBps"] = k.gbps;
     e["pct_of_peak"] = k.pct_of_peak;
@@ -90,9 +104,10 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   }
   if (!any_ok)
     throw UsageError(fmt::format("{}: no kernel with status ok; there are no timings to export", origin));
-  // An fp8 step is another series; other dtypes keep the name their history has.
-  const std::string step_name = r.workload.dtype == "fp8" ? fmt::format("{}/step/fp8", prefix(r))
-                                                          : fmt::format("{}/step", prefix(r));
+  // One series per configuration: a step at another tp, micro-batch, sequence or dtype is another
+  // step, not a jump in this one.
+  const std::string step_name = fmt::format("{}/step/tp{}/mb{}/seq{}/{}", prefix(r), r.workload.tensor_parallel,
+                                            r.workload.micro_batch, r.workload.seq_len, sanitize(r.workload.dtype));
   if (r.step && r.status == "complete" && r.step->complete) {
     json e = entry(step_name, family++, 1, r.step->step_ms);
     e["tokens_per_s"] = r.step->tokens_per_s;

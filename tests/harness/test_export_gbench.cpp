@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "harness/common/errors.hpp"
 #include "harness/export/gbench_export.hpp"
@@ -39,7 +42,7 @@ TEST(ExportGbench, OneIterationEntryPerKernelPlusTheStep) {
   EXPECT_EQ(b[0]["name"], tb::exporting::gbench_name(r, r.kernels[0]));
   EXPECT_EQ(b[0]["name"].get<std::string>().rfind("gpt3-175b/" + r.kernels[0].name + "/", 0), 0u) << b[0]["name"];
   const auto& step = b.back();
-  EXPECT_EQ(step["name"], "gpt3-175b/step");
+  EXPECT_EQ(step["name"], "gpt3-175b/step/tp8/mb1/seq2048/bf16");
   EXPECT_DOUBLE_EQ(step["real_time"].get<double>(), r.step->step_ms);
   EXPECT_DOUBLE_EQ(step["MFU"].get<double>(), r.step->mfu);
 }
@@ -68,7 +71,7 @@ TEST(ExportGbench, PartialRunsExportOnlyMeasuredKernelsAndFailedRunsRefuse) {
 }
 
 // Kernels --benchmark_filter did not select are what the user asked for: no entry, and not listed
-// as failures. An fp8 step is a series of its own; other dtypes keep "model/step".
+// as failures. A step at another dtype, tp, micro-batch or sequence is a series of its own.
 TEST(ExportGbench, FilteredKernelsAreNoFailureAndFp8StepsAreTheirOwnSeries) {
   auto r = tb::testing::synthetic_run({});
   r.kernels[1].status = "skipped";
@@ -79,12 +82,42 @@ TEST(ExportGbench, FilteredKernelsAreNoFailureAndFp8StepsAreTheirOwnSeries) {
   const auto j = to_gbench_json(r, "filtered.json", &left_out);
   EXPECT_EQ(j["benchmarks"].size(), r.kernels.size() - 1);
   for (const auto& line : left_out) EXPECT_EQ(line.find(r.kernels[1].name + " "), std::string::npos) << line;
-  auto fp8 = tb::testing::synthetic_run({});
-  fp8.workload.dtype = "fp8";
-  EXPECT_NE(to_gbench_json(fp8, "fp8.json")["benchmarks"].back()["name"].get<std::string>().find("/step/fp8"),
-            std::string::npos);
-  auto fp32 = tb::testing::synthetic_run({});
-  fp32.workload.dtype = "fp32";
-  const std::string name = to_gbench_json(fp32, "fp32.json")["benchmarks"].back()["name"];
-  EXPECT_TRUE(name.ends_with("/step")) << name;
+  std::set<std::string> steps;
+  for (const auto& [tp, seq, dtype] : std::vector<std::tuple<int64_t, int64_t, std::string>>{
+           {8, 2048, "bf16"}, {8, 2048, "fp8"}, {4, 2048, "bf16"}, {8, 1024, "bf16"}}) {
+    auto run = tb::testing::synthetic_run({});
+    run.workload.tensor_parallel = tp;
+    run.workload.seq_len = seq;
+    run.workload.dtype = dtype;
+    steps.insert(to_gbench_json(run, "r.json")["benchmarks"].back()["name"].get<std::string>());
+  }
+  EXPECT_EQ(steps.size(), 4u);
+  EXPECT_TRUE(steps.count("gpt3-175b/step/tp8/mb1/seq2048/fp8"));
+}
+
+// Repetitions of one kernel are one family with its repetition indices, as Google Benchmark
+// writes them; a '/' inside a shape (attention's "h12/12") adds no name segment.
+TEST(ExportGbench, RepetitionsShareAFamilyAndShapesKeepTheirSegments) {
+  auto r = tb::testing::synthetic_run({});
+  r.step.reset();
+  r.workload.command = "gemm";
+  r.workload.model = "";
+  r.kernels.resize(1);
+  r.kernels[0].shape = "b1 h12/12 s128 d64 causal";
+  r.kernels.push_back(r.kernels[0]);
+  r.kernels.push_back(r.kernels[0]);
+  r.machine.host_cpus = 64;
+  r.machine.load_avg_1m = 0.5;
+  const auto j = to_gbench_json(r, "reps.json");
+  ASSERT_EQ(j["benchmarks"].size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const auto& e = j["benchmarks"][i];
+    EXPECT_EQ(e["family_index"], 0);
+    EXPECT_EQ(e["repetitions"], 3);
+    EXPECT_EQ(e["repetition_index"], i);
+    EXPECT_NE(e["name"].get<std::string>().find("/b1_h12:12_s128_d64_causal/"), std::string::npos) << e["name"];
+  }
+  // The measuring machine's context, not the exporting one's.
+  EXPECT_EQ(j["context"]["num_cpus"], 64);
+  EXPECT_EQ(j["context"]["load_avg"], nlohmann::json::array({0.5}));
 }
