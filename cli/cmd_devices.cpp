@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "cli/command_registry.hpp"
+#include "harness/hardware/cpu_peak.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/cpu/cpu_backend.hpp"
 
 namespace tb::cli {
 namespace {
@@ -110,6 +112,17 @@ void run_devices(bool json) {
              cpu.memory_gb, cpu.l2_cache_bytes / 1048576.0,
              cpu.sm_clock_mhz > 0 ? fmt::format(", max clock {:.0f} MHz", cpu.sm_clock_mhz) : "");
   fmt::print(std::cout, "  {}\n", cpu.blas_version);
+  // What the CPU backend's % of peak is judged against, and whether OpenBLAS can reach it.
+  const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  if (peak.fp32_peak_tflops > 0) {
+    fmt::print(std::cout, "  estimated fp32 peak {:.3g} TFLOP/s ({} CPUs x {:.0f} MHz x {} FLOP/cycle)\n",
+               peak.fp32_peak_tflops, peak.logical_cpus, peak.max_mhz, peak.fp32_flops_per_cycle);
+    const std::string core = kernels::cpu::blas_core_name();
+    if (peak.fp32_flops_per_cycle == 64 && !kernels::cpu::blas_core_uses_avx512(core))
+      fmt::print(std::cout, "  note: this CPU has AVX-512 but OpenBLAS runs its {} kernels (AVX2): its GEMMs reach "
+                            "about half the estimated peak\n",
+                 core);
+  }
 }
 
 void add_devices_command(CLI::App& app) {

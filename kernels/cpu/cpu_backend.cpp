@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -136,6 +137,16 @@ class CpuBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_backend() { return std::make_unique<CpuBackend>(); }
+
+std::string blas_core_name() { return openblas_get_corename(); }
+
+bool blas_core_uses_avx512(const std::string& core) {
+  std::string c = core;
+  for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* avx512 : {"skylakex", "cooperlake", "sapphirerapids"})
+    if (c.find(avx512) != std::string::npos) return true;
+  return false;
+}
 
 DeviceInfo device_info() {
   DeviceInfo d;

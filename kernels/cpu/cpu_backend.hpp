@@ -9,5 +9,10 @@ namespace tb::kernels::cpu {
 
 std::unique_ptr<Backend> make_backend();
 DeviceInfo device_info();
+// The kernel set OpenBLAS chose for this CPU ("Haswell", "SkylakeX", ...; "none" without it).
+std::string blas_core_name();
+// Whether that kernel set uses AVX-512 (OpenBLAS's SkylakeX, Cooperlake, SapphireRapids cores):
+// on an AVX-512 CPU another set caps GEMMs near half the estimated peak.
+bool blas_core_uses_avx512(const std::string& core);
 
 }  // namespace tb::kernels::cpu

@@ -3,7 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/hardware/cpu_peak.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/cpu/cpu_backend.hpp"
 #include "tests/support/cli_runner.hpp"
 
 namespace tb {
@@ -20,6 +22,18 @@ TEST(DevicesCli, ListsTheCpuAndSaysWhyThereIsNoGpu) {
   } else {
     EXPECT_EQ(r.out.rfind("No usable GPU: " + why + "\n", 0), 0u) << r.out;  // the first line
   }
+  // The CPU's estimated peak, what the CPU backend's % of peak is against.
+  if (estimate_local_cpu_peak().fp32_peak_tflops > 0)
+    EXPECT_NE(r.out.find("estimated fp32 peak"), std::string::npos) << r.out;
+}
+
+// OpenBLAS's AVX-512 kernel sets, whose absence on an AVX-512 CPU halves its GEMMs' reach.
+TEST(DevicesCli, KnowsWhichOpenBlasCoresUseAvx512) {
+  EXPECT_TRUE(kernels::cpu::blas_core_uses_avx512("SkylakeX"));
+  EXPECT_TRUE(kernels::cpu::blas_core_uses_avx512("COOPERLAKE"));
+  EXPECT_TRUE(kernels::cpu::blas_core_uses_avx512("SapphireRapids"));
+  EXPECT_FALSE(kernels::cpu::blas_core_uses_avx512("Haswell"));
+  EXPECT_FALSE(kernels::cpu::blas_core_uses_avx512("Zen"));
 }
 
 TEST(DevicesCli, JsonParses) {
