@@ -152,7 +152,6 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured, options.policy);
   run.workload.micro_batch = shape.batch;  // the workload this file describes is the kernel's own shape
   run.workload.seq_len = shape.seq;
-  if (!f.out.empty()) results::write_results_file(f.out, run);
   const auto& r = run.kernels.back();
   if (f.json) {
     std::cout << single_json(run, r, f).dump(2) << "\n";
@@ -164,6 +163,8 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
                  r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "",
                  kFlopsConvention);
   }
+  std::cout.flush();  // the measurement is on screen before the file, which a full disk may refuse
+  if (!f.out.empty()) results::write_results_file(f.out, run);
   for (const auto& k : run.kernels) fail_on_status(k, "attention", kSizeFlags);
 }
 

@@ -84,7 +84,6 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   gb.args = gbench_args;
   auto measured = runner::run_with_google_benchmark(*backend, {op}, options, sku, gb);
   const results::RunResults run = make_run_results("gemm", *backend, sku, dtype, measured, options.policy);
-  if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
   const auto& r = run.kernels.back();  // the last repetition
   if (f.json) {
     std::cout << single_json(run, r).dump(2) << "\n";
@@ -95,6 +94,8 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
                  r.stats.median_ms, r.tflops,
                  r.pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} {} peak", r.pct_of_peak, sku->name, r.dtype) : "");
   }
+  std::cout.flush();  // the measurement is on screen before the file, which a full disk may refuse
+  if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
   if (r.status == "ok" && r.stop_reason != "converged")
     fmt::print(stderr, "trainbench: note: stopped by {} with noise {:.2f}% (target {:.2f}%): the median is less "
                "certain than asked; a quieter machine or a longer --max-time helps\n",
