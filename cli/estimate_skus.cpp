@@ -158,9 +158,12 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     const bool memory = std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) {
       return r.result && (r.result->memory || r.result->min_gpus_to_hold);
     });
-    fmt::print("  {:<14} {:>8} {:>9} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", "SKU", "peak", "TFLOP/s", "GPUs",
-               "servers", "days", "GPU-hours", "MWh", "cost", memory ? fmt::format("  {:<28}", "memory") : "",
-               search ? "  layout" : "");
+    // With a layout, the TFLOP/s column is the GPU's own rate and the scaling column what
+    // communication leaves of it: GPU-hours follow from both.
+    const bool scaled = std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && r.result->scaling; });
+    fmt::print("  {:<14} {:>8} {:>9}{} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", "SKU", "peak", "TFLOP/s",
+               scaled ? fmt::format(" {:>8}", "scaling") : "", "GPUs", "servers", "days", "GPU-hours", "MWh", "cost",
+               memory ? fmt::format("  {:<28}", "memory") : "", search ? "  layout" : "");
     for (const auto& r : rows) {
       if (!r.result) {
         fmt::print("  {:<14} {}\n", r.sku.name, r.why_not);
@@ -172,8 +175,10 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
         fit = fmt::format("{} ({:.0f}%)", to_string(e.memory->fit->verdict), 100 * e.memory->fit->used_fraction);
       else if (fit.empty())
         fit = "holds the model";
-      fmt::print("  {:<14} {:>8.0f} {:>9} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", r.sku.name,
+      fmt::print("  {:<14} {:>8.0f} {:>9}{} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", r.sku.name,
                  r.sku.peak_tflops_or_zero(base.dtype), human_value(e.sustained_tflops_per_gpu.value_or(0)),
+                 scaled ? fmt::format(" {:>8}", e.scaling ? fmt::format("{:.1f}%", 100 * e.scaling->efficiency) : std::string("ideal"))
+                        : "",
                  e.gpus.value_or(0), e.servers ? std::to_string(*e.servers) : "-", human_value(e.wall_days.value_or(0)),
                  human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? human_value(*e.energy_mwh) : "-",
                  e.rental_cost ? human_money(*e.rental_cost, *e.rental_currency) : "n/a (no price)",

@@ -327,6 +327,7 @@ TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("on 2 SKUs at an assumed MFU"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("tp "), std::string::npos) << text.out;  // each SKU's layout
+  EXPECT_NE(text.out.find("TFLOP/s  scaling"), std::string::npos) << text.out;  // what communication leaves
   // What the energy column counts, and the upper bound with the rest of the server.
   EXPECT_NE(text.out.find("MWh: GPUs at TDP x PUE 1.00"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("h100-sxm: up to"), std::string::npos) << text.out;
