@@ -36,6 +36,7 @@ struct EstimateFlags {
   std::optional<double> days;
   std::optional<double> pue;
   std::vector<std::string> gpu_hour_price;  // PRICE, or KEY=PRICE per SKU with several --gpu
+  std::optional<double> electricity_price;  // per kWh, in --currency
   std::string currency;
   int64_t seq = 0;
   bool seq_given = false;
@@ -281,6 +282,15 @@ void run_estimate(const EstimateFlags& f) {
   if (throughput && f.pue && !req.sku && !(measured && measured->mean_power_w))
     throw UsageError("--pue scales the energy, which needs a power figure: give --gpu (its TDP), or results with "
                      "power measured on a GPU");
+  if (f.electricity_price) {
+    if (!(*f.electricity_price > 0) || *f.electricity_price > 100)
+      throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})",
+                                   *f.electricity_price));
+    if (!throughput || (!req.sku && !(measured && measured->mean_power_w)))
+      throw UsageError("--electricity-price prices the energy, which needs a throughput and a power figure "
+                       "(--gpu with --mfu, or --results measured on a GPU)");
+    req.electricity_price_per_kwh = f.electricity_price;
+  }
   // --dtype picks the peak MFU is judged against; a results file without a SKU config (the CPU's
   // estimated peak) has no other.
   if (measured && f.dtype_given && !measured->sku)
@@ -293,8 +303,8 @@ void run_estimate(const EstimateFlags& f) {
   req.days = f.days;
   req.pue = f.pue;
   req.interruptions = parse_interruption_flags(f.interruptions);
-  if (!f.currency.empty() && f.gpu_hour_price.empty())
-    throw UsageError("--currency names the currency of --gpu-hour-price: give that too");
+  if (!f.currency.empty() && f.gpu_hour_price.empty() && !f.electricity_price)
+    throw UsageError("--currency names the currency of --gpu-hour-price and --electricity-price: give one of them");
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   const bool search = parse_layout_flag(f.layout, f.global_batch);
   checked_recompute_flag(f.recompute, search);
@@ -343,7 +353,11 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--gpu-hour-price", flags->gpu_hour_price,
                   "Rental price per GPU-hour (a cloud or reserved quote): the cost of the GPU-hours; overrides "
                   "the SKU's [price]. With several --gpu: one PRICE for all, or KEY=PRICE each (h200=3.1)");
-  cmd->add_option("--currency", flags->currency, "Currency of --gpu-hour-price (default: the SKU's, else USD)");
+  cmd->add_option("--electricity-price", flags->electricity_price,
+                  "Electricity price per kWh, in --currency: the energy's cost, and with a rental quote the two "
+                  "together (default: the site's)");
+  cmd->add_option("--currency", flags->currency,
+                  "Currency of --gpu-hour-price and --electricity-price (default: the SKU's, else USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "

@@ -165,6 +165,14 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                  req.gpu_hour_price ? ", quoted"
                  : req.sku          ? ", from " + (req.sku->price_source.empty() ? req.sku->origin : req.sku->price_source)
                                     : std::string());
+    // Energy's price, and what renting costs in all, where both are in one currency.
+    if (r.electricity_cost) {
+      fmt::print(out, "  electricity: {} ({:.4g} {} per kWh{})\n", human_money(*r.electricity_cost, r.electricity_currency),
+                 *r.electricity_cost / (*r.energy_mwh * 1000), r.electricity_currency,
+                 req.electricity_price_per_kwh ? "" : ", the site's");
+      if (r.rental_cost && *r.rental_currency == r.electricity_currency)
+        fmt::print(out, "  rental + electricity: {}\n", human_money(*r.rental_cost + *r.electricity_cost, r.electricity_currency));
+    }
     if (r.goodput) print_interruptions(out, req, r);
     if (r.scaling) {
       fmt::print(out, "\nScaling efficiency {} (communication model, docs/comm.md); the figures above include it\n",
@@ -216,8 +224,7 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                  r.site_goodput->gpus, *r.gpus_per_site, r.site_goodput->job_mtbf_s / 3600.0,
                  percent(r.site_goodput->fraction));
     if (r.site_interruptions_unreachable) fmt::print(out, "  {}\n", *r.site_interruptions_unreachable);
-    if (r.electricity_cost)
-      fmt::print(out, "  electricity: {}\n", human_money(*r.electricity_cost, r.currency));
+
   }
 }
 

@@ -290,6 +290,10 @@ EstimateResult estimate(const EstimateRequest& r) {
   if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->memory_gb);
   if (layout) out.memory = memory_estimate(r, out);
 
+  if (out.energy_mwh && r.electricity_price_per_kwh) {
+    out.electricity_cost = *out.energy_mwh * 1000.0 * *r.electricity_price_per_kwh;
+    out.electricity_currency = r.currency ? *r.currency : (r.sku ? r.sku->currency : std::string("USD"));
+  }
   if (r.site) {
     const double days = r.days.value_or(1.0);
     out.site = r.site->name;
@@ -299,8 +303,10 @@ EstimateResult estimate(const EstimateRequest& r) {
     out.at_peak = site_estimate(out.training_flops, *r.site, days, 1.0);
     // Measured: the model FLOPs (attention included) at the fraction of peak this GPU sustains.
     if (out.mfu) out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu);
-    if (out.energy_mwh && r.site->electricity_price_per_kwh)
+    if (out.energy_mwh && !r.electricity_price_per_kwh && r.site->electricity_price_per_kwh) {
       out.electricity_cost = *out.energy_mwh * 1000.0 * *r.site->electricity_price_per_kwh;
+      out.electricity_currency = r.site->currency;
+    }
     // The measured column loses what communication and the pipeline bubble cost as well.
     if (out.scaling && out.at_measured)
       out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu * out.scaling->efficiency);

@@ -37,6 +37,9 @@ struct EstimateRequest {
   std::optional<double> measured_power_w;  // per GPU over the measured step (NVML); energy uses it over TDP
   std::optional<double> gpu_hour_price;  // rental price per GPU-hour; overrides the SKU's [price]
   std::optional<std::string> currency;   // of gpu_hour_price; default the SKU's, else USD
+  // Per kWh, in `currency` (default the SKU's, else USD); overrides the site's
+  // electricity_price_per_kwh (then in the site's currency).
+  std::optional<double> electricity_price_per_kwh;
   // Parallel layout → communication model (harness/comm/comm_model.hpp, docs/comm.md). With none
   // of tp, pp, dp given, scaling is ideal: FLOPs ÷ (GPUs × throughput), exactly as before.
   std::optional<int64_t> tp;
@@ -129,7 +132,8 @@ struct EstimateResult {
   std::optional<Goodput> site_goodput;
   std::optional<int64_t> gpus_per_site;
   std::optional<std::string> site_interruptions_unreachable;  // why no site count meets the deadline
-  std::optional<double> electricity_cost;
+  std::optional<double> electricity_cost;  // energy_mwh x the price per kWh (--electricity-price, else the site's)
+  std::string electricity_currency;
   std::string currency;
 
   // Only with a parallel layout: gpu_hours, wall_days, energy and costs above include the

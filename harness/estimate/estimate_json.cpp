@@ -124,7 +124,10 @@ nlohmann::json to_json(const EstimateResult& r) {
                                  {"job_mtbf_s", r.site_goodput->job_mtbf_s}};
     if (r.site_interruptions_unreachable)
       j["site_interruptions"] = {{"unreachable", *r.site_interruptions_unreachable}};
-    if (r.electricity_cost) j["electricity_cost"] = *r.electricity_cost;
+  }
+  if (r.electricity_cost) {
+    j["electricity_cost"] = *r.electricity_cost;
+    j["electricity_currency"] = r.electricity_currency;
   }
   if (r.goodput) {
     const Goodput& g = *r.goodput;

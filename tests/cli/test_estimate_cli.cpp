@@ -33,6 +33,27 @@ TEST(EstimateCli, AFixedFleetThatMissesTheSitesDeadlineSaysSo) {
   EXPECT_EQ(r.out.find("MISS"), std::string::npos) << r.out;  // 9.1 days: in time
 }
 
+// The energy's price, and what renting costs in all: 204 MWh x 0.12 = 24,426 USD beside 559,213
+// USD of rental (223.7 K GPU-hours x 2.5).
+TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30",
+                           "--gpu-hour-price", "2.5", "--electricity-price", "0.12", "--pue", "1.3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["electricity_cost"].get<double>(), j["energy_mwh"].get<double>() * 1000 * 0.12, 1e-6);
+  EXPECT_EQ(j["electricity_currency"], "USD");
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30",
+                      "--gpu-hour-price", "2.5", "--electricity-price", "0.12", "--pue", "1.3"});
+  EXPECT_NE(r.out.find("electricity: 24426 USD (0.12 USD per kWh)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental + electricity: 583639 USD"), std::string::npos) << r.out;
+  // Without a power figure there is no energy to price; a price must be positive.
+  EXPECT_EQ(run_trainbench({"estimate", "--tflops", "140", "--gpus", "8", "--electricity-price", "0.1"}).exit_code, 2);
+  EXPECT_EQ(run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "8", "--electricity-price",
+                            "-1"})
+                .exit_code,
+            2);
+}
+
 TEST(EstimateCli, JsonHasRequiredKeys) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tokens", "300e9", "--tflops", "140", "--gpus",
                            "1024", "--recompute", "full", "--site", "500p", "--days", "30", "--json"});
