@@ -80,15 +80,20 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
   const auto nb = static_cast<int>(baseline_runs.size()), nc = static_cast<int>(current_runs.size());
 
   bool significant = false;
-  if (nb >= o.min_samples && nc >= o.min_samples) {
-    v.rule = "u-test over runs";
-    const auto u = mann_whitney_u(baseline_runs, current_runs);
+  // The U test on two sets (the runs' medians, or the raw samples), with its evidence.
+  auto u_test = [&](const char* rule, const char* over, const std::vector<double>& a, const std::vector<double>& b,
+                    const char* unit) {
+    v.rule = rule;
+    const auto u = mann_whitney_u(a, b);
     v.p_value = u.p_value;
     significant = u.p_value < o.alpha;
-    v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), U-test over the runs' medians p = {:.3g} ({} alpha "
-                                "{}; {} vs {} runs), threshold {:.1f}%",
-                                baseline_ms, current_ms, pct, u.p_value, significant ? "<" : ">=", o.alpha, nb, nc,
-                                100.0 * o.threshold);
+    v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), U-test{} p = {:.3g} ({} alpha {}; {} vs {} {}), "
+                                "threshold {:.1f}%",
+                                baseline_ms, current_ms, pct, over, u.p_value, significant ? "<" : ">=", o.alpha,
+                                a.size(), b.size(), unit, 100.0 * o.threshold);
+  };
+  if (nb >= o.min_samples && nc >= o.min_samples) {
+    u_test("u-test over runs", " over the runs' medians", baseline_runs, current_runs, "runs");
   } else if (nb >= kMinRunsToJudge && nc >= kMinRunsToJudge) {
     v.rule = "run ranges";
     const auto [b_lo, b_hi] = std::minmax_element(baseline_runs.begin(), baseline_runs.end());
@@ -106,14 +111,7 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
     return v;
   } else if (static_cast<int>(baseline_samples.size()) >= o.min_samples &&
       static_cast<int>(current_samples.size()) >= o.min_samples) {
-    v.rule = "u-test";
-    const auto u = mann_whitney_u(baseline_samples, current_samples);
-    v.p_value = u.p_value;
-    significant = u.p_value < o.alpha;
-    v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), U-test p = {:.3g} ({} alpha {}; {} vs {} samples), "
-                                "threshold {:.1f}%",
-                                baseline_ms, current_ms, pct, u.p_value, significant ? "<" : ">=", o.alpha,
-                                baseline_samples.size(), current_samples.size(), 100.0 * o.threshold);
+    u_test("u-test", "", baseline_samples, current_samples, "samples");
   } else {
     v.rule = "noise-band";
     const double slow_gap = current_ms * (1 - 2 * noise_current) - baseline_ms * (1 + 2 * noise_baseline);
