@@ -279,21 +279,23 @@ void run_estimate(const EstimateFlags& f) {
                      "--results)");
   // Energy is power x time: without a GPU's TDP (--gpu, a site's SKU) or power measured in the
   // results, --pue would scale nothing.
-  if (throughput && f.pue && !req.sku && !(measured && measured->mean_power_w))
+  // Several SKUs each bring their TDP.
+  const bool power = req.sku || skus.size() > 1 || (measured && measured->mean_power_w);
+  if (throughput && f.pue && !power)
     throw UsageError("--pue scales the energy, which needs a power figure: give --gpu (its TDP), or results with "
                      "power measured on a GPU");
   if (f.electricity_price) {
     if (!(*f.electricity_price > 0) || *f.electricity_price > 100)
       throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})",
                                    *f.electricity_price));
-    if (!throughput || (!req.sku && !(measured && measured->mean_power_w)))
+    if (!throughput || !power)
       throw UsageError("--electricity-price prices the energy, which needs a throughput and a power figure "
                        "(--gpu with --mfu, or --results measured on a GPU)");
     req.electricity_price_per_kwh = f.electricity_price;
   }
   // --dtype picks the peak MFU is judged against; a results file without a SKU config (the CPU's
   // estimated peak) has no other.
-  if (measured && f.dtype_given && !measured->sku)
+  if (measured && f.dtype_given && !measured->sku && !req.sku)
     throw UsageError(fmt::format("--dtype {}: {} has no SKU config (machine.sku '{}'), only the peak it was judged "
                                  "against ({}); leave --dtype out",
                                  f.dtype, f.results, measured->sku_name, to_string(measured->peak_dtype)));

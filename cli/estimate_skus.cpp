@@ -199,6 +199,15 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n",
                base.pue.value_or(1.0), base.pue ? "" : " (give --pue for the site's)");
     for (const auto& r : rows)
+      if (r.result && r.result->electricity_cost)
+        fmt::print("  {}: electricity {}{}\n", r.sku.name,
+                   human_money(*r.result->electricity_cost, r.result->electricity_currency),
+                   r.result->rental_cost && *r.result->rental_currency == r.result->electricity_currency
+                       ? fmt::format("; rental + electricity {}",
+                                     human_money(*r.result->rental_cost + *r.result->electricity_cost,
+                                                 r.result->electricity_currency))
+                       : "");
+    for (const auto& r : rows)
       if (r.result && r.result->energy_with_server_mwh)
         fmt::print("  {}: up to {} MWh with the rest of each server at its rating (+{:.0f} W per GPU, {})\n",
                    r.sku.name, human_value(*r.result->energy_with_server_mwh), *r.result->server_other_w,

@@ -56,6 +56,13 @@ double step_noise(const results::RunResults& r) {
   return sum_ms > 0 ? std::sqrt(var) / sum_ms : 0.0;
 }
 
+// C(n, k) in double: at most a few thousand here (run counts below min_samples).
+double binomial(int n, int k) {
+  double c = 1;
+  for (int i = 1; i <= k; ++i) c = c * (n - k + i) / i;
+  return c;
+}
+
 }  // namespace
 
 ItemVerdict decide(const std::string& name, double baseline_ms, double current_ms,
@@ -98,11 +105,16 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
     v.rule = "run ranges";
     const auto [b_lo, b_hi] = std::minmax_element(baseline_runs.begin(), baseline_runs.end());
     const auto [c_lo, c_hi] = std::minmax_element(current_runs.begin(), current_runs.end());
-    significant = v.change > 0 ? *c_lo > *b_hi : *c_hi < *b_lo;
+    const bool apart = v.change > 0 ? *c_lo > *b_hi : *c_hi < *b_lo;
+    // The chance that every run of one side lands above every run of the other with no change
+    // at all: one ordering of C(nb+nc, nb). Held to --alpha like the U test's p.
+    v.p_value = 1.0 / binomial(nb + nc, nb);
+    significant = apart && *v.p_value <= o.alpha;
     v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), runs {:.4g}..{:.4g} vs {:.4g}..{:.4g} ms ({} vs {} "
-                                "runs: ranges {}), threshold {:.1f}%",
+                                "runs: ranges {}, chance of that by noise {:.3g} {} alpha {}), threshold {:.1f}%",
                                 baseline_ms, current_ms, pct, *b_lo, *b_hi, *c_lo, *c_hi, nb, nc,
-                                significant ? "apart" : "overlap", 100.0 * o.threshold);
+                                apart ? "apart" : "overlap", *v.p_value, *v.p_value <= o.alpha ? "<=" : ">", o.alpha,
+                                100.0 * o.threshold);
   } else if (baseline_samples.size() == 1 || current_samples.size() == 1 || noise_baseline < 0 || noise_current < 0) {
     v.rule = "unjudged";
     v.explanation = fmt::format("median {:.4g} -> {:.4g} ms ({}), but a side has a single sample (no noise "
@@ -157,8 +169,10 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
       continue;
     }
     const auto& c = *it->second;
+    // A single sample has no noise estimate, whether or not the file keeps its samples_ms.
     ItemVerdict v = decide(b.name, b.stats.median_ms, c.stats.median_ms, b.samples_ms, c.samples_ms,
-                           b.stats.rel_noise, c.stats.rel_noise, o, runs_of(base_side, key), runs_of(cur_side, key));
+                           b.stats.samples < 2 ? -1.0 : b.stats.rel_noise, c.stats.samples < 2 ? -1.0 : c.stats.rel_noise,
+                           o, runs_of(base_side, key), runs_of(cur_side, key));
     v.key = key;
     report.items.push_back(std::move(v));
     by_key.erase(it);
@@ -177,6 +191,11 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   } else if (bs || cs) {
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
+  if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; }))
+    throw UsageError(fmt::format("{} vs {}: no kernel could be judged (a side has a single sample, so no noise "
+                                 "estimate): a gate that judged nothing cannot pass; measure with more samples "
+                                 "(--min-samples)",
+                                 baseline.origin, current.origin));
   if (report.baseline_runs < kMinRunsToJudge || report.current_runs < kMinRunsToJudge)
     report.notes.push_back(fmt::format(
         "{} vs {} run(s): samples within one run cannot show run-to-run variance, so a machine whose runs differ "

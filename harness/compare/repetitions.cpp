@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "harness/common/errors.hpp"
 #include "harness/timing/sample_stats.hpp"
@@ -62,12 +64,24 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
   all.results.kernels.clear();
   std::vector<std::string> origins;
   bool every_step = true;
+  std::set<std::pair<std::string, std::string>> runs_seen;  // (utc_time, host): one run, whatever its path
   for (const auto& file : files) {
     require_complete_run(file);
     if (&file != &files.front()) {
       require_same_device(files.front(), file, options);
       require_same_shapes(files.front(), file, options);
     }
+    // The same run twice would count as runs that agree: spread where there is none.
+    if (!runs_seen.insert({file.results.machine.utc_time, file.results.machine.host}).second)
+      throw UsageError(fmt::format("{}: the same run (started {} on {}) is given twice on one side; give each run once",
+                                   file.origin, file.results.machine.utc_time, file.results.machine.host));
+    // Files are pooled by their samples: say which file lacks them, not an index into the pool.
+    if (files.size() > 1)
+      for (size_t i = 0; i < file.results.kernels.size(); ++i)
+        if (file.results.kernels[i].samples_ms.empty())
+          throw UsageError(fmt::format("{}: kernels[{}] ({}) has no samples_ms: several runs are pooled by their "
+                                       "samples; give files written with them",
+                                       file.origin, i, kernel_key(file.results.kernels[i])));
     // Repeats inside a file with a step are refused here, before its kernels join the others.
     const LabeledResults own = pool_repetitions(file);
     for (const auto& k : file.results.kernels) side.run_medians[kernel_key(k)].push_back(k.stats.median_ms);

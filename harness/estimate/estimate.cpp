@@ -260,7 +260,10 @@ EstimateResult estimate(const EstimateRequest& r) {
         r.gpu_hour_price ? r.gpu_hour_price : (r.sku ? r.sku->price_per_gpu_hour : std::nullopt);
     if (price) {
       out.rental_cost = *out.gpu_hours * *price;
-      out.rental_currency = r.currency ? *r.currency : (r.sku ? r.sku->currency : std::string("USD"));
+      // --currency names a quote's currency; a SKU config's price keeps its own.
+      out.rental_currency = r.gpu_hour_price && r.currency ? *r.currency
+                            : r.sku                        ? r.sku->currency
+                                                           : std::string("USD");
     }
     if (r.sku || r.measured_power_w) {
       out.pue = r.pue ? *r.pue : (r.site ? r.site->pue : 1.0);

@@ -46,6 +46,24 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
                       "--gpu-hour-price", "2.5", "--electricity-price", "0.12", "--pue", "1.3"});
   EXPECT_NE(r.out.find("electricity: 24426 USD (0.12 USD per kWh)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rental + electricity: 583639 USD"), std::string::npos) << r.out;
+  // Several SKUs each bring their TDP: --pue and --electricity-price apply to every one.
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200", "--mfu", "0.4", "--days", "30",
+                      "--pue", "1.3", "--electricity-price", "0.12"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MWh: GPUs at TDP x PUE 1.30"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b200: electricity"), std::string::npos) << r.out;
+  // --currency names the electricity price's currency here: a SKU config's USD rental keeps USD,
+  // and the two are not added up.
+  const std::string dir = make_temp_dir("tb_price_");
+  write_text(dir + "/rented.toml", read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml") +
+                                       "\n[price]\nper_gpu_hour = 2.5\ncurrency = \"USD\"\nsource = \"test quote\"\n");
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", dir + "/rented.toml", "--mfu", "0.4", "--days",
+                      "30", "--electricity-price", "0.8", "--currency", "CNY"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rental: 559213 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CNY per kWh"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("rental + electricity"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
   // Without a power figure there is no energy to price; a price must be positive.
   EXPECT_EQ(run_trainbench({"estimate", "--tflops", "140", "--gpus", "8", "--electricity-price", "0.1"}).exit_code, 2);
   EXPECT_EQ(run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "8", "--electricity-price",

@@ -317,6 +317,19 @@ TEST(CompareRegression, SeveralRunsASideLetTheRunsDecide) {
   EXPECT_EQ(item(s, "qkv.fwd").verdict, Verdict::Slower) << item(s, "qkv.fwd").explanation;
   EXPECT_EQ(item(s, "step").verdict, Verdict::Slower) << item(s, "step").explanation;
   EXPECT_NE(s.current_origin.find("slow0.json + slow1.json + slow2.json (3 runs)"), std::string::npos);
+  // Apart ranges of 3 against 3 happen by chance 1 time in C(6, 3) = 20: held to --alpha.
+  EXPECT_DOUBLE_EQ(*item(s, "qkv.fwd").p_value, 1.0 / 20);
+  RegressionOptions strict;
+  strict.alpha = 0.01;
+  EXPECT_EQ(check_regressions(steady, slow, strict).regressions(), 0);
+  // One run given twice is no second run: refused, naming the file.
+  const std::vector<LabeledResults> twice{slow[0], slow[1], slow[0]};
+  try {
+    check_regressions(steady, twice, {});
+    ADD_FAILURE() << "one run counted twice";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("slow0.json: the same run"), std::string::npos) << e.what();
+  }
 
   // Five a side: the U test over the runs' medians (5 all above 5: exact p = 2/252).
   const auto five = runs({0, 0.01, 0.005, 0.002, 0.008}, 31, "b5"), five_slow = runs({0.1, 0.11, 0.105, 0.1, 0.12}, 41, "c5");
@@ -350,9 +363,21 @@ TEST(CompareRegression, NothingInCommonIsRefusedAndASingleSampleIsUnjudged) {
   auto slower = one;
   slower.slow_kernel = "*";
   slower.slowdown = 0.2;
-  const auto r = check_regressions(labeled(one, "one.json"), labeled(slower, "slower.json"), {});
+  // Every item unjudged is a gate that judged nothing: refused, not passed.
+  EXPECT_THROW(check_regressions(labeled(one, "one.json"), labeled(slower, "slower.json"), {}), tb::UsageError);
+  // One side with one sample (its samples_ms left out of the file): unjudged, not a ±0% band.
+  auto many = labeled(SyntheticRunSpec{}, "many.json"), bare = labeled(one, "bare.json");
+  many.results.kernels.resize(2);
+  bare.results.kernels.resize(2);
+  bare.results.kernels[1] = many.results.kernels[1];  // a second kernel the gate can judge
+  bare.results.kernels[0].samples_ms.clear();
+  bare.results.kernels[0].stats.median_ms *= 1.5;
+  many.results.step.reset();
+  bare.results.step.reset();
+  const auto r = check_regressions(many, bare, {});
   EXPECT_EQ(r.regressions(), 0);
-  EXPECT_EQ(item(r, "step").rule, "unjudged");
+  EXPECT_EQ(r.items[0].rule, "unjudged");
+  EXPECT_NE(r.items[1].rule, "unjudged");
 }
 
 TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
