@@ -69,7 +69,7 @@ class CpuBackend final : public Backend {
   DeviceInfo device_info() const override { return cpu::device_info(); }
 
   std::unique_ptr<Kernel> prepare(const Op& op, const PrepareOptions& options) override {
-    if (op.kind != OpKind::Gemm) refuse_over_memory(op);  // the GEMM kernel weighs its own rotated copies
+    if (op.kind != OpKind::Gemm) refuse_over_memory(op, options);  // the GEMM kernel weighs its own rotated copies
     refuse_sample_over_limit(op);
     try {
       if (op.kind == OpKind::Gemm) return make_gemm_kernel(op, options, llc_bytes_, free_memory_bytes());
@@ -97,14 +97,25 @@ class CpuBackend final : public Backend {
   double free_memory_bytes() const override { return meminfo_bytes("MemAvailable"); }
 
  private:
-  // The tensors an op moves, again as the fp64 reference that checks it (twice their size in
-  // fp32): a long --seq in `run` would otherwise meet the kernel OOM killer, losing the run.
-  void refuse_over_memory(const Op& op) const {
-    const double needed = 3 * op.bytes, available = free_memory_bytes();
+  // What an op's kernel holds: attention its fp32 tensors (checked on sampled rows), the unfused
+  // one an s x s score matrix besides (two in the backward); a memory-bound op its tensors, an
+  // fp32 copy of them for the check and the reference. A long --seq in `run` would otherwise
+  // meet the kernel's OOM killer, losing the run. Unknown free memory (no /proc/meminfo) skips it.
+  void refuse_over_memory(const Op& op, const PrepareOptions& options) const {
+    const double available = free_memory_bytes();
+    if (!(available > 0)) return;
+    double needed = 3 * op.bytes;
+    std::string what = "its tensors, their fp32 copy and the reference";
+    if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward) {
+      const double fp32 = 4.0 / static_cast<double>(dtype_bytes(op.dtype));
+      const double seq = static_cast<double>(op.attention.seq);
+      const bool scores = options.attention_impl == "unfused";
+      needed = 1.1 * op.bytes * fp32 + (scores ? (op.kind == OpKind::AttentionBackward ? 8 : 4) * seq * seq : 0);
+      what = scores ? "its fp32 tensors and the s x s scores" : "its fp32 tensors";
+    }
     if (needed > available)
-      throw OutOfMemoryError(fmt::format("{} {} needs about {:.3g} GB of host memory (its tensors and their fp64 "
-                                         "reference); {:.3g} GB available",
-                                         op.name, op.shape_string(), needed / 1e9, available / 1e9));
+      throw OutOfMemoryError(fmt::format("{} {} needs about {:.3g} GB of host memory ({}); {:.3g} GB available",
+                                         op.name, op.shape_string(), needed / 1e9, what, available / 1e9));
   }
 
   // A step at a long --seq holds attention kernels of hours per sample: recorded as unsupported,

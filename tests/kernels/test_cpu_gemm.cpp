@@ -176,6 +176,22 @@ TEST(MeasureOp, RecordsAKernelTooSlowForTheCpuAsUnsupported) {
   EXPECT_NE(r.error.find("600 s"), std::string::npos) << r.error;
 }
 
+// The unfused attention holds an s x s score matrix: at a million tokens 4.4 TB of it, though its
+// own tensors are 168 MB. Refused before allocating; the fused one needs no such matrix.
+TEST(MeasureOp, UnfusedAttentionsScoreMatrixCountsAgainstHostMemory) {
+  auto backend = kernels::cpu::make_backend();
+  const AttentionShape shape{.batch = 1, .heads = 1, .kv_heads = 1, .seq = 1 << 20, .head_dim = 8, .causal = true};
+  const Op op = make_attention_op("attention.fwd", shape, DType::FP32, false);
+  kernels::PrepareOptions unfused;
+  unfused.attention_impl = "unfused";
+  try {
+    backend->prepare(op, unfused);
+    ADD_FAILURE() << "a 4.4 TB score matrix was allocated";
+  } catch (const kernels::OutOfMemoryError& e) {
+    EXPECT_NE(std::string(e.what()).find("s x s scores"), std::string::npos) << e.what();
+  }
+}
+
 TEST(MeasureOp, RecordsAMemoryBoundKernelBeyondHostMemoryAsOom) {
   // The cross-entropy of 2^24 tokens over a 2^16 vocabulary: 4 TB of fp32 logits. Allocating it
   // would meet the OOM killer; it is refused first, recorded as "oom" with the bytes.
