@@ -132,7 +132,8 @@ void print_table_header(std::ostream& out) {
 }
 
 void print_row(std::ostream& out, const results::KernelResult& k) {
-  if ((k.status == "failed" && !k.busbw_gb_s) || k.status == "skipped") {
+  if ((k.status == "failed" && !k.busbw_gb_s) || k.status == "skipped" ||
+      (k.status == "interrupted" && k.stats.samples == 0)) {
     fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {}: {}\n", k.dims.at("bytes"), k.dims.at("count"), k.dtype, k.name,
                k.status, k.error);
     return;
@@ -230,9 +231,13 @@ void run_comm(const CommFlags& f) {
       if (lead) print_row(out, k);
       run.kernels.push_back(std::move(k));
     }
+    // A Ctrl-C after the last size's samples still ends the job as interrupted, on every rank alike.
+    const bool signalled = interrupted || world->max(runner::interrupted() ? 1.0 : 0.0) > 0;
     run.ranks = gather_rank_infos(*world, local_rank_info(*world, device));
+    // A wrong result outranks the interrupt: exit 1, as nccl-tests fails on #wrong.
+    const int exit_code = any_failed ? kExitRuntime : signalled ? kExitInterrupted : 0;
     if (!lead) {
-      if (interrupted) set_exit_code(kExitInterrupted);  // every rank agreed on it (comm_job's should_abort)
+      if (exit_code) set_exit_code(exit_code);
       return;
     }
     run.machine = comm_machine_info(*world, device);
@@ -242,13 +247,12 @@ void run_comm(const CommFlags& f) {
     print_closing(out, run, device);
     if (!f.out.empty()) fmt::print(out, "# results: {}\n", f.out);
     if (f.json) std::cout << results::to_json(run).dump(2) << "\n";
-    if (interrupted) {
+    if (interrupted)
       fmt::print(stderr, "trainbench: interrupted at {}; kept what was measured{}\n", stopped_at,
                  f.out.empty() ? "" : " in " + f.out);
-      set_exit_code(kExitInterrupted);
-    } else if (any_failed) {
-      set_exit_code(kExitRuntime);  // nccl-tests fails on #wrong too
-    }
+    else if (signalled)
+      fmt::print(stderr, "trainbench: interrupted after the last size; every size was measured\n");
+    if (exit_code) set_exit_code(exit_code);
   } catch (const UsageError&) {
     throw;  // every rank refuses the same input the same way
   } catch (const std::exception& e) {

@@ -103,7 +103,9 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
       // A nightly job reads a verdict, not an empty stdout: the refusal in its own formats too.
       const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr;
       if (f.json)
-        std::cout << nlohmann::json{{"verdict", "error"}, {"error", e.what()}, {"exit_code", usage ? 2 : 1}}.dump(2)
+        std::cout << nlohmann::json{{"verdict", "error"}, {"error", e.what()},
+                                    {"exit_code", usage ? kExitUsage : kExitRuntime}}
+                         .dump(2)
                   << "\n";
       if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_error_xml(e.what()));
       throw;

@@ -170,10 +170,10 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     // The ways out that are still open: not those the flags already took.
     std::vector<std::string> ways;
     if (req.days) {
-      ways.push_back(found.soonest_fitting
-                         ? fmt::format("a later --days (the soonest any layout that fits finishes: {:.1f} days)",
-                                       *found.soonest_days)
-                         : "a later --days");
+      // A later deadline helps only where some layout fits at all.
+      if (found.soonest_days)
+        ways.push_back(fmt::format("a later --days (the soonest any layout that fits finishes: {:.1f} days)",
+                                   *found.soonest_days));
       ways.push_back("a larger --global-batch (more data-parallel ranks)");
       ways.push_back("a faster SKU or throughput");
     } else {

@@ -154,11 +154,16 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   for (int64_t m : ms)
     for (int64_t n : ns)
       for (int64_t k : ks) ops.push_back(make_gemm_op("sweep", {m, n, k, layout}, dtype));
-  // The largest shape decides: a sweep that would hang on its last case is refused before the first.
-  if (cpu)
-    check_cpu_sample_time(*std::max_element(ops.begin(), ops.end(),
-                                            [](const Op& a, const Op& b) { return a.flops < b.flops; }),
-                          estimate_local_cpu_peak().fp32_peak_tflops, "--m-range/--n-range/--k-range");
+  // The largest shape that fits in memory decides (one beyond it is recorded "oom", as in gemm):
+  // a sweep that would hang on its last case is refused before the first.
+  if (cpu) {
+    const double free_bytes = backend->free_memory_bytes();
+    const Op* largest = nullptr;
+    for (const Op& op : ops)
+      if (op.bytes <= free_bytes && (!largest || op.flops > largest->flops)) largest = &op;
+    if (largest)
+      check_cpu_sample_time(*largest, estimate_local_cpu_peak().fp32_peak_tflops, "--m-range/--n-range/--k-range");
+  }
   fmt::print(stderr, "{}", note);
 
   std::string out = f.out;

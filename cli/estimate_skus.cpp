@@ -32,8 +32,8 @@ std::optional<double> quoted_price(const std::vector<std::string>& quotes, const
   // price, which stands for the one SKU, cannot sit beside per-SKU quotes.
   for (const auto& q : quotes)
     if (q.find('=') == std::string::npos)
-      throw UsageError(fmt::format("--gpu-hour-price '{}': a bare price stands for a single --gpu; beside other quotes "
-                                   "(or with several SKUs) give each as SKU=PRICE ({}=2.5)",
+      throw UsageError(fmt::format("--gpu-hour-price '{}': a bare price applies to every SKU and cannot sit beside "
+                                   "other quotes; give each as SKU=PRICE ({}=2.5)",
                                    q, skus.empty() || skus.front().empty() ? "h100-sxm" : skus.front()));
   const auto prices = parse_gpu_hour_prices(quotes);
   for (const auto& [key, price] : prices) {

@@ -83,8 +83,7 @@ void check_attention_fits(const AttentionShape& shape, double element_bytes, boo
 }
 
 void check_cpu_sample_time(const Op& op, double peak_tflops, const std::string& size_flags) {
-  if (!(peak_tflops > 0)) return;
-  const double min_s = op.flops / (peak_tflops * 1e12);
+  const double min_s = min_cpu_sample_s(op.flops, peak_tflops);
   if (min_s > kMaxCpuSampleS)
     throw UsageError(fmt::format("{}: {} {} needs {:.3g} TFLOP per sample: at least {:.0f} s on this CPU even at its "
                                  "estimated peak of {:.3g} TFLOP/s, over the {:.0f} s a CPU sample may take; give a "

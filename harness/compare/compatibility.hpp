@@ -33,8 +33,9 @@ void require_complete_run(const LabeledResults& run);
 // Same model, workload shape and kernel set (name + shape + dtype), unless allowed.
 void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options);
 
-// Same device (backend and device name), unless allowed: a regression gate comparing an H100
-// with an A100 would report the hardware, not the change.
+// Same device (backend, device name, and core or SM count where both files have one), unless
+// allowed: a regression gate comparing an H100 with an A100, or a 2-core "AMD EPYC" with a
+// 64-core one, would report the hardware, not the change.
 void require_same_device(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options);
 
 }  // namespace tb::compare

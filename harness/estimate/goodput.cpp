@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "harness/common/errors.hpp"
+#include "harness/common/human_format.hpp"
 
 namespace tb {
 
@@ -37,10 +38,10 @@ Goodput goodput(const InterruptionModel& m, int64_t gpus, double training_s) {
   const double surviving = 1.0 - lost_per_interruption / g.job_mtbf_s;
   if (surviving <= 0)
     throw UsageError(fmt::format(
-        "on {} GPUs the job is interrupted every {:.3g} s on average, less than a restart ({:.0f} s) plus half a "
+        "on {} GPUs the job is interrupted every {} s on average, less than a restart ({:.0f} s) plus half a "
         "checkpoint interval and write ({:.0f} s): it makes no progress; fewer GPUs, faster restarts (--restart-s), "
         "quicker or more frequent checkpoints (--checkpoint-s, --checkpoint-interval-s) or a larger --mtbf-gpu-hours",
-        gpus, g.job_mtbf_s, m.restart_s, (tau + delta) / 2.0));
+        gpus, human_value(g.job_mtbf_s), m.restart_s, (tau + delta) / 2.0));
   g.fraction = tau / (tau + delta) * surviving;
   // Shares of wall time: training f, checkpoints f·δ/τ, and per interruption (1/M of the time)
   // its rework (τ+δ)/2 and its restart R.

@@ -169,7 +169,13 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   const std::vector<Recompute> modes = r.recompute_modes.empty() ? std::vector<Recompute>{r.base.recompute}
                                                                  : r.recompute_modes;
   std::vector<LayoutChoice> fitting;
-  std::vector<LayoutChoice> late;  // deadline mode: fitting layouts that miss it
+  // Deadline mode: fitting layouts that miss it, as what re-evaluates them (not their results).
+  struct Late {
+    Shape shape;
+    int64_t dp, gpus;
+    double days;
+  };
+  std::vector<Late> late;
   // One (recompute, t, c, p, b): on n GPUs dp is n / (t·c·p); for a deadline, the fewest data-parallel
   // ranks that fit and finish in time (more only cost GPUs).
   auto consider = [&](const Shape& s) {
@@ -193,7 +199,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
         fitting.push_back(std::move(c));
         return;
       }
-      late.push_back(std::move(c));
+      late.push_back({s, dp, *c.result.gpus, *c.result.wall_days});
     }
   };
   const int64_t seq = r.base.seq_len > 0 ? r.base.seq_len : model.seq_len;
@@ -242,15 +248,15 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   if (fitting.size() > r.keep) fitting.resize(r.keep);
   out.ranked = std::move(fitting);
   if (out.ranked.empty() && !late.empty()) {
-    double soonest = *late.front().result.wall_days;
-    for (const auto& c : late) soonest = std::min(soonest, *c.result.wall_days);
+    double soonest = late.front().days;
+    for (const auto& c : late) soonest = std::min(soonest, c.days);
     out.soonest_days = soonest;
-    for (auto& c : late)
-      if (*c.result.wall_days <= kNearSoonest * soonest &&
-          (!out.soonest_fitting || *c.result.gpus < *out.soonest_fitting->result.gpus ||
-           (*c.result.gpus == *out.soonest_fitting->result.gpus &&
-            *c.result.wall_days < *out.soonest_fitting->result.wall_days)))
-        out.soonest_fitting = std::move(c);
+    const Late* near = nullptr;
+    for (const auto& c : late)
+      if (c.days <= kNearSoonest * soonest &&
+          (!near || c.gpus < near->gpus || (c.gpus == near->gpus && c.days < near->days)))
+        near = &c;
+    out.soonest_fitting = evaluate(r, near->shape, near->dp, global_batch);
   }
   return out;
 }

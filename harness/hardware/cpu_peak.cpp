@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace tb {
@@ -18,22 +19,36 @@ static std::string value_after_colon(const std::string& line) {
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo, std::optional<double> cpufreq_max_khz) {
   CpuPeakEstimate e;
   std::istringstream in(cpuinfo);
-  std::string line, flags;
+  std::string line, flags, vendor, family;
   double max_seen_mhz = 0;
+  std::map<std::string, int> cores_per_package;  // "physical id" → "cpu cores"
+  std::string package;
   while (std::getline(in, line)) {
     if (line.rfind("processor", 0) == 0) ++e.logical_cpus;
     else if (line.rfind("model name", 0) == 0 && e.model_name.empty()) e.model_name = value_after_colon(line);
+    else if (line.rfind("vendor_id", 0) == 0 && vendor.empty()) vendor = value_after_colon(line);
+    else if (line.rfind("cpu family", 0) == 0 && family.empty()) family = value_after_colon(line);
+    else if (line.rfind("physical id", 0) == 0) package = value_after_colon(line);
+    else if (line.rfind("cpu cores", 0) == 0) cores_per_package[package] = std::atoi(value_after_colon(line).c_str());
     else if (line.rfind("flags", 0) == 0 && flags.empty()) flags = fmt::format(" {} ", value_after_colon(line));
     else if (line.rfind("cpu MHz", 0) == 0) max_seen_mhz = std::max(max_seen_mhz, std::atof(value_after_colon(line).c_str()));
   }
   e.max_mhz = cpufreq_max_khz ? *cpufreq_max_khz / 1000.0 : max_seen_mhz;
   auto has = [&](const char* flag) { return flags.find(fmt::format(" {} ", flag)) != std::string::npos; };
-  // fp32 lanes: 16 (AVX-512), 8 (AVX2), 4 (SSE); ×2 for FMA's multiply-add, ×2 FMA ports.
-  if (has("avx512f")) e.fp32_flops_per_cycle = 64;
+  // fp32 lanes: 16 (AVX-512), 8 (AVX2), 4 (SSE); ×2 for FMA's multiply-add, ×2 FMA ports. Zen 4
+  // (AMD family 25) runs AVX-512 on 256-bit units, two passes per instruction: AVX2's rate.
+  const bool half_width_avx512 = vendor == "AuthenticAMD" && family == "25";
+  if (has("avx512f") && !half_width_avx512) e.fp32_flops_per_cycle = 64;
+  else if (has("avx512f")) e.fp32_flops_per_cycle = 32;
   else if (has("avx2") && has("fma")) e.fp32_flops_per_cycle = 32;
   else if (has("avx")) e.fp32_flops_per_cycle = 16;
   else e.fp32_flops_per_cycle = 8;
-  e.fp32_peak_tflops = e.logical_cpus * e.max_mhz * 1e6 * e.fp32_flops_per_cycle / 1e12;
+  // The FMA units are a core's, shared by its SMT siblings: where /proc/cpuinfo says how many
+  // cores there are behind the logical CPUs, those count.
+  int cores = 0;
+  for (const auto& [id, n] : cores_per_package) cores += n;
+  e.cores = cores > 0 && cores < e.logical_cpus ? cores : e.logical_cpus;
+  e.fp32_peak_tflops = e.cores * e.max_mhz * 1e6 * e.fp32_flops_per_cycle / 1e12;
   return e;
 }
 
@@ -52,8 +67,8 @@ SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p, const std::optional<StreamTri
   SkuConfig s;
   s.name = "cpu-estimated";
   s.display_name = p.model_name.empty() ? "CPU" : p.model_name;
-  s.source = fmt::format("estimated: {} logical CPUs x {:.0f} MHz x {} fp32 FLOP/cycle (from /proc/cpuinfo)",
-                         p.logical_cpus, p.max_mhz, p.fp32_flops_per_cycle);
+  s.source = fmt::format("estimated: {} cores x {:.0f} MHz x {} fp32 FLOP/cycle (from /proc/cpuinfo)", p.cores,
+                         p.max_mhz, p.fp32_flops_per_cycle);
   if (p.fp32_peak_tflops > 0) {
     s.peak_tflops[DType::FP32] = p.fp32_peak_tflops;
     s.peak_tflops[DType::FP64] = p.fp32_peak_tflops / 2;

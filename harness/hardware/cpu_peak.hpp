@@ -13,17 +13,25 @@ namespace tb {
 struct CpuPeakEstimate {
   std::string model_name;
   int logical_cpus = 0;
+  int cores = 0;                 // physical cores behind them (SMT siblings share FMA units); the
+                                 // logical count where /proc/cpuinfo does not say (many VMs)
   double max_mhz = 0;
-  int fp32_flops_per_cycle = 0;  // per core: 2 FMA ports × lanes × 2 (AVX-512: 64, AVX2+FMA: 32, SSE: 8)
+  int fp32_flops_per_cycle = 0;  // per core: 2 FMA ports × lanes × 2 (AVX-512: 64, Zen 4's and AVX2+FMA: 32, SSE: 8)
   double fp32_peak_tflops = 0;
 };
 
 // A CPU sample longer than this is a hang to the user: refused before measuring (by the single
 // kernel commands as a usage error, inside `run` by the CPU backend as an unsupported kernel).
 inline constexpr double kMaxCpuSampleS = 600;
+// The least time one sample of `flops` can take at the CPU's estimated peak; 0 where the peak is
+// unknown (<= 0), which judges nothing. Over kMaxCpuSampleS is refused.
+inline double min_cpu_sample_s(double flops, double peak_tflops) {
+  return peak_tflops > 0 && flops > 0 ? flops / (peak_tflops * 1e12) : 0.0;
+}
 
-// Parses /proc/cpuinfo text (and an optional cpufreq max in kHz). Logical CPUs count: OpenBLAS
-// runs one thread per logical CPU here, and on VMs logical CPUs are what one is given.
+// Parses /proc/cpuinfo text (and an optional cpufreq max in kHz). Cores count, not SMT siblings
+// (which share a core's FMA units); where "cpu cores" is absent, the logical CPUs (on many VMs
+// they are what one is given).
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz);
 CpuPeakEstimate estimate_local_cpu_peak();
 

@@ -42,8 +42,10 @@ Check results_check(const Inputs& in) {
   std::vector<std::string> problems, unmeasured;
   for (const auto* k : all_of(in)) {
     if (usable(*k)) continue;
-    // Ctrl-C is no fault of the machine: what it stopped is unmeasured, not failed.
-    if (k->status == "interrupted" || k->status == "skipped") {
+    // Ctrl-C is no fault of the machine: what it stopped is unmeasured, not failed. (A kernel
+    // skipped for another reason, a lost device, is a failure.)
+    if (k->status == "interrupted" ||
+        (k->status == "skipped" && k->error.find("interrupted") != std::string::npos)) {
       unmeasured.push_back(k->name);
       continue;
     }

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "harness/common/errors.hpp"
@@ -136,8 +137,12 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
     throw;
   }
   benchmark::ClearRegisteredBenchmarks();
-  const bool listing = gbench_flag_value(gbench.args, "list_tests") == "true" ||
-                       std::find(gbench.args.begin(), gbench.args.end(), "--benchmark_list_tests") != gbench.args.end();
+  // Google Benchmark reads a bool flag as true unless it is false, 0, no, n or f (any case).
+  std::string list = gbench_flag_value(gbench.args, "list_tests");
+  for (char& c : list) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool listing =
+      std::find(gbench.args.begin(), gbench.args.end(), "--benchmark_list_tests") != gbench.args.end() ||
+      (!list.empty() && list != "false" && list != "0" && list != "no" && list != "n" && list != "f");
   if (!listing && std::none_of(ran.begin(), ran.end(), [](bool r) { return r; }) && !ops.empty()) {
     std::vector<std::string> names;
     for (const auto& op : ops) names.push_back(gbench_name(op));

@@ -28,11 +28,14 @@ int64_t monotonic_ns() {
 
 extern "C" void on_signal(int sig) {
   const int64_t now = monotonic_ns();
-  if (!g_interrupted.exchange(true)) {
-    g_first_signal_ns.store(now);
+  // The time first, then the flag: a second signal on another thread sees a time once it sees
+  // an earlier signal at all.
+  int64_t first = 0;
+  if (g_first_signal_ns.compare_exchange_strong(first, now)) {
+    g_interrupted.store(true);
     return;
   }
-  if (now - g_first_signal_ns.load() < kSameInterruptNs) return;
+  if (now - first < kSameInterruptNs) return;
   std::signal(sig, SIG_DFL);  // a second signal, later: the user means it
   std::raise(sig);
 }
@@ -49,7 +52,10 @@ void install_interrupt_handler() {
 }
 
 bool interrupted() { return g_interrupted.load(); }
-void reset_interrupted() { g_interrupted.store(false); }
+void reset_interrupted() {
+  g_interrupted.store(false);
+  g_first_signal_ns.store(0);
+}
 void request_interrupt() { g_interrupted.store(true); }
 
 }  // namespace tb::runner

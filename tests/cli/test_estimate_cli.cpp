@@ -441,7 +441,7 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tflops", "140", "--gpus", "1024", "--pue", "1.3"}, "--pue scales the energy, which needs a power"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price", "2.5",
         "--gpu-hour-price", "h200=3"},
-       "a bare price stands for a single --gpu"},
+       "a bare price applies to every SKU and cannot sit beside other quotes"},
       {{"estimate", "--tflops", "100", "--gpus", "64", "--tp", "1", "--ep", "2"}, "no [moe] table"},
       {{"estimate", "--model", "mixtral-8x7b", "--tokens", "1T", "--tflops", "100", "--tp", "1", "--dp", "4", "--ep",
         "16"},

@@ -167,6 +167,10 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
   // count below 1 no measurement, an unwritable --benchmark_out a late "invalid file name".
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_filter=nomatch"},
                "--benchmark_filter=nomatch selects none of the 1 benchmark(s): gemm/8x8x8/fwd/");
+  // Listing is no run (any true spelling of the flag), so its empty selection is no refusal.
+  EXPECT_EQ(run_trainbench({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_list_tests=1"})
+                .exit_code,
+            0);
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_repetitions=0"},
                "--benchmark_repetitions=0");
   expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--benchmark_repetitions=-1"},

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "harness/hardware/cpu_peak.hpp"
@@ -25,6 +26,30 @@ TEST(CpuPeak, CpufreqMaxWinsAndAvx512Doubles) {
   const SkuConfig sku = cpu_pseudo_sku(e, std::nullopt);
   EXPECT_DOUBLE_EQ(sku.peak_tflops_for(DType::FP32), e.fp32_peak_tflops);
   EXPECT_NE(sku.source.find("estimated"), std::string::npos);
+}
+
+// SMT siblings share a core's FMA units: 4 logical CPUs on 2 cores count 2. Zen 4 (AMD family
+// 25) runs AVX-512 on 256-bit units: AVX2's 32 FLOP per cycle; Zen 5 (family 26) the full 64.
+TEST(CpuPeak, CountsCoresNotSiblingsAndZen4sHalfWidthAvx512) {
+  std::string smt;
+  for (int i = 0; i < 4; ++i)
+    smt += fmt::format("processor\t: {}\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nphysical id\t: 0\n"
+                       "siblings\t: 4\ncpu cores\t: 2\ncpu MHz\t\t: 3000.0\nflags\t\t: avx2 fma avx512f\n\n",
+                       i);
+  const auto zen4 = estimate_cpu_peak(smt, std::nullopt);
+  EXPECT_EQ(zen4.logical_cpus, 4);
+  EXPECT_EQ(zen4.cores, 2);
+  EXPECT_EQ(zen4.fp32_flops_per_cycle, 32);
+  EXPECT_NEAR(zen4.fp32_peak_tflops, 2 * 3000e6 * 32 / 1e12, 1e-12);
+  std::string zen5 = smt;
+  for (size_t at = zen5.find("family\t: 25"); at != std::string::npos; at = zen5.find("family\t: 25"))
+    zen5.replace(at, 11, "family\t: 26");
+  EXPECT_EQ(estimate_cpu_peak(zen5, std::nullopt).fp32_flops_per_cycle, 64);
+  // Two packages of 2 cores each, 8 logical CPUs: 4 cores.
+  std::string two;
+  for (int i = 0; i < 8; ++i)
+    two += fmt::format("processor\t: {}\nphysical id\t: {}\ncpu cores\t: 2\nflags\t\t: avx2 fma\n\n", i, i / 4);
+  EXPECT_EQ(estimate_cpu_peak(two, 2'000'000.0).cores, 4);
 }
 
 }  // namespace

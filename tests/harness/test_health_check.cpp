@@ -150,6 +150,12 @@ TEST(HealthCheck, InterruptedKernelsAreUnmeasuredNotFailed) {
   EXPECT_NE(r.verdict, Status::Fail);
   in.gemms[0].status = "failed";  // ...but a real failure beside it still fails
   EXPECT_EQ(evaluate(in).verdict, Status::Fail);
+  // A kernel skipped because the device was lost earlier is a failure, not an interruption.
+  Inputs lost = h100(780, 3000);
+  lost.streaming[0].status = "skipped";
+  lost.streaming[0].verified = false;
+  lost.streaming[0].error = "not measured: the device became unusable earlier (Xid 79); rerun in a new process";
+  EXPECT_EQ(evaluate(lost).verdict, Status::Fail);
 }
 
 TEST(HealthCheck, WithoutASustainedFigureTheDatasheetPeakIsUsedLoosely) {
