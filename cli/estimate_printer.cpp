@@ -272,7 +272,12 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
                            percent(fit.used_fraction)),
                percent(c.result.scaling->efficiency), *c.result.wall_days);
   }
-  fmt::print(out, "  best: trainbench estimate ... {}\n", layout_flags(s.ranked.front().request));
+  // Reproducible as printed: a hardware rate held across recomputation modes is given as such.
+  fmt::print(out, "  best: trainbench estimate ... {}{}\n", layout_flags(s.ranked.front().request),
+             s.held_hardware_tflops ? fmt::format(" --tflops {:.4g} (the hardware rate the search held; --mfu with "
+                                                  "a pinned --recompute would mean a faster GPU)",
+                                                  *s.held_hardware_tflops)
+                                    : "");
   if (!s.tensor_size_measured)
     fmt::print(out, "  (the throughput is taken for every tp: measure `trainbench run --tp T` and pass --results to "
                     "keep the search to the measured t)\n");

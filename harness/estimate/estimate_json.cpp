@@ -243,6 +243,8 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
           {"considered", s.considered},
           {"feasible", s.feasible},
           {"ranked", ranked},
+          {"held_hardware_tflops",
+           s.held_hardware_tflops ? nlohmann::json(*s.held_hardware_tflops) : nlohmann::json(nullptr)},
           {"soonest_days", s.soonest_days ? nlohmann::json(*s.soonest_days) : nlohmann::json(nullptr)},
           {"soonest_fitting", s.soonest_fitting ? choice_json(*s.soonest_fitting) : nlohmann::json(nullptr)}};
 }

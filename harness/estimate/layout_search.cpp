@@ -151,6 +151,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   }
   const ModelConfig& model = r.base.model;
   LayoutSearchResult out;
+  if (request.recompute_modes.size() > 1 && request.base.mfu) out.held_hardware_tflops = r.base.sustained_tflops_per_gpu;
   out.global_batch = global_batch;
   out.zero_stage_pinned = r.zero_stage;
   if (r.measured_tp) {

@@ -71,6 +71,10 @@ struct LayoutSearchResult {
   // any fitting layout finishes (more GPUs past some point only add communication), and the
   // fewest GPUs that come within kNearSoonest of it (the soonest alone may take absurd fleets).
   std::optional<double> soonest_days;
+  // With --mfu and several recomputation modes, the hardware rate (MFU x peak) held across them;
+  // `--mfu` with a pinned --recompute full would mean a faster GPU, so the best layout is
+  // reproduced with --tflops at this rate.
+  std::optional<double> held_hardware_tflops;
   std::optional<LayoutChoice> soonest_fitting;
 };
 

@@ -190,6 +190,21 @@ TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(r2.out)["wall_days"].get<double>(), best["wall_days"].get<double>());
 
+  // Across recomputation modes the search holds a hardware rate (MFU x peak); its flags then carry
+  // that rate as --tflops, since --mfu beside a pinned --recompute full would mean a faster GPU.
+  auto held = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024",
+                              "--recompute", "auto", "--layout", "auto", "--json"});
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  const auto hj = nlohmann::json::parse(held.out);
+  EXPECT_DOUBLE_EQ(hj["layout_search"]["held_hardware_tflops"].get<double>(), 0.4 * 989);
+  std::vector<std::string> rerun{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--tflops", "395.6", "--json"};
+  std::istringstream held_flags(hj["layout_search"]["ranked"][0]["flags"].get<std::string>());
+  for (std::string word; held_flags >> word;) rerun.push_back(word);
+  auto r3 = run_trainbench(rerun);
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  EXPECT_NEAR(nlohmann::json::parse(r3.out)["wall_days"].get<double>(),
+              hj["layout_search"]["ranked"][0]["wall_days"].get<double>(), 1e-9);
+
   auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days",
                               "30", "--layout", "auto"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
