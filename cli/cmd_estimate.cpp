@@ -19,6 +19,8 @@
 #include "harness/estimate/estimate_json.hpp"
 #include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/measured_throughput.hpp"
+#include "harness/estimate/memory_footprint.hpp"
+#include "harness/model/parameter_count.hpp"
 #include "harness/results/results_io.hpp"
 
 namespace tb::cli {
@@ -177,7 +179,12 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
       ways.push_back("a larger --global-batch (more data-parallel ranks)");
       ways.push_back("a faster SKU or throughput");
     } else {
-      ways.push_back("more --gpus");
+      // The floor no layout goes below: the training state sharded over every GPU (ZeRO-3).
+      const int64_t floor = min_gpus_to_hold(count_parameters(req.model).total * state_bytes_per_param(req.grad_bytes),
+                                             req.sku->memory_gb);
+      ways.push_back(req.gpus && *req.gpus < floor
+                         ? fmt::format("more --gpus (at least {} just to hold the training state)", floor)
+                         : "more --gpus");
     }
     ways.push_back("a larger-memory SKU");
     if (f.recompute != "full" && f.recompute != "auto") ways.push_back("--recompute full (or auto)");

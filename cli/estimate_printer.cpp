@@ -57,11 +57,11 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
              to_string(MemoryVerdict::Tight), 100 * kTightFraction);
   if (m.fit && m.fit->verdict != MemoryVerdict::Fits)
     fmt::print(out, "  {}: {}\n", to_string(m.fit->verdict),
-               m.suggestion ? "fits with " + *m.suggestion
-                            : std::string(req.model.moe ? "no pipeline size or optimizer sharding fits it; raise --ep "
-                                                          "or --tp, or use ZeRO-3"
-                                                        : "no pipeline size or optimizer sharding fits it; raise --tp "
-                                                          "or use ZeRO-3"));
+               m.suggestion          ? "fits with " + *m.suggestion
+               : !m.other_ways.empty() ? fmt::format("no pipeline size or optimizer sharding fits it; it fits with {}",
+                                                     fmt::join(m.other_ways, ", or "))
+                                       : std::string("no pipeline size, optimizer sharding, recomputation, context, "
+                                                     "tensor or expert split fits it on this GPU: a larger-memory SKU"));
   if (!m.capacity_gib) fmt::print(out, "  give --gpu SKU to judge it against the GPU's memory\n");
 }
 

@@ -71,6 +71,7 @@ struct MemoryEstimate {
   std::optional<double> capacity_gib;       // the SKU's
   std::optional<MemoryFit> fit;             // of the fuller stage
   std::optional<std::string> suggestion;    // flags that would fit, when it does not
+  std::vector<std::string> other_ways;      // without a suggestion: other_ways_to_fit
 };
 
 struct SiteEstimate {

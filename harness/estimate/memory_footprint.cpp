@@ -259,4 +259,54 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
   return std::nullopt;
 }
 
+std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server) {
+  std::vector<std::string> ways;
+  auto fits = [&](const MemoryRequest& r) {
+    try {
+      return judge_fit(memory_footprint(r).peak().total_bytes(), capacity_gib).verdict == MemoryVerdict::Fits;
+    } catch (const UsageError&) {
+      return false;  // a layout the model cannot take
+    }
+  };
+  if (request.recompute != Recompute::Full) {
+    MemoryRequest r = request;
+    r.recompute = Recompute::Full;
+    if (fits(r)) ways.push_back("--recompute full (a third more compute)");
+  }
+  const int64_t seq = request.layout.seq_len > 0 ? request.layout.seq_len : request.model.seq_len;
+  for (int64_t cp = request.layout.cp * 2; cp <= 1024 && seq % (2 * cp) == 0; cp *= 2) {
+    MemoryRequest r = request;
+    r.layout.cp = cp;
+    if (fits(r)) {
+      ways.push_back(fmt::format("--cp {} ({} times the GPUs; {} tokens per GPU)", cp, cp / request.layout.cp,
+                                 seq / cp));
+      break;
+    }
+  }
+  for (int64_t tp = request.layout.tp * 2; tp <= gpus_per_server; tp *= 2) {
+    MemoryRequest r = request;
+    r.layout.tp = tp;
+    if (request.model.heads % tp == 0 && fits(r)) {
+      ways.push_back(fmt::format("--tp {}", tp));
+      break;
+    }
+  }
+  if (request.model.moe)
+    for (int64_t ep = request.layout.ep * 2; ep <= request.model.moe->experts; ep *= 2) {
+      MemoryRequest r = request;
+      r.layout.ep = ep;
+      r.layout.dp = std::max(request.layout.dp, ep / request.layout.cp);
+      if (fits(r)) {
+        ways.push_back(fmt::format("--ep {}", ep));
+        break;
+      }
+    }
+  if (request.zero_stage < 3) {
+    MemoryRequest r = request;
+    r.zero_stage = 3;
+    if (fits(r)) ways.push_back("--zero 3");
+  }
+  return ways;
+}
+
 }  // namespace tb

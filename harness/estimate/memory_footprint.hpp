@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/comm/parallel_layout.hpp"
 #include "harness/model/model_config.hpp"
@@ -123,5 +124,12 @@ struct SuggestionRules {
 };
 std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, double capacity_gib,
                                                   const SuggestionRules& rules = {});
+
+// Where no pipeline size or optimizer sharding fits: the other ways that would, each checked on
+// the layout as given (more GPUs where they add ranks), and only those the request has not taken
+// already: full recomputation, context parallelism (the smallest c that fits, long sequences),
+// a larger tp within a server of `gpus_per_server`, a larger ep (MoE), ZeRO-3 where the training
+// state rather than the activations is what overflows. Empty when none does.
+std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server);
 
 }  // namespace tb

@@ -72,6 +72,16 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
             2);
 }
 
+// A search that finds nothing names the GPU floor, and the ways out the flags have not taken.
+TEST(EstimateCli, LayoutSearchThatFindsNothingNamesTheFloorAndTheWaysLeft) {
+  auto r = run_trainbench({"estimate", "--model", "llama3-405b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
+                           "--layout", "auto", "--recompute", "auto"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  // 405.85 B parameters x 16 B = 6.49 TB over 80 GiB GPUs: 76.
+  EXPECT_NE(r.err.find("more --gpus (at least 76 just to hold the training state)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("--recompute full"), std::string::npos) << r.err;  // --recompute auto tried it
+}
+
 TEST(EstimateCli, JsonHasRequiredKeys) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tokens", "300e9", "--tflops", "140", "--gpus",
                            "1024", "--recompute", "full", "--site", "500p", "--days", "30", "--json"});

@@ -307,5 +307,34 @@ TEST(MemoryFootprint, ModelDropoutIsAProbability) {
   EXPECT_THROW(validate_model(m, "test"), UsageError);
 }
 
+// Where no pipeline size or ZeRO-1 fits, the ways that do are named, each checked, and none the
+// request took already. DeepSeek-V3's published layout (PP 16, EP 64, ZeRO-1, no TP) without
+// the recomputation its report describes overflows on activations: full recomputation fits.
+TEST(MemoryFootprint, OtherWaysToFitAreCheckedAndNotTheOnesTaken) {
+  MemoryRequest r;
+  r.model = load_model("deepseek-v3");
+  r.layout.tp = 1;
+  r.layout.pp = 16;
+  r.layout.dp = 128;
+  r.layout.ep = 64;
+  r.layout.micro_batches = 64;
+  r.zero_stage = 1;
+  ASSERT_EQ(judge_fit(memory_footprint(r).peak().total_bytes(), 80).verdict, MemoryVerdict::DoesNotFit);
+  const auto ways = other_ways_to_fit(r, 80, 8);
+  ASSERT_FALSE(ways.empty());
+  EXPECT_EQ(ways.front().rfind("--recompute full", 0), 0u) << ways.front();
+  for (const auto& w : ways) {
+    EXPECT_EQ(w.find("--zero 3"), std::string::npos) << w;  // activations, not state, overflow
+    if (w.rfind("--recompute full", 0) == 0) {
+      MemoryRequest full = r;
+      full.recompute = Recompute::Full;
+      EXPECT_EQ(judge_fit(memory_footprint(full).peak().total_bytes(), 80).verdict, MemoryVerdict::Fits);
+    }
+  }
+  // Already fully recomputed: not offered again.
+  r.recompute = Recompute::Full;
+  for (const auto& w : other_ways_to_fit(r, 1, 8)) EXPECT_EQ(w.find("--recompute"), std::string::npos) << w;
+}
+
 }  // namespace
 }  // namespace tb
