@@ -20,6 +20,8 @@ void check_layout_sizes(const ParallelLayout& l) {
 }
 
 void check_context_split(int64_t cp, int64_t seq) {
+  // Without context parallelism there are no chunks to balance: any length (2049-token windows).
+  if (cp == 1) return;
   if (cp < 1 || cp > 1'000'000 || seq % (2 * cp) != 0)
     throw UsageError(fmt::format("--cp {} must split the sequence of {} tokens into 2 x {} equal chunks (Megatron-Core's "
                                  "load-balanced context parallelism): give a --cp from 1 to 1000000 whose double "

@@ -72,6 +72,14 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
             2);
 }
 
+// Without context parallelism any sequence length is a layout's (2049-token windows are common);
+// only c > 1 needs 2c equal chunks.
+TEST(EstimateCli, AnOddSequenceTakesALayoutWithoutContextParallelism) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--seq", "2047",
+                           "--tp", "8", "--pp", "8", "--dp", "16"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // A search that finds nothing names the GPU floor, and the ways out the flags have not taken.
 TEST(EstimateCli, LayoutSearchThatFindsNothingNamesTheFloorAndTheWaysLeft) {
   auto r = run_trainbench({"estimate", "--model", "llama3-405b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
@@ -523,6 +531,7 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--layout", "auto", "--global-batch", "-4", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
        "--global-batch"},
       {{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--cp", "3"}, "--cp 3"},
+      {{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--cp", "2", "--seq", "2047"}, "--cp 2 must split the sequence"},
       {{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--cp", "0"}, "--cp"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8", "--cp", "2", "--pp", "8", "--gpus", "100"},
        "--cp 2"},
