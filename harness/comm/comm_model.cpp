@@ -126,8 +126,11 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)) over the c·d
   // replicas of its weights, once per step.
   const GpuParams held = params_per_gpu(in.model, l.tp, l.pp, l.ep);
-  e.expert_grad_bytes = held.experts * bytes;
-  e.dp_grad_bytes = held.shared * bytes + e.expert_grad_bytes;
+  // Megatron-LM all-reduces gradients in the dtype they accumulate in (fp32 with
+  // --accumulate-allreduce-grads-in-fp32, trainbench's --grad-dtype fp32).
+  const double grad_bytes = in.grad_bytes_per_element;
+  e.expert_grad_bytes = held.experts * grad_bytes;
+  e.dp_grad_bytes = held.shared * grad_bytes + e.expert_grad_bytes;
   const double replicas = c * d;
   auto ring = [](double grad_bytes, double ranks, const GroupLink& link) {
     return ranks > 1 ? 2.0 * (ranks - 1.0) / ranks * grad_bytes / (link.gb_s * 1e9) : 0.0;

@@ -46,7 +46,8 @@ struct CommModelInput {
   ParallelLayout layout;
   double hardware_flops_per_token = 0;  // summed over the model (all t·p shards)
   double sustained_tflops_per_gpu = 0;  // hardware FLOP/s of one GPU
-  int bytes_per_element = 2;            // activations and gradients on the wire (bf16)
+  int bytes_per_element = 2;            // activations on the wire (bf16)
+  int grad_bytes_per_element = 2;       // gradients on the wire: bf16, or fp32 where they accumulate in fp32
   double dp_overlap = 0;                // fraction of the gradient all-reduce hidden behind backward
   double ep_overlap = 0;                // fraction of the expert all-to-alls hidden behind compute
   Recompute recompute = Recompute::None;

@@ -169,6 +169,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                     {"ep_s_per_micro_batch", c.ep_s_per_micro_batch},
                     {"ep_bytes_per_alltoall", c.ep_bytes_per_alltoall},
                     {"alltoalls_per_moe_layer", c.alltoalls_per_moe_layer},
+                    {"dp_grad_bytes", c.dp_grad_bytes},
                     {"expert_grad_bytes", c.expert_grad_bytes},
                     {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
                     {"bubble_fraction", c.bubble_fraction},

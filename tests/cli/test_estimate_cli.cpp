@@ -80,6 +80,18 @@ TEST(EstimateCli, AnOddSequenceTakesALayoutWithoutContextParallelism) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Gradients accumulated in fp32 (Megatron-LM's --accumulate-allreduce-grads-in-fp32) are
+// all-reduced in fp32: twice the bytes of bf16 ones on the wire, not only in memory.
+TEST(EstimateCli, Fp32GradientsDoubleTheGradientAllReduce) {
+  auto bytes = [](const std::string& grad) {
+    auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8",
+                             "--pp", "8", "--dp", "16", "--grad-dtype", grad, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["scaling"]["dp_grad_bytes"].get<double>();
+  };
+  EXPECT_DOUBLE_EQ(bytes("fp32"), 2 * bytes("bf16"));
+}
+
 // A search that finds nothing names the GPU floor, and the ways out the flags have not taken.
 TEST(EstimateCli, LayoutSearchThatFindsNothingNamesTheFloorAndTheWaysLeft) {
   auto r = run_trainbench({"estimate", "--model", "llama3-405b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
