@@ -52,12 +52,22 @@ int main(int argc, char** argv) {
     const std::string text = e.what();
     const std::string prefix = "Could not convert: ";
     const size_t eq = text.find(" = ");
-    if (text.rfind(prefix, 0) == 0 && eq != std::string::npos)
-      fmt::print(stderr, "trainbench: {}: '{}' is not a value it accepts (its type is in --help)\nRun with --help for "
-                         "usage.\n",
-                 text.substr(prefix.size(), eq - prefix.size()), text.substr(eq + 3));
-    else
+    if (text.rfind(prefix, 0) == 0 && eq != std::string::npos) {
+      const std::string flag = text.substr(prefix.size(), eq - prefix.size());
+      // The type the flag takes, in words: found on the subcommand that was parsed.
+      std::string type;
+      for (const CLI::App* sub : app.get_subcommands())
+        if (const CLI::Option* opt = sub->get_option_no_throw(flag))
+          type = opt->get_type_name().substr(0, opt->get_type_name().find_first_of(": "));  // "INT:validator"
+      const std::string wanted = type == "INT"    ? "a whole number (e.g. 8)"
+                                 : type == "UINT"  ? "a non-negative whole number"
+                                 : type == "FLOAT" ? "a number (e.g. 0.5)"
+                                                   : "a value of the type in --help";
+      fmt::print(stderr, "trainbench: {}: '{}' is not {}\nRun with --help for usage.\n", flag, text.substr(eq + 3),
+                 wanted);
+    } else {
       fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", text);
+    }
     return tb::kExitUsage;
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes are not ours: every parse failure is a usage error. Its wording for a

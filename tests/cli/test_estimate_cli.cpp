@@ -484,6 +484,8 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--model", "mixtral-8x7b"}, "give --tokens"},  // no published token count
       {{"estimate", "--mfu", "0.4", "--mfu", "0.5", "--gpu", "h100-sxm"}, "--mfu given 2 times; give it once"},
       {{"estimate", "--tflops", "140", "--gpus", "1024", "--pue", "1.3"}, "--pue scales the energy, which needs a power"},
+      {{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--zero", "1.5"}, "--zero: '1.5' is not a whole number"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "abc"}, "--mfu: 'abc' is not a number"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price", "2.5",
         "--gpu-hour-price", "h200=3"},
        "a bare price applies to every SKU and cannot sit beside other quotes"},
