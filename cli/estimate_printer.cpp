@@ -51,6 +51,9 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
              q.layout.micro_batch_size, q.layout.seq_len,
              q.layout.cp > 1 ? fmt::format(" ({} per GPU)", q.layout.seq_len / q.layout.cp) : "", q.zero_stage,
              q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
+  if (q.zero_stage > 0 && q.layout.dp * q.layout.cp == 1)
+    fmt::print(out, "  (ZeRO {} shards over the data-parallel ranks: at dp 1 it shards nothing; give --dp or --gpus)\n",
+               q.zero_stage);
   print_stage(out, m.footprint.first, q.layout.pp == 1 ? "the only one" : "first, embeddings", m);
   if (q.layout.pp > 1) print_stage(out, m.footprint.last, "last, logits", m);
   fmt::print(out, "  not counted: CUDA context, library workspaces, NCCL buffers, fragmentation ({} above {:.0f}%)\n",

@@ -17,6 +17,13 @@ void check_layout_sizes(const ParallelLayout& l) {
   positive(l.ep, "--ep");
   positive(l.micro_batches, "--micro-batches");
   positive(l.micro_batch_size, "--micro-batch-size");
+  // The fleet --gpus may name at most; in double, where the int64 product could overflow.
+  const double gpus = static_cast<double>(l.tp) * static_cast<double>(l.cp) * static_cast<double>(l.pp) *
+                      static_cast<double>(l.dp);
+  if (gpus > 1e8)
+    throw UsageError(fmt::format("--tp {} x --cp {} x --pp {} x --dp {} is {:.3g} GPUs, more than the 100000000 --gpus "
+                                 "allows",
+                                 l.tp, l.cp, l.pp, l.dp, gpus));
 }
 
 void check_context_split(int64_t cp, int64_t seq) {

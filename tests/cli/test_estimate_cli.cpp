@@ -92,6 +92,14 @@ TEST(EstimateCli, Fp32GradientsDoubleTheGradientAllReduce) {
   EXPECT_DOUBLE_EQ(bytes("fp32"), 2 * bytes("bf16"));
 }
 
+// ZeRO shards over data-parallel ranks: a stage asked for without them is said to do nothing.
+TEST(EstimateCli, ZeroWithoutDataParallelRanksSaysItShardsNothing) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--tp", "8", "--zero", "3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ZeRO 3 shards over the data-parallel ranks: at dp 1 it shards nothing"), std::string::npos)
+      << r.out;
+}
+
 // A search that finds nothing names the GPU floor, and the ways out the flags have not taken.
 TEST(EstimateCli, LayoutSearchThatFindsNothingNamesTheFloorAndTheWaysLeft) {
   auto r = run_trainbench({"estimate", "--model", "llama3-405b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
@@ -486,6 +494,8 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tflops", "140", "--gpus", "1024", "--pue", "1.3"}, "--pue scales the energy, which needs a power"},
       {{"estimate", "--gpu", "h100-sxm", "--tp", "8", "--zero", "1.5"}, "--zero: '1.5' is not a whole number"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "abc"}, "--mfu: 'abc' is not a number"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8", "--pp", "96", "--dp", "1000000"},
+       "is 7.68e+08 GPUs, more than the 100000000"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price", "2.5",
         "--gpu-hour-price", "h200=3"},
        "a bare price applies to every SKU and cannot sit beside other quotes"},
