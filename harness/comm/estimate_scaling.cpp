@@ -12,6 +12,20 @@ namespace tb::comm {
 
 int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
 
+int64_t default_micro_batches(std::optional<int64_t> batch, const ParallelLayout& l) {
+  // The model's published batch fixes m = B / (b·dp): a layout's pipelines share that batch, as
+  // the layout search assumes, rather than each taking 4·pp micro-batches of its own.
+  const int64_t per_step = l.micro_batch_size * l.dp;
+  if (batch && *batch % per_step == 0 && *batch >= per_step) return *batch / per_step;
+  return default_micro_batches(l.pp);
+}
+
+namespace {
+int64_t micro_batches_for(const EstimateRequest& r, const ParallelLayout& l) {
+  return r.micro_batches ? *r.micro_batches : default_micro_batches(r.model.batch_sequences, l);
+}
+}  // namespace
+
 int64_t dp_multiple(int64_t ep, int64_t cp) { return ep / std::gcd(ep, cp); }
 
 namespace {
@@ -23,7 +37,7 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   l.tp = r.tp.value_or(1);
   l.cp = r.cp.value_or(1);
   l.pp = r.pp.value_or(1);
-  l.micro_batches = r.micro_batches.value_or(default_micro_batches(l.pp));
+  l.micro_batches = r.micro_batches.value_or(default_micro_batches(l.pp));  // until dp is known
   l.virtual_stages = r.virtual_stages;
   l.micro_batch_size = r.micro_batch_size;
   l.ep = r.ep.value_or(1);
@@ -47,6 +61,7 @@ ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
                                    "multiple of {}",
                                    *r.gpus, l.dp, l.ep, l.cp, model_parallel * dp_multiple(l.ep, l.cp)));
   }
+  l.micro_batches = micro_batches_for(r, l);
   return l;
 }
 
@@ -82,6 +97,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     in.layout.dp = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(ideal_gpu_seconds / deadline_s / model_parallel - 1e-9)));
     const int64_t multiple = dp_multiple(in.layout.ep, in.layout.cp);
     in.layout.dp = (in.layout.dp + multiple - 1) / multiple * multiple;
+    in.layout.micro_batches = micro_batches_for(r, in.layout);
     for (int round = 0; round < 64; ++round) {
       const double eff = model_scaling(in).efficiency;
       const auto needed = static_cast<int64_t>(std::ceil(ideal_gpu_seconds / eff / deadline_s - 1e-9));
@@ -90,15 +106,29 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
       dp = (dp + multiple - 1) / multiple * multiple;
       if (dp <= in.layout.dp) break;
       in.layout.dp = dp;
+      in.layout.micro_batches = micro_batches_for(r, in.layout);
     }
   }
   gpus = in.layout.gpus();
 
   ScalingEstimate s = model_scaling(in);
-  if (!r.micro_batches)
+  if (!r.micro_batches) {
+    const int64_t per_step = in.layout.micro_batch_size * in.layout.dp;
+    const auto batch = r.model.batch_sequences;
     s.reasons.insert(s.reasons.begin() + 1,
-                     fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp); give --micro-batches",
-                                 in.layout.micro_batches));
+                     batch && *batch % per_step == 0 && *batch >= per_step
+                         ? fmt::format("micro-batches: {} = {}'s global batch of {} sequences / (dp {} x b {}); give "
+                                       "--micro-batches for another batch",
+                                       in.layout.micro_batches, r.model.name, *batch, in.layout.dp,
+                                       in.layout.micro_batch_size)
+                         : fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp{}); give "
+                                       "--micro-batches",
+                                       in.layout.micro_batches,
+                                       batch ? fmt::format("; dp {} x b {} does not divide {}'s batch of {}",
+                                                           in.layout.dp, in.layout.micro_batch_size, r.model.name,
+                                                           *batch)
+                                             : ""));
+  }
   if (!r.ep_overlap && in.layout.ep > 1)
     s.reasons.push_back("overlap of the expert all-to-alls assumed 0 (none); give --ep-overlap 0..1");
   if (r.ep_overlap && in.layout.ep == 1)

@@ -2,6 +2,8 @@
 // The communication model applied to an estimate (harness/estimate): resolves the layout's
 // data-parallel size from --dp, --gpus or the --days deadline, runs model_scaling(), and
 // divides the ideal GPU-hours (and so days, energy, rental) by the scaling efficiency.
+#include <optional>
+
 #include "harness/estimate/estimate.hpp"
 
 namespace tb::comm {
@@ -12,6 +14,9 @@ void apply_comm_model(const EstimateRequest& request, EstimateResult& result);
 
 // The micro-batch default: 1 without pipelining, else 4·pp (bubble (p−1)/(5p−1) < 20%).
 int64_t default_micro_batches(int64_t pp);
+// Micro-batches per pipeline when none are given: the model's published batch over the
+// pipelines, batch / (b·dp), where it divides; else default_micro_batches(pp).
+int64_t default_micro_batches(std::optional<int64_t> batch_sequences, const ParallelLayout& layout);
 
 // Expert ranks are drawn from the cp·dp replicas, so e must divide cp·dp: dp must be a multiple
 // of e / gcd(e, cp).

@@ -237,12 +237,12 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
   for (int64_t pp = request.layout.pp; pp <= layers; ++pp) {
     MemoryRequest r = request;
     r.layout.pp = pp;
-    if (!rules.micro_batches_given) r.layout.micro_batches = comm::default_micro_batches(pp);
     if (rules.gpus) {
       if (*rules.gpus % (r.layout.tp * r.layout.cp * pp) != 0) continue;
       r.layout.dp = *rules.gpus / (r.layout.tp * r.layout.cp * pp);
       if ((r.layout.dp * r.layout.cp) % r.layout.ep != 0) continue;  // the experts need ep of the replicas
     }
+    if (!rules.micro_batches_given) r.layout.micro_batches = comm::default_micro_batches(r.model.batch_sequences, r.layout);
     const int64_t v = r.layout.virtual_stages;  // interleaving: kept, where the schedule allows it
     if (v > 1 && (pp < 2 || pp * v > layers || r.layout.micro_batches % pp != 0)) continue;
     for (int zero : zero_stages) {

@@ -115,7 +115,8 @@ int64_t min_gpus_to_hold(double model_state_bytes, double capacity_gib);
 
 // The smallest change that fits a layout that does not: the next pipeline sizes that divide the
 // layers, and ZeRO stage 1 where dp > 1. Each candidate is judged as `trainbench estimate` would
-// build it from the flags: micro-batches at their default for that pp (1, or 4·pp) unless given,
+// build it from the flags: micro-batches at their default (the model's batch / (b·dp), else 1 or
+// 4·pp) unless given,
 // and with a fixed GPU count dp = gpus / (tp·cp·pp), skipping pp that do not divide it. Flags to
 // add, e.g. "--pp 8 --zero 1"; nothing when no such layout fits.
 struct SuggestionRules {

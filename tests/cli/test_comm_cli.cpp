@@ -164,7 +164,13 @@ TEST(CommCli, EstimateShowsTheScalingEfficiencyAndWhy) {
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const auto e = nlohmann::json::parse(j.out);
   EXPECT_EQ(e.at("scaling").at("dp"), 16);
-  EXPECT_EQ(e.at("scaling").at("micro_batches"), 32);  // default 4 x pp
+  // GPT-3's global batch of 1536 sequences over dp 16 pipelines of b = 1: m = 96, not 4 x pp.
+  EXPECT_EQ(e.at("scaling").at("micro_batches"), 96);
+  // A model without a published batch falls back to 4 x pp = 32, said so.
+  const CliResult fallback = run_trainbench({"estimate", "--model", "llama3-70b", "--gpu", "h100-sxm", "--mfu", "0.4",
+                                             "--gpus", "1024", "--tp", "8", "--pp", "8", "--json"});
+  ASSERT_EQ(fallback.exit_code, 0) << fallback.err;
+  EXPECT_EQ(nlohmann::json::parse(fallback.out).at("scaling").at("micro_batches"), 32);
   EXPECT_LT(e.at("scaling").at("efficiency").get<double>(), 1.0);
   EXPECT_NEAR(e.at("wall_days").get<double>() * e.at("scaling").at("efficiency").get<double>(),
               e.at("ideal_wall_days").get<double>(), 1e-9);
