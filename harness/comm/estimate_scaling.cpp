@@ -129,6 +129,12 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
                                                            *batch)
                                              : ""));
   }
+  // Where the bubble dominates, the model is a pessimistic bound: it knows 1F1B and uniform
+  // interleaving, not the schedules large runs use (Llama 3 405B's trimmed end stages).
+  if (s.bubble_fraction > 0.25)
+    s.reasons.push_back(fmt::format("the pipeline bubble is {:.0f}% of the step: read these days as pessimistic for a "
+                                    "pipeline this deep (docs/comm.md, 'Checked against a published layout')",
+                                    100 * s.bubble_fraction));
   if (!r.ep_overlap && in.layout.ep > 1)
     s.reasons.push_back("overlap of the expert all-to-alls assumed 0 (none); give --ep-overlap 0..1");
   if (r.ep_overlap && in.layout.ep == 1)
