@@ -137,7 +137,12 @@ LayoutSearchRequest search_request(const EstimateFlags& f) {
   s.global_batch = f.global_batch.value_or(0);
   s.micro_batch_sizes = {f.micro_batch_size};
   s.zero_stage = f.zero;
-  if (f.recompute == "auto") s.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
+  // Selective recomputation saves the s x s scores; fused attention keeps none, so there it would
+  // only add compute (the default --attention fused): tried only with materialised attention.
+  if (f.recompute == "auto")
+    s.recompute_modes = f.attention == "unfused"
+                            ? std::vector<Recompute>{Recompute::None, Recompute::Selective, Recompute::Full}
+                            : std::vector<Recompute>{Recompute::None, Recompute::Full};
   if (f.virtual_stages) s.virtual_stages = {*f.virtual_stages};
   if (f.cp) s.context_sizes = {*f.cp};
   if (f.ep) s.expert_sizes = {*f.ep};
@@ -354,7 +359,8 @@ void add_estimate_command(CLI::App& app) {
                   "layout the communication model takes its losses off; published end-to-end MFUs include them)");
   cmd->add_option("--gpus", flags->gpus, "Number of GPUs training together");
   cmd->add_option("--recompute", flags->recompute,
-                  "Activation recomputation: none, selective, full; auto (with --layout auto) tries all three")
+                  "Activation recomputation: none, selective, full; auto (with --layout auto) tries none and full "
+                  "(and selective with --attention unfused, the only storage it saves memory in)")
       ->capture_default_str();
   cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
