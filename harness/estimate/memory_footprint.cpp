@@ -79,6 +79,7 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
   // (GeLU: its input and output; SwiGLU: gate and up outputs and their product).
   const double inner = r.model.mlp == MlpKind::SwiGlu ? 6.0 : 4.0;
   double mlp = inner * sb * x.f;
+  double dispatched = 0;  // split by neither t nor sequence parallelism
   if (const auto& moe = r.model.moe) {
     // An MoE layer (the stage is costed as if all its layers were): the router's fp32 scores; each
     // token's k dispatched copies (the experts' input) and their k outputs (the combine's backward
@@ -86,7 +87,10 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
     // `shared` MLPs of expert_ffn_hidden per token.
     const double k = static_cast<double>(moe->experts_per_token);
     const double fe = static_cast<double>(moe->expert_ffn_hidden);
-    unsplit += 4 * sb * static_cast<double>(moe->experts) + 2 * 2 * sb * k * x.d;
+    // The router runs on each rank's shard of the sequence; the dispatched tokens are gathered
+    // over the tensor ranks before the experts (Megatron-Core's token dispatcher), whole on each.
+    unsplit += 4 * sb * static_cast<double>(moe->experts);
+    dispatched = 2 * 2 * sb * k * x.d;
     mlp = inner * sb * (k + static_cast<double>(moe->shared_experts)) * fe;
   }
   // K and V heads fewer than the tensor ranks are replicated, not split further.
@@ -106,7 +110,7 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
   } else {
     scores = 4 * x.a * x.s * x.b;  // fp32 log-sum-exp per query row and head
   }
-  return unsplit / x.act_shards + (split + scores) / x.t;
+  return unsplit / x.act_shards + dispatched + (split + scores) / x.t;
 }
 
 StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer_activation) {
