@@ -12,11 +12,17 @@ namespace tb::comm {
 
 int64_t default_micro_batches(int64_t pp) { return pp > 1 ? 4 * pp : 1; }
 
+bool batch_sets_micro_batches(std::optional<int64_t> batch, const ParallelLayout& l) {
+  const int64_t per_step = l.micro_batch_size * l.dp;
+  if (!batch || *batch % per_step != 0 || *batch < per_step) return false;
+  // Megatron-LM's interleaved schedule takes micro-batches in groups of p.
+  return l.virtual_stages == 1 || (*batch / per_step) % l.pp == 0;
+}
+
 int64_t default_micro_batches(std::optional<int64_t> batch, const ParallelLayout& l) {
   // The model's published batch fixes m = B / (b·dp): a layout's pipelines share that batch, as
   // the layout search assumes, rather than each taking 4·pp micro-batches of its own.
-  const int64_t per_step = l.micro_batch_size * l.dp;
-  if (batch && *batch % per_step == 0 && *batch >= per_step) return *batch / per_step;
+  if (batch_sets_micro_batches(batch, l)) return *batch / (l.micro_batch_size * l.dp);
   return default_micro_batches(l.pp);
 }
 
@@ -97,7 +103,9 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     in.layout.dp = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(ideal_gpu_seconds / deadline_s / model_parallel - 1e-9)));
     const int64_t multiple = dp_multiple(in.layout.ep, in.layout.cp);
     in.layout.dp = (in.layout.dp + multiple - 1) / multiple * multiple;
-    in.layout.micro_batches = micro_batches_for(r, in.layout);
+    // A dp the deadline sets need not divide the batch: the micro-batches stay at their fixed
+    // default (4·pp) through the iteration, so that efficiency falls steadily as dp grows.
+    if (!r.micro_batches) in.layout.micro_batches = default_micro_batches(in.layout.pp);
     for (int round = 0; round < 64; ++round) {
       const double eff = model_scaling(in).efficiency;
       const auto needed = static_cast<int64_t>(std::ceil(ideal_gpu_seconds / eff / deadline_s - 1e-9));
@@ -106,17 +114,16 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
       dp = (dp + multiple - 1) / multiple * multiple;
       if (dp <= in.layout.dp) break;
       in.layout.dp = dp;
-      in.layout.micro_batches = micro_batches_for(r, in.layout);
     }
   }
   gpus = in.layout.gpus();
 
   ScalingEstimate s = model_scaling(in);
   if (!r.micro_batches) {
-    const int64_t per_step = in.layout.micro_batch_size * in.layout.dp;
     const auto batch = r.model.batch_sequences;
+    const bool deadline_dp = !r.dp && !r.gpus && r.days;
     s.reasons.insert(s.reasons.begin() + 1,
-                     batch && *batch % per_step == 0 && *batch >= per_step
+                     !deadline_dp && batch_sets_micro_batches(batch, in.layout)
                          ? fmt::format("micro-batches: {} = {}'s global batch of {} sequences / (dp {} x b {}); give "
                                        "--micro-batches for another batch",
                                        in.layout.micro_batches, r.model.name, *batch, in.layout.dp,
@@ -124,10 +131,13 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
                          : fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp{}); give "
                                        "--micro-batches",
                                        in.layout.micro_batches,
-                                       batch ? fmt::format("; dp {} x b {} does not divide {}'s batch of {}",
-                                                           in.layout.dp, in.layout.micro_batch_size, r.model.name,
-                                                           *batch)
-                                             : ""));
+                                       deadline_dp ? std::string("; dp set by the deadline")
+                                       : batch     ? fmt::format("; {}'s batch of {} does not split into dp {} x b {} "
+                                                                 "pipelines{}",
+                                                                 r.model.name, *batch, in.layout.dp,
+                                                                 in.layout.micro_batch_size,
+                                                                 in.layout.virtual_stages > 1 ? " in groups of pp" : "")
+                                                   : ""));
   }
   // Where the bubble dominates, the model is a pessimistic bound: it knows 1F1B and uniform
   // interleaving, not the schedules large runs use (Llama 3 405B's trimmed end stages).

@@ -13,8 +13,9 @@
 //    Where each side has several runs (files, or --benchmark_repetitions within one), the runs
 //    decide instead: with at least `min_samples` runs a side, the U test on the runs' medians;
 //    with 3 or 4, "run ranges": slower only when every current run is slower than every baseline
-//    run and the chance of that under no change, 1 / C(nb+nc, nb) (1 in 20 for 3 against 3), is
-//    at most alpha. One run given twice on a side is refused.
+//    run and the chance of that under no change, one-sided in the change's direction,
+//    1 / C(nb+nc, nb) (1 in 20 for 3 against 3), is at most alpha (the U test's p is two-sided).
+//    One run given twice on a side is refused.
 //  - A side with one sample has no noise estimate: its item is not judged (rule "unjudged"); a
 //    gate in which no item could be judged is refused.
 //  - Faster beyond the same tests is reported as an improvement; it never fails the gate.

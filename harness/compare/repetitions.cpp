@@ -64,7 +64,15 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
   all.results.kernels.clear();
   std::vector<std::string> origins;
   bool every_step = true;
-  std::set<std::pair<std::string, std::string>> runs_seen;  // (utc_time, host): one run, whatever its path
+  // One run, whatever its path: its start, host and every kernel's timings. Start times are to the
+  // second and runs started together on one host share them; their timings never do.
+  auto fingerprint = [](const LabeledResults& f) {
+    std::string key = f.results.machine.utc_time + "|" + f.results.machine.host;
+    for (const auto& k : f.results.kernels)
+      key += fmt::format("|{}:{}", k.stats.median_ms, fmt::join(k.samples_ms, ","));
+    return key;
+  };
+  std::set<std::string> runs_seen;
   for (const auto& file : files) {
     require_complete_run(file);
     if (&file != &files.front()) {
@@ -72,8 +80,9 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
       require_same_shapes(files.front(), file, options);
     }
     // The same run twice would count as runs that agree: spread where there is none.
-    if (!runs_seen.insert({file.results.machine.utc_time, file.results.machine.host}).second)
-      throw UsageError(fmt::format("{}: the same run (started {} on {}) is given twice on one side; give each run once",
+    if (!runs_seen.insert(fingerprint(file)).second)
+      throw UsageError(fmt::format("{}: the same run (started {} on {}, the same timings) is given twice on one side; "
+                                   "give each run once",
                                    file.origin, file.results.machine.utc_time, file.results.machine.host));
     // Files are pooled by their samples: say which file lacks them, not an index into the pool.
     if (files.size() > 1)

@@ -322,6 +322,11 @@ TEST(CompareRegression, SeveralRunsASideLetTheRunsDecide) {
   RegressionOptions strict;
   strict.alpha = 0.01;
   EXPECT_EQ(check_regressions(steady, slow, strict).regressions(), 0);
+  // Overlapping ranges carry no p-value; runs that started in the same second are still runs.
+  EXPECT_FALSE(item(r, "qkv.fwd").p_value.has_value());
+  auto same_second = slow;
+  for (auto& f : same_second) f.results.machine.utc_time = "2026-01-01T00:00:00Z";
+  EXPECT_NO_THROW(check_regressions(steady, same_second, {}));
   // One run given twice is no second run: refused, naming the file.
   const std::vector<LabeledResults> twice{slow[0], slow[1], slow[0]};
   try {
