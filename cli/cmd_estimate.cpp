@@ -320,7 +320,14 @@ void run_estimate(const EstimateFlags& f) {
   if (!f.currency.empty() && f.gpu_hour_price.empty() && !f.electricity_price)
     throw UsageError("--currency names the currency of --gpu-hour-price and --electricity-price: give one of them");
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
-  const bool search = parse_layout_flag(f.layout, f.global_batch);
+  // A hand-given layout takes the global batch too: its pipelines' micro-batches follow from it.
+  const bool hand_layout = f.layout.empty() && (f.tp || f.pp || f.dp || f.cp);
+  const bool search = parse_layout_flag(f.layout, hand_layout ? std::nullopt : f.global_batch);
+  if (hand_layout && f.global_batch) {
+    if (*f.global_batch <= 0)
+      throw UsageError(fmt::format("--global-batch must be a positive number of sequences (got {})", *f.global_batch));
+    req.model.batch_sequences = *f.global_batch;
+  }
   checked_recompute_flag(f.recompute, search);
   if (skus.size() > 1) {
     add_comm_model(f, req, search, /*links_now=*/false);
@@ -397,7 +404,9 @@ void add_estimate_command(CLI::App& app) {
                   "Interleaved pipeline chunks per GPU (Megatron-LM): bubble / v, send/recv x v (default 1; "
                   "--layout auto tries 1, 2, 4)")
       ->group(comm_group);
-  cmd->add_option("--micro-batches", flags->micro_batches, "Micro-batches per pipeline per step (default 1, 4*pp with pp > 1)")
+  cmd->add_option("--micro-batches", flags->micro_batches,
+                  "Micro-batches per pipeline per step (default: the model's batch / (b x dp) where it divides, else "
+                  "1, or 4*pp with pp > 1)")
       ->group(comm_group);
   cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch")
       ->capture_default_str()->group(comm_group);
@@ -421,7 +430,8 @@ void add_estimate_command(CLI::App& app) {
       ->group(memory_group);
   cmd->add_option("--grad-dtype", flags->grad_dtype,
                   "bf16 (2 B per parameter, ZeRO's convention, the default) or fp32 (4 B: Megatron-LM accumulates "
-                  "bf16 training's gradients in fp32, 18 B per parameter)")
+                  "bf16 training's gradients in fp32, 18 B per parameter; they also travel in fp32 in the "
+                  "data-parallel reduction)")
       ->group(memory_group);
   cmd->add_option("--sequence-parallel", flags->sequence_parallel,
                   "on or off: activations split over the tensor group too (default on)")

@@ -63,8 +63,11 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
                m.suggestion          ? "fits with " + *m.suggestion
                : !m.other_ways.empty() ? fmt::format("no pipeline size or optimizer sharding fits it; it fits with {}",
                                                      fmt::join(m.other_ways, ", or "))
-                                       : std::string("no pipeline size, optimizer sharding, recomputation, context, "
-                                                     "tensor or expert split fits it on this GPU: a larger-memory SKU"));
+               : r.min_gpus_to_hold && q.layout.gpus() < *r.min_gpus_to_hold
+                   ? fmt::format("no layout of {} GPUs holds it: at least {} just to hold the training state",
+                                 q.layout.gpus(), *r.min_gpus_to_hold)
+                   : std::string("no pipeline size, optimizer sharding, recomputation, context, tensor or expert split "
+                                 "fits it on this GPU: a larger-memory SKU"));
   if (!m.capacity_gib) fmt::print(out, "  give --gpu SKU to judge it against the GPU's memory\n");
 }
 
@@ -252,10 +255,12 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
     if (s.soonest_fitting) {
       const LayoutChoice& c = *s.soonest_fitting;
       fmt::print(out, "  none finishes in time: the soonest any layout that fits can is {:.1f} days; within {:.0f}% of "
-                      "that, {} GPUs take {:.1f} days at {} scaling (trainbench estimate ... {}; or --days {:.0f} "
+                      "that, {} GPUs take {:.1f} days at {} scaling (trainbench estimate ... {}{}; or --days {:.0f} "
                       "to search for it)\n",
                  *s.soonest_days, 100 * (kNearSoonest - 1), *c.result.gpus, *c.result.wall_days,
-                 percent(c.result.scaling->efficiency), layout_flags(c.request), std::ceil(*c.result.wall_days));
+                 percent(c.result.scaling->efficiency), layout_flags(c.request),
+                 s.held_hardware_tflops ? fmt::format(" --tflops {:.10g}", *s.held_hardware_tflops) : "",
+                 std::ceil(*c.result.wall_days));
     }
     fmt::print(out, "\n");
     return;
@@ -277,7 +282,7 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
   }
   // Reproducible as printed: a hardware rate held across recomputation modes is given as such.
   fmt::print(out, "  best: trainbench estimate ... {}{}\n", layout_flags(s.ranked.front().request),
-             s.held_hardware_tflops ? fmt::format(" --tflops {:.4g} (the hardware rate the search held; --mfu with "
+             s.held_hardware_tflops ? fmt::format(" --tflops {:.10g} (the hardware rate the search held; --mfu with "
                                                   "a pinned --recompute would mean a faster GPU)",
                                                   *s.held_hardware_tflops)
                                     : "");

@@ -12,13 +12,16 @@ void add_layout_flags(CLI::App* cmd, std::string& layout, std::optional<int64_t>
                   "auto: the fastest tp x cp x pp x dp layout on --gpus (or the fewest servers for --days) that fits the "
                   "SKU's memory, with its communication cost, instead of ideal scaling");
   cmd->add_option("--global-batch", global_batch,
-                  "Sequences per step for --layout auto (default: the model's published batch)");
+                  "Sequences per step, for --layout auto or a hand-given layout's micro-batches (default: the "
+                  "model's published batch)");
 }
 
 bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& global_batch) {
   if (!layout.empty() && layout != "auto")
     throw UsageError(fmt::format("--layout must be auto (got '{}')", layout));
-  if (global_batch && layout.empty()) throw UsageError("--global-batch sizes the layout search: give --layout auto too");
+  if (global_batch && layout.empty())
+    throw UsageError("--global-batch sizes the layout search (and in estimate a --tp/--pp/--dp layout's "
+                     "micro-batches): give --layout auto, or such a layout");
   if (global_batch && *global_batch <= 0)
     throw UsageError(fmt::format("--global-batch must be a positive number of sequences (got {})", *global_batch));
   return layout == "auto";
@@ -27,7 +30,7 @@ bool parse_layout_flag(const std::string& layout, const std::optional<int64_t>& 
 void add_recompute_flag(CLI::App* cmd, std::string& recompute) {
   cmd->add_option("--recompute", recompute,
                   "Activation recomputation in the extrapolation: none, selective, full; auto (with --layout auto) "
-                  "tries all three")
+                  "tries none and full (and selective with unfused attention)")
       ->capture_default_str();
 }
 

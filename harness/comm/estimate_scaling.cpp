@@ -87,7 +87,12 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.hardware_flops_per_token = out.hardware_flops_per_token;
   in.sustained_tflops_per_gpu = *out.sustained_tflops_per_gpu;
   in.bytes_per_element = dtype_bytes(r.dtype == DType::FP8 ? DType::BF16 : r.dtype);  // fp8 GEMMs keep bf16 wires
-  in.grad_bytes_per_element = std::max(in.bytes_per_element, r.grad_bytes);
+  // fp32 gradients: all-reduced in fp32 (8 B of ring traffic per element-pass pair), or under a
+  // distributed optimizer (ZeRO >= 1) reduce-scattered in fp32 and the bf16 weights all-gathered:
+  // 4 + 2 B, as a 3 B all-reduce.
+  in.grad_bytes_per_element = r.grad_bytes > in.bytes_per_element
+                                  ? (r.zero_stage >= 1 ? (r.grad_bytes + in.bytes_per_element) / 2 : r.grad_bytes)
+                                  : in.bytes_per_element;
   in.dp_overlap = r.overlap.value_or(0.0);
   in.ep_overlap = r.ep_overlap.value_or(0.0);
   in.recompute = r.recompute;

@@ -13,7 +13,9 @@ namespace tb::comm {
 void apply_comm_model(const EstimateRequest& request, EstimateResult& result);
 
 // The micro-batch default: 1 without pipelining, else 4·pp (bubble (p−1)/(5p−1) < 20%).
-int64_t default_micro_batches(int64_t pp);
+int64_t default_micro_batches(int64_t pp);  // 1, or 4·pp with pp > 1 (bubble < 20%)
+// Whether the model's batch sets them for `layout`: b·dp divides it, in groups of pp when interleaved.
+bool batch_sets_micro_batches(std::optional<int64_t> batch_sequences, const ParallelLayout& layout);
 // Micro-batches per pipeline when none are given: the model's published batch over the
 // pipelines, batch / (b·dp), where it divides; else default_micro_batches(pp).
 int64_t default_micro_batches(std::optional<int64_t> batch_sequences, const ParallelLayout& layout);

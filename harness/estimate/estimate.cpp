@@ -82,7 +82,8 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
       e.suggestion = suggest_fitting_layout(e.footprint.request, r.sku->memory_gb,
                                             {r.micro_batches.has_value(), r.dp ? std::nullopt : r.gpus});
     if (e.fit->verdict != MemoryVerdict::Fits && !e.suggestion)
-      e.other_ways = other_ways_to_fit(e.footprint.request, r.sku->memory_gb, r.sku->gpus_per_server);
+      e.other_ways = other_ways_to_fit(e.footprint.request, r.sku->memory_gb, r.sku->gpus_per_server,
+                                       r.dp ? std::nullopt : r.gpus);
   }
   return e;
 }

@@ -47,7 +47,9 @@ struct EstimateRequest {
   std::optional<int64_t> pp;
   std::optional<int64_t> dp;             // default: --gpus / (tp·cp·pp), else 1
   std::optional<int64_t> ep;             // expert parallelism (MoE), out of the cp·dp ranks
-  std::optional<int64_t> micro_batches;  // per pipeline per step; default 1, or 4·pp with pp > 1
+  // Per pipeline per step; default the model's batch / (b·dp) where it divides (a fixed dp), else
+  // 1, or 4·pp with pp > 1 (comm::default_micro_batches).
+  std::optional<int64_t> micro_batches;
   int64_t virtual_stages = 1;            // interleaved pipeline chunks per GPU (Megatron-LM)
   int64_t micro_batch_size = 1;          // sequences per micro-batch
   std::optional<double> overlap;         // DP gradient all-reduce hidden behind backward, [0, 1]; default 0

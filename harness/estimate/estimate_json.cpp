@@ -51,6 +51,7 @@ static nlohmann::json memory_json(const MemoryEstimate& m) {
     j["verdict"] = to_string(m.fit->verdict);
   }
   if (m.suggestion) j["suggestion"] = *m.suggestion;
+  if (!m.other_ways.empty()) j["other_ways"] = m.other_ways;
   return j;
 }
 

@@ -263,8 +263,18 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
   return std::nullopt;
 }
 
-std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server) {
+std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server,
+                                           std::optional<int64_t> gpus) {
   std::vector<std::string> ways;
+  // With --gpus fixed, a wider tp or cp leaves fewer data-parallel ranks: dp = gpus / (tp·cp·pp),
+  // where it divides (else that way is no layout of these GPUs).
+  auto refit_dp = [&](MemoryRequest& r) {
+    if (!gpus) return true;
+    const int64_t model_parallel = r.layout.tp * r.layout.cp * r.layout.pp;
+    if (*gpus % model_parallel != 0) return false;
+    r.layout.dp = *gpus / model_parallel;
+    return (r.layout.dp * r.layout.cp) % r.layout.ep == 0;
+  };
   auto fits = [&](const MemoryRequest& r) {
     try {
       return judge_fit(memory_footprint(r).peak().total_bytes(), capacity_gib).verdict == MemoryVerdict::Fits;
@@ -281,16 +291,17 @@ std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double 
   for (int64_t cp = request.layout.cp * 2; cp <= 1024 && seq % (2 * cp) == 0; cp *= 2) {
     MemoryRequest r = request;
     r.layout.cp = cp;
-    if (fits(r)) {
-      ways.push_back(fmt::format("--cp {} ({} times the GPUs; {} tokens per GPU)", cp, cp / request.layout.cp,
-                                 seq / cp));
+    if (refit_dp(r) && fits(r)) {
+      ways.push_back(gpus ? fmt::format("--cp {} ({} tokens per GPU)", cp, seq / cp)
+                          : fmt::format("--cp {} ({} times the GPUs; {} tokens per GPU)", cp, cp / request.layout.cp,
+                                        seq / cp));
       break;
     }
   }
   for (int64_t tp = request.layout.tp * 2; tp <= gpus_per_server; tp *= 2) {
     MemoryRequest r = request;
     r.layout.tp = tp;
-    if (request.model.heads % tp == 0 && fits(r)) {
+    if (request.model.heads % tp == 0 && refit_dp(r) && fits(r)) {
       ways.push_back(fmt::format("--tp {}", tp));
       break;
     }
@@ -299,9 +310,13 @@ std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double 
     for (int64_t ep = request.layout.ep * 2; ep <= request.model.moe->experts; ep *= 2) {
       MemoryRequest r = request;
       r.layout.ep = ep;
-      r.layout.dp = std::max(request.layout.dp, ep / request.layout.cp);
-      if (fits(r)) {
-        ways.push_back(fmt::format("--ep {}", ep));
+      // The experts split over cp·dp ranks: the smallest multiple of dp that ep divides (fixed
+      // with --gpus), named beside it so that the flags rerun.
+      int64_t dp = request.layout.dp;
+      while ((r.layout.cp * dp) % ep != 0 && !gpus) dp += request.layout.dp;
+      r.layout.dp = dp;
+      if ((r.layout.cp * dp) % ep == 0 && fits(r)) {
+        ways.push_back(dp == request.layout.dp ? fmt::format("--ep {}", ep) : fmt::format("--ep {} --dp {}", ep, dp));
         break;
       }
     }

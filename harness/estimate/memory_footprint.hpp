@@ -131,6 +131,8 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
 // already: full recomputation, context parallelism (the smallest c that fits, long sequences),
 // a larger tp within a server of `gpus_per_server`, a larger ep (MoE), ZeRO-3 where the training
 // state rather than the activations is what overflows. Empty when none does.
-std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server);
+// With `gpus` fixed (--gpus), tp and cp changes keep the count (dp shrinks) and ep keeps dp.
+std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server,
+                                           std::optional<int64_t> gpus = std::nullopt);
 
 }  // namespace tb

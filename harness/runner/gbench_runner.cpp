@@ -142,7 +142,7 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
   for (char& c : list) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const bool listing =
       std::find(gbench.args.begin(), gbench.args.end(), "--benchmark_list_tests") != gbench.args.end() ||
-      (!list.empty() && list != "false" && list != "0" && list != "no" && list != "n" && list != "f");
+      (!list.empty() && list != "false" && list != "0" && list != "no" && list != "n" && list != "f" && list != "off");
   if (!listing && std::none_of(ran.begin(), ran.end(), [](bool r) { return r; }) && !ops.empty()) {
     std::vector<std::string> names;
     for (const auto& op : ops) names.push_back(gbench_name(op));

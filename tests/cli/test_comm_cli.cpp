@@ -171,6 +171,11 @@ TEST(CommCli, EstimateShowsTheScalingEfficiencyAndWhy) {
                                              "--gpus", "1024", "--tp", "8", "--pp", "8", "--json"});
   ASSERT_EQ(fallback.exit_code, 0) << fallback.err;
   EXPECT_EQ(nlohmann::json::parse(fallback.out).at("scaling").at("micro_batches"), 32);
+  // ...unless a global batch is given: 1024 sequences over dp 16 pipelines are 64 each.
+  const CliResult given = run_trainbench({"estimate", "--model", "llama3-70b", "--gpu", "h100-sxm", "--mfu", "0.4",
+                                          "--gpus", "1024", "--tp", "8", "--pp", "8", "--global-batch", "1024", "--json"});
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_EQ(nlohmann::json::parse(given.out).at("scaling").at("micro_batches"), 64);
   EXPECT_LT(e.at("scaling").at("efficiency").get<double>(), 1.0);
   EXPECT_NEAR(e.at("wall_days").get<double>() * e.at("scaling").at("efficiency").get<double>(),
               e.at("ideal_wall_days").get<double>(), 1e-9);

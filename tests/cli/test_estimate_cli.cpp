@@ -80,16 +80,19 @@ TEST(EstimateCli, AnOddSequenceTakesALayoutWithoutContextParallelism) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-// Gradients accumulated in fp32 (Megatron-LM's --accumulate-allreduce-grads-in-fp32) are
-// all-reduced in fp32: twice the bytes of bf16 ones on the wire, not only in memory.
+// Gradients accumulated in fp32 (Megatron-LM's --accumulate-allreduce-grads-in-fp32) travel in
+// fp32: twice the bytes of bf16 ones on the wire without ZeRO, 1.5 times under ZeRO >= 1.
 TEST(EstimateCli, Fp32GradientsDoubleTheGradientAllReduce) {
-  auto bytes = [](const std::string& grad) {
+  auto bytes = [](const std::string& grad, const std::string& zero) {
     auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8",
-                             "--pp", "8", "--dp", "16", "--grad-dtype", grad, "--json"});
+                             "--pp", "8", "--dp", "16", "--grad-dtype", grad, "--zero", zero, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return nlohmann::json::parse(r.out)["scaling"]["dp_grad_bytes"].get<double>();
   };
-  EXPECT_DOUBLE_EQ(bytes("fp32"), 2 * bytes("bf16"));
+  EXPECT_DOUBLE_EQ(bytes("fp32", "0"), 2 * bytes("bf16", "0"));
+  // Under a distributed optimizer: fp32 gradients reduce-scattered, bf16 weights all-gathered,
+  // 4 + 2 B where bf16 moves 2 + 2 B.
+  EXPECT_DOUBLE_EQ(bytes("fp32", "1"), 1.5 * bytes("bf16", "1"));
 }
 
 // ZeRO shards over data-parallel ranks: a stage asked for without them is said to do nothing.
@@ -98,6 +101,22 @@ TEST(EstimateCli, ZeroWithoutDataParallelRanksSaysItShardsNothing) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("ZeRO 3 shards over the data-parallel ranks: at dp 1 it shards nothing"), std::string::npos)
       << r.out;
+}
+
+// Memory advice reruns as printed: DeepSeek-V3 at tp 8 x pp 16 overflows, and a wider ep fits with
+// the data-parallel ranks it needs named beside it; too few GPUs for the state are said so.
+TEST(EstimateCli, MemoryAdviceRerunsAsPrinted) {
+  auto r = run_trainbench({"estimate", "--model", "deepseek-v3", "--gpu", "h800", "--tp", "8", "--pp", "16"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("it fits with --ep 128 --dp 128"), std::string::npos) << r.out;
+  auto again = run_trainbench({"estimate", "--model", "deepseek-v3", "--gpu", "h800", "--tp", "8", "--pp", "16", "--ep",
+                               "128", "--dp", "128", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["memory"]["verdict"], "fits");
+  auto few = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--gpus", "8", "--tp", "8"});
+  EXPECT_NE(few.out.find("no layout of 8 GPUs holds it: at least 33 just to hold the training state"),
+            std::string::npos)
+      << few.out;
 }
 
 // A search that finds nothing names the GPU floor, and the ways out the flags have not taken.

@@ -69,10 +69,11 @@ TEST(SweepCli, TooManyShapesAreRefusedNamingTheRangeFlags) {
 // that fit, as gemm does.
 TEST(SweepCli, CasesBeyondHostMemoryAreRecordedAndNamed) {
   const std::string out = testing::make_temp_dir("tb_sweep_") + "/s.json";
-  const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "1000000,128",
-                                          "--n-range", "100000", "--k-range", "100000", "--out", out});
+  // Terabytes each: beyond any host this suite runs on.
+  const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "1000000,2000000",
+                                          "--n-range", "1000000", "--k-range", "1000000", "--out", out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("1000000x100000x100000 fwd fp32: oom"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1000000x1000000x1000000 fwd fp32: oom"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("GB of host memory"), std::string::npos) << r.err;
   std::filesystem::remove_all(std::filesystem::path(out).parent_path());
 }
