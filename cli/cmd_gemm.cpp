@@ -75,8 +75,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   note += runner::sku_override_note(info, f.sku);
   const Op op = make_gemm_op("gemm", shape, dtype);
   // A shape beyond memory gets the backend's "does not fit" (with the bytes) instead of this.
-  const double free_bytes = backend->free_memory_bytes();  // 0: unknown
-  if (info.backend == "cpu" && (free_bytes <= 0 || op.bytes <= free_bytes))
+  if (info.backend == "cpu" && !beyond_known_memory(op.bytes, backend->free_memory_bytes()))
     check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, "-m, -n, -k");
   fmt::print(stderr, "{}", note);
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.hpp"
@@ -104,7 +105,10 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   const bool cpu = d.info.backend == "cpu";
   d.dtype = resolve_gemm_dtype(f.dtype, d.info);
   d.sku = runner::sku_for(d.info, f.sku, runner::PeaksNeeded::compute_and_memory);
-  fmt::print(stderr, "{}", runner::sku_override_note(d.info, f.sku));
+  // Once per kind of device: --all-gpus over eight alike would say it eight times.
+  static std::set<std::string> said;
+  if (const std::string note = runner::sku_override_note(d.info, f.sku); said.insert(note).second)
+    fmt::print(stderr, "{}", note);
 
   std::vector<Op> ops;
   for (const auto& shape : gemm_battery(cpu)) ops.push_back(make_gemm_op("health.gemm", shape, d.dtype));

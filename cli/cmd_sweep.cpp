@@ -160,7 +160,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
     const double free_bytes = backend->free_memory_bytes();
     const Op* largest = nullptr;
     for (const Op& op : ops)
-      if ((free_bytes <= 0 || op.bytes <= free_bytes) && (!largest || op.flops > largest->flops)) largest = &op;
+      if (!beyond_known_memory(op.bytes, free_bytes) && (!largest || op.flops > largest->flops)) largest = &op;
     if (largest)
       check_cpu_sample_time(*largest, estimate_local_cpu_peak().fp32_peak_tflops, "--m-range/--n-range/--k-range");
   }

@@ -8,7 +8,7 @@
 
 namespace tb::cli {
 
-static std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
+static std::string percent(double fraction) { return human_percent(fraction); }
 
 
 static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
@@ -176,8 +176,8 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
       fmt::print(out, "  electricity: {} ({:.4g} {} per kWh{})\n", human_money(*r.electricity_cost, r.electricity_currency),
                  *r.electricity_cost / (*r.energy_mwh * 1000), r.electricity_currency,
                  req.electricity_price_per_kwh ? "" : ", the site's");
-      if (r.rental_cost && *r.rental_currency == r.electricity_currency)
-        fmt::print(out, "  rental + electricity: {}\n", human_money(*r.rental_cost + *r.electricity_cost, r.electricity_currency));
+      if (const auto total = r.rental_and_electricity())
+        fmt::print(out, "  rental + electricity: {}\n", human_money(*total, r.electricity_currency));
     }
     if (r.goodput) print_interruptions(out, req, r);
     if (r.scaling) {

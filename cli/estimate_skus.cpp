@@ -177,7 +177,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
         fit = "holds the model";
       fmt::print("  {:<14} {:>8.0f} {:>9}{} {:>7} {:>8} {:>7} {:>10} {:>9} {:>16}{}{}\n", r.sku.name,
                  r.sku.peak_tflops_or_zero(base.dtype), human_value(e.sustained_tflops_per_gpu.value_or(0)),
-                 scaled ? fmt::format(" {:>8}", e.scaling ? fmt::format("{:.1f}%", 100 * e.scaling->efficiency) : std::string("ideal"))
+                 scaled ? fmt::format(" {:>8}", e.scaling ? human_percent(e.scaling->efficiency) : std::string("ideal"))
                         : "",
                  e.gpus.value_or(0), e.servers ? std::to_string(*e.servers) : "-", human_value(e.wall_days.value_or(0)),
                  human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? human_value(*e.energy_mwh) : "-",
@@ -202,10 +202,9 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
       if (r.result && r.result->electricity_cost)
         fmt::print("  {}: electricity {}{}\n", r.sku.name,
                    human_money(*r.result->electricity_cost, r.result->electricity_currency),
-                   r.result->rental_cost && *r.result->rental_currency == r.result->electricity_currency
+                   r.result->rental_and_electricity()
                        ? fmt::format("; rental + electricity {}",
-                                     human_money(*r.result->rental_cost + *r.result->electricity_cost,
-                                                 r.result->electricity_currency))
+                                     human_money(*r.result->rental_and_electricity(), r.result->electricity_currency))
                        : "");
     for (const auto& r : rows)
       if (r.result && r.result->energy_with_server_mwh)

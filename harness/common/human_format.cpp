@@ -19,6 +19,8 @@ std::string human_sites(double n) { return n >= 1 ? fmt::format("{:.2f}", n) : h
 
 std::string human_pf_days(double v) { return std::fabs(v) >= 1000 ? fmt::format("{:.1f}", v) : fmt::format("{:.4g}", v); }
 
+std::string human_percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
+
 std::string human_bytes_si(double b) {
   if (b >= 1e12) return fmt::format("{:.2f} TB", b / 1e12);
   if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);

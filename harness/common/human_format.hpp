@@ -16,6 +16,8 @@ std::string human_sites(double sites);
 // PF-days: one decimal from 1000 up, as the article's 3640 and GPT-3's 3.64E+03 are read
 // (3637.6); four significant digits below (0.08038, 12.35), never a rounded-up "0.1".
 std::string human_pf_days(double pf_days);
+// A fraction as a percentage with one decimal: 0.916 → "91.6%".
+std::string human_percent(double fraction);
 // Bytes in decimal units: "2.79 TB", "2.01 GB", "512 MB".
 std::string human_bytes_si(double bytes);
 

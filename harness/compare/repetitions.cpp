@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <utility>
 
 #include "harness/common/errors.hpp"
 #include "harness/timing/sample_stats.hpp"

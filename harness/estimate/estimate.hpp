@@ -137,6 +137,11 @@ struct EstimateResult {
   std::optional<std::string> site_interruptions_unreachable;  // why no site count meets the deadline
   std::optional<double> electricity_cost;  // energy_mwh x the price per kWh (--electricity-price, else the site's)
   std::string electricity_currency;
+  // Rental plus electricity, where both are known in one currency (electricity_currency).
+  std::optional<double> rental_and_electricity() const {
+    if (!rental_cost || !electricity_cost || *rental_currency != electricity_currency) return std::nullopt;
+    return *rental_cost + *electricity_cost;
+  }
   std::string currency;
 
   // Only with a parallel layout: gpu_hours, wall_days, energy and costs above include the

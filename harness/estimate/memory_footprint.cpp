@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "harness/comm/estimate_scaling.hpp"
 #include "harness/common/errors.hpp"
@@ -310,10 +311,9 @@ std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double 
     for (int64_t ep = request.layout.ep * 2; ep <= request.model.moe->experts; ep *= 2) {
       MemoryRequest r = request;
       r.layout.ep = ep;
-      // The experts split over cp·dp ranks: the smallest multiple of dp that ep divides (fixed
-      // with --gpus), named beside it so that the flags rerun.
-      int64_t dp = request.layout.dp;
-      while ((r.layout.cp * dp) % ep != 0 && !gpus) dp += request.layout.dp;
+      // The experts split over cp·dp ranks: dp a multiple of comm::dp_multiple (fixed with --gpus),
+      // named beside ep so that the flags rerun.
+      const int64_t dp = gpus ? request.layout.dp : std::lcm(request.layout.dp, comm::dp_multiple(ep, r.layout.cp));
       r.layout.dp = dp;
       if ((r.layout.cp * dp) % ep == 0 && fits(r)) {
         ways.push_back(dp == request.layout.dp ? fmt::format("--ep {}", ep) : fmt::format("--ep {} --dp {}", ep, dp));

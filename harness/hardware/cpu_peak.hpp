@@ -28,6 +28,9 @@ inline constexpr double kMaxCpuSampleS = 600;
 inline double min_cpu_sample_s(double flops, double peak_tflops) {
   return peak_tflops > 0 && flops > 0 ? flops / (peak_tflops * 1e12) : 0.0;
 }
+// A shape beyond the known free memory (`free_bytes` > 0) is refused for its memory, with the
+// bytes, before its time is weighed; unknown free memory (0) leaves the time to judge.
+inline bool beyond_known_memory(double bytes, double free_bytes) { return free_bytes > 0 && bytes > free_bytes; }
 
 // Parses /proc/cpuinfo text (and an optional cpufreq max in kHz). Cores count, not SMT siblings
 // (which share a core's FMA units); where "cpu cores" is absent, the logical CPUs (on many VMs

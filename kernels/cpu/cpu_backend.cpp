@@ -121,8 +121,7 @@ class CpuBackend final : public Backend {
   // A step at a long --seq holds attention kernels of hours per sample: recorded as unsupported,
   // so that `run` goes on to the rest instead of hanging. Even the estimated peak is too slow.
   void refuse_sample_over_limit(const Op& op) const {
-    const double free_bytes = free_memory_bytes();  // 0: unknown, which leaves the time to judge
-    if (free_bytes > 0 && op.bytes > free_bytes) return;  // the kernel's own check: out of memory, with the bytes
+    if (beyond_known_memory(op.bytes, free_memory_bytes())) return;  // the kernel's own check says out of memory
     const double min_s = min_cpu_sample_s(op.flops, peak_tflops_);
     if (min_s > kMaxCpuSampleS)
       throw UnsupportedError(fmt::format("{} needs {:.3g} TFLOP per call: at least {:.0f} s per sample on this CPU "
