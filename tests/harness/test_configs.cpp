@@ -212,4 +212,27 @@ TEST(Configs, DtypeParsingListsAcceptedValues) {
 }
 
 }  // namespace
+// [server] power_w is the whole server's power, its source required: below its GPUs' TDP, or
+// without power_source, the file and field are named.
+TEST(Configs, ServerPowerBelowItsGpusOrWithoutSourceIsRefused) {
+  const std::string dir = (std::filesystem::temp_directory_path() / ("tb_sku_power_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  std::ifstream in(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto write = [&](const std::string& name, const std::string& body) {
+    std::ofstream(dir + "/" + name) << body;
+    return dir + "/" + name;
+  };
+  const std::string low = write("low.toml", replace(text, "power_w = 10200", "power_w = 4000"));
+  std::string msg = message_of([&] { load_sku(low); });
+  EXPECT_NE(msg.find("low.toml"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("server.power_w 4000 is below its 8 GPUs' TDP (5600 W)"), std::string::npos) << msg;
+  std::string unsourced = text;
+  unsourced.erase(unsourced.find("power_source"), unsourced.find('\n', unsourced.find("power_source")) -
+                                                      unsourced.find("power_source") + 1);
+  msg = message_of([&] { load_sku(write("unsourced.toml", unsourced)); });
+  EXPECT_NE(msg.find("server.power_source"), std::string::npos) << msg;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace tb
