@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The device plan (scripts/gpu-check.sh) checked here, where it costs no lent minutes: every phase
+# resolves, the open issues' steps fit call 1 even if every step runs to its cap, and bad input
+# is refused with exit 2.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; fi; }
+plan() {  # output file, budget, phases...
+  local out=$1 budget=$2; shift 2
+  OUT=$work/out TMPDIR=$work GPU_CHECK_DRY_RUN=1 GPU_CHECK_BUDGET=$budget \
+    bash "$root/scripts/gpu-check.sh" "$@" >"$out" 2>&1
+}
+
+plan "$work/first" 420
+check "call 1 plans issue 7's one-rank NCCL run" "grep -qE '^comm-1gpu +cap' '$work/first'"
+for model in gpt3-175b gpt3-xl llama3-8b; do
+  check "call 1 plans issue 5's run of $model" "grep -qE '^run-$model +cap' '$work/first'"
+done
+# Issue 5: the 175B step is measured with run's own defaults (its 100 s budget), not a shorter one.
+check "175B runs with run's default budget" "grep -E '^run-gpt3-175b ' '$work/first' | grep -qv -- '--budget'"
+planned=$(sed -n 's/^planned: \([0-9]*\) s of a 420 s budget.*/\1/p' "$work/first" | head -1)
+check "call 1's plan adds up within its budget (planned: ${planned:-none})" "[[ -n '$planned' ]] && ((planned <= 420))"
+check "no step of call 1 is unknown to the shell" "! grep -q 'command not found' '$work/first'"
+
+plan "$work/second" 290 second
+check "call 2 starts with the sanitizer probe" "grep -qE '^sanitize-probe +cap' '$work/second'"
+check "call 2 goes on to torch.matmul side by side" "grep -qE '^torch-gemm ' '$work/second'"
+
+plan "$work/all" 100000 first second bench run sanitize cpu-tests
+check "every phase of every group resolves" "! grep -qE 'command not found|unknown phase|SKIPPED' '$work/all'"
+check "the full sets exit 0 in a dry run" "plan '$work/all2' 100000 first second bench run sanitize cpu-tests"
+
+plan "$work/bad" 420 first bogus
+rc=$?
+check "an unknown phase exits 2 (got $rc)" "((rc == 2))"
+check "an unknown phase is named" "grep -q \"unknown phase 'bogus'\" '$work/bad'"
+plan "$work/bad-budget" 7m first
+rc=$?
+check "a budget that is not whole seconds exits 2 (got $rc)" "((rc == 2))"
+check "the budget's variable is named" "grep -q 'GPU_CHECK_BUDGET' '$work/bad-budget'"
+
+if ((fail)); then
+  echo "--- plan of call 1:"; cat "$work/first"
+  exit 1
+fi
+echo "gpu-check plan: all checks passed"
