@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 
+#include "cli/convergence_note.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/comm_job.hpp"
@@ -246,6 +247,7 @@ void run_comm(const CommFlags& f) {
     if (!f.out.empty()) results::write_results_file(f.out, run);
     print_closing(out, run, device);
     if (!f.out.empty()) fmt::print(out, "# results: {}\n", f.out);
+    fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
     if (f.json) std::cout << results::to_json(run).dump(2) << "\n";
     if (interrupted)
       fmt::print(stderr, "trainbench: interrupted at {}; kept what was measured{}\n", stopped_at,

@@ -115,12 +115,12 @@ void run_devices(bool json) {
   // What the CPU backend's % of peak is judged against, and whether OpenBLAS can reach it.
   const CpuPeakEstimate peak = estimate_local_cpu_peak();
   if (peak.fp32_peak_tflops > 0) {
-    fmt::print(std::cout, "  estimated fp32 peak {:.3g} TFLOP/s ({} cores x {:.0f} MHz x {} FLOP/cycle)\n",
-               peak.fp32_peak_tflops, peak.cores, peak.max_mhz, peak.fp32_flops_per_cycle);
+    fmt::print(std::cout, "  estimated fp32 peak {:.3g} TFLOP/s ({} cores x {:.0f} MHz x {} FLOP/cycle; clock: {})\n",
+               peak.fp32_peak_tflops, peak.cores, peak.max_mhz, peak.fp32_flops_per_cycle, peak.clock_source);
     const std::string core = kernels::cpu::blas_core_name();
     if (peak.fp32_flops_per_cycle == 64 && core != "none" && !kernels::cpu::blas_core_uses_avx512(core))
-      fmt::print(std::cout, "  note: this CPU has AVX-512 but OpenBLAS runs its {} kernels (AVX2): its GEMMs reach "
-                            "about half the estimated peak\n",
+      fmt::print(std::cout, "  note: this CPU has AVX-512 but OpenBLAS runs its {} kernels (AVX2, 32 FLOP/cycle): "
+                            "its GEMMs can reach at most half the estimated peak\n",
                  core);
   }
 }

@@ -211,7 +211,7 @@ void run_estimate(const EstimateFlags& f) {
   }
   // Without --model, a results file extrapolates the model it measured.
   const std::string model_name = !f.model.empty()                       ? f.model
-                                 : measured && !measured->model.empty() ? measured->model
+                                 : measured && !measured->model.empty() ? measured->model_ref
                                                                         : "gpt3-175b";
   req.model = load_model(model_name);
   if (measured && !measured->model.empty() && measured->model != req.model.name)
@@ -221,6 +221,11 @@ void run_estimate(const EstimateFlags& f) {
   if (!f.tokens.empty()) req.tokens = parse_positive_tokens(f.tokens);
   if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be between 1 and 4194304 tokens (got {})", f.seq));
   req.seq_len = f.seq;
+  if (measured) {
+    const std::string seq_note =
+        sequence_mismatch_note(measured->seq_len, req.seq_len > 0 ? req.seq_len : req.model.seq_len, req.model.name);
+    if (!seq_note.empty()) fmt::print(stderr, "trainbench: note: {}: {}\n", f.results, seq_note);
+  }
   // `auto` lets the layout search choose (it is checked against --layout below).
   if (f.recompute != "auto") req.recompute = parse_recompute(f.recompute, "--recompute");
   req.dtype = parse_dtype(f.dtype, "--dtype");
@@ -273,6 +278,21 @@ void run_estimate(const EstimateFlags& f) {
                                    "measured on a {}",
                                    f.site, *req.site->sku, f.results, measured->device_name, *req.site->sku));
     if (!req.sku && req.site->sku) req.sku = load_sku(*req.site->sku);
+  }
+  // A sustained rate above the GPU's fastest datasheet peak is a typo (or a sparse figure); above
+  // the peak of the dtype the MFU is judged against, a note: it reads as an MFU over 100%.
+  if (f.tflops && req.sku) {
+    double fastest = 0;
+    for (const auto& [dtype, peak] : req.sku->peak_tflops) fastest = std::max(fastest, peak);
+    if (fastest > 0 && *f.tflops > fastest)
+      throw UsageError(fmt::format("--tflops {:g}: above {}'s fastest dense peak ({:g} TFLOP/s): a sustained rate "
+                                   "cannot exceed it (sparse datasheet figures are 2x the dense ones)",
+                                   *f.tflops, req.sku->name, fastest));
+    const double dtype_peak = req.sku->peak_tflops_or_zero(req.dtype);
+    if (dtype_peak > 0 && *f.tflops > dtype_peak)
+      fmt::print(stderr, "trainbench: note: --tflops {:g} is above {}'s {} peak ({:g}): the MFU reads over 100%; "
+                         "give --dtype fp8 if the rate is fp8 GEMMs'\n",
+                 *f.tflops, req.sku->name, to_string(req.dtype), dtype_peak);
   }
   if (f.days && f.site.empty() && !f.tflops && !f.mfu && !measured)
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops, --gpu with "

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/convergence_note.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
@@ -96,10 +97,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   }
   std::cout.flush();  // the measurement is on screen before the file, which a full disk may refuse
   if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
-  if (r.status == "ok" && r.stop_reason != "converged")
-    fmt::print(stderr, "trainbench: note: stopped by {} with noise {:.2f}% (target {:.2f}%): the median is less "
-               "certain than asked; a quieter machine or a longer --max-time helps\n",
-               r.stop_reason, 100 * r.stats.rel_noise, 100 * options.policy.target_rel_noise);
+  fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
   for (const auto& k : run.kernels) fail_on_status(k, "gemm", "-m/-n/-k");
 }
 

@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/convergence_note.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
@@ -124,14 +125,16 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
       fmt::print(out, "  training compute: {} PF-days ({}); the measured column runs the model's {} FLOP "
                       "(attention too) at the measured MFU\n",
                  human_pf_days(e.pf_days), model.moe ? "6*N_active*D" : "6*N*D", sci(e.training_model_flops));
-      fmt::print(out, "  {:>8} {:>30} {:>34}\n", "finish in", "at peak (the article)",
+      const std::string seq_note = sequence_mismatch_note(r.workload.seq_len, model.seq_len, model.name);
+      if (!seq_note.empty()) fmt::print(out, "  note: {}\n", seq_note);
+      fmt::print(out, "  {:>9}  {:<32}  {}\n", "finish in", "at peak (the article)",
                  e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu) : "at measured");
       first = false;
     }
     const auto cell = [&](const SiteEstimate& s) {
       return fmt::format("{} sites = {}", human_sites(s.sites_needed), human_money(s.total_cost, e.currency));
     };
-    fmt::print(out, "  {:>5} d {:>30} {:>34}\n", days, cell(*e.at_peak),
+    fmt::print(out, "  {:>5} {:<4} {:<32}  {}\n", days, days == 1 ? "day" : "days", cell(*e.at_peak),
                e.at_measured ? cell(*e.at_measured) : std::string("n/a (no peak for this device)"));
   }
 }
@@ -163,6 +166,22 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
   if (options.dtype == DType::FP8)
     fmt::print(out, "  (bf16 training's accounting: Transformer Engine's fp8 copies of the weights and their transposes, "
                     "2 B per parameter more, are not in it)\n");
+}
+
+// A site built of one GPU SKU prices that SKU's throughput: the rate measured here must be that
+// SKU's, or the answer mixes two machines (estimate --results refuses the same).
+void check_site_for(const RunFlags& f, const kernels::DeviceInfo& info, const std::optional<SkuConfig>& sku) {
+  if (f.no_estimate) return;
+  const SiteConfig site = load_site(f.site);
+  if (!site.sku) return;
+  if (info.backend == "cpu")
+    throw UsageError(fmt::format("--site {} is built of {} GPUs; this run measures the CPU backend ({}): give a site "
+                                 "without a GPU SKU (500p, the default), or measure on a GPU of that SKU",
+                                 f.site, *site.sku, info.name));
+  if (sku && sku->name != *site.sku)
+    throw UsageError(fmt::format("--site {} is built of {} GPUs; this GPU is a {} ({}): give a site of {} GPUs, or --sku "
+                                 "{} if the match is wrong",
+                                 f.site, *site.sku, sku->name, info.name, sku->name, *site.sku));
 }
 
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
@@ -203,6 +222,10 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   options.micro_batch = f.micro_batch;
   options.expert_parallel = f.ep;
   options.dtype = resolve_gemm_dtype(f.dtype, info, &notes);
+  if (on_cpu && options.dtype == DType::FP64)  // the GEMMs could, the step's other kernels cannot
+    throw UsageError("--dtype fp64: the CPU backend's GEMMs run it, but a step's memory-bound kernels (norms, "
+                     "activations, cross-entropy) store fp32, tf32 or bf16; accepted values for run here: fp32 "
+                     "(`trainbench gemm --dtype fp64` measures an fp64 GEMM)");
   const Workload workload = build_workload(model, options);
   check_fp8_step_for(workload, info);
   const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),
@@ -211,6 +234,8 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   const auto sku = runner::sku_for(info, f.sku,
                                    memory_bound_ops ? runner::PeaksNeeded::compute_and_memory
                                                     : runner::PeaksNeeded::compute);
+
+  check_site_for(f, info, sku);
 
   runner::StepRunOptions run;
   run.measure.policy = to_policy(f.timing);
@@ -245,24 +270,10 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   fmt::print(std::cout, "\n");
   print_run_table(std::cout, r);
   print_step_summary(std::cout, r, sku);
-  // A regression gate compares medians; one whose noise stayed above the target is weaker evidence.
-  size_t noisy = 0;
-  const results::KernelResult* worst = nullptr;
-  for (const auto& k : r.kernels)
-    if (k.status == "ok" && k.stop_reason != "converged" && k.stats.rel_noise > run.measure.policy.target_rel_noise) {
-      ++noisy;
-      if (!worst || k.stats.rel_noise > worst->stats.rel_noise) worst = &k;
-    }
-  if (worst) {
-    // What would let them converge depends on what stopped them.
-    const std::string way = worst->stop_reason == "max_samples" ? "a larger --max-samples"
-                            : f.budget_s > 0 ? "--budget 0 (each kernel samples until it converges, up to --max-time)"
-                                             : "a longer --max-time";
-    fmt::print(stderr, "trainbench: note: {} kernel(s) stopped before their noise reached the {:.2f}% target (worst "
-                       "{} {:.2f}%, stopped by {}); {} helps (nightly gates)\n",
-               noisy, 100 * run.measure.policy.target_rel_noise, worst->name, 100 * worst->stats.rel_noise,
-               worst->stop_reason, way);
-  }
+  fmt::print(stderr, "{}",
+             unconverged_note(r.kernels, run.measure.policy.target_rel_noise,
+                              f.budget_s > 0 ? "--budget 0 (each kernel samples until it converges, up to --max-time)"
+                                             : ""));
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "cli/convergence_note.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
@@ -217,6 +218,8 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
                  100 * best->tflops / sku->sustained_gemm_tflops.at(dtype));
     fmt::print(std::cout, "curve saved: {} and {}\n", out, csv_path_for(out));
   }
+  std::cout.flush();
+  fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept what was measured in {}\n", out);
     set_exit_code(kExitInterrupted);

@@ -15,7 +15,11 @@ std::string human_count(double v) {
   return human_value(v);
 }
 
-std::string human_sites(double n) { return n >= 1 ? fmt::format("{:.2f}", n) : human_value(n); }
+std::string human_sites(double n) {
+  if (n >= 1) return fmt::format("{:.2f}", n);
+  // Below a thousandth, always in exponent form: a column of 1.62e-05 beside 0.000121 misreads.
+  return n >= 1e-3 || n == 0 ? human_value(n) : fmt::format("{:.2e}", n);
+}
 
 std::string human_pf_days(double v) { return std::fabs(v) >= 1000 ? fmt::format("{:.1f}", v) : fmt::format("{:.4g}", v); }
 

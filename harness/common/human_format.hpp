@@ -11,7 +11,8 @@ std::string sci(double value);           // "3.14e+23"
 // figure (a CPU's TFLOP/s, a small model's MWh) never prints as 0.
 std::string human_value(double value);
 // A count of data centers: two decimals as the article prints them (7.28), three significant
-// digits below one (0.0312, 0.00522), so that a fraction of a site keeps its precision.
+// digits below one (0.0312, 0.00522), so that a fraction of a site keeps its precision; below a
+// thousandth in exponent form (1.21e-04).
 std::string human_sites(double sites);
 // PF-days: one decimal from 1000 up, as the article's 3640 and GPT-3's 3.64E+03 are read
 // (3637.6); four significant digits below (0.08038, 12.35), never a rounded-up "0.1".

@@ -189,13 +189,14 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
   SideBySide out;
   out.deadline_days = o.days;
   out.target_model = o.target_model;
-  if (out.target_model.empty()) out.target_model = runs[0].results.workload.model;
+  if (out.target_model.empty()) out.target_model = measured_model_ref(runs[0].results.workload, runs[0].origin);
   if (out.target_model.empty()) out.target_model = "gpt3-175b";
   const ModelConfig model = load_model(out.target_model);
+  out.target_model = model.name;  // shown by name, also when it was loaded from a file
   out.tokens = o.tokens > 0 ? o.tokens : model.train_tokens;
   for (const auto& r : runs) {
     const std::string& measured = r.results.workload.model;
-    if (!measured.empty() && measured != out.target_model)
+    if (!measured.empty() && measured != model.name)
       out.notes.push_back(fmt::format("{} measured {}'s kernels; extrapolating {} assumes its kernels run as fast "
                                       "(measure `trainbench run --model {}` for its own)",
                                       r.origin, measured, out.target_model, out.target_model));

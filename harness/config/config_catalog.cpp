@@ -55,12 +55,14 @@ std::vector<std::string> available_names(ConfigKind kind) {
   return names;
 }
 
+bool looks_like_config_path(const std::string& name_or_path) {
+  return name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".toml");
+}
+
 fs::path resolve(ConfigKind kind, const std::string& name_or_path) {
   if (name_or_path.empty())
     throw UsageError(fmt::format("empty {} name", folder_name(kind)));
-  const bool looks_like_path = name_or_path.find('/') != std::string::npos ||
-                               name_or_path.ends_with(".toml");
-  if (looks_like_path) {
+  if (looks_like_config_path(name_or_path)) {
     if (fs::is_regular_file(name_or_path)) return name_or_path;
     std::error_code ec;
     const auto status = fs::status(name_or_path, ec);

@@ -21,5 +21,7 @@ std::vector<std::string> available_names(ConfigKind kind);
 // A path to an existing file is taken as it is; otherwise a name is looked up. An unknown
 // name is a UsageError that lists the valid ones.
 std::filesystem::path resolve(ConfigKind kind, const std::string& name_or_path);
+// A path (a '/' or a .toml ending), not a config name.
+bool looks_like_config_path(const std::string& name_or_path);
 
 }  // namespace tb::config

@@ -245,7 +245,12 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.gpus = r.gpus;
       out.gpus_derived = false;
     } else if (r.days) {
-      out.gpus = static_cast<int64_t>(std::ceil(gpu_seconds / (*r.days * units::kSecondsPerDay) - 1e-9));
+      const double needed = std::ceil(gpu_seconds / (*r.days * units::kSecondsPerDay) - 1e-9);
+      if (needed > kMaxGpus)  // the same bound as --gpus: beyond it, a typo in --days or --tokens
+        throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {} --gpus allows: give a longer "
+                                     "deadline (or check --tokens)",
+                                     *r.days, needed, kMaxGpus));
+      out.gpus = static_cast<int64_t>(needed);
       out.gpus_derived = true;
       // A far deadline needs few GPUs, but never fewer than hold the model: those finish sooner
       // (under ideal scaling the GPU-hours are the same). A layout fixes its own count.

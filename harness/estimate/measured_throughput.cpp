@@ -1,6 +1,7 @@
 #include "harness/estimate/measured_throughput.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -38,7 +39,9 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   MeasuredThroughput t;
   t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
   t.model = r.workload.model;
+  t.model_ref = measured_model_ref(r.workload, origin);
   t.tensor_parallel = std::max<int64_t>(1, r.workload.tensor_parallel);
+  t.seq_len = r.workload.seq_len;
   t.expert_parallel = std::max<int64_t>(1, r.workload.expert_parallel);
   if (!r.machine.sku.empty()) {
     try {
@@ -63,6 +66,22 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   t.source = fmt::format("results {} ({}, {} step {:.3f} ms{})", origin, r.machine.device_name, r.workload.model,
                          r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "");
   return t;
+}
+
+std::string measured_model_ref(const results::WorkloadInfo& w, const std::string& origin) {
+  if (w.model_file.empty()) return w.model;
+  if (!std::filesystem::is_regular_file(w.model_file))
+    throw UsageError(fmt::format("{}: measured {} from the model file {}, which is no longer there: give --model with "
+                                 "that model's file",
+                                 origin, w.model, w.model_file));
+  return w.model_file;
+}
+
+std::string sequence_mismatch_note(int64_t measured_seq, int64_t trained_seq, const std::string& model) {
+  if (measured_seq <= 0 || trained_seq <= 0 || measured_seq == trained_seq) return "";
+  return fmt::format("the step was measured at seq {}; {} trains at seq {}, where attention's share of the FLOPs "
+                     "is {} and the measured rate may not hold (measure at --seq {} for the model's own)",
+                     measured_seq, model, trained_seq, measured_seq < trained_seq ? "larger" : "smaller", trained_seq);
 }
 
 }  // namespace tb

@@ -21,13 +21,24 @@ struct MeasuredThroughput {
   std::string backend;            // machine.backend: "cuda" or "cpu"
   std::string device_name;        // machine.device_name
   std::string model;              // the model the step was measured for
+  std::string model_ref;          // what load_model takes for it: its .toml where it came from one
   int64_t tensor_parallel = 1;    // the t it was measured at: its GEMM shapes are that t's
   int64_t expert_parallel = 1;    // MoE: the e it was measured at (expert GEMMs e·b·s·k/E rows)
+  int64_t seq_len = 0;            // the sequence the step was measured at (0: not recorded)
   std::string source;             // "results FILE (device, step X ms)"
   // Board power over the step, time-weighted over its kernels' NVML readings (calls x median);
   // absent when readings cover less than 90% of the step (CPU runs, no NVML).
   std::optional<double> mean_power_w;
 };
+
+// The model a results file measured, as load_model takes it: the user's .toml it was read from
+// (refused, naming it, if that file is gone), else its config name; "" for single kernels.
+std::string measured_model_ref(const results::WorkloadInfo& workload, const std::string& origin);
+
+// Said where a step measured at one sequence length prices training at another: attention's share
+// of the FLOPs (and its efficiency) changes with the sequence, so the measured rate may not hold.
+// Empty when they agree or the measured one is unknown.
+std::string sequence_mismatch_note(int64_t measured_seq, int64_t trained_seq, const std::string& model);
 
 // The time-weighted mean power of a step's kernels, as above.
 std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels);

@@ -16,6 +16,7 @@ struct CpuPeakEstimate {
   int cores = 0;                 // physical cores behind them (SMT siblings share FMA units); the
                                  // logical count where /proc/cpuinfo does not say (many VMs)
   double max_mhz = 0;
+  std::string clock_source;      // "cpufreq max", "/proc/cpuinfo", or "measured" (a dependent-add chain)
   int fp32_flops_per_cycle = 0;  // per core: 2 FMA ports × lanes × 2 (AVX-512: 64, Zen 4's and AVX2+FMA: 32, SSE: 8)
   double fp32_peak_tflops = 0;
 };
@@ -34,9 +35,19 @@ inline bool beyond_known_memory(double bytes, double free_bytes) { return free_b
 
 // Parses /proc/cpuinfo text (and an optional cpufreq max in kHz). Cores count, not SMT siblings
 // (which share a core's FMA units); where "cpu cores" is absent, the logical CPUs (on many VMs
-// they are what one is given).
-CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz);
+// they are what one is given). The clock: cpufreq's max where there is one; else the higher of
+// /proc/cpuinfo's "cpu MHz" (on VMs often the base clock) and `measured_mhz`, a clock measured on
+// this core, taken only within [0.5, 3] x the cpuinfo figure (outside it, the measurement is
+// the suspect). A peak is an upper bound: a base clock under a boosting core reads as > 100%.
+CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz,
+                                  std::optional<double> measured_mhz = std::nullopt);
+// This machine's, once per process (every caller sees one peak); the clock measured where no
+// cpufreq max is readable.
 CpuPeakEstimate estimate_local_cpu_peak();
+// The core clock the running thread gets, in MHz, from a chain of dependent integer adds (one
+// cycle each on every x86-64 core since the P6): the best of several short trials, so a
+// preempted trial does not count, rounded to 100 MHz. 0 where it cannot be measured (not x86-64).
+double measure_core_clock_mhz();
 
 // A pseudo-SKU for the CPU backend, its source saying which figure was estimated and which
 // measured. Without a triad its memory bandwidth is 0: memory-bound kernels get no % of peak.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "harness/common/errors.hpp"
 #include "harness/config/config_catalog.hpp"
@@ -149,7 +150,11 @@ ModelConfig parse_model_toml(const std::string& text, const std::string& origin)
 
 ModelConfig load_model(const std::string& name_or_path) {
   auto path = config::resolve(config::ConfigKind::Model, name_or_path);
-  return parse_model(config::TomlReader::from_file(path.string()));
+  ModelConfig m = parse_model(config::TomlReader::from_file(path.string()));
+  // A user's file is recorded by its path: results read back later must find the same model,
+  // not a built-in one of the same name (or none).
+  if (config::looks_like_config_path(name_or_path)) m.source_file = std::filesystem::absolute(path).lexically_normal();
+  return m;
 }
 
 }  // namespace tb

@@ -41,6 +41,7 @@ struct ModelConfig {
   std::string name;          // config key, e.g. "gpt3-175b"
   std::string display_name;  // "GPT-3 175B"
   std::string source;        // paper / model card the shape comes from
+  std::string source_file;   // the .toml's absolute path when loaded from a path, "" by name
 
   int64_t layers = 0;
   int64_t hidden = 0;        // d_model

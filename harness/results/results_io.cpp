@@ -84,6 +84,7 @@ json to_json(const RunResults& r) {
                    {"micro_batch", w.micro_batch},
                    {"seq_len", w.seq_len},           {"dtype", w.dtype},
                    {"device", w.device}};
+  if (!w.model_file.empty()) workload["model_file"] = w.model_file;
   if (w.timing)
     workload["timing"] = {{"noise", w.timing->noise},           {"min_samples", w.timing->min_samples},
                           {"max_samples", w.timing->max_samples}, {"min_time_s", w.timing->min_time_s},
@@ -209,6 +210,7 @@ RunResults from_json(const json& j, const std::string& origin) {
   auto& wi = r.workload;
   wi.command = w.get<std::string>("command");
   wi.model = w.get_or<std::string>("model", "");
+  wi.model_file = w.get_or<std::string>("model_file", "");
   wi.tensor_parallel = w.get_or<int64_t>("tensor_parallel", 1);
   wi.expert_parallel = w.get_or<int64_t>("expert_parallel", 1);
   wi.micro_batch = w.get_or<int64_t>("micro_batch", 1);

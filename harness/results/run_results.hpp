@@ -123,6 +123,7 @@ struct WorkloadInfo {
   std::string device;            // cuda | cpu
   int64_t expert_parallel = 1;   // MoE: the e whose expert GEMM shapes were measured
   std::optional<TimingInfo> timing;  // absent in files older than it, and for comm
+  std::string model_file;        // the model's .toml when it was given as a path ("" by name)
 };
 
 struct StepResult {

@@ -4,33 +4,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <ctime>
 #include <fstream>
 
 #include "harness/hardware/cpu_peak.hpp"
 #include "kernels/cpu/stream_triad.hpp"
 
-#ifndef TB_GIT_COMMIT
-#define TB_GIT_COMMIT ""
-#endif
-
 namespace tb::runner {
-namespace {
-
-std::string run_command_line(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    std::array<char, 256> buf{};
-    while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
-    ::pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-}  // namespace
 
 std::string utc_now_iso8601() {
   const std::time_t t = std::time(nullptr);
@@ -41,14 +21,17 @@ std::string utc_now_iso8601() {
   return buf;
 }
 
+// Stamped at build time by cmake/GitCommit.cmake: empty outside git, "-dirty" after the hash when
+// tracked files had changed since the commit.
+extern const char* const kBuildGitCommit;
+
 std::string git_commit() {
-  // Baked in at configure time (harness/runner/CMakeLists.txt); a tree configured before its
-  // first commit falls back to asking git now.
   static const std::string commit = [] {
-    std::string c = TB_GIT_COMMIT;
-    if (c.empty()) c = run_command_line("git -C '" TB_SOURCE_DIR "' rev-parse --verify -q HEAD 2>/dev/null");
-    const bool hex = c.size() >= 7 && c.find_first_not_of("0123456789abcdef") == std::string::npos;
-    return hex ? c : std::string("unknown");
+    const std::string c = kBuildGitCommit;
+    const std::string hash = c.substr(0, c.find('-'));
+    const bool hex = hash.size() >= 7 && hash.find_first_not_of("0123456789abcdef") == std::string::npos;
+    const bool suffix_ok = hash.size() == c.size() || c.substr(hash.size()) == "-dirty";
+    return hex && suffix_ok ? c : std::string("unknown");
   }();
   return commit;
 }

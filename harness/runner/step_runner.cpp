@@ -65,6 +65,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   r.machine = machine;
   r.workload.command = "run";
   r.workload.model = w.model.name;
+  r.workload.model_file = w.model.source_file;
   r.workload.tensor_parallel = w.options.tensor_parallel;
   r.workload.expert_parallel = w.options.expert_parallel;
   r.workload.micro_batch = w.options.micro_batch;

@@ -150,6 +150,15 @@ TEST(EstimateCli, MfuWithSkuGivesEnergy) {
   EXPECT_NEAR(j["mfu"].get<double>(), 0.4, 1e-12);
 }
 
+// Between the bf16 peak (989) and the fp8 one (1979) a rate is possible for fp8 GEMMs: answered,
+// with a note that its MFU against bf16 reads over 100% (1200 / 989 = 121.3%).
+TEST(EstimateCli, ARateAboveTheBf16PeakIsANoteNotARefusal) {
+  auto r = run_trainbench({"estimate", "--gpu", "h100-sxm", "--tflops", "1200", "--gpus", "1024", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--tflops 1200 is above h100-sxm's bf16 peak (989)"), std::string::npos) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["mfu"].get<double>(), 1200.0 / 989, 1e-9);
+}
+
 // Procurement's question: what do the GPU-hours cost at a quoted rental price?
 TEST(EstimateCli, QuotedGpuHourPriceGivesTheRentalCost) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "100", "--gpu-hour-price", "2.5",
@@ -624,6 +633,10 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tflops", "100", "--gpus", "64", "--tp", "8", "--ep-overlap", "0.5"}, "no experts"},
       // A site of one SKU with another SKU's datasheet would describe neither.
       {{"estimate", "--site", "h100-1024", "--gpu", "b200", "--mfu", "0.4"}, "h100-sxm"},
+      // A sustained rate above the GPU's fastest dense peak (an H100's fp8, 1979), and a deadline
+      // that would need more GPUs than --gpus accepts.
+      {{"estimate", "--gpu", "h100-sxm", "--tflops", "2000", "--gpus", "1024"}, "above h100-sxm's fastest dense peak"},
+      {{"estimate", "--tflops", "100", "--days", "1e-9"}, "--days 1e-09 needs 3.69e+13 GPUs"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "harness/results/results_io.hpp"
@@ -101,7 +102,11 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   const auto oj = nlohmann::json::parse(own.out);
   EXPECT_EQ(oj["model"], "gpt3-small");
   EXPECT_TRUE(oj.contains("at_measured")) << own.out;
-  EXPECT_EQ(own.err.find("note:"), std::string::npos) << own.err;
+  // Its own model: no note that another model's kernels stand in, but one that the step was
+  // measured at the CPU's short sequence, not the 2048 the model trains at.
+  EXPECT_EQ(own.err.find("kernels; extrapolating"), std::string::npos) << own.err;
+  EXPECT_NE(own.err.find("the step was measured at seq 64; gpt3-small trains at seq 2048"), std::string::npos)
+      << own.err;
   auto days = run_trainbench({"estimate", "--results", out, "--days", "30"});
   ASSERT_EQ(days.exit_code, 0) << days.err;
   EXPECT_NE(days.out.find("(needed for the deadline)"), std::string::npos) << days.out;
@@ -139,6 +144,48 @@ TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
 
 // Without --tp, a model that trains on one device is measured at tp 1 (a 12-head model used to
 // be refused for the default --tp 8), and the header says why.
+// A model from the user's own file is read back from that file: not from a built-in config that
+// happens to share its name (here gpt3-small's shape under the name gpt1, whose own config has
+// 116.5 M parameters against gpt3-small's 125.2 M), and refused, naming the file, once it is gone.
+TEST_F(RunCli, AModelFromAFileIsReadBackFromThatFile) {
+  const std::string model_file = dir_ + "/shadow.toml";
+  {
+    std::ifstream in(std::string(TB_SOURCE_DIR) + "/configs/models/gpt3-small.toml");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string toml = text.str();
+    const auto at = toml.find("name = \"gpt3-small\"");
+    ASSERT_NE(at, std::string::npos);
+    toml.replace(at, std::string("name = \"gpt3-small\"").size(), "name = \"gpt1\"");
+    std::ofstream(model_file) << toml;
+  }
+  auto args = kQuickRun;
+  args[2] = model_file;
+  const std::string out = dir_ + "/run.json";
+  args.insert(args.end(), {"--out", out, "--no-estimate"});
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto res = results::read_results_file(out);
+  EXPECT_EQ(res.workload.model, "gpt1");
+  EXPECT_EQ(res.workload.model_file, std::filesystem::absolute(model_file).lexically_normal().string());
+
+  auto own = run_trainbench({"estimate", "--results", out, "--gpus", "8", "--json"});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  const double params = nlohmann::json::parse(own.out)["params"].get<double>();
+  EXPECT_NEAR(params, 125.2e6, 0.1e6);  // gpt3-small's shape, not the built-in gpt1's 116.5 M
+  auto same = run_trainbench({"compare", out, out});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.out.find("assumes its kernels run as fast"), std::string::npos) << same.out;
+
+  std::filesystem::remove(model_file);
+  auto gone = run_trainbench({"estimate", "--results", out, "--gpus", "8"});
+  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_NE(gone.err.find("from the model file " + std::filesystem::absolute(model_file).lexically_normal().string() +
+                          ", which is no longer there"),
+            std::string::npos)
+      << gone.err;
+}
+
 TEST_F(RunCli, DefaultTensorParallelSizeIsChosenAndExplained) {
   auto args = kQuickRun;
   args.erase(args.begin() + 3, args.begin() + 5);  // drop "--tp 1"
@@ -360,6 +407,9 @@ TEST_F(RunCli, BadFlagsExit2) {
       {{"run", "--device", "cpu", "--out", "/tmp"}, "--out: /tmp: is a directory"},
       {{"run", "--device", "cpu", "--out", "/proc/tb.json"}, "not writable"},
       {{"run", "--device", "cpu", "--seq", "0"}, "--seq"},
+      // A site of GPUs priced at a CPU's rate, and a step whose other kernels cannot store fp64.
+      {{"run", "--device", "cpu", "--site", "h100-1024"}, "--site h100-1024 is built of h100-sxm GPUs"},
+      {{"run", "--device", "cpu", "--dtype", "fp64"}, "accepted values for run here: fp32"},
   };
   for (const auto& [args, needle] : named) {
     auto r = run_trainbench(args);

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "harness/hardware/cpu_peak.hpp"
 
 namespace tb {
@@ -26,6 +28,35 @@ TEST(CpuPeak, CpufreqMaxWinsAndAvx512Doubles) {
   const SkuConfig sku = cpu_pseudo_sku(e, std::nullopt);
   EXPECT_DOUBLE_EQ(sku.peak_tflops_for(DType::FP32), e.fp32_peak_tflops);
   EXPECT_NE(sku.source.find("estimated"), std::string::npos);
+}
+
+// A VM's /proc/cpuinfo often shows the base clock under a boosting core: a clock measured on the
+// core wins when higher, within 3x of it (beyond, the measurement is the suspect); cpufreq's max
+// wins over both.
+TEST(CpuPeak, MeasuredClockWinsOverAVmsBaseClockWithinReason) {
+  const std::string cpuinfo = "processor\t: 0\ncpu MHz\t\t: 2596.0\nflags\t\t: avx2 fma\n";
+  const auto boosted = estimate_cpu_peak(cpuinfo, std::nullopt, 3700.0);
+  EXPECT_DOUBLE_EQ(boosted.max_mhz, 3700);
+  EXPECT_EQ(boosted.clock_source, "measured");
+  EXPECT_NEAR(boosted.fp32_peak_tflops, 1 * 3700e6 * 32 / 1e12, 1e-12);
+  EXPECT_DOUBLE_EQ(estimate_cpu_peak(cpuinfo, std::nullopt, 2000.0).max_mhz, 2596);   // lower: base stands
+  EXPECT_DOUBLE_EQ(estimate_cpu_peak(cpuinfo, std::nullopt, 9000.0).max_mhz, 2596);   // > 3x: not believed
+  const auto cpufreq = estimate_cpu_peak(cpuinfo, 3'000'000.0, 3700.0);
+  EXPECT_DOUBLE_EQ(cpufreq.max_mhz, 3000);
+  EXPECT_EQ(cpufreq.clock_source, "cpufreq max");
+  EXPECT_NE(cpu_pseudo_sku(boosted, std::nullopt).source.find("3700 MHz (measured)"), std::string::npos);
+}
+
+// This core's clock, measured: a real clock (0.2-10 GHz) in whole 100 MHz, or 0 off x86-64.
+TEST(CpuPeak, MeasuresThisCoresClock) {
+  const double mhz = measure_core_clock_mhz();
+#if defined(__x86_64__)
+  EXPECT_GE(mhz, 200);
+  EXPECT_LE(mhz, 10000);
+  EXPECT_DOUBLE_EQ(mhz, std::round(mhz / 100) * 100);
+#else
+  EXPECT_EQ(mhz, 0);
+#endif
 }
 
 // SMT siblings share a core's FMA units: 4 logical CPUs on 2 cores count 2. Zen 4 (AMD family

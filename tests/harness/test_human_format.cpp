@@ -18,6 +18,8 @@ TEST(HumanFormat, SitesHaveTwoDecimalsFromOneAndThreeDigitsBelow) {
   EXPECT_EQ(human_sites(7.275), "7.28");  // the article's 7.28
   EXPECT_EQ(human_sites(0.0312), "0.0312");
   EXPECT_EQ(human_sites(0.00522), "0.00522");
+  EXPECT_EQ(human_sites(0.000121), "1.21e-04");  // one form below a thousandth, not %g's two
+  EXPECT_EQ(human_sites(1.62e-05), "1.62e-05");
 }
 
 TEST(HumanFormat, BytesInDecimalUnits) {

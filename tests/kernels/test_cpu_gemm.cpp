@@ -102,6 +102,18 @@ TEST(CpuGemm, UnsupportedDtypesAndBadShapes) {
                kernels::OutOfMemoryError);
 }
 
+// What the memory check counts, by hand. 1000^3 in fp32 with no cache to defeat (one copy): A and
+// B 4 MB each, C 4 MB; no float images beside fp32 inputs; then 10% and 0.25 GB of headroom. bf16
+// inputs are 2 MB each, C stays fp32 (sbgemm), and the float reference images add 8 MB.
+TEST(CpuGemm, MemoryCheckCountsInputsOutputReferenceAndHeadroom) {
+  const Op fp32 = gemm_op(1000, 1000, 1000, GemmLayout::Forward, DType::FP32);
+  EXPECT_DOUBLE_EQ(kernels::cpu::gemm_bytes_needed(fp32, 0), 12e6 * 1.1 + 256e6);
+  const Op bf16 = gemm_op(1000, 1000, 1000, GemmLayout::Forward, DType::BF16);
+  EXPECT_DOUBLE_EQ(kernels::cpu::gemm_bytes_needed(bf16, 0), (8e6 + 8e6) * 1.1 + 256e6);
+  // Rotated copies: 2 x 20 MB of last-level cache over 12 MB a set is 4 copies (ceil 3.33).
+  EXPECT_DOUBLE_EQ(kernels::cpu::gemm_bytes_needed(fp32, 20e6), 4 * 12e6 * 1.1 + 256e6);
+}
+
 TEST(CpuGemm, DeviceInfoDescribesTheCpu) {
   const kernels::DeviceInfo d = kernels::cpu::device_info();
   EXPECT_EQ(d.backend, "cpu");
@@ -264,8 +276,12 @@ TEST(MachineInfo, ProvenanceOfACpuRun) {
   ASSERT_EQ(m.utc_time.size(), 20u);
   EXPECT_EQ(m.utc_time[10], 'T');
   EXPECT_EQ(m.utc_time.back(), 'Z');
+  // The build's commit, stamped at build time: a 40-digit hash, "-dirty" when tracked files had
+  // changed, or "unknown" outside git.
   const std::string c = runner::git_commit();
-  EXPECT_TRUE(c == "unknown" || (c.size() == 40 && c.find_first_not_of("0123456789abcdef") == std::string::npos))
+  const std::string hash = c.substr(0, 40);
+  EXPECT_TRUE(c == "unknown" || (hash.size() == 40 && hash.find_first_not_of("0123456789abcdef") == std::string::npos &&
+                                 (c.size() == 40 || c.substr(40) == "-dirty")))
       << c;
   EXPECT_THROW(runner::sku_for(backend->device_info(), "no-such-gpu", runner::PeaksNeeded::compute), UsageError);
   const auto h100 = runner::sku_for(backend->device_info(), "h100-sxm", runner::PeaksNeeded::compute);

@@ -1,0 +1,58 @@
+// The note for kernels that stopped before their noise reached the target: said only when the
+// noise really is above it, with the flag that fits what stopped them.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/convergence_note.hpp"
+
+namespace tb::cli {
+namespace {
+
+results::KernelResult kernel(const std::string& name, const std::string& stop, double noise, int64_t samples,
+                             const std::string& status = "ok") {
+  results::KernelResult k;
+  k.name = name;
+  k.status = status;
+  k.stop_reason = stop;
+  k.stats.rel_noise = noise;
+  k.stats.samples = samples;
+  return k;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(ConvergenceNote, SilentWhenConvergedOrWithinTheTarget) {
+  EXPECT_EQ(unconverged_note({kernel("a", "converged", 0.004, 40)}, 0.01), "");
+  // Stopped by the sample cap with its noise already under the target: nothing to say (gemm used to
+  // say "less certain than asked" here).
+  EXPECT_EQ(unconverged_note({kernel("a", "max_samples", 0.0033, 10000)}, 0.01), "");
+  // A failed kernel's noise is no measurement's.
+  EXPECT_EQ(unconverged_note({kernel("a", "time_budget", 0.5, 2, "failed")}, 0.01), "");
+}
+
+TEST(ConvergenceNote, OneKernelStoppedByTimeNamesItsNoiseSamplesAndMaxTime) {
+  const std::string note = unconverged_note({kernel("attention.fwd", "time_budget", 0.1136, 3)}, 0.01);
+  EXPECT_TRUE(has(note, "the kernel stopped before the noise reached the 1.00% target (11.36% after 3 samples, "
+                        "stopped by time_budget)"))
+      << note;
+  EXPECT_TRUE(has(note, "a longer --max-time")) << note;
+  EXPECT_EQ(note.back(), '\n');
+}
+
+TEST(ConvergenceNote, SeveralCountsTheNoisyAndNamesTheWorstsWayOut) {
+  const std::vector<results::KernelResult> ks = {kernel("a", "converged", 0.005, 30),
+                                                 kernel("b", "max_samples", 0.03, 10000),
+                                                 kernel("c", "time_budget", 0.02, 12)};
+  const std::string note = unconverged_note(ks, 0.01);
+  EXPECT_TRUE(has(note, "2 of 3 kernels stopped")) << note;
+  EXPECT_TRUE(has(note, "worst b 3.00% after 10000 samples, stopped by max_samples")) << note;
+  EXPECT_TRUE(has(note, "a larger --max-samples")) << note;
+  // A shared time budget (run's --budget) is the way out when time stopped the worst.
+  const std::string budget = unconverged_note({kernel("c", "time_budget", 0.02, 12)}, 0.01, "--budget 0");
+  EXPECT_TRUE(has(budget, "--budget 0 helps")) << budget;
+}
+
+}  // namespace
+}  // namespace tb::cli
