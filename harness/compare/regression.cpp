@@ -42,6 +42,8 @@ void check_options(const RegressionOptions& o) {
   if (o.min_samples < 2) throw UsageError(fmt::format("min_samples must be at least 2 (got {})", o.min_samples));
 }
 
+}  // namespace
+
 // Relative standard error of a sum of medians, Σ calls·median_k, from each kernel's rel_noise,
 // assuming independent errors: sqrt(Σ (calls·median·noise)²) / Σ calls·median. Unknown (-1)
 // where a kernel has a single sample: its noise is no estimate, 0 least of all.
@@ -55,6 +57,8 @@ double step_noise(const results::RunResults& r) {
   }
   return sum_ms > 0 ? std::sqrt(var) / sum_ms : 0.0;
 }
+
+namespace {
 
 // C(n, k) in double: at most a few thousand here (run counts below min_samples).
 double binomial(int n, int k) {

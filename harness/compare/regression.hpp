@@ -77,6 +77,12 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
                    double noise_baseline, double noise_current, const RegressionOptions& options,
                    const std::vector<double>& baseline_runs = {}, const std::vector<double>& current_runs = {});
 
+// The step's noise for the noise-band rule: the relative standard error of Σ calls·median over
+// the run's kernels, sqrt(Σ (calls·median·rel_noise)²) / Σ calls·median (independent errors);
+// -1 where a kernel has fewer than 2 samples (no noise estimate: the step is then unjudged).
+// Exposed for tests.
+double step_noise(const results::RunResults& run);
+
 // Runs a side from which the runs decide, not the samples within them.
 inline constexpr int kMinRunsToJudge = 3;
 

@@ -150,7 +150,18 @@ TEST_F(CompareCli, TokensScaleTheExtrapolation) {
   const auto j = nlohmann::json::parse(js.out);
   ASSERT_EQ(j["runs"].size(), 2u);
   EXPECT_EQ(j["target_model"], "gpt3-175b");
-  EXPECT_GT(j["runs"][1]["extrapolation"]["gpu_hours"].get<double>(), 0);
+  // Each run's GPU-hours: GPT-3 175B's 1,061,877,915,648 model FLOPs per token (2 × (96 × 12·d² +
+  // 50257·d) GEMM + 4 × 96 × 2048 × d / 2 attention, forward, ×3; d = 12288) × 300e9 tokens, at
+  // the rate its file measured (the step's model FLOPs over its time), over 3600 s.
+  for (size_t i = 0; i < 2; ++i) {
+    const auto file = tb::results::read_results_file(i == 0 ? a : b);
+    const double rate = file.step->model_flops / (file.step->step_ms * 1e-3);  // FLOP/s
+    const auto& e = j["runs"][i]["extrapolation"];
+    EXPECT_NEAR(e["sustained_tflops"].get<double>(), rate / 1e12, rate / 1e12 * 1e-12) << i;
+    const double gpu_hours = 1'061'877'915'648.0 * 300e9 / rate / 3600;
+    EXPECT_NEAR(e["gpu_hours"].get<double>(), gpu_hours, gpu_hours * 1e-9) << i;
+    EXPECT_NEAR(e["wall_days"].get<double>(), gpu_hours / 1024 / 24, gpu_hours / 1024 / 24 * 1e-9) << i;
+  }
   EXPECT_TRUE(j["best"]["gpu_hours"].is_number()) << j["best"].dump();
 }
 
@@ -166,6 +177,23 @@ TEST_F(CompareCli, InterruptionsAreInEachRunsExtrapolation) {
   EXPECT_EQ(plain.out.find("goodput"), std::string::npos) << plain.out;
   EXPECT_NE(with.out.find("goodput (%, interruptions)"), std::string::npos) << with.out;
   EXPECT_NE(plain.out, with.out);
+  // Each run's days and GPU-hours are its uninterrupted ones over its goodput, which for 16,384
+  // GPUs at Llama 3's rate (one interruption per 54 × 24 × 16384 / 466 GPU-hours: M = 54 × 86400 /
+  // 466 = 10,012.0 s) with the default 60 s checkpoints and 600 s restarts is, by hand (Daly's
+  // τ = 1056.47 s): 1056.47/1116.47 × (1 − (600 + 558.23)/10,012.0) = 0.83679.
+  const auto plain_json = nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "16384", "--json"}).out);
+  const auto with_json = nlohmann::json::parse(
+      run_trainbench({"compare", base(), b, "--gpus", "16384", "--mtbf-gpu-hours", "llama3", "--json"}).out);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& p = plain_json["runs"][i]["extrapolation"];
+    const auto& w = with_json["runs"][i]["extrapolation"];
+    EXPECT_TRUE(p["goodput"].is_null()) << p.dump();
+    ASSERT_TRUE(w["goodput"].is_number()) << w.dump();
+    const double f = w["goodput"].get<double>();
+    EXPECT_NEAR(f, 0.83679, 1e-5) << i;
+    EXPECT_NEAR(w["wall_days"].get<double>(), p["wall_days"].get<double>() / f, 1e-9 * w["wall_days"].get<double>());
+    EXPECT_NEAR(w["gpu_hours"].get<double>(), p["gpu_hours"].get<double>() / f, 1e-9 * w["gpu_hours"].get<double>());
+  }
   const std::string fake = write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
                                                       "function(){return function(){}})");
   const std::string html = dir_ + "/r.html";
@@ -205,6 +233,18 @@ TEST_F(CompareCli, LayoutAutoGivesEachSkuTheLayoutItsMemoryAllows) {
   const auto full = run_trainbench({"compare", base(), b, "--gpus", "512", "--recompute", "full"});
   ASSERT_EQ(full.exit_code, 0) << full.err;
   EXPECT_NE(full.out, ideal.out);
+  // By hand, per token of GPT-3 175B (d 12288, L 96, s 2048): model FLOPs 3 × (2 × 174,563,733,504
+  // GEMM + 4,831,838,208 attention) = 1,061,877,915,648; full recomputation runs every layer's
+  // forward again (not the logits): + 2 × 96 × 12·d² + 4,831,838,208 = 1,414,602,104,832. At one
+  // measured rate the GPU-hours scale by 1,414,602,104,832 / 1,061,877,915,648 = 1.33217019.
+  const auto none_json = nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "512", "--json"}).out);
+  const auto full_json =
+      nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "512", "--recompute", "full", "--json"}).out);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_NEAR(full_json["runs"][i]["extrapolation"]["gpu_hours"].get<double>() /
+                    none_json["runs"][i]["extrapolation"]["gpu_hours"].get<double>(),
+                1.33217019, 1e-8)
+        << i;
   const auto searched = run_trainbench({"compare", base(), b, "--gpus", "512", "--layout", "auto", "--recompute", "auto"});
   ASSERT_EQ(searched.exit_code, 0) << searched.err;
   for (const std::vector<std::string>& bad :

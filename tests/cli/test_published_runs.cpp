@@ -1,6 +1,7 @@
 // Back-test of `trainbench estimate` against published training runs (docs/perf/published-runs.md).
-// Every expected value below is a published figure with its source; trainbench's output is only
-// ever the thing under test. Each tolerance is the one the doc states and justifies for that run.
+// Every expected value below is a published figure with its source, or a count derived by hand
+// from the model's shapes in the comment beside it; trainbench's output is only ever the thing
+// under test. Each tolerance against a published figure is the one the doc states and justifies.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -69,6 +70,14 @@ TEST(PublishedRuns, Opt175bPaperSettingFitsInsideTheElapsedRun) {
   const double ratio = number(j, "wall_days") / published_elapsed_days;
   EXPECT_GE(ratio, 0.30);
   EXPECT_LE(ratio, 0.75);
+  // Beyond the band, the figure itself, by hand: OPT-175B has GPT-3 175B's shapes (L 96,
+  // d 12288, s 2048) with V 50272. Per token, forward: GEMMs 2 × (96 × 12·d² + 50272·d) =
+  // 2 × 174,563,917,824; causal attention 4 × 96 × 2048 × d / 2 = 4,831,838,208. Model FLOPs 3 ×
+  // (349,127,835,648 + 4,831,838,208) = 1,061,879,021,568; full recomputation adds the layers'
+  // forward again, 2 × 96 × 12·d² + 4,831,838,208 = 352,724,189,184: 1,414,603,210,752. × 180e9
+  // tokens / (147e12 × 992 GPUs) / 86400 = 20.209911 days (0.36 of the 56 elapsed).
+  EXPECT_NEAR(number(j, "wall_days"), 20.209911, 1e-6);
+  EXPECT_NEAR(number(j, "training_hardware_flops"), 1'414'603'210'752.0 * 180e9, 1e-12 * 2.55e23);
 }
 
 // BLOOM-176B (Le Scao et al. 2022): 366B tokens on 384 A100 80GB, ~150 TFLOP/s per GPU (model
@@ -91,14 +100,32 @@ TEST(PublishedRuns, Bloom176bGpuHoursAt150TflopsOn384A100) {
 // peak (312 TFLOP/s) / the published GPU-hours. Each must lie in [0.30, 0.60], and the three
 // sizes, trained the same way on the same cluster, within a factor 1.25 of each other.
 TEST(PublishedRuns, Llama2ImpliedMfuIsPlausibleAndConsistent) {
+  // Alongside, trainbench's own counts by hand (no biases, RMSNorm gains d, untied V = 32000,
+  // SwiGLU 3·d·f, heads of 128, s 4096):
+  //   N = L × (2·d² + 2·d·kv + 3·d·f + 2·d) + 2·V·d + d, with kv = K/V heads × 128;
+  //   model FLOPs per token = 3 × (2 × (L × (2·d² + 2·d·kv + 3·d·f) + V·d) + 4·L·4096·d / 2),
+  //   and at 100% of 312 TFLOP/s, GPU-hours = that × 2e12 / 312e12 / 3600.
+  //   7B  (L 32, d 4096, kv 4096, f 11008): N = 6,738,415,616, 6·N·D = 8.08609874e22;
+  //       42,863,689,728 per token, 76,324.234 GPU-hours (implied MFU 0.414).
+  //   13B (L 40, d 5120, kv 5120, f 13824): N = 13,015,864,320, 6·N·D = 1.56190372e23;
+  //       82,142,822,400 per token, 146,265.709 GPU-hours (0.397).
+  //   70B (L 80, d 8192, kv 1024, f 28672): N = 68,976,648,192, 6·N·D = 8.27719778e23;
+  //       428,385,239,040 per token, 762,794.229 GPU-hours (0.443).
   struct Run {
     const char* model;
     double published_gpu_hours;
+    double params, training_flops, gpu_hours;  // by hand, above
   };
-  const Run runs[] = {{"llama2-7b", 184'320}, {"llama2-13b", 368'640}, {"llama2-70b", 1'720'320}};
+  const Run runs[] = {{"llama2-7b", 184'320, 6'738'415'616, 8.0860987392e22, 76'324.234},
+                      {"llama2-13b", 368'640, 13'015'864'320, 1.5619037184e23, 146'265.709},
+                      {"llama2-70b", 1'720'320, 68'976'648'192, 8.27719778304e23, 762'794.229}};
   std::vector<double> implied;
   for (const Run& run : runs) {
     const auto j = estimate({"--model", run.model, "--tokens", "2T", "--gpu", "a100-sxm-80g", "--mfu", "1"});
+    EXPECT_DOUBLE_EQ(number(j, "params"), run.params) << run.model;
+    EXPECT_NEAR(number(j, "training_flops"), 6 * run.params * 2e12, 1e-12 * run.training_flops) << run.model;
+    EXPECT_NEAR(number(j, "training_flops"), run.training_flops, 1e-9 * run.training_flops) << run.model;
+    EXPECT_NEAR(number(j, "gpu_hours"), run.gpu_hours, 1e-3) << run.model;
     const double mfu = number(j, "gpu_hours") / run.published_gpu_hours;
     EXPECT_GE(mfu, 0.30) << run.model;
     EXPECT_LE(mfu, 0.60) << run.model;

@@ -29,6 +29,20 @@ TEST(SweepCli, PrintsBestAndSavesTheCurve) {
   }
   EXPECT_EQ(run.kernels[3].dims.at("m"), 64);
   EXPECT_EQ(run.kernels[3].dims.at("k"), 40);
+  // The printed best is the saved curve's fastest kernel: "best: SHAPE DTYPE: X.XXX TFLOP/s ...",
+  // its shape and its rate (printed to 3 decimals, so within half of 0.001).
+  const results::KernelResult* fastest = &run.kernels[0];
+  for (const auto& k : run.kernels)
+    if (k.tflops > fastest->tflops) fastest = &k;
+  EXPECT_DOUBLE_EQ(fastest->tflops, best);
+  const size_t at = r.out.find("best: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string best_line = r.out.substr(at, r.out.find('\n', at) - at);
+  const std::string head = "best: " + fastest->shape + " " + fastest->dtype + ": ";
+  ASSERT_EQ(best_line.rfind(head, 0), 0u) << best_line << " (expected " << head << ")";
+  const double printed = std::stod(best_line.substr(head.size()));
+  EXPECT_NEAR(printed, fastest->tflops, 0.0005 + 1e-12) << best_line;
+  EXPECT_NE(best_line.find(" TFLOP/s"), std::string::npos) << best_line;
   const std::string csv = testing::read_text(dir + "/sub/curve.csv");
   std::istringstream lines(csv);
   std::string header, line;

@@ -112,6 +112,16 @@ TEST(CompareRegression, TooFewSamplesFallBackToNoiseBands) {
   EXPECT_EQ(v.rule, "noise-band");
   EXPECT_EQ(v.verdict, Verdict::Slower);
   EXPECT_FALSE(v.p_value.has_value());
+  // change = 11/10 − 1 = 0.1 (to the last bits of 1.1 in binary: within 1e-15).
+  EXPECT_NEAR(v.change, 0.1, 1e-15);
+  EXPECT_DOUBLE_EQ(v.baseline_ms, 10.0);
+  EXPECT_DOUBLE_EQ(v.current_ms, 11.0);
+  EXPECT_NE(v.explanation.find("+10.00%"), std::string::npos) << v.explanation;
+  EXPECT_NE(v.explanation.find("apart"), std::string::npos) << v.explanation;
+  // The bands just apart, just overlapping: 11·(1 − 2·0.022) = 10.516 vs 10·(1 + 2·0.025) = 10.5
+  // → apart; with 0.026 the baseline's band reaches 10.52 → overlap.
+  EXPECT_EQ(decide("k", 10.0, 11.0, {}, {}, 0.025, 0.022, {}).verdict, Verdict::Slower);
+  EXPECT_EQ(decide("k", 10.0, 11.0, {}, {}, 0.026, 0.022, {}).verdict, Verdict::Same);
   // Same 10% with 5% noise each: 10·1.1 = 11 vs 11·0.9 = 9.9 overlap → within noise.
   v = decide("k", 10.0, 11.0, {}, {}, 0.05, 0.05, {});
   EXPECT_EQ(v.verdict, Verdict::Same);
@@ -198,6 +208,7 @@ TEST(CompareRegression, RefusesFailedAndPartialRuns) {
   }
   try {
     check_regressions(ok, bad_kernel, {});
+    ADD_FAILURE() << "a run with an oom kernel was accepted";
   } catch (const tb::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find(bad_kernel.results.kernels[2].name + " (oom: out of memory)"),
               std::string::npos)
@@ -385,6 +396,58 @@ TEST(CompareRegression, NothingInCommonIsRefusedAndASingleSampleIsUnjudged) {
   EXPECT_NE(r.items[1].rule, "unjudged");
 }
 
+// The step's noise, by hand: kernels of 2 calls × 1 ms at 1% and 1 call × 3 ms at 2% make a
+// 5 ms step whose standard error is sqrt((2 × 0.01)² + (3 × 0.02)²) = sqrt(0.0004 + 0.0036) =
+// 0.0632456 ms, 1.264911% of it. A kernel with one sample has no noise estimate: -1, and the
+// step is then not judged, however far apart the steps are.
+TEST(CompareRegression, StepNoiseIsTheSumsStandardErrorAndUnknownWithASingleSample) {
+  tb::results::RunResults run;
+  tb::results::KernelResult k;
+  k.stats.samples = 5;
+  k.calls_per_step = 2;
+  k.stats.median_ms = 1.0;
+  k.stats.rel_noise = 0.01;
+  run.kernels.push_back(k);
+  k.calls_per_step = 1;
+  k.stats.median_ms = 3.0;
+  k.stats.rel_noise = 0.02;
+  run.kernels.push_back(k);
+  EXPECT_NEAR(step_noise(run), 0.01264911, 1e-8);
+  // Four kernels of 1 ms at 1%: sqrt(4 × 0.01²)/4 = 0.5%, the noise of a mean of four.
+  tb::results::RunResults four;
+  k.calls_per_step = 1;
+  k.stats.median_ms = 1.0;
+  k.stats.rel_noise = 0.01;
+  four.kernels.assign(4, k);
+  EXPECT_NEAR(step_noise(four), 0.005, 1e-15);
+  run.kernels[1].stats.samples = 1;
+  EXPECT_DOUBLE_EQ(step_noise(run), -1.0);
+
+  // Through the gate: the current run 50% slower in every kernel, but one kernel of each run
+  // measured once. That kernel and the step are unjudged; the others are judged (and slower).
+  SyntheticRunSpec spec;
+  auto base = labeled(spec, "base.json");
+  SyntheticRunSpec slow = spec;
+  slow.slow_kernel = "*";
+  slow.slowdown = 0.5;
+  auto cur = labeled(slow, "cur.json");
+  for (auto* r : {&base, &cur}) {
+    auto& first = r->results.kernels[0];
+    first.samples_ms.resize(1);
+    first.stats = tb::timing::summarize(first.samples_ms);
+    double step_ms = 0;
+    for (const auto& kr : r->results.kernels) step_ms += static_cast<double>(kr.calls_per_step) * kr.stats.median_ms;
+    r->results.step->step_ms = step_ms;
+  }
+  ASSERT_DOUBLE_EQ(step_noise(base.results), -1.0);
+  const auto report = check_regressions(base, cur, {});
+  EXPECT_EQ(item(report, base.results.kernels[0].name).rule, "unjudged");
+  EXPECT_EQ(item(report, "step").rule, "unjudged");
+  EXPECT_EQ(item(report, "step").verdict, Verdict::Same);
+  EXPECT_NE(item(report, "step").explanation.find("single sample"), std::string::npos);
+  EXPECT_EQ(item(report, base.results.kernels[1].name).verdict, Verdict::Slower);
+}
+
 TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
   SyntheticRunSpec spec;
   auto single = labeled(spec, "single.json");
@@ -408,6 +471,18 @@ TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
   EXPECT_DOUBLE_EQ(pooled.results.kernels[0].stats.median_ms,
                    tb::timing::summarize(pooled.results.kernels[0].samples_ms).median_ms);
   EXPECT_EQ(check_regressions(single, repeated, {}).regressions(), 0);
+  // By hand: repetitions of {1, 2, 3} ms and {4, 5, 6} ms pool into six samples whose median is
+  // (3 + 4)/2 = 3.5 ms, not either repetition's median (2 or 5) nor their mean.
+  auto hand = repeated;
+  hand.results.kernels[0].samples_ms = {1.0, 2.0, 3.0};
+  hand.results.kernels[0].stats = tb::timing::summarize(hand.results.kernels[0].samples_ms);
+  hand.results.kernels[1].samples_ms = {4.0, 5.0, 6.0};
+  hand.results.kernels[1].stats = tb::timing::summarize(hand.results.kernels[1].samples_ms);
+  const auto hand_pooled = pool_repetitions(hand);
+  ASSERT_EQ(hand_pooled.results.kernels.size(), 1u);
+  EXPECT_EQ(hand_pooled.results.kernels[0].samples_ms.size(), 6u);
+  EXPECT_DOUBLE_EQ(hand_pooled.results.kernels[0].stats.median_ms, 3.5);
+  EXPECT_EQ(hand_pooled.results.kernels[0].stats.samples, 6);
 
   // A step lists each kernel once: a repeat there is a broken file; a repeat without samples
   // cannot be pooled. Both are refused, naming the file and the entry.

@@ -74,9 +74,14 @@ TEST(Estimate, MeasuredColumnScalesWithMfu) {
   const EstimateResult e = estimate(r);
   ASSERT_TRUE(e.at_measured);
   // Half the peak's useful work, and model FLOPs include attention: a bit over twice the centers.
+  // By hand: the article counts 6·N per token, N = 96 × (12·d² + 13·d) + (50257 + 2048)·d + 2·d
+  // = 174,604,259,328 (d = 12288), so 6·N = 1,047,625,555,968; the measured column counts
+  // 3 × (2 × (96 × 12·d² + 50257·d) + 4 × 96 × 2048 × d / 2) = 3 × (349,127,467,008 +
+  // 4,831,838,208) = 1,061,877,915,648. Ratio 2 × 1,061,877,915,648 / 1,047,625,555,968 = 2.0272089.
   const double ratio = e.at_measured->sites_needed / e.at_peak->sites_needed;
-  EXPECT_NEAR(ratio, 2.0 * e.training_model_flops / e.training_flops, 1e-9);
-  EXPECT_GT(ratio, 2.0);
+  EXPECT_NEAR(ratio, 2.0272089, 1e-7);
+  EXPECT_NEAR(e.training_flops, 1'047'625'555'968.0 * 300e9, 1e-12 * e.training_flops);
+  EXPECT_NEAR(e.training_model_flops, 1'061'877'915'648.0 * 300e9, 1e-12 * e.training_model_flops);
 }
 
 TEST(Estimate, MfuGivesHardwareRateAndGpuHours) {
@@ -87,16 +92,50 @@ TEST(Estimate, MfuGivesHardwareRateAndGpuHours) {
   const EstimateResult e = estimate(r);
   ASSERT_TRUE(e.sustained_tflops_per_gpu);
   EXPECT_NEAR(*e.sustained_tflops_per_gpu, 0.4 * 989, 1e-6);  // recompute none: hw = model
-  const double seconds = e.training_model_flops / (0.4 * 989e12);
-  EXPECT_NEAR(*e.gpu_hours, seconds / 3600, 1e-6 * seconds);
-  EXPECT_NEAR(*e.wall_days, seconds / 1000 / 86400, 1e-9 * seconds);
-  // Energy: GPU-hours × 700 W × PUE 1.0.
-  EXPECT_NEAR(*e.energy_mwh, *e.gpu_hours * 700 / 1e6, 1e-6);
+  // By hand: 1,061,877,915,648 model FLOPs per token (see MeasuredColumnScalesWithMfu) × 300e9
+  // tokens = 3.185634e23 FLOP at 0.4 × 989e12 = 395.6e12 FLOP/s: 805,266,366.8 GPU-seconds =
+  // 223,685.1019 GPU-hours; on 1000 GPUs 805,266.3668 s = 9.3202126 days.
+  EXPECT_NEAR(*e.gpu_hours, 223'685.1019, 223'685.1019 * 1e-9);
+  EXPECT_NEAR(*e.wall_days, 9.3202126, 9.3202126 * 1e-7);
+  // Energy: GPU-hours × 700 W × PUE 1.0 = 223,685.1019 × 700 / 1e6 = 156.579571 MWh.
+  EXPECT_NEAR(*e.energy_mwh, 156.579571, 156.579571 * 1e-8);
   // The upper bound with the rest of a DGX H100 at its 10.2 kW rating: 10200 / 8 − 700 = 575 W
-  // more per GPU.
+  // more per GPU, 1275 W in all: 223,685.1019 × 1275 / 1e6 = 285.198505 MWh.
   ASSERT_TRUE(e.server_other_w);
   EXPECT_DOUBLE_EQ(*e.server_other_w, 575);
-  EXPECT_NEAR(*e.energy_with_server_mwh, *e.gpu_hours * 1275 / 1e6, 1e-6);
+  EXPECT_NEAR(*e.energy_with_server_mwh, 285.198505, 285.198505 * 1e-8);
+}
+
+// A site brings its PUE and its electricity tariff (configs/sites/500p.toml: PUE 1.3, 0.6 CNY
+// per kWh); --pue overrides the PUE, --electricity-price the tariff (in --currency, default the
+// SKU's, USD). By hand with the GPU-hours above (223,685.1019): energy 223,685.1019 × 700 W × 1.3
+// / 1e6 = 203.553443 MWh; at 0.6 CNY/kWh 203,553.443 kWh × 0.6 = 122,132.066 CNY.
+TEST(Estimate, SiteGivesPueAndElectricityPriceUnlessOverridden) {
+  EstimateRequest r = request_for("gpt3-175b");
+  r.sku = load_sku("h100-sxm");
+  r.mfu = 0.4;
+  r.gpus = 1000;
+  r.site = load_site("500p");
+  r.days = 30;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.pue && e.energy_mwh && e.electricity_cost);
+  EXPECT_DOUBLE_EQ(*e.pue, 1.3);
+  EXPECT_NEAR(*e.energy_mwh, 203.553443, 203.553443 * 1e-8);
+  EXPECT_NEAR(*e.electricity_cost, 122'132.066, 122'132.066 * 1e-8);
+  EXPECT_EQ(e.electricity_currency, "CNY");
+  // --pue 1.1: 223,685.1019 × 700 × 1.1 / 1e6 = 172.237528 MWh, × 600 = 103,342.517 CNY.
+  r.pue = 1.1;
+  const EstimateResult p = estimate(r);
+  EXPECT_DOUBLE_EQ(*p.pue, 1.1);
+  EXPECT_NEAR(*p.energy_mwh, 172.237528, 172.237528 * 1e-8);
+  EXPECT_NEAR(*p.electricity_cost, 103'342.517, 103'342.517 * 1e-8);
+  EXPECT_EQ(p.electricity_currency, "CNY");
+  // --electricity-price 0.1 (USD: no --currency, and the H100 config prices in USD) at PUE 1.1:
+  // 172,237.528 kWh × 0.1 = 17,223.7528 USD.
+  r.electricity_price_per_kwh = 0.1;
+  const EstimateResult q = estimate(r);
+  EXPECT_NEAR(*q.electricity_cost, 17'223.7528, 17'223.7528 * 1e-8);
+  EXPECT_EQ(q.electricity_currency, "USD");
 }
 
 TEST(Estimate, DaysWithoutGpusDerivesTheGpuCount) {
@@ -108,7 +147,12 @@ TEST(Estimate, DaysWithoutGpusDerivesTheGpuCount) {
   ASSERT_TRUE(e.gpus);
   EXPECT_TRUE(*e.gpus_derived);
   EXPECT_LE(*e.wall_days, 34.0);
-  EXPECT_NEAR(static_cast<double>(*e.gpus), 1024, 1024 * 0.04);
+  // By hand: full recomputation runs every layer's forward again, 2 × 96 × 12·d² = 347,892,350,976
+  // GEMM and 4,831,838,208 attention FLOPs more per token: 1,061,877,915,648 + 352,724,189,184 =
+  // 1,414,602,104,832. × 300e9 tokens / 140e12 FLOP/s = 3,031,290,224.6 GPU-seconds; 34 days are
+  // 2,937,600 s: 1031.89 GPUs, rounded up to 1032 (Megatron-LM's example used 1024).
+  EXPECT_EQ(*e.gpus, 1032);
+  EXPECT_NEAR(*e.wall_days, 3'031'290'224.6 / 1032 / 86400, 1e-6);
 }
 
 // Rental cost = GPU-hours x price per GPU-hour; a quoted price overrides the SKU's, and the

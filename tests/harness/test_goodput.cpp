@@ -28,10 +28,29 @@ TEST(Goodput, Llama3RateGivesItsInterruptionCount) {
   EXPECT_NEAR(llama3_gpu_mtbf_hours(), 45565.80, 0.01);  // 54 x 24 x 16384 / 466
   const Goodput g = goodput(llama3(60, 600), 16384, 1.0);
   EXPECT_NEAR(g.job_mtbf_s, kLlama3JobMtbfS, 1e-6);
-  // 54 days of wall time on 16,384 GPUs holds 466 interruptions, whatever the checkpointing.
-  const Goodput fifty_four = goodput(llama3(60, 600), 16384, 54.0 * 86400.0 * g.fraction);
-  EXPECT_NEAR(fifty_four.wall_s, 54.0 * 86400.0, 1e-6);
-  EXPECT_NEAR(fifty_four.expected_interruptions, 466.0, 1e-9);
+  // A case whose every figure is round, checked by hand: 1000 GPU-hours per GPU on 10 GPUs is
+  // one interruption per M = 1000 × 3600 / 10 = 360,000 s. Checkpoints of δ = 60 s every
+  // τ = 3540 s (given), restarts of R = 600 s: each interruption loses R + (τ + δ)/2 = 2400 s, so
+  // f = τ/(τ + δ) × (1 − 2400/360,000) = 3540/3600 × 149/150 = 527,460/540,000 = 0.97677̄.
+  // 527,460 s of training then take 540,000 s of wall time, which hold 540,000 / 360,000 = 1.5
+  // interruptions.
+  InterruptionModel round;
+  round.gpu_mtbf_hours = 1000;
+  round.checkpoint_s = 60;
+  round.restart_s = 600;
+  round.checkpoint_interval_s = 3540;
+  const Goodput r = goodput(round, 10, 527'460.0);
+  EXPECT_DOUBLE_EQ(r.job_mtbf_s, 360'000.0);
+  EXPECT_DOUBLE_EQ(r.interval_s, 3540.0);
+  EXPECT_FALSE(r.interval_optimal);
+  EXPECT_NEAR(r.fraction, 527'460.0 / 540'000.0, 1e-15);
+  EXPECT_NEAR(r.wall_s, 540'000.0, 1e-9);
+  EXPECT_NEAR(r.expected_interruptions, 1.5, 1e-14);
+  // Its shares of wall time: checkpoints f·δ/τ = 0.97677̄ × 60/3540 = 0.016556̄, rework
+  // 1800/360,000 = 0.005, restarts 600/360,000 = 0.001666̄.
+  EXPECT_NEAR(r.checkpoint_share, 527'460.0 / 540'000.0 * 60.0 / 3540.0, 1e-15);
+  EXPECT_NEAR(r.rework_share, 0.005, 1e-15);
+  EXPECT_NEAR(r.restart_share, 600.0 / 360'000.0, 1e-15);
   // Half the GPUs, half as often.
   EXPECT_NEAR(goodput(llama3(60, 600), 8192, 1.0).job_mtbf_s, 2 * kLlama3JobMtbfS, 1e-6);
 }
@@ -116,8 +135,13 @@ TEST(Goodput, EstimateAddsTheLostTime) {
   EXPECT_NEAR(*with.gpu_hours, *without.gpu_hours / with.goodput->fraction, 1e-6);
   // 1024 GPUs at Llama 3's per-GPU rate: one interruption every 44.5 h.
   EXPECT_NEAR(with.goodput->job_mtbf_s / 3600.0, llama3_gpu_mtbf_hours() / 1024, 1e-9);
-  EXPECT_GT(with.goodput->fraction, 0.9);
-  EXPECT_LT(with.goodput->fraction, 1.0);
+  // By hand: M = 45,565.803 h × 3600 / 1024 = 160,192.27 s; Daly's τ with δ = 60 s (default):
+  // sqrt(2 × 60 × 160,192.27) = 4384.41, x = 60 / 320,384.55 = 1.8727e-4, × (1 + 0.0136848/3 +
+  // 1.8727e-4/9) − 60 = 4384.41 × 1.0045824 − 60 = 4344.50 s. Loss per interruption
+  // R + (τ + δ)/2 = 600 + 2202.25 = 2802.25 s; f = 4344.50/4404.50 × (1 − 2802.25/160,192.27) =
+  // 0.9863776 × 0.9825069 = 0.969123.
+  EXPECT_NEAR(with.goodput->interval_s, 4344.50, 0.01);
+  EXPECT_NEAR(with.goodput->fraction, 0.969123, 1e-5);
 }
 
 // The data centers at measured throughput lose the goodput of the GPUs they hold (site peak / SKU

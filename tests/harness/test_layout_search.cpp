@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <sstream>
 #include <tuple>
 
 #include "harness/common/errors.hpp"
@@ -26,10 +27,37 @@ void expect_valid(const LayoutChoice& c, int64_t global_batch, int gpus_per_serv
   const auto& q = c.request;
   EXPECT_EQ(*q.dp * *q.micro_batches * q.micro_batch_size, global_batch);
   EXPECT_EQ(gpus_per_server % *q.tp, 0);  // tiles a server
+  // The layout uses exactly the GPUs its answer counts: tp·cp·pp·dp.
+  ASSERT_TRUE(c.result.gpus);
+  EXPECT_EQ(*q.tp * q.cp.value_or(1) * *q.pp * *q.dp, *c.result.gpus);
   EXPECT_LE(*q.pp, 96);                   // stages may be uneven, never empty
   ASSERT_TRUE(c.result.memory && c.result.memory->fit);
   EXPECT_EQ(c.result.memory->fit->verdict, MemoryVerdict::Fits);
   EXPECT_EQ(q.zero_stage, *q.dp * q.cp.value_or(1) > 1 ? 1 : 0);
+}
+
+// `flags` as layout_flags() prints them ("--tp 8 --pp 8 --dp 16 ... --recompute selective"), set on
+// `base` as the CLI would set them; a flag this parser does not know fails the test.
+EstimateRequest with_flags(EstimateRequest base, const std::string& flags) {
+  std::istringstream in(flags);
+  std::string flag, value;
+  while (in >> flag >> value) {
+    const auto number = [&] { return std::stoll(value); };
+    if (flag == "--tp") base.tp = number();
+    else if (flag == "--cp") base.cp = number();
+    else if (flag == "--pp") base.pp = number();
+    else if (flag == "--dp") base.dp = number();
+    else if (flag == "--ep") base.ep = number();
+    else if (flag == "--micro-batches") base.micro_batches = number();
+    else if (flag == "--micro-batch-size") base.micro_batch_size = number();
+    else if (flag == "--virtual-stages") base.virtual_stages = number();
+    else if (flag == "--zero") base.zero_stage = static_cast<int>(number());
+    else if (flag == "--recompute") base.recompute = parse_recompute(value, flag);
+    else if (flag == "--overlap") base.overlap = std::stod(value);
+    else if (flag == "--ep-overlap") base.ep_overlap = std::stod(value);
+    else ADD_FAILURE() << "unknown flag " << flag << " in " << flags;
+  }
+  return base;
 }
 
 TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
@@ -48,9 +76,17 @@ TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
     if (i > 0) EXPECT_LE(*s.ranked[i - 1].result.wall_days, *s.ranked[i].result.wall_days + 1e-6 / 86400);
     EXPECT_FALSE(*s.ranked[i].request.tp == 8 && *s.ranked[i].request.pp == 1);
   }
-  // The best, asked for by its flags, gives the same answer.
+  // The best, asked for by its printed flags (layout_flags, what `estimate --layout auto` tells
+  // the user to run), gives the same answer: the flags are parsed back onto the search's base
+  // request, not taken from the search's own request.
   const LayoutChoice& best = s.ranked.front();
-  EXPECT_DOUBLE_EQ(*estimate(best.request).wall_days, *best.result.wall_days);
+  const EstimateRequest rerun = with_flags(r.base, layout_flags(best.request));
+  EXPECT_EQ(layout_flags(rerun), layout_flags(best.request));
+  const EstimateResult again = estimate(rerun);
+  EXPECT_NEAR(*again.wall_days, *best.result.wall_days, 1e-12 * *best.result.wall_days) << layout_flags(best.request);
+  EXPECT_EQ(*again.gpus, 1024);
+  ASSERT_TRUE(again.memory && again.memory->fit);
+  EXPECT_EQ(again.memory->fit->verdict, MemoryVerdict::Fits);
   EXPECT_LT(best.result.scaling->efficiency, 1.0);
   r.keep = 3;
   EXPECT_EQ(search_layouts(r).ranked.size(), 3u);

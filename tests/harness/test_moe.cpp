@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/comm/comm_model.hpp"
+#include "harness/comm/estimate_scaling.hpp"
 #include "harness/comm/model_messages.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
@@ -384,7 +385,115 @@ TEST(Moe, SuggestionSkipsPipelineSizesThatLeaveTooFewReplicasForTheExperts) {
   rules.gpus = 16;
   std::optional<std::string> flags;
   EXPECT_NO_THROW(flags = suggest_fitting_layout(r, 80, rules));
-  if (flags) EXPECT_EQ(flags->find("--pp 4"), std::string::npos) << *flags;  // dp 4 cannot hold 8 expert ranks
+  // By hand (bytes per token of one MoE layer, fused attention, tp 1, no dropout: norms' inputs
+  // 8d + router 4E + dispatched 4kd + Q, K, V, O 2q + 4kv + 2o + experts' SwiGLU 6k·f_e + LSE 4a
+  // = 32,800 + 32,768 + 20,480 + 172,032 + 128 = 258,208 B), the 32 layers' activations at
+  // s = 32768 are 32 × 258,208 × 32768 = 271 GB with pp 1 and with pp 2 (16 layers, 2 in flight)
+  // alike: more than 80 GiB before any weight. pp 4, 8 and 16 leave dp 4, 2 and 1, which 8 expert
+  // ranks do not divide: skipped, not refused. So nothing fits.
+  EXPECT_FALSE(flags) << *flags;
+}
+
+// Where a size fits, its flags exactly. Mixtral 8x7B, dp 16, ep 8 on 16 GPUs (by hand, from
+// count_parameters' terms): a layer is attention 41,943,040 + router 32,768 + norms 8,192 +
+// 8 experts × 3·4096·14336 = 8 × 176,160,768; embedding and untied head 32000 × 4096 each.
+// pp 1: a GPU holds 32 × 176,160,768 = 5,637,144,576 expert parameters (one expert of each layer)
+// and 32 × 41,984,000 + 2 × 131,072,000 + 4,096 = 1,605,636,096 others: 7,242,780,672 in all.
+TEST(Moe, SuggestionNamesTheFlagsThatFit) {
+  MemoryRequest r;
+  r.model = load_model("mixtral-8x7b");
+  r.layout.dp = 16;
+  r.layout.ep = 8;
+  SuggestionRules rules;
+  rules.gpus = 16;
+  // s = 1024. ZeRO-0: 16 B × 7.243e9 = 115.9 GB, beyond 80 GiB = 85.90 GB. ZeRO-1: weights and
+  // gradients 4 B × 7.243e9 = 28.97 GB, Adam's 12 B of the others over 16 ranks (1.20 GB) and of
+  // the experts over their 16/8 = 2 replicas (33.82 GB): 64.0 GB; activations 32 layers ×
+  // 258,208 B × 1024 + logits and output input 4·s·(V + d) = 8.61 GB. 72.6 GB = 0.845 of 80 GiB:
+  // fits (<= 0.9), at pp 1.
+  r.layout.seq_len = 1024;
+  EXPECT_EQ(suggest_fitting_layout(r, 80, rules), std::optional<std::string>("--zero 1"));
+  // s = 2048: ZeRO-1 at pp 1 holds 64.0 + 17.2 = 81.2 GB = 0.945 (tight, not fits). pp 2 leaves
+  // dp 16/2 = 8, which ep 8 divides; its first stage holds 16 layers: 2,818,572,288 expert and
+  // 16 × 41,984,000 + 131,072,000 other parameters = 3,621,388,288, × 16 B = 57.94 GB, and 2
+  // micro-batches in flight of 16 layers × 258,208 B × 2048 = 16.92 GB: 74.86 GB = 0.8715, fits
+  // without ZeRO (tried before ZeRO-1 at each size).
+  r.layout.seq_len = 2048;
+  EXPECT_EQ(suggest_fitting_layout(r, 80, rules), std::optional<std::string>("--pp 2"));
+}
+
+// Expert ranks come out of the cp·dp replicas, so e must divide cp·dp: dp a multiple of
+// e / gcd(e, c). By hand: e 8, c 1 → 8; c 2 → 4; c 8 → 1; e 4, c 8 → 1; e 6, c 4 → 6/2 = 3.
+TEST(Moe, DpMultipleIsExpertRanksOverWhatContextRanksAlreadyHold) {
+  EXPECT_EQ(comm::dp_multiple(8, 1), 8);
+  EXPECT_EQ(comm::dp_multiple(8, 2), 4);
+  EXPECT_EQ(comm::dp_multiple(8, 8), 1);
+  EXPECT_EQ(comm::dp_multiple(4, 8), 1);
+  EXPECT_EQ(comm::dp_multiple(6, 4), 3);
+  EXPECT_EQ(comm::dp_multiple(1, 16), 1);
+  for (int64_t e : {1, 2, 4, 8, 6})
+    for (int64_t c : {1, 2, 4, 8}) EXPECT_EQ((c * comm::dp_multiple(e, c)) % e, 0) << e << " " << c;
+}
+
+// A deadline sizes dp in multiples of dp_multiple: with tp 2, cp 2 and ep 8 that is 4, so the
+// GPUs come in groups of 2·2·4 = 16; the count found meets the deadline and one group fewer does
+// not. With interruptions the count grows in the same groups.
+TEST(Moe, DeadlineGpusKeepDpAMultipleTheExpertsDivide) {
+  EstimateRequest r;
+  r.model = load_model("mixtral-8x7b");
+  r.tokens = 1e12;
+  r.seq_len = 4096;
+  r.sustained_tflops_per_gpu = 400;
+  r.tp = 2;
+  r.cp = 2;
+  r.ep = 8;
+  r.micro_batches = 8;
+  r.interconnect = eight_per_node();
+  r.days = 20;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.gpus && e.scaling);
+  EXPECT_TRUE(*e.gpus_derived);
+  EXPECT_EQ(e.scaling->layout.dp % 4, 0) << e.scaling->layout.dp;
+  EXPECT_EQ(*e.gpus, 2 * 2 * e.scaling->layout.dp);
+  EXPECT_LE(*e.wall_days, 20.0 * (1 + 1e-9));
+  EstimateRequest fewer = r;
+  fewer.days.reset();
+  fewer.gpus = *e.gpus - 16;
+  ASSERT_GT(*fewer.gpus, 0);
+  EXPECT_GT(*estimate(fewer).wall_days, 20.0);
+  // A count that leaves dp outside the multiple is refused, naming the multiple of GPUs to give.
+  fewer.gpus = *e.gpus - 4;  // dp one less than a multiple of 4
+  EXPECT_NE(message_of([&] { estimate(fewer); }).find("give --gpus a multiple of 16"), std::string::npos)
+      << message_of([&] { estimate(fewer); });
+
+  InterruptionModel m;
+  m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
+  r.interruptions = m;
+  const EstimateResult interrupted = estimate(r);
+  ASSERT_TRUE(interrupted.gpus && interrupted.goodput);
+  EXPECT_EQ(*interrupted.gpus % 16, 0) << *interrupted.gpus;
+  EXPECT_GE(*interrupted.gpus, *e.gpus);
+  EXPECT_LE(*interrupted.wall_days, 20.0 * (1 + 1e-9));
+  EstimateRequest one_group_fewer = r;
+  one_group_fewer.days.reset();
+  one_group_fewer.gpus = *interrupted.gpus - 16;
+  EXPECT_GT(*estimate(one_group_fewer).wall_days, 20.0);
+}
+
+// A deadline with interruptions is met by growing the GPU count, which needs a rate to divide by:
+// without a throughput the refusal says which flags give one.
+TEST(Moe, DeadlineWithInterruptionsAndNoThroughputIsRefused) {
+  EstimateRequest r;
+  r.model = load_model("mixtral-8x7b");
+  r.tokens = 1e12;
+  r.days = 30;
+  InterruptionModel m;
+  m.gpu_mtbf_hours = llama3_gpu_mtbf_hours();
+  r.interruptions = m;
+  EXPECT_NE(message_of([&] { estimate(r); })
+                .find("--mtbf-gpu-hours with --days needs a throughput (--tflops, --gpu with --mfu, or --results)"),
+            std::string::npos)
+      << message_of([&] { estimate(r); });
 }
 
 TEST(Moe, EstimateCounts6NActiveDAndAsksForTokensWhereNoneArePublished) {

@@ -44,7 +44,16 @@ TEST(StepSummary, TensorParallelDividesTokensPerGpu) {
   std::vector<results::KernelResult> ks;
   for (const auto& op : w.ops) ks.push_back(ok_result(op, 1.0));
   const auto s = runner::summarize_step(w, ks, std::nullopt);
-  EXPECT_NEAR(s.tokens_per_s, 2048.0 / (s.step_ms * 1e-3) / 8, 1e-9);
+  // Every kernel at 1 ms: the step is Σ calls ms. By hand for GPT-3 175B (96 layers): QKV,
+  // attention output, MLP up and down, each fwd/dgrad/wgrad (12 GEMMs × 96) and the logits' 3;
+  // attention fwd and bwd (2 × 96); norms fwd and bwd (2 × (2·96 + 1)); GeLU fwd and bwd (2 × 96);
+  // residual adds (4 × 96); cross-entropy (1): 1152 + 3 + 192 + 386 + 192 + 384 + 1 = 2310 ms.
+  double calls = 0;
+  for (const auto& op : w.ops) calls += static_cast<double>(op.calls_per_step);
+  EXPECT_DOUBLE_EQ(calls, 2310.0);
+  EXPECT_DOUBLE_EQ(s.step_ms, 2310.0);
+  // 2048 tokens per step shared by 8 tensor-parallel GPUs: 2048 / 2.310 s / 8 = 110.8225 per GPU.
+  EXPECT_NEAR(s.tokens_per_s, 2048.0 / 2.310 / 8, 1e-9);
   EXPECT_EQ(s.mfu, 0);  // no SKU, no peak
 }
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "harness/hardware/cpu_peak.hpp"
 #include "harness/runner/machine_info.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/cpu/stream_triad.hpp"
@@ -23,9 +24,15 @@ TEST(StreamTriad, MeasuresAPositiveFiniteBandwidth) {
 
 TEST(StreamTriad, CpuPseudoSkuMeasuresOncePerProcessAndOnlyWhenAsked) {
   const DeviceInfo info = cpu_device_info();
-  // Without a clock in /proc/cpuinfo there is no compute peak, and then no pseudo-SKU at all.
+  // Without a clock in /proc/cpuinfo there is no compute peak, and then no pseudo-SKU at all;
+  // with one, the pseudo-SKU has that peak and, not asked to measure memory, no bandwidth.
   const auto compute_only = runner::sku_for(info, "", runner::PeaksNeeded::compute);
-  if (compute_only) EXPECT_EQ(compute_only->memory_bandwidth_tb_s, 0);
+  const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  ASSERT_EQ(compute_only.has_value(), peak.fp32_peak_tflops > 0) << peak.fp32_peak_tflops;
+  if (compute_only) {
+    EXPECT_EQ(compute_only->memory_bandwidth_tb_s, 0);
+    EXPECT_DOUBLE_EQ(compute_only->peak_tflops_or_zero(DType::FP32), peak.fp32_peak_tflops);
+  }
 
   const auto first = runner::sku_for(info, "", runner::PeaksNeeded::compute_and_memory);
   ASSERT_TRUE(first.has_value());

@@ -1,0 +1,327 @@
+// Results files: what is written is what is read. A synthetic run with every optional part set
+// (load average, timing, clocks, collectives' bandwidths, wrong elements, ranks) goes through
+// to_json and from_json and comes back field by field; and writing what was read writes the same
+// JSON again.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness/results/results_io.hpp"
+#include "tests/support/cli_runner.hpp"
+
+namespace tb::results {
+namespace {
+
+// Values chosen so that no field equals its default or another field (a swapped or dropped
+// field cannot pass), including doubles that are not round in binary.
+RunResults every_field() {
+  RunResults r;
+  r.status = "partial";
+  auto& m = r.machine;
+  m.backend = "cuda";
+  m.device_name = "NVIDIA H100 80GB HBM3 (synthetic)";
+  m.device_count = 8;
+  m.device_index = 3;
+  m.pci_bus_id = "00000000:19:00.0";
+  m.compute_capability = "9.0";
+  m.sm_count = 132;
+  m.memory_gb = 79.1;
+  m.sm_clock_mhz = 1980.5;
+  m.memory_clock_mhz = 2619.25;
+  m.driver_version = "550.54.15";
+  m.cuda_runtime_version = "12.4";
+  m.cublas_version = "12.4.5";
+  m.nccl_version = "2.21.5";
+  m.blas_version = "openblas 0.3.26";
+  m.sku = "h100-sxm";
+  m.peak_tflops = 989.4;
+  m.peak_dtype = "bf16";
+  m.peak_memory_tb_s = 3.35;
+  m.host = "node-17";
+  m.cpu = "Intel Xeon Platinum 8480+";
+  m.os = "Linux 6.5";
+  m.load_avg_1m = 0.37;
+  m.host_cpus = 224;
+  m.git_commit = "f42dba6";
+  m.trainbench_version = "0.9.1";
+  m.command_line = "trainbench run --model gpt3-xl --fp8";
+  m.utc_time = "2026-01-02T03:04:05Z";
+  auto& w = r.workload;
+  w.command = "run";
+  w.model = "gpt3-xl";
+  w.tensor_parallel = 2;
+  w.micro_batch = 4;
+  w.seq_len = 1024;
+  w.dtype = "fp8";
+  w.device = "cuda";
+  w.expert_parallel = 2;
+  TimingInfo t;
+  t.noise = 0.015;
+  t.min_samples = 7;
+  t.max_samples = 900;
+  t.min_time_s = 0.25;
+  t.max_time_s = 2.5;
+  t.warmup = 5;
+  t.budget_s = 120.5;
+  w.timing = t;
+
+  KernelResult k;
+  k.name = "qkv.fwd";
+  k.kind = "gemm";
+  k.shape = "4096x3072x2048 fwd";
+  k.dims = {{"m", 4096}, {"n", 3072}, {"k", 2048}};
+  k.layout = "fwd";
+  k.causal = true;
+  k.dtype = "fp8";
+  k.status = "failed";
+  k.error = "verification FAILED: max rel error 0.5";
+  k.flops = 5.1539607552e10;
+  k.model_flops = 5.0e10;
+  k.bytes = 3.3554432e7;
+  k.calls_per_step = 24;
+  k.stats.samples = 5;
+  k.stats.median_ms = 0.1234;
+  k.stats.mean_ms = 0.1241;
+  k.stats.min_ms = 0.1201;
+  k.stats.max_ms = 0.1302;
+  k.stats.p10_ms = 0.1211;
+  k.stats.p90_ms = 0.1289;
+  k.stats.stddev_ms = 0.0037;
+  k.stats.rel_stddev = 0.0298;
+  k.stats.rel_noise = 0.0167;
+  k.stop_reason = "max_samples";
+  k.samples_ms = {0.1201, 0.1225, 0.1234, 0.1245, 0.1302};
+  k.tflops = 417.7;
+  k.gbps = 271.9;
+  k.pct_of_peak = 21.1;
+  k.verified = true;
+  k.max_rel_error = 0.5;
+  k.tolerance = 0.0625;
+  k.algorithm = "cublasLt heuristic 3";
+  ClockSummary c;
+  c.sm_clock_mhz_min = 1755;
+  c.sm_clock_mhz_max = 1980;
+  c.power_w_max = 699.5;
+  c.power_w_mean = 612.25;
+  c.clock_dropped = true;
+  c.throttle_reasons = "sw_power_cap";
+  k.clocks = c;
+  k.algbw_gb_s = 181.5;
+  k.busbw_gb_s = 317.625;
+  k.wrong_elements = 3;
+  r.kernels.push_back(k);
+  KernelResult plain;  // a second kernel with the optional parts absent
+  plain.name = "norm.fwd";
+  plain.kind = "layernorm_fwd";
+  plain.dtype = "bf16";
+  plain.bytes = 1.6e7;
+  plain.stats.samples = 2;
+  plain.stats.median_ms = 0.02;
+  plain.stats.rel_noise = 0.01;
+  plain.tflops = 0;
+  r.kernels.push_back(plain);
+
+  StepResult s;
+  s.step_ms = 12.5;
+  s.layer_ms = 0.5;
+  s.tokens_per_s = 163840.0;
+  s.model_flops = 1.7e13;
+  s.hardware_flops = 1.75e13;
+  s.mfu = 0.6875;
+  s.hfu = 0.7077;
+  s.sustained_tflops = 1400.25;
+  s.complete = false;
+  r.step = s;
+
+  RankInfo rk;
+  rk.rank = 1;
+  rk.local_rank = 1;
+  rk.host = "node-18";
+  rk.backend = "nccl";
+  rk.device_name = "NVIDIA H100";
+  rk.device_index = 1;
+  rk.driver_version = "550.54.15";
+  rk.nccl_version = "2.21.5";
+  rk.mpi_version = "Open MPI 4.1.6";
+  rk.cpu = "Xeon";
+  rk.os = "Linux";
+  r.ranks.push_back(rk);
+  return r;
+}
+
+void expect_same_stats(const timing::SampleStats& a, const timing::SampleStats& b) {
+  EXPECT_EQ(a.samples, b.samples);
+  EXPECT_EQ(a.median_ms, b.median_ms);
+  EXPECT_EQ(a.mean_ms, b.mean_ms);
+  EXPECT_EQ(a.min_ms, b.min_ms);
+  EXPECT_EQ(a.max_ms, b.max_ms);
+  EXPECT_EQ(a.p10_ms, b.p10_ms);
+  EXPECT_EQ(a.p90_ms, b.p90_ms);
+  EXPECT_EQ(a.stddev_ms, b.stddev_ms);
+  EXPECT_EQ(a.rel_stddev, b.rel_stddev);
+  EXPECT_EQ(a.rel_noise, b.rel_noise);
+}
+
+void expect_same_kernel(const KernelResult& a, const KernelResult& b) {
+  SCOPED_TRACE(a.name);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.shape, b.shape);
+  EXPECT_EQ(a.dims, b.dims);
+  EXPECT_EQ(a.layout, b.layout);
+  EXPECT_EQ(a.causal, b.causal);
+  EXPECT_EQ(a.dtype, b.dtype);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.flops, b.flops);
+  EXPECT_EQ(a.model_flops, b.model_flops);
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.calls_per_step, b.calls_per_step);
+  expect_same_stats(a.stats, b.stats);
+  EXPECT_EQ(a.stop_reason, b.stop_reason);
+  EXPECT_EQ(a.samples_ms, b.samples_ms);
+  EXPECT_EQ(a.tflops, b.tflops);
+  EXPECT_EQ(a.gbps, b.gbps);
+  EXPECT_EQ(a.pct_of_peak, b.pct_of_peak);
+  EXPECT_EQ(a.verified, b.verified);
+  EXPECT_EQ(a.max_rel_error, b.max_rel_error);
+  EXPECT_EQ(a.tolerance, b.tolerance);
+  EXPECT_EQ(a.algorithm, b.algorithm);
+  ASSERT_EQ(a.clocks.has_value(), b.clocks.has_value());
+  if (a.clocks) {
+    EXPECT_EQ(a.clocks->sm_clock_mhz_min, b.clocks->sm_clock_mhz_min);
+    EXPECT_EQ(a.clocks->sm_clock_mhz_max, b.clocks->sm_clock_mhz_max);
+    EXPECT_EQ(a.clocks->power_w_max, b.clocks->power_w_max);
+    EXPECT_EQ(a.clocks->power_w_mean, b.clocks->power_w_mean);
+    EXPECT_EQ(a.clocks->clock_dropped, b.clocks->clock_dropped);
+    EXPECT_EQ(a.clocks->throttle_reasons, b.clocks->throttle_reasons);
+  }
+  EXPECT_EQ(a.algbw_gb_s, b.algbw_gb_s);
+  EXPECT_EQ(a.busbw_gb_s, b.busbw_gb_s);
+  EXPECT_EQ(a.wrong_elements, b.wrong_elements);
+}
+
+void expect_same(const RunResults& a, const RunResults& b) {
+  EXPECT_EQ(a.schema_version, b.schema_version);
+  EXPECT_EQ(a.status, b.status);
+  const auto &ma = a.machine, &mb = b.machine;
+  EXPECT_EQ(ma.backend, mb.backend);
+  EXPECT_EQ(ma.device_name, mb.device_name);
+  EXPECT_EQ(ma.device_count, mb.device_count);
+  EXPECT_EQ(ma.device_index, mb.device_index);
+  EXPECT_EQ(ma.pci_bus_id, mb.pci_bus_id);
+  EXPECT_EQ(ma.compute_capability, mb.compute_capability);
+  EXPECT_EQ(ma.sm_count, mb.sm_count);
+  EXPECT_EQ(ma.memory_gb, mb.memory_gb);
+  EXPECT_EQ(ma.sm_clock_mhz, mb.sm_clock_mhz);
+  EXPECT_EQ(ma.memory_clock_mhz, mb.memory_clock_mhz);
+  EXPECT_EQ(ma.driver_version, mb.driver_version);
+  EXPECT_EQ(ma.cuda_runtime_version, mb.cuda_runtime_version);
+  EXPECT_EQ(ma.cublas_version, mb.cublas_version);
+  EXPECT_EQ(ma.nccl_version, mb.nccl_version);
+  EXPECT_EQ(ma.blas_version, mb.blas_version);
+  EXPECT_EQ(ma.sku, mb.sku);
+  EXPECT_EQ(ma.peak_tflops, mb.peak_tflops);
+  EXPECT_EQ(ma.peak_dtype, mb.peak_dtype);
+  EXPECT_EQ(ma.peak_memory_tb_s, mb.peak_memory_tb_s);
+  EXPECT_EQ(ma.host, mb.host);
+  EXPECT_EQ(ma.cpu, mb.cpu);
+  EXPECT_EQ(ma.os, mb.os);
+  EXPECT_EQ(ma.load_avg_1m, mb.load_avg_1m);
+  EXPECT_EQ(ma.host_cpus, mb.host_cpus);
+  EXPECT_EQ(ma.git_commit, mb.git_commit);
+  EXPECT_EQ(ma.trainbench_version, mb.trainbench_version);
+  EXPECT_EQ(ma.command_line, mb.command_line);
+  EXPECT_EQ(ma.utc_time, mb.utc_time);
+  const auto &wa = a.workload, &wb = b.workload;
+  EXPECT_EQ(wa.command, wb.command);
+  EXPECT_EQ(wa.model, wb.model);
+  EXPECT_EQ(wa.tensor_parallel, wb.tensor_parallel);
+  EXPECT_EQ(wa.micro_batch, wb.micro_batch);
+  EXPECT_EQ(wa.seq_len, wb.seq_len);
+  EXPECT_EQ(wa.dtype, wb.dtype);
+  EXPECT_EQ(wa.device, wb.device);
+  EXPECT_EQ(wa.expert_parallel, wb.expert_parallel);
+  ASSERT_EQ(wa.timing.has_value(), wb.timing.has_value());
+  if (wa.timing) {
+    EXPECT_EQ(wa.timing->noise, wb.timing->noise);
+    EXPECT_EQ(wa.timing->min_samples, wb.timing->min_samples);
+    EXPECT_EQ(wa.timing->max_samples, wb.timing->max_samples);
+    EXPECT_EQ(wa.timing->min_time_s, wb.timing->min_time_s);
+    EXPECT_EQ(wa.timing->max_time_s, wb.timing->max_time_s);
+    EXPECT_EQ(wa.timing->warmup, wb.timing->warmup);
+    EXPECT_EQ(wa.timing->budget_s, wb.timing->budget_s);
+  }
+  ASSERT_EQ(a.kernels.size(), b.kernels.size());
+  for (size_t i = 0; i < a.kernels.size(); ++i) expect_same_kernel(a.kernels[i], b.kernels[i]);
+  ASSERT_EQ(a.step.has_value(), b.step.has_value());
+  if (a.step) {
+    EXPECT_EQ(a.step->step_ms, b.step->step_ms);
+    EXPECT_EQ(a.step->layer_ms, b.step->layer_ms);
+    EXPECT_EQ(a.step->tokens_per_s, b.step->tokens_per_s);
+    EXPECT_EQ(a.step->model_flops, b.step->model_flops);
+    EXPECT_EQ(a.step->hardware_flops, b.step->hardware_flops);
+    EXPECT_EQ(a.step->mfu, b.step->mfu);
+    EXPECT_EQ(a.step->hfu, b.step->hfu);
+    EXPECT_EQ(a.step->sustained_tflops, b.step->sustained_tflops);
+    EXPECT_EQ(a.step->complete, b.step->complete);
+  }
+  ASSERT_EQ(a.ranks.size(), b.ranks.size());
+  for (size_t i = 0; i < a.ranks.size(); ++i) {
+    const auto &ra = a.ranks[i], &rb = b.ranks[i];
+    EXPECT_EQ(ra.rank, rb.rank);
+    EXPECT_EQ(ra.local_rank, rb.local_rank);
+    EXPECT_EQ(ra.host, rb.host);
+    EXPECT_EQ(ra.backend, rb.backend);
+    EXPECT_EQ(ra.device_name, rb.device_name);
+    EXPECT_EQ(ra.device_index, rb.device_index);
+    EXPECT_EQ(ra.driver_version, rb.driver_version);
+    EXPECT_EQ(ra.nccl_version, rb.nccl_version);
+    EXPECT_EQ(ra.mpi_version, rb.mpi_version);
+    EXPECT_EQ(ra.cpu, rb.cpu);
+    EXPECT_EQ(ra.os, rb.os);
+  }
+}
+
+TEST(ResultsRoundTrip, FromJsonOfToJsonReproducesEveryField) {
+  const RunResults r = every_field();
+  expect_same(from_json(to_json(r), "memory"), r);
+}
+
+TEST(ResultsRoundTrip, WritingWhatWasReadWritesTheSameJson) {
+  const nlohmann::json once = to_json(every_field());
+  const nlohmann::json twice = to_json(from_json(once, "memory"));
+  EXPECT_EQ(twice, once) << nlohmann::json::diff(once, twice).dump(2);
+  // Through a file as well: the text is what a reader parses.
+  const std::string dir = testing::make_temp_dir("tb_roundtrip_");
+  write_results_file(dir + "/r.json", every_field());
+  expect_same(read_results_file(dir + "/r.json"), every_field());
+  EXPECT_EQ(to_json(read_results_file(dir + "/r.json")), once);
+  std::filesystem::remove_all(dir);
+}
+
+// The optional parts absent stay absent: no load average, timing, clocks, collectives' figures,
+// step or ranks appear from nowhere.
+TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
+  RunResults r = every_field();
+  r.machine.load_avg_1m.reset();
+  r.workload.timing.reset();
+  r.kernels.resize(1);
+  r.kernels[0].clocks.reset();
+  r.kernels[0].algbw_gb_s.reset();
+  r.kernels[0].busbw_gb_s.reset();
+  r.kernels[0].wrong_elements.reset();
+  r.step.reset();
+  r.ranks.clear();
+  const nlohmann::json j = to_json(r);
+  EXPECT_FALSE(j.contains("step"));
+  EXPECT_FALSE(j.contains("ranks"));
+  EXPECT_FALSE(j["machine"].contains("load_avg_1m"));
+  EXPECT_FALSE(j["workload"].contains("timing"));
+  EXPECT_FALSE(j["kernels"][0].contains("clocks"));
+  expect_same(from_json(j, "memory"), r);
+  EXPECT_EQ(to_json(from_json(j, "memory")), j);
+}
+
+}  // namespace
+}  // namespace tb::results
