@@ -80,7 +80,7 @@ TB_HD inline void store_output_and_lse(Lanes lanes, QuadSum quad_sum, const Glob
       TB_ATTN_UNROLL
       for (int db = 0; db < DB; ++db) {
         const int col = 8 * db + warp::mma_c_fragment_col(r.lane, 2 * half);
-        store_pair(layout.q_row(b, i, h) + col, r.o[db][2 * half] * inv, r.o[db][2 * half + 1] * inv);
+        store_pair(layout.q_base(b, h) + layout.q_at(i, col), r.o[db][2 * half] * inv, r.o[db][2 * half + 1] * inv);
       }
       if (warp::lane_in_group(r.lane) == 0) store_lse(layout.lse_index(b, h, i), lse_from_state(r.state[half]));
     }

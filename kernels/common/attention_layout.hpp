@@ -21,16 +21,25 @@ namespace tb::kernels::attn {
 struct GlobalLayout {
   int64_t seq = 0, heads = 0, kv_heads = 0, d = 0;
 
-  // The first element of query row i of head h (Q, O, dO, dQ).
-  TB_HD int64_t q_row(int64_t b, int64_t i, int64_t h) const { return ((b * seq + i) * heads + h) * d; }
-  // The first element of key row j of K/V head g (K, V, dK, dV).
-  TB_HD int64_t kv_row(int64_t b, int64_t j, int64_t g) const { return ((b * seq + j) * kv_heads + g) * d; }
-  // From one row of a head to the next: the kernels' tile loads walk a head with it.
+  // From one row of a head to the next.
   TB_HD int64_t q_stride() const { return heads * d; }
   TB_HD int64_t kv_stride() const { return kv_heads * d; }
+  // The first element of a head (row 0 of head h, or of K/V head g, in batch b): the base a
+  // kernel keeps in a register and walks the head's rows from with q_at / kv_at.
+  TB_HD int64_t q_base(int64_t b, int64_t h) const { return (b * seq * heads + h) * d; }
+  TB_HD int64_t kv_base(int64_t b, int64_t g) const { return (b * seq * kv_heads + g) * d; }
+  TB_HD int64_t q_at(int64_t i, int64_t col) const { return i * q_stride() + col; }
+  TB_HD int64_t kv_at(int64_t j, int64_t col) const { return j * kv_stride() + col; }
+  // The first element of query row i of head h (Q, O, dO, dQ): q_base(b, h) + q_at(i, 0).
+  TB_HD int64_t q_row(int64_t b, int64_t i, int64_t h) const { return (b * seq + i) * q_stride() + h * d; }
+  // The first element of key row j of K/V head g (K, V, dK, dV): kv_base(b, g) + kv_at(j, 0).
+  TB_HD int64_t kv_row(int64_t b, int64_t j, int64_t g) const { return (b * seq + j) * kv_stride() + g * d; }
   TB_HD int64_t lse_index(int64_t b, int64_t h, int64_t i) const { return (b * heads + h) * seq + i; }
   TB_HD int64_t kv_head(int64_t h) const { return kv_head_for(h, heads, kv_heads); }
 };
+// q_base + q_at and q_row are the same offsets in the two arithmetic forms the kernels wrote
+// before these functions existed (kept, so that ptxas allocates registers as it did);
+// tests/kernels/test_attention_fwd_block_model.cpp checks both against the reference's layout.
 
 // (batch, row, head) of the r-th d-element row of a Q-shaped tensor (r = q_row(b, i, h) / d): the
 // backward's preprocess walks the rows flat.

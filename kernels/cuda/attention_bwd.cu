@@ -85,8 +85,10 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 
   const int64_t kt = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const attn::GlobalLayout layout = global_layout(p, D);
-  const int64_t q_stride = layout.q_stride(), kv_stride = layout.kv_stride();
+  // Rebuilt from the parameters at each use, not held in registers across the loop: ptxas then
+  // allocates registers as it did for the expressions written out (nvcc 13: within 2 per thread).
+  auto layout = [&p] { return global_layout(p, D); };
+  const int64_t q_stride = layout().q_stride(), kv_stride = layout().kv_stride();
   const int64_t k0 = kt * kBlockK, key_row0 = k0 + bwd::warp_key_offset(w);
   const int64_t group = p.heads / p.kv_heads;
   const float scale = p.softmax_scale;
@@ -99,21 +101,21 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   auto start_loading = [&](int64_t step, int buf) {
     const attn::BackwardStep at = attn::backward_step(step, g * group, qt_begin, q_tiles);
     const int64_t h = at.head, q0 = at.query_tile * BQ;
-    cp_async_tile<T, D, BQ, kThreads>(sQ_buf + buf * BQ * LDS, static_cast<const T*>(p.q) + layout.q_row(b, 0, h),
+    cp_async_tile<T, D, BQ, kThreads>(sQ_buf + buf * BQ * LDS, static_cast<const T*>(p.q) + layout().q_base(b, h),
                                       q_stride, q0, p.seq);
-    cp_async_tile<T, D, BQ, kThreads>(sdO_buf + buf * BQ * LDS, static_cast<const T*>(p.dout) + layout.q_row(b, 0, h),
+    cp_async_tile<T, D, BQ, kThreads>(sdO_buf + buf * BQ * LDS, static_cast<const T*>(p.dout) + layout().q_base(b, h),
                                       q_stride, q0, p.seq);
     cp_async_commit();
     for (int r = threadIdx.x; r < BQ; r += kThreads) {
       const bool valid = q0 + r < p.seq;
-      s_lse_buf[buf * BQ + r] = valid ? attn::lse_to_log2(p.lse[layout.lse_index(b, h, q0 + r)]) : INFINITY;
-      s_d_buf[buf * BQ + r] = valid ? p.d_term[layout.lse_index(b, h, q0 + r)] : 0.f;
+      s_lse_buf[buf * BQ + r] = valid ? attn::lse_to_log2(p.lse[layout().lse_index(b, h, q0 + r)]) : INFINITY;
+      s_d_buf[buf * BQ + r] = valid ? p.d_term[layout().lse_index(b, h, q0 + r)] : 0.f;
     }
   };
 
-  cp_async_tile<T, D, kBlockK, kThreads>(sK, static_cast<const T*>(p.k) + layout.kv_row(b, 0, g), kv_stride, k0,
+  cp_async_tile<T, D, kBlockK, kThreads>(sK, static_cast<const T*>(p.k) + layout().kv_base(b, g), kv_stride, k0,
                                          p.seq);
-  cp_async_tile<T, D, kBlockK, kThreads>(sV, static_cast<const T*>(p.v) + layout.kv_row(b, 0, g), kv_stride, k0,
+  cp_async_tile<T, D, kBlockK, kThreads>(sV, static_cast<const T*>(p.v) + layout().kv_base(b, g), kv_stride, k0,
                                          p.seq);
   cp_async_commit();
   if (steps > 0) start_loading(0, 0);
@@ -200,7 +202,7 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
         for (int e = 0; e < 4; ++e) {
           const int64_t i = q0 + 16 * mt + warp::mma_c_fragment_row(lane, e);
           const int col = 16 * dp + 8 * half + warp::mma_c_fragment_col(lane, e);
-          if (i < p.seq) atomicAdd(&p.dq_accum[layout.q_row(b, i, h) + col], acc[half][e]);
+          if (i < p.seq) atomicAdd(&p.dq_accum[layout().q_row(b, i, h) + col], acc[half][e]);
         }
     }
   }
@@ -210,15 +212,15 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   cp_async_wait_all();
 
   // This warp's 16 key rows of dK and dV (rows past the sequence end are not stored).
-  T* dK = static_cast<T*>(p.dk);
-  T* dV = static_cast<T*>(p.dv);
+  T* dK = static_cast<T*>(p.dk) + layout().kv_base(b, g);
+  T* dV = static_cast<T*>(p.dv) + layout().kv_base(b, g);
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int64_t j = key_row0 + warp::mma_c_fragment_row(lane, 2 * half);
     if (j >= p.seq) continue;
 #pragma unroll
     for (int db = 0; db < DB; ++db) {
-      const int64_t at = layout.kv_row(b, j, g) + 8 * db + warp::mma_c_fragment_col(lane, 2 * half);
+      const int64_t at = layout().kv_at(j, 8 * db + warp::mma_c_fragment_col(lane, 2 * half));
       *reinterpret_cast<uint32_t*>(&dK[at]) = pack2<T>(dk[db][2 * half], dk[db][2 * half + 1]);
       *reinterpret_cast<uint32_t*>(&dV[at]) = pack2<T>(dv[db][2 * half], dv[db][2 * half + 1]);
     }

@@ -142,9 +142,9 @@ struct ForwardBlock {
         warp_index(static_cast<int>(threadIdx.x / 32)), lane(static_cast<int>(threadIdx.x % 32)) {
     const attn::GlobalLayout layout = global_layout(p, D);
     const int64_t g = layout.kv_head(h);
-    Q = static_cast<const T*>(p.q) + layout.q_row(b, 0, h);
-    K = static_cast<const T*>(p.k) + layout.kv_row(b, 0, g);
-    V = static_cast<const T*>(p.v) + layout.kv_row(b, 0, g);
+    Q = static_cast<const T*>(p.q) + layout.q_base(b, h);
+    K = static_cast<const T*>(p.k) + layout.kv_base(b, g);
+    V = static_cast<const T*>(p.v) + layout.kv_base(b, g);
   }
 };
 

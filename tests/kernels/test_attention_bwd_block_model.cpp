@@ -117,8 +117,8 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
   auto start_loading = [&](int64_t step, int buf) {
     const attn::BackwardStep at = attn::backward_step(step, g * group, qt_begin, q_tiles);
     const int64_t h = at.head, q0 = at.query_tile * BQ;
-    cp_async_tile(sQ_buf, buf * BQ * LDS, BQ, p.q, layout.q_row(b, 0, h), q_stride, q0);
-    cp_async_tile(sdO_buf, buf * BQ * LDS, BQ, p.dout, layout.q_row(b, 0, h), q_stride, q0);
+    cp_async_tile(sQ_buf, buf * BQ * LDS, BQ, p.q, layout.q_base(b, h), q_stride, q0);
+    cp_async_tile(sdO_buf, buf * BQ * LDS, BQ, p.dout, layout.q_base(b, h), q_stride, q0);
     s_lse_buf.poison(buf * BQ, BQ);
     s_d_buf.poison(buf * BQ, BQ);
     for (int t = 0; t < kT; ++t)
@@ -131,8 +131,8 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
   };
 
   // Prologue.
-  cp_async_tile(sK, 0, kBlockK, p.k, layout.kv_row(b, 0, g), kv_stride, k0);
-  cp_async_tile(sV, 0, kBlockK, p.v, layout.kv_row(b, 0, g), kv_stride, k0);
+  cp_async_tile(sK, 0, kBlockK, p.k, layout.kv_base(b, g), kv_stride, k0);
+  cp_async_tile(sV, 0, kBlockK, p.v, layout.kv_base(b, g), kv_stride, k0);
   if (steps > 0) start_loading(0, 0);
 
   struct LaneAcc {
@@ -237,7 +237,7 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
         for (int db = 0; db < DB; ++db) {
           const int col = 8 * db + warp::mma_c_fragment_col(l, 2 * half);
           for (int x = 0; x < 2; ++x) {
-            const size_t at = static_cast<size_t>(layout.kv_row(b, j, g) + col + x);
+            const size_t at = static_cast<size_t>(layout.kv_base(b, g) + layout.kv_at(j, col + x));
             p.dk.at(at) = p.cvt(a.dk[db][2 * half + x]);
             p.dv.at(at) = p.cvt(a.dv[db][2 * half + x]);
             ++p.dk_stores.at(at);

@@ -105,7 +105,7 @@ int64_t run_block(Problem& p, int64_t qt, int64_t h, int64_t b, bm::Hazards& hz)
   // ForwardBlock: this block's rows and heads.
   const attn::GlobalLayout layout = p.layout(D);
   const int64_t q0 = qt * BQ, g = layout.kv_head(h);
-  const int64_t q_head = layout.q_row(b, 0, h), kv_head = layout.kv_row(b, 0, g);
+  const int64_t q_head = layout.q_base(b, h), kv_head = layout.kv_base(b, g);
   auto row0_of = [&](int w) { return q0 + fwd::warp_query_offset(w); };
 
   cp_async_tile(sQ, BQ, p.q, q_head, layout.q_stride(), q0);
@@ -301,6 +301,7 @@ TEST(AttentionLayout, GlobalOffsetsMatchTheReferenceLayout) {
     for (int64_t i = 0; i < ap.seq; ++i)
       for (int64_t h = 0; h < ap.heads; ++h) {
         EXPECT_EQ(l.q_row(b, i, h), ap.q_row(b, i, h));
+        EXPECT_EQ(l.q_base(b, h) + l.q_at(i, 3), ap.q_row(b, i, h) + 3);
         EXPECT_EQ(l.lse_index(b, h, i), ap.lse_at(b, h, i));
         EXPECT_EQ(l.kv_head(h), h / ap.group());
         const attn::QRowIndex at = attn::q_row_index(l, l.q_row(b, i, h) / ap.head_dim);
@@ -311,6 +312,7 @@ TEST(AttentionLayout, GlobalOffsetsMatchTheReferenceLayout) {
     for (int64_t j = 0; j < ap.seq; ++j)
       for (int64_t g = 0; g < ap.kv_heads; ++g) {
         EXPECT_EQ(l.kv_row(b, j, g), ap.kv_row(b, j, g));
+        EXPECT_EQ(l.kv_base(b, g) + l.kv_at(j, 5), ap.kv_row(b, j, g) + 5);
         if (j > 0) EXPECT_EQ(l.kv_row(b, j, g) - l.kv_row(b, j - 1, g), l.kv_stride());
       }
 }
