@@ -1,9 +1,11 @@
 #pragma once
 // The thread-block layout of the fused attention backward (kernels/cuda/attention_bwd.cu): its
 // tile sizes, which warp owns which keys, the shared-memory addresses its ldmatrix loads and dS
-// stores use, and how the dQ product is dealt to the warps. TB_HD, so that the kernel indexes
-// through these very functions and the host model of a whole block
-// (tests/kernels/test_attention_bwd_block_model.cpp) runs them for every warp and lane.
+// stores use (the generic ldmatrix offsets are in attention_layout.hpp), and how the dQ product
+// is dealt to the warps. TB_HD, so that the kernel indexes through these very functions and the
+// host model of a whole block (tests/kernels/test_attention_bwd_block_model.cpp) runs them for
+// every warp and lane.
+#include "kernels/common/attention_layout.hpp"
 #include "kernels/common/host_device.hpp"
 #include "kernels/common/warp_model.hpp"
 
@@ -20,19 +22,6 @@ inline constexpr int kDsStride = kBlockK + 8;           // sdS [query][key] row,
 
 // The first of warp w's keys, counted from the block's first key.
 TB_HD inline int warp_key_offset(int w) { return kKeysPerWarp * w; }
-
-// Element offset, in a row-major shared array of row stride `ld`, of the row address that `lane`
-// gives ldmatrix.x4 for the 16x16 tile whose corner is (row0, col0), per operand shape
-// (warp_model.hpp: A stored [m][k], B stored [n][k], B stored [k][n] loaded with .trans).
-TB_HD inline int ldsm_a_offset(int row0, int col0, int ld, int lane) {
-  return (row0 + warp::ldsm_a_row(lane)) * ld + col0 + warp::ldsm_a_col(lane);
-}
-TB_HD inline int ldsm_b_nk_offset(int row0, int col0, int ld, int lane) {
-  return (row0 + warp::ldsm_b_nk_row(lane)) * ld + col0 + warp::ldsm_b_nk_col(lane);
-}
-TB_HD inline int ldsm_b_kn_offset(int row0, int col0, int ld, int lane) {
-  return (row0 + warp::ldsm_b_kn_row(lane)) * ld + col0 + warp::ldsm_b_kn_col(lane);
-}
 
 // sdS holds dS as [query][key] (row stride kDsStride): where accumulator element e of warp w's
 // 8-query block nb of dSᵀ (its keys are the rows, the tile's queries the columns) is stored.

@@ -1,6 +1,8 @@
 #include "kernels/common/warp_model.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "kernels/common/attention_math.hpp"
 
@@ -79,26 +81,47 @@ void mma_m16n8k16(const WarpA& a, const WarpB& b, WarpC& c) {
   }
 }
 
-LaneArray<std::array<float, 8>> ldmatrix_x4(const LaneArray<const float*>& row_ptr, bool trans) {
+namespace {
+
+std::string row_address(const char* what, int lane, int row) {
+  return std::string(what) + ": lane " + std::to_string(lane) + " row address at element " + std::to_string(row);
+}
+
+// What the hardware requires of the 32 row addresses (see the header), checked before any access.
+void check_rows(const char* what, size_t region, const LaneArray<int>& row) {
+  constexpr int kRowElems = 8;  // 16 bytes of 16-bit elements
+  for (int l = 0; l < kWarpSize; ++l) {
+    if (row[l] % kRowElems != 0) throw std::invalid_argument(row_address(what, l, row[l]) + " is not 16-byte aligned");
+    if (row[l] < 0 || static_cast<size_t>(row[l]) + kRowElems > region)
+      throw std::out_of_range(row_address(what, l, row[l]) + " is outside the " + std::to_string(region) +
+                              "-element region");
+  }
+}
+
+}  // namespace
+
+LaneArray<std::array<float, 8>> ldmatrix_x4(std::span<const float> smem, const LaneArray<int>& row, bool trans) {
+  check_rows("ldmatrix", smem.size(), row);
   LaneArray<std::array<float, 8>> out{};
   for (int l = 0; l < kWarpSize; ++l) {
     for (int j = 0; j < 4; ++j) {
       for (int e = 0; e < 2; ++e) {
-        const int row = ldmatrix_dest_row(l, e, trans), col = ldmatrix_dest_col(l, e, trans);
-        // Row `row` of matrix j was addressed by lane 8j + row.
-        out[l][2 * j + e] = row_ptr[8 * j + row][col];
+        const int r = ldmatrix_dest_row(l, e, trans), col = ldmatrix_dest_col(l, e, trans);
+        // Row r of matrix j was addressed by lane 8j + r.
+        out[l][2 * j + e] = smem[static_cast<size_t>(row[8 * j + r] + col)];
       }
     }
   }
   return out;
 }
 
-void stmatrix_x4(const LaneArray<float*>& row_ptr, const LaneArray<std::array<float, 8>>& regs) {
+void stmatrix_x4(std::span<float> smem, const LaneArray<int>& row, const LaneArray<std::array<float, 8>>& regs) {
+  check_rows("stmatrix", smem.size(), row);
   for (int l = 0; l < kWarpSize; ++l)
     for (int j = 0; j < 4; ++j)
       for (int e = 0; e < 2; ++e) {
-        const int row = ldmatrix_dest_row(l, e, false), col = ldmatrix_dest_col(l, e, false);
-        row_ptr[8 * j + row][col] = regs[l][2 * j + e];
+        const int r = ldmatrix_dest_row(l, e, false), col = ldmatrix_dest_col(l, e, false);
+        smem[static_cast<size_t>(row[8 * j + r] + col)] = regs[l][2 * j + e];
       }
 }
 

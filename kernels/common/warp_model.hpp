@@ -17,6 +17,7 @@
 // emulated mma.m16n8k16 and ldmatrix.x4 that go through the maps of part 1.
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "kernels/common/host_device.hpp"
 
@@ -97,15 +98,20 @@ void gather_c(const WarpC& c, float* out, int ldc);   // inverse of distribute_c
 // back; a wrong map in a kernel therefore gives a wrong product here too.
 void mma_m16n8k16(const WarpA& a, const WarpB& b, WarpC& c);
 
-// ldmatrix.x4 over a row-major float array standing in for shared memory: lane l supplies
-// `row_ptr[l]`, the address of row (l & 7) of matrix (l >> 3). Result[lane][2j+e] is element e
-// of destination register j.
-LaneArray<std::array<float, 8>> ldmatrix_x4(const LaneArray<const float*>& row_ptr, bool trans);
+// Shared memory in the models: one float per 16-bit element of a region whose first element is
+// 16-byte aligned, as the kernels align theirs. Row addresses are element offsets into it.
+// ldmatrix and stmatrix need each row address 16-byte aligned (8 elements), so the emulation
+// checks that for every lane of every call, and that the row's 8 elements lie inside the region:
+// std::invalid_argument for a misaligned row, std::out_of_range for one that leaves the region.
+
+// ldmatrix.x4: lane l supplies `row[l]`, the offset of row (l & 7) of matrix (l >> 3).
+// Result[lane][2j+e] is element e of destination register j.
+LaneArray<std::array<float, 8>> ldmatrix_x4(std::span<const float> smem, const LaneArray<int>& row, bool trans);
 
 // stmatrix.sync.aligned.m8n8.x4.b16 (sm_90; PTX ISA "stmatrix"): the inverse of ldmatrix.x4
-// without .trans. Lane l supplies `row_ptr[l]`, the address of row (l & 7) of matrix (l >> 3);
+// without .trans. Lane l supplies `row[l]`, the offset of row (l & 7) of matrix (l >> 3);
 // element e of register j of lane l (regs[l][2j+e]) is stored to row l/4, column 2(l%4)+e of
 // matrix j.
-void stmatrix_x4(const LaneArray<float*>& row_ptr, const LaneArray<std::array<float, 8>>& regs);
+void stmatrix_x4(std::span<float> smem, const LaneArray<int>& row, const LaneArray<std::array<float, 8>>& regs);
 
 }  // namespace tb::kernels::warp

@@ -31,7 +31,8 @@ namespace attn = tb::kernels::attn;
 namespace warp = tb::kernels::warp;
 namespace bwd = tb::kernels::attn::bwd;
 
-// Tile sizes and the block's shared-memory addressing: kernels/common/attention_bwd_layout.hpp.
+// Tile sizes and the block's shared-memory addressing: kernels/common/attention_bwd_layout.hpp;
+// global addresses: attention_layout.hpp.
 using bwd::kBlockK;
 using bwd::kBlockQ;
 using bwd::kDsStride;
@@ -52,10 +53,11 @@ __global__ void attention_bwd_preprocess(const AttentionParams p) {
   const int64_t n = p.batch * p.seq * p.heads;
   for (int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; r < n;
        r += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t h = r % p.heads, i = (r / p.heads) % p.seq, b = r / (p.heads * p.seq);
-    const T* dout = static_cast<const T*>(p.dout) + r * p.head_dim;
-    const T* o = static_cast<const T*>(p.o) + r * p.head_dim;
-    p.d_term[(b * p.heads + h) * p.seq + i] = attn::rowsum_product(dout, o, p.head_dim, ToFloat{});
+    const attn::GlobalLayout layout = global_layout(p, p.head_dim);
+    const attn::QRowIndex at = attn::q_row_index(layout, r);
+    const T* dout = static_cast<const T*>(p.dout) + layout.q_row(at.b, at.i, at.h);
+    const T* o = static_cast<const T*>(p.o) + layout.q_row(at.b, at.i, at.h);
+    p.d_term[layout.lse_index(at.b, at.h, at.i)] = attn::rowsum_product(dout, o, p.head_dim, ToFloat{});
   }
 }
 
@@ -83,7 +85,10 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 
   const int64_t kt = blockIdx.x, g = blockIdx.y, b = blockIdx.z;
   const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int64_t q_stride = p.heads * D, kv_stride = p.kv_heads * D;
+  // Rebuilt from the parameters at each use, not held in registers across the loop: ptxas then
+  // allocates registers as it did for the expressions written out (nvcc 13: within 2 per thread).
+  auto layout = [&p] { return global_layout(p, D); };
+  const int64_t q_stride = layout().q_stride(), kv_stride = layout().kv_stride();
   const int64_t k0 = kt * kBlockK, key_row0 = k0 + bwd::warp_key_offset(w);
   const int64_t group = p.heads / p.kv_heads;
   const float scale = p.softmax_scale;
@@ -96,23 +101,22 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
   auto start_loading = [&](int64_t step, int buf) {
     const attn::BackwardStep at = attn::backward_step(step, g * group, qt_begin, q_tiles);
     const int64_t h = at.head, q0 = at.query_tile * BQ;
-    cp_async_tile<T, D, BQ, kThreads>(sQ_buf + buf * BQ * LDS, static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D,
+    cp_async_tile<T, D, BQ, kThreads>(sQ_buf + buf * BQ * LDS, static_cast<const T*>(p.q) + layout().q_base(b, h),
                                       q_stride, q0, p.seq);
-    cp_async_tile<T, D, BQ, kThreads>(sdO_buf + buf * BQ * LDS,
-                                      static_cast<const T*>(p.dout) + (b * p.seq * p.heads + h) * D, q_stride, q0,
-                                      p.seq);
+    cp_async_tile<T, D, BQ, kThreads>(sdO_buf + buf * BQ * LDS, static_cast<const T*>(p.dout) + layout().q_base(b, h),
+                                      q_stride, q0, p.seq);
     cp_async_commit();
     for (int r = threadIdx.x; r < BQ; r += kThreads) {
       const bool valid = q0 + r < p.seq;
-      s_lse_buf[buf * BQ + r] = valid ? attn::lse_to_log2(p.lse[(b * p.heads + h) * p.seq + q0 + r]) : INFINITY;
-      s_d_buf[buf * BQ + r] = valid ? p.d_term[(b * p.heads + h) * p.seq + q0 + r] : 0.f;
+      s_lse_buf[buf * BQ + r] = valid ? attn::lse_to_log2(p.lse[layout().lse_index(b, h, q0 + r)]) : INFINITY;
+      s_d_buf[buf * BQ + r] = valid ? p.d_term[layout().lse_index(b, h, q0 + r)] : 0.f;
     }
   };
 
-  cp_async_tile<T, D, kBlockK, kThreads>(sK, static_cast<const T*>(p.k) + (b * p.seq * p.kv_heads + g) * D, kv_stride,
-                                         k0, p.seq);
-  cp_async_tile<T, D, kBlockK, kThreads>(sV, static_cast<const T*>(p.v) + (b * p.seq * p.kv_heads + g) * D, kv_stride,
-                                         k0, p.seq);
+  cp_async_tile<T, D, kBlockK, kThreads>(sK, static_cast<const T*>(p.k) + layout().kv_base(b, g), kv_stride, k0,
+                                         p.seq);
+  cp_async_tile<T, D, kBlockK, kThreads>(sV, static_cast<const T*>(p.v) + layout().kv_base(b, g), kv_stride, k0,
+                                         p.seq);
   cp_async_commit();
   if (steps > 0) start_loading(0, 0);
 
@@ -136,13 +140,13 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 #pragma unroll
     for (int kc = 0; kc < KC; ++kc) {
       uint32_t ka[4], va[4];
-      ldmatrix_x4(ka, &sK[bwd::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, lane)]);
-      ldmatrix_x4(va, &sV[bwd::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, lane)]);
+      ldmatrix_x4(ka, &sK[attn::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, lane)]);
+      ldmatrix_x4(va, &sV[attn::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, lane)]);
 #pragma unroll
       for (int np = 0; np < NQ / 2; ++np) {
         uint32_t qb[4], ob[4];
-        ldmatrix_x4(qb, &sQ[bwd::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, lane)]);
-        ldmatrix_x4(ob, &sdO[bwd::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, lane)]);
+        ldmatrix_x4(qb, &sQ[attn::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, lane)]);
+        ldmatrix_x4(ob, &sdO[attn::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, lane)]);
         mma_16816<T>(st[2 * np], ka, qb[0], qb[1]);
         mma_16816<T>(st[2 * np + 1], ka, qb[2], qb[3]);
         mma_16816<T>(dpt[2 * np], va, ob[0], ob[1]);
@@ -169,8 +173,8 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t ob[4], qb[4];
-        ldmatrix_x4_trans(ob, &sdO[bwd::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, lane)]);
-        ldmatrix_x4_trans(qb, &sQ[bwd::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, lane)]);
+        ldmatrix_x4_trans(ob, &sdO[attn::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, lane)]);
+        ldmatrix_x4_trans(qb, &sQ[attn::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, lane)]);
         mma_16816<T>(dv[2 * dp], pa, ob[0], ob[1]);
         mma_16816<T>(dv[2 * dp + 1], pa, ob[2], ob[3]);
         mma_16816<T>(dk[2 * dp], dsa, qb[0], qb[1]);
@@ -188,7 +192,7 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
       for (int kc = 0; kc < kBlockK / 16; ++kc) {
         uint32_t a[4], kb[4];
         ldmatrix_x4(a, &sdS[bwd::ds_load_offset(mt, kc, lane)]);
-        ldmatrix_x4_trans(kb, &sK[bwd::ldsm_b_kn_offset(16 * kc, 16 * dp, LDS, lane)]);
+        ldmatrix_x4_trans(kb, &sK[attn::ldsm_b_kn_offset(16 * kc, 16 * dp, LDS, lane)]);
         mma_16816<T>(acc[0], a, kb[0], kb[1]);
         mma_16816<T>(acc[1], a, kb[2], kb[3]);
       }
@@ -198,23 +202,27 @@ __global__ void __launch_bounds__(kThreads) attention_bwd_kernel(const Attention
         for (int e = 0; e < 4; ++e) {
           const int64_t i = q0 + 16 * mt + warp::mma_c_fragment_row(lane, e);
           const int col = 16 * dp + 8 * half + warp::mma_c_fragment_col(lane, e);
-          if (i < p.seq) atomicAdd(&p.dq_accum[(b * p.seq + i) * q_stride + h * D + col], acc[half][e]);
+          if (i < p.seq) atomicAdd(&p.dq_accum[layout().q_row(b, i, h) + col], acc[half][e]);
         }
     }
   }
 
+  // No cp.async group may be pending at exit: were steps 0, the loop would never have waited
+  // for the K/V prologue.
+  cp_async_wait_all();
+
   // This warp's 16 key rows of dK and dV (rows past the sequence end are not stored).
-  T* dK = static_cast<T*>(p.dk) + (b * p.seq * p.kv_heads + g) * D;
-  T* dV = static_cast<T*>(p.dv) + (b * p.seq * p.kv_heads + g) * D;
+  T* dK = static_cast<T*>(p.dk) + layout().kv_base(b, g);
+  T* dV = static_cast<T*>(p.dv) + layout().kv_base(b, g);
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int64_t j = key_row0 + warp::mma_c_fragment_row(lane, 2 * half);
     if (j >= p.seq) continue;
 #pragma unroll
     for (int db = 0; db < DB; ++db) {
-      const int col = 8 * db + warp::mma_c_fragment_col(lane, 2 * half);
-      *reinterpret_cast<uint32_t*>(&dK[j * kv_stride + col]) = pack2<T>(dk[db][2 * half], dk[db][2 * half + 1]);
-      *reinterpret_cast<uint32_t*>(&dV[j * kv_stride + col]) = pack2<T>(dv[db][2 * half], dv[db][2 * half + 1]);
+      const int64_t at = layout().kv_at(j, 8 * db + warp::mma_c_fragment_col(lane, 2 * half));
+      *reinterpret_cast<uint32_t*>(&dK[at]) = pack2<T>(dk[db][2 * half], dk[db][2 * half + 1]);
+      *reinterpret_cast<uint32_t*>(&dV[at]) = pack2<T>(dv[db][2 * half], dv[db][2 * half + 1]);
     }
   }
 }

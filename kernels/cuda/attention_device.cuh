@@ -1,8 +1,8 @@
 #pragma once
 // Device helpers of the fused attention kernels: the two tensor-core instructions (PTX inline
 // assembly, sm_80+), bf16/fp16 packing, quad reductions and asynchronous tile loads into padded shared memory.
-// Fragment indices never appear here: they come from kernels/common/warp_model.hpp, the maps
-// the CPU warp-model tests check.
+// Fragment indices and addresses never appear here: they come from kernels/common/warp_model.hpp
+// and attention_*layout.hpp, the functions the CPU warp and block models run.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -13,6 +13,9 @@
 #include <utility>
 
 #include "kernels/backend.hpp"
+#include "kernels/common/attention_fwd_layout.hpp"
+#include "kernels/common/attention_fwd_warp.hpp"
+#include "kernels/common/attention_layout.hpp"
 #include "kernels/common/attention_math.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/cuda/attention_launch.hpp"
@@ -23,10 +26,12 @@ namespace tb::kernels::cuda::attention {
 namespace attn = tb::kernels::attn;
 namespace warp = tb::kernels::warp;
 
-// Shared-memory rows are padded by 8 elements (16 bytes): ldmatrix's eight row addresses then
-// fall in distinct bank groups (row stride 36 or 68 words), and stay 16-byte aligned.
-template <int D>
-inline constexpr int kSmemStride = D + 8;
+using attn::kSmemStride;
+
+// The tensors' global layout (attention_layout.hpp) for head dim d.
+__device__ inline attn::GlobalLayout global_layout(const AttentionParams& p, int d) {
+  return {p.seq, p.heads, p.kv_heads, d};
+}
 
 __device__ inline uint32_t smem_addr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
@@ -110,15 +115,14 @@ __device__ inline void cp_async_commit() { asm volatile("cp.async.commit_group;\
 // Waits for every group this thread committed; a __syncthreads() after it publishes the tile.
 __device__ inline void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
 
-// Starts copying rows [row0, row0 + ROWS) of a [.., seq, .., D] tensor (row stride `stride`
-// elements) into padded shared memory; rows past `seq` become zeros, so that masked products
-// read 0, never stale or NaN data. The caller commits, waits and synchronises.
+// Starts copying rows [row0, row0 + ROWS) of one head of a [.., seq, .., D] tensor (`base` its
+// first element, row stride `stride` elements) into padded shared memory; rows past `seq` become
+// zeros (attn::tile_chunk). The caller commits, waits and synchronises.
 template <typename T, int D, int ROWS, int THREADS>
 __device__ inline void cp_async_tile(T* smem, const T* base, int64_t stride, int64_t row0, int64_t seq) {
-  for (int c = threadIdx.x; c < ROWS * (D / tb::kernels::attn::kChunkElems); c += THREADS) {
-    const int r = tb::kernels::attn::tile_chunk_row(c, D), col = tb::kernels::attn::tile_chunk_col(c, D);
-    const bool valid = row0 + r < seq;
-    cp_async_16(smem + r * kSmemStride<D> + col, valid ? base + (row0 + r) * stride + col : base, valid ? 16 : 0);
+  for (int c = threadIdx.x; c < ROWS * (D / attn::kChunkElems); c += THREADS) {
+    const attn::TileChunk t = attn::tile_chunk(c, D, kSmemStride<D>, row0, stride, seq);
+    cp_async_16(smem + t.smem, t.valid ? base + t.global : base, t.valid ? 16 : 0);
   }
 }
 
@@ -133,12 +137,14 @@ struct ForwardBlock {
   const T *Q, *K, *V;
   __device__ ForwardBlock(const AttentionParams& p, int block_q)
       : qt(blockIdx.x), h(blockIdx.y), b(blockIdx.z), q0(qt * block_q),
-        row0(q0 + 16 * static_cast<int64_t>(threadIdx.x / 32)), q_stride(p.heads * D), kv_stride(p.kv_heads * D),
+        row0(q0 + attn::fwd::warp_query_offset(static_cast<int>(threadIdx.x / 32))),
+        q_stride(global_layout(p, D).q_stride()), kv_stride(global_layout(p, D).kv_stride()),
         warp_index(static_cast<int>(threadIdx.x / 32)), lane(static_cast<int>(threadIdx.x % 32)) {
-    const int64_t g = attn::kv_head_for(h, p.heads, p.kv_heads);
-    Q = static_cast<const T*>(p.q) + (b * p.seq * p.heads + h) * D;
-    K = static_cast<const T*>(p.k) + (b * p.seq * p.kv_heads + g) * D;
-    V = static_cast<const T*>(p.v) + (b * p.seq * p.kv_heads + g) * D;
+    const attn::GlobalLayout layout = global_layout(p, D);
+    const int64_t g = layout.kv_head(h);
+    Q = static_cast<const T*>(p.q) + layout.q_base(b, h);
+    K = static_cast<const T*>(p.k) + layout.kv_base(b, g);
+    V = static_cast<const T*>(p.v) + layout.kv_base(b, g);
   }
 };
 
@@ -146,25 +152,22 @@ struct ForwardBlock {
 template <typename T, int D>
 __device__ inline void load_q_fragments(uint32_t (&qf)[D / 16][4], const T* sQ, int warp_index, int lane) {
 #pragma unroll
-  for (int kc = 0; kc < D / 16; ++kc)
-    ldmatrix_x4(qf[kc], &sQ[(16 * warp_index + warp::ldsm_a_row(lane)) * kSmemStride<D> + 16 * kc +
-                            warp::ldsm_a_col(lane)]);
+  for (int kc = 0; kc < D / 16; ++kc) ldmatrix_x4(qf[kc], &sQ[attn::fwd::q_ldsm_offset<D>(warp_index, kc, lane)]);
 }
 
 // One key tile of the online softmax on the S accumulators (raw Q·Kᵀ in, P out), rescaling the
-// running state and the O accumulator (attention_math.hpp's lane steps, checked on the host).
+// running state and the O accumulator: attention_fwd_warp.hpp's step for this thread's lane.
 template <int NB, int DB>
 __device__ inline void online_softmax_step(float (&s)[NB][4], float (&o)[DB][4], attn::SoftmaxState (&state)[2],
                                            int lane, int64_t row0, int64_t k0, int64_t seq, bool causal,
                                            float scale_log2) {
-  const bool need_mask = attn::tile_needs_mask(row0, k0, 8 * NB, seq, causal);
-  attn::lane_scale_and_mask<NB>(s, lane, row0, k0, seq, causal, need_mask, scale_log2);
-  float tile_max[2], factor[2];
-  attn::lane_row_max<NB>(s, tile_max);
-  tile_max[0] = quad_max(tile_max[0]);
-  tile_max[1] = quad_max(tile_max[1]);
-  attn::lane_softmax_tile<NB>(s, state, tile_max, factor);
-  attn::lane_scale_rows<DB>(o, factor);
+  attn::fwd::online_softmax_step<NB, DB, 1>(
+      [&](int) { return attn::fwd::SoftmaxLane<NB, DB>{s, o, state, lane}; },
+      [](float (&m)[1][2]) {
+        m[0][0] = quad_max(m[0][0]);
+        m[0][1] = quad_max(m[0][1]);
+      },
+      row0, k0, seq, causal, scale_log2);
 }
 
 // P (the softmax's S accumulators) as the A fragment of 16-key chunk kk of O += P·V.
@@ -176,27 +179,18 @@ __device__ inline void p_fragment(uint32_t (&pa)[4], const float (&s)[NB][4], in
                      s[warp::accum_to_a_block(kk, 2 * r + 1)][warp::accum_to_a_elem(2 * r + 1)]);
 }
 
-// Completes the lane-partial sums across the quad, normalises O, stores it and the LSE.
+// Completes the lane-partial sums across the quad, normalises O, stores it and the LSE
+// (attention_fwd_warp.hpp's epilogue for this thread's lane).
 template <typename T, int D>
 __device__ inline void store_output_and_lse(const AttentionParams& p, float (&o)[D / 8][4],
                                             attn::SoftmaxState (&state)[2], int64_t b, int64_t h, int64_t row0,
                                             int lane) {
-  T* O = static_cast<T*>(p.o) + (b * p.seq * p.heads + h) * D;
-  const int64_t q_stride = p.heads * D;
-#pragma unroll
-  for (int half = 0; half < 2; ++half) {
-    state[half].sum = quad_sum(state[half].sum);
-    const float inv = attn::softmax_inv_sum(state[half]);
-    const int64_t i = row0 + warp::mma_c_fragment_row(lane, 2 * half);
-    if (i >= p.seq) continue;
-#pragma unroll
-    for (int db = 0; db < D / 8; ++db) {
-      const int col = 8 * db + warp::mma_c_fragment_col(lane, 2 * half);
-      *reinterpret_cast<uint32_t*>(&O[i * q_stride + col]) =
-          pack2<T>(o[db][2 * half] * inv, o[db][2 * half + 1] * inv);
-    }
-    if (warp::lane_in_group(lane) == 0) p.lse[(b * p.heads + h) * p.seq + i] = attn::lse_from_state(state[half]);
-  }
+  T* O = static_cast<T*>(p.o);
+  attn::fwd::store_output_and_lse<D / 8, 1>(
+      [&](int) { return attn::fwd::OutputLane<D / 8>{o, state, lane}; },
+      [](float (&sum)[1]) { sum[0] = quad_sum(sum[0]); }, global_layout(p, D), b, h, row0,
+      [&](int64_t at, float lo, float hi) { *reinterpret_cast<uint32_t*>(&O[at]) = pack2<T>(lo, hi); },
+      [&](int64_t at, float lse) { p.lse[at] = lse; });
 }
 
 // Raising a kernel's dynamic shared-memory limit is set-up, not work: the CUDA call happens once

@@ -3,15 +3,18 @@
 // One block of 4 warps per (64-query tile, head, batch); each warp owns 16 query rows, keeps
 // its Q fragments in registers, and streams 64-key K/V tiles through shared memory with
 // cp.async, FlashAttention-2's schedule: V(t) loads while S = Q·K(t)ᵀ is computed, K(t+1) while
-// O += P·V(t) is, so one K and one V buffer suffice and no load is waited for in full. S = Q·Kᵀ
-// and O += P·V are m16n8k16 tensor-core products; P never leaves the registers (the S
-// accumulators are re-packed as the A operand); the online softmax rescales O only when the
-// running max moves, and O is normalised once at the end. No s×s matrix exists anywhere.
+// O += P·V(t) is, so one K and one V buffer suffice. Every wait is cp.async.wait_group 0, which
+// costs no overlap: at each wait the only group in flight is the tile needed next, issued one
+// product earlier. S = Q·Kᵀ and O += P·V are m16n8k16 tensor-core products; P never leaves the
+// registers (the S accumulators are re-packed as the A operand); every tile multiplies O by the
+// online softmax's factor exp2(old max − new max) (1 when the max has not moved: no branch), and
+// O is normalised once at the end. No s×s matrix exists anywhere.
 // LSE (natural log) is saved for the backward.
 //
-// Index math (fragment layouts, masks, tile ranges, GQA head map) is in kernels/common and is
-// exercised on the CPU by tests/kernels/test_warp_model.cpp, which runs this inner loop lane
-// by lane on a warp model.
+// Index math (fragment layouts, shared and global addresses, masks, tile ranges, GQA head map)
+// is in kernels/common (attention_fwd_layout.hpp, attention_layout.hpp, attention_math.hpp) and
+// is exercised on the CPU by tests/kernels/test_attention_fwd_block_model.cpp, which runs every
+// block of a grid warp by warp, lane by lane, on a warp model.
 //
 // sm_90a has a wgmma forward as well (attention_fwd_wgmma.cu, --impl wgmma); this one runs on
 // every architecture from sm_80.
@@ -26,9 +29,12 @@ namespace tb::kernels::cuda::attention {
 namespace {
 
 namespace attn = tb::kernels::attn;
-namespace warp = tb::kernels::warp;
 
-constexpr int kBlockQ = 64, kBlockK = 64, kWarps = 4, kThreads = 32 * kWarps;
+namespace fwd = tb::kernels::attn::fwd;
+// Tile sizes and the block's shared-memory addressing: kernels/common/attention_fwd_layout.hpp.
+using fwd::kBlockK;
+using fwd::kBlockQ;
+using fwd::kThreads;
 
 template <int D>
 constexpr size_t fwd_smem_bytes() {
@@ -70,7 +76,7 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
 #pragma unroll
       for (int np = 0; np < NB / 2; ++np) {
         uint32_t kb[4];
-        ldmatrix_x4(kb, &sK[(16 * np + warp::ldsm_b_nk_row(lane)) * LDS + 16 * kc + warp::ldsm_b_nk_col(lane)]);
+        ldmatrix_x4(kb, &sK[fwd::k_ldsm_offset<D>(np, kc, lane)]);
         mma_16816<T>(s[2 * np], qf[kc], kb[0], kb[1]);
         mma_16816<T>(s[2 * np + 1], qf[kc], kb[2], kb[3]);
       }
@@ -91,7 +97,7 @@ __global__ void __launch_bounds__(kThreads) attention_fwd_kernel(const Attention
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t vb[4];
-        ldmatrix_x4_trans(vb, &sV[(16 * kk + warp::ldsm_b_kn_row(lane)) * LDS + 16 * dp + warp::ldsm_b_kn_col(lane)]);
+        ldmatrix_x4_trans(vb, &sV[fwd::v_ldsm_offset<D>(kk, dp, lane)]);
         mma_16816<T>(o[2 * dp], pa, vb[0], vb[1]);
         mma_16816<T>(o[2 * dp + 1], pa, vb[2], vb[3]);
       }

@@ -5,27 +5,23 @@
 // has: the warps' key offsets, the shared dS tile they write as [query][key] (column 16·w, row
 // stride kDsStride) and read back for dQ, the dQ units dealt round-robin to the warps, the
 // causal first query tile, the double-buffered (head, query tile) sequence of grouped-query
-// heads, and the ragged edges. The addresses come from the functions the kernel itself calls
-// (kernels/common/attention_bwd_layout.hpp, attention_math.hpp, warp_model.hpp).
+// heads, and the ragged edges. The addresses, shared and global, come from the functions the
+// kernel itself calls (kernels/common/attention_bwd_layout.hpp, attention_layout.hpp,
+// attention_math.hpp, warp_model.hpp); the fp64 reference it is compared with indexes on its own.
 //
-// Shared memory is modelled region by region with a hazard check per element: between two
-// barriers, a location one warp writes may not be read or written by another warp, and a
-// cp.async destination may not be read at all until a cp.async.wait + barrier. Every region
-// starts as NaN (uninitialised), and a region's dead contents are NaN-poisoned again before it
-// is refilled, so a read of anything the kernel did not write this step poisons the gradients.
+// Shared memory is modelled with a hazard check per element (block_model.hpp); a region's dead
+// contents are NaN-poisoned before it is refilled, so a read of anything the kernel did not
+// write this step poisons the gradients.
 //
 // Precision: "bf16" runs round exactly where the kernel converts to its storage type (inputs,
 // the saved O behind the D term, P and dS packed as mma A operands, dS in shared memory, dK/dV
 // stores, the dQ conversion), with fp32 accumulation; "fp32" runs skip every rounding (the
 // kernel's data flow as if T were float, which the kernel itself is not instantiated for), so
 // that indexing errors cannot hide under bf16 noise. fp16 (the kernel's other T) is not modelled.
-// Global-memory offsets (tensor bases, the dQ atomics, the dK/dV stores) are copied from the
-// kernel, not shared with it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -35,10 +31,11 @@
 #include <vector>
 
 #include "kernels/common/attention_bwd_layout.hpp"
+#include "kernels/common/attention_layout.hpp"
 #include "kernels/common/attention_math.hpp"
-#include "kernels/common/float_formats.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/cpu/attention_reference.hpp"
+#include "tests/kernels/block_model.hpp"
 
 namespace attn = tb::kernels::attn;
 namespace bwd = tb::kernels::attn::bwd;
@@ -46,117 +43,19 @@ namespace warp = tb::kernels::warp;
 
 namespace {
 
-constexpr int kLanes = warp::kWarpSize;
-
-float to_bf16(float x) { return tb::kernels::bf16_to_float(tb::kernels::float_to_bf16(x)); }
-
-// Hazards found by the shared-memory model (first few kept verbatim).
-struct Hazards {
-  int64_t count = 0;
-  std::vector<std::string> first;
-  void add(const std::string& what) {
-    if (first.size() < 8) first.push_back(what);
-    ++count;
-  }
-};
-
-// One region of the kernel's dynamic shared memory; `epoch` counts the block's barriers.
-class Shared {
- public:
-  Shared(std::string name, int size, const int64_t& epoch, Hazards& hz)
-      : name_(std::move(name)), v_(static_cast<size_t>(size), NAN), meta_(static_cast<size_t>(size)), epoch_(epoch),
-        hz_(hz) {}
-  int size() const { return static_cast<int>(v_.size()); }
-  const float* data() const { return v_.data(); }
-
-  void read(int i, int w) {
-    if (!in_range(i, w, "read")) return;
-    Meta& m = meta_[static_cast<size_t>(i)];
-    if (m.pending) hazard(i, w, "reads a cp.async destination before cp.async.wait + barrier");
-    else if (m.write_epoch == epoch_ && m.write_warp != w) hazard(i, w, "reads what another warp wrote in this phase");
-    if (m.read_epoch != epoch_) m.read_epoch = epoch_, m.readers = 0;
-    m.readers |= 1u << w;
-  }
-  // `async`: a cp.async destination, complete only at the next cp.async.wait + barrier.
-  void write(int i, float x, int w, bool async = false) {
-    if (!in_range(i, w, "write")) return;
-    Meta& m = meta_[static_cast<size_t>(i)];
-    if (m.pending || (m.write_epoch == epoch_ && m.write_warp != w)) hazard(i, w, "writes what another warp wrote");
-    if (m.read_epoch == epoch_ && (m.readers & ~(1u << w))) hazard(i, w, "writes what another warp read in this phase");
-    m.write_epoch = epoch_, m.write_warp = w, m.pending = async;
-    v_[static_cast<size_t>(i)] = x;
-  }
-  // After cp.async.wait_group 0 in every thread and __syncthreads().
-  void complete_async() {
-    for (Meta& m : meta_) m.pending = false;
-  }
-  // The contents of [begin, begin + n) are dead (the model's stand-in for stale data).
-  void poison(int begin, int n) { std::fill_n(v_.begin() + begin, n, NAN); }
-
- private:
-  struct Meta {
-    int64_t write_epoch = -1, read_epoch = -1;
-    int write_warp = -1;
-    unsigned readers = 0;
-    bool pending = false;
-  };
-  bool in_range(int i, int w, const char* what) {
-    if (i >= 0 && i < size()) return true;
-    hz_.add(name_ + ": warp " + std::to_string(w) + " " + what + " out of bounds at " + std::to_string(i));
-    return false;
-  }
-  void hazard(int i, int w, const char* what) {
-    hz_.add(name_ + "[" + std::to_string(i) + "] epoch " + std::to_string(epoch_) + ": warp " + std::to_string(w) +
-            " " + what);
-  }
-  std::string name_;
-  std::vector<float> v_;
-  std::vector<Meta> meta_;
-  const int64_t& epoch_;
-  Hazards& hz_;
-};
-
-using Regs = warp::LaneArray<std::array<float, 8>>;  // ldmatrix.x4 destination registers (2 halves each)
-
-// ldmatrix.x4(.trans) by warp w: lane l gives the row address s[base + off(l)] (16-byte aligned,
-// 8 elements read per row).
-template <typename Off>
-Regs ldsm(Shared& s, int base, Off off, bool trans, int w, Hazards& hz) {
-  warp::LaneArray<const float*> ptr{};
-  static const float kNan[8] = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-  for (int l = 0; l < kLanes; ++l) {
-    const int o = base + off(l);
-    if (o % 8 != 0) hz.add("ldmatrix row address not 16-byte aligned: element " + std::to_string(o));
-    if (o < 0 || o + 8 > s.size()) {
-      hz.add("ldmatrix row out of bounds: element " + std::to_string(o));
-      ptr[l] = kNan;
-      continue;
-    }
-    for (int e = 0; e < 8; ++e) s.read(o + e, w);
-    ptr[l] = s.data() + o;
-  }
-  return warp::ldmatrix_x4(ptr, trans);
-}
-
-// mma_16816<T>(c, a, b[2·half], b[2·half + 1]) for the 32 lanes; c(l) is lane l's float[4].
-template <typename C>
-void mma(C c, const Regs& a, const Regs& b, int half) {
-  warp::WarpA fa{};
-  warp::WarpB fb{};
-  warp::WarpC fc{};
-  for (int l = 0; l < kLanes; ++l) {
-    for (int e = 0; e < 8; ++e) fa[l].x[e] = a[l][e];
-    for (int e = 0; e < 4; ++e) fb[l].x[e] = b[l][4 * half + e], fc[l].x[e] = c(l)[e];
-  }
-  warp::mma_m16n8k16(fa, fb, fc);
-  for (int l = 0; l < kLanes; ++l)
-    for (int e = 0; e < 4; ++e) c(l)[e] = fc[l].x[e];
-}
+using tb::test::block_model::Hazards;
+using tb::test::block_model::kLanes;
+using tb::test::block_model::ldsm;
+using tb::test::block_model::mma;
+using tb::test::block_model::Regs;
+using tb::test::block_model::Shared;
+using tb::test::block_model::to_bf16;
 
 // The kernel's inputs (bf16 values held in floats in a bf16 run) and outputs.
 struct Problem {
   int64_t batch = 0, heads = 0, kv_heads = 0, seq = 0;
   bool causal = false, bf16 = false;
+  attn::GlobalLayout layout(int d) const { return {seq, heads, kv_heads, d}; }
   float scale = 0;
   std::vector<float> q, k, v, dout, lse, d_term;  // lse: natural log, fp32 (the forward's output)
   std::vector<float> dq_accum, dk, dv;
@@ -167,7 +66,7 @@ struct Problem {
 // attention_bwd_kernel<T, D, CAUSAL> as block (kt, g, b) executes it.
 template <int D>
 void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
-  constexpr int BQ = bwd::kBlockQ<D>, LDS = D + 8 /* kSmemStride<D> */, NQ = BQ / 8, DB = D / 8, KC = D / 16;
+  constexpr int BQ = bwd::kBlockQ<D>, LDS = attn::kSmemStride<D>, NQ = BQ / 8, DB = D / 8, KC = D / 16;
   constexpr int kW = bwd::kWarps, kT = bwd::kThreads, kBlockK = bwd::kBlockK;
   static_assert(kT == kW * kLanes && bwd::kKeysPerWarp * kW == kBlockK);
   int64_t epoch = 0;
@@ -181,20 +80,22 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
       for (Shared* s : all) s->complete_async();
     ++epoch;
   };
-  // cp_async_tile<T, D, ROWS, kThreads>: thread t copies chunks t, t + kThreads, ...
-  auto cp_async_tile = [&](Shared& smem, int smem_base, int rows, const float* base, int64_t stride, int64_t row0) {
+  // cp_async_tile<T, D, ROWS, kThreads>: thread t copies chunks t, t + kThreads, ... of the
+  // head whose first element is src[head]; .at() turns a wild address into an exception.
+  auto cp_async_tile = [&](Shared& smem, int smem_base, int rows, const std::vector<float>& src, int64_t head,
+                           int64_t stride, int64_t row0) {
     smem.poison(smem_base, rows * LDS);
     for (int t = 0; t < kT; ++t)
       for (int c = t; c < rows * (D / attn::kChunkElems); c += kT) {
-        const int r = attn::tile_chunk_row(c, D), col = attn::tile_chunk_col(c, D);
-        const bool valid = row0 + r < p.seq;
+        const attn::TileChunk tc = attn::tile_chunk(c, D, LDS, row0, stride, p.seq);
         for (int e = 0; e < attn::kChunkElems; ++e)
-          smem.write(smem_base + r * LDS + col + e, valid ? base[(row0 + r) * stride + col + e] : 0.f, t / kLanes,
-                     true);
+          smem.write(smem_base + tc.smem + e, tc.valid ? src.at(static_cast<size_t>(head + tc.global + e)) : 0.f,
+                     t / kLanes, true);
       }
   };
 
-  const int64_t q_stride = p.heads * D, kv_stride = p.kv_heads * D;
+  const attn::GlobalLayout layout = p.layout(D);
+  const int64_t q_stride = layout.q_stride(), kv_stride = layout.kv_stride();
   const int64_t k0 = kt * kBlockK;
   const int64_t group = p.heads / p.kv_heads;
   const int64_t qt_begin = attn::query_tile_begin(kt, kBlockK, BQ, p.causal);
@@ -216,22 +117,22 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
   auto start_loading = [&](int64_t step, int buf) {
     const attn::BackwardStep at = attn::backward_step(step, g * group, qt_begin, q_tiles);
     const int64_t h = at.head, q0 = at.query_tile * BQ;
-    cp_async_tile(sQ_buf, buf * BQ * LDS, BQ, p.q.data() + (b * p.seq * p.heads + h) * D, q_stride, q0);
-    cp_async_tile(sdO_buf, buf * BQ * LDS, BQ, p.dout.data() + (b * p.seq * p.heads + h) * D, q_stride, q0);
+    cp_async_tile(sQ_buf, buf * BQ * LDS, BQ, p.q, layout.q_base(b, h), q_stride, q0);
+    cp_async_tile(sdO_buf, buf * BQ * LDS, BQ, p.dout, layout.q_base(b, h), q_stride, q0);
     s_lse_buf.poison(buf * BQ, BQ);
     s_d_buf.poison(buf * BQ, BQ);
     for (int t = 0; t < kT; ++t)
       for (int r = t; r < BQ; r += kT) {
         const bool valid = q0 + r < p.seq;
-        s_lse_buf.write(buf * BQ + r, valid ? attn::lse_to_log2(p.lse[(b * p.heads + h) * p.seq + q0 + r]) : INFINITY,
-                        t / kLanes);
-        s_d_buf.write(buf * BQ + r, valid ? p.d_term[(b * p.heads + h) * p.seq + q0 + r] : 0.f, t / kLanes);
+        const size_t at = static_cast<size_t>(layout.lse_index(b, h, q0 + r));
+        s_lse_buf.write(buf * BQ + r, valid ? attn::lse_to_log2(p.lse.at(at)) : INFINITY, t / kLanes);
+        s_d_buf.write(buf * BQ + r, valid ? p.d_term.at(at) : 0.f, t / kLanes);
       }
   };
 
   // Prologue.
-  cp_async_tile(sK, 0, kBlockK, p.k.data() + (b * p.seq * p.kv_heads + g) * D, kv_stride, k0);
-  cp_async_tile(sV, 0, kBlockK, p.v.data() + (b * p.seq * p.kv_heads + g) * D, kv_stride, k0);
+  cp_async_tile(sK, 0, kBlockK, p.k, layout.kv_base(b, g), kv_stride, k0);
+  cp_async_tile(sV, 0, kBlockK, p.v, layout.kv_base(b, g), kv_stride, k0);
   if (steps > 0) start_loading(0, 0);
 
   struct LaneAcc {
@@ -251,15 +152,15 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
       const int64_t key_row0 = k0 + bwd::warp_key_offset(w);
       float st[kLanes][NQ][4] = {}, dpt[kLanes][NQ][4] = {};  // each lane's Sᵀ, dPᵀ accumulators
       for (int kc = 0; kc < KC; ++kc) {
-        const Regs ka = ldsm(sK, 0, [&](int l) { return bwd::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, l); },
-                             false, w, hz);
-        const Regs va = ldsm(sV, 0, [&](int l) { return bwd::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, l); },
-                             false, w, hz);
+        const Regs ka = ldsm(sK, 0, [&](int l) { return attn::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, l); },
+                             false, w);
+        const Regs va = ldsm(sV, 0, [&](int l) { return attn::ldsm_a_offset(bwd::warp_key_offset(w), 16 * kc, LDS, l); },
+                             false, w);
         for (int np = 0; np < NQ / 2; ++np) {
-          const Regs qb = ldsm(sQ_buf, sQ, [&](int l) { return bwd::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, l); },
-                               false, w, hz);
-          const Regs ob = ldsm(sdO_buf, sdO, [&](int l) { return bwd::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, l); },
-                               false, w, hz);
+          const Regs qb = ldsm(sQ_buf, sQ, [&](int l) { return attn::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, l); },
+                               false, w);
+          const Regs ob = ldsm(sdO_buf, sdO, [&](int l) { return attn::ldsm_b_nk_offset(16 * np, 16 * kc, LDS, l); },
+                               false, w);
           mma([&](int l) { return st[l][2 * np]; }, ka, qb, 0);
           mma([&](int l) { return st[l][2 * np + 1]; }, ka, qb, 1);
           mma([&](int l) { return dpt[l][2 * np]; }, va, ob, 0);
@@ -289,10 +190,10 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
             dsa[l][2 * r] = p.cvt(dpt[l][b0][e0]), dsa[l][2 * r + 1] = p.cvt(dpt[l][b1][e1]);
           }
         for (int dp = 0; dp < D / 16; ++dp) {
-          const Regs ob = ldsm(sdO_buf, sdO, [&](int l) { return bwd::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, l); },
-                               true, w, hz);
-          const Regs qb = ldsm(sQ_buf, sQ, [&](int l) { return bwd::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, l); },
-                               true, w, hz);
+          const Regs ob = ldsm(sdO_buf, sdO, [&](int l) { return attn::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, l); },
+                               true, w);
+          const Regs qb = ldsm(sQ_buf, sQ, [&](int l) { return attn::ldsm_b_kn_offset(16 * kk, 16 * dp, LDS, l); },
+                               true, w);
           LaneAcc* a = &acc[static_cast<size_t>(kLanes * w)];
           mma([&](int l) { return a[l].dv[2 * dp]; }, pa, ob, 0);
           mma([&](int l) { return a[l].dv[2 * dp + 1]; }, pa, ob, 1);
@@ -309,9 +210,9 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
         const bwd::DqUnit u = bwd::dq_unit(unit, D);
         float dq[kLanes][2][4] = {};
         for (int kc = 0; kc < kBlockK / 16; ++kc) {
-          const Regs a = ldsm(sdS, 0, [&](int l) { return bwd::ds_load_offset(u.mt, kc, l); }, false, w, hz);
+          const Regs a = ldsm(sdS, 0, [&](int l) { return bwd::ds_load_offset(u.mt, kc, l); }, false, w);
           const Regs kb =
-              ldsm(sK, 0, [&](int l) { return bwd::ldsm_b_kn_offset(16 * kc, 16 * u.dp, LDS, l); }, true, w, hz);
+              ldsm(sK, 0, [&](int l) { return attn::ldsm_b_kn_offset(16 * kc, 16 * u.dp, LDS, l); }, true, w);
           mma([&](int l) { return dq[l][0]; }, a, kb, 0);
           mma([&](int l) { return dq[l][1]; }, a, kb, 1);
         }
@@ -321,13 +222,12 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
               const int64_t i = q0 + 16 * u.mt + warp::mma_c_fragment_row(l, e);
               const int col = 16 * u.dp + 8 * half + warp::mma_c_fragment_col(l, e);
               if (i >= p.seq) continue;
-              p.dq_accum[static_cast<size_t>((b * p.seq + i) * q_stride + h * D + col)] += dq[l][half][e];  // atomicAdd
+              p.dq_accum.at(static_cast<size_t>(layout.q_row(b, i, h) + col)) += dq[l][half][e];  // atomicAdd
             }
       }
   }
 
   // Each warp's 16 key rows of dK and dV (rows past the sequence end are not stored).
-  const int64_t kv_base = (b * p.seq * p.kv_heads + g) * D;
   for (int w = 0; w < kW; ++w)
     for (int l = 0; l < kLanes; ++l)
       for (int half = 0; half < 2; ++half) {
@@ -337,10 +237,10 @@ void run_block(Problem& p, int64_t kt, int64_t g, int64_t b, Hazards& hz) {
         for (int db = 0; db < DB; ++db) {
           const int col = 8 * db + warp::mma_c_fragment_col(l, 2 * half);
           for (int x = 0; x < 2; ++x) {
-            const size_t at = static_cast<size_t>(kv_base + j * kv_stride + col + x);
-            p.dk[at] = p.cvt(a.dk[db][2 * half + x]);
-            p.dv[at] = p.cvt(a.dv[db][2 * half + x]);
-            ++p.dk_stores[at];
+            const size_t at = static_cast<size_t>(layout.kv_base(b, g) + layout.kv_at(j, col + x));
+            p.dk.at(at) = p.cvt(a.dk[db][2 * half + x]);
+            p.dv.at(at) = p.cvt(a.dv[db][2 * half + x]);
+            ++p.dk_stores.at(at);
           }
         }
       }
@@ -399,11 +299,12 @@ void check_block_model(const Shape& shape, bool causal, bool bf16) {
   for (size_t x = 0; x < o.size(); ++x) o[x] = p.cvt(static_cast<float>(o_ref[x]));
   p.lse.assign(lse_ref.begin(), lse_ref.end());
   p.d_term.resize(static_cast<size_t>(ap.lse_elements()));
+  const attn::GlobalLayout layout = p.layout(D);
   for (int64_t r = 0; r < shape.batch * shape.seq * shape.heads; ++r) {  // attention_bwd_preprocess
-    const int64_t h = r % shape.heads, i = (r / shape.heads) % shape.seq, b = r / (shape.heads * shape.seq);
-    p.d_term[static_cast<size_t>((b * shape.heads + h) * shape.seq + i)] =
-        attn::rowsum_product(&p.dout[static_cast<size_t>(r * D)], &o[static_cast<size_t>(r * D)], D,
-                             [](float x) { return x; });
+    const attn::QRowIndex at = attn::q_row_index(layout, r);
+    const size_t row = static_cast<size_t>(layout.q_row(at.b, at.i, at.h));
+    p.d_term.at(static_cast<size_t>(layout.lse_index(at.b, at.h, at.i))) =
+        attn::rowsum_product(&p.dout.at(row), &o.at(row), D, [](float x) { return x; });
   }
   p.dq_accum.assign(p.q.size(), 0.f);
   p.dk.assign(p.k.size(), NAN);

@@ -1,13 +1,16 @@
 // The warp model and the PTX fragment maps that the CUDA attention kernels index through: the
 // maps cover each matrix element once, an emulated mma/ldmatrix computes plain products, and
-// the forward kernel's per-lane inner loop, run for all 32 lanes, reproduces attention.
+// the backward's per-warp logic, run for all 32 lanes, reproduces the gradients. (The forward's
+// loop runs on whole blocks in test_attention_fwd_block_model.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
+#include "kernels/common/attention_layout.hpp"
 #include "kernels/common/attention_math.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/cpu/attention_reference.hpp"
@@ -86,21 +89,23 @@ TEST(WarpModel, EmulatedMmaEqualsMatrixProduct) {
     }
 }
 
+// The kernels' ldmatrix offsets (attn::ldsm_*_offset, attention_layout.hpp) give exactly the
+// mma fragments of the tile at (r0, c0), for each of the three operand shapes.
 TEST(WarpModel, LdmatrixAddressMapsYieldMmaFragments) {
   // A 32x40 "shared memory" array; tiles at an offset, as the kernels address them.
   const int ld = 40;
   const auto smem = small_ints(32 * ld, 4);
   const int r0 = 16, c0 = 16;
-  warp::LaneArray<const float*> ptr{};
+  warp::LaneArray<int> off{};
   // (1) A operand from [m][k].
-  for (int l = 0; l < 32; ++l) ptr[l] = &smem[(r0 + warp::ldsm_a_row(l)) * ld + c0 + warp::ldsm_a_col(l)];
-  auto regs = warp::ldmatrix_x4(ptr, false);
+  for (int l = 0; l < 32; ++l) off[l] = attn::ldsm_a_offset(r0, c0, ld, l);
+  auto regs = warp::ldmatrix_x4(smem, off, false);
   const auto want_a = warp::distribute_a(&smem[r0 * ld + c0], ld);
   for (int l = 0; l < 32; ++l)
     for (int e = 0; e < 8; ++e) ASSERT_EQ(regs[l][e], want_a[l].x[e]) << "A lane " << l << " e " << e;
   // (2) B operand stored [n][k] (K rows): B[k][n] = K[n][k]; two 8-column n-blocks.
-  for (int l = 0; l < 32; ++l) ptr[l] = &smem[(r0 + warp::ldsm_b_nk_row(l)) * ld + c0 + warp::ldsm_b_nk_col(l)];
-  regs = warp::ldmatrix_x4(ptr, false);
+  for (int l = 0; l < 32; ++l) off[l] = attn::ldsm_b_nk_offset(r0, c0, ld, l);
+  regs = warp::ldmatrix_x4(smem, off, false);
   for (int blk = 0; blk < 2; ++blk) {
     std::vector<float> bt(16 * 8);
     for (int k = 0; k < 16; ++k)
@@ -110,12 +115,34 @@ TEST(WarpModel, LdmatrixAddressMapsYieldMmaFragments) {
       for (int e = 0; e < 4; ++e) ASSERT_EQ(regs[l][4 * blk + e], want_b[l].x[e]) << "Bnk blk " << blk;
   }
   // (3) B operand stored [k][n] (V rows), .trans.
-  for (int l = 0; l < 32; ++l) ptr[l] = &smem[(r0 + warp::ldsm_b_kn_row(l)) * ld + c0 + warp::ldsm_b_kn_col(l)];
-  regs = warp::ldmatrix_x4(ptr, true);
+  for (int l = 0; l < 32; ++l) off[l] = attn::ldsm_b_kn_offset(r0, c0, ld, l);
+  regs = warp::ldmatrix_x4(smem, off, true);
   for (int blk = 0; blk < 2; ++blk) {
     const auto want_b = warp::distribute_b(&smem[r0 * ld + c0 + 8 * blk], ld);
     for (int l = 0; l < 32; ++l)
       for (int e = 0; e < 4; ++e) ASSERT_EQ(regs[l][4 * blk + e], want_b[l].x[e]) << "Bkn blk " << blk;
+  }
+}
+
+// The hardware needs every ldmatrix/stmatrix row address 16-byte aligned; the emulator refuses
+// what the GPU would fault on or silently misread, so no model can pass with such an address.
+TEST(WarpModel, LdmatrixAndStmatrixRefuseMisalignedOrOutOfRangeRows) {
+  std::vector<float> smem(32 * 8 + 16, 0.f);
+  warp::LaneArray<int> off{};
+  for (int l = 0; l < 32; ++l) off[l] = 8 * l;
+  EXPECT_NO_THROW(warp::ldmatrix_x4(smem, off, false));
+  const warp::LaneArray<std::array<float, 8>> regs{};
+  EXPECT_NO_THROW(warp::stmatrix_x4(smem, off, regs));
+  for (int bad_lane : {0, 17, 31}) {
+    auto misaligned = off;
+    misaligned[bad_lane] += 4;  // 8 bytes off
+    EXPECT_THROW(warp::ldmatrix_x4(smem, misaligned, true), std::invalid_argument) << bad_lane;
+    EXPECT_THROW(warp::stmatrix_x4(smem, misaligned, regs), std::invalid_argument) << bad_lane;
+    auto outside = off;
+    outside[bad_lane] = static_cast<int>(smem.size());
+    EXPECT_THROW(warp::ldmatrix_x4(smem, outside, false), std::out_of_range) << bad_lane;
+    outside[bad_lane] = -8;
+    EXPECT_THROW(warp::stmatrix_x4(smem, outside, regs), std::out_of_range) << bad_lane;
   }
 }
 
@@ -205,113 +232,6 @@ TEST(WarpModel, TileChunkMapCoversTilesAndStoresWithoutBankConflicts) {
     }
 }
 
-// The forward kernel's inner loop (kernels/cuda/attention_fwd.cu) for one warp — 16 query rows
-// — over key tiles of 16, run lane by lane on the model: ldmatrix Q/K/V, mma, mask, quad max,
-// online softmax, P reused as the A operand, final quad sum and normalisation.
-TEST(WarpModel, ForwardInnerLoopReproducesAttention) {
-  constexpr int D = 32, NB = 2, BK = 8 * NB, DB = D / 8, KC = D / 16;
-  for (bool causal : {false, true}) {
-    const int64_t seq = 45, row0 = 20;  // ragged: 45 keys = 2 full tiles + 13; rows 20..35
-    std::mt19937 rng(causal ? 11 : 12);
-    std::normal_distribution<float> dist(0.f, 1.f);
-    auto p = tb::kernels::cpu::make_problem({1, 1, 1, seq, D, causal});
-    std::vector<float> q(seq * D), k(seq * D), v(seq * D);
-    for (auto* x : {&q, &k, &v})
-      for (auto& e : *x) e = dist(rng);
-    const float sl2 = attn::scale_log2(static_cast<float>(p.softmax_scale));
-
-    warp::LaneArray<const float*> ptr{};
-    warp::WarpA qf[KC];
-    for (int kc = 0; kc < KC; ++kc) {
-      for (int l = 0; l < 32; ++l) ptr[l] = &q[(row0 + warp::ldsm_a_row(l)) * D + 16 * kc + warp::ldsm_a_col(l)];
-      const auto regs = warp::ldmatrix_x4(ptr, false);
-      for (int l = 0; l < 32; ++l)
-        for (int e = 0; e < 8; ++e) qf[kc][l].x[e] = regs[l][e];
-    }
-    float o[32][DB][4] = {};
-    attn::SoftmaxState state[32][2];
-    const int64_t tiles = attn::key_tile_end(0, seq, BK, seq, causal);  // row-tile = the whole range here
-    for (int64_t kt = 0; kt < tiles; ++kt) {
-      const int64_t k0 = kt * BK;
-      // The kernel's shared-memory K/V tile, zero-filled past the sequence end.
-      std::vector<float> sk(BK * D, 0.f), sv(BK * D, 0.f);
-      for (int64_t r = 0; r < attn::tile_valid_rows(k0, BK, seq); ++r)
-        for (int c = 0; c < D; ++c) sk[r * D + c] = k[(k0 + r) * D + c], sv[r * D + c] = v[(k0 + r) * D + c];
-      warp::WarpC s[NB] = {};
-      for (int kc = 0; kc < KC; ++kc)
-        for (int np = 0; np < NB / 2; ++np) {
-          for (int l = 0; l < 32; ++l)
-            ptr[l] = &sk[(16 * np + warp::ldsm_b_nk_row(l)) * D + 16 * kc + warp::ldsm_b_nk_col(l)];
-          const auto regs = warp::ldmatrix_x4(ptr, false);
-          warp::WarpB b0{}, b1{};
-          for (int l = 0; l < 32; ++l)
-            for (int e = 0; e < 4; ++e) b0[l].x[e] = regs[l][e], b1[l].x[e] = regs[l][4 + e];
-          warp::mma_m16n8k16(qf[kc], b0, s[2 * np]);
-          warp::mma_m16n8k16(qf[kc], b1, s[2 * np + 1]);
-        }
-      const bool need_mask = attn::tile_needs_mask(row0, k0, BK, seq, causal);
-      float sl[32][NB][4], factor[32][2];
-      warp::LaneArray<float> mx[2];
-      for (int l = 0; l < 32; ++l) {
-        for (int nb = 0; nb < NB; ++nb)
-          for (int e = 0; e < 4; ++e) sl[l][nb][e] = s[nb][l].x[e];
-        attn::lane_scale_and_mask<NB>(sl[l], l, row0, k0, seq, causal, need_mask, sl2);
-        float m2[2];
-        attn::lane_row_max<NB>(sl[l], m2);
-        mx[0][l] = m2[0], mx[1][l] = m2[1];
-      }
-      mx[0] = warp::quad_allreduce_max(mx[0]), mx[1] = warp::quad_allreduce_max(mx[1]);
-      for (int l = 0; l < 32; ++l) {
-        const float tile_max[2] = {mx[0][l], mx[1][l]};
-        attn::lane_softmax_tile<NB>(sl[l], state[l], tile_max, factor[l]);
-        attn::lane_scale_rows<DB>(o[l], factor[l]);
-      }
-      for (int kk = 0; kk < NB / 2; ++kk) {
-        warp::WarpA pa{};
-        for (int l = 0; l < 32; ++l)
-          for (int e = 0; e < 8; ++e) pa[l].x[e] = sl[l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
-        for (int dp = 0; dp < D / 16; ++dp) {
-          for (int l = 0; l < 32; ++l)
-            ptr[l] = &sv[(16 * kk + warp::ldsm_b_kn_row(l)) * D + 16 * dp + warp::ldsm_b_kn_col(l)];
-          const auto regs = warp::ldmatrix_x4(ptr, true);
-          warp::WarpB b0{}, b1{};
-          warp::WarpC c0{}, c1{};
-          for (int l = 0; l < 32; ++l)
-            for (int e = 0; e < 4; ++e) {
-              b0[l].x[e] = regs[l][e], b1[l].x[e] = regs[l][4 + e];
-              c0[l].x[e] = o[l][2 * dp][e], c1[l].x[e] = o[l][2 * dp + 1][e];
-            }
-          warp::mma_m16n8k16(pa, b0, c0);
-          warp::mma_m16n8k16(pa, b1, c1);
-          for (int l = 0; l < 32; ++l)
-            for (int e = 0; e < 4; ++e) o[l][2 * dp][e] = c0[l].x[e], o[l][2 * dp + 1][e] = c1[l].x[e];
-        }
-      }
-    }
-    // Final: quad-reduce the lane-partial sums, normalise, compare each lane's elements.
-    warp::LaneArray<float> sums[2];
-    for (int l = 0; l < 32; ++l) sums[0][l] = state[l][0].sum, sums[1][l] = state[l][1].sum;
-    sums[0] = warp::quad_allreduce_sum(sums[0]), sums[1] = warp::quad_allreduce_sum(sums[1]);
-    double worst = 0;
-    for (int l = 0; l < 32; ++l) {
-      for (int half = 0; half < 2; ++half) {
-        state[l][half].sum = sums[half][l];
-        const int64_t i = row0 + warp::lane_group(l) + 8 * half;
-        std::vector<double> ref(D);
-        const double lse_ref = tb::kernels::cpu::reference_forward_row(p, q.data(), k.data(), v.data(), 0, 0, i, ref.data());
-        EXPECT_NEAR(attn::lse_from_state(state[l][half]), lse_ref, 1e-4);
-        for (int db = 0; db < DB; ++db)
-          for (int e = 2 * half; e < 2 * half + 2; ++e) {
-            const int col = 8 * db + warp::mma_c_fragment_col(l, e);
-            const double got = o[l][db][e] * attn::softmax_inv_sum(state[l][half]);
-            worst = std::max(worst, std::abs(got - ref[col]));
-          }
-      }
-    }
-    EXPECT_LT(worst, 1e-5) << "causal " << causal;
-  }
-}
-
 namespace {
 
 // ldmatrix.x4 on the model over a row-major tile, with the kernels' address maps.
@@ -319,13 +239,12 @@ std::array<float, 8> lane_regs(const warp::LaneArray<std::array<float, 8>>& regs
 
 warp::LaneArray<std::array<float, 8>> ldsm(const std::vector<float>& tile, int ld, int r0, int c0, int which,
                                            bool trans) {
-  warp::LaneArray<const float*> ptr{};
-  for (int l = 0; l < 32; ++l) {
-    const int r = which == 0 ? warp::ldsm_a_row(l) : which == 1 ? warp::ldsm_b_nk_row(l) : warp::ldsm_b_kn_row(l);
-    const int c = which == 0 ? warp::ldsm_a_col(l) : which == 1 ? warp::ldsm_b_nk_col(l) : warp::ldsm_b_kn_col(l);
-    ptr[l] = &tile[(r0 + r) * ld + c0 + c];
-  }
-  return warp::ldmatrix_x4(ptr, trans);
+  warp::LaneArray<int> off{};
+  for (int l = 0; l < 32; ++l)
+    off[l] = which == 0   ? attn::ldsm_a_offset(r0, c0, ld, l)
+             : which == 1 ? attn::ldsm_b_nk_offset(r0, c0, ld, l)
+                          : attn::ldsm_b_kn_offset(r0, c0, ld, l);
+  return warp::ldmatrix_x4(tile, off, trans);
 }
 
 void to_frags(const warp::LaneArray<std::array<float, 8>>& regs, warp::WarpA* a, warp::WarpB* b0, warp::WarpB* b1) {

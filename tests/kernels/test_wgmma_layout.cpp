@@ -10,14 +10,21 @@
 #include <set>
 #include <vector>
 
+#include "kernels/common/attention_fwd_layout.hpp"
+#include "kernels/common/attention_fwd_warp.hpp"
+#include "kernels/common/attention_layout.hpp"
 #include "kernels/common/attention_math.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/common/wgmma_layout.hpp"
 #include "kernels/cpu/attention_reference.hpp"
+#include "tests/kernels/block_model.hpp"
 
 namespace wg = tb::kernels::wgmma;
 namespace warp = tb::kernels::warp;
 namespace attn = tb::kernels::attn;
+namespace fwd = tb::kernels::attn::fwd;
+using tb::test::block_model::quad_max_rows;
+using tb::test::block_model::quad_sum_lanes;
 
 namespace {
 
@@ -114,18 +121,17 @@ TEST(WgmmaLayout, VTransposedByLdmatrixAndStmatrixIsTheBOperandOfPV) {
     std::set<int> seen;
     for (int r = 0; r < rounds; ++r)
       for (int w = 0; w < kWarps; ++w) {
-        warp::LaneArray<const float*> src{};
-        warp::LaneArray<float*> dst{};
+        warp::LaneArray<int> src{}, dst{};
         for (int l = 0; l < 32; ++l) {
           const int block = wg::vt_block(r, w, kWarps, warp::ldmatrix_source_matrix(l));
           const int row = warp::ldmatrix_source_row(l);
           if (row == 0) EXPECT_TRUE(seen.insert(block).second) << "block " << block << " twice";
-          src[l] = &v[static_cast<size_t>(wg::vt_source_offset(block, row, kKeys, lds))];
+          src[l] = wg::vt_source_offset(block, row, kKeys, lds);
           const int dest = wg::vt_dest_offset(block, row, kKeys, t);
-          ASSERT_EQ(dest % 16, 0);
-          dst[l] = &vt[static_cast<size_t>(dest / 2)];
+          ASSERT_EQ(dest % 2, 0);
+          dst[l] = dest / 2;  // bytes to 16-bit elements; the emulation checks the 16-byte alignment
         }
-        warp::stmatrix_x4(dst, warp::ldmatrix_x4(src, /*trans=*/true));
+        warp::stmatrix_x4(vt, dst, warp::ldmatrix_x4(v, src, /*trans=*/true));
       }
     EXPECT_EQ(static_cast<int>(seen.size()), blocks);
 
@@ -147,10 +153,9 @@ TEST(WgmmaLayout, VTransposedByLdmatrixAndStmatrixIsTheBOperandOfPV) {
 TEST(WgmmaLayout, StmatrixUndoesLdmatrix) {
   std::vector<float> a(32 * 8), b(32 * 8, 0.f);
   for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i);
-  warp::LaneArray<const float*> src{};
-  warp::LaneArray<float*> dst{};
-  for (int l = 0; l < 32; ++l) src[l] = &a[static_cast<size_t>(8 * l)], dst[l] = &b[static_cast<size_t>(8 * l)];
-  warp::stmatrix_x4(dst, warp::ldmatrix_x4(src, false));
+  warp::LaneArray<int> rows{};
+  for (int l = 0; l < 32; ++l) rows[l] = 8 * l;
+  warp::stmatrix_x4(b, rows, warp::ldmatrix_x4(a, rows, false));
   EXPECT_EQ(a, b);
 }
 
@@ -191,133 +196,129 @@ void wgmma_rs_model(WarpgroupAcc& d, const warp::WarpA (&a)[4], const std::vecto
   }
 }
 
-}  // namespace
-
 // One block (64 query rows, 4 warps) over every key tile it visits: K chunks into core
-// matrices, S by k16 wgmma steps, the lane softmax, V transposed by ldmatrix.trans + stmatrix,
-// P from the S accumulators as A, O by wgmma steps; then normalised against the fp64 reference.
-TEST(WgmmaLayout, ForwardLoopOnAWarpgroupModelReproducesAttention) {
-  constexpr int D = 64, NB = kKeys / 8, DB = D / 8, KC = D / 16, LDS = D + 8;
+// matrices, S by k16 wgmma steps, the softmax step, V transposed by ldmatrix.trans + stmatrix,
+// P from the S accumulators as A, O by wgmma steps, the epilogue; then O and the LSE against the
+// fp64 reference. The Q loads, the softmax step and the epilogue are the functions the kernel
+// shares with the mma.sync forward (attention_fwd_layout.hpp, attention_fwd_warp.hpp).
+template <int D>
+void check_wgmma_forward(int64_t qt, bool causal) {
+  SCOPED_TRACE(testing::Message() << "d " << D << " query tile " << qt << " causal " << causal);
+  constexpr int NB = kKeys / 8, DB = D / 8, KC = D / 16, LDS = attn::kSmemStride<D>;
+  static_assert(fwd::kBlockK == kKeys && fwd::kWarps == kWarps);
   const wg::KMajorTile tile_k = wg::packed_k_major(D), tile_vt = wg::packed_k_major(kKeys);
   const uint32_t k_base = 0x2000, vt_base = 0x6000;
-  struct Case {
-    int64_t qt;
-    bool causal;
-  };
-  for (const Case c : {Case{1, false}, Case{2, true}}) {
-    const int64_t seq = 150;  // two full key tiles and 22 keys; query tile 2 is ragged too
-    auto p = tb::kernels::cpu::make_problem({1, 1, 1, seq, D, c.causal});
-    std::mt19937 rng(c.causal ? 21 : 22);
-    std::normal_distribution<float> dist(0.f, 1.f);
-    std::vector<float> q(seq * D), k(seq * D), v(seq * D), q_tile(64 * D, 0.f);
-    for (auto* x : {&q, &k, &v})
-      for (auto& e : *x) e = dist(rng);
-    const int64_t q0 = c.qt * 64;
-    for (int64_t r = 0; r < attn::tile_valid_rows(q0, 64, seq); ++r)
-      for (int col = 0; col < D; ++col) q_tile[r * D + col] = q[(q0 + r) * D + col];
-    const float sl2 = attn::scale_log2(static_cast<float>(p.softmax_scale));
+  const int64_t seq = 150;  // two full key tiles and 22 keys; query tile 2 is ragged too
+  auto p = tb::kernels::cpu::make_problem({1, 1, 1, seq, D, causal});
+  const attn::GlobalLayout layout{seq, 1, 1, D};
+  std::mt19937 rng(static_cast<uint32_t>(D + (causal ? 21 : 22)));
+  std::normal_distribution<float> dist(0.f, 1.f);
+  std::vector<float> q(seq * D), k(seq * D), v(seq * D), q_tile(64 * LDS, 0.f);
+  for (auto* x : {&q, &k, &v})
+    for (auto& e : *x) e = dist(rng);
+  const int64_t q0 = qt * 64;
+  for (int64_t r = 0; r < attn::tile_valid_rows(q0, 64, seq); ++r)
+    for (int col = 0; col < D; ++col) q_tile[r * LDS + col] = q[(q0 + r) * D + col];
+  const float sl2 = attn::scale_log2(static_cast<float>(p.softmax_scale));
 
-    warp::WarpA qf[KC][4];  // [k chunk][warp]
-    for (int w = 0; w < 4; ++w)
-      for (int kc = 0; kc < KC; ++kc) {
-        warp::LaneArray<const float*> ptr{};
-        for (int l = 0; l < 32; ++l) ptr[l] = &q_tile[(16 * w + warp::ldsm_a_row(l)) * D + 16 * kc + warp::ldsm_a_col(l)];
-        const auto regs = warp::ldmatrix_x4(ptr, false);
-        for (int l = 0; l < 32; ++l)
-          for (int e = 0; e < 8; ++e) qf[kc][w][l].x[e] = regs[l][e];
-      }
-
-    WarpgroupAcc o(D);
-    attn::SoftmaxState state[4][32][2];
-    const int64_t tiles = attn::key_tile_end(c.qt, 64, kKeys, seq, c.causal);
-    for (int64_t kt = 0; kt < tiles; ++kt) {
-      const int64_t k0 = kt * kKeys;
-      std::vector<float> sk(kKeys * D, 0.f), sv(kKeys * LDS, 0.f), svt(kKeys * D, -1.f);
-      for (int ch = 0; ch < kKeys * D / 8; ++ch) {  // cp_async_k_tile, zero-filled past the end
-        const int r = wg::k_tile_chunk_row(ch, D), col = wg::k_tile_chunk_col(ch, D);
-        for (int e = 0; e < 8; ++e)
-          sk[wg::k_major_offset(r, col + e, tile_k) / 2] = k0 + r < seq ? k[(k0 + r) * D + col + e] : 0.f;
-      }
-      for (int64_t r = 0; r < attn::tile_valid_rows(k0, kKeys, seq); ++r)
-        for (int col = 0; col < D; ++col) sv[r * LDS + col] = v[(k0 + r) * D + col];
-
-      WarpgroupAcc s(kKeys);
-      for (auto& x : s.x) x = NAN;  // the first step must not read it (scale-d = 0)
-      for (int kc = 0; kc < KC; ++kc) {
-        const warp::WarpA a[4] = {qf[kc][0], qf[kc][1], qf[kc][2], qf[kc][3]};
-        wgmma_rs_model(s, a, sk, k_base, wg::k_step_descriptor(k_base, kc, tile_k), kc > 0);
-      }
-      // The lane softmax of online_softmax_step, per warp.
-      float sl[4][32][NB][4];
-      for (int w = 0; w < 4; ++w) {
-        const int64_t row0 = q0 + 16 * w;
-        warp::LaneArray<float> mx[2];
-        for (int l = 0; l < 32; ++l) {
-          for (int b = 0; b < NB; ++b)
-            for (int e = 0; e < 4; ++e) sl[w][l][b][e] = s.at(w, l, b, e);
-          attn::lane_scale_and_mask<NB>(sl[w][l], l, row0, k0, seq, c.causal,
-                                        attn::tile_needs_mask(row0, k0, kKeys, seq, c.causal), sl2);
-          float m2[2];
-          attn::lane_row_max<NB>(sl[w][l], m2);
-          mx[0][l] = m2[0], mx[1][l] = m2[1];
-        }
-        mx[0] = warp::quad_allreduce_max(mx[0]), mx[1] = warp::quad_allreduce_max(mx[1]);
-        for (int l = 0; l < 32; ++l) {
-          const float tile_max[2] = {mx[0][l], mx[1][l]};
-          float factor[2], ol[DB][4];
-          attn::lane_softmax_tile<NB>(sl[w][l], state[w][l], tile_max, factor);
-          for (int b = 0; b < DB; ++b)
-            for (int e = 0; e < 4; ++e) ol[b][e] = o.at(w, l, b, e);
-          attn::lane_scale_rows<DB>(ol, factor);
-          for (int b = 0; b < DB; ++b)
-            for (int e = 0; e < 4; ++e) o.at(w, l, b, e) = ol[b][e];
-        }
-      }
-      // transpose_v_tile
-      for (int r = 0; r < (kKeys / 8) * (D / 8) / 16; ++r)
-        for (int w = 0; w < 4; ++w) {
-          warp::LaneArray<const float*> src{};
-          warp::LaneArray<float*> dst{};
-          for (int l = 0; l < 32; ++l) {
-            const int block = wg::vt_block(r, w, 4, warp::ldmatrix_source_matrix(l)), row = warp::ldmatrix_source_row(l);
-            src[l] = &sv[wg::vt_source_offset(block, row, kKeys, LDS)];
-            dst[l] = &svt[wg::vt_dest_offset(block, row, kKeys, tile_vt) / 2];
-          }
-          warp::stmatrix_x4(dst, warp::ldmatrix_x4(src, true));
-        }
-      for (int kk = 0; kk < NB / 2; ++kk) {
-        warp::WarpA pa[4];
-        for (int w = 0; w < 4; ++w)
-          for (int l = 0; l < 32; ++l)
-            for (int e = 0; e < 8; ++e) pa[w][l].x[e] = sl[w][l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
-        wgmma_rs_model(o, pa, svt, vt_base, wg::k_step_descriptor(vt_base, kk, tile_vt), true);
-      }
-    }
-
-    // store_output_and_lse: quad sums, normalise, compare with the fp64 reference.
-    double worst = 0;
-    int rows_checked = 0;
-    for (int w = 0; w < 4; ++w) {
-      warp::LaneArray<float> sums[2];
-      for (int l = 0; l < 32; ++l) sums[0][l] = state[w][l][0].sum, sums[1][l] = state[w][l][1].sum;
-      sums[0] = warp::quad_allreduce_sum(sums[0]), sums[1] = warp::quad_allreduce_sum(sums[1]);
+  warp::WarpA qf[KC][4];  // [k chunk][warp]: load_q_fragments
+  for (int w = 0; w < 4; ++w)
+    for (int kc = 0; kc < KC; ++kc) {
+      warp::LaneArray<int> rows{};
+      for (int l = 0; l < 32; ++l) rows[l] = fwd::q_ldsm_offset<D>(w, kc, l);
+      const auto regs = warp::ldmatrix_x4(q_tile, rows, false);
       for (int l = 0; l < 32; ++l)
-        for (int half = 0; half < 2; ++half) {
-          const int64_t i = q0 + 16 * w + warp::lane_group(l) + 8 * half;
-          if (i >= seq) continue;
-          state[w][l][half].sum = sums[half][l];
-          std::vector<double> ref(D);
-          const double lse = tb::kernels::cpu::reference_forward_row(p, q.data(), k.data(), v.data(), 0, 0, i, ref.data());
-          EXPECT_NEAR(attn::lse_from_state(state[w][l][half]), lse, 1e-4) << "row " << i;
-          for (int b = 0; b < DB; ++b)
-            for (int e = 2 * half; e < 2 * half + 2; ++e) {
-              const double got = o.at(w, l, b, e) * attn::softmax_inv_sum(state[w][l][half]);
-              worst = std::max(worst, std::abs(got - ref[8 * b + warp::mma_c_fragment_col(l, e)]));
-            }
-          ++rows_checked;
-        }
+        for (int e = 0; e < 8; ++e) qf[kc][w][l].x[e] = regs[l][e];
     }
-    EXPECT_EQ(rows_checked, 4 * static_cast<int>(attn::tile_valid_rows(q0, 64, seq)));  // 4 lanes per row
-    EXPECT_LT(worst, 1e-4) << "causal " << c.causal;
+
+  WarpgroupAcc o(D);
+  attn::SoftmaxState state[4][32][2];
+  const int64_t tiles = attn::key_tile_end(qt, 64, kKeys, seq, causal);
+  for (int64_t kt = 0; kt < tiles; ++kt) {
+    const int64_t k0 = kt * kKeys;
+    std::vector<float> sk(kKeys * D, 0.f), sv(kKeys * LDS, 0.f), svt(kKeys * D, -1.f);
+    for (int ch = 0; ch < kKeys * D / 8; ++ch) {  // cp_async_k_tile, zero-filled past the end
+      const int r = wg::k_tile_chunk_row(ch, D), col = wg::k_tile_chunk_col(ch, D);
+      for (int e = 0; e < 8; ++e)
+        sk[wg::k_major_offset(r, col + e, tile_k) / 2] = k0 + r < seq ? k[(k0 + r) * D + col + e] : 0.f;
+    }
+    for (int64_t r = 0; r < attn::tile_valid_rows(k0, kKeys, seq); ++r)
+      for (int col = 0; col < D; ++col) sv[r * LDS + col] = v[(k0 + r) * D + col];
+
+    WarpgroupAcc s(kKeys);
+    for (auto& x : s.x) x = NAN;  // the first step must not read it (scale-d = 0)
+    for (int kc = 0; kc < KC; ++kc) {
+      const warp::WarpA a[4] = {qf[kc][0], qf[kc][1], qf[kc][2], qf[kc][3]};
+      wgmma_rs_model(s, a, sk, k_base, wg::k_step_descriptor(k_base, kc, tile_k), kc > 0);
+    }
+    // online_softmax_step, per warp, on its lanes' slices of the warpgroup accumulators.
+    float sl[4][32][NB][4], ol[4][32][DB][4];
+    for (int w = 0; w < 4; ++w) {
+      for (int l = 0; l < 32; ++l) {
+        for (int b = 0; b < NB; ++b)
+          for (int e = 0; e < 4; ++e) sl[w][l][b][e] = s.at(w, l, b, e);
+        for (int b = 0; b < DB; ++b)
+          for (int e = 0; e < 4; ++e) ol[w][l][b][e] = o.at(w, l, b, e);
+      }
+      fwd::online_softmax_step<NB, DB, 32>(
+          [&](int l) { return fwd::SoftmaxLane<NB, DB>{sl[w][l], ol[w][l], state[w][l], l}; }, quad_max_rows,
+          q0 + fwd::warp_query_offset(w), k0, seq, causal, sl2);
+      for (int l = 0; l < 32; ++l)
+        for (int b = 0; b < DB; ++b)
+          for (int e = 0; e < 4; ++e) o.at(w, l, b, e) = ol[w][l][b][e];
+    }
+    // transpose_v_tile
+    for (int r = 0; r < (kKeys / 8) * (D / 8) / 16; ++r)
+      for (int w = 0; w < 4; ++w) {
+        warp::LaneArray<int> src{}, dst{};
+        for (int l = 0; l < 32; ++l) {
+          const int block = wg::vt_block(r, w, 4, warp::ldmatrix_source_matrix(l)), row = warp::ldmatrix_source_row(l);
+          src[l] = wg::vt_source_offset(block, row, kKeys, LDS);
+          dst[l] = wg::vt_dest_offset(block, row, kKeys, tile_vt) / 2;
+        }
+        warp::stmatrix_x4(svt, dst, warp::ldmatrix_x4(sv, src, true));
+      }
+    for (int kk = 0; kk < NB / 2; ++kk) {
+      warp::WarpA pa[4];
+      for (int w = 0; w < 4; ++w)
+        for (int l = 0; l < 32; ++l)
+          for (int e = 0; e < 8; ++e) pa[w][l].x[e] = sl[w][l][warp::accum_to_a_block(kk, e)][warp::accum_to_a_elem(e)];
+      wgmma_rs_model(o, pa, svt, vt_base, wg::k_step_descriptor(vt_base, kk, tile_vt), true);
+    }
   }
+
+  // store_output_and_lse, then every row of the tile against the fp64 reference.
+  std::vector<float> out(seq * D, NAN), lse(seq, NAN);
+  int stores = 0;
+  for (int w = 0; w < 4; ++w) {
+    float ow[32][DB][4];
+    for (int l = 0; l < 32; ++l)
+      for (int b = 0; b < DB; ++b)
+        for (int e = 0; e < 4; ++e) ow[l][b][e] = o.at(w, l, b, e);
+    fwd::store_output_and_lse<DB, 32>(
+        [&](int l) { return fwd::OutputLane<DB>{ow[l], state[w][l], l}; }, quad_sum_lanes, layout, 0, 0,
+        q0 + fwd::warp_query_offset(w),
+        [&](int64_t at, float lo, float hi) { out.at(at) = lo, out.at(at + 1) = hi, stores += 2; },
+        [&](int64_t at, float x) { lse.at(at) = x; });
+  }
+  const int64_t rows = attn::tile_valid_rows(q0, 64, seq);
+  EXPECT_EQ(stores, rows * D);
+  double worst = 0;
+  for (int64_t i = q0; i < q0 + rows; ++i) {
+    std::vector<double> ref(D);
+    const double ref_lse = tb::kernels::cpu::reference_forward_row(p, q.data(), k.data(), v.data(), 0, 0, i, ref.data());
+    EXPECT_NEAR(lse[i], ref_lse, 1e-4) << "row " << i;
+    for (int c = 0; c < D; ++c) worst = std::max(worst, std::abs(out[i * D + c] - ref[c]));
+  }
+  EXPECT_LT(worst, 1e-4);
+}
+
+}  // namespace
+
+TEST(WgmmaLayout, ForwardLoopOnAWarpgroupModelReproducesAttention) {
+  for (const int64_t qt : {1, 2})
+    for (const bool causal : {false, true}) {
+      check_wgmma_forward<64>(qt, causal);
+      check_wgmma_forward<128>(qt, causal);
+    }
 }
