@@ -49,6 +49,7 @@ RunResults every_field() {
   auto& w = r.workload;
   w.command = "run";
   w.model = "gpt3-xl";
+  w.model_file = "/home/user/models/gpt3-xl-variant.toml";
   w.tensor_parallel = 2;
   w.micro_batch = 4;
   w.seq_len = 1024;
@@ -236,6 +237,7 @@ void expect_same(const RunResults& a, const RunResults& b) {
   const auto &wa = a.workload, &wb = b.workload;
   EXPECT_EQ(wa.command, wb.command);
   EXPECT_EQ(wa.model, wb.model);
+  EXPECT_EQ(wa.model_file, wb.model_file);
   EXPECT_EQ(wa.tensor_parallel, wb.tensor_parallel);
   EXPECT_EQ(wa.micro_batch, wb.micro_batch);
   EXPECT_EQ(wa.seq_len, wb.seq_len);
@@ -306,6 +308,7 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   RunResults r = every_field();
   r.machine.load_avg_1m.reset();
   r.workload.timing.reset();
+  r.workload.model_file.clear();
   r.kernels.resize(1);
   r.kernels[0].clocks.reset();
   r.kernels[0].algbw_gb_s.reset();
@@ -318,6 +321,7 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   EXPECT_FALSE(j.contains("ranks"));
   EXPECT_FALSE(j["machine"].contains("load_avg_1m"));
   EXPECT_FALSE(j["workload"].contains("timing"));
+  EXPECT_FALSE(j["workload"].contains("model_file"));  // a model by name has none
   EXPECT_FALSE(j["kernels"][0].contains("clocks"));
   expect_same(from_json(j, "memory"), r);
   EXPECT_EQ(to_json(from_json(j, "memory")), j);
