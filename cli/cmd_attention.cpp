@@ -87,15 +87,16 @@ void validate(const AttentionFlags& f) {
   }
 }
 
-// The CPU computes attention in fp32 whatever is asked; a GPU in bf16 or fp16 only.
+// The CPU computes attention in fp32 only; a GPU in bf16 or fp16 only.
 DType resolve_dtype(const std::string& text, const kernels::DeviceInfo& device) {
   const bool cpu = device.backend == "cpu";
   if (text.empty()) return cpu ? DType::FP32 : DType::BF16;
   const DType d = parse_dtype(text, "--dtype");
-  if (cpu && d != DType::FP32) {
-    fmt::print(stderr, "trainbench: note: the CPU backend computes attention in fp32; measuring fp32, not {}\n", text);
-    return DType::FP32;
-  }
+  // Refused, as gemm and run refuse a dtype the CPU does not run: a result labelled fp32 for a
+  // question about bf16 would answer another question.
+  if (cpu && d != DType::FP32)
+    throw UsageError(fmt::format("--dtype {}: the CPU backend computes attention in fp32; accepted values here: fp32",
+                                 text));
   if (!cpu && d == DType::FP32)
     throw UsageError("--dtype fp32: attention on a GPU runs in bf16 or fp16; accepted values: bf16, fp16");
   return d;

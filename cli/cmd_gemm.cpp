@@ -72,6 +72,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   const kernels::DeviceInfo info = backend->device_info();
   std::string note;  // after every check: a refusal is then the one message
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
+  check_candidates_for(f.candidates, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
   note += runner::sku_override_note(info, f.sku);
   const Op op = make_gemm_op("gemm", shape, dtype);

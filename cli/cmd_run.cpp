@@ -192,6 +192,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   const kernels::DeviceInfo info = backend->device_info();
   const bool on_cpu = info.backend == "cpu";
   check_attention_impl_for(f.impl, info);  // before minutes of other kernels, not as one "unsupported" row
+  check_candidates_for(f.candidates, info);
 
   const ModelConfig model = load_model(f.model);
   check_attention_head_dim_for(f.impl, info, model.head_dim, model.name);

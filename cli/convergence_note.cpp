@@ -20,7 +20,11 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
   const std::string what = kernels.size() == 1 ? "the kernel" : fmt::format("{} of {} kernels", noisy, kernels.size());
   return fmt::format("trainbench: note: {} stopped before the noise reached the {:.2f}% target ({}{:.2f}% after {} "
                      "samples, stopped by {}): the median is less certain than asked; {} helps (nightly gates)\n",
-                     what, 100 * target_rel_noise, kernels.size() == 1 ? "" : fmt::format("worst {} ", worst->name),
+                     what, 100 * target_rel_noise,
+                     kernels.size() == 1 ? ""
+                     : worst->shape.empty()
+                         ? fmt::format("worst {} ", worst->name)
+                         : fmt::format("worst {} {} ", worst->name, worst->shape),  // a sweep's names repeat
                      100 * worst->stats.rel_noise, worst->stats.samples, worst->stop_reason, way);
 }
 

@@ -184,7 +184,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
                  e.rental_cost ? human_money(*e.rental_cost, *e.rental_currency) : "n/a (no price)",
                  memory ? fmt::format("  {:<28}", fit) : "", r.layout ? "  " + *r.layout : "");
     }
-    auto best = [&](const char* what, const Smallest& s) {
+    auto best = [&](const std::string& what, const Smallest& s) {
       if (s.best) fmt::print("  {}: {}\n", what, rows[*s.best].sku.name);
       if (!s.tie.empty()) {
         std::vector<std::string> names;
@@ -194,7 +194,15 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     };
     best("fewest GPU-hours", by_hours);
     best("least energy", by_energy);
-    best("lowest cost", by_cost);
+    // A winner among the priced SKUs only: the unpriced ones could be cheaper.
+    std::vector<std::string> unpriced;
+    for (const auto& r : rows)
+      if (r.result && why_unusable(*r.result).empty() && !r.result->rental_cost) unpriced.push_back(r.sku.name);
+    best(unpriced.empty() || !(by_cost.best || !by_cost.tie.empty())
+             ? "lowest cost"
+             : fmt::format("lowest cost of the priced ({} {} no price)", fmt::join(unpriced, ", "),
+                           unpriced.size() == 1 ? "has" : "have"),
+         by_cost);
     // What the energy and cost columns count, since a buyer adds them up.
     fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n",
                base.pue.value_or(1.0), base.pue ? "" : " (give --pue for the site's)");

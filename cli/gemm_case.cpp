@@ -40,6 +40,13 @@ DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& dev
   return DType::BF16;
 }
 
+void check_candidates_for(int candidates, const kernels::DeviceInfo& device) {
+  if (candidates > 1 && device.backend == "cpu")
+    throw UsageError(fmt::format("--candidates {}: it times cuBLASLt's top-k algorithms on a GPU; the CPU backend has "
+                                 "one GEMM (OpenBLAS): drop the flag",
+                                 candidates));
+}
+
 std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd) {
   std::vector<std::string> extras = cmd.remaining();
   std::vector<std::string> gbench = runner::take_gbench_args(extras);

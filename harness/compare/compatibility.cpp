@@ -24,8 +24,8 @@ void require_complete_run(const LabeledResults& run) {
     throw UsageError(fmt::format("{}: the run failed (status \"failed\"){}; it has no timings to compare — re-run it",
                                  run.origin, which));
   if (r.status == "partial" || (r.step && !r.step->complete) || !bad.empty())
-    throw UsageError(fmt::format("{}: the run is partial (status \"{}\"){}; comparing it would compare a step that misses "
-                                 "kernels — re-run it to completion",
+    throw UsageError(fmt::format("{}: the run is partial (status \"{}\"){}; its step misses kernels, so no comparison "
+                                 "or report of it would be whole — re-run it to completion",
                                  run.origin, r.status, which));
   if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
 
@@ -62,8 +62,10 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
                                                                "bf16 one, step by step"
                                                              : "their kernels have other shapes"));
   };
-  if (wa.model != wb.model) refuse("workload.model", wa.model, wb.model, "models");
+  // The command first: a single GEMM beside a training step differs in what was measured, which
+  // "models '' vs 'gpt1'" would not say.
   if (wa.command != wb.command) refuse("workload.command", wa.command, wb.command, "workloads");
+  if (wa.model != wb.model) refuse("workload.model", wa.model, wb.model, "models");
   if (wa.tensor_parallel != wb.tensor_parallel)
     refuse("workload.tensor_parallel", std::to_string(wa.tensor_parallel), std::to_string(wb.tensor_parallel), "shapes");
   if (wa.expert_parallel != wb.expert_parallel)

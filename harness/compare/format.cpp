@@ -144,7 +144,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   out += heading("Extrapolation", f) + e.render(f);
   // The procurement answer in one line each: which run needs the least of what is paid for.
   const std::string bullet = f == TableFormat::Markdown ? "\n- " : "  ";
-  auto best_line = [&](const char* what, const std::optional<size_t>& i, const std::string& value) {
+  auto best_line = [&](const std::string& what, const std::optional<size_t>& i, const std::string& value) {
     if (i) out += fmt::format("{}{}: {} {} ({})\n", bullet, what, run_letter(*i), c.runs[*i].label, value);
   };
   if (c.best.gpu_hours)
@@ -153,7 +153,14 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     best_line("least energy", c.best.energy, human_value(*c.runs[*c.best.energy].extrapolation.energy_mwh) + " MWh");
   if (c.best.cost) {
     const auto& x = c.runs[*c.best.cost].extrapolation;
-    best_line("lowest cost", c.best.cost, human_money(*x.cost, x.currency));
+    // Among the priced runs only: an unpriced one could be cheaper.
+    std::vector<std::string> unpriced;
+    for (size_t i = 0; i < c.runs.size(); ++i)
+      if (c.runs[i].extrapolation.available && !c.runs[i].extrapolation.cost) unpriced.push_back(run_letter(i));
+    best_line(unpriced.empty() ? std::string("lowest cost")
+                               : fmt::format("lowest cost of the priced ({} {} no price)", fmt::join(unpriced, ", "),
+                                             unpriced.size() == 1 ? "has" : "have"),
+              c.best.cost, human_money(*x.cost, x.currency));
   }
   for (const auto& tie : c.best.ties) {
     std::vector<std::string> letters;

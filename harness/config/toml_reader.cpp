@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "harness/common/errors.hpp"
 
@@ -65,8 +67,40 @@ void TomlReader::refuse_unknown_fields() const {
 
 bool TomlReader::has(const std::string& field) const { return static_cast<bool>(at(field)); }
 
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
 void TomlReader::fail(const std::string& field, const std::string& why) const {
-  throw UsageError(fmt::format("{}: field '{}' {}", origin_, field, why));
+  // A required field of a table the file lacks, beside a table of a near name: the table's name
+  // is the mistake, not the field ("[architectur]" for "[architecture]").
+  std::string hint;
+  const auto dot = field.find('.');
+  if (why.rfind("is missing", 0) == 0 && dot != std::string::npos) {
+    const std::string table = field.substr(0, dot);
+    if (!table_.contains(table))
+      for (const auto& [key, node] : table_)
+        if (node.is_table() && edit_distance(std::string(key.str()), table) <= 2) {
+          hint = fmt::format(" (the file has a table [{}]: is it [{}] misspelt?)", key.str(), table);
+          break;
+        }
+  }
+  throw UsageError(fmt::format("{}: field '{}' {}{}", origin_, field, why, hint));
 }
 
 std::optional<std::string> TomlReader::optional_string(const std::string& field) const {

@@ -111,6 +111,7 @@ TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
       {{"--impl", "magic"}, "--impl"},
       {{"--pass", "sideways"}, "--pass"},
       {{"--dtype", "int4"}, "--dtype"},
+      {{"--dtype", "fp16"}, "--dtype fp16: the CPU backend computes attention in fp32"},
       {{"--batch", "-1"}, "--batch"},
       // --kv-heads is 1..heads and divides heads; 0 is not "the default".
       {{"--kv-heads", "0"}, "--kv-heads"},

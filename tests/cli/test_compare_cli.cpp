@@ -469,6 +469,15 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("lowest cost: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("least energy: "), std::string::npos) << r.out;
+  // One run unpriced: the winner is named among the priced only, saying which has no price (B and C
+  // are the same run at two quotes); with one priced run there is no winner to name.
+  const auto two = run_trainbench({"compare", a, b, b, "--days", "30", "--gpu-hour-price", "B=2.5", "--gpu-hour-price",
+                                   "C=3"});
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_NE(two.out.find("lowest cost of the priced (A has no price): B"), std::string::npos) << two.out;
+  const auto one = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "B=2.5"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out.find("lowest cost"), std::string::npos) << one.out;
   for (const std::string cmd : {"compare", "report"}) {
     auto args = [&](std::vector<std::string> extra) {
       std::vector<std::string> v = {cmd, a, b};

@@ -459,6 +459,15 @@ TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
 
 // Buying instead of renting: servers x each config's [price] server, and the least to buy named
 // only among two or more priced SKUs in one currency.
+// b200 has no rental quote: the cheapest is named among the quoted SKUs only, saying so.
+TEST(EstimateCli, SeveralSkusNameTheLowestCostAmongThePricedOnly) {
+  auto r = run_trainbench({"estimate", "--gpu", "h100-sxm,h200,b200", "--mfu", "0.4", "--days", "30",
+                           "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price", "h200=3.1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // h100-sxm and h200 share the 989 TFLOP/s peak: the same GPU-hours, so the lower quote wins.
+  EXPECT_NE(r.out.find("lowest cost of the priced (b200 has no price): h100-sxm"), std::string::npos) << r.out;
+}
+
 TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
   const std::string dir = make_temp_dir("tb_skus_");
   auto priced = [&](const std::string& base, const std::string& name, const std::string& price,
@@ -657,6 +666,14 @@ TEST(EstimateCli, MalformedUserModelFileNamesLineAndColumn) {
   r = run_trainbench({"estimate", "--model", dir + "/heads.toml"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("architecture.heads"), std::string::npos) << r.err;
+  // A misspelt table: its fields read as missing, and the message names the table that is there.
+  write_text(dir + "/typo.toml", "name = \"t\"\nsource = \"t\"\n[architectur]\nlayers = 2\n");
+  r = run_trainbench({"estimate", "--model", dir + "/typo.toml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("field 'architecture.layers' is missing (the file has a table [architectur]: is it "
+                       "[architecture] misspelt?)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(CatalogCli, ListsEveryConfigWithKeyNumbers) {

@@ -192,6 +192,11 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
   // Over-memory: 1M³ fp32 is 12 TB, refused before allocating, with the bytes needed.
   expect_usage({"gemm", "-m", "1000000", "-n", "1000000", "-k", "1000000", "--device", "cpu", "--dtype", "fp32"},
                "does not fit");
+  // cuBLASLt's candidates on the CPU's one OpenBLAS GEMM would be ignored silently.
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--device", "cpu", "--candidates", "4"},
+               "--candidates 4: it times cuBLASLt's top-k algorithms on a GPU");
+  expect_usage({"sweep", "--device", "cpu", "--m-range", "16", "--n-range", "16", "--k-range", "16", "--candidates", "2"},
+               "--candidates 2");
 }
 
 // A dtype the CPU's GEMMs cannot run is refused before measuring (exit 2), listing what can

@@ -410,6 +410,7 @@ TEST_F(RunCli, BadFlagsExit2) {
       // A site of GPUs priced at a CPU's rate, and a step whose other kernels cannot store fp64.
       {{"run", "--device", "cpu", "--site", "h100-1024"}, "--site h100-1024 is built of h100-sxm GPUs"},
       {{"run", "--device", "cpu", "--dtype", "fp64"}, "accepted values for run here: fp32"},
+      {{"run", "--device", "cpu", "--candidates", "4"}, "--candidates 4: it times cuBLASLt's"},
   };
   for (const auto& [args, needle] : named) {
     auto r = run_trainbench(args);

@@ -61,6 +61,12 @@ TEST(SweepCli, BadRangesExitTwo) {
     EXPECT_EQ(r.exit_code, 2) << flag << " " << value << ": " << r.err;
     EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
   }
+  // A zero step is the step's fault, not the sizes'.
+  const auto step = testing::run_trainbench({"sweep", "--device", "cpu", "--m-range", "64:128:0", "--out", "/dev/null/x.json"});
+  EXPECT_EQ(step.exit_code, 2);
+  EXPECT_NE(step.err.find("--m-range: the step (start:stop:step's third part) must be positive (got 0)"),
+            std::string::npos)
+      << step.err;
 }
 
 // The range product is capped before any list is built: 1:10^9:1 is a message, not bad_alloc.
