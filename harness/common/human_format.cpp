@@ -15,6 +15,17 @@ std::string human_count(double v) {
   return human_value(v);
 }
 
+std::string human_integer(double v) {
+  if (!std::isfinite(v)) return "-";
+  const std::string digits = fmt::format("{:.0f}", std::fabs(v));
+  std::string out = v < 0 && digits != "0" ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 std::string human_sites(double n) {
   if (n >= 1) return fmt::format("{:.2f}", n);
   // Below a thousandth, always in exponent form: a column of 1.62e-05 beside 0.000121 misreads.

@@ -14,6 +14,8 @@ std::string human_value(double value);
 // digits below one (0.0312, 0.00522), so that a fraction of a site keeps its precision; below a
 // thousandth in exponent form (1.21e-04).
 std::string human_sites(double sites);
+// A whole number with thousands separators, for figures compared digit by digit: "1,567".
+std::string human_integer(double value);
 // PF-days: one decimal from 1000 up, as the article's 3640 and GPT-3's 3.64E+03 are read
 // (3637.6); four significant digits below (0.08038, 12.35), never a rounded-up "0.1".
 std::string human_pf_days(double pf_days);

@@ -59,7 +59,9 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
         cells.insert(cells.end(), {"-", "-", "-"});
       } else {
         cells.push_back(fmt::format("{:.4g}", cell.median_ms));
-        cells.push_back(fmt::format("{:.4g}", cell.tflops));  // 742.8 on a GPU, 0.06784 on a CPU
+        // 742.8 on a GPU, 0.06784 on a CPU; a memory-bound kernel's rate is its bandwidth.
+        cells.push_back(row.flops > 0 || !(cell.gbps > 0) ? fmt::format("{:.4g}", cell.tflops)
+                                                          : fmt::format("{:.4g} GB/s", cell.gbps));
         cells.push_back(num(cell.pct_of_peak));
       }
       if (i > 0) {
@@ -114,7 +116,8 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   // hardware rate, a little higher where the attention backward recomputes.
   erow("model TFLOP/s per GPU (used)", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
   erow("PF-days (6*N*D)", [](const Extrapolation& x) { return human_pf_days(x.pf_days); });
-  erow("GPU-hours", [](const Extrapolation& x) { return human_count(x.gpu_hours); });
+  // Whole GPU-hours: "1.6 K" beside "1.6 K" would hide the 1,567 against 1,601 a comparison is for.
+  erow("GPU-hours", [](const Extrapolation& x) { return human_integer(x.gpu_hours); });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
   erow("servers", [](const Extrapolation& x) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");

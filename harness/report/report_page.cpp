@@ -41,6 +41,13 @@ const char* const kPageScript = R"JS(
     if (v === 0 || Math.abs(v) >= 100) return fmt(v, 0);
     return String(Number(Number(v).toPrecision(3)));
   }
+  // Four significant digits for the figures runs are compared on: 0.1071 beside 0.1995, not 0.1
+  // beside 0.2.
+  function sig4(v) {
+    if (v === null || v === undefined || !isFinite(v)) return '-';
+    if (v === 0 || Math.abs(v) >= 1000) return fmt(v, 0);
+    return String(Number(Number(v).toPrecision(4)));
+  }
   var main = document.getElementById('tb-main');
   var expected = 0, rendered = 0;
   document.body.dataset.chartsExpected = '0';
@@ -101,7 +108,7 @@ const char* const kPageScript = R"JS(
           var st = r.step;
           return [r.label, r.device, r.sku || '-', r.model || '-', r.dtype,
                   fmt(r.peak_tflops, 0) + (r.peak_dtype && r.peak_dtype !== r.dtype ? ' ' + r.peak_dtype : ''),
-                  fmt(r.peak_memory_tb_s, 2),
+                  r.peak_memory_tb_s > 0 ? fmt(r.peak_memory_tb_s, 2) : '-',
                   st ? fmt(st.step_ms, 3) : '-', st ? fmt(st.tokens_per_s, 0) : '-', st ? fmt(100 * st.mfu, 1) : '-'];
         }), [false, false, false, false, false, true, true, true, true, true]);
 
@@ -199,7 +206,9 @@ const char* const kPageScript = R"JS(
                                    grid: { drawOnChartArea: false } } } } });
 
   // 5. Extrapolation.
-  var s5 = section('Extrapolation: training ' + data.target_model,
+  var anyStep = runs.some(function (r) { return r.step; });
+  var s5 = section(anyStep ? 'Extrapolation: training ' + data.target_model
+                           : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
                    'Energy: power x GPU-hours (PUE 1), ' +
                    'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
@@ -209,7 +218,7 @@ const char* const kPageScript = R"JS(
         runs.map(function (r) {
           var e = r.extrapolation;
           if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
-          return [r.label, fmt(e.sustained_tflops, 1), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
+          return [r.label, sig4(e.sustained_tflops), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
                     sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') + ')',
@@ -259,7 +268,7 @@ const char* const kPageScript = R"JS(
   table(s6, headers, kernels.map(function (k) {
     var row = [k.name, k.shape, k.dtype, String(k.calls_per_step)];
     k.cells.forEach(function (c) {
-      row.push(c ? fmt(c.median_ms, 4) : '-', c ? fmt(c.tflops, 1) : '-', c ? fmt(c.pct_of_peak, 1) : '-');
+      row.push(c ? fmt(c.median_ms, 4) : '-', c ? sig4(c.tflops) : '-', c ? fmt(c.pct_of_peak, 1) : '-');
     });
     return row;
   }), numeric);

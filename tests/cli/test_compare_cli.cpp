@@ -1,6 +1,8 @@
 // `trainbench compare / export / report` as a user runs them, on SYNTHETIC results files:
 // exit 0 / 1 (regression) / 2 (bad input, with a message naming the file and the problem).
 #include <gtest/gtest.h>
+
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -79,6 +81,11 @@ TEST_F(CompareCli, SideBySideShowsBothDevicesAndTheExtrapolation) {
   EXPECT_NE(r.out.find("NVIDIA H200"), std::string::npos);
   EXPECT_NE(r.out.find("training gpt3-175b"), std::string::npos);
   EXPECT_NE(r.out.find("2048"), std::string::npos);
+  // A memory-bound kernel's rate is its bandwidth, not "0" TFLOP/s; GPU-hours are whole numbers
+  // with separators, so two runs a few percent apart do not both read "130.1 K".
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n(layernorm|norm)[^\n]* [0-9.]+ GB/s)"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nGPU-hours +[0-9]{1,3}(,[0-9]{3})+ +[0-9]{1,3}(,[0-9]{3})+)")))
+      << r.out;
 }
 
 // A run whose GPU count cannot hold the model is no answer: left out of the winners, said why.

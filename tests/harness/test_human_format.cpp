@@ -20,6 +20,11 @@ TEST(HumanFormat, SitesHaveTwoDecimalsFromOneAndThreeDigitsBelow) {
   EXPECT_EQ(human_sites(0.00522), "0.00522");
   EXPECT_EQ(human_sites(0.000121), "1.21e-04");  // one form below a thousandth, not %g's two
   EXPECT_EQ(human_sites(1.62e-05), "1.62e-05");
+  EXPECT_EQ(human_integer(1567.4), "1,567");
+  EXPECT_EQ(human_integer(129512), "129,512");
+  EXPECT_EQ(human_integer(999), "999");
+  EXPECT_EQ(human_integer(1e9), "1,000,000,000");
+  EXPECT_EQ(human_integer(-1234), "-1,234");
 }
 
 TEST(HumanFormat, BytesInDecimalUnits) {
