@@ -142,4 +142,29 @@ inline void quad_sum_lanes(float (&s)[kLanes]) {
   std::copy(v.begin(), v.end(), std::begin(s));
 }
 
+// A block model's output against the fp64 reference: the worst |got − ref| / max|ref|, the
+// relative RMS error, and how many outputs are not finite (left out of both).
+struct Error {
+  double max_rel = 0, rms_rel = 0;
+  int64_t non_finite = 0;
+};
+inline Error compare(const std::vector<float>& got, const std::vector<double>& ref) {
+  double ref_max = 0, ref_ss = 0, err_ss = 0, err_max = 0;
+  Error r;
+  for (size_t x = 0; x < ref.size(); ++x) {
+    if (!std::isfinite(got[x])) {
+      ++r.non_finite;
+      continue;
+    }
+    const double e = std::abs(got[x] - ref[x]);
+    ref_max = std::max(ref_max, std::abs(ref[x]));
+    err_max = std::max(err_max, e);
+    ref_ss += ref[x] * ref[x];
+    err_ss += e * e;
+  }
+  r.max_rel = err_max / ref_max;
+  r.rms_rel = std::sqrt(err_ss / ref_ss);
+  return r;
+}
+
 }  // namespace tb::test::block_model

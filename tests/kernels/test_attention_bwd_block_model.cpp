@@ -43,6 +43,8 @@ namespace warp = tb::kernels::warp;
 
 namespace {
 
+using tb::test::block_model::compare;
+using tb::test::block_model::Error;
 using tb::test::block_model::Hazards;
 using tb::test::block_model::kLanes;
 using tb::test::block_model::ldsm;
@@ -250,29 +252,6 @@ struct Shape {
   int64_t batch, heads, kv_heads, seq;
 };
 
-// Worst |got − ref| / max|ref| of one gradient, and its relative RMS error.
-struct Error {
-  double max_rel = 0, rms_rel = 0;
-  int64_t non_finite = 0;
-};
-Error compare(const std::vector<float>& got, const std::vector<double>& ref) {
-  double ref_max = 0, ref_ss = 0, err_ss = 0, err_max = 0;
-  Error r;
-  for (size_t x = 0; x < ref.size(); ++x) {
-    if (!std::isfinite(got[x])) {
-      ++r.non_finite;
-      continue;
-    }
-    const double e = std::abs(got[x] - ref[x]);
-    ref_max = std::max(ref_max, std::abs(ref[x]));
-    err_max = std::max(err_max, e);
-    ref_ss += ref[x] * ref[x];
-    err_ss += e * e;
-  }
-  r.max_rel = err_max / ref_max;
-  r.rms_rel = std::sqrt(err_ss / ref_ss);
-  return r;
-}
 
 template <int D>
 void check_block_model(const Shape& shape, bool causal, bool bf16) {

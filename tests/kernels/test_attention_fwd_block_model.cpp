@@ -173,29 +173,6 @@ int64_t run_block(Problem& p, int64_t qt, int64_t h, int64_t b, bm::Hazards& hz)
   return tiles;
 }
 
-// Worst |got − ref| / max|ref| and the relative RMS error.
-struct Error {
-  double max_rel = 0, rms_rel = 0;
-  int64_t non_finite = 0;
-};
-Error compare(const std::vector<float>& got, const std::vector<double>& ref) {
-  double ref_max = 0, ref_ss = 0, err_ss = 0, err_max = 0;
-  Error r;
-  for (size_t x = 0; x < ref.size(); ++x) {
-    if (!std::isfinite(got[x])) {
-      ++r.non_finite;
-      continue;
-    }
-    const double e = std::abs(got[x] - ref[x]);
-    ref_max = std::max(ref_max, std::abs(ref[x]));
-    err_max = std::max(err_max, e);
-    ref_ss += ref[x] * ref[x];
-    err_ss += e * e;
-  }
-  r.max_rel = err_max / ref_max;
-  r.rms_rel = std::sqrt(err_ss / ref_ss);
-  return r;
-}
 
 // Runs the whole grid; returns the key tiles each query tile visited (the same for every head).
 template <int D>
@@ -245,7 +222,7 @@ std::vector<int64_t> check_block_model(const Shape& shape, bool causal, bool bf1
   tb::kernels::cpu::reference_forward(ap, p.q.data(), p.k.data(), p.v.data(), o_ref, lse_ref);
   // bf16: P and O are rounded once to 8 significant bits (2^-9 relative); fp32: the kernel's math
   // exactly, up to summation order and exp2f.
-  const Error eo = compare(p.o, o_ref);
+  const bm::Error eo = bm::compare(p.o, o_ref);
   EXPECT_EQ(eo.non_finite, 0) << "O";
   EXPECT_LT(eo.max_rel, bf16 ? 2e-2 : 2e-5) << "O";
   EXPECT_LT(eo.rms_rel, bf16 ? 1e-2 : 2e-6) << "O";
