@@ -26,6 +26,9 @@
 namespace tb::cli {
 namespace {
 
+constexpr double kMaxGpusAnswer = 1e8;  // as --gpus accepts (harness/estimate/estimate.cpp)
+
+
 struct EstimateFlags {
   std::string model;  // empty: the results file's model, else gpt3-175b
   std::string tokens;
@@ -211,7 +214,7 @@ void run_estimate(const EstimateFlags& f) {
   }
   // Without --model, a results file extrapolates the model it measured.
   const std::string model_name = !f.model.empty()                       ? f.model
-                                 : measured && !measured->model.empty() ? measured->model_ref
+                                 : measured && !measured->model.empty() ? measured_model_ref(measured->workload, f.results)
                                                                         : "gpt3-175b";
   req.model = load_model(model_name);
   if (measured && !measured->model.empty() && measured->model != req.model.name)
@@ -363,6 +366,12 @@ void run_estimate(const EstimateFlags& f) {
     return;
   }
   const EstimateResult result = estimate(req);
+  // The GPU count is this command's answer to --days without a site: beyond --gpus's bound it is
+  // a typo in --days or --tokens, not an answer.
+  if (f.site.empty() && result.gpus_needed_for_deadline && *result.gpus_needed_for_deadline > kMaxGpusAnswer)
+    throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {:.0f} --gpus allows: give a longer "
+                                 "deadline (or check --tokens)",
+                                 *f.days, *result.gpus_needed_for_deadline, kMaxGpusAnswer));
   if (f.json) {
     std::cout << to_json(result).dump(2) << "\n";
   } else {

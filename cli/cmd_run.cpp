@@ -8,6 +8,8 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -22,6 +24,7 @@
 #include "cli/quantity_parse.hpp"
 #include "cli/run_printer.hpp"
 #include "cli/timing_flags.hpp"
+#include "kernels/cpu/gemm_kernel.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate.hpp"
@@ -178,7 +181,11 @@ void check_site_for(const RunFlags& f, const kernels::DeviceInfo& info, const st
     throw UsageError(fmt::format("--site {} is built of {} GPUs; this run measures the CPU backend ({}): give a site "
                                  "without a GPU SKU (500p, the default), or measure on a GPU of that SKU",
                                  f.site, *site.sku, info.name));
-  if (sku && sku->name != *site.sku)
+  if (!sku)
+    throw UsageError(fmt::format("--site {} is built of {} GPUs; this GPU ({}) matches no SKU config, so its rate "
+                                 "cannot be checked against the site's: give --sku {} if it is one",
+                                 f.site, *site.sku, info.name, *site.sku));
+  if (sku->name != *site.sku)
     throw UsageError(fmt::format("--site {} is built of {} GPUs; this GPU is a {} ({}): give a site of {} GPUs, or --sku "
                                  "{} if the match is wrong",
                                  f.site, *site.sku, sku->name, info.name, sku->name, *site.sku));
@@ -222,11 +229,19 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   }
   options.micro_batch = f.micro_batch;
   options.expert_parallel = f.ep;
+  if (on_cpu && !f.dtype.empty()) {
+    // A step on the CPU: what its GEMMs run, less fp64, which its memory-bound kernels (norms,
+    // activations, cross-entropy) do not store.
+    std::vector<std::string> accepted;
+    for (DType d : kernels::cpu::supported_gemm_dtypes())
+      if (d != DType::FP64) accepted.push_back(to_string(d));
+    const std::string asked = to_string(parse_dtype(f.dtype, "--dtype"));
+    if (std::find(accepted.begin(), accepted.end(), asked) == accepted.end())
+      throw UsageError(fmt::format("--dtype {}: a step on the CPU backend runs {}; accepted values here: {}{}", f.dtype,
+                                   fmt::join(accepted, ", "), fmt::join(accepted, ", "),
+                                   asked == "fp64" ? " (`trainbench gemm --dtype fp64` measures an fp64 GEMM)" : ""));
+  }
   options.dtype = resolve_gemm_dtype(f.dtype, info, &notes);
-  if (on_cpu && options.dtype == DType::FP64)  // the GEMMs could, the step's other kernels cannot
-    throw UsageError("--dtype fp64: the CPU backend's GEMMs run it, but a step's memory-bound kernels (norms, "
-                     "activations, cross-entropy) store fp32, tf32 or bf16; accepted values for run here: fp32 "
-                     "(`trainbench gemm --dtype fp64` measures an fp64 GEMM)");
   const Workload workload = build_workload(model, options);
   check_fp8_step_for(workload, info);
   const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),

@@ -238,7 +238,7 @@ void add_sweep_command(CLI::App& app) {
   auto flags = std::make_shared<SweepFlags>();
   flags->timing = timing_flags_from(sweep_policy());
   auto* cmd = app.add_subcommand("sweep", "Maximum achievable matmul FLOP/s: sweep GEMM shapes, report the best");
-  cmd->add_option("--m-range", flags->m_range, "start:stop:step (stop included), a,b,c or n; default CPU 128:256:128, "
+  cmd->add_option("--m-range", flags->m_range, "start:stop:step (stop included), a,b,c or n; default CPU 256:1024:384, "
                                                "GPU 2048:16384:2048");
   cmd->add_option("--n-range", flags->n_range, "as --m-range");
   cmd->add_option("--k-range", flags->k_range, "as --m-range");

@@ -22,10 +22,11 @@ namespace tb::cli {
 // its other checks have passed (a usage error is then the one message).
 DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& device, std::string* note = nullptr);
 
-// The subcommand's unparsed arguments: --benchmark_* flags are returned for Google Benchmark;
-// anything else is a UsageError naming it.
 // --candidates above 1 is cuBLASLt's: refused on the CPU rather than silently ignored.
 void check_candidates_for(int candidates, const kernels::DeviceInfo& device);
+
+// The subcommand's unparsed arguments: --benchmark_* flags are returned for Google Benchmark;
+// anything else is a UsageError naming it.
 std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd);
 
 // The hidden hook the tests use to plant a wrong GEMM output: TRAINBENCH_TEST_CORRUPT_OUTPUT=1.

@@ -1,7 +1,7 @@
 # Run at every build (harness/runner/CMakeLists.txt, target tb_git_commit): writes OUT, a source
 # file defining the commit the binary is built from, and rewrites it only when that changes, so
-# an unchanged tree rebuilds nothing. "-dirty" marks tracked files changed since the commit: such
-# a binary is not what the commit alone would build. Outside git the commit is left empty and
+# an unchanged tree rebuilds nothing. "-dirty" marks sources changed since the commit (tracked, or
+# untracked where the build compiles them): such a binary is not what the commit alone would build. Outside git the commit is left empty and
 # machine_info.cpp says "unknown".
 #   cmake -DSOURCE_DIR=... -DOUT=... -P GitCommit.cmake
 find_package(Git QUIET)
@@ -10,7 +10,9 @@ if(GIT_FOUND)
   execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} rev-parse --verify -q HEAD
                   OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(commit)
-    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} status --porcelain --untracked-files=no
+    # Untracked files count where the build globs them in (a new .cpp not yet added is built).
+    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} status --porcelain --untracked-files=normal --
+                            CMakeLists.txt cmake cli harness kernels tests
                     OUTPUT_VARIABLE changes OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
     if(changes)
       string(APPEND commit "-dirty")

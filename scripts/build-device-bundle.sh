@@ -6,8 +6,8 @@
 # scripts/gpu-check.sh compares with the checkout it runs in: a stale bundle is refused). Then,
 # with the device tool, two calls (docs/perf/README.md has the plan):
 #   run(command="scripts/gpu-check.sh first", carry=[".device"], timeout_s=450), then at once
-#   run(command="GPU_CHECK_BUDGET=290 scripts/gpu-check.sh second", carry=[".device"], timeout_s=310)
-# .device/ is git-ignored and must stay under the 64 MiB a call carries (about 28 MB).
+#   run(command="GPU_CHECK_BUDGET=260 scripts/gpu-check.sh second", carry=[".device"], timeout_s=280)
+# .device/ is git-ignored and must stay under the 64 MiB a call carries (about 32 MB).
 # `--fingerprint` prints the fingerprint of the sources as they are now, and exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."

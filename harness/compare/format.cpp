@@ -42,7 +42,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   k.right_align = {false, false, false};
   for (size_t i = 0; i < c.runs.size(); ++i) {
     const std::string L = run_letter(i);
-    for (const auto& h : {L + " ms", L + " TFLOP/s", L + " % peak"}) {
+    for (const auto& h : {L + " ms", L + " TFLOP/s|GB/s", L + " % peak"}) {
       k.headers.push_back(h);
       k.right_align.push_back(true);
     }
@@ -117,7 +117,9 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   erow("model TFLOP/s per GPU (used)", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
   erow("PF-days (6*N*D)", [](const Extrapolation& x) { return human_pf_days(x.pf_days); });
   // Whole GPU-hours: "1.6 K" beside "1.6 K" would hide the 1,567 against 1,601 a comparison is for.
-  erow("GPU-hours", [](const Extrapolation& x) { return human_integer(x.gpu_hours); });
+  erow("GPU-hours", [](const Extrapolation& x) {
+    return x.gpu_hours >= 1000 ? human_integer(x.gpu_hours) : fmt::format("{:.4g}", x.gpu_hours);
+  });
   erow("GPUs", [](const Extrapolation& x) { return std::to_string(x.gpus); });
   erow("servers", [](const Extrapolation& x) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");

@@ -246,11 +246,10 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.gpus_derived = false;
     } else if (r.days) {
       const double needed = std::ceil(gpu_seconds / (*r.days * units::kSecondsPerDay) - 1e-9);
-      if (needed > kMaxGpus)  // the same bound as --gpus: beyond it, a typo in --days or --tokens
-        throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {} --gpus allows: give a longer "
-                                     "deadline (or check --tokens)",
-                                     *r.days, needed, kMaxGpus));
-      out.gpus = static_cast<int64_t>(needed);
+      // Beyond the --gpus bound the count means nothing (and overflows nothing): kept as a double
+      // for the one caller that answers with it (estimate --days refuses it, naming the flag).
+      out.gpus_needed_for_deadline = needed;
+      out.gpus = static_cast<int64_t>(std::min(needed, static_cast<double>(kMaxGpus)));
       out.gpus_derived = true;
       // A far deadline needs few GPUs, but never fewer than hold the model: those finish sooner
       // (under ideal scaling the GPU-hours are the same). A layout fixes its own count.

@@ -108,6 +108,7 @@ struct EstimateResult {
   std::optional<double> gpu_hours;
   std::optional<int64_t> gpus;
   std::optional<bool> gpus_derived;   // true when computed from --days
+  std::optional<double> gpus_needed_for_deadline;  // --days's count before the 1e8 bound on gpus
   bool gpus_raised_to_hold = false;   // the deadline needed fewer than hold the model: these finish sooner
   // What one buys: whole servers of the SKU's size (HGX/DGX: 8), and their price where the SKU
   // config has one ([price] server).

@@ -39,7 +39,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   MeasuredThroughput t;
   t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
   t.model = r.workload.model;
-  t.model_ref = measured_model_ref(r.workload, origin);
+  t.workload = r.workload;
   t.tensor_parallel = std::max<int64_t>(1, r.workload.tensor_parallel);
   t.seq_len = r.workload.seq_len;
   t.expert_parallel = std::max<int64_t>(1, r.workload.expert_parallel);

@@ -21,7 +21,7 @@ struct MeasuredThroughput {
   std::string backend;            // machine.backend: "cuda" or "cpu"
   std::string device_name;        // machine.device_name
   std::string model;              // the model the step was measured for
-  std::string model_ref;          // what load_model takes for it: its .toml where it came from one
+  results::WorkloadInfo workload;  // as the file records it (measured_model_ref reads the model from it)
   int64_t tensor_parallel = 1;    // the t it was measured at: its GEMM shapes are that t's
   int64_t expert_parallel = 1;    // MoE: the e it was measured at (expert GEMMs e·b·s·k/E rows)
   int64_t seq_len = 0;            // the sequence the step was measured at (0: not recorded)

@@ -19,6 +19,9 @@ static std::string value_after_colon(const std::string& line) {
   return start == std::string::npos ? std::string() : v.substr(start);
 }
 
+// No core has run above 6.5 GHz out of the box: a measurement beyond it is the suspect.
+constexpr double kMaxBelievableMhz = 6500;
+
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo, std::optional<double> cpufreq_max_khz,
                                   std::optional<double> measured_mhz) {
   CpuPeakEstimate e;
@@ -43,7 +46,7 @@ CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo, std::optional<doub
     e.max_mhz = *cpufreq_max_khz / 1000.0;
     e.clock_source = "cpufreq max";
   } else if (measured_mhz && *measured_mhz > max_seen_mhz &&
-             (max_seen_mhz <= 0 || *measured_mhz <= 3 * max_seen_mhz)) {
+             *measured_mhz <= (max_seen_mhz > 0 ? 3 * max_seen_mhz : kMaxBelievableMhz)) {
     e.max_mhz = *measured_mhz;
     e.clock_source = "measured";
   }
@@ -71,19 +74,20 @@ double measure_core_clock_mhz() {
   constexpr uint64_t kIterations = 200'000;  // x 16 adds: 3.2 M cycles, about a millisecond
   double best_s = 0;
   for (int t = 0; t < kTrials; ++t) {
-    uint64_t x = 0;
+    uint64_t x = 1;
     const auto start = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < kIterations; ++i) {
       // 16 adds, each waiting for the last: 16 cycles. The loop's own counter runs beside them.
+      // Register-to-register (x += x), not an immediate: newer renamers fold add-immediate chains.
       asm volatile(
-          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-          "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0"
+          "add %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\t"
+          "add %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\t"
+          "add %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\t"
+          "add %0, %0\n\tadd %0, %0\n\tadd %0, %0\n\tadd %0, %0"
           : "+r"(x));
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (x == 16 * kIterations && s > 0 && (best_s == 0 || s < best_s)) best_s = s;
+    if (s > 0 && (best_s == 0 || s < best_s)) best_s = s;
   }
   if (best_s <= 0) return 0;
   const double mhz = 16.0 * kIterations / best_s / 1e6;

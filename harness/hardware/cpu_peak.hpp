@@ -37,14 +37,16 @@ inline bool beyond_known_memory(double bytes, double free_bytes) { return free_b
 // (which share a core's FMA units); where "cpu cores" is absent, the logical CPUs (on many VMs
 // they are what one is given). The clock: cpufreq's max where there is one; else the higher of
 // /proc/cpuinfo's "cpu MHz" (on VMs often the base clock) and `measured_mhz`, a clock measured on
-// this core, taken only within [0.5, 3] x the cpuinfo figure (outside it, the measurement is
-// the suspect). A peak is an upper bound: a base clock under a boosting core reads as > 100%.
+// this core, taken only when above the cpuinfo figure and at most 3x it (6.5 GHz where cpuinfo
+// has none): beyond, the measurement is the suspect. A peak is an upper bound: a base clock under
+// a boosting core reads as > 100%. The measured clock moves by a few percent between runs (turbo,
+// load), and the peak with it: compare lists such a peak change among the environment's.
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz,
                                   std::optional<double> measured_mhz = std::nullopt);
 // This machine's, once per process (every caller sees one peak); the clock measured where no
 // cpufreq max is readable.
 CpuPeakEstimate estimate_local_cpu_peak();
-// The core clock the running thread gets, in MHz, from a chain of dependent integer adds (one
+// The core clock the running thread gets, in MHz, from a chain of dependent register adds (one
 // cycle each on every x86-64 core since the P6): the best of several short trials, so a
 // preempted trial does not count, rounded to 100 MHz. 0 where it cannot be measured (not x86-64).
 double measure_core_clock_mhz();

@@ -153,7 +153,7 @@ ModelConfig load_model(const std::string& name_or_path) {
   ModelConfig m = parse_model(config::TomlReader::from_file(path.string()));
   // A user's file is recorded by its path: results read back later must find the same model,
   // not a built-in one of the same name (or none).
-  if (config::looks_like_config_path(name_or_path)) m.source_file = std::filesystem::absolute(path).lexically_normal();
+  if (config::looks_like_config_path(name_or_path)) m.source_file = std::filesystem::weakly_canonical(std::filesystem::absolute(path)).string();
   return m;
 }
 

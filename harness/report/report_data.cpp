@@ -85,6 +85,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
     for (const auto& cell : k.cells)
       cells.push_back(cell.present ? json{{"median_ms", cell.median_ms},
                                           {"tflops", cell.tflops},
+                                          {"gbps", cell.gbps},
                                           {"pct_of_peak", cell.pct_of_peak},
                                           {"step_share", cell.step_share}}
                                    : json(nullptr));

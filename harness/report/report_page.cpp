@@ -263,12 +263,14 @@ const char* const kPageScript = R"JS(
   // Every kernel, every run.
   var s6 = section('Kernels', 'Median time, TFLOP/s and % of peak per run.');
   var headers = ['kernel', 'shape', 'dtype', 'calls/step'];
-  runs.forEach(function (r, i) { headers.push('#' + (i + 1) + ' ms', '#' + (i + 1) + ' TFLOP/s', '#' + (i + 1) + ' % peak'); });
+  runs.forEach(function (r, i) { headers.push('#' + (i + 1) + ' ms', '#' + (i + 1) + ' TFLOP/s|GB/s', '#' + (i + 1) + ' % peak'); });
   var numeric = headers.map(function (h, i) { return i >= 3; });
   table(s6, headers, kernels.map(function (k) {
     var row = [k.name, k.shape, k.dtype, String(k.calls_per_step)];
     k.cells.forEach(function (c) {
-      row.push(c ? fmt(c.median_ms, 4) : '-', c ? sig4(c.tflops) : '-', c ? fmt(c.pct_of_peak, 1) : '-');
+      // A memory-bound kernel's rate is its bandwidth (its FLOPs are not counted).
+      var rate = !c ? '-' : (k.flops > 0 || !(c.gbps > 0)) ? sig4(c.tflops) : sig4(c.gbps) + ' GB/s';
+      row.push(c ? fmt(c.median_ms, 4) : '-', rate, c ? fmt(c.pct_of_peak, 1) : '-');
     });
     return row;
   }), numeric);

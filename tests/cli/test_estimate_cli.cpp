@@ -457,8 +457,6 @@ TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   EXPECT_NE(text.out.find("+575 W per GPU, NVIDIA DGX H100 datasheet"), std::string::npos) << text.out;
 }
 
-// Buying instead of renting: servers x each config's [price] server, and the least to buy named
-// only among two or more priced SKUs in one currency.
 // b200 has no rental quote: the cheapest is named among the quoted SKUs only, saying so.
 TEST(EstimateCli, SeveralSkusNameTheLowestCostAmongThePricedOnly) {
   auto r = run_trainbench({"estimate", "--gpu", "h100-sxm,h200,b200", "--mfu", "0.4", "--days", "30",
@@ -468,6 +466,8 @@ TEST(EstimateCli, SeveralSkusNameTheLowestCostAmongThePricedOnly) {
   EXPECT_NE(r.out.find("lowest cost of the priced (b200 has no price): h100-sxm"), std::string::npos) << r.out;
 }
 
+// Buying instead of renting: servers x each config's [price] server, and the least to buy named
+// only among two or more priced SKUs in one currency.
 TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
   const std::string dir = make_temp_dir("tb_skus_");
   auto priced = [&](const std::string& base, const std::string& name, const std::string& price,

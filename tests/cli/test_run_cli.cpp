@@ -142,8 +142,6 @@ TEST_F(RunCli, RunAgainstAGpuSkuSaysWhetherTheLayoutHoldsTheModel) {
   EXPECT_EQ(sj["scaling"]["tp"], 1);
 }
 
-// Without --tp, a model that trains on one device is measured at tp 1 (a 12-head model used to
-// be refused for the default --tp 8), and the header says why.
 // A model from the user's own file is read back from that file: not from a built-in config that
 // happens to share its name (here gpt3-small's shape under the name gpt1, whose own config has
 // 116.5 M parameters against gpt3-small's 125.2 M), and refused, naming the file, once it is gone.
@@ -184,8 +182,12 @@ TEST_F(RunCli, AModelFromAFileIsReadBackFromThatFile) {
                           ", which is no longer there"),
             std::string::npos)
       << gone.err;
+  // --model names another model outright: the file's own is not needed then.
+  EXPECT_EQ(run_trainbench({"estimate", "--results", out, "--model", "gpt3-small", "--gpus", "8"}).exit_code, 0);
 }
 
+// Without --tp, a model that trains on one device is measured at tp 1 (a 12-head model used to
+// be refused for the default --tp 8), and the header says why.
 TEST_F(RunCli, DefaultTensorParallelSizeIsChosenAndExplained) {
   auto args = kQuickRun;
   args.erase(args.begin() + 3, args.begin() + 5);  // drop "--tp 1"
@@ -409,7 +411,8 @@ TEST_F(RunCli, BadFlagsExit2) {
       {{"run", "--device", "cpu", "--seq", "0"}, "--seq"},
       // A site of GPUs priced at a CPU's rate, and a step whose other kernels cannot store fp64.
       {{"run", "--device", "cpu", "--site", "h100-1024"}, "--site h100-1024 is built of h100-sxm GPUs"},
-      {{"run", "--device", "cpu", "--dtype", "fp64"}, "accepted values for run here: fp32"},
+      {{"run", "--device", "cpu", "--dtype", "fp64"}, "a step on the CPU backend runs fp32"},
+      {{"run", "--device", "cpu", "--dtype", "tf32"}, "accepted values here: fp32"},
       {{"run", "--device", "cpu", "--candidates", "4"}, "--candidates 4: it times cuBLASLt's"},
   };
   for (const auto& [args, needle] : named) {
