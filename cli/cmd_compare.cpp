@@ -134,6 +134,9 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   o.compatibility = compat;
   o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.currency = checked_currency(f.prices.currency, "--currency");
+  check_energy_flags(f.prices);
+  o.pue = f.prices.pue;
+  o.electricity_price_per_kwh = f.prices.electricity_price;
   o.interruptions = parse_interruption_flags(f.interruptions);
   if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
   const compare::SideBySide side = compare::build_side_by_side(runs, o);

@@ -204,6 +204,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
 }
 
 void run_estimate(const EstimateFlags& f) {
+  std::string notes;  // printed once every flag has been checked
   EstimateRequest req;
   std::optional<int64_t> measured_tp;  // with --results: the t its throughput holds for
   std::optional<int64_t> measured_ep;  // and the e (MoE)
@@ -218,16 +219,16 @@ void run_estimate(const EstimateFlags& f) {
                                                                         : "gpt3-175b";
   req.model = load_model(model_name);
   if (measured && !measured->model.empty() && measured->model != req.model.name)
-    fmt::print(stderr, "trainbench: note: {} measured {}'s kernels; extrapolating {} assumes its kernels run as "
-                       "fast (measure `trainbench run --model {}` for its own)\n",
-               f.results, measured->model, req.model.name, req.model.name);
+    notes += fmt::format("trainbench: note: {} measured {}'s kernels; extrapolating {} assumes its kernels run as "
+                         "fast (measure `trainbench run --model {}` for its own)\n",
+                         f.results, measured->model, req.model.name, req.model.name);
   if (!f.tokens.empty()) req.tokens = parse_positive_tokens(f.tokens);
   if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be between 1 and 4194304 tokens (got {})", f.seq));
   req.seq_len = f.seq;
   if (measured) {
     const std::string seq_note =
         sequence_mismatch_note(measured->seq_len, req.seq_len > 0 ? req.seq_len : req.model.seq_len, req.model.name);
-    if (!seq_note.empty()) fmt::print(stderr, "trainbench: note: {}: {}\n", f.results, seq_note);
+    if (!seq_note.empty()) notes += fmt::format("trainbench: note: {}: {}\n", f.results, seq_note);
   }
   // `auto` lets the layout search choose (it is checked against --layout below).
   if (f.recompute != "auto") req.recompute = parse_recompute(f.recompute, "--recompute");
@@ -293,9 +294,9 @@ void run_estimate(const EstimateFlags& f) {
                                    *f.tflops, req.sku->name, fastest));
     const double dtype_peak = req.sku->peak_tflops_or_zero(req.dtype);
     if (dtype_peak > 0 && *f.tflops > dtype_peak)
-      fmt::print(stderr, "trainbench: note: --tflops {:g} is above {}'s {} peak ({:g}): the MFU reads over 100%; "
-                         "give --dtype fp8 if the rate is fp8 GEMMs'\n",
-                 *f.tflops, req.sku->name, to_string(req.dtype), dtype_peak);
+      notes += fmt::format("trainbench: note: --tflops {:g} is above {}'s {} peak ({:g}): the MFU reads over 100%; "
+                           "give --dtype fp8 if the rate is fp8 GEMMs'\n",
+                           *f.tflops, req.sku->name, to_string(req.dtype), dtype_peak);
   }
   if (f.days && f.site.empty() && !f.tflops && !f.mfu && !measured)
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops, --gpu with "
@@ -352,6 +353,8 @@ void run_estimate(const EstimateFlags& f) {
     req.model.batch_sequences = *f.global_batch;
   }
   checked_recompute_flag(f.recompute, search);
+  // Notes wait until the flags have all passed: a refusal is then the one message.
+  fmt::print(stderr, "{}", notes);
   if (skus.size() > 1) {
     add_comm_model(f, req, search, /*links_now=*/false);
     std::optional<LayoutSearchRequest> s;

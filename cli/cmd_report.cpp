@@ -53,6 +53,9 @@ void run_report(const ReportFlags& f) {
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
   o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.comparison.currency = checked_currency(f.prices.currency, "--currency");
+  check_energy_flags(f.prices);
+  o.comparison.pue = f.prices.pue;
+  o.comparison.electricity_price_per_kwh = f.prices.electricity_price;
   o.comparison.interruptions = parse_interruption_flags(f.interruptions);
   results::write_file_atomic(f.out, report::render_html_report(runs, o));
   std::cout << fmt::format("wrote {} ({} results file(s))\n", f.out, runs.size());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
@@ -13,7 +14,20 @@ namespace tb::cli {
 void add_price_flags(CLI::App* cmd, PriceFlags& flags) {
   cmd->add_option("--gpu-hour-price", flags.quotes,
                   "Rental quote per GPU-hour, KEY=PRICE with KEY a run letter or SKU (repeatable): h100-sxm=2.5");
-  cmd->add_option("--currency", flags.currency, "Currency of the --gpu-hour-price quotes")->capture_default_str();
+  cmd->add_option("--currency", flags.currency, "Currency of the --gpu-hour-price quotes and --electricity-price")
+      ->capture_default_str();
+  cmd->add_option("--pue", flags.pue, "Power usage effectiveness of the site: scales every run's energy (default 1.0)");
+  cmd->add_option("--electricity-price", flags.electricity_price,
+                  "Electricity price per kWh, in --currency: each run's energy cost, and with a rental quote the two "
+                  "together");
+}
+
+void check_energy_flags(const PriceFlags& flags) {
+  if (flags.pue && (!std::isfinite(*flags.pue) || *flags.pue < 1.0 || *flags.pue > 10.0))
+    throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *flags.pue));
+  if (flags.electricity_price && (!(*flags.electricity_price > 0) || *flags.electricity_price > 100))
+    throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})",
+                                 *flags.electricity_price));
 }
 
 std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes) {

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,12 @@ namespace tb::cli {
 struct PriceFlags {
   std::vector<std::string> quotes;  // KEY=PRICE
   std::string currency = "USD";
+  std::optional<double> pue;                // the site's power usage effectiveness: scales energy
+  std::optional<double> electricity_price;  // per kWh, in currency: the energy's cost
 };
+
+// --pue in [1, 10] and --electricity-price in (0, 100] per kWh, or a UsageError naming the flag.
+void check_energy_flags(const PriceFlags& flags);
 
 void add_price_flags(CLI::App* cmd, PriceFlags& flags);
 // Refuses anything but KEY=NUMBER, naming the flag; keys and signs are checked against the

@@ -139,13 +139,22 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
       return x.memory_used_fraction ? num(100.0 * *x.memory_used_fraction) : std::string("-");
     });
   }
-  erow("energy (MWh, PUE 1)", [](const Extrapolation& x) {
+  const double pue = c.runs.empty() ? 1.0 : c.runs[0].extrapolation.pue;  // one --pue for every run
+  erow(fmt::format("energy (MWh, PUE {:.2f})", pue), [](const Extrapolation& x) {
     if (!x.energy_mwh) return std::string("n/a (no TDP)");
     return fmt::format("{} ({:.0f} W {})", human_value(*x.energy_mwh), *x.power_w, x.power_measured ? "measured" : "TDP");
   });
   erow("cost (rental)", [](const Extrapolation& x) {
     return x.cost ? human_money(*x.cost, x.currency) : std::string("n/a (no price)");
   });
+  if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.electricity_cost; })) {
+    erow("electricity (--electricity-price)", [](const Extrapolation& x) {
+      return x.electricity_cost ? human_money(*x.electricity_cost, x.electricity_currency) : std::string("n/a (no power)");
+    });
+    erow("rental + electricity", [](const Extrapolation& x) {
+      return x.rental_and_electricity ? human_money(*x.rental_and_electricity, x.electricity_currency) : std::string("-");
+    });
+  }
   out += heading("Extrapolation", f) + e.render(f);
   // The procurement answer in one line each: which run needs the least of what is paid for.
   const std::string bullet = f == TableFormat::Markdown ? "\n- " : "  ";

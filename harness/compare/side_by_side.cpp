@@ -130,6 +130,11 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     req.gpu_hour_price = price;
     req.currency = o.currency;
   }
+  req.pue = o.pue;
+  if (o.electricity_price_per_kwh) {
+    req.electricity_price_per_kwh = o.electricity_price_per_kwh;
+    req.currency = o.currency;
+  }
   EstimateResult r;
   if (o.layout_search) {
     if (!req.sku) {
@@ -168,6 +173,10 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.wall_days = r.wall_days.value_or(0);
   if (r.goodput) e.goodput = r.goodput->fraction;
   e.energy_mwh = r.energy_mwh;
+  e.pue = r.pue.value_or(1.0);
+  e.electricity_cost = r.electricity_cost;
+  e.electricity_currency = r.electricity_currency;
+  e.rental_and_electricity = r.rental_and_electricity();
   e.power_w = r.power_w;
   e.power_measured = r.power_measured;
   e.cost = r.rental_cost;
@@ -200,6 +209,12 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
       out.notes.push_back(fmt::format("{} measured {}'s kernels; extrapolating {} assumes its kernels run as fast "
                                       "(measure `trainbench run --model {}` for its own)",
                                       r.origin, measured, out.target_model, out.target_model));
+    if (r.results.step) {  // a step measured at one sequence prices training at another
+      const std::string seq_note = sequence_mismatch_note(r.results.workload.seq_len, model.seq_len, model.name);
+      const std::string note = fmt::format("{}: {}", r.origin, seq_note);
+      if (!seq_note.empty() && std::find(out.notes.begin(), out.notes.end(), note) == out.notes.end())
+        out.notes.push_back(note);
+    }
   }
 
   const auto labels = run_labels(runs);

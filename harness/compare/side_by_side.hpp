@@ -23,7 +23,9 @@ struct SideBySideOptions {
   // --gpu-hour-price KEY=PRICE: rental quotes per GPU-hour, KEY a run's letter (A, B, ...) or the
   // SKU name its file records; a letter wins over a SKU. Overrides a SKU config's [price].
   std::map<std::string, double> gpu_hour_price;
-  std::string currency = "USD";   // of the quotes
+  std::string currency = "USD";   // of the quotes and of electricity_price_per_kwh
+  std::optional<double> pue;                        // --pue: scales energy (default 1)
+  std::optional<double> electricity_price_per_kwh;  // --electricity-price: the energy's cost
   // --layout auto: each run gets the best parallel layout its SKU's memory and links allow
   // (harness/estimate/layout_search.hpp) instead of ideal scaling; global_batch 0 takes the model's.
   bool layout_search = false;
@@ -61,7 +63,11 @@ struct Extrapolation {
   std::optional<int64_t> servers;     // whole servers of the SKU's size
   int gpus_per_server = 0;
   double wall_days = 0;
-  std::optional<double> energy_mwh;   // power × GPU-hours (PUE 1)
+  std::optional<double> energy_mwh;   // power × GPU-hours × PUE
+  double pue = 1;
+  std::optional<double> electricity_cost;   // energy × --electricity-price, in electricity_currency
+  std::string electricity_currency;
+  std::optional<double> rental_and_electricity;
   std::optional<double> power_w;      // per GPU: the measured mean over the step, else the TDP
   bool power_measured = false;
   std::optional<double> cost;         // SKU price per GPU-hour × GPU-hours

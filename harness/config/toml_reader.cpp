@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -39,34 +40,6 @@ toml::node_view<const toml::node> TomlReader::at(const std::string& field) const
   return table_.at_path(field);
 }
 
-void TomlReader::refuse_unknown_fields() const {
-  // Depth-first over the document; tables are containers, their leaves the fields.
-  auto visit = [&](const auto& self, const toml::table& table, const std::string& prefix) -> void {
-    for (auto&& [key, node] : table) {
-      const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-      if (const toml::table* inner = node.as_table()) {
-        self(self, *inner, path);
-        continue;
-      }
-      if (asked_.count(path)) continue;
-      std::vector<std::string> accepted;
-      const std::string table_prefix = prefix.empty() ? "" : prefix + ".";
-      for (const auto& known : asked_)
-        if (known.rfind(table_prefix, 0) == 0 && known.find('.', table_prefix.size()) == std::string::npos)
-          accepted.push_back(known.substr(table_prefix.size()));
-      fail(path, fmt::format("is not a field trainbench knows{}", accepted.empty()
-                                                                     ? std::string()
-                                                                     : fmt::format(" (accepted in {}: {})",
-                                                                                   prefix.empty() ? "the top level"
-                                                                                                  : "[" + prefix + "]",
-                                                                                   fmt::join(accepted, ", "))));
-    }
-  };
-  visit(visit, table_, "");
-}
-
-bool TomlReader::has(const std::string& field) const { return static_cast<bool>(at(field)); }
-
 namespace {
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -85,6 +58,49 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+void TomlReader::refuse_unknown_fields() const {
+  // Depth-first over the document; tables are containers, their leaves the fields.
+  auto visit = [&](const auto& self, const toml::table& table, const std::string& prefix) -> void {
+    for (auto&& [key, node] : table) {
+      const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+      if (const toml::table* inner = node.as_table()) {
+        self(self, *inner, path);
+        continue;
+      }
+      if (asked_.count(path)) continue;
+      // A whole table never asked about, a near miss of one that was: the table's name is the
+      // mistake. (Optional tables absent from the file were not asked about, so the known ones
+      // are not listed: only a near miss is named.)
+      const std::string top = path.substr(0, path.find('.'));
+      if (top != path) {
+        std::set<std::string> tables;
+        for (const auto& known : asked_)
+          if (known.find('.') != std::string::npos) tables.insert(known.substr(0, known.find('.')));
+        if (!tables.count(top))
+          for (const auto& t : tables)
+            if (edit_distance(t, top) <= 2)
+              throw UsageError(fmt::format("{}: table [{}] is not one trainbench knows; is it [{}] misspelt?", origin_,
+                                           top, t));
+      }
+      std::vector<std::string> accepted;
+      const std::string table_prefix = prefix.empty() ? "" : prefix + ".";
+      for (const auto& known : asked_)
+        if (known.rfind(table_prefix, 0) == 0 && known.find('.', table_prefix.size()) == std::string::npos)
+          accepted.push_back(known.substr(table_prefix.size()));
+      fail(path, fmt::format("is not a field trainbench knows{}", accepted.empty()
+                                                                     ? std::string()
+                                                                     : fmt::format(" (accepted in {}: {})",
+                                                                                   prefix.empty() ? "the top level"
+                                                                                                  : "[" + prefix + "]",
+                                                                                   fmt::join(accepted, ", "))));
+    }
+  };
+  visit(visit, table_, "");
+}
+
+bool TomlReader::has(const std::string& field) const { return static_cast<bool>(at(field)); }
+
 
 void TomlReader::fail(const std::string& field, const std::string& why) const {
   // A required field of a table the file lacks, beside a table of a near name: the table's name

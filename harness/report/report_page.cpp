@@ -210,7 +210,7 @@ const char* const kPageScript = R"JS(
   var s5 = section(anyStep ? 'Extrapolation: training ' + data.target_model
                            : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
-                   'Energy: power x GPU-hours (PUE 1), ' +
+                   'Energy: power x GPU-hours x PUE (--pue, default 1), ' +
                    'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
   (data.notes || []).forEach(function (n) { s5.appendChild(el('p', 'Note: ' + n, 'note')); });
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
@@ -221,8 +221,11 @@ const char* const kPageScript = R"JS(
           return [r.label, sig4(e.sustained_tflops), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
-                    sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') + ')',
-                  e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency];
+                    sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
+                    (e.pue !== 1 ? ', PUE ' + fmt(e.pue, 2) : '') + ')',
+                  (e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency) +
+                    (e.electricity_cost === null ? ''
+                                                 : '; electricity ' + fmt(e.electricity_cost, 0) + ' ' + e.electricity_currency)];
         }), [false, true, true, true, true, true, true, true, true]);
   var laidOut = avail.filter(function (r) { return r.extrapolation.layout !== null; });
   if (laidOut.length)

@@ -28,7 +28,12 @@ namespace {
 
 namespace wg = tb::kernels::wgmma;
 
-constexpr int kBlockQ = 64, kBlockK = 64, kWarps = 4, kThreads = 32 * kWarps;
+// The mma.sync forward's tiles and warps (attention_fwd_layout.hpp): the shared per-warp steps and
+// query offsets this kernel calls assume them.
+using tb::kernels::attn::fwd::kBlockK;
+using tb::kernels::attn::fwd::kBlockQ;
+using tb::kernels::attn::fwd::kThreads;
+using tb::kernels::attn::fwd::kWarps;
 
 // Shared memory, byte offsets: Q and V as loaded (padded rows, read by ldmatrix), K and Vᵀ in
 // wgmma's K-major core-matrix layout.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -482,6 +483,13 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
                                    "C=3"});
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_NE(two.out.find("lowest cost of the priced (A has no price): B"), std::string::npos) << two.out;
+  // The site's PUE and electricity price weigh every run's energy (hand values: the harness test).
+  const auto site = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "A=2", "--pue", "1.3",
+                                    "--electricity-price", "0.1"});
+  ASSERT_EQ(site.exit_code, 0) << site.err;
+  EXPECT_NE(site.out.find("energy (MWh, PUE 1.30)"), std::string::npos) << site.out;
+  EXPECT_NE(site.out.find("electricity (--electricity-price)"), std::string::npos) << site.out;
+  EXPECT_NE(site.out.find("rental + electricity"), std::string::npos) << site.out;
   const auto one = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "B=2.5"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(one.out.find("lowest cost"), std::string::npos) << one.out;
@@ -500,6 +508,15 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
     const auto c = run_trainbench(args({"--gpu-hour-price", "A=2", "--currency", "U$D"}));
     EXPECT_EQ(c.exit_code, 2) << cmd << ": " << c.err;
     EXPECT_NE(c.err.find("--currency"), std::string::npos) << c.err;
+    // The site's PUE and electricity price: in range, or refused naming the flag.
+    for (const auto& [flag, value, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"--pue", "0.5", "--pue must be between 1.0 and 10.0 (got 0.5)"},
+             {"--electricity-price", "-1", "--electricity-price must be a price per kWh in (0, 100] (got -1)"}}) {
+      const auto e = run_trainbench(args({flag, value}));
+      EXPECT_EQ(e.exit_code, 2) << cmd << " " << flag << ": " << e.err;
+      EXPECT_NE(e.err.find(says), std::string::npos) << e.err;
+    }
+    EXPECT_EQ(run_trainbench(args({"--days", "30", "--pue", "1.3", "--electricity-price", "0.1"})).exit_code, 0) << cmd;
   }
 }
 

@@ -668,6 +668,16 @@ TEST(EstimateCli, MalformedUserModelFileNamesLineAndColumn) {
   EXPECT_NE(r.err.find("architecture.heads"), std::string::npos) << r.err;
   // A misspelt table: its fields read as missing, and the message names the table that is there.
   write_text(dir + "/typo.toml", "name = \"t\"\nsource = \"t\"\n[architectur]\nlayers = 2\n");
+  {
+    // An optional table misspelt: its fields are unknown, and the table named as a near miss.
+    std::string toml = read_text(std::string(TB_SOURCE_DIR) + "/configs/models/gpt1.toml");
+    toml.replace(toml.find("[training]"), 10, "[trainng]");
+    write_text(dir + "/trainng.toml", toml);
+    auto t = run_trainbench({"estimate", "--model", dir + "/trainng.toml", "--tflops", "1", "--gpus", "1"});
+    EXPECT_EQ(t.exit_code, 2);
+    EXPECT_NE(t.err.find("table [trainng] is not one trainbench knows; is it [training] misspelt?"), std::string::npos)
+        << t.err;
+  }
   r = run_trainbench({"estimate", "--model", dir + "/typo.toml"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("field 'architecture.layers' is missing (the file has a table [architectur]: is it "

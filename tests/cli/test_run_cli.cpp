@@ -85,6 +85,8 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
     EXPECT_EQ(mixed.exit_code, 2) << mixed.out;
     EXPECT_NE(mixed.err.find(flag + " " + value), std::string::npos) << mixed.err;
     EXPECT_NE(mixed.err.find("measured on the CPU backend"), std::string::npos) << mixed.err;
+    // The refusal is the one message: the sequence note (seq 64 of 2048) waits for checks to pass.
+    EXPECT_EQ(mixed.err.find("note:"), std::string::npos) << mixed.err;
   }
 
   auto e = run_trainbench({"estimate", "--model", "gpt3-small", "--results", out, "--gpus", "8", "--json"});
@@ -174,6 +176,10 @@ TEST_F(RunCli, AModelFromAFileIsReadBackFromThatFile) {
   auto same = run_trainbench({"compare", out, out});
   EXPECT_EQ(same.exit_code, 0) << same.err;
   EXPECT_EQ(same.out.find("assumes its kernels run as fast"), std::string::npos) << same.out;
+  // compare says, once, that the step was measured short of the model's context (64 of 2048).
+  const std::string seq_note = "the step was measured at seq 64; gpt1 trains at seq 2048";
+  ASSERT_NE(same.out.find(seq_note), std::string::npos) << same.out;
+  EXPECT_EQ(same.out.find(seq_note, same.out.find(seq_note) + 1), std::string::npos) << same.out;
 
   std::filesystem::remove(model_file);
   auto gone = run_trainbench({"estimate", "--results", out, "--gpus", "8"});

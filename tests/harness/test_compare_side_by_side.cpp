@@ -225,3 +225,37 @@ TEST(CompareFormat, TableEscapesMarkdownAndAlignsText) {
   EXPECT_EQ(run_letter(25), "Z");
   EXPECT_EQ(run_letter(26), "AA");
 }
+
+namespace {
+
+// --pue scales each run's energy by exactly that factor; --electricity-price prices it per kWh in
+// --currency (MWh x 1000 x price), and beside a rental quote the two add up.
+TEST(CompareSideBySide, PueAndElectricityPriceWeighEachRunsEnergy) {
+  const auto runs = h100_and_h200();
+  SideBySideOptions plain;
+  plain.days = 30;
+  plain.gpu_hour_price = {{"A", 2.0}};
+  SideBySideOptions site = plain;
+  site.pue = 1.3;
+  site.electricity_price_per_kwh = 0.1;
+  const auto a = build_side_by_side(runs, plain), b = build_side_by_side(runs, site);
+  ASSERT_EQ(b.runs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const Extrapolation &x = a.runs[i].extrapolation, &y = b.runs[i].extrapolation;
+    ASSERT_TRUE(x.energy_mwh && y.energy_mwh);
+    EXPECT_NEAR(*y.energy_mwh, 1.3 * *x.energy_mwh, 1e-9 * *x.energy_mwh);
+    EXPECT_DOUBLE_EQ(y.pue, 1.3);
+    EXPECT_DOUBLE_EQ(x.pue, 1.0);
+    ASSERT_TRUE(y.electricity_cost.has_value());
+    EXPECT_NEAR(*y.electricity_cost, *y.energy_mwh * 1000 * 0.1, 1e-9 * *y.electricity_cost);
+    EXPECT_EQ(y.electricity_currency, "USD");
+    EXPECT_FALSE(x.electricity_cost.has_value());
+  }
+  // A's rental quote and its electricity, together; B has no quote, so no total.
+  const Extrapolation& ya = b.runs[0].extrapolation;
+  ASSERT_TRUE(ya.cost && ya.rental_and_electricity);
+  EXPECT_DOUBLE_EQ(*ya.rental_and_electricity, *ya.cost + *ya.electricity_cost);
+  EXPECT_FALSE(b.runs[1].extrapolation.rental_and_electricity.has_value());
+}
+
+}  // namespace
