@@ -79,7 +79,8 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
     for (const auto& path : f.baseline)
       if (path.empty()) throw UsageError("--baseline: a path is empty; give the baseline results file(s)");
     std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
-                                                 "--global-batch", "--gpu-hour-price", "--currency", "--recompute"};
+                                                 "--global-batch", "--gpu-hour-price", "--currency", "--recompute",
+                                                 "--pue", "--electricity-price"};
     for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "

@@ -41,6 +41,7 @@ struct EstimateFlags {
   std::optional<double> days;
   std::optional<double> pue;
   std::vector<std::string> gpu_hour_price;  // PRICE, or KEY=PRICE per SKU with several --gpu
+  std::vector<std::string> server_price;    // the same, per server bought
   std::optional<double> electricity_price;  // per kWh, in --currency
   std::string currency;
   int64_t seq = 0;
@@ -341,8 +342,16 @@ void run_estimate(const EstimateFlags& f) {
   req.days = f.days;
   req.pue = f.pue;
   req.interruptions = parse_interruption_flags(f.interruptions);
-  if (!f.currency.empty() && f.gpu_hour_price.empty() && !f.electricity_price)
-    throw UsageError("--currency names the currency of --gpu-hour-price and --electricity-price: give one of them");
+  // Servers are bought for a GPU count: a SKU to count them by, and --gpus, --days or a layout.
+  if (!f.server_price.empty() && !req.sku && skus.size() <= 1)
+    throw UsageError("--server-price prices the servers to buy, which need a SKU: give --gpu (or a site of one, or "
+                     "results measured on one)");
+  if (!f.server_price.empty() && !f.gpus && !f.days && !f.tp && !f.pp && !f.dp && !f.cp && f.layout.empty())
+    throw UsageError("--server-price prices the servers to buy, which need a GPU count: give --gpus, --days or a "
+                     "layout");
+  if (!f.currency.empty() && f.gpu_hour_price.empty() && !f.electricity_price && f.server_price.empty())
+    throw UsageError("--currency names the currency of --gpu-hour-price, --server-price and --electricity-price: "
+                     "give one of them");
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   // A hand-given layout takes the global batch too: its pipelines' micro-batches follow from it.
   const bool hand_layout = f.layout.empty() && (f.tp || f.pp || f.dp || f.cp);
@@ -359,10 +368,12 @@ void run_estimate(const EstimateFlags& f) {
     add_comm_model(f, req, search, /*links_now=*/false);
     std::optional<LayoutSearchRequest> s;
     if (search) s = search_request(f);
-    estimate_skus(req, skus, f.gpu_hour_price, s, f.json, [&f](EstimateRequest& r) { apply_links(f, r); });
+    estimate_skus(req, skus, f.gpu_hour_price, f.server_price, s, f.json,
+                  [&f](EstimateRequest& r) { apply_links(f, r); });
     return;
   }
   req.gpu_hour_price = quoted_price(f.gpu_hour_price, req.sku ? req.sku->name : "", {req.sku ? req.sku->name : ""});
+  if (req.sku) apply_server_price(*req.sku, f.server_price, {req.sku->name}, req.currency);
   add_comm_model(f, req, search);
   if (search) {
     run_layout_search(f, req, measured_tp, measured_ep);
@@ -404,6 +415,9 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
   cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
+  cmd->add_option("--server-price", flags->server_price,
+                  "Purchase price of one server (GPUs, CPUs, network) in --currency: the servers to buy; overrides "
+                  "the SKU's [price] server. With several --gpu: one PRICE for all, or KEY=PRICE each (h200=400000)");
   cmd->add_option("--gpu-hour-price", flags->gpu_hour_price,
                   "Rental price per GPU-hour (a cloud or reserved quote): the cost of the GPU-hours; overrides "
                   "the SKU's [price]. With several --gpu: one PRICE for all, or KEY=PRICE each (h200=3.1)");

@@ -155,7 +155,9 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                                                   : "",
                  human_value(*r.wall_days));
     if (r.server_cost)
-      fmt::print(out, "  servers to buy: {} (configs/skus [price] server)\n", human_money(*r.server_cost, req.sku->currency));
+      fmt::print(out, "  servers to buy: {} ({} x {})\n", human_money(*r.server_cost, req.sku->currency),
+                 r.servers.value_or(0),
+                 req.sku->price_source == "--server-price" ? "--server-price" : "configs/skus [price] server");
     if (r.energy_mwh)
       fmt::print(out, "  energy at {} x PUE {:.2f}: {} MWh\n",
                  r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)

@@ -19,28 +19,33 @@ namespace tb::cli {
 
 std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
                                    const std::vector<std::string>& skus) {
+  return quoted_price(quotes, sku, skus, {"--gpu-hour-price", kMaxGpuHourPrice, "per GPU-hour", "2.5"});
+}
+
+std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
+                                   const std::vector<std::string>& skus, const PriceKind& kind) {
   if (quotes.empty()) return std::nullopt;
   if (quotes.size() == 1 && quotes[0].find('=') == std::string::npos) {
     const double price = parse_finite_number(quotes[0]).value_or(0);
-    if (!(price > 0) || price > kMaxGpuHourPrice)
-      throw UsageError(fmt::format("--gpu-hour-price '{}': expected a PRICE in (0, {:g}] per GPU-hour, or KEY=PRICE "
-                                   "per SKU (h100-sxm=2.5)",
-                                   quotes[0], kMaxGpuHourPrice));
+    if (!(price > 0) || price > kind.max)
+      throw UsageError(fmt::format("{} '{}': expected a PRICE in (0, {:g}] {}, or KEY=PRICE per SKU (h100-sxm={})",
+                                   kind.flag, quotes[0], kind.max, kind.unit, kind.example));
     return price;
   }
   // estimate keys its quotes by SKU only (compare's run letters mean nothing here), and a bare
   // price, which stands for the one SKU, cannot sit beside per-SKU quotes.
   for (const auto& q : quotes)
     if (q.find('=') == std::string::npos)
-      throw UsageError(fmt::format("--gpu-hour-price '{}': a bare price applies to every SKU and cannot sit beside "
-                                   "other quotes; give each as SKU=PRICE ({}=2.5)",
-                                   q, skus.empty() || skus.front().empty() ? "h100-sxm" : skus.front()));
-  const auto prices = parse_gpu_hour_prices(quotes);
+      throw UsageError(fmt::format("{} '{}': a bare price applies to every SKU and cannot sit beside other quotes; "
+                                   "give each as SKU=PRICE ({}={})",
+                                   kind.flag, q, skus.empty() || skus.front().empty() ? "h100-sxm" : skus.front(),
+                                   kind.example));
+  const auto prices = parse_keyed_prices(quotes, kind);
   for (const auto& [key, price] : prices) {
     if (std::find(skus.begin(), skus.end(), key) == skus.end())
-      throw UsageError(fmt::format("--gpu-hour-price {}=...: '{}' is not one of the SKUs given to --gpu ({})", key, key,
+      throw UsageError(fmt::format("{} {}=...: '{}' is not one of the SKUs given to --gpu ({})", kind.flag, key, key,
                                    fmt::join(skus, ", ")));
-    if (!(price > 0)) throw UsageError(fmt::format("--gpu-hour-price {}={}: must be positive", key, price));
+    if (!(price > 0)) throw UsageError(fmt::format("{} {}={}: must be positive", kind.flag, key, price));
   }
   const auto it = prices.find(sku);
   return it == prices.end() ? std::nullopt : std::optional<double>(it->second);
@@ -84,9 +89,19 @@ Smallest smallest(const std::vector<SkuRow>& rows, const auto& get) {
 
 }  // namespace
 
+void apply_server_price(SkuConfig& sku, const std::vector<std::string>& quotes, const std::vector<std::string>& skus,
+                        const std::optional<std::string>& currency) {
+  const auto price = quoted_price(quotes, sku.name, skus, kServerPriceKind);
+  if (!price) return;
+  sku.server_price = price;
+  if (currency) sku.currency = *currency;  // the quote's, as --gpu-hour-price's
+  sku.price_source = "--server-price";
+}
+
 void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& skus,
-                   const std::vector<std::string>& quotes, const std::optional<LayoutSearchRequest>& search,
-                   bool json, const std::function<void(EstimateRequest&)>& per_sku) {
+                   const std::vector<std::string>& quotes, const std::vector<std::string>& server_quotes,
+                   const std::optional<LayoutSearchRequest>& search, bool json,
+                   const std::function<void(EstimateRequest&)>& per_sku) {
   std::vector<SkuRow> rows;
   for (const auto& name : skus) {
     SkuRow row{load_sku(name), std::nullopt, std::nullopt, ""};
@@ -94,6 +109,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
       if (earlier.sku.name == row.sku.name)
         throw UsageError(fmt::format("--gpu: '{}' is the SKU {} again (its config's name); list each SKU once", name,
                                      row.sku.name));
+    apply_server_price(row.sku, server_quotes, skus, base.currency);
     EstimateRequest req = base;
     req.sku = row.sku;
     req.gpu_hour_price = quoted_price(quotes, row.sku.name, skus);
@@ -226,8 +242,9 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
       if (!r.result || !r.result->server_cost || !why_unusable(*r.result).empty()) continue;
-      fmt::print("  {}: servers to buy {} ({} x [price] server)\n", r.sku.name,
-                 human_money(*r.result->server_cost, r.sku.currency), r.result->servers.value_or(0));
+      fmt::print("  {}: servers to buy {} ({} x {})\n", r.sku.name, human_money(*r.result->server_cost, r.sku.currency),
+                 r.result->servers.value_or(0),
+                 r.sku.price_source == "--server-price" ? "--server-price" : "[price] server");
       ++priced;
       if (cheapest_to_buy && rows[*cheapest_to_buy].sku.currency != r.sku.currency) comparable = false;
       if (!cheapest_to_buy || *r.result->server_cost < *rows[*cheapest_to_buy].result->server_cost) cheapest_to_buy = i;

@@ -31,22 +31,26 @@ void check_energy_flags(const PriceFlags& flags) {
 }
 
 std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes) {
+  return parse_keyed_prices(quotes, {"--gpu-hour-price", kMaxGpuHourPrice, "per GPU-hour", "2.5"});
+}
+
+std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>& quotes, const PriceKind& kind) {
   std::map<std::string, double> prices;
   for (const auto& item : quotes) {
     const auto eq = item.find('=');
     const std::optional<double> quoted =
         eq != std::string::npos && eq > 0 ? parse_finite_number(item.substr(eq + 1)) : std::nullopt;
     if (!quoted)
-      throw UsageError(fmt::format("--gpu-hour-price '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a "
-                                   "SKU name, e.g. h100-sxm=2.5", item));
+      throw UsageError(fmt::format("{} '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a SKU name, e.g. "
+                                   "h100-sxm={}",
+                                   kind.flag, item, kind.example));
     const double price = *quoted;
     const std::string key = item.substr(0, eq);
     if (prices.count(key))
-      throw UsageError(fmt::format("--gpu-hour-price: {} is priced twice ({} and {}); give one quote per key", key,
+      throw UsageError(fmt::format("{}: {} is priced twice ({} and {}); give one quote per key", kind.flag, key,
                                    prices[key], price));
-    if (!(price > 0) || price > kMaxGpuHourPrice)
-      throw UsageError(fmt::format("--gpu-hour-price {}: the price must be in (0, {:g}] per GPU-hour", item,
-                                   kMaxGpuHourPrice));
+    if (!(price > 0) || price > kind.max)
+      throw UsageError(fmt::format("{} {}: the price must be in (0, {:g}] {}", kind.flag, item, kind.max, kind.unit));
     prices[key] = price;
   }
   return prices;

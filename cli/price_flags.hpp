@@ -28,6 +28,18 @@ inline constexpr double kMaxGpuHourPrice = 1e4;
 // KEY=PRICE quotes; a key twice, a bad form, or a price outside (0, kMaxGpuHourPrice] is a
 // UsageError naming --gpu-hour-price.
 std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes);
+// Past this a server quote is a typo: an 8-GPU server costs hundreds of thousands of dollars.
+inline constexpr double kMaxServerPrice = 1e8;
+// What a keyed price flag is called and allows, for its messages.
+struct PriceKind {
+  std::string flag;     // "--server-price"
+  double max;           // the largest believable price
+  std::string unit;     // "per server"
+  std::string example;  // "350000"
+};
+// KEY=PRICE quotes of `kind`; a key twice, a bad form, or a price outside (0, kind.max] is a
+// UsageError naming kind.flag.
+std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>& quotes, const PriceKind& kind);
 // A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `flag`.
 const std::string& checked_currency(const std::string& code, const std::string& flag);
 

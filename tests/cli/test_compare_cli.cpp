@@ -140,6 +140,10 @@ TEST_F(CompareCli, TokensScaleTheExtrapolation) {
   const auto gate = run_trainbench({"compare", "--baseline", a, b, "--tokens", "1T"});
   EXPECT_EQ(gate.exit_code, 2);
   EXPECT_NE(gate.err.find("--tokens"), std::string::npos) << gate.err;
+  // The gate has no energy to weigh: the site's figures are refused there too.
+  const auto pue = run_trainbench({"compare", "--baseline", a, b, "--pue", "1.3"});
+  EXPECT_EQ(pue.exit_code, 2);
+  EXPECT_NE(pue.err.find("--pue"), std::string::npos) << pue.err;
   // A deadline sizes the GPUs: a fixed count beside it is refused, in compare and in report.
   for (const char* command : {"compare", "report"}) {
     std::vector<std::string> args{command, a, b, "--days", "30", "--gpus", "100"};

@@ -466,6 +466,28 @@ TEST(EstimateCli, SeveralSkusNameTheLowestCostAmongThePricedOnly) {
   EXPECT_NE(r.out.find("lowest cost of the priced (b200 has no price): h100-sxm"), std::string::npos) << r.out;
 }
 
+// A purchase quote per server: GPT-3 175B at MFU 0.4 on H100s (989 TFLOP/s) in 30 days needs
+// 223,685 GPU-hours / 720 h = 310.7, so 311 GPUs, ceil(311 / 8) = 39 servers; at 350,000 each,
+// 13,650,000. Per SKU with several, in --currency; a quote without a SKU or a GPU count refused.
+TEST(EstimateCli, ServerPriceQuotesTheServersToBuy) {
+  auto r = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--server-price", "350000",
+                           "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gpus"].get<int64_t>(), 311);
+  EXPECT_EQ(j["servers"].get<int64_t>(), 39);
+  EXPECT_DOUBLE_EQ(j["server_cost"].get<double>(), 39 * 350000.0);
+  auto text = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--server-price",
+                              "350000"});
+  EXPECT_NE(text.out.find("servers to buy: 13.65 million USD (39 x --server-price)"), std::string::npos) << text.out;
+  auto several = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--server-price",
+                                 "h100-sxm=350000", "--server-price", "h200=420000", "--currency", "EUR"});
+  ASSERT_EQ(several.exit_code, 0) << several.err;
+  EXPECT_NE(several.out.find("h200: servers to buy 16.38 million EUR (39 x --server-price)"), std::string::npos)
+      << several.out;
+  EXPECT_NE(several.out.find("least to buy: h100-sxm"), std::string::npos) << several.out;
+}
+
 // Buying instead of renting: servers x each config's [price] server, and the least to buy named
 // only among two or more priced SKUs in one currency.
 TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
@@ -646,6 +668,13 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       // that would need more GPUs than --gpus accepts.
       {{"estimate", "--gpu", "h100-sxm", "--tflops", "2000", "--gpus", "1024"}, "above h100-sxm's fastest dense peak"},
       {{"estimate", "--tflops", "100", "--days", "1e-9"}, "--days 1e-09 needs 3.69e+13 GPUs"},
+      {{"estimate", "--tflops", "100", "--gpus", "64", "--server-price", "5"}, "--server-price prices the servers to "
+                                                                                "buy, which need a SKU"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--server-price", "350000"}, "need a GPU count"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64", "--server-price", "1e9"},
+       "--server-price '1e9': expected a PRICE in (0, 1e+08] per server"},
+      {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--server-price", "b200=1"},
+       "--server-price b200=...: 'b200' is not one of the SKUs given to --gpu"},
   };
   for (const auto& c : cases) {
     auto r = run_trainbench(c.args);
