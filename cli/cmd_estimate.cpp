@@ -311,6 +311,9 @@ void run_estimate(const EstimateFlags& f) {
   const bool throughput = f.tflops || f.mfu || measured;
   if (!throughput && f.pue)
     throw UsageError("--pue scales the energy, which needs a throughput (--tflops, --gpu with --mfu, or --results)");
+  if (!throughput && !f.server_price.empty())
+    throw UsageError("--server-price prices the servers to buy, which a throughput sizes (--tflops, --gpu with --mfu, "
+                     "or --results)");
   if (!throughput && !f.gpu_hour_price.empty())
     throw UsageError("--gpu-hour-price prices the GPU-hours, which need a throughput (--tflops, --gpu with --mfu, or "
                      "--results)");
@@ -363,19 +366,30 @@ void run_estimate(const EstimateFlags& f) {
   }
   checked_recompute_flag(f.recompute, search);
   // Notes wait until the flags have all passed: a refusal is then the one message.
-  fmt::print(stderr, "{}", notes);
   if (skus.size() > 1) {
     add_comm_model(f, req, search, /*links_now=*/false);
     std::optional<LayoutSearchRequest> s;
     if (search) s = search_request(f);
+    std::vector<std::string> keys = skus;
+    for (const auto& name : skus) keys.push_back(load_sku(name).name);
+    quoted_price(f.gpu_hour_price, "", keys);  // checked now: estimate_skus prints as it goes
+    quoted_price(f.server_price, "", keys, kServerPriceKind);
+    fmt::print(stderr, "{}", notes);
     estimate_skus(req, skus, f.gpu_hour_price, f.server_price, s, f.json,
                   [&f](EstimateRequest& r) { apply_links(f, r); });
     return;
   }
-  req.gpu_hour_price = quoted_price(f.gpu_hour_price, req.sku ? req.sku->name : "", {req.sku ? req.sku->name : ""});
-  if (req.sku) apply_server_price(*req.sku, f.server_price, {req.sku->name}, req.currency);
+  if (req.sku) {
+    // A quote's key may be the SKU's config name or the --gpu argument (a path) it came from.
+    req.gpu_hour_price = quoted_price(f.gpu_hour_price, req.sku->name, {req.sku->name, f.gpu});
+    if (!req.gpu_hour_price) req.gpu_hour_price = quoted_price(f.gpu_hour_price, f.gpu, {req.sku->name, f.gpu});
+  } else {
+    req.gpu_hour_price = quoted_price(f.gpu_hour_price, "", {""});
+  }
+  if (req.sku) apply_server_price(*req.sku, f.gpu, f.server_price, {req.sku->name, f.gpu}, req.currency);
   add_comm_model(f, req, search);
   if (search) {
+    fmt::print(stderr, "{}", notes);
     run_layout_search(f, req, measured_tp, measured_ep);
     return;
   }
@@ -386,6 +400,7 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {:.0f} --gpus allows: give a longer "
                                  "deadline (or check --tokens)",
                                  *f.days, *result.gpus_needed_for_deadline, kMaxGpusAnswer));
+  fmt::print(stderr, "{}", notes);
   if (f.json) {
     std::cout << to_json(result).dump(2) << "\n";
   } else {
@@ -425,7 +440,8 @@ void add_estimate_command(CLI::App& app) {
                   "Electricity price per kWh, in --currency: the energy's cost, and with a rental quote the two "
                   "together (default: the site's)");
   cmd->add_option("--currency", flags->currency,
-                  "Currency of --gpu-hour-price and --electricity-price (default: the SKU's, else USD)");
+                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU's, else "
+                  "USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "

@@ -96,7 +96,8 @@ static void print_answer(std::ostream& out, const EstimateRequest& req, const Es
   line += fmt::format(" for {} days: {} GPU-hours", human_value(*r.wall_days), human_count(*r.gpu_hours));
   if (r.energy_mwh) line += fmt::format(", {} MWh", human_value(*r.energy_mwh));
   if (r.rental_cost) line += fmt::format(", {} rental", human_money(*r.rental_cost, *r.rental_currency));
-  if (r.server_cost && req.sku) line += fmt::format(", servers {}", human_money(*r.server_cost, req.sku->currency));
+  if (r.server_cost && req.sku)
+    line += fmt::format(", servers {}", human_money(*r.server_cost, req.sku->server_currency()));
   std::vector<std::string> includes;
   if (r.scaling) includes.push_back("communication");
   if (r.goodput) includes.push_back("interruptions");
@@ -155,9 +156,8 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                                                   : "",
                  human_value(*r.wall_days));
     if (r.server_cost)
-      fmt::print(out, "  servers to buy: {} ({} x {})\n", human_money(*r.server_cost, req.sku->currency),
-                 r.servers.value_or(0),
-                 req.sku->price_source == "--server-price" ? "--server-price" : "configs/skus [price] server");
+      fmt::print(out, "  servers to buy: {} ({} x {})\n", human_money(*r.server_cost, req.sku->server_currency()),
+                 r.servers.value_or(0), req.sku->server_source());
     if (r.energy_mwh)
       fmt::print(out, "  energy at {} x PUE {:.2f}: {} MWh\n",
                  r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)

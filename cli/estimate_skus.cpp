@@ -19,7 +19,8 @@ namespace tb::cli {
 
 std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
                                    const std::vector<std::string>& skus) {
-  return quoted_price(quotes, sku, skus, {"--gpu-hour-price", kMaxGpuHourPrice, "per GPU-hour", "2.5"});
+  return quoted_price(quotes, sku, skus,
+                      {"--gpu-hour-price", kMaxGpuHourPrice, "per GPU-hour", "2.5", "a SKU given to --gpu"});
 }
 
 std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
@@ -89,19 +90,23 @@ Smallest smallest(const std::vector<SkuRow>& rows, const auto& get) {
 
 }  // namespace
 
-void apply_server_price(SkuConfig& sku, const std::vector<std::string>& quotes, const std::vector<std::string>& skus,
-                        const std::optional<std::string>& currency) {
-  const auto price = quoted_price(quotes, sku.name, skus, kServerPriceKind);
+void apply_server_price(SkuConfig& sku, const std::string& alias, const std::vector<std::string>& quotes,
+                        const std::vector<std::string>& skus, const std::optional<std::string>& currency) {
+  auto price = quoted_price(quotes, sku.name, skus, kServerPriceKind);
+  if (!price) price = quoted_price(quotes, alias, skus, kServerPriceKind);
   if (!price) return;
   sku.server_price = price;
-  if (currency) sku.currency = *currency;  // the quote's, as --gpu-hour-price's
-  sku.price_source = "--server-price";
+  sku.server_price_currency = currency;  // the quote's (--currency), else the config's
+  sku.server_price_source = "--server-price";
 }
 
 void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& skus,
                    const std::vector<std::string>& quotes, const std::vector<std::string>& server_quotes,
                    const std::optional<LayoutSearchRequest>& search, bool json,
                    const std::function<void(EstimateRequest&)>& per_sku) {
+  // A quote's key may name a SKU by its config name or by the --gpu argument (a path) it came from.
+  std::vector<std::string> keys = skus;
+  for (const auto& name : skus) keys.push_back(load_sku(name).name);
   std::vector<SkuRow> rows;
   for (const auto& name : skus) {
     SkuRow row{load_sku(name), std::nullopt, std::nullopt, ""};
@@ -109,10 +114,11 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
       if (earlier.sku.name == row.sku.name)
         throw UsageError(fmt::format("--gpu: '{}' is the SKU {} again (its config's name); list each SKU once", name,
                                      row.sku.name));
-    apply_server_price(row.sku, server_quotes, skus, base.currency);
+    apply_server_price(row.sku, name, server_quotes, keys, base.currency);
     EstimateRequest req = base;
     req.sku = row.sku;
-    req.gpu_hour_price = quoted_price(quotes, row.sku.name, skus);
+    req.gpu_hour_price = quoted_price(quotes, row.sku.name, keys);
+    if (!req.gpu_hour_price) req.gpu_hour_price = quoted_price(quotes, name, keys);
     per_sku(req);
     if (search) {
       LayoutSearchRequest s = *search;
@@ -242,15 +248,27 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
       if (!r.result || !r.result->server_cost || !why_unusable(*r.result).empty()) continue;
-      fmt::print("  {}: servers to buy {} ({} x {})\n", r.sku.name, human_money(*r.result->server_cost, r.sku.currency),
-                 r.result->servers.value_or(0),
-                 r.sku.price_source == "--server-price" ? "--server-price" : "[price] server");
+      fmt::print("  {}: servers to buy {} ({} x {})\n", r.sku.name,
+                 human_money(*r.result->server_cost, r.sku.server_currency()), r.result->servers.value_or(0),
+                 r.sku.server_source());
       ++priced;
-      if (cheapest_to_buy && rows[*cheapest_to_buy].sku.currency != r.sku.currency) comparable = false;
-      if (!cheapest_to_buy || *r.result->server_cost < *rows[*cheapest_to_buy].result->server_cost) cheapest_to_buy = i;
+      if (cheapest_to_buy && rows[*cheapest_to_buy].sku.server_currency() != r.sku.server_currency()) comparable = false;
+      if (!cheapest_to_buy) cheapest_to_buy = i;
     }
-    if (priced >= 2 && comparable) fmt::print("  least to buy: {}\n", rows[*cheapest_to_buy].sku.name);
-    else if (priced >= 2) fmt::print("  least to buy: not named (the server prices are in different currencies)\n");
+    if (priced >= 2 && comparable) {
+      // As the other summary lines: ties said, and a winner among the priced only.
+      const Smallest to_buy = smallest(rows, [](const EstimateResult& e) { return e.server_cost; });
+      std::vector<std::string> unpriced_servers;
+      for (const auto& r : rows)
+        if (r.result && why_unusable(*r.result).empty() && !r.result->server_cost) unpriced_servers.push_back(r.sku.name);
+      best(unpriced_servers.empty() ? std::string("least to buy")
+                                    : fmt::format("least to buy of the priced ({} {} no server price)",
+                                                  fmt::join(unpriced_servers, ", "),
+                                                  unpriced_servers.size() == 1 ? "has" : "have"),
+           to_buy);
+    } else if (priced >= 2) {
+      fmt::print("  least to buy: not named (the server prices are in different currencies)\n");
+    }
     const bool layout = base.layout_given();
     if (!search && !layout)
       fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");

@@ -32,8 +32,10 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
 
 // --server-price: a purchase quote per server, one PRICE or KEY=PRICE per SKU as --gpu-hour-price;
 // it overrides the SKU config's [price] server (in `currency` where given).
-inline const PriceKind kServerPriceKind{"--server-price", kMaxServerPrice, "per server", "350000"};
-void apply_server_price(SkuConfig& sku, const std::vector<std::string>& quotes, const std::vector<std::string>& skus,
-                        const std::optional<std::string>& currency);
+inline const PriceKind kServerPriceKind{"--server-price", kMaxServerPrice, "per server", "350000",
+                                        "a SKU given to --gpu"};
+// `alias`: the --gpu argument the SKU was loaded from (a path), which keys its quote too.
+void apply_server_price(SkuConfig& sku, const std::string& alias, const std::vector<std::string>& quotes,
+                        const std::vector<std::string>& skus, const std::optional<std::string>& currency);
 
 }  // namespace tb::cli

@@ -41,9 +41,8 @@ std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>&
     const std::optional<double> quoted =
         eq != std::string::npos && eq > 0 ? parse_finite_number(item.substr(eq + 1)) : std::nullopt;
     if (!quoted)
-      throw UsageError(fmt::format("{} '{}': expected KEY=PRICE, KEY a run letter (A, B, ...) or a SKU name, e.g. "
-                                   "h100-sxm={}",
-                                   kind.flag, item, kind.example));
+      throw UsageError(fmt::format("{} '{}': expected KEY=PRICE, KEY {}, e.g. h100-sxm={}", kind.flag, item, kind.keys,
+                                   kind.example));
     const double price = *quoted;
     const std::string key = item.substr(0, eq);
     if (prices.count(key))

@@ -36,6 +36,7 @@ struct PriceKind {
   double max;           // the largest believable price
   std::string unit;     // "per server"
   std::string example;  // "350000"
+  std::string keys = "a run letter (A, B, ...) or a SKU name";  // what a KEY may be
 };
 // KEY=PRICE quotes of `kind`; a key twice, a bad form, or a price outside (0, kind.max] is a
 // UsageError naming kind.flag.

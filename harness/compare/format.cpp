@@ -139,8 +139,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
       return x.memory_used_fraction ? num(100.0 * *x.memory_used_fraction) : std::string("-");
     });
   }
-  const double pue = c.runs.empty() ? 1.0 : c.runs[0].extrapolation.pue;  // one --pue for every run
-  erow(fmt::format("energy (MWh, PUE {:.2f})", pue), [](const Extrapolation& x) {
+  erow(fmt::format("energy (MWh, PUE {:.2f})", c.pue), [](const Extrapolation& x) {
     if (!x.energy_mwh) return std::string("n/a (no TDP)");
     return fmt::format("{} ({:.0f} W {})", human_value(*x.energy_mwh), *x.power_w, x.power_measured ? "measured" : "TDP");
   });
@@ -171,10 +170,12 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     std::vector<std::string> unpriced;
     for (size_t i = 0; i < c.runs.size(); ++i)
       if (c.runs[i].extrapolation.available && !c.runs[i].extrapolation.cost) unpriced.push_back(run_letter(i));
-    best_line(unpriced.empty() ? std::string("lowest cost")
-                               : fmt::format("lowest cost of the priced ({} {} no price)", fmt::join(unpriced, ", "),
-                                             unpriced.size() == 1 ? "has" : "have"),
-              c.best.cost, human_money(*x.cost, x.currency));
+    const bool total = c.best.cost_what != "lowest cost";
+    best_line(unpriced.empty() ? c.best.cost_what
+                               : fmt::format("{} of the priced ({} {} no price)", c.best.cost_what,
+                                             fmt::join(unpriced, ", "), unpriced.size() == 1 ? "has" : "have"),
+              c.best.cost,
+              total ? human_money(*x.rental_and_electricity, x.electricity_currency) : human_money(*x.cost, x.currency));
   }
   for (const auto& tie : c.best.ties) {
     std::vector<std::string> letters;

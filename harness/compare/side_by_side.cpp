@@ -96,7 +96,26 @@ Best best_runs(const std::vector<RunColumn>& runs) {
       if (currency && *currency != r.extrapolation.currency) one_currency = false;
       currency = r.extrapolation.currency;
     }
-  if (one_currency) b.cost = smallest(runs, [](const Extrapolation& e) { return e.cost; }, "lowest cost", b.ties);
+  // With electricity priced, the whole bill ranks, where every rented run has one in one currency.
+  bool totals = false, one_total_currency = true;
+  std::optional<std::string> total_currency;
+  for (const auto& r : runs) {
+    const Extrapolation& e = r.extrapolation;
+    if (!e.available || !e.cost) continue;
+    if (!e.rental_and_electricity) {
+      totals = false;
+      break;
+    }
+    totals = true;
+    if (total_currency && *total_currency != e.electricity_currency) one_total_currency = false;
+    total_currency = e.electricity_currency;
+  }
+  if (totals && one_total_currency) {
+    b.cost_what = "lowest rental + electricity";
+    b.cost = smallest(runs, [](const Extrapolation& e) { return e.rental_and_electricity; }, b.cost_what.c_str(), b.ties);
+  } else if (one_currency) {
+    b.cost = smallest(runs, [](const Extrapolation& e) { return e.cost; }, "lowest cost", b.ties);
+  }
   return b;
 }
 
@@ -262,6 +281,13 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     }
   }
   out.best = best_runs(out.runs);
+  out.pue = o.pue.value_or(1.0);
+  // The site's figures weigh energy: with no run's power known there is nothing to weigh.
+  const bool any_energy = std::any_of(out.runs.begin(), out.runs.end(),
+                                      [](const RunColumn& r) { return r.extrapolation.energy_mwh.has_value(); });
+  if ((o.pue || o.electricity_price_per_kwh) && !any_energy)
+    out.notes.push_back("--pue and --electricity-price weigh energy, and no run has a power figure (no SKU TDP, no "
+                        "measured power): nothing to weigh");
   return out;
 }
 

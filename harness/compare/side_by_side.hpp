@@ -96,6 +96,9 @@ struct RunColumn {
 // or, for cost, where their currencies differ).
 struct Best {
   std::optional<size_t> gpu_hours, energy, cost;
+  // What `cost` ranks: "lowest cost" (rental), or "lowest rental + electricity" where every
+  // priced run has both in one currency.
+  std::string cost_what = "lowest cost";
   // Where two or more runs share the smallest value there is no winner, only a tie among them.
   struct Tie {
     std::string what;          // "fewest GPU-hours", "least energy", "lowest cost"
@@ -112,6 +115,7 @@ struct SideBySide {
   std::vector<KernelRow> kernels; // union, in first-seen order
   Best best;
   std::vector<std::string> notes;  // e.g. a file measured for another model than the one extrapolated
+  double pue = 1;                  // --pue, for every run's energy
 };
 
 // Refuses failed/partial runs and files of different models or shapes (unless allowed).

@@ -293,7 +293,10 @@ EstimateResult estimate(const EstimateRequest& r) {
   if (out.gpus && r.sku && r.sku->gpus_per_server > 0) {
     out.gpus_per_server = r.sku->gpus_per_server;
     out.servers = (*out.gpus + out.gpus_per_server - 1) / out.gpus_per_server;
-    if (r.sku->server_price) out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
+    if (r.sku->server_price) {
+      out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
+      out.server_currency = r.sku->server_currency();
+    }
   }
   out.model_state_bytes =
       count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes);

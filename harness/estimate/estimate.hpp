@@ -115,6 +115,7 @@ struct EstimateResult {
   std::optional<int64_t> servers;
   int gpus_per_server = 0;
   std::optional<double> server_cost;
+  std::string server_currency;        // of server_cost
   std::optional<double> wall_days;
   std::optional<double> energy_mwh;
   std::optional<double> power_w;      // per GPU behind energy_mwh: measured, else the SKU's TDP

@@ -92,7 +92,10 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["servers"] = *r.servers;
     j["gpus_per_server"] = r.gpus_per_server;
   }
-  if (r.server_cost) j["server_cost"] = *r.server_cost;
+  if (r.server_cost) {
+    j["server_cost"] = *r.server_cost;
+    j["server_currency"] = r.server_currency;
+  }
   if (r.energy_mwh) {
     j["energy_mwh"] = *r.energy_mwh;
     j["pue"] = *r.pue;

@@ -32,6 +32,16 @@ struct SkuConfig {
   std::string server_power_source;
   std::optional<double> price_per_gpu_hour;  // rental price, for cost estimates
   std::optional<double> server_price;        // purchase price of one server
+  // Where --server-price overrode it: the quote's currency (else `currency`) and "--server-price"
+  // (else price_source); the rental price keeps its own.
+  std::optional<std::string> server_price_currency;
+  std::string server_price_source;
+  const std::string& server_currency() const { return server_price_currency ? *server_price_currency : currency; }
+  std::string server_source() const {
+    return !server_price_source.empty() ? server_price_source
+           : price_source.empty()      ? "[price] server"
+                                        : "[price] server, " + price_source;
+  }
   std::string currency = "USD";
   std::string price_source;                  // [price] source: where the prices come from
   std::string origin;                        // the file this config was read from

@@ -109,6 +109,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
   const json best = {{"gpu_hours", index_or_null(c.best.gpu_hours)},
                      {"energy", index_or_null(c.best.energy)},
                      {"cost", index_or_null(c.best.cost)},
+                     {"cost_what", c.best.cost_what},
                      {"ties", ties}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
           {"runs", runs},   {"kernels", kernels},             {"best", best},

@@ -211,7 +211,7 @@ const char* const kPageScript = R"JS(
                            : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
                    'Energy: power x GPU-hours x PUE (--pue, default 1), ' +
-                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price.');
+                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price, the energy\'s cost beside it.');
   (data.notes || []).forEach(function (n) { s5.appendChild(el('p', 'Note: ' + n, 'note')); });
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
   table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
@@ -242,7 +242,7 @@ const char* const kPageScript = R"JS(
           interrupted.map(function (r) { return [r.label, fmt(100 * r.extrapolation.goodput, 1) + '%']; }),
           [false, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
-                   ['lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
+                   [data.best.cost_what || 'lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
   var bestTexts = bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).concat(
       (data.best.ties || []).map(function (t) {
         return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].label; }).join(', ');

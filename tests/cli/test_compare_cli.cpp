@@ -494,6 +494,11 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
   EXPECT_NE(site.out.find("energy (MWh, PUE 1.30)"), std::string::npos) << site.out;
   EXPECT_NE(site.out.find("electricity (--electricity-price)"), std::string::npos) << site.out;
   EXPECT_NE(site.out.find("rental + electricity"), std::string::npos) << site.out;
+  // Both rented, electricity priced: the whole bill ranks them.
+  const auto bill = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "A=2", "--gpu-hour-price",
+                                    "B=2.5", "--electricity-price", "0.1"});
+  ASSERT_EQ(bill.exit_code, 0) << bill.err;
+  EXPECT_NE(bill.out.find("lowest rental + electricity: "), std::string::npos) << bill.out;
   const auto one = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "B=2.5"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(one.out.find("lowest cost"), std::string::npos) << one.out;

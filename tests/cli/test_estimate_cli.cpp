@@ -504,14 +504,29 @@ TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
   const std::string b200 = priced("b200", "b200-priced", "500000", "USD");
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + b200, "--mfu", "0.4", "--days", "30"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // 39 H100 servers x 300 K = 11.70 M; 18 B200 servers x 500 K = 9.00 M.
-  EXPECT_NE(r.out.find("h100-priced: servers to buy 11.70 million USD (39 x [price] server)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("b200-priced: servers to buy 9.00 million USD (18 x [price] server)"), std::string::npos) << r.out;
+  // 39 H100 servers x 300 K = 11.70 M; 18 B200 servers x 500 K = 9.00 M; each with its source.
+  EXPECT_NE(r.out.find("h100-priced: servers to buy 11.70 million USD (39 x [price] server, test quote)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("b200-priced: servers to buy 9.00 million USD (18 x [price] server, test quote)"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("least to buy: b200-priced"), std::string::npos) << r.out;
   const std::string yuan = priced("b200", "b200-yuan", "3500000", "CNY");
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + yuan, "--mfu", "0.4", "--days", "30"});
   EXPECT_NE(r.out.find("least to buy: not named (the server prices are in different currencies)"), std::string::npos)
       << r.out;
+  // A --server-price in USD for the yuan-priced SKU: its rental stays the config's, the server
+  // quote takes --currency; keyed by the --gpu path it was loaded from as well as by its name.
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + yuan, "--mfu", "0.4", "--days", "30",
+                      "--server-price", yuan + "=480000", "--currency", "USD"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("b200-yuan: servers to buy 8.64 million USD (18 x --server-price)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("least to buy: b200-yuan"), std::string::npos) << r.out;  // 8.64 M against 11.70 M
+  // Two SKUs at one quote and the same server count: a tie, not a winner.
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30",
+                      "--server-price", "350000"});
+  EXPECT_NE(r.out.find("least to buy: a tie between h100-sxm, h200"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
 }
 

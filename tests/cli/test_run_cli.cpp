@@ -188,6 +188,10 @@ TEST_F(RunCli, AModelFromAFileIsReadBackFromThatFile) {
                           ", which is no longer there"),
             std::string::npos)
       << gone.err;
+  // A CPU run has no power figure: the site's PUE has nothing to weigh, and compare says so.
+  auto pue = run_trainbench({"compare", out, out, "--model", "gpt3-small", "--pue", "1.3"});
+  EXPECT_EQ(pue.exit_code, 0) << pue.err;
+  EXPECT_NE(pue.out.find("no run has a power figure"), std::string::npos) << pue.out;
   // --model names another model outright: the file's own is not needed then.
   EXPECT_EQ(run_trainbench({"estimate", "--results", out, "--model", "gpt3-small", "--gpus", "8"}).exit_code, 0);
 }
