@@ -55,12 +55,14 @@ std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>&
   return prices;
 }
 
-const std::string& checked_currency(const std::string& code, const std::string& flag) {
+std::string checked_currency(const std::string& code, const std::string& flag) {
   const bool letters =
       std::all_of(code.begin(), code.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
   if (code.empty() || code.size() > 8 || !letters)
     throw UsageError(fmt::format("{}: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", flag, code));
-  return code;
+  std::string upper = code;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
 }
 
 }  // namespace tb::cli

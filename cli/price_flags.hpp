@@ -42,6 +42,7 @@ struct PriceKind {
 // UsageError naming kind.flag.
 std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>& quotes, const PriceKind& kind);
 // A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `flag`.
-const std::string& checked_currency(const std::string& code, const std::string& flag);
+// Returned upper-cased ("eur" is EUR), as currencies are printed.
+std::string checked_currency(const std::string& code, const std::string& flag);
 
 }  // namespace tb::cli

@@ -34,6 +34,8 @@ double parse_quantity(const std::string& text, const std::string& flag) {
 
 std::optional<double> parse_finite_number(const std::string& text) {
   if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return std::nullopt;
+  // Decimal only: strtod also reads hex ("0x10" = 16) and "inf"/"nan", none of which is a price.
+  if (text.find_first_not_of("0123456789+-.eE") != std::string::npos) return std::nullopt;
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;

@@ -74,12 +74,19 @@ void TomlReader::refuse_unknown_fields() const {
       // are not listed: only a near miss is named.)
       const std::string top = path.substr(0, path.find('.'));
       if (top != path) {
+        // Tables asked about: a dotted field's first part, or a name probed with has() ("moe") that
+        // the file does not hold as a value.
         std::set<std::string> tables;
-        for (const auto& known : asked_)
-          if (known.find('.') != std::string::npos) tables.insert(known.substr(0, known.find('.')));
+        for (const auto& known : asked_) {
+          const std::string first = known.substr(0, known.find('.'));
+          const auto node = table_.get(first);
+          if (known != first || !node || node->is_table()) tables.insert(first);
+        }
+        // A near miss: one edit in a short name, two in a longer one ("moe" is not "foo").
+        const size_t allowed = std::clamp<size_t>(top.size() / 3, 1, 2);
         if (!tables.count(top))
           for (const auto& t : tables)
-            if (edit_distance(t, top) <= 2)
+            if (edit_distance(t, top) <= allowed)
               throw UsageError(fmt::format("{}: table [{}] is not one trainbench knows; is it [{}] misspelt?", origin_,
                                            top, t));
       }

@@ -481,8 +481,9 @@ TEST(EstimateCli, ServerPriceQuotesTheServersToBuy) {
                               "350000"});
   EXPECT_NE(text.out.find("servers to buy: 13.65 million USD (39 x --server-price)"), std::string::npos) << text.out;
   auto several = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--server-price",
-                                 "h100-sxm=350000", "--server-price", "h200=420000", "--currency", "EUR"});
+                                 "h100-sxm=350000", "--server-price", "h200=420000", "--currency", "eur"});
   ASSERT_EQ(several.exit_code, 0) << several.err;
+  // --currency eur is printed as EUR.
   EXPECT_NE(several.out.find("h200: servers to buy 16.38 million EUR (39 x --server-price)"), std::string::npos)
       << several.out;
   EXPECT_NE(several.out.find("least to buy: h100-sxm"), std::string::npos) << several.out;
@@ -688,6 +689,8 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--server-price", "350000"}, "need a GPU count"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64", "--server-price", "1e9"},
        "--server-price '1e9': expected a PRICE in (0, 1e+08] per server"},
+      {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64", "--server-price", "0x10"},
+       "--server-price '0x10': expected a PRICE"},  // decimal only: strtod would read 16
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--server-price", "b200=1"},
        "--server-price b200=...: 'b200' is not one of the SKUs given to --gpu"},
   };
@@ -721,6 +724,17 @@ TEST(EstimateCli, MalformedUserModelFileNamesLineAndColumn) {
     EXPECT_EQ(t.exit_code, 2);
     EXPECT_NE(t.err.find("table [trainng] is not one trainbench knows; is it [training] misspelt?"), std::string::npos)
         << t.err;
+    // A table the reader only probes ([moe]), misspelt; an unrelated short one is no near miss.
+    std::string moe = read_text(std::string(TB_SOURCE_DIR) + "/configs/models/deepseek-v3.toml");
+    write_text(dir + "/moee.toml", std::string(moe).replace(moe.find("[moe]"), 5, "[moee]"));
+    t = run_trainbench({"estimate", "--model", dir + "/moee.toml", "--tflops", "1", "--gpus", "1"});
+    EXPECT_EQ(t.exit_code, 2);
+    EXPECT_NE(t.err.find("table [moee] is not one trainbench knows; is it [moe] misspelt?"), std::string::npos) << t.err;
+    write_text(dir + "/foo.toml", moe + "\n[foo]\nx = 1\n");
+    t = run_trainbench({"estimate", "--model", dir + "/foo.toml", "--tflops", "1", "--gpus", "1"});
+    EXPECT_EQ(t.exit_code, 2);
+    EXPECT_NE(t.err.find("field 'foo.x' is not a field trainbench knows"), std::string::npos) << t.err;
+    EXPECT_EQ(t.err.find("misspelt"), std::string::npos) << t.err;
   }
   r = run_trainbench({"estimate", "--model", dir + "/typo.toml"});
   EXPECT_EQ(r.exit_code, 2);
