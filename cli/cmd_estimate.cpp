@@ -26,7 +26,6 @@
 namespace tb::cli {
 namespace {
 
-constexpr double kMaxGpusAnswer = 1e8;  // as --gpus accepts (harness/estimate/estimate.cpp)
 
 
 struct EstimateFlags {
@@ -325,9 +324,7 @@ void run_estimate(const EstimateFlags& f) {
     throw UsageError("--pue scales the energy, which needs a power figure: give --gpu (its TDP), or results with "
                      "power measured on a GPU");
   if (f.electricity_price) {
-    if (!(*f.electricity_price > 0) || *f.electricity_price > 100)
-      throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})",
-                                   *f.electricity_price));
+    check_electricity_price(f.electricity_price);
     if (!throughput || !power)
       throw UsageError("--electricity-price prices the energy, which needs a throughput and a power figure "
                        "(--gpu with --mfu, or --results measured on a GPU)");
@@ -370,9 +367,9 @@ void run_estimate(const EstimateFlags& f) {
     add_comm_model(f, req, search, /*links_now=*/false);
     std::optional<LayoutSearchRequest> s;
     if (search) s = search_request(f);
-    std::vector<std::string> keys = skus;
-    for (const auto& name : skus) keys.push_back(load_sku(name).name);
-    quoted_price(f.gpu_hour_price, "", keys);  // checked now: estimate_skus prints as it goes
+    // Checked before the notes: a refusal is then the one message.
+    const std::vector<std::string> keys = sku_quote_keys(skus);
+    quoted_price(f.gpu_hour_price, "", keys);
     quoted_price(f.server_price, "", keys, kServerPriceKind);
     fmt::print(stderr, "{}", notes);
     estimate_skus(req, skus, f.gpu_hour_price, f.server_price, s, f.json,
@@ -396,10 +393,11 @@ void run_estimate(const EstimateFlags& f) {
   const EstimateResult result = estimate(req);
   // The GPU count is this command's answer to --days without a site: beyond --gpus's bound it is
   // a typo in --days or --tokens, not an answer.
-  if (f.site.empty() && result.gpus_needed_for_deadline && *result.gpus_needed_for_deadline > kMaxGpusAnswer)
-    throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {:.0f} --gpus allows: give a longer "
+  if (f.site.empty() && result.gpus_needed_for_deadline &&
+      *result.gpus_needed_for_deadline > static_cast<double>(kMaxGpus))
+    throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {} --gpus allows: give a longer "
                                  "deadline (or check --tokens)",
-                                 *f.days, *result.gpus_needed_for_deadline, kMaxGpusAnswer));
+                                 *f.days, *result.gpus_needed_for_deadline, kMaxGpus));
   fmt::print(stderr, "{}", notes);
   if (f.json) {
     std::cout << to_json(result).dump(2) << "\n";

@@ -52,6 +52,12 @@ std::optional<double> quoted_price(const std::vector<std::string>& quotes, const
   return it == prices.end() ? std::nullopt : std::optional<double>(it->second);
 }
 
+std::vector<std::string> sku_quote_keys(const std::vector<std::string>& skus) {
+  std::vector<std::string> keys = skus;
+  for (const auto& name : skus) keys.push_back(load_sku(name).name);
+  return keys;
+}
+
 namespace {
 
 struct SkuRow {
@@ -104,9 +110,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
                    const std::vector<std::string>& quotes, const std::vector<std::string>& server_quotes,
                    const std::optional<LayoutSearchRequest>& search, bool json,
                    const std::function<void(EstimateRequest&)>& per_sku) {
-  // A quote's key may name a SKU by its config name or by the --gpu argument (a path) it came from.
-  std::vector<std::string> keys = skus;
-  for (const auto& name : skus) keys.push_back(load_sku(name).name);
+  const std::vector<std::string> keys = sku_quote_keys(skus);
   std::vector<SkuRow> rows;
   for (const auto& name : skus) {
     SkuRow row{load_sku(name), std::nullopt, std::nullopt, ""};
@@ -220,11 +224,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     std::vector<std::string> unpriced;
     for (const auto& r : rows)
       if (r.result && why_unusable(*r.result).empty() && !r.result->rental_cost) unpriced.push_back(r.sku.name);
-    best(unpriced.empty() || !(by_cost.best || !by_cost.tie.empty())
-             ? "lowest cost"
-             : fmt::format("lowest cost of the priced ({} {} no price)", fmt::join(unpriced, ", "),
-                           unpriced.size() == 1 ? "has" : "have"),
-         by_cost);
+    best(among_priced("lowest cost", unpriced), by_cost);
     // What the energy and cost columns count, since a buyer adds them up.
     fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n",
                base.pue.value_or(1.0), base.pue ? "" : " (give --pue for the site's)");
@@ -242,30 +242,25 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
                    r.sku.name, human_value(*r.result->energy_with_server_mwh), *r.result->server_other_w,
                    r.sku.server_power_source);
     // Buying instead of renting: servers x the config's [price] server, where it has one.
-    std::optional<size_t> cheapest_to_buy;
-    bool comparable = true;
-    size_t priced = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const auto& r = rows[i];
-      if (!r.result || !r.result->server_cost || !why_unusable(*r.result).empty()) continue;
+    std::vector<std::string> server_currencies, unpriced_servers;
+    for (const auto& r : rows) {
+      if (!r.result || !why_unusable(*r.result).empty()) continue;
+      if (!r.result->server_cost) {
+        unpriced_servers.push_back(r.sku.name);
+        continue;
+      }
       fmt::print("  {}: servers to buy {} ({} x {})\n", r.sku.name,
                  human_money(*r.result->server_cost, r.sku.server_currency()), r.result->servers.value_or(0),
                  r.sku.server_source());
-      ++priced;
-      if (cheapest_to_buy && rows[*cheapest_to_buy].sku.server_currency() != r.sku.server_currency()) comparable = false;
-      if (!cheapest_to_buy) cheapest_to_buy = i;
+      server_currencies.push_back(r.sku.server_currency());
     }
+    const size_t priced = server_currencies.size();
+    const bool comparable = std::all_of(server_currencies.begin(), server_currencies.end(),
+                                        [&](const std::string& c) { return c == server_currencies.front(); });
     if (priced >= 2 && comparable) {
       // As the other summary lines: ties said, and a winner among the priced only.
-      const Smallest to_buy = smallest(rows, [](const EstimateResult& e) { return e.server_cost; });
-      std::vector<std::string> unpriced_servers;
-      for (const auto& r : rows)
-        if (r.result && why_unusable(*r.result).empty() && !r.result->server_cost) unpriced_servers.push_back(r.sku.name);
-      best(unpriced_servers.empty() ? std::string("least to buy")
-                                    : fmt::format("least to buy of the priced ({} {} no server price)",
-                                                  fmt::join(unpriced_servers, ", "),
-                                                  unpriced_servers.size() == 1 ? "has" : "have"),
-           to_buy);
+      best(among_priced("least to buy", unpriced_servers, "server price"),
+           smallest(rows, [](const EstimateResult& e) { return e.server_cost; }));
     } else if (priced >= 2) {
       fmt::print("  least to buy: not named (the server prices are in different currencies)\n");
     }

@@ -18,6 +18,8 @@ namespace tb::cli {
 // (repeatable). The price for `sku`, if any; a key naming none of `skus` is a UsageError.
 std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
                                    const std::vector<std::string>& skus);
+// What a quote's KEY may be for these --gpu arguments: each as given (a path) and its config name.
+std::vector<std::string> sku_quote_keys(const std::vector<std::string>& skus);
 // The same for any keyed price flag (--server-price).
 std::optional<double> quoted_price(const std::vector<std::string>& quotes, const std::string& sku,
                                    const std::vector<std::string>& skus, const PriceKind& kind);

@@ -8,6 +8,7 @@
 
 #include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/estimate/estimate.hpp"
 
 namespace tb::cli {
 
@@ -23,11 +24,8 @@ void add_price_flags(CLI::App* cmd, PriceFlags& flags) {
 }
 
 void check_energy_flags(const PriceFlags& flags) {
-  if (flags.pue && (!std::isfinite(*flags.pue) || *flags.pue < 1.0 || *flags.pue > 10.0))
-    throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *flags.pue));
-  if (flags.electricity_price && (!(*flags.electricity_price > 0) || *flags.electricity_price > 100))
-    throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})",
-                                 *flags.electricity_price));
+  check_pue(flags.pue);
+  check_electricity_price(flags.electricity_price);
 }
 
 std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes) {

@@ -1,6 +1,7 @@
 #include "harness/common/human_format.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
@@ -13,6 +14,12 @@ std::string human_count(double v) {
   if (a >= 1e6) return fmt::format("{:.1f} M", v / 1e6);
   if (a >= 1e3) return fmt::format("{:.1f} K", v / 1e3);
   return human_value(v);
+}
+
+std::string among_priced(const std::string& what, const std::vector<std::string>& unpriced, const std::string& price) {
+  if (unpriced.empty()) return what;
+  return fmt::format("{} of the priced ({} {} no {})", what, fmt::join(unpriced, ", "),
+                     unpriced.size() == 1 ? "has" : "have", price);
 }
 
 std::string human_integer(double v) {

@@ -1,6 +1,7 @@
 #pragma once
 // Numbers for people: "174.6 B", "22.0 billion", "3.14e+23". Machines get full precision JSON.
 #include <string>
+#include <vector>
 
 namespace tb {
 
@@ -14,6 +15,10 @@ std::string human_value(double value);
 // digits below one (0.0312, 0.00522), so that a fraction of a site keeps its precision; below a
 // thousandth in exponent form (1.21e-04).
 std::string human_sites(double sites);
+// A winner line's label among the priced only: "lowest cost", or "lowest cost of the priced (b200
+// has no price)" when some candidates have none.
+std::string among_priced(const std::string& what, const std::vector<std::string>& unpriced,
+                         const std::string& price = "price");
 // A whole number with thousands separators, for figures compared digit by digit: "1,567".
 std::string human_integer(double value);
 // PF-days: one decimal from 1000 up, as the article's 3640 and GPT-3's 3.64E+03 are read

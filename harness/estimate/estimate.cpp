@@ -13,12 +13,21 @@
 
 namespace tb {
 
+void check_pue(std::optional<double> pue) {
+  if (pue && (!std::isfinite(*pue) || *pue < 1.0 || *pue > 10.0))
+    throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *pue));
+}
+
+void check_electricity_price(std::optional<double> price) {
+  if (price && (!(*price > 0) || *price > 100))
+    throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})", *price));
+}
+
 namespace {
 
 // Past these the input is a typo: 1e18 tokens is 10,000× any published run.
 constexpr double kMaxTokens = 1e18;
 constexpr double kMaxTflopsPerGpu = 1e6;
-constexpr int64_t kMaxGpus = 100'000'000;
 constexpr int64_t kMaxSeq = 1 << 22;  // the workload's bound too
 
 void check_request(const EstimateRequest& r) {
@@ -40,8 +49,8 @@ void check_request(const EstimateRequest& r) {
     throw UsageError(fmt::format("--gpus must be between 1 and {} (got {})", kMaxGpus, *r.gpus));
   if (r.days && (!positive(*r.days) || *r.days > 365.0 * 100))
     throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *r.days));
-  if (r.pue && (!std::isfinite(*r.pue) || *r.pue < 1.0 || *r.pue > 10.0))
-    throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *r.pue));
+  check_pue(r.pue);
+  check_electricity_price(r.electricity_price_per_kwh);
   // 0 means "the model's context" only when --seq is not given; the CLI refuses an explicit 0.
   if (r.seq_len < 0 || r.seq_len > kMaxSeq)
     throw UsageError(fmt::format("--seq must be between 1 and {} tokens (got {})", kMaxSeq, r.seq_len));

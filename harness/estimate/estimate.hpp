@@ -15,6 +15,13 @@
 
 namespace tb {
 
+// Past this a GPU count is a typo (--gpus, a layout's product, a deadline's answer).
+inline constexpr int64_t kMaxGpus = 100'000'000;
+// The site's figures as every command takes them: --pue in [1, 10], --electricity-price in
+// (0, 100] per kWh; else a UsageError naming the flag.
+void check_pue(std::optional<double> pue);
+void check_electricity_price(std::optional<double> price_per_kwh);
+
 struct EstimateRequest {
   ModelConfig model;
   double tokens = 0;                 // 0 takes the model's published training tokens

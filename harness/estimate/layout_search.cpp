@@ -68,8 +68,8 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
     throw UsageError("--layout auto needs --gpus N (the fastest layout on N GPUs) or --days D (the fewest servers "
                      "that finish in D days)");
   if (b.gpus && b.days) throw UsageError("--layout auto takes --gpus or --days, not both");
-  if (b.gpus && (*b.gpus < 1 || *b.gpus > 100'000'000))
-    throw UsageError(fmt::format("--gpus must be between 1 and 100000000 (got {})", *b.gpus));
+  if (b.gpus && (*b.gpus < 1 || *b.gpus > kMaxGpus))
+    throw UsageError(fmt::format("--gpus must be between 1 and {} (got {})", kMaxGpus, *b.gpus));
   if (b.days && !(*b.days > 0 && *b.days <= 36500))
     throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *b.days));
   if (global_batch > kMaxGlobalBatch)

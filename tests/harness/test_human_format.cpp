@@ -25,6 +25,10 @@ TEST(HumanFormat, SitesHaveTwoDecimalsFromOneAndThreeDigitsBelow) {
   EXPECT_EQ(human_integer(999), "999");
   EXPECT_EQ(human_integer(1e9), "1,000,000,000");
   EXPECT_EQ(human_integer(-1234), "-1,234");
+  EXPECT_EQ(among_priced("lowest cost", {}), "lowest cost");
+  EXPECT_EQ(among_priced("lowest cost", {"b200"}), "lowest cost of the priced (b200 has no price)");
+  EXPECT_EQ(among_priced("least to buy", {"a", "b"}, "server price"),
+            "least to buy of the priced (a, b have no server price)");
 }
 
 TEST(HumanFormat, BytesInDecimalUnits) {
