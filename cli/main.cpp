@@ -1,12 +1,15 @@
 // trainbench: measure a machine on the kernels of a transformer training step and extrapolate
 // to PF-days, GPUs, data centers, money and energy. The CLI only composes harness/ and kernels/.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdio>
 
 #include "cli/command_registry.hpp"
+#include "cli/unknown_flag.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/common/near_miss.hpp"
 
 int main(int argc, char** argv) {
   tb::cli::save_argv(argc, argv);
@@ -35,9 +38,10 @@ int main(int argc, char** argv) {
       const bool known =
           std::any_of(subcommands.begin(), subcommands.end(), [&](CLI::App* s) { return s->get_name() == wanted; });
       if (!known) {
-        std::string names;
-        for (CLI::App* s : subcommands) names += (names.empty() ? "" : ", ") + s->get_name();
-        throw tb::UsageError(fmt::format("unknown subcommand '{}'; accepted: {}", wanted, names));
+        std::vector<std::string> names;
+        for (CLI::App* s : subcommands) names.push_back(s->get_name());
+        throw tb::UsageError(fmt::format("unknown subcommand '{}'{}; accepted: {}", wanted,
+                                         tb::did_you_mean(wanted, names), fmt::join(names, ", ")));
       }
     }
     app.parse(argc, argv);
@@ -68,6 +72,9 @@ int main(int argc, char** argv) {
     } else {
       fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", text);
     }
+    return tb::kExitUsage;
+  } catch (const CLI::ExtrasError&) {
+    fmt::print(stderr, "trainbench: {}\n", tb::cli::describe_extras(app));
     return tb::kExitUsage;
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes are not ours: every parse failure is a usage error. Its wording for a

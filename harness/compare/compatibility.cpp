@@ -8,6 +8,7 @@
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/step_consistency.hpp"
 #include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
@@ -29,23 +30,16 @@ void require_complete_run(const LabeledResults& run) {
                                  run.origin, r.status, which));
   if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
 
-  auto close = [](double a, double b, double rel) { return std::abs(a - b) <= rel * std::max(std::abs(b), 1e-12); };
-  double step_ms = 0;
   for (size_t i = 0; i < r.kernels.size(); ++i) {
     const auto& k = r.kernels[i];
-    if (!k.samples_ms.empty()) {
-      const double median = timing::summarize(k.samples_ms).median_ms;
-      if (!close(k.stats.median_ms, median, 1e-9))
-        throw UsageError(fmt::format("{}: kernels[{}] ({}): median_ms {} is not the median of its samples_ms ({}); the "
-                                     "file was edited or written wrongly",
-                                     run.origin, i, k.name, k.stats.median_ms, median));
-    }
-    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    if (k.samples_ms.empty()) continue;
+    const double median = timing::summarize(k.samples_ms).median_ms;
+    if (std::abs(k.stats.median_ms - median) > 1e-9 * std::max(std::abs(median), 1e-12))
+      throw UsageError(fmt::format("{}: kernels[{}] ({}): median_ms {} is not the median of its samples_ms ({}); the "
+                                   "file was edited or written wrongly",
+                                   run.origin, i, k.name, k.stats.median_ms, median));
   }
-  if (r.step && r.step->step_ms > 0 && !close(r.step->step_ms, step_ms, 1e-6))
-    throw UsageError(fmt::format("{}: step.step_ms {} is not the sum of calls_per_step x median_ms over its kernels "
-                                 "({}); the file was edited or written wrongly",
-                                 run.origin, r.step->step_ms, step_ms));
+  results::require_consistent_step(r, run.origin);
 }
 
 void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options) {

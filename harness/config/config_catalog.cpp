@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "harness/common/errors.hpp"
+#include "harness/common/near_miss.hpp"
 
 #ifndef TB_DEFAULT_CONFIG_DIR
 #define TB_DEFAULT_CONFIG_DIR ""
@@ -74,9 +75,10 @@ fs::path resolve(ConfigKind kind, const std::string& name_or_path) {
   }
   fs::path by_name = config_root() / folder_name(kind) / (name_or_path + ".toml");
   if (fs::is_regular_file(by_name)) return by_name;
-  throw UsageError(fmt::format("unknown {} '{}'; valid names: {} (or a path to a .toml file)",
-                               folder_name(kind).substr(0, folder_name(kind).size() - 1),
-                               name_or_path, fmt::join(available_names(kind), ", ")));
+  const auto names = available_names(kind);
+  throw UsageError(fmt::format("unknown {} '{}'{}; valid names: {} (or a path to a .toml file)",
+                               folder_name(kind).substr(0, folder_name(kind).size() - 1), name_or_path,
+                               did_you_mean(name_or_path, names), fmt::join(names, ", ")));
 }
 
 }  // namespace tb::config

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/common/errors.hpp"
+#include "harness/common/near_miss.hpp"
 
 namespace tb::config {
 
@@ -40,24 +41,6 @@ toml::node_view<const toml::node> TomlReader::at(const std::string& field) const
   return table_.at_path(field);
 }
 
-namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 void TomlReader::refuse_unknown_fields() const {
   // Depth-first over the document; tables are containers, their leaves the fields.
@@ -82,11 +65,9 @@ void TomlReader::refuse_unknown_fields() const {
           const auto node = table_.get(first);
           if (known != first || !node || node->is_table()) tables.insert(first);
         }
-        // A near miss: one edit in a short name, two in a longer one ("moe" is not "foo").
-        const size_t allowed = std::clamp<size_t>(top.size() / 3, 1, 2);
         if (!tables.count(top))
           for (const auto& t : tables)
-            if (edit_distance(t, top) <= allowed)
+            if (near_miss(top, t))
               throw UsageError(fmt::format("{}: table [{}] is not one trainbench knows; is it [{}] misspelt?", origin_,
                                            top, t));
       }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/step_consistency.hpp"
 
 namespace tb {
 
@@ -36,6 +37,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
     throw UsageError(fmt::format("{}: no measured training step (made by `trainbench {}`; only `trainbench run` "
                                  "measures a whole step)",
                                  origin, r.workload.command));
+  results::require_consistent_step(r, origin);
   MeasuredThroughput t;
   t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
   t.model = r.workload.model;

@@ -653,6 +653,13 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--tokens", ""}, "empty value after --tokens"},
       {{"estimate", "--tokens="}, "--tokens with an empty value"},
       {{"nosuch"}, "unknown subcommand 'nosuch'"},
+      {{"comapre"}, "unknown subcommand 'comapre' (did you mean compare?)"},
+      // CLI11 alone says "The following arguments were not expected: 8 --gpus-count".
+      {{"estimate", "--gpus-count", "8"}, "estimate: no flag --gpus-count (did you mean --gpus?)"},
+      {{"estimate", "--dayz", "3"}, "no flag --dayz (did you mean --days?)"},
+      {{"estimate", "--zzz"}, "no flag --zzz; trainbench estimate --help lists them"},
+      {{"estimate", "8"}, "estimate: unexpected argument '8'"},
+      {{"estimate", "--model", "gpt3-17b"}, "(did you mean gpt3-13b or gpt3-175b?)"},
       {{"estimate", "--model", "/tmp"}, "/tmp: a directory, not a model config file"},
       {{"estimate", "--seq", "0"}, "--seq must be between 1 and 4194304"},
       {{"estimate", "--seq", "99999999"}, "--seq must be between 1 and 4194304"},

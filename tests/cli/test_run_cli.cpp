@@ -331,6 +331,10 @@ TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
       {"index.json", bad_index.dump(), "machine.device_index"},
       {"power.json", bad_power.dump(), "power_w_mean"},
       {"notobject.json", "[1, 2, 3]", "not a trainbench results file"},
+      // A step at odds with itself: an MFU no step could reach, or one its own FLOPs and time deny.
+      {"mfu3.json", with("/step/mfu", 3.0), "step.mfu 3 is above 1"},
+      {"mfuedit.json", with("/step/mfu", 1e-6), "step.mfu 1e-06 is not step.model_flops / step time"},
+      {"stepedit.json", with("/step/step_ms", 123456.0), "step.step_ms 123456 is not the sum"},
   };
   for (const auto& c : cases) {
     const std::string path = dir_ + "/" + c.name;

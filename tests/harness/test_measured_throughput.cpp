@@ -65,6 +65,7 @@ TEST(MeasuredThroughput, StepFlopsOverStepTime) {
   // kernels').
   auto slower = hand_run();
   slower.step->step_ms = 200;
+  slower.kernels[0].stats.median_ms = 200;
   EXPECT_DOUBLE_EQ(throughput_from_results(slower, "x").sustained_tflops_per_gpu, 200.0);
 }
 

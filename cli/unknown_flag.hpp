@@ -1,0 +1,15 @@
+#pragma once
+// What the user typed that no flag of the subcommand takes, said with the flag they probably
+// meant: CLI11's own "The following arguments were not expected: 8 --gpus-count" lists the words
+// backwards and names no alternative.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace tb::cli {
+
+// After CLI::ExtrasError from app.parse: one line naming the first unknown flag (with a near miss
+// among the subcommand's flags) or the stray argument, and where the flags are listed.
+std::string describe_extras(const CLI::App& app);
+
+}  // namespace tb::cli
