@@ -1,0 +1,59 @@
+// The interrupt handler (harness/runner/interrupt.hpp) in a forked child, so that a signal's
+// default action ends the child and not the test binary: a first signal only sets the flag, a
+// repeat within a second is the same interrupt, a second signal later ends the process.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "harness/runner/interrupt.hpp"
+
+namespace tb::runner {
+namespace {
+
+// The child's exit code: 0 when it saw the flag and lived, 1 when the flag was not set; a
+// signal's default action kills it instead.
+template <class Body>
+int child_status(Body body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    install_interrupt_handler();
+    body();
+    _exit(interrupted() ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(Interrupt, FirstSignalOnlySetsTheFlag) {
+  const int status = child_status([] { std::raise(SIGINT); });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(Interrupt, ARepeatWithinASecondIsTheSameInterrupt) {
+  // As coreutils `timeout` delivers one: to the child, then to its process group.
+  const int status = child_status([] {
+    std::raise(SIGTERM);
+    std::raise(SIGTERM);
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(Interrupt, ASecondSignalLaterEndsTheProcess) {
+  const int status = child_status([] {
+    std::raise(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    std::raise(SIGINT);
+  });
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exited with " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+}
+
+}  // namespace
+}  // namespace tb::runner
