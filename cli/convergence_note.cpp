@@ -8,24 +8,34 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
                              const std::string& time_budget_hint) {
   size_t noisy = 0;
   const results::KernelResult* worst = nullptr;
+  // Unknown noise (one sample) is the worst kind.
+  auto noise = [](const results::KernelResult& k) { return k.stats.samples < 2 ? 1e300 : k.stats.rel_noise; };
   for (const auto& k : kernels)
-    if (k.status == "ok" && k.stop_reason != "converged" && k.stats.rel_noise > target_rel_noise) {
+    if (k.status == "ok" && k.stop_reason != "converged" && noise(k) > target_rel_noise) {
       ++noisy;
-      if (!worst || k.stats.rel_noise > worst->stats.rel_noise) worst = &k;
+      if (!worst || noise(k) > noise(*worst)) worst = &k;
     }
   if (!worst) return "";
   const std::string way = worst->stop_reason == "max_samples" ? "a larger --max-samples"
                           : !time_budget_hint.empty()         ? time_budget_hint
                                                               : "a longer --max-time or a quieter machine";
   const std::string what = kernels.size() == 1 ? "the kernel" : fmt::format("{} of {} kernels", noisy, kernels.size());
-  return fmt::format("trainbench: note: {} stopped before the noise reached the {:.2f}% target ({}{:.2f}% after {} "
-                     "samples, stopped by {}): the median is less certain than asked; {} helps (nightly gates)\n",
+  const std::string reached = worst->stats.samples < 2 ? std::string("unknown after 1 sample")
+                                                       : fmt::format("{:.2f}% after {} samples", 100 * worst->stats.rel_noise,
+                                                                     worst->stats.samples);
+  return fmt::format("trainbench: note: {} stopped before the noise reached the {:.2f}% target ({}{}, stopped by {}): "
+                     "the median is less certain than asked; {} helps (nightly gates)\n",
                      what, 100 * target_rel_noise,
                      kernels.size() == 1 ? ""
                      : worst->shape.empty()
                          ? fmt::format("worst {} ", worst->name)
                          : fmt::format("worst {} {} ", worst->name, worst->shape),  // a sweep's names repeat
-                     100 * worst->stats.rel_noise, worst->stats.samples, worst->stop_reason, way);
+                     reached, worst->stop_reason, way);
+}
+
+std::string noise_cell(const results::KernelResult& k, int width, int decimals) {
+  const std::string cell = k.stats.samples < 2 ? "-" : fmt::format("{:.{}f}%", 100 * k.stats.rel_noise, decimals);
+  return fmt::format("{:>{}}", cell, width);
 }
 
 }  // namespace tb::cli

@@ -13,7 +13,12 @@ namespace tb::cli {
 // "trainbench: note: ..." with a newline: how many, the worst, what stopped it, and the flag that
 // helps: --max-samples for max_samples, else `time_budget_hint` (run's shared --budget) or
 // --max-time.
+// A kernel sampled once has no spread to measure its noise by: it counts as not converged.
 std::string unconverged_note(const std::vector<results::KernelResult>& kernels, double target_rel_noise,
                              const std::string& time_budget_hint = "");
+
+// The noise column's cell: "1.23%" right-aligned in `width`, or "-" from fewer than two samples
+// (a rel_noise of 0 there means unknown, not quiet).
+std::string noise_cell(const results::KernelResult& k, int width, int decimals = 2);
 
 }  // namespace tb::cli

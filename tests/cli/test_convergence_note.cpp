@@ -54,5 +54,20 @@ TEST(ConvergenceNote, SeveralCountsTheNoisyAndNamesTheWorstsWayOut) {
   EXPECT_TRUE(has(budget, "--budget 0 helps")) << budget;
 }
 
+// One sample has no spread: its rel_noise of 0 is unknown noise, not a converged kernel, and the
+// worst of any kernels beside it.
+TEST(ConvergenceNote, OneSampleIsUnknownNoiseNotQuiet) {
+  const std::string one = unconverged_note({kernel("logits.fwd", "time_budget", 0.0, 1)}, 0.01);
+  EXPECT_TRUE(has(one, "(unknown after 1 sample, stopped by time_budget)")) << one;
+  const std::string two = unconverged_note(
+      {kernel("a", "time_budget", 0.5, 4), kernel("logits.fwd", "time_budget", 0.0, 1), kernel("b", "converged", 0.001, 9)},
+      0.01);
+  EXPECT_TRUE(has(two, "2 of 3 kernels stopped")) << two;
+  EXPECT_TRUE(has(two, "worst logits.fwd unknown after 1 sample")) << two;
+  EXPECT_EQ(noise_cell(kernel("x", "time_budget", 0.0, 1), 6), "     -");
+  EXPECT_EQ(noise_cell(kernel("x", "time_budget", 0.01234, 2), 6), " 1.23%");
+  EXPECT_EQ(noise_cell(kernel("x", "time_budget", 0.01234, 2), 6, 1), "  1.2%");
+}
+
 }  // namespace
 }  // namespace tb::cli
