@@ -13,6 +13,7 @@
 #include <set>
 
 #include "cli/convergence_note.hpp"
+#include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/comm_job.hpp"
@@ -248,6 +249,7 @@ void run_comm(const CommFlags& f) {
     print_closing(out, run, device);
     if (!f.out.empty()) fmt::print(out, "# results: {}\n", f.out);
     fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
+    fmt::print(stderr, "{}", host_notes(run.machine));
     if (f.json) std::cout << results::to_json(run).dump(2) << "\n";
     if (interrupted)
       fmt::print(stderr, "trainbench: interrupted at {}; kept what was measured{}\n", stopped_at,

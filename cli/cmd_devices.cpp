@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/command_registry.hpp"
+#include "cli/host_notes.hpp"
 #include "harness/hardware/cpu_peak.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/cpu/cpu_backend.hpp"
@@ -117,11 +118,7 @@ void run_devices(bool json) {
   if (peak.fp32_peak_tflops > 0) {
     fmt::print(std::cout, "  estimated fp32 peak {:.3g} TFLOP/s ({} cores x {:.0f} MHz x {} FLOP/cycle; clock: {})\n",
                peak.fp32_peak_tflops, peak.cores, peak.max_mhz, peak.fp32_flops_per_cycle, peak.clock_source);
-    const std::string core = kernels::cpu::blas_core_name();
-    if (peak.fp32_flops_per_cycle == 64 && core != "none" && !kernels::cpu::blas_core_uses_avx512(core))
-      fmt::print(std::cout, "  note: this CPU has AVX-512 but OpenBLAS runs its {} kernels (AVX2, 32 FLOP/cycle): "
-                            "its GEMMs can reach at most half the estimated peak\n",
-                 core);
+    if (const std::string blas = blas_half_peak_note(); !blas.empty()) fmt::print(std::cout, "  note: {}\n", blas);
   }
 }
 

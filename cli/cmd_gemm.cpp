@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/convergence_note.hpp"
+#include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
@@ -99,6 +100,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   std::cout.flush();  // the measurement is on screen before the file, which a full disk may refuse
   if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
   fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
+  fmt::print(stderr, "{}", host_notes(run.machine));
   for (const auto& k : run.kernels) fail_on_status(k, "gemm", "-m/-n/-k");
 }
 

@@ -17,6 +17,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/convergence_note.hpp"
+#include "cli/host_notes.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
@@ -290,6 +291,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
              unconverged_note(r.kernels, run.measure.policy.target_rel_noise,
                               f.budget_s > 0 ? "--budget 0 (each kernel samples until it converges, up to --max-time)"
                                              : ""));
+  fmt::print(stderr, "{}", host_notes(r.machine));
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",

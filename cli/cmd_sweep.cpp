@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/convergence_note.hpp"
+#include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
@@ -223,6 +224,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   }
   std::cout.flush();
   fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
+  fmt::print(stderr, "{}", host_notes(run.machine));
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept what was measured in {}\n", out);
     set_exit_code(kExitInterrupted);

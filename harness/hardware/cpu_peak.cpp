@@ -70,7 +70,8 @@ CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo, std::optional<doub
 
 double measure_core_clock_mhz() {
 #if defined(__x86_64__)
-  constexpr int kTrials = 15;
+  // Enough trials that on a loaded host some run unpreempted: the best then reads the clock, not the load.
+  constexpr int kTrials = 40;
   constexpr uint64_t kIterations = 200'000;  // x 16 adds: 3.2 M cycles, about a millisecond
   double best_s = 0;
   for (int t = 0; t < kTrials; ++t) {

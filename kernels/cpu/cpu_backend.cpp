@@ -27,13 +27,6 @@
 namespace tb::kernels::cpu {
 namespace {
 
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 // A typical server L3 stands in where sysfs lists no caches.
 double last_level_cache_bytes() {
   const int64_t bytes = local_last_level_cache_bytes();
@@ -165,8 +158,9 @@ DeviceInfo device_info() {
   d.sm_count = static_cast<int>(std::thread::hardware_concurrency());
   d.memory_gb = meminfo_bytes("MemTotal") / 1e9;
   d.l2_cache_bytes = last_level_cache_bytes();
-  const std::string max_khz = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
-  if (!max_khz.empty()) d.sm_clock_mhz = std::atof(max_khz.c_str()) / 1000.0;
+  // The clock behind the estimated peak (cpufreq's max, else measured): results record the clock
+  // their % of peak was judged at.
+  d.sm_clock_mhz = estimate_local_cpu_peak().max_mhz;
   d.blas_version = fmt::format("{}; {} threads; bf16 GEMM {}", openblas_get_config(),
                                openblas_get_num_threads(),
                                bf16_gemm_available() ? "available" : "unavailable (no cblas_sbgemm)");

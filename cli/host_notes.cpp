@@ -1,0 +1,31 @@
+#include "cli/host_notes.hpp"
+
+#include <fmt/format.h>
+
+#include "harness/hardware/cpu_peak.hpp"
+#include "harness/health/health_check.hpp"
+#include "kernels/cpu/cpu_backend.hpp"
+
+namespace tb::cli {
+
+std::string blas_half_peak_note() {
+  const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  const std::string core = kernels::cpu::blas_core_name();
+  if (peak.fp32_flops_per_cycle != 64 || core == "none" || kernels::cpu::blas_core_uses_avx512(core)) return "";
+  return fmt::format("this CPU has AVX-512 but OpenBLAS runs its {} kernels (AVX2, 32 FLOP/cycle): its GEMMs can "
+                     "reach at most half the estimated peak, so their % of peak and the MFU read up to 2x low",
+                     core);
+}
+
+std::string host_notes(const results::MachineInfo& machine) {
+  std::string notes;
+  if (health::host_busy(machine.load_avg_1m, machine.host_cpus))
+    notes += fmt::format("trainbench: note: the host was busy (load {:.1f} on {} CPUs when the run began): other "
+                         "processes shared it, so these figures may understate the machine; measure on a quiet host\n",
+                         *machine.load_avg_1m, machine.host_cpus);
+  if (machine.backend == "cpu")
+    if (const std::string blas = blas_half_peak_note(); !blas.empty()) notes += "trainbench: note: " + blas + "\n";
+  return notes;
+}
+
+}  // namespace tb::cli

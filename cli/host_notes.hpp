@@ -1,0 +1,19 @@
+#pragma once
+// What about the host the figures of a measuring command depend on, said beside them: a busy
+// host understates the machine, and an OpenBLAS built for narrower vectors than the CPU has caps
+// the CPU backend's GEMMs at half the peak its % of peak and MFU are judged against.
+#include <string>
+
+#include "harness/results/run_results.hpp"
+
+namespace tb::cli {
+
+// "trainbench: note: ..." lines (each ending in a newline) for the machine a run recorded; empty
+// when nothing needs saying.
+std::string host_notes(const results::MachineInfo& machine);
+
+// The OpenBLAS note alone (for `devices`), without the "trainbench: note: " prefix: empty unless
+// this CPU has AVX-512 and OpenBLAS runs AVX2 kernels.
+std::string blas_half_peak_note();
+
+}  // namespace tb::cli

@@ -1,0 +1,38 @@
+// The host notes of measuring commands (cli/host_notes.hpp): a busy host is said, with its load,
+// at health's threshold (half a runnable process per CPU); a quiet one or an unknown load is not.
+#include <gtest/gtest.h>
+
+#include "cli/host_notes.hpp"
+
+namespace tb::cli {
+namespace {
+
+results::MachineInfo machine(std::optional<double> load, int cpus, const std::string& backend = "cuda") {
+  results::MachineInfo m;
+  m.backend = backend;
+  m.load_avg_1m = load;
+  m.host_cpus = cpus;
+  return m;
+}
+
+TEST(HostNotes, BusyHostIsSaidWithItsLoad) {
+  const std::string busy = host_notes(machine(6.32, 2));
+  EXPECT_NE(busy.find("trainbench: note: the host was busy (load 6.3 on 2 CPUs"), std::string::npos) << busy;
+  EXPECT_EQ(busy.back(), '\n');
+  // At the threshold, 0.5 x 16 CPUs = 8: busy; just under it: quiet.
+  EXPECT_NE(host_notes(machine(8.0, 16)).find("busy"), std::string::npos);
+  EXPECT_EQ(host_notes(machine(7.9, 16)), "");
+  EXPECT_EQ(host_notes(machine(std::nullopt, 2)), "");  // no /proc/loadavg: nothing known
+  EXPECT_EQ(host_notes(machine(6.0, 0)), "");           // no CPU count to judge it by
+}
+
+TEST(HostNotes, BlasNoteOnlyForTheCpuBackend) {
+  EXPECT_EQ(host_notes(machine(0.1, 2, "cuda")).find("OpenBLAS"), std::string::npos);
+  const std::string blas = blas_half_peak_note();
+  const std::string cpu = host_notes(machine(0.1, 2, "cpu"));
+  EXPECT_EQ(cpu.empty(), blas.empty()) << cpu;
+  if (!blas.empty()) EXPECT_NE(cpu.find("at most half the estimated peak"), std::string::npos) << cpu;
+}
+
+}  // namespace
+}  // namespace tb::cli
