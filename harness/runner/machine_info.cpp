@@ -116,20 +116,36 @@ results::MachineInfo collect_machine_info(const kernels::Backend& backend, int a
   if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   m.git_commit = git_commit();
   m.trainbench_version = TB_VERSION;
-  for (int i = 0; i < argc; ++i) {
-    if (i) m.command_line += ' ';
-    if (argv[i]) m.command_line += argv[i];
-  }
-  if (argc == 0) {
-    // Subcommand callbacks have no argv: Linux keeps it, NUL-separated, in /proc/self/cmdline.
-    std::ifstream in("/proc/self/cmdline", std::ios::binary);
-    for (std::string arg; std::getline(in, arg, '\0');) {
-      if (!m.command_line.empty()) m.command_line += ' ';
-      m.command_line += arg;
-    }
-  }
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) args.push_back(argv[i] ? argv[i] : "");
+  m.command_line = argc > 0 ? shell_command_line(args) : own_command_line();
   m.utc_time = utc_now_iso8601();
   return m;
+}
+
+std::string shell_command_line(const std::vector<std::string>& args) {
+  std::string line;
+  for (const auto& a : args) {
+    if (!line.empty()) line += ' ';
+    const bool plain = !a.empty() && a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                         "0123456789_./:=,@%+-") == std::string::npos;
+    if (plain) {
+      line += a;
+      continue;
+    }
+    line += '\'';
+    for (char c : a) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += '\'';
+  }
+  return line;
+}
+
+std::string own_command_line() {
+  // Subcommand callbacks have no argv: Linux keeps it, NUL-separated, in /proc/self/cmdline.
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string arg; std::getline(in, arg, '\0');) args.push_back(arg);
+  return shell_command_line(args);
 }
 
 }  // namespace tb::runner

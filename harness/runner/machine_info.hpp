@@ -3,6 +3,7 @@
 // commit, command line and UTC time.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/hardware/sku_config.hpp"
 #include "harness/results/run_results.hpp"
@@ -27,6 +28,11 @@ std::string sku_override_note(const kernels::DeviceInfo& info, const std::string
 // Records which SKU's peaks a results file's percentages refer to ("" and 0 without one).
 void record_sku(results::MachineInfo& machine, const std::optional<SkuConfig>& sku, DType dtype);
 std::string utc_now_iso8601();
+// The arguments as one line a shell runs as given: a word with spaces, quotes or other shell
+// characters single-quoted ("--out '/tmp/a b.json'"), an empty one as ''.
+std::string shell_command_line(const std::vector<std::string>& args);
+// This process's arguments (/proc/self/cmdline), as shell_command_line writes them.
+std::string own_command_line();
 std::string git_commit();  // of the source tree trainbench was built from, "unknown" outside git
 
 // The stopping rule as the results file records it (workload.timing).
