@@ -133,9 +133,9 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   o.global_batch = f.global_batch.value_or(0);
   o.recompute = checked_recompute_flag(f.recompute, o.layout_search);
   o.compatibility = compat;
-  o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.currency = checked_currency(f.prices.currency, "--currency");
-  check_energy_flags(f.prices);
+  o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes, o.currency);
+  check_energy_flags(f.prices, o.currency);
   o.pue = f.prices.pue;
   o.electricity_price_per_kwh = f.prices.electricity_price;
   o.interruptions = parse_interruption_flags(f.interruptions);

@@ -11,6 +11,7 @@
 #include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
+#include "cli/sku_quotes.hpp"
 #include "cli/quantity_parse.hpp"
 #include "harness/comm/estimate_scaling.hpp"
 #include "harness/comm/interconnect.hpp"
@@ -281,7 +282,10 @@ void run_estimate(const EstimateFlags& f) {
                                    "of the CPU's throughput needs a site config without a GPU SKU, or results "
                                    "measured on a {}",
                                    f.site, *req.site->sku, f.results, measured->device_name, *req.site->sku));
-    if (!req.sku && req.site->sku) req.sku = load_sku(*req.site->sku);
+    if (!req.sku && req.site->sku) {
+      req.sku = load_sku(*req.site->sku);
+      req.sku_from = "site " + req.site->name;
+    }
   }
   // A sustained rate above the GPU's fastest datasheet peak is a typo (or a sparse figure); above
   // the peak of the dtype the MFU is judged against, a note: it reads as an MFU over 100%.
@@ -323,8 +327,13 @@ void run_estimate(const EstimateFlags& f) {
   if (throughput && f.pue && !power)
     throw UsageError("--pue scales the energy, which needs a power figure: give --gpu (its TDP), or results with "
                      "power measured on a GPU");
+  // Prices are read in --currency, else the SKU config's: their typo guards scale with it.
+  if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
+  const std::vector<QuoteKey> keys =
+      skus.size() > 1 ? sku_quote_keys(skus, req.currency) : std::vector<QuoteKey>{quote_key(f.gpu, req.sku, req.currency)};
   if (f.electricity_price) {
-    check_electricity_price(f.electricity_price);
+    check_electricity_price(f.electricity_price,
+                            one_currency(fmt::format("--electricity-price {:g}", *f.electricity_price), keys));
     if (!throughput || !power)
       throw UsageError("--electricity-price prices the energy, which needs a throughput and a power figure "
                        "(--gpu with --mfu, or --results measured on a GPU)");
@@ -352,7 +361,6 @@ void run_estimate(const EstimateFlags& f) {
   if (!f.currency.empty() && f.gpu_hour_price.empty() && !f.electricity_price && f.server_price.empty())
     throw UsageError("--currency names the currency of --gpu-hour-price, --server-price and --electricity-price: "
                      "give one of them");
-  if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   // A hand-given layout takes the global batch too: its pipelines' micro-batches follow from it.
   const bool hand_layout = f.layout.empty() && (f.tp || f.pp || f.dp || f.cp);
   const bool search = parse_layout_flag(f.layout, hand_layout ? std::nullopt : f.global_batch);
@@ -368,22 +376,16 @@ void run_estimate(const EstimateFlags& f) {
     std::optional<LayoutSearchRequest> s;
     if (search) s = search_request(f);
     // Checked before the notes: a refusal is then the one message.
-    const std::vector<std::string> keys = sku_quote_keys(skus);
-    quoted_price(f.gpu_hour_price, "", keys);
-    quoted_price(f.server_price, "", keys, kServerPriceKind);
+    quoted_price(f.gpu_hour_price, keys.front(), keys, kEstimateGpuHourPriceKind);
+    quoted_price(f.server_price, keys.front(), keys, kServerPriceKind);
     fmt::print(stderr, "{}", notes);
     estimate_skus(req, skus, f.gpu_hour_price, f.server_price, s, f.json,
                   [&f](EstimateRequest& r) { apply_links(f, r); });
     return;
   }
-  if (req.sku) {
-    // A quote's key may be the SKU's config name or the --gpu argument (a path) it came from.
-    req.gpu_hour_price = quoted_price(f.gpu_hour_price, req.sku->name, {req.sku->name, f.gpu});
-    if (!req.gpu_hour_price) req.gpu_hour_price = quoted_price(f.gpu_hour_price, f.gpu, {req.sku->name, f.gpu});
-  } else {
-    req.gpu_hour_price = quoted_price(f.gpu_hour_price, "", {""});
-  }
-  if (req.sku) apply_server_price(*req.sku, f.gpu, f.server_price, {req.sku->name, f.gpu}, req.currency);
+  // A quote's key may be the SKU's config name or the --gpu argument (a path) it came from.
+  req.gpu_hour_price = quoted_price(f.gpu_hour_price, keys.front(), keys, kEstimateGpuHourPriceKind);
+  if (req.sku) apply_server_price(*req.sku, keys.front(), f.server_price, keys, req.currency);
   add_comm_model(f, req, search);
   if (search) {
     fmt::print(stderr, "{}", notes);

@@ -51,9 +51,9 @@ void run_report(const ReportFlags& f) {
   o.comparison.recompute = checked_recompute_flag(f.recompute, o.comparison.layout_search);
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
-  o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes);
   o.comparison.currency = checked_currency(f.prices.currency, "--currency");
-  check_energy_flags(f.prices);
+  o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes, o.comparison.currency);
+  check_energy_flags(f.prices, o.comparison.currency);
   o.comparison.pue = f.prices.pue;
   o.comparison.electricity_price_per_kwh = f.prices.electricity_price;
   o.comparison.interruptions = parse_interruption_flags(f.interruptions);

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "cli/quantity_parse.hpp"
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
 
@@ -23,13 +24,15 @@ void add_price_flags(CLI::App* cmd, PriceFlags& flags) {
                   "together");
 }
 
-void check_energy_flags(const PriceFlags& flags) {
+void check_energy_flags(const PriceFlags& flags, const std::string& currency) {
   check_pue(flags.pue);
-  check_electricity_price(flags.electricity_price);
+  check_electricity_price(flags.electricity_price, currency);
 }
 
-std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes) {
-  return parse_keyed_prices(quotes, {"--gpu-hour-price", kMaxGpuHourPrice, "per GPU-hour", "2.5"});
+std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes, const std::string& currency) {
+  auto prices = parse_keyed_prices(quotes, kGpuHourPriceKind);
+  for (const auto& [key, price] : prices) check_price_range(kGpuHourPriceKind, fmt::format("{}={:g}", key, price), price, currency);
+  return prices;
 }
 
 std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>& quotes, const PriceKind& kind) {
@@ -41,16 +44,19 @@ std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>&
     if (!quoted)
       throw UsageError(fmt::format("{} '{}': expected KEY=PRICE, KEY {}, e.g. h100-sxm={}", kind.flag, item, kind.keys,
                                    kind.example));
-    const double price = *quoted;
     const std::string key = item.substr(0, eq);
     if (prices.count(key))
       throw UsageError(fmt::format("{}: {} is priced twice ({} and {}); give one quote per key", kind.flag, key,
-                                   prices[key], price));
-    if (!(price > 0) || price > kind.max)
-      throw UsageError(fmt::format("{} {}: the price must be in (0, {:g}] {}", kind.flag, item, kind.max, kind.unit));
-    prices[key] = price;
+                                   prices[key], *quoted));
+    prices[key] = *quoted;
   }
   return prices;
+}
+
+void check_price_range(const PriceKind& kind, const std::string& what, double price, const std::string& currency) {
+  if (!(price > 0) || price > price_limit(kind.usd_max, currency))
+    throw UsageError(fmt::format("{} {}: the price must be in {}", kind.flag, what,
+                                 price_range(kind.usd_max, currency, kind.unit)));
 }
 
 std::string checked_currency(const std::string& code, const std::string& flag) {

@@ -174,6 +174,8 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     best_line(among_priced(c.best.cost_what, unpriced), c.best.cost,
               total ? human_money(*x.rental_and_electricity, x.electricity_currency) : human_money(*x.cost, x.currency));
   }
+  if (!c.best.cost_why_none.empty())
+    out += fmt::format("{}{}: none — {}\n", bullet, c.best.cost_what, c.best.cost_why_none);
   for (const auto& tie : c.best.ties) {
     std::vector<std::string> letters;
     for (size_t i : tie.runs) letters.push_back(run_letter(i));

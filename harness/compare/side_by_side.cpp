@@ -9,11 +9,13 @@
 #include <map>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/format.hpp"
 #include "harness/compare/repetitions.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
 #include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/measured_throughput.hpp"
+#include "harness/estimate/ranking.hpp"
 
 namespace tb::compare {
 
@@ -34,10 +36,10 @@ std::vector<std::string> run_labels(const std::vector<LabeledResults>& runs) {
 
 namespace {
 
-// The quote for run `index`: by its letter first, then by the SKU its file records.
+// The quote for run `index`: by its letter or by the SKU its file records (check_price_keys
+// refuses both at once).
 std::optional<double> quoted_price(size_t index, const LabeledResults& run, const SideBySideOptions& o) {
-  if (auto it = o.gpu_hour_price.find(std::string(1, static_cast<char>('A' + index))); it != o.gpu_hour_price.end())
-    return it->second;
+  if (auto it = o.gpu_hour_price.find(run_letter(index)); it != o.gpu_hour_price.end()) return it->second;
   if (auto it = o.gpu_hour_price.find(run.results.machine.sku); it != o.gpu_hour_price.end() && !it->first.empty())
     return it->second;
   return std::nullopt;
@@ -45,7 +47,7 @@ std::optional<double> quoted_price(size_t index, const LabeledResults& run, cons
 
 void check_price_keys(const std::vector<LabeledResults>& runs, const SideBySideOptions& o) {
   std::vector<std::string> valid;
-  for (size_t i = 0; i < runs.size(); ++i) valid.emplace_back(1, static_cast<char>('A' + i));
+  for (size_t i = 0; i < runs.size(); ++i) valid.push_back(run_letter(i));
   for (const auto& r : runs)
     if (!r.results.machine.sku.empty() && std::find(valid.begin(), valid.end(), r.results.machine.sku) == valid.end())
       valid.push_back(r.results.machine.sku);
@@ -55,33 +57,31 @@ void check_price_keys(const std::vector<LabeledResults>& runs, const SideBySideO
                                    "accepted keys: {}", key, fmt::join(valid, ", ")));
     if (!(price > 0)) throw UsageError(fmt::format("--gpu-hour-price {}: the price must be positive (got {})", key, price));
   }
+  // Two quotes for one run would leave one of them silently unused.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string& sku = runs[i].results.machine.sku;
+    const auto by_letter = o.gpu_hour_price.find(run_letter(i));
+    const auto by_sku = sku.empty() ? o.gpu_hour_price.end() : o.gpu_hour_price.find(sku);
+    if (by_letter != o.gpu_hour_price.end() && by_sku != o.gpu_hour_price.end())
+      throw UsageError(fmt::format("--gpu-hour-price: run {} ({}) is priced twice, by {}={:g} and by its SKU {}={:g}; "
+                                   "give one quote per run",
+                                   run_letter(i), runs[i].origin, by_letter->first, by_letter->second, by_sku->first,
+                                   by_sku->second));
+  }
 }
 
-// Index of the smallest value among usable runs that have one; none with fewer than two
-// candidates, or when several share it (a tie, noted in `ties` under `what`).
+// Index of the smallest value among usable runs that have one (harness/estimate/ranking.hpp);
+// a tie is noted in `ties` under `what`.
 template <typename Get>
 std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get, const char* what,
                                std::vector<Best::Tie>& ties) {
-  std::optional<size_t> best;
-  int candidates = 0;
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::optional<double> v = runs[i].extrapolation.available ? get(runs[i].extrapolation) : std::nullopt;
-    if (!v) continue;
-    ++candidates;
-    if (!runs[i].extrapolation.unusable.empty()) continue;  // no answer to buy
-    if (!best || *v < *get(runs[*best].extrapolation)) best = i;
-  }
-  if (candidates < 2 || !best) return std::nullopt;
-  const double min = *get(runs[*best].extrapolation);
-  Best::Tie tie{what, {}};
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::optional<double> v = runs[i].extrapolation.available ? get(runs[i].extrapolation) : std::nullopt;
-    if (v && runs[i].extrapolation.unusable.empty() && std::abs(*v - min) <= 1e-9 * std::max(std::abs(min), 1e-300))
-      tie.runs.push_back(i);
-  }
-  if (tie.runs.size() < 2) return best;
-  ties.push_back(std::move(tie));
-  return std::nullopt;
+  std::vector<RankCandidate> candidates;
+  for (const auto& r : runs)
+    candidates.push_back({r.extrapolation.available ? get(r.extrapolation) : std::nullopt,
+                          r.extrapolation.unusable.empty()});
+  const Smallest s = tb::smallest(candidates);
+  if (!s.tie.empty()) ties.push_back({what, s.tie});
+  return s.best;
 }
 
 Best best_runs(const std::vector<RunColumn>& runs) {
@@ -89,33 +89,17 @@ Best best_runs(const std::vector<RunColumn>& runs) {
   b.gpu_hours = smallest(
       runs, [](const Extrapolation& e) { return std::optional<double>(e.gpu_hours); }, "fewest GPU-hours", b.ties);
   b.energy = smallest(runs, [](const Extrapolation& e) { return e.energy_mwh; }, "least energy", b.ties);
-  std::optional<std::string> currency;
-  bool one_currency = true;
-  for (const auto& r : runs)
-    if (r.extrapolation.available && r.extrapolation.cost) {
-      if (currency && *currency != r.extrapolation.currency) one_currency = false;
-      currency = r.extrapolation.currency;
-    }
-  // With electricity priced, the whole bill ranks, where every rented run has one in one currency.
-  bool totals = false, one_total_currency = true;
-  std::optional<std::string> total_currency;
-  for (const auto& r : runs) {
-    const Extrapolation& e = r.extrapolation;
-    if (!e.available || !e.cost) continue;
-    if (!e.rental_and_electricity) {
-      totals = false;
-      break;
-    }
-    totals = true;
-    if (total_currency && *total_currency != e.electricity_currency) one_total_currency = false;
-    total_currency = e.electricity_currency;
+  std::vector<Bill> bills;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const Extrapolation& e = runs[i].extrapolation;
+    bills.push_back({run_letter(i), e.available ? e.cost : std::nullopt, e.currency,
+                     e.available ? e.rental_and_electricity : std::nullopt, e.unusable.empty()});
   }
-  if (totals && one_total_currency) {
-    b.cost_what = "lowest rental + electricity";
-    b.cost = smallest(runs, [](const Extrapolation& e) { return e.rental_and_electricity; }, b.cost_what.c_str(), b.ties);
-  } else if (one_currency) {
-    b.cost = smallest(runs, [](const Extrapolation& e) { return e.cost; }, "lowest cost", b.ties);
-  }
+  const CostRanking cost = rank_costs(bills);
+  b.cost_what = cost.what;
+  b.cost = cost.winner.smallest.best;
+  b.cost_why_none = cost.winner.why_none;
+  if (!cost.winner.smallest.tie.empty()) b.ties.push_back({cost.what, cost.winner.smallest.tie});
   return b;
 }
 

@@ -93,12 +93,15 @@ struct RunColumn {
 
 // The procurement answer: which run trains the target model with the fewest GPU-hours, the
 // least energy and the lowest cost (indices into runs; empty where fewer than two runs know it,
-// or, for cost, where their currencies differ).
+// or, for cost, where their currencies differ). The rule is estimate's too (harness/estimate/ranking.hpp).
 struct Best {
   std::optional<size_t> gpu_hours, energy, cost;
   // What `cost` ranks: "lowest cost" (rental), or "lowest rental + electricity" where every
   // priced run has both in one currency.
   std::string cost_what = "lowest cost";
+  // No cost winner because the priced runs are in different currencies: which ("the quotes are in
+  // USD (A) and CNY (B)"); empty otherwise.
+  std::string cost_why_none;
   // Where two or more runs share the smallest value there is no winner, only a tie among them.
   struct Tie {
     std::string what;          // "fewest GPU-hours", "least energy", "lowest cost"

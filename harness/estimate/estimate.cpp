@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "harness/comm/estimate_scaling.hpp"
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/common/units.hpp"
 #include "harness/model/flop_formulas.hpp"
@@ -18,9 +19,19 @@ void check_pue(std::optional<double> pue) {
     throw UsageError(fmt::format("--pue must be between 1.0 and 10.0 (got {})", *pue));
 }
 
-void check_electricity_price(std::optional<double> price) {
-  if (price && (!(*price > 0) || *price > 100))
-    throw UsageError(fmt::format("--electricity-price must be a price per kWh in (0, 100] (got {})", *price));
+void check_electricity_price(std::optional<double> price, const std::string& currency) {
+  if (price && (!(*price > 0) || *price > price_limit(kMaxElectricityPriceUsd, currency)))
+    throw UsageError(fmt::format("--electricity-price must be a price in {} (got {:g})",
+                                 price_range(kMaxElectricityPriceUsd, currency, "per kWh"), *price));
+}
+
+std::string quote_currency(const EstimateRequest& r) {
+  return r.currency ? *r.currency : r.sku ? r.sku->currency : std::string("USD");
+}
+
+std::string sku_source(const EstimateRequest& r) {
+  if (!r.sku) return "";
+  return r.sku_from ? fmt::format("SKU {} (from {})", r.sku->name, *r.sku_from) : "--gpu " + r.sku->name;
 }
 
 namespace {
@@ -50,7 +61,7 @@ void check_request(const EstimateRequest& r) {
   if (r.days && (!positive(*r.days) || *r.days > 365.0 * 100))
     throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *r.days));
   check_pue(r.pue);
-  check_electricity_price(r.electricity_price_per_kwh);
+  check_electricity_price(r.electricity_price_per_kwh, quote_currency(r));
   // 0 means "the model's context" only when --seq is not given; the CLI refuses an explicit 0.
   if (r.seq_len < 0 || r.seq_len > kMaxSeq)
     throw UsageError(fmt::format("--seq must be between 1 and {} tokens (got {})", kMaxSeq, r.seq_len));
@@ -239,7 +250,7 @@ EstimateResult estimate(const EstimateRequest& r) {
     // A given MFU is the run's, recomputation included: the hardware then runs faster than MFU x
     // peak by the recomputed share (said, since --tflops would hold the hardware rate instead).
     out.throughput_source = r.throughput_source.value_or(fmt::format(
-        "--gpu {} --mfu {} ({} peak {} TFLOP/s{})", r.sku->name, *r.mfu, to_string(r.dtype), *peak_tflops,
+        "{} --mfu {} ({} peak {} TFLOP/s{})", sku_source(r), *r.mfu, to_string(r.dtype), *peak_tflops,
         r.recompute == Recompute::None
             ? ""
             : fmt::format("; MFU held with {} recomputation: the hardware at {:.0f}% of peak", to_string(r.recompute),
@@ -277,9 +288,7 @@ EstimateResult estimate(const EstimateRequest& r) {
     if (price) {
       out.rental_cost = *out.gpu_hours * *price;
       // --currency names a quote's currency; a SKU config's price keeps its own.
-      out.rental_currency = r.gpu_hour_price && r.currency ? *r.currency
-                            : r.sku                        ? r.sku->currency
-                                                           : std::string("USD");
+      out.rental_currency = r.gpu_hour_price ? quote_currency(r) : r.sku->currency;
     }
     if (r.sku || r.measured_power_w) {
       out.pue = r.pue ? *r.pue : (r.site ? r.site->pue : 1.0);
@@ -314,7 +323,7 @@ EstimateResult estimate(const EstimateRequest& r) {
 
   if (out.energy_mwh && r.electricity_price_per_kwh) {
     out.electricity_cost = *out.energy_mwh * 1000.0 * *r.electricity_price_per_kwh;
-    out.electricity_currency = r.currency ? *r.currency : (r.sku ? r.sku->currency : std::string("USD"));
+    out.electricity_currency = quote_currency(r);
   }
   if (r.site) {
     const double days = r.days.value_or(1.0);

@@ -18,9 +18,11 @@ namespace tb {
 // Past this a GPU count is a typo (--gpus, a layout's product, a deadline's answer).
 inline constexpr int64_t kMaxGpus = 100'000'000;
 // The site's figures as every command takes them: --pue in [1, 10], --electricity-price in
-// (0, 100] per kWh; else a UsageError naming the flag.
+// (0, 100] USD per kWh, scaled to `currency` (harness/common/currency.hpp); else a UsageError
+// naming the flag.
 void check_pue(std::optional<double> pue);
-void check_electricity_price(std::optional<double> price_per_kwh);
+inline constexpr double kMaxElectricityPriceUsd = 100;
+void check_electricity_price(std::optional<double> price_per_kwh, const std::string& currency);
 
 struct EstimateRequest {
   ModelConfig model;
@@ -36,6 +38,8 @@ struct EstimateRequest {
   // (a CPU's estimated peak, a GPU without a config).
   std::optional<double> measured_mfu;
   std::optional<SkuConfig> sku;
+  // Where the SKU came from when not --gpu ("site h100-1024"): the throughput's source says so.
+  std::optional<std::string> sku_from;
   std::optional<double> mfu;         // with sku: sustained model FLOP/s ÷ peak
   std::optional<int64_t> gpus;
   std::optional<SiteConfig> site;
@@ -171,6 +175,14 @@ struct EstimateResult {
   std::optional<double> uninterrupted_gpu_hours;
   std::optional<double> uninterrupted_wall_days;
 };
+
+// The currency a price from the command line is read in: --currency, else the SKU config's, else
+// USD.
+std::string quote_currency(const EstimateRequest& request);
+
+// How a throughput's source names the SKU: "--gpu h100-sxm", or "SKU h100-sxm (from site
+// h100-1024)" where no --gpu named it.
+std::string sku_source(const EstimateRequest& request);
 
 // Validates the request (tokens > 0, mfu in (0,1], gpus > 0, days > 0...) naming the flag.
 EstimateResult estimate(const EstimateRequest& request);

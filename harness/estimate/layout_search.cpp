@@ -145,8 +145,8 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
     // recomputation; full recomputation then takes its third longer.
     const double peak = r.base.sku->peak_tflops_for(r.base.dtype);
     r.base.sustained_tflops_per_gpu = *r.base.mfu * peak;
-    r.base.throughput_source = fmt::format("--gpu {} --mfu {}: {:.1f} TFLOP/s hardware, held across recomputation modes",
-                                           r.base.sku->name, *r.base.mfu, *r.base.sustained_tflops_per_gpu);
+    r.base.throughput_source = fmt::format("{} --mfu {}: {:.1f} TFLOP/s hardware, held across recomputation modes",
+                                           sku_source(r.base), *r.base.mfu, *r.base.sustained_tflops_per_gpu);
     r.base.mfu.reset();
   }
   const ModelConfig& model = r.base.model;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "harness/common/human_format.hpp"
+
 namespace tb::report {
 
 using nlohmann::json;
@@ -46,6 +48,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
     if (e.available) {
       extrap.update({{"sustained_tflops", e.sustained_tflops},
                      {"pf_days", e.pf_days},
+                     // As the CLI and compare print it (human_pf_days): one formatting for all three.
+                     {"pf_days_text", human_pf_days(e.pf_days)},
                      {"gpu_hours", e.gpu_hours},
                      {"gpus", e.gpus},
                      {"servers", e.servers ? json(*e.servers) : json(nullptr)},
@@ -58,6 +62,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"pue", e.pue},
                      {"electricity_cost", e.electricity_cost ? json(*e.electricity_cost) : json(nullptr)},
                      {"electricity_currency", e.electricity_currency},
+                     {"rental_and_electricity",
+                      e.rental_and_electricity ? json(*e.rental_and_electricity) : json(nullptr)},
                      {"currency", e.currency},
                      {"layout", e.layout ? json(*e.layout) : json(nullptr)},
                      {"scaling_efficiency", e.scaling_efficiency ? json(*e.scaling_efficiency) : json(nullptr)},
@@ -110,6 +116,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"energy", index_or_null(c.best.energy)},
                      {"cost", index_or_null(c.best.cost)},
                      {"cost_what", c.best.cost_what},
+                     {"cost_why_none", c.best.cost_why_none.empty() ? json(nullptr) : json(c.best.cost_why_none)},
                      {"ties", ties}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
           {"runs", runs},   {"kernels", kernels},             {"best", best},

@@ -211,21 +211,25 @@ const char* const kPageScript = R"JS(
                            : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
                    'Energy: power x GPU-hours x PUE (--pue, default 1), ' +
-                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price, the energy\'s cost beside it.');
+                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price, the energy\'s cost and rental + electricity beside it.');
   (data.notes || []).forEach(function (n) { s5.appendChild(el('p', 'Note: ' + n, 'note')); });
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
   table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {
           var e = r.extrapolation;
           if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
-          return [r.label, sig4(e.sustained_tflops), fmt(e.pf_days, 0), fmt(e.gpu_hours, 0), String(e.gpus),
+          return [r.label, sig4(e.sustained_tflops), e.pf_days_text, fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
                     sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
                     (e.pue !== 1 ? ', PUE ' + fmt(e.pue, 2) : '') + ')',
                   (e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency) +
                     (e.electricity_cost === null ? ''
-                                                 : '; electricity ' + fmt(e.electricity_cost, 0) + ' ' + e.electricity_currency)];
+                                                 : '; electricity ' + fmt(e.electricity_cost, 0) + ' ' + e.electricity_currency) +
+                    // The total the "lowest rental + electricity" line ranks on.
+                    (e.rental_and_electricity === null ? ''
+                                                       : '; rental + electricity ' + fmt(e.rental_and_electricity, 0) + ' ' +
+                                                           e.electricity_currency)];
         }), [false, true, true, true, true, true, true, true, true]);
   var laidOut = avail.filter(function (r) { return r.extrapolation.layout !== null; });
   if (laidOut.length)
@@ -247,6 +251,7 @@ const char* const kPageScript = R"JS(
       (data.best.ties || []).map(function (t) {
         return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].label; }).join(', ');
       }),
+      data.best.cost_why_none ? [data.best.cost_what + ': none — ' + data.best.cost_why_none] : [],
       runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.label + ': no answer to buy: ' + r.unusable; }));
   if (bestTexts.length) s5.appendChild(el('p', bestTexts.join('; '), 'best'));
   if (avail.length) {

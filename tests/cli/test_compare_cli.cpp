@@ -520,7 +520,7 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
     // The site's PUE and electricity price: in range, or refused naming the flag.
     for (const auto& [flag, value, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
              {"--pue", "0.5", "--pue must be between 1.0 and 10.0 (got 0.5)"},
-             {"--electricity-price", "-1", "--electricity-price must be a price per kWh in (0, 100] (got -1)"}}) {
+             {"--electricity-price", "-1", "--electricity-price must be a price in (0, 100] USD per kWh (got -1)"}}) {
       const auto e = run_trainbench(args({flag, value}));
       EXPECT_EQ(e.exit_code, 2) << cmd << " " << flag << ": " << e.err;
       EXPECT_NE(e.err.find(says), std::string::npos) << e.err;
@@ -529,6 +529,33 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
   }
 }
 
+
+// The typo guards scale with --currency in compare and report too: a KRW quote (3500 per GPU-hour,
+// 170 per kWh) passes where the same numbers in USD are refused.
+TEST_F(CompareCli, PriceLimitsScaleWithTheCurrency) {
+  const std::string a = base();
+  const std::string b = write("cur.json", tb::testing::synthetic_run({}));
+  for (const std::string cmd : {"compare", "report"}) {
+    auto args = [&](std::vector<std::string> extra) {
+      std::vector<std::string> v = {cmd, a, b};
+      if (cmd == "report") v.insert(v.end(), {"-o", dir_ + "/r.html"});
+      v.insert(v.end(), extra.begin(), extra.end());
+      return v;
+    };
+    const auto krw = run_trainbench(args({"--gpu-hour-price", "A=3500", "--electricity-price", "170", "--currency", "KRW"}));
+    EXPECT_EQ(krw.exit_code, 0) << cmd << ": " << krw.err;
+    if (cmd == "compare") EXPECT_NE(krw.out.find(" million KRW"), std::string::npos) << krw.out;
+    for (const auto& [extra, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"--electricity-price", "170"}, "--electricity-price must be a price in (0, 100] USD per kWh (got 170)"},
+             {{"--gpu-hour-price", "A=35000"}, "--gpu-hour-price A=35000: the price must be in (0, 10000] USD per GPU-hour"},
+             {{"--gpu-hour-price", "A=3.5e8", "--currency", "KRW"},
+              "--gpu-hour-price A=3.5e+08: the price must be in (0, 1e+08] KRW per GPU-hour"}}) {
+      const auto e = run_trainbench(args(extra));
+      EXPECT_EQ(e.exit_code, 2) << cmd << " " << says;
+      EXPECT_NE(e.err.find(says), std::string::npos) << e.err;
+    }
+  }
+}
 
 // The nightly bot's view: one JSON object with the verdict, every item and what changed.
 TEST_F(CompareCli, RegressionVerdictAsJson) {

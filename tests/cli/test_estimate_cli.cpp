@@ -515,7 +515,8 @@ TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
   EXPECT_NE(r.out.find("least to buy: b200-priced"), std::string::npos) << r.out;
   const std::string yuan = priced("b200", "b200-yuan", "3500000", "CNY");
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + yuan, "--mfu", "0.4", "--days", "30"});
-  EXPECT_NE(r.out.find("least to buy: not named (the server prices are in different currencies)"), std::string::npos)
+  EXPECT_NE(r.out.find("least to buy: none — the server prices are in USD (h100-priced) and CNY (b200-yuan)"),
+            std::string::npos)
       << r.out;
   // A --server-price in USD for the yuan-priced SKU: its rental stays the config's, the server
   // quote takes --currency; keyed by the --gpu path it was loaded from as well as by its name.
@@ -695,7 +696,7 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
                                                                                 "buy, which need a SKU"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--server-price", "350000"}, "need a GPU count"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64", "--server-price", "1e9"},
-       "--server-price '1e9': expected a PRICE in (0, 1e+08] per server"},
+       "--server-price '1e9': expected a PRICE in (0, 1e+08] USD per server"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64", "--server-price", "0x10"},
        "--server-price '0x10': expected a PRICE"},  // decimal only: strtod would read 16
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--server-price", "b200=1"},

@@ -162,6 +162,53 @@ TEST(CompareSideBySide, QuotesGiveCostsAndTheBestRunForEachCriterion) {
   }
 }
 
+// Config prices in two currencies: no cost winner, and the line says which currencies (the rule
+// estimate shares, harness/estimate/ranking.hpp).
+TEST(CompareSideBySide, PricesInDifferentCurrenciesNameNoCostWinnerAndSayWhy) {
+  const std::string dir = tb::testing::make_temp_dir("tb_sku_");
+  std::ifstream in(tb::config::config_root() / "skus" / "h100-sxm.toml");
+  std::stringstream h100;
+  h100 << in.rdbuf();
+  auto priced = [&](const std::string& name, const std::string& price, const std::string& currency) {
+    std::string text = h100.str();
+    text.replace(text.find("name = \"h100-sxm\""), 17, "name = \"" + name + "\"");
+    text += "\n[price]\nper_gpu_hour = " + price + "\ncurrency = \"" + currency + "\"\n";
+    tb::testing::write_text(dir + "/" + name + ".toml", text);
+    return dir + "/" + name + ".toml";
+  };
+  SyntheticRunSpec usd, cny;
+  usd.sku = priced("h100us", "2.5", "USD");
+  cny.sku = priced("h100cn", "1", "CNY");  // the smaller number, in another currency
+  SideBySideOptions o;
+  o.days = 30;
+  const auto c = build_side_by_side({{"us.json", synthetic_run(usd)}, {"cn.json", synthetic_run(cny)}}, o);
+  EXPECT_FALSE(c.best.cost.has_value());
+  EXPECT_EQ(c.best.cost_why_none, "the quotes are in USD (A) and CNY (B)");
+  const std::string text = format_side_by_side(c, TableFormat::Text);
+  EXPECT_NE(text.find("lowest cost: none — the quotes are in USD (A) and CNY (B)"), std::string::npos) << text;
+  std::filesystem::remove_all(dir);
+}
+
+// A run priced by its letter and by its SKU: one of the quotes would be silently unused.
+TEST(CompareSideBySide, ARunPricedByLetterAndBySkuIsRefused) {
+  SideBySideOptions o;
+  o.gpu_hour_price = {{"A", 2.5}, {"h100-sxm", 3.0}};
+  const std::string m = [&] {
+    try {
+      build_side_by_side(h100_and_h200(), o);
+    } catch (const tb::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  }();
+  EXPECT_NE(m.find("--gpu-hour-price: run A (runs/h100.json) is priced twice, by A=2.5 and by its SKU h100-sxm=3"),
+            std::string::npos)
+      << m;
+  // Each run priced once, one by letter and the other by SKU: fine.
+  o.gpu_hour_price = {{"A", 2.5}, {"h200", 3.0}};
+  EXPECT_NO_THROW(build_side_by_side(h100_and_h200(), o));
+}
+
 TEST(CompareSideBySide, DaysDeadlineGivesGpusNeeded) {
   SideBySideOptions o;
   o.days = 30;

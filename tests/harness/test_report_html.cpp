@@ -158,3 +158,46 @@ TEST(ReportData, Fp8StepsCarryTheFp8RoofAndTiesTheirRuns) {
   EXPECT_EQ(t["best"]["ties"][0]["runs"], nlohmann::json::array({0, 1}));
   EXPECT_TRUE(t["best"]["gpu_hours"].is_null());
 }
+
+// The extrapolation table's PF-days as the CLI and compare print them (human_pf_days): GPT-3
+// Small's 6·N·D is 2.609 PF-days, which rounding to whole numbers showed as 3.
+TEST(ReportData, PfDaysAreFormattedAsTheCliFormatsThem) {
+  tb::compare::SideBySideOptions o;
+  o.target_model = "gpt3-small";
+  const auto j = report_data(tb::compare::build_side_by_side(two_runs(), o), "t");
+  EXPECT_EQ(j["runs"][0]["extrapolation"]["pf_days_text"], "2.609");
+  const auto big = report_data(tb::compare::build_side_by_side(two_runs(), {}), "t");
+  EXPECT_EQ(big["runs"][0]["extrapolation"]["pf_days_text"], "3637.6");  // the article's figure
+  FakeChartJs fake;
+  ReportOptions r;
+  r.chartjs_path = fake.path;
+  const std::string html = render_html_report(two_runs(), r);
+  EXPECT_NE(html.find("e.pf_days_text"), std::string::npos);  // the table cell shows the text
+  EXPECT_EQ(html.find("fmt(e.pf_days, 0)"), std::string::npos);
+}
+
+// The report ranks on rental + electricity where every priced run has both: the total is in the
+// data and in the cost cell (rental x GPU-hours + MWh x 1000 x price).
+TEST(ReportData, RentalAndElectricityTotalIsCarried) {
+  tb::compare::SideBySideOptions o;
+  o.gpu_hour_price = {{"A", 2.0}, {"B", 2.5}};
+  o.electricity_price_per_kwh = 0.1;
+  const auto c = tb::compare::build_side_by_side(two_runs(), o);
+  const auto j = report_data(c, "t");
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& e = j["runs"][i]["extrapolation"];
+    const double rental = (i == 0 ? 2.0 : 2.5) * e["gpu_hours"].get<double>();
+    const double electricity = e["energy_mwh"].get<double>() * 1000 * 0.1;
+    EXPECT_NEAR(e["rental_and_electricity"].get<double>(), rental + electricity, 1e-9 * rental);
+  }
+  EXPECT_EQ(j["best"]["cost_what"], "lowest rental + electricity");
+  EXPECT_TRUE(j["best"]["cost_why_none"].is_null());
+  EXPECT_TRUE(report_data(tb::compare::build_side_by_side(two_runs(), {}), "t")["runs"][0]["extrapolation"]
+                  ["rental_and_electricity"]
+                      .is_null());
+  FakeChartJs fake;
+  ReportOptions r;
+  r.chartjs_path = fake.path;
+  const std::string html = render_html_report(two_runs(), r);
+  EXPECT_NE(html.find("'; rental + electricity ' + fmt(e.rental_and_electricity, 0)"), std::string::npos);
+}

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Open a trainbench HTML report in headless Chromium over the DevTools protocol (pipe
 transport: commands on fd 3, replies on fd 4, NUL-separated JSON; standard library only) and
-fail on any console error, uncaught exception, non-local request or chart without data or
-pixels. Saves a full-page PNG screenshot. Exit 0 on success, 1 on a failed check."""
+fail on any console error, uncaught exception, non-local request, chart without data or
+pixels, or text missing that --expect-text asks for. Saves a full-page PNG screenshot. Exit 0 on success, 1 on a failed check."""
 import argparse
 import base64
 import fcntl
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -120,6 +121,8 @@ def main():
     ap.add_argument("--screenshot", required=True)
     ap.add_argument("--user-data-dir", required=True)
     ap.add_argument("--min-charts", type=int, default=5)
+    ap.add_argument("--expect-text", action="append", default=[],
+                    help="a regular expression the rendered page's text must match (repeatable)")
     args = ap.parse_args()
     url = "file://" + os.path.abspath(args.html)
 
@@ -160,6 +163,13 @@ def main():
                 failures.append(f"chart {c['id']}: no data points")
             if c["painted_fraction"] < 0.01:
                 failures.append(f"chart {c['id']}: canvas is blank ({c['painted_fraction']:.4f} of pixels painted)")
+
+        res = b.send("Runtime.evaluate", {"expression": "document.body.innerText", "returnByValue": True},
+                     session=session)
+        page_text = res.get("result", {}).get("value") or ""
+        for pattern in args.expect_text:
+            if not re.search(pattern, page_text):
+                failures.append(f"the page's text has nothing matching {pattern!r}")
 
         metrics = b.send("Page.getLayoutMetrics", session=session)
         size = metrics.get("cssContentSize") or metrics["contentSize"]

@@ -26,10 +26,14 @@ mkdir -p "$artifacts"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$make_fixture" "$work"
+# Priced, with electricity: the table shows PF-days as the CLI does (3637.6, not 3,638) and each
+# rented run's rental + electricity, the total its winner line ranks on.
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
+  --gpu-hour-price A=2 --gpu-hour-price B=2.5 --electricity-price 0.1 \
   --title "trainbench report (SYNTHETIC test data)" -o "$artifacts/report.html"
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.html" \
-  --screenshot "$artifacts/report.png" --user-data-dir "$work/profile"
+  --screenshot "$artifacts/report.png" --user-data-dir "$work/profile" \
+  --expect-text '\b3637\.6\b' --expect-text '; rental \+ electricity [0-9,]+ USD'
 # The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too.
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
   --layout auto --days 30 --title "trainbench report, --layout auto (SYNTHETIC test data)" \

@@ -1,0 +1,59 @@
+#include "harness/common/currency.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace tb {
+
+namespace {
+
+// Rounded up from the exchange rates of 2024-25 (units per USD): a guard needs the order of
+// magnitude only. AUD, CAD and SGD (1.3-1.6) stay at 1: the guards sit orders of magnitude above
+// any real price, and a tenfold looser guard would let typos through.
+const std::map<std::string, double>& factors() {
+  static const std::map<std::string, double> table{
+      {"USD", 1},     {"EUR", 1},     {"GBP", 1},     {"CHF", 1},     {"AUD", 1},     {"CAD", 1},
+      {"SGD", 1},     {"CNY", 10},    {"HKD", 10},    {"DKK", 10},    {"BRL", 10},    {"SAR", 10},
+      {"AED", 10},    {"SEK", 100},   {"NOK", 100},   {"ZAR", 100},   {"MXN", 100},   {"INR", 100},
+      {"TWD", 100},   {"RUB", 100},   {"THB", 100},   {"PHP", 100},   {"JPY", 1000},  {"KRW", 10000},
+      {"IDR", 100000}, {"VND", 100000}};
+  return table;
+}
+
+}  // namespace
+
+double currency_factor(const std::string& code) {
+  std::string upper = code;  // a config may spell it "cny"
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto& table = factors();
+  if (const auto it = table.find(upper); it != table.end()) return it->second;
+  return std::max_element(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
+      ->second;
+}
+
+double price_limit(double usd_limit, const std::string& code) { return usd_limit * currency_factor(code); }
+
+std::string price_range(double usd_limit, const std::string& code, const std::string& unit) {
+  return fmt::format("(0, {:g}] {} {}", price_limit(usd_limit, code), code, unit);
+}
+
+std::string currencies_by_label(const std::vector<std::pair<std::string, std::string>>& label_and_currency) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> currencies;
+  for (const auto& [label, currency] : label_and_currency) {
+    auto it = std::find_if(currencies.begin(), currencies.end(), [&](const auto& p) { return p.first == currency; });
+    if (it == currencies.end()) currencies.push_back({currency, {label}});
+    else it->second.push_back(label);
+  }
+  if (currencies.size() < 2) return "";
+  std::vector<std::string> parts;
+  for (const auto& [currency, labels] : currencies) parts.push_back(fmt::format("{} ({})", currency, fmt::join(labels, ", ")));
+  const std::string last = parts.back();
+  parts.pop_back();
+  return fmt::format("{} and {}", fmt::join(parts, ", "), last);
+}
+
+}  // namespace tb

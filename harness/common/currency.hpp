@@ -1,0 +1,27 @@
+#pragma once
+// Prices typed on the command line are checked against typo guards sized in US dollars (a GPU-hour
+// rents for tens of dollars, a kWh for cents); a quote in won or rupiah is thousands of times the
+// number. The guards scale by the currency's order of magnitude, so that a real price in any
+// currency passes and a slipped digit still does not.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tb {
+
+// Units of `code` per US dollar, rounded up to a power of ten (KRW 10000, JPY 1000, CNY 10);
+// for a code not in the table, the table's largest factor, so that no real price is refused.
+double currency_factor(const std::string& code);
+
+// The largest believable price in `code`: the USD-sized guard times currency_factor().
+double price_limit(double usd_limit, const std::string& code);
+
+// The accepted range as messages print it: "(0, 1e+06] KRW per kWh".
+std::string price_range(double usd_limit, const std::string& code, const std::string& unit);
+
+// Labelled prices' currencies, each once in order of appearance with what is priced in it:
+// "USD (h200) and CNY (h100cn)", or "USD (a, b), CNY (c) and EUR (d)". Empty when there is only
+// one currency (or none).
+std::string currencies_by_label(const std::vector<std::pair<std::string, std::string>>& label_and_currency);
+
+}  // namespace tb

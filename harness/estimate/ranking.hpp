@@ -1,0 +1,65 @@
+#pragma once
+// Which answer wins on GPU-hours, energy, cost or the servers to buy: one rule for
+// `estimate --gpu A,B,C` (SKUs from datasheets) and `compare` / `report` (measured runs), so that
+// the two never name different winners for the same figures.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tb {
+
+// One answer's figure for a ranking, and whether the answer can be bought at all (one whose layout
+// does not fit, say, is left out of every win).
+struct RankCandidate {
+  std::optional<double> value;
+  bool usable = true;
+};
+
+struct Smallest {
+  std::optional<size_t> best;  // index into the candidates
+  std::vector<size_t> tie;     // where several share the smallest: all of them, and no best
+};
+
+// The smallest value among the usable candidates (the only usable one wins too); none with fewer
+// than two candidates knowing it, usable or not.
+Smallest smallest(const std::vector<RankCandidate>& candidates);
+
+// A price-like figure in a currency, for rankings that cannot compare across currencies.
+struct PricedCandidate {
+  std::string label;  // how the lines name it: a SKU, a run letter
+  std::optional<double> value;
+  std::string currency;  // of value
+  bool usable = true;
+};
+
+struct PricedSmallest {
+  Smallest smallest;
+  // Where the usable priced candidates are in different currencies there is no winner; this says
+  // why: "the quotes are in USD (h200us) and CNY (h100cn)". Empty otherwise.
+  std::string why_none;
+};
+
+// smallest() where every usable priced candidate shares one currency; `what` names the prices in
+// why_none ("quotes", "server prices").
+PricedSmallest smallest_priced(const std::vector<PricedCandidate>& candidates, const std::string& what);
+
+// An answer's bill as the cost ranking weighs it.
+struct Bill {
+  std::string label;
+  std::optional<double> rental;                  // GPU-hours x the quote
+  std::string currency;                          // of rental
+  std::optional<double> rental_and_electricity;  // both known, in `currency`
+  bool usable = true;
+};
+
+struct CostRanking {
+  // What it ranks: the whole bill where every priced answer has it (a dearer hour can be won back
+  // on power), else the rental alone.
+  std::string what = "lowest cost";  // or "lowest rental + electricity"
+  bool totals = false;
+  PricedSmallest winner;
+};
+
+CostRanking rank_costs(const std::vector<Bill>& bills);
+
+}  // namespace tb

@@ -1,0 +1,243 @@
+// `trainbench estimate` prices as a user gives them: currencies, their typo guards, and which SKU
+// is named cheapest. GPT-3 175B at MFU 0.4 on a 989 TFLOP/s part (H100 SXM, H200) takes
+// 223,685.10 GPU-hours (test_estimate_cli.cpp); in 30 days 311 GPUs, 39 servers of 8; at the
+// 700 W TDP and PUE 1, 156.58 MWh.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/support/cli_runner.hpp"
+
+namespace tb::testing {
+namespace {
+
+class EstimatePricesCli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("tb_prices_"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  // A copy of configs/skus/<base>.toml named `name`, with a [price] table.
+  std::string priced_sku(const std::string& base, const std::string& name, const std::string& price_lines) {
+    std::string text = read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/" + base + ".toml");
+    const std::string from = "name = \"" + base + "\"";
+    EXPECT_NE(text.find(from), std::string::npos) << base;
+    text.replace(text.find(from), from.size(), "name = \"" + name + "\"");
+    text += "\n[price]\n" + price_lines + "source = \"test quote\"\n";
+    const std::string path = dir_ + "/" + name + ".toml";
+    write_text(path, text);
+    return path;
+  }
+  std::string dir_;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// 18 CNY x 223,685 = 4.03 million CNY beside 3.1 USD x 223,685 = 693,424 USD: not comparable,
+// and an unpriced first SKU must not let every row pass the currency check.
+TEST_F(EstimatePricesCli, QuotesInDifferentCurrenciesNameNoCostWinner) {
+  const std::string cn = priced_sku("h100-sxm", "h100cn", "per_gpu_hour = 18\ncurrency = \"CNY\"\n");
+  const std::string us = priced_sku("h200", "h200us", "per_gpu_hour = 3.1\ncurrency = \"USD\"\n");
+  auto r = run_trainbench({"estimate", "--gpu", "h100-sxm," + cn + "," + us, "--mfu", "0.4", "--days", "30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("4.03 million CNY"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("693424 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lowest cost: none — the quotes are in CNY (h100cn) and USD (h200us)\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("lowest cost of the priced"), std::string::npos) << r.out;
+  r = run_trainbench({"estimate", "--gpu", "h100-sxm," + cn + "," + us, "--mfu", "0.4", "--days", "30", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["best"]["cost"].is_null()) << j["best"].dump();
+  EXPECT_EQ(j["best"]["cost_why_none"], "the quotes are in CNY (h100cn) and USD (h200us)");
+  EXPECT_TRUE(j["ties"]["cost"].empty());
+}
+
+// compare's rule: with electricity priced for every rented SKU, the whole bill ranks. h100 at
+// 2.5 x 223,685 = 559,213 + 24,426 electricity = 583,639 USD; a100 (312 TFLOP/s, 400 W) at
+// 0.78 x 709,053 = 553,061 + 44,245 = 597,306 USD: the a100 rents for less, the h100 costs less.
+TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
+  const std::vector<std::string> quotes{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,a100-sxm-80g", "--mfu",
+                                        "0.4", "--days", "30", "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price",
+                                        "a100-sxm-80g=0.78"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = quotes;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_trainbench(args);
+  };
+  auto r = with({"--electricity-price", "0.12", "--pue", "1.3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("h100-sxm: electricity 24426 USD; rental + electricity 583639 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a100-sxm-80g: electricity 44245 USD; rental + electricity 597306 USD"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("lowest rental + electricity: h100-sxm\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("lowest cost"), std::string::npos) << r.out;
+  r = with({"--electricity-price", "0.12", "--pue", "1.3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["best"]["cost"], "h100-sxm");
+  EXPECT_EQ(j["best"]["cost_what"], "lowest rental + electricity");
+  // Without electricity the rental alone ranks: 553,061 < 559,213.
+  r = with({});
+  EXPECT_NE(r.out.find("lowest cost: a100-sxm-80g\n"), std::string::npos) << r.out;
+  j = nlohmann::json::parse(with({"--json"}).out);
+  EXPECT_EQ(j["best"]["cost"], "a100-sxm-80g");
+  EXPECT_EQ(j["best"]["cost_what"], "lowest cost");
+}
+
+// The typo guards are USD-sized (100 per kWh, 1e4 per GPU-hour, 1e8 per server) and scale with
+// the currency: KRW x 1e4. 3500 KRW x 223,685.10 = 782.90 million; 170 KRW x 156,579.57 kWh =
+// 26.62 million; 39 servers x 480 million = 18.72 billion.
+TEST_F(EstimatePricesCli, PriceLimitsScaleWithTheCurrency) {
+  auto r = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--currency", "KRW",
+                           "--gpu-hour-price", "3500", "--electricity-price", "170", "--server-price", "480000000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rental: 782.90 million KRW"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("electricity: 26.62 million KRW (170 KRW per kWh)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("servers to buy: 18.72 billion KRW"), std::string::npos) << r.out;
+  // The same figures in USD are typos, still refused; and a KRW typo past the KRW guard too.
+  const std::vector<std::string> base{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30"};
+  for (const auto& [extra, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--electricity-price", "170"}, "--electricity-price must be a price in (0, 100] USD per kWh (got 170)"},
+           {{"--gpu-hour-price", "35000"}, "--gpu-hour-price '35000': expected a PRICE in (0, 10000] USD per GPU-hour"},
+           {{"--server-price", "480000000"}, "--server-price '480000000': expected a PRICE in (0, 1e+08] USD per server"},
+           {{"--currency", "KRW", "--electricity-price", "1.7e7"},
+            "--electricity-price must be a price in (0, 1e+06] KRW per kWh (got 1.7e+07)"},
+           {{"--currency", "krw", "--gpu-hour-price", "h100-sxm=2e8"},
+            "--gpu-hour-price h100-sxm=2e+08: the price must be in (0, 1e+08] KRW per GPU-hour"},
+           // A code not in the table gets the largest factor (1e5): no real price is refused.
+           {{"--currency", "XAU", "--electricity-price", "2e7"}, "(0, 1e+07] XAU per kWh"}}) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << says;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  }
+  // Without --currency a price is in the SKU config's currency, and so is its guard.
+  const std::string krw = priced_sku("h100-sxm", "h100kr", "per_gpu_hour = 3500\ncurrency = \"KRW\"\n");
+  r = run_trainbench({"estimate", "--gpu", krw, "--mfu", "0.4", "--days", "30", "--electricity-price", "170",
+                      "--server-price", "480000000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rental + electricity: 809.52 million KRW"), std::string::npos) << r.out;
+}
+
+// One price typed once for SKUs whose configs are in USD (h200) and CNY: which is it in?
+TEST_F(EstimatePricesCli, OnePriceForSkusInTwoCurrenciesNeedsCurrency) {
+  const std::string cn = priced_sku("h100-sxm", "h100cn", "per_gpu_hour = 18\nserver = 2500000\ncurrency = \"CNY\"\n");
+  const std::vector<std::string> base{"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30"};
+  for (const auto& [extra, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--gpu-hour-price", "2.5"}, "--gpu-hour-price 2.5: one price for every SKU"},
+           {{"--electricity-price", "0.1"}, "--electricity-price 0.1: one price for every SKU"},
+           {{"--server-price", "400000"}, "--server-price 400000: one price for every SKU"}}) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << says << "\n" << r.out;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("USD (h200) and CNY (" + cn + " (h100cn))"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("give --currency"), std::string::npos) << r.err;
+  }
+  // --currency says which: both read in USD. Per-SKU quotes are each in their config's currency.
+  auto args = base;
+  args.insert(args.end(), {"--gpu-hour-price", "2.5", "--electricity-price", "0.1", "--currency", "USD", "--json"});
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const auto& sku : j["skus"]) {
+    EXPECT_EQ(sku["rental_currency"], "USD") << sku["sku"];
+    EXPECT_EQ(sku["electricity_currency"], "USD") << sku["sku"];
+  }
+  args = base;
+  args.insert(args.end(), {"--gpu-hour-price", "h200=2.5", "--gpu-hour-price", "h100cn=18"});
+  r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("lowest cost: none — the quotes are in USD (h200) and CNY (h100cn)"), std::string::npos)
+      << r.out;
+}
+
+// The least to buy in JSON as in the text: 39 servers each, at 350,000 and 420,000.
+TEST_F(EstimatePricesCli, JsonNamesTheLeastToBuyAsTheTextDoes) {
+  const std::vector<std::string> base{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30"};
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_trainbench(args);
+  };
+  auto r = run({"--server-price", "h100-sxm=350000", "--server-price", "h200=420000"});
+  EXPECT_NE(r.out.find("least to buy: h100-sxm\n"), std::string::npos) << r.out;
+  auto j = nlohmann::json::parse(run({"--server-price", "h100-sxm=350000", "--server-price", "h200=420000", "--json"}).out);
+  EXPECT_EQ(j["best"]["servers"], "h100-sxm");
+  EXPECT_TRUE(j["ties"]["servers"].empty());
+  // One quote for both: the same 39 servers, a tie.
+  j = nlohmann::json::parse(run({"--server-price", "350000", "--json"}).out);
+  EXPECT_TRUE(j["best"]["servers"].is_null());
+  EXPECT_EQ(j["ties"]["servers"], nlohmann::json::array({"h100-sxm", "h200"}));
+  // One priced: nothing to compare, as the text names nothing.
+  r = run({"--server-price", "h200=420000"});
+  EXPECT_EQ(r.out.find("least to buy"), std::string::npos) << r.out;
+  j = nlohmann::json::parse(run({"--server-price", "h200=420000", "--json"}).out);
+  EXPECT_TRUE(j["best"]["servers"].is_null());
+  // Server prices in two currencies: none, saying why.
+  const std::string cn = priced_sku("h100-sxm", "h100cn", "server = 2500000\ncurrency = \"CNY\"\n");
+  r = run_trainbench({"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30", "--server-price",
+                      "h200=420000", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["best"]["servers"].is_null());
+  EXPECT_EQ(j["best"]["servers_why_none"], "the server prices are in USD (h200) and CNY (h100cn)");
+}
+
+// "204 782.90 million KRW" read as one number: the cost column is as wide as its longest cell and
+// set off by two spaces, its right edge under the header's.
+TEST_F(EstimatePricesCli, LongPricesKeepTheirColumnsApart) {
+  const auto r = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--currency",
+                                 "KRW", "--gpu-hour-price", "3500", "--pue", "1.3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_GE(lines.size(), 4u);
+  const size_t header_end = lines[1].find("cost") + 4;
+  ASSERT_NE(lines[1].find("cost"), std::string::npos) << r.out;
+  for (size_t i = 2; i <= 3; ++i) {
+    EXPECT_NE(lines[i].find("204  782.90 million KRW"), std::string::npos) << lines[i];
+    EXPECT_EQ(lines[i].find("782.90 million KRW") + 18, header_end) << r.out;
+  }
+}
+
+// Each SKU once in the accepted keys; a path shown with its config's name.
+TEST_F(EstimatePricesCli, UnknownQuoteKeyListsEachSkuOnce) {
+  auto r = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price",
+                           "b200=2.5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'b200' is not one of the SKUs given to --gpu (h100-sxm, h200)\n"), std::string::npos) << r.err;
+  const std::string cn = priced_sku("h100-sxm", "h100cn", "per_gpu_hour = 18\ncurrency = \"CNY\"\n");
+  r = run_trainbench({"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30", "--gpu-hour-price",
+                      "b200=2.5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("(h200, " + cn + " (h100cn))\n"), std::string::npos) << r.err;
+  // Priced by its path and by its name: one of the two would go unused.
+  r = run_trainbench({"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30", "--gpu-hour-price",
+                      cn + "=17", "--gpu-hour-price", "h100cn=18"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(cn + " (h100cn) is priced twice, by " + cn + "=17 and h100cn=18"), std::string::npos) << r.err;
+}
+
+// No --gpu was given: the throughput's source names the SKU the site is built of.
+TEST_F(EstimatePricesCli, ThroughputNamesTheSitesSku) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--site", "h100-1024", "--mfu", "0.4", "--days", "30"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("from SKU h100-sxm (from site h100-1024) --mfu 0.4 (bf16 peak 989 TFLOP/s)"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("--gpu h100-sxm"), std::string::npos) << r.out;
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30"});
+  EXPECT_NE(r.out.find("from --gpu h100-sxm --mfu 0.4"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace tb::testing

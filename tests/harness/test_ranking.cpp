@@ -1,0 +1,73 @@
+// The winners' rule shared by estimate (several SKUs) and compare (harness/estimate/ranking.hpp).
+#include <gtest/gtest.h>
+
+#include "harness/estimate/ranking.hpp"
+
+namespace tb {
+namespace {
+
+TEST(Ranking, SmallestAmongUsableWithTwoKnownAndTiesSaid) {
+  Smallest s = smallest({{3.0, true}, {2.0, true}, {std::nullopt, true}});
+  EXPECT_EQ(s.best, std::optional<size_t>(1));
+  EXPECT_TRUE(s.tie.empty());
+  // The smaller one cannot be bought: the other wins, known twice.
+  s = smallest({{3.0, true}, {2.0, false}});
+  EXPECT_EQ(s.best, std::optional<size_t>(0));
+  // One known: nothing to compare.
+  EXPECT_FALSE(smallest({{3.0, true}, {std::nullopt, true}}).best.has_value());
+  s = smallest({{2.0, true}, {2.0 * (1 + 1e-12), true}, {5.0, true}});
+  EXPECT_FALSE(s.best.has_value());
+  EXPECT_EQ(s.tie, (std::vector<size_t>{0, 1}));
+}
+
+// 693,424 USD against 4.03 million CNY: no winner, and which currencies are why.
+TEST(Ranking, NoCostWinnerAcrossCurrencies) {
+  const CostRanking r = rank_costs({{"h100cn", 4.03e6, "CNY", std::nullopt, true},
+                                    {"h200us", 693424, "USD", std::nullopt, true},
+                                    {"b200", std::nullopt, "", std::nullopt, true}});
+  EXPECT_FALSE(r.winner.smallest.best.has_value());
+  EXPECT_EQ(r.winner.why_none, "the quotes are in CNY (h100cn) and USD (h200us)");
+  // Whatever the first answer's currency: an unpriced first row does not let every row pass.
+  const CostRanking first_unpriced = rank_costs({{"h200", std::nullopt, "", std::nullopt, true},
+                                                 {"a", 4.03e6, "CNY", std::nullopt, true},
+                                                 {"b", 693424, "USD", std::nullopt, true}});
+  EXPECT_FALSE(first_unpriced.winner.smallest.best.has_value());
+  EXPECT_FALSE(first_unpriced.winner.why_none.empty());
+}
+
+// gpt3-175b at MFU 0.4 in 30 days: h100 2.5 x 223,685 GPU-hours = 559,213 + electricity 24,426 =
+// 583,639; a100 0.78 x 709,053 = 553,061 + 44,245 = 597,306. Rental alone names a100, the whole
+// bill h100.
+TEST(Ranking, TheWholeBillRanksWhereEveryPricedAnswerHasIt) {
+  const std::vector<Bill> bills{{"h100-sxm", 559213, "USD", 583639, true},
+                                {"a100-sxm-80g", 553061, "USD", 597306, true}};
+  CostRanking r = rank_costs(bills);
+  EXPECT_TRUE(r.totals);
+  EXPECT_EQ(r.what, "lowest rental + electricity");
+  EXPECT_EQ(r.winner.smallest.best, std::optional<size_t>(0));
+  // One priced answer without its electricity: the rental alone ranks.
+  r = rank_costs({bills[0], {"a100-sxm-80g", 553061, "USD", std::nullopt, true}});
+  EXPECT_FALSE(r.totals);
+  EXPECT_EQ(r.what, "lowest cost");
+  EXPECT_EQ(r.winner.smallest.best, std::optional<size_t>(1));
+  // Nothing priced: the plain label, no winner.
+  r = rank_costs({{"a", std::nullopt, "", std::nullopt, true}, {"b", std::nullopt, "", std::nullopt, true}});
+  EXPECT_EQ(r.what, "lowest cost");
+  EXPECT_FALSE(r.winner.smallest.best.has_value());
+}
+
+TEST(Ranking, ServerPricesInOneCurrencyRankOtherwiseSayWhy) {
+  PricedSmallest s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices");
+  EXPECT_EQ(s.smallest.best, std::optional<size_t>(1));
+  EXPECT_EQ(s.why_none, "");
+  s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 63e6, "CNY", true}}, "server prices");
+  EXPECT_FALSE(s.smallest.best.has_value());
+  EXPECT_EQ(s.why_none, "the server prices are in USD (h100) and CNY (b200)");
+  // An answer that cannot be bought is no contender: its currency does not block the others.
+  s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 63e6, "CNY", false}, {"h200", 12e6, "USD", true}},
+                      "server prices");
+  EXPECT_EQ(s.smallest.best, std::optional<size_t>(0));
+}
+
+}  // namespace
+}  // namespace tb
