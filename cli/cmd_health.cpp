@@ -167,6 +167,7 @@ void run_health(const HealthFlags& f) {
   if (f.all_gpus) {
     std::string why;
     if (!kernels::cuda_device_available(&why)) throw RuntimeError(fmt::format("--all-gpus: no usable GPU: {}", why));
+    refuse_multi_rank_launch();
     for (const auto& g : kernels::cuda_devices()) {
       if (runner::interrupted()) break;
       auto backend = kernels::make_backend("cuda", g.index);

@@ -31,6 +31,9 @@ class World {
 // True when mpirun/srun started this process (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK, or a
 // multi-task srun step).
 bool launched_by_mpi();
+// How many ranks the launcher started (OMPI_COMM_WORLD_SIZE, PMI_SIZE, MV2_COMM_WORLD_SIZE, or a
+// srun step's tasks); 1 when no launcher says.
+int launched_world_size();
 // Whether this trainbench was built with MPI.
 bool mpi_available();
 

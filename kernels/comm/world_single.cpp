@@ -41,6 +41,14 @@ bool launched_by_mpi() {
   return std::getenv("SLURM_PROCID") && tasks && std::atoi(tasks) > 1;
 }
 
+int launched_world_size() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"})
+    if (const char* size = std::getenv(var); size && std::atoi(size) > 0) return std::atoi(size);
+  const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (std::getenv("SLURM_PROCID") && tasks && std::atoi(tasks) > 0) return std::atoi(tasks);
+  return 1;
+}
+
 std::unique_ptr<World> make_single_world() { return std::make_unique<SingleWorld>(); }
 
 #if !TB_COMM_HAVE_MPI

@@ -214,3 +214,26 @@ TEST(GemmCli, UnsupportedDtypeOnTheCpuExitsTwo) {
 
 }  // namespace
 }  // namespace tb
+
+namespace tb::testing {
+namespace {
+
+// Under `mpirun -np 2` every rank would measure the same device and write the same --out: the
+// one-device commands refuse, saying what to run instead; one rank (-np 1) is no crowd.
+TEST(GemmCli, SeveralRanksOfAOneDeviceCommandAreRefused) {
+  for (const std::string env : {"OMPI_COMM_WORLD_SIZE=2", "PMI_SIZE=4", "SLURM_PROCID=0 SLURM_STEP_NUM_TASKS=8"}) {
+    const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--max-time", "0.1"}, env);
+    EXPECT_EQ(r.exit_code, 2) << env;
+    EXPECT_NE(r.err.find("started as "), std::string::npos) << env << ": " << r.err;
+    EXPECT_NE(r.err.find("trainbench comm"), std::string::npos) << r.err;
+  }
+  const auto run = run_trainbench({"run", "--model", "gpt1", "--seq", "32", "--quiet"}, "OMPI_COMM_WORLD_SIZE=2");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("started as 2 ranks"), std::string::npos) << run.err;
+  const auto one = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--max-time", "0.1", "--json"},
+                                  "OMPI_COMM_WORLD_SIZE=1");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+}
+
+}  // namespace
+}  // namespace tb::testing
