@@ -95,9 +95,13 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
     const auto [it, first] = family_of.emplace(name, family);
     if (first) ++family;
     json e = entry(name, it->second, k.stats.samples, k.stats.median_ms, repetitions[name], seen[name]++);
-    e["TFLOPS"] = k.tflops;
-    e["GBps"] = k.gbps;
-    e["pct_of_peak"] = k.pct_of_peak;
+    // Only the rates a kernel has: a dashboard plots a 0 written for a collective's TFLOP/s as a
+    // measurement.
+    if (k.flops > 0) e["TFLOPS"] = k.tflops;
+    if (k.gbps > 0) e["GBps"] = k.gbps;
+    if (k.algbw_gb_s) e["algbw_GBps"] = *k.algbw_gb_s;
+    if (k.busbw_gb_s) e["busbw_GBps"] = *k.busbw_gb_s;
+    if (k.pct_of_peak > 0) e["pct_of_peak"] = k.pct_of_peak;
     e["rel_noise"] = k.stats.rel_noise;
     e["calls_per_step"] = k.calls_per_step;
     benchmarks.push_back(std::move(e));

@@ -34,7 +34,12 @@ TEST(ExportGbench, OneIterationEntryPerKernelPlusTheStep) {
     EXPECT_EQ(e["iterations"].get<int64_t>(), k.stats.samples);
     EXPECT_DOUBLE_EQ(e["real_time"].get<double>(), k.stats.median_ms);
     EXPECT_DOUBLE_EQ(e["cpu_time"].get<double>(), k.stats.median_ms);
-    EXPECT_DOUBLE_EQ(e["TFLOPS"].get<double>(), k.tflops);
+    // Only the rates a kernel has: memory-bound kernels no TFLOPS, compute ones no GBps of 0.
+    if (k.flops > 0)
+      EXPECT_DOUBLE_EQ(e["TFLOPS"].get<double>(), k.tflops);
+    else
+      EXPECT_FALSE(e.contains("TFLOPS")) << k.name;
+    EXPECT_EQ(e.contains("GBps"), k.gbps > 0) << k.name;
     EXPECT_EQ(e["name"].get<std::string>().find(' '), std::string::npos);  // dashboards split on spaces
     names.insert(e["name"].get<std::string>());
   }
@@ -120,4 +125,28 @@ TEST(ExportGbench, RepetitionsShareAFamilyAndShapesKeepTheirSegments) {
   // The measuring machine's context, not the exporting one's.
   EXPECT_EQ(j["context"]["num_cpus"], 64);
   EXPECT_EQ(j["context"]["load_avg"], nlohmann::json::array({0.5}));
+}
+
+// A collective has bandwidths and no FLOPs: its algbw and busbw are exported, no TFLOPS or % of
+// peak of 0 that a dashboard would plot as measured.
+TEST(ExportGbench, CollectivesCarryTheirBandwidths) {
+  auto r = tb::testing::synthetic_run({});
+  r.step.reset();
+  r.workload.command = "comm";
+  r.kernels.resize(1);
+  auto& k = r.kernels[0];
+  k.name = "allreduce";
+  k.kind = "collective";
+  k.flops = 0;
+  k.tflops = 0;
+  k.pct_of_peak = 0;
+  k.gbps = 80;
+  k.algbw_gb_s = 80;
+  k.busbw_gb_s = 140;  // 2(n-1)/n x algbw at 8 ranks
+  const auto j = to_gbench_json(r, "c.json", nullptr);
+  const auto& e = j["benchmarks"][0];
+  EXPECT_DOUBLE_EQ(e["algbw_GBps"].get<double>(), 80);
+  EXPECT_DOUBLE_EQ(e["busbw_GBps"].get<double>(), 140);
+  EXPECT_FALSE(e.contains("TFLOPS"));
+  EXPECT_FALSE(e.contains("pct_of_peak"));
 }
