@@ -40,6 +40,7 @@ struct CommFlags {
   std::string model = "gpt3-175b";
   int64_t tp = 8, cp = 1, pp = 1, dp = 1, ep = 1;
   int64_t micro_batch_size = 1;
+  std::vector<std::string> layout_given;  // the layout flags typed: they size the model's messages only
   std::string dtype = "bf16";
   std::string backend = "auto";
   std::string out;
@@ -89,6 +90,11 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
       throw UsageError(fmt::format("{}: {} B is not a whole number of {} elements ({} B each)",
                                    f.sizes.empty() ? "-b/-e" : "--sizes", s, to_string(dtype), element));
   if (!sizes.empty()) {
+    if (!f.layout_given.empty())
+      throw UsageError(fmt::format("{} sizes the model's own messages; with {} the sizes are given, so it would be "
+                                   "ignored: drop it, or drop {} to measure the model's messages",
+                                   f.layout_given.front(), f.sizes.empty() ? "-b/-e" : "--sizes",
+                                   f.sizes.empty() ? "-b/-e" : "--sizes"));
     load_model(f.model);  // a misspelt --model is refused, not ignored
     const auto ops = all_ops ? comm::measured_collectives() : std::vector<comm::Collective>{*only};
     for (comm::Collective c : ops)
@@ -276,13 +282,16 @@ void add_comm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--sizes", flags->sizes, "MIN:MAX:FACTOR (8:8G:2) or a list (1M,16M); default: the model's messages");
   cmd->add_option("--model", flags->model, "Model whose message sizes are measured by default")->capture_default_str();
-  cmd->add_option("--tp", flags->tp, "Tensor-parallel size the model's messages assume")->capture_default_str();
-  cmd->add_option("--cp", flags->cp, "Context-parallel size the model's messages assume")->capture_default_str();
-  cmd->add_option("--ep", flags->ep, "Expert-parallel size the model's messages assume (MoE models: adds the all-to-all)")
-      ->capture_default_str();
-  cmd->add_option("--pp", flags->pp, "Pipeline-parallel size the model's messages assume")->capture_default_str();
-  cmd->add_option("--dp", flags->dp, "Data-parallel size the model's messages assume")->capture_default_str();
-  cmd->add_option("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch (b)")->capture_default_str();
+  auto layout_flag = [&](const std::string& name, int64_t& value, const std::string& help) {
+    cmd->add_option(name, value, help)->capture_default_str()->each(
+        [flags, name](const std::string&) { flags->layout_given.push_back(name); });
+  };
+  layout_flag("--tp", flags->tp, "Tensor-parallel size the model's messages assume");
+  layout_flag("--cp", flags->cp, "Context-parallel size the model's messages assume");
+  layout_flag("--ep", flags->ep, "Expert-parallel size the model's messages assume (MoE models: adds the all-to-all)");
+  layout_flag("--pp", flags->pp, "Pipeline-parallel size the model's messages assume");
+  layout_flag("--dp", flags->dp, "Data-parallel size the model's messages assume");
+  layout_flag("--micro-batch-size", flags->micro_batch_size, "Sequences per micro-batch (b)");
   cmd->add_option("--dtype", flags->dtype, "bf16 or fp32")->capture_default_str();
   cmd->add_option("--backend", flags->backend, "nccl (GPU), mpi (host memory) or auto")->capture_default_str();
   cmd->add_option("-b", flags->min_bytes, "nccl-tests: minimum size (e.g. 8, 1M)");

@@ -141,6 +141,14 @@ TEST(CommCli, RefusesBadFlagsWithUsageErrors) {
   }
   const CliResult r = run_trainbench({"comm", "--op", "allreduc"});
   EXPECT_NE(r.err.find("allreduce, allgather"), std::string::npos) << r.err;
+  // A layout flag sizes the model's messages: beside given sizes it would be ignored.
+  const CliResult tp = run_trainbench({"comm", "--backend", "mpi", "--tp", "3", "--sizes", "1M"});
+  EXPECT_EQ(tp.exit_code, 2);
+  EXPECT_NE(tp.err.find("--tp sizes the model's own messages; with --sizes the sizes are given"), std::string::npos)
+      << tp.err;
+  const CliResult pp = run_trainbench({"comm", "--backend", "mpi", "-b", "1K", "-e", "2K", "--pp", "2"});
+  EXPECT_EQ(pp.exit_code, 2);
+  EXPECT_NE(pp.err.find("--pp sizes the model's own messages; with -b/-e"), std::string::npos) << pp.err;
 }
 
 TEST(CommCli, EstimateSaysScalingIsIdealWithoutALayout) {
