@@ -150,6 +150,13 @@ nlohmann::json device_json(const DeviceHealth& d) {
   return j;
 }
 
+// A fleet script must not pull (or pass) a node because someone pressed Ctrl-C: the verdict says
+// "interrupted", and what the measured kernels alone gave is kept beside it.
+void mark_interrupted(nlohmann::json& j) {
+  j["verdict_of_measured"] = j["verdict"];
+  j["verdict"] = "interrupted";
+}
+
 void run_health(const HealthFlags& f) {
   if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");
   check_fraction(f.thresholds.gemm_vs_sustained, "--gemm-threshold");
@@ -186,6 +193,14 @@ void run_health(const HealthFlags& f) {
 
   health::Status verdict = health::Status::Info;
   for (const auto& d : devices) verdict = std::max(verdict, d.report.verdict);
+  // The saved files carry each card's verdict and checks (peer checks included, so written again
+  // now): a fleet's files say which card is suspect and why.
+  for (auto& d : devices) {
+    if (d.results_file.empty()) continue;
+    d.run.health = device_json(d);
+    if (runner::interrupted()) mark_interrupted(d.run.health);
+    results::write_results_file(d.results_file, d.run);
+  }
   if (f.json) {
     nlohmann::json j;
     if (f.all_gpus) {
@@ -195,11 +210,7 @@ void run_health(const HealthFlags& f) {
     } else {
       j = device_json(devices.front());
     }
-    // A fleet script must not pull (or pass) a node because someone pressed Ctrl-C.
-    if (runner::interrupted()) {
-      j["verdict_of_measured"] = j["verdict"];
-      j["verdict"] = "interrupted";
-    }
+    if (runner::interrupted()) mark_interrupted(j);
     std::cout << j.dump(2) << "\n";
   } else {
     for (const auto& d : devices) {

@@ -58,7 +58,8 @@ Check results_check(const Inputs& in) {
                            fmt::join(problems, "; "));
   } else if (!unmeasured.empty()) {
     c.status = Status::Info;
-    c.detail = fmt::format("{} of {} kernels not measured (interrupted): {}; the rest matched their references",
+    c.detail = fmt::format("{} of {} kernels not measured to the end (interrupted): {}; the rest matched their "
+                           "references",
                            unmeasured.size(), all_of(in).size(), fmt::join(unmeasured, ", "));
   } else {
     c.detail = fmt::format("all {} kernels ran and matched their references", all_of(in).size());
@@ -71,7 +72,7 @@ Check gemm_check(const Inputs& in, const Thresholds& t) {
   c.judges_performance = true;
   const KernelResult* best = best_by(in.gemms, &KernelResult::tflops);
   if (!best) {
-    c.detail = "no GEMM was measured";
+    c.detail = "no GEMM was measured to the end";
     return c;
   }
   c.measured = best->tflops;

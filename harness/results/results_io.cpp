@@ -159,6 +159,7 @@ json to_json(const RunResults& r) {
                        {"os", rk.os}});
     out["ranks"] = ranks;
   }
+  if (!r.health.is_null()) out["health"] = r.health;
   return out;
 }
 
@@ -340,6 +341,12 @@ RunResults from_json(const json& j, const std::string& origin) {
       rk.os = q.get_or<std::string>("os", "");
       r.ranks.push_back(std::move(rk));
     }
+  }
+  if (top.has("health")) {
+    const json& h = j.at("health");
+    if (!h.is_object() || !h.contains("verdict") || !h.at("verdict").is_string())
+      top.fail("health", "must be an object with a string verdict (as `trainbench health --json` prints it)");
+    r.health = h;
   }
   return r;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/timing/sample_stats.hpp"
 
 namespace tb::results {
@@ -146,6 +148,9 @@ struct RunResults {
   std::vector<KernelResult> kernels;
   std::optional<StepResult> step;
   std::vector<RankInfo> ranks;   // multi-rank jobs only (optional on read): every rank's metadata
+  // `trainbench health` only (optional on read): the verdict and every check, as its --json prints
+  // them, so that a fleet's saved files say which card is suspect and why. Null otherwise.
+  nlohmann::json health;
 };
 
 }  // namespace tb::results

@@ -36,7 +36,9 @@ TEST(HealthCli, CpuBatteryRunsAndSaysThereIsNothingToJudgeAgainst) {
 }
 
 TEST(HealthCli, JudgedAgainstAnH100TheCpuIsSuspectAndExitsOne) {
-  const auto r = testing::run_trainbench(health_args({"--sku", "h100-sxm", "--dtype", "fp32", "--json"}));
+  const std::string dir = testing::make_temp_dir("tb_health_");
+  const auto r =
+      testing::run_trainbench(health_args({"--sku", "h100-sxm", "--dtype", "fp32", "--json", "--out", dir + "/h.json"}));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("verdict"), "suspect");
@@ -44,6 +46,11 @@ TEST(HealthCli, JudgedAgainstAnH100TheCpuIsSuspectAndExitsOne) {
   bool gemm_suspect = false;
   for (const auto& c : j.at("checks")) gemm_suspect |= c.at("id") == "gemm" && c.at("status") == "suspect";
   EXPECT_TRUE(gemm_suspect) << r.out;
+  // The saved file says the same: a fleet's files name the suspect card and why, read back.
+  const auto saved = results::read_results_file(dir + "/h.json");
+  EXPECT_EQ(saved.health.at("verdict"), "suspect");
+  EXPECT_EQ(saved.health.at("checks"), j.at("checks"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HealthCli, PlantedWrongResultFails) {
