@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/common/gemm_reference.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cublas_layout.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
@@ -201,7 +202,8 @@ class CublasLtGemm final : public Kernel {
           TB_CUDA_CHECK(cudaEventRecord(ev.start, stream_));
           launch_with(results[i].algo);
           TB_CUDA_CHECK(cudaEventRecord(ev.stop, stream_));
-          TB_CUDA_CHECK(cudaEventSynchronize(ev.stop));
+          wait_for_event(ev.stop, fmt::format("gemm '{}': cuBLASLt candidate #{} of {}, timed to choose the algorithm",
+                                              op_.name, i, results.size()));
           float t = 0;
           TB_CUDA_CHECK(cudaEventElapsedTime(&t, ev.start, ev.stop));
           ms.push_back(t);
