@@ -14,6 +14,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/runner/device_state.hpp"
 #include "harness/runner/interrupt.hpp"
+#include "harness/runner/paced_clock_reader.hpp"
 #include "harness/timing/measure_loop.hpp"
 
 namespace tb::runner {
@@ -88,6 +89,7 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
              const std::optional<SkuConfig>& sku, results::KernelResult& r) {
   r.algorithm = kernel.algorithm();
   ClockTracker clocks;
+  PacedClockReader clock_reader([&backend] { return backend.read_clocks(); });
   timing::LoopHooks hooks;
   bool sampling = false;
   hooks.sampling_started = [&] {
@@ -99,7 +101,7 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
     // Read right after a sample, when the SM clock reflects the load: a reading before it, or
     // during warm-up after an idle stretch (the previous op's host-side verify), sees an idle
     // clock and would flag a drop that never happened under load.
-    if (sampling) clocks.add(backend.read_clocks());
+    if (sampling) clocks.add(clock_reader.reading());
     return ms;
   };
   hooks.should_abort = interrupted;

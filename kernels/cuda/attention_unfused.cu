@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cuda/attention_device.cuh"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
 #include "kernels/cuda/memory_device.cuh"
@@ -164,7 +165,8 @@ UnfusedAttention::UnfusedAttention(const AttentionParams& p, ElementType type, b
 }
 
 UnfusedAttention::~UnfusedAttention() {
-  if (impl_ && impl_->handle) cublasDestroy(impl_->handle);
+  // cublasDestroy synchronizes the device, which never goes idle behind a hung kernel.
+  if (impl_ && impl_->handle && !device_hung()) cublasDestroy(impl_->handle);
 }
 
 void UnfusedAttention::forward() {

@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/timing_support.hpp"
 
 namespace tb::kernels::cuda {
@@ -41,7 +42,7 @@ double ColdSampler::timed(cudaStream_t stream, const std::function<void()>& laun
     launch();
     TB_CUDA_CHECK(cudaEventRecord(stop_, stream));
   }  // released here, after everything timed is enqueued
-  TB_CUDA_CHECK(cudaEventSynchronize(stop_));
+  wait_for_event(stop_, "a timed sample (L2 flush, blocking kernel, launch)");
   if (blocking && blocker_->timed_out()) {
     // launch() took longer to enqueue than the timeout (or waited on the stream itself): this
     // sample may hold enqueue time, so it is dropped and taken again without the blocker, which

@@ -39,4 +39,12 @@ inline ColumnMajorProblem column_major_problem(const GemmShape& s) {
   return p;
 }
 
+// Transformer Engine's fp8 recipe: the forward GEMM keeps its partial sums in the tensor cores'
+// own accumulator (cuBLASLt's fast accumulation, CUBLASLT_MATMUL_DESC_FAST_ACCUM), while the data
+// and weight gradients have them promoted to fp32 periodically (split accumulation), which
+// gradients need for their precision.
+inline bool fp8_fast_accumulation(DType dtype, GemmLayout layout) {
+  return dtype == DType::FP8 && layout == GemmLayout::Forward;
+}
+
 }  // namespace tb::kernels::cuda

@@ -5,7 +5,8 @@
 // FP8 on Hopper supports only "TN" (cuBLAS A transposed, B not): our dgrad. For fp8 every
 // layout's operands are therefore stored as dgrad stores them (B as N×K), as Transformer Engine
 // keeps transposed fp8 copies of weights and activations; shape and FLOPs are unchanged, and
-// algorithm() says so. Output of an fp8 GEMM is bf16, with unit scales for A and B.
+// algorithm() says so. Output of an fp8 GEMM is bf16, with unit scales for A and B; forward fp8
+// GEMMs accumulate fast, as Transformer Engine's do (cublas_layout.hpp, fp8_fast_accumulation).
 #include "kernels/cuda/cublaslt_gemm.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "kernels/common/gemm_reference.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cublas_layout.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
@@ -165,6 +167,10 @@ class CublasLtGemm final : public Kernel {
       const float* sb = sa + 1;
       TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof sa));
       TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb, sizeof sb));
+      if (fp8_fast_accumulation(op_.dtype, op_.gemm.layout)) {
+        const int8_t fast = 1;  // cublasLt.h: an int8_t flag, 0 (off) by default
+        TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast, sizeof fast));
+      }
     }
     // Stored (pre-op) dimensions, column-major.
     TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.a, types_.ab, p.a.rows, p.a.cols, p.a.ld));
@@ -196,7 +202,8 @@ class CublasLtGemm final : public Kernel {
           TB_CUDA_CHECK(cudaEventRecord(ev.start, stream_));
           launch_with(results[i].algo);
           TB_CUDA_CHECK(cudaEventRecord(ev.stop, stream_));
-          TB_CUDA_CHECK(cudaEventSynchronize(ev.stop));
+          wait_for_event(ev.stop, fmt::format("gemm '{}': cuBLASLt candidate #{} of {}, timed to choose the algorithm",
+                                              op_.name, i, results.size()));
           float t = 0;
           TB_CUDA_CHECK(cudaEventElapsedTime(&t, ev.start, ev.stop));
           ms.push_back(t);
@@ -245,13 +252,14 @@ class CublasLtGemm final : public Kernel {
       TB_CUDA_CHECK(cudaMemsetAsync(c_.get(), 0xff, c_.bytes(), stream_));
     }
     algo_ = results[static_cast<size_t>(best)].algo;
-    algorithm_ = fmt::format("cublasLt heuristic #{} of {} (algo {}, tile {}, stages {}, split-k {}){}{}", best,
+    algorithm_ = fmt::format("cublasLt heuristic #{} of {} (algo {}, tile {}, stages {}, split-k {}){}{}{}", best,
                              returned, algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_ID),
                              algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_TILE_ID),
                              algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_STAGES_ID),
                              algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_SPLITK_NUM),
                              returned > 1 ? ", fastest timed" : "",
-                             op_.dtype == DType::FP8 ? ", fp8 operands stored TN (B as NxK)" : "");
+                             op_.dtype == DType::FP8 ? ", fp8 operands stored TN (B as NxK)" : "",
+                             fp8_fast_accumulation(op_.dtype, op_.gemm.layout) ? ", fast accumulation" : "");
   }
 
   Op op_;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "kernels/cuda/attention_kernel.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cublaslt_gemm.hpp"
 #include "kernels/cuda/cuda_backend.hpp"
 #include "kernels/cuda/cuda_check.hpp"
@@ -34,6 +35,12 @@ class CudaBackend final : public Backend {
   }
 
   ~CudaBackend() override {
+    if (device_hung()) {
+      // Everything below waits for the device, which a hung kernel never frees: leave the
+      // sampler's buffers, the stream and the handle to the process's end.
+      static_cast<void>(sampler_.release());
+      return;
+    }
     cudaStreamSynchronize(stream_);
     sampler_.reset();
     if (lt_) cublasLtDestroy(lt_);
@@ -55,7 +62,7 @@ class CudaBackend final : public Backend {
       case OpKind::Fp8CastTranspose: kernel = make_fp8_cast_kernel(op, options, stream_); break;
       default: kernel = make_memory_kernel(op, options, stream_);
     }
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));  // fills and autotuning done before timing starts
+    wait_for_stream(stream_, fmt::format("preparing '{}' (input fills, cuBLASLt autotuning)", op.name));
     warmed_ = nullptr;  // the new kernel may reuse a freed kernel's address: warm it again
     return kernel;
   }
@@ -71,14 +78,15 @@ class CudaBackend final : public Backend {
     // done in prepare(): verify() must still see the NaN-poisoned output of a never-launched kernel.
     if (warmed_ != &kernel) {
       kernel.launch();
-      TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      // The first place a kernel that never finishes is waited for: bounded, like every sample.
+      wait_for_stream(stream_, "the kernel's first (untimed) launch");
       warmed_ = &kernel;
       sampler_->new_kernel();
     }
     return sampler_->sample_ms(stream_, [&kernel] { kernel.launch(); });
   }
 
-  void synchronize() override { TB_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  void synchronize() override { wait_for_stream(stream_, "synchronize (the last sample's launches)"); }
 
   std::optional<ClockReading> read_clocks() override { return nvml_read_clocks(pci_bus_id_); }
   std::optional<DeviceConfig> read_device_config() override { return nvml_read_config(pci_bus_id_); }

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 
 namespace tb::kernels::cuda {
@@ -27,7 +28,9 @@ class DeviceBuffer {
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   ~DeviceBuffer() {
-    if (ptr_) cudaFree(ptr_);
+    // cudaFree waits for the device to go idle, which it never does behind a hung kernel: the
+    // memory is then left to the process's end, which follows soon (the device is lost).
+    if (ptr_ && !device_hung()) cudaFree(ptr_);
   }
   void* get() const { return ptr_; }
   template <typename T>

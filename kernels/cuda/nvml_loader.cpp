@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 
+#include <map>
 #include <mutex>
 
 #include "kernels/cuda/dynamic_symbol.hpp"
@@ -69,6 +70,20 @@ const Nvml& nvml() {
   return n;
 }
 
+// The device's handle, looked up by PCI bus id once and kept: clocks are read during sampling,
+// and NVML handles stay valid until nvmlShutdown, which trainbench never calls. nullptr when
+// NVML does not know the device (not cached, so a later call may still find it).
+NvmlDevice device_handle(const Nvml& n, const std::string& pci_bus_id) {
+  static std::mutex mutex;
+  static std::map<std::string, NvmlDevice> handles;
+  const std::lock_guard lock(mutex);
+  if (const auto it = handles.find(pci_bus_id); it != handles.end()) return it->second;
+  NvmlDevice dev = nullptr;
+  if (n.handle_by_pci(pci_bus_id.c_str(), &dev) != kNvmlSuccess) return nullptr;
+  handles.emplace(pci_bus_id, dev);
+  return dev;
+}
+
 struct Reason {
   unsigned long long bit;
   const char* name;
@@ -94,8 +109,8 @@ std::string throttle_reasons_text(unsigned long long mask) {
 std::optional<ClockReading> nvml_read_clocks(const std::string& pci_bus_id) {
   const Nvml& n = nvml();
   if (!n.ok) return std::nullopt;
-  NvmlDevice dev = nullptr;
-  if (n.handle_by_pci(pci_bus_id.c_str(), &dev) != kNvmlSuccess) return std::nullopt;
+  const NvmlDevice dev = device_handle(n, pci_bus_id);
+  if (!dev) return std::nullopt;
   ClockReading r;
   unsigned int value = 0;
   if (n.clock_info(dev, kNvmlClockSm, &value) != kNvmlSuccess) return std::nullopt;
@@ -113,8 +128,8 @@ std::optional<ClockReading> nvml_read_clocks(const std::string& pci_bus_id) {
 std::optional<DeviceConfig> nvml_read_config(const std::string& pci_bus_id) {
   const Nvml& n = nvml();
   if (!n.ok) return std::nullopt;
-  NvmlDevice dev = nullptr;
-  if (n.handle_by_pci(pci_bus_id.c_str(), &dev) != kNvmlSuccess) return std::nullopt;
+  const NvmlDevice dev = device_handle(n, pci_bus_id);
+  if (!dev) return std::nullopt;
   DeviceConfig c;
   auto uint_query = [&](NvmlReturn (*fn)(NvmlDevice, unsigned int*)) -> std::optional<unsigned int> {
     unsigned int v = 0;

@@ -1,11 +1,13 @@
 // The CUDA timing path end to end: a kernel of known duration times at its duration, the L2
-// flush makes an L2-resident kernel slower (cold vs hot), device listing, clocks, memory.
+// flush makes an L2-resident kernel slower (cold vs hot), a wait gives up on a kernel past its
+// deadline, device listing, clocks, memory.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "gpu_test_support.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/memory_kernel.hpp"
 #include "kernels/cuda/timing_support.hpp"
 
@@ -62,6 +64,30 @@ TEST(CudaBackend, KnownDurationKernelTimesAtItsDuration) {
     }
     EXPECT_TRUE(sampler.blocking()) << "the blocking kernel timed out";
   }
+  cudaStreamDestroy(stream);
+}
+
+// A kernel still running at the deadline reads as a lost device (a hung kernel in a real run),
+// naming the stage; once it has finished, the same wait returns.
+TEST(CudaBackend, WaitPastItsDeadlineIsADeviceLost) {
+  TB_REQUIRE_GPU();
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  cudaEvent_t done;
+  ASSERT_EQ(cudaEventCreate(&done), cudaSuccess);
+  cuda::launch_spin_kernel(300'000'000, stream);  // 300 ms
+  ASSERT_EQ(cudaEventRecord(done, stream), cudaSuccess);
+  try {
+    cuda::wait_for_event(done, "the test's spin kernel", std::chrono::milliseconds(20));
+    ADD_FAILURE() << "a 300 ms kernel finished within a 20 ms wait";
+  } catch (const DeviceLostError& e) {
+    EXPECT_NE(std::string(e.what()).find("the test's spin kernel: not finished after"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(cuda::device_hung());
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);  // it was slow, not hung
+  cuda::clear_device_hung_for_testing();
+  EXPECT_NO_THROW(cuda::wait_for_stream(stream, "the finished stream", std::chrono::milliseconds(20)));
+  cudaEventDestroy(done);
   cudaStreamDestroy(stream);
 }
 

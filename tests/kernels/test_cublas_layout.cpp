@@ -61,5 +61,14 @@ TEST(CublasLayout, Fp8TnRequirementIsTheDataGradLayout) {
   EXPECT_TRUE(cuda::column_major_problem({16, 16, 16, GemmLayout::WeightGrad}).b.transposed);
 }
 
+TEST(CublasLayout, Fp8FastAccumulationOnlyInTheForwardGemm) {
+  // Transformer Engine's recipe: fast accumulation forward, split accumulation for the gradients.
+  EXPECT_TRUE(cuda::fp8_fast_accumulation(DType::FP8, GemmLayout::Forward));
+  EXPECT_FALSE(cuda::fp8_fast_accumulation(DType::FP8, GemmLayout::DataGrad));
+  EXPECT_FALSE(cuda::fp8_fast_accumulation(DType::FP8, GemmLayout::WeightGrad));
+  for (DType other : {DType::BF16, DType::FP16, DType::TF32, DType::FP32})
+    EXPECT_FALSE(cuda::fp8_fast_accumulation(other, GemmLayout::Forward)) << to_string(other);
+}
+
 }  // namespace
 }  // namespace tb::kernels

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The device plan (scripts/gpu-check.sh) checked here, where it costs no lent minutes: every phase
-# resolves, the open issues' steps fit call 1 even if every step runs to its cap, and bad input
-# is refused with exit 2.
+# resolves, the open issues' steps fit call 1 and every step fits call 2 even if each runs to its
+# cap, the smoke step guards the model runs, and bad input is refused with exit 2.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
 check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; fi; }
+line_of() { grep -nE "$1" "$2" | head -1 | cut -d: -f1; }  # first line matching, or nothing
 plan() {  # output file, budget, phases...
   local out=$1 budget=$2; shift 2
   OUT=$work/out TMPDIR=$work GPU_CHECK_DRY_RUN=1 GPU_CHECK_BUDGET=$budget \
@@ -25,10 +26,25 @@ check "175B runs with run's default budget" "grep -E '^run-gpt3-175b ' '$work/fi
 check "call 1 reaches every step even at every cap" "! grep -q SKIPPED '$work/first'"
 check "call 1 plans the GPU tests" "grep -qE '^gpu-tests +cap' '$work/first' && grep -qE '^gpu-tests-wgmma +cap' '$work/first'"
 check "no step of call 1 is unknown to the shell" "! grep -q 'command not found' '$work/first'"
+# The machine's inventory takes lent seconds too: it is a step, counted in the plan.
+check "call 1 plans the env and devices steps" "grep -qE '^env +cap' '$work/first' && grep -qE '^devices +cap' '$work/first'"
+# Never-run kernels meet the GPU in a small smoke step before any model run can hang on them.
+for step in smoke-attention-fwd smoke-attention-bwd smoke-gemm; do
+  check "call 1 plans $step before the model runs" \
+    "[[ -n \$(line_of '^$step +cap' '$work/first') ]] && (( \$(line_of '^$step +cap' '$work/first') < \$(line_of '^run-gpt3-175b +cap' '$work/first') ))"
+done
+# On the device the driver may be found only through the inherited library path.
+check "the trainbench wrapper keeps the inherited LD_LIBRARY_PATH" \
+  "grep -qF '\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}' '$work/gpu-check/tb'"
 
 plan "$work/second" 260 second
 check "call 2 starts with the sanitizer probe" "grep -qE '^sanitize-probe +cap' '$work/second'"
-check "call 2 reaches torch.matmul side by side even at the sanitizer's caps" "grep -qE '^torch-gemm +cap' '$work/second'"
+check "call 2 schedules every step, none skipped, even at every cap" "! grep -q SKIPPED '$work/second'"
+check "call 2 reaches health, its last step" "grep -qE '^health +cap' '$work/second'"
+for step in run-gpt3-175b-wgmma run-gpt3-175b-fp8 run-llama3-8b-fp8; do
+  check "call 2 runs $step before the torch benchmarks" \
+    "[[ -n \$(line_of '^$step +cap' '$work/second') ]] && (( \$(line_of '^$step +cap' '$work/second') < \$(line_of '^torch-gemm +cap' '$work/second') ))"
+done
 
 plan "$work/all" 100000 first second bench run sanitize cpu-tests
 check "every phase of every group resolves" "! grep -qE 'command not found|unknown phase|SKIPPED' '$work/all'"
@@ -45,6 +61,7 @@ check "the budget's variable is named" "grep -q 'GPU_CHECK_BUDGET' '$work/bad-bu
 
 if ((fail)); then
   echo "--- plan of call 1:"; cat "$work/first"
+  echo "--- plan of call 2:"; cat "$work/second"
   exit 1
 fi
 echo "gpu-check plan: all checks passed"

@@ -1,0 +1,31 @@
+#pragma once
+// Waits that give up. cudaEventSynchronize and cudaStreamSynchronize block for as long as the
+// work runs, so a kernel that never finishes (a deadlock in a kernel on its first real GPU)
+// would hold the process until an outer time limit kills it, and every result with it. These
+// poll instead and, past the deadline, throw DeviceLostError: the run records the kernel as
+// failed, skips the ones after it and keeps its results, as for any lost device (backend.hpp).
+#include <cuda_runtime.h>
+
+#include <chrono>
+#include <string>
+
+namespace tb::kernels::cuda {
+
+// Far above any one launch the models time (their largest GEMMs and attention passes take about
+// a second on an H100) and well inside a capped device call (scripts/gpu-check.sh gives a model
+// run 35 s or more), so that the run still has time to record the hang and write its results.
+inline constexpr std::chrono::seconds kKernelHangTimeout{30};
+
+// cudaEventSynchronize(event) within `timeout`; `what` names the kernel or stage in the error.
+void wait_for_event(cudaEvent_t event, const std::string& what,
+                    std::chrono::milliseconds timeout = kKernelHangTimeout);
+// cudaStreamSynchronize(stream) within `timeout`.
+void wait_for_stream(cudaStream_t stream, const std::string& what,
+                     std::chrono::milliseconds timeout = kKernelHangTimeout);
+
+// True once a wait gave up: the hung kernel still holds the device, and cudaFree or a stream
+// synchronize would wait for it forever. Owners then leave their memory to the process's end.
+bool device_hung();
+void clear_device_hung_for_testing();  // after the slow kernel of a test has finished
+
+}  // namespace tb::kernels::cuda
