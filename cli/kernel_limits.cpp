@@ -83,13 +83,13 @@ void check_attention_fits(const AttentionShape& shape, double element_bytes, boo
 }
 
 void check_cpu_sample_time(const Op& op, double peak_tflops, const std::string& size_flags) {
-  const double min_s = min_cpu_sample_s(op.flops, peak_tflops);
+  const double fraction = cpu_attainable_fraction(is_attention(op.kind));
+  const double min_s = min_cpu_sample_s(op.flops, peak_tflops, fraction);
   if (min_s > kMaxCpuSampleS)
-    throw UsageError(fmt::format("{}: {} {} needs {:.3g} TFLOP per sample: at least {:.0f} s on this CPU even at its "
-                                 "estimated peak of {:.3g} TFLOP/s, over the {:.0f} s a CPU sample may take; give a "
-                                 "smaller shape, or measure it on a GPU",
-                                 size_flags, op.name, op.shape_string(), op.flops / 1e12, min_s, peak_tflops,
-                                 kMaxCpuSampleS));
+    throw UsageError(fmt::format("{}: {} {} needs {:.3g} TFLOP per sample: at least {:.0f} s on this CPU even at {}, "
+                                 "over the {:.0f} s a CPU sample may take; give a smaller shape, or measure it on a GPU",
+                                 size_flags, op.name, op.shape_string(), op.flops / 1e12, min_s,
+                                 cpu_rate_phrase(peak_tflops, fraction), kMaxCpuSampleS));
 }
 
 }  // namespace tb::cli

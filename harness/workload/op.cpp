@@ -26,10 +26,9 @@ const char* to_string(OpKind kind) {
   return "?";
 }
 
-bool is_memory_bound(OpKind kind) {
-  return kind != OpKind::Gemm && kind != OpKind::AttentionForward &&
-         kind != OpKind::AttentionBackward;
-}
+bool is_memory_bound(OpKind kind) { return kind != OpKind::Gemm && !is_attention(kind); }
+
+bool is_attention(OpKind kind) { return kind == OpKind::AttentionForward || kind == OpKind::AttentionBackward; }
 
 const char* to_string(GemmLayout layout) {
   switch (layout) {

@@ -29,6 +29,7 @@ enum class OpKind {
 
 const char* to_string(OpKind kind);
 bool is_memory_bound(OpKind kind);
+bool is_attention(OpKind kind);  // forward or backward
 
 // Row-major semantics, C[M×N] = op(A)·op(B) with fp32 accumulation:
 //   Forward    Y  = X·W     A = X [M×K], B = W [K×N]         (M tokens, K in, N out)

@@ -115,12 +115,14 @@ class CpuBackend final : public Backend {
   // so that `run` goes on to the rest instead of hanging. Even the estimated peak is too slow.
   void refuse_sample_over_limit(const Op& op) const {
     if (beyond_known_memory(op.bytes, free_memory_bytes())) return;  // the kernel's own check says out of memory
-    const double min_s = min_cpu_sample_s(op.flops, peak_tflops_);
+    const double fraction = cpu_attainable_fraction(is_attention(op.kind));
+    const double min_s = min_cpu_sample_s(op.flops, peak_tflops_, fraction);
     if (min_s > kMaxCpuSampleS)
       throw UnsupportedError(fmt::format("{} needs {:.3g} TFLOP per call: at least {:.0f} s per sample on this CPU "
-                                         "even at its estimated peak of {:.3g} TFLOP/s, over the {:.0f} s a CPU "
-                                         "sample may take; a smaller shape (in `run`: a shorter --seq or a smaller --micro-batch), or a GPU",
-                                         op.name, op.flops / 1e12, min_s, peak_tflops_, kMaxCpuSampleS));
+                                         "even at {}, over the {:.0f} s a CPU sample may take; a smaller shape (in "
+                                         "`run`: a shorter --seq or a smaller --micro-batch), or a GPU",
+                                         op.name, op.flops / 1e12, min_s, cpu_rate_phrase(peak_tflops_, fraction),
+                                         kMaxCpuSampleS));
   }
 
   void flush_caches() {
