@@ -155,6 +155,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   results::RunResults run = make_run_results("attention", *backend, sku, dtype, measured, options.policy);
   run.workload.micro_batch = shape.batch;  // the workload this file describes is the kernel's own shape
   run.workload.seq_len = shape.seq;
+  run.workload.attention_impl = f.impl;
   const auto& r = run.kernels.back();
   if (f.json) {
     std::cout << single_json(run, r, f).dump(2) << "\n";

@@ -27,7 +27,8 @@ struct CompareFlags {
   std::vector<std::string> files;
   std::vector<std::string> baseline;  // one or more runs (--baseline repeated, or A.json,B.json)
   std::string threshold = "3%";
-  double alpha = 0.05;
+  std::string alpha = "0.05";
+  std::string correction = "holm";
   std::string junit;
   std::string format = "text";
   std::string model;
@@ -71,11 +72,33 @@ void refuse_flags_of_other_mode(const CLI::App& cmd, const std::vector<std::stri
 
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
 
-void run_compare(const CompareFlags& f, const CLI::App& cmd) {
-  refuse_days_with_gpus(cmd.get_option("--days")->count() > 0, cmd.get_option("--gpus")->count() > 0);
-  const auto format = compare::parse_table_format(f.format, "--format");
-  compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
-  if (cmd.get_option("--baseline")->count() > 0) {
+// --alpha as text, so that "abc" is refused here, in the gate's formats, and not by the parser
+// before the gate could answer; its range is checked with the other options.
+double parse_alpha(const std::string& text) {
+  const auto alpha = parse_finite_number(text);
+  if (!alpha)
+    throw UsageError(fmt::format("--alpha '{}' is not a number; accepted values: a number in (0, 0.5], the level of "
+                                 "every p-value rule (e.g. 0.05)",
+                                 text));
+  return *alpha;
+}
+
+// The regression gate. Every refusal answers in the formats asked for (docs/compare.md): a nightly
+// job reads a verdict, not an empty stdout, and last night's JUnit file must not stand for
+// tonight's. Where the --junit path itself is refused, the JSON still answers.
+void run_gate(const CompareFlags& f, const CLI::App& cmd) {
+  std::string junit;  // the JUnit path, once it is known to be a writable place
+  compare::RegressionReport report;
+  compare::TableFormat format = compare::TableFormat::Text;
+  try {
+    std::vector<std::string> inputs = f.baseline;
+    inputs.insert(inputs.end(), f.files.begin(), f.files.end());
+    if (!f.junit.empty() || cmd.get_option("--junit")->count() > 0) {
+      results::check_output_path(f.junit, "--junit", inputs);
+      junit = f.junit;
+    }
+    if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
+    format = compare::parse_table_format(f.format, "--format");
     for (const auto& path : f.baseline)
       if (path.empty()) throw UsageError("--baseline: a path is empty; give the baseline results file(s)");
     std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
@@ -85,40 +108,39 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "
                                "(the regression gate) they would be ignored: leave them out");
-    std::vector<std::string> inputs = f.baseline;
-    inputs.insert(inputs.end(), f.files.begin(), f.files.end());
-    if (!f.junit.empty() || cmd.get_option("--junit")->count() > 0)
-      results::check_output_path(f.junit, "--junit", inputs);
     compare::RegressionOptions o;
     o.threshold = parse_threshold(f.threshold);
-    o.alpha = f.alpha;
-    o.compatibility = compat;
-    if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
-    compare::RegressionReport report;
-    try {
-      std::vector<compare::LabeledResults> baseline, current;
-      for (const auto& path : f.baseline) baseline.push_back(load(path));
-      for (const auto& path : f.files) current.push_back(load(path));
-      report = compare::check_regressions(baseline, current, o);
-    } catch (const std::exception& e) {
-      // A nightly job reads a verdict, not an empty stdout: the refusal in its own formats too.
-      const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr;
-      if (f.json)
-        std::cout << nlohmann::json{{"verdict", "error"}, {"error", e.what()},
-                                    {"exit_code", usage ? kExitUsage : kExitRuntime}}
-                         .dump(2)
-                  << "\n";
-      if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_error_xml(e.what()));
-      throw;
-    }
-    if (f.json) std::cout << compare::to_json(report).dump(2) << "\n";
-    else std::cout << compare::format_regressions(report, format);
-    if (!f.junit.empty()) results::write_file_atomic(f.junit, compare::junit_xml(report));
-    if (report.regressions() > 0) set_exit_code(kExitRuntime);
-    return;
+    o.alpha = parse_alpha(f.alpha);
+    o.correction = compare::parse_correction(f.correction, "--correction");
+    o.compatibility = {f.allow_different_device, f.allow_different_shapes};
+    compare::check_regression_options(o);  // before minutes of reading files
+    std::vector<compare::LabeledResults> baseline, current;
+    for (const auto& path : f.baseline) baseline.push_back(load(path));
+    for (const auto& path : f.files) current.push_back(load(path));
+    report = compare::check_regressions(baseline, current, o);
+  } catch (const std::exception& e) {
+    const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr;
+    if (f.json)
+      std::cout << nlohmann::json{{"verdict", "error"}, {"error", e.what()},
+                                  {"exit_code", usage ? kExitUsage : kExitRuntime}}
+                       .dump(2)
+                << "\n";
+    if (!junit.empty()) results::write_file_atomic(junit, compare::junit_error_xml(e.what()));
+    throw;
   }
+  if (f.json) std::cout << compare::to_json(report).dump(2) << "\n";
+  else std::cout << compare::format_regressions(report, format);
+  if (!junit.empty()) results::write_file_atomic(junit, compare::junit_xml(report));
+  if (report.regressions() > 0) set_exit_code(kExitRuntime);
+}
+
+void run_compare(const CompareFlags& f, const CLI::App& cmd) {
+  if (cmd.get_option("--baseline")->count() > 0) return run_gate(f, cmd);
+  refuse_days_with_gpus(cmd.get_option("--days")->count() > 0, cmd.get_option("--gpus")->count() > 0);
+  const auto format = compare::parse_table_format(f.format, "--format");
+  compare::CompatibilityOptions compat{f.allow_different_device, f.allow_different_shapes};
   if (cmd.get_option("--junit")->count() > 0) throw UsageError("--junit needs --baseline BASE.json (it reports regressions)");
-  refuse_flags_of_other_mode(cmd, {"--threshold", "--alpha"},
+  refuse_flags_of_other_mode(cmd, {"--threshold", "--alpha", "--correction"},
                              "only the regression gate reads these: give --baseline BASE.json CURRENT.json, or leave "
                              "them out");
   if (f.files.size() < 2) throw UsageError("compare needs two or more results files (or --baseline BASE.json CURRENT.json)");
@@ -154,14 +176,23 @@ void add_compare_command(CLI::App& app) {
       ->required();
   cmd->add_option("--baseline", flags->baseline,
                   "Regression mode: the baseline results file; repeat it (or A.json,B.json) for several runs, and "
-                  "with 3 or more runs a side the runs decide, not the samples within one")
+                  "with 3 or more runs a side the runs decide, not the samples within one (7 a side let a `run` "
+                  "file's ~25 items fail at --alpha 0.05 under Holm)")
       ->delimiter(',')
       ->allow_extra_args(false);
   cmd->add_option("--threshold", flags->threshold,
                   "Regression: slowdown of the median that fails, in percent (3% or 3; a bare number below 1 is "
                   "refused as ambiguous: write 0.5%)")
       ->capture_default_str();
-  cmd->add_option("--alpha", flags->alpha, "Regression: p-value cutoff of the Mann-Whitney U test")->capture_default_str();
+  cmd->add_option("--alpha", flags->alpha,
+                  "Regression: the level of every p-value rule (the U test on samples or on the runs' medians, run "
+                  "ranges), a number in (0, 0.5]; with --correction holm the chance of any false alarm in the job")
+      ->capture_default_str();
+  cmd->add_option("--correction", flags->correction,
+                  "Regression: multiple comparisons over the items judged by a p-value: holm (Holm-Bonferroni: the "
+                  "job's false-alarm chance held to --alpha) or none (each item at --alpha: false alarms grow with "
+                  "the number of kernels)")
+      ->capture_default_str();
   cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");
   cmd->add_option("--format", flags->format, "Output: text or markdown (for CI comments)")->capture_default_str();
   cmd->add_flag("--json", flags->json,

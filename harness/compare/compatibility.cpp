@@ -54,7 +54,10 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
                                  : field == "workload.dtype" ? "their kernels run in another precision; "
                                                                "--allow-different-shapes sets an fp8 step beside a "
                                                                "bf16 one, step by step"
-                                                             : "their kernels have other shapes"));
+                                 : field == "workload.attention_impl"
+                                     ? "their attention is another implementation (--impl), so its kernels are "
+                                       "other code"
+                                     : "their kernels have other shapes"));
   };
   // The command first: a single GEMM beside a training step differs in what was measured, which
   // "models '' vs 'gpt1'" would not say.
@@ -68,6 +71,10 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
     refuse("workload.micro_batch", std::to_string(wa.micro_batch), std::to_string(wb.micro_batch), "shapes");
   if (wa.seq_len != wb.seq_len) refuse("workload.seq_len", std::to_string(wa.seq_len), std::to_string(wb.seq_len), "shapes");
   if (wa.dtype != wb.dtype) refuse("workload.dtype", wa.dtype, wb.dtype, "dtypes");
+  // Where both files recorded it: files older than the field say nothing either way (each
+  // kernel's algorithm still shows a change of implementation).
+  if (!wa.attention_impl.empty() && !wb.attention_impl.empty() && wa.attention_impl != wb.attention_impl)
+    refuse("workload.attention_impl", wa.attention_impl, wb.attention_impl, "attention implementations");
 
   std::set<std::string> ka, kb;
   for (const auto& k : a.results.kernels) ka.insert(kernel_key(k));

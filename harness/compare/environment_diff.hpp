@@ -1,6 +1,9 @@
 #pragma once
 // What changed between two runs' machines: driver, CUDA, cuBLAS, NCCL, BLAS, clocks, the
-// trainbench build. A nightly regression is root-caused by this list first.
+// trainbench build, and each kernel's algorithm. A nightly regression is root-caused by this list
+// first. With several runs a side every file counts, not the first: one baseline run on another
+// driver is as much a suspect as the current side's.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,13 +12,32 @@
 namespace tb::compare {
 
 struct EnvironmentChange {
-  std::string field;     // as the results file names it, e.g. "cublas_version"
-  std::string baseline;  // "" when the baseline did not record it
+  std::string field;     // as the results file names it, e.g. "cublas_version", or "algorithm"
+  std::string baseline;  // "" when the baseline did not record it; "a | b" when its runs differ
   std::string current;
+  std::string kernel;    // kernel_key() for a kernel's "algorithm"; "" for the machine's fields
 };
 
-// In a fixed order (software first, then hardware and build); empty when nothing differs.
+// In a fixed order (software first, then hardware and build); empty when nothing differs. A
+// field is changed when the sides' sets of values differ; measured figures that move from run to
+// run (clocks, a CPU's estimated peak) only when their ranges do not overlap.
+std::vector<EnvironmentChange> environment_changes(const std::vector<results::MachineInfo>& baseline,
+                                                   const std::vector<results::MachineInfo>& current);
 std::vector<EnvironmentChange> environment_changes(const results::MachineInfo& baseline,
                                                    const results::MachineInfo& current);
+
+// One side's files that disagree among themselves (a git commit, a BLAS or driver version, a busy
+// host): "the baseline's runs differ in git_commit: 'abc' (b1.json, b2.json), 'def' (b3.json)".
+// Measured figures that move from run to run are left out. `side` is "baseline" or "current".
+std::vector<std::string> mixed_environment_notes(const std::string& side, const std::vector<std::string>& origins,
+                                                 const std::vector<results::MachineInfo>& machines);
+
+// A kernel's algorithm (the cuBLASLt algorithm, "cpu tiled flash-style" or "cpu unfused") per
+// side: each run's (its file, its algorithm), keyed by kernel_key(). Changed when the sides' sets
+// of recorded (non-empty) algorithms differ; a kernel whose side recorded none is not compared.
+using AlgorithmsByKernel = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
+std::vector<EnvironmentChange> algorithm_changes(const AlgorithmsByKernel& baseline, const AlgorithmsByKernel& current);
+// Kernels whose runs within one side ran different algorithms, one note each.
+std::vector<std::string> mixed_algorithm_notes(const std::string& side, const AlgorithmsByKernel& algorithms);
 
 }  // namespace tb::compare

@@ -192,44 +192,79 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   return out;
 }
 
+namespace {
+
+// What each rule that decided an item means, for the header: the rules actually used.
+std::string describe_rule(const std::string& rule, const RegressionReport& r) {
+  if (rule == "u-test") return "the U test on each kernel's samples (>= " + std::to_string(r.options.min_samples) + " a side)";
+  if (rule == "u-test over runs")
+    return fmt::format("the U test over the runs' medians ({} vs {} runs)", r.baseline_runs, r.current_runs);
+  if (rule == "run ranges")
+    return fmt::format("run ranges (every current run beyond every baseline run; {} vs {} runs)", r.baseline_runs,
+                       r.current_runs);
+  if (rule == "noise-band")
+    return fmt::format("2-standard-error bands (fewer than {} samples, or the step of single runs)", r.options.min_samples);
+  if (rule == "unjudged") {
+    const auto n = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; });
+    return fmt::format("none for {} item(s) not judged (no noise estimate, or a step of other kernels)", n);
+  }
+  return rule;
+}
+
+}  // namespace
+
 std::string format_regressions(const RegressionReport& r, TableFormat f) {
+  const char* bullet = f == TableFormat::Markdown ? "- " : "  ";
   std::string out = f == TableFormat::Markdown ? "## trainbench regression check\n\n" : "trainbench regression check\n";
+  std::vector<std::string> rules;
+  for (const auto& rule : r.rules_used()) rules.push_back(describe_rule(rule, r));
   out += fmt::format("{}baseline: {}\n{}current:  {}\n{}rule: slower than the baseline by more than {:.1f}% and "
-                     "beyond noise (U-test p < {} with >= {} samples each, else 2-standard-error bands)\n",
-                     f == TableFormat::Markdown ? "- " : "  ", r.baseline_origin,
-                     f == TableFormat::Markdown ? "- " : "  ", r.current_origin,
-                     f == TableFormat::Markdown ? "- " : "  ", 100.0 * r.options.threshold, r.options.alpha,
-                     r.options.min_samples);
+                     "beyond noise, by {}\n",
+                     bullet, r.baseline_origin, bullet, r.current_origin, bullet, 100.0 * r.options.threshold,
+                     fmt::join(rules, "; "));
+  if (r.family_size > 0)
+    out += r.options.correction == Correction::Holm
+               ? fmt::format("{}p-values: Holm-Bonferroni over the {} items judged by one (--correction holm): the "
+                             "chance of any false alarm in this job is at most alpha {}\n",
+                             bullet, r.family_size, r.options.alpha)
+               : fmt::format("{}p-values: each of the {} items at alpha {} (--correction none: false alarms grow with "
+                             "the number of kernels)\n",
+                             bullet, r.family_size, r.options.alpha);
   Table t;
-  t.headers = {"kernel", "baseline ms", "current ms", "change", "p-value", "rule", "verdict"};
-  t.right_align = {false, true, true, true, true, false, false};
+  t.headers = {"kernel", "baseline ms", "current ms", "change", "p-value", "adjusted p", "rule", "verdict"};
+  t.right_align = {false, true, true, true, true, true, false, false};
+  auto p_cell = [](const std::optional<double>& p) { return p ? fmt::format("{:.3g}", *p) : std::string("-"); };
   for (const auto& i : r.items)
     t.add_row({i.key, fmt::format("{:.4g}", i.baseline_ms), fmt::format("{:.4g}", i.current_ms),
-               fmt::format("{:+.2f}%", 100.0 * i.change), i.p_value ? fmt::format("{:.3g}", *i.p_value) : "-", i.rule,
+               fmt::format("{:+.2f}%", 100.0 * i.change), p_cell(i.p_value), p_cell(i.adjusted_p_value), i.rule,
                to_string(i.verdict)});
   out += heading("Results", f) + t.render(f);
   // The first suspects of a regression: what changed on the machine since the baseline.
   out += heading("Environment", f);
   if (r.environment.empty())
-    out += fmt::format("{}unchanged since the baseline (driver, CUDA, cuBLAS, NCCL, BLAS, clocks, host, build)\n",
-                       f == TableFormat::Markdown ? "- " : "  ");
+    out += fmt::format("{}unchanged since the baseline (driver, CUDA, cuBLAS, NCCL, BLAS, clocks, host, build, each "
+                       "kernel's algorithm)\n",
+                       bullet);
   for (const auto& e : r.environment)
-    out += fmt::format("{}{}: {} -> {}\n", f == TableFormat::Markdown ? "- " : "  ", e.field,
+    out += fmt::format("{}{}: {} -> {}\n", bullet, e.kernel.empty() ? e.field : fmt::format("{} of {}", e.field, e.kernel),
                        e.baseline.empty() ? "(not recorded)" : e.baseline, e.current.empty() ? "(not recorded)" : e.current);
   if (!r.notes.empty()) {
     out += heading("Notes", f);
-    for (const auto& n : r.notes) out += fmt::format("{}{}\n", f == TableFormat::Markdown ? "- " : "  ", n);
+    for (const auto& n : r.notes) out += fmt::format("{}{}\n", bullet, n);
   }
   const int n = r.regressions();
+  const auto unjudged = std::count_if(r.items.begin(), r.items.end(),
+                                      [](const ItemVerdict& i) { return i.verdict == Verdict::Unjudged; });
+  const std::string not_judged = unjudged > 0 ? fmt::format(", {} not judged", unjudged) : "";
   out += "\n";
   if (n == 0) {
-    out += fmt::format("No regression: {} item(s) compared, {} faster beyond noise.\n", r.items.size(), r.improvements());
+    out += fmt::format("No regression: {} item(s) compared{}, {} faster beyond noise.\n", r.items.size(), not_judged,
+                       r.improvements());
   } else {
     out += fmt::format("REGRESSION: {} of {} item(s) slower beyond threshold and noise:\n", n, r.items.size());
     for (const auto& i : r.items)
       if (i.verdict == Verdict::Slower)
-        out += fmt::format("{}{} is {:.2f}% slower: {}\n", f == TableFormat::Markdown ? "- " : "  ", i.key,
-                           100.0 * i.change, i.explanation);
+        out += fmt::format("{}{} is {:.2f}% slower: {}\n", bullet, i.key, 100.0 * i.change, i.explanation);
   }
   return out;
 }

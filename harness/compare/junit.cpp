@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace tb::compare {
 
 std::string xml_escape(const std::string& s) {
@@ -26,19 +28,25 @@ std::string xml_escape(const std::string& s) {
 
 std::string junit_xml(const RegressionReport& r) {
   const int failures = r.regressions();
+  const auto skipped = std::count_if(r.items.begin(), r.items.end(),
+                                     [](const ItemVerdict& i) { return i.verdict == Verdict::Unjudged; });
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"trainbench compare\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
                      r.items.size(), failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
                      xml_escape("trainbench regression: " + r.current_origin + " vs " + r.baseline_origin),
-                     r.items.size(), failures);
+                     r.items.size(), failures, skipped);
   out += fmt::format("    <properties>\n      <property name=\"baseline\" value=\"{}\"/>\n"
                      "      <property name=\"current\" value=\"{}\"/>\n"
-                     "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n",
-                     xml_escape(r.baseline_origin), xml_escape(r.current_origin), r.options.threshold, r.options.alpha);
+                     "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n"
+                     "      <property name=\"correction\" value=\"{}\"/>\n"
+                     "      <property name=\"family_size\" value=\"{}\"/>\n",
+                     xml_escape(r.baseline_origin), xml_escape(r.current_origin), r.options.threshold, r.options.alpha,
+                     to_string(r.options.correction), r.family_size);
   for (const auto& e : r.environment)  // what changed since the baseline, for whoever reads the failure
-    out += fmt::format("      <property name=\"changed.{}\" value=\"{} -&gt; {}\"/>\n", xml_escape(e.field),
-                       xml_escape(e.baseline), xml_escape(e.current));
+    out += fmt::format("      <property name=\"changed.{}\" value=\"{} -&gt; {}\"/>\n",
+                       xml_escape(e.kernel.empty() ? e.field : e.field + "." + e.kernel), xml_escape(e.baseline),
+                       xml_escape(e.current));
   out += "    </properties>\n";
   for (const auto& i : r.items) {
     // time: the current median in seconds, so CI dashboards show something meaningful.
@@ -48,10 +56,19 @@ std::string junit_xml(const RegressionReport& r) {
       out += fmt::format(">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
                          xml_escape(fmt::format("{} is {:.2f}% slower", i.key, 100.0 * i.change)),
                          xml_escape(i.explanation));
+    } else if (i.verdict == Verdict::Unjudged) {
+      // Neither passed nor failed: a CI view shows it apart from what was judged.
+      out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(i.explanation));
     } else {
       out += fmt::format(">\n      <system-out>{}</system-out>\n    </testcase>\n",
                          xml_escape(fmt::format("{}: {}", to_string(i.verdict), i.explanation)));
     }
+  }
+  // The notes (files missing kernels, unverified kernels, mixed setups) where CI shows the suite's output.
+  if (!r.notes.empty()) {
+    std::string notes;
+    for (const auto& n : r.notes) notes += "note: " + n + "\n";
+    out += fmt::format("    <system-out>{}</system-out>\n", xml_escape(notes));
   }
   out += "  </testsuite>\n</testsuites>\n";
   return out;

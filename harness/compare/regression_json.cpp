@@ -2,30 +2,57 @@
 
 namespace tb::compare {
 
+namespace {
+
+nlohmann::json optional_number(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+// -1 is the gate's "no noise estimate" (a single sample): null, never a number to plot.
+nlohmann::json noise(double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
 nlohmann::json to_json(const RegressionReport& r) {
   using nlohmann::json;
   json items = json::array();
-  for (const auto& i : r.items)
-    items.push_back({{"key", i.key},
-                     {"baseline_ms", i.baseline_ms},
-                     {"current_ms", i.current_ms},
-                     {"change", i.change},
-                     {"rule", i.rule},
-                     {"p_value", i.p_value ? json(*i.p_value) : json(nullptr)},
-                     {"verdict", to_string(i.verdict)},
-                     {"explanation", i.explanation}});
+  for (const auto& i : r.items) {
+    json item = {{"key", i.key},
+                 {"baseline_ms", i.baseline_ms},
+                 {"current_ms", i.current_ms},
+                 {"change", i.change},
+                 {"rule", i.rule},
+                 {"in_family", i.in_family()},
+                 {"p_value", optional_number(i.p_value)},
+                 {"adjusted_p_value", optional_number(i.adjusted_p_value)},
+                 {"smallest_p_value", optional_number(i.smallest_p_value)},
+                 {"noise_baseline", noise(i.noise_baseline)},
+                 {"noise_current", noise(i.noise_current)},
+                 {"verdict", to_string(i.verdict)},
+                 {"explanation", i.explanation}};
+    if (i.rule == "noise-band") item["bands_apart"] = i.bands_apart;
+    if (!i.baseline_run_ms.empty()) {
+      item["baseline_runs_ms"] = i.baseline_run_ms;
+      item["current_runs_ms"] = i.current_run_ms;
+    }
+    items.push_back(std::move(item));
+  }
   json environment = json::array();
-  for (const auto& e : r.environment)
-    environment.push_back({{"field", e.field}, {"baseline", e.baseline}, {"current", e.current}});
+  for (const auto& e : r.environment) {
+    json change = {{"field", e.field}, {"baseline", e.baseline}, {"current", e.current}};
+    if (!e.kernel.empty()) change["kernel"] = e.kernel;
+    environment.push_back(std::move(change));
+  }
   return {{"verdict", r.regressions() > 0 ? "regression" : "no_regression"},
           {"regressions", r.regressions()},
           {"improvements", r.improvements()},
           {"baseline", r.baseline_origin},
           {"current", r.current_origin},
           {"threshold", r.options.threshold},
+          {"threshold_percent", 100.0 * r.options.threshold},
           {"alpha", r.options.alpha},
+          {"correction", to_string(r.options.correction)},
+          {"family_size", r.family_size},
           {"baseline_runs", r.baseline_runs},
           {"current_runs", r.current_runs},
+          {"rules", r.rules_used()},
           {"items", items},
           {"environment", environment},
           {"notes", r.notes}};

@@ -61,7 +61,6 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
   PooledRuns side;
   LabeledResults all = files.front();
   all.results.kernels.clear();
-  std::vector<std::string> origins;
   bool every_step = true;
   // One run, whatever its path: its start, host and every kernel's timings. Start times are to the
   // second and runs started together on one host share them; their timings never do.
@@ -92,18 +91,34 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
                                        file.origin, i, kernel_key(file.results.kernels[i])));
     // Repeats inside a file with a step are refused here, before its kernels join the others.
     const LabeledResults own = pool_repetitions(file);
-    for (const auto& k : file.results.kernels) side.run_medians[kernel_key(k)].push_back(k.stats.median_ms);
+    for (const auto& k : file.results.kernels) {
+      const std::string key = kernel_key(k);
+      side.run_medians[key].push_back(k.stats.median_ms);
+      side.algorithms[key].push_back({file.origin, k.algorithm});
+      auto& unverified = side.unverified_in[key];
+      if (!k.verified && std::find(unverified.begin(), unverified.end(), file.origin) == unverified.end())
+        unverified.push_back(file.origin);
+    }
     all.results.kernels.insert(all.results.kernels.end(), own.results.kernels.begin(), own.results.kernels.end());
     every_step = every_step && own.results.step.has_value();
     if (own.results.step) side.step_ms.push_back(own.results.step->step_ms);
-    origins.push_back(file.origin);
+    side.origins.push_back(file.origin);
+    side.machines.push_back(file.results.machine);
   }
+  std::erase_if(side.unverified_in, [](const auto& entry) { return entry.second.empty(); });
+  // Which file lacks which kernel: a kernel pooled over fewer runs than the others, and a step
+  // that sums other kernels than its neighbours', must be said, not found out.
+  for (const auto& [key, medians] : side.run_medians)
+    for (const auto& file : files)
+      if (std::none_of(file.results.kernels.begin(), file.results.kernels.end(),
+                       [&, &key = key](const results::KernelResult& k) { return kernel_key(k) == key; }))
+        side.missing_from[key].push_back(file.origin);
   // Pooled across files as repetitions are within one: the step rides beside, not in, the pool.
   const auto step = all.results.step;
   all.results.step.reset();
   side.pooled = pool_repetitions(all);
   side.pooled.origin = files.size() == 1 ? files.front().origin
-                                         : fmt::format("{} ({} runs)", fmt::join(origins, " + "), files.size());
+                                         : fmt::format("{} ({} runs)", fmt::join(side.origins, " + "), files.size());
   if (!every_step) {
     side.step_ms.clear();
   } else if (step) {

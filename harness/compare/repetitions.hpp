@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/compare/compatibility.hpp"
+#include "harness/compare/environment_diff.hpp"
 
 namespace tb::compare {
 
@@ -16,11 +17,22 @@ LabeledResults pool_repetitions(const LabeledResults& run);
 // One side of the regression gate: one or more runs of the same work (files, or repetitions
 // within a file), pooled into one kernel list, with what varies between runs kept apart: each
 // run's median per kernel and each file's step. Run-to-run variance (clocks, placement, another
-// process) is what samples within one run cannot show.
+// process) is what samples within one run cannot show. What the gate says about the files beside
+// its verdict is kept per file: their machines, which kernels each lacks, which were not verified,
+// each run's algorithm.
 struct PooledRuns {
   LabeledResults pooled;                                   // step: the median file's step_ms
   std::map<std::string, std::vector<double>> run_medians;  // kernel_key → each run's median, ms
   std::vector<double> step_ms;                             // each file's step, where every file has one
+  std::vector<std::string> origins;                        // each file, in the order given
+  std::vector<results::MachineInfo> machines;              // each file's machine, in that order
+  // kernel_key → this side's files without it, for every kernel some file of the side has
+  // (--allow-different-shapes): the kernel is pooled over the others.
+  std::map<std::string, std::vector<std::string>> missing_from;
+  // kernel_key → files whose entry was not verified against the reference (--no-verify).
+  std::map<std::string, std::vector<std::string>> unverified_in;
+  AlgorithmsByKernel algorithms;                           // kernel_key → each run's (file, algorithm)
+  bool same_kernels() const { return missing_from.empty(); }
 };
 // Refuses (UsageError, naming the file) an incomplete run, or files of another device or other
 // shapes than the first (as `options` allows).

@@ -85,6 +85,7 @@ json to_json(const RunResults& r) {
                    {"seq_len", w.seq_len},           {"dtype", w.dtype},
                    {"device", w.device}};
   if (!w.model_file.empty()) workload["model_file"] = w.model_file;
+  if (!w.attention_impl.empty()) workload["attention_impl"] = w.attention_impl;
   if (w.timing)
     workload["timing"] = {{"noise", w.timing->noise},           {"min_samples", w.timing->min_samples},
                           {"max_samples", w.timing->max_samples}, {"min_time_s", w.timing->min_time_s},
@@ -212,6 +213,7 @@ RunResults from_json(const json& j, const std::string& origin) {
   wi.command = w.get<std::string>("command");
   wi.model = w.get_or<std::string>("model", "");
   wi.model_file = w.get_or<std::string>("model_file", "");
+  wi.attention_impl = w.get_or<std::string>("attention_impl", "");
   wi.tensor_parallel = w.get_or<int64_t>("tensor_parallel", 1);
   wi.expert_parallel = w.get_or<int64_t>("expert_parallel", 1);
   wi.micro_batch = w.get_or<int64_t>("micro_batch", 1);
@@ -275,6 +277,11 @@ RunResults from_json(const json& j, const std::string& origin) {
           k.fail("samples_ms", "must be an array of finite numbers >= 0");
         kr.samples_ms.push_back(x.get<double>());
       }
+      // Comparisons test the samples and trust the count: one that disagrees with the samples
+      // kept is a file edited or written wrongly. An empty list is samples not kept.
+      if (!kr.samples_ms.empty() && static_cast<int64_t>(kr.samples_ms.size()) != kr.stats.samples)
+        k.fail("samples", fmt::format("is {} but samples_ms holds {} values; they must agree (or samples_ms be empty)",
+                                      kr.stats.samples, kr.samples_ms.size()));
     }
     kr.tflops = k.get_nonneg("tflops");
     kr.gbps = k.get_nonneg_or("gbps", 0);

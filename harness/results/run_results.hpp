@@ -126,6 +126,9 @@ struct WorkloadInfo {
   int64_t expert_parallel = 1;   // MoE: the e whose expert GEMM shapes were measured
   std::optional<TimingInfo> timing;  // absent in files older than it, and for comm
   std::string model_file;        // the model's .toml when it was given as a path ("" by name)
+  // `run --impl` / `attention --impl`: the attention implementation (fused, unfused, wgmma); ""
+  // where not recorded (files older than it, and commands without attention).
+  std::string attention_impl;
 };
 
 struct StepResult {

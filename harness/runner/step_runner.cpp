@@ -72,6 +72,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   r.workload.seq_len = w.options.seq_len;
   r.workload.dtype = to_string(w.options.dtype);
   r.workload.device = machine.backend;
+  r.workload.attention_impl = options.measure.prepare.attention_impl;
   r.workload.timing = timing_info(options.measure.policy, options.budget_s);
   r.status = "partial";
 

@@ -353,6 +353,56 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
   expect_usage_error(run_trainbench({"compare", "--baseline", good, good, "--threshold", "abc"}), "--threshold",
                      "not a percentage");
   expect_usage_error(run_trainbench({"compare", good}), "compare", "two or more results files");
+  // A sample count the samples kept disagree with: the file and the field named.
+  auto miscounted = tb::results::to_json(tb::testing::synthetic_run({}));
+  miscounted["kernels"][2]["samples"] = 19;
+  expect_usage_error(run_trainbench({"compare", "--baseline", good, write_text("miscounted.json", miscounted.dump())}),
+                     "miscounted.json", "'kernels[2].samples' is 19 but samples_ms holds 20 values");
+}
+
+// Every refusal of the gate answers in the formats asked for: the JSON verdict "error" and a
+// JUnit <error> replacing last night's file, whatever was refused; where the JUnit path itself is
+// refused, the JSON still answers.
+TEST_F(CompareCli, EveryRefusalOfTheGateAnswersInTheFormatsAskedFor) {
+  const std::string a = base();
+  const std::string b = write("cur.json", tb::testing::synthetic_run({.seed = 3}));
+  const std::string junit = dir_ + "/junit.xml";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--threshold", "abc"}, "--threshold"},       {{"--threshold", "0.03"}, "--threshold"},
+      {{"--alpha", "abc"}, "--alpha 'abc'"},         {{"--alpha", "0.7"}, "--alpha must be a number in (0, 0.5]"},
+      {{"--correction", "bonferroni"}, "accepted values: holm"},
+      {{"--format", "xml"}, "--format"},             {{"--gpus", "8"}, "--gpus"},
+  };
+  for (const auto& [extra, needle] : cases) {
+    tb::testing::write_text(junit, "last night's report");
+    std::vector<std::string> args{"compare", "--baseline", a, b, "--json", "--junit", junit};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << extra[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << extra[0] << ": stdout is no JSON: " << r.out;
+    EXPECT_EQ(j.at("verdict"), "error");
+    EXPECT_EQ(j.at("exit_code"), 2);
+    EXPECT_NE(j.at("error").get<std::string>().find(needle), std::string::npos) << r.out;
+    const std::string xml = tb::testing::read_text(junit);
+    EXPECT_NE(xml.find("<error message=\""), std::string::npos) << extra[0] << ": " << xml;
+    EXPECT_EQ(xml.find("last night"), std::string::npos) << extra[0];
+  }
+  // --json beside --format: the JSON was asked for, so it answers.
+  const auto both = run_trainbench({"compare", "--baseline", a, b, "--json", "--format", "markdown"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_EQ(nlohmann::json::parse(both.out).at("verdict"), "error");
+  // The JUnit path refused (a directory): no JUnit can be written, the JSON still answers.
+  const auto dir = run_trainbench({"compare", "--baseline", a, b, "--json", "--junit", dir_});
+  EXPECT_EQ(dir.exit_code, 2);
+  EXPECT_NE(nlohmann::json::parse(dir.out).at("error").get<std::string>().find("--junit"), std::string::npos)
+      << dir.out;
+  // --alpha's help says what it applies to and its range; --correction lists its values.
+  const auto help = run_trainbench({"compare", "--help"});
+  EXPECT_NE(help.out.find("(0, 0.5]"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("every p-value rule"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--correction"), std::string::npos) << help.out;
 }
 
 TEST_F(CompareCli, ExportWritesGoogleBenchmarkJson) {
@@ -451,7 +501,7 @@ TEST_F(CompareCli, FlagsOfTheOtherModeAreRefused) {
     expect_usage_error(run_trainbench(args), extra[0], "--baseline");
   }
   for (const std::vector<std::string>& extra :
-       {std::vector<std::string>{"--threshold", "5%"}, {"--alpha", "0.1"}}) {
+       {std::vector<std::string>{"--threshold", "5%"}, {"--alpha", "0.1"}, {"--correction", "none"}}) {
     std::vector<std::string> args{"compare", a, b};
     args.insert(args.end(), extra.begin(), extra.end());
     expect_usage_error(run_trainbench(args), extra[0], "--baseline");
@@ -572,8 +622,24 @@ TEST_F(CompareCli, RegressionVerdictAsJson) {
   EXPECT_EQ(j.at("regressions"), 1);
   bool slow_found = false;
   for (const auto& i : j.at("items")) slow_found |= i.at("key").get<std::string>().find("attention.fwd") == 0 &&
-                                                    i.at("verdict") == "SLOWER";
+                                                    i.at("verdict") == "slower";
   EXPECT_TRUE(slow_found) << r.out;
+  // Every item verdict is one of the four documented values, lower-case; the threshold is given
+  // in percent too; the family the p-values were adjusted over is counted.
+  for (const auto& i : j.at("items")) {
+    const std::string v = i.at("verdict");
+    EXPECT_TRUE(v == "same" || v == "faster" || v == "slower" || v == "unjudged") << v;
+    EXPECT_TRUE(i.contains("noise_baseline") && i.contains("noise_current")) << i.dump();
+    if (i.at("rule") == "u-test") {
+      EXPECT_TRUE(i.at("in_family").get<bool>());
+      EXPECT_GE(i.at("adjusted_p_value").get<double>(), i.at("p_value").get<double>());
+      EXPECT_GT(i.at("noise_baseline").get<double>(), 0);
+    }
+  }
+  EXPECT_DOUBLE_EQ(j.at("threshold_percent").get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(j.at("threshold").get<double>(), 0.03);
+  EXPECT_EQ(j.at("correction"), "holm");
+  EXPECT_EQ(j.at("family_size"), 23);  // 23 kernels; the step's noise bands have no p-value
   ASSERT_EQ(j.at("environment").size(), 1u);
   EXPECT_EQ(j.at("environment")[0].at("field"), "driver_version");
   const auto both = run_trainbench({"compare", "--baseline", base(), write("c2.json", current), "--json",
@@ -599,14 +665,26 @@ TEST_F(CompareCli, SeveralRunsASideAreGivenAsRepeatedOrListedFiles) {
     base_runs.push_back(write("b" + std::to_string(i) + ".json", tb::testing::synthetic_run(b)));
     cur_runs.push_back(write("c" + std::to_string(i) + ".json", tb::testing::synthetic_run(c)));
   }
+  // Three a side cannot fail under Holm over 24 items (1/20 > 0.05/24): refused, saying so, in the
+  // JSON asked for.
+  const auto holm = run_trainbench({"compare", "--baseline", base_runs[0], "--baseline", base_runs[1] + "," + base_runs[2],
+                                    cur_runs[0], cur_runs[1], cur_runs[2], "--json"});
+  EXPECT_EQ(holm.exit_code, 2) << holm.out << holm.err;
+  const std::string why = nlohmann::json::parse(holm.out).at("error");
+  EXPECT_NE(why.find("3 vs 3 run(s) a side, --alpha 0.05, --correction holm over 24 items"), std::string::npos) << why;
+  EXPECT_NE(why.find("7 or more runs a side"), std::string::npos) << why;
+  EXPECT_NE(why.find("or --correction none"), std::string::npos) << why;
   const auto r = run_trainbench({"compare", "--baseline", base_runs[0], "--baseline", base_runs[1] + "," + base_runs[2],
-                                 cur_runs[0], cur_runs[1], cur_runs[2], "--json"});
+                                 cur_runs[0], cur_runs[1], cur_runs[2], "--json", "--correction", "none"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("verdict"), "no_regression");
   EXPECT_EQ(j.at("baseline_runs"), 3);
   EXPECT_EQ(j.at("current_runs"), 3);
-  for (const auto& item : j.at("items")) EXPECT_EQ(item.at("rule"), "run ranges") << item.dump();
+  for (const auto& item : j.at("items")) {
+    EXPECT_EQ(item.at("rule"), "run ranges") << item.dump();
+    EXPECT_EQ(item.at("baseline_runs_ms").size(), 3u) << item.dump();
+  }
   // One run a side of the same files: the within-run U test fails it.
   EXPECT_EQ(run_trainbench({"compare", "--baseline", base_runs[0], cur_runs[0]}).exit_code, 1);
 }

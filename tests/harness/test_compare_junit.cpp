@@ -89,3 +89,28 @@ TEST(CompareJUnit, EscapesEverythingXmlCannotCarry) {
   EXPECT_FALSE(well_formed("<a><b></a>", why));  // the checker itself can fail
   EXPECT_FALSE(well_formed("<a x=\"1\">&bogus;</a>", why));
 }
+
+// An unjudged item (here the step of files with different kernel sets) is <skipped>, neither
+// passed nor failed; the notes, naming the file without the kernel, are the suite's output; the
+// correction and its family are properties.
+TEST(CompareJUnit, UnjudgedItemsAreSkippedAndTheNotesAreTheSuitesOutput) {
+  auto base = tb::testing::synthetic_run({});
+  auto cur = base;
+  cur.kernels.pop_back();
+  double step_ms = 0;
+  for (const auto& k : cur.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+  cur.step->mfu *= cur.step->step_ms / step_ms;  // as a run writes it: utilisation follows the time
+  cur.step->hfu *= cur.step->step_ms / step_ms;
+  cur.step->step_ms = step_ms;
+  RegressionOptions o;
+  o.compatibility.allow_different_shapes = true;
+  const auto r = check_regressions({"base.json", base}, {"cur.json", cur}, o);
+  const std::string xml = junit_xml(r);
+  std::string why;
+  EXPECT_TRUE(well_formed(xml, why)) << why << "\n" << xml;
+  EXPECT_EQ(count(xml, "<skipped message="), 1u) << xml;
+  EXPECT_NE(xml.find("skipped=\"1\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("note: " + kernel_key(base.kernels.back()) + ": missing from cur.json"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<property name=\"correction\" value=\"holm\"/>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find(fmt::format("<property name=\"family_size\" value=\"{}\"/>", r.family_size)), std::string::npos);
+}

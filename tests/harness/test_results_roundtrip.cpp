@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "harness/common/errors.hpp"
 #include "harness/results/results_io.hpp"
 #include "tests/support/cli_runner.hpp"
 
@@ -50,6 +51,7 @@ RunResults every_field() {
   w.command = "run";
   w.model = "gpt3-xl";
   w.model_file = "/home/user/models/gpt3-xl-variant.toml";
+  w.attention_impl = "unfused";
   w.tensor_parallel = 2;
   w.micro_batch = 4;
   w.seq_len = 1024;
@@ -238,6 +240,7 @@ void expect_same(const RunResults& a, const RunResults& b) {
   EXPECT_EQ(wa.command, wb.command);
   EXPECT_EQ(wa.model, wb.model);
   EXPECT_EQ(wa.model_file, wb.model_file);
+  EXPECT_EQ(wa.attention_impl, wb.attention_impl);
   EXPECT_EQ(wa.tensor_parallel, wb.tensor_parallel);
   EXPECT_EQ(wa.micro_batch, wb.micro_batch);
   EXPECT_EQ(wa.seq_len, wb.seq_len);
@@ -309,6 +312,7 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   r.machine.load_avg_1m.reset();
   r.workload.timing.reset();
   r.workload.model_file.clear();
+  r.workload.attention_impl.clear();
   r.kernels.resize(1);
   r.kernels[0].clocks.reset();
   r.kernels[0].algbw_gb_s.reset();
@@ -322,9 +326,29 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   EXPECT_FALSE(j["machine"].contains("load_avg_1m"));
   EXPECT_FALSE(j["workload"].contains("timing"));
   EXPECT_FALSE(j["workload"].contains("model_file"));  // a model by name has none
+  EXPECT_FALSE(j["workload"].contains("attention_impl"));  // a command without attention has none
   EXPECT_FALSE(j["kernels"][0].contains("clocks"));
   expect_same(from_json(j, "memory"), r);
   EXPECT_EQ(to_json(from_json(j, "memory")), j);
+}
+
+// `samples` counts the samples a comparison tests: a count that disagrees with samples_ms is a file
+// edited or written wrongly, refused naming the field; an empty samples_ms is samples not kept.
+TEST(ResultsRoundTrip, SamplesThatDisagreeWithSamplesMsAreRefused) {
+  nlohmann::json j = to_json(every_field());
+  ASSERT_EQ(j["kernels"][0]["samples_ms"].size(), 5u);
+  j["kernels"][0]["samples"] = 4;
+  try {
+    from_json(j, "edited.json");
+    ADD_FAILURE() << "4 samples with 5 samples_ms accepted";
+  } catch (const UsageError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("edited.json"), std::string::npos) << m;
+    EXPECT_NE(m.find("kernels[0].samples"), std::string::npos) << m;
+    EXPECT_NE(m.find("samples_ms holds 5 values"), std::string::npos) << m;
+  }
+  j["kernels"][0]["samples_ms"] = nlohmann::json::array();
+  EXPECT_NO_THROW(from_json(j, "kept-none.json"));
 }
 
 }  // namespace

@@ -1,0 +1,38 @@
+#pragma once
+// The regression gate tests every kernel and the step, and fails the job when any of them is
+// slower: ~25 tests at alpha 0.05 each would fail identical code on up to 1 − 0.95^25 ≈ 72% of
+// nights were the tests independent (20-43% measured over real runs, whose tests correlate).
+// Holm's step-down procedure (Holm 1979, "A simple sequentially rejective multiple test
+// procedure", Scand. J. Statist. 6:65-70) holds the chance of ANY false alarm in the job to
+// alpha, under any dependence between the tests, and is never less powerful than Bonferroni.
+//
+// Discrete tests (the U test on a few runs, the run-range rule) cannot give every p-value: 3
+// runs against 3 give at best 1/20. Where the smallest p a test can give is above what the
+// correction asks of it, the item can never fail, whatever the data: the gate says so.
+#include <string>
+#include <vector>
+
+namespace tb::compare {
+
+enum class Correction { Holm, None };
+const char* to_string(Correction correction);
+// "holm" or "none"; anything else is a UsageError naming `flag` and the accepted values.
+Correction parse_correction(const std::string& text, const std::string& flag);
+
+// Holm-adjusted p-values, in the input's order: with p sorted ascending p(1) <= ... <= p(m),
+// adjusted p(i) = max over j <= i of min(1, (m − j + 1)·p(j)). An item is rejected at level alpha
+// exactly when its adjusted p <= alpha, which is Holm's procedure (stop at the first p(i) above
+// alpha / (m − i + 1)). Ties keep their input order; their adjusted values are equal anyway.
+std::vector<double> holm_adjusted(const std::vector<double>& p_values);
+// holm_adjusted under Correction::Holm; the p-values themselves under Correction::None.
+std::vector<double> adjusted(const std::vector<double>& p_values, Correction correction);
+
+// The smallest two-sided p the U test (u_test.hpp) can give for n_a against n_b values: the two
+// sets entirely apart, without ties. Exact (2 / C(n_a + n_b, n_a)) where the test is exact, else
+// its normal approximation's.
+double smallest_u_test_p(std::size_t n_a, std::size_t n_b);
+
+// C(n, k) in double (exact for the run counts here; an approximation beyond 2^53).
+double binomial(int n, int k);
+
+}  // namespace tb::compare
