@@ -292,6 +292,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
                               f.budget_s > 0 ? "--budget 0 (each kernel samples until it converges, up to --max-time)"
                                              : ""));
   fmt::print(stderr, "{}", host_notes(r.machine));
+  fmt::print(stderr, "{}", above_bandwidth_note(r.kernels, r.machine.backend));
   fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",

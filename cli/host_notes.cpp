@@ -28,4 +28,22 @@ std::string host_notes(const results::MachineInfo& machine) {
   return notes;
 }
 
+std::string above_bandwidth_note(const std::vector<results::KernelResult>& kernels, const std::string& backend) {
+  const results::KernelResult* top = nullptr;
+  size_t above = 0;
+  for (const auto& k : kernels)
+    if (k.status == "ok" && k.flops == 0 && k.pct_of_peak > 100) {
+      ++above;
+      if (!top || k.pct_of_peak > top->pct_of_peak) top = &k;
+    }
+  if (!top) return "";
+  const std::string what = above == 1 ? top->name : fmt::format("{} memory-bound kernels (most: {})", above, top->name);
+  return fmt::format(
+      "trainbench: note: {} ran above the bandwidth peak ({:.0f}% of it): {}; their % of peak is approximate\n", what,
+      top->pct_of_peak,
+      backend == "cpu" ? "that peak is the STREAM triad measured when the run began, which a busy host slows and a "
+                         "working set partly left in the CPU's cache beats"
+                       : "the datasheet's bandwidth is not a bound on a kernel whose data stays in L2");
+}
+
 }  // namespace tb::cli

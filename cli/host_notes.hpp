@@ -3,6 +3,7 @@
 // host understates the machine, and an OpenBLAS built for narrower vectors than the CPU has caps
 // the CPU backend's GEMMs at half the peak its % of peak and MFU are judged against.
 #include <string>
+#include <vector>
 
 #include "harness/results/run_results.hpp"
 
@@ -11,6 +12,11 @@ namespace tb::cli {
 // "trainbench: note: ..." lines (each ending in a newline) for the machine a run recorded; empty
 // when nothing needs saying.
 std::string host_notes(const results::MachineInfo& machine);
+
+// A note when memory-bound kernels ran above the bandwidth they are judged against, naming the
+// fastest: on a CPU that peak is a STREAM triad measured once per run, which a busy host slows and
+// a working set partly left in cache beats. Empty otherwise.
+std::string above_bandwidth_note(const std::vector<results::KernelResult>& kernels, const std::string& backend);
 
 // The OpenBLAS note alone (for `devices`), without the "trainbench: note: " prefix: empty unless
 // this CPU has AVX-512 and OpenBLAS runs AVX2 kernels.

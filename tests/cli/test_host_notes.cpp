@@ -34,5 +34,28 @@ TEST(HostNotes, BlasNoteOnlyForTheCpuBackend) {
   if (!blas.empty()) EXPECT_NE(cpu.find("at most half the estimated peak"), std::string::npos) << cpu;
 }
 
+TEST(HostNotes, MemoryBoundKernelsAboveTheBandwidthPeakAreSaid) {
+  auto kernel = [](const std::string& name, double flops, double pct, const std::string& status = "ok") {
+    results::KernelResult k;
+    k.name = name;
+    k.flops = flops;
+    k.pct_of_peak = pct;
+    k.status = status;
+    return k;
+  };
+  // A GEMM above 100% is another matter (a wrong peak), and a failed kernel's figure is none.
+  EXPECT_EQ(above_bandwidth_note({kernel("gemm", 1e9, 130), kernel("norm", 0, 99), kernel("add", 0, 150, "failed")},
+                                 "cpu"),
+            "");
+  const std::string one = above_bandwidth_note({kernel("residual_add", 0, 121.04), kernel("norm", 0, 80)}, "cpu");
+  EXPECT_NE(one.find("note: residual_add ran above the bandwidth peak (121% of it): that peak is the STREAM triad"),
+            std::string::npos)
+      << one;
+  const std::string two =
+      above_bandwidth_note({kernel("residual_add", 0, 121), kernel("norm.bwd", 0, 108)}, "cuda");
+  EXPECT_NE(two.find("2 memory-bound kernels (most: residual_add) ran above"), std::string::npos) << two;
+  EXPECT_NE(two.find("stays in L2"), std::string::npos) << two;
+}
+
 }  // namespace
 }  // namespace tb::cli
