@@ -136,7 +136,8 @@ const char* const kPageScript = R"JS(
   // 2. Roofline: arithmetic intensity against achieved rate, with compute and bandwidth roofs.
   var s2 = section('Roofline',
                    'Each point is a kernel: arithmetic intensity (FLOPs / minimum bytes moved) against achieved TFLOP/s. ' +
-                   'Roofs: bandwidth (TB/s x FLOP/byte) up to the ridge point, then the compute peak.');
+                   'Roofs: bandwidth (TB/s x FLOP/byte) up to the ridge point, then the compute peak. ' +
+                   'Memory-bound kernels (no FLOPs counted) are charted against the bandwidth in the next section.');
   var xs = kernels.map(function (k) { return k.intensity; }).filter(function (x) { return x > 0; });
   var xmin = xs.length ? Math.min.apply(null, xs) / 2 : 0.1, xmax = xs.length ? Math.max.apply(null, xs) * 2 : 1000;
   runs.forEach(function (r) {  // widen the axis to show each SKU's ridge points
@@ -179,6 +180,30 @@ const char* const kPageScript = R"JS(
                      var p = ctx.raw || {};
                      return (p.name ? p.name + ': ' : ctx.dataset.label + ': ') + fmt(p.y, 1) + ' TFLOP/s at ' +
                             fmt(p.x, 1) + ' FLOP/B'; } } } } } });
+
+  // 2b. Memory-bound kernels: they execute few FLOPs (none counted), so the roofline has no point
+  // for them; their rate is bytes moved per second, against the bandwidth roof.
+  var memoryKernels = [];
+  kernels.forEach(function (k, j) { if (!(k.flops > 0) && k.bytes > 0) memoryKernels.push(j); });
+  if (memoryKernels.length) {
+    var s2b = section('Memory-bound kernels against peak bandwidth',
+                      'Bars: measured GB/s (minimum bytes moved / median time). Dashed lines: the SKU\'s bandwidth ' +
+                      '(the datasheet\'s; on a CPU, a STREAM triad measured with the run). These kernels have no point ' +
+                      'on the roofline: their FLOPs are not counted.');
+    var mds = [];
+    runs.forEach(function (r, i) {
+      mds.push({ type: 'bar', label: r.label, backgroundColor: color(i),
+                 data: memoryKernels.map(function (j) { var c = kernels[j].cells[i]; return c ? c.gbps : null; }) });
+    });
+    runs.forEach(function (r, i) {
+      if (!(r.peak_memory_tb_s > 0)) return;
+      mds.push({ type: 'line', label: 'bandwidth ' + r.label, borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
+                 fill: false, data: memoryKernels.map(function () { return 1000 * r.peak_memory_tb_s; }) });
+    });
+    chart(s2b, 'chart-memory', { type: 'bar',
+          data: { labels: memoryKernels.map(function (j) { return kernelLabels[j]; }), datasets: mds },
+          options: { scales: { y: { beginAtZero: true, title: axisTitle('GB/s') } } } });
+  }
 
   // 3. Step-time breakdown by kernel group.
   var s3 = section('Step-time breakdown',

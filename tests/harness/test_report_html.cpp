@@ -53,7 +53,8 @@ TEST(ReportHtml, SelfContainedWithChartJsInlined) {
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
   EXPECT_EQ(count(html, "</script>"), 3u);            // data, Chart.js, page script
-  for (const char* id : {"chart-kernels", "chart-roofline", "chart-breakdown", "chart-sku", "chart-extrapolation"})
+  for (const char* id :
+       {"chart-kernels", "chart-roofline", "chart-memory", "chart-breakdown", "chart-sku", "chart-extrapolation"})
     EXPECT_NE(html.find(id), std::string::npos) << id;
 }
 
