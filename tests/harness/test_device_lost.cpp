@@ -5,17 +5,12 @@
 
 #include "harness/runner/device_state.hpp"
 #include "harness/runner/measure_op.hpp"
+#include "tests/support/noop_kernel.hpp"
 
 namespace tb::runner {
 namespace {
 
-class NoopKernel final : public kernels::Kernel {
- public:
-  void launch() override {}
-  kernels::VerifyResult verify() override { return {true, 0, 1e-3, 1, ""}; }
-  double bytes_allocated() const override { return 0; }
-  void corrupt_output_for_testing() override {}
-};
+using testing::NoopKernel;
 
 // Loses the device when preparing the op named `lose_at_prepare` or sampling `lose_at_sample`.
 class FakeBackend final : public kernels::Backend {

@@ -5,6 +5,7 @@
 #include "harness/runner/device_state.hpp"
 #include "harness/runner/measure_op.hpp"
 #include "harness/runner/paced_clock_reader.hpp"
+#include "tests/support/noop_kernel.hpp"
 
 namespace tb::runner {
 namespace {
@@ -47,13 +48,7 @@ TEST(PacedClockReader, NoReadingStaysNoReading) {
   EXPECT_EQ(calls, 1);
 }
 
-class NoopKernel final : public kernels::Kernel {
- public:
-  void launch() override {}
-  kernels::VerifyResult verify() override { return {true, 0, 1e-3, 1, ""}; }
-  double bytes_allocated() const override { return 0; }
-  void corrupt_output_for_testing() override {}
-};
+using testing::NoopKernel;
 
 // Samples take no time at all: without pacing, every one of them would query the clocks.
 class ClockedBackend final : public kernels::Backend {
