@@ -59,14 +59,5 @@ void check_price_range(const PriceKind& kind, const std::string& what, double pr
                                  price_range(kind.usd_max, currency, kind.unit)));
 }
 
-std::string checked_currency(const std::string& code, const std::string& flag) {
-  const bool letters =
-      std::all_of(code.begin(), code.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
-  if (code.empty() || code.size() > 8 || !letters)
-    throw UsageError(fmt::format("{}: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", flag, code));
-  std::string upper = code;
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return upper;
-}
 
 }  // namespace tb::cli

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/common/currency.hpp"
+
 namespace tb::cli {
 
 struct PriceFlags {
@@ -44,8 +46,5 @@ std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>&
 // `price` (given as `what`: "h100-sxm=2.5") in (0, kind.usd_max] scaled to `currency`, or a
 // UsageError naming the flag and the range in that currency.
 void check_price_range(const PriceKind& kind, const std::string& what, double price, const std::string& currency);
-// A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `flag`.
-// Returned upper-cased ("eur" is EUR), as currencies are printed.
-std::string checked_currency(const std::string& code, const std::string& flag);
 
 }  // namespace tb::cli

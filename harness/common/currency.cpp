@@ -7,6 +7,8 @@
 #include <cctype>
 #include <map>
 
+#include "harness/common/errors.hpp"
+
 namespace tb {
 
 namespace {
@@ -25,6 +27,16 @@ const std::map<std::string, double>& factors() {
 }
 
 }  // namespace
+
+std::string checked_currency(const std::string& code, const std::string& where) {
+  const bool letters =
+      std::all_of(code.begin(), code.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  if (code.empty() || code.size() > 8 || !letters)
+    throw UsageError(fmt::format("{}: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", where, code));
+  std::string upper = code;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper;
+}
 
 double currency_factor(const std::string& code) {
   std::string upper = code;  // a config may spell it "cny"

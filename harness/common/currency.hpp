@@ -9,6 +9,11 @@
 
 namespace tb {
 
+// A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `where` (a
+// flag, or a config's file and field). Returned upper-cased ("eur" is EUR), as currencies are
+// printed and compared.
+std::string checked_currency(const std::string& code, const std::string& where);
+
 // Units of `code` per US dollar, rounded up to a power of ten (KRW 10000, JPY 1000, CNY 10);
 // for a code not in the table, the table's largest factor, so that no real price is refused.
 double currency_factor(const std::string& code);

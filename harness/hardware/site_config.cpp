@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/config/config_catalog.hpp"
 #include "harness/config/toml_reader.hpp"
@@ -17,7 +18,7 @@ SiteConfig load_site(const std::string& name_or_path) {
   s.source = r.require_string("source");
   s.peak_pflops = r.require_positive("peak_pflops");
   s.cost = r.require_positive("cost");
-  s.currency = r.require_string("currency");
+  s.currency = checked_currency(r.require_string("currency"), fmt::format("{}: field 'currency'", r.origin()));
   s.pue = r.optional_positive("pue").value_or(1.0);
   if (s.pue < 1.0)
     throw UsageError(fmt::format("{}: field 'pue' must be >= 1.0 (got {})", r.origin(), s.pue));

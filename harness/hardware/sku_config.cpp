@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/config/config_catalog.hpp"
 #include "harness/config/toml_reader.hpp"
@@ -91,7 +92,8 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
   }
   s.price_per_gpu_hour = r.optional_positive("price.per_gpu_hour");
   s.server_price = r.optional_positive("price.server");
-  s.currency = r.optional_string("price.currency").value_or("USD");
+  s.currency = checked_currency(r.optional_string("price.currency").value_or("USD"),
+                                fmt::format("{}: field 'price.currency'", r.origin()));
   s.price_source = r.optional_string("price.source").value_or("");
   s.origin = r.origin();
   s.intra_node_gb_s = r.optional_positive("interconnect.intra_node_gb_s");

@@ -235,4 +235,22 @@ TEST(Configs, ServerPowerBelowItsGpusOrWithoutSourceIsRefused) {
   std::filesystem::remove_all(dir);
 }
 
+// A config's currency is compared with --currency and other configs': read upper-cased, as the
+// flag is ("cny" and CNY are one currency), and a non-code refused naming the field.
+TEST(Configs, SkuCurrencyIsUpperCasedAndChecked) {
+  const std::string dir = (std::filesystem::temp_directory_path() / ("tb_sku_cur_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  std::ifstream in(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto write = [&](const std::string& name, const std::string& currency) {
+    std::ofstream(dir + "/" + name) << text << "\n[price]\nper_gpu_hour = 18\ncurrency = \"" << currency
+                                    << "\"\nsource = \"a quote\"\n";
+    return dir + "/" + name;
+  };
+  EXPECT_EQ(load_sku(write("cny.toml", "cny")).currency, "CNY");
+  const std::string msg = message_of([&] { load_sku(write("bad.toml", "US$")); });
+  EXPECT_NE(msg.find("bad.toml: field 'price.currency': 'US$' is not a currency code"), std::string::npos) << msg;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace tb
