@@ -8,10 +8,13 @@
 
 namespace tb::cli {
 
+bool blas_runs_half_width(int fp32_flops_per_cycle, const std::string& core) {
+  return fp32_flops_per_cycle == 64 && core != "none" && !kernels::cpu::blas_core_uses_avx512(core);
+}
+
 std::string blas_half_peak_note() {
-  const CpuPeakEstimate peak = estimate_local_cpu_peak();
   const std::string core = kernels::cpu::blas_core_name();
-  if (peak.fp32_flops_per_cycle != 64 || core == "none" || kernels::cpu::blas_core_uses_avx512(core)) return "";
+  if (!blas_runs_half_width(estimate_local_cpu_peak().fp32_flops_per_cycle, core)) return "";
   return fmt::format("this CPU has AVX-512 but OpenBLAS runs its {} kernels (AVX2, 32 FLOP/cycle): its GEMMs can "
                      "reach at most half the estimated peak, so their % of peak and the MFU read up to 2x low",
                      core);

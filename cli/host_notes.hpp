@@ -18,6 +18,10 @@ std::string host_notes(const results::MachineInfo& machine);
 // a working set partly left in cache beats. Empty otherwise.
 std::string above_bandwidth_note(const std::vector<results::KernelResult>& kernels, const std::string& backend);
 
+// Whether OpenBLAS's `core` (openblas_get_corename) leaves half of a core's `fp32_flops_per_cycle`
+// unused: an AVX-512 CPU (64) running AVX2 kernels. "none" (no OpenBLAS) is not judged.
+bool blas_runs_half_width(int fp32_flops_per_cycle, const std::string& core);
+
 // The OpenBLAS note alone (for `devices`), without the "trainbench: note: " prefix: empty unless
 // this CPU has AVX-512 and OpenBLAS runs AVX2 kernels.
 std::string blas_half_peak_note();

@@ -119,7 +119,7 @@ CpuPeakEstimate estimate_local_cpu_peak() {
 
 std::string cpu_rate_phrase(double peak_tflops, double attainable_fraction) {
   if (attainable_fraction >= 1) return fmt::format("its estimated peak of {:.3g} TFLOP/s", peak_tflops);
-  return fmt::format("{:.3g} TFLOP/s ({:.0f}% of its estimated peak: what its attention reaches)",
+  return fmt::format("{:.3g} TFLOP/s ({:.1f}% of its estimated peak: about what its attention reaches)",
                      peak_tflops * attainable_fraction, 100 * attainable_fraction);
 }
 

@@ -26,6 +26,15 @@ TEST(HostNotes, BusyHostIsSaidWithItsLoad) {
   EXPECT_EQ(host_notes(machine(6.0, 0)), "");           // no CPU count to judge it by
 }
 
+TEST(HostNotes, HalfWidthBlasOnlyOnAnAvx512CpuWithAvx2Kernels) {
+  EXPECT_TRUE(blas_runs_half_width(64, "Haswell"));     // this CI machine: EPYC with AVX-512, OpenBLAS Haswell
+  EXPECT_TRUE(blas_runs_half_width(64, "Zen"));
+  EXPECT_FALSE(blas_runs_half_width(64, "SkylakeX"));   // AVX-512 kernels use the full width
+  EXPECT_FALSE(blas_runs_half_width(64, "SAPPHIRERAPIDS"));
+  EXPECT_FALSE(blas_runs_half_width(32, "Haswell"));    // an AVX2 CPU: nothing left unused
+  EXPECT_FALSE(blas_runs_half_width(64, "none"));       // no OpenBLAS: nothing to judge
+}
+
 TEST(HostNotes, BlasNoteOnlyForTheCpuBackend) {
   EXPECT_EQ(host_notes(machine(0.1, 2, "cuda")).find("OpenBLAS"), std::string::npos);
   const std::string blas = blas_half_peak_note();
