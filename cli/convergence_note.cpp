@@ -9,7 +9,7 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
   size_t noisy = 0;
   const results::KernelResult* worst = nullptr;
   // Unknown noise (one sample) is the worst kind.
-  auto noise = [](const results::KernelResult& k) { return k.stats.samples < 2 ? 1e300 : k.stats.rel_noise; };
+  auto noise = [](const results::KernelResult& k) { return timing::known_rel_noise(k.stats).value_or(1e300); };
   for (const auto& k : kernels)
     if (k.status == "ok" && k.stop_reason != "converged" && noise(k) > target_rel_noise) {
       ++noisy;
@@ -20,7 +20,7 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
                           : !time_budget_hint.empty()         ? time_budget_hint
                                                               : "a longer --max-time or a quieter machine";
   const std::string what = kernels.size() == 1 ? "the kernel" : fmt::format("{} of {} kernels", noisy, kernels.size());
-  const std::string reached = worst->stats.samples < 2 ? std::string("unknown after 1 sample")
+  const std::string reached = !timing::known_rel_noise(worst->stats) ? std::string("unknown after 1 sample")
                                                        : fmt::format("{:.2f}% after {} samples", 100 * worst->stats.rel_noise,
                                                                      worst->stats.samples);
   return fmt::format("trainbench: note: {} stopped before the noise reached the {:.2f}% target ({}{}, stopped by {}): "
@@ -34,7 +34,8 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
 }
 
 std::string noise_cell(const results::KernelResult& k, int width, int decimals) {
-  const std::string cell = k.stats.samples < 2 ? "-" : fmt::format("{:.{}f}%", 100 * k.stats.rel_noise, decimals);
+  const auto noise = timing::known_rel_noise(k.stats);
+  const std::string cell = noise ? fmt::format("{:.{}f}%", 100 * *noise, decimals) : "-";
   return fmt::format("{:>{}}", cell, width);
 }
 

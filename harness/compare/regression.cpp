@@ -113,10 +113,11 @@ ItemVerdict unjudged(const std::string& name, double baseline_ms, double current
 double step_noise(const results::RunResults& r) {
   double sum_ms = 0, var = 0;
   for (const auto& k : r.kernels) {
-    if (k.stats.samples < 2) return -1;
+    const auto noise = timing::known_rel_noise(k.stats);
+    if (!noise) return -1;
     const double ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
     sum_ms += ms;
-    var += (ms * k.stats.rel_noise) * (ms * k.stats.rel_noise);
+    var += (ms * *noise) * (ms * *noise);
   }
   return sum_ms > 0 ? std::sqrt(var) / sum_ms : 0.0;
 }
@@ -322,7 +323,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     const auto& c = *it->second;
     // A single sample has no noise estimate, whether or not the file keeps its samples_ms.
     ItemVerdict v = decide(b.name, b.stats.median_ms, c.stats.median_ms, b.samples_ms, c.samples_ms,
-                           b.stats.samples < 2 ? -1.0 : b.stats.rel_noise, c.stats.samples < 2 ? -1.0 : c.stats.rel_noise,
+                           timing::known_rel_noise(b.stats).value_or(-1.0), timing::known_rel_noise(c.stats).value_or(-1.0),
                            o, runs_of(base_side, key), runs_of(cur_side, key));
     v.key = key;
     report.items.push_back(std::move(v));

@@ -189,10 +189,17 @@ Check load_check(const Inputs& in) {
 Check noise_check(const Inputs& in, const Thresholds& t) {
   Check c = make_check("noise", Status::Info, "%");
   const KernelResult* worst = nullptr;
+  // A kernel sampled once has unknown noise: the worst there is, not 0%.
+  auto noise = [](const KernelResult& k) { return timing::known_rel_noise(k.stats).value_or(1e300); };
   for (const auto* k : all_of(in))
-    if (usable(*k) && (!worst || k->stats.rel_noise > worst->stats.rel_noise)) worst = k;
+    if (usable(*k) && (!worst || noise(*k) > noise(*worst))) worst = k;
   if (!worst) {
     c.detail = "nothing was measured";
+    return c;
+  }
+  if (!timing::known_rel_noise(worst->stats)) {
+    c.detail = fmt::format("{} {} was sampled once: its noise is unknown; give a longer --max-time{}", worst->name,
+                           worst->shape, in.peaks_estimated ? " (shown, not judged on a CPU)" : "");
     return c;
   }
   c.measured = 100 * worst->stats.rel_noise;

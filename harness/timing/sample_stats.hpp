@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 // Statistics over timing samples. Pure functions, tested on synthetic samples.
 #include <cstdint>
 #include <span>
@@ -24,5 +25,11 @@ struct SampleStats {
 // Linear interpolation between order statistics (numpy's default), q in [0, 1].
 double quantile_sorted(std::span<const double> sorted, double q);
 SampleStats summarize(std::span<const double> samples_ms);
+
+// The median's relative standard error where there is one: fewer than two samples have no spread
+// to estimate it from, and their rel_noise of 0 means unknown, not quiet.
+inline std::optional<double> known_rel_noise(const SampleStats& s) {
+  return s.samples >= 2 ? std::optional<double>(s.rel_noise) : std::nullopt;
+}
 
 }  // namespace tb::timing

@@ -149,4 +149,8 @@ TEST(ExportGbench, CollectivesCarryTheirBandwidths) {
   EXPECT_DOUBLE_EQ(e["busbw_GBps"].get<double>(), 140);
   EXPECT_FALSE(e.contains("TFLOPS"));
   EXPECT_FALSE(e.contains("pct_of_peak"));
+  // Sampled once: no rel_noise (0 would read as quiet).
+  k.stats.samples = 1;
+  k.stats.rel_noise = 0;
+  EXPECT_FALSE(to_gbench_json(r, "c.json", nullptr)["benchmarks"][0].contains("rel_noise"));
 }

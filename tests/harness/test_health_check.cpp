@@ -19,6 +19,7 @@ results::KernelResult gemm(double tflops, double rel_noise = 0.005) {
   k.tflops = tflops;
   k.verified = true;
   k.stats.rel_noise = rel_noise;
+  k.stats.samples = 20;
   return k;
 }
 
@@ -31,6 +32,7 @@ results::KernelResult stream(double gbps) {
   k.gbps = gbps;
   k.verified = true;
   k.stats.rel_noise = 0.004;
+  k.stats.samples = 20;
   return k;
 }
 
@@ -203,6 +205,16 @@ TEST(HealthCheck, NoisyTimingsAreSuspect) {
   const Check& c = check(evaluate(in), "noise");
   EXPECT_EQ(c.status, Status::Suspect);
   EXPECT_DOUBLE_EQ(c.measured, 8);
+}
+
+// Sampled once, a kernel's rel_noise of 0 is unknown noise: said so, never "quiet".
+TEST(HealthCheck, OneSampleIsUnknownNoiseNotQuiet) {
+  Inputs in = h100(780, 3000);
+  in.gemms[1].stats.samples = 1;
+  in.gemms[1].stats.rel_noise = 0;
+  const Check& c = check(evaluate(in), "noise");
+  EXPECT_EQ(c.status, Status::Info);
+  EXPECT_NE(c.detail.find("sampled once: its noise is unknown"), std::string::npos) << c.detail;
 }
 
 TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
