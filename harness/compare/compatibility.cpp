@@ -42,6 +42,21 @@ void require_complete_run(const LabeledResults& run) {
   results::require_consistent_step(r, run.origin);
 }
 
+void require_same_attention_impl(const LabeledResults& a, const LabeledResults& b,
+                                 const CompatibilityOptions& options) {
+  if (options.allow_different_shapes) return;
+  const auto& ia = a.results.workload.attention_impl;
+  const auto& ib = b.results.workload.attention_impl;
+  // Where both files recorded it: files older than the field say nothing either way (each
+  // kernel's algorithm still shows a change of implementation).
+  if (!ia.empty() && !ib.empty() && ia != ib)
+    throw UsageError(fmt::format("{} and {} measured different attention implementations: workload.attention_impl = "
+                                 "'{}' vs '{}'; a regression gate would judge other code, not a change (pass "
+                                 "--allow-different-shapes to compare anyway, or set them side by side without "
+                                 "--baseline)",
+                                 a.origin, b.origin, ia, ib));
+}
+
 void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options) {
   if (options.allow_different_shapes) return;
   const auto& wa = a.results.workload;
@@ -54,10 +69,7 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
                                  : field == "workload.dtype" ? "their kernels run in another precision; "
                                                                "--allow-different-shapes sets an fp8 step beside a "
                                                                "bf16 one, step by step"
-                                 : field == "workload.attention_impl"
-                                     ? "their attention is another implementation (--impl), so its kernels are "
-                                       "other code"
-                                     : "their kernels have other shapes"));
+                                                             : "their kernels have other shapes"));
   };
   // The command first: a single GEMM beside a training step differs in what was measured, which
   // "models '' vs 'gpt1'" would not say.
@@ -71,10 +83,6 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
     refuse("workload.micro_batch", std::to_string(wa.micro_batch), std::to_string(wb.micro_batch), "shapes");
   if (wa.seq_len != wb.seq_len) refuse("workload.seq_len", std::to_string(wa.seq_len), std::to_string(wb.seq_len), "shapes");
   if (wa.dtype != wb.dtype) refuse("workload.dtype", wa.dtype, wb.dtype, "dtypes");
-  // Where both files recorded it: files older than the field say nothing either way (each
-  // kernel's algorithm still shows a change of implementation).
-  if (!wa.attention_impl.empty() && !wb.attention_impl.empty() && wa.attention_impl != wb.attention_impl)
-    refuse("workload.attention_impl", wa.attention_impl, wb.attention_impl, "attention implementations");
 
   std::set<std::string> ka, kb;
   for (const auto& k : a.results.kernels) ka.insert(kernel_key(k));

@@ -30,6 +30,11 @@ struct CompatibilityOptions {
 // kernel (--benchmark_repetitions) are allowed: comparisons pool them (repetitions.hpp).
 void require_complete_run(const LabeledResults& run);
 
+// The gate's: the same attention implementation (workload.attention_impl, --impl) where both files
+// recorded one, unless shapes may differ. A side-by-side comparison sets implementations apart on
+// purpose, so only the gate refuses.
+void require_same_attention_impl(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options);
+
 // Same model, workload shape and kernel set (name + shape + dtype), unless allowed.
 void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const CompatibilityOptions& options);
 

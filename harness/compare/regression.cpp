@@ -291,6 +291,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   const LabeledResults& current = cur_side.pooled;
   require_same_device(baseline, current, o.compatibility);
   require_same_shapes(baseline, current, o.compatibility);
+  require_same_attention_impl(baseline, current, o.compatibility);
 
   RegressionReport report;
   report.baseline_origin = baseline.origin;

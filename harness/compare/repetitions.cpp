@@ -76,6 +76,7 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
     if (&file != &files.front()) {
       require_same_device(files.front(), file, options);
       require_same_shapes(files.front(), file, options);
+      require_same_attention_impl(files.front(), file, options);
     }
     // The same run twice would count as runs that agree: spread where there is none.
     if (!runs_seen.insert(fingerprint(file)).second)

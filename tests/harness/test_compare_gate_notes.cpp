@@ -11,6 +11,7 @@
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
 #include "harness/compare/regression_json.hpp"
+#include "harness/compare/side_by_side.hpp"
 #include "tests/report/synthetic_results.hpp"
 
 using namespace tb::compare;
@@ -190,6 +191,8 @@ TEST(CompareGateNotes, AnAlgorithmChangeIsListedPerKernelAndAnotherImplIsRefused
     EXPECT_NE(m.find("--allow-different-shapes"), std::string::npos) << m;
   }
   EXPECT_NO_THROW(check_regressions(base, cur, allow_shapes()));
+  // Side by side (no --baseline) sets implementations apart on purpose: fused beside unfused.
+  EXPECT_NO_THROW(tb::compare::build_side_by_side({base, cur}, {}));
   base.results.workload.attention_impl.clear();  // a file older than the field says nothing
   EXPECT_NO_THROW(check_regressions(base, cur, {}));
 }
