@@ -47,7 +47,9 @@ const std::vector<Field>& fields() {
       {"memory_clock_mhz", [](const MachineInfo& m) { return mhz(m.memory_clock_mhz); },
        [](const MachineInfo& m) { return m.memory_clock_mhz; }},
       {"host", [](const MachineInfo& m) { return m.host; }, nullptr},
-      // Busy or quiet, not the figure: it differs every run.
+      // Busy or quiet, not the figure: it differs every run. Measured afresh, too: back-to-back
+      // runs of one setup load the host for the next (the previous run is in the 1-minute
+      // average), so a side's loads are a range, not a mix of setups.
       {"host_load",
        [](const MachineInfo& m) {
          if (!m.load_avg_1m || m.host_cpus <= 0) return std::string();
@@ -55,7 +57,7 @@ const std::vector<Field>& fields() {
          return fmt::format("{} (load {} {:g} on {} CPUs)", busy ? "busy" : "quiet", busy ? ">=" : "<",
                             health::kBusyHostLoadPerCpu * m.host_cpus, m.host_cpus);
        },
-       nullptr},
+       [](const MachineInfo& m) { return m.load_avg_1m && m.host_cpus > 0 ? *m.load_avg_1m / m.host_cpus : 0.0; }},
       {"os", [](const MachineInfo& m) { return m.os; }, nullptr},
       {"trainbench_version", [](const MachineInfo& m) { return m.trainbench_version; }, nullptr},
       {"git_commit", [](const MachineInfo& m) { return m.git_commit; }, nullptr},

@@ -131,6 +131,15 @@ TEST(CompareGateNotes, TheEnvironmentIsEveryFilesAndAMixedSideIsNoted) {
   const auto moved = check_regressions(bases, curs, none);
   EXPECT_TRUE(moved.environment.empty()) << moved.environment[0].field;
   EXPECT_FALSE(has_note(moved, "sm_clock_mhz")) << all_notes(moved);
+  // The host's load too: back-to-back runs load the host for the next, so a quiet first run and
+  // busy later ones are one setup, not a mixed side.
+  for (auto* side : {&bases, &curs})
+    for (auto& f : *side) f.results.machine.host_cpus = 2, f.results.machine.load_avg_1m = 1.5;
+  bases[0].results.machine.load_avg_1m = 0.2;  // quiet (< 1 on 2 CPUs) before the others ran
+  curs[0].results.machine.load_avg_1m = 0.3;
+  const auto loaded = check_regressions(bases, curs, none);
+  EXPECT_FALSE(has_note(loaded, "host_load")) << all_notes(loaded);
+  EXPECT_TRUE(loaded.environment.empty()) << loaded.environment[0].field;
   for (auto& f : curs) f.results.machine.sm_clock_mhz = 1755;  // throttled
   const auto apart = check_regressions(bases, curs, none);
   ASSERT_EQ(apart.environment.size(), 1u);
