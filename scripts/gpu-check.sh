@@ -48,6 +48,11 @@ START=$SECONDS
 DEADLINE=$((START + BUDGET))
 DRY_RUN=${GPU_CHECK_DRY_RUN:-0}
 PLANNED=0  # dry run: the caps added up, as if every step ran to its cap
+# What a step costs beyond its cap: starting it, a SIGTERM'd trainbench writing its results, and
+# the archive refreshed after it. And the fingerprint check before the first step. The dry run
+# charges both, so that a plan that fits leaves the real run its slack.
+STEP_OVERHEAD=2
+SETUP_OVERHEAD=5
 FAILED=0
 SMOKE_FAILED=0  # set by the smoke phase: the model runs after it are skipped
 # One sample, no warm-up: the smoke steps and the sanitizer runs check kernels, they time nothing.
@@ -103,8 +108,8 @@ run_logged() {  # name timeout_s command...: cut to the time left, skipped when 
   if [[ $DRY_RUN == 1 ]]; then
     note "$(printf '%-34s cap %4ss  %s' "$name" "$limit" "$*")"
     : >"$LOG/$name.log"
-    PLANNED=$((PLANNED + limit))
-    DEADLINE=$((DEADLINE - limit))
+    PLANNED=$((PLANNED + limit + STEP_OVERHEAD))
+    DEADLINE=$((DEADLINE - limit - STEP_OVERHEAD))
     return 0
   fi
   local start=$SECONDS
@@ -131,7 +136,11 @@ check_bundle() {
     [[ ${GPU_CHECK_ALLOW_STALE:-0} == 1 ]] || exit 1
   fi
 }
-[[ $DRY_RUN == 1 ]] || check_bundle
+if [[ $DRY_RUN == 1 ]]; then
+  PLANNED=$SETUP_OVERHEAD DEADLINE=$((DEADLINE - SETUP_OVERHEAD))
+else
+  check_bundle
+fi
 
 # Libraries for our binaries only (torch keeps its own): the bundle's, CUDA's, then the cuBLAS and
 # NCCL that PyTorch's wheels bring. Found by a step of its own, so that the plan counts its time.
@@ -143,6 +152,8 @@ while read -r d; do [[ -d $d ]] && TB_LIBS+=:$d; done <"$LOG/wheel-libs.log"
 TB_LD_PATH=$TB_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # A command prefix (timeout runs programs, not shell functions): "${LIBENV[@]}" cmd ...
 LIBENV=(env "LD_LIBRARY_PATH=$TB_LD_PATH")
+# The sanitizers slow kernels 10-100x: the hang timeout of our CUDA waits (30 s) would call them hung.
+SANITIZER_ENV=("${LIBENV[@]}" TRAINBENCH_GPU_WAIT_S=600)
 
 # The benches call trainbench as a program: a wrapper puts our libraries first and, after them,
 # whatever path the wrapper itself inherits when it runs (the driver's, as for LIBENV).
@@ -163,7 +174,7 @@ env_report() {  # informational: a command that fails says so in env.log, the st
   ls /usr/local/cuda/lib64 | grep -E 'cublas|nccl'
   echo "ours:"; timeout 5 env LD_LIBRARY_PATH="$TB_LD_PATH" ldd "$BIN/trainbench" | grep -E 'cublas|nccl|cudart|not found'
   # Last, the slowest: one interpreter for both questions, as importing torch takes seconds.
-  timeout 20 python3 -c 'import torch, re
+  timeout 12 python3 -c 'import torch, re
 print("torch", torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))
 torch.ones(1).cuda() @ torch.ones(1, 1).cuda()
 print("torch'"'"'s:", *sorted(set(re.findall(r"/\S*lib(?:cublas|nccl)\S*", open("/proc/self/maps").read()))), sep="\n  ")'
@@ -181,8 +192,8 @@ report_devices() {  # devices' last lines in the summary; without a GPU, nothing
 phase_env() {
   export -f env_report
   export TB_LD_PATH BIN
-  run_logged env 30 bash -c env_report
-  run_logged devices 15 "$TB" devices
+  run_logged env 20 bash -c env_report
+  run_logged devices 10 "$TB" devices
   report_devices
 }
 
@@ -204,10 +215,10 @@ phase_smoke() {
 phase_tests() {
   # The wgmma kernel runs apart, on a short leash: its first run on real hardware must not take
   # the other GPU tests down with it if it faults or hangs.
-  run_logged gpu-tests 65 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='-*Wgmma*' \
+  run_logged gpu-tests 60 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='-*Wgmma*' \
     --gtest_output=xml:"$LOG/gpu-tests.xml"
   grep -E '^\[  (PASSED|FAILED|SKIPPED)' "$LOG/gpu-tests.log" | tee -a "$SUMMARY"
-  run_logged gpu-tests-wgmma 30 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='*Wgmma*' \
+  run_logged gpu-tests-wgmma 25 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='*Wgmma*' \
     --gtest_output=xml:"$LOG/gpu-tests-wgmma.xml"
   grep -E '^\[  (PASSED|FAILED|SKIPPED)|Failure|error' "$LOG/gpu-tests-wgmma.log" | head -20 | tee -a "$SUMMARY"
 }
@@ -229,7 +240,7 @@ phase_bench_gemm() {
 phase_bench_gemm_quick() {
   # One repeat, what a short cap holds; the JSON is rewritten after every shape, so a cut run keeps
   # what it measured.
-  PYTHONUNBUFFERED=1 run_logged torch-gemm 30 python3 bench/torch_gemm.py --trainbench "$TB" --repeats 1 --samples 30 \
+  PYTHONUNBUFFERED=1 run_logged torch-gemm 25 python3 bench/torch_gemm.py --trainbench "$TB" --repeats 1 --samples 30 \
     --out "$LOG/torch_gemm.json"
   tail -20 "$LOG/torch-gemm.log" >>"$SUMMARY"
 }
@@ -237,7 +248,7 @@ phase_bench_gemm_quick() {
 phase_bench_attention_quick() {
   # Two causal shapes (GPT-3 175B's 2048 and 8192 tokens), each fused forward, wgmma forward and
   # fused backward beside SDPA's fastest backend.
-  PYTHONUNBUFFERED=1 run_logged torch-attention 25 python3 bench/torch_attention.py --trainbench "$TB" --max-time 1 \
+  PYTHONUNBUFFERED=1 run_logged torch-attention 20 python3 bench/torch_attention.py --trainbench "$TB" --max-time 1 \
     --seqs 8192 --causal-only --out "$LOG/torch_attention.json"
   tail -20 "$LOG/torch-attention.log" >>"$SUMMARY"
 }
@@ -250,14 +261,14 @@ phase_bench_attention() {
 }
 
 phase_health() {
-  run_logged health 20 "$TB" health --device cuda --max-time 2 --out "$LOG/health.json"
+  run_logged health 15 "$TB" health --device cuda --max-time 2 --out "$LOG/health.json"
   grep -E '^  [A-Z]+ |^verdict' "$LOG/health.log" | sed 's/^/  health: /' >>"$SUMMARY"
 }
 
 phase_comm_1gpu() {
   # Issue 7 on one GPU: NCCL with one rank, the model's own message sizes, recorded.
   # NCCL_DEBUG=WARN: if the bootstrap (a socket even for one rank) fails in this container, the log says why.
-  run_logged comm-1gpu 30 env NCCL_DEBUG=WARN "$TB" comm --backend nccl --max-time 1 --out "$LOG/comm-1gpu.json"
+  run_logged comm-1gpu 25 env NCCL_DEBUG=WARN "$TB" comm --backend nccl --max-time 1 --out "$LOG/comm-1gpu.json"
   tail -12 "$LOG/comm-1gpu.log" | sed 's/^/  comm: /' >>"$SUMMARY"
 }
 
@@ -278,24 +289,24 @@ phase_run_models() {
   # add up so that, even at every cap, call 1 reaches the GPU tests (tests/scripts/gpu_check_plan.sh).
   # A run's budget is its kernels' timing only: the cap leaves 15 s or more for start-up, preparing
   # and verifying the kernels, and the extrapolation.
-  measure_model gpt3-175b 130 --model gpt3-175b --tp 8
-  measure_model gpt3-xl 40 --model gpt3-xl --tp 1 --budget 25
-  measure_model llama3-8b 40 --model llama3-8b --tp 1 --budget 25
+  measure_model gpt3-175b 120 --model gpt3-175b --tp 8
+  measure_model gpt3-xl 35 --model gpt3-xl --tp 1 --budget 25
+  measure_model llama3-8b 35 --model llama3-8b --tp 1 --budget 25
 }
 # The second call's model runs (this one and run-fp8's) take short budgets, so that every step
 # of that call fits its 260 s.
-phase_run_wgmma() { measure_model gpt3-175b-wgmma 35 --model gpt3-175b --tp 8 --impl wgmma --budget 20; }
+phase_run_wgmma() { measure_model gpt3-175b-wgmma 30 --model gpt3-175b --tp 8 --impl wgmma --budget 20; }
 # Mixture of experts: one of 8 experts per GPU, each on the 8192 tokens its 8 ranks route to it.
 phase_run_moe() { measure_model mixtral-8x7b 150 --model mixtral-8x7b --tp 1 --ep 8 --seq 4096 --tokens 2T; }
 # fp8 GEMMs in the layers, the rest bf16; MFU against the bf16 peak, so it reads beside run-models'.
 phase_run_fp8() {
-  measure_model gpt3-175b-fp8 35 --model gpt3-175b --tp 8 --dtype fp8 --budget 20
-  measure_model llama3-8b-fp8 30 --model llama3-8b --tp 1 --dtype fp8 --budget 15
+  measure_model gpt3-175b-fp8 30 --model gpt3-175b --tp 8 --dtype fp8 --budget 20
+  measure_model llama3-8b-fp8 25 --model llama3-8b --tp 1 --dtype fp8 --budget 15
 }
 
 sanitize_probe() {
   # gVisor machines refuse compute-sanitizer ("Device not supported"): find out in seconds.
-  if ! run_logged sanitize-probe 20 "${LIBENV[@]}" compute-sanitizer --tool memcheck --error-exitcode 99 \
+  if ! run_logged sanitize-probe 15 "${SANITIZER_ENV[@]}" compute-sanitizer --tool memcheck --error-exitcode 99 \
     "$BIN/trainbench" gemm -m 64 -n 64 -k 64 "${QUICK[@]}"; then
     note "  compute-sanitizer does not run here (see sanitize-probe.log): sanitize skipped"
     return 1
@@ -310,7 +321,7 @@ phase_sanitize_quick() {
   local run pass impl
   for run in fwd-wgmma bwd-fused; do
     pass=${run%-*} impl=${run#*-}
-    run_logged "sanitize-memcheck-d128-$run" 25 "${LIBENV[@]}" compute-sanitizer --tool memcheck \
+    run_logged "sanitize-memcheck-d128-$run" 20 "${SANITIZER_ENV[@]}" compute-sanitizer --tool memcheck \
       --error-exitcode 99 "$BIN/trainbench" attention --batch 2 --heads 4 --kv-heads 2 --seq 130 --head-dim 128 \
       --causal --pass "$pass" --impl "$impl" "${QUICK[@]}"
   done
@@ -329,15 +340,15 @@ phase_sanitize() {
         for impl in fused unfused wgmma; do
           [[ $impl == wgmma && $pass == bwd ]] && continue  # wgmma's backward is fused's
           run_logged "sanitize-$tool-d$d-$pass-$impl" "$([[ $impl == wgmma ]] && echo 120 || echo 300)" \
-            "${LIBENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+            "${SANITIZER_ENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
             "$BIN/trainbench" attention --batch 2 --heads 4 --kv-heads 2 --seq 130 --head-dim "$d" --causal \
             --pass "$pass" --impl "$impl" "${quick[@]}"
         done
       done
     done
-    run_logged "sanitize-$tool-gemm" 300 "${LIBENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+    run_logged "sanitize-$tool-gemm" 300 "${SANITIZER_ENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
       "$BIN/trainbench" gemm -m 200 -n 136 -k 72 --dtype bf16 --layout wgrad "${quick[@]}"
-    run_logged "sanitize-$tool-memory-ops" 300 "${LIBENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+    run_logged "sanitize-$tool-memory-ops" 300 "${SANITIZER_ENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
       "$BIN/trainbench_gpu_tests" --gtest_filter='CudaMemoryOps.*'
   done
   grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY|SYNCCHECK SUMMARY' "$LOG"/sanitize-*.log | sort | uniq -c | tee -a "$SUMMARY"
@@ -348,6 +359,7 @@ for phase in "${phases[@]}"; do
   "phase_${phase//-/_}"
   archive
 done
-[[ $DRY_RUN == 1 ]] && note "planned: ${PLANNED} s of a ${BUDGET} s budget at the steps' caps"
+[[ $DRY_RUN == 1 ]] &&
+  note "planned: ${PLANNED} s of a ${BUDGET} s budget at the steps' caps (+${STEP_OVERHEAD} s a step, +${SETUP_OVERHEAD} s setup); slack $((BUDGET - PLANNED)) s"
 cat "$SUMMARY"
 exit "$FAILED"

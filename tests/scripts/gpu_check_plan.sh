@@ -37,7 +37,14 @@ done
 check "the trainbench wrapper keeps the inherited LD_LIBRARY_PATH" \
   "grep -qF '\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}' '$work/gpu-check/tb'"
 
+# The plan charges each step's start and end beyond its cap: the real run needs slack besides.
+slack_of() { grep -oE 'slack -?[0-9]+ s' "$1" | tail -1 | grep -oE -- '-?[0-9]+'; }
+check "call 1 leaves at least 20 s of slack at every cap (got $(slack_of "$work/first") s)" \
+  "(( \$(slack_of '$work/first') >= 20 ))"
+
 plan "$work/second" 260 second
+check "call 2 leaves at least 20 s of slack at every cap (got $(slack_of "$work/second") s)" \
+  "(( \$(slack_of '$work/second') >= 20 ))"
 check "call 2 starts with the sanitizer probe" "grep -qE '^sanitize-probe +cap' '$work/second'"
 check "call 2 schedules every step, none skipped, even at every cap" "! grep -q SKIPPED '$work/second'"
 check "call 2 reaches health, its last step" "grep -qE '^health +cap' '$work/second'"
