@@ -45,13 +45,18 @@ std::vector<double> adjusted(const std::vector<double>& p, Correction c) {
   return c == Correction::Holm ? holm_adjusted(p) : p;
 }
 
-double smallest_u_test_p(std::size_t n_a, std::size_t n_b) {
+double smallest_u_test_p(std::size_t n_a, std::size_t n_b, Ties ties) {
   // The same routine the gate runs, on sets entirely apart: whichever form (exact or normal) the
   // test takes at these sizes, this is its bound.
   std::vector<double> a(n_a), b(n_b);
   std::iota(a.begin(), a.end(), 0.0);
   std::iota(b.begin(), b.end(), static_cast<double>(n_a));
-  return mann_whitney_u(a, b).p_value;
+  const double untied = mann_whitney_u(a, b).p_value;
+  if (ties == Ties::None) return untied;
+  // Ties within each side send the test to its tie-corrected normal form, whose p on sets apart
+  // can be smaller still (5 v 5: 0.004 against the exact 2/252): the bound is the smaller.
+  const std::vector<double> tied_a(n_a, 0.0), tied_b(n_b, 1.0);
+  return std::min(untied, mann_whitney_u(tied_a, tied_b).p_value);
 }
 
 double binomial(int n, int k) {

@@ -122,9 +122,10 @@ double step_noise(const results::RunResults& r) {
   return sum_ms > 0 ? std::sqrt(var) / sum_ms : 0.0;
 }
 
-double smallest_p_over_runs(int nb, int nc, int min_samples) {
+double smallest_p_over_runs(int nb, int nc, int min_samples, Ties ties) {
   switch (runs_rule(nb, nc, min_samples)) {
-    case RunsRule::UTest: return smallest_u_test_p(static_cast<std::size_t>(nb), static_cast<std::size_t>(nc));
+    case RunsRule::UTest:
+      return smallest_u_test_p(static_cast<std::size_t>(nb), static_cast<std::size_t>(nc), ties);
     case RunsRule::Ranges: return 1.0 / binomial(nb + nc, nb);
     case RunsRule::None: break;
   }
@@ -134,7 +135,7 @@ double smallest_p_over_runs(int nb, int nc, int min_samples) {
 int runs_needed(int family_size, double alpha, Correction correction, int min_samples) {
   const double target = correction == Correction::Holm ? alpha / std::max(family_size, 1) : alpha;
   for (int n = kMinRunsToJudge; n <= 1000; ++n)
-    if (smallest_p_over_runs(n, n, min_samples) <= target) return n;
+    if (smallest_p_over_runs(n, n, min_samples, Ties::None) <= target) return n;
   return 0;
 }
 

@@ -113,12 +113,13 @@ inline constexpr int kMinRunsToJudge = 3;
 
 // The smallest p the runs' rule can give with nb against nc runs: 1 / C(nb+nc, nb) for run
 // ranges (3 or 4 a side), the U test's bound from `min_samples` a side; 1 below 3 a side, where
-// the runs do not decide.
-double smallest_p_over_runs(int nb, int nc, int min_samples);
+// the runs do not decide. `ties` as for smallest_u_test_p.
+double smallest_p_over_runs(int nb, int nc, int min_samples, Ties ties = Ties::Possible);
 
 // The fewest runs a side (equal sides, from kMinRunsToJudge) with which an item of a family of
 // `family_size` can be found slower at `alpha` under `correction`: the smallest p over runs is at
-// most alpha / family_size (Holm's first step) or alpha (none). 0 if none up to 1000 can.
+// most alpha / family_size (Holm's first step) or alpha (none), for timings (no ties). 0 if none
+// up to 1000 can.
 int runs_needed(int family_size, double alpha, Correction correction, int min_samples);
 
 }  // namespace tb::compare

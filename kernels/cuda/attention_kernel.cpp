@@ -12,6 +12,7 @@
 #include "kernels/cpu/attention_verify.hpp"
 #include "kernels/cuda/attention_launch.hpp"
 #include "kernels/cuda/attention_unfused.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
 #include "kernels/cuda/storage.hpp"
@@ -82,7 +83,8 @@ class CudaAttentionKernel final : public Kernel {
       run_forward();  // O, LSE (and the unfused P) are the backward's inputs
       poison(dq_), poison(dk_), poison(dv_);
     }
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    // The backward's forward is a kernel's first run: a hang there is recorded, not waited out.
+    wait_for_stream(stream_, "preparing attention (input fills and, for the backward, the forward)");
   }
 
   void launch() override {
@@ -92,7 +94,7 @@ class CudaAttentionKernel final : public Kernel {
   }
 
   VerifyResult verify() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "attention before verifying");
     const int64_t nq = problem_.q_elements(), nkv = problem_.kv_elements();
     if (q_host_.empty()) {  // the exact values the kernel consumed, widened to float
       q_host_ = copy_to_host_floats(q_.get(), storage_, nq);
@@ -130,7 +132,7 @@ class CudaAttentionKernel final : public Kernel {
   void corrupt_output_for_testing() override {
     // Element 0 belongs to row 0 of (batch 0, head 0): always among the verified rows. The
     // element copies run on the legacy stream, which does not wait for our non-blocking one.
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "attention before planting a wrong value");
     void* target = backward_ ? dk_.get() : o_.get();
     write_element(target, storage_, 0, read_element(target, storage_, 0) + 1000.f);
   }

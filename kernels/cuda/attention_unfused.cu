@@ -159,7 +159,7 @@ UnfusedAttention::UnfusedAttention(const AttentionParams& p, ElementType type, b
   // On `stream`, which the batched GEMMs read it from (the legacy stream a plain cudaMemcpy uses
   // does not order our non-blocking stream), and waited for: `host` is a local.
   TB_CUDA_CHECK(cudaMemcpyAsync(m.ptrs.get(), host.data(), host.size() * sizeof(void*), cudaMemcpyHostToDevice, stream));
-  TB_CUDA_CHECK(cudaStreamSynchronize(stream));
+  wait_for_stream(stream, "unfused attention's pointer table");
   TB_CUBLAS_CHECK(cublasCreate(&m.handle));
   TB_CUBLAS_CHECK(cublasSetStream(m.handle, stream));
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "kernels/cuda/cuda_check.hpp"
@@ -33,6 +34,16 @@ void poll_until_done(Query query, const char* call, const std::string& what, std
 }
 
 }  // namespace
+
+std::chrono::milliseconds kernel_hang_timeout() {
+  static const std::chrono::milliseconds timeout = [] {
+    const char* text = std::getenv("TRAINBENCH_GPU_WAIT_S");
+    const double s = text ? std::atof(text) : 0.0;
+    return s > 0 ? std::chrono::milliseconds(static_cast<int64_t>(s * 1000))
+                 : std::chrono::milliseconds(kKernelHangTimeout);
+  }();
+  return timeout;
+}
 
 void wait_for_event(cudaEvent_t event, const std::string& what, std::chrono::milliseconds timeout) {
   poll_until_done([event] { return cudaEventQuery(event); }, "cudaEventQuery", what, timeout);

@@ -16,12 +16,16 @@ namespace tb::kernels::cuda {
 // run 35 s or more), so that the run still has time to record the hang and write its results.
 inline constexpr std::chrono::seconds kKernelHangTimeout{30};
 
+// kKernelHangTimeout, or TRAINBENCH_GPU_WAIT_S seconds where set to a positive number: under
+// compute-sanitizer (10-100x slower) or for a huge fp64 GEMM on a consumer card, 30 s is no hang.
+std::chrono::milliseconds kernel_hang_timeout();
+
 // cudaEventSynchronize(event) within `timeout`; `what` names the kernel or stage in the error.
 void wait_for_event(cudaEvent_t event, const std::string& what,
-                    std::chrono::milliseconds timeout = kKernelHangTimeout);
+                    std::chrono::milliseconds timeout = kernel_hang_timeout());
 // cudaStreamSynchronize(stream) within `timeout`.
 void wait_for_stream(cudaStream_t stream, const std::string& what,
-                     std::chrono::milliseconds timeout = kKernelHangTimeout);
+                     std::chrono::milliseconds timeout = kernel_hang_timeout());
 
 // True once a wait gave up: the hung kernel still holds the device, and cudaFree or a stream
 // synchronize would wait for it forever. Owners then leave their memory to the process's end.

@@ -127,7 +127,7 @@ class CublasLtGemm final : public Kernel {
   void launch() override { launch_with(algo_); }
 
   VerifyResult verify() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "GEMM before verifying");
     const auto a = copy_to_host_floats(a_.get(), types_.ab_storage, shape_.m * shape_.k);
     const auto b = copy_to_host_floats(b_.get(), types_.ab_storage, shape_.k * shape_.n);
     const auto c = copy_to_host_floats(c_.get(), types_.cd_storage, shape_.m * shape_.n);
@@ -142,7 +142,7 @@ class CublasLtGemm final : public Kernel {
   std::string algorithm() const override { return algorithm_; }
 
   void corrupt_output_for_testing() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "GEMM before planting a wrong value");
     // C[0][0] is a corner, which gemm_check_positions always checks.
     const float v = read_element(c_.get(), types_.cd_storage, 0);
     write_element(c_.get(), types_.cd_storage, 0, v + 1000.0f * (1.0f + std::abs(v)));

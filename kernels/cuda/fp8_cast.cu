@@ -21,6 +21,7 @@
 #include "kernels/common/fp8_cast_tile.hpp"
 #include "kernels/cpu/fp8_cast_check.hpp"
 #include "kernels/cpu/memory_op_check.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
 #include "kernels/cuda/fp8_cast_kernel.hpp"
@@ -111,7 +112,7 @@ class CudaFp8CastKernel final : public Kernel {
   }
 
   VerifyResult verify() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "fp8 cast before verifying");
     const int64_t elems = rows_ * cols_;
     const std::vector<float> x = copy_to_host_floats(x_.get(), Storage::BF16, elems);
     std::vector<uint8_t> y(static_cast<size_t>(elems)), yt(static_cast<size_t>(elems));
@@ -129,7 +130,7 @@ class CudaFp8CastKernel final : public Kernel {
     return "trainbench CUDA kernel: 64x64 tiles through shared memory, e4m3 SATFINITE (scale 448), amax by atomicMax";
   }
   void corrupt_output_for_testing() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "fp8 cast before planting a wrong value");
     uint8_t b = 0;
     const size_t index = static_cast<size_t>(cols_ / 2);  // row 0 is always checked
     TB_CUDA_CHECK(cudaMemcpy(&b, y_.as<uint8_t>() + index, 1, cudaMemcpyDeviceToHost));

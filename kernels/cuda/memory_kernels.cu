@@ -13,6 +13,7 @@
 
 #include "kernels/common/memory_ops_math.hpp"
 #include "kernels/cpu/memory_op_check.hpp"
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_buffer.hpp"
 #include "kernels/cuda/memory_device.cuh"
@@ -243,7 +244,7 @@ class CudaMemoryKernel final : public Kernel {
                                                                                     cols_, options.seed);
       TB_CUDA_CHECK(cudaGetLastError());
     }
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "preparing a memory-bound kernel (input fills)");
   }
 
   void launch() override {
@@ -275,7 +276,7 @@ class CudaMemoryKernel final : public Kernel {
   }
 
   VerifyResult verify() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "memory-bound kernel before verifying");
     memcheck::MemoryOpData d;
     d.rows = rows_;
     d.cols = cols_;
@@ -311,7 +312,7 @@ class CudaMemoryKernel final : public Kernel {
   }
 
   void corrupt_output_for_testing() override {
-    TB_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    wait_for_stream(stream_, "memory-bound kernel before planting a wrong value");
     const int64_t index = cols_ / 2;  // row 0 is always checked
     write_element(out_[0].get(), storage_, index, read_element(out_[0].get(), storage_, index) + 1000.0f);
   }
