@@ -214,8 +214,10 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
 namespace {
 
 std::string run_advice(const RegressionReport& r, const std::string& command) {
-  const int n = runs_needed(static_cast<int>(r.items.size()), r.options.alpha, r.options.correction,
-                            r.options.min_samples);
+  // With runs, every item a p-value can judge joins the family; one no runs can judge does not.
+  const auto family = std::count_if(r.items.begin(), r.items.end(),
+                                    [](const ItemVerdict& i) { return i.judgeable_with_runs; });
+  const int n = runs_needed(static_cast<int>(family), r.options.alpha, r.options.correction, r.options.min_samples);
   const std::string how = command == "run"
                               ? "several `trainbench run` files: --baseline repeated or a comma list, several "
                                 "current files"
@@ -224,8 +226,9 @@ std::string run_advice(const RegressionReport& r, const std::string& command) {
   if (n == 0) return fmt::format("more runs a side ({})", how);
   if (n == kMinRunsToJudge) return fmt::format("{} or more runs a side ({})", n, how);
   // Fewer runs give no p small enough: say why the count is not the 3 at which runs decide.
-  return fmt::format("{} or more runs a side ({}; fewer cannot fail at --alpha {} with --correction {} over {} items)",
-                     n, how, r.options.alpha, to_string(r.options.correction), r.items.size());
+  return fmt::format("{} or more runs a side ({}; fewer cannot fail at --alpha {} with --correction {} over the {} "
+                     "items runs can judge)",
+                     n, how, r.options.alpha, to_string(r.options.correction), family);
 }
 
 // Holm over the items judged by a p-value, then each item settled; refuses a gate that cannot
@@ -346,6 +349,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     report.items.push_back(unjudged("step", bs->step_ms, cs->step_ms,
                                     "the files measured different kernels (see the notes): a step sums its own "
                                     "kernels, so these steps are not comparable; not judged"));
+    report.items.back().judgeable_with_runs = false;
   } else if (bs && cs) {
     report.items.push_back(decide("step", bs->step_ms, cs->step_ms, {}, {}, step_noise(baseline.results),
                                   step_noise(current.results), o, base_side.step_ms, cur_side.step_ms));

@@ -64,6 +64,9 @@ struct ItemVerdict {
   Verdict verdict = Verdict::Same;
   std::string evidence;         // the measurements the rule read
   std::string explanation;      // evidence, then why this verdict
+  // False where no number of runs would judge it (a step summing other kernels than the other
+  // side's): left out of the family that advice on runs a side counts.
+  bool judgeable_with_runs = true;
   bool in_family() const { return p_value.has_value(); }
 };
 
