@@ -28,6 +28,14 @@ class CompareCli : public ::testing::Test {
     tb::results::write_results_file(path, r);
     return path;
   }
+  // `compare A B extra...`, or `report A B -o DIR/r.html extra...`: the flags both take.
+  std::vector<std::string> two_runs(const std::string& cmd, const std::string& a, const std::string& b,
+                                    const std::vector<std::string>& extra) const {
+    std::vector<std::string> v = {cmd, a, b};
+    if (cmd == "report") v.insert(v.end(), {"-o", dir_ + "/r.html"});
+    v.insert(v.end(), extra.begin(), extra.end());
+    return v;
+  }
   std::string write_text(const std::string& name, const std::string& text) {
     const std::string path = dir_ + "/" + name;
     tb::testing::write_text(path, text);
@@ -553,12 +561,7 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(one.out.find("lowest cost"), std::string::npos) << one.out;
   for (const std::string cmd : {"compare", "report"}) {
-    auto args = [&](std::vector<std::string> extra) {
-      std::vector<std::string> v = {cmd, a, b};
-      if (cmd == "report") v.insert(v.end(), {"-o", dir_ + "/r.html"});
-      v.insert(v.end(), extra.begin(), extra.end());
-      return v;
-    };
+    auto args = [&](const std::vector<std::string>& extra) { return two_runs(cmd, a, b, extra); };
     for (const std::string bad : {"h100-sxm", "=2", "h100-sxm=cheap", "Z=2", "A=-1"}) {
       const auto e = run_trainbench(args({"--gpu-hour-price", bad}));
       EXPECT_EQ(e.exit_code, 2) << cmd << " " << bad << ": " << e.err;
@@ -586,12 +589,7 @@ TEST_F(CompareCli, PriceLimitsScaleWithTheCurrency) {
   const std::string a = base();
   const std::string b = write("cur.json", tb::testing::synthetic_run({}));
   for (const std::string cmd : {"compare", "report"}) {
-    auto args = [&](std::vector<std::string> extra) {
-      std::vector<std::string> v = {cmd, a, b};
-      if (cmd == "report") v.insert(v.end(), {"-o", dir_ + "/r.html"});
-      v.insert(v.end(), extra.begin(), extra.end());
-      return v;
-    };
+    auto args = [&](const std::vector<std::string>& extra) { return two_runs(cmd, a, b, extra); };
     const auto krw = run_trainbench(args({"--gpu-hour-price", "A=3500", "--electricity-price", "170", "--currency", "KRW"}));
     EXPECT_EQ(krw.exit_code, 0) << cmd << ": " << krw.err;
     if (cmd == "compare") EXPECT_NE(krw.out.find(" million KRW"), std::string::npos) << krw.out;
