@@ -5,11 +5,29 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/command_registry.hpp"
+#include "cli/quantity_parse.hpp"
 #include "cli/unknown_flag.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/common/near_miss.hpp"
+
+namespace {
+
+// Variables read deep inside a run (the CUDA backend's hang limit) are checked up front, where a
+// bad value can still be said plainly, instead of silently falling back.
+void check_environment() {
+  if (const char* wait = std::getenv("TRAINBENCH_GPU_WAIT_S")) {
+    const auto seconds = tb::cli::parse_finite_number(wait);
+    if (!seconds || !(*seconds > 0))
+      throw tb::UsageError(fmt::format("TRAINBENCH_GPU_WAIT_S: '{}' is not a positive number of seconds (the limit "
+                                       "after which a GPU wait is taken as a hung kernel; unset: 30)",
+                                       wait));
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   tb::cli::save_argv(argc, argv);
@@ -32,6 +50,7 @@ int main(int argc, char** argv) {
       if (arg.rfind("--", 0) == 0 && arg.back() == '=')
         throw tb::UsageError(fmt::format("{} with an empty value: give one", arg.substr(0, arg.size() - 1)));
     }
+    check_environment();
     if (argc > 1 && argv[1][0] != '-') {
       const std::string wanted = argv[1];
       const auto subcommands = app.get_subcommands([](CLI::App*) { return true; });

@@ -709,6 +709,19 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
   }
 }
 
+// The GPU hang limit is read deep inside a run: a bad value is refused up front, naming the
+// variable, by every command (a silent fallback to 30 s would hide the typo).
+TEST(EstimateCli, BadGpuWaitVariableIsRefusedUpFront) {
+  for (const std::string value : {"abc", "0", "-5", "1e999"}) {
+    auto r = run_trainbench({"estimate", "--tflops", "100", "--gpus", "8"}, "TRAINBENCH_GPU_WAIT_S=" + value);
+    EXPECT_EQ(r.exit_code, 2) << value;
+    EXPECT_NE(r.err.find("TRAINBENCH_GPU_WAIT_S: '" + value + "' is not a positive number of seconds"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(run_trainbench({"estimate", "--tflops", "100", "--gpus", "8"}, "TRAINBENCH_GPU_WAIT_S=600").exit_code, 0);
+}
+
 TEST(EstimateCli, MalformedUserModelFileNamesLineAndColumn) {
   const std::string dir = make_temp_dir("tb_model_");
   write_text(dir + "/broken.toml", "name = \"broken\"\n[architecture\nlayers = 2\n");
