@@ -149,6 +149,8 @@ RunResults every_field() {
   rk.cpu = "Xeon";
   rk.os = "Linux";
   r.ranks.push_back(rk);
+  r.health = {{"verdict", "suspect"},
+              {"checks", nlohmann::json::array({{{"id", "gemm"}, {"status", "suspect"}, {"measured", 612.5}}})}};
   return r;
 }
 
@@ -286,6 +288,7 @@ void expect_same(const RunResults& a, const RunResults& b) {
     EXPECT_EQ(ra.cpu, rb.cpu);
     EXPECT_EQ(ra.os, rb.os);
   }
+  EXPECT_EQ(a.health, b.health);
 }
 
 TEST(ResultsRoundTrip, FromJsonOfToJsonReproducesEveryField) {
@@ -320,7 +323,9 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   r.kernels[0].wrong_elements.reset();
   r.step.reset();
   r.ranks.clear();
+  r.health = nullptr;
   const nlohmann::json j = to_json(r);
+  EXPECT_FALSE(j.contains("health"));  // not a health battery
   EXPECT_FALSE(j.contains("step"));
   EXPECT_FALSE(j.contains("ranks"));
   EXPECT_FALSE(j["machine"].contains("load_avg_1m"));
@@ -349,6 +354,22 @@ TEST(ResultsRoundTrip, SamplesThatDisagreeWithSamplesMsAreRefused) {
   }
   j["kernels"][0]["samples_ms"] = nlohmann::json::array();
   EXPECT_NO_THROW(from_json(j, "kept-none.json"));
+}
+
+// A health file's verdict is what a fleet script reads: an object with a string verdict, or refused
+// naming the field.
+TEST(ResultsRoundTrip, AHealthThatIsNotAVerdictIsRefused) {
+  for (const nlohmann::json bad : {nlohmann::json("suspect"), nlohmann::json::object(),
+                                   nlohmann::json{{"verdict", 3}}}) {
+    nlohmann::json j = to_json(every_field());
+    j["health"] = bad;
+    try {
+      from_json(j, "h.json");
+      ADD_FAILURE() << "accepted health " << bad.dump();
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("h.json: results field 'health' must be an object with a string verdict"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
