@@ -37,7 +37,7 @@ results::KernelResult describe_op(const Op& op) {
   if (op.kind == OpKind::Gemm) {
     r.dims = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}};
     r.layout = to_string(op.gemm.layout);
-  } else if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward) {
+  } else if (is_attention(op.kind)) {
     const auto& a = op.attention;
     r.dims = {{"batch", a.batch}, {"heads", a.heads}, {"kv_heads", a.kv_heads}, {"seq", a.seq}, {"head_dim", a.head_dim}};
     r.causal = a.causal;

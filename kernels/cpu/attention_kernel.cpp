@@ -96,7 +96,7 @@ class CpuAttentionKernel final : public Kernel {
 }  // namespace
 
 std::unique_ptr<Kernel> make_attention_kernel(const Op& op, const PrepareOptions& options) {
-  if (op.kind != OpKind::AttentionForward && op.kind != OpKind::AttentionBackward)
+  if (!is_attention(op.kind))
     throw RuntimeError(fmt::format("make_attention_kernel: op '{}' is {}, not an attention pass", op.name,
                                    to_string(op.kind)));
   return std::make_unique<CpuAttentionKernel>(op, options);

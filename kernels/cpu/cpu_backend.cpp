@@ -66,7 +66,7 @@ class CpuBackend final : public Backend {
     refuse_sample_over_limit(op);
     try {
       if (op.kind == OpKind::Gemm) return make_gemm_kernel(op, options, llc_bytes_, free_memory_bytes());
-      if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward)
+      if (is_attention(op.kind))
         return make_attention_kernel(op, options);
       if (op.kind == OpKind::Fp8CastTranspose) return make_fp8_cast_kernel(op, options);
       return make_memory_kernel(op, options);
@@ -99,7 +99,7 @@ class CpuBackend final : public Backend {
     if (!(available > 0)) return;
     double needed = 3 * op.bytes;
     std::string what = "its tensors, their fp32 copy and the reference";
-    if (op.kind == OpKind::AttentionForward || op.kind == OpKind::AttentionBackward) {
+    if (is_attention(op.kind)) {
       const double fp32 = 4.0 / static_cast<double>(dtype_bytes(op.dtype));
       const double seq = static_cast<double>(op.attention.seq);
       const bool scores = options.attention_impl == "unfused";
