@@ -68,7 +68,7 @@ HOLD_CYCLES = 2_000_000  # torch.cuda._sleep before the start event: ~1 ms at ~2
 def time_cuda_ms(fn, warmup, reps, prepare=None):
     """Median of `reps` CUDA-event timings of fn(); the L2 is flushed before each sample, and the
     stream is held (torch.cuda._sleep, queued before the start event) while fn() is queued."""
-    flush = torch.empty(256 * 1024 * 1024 // 4, dtype=torch.float32, device="cuda")
+    flush = torch.zeros(256 * 1024 * 1024 // 4, dtype=torch.float32, device="cuda")
     for _ in range(warmup):
         if prepare:
             prepare()
@@ -77,7 +77,7 @@ def time_cuda_ms(fn, warmup, reps, prepare=None):
     for _ in range(reps):
         if prepare:
             prepare()
-        flush.zero_()
+        flush.sum()  # a read, as trainbench's flush (kernels/cuda/l2_flush.cu): it leaves clean lines
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         if hasattr(torch.cuda, "_sleep"):
             torch.cuda._sleep(HOLD_CYCLES)  # before start.record(): the sleep is not timed, the launches are hidden

@@ -13,9 +13,11 @@
 
 namespace tb::kernels::cuda {
 
-// Writes a buffer twice the L2 size, evicting whatever a previous launch left there. nvbench
-// writes one L2's worth; twice is cheap insurance against L2 replacement policies keeping part of
-// the working set (H100's L2 is two partitions of 25 MB).
+// Reads a buffer twice the L2 size, evicting whatever a previous launch left there and leaving
+// clean lines (l2_flush.cu says why a read, not nvbench's memset). nvbench flushes one L2's worth;
+// twice is cheap insurance against L2 replacement policies keeping part of the working set
+// (H100's L2 is two partitions of 25 MB). About 30 us a sample on an H100 (100 MB at ~3 TB/s),
+// before the start event, so untimed.
 class L2Flusher {
  public:
   explicit L2Flusher(int device);
@@ -24,7 +26,8 @@ class L2Flusher {
 
  private:
   DeviceBuffer buffer_;
-  uint8_t value_ = 0;
+  DeviceBuffer sink_;
+  int blocks_ = 1;
 };
 
 // Spins on a host-mapped flag. Launch it, queue the timed work, then release(): the start event,
