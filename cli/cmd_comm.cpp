@@ -148,9 +148,10 @@ void print_row(std::ostream& out, const results::KernelResult& k) {
   }
   // An interrupted size shows what it sampled, marked: never read as a checked result.
   const std::string wrong = k.status == "interrupted" ? "intr." : k.wrong_elements ? fmt::format("{}", *k.wrong_elements) : "N/A";
-  fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {:>10.2f} {:>8.2f} {:>8.2f} {:>7} {}\n", k.dims.at("bytes"),
+  const std::string outliers = outliers_text(k);
+  fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {:>10.2f} {:>8.2f} {:>8.2f} {:>7} {}{}\n", k.dims.at("bytes"),
              k.dims.at("count"), k.dtype, k.name, k.stats.median_ms * 1e3, k.algbw_gb_s.value_or(0),
-             k.busbw_gb_s.value_or(0), wrong, noise_cell(k, 6, 1));
+             k.busbw_gb_s.value_or(0), wrong, noise_cell(k, 6, 1), outliers.empty() ? "" : "  " + outliers);
   out.flush();
 }
 

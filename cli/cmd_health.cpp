@@ -162,6 +162,8 @@ void run_health(const HealthFlags& f) {
   check_fraction(f.thresholds.gemm_vs_sustained, "--gemm-threshold");
   check_fraction(f.thresholds.bandwidth_vs_datasheet, "--bandwidth-threshold");
   check_fraction(f.thresholds.max_rel_noise, "--max-noise");
+  check_fraction(f.thresholds.max_tail, "--max-tail");
+  check_fraction(f.thresholds.max_outlier_fraction, "--max-outliers");
   check_fraction(f.peer_tolerance, "--peer-tolerance");
   if (f.all_gpus && f.dev.device == "cpu")
     throw UsageError("--all-gpus checks every CUDA device; not with --device cpu");
@@ -256,6 +258,13 @@ void add_health_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-noise", flags->thresholds.max_rel_noise,
                   "Relative noise of a median above this fraction is suspect")
+      ->capture_default_str();
+  cmd->add_option("--max-tail", flags->thresholds.max_tail,
+                  "Spikes: a kernel's p90 more than this fraction above its median is suspect")
+      ->capture_default_str();
+  cmd->add_option("--max-outliers", flags->thresholds.max_outlier_fraction,
+                  "Spikes: outliers (slower than median + 5 robust sigmas) in more than this fraction of the samples "
+                  "are suspect")
       ->capture_default_str();
   add_timing_flags(cmd, flags->timing);
   cmd->callback([flags] { run_health(*flags); });

@@ -119,12 +119,13 @@ void check_sweep_out(const std::string& out) {
 
 void write_csv(const std::string& path, const std::vector<results::KernelResult>& ks) {
   std::ostringstream s;
-  s << "m,n,k,layout,dtype,status,median_ms,tflops,pct_of_peak,rel_noise,samples,verified\n";
+  // outliers last: a script reading the older columns by position still reads them.
+  s << "m,n,k,layout,dtype,status,median_ms,tflops,pct_of_peak,rel_noise,samples,verified,outliers\n";
   for (const auto& k : ks)
-    fmt::print(s, "{},{},{},{},{},{},{:.6g},{:.6g},{:.4g},{},{},{}\n", k.dims.at("m"), k.dims.at("n"),
+    fmt::print(s, "{},{},{},{},{},{},{:.6g},{:.6g},{:.4g},{},{},{},{}\n", k.dims.at("m"), k.dims.at("n"),
                k.dims.at("k"), k.layout, k.dtype, k.status, k.stats.median_ms, k.tflops, k.pct_of_peak,
                timing::known_rel_noise(k.stats) ? fmt::format("{:.4g}", k.stats.rel_noise) : "",  // empty: unknown
-               k.stats.samples, k.verified ? 1 : 0);
+               k.stats.samples, k.verified ? 1 : 0, k.stats.outliers);
   results::write_file_atomic(path, s.str());
 }
 

@@ -39,4 +39,9 @@ std::string noise_cell(const results::KernelResult& k, int width, int decimals) 
   return fmt::format("{:>{}}", cell, width);
 }
 
+std::string outliers_text(const results::KernelResult& k) {
+  const int64_t n = k.stats.outliers;
+  return n == 0 ? "" : fmt::format("{} outlier{}", n, n == 1 ? "" : "s");
+}
+
 }  // namespace tb::cli

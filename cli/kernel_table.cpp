@@ -22,6 +22,7 @@ void print_kernel_table(std::ostream& out, const std::vector<results::KernelResu
     const std::string peak = k.pct_of_peak > 0 ? fmt::format("{:.1f}%", k.pct_of_peak) : "-";
     std::string check = k.status != "ok" ? k.status : k.verified ? "verified" : "UNVERIFIED";
     if (k.clocks && k.clocks->clock_dropped) check += " CLOCK-DROPPED";
+    if (const std::string o = outliers_text(k); !o.empty()) check += ", " + o;
     fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11.4f} {:>13} {:>7} {} {:>7}  {}\n", k.name, k.shape, k.dtype,
                work, k.stats.median_ms, rate, peak, noise_cell(k, 7), k.stats.samples, check);
     if (k.status != "ok" && !k.error.empty()) fmt::print(out, "  {}\n", k.error);

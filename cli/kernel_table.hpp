@@ -9,7 +9,8 @@
 namespace tb::cli {
 
 // Compute-bound kernels (flops > 0) show TFLOP/s, memory-bound ones GB/s; % of peak is the
-// KernelResult's pct_of_peak (a percentage), "-" without a SKU.
+// KernelResult's pct_of_peak (a percentage), "-" without a SKU. A kernel with outliers says how
+// many after its check ("verified, 3 outliers").
 void print_kernel_table(std::ostream& out, const std::vector<results::KernelResult>& kernels);
 
 }  // namespace tb::cli

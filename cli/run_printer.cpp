@@ -25,9 +25,10 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
                              : k.tflops >= 1.0 ? fmt::format("{:.1f} TF/s", k.tflops)
                                                : fmt::format("{:.1f} GF/s", k.tflops * 1e3);
     const double share = step_ms > 0 ? k.stats.median_ms * static_cast<double>(k.calls_per_step) / step_ms : 0;
-    fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}\n", k.name, k.shape,
+    const std::string outliers = outliers_text(k);
+    fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}{}\n", k.name, k.shape,
                work, k.calls_per_step, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 6),
-               k.verified ? "ok" : "UNVERIFIED");
+               k.verified ? "ok" : "UNVERIFIED", outliers.empty() ? "" : ", " + outliers);
   }
 }
 

@@ -262,6 +262,8 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
       c.gbps = k.gbps;
       c.pct_of_peak = k.pct_of_peak;
       c.step_share = step_ms > 0 ? static_cast<double>(k.calls_per_step) * k.stats.median_ms / step_ms : 0;
+      c.samples = k.stats.samples;
+      c.outliers = k.stats.outliers;
     }
   }
   out.best = best_runs(out.runs);

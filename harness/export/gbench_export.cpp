@@ -102,7 +102,10 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
     if (k.algbw_gb_s) e["algbw_GBps"] = *k.algbw_gb_s;
     if (k.busbw_gb_s) e["busbw_GBps"] = *k.busbw_gb_s;
     if (k.pct_of_peak > 0) e["pct_of_peak"] = k.pct_of_peak;
-    if (const auto noise = timing::known_rel_noise(k.stats)) e["rel_noise"] = *noise;  // one sample: unknown
+    if (const auto noise = timing::known_rel_noise(k.stats)) {  // one sample: unknown
+      e["rel_noise"] = *noise;
+      e["outliers"] = k.stats.outliers;  // the robust rel_noise does not show them
+    }
     e["calls_per_step"] = k.calls_per_step;
     benchmarks.push_back(std::move(e));
   }

@@ -7,7 +7,8 @@
 // One "iteration" entry per measured kernel (name "model/kernel/shape/dtype"), real_time and
 // cpu_time = the median in ms (a GPU kernel's CPU time is not measured; the median stands in
 // so tools that read cpu_time see the same number), iterations = samples, and user counters
-// (TFLOPS, GBps, pct_of_peak, rel_noise) as google/benchmark writes counters: extra keys.
+// (TFLOPS, GBps, pct_of_peak, rel_noise, outliers) as google/benchmark writes counters: extra
+// keys; rel_noise and outliers only where there were two samples or more to estimate them from.
 // The step, when present, is one more entry with tokens_per_s and MFU counters, named
 // "model/step", or "model/step/fp8" for an fp8 step (another series, not a 1.4x "speed-up" of
 // the bf16 one). Kernels left out by --benchmark_filter are not in `left_out`: not a failure.

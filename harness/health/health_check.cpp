@@ -220,6 +220,71 @@ Check noise_check(const Inputs& in, const Thresholds& t) {
   return c;
 }
 
+// A kernel's slow side: how far its slowest tenth sits above the median, how many of its samples
+// were outliers, and whether either crosses its threshold.
+struct Spikes {
+  double tail = 0;              // p90 / median − 1
+  double outlier_fraction = 0;  // outliers / samples
+  bool suspect = false;
+};
+
+Spikes spikes_of(const KernelResult& k, const Thresholds& t) {
+  const auto& s = k.stats;
+  Spikes sp;
+  sp.tail = s.p90_ms / s.median_ms - 1;
+  sp.outlier_fraction = static_cast<double>(s.outliers) / static_cast<double>(s.samples);
+  const bool costly = s.max_ms >= (1 + t.max_tail) * s.median_ms;
+  sp.suspect = sp.tail > t.max_tail || (s.outliers >= 2 && sp.outlier_fraction > t.max_outlier_fraction && costly);
+  return sp;
+}
+
+// A kernel with a spread to judge: two samples or more, and a median to divide by.
+bool has_spread(const KernelResult& k) { return usable(k) && k.stats.samples >= 2 && k.stats.median_ms > 0; }
+
+std::string spikes_text(const KernelResult& k, const Spikes& sp) {
+  return fmt::format("{} {}: p90 {:.0f}% above the median, {} of {} samples outliers", k.name, k.shape, 100 * sp.tail,
+                     k.stats.outliers, k.stats.samples);
+}
+
+// What the robust noise no longer shows: a GPU whose clocks dip now and then runs some samples
+// slow while the median, and its noise, stay put. Judged on the slow side directly.
+Check spikes_check(const Inputs& in, const Thresholds& t) {
+  Check c = make_check("spikes", Status::Info, "%");
+  c.reference = 100 * t.max_tail;
+  const KernelResult* worst = nullptr;
+  Spikes worst_spikes;
+  std::vector<std::string> suspects;
+  for (const auto* k : all_of(in)) {
+    if (!has_spread(*k)) continue;
+    const Spikes sp = spikes_of(*k, t);
+    if (sp.suspect) suspects.push_back(spikes_text(*k, sp));
+    if (!worst || sp.tail > worst_spikes.tail) {
+      worst = k;
+      worst_spikes = sp;
+    }
+  }
+  if (!worst) {
+    c.detail = "no kernel was sampled twice or more: spikes cannot be judged";
+    return c;
+  }
+  c.measured = 100 * worst_spikes.tail;
+  if (in.peaks_estimated) {
+    // As with noise: a CPU's slow samples are its neighbours' work, not a faulty part.
+    c.detail = fmt::format("slowest tail: {}: shown, not judged on a CPU", spikes_text(*worst, worst_spikes));
+    return c;
+  }
+  if (suspects.empty()) {
+    c.status = Status::Pass;
+    c.detail = fmt::format("no spikes: slowest tail {}", spikes_text(*worst, worst_spikes));
+    return c;
+  }
+  c.status = Status::Suspect;
+  c.detail = fmt::format("spikes (p90 more than {:.0f}% above the median, or more than {:.0f}% of the samples "
+                         "outliers): {}; intermittent clock dips or other work on the device",
+                         c.reference, 100 * t.max_outlier_fraction, fmt::join(suspects, "; "));
+  return c;
+}
+
 }  // namespace
 
 bool host_busy(std::optional<double> load_avg_1m, int host_cpus) {
@@ -239,7 +304,7 @@ double best_stream_gbps(const Inputs& in) {
 Report evaluate(const Inputs& in, const Thresholds& t) {
   Report r;
   r.checks = {results_check(in), gemm_check(in, t), bandwidth_check(in, t), clocks_check(in), noise_check(in, t),
-              load_check(in)};
+              spikes_check(in, t), load_check(in)};
   r.verdict = verdict_of(r.checks);
   return r;
 }

@@ -96,7 +96,9 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                                           {"tflops", cell.tflops},
                                           {"gbps", cell.gbps},
                                           {"pct_of_peak", cell.pct_of_peak},
-                                          {"step_share", cell.step_share}}
+                                          {"step_share", cell.step_share},
+                                          {"samples", cell.samples},
+                                          {"outliers", cell.outliers}}
                                    : json(nullptr));
     kernels.push_back({{"name", k.name},
                        {"shape", k.shape},

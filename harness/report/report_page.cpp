@@ -308,6 +308,17 @@ const char* const kPageScript = R"JS(
     return row;
   }), numeric);
   s6.appendChild(el('p', runs.map(function (r, i) { return '#' + (i + 1) + ' = ' + r.label; }).join('; '), 'note'));
+  // The medians and their noise are robust to a few slow samples, so those are said here.
+  var spiky = [];
+  kernels.forEach(function (k) {
+    k.cells.forEach(function (c, i) {
+      if (c && c.outliers > 0)
+        spiky.push('#' + (i + 1) + ' ' + k.name + ' ' + k.shape + ': ' + c.outliers + ' of ' + c.samples);
+    });
+  });
+  if (spiky.length)
+    s6.appendChild(el('p', 'Outliers (samples slower than the median + 5 robust standard deviations: OS hiccups, ' +
+                      'clock dips; the medians above are unaffected): ' + spiky.join('; '), 'note'));
   document.body.dataset.ready = '1';
 })();
 )JS";

@@ -28,7 +28,7 @@ json stats_json(const timing::SampleStats& s) {
   return {{"samples", s.samples},   {"median_ms", s.median_ms}, {"mean_ms", s.mean_ms},
           {"min_ms", s.min_ms},     {"max_ms", s.max_ms},       {"p10_ms", s.p10_ms},
           {"p90_ms", s.p90_ms},     {"stddev_ms", s.stddev_ms}, {"rel_stddev", s.rel_stddev},
-          {"rel_noise", s.rel_noise}};
+          {"mad_ms", s.mad_ms},     {"outliers", s.outliers},   {"rel_noise", s.rel_noise}};
 }
 
 timing::SampleStats stats_from(const FieldReader& r) {
@@ -42,6 +42,12 @@ timing::SampleStats stats_from(const FieldReader& r) {
   s.p90_ms = r.get_nonneg_or("p90_ms", 0);
   s.stddev_ms = r.get_nonneg_or("stddev_ms", 0);
   s.rel_stddev = r.get_nonneg_or("rel_stddev", 0);
+  // mad_ms and outliers came with the robust rel_noise: older files lack them (their rel_noise
+  // is from σ), and read as 0, not recorded.
+  s.mad_ms = r.get_nonneg_or("mad_ms", 0);
+  s.outliers = r.has("outliers") ? r.get_count("outliers") : 0;
+  if (s.outliers > s.samples)
+    r.fail("outliers", fmt::format("is {} but only {} samples were taken", s.outliers, s.samples));
   s.rel_noise = r.get_nonneg("rel_noise");
   return s;
 }

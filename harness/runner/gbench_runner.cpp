@@ -120,6 +120,11 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
                                    state.counters["pct_of_peak"] = r.pct_of_peak;
                                    if (const auto noise = timing::known_rel_noise(r.stats))
                                      state.counters["rel_noise"] = *noise;
+                                   // Only where there were some: a counter 0 in every repetition
+                                   // makes the cv aggregate 0/0, which Google Benchmark's JSON
+                                   // writer prints as NaN, no JSON at all.
+                                   if (r.stats.outliers > 0)
+                                     state.counters["outliers"] = static_cast<double>(r.stats.outliers);
                                    state.counters["samples"] = static_cast<double>(r.stats.samples);
                                    state.counters["median_ms"] = r.stats.median_ms;
                                    state.counters["verified"] = r.verified ? 1 : 0;

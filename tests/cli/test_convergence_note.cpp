@@ -2,10 +2,13 @@
 // noise really is above it, with the flag that fits what stopped them.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/convergence_note.hpp"
+#include "cli/kernel_table.hpp"
+#include "cli/run_printer.hpp"
 
 namespace tb::cli {
 namespace {
@@ -67,6 +70,50 @@ TEST(ConvergenceNote, OneSampleIsUnknownNoiseNotQuiet) {
   EXPECT_EQ(noise_cell(kernel("x", "time_budget", 0.0, 1), 6), "     -");
   EXPECT_EQ(noise_cell(kernel("x", "time_budget", 0.01234, 2), 6), " 1.23%");
   EXPECT_EQ(noise_cell(kernel("x", "time_budget", 0.01234, 2), 6, 1), "  1.2%");
+}
+
+// The robust noise no longer shows slow samples, so the tables say how many there were.
+TEST(OutliersText, CountsWithTheRightNumber) {
+  results::KernelResult k = kernel("x", "converged", 0.004, 200);
+  EXPECT_EQ(outliers_text(k), "");
+  k.stats.outliers = 1;
+  EXPECT_EQ(outliers_text(k), "1 outlier");
+  k.stats.outliers = 3;
+  EXPECT_EQ(outliers_text(k), "3 outliers");
+}
+
+results::KernelResult measured(const std::string& name, int64_t outliers) {
+  results::KernelResult k = kernel(name, "converged", 0.004, 200);
+  k.shape = "1024x1024x1024 fwd";
+  k.flops = 2.1e9;
+  k.tflops = 2.1;
+  k.stats.median_ms = 1.0;
+  k.stats.outliers = outliers;
+  k.verified = true;
+  return k;
+}
+
+std::string line_of(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name, 0) == 0) return line;
+  return "";
+}
+
+TEST(OutliersText, KernelTableSaysItAfterTheCheck) {
+  std::ostringstream out;
+  print_kernel_table(out, {measured("gemm.a", 3), measured("gemm.b", 0)});
+  EXPECT_TRUE(has(line_of(out.str(), "gemm.a"), "verified, 3 outliers")) << out.str();
+  EXPECT_FALSE(has(line_of(out.str(), "gemm.b"), "outlier")) << out.str();
+}
+
+TEST(OutliersText, RunTableSaysItAfterTheCheck) {
+  results::RunResults r;
+  r.kernels = {measured("qkv.fwd", 2), measured("proj.fwd", 0)};
+  std::ostringstream out;
+  print_run_table(out, r);
+  EXPECT_TRUE(has(line_of(out.str(), "qkv.fwd"), "ok, 2 outliers")) << out.str();
+  EXPECT_FALSE(has(line_of(out.str(), "proj.fwd"), "outlier")) << out.str();
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ TEST(HealthCli, PlantedWrongResultFails) {
 
 TEST(HealthCli, BadFlagsExitTwoNamingTheFlag) {
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--gemm-threshold", "1.5"}, {"--bandwidth-threshold", "0"}, {"--max-noise", "-1"}, {"--dtype", "bf17"},
+           {"--gemm-threshold", "1.5"}, {"--bandwidth-threshold", "0"}, {"--max-noise", "-1"}, {"--max-tail", "0"},
+           {"--max-outliers", "2"}, {"--dtype", "bf17"},
            {"--dtype", "fp8"},  // the CPU's GEMMs cannot: refused, not measured into "verdict: fail"
            {"--sku", "no-such-gpu"}, {"--peer-tolerance", "0"}, {"--gpu-index", "3"}}) {
     const auto r = testing::run_trainbench(health_args({flag, value}));

@@ -149,8 +149,13 @@ TEST(ExportGbench, CollectivesCarryTheirBandwidths) {
   EXPECT_DOUBLE_EQ(e["busbw_GBps"].get<double>(), 140);
   EXPECT_FALSE(e.contains("TFLOPS"));
   EXPECT_FALSE(e.contains("pct_of_peak"));
-  // Sampled once: no rel_noise (0 would read as quiet).
+  // The outliers the robust rel_noise does not show are a counter of their own.
+  k.stats.outliers = 4;
+  EXPECT_EQ(to_gbench_json(r, "c.json", nullptr)["benchmarks"][0]["outliers"], 4);
+  // Sampled once: no rel_noise (0 would read as quiet), nor outliers.
   k.stats.samples = 1;
   k.stats.rel_noise = 0;
+  k.stats.outliers = 0;
   EXPECT_FALSE(to_gbench_json(r, "c.json", nullptr)["benchmarks"][0].contains("rel_noise"));
+  EXPECT_FALSE(to_gbench_json(r, "c.json", nullptr)["benchmarks"][0].contains("outliers"));
 }

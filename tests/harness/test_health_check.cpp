@@ -2,6 +2,8 @@
 // what fails, and when there is nothing to judge against.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "harness/hardware/sku_config.hpp"
 #include "harness/health/config_checks.hpp"
 #include "harness/health/health_check.hpp"
@@ -202,7 +204,7 @@ TEST(HealthCheck, NothingToJudgeAgainstGivesInfoNotPass) {
 TEST(HealthCheck, NoisyTimingsAreSuspect) {
   Inputs in = h100(780, 3000);
   in.gemms[2].stats.rel_noise = 0.08;
-  const Check& c = check(evaluate(in), "noise");
+  const Check c = check(evaluate(in), "noise");
   EXPECT_EQ(c.status, Status::Suspect);
   EXPECT_DOUBLE_EQ(c.measured, 8);
 }
@@ -212,15 +214,109 @@ TEST(HealthCheck, OneSampleIsUnknownNoiseNotQuiet) {
   Inputs in = h100(780, 3000);
   in.gemms[1].stats.samples = 1;
   in.gemms[1].stats.rel_noise = 0;
-  const Check& c = check(evaluate(in), "noise");
+  const Check c = check(evaluate(in), "noise");
   EXPECT_EQ(c.status, Status::Info);
   EXPECT_NE(c.detail.find("sampled once: its noise is unknown"), std::string::npos) << c.detail;
+}
+
+// 200 samples of a quiet GEMM: ±0.5% around 1 ms, spread evenly.
+std::vector<double> quiet_samples_ms() {
+  std::vector<double> s;
+  for (int i = 0; i < 200; ++i) s.push_back(1.0 + 0.005 * ((i * 7) % 11 - 5) / 5.0);
+  return s;
+}
+
+Inputs with_samples(const std::vector<double>& samples_ms) {
+  Inputs in = h100(780, 3000);
+  in.gemms[1].samples_ms = samples_ms;
+  in.gemms[1].stats = timing::summarize(samples_ms);
+  return in;
+}
+
+TEST(HealthSpikes, AQuietRunPasses) {
+  const Check c = check(evaluate(with_samples(quiet_samples_ms())), "spikes");
+  EXPECT_EQ(c.status, Status::Pass) << c.detail;
+  EXPECT_LT(c.measured, 1.0);  // p90 under 1% above the median
+}
+
+// A GPU whose clocks dip a fifth of the time: the median and its robust noise stay put, and the
+// spikes check names the kernel.
+TEST(HealthSpikes, OneFifthOfSamplesAtOneAndAHalfTimesIsSuspect) {
+  std::vector<double> s = quiet_samples_ms();
+  for (size_t i = 0; i < s.size(); i += 5) s[i] *= 1.5;
+  const Inputs in = with_samples(s);
+  EXPECT_LT(in.gemms[1].stats.rel_noise, 0.05);  // the noise check alone would not see it
+  EXPECT_EQ(check(evaluate(in), "noise").status, Status::Pass);
+  const Check c = check(evaluate(in), "spikes");
+  EXPECT_EQ(c.status, Status::Suspect) << c.detail;
+  EXPECT_NEAR(c.measured, 50, 1);
+  EXPECT_NE(c.detail.find("health.gemm 8192x8192x8192 fwd: p90 50% above the median, 40 of 200 samples outliers"),
+            std::string::npos)
+      << c.detail;
+  EXPECT_EQ(evaluate(in).verdict, Status::Suspect);
+}
+
+// The same dips on a coarse timer: the quiet samples all read one tick, MAD is 0 and the robust
+// spread falls back to p90 − p10, whose fence leaves the slow fifth inside. p90 still shows it.
+TEST(HealthSpikes, DipsOnACoarseTimerAreSuspectByTheTail) {
+  std::vector<double> s(200, 1.0);
+  for (size_t i = 0; i < s.size(); i += 5) s[i] = 1.5;
+  const Inputs in = with_samples(s);
+  ASSERT_EQ(in.gemms[1].stats.outliers, 0);
+  EXPECT_EQ(check(evaluate(in), "spikes").status, Status::Suspect);
+}
+
+// One spike in 200 (an OS hiccup) is an event, not a sick GPU.
+TEST(HealthSpikes, OneSpikeInTwoHundredPasses) {
+  std::vector<double> s = quiet_samples_ms();
+  s[77] = 3.0;
+  const Inputs in = with_samples(s);
+  ASSERT_EQ(in.gemms[1].stats.outliers, 1);
+  const Check c = check(evaluate(in), "spikes");
+  EXPECT_EQ(c.status, Status::Pass) << c.detail;
+  EXPECT_NE(c.detail.find("1 of 200 samples outliers"), std::string::npos) << c.detail;
+}
+
+// Spikes rarer than a tenth leave p90 alone; 5% of samples at 3× are caught by the outlier count.
+TEST(HealthSpikes, FrequentOutliersBelowTheTenthAreSuspect) {
+  std::vector<double> s = quiet_samples_ms();
+  for (size_t i = 0; i < s.size(); i += 20) s[i] = 3.0;
+  const Inputs in = with_samples(s);
+  ASSERT_EQ(in.gemms[1].stats.outliers, 10);
+  const Check c = check(evaluate(in), "spikes");
+  EXPECT_LT(c.measured, 1.0);
+  EXPECT_EQ(c.status, Status::Suspect) << c.detail;
+}
+
+// A very tight kernel's outliers can be 2% slow and still 5σ̂ out: unusual, but no cost worth a
+// finding. They must be 10% (max_tail) slow to count.
+TEST(HealthSpikes, TinyOutliersOfATightKernelPass) {
+  std::vector<double> s;
+  for (int i = 0; i < 200; ++i) s.push_back(i % 20 == 0 ? 1.02 : 1.0 + 0.001 * ((i * 7) % 11 - 5) / 5.0);
+  const Inputs in = with_samples(s);
+  ASSERT_EQ(in.gemms[1].stats.outliers, 10);
+  EXPECT_EQ(check(evaluate(in), "spikes").status, Status::Pass);
+  // The same samples judged with a 1% threshold are suspect: the threshold decides, not chance.
+  Thresholds strict;
+  strict.max_tail = 0.01;
+  EXPECT_EQ(check(evaluate(in, strict), "spikes").status, Status::Suspect);
+}
+
+// As its noise, a CPU's spikes are its neighbours' work: shown, never a finding.
+TEST(HealthSpikes, OnACpuShownNotJudged) {
+  std::vector<double> s = quiet_samples_ms();
+  for (size_t i = 0; i < s.size(); i += 5) s[i] *= 1.5;
+  Inputs in = with_samples(s);
+  in.peaks_estimated = true;
+  const Check c = check(evaluate(in), "spikes");
+  EXPECT_EQ(c.status, Status::Info);
+  EXPECT_NE(c.detail.find("shown, not judged on a CPU"), std::string::npos) << c.detail;
 }
 
 TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
   const auto j = to_json(evaluate(h100(780, 2000)));
   EXPECT_EQ(j.at("verdict"), "suspect");
-  ASSERT_EQ(j.at("checks").size(), 6u);
+  ASSERT_EQ(j.at("checks").size(), 7u);
   for (const auto& c : j.at("checks"))
     for (const char* key : {"id", "status", "measured", "reference", "unit", "detail"}) EXPECT_TRUE(c.contains(key)) << key;
 }

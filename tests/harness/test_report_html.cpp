@@ -129,6 +129,26 @@ TEST(ReportData, GroupsSumToTheStepAndIntensityIsFlopsPerByte) {
   EXPECT_EQ(kernel_group("cross_entropy"), "cross-entropy");
 }
 
+// Each kernel's cell carries its outliers and samples: the page names the kernels that had some,
+// which their robust medians and noise no longer show. Seeded: the quiet kernels have none.
+TEST(ReportData, CellsCarryOutliers) {
+  auto runs = two_runs();
+  tb::testing::SyntheticRunSpec spiky;
+  spiky.spiky_kernel = "qkv.fwd";
+  spiky.spikes = 2;
+  spiky.seed = 7;
+  runs[1].results = tb::testing::synthetic_run(spiky);
+  const auto j = report_data(tb::compare::build_side_by_side(runs, {}), "t");
+  bool seen = false;
+  for (const auto& k : j["kernels"]) {
+    EXPECT_EQ(k["cells"][0]["outliers"], 0) << k["name"];
+    EXPECT_EQ(k["cells"][0]["samples"], 20) << k["name"];
+    EXPECT_EQ(k["cells"][1]["outliers"], k["name"] == "qkv.fwd" ? 2 : 0) << k["name"];
+    seen |= k["name"] == "qkv.fwd";
+  }
+  EXPECT_TRUE(seen);  // (tests/report/ checks the rendered page names it)
+}
+
 // The report carries the procurement answer: which run is best on GPU-hours, energy and cost.
 TEST(ReportData, BestRunsFollowTheComparison) {
   tb::compare::SideBySideOptions o;

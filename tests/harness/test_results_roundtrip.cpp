@@ -91,6 +91,8 @@ RunResults every_field() {
   k.stats.p90_ms = 0.1289;
   k.stats.stddev_ms = 0.0037;
   k.stats.rel_stddev = 0.0298;
+  k.stats.mad_ms = 0.0011;
+  k.stats.outliers = 2;
   k.stats.rel_noise = 0.0167;
   k.stop_reason = "max_samples";
   k.samples_ms = {0.1201, 0.1225, 0.1234, 0.1245, 0.1302};
@@ -164,6 +166,8 @@ void expect_same_stats(const timing::SampleStats& a, const timing::SampleStats& 
   EXPECT_EQ(a.p90_ms, b.p90_ms);
   EXPECT_EQ(a.stddev_ms, b.stddev_ms);
   EXPECT_EQ(a.rel_stddev, b.rel_stddev);
+  EXPECT_EQ(a.mad_ms, b.mad_ms);
+  EXPECT_EQ(a.outliers, b.outliers);
   EXPECT_EQ(a.rel_noise, b.rel_noise);
 }
 
@@ -354,6 +358,39 @@ TEST(ResultsRoundTrip, SamplesThatDisagreeWithSamplesMsAreRefused) {
   }
   j["kernels"][0]["samples_ms"] = nlohmann::json::array();
   EXPECT_NO_THROW(from_json(j, "kept-none.json"));
+}
+
+// Files written before the robust noise estimate have no mad_ms or outliers in their stats: they
+// still load, with both read as 0 (not recorded), and every other figure as written.
+TEST(ResultsRoundTrip, StatsWithoutMadOrOutliersStillLoad) {
+  nlohmann::json j = to_json(every_field());
+  ASSERT_EQ(j["kernels"][0]["stats"]["mad_ms"], 0.0011);
+  ASSERT_EQ(j["kernels"][0]["stats"]["outliers"], 2);
+  j["kernels"][0]["stats"].erase("mad_ms");
+  j["kernels"][0]["stats"].erase("outliers");
+  const RunResults r = from_json(j, "old.json");
+  EXPECT_EQ(r.kernels[0].stats.mad_ms, 0);
+  EXPECT_EQ(r.kernels[0].stats.outliers, 0);
+  EXPECT_EQ(r.kernels[0].stats.rel_noise, 0.0167);
+  EXPECT_EQ(r.kernels[0].stats.stddev_ms, 0.0037);
+  // A file without stats at all (the headline fields alone) loads as before.
+  j["kernels"][0].erase("stats");
+  EXPECT_EQ(from_json(j, "older.json").kernels[0].stats.outliers, 0);
+}
+
+// More outliers than samples, or a negative count, is a file edited or written wrongly.
+TEST(ResultsRoundTrip, ImpossibleOutlierCountsAreRefused) {
+  for (const int bad : {6, -1}) {
+    nlohmann::json j = to_json(every_field());
+    j["kernels"][0]["stats"]["outliers"] = bad;  // of 5 samples
+    try {
+      from_json(j, "edited.json");
+      ADD_FAILURE() << "accepted " << bad << " outliers of 5 samples";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("edited.json: results field 'kernels[0].stats.outliers'"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // A health file's verdict is what a fleet script reads: an object with a string verdict, or refused

@@ -1,6 +1,9 @@
 // The stopping rule on hand-made statistics: every reason, and the refusals of bad flags.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "harness/common/errors.hpp"
 #include "harness/timing/stopping_rule.hpp"
 
@@ -37,6 +40,29 @@ TEST(StoppingRule, NeedsMinSamplesAndMinTime) {
 
 TEST(StoppingRule, ContinuesWhileNoisy) {
   EXPECT_EQ(should_stop(policy(), stats(50, 0.0101), 1, 1), StopReason::NotYet);
+}
+
+// 50 quiet samples (±1%) and one 100× slower (an OS hiccup): the median's robust noise is still
+// far under 1%, so the rule converges; σ would have put it at 25% and sampled to the budget.
+TEST(StoppingRule, ConvergesDespiteOneHugeSample) {
+  std::vector<double> samples_ms;
+  for (int i = 0; i < 50; ++i) samples_ms.push_back(1.0 + 0.01 * ((i * 37) % 11 - 5) / 5.0);
+  samples_ms.push_back(100.0);
+  const SampleStats s = summarize(samples_ms);
+  EXPECT_EQ(should_stop(policy(), s, 0.5, 0.6), StopReason::Converged);
+  const double classic_rel_noise = kMedianEfficiency * s.stddev_ms / (std::sqrt(51.0) * s.median_ms);
+  EXPECT_GT(classic_rel_noise, 0.2);
+  EXPECT_EQ(s.outliers, 1);
+}
+
+// A coarse timer (more than half the samples on one tick) gives MAD = 0: the rule must not take
+// that for converged while the samples vary by ±10%.
+TEST(StoppingRule, MadOfZeroIsNotConvergedWhenSamplesVary) {
+  std::vector<double> samples_ms(12, 1.0);
+  for (double x : {0.9, 1.1, 0.9, 1.1, 0.9, 1.1, 0.9, 1.1}) samples_ms.push_back(x);
+  const SampleStats s = summarize(samples_ms);
+  ASSERT_EQ(s.mad_ms, 0);
+  EXPECT_EQ(should_stop(policy(), s, 0.5, 0.6), StopReason::NotYet);
 }
 
 TEST(StoppingRule, StopsAtMaxSamples) {

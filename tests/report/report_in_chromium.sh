@@ -33,7 +33,8 @@ trap 'rm -rf "$work"' EXIT
   --title "trainbench report (SYNTHETIC test data)" -o "$artifacts/report.html"
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.html" \
   --screenshot "$artifacts/report.png" --user-data-dir "$work/profile" \
-  --min-charts 6 --expect-text '\b3637\.6\b' --expect-text '; rental \+ electricity [0-9,]+ USD'
+  --min-charts 6 --expect-text '\b3637\.6\b' --expect-text '; rental \+ electricity [0-9,]+ USD' \
+  --expect-text '#3 qkv\.fwd [^:;]+: 2 of 20'
 # The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too.
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
   --layout auto --days 30 --title "trainbench report, --layout auto (SYNTHETIC test data)" \

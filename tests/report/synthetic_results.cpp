@@ -57,6 +57,8 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
     double ms = (memory_bound ? op.bytes : op.flops) / rate * 1e3;
     if (spec.slow_kernel == "*" || spec.slow_kernel == op.name) ms *= 1.0 + spec.slowdown;
     for (int i = 0; i < spec.samples; ++i) k.samples_ms.push_back(ms * std::max(0.5, 1.0 + noise(rng)));
+    if (spec.spiky_kernel == op.name)
+      for (int i = std::max(0, spec.samples - spec.spikes); i < spec.samples; ++i) k.samples_ms[static_cast<size_t>(i)] *= 5;
     k.stats = timing::summarize(k.samples_ms);
     k.stop_reason = "converged";
     k.tflops = k.flops / (k.stats.median_ms * 1e-3) / 1e12;

@@ -24,6 +24,8 @@ struct SyntheticRunSpec {
   uint32_t seed = 1;
   std::string slow_kernel;        // kernel name to slow down ("*": all), "" none
   double slowdown = 0;            // 0.10: that kernel's every sample 10% longer
+  std::string spiky_kernel;       // kernel name whose last `spikes` samples are 5x slower (hiccups)
+  int spikes = 0;
 };
 
 results::RunResults synthetic_run(const SyntheticRunSpec& spec);
