@@ -263,6 +263,8 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   runner::record_sku(machine, sku, mfu_peak_dtype(options.dtype));
   run.budget_s = f.budget_s;
   run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
+  // results/ is this command's own choice, made here; a folder given with --out must exist.
+  if (f.out.empty()) results::create_default_output_folder(run.out_path, "the default results file (--out)");
   results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out");
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
