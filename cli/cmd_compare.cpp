@@ -9,6 +9,7 @@
 #include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
+#include "cli/site_flags.hpp"
 #include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
@@ -39,6 +40,7 @@ struct CompareFlags {
   std::optional<int64_t> global_batch;
   std::string recompute = "none";
   PriceFlags prices;
+  std::string site;  // --site
   InterruptionFlags interruptions;
   bool json = false;
   bool allow_different_device = false;
@@ -103,7 +105,7 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
       if (path.empty()) throw UsageError("--baseline: a path is empty; give the baseline results file(s)");
     std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
                                                  "--global-batch", "--gpu-hour-price", "--currency", "--recompute",
-                                                 "--pue", "--electricity-price"};
+                                                 "--pue", "--electricity-price", "--site"};
     for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "
@@ -155,11 +157,8 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   o.global_batch = f.global_batch.value_or(0);
   o.recompute = checked_recompute_flag(f.recompute, o.layout_search);
   o.compatibility = compat;
-  o.currency = checked_currency(f.prices.currency, "--currency");
-  o.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes, o.currency);
-  check_energy_flags(f.prices, o.currency);
-  o.pue = f.prices.pue;
-  o.electricity_price_per_kwh = f.prices.electricity_price;
+  apply_price_flags(f.prices, o);
+  o.site = load_site_flag(f.site);
   o.interruptions = parse_interruption_flags(f.interruptions);
   if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
   const compare::SideBySide side = compare::build_side_by_side(runs, o);
@@ -205,6 +204,8 @@ void add_compare_command(CLI::App& app) {
   add_layout_flags(cmd, flags->layout, flags->global_batch);
   add_recompute_flag(cmd, flags->recompute);
   add_price_flags(cmd, flags->prices);
+  add_site_flag(cmd, flags->site, "its PUE and electricity price for every run's energy and its cost, as estimate "
+                                  "takes them (--pue and --electricity-price replace them)");
   add_interruption_flags(cmd, flags->interruptions);
   cmd->add_flag("--allow-different-device", flags->allow_different_device,
                 "Regression: compare runs from different devices");

@@ -11,6 +11,7 @@
 #include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
+#include "cli/site_flags.hpp"
 #include "cli/sku_quotes.hpp"
 #include "cli/quantity_parse.hpp"
 #include "harness/comm/estimate_scaling.hpp"
@@ -272,7 +273,7 @@ void run_estimate(const EstimateFlags& f) {
   }
   req.gpus = f.gpus;
   if (!f.site.empty()) {
-    req.site = load_site(f.site);
+    req.site = load_site_flag(f.site);
     if (req.sku && req.site->sku && req.sku->name != *req.site->sku)
       throw UsageError(fmt::format("--site {} is built of {} GPUs; --gpu (or the results file) says {}: give the site's "
                                    "SKU, or a site config of {}",
@@ -332,8 +333,22 @@ void run_estimate(const EstimateFlags& f) {
   const std::vector<QuoteKey> keys =
       skus.size() > 1 ? sku_quote_keys(skus, req.currency) : std::vector<QuoteKey>{quote_key(f.gpu, req.sku, req.currency)};
   if (f.electricity_price) {
-    check_electricity_price(f.electricity_price,
-                            one_currency(fmt::format("--electricity-price {:g}", *f.electricity_price), keys));
+    // --currency, else the one currency of the configs the price stands for: the SKUs' and the
+    // site's (whose own tariff it replaces); where they differ it could be either, and is refused.
+    const std::string flag = fmt::format("--electricity-price {:g}", *f.electricity_price);
+    std::string currency;
+    if (req.currency) {
+      currency = *req.currency;
+    } else if (skus.size() > 1) {
+      currency = one_currency(flag, keys);
+    } else {
+      std::vector<std::pair<std::string, std::string>> configs;
+      if (req.sku) configs.emplace_back(keys.front().label(), keys.front().currency);
+      if (req.site) configs.emplace_back("site " + req.site->name, req.site->currency);
+      currency = agreed_currency(flag, configs, "the SKU and the site");  // only these two can differ
+    }
+    check_electricity_price(f.electricity_price, currency);
+    req.electricity_currency = currency;
     if (!throughput || !power)
       throw UsageError("--electricity-price prices the energy, which needs a throughput and a power figure "
                        "(--gpu with --mfu, or --results measured on a GPU)");
@@ -427,7 +442,9 @@ void add_estimate_command(CLI::App& app) {
                   "Activation recomputation: none, selective, full; auto (with --layout auto) tries none and full "
                   "(and selective with --attention unfused, the only storage it saves memory in)")
       ->capture_default_str();
-  cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file");
+  add_site_flag(cmd, flags->site,
+                "the data centers needed by --days (the article's arithmetic beside the measured), and the site's "
+                "PUE and electricity price for the energy and its cost");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
   cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
   cmd->add_option("--server-price", flags->server_price,
@@ -440,8 +457,8 @@ void add_estimate_command(CLI::App& app) {
                   "Electricity price per kWh, in --currency: the energy's cost, and with a rental quote the two "
                   "together (default: the site's)");
   cmd->add_option("--currency", flags->currency,
-                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU's, else "
-                  "USD)");
+                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU config's; "
+                  "for --electricity-price the SKU's and --site's, refused where they differ; else USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "

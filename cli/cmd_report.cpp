@@ -8,6 +8,7 @@
 #include "cli/quantity_parse.hpp"
 #include "cli/layout_flags.hpp"
 #include "cli/price_flags.hpp"
+#include "cli/site_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/report/chartjs_source.hpp"
 #include "harness/report/html_report.hpp"
@@ -31,6 +32,7 @@ struct ReportFlags {
   std::string recompute = "none";
   bool allow_different_shapes = false;
   PriceFlags prices;
+  std::string site;  // --site
   InterruptionFlags interruptions;
 };
 
@@ -51,11 +53,8 @@ void run_report(const ReportFlags& f) {
   o.comparison.recompute = checked_recompute_flag(f.recompute, o.comparison.layout_search);
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
-  o.comparison.currency = checked_currency(f.prices.currency, "--currency");
-  o.comparison.gpu_hour_price = parse_gpu_hour_prices(f.prices.quotes, o.comparison.currency);
-  check_energy_flags(f.prices, o.comparison.currency);
-  o.comparison.pue = f.prices.pue;
-  o.comparison.electricity_price_per_kwh = f.prices.electricity_price;
+  apply_price_flags(f.prices, o.comparison);
+  o.comparison.site = load_site_flag(f.site);
   o.comparison.interruptions = parse_interruption_flags(f.interruptions);
   results::write_file_atomic(f.out, report::render_html_report(runs, o));
   std::cout << fmt::format("wrote {} ({} results file(s))\n", f.out, runs.size());
@@ -77,6 +76,8 @@ void add_report_command(CLI::App& app) {
   cmd->add_flag("--allow-different-shapes", flags->allow_different_shapes,
                 "Report runs of different models or shapes together");
   add_price_flags(cmd, flags->prices);
+  add_site_flag(cmd, flags->site, "its PUE and electricity price for every run's energy and its cost, as estimate "
+                                  "takes them (--pue and --electricity-price replace them)");
   add_interruption_flags(cmd, flags->interruptions);
   cmd->callback([flags, cmd] {
     refuse_days_with_gpus(cmd->get_option("--days")->count() > 0, cmd->get_option("--gpus")->count() > 0);

@@ -24,6 +24,7 @@
 #include "cli/kernel_limits.hpp"
 #include "cli/quantity_parse.hpp"
 #include "cli/run_printer.hpp"
+#include "cli/site_flags.hpp"
 #include "cli/timing_flags.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
 #include "harness/common/errors.hpp"
@@ -111,7 +112,7 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
     return;
   }
   req.dtype = mfu_peak_dtype(dtype);  // the measured MFU shown beside the peak answer is the step's
-  req.site = load_site(f.site);
+  req.site = load_site_flag(f.site);
   const MeasuredThroughput measured = throughput_from_results(r, "this run");
   req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
   req.throughput_source = measured.source;
@@ -176,20 +177,20 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
 // SKU's, or the answer mixes two machines (estimate --results refuses the same).
 void check_site_for(const RunFlags& f, const kernels::DeviceInfo& info, const std::optional<SkuConfig>& sku) {
   if (f.no_estimate) return;
-  const SiteConfig site = load_site(f.site);
-  if (!site.sku) return;
+  const std::optional<SiteConfig> site = load_site_flag(f.site);
+  if (!site || !site->sku) return;
   if (info.backend == "cpu")
     throw UsageError(fmt::format("--site {} is built of {} GPUs; this run measures the CPU backend ({}): give a site "
                                  "without a GPU SKU (500p, the default), or measure on a GPU of that SKU",
-                                 f.site, *site.sku, info.name));
+                                 f.site, *site->sku, info.name));
   if (!sku)
     throw UsageError(fmt::format("--site {} is built of {} GPUs; this GPU ({}) matches no SKU config, so its rate "
                                  "cannot be checked against the site's: give --sku {} if it is one",
-                                 f.site, *site.sku, info.name, *site.sku));
-  if (sku->name != *site.sku)
+                                 f.site, *site->sku, info.name, *site->sku));
+  if (sku->name != *site->sku)
     throw UsageError(fmt::format("--site {} is built of {} GPUs; this GPU is a {} ({}): give a site of {} GPUs, or --sku "
                                  "{} if the match is wrong",
-                                 f.site, *site.sku, sku->name, info.name, sku->name, *site.sku));
+                                 f.site, *site->sku, sku->name, info.name, sku->name, *site->sku));
 }
 
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
@@ -263,6 +264,8 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   runner::record_sku(machine, sku, mfu_peak_dtype(options.dtype));
   run.budget_s = f.budget_s;
   run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
+  // results/ is this command's own choice, made here; a folder given with --out must exist.
+  if (f.out.empty()) results::create_default_output_folder(run.out_path, "the default results file (--out)");
   results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out");
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
@@ -362,7 +365,7 @@ void add_run_command(CLI::App& app) {
     if (f.no_estimate && (cmd->count("--tokens") || cmd->count("--site")))
       throw UsageError("--tokens and --site feed the extrapolation that --no-estimate skips: give one or the other");
     if (!f.no_estimate) {
-      load_site(f.site);
+      load_site_flag(f.site);
       if (!f.tokens.empty()) parse_positive_tokens(f.tokens);
     }
     // On the CPU, lighter timing defaults unless the user set them.

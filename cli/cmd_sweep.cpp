@@ -178,10 +178,10 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
     std::string stamp = runner::utc_now_iso8601();
     std::erase(stamp, ':');
     out = fmt::format("results/sweep-{}-{}-{}.json", info.backend, to_string(dtype), stamp);
+    // results/ is this command's own choice, made here; a folder given with --out must exist.
+    results::create_default_output_folder(out, "the default results file (--out)");
   }
   check_sweep_out(out);
-  const auto dir = std::filesystem::path(out).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);
 
   double best_so_far = 0;
   runner::GbenchOptions gb;

@@ -16,23 +16,26 @@ namespace tb::cli {
 void add_price_flags(CLI::App* cmd, PriceFlags& flags) {
   cmd->add_option("--gpu-hour-price", flags.quotes,
                   "Rental quote per GPU-hour, KEY=PRICE with KEY a run letter or SKU (repeatable): h100-sxm=2.5");
-  cmd->add_option("--currency", flags.currency, "Currency of the --gpu-hour-price quotes and --electricity-price")
-      ->capture_default_str();
-  cmd->add_option("--pue", flags.pue, "Power usage effectiveness of the site: scales every run's energy (default 1.0)");
+  cmd->add_option("--currency", flags.currency,
+                  "Currency of the --gpu-hour-price quotes and --electricity-price (default: each run's SKU config's; "
+                  "for --electricity-price the runs' and --site's, refused where they differ; else USD)");
+  cmd->add_option("--pue", flags.pue,
+                  "Power usage effectiveness of the site: scales every run's energy (default: --site's, else 1.0)");
   cmd->add_option("--electricity-price", flags.electricity_price,
                   "Electricity price per kWh, in --currency: each run's energy cost, and with a rental quote the two "
-                  "together");
+                  "together (default: --site's)");
 }
 
-void check_energy_flags(const PriceFlags& flags, const std::string& currency) {
+void apply_price_flags(const PriceFlags& flags, compare::SideBySideOptions& o) {
+  if (!flags.currency.empty()) {
+    o.currency = checked_currency(flags.currency, "--currency");
+    if (flags.quotes.empty() && !flags.electricity_price)
+      throw UsageError("--currency names the currency of --gpu-hour-price and --electricity-price: give one of them");
+  }
+  o.gpu_hour_price = parse_keyed_prices(flags.quotes, kGpuHourPriceKind);
   check_pue(flags.pue);
-  check_electricity_price(flags.electricity_price, currency);
-}
-
-std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes, const std::string& currency) {
-  auto prices = parse_keyed_prices(quotes, kGpuHourPriceKind);
-  for (const auto& [key, price] : prices) check_price_range(kGpuHourPriceKind, fmt::format("{}={:g}", key, price), price, currency);
-  return prices;
+  o.pue = flags.pue;
+  o.electricity_price_per_kwh = flags.electricity_price;
 }
 
 std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>& quotes, const PriceKind& kind) {

@@ -1,7 +1,10 @@
 #pragma once
-// `--gpu-hour-price KEY=PRICE` (repeatable) and `--currency`, shared by compare and report: rental
-// quotes per GPU-hour, KEY a run letter (A, B, ...) or the SKU a results file records. The price
-// kinds and their checks are estimate's too (cli/sku_quotes.hpp).
+// `--gpu-hour-price KEY=PRICE` (repeatable), `--currency`, `--pue` and `--electricity-price`,
+// shared by compare and report: rental quotes per GPU-hour, KEY a run letter (A, B, ...) or the
+// SKU a results file records, and the site's figures. A price is read in --currency, else in its
+// run's SKU config's currency (the electricity price: the one currency of the runs' configs and
+// --site's), else USD, as estimate reads its own (cli/sku_quotes.hpp); the checks against the runs
+// are harness/compare/side_by_side_prices.hpp.
 #include <CLI/CLI.hpp>
 
 #include <map>
@@ -10,22 +13,25 @@
 #include <vector>
 
 #include "harness/common/currency.hpp"
+#include "harness/compare/side_by_side.hpp"
+#include "harness/estimate/estimate.hpp"
 
 namespace tb::cli {
 
 struct PriceFlags {
   std::vector<std::string> quotes;  // KEY=PRICE
-  std::string currency = "USD";
+  std::string currency;  // empty: not given (each price in its config's currency)
   std::optional<double> pue;                // the site's power usage effectiveness: scales energy
   std::optional<double> electricity_price;  // per kWh, in currency: the energy's cost
 };
 
-// --pue in [1, 10] and --electricity-price in (0, 100] USD per kWh scaled to `currency`
-// (harness/common/currency.hpp), or a UsageError naming the flag. `currency`: the checked
-// --currency.
-void check_energy_flags(const PriceFlags& flags, const std::string& currency);
-
 void add_price_flags(CLI::App* cmd, PriceFlags& flags);
+
+// The flags onto a comparison's options: --currency checked (and refused without a price to name
+// the currency of), the quotes' form (their keys and ranges are checked against the runs), --pue's
+// range. A UsageError names the flag.
+void apply_price_flags(const PriceFlags& flags, compare::SideBySideOptions& options);
+
 // What a keyed price flag is called and allows, for its messages.
 struct PriceKind {
   std::string flag;     // "--server-price"
@@ -35,11 +41,7 @@ struct PriceKind {
   std::string keys = "a run letter (A, B, ...) or a SKU name";  // what a KEY may be
 };
 // Past this a quote is a typo: the dearest GPU rents for tens of dollars an hour.
-inline const PriceKind kGpuHourPriceKind{"--gpu-hour-price", 1e4, "per GPU-hour", "2.5"};
-// KEY=PRICE quotes of --gpu-hour-price, all in `currency`; a key twice, a bad form, or a price
-// outside (0, 1e4 USD] in `currency` is a UsageError naming the flag. Keys are checked against
-// the files later (compare::build_side_by_side).
-std::map<std::string, double> parse_gpu_hour_prices(const std::vector<std::string>& quotes, const std::string& currency);
+inline const PriceKind kGpuHourPriceKind{"--gpu-hour-price", kMaxGpuHourPriceUsd, "per GPU-hour", "2.5"};
 // KEY=PRICE quotes of `kind`; a key twice or a bad form is a UsageError naming kind.flag. The
 // range is the caller's to check (check_price_range), once it knows each key's currency.
 std::map<std::string, double> parse_keyed_prices(const std::vector<std::string>& quotes, const PriceKind& kind);

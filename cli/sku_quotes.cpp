@@ -29,11 +29,8 @@ std::vector<QuoteKey> sku_quote_keys(const std::vector<std::string>& args, const
 std::string one_currency(const std::string& flag, const std::vector<QuoteKey>& keys, bool keyed) {
   std::vector<std::pair<std::string, std::string>> by_label;
   for (const auto& k : keys) by_label.emplace_back(k.label(), k.currency);
-  if (const std::string currencies = currencies_by_label(by_label); !currencies.empty())
-    throw UsageError(fmt::format("{}: one price for every SKU, whose configs are in {}: give --currency to say which "
-                                 "it is in{}",
-                                 flag, currencies, keyed ? " (or KEY=PRICE per SKU, each in its config's currency)" : ""));
-  return keys.empty() ? "USD" : keys.front().currency;
+  return agreed_currency(flag, by_label, "every SKU",
+                         keyed ? " (or KEY=PRICE per SKU, each in its config's currency)" : "");
 }
 
 namespace {

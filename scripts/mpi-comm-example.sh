@@ -8,7 +8,8 @@
 #   node02 slots=8
 #
 # Usage: scripts/mpi-comm-example.sh HOSTFILE [trainbench comm flags...]
-#   scripts/mpi-comm-example.sh hosts.txt --op allreduce -b 8 -e 8G -f 2 --out results/comm.json
+#   mkdir -p results && scripts/mpi-comm-example.sh hosts.txt --op allreduce -b 8 -e 8G -f 2 --out results/comm.json
+# (trainbench creates no folder for an output: a missing one is refused before any work.)
 # Without a GPU, the same launch runs host-memory collectives: add --backend mpi. On one machine
 # (as CI does): mpirun --allow-run-as-root --oversubscribe -np 2 trainbench comm --backend mpi
 set -euo pipefail

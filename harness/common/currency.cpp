@@ -68,4 +68,18 @@ std::string currencies_by_label(const std::vector<std::pair<std::string, std::st
   return fmt::format("{} and {}", fmt::join(parts, ", "), last);
 }
 
+std::string agreed_currency(const std::string& flag, const std::vector<std::pair<std::string, std::string>>& configs,
+                            const std::string& what, const std::string& hint) {
+  const std::string currencies = currencies_by_label(configs);
+  if (currencies.empty()) return configs.empty() ? "USD" : configs.front().second;
+  std::vector<std::string> choices;  // each currency once, in order of appearance
+  for (const auto& [label, currency] : configs)
+    if (std::find(choices.begin(), choices.end(), "--currency " + currency) == choices.end())
+      choices.push_back("--currency " + currency);
+  const std::string last = choices.back();
+  choices.pop_back();
+  throw UsageError(fmt::format("{}: one price for {}, whose configs are in {}: give {} or {} to say which it is in{}",
+                               flag, what, currencies, fmt::join(choices, ", "), last, hint));
+}
+
 }  // namespace tb

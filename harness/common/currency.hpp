@@ -29,4 +29,13 @@ std::string price_range(double usd_limit, const std::string& code, const std::st
 // one currency (or none).
 std::string currencies_by_label(const std::vector<std::pair<std::string, std::string>>& label_and_currency);
 
+// The currency one price typed for several configs is read in (`configs`: each as messages name
+// it, and its currency): theirs where they agree, USD where there are none. Where they disagree,
+// a UsageError naming `flag` (with the value typed), what the price stands for (`what`: "every
+// SKU"), the configs' currencies and the values --currency then accepts, e.g. "--electricity-price
+// 0.1: one price for every run and the site, whose configs are in USD (A, B) and CNY (site 500p):
+// give --currency USD or --currency CNY to say which it is in"; `hint` is appended.
+std::string agreed_currency(const std::string& flag, const std::vector<std::pair<std::string, std::string>>& configs,
+                            const std::string& what, const std::string& hint = "");
+
 }  // namespace tb

@@ -36,6 +36,17 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
                        r.sku.empty() ? "" : fmt::format(", sku {}", r.sku),
                        r.peak_tflops > 0 ? fmt::format(", peak {:.4g} TFLOP/s {}", r.peak_tflops, r.peak_dtype) : "");
   }
+  // The site every run's energy is weighed at (--site), as estimate weighs its own, and which of
+  // its figures a flag replaced.
+  if (c.site) {
+    const SiteConfig& site = *c.site;
+    out += fmt::format("{}site {}: PUE {:.2f}{}", f == TableFormat::Markdown ? "- " : "  ", site.name, site.pue,
+                       c.pue != site.pue ? fmt::format(" (--pue {:.2f} in use)", c.pue) : "");
+    if (site.electricity_price_per_kwh)
+      out += fmt::format(", electricity {:g} {} per kWh{}", *site.electricity_price_per_kwh, site.currency,
+                         c.electricity_source == "--electricity-price" ? " (--electricity-price in use)" : "");
+    out += "\n";
+  }
 
   Table k;
   k.headers = {"kernel", "shape", "dtype"};
@@ -147,7 +158,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     return x.cost ? human_money(*x.cost, x.currency) : std::string("n/a (no price)");
   });
   if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.electricity_cost; })) {
-    erow("electricity (--electricity-price)", [](const Extrapolation& x) {
+    erow(fmt::format("electricity ({})", c.electricity_source), [](const Extrapolation& x) {
       return x.electricity_cost ? human_money(*x.electricity_cost, x.electricity_currency) : std::string("n/a (no power)");
     });
     erow("rental + electricity", [](const Extrapolation& x) {

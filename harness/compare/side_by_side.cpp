@@ -11,6 +11,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/repetitions.hpp"
+#include "harness/compare/side_by_side_prices.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
 #include "harness/estimate/layout_search.hpp"
@@ -35,40 +36,6 @@ std::vector<std::string> run_labels(const std::vector<LabeledResults>& runs) {
 }
 
 namespace {
-
-// The quote for run `index`: by its letter or by the SKU its file records (check_price_keys
-// refuses both at once).
-std::optional<double> quoted_price(size_t index, const LabeledResults& run, const SideBySideOptions& o) {
-  if (auto it = o.gpu_hour_price.find(run_letter(index)); it != o.gpu_hour_price.end()) return it->second;
-  if (auto it = o.gpu_hour_price.find(run.results.machine.sku); it != o.gpu_hour_price.end() && !it->first.empty())
-    return it->second;
-  return std::nullopt;
-}
-
-void check_price_keys(const std::vector<LabeledResults>& runs, const SideBySideOptions& o) {
-  std::vector<std::string> valid;
-  for (size_t i = 0; i < runs.size(); ++i) valid.push_back(run_letter(i));
-  for (const auto& r : runs)
-    if (!r.results.machine.sku.empty() && std::find(valid.begin(), valid.end(), r.results.machine.sku) == valid.end())
-      valid.push_back(r.results.machine.sku);
-  for (const auto& [key, price] : o.gpu_hour_price) {
-    if (std::find(valid.begin(), valid.end(), key) == valid.end())
-      throw UsageError(fmt::format("--gpu-hour-price: '{}' is neither a run letter nor a SKU of these files; "
-                                   "accepted keys: {}", key, fmt::join(valid, ", ")));
-    if (!(price > 0)) throw UsageError(fmt::format("--gpu-hour-price {}: the price must be positive (got {})", key, price));
-  }
-  // Two quotes for one run would leave one of them silently unused.
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string& sku = runs[i].results.machine.sku;
-    const auto by_letter = o.gpu_hour_price.find(run_letter(i));
-    const auto by_sku = sku.empty() ? o.gpu_hour_price.end() : o.gpu_hour_price.find(sku);
-    if (by_letter != o.gpu_hour_price.end() && by_sku != o.gpu_hour_price.end())
-      throw UsageError(fmt::format("--gpu-hour-price: run {} ({}) is priced twice, by {}={:g} and by its SKU {}={:g}; "
-                                   "give one quote per run",
-                                   run_letter(i), runs[i].origin, by_letter->first, by_letter->second, by_sku->first,
-                                   by_sku->second));
-  }
-}
 
 // Index of the smallest value among usable runs that have one (harness/estimate/ranking.hpp);
 // a tie is noted in `ties` under `what`.
@@ -103,8 +70,9 @@ Best best_runs(const std::vector<RunColumn>& runs) {
   return b;
 }
 
+// `electricity_currency`: of o.electricity_price_per_kwh (check_prices_and_site).
 Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price, const ModelConfig& model,
-                          const SideBySideOptions& o) {
+                          const SideBySideOptions& o, const std::string& electricity_currency) {
   Extrapolation e;
   if (!run.results.step) {
     e.why_not = fmt::format("no measured step (a `trainbench {}` file)", run.results.workload.command);
@@ -129,14 +97,17 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   else req.gpus = o.gpus;
   req.interruptions = o.interruptions;
   if (o.recompute != "auto") req.recompute = parse_recompute(o.recompute, "--recompute");
+  // Prices and site as estimate takes them: a quote in --currency, else the SKU config's; the
+  // site's PUE and tariff unless --pue and --electricity-price replace them.
   if (price) {
     req.gpu_hour_price = price;
     req.currency = o.currency;
   }
   req.pue = o.pue;
+  req.site = o.site;
   if (o.electricity_price_per_kwh) {
     req.electricity_price_per_kwh = o.electricity_price_per_kwh;
-    req.currency = o.currency;
+    req.electricity_currency = electricity_currency;
   }
   EstimateResult r;
   if (o.layout_search) {
@@ -159,6 +130,13 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     }
     const LayoutChoice& best = found.ranked.front();
     r = best.result;
+    // The search leaves the site out of its candidates; the chosen one is estimated with it, as
+    // `estimate --layout auto --site` does, so its energy and cost carry the site's PUE and tariff.
+    if (o.site) {
+      EstimateRequest chosen = best.request;
+      chosen.site = o.site;
+      r = estimate(chosen);
+    }
     e.layout = layout_summary(best.request);
     e.scaling_efficiency = r.scaling->efficiency;
     e.memory_used_fraction = r.memory->fit->used_fraction;
@@ -196,7 +174,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
   std::vector<LabeledResults> runs;
   for (const auto& r : files) runs.push_back(pool_repetitions(r));
   for (size_t i = 1; i < runs.size(); ++i) require_same_shapes(runs[0], runs[i], o.compatibility);
-  check_price_keys(runs, o);
+  const std::string electricity_currency = check_prices_and_site(runs, o);
 
   SideBySide out;
   out.deadline_days = o.days;
@@ -232,17 +210,13 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     col.model = r.workload.model;
     col.dtype = r.workload.dtype;
     col.peak_dtype = r.machine.peak_dtype;
-    if (r.workload.dtype == "fp8" && !r.machine.sku.empty()) {
-      try {
-        col.peak_tflops_fp8 = load_sku(r.machine.sku).peak_tflops_or_zero(DType::FP8);
-      } catch (const UsageError&) {
-        // A machine whose SKU config is not here: its fp8 roof is not drawn.
-      }
-    }
+    // A machine whose SKU config is not here has no fp8 roof drawn.
+    if (r.workload.dtype == "fp8")
+      if (const auto sku = recorded_sku(runs[i])) col.peak_tflops_fp8 = sku->peak_tflops_or_zero(DType::FP8);
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
     col.step = r.step;
-    col.extrapolation = extrapolate(runs[i], quoted_price(i, runs[i], o), model, o);
+    col.extrapolation = extrapolate(runs[i], quoted_price(i, runs[i], o), model, o, electricity_currency);
     out.runs.push_back(std::move(col));
 
     double step_ms = 0;
@@ -267,13 +241,19 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     }
   }
   out.best = best_runs(out.runs);
-  out.pue = o.pue.value_or(1.0);
+  // estimate's rule: --pue, else the site's, else 1; --electricity-price, else the site's tariff.
+  out.pue = o.pue ? *o.pue : o.site ? o.site->pue : 1.0;
+  out.site = o.site;
+  if (o.electricity_price_per_kwh) out.electricity_source = "--electricity-price";
+  else if (o.site && o.site->electricity_price_per_kwh) out.electricity_source = "site " + o.site->name;
   // The site's figures weigh energy: with no run's power known there is nothing to weigh.
   const bool any_energy = std::any_of(out.runs.begin(), out.runs.end(),
                                       [](const RunColumn& r) { return r.extrapolation.energy_mwh.has_value(); });
-  if ((o.pue || o.electricity_price_per_kwh) && !any_energy)
-    out.notes.push_back("--pue and --electricity-price weigh energy, and no run has a power figure (no SKU TDP, no "
-                        "measured power): nothing to weigh");
+  if ((o.pue || o.electricity_price_per_kwh || o.site) && !any_energy)
+    out.notes.push_back(fmt::format("{} weigh energy, and no run has a power figure (no SKU TDP, no measured power): "
+                                    "nothing to weigh",
+                                    o.site ? fmt::format("--site {}'s PUE and electricity price", o.site->name)
+                                           : std::string("--pue and --electricity-price")));
   return out;
 }
 

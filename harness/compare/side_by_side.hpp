@@ -11,6 +11,7 @@
 
 #include "harness/compare/compatibility.hpp"
 #include "harness/estimate/goodput.hpp"
+#include "harness/hardware/site_config.hpp"
 
 namespace tb::compare {
 
@@ -21,11 +22,17 @@ struct SideBySideOptions {
   std::optional<double> days;     // --days: GPUs needed to finish in this many days instead
   CompatibilityOptions compatibility;  // different devices are the point here; shapes must match
   // --gpu-hour-price KEY=PRICE: rental quotes per GPU-hour, KEY a run's letter (A, B, ...) or the
-  // SKU name its file records; a letter wins over a SKU. Overrides a SKU config's [price].
+  // SKU name its file records (a run priced both ways is refused). Overrides a SKU config's [price].
   std::map<std::string, double> gpu_hour_price;
-  std::string currency = "USD";   // of the quotes and of electricity_price_per_kwh
-  std::optional<double> pue;                        // --pue: scales energy (default 1)
-  std::optional<double> electricity_price_per_kwh;  // --electricity-price: the energy's cost
+  // --currency (checked): of the quotes and of electricity_price_per_kwh. Without it, estimate's
+  // rule (side_by_side_prices.hpp): a quote is in its run's SKU config's currency, else USD; the
+  // electricity price in the one currency of the runs' SKU configs and the site's.
+  std::optional<std::string> currency;
+  std::optional<double> pue;                        // --pue: scales energy (default the site's, else 1)
+  std::optional<double> electricity_price_per_kwh;  // --electricity-price: the energy's cost (default the site's)
+  // --site: its PUE and electricity price (in its currency) weigh every run's energy and cost as
+  // estimate weighs them; a site built of one GPU SKU takes only runs of that SKU.
+  std::optional<SiteConfig> site;
   // --layout auto: each run gets the best parallel layout its SKU's memory and links allow
   // (harness/estimate/layout_search.hpp) instead of ideal scaling; global_batch 0 takes the model's.
   bool layout_search = false;
@@ -120,7 +127,10 @@ struct SideBySide {
   std::vector<KernelRow> kernels; // union, in first-seen order
   Best best;
   std::vector<std::string> notes;  // e.g. a file measured for another model than the one extrapolated
-  double pue = 1;                  // --pue, for every run's energy
+  double pue = 1;                  // --pue, else the site's, for every run's energy
+  std::optional<SiteConfig> site;   // --site
+  // Where the electricity price comes from: "--electricity-price", or "site 500p"; empty for none.
+  std::string electricity_source;
 };
 
 // Refuses failed/partial runs and files of different models or shapes (unless allowed).

@@ -29,6 +29,10 @@ std::string quote_currency(const EstimateRequest& r) {
   return r.currency ? *r.currency : r.sku ? r.sku->currency : std::string("USD");
 }
 
+std::string electricity_quote_currency(const EstimateRequest& r) {
+  return r.electricity_currency ? *r.electricity_currency : quote_currency(r);
+}
+
 std::string sku_source(const EstimateRequest& r) {
   if (!r.sku) return "";
   return r.sku_from ? fmt::format("SKU {} (from {})", r.sku->name, *r.sku_from) : "--gpu " + r.sku->name;
@@ -61,7 +65,7 @@ void check_request(const EstimateRequest& r) {
   if (r.days && (!positive(*r.days) || *r.days > 365.0 * 100))
     throw UsageError(fmt::format("--days must be a positive number of days up to 36500 (got {})", *r.days));
   check_pue(r.pue);
-  check_electricity_price(r.electricity_price_per_kwh, quote_currency(r));
+  check_electricity_price(r.electricity_price_per_kwh, electricity_quote_currency(r));
   // 0 means "the model's context" only when --seq is not given; the CLI refuses an explicit 0.
   if (r.seq_len < 0 || r.seq_len > kMaxSeq)
     throw UsageError(fmt::format("--seq must be between 1 and {} tokens (got {})", kMaxSeq, r.seq_len));
@@ -323,7 +327,7 @@ EstimateResult estimate(const EstimateRequest& r) {
 
   if (out.energy_mwh && r.electricity_price_per_kwh) {
     out.electricity_cost = *out.energy_mwh * 1000.0 * *r.electricity_price_per_kwh;
-    out.electricity_currency = quote_currency(r);
+    out.electricity_currency = electricity_quote_currency(r);
   }
   if (r.site) {
     const double days = r.days.value_or(1.0);

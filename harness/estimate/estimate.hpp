@@ -23,6 +23,8 @@ inline constexpr int64_t kMaxGpus = 100'000'000;
 void check_pue(std::optional<double> pue);
 inline constexpr double kMaxElectricityPriceUsd = 100;
 void check_electricity_price(std::optional<double> price_per_kwh, const std::string& currency);
+// Past this a rental quote is a typo: the dearest GPU rents for tens of dollars an hour.
+inline constexpr double kMaxGpuHourPriceUsd = 1e4;
 
 struct EstimateRequest {
   ModelConfig model;
@@ -48,9 +50,12 @@ struct EstimateRequest {
   std::optional<double> measured_power_w;  // per GPU over the measured step (NVML); energy uses it over TDP
   std::optional<double> gpu_hour_price;  // rental price per GPU-hour; overrides the SKU's [price]
   std::optional<std::string> currency;   // of gpu_hour_price; default the SKU's, else USD
-  // Per kWh, in `currency` (default the SKU's, else USD); overrides the site's
-  // electricity_price_per_kwh (then in the site's currency).
+  // Per kWh, in electricity_currency; overrides the site's electricity_price_per_kwh (then in the
+  // site's currency).
   std::optional<double> electricity_price_per_kwh;
+  // Of electricity_price_per_kwh: --currency, else the configs' where they agree (the SKU's and the
+  // site's: the CLI refuses a price where they differ), set by the caller; default quote_currency().
+  std::optional<std::string> electricity_currency;
   // Parallel layout → communication model (harness/comm/comm_model.hpp, docs/comm.md). With none
   // of tp, pp, dp given, scaling is ideal: FLOPs ÷ (GPUs × throughput), exactly as before.
   std::optional<int64_t> tp;
@@ -179,6 +184,8 @@ struct EstimateResult {
 // The currency a price from the command line is read in: --currency, else the SKU config's, else
 // USD.
 std::string quote_currency(const EstimateRequest& request);
+// The currency electricity_price_per_kwh is read in: electricity_currency, else quote_currency().
+std::string electricity_quote_currency(const EstimateRequest& request);
 
 // How a throughput's source names the SKU: "--gpu h100-sxm", or "SKU h100-sxm (from site
 // h100-1024)" where no --gpu named it.

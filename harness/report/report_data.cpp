@@ -123,6 +123,15 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},
           {"runs", runs},   {"kernels", kernels},             {"best", best},
           {"deadline_days", c.deadline_days ? json(*c.deadline_days) : json(nullptr)},
+          {"pue", c.pue},
+          {"site", c.site ? json{{"name", c.site->name},
+                                 {"pue", c.site->pue},
+                                 {"electricity_price_per_kwh", c.site->electricity_price_per_kwh
+                                                                   ? json(*c.site->electricity_price_per_kwh)
+                                                                   : json(nullptr)},
+                                 {"currency", c.site->currency}}
+                          : json(nullptr)},
+          {"electricity_source", c.electricity_source.empty() ? json(nullptr) : json(c.electricity_source)},
           {"notes", c.notes}};
 }
 

@@ -235,8 +235,12 @@ const char* const kPageScript = R"JS(
   var s5 = section(anyStep ? 'Extrapolation: training ' + data.target_model
                            : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
-                   'Energy: power x GPU-hours x PUE (--pue, default 1), ' +
-                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price, the energy\'s cost and rental + electricity beside it.');
+                   'Energy: power x GPU-hours x PUE (--pue, else --site\'s, else 1), ' +
+                   'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price (or --site\'s tariff), the energy\'s cost and rental + electricity beside it.' +
+                   (data.site ? ' Site ' + data.site.name + ': PUE ' + fmt(data.site.pue, 2) +
+                                (data.site.electricity_price_per_kwh === null ? ''
+                                   : ', electricity ' + data.site.electricity_price_per_kwh + ' ' + data.site.currency + ' per kWh') +
+                                ' (--pue and --electricity-price replace them).' : ''));
   (data.notes || []).forEach(function (n) { s5.appendChild(el('p', 'Note: ' + n, 'note')); });
   var avail = runs.filter(function (r) { return r.extrapolation.available; });
   table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],

@@ -15,6 +15,11 @@ namespace tb::results {
 
 namespace fs = std::filesystem;
 
+fs::path output_folder(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec1, ec2;
   if (fs::exists(a, ec1) && fs::exists(b, ec2)) {
@@ -43,14 +48,17 @@ void check_output_path(const std::string& path, const std::string& flag, const s
       throw UsageError(fmt::format("{} {}: is also an input of this command ({}); writing would overwrite it; "
                                    "give another file",
                                    flag, path, in));
-  // The nearest existing ancestor must be a writable directory: write_file_atomic creates the
-  // rest and writes a temporary file beside the target.
-  fs::path parent = fs::path(path).parent_path();
-  if (parent.empty()) parent = ".";
-  while (!fs::exists(parent, ec) && parent.has_parent_path() && parent != parent.parent_path())
-    parent = parent.parent_path();
-  if (!fs::exists(parent, ec)) parent = ".";
-  if (!fs::is_directory(parent, ec))
+  // The folder must exist already: a typo in it (`--out reslts/run.json`) would otherwise become a
+  // new folder, found only after minutes of measuring, if at all. Nothing is created here.
+  const fs::path parent = output_folder(path);
+  const fs::file_status folder = fs::status(parent, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw UsageError(fmt::format("{} {}: folder {} cannot be examined ({})", flag, path, parent.string(), ec.message()));
+  if (!fs::exists(folder))
+    throw UsageError(fmt::format("{} {}: folder {} does not exist (trainbench creates no folder for an output): "
+                                 "create it first (mkdir -p {}) or give a path in an existing folder",
+                                 flag, path, parent.string(), parent.string()));
+  if (!fs::is_directory(folder))
     throw UsageError(fmt::format("{} {}: {} is not a directory", flag, path, parent.string()));
   // access() says yes to root everywhere (/proc included): create and remove a file instead, as
   // write_file_atomic will.
@@ -65,6 +73,16 @@ void check_output_path(const std::string& path, const std::string& flag, const s
     throw UsageError(fmt::format("{} {}: directory {} lets files be created but not removed ({}): the atomic write "
                                  "renames a temporary file over the target there; give another directory",
                                  flag, path, parent.string(), std::strerror(errno)));
+}
+
+void create_default_output_folder(const std::string& path, const std::string& flag) {
+  std::error_code ec;
+  const fs::path parent = output_folder(path);
+  fs::create_directories(parent, ec);
+  if (ec)
+    throw UsageError(fmt::format("{} {}: cannot create the default folder {} ({}); give --out FILE in an existing, "
+                                 "writable folder",
+                                 flag, path, parent.string(), ec.message()));
 }
 
 }  // namespace tb::results

@@ -395,11 +395,10 @@ RunResults read_results_file(const std::string& path) {
 void write_file_atomic(const std::string& path, const std::string& contents) {
   namespace fs = std::filesystem;
   fs::path target(path);
-  if (target.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) throw RuntimeError(fmt::format("{}: cannot create its directory: {}", path, ec.message()));
-  }
+  // No folder is created: output paths are checked before any work (output_path.hpp), and one
+  // that went away since is an error, not a new folder.
+  if (target.has_parent_path() && !fs::is_directory(target.parent_path()))
+    throw RuntimeError(fmt::format("{}: cannot write: folder {} does not exist", path, target.parent_path().string()));
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw RuntimeError(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));

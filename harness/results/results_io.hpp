@@ -15,7 +15,8 @@ RunResults from_json(const nlohmann::json& j, const std::string& origin);
 RunResults read_results_file(const std::string& path);
 
 // Writes to a temporary file beside `path`, flushes, then renames over it: a reader never
-// sees half a file, and an interrupted write leaves the previous one intact.
+// sees half a file, and an interrupted write leaves the previous one intact. Creates no folder: a
+// missing one is a RuntimeError (paths are checked first: output_path.hpp).
 void write_file_atomic(const std::string& path, const std::string& contents);
 void write_results_file(const std::string& path, const RunResults& results);
 

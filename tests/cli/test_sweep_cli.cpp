@@ -12,6 +12,8 @@ namespace {
 
 TEST(SweepCli, PrintsBestAndSavesTheCurve) {
   const std::string dir = testing::make_temp_dir("tb_sweep_");
+  // A folder given with --out must exist (no typo becomes a folder: test_output_folder_cli.cpp).
+  std::filesystem::create_directory(dir + "/sub");
   const std::string out = dir + "/sub/curve.json";
   const auto r = testing::run_trainbench({"sweep", "--device", "cpu", "--dtype", "fp32", "--m-range", "32:64:32",
                                           "--n-range", "48", "--k-range", "16,40", "--max-time", "0.1",

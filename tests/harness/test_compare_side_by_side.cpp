@@ -9,10 +9,13 @@
 #include "harness/compare/format.hpp"
 #include "harness/config/config_catalog.hpp"
 #include "harness/compare/side_by_side.hpp"
+#include "harness/estimate/estimate.hpp"
 #include "harness/estimate/measured_throughput.hpp"
+#include "harness/hardware/site_config.hpp"
 #include "harness/timing/sample_stats.hpp"
 #include "tests/report/synthetic_results.hpp"
 #include "tests/support/cli_runner.hpp"
+#include "tests/support/usage_message.hpp"
 
 using namespace tb::compare;
 using tb::testing::synthetic_run;
@@ -303,6 +306,87 @@ TEST(CompareSideBySide, PueAndElectricityPriceWeighEachRunsEnergy) {
   ASSERT_TRUE(ya.cost && ya.rental_and_electricity);
   EXPECT_DOUBLE_EQ(*ya.rental_and_electricity, *ya.cost + *ya.electricity_cost);
   EXPECT_FALSE(b.runs[1].extrapolation.rental_and_electricity.has_value());
+}
+
+
+std::vector<LabeledResults> two_h100_runs() {
+  SyntheticRunSpec a, b;
+  b.seed = 2;
+  return {{"runs/a.json", synthetic_run(a)}, {"runs/b.json", synthetic_run(b)}};
+}
+
+// --site weighs every run's energy as estimate weighs its own: the site's PUE, and its tariff in
+// its currency (configs/sites/500p.toml: PUE 1.3, 0.6 CNY per kWh; h100-1024.toml: PUE 1.2, 0.08
+// USD per kWh). By hand, from each run's GPU-hours G at the H100's 700 W TDP: energy G x 700 x PUE
+// / 1e6 MWh, so 1.3x and 1.2x the site-less energy; its cost energy x 1000 kWh/MWh x the tariff,
+// so the 500p bill over the h100-1024 one is (1.3 x 0.6) / (1.2 x 0.08) = 0.78 / 0.096 = 8.125.
+TEST(CompareSideBySide, SiteGivesEveryRunItsPueAndTariffAsEstimateDoes) {
+  const auto runs = two_h100_runs();
+  SideBySideOptions plain;
+  plain.gpus = 1024;
+  SideBySideOptions cn = plain, us = plain;
+  cn.site = tb::load_site("500p");
+  us.site = tb::load_site("h100-1024");
+  const auto p = build_side_by_side(runs, plain), c = build_side_by_side(runs, cn), u = build_side_by_side(runs, us);
+  EXPECT_DOUBLE_EQ(c.pue, 1.3);
+  EXPECT_DOUBLE_EQ(u.pue, 1.2);
+  EXPECT_EQ(c.electricity_source, "site 500p");
+  EXPECT_TRUE(p.electricity_source.empty());
+  for (size_t i = 0; i < 2; ++i) {
+    const Extrapolation &x = p.runs[i].extrapolation, &y = c.runs[i].extrapolation, &z = u.runs[i].extrapolation;
+    ASSERT_TRUE(x.energy_mwh && y.energy_mwh && z.energy_mwh && y.electricity_cost && z.electricity_cost);
+    EXPECT_NEAR(*x.energy_mwh, x.gpu_hours * 700 / 1e6, 1e-9 * *x.energy_mwh);
+    EXPECT_NEAR(*y.energy_mwh, x.gpu_hours * 700 * 1.3 / 1e6, 1e-9 * *y.energy_mwh);
+    EXPECT_NEAR(*z.energy_mwh, x.gpu_hours * 700 * 1.2 / 1e6, 1e-9 * *z.energy_mwh);
+    EXPECT_NEAR(*y.electricity_cost, *y.energy_mwh * 1000 * 0.6, 1e-9 * *y.electricity_cost);
+    EXPECT_NEAR(*z.electricity_cost, *z.energy_mwh * 1000 * 0.08, 1e-9 * *z.electricity_cost);
+    EXPECT_NEAR(*y.electricity_cost / *z.electricity_cost, 8.125, 1e-12);
+    EXPECT_EQ(y.electricity_currency, "CNY");
+    EXPECT_EQ(z.electricity_currency, "USD");
+    EXPECT_FALSE(x.electricity_cost.has_value());
+    // estimate --results FILE --gpus 1024 --site 500p: the same figures, to the last bit.
+    tb::EstimateRequest req;
+    const auto measured = tb::throughput_from_results(runs[i].results, runs[i].origin);
+    req.model = tb::load_model("gpt3-175b");
+    req.sustained_tflops_per_gpu = measured.sustained_tflops_per_gpu;
+    req.throughput_measured = true;
+    req.sku = measured.sku;
+    req.dtype = measured.peak_dtype;
+    req.gpus = 1024;
+    req.site = cn.site;
+    const tb::EstimateResult e = tb::estimate(req);
+    EXPECT_EQ(*e.energy_mwh, *y.energy_mwh);
+    EXPECT_EQ(*e.electricity_cost, *y.electricity_cost);
+  }
+  // --pue and --electricity-price replace the site's (the price then in the one currency the
+  // runs' configs and the site share, or --currency's).
+  cn.pue = 1.1;
+  cn.electricity_price_per_kwh = 0.5;
+  cn.currency = "CNY";
+  const auto o = build_side_by_side(runs, cn);
+  EXPECT_EQ(o.electricity_source, "--electricity-price");
+  const Extrapolation& y = o.runs[0].extrapolation;
+  EXPECT_NEAR(*y.energy_mwh, p.runs[0].extrapolation.gpu_hours * 700 * 1.1 / 1e6, 1e-9 * *y.energy_mwh);
+  EXPECT_NEAR(*y.electricity_cost, *y.energy_mwh * 1000 * 0.5, 1e-9 * *y.electricity_cost);
+  EXPECT_EQ(y.electricity_currency, "CNY");
+}
+
+// One electricity price for USD-priced runs at a CNY site is in neither until --currency says;
+// a site of H100s takes no H200 run.
+TEST(CompareSideBySide, SiteRefusesAnAmbiguousPriceAndAnotherGpusRuns) {
+  SideBySideOptions o;
+  o.site = tb::load_site("500p");
+  o.electricity_price_per_kwh = 0.1;
+  EXPECT_EQ(tb::testing::message_of([&] { build_side_by_side(two_h100_runs(), o); }),
+            "--electricity-price 0.1: one price for every run and the site, whose configs are in USD (A, B) and CNY "
+            "(site 500p): give --currency USD or --currency CNY to say which it is in");
+  o.site = tb::load_site("h100-1024");
+  o.electricity_price_per_kwh.reset();
+  const std::string msg = tb::testing::message_of([&] { build_side_by_side(h100_and_h200(), o); });
+  EXPECT_NE(msg.find("--site h100-1024 is built of h100-sxm GPUs; run B (runs/h200.json) was measured on h200"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("give a site of no one GPU (1000p, 500p) or runs of h100-sxm only"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/common/currency.hpp"
+#include "tests/support/usage_message.hpp"
 
 namespace tb {
 namespace {
@@ -34,6 +35,26 @@ TEST(Currency, CurrenciesByLabelListEachCurrencyOnceWithWhatIsPricedInIt) {
             "USD (a, c), CNY (b) and EUR (d)");
   EXPECT_EQ(currencies_by_label({{"a", "USD"}, {"b", "USD"}}), "");
   EXPECT_EQ(currencies_by_label({}), "");
+}
+
+// One price typed for several configs is in their currency where they agree (USD with none), and
+// refused where they do not, naming the flag, the configs and the values --currency then takes.
+TEST(Currency, OnePriceForSeveralConfigsNeedsTheirAgreement) {
+  EXPECT_EQ(agreed_currency("--electricity-price 0.1", {}, "every run"), "USD");
+  EXPECT_EQ(agreed_currency("--electricity-price 0.1", {{"A", "KRW"}, {"B", "KRW"}}, "every run"), "KRW");
+  EXPECT_EQ(agreed_currency("--electricity-price 0.6", {{"site 500p", "CNY"}}, "the configs"), "CNY");
+  const std::string two = testing::message_of([] {
+    agreed_currency("--electricity-price 0.1", {{"A", "USD"}, {"B", "USD"}, {"site 500p", "CNY"}},
+                    "every run and the site");
+  });
+  EXPECT_EQ(two, "--electricity-price 0.1: one price for every run and the site, whose configs are in USD (A, B) and "
+                 "CNY (site 500p): give --currency USD or --currency CNY to say which it is in");
+  const std::string three = testing::message_of([] {
+    agreed_currency("--gpu-hour-price 2.5", {{"a", "USD"}, {"b", "CNY"}, {"c", "EUR"}}, "every SKU", " (or KEY=PRICE)");
+  });
+  EXPECT_NE(three.find("give --currency USD, --currency CNY or --currency EUR to say which it is in (or KEY=PRICE)"),
+            std::string::npos)
+      << three;
 }
 
 }  // namespace

@@ -13,8 +13,9 @@
 namespace tb {
 namespace {
 
-// Llama 3 §3.3.4: 466 interruptions in 54 days on 16,384 GPUs.
-constexpr double kLlama3JobMtbfS = 54.0 * 86400.0 / 466.0;  // 10,012.0 s on 16,384 GPUs
+// Llama 3 §3.3.4: 466 interruptions in 54 days on 16,384 GPUs, 47 of them planned (maintenance):
+// the failure rate is the 419 unexpected ones, 54 x 86,400 / 419 = 11,135.08 s on 16,384 GPUs.
+constexpr double kLlama3JobMtbfS = 54.0 * 86400.0 / 419.0;
 
 InterruptionModel llama3(double checkpoint_s, double restart_s) {
   InterruptionModel m;
@@ -25,7 +26,10 @@ InterruptionModel llama3(double checkpoint_s, double restart_s) {
 }
 
 TEST(Goodput, Llama3RateGivesItsInterruptionCount) {
-  EXPECT_NEAR(llama3_gpu_mtbf_hours(), 45565.80, 0.01);  // 54 x 24 x 16384 / 466
+  // 54 x 24 = 1,296 h; x 16,384 = 21,233,664 GPU-hours; / 419 = 50,677.0024 (not / 466 = 45,565.80:
+  // the 47 planned stops are maintenance, not failures).
+  EXPECT_NEAR(llama3_gpu_mtbf_hours(), 50677.0024, 1e-4);
+  EXPECT_NEAR(llama3_gpu_mtbf_hours(), 21'233'664.0 / 419.0, 1e-9);
   const Goodput g = goodput(llama3(60, 600), 16384, 1.0);
   EXPECT_NEAR(g.job_mtbf_s, kLlama3JobMtbfS, 1e-6);
   // A case whose every figure is round, checked by hand: 1000 GPU-hours per GPU on 10 GPUs is
@@ -56,22 +60,22 @@ TEST(Goodput, Llama3RateGivesItsInterruptionCount) {
 }
 
 TEST(Goodput, IntervalIsYoungsWithDalysHigherOrderTerms) {
-  // Young: sqrt(2 x 60 x 10012.0) = 1096.10 s. Daly: x = 60 / 20024.0 = 0.0029964,
-  // 1096.10 x (1 + 0.054740/3 + 0.0029964/9) - 60 = 1056.47 s.
-  EXPECT_NEAR(std::sqrt(2 * 60 * kLlama3JobMtbfS), 1096.10, 0.01);
-  EXPECT_NEAR(daly_optimal_interval_s(60, kLlama3JobMtbfS), 1056.47, 0.01);
+  // Young: sqrt(2 x 60 x 11,135.08) = 1155.95 s. Daly: x = 60 / 22,270.17 = 0.0026942,
+  // 1155.95 x (1 + 0.051906/3 + 0.0026942/9) - 60 = 1155.95 x 1.0176014 - 60 = 1116.29 s.
+  EXPECT_NEAR(std::sqrt(2 * 60 * kLlama3JobMtbfS), 1155.95, 0.01);
+  EXPECT_NEAR(daly_optimal_interval_s(60, kLlama3JobMtbfS), 1116.29, 0.01);
   EXPECT_DOUBLE_EQ(daly_optimal_interval_s(500, 200), 200.0);  // δ >= 2M: checkpoint once per MTBF
 }
 
 TEST(Goodput, FractionMatchesHandComputationAndSharesSumToOne) {
-  // f = 1056.47/1116.47 x (1 - (600 + 558.23)/10012.0) = 0.83679
+  // f = 1116.29/1176.29 x (1 - (600 + 588.15)/11,135.08) = 0.948992 x 0.893297 = 0.84773
   const Goodput g = goodput(llama3(60, 600), 16384, 86400.0);
-  EXPECT_NEAR(g.interval_s, 1056.468, 1e-3);
+  EXPECT_NEAR(g.interval_s, 1116.292, 1e-3);
   EXPECT_TRUE(g.interval_optimal);
-  EXPECT_NEAR(g.fraction, 0.83679, 1e-5);
+  EXPECT_NEAR(g.fraction, 0.84773, 1e-5);
   EXPECT_NEAR(g.fraction + g.checkpoint_share + g.rework_share + g.restart_share, 1.0, 1e-12);
   EXPECT_NEAR(g.restart_share, 600 / kLlama3JobMtbfS, 1e-12);
-  EXPECT_NEAR(g.wall_s, 86400.0 / 0.83679, 1.0);
+  EXPECT_NEAR(g.wall_s, 86400.0 / 0.84773, 1.0);
   // Meta reports > 90% effective training time: faster checkpoints and restarts reach it.
   EXPECT_GT(goodput(llama3(30, 180), 16384, 1.0).fraction, 0.90);
 }
@@ -133,15 +137,15 @@ TEST(Goodput, EstimateAddsTheLostTime) {
   EXPECT_DOUBLE_EQ(*with.uninterrupted_wall_days, *without.wall_days);
   EXPECT_NEAR(*with.wall_days, *without.wall_days / with.goodput->fraction, 1e-9);
   EXPECT_NEAR(*with.gpu_hours, *without.gpu_hours / with.goodput->fraction, 1e-6);
-  // 1024 GPUs at Llama 3's per-GPU rate: one interruption every 44.5 h.
-  EXPECT_NEAR(with.goodput->job_mtbf_s / 3600.0, llama3_gpu_mtbf_hours() / 1024, 1e-9);
-  // By hand: M = 45,565.803 h × 3600 / 1024 = 160,192.27 s; Daly's τ with δ = 60 s (default):
-  // sqrt(2 × 60 × 160,192.27) = 4384.41, x = 60 / 320,384.55 = 1.8727e-4, × (1 + 0.0136848/3 +
-  // 1.8727e-4/9) − 60 = 4384.41 × 1.0045824 − 60 = 4344.50 s. Loss per interruption
-  // R + (τ + δ)/2 = 600 + 2202.25 = 2802.25 s; f = 4344.50/4404.50 × (1 − 2802.25/160,192.27) =
-  // 0.9863776 × 0.9825069 = 0.969123.
-  EXPECT_NEAR(with.goodput->interval_s, 4344.50, 0.01);
-  EXPECT_NEAR(with.goodput->fraction, 0.969123, 1e-5);
+  // 1024 GPUs at Llama 3's per-GPU rate: one interruption every 50,677.0 / 1024 = 49.49 h.
+  EXPECT_NEAR(with.goodput->job_mtbf_s / 3600.0, 49.489, 1e-3);
+  // By hand: M = 50,677.0024 h × 3600 / 1024 = 178,161.34 s; Daly's τ with δ = 60 s (default):
+  // sqrt(2 × 60 × 178,161.34) = 4623.78, x = 60 / 356,322.67 = 1.6839e-4, × (1 + 0.0129764/3 +
+  // 1.6839e-4/9) − 60 = 4623.78 × 1.0043442 − 60 = 4583.87 s. Loss per interruption
+  // R + (τ + δ)/2 = 600 + 2321.93 = 2921.93 s; f = 4583.87/4643.87 × (1 − 2921.93/178,161.34) =
+  // 0.9870797 × 0.9835995 = 0.970891.
+  EXPECT_NEAR(with.goodput->interval_s, 4583.87, 0.01);
+  EXPECT_NEAR(with.goodput->fraction, 0.970891, 1e-5);
 }
 
 // The data centers at measured throughput lose the goodput of the GPUs they hold (site peak / SKU

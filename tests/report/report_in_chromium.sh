@@ -35,10 +35,13 @@ python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.h
   --screenshot "$artifacts/report.png" --user-data-dir "$work/profile" \
   --min-charts 6 --expect-text '\b3637\.6\b' --expect-text '; rental \+ electricity [0-9,]+ USD' \
   --expect-text '#3 qkv\.fwd [^:;]+: 2 of 20'
-# The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too.
+# The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too;
+# at the 500P site (PUE 1.3, 0.6 CNY per kWh), which the page names.
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
-  --layout auto --days 30 --title "trainbench report, --layout auto (SYNTHETIC test data)" \
+  --layout auto --days 30 --site 500p --title "trainbench report, --layout auto (SYNTHETIC test data)" \
   -o "$artifacts/report-layout.html"
 grep -q 'layout (--layout auto' "$artifacts/report-layout.html" || { echo "FAIL: no layout table"; exit 1; }
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-layout.html" \
-  --screenshot "$artifacts/report-layout.png" --user-data-dir "$work/profile-layout"
+  --screenshot "$artifacts/report-layout.png" --user-data-dir "$work/profile-layout" \
+  --expect-text 'Site 500p: PUE 1\.30, electricity 0\.6 CNY per kWh' --expect-text 'PUE 1\.30\)'
+

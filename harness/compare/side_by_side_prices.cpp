@@ -1,0 +1,128 @@
+#include "harness/compare/side_by_side_prices.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "harness/common/currency.hpp"
+#include "harness/common/errors.hpp"
+#include "harness/compare/format.hpp"
+#include "harness/config/config_catalog.hpp"
+#include "harness/estimate/estimate.hpp"
+
+namespace tb::compare {
+
+std::optional<SkuConfig> recorded_sku(const LabeledResults& run) {
+  if (run.results.machine.sku.empty()) return std::nullopt;
+  try {
+    return load_sku(run.results.machine.sku);
+  } catch (const UsageError&) {
+    return std::nullopt;  // a machine whose SKU config is not here: its rate still compares
+  }
+}
+
+std::optional<double> quoted_price(size_t index, const LabeledResults& run, const SideBySideOptions& o) {
+  if (auto it = o.gpu_hour_price.find(run_letter(index)); it != o.gpu_hour_price.end()) return it->second;
+  if (auto it = o.gpu_hour_price.find(run.results.machine.sku); it != o.gpu_hour_price.end() && !it->first.empty())
+    return it->second;
+  return std::nullopt;
+}
+
+namespace {
+
+bool prices(const std::string& key, size_t index, const LabeledResults& run) {
+  return key == run_letter(index) || (!run.results.machine.sku.empty() && key == run.results.machine.sku);
+}
+
+// Each key names a run, each run is priced once, each quote is believable in its run's currency.
+void check_gpu_hour_prices(const std::vector<LabeledResults>& runs, const std::vector<std::string>& currencies,
+                           const SideBySideOptions& o) {
+  std::vector<std::string> valid;
+  for (size_t i = 0; i < runs.size(); ++i) valid.push_back(run_letter(i));
+  for (const auto& r : runs)
+    if (!r.results.machine.sku.empty() && std::find(valid.begin(), valid.end(), r.results.machine.sku) == valid.end())
+      valid.push_back(r.results.machine.sku);
+  for (const auto& [key, price] : o.gpu_hour_price)
+    if (std::find(valid.begin(), valid.end(), key) == valid.end())
+      throw UsageError(fmt::format("--gpu-hour-price: '{}' is neither a run letter nor a SKU of these files; "
+                                   "accepted keys: {}", key, fmt::join(valid, ", ")));
+  // Two quotes for one run would leave one of them silently unused.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string& sku = runs[i].results.machine.sku;
+    const auto by_letter = o.gpu_hour_price.find(run_letter(i));
+    const auto by_sku = sku.empty() ? o.gpu_hour_price.end() : o.gpu_hour_price.find(sku);
+    if (by_letter != o.gpu_hour_price.end() && by_sku != o.gpu_hour_price.end())
+      throw UsageError(fmt::format("--gpu-hour-price: run {} ({}) is priced twice, by {}={:g} and by its SKU {}={:g}; "
+                                   "give one quote per run",
+                                   run_letter(i), runs[i].origin, by_letter->first, by_letter->second, by_sku->first,
+                                   by_sku->second));
+  }
+  for (const auto& [key, price] : o.gpu_hour_price)
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (prices(key, i, runs[i]) && (!(price > 0) || price > price_limit(kMaxGpuHourPriceUsd, currencies[i])))
+        throw UsageError(fmt::format("--gpu-hour-price {}={:g}: the price must be in {}", key, price,
+                                     price_range(kMaxGpuHourPriceUsd, currencies[i], "per GPU-hour")));
+}
+
+// The site's names that any run may use: those built of no one SKU.
+std::vector<std::string> sites_of_any_gpu() {
+  std::vector<std::string> names;
+  for (const auto& name : config::available_names(config::ConfigKind::Site)) {
+    try {
+      if (!load_site(name).sku) names.push_back(name);
+    } catch (const UsageError&) {
+      // A broken preset is refused where it is named, not here.
+    }
+  }
+  return names;
+}
+
+// A site of one SKU's GPUs prices that SKU's runs only, as estimate refuses a site of another GPU
+// than --gpu or its results file: its network and power describe those servers.
+void check_site_skus(const std::vector<LabeledResults>& runs, const SiteConfig& site) {
+  if (!site.sku) return;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& m = runs[i].results.machine;
+    if (m.sku == *site.sku) continue;
+    const std::string measured_on = m.backend == "cpu"         ? fmt::format("the CPU backend ({})", m.device_name)
+                                    : recorded_sku(runs[i])      ? m.sku
+                                                                 : fmt::format("{} (no SKU config)", m.device_name);
+    const auto any = sites_of_any_gpu();
+    throw UsageError(fmt::format("--site {} is built of {} GPUs; run {} ({}) was measured on {}: its energy and cost at "
+                                 "that site would describe neither; give a site of no one GPU{} or runs of {} only",
+                                 site.name, *site.sku, run_letter(i), runs[i].origin, measured_on,
+                                 any.empty() ? "" : fmt::format(" ({})", fmt::join(any, ", ")), *site.sku));
+  }
+}
+
+}  // namespace
+
+std::string check_prices_and_site(const std::vector<LabeledResults>& runs, const SideBySideOptions& o) {
+  if (o.site) check_site_skus(runs, *o.site);
+  std::vector<std::optional<SkuConfig>> skus;
+  std::vector<std::string> currencies;  // of each run's quote: --currency, else its SKU config's, else USD
+  for (const auto& r : runs) {
+    skus.push_back(recorded_sku(r));
+    currencies.push_back(o.currency ? *o.currency : skus.back() ? skus.back()->currency : std::string("USD"));
+  }
+  check_gpu_hour_prices(runs, currencies, o);
+  if (!o.electricity_price_per_kwh) return "";
+  std::string currency;
+  if (o.currency) {
+    currency = *o.currency;
+  } else {
+    // One price for every run's energy and the site's, in place of the site's own tariff: the
+    // currency their configs share, where they share one.
+    std::vector<std::pair<std::string, std::string>> configs;
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (skus[i]) configs.emplace_back(run_letter(i), skus[i]->currency);
+    if (o.site) configs.emplace_back("site " + o.site->name, o.site->currency);
+    currency = agreed_currency(fmt::format("--electricity-price {:g}", *o.electricity_price_per_kwh), configs,
+                               o.site ? "every run and the site" : "every run");
+  }
+  check_electricity_price(o.electricity_price_per_kwh, currency);
+  return currency;
+}
+
+}  // namespace tb::compare
