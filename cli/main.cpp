@@ -8,10 +8,13 @@
 #include <cstdlib>
 
 #include "cli/command_registry.hpp"
+#include "cli/exit_path.hpp"
 #include "cli/quantity_parse.hpp"
 #include "cli/unknown_flag.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/common/near_miss.hpp"
+#include "harness/runner/device_state.hpp"
+#include "kernels/backend.hpp"
 
 namespace {
 
@@ -27,9 +30,7 @@ void check_environment() {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   tb::cli::save_argv(argc, argv);
   CLI::App app{"trainbench: how fast does this machine train transformers, and what does a model cost?"};
   app.require_subcommand(1);
@@ -112,9 +113,22 @@ int main(int argc, char** argv) {
   } catch (const tb::RuntimeError& e) {
     fmt::print(stderr, "trainbench: error: {}\n", e.what());
     return tb::kExitRuntime;
+  } catch (const tb::kernels::DeviceLostError& e) {
+    // Lost outside a kernel's measurement (measure_op marks those itself): marked here too, so that
+    // main leaves without the CUDA teardown on this path as well.
+    tb::runner::mark_device_lost(e.what());
+    fmt::print(stderr, "trainbench: error: {}\n", e.what());
+    return tb::kExitRuntime;
   } catch (const std::exception& e) {
     fmt::print(stderr, "trainbench: error: {}\n", e.what());
     return tb::kExitRuntime;
   }
   return tb::cli::exit_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // After a lost device this never returns: it leaves with std::_Exit (cli/exit_path.hpp).
+  return tb::cli::finish_process(run_cli(argc, argv));
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Run HERE (the development machine, which has the Debian -dev packages and nvcc): builds an
 # sm_90a-only trainbench in build-device/ and gathers what a bare device machine needs in
-# .device/: bin/ (trainbench and the two test binaries), lib/ (the few shared libraries the
-# device lacks: fmt, toml++, Google Benchmark) and FINGERPRINT (of the sources built, which
-# scripts/gpu-check.sh compares with the checkout it runs in: a stale bundle is refused). Then,
+# .device/: bin/ (trainbench, the two test binaries and tb_hang_probe, which the GPU tests spawn
+# from beside their own binary), lib/ (the few shared libraries the device lacks: fmt, toml++,
+# Google Benchmark) and FINGERPRINT (of the sources built, which scripts/gpu-check.sh compares
+# with the checkout it runs in: a stale bundle is refused). Then,
 # with the device tool, two calls (docs/perf/README.md has the plan):
 #   run(command="scripts/gpu-check.sh first", carry=[".device"], timeout_s=450), then at once
 #   run(command="GPU_CHECK_BUDGET=260 scripts/gpu-check.sh second", carry=[".device"], timeout_s=280)
@@ -26,9 +27,10 @@ fi
 scripts/install-deps.sh
 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DTB_CUDA_ARCHS=90a -DTB_WITH_OPENBLAS=OFF \
   -DTB_ENABLE_MPI=OFF -DCMAKE_BUILD_RPATH='$ORIGIN/../lib'
-cmake --build build-device -j "$(nproc)" --target trainbench trainbench_tests trainbench_gpu_tests
+cmake --build build-device -j "$(nproc)" --target trainbench trainbench_tests trainbench_gpu_tests tb_hang_probe
 rm -rf .device && mkdir -p .device/bin .device/lib
-cp build-device/cli/trainbench build-device/tests/trainbench_tests build-device/tests/trainbench_gpu_tests .device/bin/
+cp build-device/cli/trainbench build-device/tests/trainbench_tests build-device/tests/trainbench_gpu_tests \
+  build-device/tests/tb_hang_probe .device/bin/
 # Everything the binaries link that is not glibc, libstdc++, CUDA's own or the driver's (the
 # device has CUDA 13's cuBLAS, and NCCL inside PyTorch's wheels). A library ldd cannot find here
 # would not be found there either: stop.

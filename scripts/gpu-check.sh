@@ -13,7 +13,8 @@
 #                 GEMM, on a short leash: if one fails or hangs, the model runs after it are skipped
 #   comm-1gpu     a one-rank NCCL `comm` over the model's own message sizes (issue 7 on one GPU)
 #   run-models    `run` for gpt3-175b (tp 8, run's default 100 s budget), gpt3-xl, llama3-8b (25 s each)
-#   tests         every GPU test (trainbench_gpu_tests), the wgmma forward's first run apart
+#   tests         every GPU test (trainbench_gpu_tests), the wgmma forward's first run apart, and
+#                 last the hang probe (does the process exit after a hung kernel?)
 #   cpu-tests     the CPU suite from the bundle (CI runs it already: only on request)
 #   bench         = bench-gemm bench-attention: side by side with torch.matmul and SDPA, full tables;
 #                   bench-gemm-quick: one repeat; bench-attention-quick: two causal shapes
@@ -214,13 +215,22 @@ phase_smoke() {
 
 phase_tests() {
   # The wgmma kernel runs apart, on a short leash: its first run on real hardware must not take
-  # the other GPU tests down with it if it faults or hangs.
-  run_logged gpu-tests 60 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='-*Wgmma*' \
+  # the other GPU tests down with it if it faults or hangs. The hang probe apart too, below.
+  run_logged gpu-tests 48 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='-*Wgmma*:HangProbe.*' \
     --gtest_output=xml:"$LOG/gpu-tests.xml"
   grep -E '^\[  (PASSED|FAILED|SKIPPED)' "$LOG/gpu-tests.log" | tee -a "$SUMMARY"
   run_logged gpu-tests-wgmma 25 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='*Wgmma*' \
     --gtest_output=xml:"$LOG/gpu-tests-wgmma.xml"
   grep -E '^\[  (PASSED|FAILED|SKIPPED)|Failure|error' "$LOG/gpu-tests-wgmma.log" | head -20 | tee -a "$SUMMARY"
+  # Does the process exit after a hung kernel (docs/perf/README.md)? Last in the call: it hangs a
+  # kernel on purpose, and whatever came after would share the GPU with it should the driver not
+  # reclaim it. Each probe is killed 10 s after its start, so both fit the cap even when the first
+  # one's teardown blocks (about 15 s in all then, 8 s when nothing blocks); the 12 s came off
+  # gpu-tests' cap, which no longer runs them.
+  run_logged gpu-tests-hang 18 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='HangProbe.*' \
+    --gtest_output=xml:"$LOG/gpu-tests-hang.xml"
+  grep -E '^hang probe|^\[  (PASSED|FAILED|SKIPPED)|TEARDOWN BLOCKS|EVEN std::_Exit|never wrote' "$LOG/gpu-tests-hang.log" |
+    head -20 | tee -a "$SUMMARY"
 }
 
 phase_cpu_tests() { run_logged cpu-tests 300 "${LIBENV[@]}" "$BIN/trainbench_tests" --gtest_brief=1; }

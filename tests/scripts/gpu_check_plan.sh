@@ -25,6 +25,11 @@ check "175B runs with run's default budget" "grep -E '^run-gpt3-175b ' '$work/fi
 # Every step of call 1 is planned at its cap, none skipped: the GPU tests too.
 check "call 1 reaches every step even at every cap" "! grep -q SKIPPED '$work/first'"
 check "call 1 plans the GPU tests" "grep -qE '^gpu-tests +cap' '$work/first' && grep -qE '^gpu-tests-wgmma +cap' '$work/first'"
+# The hang probe hangs a kernel on purpose: a step of its own, the call's last, out of gpu-tests.
+check "call 1 ends with the hang probe" \
+  "[[ \$(grep -E '^[a-z0-9-]+ +cap ' '$work/first' | tail -1 | cut -d' ' -f1) == gpu-tests-hang ]]"
+check "gpu-tests leaves the hang probe to its own step" \
+  "grep -E '^gpu-tests +cap' '$work/first' | grep -qF -- '-*Wgmma*:HangProbe.*'"
 check "no step of call 1 is unknown to the shell" "! grep -q 'command not found' '$work/first'"
 # The machine's inventory takes lent seconds too: it is a step, counted in the plan.
 check "call 1 plans the env and devices steps" "grep -qE '^env +cap' '$work/first' && grep -qE '^devices +cap' '$work/first'"
