@@ -505,7 +505,8 @@ void add_estimate_command(CLI::App& app) {
   add_interruption_flags(cmd, flags->interruptions);
   const std::string memory_group = "Memory per GPU (with the layout; docs/memory.md)";
   cmd->add_option("--zero", flags->zero, "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's "
-                                         "distributed optimizer), 2 + gradients, 3 + weights (default 0)")
+                                         "distributed optimizer), 2 + gradients, 3 + weights (default 0 with a "
+                                         "given layout; with --layout auto, 1 wherever dp x cp > 1)")
       ->group(memory_group);
   cmd->add_option("--grad-dtype", flags->grad_dtype,
                   "bf16 (2 B per parameter, ZeRO's convention, the default) or fp32 (4 B: Megatron-LM accumulates "

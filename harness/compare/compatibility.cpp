@@ -3,13 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <set>
 
 #include "harness/common/errors.hpp"
 #include "harness/results/step_consistency.hpp"
-#include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
 
@@ -30,16 +28,7 @@ void require_complete_run(const LabeledResults& run) {
                                  run.origin, r.status, which));
   if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
 
-  for (size_t i = 0; i < r.kernels.size(); ++i) {
-    const auto& k = r.kernels[i];
-    if (k.samples_ms.empty()) continue;
-    const double median = timing::summarize(k.samples_ms).median_ms;
-    if (std::abs(k.stats.median_ms - median) > 1e-9 * std::max(std::abs(median), 1e-12))
-      throw UsageError(fmt::format("{}: kernels[{}] ({}): median_ms {} is not the median of its samples_ms ({}); the "
-                                   "file was edited or written wrongly",
-                                   run.origin, i, k.name, k.stats.median_ms, median));
-  }
-  results::require_consistent_step(r, run.origin);
+  results::require_consistent_results(r, run.origin);
 }
 
 void require_same_attention_impl(const LabeledResults& a, const LabeledResults& b,

@@ -26,8 +26,9 @@ struct CompatibilityOptions {
 // Refuses failed and partial runs (their step time misses kernels; a failed kernel has no
 // timing), naming the file and the kernels that did not complete; and a file at odds with itself
 // (edited by hand, or by a broken writer), naming the field: a kernel's median that is not its
-// samples' median, a step time that is not the sum of calls x median. Repeated entries of one
-// kernel (--benchmark_repetitions) are allowed: comparisons pool them (repetitions.hpp).
+// samples' median, a step time that is not the sum of calls x median (results::require_consistent_results,
+// which every reader runs). Repeated entries of one kernel (--benchmark_repetitions) are allowed:
+// comparisons pool them (repetitions.hpp).
 void require_complete_run(const LabeledResults& run);
 
 // The gate's: the same attention implementation (workload.attention_impl, --impl) where both files

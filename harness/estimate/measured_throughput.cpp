@@ -37,7 +37,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
     throw UsageError(fmt::format("{}: no measured training step (made by `trainbench {}`; only `trainbench run` "
                                  "measures a whole step)",
                                  origin, r.workload.command));
-  results::require_consistent_step(r, origin);
+  results::require_consistent_results(r, origin);
   MeasuredThroughput t;
   t.sustained_tflops_per_gpu = r.step->model_flops / (r.step->step_ms * 1e-3) / 1e12;
   t.model = r.workload.model;

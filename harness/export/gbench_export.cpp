@@ -5,6 +5,7 @@
 #include <map>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/step_consistency.hpp"
 
 namespace tb::exporting {
 
@@ -51,6 +52,8 @@ std::string gbench_name(const results::RunResults& r, const results::KernelResul
 json to_gbench_json(const results::RunResults& r, const std::string& origin, std::vector<std::string>* left_out) {
   if (r.status == "failed")
     throw UsageError(fmt::format("{}: the run failed; there are no timings to export", origin));
+  // The checks every reader runs: an edited step or median would otherwise reach a dashboard.
+  results::require_consistent_results(r, origin);
   const auto& m = r.machine;
   // google/benchmark's context block; fields it cannot know here are given neutral values.
   json context = {{"date", m.utc_time},

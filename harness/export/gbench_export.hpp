@@ -4,14 +4,16 @@
 // `googlecpp` tool reads benchmarks[].name, real_time, time_unit, iterations, cpu_time and
 // threads; Bencher's `cpp_google` adapter reads the same plus the context block.
 //
-// One "iteration" entry per measured kernel (name "model/kernel/shape/dtype"), real_time and
+// One "iteration" entry per measured kernel (name "model/kernel/shape/dtype", the command in
+// place of the model for files without one: "gemm/gemm/256x256x256_fwd/fp32"), real_time and
 // cpu_time = the median in ms (a GPU kernel's CPU time is not measured; the median stands in
 // so tools that read cpu_time see the same number), iterations = samples, and user counters
-// (TFLOPS, GBps, pct_of_peak, rel_noise, outliers) as google/benchmark writes counters: extra
-// keys; rel_noise and outliers only where there were two samples or more to estimate them from.
-// The step, when present, is one more entry with tokens_per_s and MFU counters, named
-// "model/step", or "model/step/fp8" for an fp8 step (another series, not a 1.4x "speed-up" of
-// the bf16 one). Kernels left out by --benchmark_filter are not in `left_out`: not a failure.
+// (TFLOPS, GBps, algbw_GBps, busbw_GBps, pct_of_peak, rel_noise, outliers, calls_per_step) as
+// google/benchmark writes counters: extra keys; rel_noise and outliers only where there were two
+// samples or more to estimate them from. The step, when present, is one more entry with
+// tokens_per_s, MFU and TFLOPS counters, named "model/step/tp8/mb1/seq2048/bf16": another tp,
+// micro-batch, sequence or dtype is another series (an fp8 step is not a 1.4x "speed-up" of the
+// bf16 one). Kernels left out by --benchmark_filter are not in `left_out`: not a failure.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,7 +22,8 @@
 
 namespace tb::exporting {
 
-// Refuses failed runs and files without a measured kernel (UsageError naming `origin`);
+// Refuses failed runs, files without a measured kernel and files at odds with themselves
+// (results::require_consistent_results, as every reader does) with a UsageError naming `origin`;
 // a partial run exports only its kernels with status ok, and no step. What is left out is listed
 // in `left_out` ("name shape dtype: status: error", "step: ..."), for the caller to report:
 // dashboards such as github-action-benchmark plot every entry's real_time and read no error

@@ -1,6 +1,8 @@
 #pragma once
-// A results file's step must agree with itself: a hand-edited or badly written file would
-// otherwise carry an impossible MFU into estimates, comparisons and reports.
+// A results file must agree with itself: a hand-edited or badly written file would otherwise
+// carry an impossible MFU or a median its samples do not have into estimates, comparisons,
+// exports and reports. Every reader (estimate --results, compare, report, export) calls
+// require_consistent_results, so that one file is refused alike by all of them.
 #include <string>
 
 #include "harness/results/run_results.hpp"
@@ -9,9 +11,26 @@ namespace tb::results {
 
 // Refuses, naming the file and the field, a step whose step_ms is not the sum of calls_per_step x
 // median_ms over its measured kernels, whose mfu or hfu is not its FLOPs over its time and
-// machine.peak_tflops, whose mfu exceeds 1 (faster than the peak: the peak is wrong) or whose mfu
-// exceeds its hfu (the model's FLOPs are a part of those the hardware ran). A file without a step
-// passes.
+// machine.peak_tflops, whose mfu exceeds its bound (step_mfu_bound) or whose mfu exceeds its hfu
+// (the model's FLOPs are a part of those the hardware ran). A file without a step passes.
 void require_consistent_step(const RunResults& r, const std::string& origin);
+
+// Refuses, naming the file and the kernel, a kernel whose median_ms is not the median of its
+// samples_ms. Kernels without samples (not measured, or older files) pass.
+void require_consistent_medians(const RunResults& r, const std::string& origin);
+
+// Both of the above: what every reader checks.
+void require_consistent_results(const RunResults& r, const std::string& origin);
+
+// The most a step's MFU can be, and why. 1 against the peak of the dtype the step runs in. An fp8
+// step's MFU is against the bf16 peak (machine.peak_dtype "bf16", workload.hpp's mfu_peak_dtype),
+// so that it reads on a bf16 step's scale: its fp8 GEMMs may run up to the fp8 peak, and its bound
+// is the SKU's fp8/bf16 peak ratio (about 2 on Hopper), read from the config of machine.sku. Where
+// that config or its fp8 peak is missing, the bound stays 1 and `why` says what was missing.
+struct MfuBound {
+  double bound = 1;
+  std::string why;  // for the refusal: what the bound is
+};
+MfuBound step_mfu_bound(const RunResults& r);
 
 }  // namespace tb::results

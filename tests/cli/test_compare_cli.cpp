@@ -42,6 +42,11 @@ class CompareCli : public ::testing::Test {
     return path;
   }
   std::string base() { return write("base.json", tb::testing::synthetic_run({})); }
+  // A stand-in for Chart.js's UMD build, so that report runs without libjs-chart.js.
+  std::string fake_chartjs() {
+    return write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
+                                      "function(){return function(){}})");
+  }
   std::string dir_;
 };
 
@@ -127,6 +132,76 @@ TEST_F(CompareCli, EstimateFromAnFp8StepUsesItsPeakDtype) {
   const auto fp8 = run_trainbench({"estimate", "--results", f, "--gpus", "1024", "--dtype", "fp8", "--json"});
   ASSERT_EQ(fp8.exit_code, 0) << fp8.err;
   EXPECT_NEAR(nlohmann::json::parse(fp8.out)["mfu"].get<double>(), mfu * 989.0 / 1979.0, 1e-9);
+}
+
+// An fp8 step's MFU is against the bf16 peak, so it may pass 1 (docs/perf/mfu.md): every reader
+// takes it, up to the SKU's fp8/bf16 peak ratio (h100-sxm: 1979 / 989 = 2.00101), and refuses one
+// above that alike. The synthetic GEMMs run at 1.6x, then 3x, the bf16 peak.
+TEST_F(CompareCli, AnFp8StepAboveTheBf16PeakIsReadUpToTheFp8Ratio) {
+  const std::string chartjs = fake_chartjs();
+  auto fp8_run = [](double compute_efficiency) {
+    SyntheticRunSpec spec;
+    spec.compute_efficiency = compute_efficiency;
+    auto run = tb::testing::synthetic_run(spec);
+    run.workload.dtype = "fp8";
+    run.machine.peak_dtype = "bf16";
+    return run;
+  };
+  auto readers = [&](const std::string& a, const std::string& b) {
+    return std::vector<std::vector<std::string>>{{"estimate", "--results", a, "--gpus", "1024"},
+                                                 {"compare", a, b},
+                                                 {"compare", "--baseline", a, b},
+                                                 {"report", a, b, "-o", dir_ + "/r.html", "--chartjs", chartjs},
+                                                 {"export", a}};
+  };
+  const auto fast = fp8_run(1.6);
+  ASSERT_GT(fast.step->mfu, 1.0);
+  ASSERT_LT(fast.step->mfu, 1979.0 / 989.0);
+  const std::string a = write("fp8-a.json", fast), b = write("fp8-b.json", fast);
+  for (const auto& args : readers(a, b)) {
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
+  }
+  const auto impossible = fp8_run(3.5);
+  ASSERT_GT(impossible.step->mfu, 1979.0 / 989.0);
+  const std::string c = write("fp8-c.json", impossible), d = write("fp8-d.json", impossible);
+  for (const auto& args : readers(c, d))  // the gate may read either side first: both are refused
+    expect_usage_error(run_trainbench(args), "/fp8-", "is above 2.00101, the fp8/bf16 peak ratio of h100-sxm");
+  // The same MFU in a bf16 step is above its bound of 1.
+  auto bf16 = fast;
+  bf16.workload.dtype = "bf16";
+  expect_usage_error(run_trainbench({"compare", write("bf16.json", bf16), b}), "bf16.json",
+                     "is above 1: the step cannot run faster than the peak");
+}
+
+// export runs the checks every other reader runs (results::require_consistent_results): a step
+// time halved by hand is refused by each with the same message.
+TEST_F(CompareCli, EveryReaderRefusesAnEditedFileWithTheSameMessage) {
+  const std::string chartjs = fake_chartjs();
+  auto j = tb::results::to_json(tb::testing::synthetic_run({}));
+  j["step"]["step_ms"] = j["step"]["step_ms"].get<double>() / 2;
+  const std::string edited = write_text("halved.json", j.dump());
+  const std::string good = base();
+  const auto report = run_trainbench({"report", edited, "-o", dir_ + "/r.html", "--chartjs", chartjs});
+  expect_usage_error(report, "halved.json", "step.step_ms");
+  const std::string message = report.err;
+  ASSERT_NE(message.find("is not the sum of calls_per_step x median_ms"), std::string::npos) << message;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"export", edited}, {"export", "--format", "gbench", edited, "-o", dir_ + "/g.json"},
+        {"compare", good, edited}, {"estimate", "--results", edited, "--gpus", "1024"}}) {
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.out << r.err;
+    EXPECT_EQ(r.err, message) << args[0];
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/g.json"));
+  // A kernel's median its samples do not have: export refuses it as compare does.
+  auto m = tb::results::to_json(tb::testing::synthetic_run({}));
+  for (auto& v : m["kernels"][0]["samples_ms"]) v = v.get<double>() * 2;
+  const std::string moved = write_text("moved.json", m.dump());
+  const auto by_compare = run_trainbench({"compare", good, moved});
+  expect_usage_error(by_compare, "moved.json", "kernels[0]");
+  EXPECT_NE(by_compare.err.find("is not the median of its samples_ms"), std::string::npos) << by_compare.err;
+  EXPECT_EQ(run_trainbench({"export", moved}).err, by_compare.err);
 }
 
 // --tokens replaces the model's published count in every run's extrapolation (a model that
@@ -430,9 +505,7 @@ TEST_F(CompareCli, ExportWritesGoogleBenchmarkJson) {
   // A kernel that did not measure is no entry (dashboards would plot it as 0 ms): it is listed on
   // stderr, the rest is written, and the exit status is 1.
   auto partial = tb::testing::synthetic_run({});
-  partial.status = "partial";
-  partial.kernels[0].status = "oom";
-  partial.kernels[0].error = "out of memory";
+  tb::testing::mark_not_measured(partial, 0, "oom", "out of memory");
   const std::string partial_out = dir_ + "/partial-gbench.json";
   r = run_trainbench({"export", write("partial.json", partial), "-o", partial_out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -509,7 +582,8 @@ TEST_F(CompareCli, FlagsOfTheOtherModeAreRefused) {
     expect_usage_error(run_trainbench(args), extra[0], "--baseline");
   }
   for (const std::vector<std::string>& extra :
-       {std::vector<std::string>{"--threshold", "5%"}, {"--alpha", "0.1"}, {"--correction", "none"}}) {
+       {std::vector<std::string>{"--threshold", "5%"}, {"--alpha", "0.1"}, {"--correction", "none"},
+        {"--allow-different-device"}}) {
     std::vector<std::string> args{"compare", a, b};
     args.insert(args.end(), extra.begin(), extra.end());
     expect_usage_error(run_trainbench(args), extra[0], "--baseline");

@@ -790,6 +790,35 @@ TEST(CatalogCli, ListsEveryConfigWithKeyNumbers) {
   EXPECT_NE(sites.out.find("0.6 CNY"), std::string::npos) << sites.out;
 }
 
+// --zero's help states both defaults, and estimate keeps to them: ZeRO 0 on a layout given by
+// hand, ZeRO-1 wherever dp x cp > 1 under --layout auto (docs/memory.md).
+TEST(EstimateCli, ZeroHelpStatesTheDefaultOfEachMode) {
+  const auto help = run_trainbench({"estimate", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  std::string text;  // CLI11 may wrap the description: compare with whitespace collapsed
+  std::istringstream words(help.out);
+  for (std::string w; words >> w;) text += (text.empty() ? "" : " ") + w;
+  EXPECT_NE(text.find("(default 0 with a given layout; with --layout auto, 1 wherever dp x cp > 1)"),
+            std::string::npos)
+      << help.out;
+  const std::vector<std::string> xl = {"estimate", "--model", "gpt3-xl", "--gpu", "h100-sxm", "--mfu", "0.4", "--json"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = xl;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const auto fixed = with({"--tp", "1", "--pp", "1", "--dp", "8"});
+  EXPECT_EQ(fixed["memory"]["zero_stage"], 0);
+  const auto searched = with({"--gpus", "8", "--layout", "auto"});
+  ASSERT_FALSE(searched["layout_search"]["ranked"].empty());
+  for (const auto& c : searched["layout_search"]["ranked"]) {
+    ASSERT_GT(c["dp"].get<int>() * c["cp"].get<int>(), 1) << c.dump();
+    EXPECT_EQ(c["zero_stage"], 1) << c.dump();
+  }
+}
+
 TEST(Cli, NoSubcommandIsAUsageError) {
   auto r = run_trainbench({});
   EXPECT_EQ(r.exit_code, 2);

@@ -54,8 +54,7 @@ TEST(ExportGbench, OneIterationEntryPerKernelPlusTheStep) {
 
 TEST(ExportGbench, PartialRunsExportOnlyMeasuredKernelsAndFailedRunsRefuse) {
   auto r = tb::testing::synthetic_run({});
-  r.status = "partial";
-  r.kernels[0].status = "oom";
+  tb::testing::mark_not_measured(r, 0, "oom", "out of memory");
   std::vector<std::string> left_out;
   const auto j = to_gbench_json(r, "p.json", &left_out);
   // Only what measured cleanly is an entry (a dashboard plots every entry's real_time); the oom

@@ -93,30 +93,41 @@ TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
 }
 
 // Published configurations. Megatron-LM's GPT-3 175B example (examples/gpt3/
-// train_gpt3_175b_distributed.sh: tensor 8, pipeline 16, micro-batch 1, global batch 1536) is
-// among the search's best five on 1024 GPUs, within 3% of its best (which interleaves, an option
-// the example leaves off), on the A100s it was written for (full recomputation) and on H100s.
+// train_gpt3_175b_distributed.sh: tensor 8, pipeline 16, micro-batch 1, global batch 1536), on
+// 1024 A100s as it was written for (--mfu 0.45 --recompute full) and on H100s (--mfu 0.4): as the
+// example runs it, without interleaving, it is 6.5% (A100) and 6.8% (H100) slower than the
+// search's best (tp 4 x pp 16, 4 virtual stages) and not in the best five; with 4 virtual stages,
+// an option the example leaves off, it is in the best five, 1.9% and 2.6% slower (docs/memory.md).
 TEST(LayoutSearch, FindsMegatronLmsGpt3Layout) {
   for (const auto& [sku, mfu, recompute] : {std::tuple{"a100-sxm-80g", 0.45, Recompute::Full},
                                              std::tuple{"h100-sxm", 0.4, Recompute::None}}) {
     LayoutSearchRequest r = gpt3_on(sku, mfu);
     r.base.recompute = recompute;
     r.base.gpus = 1024;
-    r.keep = 5;
     const LayoutSearchResult s = search_layouts(r);
-    ASSERT_EQ(s.ranked.size(), 5u) << sku;
-    const auto it = std::find_if(s.ranked.begin(), s.ranked.end(), [](const LayoutChoice& c) {
-      return *c.request.tp == 8 && *c.request.pp == 16 && c.request.micro_batch_size == 1;
-    });
-    ASSERT_NE(it, s.ranked.end()) << sku << ": best is " << layout_summary(s.ranked.front().request);
-    EXPECT_LT(*it->result.wall_days / *s.ranked.front().result.wall_days, 1.03) << sku;
+    ASSERT_GT(s.ranked.size(), 5u) << sku;
+    const double best_days = *s.ranked.front().result.wall_days;
+    auto megatron = [&](int64_t v) {
+      return std::find_if(s.ranked.begin(), s.ranked.end(), [v](const LayoutChoice& c) {
+        return *c.request.tp == 8 && *c.request.pp == 16 && c.request.micro_batch_size == 1 &&
+               c.request.virtual_stages == v;
+      });
+    };
+    const auto interleaved = megatron(4), plain = megatron(1);
+    ASSERT_NE(interleaved, s.ranked.end()) << sku;
+    ASSERT_NE(plain, s.ranked.end()) << sku;
+    EXPECT_LT(interleaved - s.ranked.begin(), 5) << sku;
+    EXPECT_LT(*interleaved->result.wall_days / best_days, 1.03) << sku;
+    EXPECT_GE(plain - s.ranked.begin(), 5) << sku;
+    EXPECT_GT(*plain->result.wall_days / best_days, 1.05) << sku;
+    EXPECT_LT(*plain->result.wall_days / best_days, 1.08) << sku;
   }
 }
 
 // Llama 3 405B's 16K-GPU pre-training layout (The Llama 3 Herd of Models, Table 4: 16,384 H100,
 // TP 8, CP 1, PP 16, DP 128, 8192-token sequences, 16M-token batches = 2048 sequences, 41% MFU)
-// is exactly the search's best, interleaved as Meta ran it. (At 8,192 GPUs Meta's PP 16 / DP 64
-// is not the model's best: it prefers 32 plain stages by about 1%.)
+// is exactly the search's best, interleaved as Meta ran it, once recomputation is searched too
+// (`estimate --layout auto --recompute auto`: without it the best is TP 8, PP 32, DP 64).
 // Llama 3 405B on Meta's 16,384 H100s at an MFU from its Table 4.
 LayoutSearchRequest llama3_405b_on_16k(double mfu) {
   LayoutSearchRequest r;
@@ -138,6 +149,34 @@ TEST(LayoutSearch, FindsLlama3405bsLayoutOn16kGpus) {
   EXPECT_EQ(*best.pp, 16);
   EXPECT_EQ(*best.dp, 128);
   EXPECT_GT(best.virtual_stages, 1);
+}
+
+// At 8,192 GPUs Meta's TP 8 / PP 16 / DP 64 is not the model's best: under `--recompute auto`
+// (none or full, the CLI's modes with fused attention) it prefers 32 plain stages without
+// recomputation, 226.6 days against 231.4 for PP 16 with 4 virtual stages and full recomputation,
+// 2.1% (docs/memory.md).
+TEST(LayoutSearch, PrefersPlainStagesToLlama3405bsLayoutOn8kGpus) {
+  LayoutSearchRequest r = llama3_405b_on_16k(0.41);
+  r.base.gpus = 8192;
+  r.recompute_modes = {Recompute::None, Recompute::Full};
+  r.keep = 1000;
+  const LayoutSearchResult s = search_layouts(r);
+  ASSERT_FALSE(s.ranked.empty());
+  const auto& best = s.ranked.front();
+  EXPECT_EQ(*best.request.tp, 8);
+  EXPECT_EQ(*best.request.pp, 32);
+  EXPECT_EQ(*best.request.dp, 32);
+  EXPECT_EQ(best.request.virtual_stages, 1);
+  EXPECT_EQ(best.request.recompute, Recompute::None);
+  const auto meta = std::find_if(s.ranked.begin(), s.ranked.end(), [](const LayoutChoice& c) {
+    return *c.request.tp == 8 && *c.request.pp == 16 && *c.request.dp == 64;
+  });
+  ASSERT_NE(meta, s.ranked.end());
+  EXPECT_EQ(meta->request.virtual_stages, 4);
+  EXPECT_EQ(meta->request.recompute, Recompute::Full);
+  const double gap = *meta->result.wall_days / *best.result.wall_days;
+  EXPECT_GT(gap, 1.015);
+  EXPECT_LT(gap, 1.03);
 }
 
 // Llama 3 405B's long-context stage (Table 4's last row: 16,384 H100, TP 8, CP 16, PP 16, DP 8,

@@ -95,5 +95,74 @@ TEST(StepConsistency, MfuAboveOneOrAboveHfuIsImpossible) {
   EXPECT_NE(refusal(r).find("step.mfu 0.2 exceeds step.hfu 0.1"), std::string::npos) << refusal(r);
 }
 
+// An fp8 step's MFU is against the bf16 peak (docs/perf/mfu.md), so it may pass 1, up to the SKU's
+// fp8/bf16 peak ratio (h100-sxm: 1979 / 989 = 2.00101); above that, or above 1 for any other
+// step, it is refused. The hand step scaled: model FLOPs x7.5 give MFU 1.5, hardware FLOPs x7.5 HFU 1.8.
+RunResults fp8_step(double mfu) {
+  RunResults r = hand_step();
+  r.workload.dtype = "fp8";
+  r.machine.peak_dtype = "bf16";
+  r.machine.sku = "h100-sxm";
+  r.step->model_flops = 1e13 * mfu / 0.2;
+  r.step->hardware_flops = r.step->model_flops * 1.2;
+  r.step->mfu = mfu;
+  r.step->hfu = mfu * 1.2;
+  return r;
+}
+
+TEST(StepConsistency, AnFp8StepAgainstTheBf16PeakMayPassOneUpToTheFp8Ratio) {
+  EXPECT_EQ(refusal(fp8_step(1.5)), "");
+  EXPECT_EQ(refusal(fp8_step(2.0)), "");  // just under 1979 / 989
+  EXPECT_NEAR(step_mfu_bound(fp8_step(1.5)).bound, 1979.0 / 989.0, 1e-12);
+  const std::string above = refusal(fp8_step(2.1));
+  EXPECT_NE(above.find("runs/x.json: step.mfu 2.1 is above 2.00101, the fp8/bf16 peak ratio of h100-sxm (1979 / 989 "
+                       "TFLOP/s)"),
+            std::string::npos)
+      << above;
+}
+
+TEST(StepConsistency, OnlyAnFp8StepJudgedAgainstBf16GetsTheRatio) {
+  // A bf16 step on the same SKU: 1 is the bound.
+  RunResults bf16 = fp8_step(1.5);
+  bf16.workload.dtype = "bf16";
+  EXPECT_NE(refusal(bf16).find("step.mfu 1.5 is above 1: the step cannot run faster than the peak"), std::string::npos)
+      << refusal(bf16);
+  // An fp8 step whose MFU is against the fp8 peak itself (peak_dtype fp8): 1 is the bound.
+  RunResults own_peak = fp8_step(1.5);
+  own_peak.machine.peak_dtype = "fp8";
+  EXPECT_NE(refusal(own_peak).find("step.mfu 1.5 is above 1:"), std::string::npos) << refusal(own_peak);
+  // A SKU without fp8 (Ampere) or without a config here: the fp8 peak is unknown, so 1 stays the
+  // bound and the message says what was missing.
+  RunResults a100 = fp8_step(1.5);
+  a100.machine.sku = "a100-sxm-80g";
+  EXPECT_NE(refusal(a100).find("step.mfu 1.5 is above 1: an fp8 step's MFU against the bf16 peak may reach the "
+                               "fp8/bf16 peak ratio, but machine.sku 'a100-sxm-80g' has no fp8 peak in its config"),
+            std::string::npos)
+      << refusal(a100);
+  RunResults unknown = fp8_step(1.5);
+  unknown.machine.sku = "no-such-gpu";
+  EXPECT_NE(refusal(unknown).find("machine.sku 'no-such-gpu' has no SKU config here"), std::string::npos)
+      << refusal(unknown);
+}
+
+// The median check that compare and report ran on their own is the same function every reader
+// calls (export and estimate --results included).
+TEST(StepConsistency, AMedianThatIsNotItsSamplesMedianIsRefused) {
+  RunResults r = hand_step();
+  r.kernels[0].samples_ms = {9, 10, 11};
+  r.kernels[1].samples_ms = {20, 19, 21};
+  EXPECT_NO_THROW(require_consistent_results(r, "runs/x.json"));
+  r.kernels[1].samples_ms = {20, 22, 21};  // median 21, the file says 20
+  try {
+    require_consistent_results(r, "runs/x.json");
+    ADD_FAILURE() << "a median its samples do not have passed";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("runs/x.json: kernels[1] (b): median_ms 20 is not the median of its "
+                                         "samples_ms (21); the file was edited or written wrongly"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tb::results

@@ -80,4 +80,24 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
   return r;
 }
 
+void mark_not_measured(results::RunResults& r, size_t index, const std::string& status, const std::string& error) {
+  results::KernelResult& k = r.kernels.at(index);
+  const double calls = static_cast<double>(k.calls_per_step);
+  k.status = status;
+  k.error = error;
+  r.status = "partial";
+  if (!r.step) return;
+  results::StepResult& s = *r.step;
+  const double old_ms = s.step_ms;
+  s.step_ms -= calls * k.stats.median_ms;
+  s.model_flops -= calls * k.model_flops;
+  s.hardware_flops -= calls * k.flops;
+  const double step_s = s.step_ms * 1e-3, peak = r.machine.peak_tflops * 1e12;
+  s.tokens_per_s *= old_ms / s.step_ms;
+  s.mfu = s.model_flops / step_s / peak;
+  s.hfu = s.hardware_flops / step_s / peak;
+  s.sustained_tflops = s.hardware_flops / step_s / 1e12;
+  s.complete = false;
+}
+
 }  // namespace tb::testing

@@ -3,6 +3,7 @@
 // (shapes, FLOPs, bytes from harness/workload) timed by a roofline model at a chosen fraction of
 // a SKU's datasheet peak, with seeded noise. Never a measurement; never written under results/
 // (machine.command_line and git_commit say "synthetic test data").
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -29,5 +30,10 @@ struct SyntheticRunSpec {
 };
 
 results::RunResults synthetic_run(const SyntheticRunSpec& spec);
+
+// Kernel `index` did not measure (`status`: oom, failed, interrupted, ...): the run is partial and
+// its step sums only the kernels that did, time and FLOPs, as runner::summarize_step writes it, so
+// that the file still agrees with itself (results::require_consistent_results).
+void mark_not_measured(results::RunResults& run, size_t index, const std::string& status, const std::string& error);
 
 }  // namespace tb::testing
