@@ -27,35 +27,39 @@ TEST(SampleStats, OddCountByHand) {
   // |x − 3| = {2, 1, 0, 1, 2}: MAD 1.
   EXPECT_DOUBLE_EQ(st.mad_ms, 1);
   EXPECT_EQ(st.outliers, 0);
-  // Standard error of the median: √(π/2)·σ̂/√n, relative to the median, σ̂ = 1.4826·MAD.
-  EXPECT_NEAR(st.rel_noise, std::sqrt(M_PI / 2) * 1.4826 / (std::sqrt(5.0) * 3), 1e-5);
+  // Fence ±5·1.4826: every sample inside, so σ̂ is the classic σ and the standard error of the
+  // median √(π/2)·σ/√n, relative to the median.
+  EXPECT_NEAR(st.rel_noise, std::sqrt(M_PI / 2) * std::sqrt(2.5) / (std::sqrt(5.0) * 3), 1e-12);
 }
 
-// The brief's known answer: one sample 33× the median. Median 3, |x − 3| = {2, 1, 0, 1, 97}: MAD 1,
-// σ̂ = 1.4826; rel_noise = 1.2533·1.4826/(√5·3) = 0.2770. σ is 43.6 (Σ(x − 22)² = 7610 over 4)
-// and would have made it 8.15. The fence is 3 + 5·1.4826 = 10.4: 100 is the one outlier.
+// One sample 33× the median. Median 3, |x − 3| = {2, 1, 0, 1, 97}: MAD 1, the fence 3 ± 5·1.4826
+// = [−4.41, 10.41]: 100 is the one outlier. Inside, {1, 2, 3, 4}: mean 2.5, σ = √(5/3); rel_noise
+// = 1.2533·√(5/3)/(√4·3) = 0.2697. The classic σ is 43.6 (Σ(x − 22)² = 7610 over 4) and would have
+// made it 8.15.
 TEST(SampleStats, OneHugeSampleByHand) {
   const SampleStats st = summarize(std::vector<double>{4, 100, 1, 3, 2});
   EXPECT_DOUBLE_EQ(st.median_ms, 3);
   EXPECT_DOUBLE_EQ(st.mad_ms, 1);
-  EXPECT_NEAR(robust_sigma_ms(st), 1.4826, 1e-5);
-  EXPECT_NEAR(st.rel_noise, 1.2533 * 1.4826 / (std::sqrt(5.0) * 3), 1e-4);
-  EXPECT_NEAR(st.rel_noise, 0.2770, 1e-4);
+  EXPECT_NEAR(fence_half_width_ms(st), 5 * 1.4826, 1e-3);
+  EXPECT_NEAR(st.rel_noise, 1.2533141373155 * std::sqrt(5.0 / 3) / (2 * 3), 1e-12);
+  EXPECT_NEAR(st.rel_noise, 0.2697, 1e-4);
   EXPECT_DOUBLE_EQ(st.stddev_ms, std::sqrt(7610.0 / 4));  // kept: the classic spread
   EXPECT_EQ(st.outliers, 1);
 }
 
 // An even count: the median and the MAD interpolate alike. {1, 2, 4, 10}: median 3; |x − 3| =
-// {2, 1, 1, 7} sorted {1, 1, 2, 7}: MAD 1.5.
+// {2, 1, 1, 7} sorted {1, 1, 2, 7}: MAD 1.5, fence 3 + 5·1.4826·1.5 = 14.1: no outlier.
 TEST(SampleStats, EvenCountMadInterpolates) {
   const SampleStats st = summarize(std::vector<double>{10, 1, 4, 2});
   EXPECT_DOUBLE_EQ(st.median_ms, 3);
   EXPECT_DOUBLE_EQ(st.mad_ms, 1.5);
-  EXPECT_NEAR(st.rel_noise, 1.2533141373155 * kMadToSigma * 1.5 / (2 * 3), 1e-12);
+  EXPECT_EQ(st.outliers, 0);
+  EXPECT_NEAR(st.rel_noise, 1.2533141373155 * st.stddev_ms / (2 * 3), 1e-12);
 }
 
-// Normal samples: 1.4826·MAD and σ estimate the same σ, so the robust and the classic noise agree
-// (within 20%; MAD's own sampling error at n = 2000 is about 3%).
+// Normal samples: nothing lies beyond 5σ, so the noise is the classic one (to the samples beyond
+// the fence, expected 6e-4 of one), and 1.4826·MAD estimates the same σ (within 20%; MAD's own
+// sampling error at n = 2000 is about 3%).
 TEST(SampleStats, NormalSamplesRobustAndClassicAgree) {
   std::mt19937_64 rng(20240607);
   std::normal_distribution<double> jitter(0.0, 0.02);
@@ -63,8 +67,8 @@ TEST(SampleStats, NormalSamplesRobustAndClassicAgree) {
   for (int i = 0; i < 2000; ++i) s.push_back(1.0 + jitter(rng));
   const SampleStats st = summarize(s);
   const double classic_rel_noise = 1.2533141373155 * st.stddev_ms / (std::sqrt(2000.0) * st.median_ms);
-  EXPECT_NEAR(st.rel_noise / classic_rel_noise, 1.0, 0.2);
-  EXPECT_NEAR(robust_sigma_ms(st), 0.02, 0.02 * 0.2);
+  EXPECT_NEAR(st.rel_noise / classic_rel_noise, 1.0, 1e-9);
+  EXPECT_NEAR(kMadToSigma * st.mad_ms, 0.02, 0.02 * 0.2);
   EXPECT_EQ(st.outliers, 0);  // beyond 5σ in 2000 normal samples: expected 6e-4 of one
 }
 
@@ -84,32 +88,33 @@ TEST(SampleStats, OneHundredfoldSampleBarelyMovesTheNoise) {
 }
 
 // More than half the samples on one value (a coarse timer): MAD is 0, but the samples vary, so the
-// noise must not read 0. {1 ×6, 1.5 ×2, 2 ×2}: p10 = 1, p90 = 2, σ̂ = (2 − 1)/2.5631.
-TEST(SampleStats, MadOfZeroFallsBackToTheCentralEightyPercent) {
+// fence comes from the central 80% ({1 ×6, 1.5 ×2, 2 ×2}: p10 = 1, p90 = 2, 5σ̂ = 5/2.5631 = 1.95)
+// and holds them all: the noise is the classic one, far from 0.
+TEST(SampleStats, MadOfZeroFencesWithTheCentralEightyPercent) {
   const std::vector<double> s{1, 1, 1, 1, 1, 1, 1.5, 1.5, 2, 2};
   const SampleStats st = summarize(s);
   EXPECT_DOUBLE_EQ(st.mad_ms, 0);
   EXPECT_DOUBLE_EQ(st.p10_ms, 1);
   EXPECT_DOUBLE_EQ(st.p90_ms, 2);
-  EXPECT_NEAR(robust_sigma_ms(st), 1 / 2.5631, 1e-4);
-  EXPECT_NEAR(st.rel_noise, 1.2533141373155 * (1 / kInterdecileToSigma) / (std::sqrt(10.0) * 1), 1e-12);
+  EXPECT_NEAR(fence_half_width_ms(st), 5 / 2.5631, 1e-4);
+  EXPECT_EQ(st.outliers, 0);
+  EXPECT_NEAR(st.rel_noise, 1.2533141373155 * st.stddev_ms / (std::sqrt(10.0) * 1), 1e-12);
   EXPECT_GT(st.rel_noise, 0.1);
 }
 
-// Even the central 80% on one value (19 of 20 samples alike): only σ measures the one that is not.
-// It is what the estimator was before, and reads noisy rather than converged.
-TEST(SampleStats, CentralEightyPercentOfZeroFallsBackToSigma) {
+// Even the central 80% on one value: 19 samples of 2.0 and one of 100 (a hiccup). The fence falls
+// back to 5% of the median, so the hiccup is counted and the noise of the median, pinned at 2.0
+// by 19 of 20 samples, is 0: converged, rightly. The classic σ (21.9) would have set a fence
+// at 111.6 and hidden the hiccup behind itself.
+TEST(SampleStats, CentralEightyPercentOnOneTickCountsTheHiccup) {
   std::vector<double> s(19, 2.0);
-  s.push_back(3.0);
+  s.push_back(100.0);
   const SampleStats st = summarize(s);
   EXPECT_DOUBLE_EQ(st.mad_ms, 0);
   EXPECT_DOUBLE_EQ(st.p90_ms, st.p10_ms);
-  EXPECT_GT(st.stddev_ms, 0);
-  EXPECT_DOUBLE_EQ(robust_sigma_ms(st), st.stddev_ms);
-  EXPECT_NEAR(st.rel_noise, 1.2533141373155 * st.stddev_ms / (std::sqrt(20.0) * 2), 1e-12);
-  EXPECT_GT(st.rel_noise, 0);
-  // σ = √(19·0.05² + 0.95²)/√19 = 0.2236: the fence 2 + 5σ = 3.12 keeps 3.0 inside.
-  EXPECT_EQ(st.outliers, 0);
+  EXPECT_DOUBLE_EQ(fence_half_width_ms(st), 0.05 * 2.0);
+  EXPECT_EQ(st.outliers, 1);
+  EXPECT_DOUBLE_EQ(st.rel_noise, 0);
 }
 
 // The fence is median + 5σ̂: a sample just beyond it counts, one just inside does not.
@@ -122,18 +127,44 @@ TEST(SampleStats, OutlierFenceIsFiveRobustSigmas) {
   EXPECT_EQ(summarize(std::vector<double>{-100, 2, 3, 4, 5}).outliers, 0);
 }
 
-// robust_sigma_ms reads recorded fields only: a reader of a results file gets the σ̂ behind the
-// file's rel_noise back.
-TEST(SampleStats, RobustSigmaIsRecoverableFromTheRecordedFields) {
-  const SampleStats st = summarize(std::vector<double>{1, 1, 1, 1, 1, 1, 1.5, 1.5, 2, 2});
-  SampleStats read;  // as results_io reads a file: no samples, the fields
-  read.samples = st.samples;
-  read.median_ms = st.median_ms;
-  read.p10_ms = st.p10_ms;
-  read.p90_ms = st.p90_ms;
-  read.stddev_ms = st.stddev_ms;
-  read.mad_ms = st.mad_ms;
-  EXPECT_DOUBLE_EQ(robust_sigma_ms(read), robust_sigma_ms(st));
+// ... and never closer than 5% of the median: a kernel steady to 0.1% (MAD 0.001 around 1.0,
+// 5σ̂ = 0.0074) with samples 1%, 3% and 6% slow counts only the last.
+TEST(SampleStats, OutlierFenceIsAtLeastFivePercent) {
+  std::vector<double> s;
+  for (int i = 0; i < 40; ++i) s.push_back(1.0 + 0.001 * ((i % 3) - 1));
+  for (double slow : {1.01, 1.03, 1.06}) s.push_back(slow);
+  const SampleStats st = summarize(s);
+  EXPECT_DOUBLE_EQ(fence_half_width_ms(st), 0.05 * st.median_ms);
+  EXPECT_EQ(st.outliers, 1);
+}
+
+// Two modes: 55% of samples at 1.0 (±1%) and 45% at 2.7 (a clock that steps, a neighbour busy
+// half the time). The fast mode's spread alone would read under 1% and "converge" on a median
+// that can land in either mode; beyond kModalFraction outside the fence, the order statistics at
+// n/2 ± 1.5√n straddle both modes and the noise says so.
+TEST(SampleStats, TwoModesAreNoisyNotConverged) {
+  std::vector<double> s;
+  for (int i = 0; i < 77; ++i) s.push_back(1.0 + 0.01 * ((i * 37) % 11 - 5) / 5.0);
+  for (int i = 0; i < 63; ++i) s.push_back(2.7 + 0.01 * ((i * 13) % 7 - 3) / 3.0);
+  const SampleStats st = summarize(s);
+  EXPECT_EQ(st.outliers, 63);
+  EXPECT_GT(st.rel_noise, 0.1);
+  // The spread of the order statistics: quantiles 0.5 ± 1.5/√140 = 0.373 .. 0.627, rank 87 of 139
+  // past the fast mode's 77: hi is a 2.7 sample, lo a 1.0 one, so the error is about
+  // (2.7 − 1.0)/6/1.0 = 0.28.
+  EXPECT_NEAR(st.rel_noise, 1.7 / 6, 0.01);
+}
+
+// One hiccup in 20 is not a mode: the error stays that of the steady samples inside the fence.
+TEST(SampleStats, FewHiccupsKeepTheSteadyError) {
+  std::vector<double> s;
+  for (int i = 0; i < 19; ++i) s.push_back(1.0 + 0.01 * ((i * 7) % 5 - 2) / 2.0);
+  const SampleStats quiet = summarize(s);
+  s.push_back(50.0);
+  const SampleStats st = summarize(s);
+  EXPECT_EQ(st.outliers, 1);
+  // The same 19 inside, so the same σ and n; only the median moves (half a step between ranks).
+  EXPECT_NEAR(st.rel_noise / quiet.rel_noise, 1.0, 0.01);
 }
 
 TEST(SampleStats, EvenCountInterpolates) {
@@ -169,12 +200,13 @@ TEST(SampleStats, OneAndZeroSamples) {
 }
 
 TEST(SampleStats, NoiseShrinksAsOneOverRootN) {
-  // The same spread with 4× the samples: the estimate's noise halves (MAD is 0.1 for both).
+  // The same spread with 4× the samples: the estimate's noise halves, but for σ's n − 1:
+  // σ_100 = 0.1·√(100/99), σ_400 = 0.1·√(400/399).
   std::vector<double> a, b;
   for (int i = 0; i < 100; ++i) a.push_back(i % 2 ? 1.1 : 0.9);
   for (int i = 0; i < 400; ++i) b.push_back(i % 2 ? 1.1 : 0.9);
   const double ratio = summarize(a).rel_noise / summarize(b).rel_noise;
-  EXPECT_NEAR(ratio, 2.0, 1e-9);
+  EXPECT_NEAR(ratio, 2.0 * std::sqrt((100.0 / 99) / (400.0 / 399)), 1e-9);
 }
 
 TEST(SampleStats, QuantileEndpoints) {
