@@ -1,0 +1,147 @@
+#include "tests/support/every_field_results.hpp"
+
+namespace tb::testing {
+
+results::RunResults every_field() {
+  using namespace results;
+  RunResults r;
+  r.status = "partial";
+  auto& m = r.machine;
+  m.backend = "cuda";
+  m.device_name = "NVIDIA H100 80GB HBM3 (synthetic)";
+  m.device_count = 8;
+  m.device_index = 3;
+  m.pci_bus_id = "00000000:19:00.0";
+  m.compute_capability = "9.0";
+  m.sm_count = 132;
+  m.memory_gb = 79.1;
+  m.sm_clock_mhz = 1980.5;
+  m.memory_clock_mhz = 2619.25;
+  m.driver_version = "550.54.15";
+  m.cuda_runtime_version = "12.4";
+  m.cublas_version = "12.4.5";
+  m.nccl_version = "2.21.5";
+  m.blas_version = "openblas 0.3.26";
+  m.sku = "h100-sxm";
+  m.peak_tflops = 989.4;
+  m.peak_dtype = "bf16";
+  m.peak_memory_tb_s = 3.35;
+  m.host = "node-17";
+  m.cpu = "Intel Xeon Platinum 8480+";
+  m.os = "Linux 6.5";
+  m.load_avg_1m = 0.37;
+  m.host_cpus = 224;
+  m.git_commit = "f42dba6";
+  m.trainbench_version = "0.9.1";
+  m.command_line = "trainbench run --model gpt3-xl --fp8";
+  m.utc_time = "2026-01-02T03:04:05Z";
+  auto& w = r.workload;
+  w.command = "run";
+  w.model = "gpt3-xl";
+  w.model_file = "/home/user/models/gpt3-xl-variant.toml";
+  w.attention_impl = "unfused";
+  w.tensor_parallel = 2;
+  w.micro_batch = 4;
+  w.seq_len = 1024;
+  w.dtype = "fp8";
+  w.device = "cuda";
+  w.expert_parallel = 2;
+  TimingInfo t;
+  t.noise = 0.015;
+  t.min_samples = 7;
+  t.max_samples = 900;
+  t.min_time_s = 0.25;
+  t.max_time_s = 2.5;
+  t.warmup = 5;
+  t.budget_s = 120.5;
+  w.timing = t;
+
+  KernelResult k;
+  k.name = "qkv.fwd";
+  k.kind = "gemm";
+  k.shape = "4096x3072x2048 fwd";
+  k.dims = {{"m", 4096}, {"n", 3072}, {"k", 2048}};
+  k.layout = "fwd";
+  k.causal = true;
+  k.dtype = "fp8";
+  k.status = "failed";
+  k.error = "verification FAILED: max rel error 0.5";
+  k.flops = 5.1539607552e10;
+  k.model_flops = 5.0e10;
+  k.bytes = 3.3554432e7;
+  k.calls_per_step = 24;
+  k.stats.samples = 5;
+  k.stats.median_ms = 0.1234;
+  k.stats.mean_ms = 0.1241;
+  k.stats.min_ms = 0.1201;
+  k.stats.max_ms = 0.1302;
+  k.stats.p10_ms = 0.1211;
+  k.stats.p90_ms = 0.1289;
+  k.stats.stddev_ms = 0.0037;
+  k.stats.rel_stddev = 0.0298;
+  k.stats.mad_ms = 0.0011;
+  k.stats.outliers = 2;
+  k.stats.rel_noise = 0.0167;
+  k.stop_reason = "max_samples";
+  k.samples_ms = {0.1201, 0.1225, 0.1234, 0.1245, 0.1302};
+  k.tflops = 417.7;
+  k.gbps = 271.9;
+  k.pct_of_peak = 21.1;
+  k.verified = true;
+  k.max_rel_error = 0.5;
+  k.tolerance = 0.0625;
+  k.algorithm = "cublasLt heuristic 3";
+  ClockSummary c;
+  c.sm_clock_mhz_min = 1755;
+  c.sm_clock_mhz_max = 1980;
+  c.power_w_max = 699.5;
+  c.power_w_mean = 612.25;
+  c.clock_dropped = true;
+  c.throttle_reasons = "sw_power_cap";
+  k.clocks = c;
+  k.algbw_gb_s = 181.5;
+  k.busbw_gb_s = 317.625;
+  k.wrong_elements = 3;
+  r.kernels.push_back(k);
+  KernelResult plain;  // a second kernel with the optional parts absent
+  plain.name = "norm.fwd";
+  plain.kind = "layernorm_fwd";
+  plain.dtype = "bf16";
+  plain.bytes = 1.6e7;
+  plain.stats.samples = 2;
+  plain.stats.median_ms = 0.02;
+  plain.stats.rel_noise = 0.01;
+  plain.tflops = 0;
+  r.kernels.push_back(plain);
+
+  StepResult s;
+  s.step_ms = 12.5;
+  s.layer_ms = 0.5;
+  s.tokens_per_s = 163840.0;
+  s.model_flops = 1.7e13;
+  s.hardware_flops = 1.75e13;
+  s.mfu = 0.6875;
+  s.hfu = 0.7077;
+  s.sustained_tflops = 1400.25;
+  s.complete = false;
+  r.step = s;
+
+  RankInfo rk;
+  rk.rank = 1;
+  rk.local_rank = 1;
+  rk.host = "node-18";
+  rk.backend = "nccl";
+  rk.device_name = "NVIDIA H100";
+  rk.device_index = 1;
+  rk.driver_version = "550.54.15";
+  rk.nccl_version = "2.21.5";
+  rk.mpi_version = "Open MPI 4.1.6";
+  rk.cpu = "Xeon";
+  rk.os = "Linux";
+  r.ranks.push_back(rk);
+  r.health = {{"verdict", "suspect"},
+              {"checks", nlohmann::json::array({{{"id", "gemm"}, {"status", "suspect"}, {"measured", 612.5}}})}};
+  return r;
+}
+
+}  // namespace tb::testing
