@@ -261,6 +261,38 @@ TEST(CompareFormat, TextAndMarkdownTables) {
   EXPECT_NE(md.find("| --- | --- | --- | ---: |"), std::string::npos);
 }
 
+// The medians shrug off slow samples, so the tables say where there were some, under the kernel
+// table, as --json and the report do: per run letter, kernel and shape, "outliers of samples".
+TEST(CompareFormat, KernelTableIsFollowedByTheOutliersNote) {
+  const auto plain = build_side_by_side(h100_and_h200(), {});
+  for (const auto f : {TableFormat::Text, TableFormat::Markdown})
+    EXPECT_EQ(format_side_by_side(plain, f).find("Outliers ("), std::string::npos);  // none: no note
+
+  SyntheticRunSpec h100, h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  h200.spiky_kernel = "qkv.fwd";
+  h200.spikes = 2;
+  const auto c = build_side_by_side({{"a.json", synthetic_run(h100)}, {"b.json", synthetic_run(h200)}}, {});
+  const KernelRow* qkv = nullptr;
+  for (const auto& row : c.kernels)
+    if (row.name == "qkv.fwd") qkv = &row;
+  ASSERT_NE(qkv, nullptr);
+  ASSERT_EQ(qkv->cells[1].outliers, 2);
+  ASSERT_EQ(qkv->cells[0].outliers, 0);
+  const std::string entry = "B qkv.fwd " + qkv->shape + ": 2 of 20";
+  for (const auto f : {TableFormat::Text, TableFormat::Markdown}) {
+    const std::string out = format_side_by_side(c, f);
+    const size_t note = out.find("Outliers (samples slower than the median + 5 robust standard deviations");
+    ASSERT_NE(note, std::string::npos) << out;
+    EXPECT_NE(out.find(entry, note), std::string::npos) << out;
+    EXPECT_EQ(out.find("A qkv.fwd"), std::string::npos) << out;  // run A had none
+    // Under the kernel table, before the step table.
+    EXPECT_LT(out.find("Kernels (median"), note);
+    EXPECT_GT(out.find("Training step"), note);
+  }
+}
+
 TEST(CompareFormat, TableEscapesMarkdownAndAlignsText) {
   Table t;
   t.headers = {"name", "ms"};
