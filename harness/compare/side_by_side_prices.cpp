@@ -108,10 +108,11 @@ std::string check_prices_and_site(const std::vector<LabeledResults>& runs, const
     currency = *o.currency;
   } else {
     // One price for every run's energy and the site's, in place of the site's own tariff: the
-    // currency their configs share, where they share one.
+    // currency their configs share, where they share one. A SKU config without a [price] table
+    // states no currency (its USD is a default), so it has none to disagree with: estimate's rule.
     std::vector<std::pair<std::string, std::string>> configs;
     for (size_t i = 0; i < runs.size(); ++i)
-      if (skus[i]) configs.emplace_back(run_letter(i), skus[i]->currency);
+      if (skus[i] && skus[i]->price_table) configs.emplace_back(run_letter(i), skus[i]->currency);
     if (o.site) configs.emplace_back("site " + o.site->name, o.site->currency);
     currency = agreed_currency(fmt::format("--electricity-price {:g}", *o.electricity_price_per_kwh), configs,
                                o.site ? "every run and the site" : "every run");

@@ -404,14 +404,33 @@ TEST(CompareSideBySide, SiteGivesEveryRunItsPueAndTariffAsEstimateDoes) {
 }
 
 // One electricity price for USD-priced runs at a CNY site is in neither until --currency says;
-// a site of H100s takes no H200 run.
+// runs of a config without a [price] table (h100-sxm's) have no currency of their own, so beside
+// the same site the price is the site's CNY. A site of H100s takes no H200 run.
 TEST(CompareSideBySide, SiteRefusesAnAmbiguousPriceAndAnotherGpusRuns) {
   SideBySideOptions o;
   o.site = tb::load_site("500p");
   o.electricity_price_per_kwh = 0.1;
-  EXPECT_EQ(tb::testing::message_of([&] { build_side_by_side(two_h100_runs(), o); }),
+  const auto unpriced = build_side_by_side(two_h100_runs(), o);
+  for (const auto& r : unpriced.runs) {
+    ASSERT_TRUE(r.extrapolation.electricity_cost.has_value());
+    EXPECT_EQ(r.extrapolation.electricity_currency, "CNY");
+    EXPECT_NEAR(*r.extrapolation.electricity_cost, *r.extrapolation.energy_mwh * 1000 * 0.1,
+                1e-9 * *r.extrapolation.electricity_cost);
+  }
+  const std::string dir = tb::testing::make_temp_dir("tb_sku_");
+  std::ifstream in(tb::config::config_root() / "skus" / "h100-sxm.toml");
+  std::stringstream text;
+  text << in.rdbuf() << "\n[price]\nsource = \"a USD price list\"\n";  // no currency named: USD
+  tb::testing::write_text(dir + "/h100-sxm.toml", text.str());
+  SyntheticRunSpec a, b;
+  a.sku = b.sku = dir + "/h100-sxm.toml";
+  b.seed = 2;
+  EXPECT_EQ(tb::testing::message_of([&] {
+              build_side_by_side({{"runs/a.json", synthetic_run(a)}, {"runs/b.json", synthetic_run(b)}}, o);
+            }),
             "--electricity-price 0.1: one price for every run and the site, whose configs are in USD (A, B) and CNY "
             "(site 500p): give --currency USD or --currency CNY to say which it is in");
+  std::filesystem::remove_all(dir);
   o.site = tb::load_site("h100-1024");
   o.electricity_price_per_kwh.reset();
   const std::string msg = tb::testing::message_of([&] { build_side_by_side(h100_and_h200(), o); });
