@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <iterator>
 
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
@@ -335,15 +336,20 @@ void run_estimate(const EstimateFlags& f) {
   if (f.electricity_price) {
     // --currency, else the one currency of the configs the price stands for: the SKUs' and the
     // site's (whose own tariff it replaces); where they differ it could be either, and is refused.
+    // A SKU config without a [price] table states no currency (its USD is a default): it is not
+    // counted, as compare and report do not count such a run's (harness/compare/side_by_side_prices).
     const std::string flag = fmt::format("--electricity-price {:g}", *f.electricity_price);
     std::string currency;
     if (req.currency) {
       currency = *req.currency;
     } else if (skus.size() > 1) {
-      currency = one_currency(flag, keys);
+      std::vector<QuoteKey> stated;
+      std::copy_if(keys.begin(), keys.end(), std::back_inserter(stated),
+                   [](const QuoteKey& k) { return k.currency_stated; });
+      currency = one_currency(flag, stated);
     } else {
       std::vector<std::pair<std::string, std::string>> configs;
-      if (req.sku) configs.emplace_back(keys.front().label(), keys.front().currency);
+      if (req.sku && keys.front().currency_stated) configs.emplace_back(keys.front().label(), keys.front().currency);
       if (req.site) configs.emplace_back("site " + req.site->name, req.site->currency);
       currency = agreed_currency(flag, configs, "the SKU and the site");  // only these two can differ
     }
@@ -458,7 +464,8 @@ void add_estimate_command(CLI::App& app) {
                   "together (default: the site's)");
   cmd->add_option("--currency", flags->currency,
                   "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU config's; "
-                  "for --electricity-price the SKU's and --site's, refused where they differ; else USD)");
+                  "for --electricity-price the one of the SKU configs with a [price] table and --site's, refused where "
+                  "they differ; else USD)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "

@@ -260,11 +260,15 @@ void add_health_command(CLI::App& app) {
                   "Relative noise of a median above this fraction is suspect")
       ->capture_default_str();
   cmd->add_option("--max-tail", flags->thresholds.max_tail,
-                  "Spikes: a kernel's p90 more than this fraction above its median is suspect")
+                  "Spikes: a kernel's p90 more than this fraction above its median is suspect; also the least an "
+                  "outlier must cost to count under --max-outliers")
       ->capture_default_str();
+  // The whole rule, as harness/health/health_check.hpp applies it: the fraction alone would call a
+  // single OS hiccup in 50 samples, or a tight kernel's 2%-slow outliers, suspect.
   cmd->add_option("--max-outliers", flags->thresholds.max_outlier_fraction,
-                  "Spikes: outliers (slower than median + 5 robust sigmas) in more than this fraction of the samples "
-                  "are suspect")
+                  "Outliers: a kernel is suspect when more than this fraction of its samples are outliers (slower "
+                  "than median + 5 robust sigmas), and it has at least 2 of them, and its slowest sample is at least "
+                  "--max-tail above its median")
       ->capture_default_str();
   add_timing_flags(cmd, flags->timing);
   cmd->callback([flags] { run_health(*flags); });

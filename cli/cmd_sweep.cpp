@@ -17,6 +17,7 @@
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_limits.hpp"
 #include "cli/kernel_table.hpp"
+#include "cli/output_flag.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/results/output_path.hpp"
@@ -180,8 +181,8 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
     out = fmt::format("results/sweep-{}-{}-{}.json", info.backend, to_string(dtype), stamp);
     // results/ is this command's own choice, made here; a folder given with --out must exist.
     results::create_default_output_folder(out, "the default results file (--out)");
+    check_sweep_out(out);  // a given --out was checked with the flags
   }
-  check_sweep_out(out);
 
   double best_so_far = 0;
   runner::GbenchOptions gb;
@@ -252,8 +253,11 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak");
   cmd->add_option("--candidates", flags->candidates, "cuBLASLt heuristic candidates to time per shape")
       ->capture_default_str();
+  // Checked as the flags are parsed, as every measuring command's --out: before the backend is
+  // made (and its notes printed), with the one message form ("--out: nope/x.json: ...").
   cmd->add_option("--out", flags->out, "Results JSON (a .csv of the curve is written beside it); "
-                                       "default results/sweep-<device>-<dtype>-<time>.json");
+                                       "default results/sweep-<device>-<dtype>-<time>.json")
+      ->check(writable_output("--out", check_sweep_out));
   add_timing_flags(cmd, flags->timing);
   cmd->allow_extras();
   cmd->callback([flags, cmd] { run_sweep(*flags, *cmd); });

@@ -10,6 +10,7 @@
 #include "harness/comm/collective_data.hpp"
 #include "harness/comm/size_list.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/results/recorded_sku.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
 #include "harness/runner/measure_op.hpp"
@@ -181,12 +182,8 @@ void set_link_peaks(results::RunResults& run) {
   // One rank crosses no link: its "bus bandwidth" is a copy inside one GPU's memory, and a % of
   // NVLink would be nonsense (over 100% for send/recv).
   if (run.machine.sku.empty() || run.ranks.size() < 2) return;
-  std::optional<SkuConfig> sku;
-  try {
-    sku = load_sku(run.machine.sku);
-  } catch (const UsageError&) {
-    return;  // a device whose SKU config is missing still has its bandwidths
-  }
+  const std::optional<SkuConfig> sku = results::recorded_sku(run);
+  if (!sku) return;  // a device whose SKU config is missing still has its bandwidths
   std::set<std::string> hosts;
   for (const auto& r : run.ranks) hosts.insert(r.host);
   const auto& link = hosts.size() > 1 ? sku->inter_node_gb_s : sku->intra_node_gb_s;

@@ -6,10 +6,14 @@
 namespace tb::cli {
 
 CLI::Validator writable_output(const std::string& flag) {
+  return writable_output(flag, [flag](const std::string& path) { results::check_output_path(path, flag); });
+}
+
+CLI::Validator writable_output(const std::string& flag, std::function<void(const std::string&)> check) {
   return CLI::Validator(
-      [flag](std::string& path) -> std::string {
+      [flag, check](std::string& path) -> std::string {
         try {
-          results::check_output_path(path, flag);
+          check(path);
         } catch (const UsageError& e) {
           // CLI11 puts "--out: " before the message itself: drop ours.
           std::string message = e.what();

@@ -17,7 +17,8 @@ std::string QuoteKey::label() const {
 }
 
 QuoteKey quote_key(const std::string& arg, const std::optional<SkuConfig>& sku, const std::optional<std::string>& currency) {
-  return {arg, sku ? sku->name : "", currency ? *currency : sku ? sku->currency : std::string("USD")};
+  return {arg, sku ? sku->name : "", currency ? *currency : sku ? sku->currency : std::string("USD"),
+          currency.has_value() || (sku && sku->price_table)};
 }
 
 std::vector<QuoteKey> sku_quote_keys(const std::vector<std::string>& args, const std::optional<std::string>& currency) {

@@ -17,6 +17,10 @@ struct QuoteKey {
   std::string arg;       // as given to --gpu; "" where no --gpu named it (a site's SKU)
   std::string name;      // the SKU config's name; "" without a SKU (--tflops)
   std::string currency;  // --currency, else the config's, else USD
+  // Whether `currency` was said: by --currency, or by a [price] table in the config. A config
+  // without one is USD only by default, and one --electricity-price beside it takes the others'
+  // currency (SkuConfig::price_table).
+  bool currency_stated = false;
   bool named_by(const std::string& key) const { return (!arg.empty() && key == arg) || (!name.empty() && key == name); }
   // As messages list it: "h200", or "/tmp/a.toml (h100cn)" where the argument is a path.
   std::string label() const;

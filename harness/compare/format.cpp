@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/common/human_format.hpp"
+#include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
 
@@ -84,6 +86,18 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     k.add_row(std::move(cells));
   }
   out += heading("Kernels (median; \"vs A\" > 1.00x is faster than A)", f) + k.render(f);
+  // The medians and their noise are robust to a few slow samples, so those are said here, as the
+  // report's Kernels section and --json (runs' cells: samples, outliers) say them.
+  std::vector<std::string> spiky;
+  for (const auto& row : c.kernels)
+    for (size_t i = 0; i < row.cells.size(); ++i)
+      if (row.cells[i].present && row.cells[i].outliers > 0)
+        spiky.push_back(fmt::format("{} {} {}: {} of {}", run_letter(i), row.name, row.shape, row.cells[i].outliers,
+                                    row.cells[i].samples));
+  if (!spiky.empty())
+    out += fmt::format("{}Outliers (samples slower than the median + {:g} robust standard deviations: OS hiccups, "
+                       "clock dips; the medians above are unaffected): {}\n",
+                       f == TableFormat::Markdown ? "\n" : "", timing::kOutlierSigmas, fmt::join(spiky, "; "));
 
   bool any_step = false;
   for (const auto& r : c.runs) any_step = any_step || r.step.has_value();

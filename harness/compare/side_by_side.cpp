@@ -17,6 +17,7 @@
 #include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/estimate/ranking.hpp"
+#include "harness/results/recorded_sku.hpp"
 
 namespace tb::compare {
 
@@ -212,7 +213,8 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     col.peak_dtype = r.machine.peak_dtype;
     // A machine whose SKU config is not here has no fp8 roof drawn.
     if (r.workload.dtype == "fp8")
-      if (const auto sku = recorded_sku(runs[i])) col.peak_tflops_fp8 = sku->peak_tflops_or_zero(DType::FP8);
+      if (const auto sku = results::recorded_sku(runs[i].results))
+        col.peak_tflops_fp8 = sku->peak_tflops_or_zero(DType::FP8);
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
     col.step = r.step;

@@ -10,30 +10,22 @@
 #include "harness/compare/format.hpp"
 #include "harness/config/config_catalog.hpp"
 #include "harness/estimate/estimate.hpp"
+#include "harness/results/recorded_sku.hpp"
 
 namespace tb::compare {
 
-std::optional<SkuConfig> recorded_sku(const LabeledResults& run) {
-  if (run.results.machine.sku.empty()) return std::nullopt;
-  try {
-    return load_sku(run.results.machine.sku);
-  } catch (const UsageError&) {
-    return std::nullopt;  // a machine whose SKU config is not here: its rate still compares
-  }
+bool quote_names_run(const std::string& key, size_t index, const LabeledResults& run) {
+  return key == run_letter(index) || (!run.results.machine.sku.empty() && key == run.results.machine.sku);
 }
 
 std::optional<double> quoted_price(size_t index, const LabeledResults& run, const SideBySideOptions& o) {
-  if (auto it = o.gpu_hour_price.find(run_letter(index)); it != o.gpu_hour_price.end()) return it->second;
-  if (auto it = o.gpu_hour_price.find(run.results.machine.sku); it != o.gpu_hour_price.end() && !it->first.empty())
-    return it->second;
+  // check_prices_and_site refuses a run priced by two keys, so the first that names it is its one.
+  for (const auto& [key, price] : o.gpu_hour_price)
+    if (quote_names_run(key, index, run)) return price;
   return std::nullopt;
 }
 
 namespace {
-
-bool prices(const std::string& key, size_t index, const LabeledResults& run) {
-  return key == run_letter(index) || (!run.results.machine.sku.empty() && key == run.results.machine.sku);
-}
 
 // Each key names a run, each run is priced once, each quote is believable in its run's currency.
 void check_gpu_hour_prices(const std::vector<LabeledResults>& runs, const std::vector<std::string>& currencies,
@@ -49,18 +41,21 @@ void check_gpu_hour_prices(const std::vector<LabeledResults>& runs, const std::v
                                    "accepted keys: {}", key, fmt::join(valid, ", ")));
   // Two quotes for one run would leave one of them silently unused.
   for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string& sku = runs[i].results.machine.sku;
-    const auto by_letter = o.gpu_hour_price.find(run_letter(i));
-    const auto by_sku = sku.empty() ? o.gpu_hour_price.end() : o.gpu_hour_price.find(sku);
-    if (by_letter != o.gpu_hour_price.end() && by_sku != o.gpu_hour_price.end())
+    std::vector<std::pair<std::string, double>> quotes;
+    for (const auto& [key, price] : o.gpu_hour_price)
+      if (quote_names_run(key, i, runs[i])) quotes.emplace_back(key, price);
+    if (quotes.size() > 1) {
+      // The letter is one key, the SKU the other: name them in that order.
+      if (quotes[0].first != run_letter(i)) std::swap(quotes[0], quotes[1]);
       throw UsageError(fmt::format("--gpu-hour-price: run {} ({}) is priced twice, by {}={:g} and by its SKU {}={:g}; "
                                    "give one quote per run",
-                                   run_letter(i), runs[i].origin, by_letter->first, by_letter->second, by_sku->first,
-                                   by_sku->second));
+                                   run_letter(i), runs[i].origin, quotes[0].first, quotes[0].second, quotes[1].first,
+                                   quotes[1].second));
+    }
   }
   for (const auto& [key, price] : o.gpu_hour_price)
     for (size_t i = 0; i < runs.size(); ++i)
-      if (prices(key, i, runs[i]) && (!(price > 0) || price > price_limit(kMaxGpuHourPriceUsd, currencies[i])))
+      if (quote_names_run(key, i, runs[i]) && (!(price > 0) || price > price_limit(kMaxGpuHourPriceUsd, currencies[i])))
         throw UsageError(fmt::format("--gpu-hour-price {}={:g}: the price must be in {}", key, price,
                                      price_range(kMaxGpuHourPriceUsd, currencies[i], "per GPU-hour")));
 }
@@ -85,9 +80,9 @@ void check_site_skus(const std::vector<LabeledResults>& runs, const SiteConfig& 
   for (size_t i = 0; i < runs.size(); ++i) {
     const auto& m = runs[i].results.machine;
     if (m.sku == *site.sku) continue;
-    const std::string measured_on = m.backend == "cpu"         ? fmt::format("the CPU backend ({})", m.device_name)
-                                    : recorded_sku(runs[i])      ? m.sku
-                                                                 : fmt::format("{} (no SKU config)", m.device_name);
+    std::string measured_on = fmt::format("{} (no SKU config)", m.device_name);
+    if (m.backend == "cpu") measured_on = fmt::format("the CPU backend ({})", m.device_name);
+    else if (results::recorded_sku(runs[i].results)) measured_on = m.sku;
     const auto any = sites_of_any_gpu();
     throw UsageError(fmt::format("--site {} is built of {} GPUs; run {} ({}) was measured on {}: its energy and cost at "
                                  "that site would describe neither; give a site of no one GPU{} or runs of {} only",
@@ -103,7 +98,7 @@ std::string check_prices_and_site(const std::vector<LabeledResults>& runs, const
   std::vector<std::optional<SkuConfig>> skus;
   std::vector<std::string> currencies;  // of each run's quote: --currency, else its SKU config's, else USD
   for (const auto& r : runs) {
-    skus.push_back(recorded_sku(r));
+    skus.push_back(results::recorded_sku(r.results));
     currencies.push_back(o.currency ? *o.currency : skus.back() ? skus.back()->currency : std::string("USD"));
   }
   check_gpu_hour_prices(runs, currencies, o);
@@ -113,10 +108,11 @@ std::string check_prices_and_site(const std::vector<LabeledResults>& runs, const
     currency = *o.currency;
   } else {
     // One price for every run's energy and the site's, in place of the site's own tariff: the
-    // currency their configs share, where they share one.
+    // currency their configs share, where they share one. A SKU config without a [price] table
+    // states no currency (its USD is a default), so it has none to disagree with: estimate's rule.
     std::vector<std::pair<std::string, std::string>> configs;
     for (size_t i = 0; i < runs.size(); ++i)
-      if (skus[i]) configs.emplace_back(run_letter(i), skus[i]->currency);
+      if (skus[i] && skus[i]->price_table) configs.emplace_back(run_letter(i), skus[i]->currency);
     if (o.site) configs.emplace_back("site " + o.site->name, o.site->currency);
     currency = agreed_currency(fmt::format("--electricity-price {:g}", *o.electricity_price_per_kwh), configs,
                                o.site ? "every run and the site" : "every run");

@@ -14,9 +14,9 @@
 
 namespace tb::compare {
 
-// The SKU config a run's file names (machine.sku), where it is here; none for a CPU run or a GPU
-// without a config.
-std::optional<SkuConfig> recorded_sku(const LabeledResults& run);
+// Whether --gpu-hour-price's `key` prices run `index`: its letter, or the SKU its file records.
+// The one rule for reading a quote and for checking the quotes.
+bool quote_names_run(const std::string& key, size_t index, const LabeledResults& run);
 
 // The quote for run `index`: by its letter or by the SKU its file records.
 std::optional<double> quoted_price(size_t index, const LabeledResults& run, const SideBySideOptions& options);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/recorded_sku.hpp"
 #include "harness/results/step_consistency.hpp"
 
 namespace tb {
@@ -45,13 +46,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   t.tensor_parallel = std::max<int64_t>(1, r.workload.tensor_parallel);
   t.seq_len = r.workload.seq_len;
   t.expert_parallel = std::max<int64_t>(1, r.workload.expert_parallel);
-  if (!r.machine.sku.empty()) {
-    try {
-      t.sku = load_sku(r.machine.sku);
-    } catch (const UsageError&) {
-      // A results file from a machine whose SKU config we lack still has a usable throughput.
-    }
-  }
+  t.sku = results::recorded_sku(r);  // none where its config is not here: the throughput still stands
   if (r.step->mfu > 0) t.mfu = r.step->mfu;
   const std::string& peak = r.machine.peak_dtype.empty() ? r.workload.dtype : r.machine.peak_dtype;
   try {

@@ -90,6 +90,7 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
                                    "server's power, GPUs included",
                                    r.origin(), *s.server_power_w, s.gpus_per_server, s.gpus_per_server * s.tdp_w));
   }
+  s.price_table = r.has("price");
   s.price_per_gpu_hour = r.optional_positive("price.per_gpu_hour");
   s.server_price = r.optional_positive("price.server");
   s.currency = checked_currency(r.optional_string("price.currency").value_or("USD"),

@@ -43,6 +43,11 @@ struct SkuConfig {
                                         : "[price] server, " + price_source;
   }
   std::string currency = "USD";
+  // Whether the config has a [price] table. Only then is `currency` one its prices are in (its
+  // `currency`, USD where the table names none); without one, USD is a default that says nothing
+  // about the machine, so it has no currency for a price typed beside others' to disagree with
+  // (--electricity-price beside a CNY site is read in CNY, not refused as "USD or CNY").
+  bool price_table = false;
   std::string price_source;                  // [price] source: where the prices come from
   std::string origin;                        // the file this config was read from
   std::optional<double> intra_node_gb_s;   // NVLink/PCIe per GPU, one direction

@@ -31,19 +31,21 @@ struct Thresholds {
   // Relative noise of a median (the stopping rule aims at 1%): above 5% after the time budget
   // means other work on the device or unstable clocks.
   double max_rel_noise = 0.05;
-  // The robust noise above shrugs off a few slow samples, so spikes are judged on their own. A
-  // healthy GPU's slowest tenth is within a few percent of its median (p90/median ≈ 1 + 1.28·cv,
-  // cv ≈ 1-2%); a clock dip from boost to base costs 20-40%. Suspect when p90 is more than this
-  // fraction above the median (a tenth of the samples ran that much slower) ...
+  // The robust noise above shrugs off a few slow samples, so spikes are judged on their own, by
+  // two checks. `spikes`: a healthy GPU's slowest tenth is within a few percent of its median
+  // (p90/median ≈ 1 + 1.28·cv, cv ≈ 1-2%); a clock dip from boost to base costs 20-40%. Suspect
+  // when p90 is more than this fraction above the median (a tenth of the samples ran that much
+  // slower). Also the least an outlier must cost to count in `outliers`, below.
   double max_tail = 0.10;
-  // ... or when outliers (slower than median + 5σ̂, timing::kOutlierSigmas) exceed this fraction of
-  // the samples, at least two of them (one is an event, two a pattern) and the slowest above the
-  // median by max_tail or more (smaller ones are unusual but cost nothing).
+  // `outliers`: suspect when outliers (slower than median + 5σ̂, timing::kOutlierSigmas) exceed
+  // this fraction of a kernel's samples, counting only a kernel with at least two of them (one is
+  // an event, two a pattern) and the slowest at least max_tail above the median (smaller ones are
+  // unusual but cost nothing).
   double max_outlier_fraction = 0.01;
 };
 
 struct Check {
-  std::string id;        // results | gemm | memory_bandwidth | clocks | noise | spikes | load
+  std::string id;        // results | gemm | memory_bandwidth | clocks | noise | spikes | outliers | load
   Status status = Status::Info;
   double measured = 0;   // in `unit`; 0 when not applicable
   double reference = 0;  // what `measured` is judged against, in `unit`; 0 when none

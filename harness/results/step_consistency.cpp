@@ -8,6 +8,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/hardware/sku_config.hpp"
+#include "harness/results/recorded_sku.hpp"
 #include "harness/timing/sample_stats.hpp"
 
 namespace tb::results {
@@ -30,14 +31,7 @@ MfuBound step_mfu_bound(const RunResults& r) {
   const std::string peak_note = fmt::format("machine.peak_tflops {}", r.machine.peak_tflops);
   if (r.workload.dtype != "fp8" || r.machine.peak_dtype != "bf16")
     return {1, fmt::format("1: the step cannot run faster than the peak ({})", peak_note)};
-  std::optional<SkuConfig> sku;
-  if (!r.machine.sku.empty()) {
-    try {
-      sku = load_sku(r.machine.sku);
-    } catch (const UsageError&) {
-      // A SKU whose config this machine lacks: its fp8 peak is unknown, said below.
-    }
-  }
+  const std::optional<SkuConfig> sku = recorded_sku(r);  // none here: its fp8 peak is unknown, said below
   const double fp8 = sku ? sku->peak_tflops_or_zero(DType::FP8) : 0.0;
   const double bf16 = sku ? sku->peak_tflops_or_zero(DType::BF16) : 0.0;
   if (!(fp8 > 0) || !(bf16 > 0))

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <memory>
 
 #include "harness/common/errors.hpp"
 #include "harness/results/output_path.hpp"
+#include "harness/runner/gbench_reporter.hpp"
 #include "harness/runner/interrupt.hpp"
 
 namespace tb::runner {
@@ -118,13 +120,16 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
                                    state.counters["TFLOPS"] = r.tflops;
                                    state.counters["GBps"] = r.gbps;
                                    state.counters["pct_of_peak"] = r.pct_of_peak;
-                                   if (const auto noise = timing::known_rel_noise(r.stats))
+                                   // Both where the spread is known (two samples or more), as
+                                   // `export` writes them (harness/export/gbench_export.cpp). A 0
+                                   // is a count, and is set: Google Benchmark averages a counter
+                                   // over the repetitions that set it, so outliers {4, 0, 0} set
+                                   // only where > 0 read as a mean of 4. (Its cv of a counter 0 in
+                                   // every repetition, 0/0, FiniteCvReporter writes as 0.)
+                                   if (const auto noise = timing::known_rel_noise(r.stats)) {
                                      state.counters["rel_noise"] = *noise;
-                                   // Only where there were some: a counter 0 in every repetition
-                                   // makes the cv aggregate 0/0, which Google Benchmark's JSON
-                                   // writer prints as NaN, no JSON at all.
-                                   if (r.stats.outliers > 0)
                                      state.counters["outliers"] = static_cast<double>(r.stats.outliers);
+                                   }
                                    state.counters["samples"] = static_cast<double>(r.stats.samples);
                                    state.counters["median_ms"] = r.stats.median_ms;
                                    state.counters["verified"] = r.verified ? 1 : 0;
@@ -136,8 +141,19 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
   }
   SilentReporter silent;
   try {
-    if (gbench.args.empty()) benchmark::RunSpecifiedBenchmarks(&silent);
-    else benchmark::RunSpecifiedBenchmarks();
+    if (gbench.args.empty()) {
+      benchmark::RunSpecifiedBenchmarks(&silent);
+    } else {
+      // Google Benchmark's own reporters (its --benchmark_format, --benchmark_out_format), each
+      // through FiniteCvReporter so that --benchmark_repetitions still gives JSON.
+      FiniteCvReporter display(benchmark::CreateDefaultDisplayReporter(), /*owned=*/false);
+      std::unique_ptr<benchmark::BenchmarkReporter> file;
+      if (!gbench_flag_value(gbench.args, "out").empty()) {
+        const std::string format = gbench_flag_value(gbench.args, "out_format");
+        file = finite_cv_file_reporter(format.empty() ? "json" : format);  // json: Google Benchmark's default
+      }
+      benchmark::RunSpecifiedBenchmarks(&display, file.get());
+    }
   } catch (...) {
     benchmark::ClearRegisteredBenchmarks();
     throw;

@@ -38,8 +38,8 @@ struct GbenchOptions {
 std::string gbench_name(const Op& op);
 
 // Registers one benchmark per op (manual time = the median of measure_op's samples, one
-// iteration; counters TFLOPS, GBps, pct_of_peak, rel_noise, samples, verified, median_ms, and
-// outliers where there were some),
+// iteration; counters TFLOPS, GBps, pct_of_peak, samples, verified, median_ms, and rel_noise and
+// outliers where the spread is known: two samples or more, as `export` writes them),
 // runs them, and returns every measurement in run order: one per op per repetition. Ops that
 // --benchmark_filter left out come back with status "skipped". Unknown --benchmark_ flags are
 // a UsageError. With args, Google Benchmark owns stdout (console table or JSON).

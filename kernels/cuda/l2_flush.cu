@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/timing_support.hpp"
 
 namespace tb::kernels::cuda {
@@ -36,8 +37,13 @@ L2Flusher::L2Flusher(int device) {
   if (l2_bytes <= 0) return;
   buffer_ = DeviceBuffer(2 * static_cast<size_t>(l2_bytes));
   sink_ = DeviceBuffer(sizeof(unsigned));
-  // Defined contents (zeros) so the read pass reads no uninitialized memory (initcheck).
-  TB_CUDA_CHECK(cudaMemset(buffer_.get(), 0, buffer_.bytes()));
+  // Defined contents (zeros) so the read pass reads no uninitialized memory (initcheck). The
+  // flushes run on the caller's stream, which CudaBackend creates cudaStreamNonBlocking: such a
+  // stream does not wait for the legacy default stream, where a plain cudaMemset goes, so the
+  // first flush could read the buffer before it is zeroed. Waited for once, here, through the
+  // bounded wait (a device hung before this would otherwise hold the constructor for ever).
+  TB_CUDA_CHECK(cudaMemsetAsync(buffer_.get(), 0, buffer_.bytes(), cudaStreamLegacy));
+  wait_for_stream(cudaStreamLegacy, "zeroing the L2 flush buffer");
 }
 
 void L2Flusher::flush(cudaStream_t stream) {

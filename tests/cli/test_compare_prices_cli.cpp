@@ -94,11 +94,12 @@ TEST_F(ComparePricesCli, PricesAreInTheRunsSkuConfigCurrencyWithoutCurrency) {
       << usd.err;
 }
 
-// One electricity price for a USD run and a KRW run is in neither until --currency says which
-// (estimate refuses one price for SKUs in two currencies alike); per-run quotes are each in their
-// run's currency, and no cost winner is named across them.
+// One electricity price for a USD-priced run and a KRW-priced run is in neither until --currency
+// says which (estimate refuses one price for SKUs in two currencies alike); per-run quotes are each
+// in their run's currency, and no cost winner is named across them. (A run of a config without a
+// [price] table states no currency: beside the KRW run the price is KRW, tested below.)
 TEST_F(ComparePricesCli, OnePriceForRunsInTwoCurrenciesNeedsCurrency) {
-  const std::string a = run("us.json", "h100-sxm", 1), b = run("kr.json", sku_in("h100kr", "KRW"), 2);
+  const std::string a = run("us.json", sku_in("h100us", "USD"), 1), b = run("kr.json", sku_in("h100kr", "KRW"), 2);
   for (const std::string cmd : {"compare", "report"}) {
     const auto r = run_trainbench(args(cmd, a, b, {"--electricity-price", "0.1"}));
     EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
@@ -117,6 +118,9 @@ TEST_F(ComparePricesCli, OnePriceForRunsInTwoCurrenciesNeedsCurrency) {
   const auto q = run_trainbench(args("compare", a, b, {"--gpu-hour-price", "A=2", "--gpu-hour-price", "B=3500"}));
   ASSERT_EQ(q.exit_code, 0) << q.err;
   EXPECT_NE(q.out.find("lowest cost: none — the quotes are in USD (A) and KRW (B)"), std::string::npos) << q.out;
+  // h100-sxm's config has no [price] table: nothing to disagree with, so 170 per kWh is KRW for both.
+  const auto unpriced = compare_json(run("plain.json", "h100-sxm", 3), b, {"--electricity-price", "170"});
+  for (const auto& run : unpriced["runs"]) EXPECT_EQ(run["extrapolation"]["electricity_currency"], "KRW") << run.dump();
 }
 
 // The same two runs at two sites, by hand from the site-less figures: configs/sites/500p.toml
@@ -185,12 +189,6 @@ TEST_F(ComparePricesCli, SiteRefusalsNameTheFlagAndWhatItAccepts) {
                          "h100-1024 (or a path to a .toml file)"),
               std::string::npos)
         << r.err;
-    const auto cur = run_trainbench(args(cmd, a, b, {"--site", "500p", "--electricity-price", "0.1"}));
-    EXPECT_EQ(cur.exit_code, 2) << cmd;
-    EXPECT_NE(cur.err.find("whose configs are in USD (A, B) and CNY (site 500p): give --currency USD or --currency "
-                           "CNY"),
-              std::string::npos)
-        << cur.err;
   }
   SyntheticRunSpec h200;
   h200.sku = "h200";
@@ -206,6 +204,38 @@ TEST_F(ComparePricesCli, SiteRefusalsNameTheFlagAndWhatItAccepts) {
   EXPECT_NE(gate.err.find("--site: only the side-by-side comparison reads these"), std::string::npos) << gate.err;
 }
 
+// One electricity price beside the CNY site 500p: runs of h100-sxm, whose config has no [price]
+// table and so no currency of its own, read it in CNY (before: refused as "USD (A, B) and CNY");
+// runs of a config priced in USD are in USD and CNY at once, refused until --currency says which.
+// compare and report alike, and estimate too (below).
+TEST_F(ComparePricesCli, ElectricityPriceBesideASiteCountsOnlyPricedConfigs) {
+  const std::string a = run("a.json", "h100-sxm", 1), b = run("b.json", "h100-sxm", 2);
+  const auto j = compare_json(a, b, {"--gpus", "1024", "--site", "500p", "--electricity-price", "0.5"});
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& x = j["runs"][i]["extrapolation"];
+    EXPECT_EQ(x["electricity_currency"], "CNY");
+    EXPECT_NEAR(x["electricity_cost"].get<double>(), x["energy_mwh"].get<double>() * 1000 * 0.5,
+                1e-9 * x["electricity_cost"].get<double>());
+  }
+  EXPECT_EQ(j["electricity_source"], "--electricity-price");
+  const std::string us = sku_in("h100us", "USD");
+  const std::string pa = run("pa.json", us, 1), pb = run("pb.json", us, 2);
+  for (const std::string cmd : {"compare", "report"}) {
+    const auto ok = run_trainbench(args(cmd, a, b, {"--site", "500p", "--electricity-price", "0.5"}));
+    EXPECT_EQ(ok.exit_code, 0) << cmd << ": " << ok.err;
+    const auto refused = run_trainbench(args(cmd, pa, pb, {"--site", "500p", "--electricity-price", "0.1"}));
+    EXPECT_EQ(refused.exit_code, 2) << cmd;
+    EXPECT_NE(refused.err.find("--electricity-price 0.1: one price for every run and the site, whose configs are in "
+                               "USD (A, B) and CNY (site 500p): give --currency USD or --currency CNY to say which it "
+                               "is in"),
+              std::string::npos)
+        << cmd << ": " << refused.err;
+    const auto said = run_trainbench(args(cmd, pa, pb, {"--site", "500p", "--electricity-price", "0.1", "--currency",
+                                                        "CNY"}));
+    EXPECT_EQ(said.exit_code, 0) << cmd << ": " << said.err;
+  }
+}
+
 // estimate's electricity price with a site: the SKU's and the site's configs must agree on its
 // currency, or --currency says it. 500p is CNY, the H100 config USD; h100-1024 is USD.
 TEST_F(ComparePricesCli, EstimateElectricityPriceBesideASiteNeedsTheirCurrency) {
@@ -215,17 +245,35 @@ TEST_F(ComparePricesCli, EstimateElectricityPriceBesideASiteNeedsTheirCurrency) 
     v.insert(v.end(), extra.begin(), extra.end());
     return run_trainbench(v);
   };
-  auto r = with({"--site", "500p", "--electricity-price", "0.5"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--electricity-price 0.5: one price for the SKU and the site, whose configs are in USD "
-                       "(h100-sxm) and CNY (site 500p): give --currency USD or --currency CNY to say which it is in"),
-            std::string::npos)
-      << r.err;
-  r = with({"--site", "500p", "--electricity-price", "0.5", "--currency", "CNY", "--json"});
+  // h100-sxm's config has no [price] table: no currency to disagree with the site's CNY.
+  auto r = with({"--site", "500p", "--electricity-price", "0.5", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["electricity_currency"], "CNY");
   EXPECT_NEAR(j["electricity_cost"].get<double>(), j["energy_mwh"].get<double>() * 1000 * 0.5, 1e-6);
+  // A config priced in USD beside it: either currency, so refused until --currency says.
+  const std::string us = sku_in("h100us", "USD");
+  r = run_trainbench({"estimate", "--gpu", us, "--mfu", "0.4", "--days", "30", "--site", "500p", "--electricity-price",
+                      "0.5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--electricity-price 0.5: one price for the SKU and the site, whose configs are in USD (" + us +
+                       " (h100us)) and CNY (site 500p): give --currency USD or --currency CNY to say which it is in"),
+            std::string::npos)
+      << r.err;
+  r = run_trainbench({"estimate", "--gpu", us, "--mfu", "0.4", "--days", "30", "--site", "500p", "--electricity-price",
+                      "0.5", "--currency", "CNY", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["electricity_currency"], "CNY");
+  EXPECT_NEAR(j["electricity_cost"].get<double>(), j["energy_mwh"].get<double>() * 1000 * 0.5, 1e-6);
+  // Several SKUs: the unpriced one is not counted beside a KRW-priced one (before: "USD (h100-sxm)
+  // and KRW"), so 170 per kWh is KRW for both.
+  r = run_trainbench({"estimate", "--gpu", "h100-sxm," + sku_in("h100kr", "KRW"), "--mfu", "0.4", "--gpus", "1024",
+                      "--electricity-price", "170", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["skus"].size(), 2u);
+  for (const auto& sku : j["skus"]) EXPECT_EQ(sku["electricity_currency"], "KRW") << sku["sku"];
   r = with({"--site", "h100-1024", "--electricity-price", "0.1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["electricity_currency"], "USD");

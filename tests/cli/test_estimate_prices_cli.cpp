@@ -128,13 +128,22 @@ TEST_F(EstimatePricesCli, PriceLimitsScaleWithTheCurrency) {
   EXPECT_NE(r.out.find("rental + electricity: 809.52 million KRW"), std::string::npos) << r.out;
 }
 
-// One price typed once for SKUs whose configs are in USD (h200) and CNY: which is it in?
+// One price typed once for SKUs whose configs are in USD (h200) and CNY: which is it in? The
+// quotes for a SKU are read in its config's currency, USD without a [price] table, so a rental or
+// server price for both is refused; --electricity-price stands for the configs that state a
+// currency, and h200's (no [price] table) states none: it is CNY, as compare and report read it.
 TEST_F(EstimatePricesCli, OnePriceForSkusInTwoCurrenciesNeedsCurrency) {
   const std::string cn = priced_sku("h100-sxm", "h100cn", "per_gpu_hour = 18\nserver = 2500000\ncurrency = \"CNY\"\n");
   const std::vector<std::string> base{"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30"};
+  {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--electricity-price", "0.1", "--json"});
+    const auto r = run_trainbench(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& sku : nlohmann::json::parse(r.out)["skus"]) EXPECT_EQ(sku["electricity_currency"], "CNY");
+  }
   for (const auto& [extra, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--gpu-hour-price", "2.5"}, "--gpu-hour-price 2.5: one price for every SKU"},
-           {{"--electricity-price", "0.1"}, "--electricity-price 0.1: one price for every SKU"},
            {{"--server-price", "400000"}, "--server-price 400000: one price for every SKU"}}) {
     std::vector<std::string> args = base;
     args.insert(args.end(), extra.begin(), extra.end());

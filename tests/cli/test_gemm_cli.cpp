@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "harness/results/results_io.hpp"
@@ -99,6 +100,38 @@ TEST(GemmCli, GoogleBenchmarkJsonCarriesOurCounters) {
     EXPECT_NEAR(b.at("real_time").get<double>(), b.at("median_ms").get<double>(), 1e-9);
   }
   EXPECT_EQ(iterations, 2);
+}
+
+// outliers is a count, set in every repetition, 0 included: Google Benchmark averages a counter
+// over the repetitions that set it, so one set only where > 0 read {4, 0, 0} as a mean of 4. Two
+// samples a repetition can have no outlier (both sit within 5 robust sigmas of their median), so
+// every repetition's is 0, and so is the cv aggregate, which google/benchmark 1.7 wrote as NaN.
+TEST(GemmCli, GoogleBenchmarkOutliersCounterIsSetEvenAtZeroAndTheJsonParses) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_");
+  const auto r = run_trainbench({"gemm", "-m", "48", "-n", "40", "-k", "24", "--device", "cpu", "--dtype", "fp32",
+                                 "--min-time", "0", "--max-time", "0.3", "--min-samples", "2", "--max-samples", "2",
+                                 "--benchmark_format=json", "--benchmark_repetitions=3",
+                                 "--benchmark_out=" + dir + "/gb.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string& text : {r.out, testing::read_text(dir + "/gb.json")}) {
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(text)) << text;
+    int iterations = 0;
+    std::set<std::string> aggregates;
+    for (const auto& b : j.at("benchmarks")) {
+      ASSERT_TRUE(b.contains("outliers")) << b.dump();
+      EXPECT_EQ(b.at("outliers").get<double>(), 0) << b.dump();
+      if (b.at("run_type") == "iteration") {
+        ++iterations;
+        EXPECT_EQ(b.at("samples").get<double>(), 2);
+      } else {
+        aggregates.insert(b.at("aggregate_name").get<std::string>());
+      }
+    }
+    EXPECT_EQ(iterations, 3);
+    EXPECT_TRUE(aggregates.count("mean") && aggregates.count("cv")) << text;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(GemmCli, GoogleBenchmarkOutFileAndFilter) {

@@ -59,6 +59,19 @@ TEST(HealthCli, PlantedWrongResultFails) {
   EXPECT_EQ(nlohmann::json::parse(r.out).at("verdict"), "fail") << r.out;
 }
 
+// --max-outliers' help states the whole rule health applies (harness/health/health_check.hpp):
+// the fraction alone would make one OS hiccup in 50 samples, or 2%-slow outliers, suspect.
+TEST(HealthCli, MaxOutliersHelpStatesEveryCondition) {
+  const auto r = testing::run_trainbench({"health", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t at = r.out.find("\n  --max-outliers");  // its own line, not --max-tail's mention
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string help = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+  EXPECT_NE(help.find("more than this fraction of its samples are outliers"), std::string::npos) << help;
+  EXPECT_NE(help.find("at least 2 of them"), std::string::npos) << help;
+  EXPECT_NE(help.find("slowest sample is at least --max-tail above its median"), std::string::npos) << help;
+}
+
 TEST(HealthCli, BadFlagsExitTwoNamingTheFlag) {
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
            {"--gemm-threshold", "1.5"}, {"--bandwidth-threshold", "0"}, {"--max-noise", "-1"}, {"--max-tail", "0"},

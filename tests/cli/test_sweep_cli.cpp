@@ -57,18 +57,22 @@ TEST(SweepCli, PrintsBestAndSavesTheCurve) {
 }
 
 TEST(SweepCli, BadRangesExitTwo) {
+  // A writable --out (checked first, with the flags): the ranges are refused before any measuring.
+  const std::string out = testing::make_temp_dir("tb_sweep_") + "/x.json";
   for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
            {"--m-range", "64:32:16"}, {"--n-range", "0"}, {"--k-range", "1:2"}, {"--m-range", "a,b"}}) {
-    const auto r = testing::run_trainbench({"sweep", "--device", "cpu", flag, value, "--out", "/dev/null/x.json"});
+    const auto r = testing::run_trainbench({"sweep", "--device", "cpu", flag, value, "--out", out});
     EXPECT_EQ(r.exit_code, 2) << flag << " " << value << ": " << r.err;
     EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
   }
   // A zero step is the step's fault, not the sizes'.
-  const auto step = testing::run_trainbench({"sweep", "--device", "cpu", "--m-range", "64:128:0", "--out", "/dev/null/x.json"});
+  const auto step = testing::run_trainbench({"sweep", "--device", "cpu", "--m-range", "64:128:0", "--out", out});
   EXPECT_EQ(step.exit_code, 2);
   EXPECT_NE(step.err.find("--m-range: the step (start:stop:step's third part) must be positive (got 0)"),
             std::string::npos)
       << step.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  std::filesystem::remove_all(std::filesystem::path(out).parent_path());
 }
 
 // The range product is capped before any list is built: 1:10^9:1 is a message, not bad_alloc.

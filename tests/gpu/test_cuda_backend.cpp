@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "gpu_test_support.hpp"
@@ -116,6 +119,36 @@ TEST(CudaBackend, L2FlushMakesAnL2ResidentKernelSlower) {
     EXPECT_GT(median(cold), 1.15 * median(hot)) << "cold " << median(cold) << " ms, hot " << median(hot) << " ms";
   }
   cudaStreamDestroy(stream);
+}
+
+// The flush buffer is zeroed on the legacy default stream, which the flushes' stream
+// (cudaStreamNonBlocking, as CudaBackend's) does not wait for: the constructor waits for the
+// zeroing itself. Queued behind a blocking kernel on the legacy stream, the zeroing cannot end
+// before the kernel is released, so a constructor that did not wait returns with it still queued.
+TEST(CudaBackend, L2FlusherIsZeroedBeforeItsConstructorReturns) {
+  TB_REQUIRE_GPU();
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  cuda::BlockingKernel blocker(10'000);  // gives up by itself after 10 s at worst
+  blocker.block(cudaStreamLegacy);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    blocker.release();
+  });
+  std::unique_ptr<cuda::L2Flusher> flusher;
+  try {
+    flusher = std::make_unique<cuda::L2Flusher>(0);
+  } catch (...) {
+    releaser.join();
+    throw;
+  }
+  const cudaError_t queued = cudaStreamQuery(cudaStreamLegacy);
+  releaser.join();
+  ASSERT_EQ(cudaStreamSynchronize(cudaStreamLegacy), cudaSuccess);
+  EXPECT_FALSE(blocker.timed_out()) << "released after 300 ms, yet the blocking kernel gave up";
+  if (flusher->buffer_bytes() == 0) GTEST_SKIP() << "the device reports no L2: nothing to zero";
+  EXPECT_EQ(queued, cudaSuccess) << "L2Flusher's constructor returned before its buffer was zeroed ("
+                                 << cudaGetErrorName(queued) << "): a flush on a non-blocking stream could read it "
+                                                                "first";
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 // bounded wait (kernels/cuda/bounded_wait.hpp) return on a kernel that never ends, and (b) does the
 // process then exit, or does the CUDA runtime's teardown block on the kernel for ever, the results
 // written but the run never over. tb_hang_probe (probes/hang_probe.cpp) hangs a kernel, waits for
-// it with a 2 s limit and writes its results; it leaves once as trainbench did before (main returns,
-// the teardown runs) and once as trainbench does now (std::_Exit after a lost device,
-// cli/exit_path.hpp). The first test answers (a) and (b); the second checks the defence.
+// it with a 2 s limit and writes its results; it leaves once as trainbench does now (std::_Exit
+// after a lost device, cli/exit_path.hpp) and once as trainbench did before (main returns, the
+// teardown runs). The first test checks the defence and answers (a): pass or fail. The second
+// answers (b), a finding either way: a teardown that blocks is what cli/exit_path defends against,
+// so it is recorded (a "hang probe finding:" line, the test skipped, the `teardown` property in
+// the XML), not failed.
 // The probe is posix_spawn'ed (this process may hold a CUDA context, which a fork without exec
 // must not touch), in this process's group so that gpu-check's `timeout` stops it too, and it is
 // SIGKILLed at its deadline: neither a hung wait nor a hung teardown can hang the test run.
@@ -22,6 +25,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -39,11 +43,24 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kWaitLimitS = 2;       // TRAINBENCH_GPU_WAIT_S given to the probe
 constexpr double kWaitSlackS = 2.0;  // the wait polls: it ends within its limit plus a little
-// Spawn to exit: starting CUDA (1 to 3 s on a fresh machine), the 2 s wait, then the teardown,
-// which takes well under a second when nothing blocks it. The probe's kernel gives up by itself
-// only after 20 s, so a teardown that waits for the kernel cannot finish inside this.
-constexpr double kDeadlineS = 10.0;
-constexpr double kReapGraceS = 3.0;  // after SIGKILL; a process the driver holds may never die
+// Starting CUDA in a fresh process: 1 to 3 s on a fresh machine (this binary's own start too).
+constexpr double kCudaStartS = 3.0;
+// Spawn to exit: starting CUDA, the 2 s wait, then the teardown, which takes well under a second
+// when nothing blocks it: 6 s at most, so 7 s is a healthy exit's deadline. The probe's kernel
+// gives up by itself only after 20 s, so a teardown that waits for the kernel cannot finish inside
+// this.
+constexpr double kDeadlineS = 7.0;
+// After SIGKILL: a killed process is gone in milliseconds, unless the driver holds it, which
+// seconds more would not change.
+constexpr double kReapGraceS = 2.0;
+constexpr double kExitS = 1.0;  // this binary's own exit: its CUDA teardown, the XML
+// gpu-check's cap on this step (scripts/gpu-check.sh, gpu-tests-hang; tests/scripts/
+// gpu_check_plan.sh checks that the two agree). The return probe runs only after the trainbench
+// probe exited by itself, inside its deadline, so the slowest outcome is that one, then a return
+// probe that is killed and does not die: start, one deadline, another, the grace, the exit.
+constexpr double kGpuCheckCapS = 20.0;
+static_assert(kCudaStartS + 2 * kDeadlineS + kReapGraceS + kExitS <= kGpuCheckCapS,
+              "the hang probes' slowest outcome must fit gpu-check's cap on gpu-tests-hang");
 
 struct ProbeRun {
   bool exited = false;  // by itself, before the deadline
@@ -188,27 +205,17 @@ void expect_exit_status_0(const ProbeRun& run) {
                                                           : "signal " + std::to_string(WTERMSIG(run.status)));
 }
 
-TEST(HangProbe, BoundedWaitGivesUpAndTheProcessThenExits) {
+// The trainbench probe's outcome, for the return probe after it (gtest runs a file's tests in the
+// order they are written): empty when it did not run in this process.
+std::optional<ProbeRun> g_trainbench_run;
+
+// The pass/fail test: trainbench's own way out after a hung kernel.
+TEST(HangProbe, TrainbenchLeavesAtOnceAfterAHungKernel) {
   TB_REQUIRE_GPU();
   ASSERT_TRUE(fs::exists(probe_binary())) << probe_binary() << " missing: build tb_hang_probe (the device bundle "
                                                                "carries it in .device/bin/)";
-  const ProbeRun run = run_probe("return");
-  print(run, "return");
-  expect_wait_gave_up(run);
-  ASSERT_TRUE(run.exited) << not_exited(
-      run, "TEARDOWN BLOCKS ON A HUNG KERNEL: the probe wrote its results and returned from main, but did not exit. "
-           "Not a test bug: a trainbench whose kernel hangs would never end this way, which is why it leaves with "
-           "std::_Exit after a lost device (cli/exit_path.hpp; HangProbe.TrainbenchLeavesAtOnceAfterAHungKernel "
-           "checks that)");
-  expect_exit_status_0(run);
-  EXPECT_NE(run.log.find("exit: the handlers registered after main started have returned"), std::string::npos)
-      << "exited without running its exit handlers";
-}
-
-TEST(HangProbe, TrainbenchLeavesAtOnceAfterAHungKernel) {
-  TB_REQUIRE_GPU();
-  ASSERT_TRUE(fs::exists(probe_binary())) << probe_binary() << " missing";
   const ProbeRun run = run_probe("trainbench");
+  g_trainbench_run = run;
   print(run, "trainbench");
   expect_wait_gave_up(run);
   ASSERT_TRUE(run.exited) << not_exited(
@@ -218,6 +225,64 @@ TEST(HangProbe, TrainbenchLeavesAtOnceAfterAHungKernel) {
   EXPECT_NE(run.log.find("leaving without the CUDA runtime's teardown"), std::string::npos)
       << "cli::finish_process did not take the std::_Exit path";
   EXPECT_EQ(run.log.find("exit: the handlers"), std::string::npos) << "the exit handlers ran: the teardown was not skipped";
+}
+
+// Why the return probe is not run after this trainbench probe, or "" to run it. Each reason is
+// an outcome in which it could only hang as well, at the cost of another deadline that the step's
+// cap does not hold.
+std::string why_not_after(const ProbeRun& trainbench) {
+  if (trainbench.results.empty())
+    return "the trainbench probe never wrote its results: the bounded wait did not return, and the return probe "
+           "waits the same way";
+  if (!trainbench.exited && !trainbench.died_when_killed)
+    return "the trainbench probe did not die when SIGKILLed: the driver holds it, and its kernel may hold the GPU "
+           "up to 20 s";
+  if (!trainbench.exited)
+    return "even std::_Exit did not end the trainbench probe: returning from main ends in the same driver cleanup "
+           "after the runtime's teardown";
+  return "";
+}
+
+// A finding either way: does the CUDA runtime's teardown wait for a hung kernel? Blocking is what
+// cli/exit_path defends against (the test above checks the defence), so it is recorded, not
+// failed; the wait itself not giving up is a failure.
+TEST(HangProbe, ReturnFromMainAfterAHungKernel) {
+  TB_REQUIRE_GPU();
+  ASSERT_TRUE(fs::exists(probe_binary())) << probe_binary() << " missing";
+  if (g_trainbench_run) {
+    if (const std::string why = why_not_after(*g_trainbench_run); !why.empty()) {
+      std::cout << "hang probe (return): not run: " << why << "\n" << std::flush;
+      GTEST_SKIP() << "not run: " << why;
+    }
+  }
+  const ProbeRun run = run_probe("return");
+  print(run, "return");
+  expect_wait_gave_up(run);
+  if (run.results.empty()) {  // (a) failed, said above: whether the teardown blocks is not reached
+    if (!run.exited) ADD_FAILURE() << not_exited(run, "");
+    return;
+  }
+  if (!run.exited) {
+    const std::string finding = fmt::format(
+        "TEARDOWN BLOCKS ON A HUNG KERNEL: the probe wrote its results and returned from main, but had not exited "
+        "at the {:.0f} s deadline ({}){}. A trainbench whose kernel hangs would never end this way, which is why "
+        "it leaves with std::_Exit after a lost device (cli/exit_path.hpp; TrainbenchLeavesAtOnceAfterAHungKernel "
+        "checks that)",
+        kDeadlineS, run.stuck,
+        run.died_when_killed ? ""
+                             : "; SIGKILL did not end it: the driver holds it, its kernel may hold the GPU up to 20 s");
+    ::testing::Test::RecordProperty("teardown", run.died_when_killed ? "blocks" : "blocks, unkillable");
+    std::cout << "hang probe finding: " << finding << "\n" << std::flush;
+    GTEST_SKIP() << "finding, not a failure: " << finding;
+  }
+  ::testing::Test::RecordProperty("teardown", "exits");
+  std::cout << fmt::format("hang probe finding: the CUDA runtime's teardown does not block on a hung kernel (exited "
+                           "at {:.1f} s)\n",
+                           run.exit_s)
+            << std::flush;
+  expect_exit_status_0(run);
+  EXPECT_NE(run.log.find("exit: the handlers registered after main started have returned"), std::string::npos)
+      << "exited without running its exit handlers";
 }
 
 }  // namespace

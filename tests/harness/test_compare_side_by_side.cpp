@@ -261,6 +261,38 @@ TEST(CompareFormat, TextAndMarkdownTables) {
   EXPECT_NE(md.find("| --- | --- | --- | ---: |"), std::string::npos);
 }
 
+// The medians shrug off slow samples, so the tables say where there were some, under the kernel
+// table, as --json and the report do: per run letter, kernel and shape, "outliers of samples".
+TEST(CompareFormat, KernelTableIsFollowedByTheOutliersNote) {
+  const auto plain = build_side_by_side(h100_and_h200(), {});
+  for (const auto f : {TableFormat::Text, TableFormat::Markdown})
+    EXPECT_EQ(format_side_by_side(plain, f).find("Outliers ("), std::string::npos);  // none: no note
+
+  SyntheticRunSpec h100, h200;
+  h200.sku = "h200";
+  h200.device_name = "NVIDIA H200 (synthetic test data)";
+  h200.spiky_kernel = "qkv.fwd";
+  h200.spikes = 2;
+  const auto c = build_side_by_side({{"a.json", synthetic_run(h100)}, {"b.json", synthetic_run(h200)}}, {});
+  const KernelRow* qkv = nullptr;
+  for (const auto& row : c.kernels)
+    if (row.name == "qkv.fwd") qkv = &row;
+  ASSERT_NE(qkv, nullptr);
+  ASSERT_EQ(qkv->cells[1].outliers, 2);
+  ASSERT_EQ(qkv->cells[0].outliers, 0);
+  const std::string entry = "B qkv.fwd " + qkv->shape + ": 2 of 20";
+  for (const auto f : {TableFormat::Text, TableFormat::Markdown}) {
+    const std::string out = format_side_by_side(c, f);
+    const size_t note = out.find("Outliers (samples slower than the median + 5 robust standard deviations");
+    ASSERT_NE(note, std::string::npos) << out;
+    EXPECT_NE(out.find(entry, note), std::string::npos) << out;
+    EXPECT_EQ(out.find("A qkv.fwd"), std::string::npos) << out;  // run A had none
+    // Under the kernel table, before the step table.
+    EXPECT_LT(out.find("Kernels (median"), note);
+    EXPECT_GT(out.find("Training step"), note);
+  }
+}
+
 TEST(CompareFormat, TableEscapesMarkdownAndAlignsText) {
   Table t;
   t.headers = {"name", "ms"};
@@ -372,14 +404,33 @@ TEST(CompareSideBySide, SiteGivesEveryRunItsPueAndTariffAsEstimateDoes) {
 }
 
 // One electricity price for USD-priced runs at a CNY site is in neither until --currency says;
-// a site of H100s takes no H200 run.
+// runs of a config without a [price] table (h100-sxm's) have no currency of their own, so beside
+// the same site the price is the site's CNY. A site of H100s takes no H200 run.
 TEST(CompareSideBySide, SiteRefusesAnAmbiguousPriceAndAnotherGpusRuns) {
   SideBySideOptions o;
   o.site = tb::load_site("500p");
   o.electricity_price_per_kwh = 0.1;
-  EXPECT_EQ(tb::testing::message_of([&] { build_side_by_side(two_h100_runs(), o); }),
+  const auto unpriced = build_side_by_side(two_h100_runs(), o);
+  for (const auto& r : unpriced.runs) {
+    ASSERT_TRUE(r.extrapolation.electricity_cost.has_value());
+    EXPECT_EQ(r.extrapolation.electricity_currency, "CNY");
+    EXPECT_NEAR(*r.extrapolation.electricity_cost, *r.extrapolation.energy_mwh * 1000 * 0.1,
+                1e-9 * *r.extrapolation.electricity_cost);
+  }
+  const std::string dir = tb::testing::make_temp_dir("tb_sku_");
+  std::ifstream in(tb::config::config_root() / "skus" / "h100-sxm.toml");
+  std::stringstream text;
+  text << in.rdbuf() << "\n[price]\nsource = \"a USD price list\"\n";  // no currency named: USD
+  tb::testing::write_text(dir + "/h100-sxm.toml", text.str());
+  SyntheticRunSpec a, b;
+  a.sku = b.sku = dir + "/h100-sxm.toml";
+  b.seed = 2;
+  EXPECT_EQ(tb::testing::message_of([&] {
+              build_side_by_side({{"runs/a.json", synthetic_run(a)}, {"runs/b.json", synthetic_run(b)}}, o);
+            }),
             "--electricity-price 0.1: one price for every run and the site, whose configs are in USD (A, B) and CNY "
             "(site 500p): give --currency USD or --currency CNY to say which it is in");
+  std::filesystem::remove_all(dir);
   o.site = tb::load_site("h100-1024");
   o.electricity_price_per_kwh.reset();
   const std::string msg = tb::testing::message_of([&] { build_side_by_side(h100_and_h200(), o); });

@@ -277,20 +277,34 @@ TEST(HealthSpikes, OneSpikeInTwoHundredPasses) {
   EXPECT_NE(c.detail.find("1 of 200 samples outliers"), std::string::npos) << c.detail;
 }
 
-// Spikes rarer than a tenth leave p90 alone; 5% of samples at 3× are caught by the outlier count.
+// Spikes rarer than a tenth leave p90 alone; 5% of samples at 3x are caught by the outlier count.
+// Each check reports its own criterion: spikes passes with the tail it measured, outliers is
+// suspect with the fraction that decided it (before, one check read "measured 0.8, reference 10,
+// suspect").
 TEST(HealthSpikes, FrequentOutliersBelowTheTenthAreSuspect) {
   std::vector<double> s = quiet_samples_ms();
   for (size_t i = 0; i < s.size(); i += 20) s[i] = 3.0;
   const Inputs in = with_samples(s);
   ASSERT_EQ(in.gemms[1].stats.outliers, 10);
-  const Check c = check(evaluate(in), "spikes");
-  EXPECT_LT(c.measured, 1.0);
+  const Report r = evaluate(in);
+  const Check tail = check(r, "spikes");
+  EXPECT_LT(tail.measured, 1.0);
+  EXPECT_EQ(tail.status, Status::Pass) << tail.detail;
+  const Check c = check(r, "outliers");
   EXPECT_EQ(c.status, Status::Suspect) << c.detail;
+  EXPECT_DOUBLE_EQ(c.measured, 5);  // 10 of 200
+  EXPECT_DOUBLE_EQ(c.reference, 1);
+  EXPECT_EQ(c.unit, "%");
+  EXPECT_NE(c.detail.find("health.gemm 8192x8192x8192 fwd: 10 of 200 samples outliers (5.0%), the slowest 200% above "
+                          "the median"),
+            std::string::npos)
+      << c.detail;
+  EXPECT_EQ(r.verdict, Status::Suspect);
 }
 
 // A very tight kernel's samples 2% slow are far in σ but inside the fence's 5% floor: no
 // outliers. Samples 8% slow are outliers, yet no cost worth a finding: they must be max_tail
-// (10%) slow to count.
+// (10%) slow to count, and uncounted they measure 0, not 5%.
 TEST(HealthSpikes, SmallOutliersOfATightKernelPass) {
   auto samples = [](double slow) {
     std::vector<double> s;
@@ -299,14 +313,55 @@ TEST(HealthSpikes, SmallOutliersOfATightKernelPass) {
   };
   const Inputs two_percent = with_samples(samples(1.02));
   ASSERT_EQ(two_percent.gemms[1].stats.outliers, 0);
-  EXPECT_EQ(check(evaluate(two_percent), "spikes").status, Status::Pass);
-  const Inputs eight_percent = with_samples(samples(1.08));
-  ASSERT_EQ(eight_percent.gemms[1].stats.outliers, 10);
-  EXPECT_EQ(check(evaluate(eight_percent), "spikes").status, Status::Pass);
+  EXPECT_EQ(check(evaluate(two_percent), "outliers").status, Status::Pass);
+  const Inputs in = with_samples(samples(1.08));
+  ASSERT_EQ(in.gemms[1].stats.outliers, 10);
+  const Check c = check(evaluate(in), "outliers");
+  EXPECT_EQ(c.status, Status::Pass) << c.detail;
+  EXPECT_DOUBLE_EQ(c.measured, 0);
+  EXPECT_NE(c.detail.find("none counts"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("10 of 200 samples outliers (5.0%), the slowest 8% above the median"), std::string::npos)
+      << c.detail;
   // The same samples judged with a 5% threshold are suspect: the threshold decides, not chance.
   Thresholds strict;
   strict.max_tail = 0.05;
-  EXPECT_EQ(check(evaluate(eight_percent, strict), "spikes").status, Status::Suspect);
+  const Check s1 = check(evaluate(in, strict), "outliers");
+  EXPECT_EQ(s1.status, Status::Suspect);
+  EXPECT_DOUBLE_EQ(s1.measured, 5);
+}
+
+// Two kernels, each suspect by one criterion: each check names its own kernel, and in every
+// scenario above a judged check's status is what its measured and reference figures say.
+TEST(HealthSpikes, EachCheckNamesTheKernelItsCriterionPicked) {
+  std::vector<double> tail = quiet_samples_ms(), outliers = quiet_samples_ms();
+  for (size_t i = 0; i < tail.size(); i += 5) tail[i] *= 1.5;  // p90 50% up
+  for (size_t i = 0; i < outliers.size(); i += 20) outliers[i] = 3.0;  // 5% outliers, p90 flat
+  Inputs in = h100(780, 3000);
+  in.gemms[0].shape = "4096x4096x4096 fwd";
+  in.gemms[0].stats = timing::summarize(tail);
+  in.gemms[2].shape = "16384x16384x16384 fwd";
+  in.gemms[2].stats = timing::summarize(outliers);
+  const Report r = evaluate(in);
+  const Check sp = check(r, "spikes"), out = check(r, "outliers");
+  EXPECT_NEAR(sp.measured, 50, 1);
+  EXPECT_NE(sp.detail.find(in.gemms[0].name + " " + in.gemms[0].shape + ": p90 50%"), std::string::npos) << sp.detail;
+  EXPECT_EQ(sp.detail.find(in.gemms[2].shape), std::string::npos) << sp.detail;
+  // gemms[0]'s 40 outliers are 20% of its samples: the largest counted fraction decides.
+  EXPECT_DOUBLE_EQ(out.measured, 20);
+  EXPECT_NE(out.detail.find(in.gemms[2].shape + ": 10 of 200 samples outliers (5.0%)"), std::string::npos)
+      << out.detail;
+
+  std::vector<std::vector<double>> scenarios = {quiet_samples_ms(), tail, outliers};
+  std::vector<double> one_spike = quiet_samples_ms();
+  one_spike[77] = 3.0;
+  scenarios.push_back(one_spike);
+  for (const auto& samples : scenarios)
+    for (const std::string id : {"spikes", "outliers"}) {
+      const Check c = check(evaluate(with_samples(samples)), id);
+      ASSERT_NE(c.status, Status::Info) << id;
+      EXPECT_EQ(c.status == Status::Suspect, c.measured > c.reference)
+          << id << ": measured " << c.measured << ", reference " << c.reference << ", " << to_string(c.status);
+    }
 }
 
 // As its noise, a CPU's spikes are its neighbours' work: shown, never a finding.
@@ -323,7 +378,7 @@ TEST(HealthSpikes, OnACpuShownNotJudged) {
 TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
   const auto j = to_json(evaluate(h100(780, 2000)));
   EXPECT_EQ(j.at("verdict"), "suspect");
-  ASSERT_EQ(j.at("checks").size(), 7u);
+  ASSERT_EQ(j.at("checks").size(), 8u);
   for (const auto& c : j.at("checks"))
     for (const char* key : {"id", "status", "measured", "reference", "unit", "detail"}) EXPECT_TRUE(c.contains(key)) << key;
 }

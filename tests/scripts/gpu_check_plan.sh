@@ -30,6 +30,21 @@ check "call 1 ends with the hang probe" \
   "[[ \$(grep -E '^[a-z0-9-]+ +cap ' '$work/first' | tail -1 | cut -d' ' -f1) == gpu-tests-hang ]]"
 check "gpu-tests leaves the hang probe to its own step" \
   "grep -E '^gpu-tests +cap' '$work/first' | grep -qF -- '-*Wgmma*:HangProbe.*'"
+# The hang probes' step holds their slowest outcome: tests/gpu/test_hang_probe.cpp sizes it from
+# its deadlines (a static_assert there, in a CUDA build) and names the cap; this plan must give it.
+probe_src=$root/tests/gpu/test_hang_probe.cpp
+const_of() { sed -nE "s/^constexpr double $1 = ([0-9.]+);.*/\1/p" "$probe_src" | head -1; }
+hang_cap=$(grep -E '^gpu-tests-hang +cap' "$work/first" | head -1 | grep -oE 'cap +[0-9]+' | grep -oE '[0-9]+')
+probe_cap=$(const_of kGpuCheckCapS)
+probe_worst=$(awk -v s="$(const_of kCudaStartS)" -v d="$(const_of kDeadlineS)" -v g="$(const_of kReapGraceS)" \
+  -v e="$(const_of kExitS)" \
+  'BEGIN { if (s == "" || d == "" || g == "" || e == "") print "?"; else print s + 2 * d + g + e }')
+check "the hang probe's constants are found in $probe_src (worst ${probe_worst} s, cap ${probe_cap:-?} s)" \
+  "[[ -n '$probe_cap' && '$probe_worst' != '?' ]]"
+check "gpu-tests-hang's cap (${hang_cap:-none} s) is the probes' kGpuCheckCapS (${probe_cap:-?} s)" \
+  "[[ -n '$hang_cap' && -n '$probe_cap' ]] && awk -v a='$hang_cap' -v b='$probe_cap' 'BEGIN { exit !(a == b) }'"
+check "the probes' slowest outcome (${probe_worst} s) fits gpu-tests-hang's cap (${hang_cap:-none} s)" \
+  "[[ '$probe_worst' != '?' && -n '$hang_cap' ]] && awk -v w='$probe_worst' -v c='$hang_cap' 'BEGIN { exit !(w <= c) }'"
 check "no step of call 1 is unknown to the shell" "! grep -q 'command not found' '$work/first'"
 # The machine's inventory takes lent seconds too: it is a step, counted in the plan.
 check "call 1 plans the env and devices steps" "grep -qE '^env +cap' '$work/first' && grep -qE '^devices +cap' '$work/first'"

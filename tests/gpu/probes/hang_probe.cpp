@@ -3,10 +3,10 @@
 // that never ends within the test (the sampler's blocking kernel, whose host-mapped flag is never
 // set), waits for it through the bounded wait (TRAINBENCH_GPU_WAIT_S, which the test sets to 2),
 // writes its results file atomically, and leaves in one of two ways:
-//   return      as trainbench did before cli/exit_path: main returns, and exit() runs the CUDA
-//               runtime's teardown while the kernel still holds the device
 //   trainbench  as trainbench does now: the device marked lost, as measure_op marks it, then
-//               cli::finish_process (std::_Exit)
+//               cli::finish_process (std::_Exit); the test's pass/fail
+//   return      as trainbench did before cli/exit_path: main returns, and exit() runs the CUDA
+//               runtime's teardown while the kernel still holds the device; a finding either way
 // Everything CUDA is left to the process's end after the hang, as CudaBackend and DeviceBuffer
 // leave theirs. Each phase is stamped on stderr in seconds since start, so that a log cut off by
 // the kill shows where the process stuck.
@@ -32,7 +32,7 @@
 
 namespace {
 
-// The kernel gives up by itself after this: far past the test's 10 s deadline, so that a teardown
+// The kernel gives up by itself after this: far past the test's 7 s deadline, so that a teardown
 // waiting for the kernel still reads as stuck, and short enough that, should the driver fail to
 // reclaim the GPU from the killed probe, the next step of gpu-check finds it free again.
 constexpr double kKernelGivesUpMs = 20'000;
