@@ -21,7 +21,7 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
 // (a rel_noise of 0 there means unknown, not quiet).
 std::string noise_cell(const results::KernelResult& k, int width, int decimals = 2);
 
-// "3 outliers" (samples slower than median + 5σ̂: OS hiccups, clock dips), or "" where there were
+// "3 outliers" (samples beyond the outlier fence, timing::fence_half_width_ms: OS hiccups, clock dips), or "" where there were
 // none. Said beside the noise, which is robust and so no longer shows them.
 std::string outliers_text(const results::KernelResult& k);
 

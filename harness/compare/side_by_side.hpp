@@ -52,7 +52,7 @@ struct KernelCell {
   double pct_of_peak = 0;         // percent
   double step_share = 0;          // fraction of the step: calls·median / Σ calls·median
   int64_t samples = 0;
-  int64_t outliers = 0;           // slower than median + 5σ̂ (SampleStats::outliers)
+  int64_t outliers = 0;           // beyond the outlier fence (SampleStats::outliers)
 };
 
 struct KernelRow {

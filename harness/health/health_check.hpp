@@ -37,7 +37,7 @@ struct Thresholds {
   // when p90 is more than this fraction above the median (a tenth of the samples ran that much
   // slower). Also the least an outlier must cost to count in `outliers`, below.
   double max_tail = 0.10;
-  // `outliers`: suspect when outliers (slower than median + 5σ̂, timing::kOutlierSigmas) exceed
+  // `outliers`: suspect when outliers (beyond timing::fence_half_width_ms of the median) exceed
   // this fraction of a kernel's samples, counting only a kernel with at least two of them (one is
   // an event, two a pattern) and the slowest at least max_tail above the median (smaller ones are
   // unusual but cost nothing).
