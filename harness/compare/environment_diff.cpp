@@ -110,15 +110,21 @@ double median_of_sorted(const std::vector<double>& v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// "1.40..2.30", or "1.40" for one value (sorted loads).
+std::string load_span(const std::vector<double>& loads) {
+  return loads.front() == loads.back() ? fmt::format("{:.2f}", loads.front())
+                                       : fmt::format("{:.2f}..{:.2f}", loads.front(), loads.back());
+}
+
 std::string load_text(const std::vector<MachineInfo>& side, const std::vector<double>& loads) {
   const auto& m =
       *std::find_if(side.begin(), side.end(), [](const MachineInfo& x) { return x.load_avg_1m && x.host_cpus > 0; });
   const char* bucket = loads.front() >= health::kBusyHostLoadPerCpu  ? "busy"
                        : loads.back() < health::kBusyHostLoadPerCpu ? "quiet"
                                                                     : "quiet | busy";
-  if (loads.size() == 1) return fmt::format("{}, load per CPU {:.2f} ({} CPUs)", bucket, loads.front(), m.host_cpus);
-  return fmt::format("{}, load per CPU {:.2f}..{:.2f}, median {:.2f} ({} CPUs)", bucket, loads.front(), loads.back(),
-                     median_of_sorted(loads), m.host_cpus);
+  if (loads.size() == 1) return fmt::format("{}, load per CPU {} ({} CPUs)", bucket, load_span(loads), m.host_cpus);
+  return fmt::format("{}, load per CPU {}, median {:.2f} ({} CPUs)", bucket, load_span(loads), median_of_sorted(loads),
+                     m.host_cpus);
 }
 
 // Sides in the same bucket ("busy (load >= 1 on 2 CPUs)") whose loads per CPU are still far
@@ -238,9 +244,9 @@ std::optional<std::string> busy_host_note(const std::vector<MachineInfo>& b, con
     }
   if (runs == 0 || busy != runs) return std::nullopt;
   const auto bl = loads_per_cpu(b), cl = loads_per_cpu(c);
-  return fmt::format("all runs ran on a busy host (load per CPU {:.2f}..{:.2f} in the baseline, {:.2f}..{:.2f} in the "
-                     "current run(s); busy from {:g}): differences may be load, not code; measure on a quiet host",
-                     bl.front(), bl.back(), cl.front(), cl.back(), health::kBusyHostLoadPerCpu);
+  return fmt::format("all runs ran on a busy host (load per CPU {} in the baseline, {} in the current run(s); busy "
+                     "from {:g}): differences may be load, not code; measure on a quiet host",
+                     load_span(bl), load_span(cl), health::kBusyHostLoadPerCpu);
 }
 
 namespace {

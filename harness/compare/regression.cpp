@@ -247,9 +247,10 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
   if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; }))
-    throw UsageError(fmt::format("{} vs {}: no item could be judged ({}): a gate that judged nothing cannot pass; "
-                                 "measure with more samples (--min-samples)",
-                                 baseline.origin, current.origin, report.items.front().reason));
+    throw UsageError(fmt::format("{} vs {}: no item could be judged (the first, {}: {}): a gate that judged nothing "
+                                 "cannot pass",
+                                 baseline.origin, current.origin, report.items.front().key,
+                                 report.items.front().reason));
   adjust_family(report, baseline.results.workload.command);
   if (report.baseline_runs < kMinRunsToJudge || report.current_runs < kMinRunsToJudge)
     report.notes.push_back(fmt::format(

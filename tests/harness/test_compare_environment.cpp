@@ -69,14 +69,14 @@ TEST(CompareEnvironment, AMuchBusierHostIsAChangeEvenInTheSameBucket) {
                           "current run(s)"));
   EXPECT_TRUE(has_note(r, "differences may be load, not code"));
 
-  // Medians less than 1.5x apart are the same busy host, overlapping or not (2.2 and 2.55
-  // against 1.8: 1.22x, 1.42x); 2.75 is 1.53x: a change.
+  // Medians less than 1.25x apart are the same busy host, overlapping or not (2.1 and 2.2 against
+  // 1.8: 1.17x, 1.22x); 2.3 is 1.28x: a change.
   auto load_changed = [&](const std::vector<double>& loads) {
     return change(check_regressions(base, loaded_runs(loads, 11, "c"), none()), "host_load") != nullptr;
   };
+  EXPECT_FALSE(load_changed({1.9, 2.3, 2.1}));
   EXPECT_FALSE(load_changed({2.0, 2.5, 2.2}));
-  EXPECT_FALSE(load_changed({2.5, 2.6, 2.55}));
-  EXPECT_TRUE(load_changed({2.7, 2.8, 2.75}));
+  EXPECT_TRUE(load_changed({2.3, 2.4, 2.3}));
   // Ranges that overlap can still be a busier host most of the time: medians 1.5 against 3.5.
   EXPECT_NE(change(check_regressions(loaded_runs({1.4, 1.5, 4.0}, 1, "b"), loaded_runs({3.0, 3.5, 4.0}, 11, "c"),
                                      none()),
@@ -86,6 +86,7 @@ TEST(CompareEnvironment, AMuchBusierHostIsAChangeEvenInTheSameBucket) {
   const auto one = check_regressions(loaded_runs({1.4}, 1, "b"), loaded_runs({2.9}, 11, "c"), {});
   ASSERT_NE(change(one, "host_load"), nullptr);
   EXPECT_EQ(change(one, "host_load")->current, "busy, load per CPU 2.90 (2 CPUs)");
+  EXPECT_TRUE(has_note(one, "all runs ran on a busy host (load per CPU 1.40 in the baseline, 2.90 in the current"));
   EXPECT_EQ(change(check_regressions(loaded_runs({1.4}, 1, "b"), loaded_runs({1.6}, 11, "c"), {}), "host_load"),
             nullptr);
   // Quiet on both sides, however far apart the figures: the CPUs are idle part of the time.

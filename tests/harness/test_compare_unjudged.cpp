@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
@@ -136,6 +137,20 @@ TEST(CompareUnjudged, ASingleSampleIsInconclusiveAStepOfOtherKernelsIsNot) {
   const auto one = check_regressions({"base.json", base}, {"cur.json", cur}, {});
   EXPECT_EQ(item(one, cur.kernels[0].name).unjudged_reason, UnjudgedReason::SingleSample);
   EXPECT_EQ(one.verdict(), "inconclusive");
+  // Every item so: a gate that judged nothing is refused, saying why with the first item.
+  auto all_single = cur;
+  for (size_t i = 0; i < all_single.kernels.size(); ++i)
+    set_samples(all_single, i, {all_single.kernels[i].samples_ms.front()});
+  try {
+    check_regressions({"base.json", base}, {"single.json", all_single}, {});
+    ADD_FAILURE() << "a gate that judged nothing passed";
+  } catch (const tb::UsageError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("no item could be judged (the first, " + kernel_key(cur.kernels[0]) + ": a side has a single "
+                     "sample"),
+              std::string::npos)
+        << m;
+  }
 
   auto fewer = synthetic_run(spec);
   fewer.kernels.pop_back();
