@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
@@ -74,6 +75,34 @@ void refuse_flags_of_other_mode(const CLI::App& cmd, const std::vector<std::stri
 
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
 
+// `--baseline good-1.json good-2.json … tonight-*.json` (a shell glob after the flag) reads
+// good-1.json as the baseline and every other file as a current run: one baseline run against a
+// pool of both nights hides the change. --baseline takes one FILE per occurrence (FILE[,FILE...]),
+// so a single baseline file beside several current files is refused: with one baseline run the
+// runs cannot decide (3 or more a side, docs/compare.md), and it is far likelier a glob than a plan.
+void refuse_misplaced_baseline(const std::vector<std::string>& baseline, const std::vector<std::string>& current) {
+  if (baseline.size() != 1 || current.size() < 2) return;
+  std::vector<std::string> shown(current.begin(), current.begin() + std::min<std::ptrdiff_t>(3, std::ssize(current)));
+  if (current.size() > shown.size()) shown.push_back("…");
+  throw UsageError(fmt::format(
+      "--baseline took 1 file ({}) and the current side {} files ({}): --baseline takes one FILE per occurrence, so "
+      "every file after it was read as a current run. Did you mean --baseline {},{},… (a comma list, or --baseline "
+      "repeated) followed by tonight's files? One baseline run against several current runs is refused: give each "
+      "side its runs (7 a side for a `run` file's 24 items)",
+      baseline.front(), current.size(), fmt::join(shown, " "), baseline.front(), current.front()));
+}
+
+// The same file on both sides (by path: "./a.json" and "a.json" are one) compares a run with
+// itself: it can only pass. A copy under another name is caught by its content (check_regressions).
+void refuse_a_file_on_both_sides(const std::vector<std::string>& baseline, const std::vector<std::string>& current) {
+  for (const auto& b : baseline)
+    for (const auto& c : current)
+      if (results::same_file(b, c))
+        throw UsageError(fmt::format("{} is given as the baseline (--baseline {}) and as a current run ({}): a run "
+                                     "compared with itself cannot fail; give tonight's run(s) after the baseline's",
+                                     b, b, c));
+}
+
 // --alpha as text, so that "abc" is refused here, in the gate's formats, and not by the parser
 // before the gate could answer; its range is checked with the other options.
 double parse_alpha(const std::string& text) {
@@ -116,10 +145,15 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
     o.correction = compare::parse_correction(f.correction, "--correction");
     o.compatibility = {f.allow_different_device, f.allow_different_shapes};
     compare::check_regression_options(o);  // before minutes of reading files
+    refuse_misplaced_baseline(f.baseline, f.files);
+    refuse_a_file_on_both_sides(f.baseline, f.files);
     std::vector<compare::LabeledResults> baseline, current;
     for (const auto& path : f.baseline) baseline.push_back(load(path));
     for (const auto& path : f.files) current.push_back(load(path));
     report = compare::check_regressions(baseline, current, o);
+    // The JUnit file first: where it cannot be written (a runtime error, exit 1), stdout says
+    // "error", not the verdict of a report half delivered.
+    if (!junit.empty()) results::write_file_atomic(junit, compare::junit_xml(report));
   } catch (const std::exception& e) {
     const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr;
     if (f.json)
@@ -127,13 +161,20 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
                                   {"exit_code", usage ? kExitUsage : kExitRuntime}}
                        .dump(2)
                 << "\n";
-    if (!junit.empty()) results::write_file_atomic(junit, compare::junit_error_xml(e.what()));
+    if (!junit.empty()) {
+      try {
+        results::write_file_atomic(junit, compare::junit_error_xml(e.what()));
+      } catch (const std::exception& junit_error) {
+        // The gate's own error is the one to exit with; the JUnit one is said beside it.
+        std::cerr << "trainbench compare: also could not write the JUnit error: " << junit_error.what() << "\n";
+      }
+    }
     throw;
   }
   if (f.json) std::cout << compare::to_json(report).dump(2) << "\n";
   else std::cout << compare::format_regressions(report, format);
-  if (!junit.empty()) results::write_file_atomic(junit, compare::junit_xml(report));
-  if (report.regressions() > 0) set_exit_code(kExitRuntime);
+  // 1 on a regression; 2 where no item is slower but some could not be judged (inconclusive).
+  if (report.exit_code() != kExitOk) set_exit_code(report.exit_code());
 }
 
 void run_compare(const CompareFlags& f, const CLI::App& cmd) {
@@ -176,11 +217,16 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("files", flags->files, "Results files (with --baseline: the current run, or several runs of it)")
       ->required();
   cmd->add_option("--baseline", flags->baseline,
-                  "Regression mode: the baseline results file; repeat it (or A.json,B.json) for several runs, and "
-                  "with 3 or more runs a side the runs decide, not the samples within one (7 a side let a `run` "
-                  "file's 24 items fail at --alpha 0.05 under Holm)")
+                  "Regression mode: the baseline results file, ONE per occurrence: several runs as a comma list "
+                  "(--baseline b1.json,b2.json,b3.json) or --baseline repeated; every other file is a current run "
+                  "(one baseline file beside several current ones is refused: a glob after --baseline). With 3 or more runs a side the "
+                  "runs decide, not the samples within one (7 a side let a `run` file's 24 items fail at --alpha "
+                  "0.05 under Holm)")
       ->delimiter(',')
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("FILE[,FILE...]")
+      // One FILE per occurrence: not CLI11's "TEXT ...", which reads as a space-separated list.
+      ->option_text("FILE[,FILE...]");
   cmd->add_option("--threshold", flags->threshold,
                   "Regression: slowdown of the median that fails, in percent (3% or 3; a bare number below 1 is "
                   "refused as ambiguous: write 0.5%)")

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -95,6 +96,50 @@ std::vector<std::string> distinct(const std::vector<std::string>& values) {
 
 std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
+// The loads per CPU (load_avg_1m / host_cpus) of the runs that recorded one, sorted.
+std::vector<double> loads_per_cpu(const std::vector<MachineInfo>& side) {
+  std::vector<double> loads;
+  for (const auto& m : side)
+    if (m.load_avg_1m && m.host_cpus > 0) loads.push_back(*m.load_avg_1m / m.host_cpus);
+  std::sort(loads.begin(), loads.end());
+  return loads;
+}
+
+double median_of_sorted(const std::vector<double>& v) {
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// "1.40..2.30", or "1.40" for one value (sorted loads).
+std::string load_span(const std::vector<double>& loads) {
+  return loads.front() == loads.back() ? fmt::format("{:.2f}", loads.front())
+                                       : fmt::format("{:.2f}..{:.2f}", loads.front(), loads.back());
+}
+
+std::string load_text(const std::vector<MachineInfo>& side, const std::vector<double>& loads) {
+  const auto& m =
+      *std::find_if(side.begin(), side.end(), [](const MachineInfo& x) { return x.load_avg_1m && x.host_cpus > 0; });
+  const char* bucket = loads.front() >= health::kBusyHostLoadPerCpu  ? "busy"
+                       : loads.back() < health::kBusyHostLoadPerCpu ? "quiet"
+                                                                    : "quiet | busy";
+  if (loads.size() == 1) return fmt::format("{}, load per CPU {} ({} CPUs)", bucket, load_span(loads), m.host_cpus);
+  return fmt::format("{}, load per CPU {}, median {:.2f} ({} CPUs)", bucket, load_span(loads), median_of_sorted(loads),
+                     m.host_cpus);
+}
+
+// Sides in the same bucket ("busy (load >= 1 on 2 CPUs)") whose loads per CPU are still far
+// apart: their medians kLoadFactor or more apart, on a busy host (below kBusyHostLoadPerCpu the
+// CPUs are idle part of the time whatever the figure). A host with twice the load takes twice
+// the CPU time from the benchmark's threads. The median, not the range: back-to-back runs load
+// the host for the next, so one quiet first run widens a range without changing the host.
+std::optional<EnvironmentChange> load_change(const std::vector<MachineInfo>& b, const std::vector<MachineInfo>& c) {
+  const auto bl = loads_per_cpu(b), cl = loads_per_cpu(c);
+  if (bl.empty() || cl.empty() || std::max(bl.back(), cl.back()) < health::kBusyHostLoadPerCpu) return std::nullopt;
+  const double bm = median_of_sorted(bl), cm = median_of_sorted(cl);
+  if (!(std::min(bm, cm) > 0) || std::max(bm, cm) < kLoadFactor * std::min(bm, cm)) return std::nullopt;
+  return EnvironmentChange{"host_load", load_text(b, bl), load_text(c, cl), ""};
+}
+
 }  // namespace
 
 std::vector<EnvironmentChange> environment_changes(const std::vector<MachineInfo>& b, const std::vector<MachineInfo>& c) {
@@ -104,7 +149,12 @@ std::vector<EnvironmentChange> environment_changes(const std::vector<MachineInfo
     for (const auto& m : b) bt.push_back(f.text(m));
     for (const auto& m : c) ct.push_back(f.text(m));
     const auto bv = distinct(bt), cv = distinct(ct);
-    if (as_set(bv) == as_set(cv)) continue;
+    if (as_set(bv) == as_set(cv)) {
+      // Both sides "busy" can still be a much busier host: the bucket hides the figures.
+      if (std::string(f.name) == "host_load")
+        if (auto change = load_change(b, c)) out.push_back(std::move(*change));
+      continue;
+    }
     if (!f.measured) {
       out.push_back({f.name, fmt::format("{}", fmt::join(bv, " | ")), fmt::format("{}", fmt::join(cv, " | ")), ""});
       continue;
@@ -181,6 +231,84 @@ std::vector<std::string> mixed_algorithm_notes(const std::string& side, const Al
     const Groups groups = group(known);
     if (groups.size() > 1)
       notes.push_back(fmt::format("{}: the {}'s runs ran different algorithms: {}", key, side, describe(groups)));
+  }
+  return notes;
+}
+
+std::optional<std::string> busy_host_note(const std::vector<MachineInfo>& b, const std::vector<MachineInfo>& c) {
+  std::size_t busy = 0, runs = 0;
+  for (const auto* side : {&b, &c})
+    for (const auto& m : *side) {
+      ++runs;
+      busy += m.load_avg_1m && m.host_cpus > 0 && health::host_busy(m.load_avg_1m, m.host_cpus);
+    }
+  if (runs == 0 || busy != runs) return std::nullopt;
+  const auto bl = loads_per_cpu(b), cl = loads_per_cpu(c);
+  return fmt::format("all runs ran on a busy host (load per CPU {} in the baseline, {} in the current run(s); busy "
+                     "from {:g}): differences may be load, not code; measure on a quiet host",
+                     load_span(bl), load_span(cl), health::kBusyHostLoadPerCpu);
+}
+
+namespace {
+
+// The stopping rule's fields as the results file names them (workload.timing), as printed; ""
+// where a file has no timing (older files, comm).
+struct TimingField {
+  const char* name;
+  std::function<std::string(const results::TimingInfo&)> text;
+};
+
+const std::vector<TimingField>& timing_fields() {
+  static const std::vector<TimingField> all = {
+      {"timing.budget_s",
+       [](const results::TimingInfo& t) { return t.budget_s > 0 ? fmt::format("{:g} s", t.budget_s) : "0 (none)"; }},
+      {"timing.noise", [](const results::TimingInfo& t) { return fmt::format("{:g}", t.noise); }},
+      {"timing.min_samples", [](const results::TimingInfo& t) { return fmt::format("{}", t.min_samples); }},
+      {"timing.max_samples", [](const results::TimingInfo& t) { return fmt::format("{}", t.max_samples); }},
+      {"timing.min_time_s", [](const results::TimingInfo& t) { return fmt::format("{:g} s", t.min_time_s); }},
+      {"timing.max_time_s", [](const results::TimingInfo& t) { return fmt::format("{:g} s", t.max_time_s); }},
+      {"timing.warmup", [](const results::TimingInfo& t) { return fmt::format("{}", t.warmup); }},
+  };
+  return all;
+}
+
+std::string timing_text(const TimingField& f, const std::optional<results::TimingInfo>& t) {
+  return t ? f.text(*t) : std::string();
+}
+
+}  // namespace
+
+std::vector<EnvironmentChange> timing_changes(const std::vector<std::optional<results::TimingInfo>>& b,
+                                              const std::vector<std::optional<results::TimingInfo>>& c) {
+  std::vector<EnvironmentChange> out;
+  for (const auto& f : timing_fields()) {
+    std::vector<std::string> bt, ct;
+    for (const auto& t : b) bt.push_back(timing_text(f, t));
+    for (const auto& t : c) ct.push_back(timing_text(f, t));
+    const auto bv = distinct(bt), cv = distinct(ct);
+    if (as_set(bv) == as_set(cv)) continue;
+    auto joined = [](const std::vector<std::string>& v) {
+      std::vector<std::string> shown_values;
+      for (const auto& x : v) shown_values.push_back(shown(x));
+      return fmt::format("{}", fmt::join(shown_values, " | "));
+    };
+    out.push_back({f.name, joined(bv), joined(cv), ""});
+  }
+  return out;
+}
+
+std::vector<std::string> mixed_timing_notes(const std::string& side, const std::vector<std::string>& origins,
+                                            const std::vector<std::optional<results::TimingInfo>>& timings) {
+  std::vector<std::string> notes;
+  for (const auto& f : timing_fields()) {
+    std::vector<std::pair<std::string, std::string>> values;
+    for (size_t i = 0; i < timings.size() && i < origins.size(); ++i)
+      values.push_back({origins[i], timing_text(f, timings[i])});
+    const Groups groups = group(values);
+    if (groups.size() > 1)
+      notes.push_back(fmt::format("the {}'s runs were measured under different timing rules, {}: {}; their medians "
+                                  "are not of one measurement",
+                                  side, f.name, describe(groups)));
   }
   return notes;
 }

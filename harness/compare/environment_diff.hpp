@@ -4,6 +4,7 @@
 // first. With several runs a side every file counts, not the first: one baseline run on another
 // driver is as much a suspect as the current side's.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,30 @@ std::vector<EnvironmentChange> environment_changes(const results::MachineInfo& b
 // Measured figures that move from run to run are left out. `side` is "baseline" or "current".
 std::vector<std::string> mixed_environment_notes(const std::string& side, const std::vector<std::string>& origins,
                                                  const std::vector<results::MachineInfo>& machines);
+
+// The host's load per CPU (load_avg_1m / host_cpus) is shown busy or quiet (busy from
+// health::kBusyHostLoadPerCpu); where both sides are in one bucket, still a change on a busy host
+// when the sides' median loads per CPU are this factor or more apart (1.4..2.3, median 1.8, against
+// 2.9..4.3, median 3.5): each run's threads get that much less of the CPUs. Runs of one setup drift
+// less (back-to-back CPU runs here: 1.50..1.71 per CPU); two extra busy threads on 2 CPUs moved the
+// median 1.67 -> 2.23 (1.34x) while the 1-minute average still lagged behind them.
+inline constexpr double kLoadFactor = 1.25;
+
+// "all runs ran on a busy host (...): differences may be load, not code" where every run of both
+// sides recorded a busy host; nullopt otherwise.
+std::optional<std::string> busy_host_note(const std::vector<results::MachineInfo>& baseline,
+                                          const std::vector<results::MachineInfo>& current);
+
+// The timing rule the kernels were measured under (workload.timing: budget_s, noise target,
+// min/max samples and time, warm-up), each file's (nullopt: not recorded), as environment
+// changes named "timing.<field>": another rule changes what a median means (a budget cut short
+// stops a kernel before its noise target), so it is a suspect like a new driver. Values as
+// printed, "(not recorded)" for a file without one.
+std::vector<EnvironmentChange> timing_changes(const std::vector<std::optional<results::TimingInfo>>& baseline,
+                                              const std::vector<std::optional<results::TimingInfo>>& current);
+// One side's files measured under different timing rules, one note per field.
+std::vector<std::string> mixed_timing_notes(const std::string& side, const std::vector<std::string>& origins,
+                                            const std::vector<std::optional<results::TimingInfo>>& timings);
 
 // A kernel's algorithm (the cuBLASLt algorithm, "cpu tiled flash-style" or "cpu unfused") per
 // side: each run's (its file, its algorithm), keyed by kernel_key(). Changed when the sides' sets

@@ -231,7 +231,7 @@ std::string describe_rule(const std::string& rule, const RegressionReport& r) {
     return fmt::format("2-standard-error bands (fewer than {} samples, or the step of single runs)", r.options.min_samples);
   if (rule == "unjudged") {
     const auto n = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; });
-    return fmt::format("none for {} item(s) not judged (no noise estimate, or a step of other kernels)", n);
+    return fmt::format("none for {} item(s) not judged (no noise estimate, too noisy, or a step of other kernels)", n);
   }
   return rule;
 }
@@ -278,11 +278,18 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
     for (const auto& n : r.notes) out += fmt::format("{}{}\n", bullet, n);
   }
   const int n = r.regressions();
-  const auto unjudged = std::count_if(r.items.begin(), r.items.end(),
-                                      [](const ItemVerdict& i) { return i.verdict == Verdict::Unjudged; });
+  const int unjudged = r.unjudged();
   const std::string not_judged = unjudged > 0 ? fmt::format(", {} not judged", unjudged) : "";
   out += "\n";
-  if (n == 0) {
+  if (n == 0 && r.inconclusive_items() > 0) {
+    // Never "No regression" over items the measurements could not judge: one of them may be it.
+    out += fmt::format("INCONCLUSIVE: no item slower beyond threshold and noise, but {} of {} item(s) could not be "
+                       "judged (exit 2):\n",
+                       r.inconclusive_items(), r.items.size());
+    for (const auto& i : r.items)
+      if (i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason))
+        out += fmt::format("{}{} ({:+.2f}%): {}\n", bullet, i.key, 100.0 * i.change, i.reason);
+  } else if (n == 0) {
     out += fmt::format("No regression: {} item(s) compared{}, {} faster beyond noise.\n", r.items.size(), not_judged,
                        r.improvements());
   } else {

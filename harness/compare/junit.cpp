@@ -28,15 +28,19 @@ std::string xml_escape(const std::string& s) {
 
 std::string junit_xml(const RegressionReport& r) {
   const int failures = r.regressions();
-  const auto skipped = std::count_if(r.items.begin(), r.items.end(),
-                                     [](const ItemVerdict& i) { return i.verdict == Verdict::Unjudged; });
+  // Unjudged for the measurements' sake (too noisy, a single sample) the gate is inconclusive and
+  // exits 2: an <error>, so that a CI view agrees with the exit code; the step of other kernel
+  // sets (--allow-different-shapes) was left out as asked: <skipped>.
+  const int errors = r.inconclusive_items();
+  const int skipped = r.unjudged() - errors;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"trainbench compare\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n",
-                     r.items.size(), failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
+  out += fmt::format("<testsuites name=\"trainbench compare\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+                     r.items.size(), failures, errors);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
                      xml_escape("trainbench regression: " + r.current_origin + " vs " + r.baseline_origin),
-                     r.items.size(), failures, skipped);
-  out += fmt::format("    <properties>\n      <property name=\"baseline\" value=\"{}\"/>\n"
+                     r.items.size(), failures, errors, skipped);
+  out += fmt::format("    <properties>\n      <property name=\"verdict\" value=\"{}\"/>\n", r.verdict());
+  out += fmt::format("      <property name=\"baseline\" value=\"{}\"/>\n"
                      "      <property name=\"current\" value=\"{}\"/>\n"
                      "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n"
                      "      <property name=\"correction\" value=\"{}\"/>\n"
@@ -56,6 +60,9 @@ std::string junit_xml(const RegressionReport& r) {
       out += fmt::format(">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
                          xml_escape(fmt::format("{} is {:.2f}% slower", i.key, 100.0 * i.change)),
                          xml_escape(i.explanation));
+    } else if (i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason)) {
+      out += fmt::format(">\n      <error message=\"{}\" type=\"unjudged\">{}</error>\n    </testcase>\n",
+                         xml_escape(fmt::format("{} not judged: {}", i.key, i.reason)), xml_escape(i.explanation));
     } else if (i.verdict == Verdict::Unjudged) {
       // Neither passed nor failed: a CI view shows it apart from what was judged.
       out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(i.explanation));

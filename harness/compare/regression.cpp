@@ -12,18 +12,9 @@
 #include "harness/compare/gate_notes.hpp"
 #include "harness/compare/repetitions.hpp"
 #include "harness/compare/u_test.hpp"
+#include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
-
-const char* to_string(Verdict v) {
-  switch (v) {
-    case Verdict::Same: return "same";
-    case Verdict::Slower: return "slower";
-    case Verdict::Faster: return "faster";
-    case Verdict::Unjudged: return "unjudged";
-  }
-  return "?";
-}
 
 int RegressionReport::regressions() const {
   int n = 0;
@@ -34,6 +25,26 @@ int RegressionReport::improvements() const {
   int n = 0;
   for (const auto& i : items) n += i.verdict == Verdict::Faster;
   return n;
+}
+int RegressionReport::unjudged() const {
+  return static_cast<int>(
+      std::count_if(items.begin(), items.end(), [](const ItemVerdict& i) { return i.verdict == Verdict::Unjudged; }));
+}
+int RegressionReport::inconclusive_items() const {
+  return static_cast<int>(std::count_if(items.begin(), items.end(), [](const ItemVerdict& i) {
+    return i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason);
+  }));
+}
+// A regression found is certain whatever else could not be judged; without one, an item the
+// measurements left unjudged could be the regression: the gate cannot pass, as it cannot pass a
+// gate that judged nothing (exit 2: "a gate that could not judge", docs/compare.md).
+std::string RegressionReport::verdict() const {
+  if (regressions() > 0) return "regression";
+  return inconclusive_items() > 0 ? "inconclusive" : "no_regression";
+}
+int RegressionReport::exit_code() const {
+  if (regressions() > 0) return kExitRuntime;
+  return inconclusive_items() > 0 ? kExitUsage : kExitOk;
 }
 std::vector<std::string> RegressionReport::rules_used() const {
   std::vector<std::string> rules;
@@ -53,165 +64,34 @@ void check_regression_options(const RegressionOptions& o) {
 
 namespace {
 
-// Which rule the runs' medians get: the U test from `min_samples` runs a side, run ranges from
-// kMinRunsToJudge, none below (the samples within the runs decide).
-enum class RunsRule { UTest, Ranges, None };
-RunsRule runs_rule(int nb, int nc, int min_samples) {
-  if (nb >= min_samples && nc >= min_samples) return RunsRule::UTest;
-  if (nb >= kMinRunsToJudge && nc >= kMinRunsToJudge) return RunsRule::Ranges;
-  return RunsRule::None;
+// A run compared with itself (the same file twice, or a copy: the same start, host and timings)
+// can only pass: it measures nothing. Refused as one run given twice on one side is.
+void refuse_a_run_on_both_sides(const PooledRuns& b, const PooledRuns& c) {
+  for (std::size_t i = 0; i < b.fingerprints.size(); ++i)
+    for (std::size_t j = 0; j < c.fingerprints.size(); ++j)
+      if (b.fingerprints[i] == c.fingerprints[j])
+        throw UsageError(fmt::format("{} (baseline) and {} (current) are the same run (started {} on {}, the same "
+                                     "timings): a run compared with itself cannot fail; give tonight's run(s) after "
+                                     "the baseline's",
+                                     b.origins[i], c.origins[j], b.machines[i].utc_time, b.machines[i].host));
 }
 
-// The verdict from the evidence: beyond the threshold and beyond noise, where noise is the
-// adjusted p of a p-value rule (<= alpha: a p-value is valid when P(p <= alpha) <= alpha, and an
-// exact test's p can be alpha itself, as 1/20 is at 0.05) or the bands of the noise-band rule.
-void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
-  if (v.rule == "unjudged") {
-    v.verdict = Verdict::Unjudged;
-    v.explanation = v.evidence;
-    return;
+// A kernel too noisy to judge: its outliers (samples beyond median + 5σ̂, sample_stats.hpp) are
+// the likeliest cause, where it has some.
+void note_outliers(ItemVerdict& v, const timing::SampleStats& base, const timing::SampleStats& cur) {
+  std::vector<std::string> parts;
+  if (base.outliers > 0) parts.push_back(fmt::format("{} of {} baseline samples", base.outliers, base.samples));
+  if (cur.outliers > 0) parts.push_back(fmt::format("{} of {} current samples", cur.outliers, cur.samples));
+  if (parts.empty()) return;
+  const std::string outliers = fmt::format("; {} are outliers (beyond median + 5 sigma: another process, a clock dip)",
+                                           fmt::join(parts, " and "));
+  const std::string advice = "; measure with more samples";
+  for (auto* text : {&v.reason, &v.evidence}) {
+    const auto at = text->rfind(advice);
+    text->insert(at == std::string::npos ? text->size() : at, outliers);
   }
-  bool significant = false;
-  std::string why;
-  if (v.in_family()) {
-    const double p = v.adjusted_p_value.value_or(*v.p_value);
-    significant = p <= o.alpha;
-    why = o.correction == Correction::Holm && family_size > 1
-              ? fmt::format("Holm-adjusted p = {:.3g} over {} items {} alpha {}", p, family_size,
-                            significant ? "<=" : ">", o.alpha)
-              : fmt::format("p {} alpha {}", significant ? "<=" : ">", o.alpha);
-  } else {
-    significant = v.bands_apart;
-    why = significant ? "bands apart" : "bands overlap";
-  }
-  const bool beyond_threshold = std::fabs(v.change) > o.threshold;
-  v.verdict = beyond_threshold && significant ? (v.change > 0 ? Verdict::Slower : Verdict::Faster) : Verdict::Same;
-  v.explanation = fmt::format("{}, {}, threshold {:.1f}%", v.evidence, why, 100.0 * o.threshold);
-}
-
-ItemVerdict unjudged(const std::string& name, double baseline_ms, double current_ms, const std::string& why) {
-  ItemVerdict v;
-  v.name = v.key = name;
-  v.baseline_ms = baseline_ms;
-  v.current_ms = current_ms;
-  if (baseline_ms > 0) v.change = current_ms / baseline_ms - 1.0;
-  v.rule = "unjudged";
-  v.noise_baseline = v.noise_current = -1;  // no noise estimate was used
-  v.evidence = baseline_ms > 0 ? fmt::format("median {:.4g} -> {:.4g} ms ({:+.2f}%), but {}", baseline_ms, current_ms,
-                                             100.0 * v.change, why)
-                               : why;
-  v.verdict = Verdict::Unjudged;
   v.explanation = v.evidence;
-  return v;
 }
-
-}  // namespace
-
-// Relative standard error of a sum of medians, Σ calls·median_k, from each kernel's rel_noise,
-// assuming independent errors: sqrt(Σ (calls·median·noise)²) / Σ calls·median. Unknown (-1)
-// where a kernel has a single sample: its noise is no estimate, 0 least of all.
-double step_noise(const results::RunResults& r) {
-  double sum_ms = 0, var = 0;
-  for (const auto& k : r.kernels) {
-    const auto noise = timing::known_rel_noise(k.stats);
-    if (!noise) return -1;
-    const double ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
-    sum_ms += ms;
-    var += (ms * *noise) * (ms * *noise);
-  }
-  return sum_ms > 0 ? std::sqrt(var) / sum_ms : 0.0;
-}
-
-double smallest_p_over_runs(int nb, int nc, int min_samples, Ties ties) {
-  switch (runs_rule(nb, nc, min_samples)) {
-    case RunsRule::UTest:
-      return smallest_u_test_p(static_cast<std::size_t>(nb), static_cast<std::size_t>(nc), ties);
-    case RunsRule::Ranges: return 1.0 / binomial(nb + nc, nb);
-    case RunsRule::None: break;
-  }
-  return 1.0;
-}
-
-int runs_needed(int family_size, double alpha, Correction correction, int min_samples) {
-  const double target = correction == Correction::Holm ? alpha / std::max(family_size, 1) : alpha;
-  for (int n = kMinRunsToJudge; n <= 1000; ++n)
-    if (smallest_p_over_runs(n, n, min_samples, Ties::None) <= target) return n;
-  return 0;
-}
-
-ItemVerdict decide(const std::string& name, double baseline_ms, double current_ms,
-                   const std::vector<double>& baseline_samples, const std::vector<double>& current_samples,
-                   double noise_baseline, double noise_current, const RegressionOptions& o,
-                   const std::vector<double>& baseline_runs, const std::vector<double>& current_runs) {
-  if (!(baseline_ms > 0) || !(current_ms >= 0))
-    return unjudged(name, baseline_ms, current_ms,
-                    fmt::format("baseline median {} ms is not positive: nothing to compare", baseline_ms));
-  ItemVerdict v;
-  v.name = name;
-  v.key = name;
-  v.baseline_ms = baseline_ms;
-  v.current_ms = current_ms;
-  v.noise_baseline = noise_baseline;
-  v.noise_current = noise_current;
-  v.change = current_ms / baseline_ms - 1.0;
-  const std::string pct = fmt::format("{:+.2f}%", 100.0 * v.change);
-  const auto nb = static_cast<int>(baseline_runs.size()), nc = static_cast<int>(current_runs.size());
-  const auto rule = runs_rule(nb, nc, o.min_samples);
-  if (rule != RunsRule::None) {
-    v.baseline_run_ms = baseline_runs;
-    v.current_run_ms = current_runs;
-  }
-
-  // The U test on two sets (the runs' medians, or the raw samples), with its evidence.
-  auto u_test = [&](const char* rule_name, const char* over, const std::vector<double>& a,
-                    const std::vector<double>& b, const char* unit) {
-    v.rule = rule_name;
-    v.p_value = mann_whitney_u(a, b).p_value;
-    v.smallest_p_value = smallest_u_test_p(a.size(), b.size());
-    v.evidence = fmt::format("median {:.4g} -> {:.4g} ms ({}), U-test{} p = {:.3g} ({} vs {} {})", baseline_ms,
-                             current_ms, pct, over, *v.p_value, a.size(), b.size(), unit);
-  };
-  if (rule == RunsRule::UTest) {
-    u_test("u-test over runs", " over the runs' medians", baseline_runs, current_runs, "runs");
-  } else if (rule == RunsRule::Ranges) {
-    v.rule = "run ranges";
-    const auto [b_lo, b_hi] = std::minmax_element(baseline_runs.begin(), baseline_runs.end());
-    const auto [c_lo, c_hi] = std::minmax_element(current_runs.begin(), current_runs.end());
-    const bool apart = v.change > 0 ? *c_lo > *b_hi : *c_hi < *b_lo;
-    // One-sided, in the change's direction (a gate asks "slower?"): the chance that every run of
-    // one side lands beyond every run of the other with no change at all, one ordering of
-    // C(nb+nc, nb). Where the ranges overlap the rule saw nothing: p = 1, still one test of the
-    // family.
-    const double chance = smallest_p_over_runs(nb, nc, o.min_samples);
-    v.smallest_p_value = chance;
-    v.p_value = apart ? chance : 1.0;
-    v.evidence = fmt::format("median {:.4g} -> {:.4g} ms ({}), runs {:.4g}..{:.4g} vs {:.4g}..{:.4g} ms ({} vs {} "
-                             "runs: {})",
-                             baseline_ms, current_ms, pct, *b_lo, *b_hi, *c_lo, *c_hi, nb, nc,
-                             apart ? fmt::format("ranges apart, one-sided chance of that by noise p = {:.3g}", chance)
-                                   : std::string("ranges overlap, p = 1"));
-  } else if (baseline_samples.size() == 1 || current_samples.size() == 1 || noise_baseline < 0 || noise_current < 0) {
-    return unjudged(name, baseline_ms, current_ms,
-                    "a side has a single sample (no noise estimate): not judged; measure with more samples");
-  } else if (static_cast<int>(baseline_samples.size()) >= o.min_samples &&
-             static_cast<int>(current_samples.size()) >= o.min_samples) {
-    u_test("u-test", "", baseline_samples, current_samples, "samples");
-  } else {
-    v.rule = "noise-band";
-    const double slow_gap = current_ms * (1 - 2 * noise_current) - baseline_ms * (1 + 2 * noise_baseline);
-    const double fast_gap = baseline_ms * (1 - 2 * noise_baseline) - current_ms * (1 + 2 * noise_current);
-    v.bands_apart = v.change > 0 ? slow_gap > 0 : fast_gap > 0;
-    v.evidence = fmt::format("median {:.4g} -> {:.4g} ms ({}), noise ±{:.2f}% / ±{:.2f}% (2 standard errors; "
-                             "fewer than {} raw samples, no U-test)",
-                             baseline_ms, current_ms, pct, 200.0 * noise_baseline, 200.0 * noise_current,
-                             o.min_samples);
-  }
-  v.adjusted_p_value = v.p_value;
-  settle(v, o, 1);
-  return v;
-}
-
-namespace {
 
 std::string run_advice(const RegressionReport& r, const std::string& command) {
   // With runs, every item a p-value can judge joins the family; one no runs can judge does not.
@@ -296,14 +176,20 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   require_same_device(baseline, current, o.compatibility);
   require_same_shapes(baseline, current, o.compatibility);
   require_same_attention_impl(baseline, current, o.compatibility);
+  refuse_a_run_on_both_sides(base_side, cur_side);
 
   RegressionReport report;
   report.baseline_origin = baseline.origin;
   report.current_origin = current.origin;
   report.options = o;
+  report.baseline_files = base_side.origins;
+  report.current_files = cur_side.origins;
   report.environment = environment_changes(base_side.machines, cur_side.machines);
+  for (auto& change : timing_changes(base_side.timings, cur_side.timings))
+    report.environment.push_back(std::move(change));
   for (auto& change : algorithm_changes(base_side.algorithms, cur_side.algorithms))
     report.environment.push_back(std::move(change));
+  if (auto busy = busy_host_note(base_side.machines, cur_side.machines)) report.notes.push_back(*busy);
   auto runs_of = [](const PooledRuns& side, const std::string& key) {
     const auto it = side.run_medians.find(key);
     return it == side.run_medians.end() ? std::vector<double>{} : it->second;
@@ -314,6 +200,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     report.current_runs = std::max(report.current_runs, static_cast<int>(medians.size()));
   for (const auto& [side, pooled] : {std::pair{"baseline", &base_side}, std::pair{"current", &cur_side}}) {
     for (auto& note : mixed_environment_notes(side, pooled->origins, pooled->machines)) report.notes.push_back(note);
+    for (auto& note : mixed_timing_notes(side, pooled->origins, pooled->timings)) report.notes.push_back(note);
     for (auto& note : mixed_algorithm_notes(side, pooled->algorithms)) report.notes.push_back(note);
   }
   note_missing_kernels(base_side, cur_side, report.notes);
@@ -331,6 +218,9 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
                            timing::known_rel_noise(b.stats).value_or(-1.0), timing::known_rel_noise(c.stats).value_or(-1.0),
                            o, runs_of(base_side, key), runs_of(cur_side, key));
     v.key = key;
+    v.shape = b.shape;
+    v.dtype = b.dtype;
+    if (v.unjudged_reason == UnjudgedReason::TooNoisy) note_outliers(v, b.stats, c.stats);
     report.items.push_back(std::move(v));
   }
   if (report.items.empty())
@@ -346,9 +236,9 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
                             base_side.run_medians.size() == report.items.size() &&
                             cur_side.run_medians.size() == report.items.size();
   if (bs && cs && !same_kernels) {
-    report.items.push_back(unjudged("step", bs->step_ms, cs->step_ms,
-                                    "the files measured different kernels (see the notes): a step sums its own "
-                                    "kernels, so these steps are not comparable; not judged"));
+    report.items.push_back(unjudged_item("step", bs->step_ms, cs->step_ms, UnjudgedReason::OtherKernels,
+                                         "the files measured different kernels (see the notes): a step sums its "
+                                         "own kernels, so these steps are not comparable; not judged"));
     report.items.back().judgeable_with_runs = false;
   } else if (bs && cs) {
     report.items.push_back(decide("step", bs->step_ms, cs->step_ms, {}, {}, step_noise(baseline.results),
@@ -357,10 +247,10 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
   if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; }))
-    throw UsageError(fmt::format("{} vs {}: no kernel could be judged (a side has a single sample, so no noise "
-                                 "estimate): a gate that judged nothing cannot pass; measure with more samples "
-                                 "(--min-samples)",
-                                 baseline.origin, current.origin));
+    throw UsageError(fmt::format("{} vs {}: no item could be judged (the first, {}: {}): a gate that judged nothing "
+                                 "cannot pass",
+                                 baseline.origin, current.origin, report.items.front().key,
+                                 report.items.front().reason));
   adjust_family(report, baseline.results.workload.command);
   if (report.baseline_runs < kMinRunsToJudge || report.current_runs < kMinRunsToJudge)
     report.notes.push_back(fmt::format(

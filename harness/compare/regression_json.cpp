@@ -14,7 +14,12 @@ nlohmann::json to_json(const RegressionReport& r) {
   using nlohmann::json;
   json items = json::array();
   for (const auto& i : r.items) {
+    // The step has no shape or dtype of its own: null, never "" to match on.
+    auto text_or_null = [](const std::string& t) { return t.empty() ? json(nullptr) : json(t); };
     json item = {{"key", i.key},
+                 {"name", i.name},
+                 {"shape", text_or_null(i.shape)},
+                 {"dtype", text_or_null(i.dtype)},
                  {"baseline_ms", i.baseline_ms},
                  {"current_ms", i.current_ms},
                  {"change", i.change},
@@ -26,6 +31,7 @@ nlohmann::json to_json(const RegressionReport& r) {
                  {"noise_baseline", noise(i.noise_baseline)},
                  {"noise_current", noise(i.noise_current)},
                  {"verdict", to_string(i.verdict)},
+                 {"reason", text_or_null(i.reason)},
                  {"explanation", i.explanation}};
     if (i.rule == "noise-band") item["bands_apart"] = i.bands_apart;
     if (!i.baseline_run_ms.empty()) {
@@ -40,11 +46,16 @@ nlohmann::json to_json(const RegressionReport& r) {
     if (!e.kernel.empty()) change["kernel"] = e.kernel;
     environment.push_back(std::move(change));
   }
-  return {{"verdict", r.regressions() > 0 ? "regression" : "no_regression"},
+  return {{"verdict", r.verdict()},
+          {"exit_code", r.exit_code()},
           {"regressions", r.regressions()},
           {"improvements", r.improvements()},
-          {"baseline", r.baseline_origin},
-          {"current", r.current_origin},
+          {"unjudged", r.unjudged()},
+          {"inconclusive_items", r.inconclusive_items()},
+          {"baseline", r.baseline_files},
+          {"current", r.current_files},
+          {"baseline_label", r.baseline_origin},
+          {"current_label", r.current_origin},
           {"threshold", r.options.threshold},
           {"threshold_percent", 100.0 * r.options.threshold},
           {"alpha", r.options.alpha},

@@ -56,20 +56,18 @@ LabeledResults pool_repetitions(const LabeledResults& run) {
   return out;
 }
 
+std::string run_fingerprint(const LabeledResults& f) {
+  std::string key = f.results.machine.utc_time + "|" + f.results.machine.host;
+  for (const auto& k : f.results.kernels) key += fmt::format("|{}:{}", k.stats.median_ms, fmt::join(k.samples_ms, ","));
+  return key;
+}
+
 PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options) {
   if (files.empty()) throw UsageError("no results files on one side of the comparison");
   PooledRuns side;
   LabeledResults all = files.front();
   all.results.kernels.clear();
   bool every_step = true;
-  // One run, whatever its path: its start, host and every kernel's timings. Start times are to the
-  // second and runs started together on one host share them; their timings never do.
-  auto fingerprint = [](const LabeledResults& f) {
-    std::string key = f.results.machine.utc_time + "|" + f.results.machine.host;
-    for (const auto& k : f.results.kernels)
-      key += fmt::format("|{}:{}", k.stats.median_ms, fmt::join(k.samples_ms, ","));
-    return key;
-  };
   std::set<std::string> runs_seen;
   for (const auto& file : files) {
     require_complete_run(file);
@@ -79,7 +77,8 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
       require_same_attention_impl(files.front(), file, options);
     }
     // The same run twice would count as runs that agree: spread where there is none.
-    if (!runs_seen.insert(fingerprint(file)).second)
+    const std::string fingerprint = run_fingerprint(file);
+    if (!runs_seen.insert(fingerprint).second)
       throw UsageError(fmt::format("{}: the same run (started {} on {}, the same timings) is given twice on one side; "
                                    "give each run once",
                                    file.origin, file.results.machine.utc_time, file.results.machine.host));
@@ -105,6 +104,8 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
     if (own.results.step) side.step_ms.push_back(own.results.step->step_ms);
     side.origins.push_back(file.origin);
     side.machines.push_back(file.results.machine);
+    side.timings.push_back(file.results.workload.timing);
+    side.fingerprints.push_back(fingerprint);
   }
   std::erase_if(side.unverified_in, [](const auto& entry) { return entry.second.empty(); });
   // Which file lacks which kernel: a kernel pooled over fewer runs than the others, and a step

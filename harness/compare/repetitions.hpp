@@ -4,6 +4,7 @@
 // statistics recomputed, so that each kernel is compared once, on all its samples. A repeat in a
 // file with a step (a step lists each kernel once), or one without samples, is a UsageError.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,17 @@ struct PooledRuns {
   // kernel_key → files whose entry was not verified against the reference (--no-verify).
   std::map<std::string, std::vector<std::string>> unverified_in;
   AlgorithmsByKernel algorithms;                           // kernel_key → each run's (file, algorithm)
+  std::vector<std::optional<results::TimingInfo>> timings; // each file's timing rule, in that order
+  std::vector<std::string> fingerprints;                   // each file's run_fingerprint, in that order
   bool same_kernels() const { return missing_from.empty(); }
 };
-// Refuses (UsageError, naming the file) an incomplete run, or files of another device or other
-// shapes than the first (as `options` allows).
+// One run, whatever its path or name: its start, host and every kernel's timings. Start times are
+// to the second and runs started together on one host share them; their timings never do. A
+// copied file has its original's.
+std::string run_fingerprint(const LabeledResults& run);
+
+// Refuses (UsageError, naming the file) an incomplete run, the same run given twice, or files of
+// another device or other shapes than the first (as `options` allows).
 PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options);
 
 }  // namespace tb::compare

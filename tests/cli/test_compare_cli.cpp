@@ -157,7 +157,9 @@ TEST_F(CompareCli, AnFp8StepAboveTheBf16PeakIsReadUpToTheFp8Ratio) {
   const auto fast = fp8_run(1.6);
   ASSERT_GT(fast.step->mfu, 1.0);
   ASSERT_LT(fast.step->mfu, 1979.0 / 989.0);
-  const std::string a = write("fp8-a.json", fast), b = write("fp8-b.json", fast);
+  auto fast_again = fast;  // another run with the same timings: the gate refuses a run against itself
+  fast_again.machine.utc_time = "2026-01-02T00:00:00Z";
+  const std::string a = write("fp8-a.json", fast), b = write("fp8-b.json", fast_again);
   for (const auto& args : readers(a, b)) {
     const auto r = run_trainbench(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << ": " << r.err;
@@ -594,7 +596,9 @@ TEST_F(CompareCli, FlagsOfTheOtherModeAreRefused) {
 // --noise 0.01, so a bare number below 1 is refused, saying how to write either meaning.
 TEST_F(CompareCli, AmbiguousThresholdIsRefused) {
   const std::string a = base();
-  const std::string b = write("cur.json", tb::testing::synthetic_run({}));
+  auto again = tb::testing::synthetic_run({});  // the same timings, another run: passes at any threshold
+  again.machine.utc_time = "2026-01-02T00:00:00Z";
+  const std::string b = write("cur.json", again);
   const auto r = run_trainbench({"compare", "--baseline", a, b, "--threshold", "0.03"});
   expect_usage_error(r, "--threshold", "ambiguous");
   EXPECT_NE(r.err.find("3%"), std::string::npos) << r.err;

@@ -19,6 +19,13 @@ namespace {
 
 LabeledResults labeled(const SyntheticRunSpec& spec, const std::string& origin) { return {origin, synthetic_run(spec)}; }
 
+// The same timings from another start: a second run (a copy, the same start too, is refused).
+LabeledResults restarted(LabeledResults run, const std::string& origin) {
+  run.origin = origin;
+  run.results.machine.utc_time = "2026-01-02T00:00:00Z";
+  return run;
+}
+
 const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
   for (const auto& i : r.items)
     if (i.name == name) return i;
@@ -29,7 +36,8 @@ const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
 
 TEST(CompareRegression, IdenticalRunsHaveNoRegression) {
   SyntheticRunSpec spec;
-  const auto r = check_regressions(labeled(spec, "base.json"), labeled(spec, "cur.json"), {});
+  const auto base = labeled(spec, "base.json");
+  const auto r = check_regressions(base, restarted(base, "cur.json"), {});
   EXPECT_EQ(r.regressions(), 0);
   EXPECT_EQ(r.improvements(), 0);
   ASSERT_FALSE(r.items.empty());
@@ -239,7 +247,7 @@ TEST(CompareRegression, RefusesBadOptionsNamingTheFlag) {
 // suspects (a new driver, cuBLAS, a new build), in the text, the markdown and the JUnit XML.
 TEST(CompareRegression, ReportsWhatChangedOnTheMachineSinceTheBaseline) {
   SyntheticRunSpec spec;
-  auto base = labeled(spec, "base.json"), cur = labeled(spec, "cur.json");
+  auto base = labeled(spec, "base.json"), cur = restarted(base, "cur.json");
   EXPECT_TRUE(check_regressions(base, cur, {}).environment.empty());
   EXPECT_NE(format_regressions(check_regressions(base, cur, {}), TableFormat::Text).find("unchanged since the baseline"),
             std::string::npos);
@@ -288,7 +296,7 @@ TEST(CompareRegression, RefusesAFileAtOddsWithItself) {
       EXPECT_NE(m.find(needle), std::string::npos) << m;
     }
   }
-  EXPECT_NO_THROW(check_regressions(ok, ok, {}));
+  EXPECT_NO_THROW(check_regressions(ok, restarted(ok, "ok-again.json"), {}));
 }
 
 // --benchmark_repetitions writes one entry per repetition: the gate pools them into one kernel
@@ -472,7 +480,7 @@ TEST(CompareRegression, RepetitionsArePooledIntoOneKernel) {
   for (double& s : second.samples_ms) s *= 1.001;
   second.stats = tb::timing::summarize(second.samples_ms);
   repeated.results.kernels.push_back(second);
-  const auto r = check_regressions(repeated, repeated, {});
+  const auto r = check_regressions(repeated, restarted(repeated, "repeated-again.json"), {});
   ASSERT_EQ(r.items.size(), 1u);  // one kernel, not two
   for (const auto& note : r.notes) EXPECT_EQ(note.find("not compared"), std::string::npos) << note;
   EXPECT_EQ(r.baseline_runs, 2);  // two repetitions: too few for the runs to decide, and said so

@@ -1,0 +1,94 @@
+#pragma once
+// One item of the regression gate (a kernel, or the step): the rule that judges it and its
+// verdict. The rules and why they are what they are: regression.hpp and docs/compare.md.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/compare/compatibility.hpp"
+#include "harness/compare/multiple_testing.hpp"
+#include "harness/results/run_results.hpp"
+
+namespace tb::compare {
+
+struct RegressionOptions {
+  double threshold = 0.03;   // --threshold 3%
+  double alpha = 0.05;       // --alpha: the level of every p-value rule (family-wise under Holm)
+  Correction correction = Correction::Holm;  // --correction
+  int min_samples = 5;       // below this on either side, the noise-band rule decides
+  CompatibilityOptions compatibility;
+};
+
+// JSON and text spell them "same", "faster", "slower", "unjudged".
+enum class Verdict { Same, Slower, Faster, Unjudged };
+const char* to_string(Verdict verdict);
+
+// Why an item was not judged. The first three are the measurements' doing: the gate could not
+// tell whether the item got slower, so it cannot say "no regression" (its verdict is
+// "inconclusive"). OtherKernels is the step of files with different kernel sets, which only
+// --allow-different-shapes lets in: asked for, like the kernels it leaves out (named in the notes).
+enum class UnjudgedReason { None, NothingToCompare, SingleSample, TooNoisy, OtherKernels };
+// Whether an item unjudged for this reason leaves the gate's verdict inconclusive.
+bool makes_inconclusive(UnjudgedReason reason);
+
+struct ItemVerdict {
+  std::string name;             // kernel name, or "step"
+  std::string shape, dtype;     // the kernel's ("" for the step)
+  std::string key;              // kernel_key(), or "step"
+  double baseline_ms = 0;       // median (step: step_ms)
+  double current_ms = 0;
+  double change = 0;            // current / baseline − 1
+  std::string rule;             // "u-test", "u-test over runs", "run ranges", "noise-band" or "unjudged"
+  std::optional<double> p_value;           // the test's own p; set exactly for the p-value rules
+  std::optional<double> adjusted_p_value;  // after --correction over the family (the p itself with none)
+  std::optional<double> smallest_p_value;  // the smallest p this test can give on this item's values
+  bool bands_apart = false;     // noise-band rule: the 2-standard-error bands do not overlap
+  double noise_baseline = 0, noise_current = 0;  // relative standard error of each median; -1 unknown
+  std::vector<double> baseline_run_ms, current_run_ms;  // each run's median, where the runs decide
+  Verdict verdict = Verdict::Same;
+  UnjudgedReason unjudged_reason = UnjudgedReason::None;
+  std::string reason;           // why not judged, in words ("too noisy: ±160% ..."); "" when judged
+  std::string evidence;         // the measurements the rule read
+  std::string explanation;      // evidence, then why this verdict
+  // False where no number of runs would judge it (a step summing other kernels than the other
+  // side's): left out of the family that advice on runs a side counts.
+  bool judgeable_with_runs = true;
+  bool in_family() const { return p_value.has_value(); }
+};
+
+// Decides one pair of measurements as a family of one (its adjusted p is its p); the gate then
+// adjusts the family's p-values together and settles each item again. Exposed for tests.
+ItemVerdict decide(const std::string& name, double baseline_ms, double current_ms,
+                   const std::vector<double>& baseline_samples, const std::vector<double>& current_samples,
+                   double noise_baseline, double noise_current, const RegressionOptions& options,
+                   const std::vector<double>& baseline_runs = {}, const std::vector<double>& current_runs = {});
+
+// An item shown but not judged, with the reason in words.
+ItemVerdict unjudged_item(const std::string& name, double baseline_ms, double current_ms, UnjudgedReason reason,
+                          const std::string& why);
+
+// The verdict from the evidence and the item's (adjusted) p or bands, over a family of
+// `family_size`; an unjudged item stays unjudged.
+void settle(ItemVerdict& item, const RegressionOptions& options, int family_size);
+
+// The step's noise for the noise-band rule: the relative standard error of Σ calls·median over
+// the run's kernels, sqrt(Σ (calls·median·rel_noise)²) / Σ calls·median (independent errors);
+// -1 where a kernel has fewer than 2 samples (no noise estimate: the step is then unjudged).
+// Exposed for tests.
+double step_noise(const results::RunResults& run);
+
+// Runs a side from which the runs decide, not the samples within them.
+inline constexpr int kMinRunsToJudge = 3;
+
+// The smallest p the runs' rule can give with nb against nc untied runs: 1 / C(nb+nc, nb) for
+// run ranges (3 or 4 a side), the U test's 2 / C(nb+nc, nb) from `min_samples` a side; 1 below 3
+// a side, where the runs do not decide. Run medians are timings and do not tie; an item whose
+// values do is judged by its own floor (smallest_u_test_p on its values).
+double smallest_p_over_runs(int nb, int nc, int min_samples);
+
+// The fewest runs a side (equal sides, from kMinRunsToJudge) with which an item of a family of
+// `family_size` can be found slower at `alpha` under `correction`: the smallest p over runs is at
+// most alpha / family_size (Holm's first step) or alpha (none). 0 if none up to 1000 can.
+int runs_needed(int family_size, double alpha, Correction correction, int min_samples);
+
+}  // namespace tb::compare
