@@ -90,6 +90,9 @@ TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
   j = nlohmann::json::parse(with({"--json"}).out);
   EXPECT_EQ(j["best"]["cost"], "a100-sxm-80g");
   EXPECT_EQ(j["best"]["cost_what"], "lowest cost");
+  EXPECT_EQ(j["best"]["cost_ranked"], "rental");
+  j = nlohmann::json::parse(with({"--electricity-price", "0.12", "--pue", "1.3", "--json"}).out);
+  EXPECT_EQ(j["best"]["cost_ranked"], "rental + electricity");
 }
 
 // The typo guards are USD-sized (100 per kWh, 1e4 per GPU-hour, 1e8 per server) and scale with
