@@ -209,6 +209,22 @@ TEST_F(ComparePricesCli, LowestCostSaysWhenElectricityInAnotherCurrencyIsNotAdde
   EXPECT_NE(html.find("\"cost_ranked\":\"rental\""), std::string::npos);
 }
 
+// --currency takes the codes of harness/common/currency.cpp's table only: an unknown one is exit 2
+// naming the flag and the codes, in compare and report alike (estimate: test_estimate_prices_cli).
+TEST_F(ComparePricesCli, UnknownCurrencyIsRefusedNamingTheFlagAndTheCodes) {
+  const std::string a = run("a.json", "h100-sxm", 1), b = run("b.json", "h100-sxm", 2);
+  for (const std::string cmd : {"compare", "report"}) {
+    const auto r = run_trainbench(args(cmd, a, b, {"--gpu-hour-price", "A=2", "--currency", "XYZ"}));
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
+    EXPECT_NE(r.err.find("--currency: unknown currency 'XYZ'; accepted: AED, AUD, BRL, CAD, CHF, CNY, DKK, EUR, GBP, "
+                         "HKD, IDR, INR, JPY, KRW, MXN, NOK, PHP, RUB, SAR, SEK, SGD, THB, TWD, USD, VND, ZAR"),
+              std::string::npos)
+        << r.err;
+  }
+  const auto eur = run_trainbench(args("compare", a, b, {"--gpu-hour-price", "A=2", "--currency", "eur"}));
+  EXPECT_EQ(eur.exit_code, 0) << eur.err;
+}
+
 // An unknown site is the catalog's one message, naming the flag, the accepted names and the near
 // miss; a site of H100s takes no H200 run; the regression gate reads no site.
 TEST_F(ComparePricesCli, SiteRefusalsNameTheFlagAndWhatItAccepts) {
