@@ -89,7 +89,8 @@ Winners winners(const std::vector<SkuRow>& rows) {
   for (const auto& r : rows) {
     const EstimateResult* e = r.result ? &*r.result : nullptr;
     bills.push_back({r.sku.name, e ? e->rental_cost : std::nullopt, e ? e->rental_currency.value_or("") : "",
-                     e ? e->rental_and_electricity() : std::nullopt, r.usable()});
+                     e ? e->rental_and_electricity() : std::nullopt, r.usable(),
+                     e && e->electricity_cost ? e->electricity_currency : std::string()});
     servers.push_back({r.sku.name, e ? e->server_cost : std::nullopt, r.sku.server_currency(), r.usable()});
   }
   return {smallest(candidates([](const EstimateResult& e) { return e.gpu_hours; })),
@@ -129,6 +130,7 @@ void print_json(const std::vector<SkuRow>& rows, const Winners& w) {
                  {"energy", name(w.energy)},
                  {"cost", name(cost)},
                  {"cost_what", w.cost.what},
+                 {"cost_ranked", w.cost.ranked},
                  {"cost_why_none", text_or_null(w.cost.winner.why_none)},
                  {"servers", name(w.servers.smallest)},
                  {"servers_why_none", text_or_null(w.servers.why_none)}};

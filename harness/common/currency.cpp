@@ -35,6 +35,12 @@ std::string checked_currency(const std::string& code, const std::string& where) 
     throw UsageError(fmt::format("{}: '{}' is not a currency code (letters, e.g. USD, EUR, CNY)", where, code));
   std::string upper = code;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto& table = factors();
+  if (table.find(upper) == table.end()) {
+    std::vector<std::string> codes;
+    for (const auto& [known, factor] : table) codes.push_back(known);
+    throw UsageError(fmt::format("{}: unknown currency '{}'; accepted: {}", where, code, fmt::join(codes, ", ")));
+  }
   return upper;
 }
 

@@ -9,13 +9,14 @@
 
 namespace tb {
 
-// A currency code: letters only (USD, EUR, CNY), at most 8; else a UsageError naming `where` (a
-// flag, or a config's file and field). Returned upper-cased ("eur" is EUR), as currencies are
-// printed and compared.
+// A currency code: letters only (USD, EUR, CNY), at most 8, and one of the table's (those
+// currency_factor knows, in any case); else a UsageError naming `where` (a flag, or a config's file
+// and field) and, for an unknown code, the accepted ones. Returned upper-cased ("eur" is EUR), as
+// currencies are printed and compared.
 std::string checked_currency(const std::string& code, const std::string& where);
 
 // Units of `code` per US dollar, rounded up to a power of ten (KRW 10000, JPY 1000, CNY 10);
-// for a code not in the table, the table's largest factor, so that no real price is refused.
+// for a code not in the table (checked_currency refuses those), the table's largest factor.
 double currency_factor(const std::string& code);
 
 // The largest believable price in `code`: the USD-sized guard times currency_factor().

@@ -195,7 +195,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     std::vector<std::string> unpriced;
     for (size_t i = 0; i < c.runs.size(); ++i)
       if (c.runs[i].extrapolation.available && !c.runs[i].extrapolation.cost) unpriced.push_back(run_letter(i));
-    const bool total = c.best.cost_what != "lowest cost";
+    const bool total = c.best.cost_totals;
     best_line(among_priced(c.best.cost_what, unpriced), c.best.cost,
               total ? human_money(*x.rental_and_electricity, x.electricity_currency) : human_money(*x.cost, x.currency));
   }

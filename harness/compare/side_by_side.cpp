@@ -61,10 +61,13 @@ Best best_runs(const std::vector<RunColumn>& runs) {
   for (size_t i = 0; i < runs.size(); ++i) {
     const Extrapolation& e = runs[i].extrapolation;
     bills.push_back({run_letter(i), e.available ? e.cost : std::nullopt, e.currency,
-                     e.available ? e.rental_and_electricity : std::nullopt, e.unusable.empty()});
+                     e.available ? e.rental_and_electricity : std::nullopt, e.unusable.empty(),
+                     e.available && e.electricity_cost ? e.electricity_currency : std::string()});
   }
   const CostRanking cost = rank_costs(bills);
   b.cost_what = cost.what;
+  b.cost_ranked = cost.ranked;
+  b.cost_totals = cost.totals;
   b.cost = cost.winner.smallest.best;
   b.cost_why_none = cost.winner.why_none;
   if (!cost.winner.smallest.tie.empty()) b.ties.push_back({cost.what, cost.winner.smallest.tie});

@@ -107,7 +107,11 @@ struct Best {
   std::optional<size_t> gpu_hours, energy, cost;
   // What `cost` ranks: "lowest cost" (rental), or "lowest rental + electricity" where every
   // priced run has both in one currency.
+  // "lowest rental (electricity in CNY not added)" where a priced run's electricity is in another
+  // currency than its quote (harness/estimate/ranking.hpp's rank_costs).
   std::string cost_what = "lowest cost";
+  std::string cost_ranked = "rental";  // what was ranked: "rental" or "rental + electricity"
+  bool cost_totals = false;            // cost_ranked is "rental + electricity"
   // No cost winner because the priced runs are in different currencies: which ("the quotes are in
   // USD (A) and CNY (B)"); empty otherwise.
   std::string cost_why_none;

@@ -1,6 +1,7 @@
 #include "harness/estimate/ranking.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -46,7 +47,20 @@ CostRanking rank_costs(const std::vector<Bill>& bills) {
   r.totals = any_priced && std::all_of(bills.begin(), bills.end(), [](const Bill& b) {
                return !b.rental || b.rental_and_electricity.has_value();
              });
-  if (r.totals) r.what = "lowest rental + electricity";
+  if (r.totals) {
+    r.what = "lowest rental + electricity";
+    r.ranked = "rental + electricity";
+  } else {
+    std::vector<std::string> other;
+    for (const auto& b : bills)
+      if (b.rental && b.usable && !b.electricity_currency.empty() && b.electricity_currency != b.currency &&
+          std::find(other.begin(), other.end(), b.electricity_currency) == other.end())
+        other.push_back(b.electricity_currency);
+    if (!other.empty()) {
+      r.electricity_not_added = fmt::format("{}", fmt::join(other, ", "));
+      r.what = fmt::format("lowest rental (electricity in {} not added)", r.electricity_not_added);
+    }
+  }
   std::vector<PricedCandidate> c;
   for (const auto& b : bills)
     c.push_back({b.label, r.totals ? b.rental_and_electricity : b.rental, b.currency, b.usable});

@@ -50,13 +50,20 @@ struct Bill {
   std::string currency;                          // of rental
   std::optional<double> rental_and_electricity;  // both known, in `currency`
   bool usable = true;
+  // Of the electricity cost, where one is known ("" where none is): in another currency than the
+  // rental it cannot be added, and the ranking says that it weighed the rental alone.
+  std::string electricity_currency;
 };
 
 struct CostRanking {
   // What it ranks: the whole bill where every priced answer has it (a dearer hour can be won back
-  // on power), else the rental alone.
-  std::string what = "lowest cost";  // or "lowest rental + electricity"
+  // on power), else the rental alone. Where some priced answer's electricity is known in another
+  // currency than its rental (so not added), "lowest rental (electricity in CNY not added)": the
+  // rental alone, said so, rather than "lowest cost".
+  std::string what = "lowest cost";  // or "lowest rental + electricity", or the above
   bool totals = false;
+  std::string ranked = "rental";  // for JSON: "rental" or "rental + electricity"
+  std::string electricity_not_added;  // the electricity currencies left out ("CNY"), "" where none
   PricedSmallest winner;
 };
 

@@ -118,6 +118,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"energy", index_or_null(c.best.energy)},
                      {"cost", index_or_null(c.best.cost)},
                      {"cost_what", c.best.cost_what},
+                     {"cost_ranked", c.best.cost_ranked},
                      {"cost_why_none", c.best.cost_why_none.empty() ? json(nullptr) : json(c.best.cost_why_none)},
                      {"ties", ties}};
   return {{"title", title}, {"target_model", c.target_model}, {"groups", groups},

@@ -53,6 +53,17 @@ void require_consistent_step(const RunResults& r, const std::string& origin) {
     refuse(origin, fmt::format("step.step_ms {} is not the sum of calls_per_step x median_ms over its measured "
                                "kernels ({})",
                                s.step_ms, step_ms));
+  // Per GPU, as step_runner.cpp writes it: the micro-batch's tokens over the step time, shared by
+  // the tensor-parallel ranks.
+  const double tp = static_cast<double>(r.workload.tensor_parallel);
+  const double tokens = static_cast<double>(r.workload.micro_batch) * static_cast<double>(r.workload.seq_len);
+  if (s.step_ms > 0 && tp > 0 && tokens > 0) {
+    const double expected = tokens / (s.step_ms * 1e-3) / tp;
+    if (!close(s.tokens_per_s, expected))
+      refuse(origin, fmt::format("step.tokens_per_s {} is not workload.micro_batch x workload.seq_len / step time / "
+                                 "workload.tensor_parallel ({:.6g})",
+                                 s.tokens_per_s, expected));
+  }
   if (s.mfu > 1) {
     const MfuBound bound = step_mfu_bound(r);
     if (s.mfu > bound.bound * (1 + kRelTolerance)) refuse(origin, fmt::format("step.mfu {} is above {}", s.mfu, bound.why));

@@ -1,5 +1,6 @@
 // `trainbench compare / export / report` as a user runs them, on SYNTHETIC results files:
 // exit 0 / 1 (regression) / 2 (bad input, with a message naming the file and the problem).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -204,6 +205,32 @@ TEST_F(CompareCli, EveryReaderRefusesAnEditedFileWithTheSameMessage) {
   expect_usage_error(by_compare, "moved.json", "kernels[0]");
   EXPECT_NE(by_compare.err.find("is not the median of its samples_ms"), std::string::npos) << by_compare.err;
   EXPECT_EQ(run_trainbench({"export", moved}).err, by_compare.err);
+}
+
+// tokens_per_s is per GPU, as `run` writes it: micro_batch x seq_len / step time / tp. The synthetic
+// fixture computes it so (tp 8), and a file whose tokens_per_s was multiplied by 8 (the whole
+// micro-batch per GPU) is refused by every reader alike.
+TEST_F(CompareCli, EveryReaderRefusesTokensPerSecondNotPerGpu) {
+  const auto run = tb::testing::synthetic_run({});
+  ASSERT_EQ(run.workload.tensor_parallel, 8);
+  const double expected = static_cast<double>(run.workload.micro_batch * run.workload.seq_len) /
+                          (run.step->step_ms * 1e-3) / 8.0;
+  EXPECT_NEAR(run.step->tokens_per_s, expected, expected * 1e-12);
+  const std::string chartjs = fake_chartjs();
+  auto j = tb::results::to_json(run);
+  j["step"]["tokens_per_s"] = j["step"]["tokens_per_s"].get<double>() * 8;
+  const std::string edited = write_text("times8.json", j.dump());
+  const std::string good = base();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"estimate", "--results", edited, "--gpus", "1024"},
+        {"compare", good, edited},
+        {"report", edited, "-o", dir_ + "/r.html", "--chartjs", chartjs},
+        {"export", edited}}) {
+    const auto r = run_trainbench(args);
+    expect_usage_error(r, "times8.json", "step.tokens_per_s");
+    EXPECT_NE(r.err.find(fmt::format("({:.6g})", expected)), std::string::npos) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("the file was edited or written wrongly"), std::string::npos) << r.err;
+  }
 }
 
 // --tokens replaces the model's published count in every run's extrapolation (a model that

@@ -178,6 +178,53 @@ TEST_F(ComparePricesCli, SiteScalesEveryRunsEnergyAndItsCostByItsPueAndTariff) {
   EXPECT_NE(html.find("\"site\":{"), std::string::npos);
 }
 
+// Beside a CNY tariff the USD quotes rank alone, and every output says so: the text and the
+// report's line "lowest rental (electricity in CNY not added)", the JSON `cost_ranked` "rental".
+// Beside a USD tariff the whole bill ranks; without electricity, "lowest cost".
+TEST_F(ComparePricesCli, LowestCostSaysWhenElectricityInAnotherCurrencyIsNotAdded) {
+  const std::string a = run("a.json", "h100-sxm", 1), b = run("b.json", "h100-sxm", 2);
+  const std::vector<std::string> quotes{"--gpu-hour-price", "A=2", "--gpu-hour-price", "B=3"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), quotes.begin(), quotes.end());
+    return extra;
+  };
+  const auto text = run_trainbench(args("compare", a, b, with({"--site", "500p"})));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("lowest rental (electricity in CNY not added): A"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("lowest cost"), std::string::npos) << text.out;
+  const auto cn = compare_json(a, b, with({"--site", "500p"}));
+  EXPECT_EQ(cn["best"]["cost"], 0);
+  EXPECT_EQ(cn["best"]["cost_what"], "lowest rental (electricity in CNY not added)");
+  EXPECT_EQ(cn["best"]["cost_ranked"], "rental");
+  const auto us = compare_json(a, b, with({"--site", "h100-1024"}));
+  EXPECT_EQ(us["best"]["cost_what"], "lowest rental + electricity");
+  EXPECT_EQ(us["best"]["cost_ranked"], "rental + electricity");
+  const auto plain = compare_json(a, b, with({}));
+  EXPECT_EQ(plain["best"]["cost_what"], "lowest cost");
+  EXPECT_EQ(plain["best"]["cost_ranked"], "rental");
+  const auto rep = run_trainbench(args("report", a, b, with({"--site", "500p"})));
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  const std::string html = read_text(dir_ + "/r.html");
+  EXPECT_NE(html.find("\"cost_what\":\"lowest rental (electricity in CNY not added)\""), std::string::npos);
+  EXPECT_NE(html.find("\"cost_ranked\":\"rental\""), std::string::npos);
+}
+
+// --currency takes the codes of harness/common/currency.cpp's table only: an unknown one is exit 2
+// naming the flag and the codes, in compare and report alike (estimate: test_estimate_prices_cli).
+TEST_F(ComparePricesCli, UnknownCurrencyIsRefusedNamingTheFlagAndTheCodes) {
+  const std::string a = run("a.json", "h100-sxm", 1), b = run("b.json", "h100-sxm", 2);
+  for (const std::string cmd : {"compare", "report"}) {
+    const auto r = run_trainbench(args(cmd, a, b, {"--gpu-hour-price", "A=2", "--currency", "XYZ"}));
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
+    EXPECT_NE(r.err.find("--currency: unknown currency 'XYZ'; accepted: AED, AUD, BRL, CAD, CHF, CNY, DKK, EUR, GBP, "
+                         "HKD, IDR, INR, JPY, KRW, MXN, NOK, PHP, RUB, SAR, SEK, SGD, THB, TWD, USD, VND, ZAR"),
+              std::string::npos)
+        << r.err;
+  }
+  const auto eur = run_trainbench(args("compare", a, b, {"--gpu-hour-price", "A=2", "--currency", "eur"}));
+  EXPECT_EQ(eur.exit_code, 0) << eur.err;
+}
+
 // An unknown site is the catalog's one message, naming the flag, the accepted names and the near
 // miss; a site of H100s takes no H200 run; the regression gate reads no site.
 TEST_F(ComparePricesCli, SiteRefusalsNameTheFlagAndWhatItAccepts) {

@@ -90,6 +90,9 @@ TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
   j = nlohmann::json::parse(with({"--json"}).out);
   EXPECT_EQ(j["best"]["cost"], "a100-sxm-80g");
   EXPECT_EQ(j["best"]["cost_what"], "lowest cost");
+  EXPECT_EQ(j["best"]["cost_ranked"], "rental");
+  j = nlohmann::json::parse(with({"--electricity-price", "0.12", "--pue", "1.3", "--json"}).out);
+  EXPECT_EQ(j["best"]["cost_ranked"], "rental + electricity");
 }
 
 // The typo guards are USD-sized (100 per kWh, 1e4 per GPU-hour, 1e8 per server) and scale with
@@ -112,8 +115,11 @@ TEST_F(EstimatePricesCli, PriceLimitsScaleWithTheCurrency) {
             "--electricity-price must be a price in (0, 1e+06] KRW per kWh (got 1.7e+07)"},
            {{"--currency", "krw", "--gpu-hour-price", "h100-sxm=2e8"},
             "--gpu-hour-price h100-sxm=2e+08: the price must be in (0, 1e+08] KRW per GPU-hour"},
-           // A code not in the table gets the largest factor (1e5): no real price is refused.
-           {{"--currency", "XAU", "--electricity-price", "2e7"}, "(0, 1e+07] XAU per kWh"}}) {
+           // A code not in the table is refused, naming the flag and the codes it takes.
+           {{"--currency", "XAU", "--electricity-price", "2e7"},
+            "--currency: unknown currency 'XAU'; accepted: AED, AUD, BRL, CAD, CHF, CNY, DKK, EUR, GBP, HKD, "
+            "IDR, INR, JPY, KRW, MXN, NOK, PHP, RUB, SAR, SEK, SGD, THB, TWD, USD, VND, ZAR"},
+           {{"--currency", "XYZ", "--gpu-hour-price", "2"}, "--currency: unknown currency 'XYZ'; accepted: AED"}}) {
     std::vector<std::string> args = base;
     args.insert(args.end(), extra.begin(), extra.end());
     r = run_trainbench(args);

@@ -56,7 +56,7 @@ std::string all_notes(const RegressionReport& r) {
 }
 
 // A kernel left out of a file, its step recomputed as a run writes it (Σ calls x median, MFU and
-// HFU following the time).
+// HFU and tokens/s following the time).
 void drop_kernel(LabeledResults& run, const std::string& name) {
   auto& ks = run.results.kernels;
   ks.erase(std::remove_if(ks.begin(), ks.end(), [&](const auto& k) { return k.name == name; }), ks.end());
@@ -65,6 +65,7 @@ void drop_kernel(LabeledResults& run, const std::string& name) {
   auto& step = *run.results.step;
   step.mfu *= step.step_ms / step_ms;
   step.hfu *= step.step_ms / step_ms;
+  step.tokens_per_s *= step.step_ms / step_ms;
   step.step_ms = step_ms;
 }
 

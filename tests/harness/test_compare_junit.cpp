@@ -101,6 +101,7 @@ TEST(CompareJUnit, UnjudgedItemsAreSkippedAndTheNotesAreTheSuitesOutput) {
   for (const auto& k : cur.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
   cur.step->mfu *= cur.step->step_ms / step_ms;  // as a run writes it: utilisation follows the time
   cur.step->hfu *= cur.step->step_ms / step_ms;
+  cur.step->tokens_per_s *= cur.step->step_ms / step_ms;
   cur.step->step_ms = step_ms;
   RegressionOptions o;
   o.compatibility.allow_different_shapes = true;

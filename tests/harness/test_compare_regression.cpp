@@ -458,6 +458,7 @@ TEST(CompareRegression, StepNoiseIsTheSumsStandardErrorAndUnknownWithASingleSamp
     auto& step = *r->results.step;
     step.mfu *= step.step_ms / step_ms;
     step.hfu *= step.step_ms / step_ms;
+    step.tokens_per_s *= step.step_ms / step_ms;
     step.step_ms = step_ms;
   }
   ASSERT_DOUBLE_EQ(step_noise(base.results), -1.0);

@@ -96,6 +96,7 @@ TEST(CompareSideBySide, HandBuiltRunGivesTheHandComputedExtrapolation) {
   r.kernels.push_back(k);
   tb::results::StepResult step;
   step.step_ms = 100;
+  step.tokens_per_s = 2048 / 0.1 / 8;  // per GPU: one micro-batch over tp 8
   step.model_flops = 4e13;
   step.hardware_flops = 4e13;
   r.step = step;

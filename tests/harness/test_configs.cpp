@@ -204,6 +204,22 @@ TEST(Configs, ArticleSite) {
   EXPECT_EQ(s.currency, "CNY");
 }
 
+// A site's currency is checked as --currency is: a code the price guards do not know is refused,
+// naming the file, the field and the accepted codes.
+TEST(Configs, SiteCurrencyNotInTheTableIsRefused) {
+  const std::string dir = (std::filesystem::temp_directory_path() / ("tb_site_cur_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  std::ifstream in(std::string(TB_SOURCE_DIR) + "/configs/sites/500p.toml");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string path = dir + "/xyz-site.toml";
+  std::ofstream(path) << replace(text, "currency = \"CNY\"", "currency = \"XYZ\"");
+  const std::string msg = message_of([&] { load_site(path); });
+  EXPECT_NE(msg.find("xyz-site.toml: field 'currency': unknown currency 'XYZ'; accepted: AED, AUD, BRL"),
+            std::string::npos)
+      << msg;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Configs, DtypeParsingListsAcceptedValues) {
   EXPECT_EQ(parse_dtype("bf16", "--dtype"), DType::BF16);
   EXPECT_EQ(parse_dtype("e4m3", "--dtype"), DType::FP8);
@@ -250,6 +266,11 @@ TEST(Configs, SkuCurrencyIsUpperCasedAndChecked) {
   EXPECT_EQ(load_sku(write("cny.toml", "cny")).currency, "CNY");
   const std::string msg = message_of([&] { load_sku(write("bad.toml", "US$")); });
   EXPECT_NE(msg.find("bad.toml: field 'price.currency': 'US$' is not a currency code"), std::string::npos) << msg;
+  // Letters, but no currency the price guards know: refused naming the file, the field and the codes.
+  const std::string unknown = message_of([&] { load_sku(write("xyz.toml", "XYZ")); });
+  EXPECT_NE(unknown.find("xyz.toml: field 'price.currency': unknown currency 'XYZ'; accepted: AED, AUD, BRL"),
+            std::string::npos)
+      << unknown;
   std::filesystem::remove_all(dir);
 }
 

@@ -22,6 +22,18 @@ TEST(Currency, FactorIsTheOrderOfMagnitudeRoundedUp) {
   EXPECT_EQ(currency_factor("XYZ"), 100000);
 }
 
+// Only the table's codes are currencies: any case is read upper-cased; letters it does not know are
+// refused, naming where they came from and every accepted code.
+TEST(Currency, CheckedCurrencyTakesTheTablesCodesOnly) {
+  EXPECT_EQ(checked_currency("usd", "--currency"), "USD");
+  EXPECT_EQ(checked_currency("VND", "--currency"), "VND");
+  EXPECT_EQ(testing::message_of([] { checked_currency("XYZ", "--currency"); }),
+            "--currency: unknown currency 'XYZ'; accepted: AED, AUD, BRL, CAD, CHF, CNY, DKK, EUR, GBP, HKD, IDR, INR, "
+            "JPY, KRW, MXN, NOK, PHP, RUB, SAR, SEK, SGD, THB, TWD, USD, VND, ZAR");
+  EXPECT_EQ(testing::message_of([] { checked_currency("US$", "s.toml: field 'currency'"); }),
+            "s.toml: field 'currency': 'US$' is not a currency code (letters, e.g. USD, EUR, CNY)");
+}
+
 TEST(Currency, RangeNamesTheLimitInTheCurrency) {
   EXPECT_EQ(price_limit(100, "KRW"), 1e6);
   EXPECT_EQ(price_range(100, "KRW", "per kWh"), "(0, 1e+06] KRW per kWh");

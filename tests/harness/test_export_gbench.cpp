@@ -89,9 +89,10 @@ TEST(ExportGbench, FilteredKernelsAreNoFailureAndFp8StepsAreTheirOwnSeries) {
   std::set<std::string> steps;
   for (const auto& [tp, seq, dtype] : std::vector<std::tuple<int64_t, int64_t, std::string>>{
            {8, 2048, "bf16"}, {8, 2048, "fp8"}, {4, 2048, "bf16"}, {8, 1024, "bf16"}}) {
-    auto run = tb::testing::synthetic_run({});
-    run.workload.tensor_parallel = tp;
-    run.workload.seq_len = seq;
+    tb::testing::SyntheticRunSpec spec;  // tp and seq as a run records them, tokens/s following
+    spec.tensor_parallel = tp;
+    spec.seq_len = seq;
+    auto run = tb::testing::synthetic_run(spec);
     run.workload.dtype = dtype;
     steps.insert(to_gbench_json(run, "r.json")["benchmarks"].back()["name"].get<std::string>());
   }

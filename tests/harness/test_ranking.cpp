@@ -56,6 +56,23 @@ TEST(Ranking, TheWholeBillRanksWhereEveryPricedAnswerHasIt) {
   EXPECT_FALSE(r.winner.smallest.best.has_value());
 }
 
+// Electricity in another currency than the quotes is not added: the rental alone ranks, and the
+// label says that its electricity was left out, not "lowest cost".
+TEST(Ranking, ElectricityInAnotherCurrencyIsSaidNotAdded) {
+  CostRanking r = rank_costs({{"A", 334711, "USD", std::nullopt, true, "CNY"},
+                              {"B", 400000, "USD", std::nullopt, true, "CNY"}});
+  EXPECT_FALSE(r.totals);
+  EXPECT_EQ(r.what, "lowest rental (electricity in CNY not added)");
+  EXPECT_EQ(r.ranked, "rental");
+  EXPECT_EQ(r.electricity_not_added, "CNY");
+  EXPECT_EQ(r.winner.smallest.best, std::optional<size_t>(0));
+  // Electricity in the quotes' currency is added: the whole bill ranks.
+  r = rank_costs({{"A", 334711, "USD", 340000, true, "USD"}, {"B", 400000, "USD", 410000, true, "USD"}});
+  EXPECT_EQ(r.what, "lowest rental + electricity");
+  EXPECT_EQ(r.ranked, "rental + electricity");
+  EXPECT_EQ(r.electricity_not_added, "");
+}
+
 TEST(Ranking, ServerPricesInOneCurrencyRankOtherwiseSayWhy) {
   PricedSmallest s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices");
   EXPECT_EQ(s.smallest.best, std::optional<size_t>(1));

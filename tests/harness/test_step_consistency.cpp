@@ -86,6 +86,21 @@ TEST(StepConsistency, MfuMustBeModelFlopsOverTimeAndPeak) {
       << refusal(r);
 }
 
+// Per GPU, as a run writes it: 2 x 1000 tokens in 0.05 s over tp 4 = 10000 tokens/s.
+TEST(StepConsistency, TokensPerSecondMustBePerGpuTokensOverTime) {
+  RunResults r = hand_step();
+  r.workload.micro_batch = 2;
+  r.workload.seq_len = 1000;
+  r.workload.tensor_parallel = 4;
+  r.step->tokens_per_s = 10000;
+  EXPECT_EQ(refusal(r), "");
+  r.step->tokens_per_s = 80000;  // the whole micro-batch on every GPU: not divided by tp
+  EXPECT_NE(refusal(r).find("runs/x.json: step.tokens_per_s 80000 is not workload.micro_batch x workload.seq_len / "
+                            "step time / workload.tensor_parallel (10000); the file was edited or written wrongly"),
+            std::string::npos)
+      << refusal(r);
+}
+
 TEST(StepConsistency, MfuAboveOneOrAboveHfuIsImpossible) {
   RunResults r = hand_step();
   r.step->mfu = 3.0;

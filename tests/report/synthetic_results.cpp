@@ -70,7 +70,8 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
   }
   results::StepResult s;
   s.step_ms = step_ms;
-  s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / (step_ms * 1e-3);
+  // Per GPU, as step_runner.cpp writes it: tensor-parallel ranks share one micro-batch's tokens.
+  s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / (step_ms * 1e-3) / static_cast<double>(w.options.tensor_parallel);
   s.model_flops = w.model_flops_per_step();
   s.hardware_flops = w.hardware_flops_per_step(Recompute::None);
   s.mfu = s.model_flops / (step_ms * 1e-3) / (peak_tflops * 1e12);
