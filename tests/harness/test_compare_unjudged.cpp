@@ -36,6 +36,7 @@ void set_samples(tb::results::RunResults& run, size_t index, const std::vector<d
   auto& step = *run.step;
   step.mfu *= step.step_ms / step_ms;
   step.hfu *= step.step_ms / step_ms;
+  step.tokens_per_s *= step.step_ms / step_ms;
   step.step_ms = step_ms;
 }
 
