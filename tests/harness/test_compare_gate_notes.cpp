@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/gate_items.hpp"
+
 #include <algorithm>
 
 #include "harness/common/errors.hpp"
@@ -39,11 +41,7 @@ std::vector<LabeledResults> runs(int n, uint32_t seed, const std::string& stem) 
   return out;
 }
 
-const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
-  for (const auto& i : r.items)
-    if (i.name == name) return i;
-  throw std::runtime_error("no item " + name);
-}
+using tb::testing::item;
 
 bool has_note(const RegressionReport& r, const std::string& text) {
   return std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
@@ -60,13 +58,7 @@ std::string all_notes(const RegressionReport& r) {
 void drop_kernel(LabeledResults& run, const std::string& name) {
   auto& ks = run.results.kernels;
   ks.erase(std::remove_if(ks.begin(), ks.end(), [&](const auto& k) { return k.name == name; }), ks.end());
-  double step_ms = 0;
-  for (const auto& k : ks) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
-  auto& step = *run.results.step;
-  step.mfu *= step.step_ms / step_ms;
-  step.hfu *= step.step_ms / step_ms;
-  step.tokens_per_s *= step.step_ms / step_ms;
-  step.step_ms = step_ms;
+  tb::testing::restep_from_kernels(run.results);
 }
 
 RegressionOptions allow_shapes(Correction correction = Correction::Holm) {

@@ -4,6 +4,8 @@
 // refused, saying how many runs would let it.
 #include <gtest/gtest.h>
 
+#include "tests/support/gate_items.hpp"
+
 #include <cmath>
 
 #include "harness/common/errors.hpp"
@@ -18,11 +20,7 @@ using tb::testing::SyntheticRunSpec;
 
 namespace {
 
-const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
-  for (const auto& i : r.items)
-    if (i.name == name) return i;
-  throw std::runtime_error("no item " + name);
-}
+using tb::testing::item;
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/gate_items.hpp"
+
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
@@ -26,11 +28,7 @@ LabeledResults restarted(LabeledResults run, const std::string& origin) {
   return run;
 }
 
-const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
-  for (const auto& i : r.items)
-    if (i.name == name) return i;
-  throw std::runtime_error("no item " + name);
-}
+using tb::testing::item;
 
 }  // namespace
 
@@ -452,14 +450,7 @@ TEST(CompareRegression, StepNoiseIsTheSumsStandardErrorAndUnknownWithASingleSamp
     auto& first = r->results.kernels[0];
     first.samples_ms.resize(1);
     first.stats = tb::timing::summarize(first.samples_ms);
-    double step_ms = 0;
-    for (const auto& kr : r->results.kernels) step_ms += static_cast<double>(kr.calls_per_step) * kr.stats.median_ms;
-    // The step's utilisation follows its time, as a run writes it.
-    auto& step = *r->results.step;
-    step.mfu *= step.step_ms / step_ms;
-    step.hfu *= step.step_ms / step_ms;
-    step.tokens_per_s *= step.step_ms / step_ms;
-    step.step_ms = step_ms;
+    tb::testing::restep_from_kernels(r->results);
   }
   ASSERT_DOUBLE_EQ(step_noise(base.results), -1.0);
   const auto report = check_regressions(base, cur, {});

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/gate_items.hpp"
+
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
@@ -19,11 +21,7 @@ using tb::testing::SyntheticRunSpec;
 
 namespace {
 
-const ItemVerdict& item(const RegressionReport& r, const std::string& name) {
-  for (const auto& i : r.items)
-    if (i.name == name) return i;
-  throw std::runtime_error("no item " + name);
-}
+using tb::testing::item;
 
 // Kernel `index` of a run given new samples, its statistics and the step following, as a run
 // writes them (the file stays consistent with itself).
@@ -31,13 +29,7 @@ void set_samples(tb::results::RunResults& run, size_t index, const std::vector<d
   auto& k = run.kernels[index];
   k.samples_ms = samples;
   k.stats = tb::timing::summarize(samples);
-  double step_ms = 0;
-  for (const auto& kr : run.kernels) step_ms += static_cast<double>(kr.calls_per_step) * kr.stats.median_ms;
-  auto& step = *run.step;
-  step.mfu *= step.step_ms / step_ms;
-  step.hfu *= step.step_ms / step_ms;
-  step.tokens_per_s *= step.step_ms / step_ms;
-  step.step_ms = step_ms;
+  tb::testing::restep_from_kernels(run);
 }
 
 }  // namespace

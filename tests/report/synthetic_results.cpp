@@ -101,4 +101,14 @@ void mark_not_measured(results::RunResults& r, size_t index, const std::string& 
   s.complete = false;
 }
 
+void restep_from_kernels(results::RunResults& run) {
+  double step_ms = 0;
+  for (const auto& k : run.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+  auto& step = *run.step;
+  step.mfu *= step.step_ms / step_ms;
+  step.hfu *= step.step_ms / step_ms;
+  step.tokens_per_s *= step.step_ms / step_ms;
+  step.step_ms = step_ms;
+}
+
 }  // namespace tb::testing
