@@ -1,7 +1,7 @@
 // NCCL collectives on device buffers, one process per GPU (nccl-tests' -g 1 layout): the
 // process takes GPU local_rank mod device count, rank 0's ncclUniqueId reaches the others over
-// the World (MPI), and ncclCommInitRank joins them. A single process runs a 1-rank communicator
-// without MPI. Host code only: inputs are filled on the host and copied, outputs copied back
+// the World (MPI), and ncclCommInitRankConfig joins them under a deadline (init_communicator). A
+// single process runs a 1-rank communicator without MPI. Host code only: inputs are filled on the host and copied, outputs copied back
 // to be checked, so no .cu file is needed. NCCL is loaded at run time (kernels/cuda/nccl_loader).
 // Compiled, not run, on machines without a GPU.
 #include <cuda_runtime.h>
@@ -17,6 +17,7 @@
 #include "harness/common/errors.hpp"
 #include "kernels/comm/collective_backend.hpp"
 #include "kernels/comm/implementations.hpp"
+#include "kernels/comm/settle.hpp"
 
 namespace tb::kernels::comm {
 
@@ -49,14 +50,58 @@ void nccl_check(ncclResult_t rc, const char* what, ncclComm_t comm = nullptr) {
                                  detail && *detail ? ": " : "", detail ? detail : ""));
 }
 
+// How long a rank waits on its peers (a communicator forming, a call or a collective completing)
+// before it gives up and aborts the communicator.
+constexpr auto kPeerTimeout = std::chrono::minutes(5);
+
+Progress progress_of(ncclComm_t comm, ncclResult_t* state) {
+  nccl_check(api().CommGetAsyncError(comm, state), "ncclCommGetAsyncError", comm);
+  return *state == ncclInProgress ? Progress::Pending : *state == ncclSuccess ? Progress::Done : Progress::Failed;
+}
+
+// Polls `query` (a Progress) every 50 us until it settles or kPeerTimeout passes; on a failure
+// (`state` holds NCCL's code) or a timeout it aborts the communicator, which frees it (`aborted`
+// tells its owner), and throws, naming `what` and what the rank was `waiting_on`.
+template <typename Query>
+void wait_on_peers(Query query, const ncclResult_t& state, const char* what, ncclComm_t comm, bool& aborted,
+                   const std::string& waiting_on) {
+  const Settled s = settle(query, kPeerTimeout, [] { std::this_thread::sleep_for(std::chrono::microseconds(50)); },
+                           [] { return std::chrono::steady_clock::now(); });
+  if (s.state == Progress::Done) return;
+  const char* detail = api().GetLastError ? api().GetLastError(comm) : nullptr;  // before the abort frees it
+  const std::string why =
+      s.state == Progress::Failed
+          ? fmt::format("{} failed: {}{}{}; NCCL_DEBUG=WARN says more", what, api().GetErrorString(state),
+                        detail && *detail ? ": " : "", detail ? detail : "")
+          : fmt::format("{}: no progress in {} minutes {}", what,
+                        std::chrono::duration_cast<std::chrono::minutes>(kPeerTimeout).count(), waiting_on);
+  api().CommAbort(comm);
+  aborted = true;
+  throw RuntimeError(why + "; communicator aborted");
+}
+
+// A call on a non-blocking communicator (the multi-rank ones, see NcclBackend) may answer
+// ncclInProgress; the NCCL docs' rule is to poll ncclCommGetAsyncError until it settles before
+// the next call. On a blocking communicator no call answers ncclInProgress, and this is nccl_check.
+void nccl_settle(ncclResult_t rc, const char* what, ncclComm_t comm, bool& aborted, const std::string& waiting_on) {
+  if (rc != ncclInProgress || !comm) {
+    nccl_check(rc, what, comm);
+    return;
+  }
+  ncclResult_t state = ncclInProgress;
+  wait_on_peers([&] { return progress_of(comm, &state); }, state, what, comm, aborted, waiting_on);
+}
+
 // ncclGroupEnd on every path: a send or receive that throws inside the group would otherwise leave
 // this thread in group mode, queueing every later NCCL call (the destroy included) into it.
 class NcclGroup {
  public:
-  explicit NcclGroup(ncclComm_t comm) : comm_(comm) { nccl_check(api().GroupStart(), "ncclGroupStart", comm_); }
+  NcclGroup(ncclComm_t comm, bool& aborted) : comm_(comm), aborted_(aborted) {
+    nccl_check(api().GroupStart(), "ncclGroupStart", comm_);
+  }
   void end() {
     open_ = false;
-    nccl_check(api().GroupEnd(), "ncclGroupEnd", comm_);
+    nccl_settle(api().GroupEnd(), "ncclGroupEnd", comm_, aborted_, "(a peer not posting its matching send or receive)");
   }
   ~NcclGroup() {
     if (open_) api().GroupEnd();  // its result adds nothing to the error already in flight
@@ -66,6 +111,7 @@ class NcclGroup {
 
  private:
   ncclComm_t comm_;
+  bool& aborted_;
   bool open_ = true;
 };
 
@@ -89,35 +135,17 @@ struct Event {
 
 // Waits for `done` without hanging on a dead peer: NCCL reports a failed or aborted
 // communicator asynchronously (ncclCommGetAsyncError), and a collective whose peer is gone never
-// completes, so the wait polls both and gives up after `timeout` (the NCCL docs' pattern).
-// ncclCommAbort frees the communicator: `aborted` tells its owner not to destroy it again.
+// completes, so the wait polls both (the NCCL docs' pattern).
 void wait_for(cudaEvent_t done, ncclComm_t comm, bool& aborted, const char* what) {
-  constexpr auto kTimeout = std::chrono::minutes(5);
-  const auto start = std::chrono::steady_clock::now();
-  for (;;) {
-    const cudaError_t q = cudaEventQuery(done);
-    if (q == cudaSuccess) return;
-    if (q != cudaErrorNotReady) cuda_check(q, what);
-    ncclResult_t async = ncclSuccess;
-    nccl_check(api().CommGetAsyncError(comm, &async), "ncclCommGetAsyncError", comm);
-    if (async != ncclSuccess && async != ncclInProgress) {
-      const char* detail = api().GetLastError ? api().GetLastError(comm) : nullptr;  // before the abort frees it
-      const std::string why = fmt::format("{} failed: {}{}{}; NCCL_DEBUG=WARN says more", what,
-                                          api().GetErrorString(async), detail && *detail ? ": " : "",
-                                          detail ? detail : "");
-      api().CommAbort(comm);
-      aborted = true;
-      throw RuntimeError(why + "; communicator aborted");
-    }
-    if (std::chrono::steady_clock::now() - start > kTimeout) {
-      api().CommAbort(comm);
-      aborted = true;
-      throw RuntimeError(fmt::format("{}: no completion in 5 minutes (a rank gone or the network down); "
-                                     "communicator aborted",
-                                     what));
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
+  ncclResult_t state = ncclSuccess;
+  wait_on_peers(
+      [&] {
+        const cudaError_t q = cudaEventQuery(done);
+        if (q == cudaSuccess) return Progress::Done;
+        if (q != cudaErrorNotReady) cuda_check(q, what);
+        return progress_of(comm, &state) == Progress::Failed ? Progress::Failed : Progress::Pending;
+      },
+      state, what, comm, aborted, "(a rank gone or the network down)");
 }
 
 class NcclRun final : public CollectiveRun {
@@ -149,20 +177,20 @@ class NcclRun final : public CollectiveRun {
     auto* out = static_cast<char*>(recv);
     switch (c_) {
       case Collective::AllReduce:
-        nccl_check(nccl.AllReduce(send, recv, counts_.send_count, type_, ncclSum, comm_, stream_), "ncclAllReduce", comm_);
+        settle_call(nccl.AllReduce(send, recv, counts_.send_count, type_, ncclSum, comm_, stream_), "ncclAllReduce");
         break;
       case Collective::AllGather:
-        nccl_check(nccl.AllGather(send, recv, counts_.send_count, type_, comm_, stream_), "ncclAllGather", comm_);
+        settle_call(nccl.AllGather(send, recv, counts_.send_count, type_, comm_, stream_), "ncclAllGather");
         break;
       case Collective::ReduceScatter:
-        nccl_check(nccl.ReduceScatter(send, recv, counts_.recv_count, type_, ncclSum, comm_, stream_),
-                   "ncclReduceScatter", comm_);
+        settle_call(nccl.ReduceScatter(send, recv, counts_.recv_count, type_, ncclSum, comm_, stream_),
+                    "ncclReduceScatter");
         break;
       case Collective::AllToAll: {
         // As nccl-tests: one grouped send and receive per peer, block r of the input to rank r.
         const size_t block = counts_.send_count / ranks_;
         const size_t block_bytes = block * element_bytes_;
-        NcclGroup group(comm_);
+        NcclGroup group(comm_, aborted_);
         for (int peer = 0; peer < ranks_; ++peer) {
           nccl_check(nccl.Send(in + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclSend", comm_);
           nccl_check(nccl.Recv(out + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclRecv", comm_);
@@ -171,7 +199,7 @@ class NcclRun final : public CollectiveRun {
         break;
       }
       case Collective::SendRecv: {
-        NcclGroup group(comm_);
+        NcclGroup group(comm_, aborted_);
         nccl_check(nccl.Send(send, counts_.send_count, type_, (rank_ + 1) % ranks_, comm_, stream_), "ncclSend",
                    comm_);
         nccl_check(nccl.Recv(recv, counts_.recv_count, type_, (rank_ + ranks_ - 1) % ranks_, comm_, stream_),
@@ -212,6 +240,10 @@ class NcclRun final : public CollectiveRun {
   double bytes_allocated() const override { return static_cast<double>(send_bytes_ + recv_bytes_); }
 
  private:
+  void settle_call(ncclResult_t rc, const char* what) {
+    nccl_settle(rc, what, comm_, aborted_, "(a rank gone or the network down)");
+  }
+
   ncclComm_t comm_;
   bool& aborted_;  // the backend's: set once the communicator is aborted (freed)
   cudaStream_t stream_;
@@ -238,7 +270,7 @@ class NcclBackend final : public CollectiveBackend {
       ncclUniqueId id;
       if (world.rank() == 0) nccl_check(nccl.GetUniqueId(&id), "ncclGetUniqueId");
       world.broadcast(&id, sizeof id, 0);
-      nccl_check(nccl.CommInitRank(&comm_, world.size(), id, world.rank()), "ncclCommInitRank");
+      init_communicator(world, id);
     } catch (...) {
       cudaStreamDestroy(stream_);
       throw;
@@ -279,6 +311,29 @@ class NcclBackend final : public CollectiveBackend {
   }
 
  private:
+  // A blocking ncclCommInitRank waits with no limit for every rank to join: a peer that died
+  // before it leaves the others hanging. With several ranks the init is non-blocking (NCCL >= 2.14)
+  // under a deadline; the communicator stays non-blocking after it, so every later call goes
+  // through nccl_settle. One rank waits on nobody and keeps the plain blocking init.
+  void init_communicator(World& world, const ncclUniqueId& id) {
+    const auto& nccl = api();
+    if (world.size() == 1 || !nccl.CommInitRankConfig) {
+      nccl_check(nccl.CommInitRank(&comm_, world.size(), id, world.rank()), "ncclCommInitRank");
+      return;
+    }
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    const ncclResult_t rc = nccl.CommInitRankConfig(&comm_, world.size(), id, world.rank(), &config);
+    if (rc != ncclSuccess && rc != ncclInProgress) {
+      if (comm_) nccl.CommAbort(comm_);  // a half-made communicator is freed, not left behind
+      nccl_check(rc, "ncclCommInitRankConfig");
+    }
+    nccl_settle(rc, "ncclCommInitRankConfig", comm_, aborted_,
+                fmt::format("(rank {} of {} waiting for the others to join: one died before joining, or cannot "
+                            "reach rank 0; NCCL_SOCKET_IFNAME picks the network)",
+                            world.rank(), world.size()));
+  }
+
   World& world_;
   int device_ = 0;
   ncclComm_t comm_ = nullptr;
