@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "harness/hardware/peak_cache.hpp"
+
 namespace tb {
 
 static std::string value_after_colon(const std::string& line) {
@@ -108,13 +110,24 @@ CpuPeakEstimate estimate_local_cpu_peak() {
     double khz = 0;
     if (freq >> khz && khz > 0) max_khz = khz;
     std::optional<double> measured;
+    RememberedPeak clock;
     if (!max_khz) {
       const double mhz = measure_core_clock_mhz();
-      if (mhz > 0) measured = mhz;
+      const CpuPeakEstimate named = estimate_cpu_peak(text.str(), std::nullopt, std::nullopt);
+      clock = remember_highest(peak_cache_file(), peak_cache_key(named, "clock_mhz"), mhz);
+      if (clock.value > 0) measured = clock.value;
     }
-    return estimate_cpu_peak(text.str(), max_khz, measured);
+    CpuPeakEstimate e = estimate_cpu_peak(text.str(), max_khz, measured);
+    if (e.clock_source == "measured" && clock.raised)
+      e.clock_source = fmt::format("measured: the highest on this machine so far, {:.0f} MHz this run; {}",
+                                   clock.measured, clock.file);
+    return e;
   }();
   return peak;
+}
+
+std::string peak_cache_key(const CpuPeakEstimate& p, const std::string& quantity) {
+  return fmt::format("{} | {} logical CPUs | {}", p.model_name.empty() ? "CPU" : p.model_name, p.logical_cpus, quantity);
 }
 
 std::string cpu_rate_phrase(double peak_tflops, double attainable_fraction) {
@@ -123,7 +136,8 @@ std::string cpu_rate_phrase(double peak_tflops, double attainable_fraction) {
                      peak_tflops * attainable_fraction, 100 * attainable_fraction);
 }
 
-SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p, const std::optional<StreamTriadResult>& triad) {
+SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p, const std::optional<StreamTriadResult>& triad,
+                         const std::optional<RememberedPeak>& remembered_bandwidth) {
   SkuConfig s;
   s.name = "cpu-estimated";
   s.display_name = p.model_name.empty() ? "CPU" : p.model_name;
@@ -136,11 +150,17 @@ SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p, const std::optional<StreamTri
   }
   s.memory_gb = 0;
   s.memory_bandwidth_tb_s = triad ? stream_triad_tb_s(*triad) : 0.0;
-  if (s.memory_bandwidth_tb_s > 0)
+  if (s.memory_bandwidth_tb_s > 0) {
     s.source += fmt::format("; measured: STREAM triad 3 x {:.0f} MiB on {} threads, best of {}: {:.1f} GB/s",
                             static_cast<double>(triad->elements) * sizeof(double) / (1 << 20), triad->threads,
                             triad->repetitions,
                             s.memory_bandwidth_tb_s * 1e3);
+    if (remembered_bandwidth && remembered_bandwidth->raised) {
+      s.memory_bandwidth_tb_s = remembered_bandwidth->value;
+      s.source += fmt::format(" this run, {:.1f} GB/s the highest on this machine so far ({})",
+                              remembered_bandwidth->value * 1e3, remembered_bandwidth->file);
+    }
+  }
   s.tdp_w = 0;
   s.gpus_per_server = 1;
   return s;

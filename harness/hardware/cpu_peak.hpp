@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/hardware/cpu_bandwidth.hpp"
+#include "harness/hardware/peak_cache.hpp"
 #include "harness/hardware/sku_config.hpp"
 
 namespace tb {
@@ -50,12 +51,13 @@ inline bool beyond_known_memory(double bytes, double free_bytes) { return free_b
 // /proc/cpuinfo's "cpu MHz" (on VMs often the base clock) and `measured_mhz`, a clock measured on
 // this core, taken only when above the cpuinfo figure and at most 3x it (6.5 GHz where cpuinfo
 // has none): beyond, the measurement is the suspect. A peak is an upper bound: a base clock under
-// a boosting core reads as > 100%. The measured clock moves by a few percent between runs (turbo,
-// load), and the peak with it: compare lists such a peak change among the environment's.
+// a boosting core reads as > 100%. The measured clock moves between runs (turbo headroom, load):
+// estimate_local_cpu_peak takes the highest measured on this machine so far (peak_cache.hpp), and
+// compare lists a peak change that is left among the environment's.
 CpuPeakEstimate estimate_cpu_peak(const std::string& cpuinfo_text, std::optional<double> cpufreq_max_khz,
                                   std::optional<double> measured_mhz = std::nullopt);
 // This machine's, once per process (every caller sees one peak); the clock measured where no
-// cpufreq max is readable.
+// cpufreq max is readable, and raised to the highest measured on this machine so far.
 CpuPeakEstimate estimate_local_cpu_peak();
 // The core clock the running thread gets, in MHz, from a chain of dependent register adds (one
 // cycle each on every x86-64 core since the P6): the best of several short trials, so a
@@ -64,6 +66,11 @@ double measure_core_clock_mhz();
 
 // A pseudo-SKU for the CPU backend, its source saying which figure was estimated and which
 // measured. Without a triad its memory bandwidth is 0: memory-bound kernels get no % of peak.
-SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& peak, const std::optional<StreamTriadResult>& triad);
+// `remembered_bandwidth` (remember_highest over the triad's TB/s) raises it to the highest on this
+// machine so far, the source saying both figures.
+SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& peak, const std::optional<StreamTriadResult>& triad,
+                         const std::optional<RememberedPeak>& remembered_bandwidth = std::nullopt);
+// The peak cache's key for one of this CPU's quantities ("clock_mhz", "stream_tb_s").
+std::string peak_cache_key(const CpuPeakEstimate& peak, const std::string& quantity);
 
 }  // namespace tb

@@ -42,11 +42,15 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
   if (info.backend == "cpu") {
     const CpuPeakEstimate peak = estimate_local_cpu_peak();
     std::optional<StreamTriadResult> triad;
+    std::optional<RememberedPeak> bandwidth;
     if (needed == PeaksNeeded::compute_and_memory) {
       static const StreamTriadResult measured = kernels::cpu::measure_local_stream_triad();
+      static const RememberedPeak remembered =
+          remember_highest(peak_cache_file(), peak_cache_key(peak, "stream_tb_s"), stream_triad_tb_s(measured));
       triad = measured;
+      bandwidth = remembered;
     }
-    if (peak.fp32_peak_tflops > 0 || triad) return cpu_pseudo_sku(peak, triad);
+    if (peak.fp32_peak_tflops > 0 || triad) return cpu_pseudo_sku(peak, triad, bandwidth);
     return std::nullopt;
   }
   return match_sku(info.name, info.memory_gb);

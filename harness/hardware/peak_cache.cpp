@@ -1,0 +1,74 @@
+#include "harness/hardware/peak_cache.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "harness/results/results_io.hpp"
+
+namespace tb {
+
+std::optional<std::filesystem::path> peak_cache_file(const std::function<const char*(const char*)>& getenv) {
+  auto set = [&](const char* name) -> std::optional<std::string> {
+    const char* v = getenv(name);
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+  if (const auto explicit_file = set("TB_PEAK_CACHE")) {
+    if (*explicit_file == "off") return std::nullopt;
+    return std::filesystem::path(*explicit_file);
+  }
+  if (const auto xdg = set("XDG_CACHE_HOME")) return std::filesystem::path(*xdg) / "trainbench" / "peaks.json";
+  if (const auto home = set("HOME")) return std::filesystem::path(*home) / ".cache" / "trainbench" / "peaks.json";
+  return std::nullopt;
+}
+
+namespace {
+
+nlohmann::json read_peaks(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return nlohmann::json::object();
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("peaks") || !j["peaks"].is_object()) return nlohmann::json::object();
+  return j["peaks"];
+}
+
+}  // namespace
+
+RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file, const std::string& key,
+                                double measured, double max_ratio) {
+  RememberedPeak r;
+  r.measured = measured;
+  r.value = measured;
+  if (!file) return r;
+  r.file = file->string();
+  nlohmann::json peaks = read_peaks(*file);
+  const auto it = peaks.find(key);
+  if (it != peaks.end() && it->is_number() && it->get<double>() > measured &&
+      !(measured > 0 && it->get<double>() > max_ratio * measured)) {
+    r.value = it->get<double>();
+    r.raised = true;
+    return r;  // nothing new to remember
+  }
+  if (!(measured > 0)) return r;
+  peaks[key] = measured;
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(file->parent_path(), ec);
+    const nlohmann::json doc = {
+        {"about", "trainbench: the highest CPU clock and memory bandwidth measured on this machine (the "
+                  "CPU backend's peaks); delete this file to measure afresh"},
+        {"peaks", peaks}};
+    results::write_file_atomic(file->string(), doc.dump(2) + "\n");
+  } catch (const std::exception&) {
+    // A cache that cannot be written costs only stability across runs: this run's value stands.
+  }
+  return r;
+}
+
+}  // namespace tb

@@ -1,0 +1,113 @@
+// The CPU backend's remembered peaks (harness/hardware/peak_cache.hpp): where the file lives, that
+// a lower measurement is raised to the highest remembered and a higher one replaces it, and that
+// a missing, corrupt or unbelievable file never lowers a peak or fails a run.
+#include "harness/hardware/peak_cache.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace tb {
+namespace {
+
+namespace fs = std::filesystem;
+
+auto env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+TEST(PeakCacheFile, FollowsTheEnvironment) {
+  EXPECT_EQ(peak_cache_file(env_of({{"TB_PEAK_CACHE", "/x/p.json"}, {"HOME", "/h"}})), fs::path("/x/p.json"));
+  EXPECT_EQ(peak_cache_file(env_of({{"TB_PEAK_CACHE", "off"}, {"HOME", "/h"}})), std::nullopt);
+  EXPECT_EQ(peak_cache_file(env_of({{"XDG_CACHE_HOME", "/c"}, {"HOME", "/h"}})), fs::path("/c/trainbench/peaks.json"));
+  EXPECT_EQ(peak_cache_file(env_of({{"XDG_CACHE_HOME", ""}, {"HOME", "/h"}})),
+            fs::path("/h/.cache/trainbench/peaks.json"));
+  EXPECT_EQ(peak_cache_file(env_of({})), std::nullopt);
+}
+
+class PeakCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tb_peak_cache_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    file_ = dir_ / "sub" / "peaks.json";  // the folder does not exist yet
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  double stored(const std::string& key) const {
+    std::ifstream in(file_);
+    return nlohmann::json::parse(in).at("peaks").at(key).get<double>();
+  }
+  fs::path dir_, file_;
+};
+
+TEST_F(PeakCache, KeepsTheHighestMeasurement) {
+  const auto first = remember_highest(file_, "cpu | clock_mhz", 3900);
+  EXPECT_DOUBLE_EQ(first.value, 3900);
+  EXPECT_FALSE(first.raised);
+  EXPECT_DOUBLE_EQ(stored("cpu | clock_mhz"), 3900);
+
+  const auto busy = remember_highest(file_, "cpu | clock_mhz", 3700);
+  EXPECT_DOUBLE_EQ(busy.value, 3900);
+  EXPECT_DOUBLE_EQ(busy.measured, 3700);
+  EXPECT_TRUE(busy.raised);
+  EXPECT_EQ(busy.file, file_.string());
+  EXPECT_DOUBLE_EQ(stored("cpu | clock_mhz"), 3900);
+
+  const auto quiet = remember_highest(file_, "cpu | clock_mhz", 4200);
+  EXPECT_DOUBLE_EQ(quiet.value, 4200);
+  EXPECT_FALSE(quiet.raised);
+  EXPECT_DOUBLE_EQ(stored("cpu | clock_mhz"), 4200);
+
+  // Another quantity (or machine) beside it is its own entry.
+  EXPECT_DOUBLE_EQ(remember_highest(file_, "cpu | stream_tb_s", 0.03).value, 0.03);
+  EXPECT_DOUBLE_EQ(stored("cpu | clock_mhz"), 4200);
+  EXPECT_DOUBLE_EQ(stored("cpu | stream_tb_s"), 0.03);
+}
+
+TEST_F(PeakCache, ACorruptFileIsAMissAndIsRewritten) {
+  fs::create_directories(file_.parent_path());
+  std::ofstream(file_) << "{\"peaks\": {\"k\": 99";  // truncated
+  const auto r = remember_highest(file_, "k", 10);
+  EXPECT_DOUBLE_EQ(r.value, 10);
+  EXPECT_FALSE(r.raised);
+  EXPECT_DOUBLE_EQ(stored("k"), 10);
+}
+
+TEST_F(PeakCache, AnUnbelievableRememberedValueIsReplaced) {
+  remember_highest(file_, "k", 100);
+  const auto near = remember_highest(file_, "k", 45);  // 100 is 2.2x 45: believed
+  EXPECT_DOUBLE_EQ(near.value, 100);
+  const auto far = remember_highest(file_, "k", 30);  // 100 is 3.3x 30: not believed
+  EXPECT_DOUBLE_EQ(far.value, 30);
+  EXPECT_FALSE(far.raised);
+  EXPECT_DOUBLE_EQ(stored("k"), 30);
+}
+
+TEST_F(PeakCache, NoFileOrAnUnwritableOneLeavesTheMeasurement) {
+  const auto none = remember_highest(std::nullopt, "k", 7);
+  EXPECT_DOUBLE_EQ(none.value, 7);
+  EXPECT_EQ(none.file, "");
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "plain") << "a file, not a folder";
+  const auto blocked = remember_highest(dir_ / "plain" / "peaks.json", "k", 8);
+  EXPECT_DOUBLE_EQ(blocked.value, 8);
+  EXPECT_FALSE(blocked.raised);
+}
+
+TEST_F(PeakCache, AFailedMeasurementIsNotRemembered) {
+  const auto r = remember_highest(file_, "k", 0);
+  EXPECT_DOUBLE_EQ(r.value, 0);
+  EXPECT_FALSE(fs::exists(file_));
+}
+
+}  // namespace
+}  // namespace tb
