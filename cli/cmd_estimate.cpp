@@ -1,5 +1,6 @@
 // `trainbench estimate`: PF-days, GPU-hours, wall-clock days, data centers, cost and energy.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "cli/quantity_parse.hpp"
 #include "harness/comm/estimate_scaling.hpp"
 #include "harness/comm/interconnect.hpp"
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
@@ -84,6 +86,26 @@ std::vector<std::string> split_list(const std::string& text) {
     if (comma == std::string::npos) return out;
     start = comma + 1;
   }
+}
+
+// Several SKUs take a site's PUE and tariff, and its rating in PFLOPS built of each (docs/estimate-json.md,
+// `skus[]`).
+// A site built of one SKU is refused, as compare refuses it beside runs of another: its servers'
+// network, power and cost describe that SKU's machines, not the others'.
+void refuse_site_of_one_sku(const SiteConfig& site, const std::vector<std::string>& skus) {
+  if (!site.sku) return;
+  std::vector<std::string> others;
+  for (const auto& name : skus)
+    if (name != *site.sku) others.push_back(name);
+  const std::vector<std::string> any = site_presets_of_any_gpu();
+  throw UsageError(fmt::format(
+      "--site {} is built of {} GPUs; --gpu lists {} too: its network, power and cost describe {} servers only. Give "
+      "a site built of no one GPU{}, or its figures for every SKU by hand: --pue {:g}{}",
+      site.name, *site.sku, fmt::join(others, ", "), *site.sku,
+      any.empty() ? "" : fmt::format(" ({})", fmt::join(any, ", ")), site.pue,
+      site.electricity_price_per_kwh
+          ? fmt::format(" --electricity-price {:g} --currency {}", *site.electricity_price_per_kwh, site.currency)
+          : ""));
 }
 
 // Link bandwidths for the communication model: the SKU's and the site's (what estimate takes
@@ -244,7 +266,6 @@ void run_estimate(const EstimateFlags& f) {
     if (!f.mfu || f.tflops || !f.results.empty())
       throw UsageError("--gpu with several SKUs compares them at one assumed --mfu (one TFLOP/s figure or one "
                        "results file cannot hold for different GPUs; `compare` takes one results file per SKU)");
-    if (!f.site.empty()) throw UsageError("--site sizes data centers of one SKU: give one --gpu, or drop --site");
   } else if (!f.gpu.empty()) {
     req.sku = load_sku(f.gpu);
   }
@@ -275,6 +296,7 @@ void run_estimate(const EstimateFlags& f) {
   req.gpus = f.gpus;
   if (!f.site.empty()) {
     req.site = load_site_flag(f.site);
+    if (skus.size() > 1) refuse_site_of_one_sku(*req.site, skus);
     if (req.sku && req.site->sku && req.sku->name != *req.site->sku)
       throw UsageError(fmt::format("--site {} is built of {} GPUs; --gpu (or the results file) says {}: give the site's "
                                    "SKU, or a site config of {}",
@@ -333,6 +355,13 @@ void run_estimate(const EstimateFlags& f) {
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   const std::vector<QuoteKey> keys =
       skus.size() > 1 ? sku_quote_keys(skus, req.currency) : std::vector<QuoteKey>{quote_key(f.gpu, req.sku, req.currency)};
+  // A quote for a SKU whose config states no currency is read in USD; beside a site that prices in
+  // another currency it could be in either, and is refused until --currency says which.
+  if (req.site)
+    for (const auto& [quotes, flag] : {std::pair{&f.gpu_hour_price, "--gpu-hour-price"}, {&f.server_price, "--server-price"}})
+      if (!quotes->empty())
+        refuse_unstated_beside_site(fmt::format("{} {}", flag, fmt::join(*quotes, ", ")),
+                                    unstated_quote_labels(*quotes, keys), req.site->name, req.site->currency);
   if (f.electricity_price) {
     // --currency, else the one currency of the configs the price stands for: the SKUs' and the
     // site's (whose own tariff it replaces); where they differ it could be either, and is refused.
@@ -342,16 +371,13 @@ void run_estimate(const EstimateFlags& f) {
     std::string currency;
     if (req.currency) {
       currency = *req.currency;
-    } else if (skus.size() > 1) {
-      std::vector<QuoteKey> stated;
-      std::copy_if(keys.begin(), keys.end(), std::back_inserter(stated),
-                   [](const QuoteKey& k) { return k.currency_stated; });
-      currency = one_currency(flag, stated);
     } else {
       std::vector<std::pair<std::string, std::string>> configs;
-      if (req.sku && keys.front().currency_stated) configs.emplace_back(keys.front().label(), keys.front().currency);
+      for (const auto& k : keys)
+        if (!k.name.empty() && k.currency_stated) configs.emplace_back(k.label(), k.currency);
       if (req.site) configs.emplace_back("site " + req.site->name, req.site->currency);
-      currency = agreed_currency(flag, configs, "the SKU and the site");  // only these two can differ
+      const std::string what = skus.size() > 1 ? (req.site ? "every SKU and the site" : "every SKU") : "the SKU and the site";
+      currency = agreed_currency(flag, configs, what);
     }
     check_electricity_price(f.electricity_price, currency);
     req.electricity_currency = currency;
@@ -450,7 +476,9 @@ void add_estimate_command(CLI::App& app) {
       ->capture_default_str();
   add_site_flag(cmd, flags->site,
                 "the data centers needed by --days (the article's arithmetic beside the measured), and the site's "
-                "PUE and electricity price for the energy and its cost");
+                "PUE and electricity price for the energy and its cost. With several --gpu: the same PUE and price "
+                "for every SKU and the sites each SKU's throughput needs; a site built of one SKU (h100-1024) is "
+                "refused there");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
   cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
   cmd->add_option("--server-price", flags->server_price,
@@ -463,9 +491,10 @@ void add_estimate_command(CLI::App& app) {
                   "Electricity price per kWh, in --currency: the energy's cost, and with a rental quote the two "
                   "together (default: the site's)");
   cmd->add_option("--currency", flags->currency,
-                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU config's; "
-                  "for --electricity-price the one of the SKU configs with a [price] table and --site's, refused where "
-                  "they differ; else USD)");
+                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU config's "
+                  "[price] currency, else USD, said in the output, and refused beside a --site priced in another; for "
+                  "--electricity-price the one of the SKU configs with a [price] table and --site's, refused where "
+                  "they differ)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "
