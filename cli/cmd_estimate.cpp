@@ -501,7 +501,7 @@ void add_estimate_command(CLI::App& app) {
                   "machine.peak_dtype)")
       ->capture_default_str();
   cmd->add_option("--results", flags->results, "Take the sustained throughput from a `trainbench run` results file");
-  cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_flag("--json", flags->json, "Print one JSON object (every key: docs/estimate-json.md)");
   const std::string comm_group = "Parallel layout (communication model; without it scaling is ideal)";
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size")->group(comm_group);
   cmd->add_option("--cp", flags->cp,

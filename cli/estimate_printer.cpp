@@ -234,6 +234,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     fmt::print(out, "\n");
     if (!r.at_measured)
       fmt::print(out, "  (the measured column needs the GPU's peak: --gpu SKU with --mfu or --tflops)\n");
+    // What the rating means in this SKU's GPUs, as `estimate --gpu A,B --site` lists it per SKU.
+    if (r.gpus_per_site && !r.site_goodput)
+      fmt::print(out, "  one site holds {} GPUs of {} (its rating / their bf16 peak)\n",
+                 human_integer(static_cast<double>(*r.gpus_per_site)), site.sku ? *site.sku : req.sku->name);
     if (r.site_goodput)
       fmt::print(out, "  the measured column includes interruptions: {} GPUs ({} per site), one interruption every "
                       "{:.1f} h, goodput {} (docs/interruptions.md)\n",

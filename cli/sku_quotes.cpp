@@ -98,7 +98,7 @@ std::vector<std::string> unstated_quote_labels(const std::vector<std::string>& q
       const size_t eq = q.find('=');
       return eq == std::string::npos || k.named_by(q.substr(0, eq));
     });
-    if (priced) labels.push_back(k.label().empty() ? "--tflops's GPU (no SKU config)" : k.label());
+    if (priced) labels.push_back(k.label().empty() ? "the GPU of --tflops" : k.label());
   }
   return labels;
 }

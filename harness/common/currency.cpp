@@ -91,10 +91,10 @@ std::string agreed_currency(const std::string& flag, const std::vector<std::pair
 void refuse_unstated_beside_site(const std::string& flag, const std::vector<std::string>& unstated,
                                  const std::string& site_name, const std::string& site_currency) {
   if (unstated.empty() || site_currency == "USD") return;
-  throw UsageError(fmt::format("{}: {} {} no currency (no [price] table in {} config), and --site {} prices in {}: "
+  throw UsageError(fmt::format("{}: {} {} no currency (no --currency, no [price] table), and --site {} prices in {}: "
                                "give --currency USD or --currency {} to say which the quote is in",
-                               flag, fmt::join(unstated, ", "), unstated.size() == 1 ? "states" : "state",
-                               unstated.size() == 1 ? "its" : "their", site_name, site_currency, site_currency));
+                               flag, fmt::join(unstated, ", "), unstated.size() == 1 ? "states" : "state", site_name,
+                               site_currency, site_currency));
 }
 
 std::string usd_assumed_note(const std::string& flag, const std::vector<std::string>& unstated) {

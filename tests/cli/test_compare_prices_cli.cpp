@@ -238,7 +238,7 @@ TEST_F(ComparePricesCli, QuoteWithoutAStatedCurrencyIsUsdSaidSoAndRefusedBesideA
   for (const std::string cmd : {"compare", "report"}) {
     const auto r = run_trainbench(args(cmd, a, b, with({"--site", "500p"})));
     EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
-    EXPECT_NE(r.err.find("--gpu-hour-price A=2, B=3: A, B state no currency (no [price] table in their config), and "
+    EXPECT_NE(r.err.find("--gpu-hour-price A=2, B=3: A, B state no currency (no --currency, no [price] table), and "
                          "--site 500p prices in CNY: give --currency USD or --currency CNY to say which the quote is in"),
               std::string::npos)
         << r.err;

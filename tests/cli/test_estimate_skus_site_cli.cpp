@@ -83,6 +83,11 @@ TEST(EstimateSkusSiteCli, TheTableSaysTheSitesFiguresAndSizesTheSitesPerSku) {
     EXPECT_NE(line.find(std::string(" ") + gpus + " "), std::string::npos) << line;
     EXPECT_NE(line.find("CNY"), std::string::npos) << line;
   }
+  // One SKU's estimate says the same of its site.
+  const auto one = run_trainbench({"estimate", "--gpu", "b200", "--mfu", "0.4", "--days", "30", "--site", "500p"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("one site holds 223 GPUs of b200 (its rating / their bf16 peak)"), std::string::npos)
+      << one.out;
   // Without a site the MWh line says where the PUE would come from, and no site section is printed.
   const auto plain = run_trainbench(kTwo);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
@@ -147,7 +152,7 @@ TEST(EstimateSkusSiteCli, AQuoteWhoseCurrencyNothingStatesIsUsdSaidSoAndRefusedB
     const auto r = run_trainbench(args);
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.err.find("--gpu-hour-price 2.5: "), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("no currency (no [price] table in"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no currency (no --currency, no [price] table)"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("--site 500p prices in CNY: give --currency USD or --currency CNY to say which the quote is "
                          "in"),
               std::string::npos)
@@ -168,6 +173,14 @@ TEST(EstimateSkusSiteCli, AQuoteWhoseCurrencyNothingStatesIsUsdSaidSoAndRefusedB
   // Said in CNY: added up with the site's tariff.
   const auto cny = json_of(with(kTwo, {"--site", "500p", "--gpu-hour-price", "18", "--currency", "CNY"}));
   EXPECT_EQ(cny["best_sku"]["cost_what"], "lowest rental + electricity");
+  // Without a SKU (--tflops) nothing states a currency either.
+  const auto bare = run_trainbench({"estimate", "--tflops", "400", "--gpus", "1024", "--site", "500p",
+                                    "--gpu-hour-price", "2"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.err.find("--gpu-hour-price 2: the GPU of --tflops states no currency (no --currency, no [price] "
+                          "table), and --site 500p prices in CNY"),
+            std::string::npos)
+      << bare.err;
   // A USD site leaves no doubt: no --currency needed.
   EXPECT_EQ(run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--site", "h100-1024",
                             "--gpu-hour-price", "2.5"})
