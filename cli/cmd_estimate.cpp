@@ -88,26 +88,6 @@ std::vector<std::string> split_list(const std::string& text) {
   }
 }
 
-// Several SKUs take a site's PUE and tariff, and its rating in PFLOPS built of each (docs/estimate-json.md,
-// `skus[]`).
-// A site built of one SKU is refused, as compare refuses it beside runs of another: its servers'
-// network, power and cost describe that SKU's machines, not the others'.
-void refuse_site_of_one_sku(const SiteConfig& site, const std::vector<std::string>& skus) {
-  if (!site.sku) return;
-  std::vector<std::string> others;
-  for (const auto& name : skus)
-    if (name != *site.sku) others.push_back(name);
-  const std::vector<std::string> any = site_presets_of_any_gpu();
-  throw UsageError(fmt::format(
-      "--site {} is built of {} GPUs; --gpu lists {} too: its network, power and cost describe {} servers only. Give "
-      "a site built of no one GPU{}, or its figures for every SKU by hand: --pue {:g}{}",
-      site.name, *site.sku, fmt::join(others, ", "), *site.sku,
-      any.empty() ? "" : fmt::format(" ({})", fmt::join(any, ", ")), site.pue,
-      site.electricity_price_per_kwh
-          ? fmt::format(" --electricity-price {:g} --currency {}", *site.electricity_price_per_kwh, site.currency)
-          : ""));
-}
-
 // Link bandwidths for the communication model: the SKU's and the site's (what estimate takes
 // without these flags), then --interconnect, then a measured `trainbench comm` file, each
 // overriding what it measures. Needs req.sku and req.site set first.
