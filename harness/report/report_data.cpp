@@ -47,7 +47,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
     const auto& e = r.extrapolation;
     json extrap = {{"available", e.available}, {"why_not", e.why_not}};
     if (e.available) {
-      extrap.update({{"sustained_tflops", e.sustained_tflops},
+      // Named as estimate --json names them (docs/estimate-json.md): per GPU, in the key.
+      extrap.update({{"sustained_tflops_per_gpu", e.sustained_tflops},
                      {"pf_days", e.pf_days},
                      // As the CLI and compare print it (human_pf_days): one formatting for all three.
                      {"pf_days_text", human_pf_days(e.pf_days)},
@@ -57,7 +58,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"gpus_per_server", e.gpus_per_server},
                      {"wall_days", e.wall_days},
                      {"energy_mwh", e.energy_mwh ? json(*e.energy_mwh) : json(nullptr)},
-                     {"power_w", e.power_w ? json(*e.power_w) : json(nullptr)},
+                     {"power_w_per_gpu", e.power_w ? json(*e.power_w) : json(nullptr)},
                      {"power_measured", e.power_measured},
                      // estimate's names for the same figures (rental_cost, rental_currency).
                      {"rental_cost", e.cost ? json(*e.cost) : json(nullptr)},

@@ -249,10 +249,10 @@ const char* const kPageScript = R"JS(
         runs.map(function (r) {
           var e = r.extrapolation;
           if (!e.available) return [runName(r), 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
-          return [runName(r), sig4(e.sustained_tflops), e.pf_days_text, fmt(e.gpu_hours, 0), String(e.gpus),
+          return [runName(r), sig4(e.sustained_tflops_per_gpu), e.pf_days_text, fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
-                    sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
+                    sig(e.energy_mwh) + ' (' + fmt(e.power_w_per_gpu, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
                     (e.pue !== 1 ? ', PUE ' + fmt(e.pue, 2) : '') + ')',
                   // Money as the CLI prints it (report_data's *_text: "21.97 billion CNY").
                   (e.rental_cost === null ? 'n/a (no price)' : e.rental_cost_text) +
