@@ -191,7 +191,9 @@ void print_table(const EstimateRequest& base, const std::vector<SkuRow>& rows, b
                r.sku.peak_tflops_or_zero(base.dtype), human_value(e.sustained_tflops_per_gpu.value_or(0)),
                scaled ? fmt::format(" {:>8}", e.scaling ? human_percent(e.scaling->efficiency) : std::string("ideal"))
                       : "",
-               e.gpus.value_or(0), e.servers ? std::to_string(*e.servers) : "-", human_value(e.wall_days.value_or(0)),
+               // No count without --gpus, --days or a layout: "-", not a count of 0 GPUs in 0 days.
+               e.gpus ? std::to_string(*e.gpus) : "-", e.servers ? std::to_string(*e.servers) : "-",
+               e.wall_days ? human_value(*e.wall_days) : "-",
                human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? human_value(*e.energy_mwh) : "-", cost_cell(e),
                cost_w, memory ? fmt::format("  {:<28}", fit) : "", r.layout ? "  " + *r.layout : "");
   }

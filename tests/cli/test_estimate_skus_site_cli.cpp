@@ -93,6 +93,15 @@ TEST(EstimateSkusSiteCli, TheTableSaysTheSitesFiguresAndSizesTheSitesPerSku) {
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   EXPECT_NE(plain.out.find("x PUE 1.00 (give --pue or --site for the site's)"), std::string::npos) << plain.out;
   EXPECT_EQ(plain.out.find("Data centers"), std::string::npos) << plain.out;
+  // Without --days or --gpus there is no GPU count: the site's deadline is a day, the columns "-".
+  const auto uncounted = run_trainbench({"estimate", "--gpu", "h100-sxm,b200", "--mfu", "0.4", "--site", "500p"});
+  ASSERT_EQ(uncounted.exit_code, 0) << uncounted.err;
+  const size_t h100 = uncounted.out.find("  h100-sxm ");
+  ASSERT_NE(h100, std::string::npos) << uncounted.out;
+  EXPECT_NE(uncounted.out.substr(h100, uncounted.out.find('\n', h100) - h100).find(" 396       -        -       - "),
+            std::string::npos)
+      << uncounted.out;
+  EXPECT_NE(uncounted.out.find("to finish in 1 day(s)"), std::string::npos) << uncounted.out;
   // --pue replaces the site's, as for one SKU.
   const auto pue = json_of(with(kTwo, {"--site", "500p", "--pue", "1.1"}));
   EXPECT_DOUBLE_EQ(pue["skus"][0]["pue"].get<double>(), 1.1);
