@@ -1,5 +1,6 @@
 // `trainbench estimate`: PF-days, GPU-hours, wall-clock days, data centers, cost and energy.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "cli/quantity_parse.hpp"
 #include "harness/comm/estimate_scaling.hpp"
 #include "harness/comm/interconnect.hpp"
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/estimate/estimate_json.hpp"
@@ -244,7 +246,6 @@ void run_estimate(const EstimateFlags& f) {
     if (!f.mfu || f.tflops || !f.results.empty())
       throw UsageError("--gpu with several SKUs compares them at one assumed --mfu (one TFLOP/s figure or one "
                        "results file cannot hold for different GPUs; `compare` takes one results file per SKU)");
-    if (!f.site.empty()) throw UsageError("--site sizes data centers of one SKU: give one --gpu, or drop --site");
   } else if (!f.gpu.empty()) {
     req.sku = load_sku(f.gpu);
   }
@@ -275,6 +276,7 @@ void run_estimate(const EstimateFlags& f) {
   req.gpus = f.gpus;
   if (!f.site.empty()) {
     req.site = load_site_flag(f.site);
+    if (skus.size() > 1) refuse_site_of_one_sku(*req.site, skus);
     if (req.sku && req.site->sku && req.sku->name != *req.site->sku)
       throw UsageError(fmt::format("--site {} is built of {} GPUs; --gpu (or the results file) says {}: give the site's "
                                    "SKU, or a site config of {}",
@@ -333,6 +335,13 @@ void run_estimate(const EstimateFlags& f) {
   if (!f.currency.empty()) req.currency = checked_currency(f.currency, "--currency");
   const std::vector<QuoteKey> keys =
       skus.size() > 1 ? sku_quote_keys(skus, req.currency) : std::vector<QuoteKey>{quote_key(f.gpu, req.sku, req.currency)};
+  // A quote for a SKU whose config states no currency is read in USD; beside a site that prices in
+  // another currency it could be in either, and is refused until --currency says which.
+  if (req.site)
+    for (const auto& [quotes, flag] : {std::pair{&f.gpu_hour_price, "--gpu-hour-price"}, {&f.server_price, "--server-price"}})
+      if (!quotes->empty())
+        refuse_unstated_beside_site(fmt::format("{} {}", flag, fmt::join(*quotes, ", ")),
+                                    unstated_quote_labels(*quotes, keys), req.site->name, req.site->currency);
   if (f.electricity_price) {
     // --currency, else the one currency of the configs the price stands for: the SKUs' and the
     // site's (whose own tariff it replaces); where they differ it could be either, and is refused.
@@ -342,16 +351,13 @@ void run_estimate(const EstimateFlags& f) {
     std::string currency;
     if (req.currency) {
       currency = *req.currency;
-    } else if (skus.size() > 1) {
-      std::vector<QuoteKey> stated;
-      std::copy_if(keys.begin(), keys.end(), std::back_inserter(stated),
-                   [](const QuoteKey& k) { return k.currency_stated; });
-      currency = one_currency(flag, stated);
     } else {
       std::vector<std::pair<std::string, std::string>> configs;
-      if (req.sku && keys.front().currency_stated) configs.emplace_back(keys.front().label(), keys.front().currency);
+      for (const auto& k : keys)
+        if (!k.name.empty() && k.currency_stated) configs.emplace_back(k.label(), k.currency);
       if (req.site) configs.emplace_back("site " + req.site->name, req.site->currency);
-      currency = agreed_currency(flag, configs, "the SKU and the site");  // only these two can differ
+      const std::string what = skus.size() > 1 ? (req.site ? "every SKU and the site" : "every SKU") : "the SKU and the site";
+      currency = agreed_currency(flag, configs, what);
     }
     check_electricity_price(f.electricity_price, currency);
     req.electricity_currency = currency;
@@ -450,7 +456,9 @@ void add_estimate_command(CLI::App& app) {
       ->capture_default_str();
   add_site_flag(cmd, flags->site,
                 "the data centers needed by --days (the article's arithmetic beside the measured), and the site's "
-                "PUE and electricity price for the energy and its cost");
+                "PUE and electricity price for the energy and its cost. With several --gpu: the same PUE and price "
+                "for every SKU and the sites each SKU's throughput needs; a site built of one SKU (h100-1024) is "
+                "refused there");
   cmd->add_option("--days", flags->days, "Deadline in days: data centers or GPUs needed to finish in time");
   cmd->add_option("--pue", flags->pue, "Power usage effectiveness (default: the site's, else 1.0)");
   cmd->add_option("--server-price", flags->server_price,
@@ -463,16 +471,17 @@ void add_estimate_command(CLI::App& app) {
                   "Electricity price per kWh, in --currency: the energy's cost, and with a rental quote the two "
                   "together (default: the site's)");
   cmd->add_option("--currency", flags->currency,
-                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU config's; "
-                  "for --electricity-price the one of the SKU configs with a [price] table and --site's, refused where "
-                  "they differ; else USD)");
+                  "Currency of --gpu-hour-price, --server-price and --electricity-price (default: the SKU config's "
+                  "[price] currency, else USD, said in the output, and refused beside a --site priced in another; for "
+                  "--electricity-price the one of the SKU configs with a [price] table and --site's, refused where "
+                  "they differ)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "
                   "machine.peak_dtype)")
       ->capture_default_str();
   cmd->add_option("--results", flags->results, "Take the sustained throughput from a `trainbench run` results file");
-  cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_flag("--json", flags->json, "Print one JSON object (every key: docs/estimate-json.md)");
   const std::string comm_group = "Parallel layout (communication model; without it scaling is ideal)";
   cmd->add_option("--tp", flags->tp, "Tensor-parallel size")->group(comm_group);
   cmd->add_option("--cp", flags->cp,

@@ -3,6 +3,7 @@
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 
+#include "harness/common/currency.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate_json.hpp"
 
@@ -156,8 +157,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                                                   : "",
                  human_value(*r.wall_days));
     if (r.server_cost)
-      fmt::print(out, "  servers to buy: {} ({} x {})\n", human_money(*r.server_cost, req.sku->server_currency()),
-                 r.servers.value_or(0), req.sku->server_source());
+      fmt::print(out, "  servers to buy: {} ({} x {}){}\n", human_money(*r.server_cost, req.sku->server_currency()),
+                 r.servers.value_or(0), req.sku->server_source(),
+                 r.server_currency_assumed ? fmt::format("\n    {}", usd_assumed_note("--server-price", {req.sku->name}))
+                                           : "");
     if (r.energy_mwh)
       fmt::print(out, "  energy at {} x PUE {:.2f}: {} MWh\n",
                  r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)
@@ -173,6 +176,11 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                  req.gpu_hour_price ? ", quoted"
                  : req.sku          ? ", from " + (req.sku->price_source.empty() ? req.sku->origin : req.sku->price_source)
                                     : std::string());
+    if (r.rental_currency_assumed)
+      fmt::print(out, "    {}\n",
+                 req.sku ? usd_assumed_note("--gpu-hour-price", {req.sku->name})
+                         : "--gpu-hour-price read in USD: no SKU config states a currency; give --currency if it is in "
+                           "another");
     // Energy's price, and what renting costs in all, where both are in one currency.
     if (r.electricity_cost) {
       fmt::print(out, "  electricity: {} ({:.4g} {} per kWh{})\n", human_money(*r.electricity_cost, r.electricity_currency),
@@ -226,6 +234,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     fmt::print(out, "\n");
     if (!r.at_measured)
       fmt::print(out, "  (the measured column needs the GPU's peak: --gpu SKU with --mfu or --tflops)\n");
+    // What the rating means in this SKU's GPUs, as `estimate --gpu A,B --site` lists it per SKU.
+    if (r.gpus_per_site && !r.site_goodput)
+      fmt::print(out, "  one site holds {} GPUs of {} (its rating / their bf16 peak)\n",
+                 human_integer(static_cast<double>(*r.gpus_per_site)), site.sku ? *site.sku : req.sku->name);
     if (r.site_goodput)
       fmt::print(out, "  the measured column includes interruptions: {} GPUs ({} per site), one interruption every "
                       "{:.1f} h, goodput {} (docs/interruptions.md)\n",

@@ -4,10 +4,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <tuple>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
 #include "cli/sku_quotes.hpp"
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/estimate_json.hpp"
@@ -66,6 +68,14 @@ std::vector<SkuRow> estimate_rows(const EstimateRequest& base, const std::vector
     } else {
       row.result = found.ranked.front().result;
       row.layout = layout_summary(found.ranked.front().request);
+      // The search leaves the site out of its candidates; the chosen layout is estimated at it, as
+      // one SKU's `estimate --layout auto --site` is, with --days the sites' deadline.
+      if (req.site) {
+        EstimateRequest chosen = found.ranked.front().request;
+        chosen.site = req.site;
+        chosen.days = req.days;
+        row.result = estimate(chosen);
+      }
     }
   }
   return rows;
@@ -118,26 +128,30 @@ void print_json(const std::vector<SkuRow>& rows, const Winners& w) {
     if (r.result && !r.usable()) j["unusable"] = why_unusable(*r.result);
     out["skus"].push_back(j);
   }
+  // As compare's `best` (run indices) but by SKU name, hence the key: `best_sku`; its ties as
+  // compare's, {what, figure, skus}, `figure` the key of `best_sku` they stand in for.
   auto name = [&](const Smallest& s) { return s.best ? nlohmann::json(rows[*s.best].sku.name) : nlohmann::json(); };
-  auto tied = [&](const Smallest& s) {
-    nlohmann::json names = nlohmann::json::array();
-    for (size_t i : s.tie) names.push_back(rows[i].sku.name);
-    return names;
-  };
   auto text_or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
   const Smallest& cost = w.cost.winner.smallest;
-  out["best"] = {{"gpu_hours", name(w.gpu_hours)},
-                 {"energy", name(w.energy)},
-                 {"cost", name(cost)},
-                 {"cost_what", w.cost.what},
-                 {"cost_ranked", w.cost.ranked},
-                 {"cost_why_none", text_or_null(w.cost.winner.why_none)},
-                 {"servers", name(w.servers.smallest)},
-                 {"servers_why_none", text_or_null(w.servers.why_none)}};
-  out["ties"] = {{"gpu_hours", tied(w.gpu_hours)},
-                 {"energy", tied(w.energy)},
-                 {"cost", tied(cost)},
-                 {"servers", tied(w.servers.smallest)}};
+  nlohmann::json ties = nlohmann::json::array();
+  for (const auto& [what, figure, s] : {std::tuple{std::string("fewest GPU-hours"), "gpu_hours", &w.gpu_hours},
+                                        {std::string("least energy"), "energy", &w.energy},
+                                        {w.cost.what, "cost", &cost},
+                                        {std::string("least to buy"), "servers", &w.servers.smallest}}) {
+    if (s->tie.empty()) continue;
+    nlohmann::json names = nlohmann::json::array();
+    for (size_t i : s->tie) names.push_back(rows[i].sku.name);
+    ties.push_back({{"what", what}, {"figure", figure}, {"skus", names}});
+  }
+  out["best_sku"] = {{"gpu_hours", name(w.gpu_hours)},
+                     {"energy", name(w.energy)},
+                     {"cost", name(cost)},
+                     {"cost_what", w.cost.what},
+                     {"cost_ranked", w.cost.ranked},
+                     {"cost_why_none", text_or_null(w.cost.winner.why_none)},
+                     {"servers", name(w.servers.smallest)},
+                     {"servers_why_none", text_or_null(w.servers.why_none)},
+                     {"ties", ties}};
   std::cout << out.dump(2) << "\n";
 }
 
@@ -177,7 +191,9 @@ void print_table(const EstimateRequest& base, const std::vector<SkuRow>& rows, b
                r.sku.peak_tflops_or_zero(base.dtype), human_value(e.sustained_tflops_per_gpu.value_or(0)),
                scaled ? fmt::format(" {:>8}", e.scaling ? human_percent(e.scaling->efficiency) : std::string("ideal"))
                       : "",
-               e.gpus.value_or(0), e.servers ? std::to_string(*e.servers) : "-", human_value(e.wall_days.value_or(0)),
+               // No count without --gpus, --days or a layout: "-", not a count of 0 GPUs in 0 days.
+               e.gpus ? std::to_string(*e.gpus) : "-", e.servers ? std::to_string(*e.servers) : "-",
+               e.wall_days ? human_value(*e.wall_days) : "-",
                human_count(e.gpu_hours.value_or(0)), e.energy_mwh ? human_value(*e.energy_mwh) : "-", cost_cell(e),
                cost_w, memory ? fmt::format("  {:<28}", fit) : "", r.layout ? "  " + *r.layout : "");
   }
@@ -200,8 +216,19 @@ void print_summary(const EstimateRequest& base, const std::vector<SkuRow>& rows,
   print_best(rows, among_priced(w.cost.what, unrented), w.cost.winner.smallest);
   if (!w.cost.winner.why_none.empty()) fmt::print("  {}: none — {}\n", w.cost.what, w.cost.winner.why_none);
   // What the energy and cost columns count, since a buyer adds them up.
-  fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n", base.pue.value_or(1.0),
-             base.pue ? "" : " (give --pue for the site's)");
+  fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n",
+             base.pue ? *base.pue : base.site ? base.site->pue : 1.0,
+             base.pue    ? ""
+             : base.site ? fmt::format(" (site {}'s)", base.site->name)
+                         : " (give --pue or --site for the site's)");
+  // A quote whose currency nothing states is read in USD: said beside the figures it made.
+  std::vector<std::string> rent_assumed, server_assumed;
+  for (const auto& r : rows) {
+    if (r.result && r.result->rental_currency_assumed) rent_assumed.push_back(r.sku.name);
+    if (r.result && r.result->server_currency_assumed) server_assumed.push_back(r.sku.name);
+  }
+  if (!rent_assumed.empty()) fmt::print("  {}\n", usd_assumed_note("--gpu-hour-price", rent_assumed));
+  if (!server_assumed.empty()) fmt::print("  {}\n", usd_assumed_note("--server-price", server_assumed));
   for (const auto& r : rows)
     if (r.result && r.result->electricity_cost)
       fmt::print("  {}: electricity {}{}\n", r.sku.name,
@@ -237,6 +264,43 @@ void print_summary(const EstimateRequest& base, const std::vector<SkuRow>& rows,
                "count)\n");
 }
 
+// The site's rating built of each SKU: its PUE and tariff are already in the columns above; here
+// the data centers each SKU's throughput needs by the deadline, as `estimate --gpu X --site S`
+// sizes them for one SKU. The site's cost is its config's, whatever GPU it is built of.
+void print_sites(const EstimateRequest& base, const std::vector<SkuRow>& rows) {
+  if (!base.site) return;
+  const SiteConfig& site = *base.site;
+  const auto first = std::find_if(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && r.result->at_peak; });
+  if (first == rows.end()) return;
+  const EstimateResult& any = *first->result;
+  fmt::print("\nData centers: {} ({:g} PFLOPS, {} each whatever GPU it is built of), to finish in {:g} day(s)\n",
+             site.display_name, site.peak_pflops, human_money(site.cost, site.currency), *any.site_days);
+  fmt::print("  at peak (the article's arithmetic, any SKU): {} sites (build {}), {}\n",
+             human_sites(any.at_peak->sites_needed), any.at_peak->sites_whole,
+             human_money(any.at_peak->total_cost, any.currency));
+  size_t name_w = 14;
+  for (const auto& r : rows) name_w = std::max(name_w, r.sku.name.size());
+  fmt::print("  {:<{}} {:>13} {:>12} {:>6} {:>22}\n", "SKU", name_w, "GPUs per site", "sites needed", "build",
+             "investment");
+  bool goodput = false;
+  for (const auto& r : rows) {
+    if (!r.result || !r.result->at_measured) continue;
+    const EstimateResult& e = *r.result;
+    const SiteEstimate& m = *e.at_measured;
+    fmt::print("  {:<{}} {:>13} {:>12} {:>6} {:>22}\n", r.sku.name, name_w,
+               e.gpus_per_site ? human_integer(static_cast<double>(*e.gpus_per_site)) : "-", human_sites(m.sites_needed),
+               m.sites_whole, human_money(m.total_cost, e.currency));
+    if (e.site_interruptions_unreachable) fmt::print("    {}: {}\n", r.sku.name, *e.site_interruptions_unreachable);
+    goodput = goodput || e.site_goodput;
+  }
+  fmt::print("  sites needed: the model's FLOPs at the site's peak x MFU{}{}; GPUs per site: its rating / the SKU's "
+             "bf16 peak\n",
+             std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && r.result->scaling; })
+                 ? " x scaling"
+                 : "",
+             goodput ? " x goodput (interruptions at the sites' GPU count)" : "");
+}
+
 }  // namespace
 
 void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& skus,
@@ -253,6 +317,7 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
                base.model.display_name, rows.size());
     print_table(base, rows, search.has_value());
     print_summary(base, rows, w, search.has_value());
+    print_sites(base, rows);
   }
   if (std::none_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result.has_value(); }))
     set_exit_code(kExitRuntime);

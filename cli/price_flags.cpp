@@ -17,8 +17,9 @@ void add_price_flags(CLI::App* cmd, PriceFlags& flags) {
   cmd->add_option("--gpu-hour-price", flags.quotes,
                   "Rental quote per GPU-hour, KEY=PRICE with KEY a run letter or SKU (repeatable): h100-sxm=2.5");
   cmd->add_option("--currency", flags.currency,
-                  "Currency of the --gpu-hour-price quotes and --electricity-price (default: each run's SKU config's; "
-                  "for --electricity-price the runs' and --site's, refused where they differ; else USD)");
+                  "Currency of the --gpu-hour-price quotes and --electricity-price (default: each run's SKU config's "
+                  "[price] currency, else USD, said in the output, and refused beside a --site priced in another; for "
+                  "--electricity-price the runs' and --site's, refused where they differ)");
   cmd->add_option("--pue", flags.pue,
                   "Power usage effectiveness of the site: scales every run's energy (default: --site's, else 1.0)");
   cmd->add_option("--electricity-price", flags.electricity_price,

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/hardware/site_config.hpp"
 
@@ -19,5 +20,12 @@ void add_site_flag(CLI::App* cmd, std::string& site, const std::string& what);
 // is a UsageError naming --site, with the accepted names and the near miss ("--site: unknown site
 // '50p' (did you mean 500p?); valid names: 1000p, 500p, ...").
 std::optional<SiteConfig> load_site_flag(const std::string& site);
+
+// `estimate --gpu A,B,C --site S` takes a site's PUE and tariff for every SKU, and its rating in
+// each SKU's GPUs (docs/estimate-json.md, `skus[]`). A site built of one SKU (h100-1024) is a
+// UsageError there, as compare refuses it beside runs of another SKU: its servers' network, power
+// and cost describe that SKU's machines. The message names the sites of no one GPU and the
+// site's figures to give by hand (--pue, --electricity-price, --currency).
+void refuse_site_of_one_sku(const SiteConfig& site, const std::vector<std::string>& skus);
 
 }  // namespace tb::cli

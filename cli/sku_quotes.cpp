@@ -89,6 +89,20 @@ std::optional<double> quoted_price(const std::vector<std::string>& quotes, const
   return std::nullopt;
 }
 
+std::vector<std::string> unstated_quote_labels(const std::vector<std::string>& quotes, const std::vector<QuoteKey>& keys) {
+  std::vector<std::string> labels;
+  for (const auto& k : keys) {
+    if (k.currency_stated) continue;
+    // A key naming no SKU is refused by quoted_price, with the SKUs it could name.
+    const bool priced = std::any_of(quotes.begin(), quotes.end(), [&](const std::string& q) {
+      const size_t eq = q.find('=');
+      return eq == std::string::npos || k.named_by(q.substr(0, eq));
+    });
+    if (priced) labels.push_back(k.label().empty() ? "the GPU of --tflops" : k.label());
+  }
+  return labels;
+}
+
 void apply_server_price(SkuConfig& sku, const QuoteKey& key, const std::vector<std::string>& quotes,
                         const std::vector<QuoteKey>& keys, const std::optional<std::string>& currency) {
   const auto price = quoted_price(quotes, key, keys, kServerPriceKind);

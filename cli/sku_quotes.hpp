@@ -2,7 +2,8 @@
 // estimate's price flags keyed by SKU: --gpu-hour-price and --server-price take one PRICE for every
 // SKU, or KEY=PRICE per SKU with KEY the --gpu argument (a name or a path) or the SKU config's
 // name. A price from the command line is read in --currency, else in the SKU config's currency
-// (else USD): one price for SKUs whose configs differ needs --currency.
+// (else USD, said in the output, and refused beside a --site that prices in another currency):
+// one price for SKUs whose configs differ needs --currency.
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ std::string one_currency(const std::string& flag, const std::vector<QuoteKey>& k
 // outside the kind's range in its currency, and one bare price for SKUs in different currencies.
 std::optional<double> quoted_price(const std::vector<std::string>& quotes, const QuoteKey& sku,
                                    const std::vector<QuoteKey>& keys, const PriceKind& kind);
+
+// The SKUs of `keys` that `quotes` price (a bare price: all; KEY=PRICE: those named) and whose
+// currency is stated nowhere (no --currency, no [price] table), as messages label them: their
+// quotes are read in USD (harness/common/currency.hpp's refuse_unstated_beside_site).
+std::vector<std::string> unstated_quote_labels(const std::vector<std::string>& quotes, const std::vector<QuoteKey>& keys);
 
 // --server-price onto `sku`: a purchase quote per server that overrides its [price] server, in
 // --currency where given (else the config's).

@@ -88,4 +88,21 @@ std::string agreed_currency(const std::string& flag, const std::vector<std::pair
                                flag, what, currencies, fmt::join(choices, ", "), last, hint));
 }
 
+void refuse_unstated_beside_site(const std::string& flag, const std::vector<std::string>& unstated,
+                                 const std::string& site_name, const std::string& site_currency) {
+  if (unstated.empty() || site_currency == "USD") return;
+  throw UsageError(fmt::format("{}: {} {} no currency (no --currency, no [price] table), and --site {} prices in {}: "
+                               "give --currency USD or --currency {} to say which the quote is in",
+                               flag, fmt::join(unstated, ", "), unstated.size() == 1 ? "states" : "state", site_name,
+                               site_currency, site_currency));
+}
+
+std::string usd_assumed_note(const std::string& flag, const std::vector<std::string>& unstated) {
+  if (unstated.empty()) return "";
+  return fmt::format("{} read in USD for {}: neither --currency nor a [price] table in {} SKU config{} states a "
+                     "currency; give --currency if it is in another",
+                     flag, fmt::join(unstated, ", "), unstated.size() == 1 ? "its" : "their",
+                     unstated.size() == 1 ? "" : "s");
+}
+
 }  // namespace tb

@@ -39,4 +39,18 @@ std::string currencies_by_label(const std::vector<std::pair<std::string, std::st
 std::string agreed_currency(const std::string& flag, const std::vector<std::pair<std::string, std::string>>& configs,
                             const std::string& what, const std::string& hint = "");
 
+// A quote typed for configs that state no currency (a SKU config without a [price] table, a run
+// measured on a device without a SKU config: `unstated`, as messages name them) is read in USD,
+// the currency cloud and vendor quotes come in. Beside a site that prices in another currency
+// (its cost and tariff) the quote could be in either: a UsageError naming `flag` (with the value
+// typed), the configs and the site, asking for --currency. Nothing where `unstated` is empty or
+// the site prices in USD.
+void refuse_unstated_beside_site(const std::string& flag, const std::vector<std::string>& unstated,
+                                 const std::string& site_name, const std::string& site_currency);
+
+// The line an answer carries where a quote was read in USD for `unstated` (SKUs, or run letters):
+// "--gpu-hour-price read in USD for h100-sxm, h200: neither --currency nor a [price] table in their
+// SKU configs states a currency; give --currency if it is in another". Empty for none.
+std::string usd_assumed_note(const std::string& flag, const std::vector<std::string>& unstated);
+
 }  // namespace tb

@@ -59,7 +59,9 @@ std::string human_money(double v, const std::string& currency) {
   if (a >= 1e12) return fmt::format("{:.2f} trillion {}", v / 1e12, currency);
   if (a >= 1e9) return fmt::format("{:.2f} billion {}", v / 1e9, currency);
   if (a >= 1e6) return fmt::format("{:.2f} million {}", v / 1e6, currency);
-  return fmt::format("{:.0f} {}", v, currency);
+  // Whole units with separators from a thousand up ("583,639 USD"), cents below ("12.50 USD").
+  if (a >= 1e3) return fmt::format("{} {}", human_integer(v), currency);
+  return fmt::format("{:.2f} {}", v, currency);
 }
 
 std::string sci(double v) { return fmt::format("{:.3e}", v); }

@@ -6,7 +6,9 @@
 namespace tb {
 
 std::string human_count(double value);   // 174.6 B, 1.32 B, 125.2 M, 12.3 K
-std::string human_money(double value, const std::string& currency);  // "22.0 billion CNY"
+// Money for people, in every table and line alike (JSON keeps plain numbers): "21.97 billion CNY",
+// "3.02 million USD", "583,639 USD", "12.50 USD".
+std::string human_money(double value, const std::string& currency);
 std::string sci(double value);           // "3.14e+23"
 // Three significant digits below 100 ("0.0409", "12.3"), whole numbers above ("368"): a small
 // figure (a CPU's TFLOP/s, a small model's MWh) never prints as 0.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/repetitions.hpp"
@@ -41,22 +42,22 @@ namespace {
 // Index of the smallest value among usable runs that have one (harness/estimate/ranking.hpp);
 // a tie is noted in `ties` under `what`.
 template <typename Get>
-std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get, const char* what,
+std::optional<size_t> smallest(const std::vector<RunColumn>& runs, Get get, const char* what, const char* figure,
                                std::vector<Best::Tie>& ties) {
   std::vector<RankCandidate> candidates;
   for (const auto& r : runs)
     candidates.push_back({r.extrapolation.available ? get(r.extrapolation) : std::nullopt,
                           r.extrapolation.unusable.empty()});
   const Smallest s = tb::smallest(candidates);
-  if (!s.tie.empty()) ties.push_back({what, s.tie});
+  if (!s.tie.empty()) ties.push_back({what, figure, s.tie});
   return s.best;
 }
 
 Best best_runs(const std::vector<RunColumn>& runs) {
   Best b;
   b.gpu_hours = smallest(
-      runs, [](const Extrapolation& e) { return std::optional<double>(e.gpu_hours); }, "fewest GPU-hours", b.ties);
-  b.energy = smallest(runs, [](const Extrapolation& e) { return e.energy_mwh; }, "least energy", b.ties);
+      runs, [](const Extrapolation& e) { return std::optional<double>(e.gpu_hours); }, "fewest GPU-hours", "gpu_hours", b.ties);
+  b.energy = smallest(runs, [](const Extrapolation& e) { return e.energy_mwh; }, "least energy", "energy", b.ties);
   std::vector<Bill> bills;
   for (size_t i = 0; i < runs.size(); ++i) {
     const Extrapolation& e = runs[i].extrapolation;
@@ -70,7 +71,7 @@ Best best_runs(const std::vector<RunColumn>& runs) {
   b.cost_totals = cost.totals;
   b.cost = cost.winner.smallest.best;
   b.cost_why_none = cost.winner.why_none;
-  if (!cost.winner.smallest.tie.empty()) b.ties.push_back({cost.what, cost.winner.smallest.tie});
+  if (!cost.winner.smallest.tie.empty()) b.ties.push_back({cost.what, "cost", cost.winner.smallest.tie});
   return b;
 }
 
@@ -166,6 +167,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.power_measured = r.power_measured;
   e.cost = r.rental_cost;
   e.currency = r.rental_currency.value_or("");
+  e.currency_assumed = r.rental_currency_assumed;
   return e;
 }
 
@@ -246,6 +248,10 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     }
   }
   out.best = best_runs(out.runs);
+  std::vector<std::string> assumed;  // runs whose quote reads in USD by default
+  for (size_t i = 0; i < out.runs.size(); ++i)
+    if (out.runs[i].extrapolation.currency_assumed) assumed.push_back(run_letter(i));
+  if (!assumed.empty()) out.notes.push_back(usd_assumed_note("--gpu-hour-price", assumed));
   // estimate's rule: --pue, else the site's, else 1; --electricity-price, else the site's tariff.
   out.pue = o.pue ? *o.pue : o.site ? o.site->pue : 1.0;
   out.site = o.site;

@@ -81,6 +81,9 @@ struct Extrapolation {
   bool power_measured = false;
   std::optional<double> cost;         // SKU price per GPU-hour × GPU-hours
   std::string currency;
+  // A --gpu-hour-price quote read in USD only because neither --currency nor the run's SKU
+  // config (a [price] table) states a currency: a note says so.
+  bool currency_assumed = false;
   // With --layout auto: the layout chosen ("tp 8 x pp 8 x dp 16, m 96, ZeRO-1"), its scaling
   // efficiency and memory use per GPU.
   std::optional<std::string> layout;
@@ -118,6 +121,7 @@ struct Best {
   // Where two or more runs share the smallest value there is no winner, only a tie among them.
   struct Tie {
     std::string what;          // "fewest GPU-hours", "least energy", "lowest cost"
+    std::string figure;        // the Best member it stands in for: "gpu_hours", "energy", "cost"
     std::vector<size_t> runs;  // indices into runs
   };
   std::vector<Tie> ties;

@@ -8,7 +8,6 @@
 #include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
-#include "harness/config/config_catalog.hpp"
 #include "harness/estimate/estimate.hpp"
 #include "harness/results/recorded_sku.hpp"
 
@@ -60,19 +59,6 @@ void check_gpu_hour_prices(const std::vector<LabeledResults>& runs, const std::v
                                      price_range(kMaxGpuHourPriceUsd, currencies[i], "per GPU-hour")));
 }
 
-// The site's names that any run may use: those built of no one SKU.
-std::vector<std::string> sites_of_any_gpu() {
-  std::vector<std::string> names;
-  for (const auto& name : config::available_names(config::ConfigKind::Site)) {
-    try {
-      if (!load_site(name).sku) names.push_back(name);
-    } catch (const UsageError&) {
-      // A broken preset is refused where it is named, not here.
-    }
-  }
-  return names;
-}
-
 // A site of one SKU's GPUs prices that SKU's runs only, as estimate refuses a site of another GPU
 // than --gpu or its results file: its network and power describe those servers.
 void check_site_skus(const std::vector<LabeledResults>& runs, const SiteConfig& site) {
@@ -83,7 +69,7 @@ void check_site_skus(const std::vector<LabeledResults>& runs, const SiteConfig& 
     std::string measured_on = fmt::format("{} (no SKU config)", m.device_name);
     if (m.backend == "cpu") measured_on = fmt::format("the CPU backend ({})", m.device_name);
     else if (results::recorded_sku(runs[i].results)) measured_on = m.sku;
-    const auto any = sites_of_any_gpu();
+    const auto any = site_presets_of_any_gpu();
     throw UsageError(fmt::format("--site {} is built of {} GPUs; run {} ({}) was measured on {}: its energy and cost at "
                                  "that site would describe neither; give a site of no one GPU{} or runs of {} only",
                                  site.name, *site.sku, run_letter(i), runs[i].origin, measured_on,
@@ -102,6 +88,16 @@ std::string check_prices_and_site(const std::vector<LabeledResults>& runs, const
     currencies.push_back(o.currency ? *o.currency : skus.back() ? skus.back()->currency : std::string("USD"));
   }
   check_gpu_hour_prices(runs, currencies, o);
+  // A quote for a run whose SKU config states no currency reads in USD; beside a site that prices in
+  // another it could be in either (estimate's rule, cli/sku_quotes.hpp).
+  if (o.site && !o.currency) {
+    std::vector<std::string> unstated, typed;
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (quoted_price(i, runs[i], o) && !(skus[i] && skus[i]->price_table)) unstated.push_back(run_letter(i));
+    for (const auto& [key, price] : o.gpu_hour_price) typed.push_back(fmt::format("{}={:g}", key, price));
+    refuse_unstated_beside_site(fmt::format("--gpu-hour-price {}", fmt::join(typed, ", ")), unstated, o.site->name,
+                                o.site->currency);
+  }
   if (!o.electricity_price_per_kwh) return "";
   std::string currency;
   if (o.currency) {

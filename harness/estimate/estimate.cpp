@@ -29,6 +29,8 @@ std::string quote_currency(const EstimateRequest& r) {
   return r.currency ? *r.currency : r.sku ? r.sku->currency : std::string("USD");
 }
 
+bool quote_currency_assumed(const EstimateRequest& r) { return !r.currency && !(r.sku && r.sku->price_table); }
+
 std::string electricity_quote_currency(const EstimateRequest& r) {
   return r.electricity_currency ? *r.electricity_currency : quote_currency(r);
 }
@@ -162,12 +164,7 @@ void apply_interruptions(const EstimateRequest& r, EstimateResult& out) {
 // then falls as interruptions take over, so n ← ceil(n0 / f(n)) from n0 climbs to the smallest n
 // that suffices, or finds none (the goodput model refuses a size that makes no progress).
 void apply_site_interruptions(const EstimateRequest& r, double days, double efficiency, EstimateResult& out) {
-  // The site's rating is a dense bf16-class peak (configs/sites): its GPUs are counted at the bf16
-  // peak of the SKU it is built from, else of the SKU given.
-  const SkuConfig sku = r.site->sku ? load_sku(*r.site->sku) : *r.sku;
-  const double gpu_peak = sku.peak_tflops_or_zero(DType::BF16);
-  if (!(gpu_peak > 0)) return;
-  out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / gpu_peak - 1e-9));
+  if (!out.gpus_per_site) return;
   const double n0 = out.at_measured->sites_needed * static_cast<double>(*out.gpus_per_site);
   auto whole = [](double x) { return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(x - 1e-9))); };
   int64_t n = whole(n0);
@@ -293,6 +290,7 @@ EstimateResult estimate(const EstimateRequest& r) {
       out.rental_cost = *out.gpu_hours * *price;
       // --currency names a quote's currency; a SKU config's price keeps its own.
       out.rental_currency = r.gpu_hour_price ? quote_currency(r) : r.sku->currency;
+      out.rental_currency_assumed = r.gpu_hour_price && quote_currency_assumed(r);
     }
     if (r.sku || r.measured_power_w) {
       out.pue = r.pue ? *r.pue : (r.site ? r.site->pue : 1.0);
@@ -318,6 +316,9 @@ EstimateResult estimate(const EstimateRequest& r) {
     if (r.sku->server_price) {
       out.server_cost = static_cast<double>(*out.servers) * *r.sku->server_price;
       out.server_currency = r.sku->server_currency();
+      // A --server-price quote keeps --currency; without it, the config's, which may state none.
+      out.server_currency_assumed = r.sku->server_price_source == "--server-price" && !r.sku->server_price_currency &&
+                                    !r.sku->price_table;
     }
   }
   out.model_state_bytes =
@@ -345,7 +346,14 @@ EstimateResult estimate(const EstimateRequest& r) {
     // The measured column loses what communication and the pipeline bubble cost as well.
     if (out.scaling && out.at_measured)
       out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu * out.scaling->efficiency);
-    if (out.at_measured && r.interruptions && (r.sku || r.site->sku))
+    // The site's rating is a dense bf16-class peak (configs/sites): its GPUs are counted at the bf16
+    // peak of the SKU it is built from, else of the SKU given.
+    if (r.sku || r.site->sku) {
+      const double gpu_peak = (r.site->sku ? load_sku(*r.site->sku) : *r.sku).peak_tflops_or_zero(DType::BF16);
+      if (gpu_peak > 0)
+        out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / gpu_peak - 1e-9));
+    }
+    if (out.at_measured && r.interruptions && out.gpus_per_site)
       apply_site_interruptions(r, days, *out.mfu * (out.scaling ? out.scaling->efficiency : 1.0), out);
   }
   return out;

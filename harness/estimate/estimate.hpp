@@ -143,6 +143,10 @@ struct EstimateResult {
   std::optional<double> pue;
   std::optional<double> rental_cost;
   std::optional<std::string> rental_currency;
+  // A typed quote (--gpu-hour-price, --server-price) read in USD only because neither --currency
+  // nor the SKU config's [price] table states a currency: the output says so.
+  bool rental_currency_assumed = false;
+  bool server_currency_assumed = false;
 
   std::optional<std::string> site;
   std::optional<double> site_days;
@@ -184,6 +188,8 @@ struct EstimateResult {
 // The currency a price from the command line is read in: --currency, else the SKU config's, else
 // USD.
 std::string quote_currency(const EstimateRequest& request);
+// Whether quote_currency() is USD by default: no --currency, and no SKU config with a [price] table.
+bool quote_currency_assumed(const EstimateRequest& request);
 // The currency electricity_price_per_kwh is read in: electricity_currency, else quote_currency().
 std::string electricity_quote_currency(const EstimateRequest& request);
 

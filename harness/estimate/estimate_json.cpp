@@ -8,7 +8,7 @@ static nlohmann::json site_json(const SiteEstimate& s) {
   return {{"efficiency", s.efficiency},
           {"sites_needed", s.sites_needed},
           {"sites_whole", s.sites_whole},
-          {"total_cost", s.total_cost},
+          {"sites_cost", s.total_cost},
           {"cost_whole_sites", s.cost_whole_sites}};
 }
 
@@ -95,6 +95,7 @@ nlohmann::json to_json(const EstimateResult& r) {
   if (r.server_cost) {
     j["server_cost"] = *r.server_cost;
     j["server_currency"] = r.server_currency;
+    j["server_currency_assumed"] = r.server_currency_assumed;
   }
   if (r.energy_mwh) {
     j["energy_mwh"] = *r.energy_mwh;
@@ -109,16 +110,19 @@ nlohmann::json to_json(const EstimateResult& r) {
   if (r.rental_cost) {
     j["rental_cost"] = *r.rental_cost;
     j["rental_currency"] = *r.rental_currency;
+    j["rental_currency_assumed"] = r.rental_currency_assumed;
   }
   if (r.site) {
     j["site"] = *r.site;
     j["site_days"] = *r.site_days;
-    j["currency"] = r.currency;
+    // The sites' currency (their cost), not a quote's: rental_currency and server_currency are those.
+    j["site_currency"] = r.currency;
+    if (r.gpus_per_site) j["gpus_per_site"] = *r.gpus_per_site;
     j["at_peak"] = site_json(*r.at_peak);
     // The headline figures: measured when we have a throughput, else the article's peak method.
     const SiteEstimate& headline = r.at_measured ? *r.at_measured : *r.at_peak;
     j["sites_needed"] = headline.sites_needed;
-    j["total_cost"] = headline.total_cost;
+    j["sites_cost"] = headline.total_cost;
     j["sites_basis"] = r.at_measured ? "measured" : "peak";
     if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
     if (r.site_goodput)

@@ -29,4 +29,16 @@ SiteConfig load_site(const std::string& name_or_path) {
   return s;
 }
 
+std::vector<std::string> site_presets_of_any_gpu() {
+  std::vector<std::string> names;
+  for (const auto& name : config::available_names(config::ConfigKind::Site)) {
+    try {
+      if (!load_site(name).sku) names.push_back(name);
+    } catch (const UsageError&) {
+      // A broken preset is refused where it is named, not here.
+    }
+  }
+  return names;
+}
+
 }  // namespace tb

@@ -2,6 +2,7 @@
 // A data-center preset from configs/sites/<name>.toml: the article's "500P" center is one.
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tb {
 
@@ -21,5 +22,10 @@ struct SiteConfig {
 };
 
 SiteConfig load_site(const std::string& name_or_path);
+
+// The presets built of no one GPU SKU (500p, 1000p): those any SKU's or run's figures can be
+// weighed at, as messages offer them. A preset that does not load is left out (it is refused
+// where it is named).
+std::vector<std::string> site_presets_of_any_gpu();
 
 }  // namespace tb

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "harness/common/human_format.hpp"
+#include "harness/compare/format.hpp"
 
 namespace tb::report {
 
@@ -46,7 +47,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
     const auto& e = r.extrapolation;
     json extrap = {{"available", e.available}, {"why_not", e.why_not}};
     if (e.available) {
-      extrap.update({{"sustained_tflops", e.sustained_tflops},
+      // Named as estimate --json names them (docs/estimate-json.md): per GPU, in the key.
+      extrap.update({{"sustained_tflops_per_gpu", e.sustained_tflops},
                      {"pf_days", e.pf_days},
                      // As the CLI and compare print it (human_pf_days): one formatting for all three.
                      {"pf_days_text", human_pf_days(e.pf_days)},
@@ -56,21 +58,32 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"gpus_per_server", e.gpus_per_server},
                      {"wall_days", e.wall_days},
                      {"energy_mwh", e.energy_mwh ? json(*e.energy_mwh) : json(nullptr)},
-                     {"power_w", e.power_w ? json(*e.power_w) : json(nullptr)},
+                     {"power_w_per_gpu", e.power_w ? json(*e.power_w) : json(nullptr)},
                      {"power_measured", e.power_measured},
-                     {"cost", e.cost ? json(*e.cost) : json(nullptr)},
+                     // estimate's names for the same figures (rental_cost, rental_currency).
+                     {"rental_cost", e.cost ? json(*e.cost) : json(nullptr)},
+                     {"rental_currency_assumed", e.currency_assumed},
                      {"pue", e.pue},
                      {"electricity_cost", e.electricity_cost ? json(*e.electricity_cost) : json(nullptr)},
                      {"electricity_currency", e.electricity_currency},
                      {"rental_and_electricity",
                       e.rental_and_electricity ? json(*e.rental_and_electricity) : json(nullptr)},
-                     {"currency", e.currency},
+                     {"rental_currency", e.currency},
+                     // Money as the CLI prints it (human_money): "21.97 billion CNY".
+                     {"rental_cost_text", e.cost ? json(human_money(*e.cost, e.currency)) : json(nullptr)},
+                     {"electricity_cost_text", e.electricity_cost
+                                                   ? json(human_money(*e.electricity_cost, e.electricity_currency))
+                                                   : json(nullptr)},
+                     {"rental_and_electricity_text",
+                      e.rental_and_electricity ? json(human_money(*e.rental_and_electricity, e.electricity_currency))
+                                               : json(nullptr)},
                      {"layout", e.layout ? json(*e.layout) : json(nullptr)},
                      {"scaling_efficiency", e.scaling_efficiency ? json(*e.scaling_efficiency) : json(nullptr)},
                      {"memory_used_fraction", e.memory_used_fraction ? json(*e.memory_used_fraction) : json(nullptr)},
                      {"goodput", e.goodput ? json(*e.goodput) : json(nullptr)}});
     }
-    runs.push_back({{"label", r.label},
+    runs.push_back({{"letter", compare::run_letter(i)},  // as compare's text names the run: A, B, ...
+                    {"label", r.label},
                     {"origin", r.origin},
                     {"device", r.device_name},
                     {"sku", r.sku},
@@ -113,7 +126,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
   }
   auto index_or_null = [](const std::optional<size_t>& i) { return i ? json(*i) : json(nullptr); };
   json ties = json::array();
-  for (const auto& t : c.best.ties) ties.push_back({{"what", t.what}, {"runs", t.runs}});
+  for (const auto& t : c.best.ties) ties.push_back({{"what", t.what}, {"figure", t.figure}, {"runs", t.runs}});
   const json best = {{"gpu_hours", index_or_null(c.best.gpu_hours)},
                      {"energy", index_or_null(c.best.energy)},
                      {"cost", index_or_null(c.best.cost)},

@@ -97,6 +97,8 @@ const char* const kPageScript = R"JS(
   function axisTitle(text) { return { display: true, text: text }; }
 
   var runs = data.runs, kernels = data.kernels;
+  // A run as compare's text names it: its letter, then its label ("A H100 (h100.json)").
+  function runName(r) { return r.letter + ' ' + r.label; }
   var seen = {};
   kernels.forEach(function (k) { seen[k.name] = (seen[k.name] || 0) + 1; });
   var kernelLabels = kernels.map(function (k) { return seen[k.name] > 1 ? k.name + ' [' + k.shape + ']' : k.name; });
@@ -106,7 +108,7 @@ const char* const kPageScript = R"JS(
   table(s0, ['run', 'device', 'SKU', 'model', 'dtype', 'peak TFLOP/s', 'peak TB/s', 'step ms', 'tokens/s per GPU', 'MFU %'],
         runs.map(function (r) {
           var st = r.step;
-          return [r.label, r.device, r.sku || '-', r.model || '-', r.dtype,
+          return [runName(r), r.device, r.sku || '-', r.model || '-', r.dtype,
                   fmt(r.peak_tflops, 0) + (r.peak_dtype && r.peak_dtype !== r.dtype ? ' ' + r.peak_dtype : ''),
                   r.peak_memory_tb_s > 0 ? fmt(r.peak_memory_tb_s, 2) : '-',
                   st ? fmt(st.step_ms, 3) : '-', st ? fmt(st.tokens_per_s, 0) : '-', st ? fmt(100 * st.mfu, 1) : '-'];
@@ -118,16 +120,16 @@ const char* const kPageScript = R"JS(
                    'Memory-bound kernels execute few FLOPs: their % of peak bandwidth is in the Kernels table.');
   var kds = [];
   runs.forEach(function (r, i) {
-    kds.push({ type: 'bar', label: r.label, backgroundColor: color(i),
+    kds.push({ type: 'bar', label: runName(r), backgroundColor: color(i),
                data: kernels.map(function (k) { return k.cells[i] ? k.cells[i].tflops : null; }) });
   });
   runs.forEach(function (r, i) {
     if (!(r.peak_tflops > 0)) return;
-    kds.push({ type: 'line', label: 'peak ' + r.label, borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
+    kds.push({ type: 'line', label: 'peak ' + runName(r), borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
                fill: false, data: kernels.map(function () { return r.peak_tflops; }) });
     // An fp8 step's GEMMs run against the fp8 peak (its MFU is judged against the bf16 one).
     if (r.peak_tflops_fp8 > 0)
-      kds.push({ type: 'line', label: 'fp8 peak ' + r.label, borderColor: color(i), borderDash: [2, 2], pointRadius: 0,
+      kds.push({ type: 'line', label: 'fp8 peak ' + runName(r), borderColor: color(i), borderDash: [2, 2], pointRadius: 0,
                  fill: false, data: kernels.map(function () { return r.peak_tflops_fp8; }) });
   });
   chart(s1, 'chart-kernels', { type: 'bar', data: { labels: kernelLabels, datasets: kds },
@@ -149,7 +151,7 @@ const char* const kPageScript = R"JS(
   });
   var rds = [];
   runs.forEach(function (r, i) {
-    rds.push({ type: 'scatter', label: r.label, backgroundColor: color(i), borderColor: color(i), pointRadius: 4,
+    rds.push({ type: 'scatter', label: runName(r), backgroundColor: color(i), borderColor: color(i), pointRadius: 4,
                data: kernels.map(function (k, j) {
                  var c = k.cells[i];
                  return c && k.intensity > 0 && c.tflops > 0 ? { x: k.intensity, y: c.tflops, name: kernelLabels[j] } : null;
@@ -157,16 +159,16 @@ const char* const kPageScript = R"JS(
     if (r.peak_tflops > 0 && r.peak_memory_tb_s > 0) {
       var ridge = r.peak_tflops / r.peak_memory_tb_s;
       var lo = xmin, hi = xmax;
-      rds.push({ type: 'scatter', showLine: true, label: 'bandwidth roof ' + r.label, borderColor: color(i),
+      rds.push({ type: 'scatter', showLine: true, label: 'bandwidth roof ' + runName(r), borderColor: color(i),
                  borderDash: [2, 3], pointRadius: 0, fill: false,
                  data: [{ x: lo, y: lo * r.peak_memory_tb_s }, { x: ridge, y: r.peak_tflops }] });
-      rds.push({ type: 'scatter', showLine: true, label: 'compute roof ' + r.label, borderColor: color(i),
+      rds.push({ type: 'scatter', showLine: true, label: 'compute roof ' + runName(r), borderColor: color(i),
                  borderDash: [8, 4], pointRadius: 0, fill: false,
                  data: [{ x: ridge, y: r.peak_tflops }, { x: hi, y: r.peak_tflops }] });
       if (r.peak_tflops_fp8 > 0) {
         // The bandwidth roof goes on up to the fp8 ridge, then the fp8 compute roof.
         var ridge8 = r.peak_tflops_fp8 / r.peak_memory_tb_s;
-        rds.push({ type: 'scatter', showLine: true, label: 'fp8 roof ' + r.label, borderColor: color(i),
+        rds.push({ type: 'scatter', showLine: true, label: 'fp8 roof ' + runName(r), borderColor: color(i),
                    borderDash: [2, 2], pointRadius: 0, fill: false,
                    data: [{ x: ridge, y: r.peak_tflops }, { x: ridge8, y: r.peak_tflops_fp8 }, { x: hi, y: r.peak_tflops_fp8 }] });
       }
@@ -192,12 +194,12 @@ const char* const kPageScript = R"JS(
                       'on the roofline: their FLOPs are not counted.');
     var mds = [];
     runs.forEach(function (r, i) {
-      mds.push({ type: 'bar', label: r.label, backgroundColor: color(i),
+      mds.push({ type: 'bar', label: runName(r), backgroundColor: color(i),
                  data: memoryKernels.map(function (j) { var c = kernels[j].cells[i]; return c ? c.gbps : null; }) });
     });
     runs.forEach(function (r, i) {
       if (!(r.peak_memory_tb_s > 0)) return;
-      mds.push({ type: 'line', label: 'bandwidth ' + r.label, borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
+      mds.push({ type: 'line', label: 'bandwidth ' + runName(r), borderColor: color(i), borderDash: [6, 4], pointRadius: 0,
                  fill: false, data: memoryKernels.map(function () { return 1000 * r.peak_memory_tb_s; }) });
     });
     chart(s2b, 'chart-memory', { type: 'bar',
@@ -209,7 +211,7 @@ const char* const kPageScript = R"JS(
   var s3 = section('Step-time breakdown',
                    'Milliseconds per training step on one GPU: calls per step x median, summed per kernel group.');
   chart(s3, 'chart-breakdown', { type: 'bar',
-        data: { labels: runs.map(function (r) { return r.label; }),
+        data: { labels: runs.map(function (r) { return runName(r); }),
                 datasets: data.groups.map(function (g, gi) {
                   return { label: g, backgroundColor: color(gi), data: runs.map(function (r) { return r.group_ms[g]; }) };
                 }) },
@@ -220,7 +222,7 @@ const char* const kPageScript = R"JS(
                    'Sustained TFLOP/s per GPU (the measured step, or executed FLOPs over the kernels\' time without one) ' +
                    'and MFU (model FLOP/s / peak).');
   chart(s4, 'chart-sku', { type: 'bar',
-        data: { labels: runs.map(function (r) { return r.label; }),
+        data: { labels: runs.map(function (r) { return runName(r); }),
                 datasets: [
                   { label: 'sustained TFLOP/s', yAxisID: 'y', backgroundColor: color(0),
                     data: runs.map(function (r) { return r.step ? r.step.sustained_tflops : r.kernels_tflops; }) },
@@ -246,19 +248,17 @@ const char* const kPageScript = R"JS(
   table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
         runs.map(function (r) {
           var e = r.extrapolation;
-          if (!e.available) return [r.label, 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
-          return [r.label, sig4(e.sustained_tflops), e.pf_days_text, fmt(e.gpu_hours, 0), String(e.gpus),
+          if (!e.available) return [runName(r), 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];
+          return [runName(r), sig4(e.sustained_tflops_per_gpu), e.pf_days_text, fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
-                    sig(e.energy_mwh) + ' (' + fmt(e.power_w, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
+                    sig(e.energy_mwh) + ' (' + fmt(e.power_w_per_gpu, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
                     (e.pue !== 1 ? ', PUE ' + fmt(e.pue, 2) : '') + ')',
-                  (e.cost === null ? 'n/a (no price)' : fmt(e.cost, 0) + ' ' + e.currency) +
-                    (e.electricity_cost === null ? ''
-                                                 : '; electricity ' + fmt(e.electricity_cost, 0) + ' ' + e.electricity_currency) +
+                  // Money as the CLI prints it (report_data's *_text: "21.97 billion CNY").
+                  (e.rental_cost === null ? 'n/a (no price)' : e.rental_cost_text) +
+                    (e.electricity_cost === null ? '' : '; electricity ' + e.electricity_cost_text) +
                     // The total the "lowest rental + electricity" line ranks on.
-                    (e.rental_and_electricity === null ? ''
-                                                       : '; rental + electricity ' + fmt(e.rental_and_electricity, 0) + ' ' +
-                                                           e.electricity_currency)];
+                    (e.rental_and_electricity === null ? '' : '; rental + electricity ' + e.rental_and_electricity_text)];
         }), [false, true, true, true, true, true, true, true, true]);
   var laidOut = avail.filter(function (r) { return r.extrapolation.layout !== null; });
   if (laidOut.length)
@@ -266,28 +266,28 @@ const char* const kPageScript = R"JS(
                'memory per GPU'],
           laidOut.map(function (r) {
             var e = r.extrapolation;
-            return [r.label, e.layout, fmt(100 * e.scaling_efficiency, 1) + '%', fmt(100 * e.memory_used_fraction, 1) + '%'];
+            return [runName(r), e.layout, fmt(100 * e.scaling_efficiency, 1) + '%', fmt(100 * e.memory_used_fraction, 1) + '%'];
           }), [false, false, true, true]);
   var interrupted = avail.filter(function (r) { return r.extrapolation.goodput !== null; });
   if (interrupted.length)
     table(s5, ['run', 'goodput (--mtbf-gpu-hours: time left after checkpoints, lost work and restarts; ' +
                'days and GPU-hours above include it)'],
-          interrupted.map(function (r) { return [r.label, fmt(100 * r.extrapolation.goodput, 1) + '%']; }),
+          interrupted.map(function (r) { return [runName(r), fmt(100 * r.extrapolation.goodput, 1) + '%']; }),
           [false, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    [data.best.cost_what || 'lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
-  var bestTexts = bestLines.map(function (b) { return b[0] + ': ' + runs[b[1]].label; }).concat(
+  var bestTexts = bestLines.map(function (b) { return b[0] + ': ' + runName(runs[b[1]]); }).concat(
       (data.best.ties || []).map(function (t) {
-        return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].label; }).join(', ');
+        return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].letter; }).join(', ');
       }),
       data.best.cost_why_none ? [data.best.cost_what + ': none — ' + data.best.cost_why_none] : [],
-      runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.label + ': no answer to buy: ' + r.unusable; }));
+      runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.letter + ': no answer to buy: ' + r.unusable; }));
   if (bestTexts.length) s5.appendChild(el('p', bestTexts.join('; '), 'best'));
   if (avail.length) {
     // With a deadline each run needs its own GPU count (the answer); else each takes its own days.
     var byDeadline = data.deadline_days !== null;
     chart(s5, 'chart-extrapolation', { type: 'bar',
-          data: { labels: avail.map(function (r) { return r.label; }),
+          data: { labels: avail.map(function (r) { return runName(r); }),
                   datasets: [{ label: (byDeadline ? 'GPUs to train ' : 'days to train ') + data.target_model,
                                backgroundColor: color(2),
                                data: avail.map(function (r) {
@@ -300,7 +300,7 @@ const char* const kPageScript = R"JS(
   // Every kernel, every run.
   var s6 = section('Kernels', 'Median time, TFLOP/s and % of peak per run.');
   var headers = ['kernel', 'shape', 'dtype', 'calls/step'];
-  runs.forEach(function (r, i) { headers.push('#' + (i + 1) + ' ms', '#' + (i + 1) + ' TFLOP/s|GB/s', '#' + (i + 1) + ' % peak'); });
+  runs.forEach(function (r) { headers.push(r.letter + ' ms', r.letter + ' TFLOP/s|GB/s', r.letter + ' % peak'); });
   var numeric = headers.map(function (h, i) { return i >= 3; });
   table(s6, headers, kernels.map(function (k) {
     var row = [k.name, k.shape, k.dtype, String(k.calls_per_step)];
@@ -311,13 +311,13 @@ const char* const kPageScript = R"JS(
     });
     return row;
   }), numeric);
-  s6.appendChild(el('p', runs.map(function (r, i) { return '#' + (i + 1) + ' = ' + r.label; }).join('; '), 'note'));
+  s6.appendChild(el('p', runs.map(function (r) { return r.letter + ' = ' + r.label; }).join('; '), 'note'));
   // The medians and their noise are robust to a few slow samples, so those are said here.
   var spiky = [];
   kernels.forEach(function (k) {
     k.cells.forEach(function (c, i) {
       if (c && c.outliers > 0)
-        spiky.push('#' + (i + 1) + ' ' + k.name + ' ' + k.shape + ': ' + c.outliers + ' of ' + c.samples);
+        spiky.push(runs[i].letter + ' ' + k.name + ' ' + k.shape + ': ' + c.outliers + ' of ' + c.samples);
     });
   });
   if (spiky.length)

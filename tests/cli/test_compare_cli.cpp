@@ -281,7 +281,7 @@ TEST_F(CompareCli, TokensScaleTheExtrapolation) {
     const auto file = tb::results::read_results_file(i == 0 ? a : b);
     const double rate = file.step->model_flops / (file.step->step_ms * 1e-3);  // FLOP/s
     const auto& e = j["runs"][i]["extrapolation"];
-    EXPECT_NEAR(e["sustained_tflops"].get<double>(), rate / 1e12, rate / 1e12 * 1e-12) << i;
+    EXPECT_NEAR(e["sustained_tflops_per_gpu"].get<double>(), rate / 1e12, rate / 1e12 * 1e-12) << i;
     const double gpu_hours = 1'061'877'915'648.0 * 300e9 / rate / 3600;
     EXPECT_NEAR(e["gpu_hours"].get<double>(), gpu_hours, gpu_hours * 1e-9) << i;
     EXPECT_NEAR(e["wall_days"].get<double>(), gpu_hours / 1024 / 24, gpu_hours / 1024 / 24 * 1e-9) << i;

@@ -4,6 +4,7 @@
 // --currency says which; --site weighs every run's energy with its PUE and tariff. SYNTHETIC runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -78,13 +79,13 @@ TEST_F(ComparePricesCli, PricesAreInTheRunsSkuConfigCurrencyWithoutCurrency) {
   }
   const auto j = compare_json(a, b, {"--gpus", "1024", "--gpu-hour-price", "A=35000", "--electricity-price", "170"});
   const auto& x = j["runs"][0]["extrapolation"];
-  EXPECT_EQ(x["currency"], "KRW");
+  EXPECT_EQ(x["rental_currency"], "KRW");
   EXPECT_EQ(x["electricity_currency"], "KRW");
   // Rental = GPU-hours x 35000; electricity = MWh x 1000 kWh x 170, both KRW, so added up.
-  EXPECT_NEAR(x["cost"].get<double>(), x["gpu_hours"].get<double>() * 35000, 1e-9 * x["cost"].get<double>());
+  EXPECT_NEAR(x["rental_cost"].get<double>(), x["gpu_hours"].get<double>() * 35000, 1e-9 * x["rental_cost"].get<double>());
   EXPECT_NEAR(x["electricity_cost"].get<double>(), x["energy_mwh"].get<double>() * 1000 * 170,
               1e-9 * x["electricity_cost"].get<double>());
-  EXPECT_NEAR(x["rental_and_electricity"].get<double>(), x["cost"].get<double>() + x["electricity_cost"].get<double>(),
+  EXPECT_NEAR(x["rental_and_electricity"].get<double>(), x["rental_cost"].get<double>() + x["electricity_cost"].get<double>(),
               1e-6);
   // --currency still names the quotes' currency: the same 35000 in USD is a typo.
   const auto usd = run_trainbench(args("compare", a, b, {"--gpu-hour-price", "A=35000", "--currency", "USD"}));
@@ -166,7 +167,7 @@ TEST_F(ComparePricesCli, SiteScalesEveryRunsEnergyAndItsCostByItsPueAndTariff) {
   EXPECT_NE(text.out.find("energy (MWh, PUE 1.30)"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("electricity (site 500p)"), std::string::npos) << text.out;
   // A USD rental beside a CNY tariff is not added up; beside a USD one it is (estimate's rule).
-  const auto rent_cn = compare_json(a, b, {"--gpu-hour-price", "A=2", "--site", "500p"});
+  const auto rent_cn = compare_json(a, b, {"--gpu-hour-price", "A=2", "--currency", "USD", "--site", "500p"});
   const auto rent_us = compare_json(a, b, {"--gpu-hour-price", "A=2", "--site", "h100-1024"});
   EXPECT_TRUE(rent_cn["runs"][0]["extrapolation"]["rental_and_electricity"].is_null());
   EXPECT_TRUE(rent_us["runs"][0]["extrapolation"]["rental_and_electricity"].is_number());
@@ -188,11 +189,12 @@ TEST_F(ComparePricesCli, LowestCostSaysWhenElectricityInAnotherCurrencyIsNotAdde
     extra.insert(extra.begin(), quotes.begin(), quotes.end());
     return extra;
   };
-  const auto text = run_trainbench(args("compare", a, b, with({"--site", "500p"})));
+  // h100-sxm's config states no currency: beside the CNY site --currency says the quotes are USD.
+  const auto text = run_trainbench(args("compare", a, b, with({"--site", "500p", "--currency", "USD"})));
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("lowest rental (electricity in CNY not added): A"), std::string::npos) << text.out;
   EXPECT_EQ(text.out.find("lowest cost"), std::string::npos) << text.out;
-  const auto cn = compare_json(a, b, with({"--site", "500p"}));
+  const auto cn = compare_json(a, b, with({"--site", "500p", "--currency", "USD"}));
   EXPECT_EQ(cn["best"]["cost"], 0);
   EXPECT_EQ(cn["best"]["cost_what"], "lowest rental (electricity in CNY not added)");
   EXPECT_EQ(cn["best"]["cost_ranked"], "rental");
@@ -202,11 +204,57 @@ TEST_F(ComparePricesCli, LowestCostSaysWhenElectricityInAnotherCurrencyIsNotAdde
   const auto plain = compare_json(a, b, with({}));
   EXPECT_EQ(plain["best"]["cost_what"], "lowest cost");
   EXPECT_EQ(plain["best"]["cost_ranked"], "rental");
-  const auto rep = run_trainbench(args("report", a, b, with({"--site", "500p"})));
+  const auto rep = run_trainbench(args("report", a, b, with({"--site", "500p", "--currency", "USD"})));
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   const std::string html = read_text(dir_ + "/r.html");
   EXPECT_NE(html.find("\"cost_what\":\"lowest rental (electricity in CNY not added)\""), std::string::npos);
   EXPECT_NE(html.find("\"cost_ranked\":\"rental\""), std::string::npos);
+}
+
+// A quote for a run whose SKU config has no [price] table is read in USD, and every output says so
+// (text, JSON notes and the report's notes); beside the CNY site 500p the quote could be USD or CNY:
+// refused until --currency says which, in compare and report alike. A config that states its
+// currency needs no --currency, and neither does a site that prices in USD.
+TEST_F(ComparePricesCli, QuoteWithoutAStatedCurrencyIsUsdSaidSoAndRefusedBesideAnotherSitesCurrency) {
+  const std::string a = run("a.json", "h100-sxm", 1), b = run("b.json", "h100-sxm", 2);
+  const std::string note =
+      "--gpu-hour-price read in USD for A, B: neither --currency nor a [price] table in their SKU configs states a "
+      "currency; give --currency if it is in another";
+  const std::vector<std::string> quotes{"--gpu-hour-price", "A=2", "--gpu-hour-price", "B=3"};
+  const auto text = run_trainbench(args("compare", a, b, quotes));
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("note: " + note), std::string::npos) << text.out;
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), quotes.begin(), quotes.end());
+    return extra;
+  };
+  const auto j = compare_json(a, b, quotes);
+  EXPECT_NE(std::find(j["notes"].begin(), j["notes"].end(), note), j["notes"].end()) << j["notes"].dump();
+  EXPECT_EQ(j["runs"][0]["extrapolation"]["rental_currency"], "USD");
+  EXPECT_EQ(j["runs"][0]["extrapolation"]["rental_currency_assumed"], true);
+  const auto stated = compare_json(a, b, with({"--currency", "USD"}));
+  EXPECT_EQ(stated["runs"][0]["extrapolation"]["rental_currency_assumed"], false);
+  EXPECT_EQ(stated["notes"].dump().find("read in USD"), std::string::npos) << stated["notes"].dump();
+  for (const std::string cmd : {"compare", "report"}) {
+    const auto r = run_trainbench(args(cmd, a, b, with({"--site", "500p"})));
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.out;
+    EXPECT_NE(r.err.find("--gpu-hour-price A=2, B=3: A, B state no currency (no --currency, no [price] table), and "
+                         "--site 500p prices in CNY: give --currency USD or --currency CNY to say which the quote is in"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(run_trainbench(args(cmd, a, b, with({"--site", "500p", "--currency", "CNY"}))).exit_code, 0) << cmd;
+    EXPECT_EQ(run_trainbench(args(cmd, a, b, with({"--site", "h100-1024"}))).exit_code, 0) << cmd;  // USD site
+  }
+  // A run of a config priced in CNY: its quote is CNY, beside the CNY site too, with no note.
+  const std::string c = run("cn.json", sku_in("h100cn", "CNY"), 3);
+  const auto cn = compare_json(c, a, {"--gpu-hour-price", "A=18", "--site", "500p"});
+  EXPECT_EQ(cn["runs"][0]["extrapolation"]["rental_currency"], "CNY");
+  EXPECT_EQ(cn["runs"][0]["extrapolation"]["rental_currency_assumed"], false);
+  EXPECT_EQ(cn["notes"].dump().find("read in USD"), std::string::npos) << cn["notes"].dump();
+  // The report's page says it where the data carries it.
+  const auto rep = run_trainbench(args("report", a, b, quotes));
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_NE(read_text(dir_ + "/r.html").find(note), std::string::npos);
 }
 
 // --currency takes the codes of harness/common/currency.cpp's table only: an unknown one is exit 2

@@ -44,8 +44,8 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   EXPECT_EQ(j["electricity_currency"], "USD");
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30",
                       "--gpu-hour-price", "2.5", "--electricity-price", "0.12", "--pue", "1.3"});
-  EXPECT_NE(r.out.find("electricity: 24426 USD (0.12 USD per kWh)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("rental + electricity: 583639 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("electricity: 24,426 USD (0.12 USD per kWh)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental + electricity: 583,639 USD"), std::string::npos) << r.out;
   // Several SKUs each bring their TDP: --pue and --electricity-price apply to every one.
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200", "--mfu", "0.4", "--days", "30",
                       "--pue", "1.3", "--electricity-price", "0.12"});
@@ -60,7 +60,7 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", dir + "/rented.toml", "--mfu", "0.4", "--days",
                       "30", "--electricity-price", "0.8", "--currency", "CNY"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("rental: 559213 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental: 559,213 USD"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CNY per kWh"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("rental + electricity"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
@@ -135,7 +135,7 @@ TEST(EstimateCli, JsonHasRequiredKeys) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* key : {"model", "params", "tokens", "training_flops", "pf_days", "sustained_tflops_per_gpu",
-                          "gpu_hours", "wall_days", "sites_needed", "total_cost", "currency"})
+                          "gpu_hours", "wall_days", "sites_needed", "sites_cost", "site_currency"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_NEAR(j["wall_days"].get<double>() / 34.0, 1.0, 0.03);  // Megatron-LM's example
   EXPECT_EQ(j["recompute"], "full");
@@ -373,8 +373,8 @@ TEST(EstimateCli, SeveralSkusCrownOnlyWhatFitsAndSayTies) {
   ASSERT_EQ(j["skus"].size(), 3u);
   EXPECT_TRUE(j["skus"][0].contains("unusable")) << j["skus"][0].dump();  // 80 GB at tp 8 x pp 4: no
   EXPECT_FALSE(j["skus"][1].contains("unusable")) << j["skus"][1].dump();  // 141 GB: yes
-  EXPECT_EQ(j["best"]["gpu_hours"], "h200");
-  EXPECT_EQ(j["best"]["energy"], "h200");
+  EXPECT_EQ(j["best_sku"]["gpu_hours"], "h200");
+  EXPECT_EQ(j["best_sku"]["energy"], "h200");
   auto text = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,h200,l40s", "--mfu", "0.4", "--tp",
                               "8", "--pp", "4", "--gpus", "128"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
@@ -386,9 +386,15 @@ TEST(EstimateCli, SeveralSkusCrownOnlyWhatFitsAndSayTies) {
                       "--gpu-hour-price", "2.5", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
-  EXPECT_TRUE(j["best"]["gpu_hours"].is_null()) << j["best"].dump();
-  EXPECT_EQ(j["ties"]["gpu_hours"], nlohmann::json::array({"h100-sxm", "h200"}));
-  EXPECT_EQ(j["ties"]["cost"], nlohmann::json::array({"h100-sxm", "h200"}));
+  EXPECT_TRUE(j["best_sku"]["gpu_hours"].is_null()) << j["best_sku"].dump();
+  // As compare's best.ties: {what, figure, ...}, with SKU names where compare has run indices.
+  EXPECT_EQ(j["best_sku"]["ties"],
+            nlohmann::json::parse(R"([{"what": "fewest GPU-hours", "figure": "gpu_hours", "skus": ["h100-sxm", "h200"]},
+                                      {"what": "least energy", "figure": "energy", "skus": ["h100-sxm", "h200"]},
+                                      {"what": "lowest cost", "figure": "cost", "skus": ["h100-sxm", "h200"]}])"))
+      << j["best_sku"].dump();
+  EXPECT_FALSE(j.contains("best")) << "run indices are compare's `best`; estimate names SKUs in `best_sku`";
+  EXPECT_FALSE(j.contains("ties"));
 }
 
 // A far deadline needs few GPUs, but never fewer than hold the model: the count is raised, and
@@ -445,9 +451,9 @@ TEST(EstimateCli, SeveralSkusSideBySideAtOneAssumedMfu) {
   EXPECT_DOUBLE_EQ(h100["rental_cost"].get<double>(), 2.5 * h100["gpu_hours"].get<double>());
   EXPECT_DOUBLE_EQ(b200["rental_cost"].get<double>(), 6.0 * b200["gpu_hours"].get<double>());
   EXPECT_FALSE(j["skus"][2].contains("rental_cost"));  // no quote, no price in its config
-  EXPECT_EQ(j["best"]["gpu_hours"], "b200");
+  EXPECT_EQ(j["best_sku"]["gpu_hours"], "b200");
   // 6 x 98.3 K = 590 K USD against 2.5 x 223.7 K = 559 K USD: the slower part is cheaper here.
-  EXPECT_EQ(j["best"]["cost"], "h100-sxm");
+  EXPECT_EQ(j["best_sku"]["cost"], "h100-sxm");
 
   auto text = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--gpus", "512", "--layout",
                               "auto"});
@@ -623,7 +629,8 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--global-batch", "512"}, "--layout auto"},
       {{"estimate", "--recompute", "auto", "--tflops", "100"}, "--layout auto"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--tflops", "300"}, "--mfu"},
-      {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--site", "500p"}, "--site"},
+      {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--site", "h100-1024"},
+       "--site h100-1024 is built of h100-sxm GPUs; --gpu lists h200 too"},
       {{"estimate", "--gpu", "h100-sxm,,h200", "--mfu", "0.4"}, "empty SKU"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--gpu-hour-price", "b200=4"}, "b200"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpu-hour-price", "h200=4"}, "h200"},

@@ -33,6 +33,13 @@ class EstimatePricesCli : public ::testing::Test {
   std::string dir_;
 };
 
+// The SKUs best_sku.ties names as tied on `figure` ("cost", "servers"); [] where none are.
+nlohmann::json tied(const nlohmann::json& j, const std::string& figure) {
+  for (const auto& t : j["best_sku"]["ties"])
+    if (t["figure"] == figure) return t["skus"];
+  return nlohmann::json::array();
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -48,16 +55,16 @@ TEST_F(EstimatePricesCli, QuotesInDifferentCurrenciesNameNoCostWinner) {
   auto r = run_trainbench({"estimate", "--gpu", "h100-sxm," + cn + "," + us, "--mfu", "0.4", "--days", "30"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("4.03 million CNY"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("693424 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("693,424 USD"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lowest cost: none — the quotes are in CNY (h100cn) and USD (h200us)\n"), std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("lowest cost of the priced"), std::string::npos) << r.out;
   r = run_trainbench({"estimate", "--gpu", "h100-sxm," + cn + "," + us, "--mfu", "0.4", "--days", "30", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_TRUE(j["best"]["cost"].is_null()) << j["best"].dump();
-  EXPECT_EQ(j["best"]["cost_why_none"], "the quotes are in CNY (h100cn) and USD (h200us)");
-  EXPECT_TRUE(j["ties"]["cost"].empty());
+  EXPECT_TRUE(j["best_sku"]["cost"].is_null()) << j["best_sku"].dump();
+  EXPECT_EQ(j["best_sku"]["cost_why_none"], "the quotes are in CNY (h100cn) and USD (h200us)");
+  EXPECT_TRUE(tied(j, "cost").empty());
 }
 
 // compare's rule: with electricity priced for every rented SKU, the whole bill ranks. h100 at
@@ -74,25 +81,25 @@ TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
   };
   auto r = with({"--electricity-price", "0.12", "--pue", "1.3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("h100-sxm: electricity 24426 USD; rental + electricity 583639 USD"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("a100-sxm-80g: electricity 44245 USD; rental + electricity 597306 USD"), std::string::npos)
+  EXPECT_NE(r.out.find("h100-sxm: electricity 24,426 USD; rental + electricity 583,639 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a100-sxm-80g: electricity 44,245 USD; rental + electricity 597,306 USD"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("lowest rental + electricity: h100-sxm\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("lowest cost"), std::string::npos) << r.out;
   r = with({"--electricity-price", "0.12", "--pue", "1.3", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["best"]["cost"], "h100-sxm");
-  EXPECT_EQ(j["best"]["cost_what"], "lowest rental + electricity");
+  EXPECT_EQ(j["best_sku"]["cost"], "h100-sxm");
+  EXPECT_EQ(j["best_sku"]["cost_what"], "lowest rental + electricity");
   // Without electricity the rental alone ranks: 553,061 < 559,213.
   r = with({});
   EXPECT_NE(r.out.find("lowest cost: a100-sxm-80g\n"), std::string::npos) << r.out;
   j = nlohmann::json::parse(with({"--json"}).out);
-  EXPECT_EQ(j["best"]["cost"], "a100-sxm-80g");
-  EXPECT_EQ(j["best"]["cost_what"], "lowest cost");
-  EXPECT_EQ(j["best"]["cost_ranked"], "rental");
+  EXPECT_EQ(j["best_sku"]["cost"], "a100-sxm-80g");
+  EXPECT_EQ(j["best_sku"]["cost_what"], "lowest cost");
+  EXPECT_EQ(j["best_sku"]["cost_ranked"], "rental");
   j = nlohmann::json::parse(with({"--electricity-price", "0.12", "--pue", "1.3", "--json"}).out);
-  EXPECT_EQ(j["best"]["cost_ranked"], "rental + electricity");
+  EXPECT_EQ(j["best_sku"]["cost_ranked"], "rental + electricity");
 }
 
 // The typo guards are USD-sized (100 per kWh, 1e4 per GPU-hour, 1e8 per server) and scale with
@@ -188,25 +195,25 @@ TEST_F(EstimatePricesCli, JsonNamesTheLeastToBuyAsTheTextDoes) {
   auto r = run({"--server-price", "h100-sxm=350000", "--server-price", "h200=420000"});
   EXPECT_NE(r.out.find("least to buy: h100-sxm\n"), std::string::npos) << r.out;
   auto j = nlohmann::json::parse(run({"--server-price", "h100-sxm=350000", "--server-price", "h200=420000", "--json"}).out);
-  EXPECT_EQ(j["best"]["servers"], "h100-sxm");
-  EXPECT_TRUE(j["ties"]["servers"].empty());
+  EXPECT_EQ(j["best_sku"]["servers"], "h100-sxm");
+  EXPECT_TRUE(tied(j, "servers").empty());
   // One quote for both: the same 39 servers, a tie.
   j = nlohmann::json::parse(run({"--server-price", "350000", "--json"}).out);
-  EXPECT_TRUE(j["best"]["servers"].is_null());
-  EXPECT_EQ(j["ties"]["servers"], nlohmann::json::array({"h100-sxm", "h200"}));
+  EXPECT_TRUE(j["best_sku"]["servers"].is_null());
+  EXPECT_EQ(tied(j, "servers"), nlohmann::json::array({"h100-sxm", "h200"}));
   // One priced: nothing to compare, as the text names nothing.
   r = run({"--server-price", "h200=420000"});
   EXPECT_EQ(r.out.find("least to buy"), std::string::npos) << r.out;
   j = nlohmann::json::parse(run({"--server-price", "h200=420000", "--json"}).out);
-  EXPECT_TRUE(j["best"]["servers"].is_null());
+  EXPECT_TRUE(j["best_sku"]["servers"].is_null());
   // Server prices in two currencies: none, saying why.
   const std::string cn = priced_sku("h100-sxm", "h100cn", "server = 2500000\ncurrency = \"CNY\"\n");
   r = run_trainbench({"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30", "--server-price",
                       "h200=420000", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
-  EXPECT_TRUE(j["best"]["servers"].is_null());
-  EXPECT_EQ(j["best"]["servers_why_none"], "the server prices are in USD (h200) and CNY (h100cn)");
+  EXPECT_TRUE(j["best_sku"]["servers"].is_null());
+  EXPECT_EQ(j["best_sku"]["servers_why_none"], "the server prices are in USD (h200) and CNY (h100cn)");
 }
 
 // "204 782.90 million KRW" read as one number: the cost column is as wide as its longest cell and

@@ -18,6 +18,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/results/results_io.hpp"
 #include "tests/support/cli_runner.hpp"
+#include "tests/support/doc_key_tables.hpp"
 #include "tests/support/every_field_results.hpp"
 
 namespace tb::testing {
@@ -27,92 +28,14 @@ using nlohmann::json;
 
 const std::string kDoc = "docs/results-schema.md";
 
-struct DocKey {
-  std::string read;  // the "read" cell: "required…" or "optional…"
-  int line = 0;
-};
-using DocKeys = std::map<std::string, DocKey>;  // by key path: "kernels[].stats.mad_ms"
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
-std::vector<std::string> cells_of(const std::string& row) {
-  std::vector<std::string> cells;
-  std::stringstream in(row.substr(1));  // after the leading '|'
-  for (std::string cell; std::getline(in, cell, '|');) cells.push_back(trim(cell));
-  return cells;
-}
-
-std::vector<std::string> backticked(const std::string& text) {
-  std::vector<std::string> out;
-  for (size_t open = text.find('`'); open != std::string::npos; open = text.find('`', open)) {
-    const size_t close = text.find('`', open + 1);
-    if (close == std::string::npos) break;
-    out.push_back(text.substr(open + 1, close - open - 1));
-    open = close + 1;
-  }
-  return out;
-}
-
-// The doc's key tables: a heading "## Top level" or "## `kernels[]`" names the parent of the rows
-// below it (other headings end the key tables); a table's header row names its "read" column;
-// each row's first cell holds its keys in backticks. Problems with the doc itself go to `errors`.
-DocKeys documented_keys(const std::string& text, std::vector<std::string>& errors) {
-  DocKeys keys;
-  std::optional<std::string> parent;
-  int read_column = -1, n = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    ++n;
-    if (line.starts_with("#")) {
-      const auto names = backticked(line);
-      parent = line.find("Top level") != std::string::npos ? std::optional<std::string>("")
-               : names.empty()                             ? std::nullopt
-                                                           : std::optional<std::string>(names.front());
-      read_column = -1;
-      continue;
-    }
-    if (!parent || !line.starts_with("|")) continue;
-    const auto cells = cells_of(line);
-    if (cells.empty() || cells[0].starts_with("---")) continue;
-    if (cells[0] == "key") {
-      for (size_t i = 0; i < cells.size(); ++i)
-        if (cells[i] == "read") read_column = static_cast<int>(i);
-      if (read_column < 0) errors.push_back(fmt::format("{}:{}: a key table without a \"read\" column", kDoc, n));
-      continue;
-    }
-    const auto names = backticked(cells[0]);
-    if (names.empty() || read_column < 0 || read_column >= static_cast<int>(cells.size())) {
-      errors.push_back(fmt::format("{}:{}: a row without a `key` or a read cell: {}", kDoc, n, line));
-      continue;
-    }
-    const std::string& read = cells[static_cast<size_t>(read_column)];
-    if (!read.starts_with("required") && !read.starts_with("optional"))
-      errors.push_back(fmt::format("{}:{}: read cell '{}' says neither required nor optional", kDoc, n, read));
-    for (const auto& name : names) {
-      const std::string path = parent->empty() ? name : *parent + "." + name;
-      if (!keys.emplace(path, DocKey{read, n}).second)
-        errors.push_back(fmt::format("{}:{}: `{}` is documented twice", kDoc, n, path));
-    }
-  }
+// The doc's key tables (tests/support/doc_key_tables.hpp), each row's "read" cell saying
+// "required…" or "optional…".
+DocKeys checked_doc_keys(const std::string& text, std::vector<std::string>& errors) {
+  DocKeys keys = documented_keys(text, kDoc, "read", errors);
+  for (const auto& [path, key] : keys)
+    if (!key.cell.starts_with("required") && !key.cell.starts_with("optional"))
+      errors.push_back(fmt::format("{}:{}: read cell '{}' says neither required nor optional", kDoc, key.line, key.cell));
   return keys;
-}
-
-// Every key path in a results file: objects' keys joined by '.', an array of objects as "[]".
-void collect_paths(const json& j, const std::string& path, std::set<std::string>& out) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string child = path.empty() ? it.key() : path + "." + it.key();
-      out.insert(child);
-      collect_paths(it.value(), child, out);
-    }
-  } else if (j.is_array()) {
-    for (const auto& e : j)
-      if (e.is_object()) collect_paths(e, path + "[]", out);
-  }
 }
 
 std::vector<std::string> segments(const std::string& path) {
@@ -229,22 +152,9 @@ std::vector<WrittenFile> written_files() {
 
 // Keys the files hold that the doc lacks, and keys the doc lists that no file holds.
 std::vector<std::string> coverage_problems(const DocKeys& doc, const std::vector<WrittenFile>& files) {
-  std::vector<std::string> problems;
-  std::set<std::string> written;
-  for (const auto& f : files) {
-    std::set<std::string> paths;
-    collect_paths(f.j, "", paths);
-    for (const auto& p : paths) {
-      written.insert(p);
-      if (!doc.count(p))
-        problems.push_back(fmt::format("{} does not document `{}`, which {} writes", kDoc, p, f.source));
-    }
-  }
-  for (const auto& [path, key] : doc)
-    if (!written.count(path))
-      problems.push_back(
-          fmt::format("{}:{} documents `{}`, which no results file written here holds", kDoc, key.line, path));
-  return problems;
+  std::vector<WrittenJson> written;
+  for (const auto& f : files) written.push_back({f.source, f.j});
+  return tb::testing::coverage_problems(doc, kDoc, written, "results file");
 }
 
 // What a documented default says the key reads as: a JSON value, another field in backticks
@@ -303,7 +213,7 @@ std::vector<std::string> read_problems(const DocKeys& doc, const std::vector<Wri
       } catch (const UsageError& e) {
         refusal = e.what();
       }
-      if (it->second.read.starts_with("required")) {
+      if (it->second.cell.starts_with("required")) {
         if (back)
           problems.push_back(
               fmt::format("{} is documented as required, but the file of {} loads without it", where, f.source));
@@ -317,7 +227,7 @@ std::vector<std::string> read_problems(const DocKeys& doc, const std::vector<Wri
         continue;
       }
       std::string error;
-      const auto d = parse_default(it->second.read, error);
+      const auto d = parse_default(it->second.cell, error);
       if (!d) {
         problems.push_back(fmt::format("{}: {}", where, error));
         continue;
@@ -358,7 +268,7 @@ std::string doc_text() { return read_text(std::string(TB_SOURCE_DIR) + "/" + kDo
 
 TEST(ResultsSchemaDoc, ListsEveryKeyWrittenAndSaysHowEachIsRead) {
   std::vector<std::string> problems;
-  const DocKeys doc = documented_keys(doc_text(), problems);
+  const DocKeys doc = checked_doc_keys(doc_text(), problems);
   ASSERT_GT(doc.size(), 100u) << "no key tables found in " << kDoc;
   const auto files = written_files();
   ASSERT_GE(files.size(), 4u);
@@ -376,7 +286,7 @@ TEST(ResultsSchemaDoc, AnEditedDocIsCaught) {
   const std::vector<WrittenFile> files = {{"to_json(every_field() and a collective)", results::to_json(every)}};
   auto problems_in = [&](const std::string& markdown) {
     std::vector<std::string> problems;
-    const DocKeys doc = documented_keys(markdown, problems);
+    const DocKeys doc = checked_doc_keys(markdown, problems);
     for (auto more : {coverage_problems(doc, files), read_problems(doc, files)})
       problems.insert(problems.end(), more.begin(), more.end());
     std::string all;

@@ -69,5 +69,29 @@ TEST(Currency, OnePriceForSeveralConfigsNeedsTheirAgreement) {
       << three;
 }
 
+// A quote whose currency nothing states reads in USD: said, and refused only where a site prices
+// in another currency (then the quote could be either).
+TEST(Currency, AQuoteWithoutAStatedCurrencyIsUsdExceptBesideASiteInAnother) {
+  EXPECT_NO_THROW(refuse_unstated_beside_site("--gpu-hour-price 2", {}, "500p", "CNY"));      // all stated
+  EXPECT_NO_THROW(refuse_unstated_beside_site("--gpu-hour-price 2", {"h200"}, "h100-1024", "USD"));  // USD site
+  const std::string one = testing::message_of([] {
+    refuse_unstated_beside_site("--gpu-hour-price 2", {"h200"}, "500p", "CNY");
+  });
+  EXPECT_EQ(one, "--gpu-hour-price 2: h200 states no currency (no --currency, no [price] table), and --site 500p "
+                 "prices in CNY: give --currency USD or --currency CNY to say which the quote is in");
+  const std::string two = testing::message_of([] {
+    refuse_unstated_beside_site("--server-price 1e6", {"a", "b"}, "tokyo", "JPY");
+  });
+  EXPECT_NE(two.find("a, b state no currency"), std::string::npos) << two;
+  EXPECT_NE(two.find("give --currency USD or --currency JPY"), std::string::npos) << two;
+  EXPECT_EQ(usd_assumed_note("--gpu-hour-price", {}), "");
+  EXPECT_EQ(usd_assumed_note("--gpu-hour-price", {"h200"}),
+            "--gpu-hour-price read in USD for h200: neither --currency nor a [price] table in its SKU config states a "
+            "currency; give --currency if it is in another");
+  EXPECT_NE(usd_assumed_note("--server-price", {"A", "B"}).find("for A, B: neither --currency nor a [price] table in "
+                                                                "their SKU configs"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb

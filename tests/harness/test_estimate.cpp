@@ -266,9 +266,9 @@ TEST(Estimate, JsonHasTheDocumentedKeys) {
   r.days = 1;
   const auto j = to_json(estimate(r));
   for (const char* key : {"model", "params", "tokens", "training_flops", "pf_days", "sustained_tflops_per_gpu",
-                          "gpu_hours", "wall_days", "sites_needed", "total_cost", "currency"})
+                          "gpu_hours", "wall_days", "sites_needed", "sites_cost", "site_currency"})
     EXPECT_TRUE(j.contains(key)) << key;
-  EXPECT_EQ(j["currency"], "CNY");
+  EXPECT_EQ(j["site_currency"], "CNY");
 }
 
 }  // namespace

@@ -31,6 +31,18 @@ TEST(HumanFormat, SitesHaveTwoDecimalsFromOneAndThreeDigitsBelow) {
             "least to buy of the priced (a, b have no server price)");
 }
 
+// The article's 21.97 billion yuan, and every smaller sum readable digit group by digit group.
+TEST(HumanFormat, MoneyIsReadableAtEverySize) {
+  EXPECT_EQ(human_money(7.275 * 3.02e9, "CNY"), "21.97 billion CNY");
+  EXPECT_EQ(human_money(2.5e12, "USD"), "2.50 trillion USD");
+  EXPECT_EQ(human_money(3.02e6, "USD"), "3.02 million USD");
+  EXPECT_EQ(human_money(583639.4, "USD"), "583,639 USD");
+  EXPECT_EQ(human_money(999999.4, "USD"), "999,999 USD");
+  EXPECT_EQ(human_money(1000, "KRW"), "1,000 KRW");
+  EXPECT_EQ(human_money(12.5, "USD"), "12.50 USD");  // a small run's electricity keeps its cents
+  EXPECT_EQ(human_money(-24426, "USD"), "-24,426 USD");
+}
+
 TEST(HumanFormat, BytesInDecimalUnits) {
   EXPECT_EQ(human_bytes_si(2.79e12), "2.79 TB");
   EXPECT_EQ(human_bytes_si(2.0e9), "2.00 GB");  // a small model's state, not "0.00 TB"

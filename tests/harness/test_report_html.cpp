@@ -2,6 +2,8 @@
 // error, and the chart data adding up. (tests/report/ renders it in headless Chromium.)
 #include <gtest/gtest.h>
 
+#include "harness/common/human_format.hpp"
+
 #include <filesystem>
 
 #include "harness/common/errors.hpp"
@@ -210,6 +212,10 @@ TEST(ReportData, RentalAndElectricityTotalIsCarried) {
     const double rental = (i == 0 ? 2.0 : 2.5) * e["gpu_hours"].get<double>();
     const double electricity = e["energy_mwh"].get<double>() * 1000 * 0.1;
     EXPECT_NEAR(e["rental_and_electricity"].get<double>(), rental + electricity, 1e-9 * rental);
+    // The page prints money as the CLI does, from these texts.
+    EXPECT_EQ(e["rental_and_electricity_text"], tb::human_money(e["rental_and_electricity"].get<double>(), "USD"));
+    EXPECT_EQ(e["rental_cost_text"], tb::human_money(e["rental_cost"].get<double>(), "USD"));
+    EXPECT_EQ(e["electricity_cost_text"], tb::human_money(e["electricity_cost"].get<double>(), "USD"));
   }
   EXPECT_EQ(j["best"]["cost_what"], "lowest rental + electricity");
   EXPECT_TRUE(j["best"]["cost_why_none"].is_null());
@@ -220,5 +226,5 @@ TEST(ReportData, RentalAndElectricityTotalIsCarried) {
   ReportOptions r;
   r.chartjs_path = fake.path;
   const std::string html = render_html_report(two_runs(), r);
-  EXPECT_NE(html.find("'; rental + electricity ' + fmt(e.rental_and_electricity, 0)"), std::string::npos);
+  EXPECT_NE(html.find("'; rental + electricity ' + e.rental_and_electricity_text"), std::string::npos);
 }

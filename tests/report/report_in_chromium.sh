@@ -27,14 +27,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$make_fixture" "$work"
 # Priced, with electricity: the table shows PF-days as the CLI does (3637.6, not 3,638) and each
-# rented run's rental + electricity, the total its winner line ranks on.
+# rented run's rental + electricity, the total its winner line ranks on, in the CLI's words for
+# money; runs lettered A, B, C as compare letters them; quotes without a stated currency said so.
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
   --gpu-hour-price A=2 --gpu-hour-price B=2.5 --electricity-price 0.1 \
   --title "trainbench report (SYNTHETIC test data)" -o "$artifacts/report.html"
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.html" \
   --screenshot "$artifacts/report.png" --user-data-dir "$work/profile" \
-  --min-charts 6 --expect-text '\b3637\.6\b' --expect-text '; rental \+ electricity [0-9,]+ USD' \
-  --expect-text '#3 qkv\.fwd [^:;]+: 2 of 20'
+  --min-charts 6 --expect-text '\b3637\.6\b' \
+  --expect-text '; rental \+ electricity [0-9][0-9.,]* (thousand |million |billion )?USD' \
+  --expect-text 'C qkv\.fwd [^:;]+: 2 of 20' --expect-text 'A = NVIDIA H100' \
+  --expect-text 'read in USD for A, B'
 # The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too;
 # at the 500P site (PUE 1.3, 0.6 CNY per kWh), which the page names.
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
