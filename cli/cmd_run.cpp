@@ -329,7 +329,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype,
                   "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16), or fp8 on a GPU of compute "
-                  "capability 8.9+: the layers' linear GEMMs in fp8 (e4m3), attention, norms, router and logits in "
+                  "capability 8.9+: the layers' linear GEMMs in fp8 (e4m3, gradients e5m2), attention, norms, router and logits in "
                   "bf16, MFU against the bf16 peak (Transformer Engine's recipe)");
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");

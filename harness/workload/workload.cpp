@@ -52,13 +52,15 @@ struct Builder {
       w.ops.push_back(op);
     }
     if (dtype != DType::FP8) return;
-    // Transformer Engine casts each fp8 GEMM's input X (forward) and output gradient dY (backward)
-    // to fp8, as is and transposed (the weight gradient's operands): bf16 read, two fp8 written,
-    // 4 bytes per element. Where TE fuses a cast into the norm or activation kernel before it,
-    // this standalone cast is an upper bound on what it costs.
+    // Transformer Engine casts each fp8 GEMM's input X (forward, e4m3) and output gradient dY
+    // (backward, e5m2 under its default HYBRID format) to fp8, as is and transposed (the weight
+    // gradient's operands): bf16 read, two fp8 written, 4 bytes per element. Where TE fuses a cast
+    // into the norm or activation kernel before it, this standalone cast is an upper bound on what
+    // it costs.
     for (const bool forward : {true, false}) {
-      Op op = make_memory_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"), OpKind::Fp8CastTranspose,
-                             {tokens, forward ? in : out}, DType::BF16, 2);
+      Op op = make_fp8_cast_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"), {tokens, forward ? in : out},
+                               forward ? fp8_gemm_operands(GemmLayout::Forward).a
+                                       : fp8_gemm_operands(GemmLayout::DataGrad).a);
       op.calls_per_step = calls;
       op.in_layer = in_layer;
       op.is_forward = forward;

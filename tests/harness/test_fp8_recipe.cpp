@@ -57,6 +57,8 @@ TEST(Fp8Recipe, CastsOfEachFp8GemmsInputAndGradientByHand) {
     EXPECT_EQ(op.dtype, DType::BF16) << op.name;  // what it reads
     EXPECT_DOUBLE_EQ(op.model_flops, 0) << op.name;
     EXPECT_EQ(op.is_forward, op.name.ends_with(".cast_x")) << op.name;  // re-run under full recomputation
+    // TE's HYBRID format: the forward's input in e4m3, the gradient in e5m2.
+    EXPECT_EQ(op.cast_format, op.name.ends_with(".cast_dy") ? Fp8Format::E5M2 : Fp8Format::E4M3) << op.name;
   }
   EXPECT_EQ(casts, 8u);  // X and dY of QKV, output projection, MLP up and down
   const double columns = 12288 + 4608 + 1536 + 12288 + 12288 + 6144 + 6144 + 12288;
