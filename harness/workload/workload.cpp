@@ -66,6 +66,19 @@ struct Builder {
       op.is_forward = forward;
       w.ops.push_back(op);
     }
+    // The weight W (this GPU's in x out shard of the bf16 master weights) cast to e4m3 as is (the
+    // forward's operand) and transposed (the data gradient's). TE does it once per optimizer step
+    // and keeps the fp8 copies for the step's other micro-batches (Linear.forward's
+    // is_first_microbatch, which Megatron-Core sets; TE user guide, "FP8 weight caching"). A step
+    // here is one micro-batch and the workload does not know how many an optimizer step holds, so
+    // the cast is charged in full to it: an upper bound, 1/m of it with m micro-batches a step
+    // (kFp8WeightCastSuffix names these ops for the note that says so). Recomputation re-runs no
+    // weight cast: the cached copy serves it.
+    Op cast_w = make_fp8_cast_op(stem + kFp8WeightCastSuffix, {in, out}, fp8_gemm_operands(GemmLayout::Forward).b);
+    cast_w.calls_per_step = calls;
+    cast_w.in_layer = in_layer;
+    cast_w.is_forward = false;
+    w.ops.push_back(cast_w);
   }
 
   // `model_share` as for GEMMs: under MLA the kernel runs V padded to the query/key width.
