@@ -81,8 +81,12 @@ def torch_case(s, dtype):
     m, n, k = s["m"], s["n"], s["k"]
     if dtype == "fp8":
         # torch._scaled_mm needs A row-major and B column-major (cuBLASLt's TN), like ours for fp8.
-        a = uniform(m, k, torch.float32).to(torch.float8_e4m3fn)
-        b = uniform(n, k, torch.float32).to(torch.float8_e4m3fn).t()
+        # Transformer Engine's HYBRID formats by role, as trainbench's: the gradient dY in e5m2 (A
+        # in dgrad, B in wgrad), everything else e4m3.
+        fa = torch.float8_e5m2 if s["layout"] == "dgrad" else torch.float8_e4m3fn
+        fb = torch.float8_e5m2 if s["layout"] == "wgrad" else torch.float8_e4m3fn
+        a = uniform(m, k, torch.float32).to(fa)
+        b = uniform(n, k, torch.float32).to(fb).t()
         one = torch.ones((), device="cuda", dtype=torch.float32)
         return lambda: torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
     t = TORCH_DTYPES[dtype]

@@ -238,6 +238,7 @@ void run_estimate(const EstimateFlags& f) {
   // `auto` lets the layout search choose (it is checked against --layout below).
   if (f.recompute != "auto") req.recompute = parse_recompute(f.recompute, "--recompute");
   req.dtype = parse_dtype(f.dtype, "--dtype");
+  req.fp8_training = req.dtype == DType::FP8;
   req.sustained_tflops_per_gpu = f.tflops;
   req.mfu = f.mfu;
   // Several SKUs (A,B,C) are estimated side by side from their datasheets at one assumed MFU.
@@ -259,6 +260,8 @@ void run_estimate(const EstimateFlags& f) {
     req.measured_mfu = measured->mfu;
     // MFU against the peak the run judged itself by (bf16 for an fp8 step), unless --dtype says otherwise.
     if (!f.dtype_given) req.dtype = measured->peak_dtype;
+    // An fp8 step trains with Transformer Engine's fp8 memory (docs/memory.md).
+    if (measured->workload.dtype == "fp8") req.fp8_training = true;
     // The throughput is that GPU's: another SKU's memory, links and power beside it would mix two machines.
     if (req.sku && measured->sku && req.sku->name != measured->sku->name)
       throw UsageError(fmt::format("--gpu {}: {} was measured on {} ({}); its throughput with {}'s memory, links and "
@@ -478,7 +481,8 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context)");
   cmd->add_option("--dtype", flags->dtype,
                   "Dtype whose peak MFU refers to: fp32, tf32, bf16, fp16, fp8 (with --results: the file's "
-                  "machine.peak_dtype)")
+                  "machine.peak_dtype); fp8, or the results of an fp8 step, also counts Transformer Engine's fp8 "
+                  "memory (docs/memory.md)")
       ->capture_default_str();
   cmd->add_option("--results", flags->results, "Take the sustained throughput from a `trainbench run` results file");
   cmd->add_flag("--json", flags->json, "Print one JSON object (every key: docs/estimate-json.md)");

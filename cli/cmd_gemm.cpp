@@ -111,7 +111,8 @@ void add_gemm_command(CLI::App& app) {
   cmd->add_option("-n", flags->n, "Columns of C")->required()->check(fits_int64());
   cmd->add_option("-k", flags->k, "Inner dimension")->required()->check(fits_int64());
   cmd->add_option("--dtype", flags->dtype,
-                  "fp32, tf32, bf16, fp16, fp8 (e4m3), fp64; default bf16 (fp32 on a CPU without bf16 GEMM)");
+                  "fp32, tf32, bf16, fp16, fp8 (e4m3; dgrad's A and wgrad's B, the gradient, in e5m2), fp64; "
+                  "default bf16 (fp32 on a CPU without bf16 GEMM)");
   cmd->add_option("--layout", flags->layout, "fwd (X·W), dgrad (dY·Wᵀ), wgrad (Xᵀ·dY)")->capture_default_str();
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");

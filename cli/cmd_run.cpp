@@ -156,9 +156,12 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
   m.layout.dp = options.expert_parallel;  // the fewest replicas that hold e expert ranks
   m.layout.micro_batch_size = options.micro_batch;
   m.layout.seq_len = options.seq_len;
+  m.fp8 = options.dtype == DType::FP8;
   const MemoryFootprint footprint = memory_footprint(m);
   const MemoryFit fit = judge_fit(footprint.peak().total_bytes(), sku->memory_gb);
-  const std::string ep = options.expert_parallel > 1 ? fmt::format(" --ep {0} --dp {0}", options.expert_parallel) : "";
+  const std::string ep = fmt::format("{}{}",
+                                     options.expert_parallel > 1 ? fmt::format(" --ep {0} --dp {0}", options.expert_parallel) : "",
+                                     m.fp8 ? " --dtype fp8" : "");
   fmt::print(out, "\nMemory to train at tp {}{} without pipelining (weights, gradients, Adam, activations): {:.1f} GiB "
                   "per GPU of {:.0f} GiB: {}",
              options.tensor_parallel,
@@ -168,9 +171,10 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
   fmt::print(out, "{}\n", suggestion ? fmt::format(" (fits with {}: trainbench estimate --tp {}{} {})", *suggestion,
                                                      options.tensor_parallel, ep, *suggestion)
                                       : "");
-  if (options.dtype == DType::FP8)
-    fmt::print(out, "  (bf16 training's accounting: Transformer Engine's fp8 copies of the weights and their transposes, "
-                    "2 B per parameter more, are not in it)\n");
+  if (m.fp8)
+    fmt::print(out, "  (fp8 training under Transformer Engine: with its e4m3 copies of the layers' weights and their "
+                    "transposes, {:.1f} GiB, and the GEMM inputs saved for backward in fp8; docs/memory.md)\n",
+               footprint.peak().fp8_weight_bytes / gib_to_bytes(1));
 }
 
 // A site built of one GPU SKU prices that SKU's throughput: the rate measured here must be that
@@ -329,7 +333,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype,
                   "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16), or fp8 on a GPU of compute "
-                  "capability 8.9+: the layers' linear GEMMs in fp8 (e4m3), attention, norms, router and logits in "
+                  "capability 8.9+: the layers' linear GEMMs in fp8 (e4m3, gradients e5m2), attention, norms, router and logits in "
                   "bf16, MFU against the bf16 peak (Transformer Engine's recipe)");
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");

@@ -17,7 +17,8 @@ static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / 
 static void print_stage(std::ostream& out, const StageMemory& st, const char* role, const MemoryEstimate& m) {
   fmt::print(out, "  stage {} ({}: {} layers, {} micro-batch{} in flight)\n", st.stage, role, st.layers,
              st.micro_batches_in_flight, st.micro_batches_in_flight == 1 ? "" : "es");
-  fmt::print(out, "    weights {}, gradients {}, Adam {}, activations {} = {}", gib(st.weight_bytes),
+  fmt::print(out, "    weights {}{}, gradients {}, Adam {}, activations {} = {}", gib(st.weight_bytes),
+             st.fp8_weight_bytes > 0 ? fmt::format(" (fp8 copies {})", gib(st.fp8_weight_bytes)) : "",
              gib(st.gradient_bytes), gib(st.optimizer_bytes), gib(st.activation_bytes), gib(st.total_bytes()));
   if (m.capacity_gib) {
     const MemoryFit fit = judge_fit(st.total_bytes(), *m.capacity_gib);
@@ -52,6 +53,9 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
              q.layout.micro_batch_size, q.layout.seq_len,
              q.layout.cp > 1 ? fmt::format(" ({} per GPU)", q.layout.seq_len / q.layout.cp) : "", q.zero_stage,
              q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
+  if (q.fp8)
+    fmt::print(out, "  fp8 training (Transformer Engine): e4m3 copies of the layers' weights and their transposes "
+                    "(2 B per parameter, whole on each GPU), GEMM inputs saved for backward in fp8\n");
   if (q.zero_stage > 0 && q.layout.dp * q.layout.cp == 1)
     fmt::print(out, "  (ZeRO {} shards over the data-parallel ranks: at dp 1 it shards nothing; give --dp or --gpus)\n",
                q.zero_stage);

@@ -5,6 +5,7 @@
 #include "cli/convergence_note.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/measured_throughput.hpp"
+#include "harness/workload/workload.hpp"
 
 namespace tb::cli {
 
@@ -41,6 +42,16 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
              s.complete ? "" : "  [INCOMPLETE: some kernels missing or failed; figures below omit them]");
   fmt::print(out, "  layer time      {:>10.3f} ms\n", s.layer_ms);
   fmt::print(out, "  step time       {:>10.3f} ms  (one GPU's share of one micro-batch, no communication)\n", s.step_ms);
+  if (r.workload.dtype == "fp8") {
+    double cast_w_ms = 0;
+    for (const auto& k : r.kernels)
+      if (k.status == "ok" && k.name.ends_with(kFp8WeightCastSuffix))
+        cast_w_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    if (cast_w_ms > 0)
+      fmt::print(out, "  of which        {:>10.3f} ms  weight casts (*{}): once per optimizer step in Transformer Engine, "
+                      "charged here in full (an upper bound: 1/m of it with m micro-batches a step)\n",
+                 cast_w_ms, kFp8WeightCastSuffix);
+  }
   fmt::print(out, "  tokens/s/GPU    {:>10.3g}\n", s.tokens_per_s);
   fmt::print(out, "  sustained       {:>10.3g} TFLOP/s (hardware FLOPs executed)\n", s.sustained_tflops);
   if (sku && s.mfu > 0) {

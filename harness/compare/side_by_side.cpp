@@ -98,6 +98,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   req.measured_power_w = measured.mean_power_w;
   req.sku = measured.sku;
   req.dtype = measured.peak_dtype;
+  req.fp8_training = measured.workload.dtype == "fp8";  // TE's fp8 memory in its layouts
   if (o.days) req.days = o.days;
   else req.gpus = o.gpus;
   req.interruptions = o.interruptions;

@@ -100,6 +100,7 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   m.zero_stage = r.zero_stage;
   m.grad_bytes = r.grad_bytes;
   m.attention = r.attention;
+  m.fp8 = r.fp8_training;
   MemoryEstimate e{memory_footprint(m), std::nullopt, std::nullopt, std::nullopt, {}};
   if (r.sku) {
     e.capacity_gib = r.sku->memory_gb;

@@ -33,6 +33,10 @@ struct EstimateRequest {
   bool causal = true;
   Recompute recompute = Recompute::None;
   DType dtype = DType::BF16;         // which peak MFU is measured against
+  // Training under Transformer Engine's fp8 recipe: its memory (fp8 weight copies, GEMM inputs
+  // saved in fp8; memory_footprint.hpp). `estimate` sets it for --dtype fp8 and for a --results
+  // file of an fp8 step.
+  bool fp8_training = false;
   std::optional<double> sustained_tflops_per_gpu;  // hardware FLOP/s per GPU (TFLOP/s)
   std::optional<std::string> throughput_source;    // provenance of the throughput, for output
   bool throughput_measured = false;                // from a results file, not an assumed --mfu/--tflops

@@ -72,13 +72,20 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
   const Dims x = dims_of(r);
   const double sb = x.s * x.b;
   const double mask = x.dropout ? 1.0 : 0.0;  // a 1-byte mask per dropped element
+  // Bytes per element of an fp8 GEMM's input saved for its weight gradient: TE keeps the fp8 copy
+  // it cast (1 B) instead of the bf16 tensor.
+  const double gemm_in = r.fp8 ? 1.0 : 2.0;
+  // An MoE layer's second norm output feeds the router, a bf16 GEMM, not an fp8 one.
+  const double mlp_in = r.model.moe ? 2.0 : gemm_in;
   // Tensors tensor parallelism does not split (only sequence parallelism does): the two norms'
   // inputs, the inputs of the QKV and first MLP projections (the norms' outputs), and the masks
   // of the attention-output and MLP-output dropouts.
-  double unsplit = (2 * 2 + 2 + 2) * sb * x.d + 2 * mask * sb * x.d;
+  double unsplit = (2 * 2 + gemm_in + mlp_in) * sb * x.d + 2 * mask * sb * x.d;
   // Split over the t tensor ranks: Q, K, V, the output projection's input, the MLP's inner tensors
-  // (GeLU: its input and output; SwiGLU: gate and up outputs and their product).
-  const double inner = r.model.mlp == MlpKind::SwiGlu ? 6.0 : 4.0;
+  // (GeLU: its input and output; SwiGLU: gate and up outputs and their product; the last, the
+  // down projection's input, in fp8 under TE, the others kept in bf16 for the activation's
+  // backward).
+  const double inner = (r.model.mlp == MlpKind::SwiGlu ? 4.0 : 2.0) + gemm_in;
   double mlp = inner * sb * x.f;
   double dispatched = 0;  // split by neither t nor sequence parallelism
   if (const auto& moe = r.model.moe) {
@@ -91,7 +98,7 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
     // The router runs on each rank's shard of the sequence; the dispatched tokens are gathered
     // over the tensor ranks before the experts (Megatron-Core's token dispatcher), whole on each.
     unsplit += 4 * sb * static_cast<double>(moe->experts);
-    dispatched = 2 * 2 * sb * k * x.d;
+    dispatched = (gemm_in + 2) * sb * k * x.d;
     mlp = inner * sb * (k + static_cast<double>(moe->shared_experts)) * fe;
   }
   // K and V heads fewer than the tensor ranks are replicated, not split further.
@@ -101,9 +108,12 @@ double layer_bytes(const MemoryRequest& r, AttentionStorage storage, bool keep_s
     // The latents (the up-projections' inputs, replicated on the tensor ranks) and their norms'
     // inputs; the shared rotary key.
     const double latents = static_cast<double>(mla->q_lora_rank + mla->kv_lora_rank);
-    unsplit += 2 * 2 * sb * latents + 2 * sb * static_cast<double>(mla->qk_rope_head_dim);
+    unsplit += (2 + gemm_in) * sb * latents + 2 * sb * static_cast<double>(mla->qk_rope_head_dim);
   }
-  const double split = 2 * sb * x.q + 4 * sb * kv_split + 2 * sb * x.o + mlp;
+  // The attention output: bf16 for the attention backward, and under fp8 also the output
+  // projection's fp8 copy of it.
+  const double attention_out = r.fp8 ? 3.0 : 2.0;
+  const double split = 2 * sb * x.q + 4 * sb * kv_split + attention_out * sb * x.o + mlp;
   double scores = 0;
   if (storage == AttentionStorage::Materialized) {
     // softmax output (bf16), and with dropout its mask and its output: 2 + 1 + 2 bytes per score
@@ -158,6 +168,15 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
     return shared * bytes_per_param / dp + st.expert_params * bytes_per_param / (dp / e);
   };
   st.weight_bytes = sharded(kWeightBytesPerParam, 3);
+  if (r.fp8) {
+    // The layers' linear weights on this GPU (all of its layer parameters but the bf16 router;
+    // norms and biases, under 0.1% of them, are counted with them): whole on every GPU, cached.
+    const double layer_params = static_cast<double>(st.layers - moe_layers) * dense_layer +
+                                static_cast<double>(moe_layers) * (moe_layer - pc.router_per_layer) +
+                                st.expert_params;
+    st.fp8_weight_bytes = kFp8WeightCopyBytesPerParam * layer_params;
+    st.weight_bytes += st.fp8_weight_bytes;
+  }
   st.gradient_bytes = sharded(r.grad_bytes, 2);
   st.optimizer_bytes = sharded(kOptimizerBytesPerParam, 1);
 

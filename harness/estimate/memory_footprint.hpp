@@ -27,6 +27,16 @@
 //   experts. Activations add the router's fp32 scores, each token's k dispatched copies and k
 //   expert outputs, and k + shared expert MLPs' inner tensors in place of the dense MLP's; every
 //   layer of a stage is costed as an MoE layer (the busiest stage).
+// fp8 training (Transformer Engine's recipe, `run --dtype fp8`; MemoryRequest::fp8) adds TE's fp8
+//   copies of the fp8 GEMMs' weights, e4m3 W and its transpose (1 + 1 B per parameter of the
+//   layers' linear weights, all but the bf16 router), which TE caches for an optimizer step's
+//   micro-batches beside the bf16/fp32 state (Linear.forward's is_first_microbatch), held whole
+//   on each GPU whatever the ZeRO stage; and saves the GEMM inputs it has cast in fp8 for the
+//   weight gradient (TE's _Linear.forward saves inputmat_t, the fp8 transposed input, in place of
+//   the bf16 input): the norms' outputs into QKV and the dense MLP, the MLP's inner activation into
+//   its down projection, the experts' dispatched inputs and MLA's latents take 1 B, not 2. The
+//   attention output stays in bf16 for the attention backward, and its fp8 copy for the output
+//   projection is saved beside it (+1 B).
 // Not counted: the CUDA context, cuBLAS workspaces, NCCL buffers, allocator fragmentation and the
 // temporaries inside one layer; a verdict therefore keeps a margin (kTightFraction).
 #include <cstdint>
@@ -55,7 +65,11 @@ struct MemoryRequest {
   int zero_stage = 0;                   // 0..3, over the data-parallel group (with cp: c·d ranks)
   int grad_bytes = 2;                   // per parameter: 2 (bf16, ZeRO's convention) or 4 (fp32, Megatron-LM)
   AttentionStorage attention = AttentionStorage::Fused;
+  bool fp8 = false;                     // Transformer Engine's fp8 recipe (see the header)
 };
+
+// TE's fp8 copies per parameter of an fp8 GEMM's weight: e4m3 W and its transpose.
+inline constexpr double kFp8WeightCopyBytesPerParam = 2;
 
 // Bytes of mixed-precision Adam training state per parameter, by part.
 inline constexpr double kWeightBytesPerParam = 2;
@@ -75,6 +89,7 @@ struct StageMemory {
   double params = 0;                    // held by one GPU of this stage (its tensor shard)
   double expert_params = 0;             // of which routed experts (MoE; their own ZeRO group)
   double weight_bytes = 0;
+  double fp8_weight_bytes = 0;          // of weight_bytes: TE's fp8 copies (fp8 training)
   double gradient_bytes = 0;
   double optimizer_bytes = 0;
   double activation_bytes = 0;

@@ -46,6 +46,17 @@ GemmLayout parse_gemm_layout(const std::string& text, const std::string& what) {
   throw UsageError(fmt::format("{}: unknown layout '{}'; accepted values: fwd, dgrad, wgrad", what, text));
 }
 
+const char* to_string(Fp8Format format) { return format == Fp8Format::E5M2 ? "e5m2" : "e4m3"; }
+
+Fp8Operands fp8_gemm_operands(GemmLayout role) {
+  switch (role) {
+    case GemmLayout::Forward: return {Fp8Format::E4M3, Fp8Format::E4M3};
+    case GemmLayout::DataGrad: return {Fp8Format::E5M2, Fp8Format::E4M3};    // A = dY, B = W
+    case GemmLayout::WeightGrad: return {Fp8Format::E4M3, Fp8Format::E5M2};  // A = X, B = dY
+  }
+  return {};
+}
+
 bool transposes_a(GemmLayout layout) { return layout == GemmLayout::WeightGrad; }
 bool transposes_b(GemmLayout layout) { return layout == GemmLayout::DataGrad; }
 
@@ -104,6 +115,13 @@ Op make_memory_op(const std::string& name, OpKind kind, const MemoryShape& shape
   op.dtype = dtype;
   op.memory = shape;
   op.bytes = tensors_moved * dtype_bytes(dtype) * static_cast<double>(shape.rows) * static_cast<double>(shape.cols);
+  return op;
+}
+
+Op make_fp8_cast_op(const std::string& name, const MemoryShape& shape, Fp8Format format) {
+  // Read in bf16 (2 bytes) plus two fp8 copies (1 byte each): two bf16 tensors' worth.
+  Op op = make_memory_op(name, OpKind::Fp8CastTranspose, shape, DType::BF16, 2);
+  op.cast_format = format;
   return op;
 }
 

@@ -22,8 +22,8 @@ enum class OpKind {
   SwiGluBackward,
   ResidualAdd,
   CrossEntropyForwardBackward,  // fused softmax + loss + logits gradient over the vocabulary
-  // fp8 training (Transformer Engine): a bf16 tensor scaled, cast to fp8 e4m3 as is and transposed
-  // (the weight gradient's operand), and its absolute maximum taken for the next step's scale.
+  // fp8 training (Transformer Engine): a bf16 tensor scaled, cast to fp8 (Op::cast_format) as is and
+  // transposed (the other GEMM's operand), and its absolute maximum taken for the next step's scale.
   Fp8CastTranspose,
 };
 
@@ -40,6 +40,19 @@ const char* to_string(GemmLayout layout);
 GemmLayout parse_gemm_layout(const std::string& text, const std::string& what);
 bool transposes_a(GemmLayout layout);  // A stored K×M
 bool transposes_b(GemmLayout layout);  // B stored N×K
+
+// The two fp8 formats (OCP OFP8 rev 1.0): e4m3 (max 448) and e5m2 (max 57344, with infinities).
+// Transformer Engine's default recipe, Format.HYBRID, keeps the forward pass's tensors (X, W) in
+// e4m3 and the backward pass's gradients (dY) in e5m2 (TE's common API, recipe.Format).
+enum class Fp8Format { E4M3, E5M2 };
+const char* to_string(Fp8Format format);
+// The formats of an fp8 GEMM's row-major operands A and B in its role under HYBRID: forward
+// X·W e4m3 x e4m3, data gradient dY·Wᵀ e5m2 x e4m3, weight gradient Xᵀ·dY e4m3 x e5m2. Never
+// e5m2 x e5m2, which cuBLASLt does not run (cuBLAS documentation, cublasLtMatmul's FP8 types).
+struct Fp8Operands {
+  Fp8Format a = Fp8Format::E4M3, b = Fp8Format::E4M3;
+};
+Fp8Operands fp8_gemm_operands(GemmLayout role);
 
 // cuBLASLt's fp8 GEMMs need m, n and k multiples of 16 (16-byte aligned rows of 1-byte elements).
 inline constexpr int64_t kFp8GemmAlignment = 16;
@@ -82,6 +95,7 @@ struct Op {
   bool in_layer = true;    // repeated in every transformer layer
   bool is_forward = true;  // re-run in the backward pass under full recomputation
   bool attention_core = false;  // re-run under selective recomputation (Korthikanti et al. 2022)
+  Fp8Format cast_format = Fp8Format::E4M3;  // when kind == Fp8CastTranspose: what it writes
 
   std::string shape_string() const;  // "M×N×K fwd", "b×h/g×s×d causal", "rows×cols"
 };
@@ -98,5 +112,8 @@ Op make_attention_op(const std::string& name, const AttentionShape& shape, DType
 // Memory-bound op over a rows × cols activation: no FLOPs counted; bytes = `tensors_moved` full
 // tensors read or written once in the dtype's size (e.g. residual add: read 2, write 1 → 3).
 Op make_memory_op(const std::string& name, OpKind kind, const MemoryShape& shape, DType dtype, double tensors_moved);
+// Transformer Engine's cast-transpose of a rows x cols bf16 tensor to `format`: bf16 read, two fp8
+// copies written (as is and transposed), 4 bytes per element.
+Op make_fp8_cast_op(const std::string& name, const MemoryShape& shape, Fp8Format format);
 
 }  // namespace tb

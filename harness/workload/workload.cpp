@@ -52,18 +52,33 @@ struct Builder {
       w.ops.push_back(op);
     }
     if (dtype != DType::FP8) return;
-    // Transformer Engine casts each fp8 GEMM's input X (forward) and output gradient dY (backward)
-    // to fp8, as is and transposed (the weight gradient's operands): bf16 read, two fp8 written,
-    // 4 bytes per element. Where TE fuses a cast into the norm or activation kernel before it,
-    // this standalone cast is an upper bound on what it costs.
+    // Transformer Engine casts each fp8 GEMM's input X (forward, e4m3) and output gradient dY
+    // (backward, e5m2 under its default HYBRID format) to fp8, as is and transposed (the weight
+    // gradient's operands): bf16 read, two fp8 written, 4 bytes per element. Where TE fuses a cast
+    // into the norm or activation kernel before it, this standalone cast is an upper bound on what
+    // it costs.
     for (const bool forward : {true, false}) {
-      Op op = make_memory_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"), OpKind::Fp8CastTranspose,
-                             {tokens, forward ? in : out}, DType::BF16, 2);
+      Op op = make_fp8_cast_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"), {tokens, forward ? in : out},
+                               forward ? fp8_gemm_operands(GemmLayout::Forward).a
+                                       : fp8_gemm_operands(GemmLayout::DataGrad).a);
       op.calls_per_step = calls;
       op.in_layer = in_layer;
       op.is_forward = forward;
       w.ops.push_back(op);
     }
+    // The weight W (this GPU's in x out shard of the bf16 master weights) cast to e4m3 as is (the
+    // forward's operand) and transposed (the data gradient's). TE does it once per optimizer step
+    // and keeps the fp8 copies for the step's other micro-batches (Linear.forward's
+    // is_first_microbatch, which Megatron-Core sets; TE user guide, "FP8 weight caching"). A step
+    // here is one micro-batch and the workload does not know how many an optimizer step holds, so
+    // the cast is charged in full to it: an upper bound, 1/m of it with m micro-batches a step
+    // (kFp8WeightCastSuffix names these ops for the note that says so). Recomputation re-runs no
+    // weight cast: the cached copy serves it.
+    Op cast_w = make_fp8_cast_op(stem + kFp8WeightCastSuffix, {in, out}, fp8_gemm_operands(GemmLayout::Forward).b);
+    cast_w.calls_per_step = calls;
+    cast_w.in_layer = in_layer;
+    cast_w.is_forward = false;
+    w.ops.push_back(cast_w);
   }
 
   // `model_share` as for GEMMs: under MLA the kernel runs V padded to the query/key width.

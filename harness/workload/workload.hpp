@@ -14,9 +14,11 @@ struct WorkloadOptions {
   int64_t seq_len = 0;          // s; 0 takes the model's training context
   // Training precision. fp8 is Transformer Engine's recipe as Megatron-Core runs it: the
   // transformer layers' linear GEMMs (QKV, output projection, MLP, experts, MLA projections) in
-  // fp8 e4m3 with bf16 output, each with the casts of its input and gradient to fp8 (as is and
-  // transposed); attention, the other memory-bound ops, the router and the logits in bf16. The
-  // weights' casts, once per optimizer step for all its micro-batches, are left out.
+  // fp8 with bf16 output (TE's HYBRID format: X and W e4m3, dY e5m2; fp8_gemm_operands), each
+  // with the casts of its input (e4m3) and gradient (e5m2) to fp8 (as is and transposed);
+  // attention, the other memory-bound ops, the router and the logits in bf16. Each fp8 GEMM's
+  // weight cast to e4m3 (as is and transposed), which TE does once per optimizer step, is charged
+  // in full to the step (one micro-batch): an upper bound (kFp8WeightCastSuffix).
   // Every other dtype runs every op.
   DType dtype = DType::BF16;
   bool causal = true;           // decoder LMs mask the future; false matches papers' full-s² counts
@@ -24,6 +26,10 @@ struct WorkloadOptions {
   // all-to-all brings each of them the tokens routed to it from all e ranks (e·b·s·k/experts).
   int64_t expert_parallel = 1;
 };
+
+// The name ending of the fp8 weights' cast ops ("qkv.cast_w"): once per optimizer step in
+// Transformer Engine, charged in full to a step of one micro-batch here, an upper bound.
+inline constexpr const char* kFp8WeightCastSuffix = ".cast_w";
 
 // The dtype of the layers' linear GEMMs, and of everything else (attention, memory-bound ops,
 // router, logits): they differ only under fp8.

@@ -1,5 +1,5 @@
 #pragma once
-// Conversions between float and the narrow formats GEMMs consume (bf16, fp16, fp8 e4m3), as
+// Conversions between float and the narrow formats GEMMs consume (bf16, fp16, fp8 e4m3 and e5m2), as
 // plain inline host functions over bit patterns, rounding to nearest, ties to even (IEEE 754
 // §4.3.1, the rounding cuBLAS and PyTorch use when they convert). Tests and the CPU reference
 // use them to know the exact values a kernel consumed; kernels/cuda uses them to fill inputs
@@ -95,10 +95,47 @@ inline uint8_t float_to_fp8_e4m3(float f) {
   return sign | static_cast<uint8_t>(((exp + 7) << 3) | man);
 }
 
+// OCP FP8 E5M2 (cuBLASLt's CUDA_R_8F_E5M2, Transformer Engine's gradient format): 1 sign, 5
+// exponent (bias 15), 2 mantissa bits, IEEE-like: S.11111.00 is ±inf, S.11111.{01,10,11} NaN, max
+// finite 57344 = 1.75·2^15, subnormals m·2^-16 below 2^-14. OFP8 rev 1.0 §5.3; it is the top byte
+// of an IEEE binary16.
+inline float fp8_e5m2_to_float(uint8_t b) {
+  const bool neg = b & 0x80u;
+  const int exp = (b >> 2) & 0x1f;
+  const int man = b & 0x3;
+  double v;
+  if (exp == 0x1f) v = man ? NAN : INFINITY;
+  else if (exp == 0) v = std::ldexp(static_cast<double>(man), -16);
+  else v = std::ldexp(1.0 + man / 4.0, exp - 15);
+  return static_cast<float>(neg ? -v : v);
+}
+// Saturating, like CUDA's __nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E5M2), which is what
+// Transformer Engine's casts (its fp8e5m2 type, __nv_fp8_e5m2) do: finite values beyond ±57344 and
+// ±inf become ±57344, NaN becomes NaN (0x7f). PyTorch's plain .to(torch.float8_e5m2) differs
+// there: it rounds overflow to ±inf (c10/util/Float8_e5m2.h).
+inline uint8_t float_to_fp8_e5m2(float f) {
+  const uint8_t sign = (float_bits(f) & 0x80000000u) ? 0x80u : 0u;
+  if (std::isnan(f)) return 0x7fu;
+  const double a = std::fabs(static_cast<double>(f));
+  if (a >= 57344.0) return sign | 0x7bu;
+  if (a < std::ldexp(1.0, -14)) {
+    // Subnormal: a = m·2^-16; m == 4 is the smallest normal's bit pattern.
+    return sign | static_cast<uint8_t>(std::nearbyint(a * 65536.0));
+  }
+  int e2;
+  const double fr = std::frexp(a, &e2);
+  int exp = e2 - 1;
+  int man = static_cast<int>(std::nearbyint((2.0 * fr - 1.0) * 4.0));
+  if (man == 4) man = 0, ++exp;
+  // a < 57344 = 1.75·2^15 keeps exp <= 15 and, at exp 15, man <= 3 after rounding.
+  return sign | static_cast<uint8_t>(((exp + 15) << 2) | man);
+}
+
 // Rounds a float to the nearest value the format can hold (what a kernel really consumes).
 inline float round_to_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
 inline float round_to_fp16(float f) { return fp16_to_float(float_to_fp16(f)); }
 inline float round_to_fp8_e4m3(float f) { return fp8_e4m3_to_float(float_to_fp8_e4m3(f)); }
+inline float round_to_fp8_e5m2(float f) { return fp8_e5m2_to_float(float_to_fp8_e5m2(f)); }
 // TF32 keeps fp32's exponent and 10 mantissa bits; the tensor cores round the inputs to it.
 inline float round_to_tf32(float f) {
   const uint32_t u = float_bits(f);

@@ -21,9 +21,9 @@ inline constexpr int kTile = 64;
 inline constexpr int kWarps = 8;
 inline constexpr int kThreads = 32 * kWarps;
 inline constexpr int kIterations = kTile / kWarps;  // 8 per phase
-// Delayed scaling as Transformer Engine does it: x is multiplied by 448 / amax of an earlier step
-// before the cast. The inputs here are uniform in [-1, 1): the scale of an amax of 1.
-inline constexpr float kScale = 448.0f;
+// Delayed scaling as Transformer Engine does it: x is multiplied by fp8_max / amax of an earlier step
+// before the cast (fp8_max: 448 for e4m3, 57344 for e5m2; TE's DelayedScaling at margin 0). The
+// inputs here are uniform in [-1, 1): the scale of an amax of 1, fp8_max itself (fp8_format.hpp).
 
 struct TileCoord {
   int row;  // within the tile; the first of the pair in the store phase

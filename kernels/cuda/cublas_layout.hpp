@@ -39,6 +39,17 @@ inline ColumnMajorProblem column_major_problem(const GemmShape& s) {
   return p;
 }
 
+// The fp8 formats of cuBLAS's A and B for a GEMM in its role (op.hpp's fp8_gemm_operands, swapped
+// as the operands are: cuBLAS A is our B). dgrad: A = W e4m3, B = dY e5m2; wgrad: A = dY e5m2,
+// B = X e4m3; both combinations cuBLASLt runs, where e5m2 x e5m2 it does not.
+struct CublasFp8Types {
+  Fp8Format a = Fp8Format::E4M3, b = Fp8Format::E4M3;
+};
+inline CublasFp8Types cublas_fp8_types(GemmLayout role) {
+  const Fp8Operands ours = fp8_gemm_operands(role);
+  return {ours.b, ours.a};
+}
+
 // Transformer Engine's fp8 recipe: the forward GEMM keeps its partial sums in the tensor cores'
 // own accumulator (cuBLASLt's fast accumulation, CUBLASLT_MATMUL_DESC_FAST_ACCUM), while the data
 // and weight gradients have them promoted to fp32 periodically (split accumulation), which

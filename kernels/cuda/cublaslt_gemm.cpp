@@ -7,6 +7,8 @@
 // keeps transposed fp8 copies of weights and activations; shape and FLOPs are unchanged, and
 // algorithm() says so. Output of an fp8 GEMM is bf16, with unit scales for A and B; forward fp8
 // GEMMs accumulate fast, as Transformer Engine's do (cublas_layout.hpp, fp8_fast_accumulation).
+// Operand formats follow TE's HYBRID recipe by the GEMM's role: e4m3 x e4m3 forward, the gradient
+// dY in e5m2 in dgrad and wgrad (op.hpp, fp8_gemm_operands).
 #include "kernels/cuda/cublaslt_gemm.hpp"
 
 #include <fmt/format.h>
@@ -24,24 +26,32 @@
 namespace tb::kernels::cuda {
 namespace {
 
+// Types of our row-major A and B (cuBLAS's B and A), of C, and the compute type.
 struct TypeConfig {
-  cudaDataType_t ab, cd;
-  Storage ab_storage, cd_storage;
+  cudaDataType_t a, b, cd;
+  Storage a_storage, b_storage, cd_storage;
   cublasComputeType_t compute;
 };
 
+cudaDataType_t fp8_type(Fp8Format f) { return f == Fp8Format::E5M2 ? CUDA_R_8F_E5M2 : CUDA_R_8F_E4M3; }
+Storage fp8_storage(Fp8Format f) { return f == Fp8Format::E5M2 ? Storage::E5M2 : Storage::E4M3; }
+
 TypeConfig type_config(const Op& op, int cc) {
   switch (op.dtype) {
-    case DType::BF16: return {CUDA_R_16BF, CUDA_R_16BF, Storage::BF16, Storage::BF16, CUBLAS_COMPUTE_32F};
-    case DType::FP16: return {CUDA_R_16F, CUDA_R_16F, Storage::F16, Storage::F16, CUBLAS_COMPUTE_32F};
-    case DType::TF32: return {CUDA_R_32F, CUDA_R_32F, Storage::F32, Storage::F32, CUBLAS_COMPUTE_32F_FAST_TF32};
-    case DType::FP32: return {CUDA_R_32F, CUDA_R_32F, Storage::F32, Storage::F32, CUBLAS_COMPUTE_32F};
-    case DType::FP8:
+    case DType::BF16: return {CUDA_R_16BF, CUDA_R_16BF, CUDA_R_16BF, Storage::BF16, Storage::BF16, Storage::BF16, CUBLAS_COMPUTE_32F};
+    case DType::FP16: return {CUDA_R_16F, CUDA_R_16F, CUDA_R_16F, Storage::F16, Storage::F16, Storage::F16, CUBLAS_COMPUTE_32F};
+    case DType::TF32: return {CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, Storage::F32, Storage::F32, Storage::F32, CUBLAS_COMPUTE_32F_FAST_TF32};
+    case DType::FP32: return {CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, Storage::F32, Storage::F32, Storage::F32, CUBLAS_COMPUTE_32F};
+    case DType::FP8: {
       if (cc < 89)
-        throw UnsupportedError(fmt::format("gemm '{}': fp8 (e4m3) needs compute capability 8.9 or newer "
+        throw UnsupportedError(fmt::format("gemm '{}': fp8 (e4m3, e5m2) needs compute capability 8.9 or newer "
                                            "(Ada, Hopper); this device is {}.{}",
                                            op.name, cc / 10, cc % 10));
-      return {CUDA_R_8F_E4M3, CUDA_R_16BF, Storage::E4M3, Storage::BF16, CUBLAS_COMPUTE_32F};
+      // By role, before the TN storage; cuBLAS's A is our B (cublas_layout.hpp).
+      const CublasFp8Types t = cublas_fp8_types(op.gemm.layout);
+      return {fp8_type(t.b), fp8_type(t.a), CUDA_R_16BF, fp8_storage(t.b), fp8_storage(t.a), Storage::BF16,
+              CUBLAS_COMPUTE_32F};
+    }
     default:
       throw UnsupportedError(fmt::format("gemm '{}': dtype {} is not measured on the CUDA backend; accepted: "
                                          "bf16, fp16, tf32, fp32, fp8",
@@ -108,17 +118,17 @@ class CublasLtGemm final : public Kernel {
       throw UnsupportedError(fmt::format("gemm '{}' {}x{}x{} fp8: cuBLASLt's fp8 GEMMs need m, n and k multiples of 16",
                                          op.name, shape_.m, shape_.n, shape_.k));
     const int64_t m = shape_.m, n = shape_.n, k = shape_.k;
-    const double ab_elt = static_cast<double>(storage_bytes(types_.ab_storage));
-    const double need = ab_elt * static_cast<double>(m * k + k * n) +
+    const double need = static_cast<double>(storage_bytes(types_.a_storage)) * static_cast<double>(m * k) +
+                        static_cast<double>(storage_bytes(types_.b_storage)) * static_cast<double>(k * n) +
                         static_cast<double>(storage_bytes(types_.cd_storage)) * static_cast<double>(m * n) +
                         static_cast<double>(kGemmWorkspaceBytes);
     check_fits(need, fmt::format("gemm '{}' {}x{}x{} {}", op.name, m, n, k, to_string(op.dtype)));
-    a_ = DeviceBuffer(static_cast<size_t>(m * k) * storage_bytes(types_.ab_storage));
-    b_ = DeviceBuffer(static_cast<size_t>(k * n) * storage_bytes(types_.ab_storage));
+    a_ = DeviceBuffer(static_cast<size_t>(m * k) * storage_bytes(types_.a_storage));
+    b_ = DeviceBuffer(static_cast<size_t>(k * n) * storage_bytes(types_.b_storage));
     c_ = DeviceBuffer(static_cast<size_t>(m * n) * storage_bytes(types_.cd_storage));
     workspace_ = DeviceBuffer(kGemmWorkspaceBytes);
-    fill_uniform(a_.get(), types_.ab_storage, m * k, options.seed * 3 + 1, 0.0f, 1.0f, stream_);
-    fill_uniform(b_.get(), types_.ab_storage, k * n, options.seed * 3 + 2, 0.0f, 1.0f, stream_);
+    fill_uniform(a_.get(), types_.a_storage, m * k, options.seed * 3 + 1, 0.0f, 1.0f, stream_);
+    fill_uniform(b_.get(), types_.b_storage, k * n, options.seed * 3 + 2, 0.0f, 1.0f, stream_);
     TB_CUDA_CHECK(cudaMemsetAsync(c_.get(), 0xff, c_.bytes(), stream_));  // NaN until written
     create_descriptors();
     choose_algorithm(std::max(1, options.gemm_candidates));
@@ -128,8 +138,8 @@ class CublasLtGemm final : public Kernel {
 
   VerifyResult verify() override {
     wait_for_stream(stream_, "GEMM before verifying");
-    const auto a = copy_to_host_floats(a_.get(), types_.ab_storage, shape_.m * shape_.k);
-    const auto b = copy_to_host_floats(b_.get(), types_.ab_storage, shape_.k * shape_.n);
+    const auto a = copy_to_host_floats(a_.get(), types_.a_storage, shape_.m * shape_.k);
+    const auto b = copy_to_host_floats(b_.get(), types_.b_storage, shape_.k * shape_.n);
     const auto c = copy_to_host_floats(c_.get(), types_.cd_storage, shape_.m * shape_.n);
     GemmOperands g{shape_, a, b};
     return verify_gemm(g, c, op_.dtype);
@@ -172,9 +182,9 @@ class CublasLtGemm final : public Kernel {
         TB_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d_.desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast, sizeof fast));
       }
     }
-    // Stored (pre-op) dimensions, column-major.
-    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.a, types_.ab, p.a.rows, p.a.cols, p.a.ld));
-    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.b, types_.ab, p.b.rows, p.b.cols, p.b.ld));
+    // Stored (pre-op) dimensions, column-major; cuBLAS's A is our B and its B our A.
+    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.a, types_.b, p.a.rows, p.a.cols, p.a.ld));
+    TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.b, types_.a, p.b.rows, p.b.cols, p.b.ld));
     TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.c, types_.cd, p.c.rows, p.c.cols, p.c.ld));
     TB_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&d_.pref));
     const uint64_t ws = kGemmWorkspaceBytes;
@@ -258,8 +268,13 @@ class CublasLtGemm final : public Kernel {
                              algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_STAGES_ID),
                              algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_SPLITK_NUM),
                              returned > 1 ? ", fastest timed" : "",
-                             op_.dtype == DType::FP8 ? ", fp8 operands stored TN (B as NxK)" : "",
+                             op_.dtype == DType::FP8 ? fp8_operands_text() : "",
                              fp8_fast_accumulation(op_.dtype, op_.gemm.layout) ? ", fast accumulation" : "");
+  }
+
+  std::string fp8_operands_text() const {
+    const Fp8Operands f = fp8_gemm_operands(op_.gemm.layout);
+    return fmt::format(", fp8 {} x {} stored TN (B as NxK)", to_string(f.a), to_string(f.b));
   }
 
   Op op_;

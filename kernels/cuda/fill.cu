@@ -15,6 +15,7 @@ __device__ inline void store(float* p, float v) { *p = v; }
 __device__ inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
 __device__ inline void store(__half* p, float v) { *p = __float2half_rn(v); }
 __device__ inline void store(__nv_fp8_e4m3* p, float v) { *p = __nv_fp8_e4m3(v); }  // saturating, RN
+__device__ inline void store(__nv_fp8_e5m2* p, float v) { *p = __nv_fp8_e5m2(v); }  // saturating, RN
 
 template <typename T>
 __global__ void fill_kernel(T* out, int64_t count, uint64_t seed, float offset, float scale) {
@@ -35,6 +36,7 @@ void fill_uniform(void* dev, Storage s, int64_t count, uint64_t seed, float offs
     case Storage::BF16: fill_kernel<<<blocks, threads, 0, stream>>>(static_cast<__nv_bfloat16*>(dev), count, seed, offset, scale); break;
     case Storage::F16: fill_kernel<<<blocks, threads, 0, stream>>>(static_cast<__half*>(dev), count, seed, offset, scale); break;
     case Storage::E4M3: fill_kernel<<<blocks, threads, 0, stream>>>(static_cast<__nv_fp8_e4m3*>(dev), count, seed, offset, scale); break;
+    case Storage::E5M2: fill_kernel<<<blocks, threads, 0, stream>>>(static_cast<__nv_fp8_e5m2*>(dev), count, seed, offset, scale); break;
   }
   TB_CUDA_CHECK(cudaGetLastError());
 }

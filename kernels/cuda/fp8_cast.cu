@@ -1,5 +1,6 @@
 // fp8 cast-transpose, what Transformer Engine runs around each fp8 GEMM: x (bf16, rows x cols)
-// scaled and rounded to fp8 e4m3 (saturating, round to nearest even), written as is (y) and
+// scaled and rounded to fp8, e4m3 for X and W, e5m2 for dY (saturating, round to nearest even;
+// the format is a run-time argument of the conversion, so one kernel serves both), written as is (y) and
 // transposed (yt, the weight gradient's operand: Hopper's fp8 GEMMs take K-major operands only),
 // with max |x| folded into amax for the next step's scale. Memory-bound: 2 bytes read and 2
 // written per element, measured in GB/s against the SKU's bandwidth.
@@ -34,7 +35,8 @@ using namespace fp8cast;
 
 __global__ void __launch_bounds__(kThreads)
     cast_transpose_kernel(const __nv_bfloat16* __restrict__ x, uint8_t* __restrict__ y, uint8_t* __restrict__ yt,
-                          unsigned int* __restrict__ amax_bits, int64_t rows, int64_t cols) {
+                          unsigned int* __restrict__ amax_bits, int64_t rows, int64_t cols, float scale,
+                          __nv_fp8_interpretation_t format) {
   __shared__ __align__(16) uint8_t tile[kTile * kSmemStride];
   __shared__ float warp_max[kAmaxSlots];
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -50,8 +52,8 @@ __global__ void __launch_bounds__(kThreads)
     if (packed && r < rows && c < cols) {  // c even, cols even: c + 1 < cols too
       const float2 v = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(x + y_index(r, c, cols)));
       local_max = fmaxf(local_max, fmaxf(fabsf(v.x), fabsf(v.y)));
-      q[0] = __nv_cvt_float_to_fp8(v.x * kScale, __NV_SATFINITE, __NV_E4M3);
-      q[1] = __nv_cvt_float_to_fp8(v.y * kScale, __NV_SATFINITE, __NV_E4M3);
+      q[0] = __nv_cvt_float_to_fp8(v.x * scale, __NV_SATFINITE, format);
+      q[1] = __nv_cvt_float_to_fp8(v.y * scale, __NV_SATFINITE, format);
       *reinterpret_cast<uint16_t*>(y + y_index(r, c, cols)) = static_cast<uint16_t>(q[0] | (q[1] << 8));
     } else if (!packed) {
 #pragma unroll
@@ -59,7 +61,7 @@ __global__ void __launch_bounds__(kThreads)
         if (r >= rows || c + e >= cols) continue;
         const float v = __bfloat162float(x[y_index(r, c + e, cols)]);
         local_max = fmaxf(local_max, fabsf(v));
-        q[e] = __nv_cvt_float_to_fp8(v * kScale, __NV_SATFINITE, __NV_E4M3);
+        q[e] = __nv_cvt_float_to_fp8(v * scale, __NV_SATFINITE, format);
         y[y_index(r, c + e, cols)] = q[e];
       }
     }
@@ -89,7 +91,8 @@ __global__ void __launch_bounds__(kThreads)
 class CudaFp8CastKernel final : public Kernel {
  public:
   CudaFp8CastKernel(const Op& op, const PrepareOptions& options, cudaStream_t stream)
-      : stream_(stream), rows_(op.memory.rows), cols_(op.memory.cols) {
+      : stream_(stream), rows_(op.memory.rows), cols_(op.memory.cols), format_(op.cast_format),
+        scale_(scale_for(format_)) {
     const int64_t elems = rows_ * cols_;
     check_fits(4.0 * static_cast<double>(elems), std::string("fp8 cast '") + op.name + "' " + op.shape_string());
     x_ = DeviceBuffer(static_cast<size_t>(elems) * 2);
@@ -107,7 +110,8 @@ class CudaFp8CastKernel final : public Kernel {
   void launch() override {
     const dim3 grid(static_cast<unsigned>((rows_ + kTile - 1) / kTile), static_cast<unsigned>((cols_ + kTile - 1) / kTile));
     cast_transpose_kernel<<<grid, kThreads, 0, stream_>>>(x_.as<__nv_bfloat16>(), y_.as<uint8_t>(), yt_.as<uint8_t>(),
-                                                         amax_.as<unsigned int>(), rows_, cols_);
+                                                         amax_.as<unsigned int>(), rows_, cols_, scale_,
+                                                         format_ == Fp8Format::E5M2 ? __NV_E5M2 : __NV_E4M3);
     TB_CUDA_CHECK(cudaGetLastError());
   }
 
@@ -120,14 +124,15 @@ class CudaFp8CastKernel final : public Kernel {
     TB_CUDA_CHECK(cudaMemcpy(yt.data(), yt_.get(), yt_.bytes(), cudaMemcpyDeviceToHost));
     float amax = 0;
     TB_CUDA_CHECK(cudaMemcpy(&amax, amax_.get(), sizeof amax, cudaMemcpyDeviceToHost));
-    return fp8cast::verify(rows_, cols_, x, y, yt, amax);
+    return fp8cast::verify(rows_, cols_, format_, x, y, yt, amax);
   }
 
   double bytes_allocated() const override {
     return static_cast<double>(x_.bytes() + y_.bytes() + yt_.bytes() + amax_.bytes());
   }
   std::string algorithm() const override {
-    return "trainbench CUDA kernel: 64x64 tiles through shared memory, e4m3 SATFINITE (scale 448), amax by atomicMax";
+    return std::string("trainbench CUDA kernel: 64x64 tiles through shared memory, ") + to_string(format_) +
+           (format_ == Fp8Format::E5M2 ? " SATFINITE (scale 57344)" : " SATFINITE (scale 448)") + ", amax by atomicMax";
   }
   void corrupt_output_for_testing() override {
     wait_for_stream(stream_, "fp8 cast before planting a wrong value");
@@ -141,6 +146,8 @@ class CudaFp8CastKernel final : public Kernel {
  private:
   cudaStream_t stream_;
   int64_t rows_, cols_;
+  Fp8Format format_;
+  float scale_;
   DeviceBuffer x_, y_, yt_, amax_;
 };
 

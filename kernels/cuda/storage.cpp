@@ -12,7 +12,8 @@ size_t storage_bytes(Storage s) {
     case Storage::F32: return 4;
     case Storage::BF16:
     case Storage::F16: return 2;
-    case Storage::E4M3: return 1;
+    case Storage::E4M3:
+    case Storage::E5M2: return 1;
   }
   return 4;
 }
@@ -23,6 +24,7 @@ const char* to_string(Storage s) {
     case Storage::BF16: return "bf16";
     case Storage::F16: return "fp16";
     case Storage::E4M3: return "fp8e4m3";
+    case Storage::E5M2: return "fp8e5m2";
   }
   return "?";
 }
@@ -47,6 +49,7 @@ float widen(const unsigned char* p, Storage s) {
       return fp16_to_float(h);
     }
     case Storage::E4M3: return fp8_e4m3_to_float(*p);
+    case Storage::E5M2: return fp8_e5m2_to_float(*p);
   }
   return 0;
 }
@@ -65,6 +68,7 @@ void narrow(float v, Storage s, unsigned char* p) {
       return;
     }
     case Storage::E4M3: *p = float_to_fp8_e4m3(v); return;
+    case Storage::E5M2: *p = float_to_fp8_e5m2(v); return;
   }
 }
 

@@ -10,7 +10,7 @@
 
 namespace tb::kernels::cuda {
 
-enum class Storage { F32, BF16, F16, E4M3 };
+enum class Storage { F32, BF16, F16, E4M3, E5M2 };
 size_t storage_bytes(Storage s);
 const char* to_string(Storage s);
 

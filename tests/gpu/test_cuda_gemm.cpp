@@ -55,6 +55,13 @@ TEST(CudaGemm, EveryDtypeAndLayoutMatchesReference) {
         EXPECT_GT(r.elements_checked, 0);
         EXPECT_LE(r.max_rel_error, r.tolerance);
         EXPECT_FALSE(kernel->algorithm().empty());
+        // Transformer Engine's HYBRID formats by role: the gradient dY in e5m2.
+        if (dtype == DType::FP8) {
+          const char* formats = layout == GemmLayout::Forward    ? "fp8 e4m3 x e4m3"
+                                : layout == GemmLayout::DataGrad ? "fp8 e5m2 x e4m3"
+                                                                 : "fp8 e4m3 x e5m2";
+          EXPECT_NE(kernel->algorithm().find(formats), std::string::npos) << kernel->algorithm();
+        }
       }
     }
   }

@@ -69,19 +69,22 @@ namespace tb::kernels {
 namespace {
 
 // fp8 cast-transpose (Transformer Engine's, around each fp8 GEMM): every byte of y and of its
-// transpose equal to the host's rounding, amax exact, at ragged shapes and one of GPT-3 175B's.
+// transpose equal to the host's rounding, amax exact, at ragged shapes and one of GPT-3 175B's,
+// in e4m3 (X, W) and e5m2 (dY).
 TEST(CudaFp8Cast, MatchesTheHostRoundingExactlyAndCatchesAPlantedByte) {
   TB_REQUIRE_GPU();
   auto backend = make_backend("cuda");
-  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {100, 70}, {257, 4099}, {2048, 12288}}) {
-    const Op op = make_memory_op("cast", OpKind::Fp8CastTranspose, {rows, cols}, DType::BF16, 2);
-    auto kernel = backend->prepare(op, {});
-    EXPECT_FALSE(kernel->verify().passed) << "outputs are fp8 NaN until the first launch";
-    EXPECT_GT(backend->time_sample_ms(*kernel), 0.0);
-    const VerifyResult r = kernel->verify();
-    EXPECT_TRUE(r.passed) << rows << "x" << cols << ": " << r.detail;
-    kernel->corrupt_output_for_testing();
-    EXPECT_FALSE(kernel->verify().passed) << rows << "x" << cols;
+  for (const Fp8Format format : {Fp8Format::E4M3, Fp8Format::E5M2}) {
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {100, 70}, {257, 4099}, {2048, 12288}}) {
+      const Op op = make_fp8_cast_op("cast", {rows, cols}, format);
+      auto kernel = backend->prepare(op, {});
+      EXPECT_FALSE(kernel->verify().passed) << "outputs are fp8 NaN until the first launch";
+      EXPECT_GT(backend->time_sample_ms(*kernel), 0.0);
+      const VerifyResult r = kernel->verify();
+      EXPECT_TRUE(r.passed) << to_string(format) << " " << rows << "x" << cols << ": " << r.detail;
+      kernel->corrupt_output_for_testing();
+      EXPECT_FALSE(kernel->verify().passed) << to_string(format) << " " << rows << "x" << cols;
+    }
   }
 }
 

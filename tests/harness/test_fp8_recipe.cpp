@@ -49,7 +49,7 @@ TEST(Fp8Recipe, CastsOfEachFp8GemmsInputAndGradientByHand) {
   double bytes = 0;
   size_t casts = 0;
   for (const Op& op : fp8.ops) {
-    if (op.kind != OpKind::Fp8CastTranspose) continue;
+    if (op.kind != OpKind::Fp8CastTranspose || op.name.ends_with(kFp8WeightCastSuffix)) continue;
     ++casts;
     bytes += op.bytes * static_cast<double>(op.calls_per_step);
     EXPECT_EQ(op.calls_per_step, 96) << op.name;
@@ -57,6 +57,8 @@ TEST(Fp8Recipe, CastsOfEachFp8GemmsInputAndGradientByHand) {
     EXPECT_EQ(op.dtype, DType::BF16) << op.name;  // what it reads
     EXPECT_DOUBLE_EQ(op.model_flops, 0) << op.name;
     EXPECT_EQ(op.is_forward, op.name.ends_with(".cast_x")) << op.name;  // re-run under full recomputation
+    // TE's HYBRID format: the forward's input in e4m3, the gradient in e5m2.
+    EXPECT_EQ(op.cast_format, op.name.ends_with(".cast_dy") ? Fp8Format::E5M2 : Fp8Format::E4M3) << op.name;
   }
   EXPECT_EQ(casts, 8u);  // X and dY of QKV, output projection, MLP up and down
   const double columns = 12288 + 4608 + 1536 + 12288 + 12288 + 6144 + 6144 + 12288;
@@ -64,6 +66,42 @@ TEST(Fp8Recipe, CastsOfEachFp8GemmsInputAndGradientByHand) {
   EXPECT_EQ(find(fp8, "qkv.cast_x").memory.cols, 12288);
   EXPECT_EQ(find(fp8, "qkv.cast_dy").memory.cols, 4608);
   for (const Op& op : build_workload(model, {.tensor_parallel = 8}).ops) EXPECT_NE(op.kind, OpKind::Fp8CastTranspose);
+}
+
+TEST(Fp8Recipe, WeightCastsOfEachFp8GemmByHand) {
+  // GPT-3 175B at tp 8: each layer's fp8 weights on one GPU are QKV 12288 x 4608, output
+  // projection 1536 x 12288, MLP up 12288 x 6144 and down 6144 x 12288 (in x out); each read in
+  // bf16 and written as e4m3 and its transpose, 4 bytes per element, once per step (charged in
+  // full: an upper bound), 96 layers. 226,492,416 elements a layer: 86.97 GB a step.
+  const Workload fp8 = build_workload(load_model("gpt3-175b"), {.tensor_parallel = 8, .dtype = DType::FP8});
+  const std::pair<const char*, std::pair<int64_t, int64_t>> weights[] = {
+      {"qkv", {12288, 4608}}, {"attn_out", {1536, 12288}}, {"mlp_up", {12288, 6144}}, {"mlp_down", {6144, 12288}}};
+  double bytes = 0;
+  for (const auto& [name, shape] : weights) {
+    const Op& op = find(fp8, std::string(name) + ".cast_w");
+    EXPECT_EQ(op.kind, OpKind::Fp8CastTranspose);
+    EXPECT_EQ(op.memory.rows, shape.first) << name;
+    EXPECT_EQ(op.memory.cols, shape.second) << name;
+    EXPECT_EQ(op.cast_format, Fp8Format::E4M3) << name;
+    EXPECT_EQ(op.calls_per_step, 96) << name;
+    EXPECT_FALSE(op.is_forward) << name;  // the cached copy serves recomputation
+    EXPECT_DOUBLE_EQ(op.model_flops, 0) << name;
+    bytes += op.bytes * static_cast<double>(op.calls_per_step);
+  }
+  EXPECT_DOUBLE_EQ(bytes, 4.0 * 226492416.0 * 96);
+  size_t weight_casts = 0;
+  for (const Op& op : fp8.ops) weight_casts += op.name.ends_with(kFp8WeightCastSuffix) ? 1 : 0;
+  EXPECT_EQ(weight_casts, 4u);
+  // Routed experts: every local expert's weights, once per MoE layer each. Mixtral 8x7B at tp 2,
+  // ep 2: 4 local experts x 32 layers; up 4096 x 2·14336/2 (gate and up fused), down 7168 x 4096.
+  const Workload moe = build_workload(load_model("mixtral-8x7b"),
+                                      {.tensor_parallel = 2, .seq_len = 256, .dtype = DType::FP8, .expert_parallel = 2});
+  const Op& up = find(moe, "expert_up.cast_w");
+  EXPECT_EQ(up.calls_per_step, 32 * 4);
+  EXPECT_EQ(up.memory.rows, 4096);
+  EXPECT_EQ(up.memory.cols, 14336);
+  EXPECT_EQ(find(moe, "expert_down.cast_w").memory.rows, 7168);
+  EXPECT_THROW(find(moe, "router.cast_w"), std::exception);  // the router stays in bf16
 }
 
 TEST(Fp8Recipe, SameShapesAndModelFlopsAsTheBf16Step) {
@@ -214,6 +252,24 @@ TEST(Fp8Recipe, StepSummaryNamesThePeakAndTheFp8Fraction) {
   cli::print_step_summary(out, r, load_sku("h100-sxm"));
   EXPECT_NE(out.str().find("50.0%  (model FLOPs / h100-sxm bf16 peak; 25.0% of the fp8 peak)"), std::string::npos)
       << out.str();
+  EXPECT_EQ(out.str().find("weight casts"), std::string::npos) << out.str();  // none measured
+
+  // The weights' casts, charged in full to the step, are named with their share: 2 x 96 x 0.25 ms.
+  for (const char* name : {"qkv.cast_w", "mlp_up.cast_w", "qkv.cast_x"}) {
+    results::KernelResult k;
+    k.name = name;
+    k.status = "ok";
+    k.calls_per_step = 96;
+    k.stats.median_ms = 0.25;
+    r.kernels.push_back(k);
+  }
+  std::ostringstream with_casts;
+  cli::print_step_summary(with_casts, r, load_sku("h100-sxm"));
+  EXPECT_NE(with_casts.str().find("of which            48.000 ms  weight casts (*.cast_w): once per optimizer step"),
+            std::string::npos)
+      << with_casts.str();
+  EXPECT_NE(with_casts.str().find("an upper bound: 1/m of it with m micro-batches a step"), std::string::npos);
+
   r.workload.dtype = "bf16";
   std::ostringstream plain;
   cli::print_step_summary(plain, r, load_sku("h100-sxm"));

@@ -61,6 +61,29 @@ TEST(CublasLayout, Fp8TnRequirementIsTheDataGradLayout) {
   EXPECT_TRUE(cuda::column_major_problem({16, 16, 16, GemmLayout::WeightGrad}).b.transposed);
 }
 
+// cuBLASLt runs fp8 GEMMs with A/B = e4m3/e4m3, e4m3/e5m2 and e5m2/e4m3, never e5m2/e5m2 (cuBLAS
+// documentation, cublasLtMatmul's FP8 type table). Its A is our B: dgrad hands it W (e4m3) and
+// dY (e5m2), wgrad dY (e5m2) and X (e4m3).
+TEST(CublasLayout, Fp8OperandTypesPerRoleAreOnesCublasLtRuns) {
+  using F = Fp8Format;
+  const auto fwd = cuda::cublas_fp8_types(GemmLayout::Forward);
+  const auto dgrad = cuda::cublas_fp8_types(GemmLayout::DataGrad);
+  const auto wgrad = cuda::cublas_fp8_types(GemmLayout::WeightGrad);
+  EXPECT_EQ(fwd.a, F::E4M3);
+  EXPECT_EQ(fwd.b, F::E4M3);
+  EXPECT_EQ(dgrad.a, F::E4M3);
+  EXPECT_EQ(dgrad.b, F::E5M2);
+  EXPECT_EQ(wgrad.a, F::E5M2);
+  EXPECT_EQ(wgrad.b, F::E4M3);
+  for (GemmLayout role : {GemmLayout::Forward, GemmLayout::DataGrad, GemmLayout::WeightGrad}) {
+    const auto t = cuda::cublas_fp8_types(role);
+    EXPECT_FALSE(t.a == F::E5M2 && t.b == F::E5M2) << to_string(role);
+    // The swap: cuBLAS's A is our B, its B our A.
+    EXPECT_EQ(t.a, fp8_gemm_operands(role).b) << to_string(role);
+    EXPECT_EQ(t.b, fp8_gemm_operands(role).a) << to_string(role);
+  }
+}
+
 TEST(CublasLayout, Fp8FastAccumulationOnlyInTheForwardGemm) {
   // Transformer Engine's recipe: fast accumulation forward, split accumulation for the gradients.
   EXPECT_TRUE(cuda::fp8_fast_accumulation(DType::FP8, GemmLayout::Forward));
