@@ -3,8 +3,9 @@
 // polynomial exp, GeLU's tanh form against its sigmoid form, and a loop with the op's switch
 // inside against one per op. Header-only, no CMake target (the baseline's forms are written out
 // here, as they were before the change):
-//   g++ -std=c++20 -O3 -DNDEBUG -fno-trapping-math -I. bench/cpu_memory_ops_micro.cpp -o /tmp/micro && /tmp/micro
-// -O3 -fno-trapping-math is what the Release build gives kernels/cpu/memory_kernel.cpp.
+//   g++ -std=c++20 -O3 -DNDEBUG -fno-trapping-math -ffp-contract=off -I. bench/cpu_memory_ops_micro.cpp -o /tmp/micro
+// The flags are those the Release build gives kernels/cpu/memory_loops.cpp; that file's baseline
+// level is this, its others add -march=x86-64-v3 or -march=x86-64-v4.
 #include <time.h>
 
 #include <algorithm>

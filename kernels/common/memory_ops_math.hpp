@@ -46,11 +46,12 @@ TB_HD inline MeanVar combine(const MeanVar& a, const MeanVar& b) {
 }
 
 // ---- sums over a block ----
-// Eight running sums, not one: an fp32 accumulator is a chain of dependent adds that the
-// compiler may not reorder (no -ffast-math), one add latency per element; eight independent
-// sums vectorize. The lanes are added in a fixed order, so the result does not depend on the
-// machine.
-inline constexpr int kSumLanes = 8;
+// Sixteen running sums, not one: an fp32 accumulator is a chain of dependent adds that the
+// compiler may not reorder (no -ffast-math), one add latency per element; independent sums
+// vectorize. Sixteen fill one AVX-512 register, two AVX2 or four SSE ones (with eight, the
+// AVX-512 loops shuffled register halves and ran at half speed). The lanes are added in a fixed
+// order, so the result does not depend on the instruction set.
+inline constexpr int kSumLanes = 16;
 template <typename Term>
 TB_HD inline float lane_sum(int n, Term term) {
   float acc[kSumLanes] = {};

@@ -1,6 +1,6 @@
 // The block forms of memory_ops_math.hpp that the CPU kernels vectorize: a block's mean/variance
 // and online-softmax state against fp64 and against the element-by-element updates, their
-// combination over a row cut into blocks, the eight-lane sums, and the polynomial exp against
+// combination over a row cut into blocks, the lane sums, and the polynomial exp against
 // libm's double exp, special values included.
 #include <gtest/gtest.h>
 
