@@ -102,6 +102,19 @@ int main() {
   std::printf("per element, one core (thread CPU time, best of 20), %d x %d fp32\n", kRows, kCols);
   std::printf("  row stats, Welford update        %6.3f ns\n", best_ns_per_element([&] { row_stats(false); }, n));
   std::printf("  row stats, mean_var_of blocks    %6.3f ns\n", best_ns_per_element([&] { row_stats(true); }, n));
+  std::printf("  row sum, one accumulator         %6.3f ns\n", best_ns_per_element([&] {
+    for (int r = 0; r < kRows; ++r) {
+      float sum = 0;
+      for (int j = 0; j < kCols; ++j) sum += x[static_cast<size_t>(r) * kCols + j];
+      g_sink = sum;
+    }
+  }, n));
+  std::printf("  row sum, lane_sum                %6.3f ns\n", best_ns_per_element([&] {
+    for (int r = 0; r < kRows; ++r) {
+      const float* row = x.data() + static_cast<size_t>(r) * kCols;
+      g_sink = mo::lane_sum(kCols, [row](int j) { return row[j]; });
+    }
+  }, n));
   std::printf("  tanhf                            %6.3f ns\n", best_ns_per_element([&] {
     for (int i = 0; i < kN; ++i) y[i] = tanhf(x[i]);
     g_sink = y[7];
