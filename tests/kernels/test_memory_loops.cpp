@@ -3,11 +3,13 @@
 // lengths that leave every kind of vector tail; so the levels agree with each other too.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "kernels/common/memory_ops_math.hpp"
+#include "kernels/cpu/memory_kernel.hpp"
 #include "kernels/cpu/memory_loops.hpp"
 
 namespace tb::kernels {
@@ -38,6 +40,14 @@ TEST(MemoryLoops, BaselineIsAlwaysRunnableAndTheKernelsUseTheWidest) {
   EXPECT_STREQ(levels.back()->isa, "baseline");
   EXPECT_EQ(&cpu::memory_loops(), levels.front());
   for (const auto* l : levels) std::printf("memory loops runnable here: %s\n", l->isa);
+  // The results file's `algorithm` says which loops a kernel ran.
+  Op op;
+  op.name = "gelu";
+  op.kind = OpKind::GeluForward;
+  op.dtype = DType::FP32;
+  op.memory = {2, 8};
+  const auto kernel = cpu::make_memory_kernel(op, {});
+  EXPECT_NE(kernel->algorithm().find(cpu::memory_loops().isa), std::string::npos) << kernel->algorithm();
 }
 
 TEST(MemoryLoops, ElementwiseLoopsEqualTheSharedMathBitForBit) {
