@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
       kernel->launch();
       best_wall = std::min(best_wall, now_ms(CLOCK_MONOTONIC) - wall0);
       best_cpu = std::min(best_cpu, now_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu0);
-      if (after_gemm && i == 0) std::printf("%-14s %10.3f %10.3f  first launch after the sgemm\n", c.name, best_wall, best_cpu);
+      if (after_gemm && i == 0)
+        std::printf("%-14s %10.3f %10.3f  first launch after the sgemm\n", c.name, best_wall, best_cpu);
     }
     const auto check = kernel->verify();
     std::printf("%-14s %10.3f %10.3f  %s; %s\n", c.name, best_wall, best_cpu, check.passed ? "verified" : "FAILED",

@@ -1,6 +1,7 @@
 // CPU memory-bound kernels: the fp32 math of kernels/common/memory_ops_math.hpp over fp32 or
-// bf16 storage, a row at a time, in blocks that memory_loops.hpp's vectorized loops run over. They make `trainbench run --device cpu` complete and are the
-// same functions the CUDA kernels call, so the CPU tests cover the GPU math too.
+// bf16 storage, a row at a time, in blocks that memory_loops.hpp's vectorized loops run over.
+// They make `trainbench run --device cpu` complete and are the same functions the CUDA kernels
+// call, so the CPU tests cover the GPU math too.
 #include "kernels/cpu/memory_kernel.hpp"
 
 #include <fmt/format.h>
@@ -55,7 +56,11 @@ template <typename S>
 class CpuMemoryKernel final : public Kernel {
  public:
   CpuMemoryKernel(const Op& op, const PrepareOptions& options)
-      : op_(op), loops_(memory_loops()), spec_(memcheck::spec_for(op.kind)), rows_(op.memory.rows), cols_(op.memory.cols) {
+      : op_(op),
+        loops_(memory_loops()),
+        spec_(memcheck::spec_for(op.kind)),
+        rows_(op.memory.rows),
+        cols_(op.memory.cols) {
     const size_t elems = static_cast<size_t>(rows_ * cols_);
     for (int t = 0; t < spec_.inputs; ++t) in_[t] = filled(memcheck::Tensor(t), elems, options.seed);
     for (int t = 0; t < spec_.outputs; ++t) out_[t].assign(elems, from_float<S>(0));
@@ -105,7 +110,9 @@ class CpuMemoryKernel final : public Kernel {
     return b + 8.0 * static_cast<double>(targets_.size());
   }
 
-  std::string algorithm() const override { return fmt::format("cpu fp32 math, rows in blocks of {}, {} loops", kBlock, loops_.isa); }
+  std::string algorithm() const override {
+    return fmt::format("cpu fp32 math, rows in blocks of {}, {} loops", kBlock, loops_.isa);
+  }
 
   void corrupt_output_for_testing() override {
     // Row 0 is always among the checked rows.
@@ -194,7 +201,8 @@ class CpuMemoryKernel final : public Kernel {
     const bool layer = op_.kind == OpKind::LayerNormBackward;
     mo::NormGradSums sums;
     read_blocks(r, [&](const float* const* in, float* const*, int n, int64_t j) {
-      const mo::NormGradSums block = loops_.norm_grad_sums(in[0], in[1], gamma_.data() + j, layer ? mean : 0.0f, rstd, n);
+      const mo::NormGradSums block =
+          loops_.norm_grad_sums(in[0], in[1], gamma_.data() + j, layer ? mean : 0.0f, rstd, n);
       sums.g += block.g;
       sums.gx += block.gx;
     });

@@ -109,7 +109,8 @@ TEST(MemoryLoops, RowLoopsEqualTheSharedMathBitForBit) {
       EXPECT_EQ(first_difference(y, want), -1) << "rmsnorm_forward " << at;
       const float cols = 3.0f * static_cast<float>(n);
       loops->layernorm_backward(x.data(), dy.data(), gamma.data(), mean, rstd, sums, cols, y.data(), n);
-      for (int e = 0; e < n; ++e) want[e] = mo::layernorm_backward(x[e], dy[e], mean, rstd, gamma[e], sums.g, sums.gx, cols);
+      for (int e = 0; e < n; ++e)
+        want[e] = mo::layernorm_backward(x[e], dy[e], mean, rstd, gamma[e], sums.g, sums.gx, cols);
       EXPECT_EQ(first_difference(y, want), -1) << "layernorm_backward " << at;
       loops->rmsnorm_backward(x.data(), dy.data(), gamma.data(), rstd, sums, cols, y.data(), n);
       for (int e = 0; e < n; ++e) want[e] = mo::rmsnorm_backward(x[e], dy[e], rstd, gamma[e], sums.gx, cols);

@@ -128,7 +128,8 @@ TEST(MemoryOpsBlocks, BlockSoftmaxEqualsOnePassAndTwoPassFp64) {
   const auto z = random_floats(6400, 9, 4.0f);
   mo::OnlineSoftmax blocked;
   for (size_t j = 0; j < z.size(); j += 512)
-    blocked = mo::combine(blocked, mo::online_softmax_of(z.data() + j, static_cast<int>(std::min<size_t>(512, z.size() - j))));
+    blocked = mo::combine(blocked,
+                          mo::online_softmax_of(z.data() + j, static_cast<int>(std::min<size_t>(512, z.size() - j))));
   const double m = *std::max_element(z.begin(), z.end());
   double sum = 0;
   for (float v : z) sum += std::exp(v - m);
