@@ -3,7 +3,8 @@
 // flushed before each as the backend does, wall and process CPU time (CPU time over wall near 2
 // says both cores worked). With --after-gemm, a 1024^3 OpenBLAS sgemm runs right before each
 // kernel's first launch, whose threads may still spin while ours start (a suspect of
-// docs/perf/cpu-memory-ops.md). Each kernel's output is verified against the fp64 reference.
+// docs/perf/cpu-memory-ops.md), and the first ten launches' wall times are printed (compare
+// with OPENBLAS_NUM_THREADS=1). Each kernel's output is verified against the fp64 reference.
 // Built by hand against a build's libraries (no CMake target), from the repository root:
 //   g++ -std=c++20 -O2 -I. bench/cpu_memory_kernels.cpp -o /tmp/kernels build/kernels/libtb_kernels_cpu.a
 //       build/harness/libtb_harness.a -lopenblas -lfmt -ltomlplusplus -pthread && /tmp/kernels [--after-gemm]
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "harness/workload/op.hpp"
@@ -72,15 +74,17 @@ int main(int argc, char** argv) {
     auto kernel = kernels::cpu::make_memory_kernel(op, {});
     if (after_gemm) sgemm_1024();
     double best_wall = 1e300, best_cpu = 1e300;
+    std::string first_launches;
     for (int i = 0; i < 50; ++i) {
       flush_caches();
       const double wall0 = now_ms(CLOCK_MONOTONIC), cpu0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
       kernel->launch();
-      best_wall = std::min(best_wall, now_ms(CLOCK_MONOTONIC) - wall0);
+      const double wall = now_ms(CLOCK_MONOTONIC) - wall0;
+      best_wall = std::min(best_wall, wall);
       best_cpu = std::min(best_cpu, now_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu0);
-      if (after_gemm && i == 0)
-        std::printf("%-14s %10.3f %10.3f  first launch after the sgemm\n", c.name, best_wall, best_cpu);
+      if (after_gemm && i < 10) first_launches += " " + std::to_string(wall).substr(0, 5);
     }
+    if (after_gemm) std::printf("%-14s first launches after the sgemm, ms:%s\n", c.name, first_launches.c_str());
     const auto check = kernel->verify();
     std::printf("%-14s %10.3f %10.3f  %s; %s\n", c.name, best_wall, best_cpu, check.passed ? "verified" : "FAILED",
                 kernel->algorithm().c_str());
