@@ -1,15 +1,18 @@
 // CPU memory-bound kernels: the fp32 math of kernels/common/memory_ops_math.hpp over fp32 or
-// bf16 storage, one row at a time. They make `trainbench run --device cpu` complete and are the
-// same functions the CUDA kernels call, so the CPU tests cover the GPU math too.
+// bf16 storage, a row at a time, in blocks that memory_loops.hpp's vectorized loops run over.
+// They make `trainbench run --device cpu` complete and are the same functions the CUDA kernels
+// call, so the CPU tests cover the GPU math too.
 #include "kernels/cpu/memory_kernel.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "harness/common/errors.hpp"
 #include "kernels/common/float_formats.hpp"
 #include "kernels/common/memory_ops_math.hpp"
+#include "kernels/cpu/memory_loops.hpp"
 #include "kernels/cpu/memory_op_check.hpp"
 #include "kernels/cpu/parallel_for.hpp"
 
@@ -31,11 +34,33 @@ float from_float<float>(float f) { return f; }
 template <>
 Bf16 from_float<Bf16>(float f) { return {float_to_bf16(f)}; }
 
+// Rows are cut into blocks of this many elements (2 KiB of fp32 a tensor, in L1), converted to
+// fp32 once where the storage is bf16, read and written in place where it is fp32.
+constexpr int kBlock = 512;
+
+// n stored values as fp32: the storage itself, or a converted copy in buf.
+inline const float* as_floats(const float* p, int, float*) { return p; }
+inline const float* as_floats(const Bf16* p, int n, float* buf) {
+  for (int i = 0; i < n; ++i) buf[i] = bf16_to_float(p[i].bits);
+  return buf;
+}
+// Where n fp32 outputs are computed: the storage itself, or buf, then rounded into it.
+inline float* out_floats(float* p, float*) { return p; }
+inline float* out_floats(Bf16*, float* buf) { return buf; }
+inline void store_floats(const float*, int, float*) {}
+inline void store_floats(const float* buf, int n, Bf16* p) {
+  for (int i = 0; i < n; ++i) p[i].bits = float_to_bf16(buf[i]);
+}
+
 template <typename S>
 class CpuMemoryKernel final : public Kernel {
  public:
   CpuMemoryKernel(const Op& op, const PrepareOptions& options)
-      : op_(op), spec_(memcheck::spec_for(op.kind)), rows_(op.memory.rows), cols_(op.memory.cols) {
+      : op_(op),
+        loops_(memory_loops()),
+        spec_(memcheck::spec_for(op.kind)),
+        rows_(op.memory.rows),
+        cols_(op.memory.cols) {
     const size_t elems = static_cast<size_t>(rows_ * cols_);
     for (int t = 0; t < spec_.inputs; ++t) in_[t] = filled(memcheck::Tensor(t), elems, options.seed);
     for (int t = 0; t < spec_.outputs; ++t) out_[t].assign(elems, from_float<S>(0));
@@ -85,7 +110,9 @@ class CpuMemoryKernel final : public Kernel {
     return b + 8.0 * static_cast<double>(targets_.size());
   }
 
-  std::string algorithm() const override { return "cpu fp32 math, one row at a time"; }
+  std::string algorithm() const override {
+    return fmt::format("cpu fp32 math, rows in blocks of {}, {} loops", kBlock, loops_.isa);
+  }
 
   void corrupt_output_for_testing() override {
     // Row 0 is always among the checked rows.
@@ -114,84 +141,129 @@ class CpuMemoryKernel final : public Kernel {
 
   float x(int t, size_t i) const { return to_float(in_[t][i]); }
 
-  void norm_forward_row(int64_t r, bool write_y) {
+  // Runs fn(in, out, n, j) over row r cut into blocks of kBlock, in[t] the inputs' fp32 values
+  // from column j on and out[o] where the outputs' go (written back after fn when kOutputs).
+  template <bool kOutputs, typename Fn>
+  void for_each_block(int64_t r, Fn fn) {
+    alignas(64) float in_buf[3][kBlock];
+    alignas(64) float out_buf[2][kBlock];
     const size_t base = static_cast<size_t>(r * cols_);
+    for (int64_t j = 0; j < cols_; j += kBlock) {
+      const int n = static_cast<int>(std::min<int64_t>(kBlock, cols_ - j));
+      const size_t at = base + static_cast<size_t>(j);
+      const float* in[3] = {};
+      float* out[2] = {};
+      for (int t = 0; t < spec_.inputs; ++t) in[t] = as_floats(in_[t].data() + at, n, in_buf[t]);
+      if constexpr (kOutputs)
+        for (int o = 0; o < spec_.outputs; ++o) out[o] = out_floats(out_[o].data() + at, out_buf[o]);
+      fn(in, out, n, j);
+      if constexpr (kOutputs)
+        for (int o = 0; o < spec_.outputs; ++o) store_floats(out[o], n, out_[o].data() + at);
+    }
+  }
+  template <typename Fn>
+  void read_blocks(int64_t r, Fn fn) {
+    for_each_block<false>(r, fn);
+  }
+  template <typename Fn>
+  void write_blocks(int64_t r, Fn fn) {
+    for_each_block<true>(r, fn);
+  }
+
+  void norm_forward_row(int64_t r, bool write_y) {
     const bool layer = op_.kind == OpKind::LayerNormForward || op_.kind == OpKind::LayerNormBackward;
     float mean = 0, rstd = 0;
     if (layer) {
       mo::MeanVar s;
-      for (int64_t j = 0; j < cols_; ++j) mo::update(s, x(0, base + j));
+      read_blocks(r, [&](const float* const* in, float* const*, int n, int64_t) {
+        s = mo::combine(s, loops_.mean_var(in[0], n));
+      });
       mean = s.mean;
       rstd = mo::rstd_of(s);
     } else {
       float sum_sq = 0;
-      for (int64_t j = 0; j < cols_; ++j) sum_sq += x(0, base + j) * x(0, base + j);
+      read_blocks(r, [&](const float* const* in, float* const*, int n, int64_t) {
+        sum_sq += loops_.sum_of_squares(in[0], n);
+      });
       rstd = mo::rmsnorm_rstd(sum_sq, static_cast<float>(cols_));
     }
     mean_[static_cast<size_t>(r)] = mean;
     rstd_[static_cast<size_t>(r)] = rstd;
     if (!write_y) return;
-    for (int64_t j = 0; j < cols_; ++j)
-      out_[0][base + j] = from_float<S>(layer ? mo::layernorm_forward(x(0, base + j), mean, rstd, gamma_[j], beta_[j])
-                                              : mo::rmsnorm_forward(x(0, base + j), rstd, gamma_[j]));
+    write_blocks(r, [&](const float* const* in, float* const* out, int n, int64_t j) {
+      if (layer) loops_.layernorm_forward(in[0], gamma_.data() + j, beta_.data() + j, mean, rstd, out[0], n);
+      else loops_.rmsnorm_forward(in[0], gamma_.data() + j, rstd, out[0], n);
+    });
   }
 
   void norm_backward_row(int64_t r) {
-    const size_t base = static_cast<size_t>(r * cols_);
     const float mean = mean_[static_cast<size_t>(r)], rstd = rstd_[static_cast<size_t>(r)];
     const bool layer = op_.kind == OpKind::LayerNormBackward;
-    float sum_g = 0, sum_gx = 0;
-    for (int64_t j = 0; j < cols_; ++j) {
-      const float g = x(1, base + j) * gamma_[j];
-      sum_g += g;
-      sum_gx += g * (x(0, base + j) - (layer ? mean : 0.0f)) * rstd;
-    }
-    const float n = static_cast<float>(cols_);
-    for (int64_t j = 0; j < cols_; ++j)
-      out_[0][base + j] = from_float<S>(
-          layer ? mo::layernorm_backward(x(0, base + j), x(1, base + j), mean, rstd, gamma_[j], sum_g, sum_gx, n)
-                : mo::rmsnorm_backward(x(0, base + j), x(1, base + j), rstd, gamma_[j], sum_gx, n));
+    mo::NormGradSums sums;
+    read_blocks(r, [&](const float* const* in, float* const*, int n, int64_t j) {
+      const mo::NormGradSums block =
+          loops_.norm_grad_sums(in[0], in[1], gamma_.data() + j, layer ? mean : 0.0f, rstd, n);
+      sums.g += block.g;
+      sums.gx += block.gx;
+    });
+    const float cols = static_cast<float>(cols_);
+    write_blocks(r, [&](const float* const* in, float* const* out, int n, int64_t j) {
+      if (layer) loops_.layernorm_backward(in[0], in[1], gamma_.data() + j, mean, rstd, sums, cols, out[0], n);
+      else loops_.rmsnorm_backward(in[0], in[1], gamma_.data() + j, rstd, sums, cols, out[0], n);
+    });
   }
 
   void cross_entropy_row(int64_t r) {
     const size_t base = static_cast<size_t>(r * cols_);
     mo::OnlineSoftmax s;
-    for (int64_t j = 0; j < cols_; ++j) mo::update(s, x(0, base + j));
+    read_blocks(r, [&](const float* const* in, float* const*, int n, int64_t) {
+      s = mo::combine(s, loops_.online_softmax(in[0], n));
+    });
     const int64_t target = targets_[static_cast<size_t>(r)];
-    loss_[static_cast<size_t>(r)] = mo::cross_entropy_loss(s, x(0, base + target));
-    for (int64_t j = 0; j < cols_; ++j)
-      out_[0][base + j] = from_float<S>(mo::cross_entropy_grad(s, x(0, base + j), j == target, memcheck::kCrossEntropyDloss));
+    const float z_target = x(0, base + static_cast<size_t>(target));
+    loss_[static_cast<size_t>(r)] = mo::cross_entropy_loss(s, z_target);
+    write_blocks(r, [&](const float* const* in, float* const* out, int n, int64_t j) {
+      loops_.cross_entropy_grad(in[0], s, memcheck::kCrossEntropyDloss, out[0], n);
+      if (target >= j && target < j + n)
+        out[0][target - j] = mo::cross_entropy_grad(s, z_target, true, memcheck::kCrossEntropyDloss);
+    });
   }
 
   void run_row(int64_t r) {
-    const size_t base = static_cast<size_t>(r * cols_);
+    // The op is chosen once a row, and each block runs one loop of one op: a switch inside the
+    // element loop kept the compiler from vectorizing it.
     switch (op_.kind) {
       case OpKind::LayerNormForward:
-      case OpKind::RmsNormForward: norm_forward_row(r, true); return;
+      case OpKind::RmsNormForward: return norm_forward_row(r, true);
       case OpKind::LayerNormBackward:
-      case OpKind::RmsNormBackward: norm_backward_row(r); return;
-      case OpKind::CrossEntropyForwardBackward: cross_entropy_row(r); return;
-      default: break;
-    }
-    for (int64_t j = 0; j < cols_; ++j) {
-      const size_t i = base + static_cast<size_t>(j);
-      switch (op_.kind) {
-        case OpKind::GeluForward: out_[0][i] = from_float<S>(mo::gelu_forward(x(0, i))); break;
-        case OpKind::GeluBackward: out_[0][i] = from_float<S>(mo::gelu_backward(x(0, i), x(1, i))); break;
-        case OpKind::SwiGluForward: out_[0][i] = from_float<S>(mo::swiglu_forward(x(0, i), x(1, i))); break;
-        case OpKind::SwiGluBackward: {
-          const auto g = mo::swiglu_backward(x(0, i), x(1, i), x(2, i));
-          out_[0][i] = from_float<S>(g.dgate);
-          out_[1][i] = from_float<S>(g.dup);
-          break;
-        }
-        case OpKind::ResidualAdd: out_[0][i] = from_float<S>(mo::residual_add(x(0, i), x(1, i))); break;
-        default: break;
-      }
+      case OpKind::RmsNormBackward: return norm_backward_row(r);
+      case OpKind::CrossEntropyForwardBackward: return cross_entropy_row(r);
+      case OpKind::GeluForward:
+        return write_blocks(r, [this](const float* const* in, float* const* out, int n, int64_t) {
+          loops_.gelu_forward(in[0], out[0], n);
+        });
+      case OpKind::GeluBackward:
+        return write_blocks(r, [this](const float* const* in, float* const* out, int n, int64_t) {
+          loops_.gelu_backward(in[0], in[1], out[0], n);
+        });
+      case OpKind::SwiGluForward:
+        return write_blocks(r, [this](const float* const* in, float* const* out, int n, int64_t) {
+          loops_.swiglu_forward(in[0], in[1], out[0], n);
+        });
+      case OpKind::SwiGluBackward:
+        return write_blocks(r, [this](const float* const* in, float* const* out, int n, int64_t) {
+          loops_.swiglu_backward(in[0], in[1], in[2], out[0], out[1], n);
+        });
+      case OpKind::ResidualAdd:
+        return write_blocks(r, [this](const float* const* in, float* const* out, int n, int64_t) {
+          loops_.residual_add(in[0], in[1], out[0], n);
+        });
+      default: return;
     }
   }
 
   Op op_;
+  const MemoryLoops& loops_;
   memcheck::MemoryOpSpec spec_;
   int64_t rows_, cols_;
   std::vector<S> in_[3], out_[2];

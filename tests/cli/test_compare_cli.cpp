@@ -12,23 +12,16 @@
 #include "harness/results/results_io.hpp"
 #include "tests/report/synthetic_results.hpp"
 #include "tests/support/cli_runner.hpp"
+#include "tests/support/results_dir_test.hpp"
 
 using tb::testing::run_trainbench;
 using tb::testing::SyntheticRunSpec;
 
 namespace {
 
-class CompareCli : public ::testing::Test {
+class CompareCli : public tb::testing::ResultsDirTest {
  protected:
-  void SetUp() override { dir_ = tb::testing::make_temp_dir("tb_compare_cli_"); }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-  }
-  std::string write(const std::string& name, const tb::results::RunResults& r) {
-    const std::string path = dir_ + "/" + name;
-    tb::results::write_results_file(path, r);
-    return path;
-  }
+  CompareCli() : ResultsDirTest("tb_compare_cli_") {}
   // `compare A B extra...`, or `report A B -o DIR/r.html extra...`: the flags both take.
   std::vector<std::string> two_runs(const std::string& cmd, const std::string& a, const std::string& b,
                                     const std::vector<std::string>& extra) const {
@@ -48,7 +41,6 @@ class CompareCli : public ::testing::Test {
     return write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
                                       "function(){return function(){}})");
   }
-  std::string dir_;
 };
 
 // Every bad file is exit 2 with its path and the problem in the message.

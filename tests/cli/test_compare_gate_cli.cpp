@@ -12,23 +12,16 @@
 #include "harness/timing/sample_stats.hpp"
 #include "tests/report/synthetic_results.hpp"
 #include "tests/support/cli_runner.hpp"
+#include "tests/support/results_dir_test.hpp"
 
 using tb::testing::run_trainbench;
 using tb::testing::SyntheticRunSpec;
 
 namespace {
 
-class CompareGateCli : public ::testing::Test {
+class CompareGateCli : public tb::testing::ResultsDirTest {
  protected:
-  void SetUp() override { dir_ = tb::testing::make_temp_dir("tb_compare_gate_cli_"); }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-  }
-  std::string write(const std::string& name, const tb::results::RunResults& r) {
-    const std::string path = dir_ + "/" + name;
-    tb::results::write_results_file(path, r);
-    return path;
-  }
+  CompareGateCli() : ResultsDirTest("tb_compare_gate_cli_") {}
   // `n` runs named stem-0.json ..., each shifted as a whole by `shift` plus 0.2% per run.
   std::vector<std::string> runs(int n, uint32_t seed, double shift, const std::string& stem) {
     std::vector<std::string> paths;
@@ -46,7 +39,6 @@ class CompareGateCli : public ::testing::Test {
     for (const auto& p : paths) s += (s.empty() ? "" : ",") + p;
     return s;
   }
-  std::string dir_;
 };
 
 std::vector<std::string> args(std::vector<std::string> head, const std::vector<std::string>& files,

@@ -40,10 +40,11 @@ std::vector<double> random_row(size_t n, uint64_t seed, double scale = 1.0) {
 }
 
 TEST(MemoryOpsCpu, EveryKernelMatchesReferenceFp32AndBf16) {
-  // Odd sizes (not multiples of 8 or 32) and more rows than the verifier samples.
+  // Odd sizes (not multiples of 8 or 32), more rows than the verifier samples, and rows of one,
+  // two and four of the CPU kernel's 512-element blocks, the last one ragged.
   for (DType dtype : {DType::FP32, DType::BF16}) {
     for (OpKind kind : kAllKinds) {
-      for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {7, 129}, {70, 1000}}) {
+      for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {7, 129}, {70, 1000}, {5, 512}, {3, 1537}}) {
         auto kernel = cpu::make_memory_kernel(memory_op(kind, dtype, rows, cols), {});
         kernel->launch();
         const VerifyResult r = kernel->verify();
