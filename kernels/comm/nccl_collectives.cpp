@@ -1,14 +1,17 @@
 // NCCL collectives on device buffers, one process per GPU (nccl-tests' -g 1 layout): the
 // process takes GPU local_rank mod device count, rank 0's ncclUniqueId reaches the others over
-// the World (MPI), and ncclCommInitRankConfig joins them under a deadline (init_communicator). A
-// single process runs a 1-rank communicator without MPI. Host code only: inputs are filled on the host and copied, outputs copied back
+// the World (MPI), and ncclCommInitRank joins them under a deadline (init_communicator). A single
+// process runs a 1-rank communicator without MPI. Host code only: inputs are filled on the host and copied, outputs copied back
 // to be checked, so no .cu file is needed. NCCL is loaded at run time (kernels/cuda/nccl_loader).
 // Compiled, not run, on machines without a GPU.
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -80,28 +83,14 @@ void wait_on_peers(Query query, const ncclResult_t& state, const char* what, ncc
   throw RuntimeError(why + "; communicator aborted");
 }
 
-// A call on a non-blocking communicator (the multi-rank ones, see NcclBackend) may answer
-// ncclInProgress; the NCCL docs' rule is to poll ncclCommGetAsyncError until it settles before
-// the next call. On a blocking communicator no call answers ncclInProgress, and this is nccl_check.
-void nccl_settle(ncclResult_t rc, const char* what, ncclComm_t comm, bool& aborted, const std::string& waiting_on) {
-  if (rc != ncclInProgress || !comm) {
-    nccl_check(rc, what, comm);
-    return;
-  }
-  ncclResult_t state = ncclInProgress;
-  wait_on_peers([&] { return progress_of(comm, &state); }, state, what, comm, aborted, waiting_on);
-}
-
 // ncclGroupEnd on every path: a send or receive that throws inside the group would otherwise leave
 // this thread in group mode, queueing every later NCCL call (the destroy included) into it.
 class NcclGroup {
  public:
-  NcclGroup(ncclComm_t comm, bool& aborted) : comm_(comm), aborted_(aborted) {
-    nccl_check(api().GroupStart(), "ncclGroupStart", comm_);
-  }
+  explicit NcclGroup(ncclComm_t comm) : comm_(comm) { nccl_check(api().GroupStart(), "ncclGroupStart", comm_); }
   void end() {
     open_ = false;
-    nccl_settle(api().GroupEnd(), "ncclGroupEnd", comm_, aborted_, "(a peer not posting its matching send or receive)");
+    nccl_check(api().GroupEnd(), "ncclGroupEnd", comm_);
   }
   ~NcclGroup() {
     if (open_) api().GroupEnd();  // its result adds nothing to the error already in flight
@@ -111,7 +100,6 @@ class NcclGroup {
 
  private:
   ncclComm_t comm_;
-  bool& aborted_;
   bool open_ = true;
 };
 
@@ -177,20 +165,20 @@ class NcclRun final : public CollectiveRun {
     auto* out = static_cast<char*>(recv);
     switch (c_) {
       case Collective::AllReduce:
-        settle_call(nccl.AllReduce(send, recv, counts_.send_count, type_, ncclSum, comm_, stream_), "ncclAllReduce");
+        nccl_check(nccl.AllReduce(send, recv, counts_.send_count, type_, ncclSum, comm_, stream_), "ncclAllReduce", comm_);
         break;
       case Collective::AllGather:
-        settle_call(nccl.AllGather(send, recv, counts_.send_count, type_, comm_, stream_), "ncclAllGather");
+        nccl_check(nccl.AllGather(send, recv, counts_.send_count, type_, comm_, stream_), "ncclAllGather", comm_);
         break;
       case Collective::ReduceScatter:
-        settle_call(nccl.ReduceScatter(send, recv, counts_.recv_count, type_, ncclSum, comm_, stream_),
-                    "ncclReduceScatter");
+        nccl_check(nccl.ReduceScatter(send, recv, counts_.recv_count, type_, ncclSum, comm_, stream_),
+                   "ncclReduceScatter", comm_);
         break;
       case Collective::AllToAll: {
         // As nccl-tests: one grouped send and receive per peer, block r of the input to rank r.
         const size_t block = counts_.send_count / ranks_;
         const size_t block_bytes = block * element_bytes_;
-        NcclGroup group(comm_, aborted_);
+        NcclGroup group(comm_);
         for (int peer = 0; peer < ranks_; ++peer) {
           nccl_check(nccl.Send(in + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclSend", comm_);
           nccl_check(nccl.Recv(out + peer * block_bytes, block, type_, peer, comm_, stream_), "ncclRecv", comm_);
@@ -199,7 +187,7 @@ class NcclRun final : public CollectiveRun {
         break;
       }
       case Collective::SendRecv: {
-        NcclGroup group(comm_, aborted_);
+        NcclGroup group(comm_);
         nccl_check(nccl.Send(send, counts_.send_count, type_, (rank_ + 1) % ranks_, comm_, stream_), "ncclSend",
                    comm_);
         nccl_check(nccl.Recv(recv, counts_.recv_count, type_, (rank_ + ranks_ - 1) % ranks_, comm_, stream_),
@@ -240,10 +228,6 @@ class NcclRun final : public CollectiveRun {
   double bytes_allocated() const override { return static_cast<double>(send_bytes_ + recv_bytes_); }
 
  private:
-  void settle_call(ncclResult_t rc, const char* what) {
-    nccl_settle(rc, what, comm_, aborted_, "(a rank gone or the network down)");
-  }
-
   ncclComm_t comm_;
   bool& aborted_;  // the backend's: set once the communicator is aborted (freed)
   cudaStream_t stream_;
@@ -311,27 +295,48 @@ class NcclBackend final : public CollectiveBackend {
   }
 
  private:
-  // A blocking ncclCommInitRank waits with no limit for every rank to join: a peer that died
-  // before it leaves the others hanging. With several ranks the init is non-blocking (NCCL >= 2.14)
-  // under a deadline; the communicator stays non-blocking after it, so every later call goes
-  // through nccl_settle. One rank waits on nobody and keeps the plain blocking init.
+  // ncclCommInitRank waits with no limit for every rank to join: a peer that died before it would
+  // leave the others hanging. With several ranks it runs on a thread of its own and the rank waits
+  // kPeerTimeout for it; past that it gives up, and the comm command's MPI_Abort ends the whole
+  // job, the thread still inside NCCL included. The communicator stays blocking: a non-blocking
+  // one (ncclCommInitRankConfig with blocking = 0) would answer ncclInProgress from every later
+  // collective, whose polling would sit in the timed loop. One rank waits on nobody.
   void init_communicator(World& world, const ncclUniqueId& id) {
     const auto& nccl = api();
-    if (world.size() == 1 || !nccl.CommInitRankConfig) {
-      nccl_check(nccl.CommInitRank(&comm_, world.size(), id, world.rank()), "ncclCommInitRank");
+    if (world.size() == 1) {
+      nccl_check(nccl.CommInitRank(&comm_, 1, id, 0), "ncclCommInitRank");
       return;
     }
-    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
-    config.blocking = 0;
-    const ncclResult_t rc = nccl.CommInitRankConfig(&comm_, world.size(), id, world.rank(), &config);
-    if (rc != ncclSuccess && rc != ncclInProgress) {
-      if (comm_) nccl.CommAbort(comm_);  // a half-made communicator is freed, not left behind
-      nccl_check(rc, "ncclCommInitRankConfig");
-    }
-    nccl_settle(rc, "ncclCommInitRankConfig", comm_, aborted_,
-                fmt::format("(rank {} of {} waiting for the others to join: one died before joining, or cannot "
-                            "reach rank 0; NCCL_SOCKET_IFNAME picks the network)",
-                            world.rank(), world.size()));
+    struct InitCall {  // shared with the thread, which outlives this frame if the wait gives up
+      std::mutex m;
+      std::condition_variable cv;
+      bool done = false;
+      ncclComm_t comm = nullptr;
+      ncclResult_t rc = ncclSuccess;
+      cudaError_t device_rc = cudaSuccess;
+    };
+    auto call = std::make_shared<InitCall>();
+    std::thread([call, id, ranks = world.size(), rank = world.rank(), device = device_] {
+      ncclComm_t comm = nullptr;
+      ncclResult_t rc = ncclSuccess;
+      const cudaError_t device_rc = cudaSetDevice(device);  // the current device is per thread
+      if (device_rc == cudaSuccess) rc = api().CommInitRank(&comm, ranks, id, rank);
+      const std::lock_guard lock(call->m);
+      call->comm = comm;
+      call->rc = rc;
+      call->device_rc = device_rc;
+      call->done = true;
+      call->cv.notify_all();
+    }).detach();
+    std::unique_lock lock(call->m);
+    if (!call->cv.wait_for(lock, kPeerTimeout, [&] { return call->done; }))
+      throw RuntimeError(fmt::format(
+          "ncclCommInitRank: rank {} of {} still waiting for the others to join after {} minutes (one died before "
+          "joining, or cannot reach rank 0; NCCL_SOCKET_IFNAME picks the network)",
+          world.rank(), world.size(), std::chrono::duration_cast<std::chrono::minutes>(kPeerTimeout).count()));
+    cuda_check(call->device_rc, "cudaSetDevice (the NCCL init thread)");
+    nccl_check(call->rc, "ncclCommInitRank");
+    comm_ = call->comm;
   }
 
   World& world_;

@@ -17,7 +17,7 @@ struct Loaded {
 };
 
 // Every call the collectives make must be there (`missing` lists those that are not);
-// GetLastError and CommInitRankConfig are later additions, read if present.
+// GetLastError is a later addition, read if present.
 template <typename Fn>
 void bind_required(void* lib, const char* name, Fn& fn, std::string& missing) {
   if (!bind_symbol(lib, name, fn)) missing += (missing.empty() ? "" : ", ") + std::string(name);
@@ -49,7 +49,6 @@ Loaded load() {
   bind_required(lib, "ncclGroupEnd", a.GroupEnd, missing);
   bind_required(lib, "ncclGetErrorString", a.GetErrorString, missing);
   bind_symbol(lib, "ncclGetLastError", a.GetLastError);
-  bind_symbol(lib, "ncclCommInitRankConfig", a.CommInitRankConfig);
   if (!missing.empty()) {
     l.why_not = "libnccl.so.2 lacks " + missing + " (NCCL too old)";
     return l;
