@@ -103,11 +103,23 @@ void mark_not_measured(results::RunResults& r, size_t index, const std::string& 
 
 void restep_from_kernels(results::RunResults& run) {
   double step_ms = 0;
-  for (const auto& k : run.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+  for (auto& k : run.kernels) {
+    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    if (!(k.stats.median_ms > 0)) continue;
+    // The kernel's rates follow its median too; its % of peak scales with its headline rate.
+    const double tflops = k.flops / (k.stats.median_ms * 1e-3) / 1e12;
+    const double gbps = k.bytes / (k.stats.median_ms * 1e-3) / 1e9;
+    const double scale = k.tflops > 0 ? tflops / k.tflops : k.gbps > 0 ? gbps / k.gbps : 1.0;
+    k.pct_of_peak *= scale;
+    k.tflops = tflops;
+    k.gbps = gbps;
+  }
+  if (!run.step) return;
   auto& step = *run.step;
   step.mfu *= step.step_ms / step_ms;
   step.hfu *= step.step_ms / step_ms;
   step.tokens_per_s *= step.step_ms / step_ms;
+  step.sustained_tflops *= step.step_ms / step_ms;
   step.step_ms = step_ms;
 }
 
