@@ -152,7 +152,8 @@ void run_devices(bool json) {
   fmt::print(std::cout, "CPU: {}\n", cpu.name);
   fmt::print(std::cout, "  {} hardware threads, {:.1f} GB memory, last-level cache {:.0f} MB{}\n", cpu.sm_count,
              cpu.memory_gb, cpu.l2_cache_bytes / 1048576.0,
-             cpu.sm_clock_mhz > 0 ? fmt::format(", max clock {:.0f} MHz", cpu.sm_clock_mhz) : "");
+             cpu.sm_clock_mhz > 0 ? fmt::format(", clock {:.0f} MHz (the estimated peak's, below)", cpu.sm_clock_mhz)
+                                  : "");
   fmt::print(std::cout, "  {}\n", cpu.blas_version);
   // What the CPU backend's % of peak is judged against, and whether OpenBLAS can reach it.
   if (peak.fp32_peak_tflops > 0) {
