@@ -146,7 +146,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   // A GPU sample is milliseconds; a CPU one grows as s², so a long sequence is a silent hang.
   if (cpu) check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, kSizeFlags);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
-  fmt::print(stderr, "{}", runner::sku_override_note(info, f.sku));
+  fmt::print(stderr, "{}", runner::sku_note(info, f.sku));
 
   runner::install_interrupt_handler();
   runner::GbenchOptions gb;

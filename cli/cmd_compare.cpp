@@ -125,7 +125,7 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
     std::vector<std::string> inputs = f.baseline;
     inputs.insert(inputs.end(), f.files.begin(), f.files.end());
     if (!f.junit.empty() || cmd.get_option("--junit")->count() > 0) {
-      results::check_output_path(f.junit, "--junit", inputs);
+      results::check_output_path(f.junit, "--junit", results::OutputKind::JUnitXml, inputs);
       junit = f.junit;
     }
     if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");

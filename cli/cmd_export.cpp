@@ -22,7 +22,7 @@ void run_export(const ExportFlags& f) {
   if (f.format != "gbench")
     throw UsageError(fmt::format("--format '{}' is not an export format; accepted values: gbench", f.format));
   const bool to_file = !f.out.empty() && f.out != "-";
-  if (to_file) results::check_output_path(f.out, "-o/--out", {f.file});
+  if (to_file) results::check_output_path(f.out, "-o/--out", results::OutputKind::GbenchJson, {f.file});
   const auto results = results::read_results_file(f.file);
   std::vector<std::string> left_out;
   const std::string text = exporting::to_gbench_json(results, f.file, &left_out).dump(2) + "\n";

@@ -75,7 +75,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   check_candidates_for(f.candidates, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
-  note += runner::sku_override_note(info, f.sku);
+  note += runner::sku_note(info, f.sku);
   const Op op = make_gemm_op("gemm", shape, dtype);
   // A shape beyond memory gets the backend's "does not fit" (with the bytes) instead of this.
   if (info.backend == "cpu" && !beyond_known_memory(op.bytes, backend->free_memory_bytes()))

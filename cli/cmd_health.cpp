@@ -22,6 +22,7 @@
 #include "harness/health/config_checks.hpp"
 #include "harness/health/health_check.hpp"
 #include "harness/health/peer_checks.hpp"
+#include "harness/results/output_path.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -37,6 +38,7 @@ struct HealthFlags {
   std::string out;
   bool json = false;
   health::Thresholds thresholds;
+  bool gemm_threshold_given = false;  // --gemm-threshold typed, not its default
   bool all_gpus = false;
   double peer_tolerance = 0.05;
   TimingFlags timing;
@@ -81,6 +83,23 @@ void print_report(std::ostream& os, const health::Report& report, const kernels:
                          : fmt::format(" ({})", fmt::join(why, ", ")));
 }
 
+// --gemm-threshold is a fraction of a [sustained] figure; where the SKU has none for the dtype, the
+// GEMM is judged against --gemm-peak-threshold x its datasheet peak instead, which a user who typed
+// --gemm-threshold must be told rather than see the flag ignored.
+std::string gemm_threshold_note(const HealthFlags& f, const std::optional<SkuConfig>& sku, DType dtype,
+                                bool peaks_estimated) {
+  if (!f.gemm_threshold_given || !sku || peaks_estimated || sku->sustained_gemm_tflops.count(dtype)) return "";
+  if (!(sku->peak_tflops_or_zero(dtype) > 0))
+    return fmt::format("trainbench: note: --gemm-threshold {:g} is not applied: SKU {} has neither a [sustained] nor a "
+                       "datasheet {} figure, so the GEMM is not judged\n",
+                       f.thresholds.gemm_vs_sustained, sku->name, to_string(dtype));
+  return fmt::format("trainbench: note: --gemm-threshold {:g} is not applied: it is a fraction of a [sustained] "
+                     "gemm_tflops figure, and SKU {} has none for {}; the GEMM is judged against "
+                     "--gemm-peak-threshold {:g} x its datasheet peak ({:g} TFLOP/s) instead\n",
+                     f.thresholds.gemm_vs_sustained, sku->name, to_string(dtype), f.thresholds.gemm_vs_peak,
+                     sku->peak_tflops_or_zero(dtype));
+}
+
 // One device's battery, measured and judged.
 struct DeviceHealth {
   kernels::DeviceInfo info;
@@ -107,7 +126,7 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   d.sku = runner::sku_for(d.info, f.sku, runner::PeaksNeeded::compute_and_memory);
   // Once per kind of device: --all-gpus over eight alike would say it eight times.
   static std::set<std::string> said;
-  if (const std::string note = runner::sku_override_note(d.info, f.sku); said.insert(note).second)
+  if (const std::string note = runner::sku_note(d.info, f.sku); said.insert(note).second)
     fmt::print(stderr, "{}", note);
 
   std::vector<Op> ops;
@@ -129,10 +148,13 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   for (const auto& k : d.run.kernels) (k.kind == "gemm" ? in.gemms : in.streaming).push_back(k);
   in.sku = d.sku;
   in.peaks_estimated = cpu && f.sku.empty();
+  in.cpu_backend = cpu;
   in.gemm_dtype = to_string(d.dtype);
   in.load_avg_1m = d.run.machine.load_avg_1m;
   in.host_cpus = d.run.machine.host_cpus;
   d.report = health::evaluate(in, f.thresholds);
+  if (const std::string note = gemm_threshold_note(f, d.sku, d.dtype, in.peaks_estimated); said.insert(note).second)
+    fmt::print(stderr, "{}", note);
   if (const auto config = backend.read_device_config())
     for (auto& c : health::config_checks(*config)) health::add_check(d.report, std::move(c));
   return d;
@@ -160,6 +182,7 @@ void mark_interrupted(nlohmann::json& j) {
 void run_health(const HealthFlags& f) {
   if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");
   check_fraction(f.thresholds.gemm_vs_sustained, "--gemm-threshold");
+  check_fraction(f.thresholds.gemm_vs_peak, "--gemm-peak-threshold");
   check_fraction(f.thresholds.bandwidth_vs_datasheet, "--bandwidth-threshold");
   check_fraction(f.thresholds.max_rel_noise, "--max-noise");
   check_fraction(f.thresholds.max_tail, "--max-tail");
@@ -177,6 +200,11 @@ void run_health(const HealthFlags& f) {
     std::string why;
     if (!kernels::cuda_device_available(&why)) throw RuntimeError(fmt::format("--all-gpus: no usable GPU: {}", why));
     refuse_multi_rank_launch();
+    // Each card's file is a path of its own: checked now, not after the first cards were measured.
+    if (!f.out.empty())
+      for (const auto& g : kernels::cuda_devices())
+        results::check_output_path(per_gpu_path(f.out, g.index), fmt::format("--out (GPU {}'s file)", g.index),
+                                   results::OutputKind::Results);
     for (const auto& g : kernels::cuda_devices()) {
       if (runner::interrupted()) break;
       auto backend = kernels::make_backend("cuda", g.index);
@@ -246,7 +274,12 @@ void add_health_command(CLI::App& app) {
       ->check(writable_output("--out"));
   cmd->add_flag("--json", flags->json, "Print the verdict and checks as one JSON object");
   cmd->add_option("--gemm-threshold", flags->thresholds.gemm_vs_sustained,
-                  "Best GEMM below this fraction of the SKU's sustained figure is suspect")
+                  "Best GEMM below this fraction of the SKU's [sustained] figure is suspect (SKUs without one for "
+                  "the dtype: --gemm-peak-threshold)")
+      ->capture_default_str();
+  cmd->add_option("--gemm-peak-threshold", flags->thresholds.gemm_vs_peak,
+                  "Where the SKU has no [sustained] figure for the dtype: best GEMM below this fraction of the "
+                  "datasheet peak is suspect")
       ->capture_default_str();
   cmd->add_option("--bandwidth-threshold", flags->thresholds.bandwidth_vs_datasheet,
                   "Streaming GB/s below this fraction of the datasheet bandwidth is suspect")
@@ -271,7 +304,10 @@ void add_health_command(CLI::App& app) {
                   "--max-tail above its median")
       ->capture_default_str();
   add_timing_flags(cmd, flags->timing);
-  cmd->callback([flags] { run_health(*flags); });
+  cmd->callback([flags, cmd] {
+    flags->gemm_threshold_given = cmd->get_option("--gemm-threshold")->count() > 0;
+    run_health(*flags);
+  });
 }
 
 const Registration registration{"health", 9, add_health_command};

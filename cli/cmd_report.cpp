@@ -37,7 +37,7 @@ struct ReportFlags {
 };
 
 void run_report(const ReportFlags& f) {
-  results::check_output_path(f.out, "-o/--out", f.files);
+  results::check_output_path(f.out, "-o/--out", results::OutputKind::Html, f.files);
   if (!f.chartjs.empty()) report::check_chartjs_file(f.chartjs, "--chartjs");
   std::vector<compare::LabeledResults> runs;
   for (const auto& path : f.files) runs.push_back({path, results::read_results_file(path)});

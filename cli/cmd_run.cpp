@@ -252,7 +252,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   check_fp8_step_for(workload, info);
   const bool memory_bound_ops = std::any_of(workload.ops.begin(), workload.ops.end(),
                                             [](const Op& op) { return is_memory_bound(op.kind); });
-  notes += runner::sku_override_note(info, f.sku);
+  notes += runner::sku_note(info, f.sku);
   const auto sku = runner::sku_for(info, f.sku,
                                    memory_bound_ops ? runner::PeaksNeeded::compute_and_memory
                                                     : runner::PeaksNeeded::compute);
@@ -270,7 +270,8 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
   // results/ is this command's own choice, made here; a folder given with --out must exist.
   if (f.out.empty()) results::create_default_output_folder(run.out_path, "the default results file (--out)");
-  results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out");
+  results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out",
+                             results::OutputKind::Results);
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
 

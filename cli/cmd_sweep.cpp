@@ -109,13 +109,13 @@ std::string csv_path_for(const std::string& json_path) {
 // The CSV goes beside the JSON under the same stem: an --out that is itself that CSV name would
 // have the CSV overwrite the results.
 void check_sweep_out(const std::string& out) {
-  results::check_output_path(out, "--out");
+  results::check_output_path(out, "--out", results::OutputKind::Results);
   if (results::same_file(out, csv_path_for(out)))
     throw UsageError(fmt::format("--out {}: the curve's CSV is written beside the results as {}, which is this "
                                  "same file; give a .json path (e.g. {})",
                                  out, csv_path_for(out),
                                  std::filesystem::path(out).replace_extension(".json").string()));
-  results::check_output_path(csv_path_for(out), "--out (its .csv beside it)");
+  results::check_output_path(csv_path_for(out), "--out (its .csv beside it)", results::OutputKind::SweepCsv);
 }
 
 void write_csv(const std::string& path, const std::vector<results::KernelResult>& ks) {
@@ -156,7 +156,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   check_candidates_for(f.candidates, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
-  note += runner::sku_override_note(info, f.sku);
+  note += runner::sku_note(info, f.sku);
 
   std::vector<Op> ops;
   for (int64_t m : ms)

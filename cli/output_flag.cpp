@@ -6,7 +6,9 @@
 namespace tb::cli {
 
 CLI::Validator writable_output(const std::string& flag) {
-  return writable_output(flag, [flag](const std::string& path) { results::check_output_path(path, flag); });
+  return writable_output(flag, [flag](const std::string& path) {
+    results::check_output_path(path, flag, results::OutputKind::Results);
+  });
 }
 
 CLI::Validator writable_output(const std::string& flag, std::function<void(const std::string&)> check) {

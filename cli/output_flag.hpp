@@ -10,7 +10,8 @@
 
 namespace tb::cli {
 
-// results::check_output_path(path, flag), as a validator: "--out: nope/x.json: ..." on error.
+// results::check_output_path(path, flag, OutputKind::Results), as a validator for a results file:
+// "--out: nope/x.json: ..." on error.
 CLI::Validator writable_output(const std::string& flag);
 
 // The same, with the command's own check of the path (a UsageError whose message starts with

@@ -114,33 +114,4 @@ SkuConfig load_sku(const std::string& name_or_path) {
   return parse_sku(config::TomlReader::from_file(path.string()));
 }
 
-std::optional<SkuConfig> match_sku(const std::string& device_name, double memory_gb) {
-  std::optional<SkuConfig> best;
-  double best_gap = 1e30;
-  for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
-    // Matching reads every SKU file: one the user added with a field this version does not know
-    // must not stop every GPU command; it is skipped, said once (naming it strictly is the job
-    // of --sku/--gpu, which load it as given).
-    SkuConfig sku;
-    try {
-      sku = load_sku(name);
-    } catch (const UsageError& e) {
-      fmt::print(stderr, "trainbench: skipping SKU config {} while matching the device: {}\n", name, e.what());
-      continue;
-    }
-    for (const auto& pattern : sku.device_name_patterns) {
-      const bool anchored = !pattern.empty() && pattern.back() == '$';
-      const std::string text = anchored ? pattern.substr(0, pattern.size() - 1) : pattern;
-      const bool matches = anchored ? device_name.size() >= text.size() &&
-                                          device_name.compare(device_name.size() - text.size(), text.size(), text) == 0
-                                    : device_name.find(text) != std::string::npos;
-      if (!matches) continue;
-      // Several SKUs share a name stem (H100 SXM vs PCIe): the memory size breaks the tie.
-      double gap = std::abs(sku.memory_gb - memory_gb);
-      if (gap < best_gap) { best_gap = gap; best = sku; }
-    }
-  }
-  return best;
-}
-
 }  // namespace tb

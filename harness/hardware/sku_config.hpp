@@ -52,8 +52,9 @@ struct SkuConfig {
   std::string origin;                        // the file this config was read from
   std::optional<double> intra_node_gb_s;   // NVLink/PCIe per GPU, one direction
   std::optional<double> inter_node_gb_s;   // network per GPU, one direction
-  // Substrings of the CUDA device name; one ending in '$' must end the name ("NVIDIA H800$" is
-  // the SXM part's bare name, not "NVIDIA H800 PCIe").
+  // [match] device_names: each must end the CUDA device name at a word boundary, so that a
+  // variant (the name with words after it: "H200 NVL", "RTX 4090 D") matches no config meant for
+  // the base part (harness/hardware/sku_match.hpp).
   std::vector<std::string> device_name_patterns;
   // Measured elsewhere, not datasheet figures: the best GEMM FLOP/s a healthy part sustains
   // (mamf-finder shape sweeps), the reference `trainbench health` judges a machine against.
@@ -67,8 +68,5 @@ struct SkuConfig {
 };
 
 SkuConfig load_sku(const std::string& name_or_path);
-
-// The SKU whose device_name_patterns match a CUDA device name (and memory size), if any.
-std::optional<SkuConfig> match_sku(const std::string& device_name, double memory_gb);
 
 }  // namespace tb

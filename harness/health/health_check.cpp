@@ -25,6 +25,9 @@ using results::KernelResult;
 
 bool usable(const KernelResult& k) { return k.status == "ok" && k.verified; }
 
+// Noise, spikes and outliers of the CPU backend's samples: the host's other work, not a fault.
+bool timing_unjudged(const Inputs& in) { return in.peaks_estimated || in.cpu_backend; }
+
 const KernelResult* best_by(const std::vector<KernelResult>& ks, double KernelResult::*field) {
   const KernelResult* best = nullptr;
   for (const auto& k : ks)
@@ -85,7 +88,9 @@ Check gemm_check(const Inputs& in, const Thresholds& t) {
     c.reference = in.sku->sustained_gemm_tflops.at(dtype);
     const double ratio = c.measured / c.reference;
     c.status = ratio >= t.gemm_vs_sustained ? Status::Pass : Status::Suspect;
-    c.detail = fmt::format("{} = {:.0f}% of the {:.0f} that healthy {} parts sustain ({}); threshold {:.0f}%", what,
+    c.detail = fmt::format("{} = {:.0f}% of the {:.0f} that healthy {} parts sustain ({}); threshold {:.0f}% "
+                           "(--gemm-threshold)",
+                           what,
                            100 * ratio, c.reference, in.sku->name, in.sku->sustained_source,
                            100 * t.gemm_vs_sustained);
   } else if (datasheet && in.sku->peak_tflops_or_zero(dtype) > 0) {
@@ -95,7 +100,7 @@ Check gemm_check(const Inputs& in, const Thresholds& t) {
     c.status = ratio >= t.gemm_vs_peak ? Status::Pass : Status::Suspect;
     c.detail = fmt::format(
         "{} = {:.0f}% of the {} datasheet peak ({:.0f}); no sustained figure for this SKU and dtype, so judged "
-        "against {:.0f}% of peak (healthy parts sustain 80-87%)",
+        "against {:.0f}% of peak (--gemm-peak-threshold; healthy parts sustain 80-87%)",
         what, 100 * ratio, in.sku->name, peak, 100 * t.gemm_vs_peak);
   } else {
     c.detail = what + (in.sku ? fmt::format(" = {:.0f}% of the estimated peak: shown, not judged (no datasheet)",
@@ -201,12 +206,12 @@ Check noise_check(const Inputs& in, const Thresholds& t) {
   }
   if (!timing::known_rel_noise(worst->stats)) {
     c.detail = fmt::format("{} {} was sampled once: its noise is unknown; give a longer --max-time{}", worst->name,
-                           worst->shape, in.peaks_estimated ? " (shown, not judged on a CPU)" : "");
+                           worst->shape, timing_unjudged(in) ? " (shown, not judged on a CPU)" : "");
     return c;
   }
   c.measured = 100 * worst->stats.rel_noise;
   c.reference = 100 * t.max_rel_noise;
-  if (in.peaks_estimated) {
+  if (timing_unjudged(in)) {
     // The CPU pseudo-device shares its cores with everything else on the machine: its noise says
     // how busy the machine is, not whether a part is faulty. Shown, not judged (like its peaks).
     c.detail = fmt::format("worst relative noise of a median: {:.2f}% ({} {}): shown, not judged on a CPU",
@@ -254,7 +259,7 @@ Check spikes_check(const Inputs& in, const Thresholds& t) {
     return c;
   }
   c.measured = 100 * tail_of(*worst);
-  if (in.peaks_estimated) {
+  if (timing_unjudged(in)) {
     // As with noise: a CPU's slow samples are its neighbours' work, not a faulty part.
     c.detail = fmt::format("slowest tail: {}: shown, not judged on a CPU", spikes_text(*worst));
     return c;
@@ -314,7 +319,7 @@ Check outliers_check(const Inputs& in, const Thresholds& t) {
   const std::string largest = c.measured > 0    ? fmt::format("most: {}", outliers_text(*worst))
                               : most->stats.outliers > 0 ? fmt::format("none counts ({}: {})", rule, outliers_text(*most))
                                                          : std::string("none");
-  if (in.peaks_estimated) {
+  if (timing_unjudged(in)) {
     c.detail = fmt::format("outliers: {}: shown, not judged on a CPU", largest);
     return c;
   }

@@ -22,8 +22,10 @@ struct Thresholds {
   // Best GEMM as a fraction of the SKU's sustained figure (mamf-finder): a healthy part measures
   // within a few percent of it; 10% below is a clock, power or cooling problem.
   double gemm_vs_sustained = 0.90;
-  // Without a sustained figure, a fraction of the datasheet peak: healthy parts sustain 80-87%
-  // of it (H100 SXM 795/989, A100 SXM 271/312), so under 60% is far outside that.
+  // Without a sustained figure, a fraction of the datasheet peak (--gemm-peak-threshold): healthy
+  // parts sustain 80-87% of it (H100 SXM 795/989, A100 SXM 271/312), so under 60% is far outside
+  // that. A separate figure, not gemm_vs_sustained applied to the peak: 90% of a datasheet peak is
+  // more than healthy parts reach.
   double gemm_vs_peak = 0.60;
   // Streaming op's GB/s as a fraction of the datasheet bandwidth: HBM parts stream at 85-92% of
   // it; under 75% points at a memory or clock problem.
@@ -75,6 +77,10 @@ struct Inputs {
   std::vector<results::KernelResult> streaming;  // memory-bound ops measured in GB/s
   std::optional<SkuConfig> sku;
   bool peaks_estimated = false;  // the CPU pseudo-SKU: no datasheet, so no verdict from peaks
+  // The CPU backend, with or without --sku: its samples share the cores with everything else on
+  // the machine, so noise, spikes and outliers say how busy the host is, not that a part is
+  // faulty; they are shown, not judged, even where --sku judges its GEMMs against a GPU's figures.
+  bool cpu_backend = false;
   std::string gemm_dtype;        // for the sustained-figure lookup
   std::optional<double> load_avg_1m;  // the host's, when the check started
   int host_cpus = 0;

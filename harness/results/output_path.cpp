@@ -35,7 +35,8 @@ bool same_file(const std::string& a, const std::string& b) {
   return ca == cb;
 }
 
-void check_output_path(const std::string& path, const std::string& flag, const std::vector<std::string>& inputs) {
+void check_output_path(const std::string& path, const std::string& flag, OutputKind kind,
+                       const std::vector<std::string>& inputs) {
   if (path.empty()) throw UsageError(fmt::format("{}: the output path is empty; give a file name", flag));
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
@@ -48,6 +49,8 @@ void check_output_path(const std::string& path, const std::string& flag, const s
       throw UsageError(fmt::format("{} {}: is also an input of this command ({}); writing would overwrite it; "
                                    "give another file",
                                    flag, path, in));
+  if (fs::is_regular_file(st))
+    if (const std::string refusal = replacement_refusal(path, flag, kind); !refusal.empty()) throw UsageError(refusal);
   // The folder must exist already: a typo in it (`--out reslts/run.json`) would otherwise become a
   // new folder, found only after minutes of measuring, if at all. Nothing is created here.
   const fs::path parent = output_folder(path);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/results/output_kind.hpp"
+
 namespace tb::results {
 
 // Whether two paths name the same file: fs::equivalent when both exist, else their
@@ -18,10 +20,13 @@ bool same_file(const std::string& a, const std::string& b);
 std::filesystem::path output_folder(const std::string& path);
 
 // A UsageError naming `flag` when `path` is empty, is a directory or another non-regular file,
-// names one of `inputs`, or is in a folder that does not exist (named in the message: no folder
-// is ever created for a path the user typed, so `--out reslts/run.json` is refused, not made), is
-// not a directory or cannot be written. Creates nothing.
-void check_output_path(const std::string& path, const std::string& flag, const std::vector<std::string>& inputs = {});
+// names one of `inputs`, is an existing file that does not hold output of `kind` (output_kind.hpp:
+// a results file replaces an earlier results file or an empty file, never a binary or a source
+// file), or is in a folder that does not exist (named in the message: no folder is ever created
+// for a path the user typed, so `--out reslts/run.json` is refused, not made), is not a directory
+// or cannot be written. Creates nothing.
+void check_output_path(const std::string& path, const std::string& flag, OutputKind kind,
+                       const std::vector<std::string>& inputs = {});
 
 // The folder of a default path a command chose itself (`run` and `sweep` write under results/
 // without --out), created before check_output_path; a UsageError naming `flag` if it cannot be.

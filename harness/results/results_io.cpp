@@ -14,6 +14,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/results/field_reader.hpp"
+#include "harness/results/output_kind.hpp"
 
 namespace tb::results {
 
@@ -439,6 +440,11 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
 }
 
 void write_results_file(const std::string& path, const RunResults& results) {
+  // Checked with the flags already; a file put there while the command measured is refused too,
+  // for no measurement is worth an executable or a source file.
+  if (std::filesystem::is_regular_file(path))
+    if (const std::string refusal = replacement_refusal(path, "--out", OutputKind::Results); !refusal.empty())
+      throw UsageError(refusal);
   write_file_atomic(path, to_json(results).dump(2) + "\n");
 }
 

@@ -8,6 +8,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/hardware/sku_config.hpp"
+#include "harness/results/kernel_consistency.hpp"
 #include "harness/results/recorded_sku.hpp"
 #include "harness/timing/sample_stats.hpp"
 
@@ -64,6 +65,28 @@ void require_consistent_step(const RunResults& r, const std::string& origin) {
                                  "workload.tensor_parallel ({:.6g})",
                                  s.tokens_per_s, expected));
   }
+  // The step's FLOPs are its measured kernels' (runner/step_runner.cpp): a kernel's flops edited
+  // alone would otherwise leave MFU and the extrapolations on the old count.
+  double hardware_flops = 0, model_flops = 0;
+  for (const auto& k : r.kernels)
+    if (k.status == "ok") {
+      hardware_flops += static_cast<double>(k.calls_per_step) * k.flops;
+      model_flops += static_cast<double>(k.calls_per_step) * k.model_flops;
+    }
+  if (s.hardware_flops > 0 && !close(s.hardware_flops, hardware_flops))
+    refuse(origin, fmt::format("step.hardware_flops {} is not the sum of calls_per_step x flops over its measured "
+                               "kernels ({:.6g})",
+                               s.hardware_flops, hardware_flops));
+  if (s.model_flops > 0 && !close(s.model_flops, model_flops))
+    refuse(origin, fmt::format("step.model_flops {} is not the sum of calls_per_step x model_flops over its "
+                               "measured kernels ({:.6g})",
+                               s.model_flops, model_flops));
+  if (s.sustained_tflops > 0 && s.step_ms > 0) {
+    const double expected = s.hardware_flops / (s.step_ms * 1e-3) / 1e12;
+    if (!close(s.sustained_tflops, expected))
+      refuse(origin, fmt::format("step.sustained_tflops {} is not step.hardware_flops / step time ({:.6g})",
+                                 s.sustained_tflops, expected));
+  }
   if (s.mfu > 1) {
     const MfuBound bound = step_mfu_bound(r);
     if (s.mfu > bound.bound * (1 + kRelTolerance)) refuse(origin, fmt::format("step.mfu {} is above {}", s.mfu, bound.why));
@@ -97,6 +120,7 @@ void require_consistent_medians(const RunResults& r, const std::string& origin) 
 
 void require_consistent_results(const RunResults& r, const std::string& origin) {
   require_consistent_medians(r, origin);
+  require_consistent_kernel_rates(r, origin);
   require_consistent_step(r, origin);
 }
 

@@ -13,14 +13,17 @@ namespace tb::results {
 // median_ms over its measured kernels, whose tokens_per_s is not micro_batch x seq_len / step
 // time / tensor_parallel (per GPU, as a run writes it), whose mfu or hfu is not its FLOPs over its time and
 // machine.peak_tflops, whose mfu exceeds its bound (step_mfu_bound) or whose mfu exceeds its hfu
-// (the model's FLOPs are a part of those the hardware ran). A file without a step passes.
+// (the model's FLOPs are a part of those the hardware ran), whose hardware_flops or model_flops is
+// not the sum of calls_per_step x flops (model_flops) over its measured kernels, or whose
+// sustained_tflops is not hardware_flops over its time. A file without a step passes.
 void require_consistent_step(const RunResults& r, const std::string& origin);
 
 // Refuses, naming the file and the kernel, a kernel whose median_ms is not the median of its
 // samples_ms. Kernels without samples (not measured, or older files) pass.
 void require_consistent_medians(const RunResults& r, const std::string& origin);
 
-// Both of the above: what every reader checks.
+// Both of the above and require_consistent_kernel_rates (kernel_consistency.hpp): what every
+// reader checks.
 void require_consistent_results(const RunResults& r, const std::string& origin);
 
 // The most a step's MFU can be, and why. 1 against the peak of the dtype the step runs in. An fp8

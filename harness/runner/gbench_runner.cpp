@@ -85,7 +85,7 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
                                    reps));
   }
   if (const std::string out = gbench_flag_value(gbench.args, "out"); !out.empty())
-    results::check_output_path(out, "--benchmark_out");
+    results::check_output_path(out, "--benchmark_out", results::OutputKind::BenchmarkOut);
   // Google Benchmark parses its flags from argv and leaves what it does not know.
   std::vector<std::string> storage{"trainbench"};
   storage.insert(storage.end(), gbench.args.begin(), gbench.args.end());

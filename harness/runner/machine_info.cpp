@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "harness/hardware/cpu_peak.hpp"
+#include "harness/hardware/sku_match.hpp"
 #include "kernels/cpu/stream_triad.hpp"
 
 namespace tb::runner {
@@ -56,8 +57,8 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
   return match_sku(info.name, info.memory_gb);
 }
 
-std::string sku_override_note(const kernels::DeviceInfo& info, const std::string& override_name) {
-  if (override_name.empty()) return "";
+std::string sku_note(const kernels::DeviceInfo& info, const std::string& override_name) {
+  if (override_name.empty()) return info.backend == "cpu" ? "" : unmatched_sku_note(info.name, info.memory_gb);
   if (info.backend == "cpu")
     return fmt::format("trainbench: note: --sku {}: judging {} (the CPU backend) against that GPU's datasheet; % of "
                        "peak, MFU, memory and power are the GPU's, and the results file records sku {}\n",

@@ -21,10 +21,12 @@ enum class PeaksNeeded { compute, compute_and_memory };
 // process, on the first call that needs it.
 std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name,
                                  PeaksNeeded needed);
-// A note for stderr where --sku makes the figures another device's: a GPU datasheet laid over
-// the CPU backend (its % of peak, MFU, memory and power then that GPU's, and the results file
-// records that SKU), or a SKU other than the one the GPU's name matched. Empty otherwise.
-std::string sku_override_note(const kernels::DeviceInfo& info, const std::string& override_name);
+// A note for stderr on the SKU behind the figures: where --sku makes them another device's (a GPU
+// datasheet laid over the CPU backend: its % of peak, MFU, memory and power then that GPU's, and
+// the results file records that SKU; or a SKU other than the one the GPU's name matched), or,
+// without --sku, where a GPU's name matches no SKU config exactly (unmatched_sku_note: a variant
+// such as the H200 NVL is an unknown GPU, not the H200 SXM). Empty otherwise.
+std::string sku_note(const kernels::DeviceInfo& info, const std::string& override_name);
 // Records which SKU's peaks a results file's percentages refer to ("" and 0 without one).
 void record_sku(results::MachineInfo& machine, const std::optional<SkuConfig>& sku, DType dtype);
 std::string utc_now_iso8601();

@@ -199,6 +199,36 @@ TEST_F(CompareCli, EveryReaderRefusesAnEditedFileWithTheSameMessage) {
   EXPECT_EQ(run_trainbench({"export", moved}).err, by_compare.err);
 }
 
+// The reviewer's edits: qkv.fwd's tflops set to 5 and pct_of_peak to 99 beside its unchanged
+// median, or its flops to 1e15, were printed by compare and published by export. Every reader now
+// refuses each, naming the file, the kernel, the field and both values.
+TEST_F(CompareCli, EveryReaderRefusesAKernelsEditedRates) {
+  const std::string chartjs = fake_chartjs();
+  const std::string good = base();
+  auto edit = [&](const std::string& name, const std::string& field, double value) {
+    auto j = tb::results::to_json(tb::testing::synthetic_run({}));
+    j["kernels"][0][field] = value;
+    return write_text(name, j.dump());
+  };
+  const std::string kernel0 = tb::testing::synthetic_run({}).kernels.at(0).name;
+  const std::vector<std::tuple<std::string, std::string, double, std::string>> edits = {
+      {"tflops5.json", "tflops", 5.0, "tflops 5 is not flops / median_ms"},
+      {"pct99.json", "pct_of_peak", 99.0, "pct_of_peak 99 is not"},
+      {"flops1e15.json", "flops", 1e15, "is not"}};
+  for (const auto& [name, field, value, says] : edits) {
+    const std::string edited = edit(name, field, value);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"compare", good, edited},
+          {"export", edited},
+          {"report", edited, "-o", dir_ + "/r.html", "--chartjs", chartjs},
+          {"estimate", "--results", edited, "--gpus", "1024"}}) {
+      const auto r = run_trainbench(args);
+      expect_usage_error(r, name, "kernels[0] (" + kernel0 + "): ");
+      EXPECT_NE(r.err.find(says), std::string::npos) << args[0] << ": " << r.err;
+    }
+  }
+}
+
 // tokens_per_s is per GPU, as `run` writes it: micro_batch x seq_len / step time / tp. The synthetic
 // fixture computes it so (tp 8), and a file whose tokens_per_s was multiplied by 8 (the whole
 // micro-batch per GPU) is refused by every reader alike.
@@ -478,7 +508,7 @@ TEST_F(CompareCli, EveryRefusalOfTheGateAnswersInTheFormatsAskedFor) {
       {{"--format", "xml"}, "--format"},             {{"--gpus", "8"}, "--gpus"},
   };
   for (const auto& [extra, needle] : cases) {
-    tb::testing::write_text(junit, "last night's report");
+    tb::testing::write_text(junit, "<?xml version=\"1.0\"?>\n<testsuites name=\"last night's report\"/>\n");
     std::vector<std::string> args{"compare", "--baseline", a, b, "--json", "--junit", junit};
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = run_trainbench(args);

@@ -1,4 +1,5 @@
 // `trainbench devices`: one line when there is no GPU (with the reason), then the CPU.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,44 @@ TEST(DevicesCli, JsonParses) {
   EXPECT_EQ(j.at("cpu").at("backend"), "cpu");
   EXPECT_GE(j.at("cpu").at("sm_count").get<int>(), 1);
   if (j.at("gpus").empty()) EXPECT_FALSE(j.at("no_gpu_reason").get<std::string>().empty());
+}
+
+// The JSON carries what the text prints, as results files name it (docs/devices.md): the CPU's
+// estimated peak with its clock's provenance, its last-level cache under that name, no compute
+// capability (""), and the pseudo-SKU results files record (cpu-estimated).
+TEST(DevicesCli, JsonCarriesTheTextsFactsAsTheSchemaNamesThem) {
+  const auto text = testing::run_trainbench({"devices"});
+  const auto r = testing::run_trainbench({"devices", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const auto cpu = nlohmann::json::parse(r.out).at("cpu");
+  EXPECT_EQ(cpu.at("compute_capability"), "");
+  EXPECT_FALSE(cpu.contains("l2_cache_bytes")) << cpu.dump();
+  EXPECT_EQ(cpu.at("last_level_cache_bytes").get<double>(), kernels::cpu_device_info().l2_cache_bytes);
+  EXPECT_NE(text.out.find(fmt::format("last-level cache {:.0f} MB", kernels::cpu_device_info().l2_cache_bytes / 1048576.0)),
+            std::string::npos)
+      << text.out;
+  const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  if (peak.fp32_peak_tflops > 0) {
+    EXPECT_EQ(cpu.at("matched_sku"), "cpu-estimated");
+    const auto& e = cpu.at("estimated_peak");
+    // A measured clock moves between processes: the JSON's peak is its own cores x clock x FLOPs.
+    EXPECT_NEAR(e.at("fp32_tflops").get<double>(),
+                e.at("cores").get<int>() * e.at("clock_mhz").get<double>() * 1e6 *
+                    e.at("fp32_flops_per_cycle").get<int>() / 1e12,
+                1e-9);
+    EXPECT_EQ(e.at("cores").get<int>(), peak.cores);
+    EXPECT_EQ(e.at("clock_source"), peak.clock_source);
+    EXPECT_EQ(e.at("fp32_flops_per_cycle").get<int>(), peak.fp32_flops_per_cycle);
+    // The text's line says the same clock source and SKU.
+    EXPECT_NE(text.out.find("clock: " + peak.clock_source + "), SKU config: cpu-estimated"), std::string::npos)
+        << text.out;
+    const std::string blas = cpu.at("blas_note");
+    EXPECT_EQ(text.out.find("  note: " + blas) != std::string::npos, !blas.empty()) << text.out;
+  } else {
+    EXPECT_EQ(cpu.at("matched_sku"), "");
+    EXPECT_TRUE(cpu.at("estimated_peak").is_null());
+  }
 }
 
 }  // namespace

@@ -266,13 +266,33 @@ std::vector<std::string> read_problems(const DocKeys& doc, const std::vector<Wri
 
 std::string doc_text() { return read_text(std::string(TB_SOURCE_DIR) + "/" + kDoc); }
 
+// Every `health.checks[].id` a written file holds is among the values the doc's `id` row lists.
+std::vector<std::string> health_id_problems(const std::string& doc, const std::vector<WrittenFile>& files) {
+  std::vector<std::string> problems;
+  const size_t table = doc.find("### `health.checks[]`");
+  const size_t row = table == std::string::npos ? table : doc.find("| `id` |", table);
+  if (row == std::string::npos) return {fmt::format("{} has no `id` row under health.checks[]", kDoc)};
+  const std::vector<std::string> cells = cells_of(doc.substr(row, doc.find('\n', row) - row));
+  std::set<std::string> listed;
+  std::stringstream in(cells.back());
+  for (std::string word; std::getline(in, word, ',');) listed.insert(trim(word.substr(0, word.find(" ("))));
+  for (const auto& f : files) {
+    if (!f.j.contains("health")) continue;
+    for (const auto& c : f.j["health"].value("checks", json::array()))
+      if (!listed.count(c.value("id", "")))
+        problems.push_back(fmt::format("{}: health.checks[].id lists no `{}`, which {} writes", kDoc,
+                                       c.value("id", ""), f.source));
+  }
+  return problems;
+}
+
 TEST(ResultsSchemaDoc, ListsEveryKeyWrittenAndSaysHowEachIsRead) {
   std::vector<std::string> problems;
   const DocKeys doc = checked_doc_keys(doc_text(), problems);
   ASSERT_GT(doc.size(), 100u) << "no key tables found in " << kDoc;
   const auto files = written_files();
   ASSERT_GE(files.size(), 4u);
-  for (auto more : {coverage_problems(doc, files), read_problems(doc, files)})
+  for (auto more : {coverage_problems(doc, files), read_problems(doc, files), health_id_problems(doc_text(), files)})
     problems.insert(problems.end(), more.begin(), more.end());
   for (const auto& p : problems) ADD_FAILURE() << p;
 }

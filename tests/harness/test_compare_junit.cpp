@@ -97,12 +97,8 @@ TEST(CompareJUnit, UnjudgedItemsAreSkippedAndTheNotesAreTheSuitesOutput) {
   auto base = tb::testing::synthetic_run({});
   auto cur = base;
   cur.kernels.pop_back();
-  double step_ms = 0;
-  for (const auto& k : cur.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
-  cur.step->mfu *= cur.step->step_ms / step_ms;  // as a run writes it: utilisation follows the time
-  cur.step->hfu *= cur.step->step_ms / step_ms;
-  cur.step->tokens_per_s *= cur.step->step_ms / step_ms;
-  cur.step->step_ms = step_ms;
+  tb::testing::restep_from_kernels(cur);  // as a run writes it: time, FLOPs and utilisation its kernels'
+
   RegressionOptions o;
   o.compatibility.allow_different_shapes = true;
   const auto r = check_regressions({"base.json", base}, {"cur.json", cur}, o);

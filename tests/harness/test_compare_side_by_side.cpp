@@ -92,6 +92,9 @@ TEST(CompareSideBySide, HandBuiltRunGivesTheHandComputedExtrapolation) {
   k.dtype = "bf16";
   k.samples_ms = {99.0, 100.0, 101.0};
   k.stats = tb::timing::summarize(k.samples_ms);  // median 100 ms
+  k.flops = k.model_flops = 4e13;                 // the whole step's: 400 TFLOP/s, 40.4449% of 989
+  k.tflops = 400;
+  k.pct_of_peak = 100 * 400.0 / 989;
   k.verified = true;
   r.kernels.push_back(k);
   tb::results::StepResult step;

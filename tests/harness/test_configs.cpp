@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "harness/config/config_catalog.hpp"
 #include "harness/hardware/site_config.hpp"
 #include "harness/hardware/sku_config.hpp"
+#include "harness/hardware/sku_match.hpp"
 #include "harness/model/model_config.hpp"
 #include "tests/support/usage_message.hpp"
 
@@ -170,11 +172,76 @@ TEST(Configs, SkuMatchesCudaDeviceNames) {
   ASSERT_TRUE(h200);
   EXPECT_EQ(h200->name, "h200");
   EXPECT_FALSE(match_sku("Some Unknown Accelerator", 16));
-  // An anchored pattern ('$'): the H800 SXM's bare name matches, the PCIe part's does not.
   auto h800 = match_sku("NVIDIA H800", 79.6);
   ASSERT_TRUE(h800);
   EXPECT_EQ(h800->name, "h800");
   EXPECT_FALSE(match_sku("NVIDIA H800 PCIe", 79.6));
+}
+
+// Every shipped config against the names CUDA gives real cards (cudaGetDeviceProperties, as
+// nvidia-smi prints them): each part its own config, and a variant of it (words after the base
+// name), or another chip whose name contains it, none.
+TEST(Configs, SkuMatchingTellsVariantsApart) {
+  const std::vector<std::pair<std::string, double>> own = {
+      {"NVIDIA H100 80GB HBM3", 79.6},   {"NVIDIA H100 PCIe", 79.6},       {"NVIDIA H200", 139.8},
+      {"NVIDIA H800", 79.6},             {"NVIDIA H800 80GB HBM3", 79.6},  {"NVIDIA A100-SXM4-80GB", 79.2},
+      {"NVIDIA B200", 179.1},            {"NVIDIA L40S", 47.7},            {"NVIDIA GeForce RTX 4090", 23.6}};
+  const std::vector<std::string> expected = {"h100-sxm", "h100-pcie", "h200",     "h800",   "h800",
+                                             "a100-sxm-80g", "b200",  "l40s",     "rtx4090"};
+  for (size_t i = 0; i < own.size(); ++i) {
+    const auto sku = match_sku(own[i].first, own[i].second);
+    ASSERT_TRUE(sku) << own[i].first;
+    EXPECT_EQ(sku->name, expected[i]) << own[i].first;
+    EXPECT_EQ(unmatched_sku_note(own[i].first, own[i].second), "") << own[i].first;
+  }
+  const std::vector<std::pair<std::string, double>> none = {
+      {"NVIDIA H200 NVL", 139.8},          {"NVIDIA H100 NVL", 93.6},
+      {"NVIDIA H800 PCIe", 79.6},          {"NVIDIA H800 NVL", 93.6},
+      {"NVIDIA GeForce RTX 4090 D", 23.6}, {"NVIDIA GeForce RTX 4090 Laptop GPU", 16.0},
+      {"NVIDIA GH200 480GB", 95.0},        {"NVIDIA GB200", 184.0},
+      {"NVIDIA A100 80GB PCIe", 79.2},     {"NVIDIA A100-SXM4-40GB", 39.4},
+      {"NVIDIA L40", 47.7},                {"NVIDIA H100 80GB HBM3 MIG 1g.10gb", 9.8}};
+  for (const auto& [name, gb] : none) EXPECT_FALSE(match_sku(name, gb)) << name;
+}
+
+TEST(Configs, DeviceNameMatchesAtTheEndAndAtAWordStart) {
+  EXPECT_TRUE(device_name_matches("NVIDIA H200", "H200"));
+  EXPECT_TRUE(device_name_matches("NVIDIA H200", "NVIDIA H200"));
+  EXPECT_TRUE(device_name_matches("NVIDIA H800", "NVIDIA H800$"));  // older configs' anchor
+  EXPECT_TRUE(device_name_matches("NVIDIA A100-SXM4-80GB", "SXM4-80GB"));
+  EXPECT_FALSE(device_name_matches("NVIDIA H200 NVL", "H200"));
+  EXPECT_FALSE(device_name_matches("NVIDIA GH200", "H200"));
+  EXPECT_FALSE(device_name_matches("H200", "NVIDIA H200"));
+  EXPECT_FALSE(device_name_matches("NVIDIA H200", ""));
+  EXPECT_EQ(chip_word("NVIDIA GeForce RTX 4090 Laptop GPU"), "4090");
+  EXPECT_EQ(chip_word("A100-SXM4-80GB"), "A100");
+  EXPECT_EQ(chip_word("NVIDIA"), "");
+}
+
+// A device that matches no config exactly gets one note: the configs of its chip it is a variant
+// of, and that it is judged as an unknown GPU (no peak, no verdict from a datasheet) until --sku.
+TEST(Configs, AVariantGetsOneNoteNamingTheConfigItIsNot) {
+  const std::string nvl = unmatched_sku_note("NVIDIA H200 NVL", 139.8);
+  EXPECT_NE(nvl.find("no SKU config matches the device name \"NVIDIA H200 NVL\" exactly: a variant of the chip of "
+                     "h200 (matches \"H200\"), which does not describe it"),
+            std::string::npos)
+      << nvl;
+  EXPECT_NE(nvl.find("treated as an unknown GPU: no datasheet peak, so no % of peak or MFU"), std::string::npos) << nvl;
+  EXPECT_NE(nvl.find("--sku NAME"), std::string::npos) << nvl;
+  EXPECT_EQ(std::count(nvl.begin(), nvl.end(), '\n'), 1) << nvl;
+  const std::string laptop = unmatched_sku_note("NVIDIA GeForce RTX 4090 Laptop GPU", 16);
+  EXPECT_NE(laptop.find("a variant of the chip of rtx4090"), std::string::npos) << laptop;
+  // The H100 NVL shares its chip with both H100 configs, and is neither.
+  const std::string h100nvl = unmatched_sku_note("NVIDIA H100 NVL", 93.6);
+  EXPECT_NE(h100nvl.find("h100-pcie (matches \"H100 PCIe\")"), std::string::npos) << h100nvl;
+  EXPECT_NE(h100nvl.find("h100-sxm (matches \"H100 80GB HBM3\")"), std::string::npos) << h100nvl;
+  EXPECT_NE(h100nvl.find("which do not describe it"), std::string::npos) << h100nvl;
+  // A chip no config knows: the note without a variant.
+  const std::string other = unmatched_sku_note("Some Unknown Accelerator 9", 16);
+  EXPECT_NE(other.find("matches the device name \"Some Unknown Accelerator 9\" exactly; it is treated as an unknown "
+                       "GPU"),
+            std::string::npos)
+      << other;
 }
 
 // Matching reads every SKU file: one with a field this version does not know is skipped (and

@@ -140,6 +140,7 @@ TEST(ExportGbench, CollectivesCarryTheirBandwidths) {
   k.flops = 0;
   k.tflops = 0;
   k.pct_of_peak = 0;
+  k.bytes = 80e9 * k.stats.median_ms * 1e-3;  // 80 GB/s at its median
   k.gbps = 80;
   k.algbw_gb_s = 80;
   k.busbw_gb_s = 140;  // 2(n-1)/n x algbw at 8 ranks

@@ -375,6 +375,43 @@ TEST(HealthSpikes, OnACpuShownNotJudged) {
   EXPECT_NE(c.detail.find("shown, not judged on a CPU"), std::string::npos) << c.detail;
 }
 
+// --sku over the CPU backend judges its GEMMs and bandwidth against the GPU's figures, but its
+// timing noise is still the host's: noise, spikes and outliers that a GPU would be suspect for
+// are shown, not judged; the same battery on a GPU is suspect on all three.
+TEST(HealthSpikes, OnACpuJudgedAgainstAGpuSkuTimingIsStillNotJudged) {
+  std::vector<double> s = quiet_samples_ms();
+  for (size_t i = 0; i < s.size(); i += 5) s[i] *= 1.5;  // p90 50% up
+  for (size_t i = 1; i < s.size(); i += 20) s[i] = 3.0;  // and 5% outliers
+  Inputs in = with_samples(s);
+  in.gemms[0].stats.rel_noise = 0.3;
+  ASSERT_FALSE(in.peaks_estimated);  // h100-sxm's datasheet, as --sku gives it
+  for (const std::string id : {"noise", "spikes", "outliers"})
+    EXPECT_EQ(check(evaluate(in), id).status, Status::Suspect) << id;
+  in.cpu_backend = true;
+  const Report r = evaluate(in);
+  for (const std::string id : {"noise", "spikes", "outliers"}) {
+    EXPECT_EQ(check(r, id).status, Status::Info) << id;
+    EXPECT_NE(check(r, id).detail.find("not judged on a CPU"), std::string::npos) << check(r, id).detail;
+  }
+  EXPECT_EQ(check(r, "gemm").status, Status::Pass);  // 780 of 795 sustained: judged as before
+  EXPECT_EQ(r.verdict, Status::Pass);
+}
+
+// Without a sustained figure the peak fraction is its own threshold (--gemm-peak-threshold), not
+// --gemm-threshold: 500 of h100-pcie's 756 (66%) passes at 0.6 and is suspect at 0.7.
+TEST(HealthCheck, ThePeakFractionIsItsOwnThreshold) {
+  Inputs in = h100(500, 1800);
+  in.sku = load_sku("h100-pcie");
+  Thresholds t;
+  t.gemm_vs_sustained = 0.99;  // does not apply here
+  EXPECT_EQ(check(evaluate(in, t), "gemm").status, Status::Pass);
+  t.gemm_vs_peak = 0.7;
+  const Check g = check(evaluate(in, t), "gemm");
+  EXPECT_EQ(g.status, Status::Suspect);
+  EXPECT_NEAR(g.reference, 0.7 * 756, 1e-9);
+  EXPECT_NE(g.detail.find("70% of peak (--gemm-peak-threshold"), std::string::npos) << g.detail;
+}
+
 TEST(HealthCheck, JsonCarriesVerdictAndEveryCheck) {
   const auto j = to_json(evaluate(h100(780, 2000)));
   EXPECT_EQ(j.at("verdict"), "suspect");

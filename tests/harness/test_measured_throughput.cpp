@@ -11,7 +11,8 @@
 namespace tb {
 namespace {
 
-// A complete `run` on an H100: one kernel of 100 ms, a step of 4e13 model FLOPs.
+// A complete `run` on an H100: one kernel of 4e13 FLOPs (all of them the model's) in 100 ms, 400
+// TFLOP/s, the whole step.
 results::RunResults hand_run() {
   results::RunResults r;
   r.machine.backend = "cuda";
@@ -24,6 +25,9 @@ results::RunResults hand_run() {
   r.workload.dtype = "bf16";
   results::KernelResult k;
   k.name = "whole.step";
+  k.kind = "gemm";
+  k.flops = k.model_flops = 4e13;
+  k.tflops = 400;
   k.stats.median_ms = 100;
   k.stats.samples = 3;
   r.kernels.push_back(k);
@@ -66,6 +70,7 @@ TEST(MeasuredThroughput, StepFlopsOverStepTime) {
   auto slower = hand_run();
   slower.step->step_ms = 200;
   slower.kernels[0].stats.median_ms = 200;
+  slower.kernels[0].tflops = 200;
   EXPECT_DOUBLE_EQ(throughput_from_results(slower, "x").sustained_tflops_per_gpu, 200.0);
 }
 

@@ -27,22 +27,22 @@ class OutputPath : public ::testing::Test {
 
 TEST_F(OutputPath, AMissingFolderIsRefusedNamingTheFlagAndTheFolder) {
   const std::string typo = dir_ + "/reslts";
-  EXPECT_EQ(testing::message_of([&] { check_output_path(typo + "/run.json", "--out"); }),
+  EXPECT_EQ(testing::message_of([&] { check_output_path(typo + "/run.json", "--out", OutputKind::Results); }),
             "--out " + typo + "/run.json: folder " + typo + " does not exist (trainbench creates no folder for an "
             "output): create it first (mkdir -p " + typo + ") or give a path in an existing folder");
   // Deeper: the folder named is the one the file would be in, and none of it is made.
   const std::string deep = dir_ + "/a/b";
-  EXPECT_NE(testing::message_of([&] { check_output_path(deep + "/x.json", "-o/--out"); })
+  EXPECT_NE(testing::message_of([&] { check_output_path(deep + "/x.json", "-o/--out", OutputKind::Results); })
                 .find("-o/--out " + deep + "/x.json: folder " + deep + " does not exist"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(typo));
   EXPECT_FALSE(fs::exists(dir_ + "/a"));
   // A file where the folder should be is no folder; an existing folder passes.
   testing::write_text(dir_ + "/file", "x");
-  EXPECT_NE(testing::message_of([&] { check_output_path(dir_ + "/file/x.json", "--out"); })
+  EXPECT_NE(testing::message_of([&] { check_output_path(dir_ + "/file/x.json", "--out", OutputKind::Results); })
                 .find(dir_ + "/file is not a directory"),
             std::string::npos);
-  EXPECT_EQ(testing::message_of([&] { check_output_path(dir_ + "/ok.json", "--out"); }), "(no error)");
+  EXPECT_EQ(testing::message_of([&] { check_output_path(dir_ + "/ok.json", "--out", OutputKind::Results); }), "(no error)");
   EXPECT_FALSE(fs::exists(dir_ + "/ok.json"));  // checked, not written
 }
 
@@ -50,12 +50,68 @@ TEST_F(OutputPath, OnlyACommandsOwnDefaultFolderIsMadeAndTheWriteMakesNone) {
   const std::string own = dir_ + "/results/run.json";
   create_default_output_folder(own, "the default results file (--out)");
   EXPECT_TRUE(fs::is_directory(dir_ + "/results"));
-  EXPECT_EQ(testing::message_of([&] { check_output_path(own, "--out"); }), "(no error)");
+  EXPECT_EQ(testing::message_of([&] { check_output_path(own, "--out", OutputKind::Results); }), "(no error)");
   // A folder that went away between the check and the write is an error, not a new folder.
   EXPECT_THROW(write_file_atomic(dir_ + "/gone/x.json", "{}"), RuntimeError);
   EXPECT_FALSE(fs::exists(dir_ + "/gone"));
   write_file_atomic(own, "{}\n");
   EXPECT_EQ(testing::read_text(own), "{}\n");
+}
+
+
+// An existing file is replaced only by the output that wrote it (or when empty): the reviewer's
+// `gemm --out build/cli/trainbench` turned the binary into a results file.
+TEST_F(OutputPath, AnExistingFileIsReplacedOnlyByItsOwnKindOfOutput) {
+  const std::string binary = dir_ + "/trainbench";
+  testing::write_text(binary, std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(64, '\0'));
+  EXPECT_EQ(testing::message_of([&] { check_output_path(binary, "--out", OutputKind::Results); }),
+            "--out " + binary + ": the file exists and is not a trainbench results file (JSON with schema_version, "
+            "machine and kernels); writing would replace it: give another path, or remove the file first if it is "
+            "meant to go");
+  // Any JSON is not a results file; an earlier results file is, and an empty file is nothing to lose.
+  const std::string other_json = dir_ + "/package.json";
+  testing::write_text(other_json, "{\"name\": \"x\"}\n");
+  EXPECT_NE(testing::message_of([&] { check_output_path(other_json, "--out", OutputKind::Results); })
+                .find("is not a trainbench results file"),
+            std::string::npos);
+  const std::string earlier = dir_ + "/run.json";
+  testing::write_text(earlier, "{\"schema_version\": 1, \"machine\": {}, \"kernels\": []}\n");
+  EXPECT_EQ(testing::message_of([&] { check_output_path(earlier, "--out", OutputKind::Results); }), "(no error)");
+  const std::string empty = dir_ + "/empty";
+  testing::write_text(empty, "");
+  EXPECT_EQ(testing::message_of([&] { check_output_path(empty, "--out", OutputKind::Results); }), "(no error)");
+
+  // Per kind: an HTML report over HTML, JUnit over XML, a gbench export over a gbench export, a
+  // sweep CSV over a sweep CSV; each refused over the others' files.
+  const std::string html = dir_ + "/report.html", junit = dir_ + "/junit.xml", gbench = dir_ + "/gb.json",
+                    csv = dir_ + "/sweep.csv";
+  testing::write_text(html, "\n<!DOCTYPE html>\n<html></html>\n");
+  testing::write_text(junit, "<?xml version=\"1.0\"?>\n<testsuites/>\n");
+  testing::write_text(gbench, "{\"context\": {}, \"benchmarks\": []}\n");
+  testing::write_text(csv, "m,n,k,layout,dtype,status,median_ms\n1,1,1,fwd,bf16,ok,1\n");
+  const std::vector<std::pair<std::string, OutputKind>> own = {{html, OutputKind::Html},
+                                                               {junit, OutputKind::JUnitXml},
+                                                               {gbench, OutputKind::GbenchJson},
+                                                               {gbench, OutputKind::BenchmarkOut},
+                                                               {csv, OutputKind::SweepCsv}};
+  for (const auto& [path, kind] : own) {
+    EXPECT_TRUE(holds_output_of(path, kind)) << path;
+    EXPECT_FALSE(holds_output_of(earlier, kind)) << describe(kind);
+    EXPECT_FALSE(holds_output_of(binary, kind)) << describe(kind);
+    EXPECT_TRUE(holds_output_of(empty, kind)) << describe(kind);
+  }
+  EXPECT_FALSE(holds_output_of(html, OutputKind::JUnitXml));
+  EXPECT_FALSE(holds_output_of(junit, OutputKind::Html));
+  EXPECT_FALSE(holds_output_of(gbench, OutputKind::Results));
+  EXPECT_FALSE(holds_output_of(csv, OutputKind::Results));
+  EXPECT_NE(testing::message_of([&] { check_output_path(html, "--junit", OutputKind::JUnitXml); })
+                .find("--junit " + html + ": the file exists and is not a JUnit XML file"),
+            std::string::npos);
+  // The atomic results writer refuses it too: a file put there while a command measured.
+  EXPECT_THROW(write_results_file(binary, RunResults{}), UsageError);
+  EXPECT_EQ(testing::read_text(binary).substr(1, 3), "ELF");
+  write_results_file(earlier, RunResults{});
+  EXPECT_TRUE(holds_output_of(earlier, OutputKind::Results));
 }
 
 }  // namespace

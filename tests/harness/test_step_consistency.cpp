@@ -10,24 +10,32 @@
 namespace tb::results {
 namespace {
 
-// Two kernels: 3 calls x 10 ms + 1 call x 20 ms = 50 ms. 1e13 model FLOPs in 0.05 s on a
-// 1000 TFLOP/s peak: 1e13 / 0.05 / 1e15 = 0.2; 1.2e13 hardware FLOPs: 0.24.
+// Two GEMMs: 3 calls x 10 ms + 1 call x 20 ms = 50 ms. Each 3e12 FLOPs (2.5e12 of the model's):
+// 3 x 3e12 + 3e12 = 1.2e13 hardware FLOPs, 3 x 2.5e12 + 2.5e12 = 1e13 model FLOPs. On a
+// 1000 TFLOP/s peak: 1e13 / 0.05 s / 1e15 = 0.2 MFU; 1.2e13: 0.24 HFU; 1.2e13 / 0.05 s = 240
+// TFLOP/s sustained. Kernel a: 3e12 / 10 ms = 300 TFLOP/s = 30% of peak; b: 150, 15%.
+KernelResult hand_gemm(const std::string& name, int64_t calls, double median_ms, double tflops) {
+  KernelResult k;
+  k.name = name;
+  k.kind = "gemm";
+  k.calls_per_step = calls;
+  k.stats.median_ms = median_ms;
+  k.flops = 3e12;
+  k.model_flops = 2.5e12;
+  k.tflops = tflops;
+  k.pct_of_peak = tflops / 10;
+  return k;
+}
+
 RunResults hand_step() {
   RunResults r;
   r.machine.peak_tflops = 1000;
-  KernelResult a;
-  a.name = "a";
-  a.calls_per_step = 3;
-  a.stats.median_ms = 10;
-  KernelResult b;
-  b.name = "b";
-  b.calls_per_step = 1;
-  b.stats.median_ms = 20;
-  r.kernels = {a, b};
+  r.kernels = {hand_gemm("a", 3, 10, 300), hand_gemm("b", 1, 20, 150)};
   StepResult s;
   s.step_ms = 50;
   s.model_flops = 1e13;
   s.hardware_flops = 1.2e13;
+  s.sustained_tflops = 240;
   s.mfu = 0.2;
   s.hfu = 0.24;
   r.step = s;
@@ -110,6 +118,33 @@ TEST(StepConsistency, MfuAboveOneOrAboveHfuIsImpossible) {
   EXPECT_NE(refusal(r).find("step.mfu 0.2 exceeds step.hfu 0.1"), std::string::npos) << refusal(r);
 }
 
+// The step's FLOPs are its measured kernels': one kernel's flops edited alone (or the step's) is
+// refused, naming both values; a kernel that did not run adds nothing.
+TEST(StepConsistency, StepFlopsMustBeTheSumOfItsKernels) {
+  RunResults r = hand_step();
+  r.kernels[1].flops = 1e15;
+  EXPECT_NE(refusal(r).find("runs/x.json: step.hardware_flops 12000000000000 is not the sum of calls_per_step x flops over "
+                            "its measured kernels (1.009e+15)"),
+            std::string::npos)
+      << refusal(r);
+  r = hand_step();
+  r.step->model_flops = 2e13;
+  EXPECT_NE(refusal(r).find("step.model_flops 20000000000000 is not the sum of calls_per_step x model_flops over its measured "
+                            "kernels (1e+13)"),
+            std::string::npos)
+      << refusal(r);
+  r = hand_step();
+  r.step->sustained_tflops = 500;
+  EXPECT_NE(refusal(r).find("step.sustained_tflops 500 is not step.hardware_flops / step time (240)"),
+            std::string::npos)
+      << refusal(r);
+  r = hand_step();
+  KernelResult failed = hand_gemm("c", 5, 0, 0);
+  failed.status = "oom";
+  r.kernels.push_back(failed);
+  EXPECT_EQ(refusal(r), "");
+}
+
 // An fp8 step's MFU is against the bf16 peak (docs/perf/mfu.md), so it may pass 1, up to the SKU's
 // fp8/bf16 peak ratio (h100-sxm: 1979 / 989 = 2.00101); above that, or above 1 for any other
 // step, it is refused. The hand step scaled: model FLOPs x7.5 give MFU 1.5, hardware FLOPs x7.5 HFU 1.8.
@@ -118,8 +153,14 @@ RunResults fp8_step(double mfu) {
   r.workload.dtype = "fp8";
   r.machine.peak_dtype = "bf16";
   r.machine.sku = "h100-sxm";
-  r.step->model_flops = 1e13 * mfu / 0.2;
+  const double scale = mfu / 0.2;
+  for (auto& k : r.kernels) {
+    k.flops *= scale;
+    k.model_flops *= scale;
+  }
+  r.step->model_flops = 1e13 * scale;
   r.step->hardware_flops = r.step->model_flops * 1.2;
+  r.step->sustained_tflops *= scale;
   r.step->mfu = mfu;
   r.step->hfu = mfu * 1.2;
   return r;

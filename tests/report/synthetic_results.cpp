@@ -102,13 +102,32 @@ void mark_not_measured(results::RunResults& r, size_t index, const std::string& 
 }
 
 void restep_from_kernels(results::RunResults& run) {
-  double step_ms = 0;
-  for (const auto& k : run.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+  double step_ms = 0, model_flops = 0, hardware_flops = 0;
+  for (auto& k : run.kernels) {
+    if (k.status != "ok") continue;
+    const double calls = static_cast<double>(k.calls_per_step);
+    step_ms += calls * k.stats.median_ms;
+    model_flops += calls * k.model_flops;
+    hardware_flops += calls * k.flops;
+    if (!(k.stats.median_ms > 0)) continue;
+    // The kernel's rates follow its median too; its % of peak scales with its headline rate.
+    const double tflops = k.flops / (k.stats.median_ms * 1e-3) / 1e12;
+    const double gbps = k.bytes / (k.stats.median_ms * 1e-3) / 1e9;
+    const double scale = k.tflops > 0 ? tflops / k.tflops : k.gbps > 0 ? gbps / k.gbps : 1.0;
+    k.pct_of_peak *= scale;
+    k.tflops = tflops;
+    k.gbps = gbps;
+  }
+  if (!run.step) return;
   auto& step = *run.step;
-  step.mfu *= step.step_ms / step_ms;
-  step.hfu *= step.step_ms / step_ms;
+  const double step_s = step_ms * 1e-3, peak = run.machine.peak_tflops * 1e12;
   step.tokens_per_s *= step.step_ms / step_ms;
   step.step_ms = step_ms;
+  step.model_flops = model_flops;
+  step.hardware_flops = hardware_flops;
+  step.sustained_tflops = hardware_flops / step_s / 1e12;
+  if (step.mfu > 0 && peak > 0) step.mfu = model_flops / step_s / peak;
+  if (step.hfu > 0 && peak > 0) step.hfu = hardware_flops / step_s / peak;
 }
 
 }  // namespace tb::testing

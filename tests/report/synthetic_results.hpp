@@ -36,8 +36,10 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec);
 // that the file still agrees with itself (results::require_consistent_results).
 void mark_not_measured(results::RunResults& run, size_t index, const std::string& status, const std::string& error);
 
-// The step recomputed from its kernels as a run writes it: Σ calls × median, and MFU, HFU and
-// tokens/s following the time, so a test that edits kernels leaves a file readers accept.
+// The step recomputed from its measured kernels as a run writes it: Σ calls × median, Σ calls ×
+// FLOPs (model and hardware), MFU, HFU and sustained TFLOP/s from them, tokens/s following the
+// time; each kernel's TFLOP/s, GB/s and % of peak from its median: so a test that edits or drops
+// kernels leaves a file readers accept.
 void restep_from_kernels(results::RunResults& run);
 
 }  // namespace tb::testing
