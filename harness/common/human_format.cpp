@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <iterator>
+#include <utility>
 
 namespace tb {
 
@@ -55,13 +57,20 @@ std::string human_value(double v) {
 }
 
 std::string human_money(double v, const std::string& currency) {
-  const double a = std::fabs(v);
-  if (a >= 1e12) return fmt::format("{:.2f} trillion {}", v / 1e12, currency);
-  if (a >= 1e9) return fmt::format("{:.2f} billion {}", v / 1e9, currency);
-  if (a >= 1e6) return fmt::format("{:.2f} million {}", v / 1e6, currency);
+  if (!std::isfinite(v)) return fmt::format("- {}", currency);
+  // The unit is chosen after rounding to what is printed, so that 999,999.5 reads "1.00 million",
+  // not "1,000,000", and 999.995 "1,000", not "1000.00"; a value that rounds to zero is "0.00".
+  const double cents = std::round(v * 100) / 100;
+  if (std::fabs(cents) < 1e3) return fmt::format("{:.2f} {}", cents == 0 ? 0.0 : cents, currency);
   // Whole units with separators from a thousand up ("583,639 USD"), cents below ("12.50 USD").
-  if (a >= 1e3) return fmt::format("{} {}", human_integer(v), currency);
-  return fmt::format("{:.2f} {}", v, currency);
+  if (std::fabs(std::round(v)) < 1e6) return fmt::format("{} {}", human_integer(v), currency);
+  static constexpr std::pair<double, const char*> kUnits[] = {{1e6, "million"}, {1e9, "billion"}, {1e12, "trillion"}};
+  for (size_t i = 0; i < std::size(kUnits); ++i) {
+    const auto [unit, name] = kUnits[i];
+    const double shown = std::round(v / unit * 100) / 100;
+    if (std::fabs(shown) < 1e3 || i + 1 == std::size(kUnits)) return fmt::format("{:.2f} {} {}", shown, name, currency);
+  }
+  return "";  // not reached: the last unit always returns
 }
 
 std::string sci(double v) { return fmt::format("{:.3e}", v); }

@@ -2,8 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <system_error>
 
@@ -28,6 +34,31 @@ std::optional<std::filesystem::path> peak_cache_file(const std::function<const c
 
 namespace {
 
+// An exclusive flock on `file`.lock for the read-modify-write, so that two runs at once (ctest -j,
+// a run per GPU) do not drop each other's keys. Given up after about a second (a stuck holder):
+// the cache is a convenience, and the run then goes on unlocked.
+class CacheLock {
+ public:
+  explicit CacheLock(const std::filesystem::path& file) {
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    fd_ = ::open((file.string() + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ < 0) return;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~CacheLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  CacheLock(const CacheLock&) = delete;
+  CacheLock& operator=(const CacheLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 nlohmann::json read_peaks(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return nlohmann::json::object();
@@ -47,6 +78,7 @@ RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file
   r.value = measured;
   if (!file) return r;
   r.file = file->string();
+  const CacheLock lock(*file);
   nlohmann::json peaks = read_peaks(*file);
   const auto it = peaks.find(key);
   if (it != peaks.end() && it->is_number() && it->get<double>() > measured &&
@@ -58,8 +90,6 @@ RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file
   if (!(measured > 0)) return r;
   peaks[key] = measured;
   try {
-    std::error_code ec;
-    std::filesystem::create_directories(file->parent_path(), ec);
     const nlohmann::json doc = {
         {"about", "trainbench: the highest CPU clock and memory bandwidth measured on this machine (the "
                   "CPU backend's peaks); delete this file to measure afresh"},

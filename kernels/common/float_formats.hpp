@@ -75,25 +75,34 @@ inline float fp8_e4m3_to_float(uint8_t b) {
   else v = std::ldexp(1.0 + man / 8.0, exp - 7);
   return static_cast<float>(neg ? -v : v);
 }
+namespace detail {
+// Round to nearest even into a saturating 8-bit float of 1 sign, 7 − man_bits exponent (bias
+// `bias`) and `man_bits` mantissa bits: |f| ≥ max_finite (±inf included) becomes ±max_finite
+// (code max_code), NaN becomes nan_code. Subnormals below 2^(1−bias) are m·2^(1−bias−man_bits).
+inline uint8_t float_to_fp8_saturating(float f, int man_bits, int bias, double max_finite, int max_code,
+                                       uint8_t nan_code) {
+  const uint8_t sign = (float_bits(f) & 0x80000000u) ? 0x80u : 0u;
+  if (std::isnan(f)) return nan_code;
+  const double a = std::fabs(static_cast<double>(f));
+  if (a >= max_finite) return sign | static_cast<uint8_t>(max_code);
+  if (a < std::ldexp(1.0, 1 - bias))  // m == 2^man_bits is the smallest normal's bit pattern
+    return sign | static_cast<uint8_t>(std::nearbyint(std::ldexp(a, bias - 1 + man_bits)));
+  int e2;
+  const double fr = std::frexp(a, &e2);  // a = (2·fr)·2^(e2−1), 2·fr in [1, 2)
+  int exp = e2 - 1;
+  const int one = 1 << man_bits;
+  int man = static_cast<int>(std::nearbyint((2.0 * fr - 1.0) * one));
+  if (man == one) man = 0, ++exp;
+  const int code = ((exp + bias) << man_bits) | man;
+  // Rounding just below max_finite can reach no further than it, except in e4m3, whose next code
+  // up is NaN: saturate.
+  return sign | static_cast<uint8_t>(code > max_code ? max_code : code);
+}
+}  // namespace detail
+
 // Saturating, like CUDA's __nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3): finite values
 // beyond ±448 (and ±inf) become ±448, NaN becomes NaN (0x7f).
-inline uint8_t float_to_fp8_e4m3(float f) {
-  const uint8_t sign = (float_bits(f) & 0x80000000u) ? 0x80u : 0u;
-  if (std::isnan(f)) return 0x7fu;
-  const double a = std::fabs(static_cast<double>(f));
-  if (a >= 448.0) return sign | 0x7eu;
-  if (a < std::ldexp(1.0, -6)) {
-    // Subnormal: a = m·2^-9; m == 8 is the smallest normal's bit pattern.
-    return sign | static_cast<uint8_t>(std::nearbyint(a * 512.0));
-  }
-  int e2;
-  const double fr = std::frexp(a, &e2);
-  int exp = e2 - 1;
-  int man = static_cast<int>(std::nearbyint((2.0 * fr - 1.0) * 8.0));
-  if (man == 8) man = 0, ++exp;
-  if (exp > 8 || (exp == 8 && man == 7)) return sign | 0x7eu;  // would be NaN: saturate to 448
-  return sign | static_cast<uint8_t>(((exp + 7) << 3) | man);
-}
+inline uint8_t float_to_fp8_e4m3(float f) { return detail::float_to_fp8_saturating(f, 3, 7, 448.0, 0x7e, 0x7f); }
 
 // OCP FP8 E5M2 (cuBLASLt's CUDA_R_8F_E5M2, Transformer Engine's gradient format): 1 sign, 5
 // exponent (bias 15), 2 mantissa bits, IEEE-like: S.11111.00 is ±inf, S.11111.{01,10,11} NaN, max
@@ -113,23 +122,7 @@ inline float fp8_e5m2_to_float(uint8_t b) {
 // Transformer Engine's casts (its fp8e5m2 type, __nv_fp8_e5m2) do: finite values beyond ±57344 and
 // ±inf become ±57344, NaN becomes NaN (0x7f). PyTorch's plain .to(torch.float8_e5m2) differs
 // there: it rounds overflow to ±inf (c10/util/Float8_e5m2.h).
-inline uint8_t float_to_fp8_e5m2(float f) {
-  const uint8_t sign = (float_bits(f) & 0x80000000u) ? 0x80u : 0u;
-  if (std::isnan(f)) return 0x7fu;
-  const double a = std::fabs(static_cast<double>(f));
-  if (a >= 57344.0) return sign | 0x7bu;
-  if (a < std::ldexp(1.0, -14)) {
-    // Subnormal: a = m·2^-16; m == 4 is the smallest normal's bit pattern.
-    return sign | static_cast<uint8_t>(std::nearbyint(a * 65536.0));
-  }
-  int e2;
-  const double fr = std::frexp(a, &e2);
-  int exp = e2 - 1;
-  int man = static_cast<int>(std::nearbyint((2.0 * fr - 1.0) * 4.0));
-  if (man == 4) man = 0, ++exp;
-  // a < 57344 = 1.75·2^15 keeps exp <= 15 and, at exp 15, man <= 3 after rounding.
-  return sign | static_cast<uint8_t>(((exp + 15) << 2) | man);
-}
+inline uint8_t float_to_fp8_e5m2(float f) { return detail::float_to_fp8_saturating(f, 2, 15, 57344.0, 0x7b, 0x7f); }
 
 // Rounds a float to the nearest value the format can hold (what a kernel really consumes).
 inline float round_to_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }

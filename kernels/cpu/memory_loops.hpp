@@ -4,8 +4,9 @@
 // baseline, SSE2) and picked by what the CPU runs. The build targets the baseline so that its
 // binaries run anywhere, but a polynomial exp there is ~4 wide and without FMA registers: 3x
 // (AVX2) and 6x (AVX-512) slower per element (docs/perf/cpu-memory-ops.md). The math is
-// memory_ops_math.hpp's; with floating-point contraction off (ISO C++) and the sums' lanes fixed,
-// every level gives the same bits (tests/kernels/test_memory_loops.cpp).
+// memory_ops_math.hpp's; with floating-point contraction off (-ffp-contract=off on tb_kernels_cpu
+// and whatever links it, kernels/CMakeLists.txt) and the sums' lanes fixed, every level gives the
+// same bits (tests/kernels/test_memory_loops.cpp).
 #include <vector>
 
 #include "kernels/common/memory_ops_math.hpp"

@@ -118,13 +118,7 @@ TEST(EstimateJsonDoc, AnEditedDocIsCaught) {
       json::parse(run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--site",
                                   "500p", "--json"})
                       .out));
-  auto edited = [&](const std::string& from, const std::string& to) {
-    std::string t = text;
-    const size_t at = t.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at == std::string::npos) return t;
-    return to.empty() ? t.erase(at, t.find('\n', at) + 1 - at) : t.replace(at, from.size(), to);
-  };
+  auto edited = [&](const std::string& from, const std::string& to) { return edited_doc(text, from, to); };
   const std::string unedited = problems_of(text, written);
   auto expect_caught = [&](const std::string& edited_text, const std::string& complaint) {
     EXPECT_EQ(unedited.find(complaint), std::string::npos) << unedited;

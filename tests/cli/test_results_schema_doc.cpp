@@ -314,13 +314,7 @@ TEST(ResultsSchemaDoc, AnEditedDocIsCaught) {
     return all;
   };
   // `from` (a row's start) replaced by `to`; an empty `to` drops the whole row.
-  auto edited = [&](const std::string& from, const std::string& to) {
-    std::string t = text;
-    const size_t at = t.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at == std::string::npos) return t;
-    return to.empty() ? t.erase(at, t.find('\n', at) + 1 - at) : t.replace(at, from.size(), to);
-  };
+  auto edited = [&](const std::string& from, const std::string& to) { return edited_doc(text, from, to); };
   // Each complaint is the edit's: the unedited doc does not draw it (the synthetic file alone
   // lacks only keys that `trainbench health` writes).
   const std::string unedited = problems_in(text);

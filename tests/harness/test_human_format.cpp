@@ -43,6 +43,20 @@ TEST(HumanFormat, MoneyIsReadableAtEverySize) {
   EXPECT_EQ(human_money(-24426, "USD"), "-24,426 USD");
 }
 
+TEST(HumanFormat, MoneyPicksItsUnitAfterRounding) {
+  EXPECT_EQ(human_money(999.994, "USD"), "999.99 USD");
+  EXPECT_EQ(human_money(999.996, "USD"), "1,000 USD");
+  EXPECT_EQ(human_money(999999.5, "USD"), "1.00 million USD");
+  EXPECT_EQ(human_money(999994999, "USD"), "999.99 million USD");
+  EXPECT_EQ(human_money(999999999, "USD"), "1.00 billion USD");
+  EXPECT_EQ(human_money(999.999e9, "USD"), "1.00 trillion USD");
+  EXPECT_EQ(human_money(1e12, "USD"), "1.00 trillion USD");
+  EXPECT_EQ(human_money(-999999.5, "CNY"), "-1.00 million CNY");
+  EXPECT_EQ(human_money(-0.001, "USD"), "0.00 USD");  // not "-0.00"
+  EXPECT_EQ(human_money(0, "USD"), "0.00 USD");
+  EXPECT_EQ(human_money(2.5e15, "USD"), "2500.00 trillion USD");  // the largest unit takes what is left
+}
+
 TEST(HumanFormat, BytesInDecimalUnits) {
   EXPECT_EQ(human_bytes_si(2.79e12), "2.79 TB");
   EXPECT_EQ(human_bytes_si(2.0e9), "2.00 GB");  // a small model's state, not "0.00 TB"

@@ -10,6 +10,10 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/cli_runner.hpp"
 
 namespace tb {
 namespace {
@@ -35,11 +39,8 @@ TEST(PeakCacheFile, FollowsTheEnvironment) {
 class PeakCache : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tb_peak_cache_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    file_ = dir_ / "sub" / "peaks.json";  // the folder does not exist yet
+    dir_ = testing::make_temp_dir("tb_peak_cache");  // a fresh folder of its own: runs at once do not meet
+    file_ = dir_ / "sub" / "peaks.json";             // the folder does not exist yet
   }
   void TearDown() override { fs::remove_all(dir_); }
   double stored(const std::string& key) const {
@@ -101,6 +102,23 @@ TEST_F(PeakCache, NoFileOrAnUnwritableOneLeavesTheMeasurement) {
   const auto blocked = remember_highest(dir_ / "plain" / "peaks.json", "k", 8);
   EXPECT_DOUBLE_EQ(blocked.value, 8);
   EXPECT_FALSE(blocked.raised);
+}
+
+TEST_F(PeakCache, RunsAtOnceKeepEachOthersKeys) {
+  // Two writers, each with keys of its own: without the lock around the read-modify-write, one
+  // rewrote the file from a copy read before the other's write (239 of 400 keys survived).
+  constexpr int kKeys = 100;
+  auto writer = [&](const std::string& who) {
+    for (int i = 0; i < kKeys; ++i) remember_highest(file_, who + std::to_string(i), 1.0 + i);
+  };
+  std::thread a(writer, "a"), b(writer, "b");
+  a.join();
+  b.join();
+  std::ifstream in(file_);
+  const auto peaks = nlohmann::json::parse(in).at("peaks");
+  EXPECT_EQ(peaks.size(), 2u * kKeys);
+  EXPECT_DOUBLE_EQ(peaks.at("a99").get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(peaks.at("b0").get<double>(), 1.0);
 }
 
 TEST_F(PeakCache, AFailedMeasurementIsNotRemembered) {

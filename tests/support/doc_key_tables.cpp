@@ -1,5 +1,7 @@
 #include "tests/support/doc_key_tables.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -13,14 +15,14 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-namespace {
-
 std::vector<std::string> cells_of(const std::string& row) {
   std::vector<std::string> cells;
   std::stringstream in(row.substr(1));  // after the leading '|'
   for (std::string cell; std::getline(in, cell, '|');) cells.push_back(trim(cell));
   return cells;
 }
+
+namespace {
 
 }  // namespace
 
@@ -112,6 +114,14 @@ std::vector<std::string> coverage_problems(const DocKeys& doc, const std::string
       problems.push_back(fmt::format("{}:{} documents `{}`, which no {} written here holds", doc_name, key.line, path,
                                      outputs));
   return problems;
+}
+
+std::string edited_doc(const std::string& text, const std::string& from, const std::string& to) {
+  std::string t = text;
+  const size_t at = t.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at == std::string::npos) return t;
+  return to.empty() ? t.erase(at, t.find('\n', at) + 1 - at) : t.replace(at, from.size(), to);
 }
 
 }  // namespace tb::testing

@@ -26,6 +26,14 @@ DocKeys documented_keys(const std::string& text, const std::string& doc, const s
 // Every key path in a JSON value: objects' keys joined by '.', an array of objects as "[]".
 void collect_paths(const nlohmann::json& j, const std::string& path, std::set<std::string>& out);
 
+// `text` with its first `from` replaced by `to`, or with the whole line holding `from` removed
+// where `to` is "": how a test edits a doc to prove that the check catches the edit. A `from` the
+// doc does not hold fails the calling test (and returns the text unedited).
+std::string edited_doc(const std::string& text, const std::string& from, const std::string& to);
+
+// A table row's cells, trimmed ("| `a` | b |" → "`a`", "b").
+std::vector<std::string> cells_of(const std::string& row);
+
 // The text inside each pair of backticks, in order.
 std::vector<std::string> backticked(const std::string& text);
 std::string trim(const std::string& s);
