@@ -90,9 +90,7 @@ void print_progress(const runner::StepProgress& p, bool tty) {
                p.elapsed_s, tty ? "                              " : "");
     return;
   }
-  const std::string left = p.remaining_s > 0 ? fmt::format(", ~{:.0f} s left", p.remaining_s) : "";
-  fmt::print(stderr, "{}[{}/{}] {:<16} {:.1f} s elapsed{}{}", tty ? "\r" : "", p.index + 1, p.total, p.kernel,
-             p.elapsed_s, left, tty ? "        " : "\n");
+  fmt::print(stderr, "{}{}{}", tty ? "\r" : "", progress_line(p), tty ? "        " : "\n");
 }
 
 // The article's question, answered twice: at peak (its arithmetic) and at the measured rate.
