@@ -10,7 +10,10 @@ namespace tb::cli {
 
 std::string progress_line(const runner::StepProgress& p) {
   std::string left;
-  if (p.remaining_s > 0)
+  if (p.budget_spent)
+    left = fmt::format(", --budget spent: {} kernel{} left at their minimum share", p.total - p.index,
+                       p.total - p.index == 1 ? "" : "s");
+  else if (p.remaining_s > 0)
     left = p.remaining_s < 1 ? ", <1 s left" : fmt::format(", ~{:.0f} s left", p.remaining_s);
   else if (p.remaining_bound_s > 0)
     left = fmt::format(", at most {:.0f} s left (--budget)", p.remaining_bound_s);

@@ -93,6 +93,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
       const timing::Eta left = timing::estimate_remaining(eta);
       StepProgress p{i, w.ops.size(), op.name, eta.elapsed_s, left.remaining_s};
       p.remaining_bound_s = left.bound_s;
+      p.budget_spent = left.budget_spent;
       options.on_progress(p);
     }
     MeasureOptions measure = options.measure;

@@ -23,6 +23,7 @@ struct StepProgress {
   double remaining_s = 0;  // timing::estimate_remaining's (0 when unknown: nothing measured yet)
   size_t measured = 0;     // kernels measured cleanly so far (status ok)
   double remaining_bound_s = 0;  // what --budget allots the kernels left (0: no budget)
+  bool budget_spent = false;      // --budget is spent: the kernels left get their minimum share
 };
 
 struct StepRunOptions {

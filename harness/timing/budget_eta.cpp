@@ -11,8 +11,14 @@ Eta estimate_remaining(const EtaInputs& in) {
   TimingPolicy next = in.policy;
   if (in.budget_s > 0) {
     const double budget_left_s = std::max(0.0, in.budget_s - in.elapsed_s);
+    // Below the minimum shares the budget no longer divides anything: each kernel left takes its
+    // set-up, a sample or more and its check, which no share predicts.
+    if (budget_left_s < left * kMinShareS) {
+      eta.budget_spent = true;
+      return eta;
+    }
     next = within_budget(in.policy, budget_left_s, in.kernels_left);
-    eta.bound_s = std::max(budget_left_s, left * kMinShareS);
+    eta.bound_s = budget_left_s;
   }
   if (in.measured.empty()) return eta;
   const double cap_s = next.max_time_s;

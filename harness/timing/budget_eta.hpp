@@ -28,9 +28,13 @@ struct EtaInputs {
 struct Eta {
   // The estimate; 0 where nothing is measured yet (no kernel has said how long kernels take).
   double remaining_s = 0;
-  // What the budget allots the kernels left: the budget left, or once it is spent the
-  // kMinShareS each kernel still gets. 0 without a budget. remaining_s never exceeds it.
+  // What the budget allots the kernels left: the budget left; 0 without a budget, or once it is
+  // spent. remaining_s never exceeds it.
   double bound_s = 0;
+  // Less budget left than kMinShareS a kernel: each kernel left gets its minimum share, and takes
+  // what its set-up, first sample and check take (a CPU attention backward at seq 5000: 85 s), so
+  // no figure is given (a "<1 s left" from the shares would be false).
+  bool budget_spent = false;
 };
 
 // Each measured kernel predicts one more like it under the next kernel's cap: one stopped by time

@@ -22,6 +22,10 @@ TEST(ProgressLine, EstimateBoundOrNeither) {
   EXPECT_EQ(progress_line(progress(0, 60.4)), "[6/23] attn_out.fwd     39.5 s elapsed, at most 60 s left (--budget)");
   EXPECT_EQ(progress_line(progress(0, 0)), "[6/23] attn_out.fwd     39.5 s elapsed");
   EXPECT_EQ(progress_line(progress(0.4, 0.6)), "[6/23] attn_out.fwd     39.5 s elapsed, <1 s left");
+  runner::StepProgress spent = progress(0, 0);
+  spent.budget_spent = true;
+  EXPECT_EQ(progress_line(spent), "[6/23] attn_out.fwd     39.5 s elapsed, --budget spent: 18 kernels left at their "
+                                  "minimum share");
 }
 
 }  // namespace
