@@ -122,12 +122,13 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   DeviceHealth d;
   d.info = backend.device_info();
   const bool cpu = d.info.backend == "cpu";
-  d.dtype = resolve_gemm_dtype(f.dtype, d.info);
+  std::string note;  // printed after --sku is resolved: a refusal is then the one message
+  d.dtype = resolve_gemm_dtype(f.dtype, d.info, &note);
   d.sku = runner::sku_for(d.info, f.sku, runner::PeaksNeeded::compute_and_memory);
+  note += runner::sku_note(d.info, f.sku);
   // Once per kind of device: --all-gpus over eight alike would say it eight times.
   static std::set<std::string> said;
-  if (const std::string note = runner::sku_note(d.info, f.sku); said.insert(note).second)
-    fmt::print(stderr, "{}", note);
+  if (said.insert(note).second) fmt::print(stderr, "{}", note);
 
   std::vector<Op> ops;
   for (const auto& shape : gemm_battery(cpu)) ops.push_back(make_gemm_op("health.gemm", shape, d.dtype));

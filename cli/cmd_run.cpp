@@ -90,9 +90,7 @@ void print_progress(const runner::StepProgress& p, bool tty) {
                p.elapsed_s, tty ? "                              " : "");
     return;
   }
-  const std::string left = p.remaining_s > 0 ? fmt::format(", ~{:.0f} s left", p.remaining_s) : "";
-  fmt::print(stderr, "{}[{}/{}] {:<16} {:.1f} s elapsed{}{}", tty ? "\r" : "", p.index + 1, p.total, p.kernel,
-             p.elapsed_s, left, tty ? "        " : "\n");
+  fmt::print(stderr, "{}{}{}", tty ? "\r" : "", progress_line(p), tty ? "        " : "\n");
 }
 
 // The article's question, answered twice: at peak (its arithmetic) and at the measured rate.
@@ -346,7 +344,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (default: the model's)");
   cmd->add_option("--site", flags->site, "Data-center preset for the extrapolation")->capture_default_str();
   cmd->add_flag("--no-estimate", flags->no_estimate, "Skip the extrapolation");
-  cmd->add_flag("--quiet", flags->quiet, "No progress lines");
+  cmd->add_flag("--quiet", flags->quiet,
+                "No progress lines (on stderr: the kernel, the time elapsed and an estimate of the time left, "
+                "never more than --budget leaves)");
   add_timing_flags(cmd, flags->timing);
   cmd->footer("On the CPU backend the timing defaults are lighter, so that a step ends within a minute on 2 cores: "
               "--noise 2%, --min-samples 5, --min-time 0.05, --max-time 2 (a flag given wins). The results file "

@@ -173,6 +173,7 @@ results::MachineInfo comm_machine_info(const World& world, const kernels::comm::
   if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   m.git_commit = runner::git_commit();
   m.trainbench_version = TB_VERSION;
+  m.build_type = runner::build_type();
   m.command_line = runner::own_command_line();
   m.utc_time = runner::utc_now_iso8601();
   return m;

@@ -1,6 +1,7 @@
 #include "cli/gemm_case.hpp"
 
 #include "cli/command_registry.hpp"
+#include "cli/unknown_flag.hpp"
 
 #include <fmt/format.h>
 
@@ -50,9 +51,14 @@ void check_candidates_for(int candidates, const kernels::DeviceInfo& device) {
 std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd) {
   std::vector<std::string> extras = cmd.remaining();
   std::vector<std::string> gbench = runner::take_gbench_args(extras);
-  if (!extras.empty())
-    throw UsageError(fmt::format("{}: unexpected argument '{}' (Google Benchmark flags start with --benchmark_)",
-                                 cmd.get_name(), extras.front()));
+  // The command's own flags and Google Benchmark's are one list to the user: a typo of either is
+  // answered as every command answers one ("no flag --layuot (did you mean --layout?)").
+  if (!extras.empty()) throw UsageError(describe_unknown_words(cmd, extras, runner::gbench_flag_names()));
+  try {
+    runner::check_gbench_args(gbench);
+  } catch (const UsageError& e) {
+    throw UsageError(fmt::format("{}: {}", cmd.get_name(), e.what()));
+  }
   return gbench;
 }
 

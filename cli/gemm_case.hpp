@@ -25,8 +25,9 @@ DType resolve_gemm_dtype(const std::string& text, const kernels::DeviceInfo& dev
 // --candidates above 1 is cuBLASLt's: refused on the CPU rather than silently ignored.
 void check_candidates_for(int candidates, const kernels::DeviceInfo& device);
 
-// The subcommand's unparsed arguments: --benchmark_* flags are returned for Google Benchmark;
-// anything else is a UsageError naming it.
+// The subcommand's unparsed arguments: --benchmark_* flags are returned for Google Benchmark,
+// checked (runner::check_gbench_args); anything else is a UsageError naming it with its near miss
+// among the command's flags and Google Benchmark's.
 std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd);
 
 // The hidden hook the tests use to plant a wrong GEMM output: TRAINBENCH_TEST_CORRUPT_OUTPUT=1.

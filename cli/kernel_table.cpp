@@ -12,7 +12,7 @@ void print_kernel_table(std::ostream& out, const std::vector<results::KernelResu
              "FLOP|byte", "median ms", "rate", "% peak", "noise", "samples", "check");
   for (const auto& k : kernels) {
     const bool compute = k.flops > 0;
-    const std::string work = compute ? sci(k.flops) : human_count(k.bytes) + "B";
+    const std::string work = compute ? sci(k.flops) : human_bytes_si(k.bytes);
     if (k.status != "ok" && k.stats.samples == 0) {
       fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11}  {}: {}\n", k.name, k.shape, k.dtype, work, "-", k.status,
                  k.error);

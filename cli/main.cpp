@@ -9,6 +9,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/exit_path.hpp"
+#include "cli/missing_argument.hpp"
 #include "cli/quantity_parse.hpp"
 #include "cli/unknown_flag.hpp"
 #include "harness/common/errors.hpp"
@@ -92,6 +93,9 @@ int run_cli(int argc, char** argv) {
     } else {
       fmt::print(stderr, "trainbench: {}\nRun with --help for usage.\n", text);
     }
+    return tb::kExitUsage;
+  } catch (const CLI::RequiredError& e) {
+    fmt::print(stderr, "trainbench: {}\n", tb::cli::describe_missing(app, e.what()));
     return tb::kExitUsage;
   } catch (const CLI::ExtrasError&) {
     fmt::print(stderr, "trainbench: {}\n", tb::cli::describe_extras(app));

@@ -9,6 +9,18 @@
 
 namespace tb::cli {
 
+std::string progress_line(const runner::StepProgress& p) {
+  std::string left;
+  if (p.budget_spent)
+    left = fmt::format(", --budget spent: {} kernel{} left at their minimum share", p.total - p.index,
+                       p.total - p.index == 1 ? "" : "s");
+  else if (p.remaining_s > 0)
+    left = p.remaining_s < 1 ? ", <1 s left" : fmt::format(", ~{:.0f} s left", p.remaining_s);
+  else if (p.remaining_bound_s > 0)
+    left = fmt::format(", at most {:.0f} s left (--budget)", p.remaining_bound_s);
+  return fmt::format("[{}/{}] {:<16} {:.1f} s elapsed{}", p.index + 1, p.total, p.kernel, p.elapsed_s, left);
+}
+
 void print_run_table(std::ostream& out, const results::RunResults& r) {
   const double step_ms = r.step ? r.step->step_ms : 0;
   fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10} {:>11} {:>7} {:>7} {:>6}  {}\n", "kernel", "shape",
@@ -20,7 +32,7 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
       continue;
     }
     const bool compute = k.flops > 0;
-    const std::string work = compute ? sci(k.flops) : human_count(k.bytes) + "B";
+    const std::string work = compute ? sci(k.flops) : human_bytes_si(k.bytes);
     // CPUs sustain GFLOP/s; GPUs TFLOP/s. Print whichever keeps three significant digits.
     const std::string rate = !compute          ? fmt::format("{:.1f} GB/s", k.gbps)
                              : k.tflops >= 1.0 ? fmt::format("{:.1f} TF/s", k.tflops)

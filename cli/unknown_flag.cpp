@@ -33,21 +33,29 @@ std::string suggestion(const std::string& flag, const std::vector<std::string>& 
 
 }  // namespace
 
+std::string describe_unknown_words(const CLI::App& cmd, const std::vector<std::string>& words,
+                                   const std::vector<std::string>& more_flags) {
+  const bool top = cmd.get_parent() == nullptr;
+  const std::string who = top ? "" : cmd.get_name() + ": ";
+  const std::string where = top ? "trainbench --help" : "trainbench " + cmd.get_name() + " --help";
+  std::vector<std::string> flags = flag_names(cmd);
+  flags.insert(flags.end(), more_flags.begin(), more_flags.end());
+  for (const auto& word : words)
+    if (word.size() > 1 && word[0] == '-') {
+      const std::string flag = word.substr(0, word.find('='));
+      return fmt::format("{}no flag {}{}; {} lists them", who, flag, suggestion(flag, flags), where);
+    }
+  return fmt::format("{}unexpected argument '{}' (flags take their value as --flag VALUE); {} lists the flags", who,
+                     words.empty() ? "" : words.front(), where);
+}
+
 std::string describe_extras(const CLI::App& app) {
   const auto parsed = app.get_subcommands();
   const CLI::App& cmd = parsed.empty() ? app : *parsed.front();
-  const std::string where = parsed.empty() ? "trainbench --help" : "trainbench " + cmd.get_name() + " --help";
   // CLI11 keeps the leftovers last-first.
   auto extras = app.remaining(true);
   std::reverse(extras.begin(), extras.end());
-  for (const auto& word : extras)
-    if (word.size() > 1 && word[0] == '-') {
-      const std::string flag = word.substr(0, word.find('='));
-      return fmt::format("{}no flag {}{}; {} lists them", parsed.empty() ? "" : cmd.get_name() + ": ", flag,
-                         suggestion(flag, flag_names(cmd)), where);
-    }
-  return fmt::format("{}unexpected argument '{}' (flags take their value as --flag VALUE); {} lists the flags",
-                     parsed.empty() ? "" : cmd.get_name() + ": ", extras.empty() ? "" : extras.front(), where);
+  return describe_unknown_words(cmd, extras);
 }
 
 }  // namespace tb::cli

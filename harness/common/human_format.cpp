@@ -46,9 +46,12 @@ std::string human_pf_days(double v) { return std::fabs(v) >= 1000 ? fmt::format(
 std::string human_percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
 std::string human_bytes_si(double b) {
-  if (b >= 1e12) return fmt::format("{:.2f} TB", b / 1e12);
-  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
-  return fmt::format("{:.3g} MB", b / 1e6);
+  // Each unit from where the one below would round up to 1000 ("1000.00 GB", "1e+03 MB").
+  if (b >= 999.995e9) return fmt::format("{:.2f} TB", b / 1e12);
+  if (b >= 999.5e6) return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 999.5e3) return fmt::format("{:.3g} MB", b / 1e6);
+  if (b >= 999.5) return fmt::format("{:.3g} KB", b / 1e3);
+  return fmt::format("{:.0f} B", b);
 }
 
 std::string human_value(double v) {

@@ -28,7 +28,8 @@ std::string human_integer(double value);
 std::string human_pf_days(double pf_days);
 // A fraction as a percentage with one decimal: 0.916 → "91.6%".
 std::string human_percent(double fraction);
-// Bytes in decimal units: "2.79 TB", "2.01 GB", "512 MB".
+// Bytes in decimal units: "2.79 TB", "2.01 GB", "512 MB", "393 KB", "64 B". Not human_count,
+// whose "B" is billions: 2.01e9 bytes there read "2.01 BB".
 std::string human_bytes_si(double bytes);
 
 }  // namespace tb

@@ -62,6 +62,13 @@ const std::vector<Field>& fields() {
       {"os", [](const MachineInfo& m) { return m.os; }, nullptr},
       {"trainbench_version", [](const MachineInfo& m) { return m.trainbench_version; }, nullptr},
       {"git_commit", [](const MachineInfo& m) { return m.git_commit; }, nullptr},
+      // A Debug build, or a governor that lets the clock move, is a slow night's first suspect.
+      {"build_type", [](const MachineInfo& m) { return m.build_type; }, nullptr},
+      {"cpu_scaling_enabled",
+       [](const MachineInfo& m) {
+         return m.cpu_scaling_enabled ? std::string(*m.cpu_scaling_enabled ? "true" : "false") : std::string();
+       },
+       nullptr},
   };
   return all;
 }

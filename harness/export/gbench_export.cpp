@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "harness/common/errors.hpp"
+#include "harness/export/gbench_names.hpp"
 #include "harness/results/step_consistency.hpp"
 
 namespace tb::exporting {
@@ -13,8 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-// One name segment: whitespace to '_', and a '/' inside a field (attention's "h12/12") to ':',
-// so that dashboards splitting names at '/' see the same segments for every kernel.
+// A model or dtype as one name segment: whitespace to '_', a '/' to ':'.
 std::string sanitize(std::string s) {
   for (char& c : s) {
     if (c == ' ' || c == '\t' || c == '\n') c = '_';
@@ -27,6 +29,9 @@ std::string prefix(const results::RunResults& r) {
   return sanitize(r.workload.model.empty() ? r.workload.command : r.workload.model);
 }
 
+// real_time and cpu_time both the median: the results file records no CPU time (Google
+// Benchmark's schema wants one; the live pass-through's is the host's CPU time over the whole
+// measurement, warm-up and verification included, no figure of the kernel either).
 json entry(const std::string& name, int family, int64_t iterations, double time_ms, int repetitions = 1,
            int repetition_index = 0) {
   return {{"name", name},
@@ -46,7 +51,17 @@ json entry(const std::string& name, int family, int64_t iterations, double time_
 }  // namespace
 
 std::string gbench_name(const results::RunResults& r, const results::KernelResult& k) {
-  return fmt::format("{}/{}/{}/{}", prefix(r), sanitize(k.name), sanitize(k.shape), sanitize(k.dtype));
+  const std::string name = gbench_base_name(k.name, k.shape, k.dtype) + kGbenchRunSuffix;
+  return r.workload.model.empty() ? name : sanitize(r.workload.model) + "/" + name;
+}
+
+std::optional<std::string> library_build_type(const std::string& cmake_build_type) {
+  // Google Benchmark's word is "debug" without NDEBUG, else "release": CMake's Debug and an empty
+  // build type (no flags: asserts on) are the former, its optimised types the latter.
+  if (cmake_build_type == "Debug" || cmake_build_type == "None") return "debug";
+  if (cmake_build_type == "Release" || cmake_build_type == "RelWithDebInfo" || cmake_build_type == "MinSizeRel")
+    return "release";
+  return std::nullopt;
 }
 
 json to_gbench_json(const results::RunResults& r, const std::string& origin, std::vector<std::string>* left_out) {
@@ -55,17 +70,16 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   // The checks every reader runs: an edited step or median would otherwise reach a dashboard.
   results::require_consistent_results(r, origin);
   const auto& m = r.machine;
-  // google/benchmark's context block; fields it cannot know here are given neutral values.
+  // google/benchmark's context block, from the measuring machine as the file recorded it (not this
+  // one's, which only exports); what it did not record is left out, as Google Benchmark leaves
+  // out a CPU scaling it cannot read, rather than given a value that asserts something.
   json context = {{"date", m.utc_time},
                   {"host_name", m.host},
                   {"executable", "trainbench " + r.workload.command},
-                  // The measuring machine's, from the file (not this one's, which only exports).
                   {"num_cpus", m.host_cpus > 0 ? m.host_cpus : 0},
                   {"mhz_per_cpu", m.backend == "cpu" ? static_cast<int>(m.sm_clock_mhz) : 0},
-                  {"cpu_scaling_enabled", false},
                   {"caches", json::array()},
                   {"load_avg", m.load_avg_1m ? json::array({*m.load_avg_1m}) : json::array()},
-                  {"library_build_type", "release"},
                   // trainbench's own context, for humans reading the file.
                   {"trainbench_version", m.trainbench_version},
                   {"device_name", m.device_name},
@@ -76,6 +90,9 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
                   {"model", r.workload.model},
                   {"dtype", r.workload.dtype},
                   {"status", r.status}};
+  if (m.cpu_scaling_enabled) context["cpu_scaling_enabled"] = *m.cpu_scaling_enabled;
+  if (const auto type = library_build_type(m.build_type)) context["library_build_type"] = *type;
+  if (!m.build_type.empty()) context["trainbench_build_type"] = m.build_type;
   json benchmarks = json::array();
   int family = 0;
   bool any_ok = false;
@@ -97,7 +114,10 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
     const std::string name = gbench_name(r, k);
     const auto [it, first] = family_of.emplace(name, family);
     if (first) ++family;
-    json e = entry(name, it->second, k.stats.samples, k.stats.median_ms, repetitions[name], seen[name]++);
+    // One iteration, as the live pass-through registers each kernel (its name says
+    // "iterations:1"); the samples behind the median are a counter, as there.
+    json e = entry(name, it->second, 1, k.stats.median_ms, repetitions[name], seen[name]++);
+    e["label"] = gbench_label(k.shape, k.dtype, k.verified);
     // Only the rates a kernel has: a dashboard plots a 0 written for a collective's TFLOP/s as a
     // measurement.
     if (k.flops > 0) e["TFLOPS"] = k.tflops;
@@ -109,6 +129,10 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
       e["rel_noise"] = *noise;
       e["outliers"] = k.stats.outliers;  // the robust rel_noise does not show them
     }
+    e["samples"] = k.stats.samples;
+    e["median_ms"] = k.stats.median_ms;
+    // 0 marks numbers no reference checked (--no-verify): a dashboard can leave them out.
+    e["verified"] = k.verified ? 1 : 0;
     e["calls_per_step"] = k.calls_per_step;
     benchmarks.push_back(std::move(e));
   }
@@ -123,6 +147,7 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
     e["tokens_per_s"] = r.step->tokens_per_s;
     e["MFU"] = r.step->mfu;
     e["TFLOPS"] = r.step->sustained_tflops;
+    e["verified"] = std::all_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.verified; }) ? 1 : 0;
     benchmarks.push_back(std::move(e));
   } else if (r.workload.command == "run" && left_out) {
     left_out->push_back(fmt::format("{}: the run is {}: a step missing kernels is no step time", step_name, r.status));

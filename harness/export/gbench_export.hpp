@@ -4,17 +4,24 @@
 // `googlecpp` tool reads benchmarks[].name, real_time, time_unit, iterations, cpu_time and
 // threads; Bencher's `cpp_google` adapter reads the same plus the context block.
 //
-// One "iteration" entry per measured kernel (name "model/kernel/shape/dtype", the command in
-// place of the model for files without one: "gemm/gemm/256x256x256_fwd/fp32"), real_time and
-// cpu_time = the median in ms (a GPU kernel's CPU time is not measured; the median stands in
-// so tools that read cpu_time see the same number), iterations = samples, and user counters
-// (TFLOPS, GBps, algbw_GBps, busbw_GBps, pct_of_peak, rel_noise, outliers, calls_per_step) as
-// google/benchmark writes counters: extra keys; rel_noise and outliers only where there were two
-// samples or more to estimate them from. The step, when present, is one more entry with
-// tokens_per_s, MFU and TFLOPS counters, named "model/step/tp8/mb1/seq2048/bf16": another tp,
-// micro-batch, sequence or dtype is another series (an fp8 step is not a 1.4x "speed-up" of the
-// bf16 one). Kernels left out by --benchmark_filter are not in `left_out`: not a failure.
+// One "iteration" entry per measured kernel, named as the live --benchmark_format=json of gemm,
+// attention, sweep and health names it ("gemm/256x256x256/fwd/fp32/iterations:1/manual_time":
+// exporting::gbench_base_name + kGbenchRunSuffix), after "<model>/" for `run` files, so that a
+// dashboard fed both sees one series; iterations 1 as there (one iteration whose manual time is
+// the median), real_time and cpu_time = the median in ms (no CPU time is recorded; the median
+// stands in so tools that read cpu_time see the same number), the label as there ("256x256x256
+// fwd fp32", " UNVERIFIED" after it under --no-verify), and user counters (TFLOPS, GBps,
+// algbw_GBps, busbw_GBps, pct_of_peak, rel_noise, outliers, samples, median_ms, verified,
+// calls_per_step) as google/benchmark writes counters: extra keys; rel_noise and outliers only
+// where there were two samples or more to estimate them from. The step, when present, is one
+// more entry with tokens_per_s, MFU, TFLOPS and verified counters, named
+// "model/step/tp8/mb1/seq2048/bf16": another tp, micro-batch, sequence or dtype is another series
+// (an fp8 step is not a 1.4x "speed-up" of the bf16 one). Kernels left out by --benchmark_filter
+// are not in `left_out`: not a failure. The context's library_build_type and cpu_scaling_enabled
+// come from the file's machine.build_type and machine.cpu_scaling_enabled, and are left out where
+// it did not record them.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +38,11 @@ namespace tb::exporting {
 nlohmann::json to_gbench_json(const results::RunResults& results, const std::string& origin,
                               std::vector<std::string>* left_out = nullptr);
 
-// The benchmark name of one kernel: "<model or command>/<kernel>/<shape>/<dtype>", spaces
-// replaced by '_' (dashboards split names on '/').
+// The benchmark name of one kernel: "[<model>/]<kernel>/<shape words>/<dtype>/iterations:1/manual_time".
 std::string gbench_name(const results::RunResults& results, const results::KernelResult& kernel);
+
+// Google Benchmark's library_build_type ("debug" or "release") of a CMake build type; nullopt
+// for one it cannot be told from ("" in files from before it was recorded, a custom type).
+std::optional<std::string> library_build_type(const std::string& cmake_build_type);
 
 }  // namespace tb::exporting

@@ -1,6 +1,8 @@
 #include "harness/results/output_path.hpp"
 
 #include <fmt/format.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +35,20 @@ bool same_file(const std::string& a, const std::string& b) {
   const fs::path cb = fs::weakly_canonical(b, ec);
   if (ec) return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
   return ca == cb;
+}
+
+std::string why_not_creatable(const std::string& folder, int error) {
+  // The folder exists (checked first), so ENOENT is the filesystem refusing a new name: procfs
+  // does (as root too), and strerror's "No such file or directory" would send the user looking
+  // for a missing folder.
+  if (error != ENOENT) return std::strerror(error);
+  struct statfs fs_info {};
+  if (::statfs(folder.c_str(), &fs_info) == 0) {
+    if (fs_info.f_type == PROC_SUPER_MAGIC)
+      return "it is in procfs, the kernel's process filesystem, which takes no new files";
+    if (fs_info.f_type == SYSFS_MAGIC) return "it is in sysfs, the kernel's device filesystem, which takes no new files";
+  }
+  return "its filesystem takes no new files there";
 }
 
 void check_output_path(const std::string& path, const std::string& flag, OutputKind kind,
@@ -70,7 +86,7 @@ void check_output_path(const std::string& path, const std::string& flag, OutputK
   const int fd = ::mkstemp(probe.data());
   if (fd < 0)
     throw UsageError(fmt::format("{} {}: directory {} is not writable ({})", flag, path, parent.string(),
-                                 std::strerror(errno)));
+                                 why_not_creatable(parent.string(), errno)));
   ::close(fd);
   if (::unlink(probe.c_str()) != 0)
     throw UsageError(fmt::format("{} {}: directory {} lets files be created but not removed ({}): the atomic write "

@@ -28,6 +28,11 @@ std::filesystem::path output_folder(const std::string& path);
 void check_output_path(const std::string& path, const std::string& flag, OutputKind kind,
                        const std::vector<std::string>& inputs = {});
 
+// Why no file can be created in the existing `folder` after mkstemp failed with `error`:
+// strerror's text, except for ENOENT, which there means a filesystem that takes no new files
+// (procfs, even as root), not a missing folder.
+std::string why_not_creatable(const std::string& folder, int error);
+
 // The folder of a default path a command chose itself (`run` and `sweep` write under results/
 // without --out), created before check_output_path; a UsageError naming `flag` if it cannot be.
 void create_default_output_folder(const std::string& path, const std::string& flag);

@@ -81,10 +81,12 @@ json to_json(const RunResults& r) {
                   {"os", m.os},
                   {"git_commit", m.git_commit},
                   {"trainbench_version", m.trainbench_version},
+                  {"build_type", m.build_type},
                   {"command_line", m.command_line},
                   {"utc_time", m.utc_time},
                   {"host_cpus", m.host_cpus}};
   if (m.load_avg_1m) machine["load_avg_1m"] = *m.load_avg_1m;
+  if (m.cpu_scaling_enabled) machine["cpu_scaling_enabled"] = *m.cpu_scaling_enabled;
   const auto& w = r.workload;
   json workload = {{"command", w.command},           {"model", w.model},
                    {"tensor_parallel", w.tensor_parallel}, {"expert_parallel", w.expert_parallel},
@@ -210,6 +212,8 @@ RunResults from_json(const json& j, const std::string& origin) {
   mi.os = m.get_or<std::string>("os", "");
   mi.git_commit = m.get<std::string>("git_commit");
   mi.trainbench_version = m.get_or<std::string>("trainbench_version", "");
+  mi.build_type = m.get_or<std::string>("build_type", "");
+  if (m.has("cpu_scaling_enabled")) mi.cpu_scaling_enabled = m.get<bool>("cpu_scaling_enabled");
   mi.command_line = m.get<std::string>("command_line");
   mi.utc_time = m.get<std::string>("utc_time");
   if (m.has("load_avg_1m")) mi.load_avg_1m = m.get_nonneg("load_avg_1m");

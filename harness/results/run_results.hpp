@@ -46,6 +46,12 @@ struct MachineInfo {
   int host_cpus = 0;
   std::string git_commit;
   std::string trainbench_version;
+  // CMAKE_BUILD_TYPE of the trainbench that measured ("Release"; "None" where CMake had none);
+  // "" in files from before it was recorded: unknown.
+  std::string build_type;
+  // Any CPU's cpufreq governor other than "performance" (read_cpu_scaling); unset where no
+  // governor could be read, and in older files.
+  std::optional<bool> cpu_scaling_enabled;
   std::string command_line;
   std::string utc_time;          // ISO 8601, when the run started
 };

@@ -10,6 +10,8 @@
 #include <memory>
 
 #include "harness/common/errors.hpp"
+#include "harness/common/near_miss.hpp"
+#include "harness/export/gbench_names.hpp"
 #include "harness/results/output_path.hpp"
 #include "harness/runner/gbench_reporter.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -57,6 +59,41 @@ std::vector<std::string> take_gbench_args(std::vector<std::string>& args) {
   return taken;
 }
 
+const std::vector<std::string>& gbench_flag_names() {
+  // benchmark.cc's BM_DEFINE_* flags of 1.7.1; --v (its log verbosity) is no --benchmark_ flag.
+  static const std::vector<std::string> names = {
+      "--benchmark_list_tests",         "--benchmark_filter",
+      "--benchmark_min_time",           "--benchmark_min_warmup_time",
+      "--benchmark_repetitions",        "--benchmark_enable_random_interleaving",
+      "--benchmark_report_aggregates_only", "--benchmark_display_aggregates_only",
+      "--benchmark_format",             "--benchmark_out_format",
+      "--benchmark_out",                "--benchmark_color",
+      "--benchmark_counters_tabular",   "--benchmark_perf_counters",
+      "--benchmark_context",            "--benchmark_time_unit"};
+  return names;
+}
+
+void check_gbench_args(const std::vector<std::string>& args) {
+  const auto& known = gbench_flag_names();
+  for (const auto& a : args) {
+    const std::string flag = a.substr(0, a.find('='));
+    if (std::find(known.begin(), known.end(), flag) == known.end())
+      throw UsageError(fmt::format("no Google Benchmark flag {}{}; it takes {}", flag, did_you_mean(flag, known),
+                                   fmt::join(known, ", ")));
+  }
+  // Google Benchmark takes a repetition count of 0 as "none" and a negative one as a huge vector
+  // reservation; its --benchmark_out fails late, as "invalid file name", without the flag.
+  if (const std::string reps = gbench_flag_value(args, "repetitions"); !reps.empty()) {
+    char* end = nullptr;
+    const long long n = std::strtoll(reps.c_str(), &end, 10);
+    if (end == reps.c_str() || *end != '\0' || n < 1 || n > 100000)
+      throw UsageError(fmt::format("--benchmark_repetitions={}: give a whole number of repetitions, 1 to 100000",
+                                   reps));
+  }
+  if (const std::string out = gbench_flag_value(args, "out"); !out.empty())
+    results::check_output_path(out, "--benchmark_out", results::OutputKind::BenchmarkOut);
+}
+
 std::string gbench_flag_value(const std::vector<std::string>& gbench_args, const std::string& name) {
   const std::string key = kPrefix + name + "=";
   for (const auto& a : gbench_args)
@@ -65,9 +102,7 @@ std::string gbench_flag_value(const std::vector<std::string>& gbench_args, const
 }
 
 std::string gbench_name(const Op& op) {
-  std::string shape = op.shape_string();
-  std::replace(shape.begin(), shape.end(), ' ', '/');
-  return fmt::format("{}/{}/{}", op.name, shape, to_string(op.dtype));
+  return exporting::gbench_base_name(op.name, op.shape_string(), to_string(op.dtype));
 }
 
 std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& backend, const std::vector<Op>& ops,
@@ -75,17 +110,7 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
                                                              const std::optional<SkuConfig>& sku,
                                                              const GbenchOptions& gbench) {
   timing::validate(options.policy);  // refuse bad flags before Google Benchmark starts
-  // Google Benchmark takes a repetition count of 0 as "none" and a negative one as a huge vector
-  // reservation; its --benchmark_out fails late, as "invalid file name", without the flag.
-  if (const std::string reps = gbench_flag_value(gbench.args, "repetitions"); !reps.empty()) {
-    char* end = nullptr;
-    const long long n = std::strtoll(reps.c_str(), &end, 10);
-    if (end == reps.c_str() || *end != '\0' || n < 1 || n > 100000)
-      throw UsageError(fmt::format("--benchmark_repetitions={}: give a whole number of repetitions, 1 to 100000",
-                                   reps));
-  }
-  if (const std::string out = gbench_flag_value(gbench.args, "out"); !out.empty())
-    results::check_output_path(out, "--benchmark_out", results::OutputKind::BenchmarkOut);
+  check_gbench_args(gbench.args);
   // Google Benchmark parses its flags from argv and leaves what it does not know.
   std::vector<std::string> storage{"trainbench"};
   storage.insert(storage.end(), gbench.args.begin(), gbench.args.end());
@@ -116,7 +141,7 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
                                      state.SetIterationTime(r.stats.median_ms * 1e-3);
                                    }
                                    const auto& r = out.back();
-                                   state.SetLabel(fmt::format("{} {}", r.shape, r.dtype));
+                                   state.SetLabel(exporting::gbench_label(r.shape, r.dtype, r.verified));
                                    state.counters["TFLOPS"] = r.tflops;
                                    state.counters["GBps"] = r.gbps;
                                    state.counters["pct_of_peak"] = r.pct_of_peak;

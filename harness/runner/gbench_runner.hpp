@@ -26,6 +26,13 @@ std::vector<results::KernelResult> run_cases(kernels::Backend& backend, const st
 
 // Moves every "--benchmark_*" argument out of `args` and returns them.
 std::vector<std::string> take_gbench_args(std::vector<std::string>& args);
+// The flags Google Benchmark 1.7 (Debian 12's libbenchmark) takes, as typed: "--benchmark_filter", ...
+const std::vector<std::string>& gbench_flag_names();
+// What Google Benchmark would refuse or take badly, refused before any device work (a note
+// printed before a usage error would make it two messages): a --benchmark_ flag it does not take
+// (with its near miss), --benchmark_repetitions outside 1..100000, a --benchmark_out folder that
+// does not exist.
+void check_gbench_args(const std::vector<std::string>& gbench_args);
 // The value of --benchmark_<name>=VALUE (or "--benchmark_<name> VALUE"), "" when absent.
 std::string gbench_flag_value(const std::vector<std::string>& gbench_args, const std::string& name);
 
@@ -34,7 +41,8 @@ struct GbenchOptions {
   CaseProgress progress;
 };
 
-// "gemm/8192x8192x8192/fwd/bf16": the name --benchmark_filter matches against.
+// "gemm/8192x8192x8192/fwd/bf16" (exporting::gbench_base_name, as `export` names it): the name
+// --benchmark_filter matches against.
 std::string gbench_name(const Op& op);
 
 // Registers one benchmark per op (manual time = the median of measure_op's samples, one

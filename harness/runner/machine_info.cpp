@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "harness/hardware/cpu_peak.hpp"
+#include "harness/hardware/cpu_scaling.hpp"
 #include "harness/hardware/sku_match.hpp"
 #include "kernels/cpu/stream_triad.hpp"
 
@@ -25,6 +26,11 @@ std::string utc_now_iso8601() {
 // Stamped at build time by cmake/GitCommit.cmake: empty outside git, "-dirty" after the hash when
 // tracked files had changed since the commit.
 extern const char* const kBuildGitCommit;
+
+std::string build_type() {
+  const std::string type = TB_BUILD_TYPE;
+  return type.empty() ? "None" : type;
+}
 
 std::string git_commit() {
   static const std::string commit = [] {
@@ -121,6 +127,8 @@ results::MachineInfo collect_machine_info(const kernels::Backend& backend, int a
   if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   m.git_commit = git_commit();
   m.trainbench_version = TB_VERSION;
+  m.build_type = build_type();
+  m.cpu_scaling_enabled = read_cpu_scaling("/sys/devices/system/cpu", m.host_cpus);
   std::vector<std::string> args;
   for (int i = 0; i < argc; ++i) args.push_back(argv[i] ? argv[i] : "");
   m.command_line = argc > 0 ? shell_command_line(args) : own_command_line();

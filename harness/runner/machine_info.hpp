@@ -36,6 +36,7 @@ std::string shell_command_line(const std::vector<std::string>& args);
 // This process's arguments (/proc/self/cmdline), as shell_command_line writes them.
 std::string own_command_line();
 std::string git_commit();  // of the source tree trainbench was built from, "unknown" outside git
+std::string build_type();  // CMAKE_BUILD_TYPE it was built with ("Release"), "None" where CMake had none
 
 // The stopping rule as the results file records it (workload.timing).
 results::TimingInfo timing_info(const timing::TimingPolicy& policy, double budget_s = 0);

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "harness/results/results_io.hpp"
+#include "harness/timing/budget_eta.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
 
@@ -83,17 +84,25 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
     if (!options.out_path.empty()) results::write_results_file(options.out_path, r);
   };
 
+  timing::EtaInputs eta{options.measure.policy, options.budget_s, 0, 0, {}};
   for (size_t i = 0; i < w.ops.size(); ++i) {
     const Op& op = w.ops[i];
     if (options.on_progress) {
-      const double done = elapsed_s();
-      const double remaining = i == 0 ? 0 : done / static_cast<double>(i) * static_cast<double>(w.ops.size() - i);
-      options.on_progress({i, w.ops.size(), op.name, done, remaining});
+      eta.elapsed_s = elapsed_s();
+      eta.kernels_left = w.ops.size() - i;
+      const timing::Eta left = timing::estimate_remaining(eta);
+      StepProgress p{i, w.ops.size(), op.name, eta.elapsed_s, left.remaining_s};
+      p.remaining_bound_s = left.bound_s;
+      p.budget_spent = left.budget_spent;
+      options.on_progress(p);
     }
     MeasureOptions measure = options.measure;
     if (options.budget_s > 0)
       measure.policy = timing::within_budget(measure.policy, options.budget_s - elapsed_s(), w.ops.size() - i);
+    const double started_s = elapsed_s();
     r.kernels.push_back(measure_op(backend, op, measure, sku));
+    eta.measured.push_back({elapsed_s() - started_s, measure.policy.max_time_s,
+                            r.kernels.back().stop_reason == "time_budget"});
     save();
     if (r.kernels.back().status == "interrupted") {
       // The kernels never started are in the file too, so that it says what the step lacks.

@@ -20,8 +20,10 @@ struct StepProgress {
   size_t total = 0;
   std::string kernel;
   double elapsed_s = 0;
-  double remaining_s = 0;  // estimate from the mean time per kernel so far (0 when unknown)
+  double remaining_s = 0;  // timing::estimate_remaining's (0 when unknown: nothing measured yet)
   size_t measured = 0;     // kernels measured cleanly so far (status ok)
+  double remaining_bound_s = 0;  // what --budget allots the kernels left (0: no budget)
+  bool budget_spent = false;      // --budget is spent: the kernels left get their minimum share
 };
 
 struct StepRunOptions {

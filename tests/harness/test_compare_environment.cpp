@@ -152,6 +152,28 @@ TEST(CompareEnvironment, TheTimingRuleIsPartOfTheEnvironment) {
                               "'0 (none)' (b0.json, b1.json), '8 s' (b2.json)"));
 }
 
+// The build and the CPU's frequency scaling are part of the machine: a Debug build tonight is
+// listed beside a slowdown, as a new driver is; an older file's "" reads "(not recorded)".
+TEST(CompareEnvironment, BuildTypeAndCpuScalingAreListed) {
+  SyntheticRunSpec spec;
+  LabeledResults base{"base.json", synthetic_run(spec)};
+  spec.seed = 2;
+  LabeledResults cur{"cur.json", synthetic_run(spec)};
+  base.results.machine.build_type = cur.results.machine.build_type = "Release";
+  EXPECT_TRUE(check_regressions(base, cur, {}).environment.empty());
+  cur.results.machine.build_type = "Debug";
+  cur.results.machine.cpu_scaling_enabled = true;
+  const auto r = check_regressions(base, cur, {});
+  const EnvironmentChange* build = change(r, "build_type");
+  ASSERT_NE(build, nullptr);
+  EXPECT_EQ(build->baseline, "Release");
+  EXPECT_EQ(build->current, "Debug");
+  const EnvironmentChange* scaling = change(r, "cpu_scaling_enabled");
+  ASSERT_NE(scaling, nullptr);
+  EXPECT_EQ(scaling->current, "true");
+  EXPECT_NE(format_regressions(r, TableFormat::Text).find("build_type: Release -> Debug"), std::string::npos);
+}
+
 // A run against itself can only pass: refused, whether one file is given twice or copied under
 // another name (same start, host and timings); two runs of one second with their own timings are
 // two runs.

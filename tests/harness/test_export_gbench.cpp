@@ -9,6 +9,10 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/export/gbench_export.hpp"
+#include "harness/export/gbench_names.hpp"
+#include "harness/runner/gbench_runner.hpp"
+#include "harness/runner/measure_op.hpp"
+#include "harness/workload/op.hpp"
 #include "tests/report/synthetic_results.hpp"
 
 using tb::exporting::to_gbench_json;
@@ -17,8 +21,7 @@ TEST(ExportGbench, OneIterationEntryPerKernelPlusTheStep) {
   const auto r = tb::testing::synthetic_run({});
   const auto j = to_gbench_json(r, "h100.json");
   ASSERT_TRUE(j.contains("context"));
-  for (const char* key : {"date", "host_name", "executable", "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled",
-                          "caches", "load_avg", "library_build_type"})
+  for (const char* key : {"date", "host_name", "executable", "num_cpus", "mhz_per_cpu", "caches", "load_avg"})
     EXPECT_TRUE(j["context"].contains(key)) << key;
   const auto& b = j.at("benchmarks");
   ASSERT_EQ(b.size(), r.kernels.size() + 1);
@@ -31,7 +34,9 @@ TEST(ExportGbench, OneIterationEntryPerKernelPlusTheStep) {
       EXPECT_TRUE(e.at(key).is_number_integer()) << key;
     EXPECT_EQ(e["run_type"], "iteration");
     EXPECT_EQ(e["time_unit"], "ms");
-    EXPECT_EQ(e["iterations"].get<int64_t>(), k.stats.samples);
+    EXPECT_EQ(e["iterations"].get<int64_t>(), 1);  // as the live pass-through: the name says iterations:1
+    EXPECT_EQ(e["samples"].get<int64_t>(), k.stats.samples);
+    EXPECT_EQ(e["verified"], k.verified ? 1 : 0);
     EXPECT_DOUBLE_EQ(e["real_time"].get<double>(), k.stats.median_ms);
     EXPECT_DOUBLE_EQ(e["cpu_time"].get<double>(), k.stats.median_ms);
     // Only the rates a kernel has: memory-bound kernels no TFLOPS, compute ones no GBps of 0.
@@ -101,7 +106,7 @@ TEST(ExportGbench, FilteredKernelsAreNoFailureAndFp8StepsAreTheirOwnSeries) {
 }
 
 // Repetitions of one kernel are one family with its repetition indices, as Google Benchmark
-// writes them; a '/' inside a shape (attention's "h12/12") adds no name segment.
+// writes them; the shape's words are segments, as the live pass-through names them.
 TEST(ExportGbench, RepetitionsShareAFamilyAndShapesKeepTheirSegments) {
   auto r = tb::testing::synthetic_run({});
   r.step.reset();
@@ -120,7 +125,8 @@ TEST(ExportGbench, RepetitionsShareAFamilyAndShapesKeepTheirSegments) {
     EXPECT_EQ(e["family_index"], 0);
     EXPECT_EQ(e["repetitions"], 3);
     EXPECT_EQ(e["repetition_index"], i);
-    EXPECT_NE(e["name"].get<std::string>().find("/b1_h12:12_s128_d64_causal/"), std::string::npos) << e["name"];
+    EXPECT_EQ(e["name"], r.kernels[0].name + "/b1/h12/12/s128/d64/causal/" + r.kernels[0].dtype +
+                             "/iterations:1/manual_time");
   }
   // The measuring machine's context, not the exporting one's.
   EXPECT_EQ(j["context"]["num_cpus"], 64);
@@ -159,4 +165,71 @@ TEST(ExportGbench, CollectivesCarryTheirBandwidths) {
   k.stats.outliers = 0;
   EXPECT_FALSE(to_gbench_json(r, "c.json", nullptr)["benchmarks"][0].contains("rel_noise"));
   EXPECT_FALSE(to_gbench_json(r, "c.json", nullptr)["benchmarks"][0].contains("outliers"));
+}
+
+// The live --benchmark_format=json and `export` name one kernel alike (a dashboard fed both sees
+// one series): Google Benchmark names a run registered under runner::gbench_name, one manual-time
+// iteration, with kGbenchRunSuffix after it. (tests/cli/test_gemm_cli.cpp holds the two outputs
+// of one measurement side by side.)
+TEST(ExportGbench, NamesAreThePassThroughs) {
+  for (const tb::Op& op : {tb::make_gemm_op("gemm", {256, 256, 256, tb::GemmLayout::Forward}, tb::DType::FP32),
+                           tb::make_gemm_op("sweep", {64, 32, 16, tb::GemmLayout::WeightGrad}, tb::DType::BF16)}) {
+    auto r = tb::testing::synthetic_run({});
+    r.step.reset();
+    r.workload.command = "gemm";
+    r.workload.model = "";
+    r.kernels = {tb::runner::describe_op(op)};
+    r.kernels[0].status = "ok";
+    EXPECT_EQ(tb::exporting::gbench_name(r, r.kernels[0]),
+              tb::runner::gbench_name(op) + tb::exporting::kGbenchRunSuffix);
+  }
+  auto r = tb::testing::synthetic_run({});
+  r.kernels.resize(1);
+  r.kernels[0].name = "gemm";
+  r.kernels[0].shape = "256x256x256 fwd";
+  r.kernels[0].dtype = "fp32";
+  EXPECT_EQ(tb::exporting::gbench_name(r, r.kernels[0]), "gpt3-175b/gemm/256x256x256/fwd/fp32/iterations:1/manual_time");
+  r.workload.model = "";
+  EXPECT_EQ(tb::exporting::gbench_name(r, r.kernels[0]), "gemm/256x256x256/fwd/fp32/iterations:1/manual_time");
+}
+
+// The context says what the file recorded and nothing it did not: no "release" for a build of
+// unknown type, no "cpu_scaling_enabled: false" where no governor was read.
+TEST(ExportGbench, BuildTypeAndCpuScalingOnlyAsRecorded) {
+  auto r = tb::testing::synthetic_run({});
+  r.machine.build_type = "";
+  r.machine.cpu_scaling_enabled.reset();
+  auto context = to_gbench_json(r, "old.json")["context"];
+  EXPECT_FALSE(context.contains("library_build_type")) << context.dump();
+  EXPECT_FALSE(context.contains("cpu_scaling_enabled")) << context.dump();
+  EXPECT_FALSE(context.contains("trainbench_build_type")) << context.dump();
+  for (const auto& [cmake, gbench] : std::vector<std::pair<std::string, std::string>>{
+           {"Debug", "debug"}, {"None", "debug"}, {"Release", "release"}, {"RelWithDebInfo", "release"},
+           {"MinSizeRel", "release"}}) {
+    r.machine.build_type = cmake;
+    context = to_gbench_json(r, "r.json")["context"];
+    EXPECT_EQ(context["library_build_type"], gbench) << cmake;
+    EXPECT_EQ(context["trainbench_build_type"], cmake);
+  }
+  r.machine.build_type = "Profiling";  // a custom type: no guess
+  EXPECT_FALSE(to_gbench_json(r, "r.json")["context"].contains("library_build_type"));
+  r.machine.cpu_scaling_enabled = true;
+  EXPECT_EQ(to_gbench_json(r, "r.json")["context"]["cpu_scaling_enabled"], true);
+  r.machine.cpu_scaling_enabled = false;
+  EXPECT_EQ(to_gbench_json(r, "r.json")["context"]["cpu_scaling_enabled"], false);
+}
+
+// A --no-verify run's numbers are marked, in the counter and the label, and so is its step.
+TEST(ExportGbench, UnverifiedKernelsAreMarked) {
+  auto r = tb::testing::synthetic_run({});
+  auto j = to_gbench_json(r, "r.json");
+  EXPECT_EQ(j["benchmarks"][0]["verified"], 1);
+  EXPECT_EQ(j["benchmarks"][0]["label"], r.kernels[0].shape + " " + r.kernels[0].dtype);
+  EXPECT_EQ(j["benchmarks"].back()["verified"], 1);
+  r.kernels[0].verified = false;
+  j = to_gbench_json(r, "r.json");
+  EXPECT_EQ(j["benchmarks"][0]["verified"], 0);
+  EXPECT_EQ(j["benchmarks"][0]["label"], r.kernels[0].shape + " " + r.kernels[0].dtype + " UNVERIFIED");
+  EXPECT_EQ(j["benchmarks"][1]["verified"], 1);
+  EXPECT_EQ(j["benchmarks"].back()["verified"], 0);  // the step rests on an unchecked kernel
 }

@@ -61,6 +61,13 @@ TEST(HumanFormat, BytesInDecimalUnits) {
   EXPECT_EQ(human_bytes_si(2.79e12), "2.79 TB");
   EXPECT_EQ(human_bytes_si(2.0e9), "2.00 GB");  // a small model's state, not "0.00 TB"
   EXPECT_EQ(human_bytes_si(5.12e8), "512 MB");
+  EXPECT_EQ(human_bytes_si(3.932e5), "393 KB");  // a layer norm's rows: not "0.393 MB"
+  EXPECT_EQ(human_bytes_si(64), "64 B");
+  // At each boundary the unit that keeps three digits without an exponent or a 1000.
+  EXPECT_EQ(human_bytes_si(999.6e6), "1.00 GB");
+  EXPECT_EQ(human_bytes_si(999.7e3), "1 MB");
+  EXPECT_EQ(human_bytes_si(999.999e9), "1.00 TB");
+  EXPECT_EQ(human_bytes_si(2.012e9), "2.01 GB");  // cross_entropy at seq 5000, once "2.01 BB"
 }
 
 }  // namespace

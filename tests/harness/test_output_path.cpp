@@ -3,6 +3,9 @@
 // default folder is made, and the atomic write itself never makes one.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 
 #include "harness/common/errors.hpp"
@@ -58,7 +61,6 @@ TEST_F(OutputPath, OnlyACommandsOwnDefaultFolderIsMadeAndTheWriteMakesNone) {
   EXPECT_EQ(testing::read_text(own), "{}\n");
 }
 
-
 // An existing file is replaced only by the output that wrote it (or when empty): the reviewer's
 // `gemm --out build/cli/trainbench` turned the binary into a results file.
 TEST_F(OutputPath, AnExistingFileIsReplacedOnlyByItsOwnKindOfOutput) {
@@ -112,6 +114,20 @@ TEST_F(OutputPath, AnExistingFileIsReplacedOnlyByItsOwnKindOfOutput) {
   EXPECT_EQ(testing::read_text(binary).substr(1, 3), "ELF");
   write_results_file(earlier, RunResults{});
   EXPECT_TRUE(holds_output_of(earlier, OutputKind::Results));
+}
+
+// procfs refuses a new file with ENOENT, which strerror reads "No such file or directory" of a
+// folder that is there: the reason given is the filesystem's, other errors keep strerror's text.
+TEST_F(OutputPath, AFolderThatTakesNoFilesSaysWhyNotThatItIsMissing) {
+  EXPECT_EQ(why_not_creatable("/proc", ENOENT),
+            "it is in procfs, the kernel's process filesystem, which takes no new files");
+  EXPECT_EQ(why_not_creatable(dir_, EACCES), "Permission denied");
+  EXPECT_EQ(why_not_creatable(dir_, ENOENT), "its filesystem takes no new files there");
+  const std::string refusal = testing::message_of([] { check_output_path("/proc/x.html", "-o/--out", OutputKind::Html); });
+  EXPECT_NE(refusal.find("-o/--out /proc/x.html: directory /proc is not writable ("), std::string::npos) << refusal;
+  // Root gets past the permission bits to procfs's ENOENT; another user stops at EACCES.
+  if (::geteuid() == 0) EXPECT_NE(refusal.find("(it is in procfs"), std::string::npos) << refusal;
+  EXPECT_EQ(refusal.find("No such file"), std::string::npos) << refusal;
 }
 
 }  // namespace

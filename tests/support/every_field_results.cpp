@@ -33,6 +33,8 @@ results::RunResults every_field() {
   m.host_cpus = 224;
   m.git_commit = "f42dba6";
   m.trainbench_version = "0.9.1";
+  m.build_type = "RelWithDebInfo";
+  m.cpu_scaling_enabled = true;
   m.command_line = "trainbench run --model gpt3-xl --fp8";
   m.utc_time = "2026-01-02T03:04:05Z";
   auto& w = r.workload;
