@@ -16,6 +16,12 @@ row-major: fwd X[MxK] @ W[KxN]; dgrad dY[MxK] @ W[NxK]^T; wgrad X[KxM]^T @ dY[Kx
 Ours comes from `trainbench gemm ... --device cuda --max-time 3 --json` (median_ms), each call
 killed after 60 s.
 
+--batch N measures every shape as N independent GEMMs in one launch, each on its own operands:
+ours `trainbench gemm --batch N` (cuBLASLt's strided batch), torch's torch.matmul on 3-D tensors
+(a batched GEMM, as torch.bmm); the grouped GEMM of a mixture-of-experts layer's experts under
+balanced routing, every group the same shape. FLOPs count every group. fp8 takes no batch
+(torch._scaled_mm is 2-D only).
+
 The whole table is measured --repeats times (default 5); a shape's medians "agree" when
 (max - min) / min <= 1% over the repeats, for each side. Ratio = torch median / our median
 (our throughput relative to torch's); the goal is >= 0.97.
@@ -72,12 +78,18 @@ def target_shapes(logits):
 TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "tf32": torch.float32, "fp32": torch.float32}
 
 
-def uniform(rows, cols, dtype):
-    return (torch.rand(rows, cols, device="cuda", dtype=torch.float32) * 2 - 1).to(dtype)
+def uniform(rows, cols, dtype, batch=1):
+    size = (rows, cols) if batch == 1 else (batch, rows, cols)
+    return (torch.rand(*size, device="cuda", dtype=torch.float32) * 2 - 1).to(dtype)
 
 
-def torch_case(s, dtype):
-    """Returns fn() computing the GEMM into a preallocated output, as trainbench does."""
+def transposed(x):
+    # The last two dimensions: a stored KxM (or NxK) operand read as its transpose, group by group.
+    return x.transpose(-2, -1)
+
+
+def torch_case(s, dtype, batch=1):
+    """Returns fn() computing the GEMM (batch of them) into a preallocated output, as trainbench does."""
     m, n, k = s["m"], s["n"], s["k"]
     if dtype == "fp8":
         # torch._scaled_mm needs A row-major and B column-major (cuBLASLt's TN), like ours for fp8.
@@ -90,9 +102,9 @@ def torch_case(s, dtype):
         one = torch.ones((), device="cuda", dtype=torch.float32)
         return lambda: torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
     t = TORCH_DTYPES[dtype]
-    a = uniform(k, m, t).t() if s["layout"] == "wgrad" else uniform(m, k, t)
-    b = uniform(n, k, t).t() if s["layout"] == "dgrad" else uniform(k, n, t)
-    c = torch.empty(m, n, device="cuda", dtype=t)
+    a = transposed(uniform(k, m, t, batch)) if s["layout"] == "wgrad" else uniform(m, k, t, batch)
+    b = transposed(uniform(n, k, t, batch)) if s["layout"] == "dgrad" else uniform(k, n, t, batch)
+    c = torch.empty(*((m, n) if batch == 1 else (batch, m, n)), device="cuda", dtype=t)
     return lambda: torch.matmul(a, b, out=c)
 
 
@@ -117,9 +129,10 @@ OURS_MAX_TIME_S = 3  # trainbench --max-time: its time budget per GEMM
 OURS_TIMEOUT_S = 60  # the whole trainbench call (start-up, cuBLASLt heuristics, verification) is killed after this
 
 
-def time_ours_ms(trainbench, s, dtype, candidates, samples):
+def time_ours_ms(trainbench, s, dtype, candidates, samples, batch=1):
     """Raises on any failure (subprocess.TimeoutExpired, RuntimeError, ValueError, KeyError, ...)."""
-    cmd = [trainbench, "gemm", "-m", str(s["m"]), "-n", str(s["n"]), "-k", str(s["k"]), "--dtype", dtype,
+    cmd = [trainbench, "gemm", "-m", str(s["m"]), "-n", str(s["n"]), "-k", str(s["k"]), "--batch", str(batch),
+           "--dtype", dtype,
            "--layout", s["layout"], "--device", "cuda", "--candidates", str(candidates), "--json",
            "--min-samples", str(samples), "--max-time", str(OURS_MAX_TIME_S)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=OURS_TIMEOUT_S)
@@ -144,12 +157,12 @@ def spread(v):
     return (max(v) - min(v)) / min(v) if v else None
 
 
-def summarize(shapes, runs, dtype):
+def summarize(shapes, runs, dtype, batch=1):
     """Rows for the JSON and the shapes short of each goal, from what has been measured so far."""
     rows, ratio_short, spread_short, errored = [], [], [], []
     for s in shapes:
         rec = runs[s["name"]]
-        flop = 2.0 * s["m"] * s["n"] * s["k"]
+        flop = batch * 2.0 * s["m"] * s["n"] * s["k"]
         ours = statistics.median(rec["ours_ms"]) if rec["ours_ms"] else None
         theirs = statistics.median(rec["torch_ms"]) if rec["torch_ms"] else None
         ratio = theirs / ours if ours and theirs else None
@@ -161,7 +174,7 @@ def summarize(shapes, runs, dtype):
             ratio_short.append(s["name"])
         if agree is False:
             spread_short.append(s["name"])
-        rows.append(dict(s, dtype=dtype, flops=flop, ours_median_ms=ours, torch_median_ms=theirs,
+        rows.append(dict(s, dtype=dtype, batch=batch, flops=flop, ours_median_ms=ours, torch_median_ms=theirs,
                          ours_tflops=flop / ours / 1e9 if ours else None,
                          torch_tflops=flop / theirs / 1e9 if theirs else None, ratio=ratio,
                          ours_spread=ours_spread, torch_spread=torch_spread,
@@ -178,8 +191,14 @@ def main():
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--candidates", type=int, default=1, help="trainbench --candidates (cuBLASLt top-k)")
     p.add_argument("--logits", action="store_true", help="also the vocabulary-parallel logits GEMMs")
+    p.add_argument("--batch", type=int, default=1,
+                   help="GEMMs of each shape in one batched launch (a grouped GEMM of equal groups)")
     p.add_argument("--out", default="gemm_vs_torch.json")
     args = p.parse_args()
+    if args.batch < 1:
+        p.error(f"--batch must be a positive integer (got {args.batch})")
+    if args.batch > 1 and args.dtype == "fp8":
+        p.error("--batch with --dtype fp8: torch._scaled_mm is 2-D only; give --batch 1 or another --dtype")
     if not torch.cuda.is_available():
         sys.exit("torch_gemm.py: no CUDA device visible to PyTorch")
     torch.backends.cuda.matmul.allow_tf32 = args.dtype == "tf32"
@@ -194,10 +213,11 @@ def main():
     device_name = torch.cuda.get_device_name(0)
 
     def result(complete, progress):
-        rows, ratio_short, spread_short, errored = summarize(shapes, runs, args.dtype)
+        rows, ratio_short, spread_short, errored = summarize(shapes, runs, args.dtype, args.batch)
         all_ok = not (ratio_short or spread_short or errored)
         return dict(device=device_name, torch_version=torch.__version__,
-                    cuda=torch.version.cuda, dtype=args.dtype, repeats=args.repeats, samples=args.samples,
+                    cuda=torch.version.cuda, dtype=args.dtype, batch=args.batch, repeats=args.repeats,
+                    samples=args.samples,
                     candidates=args.candidates, ours_max_time_s=OURS_MAX_TIME_S, ours_timeout_s=OURS_TIMEOUT_S,
                     torch_matmul_flags=torch_flags, goal="ratio >= 0.97 and medians within 1% over repeats",
                     complete=complete, progress=progress, all_goals_met=all_ok if complete else None,
@@ -212,7 +232,8 @@ def main():
                 ours_text = "skipped after a timeout"
             else:
                 try:
-                    ours_ms, _ = time_ours_ms(args.trainbench, s, args.dtype, args.candidates, args.samples)
+                    ours_ms, _ = time_ours_ms(args.trainbench, s, args.dtype, args.candidates, args.samples,
+                                              args.batch)
                     rec["ours_ms"].append(ours_ms)
                     ours_text = f"{ours_ms:.4f} ms"
                 except (subprocess.SubprocessError, OSError, RuntimeError, ValueError, KeyError, TypeError) as e:
@@ -220,7 +241,7 @@ def main():
                     rec["timed_out"] = isinstance(e, subprocess.TimeoutExpired)
                     ours_text = f"error ({error_text(e)})"
             try:
-                torch_ms = time_torch_ms(torch_case(s, args.dtype), args.warmup, args.samples, flush)
+                torch_ms = time_torch_ms(torch_case(s, args.dtype, args.batch), args.warmup, args.samples, flush)
                 rec["torch_ms"].append(torch_ms)
                 torch_text = f"{torch_ms:.4f} ms"
             except Exception as e:  # out of memory, an unsupported dtype/layout, ...: recorded, the run goes on
@@ -237,7 +258,8 @@ def main():
 
     final, (rows, ratio_short, spread_short, errored) = result(True, "done")
     na = lambda v, fmt: format(v, fmt) if v is not None else "n/a"
-    print(f"device: {device_name}, torch {torch.__version__}, dtype {args.dtype}")
+    print(f"device: {device_name}, torch {torch.__version__}, dtype {args.dtype}"
+          + (f", batch {args.batch}" if args.batch > 1 else ""))
     print(f"{'gemm':16} {'M':>6} {'N':>6} {'K':>6} {'ours TF/s':>10} {'torch TF/s':>10} {'ratio':>6} "
           f"{'spread ours':>11} {'spread torch':>12}")
     for row in rows:

@@ -28,6 +28,7 @@ namespace {
 
 struct GemmFlags {
   int64_t m = 0, n = 0, k = 0;
+  int64_t batch = 1;
   std::string dtype;
   std::string layout = "fwd";
   DeviceFlags dev;
@@ -44,6 +45,7 @@ nlohmann::json single_json(const results::RunResults& run, const results::Kernel
   j["m"] = r.dims.at("m");
   j["n"] = r.dims.at("n");
   j["k"] = r.dims.at("k");
+  j["batch"] = r.dims.at("batch");
   j["device"] = run.machine.backend;
   j["device_name"] = run.machine.device_name;
   j["sku"] = run.machine.sku;
@@ -52,10 +54,13 @@ nlohmann::json single_json(const results::RunResults& run, const results::Kernel
 }
 
 void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
-  const GemmShape shape{f.m, f.n, f.k, parse_gemm_layout(f.layout, "--layout")};
+  const GemmShape shape{f.m, f.n, f.k, parse_gemm_layout(f.layout, "--layout"), f.batch};
   if (shape.m <= 0) throw UsageError(fmt::format("-m must be a positive integer (got {})", shape.m));
   if (shape.n <= 0) throw UsageError(fmt::format("-n must be a positive integer (got {})", shape.n));
   if (shape.k <= 0) throw UsageError(fmt::format("-k must be a positive integer (got {})", shape.k));
+  if (shape.batch <= 0)
+    throw UsageError(fmt::format("--batch must be a positive integer: the GEMMs of one batched launch (got {})",
+                                 shape.batch));
   if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
   if (!f.dtype.empty()) parse_dtype(f.dtype, "--dtype");  // a typo is refused before any device work
   runner::MeasureOptions options;
@@ -79,7 +84,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   const Op op = make_gemm_op("gemm", shape, dtype);
   // A shape beyond memory gets the backend's "does not fit" (with the bytes) instead of this.
   if (info.backend == "cpu" && !beyond_known_memory(op.bytes, backend->free_memory_bytes()))
-    check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, "-m, -n, -k");
+    check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, "-m, -n, -k, --batch");
   fmt::print(stderr, "{}", note);
 
   runner::install_interrupt_handler();
@@ -101,7 +106,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   if (!f.out.empty()) results::write_results_file(f.out, run);  // recorded, failures included
   fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
   fmt::print(stderr, "{}", host_notes(run.machine));
-  for (const auto& k : run.kernels) fail_on_status(k, "gemm", "-m/-n/-k");
+  for (const auto& k : run.kernels) fail_on_status(k, "gemm", "-m/-n/-k/--batch");
 }
 
 void add_gemm_command(CLI::App& app) {
@@ -110,6 +115,11 @@ void add_gemm_command(CLI::App& app) {
   cmd->add_option("-m", flags->m, "Rows of C (tokens for fwd/dgrad)")->required()->check(fits_int64());
   cmd->add_option("-n", flags->n, "Columns of C")->required()->check(fits_int64());
   cmd->add_option("-k", flags->k, "Inner dimension")->required()->check(fits_int64());
+  cmd->add_option("--batch", flags->batch,
+                  "GEMMs of this m x n x k in one strided batched launch, each on its own A, B and C (a grouped "
+                  "GEMM of equal groups, as a MoE layer's experts under balanced routing)")
+      ->capture_default_str()
+      ->check(fits_int64());
   cmd->add_option("--dtype", flags->dtype,
                   "fp32, tf32, bf16, fp16, fp8 (e4m3; dgrad's A and wgrad's B, the gradient, in e5m2), fp64; "
                   "default bf16 (fp32 on a CPU without bf16 GEMM)");

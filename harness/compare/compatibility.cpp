@@ -11,7 +11,14 @@
 
 namespace tb::compare {
 
-std::string kernel_key(const results::KernelResult& k) { return fmt::format("{} [{}] {}", k.name, k.shape, k.dtype); }
+std::string kernel_key(const results::KernelResult& k) {
+  // A grouped GEMM's shape text says its batch ("8x 512x..."); a file whose shape text does not
+  // (hand-written, or empty) still keeps it apart from the single GEMM of the same m, n, k.
+  const int64_t batch = results::gemm_batch(k);
+  const bool shown = k.shape.starts_with(fmt::format("{}x ", batch));
+  return fmt::format("{} [{}] {}{}", k.name, k.shape, k.dtype,
+                     batch != 1 && !shown ? fmt::format(" batch {}", batch) : "");
+}
 
 void require_complete_run(const LabeledResults& run) {
   const auto& r = run.results;

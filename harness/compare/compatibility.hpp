@@ -15,7 +15,8 @@ struct LabeledResults {
 };
 
 // Kernels are matched across files by name + shape + dtype: the same name with another shape
-// (another --tp or --seq) is a different kernel and must not be compared as if it were one.
+// (another --tp or --seq) is a different kernel and must not be compared as if it were one; so
+// is a grouped GEMM of another batch (dims.batch).
 std::string kernel_key(const results::KernelResult& kernel);
 
 struct CompatibilityOptions {

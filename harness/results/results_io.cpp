@@ -263,6 +263,8 @@ RunResults from_json(const json& j, const std::string& origin) {
         kr.dims[it.key()] = it.value().get<int64_t>();
       }
     }
+    if (kr.kind == "gemm" && gemm_batch(kr) < 1)
+      k.fail("dims.batch", fmt::format("must be at least 1 (a GEMM's groups; got {})", gemm_batch(kr)));
     kr.layout = k.get_or<std::string>("layout", "");
     kr.causal = k.get_or<bool>("causal", false);
     kr.dtype = k.get<std::string>("dtype");

@@ -69,7 +69,7 @@ struct KernelResult {
   std::string name;              // "qkv.fwd", or "gemm" for a single measurement
   std::string kind;              // OpKind string
   std::string shape;             // human form, e.g. "2048x4608x12288 fwd"
-  std::map<std::string, int64_t> dims;  // m,n,k / batch,heads,kv_heads,seq,head_dim / rows,cols
+  std::map<std::string, int64_t> dims;  // m,n,k,batch / batch,heads,kv_heads,seq,head_dim / rows,cols
   std::string layout;            // gemm layout, "" otherwise
   bool causal = false;
   std::string dtype;
@@ -96,6 +96,14 @@ struct KernelResult {
   std::optional<double> busbw_gb_s;
   std::optional<int64_t> wrong_elements;  // nccl-tests' #wrong, summed over ranks
 };
+
+// A GEMM's groups (dims.batch): 1 where absent, as in files from before grouped GEMMs. Other
+// kinds' `batch` (attention's) is not a GEMM batch: 1.
+inline int64_t gemm_batch(const KernelResult& k) {
+  if (k.kind != "gemm") return 1;
+  const auto it = k.dims.find("batch");
+  return it == k.dims.end() ? 1 : it->second;
+}
 
 // One process of a multi-rank job (`trainbench comm` under mpirun or srun): where it ran.
 struct RankInfo {

@@ -35,7 +35,7 @@ results::KernelResult describe_op(const Op& op) {
   r.bytes = op.bytes;
   r.calls_per_step = op.calls_per_step;
   if (op.kind == OpKind::Gemm) {
-    r.dims = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}};
+    r.dims = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}, {"batch", op.gemm.batch}};
     r.layout = to_string(op.gemm.layout);
   } else if (is_attention(op.kind)) {
     const auto& a = op.attention;

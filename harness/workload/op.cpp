@@ -76,10 +76,11 @@ Op make_gemm_op(const std::string& name, const GemmShape& g, DType dtype) {
   op.dtype = dtype;
   op.gemm = g;
   const double m = static_cast<double>(g.m), n = static_cast<double>(g.n), k = static_cast<double>(g.k);
-  op.flops = op.model_flops = 2.0 * m * n * k;
+  const double batch = static_cast<double>(g.batch);
+  op.flops = op.model_flops = batch * 2.0 * m * n * k;
   // An fp8 GEMM writes bf16 (cuBLASLt's D type here, as Transformer Engine's output).
   const double out_bytes = dtype == DType::FP8 ? 2.0 : static_cast<double>(dtype_bytes(dtype));
-  op.bytes = static_cast<double>(dtype_bytes(dtype)) * (m * k + k * n) + out_bytes * m * n;
+  op.bytes = batch * (static_cast<double>(dtype_bytes(dtype)) * (m * k + k * n) + out_bytes * m * n);
   op.is_forward = g.layout == GemmLayout::Forward;
   return op;
 }
@@ -127,8 +128,11 @@ Op make_fp8_cast_op(const std::string& name, const MemoryShape& shape, Fp8Format
 
 std::string Op::shape_string() const {
   switch (kind) {
-    case OpKind::Gemm:
-      return fmt::format("{}x{}x{} {}", gemm.m, gemm.n, gemm.k, to_string(gemm.layout));
+    case OpKind::Gemm: {
+      const std::string one = fmt::format("{}x{}x{} {}", gemm.m, gemm.n, gemm.k, to_string(gemm.layout));
+      // Unbatched GEMMs keep the form older results files hold, so they still match by shape.
+      return gemm.batch == 1 ? one : fmt::format("{}x {}", gemm.batch, one);
+    }
     case OpKind::AttentionForward:
     case OpKind::AttentionBackward:
       return fmt::format("b{} h{}/{} s{} d{}{}", attention.batch, attention.heads,

@@ -57,9 +57,13 @@ Fp8Operands fp8_gemm_operands(GemmLayout role);
 // cuBLASLt's fp8 GEMMs need m, n and k multiples of 16 (16-byte aligned rows of 1-byte elements).
 inline constexpr int64_t kFp8GemmAlignment = 16;
 
+// `batch` independent GEMMs of the same m x n x k in one launch, each on its own A, B and C: a
+// strided batched GEMM. Under balanced routing it stands for the grouped GEMM that runs all of a
+// layer's local experts at once (Megatron-Core's --moe-grouped-gemm), every group the same shape.
 struct GemmShape {
   int64_t m = 0, n = 0, k = 0;
   GemmLayout layout = GemmLayout::Forward;
+  int64_t batch = 1;
 };
 
 struct AttentionShape {
@@ -97,13 +101,14 @@ struct Op {
   bool attention_core = false;  // re-run under selective recomputation (Korthikanti et al. 2022)
   Fp8Format cast_format = Fp8Format::E4M3;  // when kind == Fp8CastTranspose: what it writes
 
-  std::string shape_string() const;  // "M×N×K fwd", "b×h/g×s×d causal", "rows×cols"
+  // "MxNxK fwd" ("8x MxNxK fwd" for a batch of 8), "b h/g s d causal", "rowsxcols"
+  std::string shape_string() const;
 };
 
 // The one place GEMM and attention ops get their FLOPs and minimum bytes; the workload builder
 // and the single-kernel commands both use these.
 // GEMM: 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's size (C in
-// bf16 for fp8: cuBLASLt's fp8 GEMMs here write bf16).
+// bf16 for fp8: cuBLASLt's fp8 GEMMs here write bf16); both times the batch.
 Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
 // Attention: flash convention FLOPs (model FLOPs count the backward as 2× forward); bytes:
 // forward reads Q, K, V and writes O and the fp32 LSE; backward reads Q, K, V, O, dO, LSE and

@@ -36,14 +36,15 @@ struct Builder {
 
   // `model_share`: the fraction of the FLOPs that are the model's (padding columns are not).
   // `layer_linear`: one of the transformer layers' linear GEMMs (fp8 under the fp8 recipe); the
-  // router and the logits are not.
+  // router and the logits are not. `batch`: that many equal GEMMs in one launch (the routed
+  // experts' grouped GEMM), each of `tokens` rows and its own in x out weight.
   void gemm_triplet(const std::string& stem, int64_t tokens, int64_t in, int64_t out, int64_t calls,
-                    bool in_layer, double model_share = 1.0, bool layer_linear = true) {
+                    bool in_layer, double model_share = 1.0, bool layer_linear = true, int64_t batch = 1) {
     const DType dtype = layer_linear ? layer_gemm_dtype(w.options.dtype) : non_gemm_dtype(w.options.dtype);
     // The weight gradient is as many FLOPs as the forward; so is the data gradient.
-    const GemmShape shapes[3] = {{tokens, out, in, GemmLayout::Forward},
-                                 {tokens, in, out, GemmLayout::DataGrad},
-                                 {in, out, tokens, GemmLayout::WeightGrad}};
+    const GemmShape shapes[3] = {{tokens, out, in, GemmLayout::Forward, batch},
+                                 {tokens, in, out, GemmLayout::DataGrad, batch},
+                                 {in, out, tokens, GemmLayout::WeightGrad, batch}};
     for (const auto& g : shapes) {
       Op op = make_gemm_op(fmt::format("{}.{}", stem, to_string(g.layout)), g, dtype);
       op.calls_per_step = calls;
@@ -56,9 +57,11 @@ struct Builder {
     // (backward, e5m2 under its default HYBRID format) to fp8, as is and transposed (the weight
     // gradient's operands): bf16 read, two fp8 written, 4 bytes per element. Where TE fuses a cast
     // into the norm or activation kernel before it, this standalone cast is an upper bound on what
-    // it costs.
+    // it costs. A batch's groups are cast together, one tensor of all their rows (TE's
+    // GroupedLinear casts its groups' inputs in one multi-tensor kernel).
     for (const bool forward : {true, false}) {
-      Op op = make_fp8_cast_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"), {tokens, forward ? in : out},
+      Op op = make_fp8_cast_op(fmt::format("{}.cast_{}", stem, forward ? "x" : "dy"),
+                               {tokens * batch, forward ? in : out},
                                forward ? fp8_gemm_operands(GemmLayout::Forward).a
                                        : fp8_gemm_operands(GemmLayout::DataGrad).a);
       op.calls_per_step = calls;
@@ -74,7 +77,8 @@ struct Builder {
     // the cast is charged in full to it: an upper bound, 1/m of it with m micro-batches a step
     // (kFp8WeightCastSuffix names these ops for the note that says so). Recomputation re-runs no
     // weight cast: the cached copy serves it.
-    Op cast_w = make_fp8_cast_op(stem + kFp8WeightCastSuffix, {in, out}, fp8_gemm_operands(GemmLayout::Forward).b);
+    Op cast_w = make_fp8_cast_op(stem + kFp8WeightCastSuffix, {in * batch, out},
+                                 fp8_gemm_operands(GemmLayout::Forward).b);
     cast_w.calls_per_step = calls;
     cast_w.in_layer = in_layer;
     cast_w.is_forward = false;
@@ -196,7 +200,11 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
     b.gemm_triplet("router", tokens, d, moe.experts, moe_layers, true, 1.0 / static_cast<double>(t), false);
     // Each local expert's GEMMs over the tokens routed to it, rounded up to whole rows (the rows
     // past the balanced share are hardware work, not model FLOPs). Experts are tensor-parallel t
-    // ways like the dense MLP (Megatron-Core with expert tensor parallelism = tp).
+    // ways like the dense MLP (Megatron-Core with expert tensor parallelism = tp). All local
+    // experts of a layer run as one grouped GEMM (Megatron-Core's --moe-grouped-gemm: TE's
+    // GroupedLinear, or CUTLASS grouped GEMM); with balanced routing every group has the same
+    // rows, so a strided batched GEMM of experts/e groups stands for it. Unequal routing, whose
+    // groups differ in rows, is not modelled.
     const double routed = tokens_per_expert(model, options);
     expert_tokens = static_cast<int64_t>(std::ceil(routed - 1e-9));
     if (layer_gemm_dtype(options.dtype) == DType::FP8)
@@ -204,9 +212,10 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
       expert_tokens = (expert_tokens + kFp8GemmAlignment - 1) / kFp8GemmAlignment * kFp8GemmAlignment;
     expert_f = moe.expert_ffn_hidden / t;
     const double share = routed / static_cast<double>(expert_tokens);
-    const int64_t expert_calls = moe_layers * (moe.experts / e);
-    b.gemm_triplet("expert_up", expert_tokens, d, swiglu ? 2 * expert_f : expert_f, expert_calls, true, share);
-    b.gemm_triplet("expert_down", expert_tokens, expert_f, d, expert_calls, true, share);
+    const int64_t local_experts = moe.experts / e;
+    b.gemm_triplet("expert_up", expert_tokens, d, swiglu ? 2 * expert_f : expert_f, moe_layers, true, share, true,
+                   local_experts);
+    b.gemm_triplet("expert_down", expert_tokens, expert_f, d, moe_layers, true, share, true, local_experts);
     if (moe.shared_experts > 0) {
       // Shared experts see every token: one GEMM as wide as all of them (DeepSeekMoE).
       const int64_t shared_f = moe.shared_experts * expert_f;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -124,9 +125,32 @@ VerifyResult verify_gemm(const GemmOperands& g, std::span<const double> c, DType
 }
 
 void validate_gemm_shape(const GemmShape& shape) {
-  const std::pair<const char*, int64_t> dims[] = {{"-m", shape.m}, {"-n", shape.n}, {"-k", shape.k}};
+  const std::pair<const char*, int64_t> dims[] = {
+      {"-m", shape.m}, {"-n", shape.n}, {"-k", shape.k}, {"--batch", shape.batch}};
   for (const auto& [flag, value] : dims)
     if (value <= 0) throw UsageError(fmt::format("{} must be a positive integer (got {})", flag, value));
+}
+
+std::vector<int64_t> gemm_check_groups(int64_t batch) {
+  std::vector<int64_t> groups = {0};
+  if (batch > 2) groups.push_back(batch / 2);
+  if (batch > 1) groups.push_back(batch - 1);
+  return groups;
+}
+
+VerifyResult verify_gemm_groups(int64_t batch, const std::function<VerifyResult(int64_t group)>& check) {
+  if (batch == 1) return check(0);
+  VerifyResult all;
+  all.passed = true;
+  for (const int64_t g : gemm_check_groups(batch)) {
+    const VerifyResult one = check(g);
+    all.max_rel_error = std::max(all.max_rel_error, one.max_rel_error);
+    all.tolerance = one.tolerance;
+    all.elements_checked += one.elements_checked;
+    if (!one.passed && all.passed) all.detail = fmt::format("group {} of {}: {}", g, batch, one.detail);
+    all.passed = all.passed && one.passed;
+  }
+  return all;
 }
 
 }  // namespace tb::kernels

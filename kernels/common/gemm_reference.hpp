@@ -3,6 +3,7 @@
 // and, after copying back to the host, the CUDA backend's cuBLASLt GEMMs). Plain C++ over host
 // arrays; tolerances per dtype are derived and justified in docs/verification.md.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -52,7 +53,13 @@ VerifyResult verify_gemm(const GemmOperands& g, std::span<const float> c, DType 
 VerifyResult verify_gemm(const GemmOperands& g, std::span<const double> c, DType dtype,
                          const GemmCheckOptions& options = {});
 
-// Throws tb::UsageError unless m, n, k are positive (naming -m/-n/-k).
+// Throws tb::UsageError unless m, n, k and batch are positive (naming -m/-n/-k/--batch).
 void validate_gemm_shape(const GemmShape& shape);
 
+// The groups of a batched GEMM that verification checks: the first, one in the middle and the
+// last (fewer when the batch is smaller), so that a group offset wrong anywhere shows.
+std::vector<int64_t> gemm_check_groups(int64_t batch);
+// `check` run on each of those groups, as one verdict: passed when all pass, the worst error, and
+// the first failing group's detail prefixed with which group it was. A batch of 1 is check(0).
+VerifyResult verify_gemm_groups(int64_t batch, const std::function<VerifyResult(int64_t group)>& check);
 }  // namespace tb::kernels

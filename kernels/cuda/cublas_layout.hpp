@@ -17,6 +17,9 @@ namespace tb::kernels::cuda {
 struct StoredMatrix {
   int64_t rows = 0, cols = 0, ld = 0;  // column-major, as stored
   bool transposed = false;             // cuBLAS op: T when true
+  // Elements from one group's matrix to the next in a strided batch
+  // (CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET): the groups packed back to back.
+  int64_t batch_stride = 0;
 };
 
 struct ColumnMajorProblem {
@@ -24,6 +27,7 @@ struct ColumnMajorProblem {
   StoredMatrix b;  // our A
   StoredMatrix c;  // our C, col-major N×M
   int64_t m = 0, n = 0, k = 0;  // cuBLAS's: D[m×n] = op(A)[m×k]·op(B)[k×n]
+  int64_t batch = 1;            // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT of every layout
 };
 
 inline ColumnMajorProblem column_major_problem(const GemmShape& s) {
@@ -36,7 +40,16 @@ inline ColumnMajorProblem column_major_problem(const GemmShape& s) {
   p.a = ta ? StoredMatrix{s.k, s.n, s.k, true} : StoredMatrix{s.n, s.k, s.n, false};
   p.b = tb ? StoredMatrix{s.m, s.k, s.m, true} : StoredMatrix{s.k, s.m, s.k, false};
   p.c = StoredMatrix{s.n, s.m, s.n, false};
+  p.batch = s.batch;
+  for (StoredMatrix* x : {&p.a, &p.b, &p.c}) x->batch_stride = x->ld * x->cols;
   return p;
+}
+
+// Device bytes of a batched GEMM's A, B and C (each group its own), at the given bytes per
+// element of each: what must fit before anything is allocated.
+inline double gemm_operand_bytes(const GemmShape& s, double a_elt, double b_elt, double c_elt) {
+  const double m = static_cast<double>(s.m), n = static_cast<double>(s.n), k = static_cast<double>(s.k);
+  return static_cast<double>(s.batch) * (a_elt * m * k + b_elt * k * n + c_elt * m * n);
 }
 
 // The fp8 formats of cuBLAS's A and B for a GEMM in its role (op.hpp's fp8_gemm_operands, swapped

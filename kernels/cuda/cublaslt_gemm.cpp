@@ -9,11 +9,16 @@
 // GEMMs accumulate fast, as Transformer Engine's do (cublas_layout.hpp, fp8_fast_accumulation).
 // Operand formats follow TE's HYBRID recipe by the GEMM's role: e4m3 x e4m3 forward, the gradient
 // dY in e5m2 in dgrad and wgrad (op.hpp, fp8_gemm_operands).
+// A batch (GemmShape::batch, a MoE layer's grouped expert GEMM under balanced routing) is one
+// strided batched matmul: every layout gets the batch count and its groups' stride
+// (cublas_layout.hpp), each group its own A, B and C packed back to back.
 #include "kernels/cuda/cublaslt_gemm.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "kernels/common/gemm_reference.hpp"
@@ -117,18 +122,23 @@ class CublasLtGemm final : public Kernel {
                                    shape_.k % kFp8GemmAlignment != 0))
       throw UnsupportedError(fmt::format("gemm '{}' {}x{}x{} fp8: cuBLASLt's fp8 GEMMs need m, n and k multiples of 16",
                                          op.name, shape_.m, shape_.n, shape_.k));
-    const int64_t m = shape_.m, n = shape_.n, k = shape_.k;
-    const double need = static_cast<double>(storage_bytes(types_.a_storage)) * static_cast<double>(m * k) +
-                        static_cast<double>(storage_bytes(types_.b_storage)) * static_cast<double>(k * n) +
-                        static_cast<double>(storage_bytes(types_.cd_storage)) * static_cast<double>(m * n) +
+    // cublasLt.h: CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT is an int32_t.
+    if (shape_.batch > std::numeric_limits<int32_t>::max())
+      throw UnsupportedError(fmt::format("gemm '{}': a batch of {} exceeds cuBLASLt's 32-bit batch count", op.name,
+                                         shape_.batch));
+    const int64_t m = shape_.m, n = shape_.n, k = shape_.k, groups = shape_.batch;
+    const double need = gemm_operand_bytes(shape_, static_cast<double>(storage_bytes(types_.a_storage)),
+                                           static_cast<double>(storage_bytes(types_.b_storage)),
+                                           static_cast<double>(storage_bytes(types_.cd_storage))) +
                         static_cast<double>(kGemmWorkspaceBytes);
-    check_fits(need, fmt::format("gemm '{}' {}x{}x{} {}", op.name, m, n, k, to_string(op.dtype)));
-    a_ = DeviceBuffer(static_cast<size_t>(m * k) * storage_bytes(types_.a_storage));
-    b_ = DeviceBuffer(static_cast<size_t>(k * n) * storage_bytes(types_.b_storage));
-    c_ = DeviceBuffer(static_cast<size_t>(m * n) * storage_bytes(types_.cd_storage));
+    check_fits(need, fmt::format("gemm '{}' {} {}", op.name, op.shape_string(), to_string(op.dtype)));
+    a_ = DeviceBuffer(static_cast<size_t>(groups * m * k) * storage_bytes(types_.a_storage));
+    b_ = DeviceBuffer(static_cast<size_t>(groups * k * n) * storage_bytes(types_.b_storage));
+    c_ = DeviceBuffer(static_cast<size_t>(groups * m * n) * storage_bytes(types_.cd_storage));
     workspace_ = DeviceBuffer(kGemmWorkspaceBytes);
-    fill_uniform(a_.get(), types_.a_storage, m * k, options.seed * 3 + 1, 0.0f, 1.0f, stream_);
-    fill_uniform(b_.get(), types_.b_storage, k * n, options.seed * 3 + 2, 0.0f, 1.0f, stream_);
+    // One stream of values over all groups: each group's operands differ from the others'.
+    fill_uniform(a_.get(), types_.a_storage, groups * m * k, options.seed * 3 + 1, 0.0f, 1.0f, stream_);
+    fill_uniform(b_.get(), types_.b_storage, groups * k * n, options.seed * 3 + 2, 0.0f, 1.0f, stream_);
     TB_CUDA_CHECK(cudaMemsetAsync(c_.get(), 0xff, c_.bytes(), stream_));  // NaN until written
     create_descriptors();
     choose_algorithm(std::max(1, options.gemm_candidates));
@@ -138,11 +148,15 @@ class CublasLtGemm final : public Kernel {
 
   VerifyResult verify() override {
     wait_for_stream(stream_, "GEMM before verifying");
-    const auto a = copy_to_host_floats(a_.get(), types_.a_storage, shape_.m * shape_.k);
-    const auto b = copy_to_host_floats(b_.get(), types_.b_storage, shape_.k * shape_.n);
-    const auto c = copy_to_host_floats(c_.get(), types_.cd_storage, shape_.m * shape_.n);
-    GemmOperands g{shape_, a, b};
-    return verify_gemm(g, c, op_.dtype);
+    GemmShape one = shape_;
+    one.batch = 1;
+    const int64_t na = shape_.m * shape_.k, nb = shape_.k * shape_.n, nc = shape_.m * shape_.n;
+    return verify_gemm_groups(shape_.batch, [&](int64_t g) {
+      const auto a = copy_to_host_floats(group(a_, types_.a_storage, na, g), types_.a_storage, na);
+      const auto b = copy_to_host_floats(group(b_, types_.b_storage, nb, g), types_.b_storage, nb);
+      const auto c = copy_to_host_floats(group(c_, types_.cd_storage, nc, g), types_.cd_storage, nc);
+      return verify_gemm(GemmOperands{one, a, b}, c, op_.dtype);
+    });
   }
 
   double bytes_allocated() const override {
@@ -153,12 +167,29 @@ class CublasLtGemm final : public Kernel {
 
   void corrupt_output_for_testing() override {
     wait_for_stream(stream_, "GEMM before planting a wrong value");
-    // C[0][0] is a corner, which gemm_check_positions always checks.
-    const float v = read_element(c_.get(), types_.cd_storage, 0);
-    write_element(c_.get(), types_.cd_storage, 0, v + 1000.0f * (1.0f + std::abs(v)));
+    // C[0][0] of the last group (verification must look past the first): a corner, which
+    // gemm_check_positions always checks.
+    const int64_t at = (shape_.batch - 1) * shape_.m * shape_.n;
+    const float v = read_element(c_.get(), types_.cd_storage, at);
+    write_element(c_.get(), types_.cd_storage, at, v + 1000.0f * (1.0f + std::abs(v)));
   }
 
  private:
+  // Group g of a buffer of `batch` groups of `count` elements each.
+  static const void* group(const DeviceBuffer& buf, Storage s, int64_t count, int64_t g) {
+    return static_cast<const char*>(buf.get()) + static_cast<size_t>(g * count) * storage_bytes(s);
+  }
+
+  // The strided batch on a layout: left at cuBLASLt's defaults (one matrix) for a single GEMM.
+  static void set_batch(cublasLtMatrixLayout_t layout, const ColumnMajorProblem& p, const StoredMatrix& x) {
+    if (p.batch == 1) return;
+    const int32_t count = static_cast<int32_t>(p.batch);
+    const int64_t stride = x.batch_stride;
+    TB_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count));
+    TB_CUBLAS_CHECK(
+        cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride));
+  }
+
   void create_descriptors() {
     const ColumnMajorProblem p = column_major_problem(shape_);
     const bool ta = p.a.transposed, tb = p.b.transposed;
@@ -186,6 +217,11 @@ class CublasLtGemm final : public Kernel {
     TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.a, types_.b, p.a.rows, p.a.cols, p.a.ld));
     TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.b, types_.a, p.b.rows, p.b.cols, p.b.ld));
     TB_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&d_.c, types_.cd, p.c.rows, p.c.cols, p.c.ld));
+    // C and D share d_.c (the matmul writes in place), so D has the batch too; the heuristic is
+    // asked with these batched layouts.
+    set_batch(d_.a, p, p.a);
+    set_batch(d_.b, p, p.b);
+    set_batch(d_.c, p, p.c);
     TB_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&d_.pref));
     const uint64_t ws = kGemmWorkspaceBytes;
     TB_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(d_.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
@@ -249,8 +285,8 @@ class CublasLtGemm final : public Kernel {
       if (results[static_cast<size_t>(i)].state == CUBLAS_STATUS_SUCCESS) usable.push_back(results[static_cast<size_t>(i)]);
     if (usable.empty())
       throw UnsupportedError(fmt::format(
-          "gemm '{}' {}x{}x{} {} {}: cuBLASLt has no algorithm for this shape/dtype/layout ({}){}", op_.name,
-          shape_.m, shape_.n, shape_.k, to_string(op_.dtype), to_string(op_.gemm.layout), cublasLtGetStatusString(st),
+          "gemm '{}' {} {}: cuBLASLt has no algorithm for this shape/dtype/layout ({}){}", op_.name,
+          op_.shape_string(), to_string(op_.dtype), cublasLtGetStatusString(st),
           op_.dtype == DType::FP8 ? "; fp8 needs m, n, k multiples of 16" : ""));
     results = std::move(usable);
     returned = static_cast<int>(results.size());
@@ -262,14 +298,15 @@ class CublasLtGemm final : public Kernel {
       TB_CUDA_CHECK(cudaMemsetAsync(c_.get(), 0xff, c_.bytes(), stream_));
     }
     algo_ = results[static_cast<size_t>(best)].algo;
-    algorithm_ = fmt::format("cublasLt heuristic #{} of {} (algo {}, tile {}, stages {}, split-k {}){}{}{}", best,
+    algorithm_ = fmt::format("cublasLt heuristic #{} of {} (algo {}, tile {}, stages {}, split-k {}){}{}{}{}", best,
                              returned, algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_ID),
                              algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_TILE_ID),
                              algo_attribute<uint32_t>(algo_, CUBLASLT_ALGO_CONFIG_STAGES_ID),
                              algo_attribute<int>(algo_, CUBLASLT_ALGO_CONFIG_SPLITK_NUM),
                              returned > 1 ? ", fastest timed" : "",
                              op_.dtype == DType::FP8 ? fp8_operands_text() : "",
-                             fp8_fast_accumulation(op_.dtype, op_.gemm.layout) ? ", fast accumulation" : "");
+                             fp8_fast_accumulation(op_.dtype, op_.gemm.layout) ? ", fast accumulation" : "",
+                             shape_.batch > 1 ? fmt::format(", strided batch of {}", shape_.batch) : "");
   }
 
   std::string fp8_operands_text() const {

@@ -232,6 +232,47 @@ TEST(GemmCli, BadInputExitsTwoNamingTheFlag) {
                "--candidates 2");
 }
 
+// --batch N: N GEMMs of one shape in one batched launch (a grouped GEMM of equal groups). Its
+// FLOPs are N times one GEMM's, the JSON and results file say the batch, and bad values are
+// refused naming the flag.
+TEST(GemmCli, BatchMeasuresEveryGroupAndIsRecorded) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_batch_");
+  const std::string out = dir + "/r.json";
+  const auto r = run_trainbench(gemm_args({"--batch", "3", "--layout", "wgrad", "--json", "--out", out}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("batch"), 3);
+  EXPECT_EQ(j.at("shape"), "3x 48x40x24 wgrad");
+  EXPECT_DOUBLE_EQ(j.at("flops").get<double>(), 3 * 2.0 * 48 * 40 * 24);
+  EXPECT_EQ(j.at("verified"), true);
+  const auto run = results::read_results_file(out);
+  ASSERT_EQ(run.kernels.size(), 1u);
+  EXPECT_EQ(run.kernels[0].dims.at("batch"), 3);
+  EXPECT_EQ(results::gemm_batch(run.kernels[0]), 3);
+  // Without the flag, one GEMM.
+  const auto single = run_trainbench(gemm_args({"--json"}));
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  EXPECT_EQ(nlohmann::json::parse(single.out).at("batch"), 1);
+  // A wrong value in the last group fails verification (exit 1), naming the group.
+  const auto corrupt = run_trainbench(gemm_args({"--batch", "4"}), "TRAINBENCH_TEST_CORRUPT_OUTPUT=1");
+  EXPECT_EQ(corrupt.exit_code, 1) << corrupt.err;
+  EXPECT_NE(corrupt.err.find("group 3 of 4"), std::string::npos) << corrupt.err;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GemmCli, BadBatchExitsTwoNamingTheFlag) {
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--batch", "0", "--device", "cpu"},
+               "--batch must be a positive integer");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--batch", "-2", "--device", "cpu"}, "(got -2)");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--batch", "two", "--device", "cpu"}, "--batch");
+  expect_usage({"gemm", "-m", "8", "-n", "8", "-k", "8", "--batch", "99999999999999999999", "--device", "cpu"},
+               "--batch");
+  // 10^6 groups of 1000^3 in fp32: 12 TB, refused before allocating with the flags that size it.
+  expect_usage({"gemm", "-m", "1000", "-n", "1000", "-k", "1000", "--batch", "1000000", "--device", "cpu", "--dtype",
+                "fp32"},
+               "does not fit");
+}
+
 // A dtype the CPU's GEMMs cannot run is refused before measuring (exit 2), listing what can
 // run; bf16 only where this OpenBLAS has cblas_sbgemm (as CpuGemm.Bf16WhereOpenBlasHasIt).
 TEST(GemmCli, UnsupportedDtypeOnTheCpuExitsTwo) {

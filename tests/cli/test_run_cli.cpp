@@ -356,7 +356,8 @@ TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {
 }
 
 // A mixture-of-experts model: the router, the routed experts (each with the tokens the e ranks
-// route to it) and the shared expert are kernels of their own; the results record e; the estimate
+// route to it; a layer's local experts as one grouped GEMM) and the shared expert are kernels of
+// their own; the results record e; the estimate
 // from them counts the active parameters.
 TEST_F(RunCli, MixtureOfExpertsRunMeasuresExpertGemmsAtTheExpertSplit) {
   const std::string model = dir_ + "/tiny-moe.toml";
@@ -380,7 +381,11 @@ TEST_F(RunCli, MixtureOfExpertsRunMeasuresExpertGemmsAtTheExpertSplit) {
     EXPECT_EQ(k.status, "ok") << k.name;
     if (k.name == "expert_up.fwd") {
       expert = true;
-      EXPECT_EQ(k.calls_per_step, 2 * 2);  // 2 local experts in each of 2 layers
+      // The 2 local experts as one grouped GEMM, once in each of 2 layers: 64 rows x 2·128 x 128.
+      EXPECT_EQ(k.calls_per_step, 2);
+      EXPECT_EQ(results::gemm_batch(k), 2);
+      EXPECT_EQ(k.shape, "2x 64x256x128 fwd");
+      EXPECT_TRUE(k.verified);
     }
     router |= k.name == "router.fwd";
     shared |= k.name == "shared_up.fwd";

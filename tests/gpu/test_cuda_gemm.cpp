@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "gpu_test_support.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/workload/op.hpp"
 #include "kernels/backend.hpp"
 
 namespace tb::kernels {
@@ -87,6 +90,33 @@ TEST(CudaGemm, NotLaunchedOrPlantedWrongValueFailsVerification) {
   EXPECT_FALSE(timed->verify().passed) << "output is NaN-filled after tuning, until the first launch";
   timed->launch();
   EXPECT_TRUE(timed->verify().passed);
+}
+
+// A strided batch (a MoE layer's grouped expert GEMM): every layout's checked groups (first,
+// middle, last) match the reference, in bf16 and fp8 where the GPU has it; a wrong value in the
+// last group is caught and named.
+TEST(CudaGemm, StridedBatchMatchesTheReferenceInEveryCheckedGroup) {
+  TB_REQUIRE_GPU();
+  auto backend = make_backend("cuda");
+  std::vector<DType> dtypes = {DType::BF16, DType::FP32};
+  if (supports_fp8(backend->device_info())) dtypes.push_back(DType::FP8);
+  for (DType dtype : dtypes)
+    for (GemmLayout layout : {GemmLayout::Forward, GemmLayout::DataGrad, GemmLayout::WeightGrad}) {
+      SCOPED_TRACE(fmt::format("{} {}", to_string(dtype), to_string(layout)));
+      auto kernel = backend->prepare(make_gemm_op("test.gemm", {64, 48, 32, layout, 5}, dtype), {});
+      EXPECT_FALSE(kernel->verify().passed) << "output is NaN-filled until the first launch";
+      kernel->launch();
+      const VerifyResult r = kernel->verify();
+      EXPECT_TRUE(r.passed) << r.detail;
+      EXPECT_EQ(r.elements_checked, 3 * 64 * 48);
+    }
+  auto kernel = backend->prepare(make_gemm_op("test.gemm", {96, 80, 64, GemmLayout::Forward, 4}, DType::BF16), {});
+  kernel->launch();
+  ASSERT_TRUE(kernel->verify().passed);
+  kernel->corrupt_output_for_testing();
+  const VerifyResult r = kernel->verify();
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.detail.rfind("group 3 of 4: ", 0), 0u) << r.detail;
 }
 
 TEST(CudaGemm, TopKCandidatesAreTimedAndTheChoiceIsCorrect) {

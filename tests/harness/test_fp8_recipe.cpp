@@ -92,15 +92,19 @@ TEST(Fp8Recipe, WeightCastsOfEachFp8GemmByHand) {
   size_t weight_casts = 0;
   for (const Op& op : fp8.ops) weight_casts += op.name.ends_with(kFp8WeightCastSuffix) ? 1 : 0;
   EXPECT_EQ(weight_casts, 4u);
-  // Routed experts: every local expert's weights, once per MoE layer each. Mixtral 8x7B at tp 2,
-  // ep 2: 4 local experts x 32 layers; up 4096 x 2·14336/2 (gate and up fused), down 7168 x 4096.
+  // Routed experts: every local expert's weights, cast together once per MoE layer (the grouped
+  // GEMM's). Mixtral 8x7B at tp 2, ep 2: 4 local experts x 32 layers; up 4 x 4096 rows of
+  // 2·14336/2 (gate and up fused), down 4 x 7168 rows of 4096.
   const Workload moe = build_workload(load_model("mixtral-8x7b"),
                                       {.tensor_parallel = 2, .seq_len = 256, .dtype = DType::FP8, .expert_parallel = 2});
   const Op& up = find(moe, "expert_up.cast_w");
-  EXPECT_EQ(up.calls_per_step, 32 * 4);
-  EXPECT_EQ(up.memory.rows, 4096);
+  EXPECT_EQ(up.calls_per_step, 32);
+  EXPECT_EQ(up.memory.rows, 4 * 4096);
   EXPECT_EQ(up.memory.cols, 14336);
-  EXPECT_EQ(find(moe, "expert_down.cast_w").memory.rows, 7168);
+  EXPECT_EQ(find(moe, "expert_down.cast_w").memory.rows, 4 * 7168);
+  // The inputs' casts cover every local expert's rows: (2·256·2/8 = 128 rows) x 4 experts.
+  EXPECT_EQ(find(moe, "expert_up.cast_x").memory.rows, 4 * 128);
+  EXPECT_EQ(find(moe, "expert_down.cast_dy").memory.rows, 4 * 128);
   EXPECT_THROW(find(moe, "router.cast_w"), std::exception);  // the router stays in bf16
 }
 
@@ -137,8 +141,9 @@ TEST(Fp8Recipe, RoutedExpertRowsRoundUpToSixteenAsHardwareWorkOnly) {
   const Op& up = find(fp8, "expert_up.fwd");
   EXPECT_EQ(up.gemm.m, 32);
   EXPECT_EQ(up.dtype, DType::FP8);
-  EXPECT_DOUBLE_EQ(up.flops, 2.0 * 32 * 4096 * (2 * 14336));
-  EXPECT_DOUBLE_EQ(up.model_flops, 2.0 * 25 * 4096 * (2 * 14336));
+  EXPECT_EQ(up.gemm.batch, 8);  // all 8 experts at ep 1, one grouped GEMM
+  EXPECT_DOUBLE_EQ(up.flops, 8 * 2.0 * 32 * 4096 * (2 * 14336));
+  EXPECT_DOUBLE_EQ(up.model_flops, 8 * 2.0 * 25 * 4096 * (2 * 14336));
   EXPECT_EQ(find(fp8, "expert_down.wgrad").gemm.k, 32);
   EXPECT_EQ(find(fp8, "router.fwd").dtype, DType::BF16);  // Megatron-Core's router is no TE linear
   EXPECT_EQ(find(fp8, "expert_swiglu.fwd").memory.rows, 32 * 8);

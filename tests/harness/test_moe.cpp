@@ -127,7 +127,8 @@ TEST(Moe, LatentAttentionWorkloadSumsToTheClosedFormAndPadsValuesToTheKeyWidth) 
   EXPECT_EQ(find(w, "q_down.fwd").gemm.n, 1536);  // replicated on every tensor rank
   EXPECT_EQ(find(w, "attn_out.fwd").gemm.k, 16 * 128);
   EXPECT_EQ(find(w, "mlp_up.fwd").calls_per_step, 3);        // the dense layers
-  EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 58 * 256);  // every expert here at ep 1
+  EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 58);  // one grouped GEMM per MoE layer
+  EXPECT_EQ(find(w, "expert_up.fwd").gemm.batch, 256);     // of every expert here at ep 1
   EXPECT_FALSE(has(w, "qkv.fwd"));
 }
 
@@ -234,12 +235,14 @@ TEST(Moe, ExpertGemmsRunTheRoutedTokensOfEachLocalExpert) {
   const ModelConfig m = load_model("mixtral-8x7b");
   const Workload w = build_workload(m, {.tensor_parallel = 2, .micro_batch = 1, .seq_len = 4096, .expert_parallel = 4});
   // 4096 tokens x top-2 over 8 experts, from 4 ranks: 4·4096·2/8 = 4096 rows per expert; 2 of
-  // the 8 experts on this GPU, in each of the 32 layers.
+  // the 8 experts on this GPU, as one grouped GEMM of 2 groups in each of the 32 layers.
   const Op& up = find(w, "expert_up.fwd");
   EXPECT_EQ(up.gemm.m, 4096);
   EXPECT_EQ(up.gemm.n, 2 * 14336 / 2);  // gate and up fused, split over 2 tensor ranks
   EXPECT_EQ(up.gemm.k, 4096);
-  EXPECT_EQ(up.calls_per_step, 32 * 2);
+  EXPECT_EQ(up.gemm.batch, 2);
+  EXPECT_EQ(up.calls_per_step, 32);
+  EXPECT_DOUBLE_EQ(up.flops, 2 * (2.0 * 4096 * 14336 * 4096));
   const Op& wgrad = find(w, "expert_down.wgrad");
   EXPECT_EQ(wgrad.gemm.k, 4096);  // tokens are the weight gradient's reduction
   const Op& router = find(w, "router.fwd");
@@ -258,10 +261,12 @@ TEST(Moe, UnevenRoutedShareRoundsRowsUpAsHardwareWork) {
   const Op& up = find(w, "expert_up.fwd");
   EXPECT_EQ(up.gemm.m, 33);
   EXPECT_DOUBLE_EQ(up.model_flops, up.flops * 32.5 / 33.0);
+  EXPECT_DOUBLE_EQ(up.flops, 4 * 2.0 * 33 * 64 * 2 * 96);  // 4 groups of 33 x 2·96 x 64
   EXPECT_TRUE(has(w, "mlp_up.fwd"));     // the dense first layer
   EXPECT_TRUE(has(w, "shared_up.fwd"));  // the shared expert, over every token
   EXPECT_EQ(find(w, "mlp_up.fwd").calls_per_step, 1);
-  EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 4);
+  EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 1);  // one MoE layer
+  EXPECT_EQ(find(w, "expert_up.fwd").gemm.batch, 4);
   const auto f = formulas::flops_per_token(m, 65, true);
   EXPECT_NEAR(w.model_flops_per_step() / 65.0 / f.model, 1.0, 1e-12);
 }

@@ -52,6 +52,52 @@ TEST(CublasLayout, OperandSwapReproducesRowMajorSemanticsForEveryLayout) {
   }
 }
 
+// A strided batch as cuBLASLt runs it: group g of each matrix starts batch_stride elements after
+// group g-1's. A naive batched column-major GEMM that follows that rule must give, group by
+// group, the row-major products of the groups' own operands packed back to back.
+TEST(CublasLayout, StridedBatchReproducesEachGroupsRowMajorProduct) {
+  const int64_t batch = 3;
+  for (GemmLayout layout : {GemmLayout::Forward, GemmLayout::DataGrad, GemmLayout::WeightGrad}) {
+    const int64_t m = 5, n = 4, k = 6;
+    const GemmShape shape{m, n, k, layout, batch};
+    const cuda::ColumnMajorProblem p = cuda::column_major_problem(shape);
+    EXPECT_EQ(p.batch, batch);
+    // Dense packing: one group's stored matrix, ld x cols, then the next.
+    EXPECT_EQ(p.a.batch_stride, n * k);  // our B
+    EXPECT_EQ(p.b.batch_stride, m * k);  // our A
+    EXPECT_EQ(p.c.batch_stride, m * n);
+    std::vector<float> a(static_cast<size_t>(batch * m * k)), b(static_cast<size_t>(batch * k * n));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = memops::hash_uniform(3, i);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = memops::hash_uniform(4, i);
+    std::vector<double> d(static_cast<size_t>(batch * p.c.batch_stride));
+    for (int64_t g = 0; g < batch; ++g) {
+      const std::vector<float> ga(a.begin() + g * p.b.batch_stride, a.begin() + (g + 1) * p.b.batch_stride);
+      const std::vector<float> gb(b.begin() + g * p.a.batch_stride, b.begin() + (g + 1) * p.a.batch_stride);
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t j = 0; j < p.n; ++j) {
+          double sum = 0;
+          for (int64_t q = 0; q < p.k; ++q) sum += op_element(gb, p.a, i, q) * op_element(ga, p.b, q, j);
+          d[static_cast<size_t>(g * p.c.batch_stride + i + j * p.c.ld)] = sum;
+        }
+      const GemmShape one{m, n, k, layout};
+      const GemmOperands ref{one, ga, gb};
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t c = 0; c < n; ++c)
+          EXPECT_NEAR(d[static_cast<size_t>(g * m * n + r * n + c)], gemm_reference_element(ref, r, c).value, 1e-9)
+              << to_string(layout) << " group " << g << " at " << r << "," << c;
+    }
+  }
+  // A single GEMM is a batch of one.
+  EXPECT_EQ(cuda::column_major_problem({16, 8, 4, GemmLayout::Forward}).batch, 1);
+}
+
+// What must fit on the device before allocating: every group's A, B and C. fp8: 1-byte inputs,
+// bf16 output; 8 groups of 64 x 32 x 16: 8 x (64·16 + 16·32 + 2·64·32) = 8 x 5632 bytes.
+TEST(CublasLayout, OperandBytesCountEveryGroup) {
+  EXPECT_DOUBLE_EQ(cuda::gemm_operand_bytes({64, 32, 16, GemmLayout::Forward, 8}, 1, 1, 2), 8 * 5632.0);
+  EXPECT_DOUBLE_EQ(cuda::gemm_operand_bytes({64, 32, 16, GemmLayout::Forward}, 2, 2, 2), 2.0 * (1024 + 512 + 2048));
+}
+
 TEST(CublasLayout, Fp8TnRequirementIsTheDataGradLayout) {
   // Hopper's fp8 cuBLASLt kernels need op(A) = T and op(B) = N: only dgrad maps to that, which
   // is why fp8 GEMMs store their operands as dgrad does (cublaslt_gemm.cpp).
