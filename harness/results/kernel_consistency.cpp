@@ -57,10 +57,14 @@ void check_gemm_flops(const std::string& origin, size_t i, const KernelResult& k
   if (k.kind != "gemm") return;
   const auto m = k.dims.find("m"), n = k.dims.find("n"), kk = k.dims.find("k");
   if (m == k.dims.end() || n == k.dims.end() || kk == k.dims.end()) return;
-  const double expected =
-      2.0 * static_cast<double>(m->second) * static_cast<double>(n->second) * static_cast<double>(kk->second);
+  const int64_t batch = gemm_batch(k);  // a grouped GEMM's groups, each 2·m·n·k
+  const double expected = 2.0 * static_cast<double>(batch) * static_cast<double>(m->second) *
+                          static_cast<double>(n->second) * static_cast<double>(kk->second);
   if (!near(k.flops, expected))
-    refuse(origin, i, k, fmt::format("flops {} is not 2 x m x n x k of its dims ({:.6g})", k.flops, expected));
+    refuse(origin, i, k,
+           batch == 1 ? fmt::format("flops {} is not 2 x m x n x k of its dims ({:.6g})", k.flops, expected)
+                      : fmt::format("flops {} is not 2 x batch x m x n x k of its dims ({} x {:.6g} = {:.6g})",
+                                    k.flops, batch, expected / static_cast<double>(batch), expected));
 }
 
 }  // namespace

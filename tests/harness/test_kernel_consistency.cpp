@@ -116,6 +116,24 @@ TEST(KernelConsistency, GemmFlopsNotTwoMnkIsRefused) {
       << refusal(r);
 }
 
+// A grouped GEMM (dims.batch, the experts of one MoE layer) executes 2·m·n·k per group: the
+// MoE run of the program's own writing was refused when the check knew no batch.
+TEST(KernelConsistency, AGroupedGemmsFlopsCountEveryGroup) {
+  RunResults r = hand_run();
+  KernelResult& g = r.kernels[0];
+  g.dims["batch"] = 8;
+  EXPECT_NE(refusal(r).find("flops 137438953472 is not 2 x batch x m x n x k of its dims (8 x 1.37439e+11 = "
+                            "1.09951e+12)"),
+            std::string::npos)
+      << refusal(r);
+  g.flops *= 8;
+  g.bytes *= 8;
+  g.tflops *= 8;
+  g.gbps *= 8;
+  g.pct_of_peak *= 8;
+  EXPECT_EQ(refusal(r), "");
+}
+
 // No SKU, no peak: a percentage of nothing. A memory-bound kernel where the file records no
 // bandwidth: likewise.
 TEST(KernelConsistency, PctOfPeakWithoutARecordedPeakIsRefused) {
