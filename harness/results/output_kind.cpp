@@ -51,7 +51,8 @@ std::string describe(OutputKind kind) {
     case OutputKind::Results: return "a trainbench results file (JSON with schema_version, machine and kernels)";
     case OutputKind::SweepCsv: return "a trainbench sweep CSV (header m,n,k,layout,dtype,...)";
     case OutputKind::GbenchJson: return "a Google Benchmark JSON file (with a benchmarks array)";
-    case OutputKind::BenchmarkOut: return "a Google Benchmark output file (JSON with a benchmarks array, or its CSV)";
+    case OutputKind::BenchmarkOut:
+      return "a Google Benchmark output file (JSON with a benchmarks array, its CSV, or its console table)";
     case OutputKind::JUnitXml: return "a JUnit XML file";
     case OutputKind::Html: return "an HTML file";
   }
@@ -65,7 +66,11 @@ bool holds_output_of(const std::string& path, OutputKind kind) {
     case OutputKind::Results: return results_file(text);
     case OutputKind::SweepCsv: return starts_with(text, "m,n,k,layout,dtype,");
     case OutputKind::GbenchJson: return gbench_json(text);
-    case OutputKind::BenchmarkOut: return gbench_json(text) || starts_with(text, "name,iterations,");
+    case OutputKind::BenchmarkOut:
+      // Its JSON, its CSV, or its console table (a date line, then "Running <program>").
+      return gbench_json(text) || starts_with(text, "name,iterations,") ||
+             (text.size() > 4 && std::isdigit(static_cast<unsigned char>(text[0])) &&
+              text.find("\nRunning ") != std::string::npos && text.find("\nRunning ") < 80);
     case OutputKind::JUnitXml: {
       const std::string head = opening(text);
       return starts_with(head, "<?xml") || starts_with(head, "<testsuite");

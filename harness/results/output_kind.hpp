@@ -11,7 +11,7 @@ enum class OutputKind {
   Results,       // a trainbench results file (run, gemm, attention, sweep, health, comm --out)
   SweepCsv,      // sweep's curve beside its results
   GbenchJson,    // export --format gbench
-  BenchmarkOut,  // Google Benchmark's --benchmark_out (JSON by default, or its CSV)
+  BenchmarkOut,  // Google Benchmark's --benchmark_out (JSON by default, its CSV, or its console table)
   JUnitXml,      // compare --junit
   Html,          // report -o
 };

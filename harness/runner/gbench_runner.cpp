@@ -81,6 +81,27 @@ void check_gbench_args(const std::vector<std::string>& args) {
       throw UsageError(fmt::format("no Google Benchmark flag {}{}; it takes {}", flag, did_you_mean(flag, known),
                                    fmt::join(known, ", ")));
   }
+  // Google Benchmark answers a value it does not know, or a flag that needs one given bare, with its
+  // usage text and exit(0): a nightly job with a typo would pass green with no results.
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kValues = {
+      {"format", {"console", "json", "csv"}},      {"out_format", {"console", "json", "csv"}},
+      {"time_unit", {"ns", "us", "ms", "s"}},      {"filter", {}},
+      {"min_time", {}},                            {"min_warmup_time", {}},
+      {"repetitions", {}},                         {"out", {}},
+      {"perf_counters", {}},                       {"context", {}}};
+  for (const auto& [name, accepted] : kValues) {
+    const std::string flag = kPrefix + name;
+    for (const auto& a : args) {
+      if (a == flag)
+        throw UsageError(fmt::format("{} needs a value: {}={}", flag, flag,
+                                     accepted.empty() ? "VALUE" : fmt::format("{}", fmt::join(accepted, "|"))));
+      if (accepted.empty() || a.rfind(flag + "=", 0) != 0) continue;
+      const std::string value = a.substr(flag.size() + 1);
+      if (std::find(accepted.begin(), accepted.end(), value) == accepted.end())
+        throw UsageError(fmt::format("{}={}: accepted values are {}{}", flag, value, fmt::join(accepted, ", "),
+                                     did_you_mean(value, accepted)));
+    }
+  }
   // Google Benchmark takes a repetition count of 0 as "none" and a negative one as a huge vector
   // reservation; its --benchmark_out fails late, as "invalid file name", without the flag.
   if (const std::string reps = gbench_flag_value(args, "repetitions"); !reps.empty()) {

@@ -249,6 +249,11 @@ TEST(GemmCli, BatchMeasuresEveryGroupAndIsRecorded) {
   ASSERT_EQ(run.kernels.size(), 1u);
   EXPECT_EQ(run.kernels[0].dims.at("batch"), 3);
   EXPECT_EQ(results::gemm_batch(run.kernels[0]), 3);
+  // Every reader takes the file as written (their consistency checks count each group's FLOPs).
+  const auto exported = run_trainbench({"export", out});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  const auto compared = run_trainbench({"compare", out, out});
+  EXPECT_EQ(compared.exit_code, 0) << compared.err;
   // Without the flag, one GEMM.
   const auto single = run_trainbench(gemm_args({"--json"}));
   ASSERT_EQ(single.exit_code, 0) << single.err;

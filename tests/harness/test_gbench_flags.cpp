@@ -59,5 +59,29 @@ TEST(GbenchFlags, AMisspeltFlagIsRefusedWithItsNearMiss) {
             std::string::npos);
 }
 
+// Google Benchmark prints its usage and exits 0 on a value it does not know or a bare flag that
+// needs one: `gemm --benchmark_format=jsno` measured nothing and passed.
+TEST(GbenchFlags, AValueGoogleBenchmarkDoesNotKnowIsRefused) {
+  EXPECT_EQ(testing::message_of([] { check_gbench_args({"--benchmark_format=jsno"}); }),
+            "--benchmark_format=jsno: accepted values are console, json, csv");
+  EXPECT_EQ(testing::message_of([] { check_gbench_args({"--benchmark_format=jsn"}); }),
+            "--benchmark_format=jsn: accepted values are console, json, csv (did you mean json?)");
+  EXPECT_EQ(testing::message_of([] { check_gbench_args({"--benchmark_out_format=xml"}); }).rfind(
+                "--benchmark_out_format=xml: accepted values are console, json, csv", 0),
+            0u);
+  EXPECT_EQ(testing::message_of([] { check_gbench_args({"--benchmark_time_unit=sec"}); }).rfind(
+                "--benchmark_time_unit=sec: accepted values are ns, us, ms, s", 0),
+            0u);
+  EXPECT_EQ(testing::message_of([] { check_gbench_args({"--benchmark_format"}); }),
+            "--benchmark_format needs a value: --benchmark_format=console|json|csv");
+  EXPECT_EQ(testing::message_of([] { check_gbench_args({"--benchmark_filter"}); }),
+            "--benchmark_filter needs a value: --benchmark_filter=VALUE");
+  // A boolean flag stands alone; accepted values pass.
+  EXPECT_EQ(testing::message_of([] {
+              check_gbench_args({"--benchmark_list_tests", "--benchmark_out_format=csv", "--benchmark_time_unit=us"});
+            }),
+            "(no error)");
+}
+
 }  // namespace
 }  // namespace tb::runner

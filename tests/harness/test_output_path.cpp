@@ -102,6 +102,11 @@ TEST_F(OutputPath, AnExistingFileIsReplacedOnlyByItsOwnKindOfOutput) {
     EXPECT_FALSE(holds_output_of(binary, kind)) << describe(kind);
     EXPECT_TRUE(holds_output_of(empty, kind)) << describe(kind);
   }
+  // --benchmark_out_format=console: its table, which the next identical run must be able to replace.
+  const std::string console = dir_ + "/bo.txt";
+  testing::write_text(console, "2026-12-07T15:30:00+00:00\nRunning trainbench\nRun on (2 X 2596 MHz CPU s)\n");
+  EXPECT_TRUE(holds_output_of(console, OutputKind::BenchmarkOut));
+  EXPECT_FALSE(holds_output_of(console, OutputKind::Results));
   EXPECT_FALSE(holds_output_of(html, OutputKind::JUnitXml));
   EXPECT_FALSE(holds_output_of(junit, OutputKind::Html));
   EXPECT_FALSE(holds_output_of(gbench, OutputKind::Results));
