@@ -8,6 +8,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/results/recorded_sku.hpp"
+#include "harness/workload/op.hpp"
 
 namespace tb::results {
 
@@ -58,8 +59,9 @@ void check_gemm_flops(const std::string& origin, size_t i, const KernelResult& k
   const auto m = k.dims.find("m"), n = k.dims.find("n"), kk = k.dims.find("k");
   if (m == k.dims.end() || n == k.dims.end() || kk == k.dims.end()) return;
   const int64_t batch = gemm_batch(k);  // a grouped GEMM's groups, each 2·m·n·k
-  const double expected = 2.0 * static_cast<double>(batch) * static_cast<double>(m->second) *
-                          static_cast<double>(n->second) * static_cast<double>(kk->second);
+  GemmShape shape;
+  shape.m = m->second, shape.n = n->second, shape.k = kk->second, shape.batch = batch;
+  const double expected = gemm_flops(shape);
   if (!near(k.flops, expected))
     refuse(origin, i, k,
            batch == 1 ? fmt::format("flops {} is not 2 x m x n x k of its dims ({:.6g})", k.flops, expected)

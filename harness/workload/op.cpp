@@ -69,6 +69,11 @@ double attention_forward_flops(const AttentionShape& s) {
 
 double attention_backward_flops(const AttentionShape& s) { return 2.5 * attention_forward_flops(s); }
 
+double gemm_flops(const GemmShape& g) {
+  return static_cast<double>(g.batch) * 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) *
+         static_cast<double>(g.k);
+}
+
 Op make_gemm_op(const std::string& name, const GemmShape& g, DType dtype) {
   Op op;
   op.name = name;
@@ -77,7 +82,7 @@ Op make_gemm_op(const std::string& name, const GemmShape& g, DType dtype) {
   op.gemm = g;
   const double m = static_cast<double>(g.m), n = static_cast<double>(g.n), k = static_cast<double>(g.k);
   const double batch = static_cast<double>(g.batch);
-  op.flops = op.model_flops = batch * 2.0 * m * n * k;
+  op.flops = op.model_flops = gemm_flops(g);
   // An fp8 GEMM writes bf16 (cuBLASLt's D type here, as Transformer Engine's output).
   const double out_bytes = dtype == DType::FP8 ? 2.0 : static_cast<double>(dtype_bytes(dtype));
   op.bytes = batch * (static_cast<double>(dtype_bytes(dtype)) * (m * k + k * n) + out_bytes * m * n);

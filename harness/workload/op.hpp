@@ -110,6 +110,8 @@ struct Op {
 // GEMM: 2·M·N·K FLOPs; bytes = one read of A and B and one write of C in the dtype's size (C in
 // bf16 for fp8: cuBLASLt's fp8 GEMMs here write bf16); both times the batch.
 Op make_gemm_op(const std::string& name, const GemmShape& shape, DType dtype);
+// 2·batch·m·n·k: what make_gemm_op counts, and what the results readers check a GEMM's flops by.
+double gemm_flops(const GemmShape& shape);
 // Attention: flash convention FLOPs (model FLOPs count the backward as 2× forward); bytes:
 // forward reads Q, K, V and writes O and the fp32 LSE; backward reads Q, K, V, O, dO, LSE and
 // writes dQ, dK, dV.

@@ -9,9 +9,12 @@
 #include "cli/convergence_note.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/run_printer.hpp"
+#include "tests/support/cli_runner.hpp"
 
 namespace tb::cli {
 namespace {
+
+using testing::line_of;
 
 results::KernelResult kernel(const std::string& name, const std::string& stop, double noise, int64_t samples,
                              const std::string& status = "ok") {
@@ -91,13 +94,6 @@ results::KernelResult measured(const std::string& name, int64_t outliers) {
   k.stats.outliers = outliers;
   k.verified = true;
   return k;
-}
-
-std::string line_of(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(name, 0) == 0) return line;
-  return "";
 }
 
 TEST(OutliersText, KernelTableSaysItAfterTheCheck) {

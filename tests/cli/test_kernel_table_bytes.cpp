@@ -7,9 +7,12 @@
 
 #include "cli/kernel_table.hpp"
 #include "cli/run_printer.hpp"
+#include "tests/support/cli_runner.hpp"
 
 namespace tb::cli {
 namespace {
+
+using testing::line_of;
 
 // cross_entropy at seq 5000 over GPT-2's padded vocabulary: 5000 x 50304 logits in fp32 read,
 // their gradient written, 8 bytes an element.
@@ -26,13 +29,6 @@ results::KernelResult memory_bound(const std::string& name, const std::string& s
   k.stats.rel_noise = 0.004;
   k.verified = true;
   return k;
-}
-
-std::string line_of(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(name, 0) == 0) return line;
-  return "";
 }
 
 constexpr double kCrossEntropyBytes = 5000.0 * 50304 * 8;  // 2.012e9

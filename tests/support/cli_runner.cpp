@@ -59,4 +59,11 @@ CliResult run_trainbench(const std::vector<std::string>& args, const std::string
   return r;
 }
 
+std::string line_of(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) return line;
+  return "";
+}
+
 }  // namespace tb::testing

@@ -22,5 +22,7 @@ CliResult run_trainbench(const std::vector<std::string>& args, const std::string
 std::string make_temp_dir(const std::string& prefix);
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+// The first line of `text` that starts with `prefix` ("" where none does): a table's row by name.
+std::string line_of(const std::string& text, const std::string& prefix);
 
 }  // namespace tb::testing
