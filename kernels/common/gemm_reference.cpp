@@ -80,20 +80,22 @@ double gemm_tolerance(DType dtype, int64_t k) {
 
 namespace {
 
-template <typename T>
-VerifyResult verify_impl(const GemmOperands& g, std::span<const T> c, DType dtype, const GemmCheckOptions& o) {
+// `c_at(p, i, j)`: C[i][j], the p-th of the positions checked. `c_complete`: C holds what the
+// caller says (all M x N, or a value per position).
+template <typename CAt>
+VerifyResult verify_impl(const GemmOperands& g, bool c_complete, CAt c_at, DType dtype, const GemmCheckOptions& o) {
   const auto& s = g.shape;
   VerifyResult v;
   v.tolerance = gemm_tolerance(dtype, s.k);
-  const double mn = static_cast<double>(s.m) * static_cast<double>(s.n);
-  if (static_cast<double>(c.size()) < mn || static_cast<double>(g.a.size()) < static_cast<double>(s.m) * s.k ||
+  if (!c_complete || static_cast<double>(g.a.size()) < static_cast<double>(s.m) * s.k ||
       static_cast<double>(g.b.size()) < static_cast<double>(s.k) * s.n) {
     v.detail = fmt::format("buffer sizes do not match {}x{}x{}", s.m, s.n, s.k);
     return v;
   }
   double worst = -1;
+  size_t p = 0;
   for (const auto& [i, j] : gemm_check_positions(s.m, s.n, o.max_elements, o.seed)) {
-    const double got = c[static_cast<size_t>(i * s.n + j)];
+    const double got = c_at(p++, i, j);
     const ReferenceElement ref = gemm_reference_element(g, i, j);
     ++v.elements_checked;
     if (!std::isfinite(got)) {
@@ -115,13 +117,36 @@ VerifyResult verify_impl(const GemmOperands& g, std::span<const T> c, DType dtyp
   return v;
 }
 
+template <typename T>
+VerifyResult verify_whole(const GemmOperands& g, std::span<const T> c, DType dtype, const GemmCheckOptions& o) {
+  const bool complete = static_cast<double>(c.size()) >= static_cast<double>(g.shape.m) * static_cast<double>(g.shape.n);
+  const int64_t n = g.shape.n;
+  return verify_impl(
+      g, complete, [&](size_t, int64_t i, int64_t j) { return static_cast<double>(c[static_cast<size_t>(i * n + j)]); },
+      dtype, o);
+}
+
 }  // namespace
 
 VerifyResult verify_gemm(const GemmOperands& g, std::span<const float> c, DType dtype, const GemmCheckOptions& o) {
-  return verify_impl(g, c, dtype, o);
+  return verify_whole(g, c, dtype, o);
 }
 VerifyResult verify_gemm(const GemmOperands& g, std::span<const double> c, DType dtype, const GemmCheckOptions& o) {
-  return verify_impl(g, c, dtype, o);
+  return verify_whole(g, c, dtype, o);
+}
+
+std::vector<int64_t> gemm_check_indices(const GemmShape& shape, const GemmCheckOptions& o) {
+  std::vector<int64_t> indices;
+  for (const auto& [i, j] : gemm_check_positions(shape.m, shape.n, o.max_elements, o.seed))
+    indices.push_back(i * shape.n + j);
+  return indices;
+}
+
+VerifyResult verify_gemm_at(const GemmOperands& g, std::span<const float> c_at_positions, DType dtype,
+                            const GemmCheckOptions& o) {
+  const bool complete = c_at_positions.size() == gemm_check_indices(g.shape, o).size();
+  return verify_impl(
+      g, complete, [&](size_t p, int64_t, int64_t) { return static_cast<double>(c_at_positions[p]); }, dtype, o);
 }
 
 void validate_gemm_shape(const GemmShape& shape) {

@@ -53,6 +53,14 @@ VerifyResult verify_gemm(const GemmOperands& g, std::span<const float> c, DType 
 VerifyResult verify_gemm(const GemmOperands& g, std::span<const double> c, DType dtype,
                          const GemmCheckOptions& options = {});
 
+// Where verify_gemm reads C (row-major indices i·N + j, in its order), and the same check given C
+// only there: a backend that copies back just those elements (the CUDA backend; a Llama 3 8B
+// logits GEMM's C is a billion elements, of which 8192 are checked). A count of values other than
+// the positions' fails the check.
+std::vector<int64_t> gemm_check_indices(const GemmShape& shape, const GemmCheckOptions& options = {});
+VerifyResult verify_gemm_at(const GemmOperands& g, std::span<const float> c_at_positions, DType dtype,
+                            const GemmCheckOptions& options = {});
+
 // Throws tb::UsageError unless m, n, k and batch are positive (naming -m/-n/-k/--batch).
 void validate_gemm_shape(const GemmShape& shape);
 

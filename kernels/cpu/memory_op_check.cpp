@@ -79,35 +79,50 @@ std::vector<double> row_of(const std::vector<float>& v, int64_t row, int64_t col
 
 }  // namespace
 
+std::vector<int64_t> checked_rows(int64_t rows, int64_t max_rows) {
+  const int64_t count = std::min(rows, std::max<int64_t>(max_rows, 2));
+  std::vector<int64_t> ids;
+  ids.reserve(static_cast<size_t>(std::max<int64_t>(count, 0)));
+  for (int64_t i = 0; i < count; ++i) ids.push_back(count == rows ? i : i * (rows - 1) / (count - 1));
+  return ids;
+}
+
 VerifyResult verify(OpKind kind, DType storage, const MemoryOpData& d, int64_t max_rows) {
   VerifyResult r;
   r.passed = true;
   r.tolerance = tolerance_for(storage);
   const int64_t n = d.cols;
-  const int64_t checked_rows = std::min(d.rows, std::max<int64_t>(max_rows, 2));
+  const std::vector<int64_t> rows = checked_rows(d.rows, max_rows);
+  if (!d.held_rows.empty() && d.held_rows != rows) {
+    r.passed = false;
+    r.detail = fmt::format("the {} rows copied back are not the {} rows verification checks", d.held_rows.size(),
+                           rows.size());
+    return r;
+  }
   const std::vector<double> gamma(d.gamma.begin(), d.gamma.end()), beta(d.beta.begin(), d.beta.end());
   std::vector<double> ref(static_cast<size_t>(n)), ref2(static_cast<size_t>(n));
   Checker c{r};
-  for (int64_t i = 0; i < checked_rows; ++i) {
-    const int64_t row = checked_rows == d.rows ? i : i * (d.rows - 1) / (checked_rows - 1);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t row = rows[i];  // the tensor's row, named in messages
+    const int64_t held = d.held_rows.empty() ? row : static_cast<int64_t>(i);  // where the data hold it
     c.row = row;
-    const auto x = row_of(d.in[0], row, n);
-    const size_t base = static_cast<size_t>(row * n);
+    const auto x = row_of(d.in[0], held, n);
+    const size_t base = static_cast<size_t>(held * n);
     auto out = [&](int o, int64_t j) { return d.out[o][base + static_cast<size_t>(j)]; };
     switch (kind) {
       case OpKind::LayerNormForward: {
         const auto s = memref::layernorm_forward(x, gamma, beta, ref);
-        c.check("mean", 0, d.mean_out[static_cast<size_t>(row)], s.mean);
-        c.check("rstd", 0, d.rstd_out[static_cast<size_t>(row)] / static_cast<float>(s.rstd), 1.0);
+        c.check("mean", 0, d.mean_out[static_cast<size_t>(held)], s.mean);
+        c.check("rstd", 0, d.rstd_out[static_cast<size_t>(held)] / static_cast<float>(s.rstd), 1.0);
         break;
       }
       case OpKind::RmsNormForward: {
         const double rstd = memref::rmsnorm_forward(x, gamma, ref);
-        c.check("rstd", 0, d.rstd_out[static_cast<size_t>(row)] / static_cast<float>(rstd), 1.0);
+        c.check("rstd", 0, d.rstd_out[static_cast<size_t>(held)] / static_cast<float>(rstd), 1.0);
         break;
       }
-      case OpKind::LayerNormBackward: memref::layernorm_backward(x, row_of(d.in[1], row, n), gamma, ref); break;
-      case OpKind::RmsNormBackward: memref::rmsnorm_backward(x, row_of(d.in[1], row, n), gamma, ref); break;
+      case OpKind::LayerNormBackward: memref::layernorm_backward(x, row_of(d.in[1], held, n), gamma, ref); break;
+      case OpKind::RmsNormBackward: memref::rmsnorm_backward(x, row_of(d.in[1], held, n), gamma, ref); break;
       case OpKind::GeluForward:
         for (int64_t j = 0; j < n; ++j) ref[j] = memref::gelu_forward(x[j]);
         break;
@@ -125,8 +140,8 @@ VerifyResult verify(OpKind kind, DType storage, const MemoryOpData& d, int64_t m
         for (int64_t j = 0; j < n; ++j) ref[j] = static_cast<double>(x[j]) + d.in[1][base + j];
         break;
       case OpKind::CrossEntropyForwardBackward: {
-        const double loss = memref::cross_entropy(x, d.targets[static_cast<size_t>(row)], kCrossEntropyDloss, ref);
-        c.check("loss", 0, d.loss[static_cast<size_t>(row)], loss);
+        const double loss = memref::cross_entropy(x, d.targets[static_cast<size_t>(held)], kCrossEntropyDloss, ref);
+        c.check("loss", 0, d.loss[static_cast<size_t>(held)], loss);
         break;
       }
       default: spec_for(kind);  // throws
@@ -136,7 +151,7 @@ VerifyResult verify(OpKind kind, DType storage, const MemoryOpData& d, int64_t m
       for (int64_t j = 0; j < n; ++j) c.check("dup", j, out(1, j), ref2[static_cast<size_t>(j)]);
   }
   if (r.passed)
-    r.detail = fmt::format("{} rows of {} checked against the fp64 reference", checked_rows, d.rows);
+    r.detail = fmt::format("{} rows of {} checked against the fp64 reference", rows.size(), d.rows);
   return r;
 }
 

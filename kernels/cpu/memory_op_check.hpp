@@ -43,8 +43,12 @@ FillRule fill_rule(OpKind kind, Tensor tensor, uint64_t seed);
 inline constexpr float kCrossEntropyDloss = 1.0f;  // loss summed over tokens (see docs/verification.md)
 
 // Host fp32 copies of the buffers, holding the values as stored (after rounding to bf16/fp16).
+// Either every row, or (`held_rows` not empty) only the rows verify checks, checked_rows(rows)
+// in that order: the CUDA backend copies back no more, since a logits-sized cross-entropy
+// (8192 x 128256) is two billion elements of which verify reads 32 rows.
 struct MemoryOpData {
-  int64_t rows = 0, cols = 0;
+  int64_t rows = 0, cols = 0;     // the whole tensor's
+  std::vector<int64_t> held_rows;  // empty: all rows held
   std::vector<float> in[3];
   std::vector<float> out[2];
   std::vector<float> gamma, beta;
@@ -56,7 +60,11 @@ struct MemoryOpData {
 // Documented tolerance on |got − ref| / (|ref| + 1): fp32 1e-4; bf16 1.5e-2 (8-bit mantissa: one
 // rounding of the output is 2^-9 relative, plus fp32 compute); fp16 2e-3 (2^-11 per rounding).
 double tolerance_for(DType storage);
-// Checks up to `max_rows` rows spread over the tensor (first and last included).
-VerifyResult verify(OpKind kind, DType storage, const MemoryOpData& data, int64_t max_rows = 32);
+inline constexpr int64_t kCheckedRows = 32;
+// The rows verify checks: up to `max_rows` spread over the tensor, first and last included.
+std::vector<int64_t> checked_rows(int64_t rows, int64_t max_rows = kCheckedRows);
+// Checks the rows checked_rows(data.rows, max_rows) against the fp64 reference; a MemoryOpData
+// holding only some rows must hold exactly those.
+VerifyResult verify(OpKind kind, DType storage, const MemoryOpData& data, int64_t max_rows = kCheckedRows);
 
 }  // namespace tb::kernels::memcheck

@@ -280,21 +280,26 @@ class CudaMemoryKernel final : public Kernel {
     memcheck::MemoryOpData d;
     d.rows = rows_;
     d.cols = cols_;
-    const int64_t elems = rows_ * cols_;
-    for (int t = 0; t < spec_.inputs; ++t) d.in[t] = copy_to_host_floats(in_[t].get(), storage_, elems);
-    for (int t = 0; t < spec_.outputs; ++t) d.out[t] = copy_to_host_floats(out_[t].get(), storage_, elems);
+    d.held_rows = memcheck::checked_rows(rows_);
+    const auto& rows = d.held_rows;
+    for (int t = 0; t < spec_.inputs; ++t) d.in[t] = copy_rows_to_host_floats(in_[t].get(), storage_, cols_, rows);
+    for (int t = 0; t < spec_.outputs; ++t) d.out[t] = copy_rows_to_host_floats(out_[t].get(), storage_, cols_, rows);
     if (gamma_.bytes()) {
       d.gamma = copy_to_host_floats(gamma_.get(), Storage::F32, cols_);
       d.beta = copy_to_host_floats(beta_.get(), Storage::F32, cols_);
     }
-    if (spec_.stats_out) {
-      d.mean_out = copy_to_host_floats(mean_.get(), Storage::F32, rows_);
-      d.rstd_out = copy_to_host_floats(rstd_.get(), Storage::F32, rows_);
+    if (spec_.stats_out) {  // one value per row: the rows' values, as one-element rows
+      d.mean_out = copy_rows_to_host_floats(mean_.get(), Storage::F32, 1, rows);
+      d.rstd_out = copy_rows_to_host_floats(rstd_.get(), Storage::F32, 1, rows);
     }
     if (spec_.cross_entropy) {
-      d.loss = copy_to_host_floats(loss_.get(), Storage::F32, rows_);
-      d.targets.resize(static_cast<size_t>(rows_));
-      TB_CUDA_CHECK(cudaMemcpy(d.targets.data(), targets_.get(), targets_.bytes(), cudaMemcpyDeviceToHost));
+      d.loss = copy_rows_to_host_floats(loss_.get(), Storage::F32, 1, rows);
+      for (const int64_t row : rows) {
+        int64_t target = 0;
+        TB_CUDA_CHECK(cudaMemcpy(&target, static_cast<const int64_t*>(targets_.get()) + row, sizeof target,
+                                 cudaMemcpyDeviceToHost));
+        d.targets.push_back(target);
+      }
     }
     const DType storage_dtype = storage_ == Storage::BF16 ? DType::BF16 : storage_ == Storage::F16 ? DType::FP16 : DType::FP32;
     return memcheck::verify(op_.kind, storage_dtype, d);

@@ -1,8 +1,10 @@
 #include "kernels/cuda/storage.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/common/float_formats.hpp"
+#include "kernels/cpu/parallel_for.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 
 namespace tb::kernels::cuda {
@@ -79,7 +81,39 @@ std::vector<float> copy_to_host_floats(const void* dev, Storage s, int64_t count
   std::vector<unsigned char> raw(static_cast<size_t>(count) * elt);
   if (count > 0) TB_CUDA_CHECK(cudaMemcpy(raw.data(), dev, raw.size(), cudaMemcpyDeviceToHost));
   std::vector<float> out(static_cast<size_t>(count));
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  cpu::parallel_for((count + kChunk - 1) / kChunk, [&](int64_t c) {
+    const size_t end = static_cast<size_t>(std::min(count, (c + 1) * kChunk));
+    for (size_t i = static_cast<size_t>(c * kChunk); i < end; ++i) out[i] = widen(raw.data() + i * elt, s);
+  });
+  return out;
+}
+
+std::vector<float> copy_rows_to_host_floats(const void* dev, Storage s, int64_t cols, const std::vector<int64_t>& rows) {
+  const size_t elt = storage_bytes(s), row_bytes = static_cast<size_t>(cols) * elt;
+  std::vector<unsigned char> raw(rows.size() * row_bytes);
+  for (size_t r = 0; r < rows.size(); ++r)
+    TB_CUDA_CHECK(cudaMemcpy(raw.data() + r * row_bytes,
+                             static_cast<const unsigned char*>(dev) + static_cast<size_t>(rows[r]) * row_bytes,
+                             row_bytes, cudaMemcpyDeviceToHost));
+  std::vector<float> out(rows.size() * static_cast<size_t>(cols));
   for (size_t i = 0; i < out.size(); ++i) out[i] = widen(raw.data() + i * elt, s);
+  return out;
+}
+
+std::vector<float> gather_to_host_floats(const void* dev, Storage s, const std::vector<int64_t>& indices) {
+  std::vector<float> out;
+  out.reserve(indices.size());
+  if (indices.empty()) return out;
+  // A copy costs microseconds however small: where the indices cover the buffer densely (a small
+  // GEMM, every element checked), one copy of the span is cheaper than a copy per element.
+  const int64_t span = *std::max_element(indices.begin(), indices.end()) + 1;
+  if (span <= 64 * static_cast<int64_t>(indices.size())) {
+    const std::vector<float> all = copy_to_host_floats(dev, s, span);
+    for (const int64_t index : indices) out.push_back(all[static_cast<size_t>(index)]);
+    return out;
+  }
+  for (const int64_t index : indices) out.push_back(read_element(dev, s, index));
   return out;
 }
 

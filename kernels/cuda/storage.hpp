@@ -18,8 +18,14 @@ const char* to_string(Storage s);
 // device (fill.cu). Random, never all zeros: zero inputs read ~10% fast on H100 (MISSION.md).
 void fill_uniform(void* dev, Storage s, int64_t count, uint64_t seed, float offset, float scale, cudaStream_t stream);
 
-// Synchronous copies; the values are widened exactly (float_formats.hpp).
+// Synchronous copies; the values are widened exactly (float_formats.hpp), on all host CPUs: a
+// Llama 3 8B logits GEMM's operands are half a billion elements, seconds on one core.
 std::vector<float> copy_to_host_floats(const void* dev, Storage s, int64_t count);
+// Rows `rows` (in that order) of a row-major tensor `cols` wide: what verification reads of a
+// memory-bound op's tensors, instead of all of them.
+std::vector<float> copy_rows_to_host_floats(const void* dev, Storage s, int64_t cols, const std::vector<int64_t>& rows);
+// The elements at `indices`, in that order: a GEMM's C where verification samples it.
+std::vector<float> gather_to_host_floats(const void* dev, Storage s, const std::vector<int64_t>& indices);
 float read_element(const void* dev, Storage s, int64_t index);
 void write_element(void* dev, Storage s, int64_t index, float value);
 

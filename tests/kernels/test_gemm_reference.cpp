@@ -1,4 +1,5 @@
 // The fp64 GEMM reference, its tolerance, and the float-format converters it relies on.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -125,6 +126,48 @@ TEST(GemmReference, NanAndWrongLayoutFail) {
   // The same buffers read as a weight gradient (A transposed) are a different product.
   const GemmOperands wgrad{{s, s, s, GemmLayout::WeightGrad}, a, b};
   EXPECT_FALSE(verify_gemm(wgrad, c, DType::FP32).passed);
+}
+
+TEST(GemmReference, CheckingCOnlyWhereItIsSampledGivesTheSameVerdict) {
+  // The CUDA backend copies back C only at gemm_check_indices: a sampled GEMM (M·N above the
+  // 8192 checked) must get the verdict the whole C gets, error and all.
+  const int64_t m = 130, n = 90, k = 32;
+  Random r;
+  std::vector<float> a(m * k), b(k * n);
+  for (auto& x : a) x = r.next();
+  for (auto& x : b) x = r.next();
+  const GemmOperands g{{m, n, k, GemmLayout::Forward}, a, b};
+  std::vector<float> c = product(g);
+  const GemmCheckOptions sampled{.max_elements = 500};
+  const std::vector<int64_t> at = gemm_check_indices(g.shape, sampled);
+  ASSERT_EQ(at.size(), 500u);
+  const auto positions = gemm_check_positions(m, n, 500, sampled.seed);
+  for (size_t p = 0; p < at.size(); ++p) EXPECT_EQ(at[p], positions[p].first * n + positions[p].second);
+  auto gather = [&](const std::vector<float>& whole) {
+    std::vector<float> out;
+    for (const int64_t i : at) out.push_back(whole[static_cast<size_t>(i)]);
+    return out;
+  };
+  const VerifyResult whole_ok = verify_gemm(g, c, DType::FP32, sampled);
+  const VerifyResult at_ok = verify_gemm_at(g, gather(c), DType::FP32, sampled);
+  EXPECT_TRUE(at_ok.passed) << at_ok.detail;
+  EXPECT_EQ(at_ok.elements_checked, whole_ok.elements_checked);
+  EXPECT_DOUBLE_EQ(at_ok.max_rel_error, whole_ok.max_rel_error);
+
+  // A wrong element where the sample looks (its 101st position) is found and named by (i, j).
+  const auto [i, j] = positions[100];
+  c[static_cast<size_t>(i * n + j)] += 1000.0f;
+  const VerifyResult at_bad = verify_gemm_at(g, gather(c), DType::FP32, sampled);
+  EXPECT_FALSE(at_bad.passed);
+  EXPECT_EQ(at_bad.detail, verify_gemm(g, c, DType::FP32, sampled).detail);
+  EXPECT_NE(at_bad.detail.find(fmt::format("C[{}][{}]", i, j)), std::string::npos) << at_bad.detail;
+
+  // One value short of the positions: refused, not read past the end.
+  std::vector<float> short_by_one = gather(c);
+  short_by_one.pop_back();
+  const VerifyResult truncated = verify_gemm_at(g, short_by_one, DType::FP32, sampled);
+  EXPECT_FALSE(truncated.passed);
+  EXPECT_NE(truncated.detail.find("buffer sizes"), std::string::npos) << truncated.detail;
 }
 
 TEST(GemmReference, ShapeValidationNamesTheFlag) {

@@ -234,5 +234,96 @@ TEST(MemoryOpsMath, HashInputsAreUniformNonZeroAndSeeded) {
   }
 }
 
+TEST(MemoryOpCheck, CheckedRowsAreSpreadWithFirstAndLast) {
+  EXPECT_EQ(memcheck::checked_rows(5), (std::vector<int64_t>{0, 1, 2, 3, 4}));  // fewer than 32: all
+  const auto rows = memcheck::checked_rows(100);
+  ASSERT_EQ(rows.size(), 32u);
+  EXPECT_EQ(rows.front(), 0);
+  EXPECT_EQ(rows.back(), 99);
+  EXPECT_EQ(rows[1], 3);  // 1·99/31
+  EXPECT_EQ(rows[16], 51);  // 16·99/31
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_LT(rows[i - 1], rows[i]);
+}
+
+// The CUDA backend copies back only the checked rows (held_rows): the same data held whole or by
+// those rows alone must get the same verdict, a wrong value must be named by the tensor's row, and
+// rows other than the checked ones must be refused. Outputs here are the fp64 reference's own,
+// rounded to float, for the kinds with per-row side data (norm statistics, cross-entropy's target
+// and loss) and a plain elementwise one.
+TEST(MemoryOpCheck, OnlyTheCheckedRowsCopiedBackGiveTheSameVerdict) {
+  const int64_t rows = 70, cols = 24;
+  for (const OpKind kind : {OpKind::LayerNormForward, OpKind::CrossEntropyForwardBackward, OpKind::ResidualAdd}) {
+    memcheck::MemoryOpData all;
+    all.rows = rows;
+    all.cols = cols;
+    const auto gamma = random_row(cols, 7, 0.25);
+    const auto beta = random_row(cols, 8, 0.25);
+    all.gamma.assign(gamma.begin(), gamma.end());
+    all.beta.assign(beta.begin(), beta.end());
+    std::vector<double> ref(cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto x = random_row(cols, 100 + r, 4.0);
+      const auto y = random_row(cols, 500 + r);
+      for (int64_t j = 0; j < cols; ++j) {
+        all.in[0].push_back(static_cast<float>(x[j]));
+        all.in[1].push_back(static_cast<float>(y[j]));
+      }
+      std::vector<double> xf(all.in[0].end() - cols, all.in[0].end()), yf(all.in[1].end() - cols, all.in[1].end());
+      if (kind == OpKind::LayerNormForward) {
+        const auto s = memref::layernorm_forward(xf, gamma, beta, ref);
+        all.mean_out.push_back(static_cast<float>(s.mean));
+        all.rstd_out.push_back(static_cast<float>(s.rstd));
+      } else if (kind == OpKind::CrossEntropyForwardBackward) {
+        all.targets.push_back((r * 7) % cols);
+        all.loss.push_back(static_cast<float>(memref::cross_entropy(xf, all.targets.back(), memcheck::kCrossEntropyDloss, ref)));
+      } else {
+        for (int64_t j = 0; j < cols; ++j) ref[j] = xf[j] + yf[j];
+      }
+      for (int64_t j = 0; j < cols; ++j) all.out[0].push_back(static_cast<float>(ref[j]));
+    }
+    auto held_only = [&](const memcheck::MemoryOpData& whole) {
+      memcheck::MemoryOpData held;
+      held.rows = whole.rows;
+      held.cols = whole.cols;
+      held.held_rows = memcheck::checked_rows(whole.rows);
+      held.gamma = whole.gamma;
+      held.beta = whole.beta;
+      for (const int64_t r : held.held_rows) {
+        for (int t = 0; t < 2; ++t)
+          held.in[t].insert(held.in[t].end(), whole.in[t].begin() + r * cols, whole.in[t].begin() + (r + 1) * cols);
+        held.out[0].insert(held.out[0].end(), whole.out[0].begin() + r * cols, whole.out[0].begin() + (r + 1) * cols);
+        if (!whole.mean_out.empty()) held.mean_out.push_back(whole.mean_out[r]);
+        if (!whole.rstd_out.empty()) held.rstd_out.push_back(whole.rstd_out[r]);
+        if (!whole.loss.empty()) held.loss.push_back(whole.loss[r]);
+        if (!whole.targets.empty()) held.targets.push_back(whole.targets[r]);
+      }
+      return held;
+    };
+    const VerifyResult whole_ok = memcheck::verify(kind, DType::FP32, all);
+    const VerifyResult held_ok = memcheck::verify(kind, DType::FP32, held_only(all));
+    EXPECT_TRUE(whole_ok.passed) << to_string(kind) << ": " << whole_ok.detail;
+    EXPECT_TRUE(held_ok.passed) << to_string(kind) << ": " << held_ok.detail;
+    EXPECT_EQ(held_ok.elements_checked, whole_ok.elements_checked) << to_string(kind);
+    EXPECT_EQ(held_ok.detail, whole_ok.detail) << to_string(kind);
+
+    // A wrong output in the 3rd checked row (row 4 of 70): named as row 4 both ways.
+    const int64_t bad_row = memcheck::checked_rows(rows)[2];
+    ASSERT_EQ(bad_row, 4);
+    memcheck::MemoryOpData wrong = all;
+    wrong.out[0][static_cast<size_t>(bad_row * cols + 5)] += 1.0f;
+    const VerifyResult held_bad = memcheck::verify(kind, DType::FP32, held_only(wrong));
+    EXPECT_FALSE(held_bad.passed) << to_string(kind);
+    EXPECT_NE(held_bad.detail.find("row 4 col 5"), std::string::npos) << held_bad.detail;
+    EXPECT_EQ(held_bad.detail, memcheck::verify(kind, DType::FP32, wrong).detail);
+
+    // Rows that are not the checked ones (a caller that copied back the first 32) are refused.
+    memcheck::MemoryOpData first_rows = held_only(all);
+    for (size_t i = 0; i < first_rows.held_rows.size(); ++i) first_rows.held_rows[i] = static_cast<int64_t>(i);
+    const VerifyResult mismatch = memcheck::verify(kind, DType::FP32, first_rows);
+    EXPECT_FALSE(mismatch.passed);
+    EXPECT_NE(mismatch.detail.find("not the 32 rows verification checks"), std::string::npos) << mismatch.detail;
+  }
+}
+
 }  // namespace
 }  // namespace tb::kernels
