@@ -62,8 +62,10 @@ TEST(CudaBackend, KnownDurationKernelTimesAtItsDuration) {
       std::vector<double> ms;
       for (int i = 0; i < 11; ++i) ms.push_back(sampler.sample_ms(stream, [&] { cuda::launch_spin_kernel(ns, stream); }));
       const double expected_ms = ns / 1e6;
-      // Within 3% plus 3 µs (one kernel launch's start-up on the device, which events include).
-      EXPECT_NEAR(median(ms), expected_ms, 0.03 * expected_ms + 0.003) << ns << " ns";
+      // Within 3% plus 6 µs: a kernel's start-up on the device (events include it, about 2 µs)
+      // and %globaltimer's granularity (up to 1 µs on some parts), with room; a unit or
+      // event-order mistake is off by far more.
+      EXPECT_NEAR(median(ms), expected_ms, 0.03 * expected_ms + 0.006) << ns << " ns";
     }
     EXPECT_TRUE(sampler.blocking()) << "the blocking kernel timed out";
   }
