@@ -17,12 +17,14 @@
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
 #include "cli/comm_job.hpp"
+#include "cli/comm_sku_note.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/comm/model_messages.hpp"
 #include "harness/comm/size_list.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
+#include "kernels/backend.hpp"
 #include "kernels/comm/collective_backend.hpp"
 
 namespace tb::cli {
@@ -214,6 +216,8 @@ void run_comm(const CommFlags& f) {
                  device.library_version, device.device_name);
       out << header;
       print_table_header(out);
+      // Before the sizes, as run and gemm say it: % of the link below is the matched SKU's.
+      fmt::print(stderr, "{}", comm_sku_note(device, kernels::cuda_devices()));
     }
     results::RunResults run;
     run.workload.command = "comm";

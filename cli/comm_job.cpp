@@ -7,6 +7,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "cli/comm_sku_note.hpp"
 #include "harness/comm/collective_data.hpp"
 #include "harness/comm/size_list.hpp"
 #include "harness/common/errors.hpp"
@@ -157,15 +158,12 @@ results::MachineInfo comm_machine_info(const World& world, const kernels::comm::
   m.device_count = world.size();  // devices (or host processes) taking part in the job
   m.driver_version = device.driver_version;
   if (device.backend == "nccl") m.nccl_version = device.library_version;
-  if (device.device_memory) {
-    for (const auto& d : kernels::cuda_devices()) {
-      if (d.index != device.device_index) continue;
-      m.compute_capability = fmt::format("{}.{}", d.compute_capability_major, d.compute_capability_minor);
-      m.sm_count = d.sm_count;
-      m.memory_gb = d.memory_gb;
-      m.cuda_runtime_version = d.cuda_runtime_version;
-      m.sku = d.matched_sku;
-    }
+  if (const auto d = comm_gpu(device, kernels::cuda_devices())) {
+    m.compute_capability = fmt::format("{}.{}", d->compute_capability_major, d->compute_capability_minor);
+    m.sm_count = d->sm_count;
+    m.memory_gb = d->memory_gb;
+    m.cuda_runtime_version = d->cuda_runtime_version;
+    m.sku = d->matched_sku;
   }
   m.host = world.host();
   m.cpu = kernels::cpu_device_info().name;

@@ -3,8 +3,8 @@
 # A task is lent 15 device-minutes in all, the machine's start included: two calls, planned here.
 #   first         = env smoke comm-1gpu run-models tests: what the open issues need, then the GPU
 #                   tests (about 7 minutes at most; call with timeout_s 450)
-#   second        = sanitize-quick run-wgmma run-fp8 bench-gemm-quick bench-attention-quick health,
-#                   in that order, every step planned inside its budget (GPU_CHECK_BUDGET=260,
+#   second        = sanitize-quick run-wgmma run-fp8 gemm-grouped bench-gemm-quick bench-attention-quick
+#                   health, in that order, every step planned inside its budget (GPU_CHECK_BUDGET=260,
 #                   timeout_s 280)
 # The phases:
 #   env           what the machine has (GPU, driver, library paths, nvcc, cuBLAS, NCCL, PyTorch) and
@@ -16,8 +16,12 @@
 #   tests         every GPU test (trainbench_gpu_tests), the wgmma forward's first run apart, and
 #                 last the hang probe (does the process exit after a hung kernel?)
 #   cpu-tests     the CPU suite from the bundle (CI runs it already: only on request)
-#   bench         = bench-gemm bench-attention: side by side with torch.matmul and SDPA, full tables;
+#   bench         = bench-gemm bench-attention: side by side with torch.matmul and SDPA, full tables
+#                   (bench-gemm also batched, 8 GEMMs a launch, beside torch's batched matmul);
 #                   bench-gemm-quick: one repeat; bench-attention-quick: two causal shapes
+#   gemm-grouped  one batched (grouped) GEMM of a real MoE expert shape, Mixtral 8x7B's expert_up at
+#                 tp 1, ep 1 (8 experts of 1024 rows: 4096-token sequences, top 2), then the same GEMM
+#                 unbatched, one step of a few seconds: do batched TFLOP/s match?
 #   health        `trainbench health` (GEMM and bandwidth battery against the SKU)
 #   run           = smoke health comm-1gpu run-models run-wgmma run-moe run-fp8: also 175B with the
 #                   wgmma forward, Mixtral 8x7B's expert GEMMs (ep 8, 4096-token sequences), and 175B
@@ -64,11 +68,11 @@ expand_phase() {
   case $1 in
     first) echo env smoke comm-1gpu run-models tests ;;
     # The model runs before the torch benchmarks: they are what the open issues wait for.
-    second) echo sanitize-quick run-wgmma run-fp8 bench-gemm-quick bench-attention-quick health ;;
+    second) echo sanitize-quick run-wgmma run-fp8 gemm-grouped bench-gemm-quick bench-attention-quick health ;;
     bench) echo bench-gemm bench-attention ;;
     run) echo smoke health comm-1gpu run-models run-wgmma run-moe run-fp8 ;;
     env | smoke | tests | cpu-tests | bench-gemm | bench-gemm-quick | bench-attention | bench-attention-quick | \
-      health | comm-1gpu | run-models | run-wgmma | run-moe | run-fp8 | sanitize | sanitize-quick)
+      health | comm-1gpu | run-models | run-wgmma | run-moe | run-fp8 | gemm-grouped | sanitize | sanitize-quick)
       echo "$1" ;;
     *) return 1 ;;
   esac
@@ -79,7 +83,7 @@ for p in "${@:-first}"; do
     if ! expanded=$(expand_phase "$word"); then
       note "unknown phase '$word'; phases: first second env smoke comm-1gpu run-models tests cpu-tests" \
         "bench bench-gemm bench-gemm-quick bench-attention bench-attention-quick health run run-wgmma" \
-        "run-moe run-fp8 sanitize sanitize-quick"
+        "run-moe run-fp8 gemm-grouped sanitize sanitize-quick"
       exit 2
     fi
     read -r -a more <<<"$expanded"
@@ -249,6 +253,29 @@ phase_bench_gemm() {
       --out "$LOG/torch_gemm_top4.json"
     tail -20 "$LOG/torch-gemm-top4.log" >>"$SUMMARY"
   fi
+  # The same shapes as grouped GEMMs of 8 (a MoE layer's experts' form) beside torch's batched
+  # matmul: one repeat, as it has 8x the FLOPs a shape.
+  PYTHONUNBUFFERED=1 run_logged torch-gemm-batch8 300 python3 bench/torch_gemm.py --trainbench "$TB" --batch 8 \
+    --repeats 1 --out "$LOG/torch_gemm_batch8.json"
+  tail -20 "$LOG/torch-gemm-batch8.log" >>"$SUMMARY"
+}
+
+grouped_gemm_pair() {  # batch m n k: the batched launch first (it has never run on a GPU), then one group
+  local batch=$1 shape=(-m "$2" -n "$3" -k "$4") common=(--dtype bf16 --device cuda --max-time 0.5)
+  "$TB" gemm "${shape[@]}" --batch "$batch" "${common[@]}" --out "$LOG/gemm-grouped-batched.json" &&
+    "$TB" gemm "${shape[@]}" "${common[@]}" --out "$LOG/gemm-grouped-single.json"
+}
+phase_gemm_grouped() {
+  # Mixtral 8x7B's expert_up at tp 1, ep 1 on 4096-token sequences: 4096 x 2 / 8 = 1024 rows per
+  # expert, 4096 -> 2 x 14336 (SwiGLU's gate and up), its 8 experts one strided batched launch as
+  # `run` measures a MoE layer (harness/workload/workload.cpp; tests/scripts/gpu_check_plan.sh
+  # derives the shape from configs/models/mixtral-8x7b.toml). One step for both GEMMs: a step's
+  # start and end cost 2 s of call 2's budget, which has room for one. Each is verified against
+  # the fp64 reference (three groups of the batch), as every GEMM is.
+  export -f grouped_gemm_pair
+  export TB LOG
+  run_logged gemm-grouped 8 bash -c 'grouped_gemm_pair "$@"' grouped_gemm_pair 8 1024 28672 4096
+  grep -E 'TFLOP/s|FAILED|error' "$LOG/gemm-grouped.log" | head -6 | sed 's/^/  gemm-grouped: /' >>"$SUMMARY"
 }
 
 phase_bench_gemm_quick() {

@@ -85,6 +85,15 @@ Groups group(const std::vector<std::pair<std::string, std::string>>& origin_valu
   return out;
 }
 
+// One side's runs grouped by a field's text (`text` of each record, paired with its file): the
+// mixed-setup notes of machines and of timing rules alike.
+template <typename Record, typename Text>
+Groups group_runs(const std::vector<std::string>& origins, const std::vector<Record>& records, const Text& text) {
+  std::vector<std::pair<std::string, std::string>> values;
+  for (size_t i = 0; i < records.size() && i < origins.size(); ++i) values.push_back({origins[i], text(records[i])});
+  return group(values);
+}
+
 std::string shown(const std::string& v) { return v.empty() ? "(not recorded)" : v; }
 
 std::string describe(const Groups& groups) {
@@ -102,6 +111,23 @@ std::vector<std::string> distinct(const std::vector<std::string>& values) {
 }
 
 std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+// Each side's distinct texts of a field, where the two sides' sets of them differ; nothing where
+// they hold the same values (in whatever mix of runs).
+struct SideValues {
+  std::vector<std::string> baseline, current;
+};
+template <typename Record, typename Text>
+std::optional<SideValues> differing_values(const std::vector<Record>& b, const std::vector<Record>& c, const Text& text) {
+  auto texts = [&](const std::vector<Record>& side) {
+    std::vector<std::string> t;
+    for (const auto& r : side) t.push_back(text(r));
+    return distinct(t);
+  };
+  SideValues v{texts(b), texts(c)};
+  if (as_set(v.baseline) == as_set(v.current)) return std::nullopt;
+  return v;
+}
 
 // The loads per CPU (load_avg_1m / host_cpus) of the runs that recorded one, sorted.
 std::vector<double> loads_per_cpu(const std::vector<MachineInfo>& side) {
@@ -152,16 +178,14 @@ std::optional<EnvironmentChange> load_change(const std::vector<MachineInfo>& b, 
 std::vector<EnvironmentChange> environment_changes(const std::vector<MachineInfo>& b, const std::vector<MachineInfo>& c) {
   std::vector<EnvironmentChange> out;
   for (const auto& f : fields()) {
-    std::vector<std::string> bt, ct;
-    for (const auto& m : b) bt.push_back(f.text(m));
-    for (const auto& m : c) ct.push_back(f.text(m));
-    const auto bv = distinct(bt), cv = distinct(ct);
-    if (as_set(bv) == as_set(cv)) {
+    const auto values = differing_values(b, c, f.text);
+    if (!values) {
       // Both sides "busy" can still be a much busier host: the bucket hides the figures.
       if (std::string(f.name) == "host_load")
         if (auto change = load_change(b, c)) out.push_back(std::move(*change));
       continue;
     }
+    const auto& [bv, cv] = *values;
     if (!f.measured) {
       out.push_back({f.name, fmt::format("{}", fmt::join(bv, " | ")), fmt::format("{}", fmt::join(cv, " | ")), ""});
       continue;
@@ -195,9 +219,7 @@ std::vector<std::string> mixed_environment_notes(const std::string& side, const 
   std::vector<std::string> notes;
   for (const auto& f : fields()) {
     if (f.measured) continue;
-    std::vector<std::pair<std::string, std::string>> values;
-    for (size_t i = 0; i < machines.size() && i < origins.size(); ++i) values.push_back({origins[i], f.text(machines[i])});
-    const Groups groups = group(values);
+    const Groups groups = group_runs(origins, machines, f.text);
     if (groups.size() > 1)
       notes.push_back(fmt::format("the {}'s runs differ in {}: {}; they are not runs of one setup, so the spread "
                                   "between them is not noise alone",
@@ -289,17 +311,14 @@ std::vector<EnvironmentChange> timing_changes(const std::vector<std::optional<re
                                               const std::vector<std::optional<results::TimingInfo>>& c) {
   std::vector<EnvironmentChange> out;
   for (const auto& f : timing_fields()) {
-    std::vector<std::string> bt, ct;
-    for (const auto& t : b) bt.push_back(timing_text(f, t));
-    for (const auto& t : c) ct.push_back(timing_text(f, t));
-    const auto bv = distinct(bt), cv = distinct(ct);
-    if (as_set(bv) == as_set(cv)) continue;
+    const auto values = differing_values(b, c, [&](const auto& t) { return timing_text(f, t); });
+    if (!values) continue;
     auto joined = [](const std::vector<std::string>& v) {
       std::vector<std::string> shown_values;
       for (const auto& x : v) shown_values.push_back(shown(x));
       return fmt::format("{}", fmt::join(shown_values, " | "));
     };
-    out.push_back({f.name, joined(bv), joined(cv), ""});
+    out.push_back({f.name, joined(values->baseline), joined(values->current), ""});
   }
   return out;
 }
@@ -308,10 +327,7 @@ std::vector<std::string> mixed_timing_notes(const std::string& side, const std::
                                             const std::vector<std::optional<results::TimingInfo>>& timings) {
   std::vector<std::string> notes;
   for (const auto& f : timing_fields()) {
-    std::vector<std::pair<std::string, std::string>> values;
-    for (size_t i = 0; i < timings.size() && i < origins.size(); ++i)
-      values.push_back({origins[i], timing_text(f, timings[i])});
-    const Groups groups = group(values);
+    const Groups groups = group_runs(origins, timings, [&](const auto& t) { return timing_text(f, t); });
     if (groups.size() > 1)
       notes.push_back(fmt::format("the {}'s runs were measured under different timing rules, {}: {}; their medians "
                                   "are not of one measurement",

@@ -150,18 +150,20 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     return x.servers ? fmt::format("{} x {}", *x.servers, x.gpus_per_server) : std::string("-");
   });
   erow("days", [](const Extrapolation& x) { return human_value(x.wall_days); });
-  if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.goodput.has_value(); }))
+  if (std::any_of(c.runs.begin(), c.runs.end(),
+                  [](const RunColumn& r) { return r.extrapolation.answer.goodput.has_value(); }))
     erow("goodput (%, interruptions)", [](const Extrapolation& x) {
-      return x.goodput ? num(100.0 * *x.goodput) : std::string("-");
+      return x.answer.goodput ? num(100.0 * x.answer.goodput->fraction) : std::string("-");
     });
   if (std::any_of(c.runs.begin(), c.runs.end(), [](const RunColumn& r) { return r.extrapolation.layout.has_value(); })) {
     // --layout auto: the layout each SKU's memory allows, and what communication costs it.
     erow("layout (--layout auto)", [](const Extrapolation& x) { return x.layout.value_or("-"); });
     erow("scaling efficiency (%)", [](const Extrapolation& x) {
-      return x.scaling_efficiency ? num(100.0 * *x.scaling_efficiency) : std::string("-");
+      return x.answer.scaling ? num(100.0 * x.answer.scaling->efficiency) : std::string("-");
     });
     erow("memory per GPU (%)", [](const Extrapolation& x) {
-      return x.memory_used_fraction ? num(100.0 * *x.memory_used_fraction) : std::string("-");
+      return x.answer.memory && x.answer.memory->fit ? num(100.0 * x.answer.memory->fit->used_fraction)
+                                                     : std::string("-");
     });
   }
   erow(fmt::format("energy (MWh, PUE {:.2f})", c.pue), [](const Extrapolation& x) {

@@ -19,7 +19,7 @@ namespace tb::compare {
 //  (noise-band rule), baseline_runs_ms and current_runs_ms (where the runs decide), verdict:
 //  "same"|"faster"|"slower"|"unjudged", reason (why unjudged, else null), explanation}],
 //  environment: [{field, baseline, current, kernel (for "algorithm")}], notes}
-// docs/compare.md documents every field.
+// docs/compare-json.md documents every field (a test holds it to this writer).
 nlohmann::json to_json(const RegressionReport& report);
 
 }  // namespace tb::compare

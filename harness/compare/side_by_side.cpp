@@ -144,8 +144,6 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
       r = estimate(chosen);
     }
     e.layout = layout_summary(best.request);
-    e.scaling_efficiency = r.scaling->efficiency;
-    e.memory_used_fraction = r.memory->fit->used_fraction;
   } else {
     r = estimate(req);
   }
@@ -158,7 +156,6 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.servers = r.servers;
   e.gpus_per_server = r.gpus_per_server;
   e.wall_days = r.wall_days.value_or(0);
-  if (r.goodput) e.goodput = r.goodput->fraction;
   e.energy_mwh = r.energy_mwh;
   e.pue = r.pue.value_or(1.0);
   e.electricity_cost = r.electricity_cost;
@@ -169,6 +166,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
   e.cost = r.rental_cost;
   e.currency = r.rental_currency.value_or("");
   e.currency_assumed = r.rental_currency_assumed;
+  e.answer = std::move(r);
   return e;
 }
 

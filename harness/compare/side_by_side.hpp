@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/compare/compatibility.hpp"
+#include "harness/estimate/estimate.hpp"
 #include "harness/estimate/goodput.hpp"
 #include "harness/hardware/site_config.hpp"
 
@@ -84,13 +85,14 @@ struct Extrapolation {
   // A --gpu-hour-price quote read in USD only because neither --currency nor the run's SKU
   // config (a [price] table) states a currency: a note says so.
   bool currency_assumed = false;
-  // With --layout auto: the layout chosen ("tp 8 x pp 8 x dp 16, m 96, ZeRO-1"), its scaling
-  // efficiency and memory use per GPU.
+  // With --layout auto: the layout chosen ("tp 8 x pp 8 x dp 16, m 96, ZeRO-1"); its scaling and
+  // memory per GPU are the answer's.
   std::optional<std::string> layout;
-  std::optional<double> scaling_efficiency;
-  std::optional<double> memory_used_fraction;
-  std::optional<double> goodput;      // with --mtbf-gpu-hours: of wall time, training kept
   std::string unusable;               // why_unusable(): not fitting, or too few GPUs to hold the model
+  // estimate's answer for this run, the figures above read from it: its `scaling` and `memory`
+  // (with --layout auto) and `goodput` (with --mtbf-gpu-hours), which compare --json writes as
+  // estimate --json does.
+  EstimateResult answer;
 };
 
 struct RunColumn {

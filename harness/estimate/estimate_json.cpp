@@ -12,6 +12,18 @@ static nlohmann::json site_json(const SiteEstimate& s) {
           {"cost_whole_sites", s.cost_whole_sites}};
 }
 
+// The layout as `memory` and `scaling` both give it.
+static nlohmann::json layout_json(const comm::ParallelLayout& l) {
+  return {{"tp", l.tp},
+          {"cp", l.cp},
+          {"pp", l.pp},
+          {"dp", l.dp},
+          {"ep", l.ep},
+          {"micro_batches", l.micro_batches},
+          {"micro_batch_size", l.micro_batch_size},
+          {"virtual_stages", l.virtual_stages}};
+}
+
 static nlohmann::json stage_json(const StageMemory& st) {
   return {{"stage", st.stage},
           {"layers", st.layers},
@@ -26,27 +38,20 @@ static nlohmann::json stage_json(const StageMemory& st) {
           {"total_bytes", st.total_bytes()}};
 }
 
-static nlohmann::json memory_json(const MemoryEstimate& m) {
+nlohmann::json memory_json(const MemoryEstimate& m) {
   const MemoryRequest& q = m.footprint.request;
-  nlohmann::json j = {{"tp", q.layout.tp},
-                      {"cp", q.layout.cp},
-                      {"pp", q.layout.pp},
-                      {"dp", q.layout.dp},
-                      {"ep", q.layout.ep},
-                      {"micro_batches", q.layout.micro_batches},
-                      {"micro_batch_size", q.layout.micro_batch_size},
-                      {"virtual_stages", q.layout.virtual_stages},
-                      {"zero_stage", q.zero_stage},
-                      {"grad_bytes_per_param", q.grad_bytes},
-                      {"sequence_parallel", q.sequence_parallel},
-                      {"attention", to_string(q.attention)},
-                      {"recompute", to_string(q.recompute)},
-                      {"fp8", q.fp8},
-                      {"layer_activation_bytes", m.footprint.layer_activation_bytes},
-                      {"first_stage", stage_json(m.footprint.first)},
-                      {"last_stage", stage_json(m.footprint.last)},
-                      {"peak_bytes", m.footprint.peak().total_bytes()},
-                      {"not_counted", "CUDA context, library workspaces, NCCL buffers, allocator fragmentation"}};
+  nlohmann::json j = layout_json(q.layout);
+  j.update({{"zero_stage", q.zero_stage},
+            {"grad_bytes_per_param", q.grad_bytes},
+            {"sequence_parallel", q.sequence_parallel},
+            {"attention", to_string(q.attention)},
+            {"recompute", to_string(q.recompute)},
+            {"fp8", q.fp8},
+            {"layer_activation_bytes", m.footprint.layer_activation_bytes},
+            {"first_stage", stage_json(m.footprint.first)},
+            {"last_stage", stage_json(m.footprint.last)},
+            {"peak_bytes", m.footprint.peak().total_bytes()},
+            {"not_counted", "CUDA context, library workspaces, NCCL buffers, allocator fragmentation"}});
   if (m.capacity_gib) j["capacity_gib"] = *m.capacity_gib;
   if (m.fit) {
     j["used_fraction"] = m.fit->used_fraction;
@@ -55,6 +60,56 @@ static nlohmann::json memory_json(const MemoryEstimate& m) {
   if (m.suggestion) j["suggestion"] = *m.suggestion;
   if (!m.other_ways.empty()) j["other_ways"] = m.other_ways;
   return j;
+}
+
+nlohmann::json scaling_json(const comm::ScalingEstimate& c) {
+  nlohmann::json j = layout_json(c.layout);
+  j.update({{"efficiency", c.efficiency},
+            {"tokens_per_step", c.tokens_per_step},
+            {"step_s", c.step_s},
+            {"ideal_step_s", c.ideal_step_s},
+            {"compute_s_per_micro_batch", c.compute_s_per_micro_batch},
+            {"tp_s_per_micro_batch", c.tp_s_per_micro_batch},
+            {"cp_s_per_micro_batch", c.cp_s_per_micro_batch},
+            {"cp_bytes_per_collective", c.cp_bytes_per_collective},
+            {"cp_collectives_per_layer", c.cp_collectives_per_layer},
+            {"ep_s_per_micro_batch", c.ep_s_per_micro_batch},
+            {"ep_bytes_per_alltoall", c.ep_bytes_per_alltoall},
+            {"alltoalls_per_moe_layer", c.alltoalls_per_moe_layer},
+            {"dp_grad_bytes", c.dp_grad_bytes},
+            {"expert_grad_bytes", c.expert_grad_bytes},
+            {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
+            {"bubble_fraction", c.bubble_fraction},
+            {"dp_allreduce_s", c.dp_allreduce_s},
+            {"dp_exposed_s", c.dp_exposed_s},
+            {"dp_overlap", c.dp_overlap},
+            {"ep_overlap", c.ep_overlap},
+            {"ep_hidden_fraction", c.ep_hidden_fraction},
+            {"ep_all_s_per_micro_batch", c.ep_all_s_per_micro_batch},
+            {"tp_link_gb_s", c.tp_link.gb_s},
+            {"cp_link_gb_s", c.cp_link.gb_s},
+            {"pp_link_gb_s", c.pp_link.gb_s},
+            {"dp_link_gb_s", c.dp_link.gb_s},
+            {"ep_link_gb_s", c.ep_link.gb_s},
+            {"reasons", c.reasons}});
+  return j;
+}
+
+std::string power_basis(bool measured) { return measured ? "measured (NVML, mean over the step)" : "TDP"; }
+
+nlohmann::json interruptions_json(const EstimateResult& r) {
+  const Goodput& g = *r.goodput;
+  return {{"gpus", g.gpus},
+          {"job_mtbf_s", g.job_mtbf_s},
+          {"checkpoint_interval_s", g.interval_s},
+          {"checkpoint_interval_optimal", g.interval_optimal},
+          {"goodput", g.fraction},
+          {"checkpoint_share", g.checkpoint_share},
+          {"rework_share", g.rework_share},
+          {"restart_share", g.restart_share},
+          {"expected_interruptions", g.expected_interruptions},
+          {"uninterrupted_gpu_hours", *r.uninterrupted_gpu_hours},
+          {"uninterrupted_wall_days", *r.uninterrupted_wall_days}};
 }
 
 nlohmann::json to_json(const EstimateResult& r) {
@@ -103,7 +158,7 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["energy_mwh"] = *r.energy_mwh;
     j["pue"] = *r.pue;
     j["power_w_per_gpu"] = *r.power_w;
-    j["power_basis"] = r.power_measured ? "measured (NVML, mean over the step)" : "TDP";
+    j["power_basis"] = power_basis(r.power_measured);
     if (r.energy_with_server_mwh) {
       j["energy_with_server_mwh"] = *r.energy_with_server_mwh;
       j["server_other_w_per_gpu"] = *r.server_other_w;
@@ -139,62 +194,13 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["electricity_cost"] = *r.electricity_cost;
     j["electricity_currency"] = r.electricity_currency;
   }
-  if (r.goodput) {
-    const Goodput& g = *r.goodput;
-    j["interruptions"] = {{"gpus", g.gpus},
-                          {"job_mtbf_s", g.job_mtbf_s},
-                          {"checkpoint_interval_s", g.interval_s},
-                          {"checkpoint_interval_optimal", g.interval_optimal},
-                          {"goodput", g.fraction},
-                          {"checkpoint_share", g.checkpoint_share},
-                          {"rework_share", g.rework_share},
-                          {"restart_share", g.restart_share},
-                          {"expected_interruptions", g.expected_interruptions},
-                          {"uninterrupted_gpu_hours", *r.uninterrupted_gpu_hours},
-                          {"uninterrupted_wall_days", *r.uninterrupted_wall_days}};
-  }
+  if (r.goodput) j["interruptions"] = interruptions_json(r);
   j["model_state_bytes"] = r.model_state_bytes;
   if (r.min_gpus_to_hold) j["min_gpus_to_hold"] = *r.min_gpus_to_hold;
   if (r.memory) j["memory"] = memory_json(*r.memory);
   if (r.scaling) {
     // The communication model (only with --tp/--pp/--dp): its terms and why.
-    const auto& c = *r.scaling;
-    j["scaling"] = {{"efficiency", c.efficiency},
-                    {"tp", c.layout.tp},
-                    {"cp", c.layout.cp},
-                    {"pp", c.layout.pp},
-                    {"dp", c.layout.dp},
-                    {"ep", c.layout.ep},
-                    {"micro_batches", c.layout.micro_batches},
-                    {"micro_batch_size", c.layout.micro_batch_size},
-                    {"virtual_stages", c.layout.virtual_stages},
-                    {"tokens_per_step", c.tokens_per_step},
-                    {"step_s", c.step_s},
-                    {"ideal_step_s", c.ideal_step_s},
-                    {"compute_s_per_micro_batch", c.compute_s_per_micro_batch},
-                    {"tp_s_per_micro_batch", c.tp_s_per_micro_batch},
-                    {"cp_s_per_micro_batch", c.cp_s_per_micro_batch},
-                    {"cp_bytes_per_collective", c.cp_bytes_per_collective},
-                    {"cp_collectives_per_layer", c.cp_collectives_per_layer},
-                    {"ep_s_per_micro_batch", c.ep_s_per_micro_batch},
-                    {"ep_bytes_per_alltoall", c.ep_bytes_per_alltoall},
-                    {"alltoalls_per_moe_layer", c.alltoalls_per_moe_layer},
-                    {"dp_grad_bytes", c.dp_grad_bytes},
-                    {"expert_grad_bytes", c.expert_grad_bytes},
-                    {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
-                    {"bubble_fraction", c.bubble_fraction},
-                    {"dp_allreduce_s", c.dp_allreduce_s},
-                    {"dp_exposed_s", c.dp_exposed_s},
-                    {"dp_overlap", c.dp_overlap},
-                    {"ep_overlap", c.ep_overlap},
-                    {"ep_hidden_fraction", c.ep_hidden_fraction},
-                    {"ep_all_s_per_micro_batch", c.ep_all_s_per_micro_batch},
-                    {"tp_link_gb_s", c.tp_link.gb_s},
-                    {"cp_link_gb_s", c.cp_link.gb_s},
-                    {"pp_link_gb_s", c.pp_link.gb_s},
-                    {"dp_link_gb_s", c.dp_link.gb_s},
-                    {"ep_link_gb_s", c.ep_link.gb_s},
-                    {"reasons", c.reasons}};
+    j["scaling"] = scaling_json(*r.scaling);
     if (r.ideal_gpu_hours) j["ideal_gpu_hours"] = *r.ideal_gpu_hours;
     if (r.ideal_wall_days) j["ideal_wall_days"] = *r.ideal_wall_days;
   }

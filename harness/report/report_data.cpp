@@ -4,6 +4,7 @@
 
 #include "harness/common/human_format.hpp"
 #include "harness/compare/format.hpp"
+#include "harness/estimate/estimate_json.hpp"
 
 namespace tb::report {
 
@@ -59,7 +60,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                      {"wall_days", e.wall_days},
                      {"energy_mwh", e.energy_mwh ? json(*e.energy_mwh) : json(nullptr)},
                      {"power_w_per_gpu", e.power_w ? json(*e.power_w) : json(nullptr)},
-                     {"power_measured", e.power_measured},
+                     {"power_basis", power_basis(e.power_measured)},
                      // estimate's names for the same figures (rental_cost, rental_currency).
                      {"rental_cost", e.cost ? json(*e.cost) : json(nullptr)},
                      {"rental_currency_assumed", e.currency_assumed},
@@ -78,9 +79,11 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                       e.rental_and_electricity ? json(human_money(*e.rental_and_electricity, e.electricity_currency))
                                                : json(nullptr)},
                      {"layout", e.layout ? json(*e.layout) : json(nullptr)},
-                     {"scaling_efficiency", e.scaling_efficiency ? json(*e.scaling_efficiency) : json(nullptr)},
-                     {"memory_used_fraction", e.memory_used_fraction ? json(*e.memory_used_fraction) : json(nullptr)},
-                     {"goodput", e.goodput ? json(*e.goodput) : json(nullptr)}});
+                     {"unusable", e.unusable.empty() ? json(nullptr) : json(e.unusable)},
+                     // estimate --json's objects, by its writers (docs/estimate-json.md).
+                     {"scaling", e.answer.scaling ? scaling_json(*e.answer.scaling) : json(nullptr)},
+                     {"memory", e.answer.memory ? memory_json(*e.answer.memory) : json(nullptr)},
+                     {"interruptions", e.answer.goodput ? interruptions_json(e.answer) : json(nullptr)}});
     }
     runs.push_back({{"letter", compare::run_letter(i)},  // as compare's text names the run: A, B, ...
                     {"label", r.label},
@@ -92,7 +95,6 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                     {"peak_tflops", r.peak_tflops},
                     {"peak_dtype", r.peak_dtype},
                     {"peak_tflops_fp8", r.peak_tflops_fp8},
-                    {"unusable", r.extrapolation.unusable},
                     {"peak_memory_tb_s", r.peak_memory_tb_s},
                     // Executed FLOPs over the measured kernels' time: defined even without a step.
                     {"kernels_tflops", ms > 0 ? flops / (ms * 1e-3) / 1e12 : 0.0},

@@ -11,9 +11,10 @@ namespace tb::report {
 // Kernel groups of the step-time breakdown, from the results' kind string.
 std::string kernel_group(const std::string& kind);
 
-// {title, target_model, runs[...], kernels[...], groups[...]}: per run its label, device, peaks
-// (TFLOP/s, TB/s), step, extrapolation and step ms per group; per kernel its arithmetic
-// intensity (FLOP/byte) and per-run median, TFLOP/s, % of peak.
+// {title, target_model, runs[...], kernels[...], groups[...], best, ...}: per run its label,
+// device, peaks (TFLOP/s, TB/s), step, extrapolation (estimate's names and objects) and step ms
+// per group; per kernel its arithmetic intensity (FLOP/byte) and per-run median, TFLOP/s, % of
+// peak. Also what `compare --json` prints; every key is in docs/compare-json.md.
 nlohmann::json report_data(const compare::SideBySide& comparison, const std::string& title);
 
 }  // namespace tb::report

@@ -252,7 +252,7 @@ const char* const kPageScript = R"JS(
           return [runName(r), sig4(e.sustained_tflops_per_gpu), e.pf_days_text, fmt(e.gpu_hours, 0), String(e.gpus),
                   e.servers === null ? '-' : e.servers + ' x ' + e.gpus_per_server,
                   sig(e.wall_days), e.energy_mwh === null ? 'n/a (no TDP)' :
-                    sig(e.energy_mwh) + ' (' + fmt(e.power_w_per_gpu, 0) + ' W ' + (e.power_measured ? 'measured' : 'TDP') +
+                    sig(e.energy_mwh) + ' (' + fmt(e.power_w_per_gpu, 0) + ' W ' + (e.power_basis === 'TDP' ? 'TDP' : 'measured') +
                     (e.pue !== 1 ? ', PUE ' + fmt(e.pue, 2) : '') + ')',
                   // Money as the CLI prints it (report_data's *_text: "21.97 billion CNY").
                   (e.rental_cost === null ? 'n/a (no price)' : e.rental_cost_text) +
@@ -266,13 +266,13 @@ const char* const kPageScript = R"JS(
                'memory per GPU'],
           laidOut.map(function (r) {
             var e = r.extrapolation;
-            return [runName(r), e.layout, fmt(100 * e.scaling_efficiency, 1) + '%', fmt(100 * e.memory_used_fraction, 1) + '%'];
+            return [runName(r), e.layout, fmt(100 * e.scaling.efficiency, 1) + '%', fmt(100 * e.memory.used_fraction, 1) + '%'];
           }), [false, false, true, true]);
-  var interrupted = avail.filter(function (r) { return r.extrapolation.goodput !== null; });
+  var interrupted = avail.filter(function (r) { return r.extrapolation.interruptions !== null; });
   if (interrupted.length)
     table(s5, ['run', 'goodput (--mtbf-gpu-hours: time left after checkpoints, lost work and restarts; ' +
                'days and GPU-hours above include it)'],
-          interrupted.map(function (r) { return [runName(r), fmt(100 * r.extrapolation.goodput, 1) + '%']; }),
+          interrupted.map(function (r) { return [runName(r), fmt(100 * r.extrapolation.interruptions.goodput, 1) + '%']; }),
           [false, true]);
   var bestLines = [['fewest GPU-hours', data.best.gpu_hours], ['least energy', data.best.energy],
                    [data.best.cost_what || 'lowest cost', data.best.cost]].filter(function (b) { return b[1] !== null; });
@@ -281,7 +281,8 @@ const char* const kPageScript = R"JS(
         return t.what + ': a tie between ' + t.runs.map(function (i) { return runs[i].letter; }).join(', ');
       }),
       data.best.cost_why_none ? [data.best.cost_what + ': none — ' + data.best.cost_why_none] : [],
-      runs.filter(function (r) { return r.unusable; }).map(function (r) { return r.letter + ': no answer to buy: ' + r.unusable; }));
+      runs.filter(function (r) { return r.extrapolation.unusable; }).map(function (r) {
+        return r.letter + ': no answer to buy: ' + r.extrapolation.unusable; }));
   if (bestTexts.length) s5.appendChild(el('p', bestTexts.join('; '), 'best'));
   if (avail.length) {
     // With a deadline each run needs its own GPU count (the answer); else each takes its own days.

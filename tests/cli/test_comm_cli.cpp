@@ -29,6 +29,8 @@ TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("busbw"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("One rank measures no link"), std::string::npos) << r.out;
+  // Host memory is no GPU to match to a SKU: no SKU note (cli/comm_sku_note.hpp's test has GPUs).
+  EXPECT_EQ(r.err.find("SKU config"), std::string::npos) << r.err;
   const auto j = nlohmann::json::parse(read_text(out));
   EXPECT_EQ(j.at("status"), "complete");
   EXPECT_EQ(j.at("workload").at("command"), "comm");

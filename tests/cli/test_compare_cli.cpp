@@ -105,6 +105,12 @@ TEST_F(CompareCli, RunsThatCannotHoldTheModelAreNotCrowned) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("A: no answer to buy: 24 GPUs cannot hold it"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("fewest GPU-hours: B"), std::string::npos) << r.out;
+  // --json says it in the run's extrapolation, as estimate's skus[] does; null for the usable run.
+  const auto j = nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "24", "--json"}).out);
+  EXPECT_EQ(j["runs"][0]["extrapolation"]["unusable"].get<std::string>().rfind("24 GPUs cannot hold it", 0), 0u)
+      << j["runs"][0].dump();
+  EXPECT_TRUE(j["runs"][1]["extrapolation"]["unusable"].is_null()) << j["runs"][1].dump();
+  EXPECT_EQ(j["best"]["gpu_hours"], 1);
 }
 
 // An fp8 step's MFU is against the bf16 peak (machine.peak_dtype); estimate --results keeps to it
@@ -333,10 +339,14 @@ TEST_F(CompareCli, InterruptionsAreInEachRunsExtrapolation) {
   for (size_t i = 0; i < 2; ++i) {
     const auto& p = plain_json["runs"][i]["extrapolation"];
     const auto& w = with_json["runs"][i]["extrapolation"];
-    EXPECT_TRUE(p["goodput"].is_null()) << p.dump();
-    ASSERT_TRUE(w["goodput"].is_number()) << w.dump();
-    const double f = w["goodput"].get<double>();
+    // estimate --json's `interruptions` object (docs/compare-json.md), null without the model.
+    EXPECT_TRUE(p["interruptions"].is_null()) << p.dump();
+    ASSERT_TRUE(w["interruptions"]["goodput"].is_number()) << w.dump();
+    const double f = w["interruptions"]["goodput"].get<double>();
     EXPECT_NEAR(f, 0.84773, 1e-5) << i;
+    EXPECT_EQ(w["interruptions"]["gpus"], 16384) << i;
+    EXPECT_NEAR(w["interruptions"]["uninterrupted_gpu_hours"].get<double>(), p["gpu_hours"].get<double>(),
+                1e-9 * p["gpu_hours"].get<double>());
     EXPECT_NEAR(w["wall_days"].get<double>(), p["wall_days"].get<double>() / f, 1e-9 * w["wall_days"].get<double>());
     EXPECT_NEAR(w["gpu_hours"].get<double>(), p["gpu_hours"].get<double>() / f, 1e-9 * w["gpu_hours"].get<double>());
   }
@@ -365,6 +375,29 @@ TEST_F(CompareCli, LayoutAutoGivesEachSkuTheLayoutItsMemoryAllows) {
   EXPECT_EQ(layouts, 2u) << line;
   EXPECT_NE(r.out.find("scaling efficiency (%)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("memory per GPU (%)"), std::string::npos) << r.out;
+  // --json: each run's layout with estimate's `scaling` and `memory` of it (docs/compare-json.md),
+  // one layout in both; without --layout auto, neither.
+  const auto laid = nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "512", "--layout", "auto",
+                                                          "--json"}).out);
+  const auto plain = nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "512", "--json"}).out);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& e = laid["runs"][i]["extrapolation"];
+    const auto& scaling = e["scaling"];
+    const auto& memory = e["memory"];
+    ASSERT_TRUE(scaling.is_object() && memory.is_object()) << e.dump();
+    EXPECT_GT(scaling["efficiency"].get<double>(), 0.0) << i;
+    EXPECT_LE(scaling["efficiency"].get<double>(), 1.0) << i;
+    EXPECT_LE(memory["used_fraction"].get<double>(), 1.0) << i;  // the layout chosen fits
+    EXPECT_EQ(memory["verdict"], "fits") << i;
+    for (const char* dim : {"tp", "pp", "dp"}) EXPECT_EQ(scaling[dim], memory[dim]) << dim;
+    EXPECT_EQ(scaling["tp"].get<int64_t>() * scaling["pp"].get<int64_t>() * scaling["dp"].get<int64_t>() *
+                  scaling["cp"].get<int64_t>(),
+              e["gpus"].get<int64_t>());
+    EXPECT_EQ(e["layout"].get<std::string>().rfind(fmt::format("tp {} ", scaling["tp"].get<int64_t>()), 0), 0u)
+        << e["layout"];
+    EXPECT_TRUE(plain["runs"][i]["extrapolation"]["scaling"].is_null());
+    EXPECT_TRUE(plain["runs"][i]["extrapolation"]["memory"].is_null());
+  }
 
   const std::string fake = write_text("chart.umd.js", "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
                                                       "function(){return function(){}})");

@@ -228,3 +228,20 @@ TEST(ReportData, RentalAndElectricityTotalIsCarried) {
   const std::string html = render_html_report(two_runs(), r);
   EXPECT_NE(html.find("'; rental + electricity ' + e.rental_and_electricity_text"), std::string::npos);
 }
+
+// The energy's power is named as estimate --json names it (power_basis): the TDP where the run
+// read no power, else the mean NVML read over the step, whose figure is then the power used.
+TEST(ReportData, PowerBasisIsEstimates) {
+  auto runs = two_runs();
+  for (auto& k : runs[1].results.kernels) {
+    k.clocks = tb::results::ClockSummary{};
+    k.clocks->power_w_mean = 612.5;
+  }
+  const auto j = report_data(tb::compare::build_side_by_side(runs, {}), "t");
+  const auto &tdp = j["runs"][0]["extrapolation"], &measured = j["runs"][1]["extrapolation"];
+  EXPECT_EQ(tdp["power_basis"], "TDP");
+  EXPECT_EQ(tdp["power_w_per_gpu"], 700.0);  // configs/skus/h100-sxm.toml
+  EXPECT_EQ(measured["power_basis"], "measured (NVML, mean over the step)");
+  EXPECT_NEAR(measured["power_w_per_gpu"].get<double>(), 612.5, 1e-9);
+  EXPECT_FALSE(measured.contains("power_measured"));
+}

@@ -2,7 +2,7 @@
 """Open a trainbench HTML report in headless Chromium over the DevTools protocol (pipe
 transport: commands on fd 3, replies on fd 4, NUL-separated JSON; standard library only) and
 fail on any console error, uncaught exception, non-local request, chart without data or
-pixels, or text missing that --expect-text asks for. Saves a full-page PNG screenshot. Exit 0 on success, 1 on a failed check."""
+pixels, text missing that --expect-text asks for, or text --reject-text forbids. Saves a full-page PNG screenshot. Exit 0 on success, 1 on a failed check."""
 import argparse
 import base64
 import fcntl
@@ -123,6 +123,9 @@ def main():
     ap.add_argument("--min-charts", type=int, default=5)
     ap.add_argument("--expect-text", action="append", default=[],
                     help="a regular expression the rendered page's text must match (repeatable)")
+    ap.add_argument("--reject-text", action="append", default=[],
+                    help="a regular expression the rendered page's text must not match (repeatable): "
+                         "NaN or undefined where a figure was read from a key the data lacks")
     args = ap.parse_args()
     url = "file://" + os.path.abspath(args.html)
 
@@ -170,6 +173,10 @@ def main():
         for pattern in args.expect_text:
             if not re.search(pattern, page_text):
                 failures.append(f"the page's text has nothing matching {pattern!r}")
+        for pattern in args.reject_text:
+            if m := re.search(pattern, page_text):
+                failures.append(f"the page's text has {m.group(0)!r} (matching {pattern!r}) near: "
+                                f"{page_text[max(0, m.start() - 80):m.end() + 20]!r}")
 
         metrics = b.send("Page.getLayoutMetrics", session=session)
         size = metrics.get("cssContentSize") or metrics["contentSize"]

@@ -38,13 +38,17 @@ python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.h
   --expect-text '; rental \+ electricity [0-9][0-9.,]* (thousand |million |billion )?USD' \
   --expect-text 'C qkv\.fwd [^:;]+: 2 of 20' --expect-text 'A = NVIDIA H100' \
   --expect-text 'read in USD for A, B'
-# The same with --layout auto: the layout table (each SKU's fastest layout that fits) renders too;
-# at the 500P site (PUE 1.3, 0.6 CNY per kWh), which the page names.
+# The same with --layout auto: the layout table (each SKU's fastest layout that fits, its scaling
+# efficiency and memory per GPU read from estimate's `scaling` and `memory` objects) renders too,
+# and the goodput table (`interruptions`) with --mtbf-gpu-hours; at the 500P site (PUE 1.3, 0.6 CNY
+# per kWh), which the page names. A figure read from a key the data lacks would show "NaN%".
 "$trainbench" report "$work"/h100-synthetic.json "$work"/h200-synthetic.json "$work"/a100-synthetic.json \
-  --layout auto --days 30 --site 500p --title "trainbench report, --layout auto (SYNTHETIC test data)" \
-  -o "$artifacts/report-layout.html"
+  --layout auto --days 30 --site 500p --mtbf-gpu-hours llama3 \
+  --title "trainbench report, --layout auto (SYNTHETIC test data)" -o "$artifacts/report-layout.html"
 grep -q 'layout (--layout auto' "$artifacts/report-layout.html" || { echo "FAIL: no layout table"; exit 1; }
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-layout.html" \
   --screenshot "$artifacts/report-layout.png" --user-data-dir "$work/profile-layout" \
-  --expect-text 'Site 500p: PUE 1\.30, electricity 0\.6 CNY per kWh' --expect-text 'PUE 1\.30\)'
+  --expect-text 'Site 500p: PUE 1\.30, electricity 0\.6 CNY per kWh' --expect-text 'PUE 1\.30\)' \
+  --expect-text '\t\d+\.\d%\t\d+\.\d%' --expect-text 'goodput \(--mtbf[^\n]*\n[^\n]*\t\d+\.\d%' \
+  --reject-text '\bNaN\b|undefined'
 

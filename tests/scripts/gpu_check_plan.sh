@@ -73,7 +73,26 @@ for step in run-gpt3-175b-wgmma run-gpt3-175b-fp8 run-llama3-8b-fp8; do
     "[[ -n \$(line_of '^$step +cap' '$work/second') ]] && (( \$(line_of '^$step +cap' '$work/second') < \$(line_of '^torch-gemm +cap' '$work/second') ))"
 done
 
+# The grouped GEMM (MoE experts as one strided batched launch) meets the GPU beside its single
+# group, after the model runs: its shape is Mixtral 8x7B's expert_up at tp 1, ep 1 on 4096-token
+# sequences, from the model's config: batch E, rows 4096 x top-k / E, hidden -> 2 x expert width.
+check "call 2 plans the grouped GEMM after the model runs, before the torch benchmarks" \
+  "[[ -n \$(line_of '^gemm-grouped +cap' '$work/second') ]] && (( \$(line_of '^run-llama3-8b-fp8 +cap' '$work/second') < \$(line_of '^gemm-grouped +cap' '$work/second') && \$(line_of '^gemm-grouped +cap' '$work/second') < \$(line_of '^torch-gemm +cap' '$work/second') ))"
+toml_of() { sed -nE "s/^$1 *= *([0-9]+).*/\1/p" "$root/configs/models/mixtral-8x7b.toml" | head -1; }
+experts=$(toml_of experts) top_k=$(toml_of experts_per_token) hidden=$(toml_of hidden) ffn=$(toml_of expert_ffn_hidden)
+want_grouped="grouped_gemm_pair $experts $((4096 * top_k / experts)) $((2 * ffn)) $hidden"
+check "the grouped GEMM is Mixtral's expert_up ($want_grouped)" \
+  "[[ -n '$experts' && -n '$hidden' ]] && grep -E '^gemm-grouped +cap' '$work/second' | grep -qE -- '$want_grouped\$'"
+# The function behind the step runs the batch and its single group, on the shape it is given.
+stub=$work/stub-tb
+printf '#!/usr/bin/env bash\necho "tb $*"\n' >"$stub" && chmod +x "$stub"
+eval "$(sed -n '/^grouped_gemm_pair() {/,/^}/p' "$root/scripts/gpu-check.sh")"
+pair=$(TB=$stub LOG=$work grouped_gemm_pair 8 1024 28672 4096)
+check "gemm-grouped runs the batch of 8, then one group of the same shape (got: $pair)" \
+  "[[ \$(sed -n 1p <<<'$pair') == 'tb gemm -m 1024 -n 28672 -k 4096 --batch 8 '* && \$(sed -n 2p <<<'$pair') == 'tb gemm -m 1024 -n 28672 -k 4096 --dtype'* ]]"
+
 plan "$work/all" 100000 first second bench run sanitize cpu-tests
+check "the full bench runs torch_gemm.py batched too" "grep -E '^torch-gemm-batch8 +cap' '$work/all' | grep -qF -- '--batch 8'"
 check "every phase of every group resolves" "! grep -qE 'command not found|unknown phase|SKIPPED' '$work/all'"
 check "the full sets exit 0 in a dry run" "plan '$work/all2' 100000 first second bench run sanitize cpu-tests"
 
