@@ -82,6 +82,19 @@ TEST(CompareEnvironment, AMuchBusierHostIsAChangeEvenInTheSameBucket) {
                                      none()),
                    "host_load"),
             nullptr);
+  // The nightly reviewer's: one quiet baseline run among busy ones, every current run busier
+  // (loads 0.77..6.74 against 6.23..6.79 on 2 CPUs). The buckets differ ("quiet | busy" against
+  // "busy") and the ranges overlap, yet the medians are 1.9x apart: a change, not "unchanged".
+  const auto mixed = check_regressions(loaded_runs({0.385, 0.8, 0.875, 0.9, 3.37}, 1, "b"),
+                                       loaded_runs({3.115, 3.2, 3.33, 3.395}, 11, "c"), none());
+  ASSERT_NE(change(mixed, "host_load"), nullptr);
+  EXPECT_EQ(change(mixed, "host_load")->baseline, "quiet | busy, load per CPU 0.39..3.37, median 0.88 (2 CPUs)");
+  EXPECT_EQ(change(mixed, "host_load")->current, "busy, load per CPU 3.12..3.40, median 3.27 (2 CPUs)");
+  // ...and the same mix with medians close is one host.
+  EXPECT_EQ(change(check_regressions(loaded_runs({0.385, 3.2, 3.3}, 1, "b"), loaded_runs({3.1, 3.25, 3.4}, 11, "c"),
+                                     none()),
+                   "host_load"),
+            nullptr);
   // One run a side: the figures alone.
   const auto one = check_regressions(loaded_runs({1.4}, 1, "b"), loaded_runs({2.9}, 11, "c"), {});
   ASSERT_NE(change(one, "host_load"), nullptr);
