@@ -237,6 +237,9 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
       }
       continue;
     }
+    if (const auto skipped = cur_side.unmeasured_in.find(key); skipped != cur_side.unmeasured_in.end())
+      report.notes.push_back(fmt::format("{} was not measured in {}: judged over the current runs that measured it",
+                                         key, fmt::join(skipped->second, "; ")));
     const auto& c = *it->second;
     // A single sample has no noise estimate, whether or not the file keeps its samples_ms.
     ItemVerdict v = decide(b.name, b.stats.median_ms, c.stats.median_ms, b.samples_ms, c.samples_ms,

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/junit.hpp"
@@ -75,6 +77,9 @@ TEST(CompareGateFailures, AFailureInOneOfSeveralRunsIsNamed) {
   const std::string oom = cur[1].results.kernels[0].name, unsupported = cur[2].results.kernels[5].name;
   mark_not_measured(cur[1].results, 0, "oom", "out of memory");
   mark_not_measured(cur[2].results, 5, "unsupported", "no cuBLASLt algorithm");
+  // Skipped in the run with the failure, measured in the others: judged over those, and noted.
+  const std::string skipped = cur[1].results.kernels[7].name;
+  mark_not_measured(cur[1].results, 7, "skipped", "not measured: the device became unusable earlier");
   RegressionOptions none;
   none.correction = Correction::None;
   const auto r = check_regressions(base, cur, none);
@@ -83,6 +88,12 @@ TEST(CompareGateFailures, AFailureInOneOfSeveralRunsIsNamed) {
   EXPECT_EQ(item(r, unsupported).verdict, Verdict::Failed);
   EXPECT_EQ(r.regressions(), 2);
   EXPECT_EQ(r.exit_code(), 1);
+  // Two current runs of it against three: too few for the runs to decide; its samples do.
+  EXPECT_EQ(item(r, skipped).rule, "u-test");
+  EXPECT_NE(item(r, skipped).verdict, Verdict::Unjudged);
+  const std::string note = fmt::format("{} was not measured in c1.json: skipped", item(r, skipped).key);
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) { return n.find(note) == 0; }))
+      << note;
 }
 
 // Interrupted (Ctrl-C, the kernels after it skipped): nothing failed, nothing to judge tonight's
