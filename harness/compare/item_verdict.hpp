@@ -108,8 +108,8 @@ inline constexpr int kMinRunsToJudge = 3;
 
 // The smallest p the runs' rule can give with nb against nc untied runs: 1 / C(nb+nc, nb) for
 // run ranges (3 or 4 a side), the U test's 2 / C(nb+nc, nb) from `min_samples` a side; 1 below 3
-// a side, where the runs do not decide. Run medians are timings and do not tie; an item whose
-// values do is judged by its own floor (smallest_u_test_p on its values).
+// a side, where the runs do not decide. Each item's own floor (smallest_u_test_p on its values)
+// is the same up to 30 a side, ties or not: the test is exact with ties.
 double smallest_p_over_runs(int nb, int nc, int min_samples);
 
 // The fewest runs a side (equal sides, from kMinRunsToJudge) with which an item of a family of

@@ -31,8 +31,8 @@ std::vector<double> holm_adjusted(const std::vector<double>& p_values);
 std::vector<double> adjusted(const std::vector<double>& p_values, Correction correction);
 
 // The smallest two-sided p the U test (u_test.hpp) can give for n_a against n_b values without
-// ties: the two sets entirely apart. Where the test is exact (no ties, at most kExactMaxSamples a
-// side) that is 2 / C(n_a + n_b, n_a): one arrangement of C(n_a + n_b, n_a), each equally likely
+// ties: the two sets entirely apart. Where the test is exact (at most kExactMaxSamples a side)
+// that is 2 / C(n_a + n_b, n_a): one arrangement of C(n_a + n_b, n_a), each equally likely
 // under no change, in each tail (Mann & Whitney 1947): 5 v 5, 2/252 = 0.0079; 6 v 6, 2/924 =
 // 0.00216; 7 v 7, 2/3432 = 0.00058. Beyond that, the normal approximation's at sets apart.
 double smallest_u_test_p(std::size_t n_a, std::size_t n_b);
