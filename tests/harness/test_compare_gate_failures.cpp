@@ -56,6 +56,7 @@ TEST(CompareGateFailures, AKernelThatFailsTonightIsARegressionTheRestJudged) {
   EXPECT_EQ(item(r, "step").verdict, Verdict::Unjudged);
   EXPECT_EQ(item(r, "step").unjudged_reason, UnjudgedReason::StepOfFailedKernels);
   EXPECT_EQ(r.inconclusive_items(), 0);
+  for (const auto& n : r.notes) EXPECT_EQ(n.find("missing from"), std::string::npos) << n;  // it is in the file
   // JUnit: a failure naming the kernel and its status, the others passed.
   const std::string xml = junit_xml(r);
   EXPECT_NE(xml.find(fmt::format("<failure message=\"{} failed in the current run: tonight.json: failed (verification "
