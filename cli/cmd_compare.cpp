@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command_registry.hpp"
@@ -92,6 +93,44 @@ void refuse_misplaced_baseline(const std::vector<std::string>& baseline, const s
       baseline.front(), current.size(), fmt::join(shown, " "), baseline.front(), current.front()));
 }
 
+// --baseline's values as files. A value is a comma list only where it is not itself a file: a
+// results file whose name has a comma ("night,0.json") is one file, in a list or its own flag.
+// A directory is refused: which of its files are runs (a peaks cache, an export, last week's
+// baseline) would be a guess, and a nightly job must name the runs it judges.
+std::vector<std::string> baseline_files(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& value : values) {
+    std::error_code ec;
+    std::vector<std::string> pieces;
+    if (value.find(',') == std::string::npos || std::filesystem::is_regular_file(value, ec)) {
+      pieces.push_back(value);
+    } else {
+      for (std::size_t from = 0;;) {
+        const auto comma = value.find(',', from);
+        pieces.push_back(value.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+        if (comma == std::string::npos) break;
+        from = comma + 1;
+      }
+    }
+    for (const auto& path : pieces) {
+      if (path.empty())
+        throw UsageError(fmt::format("--baseline '{}': a path is empty; give the baseline results file(s), one per "
+                                     "--baseline or as a comma list",
+                                     value));
+      if (std::filesystem::is_directory(path, ec))
+        throw UsageError(fmt::format("--baseline {}: is a directory; --baseline takes results files, not a directory: "
+                                     "--baseline \"$(ls {}/*.json | paste -sd, -)\" names each of its runs",
+                                     path, path.ends_with('/') ? path.substr(0, path.size() - 1) : path));
+      if (pieces.size() > 1 && !std::filesystem::exists(path, ec))
+        throw UsageError(fmt::format("--baseline '{}': no file '{}' (read as a comma list, since no file is named "
+                                     "'{}'); a file whose name has a comma is given whole, as its own --baseline",
+                                     value, path, value));
+      out.push_back(path);
+    }
+  }
+  return out;
+}
+
 // The same file on both sides (by path: "./a.json" and "a.json" are one) compares a run with
 // itself: it can only pass. A copy under another name is caught by its content (check_regressions).
 void refuse_a_file_on_both_sides(const std::vector<std::string>& baseline, const std::vector<std::string>& current) {
@@ -122,16 +161,23 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
   compare::RegressionReport report;
   compare::TableFormat format = compare::TableFormat::Text;
   try {
-    std::vector<std::string> inputs = f.baseline;
-    inputs.insert(inputs.end(), f.files.begin(), f.files.end());
+    // Checked first, against every input however --baseline's values split, so that every later
+    // refusal is written to it too.
+    std::vector<std::string> inputs = f.files;
+    for (const auto& value : f.baseline) {
+      inputs.push_back(value);
+      for (std::size_t from = 0, comma = 0; comma != std::string::npos; from = comma + 1) {
+        comma = value.find(',', from);
+        inputs.push_back(value.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+      }
+    }
     if (!f.junit.empty() || cmd.get_option("--junit")->count() > 0) {
       results::check_output_path(f.junit, "--junit", results::OutputKind::JUnitXml, inputs);
       junit = f.junit;
     }
+    const std::vector<std::string> baseline = baseline_files(f.baseline);
     if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
     format = compare::parse_table_format(f.format, "--format");
-    for (const auto& path : f.baseline)
-      if (path.empty()) throw UsageError("--baseline: a path is empty; give the baseline results file(s)");
     std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
                                                  "--global-batch", "--gpu-hour-price", "--currency", "--recompute",
                                                  "--pue", "--electricity-price", "--site"};
@@ -145,12 +191,12 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
     o.correction = compare::parse_correction(f.correction, "--correction");
     o.compatibility = {f.allow_different_device, f.allow_different_shapes};
     compare::check_regression_options(o);  // before minutes of reading files
-    refuse_misplaced_baseline(f.baseline, f.files);
-    refuse_a_file_on_both_sides(f.baseline, f.files);
-    std::vector<compare::LabeledResults> baseline, current;
-    for (const auto& path : f.baseline) baseline.push_back(load(path));
+    refuse_misplaced_baseline(baseline, f.files);
+    refuse_a_file_on_both_sides(baseline, f.files);
+    std::vector<compare::LabeledResults> baseline_runs, current;
+    for (const auto& path : baseline) baseline_runs.push_back(load(path));
     for (const auto& path : f.files) current.push_back(load(path));
-    report = compare::check_regressions(baseline, current, o);
+    report = compare::check_regressions(baseline_runs, current, o);
     // The JUnit file first: where it cannot be written (a runtime error, exit 1), stdout says
     // "error", not the verdict of a report half delivered.
     if (!junit.empty()) results::write_file_atomic(junit, compare::junit_xml(report));
@@ -218,11 +264,12 @@ void add_compare_command(CLI::App& app) {
       ->required();
   cmd->add_option("--baseline", flags->baseline,
                   "Regression mode: the baseline results file, ONE per occurrence: several runs as a comma list "
-                  "(--baseline b1.json,b2.json,b3.json) or --baseline repeated; every other file is a current run "
+                  "(--baseline b1.json,b2.json,b3.json; a value that is itself a file is not split) or --baseline "
+                  "repeated; not a directory; every other file is a current run "
                   "(one baseline file beside several current ones is refused: a glob after --baseline). With 3 or more runs a side the "
                   "runs decide, not the samples within one (7 a side let a `run` file's 24 items fail at --alpha "
                   "0.05 under Holm)")
-      ->delimiter(',')
+      // Split in baseline_files, not by CLI11: a file whose name has a comma is one file.
       ->allow_extra_args(false)
       ->type_name("FILE[,FILE...]")
       // One FILE per occurrence: not CLI11's "TEXT ...", which reads as a space-separated list.

@@ -30,7 +30,12 @@ struct CompatibilityOptions {
 // samples' median, a step time that is not the sum of calls x median (results::require_consistent_results,
 // which every reader runs). Repeated entries of one kernel (--benchmark_repetitions) are allowed:
 // comparisons pool them (repetitions.hpp).
-void require_complete_run(const LabeledResults& run);
+//
+// With `accept_failed_kernels` (the gate's current side), a run with kernels that were tried and
+// failed (failed, verification included, oom, unsupported) is accepted: each such kernel is a
+// regression the gate reports, not a reason to judge nothing. A run that is partial only because
+// kernels were not measured (interrupted, skipped) is still refused: nothing of those failed.
+void require_complete_run(const LabeledResults& run, bool accept_failed_kernels = false);
 
 // The gate's: the same attention implementation (workload.attention_impl, --impl) where both files
 // recorded one, unless shapes may differ. A side-by-side comparison sets implementations apart on

@@ -1,5 +1,6 @@
 // The rule that judges one item of the regression gate, and its verdict (item_verdict.hpp).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,12 +17,14 @@ const char* to_string(Verdict v) {
     case Verdict::Slower: return "slower";
     case Verdict::Faster: return "faster";
     case Verdict::Unjudged: return "unjudged";
+    case Verdict::Failed: return "failed";
   }
   return "?";
 }
 
 bool makes_inconclusive(UnjudgedReason reason) {
-  return reason != UnjudgedReason::None && reason != UnjudgedReason::OtherKernels;
+  return reason != UnjudgedReason::None && reason != UnjudgedReason::OtherKernels &&
+         reason != UnjudgedReason::StepOfFailedKernels;
 }
 
 namespace {
@@ -37,15 +40,48 @@ RunsRule runs_rule(int nb, int nc, int min_samples) {
 
 }  // namespace
 
+namespace {
+
+// The smallest gap between the distinct run medians of both sides, where a side repeats one: the
+// timer's tick, which a short kernel's medians land on (0.20 and 0.21 ms at 10 µs); 0 without
+// repeats.
+double run_tick_ms(const ItemVerdict& v) {
+  auto repeats = [](std::vector<double> x) {
+    std::sort(x.begin(), x.end());
+    return std::adjacent_find(x.begin(), x.end()) != x.end();
+  };
+  if (!repeats(v.baseline_run_ms) && !repeats(v.current_run_ms)) return 0.0;
+  std::vector<double> all = v.baseline_run_ms;
+  all.insert(all.end(), v.current_run_ms.begin(), v.current_run_ms.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  double tick = 0;
+  for (std::size_t i = 1; i < all.size(); ++i)
+    if (tick == 0 || all[i] - all[i - 1] < tick) tick = all[i] - all[i - 1];
+  return tick;
+}
+
+// Whether the runs' medians sit on a tick no finer than the threshold: a change of its size falls
+// between ticks, and more runs would land on the same few values.
+bool tick_at_least(const ItemVerdict& v, double threshold) {
+  const double tick = run_tick_ms(v);
+  return tick > 0 && v.baseline_ms > 0 && tick / v.baseline_ms >= threshold;
+}
+
+}  // namespace
+
 // The verdict from the evidence: beyond the threshold and beyond noise, where noise is the
 // adjusted p of a p-value rule (<= alpha: a p-value is valid when P(p <= alpha) <= alpha, and an
 // exact test's p can be alpha itself, as 1/20 is at 0.05) or the bands of the noise-band rule.
 void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
+  if (v.rule == "failed") return;  // failed_item's verdict stands whatever the timings
   if (v.rule == "unjudged") {
     v.verdict = Verdict::Unjudged;
     v.explanation = v.evidence;
     return;
   }
+  v.unjudged_reason = UnjudgedReason::None;  // settled afresh over the family
+  v.reason.clear();
   bool significant = false;
   std::string why;
   if (v.in_family()) {
@@ -55,6 +91,13 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
               ? fmt::format("Holm-adjusted p = {:.3g} over {} items {} alpha {}", p, family_size,
                             significant ? "<=" : ">", o.alpha)
               : fmt::format("p {} alpha {}", significant ? "<=" : ">", o.alpha);
+    // A two-sided p says the sides differ, not which way: the verdict's sign is the test's.
+    const int sign = v.change > 0 ? 1 : v.change < 0 ? -1 : 0;
+    if (significant && v.test_direction != 0 && sign != v.test_direction) {
+      significant = false;
+      why += fmt::format(", but the test found the {} side larger, against the change's sign: not beyond noise",
+                         v.test_direction > 0 ? "current" : "baseline");
+    }
   } else {
     significant = v.bands_apart;
     why = significant ? "bands apart" : "bands overlap";
@@ -62,6 +105,53 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
   const bool beyond_threshold = std::fabs(v.change) > o.threshold;
   v.verdict = beyond_threshold && significant ? (v.change > 0 ? Verdict::Slower : Verdict::Faster) : Verdict::Same;
   v.explanation = fmt::format("{}, {}, threshold {:.1f}%", v.evidence, why, 100.0 * o.threshold);
+  if (v.verdict != Verdict::Same || !v.threshold_p_value) return;
+  // Runs that cannot tell: "same" would pass a slowdown the runs' spread hides. Where a change
+  // beyond the threshold is seen but not confirmed, or a change of the threshold's size would not
+  // reach the level this item is held to if it were the only one (Holm's first step, alpha / m),
+  // the item is not judged, as a noise band past 0 ms is not. An item that no data could bring to
+  // that level is left to the note on items that can never fail.
+  const double level = o.correction == Correction::Holm ? o.alpha / std::max(family_size, 1) : o.alpha;
+  const bool can_reach = v.smallest_p_value.value_or(0.0) <= level;
+  std::string reason;
+  if (v.change > o.threshold && !significant)
+    reason = fmt::format("too noisy between runs: the runs' change, {:+.2f}%, is beyond the {:.1f}% threshold but not "
+                         "beyond their spread ({}): a regression cannot be told from run-to-run noise; give more runs "
+                         "a side or measure on a quieter machine",
+                         100.0 * v.change, 100.0 * o.threshold, why);
+  else if (can_reach && !significant && *v.threshold_p_value > level && tick_at_least(v, o.threshold))
+    reason = fmt::format("too noisy between runs: the runs' medians repeat on a tick of {:.3g} ms ({:.1f}% of the "
+                         "median: the timer's resolution at this kernel's length), no finer than the {:.1f}% "
+                         "threshold, so a change of the threshold's size would give p = {:.3g}, above the {:.3g} this "
+                         "item needs; more runs cannot help: a --threshold above the tick can",
+                         run_tick_ms(v), 100.0 * run_tick_ms(v) / v.baseline_ms, 100.0 * o.threshold,
+                         *v.threshold_p_value, level);
+  else if (can_reach && !significant && *v.threshold_p_value > level)
+    reason = fmt::format("too noisy between runs: a change of the threshold's size, {:.1f}%, in these runs would give "
+                         "p = {:.3g}, above the {:.3g} this item needs{}: the runs' spread hides a regression of that "
+                         "size; give more runs a side or measure on a quieter machine",
+                         100.0 * o.threshold, *v.threshold_p_value, level,
+                         o.correction == Correction::Holm && family_size > 1
+                             ? fmt::format(" (alpha {} over {} items, Holm's first step)", o.alpha, family_size)
+                             : "");
+  if (reason.empty()) return;
+  v.verdict = Verdict::Unjudged;
+  v.unjudged_reason = UnjudgedReason::TooNoisy;
+  v.reason = reason;
+  v.explanation = fmt::format("{}, but {}", v.evidence, reason);
+}
+
+ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::vector<std::string>& failures) {
+  ItemVerdict v;
+  v.name = v.key = name;
+  v.baseline_ms = baseline_ms;
+  v.rule = "failed";
+  v.verdict = Verdict::Failed;
+  v.noise_baseline = v.noise_current = -1;
+  v.reason = fmt::format("failed in the current run: {}", fmt::join(failures, "; "));
+  v.evidence = fmt::format("measured in the baseline (median {:.4g} ms), {}", baseline_ms, v.reason);
+  v.explanation = v.evidence;
+  return v;
 }
 
 ItemVerdict unjudged_item(const std::string& name, double baseline_ms, double current_ms, UnjudgedReason reason,
@@ -98,6 +188,21 @@ double step_noise(const results::RunResults& r) {
   return sum_ms > 0 ? std::sqrt(var) / sum_ms : 0.0;
 }
 
+double median_of(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+double hodges_lehmann_change(const std::vector<double>& baseline_runs, const std::vector<double>& current_runs) {
+  std::vector<double> ratios;
+  for (double b : baseline_runs)
+    for (double c : current_runs)
+      if (b > 0) ratios.push_back(c / b);
+  return ratios.empty() ? 0.0 : median_of(std::move(ratios)) - 1.0;
+}
+
 double smallest_p_over_runs(int nb, int nc, int min_samples) {
   switch (runs_rule(nb, nc, min_samples)) {
     case RunsRule::UTest: return smallest_u_test_p(static_cast<std::size_t>(nb), static_cast<std::size_t>(nc));
@@ -129,27 +234,44 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
   v.noise_baseline = noise_baseline;
   v.noise_current = noise_current;
   v.change = current_ms / baseline_ms - 1.0;
-  const std::string pct = fmt::format("{:+.2f}%", 100.0 * v.change);
   const auto nb = static_cast<int>(baseline_runs.size()), nc = static_cast<int>(current_runs.size());
   const auto rule = runs_rule(nb, nc, o.min_samples);
   if (rule != RunsRule::None) {
     v.baseline_run_ms = baseline_runs;
     v.current_run_ms = current_runs;
+    // The runs decide, so the runs measure the change, each once: pooled samples would weight a
+    // run by its sample count (one slow run of 443 samples against six fast ones of 21 read +15%
+    // where six of seven runs were 10% faster).
+    v.baseline_ms = median_of(baseline_runs);
+    v.current_ms = median_of(current_runs);
+    v.change = hodges_lehmann_change(baseline_runs, current_runs);
   }
+  const std::string pct = fmt::format("{:+.2f}%", 100.0 * v.change);
+  const std::string medians =
+      rule == RunsRule::None
+          ? fmt::format("median {:.4g} -> {:.4g} ms ({})", v.baseline_ms, v.current_ms, pct)
+          : fmt::format("median run {:.4g} -> {:.4g} ms, change {} (Hodges-Lehmann: the median of the {} current / "
+                        "baseline run ratios)",
+                        v.baseline_ms, v.current_ms, pct, nb * nc);
+  // Current runs moved to a change of exactly the threshold: what the rule could see of one.
+  std::vector<double> at_threshold = current_runs;
+  for (auto& x : at_threshold) x *= (1.0 + o.threshold) / (1.0 + v.change);
 
   // The U test on two sets (the runs' medians, or the raw samples), with its evidence. Its floor
-  // is this item's own: from the ties these values have (none: exactly 2 / C(n_a + n_b, n_a)),
-  // not from ties they might have had, which would put it below what the test can reach.
+  // is this item's own: from the ties each side has, the other side wholly beyond it.
   auto u_test = [&](const char* rule_name, const char* over, const std::vector<double>& a,
                     const std::vector<double>& b, const char* unit) {
     v.rule = rule_name;
-    v.p_value = mann_whitney_u(a, b).p_value;
+    const UTestResult u = mann_whitney_u(a, b);
+    v.p_value = u.p_value;
+    v.test_direction = u.u_b > u.u_a ? 1 : u.u_b < u.u_a ? -1 : 0;
     v.smallest_p_value = smallest_u_test_p(a, b);
-    v.evidence = fmt::format("median {:.4g} -> {:.4g} ms ({}), U-test{} p = {:.3g} ({} vs {} {})", baseline_ms,
-                             current_ms, pct, over, *v.p_value, a.size(), b.size(), unit);
+    v.evidence = fmt::format("{}, U-test{} p = {:.3g} ({} vs {} {})", medians, over, *v.p_value, a.size(), b.size(),
+                             unit);
   };
   if (rule == RunsRule::UTest) {
     u_test("u-test over runs", " over the runs' medians", baseline_runs, current_runs, "runs");
+    if (o.threshold > 0) v.threshold_p_value = mann_whitney_u(baseline_runs, at_threshold).p_value;
   } else if (rule == RunsRule::Ranges) {
     v.rule = "run ranges";
     const auto [b_lo, b_hi] = std::minmax_element(baseline_runs.begin(), baseline_runs.end());
@@ -162,9 +284,11 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
     const double chance = smallest_p_over_runs(nb, nc, o.min_samples);
     v.smallest_p_value = chance;
     v.p_value = apart ? chance : 1.0;
-    v.evidence = fmt::format("median {:.4g} -> {:.4g} ms ({}), runs {:.4g}..{:.4g} vs {:.4g}..{:.4g} ms ({} vs {} "
-                             "runs: {})",
-                             baseline_ms, current_ms, pct, *b_lo, *b_hi, *c_lo, *c_hi, nb, nc,
+    v.test_direction = apart ? (v.change > 0 ? 1 : -1) : 0;
+    if (o.threshold > 0)
+      v.threshold_p_value = *std::min_element(at_threshold.begin(), at_threshold.end()) > *b_hi ? chance : 1.0;
+    v.evidence = fmt::format("{}, runs {:.4g}..{:.4g} vs {:.4g}..{:.4g} ms ({} vs {} runs: {})", medians, *b_lo, *b_hi,
+                             *c_lo, *c_hi, nb, nc,
                              apart ? fmt::format("ranges apart, one-sided chance of that by noise p = {:.3g}", chance)
                                    : std::string("ranges overlap, p = 1"));
   } else if (baseline_samples.size() == 1 || current_samples.size() == 1 || noise_baseline < 0 || noise_current < 0) {
@@ -193,10 +317,9 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
     const double slow_gap = current_ms * (1 - 2 * noise_current) - baseline_ms * (1 + 2 * noise_baseline);
     const double fast_gap = baseline_ms * (1 - 2 * noise_baseline) - current_ms * (1 + 2 * noise_current);
     v.bands_apart = v.change > 0 ? slow_gap > 0 : fast_gap > 0;
-    v.evidence = fmt::format("median {:.4g} -> {:.4g} ms ({}), noise ±{:.2f}% / ±{:.2f}% (2 standard errors; "
-                             "fewer than {} raw samples, no U-test)",
-                             baseline_ms, current_ms, pct, 200.0 * noise_baseline, 200.0 * noise_current,
-                             o.min_samples);
+    v.evidence = fmt::format("{}, noise ±{:.2f}% / ±{:.2f}% (2 standard errors; fewer than {} raw samples, no "
+                             "U-test)",
+                             medians, 200.0 * noise_baseline, 200.0 * noise_current, o.min_samples);
   }
   v.adjusted_p_value = v.p_value;
   settle(v, o, 1);

@@ -231,6 +231,10 @@ std::string describe_rule(const std::string& rule, const RegressionReport& r) {
                        r.current_runs);
   if (rule == "noise-band")
     return fmt::format("2-standard-error bands (fewer than {} samples, or the step of single runs)", r.options.min_samples);
+  if (rule == "failed") {
+    const auto n = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.rule == "failed"; });
+    return fmt::format("none for {} kernel(s) that failed in the current run (a regression whatever the times)", n);
+  }
   if (rule == "unjudged") {
     const auto n = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; });
     return fmt::format("none for {} item(s) not judged (no noise estimate, too noisy, or a step of other kernels)", n);
@@ -295,7 +299,17 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
     out += fmt::format("No regression: {} item(s) compared{}, {} faster beyond noise.\n", r.items.size(), not_judged,
                        r.improvements());
   } else {
-    out += fmt::format("REGRESSION: {} of {} item(s) slower beyond threshold and noise:\n", n, r.items.size());
+    const auto failed = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) {
+      return i.verdict == Verdict::Failed;
+    });
+    out += failed == 0 ? fmt::format("REGRESSION: {} of {} item(s) slower beyond threshold and noise:\n", n,
+                                     r.items.size())
+                       : fmt::format("REGRESSION: {} of {} item(s) failed in the current run or slower beyond "
+                                     "threshold and noise:\n",
+                                     n, r.items.size());
+    for (const auto& i : r.items)
+      if (i.verdict == Verdict::Failed)
+        out += fmt::format("{}{} FAILED: {}\n", bullet, i.key, i.explanation);
     for (const auto& i : r.items)
       if (i.verdict == Verdict::Slower)
         out += fmt::format("{}{} is {:.2f}% slower: {}\n", bullet, i.key, 100.0 * i.change, i.explanation);

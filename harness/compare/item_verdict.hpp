@@ -19,15 +19,20 @@ struct RegressionOptions {
   CompatibilityOptions compatibility;
 };
 
-// JSON and text spell them "same", "faster", "slower", "unjudged".
-enum class Verdict { Same, Slower, Faster, Unjudged };
+// JSON and text spell them "same", "faster", "slower", "unjudged", "failed". Failed: a kernel the
+// baseline measured that failed in the current run (wrong results, an error, out of memory,
+// unsupported): a regression whatever its times, the worst kind.
+enum class Verdict { Same, Slower, Faster, Unjudged, Failed };
 const char* to_string(Verdict verdict);
 
 // Why an item was not judged. The first three are the measurements' doing: the gate could not
 // tell whether the item got slower, so it cannot say "no regression" (its verdict is
 // "inconclusive"). OtherKernels is the step of files with different kernel sets, which only
 // --allow-different-shapes lets in: asked for, like the kernels it leaves out (named in the notes).
-enum class UnjudgedReason { None, NothingToCompare, SingleSample, TooNoisy, OtherKernels };
+// NotMeasured: a kernel no current run measured (skipped or interrupted in a run accepted for its
+// failed kernels): inconclusive like the first three. StepOfFailedKernels: the step of a current
+// run whose kernels failed sums fewer kernels; the failures are the regression, so it is not.
+enum class UnjudgedReason { None, NothingToCompare, SingleSample, TooNoisy, OtherKernels, NotMeasured, StepOfFailedKernels };
 // Whether an item unjudged for this reason leaves the gate's verdict inconclusive.
 bool makes_inconclusive(UnjudgedReason reason);
 
@@ -37,11 +42,20 @@ struct ItemVerdict {
   std::string key;              // kernel_key(), or "step"
   double baseline_ms = 0;       // median (step: step_ms)
   double current_ms = 0;
-  double change = 0;            // current / baseline − 1
+  // current / baseline − 1 over the medians; where runs decide, the Hodges-Lehmann estimate of
+  // the ratio (hodges_lehmann_change), whose sign is the U test's direction.
+  double change = 0;
   std::string rule;             // "u-test", "u-test over runs", "run ranges", "noise-band" or "unjudged"
   std::optional<double> p_value;           // the test's own p; set exactly for the p-value rules
   std::optional<double> adjusted_p_value;  // after --correction over the family (the p itself with none)
   std::optional<double> smallest_p_value;  // the smallest p this test can give on this item's values
+  // The side the p-value rule found larger: +1 current (slower), −1 baseline, 0 neither. A
+  // verdict's direction must be the test's: medians can disagree with the samples' ranks.
+  int test_direction = 0;
+  // Where runs decide: the p their rule would give were the change exactly the threshold (the
+  // current runs scaled by (1 + threshold) / (1 + change)). Above the level an item is held to,
+  // the runs' spread hides a change of the threshold's size: not significant is then no "same".
+  std::optional<double> threshold_p_value;
   bool bands_apart = false;     // noise-band rule: the 2-standard-error bands do not overlap
   double noise_baseline = 0, noise_current = 0;  // relative standard error of each median; -1 unknown
   std::vector<double> baseline_run_ms, current_run_ms;  // each run's median, where the runs decide
@@ -63,6 +77,10 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
                    double noise_baseline, double noise_current, const RegressionOptions& options,
                    const std::vector<double>& baseline_runs = {}, const std::vector<double>& current_runs = {});
 
+// A kernel the baseline measured that failed in the current run: verdict Failed, rule "failed",
+// `failures` ("c0.json: failed (verification FAILED: ...)") in its reason and evidence.
+ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::vector<std::string>& failures);
+
 // An item shown but not judged, with the reason in words.
 ItemVerdict unjudged_item(const std::string& name, double baseline_ms, double current_ms, UnjudgedReason reason,
                           const std::string& why);
@@ -77,13 +95,21 @@ void settle(ItemVerdict& item, const RegressionOptions& options, int family_size
 // Exposed for tests.
 double step_noise(const results::RunResults& run);
 
+// The median (the mean of the two middle values for an even count); 0 for none.
+double median_of(std::vector<double> values);
+// The Hodges-Lehmann estimate of the change between runs: the median of the nb·nc ratios
+// current run / baseline run, minus 1 (Hodges & Lehmann 1963: the shift the rank-sum test
+// estimates, on logarithms a ratio). Weights each run once, whatever its sample count, and is
+// above 0 exactly when more pairs have the current run slower than faster: the U test's direction.
+double hodges_lehmann_change(const std::vector<double>& baseline_runs, const std::vector<double>& current_runs);
+
 // Runs a side from which the runs decide, not the samples within them.
 inline constexpr int kMinRunsToJudge = 3;
 
 // The smallest p the runs' rule can give with nb against nc untied runs: 1 / C(nb+nc, nb) for
 // run ranges (3 or 4 a side), the U test's 2 / C(nb+nc, nb) from `min_samples` a side; 1 below 3
-// a side, where the runs do not decide. Run medians are timings and do not tie; an item whose
-// values do is judged by its own floor (smallest_u_test_p on its values).
+// a side, where the runs do not decide. Each item's own floor (smallest_u_test_p on its values)
+// is the same up to 30 a side, ties or not: the test is exact with ties.
 double smallest_p_over_runs(int nb, int nc, int min_samples);
 
 // The fewest runs a side (equal sides, from kMinRunsToJudge) with which an item of a family of

@@ -56,7 +56,10 @@ std::string junit_xml(const RegressionReport& r) {
     // time: the current median in seconds, so CI dashboards show something meaningful.
     out += fmt::format("    <testcase classname=\"trainbench.{}\" name=\"{}\" time=\"{:.6f}\"",
                        i.key == "step" ? "step" : "kernel", xml_escape(i.key), i.current_ms * 1e-3);
-    if (i.verdict == Verdict::Slower) {
+    if (i.verdict == Verdict::Failed) {
+      out += fmt::format(">\n      <failure message=\"{}\" type=\"failed\">{}</failure>\n    </testcase>\n",
+                         xml_escape(fmt::format("{} {}", i.key, i.reason)), xml_escape(i.explanation));
+    } else if (i.verdict == Verdict::Slower) {
       out += fmt::format(">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
                          xml_escape(fmt::format("{} is {:.2f}% slower", i.key, 100.0 * i.change)),
                          xml_escape(i.explanation));

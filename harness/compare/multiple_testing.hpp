@@ -31,20 +31,20 @@ std::vector<double> holm_adjusted(const std::vector<double>& p_values);
 std::vector<double> adjusted(const std::vector<double>& p_values, Correction correction);
 
 // The smallest two-sided p the U test (u_test.hpp) can give for n_a against n_b values without
-// ties: the two sets entirely apart. Where the test is exact (no ties, at most kExactMaxSamples a
-// side) that is 2 / C(n_a + n_b, n_a): one arrangement of C(n_a + n_b, n_a), each equally likely
+// ties: the two sets entirely apart. Where the test is exact (at most kExactMaxSamples a side)
+// that is 2 / C(n_a + n_b, n_a): one arrangement of C(n_a + n_b, n_a), each equally likely
 // under no change, in each tail (Mann & Whitney 1947): 5 v 5, 2/252 = 0.0079; 6 v 6, 2/924 =
 // 0.00216; 7 v 7, 2/3432 = 0.00058. Beyond that, the normal approximation's at sets apart.
 double smallest_u_test_p(std::size_t n_a, std::size_t n_b);
 
-// The smallest p the U test can give on these values: over every way of dealing the pooled values
-// out to sides of a's and b's sizes (the permutation distribution the test's p is taken over),
-// the least. The ties in the pooled values are the same in every deal, so the form the test takes
-// (exact without ties, else the tie-corrected normal approximation) is this data's; and its p is
-// least with one side holding the smallest values, or the largest. Without ties this is
-// smallest_u_test_p(n_a, n_b). A floor taken from ties the data does not have would be no floor:
-// the tie-corrected normal form on two sides of one value each reaches 0.00126 at 6 v 6, below
-// Holm's 0.05/24 = 0.00208, where untied run medians can reach only 2/924 = 0.00216.
+// The smallest p the U test can give on these values: each side keeping its own values (and the
+// ties among them: a timer's tick), the other side wholly beyond it, as a real change would move
+// tonight's runs past the baseline's. Up to kExactMaxSamples a side the test is exact with or
+// without ties, and one side wholly beyond the other is one deal of C(n_a + n_b, n_a) in each
+// tail: smallest_u_test_p(n_a, n_b) whatever the ties. Beyond, the tie-corrected normal form on
+// those ties. Ties *between* the sides (an identical candidate's runs, all one value) are no
+// floor: a slower night would not have them, and a floor from them would refuse a gate that can
+// fail.
 double smallest_u_test_p(std::span<const double> a, std::span<const double> b);
 
 // C(n, k) in double (exact for the run counts here; an approximation beyond 2^53).

@@ -18,7 +18,7 @@ namespace tb::compare {
 
 int RegressionReport::regressions() const {
   int n = 0;
-  for (const auto& i : items) n += i.verdict == Verdict::Slower;
+  for (const auto& i : items) n += i.verdict == Verdict::Slower || i.verdict == Verdict::Failed;
   return n;
 }
 int RegressionReport::improvements() const {
@@ -174,7 +174,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   const LabeledResults& baseline = base_side.pooled;
   const LabeledResults& current = cur_side.pooled;
   require_same_device(baseline, current, o.compatibility);
-  require_same_shapes(baseline, current, o.compatibility);
+  require_same_shapes(base_side.first, cur_side.first, o.compatibility);  // the pool leaves failed kernels out
   require_same_attention_impl(baseline, current, o.compatibility);
   refuse_a_run_on_both_sides(base_side, cur_side);
 
@@ -210,8 +210,36 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   for (const auto& k : current.results.kernels) by_key[kernel_key(k)] = &k;
   for (const auto& b : baseline.results.kernels) {
     const std::string key = kernel_key(b);
+    // Measured in the baseline, failed tonight: the worst regression, whatever the other runs timed.
+    if (const auto failed = cur_side.failed_in.find(key); failed != cur_side.failed_in.end()) {
+      ItemVerdict v = failed_item(b.name, b.stats.median_ms, failed->second);
+      v.key = key;
+      v.shape = b.shape;
+      v.dtype = b.dtype;
+      report.items.push_back(std::move(v));
+      continue;
+    }
     auto it = by_key.find(key);
-    if (it == by_key.end()) continue;  // noted above, naming the files without it
+    if (it == by_key.end()) {
+      // Not measured by any current run (skipped or interrupted beside a failure): it may be
+      // slower, so the gate cannot pass it. Otherwise a kernel set of its own, noted above.
+      if (const auto skipped = cur_side.unmeasured_in.find(key); skipped != cur_side.unmeasured_in.end()) {
+        ItemVerdict v = unjudged_item(b.name, b.stats.median_ms, 0, UnjudgedReason::NotMeasured,
+                                      fmt::format("not measured in the current run: {}", fmt::join(skipped->second, "; ")));
+        v.key = key;
+        v.shape = b.shape;
+        v.dtype = b.dtype;
+        v.change = 0;
+        v.evidence = v.explanation = fmt::format("measured in the baseline (median {:.4g} ms), but {}",
+                                                 b.stats.median_ms, v.reason);
+        v.judgeable_with_runs = false;
+        report.items.push_back(std::move(v));
+      }
+      continue;
+    }
+    if (const auto skipped = cur_side.unmeasured_in.find(key); skipped != cur_side.unmeasured_in.end())
+      report.notes.push_back(fmt::format("{} was not measured in {}: judged over the current runs that measured it",
+                                         key, fmt::join(skipped->second, "; ")));
     const auto& c = *it->second;
     // A single sample has no noise estimate, whether or not the file keeps its samples_ms.
     ItemVerdict v = decide(b.name, b.stats.median_ms, c.stats.median_ms, b.samples_ms, c.samples_ms,
@@ -235,7 +263,12 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   const bool same_kernels = base_side.same_kernels() && cur_side.same_kernels() &&
                             base_side.run_medians.size() == report.items.size() &&
                             cur_side.run_medians.size() == report.items.size();
-  if (bs && cs && !same_kernels) {
+  if (bs && cs && (cur_side.has_failures() || !cur_side.unmeasured_in.empty())) {
+    report.items.push_back(unjudged_item("step", bs->step_ms, cs->step_ms, UnjudgedReason::StepOfFailedKernels,
+                                         "the current run's step misses the kernels that failed or were not "
+                                         "measured (above), so it is not comparable; not judged"));
+    report.items.back().judgeable_with_runs = false;
+  } else if (bs && cs && !same_kernels) {
     report.items.push_back(unjudged_item("step", bs->step_ms, cs->step_ms, UnjudgedReason::OtherKernels,
                                          "the files measured different kernels (see the notes): a step sums its "
                                          "own kernels, so these steps are not comparable; not judged"));
@@ -246,6 +279,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   } else if (bs || cs) {
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
+  // Failed items are judged: their failure is the verdict.
   if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; }))
     throw UsageError(fmt::format("{} vs {}: no item could be judged (the first, {}: {}): a gate that judged nothing "
                                  "cannot pass",
@@ -266,7 +300,8 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
 RegressionReport check_regressions(const std::vector<LabeledResults>& baseline,
                                    const std::vector<LabeledResults>& current, const RegressionOptions& o) {
   check_regression_options(o);
-  return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility), o);
+  // A baseline must be whole; tonight's failures are what the gate is for.
+  return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility, true), o);
 }
 
 RegressionReport check_regressions(const LabeledResults& baseline, const LabeledResults& current,

@@ -16,6 +16,14 @@
 //    change, one-sided in the change's direction, is 1 / C(nb+nc, nb) (1 in 20 for 3 against 3;
 //    the U test's p is two-sided). Its p is 1 where the ranges overlap. One run given twice on a
 //    side is refused.
+//    Where runs decide, the change is theirs too: the Hodges-Lehmann ratio of the run medians
+//    (each run once, whatever its samples; its sign is the U test's direction), and an item that
+//    is not significant is unjudged where the runs' spread would hide a change of the threshold's
+//    size (or the change seen is beyond it): "same" only where a regression could have been seen.
+//    Every verdict's direction is the test's.
+//  - A kernel the baseline measured that failed in a current run (failed, oom, unsupported) is a
+//    regression ("failed"), the other kernels judged as usual; a current run only interrupted
+//    (kernels skipped, interrupted) is refused, as any incomplete baseline is.
 //  - Multiple comparisons: the items judged by a p-value (the three tests above) are one family,
 //    and their p-values are adjusted by --correction (Holm by default, multiple_testing.hpp); an
 //    item is beyond noise when its adjusted p <= alpha. Noise bands have no p-value: they are

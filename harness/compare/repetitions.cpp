@@ -8,6 +8,7 @@
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/results/kernel_status.hpp"
 #include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
@@ -62,22 +63,33 @@ std::string run_fingerprint(const LabeledResults& f) {
   return key;
 }
 
-PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options) {
+PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options,
+                     bool accept_failed_kernels) {
   if (files.empty()) throw UsageError("no results files on one side of the comparison");
   PooledRuns side;
+  side.first = files.front();
   LabeledResults all = files.front();
   all.results.kernels.clear();
   bool every_step = true;
   std::set<std::string> runs_seen;
-  for (const auto& file : files) {
-    require_complete_run(file);
-    if (&file != &files.front()) {
-      require_same_device(files.front(), file, options);
-      require_same_shapes(files.front(), file, options);
-      require_same_attention_impl(files.front(), file, options);
+  for (const auto& given : files) {
+    require_complete_run(given, accept_failed_kernels);
+    // The kernels that did not measure are reported apart; the rest are pooled as any run's.
+    LabeledResults file = given;
+    std::erase_if(file.results.kernels, [&](const results::KernelResult& k) {
+      if (k.status == "ok") return false;
+      auto& where = results::kernel_failed(k.status) ? side.failed_in : side.unmeasured_in;
+      where[kernel_key(k)].push_back(
+          fmt::format("{}: {}{}{}", given.origin, k.status, k.error.empty() ? "" : " (", k.error.empty() ? "" : k.error + ")"));
+      return true;
+    });
+    if (&given != &files.front()) {
+      require_same_device(files.front(), given, options);
+      require_same_shapes(files.front(), given, options);
+      require_same_attention_impl(files.front(), given, options);
     }
     // The same run twice would count as runs that agree: spread where there is none.
-    const std::string fingerprint = run_fingerprint(file);
+    const std::string fingerprint = run_fingerprint(given);
     if (!runs_seen.insert(fingerprint).second)
       throw UsageError(fmt::format("{}: the same run (started {} on {}, the same timings) is given twice on one side; "
                                    "give each run once",

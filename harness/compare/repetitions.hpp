@@ -23,6 +23,9 @@ LabeledResults pool_repetitions(const LabeledResults& run);
 // each run's algorithm.
 struct PooledRuns {
   LabeledResults pooled;                                   // step: the median file's step_ms
+  // The first file as given, failed kernels and all: its kernel set is the side's (every file's
+  // is checked against it), where the pool leaves out kernels that failed.
+  LabeledResults first;
   std::map<std::string, std::vector<double>> run_medians;  // kernel_key → each run's median, ms
   std::vector<double> step_ms;                             // each file's step, where every file has one
   std::vector<std::string> origins;                        // each file, in the order given
@@ -35,7 +38,12 @@ struct PooledRuns {
   AlgorithmsByKernel algorithms;                           // kernel_key → each run's (file, algorithm)
   std::vector<std::optional<results::TimingInfo>> timings; // each file's timing rule, in that order
   std::vector<std::string> fingerprints;                   // each file's run_fingerprint, in that order
+  // The current side's kernels that were tried and failed (failed, oom, unsupported), kernel_key
+  // → "file: status (error)" for each file where it did; and those not measured (skipped,
+  // interrupted) in a run accepted for its failures. Neither is in the pool or its run medians.
+  std::map<std::string, std::vector<std::string>> failed_in, unmeasured_in;
   bool same_kernels() const { return missing_from.empty(); }
+  bool has_failures() const { return !failed_in.empty(); }
 };
 // One run, whatever its path or name: its start, host and every kernel's timings. Start times are
 // to the second and runs started together on one host share them; their timings never do. A
@@ -43,7 +51,10 @@ struct PooledRuns {
 std::string run_fingerprint(const LabeledResults& run);
 
 // Refuses (UsageError, naming the file) an incomplete run, the same run given twice, or files of
-// another device or other shapes than the first (as `options` allows).
-PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options);
+// another device or other shapes than the first (as `options` allows). With
+// `accept_failed_kernels` (the current side) a run with failed kernels is taken, its failures
+// kept apart (failed_in, unmeasured_in) for the gate to report.
+PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options,
+                     bool accept_failed_kernels = false);
 
 }  // namespace tb::compare

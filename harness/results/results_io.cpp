@@ -14,6 +14,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/results/field_reader.hpp"
+#include "harness/results/kernel_status.hpp"
 #include "harness/results/output_kind.hpp"
 
 namespace tb::results {
@@ -269,6 +270,10 @@ RunResults from_json(const json& j, const std::string& origin) {
     kr.causal = k.get_or<bool>("causal", false);
     kr.dtype = k.get<std::string>("dtype");
     kr.status = k.get<std::string>("status");
+    // Case-sensitive, as every reader compares it: an unknown "OK" would read as a kernel not
+    // measured in a run that says it is complete.
+    if (!is_kernel_status(kr.status))
+      k.fail("status", fmt::format("is '{}'; accepted values: {}", kr.status, kKernelStatuses));
     kr.error = k.get_or<std::string>("error", "");
     kr.flops = k.get_nonneg("flops");
     kr.model_flops = k.get_nonneg_or("model_flops", kr.flops);

@@ -475,8 +475,9 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
                      "the run failed");
 
   // Every kernel failed (out of memory, say): the run records a 0 ms step; the file still reads,
-  // so that the message is why the run failed, not that the file is corrupt.
-  auto all_failed = tb::testing::synthetic_run({});
+  // so that the message is why the run failed, not that the file is corrupt. As the baseline it is
+  // refused; as tonight's run every kernel the baseline measured failed: a regression of each.
+  auto all_failed = tb::testing::synthetic_run({.seed = 2});
   all_failed.status = "failed";
   for (auto& k : all_failed.kernels) {
     k.status = "oom";
@@ -484,9 +485,15 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
   }
   all_failed.step->step_ms = 0;
   all_failed.step->tokens_per_s = 0;
-  all_failed.step->mfu = 0;
-  expect_usage_error(run_trainbench({"compare", "--baseline", good, write("oom.json", all_failed)}), "oom.json",
-                     "the run failed");
+  all_failed.step->mfu = all_failed.step->hfu = 0;
+  all_failed.step->model_flops = all_failed.step->hardware_flops = all_failed.step->sustained_tflops = 0;
+  const std::string oom = write("oom.json", all_failed);
+  expect_usage_error(run_trainbench({"compare", "--baseline", oom, good}), "oom.json", "the run failed");
+  const auto tonight = run_trainbench({"compare", "--baseline", good, oom, "--json"});
+  EXPECT_EQ(tonight.exit_code, 1) << tonight.out << tonight.err;
+  const auto verdict = nlohmann::json::parse(tonight.out);
+  EXPECT_EQ(verdict.at("verdict"), "regression");
+  EXPECT_EQ(verdict.at("regressions"), static_cast<int>(all_failed.kernels.size()));
 
   auto partial = tb::testing::synthetic_run({});
   partial.status = "partial";
@@ -811,7 +818,7 @@ TEST_F(CompareCli, RegressionVerdictAsJson) {
 
 // A nightly job with several runs a side: --baseline repeated or as a list, several current
 // files; with three a side the runs decide (a run as slow as the current ones in the baseline
-// keeps a +5% median shift from failing the gate).
+// keeps a +5% shift from failing the gate, and from passing it: inconclusive).
 TEST_F(CompareCli, SeveralRunsASideAreGivenAsRepeatedOrListedFiles) {
   std::vector<std::string> base_runs, cur_runs;
   const double base_shift[] = {0.0, 0.10, 0.01}, cur_shift[] = {0.05, 0.06, 0.11};
@@ -834,9 +841,10 @@ TEST_F(CompareCli, SeveralRunsASideAreGivenAsRepeatedOrListedFiles) {
   EXPECT_NE(why.find("or --correction none"), std::string::npos) << why;
   const auto r = run_trainbench({"compare", "--baseline", base_runs[0], "--baseline", base_runs[1] + "," + base_runs[2],
                                  cur_runs[0], cur_runs[1], cur_runs[2], "--json", "--correction", "none"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.exit_code, 2) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j.at("verdict"), "no_regression");
+  EXPECT_EQ(j.at("verdict"), "inconclusive");
+  EXPECT_EQ(j.at("regressions"), 0);
   EXPECT_EQ(j.at("baseline_runs"), 3);
   EXPECT_EQ(j.at("current_runs"), 3);
   for (const auto& item : j.at("items")) {

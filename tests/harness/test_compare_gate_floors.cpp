@@ -1,9 +1,8 @@
 // The smallest p each test of the regression gate can reach, by hand, and the gates it decides:
 // 6 runs a side over a `run` file's 24 items can never fail under Holm (2/924 = 0.00216 above
 // 0.05/24 = 0.00208), so that gate is refused; 7 a side can (2/3432 = 0.00058), and does on a
-// real 2x slowdown. A floor is taken from the ties an item's values have, never from ties they
-// might have had (the tie-corrected normal form reaches 0.00126 at 6 v 6, which untied run
-// medians never do: the gate would call a gate that cannot fail one that can).
+// real 2x slowdown. A floor is taken from each side's own values, the other side past it; with
+// the exact test up to 30 a side, ties or not, it is the counts' 2 / C(n_b + n_c, n_b).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -61,19 +60,24 @@ TEST(CompareGateFloors, TheUTestsFloorsByHand) {
   // On values: untied, whatever they are, the exact floor.
   const std::vector<double> a{1.01, 1.2, 0.97, 1.05, 1.1, 0.99}, b{1.0, 1.3, 1.02, 0.98, 1.15, 1.07};
   EXPECT_NEAR(smallest_u_test_p(a, b), 2.0 / 924, 1e-15);
-  // Every value tied within its side: the tie-corrected normal form, below the exact floor. At
-  // 6 v 6: variance 36/12 · (13 − 420/132) = 29.45, z = 17.5 / 5.427 = 3.22, p = 0.00126.
+  // Every value tied within its side: the test stays exact, one deal in each tail: the same
+  // floor (the tie-corrected normal form would put it at 0.00126 at 6 v 6, below what untied run
+  // medians can reach, and call a gate that cannot fail one that can).
   const std::vector<double> ones(6, 1.0), twos(6, 2.0);
-  EXPECT_NEAR(smallest_u_test_p(ones, twos), tied_normal_p(6, 6), 1e-12);
+  EXPECT_NEAR(smallest_u_test_p(ones, twos), 2.0 / 924, 1e-15);
   EXPECT_NEAR(tied_normal_p(6, 6), 0.00126, 1e-5);
-  EXPECT_NEAR(smallest_u_test_p(std::vector<double>(5, 1.0), std::vector<double>(5, 2.0)), 0.00398, 1e-5);
-  // A tie across the sides: {1, 2, 3} and {3, 4, 5} can at best be dealt {1, 2, 3} | {3, 4, 5}:
-  // U = 0.5, one tie of two, variance 9/12 · (7 − 6/30) = 5.1, z = (4.5 − 0.5 − 0.5)/√5.1.
+  EXPECT_NEAR(smallest_u_test_p(std::vector<double>(5, 1.0), std::vector<double>(5, 2.0)), 2.0 / 252, 1e-15);
+  // A tie across the sides is no floor: {1, 2, 3} and {3, 4, 5} each keep their values and the
+  // other side moves past them, as a slower night would: 2 / C(6, 3). An identical candidate (every
+  // value one tick) likewise: its floor is the counts', not 1.
   const std::vector<double> lo{3, 1, 2}, hi{5, 3, 4};
-  EXPECT_NEAR(smallest_u_test_p(lo, hi), std::erfc(3.5 / std::sqrt(5.1) / std::sqrt(2.0)), 1e-12);
-  EXPECT_NEAR(smallest_u_test_p(lo, hi), mann_whitney_u(std::vector<double>{1, 2, 3}, hi).p_value, 1e-15);
-  // Sides of unequal size: the least of both deals (the 2 smallest or the 2 largest on the short side).
+  EXPECT_NEAR(smallest_u_test_p(lo, hi), 2.0 / 20, 1e-15);
+  EXPECT_NEAR(smallest_u_test_p(ones, ones), 2.0 / 924, 1e-15);
+  // Sides of unequal size: 2 / C(7, 2).
   EXPECT_NEAR(smallest_u_test_p(std::vector<double>{9, 8}, std::vector<double>{1, 2, 3, 4, 5}), 2.0 / 21, 1e-15);
+  // Beyond 30 a side, the tie-corrected normal form on each side's own ties.
+  EXPECT_NEAR(smallest_u_test_p(std::vector<double>(31, 1.0), std::vector<double>(31, 1.0)), tied_normal_p(31, 31),
+              1e-15);
 }
 
 // The reviewer's case: 6 runs a side of a `run` file (23 kernels and the step, all in the Holm
@@ -140,8 +144,8 @@ TEST(CompareGateFloors, FiveRunsASideAreRefusedAtTheExactFloor) {
   }
 }
 
-// The raw-sample U test (one run a side) takes its floor from its samples' ties too: untied
-// samples, 2/252 at 5 v 5; samples quantized to a timer's tick, which tie, the tie-corrected form.
+// The raw-sample U test (one run a side) takes its floor from its samples too: untied samples,
+// 2/252 at 5 v 5; samples quantized to a timer's tick, which tie, the same with the exact test.
 TEST(CompareGateFloors, TheRawSampleUTestTakesItsFloorFromItsSamples) {
   const auto untied =
       decide("k", 1.0, 2.0, {1.0, 1.01, 0.99, 1.02, 0.98}, {2.0, 2.01, 1.99, 2.02, 1.98}, 0.01, 0.01, {});
@@ -149,6 +153,6 @@ TEST(CompareGateFloors, TheRawSampleUTestTakesItsFloorFromItsSamples) {
   EXPECT_NEAR(*untied.smallest_p_value, 2.0 / 252, 1e-15);
   EXPECT_NEAR(*untied.p_value, 2.0 / 252, 1e-15);
   const auto tied = decide("k", 1.0, 2.0, {1.0, 1.0, 1.0, 1.0, 1.0}, {2.0, 2.0, 2.0, 2.0, 2.0}, 0.01, 0.01, {});
-  EXPECT_NEAR(*tied.smallest_p_value, tied_normal_p(5, 5), 1e-12);
+  EXPECT_NEAR(*tied.smallest_p_value, 2.0 / 252, 1e-15);
   EXPECT_NEAR(*tied.p_value, *tied.smallest_p_value, 1e-15);  // wholly apart: at its floor
 }

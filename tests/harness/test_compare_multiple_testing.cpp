@@ -63,12 +63,8 @@ TEST(CompareMultipleTesting, CorrectionIsParsedOrRefusedNamingTheAcceptedValues)
 TEST(CompareMultipleTesting, SmallestPValuesOfTheExactTests) {
   EXPECT_NEAR(smallest_u_test_p(5, 5), 2.0 / 252, 1e-15);
   EXPECT_NEAR(smallest_u_test_p(7, 7), 2.0 / 3432, 1e-15);
-  // Ties only where the values have them (each side one value): the tie-corrected normal form,
-  // U = 0, mean 12.5, variance 25/12 · (11 − 2·(5³ − 5)/(10·9)) = 17.36, z = (12.5 − 0.5)/4.1667
-  // = 2.88, p = 0.0040 (tests/harness/test_compare_gate_floors.cpp has more).
-  const double z = 12.0 / std::sqrt(25.0 / 12.0 * (11.0 - 240.0 / 90.0));
-  EXPECT_NEAR(smallest_u_test_p(std::vector<double>(5, 0.0), std::vector<double>(5, 1.0)),
-              std::erfc(z / std::sqrt(2.0)), 1e-12);
+  // Each side one value: the exact test with ties, one deal in each tail, 2 / C(10, 5) still.
+  EXPECT_NEAR(smallest_u_test_p(std::vector<double>(5, 0.0), std::vector<double>(5, 1.0)), 2.0 / 252, 1e-15);
   EXPECT_DOUBLE_EQ(smallest_p_over_runs(3, 3, 5), 1.0 / 20);
   EXPECT_DOUBLE_EQ(smallest_p_over_runs(4, 4, 5), 1.0 / 70);
   EXPECT_DOUBLE_EQ(smallest_p_over_runs(3, 5, 5), 1.0 / 56);  // 5 on one side only: still run ranges

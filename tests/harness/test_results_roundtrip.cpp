@@ -2,6 +2,7 @@
 // (load average, timing, clocks, collectives' bandwidths, wrong elements, ranks) goes through
 // to_json and from_json and comes back field by field; and writing what was read writes the same
 // JSON again.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -219,6 +220,31 @@ TEST(ResultsRoundTrip, SamplesThatDisagreeWithSamplesMsAreRefused) {
   }
   j["kernels"][0]["samples_ms"] = nlohmann::json::array();
   EXPECT_NO_THROW(from_json(j, "kept-none.json"));
+}
+
+// A kernel's status is one of six values, case-sensitive: "OK" in a complete file would read as a
+// kernel not measured in a run that says it is whole. Refused naming the field and every value.
+TEST(ResultsRoundTrip, AnUnknownKernelStatusIsRefusedNamingTheAcceptedValues) {
+  for (const char* good : {"ok", "failed", "oom", "unsupported", "skipped", "interrupted"}) {
+    nlohmann::json j = to_json(every_field());
+    j["kernels"][0]["status"] = good;
+    if (std::string(good) != "ok") j["kernels"][0]["median_ms"] = 0.0;  // not measured: 0 is allowed
+    EXPECT_EQ(from_json(j, "good.json").kernels[0].status, good);
+  }
+  for (const char* bad : {"OK", "Failed", "passed", ""}) {
+    nlohmann::json j = to_json(every_field());
+    j["kernels"][0]["status"] = bad;
+    try {
+      from_json(j, "edited.json");
+      ADD_FAILURE() << "kernel status '" << bad << "' accepted";
+    } catch (const UsageError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("edited.json: results field 'kernels[0].status'"), std::string::npos) << m;
+      EXPECT_NE(m.find(fmt::format("is '{}'; accepted values: ok, failed, oom, unsupported, skipped, interrupted", bad)),
+                std::string::npos)
+          << m;
+    }
+  }
 }
 
 // Files written before the robust noise estimate have no mad_ms or outliers in their stats: they

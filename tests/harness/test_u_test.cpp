@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "harness/common/errors.hpp"
@@ -41,6 +42,35 @@ double brute_force_p(const std::vector<double>& a, const std::vector<double>& b)
   return static_cast<double>(hits) / static_cast<double>(count);
 }
 
+// The exact p with ties, by definition: over every deal of the pooled values to sides of a's and
+// b's sizes, the share with a's U at most the observed one and at least it; twice the smaller.
+double brute_force_tails_p(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> pooled = a;
+  pooled.insert(pooled.end(), b.begin(), b.end());
+  const size_t m = a.size(), total = pooled.size();
+  auto u_of = [&](const std::vector<bool>& in_a) {
+    double u = 0;
+    for (size_t i = 0; i < total; ++i)
+      for (size_t j = 0; j < total; ++j)
+        if (in_a[i] && !in_a[j]) u += pooled[i] > pooled[j] ? 1.0 : (pooled[i] == pooled[j] ? 0.5 : 0.0);
+    return u;
+  };
+  std::vector<bool> observed(total, false);
+  std::fill(observed.begin(), observed.begin() + static_cast<long>(m), true);
+  const double u_obs = u_of(observed);
+  std::vector<bool> mask(total, false);
+  std::fill(mask.begin(), mask.begin() + static_cast<long>(m), true);
+  std::sort(mask.begin(), mask.end());
+  double count = 0, below = 0, above = 0;
+  do {
+    const double u = u_of(mask);
+    ++count;
+    below += u <= u_obs + 1e-12;
+    above += u >= u_obs - 1e-12;
+  } while (std::next_permutation(mask.begin(), mask.end()));
+  return std::min(1.0, 2.0 * std::min(below, above) / count);
+}
+
 }  // namespace
 
 TEST(UTest, CompletelySeparatedSmallSamplesHaveTheExactMinimumPValue) {
@@ -66,11 +96,12 @@ TEST(UTest, HandComputedUValues) {
   // Ties count one half: a = {1, 2, 2}, b = {2, 3}: 2 vs 2 twice gives U_a = 1.
   const auto t = mann_whitney_u(std::vector<double>{1, 2, 2}, std::vector<double>{2, 3});
   EXPECT_DOUBLE_EQ(t.u_a, 1.0);
-  EXPECT_FALSE(t.exact);
-  // With a tie the normal approximation decides, tie-corrected: one group of t = 3 (the 2s),
-  // Σ(t³ − t) = 24; var U = 3·2/12 × ((5 + 1) − 24/(5·4)) = 0.5 × 4.8 = 2.4; mean 3; with the
-  // continuity correction z = (3 − 1 − 0.5)/sqrt(2.4) = 0.9682458, p = 2·Q(z) = erfc(z/√2) = 0.3329216.
-  EXPECT_NEAR(t.p_value, 0.3329216, 1e-7);
+  // With a tie the test stays exact, over the midranks 1, 3, 3, 3, 5: a's sum is 7. Of the
+  // C(5,3) = 10 deals, a takes the 1 and two 2s in 3 ways (sum 7), the 1, a 2 and the 3 in 3 (9),
+  // the three 2s in 1 (9), two 2s and the 3 in 3 (11): P(W <= 7) = 3/10, P(W >= 7) = 1, and the
+  // two-sided p is twice the smaller tail, 0.6 (the normal form said 0.333).
+  EXPECT_TRUE(t.exact);
+  EXPECT_NEAR(t.p_value, 0.6, 1e-12);
 }
 
 TEST(UTest, ExactPValueMatchesBruteForceEnumeration) {
@@ -113,28 +144,36 @@ TEST(UTest, ClearlyShiftedLargeSamplesUseTheNormalApproximation) {
   EXPECT_DOUBLE_EQ(s.u_a, r.u_b);
 }
 
-// One input, both ways: a tie forces the normal approximation, and the exact permutation p of
-// the same values (ties counting one half) is counted by enumeration. a = {0, 2, ..., 18},
-// b = {4, 5.1, 7.1, ..., 21.1} (4 ties a's 4). By hand: U_a counts a > b pairs: 7 a's above 4
-// (plus 0.5 for 4 = 4), 7 above 5.1, then 6, 5, 4, 3, 2, 1, 0, 0: U_a = 35.5, U_b = 64.5. One tie
-// group of 2: Σ(t³ − t) = 6; var U = 10·10/12 × (21 − 6/(20·19)) = 174.86842; z = (50 − 35.5 −
-// 0.5)/13.223782 = 1.0586986, p = erfc(z/√2) = 0.2897371. Exact: 53,326 of the C(20,10) = 184,756
-// splits are at least as extreme, p = 0.2886293. The approximation is within 0.0012 here.
-TEST(UTest, NormalApproximationIsCloseToExactForModerateSamples) {
+// With ties the exact p is twice the smaller tail of a's U over every deal of the pooled values,
+// counted here by enumeration. a = {0, 2, ..., 18}, b = {4, 5.1, 7.1, ..., 21.1} (4 ties a's 4):
+// U_a = 35.5, U_b = 64.5 by hand (7 a's above 4 plus 0.5 for 4 = 4, 7 above 5.1, then 6, 5, 4, 3,
+// 2, 1, 0, 0). Repeated run medians (7 a side, one value each side) stay exact too: apart, one deal
+// in each tail, 2 / C(14, 7).
+TEST(UTest, TiesKeepTheTestExact) {
   std::vector<double> a, b;
   for (int i = 0; i < 10; ++i) {
     a.push_back(2.0 * i);
     b.push_back(2.0 * i + 3.1);
   }
   b[0] = 4.0;
-  const auto approx = mann_whitney_u(a, b);
-  EXPECT_FALSE(approx.exact);
-  EXPECT_DOUBLE_EQ(approx.u_a, 35.5);
-  EXPECT_DOUBLE_EQ(approx.u_b, 64.5);
-  EXPECT_NEAR(approx.p_value, 0.2897371, 1e-7);
-  const double exact = brute_force_p(a, b);
-  EXPECT_NEAR(exact, 53326.0 / 184756.0, 1e-15);
-  EXPECT_NEAR(approx.p_value, exact, 0.0012);
+  const auto r = mann_whitney_u(a, b);
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u_a, 35.5);
+  EXPECT_DOUBLE_EQ(r.u_b, 64.5);
+  EXPECT_NEAR(r.p_value, brute_force_tails_p(a, b), 1e-12);
+  for (const auto& [x, y] : std::vector<std::pair<std::vector<double>, std::vector<double>>>{
+           {{1, 2, 2, 3, 3}, {2, 3, 4, 4, 4}}, {{1, 1, 1, 2}, {1, 2, 2, 2}}, {{5, 5, 6}, {5, 7, 7, 7}}})
+    EXPECT_NEAR(mann_whitney_u(x, y).p_value, brute_force_tails_p(x, y), 1e-12);
+  const std::vector<double> ones(7, 0.34), others(7, 0.38);
+  EXPECT_NEAR(mann_whitney_u(ones, others).p_value, 2.0 / 3432, 1e-15);
+  EXPECT_DOUBLE_EQ(mann_whitney_u(ones, ones).p_value, 1.0);
+  // Beyond 30 a side the normal form with the tie correction: 31 ones against 31 twos, U = 0,
+  // var U = 31·31/12 · (63 − 2·(31³ − 31)/(62·61)), z = (480.5 − 0.5)/sqrt(var U).
+  const std::vector<double> many_ones(31, 1.0), many_twos(31, 2.0);
+  const auto n = mann_whitney_u(many_ones, many_twos);
+  EXPECT_FALSE(n.exact);
+  const double var = 31.0 * 31.0 / 12.0 * (63.0 - 2.0 * (31.0 * 31.0 * 31.0 - 31.0) / (62.0 * 61.0));
+  EXPECT_NEAR(n.p_value, std::erfc(480.0 / std::sqrt(var) / std::sqrt(2.0)), 1e-15);
 }
 
 TEST(UTest, EmptyInputIsAUsageError) {

@@ -1,0 +1,128 @@
+// A kernel that fails in tonight's run (wrong results, an error, out of memory, unsupported) where
+// the baseline measured it is the worst regression: the gate says so for that kernel (exit 1, a
+// JUnit <failure> naming it and its status) and judges the others as usual. A run that is partial
+// only because kernels were not measured (interrupted, skipped) is still refused, as a baseline
+// with a failure is.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "harness/common/errors.hpp"
+#include "harness/compare/format.hpp"
+#include "harness/compare/junit.hpp"
+#include "harness/compare/regression.hpp"
+#include "tests/report/synthetic_results.hpp"
+#include "tests/support/gate_items.hpp"
+
+using namespace tb::compare;
+using tb::testing::item;
+using tb::testing::mark_not_measured;
+using tb::testing::synthetic_run;
+using tb::testing::SyntheticRunSpec;
+
+namespace {
+
+LabeledResults labeled(uint32_t seed, const std::string& origin) {
+  SyntheticRunSpec spec;
+  spec.seed = seed;
+  return {origin, synthetic_run(spec)};
+}
+
+const char* kWrong = "verification FAILED: max relative error 0.5 exceeds the bf16 tolerance 0.02";
+
+}  // namespace
+
+TEST(CompareGateFailures, AKernelThatFailsTonightIsARegressionTheRestJudged) {
+  const auto base = labeled(1, "base.json");
+  auto cur = labeled(2, "tonight.json");
+  const std::string failed_name = cur.results.kernels[3].name;
+  mark_not_measured(cur.results, 3, "failed", kWrong);
+  ASSERT_EQ(cur.results.status, "partial");
+  const auto r = check_regressions(base, cur, {});
+  const auto& f = item(r, failed_name);
+  EXPECT_EQ(f.verdict, Verdict::Failed);
+  EXPECT_EQ(f.rule, "failed");
+  EXPECT_NE(f.reason.find(fmt::format("failed in the current run: tonight.json: failed ({})", kWrong)),
+            std::string::npos)
+      << f.reason;
+  EXPECT_EQ(r.regressions(), 1);
+  EXPECT_EQ(r.verdict(), "regression");
+  EXPECT_EQ(r.exit_code(), 1);
+  // The others judged as usual (the same code, another seed: the same), the step unjudged without
+  // making the gate inconclusive: it sums one kernel fewer.
+  for (const auto& i : r.items)
+    if (i.name != failed_name && i.name != "step") EXPECT_EQ(i.verdict, Verdict::Same) << i.key;
+  EXPECT_EQ(item(r, "step").verdict, Verdict::Unjudged);
+  EXPECT_EQ(item(r, "step").unjudged_reason, UnjudgedReason::StepOfFailedKernels);
+  EXPECT_EQ(r.inconclusive_items(), 0);
+  for (const auto& n : r.notes) EXPECT_EQ(n.find("missing from"), std::string::npos) << n;  // it is in the file
+  // JUnit: a failure naming the kernel and its status, the others passed.
+  const std::string xml = junit_xml(r);
+  EXPECT_NE(xml.find(fmt::format("<failure message=\"{} failed in the current run: tonight.json: failed (verification "
+                                 "FAILED",
+                                 f.key)),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("type=\"failed\""), std::string::npos);
+  EXPECT_NE(xml.find("failures=\"1\""), std::string::npos);
+  const std::string text = format_regressions(r, TableFormat::Text);
+  EXPECT_NE(text.find(fmt::format("{} FAILED: measured in the baseline", f.key)), std::string::npos) << text;
+}
+
+// Several current runs: out of memory in one of three is still the kernel failing tonight; the
+// file is named. An unsupported kernel is a failure too (the baseline ran it on this device).
+TEST(CompareGateFailures, AFailureInOneOfSeveralRunsIsNamed) {
+  const std::vector<LabeledResults> base{labeled(1, "b0.json"), labeled(2, "b1.json"), labeled(3, "b2.json")};
+  std::vector<LabeledResults> cur{labeled(11, "c0.json"), labeled(12, "c1.json"), labeled(13, "c2.json")};
+  const std::string oom = cur[1].results.kernels[0].name, unsupported = cur[2].results.kernels[5].name;
+  mark_not_measured(cur[1].results, 0, "oom", "out of memory");
+  mark_not_measured(cur[2].results, 5, "unsupported", "no cuBLASLt algorithm");
+  // Skipped in the run with the failure, measured in the others: judged over those, and noted.
+  const std::string skipped = cur[1].results.kernels[7].name;
+  mark_not_measured(cur[1].results, 7, "skipped", "not measured: the device became unusable earlier");
+  RegressionOptions none;
+  none.correction = Correction::None;
+  const auto r = check_regressions(base, cur, none);
+  EXPECT_EQ(item(r, oom).verdict, Verdict::Failed);
+  EXPECT_NE(item(r, oom).reason.find("c1.json: oom (out of memory)"), std::string::npos) << item(r, oom).reason;
+  EXPECT_EQ(item(r, unsupported).verdict, Verdict::Failed);
+  EXPECT_EQ(r.regressions(), 2);
+  EXPECT_EQ(r.exit_code(), 1);
+  // Two current runs of it against three: too few for the runs to decide; its samples do.
+  EXPECT_EQ(item(r, skipped).rule, "u-test");
+  EXPECT_NE(item(r, skipped).verdict, Verdict::Unjudged);
+  const std::string note = fmt::format("{} was not measured in c1.json: skipped", item(r, skipped).key);
+  EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) { return n.find(note) == 0; }))
+      << note;
+}
+
+// Interrupted (Ctrl-C, the kernels after it skipped): nothing failed, nothing to judge tonight's
+// code by; refused as before. A baseline with a failed kernel is refused: re-run it. A kernel
+// skipped beside a failure (after a lost device) is unjudged, not passed.
+TEST(CompareGateFailures, AnInterruptedRunIsRefusedAndSoIsAFailedBaseline) {
+  const auto ok = labeled(1, "ok.json");
+  auto interrupted = labeled(2, "interrupted.json");
+  mark_not_measured(interrupted.results, 4, "interrupted", "interrupted after 3 samples");
+  mark_not_measured(interrupted.results, 5, "skipped", "not measured: the run was interrupted");
+  try {
+    check_regressions(ok, interrupted, {});
+    ADD_FAILURE() << "an interrupted run was judged";
+  } catch (const tb::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("interrupted.json: the run is partial"), std::string::npos) << e.what();
+  }
+  auto failed_base = labeled(3, "failed-base.json");
+  mark_not_measured(failed_base.results, 2, "failed", kWrong);
+  EXPECT_THROW(check_regressions(failed_base, labeled(4, "cur.json"), {}), tb::UsageError);
+
+  auto lost = labeled(5, "lost.json");
+  const std::string failed = lost.results.kernels[6].name, skipped = lost.results.kernels[7].name;
+  mark_not_measured(lost.results, 6, "failed", "device lost: an illegal memory access");
+  mark_not_measured(lost.results, 7, "skipped", "not measured: the device became unusable earlier");
+  const auto r = check_regressions(ok, lost, {});
+  EXPECT_EQ(item(r, failed).verdict, Verdict::Failed);
+  EXPECT_EQ(item(r, skipped).verdict, Verdict::Unjudged);
+  EXPECT_EQ(item(r, skipped).unjudged_reason, UnjudgedReason::NotMeasured);
+  EXPECT_NE(item(r, skipped).reason.find("not measured in the current run: lost.json: skipped"), std::string::npos);
+  EXPECT_EQ(r.verdict(), "regression");  // the failure decides; the skipped kernel is listed
+}
