@@ -19,6 +19,19 @@ using adamcheck::AdamTensor;
 // pool's hand-off and few enough tasks to balance the cores.
 constexpr int64_t kBlock = 16384;
 
+// A block's update over separate (restrict) streams and an int count: what lets the compiler
+// vectorize the loop without runtime alias checks on seven pointers.
+void update_block(const float* __restrict g, const float* __restrict w, const float* __restrict m,
+                  const float* __restrict v, float* __restrict w_out, float* __restrict m_out,
+                  float* __restrict v_out, int count, memops::AdamStep p) {
+  for (int i = 0; i < count; ++i) {
+    const memops::AdamState s = memops::adamw_update({w[i], m[i], v[i]}, g[i], p);
+    w_out[i] = s.w;
+    m_out[i] = s.m;
+    v_out[i] = s.v;
+  }
+}
+
 class CpuAdamKernel final : public Kernel {
  public:
   CpuAdamKernel(const Op& op, const PrepareOptions& options)
@@ -42,19 +55,16 @@ class CpuAdamKernel final : public Kernel {
     const bool bf16 = copy_dtype_ == DType::BF16;
     const int64_t n = n_;
     parallel_for((n + kBlock - 1) / kBlock, [=](int64_t b) {
-      const int64_t end = std::min(n, (b + 1) * kBlock);
-      for (int64_t i = b * kBlock; i < end; ++i) {
-        const memops::AdamState s = memops::adamw_update({w[i], m[i], v[i]}, g[i], p);
-        w_out[i] = s.w;
-        m_out[i] = s.m;
-        v_out[i] = s.v;
-      }
+      const int64_t begin = b * kBlock;
+      const int count = static_cast<int>(std::min(n, begin + kBlock) - begin);
+      update_block(g + begin, w + begin, m + begin, v + begin, w_out + begin, m_out + begin, v_out + begin, count, p);
+      const int64_t end = begin + count;
       // The working copy in a loop of its own: one conversion per loop, no branch per element.
       if (!copy) return;
       if (bf16)
-        for (int64_t i = b * kBlock; i < end; ++i) copy[i] = float_to_bf16(w_out[i]);
+        for (int64_t i = begin; i < end; ++i) copy[i] = float_to_bf16(w_out[i]);
       else
-        for (int64_t i = b * kBlock; i < end; ++i) copy[i] = float_to_fp16(w_out[i]);
+        for (int64_t i = begin; i < end; ++i) copy[i] = float_to_fp16(w_out[i]);
     });
   }
 
