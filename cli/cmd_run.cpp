@@ -400,7 +400,9 @@ void add_run_command(CLI::App& app) {
     if (f.micro_batches && *f.micro_batches < 1)
       throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", *f.micro_batches));
     if (f.dp && *f.dp < 1) throw UsageError(fmt::format("--dp must be a positive integer (got {})", *f.dp));
-    if (f.dp && f.ep >= 1 && *f.dp % f.ep != 0)
+    // Before --dp's default (--ep) feeds the default --micro-batches.
+    if (f.ep < 1) throw UsageError(fmt::format("--ep must be a positive integer (got {})", f.ep));
+    if (f.dp && *f.dp % f.ep != 0)
       throw UsageError(fmt::format("--dp {} must be a multiple of --ep {}: expert ranks are drawn from the data-parallel "
                                    "ranks",
                                    *f.dp, f.ep));
