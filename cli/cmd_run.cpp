@@ -38,6 +38,7 @@
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
 #include "harness/runner/step_runner.hpp"
+#include "harness/workload/optimizer_step.hpp"
 
 namespace tb::cli {
 namespace {
@@ -55,6 +56,8 @@ struct RunFlags {
   std::optional<int64_t> tp;  // default: default_tensor_parallel (harness/estimate/layout_search.hpp)
   int64_t ep = 1;
   int64_t micro_batch = 1;
+  std::optional<int64_t> micro_batches;  // per optimizer step; default: the model's batch / (b x dp)
+  std::optional<int64_t> dp;             // default: ep
   int64_t seq = 0;
   bool seq_given = false;
   std::string dtype;
@@ -175,6 +178,22 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
                footprint.peak().fp8_weight_bytes / gib_to_bytes(1));
 }
 
+// What the step charges once per optimizer step, and which flags change it: one line.
+std::string optimizer_step_line(const Workload& w, const MicroBatches& m) {
+  const auto adam = std::find_if(w.ops.begin(), w.ops.end(), [](const Op& op) { return op.kind == OpKind::AdamUpdate; });
+  if (adam == w.ops.end()) return "";
+  const int64_t dp = w.options.data_parallel;
+  const bool casts = std::any_of(w.ops.begin(), w.ops.end(), [](const Op& op) {
+    return op.per_optimizer_step && op.kind == OpKind::Fp8CastTranspose;
+  });
+  return fmt::format("Optimizer step: Adam over {} parameters here ({} calls of {}{}){}, once per M = {} micro-batches "
+                     "({}): 1/{} of it in the step; --micro-batches M or --dp D changes it",
+                     human_count(static_cast<double>(adam->calls_per_step * adam->memory.cols)), adam->calls_per_step,
+                     adam->memory.cols,
+                     dp > 1 ? fmt::format("; 1/{} of this GPU's, distributed optimizer over dp {}", dp, dp) : "",
+                     casts ? " and the fp8 weight casts" : "", m.count, m.why, m.count);
+}
+
 // A site built of one GPU SKU prices that SKU's throughput: the rate measured here must be that
 // SKU's, or the answer mixes two machines (estimate --results refuses the same).
 void check_site_for(const RunFlags& f, const kernels::DeviceInfo& info, const std::optional<SkuConfig>& sku) {
@@ -233,6 +252,10 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   }
   options.micro_batch = f.micro_batch;
   options.expert_parallel = f.ep;
+  options.data_parallel = f.dp.value_or(f.ep);
+  const MicroBatches micro_batches =
+      resolve_micro_batches(model, options.micro_batch, options.data_parallel, f.micro_batches);
+  options.micro_batches = micro_batches.count;
   if (on_cpu && !f.dtype.empty()) {
     // A step on the CPU: what its GEMMs run, less fp64, which its memory-bound kernels (norms,
     // activations, cross-entropy) do not store.
@@ -286,6 +309,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
                        : "",
              options.micro_batch,
              options.seq_len, to_string(options.dtype), workload.ops.size());
+  fmt::print(std::cout, "{}\n", optimizer_step_line(workload, micro_batches));
   std::cout.flush();  // before the progress lines on stderr
   runner::install_interrupt_handler();
   const results::RunResults r = runner::run_step(*backend, workload, run, machine, sku);
@@ -329,6 +353,14 @@ void add_run_command(CLI::App& app) {
                   "the tokens ep GPUs route to it")
       ->capture_default_str();
   cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
+  cmd->add_option("--micro-batches", flags->micro_batches,
+                  "Micro-batches this GPU runs per optimizer step (gradient accumulation): what runs once per "
+                  "optimizer step (Adam, fp8 weight casts) enters the step at 1/M; default: the model's batch "
+                  "([training] batch_sequences) / (--micro-batch x --dp), 1 where its config has none");
+  cmd->add_option("--dp", flags->dp,
+                  "Data-parallel ranks (a multiple of --ep; default: --ep): the default --micro-batches divides by "
+                  "it, and above 1 the optimizer is distributed (Megatron-LM's --use-distributed-optimizer, ZeRO-1): "
+                  "Adam updates 1/dp of this GPU's parameters");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype,
                   "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16), or fp8 on a GPU of compute "
@@ -365,6 +397,15 @@ void add_run_command(CLI::App& app) {
     if (!(f.budget_s >= 0) || !std::isfinite(f.budget_s))
       throw UsageError(fmt::format("--budget must be >= 0 seconds (got {})", f.budget_s));
     if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
+    if (f.micro_batches && *f.micro_batches < 1)
+      throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", *f.micro_batches));
+    if (f.dp && *f.dp < 1) throw UsageError(fmt::format("--dp must be a positive integer (got {})", *f.dp));
+    // Before --dp's default (--ep) feeds the default --micro-batches.
+    if (f.ep < 1) throw UsageError(fmt::format("--ep must be a positive integer (got {})", f.ep));
+    if (f.dp && *f.dp % f.ep != 0)
+      throw UsageError(fmt::format("--dp {} must be a multiple of --ep {}: expert ranks are drawn from the data-parallel "
+                                   "ranks",
+                                   *f.dp, f.ep));
     // The extrapolation's inputs are checked now, not after minutes of measuring; with
     // --no-estimate too, where giving them is a contradiction.
     if (f.no_estimate && (cmd->count("--tokens") || cmd->count("--site")))

@@ -25,10 +25,15 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
   const double step_ms = r.step ? r.step->step_ms : 0;
   fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10} {:>11} {:>7} {:>7} {:>6}  {}\n", "kernel", "shape",
              "FLOP|byte", "calls", "median ms", "rate", "% peak", "share", "noise", "check");
+  bool per_optimizer_step = false;
   for (const auto& k : r.kernels) {
+    // "1302/M": the calls of one optimizer step, of which a micro-batch's step takes 1/M.
+    const std::string calls =
+        k.per_optimizer_step ? fmt::format("{}/M", k.calls_per_step) : fmt::format("{}", k.calls_per_step);
+    per_optimizer_step = per_optimizer_step || k.per_optimizer_step;
     if (k.status != "ok") {
-      fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10}  {}: {}\n", k.name, k.shape, "", k.calls_per_step, "-",
-                 k.status, k.error);
+      fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10}  {}: {}\n", k.name, k.shape, "", calls, "-", k.status,
+                 k.error);
       continue;
     }
     const bool compute = k.flops > 0;
@@ -37,12 +42,16 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
     const std::string rate = !compute          ? fmt::format("{:.1f} GB/s", k.gbps)
                              : k.tflops >= 1.0 ? fmt::format("{:.1f} TF/s", k.tflops)
                                                : fmt::format("{:.1f} GF/s", k.tflops * 1e3);
-    const double share = step_ms > 0 ? k.stats.median_ms * static_cast<double>(k.calls_per_step) / step_ms : 0;
+    const double share = step_ms > 0 ? k.stats.median_ms * results::step_calls(k, r.workload) / step_ms : 0;
     const std::string outliers = outliers_text(k);
     fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}{}\n", k.name, k.shape,
-               work, k.calls_per_step, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 6),
+               work, calls, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 6),
                k.verified ? "ok" : "UNVERIFIED", outliers.empty() ? "" : ", " + outliers);
   }
+  if (per_optimizer_step)
+    fmt::print(out, "/M: once per optimizer step; the step of one micro-batch takes 1/M of it (M = {} micro-batches "
+                    "per optimizer step)\n",
+               r.workload.micro_batches);
 }
 
 void print_step_summary(std::ostream& out, const results::RunResults& r, const std::optional<SkuConfig>& sku) {
@@ -53,17 +62,25 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
              r.workload.micro_batch, r.workload.seq_len, r.workload.dtype,
              s.complete ? "" : "  [INCOMPLETE: some kernels missing or failed; figures below omit them]");
   fmt::print(out, "  layer time      {:>10.3f} ms\n", s.layer_ms);
-  fmt::print(out, "  step time       {:>10.3f} ms  (one GPU's share of one micro-batch, no communication)\n", s.step_ms);
-  if (r.workload.dtype == "fp8") {
-    double cast_w_ms = 0;
-    for (const auto& k : r.kernels)
-      if (k.status == "ok" && k.name.ends_with(kFp8WeightCastSuffix))
-        cast_w_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
-    if (cast_w_ms > 0)
-      fmt::print(out, "  of which        {:>10.3f} ms  weight casts (*{}): once per optimizer step in Transformer Engine, "
-                      "charged here in full (an upper bound: 1/m of it with m micro-batches a step)\n",
-                 cast_w_ms, kFp8WeightCastSuffix);
+  fmt::print(out, "  step time       {:>10.3f} ms  (one GPU's share of one micro-batch and 1/{} of an optimizer step, "
+                  "no communication)\n",
+             s.step_ms, r.workload.micro_batches);
+  // What runs once per optimizer step, at 1/M in the step above: the Adam update, and under fp8
+  // Transformer Engine's weight casts.
+  double adam_ms = 0, cast_w_ms = 0;
+  for (const auto& k : r.kernels) {
+    if (k.status != "ok" || !k.per_optimizer_step) continue;
+    (k.name.ends_with(kFp8WeightCastSuffix) ? cast_w_ms : adam_ms) += static_cast<double>(k.calls_per_step) *
+                                                                        k.stats.median_ms;
   }
+  const double m = static_cast<double>(r.workload.micro_batches);
+  if (adam_ms > 0)
+    fmt::print(out, "  of which        {:>10.3f} ms  optimizer step (Adam): 1/{} of its {:.3f} ms\n", adam_ms / m,
+               r.workload.micro_batches, adam_ms);
+  if (cast_w_ms > 0)
+    fmt::print(out, "  of which        {:>10.3f} ms  fp8 weight casts (*{}), once per optimizer step in Transformer "
+                    "Engine: 1/{} of their {:.3f} ms\n",
+               cast_w_ms / m, kFp8WeightCastSuffix, r.workload.micro_batches, cast_w_ms);
   fmt::print(out, "  tokens/s/GPU    {:>10.3g}\n", s.tokens_per_s);
   fmt::print(out, "  sustained       {:>10.3g} TFLOP/s (hardware FLOPs executed)\n", s.sustained_tflops);
   if (sku && s.mfu > 0) {
@@ -82,7 +99,7 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
   } else {
     fmt::print(out, "  MFU             {:>10}  (no peak known for this device; pass --sku)\n", "n/a");
   }
-  if (const auto watts = step_mean_power_w(r.kernels)) {
+  if (const auto watts = step_mean_power_w(r.kernels, r.workload.micro_batches)) {
     const std::string of_tdp =
         sku && sku->tdp_w > 0 ? fmt::format(", {:.0f}% of the {:.0f} W TDP", 100 * *watts / sku->tdp_w, sku->tdp_w) : "";
     fmt::print(out, "  board power     {:>10.0f} W mean over the step (NVML){}\n", *watts, of_tdp);

@@ -181,7 +181,7 @@ double step_noise(const results::RunResults& r) {
   for (const auto& k : r.kernels) {
     const auto noise = timing::known_rel_noise(k.stats);
     if (!noise) return -1;
-    const double ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    const double ms = results::step_calls(k, r.workload) * k.stats.median_ms;
     sum_ms += ms;
     var += (ms * *noise) * (ms * *noise);
   }

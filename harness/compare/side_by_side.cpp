@@ -226,7 +226,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     out.runs.push_back(std::move(col));
 
     double step_ms = 0;
-    for (const auto& k : r.kernels) step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    for (const auto& k : r.kernels) step_ms += results::step_calls(k, r.workload) * k.stats.median_ms;
     for (const auto& k : r.kernels) {
       const std::string key = kernel_key(k);
       auto [it, inserted] = row_of.emplace(key, out.kernels.size());
@@ -241,7 +241,8 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
       c.tflops = k.tflops;
       c.gbps = k.gbps;
       c.pct_of_peak = k.pct_of_peak;
-      c.step_share = step_ms > 0 ? static_cast<double>(k.calls_per_step) * k.stats.median_ms / step_ms : 0;
+      c.step_calls = results::step_calls(k, r.workload);
+      c.step_share = step_ms > 0 ? c.step_calls * k.stats.median_ms / step_ms : 0;
       c.samples = k.stats.samples;
       c.outliers = k.stats.outliers;
     }

@@ -52,6 +52,7 @@ struct KernelCell {
   double gbps = 0;
   double pct_of_peak = 0;         // percent
   double step_share = 0;          // fraction of the step: calls·median / Σ calls·median
+  double step_calls = 0;          // calls in the step of one micro-batch (results::step_calls)
   int64_t samples = 0;
   int64_t outliers = 0;           // beyond the outlier fence (SampleStats::outliers)
 };

@@ -11,11 +11,13 @@
 
 namespace tb {
 
-std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels) {
+std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels, int64_t micro_batches) {
+  results::WorkloadInfo workload;
+  workload.micro_batches = micro_batches;
   double step_ms = 0, covered_ms = 0, watt_ms = 0;
   for (const auto& k : kernels) {
     if (k.status != "ok") continue;
-    const double ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    const double ms = results::step_calls(k, workload) * k.stats.median_ms;
     step_ms += ms;
     if (k.clocks && k.clocks->power_w_mean > 0) {
       covered_ms += ms;
@@ -56,7 +58,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
                                  "bf16, fp16, fp8",
                                  origin, peak));
   }
-  t.mean_power_w = step_mean_power_w(r.kernels);
+  t.mean_power_w = step_mean_power_w(r.kernels, r.workload.micro_batches);
   t.backend = r.machine.backend;
   t.sku_name = r.machine.sku;
   t.device_name = r.machine.device_name;

@@ -40,8 +40,9 @@ std::string measured_model_ref(const results::WorkloadInfo& workload, const std:
 // Empty when they agree or the measured one is unknown.
 std::string sequence_mismatch_note(int64_t measured_seq, int64_t trained_seq, const std::string& model);
 
-// The time-weighted mean power of a step's kernels, as above.
-std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels);
+// The time-weighted mean power of a step's kernels, as above, each weighted by its time in the
+// step (results::step_calls: 1/micro_batches of what runs once per optimizer step).
+std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels, int64_t micro_batches = 1);
 
 // Refuses files without a measured step, failed or partial runs, naming the file.
 MeasuredThroughput throughput_from_results(const results::RunResults& results, const std::string& origin);

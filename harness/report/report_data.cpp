@@ -17,6 +17,7 @@ std::string kernel_group(const std::string& kind) {
   if (kind.rfind("gelu", 0) == 0 || kind.rfind("swiglu", 0) == 0) return "activation";
   if (kind == "residual_add") return "residual";
   if (kind == "cross_entropy") return "cross-entropy";
+  if (kind == "adam_update") return "optimizer";
   return kind.empty() ? "other" : kind;
 }
 
@@ -36,9 +37,9 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
     for (const auto& k : c.kernels) {
       const auto& cell = k.cells[i];
       if (!cell.present) continue;
-      const double call_ms = static_cast<double>(k.calls_per_step) * cell.median_ms;
+      const double call_ms = cell.step_calls * cell.median_ms;
       by_group[kernel_group(k.kind)] = by_group[kernel_group(k.kind)].get<double>() + call_ms;
-      flops += static_cast<double>(k.calls_per_step) * k.flops;
+      flops += cell.step_calls * k.flops;
       ms += call_ms;
     }
     json step = nullptr;

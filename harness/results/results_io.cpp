@@ -93,7 +93,8 @@ json to_json(const RunResults& r) {
                    {"tensor_parallel", w.tensor_parallel}, {"expert_parallel", w.expert_parallel},
                    {"micro_batch", w.micro_batch},
                    {"seq_len", w.seq_len},           {"dtype", w.dtype},
-                   {"device", w.device}};
+                   {"device", w.device},             {"micro_batches", w.micro_batches},
+                   {"data_parallel", w.data_parallel}};
   if (!w.model_file.empty()) workload["model_file"] = w.model_file;
   if (!w.attention_impl.empty()) workload["attention_impl"] = w.attention_impl;
   if (w.timing)
@@ -116,6 +117,7 @@ json to_json(const RunResults& r) {
                {"model_flops", k.model_flops},
                {"bytes", k.bytes},
                {"calls_per_step", k.calls_per_step},
+               {"per_optimizer_step", k.per_optimizer_step},
                {"stats", stats_json(k.stats)},
                {"median_ms", k.stats.median_ms},
                {"samples", k.stats.samples},
@@ -229,6 +231,13 @@ RunResults from_json(const json& j, const std::string& origin) {
   wi.tensor_parallel = w.get_or<int64_t>("tensor_parallel", 1);
   wi.expert_parallel = w.get_or<int64_t>("expert_parallel", 1);
   wi.micro_batch = w.get_or<int64_t>("micro_batch", 1);
+  // Files from before the optimizer step was measured: one micro-batch an optimizer step, dp 1.
+  wi.micro_batches = w.get_or<int64_t>("micro_batches", 1);
+  if (wi.micro_batches < 1)
+    w.fail("micro_batches", fmt::format("must be at least 1 (micro-batches per optimizer step; got {})", wi.micro_batches));
+  wi.data_parallel = w.get_or<int64_t>("data_parallel", 1);
+  if (wi.data_parallel < 1)
+    w.fail("data_parallel", fmt::format("must be at least 1 (data-parallel ranks; got {})", wi.data_parallel));
   wi.seq_len = w.get_or<int64_t>("seq_len", 0);
   wi.dtype = w.get<std::string>("dtype");
   wi.device = w.get<std::string>("device");
@@ -280,6 +289,7 @@ RunResults from_json(const json& j, const std::string& origin) {
     kr.bytes = k.get_nonneg("bytes");
     kr.calls_per_step = k.get_or<int64_t>("calls_per_step", 1);
     if (kr.calls_per_step < 0) k.fail("calls_per_step", fmt::format("must be >= 0 (got {})", kr.calls_per_step));
+    kr.per_optimizer_step = k.get_or<bool>("per_optimizer_step", false);
     if (k.has("stats")) kr.stats = stats_from(k.child("stats"));
     // A measured kernel's median divides its FLOPs: no timer resolves below a nanosecond.
     kr.stats.median_ms = kr.status == "ok" ? k.get_at_least("median_ms", kMinMedianMs, "a measured kernel's time in ms")

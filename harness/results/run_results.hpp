@@ -79,6 +79,9 @@ struct KernelResult {
   double model_flops = 0;
   double bytes = 0;
   int64_t calls_per_step = 1;
+  // Runs once per optimizer step (the Adam update, fp8 weight casts): the step of one micro-batch
+  // takes calls_per_step / workload.micro_batches of it (step_calls). False in older files.
+  bool per_optimizer_step = false;
   timing::SampleStats stats;
   std::string stop_reason;       // converged | max_samples | time_budget
   std::vector<double> samples_ms;  // raw, for statistical comparison
@@ -143,10 +146,21 @@ struct WorkloadInfo {
   // `run --impl` / `attention --impl`: the attention implementation (fused, unfused, wgmma); ""
   // where not recorded (files older than it, and commands without attention).
   std::string attention_impl;
+  // `run`: micro-batches this GPU runs per optimizer step (M; gradient accumulation), and the
+  // data-parallel ranks (its distributed optimizer's shards) assumed. 1 in older files.
+  int64_t micro_batches = 1;
+  int64_t data_parallel = 1;
 };
 
+// A kernel's calls in the step of one micro-batch: calls_per_step, over M where it runs once per
+// optimizer step. What the step's time and FLOPs sum over (step_runner.cpp writes them so).
+inline double step_calls(const KernelResult& k, const WorkloadInfo& w) {
+  const double calls = static_cast<double>(k.calls_per_step);
+  return k.per_optimizer_step && w.micro_batches > 0 ? calls / static_cast<double>(w.micro_batches) : calls;
+}
+
 struct StepResult {
-  double step_ms = 0;            // Σ calls × median over measured kernels (one GPU)
+  double step_ms = 0;            // Σ step_calls × median over measured kernels (one GPU, one micro-batch)
   double layer_ms = 0;
   double tokens_per_s = 0;       // per GPU
   double model_flops = 0;        // per step per GPU

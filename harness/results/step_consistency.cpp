@@ -49,10 +49,10 @@ void require_consistent_step(const RunResults& r, const std::string& origin) {
   const StepResult& s = *r.step;
   double step_ms = 0;
   for (const auto& k : r.kernels)
-    if (k.status == "ok") step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    if (k.status == "ok") step_ms += step_calls(k, r.workload) * k.stats.median_ms;
   if (s.step_ms > 0 && !close(s.step_ms, step_ms))
     refuse(origin, fmt::format("step.step_ms {} is not the sum of calls_per_step x median_ms over its measured "
-                               "kernels ({})",
+                               "kernels, those with per_optimizer_step at 1/workload.micro_batches ({})",
                                s.step_ms, step_ms));
   // Per GPU, as step_runner.cpp writes it: the micro-batch's tokens over the step time, shared by
   // the tensor-parallel ranks.
@@ -70,8 +70,8 @@ void require_consistent_step(const RunResults& r, const std::string& origin) {
   double hardware_flops = 0, model_flops = 0;
   for (const auto& k : r.kernels)
     if (k.status == "ok") {
-      hardware_flops += static_cast<double>(k.calls_per_step) * k.flops;
-      model_flops += static_cast<double>(k.calls_per_step) * k.model_flops;
+      hardware_flops += step_calls(k, r.workload) * k.flops;
+      model_flops += step_calls(k, r.workload) * k.model_flops;
     }
   if (s.hardware_flops > 0 && !close(s.hardware_flops, hardware_flops))
     refuse(origin, fmt::format("step.hardware_flops {} is not the sum of calls_per_step x flops over its measured "

@@ -10,7 +10,8 @@
 namespace tb::results {
 
 // Refuses, naming the file and the field, a step whose step_ms is not the sum of calls_per_step x
-// median_ms over its measured kernels, whose tokens_per_s is not micro_batch x seq_len / step
+// median_ms over its measured kernels (those run once per optimizer step, per_optimizer_step, at
+// 1/workload.micro_batches: step_calls), whose tokens_per_s is not micro_batch x seq_len / step
 // time / tensor_parallel (per GPU, as a run writes it), whose mfu or hfu is not its FLOPs over its time and
 // machine.peak_tflops, whose mfu exceeds its bound (step_mfu_bound) or whose mfu exceeds its hfu
 // (the model's FLOPs are a part of those the hardware ran), whose hardware_flops or model_flops is

@@ -34,6 +34,7 @@ results::KernelResult describe_op(const Op& op) {
   r.model_flops = op.model_flops;
   r.bytes = op.bytes;
   r.calls_per_step = op.calls_per_step;
+  r.per_optimizer_step = op.per_optimizer_step;
   if (op.kind == OpKind::Gemm) {
     r.dims = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}, {"batch", op.gemm.batch}};
     r.layout = to_string(op.gemm.layout);

@@ -32,7 +32,7 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
     const Op* op = find_op(w, k.name);
     if (!op || k.status != "ok") continue;
     ++ok;
-    const double calls = static_cast<double>(op->calls_per_step);
+    const double calls = w.calls_per_micro_batch(*op);  // 1/M of what runs once per optimizer step
     step_ms += calls * k.stats.median_ms;
     if (op->in_layer) {
       // Per-layer share: calls spread over the layers (the final norm adds one call in 2L+1).
@@ -70,6 +70,8 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   r.workload.tensor_parallel = w.options.tensor_parallel;
   r.workload.expert_parallel = w.options.expert_parallel;
   r.workload.micro_batch = w.options.micro_batch;
+  r.workload.micro_batches = w.options.micro_batches;
+  r.workload.data_parallel = w.options.data_parallel > 0 ? w.options.data_parallel : w.options.expert_parallel;
   r.workload.seq_len = w.options.seq_len;
   r.workload.dtype = to_string(w.options.dtype);
   r.workload.device = machine.backend;
@@ -142,7 +144,7 @@ std::vector<TimeLost> time_lost_to_peak(const results::RunResults& r, const std:
     } else {
       continue;
     }
-    const double per_step = static_cast<double>(k.calls_per_step) * std::max(0.0, k.stats.median_ms - ideal_ms);
+    const double per_step = results::step_calls(k, r.workload) * std::max(0.0, k.stats.median_ms - ideal_ms);
     lost.push_back({k.name, per_step, per_step / r.step->step_ms});
   }
   std::sort(lost.begin(), lost.end(), [](const auto& a, const auto& b) { return a.lost_ms > b.lost_ms; });

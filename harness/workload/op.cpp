@@ -22,6 +22,7 @@ const char* to_string(OpKind kind) {
     case OpKind::ResidualAdd: return "residual_add";
     case OpKind::CrossEntropyForwardBackward: return "cross_entropy";
     case OpKind::Fp8CastTranspose: return "fp8_cast_transpose";
+    case OpKind::AdamUpdate: return "adam_update";
   }
   return "?";
 }
@@ -131,6 +132,25 @@ Op make_fp8_cast_op(const std::string& name, const MemoryShape& shape, Fp8Format
   return op;
 }
 
+double adam_bytes_per_param(DType working) {
+  const bool copy = working == DType::BF16 || working == DType::FP16;
+  return copy ? 4.0 + 2.0 * 12.0 + 2.0 : 4.0 + 2.0 * 12.0;
+}
+
+Op make_adam_op(const std::string& name, int64_t params, DType working) {
+  const bool copy = working == DType::BF16 || working == DType::FP16;
+  Op op;
+  op.name = name;
+  op.kind = OpKind::AdamUpdate;
+  op.dtype = copy ? working : DType::FP32;
+  op.memory = {1, params};
+  op.bytes = adam_bytes_per_param(op.dtype) * static_cast<double>(params);
+  op.in_layer = false;
+  op.is_forward = false;
+  op.per_optimizer_step = true;
+  return op;
+}
+
 std::string Op::shape_string() const {
   switch (kind) {
     case OpKind::Gemm: {
@@ -143,6 +163,7 @@ std::string Op::shape_string() const {
       return fmt::format("b{} h{}/{} s{} d{}{}", attention.batch, attention.heads,
                          attention.kv_heads, attention.seq, attention.head_dim,
                          attention.causal ? " causal" : "");
+    case OpKind::AdamUpdate: return fmt::format("{} params", memory.cols);
     default:
       return fmt::format("{}x{}", memory.rows, memory.cols);
   }

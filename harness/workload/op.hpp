@@ -25,6 +25,9 @@ enum class OpKind {
   // fp8 training (Transformer Engine): a bf16 tensor scaled, cast to fp8 (Op::cast_format) as is and
   // transposed (the other GEMM's operand), and its absolute maximum taken for the next step's scale.
   Fp8CastTranspose,
+  // The optimizer step: mixed-precision AdamW over a chunk of this GPU's parameters (apex's and
+  // Transformer Engine's FusedAdam, what Megatron-LM runs), once per optimizer step.
+  AdamUpdate,
 };
 
 const char* to_string(OpKind kind);
@@ -100,8 +103,12 @@ struct Op {
   bool is_forward = true;  // re-run in the backward pass under full recomputation
   bool attention_core = false;  // re-run under selective recomputation (Korthikanti et al. 2022)
   Fp8Format cast_format = Fp8Format::E4M3;  // when kind == Fp8CastTranspose: what it writes
+  // Runs once per optimizer step, not once per micro-batch (the Adam update, fp8 weight casts):
+  // a step of one micro-batch takes 1/M of its calls, M micro-batches per optimizer step
+  // (WorkloadOptions::micro_batches). calls_per_step stays the calls of one optimizer step.
+  bool per_optimizer_step = false;
 
-  // "MxNxK fwd" ("8x MxNxK fwd" for a batch of 8), "b h/g s d causal", "rowsxcols"
+  // "MxNxK fwd" ("8x MxNxK fwd" for a batch of 8), "b h/g s d causal", "rowsxcols", "N params" (Adam)
   std::string shape_string() const;
 };
 
@@ -122,5 +129,18 @@ Op make_memory_op(const std::string& name, OpKind kind, const MemoryShape& shape
 // Transformer Engine's cast-transpose of a rows x cols bf16 tensor to `format`: bf16 read, two fp8
 // copies written (as is and transposed), 4 bytes per element.
 Op make_fp8_cast_op(const std::string& name, const MemoryShape& shape, Fp8Format format);
+
+// Bytes the mixed-precision AdamW update moves per parameter (apex's multi_tensor_adam, which
+// Megatron-LM's optimizer runs): it reads the fp32 gradient (Megatron accumulates main_grad in
+// fp32), the fp32 master weight and the fp32 Adam m and v (16 B), and writes the master, m and v
+// (12 B) and the working copy of the weight the next forward reads (2 B in bf16 or fp16): 30 B.
+// The state is ZeRO's 16 B per parameter (Rajbhandari et al. 2020 §3.1: 2 B weight, 2 B gradient,
+// 12 B fp32 master, m, v), with Megatron's fp32 gradient (its distributed optimizer docs: 18 B).
+// fp32 training keeps no separate master: the weight is read and written once, no copy: 28 B.
+double adam_bytes_per_param(DType working);
+// The Adam update over `params` parameters whose working copy is `working` (bf16, fp16; fp32 or
+// tf32: none). No FLOPs counted (MFU counts model FLOPs; this is not one); memory-bound, judged
+// in GB/s against the bandwidth peak. Its shape is rows 1 x cols params.
+Op make_adam_op(const std::string& name, int64_t params, DType working);
 
 }  // namespace tb

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "harness/common/errors.hpp"
+#include "harness/workload/optimizer_step.hpp"
 
 namespace tb {
 
@@ -72,16 +73,15 @@ struct Builder {
     // The weight W (this GPU's in x out shard of the bf16 master weights) cast to e4m3 as is (the
     // forward's operand) and transposed (the data gradient's). TE does it once per optimizer step
     // and keeps the fp8 copies for the step's other micro-batches (Linear.forward's
-    // is_first_microbatch, which Megatron-Core sets; TE user guide, "FP8 weight caching"). A step
-    // here is one micro-batch and the workload does not know how many an optimizer step holds, so
-    // the cast is charged in full to it: an upper bound, 1/m of it with m micro-batches a step
-    // (kFp8WeightCastSuffix names these ops for the note that says so). Recomputation re-runs no
+    // is_first_microbatch, which Megatron-Core sets; TE user guide, "FP8 weight caching"), so the
+    // step of one micro-batch takes 1/M of it (per_optimizer_step). Recomputation re-runs no
     // weight cast: the cached copy serves it.
     Op cast_w = make_fp8_cast_op(stem + kFp8WeightCastSuffix, {in * batch, out},
                                  fp8_gemm_operands(GemmLayout::Forward).b);
     cast_w.calls_per_step = calls;
     cast_w.in_layer = in_layer;
     cast_w.is_forward = false;
+    cast_w.per_optimizer_step = true;
     w.ops.push_back(cast_w);
   }
 
@@ -143,6 +143,16 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   if (model.moe && model.moe->expert_ffn_hidden % t != 0)
     throw UsageError(fmt::format("--tp {} must divide moe.expert_ffn_hidden ({}) of {}", t,
                                  model.moe->expert_ffn_hidden, model.name));
+
+  if (options.data_parallel == 0) options.data_parallel = e;
+  const int64_t dp = options.data_parallel;
+  if (dp < 1) throw UsageError(fmt::format("--dp must be a positive integer (got {})", dp));
+  if (dp % e != 0)
+    throw UsageError(fmt::format("--dp {} must be a multiple of --ep {}: expert ranks are drawn from the data-parallel "
+                                 "ranks",
+                                 dp, e));
+  if (options.micro_batches < 1)
+    throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", options.micro_batches));
 
   Workload w;
   w.model = model;
@@ -257,18 +267,29 @@ Workload build_workload(const ModelConfig& model, WorkloadOptions options) {
   // Two residual adds forward, two gradient accumulations backward, per layer.
   b.memory_op("residual_add", OpKind::ResidualAdd, tokens, d, 3, 4 * L, true, true);
   b.memory_op("cross_entropy", OpKind::CrossEntropyForwardBackward, tokens, vocab_shard, 2, 1, false, false);
+  // The optimizer step: AdamW over this GPU's parameters (1/dp of them under the distributed
+  // optimizer), measured a bounded chunk at a time.
+  const AdamChunks adam = adam_chunks(optimizer_params_per_gpu(model, t, e, dp, dp > 1));
+  Op adam_op = make_adam_op(kAdamOpName, adam.params_per_chunk, non_gemm_dtype(options.dtype));
+  adam_op.calls_per_step = adam.chunks;
+  w.ops.push_back(adam_op);
   return w;
+}
+
+double Workload::calls_per_micro_batch(const Op& op) const {
+  const double calls = static_cast<double>(op.calls_per_step);
+  return op.per_optimizer_step ? calls / static_cast<double>(options.micro_batches) : calls;
 }
 
 double Workload::model_flops_per_step() const {
   double sum = 0;
-  for (const auto& op : ops) sum += op.model_flops * static_cast<double>(op.calls_per_step);
+  for (const auto& op : ops) sum += op.model_flops * calls_per_micro_batch(op);
   return sum;
 }
 
 double Workload::executed_flops_per_step() const {
   double sum = 0;
-  for (const auto& op : ops) sum += op.flops * static_cast<double>(op.calls_per_step);
+  for (const auto& op : ops) sum += op.flops * calls_per_micro_batch(op);
   return sum;
 }
 
@@ -284,14 +305,14 @@ static bool recomputed(const Op& op, Recompute mode) {
 double Workload::hardware_flops_per_step(Recompute mode) const {
   double sum = executed_flops_per_step();
   for (const auto& op : ops)
-    if (recomputed(op, mode)) sum += op.flops * static_cast<double>(op.calls_per_step);
+    if (recomputed(op, mode)) sum += op.flops * calls_per_micro_batch(op);
   return sum;
 }
 
 double Workload::model_flops_with_recompute_per_step(Recompute mode) const {
   double sum = model_flops_per_step();
   for (const auto& op : ops)
-    if (recomputed(op, mode)) sum += op.model_flops * static_cast<double>(op.calls_per_step);
+    if (recomputed(op, mode)) sum += op.model_flops * calls_per_micro_batch(op);
   return sum;
 }
 

@@ -17,19 +17,31 @@ struct WorkloadOptions {
   // fp8 with bf16 output (TE's HYBRID format: X and W e4m3, dY e5m2; fp8_gemm_operands), each
   // with the casts of its input (e4m3) and gradient (e5m2) to fp8 (as is and transposed);
   // attention, the other memory-bound ops, the router and the logits in bf16. Each fp8 GEMM's
-  // weight cast to e4m3 (as is and transposed), which TE does once per optimizer step, is charged
-  // in full to the step (one micro-batch): an upper bound (kFp8WeightCastSuffix).
+  // weight cast to e4m3 (as is and transposed), which TE does once per optimizer step, enters the
+  // step at 1/micro_batches (kFp8WeightCastSuffix, Op::per_optimizer_step).
   // Every other dtype runs every op.
   DType dtype = DType::BF16;
   bool causal = true;           // decoder LMs mask the future; false matches papers' full-s² counts
   // e: MoE experts split e ways over data-parallel ranks; each GPU runs experts/e of them, and
   // all-to-all brings each of them the tokens routed to it from all e ranks (e·b·s·k/experts).
   int64_t expert_parallel = 1;
+  // d: data-parallel ranks; 0 takes e, the fewest that hold e expert ranks (expert ranks are drawn
+  // from the data-parallel ones, so d must be a multiple of e). With d > 1 the optimizer is
+  // Megatron-LM's distributed optimizer (--use-distributed-optimizer, ZeRO stage 1): each rank's
+  // Adam updates 1/d of the parameters (optimizer_step.hpp). It moves the same gradient bytes as
+  // a plain all-reduce (a reduce-scatter, then an all-gather of the weights), so a data-parallel
+  // Megatron-LM job has no reason to run without it.
+  int64_t data_parallel = 0;
+  // M: micro-batches this GPU runs per optimizer step (gradient accumulation). The once-per-
+  // optimizer-step ops (Adam, fp8 weight casts) enter the step of one micro-batch at 1/M.
+  int64_t micro_batches = 1;
 };
 
 // The name ending of the fp8 weights' cast ops ("qkv.cast_w"): once per optimizer step in
-// Transformer Engine, charged in full to a step of one micro-batch here, an upper bound.
+// Transformer Engine, so a step of one micro-batch takes 1/M of them.
 inline constexpr const char* kFp8WeightCastSuffix = ".cast_w";
+// The name of the optimizer step's op: AdamW over this GPU's parameters, in chunks.
+inline constexpr const char* kAdamOpName = "adam";
 
 // The dtype of the layers' linear GEMMs, and of everything else (attention, memory-bound ops,
 // router, logits): they differ only under fp8.
@@ -50,6 +62,9 @@ struct Workload {
   std::vector<Op> ops;      // distinct kernels, each with its calls per step
 
   int64_t tokens_per_step() const { return options.micro_batch * options.seq_len; }
+  // An op's calls in the step of one micro-batch: calls_per_step, or calls_per_step / M for what
+  // runs once per optimizer step.
+  double calls_per_micro_batch(const Op& op) const;
   // Sums over ops × calls on ONE GPU.
   double model_flops_per_step() const;
   double executed_flops_per_step() const;
@@ -65,7 +80,8 @@ struct Workload {
 double tokens_per_expert(const ModelConfig& model, const WorkloadOptions& options);
 
 // Refuses tp that does not divide heads (or ffn, vocabulary padding aside), an expert-parallel
-// size that does not divide the experts, naming the flag.
+// size that does not divide the experts, a data-parallel size that is not a multiple of it, and
+// micro-batches per optimizer step below 1, naming the flag. data_parallel 0 is resolved to e.
 Workload build_workload(const ModelConfig& model, WorkloadOptions options);
 
 }  // namespace tb

@@ -234,6 +234,48 @@ TB_HD inline float cross_entropy_grad(const OnlineSoftmax& s, float z, bool is_t
   return dloss * (p - (is_target ? 1.0f : 0.0f));
 }
 
+// ---- AdamW, the optimizer step (Loshchilov & Hutter 2019, decoupled weight decay) ----
+// As apex's multi_tensor_adam (ADAM_MODE_1, AdamW) computes it, the kernel of the FusedAdam that
+// Megatron-LM and Transformer Engine run: m and v updated, bias-corrected, then
+//   w -= lr·(m̂/(√v̂ + ε) + λ·w),
+// all in fp32 on the fp32 master weight. Hyper-parameters: GPT-3's (Brown et al. 2020, appendix
+// B: β1 0.9, β2 0.95, ε 1e-8, weight decay 0.1; Table 2.1: 175B's learning rate 0.6e-4).
+// Megatron exempts biases and norm gains from the decay; the bytes moved are the same.
+inline constexpr float kAdamBeta1 = 0.9f;
+inline constexpr float kAdamBeta2 = 0.95f;
+inline constexpr float kAdamEpsilon = 1e-8f;
+inline constexpr float kAdamWeightDecay = 0.1f;
+inline constexpr float kAdamLearningRate = 6e-5f;
+// One step's constants; the bias corrections 1 − β^t of step t (from 1) computed once on the host.
+struct AdamStep {
+  float lr = kAdamLearningRate;
+  float beta1 = kAdamBeta1;
+  float beta2 = kAdamBeta2;
+  float epsilon = kAdamEpsilon;
+  float weight_decay = kAdamWeightDecay;
+  float bias_correction1 = 1;
+  float bias_correction2 = 1;
+};
+inline AdamStep adam_step_at(int64_t step) {
+  AdamStep s;
+  s.bias_correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(s.beta1), static_cast<double>(step)));
+  s.bias_correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(s.beta2), static_cast<double>(step)));
+  return s;
+}
+// One parameter's fp32 master weight w and moments m, v, and its gradient g.
+struct AdamState {
+  float w;
+  float m;
+  float v;
+};
+TB_HD inline AdamState adamw_update(AdamState s, float g, const AdamStep& p) {
+  const float m = p.beta1 * s.m + (1.0f - p.beta1) * g;
+  const float v = p.beta2 * s.v + (1.0f - p.beta2) * g * g;
+  const float denom = sqrtf(v / p.bias_correction2) + p.epsilon;
+  const float update = (m / p.bias_correction1) / denom + p.weight_decay * s.w;
+  return {s.w - p.lr * update, m, v};
+}
+
 // ---- deterministic inputs: a hash, so CPU and GPU fill the same values without cuRAND ----
 // splitmix64 finalizer (Steele et al. 2014); maps (seed, index) to a uniform float in [-1, 1).
 TB_HD inline float hash_uniform(uint64_t seed, uint64_t index) {

@@ -19,6 +19,7 @@
 #include "harness/hardware/cpu_cache.hpp"
 #include "harness/hardware/cpu_peak.hpp"
 #include "kernels/common/gemm_reference.hpp"
+#include "kernels/cpu/adam_kernel.hpp"
 #include "kernels/cpu/attention_kernel.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
 #include "kernels/cpu/fp8_cast_kernel.hpp"
@@ -69,6 +70,7 @@ class CpuBackend final : public Backend {
       if (is_attention(op.kind))
         return make_attention_kernel(op, options);
       if (op.kind == OpKind::Fp8CastTranspose) return make_fp8_cast_kernel(op, options);
+      if (op.kind == OpKind::AdamUpdate) return make_adam_kernel(op, options);
       return make_memory_kernel(op, options);
     } catch (const std::bad_alloc&) {
       throw OutOfMemoryError(fmt::format("{} {}: allocating its tensors failed ({:.3g} GB of host memory available)",

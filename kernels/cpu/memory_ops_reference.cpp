@@ -95,4 +95,16 @@ double cross_entropy(std::span<const double> z, int64_t target, double dloss, st
   return -(z[static_cast<size_t>(target)] - m - std::log(sum));
 }
 
+AdamResult adamw(double w, double m, double v, double g, int64_t step) {
+  const double t = static_cast<double>(step);
+  AdamResult r;
+  r.m = kAdamBeta1 * m + (1.0 - kAdamBeta1) * g;
+  r.v = kAdamBeta2 * v + (1.0 - kAdamBeta2) * g * g;
+  const double decayed = w * (1.0 - kAdamLearningRate * kAdamWeightDecay);
+  const double step_size = kAdamLearningRate / (1.0 - std::pow(kAdamBeta1, t));
+  const double denom = std::sqrt(r.v) / std::sqrt(1.0 - std::pow(kAdamBeta2, t)) + kAdamEpsilon;
+  r.w = decayed - step_size * r.m / denom;
+  return r;
+}
+
 }  // namespace tb::kernels::memref

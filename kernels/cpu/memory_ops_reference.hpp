@@ -29,4 +29,16 @@ void swiglu_backward(double gate, double up, double dh, double& dgate, double& d
 // Returns the loss of the row; dz gets dloss·(softmax − onehot(target)).
 double cross_entropy(std::span<const double> z, int64_t target, double dloss, std::span<double> dz);
 
+// AdamW in PyTorch's form (torch.optim.AdamW): the weight decayed first, w·(1 − lr·λ), then the
+// step lr/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε); the same function as apex's fused form that
+// memops::adamw_update computes, written another way. GPT-3's hyper-parameters; must equal
+// memops' kAdam* constants.
+inline constexpr double kAdamBeta1 = 0.9, kAdamBeta2 = 0.95, kAdamEpsilon = 1e-8, kAdamWeightDecay = 0.1,
+                        kAdamLearningRate = 6e-5;
+struct AdamResult {
+  double w = 0, m = 0, v = 0;
+};
+// Step t counts from 1.
+AdamResult adamw(double w, double m, double v, double g, int64_t step);
+
 }  // namespace tb::kernels::memref

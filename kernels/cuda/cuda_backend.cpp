@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
+#include "kernels/cuda/adam_kernel.hpp"
 #include "kernels/cuda/attention_kernel.hpp"
 #include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/cublaslt_gemm.hpp"
@@ -60,6 +61,7 @@ class CudaBackend final : public Backend {
       case OpKind::AttentionForward:
       case OpKind::AttentionBackward: kernel = make_attention_kernel(op, options, stream_); break;
       case OpKind::Fp8CastTranspose: kernel = make_fp8_cast_kernel(op, options, stream_); break;
+      case OpKind::AdamUpdate: kernel = make_adam_kernel(op, options, stream_); break;
       default: kernel = make_memory_kernel(op, options, stream_);
     }
     wait_for_stream(stream_, fmt::format("preparing '{}' (input fills, cuBLASLt autotuning)", op.name));

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harness/results/results_io.hpp"
+#include "harness/results/step_consistency.hpp"
 #include "kernels/backend.hpp"
 #include "tests/support/cli_runner.hpp"
 
@@ -70,6 +71,16 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   for (const char* key : {"name", "flops", "bytes", "median_ms", "tflops", "samples", "rel_noise", "verified"})
     EXPECT_TRUE(raw["kernels"][0].contains(key)) << key;
   for (const char* key : {"step_ms", "tokens_per_s", "mfu"}) EXPECT_TRUE(raw["step"].contains(key)) << key;
+  // The optimizer step: GPT-3 Small's batch of 256 sequences, micro-batch 1, dp 1: M = 256, said in
+  // one line with the flags that change it; Adam's calls shown as "N/M".
+  EXPECT_NE(r.out.find("once per M = 256 micro-batches (gpt3-small's batch of 256 sequences / (micro-batch 1 x dp "
+                       "1))"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("--micro-batches M or --dp D changes it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("8/M"), std::string::npos) << r.out;  // 125.2 M parameters in 8 chunks
+  EXPECT_EQ(res.workload.micro_batches, 256);
+  EXPECT_EQ(res.workload.data_parallel, 1);
 
   // --dtype picks a SKU's peak to judge MFU by; the CPU's file has only its own estimated one.
   auto dtype = run_trainbench({"estimate", "--results", out, "--dtype", "bf16", "--gpus", "8"});
@@ -209,8 +220,8 @@ TEST_F(RunCli, DefaultTensorParallelSizeIsChosenAndExplained) {
   EXPECT_NE(r.out.find("tp 1 (auto: trains on one device"), std::string::npos) << r.out;
 }
 
-// --budget bounds the whole run: at 2 s of sampling per kernel the 23 kernels would sample for 46 s
-// or more; a 4 s budget shares out 4/23 s each. Judged on the time the run spent sampling (its
+// --budget bounds the whole run: at 2 s of sampling per kernel the 24 kernels would sample for 48 s
+// or more; a 4 s budget shares out 4/24 s each. Judged on the time the run spent sampling (its
 // samples x median), not on the wall clock, which a loaded machine stretches (seen: 26 s of wall
 // time under a parallel build, 8 s without).
 TEST_F(RunCli, BudgetBoundsTheWholeRun) {
@@ -232,8 +243,61 @@ TEST_F(RunCli, BudgetBoundsTheWholeRun) {
     EXPECT_GE(k.stats.samples, 1) << k.name;
     sampled_s += static_cast<double>(k.stats.samples) * k.stats.median_ms / 1e3;
   }
-  EXPECT_LT(sampled_s, 12.0) << "without the budget: 46 s or more";
+  EXPECT_LT(sampled_s, 12.0) << "without the budget: 48 s or more";
   EXPECT_EQ(run_trainbench({"run", "--budget", "-1"}).exit_code, 2);
+}
+
+// What runs once per optimizer step enters the step at 1/M: the file's step is the kernels' sum
+// with Adam's calls over M = 4, and the readers' check agrees.
+TEST_F(RunCli, TheOptimizerStepIsSharedOverTheMicroBatchesOfAnOptimizerStep) {
+  const std::string out = dir_ + "/m4.json";
+  auto args = kQuickRun;
+  args.insert(args.end(), {"--out", out, "--no-estimate", "--micro-batches", "4"});
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("once per M = 4 micro-batches (--micro-batches)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("optimizer step (Adam): 1/4 of its"), std::string::npos) << r.out;
+  const results::RunResults res = results::read_results_file(out);
+  EXPECT_NO_THROW(results::require_consistent_results(res, out));
+  EXPECT_EQ(res.workload.micro_batches, 4);
+  double full_ms = 0, adam_ms = 0;
+  for (const auto& k : res.kernels) {
+    full_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    EXPECT_EQ(k.per_optimizer_step, k.name == "adam") << k.name;
+    if (k.name == "adam") adam_ms = static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+  }
+  ASSERT_GT(adam_ms, 0);
+  ASSERT_TRUE(res.step);
+  EXPECT_NEAR(res.step->step_ms, full_ms - adam_ms * 3 / 4, 1e-9 * full_ms);
+  // The same file with the Adam update charged in full to the micro-batch is at odds with its
+  // kernels: every reader refuses it, naming the field.
+  auto j = nlohmann::json::parse(read_text(out));
+  j["step"]["step_ms"] = full_ms;
+  write_text(dir_ + "/full.json", j.dump());
+  const auto e = run_trainbench({"estimate", "--results", dir_ + "/full.json", "--gpus", "8"});
+  EXPECT_EQ(e.exit_code, 2) << e.out;
+  EXPECT_NE(e.err.find("step.step_ms"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("per_optimizer_step at 1/workload.micro_batches"), std::string::npos) << e.err;
+}
+
+TEST_F(RunCli, BadMicroBatchesOrDataParallelSizesAreRefusedNamingTheFlag) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--micro-batches", "0"}, "--micro-batches must be a positive integer (got 0)"},
+      {{"--micro-batches", "-3"}, "--micro-batches must be a positive integer (got -3)"},
+      {{"--dp", "0"}, "--dp must be a positive integer (got 0)"},
+      {{"--dp", "-2"}, "--dp must be a positive integer (got -2)"},
+      // GPT-3 175B's batch of 1536 sequences is no multiple of 5 micro-batches of 1 sequence.
+      {{"--model", "gpt3-175b", "--micro-batch", "5"}, "--micro-batch 5 x --dp 1 = 5 sequences does not divide"},
+      {{"--model", "mixtral-8x7b", "--ep", "4", "--dp", "6"}, "--dp 6 must be a multiple of --ep 4"},
+  };
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = {"run", "--device", "cpu", "--no-estimate", "--quiet", "--out", dir_ + "/bad.json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_trainbench(args);
+    EXPECT_EQ(r.exit_code, 2) << extra.front() << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/bad.json"));
+  }
 }
 
 TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
@@ -267,8 +331,8 @@ TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
   ASSERT_GE(res.kernels.size(), 1u);
   EXPECT_EQ(res.kernels.front().status, "ok");
   // Every kernel of the step is in the file: measured ones ok, the one interrupted, the ones never
-  // started skipped, naming where the run stopped.
-  ASSERT_EQ(res.kernels.size(), 23u);
+  // started skipped, naming where the run stopped: GPT-3 175B's 23 kernels and the Adam update.
+  ASSERT_EQ(res.kernels.size(), 24u);
   size_t ok = 0, interrupted = 0, skipped = 0;
   std::string stopped_at;
   for (const auto& k : res.kernels) {
@@ -280,8 +344,8 @@ TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
     }
   }
   EXPECT_EQ(interrupted, 1u);
-  EXPECT_EQ(ok + interrupted + skipped, 23u);
-  EXPECT_LT(ok, 23u);
+  EXPECT_EQ(ok + interrupted + skipped, 24u);
+  EXPECT_LT(ok, 24u);
   // An estimate refuses a partial run rather than extrapolating from half a step.
   auto e = run_trainbench({"estimate", "--results", out});
   EXPECT_EQ(e.exit_code, 2);

@@ -48,6 +48,7 @@ void expect_same_kernel(const KernelResult& a, const KernelResult& b) {
   EXPECT_EQ(a.model_flops, b.model_flops);
   EXPECT_EQ(a.bytes, b.bytes);
   EXPECT_EQ(a.calls_per_step, b.calls_per_step);
+  EXPECT_EQ(a.per_optimizer_step, b.per_optimizer_step);
   expect_same_stats(a.stats, b.stats);
   EXPECT_EQ(a.stop_reason, b.stop_reason);
   EXPECT_EQ(a.samples_ms, b.samples_ms);
@@ -115,6 +116,8 @@ void expect_same(const RunResults& a, const RunResults& b) {
   EXPECT_EQ(wa.dtype, wb.dtype);
   EXPECT_EQ(wa.device, wb.device);
   EXPECT_EQ(wa.expert_parallel, wb.expert_parallel);
+  EXPECT_EQ(wa.micro_batches, wb.micro_batches);
+  EXPECT_EQ(wa.data_parallel, wb.data_parallel);
   ASSERT_EQ(wa.timing.has_value(), wb.timing.has_value());
   if (wa.timing) {
     EXPECT_EQ(wa.timing->noise, wb.timing->noise);
@@ -294,6 +297,37 @@ TEST(ResultsRoundTrip, AHealthThatIsNotAVerdictIsRefused) {
       EXPECT_NE(std::string(e.what()).find("h.json: results field 'health' must be an object with a string verdict"), std::string::npos) << e.what();
     }
   }
+}
+
+}  // namespace
+}  // namespace tb::results
+
+namespace tb::results {
+namespace {
+
+// Files from before the optimizer step: no micro_batches, data_parallel or per_optimizer_step.
+// They read as one micro-batch an optimizer step and every kernel once per micro-batch, so their
+// step sums stay what they were; counts below 1 are refused, naming the field.
+TEST(ResultsRoundTrip, FilesWithoutTheOptimizerStepFieldsStillRead) {
+  nlohmann::json j = to_json(testing::every_field());
+  j["workload"].erase("micro_batches");
+  j["workload"].erase("data_parallel");
+  for (auto& k : j["kernels"]) k.erase("per_optimizer_step");
+  const RunResults old = from_json(j, "old.json");
+  EXPECT_EQ(old.workload.micro_batches, 1);
+  EXPECT_EQ(old.workload.data_parallel, 1);
+  EXPECT_FALSE(old.kernels[0].per_optimizer_step);
+  EXPECT_DOUBLE_EQ(step_calls(old.kernels[0], old.workload), 24.0);
+  nlohmann::json bad = to_json(testing::every_field());
+  bad["workload"]["micro_batches"] = 0;
+  try {
+    from_json(bad, "bad.json");
+    ADD_FAILURE() << "micro_batches 0 was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("micro_batches"), std::string::npos) << e.what();
+  }
+  const RunResults now = testing::every_field();
+  EXPECT_DOUBLE_EQ(step_calls(now.kernels[0], now.workload), 24.0 / 96);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ TEST(StepConsistency, StepTimeMustBeTheSumOfMeasuredKernels) {
   RunResults r = hand_step();
   r.step->step_ms = 60;
   EXPECT_NE(refusal(r).find("runs/x.json: step.step_ms 60 is not the sum of calls_per_step x median_ms over its "
-                            "measured kernels (50)"),
+                            "measured kernels, those with per_optimizer_step at 1/workload.micro_batches (50)"),
             std::string::npos)
       << refusal(r);
   // A kernel that did not run adds nothing: the 50 ms of the others still sum up.
@@ -218,6 +218,49 @@ TEST(StepConsistency, AMedianThatIsNotItsSamplesMedianIsRefused) {
               std::string::npos)
         << e.what();
   }
+}
+
+}  // namespace
+}  // namespace tb::results
+
+namespace tb::results {
+namespace {
+
+// The hand step plus an Adam update of 8 chunks x 2 ms, once per optimizer step of 4
+// micro-batches: 50 + 8 x 2 / 4 = 54 ms. No FLOPs: MFU 1e13 / 0.054 s / 1e15, HFU 1.2e13 / ....
+RunResults with_optimizer_step() {
+  RunResults r = hand_step();
+  KernelResult adam;
+  adam.name = "adam";
+  adam.kind = "adam_update";
+  adam.calls_per_step = 8;
+  adam.per_optimizer_step = true;
+  adam.stats.median_ms = 2;
+  adam.bytes = 30.0 * 1000;
+  adam.gbps = adam.bytes / 2e-3 / 1e9;
+  r.kernels.push_back(adam);
+  r.workload.micro_batches = 4;
+  r.step->step_ms = 54;
+  r.step->sustained_tflops = 1.2e13 / 0.054 / 1e12;
+  r.step->mfu = 1e13 / 0.054 / 1e15;
+  r.step->hfu = 1.2e13 / 0.054 / 1e15;
+  return r;
+}
+
+TEST(StepConsistency, OncePerOptimizerStepKernelsEnterTheStepAtOneMth) {
+  EXPECT_EQ(refusal(with_optimizer_step()), "");
+  RunResults full = with_optimizer_step();
+  full.step->step_ms = 66;  // the Adam update charged in full to the micro-batch
+  EXPECT_NE(refusal(full).find("step.step_ms 66 is not the sum of calls_per_step x median_ms over its measured "
+                               "kernels, those with per_optimizer_step at 1/workload.micro_batches (54)"),
+            std::string::npos)
+      << refusal(full);
+  RunResults flag_dropped = with_optimizer_step();
+  flag_dropped.kernels.back().per_optimizer_step = false;  // its 16 ms would then be the micro-batch's
+  EXPECT_NE(refusal(flag_dropped).find("step.step_ms 54"), std::string::npos);
+  RunResults other_m = with_optimizer_step();
+  other_m.workload.micro_batches = 2;  // 50 + 8 ms
+  EXPECT_NE(refusal(other_m).find("(58)"), std::string::npos) << refusal(other_m);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
   wo.tensor_parallel = spec.tensor_parallel;
   wo.micro_batch = spec.micro_batch;
   wo.seq_len = spec.seq_len;
+  wo.micro_batches = std::max<int64_t>(spec.micro_batches, 1);
   const Workload w = build_workload(load_model(spec.model), wo);
 
   results::RunResults r;
@@ -37,13 +38,16 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
   m.trainbench_version = "test";
   m.host = "synthetic";
   r.workload = {"run", spec.model, spec.tensor_parallel, spec.micro_batch, w.options.seq_len, "bf16", "cuda"};
+  r.workload.micro_batches = wo.micro_batches;
 
   std::mt19937 rng(spec.seed);
   std::normal_distribution<double> noise(0.0, spec.sample_rel_stddev);
   double step_ms = 0;
   for (const Op& op : w.ops) {
+    if (op.per_optimizer_step && spec.micro_batches == 0) continue;
     results::KernelResult k;
     k.name = op.name;
+    k.per_optimizer_step = op.per_optimizer_step;
     k.kind = to_string(op.kind);
     k.shape = op.shape_string();
     k.dtype = "bf16";
@@ -65,7 +69,7 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
     k.gbps = k.bytes / (k.stats.median_ms * 1e-3) / 1e9;
     k.pct_of_peak = memory_bound ? 100.0 * k.gbps / (sku.memory_bandwidth_tb_s * 1e3) : 100.0 * k.tflops / peak_tflops;
     k.verified = true;
-    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms;
+    step_ms += results::step_calls(k, r.workload) * k.stats.median_ms;
     r.kernels.push_back(std::move(k));
   }
   results::StepResult s;
@@ -83,7 +87,7 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
 
 void mark_not_measured(results::RunResults& r, size_t index, const std::string& status, const std::string& error) {
   results::KernelResult& k = r.kernels.at(index);
-  const double calls = static_cast<double>(k.calls_per_step);
+  const double calls = results::step_calls(k, r.workload);
   k.status = status;
   k.error = error;
   r.status = "partial";
@@ -105,7 +109,7 @@ void restep_from_kernels(results::RunResults& run) {
   double step_ms = 0, model_flops = 0, hardware_flops = 0;
   for (auto& k : run.kernels) {
     if (k.status != "ok") continue;
-    const double calls = static_cast<double>(k.calls_per_step);
+    const double calls = results::step_calls(k, run.workload);
     step_ms += calls * k.stats.median_ms;
     model_flops += calls * k.model_flops;
     hardware_flops += calls * k.flops;

@@ -27,6 +27,10 @@ struct SyntheticRunSpec {
   double slowdown = 0;            // 0.10: that kernel's every sample 10% longer
   std::string spiky_kernel;       // kernel name whose last `spikes` samples are 5x slower (hiccups)
   int spikes = 0;
+  // 0: the kernel set of files from before the optimizer step was measured (no `adam`), which the
+  // compare, export and report tests count their kernels and items by; those files still read.
+  // M >= 1: with the Adam update, once per optimizer step of M micro-batches (1/M of it in the step).
+  int64_t micro_batches = 0;
 };
 
 results::RunResults synthetic_run(const SyntheticRunSpec& spec);

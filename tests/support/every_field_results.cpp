@@ -48,6 +48,8 @@ results::RunResults every_field() {
   w.dtype = "fp8";
   w.device = "cuda";
   w.expert_parallel = 2;
+  w.micro_batches = 96;
+  w.data_parallel = 16;
   TimingInfo t;
   t.noise = 0.015;
   t.min_samples = 7;
@@ -72,6 +74,7 @@ results::RunResults every_field() {
   k.model_flops = 5.0e10;
   k.bytes = 3.3554432e7;
   k.calls_per_step = 24;
+  k.per_optimizer_step = true;
   k.stats.samples = 5;
   k.stats.median_ms = 0.1234;
   k.stats.mean_ms = 0.1241;

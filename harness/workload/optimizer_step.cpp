@@ -1,0 +1,54 @@
+#include "harness/workload/optimizer_step.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+#include "harness/model/parameter_count.hpp"
+
+namespace tb {
+
+MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch, int64_t data_parallel,
+                                   std::optional<int64_t> given) {
+  if (given) {
+    if (*given <= 0)
+      throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", *given));
+    return {*given, "--micro-batches"};
+  }
+  if (!model.batch_sequences)
+    return {1, fmt::format("{}'s config publishes no batch ([training] batch_sequences): 1, the once-per-optimizer-"
+                           "step work charged in full (an upper bound)",
+                           model.name)};
+  const int64_t batch = *model.batch_sequences;
+  const int64_t per_micro_batch = micro_batch * data_parallel;
+  if (per_micro_batch <= 0 || batch % per_micro_batch != 0)
+    throw UsageError(fmt::format("--micro-batch {} x --dp {} = {} sequences does not divide {}'s batch of {} "
+                                 "sequences ([training] batch_sequences): give --micro-batch and --dp that divide it, "
+                                 "or --micro-batches M",
+                                 micro_batch, data_parallel, per_micro_batch, model.name, batch));
+  return {batch / per_micro_batch, fmt::format("{}'s batch of {} sequences / (micro-batch {} x dp {})", model.name,
+                                               batch, micro_batch, data_parallel)};
+}
+
+double optimizer_params_per_gpu(const ModelConfig& model, int64_t tp, int64_t ep, int64_t dp, bool sharded) {
+  const GpuParams p = params_per_gpu(model, tp, 1, ep);
+  const double t = static_cast<double>(tp);
+  const double padding_rows = static_cast<double>(padded_vocab(model, tp) - model.vocab);
+  const double padding = padding_rows * static_cast<double>(model.hidden) / t * (model.tied_embeddings ? 1.0 : 2.0);
+  double shared = p.shared + padding, experts = p.experts;
+  if (sharded) {
+    shared /= static_cast<double>(dp);
+    experts /= static_cast<double>(dp) / static_cast<double>(ep);
+  }
+  return shared + experts;
+}
+
+AdamChunks adam_chunks(double params) {
+  const auto total = static_cast<int64_t>(std::ceil(params - 1e-6));
+  if (total <= 0) return {};
+  const int64_t chunks = (total + kAdamChunkParams - 1) / kAdamChunkParams;
+  return {chunks, (total + chunks - 1) / chunks};
+}
+
+}  // namespace tb

@@ -1,0 +1,126 @@
+// The optimizer step's AdamW update: the shared per-element math against a step computed by hand
+// and against the fp64 reference, and the CPU kernel verified (the CUDA kernel calls the same math
+// and the same check).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "harness/common/errors.hpp"
+#include "kernels/common/float_formats.hpp"
+#include "kernels/common/memory_ops_math.hpp"
+#include "kernels/cpu/adam_check.hpp"
+#include "kernels/cpu/adam_kernel.hpp"
+#include "kernels/cpu/memory_ops_reference.hpp"
+
+namespace tb::kernels {
+namespace {
+
+namespace mo = memops;
+
+TEST(AdamMath, FirstStepByHand) {
+  // w 0.5, m 0, v 0, g 0.1, t 1: m = 0.1·0.1 = 0.01; v = 0.05·0.01 = 5e-4; bias corrections
+  // 1 − 0.9 = 0.1 and 1 − 0.95 = 0.05: m̂ = 0.1, v̂ = 0.01, √v̂ = 0.1; m̂/(√v̂ + 1e-8) = 0.9999999;
+  // decay 0.1·0.5 = 0.05; w = 0.5 − 6e-5·1.0499999 = 0.499937000006.
+  const mo::AdamState s = mo::adamw_update({0.5f, 0.0f, 0.0f}, 0.1f, mo::adam_step_at(1));
+  // fp32: 0.1f and 1 − 0.9f are off by up to 3e-8 relative, within 1e-6 of these values.
+  EXPECT_NEAR(s.m, 0.01, 1e-8);
+  EXPECT_NEAR(s.v, 5e-4, 5e-10);
+  EXPECT_NEAR(s.w, 0.499937, 1e-7);
+  // Step 2 from there, g 0: m = 0.009, v = 4.75e-4; corrections 0.19, 0.0975: m̂ = 0.0473684,
+  // √v̂ = 0.0697982; update 0.678647 + 0.0499937 = 0.728641; w = 0.499937 − 4.37185e-5.
+  const mo::AdamState t = mo::adamw_update(s, 0.0f, mo::adam_step_at(2));
+  EXPECT_NEAR(t.m, 0.009, 1e-8);
+  EXPECT_NEAR(t.v, 4.75e-4, 5e-10);
+  EXPECT_NEAR(t.w, 0.499937 - 4.37185e-5, 2e-7);
+}
+
+TEST(AdamMath, HyperParametersAreGpt3sOnBothSides) {
+  EXPECT_EQ(mo::kAdamBeta1, static_cast<float>(memref::kAdamBeta1));
+  EXPECT_EQ(mo::kAdamBeta2, static_cast<float>(memref::kAdamBeta2));
+  EXPECT_EQ(mo::kAdamEpsilon, static_cast<float>(memref::kAdamEpsilon));
+  EXPECT_EQ(mo::kAdamWeightDecay, static_cast<float>(memref::kAdamWeightDecay));
+  EXPECT_EQ(mo::kAdamLearningRate, static_cast<float>(memref::kAdamLearningRate));
+  EXPECT_FLOAT_EQ(mo::kAdamBeta2, 0.95f);
+}
+
+TEST(AdamMath, Fp32MatchesTheFp64ReferenceOverStepsAndValues) {
+  double worst = 0;
+  for (int64_t step : {1, 2, 10, 1000, 100000})
+    for (uint64_t i = 0; i < 2000; ++i) {
+      const float g = 0.01f * mo::hash_uniform(1, i), w = 0.02f * mo::hash_uniform(2, i);
+      const float m = 0.01f * mo::hash_uniform(3, i), v = 1e-4f + 0.5e-4f * mo::hash_uniform(4, i);
+      const mo::AdamState s = mo::adamw_update({w, m, v}, g, mo::adam_step_at(step));
+      const memref::AdamResult r = memref::adamw(w, m, v, g, step);
+      worst = std::max({worst, std::abs(s.w - r.w) / (std::abs(r.w) + 0.02), std::abs(s.m - r.m) / (std::abs(r.m) + 0.01),
+                        std::abs(s.v - r.v) / (std::abs(r.v) + 0.5e-4)});
+    }
+  EXPECT_LT(worst, adamcheck::kAdamTolerance / 10);
+}
+
+Op adam(int64_t params, DType copy) { return make_adam_op("adam", params, copy); }
+
+TEST(AdamCpu, KernelMatchesTheReferenceAfterEveryLaunch) {
+  for (DType copy : {DType::BF16, DType::FP16, DType::FP32})
+    for (int64_t n : {1, 7, 4099, 100000}) {
+      auto kernel = cpu::make_adam_kernel(adam(n, copy), {});
+      // Gradient, two copies of master, m and v: 28 B per parameter, and the working copy's 2.
+      EXPECT_DOUBLE_EQ(kernel->bytes_allocated(), (copy == DType::FP32 ? 28.0 : 30.0) * static_cast<double>(n));
+      for (int launch = 1; launch <= 3; ++launch) {
+        kernel->launch();
+        const VerifyResult r = kernel->verify();
+        EXPECT_TRUE(r.passed) << to_string(copy) << " n " << n << " launch " << launch << ": " << r.detail;
+        EXPECT_GT(r.elements_checked, 0);
+        EXPECT_LE(r.max_rel_error, r.tolerance);
+      }
+    }
+}
+
+TEST(AdamCpu, UnlaunchedOrCorruptedOutputFailsVerification) {
+  auto never_run = cpu::make_adam_kernel(adam(64, DType::BF16), {});
+  EXPECT_FALSE(never_run->verify().passed);
+  auto kernel = cpu::make_adam_kernel(adam(64, DType::BF16), {});
+  kernel->launch();
+  ASSERT_TRUE(kernel->verify().passed);
+  kernel->corrupt_output_for_testing();
+  const VerifyResult r = kernel->verify();
+  EXPECT_FALSE(r.passed);
+  EXPECT_GT(r.max_rel_error, r.tolerance);
+  EXPECT_FALSE(r.detail.empty());
+}
+
+TEST(AdamCheck, AWrongWorkingCopyOrAMissedUpdateIsCaught) {
+  adamcheck::AdamData d;
+  const float g = 0.005f, w = 0.01f, m = 0.002f, v = 1e-4f;
+  const mo::AdamState s = mo::adamw_update({w, m, v}, g, mo::adam_step_at(5));
+  d.grad = {g};
+  d.in_w = {w};
+  d.in_m = {m};
+  d.in_v = {v};
+  d.out_w = {s.w};
+  d.out_m = {s.m};
+  d.out_v = {s.v};
+  d.copy = {float_to_bf16(s.w)};
+  EXPECT_TRUE(adamcheck::verify(d, DType::BF16, 5).passed);
+  EXPECT_FALSE(adamcheck::verify(d, DType::BF16, 4).passed);  // another step's bias correction
+  d.copy[0] ^= 1;  // one bf16 ulp off
+  EXPECT_FALSE(adamcheck::verify(d, DType::BF16, 5).passed);
+  d.copy[0] ^= 1;
+  d.out_w = {w};  // the weight left as it was: the update is 6e-5·~1, 3e-3 of its scale
+  EXPECT_FALSE(adamcheck::verify(d, DType::BF16, 5).passed);
+}
+
+TEST(AdamCpu, BadShapesAndDtypesAreRefused) {
+  Op rows = adam(8, DType::BF16);
+  rows.memory.rows = 2;
+  EXPECT_THROW(cpu::make_adam_kernel(rows, {}), UsageError);
+  EXPECT_THROW(cpu::make_adam_kernel(adam(0, DType::BF16), {}), UsageError);
+  Op fp8 = adam(8, DType::BF16);
+  fp8.dtype = DType::FP8;
+  EXPECT_THROW(cpu::make_adam_kernel(fp8, {}), UnsupportedError);
+  EXPECT_THROW(cpu::make_adam_kernel(make_memory_op("gelu", OpKind::GeluForward, {1, 8}, DType::BF16, 2), {}),
+               UsageError);
+}
+
+}  // namespace
+}  // namespace tb::kernels
