@@ -13,38 +13,13 @@ using tb::compare::mann_whitney_u;
 
 namespace {
 
-// P-value by definition: the fraction of all ways to split the pooled values into groups of
-// sizes m and n whose U is at least as extreme (two-sided: min(U, mn−U) ≤ observed).
-double brute_force_p(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> pooled = a;
-  pooled.insert(pooled.end(), b.begin(), b.end());
-  const size_t m = a.size(), n = b.size(), total = m + n;
-  auto u_of = [&](const std::vector<bool>& in_a) {
-    double u = 0;
-    for (size_t i = 0; i < total; ++i)
-      for (size_t j = 0; j < total; ++j)
-        if (in_a[i] && !in_a[j]) u += pooled[i] > pooled[j] ? 1.0 : (pooled[i] == pooled[j] ? 0.5 : 0.0);
-    return u;
-  };
-  std::vector<bool> observed(total, false);
-  std::fill(observed.begin(), observed.begin() + static_cast<long>(m), true);
-  const double u_obs = u_of(observed);
-  const double extreme = std::min(u_obs, static_cast<double>(m * n) - u_obs);
-  std::vector<bool> mask(total, false);
-  std::fill(mask.begin(), mask.begin() + static_cast<long>(m), true);
-  std::sort(mask.begin(), mask.end());
-  long count = 0, hits = 0;
-  do {
-    const double u = u_of(mask);
-    ++count;
-    if (std::min(u, static_cast<double>(m * n) - u) <= extreme + 1e-12) ++hits;
-  } while (std::next_permutation(mask.begin(), mask.end()));
-  return static_cast<double>(hits) / static_cast<double>(count);
-}
-
-// The exact p with ties, by definition: over every deal of the pooled values to sides of a's and
-// b's sizes, the share with a's U at most the observed one and at least it; twice the smaller.
-double brute_force_tails_p(const std::vector<double>& a, const std::vector<double>& b) {
+// a's U over b (a tie counts ½) for every deal of the pooled values to sides of a's and b's sizes,
+// and for the deal observed.
+struct Deals {
+  double observed = 0;
+  std::vector<double> u;
+};
+Deals every_deal(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> pooled = a;
   pooled.insert(pooled.end(), b.begin(), b.end());
   const size_t m = a.size(), total = pooled.size();
@@ -55,20 +30,33 @@ double brute_force_tails_p(const std::vector<double>& a, const std::vector<doubl
         if (in_a[i] && !in_a[j]) u += pooled[i] > pooled[j] ? 1.0 : (pooled[i] == pooled[j] ? 0.5 : 0.0);
     return u;
   };
-  std::vector<bool> observed(total, false);
-  std::fill(observed.begin(), observed.begin() + static_cast<long>(m), true);
-  const double u_obs = u_of(observed);
   std::vector<bool> mask(total, false);
   std::fill(mask.begin(), mask.begin() + static_cast<long>(m), true);
+  Deals d;
+  d.observed = u_of(mask);
   std::sort(mask.begin(), mask.end());
-  double count = 0, below = 0, above = 0;
-  do {
-    const double u = u_of(mask);
-    ++count;
-    below += u <= u_obs + 1e-12;
-    above += u >= u_obs - 1e-12;
-  } while (std::next_permutation(mask.begin(), mask.end()));
-  return std::min(1.0, 2.0 * std::min(below, above) / count);
+  do d.u.push_back(u_of(mask));
+  while (std::next_permutation(mask.begin(), mask.end()));
+  return d;
+}
+
+// P-value by definition: the fraction of all deals whose U is at least as extreme (two-sided:
+// min(U, mn−U) ≤ observed).
+double brute_force_p(const std::vector<double>& a, const std::vector<double>& b) {
+  const Deals d = every_deal(a, b);
+  const double mn = static_cast<double>(a.size() * b.size());
+  const double extreme = std::min(d.observed, mn - d.observed);
+  const auto hits = std::count_if(d.u.begin(), d.u.end(), [&](double u) { return std::min(u, mn - u) <= extreme + 1e-12; });
+  return static_cast<double>(hits) / static_cast<double>(d.u.size());
+}
+
+// The exact p with ties, by definition: the share of deals with a's U at most the observed one
+// and at least it; twice the smaller.
+double brute_force_tails_p(const std::vector<double>& a, const std::vector<double>& b) {
+  const Deals d = every_deal(a, b);
+  const auto below = std::count_if(d.u.begin(), d.u.end(), [&](double u) { return u <= d.observed + 1e-12; });
+  const auto above = std::count_if(d.u.begin(), d.u.end(), [&](double u) { return u >= d.observed - 1e-12; });
+  return std::min(1.0, 2.0 * static_cast<double>(std::min(below, above)) / static_cast<double>(d.u.size()));
 }
 
 }  // namespace

@@ -78,13 +78,20 @@ struct Random {
   }
 };
 
+// A (m·k) and B (k·n) of random values in [-1, 1), the same every call.
+struct RandomOperands {
+  std::vector<float> a, b;
+  RandomOperands(int64_t m, int64_t n, int64_t k) : a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n)) {
+    Random r;
+    for (auto& x : a) x = r.next();
+    for (auto& x : b) x = r.next();
+  }
+};
+
 TEST(GemmReference, VerifyAcceptsRoundingAndCatchesRealErrors) {
   const int64_t m = 24, n = 20, k = 48;
-  Random r;
-  std::vector<float> a(m * k), b(k * n);
-  for (auto& x : a) x = r.next();
-  for (auto& x : b) x = r.next();
-  const GemmOperands g{{m, n, k, GemmLayout::Forward}, a, b};
+  const RandomOperands ab(m, n, k);
+  const GemmOperands g{{m, n, k, GemmLayout::Forward}, ab.a, ab.b};
   std::vector<float> c = product(g);
   const VerifyResult ok = verify_gemm(g, c, DType::BF16);
   EXPECT_TRUE(ok.passed) << ok.detail;
@@ -112,10 +119,9 @@ TEST(GemmReference, VerifyAcceptsRoundingAndCatchesRealErrors) {
 
 TEST(GemmReference, NanAndWrongLayoutFail) {
   const int64_t s = 16;
-  Random r;
-  std::vector<float> a(s * s), b(s * s);
-  for (auto& x : a) x = r.next();
-  for (auto& x : b) x = r.next();
+  const RandomOperands ab(s, s, s);
+  const auto& a = ab.a;
+  const auto& b = ab.b;
   const GemmOperands fwd{{s, s, s, GemmLayout::Forward}, a, b};
   std::vector<float> c = product(fwd);
   std::vector<float> nan = c;
@@ -132,11 +138,8 @@ TEST(GemmReference, CheckingCOnlyWhereItIsSampledGivesTheSameVerdict) {
   // The CUDA backend copies back C only at gemm_check_indices: a sampled GEMM (M·N above the
   // 8192 checked) must get the verdict the whole C gets, error and all.
   const int64_t m = 130, n = 90, k = 32;
-  Random r;
-  std::vector<float> a(m * k), b(k * n);
-  for (auto& x : a) x = r.next();
-  for (auto& x : b) x = r.next();
-  const GemmOperands g{{m, n, k, GemmLayout::Forward}, a, b};
+  const RandomOperands ab(m, n, k);
+  const GemmOperands g{{m, n, k, GemmLayout::Forward}, ab.a, ab.b};
   std::vector<float> c = product(g);
   const GemmCheckOptions sampled{.max_elements = 500};
   const std::vector<int64_t> at = gemm_check_indices(g.shape, sampled);
