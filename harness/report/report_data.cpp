@@ -113,6 +113,7 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                                           {"gbps", cell.gbps},
                                           {"pct_of_peak", cell.pct_of_peak},
                                           {"step_share", cell.step_share},
+                                          {"step_calls", cell.step_calls},
                                           {"samples", cell.samples},
                                           {"outliers", cell.outliers}}
                                    : json(nullptr));

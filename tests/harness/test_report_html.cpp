@@ -10,6 +10,7 @@
 #include "harness/report/chartjs_source.hpp"
 #include "harness/report/html_report.hpp"
 #include "harness/report/report_data.hpp"
+#include "harness/report/report_page.hpp"
 #include "tests/report/synthetic_results.hpp"
 #include "tests/support/cli_runner.hpp"
 
@@ -129,6 +130,39 @@ TEST(ReportData, GroupsSumToTheStepAndIntensityIsFlopsPerByte) {
   EXPECT_EQ(kernel_group("layernorm_bwd"), "normalization");
   EXPECT_EQ(kernel_group("swiglu_fwd"), "activation");
   EXPECT_EQ(kernel_group("cross_entropy"), "cross-entropy");
+}
+
+// The Adam update runs once per optimizer step: each run's cell carries its calls in the step of
+// one micro-batch (calls / M), the figure the page's calls column shows, and the groups still sum
+// to the step.
+TEST(ReportData, OncePerOptimizerStepCallsAreTheRunsShare) {
+  tb::testing::SyntheticRunSpec m4, m8;
+  m4.micro_batches = 4;
+  m8.micro_batches = 8;
+  m8.sku = "h200";
+  m8.device_name = "NVIDIA H200 (synthetic test data)";
+  const auto c = tb::compare::build_side_by_side(
+      {{"m4.json", tb::testing::synthetic_run(m4)}, {"m8.json", tb::testing::synthetic_run(m8)}}, {});
+  const auto j = report_data(c, "t");
+  bool seen = false;
+  for (const auto& k : j["kernels"]) {
+    const double calls = k["calls_per_step"].get<double>();
+    if (k["kind"] == "adam_update") {
+      seen = true;
+      EXPECT_DOUBLE_EQ(k["cells"][0]["step_calls"].get<double>(), calls / 4);
+      EXPECT_DOUBLE_EQ(k["cells"][1]["step_calls"].get<double>(), calls / 8);
+    } else {
+      EXPECT_DOUBLE_EQ(k["cells"][0]["step_calls"].get<double>(), calls) << k["name"];
+    }
+  }
+  EXPECT_TRUE(seen);
+  for (size_t i = 0; i < 2; ++i) {
+    double sum = 0;
+    for (const auto& [g, ms] : j["runs"][i]["group_ms"].items()) sum += ms.get<double>();
+    EXPECT_NEAR(sum, c.runs[i].step->step_ms, 1e-9 * sum);
+  }
+  // The page shows the share where it is not the calls themselves.
+  EXPECT_NE(std::string(kPageScript).find("per optimizer step"), std::string::npos);
 }
 
 // Each kernel's cell carries its outliers and samples: the page names the kernels that had some,
