@@ -89,7 +89,7 @@ void refuse_misplaced_baseline(const std::vector<std::string>& baseline, const s
       "--baseline took 1 file ({}) and the current side {} files ({}): --baseline takes one FILE per occurrence, so "
       "every file after it was read as a current run. Did you mean --baseline {},{},… (a comma list, or --baseline "
       "repeated) followed by tonight's files? One baseline run against several current runs is refused: give each "
-      "side its runs (7 a side for a `run` file's 24 items)",
+      "side its runs (7 a side for a `run` file's 25 items)",
       baseline.front(), current.size(), fmt::join(shown, " "), baseline.front(), current.front()));
 }
 
@@ -267,7 +267,7 @@ void add_compare_command(CLI::App& app) {
                   "(--baseline b1.json,b2.json,b3.json; a value that is itself a file is not split) or --baseline "
                   "repeated; not a directory; every other file is a current run "
                   "(one baseline file beside several current ones is refused: a glob after --baseline). With 3 or more runs a side the "
-                  "runs decide, not the samples within one (7 a side let a `run` file's 24 items fail at --alpha "
+                  "runs decide, not the samples within one (7 a side let a `run` file's 25 items fail at --alpha "
                   "0.05 under Holm)")
       // Split in baseline_files, not by CLI11: a file whose name has a comma is one file.
       ->allow_extra_args(false)

@@ -254,7 +254,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   options.expert_parallel = f.ep;
   options.data_parallel = f.dp.value_or(f.ep);
   const MicroBatches micro_batches =
-      resolve_micro_batches(model, options.micro_batch, options.data_parallel, f.micro_batches);
+      resolve_micro_batches(model, options.micro_batch, options.seq_len, options.data_parallel, f.micro_batches);
   options.micro_batches = micro_batches.count;
   if (on_cpu && !f.dtype.empty()) {
     // A step on the CPU: what its GEMMs run, less fp64, which its memory-bound kernels (norms,

@@ -72,7 +72,11 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
                                  : field == "workload.dtype" ? "their kernels run in another precision; "
                                                                "--allow-different-shapes sets an fp8 step beside a "
                                                                "bf16 one, step by step"
-                                                             : "their kernels have other shapes"));
+                                 : why == "optimizer steps"
+                                     ? "their steps charge the once-per-optimizer-step kernels (the Adam update, "
+                                       "fp8 weight casts) over other micro-batches or data-parallel shards, so the "
+                                       "steps differ with every kernel the same (run --micro-batches, --dp)"
+                                     : "their kernels have other shapes"));
   };
   // The command first: a single GEMM beside a training step differs in what was measured, which
   // "models '' vs 'gpt1'" would not say.
@@ -86,6 +90,12 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
     refuse("workload.micro_batch", std::to_string(wa.micro_batch), std::to_string(wb.micro_batch), "shapes");
   if (wa.seq_len != wb.seq_len) refuse("workload.seq_len", std::to_string(wa.seq_len), std::to_string(wb.seq_len), "shapes");
   if (wa.dtype != wb.dtype) refuse("workload.dtype", wa.dtype, wb.dtype, "dtypes");
+  if (wa.micro_batches != wb.micro_batches)
+    refuse("workload.micro_batches", std::to_string(wa.micro_batches), std::to_string(wb.micro_batches),
+           "optimizer steps");
+  if (wa.data_parallel != wb.data_parallel)
+    refuse("workload.data_parallel", std::to_string(wa.data_parallel), std::to_string(wb.data_parallel),
+           "optimizer steps");
 
   std::set<std::string> ka, kb;
   for (const auto& k : a.results.kernels) ka.insert(kernel_key(k));

@@ -83,6 +83,7 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
   v.unjudged_reason = UnjudgedReason::None;  // settled afresh over the family
   v.reason.clear();
   bool significant = false;
+  bool against_direction = false;  // significant, but the test's direction is not the change's
   std::string why;
   if (v.in_family()) {
     const double p = v.adjusted_p_value.value_or(*v.p_value);
@@ -95,6 +96,7 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
     const int sign = v.change > 0 ? 1 : v.change < 0 ? -1 : 0;
     if (significant && v.test_direction != 0 && sign != v.test_direction) {
       significant = false;
+      against_direction = true;
       why += fmt::format(", but the test found the {} side larger, against the change's sign: not beyond noise",
                          v.test_direction > 0 ? "current" : "baseline");
     }
@@ -105,6 +107,18 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
   const bool beyond_threshold = std::fabs(v.change) > o.threshold;
   v.verdict = beyond_threshold && significant ? (v.change > 0 ? Verdict::Slower : Verdict::Faster) : Verdict::Same;
   v.explanation = fmt::format("{}, {}, threshold {:.1f}%", v.evidence, why, 100.0 * o.threshold);
+  // The medians beyond the threshold one way, the test sure of the other: the samples changed
+  // shape (a mode moved), and neither "same" nor "slower" is what they show.
+  if (v.verdict == Verdict::Same && against_direction && v.change > o.threshold) {
+    v.verdict = Verdict::Unjudged;
+    v.unjudged_reason = UnjudgedReason::TooNoisy;
+    v.reason = fmt::format("the median is {:+.2f}%, beyond the {:.1f}% threshold, while the test finds the {} side "
+                           "larger ({}): the samples' distribution changed shape, and the gate cannot pass it as "
+                           "the same; look at both files' samples_ms, or measure again",
+                           100.0 * v.change, 100.0 * o.threshold, v.test_direction > 0 ? "current" : "baseline", why);
+    v.explanation = fmt::format("{}, but {}", v.evidence, v.reason);
+    return;
+  }
   if (v.verdict != Verdict::Same || !v.threshold_p_value) return;
   // Runs that cannot tell: "same" would pass a slowdown the runs' spread hides. Where a change
   // beyond the threshold is seen but not confirmed, or a change of the threshold's size would not
@@ -149,7 +163,8 @@ ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::
   v.verdict = Verdict::Failed;
   v.noise_baseline = v.noise_current = -1;
   v.reason = fmt::format("failed in the current run: {}", fmt::join(failures, "; "));
-  v.evidence = fmt::format("measured in the baseline (median {:.4g} ms), {}", baseline_ms, v.reason);
+  v.evidence = baseline_ms > 0 ? fmt::format("measured in the baseline (median {:.4g} ms), {}", baseline_ms, v.reason)
+                                : fmt::format("not in the baseline (a new kernel), {}", v.reason);
   v.explanation = v.evidence;
   return v;
 }

@@ -251,6 +251,25 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     if (v.unjudged_reason == UnjudgedReason::TooNoisy) note_outliers(v, b.stats, c.stats);
     report.items.push_back(std::move(v));
   }
+  // Failed tonight and not in the baseline (a kernel new since it, compared under
+  // --allow-different-shapes): a failure all the same, never dropped with the kernels only one
+  // side has.
+  std::set<std::string> baseline_keys;
+  for (const auto& b : baseline.results.kernels) baseline_keys.insert(kernel_key(b));
+  for (const auto& [key, failures] : cur_side.failed_in) {
+    if (baseline_keys.count(key) > 0) continue;
+    // The pool leaves failed kernels out: their name, shape and dtype from a file that has them,
+    // else the key's name ("name [shape] dtype").
+    const auto& first = cur_side.first.results.kernels;
+    const auto it = std::find_if(first.begin(), first.end(), [&](const auto& k) { return kernel_key(k) == key; });
+    ItemVerdict v = failed_item(it != first.end() ? it->name : key.substr(0, key.find(" [")), 0, failures);
+    v.key = key;
+    if (it != first.end()) {
+      v.shape = it->shape;
+      v.dtype = it->dtype;
+    }
+    report.items.push_back(std::move(v));
+  }
   if (report.items.empty())
     throw UsageError(fmt::format("{} and {} have no kernel in common (same name, shape and dtype): a gate that "
                                  "compared nothing cannot pass; give results of the same work",

@@ -17,7 +17,8 @@ namespace tb::compare {
 //  in_family, p_value, adjusted_p_value, smallest_p_value (null where the rule has no p),
 //  noise_baseline, noise_current (relative standard errors, null where unknown), bands_apart
 //  (noise-band rule), baseline_runs_ms and current_runs_ms (where the runs decide), verdict:
-//  "same"|"faster"|"slower"|"unjudged", reason (why unjudged, else null), explanation}],
+//  "same"|"faster"|"slower"|"unjudged"|"failed", reason (why unjudged or how it failed, else null),
+//  explanation}],
 //  environment: [{field, baseline, current, kernel (for "algorithm")}], notes}
 // docs/compare-json.md documents every field (a test holds it to this writer).
 nlohmann::json to_json(const RegressionReport& report);

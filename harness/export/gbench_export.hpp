@@ -15,8 +15,9 @@
 // calls_per_step) as google/benchmark writes counters: extra keys; rel_noise and outliers only
 // where there were two samples or more to estimate them from. The step, when present, is one
 // more entry with tokens_per_s, MFU, TFLOPS and verified counters, named
-// "model/step/tp8/mb1/seq2048/bf16": another tp, micro-batch, sequence or dtype is another series
-// (an fp8 step is not a 1.4x "speed-up" of the bf16 one). Kernels left out by --benchmark_filter
+// "model/step/tp8/mb1/seq2048/bf16" ("…/seq2048/M1536/dp1/bf16" for a run with the optimizer step's
+// kernels, M micro-batches per optimizer step on dp data-parallel shards): another tp, micro-batch,
+// sequence, M, dp or dtype is another series (an fp8 step is not a 1.4x "speed-up" of the bf16 one). Kernels left out by --benchmark_filter
 // are not in `left_out`: not a failure. The context's library_build_type and cpu_scaling_enabled
 // come from the file's machine.build_type and machine.cpu_scaling_enabled, and are left out where
 // it did not record them.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harness/common/errors.hpp"
@@ -9,8 +10,8 @@
 
 namespace tb {
 
-MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch, int64_t data_parallel,
-                                   std::optional<int64_t> given) {
+MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch, int64_t seq_len,
+                                   int64_t data_parallel, std::optional<int64_t> given) {
   if (given) {
     if (*given <= 0)
       throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", *given));
@@ -22,13 +23,23 @@ MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch
                            model.name)};
   const int64_t batch = *model.batch_sequences;
   const int64_t per_micro_batch = micro_batch * data_parallel;
-  if (per_micro_batch <= 0 || batch % per_micro_batch != 0)
-    throw UsageError(fmt::format("--micro-batch {} x --dp {} = {} sequences does not divide {}'s batch of {} "
-                                 "sequences ([training] batch_sequences): give --micro-batch and --dp that divide it, "
-                                 "or --micro-batches M",
-                                 micro_batch, data_parallel, per_micro_batch, model.name, batch));
-  return {batch / per_micro_batch, fmt::format("{}'s batch of {} sequences / (micro-batch {} x dp {})", model.name,
-                                               batch, micro_batch, data_parallel)};
+  if (seq_len == model.seq_len || seq_len <= 0) {
+    if (per_micro_batch <= 0 || batch % per_micro_batch != 0)
+      throw UsageError(fmt::format("--micro-batch {} x --dp {} = {} sequences does not divide {}'s batch of {} "
+                                   "sequences ([training] batch_sequences): give --micro-batch and --dp that divide "
+                                   "it, or --micro-batches M",
+                                   micro_batch, data_parallel, per_micro_batch, model.name, batch));
+    return {batch / per_micro_batch, fmt::format("{}'s batch of {} sequences / (micro-batch {} x dp {})", model.name,
+                                                 batch, micro_batch, data_parallel)};
+  }
+  // At another sequence length the batch is its tokens: the optimizer step comes once per
+  // batch_sequences x context tokens, whatever the micro-batches are cut to. Rounded down (never
+  // below 1) where they do not divide it: a share a little above the true one.
+  const int64_t tokens = batch * model.seq_len, per_micro_batch_tokens = per_micro_batch * seq_len;
+  const int64_t count = std::max<int64_t>(tokens / std::max<int64_t>(per_micro_batch_tokens, 1), 1);
+  return {count, fmt::format("{}'s batch of {} sequences x {} tokens / (micro-batch {} x seq {} x dp {}){}", model.name,
+                             batch, model.seq_len, micro_batch, seq_len, data_parallel,
+                             tokens % per_micro_batch_tokens == 0 ? "" : ", rounded down")};
 }
 
 double optimizer_params_per_gpu(const ModelConfig& model, int64_t tp, int64_t ep, int64_t dp, bool sharded) {

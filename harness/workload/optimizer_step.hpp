@@ -20,9 +20,10 @@ struct MicroBatches {
 // / (micro-batch size x data-parallel size), from the model's [training] batch_sequences; where
 // the config publishes no batch, 1 (the once-per-optimizer-step work charged in full, an upper
 // bound), said so. A batch that b x dp does not divide is refused (UsageError naming --micro-batch,
-// --dp and --micro-batches), as is a non-positive count.
-MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch, int64_t data_parallel,
-                                   std::optional<int64_t> given);
+// --dp and --micro-batches), as is a non-positive count. At a sequence length other than the
+// model's, the batch counts its tokens: batch x context / (b x seq x dp), rounded down, at least 1.
+MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch, int64_t seq_len,
+                                   int64_t data_parallel, std::optional<int64_t> given);
 
 // Parameters one GPU's optimizer updates, with t-way tensor and e-way expert parallelism and no
 // pipeline: params_per_gpu's shares (harness/model/parameter_count.hpp: the layers split t ways

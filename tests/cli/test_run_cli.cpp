@@ -71,15 +71,16 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   for (const char* key : {"name", "flops", "bytes", "median_ms", "tflops", "samples", "rel_noise", "verified"})
     EXPECT_TRUE(raw["kernels"][0].contains(key)) << key;
   for (const char* key : {"step_ms", "tokens_per_s", "mfu"}) EXPECT_TRUE(raw["step"].contains(key)) << key;
-  // The optimizer step: GPT-3 Small's batch of 256 sequences, micro-batch 1, dp 1: M = 256, said in
-  // one line with the flags that change it; Adam's calls shown as "N/M".
-  EXPECT_NE(r.out.find("once per M = 256 micro-batches (gpt3-small's batch of 256 sequences / (micro-batch 1 x dp "
-                       "1))"),
+  // The optimizer step: GPT-3 Small's batch of 256 sequences of 2048 tokens in micro-batches of
+  // one 64-token sequence, dp 1: M = 256 x 2048 / 64 = 8192, said in one line with the flags that
+  // change it; Adam's calls shown as "N/M".
+  EXPECT_NE(r.out.find("once per M = 8192 micro-batches (gpt3-small's batch of 256 sequences x 2048 tokens / "
+                       "(micro-batch 1 x seq 64 x dp 1))"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("--micro-batches M or --dp D changes it"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("8/M"), std::string::npos) << r.out;  // 125.2 M parameters in 8 chunks
-  EXPECT_EQ(res.workload.micro_batches, 256);
+  EXPECT_EQ(res.workload.micro_batches, 8192);
   EXPECT_EQ(res.workload.data_parallel, 1);
 
   // --dtype picks a SKU's peak to judge MFU by; the CPU's file has only its own estimated one.
@@ -287,7 +288,8 @@ TEST_F(RunCli, BadMicroBatchesOrDataParallelSizesAreRefusedNamingTheFlag) {
       {{"--dp", "0"}, "--dp must be a positive integer (got 0)"},
       {{"--dp", "-2"}, "--dp must be a positive integer (got -2)"},
       // GPT-3 175B's batch of 1536 sequences is no multiple of 5 micro-batches of 1 sequence.
-      {{"--model", "gpt3-175b", "--micro-batch", "5"}, "--micro-batch 5 x --dp 1 = 5 sequences does not divide"},
+      {{"--model", "gpt3-175b", "--seq", "2048", "--micro-batch", "5"},
+       "--micro-batch 5 x --dp 1 = 5 sequences does not divide"},
       {{"--model", "mixtral-8x7b", "--ep", "4", "--dp", "6"}, "--dp 6 must be a multiple of --ep 4"},
   };
   for (const auto& [extra, message] : cases) {

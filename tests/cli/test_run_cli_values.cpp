@@ -51,12 +51,12 @@ TEST_F(RunCliValues, StepFlopsAreTheHandCountAndMfuFollowsFromThem) {
   const auto& s = *res.step;
   EXPECT_NEAR(s.model_flops, kModelFlopsPerStep, kModelFlopsPerStep * 1e-12);
   EXPECT_NEAR(s.hardware_flops, kHardwareFlopsPerStep, kHardwareFlopsPerStep * 1e-12);
-  // The step is Σ calls × median over its kernels, the Adam update's calls over M = 256 (GPT-3
-  // Small's batch of 256 sequences, micro-batch 1, dp 1).
-  ASSERT_EQ(res.workload.micro_batches, 256);
+  // The step is Σ calls × median over its kernels, the Adam update's calls over M = 8192 (GPT-3
+  // Small's batch of 256 sequences of 2048 tokens, in micro-batches of one 64-token sequence, dp 1).
+  ASSERT_EQ(res.workload.micro_batches, 256 * 2048 / 64);
   double step_ms = 0;
   for (const auto& k : res.kernels)
-    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms / (k.name == "adam" ? 256.0 : 1.0);
+    step_ms += static_cast<double>(k.calls_per_step) * k.stats.median_ms / (k.name == "adam" ? 8192.0 : 1.0);
   EXPECT_NEAR(s.step_ms, step_ms, step_ms * 1e-9);
   // MFU = model FLOPs / step time / peak, against the peak the file records (the CPU's own
   // estimate, the same dtype: fp32 on the CPU).

@@ -126,3 +126,31 @@ TEST(CompareGateFailures, AnInterruptedRunIsRefusedAndSoIsAFailedBaseline) {
   EXPECT_NE(item(r, skipped).reason.find("not measured in the current run: lost.json: skipped"), std::string::npos);
   EXPECT_EQ(r.verdict(), "regression");  // the failure decides; the skipped kernel is listed
 }
+
+// A kernel new since the baseline (the Adam update beside a file from before it), compared under
+// --allow-different-shapes, that fails tonight: a failure all the same, not dropped with the
+// kernels only one side has (the whole-change reviewer's case, which passed with exit 0).
+TEST(CompareGateFailures, ANewKernelThatFailsTonightIsStillARegression) {
+  SyntheticRunSpec before, with_adam;
+  before.seed = 1;
+  with_adam.seed = 2;
+  with_adam.micro_batches = 1;
+  const LabeledResults base{"base.json", synthetic_run(before)};
+  LabeledResults cur{"tonight.json", synthetic_run(with_adam)};
+  const auto adam = std::find_if(cur.results.kernels.begin(), cur.results.kernels.end(),
+                                 [](const auto& k) { return k.per_optimizer_step; });
+  ASSERT_NE(adam, cur.results.kernels.end());
+  const std::string name = adam->name;
+  mark_not_measured(cur.results, static_cast<size_t>(adam - cur.results.kernels.begin()), "failed", kWrong);
+  RegressionOptions o;
+  o.compatibility.allow_different_shapes = true;
+  const auto r = check_regressions(base, cur, o);
+  const auto& f = item(r, name);
+  EXPECT_EQ(f.verdict, Verdict::Failed);
+  EXPECT_NE(f.explanation.find("not in the baseline (a new kernel), failed in the current run: tonight.json"),
+            std::string::npos)
+      << f.explanation;
+  EXPECT_FALSE(f.shape.empty());
+  EXPECT_EQ(r.verdict(), "regression");
+  EXPECT_EQ(r.exit_code(), 1);
+}

@@ -105,6 +105,21 @@ TEST(ExportGbench, FilteredKernelsAreNoFailureAndFp8StepsAreTheirOwnSeries) {
   EXPECT_TRUE(steps.count("gpt3-175b/step/tp8/mb1/seq2048/fp8"));
 }
 
+// A run with the optimizer step charges Adam at 1/M: the same kernels at another M or dp give
+// another step time, so another series; a file from before the optimizer step keeps its name.
+TEST(ExportGbench, TheStepsSeriesNamesItsMicroBatchesPerOptimizerStep) {
+  auto step_name = [](int64_t micro_batches, int64_t dp) {
+    tb::testing::SyntheticRunSpec spec;
+    spec.micro_batches = micro_batches;
+    auto run = tb::testing::synthetic_run(spec);
+    run.workload.data_parallel = dp;
+    return to_gbench_json(run, "r.json")["benchmarks"].back()["name"].get<std::string>();
+  };
+  EXPECT_EQ(step_name(1536, 1), "gpt3-175b/step/tp8/mb1/seq2048/M1536/dp1/bf16");
+  EXPECT_EQ(step_name(96, 16), "gpt3-175b/step/tp8/mb1/seq2048/M96/dp16/bf16");
+  EXPECT_EQ(step_name(0, 1), "gpt3-175b/step/tp8/mb1/seq2048/bf16");  // no adam kernel
+}
+
 // Repetitions of one kernel are one family with its repetition indices, as Google Benchmark
 // writes them; the shape's words are segments, as the live pass-through names them.
 TEST(ExportGbench, RepetitionsShareAFamilyAndShapesKeepTheirSegments) {

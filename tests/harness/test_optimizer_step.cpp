@@ -89,24 +89,34 @@ TEST(OptimizerStep, MicroBatchesComeFromTheModelsBatch) {
   const ModelConfig gpt3 = load_model("gpt3-175b");
   ASSERT_TRUE(gpt3.batch_sequences);
   ASSERT_EQ(*gpt3.batch_sequences, 1536);  // GPT-3 Table 2.1: 3.2M tokens of 2048
-  EXPECT_EQ(resolve_micro_batches(gpt3, 1, 1, std::nullopt).count, 1536);
-  EXPECT_EQ(resolve_micro_batches(gpt3, 2, 8, std::nullopt).count, 96);
-  EXPECT_EQ(resolve_micro_batches(gpt3, 1, 16, std::nullopt).count, 96);
-  EXPECT_NE(resolve_micro_batches(gpt3, 1, 1, std::nullopt).why.find("1536"), std::string::npos);
-  EXPECT_EQ(resolve_micro_batches(gpt3, 5, 1, std::optional<int64_t>(7)).count, 7);  // given wins
+  EXPECT_EQ(resolve_micro_batches(gpt3, 1, 2048, 1, std::nullopt).count, 1536);
+  EXPECT_EQ(resolve_micro_batches(gpt3, 2, 2048, 8, std::nullopt).count, 96);
+  EXPECT_EQ(resolve_micro_batches(gpt3, 1, 2048, 16, std::nullopt).count, 96);
+  EXPECT_NE(resolve_micro_batches(gpt3, 1, 2048, 1, std::nullopt).why.find("1536"), std::string::npos);
+  EXPECT_EQ(resolve_micro_batches(gpt3, 5, 2048, 1, std::optional<int64_t>(7)).count, 7);  // given wins
   try {
-    resolve_micro_batches(gpt3, 5, 1, std::nullopt);  // 1536 is not a multiple of 5
+    resolve_micro_batches(gpt3, 5, 2048, 1, std::nullopt);  // 1536 is not a multiple of 5
     FAIL() << "a batch that b x dp does not divide was accepted";
   } catch (const UsageError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("--micro-batch 5"), std::string::npos) << msg;
     EXPECT_NE(msg.find("--micro-batches"), std::string::npos) << msg;
   }
-  EXPECT_THROW(resolve_micro_batches(gpt3, 1, 1, std::optional<int64_t>(0)), UsageError);
-  EXPECT_THROW(resolve_micro_batches(gpt3, 1, 1, std::optional<int64_t>(-2)), UsageError);
+  // At another sequence length the batch is its 3,145,728 tokens: 24576 micro-batches of 128
+  // tokens (run's CPU default), 24197.9 of 130 rounded down, and 12 at b 8 x seq 2048 x dp 16.
+  EXPECT_EQ(resolve_micro_batches(gpt3, 1, 128, 1, std::nullopt).count, 24576);
+  EXPECT_NE(resolve_micro_batches(gpt3, 1, 128, 1, std::nullopt).why.find("x 2048 tokens / (micro-batch 1 x seq 128"),
+            std::string::npos);
+  const MicroBatches odd = resolve_micro_batches(gpt3, 1, 130, 1, std::nullopt);
+  EXPECT_EQ(odd.count, 24197);
+  EXPECT_NE(odd.why.find("rounded down"), std::string::npos) << odd.why;
+  EXPECT_EQ(resolve_micro_batches(gpt3, 8, 2048, 16, std::nullopt).count, 12);
+  EXPECT_EQ(resolve_micro_batches(gpt3, 4096, 512, 1024, std::nullopt).count, 1);  // never below 1
+  EXPECT_THROW(resolve_micro_batches(gpt3, 1, 2048, 1, std::optional<int64_t>(0)), UsageError);
+  EXPECT_THROW(resolve_micro_batches(gpt3, 1, 2048, 1, std::optional<int64_t>(-2)), UsageError);
   const ModelConfig opt = load_model("opt-175b");
   ASSERT_FALSE(opt.batch_sequences);
-  const MicroBatches none = resolve_micro_batches(opt, 1, 1, std::nullopt);
+  const MicroBatches none = resolve_micro_batches(opt, 1, 2048, 1, std::nullopt);
   EXPECT_EQ(none.count, 1);
   EXPECT_NE(none.why.find("no batch"), std::string::npos) << none.why;
 }

@@ -25,10 +25,8 @@ int main(int argc, char** argv) {
     a100.seed = 3;
     a100.spiky_kernel = "qkv.fwd";  // two OS hiccups: the Kernels section says so
     a100.spikes = 2;
-    // With the optimizer step: the Kernels table shows Adam's share of a micro-batch's step, one
-    // figure a run where the runs' micro-batches per optimizer step differ.
-    h100.micro_batches = h200.micro_batches = 96;
-    a100.micro_batches = 48;
+    // With the optimizer step: the Kernels table shows Adam's share of a micro-batch's step.
+    h100.micro_batches = h200.micro_batches = a100.micro_batches = 96;
     tb::results::write_results_file(dir + "/h100-synthetic.json", tb::testing::synthetic_run(h100));
     tb::results::write_results_file(dir + "/h200-synthetic.json", tb::testing::synthetic_run(h200));
     tb::results::write_results_file(dir + "/a100-synthetic.json", tb::testing::synthetic_run(a100));

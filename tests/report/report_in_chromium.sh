@@ -37,7 +37,7 @@ python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.h
   --min-charts 6 --expect-text '\b3637\.6\b' \
   --expect-text '; rental \+ electricity [0-9][0-9.,]* (thousand |million |billion )?USD' \
   --expect-text 'C qkv\.fwd [^:;]+: 2 of 20' --expect-text 'A = NVIDIA H100' \
-  --expect-text 'read in USD for A, B' --expect-text '\t[0-9.]+ \| [0-9.]+ \([0-9]+ per optimizer step\)\t'
+  --expect-text 'read in USD for A, B' --expect-text '\t[0-9.]+ \([0-9]+ per optimizer step\)\t'
 # The same with --layout auto: the layout table (each SKU's fastest layout that fits, its scaling
 # efficiency and memory per GPU read from estimate's `scaling` and `memory` objects) renders too,
 # and the goodput table (`interruptions`) with --mtbf-gpu-hours; at the 500P site (PUE 1.3, 0.6 CNY
