@@ -234,6 +234,8 @@ void run_estimate(const EstimateFlags& f) {
     const std::string seq_note =
         sequence_mismatch_note(measured->seq_len, req.seq_len > 0 ? req.seq_len : req.model.seq_len, req.model.name);
     if (!seq_note.empty()) notes += fmt::format("trainbench: note: {}: {}\n", f.results, seq_note);
+    if (!measured->optimizer_note.empty())
+      notes += fmt::format("trainbench: note: {}: {}\n", f.results, measured->optimizer_note);
   }
   // `auto` lets the layout search choose (it is checked against --layout below).
   if (f.recompute != "auto") req.recompute = parse_recompute(f.recompute, "--recompute");

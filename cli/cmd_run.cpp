@@ -43,6 +43,10 @@
 namespace tb::cli {
 namespace {
 
+// Data-parallel ranks: more than any training job runs (Llama 3 405B: 128), and small enough that
+// micro-batch x seq x dp stays far inside 64 bits.
+constexpr int64_t kMaxDataParallel = 1'000'000;
+
 // CPU defaults: the model's real widths at a short sequence, and a lighter timing policy, so
 // that the article's 175B step runs in well under a minute on two cores.
 constexpr int64_t kCpuDefaultSeq = 128;
@@ -133,6 +137,8 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
                  human_pf_days(e.pf_days), model.moe ? "6*N_active*D" : "6*N*D", sci(e.training_model_flops));
       const std::string seq_note = sequence_mismatch_note(r.workload.seq_len, model.seq_len, model.name);
       if (!seq_note.empty()) fmt::print(out, "  note: {}\n", seq_note);
+      const std::string optimizer_note = optimizer_share_note(r);
+      if (!optimizer_note.empty()) fmt::print(out, "  note: {}\n", optimizer_note);
       fmt::print(out, "  {:>9}  {:<32}  {}\n", "finish in", "at peak (the article)",
                  e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu) : "at measured");
       first = false;
@@ -182,16 +188,21 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
 std::string optimizer_step_line(const Workload& w, const MicroBatches& m) {
   const auto adam = std::find_if(w.ops.begin(), w.ops.end(), [](const Op& op) { return op.kind == OpKind::AdamUpdate; });
   if (adam == w.ops.end()) return "";
-  const int64_t dp = w.options.data_parallel;
+  const int64_t dp = w.options.data_parallel, ep = w.options.expert_parallel;
+  // The distributed optimizer shards each parameter over the ranks that hold it: the shared ones
+  // over dp, a routed expert's over the dp/ep ranks that hold that expert.
+  const std::string sharded =
+      dp <= 1   ? ""
+      : ep > 1 ? fmt::format("; distributed optimizer over dp {}: the shared parameters 1/{}, the routed experts' 1/{}",
+                             dp, dp, dp / ep)
+               : fmt::format("; 1/{} of this GPU's, distributed optimizer over dp {}", dp, dp);
   const bool casts = std::any_of(w.ops.begin(), w.ops.end(), [](const Op& op) {
     return op.per_optimizer_step && op.kind == OpKind::Fp8CastTranspose;
   });
   return fmt::format("Optimizer step: Adam over {} parameters here ({} calls of {}{}){}, once per M = {} micro-batches "
                      "({}): 1/{} of it in the step; --micro-batches M or --dp D changes it",
                      human_count(static_cast<double>(adam->calls_per_step * adam->memory.cols)), adam->calls_per_step,
-                     adam->memory.cols,
-                     dp > 1 ? fmt::format("; 1/{} of this GPU's, distributed optimizer over dp {}", dp, dp) : "",
-                     casts ? " and the fp8 weight casts" : "", m.count, m.why, m.count);
+                     adam->memory.cols, sharded, casts ? " and the fp8 weight casts" : "", m.count, m.why, m.count);
 }
 
 // A site built of one GPU SKU prices that SKU's throughput: the rate measured here must be that
@@ -356,11 +367,14 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--micro-batches", flags->micro_batches,
                   "Micro-batches this GPU runs per optimizer step (gradient accumulation): what runs once per "
                   "optimizer step (Adam, fp8 weight casts) enters the step at 1/M; default: the model's batch "
-                  "([training] batch_sequences) / (--micro-batch x --dp), 1 where its config has none");
+                  "([training] batch_sequences) / (--micro-batch x --dp), in tokens at another --seq (the batch's "
+                  "sequences x the model's context / (--micro-batch x --seq x --dp), rounded down), 1 where its "
+                  "config has none");
   cmd->add_option("--dp", flags->dp,
                   "Data-parallel ranks (a multiple of --ep; default: --ep): the default --micro-batches divides by "
                   "it, and above 1 the optimizer is distributed (Megatron-LM's --use-distributed-optimizer, ZeRO-1): "
-                  "Adam updates 1/dp of this GPU's parameters");
+                  "Adam updates 1/dp of this GPU's shared parameters and 1/(dp/ep) of its routed experts' (at most "
+                  "1000000)");
   cmd->add_option("--seq", flags->seq, "Sequence length (default: the model's context; 128 on the CPU)");
   cmd->add_option("--dtype", flags->dtype,
                   "bf16, fp16, tf32, fp32 (default bf16; fp32 on a CPU without bf16), or fp8 on a GPU of compute "
@@ -400,6 +414,9 @@ void add_run_command(CLI::App& app) {
     if (f.micro_batches && *f.micro_batches < 1)
       throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", *f.micro_batches));
     if (f.dp && *f.dp < 1) throw UsageError(fmt::format("--dp must be a positive integer (got {})", *f.dp));
+    // Beyond any job, and where micro-batch x seq x dp would overflow the batch arithmetic.
+    if (f.dp && *f.dp > kMaxDataParallel)
+      throw UsageError(fmt::format("--dp must be at most {} data-parallel ranks (got {})", kMaxDataParallel, *f.dp));
     // Before --dp's default (--ep) feeds the default --micro-batches.
     if (f.ep < 1) throw UsageError(fmt::format("--ep must be a positive integer (got {})", f.ep));
     if (f.dp && *f.dp % f.ep != 0)

@@ -90,12 +90,20 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
     refuse("workload.micro_batch", std::to_string(wa.micro_batch), std::to_string(wb.micro_batch), "shapes");
   if (wa.seq_len != wb.seq_len) refuse("workload.seq_len", std::to_string(wa.seq_len), std::to_string(wb.seq_len), "shapes");
   if (wa.dtype != wb.dtype) refuse("workload.dtype", wa.dtype, wb.dtype, "dtypes");
-  if (wa.micro_batches != wb.micro_batches)
-    refuse("workload.micro_batches", std::to_string(wa.micro_batches), std::to_string(wb.micro_batches),
-           "optimizer steps");
-  if (wa.data_parallel != wb.data_parallel)
-    refuse("workload.data_parallel", std::to_string(wa.data_parallel), std::to_string(wb.data_parallel),
-           "optimizer steps");
+  // M and dp matter only where both steps have once-per-optimizer-step kernels; a file from before
+  // them is another kernel set, said below.
+  auto has_optimizer_step = [](const LabeledResults& x) {
+    return std::any_of(x.results.kernels.begin(), x.results.kernels.end(),
+                       [](const results::KernelResult& k) { return k.per_optimizer_step; });
+  };
+  if (has_optimizer_step(a) && has_optimizer_step(b)) {
+    if (wa.micro_batches != wb.micro_batches)
+      refuse("workload.micro_batches", std::to_string(wa.micro_batches), std::to_string(wb.micro_batches),
+             "optimizer steps");
+    if (wa.data_parallel != wb.data_parallel)
+      refuse("workload.data_parallel", std::to_string(wa.data_parallel), std::to_string(wb.data_parallel),
+             "optimizer steps");
+  }
 
   std::set<std::string> ka, kb;
   for (const auto& k : a.results.kernels) ka.insert(kernel_key(k));

@@ -62,8 +62,12 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   t.backend = r.machine.backend;
   t.sku_name = r.machine.sku;
   t.device_name = r.machine.device_name;
-  t.source = fmt::format("results {} ({}, {} step {:.3f} ms{})", origin, r.machine.device_name, r.workload.model,
-                         r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "");
+  const bool per_step = std::any_of(r.kernels.begin(), r.kernels.end(),
+                                    [](const results::KernelResult& k) { return k.per_optimizer_step; });
+  t.source = fmt::format("results {} ({}, {} step {:.3f} ms{}{})", origin, r.machine.device_name, r.workload.model,
+                         r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "",
+                         per_step ? fmt::format(", the optimizer step at 1/{}", r.workload.micro_batches) : "");
+  t.optimizer_note = optimizer_share_note(r);
   return t;
 }
 
@@ -74,6 +78,16 @@ std::string measured_model_ref(const results::WorkloadInfo& w, const std::string
                                  "that model's file",
                                  origin, w.model, w.model_file));
   return w.model_file;
+}
+
+std::string optimizer_share_note(const results::RunResults& r) {
+  const bool per_step = std::any_of(r.kernels.begin(), r.kernels.end(),
+                                    [](const results::KernelResult& k) { return k.per_optimizer_step; });
+  if (!per_step || r.workload.micro_batches != 1) return "";
+  return "the step charges the whole optimizer step (the Adam update, an fp8 step's weight casts) to every "
+         "micro-batch (workload.micro_batches 1: the model's config publishes no batch, or --micro-batches 1), an "
+         "upper bound on its share; `run --micro-batches M` with the job's micro-batches per optimizer step charges "
+         "1/M";
 }
 
 std::string sequence_mismatch_note(int64_t measured_seq, int64_t trained_seq, const std::string& model) {

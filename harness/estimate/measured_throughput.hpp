@@ -26,6 +26,7 @@ struct MeasuredThroughput {
   int64_t expert_parallel = 1;    // MoE: the e it was measured at (expert GEMMs e·b·s·k/E rows)
   int64_t seq_len = 0;            // the sequence the step was measured at (0: not recorded)
   std::string source;             // "results FILE (device, step X ms)"
+  std::string optimizer_note;     // optimizer_share_note's, "" where there is none
   // Board power over the step, time-weighted over its kernels' NVML readings (calls x median);
   // absent when readings cover less than 90% of the step (CPU runs, no NVML).
   std::optional<double> mean_power_w;
@@ -43,6 +44,11 @@ std::string sequence_mismatch_note(int64_t measured_seq, int64_t trained_seq, co
 // The time-weighted mean power of a step's kernels, as above, each weighted by its time in the
 // step (results::step_calls: 1/micro_batches of what runs once per optimizer step).
 std::optional<double> step_mean_power_w(const std::vector<results::KernelResult>& kernels, int64_t micro_batches = 1);
+
+// Said where the step charges the whole optimizer step to every micro-batch (M = 1 with
+// once-per-optimizer-step kernels): an upper bound that every extrapolation from it inherits.
+// Empty otherwise.
+std::string optimizer_share_note(const results::RunResults& results);
 
 // Refuses files without a measured step, failed or partial runs, naming the file.
 MeasuredThroughput throughput_from_results(const results::RunResults& results, const std::string& origin);

@@ -134,6 +134,9 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
     // 0 marks numbers no reference checked (--no-verify): a dashboard can leave them out.
     e["verified"] = k.verified ? 1 : 0;
     e["calls_per_step"] = k.calls_per_step;
+    // Once per optimizer step: its calls in the step of one micro-batch, so that Σ step_calls x
+    // real_time over a run's entries is its step.
+    if (k.per_optimizer_step) e["step_calls"] = results::step_calls(k, r.workload);
     benchmarks.push_back(std::move(e));
   }
   if (!any_ok)

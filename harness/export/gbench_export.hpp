@@ -12,8 +12,9 @@
 // stands in so tools that read cpu_time see the same number), the label as there ("256x256x256
 // fwd fp32", " UNVERIFIED" after it under --no-verify), and user counters (TFLOPS, GBps,
 // algbw_GBps, busbw_GBps, pct_of_peak, rel_noise, outliers, samples, median_ms, verified,
-// calls_per_step) as google/benchmark writes counters: extra keys; rel_noise and outliers only
-// where there were two samples or more to estimate them from. The step, when present, is one
+// calls_per_step, and step_calls for a kernel run once per optimizer step: calls_per_step / M)
+// as google/benchmark writes counters: extra keys; rel_noise and outliers only where there were
+// two samples or more to estimate them from. The step, when present, is one
 // more entry with tokens_per_s, MFU, TFLOPS and verified counters, named
 // "model/step/tp8/mb1/seq2048/bf16" ("…/seq2048/M1536/dp1/bf16" for a run with the optimizer step's
 // kernels, M micro-batches per optimizer step on dp data-parallel shards): another tp, micro-batch,

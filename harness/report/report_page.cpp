@@ -306,12 +306,14 @@ const char* const kPageScript = R"JS(
   table(s6, headers, kernels.map(function (k) {
     // Once per optimizer step (the Adam update, fp8 weight casts): its calls over the run's
     // micro-batches per optimizer step, as the step counts it, one figure per run where they differ.
-    var shares = [];
+    var shares = [], shared = true;
     k.cells.forEach(function (c) {
-      if (c && c.step_calls !== k.calls_per_step && shares.indexOf(sig4(c.step_calls)) < 0) shares.push(sig4(c.step_calls));
+      if (!c) return;
+      if (c.step_calls !== k.calls_per_step) shared = false;
+      if (shares.indexOf(sig4(c.step_calls)) < 0) shares.push(sig4(c.step_calls));
     });
     var row = [k.name, k.shape, k.dtype,
-               shares.length ? shares.join(' | ') + ' (' + k.calls_per_step + ' per optimizer step)' : String(k.calls_per_step)];
+               shared ? String(k.calls_per_step) : shares.join(' | ') + ' (' + k.calls_per_step + ' per optimizer step)'];
     k.cells.forEach(function (c) {
       // A memory-bound kernel's rate is its bandwidth (its FLOPs are not counted).
       var rate = !c ? '-' : (k.flops > 0 || !(c.gbps > 0)) ? sig4(c.tflops) : sig4(c.gbps) + ' GB/s';

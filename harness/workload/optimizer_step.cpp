@@ -22,21 +22,35 @@ MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch
                            "step work charged in full (an upper bound)",
                            model.name)};
   const int64_t batch = *model.batch_sequences;
-  const int64_t per_micro_batch = micro_batch * data_parallel;
+  // In doubles first: --micro-batch and --dp come from the command line, and their product must
+  // not wrap before it is compared with the batch.
+  const bool beyond_batch = static_cast<double>(micro_batch) * static_cast<double>(data_parallel) >
+                            static_cast<double>(batch);
+  const int64_t per_micro_batch = beyond_batch ? batch + 1 : micro_batch * data_parallel;
   if (seq_len == model.seq_len || seq_len <= 0) {
-    if (per_micro_batch <= 0 || batch % per_micro_batch != 0)
-      throw UsageError(fmt::format("--micro-batch {} x --dp {} = {} sequences does not divide {}'s batch of {} "
+    if (per_micro_batch <= 0 || beyond_batch || batch % per_micro_batch != 0)
+      throw UsageError(fmt::format("--micro-batch {} x --dp {} = {:.0f} sequences does not divide {}'s batch of {} "
                                    "sequences ([training] batch_sequences): give --micro-batch and --dp that divide "
                                    "it, or --micro-batches M",
-                                   micro_batch, data_parallel, per_micro_batch, model.name, batch));
+                                   micro_batch, data_parallel,
+                                   static_cast<double>(micro_batch) * static_cast<double>(data_parallel), model.name,
+                                   batch));
     return {batch / per_micro_batch, fmt::format("{}'s batch of {} sequences / (micro-batch {} x dp {})", model.name,
                                                  batch, micro_batch, data_parallel)};
   }
   // At another sequence length the batch is its tokens: the optimizer step comes once per
-  // batch_sequences x context tokens, whatever the micro-batches are cut to. Rounded down (never
-  // below 1) where they do not divide it: a share a little above the true one.
-  const int64_t tokens = batch * model.seq_len, per_micro_batch_tokens = per_micro_batch * seq_len;
-  const int64_t count = std::max<int64_t>(tokens / std::max<int64_t>(per_micro_batch_tokens, 1), 1);
+  // batch_sequences x context tokens, whatever the micro-batches are cut to. Rounded down where
+  // they do not divide it (a share a little above the true one); a micro-batch of more tokens than
+  // the batch is refused.
+  const int64_t tokens = batch * model.seq_len;
+  if (static_cast<double>(micro_batch) * static_cast<double>(data_parallel) * static_cast<double>(seq_len) >
+      static_cast<double>(tokens))
+    throw UsageError(fmt::format("--micro-batch {} x --seq {} x --dp {} tokens is more than {}'s batch of {} sequences x "
+                                 "{} tokens ([training] batch_sequences): give a smaller --dp or --micro-batch, or "
+                                 "--micro-batches M",
+                                 micro_batch, seq_len, data_parallel, model.name, batch, model.seq_len));
+  const int64_t per_micro_batch_tokens = per_micro_batch * seq_len;
+  const int64_t count = tokens / per_micro_batch_tokens;
   return {count, fmt::format("{}'s batch of {} sequences x {} tokens / (micro-batch {} x seq {} x dp {}){}", model.name,
                              batch, model.seq_len, micro_batch, seq_len, data_parallel,
                              tokens % per_micro_batch_tokens == 0 ? "" : ", rounded down")};

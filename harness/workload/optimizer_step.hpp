@@ -21,7 +21,8 @@ struct MicroBatches {
 // the config publishes no batch, 1 (the once-per-optimizer-step work charged in full, an upper
 // bound), said so. A batch that b x dp does not divide is refused (UsageError naming --micro-batch,
 // --dp and --micro-batches), as is a non-positive count. At a sequence length other than the
-// model's, the batch counts its tokens: batch x context / (b x seq x dp), rounded down, at least 1.
+// model's, the batch counts its tokens: batch x context / (b x seq x dp), rounded down; a micro-batch
+// of more tokens than the batch is refused.
 MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch, int64_t seq_len,
                                    int64_t data_parallel, std::optional<int64_t> given);
 

@@ -220,6 +220,18 @@ TEST(CompareRegression, RefusesAnotherOptimizerStepShareUnlessAllowed) {
   RegressionOptions o;
   o.compatibility.allow_different_shapes = true;
   EXPECT_NO_THROW(check_regressions(labeled(m96, "a.json"), labeled(m1536, "b.json"), o));
+  // A file from before the optimizer step (no adam, read as M = 1) beside a new one: another
+  // kernel set, said as such, not an M that --micro-batches could match.
+  SyntheticRunSpec old_file;
+  old_file.seed = 3;
+  try {
+    check_regressions(labeled(old_file, "old.json"), labeled(m96, "new.json"), {});
+    FAIL() << "expected a refusal";
+  } catch (const tb::UsageError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("measured different kernels"), std::string::npos) << m;
+    EXPECT_NE(m.find("only in the second: adam"), std::string::npos) << m;
+  }
 }
 
 TEST(CompareRegression, RefusesFailedAndPartialRuns) {

@@ -118,6 +118,24 @@ TEST(ExportGbench, TheStepsSeriesNamesItsMicroBatchesPerOptimizerStep) {
   EXPECT_EQ(step_name(1536, 1), "gpt3-175b/step/tp8/mb1/seq2048/M1536/dp1/bf16");
   EXPECT_EQ(step_name(96, 16), "gpt3-175b/step/tp8/mb1/seq2048/M96/dp16/bf16");
   EXPECT_EQ(step_name(0, 1), "gpt3-175b/step/tp8/mb1/seq2048/bf16");  // no adam kernel
+
+  // Adam's entry says its calls in the step of one micro-batch: the entries add up to the step.
+  tb::testing::SyntheticRunSpec spec;
+  spec.micro_batches = 96;
+  const auto run = tb::testing::synthetic_run(spec);
+  const auto b = to_gbench_json(run, "r.json")["benchmarks"];
+  double sum = 0;
+  bool seen = false;
+  for (size_t i = 0; i + 1 < b.size(); ++i) {
+    const double calls = b[i].contains("step_calls") ? b[i]["step_calls"].get<double>() : b[i]["calls_per_step"].get<double>();
+    if (b[i].contains("step_calls")) {
+      seen = true;
+      EXPECT_DOUBLE_EQ(b[i]["step_calls"].get<double>(), b[i]["calls_per_step"].get<double>() / 96) << b[i]["name"];
+    }
+    sum += calls * b[i]["real_time"].get<double>();
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_NEAR(sum, b.back()["real_time"].get<double>(), 1e-9 * sum);
 }
 
 // Repetitions of one kernel are one family with its repetition indices, as Google Benchmark

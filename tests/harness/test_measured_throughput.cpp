@@ -169,5 +169,30 @@ TEST(MeasuredThroughput, MeanPowerIsTimeWeightedAndNeedsNinetyPercentOfTheStep) 
   EXPECT_DOUBLE_EQ(*step_mean_power_w(ks), 500.0);
 }
 
+// The step's optimizer share travels with its throughput: the source says the 1/M, and a step that
+// charged the whole optimizer step to every micro-batch (M = 1) gets a note, an upper bound every
+// extrapolation from it inherits. A file without such kernels gets neither.
+TEST(MeasuredThroughput, TheOptimizerStepsShareIsSaid) {
+  results::RunResults r = hand_run();
+  EXPECT_EQ(throughput_from_results(r, "old.json").source.find("optimizer"), std::string::npos);
+  EXPECT_EQ(optimizer_share_note(r), "");
+  results::KernelResult adam;
+  adam.name = "adam";
+  adam.kind = "adam_update";
+  adam.per_optimizer_step = true;
+  adam.stats.median_ms = 1e-9;  // next to nothing: the hand step stays the sum of its kernels
+  adam.stats.samples = 3;
+  r.kernels.push_back(adam);
+  r.workload.micro_batches = 96;
+  EXPECT_NE(throughput_from_results(r, "m96.json").source.find(", the optimizer step at 1/96)"), std::string::npos)
+      << throughput_from_results(r, "m96.json").source;
+  EXPECT_EQ(optimizer_share_note(r), "");
+  r.workload.micro_batches = 1;
+  const std::string note = throughput_from_results(r, "m1.json").optimizer_note;
+  EXPECT_NE(note.find("the step charges the whole optimizer step"), std::string::npos) << note;
+  EXPECT_NE(note.find("an upper bound"), std::string::npos) << note;
+  EXPECT_NE(note.find("run --micro-batches M"), std::string::npos) << note;
+}
+
 }  // namespace
 }  // namespace tb

@@ -111,7 +111,16 @@ TEST(OptimizerStep, MicroBatchesComeFromTheModelsBatch) {
   EXPECT_EQ(odd.count, 24197);
   EXPECT_NE(odd.why.find("rounded down"), std::string::npos) << odd.why;
   EXPECT_EQ(resolve_micro_batches(gpt3, 8, 2048, 16, std::nullopt).count, 12);
-  EXPECT_EQ(resolve_micro_batches(gpt3, 4096, 512, 1024, std::nullopt).count, 1);  // never below 1
+  EXPECT_EQ(resolve_micro_batches(gpt3, 3, 1024, 1024, std::nullopt).count, 1);  // 3,145,728 tokens a micro-batch
+  try {  // more tokens a micro-batch than the batch holds: refused, not 0 micro-batches
+    resolve_micro_batches(gpt3, 4096, 512, 1024, std::nullopt);
+    FAIL() << "a micro-batch larger than the batch was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--micro-batch 4096 x --seq 512 x --dp 1024 tokens is more than gpt3-175b's "
+                                         "batch of 1536 sequences x 2048 tokens"),
+              std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(resolve_micro_batches(gpt3, 1, 2048, 1, std::optional<int64_t>(0)), UsageError);
   EXPECT_THROW(resolve_micro_batches(gpt3, 1, 2048, 1, std::optional<int64_t>(-2)), UsageError);
   const ModelConfig opt = load_model("opt-175b");
