@@ -92,11 +92,7 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
   if (wa.dtype != wb.dtype) refuse("workload.dtype", wa.dtype, wb.dtype, "dtypes");
   // M and dp matter only where both steps have once-per-optimizer-step kernels; a file from before
   // them is another kernel set, said below.
-  auto has_optimizer_step = [](const LabeledResults& x) {
-    return std::any_of(x.results.kernels.begin(), x.results.kernels.end(),
-                       [](const results::KernelResult& k) { return k.per_optimizer_step; });
-  };
-  if (has_optimizer_step(a) && has_optimizer_step(b)) {
+  if (results::has_per_optimizer_step_kernels(a.results) && results::has_per_optimizer_step_kernels(b.results)) {
     if (wa.micro_batches != wb.micro_batches)
       refuse("workload.micro_batches", std::to_string(wa.micro_batches), std::to_string(wb.micro_batches),
              "optimizer steps");

@@ -62,8 +62,7 @@ MeasuredThroughput throughput_from_results(const results::RunResults& r, const s
   t.backend = r.machine.backend;
   t.sku_name = r.machine.sku;
   t.device_name = r.machine.device_name;
-  const bool per_step = std::any_of(r.kernels.begin(), r.kernels.end(),
-                                    [](const results::KernelResult& k) { return k.per_optimizer_step; });
+  const bool per_step = results::has_per_optimizer_step_kernels(r);
   t.source = fmt::format("results {} ({}, {} step {:.3f} ms{}{})", origin, r.machine.device_name, r.workload.model,
                          r.step->step_ms, t.expert_parallel > 1 ? fmt::format(", ep {}", t.expert_parallel) : "",
                          per_step ? fmt::format(", the optimizer step at 1/{}", r.workload.micro_batches) : "");
@@ -81,9 +80,7 @@ std::string measured_model_ref(const results::WorkloadInfo& w, const std::string
 }
 
 std::string optimizer_share_note(const results::RunResults& r) {
-  const bool per_step = std::any_of(r.kernels.begin(), r.kernels.end(),
-                                    [](const results::KernelResult& k) { return k.per_optimizer_step; });
-  if (!per_step || r.workload.micro_batches != 1) return "";
+  if (!results::has_per_optimizer_step_kernels(r) || r.workload.micro_batches != 1) return "";
   return "the step charges the whole optimizer step (the Adam update, an fp8 step's weight casts) to every "
          "micro-batch (workload.micro_batches 1: the model's config publishes no batch, or --micro-batches 1), an "
          "upper bound on its share; `run --micro-batches M` with the job's micro-batches per optimizer step charges "

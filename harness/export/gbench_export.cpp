@@ -145,10 +145,8 @@ json to_gbench_json(const results::RunResults& r, const std::string& origin, std
   // step, not a jump in this one; so is one charging its once-per-optimizer-step kernels over other
   // micro-batches or data-parallel shards (M, dp; named only where the run has such kernels, so a
   // file from before them keeps its series).
-  const bool per_optimizer_step = std::any_of(r.kernels.begin(), r.kernels.end(),
-                                              [](const auto& k) { return k.per_optimizer_step; });
   const std::string optimizer =
-      per_optimizer_step ? fmt::format("/M{}/dp{}", r.workload.micro_batches, r.workload.data_parallel) : "";
+      results::has_per_optimizer_step_kernels(r) ? fmt::format("/M{}/dp{}", r.workload.micro_batches, r.workload.data_parallel) : "";
   const std::string step_name =
       fmt::format("{}/step/tp{}/mb{}/seq{}{}/{}", prefix(r), r.workload.tensor_parallel, r.workload.micro_batch,
                   r.workload.seq_len, optimizer, sanitize(r.workload.dtype));

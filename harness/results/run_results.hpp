@@ -184,4 +184,12 @@ struct RunResults {
   nlohmann::json health;
 };
 
+// Whether the run measured kernels that run once per optimizer step (the Adam update, fp8 weight
+// casts): where its step depends on workload.micro_batches and data_parallel.
+inline bool has_per_optimizer_step_kernels(const RunResults& r) {
+  for (const auto& k : r.kernels)
+    if (k.per_optimizer_step) return true;
+  return false;
+}
+
 }  // namespace tb::results
