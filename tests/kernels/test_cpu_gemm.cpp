@@ -12,6 +12,7 @@
 #include "harness/runner/measure_op.hpp"
 #include "kernels/cpu/cpu_backend.hpp"
 #include "kernels/cpu/gemm_kernel.hpp"
+#include "tests/support/planted_error.hpp"
 
 namespace tb {
 namespace {
@@ -85,11 +86,7 @@ TEST(CpuGemm, EveryRotatedCopyComputesTheSameProduct) {
 TEST(CpuGemm, PlantedWrongValueIsCaught) {
   auto backend = kernels::cpu::make_backend();
   auto kernel = backend->prepare(gemm_op(40, 30, 20, GemmLayout::WeightGrad, DType::FP32), {});
-  kernel->launch();
-  ASSERT_TRUE(kernel->verify().passed);
-  kernel->corrupt_output_for_testing();
-  const kernels::VerifyResult v = kernel->verify();
-  EXPECT_FALSE(v.passed);
+  const kernels::VerifyResult v = tb::testing::expect_planted_error_caught(*kernel);
   EXPECT_GT(v.max_rel_error, 100 * v.tolerance);
 }
 
