@@ -287,6 +287,8 @@ TEST_F(RunCli, BadMicroBatchesOrDataParallelSizesAreRefusedNamingTheFlag) {
       {{"--micro-batches", "-3"}, "--micro-batches must be a positive integer (got -3)"},
       {{"--dp", "0"}, "--dp must be a positive integer (got 0)"},
       {{"--dp", "-2"}, "--dp must be a positive integer (got -2)"},
+      // Beyond any job: it overflowed micro-batch x seq x dp (SIGFPE, exit 136, no message).
+      {{"--dp", "4611686018427387904"}, "--dp must be at most 1000000 data-parallel ranks (got 4611686018427387904)"},
       // GPT-3 175B's batch of 1536 sequences is no multiple of 5 micro-batches of 1 sequence.
       {{"--model", "gpt3-175b", "--seq", "2048", "--micro-batch", "5"},
        "--micro-batch 5 x --dp 1 = 5 sequences does not divide"},
