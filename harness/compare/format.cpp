@@ -115,6 +115,18 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
       s.add_row(std::move(cells));
     };
     using SR = results::StepResult;
+    // Steps of other shapes sit side by side only under --allow-different-shapes: each shape
+    // figure that differs is said above the times it explains.
+    auto shape_row = [&](const std::string& name, int64_t results::WorkloadInfo::*field) {
+      bool differs = false;
+      for (const auto& r : c.runs) differs = differs || r.workload.*field != c.runs.front().workload.*field;
+      if (differs) row(name, [field](const SR&, const RunColumn& r) { return std::to_string(r.workload.*field); });
+    };
+    shape_row("tensor-parallel", &results::WorkloadInfo::tensor_parallel);
+    shape_row("micro-batch (sequences)", &results::WorkloadInfo::micro_batch);
+    shape_row("sequence (tokens)", &results::WorkloadInfo::seq_len);
+    shape_row("micro-batches per optimizer step (M)", &results::WorkloadInfo::micro_batches);
+    shape_row("data-parallel (optimizer shards)", &results::WorkloadInfo::data_parallel);
     row("step time (ms)", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.step_ms); });
     row("tokens/s per GPU", [](const SR& st, const RunColumn&) { return num(st.tokens_per_s, 0); });
     row("sustained TFLOP/s", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.sustained_tflops); });

@@ -222,6 +222,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
     col.step = r.step;
+    col.workload = r.workload;
     col.extrapolation = extrapolate(runs[i], quoted_price(i, runs[i], o), model, o, electricity_currency);
     out.runs.push_back(std::move(col));
 

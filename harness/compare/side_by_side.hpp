@@ -103,6 +103,7 @@ struct RunColumn {
   double peak_tflops_fp8 = 0;  // an fp8 step's other roof, its fp8 GEMMs' (0 otherwise or unknown)
   double peak_tflops = 0, peak_memory_tb_s = 0;
   std::optional<results::StepResult> step;
+  results::WorkloadInfo workload;  // the shape its step was measured at (rows where runs differ)
   Extrapolation extrapolation;
 };
 

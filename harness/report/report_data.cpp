@@ -93,6 +93,14 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                     {"sku", r.sku},
                     {"model", r.model},
                     {"dtype", r.dtype},
+                    // The shape its step was measured at: runs of other shapes sit side by side
+                    // only under --allow-different-shapes.
+                    {"workload",
+                     {{"tensor_parallel", r.workload.tensor_parallel},
+                      {"micro_batch", r.workload.micro_batch},
+                      {"seq_len", r.workload.seq_len},
+                      {"micro_batches", r.workload.micro_batches},
+                      {"data_parallel", r.workload.data_parallel}}},
                     {"peak_tflops", r.peak_tflops},
                     {"peak_dtype", r.peak_dtype},
                     {"peak_tflops_fp8", r.peak_tflops_fp8},

@@ -445,3 +445,27 @@ TEST(CompareSideBySide, SiteRefusesAnAmbiguousPriceAndAnotherGpusRuns) {
 }
 
 }  // namespace
+
+// Steps of other shapes (--allow-different-shapes) show the figures that differ in the step table,
+// so a faster step is not read as a faster machine; same-shape runs show none of them.
+TEST(CompareFormat, StepTableSaysTheShapeFiguresThatDiffer) {
+  auto runs = h100_and_h200();
+  const std::string same = format_side_by_side(build_side_by_side(runs, {}), TableFormat::Text);
+  for (const char* label : {"tensor-parallel", "micro-batch (sequences)", "sequence (tokens)",
+                            "micro-batches per optimizer step", "data-parallel"})
+    EXPECT_EQ(same.find(label), std::string::npos) << label << "\n" << same;
+
+  runs[1].results.workload.micro_batches = 96;
+  runs[1].results.workload.data_parallel = 16;
+  const std::string text = format_side_by_side(build_side_by_side(runs, {}), TableFormat::Text);
+  const auto m_row = text.find("micro-batches per optimizer step (M)");
+  ASSERT_NE(m_row, std::string::npos) << text;
+  const std::string m_line = text.substr(m_row, text.find('\n', m_row) - m_row);
+  EXPECT_NE(m_line.find(" 1 "), std::string::npos) << m_line;
+  EXPECT_NE(m_line.find("96"), std::string::npos) << m_line;
+  const auto dp_row = text.find("data-parallel (optimizer shards)");
+  ASSERT_NE(dp_row, std::string::npos) << text;
+  EXPECT_NE(text.substr(dp_row, text.find('\n', dp_row) - dp_row).find("16"), std::string::npos);
+  EXPECT_EQ(text.find("tensor-parallel"), std::string::npos) << text;
+  EXPECT_LT(m_row, text.find("step time (ms)"));
+}

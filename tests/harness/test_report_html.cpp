@@ -281,3 +281,22 @@ TEST(ReportData, PowerBasisIsEstimates) {
   EXPECT_NEAR(measured["power_w_per_gpu"].get<double>(), 612.5, 1e-9);
   EXPECT_FALSE(measured.contains("power_measured"));
 }
+
+// Each run says the shape it was measured at, as its file records it (compare --json's
+// runs[].workload), so runs of other shapes side by side can be told apart by a script.
+TEST(ReportData, RunsCarryTheirWorkloadShape) {
+  auto runs = two_runs();
+  runs[1].results.workload.micro_batches = 96;
+  runs[1].results.workload.data_parallel = 16;
+  const auto j = report_data(tb::compare::build_side_by_side(runs, {}), "t");
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& w = j["runs"][i]["workload"];
+    const auto& f = runs[i].results.workload;
+    EXPECT_EQ(w["tensor_parallel"], f.tensor_parallel);
+    EXPECT_EQ(w["micro_batch"], f.micro_batch);
+    EXPECT_EQ(w["seq_len"], f.seq_len);
+  }
+  EXPECT_EQ(j["runs"][0]["workload"]["micro_batches"], 1);
+  EXPECT_EQ(j["runs"][1]["workload"]["micro_batches"], 96);
+  EXPECT_EQ(j["runs"][1]["workload"]["data_parallel"], 16);
+}
