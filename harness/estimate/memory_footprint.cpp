@@ -137,13 +137,13 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
   st.layers = comm::layers_per_stage(r.layout, m);  // the busiest stage's, for uneven splits too
   st.micro_batches_in_flight = std::min<int64_t>(p - stage, r.layout.micro_batches);
   // Weights: the layers' matrices split t ways, but for what every tensor rank holds whole (the
-  // MoE router, MLA's down-projections; norms and a few biases too small to count); the token
-  // embedding is vocabulary-parallel; learned positions replicated.
+  // norms, the row-parallel biases, the MoE router, MLA's down-projections); the token embedding
+  // is vocabulary-parallel; learned positions replicated.
   // MoE layers (as many on this stage as there can be) split their routed experts e ways more.
   const int64_t moe_layers = std::min(st.layers, m.moe_layers());
   const double e = static_cast<double>(r.layout.ep);
   st.expert_params = static_cast<double>(moe_layers) * pc.routed_experts_per_layer / (x.t * e);
-  // What every tensor rank holds whole (MLA down-projections, the router) is not divided by t.
+  // What every tensor rank holds whole is not divided by t.
   const double dense_layer = pc.tp_replicated_per_layer + (pc.per_layer - pc.tp_replicated_per_layer) / x.t;
   const double moe_layer = pc.tp_replicated_per_moe_layer +
                            (pc.per_moe_layer - pc.routed_experts_per_layer - pc.tp_replicated_per_moe_layer) / x.t;

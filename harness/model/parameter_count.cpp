@@ -36,6 +36,9 @@ ParameterCount count_parameters(const ModelConfig& m) {
   p.mlp_per_layer = mlp_weights + bias * ((mlp_matrices - 1.0) * f + d);
   p.norms_per_layer = 2.0 * norm_params;
   p.per_layer = p.attention_per_layer + p.mlp_per_layer + p.norms_per_layer;
+  // Megatron-LM's tensor ranks each hold the norms whole, and the biases of the row-parallel
+  // projections (attention output, MLP down), added once after their all-reduce.
+  p.tp_replicated_per_layer += p.norms_per_layer + bias * 2.0 * d;
 
   double moe_matmul_weights = 0;  // per MoE layer, as one token sees it
   double inactive_per_moe_layer = 0;
@@ -64,7 +67,9 @@ ParameterCount count_parameters(const ModelConfig& m) {
   p.non_embedding = dense_layers * p.per_layer + moe_layers * p.per_moe_layer + p.final_norm;
   p.total = p.non_embedding + p.embeddings + p.output_head;
   p.active = p.total - moe_layers * inactive_per_moe_layer;
-  p.tp_replicated = dense_layers * p.tp_replicated_per_layer + moe_layers * p.tp_replicated_per_moe_layer;
+  // With the final norm and learned positions (Megatron's position embedding is not split).
+  p.tp_replicated = dense_layers * p.tp_replicated_per_layer + moe_layers * p.tp_replicated_per_moe_layer +
+                    p.final_norm + (p.embeddings - v * d);
   p.matmul_weights = dense_layers * (attention_weights + mlp_weights) + moe_layers * moe_matmul_weights + v * d;
   return p;
 }

@@ -21,11 +21,12 @@ struct ParameterCount {
   double router_per_layer = 0;      // d × experts (MoE)
   double routed_experts_per_layer = 0;  // experts × expert_mlp: what expert parallelism splits
   double per_moe_layer = 0;         // attention + router + routed and shared experts + norms
-  // Held whole by every tensor rank, not split (the MLA down-projections and latent norms, the
-  // MoE router): a GPU holds t_replicated + (per_layer - t_replicated)/t of each layer.
+  // Held whole by every tensor rank, not split (the norms, the row-parallel projections' biases,
+  // the MLA down-projections and latent norms, the MoE router): a GPU holds
+  // t_replicated + (per_layer - t_replicated)/t of each layer.
   double tp_replicated_per_layer = 0;       // in every layer
   double tp_replicated_per_moe_layer = 0;   // in MoE layers: the above + the router
-  double tp_replicated = 0;                 // over all layers
+  double tp_replicated = 0;                 // over all layers, + the final norm and learned positions
   double embeddings = 0;            // token (+ learned position) embeddings
   double output_head = 0;           // untied logits projection; 0 when tied
   double final_norm = 0;

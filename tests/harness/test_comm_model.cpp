@@ -56,10 +56,12 @@ TEST(CommModel, MatchesHandComputation) {
   //     = 2·(1/2)·2,097,152 / 100e9 = 20.97152 us; 4 per layer × 4/2 layers = 167.77216 us
   //   pp group (stride tp·dp = 8) across nodes: 2 × (2,097,152/2 B) / 10e9 = 209.7152 us
   //   stage time = 2560 + 167.77216 + 209.7152 = 2937.48736 us; bubble (p−1)/(m+p−1) = 1/9
-  //   dp group (stride 2, 2·4 = 8 > 4) across nodes: gradient 52,459,520/4 · 2 = 26,229,760 B,
-  //     ring 2·3/4 · 26,229,760 / 10e9 = 3934.464 us, half overlapped -> 1967.232 us exposed
-  //   step = 9 × 2937.48736 + 1967.232 = 28404.61824 us; ideal = 8 × 2560 = 20480 us
-  //   efficiency = 20480 / 28404.61824 = 0.7210095
+  //   dp group (stride 2, 2·4 = 8 > 4) across nodes: gradient of what every tensor rank holds
+  //     whole (norms and row-parallel biases 4·6·1024, final norm 2·1024, positions 1024·1024:
+  //     1,075,200) / 2 stages and the rest / 4: 13,383,680 · 2 = 26,767,360 B,
+  //     ring 2·3/4 · 26,767,360 / 10e9 = 4015.104 us, half overlapped -> 2007.552 us exposed
+  //   step = 9 × 2937.48736 + 2007.552 = 28444.93824 us; ideal = 8 × 2560 = 20480 us
+  //   efficiency = 20480 / 28444.93824 = 0.7199875
   const ScalingEstimate e = model_scaling(toy_input());
   EXPECT_FALSE(e.tp_link.inter_node);
   EXPECT_TRUE(e.pp_link.inter_node);
@@ -69,12 +71,12 @@ TEST(CommModel, MatchesHandComputation) {
   EXPECT_NEAR(e.tp_s_per_micro_batch, 167.77216e-6, 1e-12);
   EXPECT_NEAR(e.p2p_s_per_micro_batch, 209.7152e-6, 1e-12);
   EXPECT_NEAR(e.bubble_fraction, 1.0 / 9.0, 1e-12);
-  EXPECT_NEAR(e.dp_grad_bytes, 26229760.0, 1e-3);
-  EXPECT_NEAR(e.dp_allreduce_s, 3934.464e-6, 1e-12);
-  EXPECT_NEAR(e.dp_exposed_s, 1967.232e-6, 1e-12);
-  EXPECT_NEAR(e.step_s, 28404.61824e-6, 1e-11);
+  EXPECT_NEAR(e.dp_grad_bytes, 26767360.0, 1e-3);
+  EXPECT_NEAR(e.dp_allreduce_s, 4015.104e-6, 1e-12);
+  EXPECT_NEAR(e.dp_exposed_s, 2007.552e-6, 1e-12);
+  EXPECT_NEAR(e.step_s, 28444.93824e-6, 1e-11);
   EXPECT_NEAR(e.ideal_step_s, 20480e-6, 1e-12);
-  EXPECT_NEAR(e.efficiency, 0.7210095, 1e-6);
+  EXPECT_NEAR(e.efficiency, 0.7199875, 1e-6);
   EXPECT_EQ(e.gpus, 16);
   EXPECT_EQ(e.tokens_per_step, 1024.0 * 8 * 4);
   EXPECT_GE(e.reasons.size(), 5u);
@@ -153,10 +155,11 @@ TEST(CommModel, InterleavingDividesTheBubbleAndMultipliesSendRecv) {
 //     rank, 2·1024·(16·64/2)·2 = 2,097,152 B; (1/2)·2,097,152 / 100e9 = 10.48576 us,
 //     3 per layer x 4 layers = 125.82912 us
 //   gradients reduce over cp·dp = 4 ranks at stride 2 (8 > 4: across nodes, 10 GB/s):
-//     52,459,520/2 params · 2 B = 52,459,520 B; 2·3/4 · 52,459,520 / 10e9 = 7868.928 us,
-//     half overlapped -> 3934.464 us exposed
-//   step = 4 x (2560 + 167.77216 + 125.82912) + 3934.464 = 15348.86912 us; ideal 4 x 2560
-//   efficiency = 10240 / 15348.86912 = 0.6671501
+//     (52,459,520 − 1,075,200 held whole by each tensor rank)/2 + 1,075,200 = 26,767,360
+//     params · 2 B = 53,534,720 B; 2·3/4 · 53,534,720 / 10e9 = 8030.208 us,
+//     half overlapped -> 4015.104 us exposed
+//   step = 4 x (2560 + 167.77216 + 125.82912) + 4015.104 = 15429.50912 us; ideal 4 x 2560
+//   efficiency = 10240 / 15429.50912 = 0.6636634
 TEST(CommModel, ContextParallelismMatchesHandComputation) {
   CommModelInput in = toy_input();
   in.layout.tp = 2;
@@ -175,9 +178,9 @@ TEST(CommModel, ContextParallelismMatchesHandComputation) {
   EXPECT_NEAR(e.cp_s_per_micro_batch, 125.82912e-6, 1e-12);
   EXPECT_EQ(e.dp_link.ranks, 4);
   EXPECT_TRUE(e.dp_link.inter_node);
-  EXPECT_NEAR(e.dp_allreduce_s, 7868.928e-6, 1e-12);
-  EXPECT_NEAR(e.step_s, 15348.86912e-6, 1e-11);
-  EXPECT_NEAR(e.efficiency, 0.6671501, 1e-6);
+  EXPECT_NEAR(e.dp_allreduce_s, 8030.208e-6, 1e-12);
+  EXPECT_NEAR(e.step_s, 15429.50912e-6, 1e-11);
+  EXPECT_NEAR(e.efficiency, 0.6636634, 1e-6);
   bool said = false;
   for (const auto& why : e.reasons) said |= why.find("context parallel: 2 ranks hold 512 tokens") != std::string::npos;
   EXPECT_TRUE(said);
@@ -429,14 +432,16 @@ TEST(CommModel, EstimateIsUnchangedWithoutLayoutAndScaledWithIt) {
   //       the server) = 0.0140929 s
   //   pp send/recv: 2 × 50,331,648/8 B / 25e9 (stages 128 GPUs apart: across servers) = 0.000503 s
   //   stage = 0.2411301 s; 1F1B: (96 + 8 − 1) stages = 24.8364037 s
-  //   dp: ring all-reduce of 174,604,259,328 / 64 × 2 B = 5,456,383,104 B over 16 ranks across
-  //       servers: 2·15/16 × 5,456,383,104 / 25e9 = 0.4092287 s, not overlapped
-  //   step 25.2456325 s vs ideal 96 × 0.2265340 = 21.7472597 s: efficiency 0.8614266.
+  //   dp: ring all-reduce of this GPU's gradients: of 174,604,259,328 parameters, what every
+  //       tensor rank holds whole (norms, row-parallel biases, final norm, positions: 32,268,288)
+  //       / 8 stages, the rest / 64: 2,731,720,896 × 2 B = 5,463,441,792 B over 16 ranks across
+  //       servers: 2·15/16 × 5,463,441,792 / 25e9 = 0.4097581 s, not overlapped
+  //   step 25.2461618 s vs ideal 96 × 0.2265340 = 21.7472597 s: efficiency 0.8614086.
   EXPECT_NEAR(scaled.scaling->compute_s_per_micro_batch, 0.2265340, 1e-7);
   EXPECT_NEAR(scaled.scaling->tp_s_per_micro_batch, 0.0140929, 1e-7);
   EXPECT_NEAR(scaled.scaling->p2p_s_per_micro_batch, 0.00050331648, 1e-12);
-  EXPECT_NEAR(scaled.scaling->dp_allreduce_s, 0.4092287, 1e-7);
-  EXPECT_NEAR(eff, 0.8614266, 1e-7);
+  EXPECT_NEAR(scaled.scaling->dp_allreduce_s, 0.4097581, 1e-7);
+  EXPECT_NEAR(eff, 0.8614086, 1e-7);
   EXPECT_NEAR(*scaled.wall_days, *ideal.wall_days / eff, 1e-9);
   EXPECT_NEAR(*scaled.gpu_hours, *ideal.gpu_hours / eff, 1e-6);
   EXPECT_NEAR(*scaled.ideal_gpu_hours, *ideal.gpu_hours, 1e-6);

@@ -138,7 +138,8 @@ TEST(Moe, ReplicatedWeightsAreNotSplitOverTensorRanks) {
   const ModelConfig m = load_model("deepseek-v3");
   const ParameterCount p = count_parameters(m);
   const double d = 7168;
-  EXPECT_DOUBLE_EQ(p.tp_replicated_per_layer, d * 1536 + 1536 + d * (512 + 64) + 512);
+  // The latent projections and their RMSNorm gains, and the layer's two RMSNorms (no biases).
+  EXPECT_DOUBLE_EQ(p.tp_replicated_per_layer, d * 1536 + 1536 + d * (512 + 64) + 512 + 2 * d);
   EXPECT_DOUBLE_EQ(p.tp_replicated_per_moe_layer, p.tp_replicated_per_layer + d * 256);
   MemoryRequest r;
   r.model = m;
