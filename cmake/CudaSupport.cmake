@@ -21,7 +21,17 @@ if(TB_ENABLE_CUDA)
     # NCCL: only its header is needed to build; libnccl.so.2 is loaded at run time (from the
     # toolkit image here, or PyTorch's wheels on the device).
     find_path(TB_NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ENV NCCL_INCLUDE_DIR)
-    message(STATUS "trainbench: CUDA backend ON (archs ${TB_CUDA_ARCHS}), NCCL header: ${TB_NCCL_INCLUDE_DIR}")
+    if(TB_NCCL_INCLUDE_DIR)
+      message(STATUS "trainbench: CUDA backend ON (archs ${TB_CUDA_ARCHS}), NCCL header: ${TB_NCCL_INCLUDE_DIR}")
+    else()
+      # Not fatal (the kernels and `run` need no NCCL), but said loudly: a GPU build without it
+      # cannot run `trainbench comm --backend nccl`.
+      message(WARNING "trainbench: CUDA backend ON (archs ${TB_CUDA_ARCHS}) WITHOUT NCCL: nccl.h was found "
+                      "neither in the CUDA toolkit (${CUDAToolkit_INCLUDE_DIRS}) nor in $NCCL_INCLUDE_DIR, so "
+                      "`trainbench comm` has only its MPI host-memory backend. Install libnccl-dev (NVIDIA's CUDA "
+                      "apt repository; scripts/install-deps.sh does where it is configured) or set NCCL_INCLUDE_DIR "
+                      "to a folder holding nccl.h, then reconfigure.")
+    endif()
   else()
     message(STATUS "trainbench: no CUDA compiler found; CPU backend only")
   endif()
