@@ -25,10 +25,13 @@ void list_models() {
     fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6} {:>8} {:>6}  {}\n", name,
                human_count(p.total), human_count(p.active), m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden,
                m.vocab, m.seq_len, m.train_tokens > 0 ? human_count(m.train_tokens) : std::string("-"),
-               m.batch_sequences ? std::to_string(*m.batch_sequences) : std::string("-"), mlp);
+               m.batch_sequences ? std::to_string(*m.batch_sequences) + (m.batch_assumed.empty() ? "" : "*")
+                                 : std::string("-"),
+               mlp);
   }
-  fmt::print("tokens: trained on, as published (-: none; give --tokens); batch: sequences per step (-: give "
-             "--global-batch to the layout search)\n");
+  fmt::print("tokens: trained on, as published (-: none; give --tokens); batch: sequences per step (*: assumed, "
+             "the maker published none: the config's [training] batch_assumed says why; -: give --global-batch to the "
+             "layout search)\n");
 }
 
 void list_skus() {

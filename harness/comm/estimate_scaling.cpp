@@ -129,9 +129,13 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     const bool deadline_dp = !r.dp && !r.gpus && r.days;
     s.reasons.insert(s.reasons.begin() + 1,
                      !deadline_dp && batch_sets_micro_batches(batch, in.layout)
-                         ? fmt::format("micro-batches: {} = {}'s global batch of {} sequences / (dp {} x b {}); give "
+                         ? fmt::format("micro-batches: {} = {}'s global batch of {} sequences{} / (dp {} x b {}); give "
                                        "--micro-batches for another batch",
-                                       in.layout.micro_batches, r.model.name, *batch, in.layout.dp,
+                                       in.layout.micro_batches, r.model.name, *batch,
+                                       r.model.batch_assumed.empty()
+                                           ? std::string()
+                                           : fmt::format(" (assumed: {})", r.model.batch_assumed),
+                                       in.layout.dp,
                                        in.layout.micro_batch_size)
                          : fmt::format("micro-batches: {} assumed (1 without pipelining, else 4 x pp{}); give "
                                        "--micro-batches",

@@ -136,6 +136,15 @@ static ModelConfig parse_model(const config::TomlReader& r) {
   m.train_tokens = r.optional_positive("training.tokens").value_or(0.0);  // some makers never say
   m.dropout = r.optional_non_negative("training.dropout").value_or(0.0);
   m.batch_sequences = r.optional_positive_int("training.batch_sequences");
+  m.batch_assumed = r.optional_string("training.batch_assumed").value_or("");
+  if (r.has("training.batch_assumed") && !m.batch_sequences)
+    throw UsageError(fmt::format("{}: field 'training.batch_assumed' explains an assumed "
+                                 "'training.batch_sequences', which is not given: give both, or neither",
+                                 origin));
+  if (r.has("training.batch_assumed") && m.batch_assumed.empty())
+    throw UsageError(fmt::format("{}: field 'training.batch_assumed' is empty: say why the batch is assumed "
+                                 "(the maker published none)",
+                                 origin));
   m.published_params = r.optional_positive("published.params");
   m.published_pf_days = r.optional_positive("published.train_pf_days");
   m.published_source = r.optional_string("published.source").value_or("");

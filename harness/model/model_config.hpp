@@ -86,6 +86,9 @@ struct ModelConfig {
   // Global batch in sequences of seq_len, as published: with a GPU count it fixes how many
   // micro-batches a data-parallel rank runs per step (the layout search needs it).
   std::optional<int64_t> batch_sequences;
+  // Non-empty where the maker published no batch and batch_sequences is an assumption
+  // ([training] batch_assumed): why this one. Said wherever the batch sets a figure.
+  std::string batch_assumed;
   std::optional<double> published_params;    // for comparison only, never used in math
   std::optional<double> published_pf_days;   // for comparison only
   std::string published_source;

@@ -22,6 +22,8 @@ MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch
                            "step work charged in full (an upper bound)",
                            model.name)};
   const int64_t batch = *model.batch_sequences;
+  // An assumed batch (the maker published none) says so wherever it sets M.
+  const std::string assumed = model.batch_assumed.empty() ? "" : fmt::format(" (assumed: {})", model.batch_assumed);
   // In doubles first: --micro-batch and --dp come from the command line, and their product must
   // not wrap before it is compared with the batch.
   const bool beyond_batch = static_cast<double>(micro_batch) * static_cast<double>(data_parallel) >
@@ -35,8 +37,8 @@ MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch
                                    micro_batch, data_parallel,
                                    static_cast<double>(micro_batch) * static_cast<double>(data_parallel), model.name,
                                    batch));
-    return {batch / per_micro_batch, fmt::format("{}'s batch of {} sequences / (micro-batch {} x dp {})", model.name,
-                                                 batch, micro_batch, data_parallel)};
+    return {batch / per_micro_batch, fmt::format("{}'s batch of {} sequences{} / (micro-batch {} x dp {})", model.name,
+                                                 batch, assumed, micro_batch, data_parallel)};
   }
   // At another sequence length the batch is its tokens: the optimizer step comes once per
   // batch_sequences x context tokens, whatever the micro-batches are cut to. Rounded down where
@@ -51,8 +53,8 @@ MicroBatches resolve_micro_batches(const ModelConfig& model, int64_t micro_batch
                                  micro_batch, seq_len, data_parallel, model.name, batch, model.seq_len));
   const int64_t per_micro_batch_tokens = per_micro_batch * seq_len;
   const int64_t count = tokens / per_micro_batch_tokens;
-  return {count, fmt::format("{}'s batch of {} sequences x {} tokens / (micro-batch {} x seq {} x dp {}){}", model.name,
-                             batch, model.seq_len, micro_batch, seq_len, data_parallel,
+  return {count, fmt::format("{}'s batch of {} sequences x {} tokens{} / (micro-batch {} x seq {} x dp {}){}",
+                             model.name, batch, model.seq_len, assumed, micro_batch, seq_len, data_parallel,
                              tokens % per_micro_batch_tokens == 0 ? "" : ", rounded down")};
 }
 

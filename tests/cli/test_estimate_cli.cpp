@@ -624,8 +624,8 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       {{"estimate", "--layout", "auto", "--tp", "8", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"}, "--tp"},
       {{"estimate", "--layout", "auto", "--gpu", "h100-sxm", "--mfu", "0.4"}, "--days"},
       {{"estimate", "--layout", "auto", "--tflops", "300", "--gpus", "64"}, "--gpu"},
-      {{"estimate", "--model", "llama3-8b", "--layout", "auto", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
-       "--global-batch"},
+      {{"estimate", "--model", "opt-175b", "--layout", "auto", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64"},
+       "--global-batch"},  // OPT's config has no batch
       {{"estimate", "--global-batch", "512"}, "--layout auto"},
       {{"estimate", "--recompute", "auto", "--tflops", "100"}, "--layout auto"},
       {{"estimate", "--gpu", "h100-sxm,h200", "--tflops", "300"}, "--mfu"},

@@ -67,6 +67,25 @@ TEST(Configs, UnknownFieldsAreRefusedNamingTheTableAndItsFields) {
   EXPECT_NE(msg.find("the top level"), std::string::npos) << msg;
 }
 
+// An assumed batch says why, and explains a batch that is there.
+TEST(Configs, AssumedBatchNeedsTheBatchAndAReason) {
+  const std::string with_batch = replace(kGoodModel, "tokens = 1e9", "tokens = 1e9\nbatch_sequences = 64");
+  const ModelConfig m = parse_model_toml(replace(with_batch, "batch_sequences = 64",
+                                                 "batch_sequences = 64\nbatch_assumed = \"not published\""),
+                                         "m.toml");
+  EXPECT_EQ(m.batch_assumed, "not published");
+  EXPECT_TRUE(parse_model_toml(with_batch, "m.toml").batch_assumed.empty());
+  std::string msg = message_of(
+      [] { parse_model_toml(replace(kGoodModel, "tokens = 1e9", "tokens = 1e9\nbatch_assumed = \"x\""), "m.toml"); });
+  EXPECT_NE(msg.find("m.toml: field 'training.batch_assumed'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'training.batch_sequences'"), std::string::npos) << msg;
+  msg = message_of([&] {
+    parse_model_toml(replace(with_batch, "batch_sequences = 64", "batch_sequences = 64\nbatch_assumed = \"\""),
+                     "m.toml");
+  });
+  EXPECT_NE(msg.find("'training.batch_assumed' is empty"), std::string::npos) << msg;
+}
+
 TEST(Configs, VocabPadMultipleDefaultsToMegatronsAndIsChecked) {
   EXPECT_EQ(parse_model_toml(kGoodModel, "m.toml").vocab_pad_multiple, 128);
   EXPECT_EQ(parse_model_toml(replace(kGoodModel, "vocab = 1000", "vocab = 1000\nvocab_pad_multiple = 64"), "m.toml")

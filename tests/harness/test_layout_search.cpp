@@ -334,7 +334,8 @@ TEST(LayoutSearch, RefusesWhatItCannotSearchNamingTheFlag) {
   r.micro_batch_sizes = {5};
   expect_usage(r, "--micro-batch-size");
   LayoutSearchRequest llama;
-  llama.base.model = load_model("llama3-8b");  // no published batch
+  llama.base.model = load_model("llama3-8b");
+  llama.base.model.batch_sequences.reset();  // a config without a batch
   llama.base.sku = load_sku("h100-sxm");
   llama.base.mfu = 0.4;
   llama.base.gpus = 64;

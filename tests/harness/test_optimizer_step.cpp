@@ -134,6 +134,16 @@ TEST(OptimizerStep, MicroBatchesComeFromTheModelsBatch) {
   const MicroBatches none = resolve_micro_batches(opt, 1, 2048, 1, std::nullopt);
   EXPECT_EQ(none.count, 1);
   EXPECT_NE(none.why.find("no batch"), std::string::npos) << none.why;
+  // A batch the maker did not publish is assumed in the config, and M's reason repeats why:
+  // Llama 3 8B's 4M tokens = 512 x 8192, 64 micro-batches of 8 sequences.
+  const ModelConfig llama = load_model("llama3-8b");
+  ASSERT_EQ(llama.batch_sequences, std::optional<int64_t>(512));
+  ASSERT_FALSE(llama.batch_assumed.empty());
+  const MicroBatches assumed = resolve_micro_batches(llama, 8, 8192, 1, std::nullopt);
+  EXPECT_EQ(assumed.count, 64);
+  EXPECT_NE(assumed.why.find("(assumed: " + llama.batch_assumed + ")"), std::string::npos) << assumed.why;
+  EXPECT_NE(resolve_micro_batches(llama, 1, 1024, 1, std::nullopt).why.find("assumed"), std::string::npos);
+  EXPECT_EQ(resolve_micro_batches(gpt3, 1, 2048, 1, std::nullopt).why.find("assumed"), std::string::npos);
 }
 
 TEST(OptimizerStep, BadDataParallelOrMicroBatchesAreRefused) {
