@@ -201,7 +201,8 @@ void add_attention_command(CLI::App& app) {
   add_timing_flags(cmd, flags->timing);
   cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
   cmd->footer(std::string(kFlopsConvention) +
-              ".\nGoogle Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5.");
+              ".\nGoogle Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5, "
+              "--benchmark_out=FILE.");
   cmd->callback([flags, cmd] { run_attention(*flags, *cmd); });
 }
 

@@ -260,7 +260,7 @@ void run_comm(const CommFlags& f) {
     print_closing(out, run, device);
     if (!f.out.empty()) fmt::print(out, "# results: {}\n", f.out);
     fmt::print(stderr, "{}", unconverged_note(run.kernels, options.policy.target_rel_noise));
-    fmt::print(stderr, "{}", host_notes(run.machine));
+    fmt::print(stderr, "{}", host_notes(run.machine, /*measured_gemms=*/false));
     if (f.json) std::cout << results::to_json(run).dump(2) << "\n";
     if (interrupted)
       fmt::print(stderr, "trainbench: interrupted at {}; kept what was measured{}\n", stopped_at,

@@ -269,7 +269,7 @@ void add_health_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("health", "Is something wrong with this machine? GEMM and memory-bandwidth "
                                            "battery judged against healthy parts of its SKU; exit 1 if not");
   add_device_flags(cmd, flags->dev);
-  cmd->add_option("--dtype", flags->dtype, "GEMM dtype: bf16 (default), fp16, fp8, tf32, fp32, fp64");
+  cmd->add_option("--dtype", flags->dtype, "GEMM dtype: bf16 (default; fp32 on a CPU without bf16 GEMM), fp16, fp8, tf32, fp32, fp64");
   cmd->add_option("--sku", flags->sku, "SKU config to judge against (default: matched from the device name)");
   cmd->add_option("--out", flags->out, "Write the battery's results file (JSON, schema v1)")
       ->check(writable_output("--out"));

@@ -53,6 +53,7 @@ void run_report(const ReportFlags& f) {
   o.comparison.recompute = checked_recompute_flag(f.recompute, o.comparison.layout_search);
   o.comparison.compatibility.allow_different_shapes = f.allow_different_shapes;
   o.comparison.compatibility.allow_different_device = true;  // comparing SKUs is the point
+  o.comparison.accept_partial = true;  // drawn from what it measured, under a PARTIAL banner
   apply_price_flags(f.prices, o.comparison);
   o.comparison.site = load_site_flag(f.site);
   o.comparison.interruptions = parse_interruption_flags(f.interruptions);
@@ -66,7 +67,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("files", flags->files, "Results files")->required();
   cmd->add_option("-o,--out", flags->out, "HTML file to write")->required();
   cmd->add_option("--title", flags->title, "Report title")->capture_default_str();
-  cmd->add_option("--chartjs", flags->chartjs, "Chart.js UMD build to inline (default: Debian's libjs-chart.js)");
+  cmd->add_option("--chartjs", flags->chartjs, "Chart.js UMD build to inline (default: $TB_CHARTJS, else Debian's libjs-chart.js)");
   cmd->add_option("--model", flags->model, "Model to extrapolate training for (default: the files' model)");
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (e.g. 2T; default: the model's)");
   cmd->add_option("--gpus", flags->gpus, "GPUs training together, for the extrapolation")->capture_default_str();

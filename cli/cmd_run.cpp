@@ -381,14 +381,14 @@ void add_run_command(CLI::App& app) {
                   "capability 8.9+: the layers' linear GEMMs in fp8 (e4m3, gradients e5m2), attention, norms, router and logits in "
                   "bf16, MFU against the bf16 peak (Transformer Engine's recipe)");
   add_device_flags(cmd, flags->dev);
-  cmd->add_option("--sku", flags->sku, "SKU config for peaks (default: matched from the device name)");
+  cmd->add_option("--sku", flags->sku, "SKU config (name or .toml file) for peaks (default: matched from the device name)");
   cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
       ->capture_default_str();
   cmd->add_option("--out", flags->out, "Results file (default results/<device>-<model>-<time>.json)")
       ->check(writable_output("--out"));
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (default: the model's)");
-  cmd->add_option("--site", flags->site, "Data-center preset for the extrapolation")->capture_default_str();
+  cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file, for the extrapolation")->capture_default_str();
   cmd->add_flag("--no-estimate", flags->no_estimate, "Skip the extrapolation");
   cmd->add_flag("--quiet", flags->quiet,
                 "No progress lines (on stderr: the kernel, the time elapsed and an estimate of the time left, "

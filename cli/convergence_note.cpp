@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/results/convergence.hpp"
+
 namespace tb::cli {
 
 std::string unconverged_note(const std::vector<results::KernelResult>& kernels, double target_rel_noise,
@@ -11,7 +13,7 @@ std::string unconverged_note(const std::vector<results::KernelResult>& kernels, 
   // Unknown noise (one sample) is the worst kind.
   auto noise = [](const results::KernelResult& k) { return timing::known_rel_noise(k.stats).value_or(1e300); };
   for (const auto& k : kernels)
-    if (k.status == "ok" && k.stop_reason != "converged" && noise(k) > target_rel_noise) {
+    if (results::stopped_short(k, target_rel_noise)) {
       ++noisy;
       if (!worst || noise(k) > noise(*worst)) worst = &k;
     }

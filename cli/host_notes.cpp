@@ -20,13 +20,13 @@ std::string blas_half_peak_note() {
                      core);
 }
 
-std::string host_notes(const results::MachineInfo& machine) {
+std::string host_notes(const results::MachineInfo& machine, bool measured_gemms) {
   std::string notes;
   if (health::host_busy(machine.load_avg_1m, machine.host_cpus))
     notes += fmt::format("trainbench: note: the host was busy (load {:.1f} on {} CPUs when the run began): other "
                          "processes shared it, so these figures may understate the machine; measure on a quiet host\n",
                          *machine.load_avg_1m, machine.host_cpus);
-  if (machine.backend == "cpu")
+  if (machine.backend == "cpu" && measured_gemms)
     if (const std::string blas = blas_half_peak_note(); !blas.empty()) notes += "trainbench: note: " + blas + "\n";
   return notes;
 }

@@ -10,8 +10,9 @@
 namespace tb::cli {
 
 // "trainbench: note: ..." lines (each ending in a newline) for the machine a run recorded; empty
-// when nothing needs saying.
-std::string host_notes(const results::MachineInfo& machine);
+// when nothing needs saying. `measured_gemms` false (comm, which runs no GEMMs and has no MFU):
+// the OpenBLAS note, about GEMMs' % of peak, is left out.
+std::string host_notes(const results::MachineInfo& machine, bool measured_gemms = true);
 
 // A note when memory-bound kernels ran above the bandwidth they are judged against, naming the
 // fastest: on a CPU that peak is a STREAM triad measured once per run, which a busy host slows and

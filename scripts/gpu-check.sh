@@ -12,7 +12,7 @@
 #   smoke         one small fused attention forward and backward (d 128, causal, ragged) and one small
 #                 GEMM, on a short leash: if one fails or hangs, the model runs after it are skipped
 #   comm-1gpu     a one-rank NCCL `comm` over the model's own message sizes (issue 7 on one GPU)
-#   run-models    `run` for gpt3-175b (tp 8, run's default 100 s budget), gpt3-xl, llama3-8b (25 s each)
+#   run-models    `run` for gpt3-175b (tp 8, run's default 100 s budget), gpt3-xl, llama3-8b (20 s budget each)
 #   tests         every GPU test (trainbench_gpu_tests), the wgmma forward's first run apart, and
 #                 last the hang probe (does the process exit after a hung kernel?)
 #   cpu-tests     the CPU suite from the bundle (CI runs it already: only on request)

@@ -38,11 +38,19 @@ void require_complete_run(const LabeledResults& run, bool accept_failed_kernels)
                                  run.origin, which));
   if (r.status == "partial" || (r.step && !r.step->complete) || !bad.empty())
     throw UsageError(fmt::format("{}: the run is partial (status \"{}\"){}; its step misses kernels, so no comparison "
-                                 "or report of it would be whole — re-run it to completion",
+                                 "of it would be whole — re-run it to completion (`report` draws what it measured)",
                                  run.origin, r.status, which));
   if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
 
   results::require_consistent_results(r, run.origin);
+}
+
+void require_measured_part(const LabeledResults& run) {
+  const auto& k = run.results.kernels;
+  if (std::none_of(k.begin(), k.end(), [](const results::KernelResult& x) { return x.status == "ok"; }))
+    throw UsageError(fmt::format("{}: the run is partial and measured no kernel: nothing to report — re-run it",
+                                 run.origin));
+  results::require_consistent_results(run.results, run.origin);
 }
 
 void require_same_attention_impl(const LabeledResults& a, const LabeledResults& b,

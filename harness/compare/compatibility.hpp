@@ -37,6 +37,10 @@ struct CompatibilityOptions {
 // kernels were not measured (interrupted, skipped) is still refused: nothing of those failed.
 void require_complete_run(const LabeledResults& run, bool accept_failed_kernels = false);
 
+// The report's rule for a partial run (SideBySideOptions::accept_partial): it must agree with
+// itself and hold at least one measured kernel.
+void require_measured_part(const LabeledResults& run);
+
 // The gate's: the same attention implementation (workload.attention_impl, --impl) where both files
 // recorded one, unless shapes may differ. A side-by-side comparison sets implementations apart on
 // purpose, so only the gate refuses.

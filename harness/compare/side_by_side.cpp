@@ -18,6 +18,7 @@
 #include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/estimate/ranking.hpp"
+#include "harness/results/convergence.hpp"
 #include "harness/results/recorded_sku.hpp"
 
 namespace tb::compare {
@@ -175,7 +176,10 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
 SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const SideBySideOptions& o) {
   if (files.empty()) throw UsageError("compare: give at least one results file");
   if (o.gpus <= 0) throw UsageError(fmt::format("--gpus must be positive (got {})", o.gpus));
-  for (const auto& r : files) require_complete_run(r);
+  for (const auto& r : files) {
+    if (o.accept_partial && r.results.status == "partial") require_measured_part(r);
+    else require_complete_run(r);
+  }
   std::vector<LabeledResults> runs;
   for (const auto& r : files) runs.push_back(pool_repetitions(r));
   for (size_t i = 1; i < runs.size(); ++i) require_same_shapes(runs[0], runs[i], o.compatibility);
@@ -195,7 +199,7 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
       out.notes.push_back(fmt::format("{} measured {}'s kernels; extrapolating {} assumes its kernels run as fast "
                                       "(measure `trainbench run --model {}` for its own)",
                                       r.origin, measured, out.target_model, out.target_model));
-    if (r.results.step) {  // a step measured at one sequence prices training at another
+    if (r.results.step && r.results.status != "partial") {  // a step measured at one sequence prices training at another
       const std::string seq_note = sequence_mismatch_note(r.results.workload.seq_len, model.seq_len, model.name);
       const std::string note = fmt::format("{}: {}", r.origin, seq_note);
       if (!seq_note.empty() && std::find(out.notes.begin(), out.notes.end(), note) == out.notes.end())
@@ -221,14 +225,31 @@ SideBySide build_side_by_side(const std::vector<LabeledResults>& files, const Si
         col.peak_tflops_fp8 = sku->peak_tflops_or_zero(DType::FP8);
     col.peak_tflops = r.machine.peak_tflops;
     col.peak_memory_tb_s = r.machine.peak_memory_tb_s;
-    col.step = r.step;
     col.workload = r.workload;
-    col.extrapolation = extrapolate(runs[i], quoted_price(i, runs[i], o), model, o, electricity_currency);
+    col.machine = r.machine;
+    col.noise_target = results::noise_target(r);
+    for (const auto& k : r.kernels)
+      if (results::stopped_short(k, col.noise_target)) col.unconverged.push_back(k);
+    col.health = r.health;
+    col.kernels_total = r.kernels.size();
+    col.partial = r.status == "partial";
+    if (col.partial) {
+      // Its step sums only the kernels it measured: no step figures, nothing to extrapolate.
+      for (const auto& k : r.kernels)
+        if (k.status != "ok") col.not_measured.push_back(k);
+      col.extrapolation.why_not = fmt::format("a partial run ({} of {} kernels measured): no step to extrapolate from",
+                                              r.kernels.size() - col.not_measured.size(), r.kernels.size());
+    } else {
+      col.step = r.step;
+      col.extrapolation = extrapolate(runs[i], quoted_price(i, runs[i], o), model, o, electricity_currency);
+    }
     out.runs.push_back(std::move(col));
 
     double step_ms = 0;
-    for (const auto& k : r.kernels) step_ms += results::step_calls(k, r.workload) * k.stats.median_ms;
+    for (const auto& k : r.kernels)
+      if (k.status == "ok") step_ms += results::step_calls(k, r.workload) * k.stats.median_ms;
     for (const auto& k : r.kernels) {
+      if (k.status != "ok") continue;  // a partial run's kernels not measured have no cell
       const std::string key = kernel_key(k);
       auto [it, inserted] = row_of.emplace(key, out.kernels.size());
       if (inserted) {

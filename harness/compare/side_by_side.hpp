@@ -43,6 +43,10 @@ struct SideBySideOptions {
   // --mtbf-gpu-hours: interruptions, checkpoints and restarts in the days and GPU-hours
   // (harness/estimate/goodput.hpp); each run's goodput at its own GPU count.
   std::optional<InterruptionModel> interruptions;
+  // `report` only: a partial run (interrupted, or kernels that failed) is drawn from the kernels
+  // it measured, without its step or an extrapolation, which would miss the others; compare and
+  // the gate refuse it.
+  bool accept_partial = false;
 };
 
 struct KernelCell {
@@ -105,6 +109,17 @@ struct RunColumn {
   std::optional<results::StepResult> step;
   results::WorkloadInfo workload;  // the shape its step was measured at (rows where runs differ)
   Extrapolation extrapolation;
+  // Provenance as the file records it: when, where, which build and libraries, how busy.
+  results::MachineInfo machine;
+  std::optional<double> noise_target;  // workload.timing.noise, where recorded
+  // Measured kernels that stopped before their noise reached the target (results::stopped_short).
+  std::vector<results::KernelResult> unconverged;
+  // With accept_partial, a partial file: its kernels not measured (status and error kept); its
+  // step and extrapolation are left out. Empty for a complete run.
+  bool partial = false;
+  size_t kernels_total = 0;
+  std::vector<results::KernelResult> not_measured;
+  nlohmann::json health;  // a `trainbench health` file's verdict and checks, as written; null otherwise
 };
 
 // The procurement answer: which run trains the target model with the fewest GPU-hours, the

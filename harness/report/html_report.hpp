@@ -1,7 +1,7 @@
 #pragma once
 // `trainbench report`: one self-contained HTML file — Chart.js and the data inlined, nothing
-// fetched at view time — with per-kernel TFLOP/s against peak, a roofline, the step-time
-// breakdown, the SKU comparison and the extrapolation table.
+// fetched at view time — with each run's provenance, per-kernel TFLOP/s against peak, a roofline,
+// the step-time breakdown, the SKU comparison and the extrapolation table.
 #include <string>
 #include <vector>
 
@@ -15,7 +15,8 @@ struct ReportOptions {
   compare::SideBySideOptions comparison;  // target model, GPUs, days, allowed differences
 };
 
-// Reads nothing but Chart.js; the runs are already loaded. Refuses what `compare` refuses.
+// Reads nothing but Chart.js; the runs are already loaded. Refuses what `compare` refuses, but for
+// a partial run, drawn under its banner when options.comparison.accept_partial is set (`report`).
 std::string render_html_report(const std::vector<compare::LabeledResults>& runs, const ReportOptions& options);
 
 // Page assembly, exposed for tests: `data_json` is embedded as a JSON script element.

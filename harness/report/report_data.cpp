@@ -5,6 +5,7 @@
 #include "harness/common/human_format.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/estimate/estimate_json.hpp"
+#include "harness/report/run_provenance.hpp"
 
 namespace tb::report {
 
@@ -109,7 +110,13 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                     {"kernels_tflops", ms > 0 ? flops / (ms * 1e-3) / 1e12 : 0.0},
                     {"group_ms", by_group},
                     {"step", step},
-                    {"extrapolation", extrap}});
+                    {"extrapolation", extrap},
+                    {"status", r.partial ? "partial" : "complete"},
+                    {"partial", partial_json(r)},
+                    {"machine", machine_json(r.machine)},
+                    {"noise_target", r.noise_target ? json(*r.noise_target) : json(nullptr)},
+                    {"unconverged", unconverged_json(r)},
+                    {"health", health_json(r.health)}});
   }
 
   json kernels = json::array();

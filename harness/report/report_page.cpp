@@ -14,6 +14,7 @@ table { border-collapse: collapse; font-size: 0.85em; margin: 8px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; }
 th { background: #f4f4f4; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.partial { font-weight: bold; color: #b00; border: 2px solid #b00; padding: 6px 10px; margin: 12px 0; }
 )CSS";
 
 const char* const kPageScript = R"JS(
@@ -103,6 +104,19 @@ const char* const kPageScript = R"JS(
   kernels.forEach(function (k) { seen[k.name] = (seen[k.name] || 0) + 1; });
   var kernelLabels = kernels.map(function (k) { return seen[k.name] > 1 ? k.name + ' [' + k.shape + ']' : k.name; });
 
+  // A partial run charts only what it measured: its step would miss kernels, so none is shown.
+  runs.forEach(function (r) {
+    var p = r.partial;
+    if (!p) return;
+    var missing = p.not_measured.map(function (k) {
+      return k.name + (k.shape ? ' ' + k.shape : '') + ': ' + k.status + (k.error ? ' (' + k.error + ')' : '');
+    });
+    main.appendChild(el('p', 'PARTIAL: ' + runName(r) + ' ' +
+                        (p.interrupted ? 'interrupted after ' + p.kernels_measured + ' of ' + p.kernels_total + ' kernels'
+                                       : p.kernels_measured + ' of ' + p.kernels_total + ' kernels measured') +
+                        '; no step/extrapolation. Not measured: ' + missing.join('; '), 'partial'));
+  });
+
   // Runs at a glance.
   var s0 = section('Results files');
   table(s0, ['run', 'device', 'SKU', 'model', 'dtype', 'peak TFLOP/s', 'peak TB/s', 'step ms', 'tokens/s per GPU', 'MFU %'],
@@ -113,6 +127,59 @@ const char* const kPageScript = R"JS(
                   r.peak_memory_tb_s > 0 ? fmt(r.peak_memory_tb_s, 2) : '-',
                   st ? fmt(st.step_ms, 3) : '-', st ? fmt(st.tokens_per_s, 0) : '-', st ? fmt(100 * st.mfu, 1) : '-'];
         }), [false, false, false, false, false, true, true, true, true, true]);
+
+  // Provenance: when, where and by which build and libraries each file was measured, and how
+  // busy the host was, as the file records them; a shared report is read far from the machine.
+  var sp = section('Provenance', 'As each results file records it (machine, workload). Load: the 1-minute load ' +
+                   'average when the run started, over the host\'s logical CPUs. Workload: tensor parallelism, ' +
+                   'micro-batch, sequence length, M micro-batches per optimizer step, data-parallel ranks.');
+  function libraries(m) {
+    return [['BLAS', m.blas_version], ['driver', m.driver_version], ['CUDA', m.cuda_runtime_version],
+            ['cuBLAS', m.cublas_version], ['NCCL', m.nccl_version]]
+      .filter(function (l) { return l[1]; }).map(function (l) { return l[0] + ' ' + l[1]; }).join(', ') || '-';
+  }
+  table(sp, ['run', 'measured (UTC)', 'git commit', 'build', 'host', 'CPU / OS', 'libraries', 'load',
+             'workload (tp, micro-batch, seq, M, dp)'],
+        runs.map(function (r) {
+          var m = r.machine, w = r.workload;
+          return [runName(r), m.utc_time || '-', m.git_commit || '-',
+                  [m.trainbench_version, m.build_type].filter(function (x) { return x; }).join(' ') || '-',
+                  m.host || '-', [m.cpu, m.os].filter(function (x) { return x; }).join('; ') || '-', libraries(m),
+                  m.load_avg_1m === null ? '-' : fmt(m.load_avg_1m, 2) + (m.host_cpus > 0 ? ' / ' + m.host_cpus + ' CPUs' : ''),
+                  'tp ' + w.tensor_parallel + ', micro-batch ' + w.micro_batch + ', seq ' + w.seq_len + ', M ' +
+                    w.micro_batches + ', dp ' + w.data_parallel];
+        }));
+  sp.appendChild(el('p', 'Command lines: ' + runs.map(function (r) {
+    return r.letter + ': ' + (r.machine.command_line || '-'); }).join('; '), 'note'));
+  var shortRuns = runs.filter(function (r) { return r.unconverged.length; });
+  if (shortRuns.length)
+    sp.appendChild(el('p', 'Not converged (sampling stopped before the noise reached the target: these medians are ' +
+                      'weaker evidence): ' + shortRuns.map(function (r) {
+      return r.letter + ': ' + r.unconverged.map(function (k) {
+        return k.name + (k.shape ? ' ' + k.shape : '') + ' (' +
+               (k.rel_noise === null ? 'noise unknown' : 'noise ' + fmt(100 * k.rel_noise, 2) + '%') +
+               (r.noise_target === null ? '' : ' > ' + fmt(100 * r.noise_target, 2) + '% target') + ' after ' +
+               k.samples + ' samples, stopped by ' + (k.stop_reason || 'unknown') + ')';
+      }).join(', ');
+    }).join('; '), 'note'));
+  else
+    sp.appendChild(el('p', 'Every measured kernel converged to its noise target.', 'note'));
+
+  // A `trainbench health` file: its verdict and every check, which its kernels alone do not say.
+  var healthRuns = runs.filter(function (r) { return r.health; });
+  if (healthRuns.length) {
+    var sh = section('Health', 'trainbench health: each check against the SKU\'s sustained figures, clocks, noise and ' +
+                     'the GPU\'s setup (docs/health.md).');
+    healthRuns.forEach(function (r) {
+      var h = r.health;
+      sh.appendChild(el('p', runName(r) + ': verdict ' + (h.verdict || '-') +
+                        (h.verdict_of_measured ? ' (of what was measured: ' + h.verdict_of_measured + ')' : ''), 'best'));
+      table(sh, ['check', 'status', 'measured', 'reference', 'unit', 'detail'], h.checks.map(function (c) {
+        return [c.id || '-', c.status || '-', c.measured === null ? '-' : sig4(c.measured),
+                c.reference === null ? '-' : sig4(c.reference), c.unit || '', c.detail || ''];
+      }), [false, false, true, true, false, false]);
+    });
+  }
 
   // 1. Per-kernel TFLOP/s against each SKU's peak.
   var s1 = section('Per-kernel TFLOP/s against peak',
@@ -234,8 +301,10 @@ const char* const kPageScript = R"JS(
 
   // 5. Extrapolation.
   var anyStep = runs.some(function (r) { return r.step; });
+  var anyPartial = runs.some(function (r) { return r.partial; });
   var s5 = section(anyStep ? 'Extrapolation: training ' + data.target_model
-                           : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
+                   : anyPartial ? 'Extrapolation: none (a partial run has no whole step; no other file measured one)'
+                                : 'Extrapolation: none (no file measured a training step; `trainbench run` does)',
                    'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
                    'Energy: power x GPU-hours x PUE (--pue, else --site\'s, else 1), ' +
                    'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price (or --site\'s tariff), the energy\'s cost and rental + electricity beside it.' +

@@ -31,6 +31,8 @@ TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
   EXPECT_NE(r.out.find("One rank measures no link"), std::string::npos) << r.out;
   // Host memory is no GPU to match to a SKU: no SKU note (cli/comm_sku_note.hpp's test has GPUs).
   EXPECT_EQ(r.err.find("SKU config"), std::string::npos) << r.err;
+  // Nor the OpenBLAS note about GEMMs' % of peak and MFU: comm runs no GEMMs.
+  EXPECT_EQ(r.err.find("OpenBLAS"), std::string::npos) << r.err;
   const auto j = nlohmann::json::parse(read_text(out));
   EXPECT_EQ(j.at("status"), "complete");
   EXPECT_EQ(j.at("workload").at("command"), "comm");

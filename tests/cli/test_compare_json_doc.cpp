@@ -4,8 +4,9 @@
 // each run's `scaling`, `memory` and `interruptions`, estimate's objects, every key written is a
 // row of docs/estimate-json.md instead (whose own test holds its rows to estimate's writer). The
 // runs, on SYNTHETIC results files, cover each "when": a step and none, an extrapolation and none,
-// --layout auto with a site, prices and interruptions, a tie; a gate of single runs (the step by
-// noise bands) with a changed driver and kernel algorithm, one of three runs a side, and a refusal.
+// --layout auto with a site, prices and interruptions, a tie, health files with a kernel stopped
+// short of its noise target; a gate of single runs (the step by noise bands) with a changed driver
+// and kernel algorithm, one of three runs a side, and a refusal.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -123,6 +124,18 @@ class CompareJsonDoc : public ResultsDirTest {
     // Files without a step: nothing to extrapolate.
     j = compare({gemm_file("g1.json"), gemm_file("g2.json")}, &source);
     add_side_by_side(w, source, j);
+    // Health files (their verdict and checks), a kernel stopped short of its noise target.
+    auto health = synthetic_run({});
+    health.health = {{"verdict", "pass"},
+                     {"checks", json::array({json{{"id", "gemm"},
+                                                  {"status", "pass"},
+                                                  {"measured", 700.0},
+                                                  {"reference", 650.0},
+                                                  {"unit", "TFLOP/s"},
+                                                  {"detail", "at its sustained figure"}}})}};
+    health.kernels[0].stop_reason = "max_samples";
+    j = compare({write("health-a.json", health), write("health-b.json", health)}, &source);
+    add_side_by_side(w, source, j);
 
     // The gate of single runs: U tests on samples, the step by noise bands; the driver and one
     // kernel's algorithm changed.
@@ -180,7 +193,7 @@ std::string problems_of(const std::string& doc_markdown, const Written& w) {
 
 TEST_F(CompareJsonDoc, ListsEveryKeyWrittenAndWritesEveryKeyListed) {
   const Written w = written();
-  ASSERT_EQ(w.side_by_side.size(), 4u);
+  ASSERT_EQ(w.side_by_side.size(), 5u);
   ASSERT_EQ(w.gate.size(), 2u);
   const std::string problems = problems_of(doc_text(kDoc), w);
   EXPECT_TRUE(problems.empty()) << problems;

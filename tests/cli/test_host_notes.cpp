@@ -43,6 +43,14 @@ TEST(HostNotes, BlasNoteOnlyForTheCpuBackend) {
   if (!blas.empty()) EXPECT_NE(cpu.find("at most half the estimated peak"), std::string::npos) << cpu;
 }
 
+// comm runs no GEMMs: the note about GEMMs' % of peak is not said there, the busy host still is.
+TEST(HostNotes, NoBlasNoteWhereNoGemmWasMeasured) {
+  EXPECT_EQ(host_notes(machine(0.1, 2, "cpu"), /*measured_gemms=*/false), "");
+  const std::string busy = host_notes(machine(6.32, 2, "cpu"), /*measured_gemms=*/false);
+  EXPECT_NE(busy.find("the host was busy"), std::string::npos) << busy;
+  EXPECT_EQ(busy.find("OpenBLAS"), std::string::npos) << busy;
+}
+
 TEST(HostNotes, MemoryBoundKernelsAboveTheBandwidthPeakAreSaid) {
   auto kernel = [](const std::string& name, double flops, double pct, const std::string& status = "ok") {
     results::KernelResult k;

@@ -1,5 +1,6 @@
 // Writes SYNTHETIC results files for the headless-browser report test: three H100/H200/A100-like
-// runs of GPT-3 175B (tp 8) timed by a roofline model — test data, never a measurement.
+// runs of GPT-3 175B (tp 8) timed by a roofline model, a partial one and a health file — test
+// data, never a measurement.
 #include <cstdio>
 #include <string>
 
@@ -30,6 +31,24 @@ int main(int argc, char** argv) {
     tb::results::write_results_file(dir + "/h100-synthetic.json", tb::testing::synthetic_run(h100));
     tb::results::write_results_file(dir + "/h200-synthetic.json", tb::testing::synthetic_run(h200));
     tb::results::write_results_file(dir + "/a100-synthetic.json", tb::testing::synthetic_run(a100));
+    // An interrupted run (its last kernel interrupted, the one before it skipped: a filter), and a
+    // health file, suspect, with a kernel stopped short of its noise target: the page's PARTIAL
+    // banner, Health section and not-converged note.
+    auto partial = tb::testing::synthetic_run(h100);
+    const size_t n = partial.kernels.size();
+    tb::testing::mark_not_measured(partial, n - 2, "skipped", "");
+    tb::testing::mark_not_measured(partial, n - 1, "interrupted", "");
+    tb::results::write_results_file(dir + "/partial-synthetic.json", partial);
+    auto health = tb::testing::synthetic_run(h200);
+    health.health = {{"verdict", "suspect"},
+                     {"checks", nlohmann::json::array({{{"id", "gemm"},
+                                                        {"status", "suspect"},
+                                                        {"measured", 512.0},
+                                                        {"reference", 700.0},
+                                                        {"unit", "TFLOP/s"},
+                                                        {"detail", "below the SKU's sustained GEMM rate"}}})}};
+    health.kernels[0].stop_reason = "max_samples";
+    tb::results::write_results_file(dir + "/health-synthetic.json", health);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_report_fixture: %s\n", e.what());
     return 1;

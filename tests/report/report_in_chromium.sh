@@ -51,4 +51,14 @@ python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-l
   --expect-text 'Site 500p: PUE 1\.30, electricity 0\.6 CNY per kWh' --expect-text 'PUE 1\.30\)' \
   --expect-text '\t\d+\.\d%\t\d+\.\d%' --expect-text 'goodput \(--mtbf[^\n]*\n[^\n]*\t\d+\.\d%' \
   --reject-text '\bNaN\b|undefined'
-
+# Provenance for every run; a partial run under its banner, without step or extrapolation; a
+# health file's verdict and checks; the kernel that stopped short of its noise target named.
+"$trainbench" report "$work"/a100-synthetic.json "$work"/partial-synthetic.json "$work"/health-synthetic.json \
+  --title "trainbench report, partial and health (SYNTHETIC test data)" -o "$artifacts/report-provenance.html"
+python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-provenance.html" \
+  --screenshot "$artifacts/report-provenance.png" --user-data-dir "$work/profile-provenance" \
+  --expect-text 'PARTIAL: B [^\n]* interrupted after [0-9]+ of [0-9]+ kernels; no step/extrapolation' \
+  --expect-text 'Provenance' --expect-text '2026-01-01T[0-9:]+Z\tsynthetic' \
+  --expect-text 'C [^\n]*: verdict suspect' --expect-text 'gemm\tsuspect\t512\t700\tTFLOP/s' \
+  --expect-text 'Not converged [^\n]*C: qkv\.fwd' --expect-text 'n/a: a partial run' \
+  --reject-text '\bNaN\b|undefined'

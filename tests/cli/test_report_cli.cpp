@@ -1,0 +1,77 @@
+// `trainbench report` of what compare cannot set side by side: a partial (interrupted) run, drawn
+// under its PARTIAL banner while compare keeps refusing it, and a health file with its verdict and
+// checks. SYNTHETIC results files, and a quick CPU health run.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/report/synthetic_results.hpp"
+#include "tests/support/cli_runner.hpp"
+#include "tests/support/results_dir_test.hpp"
+
+namespace {
+
+class ReportCli : public tb::testing::ResultsDirTest {
+ protected:
+  ReportCli() : ResultsDirTest("tb_report_cli_") {}
+  // A stand-in for Chart.js's UMD build, so that report runs without libjs-chart.js.
+  std::string fake_chartjs() {
+    const std::string path = dir_ + "/chart.umd.js";
+    tb::testing::write_text(path, "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
+                                  "function(){return function(){}})");
+    return path;
+  }
+  // The data the page draws, as embedded (json_for_script escapes only <, > and &).
+  nlohmann::json page_data(const std::string& html_path) {
+    const std::string html = tb::testing::read_text(html_path);
+    const std::string open = "<script type=\"application/json\" id=\"tb-data\">";
+    const size_t from = html.find(open);
+    if (from == std::string::npos) return nullptr;
+    const size_t start = from + open.size();
+    return nlohmann::json::parse(html.substr(start, html.find("</script>", start) - start));
+  }
+};
+
+TEST_F(ReportCli, APartialRunIsReportedUnderItsBannerAndCompareStillRefusesIt) {
+  auto run = tb::testing::synthetic_run({});
+  const size_t n = run.kernels.size();
+  tb::testing::mark_not_measured(run, n - 2, "interrupted", "");
+  tb::testing::mark_not_measured(run, n - 1, "skipped", "");
+  const std::string partial = write("partial.json", run);
+  const std::string html = dir_ + "/r.html";
+  const auto r = tb::testing::run_trainbench({"report", partial, "-o", html, "--chartjs", fake_chartjs()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto data = page_data(html);
+  ASSERT_TRUE(data.is_object());
+  EXPECT_EQ(data["runs"][0]["status"], "partial");
+  EXPECT_EQ(data["runs"][0]["partial"]["kernels_measured"], n - 2);
+  EXPECT_TRUE(data["runs"][0]["step"].is_null());
+  EXPECT_NE(tb::testing::read_text(html).find("'PARTIAL: '"), std::string::npos);
+
+  const auto c = tb::testing::run_trainbench({"compare", partial, write("good.json", tb::testing::synthetic_run({}))});
+  EXPECT_EQ(c.exit_code, 2) << c.out << c.err;
+  EXPECT_NE(c.err.find("the run is partial"), std::string::npos) << c.err;
+}
+
+TEST_F(ReportCli, AHealthFileShowsItsVerdictAndChecks) {
+  const std::string h = dir_ + "/h.json";
+  const auto health = tb::testing::run_trainbench(
+      {"health", "--device", "cpu", "--max-time", "0.05", "--min-time", "0", "--json", "--out", h});
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  const auto printed = nlohmann::json::parse(health.out);
+  const std::string html = dir_ + "/r.html";
+  const auto r = tb::testing::run_trainbench({"report", h, "-o", html, "--chartjs", fake_chartjs()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto data = page_data(html);
+  ASSERT_TRUE(data.is_object());
+  const auto& shown = data["runs"][0]["health"];
+  EXPECT_EQ(shown["verdict"], printed["verdict"]);
+  ASSERT_EQ(shown["checks"].size(), printed["checks"].size());
+  for (size_t i = 0; i < shown["checks"].size(); ++i) {
+    EXPECT_EQ(shown["checks"][i]["id"], printed["checks"][i]["id"]);
+    EXPECT_EQ(shown["checks"][i]["status"], printed["checks"][i]["status"]);
+    EXPECT_EQ(shown["checks"][i]["detail"], printed["checks"][i]["detail"]);
+  }
+}
+
+}  // namespace
