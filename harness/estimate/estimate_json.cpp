@@ -5,11 +5,13 @@
 namespace tb {
 
 static nlohmann::json site_json(const SiteEstimate& s) {
-  return {{"efficiency", s.efficiency},
-          {"sites_needed", s.sites_needed},
-          {"sites_whole", s.sites_whole},
-          {"sites_cost", s.total_cost},
-          {"cost_whole_sites", s.cost_whole_sites}};
+  nlohmann::json j = {{"efficiency", s.efficiency},
+                      {"sites_needed", s.sites_needed},
+                      {"sites_whole", s.sites_whole},
+                      {"sites_cost", s.total_cost},
+                      {"cost_whole_sites", s.cost_whole_sites}};
+  if (s.sites_whole_hold_gpus) j["sites_whole_hold_gpus"] = *s.sites_whole_hold_gpus;
+  return j;
 }
 
 // The layout as `memory` and `scaling` both give it.
@@ -132,7 +134,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                       "d_head = (d_qk + d_v)/2 under multi-head latent attention)"},
       {"hardware_flops", "model_flops plus forward passes re-run by recomputation (" + std::string(to_string(r.recompute)) + ")"},
       {"sites_at_peak", "training_flops / (site peak x days): the article's arithmetic"},
-      {"sites_at_measured", "training_model_flops / (site peak x MFU x days)"}};
+      {"sites_at_measured", "training_model_flops / (site peak x MFU x the SKU's --dtype peak / its bf16 peak x days)"}};
   if (r.sustained_tflops_per_gpu) {
     j["sustained_tflops_per_gpu"] = *r.sustained_tflops_per_gpu;
     j["throughput_source"] = r.throughput_source.value_or("");
