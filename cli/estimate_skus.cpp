@@ -299,8 +299,8 @@ void print_sites(const EstimateRequest& base, const std::vector<SkuRow>& rows) {
                e.gpus_per_site ? human_integer(static_cast<double>(*e.gpus_per_site)) : "-", human_sites(m.sites_needed),
                m.sites_whole, human_money(m.total_cost, e.currency));
     if (m.sites_whole_hold_gpus)
-      fmt::print("    {}: build {} to hold the {} GPUs used (its layout's count); the work alone fills {}\n", r.sku.name,
-                 m.sites_whole, human_integer(static_cast<double>(*m.sites_whole_hold_gpus)),
+      fmt::print("    {}: build {} to hold the {} GPUs used{}; the work alone fills {}\n", r.sku.name, m.sites_whole,
+                 human_integer(static_cast<double>(*m.sites_whole_hold_gpus)), e.scaling ? " (its layout's count)" : "",
                  human_sites(m.sites_needed));
     if (e.site_interruptions_unreachable) fmt::print("    {}: {}\n", r.sku.name, *e.site_interruptions_unreachable);
     goodput = goodput || e.site_goodput;

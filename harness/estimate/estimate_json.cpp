@@ -5,13 +5,11 @@
 namespace tb {
 
 static nlohmann::json site_json(const SiteEstimate& s) {
-  nlohmann::json j = {{"efficiency", s.efficiency},
-                      {"sites_needed", s.sites_needed},
-                      {"sites_whole", s.sites_whole},
-                      {"sites_cost", s.total_cost},
-                      {"cost_whole_sites", s.cost_whole_sites}};
-  if (s.sites_whole_hold_gpus) j["sites_whole_hold_gpus"] = *s.sites_whole_hold_gpus;
-  return j;
+  return {{"efficiency", s.efficiency},
+          {"sites_needed", s.sites_needed},
+          {"sites_whole", s.sites_whole},
+          {"sites_cost", s.total_cost},
+          {"cost_whole_sites", s.cost_whole_sites}};
 }
 
 // The layout as `memory` and `scaling` both give it.
@@ -184,6 +182,8 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["sites_cost"] = headline.total_cost;
     j["sites_basis"] = r.at_measured ? "measured" : "peak";
     if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
+    if (r.at_measured && r.at_measured->sites_whole_hold_gpus)
+      j["sites_whole_hold_gpus"] = *r.at_measured->sites_whole_hold_gpus;
     if (r.site_goodput)
       j["site_interruptions"] = {{"gpus_per_site", *r.gpus_per_site},
                                  {"gpus", r.site_goodput->gpus},
