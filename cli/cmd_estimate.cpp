@@ -171,6 +171,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     best_request = found.ranked.front().request;
     best_request->site = req.site;
     best_request->days = req.site ? req.days : std::nullopt;
+    best_request->gpus_meet_days = req.site && req.days && !req.gpus;
     best = estimate(*best_request);
   }
   if (f.json) {
@@ -425,13 +426,7 @@ void run_estimate(const EstimateFlags& f) {
     return;
   }
   const EstimateResult result = estimate(req);
-  // The GPU count is this command's answer to --days without a site: beyond --gpus's bound it is
-  // a typo in --days or --tokens, not an answer.
-  if (f.site.empty() && result.gpus_needed_for_deadline &&
-      *result.gpus_needed_for_deadline > static_cast<double>(kMaxGpus))
-    throw UsageError(fmt::format("--days {:g} needs {:.3g} GPUs, more than the {} --gpus allows: give a longer "
-                                 "deadline (or check --tokens)",
-                                 *f.days, *result.gpus_needed_for_deadline, kMaxGpus));
+  if (f.days) refuse_gpus_beyond_bound(result, *f.days, "");
   fmt::print(stderr, "{}", notes);
   if (f.json) {
     std::cout << to_json(result).dump(2) << "\n";

@@ -136,8 +136,11 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     return;
   }
   fmt::print(out, "\nTraining compute\n");
-  fmt::print(out, "  {:<52} {} FLOP = {} PF-days\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
-             sci(r.training_flops), human_pf_days(r.pf_days));
+  // The article's 3640 is Table D.1's 3.64E+03: the same 174.6 B parameters and 300 B tokens, to three digits.
+  const bool table_d1 = r.model == "gpt3-175b" && r.tokens == 300e9;
+  fmt::print(out, "  {:<52} {} FLOP = {} PF-days{}\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
+             sci(r.training_flops), human_pf_days(r.pf_days),
+             table_d1 ? " (Table D.1 rounds: 3.14E+23 FLOP, 3.64E+03 PF-days)" : "");
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
              sci(r.training_model_flops), sci(r.model_flops_per_token));
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n",
@@ -242,6 +245,14 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.gpus_per_site && !r.site_goodput)
       fmt::print(out, "  one site holds {} GPUs of {} (its rating / their bf16 peak)\n",
                  human_integer(static_cast<double>(*r.gpus_per_site)), site.sku ? *site.sku : req.sku->name);
+    if (r.at_measured && r.site_dtype_per_rating != 1.0)
+      fmt::print(out, "  MFU {} of the {} peak = {} of the site's bf16-class rating ({} peak / bf16 peak = {:.3g})\n",
+                 percent(*r.mfu), to_string(req.dtype), percent(*r.mfu * r.site_dtype_per_rating), to_string(req.dtype),
+                 r.site_dtype_per_rating);
+    if (r.at_measured && r.at_measured->sites_whole_hold_gpus)
+      fmt::print(out, "  build {}: whole sites for the {} GPUs used ({} per site{}); the work alone fills {}\n",
+                 r.at_measured->sites_whole, human_integer(static_cast<double>(*r.at_measured->sites_whole_hold_gpus)),
+                 *r.gpus_per_site, r.scaling ? ", the layout's count" : "", human_sites(r.at_measured->sites_needed));
     if (r.site_goodput)
       fmt::print(out, "  the measured column includes interruptions: {} GPUs ({} per site), one interruption every "
                       "{:.1f} h, goodput {} (docs/interruptions.md)\n",

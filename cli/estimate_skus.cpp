@@ -51,6 +51,13 @@ std::vector<SkuRow> estimate_rows(const EstimateRequest& base, const std::vector
     per_sku(req);
     if (!search) {
       row.result = estimate(req);
+      // A SKU too slow for the deadline is no answer; the others still are.
+      try {
+        if (req.days) refuse_gpus_beyond_bound(*row.result, *req.days, row.sku.name);
+      } catch (const UsageError& e) {
+        row.result.reset();
+        row.why_not = e.what();
+      }
       continue;
     }
     LayoutSearchRequest s = *search;
@@ -74,6 +81,7 @@ std::vector<SkuRow> estimate_rows(const EstimateRequest& base, const std::vector
         EstimateRequest chosen = found.ranked.front().request;
         chosen.site = req.site;
         chosen.days = req.days;
+        chosen.gpus_meet_days = req.days && !req.gpus;
         row.result = estimate(chosen);
       }
     }
@@ -290,11 +298,18 @@ void print_sites(const EstimateRequest& base, const std::vector<SkuRow>& rows) {
     fmt::print("  {:<{}} {:>13} {:>12} {:>6} {:>22}\n", r.sku.name, name_w,
                e.gpus_per_site ? human_integer(static_cast<double>(*e.gpus_per_site)) : "-", human_sites(m.sites_needed),
                m.sites_whole, human_money(m.total_cost, e.currency));
+    if (m.sites_whole_hold_gpus)
+      fmt::print("    {}: build {} to hold the {} GPUs used{}; the work alone fills {}\n", r.sku.name, m.sites_whole,
+                 human_integer(static_cast<double>(*m.sites_whole_hold_gpus)), e.scaling ? " (its layout's count)" : "",
+                 human_sites(m.sites_needed));
     if (e.site_interruptions_unreachable) fmt::print("    {}: {}\n", r.sku.name, *e.site_interruptions_unreachable);
     goodput = goodput || e.site_goodput;
   }
-  fmt::print("  sites needed: the model's FLOPs at the site's peak x MFU{}{}; GPUs per site: its rating / the SKU's "
-             "bf16 peak\n",
+  fmt::print("  sites needed: the model's FLOPs at the site's peak x MFU{}{}{}; GPUs per site: its rating / the "
+             "SKU's bf16 peak\n",
+             base.dtype == DType::BF16
+                 ? ""
+                 : fmt::format(" x the SKU's {} peak / its bf16 peak (the site is rated in bf16)", to_string(base.dtype)),
              std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && r.result->scaling; })
                  ? " x scaling"
                  : "",

@@ -27,6 +27,8 @@ std::string heading(const std::string& title, TableFormat f) {
 }
 
 std::string num(double v, int digits = 1) { return fmt::format("{:.{}f}", v, digits); }
+// A 175B step on a CPU makes well under one token a second: whole tokens would print 0.
+std::string tokens_per_s(double v) { return v < 10 ? fmt::format("{:.3g}", v) : num(v, 0); }
 
 }  // namespace
 
@@ -128,7 +130,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     shape_row("micro-batches per optimizer step (M)", &results::WorkloadInfo::micro_batches);
     shape_row("data-parallel (optimizer shards)", &results::WorkloadInfo::data_parallel);
     row("step time (ms)", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.step_ms); });
-    row("tokens/s per GPU", [](const SR& st, const RunColumn&) { return num(st.tokens_per_s, 0); });
+    row("tokens/s per GPU", [](const SR& st, const RunColumn&) { return tokens_per_s(st.tokens_per_s); });
     row("sustained TFLOP/s", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.sustained_tflops); });
     row("MFU (%)", [](const SR& st, const RunColumn&) { return num(100.0 * st.mfu); });
     row("HFU (%)", [](const SR& st, const RunColumn&) { return st.hfu > 0 ? num(100.0 * st.hfu) : std::string("-"); });

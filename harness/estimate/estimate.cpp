@@ -85,6 +85,19 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
   return s;
 }
 
+// The deadline's GPUs run in the sites: whole sites must hold them all, and a layout rounds the
+// count up past the work's share (98,304 GPUs of GPT-3 in a day need 195 sites of 506 H100s where
+// the work alone fills 191.3).
+void hold_deadline_gpus(const SiteConfig& site, EstimateResult& out) {
+  if (!out.at_measured || !out.gpus || !out.gpus_per_site) return;
+  SiteEstimate& s = *out.at_measured;
+  const int64_t holding = (*out.gpus + *out.gpus_per_site - 1) / *out.gpus_per_site;
+  if (holding <= s.sites_whole) return;
+  s.sites_whole = holding;
+  s.cost_whole_sites = static_cast<double>(holding) * site.cost;
+  s.sites_whole_hold_gpus = *out.gpus;
+}
+
 // The layout the memory model sees: the communication model's where it ran (it may have derived
 // dp from the deadline), else the flags, dp from --gpus / (tp·cp·pp).
 comm::ParallelLayout memory_layout(const EstimateRequest& r, const EstimateResult& out) {
@@ -134,6 +147,7 @@ EstimateResult estimate_deadline_with_interruptions(const EstimateRequest& r) {
     EstimateResult result = estimate(q);
     if (*result.wall_days <= *r.days * (1 + 1e-9)) {
       result.gpus_derived = true;
+      if (r.site) hold_deadline_gpus(*r.site, result);
       return result;
     }
     const auto needed = static_cast<int64_t>(std::ceil(static_cast<double>(gpus) * *result.wall_days / *r.days));
@@ -192,6 +206,13 @@ void apply_site_interruptions(const EstimateRequest& r, double days, double effi
 }
 
 }  // namespace
+
+void refuse_gpus_beyond_bound(const EstimateResult& e, double days, const std::string& sku) {
+  if (!e.gpus_needed_for_deadline || *e.gpus_needed_for_deadline <= static_cast<double>(kMaxGpus)) return;
+  throw UsageError(fmt::format("--days {:g} needs {:.3g}{} GPUs, more than the {} --gpus allows: give a longer "
+                               "deadline (or check --tokens)",
+                               days, *e.gpus_needed_for_deadline, sku.empty() ? "" : " " + sku, kMaxGpus));
+}
 
 std::string why_unusable(const EstimateResult& e) {
   if (e.memory && e.memory->fit && e.memory->fit->verdict == MemoryVerdict::DoesNotFit)
@@ -338,24 +359,33 @@ EstimateResult estimate(const EstimateRequest& r) {
     out.currency = r.site->currency;
     // The article's arithmetic: 6·N·D at 100% of the site's rated peak.
     out.at_peak = site_estimate(out.training_flops, *r.site, days, 1.0);
-    // Measured: the model FLOPs (attention included) at the fraction of peak this GPU sustains.
-    if (out.mfu) out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu);
     if (out.energy_mwh && !r.electricity_price_per_kwh && r.site->electricity_price_per_kwh) {
       out.electricity_cost = *out.energy_mwh * 1000.0 * *r.site->electricity_price_per_kwh;
       out.electricity_currency = r.site->currency;
     }
-    // The measured column loses what communication and the pipeline bubble cost as well.
-    if (out.scaling && out.at_measured)
-      out.at_measured = site_estimate(out.training_model_flops, *r.site, days, *out.mfu * out.scaling->efficiency);
     // The site's rating is a dense bf16-class peak (configs/sites): its GPUs are counted at the bf16
     // peak of the SKU it is built from, else of the SKU given.
+    double dtype_per_rating = 1.0;
     if (r.sku || r.site->sku) {
-      const double gpu_peak = (r.site->sku ? load_sku(*r.site->sku) : *r.sku).peak_tflops_or_zero(DType::BF16);
-      if (gpu_peak > 0)
-        out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / gpu_peak - 1e-9));
+      const SkuConfig gpu = r.site->sku ? load_sku(*r.site->sku) : *r.sku;
+      const double bf16_peak = gpu.peak_tflops_or_zero(DType::BF16);
+      if (bf16_peak > 0) {
+        out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / bf16_peak - 1e-9));
+        // MFU is a fraction of the --dtype peak: those GPUs run fp8 at twice, tf32 at half their bf16 rate.
+        if (const double dtype_peak = gpu.peak_tflops_or_zero(r.dtype); dtype_peak > 0)
+          dtype_per_rating = dtype_peak / bf16_peak;
+      }
     }
+    out.site_dtype_per_rating = dtype_per_rating;
+    // Measured: the model FLOPs (attention included) at the fraction of the rating this GPU sustains,
+    // less what communication and the pipeline bubble cost.
+    if (out.mfu)
+      out.at_measured = site_estimate(out.training_model_flops, *r.site, days,
+                                      *out.mfu * dtype_per_rating * (out.scaling ? out.scaling->efficiency : 1.0));
     if (out.at_measured && r.interruptions && out.gpus_per_site)
-      apply_site_interruptions(r, days, *out.mfu * (out.scaling ? out.scaling->efficiency : 1.0), out);
+      apply_site_interruptions(r, days, *out.mfu * dtype_per_rating * (out.scaling ? out.scaling->efficiency : 1.0),
+                               out);
+    if (out.gpus_derived.value_or(false) || r.gpus_meet_days) hold_deadline_gpus(*r.site, out);
   }
   return out;
 }

@@ -50,6 +50,9 @@ struct EstimateRequest {
   std::optional<int64_t> gpus;
   std::optional<SiteConfig> site;
   std::optional<double> days;        // deadline: sites or GPUs needed to finish in this time
+  // The layout's GPU count was chosen to meet `days` (--layout auto --days), not given: the sites
+  // then hold those GPUs, as they hold a count --days derives.
+  bool gpus_meet_days = false;
   std::optional<double> pue;         // overrides the site's
   std::optional<double> measured_power_w;  // per GPU over the measured step (NVML); energy uses it over TDP
   std::optional<double> gpu_hour_price;  // rental price per GPU-hour; overrides the SKU's [price]
@@ -100,6 +103,9 @@ struct SiteEstimate {
   double efficiency = 1.0;      // fraction of the site's peak that does useful (model) work
   double sites_needed = 0;      // fractional, as the article computes it
   int64_t sites_whole = 0;      // rounded up: what one actually builds
+  // Where the deadline's GPU count (a layout rounds it up past the work's share) needs more whole
+  // sites than the work: that count, which sites_whole then holds.
+  std::optional<int64_t> sites_whole_hold_gpus;
   double total_cost = 0;        // sites_needed × cost per site (the article's arithmetic)
   double cost_whole_sites = 0;
 };
@@ -160,6 +166,9 @@ struct EstimateResult {
   // goodput, for the GPUs those sites hold (site peak / SKU peak each).
   std::optional<Goodput> site_goodput;
   std::optional<int64_t> gpus_per_site;
+  // The site's GPUs at the run's dtype over their bf16 rating (fp8 2, tf32 0.5 on an H100): MFU is a
+  // fraction of the --dtype peak, the site's rating one of bf16. 1 without the site's SKU.
+  double site_dtype_per_rating = 1.0;
   std::optional<std::string> site_interruptions_unreachable;  // why no site count meets the deadline
   std::optional<double> electricity_cost;  // energy_mwh x the price per kWh (--electricity-price, else the site's)
   std::string electricity_currency;
@@ -203,6 +212,11 @@ std::string sku_source(const EstimateRequest& request);
 
 // Validates the request (tokens > 0, mfu in (0,1], gpus > 0, days > 0...) naming the flag.
 EstimateResult estimate(const EstimateRequest& request);
+
+// The GPU count --days derives (with or without --site): beyond --gpus's bound it is a typo in
+// --days or --tokens, not an answer, and never a capped count said to meet the deadline. A
+// UsageError naming --days; `sku` ("rtx4090") says whose GPUs where several are weighed.
+void refuse_gpus_beyond_bound(const EstimateResult& result, double days, const std::string& sku);
 
 // Why an answer cannot be bought as it stands: its layout does not fit the SKU's memory, or its
 // GPU count cannot hold the model at all. Empty when it can. Comparisons leave such answers out

@@ -132,7 +132,7 @@ nlohmann::json to_json(const EstimateResult& r) {
                       "d_head = (d_qk + d_v)/2 under multi-head latent attention)"},
       {"hardware_flops", "model_flops plus forward passes re-run by recomputation (" + std::string(to_string(r.recompute)) + ")"},
       {"sites_at_peak", "training_flops / (site peak x days): the article's arithmetic"},
-      {"sites_at_measured", "training_model_flops / (site peak x MFU x days)"}};
+      {"sites_at_measured", "training_model_flops / (site peak x MFU x the SKU's --dtype peak / its bf16 peak x days)"}};
   if (r.sustained_tflops_per_gpu) {
     j["sustained_tflops_per_gpu"] = *r.sustained_tflops_per_gpu;
     j["throughput_source"] = r.throughput_source.value_or("");
@@ -182,6 +182,8 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["sites_cost"] = headline.total_cost;
     j["sites_basis"] = r.at_measured ? "measured" : "peak";
     if (r.at_measured) j["at_measured"] = site_json(*r.at_measured);
+    if (r.at_measured && r.at_measured->sites_whole_hold_gpus)
+      j["sites_whole_hold_gpus"] = *r.at_measured->sites_whole_hold_gpus;
     if (r.site_goodput)
       j["site_interruptions"] = {{"gpus_per_site", *r.gpus_per_site},
                                  {"gpus", r.site_goodput->gpus},

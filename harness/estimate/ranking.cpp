@@ -65,6 +65,16 @@ CostRanking rank_costs(const std::vector<Bill>& bills) {
   for (const auto& b : bills)
     c.push_back({b.label, r.totals ? b.rental_and_electricity : b.rental, b.currency, b.usable});
   r.winner = smallest_priced(c, "quotes");
+  // One price among several answers names no winner (smallest() needs two): say whose are missing,
+  // or the winner would vanish without a word.
+  if (any_priced && !r.winner.smallest.best && r.winner.smallest.tie.empty() && r.winner.why_none.empty()) {
+    std::vector<std::string> unpriced;
+    for (const auto& b : bills)
+      if (b.usable && !b.rental) unpriced.push_back(b.label);
+    if (!unpriced.empty())
+      r.winner.why_none = fmt::format("{} {} no --gpu-hour-price", fmt::join(unpriced, ", "),
+                                      unpriced.size() == 1 ? "has" : "have");
+  }
   return r;
 }
 

@@ -67,6 +67,8 @@ struct CostRanking {
   PricedSmallest winner;
 };
 
+// Where some answers are priced but too few to rank (one quote among three SKUs), winner.why_none
+// names the unpriced: "h100-sxm, b200 have no --gpu-hour-price".
 CostRanking rank_costs(const std::vector<Bill>& bills);
 
 }  // namespace tb

@@ -63,8 +63,25 @@ double SkuConfig::peak_tflops_for(DType dtype) const {
   if (it != peak_tflops.end()) return it->second;
   std::vector<std::string> have;
   for (const auto& [d, _] : peak_tflops) have.emplace_back(to_string(d));
-  throw UsageError(fmt::format("SKU '{}' has no {} peak; it lists: {}", name, to_string(dtype),
-                               fmt::join(have, ", ")));
+  throw UsageError(fmt::format("{}: no field 'peak_tflops.{}' (SKU '{}' lists {}): add `{} = <dense TFLOP/s>` under "
+                               "[peak_tflops], or give a --dtype it lists",
+                               origin.empty() ? std::string("SKU config") : origin, to_string(dtype), name,
+                               fmt::join(have, ", "), to_string(dtype)));
+}
+
+// A peak ten times too large reads as a GPU ten times faster in every figure: dense tensor math
+// only speeds up from fp32 to bf16 to fp8 (each at least as fast as the wider one), so a wider
+// dtype above a narrower one is a typo (bf16 = 9890 beside fp8 = 1979).
+static void check_peak_order(const SkuConfig& s) {
+  const std::pair<DType, DType> wider_narrower[] = {{DType::FP32, DType::BF16}, {DType::BF16, DType::FP8}};
+  for (const auto& [wider, narrower] : wider_narrower) {
+    const auto w = s.peak_tflops.find(wider), n = s.peak_tflops.find(narrower);
+    if (w != s.peak_tflops.end() && n != s.peak_tflops.end() && w->second > n->second)
+      throw UsageError(fmt::format("{}: peak_tflops.{} = {:g} is above peak_tflops.{} = {:g}: dense {} never outruns "
+                                   "{}; give both as the datasheet's dense TFLOP/s (no sparsity)",
+                                   s.origin, to_string(wider), w->second, to_string(narrower), n->second,
+                                   to_string(wider), to_string(narrower)));
+  }
 }
 
 static SkuConfig parse_sku(const config::TomlReader& r) {
@@ -97,6 +114,7 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
                                 fmt::format("{}: field 'price.currency'", r.origin()));
   s.price_source = r.optional_string("price.source").value_or("");
   s.origin = r.origin();
+  check_peak_order(s);
   s.intra_node_gb_s = r.optional_positive("interconnect.intra_node_gb_s");
   s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
   s.device_name_patterns = r.optional_string_list("match.device_names");

@@ -724,9 +724,12 @@ TEST_F(CompareCli, GpuHourQuotesRankTheRunsOnCost) {
                                     "B=2.5", "--electricity-price", "0.1"});
   ASSERT_EQ(bill.exit_code, 0) << bill.err;
   EXPECT_NE(bill.out.find("lowest rental + electricity: "), std::string::npos) << bill.out;
+  // One quote ranks nothing: no winner, and the line says whose quote is missing.
   const auto one = run_trainbench({"compare", a, b, "--days", "30", "--gpu-hour-price", "B=2.5"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
-  EXPECT_EQ(one.out.find("lowest cost"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("lowest cost: none — A has no --gpu-hour-price\n"), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.find("lowest cost: B"), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.find("lowest cost of the priced"), std::string::npos) << one.out;
   for (const std::string cmd : {"compare", "report"}) {
     auto args = [&](const std::vector<std::string>& extra) { return two_runs(cmd, a, b, extra); };
     for (const std::string bad : {"h100-sxm", "=2", "h100-sxm=cheap", "Z=2", "A=-1"}) {

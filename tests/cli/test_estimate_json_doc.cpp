@@ -43,6 +43,9 @@ const std::vector<Run> kRuns = {
     {{"--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024", "--layout", "auto",
       "--recompute", "auto"}},
     {{"--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "0.5", "--layout", "auto"}, 1},
+    // Its deadline at a site: the layout's GPUs need more whole sites than the work fills.
+    {{"--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "1", "--layout", "auto", "--site",
+      "500p"}},
     // Several SKUs: one that cannot hold the layout, ties, and a layout search with no answer for one.
     {{"--model", "gpt3-175b", "--gpu", "h100-sxm,h200,l40s", "--mfu", "0.4", "--tp", "8", "--pp", "4", "--gpus", "128"}},
     {{"--model", "gpt3-175b", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price", "2.5",

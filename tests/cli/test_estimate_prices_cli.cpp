@@ -67,6 +67,23 @@ TEST_F(EstimatePricesCli, QuotesInDifferentCurrenciesNameNoCostWinner) {
   EXPECT_TRUE(tied(j, "cost").empty());
 }
 
+// One quote among three SKUs ranks nothing: the text and best_sku.cost_why_none say whose are
+// missing instead of dropping the "lowest cost" line without a word.
+TEST_F(EstimatePricesCli, OneQuoteAmongSeveralSaysWhichHaveNone) {
+  const std::vector<std::string> args{"estimate", "--gpu", "h100-sxm,h200,b200", "--mfu", "0.4", "--days", "30",
+                                      "--gpu-hour-price", "h200=3.1"};
+  auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("lowest cost: none — h100-sxm, b200 have no --gpu-hour-price\n"), std::string::npos) << r.out;
+  auto json_args = args;
+  json_args.push_back("--json");
+  r = run_trainbench(json_args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["best_sku"]["cost"].is_null()) << j["best_sku"].dump();
+  EXPECT_EQ(j["best_sku"]["cost_why_none"], "h100-sxm, b200 have no --gpu-hour-price");
+}
+
 // compare's rule: with electricity priced for every rented SKU, the whole bill ranks. h100 at
 // 2.5 x 223,685 = 559,213 + 24,426 electricity = 583,639 USD; a100 (312 TFLOP/s, 400 W) at
 // 0.78 x 709,053 = 553,061 + 44,245 = 597,306 USD: the a100 rents for less, the h100 costs less.

@@ -158,8 +158,12 @@ TEST(CompareSideBySide, QuotesGiveCostsAndTheBestRunForEachCriterion) {
   EXPECT_NE(text.find("lowest cost: A"), std::string::npos) << text;
   EXPECT_NE(text.find("fewest GPU-hours: B"), std::string::npos) << text;
 
-  o.gpu_hour_price = {{"h100-sxm", 2.0}};  // one price: nothing to rank on cost
-  EXPECT_FALSE(build_side_by_side(runs, o).best.cost.has_value());
+  o.gpu_hour_price = {{"h100-sxm", 2.0}};  // one price: nothing to rank on cost, and said why
+  const auto one_price = build_side_by_side(runs, o);
+  EXPECT_FALSE(one_price.best.cost.has_value());
+  EXPECT_EQ(one_price.best.cost_why_none, "B has no --gpu-hour-price");
+  EXPECT_NE(format_side_by_side(one_price, TableFormat::Text).find("lowest cost: none — B has no --gpu-hour-price"),
+            std::string::npos);
   o.gpu_hour_price = {{"C", 2.0}};
   try {
     build_side_by_side(runs, o);
@@ -194,6 +198,23 @@ TEST(CompareSideBySide, PricesInDifferentCurrenciesNameNoCostWinnerAndSayWhy) {
   const std::string text = format_side_by_side(c, TableFormat::Text);
   EXPECT_NE(text.find("lowest cost: none — the quotes are in USD (A) and CNY (B)"), std::string::npos) << text;
   std::filesystem::remove_all(dir);
+}
+
+// A 175B step on a CPU makes ~0.6 tokens/s per GPU: three significant digits below 10, never "0".
+TEST(CompareFormat, SlowRunsTokensPerSecondKeepTheirDigits) {
+  // Set on the table's columns: a results file's tokens/s must match its step time, which the
+  // synthetic runs' kernels fix.
+  auto c = build_side_by_side(h100_and_h200(), {});
+  ASSERT_TRUE(c.runs[0].step && c.runs[1].step);
+  c.runs[0].step->tokens_per_s = 0.6123;
+  c.runs[1].step->tokens_per_s = 1234.4;
+  const std::string text = format_side_by_side(c, TableFormat::Text);
+  const size_t row = text.find("tokens/s per GPU");
+  ASSERT_NE(row, std::string::npos) << text;
+  const std::string line = text.substr(row, text.find('\n', row) - row);
+  EXPECT_NE(line.find(" 0.612 "), std::string::npos) << line;
+  EXPECT_NE(line.find(" 1234"), std::string::npos) << line;
+  EXPECT_EQ(line.find("1234.4"), std::string::npos) << line;
 }
 
 // A run priced by its letter and by its SKU: one of the quotes would be silently unused.

@@ -73,6 +73,31 @@ TEST(Ranking, ElectricityInAnotherCurrencyIsSaidNotAdded) {
   EXPECT_EQ(r.electricity_not_added, "");
 }
 
+// One quote among three SKUs ranks nothing; the line says whose quotes are missing rather than
+// leaving the winner out without a word. With no quote at all there is nothing to say.
+TEST(Ranking, TooFewPricesToRankNameTheUnpriced) {
+  CostRanking r = rank_costs({{"h100-sxm", std::nullopt, "", std::nullopt, true},
+                              {"h200", 693424, "USD", std::nullopt, true},
+                              {"b200", std::nullopt, "", std::nullopt, true}});
+  EXPECT_FALSE(r.winner.smallest.best.has_value());
+  EXPECT_EQ(r.winner.why_none, "h100-sxm, b200 have no --gpu-hour-price");
+  r = rank_costs({{"A", 559213, "USD", std::nullopt, true}, {"B", std::nullopt, "", std::nullopt, true}});
+  EXPECT_EQ(r.winner.why_none, "B has no --gpu-hour-price");
+  // An answer that cannot be bought is no contender: not named among the missing.
+  r = rank_costs({{"A", 559213, "USD", std::nullopt, true},
+                  {"B", std::nullopt, "", std::nullopt, false},
+                  {"C", std::nullopt, "", std::nullopt, true}});
+  EXPECT_EQ(r.winner.why_none, "C has no --gpu-hour-price");
+  // Two priced: a winner, and nothing to explain.
+  r = rank_costs({{"A", 559213, "USD", std::nullopt, true},
+                  {"B", 553061, "USD", std::nullopt, true},
+                  {"C", std::nullopt, "", std::nullopt, true}});
+  EXPECT_EQ(r.winner.smallest.best, std::optional<size_t>(1));
+  EXPECT_EQ(r.winner.why_none, "");
+  r = rank_costs({{"A", std::nullopt, "", std::nullopt, true}, {"B", std::nullopt, "", std::nullopt, true}});
+  EXPECT_EQ(r.winner.why_none, "");
+}
+
 TEST(Ranking, ServerPricesInOneCurrencyRankOtherwiseSayWhy) {
   PricedSmallest s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices");
   EXPECT_EQ(s.smallest.best, std::optional<size_t>(1));
