@@ -66,7 +66,6 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
   const bool all_ops = f.op == "all";
   std::optional<comm::Collective> only;
   if (!all_ops) {
-    // broadcast and reduce have busbw factors (nccl-tests) but no backend here runs them.
     std::vector<std::string> accepted;
     for (comm::Collective c : comm::measured_collectives()) {
       accepted.emplace_back(comm::to_string(c));
@@ -123,11 +122,13 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
                            comm::human_bytes(static_cast<double>(m.bytes)), m.why);
     cases.push_back({m.name, m.collective, m.bytes, m.why});
   }
-  if (cases.empty()) {  // all-to-all: dense models (and MoE at ep 1) send none; measure it at the activation size
+  if (cases.empty()) {  // a collective the model does not send: measured at the activation size
     const auto& act = messages.front();
+    const bool alltoall = *only == comm::Collective::AllToAll;
     cases.push_back({"tp.activation." + f.op, *only, act.bytes,
-                     model.moe ? "b*s*d: no " + f.op + " without expert parallelism (give --ep)"
-                               : "b*s*d: a dense model sends no " + f.op});
+                     !alltoall   ? "b*s*d: the training step sends no " + f.op
+                     : model.moe ? "b*s*d: no " + f.op + " without expert parallelism (give --ep)"
+                                 : "b*s*d: a dense model sends no " + f.op});
     *header += fmt::format("#   {:<24} {:<13} {:>10}  {}\n", cases.back().name, f.op,
                            comm::human_bytes(static_cast<double>(act.bytes)), cases.back().why);
   }
@@ -283,7 +284,10 @@ void add_comm_command(CLI::App& app) {
   flags->timing = timing_flags_from(comm_timing_defaults());
   auto* cmd = app.add_subcommand(
       "comm", "Collectives (NCCL; MPI host memory without a GPU): time, algbw, busbw as nccl-tests, results checked");
-  cmd->add_option("--op", flags->op, "allreduce, allgather, reducescatter, alltoall, sendrecv, or all")
+  cmd->add_option("--op", flags->op,
+                  "allreduce, allgather, reducescatter, alltoall, sendrecv, broadcast, reduce (root 0), or all: with "
+                  "--sizes or -b/-e every one of them, in that order (nccl-tests runs each as its own binary); "
+                  "with the model's sizes every message the model sends")
       ->capture_default_str();
   cmd->add_option("--sizes", flags->sizes, "MIN:MAX:FACTOR (8:8G:2) or a list (1M,16M); default: the model's messages");
   cmd->add_option("--model", flags->model, "Model whose message sizes are measured by default")->capture_default_str();

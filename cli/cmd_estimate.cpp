@@ -100,6 +100,23 @@ void apply_links(const EstimateFlags& f, EstimateRequest& req) {
   req.interconnect = links;
 }
 
+// A GPU's estimate (--gpu, a site's SKU, or results measured on a GPU) takes --comm-results only
+// from NCCL: an MPI host-memory file is no GPU link's bandwidth (comm::require_gpu_link). Without
+// a GPU (a CPU's results, --tflops alone) the file stands, its source saying what it measured.
+void refuse_host_comm_results(const EstimateFlags& f, const EstimateRequest& req, const std::vector<std::string>& skus,
+                              const std::optional<MeasuredThroughput>& measured, bool search) {
+  // Without a layout add_comm_model refuses --comm-results itself, saying what it feeds.
+  if (f.comm_results.empty() || !(f.tp || f.cp || f.pp || f.dp || f.ep || search)) return;
+  const std::string gpu = skus.size() > 1 ? "GPU SKUs " + f.gpu
+                          : req.sku       ? "GPU SKU " + req.sku->name
+                          : measured && measured->backend == "cuda"
+                              ? fmt::format("the GPU {} measured in {}", measured->device_name, f.results)
+                              : "";
+  if (gpu.empty()) return;
+  comm::require_gpu_link(comm::measured_link(results::read_results_file(f.comm_results), f.comm_results), gpu,
+                         f.comm_results);
+}
+
 // The layout flags (communication and memory models) onto the request; links when `links_now`
 // (with several SKUs they are each SKU's: apply_links per SKU).
 void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, bool links_now = true) {
@@ -403,6 +420,7 @@ void run_estimate(const EstimateFlags& f) {
     req.model.batch_sequences = *f.global_batch;
   }
   checked_recompute_flag(f.recompute, search);
+  refuse_host_comm_results(f, req, skus, measured, search);
   // Notes wait until the flags have all passed: a refusal is then the one message.
   if (skus.size() > 1) {
     add_comm_model(f, req, search, /*links_now=*/false);
@@ -515,7 +533,9 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--interconnect", flags->interconnect,
                   "Network per GPU across nodes: nvlink, infiniband (50 GB/s), ethernet (12.5 GB/s) or GB/s")
       ->group(comm_group);
-  cmd->add_option("--comm-results", flags->comm_results, "Link bandwidth measured by `trainbench comm --out FILE`")
+  cmd->add_option("--comm-results", flags->comm_results,
+                  "Link bandwidth measured by `trainbench comm --out FILE` (for a GPU: by its nccl backend; a file "
+                  "of MPI host-memory collectives is refused)")
       ->group(comm_group);
   add_layout_flags(cmd, flags->layout, flags->global_batch);
   for (const char* name : {"--layout", "--global-batch"}) cmd->get_option(name)->group(comm_group);

@@ -33,7 +33,8 @@ Collective parse_collective(const std::string& text, const std::string& flag) {
 
 const std::vector<Collective>& measured_collectives() {
   static const std::vector<Collective> all = {Collective::AllReduce, Collective::AllGather, Collective::ReduceScatter,
-                                              Collective::AllToAll, Collective::SendRecv};
+                                              Collective::AllToAll, Collective::SendRecv, Collective::Broadcast,
+                                              Collective::Reduce};
   return all;
 }
 

@@ -17,8 +17,12 @@ enum class Collective { AllReduce, AllGather, ReduceScatter, AllToAll, SendRecv,
 const char* to_string(Collective c);  // "allreduce", "allgather", ... (the results' kind)
 // Accepts the names above; refuses others naming `flag` and listing the accepted values.
 Collective parse_collective(const std::string& text, const std::string& flag);
-// The five that `trainbench comm` runs, in nccl-tests' order.
+// The seven that `trainbench comm` runs and `--op all` means: nccl-tests' order for the first
+// five, then broadcast and reduce (each its own binary there: broadcast_perf, reduce_perf).
 const std::vector<Collective>& measured_collectives();
+
+// The root of broadcast and reduce, as nccl-tests' default (-r 0).
+constexpr int64_t kRootRank = 0;
 
 // nccl-tests' bus-bandwidth correction factor for n ranks (0 for all-reduce on one rank: a
 // single rank moves nothing over any link).

@@ -74,8 +74,8 @@ double expected_value(Collective c, int64_t rank, int64_t ranks, int64_t index, 
       return movement_input(index / block, rank * block + index % block);
     }
     case Collective::SendRecv: return movement_input((rank + ranks - 1) % ranks, index);  // ring: from rank − 1
-    case Collective::Broadcast: return movement_input(0, index);
-    case Collective::Reduce: return reduced_sum(ranks, index);
+    case Collective::Broadcast: return movement_input(kRootRank, index);
+    case Collective::Reduce: return rank == kRootRank ? reduced_sum(ranks, index) : 0.0;
   }
   return 0;
 }
@@ -102,7 +102,7 @@ CheckResult check_output(Collective c, int64_t rank, int64_t ranks, const Buffer
   for (int k = 0; k < 5; ++k) sums[k] = reduced_sum(ranks, k);
   for (int64_t i = 0; i < counts.recv_count; ++i) {
     double expected;
-    if (c == Collective::AllReduce || c == Collective::Reduce) expected = sums[i % 5];
+    if (c == Collective::AllReduce || (c == Collective::Reduce && rank == kRootRank)) expected = sums[i % 5];
     else if (c == Collective::ReduceScatter) expected = sums[(rank * counts.recv_count + i) % 5];
     else expected = expected_value(c, rank, ranks, i, counts);
     const double got = read_element(dtype, data, i);

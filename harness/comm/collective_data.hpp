@@ -7,6 +7,9 @@
 //     ring's rounding order is allowed a relative (n−1)·2⁻⁸.
 //   data movement: in(r, i) = (37r + 11i) mod 251, integers < 256, exact in bf16; distinct per
 //     rank for n < 251, so a block landing at the wrong rank's offset is caught.
+//   broadcast: every rank holds the root's (rank 0's) input; reduce: the root holds the sum and
+//     every other rank's output stays as run_and_check cleared it, 0 (NCCL and MPI leave a
+//     non-root's receive buffer untouched; nccl-tests checks it unchanged), which no sum (>= n) is.
 // Pure and CUDA-free: the MPI and NCCL backends share it, and the tests run it directly.
 #include <cstdint>
 #include <string>

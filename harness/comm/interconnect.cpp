@@ -80,6 +80,12 @@ MeasuredLink measured_link(const results::RunResults& r, const std::string& orig
   std::set<std::string> hosts;
   for (const auto& rank : r.ranks) hosts.insert(rank.host);
   MeasuredLink m;
+  // Every rank's backend, where the file lists them (a job mixes none: all ranks run one); else
+  // the machine block's device memory, "cuda" only under NCCL.
+  for (const auto& rank : r.ranks)
+    if (!rank.backend.empty() && (m.backend.empty() || rank.backend != "nccl")) m.backend = rank.backend;
+  if (m.backend.empty()) m.backend = r.machine.backend == "cuda" ? "nccl" : "mpi";
+  m.device = r.machine.device_name;
   m.busbw_gb_s = *best->busbw_gb_s;
   m.inter_node = hosts.size() > 1;
   m.ranks = best->dims.at("ranks");
@@ -88,6 +94,17 @@ MeasuredLink measured_link(const results::RunResults& r, const std::string& orig
                          m.ranks, std::max<size_t>(hosts.size(), 1), human_bytes(best->bytes), origin,
                          r.machine.backend == "cpu" ? "; MPI on host memory, not a GPU link" : "");
   return m;
+}
+
+void require_gpu_link(const MeasuredLink& m, const std::string& gpu, const std::string& origin) {
+  if (m.backend == "nccl") return;
+  throw UsageError(fmt::format(
+      "--comm-results {}: measured by the {} backend on {}, all-reduce busbw {:.3g} GB/s: not a link between "
+      "GPUs; an estimate for {} takes a file measured with --backend nccl (one process per GPU: `mpirun -np N "
+      "trainbench comm --backend nccl --op allreduce --out FILE`), or none: the SKU's interconnect, or "
+      "--interconnect",
+      origin, m.backend.empty() ? "unknown" : m.backend, m.device.empty() ? "an unnamed device" : m.device,
+      m.busbw_gb_s, gpu));
 }
 
 void apply_measured(LinkBandwidths& l, const MeasuredLink& m) {

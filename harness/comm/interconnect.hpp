@@ -44,9 +44,16 @@ struct MeasuredLink {
   bool inter_node = false;
   int64_t ranks = 0;
   int64_t bytes = 0;
+  std::string backend;  // the ranks' collective backend: "nccl" (GPUs) or "mpi" (host memory)
+  std::string device;   // rank 0's device: the GPU's name, or "host memory (CPU)"
   std::string source;
 };
 MeasuredLink measured_link(const results::RunResults& results, const std::string& origin);
+// An estimate for a GPU (`gpu`: "GPU SKU h100-sxm", say) takes only a link between GPUs: a file
+// of MPI host-memory collectives measured the CPUs' shared memory or network stack, a bandwidth
+// no GPU link has (0.08 GB/s on a 2-core VM beside NVLink's 450). Refuses it naming `origin`,
+// its backend and device, and what is accepted.
+void require_gpu_link(const MeasuredLink& measured, const std::string& gpu, const std::string& origin);
 void apply_measured(LinkBandwidths& links, const MeasuredLink& measured);
 
 }  // namespace tb::comm

@@ -86,10 +86,18 @@ class MpiRun final : public CollectiveRun {
               "MPI_Sendrecv");
         break;
       }
-      default:
-        throw UsageError(fmt::format("--op {}: not implemented by the MPI backend; accepted: allreduce, allgather, "
-                                     "reducescatter, alltoall, sendrecv",
-                                     tb::comm::to_string(c_)));
+      case Collective::Broadcast:
+        // MPI_Bcast works in place: the root's buffer is the source, so the root sends from its
+        // input and the others receive into their output (output() below).
+        check(MPI_Bcast(r == tb::comm::kRootRank ? send_.data() : recv_.data(), as_count(counts_.send_count, "broadcast"),
+                        type_, static_cast<int>(tb::comm::kRootRank), comm),
+              "MPI_Bcast");
+        break;
+      case Collective::Reduce:
+        check(MPI_Reduce(send_.data(), recv_.data(), as_count(counts_.send_count, "reduce"), type_, op_,
+                         static_cast<int>(tb::comm::kRootRank), comm),
+              "MPI_Reduce");
+        break;
     }
   }
 
@@ -102,13 +110,22 @@ class MpiRun final : public CollectiveRun {
   tb::comm::CheckResult run_and_check(bool corrupt_for_testing) override {
     std::memset(recv_.data(), 0, recv_.size());
     launch();
-    if (corrupt_for_testing && world_.rank() == 0 && !recv_.empty()) recv_[0] ^= 0x40;  // flips an exponent bit
-    return tb::comm::check_output(c_, world_.rank(), world_.size(), counts_, dtype_, recv_.data());
+    std::vector<unsigned char>& out = output();
+    const bool corrupt = corrupt_for_testing && world_.rank() == 0 && !out.empty();
+    if (corrupt) out[0] ^= 0x40;  // flips an exponent bit
+    const auto result = tb::comm::check_output(c_, world_.rank(), world_.size(), counts_, dtype_, out.data());
+    if (corrupt) out[0] ^= 0x40;  // the broadcast root's output is its input: later launches need it whole
+    return result;
   }
 
   double bytes_allocated() const override { return static_cast<double>(send_.size() + recv_.size()); }
 
  private:
+  // Where this rank's result lands: the broadcast root holds the data in the buffer it sent.
+  std::vector<unsigned char>& output() {
+    return c_ == Collective::Broadcast && world_.rank() == tb::comm::kRootRank ? send_ : recv_;
+  }
+
   MpiWorld& world_;
   Collective c_;
   BufferCounts counts_;

@@ -195,10 +195,18 @@ class NcclRun final : public CollectiveRun {
         group.end();
         break;
       }
-      default:
-        throw UsageError(fmt::format("--op {}: not implemented by the NCCL backend; accepted: allreduce, allgather, "
-                                     "reducescatter, alltoall, sendrecv",
-                                     tb::comm::to_string(c_)));
+      case Collective::Broadcast:
+        // Out of place, as nccl-tests' broadcast_perf: the root's input lands in every rank's
+        // output, the root's included.
+        nccl_check(nccl.Broadcast(send, recv, counts_.send_count, type_, static_cast<int>(tb::comm::kRootRank), comm_,
+                                  stream_),
+                   "ncclBroadcast", comm_);
+        break;
+      case Collective::Reduce:
+        nccl_check(nccl.Reduce(send, recv, counts_.send_count, type_, ncclSum, static_cast<int>(tb::comm::kRootRank),
+                               comm_, stream_),
+                   "ncclReduce", comm_);
+        break;
     }
   }
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "harness/common/errors.hpp"
+#include "kernels/cpu/parallel_for.hpp"
 
 namespace tb::kernels {
 
@@ -92,11 +93,20 @@ VerifyResult verify_impl(const GemmOperands& g, bool c_complete, CAt c_at, DType
     v.detail = fmt::format("buffer sizes do not match {}x{}x{}", s.m, s.n, s.k);
     return v;
   }
+  // The fp64 dot products are the check's cost: 8192 of length k, B read down a column (half a
+  // second per group at k 4096, n 28672 on one core). They run on every host core; the verdict
+  // below walks them in order, so it names the same first worst element as a serial loop.
+  const auto positions = gemm_check_positions(s.m, s.n, o.max_elements, o.seed);
+  std::vector<ReferenceElement> refs(positions.size());
+  cpu::parallel_for(static_cast<int64_t>(positions.size()), [&](int64_t q) {
+    const auto at = static_cast<size_t>(q);
+    refs[at] = gemm_reference_element(g, positions[at].first, positions[at].second);
+  });
   double worst = -1;
-  size_t p = 0;
-  for (const auto& [i, j] : gemm_check_positions(s.m, s.n, o.max_elements, o.seed)) {
-    const double got = c_at(p++, i, j);
-    const ReferenceElement ref = gemm_reference_element(g, i, j);
+  for (size_t p = 0; p < positions.size(); ++p) {
+    const auto [i, j] = positions[p];
+    const double got = c_at(p, i, j);
+    const ReferenceElement& ref = refs[p];
     ++v.elements_checked;
     if (!std::isfinite(got)) {
       v.max_rel_error = INFINITY;

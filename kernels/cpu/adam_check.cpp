@@ -37,23 +37,40 @@ memcheck::FillRule fill_rule(AdamTensor tensor, uint64_t seed) {
   return {s, tensor == AdamTensor::V ? 1e-4f : 0.0f, kScale[t]};
 }
 
+std::vector<int64_t> checked_indices(int64_t params, int64_t max_elements) {
+  const int64_t count = std::min(params, std::max<int64_t>(max_elements, 2));
+  std::vector<int64_t> ids;
+  ids.reserve(static_cast<size_t>(std::max<int64_t>(count, 0)));
+  for (int64_t c = 0; c < count; ++c) ids.push_back(count == params ? c : c * (params - 1) / (count - 1));
+  return ids;
+}
+
 VerifyResult verify(const AdamData& d, DType copy, int64_t step, int64_t max_elements) {
   VerifyResult r;
   r.passed = true;
   r.tolerance = kAdamTolerance;
-  const auto n = static_cast<int64_t>(d.grad.size());
+  const int64_t n = d.held.empty() && d.params == 0 ? static_cast<int64_t>(d.grad.size()) : d.params;
   const bool has_copy = copy == DType::BF16 || copy == DType::FP16;
   auto fail = [&](const std::string& what) {
     if (r.passed) r.detail = what;
     r.passed = false;
   };
-  if (n == 0 || d.out_w.size() != d.grad.size() || (has_copy && d.copy.size() != d.grad.size())) {
+  const std::vector<int64_t> indices = checked_indices(n, max_elements);
+  if (!d.held.empty() && d.held != indices) {
+    fail(fmt::format("the {} parameters copied back are not the {} verification checks", d.held.size(), indices.size()));
+    return r;
+  }
+  const size_t size = d.held.empty() ? static_cast<size_t>(n) : d.held.size();
+  bool sized = n > 0 && (!has_copy || d.copy.size() == size);
+  for (const auto* t : {&d.grad, &d.in_w, &d.in_m, &d.in_v, &d.out_w, &d.out_m, &d.out_v}) sized &= t->size() == size;
+  if (!sized) {
     fail("buffers missing or of the wrong size");
     return r;
   }
-  const int64_t checked = std::min(n, std::max<int64_t>(max_elements, 2));
-  for (int64_t c = 0; c < checked; ++c) {
-    const auto i = static_cast<size_t>(checked == n ? c : c * (n - 1) / (checked - 1));
+  const auto checked = static_cast<int64_t>(indices.size());
+  for (size_t c = 0; c < indices.size(); ++c) {
+    const int64_t param = indices[c];  // the tensor's index, named in messages
+    const size_t i = d.held.empty() ? static_cast<size_t>(param) : c;  // where the data hold it
     const memref::AdamResult ref = memref::adamw(d.in_w[i], d.in_m[i], d.in_v[i], d.grad[i], step);
     const double got[3] = {d.out_w[i], d.out_m[i], d.out_v[i]};
     const double want[3] = {ref.w, ref.m, ref.v};
@@ -64,7 +81,7 @@ VerifyResult verify(const AdamData& d, DType copy, int64_t step, int64_t max_ele
       r.max_rel_error = std::max(r.max_rel_error, std::isnan(err) ? kNanError : err);
       ++r.elements_checked;
       if (!(err <= kAdamTolerance))
-        fail(fmt::format("element {}: {} {} where the fp64 reference has {} (step {})", i, name[t], got[t], want[t],
+        fail(fmt::format("element {}: {} {} where the fp64 reference has {} (step {})", param, name[t], got[t], want[t],
                          step));
     }
     if (has_copy) {
@@ -74,7 +91,7 @@ VerifyResult verify(const AdamData& d, DType copy, int64_t step, int64_t max_ele
         const double value = copy == DType::BF16 ? bf16_to_float(d.copy[i]) : fp16_to_float(d.copy[i]);
         const double err = std::abs(value - d.out_w[i]) / (std::abs(d.out_w[i]) + kScale[1]);
         r.max_rel_error = std::max(r.max_rel_error, std::isnan(err) ? kNanError : std::max(err, 2 * kAdamTolerance));
-        fail(fmt::format("element {}: {} working copy 0x{:04x}, not 0x{:04x}, the rounding of the master weight {}", i,
+        fail(fmt::format("element {}: {} working copy 0x{:04x}, not 0x{:04x}, the rounding of the master weight {}", param,
                          to_string(copy), d.copy[i], want_copy, d.out_w[i]));
       }
     }

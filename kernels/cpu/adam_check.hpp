@@ -30,8 +30,12 @@ enum class AdamTensor { Gradient, Master, M, V };
 memcheck::FillRule fill_rule(AdamTensor tensor, uint64_t seed);
 
 // Host copies of what the last launch read (in_*) and wrote (out_*), as fp32; `copy` holds the
-// working copy's 16-bit patterns (empty where there is none).
+// working copy's 16-bit patterns (empty where there is none). Either every parameter, or (`held`
+// not empty) only those verify checks, checked_indices(params) in that order: the CUDA kernel
+// gathers those 4096 instead of copying back 7 tensors of 2^24 (half a gigabyte).
 struct AdamData {
+  int64_t params = 0;          // the whole tensor's count; with `held` empty, grad.size() where 0
+  std::vector<int64_t> held;   // empty: every parameter held
   std::vector<float> grad, in_w, in_m, in_v, out_w, out_m, out_v;
   std::vector<uint16_t> copy;
 };
@@ -41,8 +45,15 @@ struct AdamData {
 // 3e-3 of the scale, far above fp32's ~1e-7 error here).
 inline constexpr double kAdamTolerance = 1e-5;
 
+inline constexpr int64_t kCheckedParams = 4096;
+// The parameters verify checks: up to `max_elements` of `params` spread evenly over the buffer,
+// the first and the last among them, ascending. Both backends' verify read these, and the CUDA
+// kernel gathers exactly these.
+std::vector<int64_t> checked_indices(int64_t params, int64_t max_elements = kCheckedParams);
+
 // `step` is the launch's t (from 1); `copy` its working dtype (bf16, fp16, or fp32 for none).
-// Checks up to `max_elements` spread over the buffer (the first and the last among them).
-VerifyResult verify(const AdamData& data, DType copy, int64_t step, int64_t max_elements = 4096);
+// Checks checked_indices(params, max_elements); data holding only some parameters must hold
+// exactly those.
+VerifyResult verify(const AdamData& data, DType copy, int64_t step, int64_t max_elements = kCheckedParams);
 
 }  // namespace tb::kernels::adamcheck

@@ -3,15 +3,17 @@
 // Per parameter it reads the fp32 gradient, master weight, m and v and writes the master, m, v and
 // the bf16 or fp16 working copy: 30 B (op.bytes), measured in GB/s against the SKU's bandwidth.
 // The per-element math is memops::adamw_update, the function the CPU kernel runs and the CPU tests
-// check against the fp64 reference. A grid-stride loop moving 16-byte packs (four parameters) where
-// the count allows; the state ping-pongs between two copies (adam_check.hpp), which on a GPU moves
-// the bytes an in-place update does (full-sector writes read nothing from DRAM).
+// check against the fp64 reference. A grid-stride loop moving 16-byte packs (four parameters), the
+// n % 4 left over one each (kernels/common/adam_split.hpp); the state ping-pongs between two copies
+// (adam_check.hpp), which on a GPU moves the bytes an in-place update does (full-sector writes read
+// nothing from DRAM).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
 #include <string>
 
+#include "kernels/common/adam_split.hpp"
 #include "kernels/common/memory_ops_math.hpp"
 #include "kernels/cpu/adam_check.hpp"
 #include "kernels/cuda/adam_kernel.hpp"
@@ -50,33 +52,50 @@ __global__ void __launch_bounds__(256)
                  float* __restrict__ v_out, uint16_t* __restrict__ copy, int64_t n, mo::AdamStep p, int format) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (n % 4 == 0) {  // cudaMalloc's 256-byte alignment makes every 4-float pack 16-byte aligned
-    const int64_t packs = n / 4;
-    for (int64_t q = first; q < packs; q += stride) {
-      const float4 gq = reinterpret_cast<const float4*>(g)[q], wq = reinterpret_cast<const float4*>(w)[q];
-      const float4 mq = reinterpret_cast<const float4*>(m)[q], vq = reinterpret_cast<const float4*>(v)[q];
-      const float gs[4] = {gq.x, gq.y, gq.z, gq.w}, ws[4] = {wq.x, wq.y, wq.z, wq.w};
-      const float ms[4] = {mq.x, mq.y, mq.z, mq.w}, vs[4] = {vq.x, vq.y, vq.z, vq.w};
-      float wo[4], mo_[4], vo[4];
-      uint16_t co[4];
+  const AdamSplit split = adam_split(n);
+  // cudaMalloc's 256-byte alignment makes every 4-float pack 16-byte aligned (the copy's 8-byte).
+  for (int64_t q = first; q < split.packs; q += stride) {
+    const float4 gq = reinterpret_cast<const float4*>(g)[q], wq = reinterpret_cast<const float4*>(w)[q];
+    const float4 mq = reinterpret_cast<const float4*>(m)[q], vq = reinterpret_cast<const float4*>(v)[q];
+    const float gs[4] = {gq.x, gq.y, gq.z, gq.w}, ws[4] = {wq.x, wq.y, wq.z, wq.w};
+    const float ms[4] = {mq.x, mq.y, mq.z, mq.w}, vs[4] = {vq.x, vq.y, vq.z, vq.w};
+    float wo[4], mo_[4], vo[4];
+    uint16_t co[4];
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const mo::AdamState s = mo::adamw_update({ws[e], ms[e], vs[e]}, gs[e], p);
-        wo[e] = s.w;
-        mo_[e] = s.m;
-        vo[e] = s.v;
-        co[e] = format != kNoCopy ? to_copy(s.w, format) : 0;
-      }
-      reinterpret_cast<float4*>(w_out)[q] = make_float4(wo[0], wo[1], wo[2], wo[3]);
-      reinterpret_cast<float4*>(m_out)[q] = make_float4(mo_[0], mo_[1], mo_[2], mo_[3]);
-      reinterpret_cast<float4*>(v_out)[q] = make_float4(vo[0], vo[1], vo[2], vo[3]);
-      if (format != kNoCopy)
-        reinterpret_cast<uint2*>(copy)[q] = make_uint2(co[0] | (static_cast<uint32_t>(co[1]) << 16),
-                                                       co[2] | (static_cast<uint32_t>(co[3]) << 16));
+    for (int e = 0; e < 4; ++e) {
+      const mo::AdamState s = mo::adamw_update({ws[e], ms[e], vs[e]}, gs[e], p);
+      wo[e] = s.w;
+      mo_[e] = s.m;
+      vo[e] = s.v;
+      co[e] = format != kNoCopy ? to_copy(s.w, format) : 0;
     }
-    return;
+    reinterpret_cast<float4*>(w_out)[q] = make_float4(wo[0], wo[1], wo[2], wo[3]);
+    reinterpret_cast<float4*>(m_out)[q] = make_float4(mo_[0], mo_[1], mo_[2], mo_[3]);
+    reinterpret_cast<float4*>(v_out)[q] = make_float4(vo[0], vo[1], vo[2], vo[3]);
+    if (format != kNoCopy)
+      reinterpret_cast<uint2*>(copy)[q] = make_uint2(co[0] | (static_cast<uint32_t>(co[1]) << 16),
+                                                     co[2] | (static_cast<uint32_t>(co[3]) << 16));
   }
-  for (int64_t i = first; i < n; i += stride) update_one(g, w, m, v, w_out, m_out, v_out, copy, i, p, format);
+  if (first < split.tail) update_one(g, w, m, v, w_out, m_out, v_out, copy, split.tail_begin + first, p, format);
+}
+
+// The parameters verification checks (adamcheck::checked_indices), gathered from the seven fp32
+// tensors and the working copy into `floats` [tensor][k] and `copy_out` [k]: one launch and one
+// copy back of ~130 KB instead of the whole state (half a gigabyte at 2^24 parameters).
+struct AdamTensors {
+  const float* t[7];  // gradient, in w, m, v, out w, m, v
+  const uint16_t* copy;  // null without a working copy
+};
+
+__global__ void __launch_bounds__(256)
+    adam_gather_kernel(AdamTensors src, const int64_t* __restrict__ indices, int64_t count, float* __restrict__ floats,
+                       uint16_t* __restrict__ copy_out) {
+  const int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (k >= count) return;
+  const int64_t i = indices[k];
+#pragma unroll
+  for (int t = 0; t < 7; ++t) floats[t * count + k] = src.t[t][i];
+  if (src.copy) copy_out[k] = src.copy[i];
 }
 
 class CudaAdamKernel final : public Kernel {
@@ -108,9 +127,7 @@ class CudaAdamKernel final : public Kernel {
     ++step_;
     const auto& in = state_[(step_ - 1) % 2];
     const auto& out = state_[step_ % 2];
-    const int64_t work = n_ % 4 == 0 ? n_ / 4 : n_;
-    const int64_t wanted = (work + 255) / 256;
-    const unsigned blocks = static_cast<unsigned>(wanted < (1 << 20) ? wanted : (1 << 20));
+    const auto blocks = static_cast<unsigned>(adam_blocks(n_, 256, 1 << 20));
     adamw_kernel<<<blocks, 256, 0, stream_>>>(grad_.as<float>(), in[0].as<float>(), in[1].as<float>(),
                                               in[2].as<float>(), out[0].as<float>(), out[1].as<float>(),
                                               out[2].as<float>(), copy_.as<uint16_t>(), n_,
@@ -124,17 +141,27 @@ class CudaAdamKernel final : public Kernel {
     const auto& in = state_[(step - 1) % 2];
     const auto& out = state_[step % 2];
     adamcheck::AdamData d;
-    d.grad = copy_to_host_floats(grad_.get(), Storage::F32, n_);
-    d.in_w = copy_to_host_floats(in[0].get(), Storage::F32, n_);
-    d.in_m = copy_to_host_floats(in[1].get(), Storage::F32, n_);
-    d.in_v = copy_to_host_floats(in[2].get(), Storage::F32, n_);
-    d.out_w = copy_to_host_floats(out[0].get(), Storage::F32, n_);
-    d.out_m = copy_to_host_floats(out[1].get(), Storage::F32, n_);
-    d.out_v = copy_to_host_floats(out[2].get(), Storage::F32, n_);
+    d.params = n_;
+    d.held = adamcheck::checked_indices(n_);
+    const size_t k = d.held.size();
+    const auto count = static_cast<int64_t>(k);
+    DeviceBuffer indices(k * sizeof(int64_t)), floats(7 * k * sizeof(float)), copies(k * sizeof(uint16_t));
+    TB_CUDA_CHECK(cudaMemcpyAsync(indices.get(), d.held.data(), indices.bytes(), cudaMemcpyHostToDevice, stream_));
+    const AdamTensors src{{grad_.as<float>(), in[0].as<float>(), in[1].as<float>(), in[2].as<float>(),
+                           out[0].as<float>(), out[1].as<float>(), out[2].as<float>()},
+                          format_ != kNoCopy ? copy_.as<uint16_t>() : nullptr};
+    adam_gather_kernel<<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream_>>>(
+        src, indices.as<int64_t>(), count, floats.as<float>(), copies.as<uint16_t>());
+    TB_CUDA_CHECK(cudaGetLastError());
+    std::vector<float> host(7 * k);
+    TB_CUDA_CHECK(cudaMemcpyAsync(host.data(), floats.get(), floats.bytes(), cudaMemcpyDeviceToHost, stream_));
     if (format_ != kNoCopy) {
-      d.copy.resize(static_cast<size_t>(n_));
-      TB_CUDA_CHECK(cudaMemcpy(d.copy.data(), copy_.get(), copy_.bytes(), cudaMemcpyDeviceToHost));
+      d.copy.resize(k);
+      TB_CUDA_CHECK(cudaMemcpyAsync(d.copy.data(), copies.get(), copies.bytes(), cudaMemcpyDeviceToHost, stream_));
     }
+    wait_for_stream(stream_, "adam update's checked parameters copied back");
+    std::vector<float>* tensors[7] = {&d.grad, &d.in_w, &d.in_m, &d.in_v, &d.out_w, &d.out_m, &d.out_v};
+    for (size_t t = 0; t < 7; ++t) tensors[t]->assign(host.begin() + t * k, host.begin() + (t + 1) * k);
     return adamcheck::verify(d, copy_dtype_, step);
   }
 

@@ -43,6 +43,8 @@ Loaded load() {
   bind_required(lib, "ncclAllReduce", a.AllReduce, missing);
   bind_required(lib, "ncclAllGather", a.AllGather, missing);
   bind_required(lib, "ncclReduceScatter", a.ReduceScatter, missing);
+  bind_required(lib, "ncclBroadcast", a.Broadcast, missing);
+  bind_required(lib, "ncclReduce", a.Reduce, missing);
   bind_required(lib, "ncclSend", a.Send, missing);
   bind_required(lib, "ncclRecv", a.Recv, missing);
   bind_required(lib, "ncclGroupStart", a.GroupStart, missing);

@@ -37,7 +37,7 @@ TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
   EXPECT_EQ(j.at("status"), "complete");
   EXPECT_EQ(j.at("workload").at("command"), "comm");
   ASSERT_EQ(j.at("ranks").size(), 1u);
-  ASSERT_EQ(j.at("kernels").size(), 10u);  // 5 collectives x 2 sizes
+  ASSERT_EQ(j.at("kernels").size(), 14u);  // 7 collectives x 2 sizes
   for (const auto& k : j.at("kernels")) {
     EXPECT_TRUE(k.at("verified").get<bool>()) << k.at("name");
     EXPECT_EQ(k.at("wrong_elements"), 0);
@@ -46,6 +46,36 @@ TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
     if (k.at("kind") == "allreduce") EXPECT_EQ(k.at("busbw_gb_s").get<double>(), 0.0);  // 2(n-1)/n = 0
   }
   std::filesystem::remove_all(dir);
+}
+
+// Broadcast and reduce (root 0, nccl-tests' broadcast_perf and reduce_perf): named by --op,
+// checked, busbw = algbw, and a planted error at the root caught (exit 1).
+TEST(CommCli, BroadcastAndReduceRunCheckedWithBusbwEqualToAlgbw) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI";
+#endif
+  for (const std::string op : {"broadcast", "reduce"}) {
+    const CliResult r = run_trainbench(with_quick({"comm", "--backend", "mpi", "--op", op, "--sizes", "1M", "--json"}));
+    ASSERT_EQ(r.exit_code, 0) << op << ": " << r.out << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j.at("kernels").size(), 1u);
+    const auto& k = j.at("kernels")[0];
+    EXPECT_EQ(k.at("kind"), op);
+    EXPECT_EQ(k.at("name"), op + ".1048576");
+    EXPECT_TRUE(k.at("verified").get<bool>());
+    EXPECT_GT(k.at("algbw_gb_s").get<double>(), 0.0);
+    EXPECT_EQ(k.at("busbw_gb_s").get<double>(), k.at("algbw_gb_s").get<double>());
+    const CliResult bad = run_trainbench(
+        with_quick({"comm", "--backend", "mpi", "--op", op, "--sizes", "4K", "--corrupt-output-for-testing", "--json"}));
+    EXPECT_EQ(bad.exit_code, 1) << op << ": " << bad.err;
+    EXPECT_EQ(nlohmann::json::parse(bad.out).at("kernels")[0].at("wrong_elements"), 1) << op;
+  }
+  // With the model's sizes: training sends no broadcast, so it is measured at the activation size.
+  const CliResult m = run_trainbench(
+      with_quick({"comm", "--backend", "mpi", "--model", "gpt1", "--tp", "1", "--op", "reduce", "--json"}));
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_EQ(nlohmann::json::parse(m.out).at("kernels")[0].at("name"), "tp.activation.reduce");
+  EXPECT_NE(m.err.find("the training step sends no reduce"), std::string::npos) << m.err;
 }
 
 TEST(CommCli, DefaultsToTheModelsMessageSizes) {
@@ -132,6 +162,7 @@ TEST(CommCli, InterruptKeepsWhatWasMeasuredAndListsTheRest) {
 TEST(CommCli, RefusesBadFlagsWithUsageErrors) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"comm", "--op", "allreduc"},
+           {"comm", "--op", "scatter"},  // nccl-tests' scatter_perf: not one trainbench runs
            {"comm", "--dtype", "fp8"},
            {"comm", "-g", "2"},
            {"comm", "--sizes", "8:4"},
@@ -144,7 +175,10 @@ TEST(CommCli, RefusesBadFlagsWithUsageErrors) {
     EXPECT_EQ(r.exit_code, 2) << args[1] << " " << args[2] << ": " << r.err;
   }
   const CliResult r = run_trainbench({"comm", "--op", "allreduc"});
-  EXPECT_NE(r.err.find("allreduce, allgather"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--op: unknown collective 'allreduc'; accepted values: allreduce, allgather, reducescatter, "
+                       "alltoall, sendrecv, broadcast, reduce, all"),
+            std::string::npos)
+      << r.err;
   // A layout flag sizes the model's messages: beside given sizes it would be ignored.
   const CliResult tp = run_trainbench({"comm", "--backend", "mpi", "--tp", "3", "--sizes", "1M"});
   EXPECT_EQ(tp.exit_code, 2);
@@ -201,6 +235,73 @@ TEST(CommCli, EstimateRefusesCommFlagsWithoutLayoutOrBandwidth) {
   EXPECT_EQ(run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--tp", "8", "--interconnect", "carrier-pigeon"})
                 .exit_code,
             2);
+}
+
+// A two-rank all-reduce file as `mpirun -np 2 trainbench comm --backend mpi` writes it, made here
+// from a one-rank run (no mpirun in this test): the second rank added, busbw = algbw (2(n-1)/n = 1
+// at n = 2). `gpu` names the GPU the file is rewritten to have run NCCL on, or "" for host memory.
+std::string two_rank_allreduce_file(const std::string& dir, const std::string& gpu) {
+  const std::string path = dir + (gpu.empty() ? "/comm-mpi.json" : "/comm-nccl.json");
+  const CliResult r = run_trainbench(with_quick({"comm", "--backend", "mpi", "--op", "allreduce", "--sizes", "1M", "--out", path}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(read_text(path));
+  auto& k = j.at("kernels")[0];
+  k["dims"]["ranks"] = 2;
+  k["busbw_gb_s"] = k.at("algbw_gb_s");
+  auto second = j.at("ranks")[0];
+  second["rank"] = 1;
+  second["local_rank"] = 1;
+  j["ranks"].push_back(second);
+  if (!gpu.empty()) {
+    j["machine"]["backend"] = "cuda";
+    j["machine"]["device_name"] = gpu;
+    for (auto& rank : j["ranks"]) rank["backend"] = "nccl", rank["device_name"] = gpu;
+  }
+  write_text(path, j.dump(2));
+  return path;
+}
+
+// The host's MPI busbw (well under 1 GB/s on a small VM) is no H100 link: an estimate for a GPU
+// refuses the file, naming it, its backend and what it takes; a CPU's estimate (--tflops alone)
+// and an NCCL file are taken.
+TEST(CommCli, EstimateForAGpuRefusesAHostMemoryCommFile) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI: no host-memory comm file to make";
+#endif
+  const std::string dir = make_temp_dir("tb_comm_est_");
+  const std::string mpi = two_rank_allreduce_file(dir, "");
+  const std::vector<std::string> h100 = {"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024",
+                                         "--tp", "8", "--pp", "8", "--comm-results"};
+  auto with_file = [](std::vector<std::string> args, const std::string& file) {
+    args.push_back(file);
+    return args;
+  };
+  const CliResult refused = run_trainbench(with_file(h100, mpi));
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("--comm-results " + mpi + ": measured by the mpi backend on host memory (CPU)"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("an estimate for GPU SKU h100-sxm takes a file measured with --backend nccl"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.out.find("Scaling efficiency"), std::string::npos) << refused.out;
+  // Several SKUs side by side: refused before any is printed.
+  const CliResult several = run_trainbench(with_file(
+      {"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--gpus", "1024", "--tp", "8", "--pp", "8", "--comm-results"},
+      mpi));
+  EXPECT_EQ(several.exit_code, 2) << several.err;
+  EXPECT_NE(several.err.find("GPU SKUs h100-sxm,h200"), std::string::npos) << several.err;
+  // No GPU in the estimate: the host link stands, its source says what it measured.
+  const CliResult host = run_trainbench(with_file(
+      {"estimate", "--model", "gpt1", "--tflops", "1", "--gpus", "4", "--tp", "2", "--comm-results"}, mpi));
+  EXPECT_EQ(host.exit_code, 0) << host.err;
+  EXPECT_NE(host.out.find("MPI on host memory, not a GPU link"), std::string::npos) << host.out;
+  // The same file measured by NCCL on H100s is the link it claims.
+  const std::string nccl = two_rank_allreduce_file(dir, "NVIDIA H100 80GB HBM3");
+  const CliResult taken = run_trainbench(with_file(h100, nccl));
+  EXPECT_EQ(taken.exit_code, 0) << taken.err;
+  EXPECT_NE(taken.out.find("measured all-reduce busbw"), std::string::npos) << taken.out;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -34,6 +34,12 @@ TEST(CommBandwidth, MatchesPrintedNcclTestsLines) {
   EXPECT_NEAR(busbw_gb_s(Collective::AllReduce, 1073741824, 0.010, 8), 187.9048192, 1e-6);
   // All-gather of S = 64 MiB total over 4 ranks in 1 ms: 67.109 GB/s algbw, x 3/4 = 50.332 busbw.
   EXPECT_NEAR(busbw_gb_s(Collective::AllGather, 67108864, 1e-3, 4), 50.331648, 1e-6);
+  // Broadcast and reduce move the array S once from or to the root: busbw = algbw whatever n.
+  // 64 MiB in 2 ms: 67108864 / 0.002 / 1e9 = 33.554432 GB/s, both columns, on 2 or 8 ranks.
+  for (int64_t n : {2, 8}) {
+    EXPECT_NEAR(busbw_gb_s(Collective::Broadcast, 67108864, 2e-3, n), 33.554432, 1e-9);
+    EXPECT_NEAR(busbw_gb_s(Collective::Reduce, 67108864, 2e-3, n), 33.554432, 1e-9);
+  }
   EXPECT_EQ(algbw_gb_s(1024, 0), 0.0);  // no time measured: no bandwidth, not infinity
 }
 
@@ -53,6 +59,14 @@ TEST(CommBandwidth, BufferCountsSplitWholeArrayPerRank) {
   auto ar = buffer_counts(Collective::AllReduce, 1000, 3, 4);  // no split: 250 fp32
   EXPECT_EQ(ar.send_count, 250);
   EXPECT_EQ(ar.size_bytes, 1000);
+  // Broadcast and reduce: the whole array in and out on every rank, no rounding to n pieces.
+  for (Collective c : {Collective::Broadcast, Collective::Reduce}) {
+    auto whole = buffer_counts(c, 1002, 4, 2);
+    EXPECT_EQ(whole.count, 501);
+    EXPECT_EQ(whole.send_count, 501);
+    EXPECT_EQ(whole.recv_count, 501);
+    EXPECT_EQ(whole.size_bytes, 1002);
+  }
   auto tiny = buffer_counts(Collective::AllGather, 2, 4, 2);   // at least one element per rank
   EXPECT_EQ(tiny.count, 4);
   EXPECT_EQ(tiny.size_bytes, 8);
@@ -78,6 +92,8 @@ TEST(CommBandwidth, ParsesSizesLikeNcclTests) {
   EXPECT_THROW(parse_size_list("1M,,2M", "--sizes"), UsageError);  // an empty entry is a typo
   EXPECT_THROW(parse_collective("allreduc", "--op"), UsageError);
   EXPECT_EQ(parse_collective("reducescatter", "--op"), Collective::ReduceScatter);
+  EXPECT_EQ(parse_collective("broadcast", "--op"), Collective::Broadcast);
+  EXPECT_EQ(parse_collective("reduce", "--op"), Collective::Reduce);
 }
 
 }  // namespace

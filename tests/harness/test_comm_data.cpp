@@ -42,7 +42,12 @@ std::vector<float> simulate(Collective c, int64_t r, int64_t n, const BufferCoun
       break;
     }
     case Collective::SendRecv: out = in[(r + n - 1) % n]; break;
-    default: break;
+    case Collective::Broadcast: out = in[0]; break;  // root 0, as nccl-tests' broadcast_perf -r 0
+    case Collective::Reduce:  // root 0 sums; the others' output is left as cleared
+      if (r == 0)
+        for (int64_t q = 0; q < n; ++q)
+          for (int64_t i = 0; i < counts.recv_count; ++i) out[i] += in[q][i];
+      break;
   }
   return out;
 }
@@ -71,6 +76,35 @@ TEST(CommData, BlockAtTheWrongRanksOffsetIsCaught) {
   std::vector<float> out = simulate(Collective::AllGather, 0, 4, counts);
   std::swap_ranges(out.begin() + 8, out.begin() + 16, out.begin() + 16);
   EXPECT_EQ(check_output(Collective::AllGather, 0, 4, counts, DType::FP32, out.data()).wrong, 16);
+}
+
+TEST(CommData, RunsEveryCollectiveTheCliOffers) {
+  const auto& all = measured_collectives();
+  ASSERT_EQ(all.size(), 7u);
+  EXPECT_EQ(all[5], Collective::Broadcast);
+  EXPECT_EQ(all[6], Collective::Reduce);
+}
+
+TEST(CommData, BroadcastFromAnotherRootIsCaught) {
+  // Rank 2 holding rank 1's input instead of rank 0's: 37 apart mod 251, every element wrong.
+  const BufferCounts counts = buffer_counts(Collective::Broadcast, 4 * 64, 3, 4);
+  std::vector<float> out = filled(Collective::Broadcast, 1, counts);
+  EXPECT_EQ(check_output(Collective::Broadcast, 2, 3, counts, DType::FP32, out.data()).wrong, 64);
+  out = filled(Collective::Broadcast, 0, counts);
+  EXPECT_EQ(check_output(Collective::Broadcast, 2, 3, counts, DType::FP32, out.data()).wrong, 0);
+}
+
+TEST(CommData, ReduceChecksTheSumAtTheRootAndAnUntouchedBufferElsewhere) {
+  // 4 ranks, element 0: inputs 1 + (q mod 5) = 1, 2, 3, 4 -> 10 at the root.
+  const BufferCounts counts = buffer_counts(Collective::Reduce, 4 * 10, 4, 4);
+  EXPECT_EQ(expected_value(Collective::Reduce, 0, 4, 0, counts), 10.0);
+  EXPECT_EQ(expected_value(Collective::Reduce, 1, 4, 0, counts), 0.0);
+  // A non-root that received the sum (a reduce run as an all-reduce) is wrong everywhere.
+  const std::vector<float> sums = simulate(Collective::Reduce, 0, 4, counts);
+  EXPECT_EQ(check_output(Collective::Reduce, 3, 4, counts, DType::FP32, sums.data()).wrong, 10);
+  // A root left untouched is wrong everywhere too.
+  const std::vector<float> zeros(counts.recv_count, 0.0f);
+  EXPECT_EQ(check_output(Collective::Reduce, 0, 4, counts, DType::FP32, zeros.data()).wrong, 10);
 }
 
 TEST(CommData, Bf16RoundsToNearestEvenAndSumsStayExact) {

@@ -371,6 +371,37 @@ TEST(CommModel, MeasuredLinkTakesTheLargestVerifiedAllReduce) {
   EXPECT_THROW(measured_link(run, "f.json"), UsageError);
 }
 
+TEST(CommModel, GpuEstimatesTakeOnlyAnNcclLink) {
+  results::RunResults run = comm_results({"a", "a"});
+  run.machine.device_name = "host memory (CPU)";
+  for (auto& rank : run.ranks) rank.backend = "mpi";
+  const MeasuredLink host = measured_link(run, "c.json");
+  EXPECT_EQ(host.backend, "mpi");
+  try {
+    require_gpu_link(host, "GPU SKU h100-sxm", "c.json");
+    ADD_FAILURE() << "a host-memory link was taken for a GPU";
+  } catch (const UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("--comm-results c.json: measured by the mpi backend on host memory (CPU), all-reduce busbw "
+                        "40 GB/s: not a link between GPUs"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("GPU SKU h100-sxm takes a file measured with --backend nccl"), std::string::npos) << what;
+  }
+  for (auto& rank : run.ranks) rank.backend = "nccl";
+  EXPECT_NO_THROW(require_gpu_link(measured_link(run, "c.json"), "GPU SKU h100-sxm", "c.json"));
+  // One rank of another backend taints the file.
+  run.ranks[1].backend = "mpi";
+  EXPECT_EQ(measured_link(run, "c.json").backend, "mpi");
+  // A file without per-rank backends: its machine block's device memory says.
+  for (auto& rank : run.ranks) rank.backend.clear();
+  run.machine.backend = "cuda";
+  EXPECT_EQ(measured_link(run, "c.json").backend, "nccl");
+  run.machine.backend = "cpu";
+  EXPECT_EQ(measured_link(run, "c.json").backend, "mpi");
+  EXPECT_THROW(require_gpu_link(measured_link(run, "c.json"), "GPU SKU h100-sxm", "c.json"), UsageError);
+}
+
 TEST(CommModel, ModelMessagesAreTheLayersOwnSizes) {
   ModelConfig m = load_model("gpt3-175b");
   ParallelLayout layout;

@@ -105,6 +105,70 @@ TEST(AdamCheck, AWrongWorkingCopyOrAMissedUpdateIsCaught) {
   EXPECT_FALSE(adamcheck::verify(d, DType::BF16, 5).passed);
 }
 
+TEST(AdamCheck, CheckedIndicesSpreadOverTheBufferFirstAndLastIncluded) {
+  // Every parameter of a small buffer; 4 of 10: c·9/3 = 0, 3, 6, 9.
+  EXPECT_EQ(adamcheck::checked_indices(3), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(adamcheck::checked_indices(10, 4), (std::vector<int64_t>{0, 3, 6, 9}));
+  EXPECT_EQ(adamcheck::checked_indices(10, 1), (std::vector<int64_t>{0, 9}));  // never fewer than 2
+  // A Megatron chunk: 4096 of 16,772,998, the second at 16,772,997 / 4095 = 4095.97 -> 4095.
+  const std::vector<int64_t> ids = adamcheck::checked_indices(16772998);
+  ASSERT_EQ(ids.size(), 4096u);
+  EXPECT_EQ(ids[1], 4095);
+  EXPECT_EQ(ids.front(), 0);
+  EXPECT_EQ(ids.back(), 16772997);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());  // no index twice
+}
+
+// What the CUDA kernel hands verify: only the checked parameters, gathered in that order.
+TEST(AdamCheck, DataHoldingOnlyTheCheckedParametersIsVerifiedAsTheWhole) {
+  const int64_t n = 50000;
+  const mo::AdamStep p = mo::adam_step_at(3);
+  adamcheck::AdamData whole, held;
+  whole.params = held.params = n;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto u = static_cast<uint64_t>(i);
+    const float g = 0.01f * mo::hash_uniform(1, u), w = 0.02f * mo::hash_uniform(2, u);
+    const float m = 0.01f * mo::hash_uniform(3, u), v = 1e-4f + 0.5e-4f * mo::hash_uniform(4, u);
+    const mo::AdamState s = mo::adamw_update({w, m, v}, g, p);
+    for (auto [t, x] : {std::pair{&whole.grad, g}, {&whole.in_w, w}, {&whole.in_m, m}, {&whole.in_v, v},
+                        {&whole.out_w, s.w}, {&whole.out_m, s.m}, {&whole.out_v, s.v}})
+      t->push_back(x);
+    whole.copy.push_back(float_to_bf16(s.w));
+  }
+  held.held = adamcheck::checked_indices(n);
+  for (const int64_t i : held.held) {
+    const auto at = static_cast<size_t>(i);
+    held.grad.push_back(whole.grad[at]);
+    held.in_w.push_back(whole.in_w[at]);
+    held.in_m.push_back(whole.in_m[at]);
+    held.in_v.push_back(whole.in_v[at]);
+    held.out_w.push_back(whole.out_w[at]);
+    held.out_m.push_back(whole.out_m[at]);
+    held.out_v.push_back(whole.out_v[at]);
+    held.copy.push_back(whole.copy[at]);
+  }
+  const VerifyResult a = adamcheck::verify(whole, DType::BF16, 3), b = adamcheck::verify(held, DType::BF16, 3);
+  EXPECT_TRUE(a.passed) << a.detail;
+  EXPECT_TRUE(b.passed) << b.detail;
+  EXPECT_EQ(a.elements_checked, b.elements_checked);
+  EXPECT_EQ(a.max_rel_error, b.max_rel_error);
+  // A wrong value is named by its index in the tensor, not its slot among the held.
+  held.out_m[1] += 1.0f;
+  const VerifyResult wrong = adamcheck::verify(held, DType::BF16, 3);
+  EXPECT_FALSE(wrong.passed);
+  EXPECT_NE(wrong.detail.find("element " + std::to_string(held.held[1]) + ": m"), std::string::npos) << wrong.detail;
+  held.out_m[1] -= 1.0f;
+  // Other indices than the ones verify checks: refused, not checked at the wrong places.
+  held.held[1] += 1;
+  const VerifyResult other = adamcheck::verify(held, DType::BF16, 3);
+  EXPECT_FALSE(other.passed);
+  EXPECT_NE(other.detail.find("not the 4096 verification checks"), std::string::npos) << other.detail;
+  held.held[1] -= 1;
+  held.in_v.pop_back();  // a tensor short of the held count
+  EXPECT_FALSE(adamcheck::verify(held, DType::BF16, 3).passed);
+}
+
 TEST(AdamCpu, BadShapesAndDtypesAreRefused) {
   Op rows = adam(8, DType::BF16);
   rows.memory.rows = 2;

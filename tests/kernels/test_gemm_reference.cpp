@@ -173,6 +173,34 @@ TEST(GemmReference, CheckingCOnlyWhereItIsSampledGivesTheSameVerdict) {
   EXPECT_NE(truncated.detail.find("buffer sizes"), std::string::npos) << truncated.detail;
 }
 
+TEST(GemmReference, ParallelReferencesGiveTheSerialLoopsVerdict) {
+  // The references run on every core (parallel_for); the verdict must be the one a serial walk
+  // over the positions gives: the same worst error, and of two wrong elements the worse named.
+  const int64_t m = 200, n = 150, k = 64;
+  const RandomOperands ab(m, n, k);
+  const GemmOperands g{{m, n, k, GemmLayout::DataGrad}, ab.a, ab.b};
+  std::vector<float> c = product(g);
+  const GemmCheckOptions sampled{.max_elements = 2000};
+  const auto positions = gemm_check_positions(m, n, sampled.max_elements, sampled.seed);
+  const auto [i1, j1] = positions[1500];
+  const auto [i2, j2] = positions[30];
+  c[static_cast<size_t>(i1 * n + j1)] += 50.0f;
+  c[static_cast<size_t>(i2 * n + j2)] += 5.0f;
+  double worst = -1;
+  std::pair<int64_t, int64_t> worst_at;
+  for (const auto& [i, j] : positions) {
+    const ReferenceElement ref = gemm_reference_element(g, i, j);
+    const double err = std::fabs(c[static_cast<size_t>(i * n + j)] - ref.value) / (std::fabs(ref.value) + ref.abs_sum);
+    if (err > worst) worst = err, worst_at = {i, j};
+  }
+  const VerifyResult v = verify_gemm(g, c, DType::FP32, sampled);
+  EXPECT_FALSE(v.passed);
+  EXPECT_EQ(v.elements_checked, 2000);
+  EXPECT_DOUBLE_EQ(v.max_rel_error, worst);
+  EXPECT_EQ(worst_at, std::make_pair(i1, j1));  // +50 outweighs +5 on elements of like scale
+  EXPECT_NE(v.detail.find(fmt::format("C[{}][{}]", i1, j1)), std::string::npos) << v.detail;
+}
+
 TEST(GemmReference, ShapeValidationNamesTheFlag) {
   try {
     validate_gemm_shape({4, 0, 4, GemmLayout::Forward});

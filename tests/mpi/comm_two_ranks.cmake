@@ -58,12 +58,14 @@ foreach(i 0 1)
   string(JSON local GET "${json}" ranks ${i} local_rank)
   expect_eq("${local}" "${i}" "ranks[${i}].local_rank (both ranks share this host)")
 endforeach()
-# 5 collectives x 2 sizes, each over 2 ranks, checked, with busbw = algbw x nccl-tests' factor.
+# 7 collectives x 2 sizes, each over 2 ranks, checked, with busbw = algbw x nccl-tests' factor.
 string(JSON nkernels LENGTH "${json}" kernels)
-expect_eq("${nkernels}" "10" "kernels[] length")
+expect_eq("${nkernels}" "14" "kernels[] length")
 math(EXPR last "${nkernels} - 1")
+set(kinds "")
 foreach(i RANGE ${last})
   string(JSON kind GET "${json}" kernels ${i} kind)
+  list(APPEND kinds ${kind})
   string(JSON ranks GET "${json}" kernels ${i} dims ranks)
   expect_eq("${ranks}" "2" "kernels[${i}] (${kind}).dims.ranks")
   string(JSON verified GET "${json}" kernels ${i} verified)
@@ -72,7 +74,8 @@ foreach(i RANGE ${last})
   expect_eq("${wrong}" "0" "kernels[${i}] (${kind}).wrong_elements")
   string(JSON algbw GET "${json}" kernels ${i} algbw_gb_s)
   string(JSON busbw GET "${json}" kernels ${i} busbw_gb_s)
-  # n = 2: all-reduce 2(n-1)/n = 1, all-gather/reduce-scatter/all-to-all (n-1)/n = 0.5, sendrecv 1.
+  # n = 2: all-reduce 2(n-1)/n = 1, all-gather/reduce-scatter/all-to-all (n-1)/n = 0.5, sendrecv,
+  # broadcast and reduce 1.
   if(kind STREQUAL "allgather" OR kind STREQUAL "reducescatter" OR kind STREQUAL "alltoall")
     set(factor 0.5)
   else()
@@ -91,4 +94,22 @@ foreach(i RANGE ${last})
     endif()
   endif()
 endforeach()
-message(STATUS "mpirun -np 2 trainbench comm: results file ${OUT} holds 2 ranks and 10 verified collectives")
+# Broadcast and reduce (root 0): rank 1 checked holding rank 0's data, and an untouched buffer
+# after the reduce.
+foreach(expected broadcast reduce)
+  list(FIND kinds ${expected} at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "--op all ran no ${expected}: kinds ${kinds}")
+  endif()
+endforeach()
+# That file's busbw is the host's shared memory, no GPU link: an estimate for an H100 refuses it
+# (exit 2), naming the file, its backend and what it takes.
+execute_process(
+  COMMAND ${TRAINBENCH} estimate --gpu h100-sxm --mfu 0.4 --gpus 1024 --tp 8 --pp 8 --comm-results ${OUT}
+  RESULT_VARIABLE est_rc OUTPUT_VARIABLE est_out ERROR_VARIABLE est_err TIMEOUT 60)
+expect_eq("${est_rc}" "2" "estimate --gpu h100-sxm --comm-results <MPI file> exit code (${est_out}${est_err})")
+string(FIND "${est_err}" "--comm-results ${OUT}: measured by the mpi backend on host memory (CPU)" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "estimate's refusal does not name the file and its backend: ${est_err}")
+endif()
+message(STATUS "mpirun -np 2 trainbench comm: results file ${OUT} holds 2 ranks and 14 verified collectives")

@@ -90,6 +90,9 @@ eval "$(sed -n '/^grouped_gemm_pair() {/,/^}/p' "$root/scripts/gpu-check.sh")"
 pair=$(TB=$stub LOG=$work grouped_gemm_pair 8 1024 28672 4096)
 check "gemm-grouped runs the batch of 8, then one group of the same shape (got: $pair)" \
   "[[ \$(sed -n 1p <<<'$pair') == 'tb gemm -m 1024 -n 28672 -k 4096 --batch 8 '* && \$(sed -n 2p <<<'$pair') == 'tb gemm -m 1024 -n 28672 -k 4096 --dtype'* ]]"
+# The batch is what has never run on a GPU: it is verified; the single group, its yardstick, not.
+check "gemm-grouped verifies the batch and skips the single group's check (got: $pair)" \
+  "sed -n 1p <<<'$pair' | grep -qvF -- --no-verify && sed -n 2p <<<'$pair' | grep -qF -- --no-verify"
 
 plan "$work/all" 100000 first second bench run sanitize cpu-tests
 check "the full bench runs torch_gemm.py batched too" "grep -E '^torch-gemm-batch8 +cap' '$work/all' | grep -qF -- '--batch 8'"
