@@ -72,6 +72,15 @@ struct Report {
   Status verdict = Status::Info;
 };
 
+// What a CPU is judged against where it has no datasheet: the peaks an earlier run measured on this
+// machine, kept in the peak cache (harness/hardware/peak_cache.hpp). 0: nothing was remembered, so
+// that figure is shown, not judged (a first run has only itself to go by).
+struct RememberedCpuPeaks {
+  double gemm_tflops = 0;  // the estimated compute peak at the highest clock remembered
+  double stream_gbps = 0;  // the highest STREAM triad remembered
+  std::string file;        // the cache file, named in the checks
+};
+
 struct Inputs {
   std::vector<results::KernelResult> gemms;      // the GEMM battery, one dtype
   std::vector<results::KernelResult> streaming;  // memory-bound ops measured in GB/s
@@ -84,6 +93,9 @@ struct Inputs {
   std::string gemm_dtype;        // for the sustained-figure lookup
   std::optional<double> load_avg_1m;  // the host's, when the check started
   int host_cpus = 0;
+  // With peaks_estimated: the CPU's remembered peaks, against which `gemm` and `memory_bandwidth`
+  // are judged (--gemm-peak-threshold, --bandwidth-threshold); absent: shown, not judged.
+  std::optional<RememberedCpuPeaks> remembered;
 };
 
 // A host whose 1-minute load average is at least this fraction of its logical CPUs is busy:

@@ -35,6 +35,55 @@ TEST(HealthCli, CpuBatteryRunsAndSaysThereIsNothingToJudgeAgainst) {
   std::filesystem::remove_all(dir);
 }
 
+// With a peak cache (TB_PEAK_CACHE=FILE) that remembers a bandwidth four times this machine's, as
+// after an earlier quiet run on a machine now slower or busy: the CPU is judged against it, suspect,
+// exit 1; the results file says where its peaks came from and what this run measured itself.
+TEST(HealthCli, ACpuIsJudgedAgainstThePeaksRememberedInItsCache) {
+  const std::string dir = testing::make_temp_dir("tb_health_"), cache = dir + "/peaks.json";
+  const std::string env = "TB_PEAK_CACHE=" + cache;
+  // A first run has only itself to go by: shown, not judged, and its peaks are its own.
+  const auto first = testing::run_trainbench(health_args({"--out", dir + "/first.json"}), env);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("verdict: info"), std::string::npos) << first.out;
+  const auto own = results::read_results_file(dir + "/first.json").machine;
+  EXPECT_EQ(own.peak_source, "cpu estimate, this run");
+  ASSERT_TRUE(own.measured_memory_tb_s);
+  EXPECT_DOUBLE_EQ(*own.measured_memory_tb_s, own.peak_memory_tb_s);
+
+  auto peaks = nlohmann::json::parse(testing::read_text(cache));
+  std::string clock_key;
+  for (auto& [key, value] : peaks.at("peaks").items()) {
+    if (key.ends_with("stream_tb_s")) value = 4 * value.get<double>();
+    if (key.ends_with("clock_mhz")) value = 1.25 * value.get<double>(), clock_key = key;
+  }
+  testing::write_text(cache, peaks.dump());
+
+  const auto r = testing::run_trainbench(health_args({"--out", dir + "/h.json", "--json"}), env);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("verdict"), "suspect");
+  for (const auto& c : j.at("checks")) {
+    if (c.at("id") != "memory_bandwidth") continue;
+    EXPECT_EQ(c.at("status"), "suspect") << c.dump();
+    const std::string detail = c.at("detail");
+    EXPECT_NE(detail.find("of the highest STREAM triad measured on this machine"), std::string::npos) << detail;
+    EXPECT_NE(detail.find(cache), std::string::npos) << detail;
+    // The reason: a busy host (load or noise), or a quiet one that is slower than it was.
+    EXPECT_TRUE(detail.find("busy host") != std::string::npos || detail.find("the host was quiet") != std::string::npos)
+        << detail;
+  }
+  const auto m = results::read_results_file(dir + "/h.json").machine;
+  EXPECT_EQ(m.peak_source, "cpu estimate, the highest on this machine so far (" + cache + ")");
+  ASSERT_TRUE(m.measured_memory_tb_s);
+  EXPECT_LT(*m.measured_memory_tb_s, m.peak_memory_tb_s);  // this run's own triad, below the remembered one
+  if (!clock_key.empty()) {  // the clock was measured (no cpufreq max to read): this run's beside the cache's
+    ASSERT_TRUE(m.measured_clock_mhz);
+    EXPECT_LT(*m.measured_clock_mhz, m.sm_clock_mhz);
+    EXPECT_DOUBLE_EQ(m.sm_clock_mhz, peaks.at("peaks").at(clock_key).get<double>());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(HealthCli, JudgedAgainstAnH100TheCpuIsSuspectAndExitsOne) {
   const std::string dir = testing::make_temp_dir("tb_health_");
   const auto r =
