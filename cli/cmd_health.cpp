@@ -119,14 +119,17 @@ std::string per_gpu_path(const std::string& out, int index) {
   return (p.parent_path() / fmt::format("{}-gpu{}{}", p.stem().string(), index, p.extension().string())).string();
 }
 
-// What the CPU pseudo-SKU's figures hold that an earlier run measured (the peak cache): its compute
-// peak where the clock was remembered, its bandwidth where the triad was; nullopt where neither.
-// (The pseudo-SKU's figures are the highest measured so far, this run's included.)
-std::optional<health::RememberedCpuPeaks> remembered_cpu_peaks(const SkuConfig& cpu, DType dtype) {
+// The CPU's best figures an earlier run measured here (the peak cache), this run's included: the
+// battery's best GEMM, remembered by health itself per dtype, and the STREAM triad sku_for
+// remembered; nullopt where neither was there before this run (which it then remembers).
+std::optional<health::RememberedCpuPeaks> remembered_cpu_peaks(const health::Inputs& in, const SkuConfig& cpu,
+                                                               DType dtype) {
   const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  const RememberedPeak gemm = remember_highest(
+      peak_cache_file(), peak_cache_key(peak, std::string("health_gemm_tflops_") + to_string(dtype)), health::best_gemm_tflops(in));
   const std::optional<RememberedPeak> bandwidth = runner::local_cpu_bandwidth();
   health::RememberedCpuPeaks r;
-  if (peak.remembered_mhz > 0) r.gemm_tflops = cpu.peak_tflops_or_zero(dtype);
+  if (gemm.earlier > 0) r.gemm_tflops = gemm.value;
   if (bandwidth && bandwidth->earlier > 0) r.stream_gbps = cpu.memory_bandwidth_tb_s * 1000;
   if (!(r.gemm_tflops > 0) && !(r.stream_gbps > 0)) return std::nullopt;
   r.file = peak.peak_cache_file;
@@ -169,7 +172,8 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   in.gemm_dtype = to_string(d.dtype);
   in.load_avg_1m = d.run.machine.load_avg_1m;
   in.host_cpus = d.run.machine.host_cpus;
-  if (in.peaks_estimated && d.sku) in.remembered = remembered_cpu_peaks(*d.sku, d.dtype);
+  // Not from an interrupted battery: its best is no measure of the machine, and must not become one.
+  if (in.peaks_estimated && d.sku && !runner::interrupted()) in.remembered = remembered_cpu_peaks(in, *d.sku, d.dtype);
   d.report = health::evaluate(in, f.thresholds);
   if (const std::string note = gemm_threshold_note(f, d.sku, d.dtype, in.peaks_estimated); said.insert(note).second)
     fmt::print(stderr, "{}", note);
@@ -293,12 +297,12 @@ void add_health_command(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "Print the verdict and checks as one JSON object");
   cmd->add_option("--gemm-threshold", flags->thresholds.gemm_vs_sustained,
                   "Best GEMM below this fraction of the SKU's [sustained] figure is suspect (SKUs without one for "
-                  "the dtype: --gemm-peak-threshold)")
+                  "the dtype: --gemm-peak-threshold; a CPU without --sku: of the best GEMM health measured on this "
+                  "machine, kept in the peak cache)")
       ->capture_default_str();
   cmd->add_option("--gemm-peak-threshold", flags->thresholds.gemm_vs_peak,
                   "Where the SKU has no [sustained] figure for the dtype: best GEMM below this fraction of the "
-                  "datasheet peak is suspect (a CPU without --sku: of its estimated peak at the highest clock the "
-                  "peak cache remembers)")
+                  "datasheet peak is suspect")
       ->capture_default_str();
   cmd->add_option("--bandwidth-threshold", flags->thresholds.bandwidth_vs_datasheet,
                   "Streaming GB/s below this fraction of the datasheet bandwidth is suspect (a CPU without --sku: "

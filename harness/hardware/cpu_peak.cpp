@@ -120,10 +120,7 @@ CpuPeakEstimate estimate_local_cpu_peak() {
     CpuPeakEstimate e = estimate_cpu_peak(text.str(), max_khz, measured);
     e.measured_mhz = clock.measured;
     if (const auto file = peak_cache_file()) e.peak_cache_file = file->string();
-    if (e.clock_source == "measured") {
-      e.remembered_mhz = clock.earlier;
-      e.clock_from_cache = clock.raised;
-    }
+    e.clock_from_cache = e.clock_source == "measured" && clock.raised;
     if (e.clock_source == "measured" && clock.raised)
       e.clock_source = fmt::format("measured: the highest on this machine so far, {:.0f} MHz this run; {}",
                                    clock.measured, clock.file);

@@ -21,10 +21,9 @@ struct CpuPeakEstimate {
   int fp32_flops_per_cycle = 0;  // per core: 2 FMA ports × lanes × 2 (AVX-512: 64, Zen 4's and AVX2+FMA: 32, SSE: 8)
   double fp32_peak_tflops = 0;
   // estimate_local_cpu_peak's provenance: this run's own clock measurement (0: none made, as where
-  // cpufreq gives the max), the clock the peak cache held before this run (0: none), whether the
-  // clock used is that cache's, above this run's, and the cache file ("" where there is none).
+  // cpufreq gives the max), whether the clock used is the peak cache's, above this run's, and the
+  // cache file ("" where there is none).
   double measured_mhz = 0;
-  double remembered_mhz = 0;
   bool clock_from_cache = false;
   std::string peak_cache_file;
 };
