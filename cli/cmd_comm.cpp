@@ -245,11 +245,17 @@ void run_comm(const CommFlags& f) {
       if (lead) print_row(out, k);
       run.kernels.push_back(std::move(k));
     }
-    // A Ctrl-C after the last size's samples still ends the job as interrupted, on every rank alike.
-    const bool signalled = interrupted || world->max(runner::interrupted() ? 1.0 : 0.0) > 0;
+    // A Ctrl-C after the last size's samples still ends the job as interrupted, on every rank alike,
+    // and every rank exits with the signal some rank got (143 for SIGTERM over 130 for SIGINT).
+    const int signal_exit =
+        static_cast<int>(world->max(runner::interrupted() ? static_cast<double>(runner::interrupted_exit_code()) : 0.0));
+    const bool signalled = interrupted || signal_exit > 0;
     run.ranks = gather_rank_infos(*world, local_rank_info(*world, device));
     // A wrong result outranks the interrupt: exit 1, as nccl-tests fails on #wrong.
-    const int exit_code = any_failed ? kExitRuntime : signalled ? kExitInterrupted : 0;
+    const int exit_code = any_failed         ? kExitRuntime
+                          : signal_exit > 0 ? signal_exit
+                          : signalled       ? kExitInterrupted
+                                            : 0;
     if (!lead) {
       if (exit_code) set_exit_code(exit_code);
       return;

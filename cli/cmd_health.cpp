@@ -1,7 +1,8 @@
 // `trainbench health`: is something wrong with this machine? A short battery — three large GEMMs
 // and a streaming memory-bound op, each verified — judged against what healthy parts of the
 // same SKU sustain, plus the clock and noise flags the timing core recorded
-// (harness/health/health_check.hpp). Exit 0 for pass (or nothing to judge against), 1 for
+// (harness/health/health_check.hpp); a CPU, which has no datasheet, against the peaks an earlier
+// run measured on it (the peak cache). Exit 0 for pass (or nothing to judge against), 1 for
 // suspect or fail, so that a fleet script can act on it.
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -19,6 +20,7 @@
 #include "cli/kernel_table.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/hardware/cpu_peak.hpp"
 #include "harness/health/config_checks.hpp"
 #include "harness/health/health_check.hpp"
 #include "harness/health/peer_checks.hpp"
@@ -117,6 +119,23 @@ std::string per_gpu_path(const std::string& out, int index) {
   return (p.parent_path() / fmt::format("{}-gpu{}{}", p.stem().string(), index, p.extension().string())).string();
 }
 
+// The CPU's best figures an earlier run measured here (the peak cache), this run's included: the
+// battery's best GEMM, remembered by health itself per dtype, and the STREAM triad sku_for
+// remembered; nullopt where neither was there before this run (which it then remembers).
+std::optional<health::RememberedCpuPeaks> remembered_cpu_peaks(const health::Inputs& in, const SkuConfig& cpu,
+                                                               DType dtype) {
+  const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  const RememberedPeak gemm = remember_highest(
+      peak_cache_file(), peak_cache_key(peak, std::string("health_gemm_tflops_") + to_string(dtype)), health::best_gemm_tflops(in));
+  const std::optional<RememberedPeak> bandwidth = runner::local_cpu_bandwidth();
+  health::RememberedCpuPeaks r;
+  if (gemm.earlier > 0) r.gemm_tflops = gemm.value;
+  if (bandwidth && bandwidth->earlier > 0) r.stream_gbps = cpu.memory_bandwidth_tb_s * 1000;
+  if (!(r.gemm_tflops > 0) && !(r.stream_gbps > 0)) return std::nullopt;
+  r.file = peak.peak_cache_file;
+  return r;
+}
+
 DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const runner::MeasureOptions& options,
                           const std::string& out) {
   DeviceHealth d;
@@ -153,6 +172,8 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   in.gemm_dtype = to_string(d.dtype);
   in.load_avg_1m = d.run.machine.load_avg_1m;
   in.host_cpus = d.run.machine.host_cpus;
+  // Not from an interrupted battery: its best is no measure of the machine, and must not become one.
+  if (in.peaks_estimated && d.sku && !runner::interrupted()) in.remembered = remembered_cpu_peaks(in, *d.sku, d.dtype);
   d.report = health::evaluate(in, f.thresholds);
   if (const std::string note = gemm_threshold_note(f, d.sku, d.dtype, in.peaks_estimated); said.insert(note).second)
     fmt::print(stderr, "{}", note);
@@ -258,7 +279,7 @@ void run_health(const HealthFlags& f) {
   }
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; the verdict covers what was measured\n");
-    set_exit_code(130);
+    set_exit_code(runner::interrupted_exit_code());
     return;
   }
   if (verdict >= health::Status::Suspect) throw RuntimeError(fmt::format("health: {}", to_string(verdict)));
@@ -276,14 +297,16 @@ void add_health_command(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "Print the verdict and checks as one JSON object");
   cmd->add_option("--gemm-threshold", flags->thresholds.gemm_vs_sustained,
                   "Best GEMM below this fraction of the SKU's [sustained] figure is suspect (SKUs without one for "
-                  "the dtype: --gemm-peak-threshold)")
+                  "the dtype: --gemm-peak-threshold; a CPU without --sku: of the best GEMM health measured on this "
+                  "machine, kept in the peak cache)")
       ->capture_default_str();
   cmd->add_option("--gemm-peak-threshold", flags->thresholds.gemm_vs_peak,
                   "Where the SKU has no [sustained] figure for the dtype: best GEMM below this fraction of the "
                   "datasheet peak is suspect")
       ->capture_default_str();
   cmd->add_option("--bandwidth-threshold", flags->thresholds.bandwidth_vs_datasheet,
-                  "Streaming GB/s below this fraction of the datasheet bandwidth is suspect")
+                  "Streaming GB/s below this fraction of the datasheet bandwidth is suspect (a CPU without --sku: "
+                  "of the highest STREAM triad the peak cache remembers)")
       ->capture_default_str();
   cmd->add_flag("--all-gpus", flags->all_gpus,
                 "Check every GPU in turn, and each against the median of the others (finds the bad card)");

@@ -34,6 +34,7 @@
 #include "harness/estimate/memory_footprint.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/results/output_path.hpp"
+#include "harness/results/partial_results.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
@@ -46,6 +47,11 @@ namespace {
 // Data-parallel ranks: more than any training job runs (Llama 3 405B: 128), and small enough that
 // micro-batch x seq x dp stays far inside 64 bits.
 constexpr int64_t kMaxDataParallel = 1'000'000;
+// Sequences per micro-batch and micro-batches per optimizer step: estimate's bounds on the same
+// quantities (harness/comm/parallel_layout.cpp), far beyond any job's (GPT-3 175B: 1536 sequences a
+// step), and small enough that a micro-batch's tokens and the optimizer step's 1/M stay exact.
+constexpr int64_t kMaxMicroBatch = 1'000'000;
+constexpr int64_t kMaxMicroBatches = 1'000'000;
 
 // CPU defaults: the model's real widths at a short sequence, and a lighter timing policy, so
 // that the article's 175B step runs in well under a minute on two cores.
@@ -238,8 +244,6 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   const ModelConfig model = load_model(f.model);
   check_attention_head_dim_for(f.impl, info, model.head_dim, model.name);
   WorkloadOptions options;
-  if (f.micro_batch <= 0)  // before the memory check of the automatic --tp divides by it
-    throw UsageError(fmt::format("--micro-batch must be a positive integer (got {})", f.micro_batch));
   if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));
   options.seq_len = f.seq > 0 ? f.seq : (on_cpu ? std::min<int64_t>(kCpuDefaultSeq, model.seq_len) : 0);
   std::string tp_why;
@@ -304,6 +308,12 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   if (f.out.empty()) results::create_default_output_folder(run.out_path, "the default results file (--out)");
   results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out",
                              results::OutputKind::Results);
+  if (const std::string progress = results::progress_path_for(run.out_path); progress != run.out_path) {
+    results::check_output_path(progress, fmt::format("--out's partial file (beside {}, an earlier complete run)",
+                                                     run.out_path),
+                               results::OutputKind::Results);
+    run.partial_path = progress;
+  }
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
 
@@ -334,12 +344,17 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
                                              : ""));
   fmt::print(stderr, "{}", host_notes(r.machine));
   fmt::print(stderr, "{}", above_bandwidth_note(r.kernels, r.machine.backend));
-  fmt::print(std::cout, "\nresults: {} ({})\n", run.out_path, r.status);
+  const std::string written = runner::final_results_path(run, r);
+  fmt::print(std::cout, "\nresults: {} ({})\n", written, r.status);
   if (runner::interrupted()) {
-    fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}\n",
+    fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}{}\n",
                std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; }),
-               run.out_path);
-    set_exit_code(kExitInterrupted);
+               written,
+               written != run.out_path
+                   ? fmt::format(" ({} still holds the earlier complete run: a run replaces it only when it ends)",
+                                 run.out_path)
+                   : "");
+    set_exit_code(runner::interrupted_exit_code());
     return;
   }
   print_memory_note(std::cout, model, options, sku);
@@ -363,13 +378,14 @@ void add_run_command(CLI::App& app) {
                   "Expert-parallel degree (mixture-of-experts models): this GPU runs experts/ep experts, each on "
                   "the tokens ep GPUs route to it")
       ->capture_default_str();
-  cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch")->capture_default_str();
+  cmd->add_option("--micro-batch", flags->micro_batch, "Sequences per micro-batch (at most 1000000)")
+      ->capture_default_str();
   cmd->add_option("--micro-batches", flags->micro_batches,
                   "Micro-batches this GPU runs per optimizer step (gradient accumulation): what runs once per "
                   "optimizer step (Adam, fp8 weight casts) enters the step at 1/M; default: the model's batch "
                   "([training] batch_sequences) / (--micro-batch x --dp), in tokens at another --seq (the batch's "
                   "sequences x the model's context / (--micro-batch x --seq x --dp), rounded down), 1 where its "
-                  "config has none");
+                  "config has none; at most 1000000");
   cmd->add_option("--dp", flags->dp,
                   "Data-parallel ranks (a multiple of --ep; default: --ep): the default --micro-batches divides by "
                   "it, and above 1 the optimizer is distributed (Megatron-LM's --use-distributed-optimizer, ZeRO-1): "
@@ -385,7 +401,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
       ->capture_default_str();
-  cmd->add_option("--out", flags->out, "Results file (default results/<device>-<model>-<time>.json)")
+  cmd->add_option("--out", flags->out,
+                  "Results file (default results/<device>-<model>-<time>.json), rewritten after every kernel; over "
+                  "a complete results file, beside it (FILE.partial.json) until the run ends")
       ->check(writable_output("--out"));
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (default: the model's)");
   cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file, for the extrapolation")->capture_default_str();
@@ -409,10 +427,21 @@ void add_run_command(CLI::App& app) {
       throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));
     kernels::check_attention_impl(f.impl);
     if (!(f.budget_s >= 0) || !std::isfinite(f.budget_s))
-      throw UsageError(fmt::format("--budget must be >= 0 seconds (got {})", f.budget_s));
+      throw UsageError(fmt::format("--budget must be a finite number of seconds >= 0 (0: no budget) (got {})",
+                                   f.budget_s));
     if (f.candidates < 1) throw UsageError(fmt::format("--candidates must be >= 1 (got {})", f.candidates));
+    // Before the memory check of the automatic --tp divides by it, and before it names estimate's
+    // --micro-batch-size for run's --micro-batch.
+    if (f.micro_batch < 1)
+      throw UsageError(fmt::format("--micro-batch must be a positive integer (got {})", f.micro_batch));
+    if (f.micro_batch > kMaxMicroBatch)
+      throw UsageError(fmt::format("--micro-batch must be at most {} sequences (got {})", kMaxMicroBatch,
+                                   f.micro_batch));
     if (f.micro_batches && *f.micro_batches < 1)
       throw UsageError(fmt::format("--micro-batches must be a positive integer (got {})", *f.micro_batches));
+    if (f.micro_batches && *f.micro_batches > kMaxMicroBatches)
+      throw UsageError(fmt::format("--micro-batches must be at most {} micro-batches per optimizer step (got {})",
+                                   kMaxMicroBatches, *f.micro_batches));
     if (f.dp && *f.dp < 1) throw UsageError(fmt::format("--dp must be a positive integer (got {})", *f.dp));
     // Beyond any job, and where micro-batch x seq x dp would overflow the batch arithmetic.
     if (f.dp && *f.dp > kMaxDataParallel)

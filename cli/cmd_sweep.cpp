@@ -230,7 +230,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   fmt::print(stderr, "{}", host_notes(run.machine));
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept what was measured in {}\n", out);
-    set_exit_code(kExitInterrupted);
+    set_exit_code(runner::interrupted_exit_code());
     return;
   }
   for (const auto& k : run.kernels)

@@ -4,15 +4,16 @@
 
 #include "cli/command_registry.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/runner/interrupt.hpp"
 
 namespace tb::cli {
 
 void fail_on_status(const results::KernelResult& r, const std::string& what, const std::string& size_flags) {
   if (r.status == "ok" || r.status == "skipped") return;
   if (r.status == "interrupted") {
-    // Ctrl-C is the user's choice, not a failure: the shell's 128 + SIGINT, like `run`.
+    // Ctrl-C (or a scheduler's SIGTERM) is no failure: the shell's 128 + the signal, like `run`.
     fmt::print(stderr, "trainbench: {} {} {} interrupted ({})\n", what, r.shape, r.dtype, r.error);
-    set_exit_code(kExitInterrupted);
+    set_exit_code(runner::interrupted_exit_code());
     return;
   }
   const std::string which = fmt::format("{} {} {}", what, r.shape, r.dtype);

@@ -118,6 +118,9 @@ CpuPeakEstimate estimate_local_cpu_peak() {
       if (clock.value > 0) measured = clock.value;
     }
     CpuPeakEstimate e = estimate_cpu_peak(text.str(), max_khz, measured);
+    e.measured_mhz = clock.measured;
+    if (const auto file = peak_cache_file()) e.peak_cache_file = file->string();
+    e.clock_from_cache = e.clock_source == "measured" && clock.raised;
     if (e.clock_source == "measured" && clock.raised)
       e.clock_source = fmt::format("measured: the highest on this machine so far, {:.0f} MHz this run; {}",
                                    clock.measured, clock.file);
@@ -139,7 +142,7 @@ std::string cpu_rate_phrase(double peak_tflops, double attainable_fraction) {
 SkuConfig cpu_pseudo_sku(const CpuPeakEstimate& p, const std::optional<StreamTriadResult>& triad,
                          const std::optional<RememberedPeak>& remembered_bandwidth) {
   SkuConfig s;
-  s.name = "cpu-estimated";
+  s.name = kCpuPseudoSkuName;
   s.display_name = p.model_name.empty() ? "CPU" : p.model_name;
   s.source = fmt::format("estimated: {} cores x {:.0f} MHz ({}) x {} fp32 FLOP/cycle (flags in /proc/cpuinfo)",
                          p.cores, p.max_mhz, p.clock_source.empty() ? "/proc/cpuinfo" : p.clock_source,

@@ -20,6 +20,12 @@ struct CpuPeakEstimate {
   std::string clock_source;      // "cpufreq max", "/proc/cpuinfo", or "measured" (a dependent-add chain)
   int fp32_flops_per_cycle = 0;  // per core: 2 FMA ports × lanes × 2 (AVX-512: 64, Zen 4's and AVX2+FMA: 32, SSE: 8)
   double fp32_peak_tflops = 0;
+  // estimate_local_cpu_peak's provenance: this run's own clock measurement (0: none made, as where
+  // cpufreq gives the max), whether the clock used is the peak cache's, above this run's, and the
+  // cache file ("" where there is none).
+  double measured_mhz = 0;
+  bool clock_from_cache = false;
+  std::string peak_cache_file;
 };
 
 // A CPU sample longer than this is a hang to the user: refused before measuring (by the single
@@ -64,6 +70,8 @@ CpuPeakEstimate estimate_local_cpu_peak();
 // preempted trial does not count, rounded to 100 MHz. 0 where it cannot be measured (not x86-64).
 double measure_core_clock_mhz();
 
+// The CPU pseudo-SKU's name, as results files record it (machine.sku): no config file has it.
+inline constexpr const char* kCpuPseudoSkuName = "cpu-estimated";
 // A pseudo-SKU for the CPU backend, its source saying which figure was estimated and which
 // measured. Without a triad its memory bandwidth is 0: memory-bound kernels get no % of peak.
 // `remembered_bandwidth` (remember_highest over the triad's TB/s) raises it to the highest on this

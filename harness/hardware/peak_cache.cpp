@@ -81,8 +81,10 @@ RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file
   const CacheLock lock(*file);
   nlohmann::json peaks = read_peaks(*file);
   const auto it = peaks.find(key);
-  if (it != peaks.end() && it->is_number() && it->get<double>() > measured &&
-      !(measured > 0 && it->get<double>() > max_ratio * measured)) {
+  const bool believed = it != peaks.end() && it->is_number() && it->get<double>() > 0 &&
+                        !(measured > 0 && it->get<double>() > max_ratio * measured);
+  if (believed) r.earlier = it->get<double>();
+  if (believed && it->get<double>() > measured) {
     r.value = it->get<double>();
     r.raised = true;
     return r;  // nothing new to remember

@@ -22,6 +22,7 @@ struct RememberedPeak {
   double value = 0;      // max(measured, the remembered one)
   double measured = 0;   // this run's own measurement
   bool raised = false;   // an earlier run measured more than this one
+  double earlier = 0;    // what the file held before this run (0: nothing, or a value not believed)
   std::string file;      // the cache file, "" where there is none
 };
 

@@ -72,6 +72,31 @@ Check results_check(const Inputs& in) {
   return c;
 }
 
+// The CPU judged against its remembered peaks (no datasheet): the worst relative noise of its
+// measured kernels, which other work on the cores spreads.
+double worst_known_noise(const Inputs& in) {
+  double worst = 0;
+  for (const auto* k : all_of(in))
+    if (usable(*k)) worst = std::max(worst, timing::known_rel_noise(k->stats).value_or(0.0));
+  return worst;
+}
+
+// Why a CPU reads below the peak an earlier run measured on it. Most often a busy host: other
+// processes on its cores, seen in the load average when the check started or, for load that began
+// later (the 1-minute average lags), in its kernels' noise. Else the machine itself is slower now.
+std::string cpu_shortfall_reason(const Inputs& in, const Thresholds& t) {
+  if (host_busy(in.load_avg_1m, in.host_cpus))
+    return fmt::format("busy host: load average {:.2f} over {} logical CPUs when the check started; rerun on a "
+                       "quiet host before suspecting the hardware",
+                       *in.load_avg_1m, in.host_cpus);
+  if (const double noise = worst_known_noise(in); noise > t.max_rel_noise)
+    return fmt::format("busy host: its kernels' noise reached {:.0f}% (above --max-noise {:.0f}%): other work on "
+                       "the cores; rerun on a quiet host before suspecting the hardware",
+                       100 * noise, 100 * t.max_rel_noise);
+  return "the host was quiet: throttled or slower cores or memory than when that peak was measured (or another "
+         "machine under this CPU's name and thread count)";
+}
+
 Check gemm_check(const Inputs& in, const Thresholds& t) {
   Check c = make_check("gemm", Status::Info, "TFLOP/s");
   c.judges_performance = true;
@@ -102,8 +127,19 @@ Check gemm_check(const Inputs& in, const Thresholds& t) {
         "{} = {:.0f}% of the {} datasheet peak ({:.0f}); no sustained figure for this SKU and dtype, so judged "
         "against {:.0f}% of peak (--gemm-peak-threshold; healthy parts sustain 80-87%)",
         what, 100 * ratio, in.sku->name, peak, 100 * t.gemm_vs_peak);
+  } else if (in.peaks_estimated && in.remembered && in.remembered->gemm_tflops > 0) {
+    // The best this CPU's battery reached here before: judged as a SKU's sustained figure is.
+    c.reference = in.remembered->gemm_tflops;
+    const double ratio = c.measured / c.reference;
+    c.status = ratio >= t.gemm_vs_sustained ? Status::Pass : Status::Suspect;
+    c.detail = fmt::format("{} = {:.0f}% of the best {} GEMM health measured on this machine ({:.4g} TFLOP/s; {}); "
+                           "threshold {:.0f}% (--gemm-threshold){}",
+                           what, 100 * ratio, best->dtype, c.reference, in.remembered->file,
+                           100 * t.gemm_vs_sustained,
+                           c.status == Status::Pass ? "" : "; " + cpu_shortfall_reason(in, t));
   } else {
-    c.detail = what + (in.sku ? fmt::format(" = {:.0f}% of the estimated peak: shown, not judged (no datasheet)",
+    c.detail = what + (in.sku ? fmt::format(" = {:.0f}% of the estimated peak: shown, not judged (no peak remembered "
+                                            "from an earlier run on this machine)",
                                             best->pct_of_peak)
                               : ": no SKU config for this device, so nothing to judge against (--sku NAME)");
   }
@@ -127,9 +163,19 @@ Check bandwidth_check(const Inputs& in, const Thresholds& t) {
     c.status = ratio >= t.bandwidth_vs_datasheet ? Status::Pass : Status::Suspect;
     c.detail = fmt::format("{} = {:.0f}% of the {} datasheet {:.0f} GB/s; threshold {:.0f}%", what, 100 * ratio,
                            in.sku->name, reference, 100 * t.bandwidth_vs_datasheet);
+  } else if (in.peaks_estimated && in.remembered && in.remembered->stream_gbps > 0) {
+    // A CPU's highest STREAM triad measured on it: judged like a datasheet bandwidth.
+    c.reference = in.remembered->stream_gbps;
+    const double ratio = c.measured / c.reference;
+    c.status = ratio >= t.bandwidth_vs_datasheet ? Status::Pass : Status::Suspect;
+    c.detail = fmt::format("{} = {:.0f}% of the highest STREAM triad measured on this machine ({:.0f} GB/s; {}); "
+                           "threshold {:.0f}% (--bandwidth-threshold){}",
+                           what, 100 * ratio, c.reference, in.remembered->file, 100 * t.bandwidth_vs_datasheet,
+                           c.status == Status::Pass ? "" : "; " + cpu_shortfall_reason(in, t));
   } else if (reference > 0) {
     c.reference = reference;
-    c.detail = fmt::format("{} = {:.0f}% of this machine's own bandwidth estimate ({:.0f} GB/s): shown, not judged",
+    c.detail = fmt::format("{} = {:.0f}% of this machine's own bandwidth estimate ({:.0f} GB/s): shown, not judged "
+                           "(no bandwidth remembered from an earlier run on this machine)",
                            what, 100 * c.measured / reference, reference);
   } else {
     c.detail = what + ": no bandwidth reference for this device, so nothing to judge against";

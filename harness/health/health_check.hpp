@@ -72,6 +72,18 @@ struct Report {
   Status verdict = Status::Info;
 };
 
+// What a CPU is judged against where it has no datasheet: the best an earlier run measured on this
+// machine, kept in the peak cache (harness/hardware/peak_cache.hpp), as a GPU is judged against what
+// healthy parts of its SKU sustain. Not the estimated compute peak (cores x clock x SIMD width): a
+// CPU's BLAS may never reach it (OpenBLAS's AVX2 kernels on an AVX-512 core reach half), so its
+// GEMMs are judged against the best GEMM health measured here before. 0: nothing was remembered, so
+// that figure is shown, not judged (a first run has only itself to go by).
+struct RememberedCpuPeaks {
+  double gemm_tflops = 0;  // the best GEMM of health's battery remembered (this run's included)
+  double stream_gbps = 0;  // the highest STREAM triad remembered (this run's included)
+  std::string file;        // the cache file, named in the checks
+};
+
 struct Inputs {
   std::vector<results::KernelResult> gemms;      // the GEMM battery, one dtype
   std::vector<results::KernelResult> streaming;  // memory-bound ops measured in GB/s
@@ -84,6 +96,9 @@ struct Inputs {
   std::string gemm_dtype;        // for the sustained-figure lookup
   std::optional<double> load_avg_1m;  // the host's, when the check started
   int host_cpus = 0;
+  // With peaks_estimated: the CPU's remembered figures, against which `gemm` and `memory_bandwidth`
+  // are judged (--gemm-threshold, --bandwidth-threshold); absent: shown, not judged.
+  std::optional<RememberedCpuPeaks> remembered;
 };
 
 // A host whose 1-minute load average is at least this fraction of its logical CPUs is busy:

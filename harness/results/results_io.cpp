@@ -77,6 +77,7 @@ json to_json(const RunResults& r) {
                   {"peak_tflops", m.peak_tflops},
                   {"peak_dtype", m.peak_dtype},
                   {"peak_memory_tb_s", m.peak_memory_tb_s},
+                  {"peak_source", m.peak_source},
                   {"host", m.host},
                   {"cpu", m.cpu},
                   {"os", m.os},
@@ -88,6 +89,8 @@ json to_json(const RunResults& r) {
                   {"host_cpus", m.host_cpus}};
   if (m.load_avg_1m) machine["load_avg_1m"] = *m.load_avg_1m;
   if (m.cpu_scaling_enabled) machine["cpu_scaling_enabled"] = *m.cpu_scaling_enabled;
+  if (m.measured_clock_mhz) machine["measured_clock_mhz"] = *m.measured_clock_mhz;
+  if (m.measured_memory_tb_s) machine["measured_memory_tb_s"] = *m.measured_memory_tb_s;
   const auto& w = r.workload;
   json workload = {{"command", w.command},           {"model", w.model},
                    {"tensor_parallel", w.tensor_parallel}, {"expert_parallel", w.expert_parallel},
@@ -210,6 +213,9 @@ RunResults from_json(const json& j, const std::string& origin) {
   mi.sku = m.get_or<std::string>("sku", "");
   mi.peak_tflops = m.get_nonneg_or("peak_tflops", 0);
   mi.peak_memory_tb_s = m.get_nonneg_or("peak_memory_tb_s", 0);
+  mi.peak_source = m.get_or<std::string>("peak_source", "");
+  if (m.has("measured_clock_mhz")) mi.measured_clock_mhz = m.get_nonneg("measured_clock_mhz");
+  if (m.has("measured_memory_tb_s")) mi.measured_memory_tb_s = m.get_nonneg("measured_memory_tb_s");
   mi.host = m.get_or<std::string>("host", "");
   mi.cpu = m.get_or<std::string>("cpu", "");
   mi.os = m.get_or<std::string>("os", "");

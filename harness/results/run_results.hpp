@@ -37,6 +37,18 @@ struct MachineInfo {
   double peak_tflops = 0;        // the SKU's dense peak for peak_dtype
   std::string peak_dtype;        // the dtype of peak_tflops: the run's, bf16 for an fp8 step (MFU's reference)
   double peak_memory_tb_s = 0;
+  // Where the peaks came from: "sku NAME" (a SKU config's datasheet: matched from the device name,
+  // or --sku), "cpu estimate, this run" (the CPU's estimate from this run's own clock and STREAM
+  // triad), "cpu estimate, the highest on this machine so far (FILE)" (a clock or bandwidth taken
+  // from the peak cache, above this run's own: harness/hardware/peak_cache.hpp); "" without peaks
+  // and in older files.
+  std::string peak_source;
+  // This run's own measurements behind a CPU's estimated peaks, beside the remembered ones
+  // (sm_clock_mhz, peak_tflops and peak_memory_tb_s hold what was used): the clock measured by a
+  // dependent-add chain, absent where none was (cpufreq's max known, a GPU, older files); the
+  // STREAM triad, absent where none ran.
+  std::optional<double> measured_clock_mhz;
+  std::optional<double> measured_memory_tb_s;
   std::string host;
   std::string cpu;
   std::string os;

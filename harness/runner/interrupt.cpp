@@ -6,14 +6,18 @@
 #include <csignal>
 #include <cstdint>
 
+#include "harness/common/errors.hpp"
+
 namespace tb::runner {
 namespace {
 
 // Lock-free atomics are async-signal-safe ([support.signal] in C++17 and later).
 std::atomic<bool> g_interrupted{false};
 std::atomic<int64_t> g_first_signal_ns{0};
+std::atomic<int> g_first_signal{0};
 static_assert(std::atomic<bool>::is_always_lock_free);
 static_assert(std::atomic<int64_t>::is_always_lock_free);
+static_assert(std::atomic<int>::is_always_lock_free);
 
 // One interrupt often arrives twice at once: coreutils `timeout` signals its child and then the
 // child's process group, and a terminal's Ctrl-C reaches every process of the foreground group.
@@ -32,6 +36,7 @@ extern "C" void on_signal(int sig) {
   // an earlier signal at all.
   int64_t first = 0;
   if (g_first_signal_ns.compare_exchange_strong(first, now)) {
+    g_first_signal.store(sig);
     g_interrupted.store(true);
     return;
   }
@@ -55,7 +60,13 @@ bool interrupted() { return g_interrupted.load(); }
 void reset_interrupted() {
   g_interrupted.store(false);
   g_first_signal_ns.store(0);
+  g_first_signal.store(0);
 }
 void request_interrupt() { g_interrupted.store(true); }
+int interrupted_exit_code() {
+  const int sig = g_first_signal.load();
+  // 128 + the signal: how a shell reports a process that signal ended (kExitInterrupted is SIGINT's).
+  return sig > 0 ? 128 + sig : kExitInterrupted;
+}
 
 }  // namespace tb::runner

@@ -10,5 +10,9 @@ void install_interrupt_handler();  // idempotent
 bool interrupted();
 void reset_interrupted();          // tests
 void request_interrupt();          // tests, and callers that want to stop a run
+// What an interrupted command exits with: 128 + the first signal, as a shell reports a process
+// that signal killed (130 for SIGINT, 143 for SIGTERM), so that a batch scheduler's kill reads
+// apart from a user's Ctrl-C; 130 where no signal came (request_interrupt).
+int interrupted_exit_code();
 
 }  // namespace tb::runner

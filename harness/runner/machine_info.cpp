@@ -43,6 +43,13 @@ std::string git_commit() {
   return commit;
 }
 
+namespace {
+// Set once, by the first sku_for that measures the triad (the CLI's main thread).
+std::optional<RememberedPeak> g_local_bandwidth;
+}  // namespace
+
+std::optional<RememberedPeak> local_cpu_bandwidth() { return g_local_bandwidth; }
+
 std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::string& override_name,
                                  PeaksNeeded needed) {
   if (!override_name.empty()) return load_sku(override_name);
@@ -56,6 +63,7 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
           remember_highest(peak_cache_file(), peak_cache_key(peak, "stream_tb_s"), stream_triad_tb_s(measured));
       triad = measured;
       bandwidth = remembered;
+      g_local_bandwidth = remembered;
     }
     if (peak.fp32_peak_tflops > 0 || triad) return cpu_pseudo_sku(peak, triad, bandwidth);
     return std::nullopt;
@@ -87,11 +95,33 @@ results::TimingInfo timing_info(const timing::TimingPolicy& p, double budget_s) 
   return t;
 }
 
+std::string peak_source(const std::optional<SkuConfig>& sku, bool clock_from_cache, bool bandwidth_from_cache,
+                        const std::string& cache_file) {
+  if (!sku) return "";
+  if (sku->name != kCpuPseudoSkuName) return "sku " + sku->name;
+  if (clock_from_cache || bandwidth_from_cache)
+    return fmt::format("cpu estimate, the highest on this machine so far ({})", cache_file);
+  return "cpu estimate, this run";
+}
+
 void record_sku(results::MachineInfo& m, const std::optional<SkuConfig>& sku, DType dtype) {
   m.sku = sku ? sku->name : "";
   m.peak_tflops = sku ? sku->peak_tflops_or_zero(dtype) : 0.0;
   m.peak_dtype = to_string(dtype);
   m.peak_memory_tb_s = sku ? sku->memory_bandwidth_tb_s : 0.0;
+  m.measured_clock_mhz.reset();
+  m.measured_memory_tb_s.reset();
+  if (!sku || sku->name != kCpuPseudoSkuName) {
+    m.peak_source = peak_source(sku, false, false, "");
+    return;
+  }
+  const CpuPeakEstimate peak = estimate_local_cpu_peak();
+  if (peak.measured_mhz > 0) m.measured_clock_mhz = peak.measured_mhz;
+  const std::optional<RememberedPeak> bandwidth = local_cpu_bandwidth();
+  // The pseudo-SKU carries a bandwidth only where its command measured the triad.
+  const bool with_bandwidth = bandwidth && sku->memory_bandwidth_tb_s > 0;
+  if (with_bandwidth) m.measured_memory_tb_s = bandwidth->measured;
+  m.peak_source = peak_source(sku, peak.clock_from_cache, with_bandwidth && bandwidth->raised, peak.peak_cache_file);
 }
 
 results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/hardware/peak_cache.hpp"
 #include "harness/hardware/sku_config.hpp"
 #include "harness/results/run_results.hpp"
 #include "harness/timing/stopping_rule.hpp"
@@ -27,8 +28,18 @@ std::optional<SkuConfig> sku_for(const kernels::DeviceInfo& info, const std::str
 // without --sku, where a GPU's name matches no SKU config exactly (unmatched_sku_note: a variant
 // such as the H200 NVL is an unknown GPU, not the H200 SXM). Empty otherwise.
 std::string sku_note(const kernels::DeviceInfo& info, const std::string& override_name);
-// Records which SKU's peaks a results file's percentages refer to ("" and 0 without one).
+// The CPU's STREAM triad as sku_for measured it and the peak cache answered (this run's own
+// figure, the remembered one, the file); nullopt where no call of sku_for asked for memory peaks.
+std::optional<RememberedPeak> local_cpu_bandwidth();
+// Records which SKU's peaks a results file's percentages refer to ("" and 0 without one), and
+// where they came from (machine.peak_source; for the CPU pseudo-SKU this run's own clock and
+// triad beside the remembered ones: machine.measured_clock_mhz, machine.measured_memory_tb_s).
 void record_sku(results::MachineInfo& machine, const std::optional<SkuConfig>& sku, DType dtype);
+// machine.peak_source for `sku`: "sku NAME"; for the CPU pseudo-SKU "cpu estimate, this run", or
+// "cpu estimate, the highest on this machine so far (FILE)" where the clock or the bandwidth used
+// is the peak cache's; "" without a SKU. Pure: record_sku passes this process's figures.
+std::string peak_source(const std::optional<SkuConfig>& sku, bool clock_from_cache, bool bandwidth_from_cache,
+                        const std::string& cache_file);
 std::string utc_now_iso8601();
 // The arguments as one line a shell runs as given: a word with spaces, quotes or other shell
 // characters single-quoted ("--out '/tmp/a b.json'"), an empty one as ''.

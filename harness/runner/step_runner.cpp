@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "harness/results/results_io.hpp"
 #include "harness/timing/budget_eta.hpp"
@@ -60,6 +61,12 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
   return s;
 }
 
+std::string final_results_path(const StepRunOptions& options, const results::RunResults& r) {
+  const bool stopped_short =
+      std::any_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "interrupted"; });
+  return stopped_short && !options.partial_path.empty() ? options.partial_path : options.out_path;
+}
+
 results::RunResults run_step(kernels::Backend& backend, const Workload& w, const StepRunOptions& options,
                              const results::MachineInfo& machine, const std::optional<SkuConfig>& sku) {
   results::RunResults r;
@@ -81,9 +88,10 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
 
   const auto start = std::chrono::steady_clock::now();
   auto elapsed_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  auto save = [&] {
+  const std::string progress_path = options.partial_path.empty() ? options.out_path : options.partial_path;
+  auto save = [&](const std::string& path) {
     r.step = summarize_step(w, r.kernels, sku);
-    if (!options.out_path.empty()) results::write_results_file(options.out_path, r);
+    if (!path.empty()) results::write_results_file(path, r);
   };
 
   timing::EtaInputs eta{options.measure.policy, options.budget_s, 0, 0, {}};
@@ -105,7 +113,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
     r.kernels.push_back(measure_op(backend, op, measure, sku));
     eta.measured.push_back({elapsed_s() - started_s, measure.policy.max_time_s,
                             r.kernels.back().stop_reason == "time_budget"});
-    save();
+    save(progress_path);
     if (r.kernels.back().status == "interrupted") {
       // The kernels never started are in the file too, so that it says what the step lacks.
       for (size_t j = i + 1; j < w.ops.size(); ++j) {
@@ -122,7 +130,12 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   const bool none_ok =
       std::none_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; });
   r.status = all_ok ? "complete" : (none_ok ? "failed" : "partial");
-  save();
+  const std::string final_path = final_results_path(options, r);
+  save(final_path);
+  if (final_path != progress_path) {
+    std::error_code ignored;  // a partial file left behind misleads no reader: its status says partial
+    std::filesystem::remove(progress_path, ignored);
+  }
   const size_t measured = static_cast<size_t>(
       std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; }));
   if (options.on_progress) options.on_progress({w.ops.size(), w.ops.size(), "", elapsed_s(), 0, measured});

@@ -1,8 +1,8 @@
 #pragma once
 // Measures every distinct kernel of one training step and assembles the step: time, tokens/s,
 // MFU, HFU. After each kernel the partial results are written atomically, so an interrupted
-// run keeps what it measured; a kernel that fails or runs out of memory is recorded and the
-// run goes on.
+// run keeps what it measured (beside an earlier complete results file, which only the run's end
+// replaces: partial_path); a kernel that fails or runs out of memory is recorded and the run goes on.
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +29,10 @@ struct StepProgress {
 struct StepRunOptions {
   MeasureOptions measure;
   std::string out_path;    // "" writes nothing
+  // Where the writes before the run's end go (results::progress_path_for: beside an --out that
+  // holds an earlier complete run); "" or out_path: out_path itself. A run that reaches its end
+  // writes out_path and removes this file; one interrupted leaves its last write here.
+  std::string partial_path;
   double budget_s = 0;     // wall-clock budget for all kernels (timing::within_budget); 0: none
   std::function<void(const StepProgress&)> on_progress;
 };
@@ -37,6 +41,10 @@ struct StepRunOptions {
 // `complete` is false when any kernel is missing or failed).
 results::StepResult summarize_step(const Workload& workload, const std::vector<results::KernelResult>& kernels,
                                    const std::optional<SkuConfig>& sku);
+
+// The file run_step's last write went to: partial_path where the run stopped short (a kernel
+// interrupted) and there is one, else out_path.
+std::string final_results_path(const StepRunOptions& options, const results::RunResults& results);
 
 results::RunResults run_step(kernels::Backend& backend, const Workload& workload, const StepRunOptions& options,
                              const results::MachineInfo& machine, const std::optional<SkuConfig>& sku);

@@ -170,6 +170,28 @@ TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
   std::filesystem::remove_all(dir);
 }
 
+// A batch scheduler's SIGTERM (or `timeout`'s) keeps what was measured as Ctrl-C does, and exits
+// 128 + 15, as a shell reports it, so that the job's log tells the kill from a user's Ctrl-C.
+TEST(GemmCli, SigtermKeepsWhatWasMeasuredAndExits143) {
+  const std::string dir = testing::make_temp_dir("tb_gemm_");
+  const std::string out = dir + "/r.json";
+  const std::string mark = dir + "/sampling", script = dir + "/terminate_after_mark.sh";
+  testing::write_text(script,
+                      "\"$@\" & pid=$!\n"
+                      "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
+                      "sleep 0.2; kill -TERM $pid; wait $pid\n");
+  const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
+                                 "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
+                                "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  const auto run = results::read_results_file(out);
+  ASSERT_EQ(run.kernels.size(), 1u);
+  EXPECT_EQ(run.kernels[0].status, "interrupted");
+  EXPECT_GT(run.kernels[0].stats.samples, 0);
+  std::filesystem::remove_all(dir);
+}
+
 void expect_usage(const std::vector<std::string>& args, const std::string& needle) {
   const auto r = run_trainbench(args);
   EXPECT_EQ(r.exit_code, 2) << r.err;

@@ -35,6 +35,65 @@ TEST(HealthCli, CpuBatteryRunsAndSaysThereIsNothingToJudgeAgainst) {
   std::filesystem::remove_all(dir);
 }
 
+// With a peak cache (TB_PEAK_CACHE=FILE) that an earlier run filled, the CPU is judged against what it
+// remembers (pass or suspect, exit 0 or 1: on a loaded test host either; the verdicts themselves are
+// test_health_check.cpp's, on synthetic batteries), and the results file says where its peaks came
+// from beside what this run measured itself: here a clock raised by a quarter in the file.
+TEST(HealthCli, ACpuIsJudgedAgainstThePeaksRememberedInItsCache) {
+  const std::string dir = testing::make_temp_dir("tb_health_"), cache = dir + "/peaks.json";
+  const std::string env = "TB_PEAK_CACHE=" + cache;
+  // A first run has only itself to go by: shown, not judged, and its peaks are its own.
+  const auto first = testing::run_trainbench(health_args({"--out", dir + "/first.json"}), env);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("verdict: info"), std::string::npos) << first.out;
+  const auto own = results::read_results_file(dir + "/first.json").machine;
+  EXPECT_EQ(own.peak_source, "cpu estimate, this run");
+  ASSERT_TRUE(own.measured_memory_tb_s);
+  EXPECT_DOUBLE_EQ(*own.measured_memory_tb_s, own.peak_memory_tb_s);
+
+  auto peaks = nlohmann::json::parse(testing::read_text(cache));
+  std::string clock_key;
+  bool gemm_remembered = false;
+  for (auto& [key, value] : peaks.at("peaks").items()) {
+    if (key.ends_with("clock_mhz")) value = 1.25 * value.get<double>(), clock_key = key;
+    gemm_remembered |= key.ends_with("health_gemm_tflops_fp32");
+  }
+  EXPECT_TRUE(gemm_remembered) << peaks.dump();
+  testing::write_text(cache, peaks.dump());
+
+  const auto r = testing::run_trainbench(health_args({"--out", dir + "/h.json", "--json"}), env);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(r.exit_code, j.at("verdict") == "suspect" ? 1 : 0) << r.out << r.err;
+  size_t judged = 0;
+  for (const auto& c : j.at("checks")) {
+    if (c.at("id") != "memory_bandwidth" && c.at("id") != "gemm") continue;
+    ++judged;
+    const std::string detail = c.at("detail"), status = c.at("status");
+    EXPECT_TRUE(status == "pass" || status == "suspect") << c.dump();
+    EXPECT_NE(detail.find(c.at("id") == "gemm" ? "of the best fp32 GEMM health measured on this machine"
+                                               : "of the highest STREAM triad measured on this machine"),
+              std::string::npos)
+        << detail;
+    EXPECT_NE(detail.find(cache), std::string::npos) << detail;
+    // Below its threshold, the reason: a busy host (load or noise), or a quiet one slower than it was.
+    if (status == "suspect")
+      EXPECT_TRUE(detail.find("busy host") != std::string::npos ||
+                  detail.find("the host was quiet") != std::string::npos)
+          << detail;
+  }
+  EXPECT_EQ(judged, 2u);
+  const auto m = results::read_results_file(dir + "/h.json").machine;
+  ASSERT_TRUE(m.measured_memory_tb_s);
+  EXPECT_LE(*m.measured_memory_tb_s, m.peak_memory_tb_s);  // this run's own triad, the highest beside it
+  if (!clock_key.empty()) {  // the clock was measured (no cpufreq max to read): this run's beside the cache's
+    EXPECT_EQ(m.peak_source, "cpu estimate, the highest on this machine so far (" + cache + ")");
+    ASSERT_TRUE(m.measured_clock_mhz);
+    EXPECT_LT(*m.measured_clock_mhz, m.sm_clock_mhz);
+    EXPECT_DOUBLE_EQ(m.sm_clock_mhz, peaks.at("peaks").at(clock_key).get<double>());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(HealthCli, JudgedAgainstAnH100TheCpuIsSuspectAndExitsOne) {
   const std::string dir = testing::make_temp_dir("tb_health_");
   const auto r =

@@ -293,6 +293,16 @@ TEST_F(RunCli, BadMicroBatchesOrDataParallelSizesAreRefusedNamingTheFlag) {
       {{"--model", "gpt3-175b", "--seq", "2048", "--micro-batch", "5"},
        "--micro-batch 5 x --dp 1 = 5 sequences does not divide"},
       {{"--model", "mixtral-8x7b", "--ep", "4", "--dp", "6"}, "--dp 6 must be a multiple of --ep 4"},
+      // run's own flag named, not estimate's --micro-batch-size, and a cap like --dp's.
+      {{"--micro-batch", "0"}, "--micro-batch must be a positive integer (got 0)"},
+      {{"--micro-batch", "99999999"}, "--micro-batch must be at most 1000000 sequences (got 99999999)"},
+      {{"--micro-batches", "99999999999999"},
+       "--micro-batches must be at most 1000000 micro-batches per optimizer step (got 99999999999999)"},
+      {{"--micro-batches", "1000001"}, "--micro-batches must be at most 1000000 micro-batches per optimizer step"},
+      // Not "must be >= 0" for a number that is >= 0: what is wrong with it.
+      {{"--budget", "inf"}, "--budget must be a finite number of seconds >= 0 (0: no budget) (got inf)"},
+      {{"--budget", "nan"}, "--budget must be a finite number of seconds >= 0 (0: no budget) (got nan)"},
+      {{"--budget", "-1"}, "--budget must be a finite number of seconds >= 0 (0: no budget) (got -1)"},
   };
   for (const auto& [extra, message] : cases) {
     std::vector<std::string> args = {"run", "--device", "cpu", "--no-estimate", "--quiet", "--out", dir_ + "/bad.json"};
@@ -300,6 +310,7 @@ TEST_F(RunCli, BadMicroBatchesOrDataParallelSizesAreRefusedNamingTheFlag) {
     const auto r = run_trainbench(args);
     EXPECT_EQ(r.exit_code, 2) << extra.front() << ": " << r.out << r.err;
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("--micro-batch-size"), std::string::npos) << r.err;  // estimate's flag, not run's
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/bad.json"));
   }
 }
@@ -354,6 +365,69 @@ TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
   auto e = run_trainbench({"estimate", "--results", out});
   EXPECT_EQ(e.exit_code, 2);
   EXPECT_NE(e.err.find("partial"), std::string::npos) << e.err;
+}
+
+// A re-run over an --out that holds a complete run, stopped a moment in (Ctrl-C, or a batch
+// scheduler's SIGTERM): the earlier file stays byte for byte, what was measured goes beside it,
+// and the exit code is 128 + the signal. A re-run that ends replaces the file and leaves no
+// partial one behind.
+TEST_F(RunCli, InterruptedReRunKeepsTheEarlierCompleteFile) {
+  const std::string keep = dir_ + "/keep.json", partial = dir_ + "/keep.partial.json";
+  auto args = kQuickRun;
+  args.insert(args.end(), {"--out", keep, "--no-estimate"});
+  ASSERT_EQ(run_trainbench(args).exit_code, 0);
+  const std::string earlier = read_text(keep);
+  ASSERT_EQ(nlohmann::json::parse(earlier).at("status"), "complete");
+
+  const std::string mark = dir_ + "/sampling", script = dir_ + "/interrupt_after_mark.sh";
+  for (const auto& [signal_name, exit_code] : {std::pair<std::string, int>{"INT", 130}, {"TERM", 143}}) {
+    std::filesystem::remove(mark);
+    write_text(script, "\"$@\" & pid=$!\n"
+                       "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
+                       "sleep 0.2; kill -" + signal_name + " $pid; wait $pid\n");
+    // Each kernel would sample for 60 s: the signal lands in the first.
+    const auto r = run_trainbench({"run", "--model", "gpt3-small", "--tp", "1", "--seq", "64", "--device", "cpu",
+                                   "--min-time", "60", "--max-time", "60", "--budget", "0", "--quiet",
+                                   "--no-estimate", "--out", keep},
+                                  "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
+    EXPECT_EQ(r.exit_code, exit_code) << signal_name << ": " << r.out << r.err;
+    EXPECT_EQ(read_text(keep), earlier) << signal_name << ": the earlier complete run was replaced";
+    ASSERT_TRUE(std::filesystem::exists(partial)) << signal_name << ": " << r.err;
+    const auto j = nlohmann::json::parse(read_text(partial));
+    EXPECT_NE(j.at("status"), "complete");
+    EXPECT_EQ(j.at("kernels").at(0).at("status"), "interrupted") << j.at("kernels").at(0).dump();
+    EXPECT_NE(r.err.find("in " + partial + " (" + keep + " still holds the earlier complete run"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.out.find("results: " + partial), std::string::npos) << r.out;
+  }
+
+  // A re-run that ends replaces the earlier file atomically and removes the partial one.
+  const auto again = run_trainbench(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(std::filesystem::exists(partial));
+  const auto replaced = nlohmann::json::parse(read_text(keep));
+  EXPECT_EQ(replaced.at("status"), "complete");
+  EXPECT_NE(replaced.dump(), nlohmann::json::parse(earlier).dump());  // this run's samples and time
+}
+
+// An --out that holds no complete run (here an earlier interrupted one) is rewritten in place as
+// the run goes, as before: nothing there to lose, and no second file to look for.
+TEST_F(RunCli, InterruptedRunOverAPartialFileWritesInPlace) {
+  const std::string out = dir_ + "/r.json";
+  const std::string mark = dir_ + "/sampling", script = dir_ + "/interrupt_after_mark.sh";
+  write_text(script, "\"$@\" & pid=$!\n"
+                     "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
+                     "sleep 0.2; kill -INT $pid; wait $pid\n");
+  const std::vector<std::string> args = {"run", "--model", "gpt3-small", "--tp", "1", "--seq", "64", "--device",
+                                         "cpu", "--min-time", "60", "--max-time", "60", "--budget", "0", "--quiet",
+                                         "--no-estimate", "--out", out};
+  for (int i = 0; i < 2; ++i) {
+    std::filesystem::remove(mark);
+    const auto r = run_trainbench(args, "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    EXPECT_NE(nlohmann::json::parse(read_text(out)).at("status"), "complete");
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/r.partial.json"));
+  }
 }
 
 TEST_F(RunCli, BadResultsFilesAreRefusedClearly) {

@@ -201,6 +201,102 @@ TEST(HealthCheck, NothingToJudgeAgainstGivesInfoNotPass) {
   EXPECT_NE(check(evaluate(unknown), "gemm").detail.find("--sku"), std::string::npos);
 }
 
+// A CPU battery as health measures one: no clocks, the pseudo-SKU's estimated peaks.
+Inputs cpu_battery(double best_tflops, double gbps) {
+  Inputs in = h100(best_tflops, gbps);
+  in.sku = SkuConfig{};
+  in.sku->name = "cpu-estimated";
+  in.peaks_estimated = true;
+  in.cpu_backend = true;
+  in.gemm_dtype = "fp32";
+  for (auto& k : in.gemms) k.clocks.reset(), k.dtype = "fp32";
+  in.streaming[0].clocks.reset();
+  in.load_avg_1m = 0.3;
+  in.host_cpus = 2;
+  return in;
+}
+
+RememberedCpuPeaks remembered(double gemm_tflops, double stream_gbps) {
+  return {gemm_tflops, stream_gbps, "/cache/peaks.json"};
+}
+
+// With figures an earlier run measured on this machine, a CPU is judged as a GPU is against its
+// SKU's sustained figures: best GEMM against --gemm-threshold x the best GEMM health measured here,
+// streaming against --bandwidth-threshold x the highest triad, each at its edge.
+TEST(HealthCheck, ACpuWithRememberedPeaksIsJudgedAgainstThem) {
+  Inputs in = cpu_battery(0.20, 30);
+  in.remembered = remembered(0.21, 34);  // 95% and 88%: a quiet, healthy host
+  Report r = evaluate(in);
+  EXPECT_EQ(check(r, "gemm").status, Status::Pass) << check(r, "gemm").detail;
+  EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Pass) << check(r, "memory_bandwidth").detail;
+  EXPECT_EQ(r.verdict, Status::Pass);
+  EXPECT_DOUBLE_EQ(check(r, "memory_bandwidth").reference, 34);
+  EXPECT_DOUBLE_EQ(check(r, "gemm").reference, 0.21);
+  EXPECT_NE(check(r, "gemm").detail.find("95% of the best fp32 GEMM health measured on this machine"),
+            std::string::npos)
+      << check(r, "gemm").detail;
+  EXPECT_NE(check(r, "gemm").detail.find("/cache/peaks.json"), std::string::npos) << check(r, "gemm").detail;
+  // Just above the thresholds: pass; just below: suspect.
+  const Thresholds t;
+  in.remembered = remembered(0.20 / t.gemm_vs_sustained * 0.99, 30 / t.bandwidth_vs_datasheet * 0.99);
+  EXPECT_EQ(evaluate(in).verdict, Status::Pass);
+  in.remembered = remembered(0.20 / t.gemm_vs_sustained * 1.01, 30 / t.bandwidth_vs_datasheet * 1.01);
+  r = evaluate(in);
+  EXPECT_EQ(check(r, "gemm").status, Status::Suspect);
+  EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Suspect);
+  EXPECT_EQ(r.verdict, Status::Suspect);
+  // Quiet host, quiet samples: the machine itself is slower than it was.
+  EXPECT_NE(check(r, "gemm").detail.find("the host was quiet"), std::string::npos) << check(r, "gemm").detail;
+}
+
+// The reviewer's busy host: streaming at 26% of the machine's own bandwidth, noise 768%. Suspect
+// (exit 1), with "busy host" as the reason, whether the load average saw it or only the noise did.
+TEST(HealthCheck, ABusyCpuBelowItsRememberedPeaksIsSuspectSayingBusyHost) {
+  Inputs in = cpu_battery(0.20, 0.26 * 34);
+  in.remembered = remembered(0.21, 34);
+  in.gemms[1].stats.rel_noise = 7.68;
+  in.load_avg_1m = 0.4;  // the 1-minute average had not caught up with the loop started before it
+  Report r = evaluate(in);
+  EXPECT_EQ(r.verdict, Status::Suspect);
+  const Check& bw = check(r, "memory_bandwidth");
+  EXPECT_EQ(bw.status, Status::Suspect);
+  EXPECT_NE(bw.detail.find("26%"), std::string::npos) << bw.detail;
+  EXPECT_NE(bw.detail.find("busy host: its kernels' noise reached 768%"), std::string::npos) << bw.detail;
+  EXPECT_EQ(check(r, "noise").status, Status::Info);  // the noise is the reason, still not a finding itself
+  in.gemms[1].stats.rel_noise = 0.01;
+  in.load_avg_1m = 3.1;
+  r = evaluate(in);
+  EXPECT_EQ(r.verdict, Status::Suspect);
+  EXPECT_NE(check(r, "memory_bandwidth").detail.find("busy host: load average 3.10 over 2 logical CPUs"),
+            std::string::npos)
+      << check(r, "memory_bandwidth").detail;
+}
+
+// Only what was remembered is judged: a clock remembered without a triad judges the GEMM alone, and
+// nothing remembered (a first run, TB_PEAK_CACHE=off) stays info, however slow.
+TEST(HealthCheck, ACpuIsJudgedOnlyOnWhatWasRemembered) {
+  Inputs in = cpu_battery(0.20, 0.26 * 34);
+  in.sku->memory_bandwidth_tb_s = 0.034;
+  in.remembered = remembered(0.21, 0);
+  Report r = evaluate(in);
+  EXPECT_EQ(check(r, "gemm").status, Status::Pass);
+  EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Info);
+  EXPECT_NE(check(r, "memory_bandwidth").detail.find("shown, not judged"), std::string::npos);
+  EXPECT_EQ(r.verdict, Status::Pass);
+  in.remembered.reset();
+  r = evaluate(in);
+  EXPECT_EQ(check(r, "gemm").status, Status::Info);
+  EXPECT_EQ(r.verdict, Status::Info);
+  // --sku over the CPU: the datasheet judges, the remembered peaks do not enter.
+  Inputs sku = cpu_battery(0.20, 30);
+  sku.sku = load_sku("h100-sxm");
+  sku.peaks_estimated = false;
+  sku.gemm_dtype = "bf16";
+  sku.remembered = remembered(0.21, 34);
+  EXPECT_EQ(check(evaluate(sku), "gemm").status, Status::Suspect);
+  EXPECT_EQ(check(evaluate(sku), "gemm").detail.find("/cache/peaks.json"), std::string::npos);
+}
+
 TEST(HealthCheck, NoisyTimingsAreSuspect) {
   Inputs in = h100(780, 3000);
   in.gemms[2].stats.rel_noise = 0.08;

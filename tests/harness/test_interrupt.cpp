@@ -55,5 +55,41 @@ TEST(Interrupt, ASecondSignalLaterEndsTheProcess) {
   EXPECT_EQ(WTERMSIG(status), SIGINT);
 }
 
+// The exit code a child reports after `body`: interrupted_exit_code() once the flag is set.
+template <class Body>
+int child_exit_code(Body body) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    install_interrupt_handler();
+    body();
+    _exit(interrupted() ? interrupted_exit_code() : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+TEST(Interrupt, ExitCodeIs128PlusTheFirstSignal) {
+  EXPECT_EQ(child_exit_code([] { std::raise(SIGINT); }), 128 + 2);
+  EXPECT_EQ(child_exit_code([] { std::raise(SIGTERM); }), 128 + 15);
+  // The first signal decides: a SIGINT delivered on top of a scheduler's SIGTERM is the same stop.
+  EXPECT_EQ(child_exit_code([] {
+              std::raise(SIGTERM);
+              std::raise(SIGINT);
+            }),
+            143);
+  // Stopped without a signal (request_interrupt): Ctrl-C's code.
+  EXPECT_EQ(child_exit_code([] { request_interrupt(); }), 130);
+}
+
+TEST(Interrupt, ResetForgetsTheSignal) {
+  EXPECT_EQ(child_exit_code([] {
+              std::raise(SIGTERM);
+              reset_interrupted();
+              request_interrupt();
+            }),
+            130);
+}
+
 }  // namespace
 }  // namespace tb::runner

@@ -74,6 +74,18 @@ TEST_F(PeakCache, KeepsTheHighestMeasurement) {
   EXPECT_DOUBLE_EQ(stored("cpu | stream_tb_s"), 0.03);
 }
 
+// What the file held before this run: what `health` judges a CPU against (0 where nothing was,
+// or where the value is not believed), whether this run measured more or less.
+TEST_F(PeakCache, SaysWhatWasRememberedBeforeThisRun) {
+  EXPECT_DOUBLE_EQ(remember_highest(file_, "k", 40).earlier, 0);  // a first run: nothing
+  EXPECT_DOUBLE_EQ(remember_highest(file_, "k", 30).earlier, 40);  // lower: raised to it
+  const auto higher = remember_highest(file_, "k", 50);
+  EXPECT_DOUBLE_EQ(higher.earlier, 40);
+  EXPECT_FALSE(higher.raised);
+  EXPECT_DOUBLE_EQ(remember_highest(file_, "k", 50 / (kUnbelievablePeakRatio * 2)).earlier, 0);  // not believed
+  EXPECT_DOUBLE_EQ(remember_highest(std::nullopt, "k", 50).earlier, 0);
+}
+
 TEST_F(PeakCache, ACorruptFileIsAMissAndIsRewritten) {
   fs::create_directories(file_.parent_path());
   std::ofstream(file_) << "{\"peaks\": {\"k\": 99";  // truncated

@@ -96,6 +96,9 @@ void expect_same(const RunResults& a, const RunResults& b) {
   EXPECT_EQ(ma.peak_tflops, mb.peak_tflops);
   EXPECT_EQ(ma.peak_dtype, mb.peak_dtype);
   EXPECT_EQ(ma.peak_memory_tb_s, mb.peak_memory_tb_s);
+  EXPECT_EQ(ma.peak_source, mb.peak_source);
+  EXPECT_EQ(ma.measured_clock_mhz, mb.measured_clock_mhz);
+  EXPECT_EQ(ma.measured_memory_tb_s, mb.measured_memory_tb_s);
   EXPECT_EQ(ma.host, mb.host);
   EXPECT_EQ(ma.cpu, mb.cpu);
   EXPECT_EQ(ma.os, mb.os);
@@ -182,6 +185,8 @@ TEST(ResultsRoundTrip, WritingWhatWasReadWritesTheSameJson) {
 TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   RunResults r = every_field();
   r.machine.load_avg_1m.reset();
+  r.machine.measured_clock_mhz.reset();
+  r.machine.measured_memory_tb_s.reset();
   r.workload.timing.reset();
   r.workload.model_file.clear();
   r.workload.attention_impl.clear();
@@ -198,6 +203,8 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   EXPECT_FALSE(j.contains("step"));
   EXPECT_FALSE(j.contains("ranks"));
   EXPECT_FALSE(j["machine"].contains("load_avg_1m"));
+  EXPECT_FALSE(j["machine"].contains("measured_clock_mhz"));  // a GPU, or a clock cpufreq gave
+  EXPECT_FALSE(j["machine"].contains("measured_memory_tb_s"));
   EXPECT_FALSE(j["workload"].contains("timing"));
   EXPECT_FALSE(j["workload"].contains("model_file"));  // a model by name has none
   EXPECT_FALSE(j["workload"].contains("attention_impl"));  // a command without attention has none
@@ -247,6 +254,30 @@ TEST(ResultsRoundTrip, AnUnknownKernelStatusIsRefusedNamingTheAcceptedValues) {
                 std::string::npos)
           << m;
     }
+  }
+}
+
+// Files written before the peaks' provenance was recorded have no peak_source, measured_clock_mhz
+// or measured_memory_tb_s: they still load, the source unknown ("") and this run's figures absent;
+// a negative measurement is refused naming the field.
+TEST(ResultsRoundTrip, MachinesWithoutPeakProvenanceStillLoad) {
+  nlohmann::json j = to_json(every_field());
+  ASSERT_EQ(j["machine"]["peak_source"], "sku h100-sxm");
+  ASSERT_EQ(j["machine"]["measured_clock_mhz"], 3800);
+  j["machine"].erase("peak_source");
+  j["machine"].erase("measured_clock_mhz");
+  j["machine"].erase("measured_memory_tb_s");
+  const RunResults r = from_json(j, "old.json");
+  EXPECT_EQ(r.machine.peak_source, "");
+  EXPECT_FALSE(r.machine.measured_clock_mhz);
+  EXPECT_FALSE(r.machine.measured_memory_tb_s);
+  EXPECT_EQ(r.machine.peak_tflops, every_field().machine.peak_tflops);
+  j["machine"]["measured_clock_mhz"] = -1;
+  try {
+    from_json(j, "edited.json");
+    ADD_FAILURE() << "a negative measured clock accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("machine.measured_clock_mhz"), std::string::npos) << e.what();
   }
 }
 

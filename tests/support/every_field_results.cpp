@@ -26,6 +26,9 @@ results::RunResults every_field() {
   m.peak_tflops = 989.4;
   m.peak_dtype = "bf16";
   m.peak_memory_tb_s = 3.35;
+  m.peak_source = "sku h100-sxm";
+  m.measured_clock_mhz = 3800;
+  m.measured_memory_tb_s = 0.0265;
   m.host = "node-17";
   m.cpu = "Intel Xeon Platinum 8480+";
   m.os = "Linux 6.5";

@@ -1,0 +1,164 @@
+// A re-run over an --out that holds a complete run (harness/results/partial_results.hpp,
+// harness/runner/step_runner.hpp): its writes before the end go beside the file, the end replaces
+// the file and removes the partial one, and an interrupt leaves the earlier file as it was.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "harness/results/partial_results.hpp"
+#include "harness/runner/interrupt.hpp"
+#include "harness/runner/step_runner.hpp"
+#include "tests/support/cli_runner.hpp"
+#include "tests/support/noop_kernel.hpp"
+
+namespace tb {
+namespace {
+
+using testing::make_temp_dir;
+using testing::read_text;
+using testing::write_text;
+
+TEST(PartialResults, ThePartialFileSitsBesideTheResultsFile) {
+  EXPECT_EQ(results::partial_path_beside("keep.json"), "keep.partial.json");
+  EXPECT_EQ(results::partial_path_beside("/tmp/a.b/run.json"), "/tmp/a.b/run.partial.json");
+  EXPECT_EQ(results::partial_path_beside("dir/run"), "dir/run.partial");
+}
+
+TEST(PartialResults, OnlyACompleteResultsFileIsProtected) {
+  const std::string dir = make_temp_dir("tb_partial_");
+  const auto file = [&](const std::string& name, const std::string& text) {
+    write_text(dir + "/" + name, text);
+    return dir + "/" + name;
+  };
+  const std::string complete = file("complete.json", R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": []})");
+  EXPECT_TRUE(results::holds_complete_results(complete));
+  EXPECT_EQ(results::progress_path_for(complete), dir + "/complete.partial.json");
+  for (const std::string& other :
+       {file("partial.json", R"({"schema_version": 1, "status": "partial", "machine": {}, "kernels": []})"),
+        file("failed.json", R"({"schema_version": 1, "status": "failed", "machine": {}, "kernels": []})"), file("empty.json", ""),
+        file("truncated.json", R"({"schema_version": 1, "status": "compl)"),
+        file("other.json", R"({"status": "complete", "machine": {}, "kernels": []})"),  // no schema_version: no results file
+        dir + "/absent.json", dir}) {
+    EXPECT_FALSE(results::holds_complete_results(other)) << other;
+    EXPECT_EQ(results::progress_path_for(other), other);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A backend whose every sample takes 1 ms; at the op named `look_at` it records what the two files
+// hold then, and interrupts the run there when `interrupt` is set.
+class WatchingBackend final : public kernels::Backend {
+ public:
+  std::string out, partial, look_at;
+  bool interrupt = false;
+  std::string out_seen, partial_status_seen;
+  kernels::DeviceInfo device_info() const override { return {.backend = "fake", .name = "fake device"}; }
+  std::unique_ptr<kernels::Kernel> prepare(const Op& op, const kernels::PrepareOptions&) override {
+    current_ = op.name;
+    return std::make_unique<testing::NoopKernel>();
+  }
+  double time_sample_ms(kernels::Kernel&) override {
+    if (current_ == look_at && out_seen.empty()) {
+      out_seen = read_text(out);
+      if (std::filesystem::exists(partial))
+        partial_status_seen = nlohmann::json::parse(read_text(partial)).at("status").get<std::string>();
+      if (interrupt) runner::request_interrupt();
+    }
+    return 1.0;
+  }
+  void synchronize() override {}
+  double free_memory_bytes() const override { return 1e12; }
+
+ private:
+  std::string current_;
+};
+
+Workload three_gemms() {
+  Workload w;
+  w.model.name = "fake";
+  w.model.layers = 1;
+  w.options.seq_len = 64;
+  for (const char* name : {"a", "b", "c"}) w.ops.push_back(make_gemm_op(name, {64, 64, 64}, DType::FP32));
+  return w;
+}
+
+runner::StepRunOptions quick(const std::string& out, const std::string& partial) {
+  runner::StepRunOptions o;
+  o.measure.policy.warmup_launches = 0;
+  o.measure.policy.min_samples = 3;
+  o.measure.policy.max_samples = 3;
+  o.measure.policy.min_time_s = 0;
+  o.out_path = out;
+  o.partial_path = partial;
+  return o;
+}
+
+TEST(PartialResults, ARunThatEndsReplacesTheFileAndRemovesThePartialOne) {
+  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/keep.json";
+  const std::string earlier = R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
+  write_text(out, earlier);
+  runner::reset_interrupted();
+  WatchingBackend backend;
+  backend.out = out;
+  backend.partial = results::progress_path_for(out);
+  backend.look_at = "c";
+  const auto options = quick(out, backend.partial);
+  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
+  // While the run went on, the earlier file stood and the partial one held what was measured.
+  EXPECT_EQ(backend.out_seen, earlier);
+  EXPECT_EQ(backend.partial_status_seen, "partial");
+  EXPECT_EQ(r.status, "complete");
+  EXPECT_EQ(runner::final_results_path(options, r), out);
+  EXPECT_EQ(nlohmann::json::parse(read_text(out)).at("status"), "complete");
+  EXPECT_EQ(nlohmann::json::parse(read_text(out)).at("kernels").size(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(backend.partial));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PartialResults, AnInterruptLeavesTheEarlierFileAndWritesBesideIt) {
+  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/keep.json";
+  const std::string earlier = R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
+  write_text(out, earlier);
+  runner::reset_interrupted();
+  WatchingBackend backend;
+  backend.out = out;
+  backend.partial = results::progress_path_for(out);
+  backend.look_at = "b";
+  backend.interrupt = true;
+  const auto options = quick(out, backend.partial);
+  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
+  runner::reset_interrupted();
+  EXPECT_EQ(r.status, "partial");
+  EXPECT_EQ(runner::final_results_path(options, r), backend.partial);
+  EXPECT_EQ(read_text(out), earlier);
+  const auto kept = nlohmann::json::parse(read_text(backend.partial));
+  EXPECT_EQ(kept.at("status"), "partial");
+  ASSERT_EQ(kept.at("kernels").size(), 3u);
+  EXPECT_EQ(kept.at("kernels")[0].at("status"), "ok");
+  EXPECT_EQ(kept.at("kernels")[1].at("status"), "interrupted");
+  EXPECT_EQ(kept.at("kernels")[2].at("status"), "skipped");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PartialResults, WithoutAPartialPathTheRunWritesItsFileInPlace) {
+  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/r.json";
+  runner::reset_interrupted();
+  WatchingBackend backend;
+  backend.out = out;
+  backend.partial = results::partial_path_beside(out);
+  backend.look_at = "b";
+  backend.interrupt = true;
+  const auto options = quick(out, "");
+  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
+  runner::reset_interrupted();
+  EXPECT_EQ(nlohmann::json::parse(backend.out_seen).at("status"), "partial");  // kernel a, written in place
+  EXPECT_EQ(runner::final_results_path(options, r), out);
+  EXPECT_EQ(nlohmann::json::parse(read_text(out)).at("kernels")[1].at("status"), "interrupted");
+  EXPECT_FALSE(std::filesystem::exists(backend.partial));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tb
