@@ -172,11 +172,15 @@ void print_closing(std::ostream& out, const results::RunResults& r, const kernel
   fmt::print(out, "# {} rank(s) on {} node(s), {} on {}; times are medians over samples of launches, averaged over "
                   "ranks\n",
              ranks, hosts.size(), device.library_version, device.device_name);
-  if (counted) fmt::print(out, "# Avg bus bandwidth    : {:.3f} GB/s\n", busbw_sum / counted);
+  // One rank's figures are of no link: all-reduce's busbw is 0 by definition, broadcast's and
+  // reduce's (factor 1) the time of a call that moves nothing, which no average should carry.
+  if (counted && ranks > 1) fmt::print(out, "# Avg bus bandwidth    : {:.3f} GB/s\n", busbw_sum / counted);
+  if (counted && ranks == 1) fmt::print(out, "# Avg bus bandwidth    : n/a (one rank)\n");
   if (ranks == 1)
     fmt::print(out,
-               "# One rank measures no link: all-reduce busbw is 0 by definition (2(n-1)/n), and every collective is a "
-               "local copy. It cannot measure NVLink, PCIe peer-to-peer or network bandwidth, nor how collectives scale "
+               "# One rank measures no link: all-reduce busbw is 0 by definition (2(n-1)/n), every other collective is "
+               "a local copy or, as broadcast and reduce at their root, moves nothing (their busbw, algbw x 1 as "
+               "nccl-tests defines it, then reads as the call's overhead, not a bandwidth). It cannot measure NVLink, PCIe peer-to-peer or network bandwidth, nor how collectives scale "
                "with ranks and nodes. Run one process per GPU: `mpirun -np N trainbench comm` (across nodes with a "
                "hostfile: scripts/mpi-comm-example.sh) or srun (scripts/slurm-comm.sbatch).\n");
   if (!device.device_memory)

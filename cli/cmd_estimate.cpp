@@ -418,6 +418,7 @@ void run_estimate(const EstimateFlags& f) {
     if (*f.global_batch <= 0)
       throw UsageError(fmt::format("--global-batch must be a positive number of sequences (got {})", *f.global_batch));
     req.model.batch_sequences = *f.global_batch;
+    req.model.batch_assumed.clear();  // the user's batch, not the config's assumption
   }
   checked_recompute_flag(f.recompute, search);
   refuse_host_comm_results(f, req, skus, measured, search);

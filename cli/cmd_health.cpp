@@ -126,12 +126,14 @@ std::optional<health::RememberedCpuPeaks> remembered_cpu_peaks(const health::Inp
                                                                DType dtype) {
   const CpuPeakEstimate peak = estimate_local_cpu_peak();
   const RememberedPeak gemm = remember_highest(
-      peak_cache_file(), peak_cache_key(peak, std::string("health_gemm_tflops_") + to_string(dtype)), health::best_gemm_tflops(in));
+      peak_cache_file(), peak_cache_key(peak, std::string("health_gemm_tflops_") + to_string(dtype)),
+      health::best_gemm_tflops(in), kUnbelievablePeakRatio, /*keep_disbelieved=*/true);
   const std::optional<RememberedPeak> bandwidth = runner::local_cpu_bandwidth();
   health::RememberedCpuPeaks r;
   if (gemm.earlier > 0) r.gemm_tflops = gemm.value;
+  if (gemm.disbelieved > 0) r.gemm_far_above = gemm.disbelieved;
   if (bandwidth && bandwidth->earlier > 0) r.stream_gbps = cpu.memory_bandwidth_tb_s * 1000;
-  if (!(r.gemm_tflops > 0) && !(r.stream_gbps > 0)) return std::nullopt;
+  if (!(r.gemm_tflops > 0) && !(r.stream_gbps > 0) && !(r.gemm_far_above > 0)) return std::nullopt;
   r.file = peak.peak_cache_file;
   return r;
 }

@@ -360,9 +360,12 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   print_memory_note(std::cout, model, options, sku);
   print_article_estimate(std::cout, r, model, sku, options.dtype, f);
   if (r.status != "complete") {
-    fmt::print(stderr, "trainbench: {} of {} kernels did not measure cleanly (see the table)\n",
+    fmt::print(stderr, "trainbench: {} of {} kernels did not measure cleanly (see the table){}\n",
                std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status != "ok"; }),
-               workload.ops.size());
+               workload.ops.size(),
+               written != run.out_path
+                   ? fmt::format("; {} still holds the earlier complete run, this one is in {}", run.out_path, written)
+                   : "");
     set_exit_code(kExitRuntime);
   }
 }

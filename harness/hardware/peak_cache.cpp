@@ -72,7 +72,7 @@ nlohmann::json read_peaks(const std::filesystem::path& file) {
 }  // namespace
 
 RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file, const std::string& key,
-                                double measured, double max_ratio) {
+                                double measured, double max_ratio, bool keep_disbelieved) {
   RememberedPeak r;
   r.measured = measured;
   r.value = measured;
@@ -84,6 +84,10 @@ RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file
   const bool believed = it != peaks.end() && it->is_number() && it->get<double>() > 0 &&
                         !(measured > 0 && it->get<double>() > max_ratio * measured);
   if (believed) r.earlier = it->get<double>();
+  if (!believed && it != peaks.end() && it->is_number() && it->get<double>() > 0 && measured > 0) {
+    r.disbelieved = it->get<double>();
+    if (keep_disbelieved) return r;
+  }
   if (believed && it->get<double>() > measured) {
     r.value = it->get<double>();
     r.raised = true;

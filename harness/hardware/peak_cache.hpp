@@ -23,6 +23,7 @@ struct RememberedPeak {
   double measured = 0;   // this run's own measurement
   bool raised = false;   // an earlier run measured more than this one
   double earlier = 0;    // what the file held before this run (0: nothing, or a value not believed)
+  double disbelieved = 0;  // a value the file held and `max_ratio` ruled out (0: none)
   std::string file;      // the cache file, "" where there is none
 };
 
@@ -35,7 +36,10 @@ struct RememberedPeak {
 // STREAM triad under a load of 6.7 on 2 CPUs read 2.85 times below a quiet one, and a tighter bound
 // (it was 2.5) let such a run lower the peak for every run after it, a jump in every % of peak.
 inline constexpr double kUnbelievablePeakRatio = 10.0;
+// `keep_disbelieved`: leave such a value in the file (health, which judges a machine against its
+// own past: a machine 16x slower than before is what it must report, on every run after too).
 RememberedPeak remember_highest(const std::optional<std::filesystem::path>& file, const std::string& key,
-                                double measured, double max_ratio = kUnbelievablePeakRatio);
+                                double measured, double max_ratio = kUnbelievablePeakRatio,
+                                bool keep_disbelieved = false);
 
 }  // namespace tb

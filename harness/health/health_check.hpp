@@ -30,6 +30,11 @@ struct Thresholds {
   // Streaming op's GB/s as a fraction of the datasheet bandwidth: HBM parts stream at 85-92% of
   // it; under 75% points at a memory or clock problem.
   double bandwidth_vs_datasheet = 0.75;
+  // A CPU against the best GEMM and STREAM triad measured on it before: shared hosts and turbo move
+  // these by a third (a VM's triad read 32-47 GB/s within an hour, quiet), so half is what a fault
+  // looks like (cores offline, a memory channel down, a BLAS on one thread). Judged on a quiet
+  // host only: a busy one is said, never judged (docs/health.md).
+  double cpu_vs_remembered = 0.50;
   // Relative noise of a median (the stopping rule aims at 1%): above 5% after the time budget
   // means other work on the device or unstable clocks.
   double max_rel_noise = 0.05;
@@ -82,6 +87,8 @@ struct RememberedCpuPeaks {
   double gemm_tflops = 0;  // the best GEMM of health's battery remembered (this run's included)
   double stream_gbps = 0;  // the highest STREAM triad remembered (this run's included)
   std::string file;        // the cache file, named in the checks
+  // A best GEMM remembered more than kUnbelievablePeakRatio times this run's: kept, and judged.
+  double gemm_far_above = 0;
 };
 
 struct Inputs {

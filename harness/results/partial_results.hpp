@@ -3,7 +3,8 @@
 // interrupted run keeps what it measured; but an --out that already holds a complete results file
 // is the record of an earlier run, and a Ctrl-C (or a kill) a second into a re-run must not replace
 // it with one kernel. Then the writes before the end go beside it (keep.json: keep.partial.json),
-// and only a run that reaches its end replaces it, atomically, removing the partial file.
+// and only a run that ends complete replaces it, atomically, removing the partial file (one with
+// a failed or out-of-memory kernel ends in the partial file too: no reader takes a step from it).
 #include <string>
 
 namespace tb::results {

@@ -62,9 +62,9 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
 }
 
 std::string final_results_path(const StepRunOptions& options, const results::RunResults& r) {
-  const bool stopped_short =
-      std::any_of(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "interrupted"; });
-  return stopped_short && !options.partial_path.empty() ? options.partial_path : options.out_path;
+  // Interrupted, or a kernel failed or ran out of memory: an earlier complete run is worth more
+  // than this one, which no reader takes a step from.
+  return r.status != "complete" && !options.partial_path.empty() ? options.partial_path : options.out_path;
 }
 
 results::RunResults run_step(kernels::Backend& backend, const Workload& w, const StepRunOptions& options,

@@ -42,8 +42,8 @@ struct StepRunOptions {
 results::StepResult summarize_step(const Workload& workload, const std::vector<results::KernelResult>& kernels,
                                    const std::optional<SkuConfig>& sku);
 
-// The file run_step's last write went to: partial_path where the run stopped short (a kernel
-// interrupted) and there is one, else out_path.
+// The file run_step's last write went to: partial_path where the run did not end complete
+// (interrupted, a kernel failed or ran out of memory) and there is one, else out_path.
 std::string final_results_path(const StepRunOptions& options, const results::RunResults& results);
 
 results::RunResults run_step(kernels::Backend& backend, const Workload& workload, const StepRunOptions& options,

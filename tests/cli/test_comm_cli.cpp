@@ -29,6 +29,8 @@ TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("busbw"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("One rank measures no link"), std::string::npos) << r.out;
+  // One rank's broadcast and reduce move nothing: no average carries their figures.
+  EXPECT_NE(r.out.find("Avg bus bandwidth    : n/a (one rank)"), std::string::npos) << r.out;
   // Host memory is no GPU to match to a SKU: no SKU note (cli/comm_sku_note.hpp's test has GPUs).
   EXPECT_EQ(r.err.find("SKU config"), std::string::npos) << r.err;
   // Nor the OpenBLAS note about GEMMs' % of peak and MFU: comm runs no GEMMs.

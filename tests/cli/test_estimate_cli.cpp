@@ -836,3 +836,19 @@ TEST(Cli, NoSubcommandIsAUsageError) {
 
 }  // namespace
 }  // namespace tb::testing
+
+// Llama 3 8B's config assumes its batch (the maker published none): the micro-batch reason says so,
+// and a --global-batch the user gives is theirs, not the assumption.
+TEST(EstimateCli, AnAssumedBatchIsSaidAndAGivenOneIsNot) {
+  const std::vector<std::string> base = {"estimate", "--model", "llama3-8b", "--gpu", "h100-sxm", "--mfu", "0.4",
+                                         "--gpus", "64", "--tp", "1"};
+  const auto assumed = tb::testing::run_trainbench(base);
+  ASSERT_EQ(assumed.exit_code, 0) << assumed.err;
+  EXPECT_NE(assumed.out.find("global batch of 512 sequences (assumed: "), std::string::npos) << assumed.out;
+  auto flags = base;
+  flags.insert(flags.end(), {"--global-batch", "1024"});
+  const auto given = tb::testing::run_trainbench(flags);
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_NE(given.out.find("global batch of 1024 sequences"), std::string::npos) << given.out;
+  EXPECT_EQ(given.out.find("assumed: "), std::string::npos) << given.out;
+}

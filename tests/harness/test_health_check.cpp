@@ -220,9 +220,8 @@ RememberedCpuPeaks remembered(double gemm_tflops, double stream_gbps) {
   return {gemm_tflops, stream_gbps, "/cache/peaks.json"};
 }
 
-// With figures an earlier run measured on this machine, a CPU is judged as a GPU is against its
-// SKU's sustained figures: best GEMM against --gemm-threshold x the best GEMM health measured here,
-// streaming against --bandwidth-threshold x the highest triad, each at its edge.
+// With figures an earlier run measured on this machine, a CPU is judged against them: best GEMM
+// and streaming each against half (cpu_vs_remembered) of the best measured here, at its edge.
 TEST(HealthCheck, ACpuWithRememberedPeaksIsJudgedAgainstThem) {
   Inputs in = cpu_battery(0.20, 30);
   in.remembered = remembered(0.21, 34);  // 95% and 88%: a quiet, healthy host
@@ -236,11 +235,15 @@ TEST(HealthCheck, ACpuWithRememberedPeaksIsJudgedAgainstThem) {
             std::string::npos)
       << check(r, "gemm").detail;
   EXPECT_NE(check(r, "gemm").detail.find("/cache/peaks.json"), std::string::npos) << check(r, "gemm").detail;
-  // Just above the thresholds: pass; just below: suspect.
+  // Just above the threshold: pass; just below: suspect. 68% of the best (a quiet VM's spread)
+  // passes.
   const Thresholds t;
-  in.remembered = remembered(0.20 / t.gemm_vs_sustained * 0.99, 30 / t.bandwidth_vs_datasheet * 0.99);
+  ASSERT_DOUBLE_EQ(t.cpu_vs_remembered, 0.5);
+  in.remembered = remembered(0.20 / 0.68, 30 / 0.68);
   EXPECT_EQ(evaluate(in).verdict, Status::Pass);
-  in.remembered = remembered(0.20 / t.gemm_vs_sustained * 1.01, 30 / t.bandwidth_vs_datasheet * 1.01);
+  in.remembered = remembered(0.20 / t.cpu_vs_remembered * 0.99, 30 / t.cpu_vs_remembered * 0.99);
+  EXPECT_EQ(evaluate(in).verdict, Status::Pass);
+  in.remembered = remembered(0.20 / t.cpu_vs_remembered * 1.01, 30 / t.cpu_vs_remembered * 1.01);
   r = evaluate(in);
   EXPECT_EQ(check(r, "gemm").status, Status::Suspect);
   EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Suspect);
@@ -249,27 +252,48 @@ TEST(HealthCheck, ACpuWithRememberedPeaksIsJudgedAgainstThem) {
   EXPECT_NE(check(r, "gemm").detail.find("the host was quiet"), std::string::npos) << check(r, "gemm").detail;
 }
 
-// The reviewer's busy host: streaming at 26% of the machine's own bandwidth, noise 768%. Suspect
-// (exit 1), with "busy host" as the reason, whether the load average saw it or only the noise did.
-TEST(HealthCheck, ABusyCpuBelowItsRememberedPeaksIsSuspectSayingBusyHost) {
+// The reviewer's busy host: streaming at 26% of the machine's own bandwidth, noise 768%. Load is
+// never judged (docs/health.md): info, not judged, with "busy host" as the reason, whether the
+// load average saw it or only the noise did; the same shortfall on a quiet host is suspect.
+TEST(HealthCheck, ABusyCpuBelowItsRememberedPeaksSaysBusyHostAndIsNotJudged) {
   Inputs in = cpu_battery(0.20, 0.26 * 34);
   in.remembered = remembered(0.21, 34);
   in.gemms[1].stats.rel_noise = 7.68;
   in.load_avg_1m = 0.4;  // the 1-minute average had not caught up with the loop started before it
   Report r = evaluate(in);
-  EXPECT_EQ(r.verdict, Status::Suspect);
+  EXPECT_NE(r.verdict, Status::Suspect);
   const Check& bw = check(r, "memory_bandwidth");
-  EXPECT_EQ(bw.status, Status::Suspect);
+  EXPECT_EQ(bw.status, Status::Info);
   EXPECT_NE(bw.detail.find("26%"), std::string::npos) << bw.detail;
-  EXPECT_NE(bw.detail.find("busy host: its kernels' noise reached 768%"), std::string::npos) << bw.detail;
+  EXPECT_NE(bw.detail.find("not judged: busy host: its kernels' noise reached 768%"), std::string::npos) << bw.detail;
   EXPECT_EQ(check(r, "noise").status, Status::Info);  // the noise is the reason, still not a finding itself
   in.gemms[1].stats.rel_noise = 0.01;
   in.load_avg_1m = 3.1;
   r = evaluate(in);
-  EXPECT_EQ(r.verdict, Status::Suspect);
+  EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Info);
   EXPECT_NE(check(r, "memory_bandwidth").detail.find("busy host: load average 3.10 over 2 logical CPUs"),
             std::string::npos)
       << check(r, "memory_bandwidth").detail;
+  in.load_avg_1m = 0.3;  // quiet: the same 26% is the machine's own
+  r = evaluate(in);
+  EXPECT_EQ(check(r, "memory_bandwidth").status, Status::Suspect);
+  EXPECT_EQ(r.verdict, Status::Suspect);
+  EXPECT_NE(check(r, "memory_bandwidth").detail.find("the host was quiet"), std::string::npos);
+}
+
+// A best GEMM more than 10x below the remembered one (a BLAS on one thread of sixteen) is suspect
+// on any host, busy or not: no load explains it.
+TEST(HealthCheck, ACpuFarBelowItsRememberedGemmIsSuspectEvenWhenBusy) {
+  Inputs in = cpu_battery(0.17, 30);
+  in.remembered = remembered(0, 34);
+  in.remembered->gemm_far_above = 4.0;
+  in.load_avg_1m = 3.1;
+  const Report r = evaluate(in);
+  EXPECT_EQ(check(r, "gemm").status, Status::Suspect) << check(r, "gemm").detail;
+  EXPECT_DOUBLE_EQ(check(r, "gemm").reference, 4.0);
+  EXPECT_NE(check(r, "gemm").detail.find("is 24x below the best fp32 GEMM"), std::string::npos)
+      << check(r, "gemm").detail;
+  EXPECT_EQ(r.verdict, Status::Suspect);
 }
 
 // Only what was remembered is judged: a clock remembered without a triad judges the GEMM alone, and

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "harness/results/partial_results.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -51,12 +52,13 @@ TEST(PartialResults, OnlyACompleteResultsFileIsProtected) {
 // hold then, and interrupts the run there when `interrupt` is set.
 class WatchingBackend final : public kernels::Backend {
  public:
-  std::string out, partial, look_at;
+  std::string out, partial, look_at, fail_at;
   bool interrupt = false;
   std::string out_seen, partial_status_seen;
   kernels::DeviceInfo device_info() const override { return {.backend = "fake", .name = "fake device"}; }
   std::unique_ptr<kernels::Kernel> prepare(const Op& op, const kernels::PrepareOptions&) override {
     current_ = op.name;
+    if (op.name == fail_at) throw std::runtime_error("out of memory (planted)");
     return std::make_unique<testing::NoopKernel>();
   }
   double time_sample_ms(kernels::Kernel&) override {
@@ -139,6 +141,29 @@ TEST(PartialResults, AnInterruptLeavesTheEarlierFileAndWritesBesideIt) {
   EXPECT_EQ(kept.at("kernels")[0].at("status"), "ok");
   EXPECT_EQ(kept.at("kernels")[1].at("status"), "interrupted");
   EXPECT_EQ(kept.at("kernels")[2].at("status"), "skipped");
+  std::filesystem::remove_all(dir);
+}
+
+// A re-run whose kernel fails (or runs out of memory) ends partial: no reader takes a step from
+// it, so it must not replace the earlier complete run either.
+TEST(PartialResults, AFailedKernelLeavesTheEarlierFileAndWritesBesideIt) {
+  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/keep.json";
+  const std::string earlier = R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
+  write_text(out, earlier);
+  runner::reset_interrupted();
+  WatchingBackend backend;
+  backend.out = out;
+  backend.partial = results::progress_path_for(out);
+  backend.fail_at = "b";
+  const auto options = quick(out, backend.partial);
+  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
+  EXPECT_EQ(r.status, "partial");
+  EXPECT_EQ(runner::final_results_path(options, r), backend.partial);
+  EXPECT_EQ(read_text(out), earlier);
+  const auto kept = nlohmann::json::parse(read_text(backend.partial));
+  ASSERT_EQ(kept.at("kernels").size(), 3u);
+  EXPECT_NE(kept.at("kernels")[1].at("status"), "ok");
+  EXPECT_EQ(kept.at("kernels")[2].at("status"), "ok");  // the run goes on past a failed kernel
   std::filesystem::remove_all(dir);
 }
 

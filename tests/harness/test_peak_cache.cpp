@@ -108,7 +108,19 @@ TEST_F(PeakCache, AnUnbelievableRememberedValueIsReplaced) {
   const auto far = remember_highest(file_, "k", 100 / (kUnbelievablePeakRatio * 1.1));  // an edited file: not believed
   EXPECT_DOUBLE_EQ(far.value, 100 / (kUnbelievablePeakRatio * 1.1));
   EXPECT_FALSE(far.raised);
+  EXPECT_DOUBLE_EQ(far.disbelieved, 100);
   EXPECT_DOUBLE_EQ(stored("k"), 100 / (kUnbelievablePeakRatio * 1.1));
+}
+
+// Health keeps a disbelieved value: a machine far slower than before must say so on every run.
+TEST_F(PeakCache, KeepDisbelievedLeavesTheFileAndSaysWhatItFound) {
+  remember_highest(file_, "k", 4.0);
+  const auto slow = remember_highest(file_, "k", 0.17, kUnbelievablePeakRatio, /*keep_disbelieved=*/true);
+  EXPECT_DOUBLE_EQ(slow.disbelieved, 4.0);
+  EXPECT_DOUBLE_EQ(slow.earlier, 0);
+  EXPECT_DOUBLE_EQ(slow.value, 0.17);
+  EXPECT_DOUBLE_EQ(stored("k"), 4.0);
+  EXPECT_DOUBLE_EQ(remember_highest(file_, "k", 0.17, kUnbelievablePeakRatio, true).disbelieved, 4.0);
 }
 
 TEST_F(PeakCache, NoFileOrAnUnwritableOneLeavesTheMeasurement) {
