@@ -334,8 +334,10 @@ void estimate_skus(const EstimateRequest& base, const std::vector<std::string>& 
     print_summary(base, rows, w, search.has_value());
     print_sites(base, rows);
   }
-  if (std::none_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result.has_value(); }))
+  if (std::none_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result.has_value(); })) {
+    fmt::print(stderr, "trainbench: estimate: none of the {} SKUs gives an answer (each row says why)\n", rows.size());
     set_exit_code(kExitRuntime);
+  }
 }
 
 }  // namespace tb::cli

@@ -9,9 +9,11 @@ packages=(cmake ninja-build g++ pkg-config
 if [[ "${1:-}" == "--with-browser" ]]; then packages+=(chromium); fi
 # NCCL's header, for the GPU build's `trainbench comm`: the CUDA runfile does not ship it, NVIDIA's
 # CUDA apt repository does (libnccl-dev). Asked for only where CUDA is and an apt source offers it.
-if [[ -x /usr/local/cuda/bin/nvcc && ! -e /usr/local/cuda/include/nccl.h && -z "${NCCL_INCLUDE_DIR:-}" ]]; then
+if [[ -x /usr/local/cuda/bin/nvcc && ! -e /usr/local/cuda/include/nccl.h && ! -e /usr/include/nccl.h &&
+      -z "${NCCL_INCLUDE_DIR:-}" ]]; then
   if apt-cache show libnccl-dev >/dev/null 2>&1; then packages+=(libnccl-dev)
-  else echo "install-deps: note: no apt source offers libnccl-dev (NVIDIA's CUDA repository does):" \
+  else echo "install-deps: note: no apt source offers libnccl-dev (NVIDIA's CUDA repository does; or the apt" \
+            "lists are empty: apt-get update, then rerun):" \
             "the GPU build will lack NCCL (\`trainbench comm\` keeps its MPI backend); set NCCL_INCLUDE_DIR to add it" >&2
   fi
 fi

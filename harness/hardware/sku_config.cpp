@@ -73,7 +73,10 @@ double SkuConfig::peak_tflops_for(DType dtype) const {
 // only speeds up from fp32 to bf16 to fp8 (each at least as fast as the wider one), so a wider
 // dtype above a narrower one is a typo (bf16 = 9890 beside fp8 = 1979).
 static void check_peak_order(const SkuConfig& s) {
-  const std::pair<DType, DType> wider_narrower[] = {{DType::FP32, DType::BF16}, {DType::BF16, DType::FP8}};
+  const std::pair<DType, DType> wider_narrower[] = {{DType::FP32, DType::BF16},
+                                                    {DType::TF32, DType::BF16},
+                                                    {DType::BF16, DType::FP8},
+                                                    {DType::FP16, DType::FP8}};
   for (const auto& [wider, narrower] : wider_narrower) {
     const auto w = s.peak_tflops.find(wider), n = s.peak_tflops.find(narrower);
     if (w != s.peak_tflops.end() && n != s.peak_tflops.end() && w->second > n->second)

@@ -138,7 +138,13 @@ const char* const kPageScript = R"JS(
             ['cuBLAS', m.cublas_version], ['NCCL', m.nccl_version]]
       .filter(function (l) { return l[1]; }).map(function (l) { return l[0] + ' ' + l[1]; }).join(', ') || '-';
   }
-  table(sp, ['run', 'measured (UTC)', 'git commit', 'build', 'host', 'CPU / OS', 'libraries', 'load',
+  function peaks(m) {
+    var own = [m.measured_clock_mhz === null ? '' : 'this run ' + fmt(m.measured_clock_mhz, 0) + ' MHz',
+               m.measured_memory_tb_s === null ? '' : fmt(1000 * m.measured_memory_tb_s, 1) + ' GB/s']
+      .filter(function (x) { return x; }).join(', ');
+    return (m.peak_source || '-') + (own ? ' (' + own + ')' : '');
+  }
+  table(sp, ['run', 'measured (UTC)', 'git commit', 'build', 'host', 'CPU / OS', 'libraries', 'load', 'peaks from',
              'workload (tp, micro-batch, seq, M, dp)'],
         runs.map(function (r) {
           var m = r.machine, w = r.workload;
@@ -146,6 +152,7 @@ const char* const kPageScript = R"JS(
                   [m.trainbench_version, m.build_type].filter(function (x) { return x; }).join(' ') || '-',
                   m.host || '-', [m.cpu, m.os].filter(function (x) { return x; }).join('; ') || '-', libraries(m),
                   m.load_avg_1m === null ? '-' : fmt(m.load_avg_1m, 2) + (m.host_cpus > 0 ? ' / ' + m.host_cpus + ' CPUs' : ''),
+                  peaks(m),
                   'tp ' + w.tensor_parallel + ', micro-batch ' + w.micro_batch + ', seq ' + w.seq_len + ', M ' +
                     w.micro_batches + ', dp ' + w.data_parallel];
         }));

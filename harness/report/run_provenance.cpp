@@ -22,6 +22,11 @@ json machine_json(const results::MachineInfo& m) {
           {"nccl_version", m.nccl_version},
           {"load_avg_1m", m.load_avg_1m ? json(*m.load_avg_1m) : json(nullptr)},
           {"host_cpus", m.host_cpus},
+          // Where % of peak and MFU's denominator came from (a CPU's may be a cached best), and
+          // this run's own clock and bandwidth beside it.
+          {"peak_source", m.peak_source},
+          {"measured_clock_mhz", m.measured_clock_mhz ? json(*m.measured_clock_mhz) : json(nullptr)},
+          {"measured_memory_tb_s", m.measured_memory_tb_s ? json(*m.measured_memory_tb_s) : json(nullptr)},
           {"command_line", m.command_line}};
 }
 

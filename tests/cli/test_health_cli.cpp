@@ -69,7 +69,9 @@ TEST(HealthCli, ACpuIsJudgedAgainstThePeaksRememberedInItsCache) {
     if (c.at("id") != "memory_bandwidth" && c.at("id") != "gemm") continue;
     ++judged;
     const std::string detail = c.at("detail"), status = c.at("status");
-    EXPECT_TRUE(status == "pass" || status == "suspect") << c.dump();
+    EXPECT_TRUE(status == "pass" || status == "suspect" || status == "info") << c.dump();
+    // Info only for a shortfall on a busy host, which is said and not judged.
+    if (status == "info") EXPECT_NE(detail.find("not judged: busy host"), std::string::npos) << detail;
     EXPECT_NE(detail.find(c.at("id") == "gemm" ? "of the best fp32 GEMM health measured on this machine"
                                                : "of the highest STREAM triad measured on this machine"),
               std::string::npos)

@@ -56,6 +56,8 @@ TEST(ReportProvenance, EachRunCarriesItsMachineAsRecorded) {
   m.load_avg_1m = 3.25;
   m.host_cpus = 2;
   m.build_type = "Release";
+  m.peak_source = "cpu estimate, the highest on this machine so far (/cache/peaks.json)";
+  m.measured_clock_mhz = 3800;
   runs[1].results.machine.load_avg_1m.reset();
   const json j = data_of(runs);
   const json& a = j["runs"][0]["machine"];
@@ -70,6 +72,9 @@ TEST(ReportProvenance, EachRunCarriesItsMachineAsRecorded) {
   EXPECT_EQ(a["load_avg_1m"], 3.25);
   EXPECT_EQ(a["host_cpus"], 2);
   EXPECT_EQ(a["build_type"], "Release");
+  EXPECT_EQ(a["peak_source"], m.peak_source);
+  EXPECT_EQ(a["measured_clock_mhz"], 3800);
+  EXPECT_TRUE(a["measured_memory_tb_s"].is_null());  // not measured: null
   EXPECT_TRUE(j["runs"][1]["machine"]["load_avg_1m"].is_null());  // not recorded: null, not 0
   EXPECT_EQ(j["runs"][1]["machine"]["utc_time"], runs[1].results.machine.utc_time);
   EXPECT_EQ(j["runs"][0]["status"], "complete");

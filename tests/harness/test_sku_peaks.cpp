@@ -58,6 +58,12 @@ TEST_F(SkuPeaks, AWiderDtypeAboveANarrowerOneIsRefused) {
   msg = message_of([&] { load_sku(write("fp32.toml", replace_once(h100_text(), "fp32 = 67", "fp32 = 6700"))); });
   EXPECT_NE(msg.find("fp32.toml: peak_tflops.fp32 = 6700 is above peak_tflops.bf16 = 989"), std::string::npos)
       << msg;
+  msg = message_of([&] { load_sku(write("tf32.toml", replace_once(h100_text(), "tf32 = 495", "tf32 = 4950"))); });
+  EXPECT_NE(msg.find("tf32.toml: peak_tflops.tf32 = 4950 is above peak_tflops.bf16 = 989"), std::string::npos)
+      << msg;
+  msg = message_of([&] { load_sku(write("fp16.toml", replace_once(h100_text(), "fp16 = 989", "fp16 = 9890"))); });
+  EXPECT_NE(msg.find("fp16.toml: peak_tflops.fp16 = 9890 is above peak_tflops.fp8 = 1979"), std::string::npos)
+      << msg;
   // Equal is no typo (the RTX 4090's fp32 and tf32 are both 82.6).
   EXPECT_NO_THROW(load_sku(write("equal.toml", replace_once(h100_text(), "fp8 = 1979", "fp8 = 989"))));
 }
