@@ -19,6 +19,16 @@ struct AdamSplit {
 
 TB_HD inline AdamSplit adam_split(int64_t n) { return {n / 4, n / 4 * 4, n % 4}; }
 
+// What thread `first` of a grid of `stride` threads updates: packs first, first + stride, ...
+// (`pack(q)`: parameters [4q, 4q + 4)), and, where first < tail, the parameter tail_begin + first
+// (`one(i)`). The CUDA kernel runs this walk, and so does the CPU test of it.
+template <class Pack, class One>
+TB_HD inline void adam_thread_walk(int64_t n, int64_t first, int64_t stride, Pack&& pack, One&& one) {
+  const AdamSplit s = adam_split(n);
+  for (int64_t q = first; q < s.packs; q += stride) pack(q);
+  if (first < s.tail) one(s.tail_begin + first);
+}
+
 // Blocks of `threads` (at least 4) for n parameters: one thread per pack, and never fewer than
 // the tail's threads (the first `tail` threads of block 0); at most `max_blocks`, the grid-stride
 // loop covering the rest.

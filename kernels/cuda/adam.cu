@@ -52,9 +52,8 @@ __global__ void __launch_bounds__(256)
                  float* __restrict__ v_out, uint16_t* __restrict__ copy, int64_t n, mo::AdamStep p, int format) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  const AdamSplit split = adam_split(n);
   // cudaMalloc's 256-byte alignment makes every 4-float pack 16-byte aligned (the copy's 8-byte).
-  for (int64_t q = first; q < split.packs; q += stride) {
+  auto pack = [&](int64_t q) {
     const float4 gq = reinterpret_cast<const float4*>(g)[q], wq = reinterpret_cast<const float4*>(w)[q];
     const float4 mq = reinterpret_cast<const float4*>(m)[q], vq = reinterpret_cast<const float4*>(v)[q];
     const float gs[4] = {gq.x, gq.y, gq.z, gq.w}, ws[4] = {wq.x, wq.y, wq.z, wq.w};
@@ -75,8 +74,9 @@ __global__ void __launch_bounds__(256)
     if (format != kNoCopy)
       reinterpret_cast<uint2*>(copy)[q] = make_uint2(co[0] | (static_cast<uint32_t>(co[1]) << 16),
                                                      co[2] | (static_cast<uint32_t>(co[3]) << 16));
-  }
-  if (first < split.tail) update_one(g, w, m, v, w_out, m_out, v_out, copy, split.tail_begin + first, p, format);
+  };
+  auto one = [&](int64_t i) { update_one(g, w, m, v, w_out, m_out, v_out, copy, i, p, format); };
+  adam_thread_walk(n, first, stride, pack, one);
 }
 
 // The parameters verification checks (adamcheck::checked_indices), gathered from the seven fp32

@@ -11,17 +11,18 @@
 namespace tb::kernels {
 namespace {
 
-// What adamw_kernel touches: thread t does packs t, t + stride, ... and, when t < tail, the
-// parameter tail_begin + t. Returns how many times each parameter was updated.
+// Every thread of adamw_kernel's grid walks adam_thread_walk, as the kernel does. Returns how many
+// times each parameter was updated.
 std::vector<int> updates(int64_t n, int64_t threads, int64_t max_blocks) {
-  const AdamSplit s = adam_split(n);
   const int64_t stride = adam_blocks(n, threads, max_blocks) * threads;
   std::vector<int> seen(static_cast<size_t>(n), 0);
-  for (int64_t t = 0; t < stride; ++t) {
-    for (int64_t q = t; q < s.packs; q += stride)
-      for (int64_t e = 0; e < 4; ++e) ++seen[static_cast<size_t>(4 * q + e)];
-    if (t < s.tail) ++seen[static_cast<size_t>(s.tail_begin + t)];
-  }
+  for (int64_t t = 0; t < stride; ++t)
+    adam_thread_walk(
+        n, t, stride,
+        [&](int64_t q) {
+          for (int64_t e = 0; e < 4; ++e) ++seen.at(static_cast<size_t>(4 * q + e));
+        },
+        [&](int64_t i) { ++seen.at(static_cast<size_t>(i)); });
   return seen;
 }
 
