@@ -97,74 +97,72 @@ runner::StepRunOptions quick(const std::string& out, const std::string& partial)
   return o;
 }
 
-TEST(PartialResults, ARunThatEndsReplacesTheFileAndRemovesThePartialOne) {
-  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/keep.json";
-  const std::string earlier = R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
-  write_text(out, earlier);
-  runner::reset_interrupted();
-  WatchingBackend backend;
-  backend.out = out;
-  backend.partial = results::progress_path_for(out);
-  backend.look_at = "c";
-  const auto options = quick(out, backend.partial);
-  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
+// A re-run over an --out that holds a complete results file, its partial path beside it.
+class RerunOverACompleteFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("tb_partial_");
+    out_ = dir_ + "/keep.json";
+    write_text(out_, kEarlier);
+    runner::reset_interrupted();
+    backend_.out = out_;
+    backend_.partial = results::progress_path_for(out_);
+  }
+  void TearDown() override {
+    runner::reset_interrupted();
+    std::filesystem::remove_all(dir_);
+  }
+  results::RunResults run() {
+    options_ = quick(out_, backend_.partial);
+    return runner::run_step(backend_, three_gemms(), options_, {}, std::nullopt);
+  }
+  nlohmann::json kept() const { return nlohmann::json::parse(read_text(backend_.partial)); }
+
+  static constexpr const char* kEarlier =
+      R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
+  std::string dir_, out_;
+  WatchingBackend backend_;
+  runner::StepRunOptions options_;
+};
+
+TEST_F(RerunOverACompleteFile, ARunThatEndsReplacesTheFileAndRemovesThePartialOne) {
+  backend_.look_at = "c";
+  const results::RunResults r = run();
   // While the run went on, the earlier file stood and the partial one held what was measured.
-  EXPECT_EQ(backend.out_seen, earlier);
-  EXPECT_EQ(backend.partial_status_seen, "partial");
+  EXPECT_EQ(backend_.out_seen, kEarlier);
+  EXPECT_EQ(backend_.partial_status_seen, "partial");
   EXPECT_EQ(r.status, "complete");
-  EXPECT_EQ(runner::final_results_path(options, r), out);
-  EXPECT_EQ(nlohmann::json::parse(read_text(out)).at("status"), "complete");
-  EXPECT_EQ(nlohmann::json::parse(read_text(out)).at("kernels").size(), 3u);
-  EXPECT_FALSE(std::filesystem::exists(backend.partial));
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(runner::final_results_path(options_, r), out_);
+  EXPECT_EQ(nlohmann::json::parse(read_text(out_)).at("status"), "complete");
+  EXPECT_EQ(nlohmann::json::parse(read_text(out_)).at("kernels").size(), 3u);
+  EXPECT_FALSE(std::filesystem::exists(backend_.partial));
 }
 
-TEST(PartialResults, AnInterruptLeavesTheEarlierFileAndWritesBesideIt) {
-  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/keep.json";
-  const std::string earlier = R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
-  write_text(out, earlier);
-  runner::reset_interrupted();
-  WatchingBackend backend;
-  backend.out = out;
-  backend.partial = results::progress_path_for(out);
-  backend.look_at = "b";
-  backend.interrupt = true;
-  const auto options = quick(out, backend.partial);
-  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
-  runner::reset_interrupted();
+TEST_F(RerunOverACompleteFile, AnInterruptLeavesTheEarlierFileAndWritesBesideIt) {
+  backend_.look_at = "b";
+  backend_.interrupt = true;
+  const results::RunResults r = run();
   EXPECT_EQ(r.status, "partial");
-  EXPECT_EQ(runner::final_results_path(options, r), backend.partial);
-  EXPECT_EQ(read_text(out), earlier);
-  const auto kept = nlohmann::json::parse(read_text(backend.partial));
-  EXPECT_EQ(kept.at("status"), "partial");
-  ASSERT_EQ(kept.at("kernels").size(), 3u);
-  EXPECT_EQ(kept.at("kernels")[0].at("status"), "ok");
-  EXPECT_EQ(kept.at("kernels")[1].at("status"), "interrupted");
-  EXPECT_EQ(kept.at("kernels")[2].at("status"), "skipped");
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(runner::final_results_path(options_, r), backend_.partial);
+  EXPECT_EQ(read_text(out_), kEarlier);
+  EXPECT_EQ(kept().at("status"), "partial");
+  ASSERT_EQ(kept().at("kernels").size(), 3u);
+  EXPECT_EQ(kept().at("kernels")[0].at("status"), "ok");
+  EXPECT_EQ(kept().at("kernels")[1].at("status"), "interrupted");
+  EXPECT_EQ(kept().at("kernels")[2].at("status"), "skipped");
 }
 
 // A re-run whose kernel fails (or runs out of memory) ends partial: no reader takes a step from
 // it, so it must not replace the earlier complete run either.
-TEST(PartialResults, AFailedKernelLeavesTheEarlierFileAndWritesBesideIt) {
-  const std::string dir = make_temp_dir("tb_partial_"), out = dir + "/keep.json";
-  const std::string earlier = R"({"schema_version": 1, "status": "complete", "machine": {}, "kernels": [], "earlier": true})";
-  write_text(out, earlier);
-  runner::reset_interrupted();
-  WatchingBackend backend;
-  backend.out = out;
-  backend.partial = results::progress_path_for(out);
-  backend.fail_at = "b";
-  const auto options = quick(out, backend.partial);
-  const results::RunResults r = runner::run_step(backend, three_gemms(), options, {}, std::nullopt);
+TEST_F(RerunOverACompleteFile, AFailedKernelLeavesTheEarlierFileAndWritesBesideIt) {
+  backend_.fail_at = "b";
+  const results::RunResults r = run();
   EXPECT_EQ(r.status, "partial");
-  EXPECT_EQ(runner::final_results_path(options, r), backend.partial);
-  EXPECT_EQ(read_text(out), earlier);
-  const auto kept = nlohmann::json::parse(read_text(backend.partial));
-  ASSERT_EQ(kept.at("kernels").size(), 3u);
-  EXPECT_NE(kept.at("kernels")[1].at("status"), "ok");
-  EXPECT_EQ(kept.at("kernels")[2].at("status"), "ok");  // the run goes on past a failed kernel
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(runner::final_results_path(options_, r), backend_.partial);
+  EXPECT_EQ(read_text(out_), kEarlier);
+  ASSERT_EQ(kept().at("kernels").size(), 3u);
+  EXPECT_NE(kept().at("kernels")[1].at("status"), "ok");
+  EXPECT_EQ(kept().at("kernels")[2].at("status"), "ok");  // the run goes on past a failed kernel
 }
 
 TEST(PartialResults, WithoutAPartialPathTheRunWritesItsFileInPlace) {
