@@ -84,6 +84,10 @@ double worst_known_noise(const Inputs& in) {
 // Why a CPU reads below the peak an earlier run measured on it. Most often a busy host: other
 // processes on its cores, seen in the load average when the check started or, for load that began
 // later (the 1-minute average lags), in its kernels' noise. Else the machine itself is slower now.
+bool cpu_host_busy(const Inputs& in, const Thresholds& t) {
+  return host_busy(in.load_avg_1m, in.host_cpus) || worst_known_noise(in) > t.max_rel_noise;
+}
+
 std::string cpu_shortfall_reason(const Inputs& in, const Thresholds& t) {
   if (host_busy(in.load_avg_1m, in.host_cpus))
     return fmt::format("busy host: load average {:.2f} over {} logical CPUs when the check started; rerun on a "
@@ -101,12 +105,11 @@ std::string cpu_shortfall_reason(const Inputs& in, const Thresholds& t) {
 // host; on a busy one a shortfall is said with its reason and not judged.
 void judge_against_own_best(Check& c, const Inputs& in, const Thresholds& t, const std::string& what) {
   const bool below = c.measured < t.cpu_vs_remembered * c.reference;
-  const bool busy = below && cpu_shortfall_reason(in, t).rfind("busy host", 0) == 0;
+  const bool busy = below && cpu_host_busy(in, t);
   c.status = !below ? Status::Pass : busy ? Status::Info : Status::Suspect;
   c.detail = fmt::format("{}; threshold {:.0f}% (a CPU's own best moves by a third with load and turbo){}", what,
                          100 * t.cpu_vs_remembered,
-                         !below ? "" : busy ? "; not judged: " + cpu_shortfall_reason(in, t)
-                                            : "; " + cpu_shortfall_reason(in, t));
+                         !below ? "" : (busy ? "; not judged: " : "; ") + cpu_shortfall_reason(in, t));
 }
 
 Check gemm_check(const Inputs& in, const Thresholds& t) {

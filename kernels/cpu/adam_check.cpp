@@ -37,12 +37,9 @@ memcheck::FillRule fill_rule(AdamTensor tensor, uint64_t seed) {
   return {s, tensor == AdamTensor::V ? 1e-4f : 0.0f, kScale[t]};
 }
 
+// The memory ops' even spread of rows, over parameters.
 std::vector<int64_t> checked_indices(int64_t params, int64_t max_elements) {
-  const int64_t count = std::min(params, std::max<int64_t>(max_elements, 2));
-  std::vector<int64_t> ids;
-  ids.reserve(static_cast<size_t>(std::max<int64_t>(count, 0)));
-  for (int64_t c = 0; c < count; ++c) ids.push_back(count == params ? c : c * (params - 1) / (count - 1));
-  return ids;
+  return memcheck::checked_rows(params, max_elements);
 }
 
 VerifyResult verify(const AdamData& d, DType copy, int64_t step, int64_t max_elements) {

@@ -147,49 +147,48 @@ TEST(GemmCli, GoogleBenchmarkOutFileAndFilter) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
+// A 60 s gemm measurement sent `signal` once sampling has provably started (the harness's test
+// mark; a fixed delay flaked on a loaded 2-core CI machine): its exit and the results file it kept.
+struct Signalled {
+  testing::CliResult cli;
+  results::RunResults kept;
+};
+Signalled gemm_signalled_while_sampling(const std::string& signal) {
   const std::string dir = testing::make_temp_dir("tb_gemm_");
   const std::string out = dir + "/r.json";
-  // SIGINT once sampling has provably started (the harness's test mark), in a measurement that
-  // would otherwise sample for 60 s. A fixed delay flaked on a loaded 2-core CI machine.
-  const std::string mark = dir + "/sampling", script = dir + "/interrupt_after_mark.sh";
+  const std::string mark = dir + "/sampling", script = dir + "/signal_after_mark.sh";
   testing::write_text(script,
                       "\"$@\" & pid=$!\n"
                       "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
-                      "sleep 0.2; kill -INT $pid; wait $pid\n");
-  const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
-                                 "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
-                                "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
-  EXPECT_EQ(r.exit_code, 130) << r.err;  // Ctrl-C, as the shell reports it (and as `run` exits)
-  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
-  const auto run = results::read_results_file(out);
-  ASSERT_EQ(run.kernels.size(), 1u);
-  EXPECT_EQ(run.kernels[0].status, "interrupted");
-  EXPECT_GT(run.kernels[0].stats.samples, 0);  // the samples taken are kept
-  EXPECT_EQ(run.status, "partial");            // interrupted, not failed
+                      "sleep 0.2; kill -" + signal + " $pid; wait $pid\n");
+  Signalled s;
+  s.cli = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
+                          "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
+                         "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
+  if (std::filesystem::exists(out)) s.kept = results::read_results_file(out);
   std::filesystem::remove_all(dir);
+  return s;
+}
+
+TEST(GemmCli, InterruptKeepsWhatWasMeasured) {
+  const Signalled s = gemm_signalled_while_sampling("INT");
+  EXPECT_EQ(s.cli.exit_code, 130) << s.cli.err;  // Ctrl-C, as the shell reports it (and as `run` exits)
+  EXPECT_NE(s.cli.err.find("interrupted"), std::string::npos) << s.cli.err;
+  ASSERT_EQ(s.kept.kernels.size(), 1u);
+  EXPECT_EQ(s.kept.kernels[0].status, "interrupted");
+  EXPECT_GT(s.kept.kernels[0].stats.samples, 0);  // the samples taken are kept
+  EXPECT_EQ(s.kept.status, "partial");            // interrupted, not failed
 }
 
 // A batch scheduler's SIGTERM (or `timeout`'s) keeps what was measured as Ctrl-C does, and exits
 // 128 + 15, as a shell reports it, so that the job's log tells the kill from a user's Ctrl-C.
 TEST(GemmCli, SigtermKeepsWhatWasMeasuredAndExits143) {
-  const std::string dir = testing::make_temp_dir("tb_gemm_");
-  const std::string out = dir + "/r.json";
-  const std::string mark = dir + "/sampling", script = dir + "/terminate_after_mark.sh";
-  testing::write_text(script,
-                      "\"$@\" & pid=$!\n"
-                      "for i in $(seq 600); do [ -e \"$TRAINBENCH_TEST_SAMPLING_MARK\" ] && break; sleep 0.1; done\n"
-                      "sleep 0.2; kill -TERM $pid; wait $pid\n");
-  const auto r = run_trainbench({"gemm", "-m", "64", "-n", "64", "-k", "64", "--device", "cpu", "--dtype", "fp32",
-                                 "--min-time", "60", "--max-time", "60", "--max-samples", "100000000", "--out", out},
-                                "TRAINBENCH_TEST_SAMPLING_MARK=" + mark + " bash " + script);
-  EXPECT_EQ(r.exit_code, 143) << r.err;
-  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
-  const auto run = results::read_results_file(out);
-  ASSERT_EQ(run.kernels.size(), 1u);
-  EXPECT_EQ(run.kernels[0].status, "interrupted");
-  EXPECT_GT(run.kernels[0].stats.samples, 0);
-  std::filesystem::remove_all(dir);
+  const Signalled s = gemm_signalled_while_sampling("TERM");
+  EXPECT_EQ(s.cli.exit_code, 143) << s.cli.err;
+  EXPECT_NE(s.cli.err.find("interrupted"), std::string::npos) << s.cli.err;
+  ASSERT_EQ(s.kept.kernels.size(), 1u);
+  EXPECT_EQ(s.kept.kernels[0].status, "interrupted");
+  EXPECT_GT(s.kept.kernels[0].stats.samples, 0);
 }
 
 void expect_usage(const std::vector<std::string>& args, const std::string& needle) {
