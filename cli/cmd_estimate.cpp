@@ -461,7 +461,10 @@ void add_estimate_command(CLI::App& app) {
                   "Model name (trainbench models) or a .toml file (default: the --results file's model, else "
                   "gpt3-175b)");
   cmd->add_option("--tokens", flags->tokens, "Training tokens (e.g. 300e9, 300B); default: the model's published count");
-  cmd->add_option("--tflops", flags->tflops, "Sustained hardware TFLOP/s per GPU");
+  cmd->add_option("--tflops", flags->tflops,
+                  "Sustained hardware TFLOP/s per GPU: the GPU's own, before communication (with a layout the "
+                  "communication model takes its losses off; a published end-to-end figure, as Megatron-LM's 140 "
+                  "for GPT-3 175B, includes them: give it without a layout)");
   cmd->add_option("--gpu", flags->gpu,
                   "GPU SKU (trainbench skus) or a .toml file: peak, TDP, price; several (h100-sxm,h200,b200) are "
                   "compared side by side at one --mfu");
@@ -516,8 +519,9 @@ void add_estimate_command(CLI::App& app) {
       ->group(comm_group);
   cmd->add_option("--dp", flags->dp, "Data-parallel size (default: --gpus / (tp*cp*pp))")->group(comm_group);
   cmd->add_option("--virtual-stages", flags->virtual_stages,
-                  "Interleaved pipeline chunks per GPU (Megatron-LM): bubble / v, send/recv x v (default 1; "
-                  "--layout auto tries 1, 2, 4)")
+                  "Interleaved pipeline chunks per GPU (Megatron-LM): bubble / v, send/recv x v; must divide the "
+                  "layers per pipeline stage (uneven stages: the busiest one's) (default 1; --layout auto tries 1, 2, "
+                  "4 where they divide)")
       ->group(comm_group);
   cmd->add_option("--micro-batches", flags->micro_batches,
                   "Micro-batches per pipeline per step (default: the model's batch / (b x dp) where it divides, else "
@@ -542,9 +546,11 @@ void add_estimate_command(CLI::App& app) {
   for (const char* name : {"--layout", "--global-batch"}) cmd->get_option(name)->group(comm_group);
   add_interruption_flags(cmd, flags->interruptions);
   const std::string memory_group = "Memory per GPU (with the layout; docs/memory.md)";
-  cmd->add_option("--zero", flags->zero, "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's "
-                                         "distributed optimizer), 2 + gradients, 3 + weights (default 0 with a "
-                                         "given layout; with --layout auto, 1 wherever dp x cp > 1)")
+  cmd->add_option("--zero", flags->zero,
+                  "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's distributed optimizer; "
+                  "the all-reduce's traffic), 2 + gradients, reduce-scattered per micro-batch, 3 + weights, gathered "
+                  "twice per micro-batch (docs/comm.md) (default 0 with a given layout; with --layout auto, 1 "
+                  "wherever dp x cp > 1)")
       ->group(memory_group);
   cmd->add_option("--grad-dtype", flags->grad_dtype,
                   "bf16 (2 B per parameter, ZeRO's convention, the default) or fp32 (4 B: Megatron-LM accumulates "

@@ -150,7 +150,12 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
   if (r.sustained_tflops_per_gpu) {
     fmt::print(out, "\nThroughput: {} TFLOP/s per GPU sustained (hardware FLOPs; from {})\n",
                human_value(*r.sustained_tflops_per_gpu), r.throughput_source.value_or("?"));
-    if (r.mfu) fmt::print(out, "  MFU {}\n", percent(*r.mfu));
+    // Days below include the scaling loss: the MFU they amount to is the end-to-end one.
+    if (r.mfu && r.mfu_end_to_end)
+      fmt::print(out, "  MFU {} of kernels, {} end to end after {} scaling\n", percent(*r.mfu),
+                 percent(*r.mfu_end_to_end), percent(r.scaling->efficiency));
+    else if (r.mfu)
+      fmt::print(out, "  MFU {}\n", percent(*r.mfu));
     std::vector<std::string> divided;
     if (r.scaling) divided.push_back("scaling efficiency");
     if (r.goodput) divided.push_back("goodput");

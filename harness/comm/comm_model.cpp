@@ -19,11 +19,25 @@ GroupLink group_link(const char* what, int64_t ranks, int64_t stride, const Link
   if (ranks == 1) return g;
   g.inter_node = stride * ranks > links.gpus_per_node;
   const auto& bw = g.inter_node ? links.inter_node_gb_s : links.intra_node_gb_s;
-  if (!bw)
+  if (!bw) {
+    const char* link = g.inter_node ? "inter-node" : "intra-node";
+    // A --comm-results file given measured the other link: asking for --comm-results again would
+    // send the user back to the file that lacks it.
+    if (!links.measured_file.empty() && links.measured_inter_node != g.inter_node)
+      throw UsageError(fmt::format(
+          "the {} group ({} ranks, {}) needs the {} bandwidth per GPU; --comm-results {} was measured {} ({} ranks: "
+          "the {} link only): give {}",
+          what, ranks, g.inter_node ? "across nodes" : "inside a node", link, links.measured_file,
+          links.measured_inter_node ? "across nodes" : "on one node", links.measured_ranks,
+          links.measured_inter_node ? "inter-node" : "intra-node",
+          g.inter_node ? "the network as --interconnect infiniband|ethernet|nvlink|GBPS (e.g. the busbw `trainbench "
+                         "comm` measures over 2 or more hosts), or --gpu SKU (its configs/skus [interconnect])"
+                       : "--gpu SKU (its configs/skus [interconnect] intra-node figure)"));
     throw UsageError(fmt::format(
         "the {} group ({} ranks, {}) needs the {} bandwidth per GPU: give --gpu SKU (configs/skus "
         "[interconnect]), --interconnect nvlink|infiniband|ethernet|GBPS, or --comm-results FILE",
-        what, ranks, g.inter_node ? "across nodes" : "inside a node", g.inter_node ? "inter-node" : "intra-node"));
+        what, ranks, g.inter_node ? "across nodes" : "inside a node", link));
+  }
   g.gb_s = *bw;
   g.source = g.inter_node ? links.inter_source : links.intra_source;
   return g;
@@ -31,7 +45,35 @@ GroupLink group_link(const char* what, int64_t ranks, int64_t stride, const Link
 
 std::string where(const GroupLink& g) { return g.inter_node ? "across nodes" : "inside a node"; }
 
+// "ZeRO 3: 16 x (2 all-gather + reduce-scatter) of 1.37 GiB per step": the stage and its counts.
+std::string dp_traffic_words(const ScalingEstimate& e) {
+  const std::string grad = human_bytes(e.dp_grad_bytes), params = human_bytes(e.dp_param_bytes);
+  const int64_t m = e.layout.micro_batches;
+  switch (e.zero_stage) {
+    case 0: return fmt::format("ring all-reduce of the {} gradient per step", grad);
+    case 1: return fmt::format("ZeRO 1: reduce-scatter of the {} gradient + all-gather of the {} weights per step", grad, params);
+    case 2:
+      return fmt::format("ZeRO 2: {} x reduce-scatter of the {} gradient (one per micro-batch) + all-gather of the {} "
+                         "weights per step", m, grad, params);
+    default:
+      return grad == params ? fmt::format("ZeRO 3: {} x (2 all-gather + reduce-scatter) of {} per step (the weights "
+                                          "gathered for each micro-batch's forward and backward)", m, grad)
+                            : fmt::format("ZeRO 3: {} x (2 all-gather of the {} weights + reduce-scatter of the {} "
+                                          "gradient) per step (the weights gathered for each micro-batch's forward and "
+                                          "backward)", m, params, grad);
+  }
+}
+
 }  // namespace
+
+ZeroCollectives zero_collectives(int zero_stage, int64_t micro_batches) {
+  switch (zero_stage) {
+    case 0: return {0, 0};
+    case 1: return {1, 1};
+    case 2: return {micro_batches, 1};
+    default: return {micro_batches, 2 * micro_batches};
+  }
+}
 
 ScalingEstimate model_scaling(const CommModelInput& in) {
   validate_layout(in.layout, in.model);
@@ -123,23 +165,39 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   e.bubble_fraction = bubble_stages / (m + bubble_stages);
   e.bubble_s = bubble_stages * stage_s;
 
-  // Data parallelism: ring all-reduce of this GPU's gradient (params / (t·p)) over the c·d
-  // replicas of its weights, once per step.
+  // Data parallelism over the c·d replicas of this GPU's weights (params / (t·p)): one ring
+  // all-reduce of the gradient per step, or under ZeRO its reduce-scatters and the weights'
+  // all-gathers, as many per step as the stage needs (zero_collectives).
+  if (in.zero_stage < 0 || in.zero_stage > 3)
+    throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3 (got {})", in.zero_stage));
   const GpuParams held = params_per_gpu(in.model, l.tp, l.pp, l.ep);
   // Megatron-LM all-reduces gradients in the dtype they accumulate in (fp32 with
   // --accumulate-allreduce-grads-in-fp32, trainbench's --grad-dtype fp32).
   const double grad_bytes = in.grad_bytes_per_element;
+  const double param_bytes = in.param_bytes_per_element;
   e.expert_grad_bytes = held.experts * grad_bytes;
   e.dp_grad_bytes = held.shared * grad_bytes + e.expert_grad_bytes;
-  const double replicas = c * d;
-  auto ring = [](double grad_bytes, double ranks, const GroupLink& link) {
-    return ranks > 1 ? 2.0 * (ranks - 1.0) / ranks * grad_bytes / (link.gb_s * 1e9) : 0.0;
+  e.dp_param_bytes = (held.shared + held.experts) * param_bytes;
+  e.zero_stage = in.zero_stage;
+  const ZeroCollectives z = zero_collectives(in.zero_stage, l.micro_batches);
+  e.dp_reduce_scatters = z.reduce_scatters;
+  e.dp_all_gathers = z.all_gathers;
+  // One rank's share of the traffic of this GPU's `params` over `ranks` (nccl-tests' busbw B):
+  // (n−1)/n of the bytes for each reduce-scatter or all-gather, 2(n−1)/n for an all-reduce.
+  auto traffic = [&](double params, double ranks, const GroupLink& link) {
+    if (ranks <= 1) return 0.0;
+    const double bytes = in.zero_stage == 0
+                             ? 2.0 * params * grad_bytes
+                             : static_cast<double>(z.reduce_scatters) * params * grad_bytes +
+                                   static_cast<double>(z.all_gathers) * params * param_bytes;
+    return (ranks - 1.0) / ranks * bytes / (link.gb_s * 1e9);
   };
+  const double replicas = c * d;
   if (l.ep == 1) {
-    e.dp_allreduce_s = ring(e.dp_grad_bytes, replicas, e.dp_link);
+    e.dp_allreduce_s = traffic(held.shared + held.experts, replicas, e.dp_link);
   } else {
-    e.dp_allreduce_s = ring(e.dp_grad_bytes - e.expert_grad_bytes, replicas, e.dp_link) +
-                       ring(e.expert_grad_bytes, replicas / static_cast<double>(l.ep), e.expert_dp_link);
+    e.dp_allreduce_s = traffic(held.shared, replicas, e.dp_link) +
+                       traffic(held.experts, replicas / static_cast<double>(l.ep), e.expert_dp_link);
   }
   e.dp_exposed_s = (1.0 - in.dp_overlap) * e.dp_allreduce_s;
 
@@ -209,14 +267,15 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   }
   if (l.dp * l.cp > 1)
     e.reasons.push_back(fmt::format(
-        "data parallel: ring all-reduce of {} gradient per GPU over {} ranks{}{} {} at {:g} GB/s busbw ({}): {:.1f} ms "
-        "per step, {:.0f}% overlapped with backward (--overlap) -> {:.1f} ms exposed, {:.1f}% of the step",
-        human_bytes(e.dp_grad_bytes), l.dp * l.cp, l.cp > 1 ? fmt::format(" (dp {} x cp {})", l.dp, l.cp) : "",
-        l.ep > 1 ? fmt::format(", of which the experts' {} over their {} replicas", human_bytes(e.expert_grad_bytes),
+        "data parallel: {}, over {} ranks{}{} {} at {:g} GB/s busbw ({}): {:.1f} ms per step, {:.0f}% overlapped "
+        "with backward (--overlap) -> {:.1f} ms exposed, {:.1f}% of the step{}",
+        dp_traffic_words(e), l.dp * l.cp, l.cp > 1 ? fmt::format(" (dp {} x cp {})", l.dp, l.cp) : "",
+        l.ep > 1 ? fmt::format(", the experts' {} of it over their {} replicas", human_bytes(e.expert_grad_bytes),
                                l.dp * l.cp / l.ep)
                  : "",
-        where(e.dp_link), e.dp_link.gb_s, e.dp_link.source,
-        1e3 * e.dp_allreduce_s, 100.0 * in.dp_overlap, 1e3 * e.dp_exposed_s, share(e.dp_exposed_s)));
+        where(e.dp_link), e.dp_link.gb_s, e.dp_link.source, 1e3 * e.dp_allreduce_s, 100.0 * in.dp_overlap,
+        1e3 * e.dp_exposed_s, share(e.dp_exposed_s),
+        in.zero_stage >= 2 ? " [ZeRO, Rajbhandari et al. 2020 s5, s7]" : ""));
   else
     e.reasons.push_back("data parallel: none (dp 1)");
   e.reasons.push_back(fmt::format("step {:.1f} ms modelled vs {:.1f} ms ideal -> scaling efficiency {:.1f}%",

@@ -22,12 +22,22 @@
 //           (Narayanan et al. 2021 §4.1 scatter/gather: each tensor rank sends 1/t).
 //   (m + p − 1)/m: the 1F1B pipeline bubble, (p−1)/m of the ideal time (Narayanan et al.
 //           2021 §2.2.1), a fraction (p−1)/(m+p−1) of the step.
-//   t_dp  = 2(n−1)/n · params'/(t·p) · bytes / B_dp   — a ring all-reduce of this GPU's gradient
-//           over the n = c·d ranks holding the same weights (nccl-tests' bus bandwidth is the B
-//           of that formula), once per step; with e-way expert parallelism the experts' share of
-//           the gradient reduces over its c·d/e replicas only (a second ring). params'/(t·p): the
-//           weights split over this GPU's tensor and pipeline ranks, plus 1/p of those every
-//           tensor rank holds whole (MLA down-projections, the MoE router).
+//   t_dp  = (n−1)/n · (r · params'·grad_bytes + a · params'·param_bytes) / B_dp   — the
+//           gradient reduce-scattered r times and the weights all-gathered a times per step over
+//           the n = c·d ranks holding the same weights (nccl-tests' bus bandwidth is the B of that
+//           formula), as DeepSpeed and FSDP run each ZeRO stage (Rajbhandari et al. 2020 §5, §7):
+//             ZeRO 0: one ring all-reduce, the volume of r = a = 1;
+//             ZeRO 1: r = 1, a = 1 (the distributed optimizer's reduce-scatter, then the updated
+//                     weights gathered): the all-reduce's volume;
+//             ZeRO 2: r = m, a = 1 (each micro-batch's backward reduce-scatters its gradient,
+//                     which is what frees the unsharded gradient's memory);
+//             ZeRO 3: r = m, a = 2m (the weights gathered for every micro-batch's forward and
+//                     again for its backward; the updated shard needs no gather): 1.5 times the
+//                     all-reduce's volume at m = 1, the paper's §7.2.2.
+//           With e-way expert parallelism the experts' share reduces over its c·d/e replicas
+//           only (a second ring). params'/(t·p): the weights split over this GPU's tensor and
+//           pipeline ranks, plus 1/p of those every tensor rank holds whole (MLA
+//           down-projections, the MoE router).
 // With context parallelism every per-micro-batch term above counts this GPU's b·s/c tokens.
 // Scaling efficiency = ideal / step. Pure arithmetic; tested against hand computations.
 #include <cstdint>
@@ -48,6 +58,8 @@ struct CommModelInput {
   double sustained_tflops_per_gpu = 0;  // hardware FLOP/s of one GPU
   int bytes_per_element = 2;            // activations on the wire (bf16)
   int grad_bytes_per_element = 2;       // gradients on the wire: bf16, or fp32 where they accumulate in fp32
+  int param_bytes_per_element = 2;      // weights all-gathered under ZeRO >= 1 (bf16)
+  int zero_stage = 0;                   // 0..3: what the data-parallel group reduces and gathers per step
   double dp_overlap = 0;                // fraction of the gradient all-reduce hidden behind backward
   double ep_overlap = 0;                // fraction of the expert all-to-alls hidden behind compute
   Recompute recompute = Recompute::None;
@@ -88,7 +100,11 @@ struct ScalingEstimate {
   double bubble_s = 0;
   double dp_grad_bytes = 0;     // this GPU's gradient (dense and expert parts together)
   double expert_grad_bytes = 0; // its routed experts' part, reduced over c·d/e ranks
-  double dp_allreduce_s = 0;
+  double dp_param_bytes = 0;    // this GPU's weights, as ZeRO >= 1 all-gathers them
+  int zero_stage = 0;
+  int64_t dp_reduce_scatters = 0;  // per step, ZeRO >= 1 (0 under ZeRO 0: one all-reduce)
+  int64_t dp_all_gathers = 0;      // per step, ZeRO >= 1
+  double dp_allreduce_s = 0;    // all the data-parallel traffic of a step: the all-reduce, or ZeRO's collectives
   double dp_exposed_s = 0;
   double dp_overlap = 0;
   double ep_overlap = 0;
@@ -97,6 +113,14 @@ struct ScalingEstimate {
   double efficiency = 1;        // ideal / step
   std::vector<std::string> reasons;  // one line per term, with its formula and source
 };
+
+// The data-parallel collectives one step runs under a ZeRO stage with m micro-batches (see t_dp
+// above): 0 and 0 for ZeRO 0 (one all-reduce instead), 1 and 1, m and 1, m and 2m.
+struct ZeroCollectives {
+  int64_t reduce_scatters = 0;
+  int64_t all_gathers = 0;
+};
+ZeroCollectives zero_collectives(int zero_stage, int64_t micro_batches);
 
 // Refuses a layout the model cannot take and a missing bandwidth for a group that needs one,
 // naming the flags that would supply it.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -87,12 +88,11 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.hardware_flops_per_token = out.hardware_flops_per_token;
   in.sustained_tflops_per_gpu = *out.sustained_tflops_per_gpu;
   in.bytes_per_element = dtype_bytes(r.dtype == DType::FP8 ? DType::BF16 : r.dtype);  // fp8 GEMMs keep bf16 wires
-  // fp32 gradients: all-reduced in fp32 (8 B of ring traffic per element-pass pair), or under a
-  // distributed optimizer (ZeRO >= 1) reduce-scattered in fp32 and the bf16 weights all-gathered:
-  // 4 + 2 B, as a 3 B all-reduce.
-  in.grad_bytes_per_element = r.grad_bytes > in.bytes_per_element
-                                  ? (r.zero_stage >= 1 ? (r.grad_bytes + in.bytes_per_element) / 2 : r.grad_bytes)
-                                  : in.bytes_per_element;
+  // Gradients travel in the dtype they accumulate in (fp32 with --grad-dtype fp32), the weights
+  // ZeRO all-gathers in the training dtype's 16 bits.
+  in.grad_bytes_per_element = std::max(r.grad_bytes, in.bytes_per_element);
+  in.param_bytes_per_element = in.bytes_per_element;
+  in.zero_stage = r.zero_stage;
   in.dp_overlap = r.overlap.value_or(0.0);
   in.ep_overlap = r.ep_overlap.value_or(0.0);
   in.recompute = r.recompute;
@@ -160,7 +160,17 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
     s.reasons.push_back("--ep-overlap has no effect at ep 1: no expert all-to-alls to hide");
   if (!r.overlap && in.layout.dp * in.layout.cp > 1)
     s.reasons.push_back("overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
+  // The model divides the throughput by the efficiency: right for the kernels' own rate (`run`'s,
+  // or an MFU of the GPU alone), twice counted for a figure measured end to end.
+  if (!r.throughput_measured)
+    s.reasons.push_back(fmt::format(
+        "{} is taken as the GPU's rate before the bubble and communication, which this model takes off; a published "
+        "end-to-end figure (Megatron-LM's 140 TFLOP/s for GPT-3 175B, Llama 3's 38-43% MFU) already includes them: "
+        "give that one without --tp/--pp/--dp (ideal scaling), or divide it by this efficiency first",
+        r.mfu || (r.throughput_source && r.throughput_source->find("--mfu") != std::string::npos) ? "--mfu"
+                                                                                                   : "--tflops"));
   const double eff = s.efficiency;
+  if (out.mfu) out.mfu_end_to_end = *out.mfu * eff;
   out.ideal_gpu_hours = out.gpu_hours;
   out.gpu_hours = *out.gpu_hours / eff;
   out.gpus = gpus;

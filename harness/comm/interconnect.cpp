@@ -90,6 +90,7 @@ MeasuredLink measured_link(const results::RunResults& r, const std::string& orig
   m.inter_node = hosts.size() > 1;
   m.ranks = best->dims.at("ranks");
   m.bytes = static_cast<int64_t>(best->bytes);
+  m.origin = origin;
   m.source = fmt::format("measured all-reduce busbw {:.1f} GB/s, {} ranks on {} node(s), {} ({}{})", m.busbw_gb_s,
                          m.ranks, std::max<size_t>(hosts.size(), 1), human_bytes(best->bytes), origin,
                          r.machine.backend == "cpu" ? "; MPI on host memory, not a GPU link" : "");
@@ -108,6 +109,9 @@ void require_gpu_link(const MeasuredLink& m, const std::string& gpu, const std::
 }
 
 void apply_measured(LinkBandwidths& l, const MeasuredLink& m) {
+  l.measured_file = m.origin;
+  l.measured_inter_node = m.inter_node;
+  l.measured_ranks = m.ranks;
   if (m.inter_node) {
     l.inter_node_gb_s = m.busbw_gb_s;
     l.inter_source = m.source;

@@ -19,6 +19,11 @@ struct LinkBandwidths {
   std::string inter_source;
   int64_t gpus_per_node = 8;
   std::string gpus_per_node_source = "assumed: no SKU given";
+  // A --comm-results file measures one of the two links (its ranks on one host, or across
+  // hosts): which file, so that a group needing the other link says so instead of asking for it.
+  std::string measured_file;
+  bool measured_inter_node = false;
+  int64_t measured_ranks = 0;
 };
 
 // --interconnect presets, per GPU one direction. ASSUMPTIONS, stated in docs/comm.md:
@@ -47,6 +52,7 @@ struct MeasuredLink {
   std::string backend;  // the ranks' collective backend: "nccl" (GPUs) or "mpi" (host memory)
   std::string device;   // rank 0's device: the GPU's name, or "host memory (CPU)"
   std::string source;
+  std::string origin;   // the file
 };
 MeasuredLink measured_link(const results::RunResults& results, const std::string& origin);
 // An estimate for a GPU (`gpu`: "GPU SKU h100-sxm", say) takes only a link between GPUs: a file

@@ -1,6 +1,7 @@
 #include "harness/comm/parallel_layout.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/common/errors.hpp"
 
@@ -47,6 +48,26 @@ void check_expert_parallel(int64_t ep, const ModelConfig& model) {
     throw UsageError(fmt::format("--ep {} must divide {}'s {} experts", ep, model.name, model.moe->experts));
 }
 
+std::vector<int64_t> accepted_virtual_stages(const ParallelLayout& l, const ModelConfig& model) {
+  std::vector<int64_t> out;
+  const int64_t stage = layers_per_stage(l, model);
+  for (int64_t v = 1; v <= stage; ++v)
+    if (stage % v == 0 && (v == 1 || l.pp * v <= model.layers)) out.push_back(v);
+  return out;
+}
+
+void check_virtual_stages(const ParallelLayout& l, const ModelConfig& model) {
+  if (l.virtual_stages == 1 || l.pp < 1 || l.pp > model.layers) return;
+  const int64_t stage = layers_per_stage(l, model);
+  if (stage % l.virtual_stages == 0) return;
+  const bool even = model.layers % l.pp == 0;
+  throw UsageError(fmt::format(
+      "--virtual-stages {} does not divide the {} layers per pipeline stage ({}'s {} layers over --pp {}{}): Megatron-LM's "
+      "interleaved schedule splits each stage into equal chunks; give --virtual-stages {}",
+      l.virtual_stages, stage, model.name, model.layers, l.pp, even ? "" : ", the busiest stage's count",
+      fmt::join(accepted_virtual_stages(l, model), ", ")));
+}
+
 void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
   check_layout_sizes(l);
   if (l.seq_len < 0) throw UsageError(fmt::format("--seq must be positive (got {})", l.seq_len));
@@ -64,6 +85,7 @@ void validate_layout(const ParallelLayout& l, const ModelConfig& model) {
     // Megatron-LM's interleaved schedule: chunks of layers on every stage, micro-batches in
     // groups of p.
     if (l.pp < 2) throw UsageError("--virtual-stages interleaves pipeline stages: give --pp 2 or more");
+    check_virtual_stages(l, model);
     if (l.pp * l.virtual_stages > model.layers)
       throw UsageError(fmt::format("--pp {} x --virtual-stages {}: more model chunks than {}'s {} layers", l.pp,
                                    l.virtual_stages, model.name, model.layers));

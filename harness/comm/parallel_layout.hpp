@@ -12,6 +12,7 @@
 // replicated over c·d/e ranks only, which is where their gradients reduce.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "harness/model/model_config.hpp"
 
@@ -49,6 +50,15 @@ void check_expert_parallel(int64_t ep, const ModelConfig& model);
 // c ranks cannot split into 2c equal chunks, an e that does not divide the experts or c·d, or
 // e > 1 for a dense model — naming the flag (--tp, --cp, --pp, --dp, --ep, --micro-batches).
 void validate_layout(const ParallelLayout& layout, const ModelConfig& model);
+
+// Megatron-LM's interleaved schedule splits each stage's layers into v equal chunks (it requires
+// the layers per stage to divide by v). Stages may be uneven here, so the rule holds for the
+// busiest stage's ceil(L/p) layers, the count that sets the pace: refuses a v > 1 that does not
+// divide it, naming --virtual-stages, the layers per stage and the accepted values.
+void check_virtual_stages(const ParallelLayout& layout, const ModelConfig& model);
+// The v that check_virtual_stages and the other interleaving rule (p·v <= L, a layer per chunk)
+// accept for the layout's pp, ascending: 1 always.
+std::vector<int64_t> accepted_virtual_stages(const ParallelLayout& layout, const ModelConfig& model);
 
 // Layers on the busiest pipeline stage, ceil(L/p): stages need not be equal (Llama 3 405B ran its
 // 126 layers on 16 stages), and the busiest one sets the pipeline's pace and holds the most.

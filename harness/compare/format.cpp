@@ -175,6 +175,10 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     erow("scaling efficiency (%)", [](const Extrapolation& x) {
       return x.answer.scaling ? num(100.0 * x.answer.scaling->efficiency) : std::string("-");
     });
+    // The days above are the step's MFU after the scaling loss: that MFU end to end.
+    erow("MFU end to end (%, after scaling)", [](const Extrapolation& x) {
+      return x.answer.mfu_end_to_end ? num(100.0 * *x.answer.mfu_end_to_end) : std::string("-");
+    });
     erow("memory per GPU (%)", [](const Extrapolation& x) {
       return x.answer.memory && x.answer.memory->fit ? num(100.0 * x.answer.memory->fit->used_fraction)
                                                      : std::string("-");

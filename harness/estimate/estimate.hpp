@@ -130,6 +130,9 @@ struct EstimateResult {
 
   std::optional<double> sustained_tflops_per_gpu;  // hardware
   std::optional<double> mfu;
+  // With a layout: mfu × the scaling efficiency, the model FLOP/s over peak across the whole
+  // step (bubble and communication in it; interruptions not), the figure papers publish as MFU.
+  std::optional<double> mfu_end_to_end;
   std::optional<std::string> throughput_source;
   std::optional<double> gpu_hours;
   std::optional<int64_t> gpus;

@@ -77,6 +77,10 @@ nlohmann::json scaling_json(const comm::ScalingEstimate& c) {
             {"ep_bytes_per_alltoall", c.ep_bytes_per_alltoall},
             {"alltoalls_per_moe_layer", c.alltoalls_per_moe_layer},
             {"dp_grad_bytes", c.dp_grad_bytes},
+            {"dp_param_bytes", c.dp_param_bytes},
+            {"zero_stage", c.zero_stage},
+            {"dp_reduce_scatters", c.dp_reduce_scatters},
+            {"dp_all_gathers", c.dp_all_gathers},
             {"expert_grad_bytes", c.expert_grad_bytes},
             {"p2p_s_per_micro_batch", c.p2p_s_per_micro_batch},
             {"bubble_fraction", c.bubble_fraction},
@@ -139,6 +143,7 @@ nlohmann::json to_json(const EstimateResult& r) {
     j["gpu_hours"] = *r.gpu_hours;
   }
   if (r.mfu) j["mfu"] = *r.mfu;
+  if (r.mfu_end_to_end) j["mfu_end_to_end"] = *r.mfu_end_to_end;
   if (r.gpus) {
     j["gpus"] = *r.gpus;
     j["gpus_derived_from_days"] = r.gpus_derived.value_or(false);

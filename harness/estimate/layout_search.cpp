@@ -94,10 +94,11 @@ struct Shape {
   bool expert_split(int64_t dp) const { return (cp * dp) % ep == 0; }
 };
 
-// Megatron-LM's interleaved schedule needs the micro-batches in groups of p and a chunk per
-// stage and virtual stage.
+// Megatron-LM's interleaved schedule needs the micro-batches in groups of p, a chunk per stage
+// and virtual stage, and the (busiest) stage's layers in v equal chunks.
 bool schedulable(const Shape& s, int64_t micro_batches, int64_t layers) {
-  return s.v == 1 || (s.pp > 1 && s.pp * s.v <= layers && micro_batches % s.pp == 0);
+  const int64_t stage_layers = (layers + s.pp - 1) / s.pp;
+  return s.v == 1 || (s.pp > 1 && s.pp * s.v <= layers && stage_layers % s.v == 0 && micro_batches % s.pp == 0);
 }
 
 LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t dp, int64_t global_batch) {

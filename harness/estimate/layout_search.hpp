@@ -7,7 +7,9 @@
 // Every candidate goes through estimate(): the communication model for its time, the memory
 // model for whether it fits. ZeRO stage 1 (a distributed optimizer) wherever dp > 1, unless a
 // stage is given: it costs no extra communication (a reduce-scatter and an all-gather move what
-// the all-reduce moved) and only saves memory.
+// the all-reduce moved) and only saves memory. Stages 2 and 3 save more memory and cost more
+// traffic (a reduce-scatter per micro-batch; ZeRO-3 also two all-gathers of the weights per
+// micro-batch), which the communication model charges, so the search weighs the two.
 // A throughput measured by `trainbench run --tp T` holds for that t only (its GEMMs are that t's
 // shapes), so the search then keeps t = T (`measured_tp`) and chooses pp and dp. A throughput
 // given as a figure (--tflops, --mfu) is taken for every t, which flatters large t (smaller
@@ -41,7 +43,8 @@ struct LayoutSearchRequest {
   // Full recomputation fits where nothing else does but re-runs the forward (a third more work).
   std::vector<Recompute> recompute_modes;
   // Interleaved pipeline chunks per GPU to try (Megatron-LM's --num-layers-per-virtual-pipeline-
-  // stage); 1 is the plain 1F1B schedule. Tried where the schedule allows (pp > 1, m % pp == 0).
+  // stage); 1 is the plain 1F1B schedule. Tried where the schedule allows (pp > 1, m % pp == 0,
+  // v dividing the busiest stage's ceil(L/p) layers: comm::check_virtual_stages).
   std::vector<int64_t> virtual_stages{1, 2, 4};
   // Context-parallel sizes to try (--cp pins one); empty: powers of two with >= 8192 tokens per GPU.
   std::vector<int64_t> context_sizes;

@@ -268,7 +268,8 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
     }
     if (!rules.micro_batches_given) r.layout.micro_batches = comm::default_micro_batches(r.model.batch_sequences, r.layout);
     const int64_t v = r.layout.virtual_stages;  // interleaving: kept, where the schedule allows it
-    if (v > 1 && (pp < 2 || pp * v > layers || r.layout.micro_batches % pp != 0)) continue;
+    if (v > 1 && (pp < 2 || pp * v > layers || ((layers + pp - 1) / pp) % v != 0 || r.layout.micro_batches % pp != 0))
+      continue;
     for (int zero : zero_stages) {
       if (zero >= 1 && r.layout.dp * r.layout.cp == 1 && zero != request.zero_stage) continue;  // nothing to shard over
       r.zero_stage = zero;

@@ -306,5 +306,32 @@ TEST(CommCli, EstimateForAGpuRefusesAHostMemoryCommFile) {
   std::filesystem::remove_all(dir);
 }
 
+// A file measured on one node holds the intra-node link only: GPT-3 175B's pipeline across nodes
+// then asks for the network, saying the file was measured on one node, not for --comm-results
+// again; the network given, the estimate runs on the file's intra-node figure.
+TEST(CommCli, AOneNodeCommFileSaysWhatToGiveForTheNetwork) {
+#if !TB_TEST_HAVE_MPI
+  GTEST_SKIP() << "built without MPI: no host-memory comm file to make";
+#endif
+  const std::string dir = make_temp_dir("tb_comm_one_node_");
+  const std::string file = two_rank_allreduce_file(dir, "");
+  const std::vector<std::string> args = {"estimate", "--model", "gpt3-175b", "--tflops", "140", "--gpus", "1024",
+                                         "--tp", "8", "--pp", "16", "--comm-results", file};
+  const CliResult refused = run_trainbench(args);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("needs the inter-node bandwidth per GPU; --comm-results " + file +
+                             " was measured on one node (2 ranks: the intra-node link only): give the network as "
+                             "--interconnect"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.err.find("or --comm-results FILE"), std::string::npos) << refused.err;
+  std::vector<std::string> with_network = args;
+  with_network.insert(with_network.end(), {"--interconnect", "infiniband"});
+  const CliResult taken = run_trainbench(with_network);
+  EXPECT_EQ(taken.exit_code, 0) << taken.err;
+  EXPECT_NE(taken.out.find("measured all-reduce busbw"), std::string::npos) << taken.out;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace tb::testing

@@ -374,6 +374,7 @@ TEST_F(CompareCli, LayoutAutoGivesEachSkuTheLayoutItsMemoryAllows) {
   for (size_t at = line.find("tp "); at != std::string::npos; at = line.find("tp ", at + 1)) ++layouts;
   EXPECT_EQ(layouts, 2u) << line;
   EXPECT_NE(r.out.find("scaling efficiency (%)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MFU end to end (%, after scaling)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("memory per GPU (%)"), std::string::npos) << r.out;
   // --json: each run's layout with estimate's `scaling` and `memory` of it (docs/compare-json.md),
   // one layout in both; without --layout auto, neither.

@@ -90,6 +90,118 @@ TEST(CommModel, FullRecomputeRepeatsTheForwardAllReduces) {
   EXPECT_NEAR(e.tp_s_per_micro_batch, 167.77216e-6 * 6 / 4, 1e-12);
 }
 
+// ZeRO's data-parallel traffic as DeepSpeed and FSDP run each stage (Rajbhandari et al. 2020 §5,
+// §7). Toy (MatchesHandComputation): this GPU's 13,383,680 parameters x 2 B = 26,767,360 B over
+// dp 4 across nodes at 10 GB/s, m = 8 micro-batches, half overlapped; one reduce-scatter or
+// all-gather of it is 3/4 x 26,767,360 / 10e9 = 2007.552 us, the all-reduce twice that.
+//   ZeRO 0: one all-reduce                        4015.104 us
+//   ZeRO 1: 1 reduce-scatter + 1 all-gather        2 x 2007.552 = 4015.104 us (the same volume)
+//   ZeRO 2: 8 reduce-scatters + 1 all-gather       9 x 2007.552 = 18067.968 us, 9033.984 exposed;
+//           step 9 x 2937.48736 + 9033.984 = 35471.37024 us, efficiency 20480 / it = 0.5773670
+//   ZeRO 3: 8 x (reduce-scatter + 2 all-gathers) 24 x 2007.552 = 48181.248 us, 24090.624 exposed;
+//           step 26437.38624 + 24090.624 = 50528.01024 us, efficiency 0.4053197
+TEST(CommModel, ZeroStagesChargeTheirCollectivesPerStep) {
+  auto at = [](int zero) {
+    CommModelInput in = toy_input();
+    in.zero_stage = zero;
+    return model_scaling(in);
+  };
+  const ScalingEstimate z0 = at(0), z1 = at(1), z2 = at(2), z3 = at(3);
+  EXPECT_NEAR(z0.dp_allreduce_s, 4015.104e-6, 1e-12);
+  EXPECT_NEAR(z1.dp_allreduce_s, 4015.104e-6, 1e-12);
+  EXPECT_NEAR(z1.efficiency, z0.efficiency, 1e-15);
+  EXPECT_EQ(z2.dp_reduce_scatters, 8);
+  EXPECT_EQ(z2.dp_all_gathers, 1);
+  EXPECT_NEAR(z2.dp_allreduce_s, 18067.968e-6, 1e-12);
+  EXPECT_NEAR(z2.dp_exposed_s, 9033.984e-6, 1e-12);
+  EXPECT_NEAR(z2.step_s, 35471.37024e-6, 1e-11);
+  EXPECT_NEAR(z2.efficiency, 0.5773670, 1e-7);
+  EXPECT_EQ(z3.dp_reduce_scatters, 8);
+  EXPECT_EQ(z3.dp_all_gathers, 16);
+  EXPECT_NEAR(z3.dp_allreduce_s, 48181.248e-6, 1e-12);
+  EXPECT_NEAR(z3.step_s, 50528.01024e-6, 1e-11);
+  EXPECT_NEAR(z3.efficiency, 0.4053197, 1e-7);
+  // The per-step line names the stage and the counts.
+  auto line = [](const ScalingEstimate& e) {
+    for (const auto& why : e.reasons)
+      if (why.rfind("data parallel:", 0) == 0) return why;
+    return std::string();
+  };
+  EXPECT_NE(line(z3).find("ZeRO 3: 8 x (2 all-gather + reduce-scatter) of 25.5 MiB per step"), std::string::npos)
+      << line(z3);
+  EXPECT_NE(line(z2).find("ZeRO 2: 8 x reduce-scatter of the 25.5 MiB gradient"), std::string::npos) << line(z2);
+  EXPECT_NE(line(z0).find("ring all-reduce of the 25.5 MiB gradient"), std::string::npos) << line(z0);
+  // The paper's §7.2.2: without gradient accumulation (m = 1) ZeRO-3 moves 3 x the parameters,
+  // 1.5 times the all-reduce's 2 x; ZeRO-1 and -2 move the all-reduce's volume.
+  auto one = [](int zero) {
+    CommModelInput in = toy_input();
+    in.layout.micro_batches = 1;
+    in.zero_stage = zero;
+    return model_scaling(in).dp_allreduce_s;
+  };
+  EXPECT_NEAR(one(3) / one(0), 1.5, 1e-12);
+  EXPECT_NEAR(one(2) / one(0), 1.0, 1e-12);
+  EXPECT_NEAR(one(1) / one(0), 1.0, 1e-12);
+  // fp32 gradients: reduce-scattered in fp32, the weights gathered in bf16: ZeRO 1 moves 4 + 2 B
+  // per parameter where bf16 moves 2 + 2 (6022.656 us).
+  CommModelInput fp32 = toy_input();
+  fp32.zero_stage = 1;
+  fp32.grad_bytes_per_element = 4;
+  EXPECT_NEAR(model_scaling(fp32).dp_allreduce_s, 6022.656e-6, 1e-12);
+  // Nothing to shard over at dp 1: no traffic, whatever the stage.
+  CommModelInput alone = toy_input();
+  alone.layout.dp = 1;
+  alone.zero_stage = 3;
+  EXPECT_EQ(model_scaling(alone).dp_allreduce_s, 0.0);
+  EXPECT_EQ(zero_collectives(0, 8).reduce_scatters, 0);
+  alone.zero_stage = 4;
+  EXPECT_THROW(model_scaling(alone), UsageError);
+}
+
+// Megatron-LM splits each pipeline stage's layers into v equal chunks: v must divide the layers
+// per stage (the busiest stage's ceil(L/p) where stages are uneven).
+TEST(CommModel, VirtualStagesMustDivideTheLayersPerStage) {
+  const ModelConfig gpt3 = load_model("gpt3-175b");  // 96 layers: 6 per stage at pp 16
+  ParallelLayout l;
+  l.tp = 8;
+  l.pp = 16;
+  l.micro_batches = 64;
+  for (int64_t v : {1, 2, 3, 6}) {
+    l.virtual_stages = v;
+    EXPECT_NO_THROW(validate_layout(l, gpt3)) << v;
+  }
+  EXPECT_EQ(accepted_virtual_stages(l, gpt3), (std::vector<int64_t>{1, 2, 3, 6}));
+  for (int64_t v : {4, 5}) {  // chunks 2,2,1,1 and 2,1,1,1,1
+    l.virtual_stages = v;
+    try {
+      validate_layout(l, gpt3);
+      ADD_FAILURE() << "--virtual-stages " << v << " accepted at 6 layers per stage";
+    } catch (const UsageError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("--virtual-stages " + std::to_string(v) + " does not divide the 6 layers per pipeline stage"),
+                std::string::npos)
+          << what;
+      EXPECT_NE(what.find("give --virtual-stages 1, 2, 3, 6"), std::string::npos) << what;
+    }
+  }
+  // Llama 3 405B: 126 layers on 16 stages, the busiest holding ceil(126/16) = 8. v = 8 would
+  // need 128 chunks of a layer each, more than 126: 1, 2 and 4 are left.
+  const ModelConfig llama = load_model("llama3-405b");
+  l.virtual_stages = 4;
+  EXPECT_NO_THROW(validate_layout(l, llama));
+  EXPECT_EQ(accepted_virtual_stages(l, llama), (std::vector<int64_t>{1, 2, 4}));
+  l.virtual_stages = 3;
+  try {
+    validate_layout(l, llama);
+    ADD_FAILURE() << "--virtual-stages 3 accepted at 8 layers on the busiest stage";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("8 layers per pipeline stage (llama3-405b's 126 layers over --pp 16, the "
+                                         "busiest stage's count)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(CommModel, OneGpuIsIdealAndGroupsPickTheirLinks) {
   CommModelInput in = toy_input();
   in.layout = {};
@@ -270,6 +382,45 @@ TEST(CommModel, RefusesImpossibleLayoutsAndMissingBandwidths) {
   in = toy_input();
   in.dp_overlap = 1.5;
   EXPECT_THROW(model_scaling(in), UsageError);
+}
+
+// A --comm-results file measured on one node holds the intra-node link only: a group across nodes
+// then asks for the network, and does not send the user back to --comm-results.
+TEST(CommModel, AOneNodeCommFileSaysItHoldsNoInterNodeLink) {
+  CommModelInput in = toy_input();
+  in.links.inter_node_gb_s.reset();
+  MeasuredLink one_node;
+  one_node.busbw_gb_s = 100;
+  one_node.ranks = 2;
+  one_node.origin = "comm.json";
+  apply_measured(in.links, one_node);
+  try {
+    model_scaling(in);
+    FAIL() << "no inter-node bandwidth must be refused";
+  } catch (const UsageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("needs the inter-node bandwidth per GPU; --comm-results comm.json was measured on one node (2 "
+                        "ranks: the intra-node link only)"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("--interconnect"), std::string::npos) << what;
+    EXPECT_EQ(what.find("--comm-results FILE"), std::string::npos) << what;
+  }
+  // A file measured across nodes holds no intra-node figure.
+  in = toy_input();
+  in.links.intra_node_gb_s.reset();
+  MeasuredLink across = one_node;
+  across.inter_node = true;
+  across.ranks = 16;
+  apply_measured(in.links, across);
+  try {
+    model_scaling(in);
+    FAIL() << "no intra-node bandwidth must be refused";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("was measured across nodes (16 ranks: the inter-node link only): give --gpu SKU"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CommModel, InterconnectSources) {
