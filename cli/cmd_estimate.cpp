@@ -533,7 +533,8 @@ void add_estimate_command(CLI::App& app) {
                   "Fraction of the expert all-to-alls hidden behind compute, 0..1 (default 0; DeepSeek-V3's DualPipe "
                   "reports near-full overlap)")
       ->group(comm_group);
-  cmd->add_option("--overlap", flags->overlap, "Fraction of the gradient all-reduce hidden behind backward, 0..1 (default 0)")
+  cmd->add_option("--overlap", flags->overlap, "Fraction of the data-parallel traffic (the gradient all-reduce, or ZeRO's reduce-scatters and all-gathers) "
+                  "hidden behind compute, 0..1 (default 0)")
       ->group(comm_group);
   cmd->add_option("--interconnect", flags->interconnect,
                   "Network per GPU across nodes: nvlink, infiniband (50 GB/s), ethernet (12.5 GB/s) or GB/s")

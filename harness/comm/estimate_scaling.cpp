@@ -159,7 +159,8 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   if (r.ep_overlap && in.layout.ep == 1)
     s.reasons.push_back("--ep-overlap has no effect at ep 1: no expert all-to-alls to hide");
   if (!r.overlap && in.layout.dp * in.layout.cp > 1)
-    s.reasons.push_back("overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
+    s.reasons.push_back(in.zero_stage >= 1 ? "overlap of ZeRO's reduce-scatters and all-gathers assumed 0 (none); give --overlap 0..1"
+                                           : "overlap of the gradient all-reduce assumed 0 (none); give --overlap 0..1");
   // The model divides the throughput by the efficiency: right for the kernels' own rate (`run`'s,
   // or an MFU of the GPU alone), twice counted for a figure measured end to end.
   if (!r.throughput_measured)
