@@ -24,12 +24,14 @@ void list_models() {
                                   : to_string(m.mlp);
     fmt::print("{:<16} {:>9} {:>9} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7} {:>6} {:>8} {:>6}  {}\n", name,
                human_count(p.total), human_count(p.active), m.layers, m.hidden, m.heads, m.kv_heads, m.ffn_hidden,
-               m.vocab, m.seq_len, m.train_tokens > 0 ? human_count(m.train_tokens) : std::string("-"),
+               m.vocab, m.seq_len, m.train_tokens > 0 ? human_count(m.train_tokens) + (m.tokens_estimated.empty() ? "" : "~")
+                                   : std::string("-"),
                m.batch_sequences ? std::to_string(*m.batch_sequences) + (m.batch_assumed.empty() ? "" : "*")
                                  : std::string("-"),
                mlp);
   }
-  fmt::print("tokens: trained on, as published (-: none; give --tokens); batch: sequences per step (*: assumed, "
+  fmt::print("tokens: trained on, as published (~: estimated, the maker published none: the config's [training] "
+             "tokens_estimated says how; -: none; give --tokens); batch: sequences per step (*: assumed, "
              "the maker published none: the config's [training] batch_assumed says why; -: give --global-batch to the "
              "layout search)\n");
 }

@@ -139,7 +139,7 @@ void print_table_header(std::ostream& out) {
   fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}\n", "size", "count", "type", "name",
              "time", "algbw", "busbw", "#wrong", "noise");
   fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}\n", "(B)", "(elements)", "", "",
-             "(us)", "(GB/s)", "(GB/s)", "", "");
+             "(us)", "(GB/s)", "(GB/s)", "", "se med");
 }
 
 void print_row(std::ostream& out, const results::KernelResult& k) {

@@ -130,8 +130,13 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
   req.throughput_measured = true;
   req.measured_power_w = measured.mean_power_w;
   if (sku && sku->peak_tflops_or_zero(req.dtype) > 0) req.sku = sku;  // the CPU's pseudo-SKU is no config file
-  fmt::print(out, "\nExtrapolation: {} on {} tokens, {} ({} PFLOPS, {} each)\n", model.display_name,
-             human_count(req.tokens > 0 ? req.tokens : model.train_tokens), req.site->display_name,
+  const double tokens = req.tokens > 0 ? req.tokens : model.train_tokens;
+  fmt::print(out, "\nExtrapolation: {} on {} tokens{}, {} ({} PFLOPS, {} each)\n", model.display_name,
+             human_count(tokens),
+             tokens == model.train_tokens && !model.tokens_estimated.empty()
+                 ? fmt::format(" (estimated: {})", model.tokens_estimated)
+                 : "",
+             req.site->display_name,
              req.site->peak_pflops, human_money(req.site->cost, req.site->currency));
   bool first = true;
   for (double days : {1.0, 30.0}) {

@@ -25,6 +25,7 @@
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
+#include "harness/timing/sample_stats.hpp"
 
 namespace tb::cli {
 namespace {
@@ -215,10 +216,27 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
                measured == run.kernels.size() ? "" : fmt::format(" (of {})", run.kernels.size()), to_string(dtype),
                f.layout, info.name);
     print_kernel_table(std::cout, top);
-    if (best)
-      fmt::print(std::cout, "\nbest: {} {}: {:.3f} TFLOP/s{} ({:.4f} ms)\n", best->shape, best->dtype, best->tflops,
+    if (best) {
+      const auto noise = timing::known_rel_noise(best->stats);
+      fmt::print(std::cout, "\nbest: {} {}: {:.3f} TFLOP/s{} ({:.4f} ms median){}\n", best->shape, best->dtype,
+                 best->tflops,
                  best->pct_of_peak > 0 ? fmt::format(", {:.1f}% of {} peak", best->pct_of_peak, sku->name) : "",
-                 best->stats.median_ms);
+                 best->stats.median_ms,
+                 noise && *noise > options.policy.target_rel_noise
+                     ? fmt::format(" (se(med) {:.2f}%, above the {:.2f}% target: measure it alone to trust it)",
+                                   100 * *noise, 100 * options.policy.target_rel_noise)
+                     : "");
+      // mamf-finder reports the fastest single sample (its "maximum achievable" figure); the median
+      // above is what a training step sustains. Both, so that its users compare like with like.
+      const results::KernelResult* fastest = nullptr;
+      for (const auto& k : run.kernels)
+        if (k.status == "ok" && k.stats.min_ms > 0 && (!fastest || k.flops / k.stats.min_ms > fastest->flops / fastest->stats.min_ms))
+          fastest = &k;
+      if (fastest)
+        fmt::print(std::cout, "fastest sample: {} {}: {:.3f} TFLOP/s ({:.4f} ms; mamf-finder's statistic)\n",
+                   fastest->shape, fastest->dtype, fastest->flops / (fastest->stats.min_ms * 1e-3) / 1e12,
+                   fastest->stats.min_ms);
+    }
     if (best && sku && sku->sustained_gemm_tflops.count(dtype))
       fmt::print(std::cout, "healthy {} parts sustain {:.0f} TFLOP/s in {} ({}): this one reaches {:.0f}%\n", sku->name,
                  sku->sustained_gemm_tflops.at(dtype), to_string(dtype), sku->sustained_source,

@@ -5,6 +5,7 @@
 
 #include "harness/common/currency.hpp"
 #include "harness/common/human_format.hpp"
+#include "harness/common/units.hpp"
 #include "harness/estimate/estimate_json.hpp"
 
 namespace tb::cli {
@@ -127,8 +128,9 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                                       ? fmt::format(" + {} shared", req.model.moe->shared_experts)
                                       : "")
                     : "";
-  fmt::print(out, "{} ({}): {} parameters (computed){}, {} tokens, context {}\n", req.model.display_name,
-             r.model, human_count(r.params), moe, r.tokens > 0 ? human_count(r.tokens) : "n/a", r.seq_len);
+  fmt::print(out, "{} ({}): {} parameters (computed){}, {} tokens{}, context {}\n", req.model.display_name,
+             r.model, human_count(r.params), moe, r.tokens > 0 ? human_count(r.tokens) : "n/a",
+             r.tokens_estimated.empty() ? "" : fmt::format(" (estimated: {})", r.tokens_estimated), r.seq_len);
   print_answer(out, req, r);
   if (!(r.tokens > 0)) {
     fmt::print(out, "\nTraining compute: n/a ({} publishes no training token count; give --tokens)\n", r.model);
@@ -136,11 +138,15 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     return;
   }
   fmt::print(out, "\nTraining compute\n");
-  // The article's 3640 is Table D.1's 3.64E+03: the same 174.6 B parameters and 300 B tokens, to three digits.
-  const bool table_d1 = r.model == "gpt3-175b" && r.tokens == 300e9;
+  // A config's published compute (GPT-3: Table D.1, 6·N·D with its own N) is set beside ours when
+  // the tokens are the config's own; the article's 3640 is Table D.1's 3.64E+03, to three digits.
+  const bool published = req.model.published_pf_days && req.model.train_tokens > 0 && r.tokens == req.model.train_tokens;
   fmt::print(out, "  {:<52} {} FLOP = {} PF-days{}\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
              sci(r.training_flops), human_pf_days(r.pf_days),
-             table_d1 ? " (Table D.1 rounds: 3.14E+23 FLOP, 3.64E+03 PF-days)" : "");
+             published ? fmt::format(" (published: {} PF-days = {:.2E} FLOP, {})", *req.model.published_pf_days,
+                                     *req.model.published_pf_days * units::kFlopPerPfDay,
+                                     req.model.published_source.empty() ? "the config's [published]" : req.model.published_source)
+                       : "");
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
              sci(r.training_model_flops), sci(r.model_flops_per_token));
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n",
@@ -213,15 +219,23 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
       fmt::print(out, "  scaling assumed ideal (linear in GPUs, no communication); give --tp/--pp/--dp for the "
                       "communication model\n");
     }
-  } else if (r.memory) {
-    fmt::print(out, "\nCommunication model: give a throughput (--tflops, --gpu with --mfu, or --results) to weigh it\n");
+  } else {
+    // A GPU or a fleet given asks how long and how much: without a throughput nothing above says it.
+    if (req.sku || req.gpus)
+      fmt::print(out, "\nTime, GPU-hours and cost: give a throughput (--mfu with --gpu, --tflops, or --results FILE "
+                      "from `trainbench run`)\n");
+    if (r.memory)
+      fmt::print(out, "\nCommunication model: give a throughput (--tflops, --gpu with --mfu, or --results) to weigh it\n");
   }
   print_memory(out, req, r);
 
   if (r.site) {
     const auto& site = *req.site;
-    fmt::print(out, "\nData centers: {} ({} PFLOPS, {} each), to finish in {} day(s)\n", site.display_name,
-               site.peak_pflops, human_money(site.cost, site.currency), *r.site_days);
+    // Without --days the sites answer the article's question (one day), whatever --gpus takes: said, since
+    // the lines above may have just shown those GPUs taking weeks.
+    fmt::print(out, "\nData centers: {} ({} PFLOPS, {} each), to finish in {} day(s){}\n", site.display_name,
+               site.peak_pflops, human_money(site.cost, site.currency), *r.site_days,
+               req.days ? "" : " (no --days: the article's one day; give --days for another deadline)");
     const auto& p = *r.at_peak;
     fmt::print(out, "  {:<28} {:>24}", "", "at peak (the article)");
     if (r.at_measured) fmt::print(out, " {:>24}", req.throughput_measured ? "at measured throughput" : "at the given throughput");

@@ -7,9 +7,11 @@
 
 namespace tb::cli {
 
+// "se(med)": the median's relative standard error, which --noise targets; nvbench's "Noise" is one
+// sample's relative standard deviation (the JSON's rel_stddev), larger by about sqrt(samples).
 void print_kernel_table(std::ostream& out, const std::vector<results::KernelResult>& kernels) {
   fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11} {:>13} {:>7} {:>7} {:>7}  {}\n", "kernel", "shape", "dtype",
-             "FLOP|byte", "median ms", "rate", "% peak", "noise", "samples", "check");
+             "FLOP|byte", "median ms", "rate", "% peak", "se(med)", "samples", "check");
   for (const auto& k : kernels) {
     const bool compute = k.flops > 0;
     const std::string work = compute ? sci(k.flops) : human_bytes_si(k.bytes);

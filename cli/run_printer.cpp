@@ -23,8 +23,8 @@ std::string progress_line(const runner::StepProgress& p) {
 
 void print_run_table(std::ostream& out, const results::RunResults& r) {
   const double step_ms = r.step ? r.step->step_ms : 0;
-  fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10} {:>11} {:>7} {:>7} {:>6}  {}\n", "kernel", "shape",
-             "FLOP|byte", "calls", "median ms", "rate", "% peak", "share", "noise", "check");
+  fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10} {:>11} {:>7} {:>7} {:>7}  {}\n", "kernel", "shape",
+             "FLOP|byte", "calls", "median ms", "rate", "% peak", "share", "se(med)", "check");
   bool per_optimizer_step = false;
   for (const auto& k : r.kernels) {
     // "1302/M": the calls of one optimizer step, of which a micro-batch's step takes 1/M.
@@ -45,7 +45,7 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
     const double share = step_ms > 0 ? k.stats.median_ms * results::step_calls(k, r.workload) / step_ms : 0;
     const std::string outliers = outliers_text(k);
     fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}{}\n", k.name, k.shape,
-               work, calls, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 6),
+               work, calls, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 7),
                k.verified ? "ok" : "UNVERIFIED", outliers.empty() ? "" : ", " + outliers);
   }
   if (per_optimizer_step)

@@ -232,6 +232,7 @@ EstimateResult estimate(const EstimateRequest& r) {
   out.params = counted.total;
   out.active_params = counted.active;
   out.tokens = r.tokens > 0 ? r.tokens : r.model.train_tokens;
+  if (out.tokens > 0 && out.tokens == r.model.train_tokens) out.tokens_estimated = r.model.tokens_estimated;
   // A memory question (a SKU or a layout, nothing timed) needs no token count; everything timed or
   // sized does, and so does the bare question (training compute).
   const bool memory_only = (r.sku || r.layout_given()) && !r.sustained_tflops_per_gpu && !r.mfu && !r.site &&

@@ -116,6 +116,7 @@ struct EstimateResult {
   // Mixture of experts: the parameters one token passes through; == params for dense models.
   double active_params = 0;
   double tokens = 0;
+  std::string tokens_estimated;  // the model config's reason where `tokens` is its estimate, else ""
   int64_t seq_len = 0;
   // The article's and GPT-3 Table D.1's convention: 6·N·D, with N the active parameters for
   // mixture-of-experts models (a token's FLOPs see only its k experts).

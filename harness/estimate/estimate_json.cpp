@@ -122,6 +122,7 @@ nlohmann::json to_json(const EstimateResult& r) {
   j["params"] = r.params;
   j["active_params"] = r.active_params;
   j["tokens"] = r.tokens;  // 0: unknown (a memory-only question about a model without a published count)
+  if (!r.tokens_estimated.empty()) j["tokens_estimated"] = r.tokens_estimated;
   j["seq_len"] = r.seq_len;
   j["training_flops"] = r.training_flops;
   j["pf_days"] = r.pf_days;

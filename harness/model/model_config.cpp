@@ -134,6 +134,15 @@ static ModelConfig parse_model(const config::TomlReader& r) {
     m.moe = e;
   }
   m.train_tokens = r.optional_positive("training.tokens").value_or(0.0);  // some makers never say
+  m.tokens_estimated = r.optional_string("training.tokens_estimated").value_or("");
+  if (r.has("training.tokens_estimated") && !(m.train_tokens > 0))
+    throw UsageError(fmt::format("{}: field 'training.tokens_estimated' explains an estimated 'training.tokens', "
+                                 "which is not given: give both, or neither",
+                                 origin));
+  if (r.has("training.tokens_estimated") && m.tokens_estimated.empty())
+    throw UsageError(fmt::format("{}: field 'training.tokens_estimated' is empty: say how the token count was "
+                                 "estimated (the maker published none)",
+                                 origin));
   m.dropout = r.optional_non_negative("training.dropout").value_or(0.0);
   m.batch_sequences = r.optional_positive_int("training.batch_sequences");
   m.batch_assumed = r.optional_string("training.batch_assumed").value_or("");

@@ -80,6 +80,9 @@ struct ModelConfig {
   int64_t dense_mlp_layers() const { return layers - moe_layers(); }
 
   double train_tokens = 0;                   // tokens the published model was trained on; 0: not published
+  // Non-empty where the maker published no token count and train_tokens is the config's estimate
+  // ([training] tokens_estimated): why this one. Said wherever the tokens set a figure.
+  std::string tokens_estimated;
   // Dropout probability in training (residual, attention, embedding). It costs no FLOPs but
   // keeps a 1-byte mask per dropped element for the backward: the memory model counts it.
   double dropout = 0;

@@ -20,6 +20,41 @@ TEST(EstimateCli, ArticleScenarioAtPeak) {
   EXPECT_NE(r.out.find("21.97 billion CNY"), std::string::npos) << r.out;
 }
 
+// A GPU and a fleet without a throughput ask how long: the answer says what it needs.
+TEST(EstimateCli, AGpuWithoutAThroughputSaysWhatTheDaysNeed) {
+  auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--gpus", "1024"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Time, GPU-hours and cost: give a throughput (--mfu with --gpu, --tflops, or --results"),
+            std::string::npos)
+      << r.out;
+  r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--gpus", "1024", "--mfu", "0.4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("give a throughput"), std::string::npos) << r.out;
+}
+
+// GPT-1's tokens are the config's estimate (100 epochs of ~1e9 tokens; the paper gives none), and
+// every figure from them says so: 6 x 116.5 M x 1e11 = 6.99e19 FLOP = 0.809 PF-days.
+TEST(EstimateCli, AnEstimatedTokenCountIsSaidWhereverItSetsAFigure) {
+  auto r = run_trainbench({"estimate", "--model", "gpt1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("100.00 B tokens (estimated: 100 epochs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("= 0.809"), std::string::npos) << r.out;
+  auto j = nlohmann::json::parse(run_trainbench({"estimate", "--model", "gpt1", "--json"}).out);
+  EXPECT_NEAR(j["pf_days"].get<double>(), 6 * 116.5e6 * 1e11 / 8.64e19, 0.001);
+  EXPECT_NE(j["tokens_estimated"].get<std::string>().find("100 epochs"), std::string::npos);
+  // The user's own count is no estimate of the config's.
+  r = run_trainbench({"estimate", "--model", "gpt1", "--tokens", "2e11"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("estimated"), std::string::npos) << r.out;
+  EXPECT_FALSE(nlohmann::json::parse(run_trainbench({"estimate", "--model", "gpt1", "--tokens", "2e11", "--json"}).out)
+                   .contains("tokens_estimated"));
+  // models marks it, and says what the mark means.
+  r = run_trainbench({"models"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("100.00 B~"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("~: estimated"), std::string::npos) << r.out;
+}
+
 // With --site, --days is the sites' deadline and --gpus this fleet: a fleet too small for the
 // deadline says so in its one-line answer, beside the data centers that meet it.
 TEST(EstimateCli, AFixedFleetThatMissesTheSitesDeadlineSaysSo) {

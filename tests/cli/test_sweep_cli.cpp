@@ -45,6 +45,16 @@ TEST(SweepCli, PrintsBestAndSavesTheCurve) {
   const double printed = std::stod(best_line.substr(head.size()));
   EXPECT_NEAR(printed, fastest->tflops, 0.0005 + 1e-12) << best_line;
   EXPECT_NE(best_line.find(" TFLOP/s"), std::string::npos) << best_line;
+  // mamf-finder's figure beside it: the fastest single sample of any shape, flops / min_ms.
+  const results::KernelResult* quickest = &run.kernels[0];
+  for (const auto& k : run.kernels)
+    if (k.flops / k.stats.min_ms > quickest->flops / quickest->stats.min_ms) quickest = &k;
+  const std::string sample_head = "fastest sample: " + quickest->shape + " " + quickest->dtype + ": ";
+  const size_t sat = r.out.find(sample_head);
+  ASSERT_NE(sat, std::string::npos) << r.out;
+  const double sample_tflops = std::stod(r.out.substr(sat + sample_head.size()));
+  EXPECT_NEAR(sample_tflops, quickest->flops / (quickest->stats.min_ms * 1e-3) / 1e12, 0.0005 + 1e-12);
+  EXPECT_GE(sample_tflops + 0.0005, best);  // every kernel's fastest sample is at least its median's rate
   const std::string csv = testing::read_text(dir + "/sub/curve.csv");
   std::istringstream lines(csv);
   std::string header, line;

@@ -86,6 +86,21 @@ TEST(Configs, AssumedBatchNeedsTheBatchAndAReason) {
   EXPECT_NE(msg.find("'training.batch_assumed' is empty"), std::string::npos) << msg;
 }
 
+// An estimated token count says how, and explains a count that is there.
+TEST(Configs, EstimatedTokensNeedTheTokensAndAReason) {
+  const ModelConfig m =
+      parse_model_toml(replace(kGoodModel, "tokens = 1e9", "tokens = 1e9\ntokens_estimated = \"one epoch\""), "m.toml");
+  EXPECT_EQ(m.tokens_estimated, "one epoch");
+  EXPECT_TRUE(parse_model_toml(kGoodModel, "m.toml").tokens_estimated.empty());
+  std::string msg = message_of(
+      [] { parse_model_toml(replace(kGoodModel, "tokens = 1e9", "tokens_estimated = \"x\""), "m.toml"); });
+  EXPECT_NE(msg.find("m.toml: field 'training.tokens_estimated'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'training.tokens', which is not given"), std::string::npos) << msg;
+  msg = message_of(
+      [] { parse_model_toml(replace(kGoodModel, "tokens = 1e9", "tokens = 1e9\ntokens_estimated = \"\""), "m.toml"); });
+  EXPECT_NE(msg.find("'training.tokens_estimated' is empty"), std::string::npos) << msg;
+}
+
 TEST(Configs, VocabPadMultipleDefaultsToMegatronsAndIsChecked) {
   EXPECT_EQ(parse_model_toml(kGoodModel, "m.toml").vocab_pad_multiple, 128);
   EXPECT_EQ(parse_model_toml(replace(kGoodModel, "vocab = 1000", "vocab = 1000\nvocab_pad_multiple = 64"), "m.toml")
