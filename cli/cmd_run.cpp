@@ -23,6 +23,7 @@
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_limits.hpp"
 #include "cli/quantity_parse.hpp"
+#include "cli/run_out_file.hpp"
 #include "cli/run_printer.hpp"
 #include "cli/site_flags.hpp"
 #include "cli/timing_flags.hpp"
@@ -33,8 +34,6 @@
 #include "harness/estimate/layout_search.hpp"
 #include "harness/estimate/memory_footprint.hpp"
 #include "harness/estimate/measured_throughput.hpp"
-#include "harness/results/output_path.hpp"
-#include "harness/results/partial_results.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
@@ -239,6 +238,7 @@ void check_site_for(const RunFlags& f, const kernels::DeviceInfo& info, const st
 void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   // Notes wait until every check has passed: a usage error is then the one message.
   std::string notes;
+  RunOutFile out_file = claim_run_out_file(f.out, &notes);
   if (f.dev.device == "auto" && !gpu) notes += fmt::format("trainbench: no GPU ({}); measuring the CPU backend\n", why_no_gpu);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
@@ -308,17 +308,9 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   results::MachineInfo machine = runner::collect_machine_info(*backend, saved_argc(), saved_argv());
   runner::record_sku(machine, sku, mfu_peak_dtype(options.dtype));
   run.budget_s = f.budget_s;
-  run.out_path = f.out.empty() ? default_out_path(info.name, model.name, machine.utc_time) : f.out;
-  // results/ is this command's own choice, made here; a folder given with --out must exist.
-  if (f.out.empty()) results::create_default_output_folder(run.out_path, "the default results file (--out)");
-  results::check_output_path(run.out_path, f.out.empty() ? "the default results file (--out)" : "--out",
-                             results::OutputKind::Results);
-  if (const std::string progress = results::progress_path_for(run.out_path); progress != run.out_path) {
-    results::check_output_path(progress, fmt::format("--out's partial file (beside {}, an earlier complete run)",
-                                                     run.out_path),
-                               results::OutputKind::Results);
-    run.partial_path = progress;
-  }
+  settle_run_out_file(out_file, default_out_path(info.name, model.name, machine.utc_time), &notes);
+  run.out_path = out_file.out_path;
+  run.partial_path = out_file.partial_path;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!f.quiet) run.on_progress = [tty](const runner::StepProgress& p) { print_progress(p, tty); };
 
@@ -351,6 +343,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   fmt::print(stderr, "{}", above_bandwidth_note(r.kernels, r.machine.backend));
   const std::string written = runner::final_results_path(run, r);
   fmt::print(std::cout, "\nresults: {} ({})\n", written, r.status);
+  fmt::print(stderr, "{}", finish_run_out_file(out_file, r, written));
   if (runner::interrupted()) {
     fmt::print(stderr, "trainbench: interrupted; kept the {} kernels measured before it in {}{}\n",
                std::count_if(r.kernels.begin(), r.kernels.end(), [](const auto& k) { return k.status == "ok"; }),
@@ -411,7 +404,9 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--out", flags->out,
                   "Results file (default results/<device>-<model>-<time>.json), rewritten after every kernel; over "
-                  "a complete results file, beside it (FILE.partial.json) until the run ends")
+                  "a complete results file, beside it (keep.json: keep.partial.json) until the run ends complete, "
+                  "which also removes an earlier run's partial file there. One run per file at a time: a second "
+                  "run over it refuses while the first holds keep.json.lock (docs/interruptions.md)")
       ->check(writable_output("--out"));
   cmd->add_option("--tokens", flags->tokens, "Training tokens for the extrapolation (default: the model's)");
   cmd->add_option("--site", flags->site, "Data-center preset (trainbench sites) or a .toml file, for the extrapolation")->capture_default_str();

@@ -369,8 +369,8 @@ TEST_F(RunCli, SigintKeepsWhatWasMeasured) {
 
 // A re-run over an --out that holds a complete run, stopped a moment in (Ctrl-C, or a batch
 // scheduler's SIGTERM): the earlier file stays byte for byte, what was measured goes beside it,
-// and the exit code is 128 + the signal. A re-run that ends replaces the file and leaves no
-// partial one behind.
+// and the exit code is 128 + the signal, its lock file gone. A re-run that ends replaces the file
+// and leaves no partial one behind.
 TEST_F(RunCli, InterruptedReRunKeepsTheEarlierCompleteFile) {
   const std::string keep = dir_ + "/keep.json", partial = dir_ + "/keep.partial.json";
   auto args = kQuickRun;
@@ -399,6 +399,8 @@ TEST_F(RunCli, InterruptedReRunKeepsTheEarlierCompleteFile) {
     EXPECT_NE(r.err.find("in " + partial + " (" + keep + " still holds the earlier complete run"), std::string::npos)
         << r.err;
     EXPECT_NE(r.out.find("results: " + partial), std::string::npos) << r.out;
+    // The run's lock went with its end (test_run_out_file_cli.cpp: a second run while it is held).
+    EXPECT_FALSE(std::filesystem::exists(keep + ".lock")) << signal_name << ": the lock file was left behind";
   }
 
   // A re-run that ends replaces the earlier file atomically and removes the partial one.

@@ -1,12 +1,14 @@
 // A re-run over an --out that holds a complete run (harness/results/partial_results.hpp,
 // harness/runner/step_runner.hpp): its writes before the end go beside the file, the end replaces
-// the file and removes the partial one, and an interrupt leaves the earlier file as it was.
+// the file and removes the partial one, and an interrupt leaves the earlier file as it was; a run
+// that ends complete in the file itself clears an earlier run's partial file, and nothing else.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 #include "harness/results/partial_results.hpp"
 #include "harness/runner/interrupt.hpp"
@@ -181,6 +183,78 @@ TEST(PartialResults, WithoutAPartialPathTheRunWritesItsFileInPlace) {
   EXPECT_EQ(nlohmann::json::parse(read_text(out)).at("kernels")[1].at("status"), "interrupted");
   EXPECT_FALSE(std::filesystem::exists(backend.partial));
   std::filesystem::remove_all(dir);
+}
+
+// A run that ended complete in keep.json, started at kStart, and the file found beside it.
+class StalePartialBeside : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("tb_stale_");
+    out_ = dir_ + "/keep.json";
+    partial_ = dir_ + "/keep.partial.json";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static std::string run_file(const std::string& command, const std::string& status, const std::string& utc) {
+    return nlohmann::json{{"schema_version", 1},
+                          {"status", status},
+                          {"machine", {{"utc_time", utc}}},
+                          {"workload", {{"command", command}}},
+                          {"kernels", nlohmann::json::array()}}
+        .dump();
+  }
+  results::StalePartial clear() const { return results::clear_stale_partial(out_, kStart); }
+  static constexpr const char* kStart = "2026-12-07T22:00:00Z";
+  std::string dir_, out_, partial_;
+};
+
+TEST_F(StalePartialBeside, AnEarlierRunsPartialWritesAreRemoved) {
+  for (const std::string& status : {"partial", "failed"}) {
+    // A day before, and the same second (the lock rules out a run beside this one).
+    for (const std::string& started : {"2026-12-06T23:59:59Z", "2026-12-07T22:00:00Z"}) {
+      write_text(partial_, run_file("run", status, started));
+      const results::StalePartial s = clear();
+      EXPECT_TRUE(s.removed) << status << " " << started << ": " << s.note;
+      EXPECT_FALSE(std::filesystem::exists(partial_));
+      EXPECT_EQ(s.path, partial_);
+      EXPECT_EQ(s.note, "removed " + partial_ + ": an earlier run's partial writes (status " + status + ", started " +
+                            started + "), older than this complete run in " + out_);
+    }
+  }
+}
+
+TEST_F(StalePartialBeside, NothingThereIsNothingToSay) {
+  const results::StalePartial s = clear();
+  EXPECT_FALSE(s.removed);
+  EXPECT_EQ(s.note, "");
+}
+
+// What cannot be shown to be an earlier run's partial writes stays, byte for byte, and the note says why.
+TEST_F(StalePartialBeside, AnythingElseIsKeptSayingWhy) {
+  struct Case {
+    std::string text, why;
+  };
+  const std::vector<Case> cases = {
+      {"my notes on last night's run\n", "not a trainbench results file"},
+      {"", "not a trainbench results file"},
+      {R"({"status": "partial", "machine": {"utc_time": "2026-12-06T00:00:00Z"}})", "not a trainbench results file"},
+      {run_file("gemm", "partial", "2026-12-06T00:00:00Z"), "a results file of `gemm`"},
+      {run_file("run", "complete", "2026-12-06T00:00:00Z"), "a complete run"},
+      {run_file("run", "partial", "2026-12-07T22:00:01Z"), "started at 2026-12-07T22:00:01Z, after this one"},
+      {run_file("run", "partial", "yesterday"), "cannot be compared"},
+      {run_file("run", "partial", "2026-12-06T00:00:00+01:00"), "cannot be compared"},
+  };
+  for (const Case& c : cases) {
+    write_text(partial_, c.text);
+    const results::StalePartial s = clear();
+    EXPECT_FALSE(s.removed) << c.text;
+    EXPECT_EQ(read_text(partial_), c.text);
+    EXPECT_EQ(s.note.rfind("kept " + partial_ + " beside " + out_ + ": ", 0), 0u) << s.note;
+    EXPECT_NE(s.note.find(c.why), std::string::npos) << s.note;
+  }
+  std::filesystem::remove(partial_);
+  std::filesystem::create_directory(partial_);
+  EXPECT_FALSE(clear().removed);
+  EXPECT_TRUE(std::filesystem::is_directory(partial_));
 }
 
 }  // namespace
