@@ -103,7 +103,8 @@ TEST(Ranking, TooFewPricesToRankNameTheUnpriced) {
 }
 
 TEST(Ranking, ServerPricesInOneCurrencyRankOtherwiseSayWhy) {
-  PricedSmallest s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices");
+  PricedSmallest s =
+      smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices", "server price");
   EXPECT_EQ(s.smallest.best, std::optional<size_t>(1));
   EXPECT_EQ(s.why_none, "");
   s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 63e6, "CNY", true}}, "server prices", "server price");
