@@ -196,7 +196,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     j["layout_search"] = to_json(found);
     std::cout << j.dump(2) << "\n";
   } else {
-    print_layout_search(std::cout, found, req.sku->memory_gb);
+    print_layout_search(std::cout, found, req.sku->capacity_text());
     if (best) print_estimate(std::cout, *best_request, *best);
   }
   if (!best) {
@@ -212,7 +212,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     } else {
       // The floor no layout goes below: the training state sharded over every GPU (ZeRO-3).
       const int64_t floor = min_gpus_to_hold(count_parameters(req.model).total * state_bytes_per_param(req.grad_bytes),
-                                             req.sku->memory_gb);
+                                             req.sku->capacity_gib());
       ways.push_back(req.gpus && *req.gpus < floor
                          ? fmt::format("more --gpus (at least {} just to hold the training state)", floor)
                          : "more --gpus");
@@ -220,7 +220,7 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     ways.push_back("a larger-memory SKU");
     if (f.recompute != "full" && f.recompute != "auto") ways.push_back("--recompute full (or auto)");
     if (f.zero.value_or(0) != 3) ways.push_back("--zero 3");
-    fmt::print(stderr, "trainbench: no layout of {} fits {} GiB{}: try {}\n", req.model.name, req.sku->memory_gb,
+    fmt::print(stderr, "trainbench: no layout of {} fits {}{}: try {}\n", req.model.name, req.sku->capacity_text(),
                req.days ? " and finishes in time" : "", fmt::join(ways, ", "));
     set_exit_code(kExitRuntime);
   }
@@ -477,7 +477,9 @@ void add_estimate_command(CLI::App& app) {
                   "(and selective with --attention unfused, the only storage it saves memory in)")
       ->capture_default_str();
   add_site_flag(cmd, flags->site,
-                "the data centers needed by --days (the article's arithmetic beside the measured), and the site's "
+                "the data centers needed by --days (the article's arithmetic beside the measured), whole sites "
+                "that also hold the GPUs the job uses (--days's count, --layout auto's or --tp x --cp x --pp x --dp; "
+                "not --gpus, a fleet apart), and the site's "
                 "PUE and electricity price for the energy and its cost. With several --gpu: the same PUE and price "
                 "for every SKU and the sites each SKU's throughput needs; a site built of one SKU (h100-1024) is "
                 "refused there");

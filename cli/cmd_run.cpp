@@ -175,16 +175,16 @@ void print_memory_note(std::ostream& out, const ModelConfig& model, const Worklo
   m.layout.seq_len = options.seq_len;
   m.fp8 = options.dtype == DType::FP8;
   const MemoryFootprint footprint = memory_footprint(m);
-  const MemoryFit fit = judge_fit(footprint.peak().total_bytes(), sku->memory_gb);
+  const MemoryFit fit = judge_fit(footprint.peak().total_bytes(), sku->capacity_gib());
   const std::string ep = fmt::format("{}{}",
                                      options.expert_parallel > 1 ? fmt::format(" --ep {0} --dp {0}", options.expert_parallel) : "",
                                      m.fp8 ? " --dtype fp8" : "");
   fmt::print(out, "\nMemory to train at tp {}{} without pipelining (weights, gradients, Adam, activations): {:.1f} GiB "
-                  "per GPU of {:.0f} GiB: {}",
+                  "per GPU of {}: {}",
              options.tensor_parallel,
              options.expert_parallel > 1 ? fmt::format(" x ep {} (dp {})", options.expert_parallel, options.expert_parallel) : "",
-             footprint.peak().total_bytes() / gib_to_bytes(1), sku->memory_gb, to_string(fit.verdict));
-  const auto suggestion = fit.verdict == MemoryVerdict::Fits ? std::nullopt : suggest_fitting_layout(m, sku->memory_gb);
+             footprint.peak().total_bytes() / gib_to_bytes(1), sku->capacity_text(), to_string(fit.verdict));
+  const auto suggestion = fit.verdict == MemoryVerdict::Fits ? std::nullopt : suggest_fitting_layout(m, sku->capacity_gib());
   fmt::print(out, "{}\n", suggestion ? fmt::format(" (fits with {}: trainbench estimate --tp {}{} {})", *suggestion,
                                                      options.tensor_parallel, ep, *suggestion)
                                       : "");

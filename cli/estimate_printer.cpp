@@ -23,7 +23,10 @@ static void print_stage(std::ostream& out, const StageMemory& st, const char* ro
              gib(st.gradient_bytes), gib(st.optimizer_bytes), gib(st.activation_bytes), gib(st.total_bytes()));
   if (m.capacity_gib) {
     const MemoryFit fit = judge_fit(st.total_bytes(), *m.capacity_gib);
-    fmt::print(out, " of {:.0f} GiB ({}): {}", *m.capacity_gib, percent(fit.used_fraction), to_string(fit.verdict));
+    fmt::print(out, " of {} ({}): {}",
+               m.nominal_gib ? fmt::format("{:g} GiB usable of {:g}", *m.capacity_gib, *m.nominal_gib)
+                             : fmt::format("{:g} GiB", *m.capacity_gib),
+               percent(fit.used_fraction), to_string(fit.verdict));
   }
   fmt::print(out, "\n");
 }
@@ -36,8 +39,8 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
              req.grad_bytes == 4 ? "fp32" : "bf16", state_bytes_per_param(req.grad_bytes),
              human_bytes_si(r.model_state_bytes));
   if (r.min_gpus_to_hold) {
-    fmt::print(out, "  at least {} x {} ({:.0f} GiB) just to hold it, sharded over all (ZeRO-3), before activations\n",
-               *r.min_gpus_to_hold, req.sku->display_name, req.sku->memory_gb);
+    fmt::print(out, "  at least {} x {} ({}) just to hold it, sharded over all (ZeRO-3), before activations\n",
+               *r.min_gpus_to_hold, req.sku->display_name, req.sku->capacity_text());
     if (r.gpus && *r.gpus < *r.min_gpus_to_hold)
       fmt::print(out, "  WARNING: {} GPUs cannot hold the model: at least {} are needed whatever the deadline\n",
                  *r.gpus, *r.min_gpus_to_hold);
@@ -282,7 +285,7 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
   }
 }
 
-void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double capacity_gib) {
+void print_layout_search(std::ostream& out, const LayoutSearchResult& s, const std::string& capacity) {
   const std::string tensor_sizes = fmt::format("{}", fmt::join(s.tensor_sizes, ","));
   const std::string context_sizes = fmt::format("{}", fmt::join(s.context_sizes, ","));
   const std::string expert_sizes = fmt::format("{}", fmt::join(s.expert_sizes, ","));
@@ -297,7 +300,7 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, double 
              : s.expert_size_measured ? fmt::format(", ep {} (where the throughput was measured)", expert_sizes)
                                       : fmt::format(", ep in {{{}}}", expert_sizes),
              s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp x cp > 1");
-  fmt::print(out, "  {} layouts considered, {} fit in {:.0f} GiB{}\n", s.considered, s.feasible, capacity_gib,
+  fmt::print(out, "  {} layouts considered, {} fit in {}{}\n", s.considered, s.feasible, capacity,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) {
     if (s.soonest_fitting) {

@@ -10,6 +10,7 @@ namespace tb::cli {
 void print_estimate(std::ostream& out, const EstimateRequest& request, const EstimateResult& result);
 
 // The layouts searched, the best few in a table, each with the flags that reproduce it.
-void print_layout_search(std::ostream& out, const LayoutSearchResult& search, double capacity_gib);
+// `capacity`: the SKU's memory as the output names it (SkuConfig::capacity_text).
+void print_layout_search(std::ostream& out, const LayoutSearchResult& search, const std::string& capacity);
 
 }  // namespace tb::cli

@@ -65,7 +65,7 @@ std::vector<SkuRow> estimate_rows(const EstimateRequest& base, const std::vector
     s.keep = 1;
     const LayoutSearchResult found = search_layouts(s);
     if (found.ranked.empty()) {
-      row.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}{}", found.considered, row.sku.memory_gb,
+      row.why_not = fmt::format("none of {} layouts fits {}{}{}", found.considered, row.sku.capacity_text(),
                                 req.days ? " and finishes in time" : "",
                                 found.soonest_fitting
                                     ? fmt::format(" (soonest: {:.1f} days; {} GPUs take {:.1f})", *found.soonest_days,
@@ -109,11 +109,12 @@ Winners winners(const std::vector<SkuRow>& rows) {
     bills.push_back({r.sku.name, e ? e->rental_cost : std::nullopt, e ? e->rental_currency.value_or("") : "",
                      e ? e->rental_and_electricity() : std::nullopt, r.usable(),
                      e && e->electricity_cost ? e->electricity_currency : std::string()});
-    servers.push_back({r.sku.name, e ? e->server_cost : std::nullopt, r.sku.server_currency(), r.usable()});
+    servers.push_back({r.sku.name, e ? e->server_cost : std::nullopt, r.sku.server_currency(), r.usable(),
+                       r.sku.server_price.has_value()});
   }
   return {smallest(candidates([](const EstimateResult& e) { return e.gpu_hours; })),
           smallest(candidates([](const EstimateResult& e) { return e.energy_mwh; })), rank_costs(bills),
-          smallest_priced(servers, "server prices")};
+          smallest_priced(servers, "server prices", "server price")};
 }
 
 // The usable SKUs without a figure: a winner is named among the priced only.

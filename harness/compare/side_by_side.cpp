@@ -131,7 +131,7 @@ Extrapolation extrapolate(const LabeledResults& run, std::optional<double> price
     if (o.recompute == "auto") search.recompute_modes = {Recompute::None, Recompute::Selective, Recompute::Full};
     const LayoutSearchResult found = search_layouts(search);
     if (found.ranked.empty()) {
-      e.why_not = fmt::format("none of {} layouts fits {:.0f} GiB{}", found.considered, req.sku->memory_gb,
+      e.why_not = fmt::format("none of {} layouts fits {}{}", found.considered, req.sku->capacity_text(),
                               o.days ? " and finishes in time" : "");
       return e;
     }

@@ -85,9 +85,9 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
   return s;
 }
 
-// The deadline's GPUs run in the sites: whole sites must hold them all, and a layout rounds the
-// count up past the work's share (98,304 GPUs of GPT-3 in a day need 195 sites of 506 H100s where
-// the work alone fills 191.3).
+// The job's GPUs run in the sites: whole sites must hold them all, and a layout rounds the count up
+// past the work's share (98,304 GPUs of GPT-3 in a day need 195 sites of 506 H100s where the work
+// alone fills 191.3), or a hand-given --dp sets more than the deadline needs.
 void hold_deadline_gpus(const SiteConfig& site, EstimateResult& out) {
   if (!out.at_measured || !out.gpus || !out.gpus_per_site) return;
   SiteEstimate& s = *out.at_measured;
@@ -116,13 +116,14 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   m.fp8 = r.fp8_training;
   MemoryEstimate e{memory_footprint(m), std::nullopt, std::nullopt, std::nullopt, {}};
   if (r.sku) {
-    e.capacity_gib = r.sku->memory_gb;
-    e.fit = judge_fit(e.footprint.peak().total_bytes(), r.sku->memory_gb);
+    e.capacity_gib = r.sku->capacity_gib();
+    if (r.sku->usable_gib) e.nominal_gib = r.sku->memory_gb;
+    e.fit = judge_fit(e.footprint.peak().total_bytes(), *e.capacity_gib);
     if (e.fit->verdict != MemoryVerdict::Fits)
-      e.suggestion = suggest_fitting_layout(e.footprint.request, r.sku->memory_gb,
+      e.suggestion = suggest_fitting_layout(e.footprint.request, *e.capacity_gib,
                                             {r.micro_batches.has_value(), r.dp ? std::nullopt : r.gpus});
     if (e.fit->verdict != MemoryVerdict::Fits && !e.suggestion)
-      e.other_ways = other_ways_to_fit(e.footprint.request, r.sku->memory_gb, r.sku->gpus_per_server,
+      e.other_ways = other_ways_to_fit(e.footprint.request, *e.capacity_gib, r.sku->gpus_per_server,
                                        r.dp ? std::nullopt : r.gpus);
   }
   return e;
@@ -299,7 +300,7 @@ EstimateResult estimate(const EstimateRequest& r) {
       // (under ideal scaling the GPU-hours are the same). A layout fixes its own count.
       if (r.sku && !r.layout_given()) {
         const int64_t hold =
-            min_gpus_to_hold(count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes), r.sku->memory_gb);
+            min_gpus_to_hold(count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes), r.sku->capacity_gib());
         if (*out.gpus < hold) {
           out.gpus = hold;
           out.gpus_raised_to_hold = true;
@@ -346,7 +347,7 @@ EstimateResult estimate(const EstimateRequest& r) {
   }
   out.model_state_bytes =
       count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes);
-  if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->memory_gb);
+  if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->capacity_gib());
   if (layout) out.memory = memory_estimate(r, out);
 
   if (out.energy_mwh && r.electricity_price_per_kwh) {
@@ -386,7 +387,10 @@ EstimateResult estimate(const EstimateRequest& r) {
     if (out.at_measured && r.interruptions && out.gpus_per_site)
       apply_site_interruptions(r, days, *out.mfu * dtype_per_rating * (out.scaling ? out.scaling->efficiency : 1.0),
                                out);
-    if (out.gpus_derived.value_or(false) || r.gpus_meet_days) hold_deadline_gpus(*r.site, out);
+    // The GPUs the job runs on sit in the sites, whoever sized them: --days, the search, or a hand
+    // layout's tp x cp x pp x dp (the same 98,304 GPUs build 195 sites by hand as by --layout auto).
+    // Only --gpus names a fleet apart, its own question beside the sites'.
+    if (out.gpus_derived.value_or(false) || r.gpus_meet_days || (r.dp && !r.gpus)) hold_deadline_gpus(*r.site, out);
   }
   return out;
 }

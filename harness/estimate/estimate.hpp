@@ -93,7 +93,8 @@ struct EstimateRequest {
 // Memory one GPU of the layout needs, and whether the SKU's memory holds it.
 struct MemoryEstimate {
   MemoryFootprint footprint;
-  std::optional<double> capacity_gib;       // the SKU's
+  std::optional<double> capacity_gib;       // the SKU's, usable where its config gives it (capacity_gib())
+  std::optional<double> nominal_gib;        // its [memory] gb, where capacity_gib is the usable figure
   std::optional<MemoryFit> fit;             // of the fuller stage
   std::optional<std::string> suggestion;    // flags that would fit, when it does not
   std::vector<std::string> other_ways;      // without a suggestion: other_ways_to_fit
@@ -103,8 +104,9 @@ struct SiteEstimate {
   double efficiency = 1.0;      // fraction of the site's peak that does useful (model) work
   double sites_needed = 0;      // fractional, as the article computes it
   int64_t sites_whole = 0;      // rounded up: what one actually builds
-  // Where the deadline's GPU count (a layout rounds it up past the work's share) needs more whole
-  // sites than the work: that count, which sites_whole then holds.
+  // Where the job's GPU count (the deadline's, rounded up to whole layouts by the search, or a hand
+  // layout's tp x cp x pp x dp; not a --gpus fleet) needs more whole sites than the work: that
+  // count, which sites_whole then holds.
   std::optional<int64_t> sites_whole_hold_gpus;
   double total_cost = 0;        // sites_needed × cost per site (the article's arithmetic)
   double cost_whole_sites = 0;

@@ -53,6 +53,7 @@ nlohmann::json memory_json(const MemoryEstimate& m) {
             {"peak_bytes", m.footprint.peak().total_bytes()},
             {"not_counted", "CUDA context, library workspaces, NCCL buffers, allocator fragmentation"}});
   if (m.capacity_gib) j["capacity_gib"] = *m.capacity_gib;
+  if (m.nominal_gib) j["nominal_gib"] = *m.nominal_gib;
   if (m.fit) {
     j["used_fraction"] = m.fit->used_fraction;
     j["verdict"] = to_string(m.fit->verdict);

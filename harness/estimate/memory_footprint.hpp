@@ -111,8 +111,8 @@ MemoryFootprint memory_footprint(const MemoryRequest& request);
 // Activation bytes of one transformer layer for one micro-batch on one GPU (see the header).
 double layer_activation_bytes(const MemoryRequest& request);
 
-// Against a GPU's capacity. HBM parts are sold in binary units: an "80 GB" H100 has 80 GiB
-// (81,559 MiB usable), so a SKU's memory.gb is read as GiB.
+// Against a GPU's capacity in GiB: a SKU's capacity_gib(), its usable figure where its config
+// gives one (an H100's 81,559 MiB = 79.65 GiB), else its nominal memory.gb read as GiB.
 enum class MemoryVerdict { Fits, Tight, DoesNotFit };
 const char* to_string(MemoryVerdict verdict);
 inline constexpr double kTightFraction = 0.9;  // above this, what is not counted may not fit

@@ -30,7 +30,34 @@ Smallest smallest(const std::vector<RankCandidate>& c) {
   return s;
 }
 
-PricedSmallest smallest_priced(const std::vector<PricedCandidate>& c, const std::string& what) {
+namespace {
+
+std::string has_or_have(const std::vector<std::string>& labels) {
+  return fmt::format("{} {}", fmt::join(labels, ", "), labels.size() == 1 ? "has" : "have");
+}
+
+// smallest() needs two known figures: one price among several answers names no winner, and the
+// line would vanish without a word. Say whose price is missing, or that the priced cannot be used.
+std::string why_unranked(const std::vector<PricedCandidate>& c, const std::string& price) {
+  if (c.size() < 2) return "";
+  std::vector<std::string> priced, priced_usable, unpriced, quoted_unanswered;
+  for (const auto& x : c) {
+    if (x.value) priced.push_back(x.label);
+    if (x.value && x.usable) priced_usable.push_back(x.label);
+    if (!x.value && x.usable) unpriced.push_back(x.label);
+    if (!x.value && x.quoted) quoted_unanswered.push_back(x.label);
+  }
+  if (priced.empty())
+    return quoted_unanswered.empty() ? "" : fmt::format("{} a {} but no answer", has_or_have(quoted_unanswered), price);
+  if (!unpriced.empty()) return fmt::format("{} no {}", has_or_have(unpriced), price);
+  if (priced_usable.size() == 1) return fmt::format("only {} has a {}", priced_usable.front(), price);
+  return fmt::format("{} a {} but no usable answer", has_or_have(priced), price);
+}
+
+}  // namespace
+
+PricedSmallest smallest_priced(const std::vector<PricedCandidate>& c, const std::string& what,
+                               const std::string& price) {
   std::vector<std::pair<std::string, std::string>> priced;
   for (const auto& x : c)
     if (x.value && x.usable) priced.emplace_back(x.label, x.currency);
@@ -38,7 +65,9 @@ PricedSmallest smallest_priced(const std::vector<PricedCandidate>& c, const std:
     return {{}, fmt::format("the {} are in {}", what, currencies)};
   std::vector<RankCandidate> values;
   for (const auto& x : c) values.push_back({x.value, x.usable});
-  return {smallest(values), ""};
+  PricedSmallest out{smallest(values), ""};
+  if (!out.smallest.best && out.smallest.tie.empty()) out.why_none = why_unranked(c, price);
+  return out;
 }
 
 CostRanking rank_costs(const std::vector<Bill>& bills) {
@@ -64,17 +93,7 @@ CostRanking rank_costs(const std::vector<Bill>& bills) {
   std::vector<PricedCandidate> c;
   for (const auto& b : bills)
     c.push_back({b.label, r.totals ? b.rental_and_electricity : b.rental, b.currency, b.usable});
-  r.winner = smallest_priced(c, "quotes");
-  // One price among several answers names no winner (smallest() needs two): say whose are missing,
-  // or the winner would vanish without a word.
-  if (any_priced && !r.winner.smallest.best && r.winner.smallest.tie.empty() && r.winner.why_none.empty()) {
-    std::vector<std::string> unpriced;
-    for (const auto& b : bills)
-      if (b.usable && !b.rental) unpriced.push_back(b.label);
-    if (!unpriced.empty())
-      r.winner.why_none = fmt::format("{} {} no --gpu-hour-price", fmt::join(unpriced, ", "),
-                                      unpriced.size() == 1 ? "has" : "have");
-  }
+  r.winner = smallest_priced(c, "quotes", "--gpu-hour-price");
   return r;
 }
 

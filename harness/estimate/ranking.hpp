@@ -30,18 +30,26 @@ struct PricedCandidate {
   std::optional<double> value;
   std::string currency;  // of value
   bool usable = true;
+  // A price was given for it, whether or not its answer came (a SKU too slow for the deadline has
+  // none): where no priced SKU answers, why_none names them rather than saying nothing.
+  bool quoted = false;
 };
 
 struct PricedSmallest {
   Smallest smallest;
-  // Where the usable priced candidates are in different currencies there is no winner; this says
-  // why: "the quotes are in USD (h200us) and CNY (h100cn)". Empty otherwise.
+  // Why there is no winner where something is priced: the currencies ("the quotes are in USD
+  // (h200us) and CNY (h100cn)"), else too few priced to rank ("h100-sxm, b200 have no
+  // --gpu-hour-price", "only h200 has a server price"), else no priced answer usable ("A, B have
+  // a --gpu-hour-price but no usable answer"). Empty where there is a winner or a tie, where nothing
+  // is priced (no price asked, nothing to say) and with a single candidate (nothing to rank).
   std::string why_none;
 };
 
 // smallest() where every usable priced candidate shares one currency; `what` names the prices in
-// why_none ("quotes", "server prices").
-PricedSmallest smallest_priced(const std::vector<PricedCandidate>& candidates, const std::string& what);
+// why_none's currencies ("quotes", "server prices"), `price` the missing price in its other reasons
+// ("--gpu-hour-price", "server price").
+PricedSmallest smallest_priced(const std::vector<PricedCandidate>& candidates, const std::string& what,
+                               const std::string& price);
 
 // An answer's bill as the cost ranking weighs it.
 struct Bill {
@@ -68,7 +76,7 @@ struct CostRanking {
 };
 
 // Where some answers are priced but too few to rank (one quote among three SKUs), winner.why_none
-// names the unpriced: "h100-sxm, b200 have no --gpu-hour-price".
+// names the unpriced: "h100-sxm, b200 have no --gpu-hour-price" (smallest_priced's rule).
 CostRanking rank_costs(const std::vector<Bill>& bills);
 
 }  // namespace tb

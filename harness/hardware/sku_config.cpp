@@ -99,6 +99,12 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
     throw UsageError(fmt::format("{}: table 'peak_tflops' needs at least one of: {}", r.origin(),
                                  fmt::join(dtype_names(), ", ")));
   s.memory_gb = r.require_positive("memory.gb");
+  s.usable_gib = r.optional_positive("memory.usable_gib");
+  if (s.usable_gib && *s.usable_gib > s.memory_gb)
+    throw UsageError(fmt::format("{}: field 'memory.usable_gib' = {:g} is above memory.gb = {:g}: give what the "
+                                 "device exposes in GiB (nvidia-smi's memory total / 1024), positive and at most the "
+                                 "nominal size",
+                                 r.origin(), *s.usable_gib, s.memory_gb));
   s.memory_bandwidth_tb_s = r.require_positive("memory.bandwidth_tb_s");
   s.tdp_w = r.require_positive("power.tdp_w");
   s.gpus_per_server = static_cast<int>(r.optional_positive_int("server.gpus_per_server").value_or(8));
@@ -128,6 +134,10 @@ static SkuConfig parse_sku(const config::TomlReader& r) {
   else r.optional_string("sustained.source");  // a source with no figures: harmless, not a typo
   r.refuse_unknown_fields();
   return s;
+}
+
+std::string SkuConfig::capacity_text() const {
+  return usable_gib ? fmt::format("{:g} GiB usable of {:g}", *usable_gib, memory_gb) : fmt::format("{:g} GiB", memory_gb);
 }
 
 SkuConfig load_sku(const std::string& name_or_path) {

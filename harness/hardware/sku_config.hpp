@@ -22,7 +22,10 @@ struct SkuConfig {
   std::string display_name;
   std::string source;                      // datasheet citation
   std::map<DType, double> peak_tflops;     // dense peak per dtype
-  double memory_gb = 0;
+  double memory_gb = 0;  // [memory] gb: the nominal size, read as GiB (HBM is sold in binary units)
+  // [memory] usable_gib: what the device exposes (nvidia-smi's total: ECC and reserved memory taken
+  // off, an L40S's 48 GB leaves 44.99 GiB), where a source gives it; at most memory_gb.
+  std::optional<double> usable_gib;
   double memory_bandwidth_tb_s = 0;
   double tdp_w = 0;
   int gpus_per_server = 8;
@@ -60,6 +63,11 @@ struct SkuConfig {
   // (mamf-finder shape sweeps), the reference `trainbench health` judges a machine against.
   std::map<DType, double> sustained_gemm_tflops;
   std::string sustained_source;
+
+  // The memory every fit is judged against: usable_gib where the config gives it, else the nominal.
+  double capacity_gib() const { return usable_gib.value_or(memory_gb); }
+  // That capacity as the output names it: "79.65 GiB usable of 80", or "80 GiB".
+  std::string capacity_text() const;
 
   // Refuses a dtype the SKU has no peak for, listing the ones it has.
   double peak_tflops_for(DType dtype) const;

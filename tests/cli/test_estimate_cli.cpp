@@ -400,12 +400,15 @@ TEST(EstimateCli, LayoutAutoPicksAFittingLayoutAndEstimatesIt) {
   const std::string configs = config_dir ? config_dir : std::string(TB_SOURCE_DIR) + "/configs";
   write_text(dir + "/tiny.toml", read_text(configs + "/skus/h100-sxm.toml"));
   auto tiny = read_text(dir + "/tiny.toml");
-  tiny.replace(tiny.find("gb = 80"), 7, "gb = 1");
+  // 1 GiB usable of the nominal 80: the search judges the usable figure, and says which it used.
+  const std::string usable = "usable_gib = 79.65";
+  ASSERT_NE(tiny.find(usable), std::string::npos) << tiny;
+  tiny.replace(tiny.find(usable), usable.size(), "usable_gib = 1");
   write_text(dir + "/tiny.toml", tiny);
   auto none = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", dir + "/tiny.toml", "--mfu", "0.4",
                               "--gpus", "64", "--layout", "auto"});
   EXPECT_EQ(none.exit_code, 1) << none.out << none.err;
-  EXPECT_NE(none.out.find("0 fit in 1 GiB"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("0 fit in 1 GiB usable of 80"), std::string::npos) << none.out;
   EXPECT_NE(none.err.find("no layout of gpt3-175b fits"), std::string::npos) << none.err;
 }
 

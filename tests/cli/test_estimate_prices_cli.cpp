@@ -218,11 +218,19 @@ TEST_F(EstimatePricesCli, JsonNamesTheLeastToBuyAsTheTextDoes) {
   j = nlohmann::json::parse(run({"--server-price", "350000", "--json"}).out);
   EXPECT_TRUE(j["best_sku"]["servers"].is_null());
   EXPECT_EQ(tied(j, "servers"), nlohmann::json::array({"h100-sxm", "h200"}));
-  // One priced: nothing to compare, as the text names nothing.
+  // One priced: nothing to compare, and the text and JSON say whose price is missing rather than
+  // crowning h200 alone or leaving the line out without a word.
   r = run({"--server-price", "h200=420000"});
-  EXPECT_EQ(r.out.find("least to buy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("least to buy: none — h100-sxm has no server price\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("least to buy: h200"), std::string::npos) << r.out;
   j = nlohmann::json::parse(run({"--server-price", "h200=420000", "--json"}).out);
   EXPECT_TRUE(j["best_sku"]["servers"].is_null());
+  EXPECT_EQ(j["best_sku"]["servers_why_none"], "h100-sxm has no server price");
+  // No server price at all: no purchase was asked, so no line and null.
+  r = run({});
+  EXPECT_EQ(r.out.find("least to buy"), std::string::npos) << r.out;
+  j = nlohmann::json::parse(run({"--json"}).out);
+  EXPECT_TRUE(j["best_sku"]["servers_why_none"].is_null());
   // Server prices in two currencies: none, saying why.
   const std::string cn = priced_sku("h100-sxm", "h100cn", "server = 2500000\ncurrency = \"CNY\"\n");
   r = run_trainbench({"estimate", "--gpu", "h200," + cn, "--mfu", "0.4", "--days", "30", "--server-price",

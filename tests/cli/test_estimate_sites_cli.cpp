@@ -127,6 +127,24 @@ TEST(EstimateSitesCli, SitesWithoutDaysSayTheyAnswerTheArticlesOneDay) {
   EXPECT_EQ(r.out.find("no --days"), std::string::npos) << r.out;
 }
 
+// The same 98,304 GPUs given by hand (tp 8 x pp 48 x dp 256, the layout the search picks) build the
+// same 195 sites, with the same line: the rule does not depend on who chose the layout.
+TEST(EstimateSitesCli, AHandLayoutBuildsTheSitesTheSearchDoes) {
+  const std::vector<std::string> args{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4",
+                                      "--days", "1", "--tp", "8", "--pp", "48", "--dp", "256", "--site", "500p"};
+  const auto r = run_trainbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(" (build 195)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("build 195: whole sites for the 98,304 GPUs used (506 per site, the layout's count); the "
+                       "work alone fills 191.3"),
+            std::string::npos)
+      << r.out;
+  const auto j = json_of(args);
+  EXPECT_EQ(j["at_measured"]["sites_whole"], 195);
+  EXPECT_EQ(j["sites_whole_hold_gpus"], 98304);
+  EXPECT_DOUBLE_EQ(j["at_measured"]["cost_whole_sites"].get<double>(), 195 * 3.02e9);
+}
+
 // The article's 3640 PF-days is Table D.1's 3.64E+03, rounded from the same 174.6 B parameters; every
 // GPT-3 size's D.1 figure is set beside ours (XL: 6 x 1,315,737,600 x 300e9 / 8.64e19 = 27.41 vs 27.5).
 TEST(EstimateSitesCli, TheArticlesFigureIsSaidAsTableD1sRounding) {

@@ -172,6 +172,46 @@ TEST(Configs, SkusHaveDenseDatasheetPeaks) {
   }
 }
 
+// [memory] usable_gib, where a config gives one, is the capacity every fit uses: nvidia-smi's
+// 81,559 MiB / 1024 = 79.65 GiB for the H100 SXM, 46,068 / 1024 = 44.99 of the L40S's 48; the A100
+// config gives none and keeps its nominal 80. Never above the nominal, never zero or negative.
+TEST(Configs, UsableMemoryIsTheCapacityWhereGivenAndNeverAboveNominal) {
+  const SkuConfig h100 = load_sku("h100-sxm");
+  EXPECT_DOUBLE_EQ(h100.memory_gb, 80);
+  EXPECT_DOUBLE_EQ(h100.capacity_gib(), 79.65);
+  EXPECT_EQ(h100.capacity_text(), "79.65 GiB usable of 80");
+  EXPECT_DOUBLE_EQ(load_sku("l40s").capacity_gib(), 44.99);
+  const SkuConfig a100 = load_sku("a100-sxm-80g");
+  EXPECT_FALSE(a100.usable_gib.has_value());
+  EXPECT_DOUBLE_EQ(a100.capacity_gib(), 80);
+  EXPECT_EQ(a100.capacity_text(), "80 GiB");
+  for (const auto& name : config::available_names(config::ConfigKind::Sku)) {
+    const SkuConfig s = load_sku(name);
+    EXPECT_LE(s.capacity_gib(), s.memory_gb) << name;
+    EXPECT_GT(s.capacity_gib(), 0.9 * s.memory_gb) << name;  // a typo in GB, not GiB, would be far off
+  }
+  const std::string path = ::testing::TempDir() + "/usable_sku.toml";
+  auto write = [&](const std::string& usable) {
+    std::ofstream f(path);
+    f << "name = \"x\"\nsource = \"test\"\n[peak_tflops]\nbf16 = 100\n[memory]\ngb = 80\nusable_gib = " << usable
+      << "\nbandwidth_tb_s = 1\n[power]\ntdp_w = 100\n";
+  };
+  write("80");  // the nominal itself is allowed
+  EXPECT_DOUBLE_EQ(load_sku(path).capacity_gib(), 80);
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {"80.5", "is above memory.gb = 80"},
+           {"0", "must be positive (got 0)"},
+           {"-79.1", "must not be negative (got -79.1)"},
+           {"\"79.1\"", "must be a number"}}) {
+    write(bad);
+    const std::string msg = message_of([&] { load_sku(path); });
+    EXPECT_NE(msg.find("usable_sku.toml"), std::string::npos) << bad << ": " << msg;
+    EXPECT_NE(msg.find("memory.usable_gib"), std::string::npos) << bad << ": " << msg;
+    EXPECT_NE(msg.find(why), std::string::npos) << bad << ": " << msg;
+    EXPECT_THROW(load_sku(path), UsageError) << bad;
+  }
+}
+
 // Sustained figures (what `trainbench health` judges against) are measurements: below the dense
 // peak of their dtype, and never without a source.
 TEST(Configs, SustainedGemmFiguresSitBelowPeakAndCiteASource) {

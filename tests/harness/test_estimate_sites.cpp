@@ -101,6 +101,49 @@ TEST(EstimateSites, WholeSitesHoldTheGpusTheDeadlineLayoutUses) {
   EXPECT_EQ(fixed.at_measured->sites_whole, 1);
 }
 
+// A hand-given layout's GPUs run in the sites as the search's do: the rule is the deadline's. GPT-3
+// in a day at tp 8 x pp 48 x dp 256 = 98,304 GPUs (the layout --layout auto picks): the work alone
+// fills 191.3 sites (build 192), but 192 x 506 = 97,152 GPUs < 98,304, so 98,304 / 506 = 194.3 ->
+// 195 sites, 195 x 3.02 billion = 588.9 billion CNY.
+TEST(EstimateSites, WholeSitesHoldAHandLayoutsGpus) {
+  EstimateRequest r = h100_at_500p(DType::BF16);
+  r.days = 1;
+  r.tp = 8;
+  r.pp = 48;
+  r.dp = 256;
+  const EstimateResult e = estimate(r);
+  ASSERT_TRUE(e.at_measured && e.gpus && e.gpus_per_site);
+  EXPECT_EQ(*e.gpus, 8 * 48 * 256);
+  EXPECT_EQ(*e.gpus_per_site, 506);
+  EXPECT_NEAR(e.at_measured->sites_needed, 191.3, 0.05);
+  EXPECT_EQ(e.at_measured->sites_whole, 195);
+  EXPECT_EQ(e.at_measured->sites_whole_hold_gpus, std::optional<int64_t>(98'304));
+  EXPECT_DOUBLE_EQ(e.at_measured->cost_whole_sites, 195 * 3.02e9);
+  // Over several hand dp sizes (too few GPUs for the day, and more than it needs): the sites to
+  // build are the larger of the work's and those holding tp x pp x dp.
+  int held = 0, short_of = 0;
+  for (const int64_t dp : {16, 64, 128, 200, 256, 300}) {
+    r.dp = dp;
+    const EstimateResult x = estimate(r);
+    ASSERT_TRUE(x.at_measured && x.gpus) << dp;
+    const int64_t holding = (8 * 48 * dp + 505) / 506;
+    const auto work = static_cast<int64_t>(std::ceil(x.at_measured->sites_needed - 1e-9));
+    EXPECT_EQ(x.at_measured->sites_whole, std::max(holding, work)) << dp;
+    EXPECT_EQ(x.at_measured->sites_whole_hold_gpus.has_value(), holding > work) << dp;
+    held += holding > work;
+    short_of += holding < work;
+  }
+  EXPECT_GT(held, 0);
+  EXPECT_GT(short_of, 0);
+  // The same layout on a --gpus fleet is the fleet's own question: the sites answer --days alone.
+  r.dp.reset();
+  r.gpus = 98'304;
+  const EstimateResult fleet = estimate(r);
+  ASSERT_TRUE(fleet.at_measured);
+  EXPECT_FALSE(fleet.at_measured->sites_whole_hold_gpus);
+  EXPECT_EQ(fleet.at_measured->sites_whole, 192);
+}
+
 // A deadline no 100,000,000 GPUs meet is said, not capped and reported as met, with --site as
 // without: Llama 3 405B on RTX 4090s at MFU 0.01 in a day needs 2.76e8.
 TEST(EstimateSites, ADeadlineBeyondTheGpuBoundIsRefusedWithASite) {

@@ -332,8 +332,10 @@ TEST(LayoutSearch, AnImpossibleDeadlineSaysHowSoonAndOnHowFewGpus) {
 
 TEST(LayoutSearch, NothingFitsIsAnEmptyAnswerNotAnError) {
   LayoutSearchRequest r = gpt3_on("h100-sxm", 0.4);
-  r.base.sku->memory_gb = 1;
   r.base.gpus = 64;
+  ASSERT_GT(search_layouts(r).feasible, 0);
+  // 1 GiB usable of the nominal 80: the search judges the usable figure, and nothing fits.
+  r.base.sku->usable_gib = 1;
   const LayoutSearchResult s = search_layouts(r);
   EXPECT_TRUE(s.ranked.empty());
   EXPECT_EQ(s.feasible, 0);

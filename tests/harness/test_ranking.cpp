@@ -88,6 +88,10 @@ TEST(Ranking, TooFewPricesToRankNameTheUnpriced) {
                   {"B", std::nullopt, "", std::nullopt, false},
                   {"C", std::nullopt, "", std::nullopt, true}});
   EXPECT_EQ(r.winner.why_none, "C has no --gpu-hour-price");
+  // The only other answer cannot be bought: A is not crowned alone, and the line says why.
+  r = rank_costs({{"A", 559213, "USD", std::nullopt, true}, {"B", std::nullopt, "", std::nullopt, false}});
+  EXPECT_FALSE(r.winner.smallest.best.has_value());
+  EXPECT_EQ(r.winner.why_none, "only A has a --gpu-hour-price");
   // Two priced: a winner, and nothing to explain.
   r = rank_costs({{"A", 559213, "USD", std::nullopt, true},
                   {"B", 553061, "USD", std::nullopt, true},
@@ -99,16 +103,46 @@ TEST(Ranking, TooFewPricesToRankNameTheUnpriced) {
 }
 
 TEST(Ranking, ServerPricesInOneCurrencyRankOtherwiseSayWhy) {
-  PricedSmallest s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices");
+  PricedSmallest s =
+      smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 9e6, "USD", true}}, "server prices", "server price");
   EXPECT_EQ(s.smallest.best, std::optional<size_t>(1));
   EXPECT_EQ(s.why_none, "");
-  s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 63e6, "CNY", true}}, "server prices");
+  s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 63e6, "CNY", true}}, "server prices", "server price");
   EXPECT_FALSE(s.smallest.best.has_value());
   EXPECT_EQ(s.why_none, "the server prices are in USD (h100) and CNY (b200)");
   // An answer that cannot be bought is no contender: its currency does not block the others.
   s = smallest_priced({{"h100", 11.7e6, "USD", true}, {"b200", 63e6, "CNY", false}, {"h200", 12e6, "USD", true}},
-                      "server prices");
+                      "server prices", "server price");
   EXPECT_EQ(s.smallest.best, std::optional<size_t>(0));
+}
+
+// One server price among several SKUs names no winner (smallest() needs two known figures): the
+// line says why instead of vanishing, as the cost line does.
+TEST(Ranking, TooFewServerPricesToRankSayWhy) {
+  auto why = [](std::vector<PricedCandidate> c) { return smallest_priced(c, "server prices", "server price"); };
+  // 39 servers x 420,000 for h200; h100-sxm and b200 unpriced: theirs are missing, h200 not crowned.
+  PricedSmallest s = why({{"h100-sxm", std::nullopt, "USD", true},
+                          {"h200", 16.38e6, "USD", true, true},
+                          {"b200", std::nullopt, "USD", true}});
+  EXPECT_FALSE(s.smallest.best.has_value());
+  EXPECT_EQ(s.why_none, "h100-sxm, b200 have no server price");
+  // The other SKU has no answer at all (too slow for the deadline): only h200 is priced.
+  s = why({{"h100-sxm", std::nullopt, "USD", false}, {"h200", 16.38e6, "USD", true, true}});
+  EXPECT_FALSE(s.smallest.best.has_value());
+  EXPECT_EQ(s.why_none, "only h200 has a server price");
+  // The priced SKU is the one without an answer: its price was given, said so.
+  s = why({{"h100-sxm", std::nullopt, "USD", false, true}, {"h200", std::nullopt, "USD", true}});
+  EXPECT_EQ(s.why_none, "h100-sxm has a server price but no answer");
+  // Both priced, neither usable (neither holds the layout): two known, no winner, said so.
+  s = why({{"a", 1e6, "USD", false, true}, {"b", 2e6, "USD", false, true}});
+  EXPECT_FALSE(s.smallest.best.has_value());
+  EXPECT_EQ(s.why_none, "a, b have a server price but no usable answer");
+  // No price anywhere: nothing was asked, nothing to say; a single SKU: nothing to rank.
+  EXPECT_EQ(why({{"a", std::nullopt, "USD", true}, {"b", std::nullopt, "USD", true}}).why_none, "");
+  EXPECT_EQ(why({{"a", 1e6, "USD", true, true}}).why_none, "");
+  // A winner or a tie: nothing to explain.
+  EXPECT_EQ(why({{"a", 1e6, "USD", true, true}, {"b", 2e6, "USD", true, true}}).why_none, "");
+  EXPECT_EQ(why({{"a", 1e6, "USD", true, true}, {"b", 1e6, "USD", true, true}}).why_none, "");
 }
 
 }  // namespace
