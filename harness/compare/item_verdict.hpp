@@ -32,9 +32,9 @@ const char* to_string(Verdict verdict);
 // NotMeasured: a kernel no current run measured (skipped or interrupted in a run accepted for its
 // failed kernels): inconclusive like the first three. StepOfFailedKernels: the step of a current
 // run whose kernels failed sums fewer kernels; the failures are the regression, so it is not.
-// HostConditions: found slower where the current side has fewer than 3 runs, while the host's
-// load differs between the sides (environment_diff.hpp's host_load): within-run samples, or one
-// run, cannot tell load from code, so it is inconclusive, not a regression.
+// HostConditions: found slower with fewer than 3 runs on a side, while the host's load differs
+// between the sides (environment_diff.hpp's host_load) or, on the CPU backend, a run started on a
+// busy host: within-run samples, or one run, cannot tell load from code, so it is inconclusive.
 enum class UnjudgedReason {
   None, NothingToCompare, SingleSample, TooNoisy, OtherKernels, NotMeasured, StepOfFailedKernels, HostConditions
 };

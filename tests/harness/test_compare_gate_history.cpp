@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harness/compare/format.hpp"
@@ -208,6 +209,37 @@ TEST(CompareGateHistory, ASlowdownOnAnotherLoadIsInconclusive) {
   EXPECT_EQ(busy.verdict(), "inconclusive");
   EXPECT_EQ(busy.exit_code(), kExitInconclusive);
   EXPECT_EQ(kExitInconclusive, 3);
+}
+
+// The CPU backend's kernels share their cores: a run started on a busy host (1.5 per CPU, both
+// sides alike, so no host_load change) leaves a one-a-side slowdown inconclusive; quiet, it is caught.
+TEST(CompareGateHistory, ACpuSlowdownOnABusyHostIsInconclusive) {
+  auto on_cpu = [](LabeledResults f) {
+    f.results.machine.backend = "cpu";
+    return f;
+  };
+  const auto busy = check_regressions(on_cpu(gemm_file(1.0, "cb.json", 21, 1, 1.5)),
+                                      on_cpu(gemm_file(1.3, "cc.json", 21, 1, 1.5)), {});
+  EXPECT_TRUE(std::none_of(busy.environment.begin(), busy.environment.end(),
+                           [](const EnvironmentChange& e) { return e.field == "host_load"; }));
+  const auto& v = item(busy, "qkv.fwd");
+  EXPECT_EQ(v.unjudged_reason, UnjudgedReason::HostConditions) << v.explanation;
+  EXPECT_NE(v.reason.find("the CPU backend's host was busy (load at least 0.5 per CPU) in 1 of 1 baseline and 1 of 1 "
+                          "current run(s)"),
+            std::string::npos)
+      << v.reason;
+  EXPECT_EQ(busy.exit_code(), 3);
+  const auto quiet = check_regressions(on_cpu(gemm_file(1.0, "qb2.json", 21, 1, 0.1)),
+                                       on_cpu(gemm_file(1.3, "qc2.json", 21, 1, 0.1)), {});
+  EXPECT_EQ(item(quiet, "qkv.fwd").verdict, Verdict::Slower) << item(quiet, "qkv.fwd").explanation;
+  EXPECT_EQ(quiet.exit_code(), 1);
+  // Three runs a side measure the run-to-run variance: the runs decide, load or not.
+  std::vector<LabeledResults> b, c;
+  for (int i = 0; i < 3; ++i) {
+    b.push_back(on_cpu(gemm_file(1.0 + 0.001 * i, fmt::format("cb{}.json", i), 21, 1, 1.5)));
+    c.push_back(on_cpu(gemm_file(1.3 + 0.001 * i, fmt::format("cc{}.json", i), 21, 1, 1.5)));
+  }
+  EXPECT_EQ(check_regressions(b, c, {}).exit_code(), 1);
 }
 
 // Three runs a side: the runs decide, and Holm's bound holds; the header says so.
