@@ -10,6 +10,7 @@
 
 #include "harness/compare/format.hpp"
 #include "harness/compare/gate_error.hpp"
+#include "harness/compare/junit.hpp"
 #include "harness/compare/rank_among_runs.hpp"
 #include "harness/compare/regression.hpp"
 #include "harness/timing/sample_stats.hpp"
@@ -208,6 +209,10 @@ TEST(CompareGateHistory, ASlowdownOnAnotherLoadIsInconclusive) {
       << v.reason;
   EXPECT_EQ(busy.verdict(), "inconclusive");
   EXPECT_EQ(busy.exit_code(), kExitInconclusive);
+  const std::string xml = junit_xml(busy);
+  EXPECT_NE(xml.find("<error message=\"qkv.fwd [" ), std::string::npos) << xml;
+  EXPECT_NE(xml.find("type=\"unjudged\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<property name=\"false_alarms_bounded\" value=\"false\"/>"), std::string::npos) << xml;
   EXPECT_EQ(kExitInconclusive, 3);
 }
 
