@@ -11,9 +11,9 @@
 #include "harness/common/errors.hpp"
 #include "harness/compare/gate_error.hpp"
 #include "harness/compare/gate_notes.hpp"
+#include "harness/compare/host_conditions.hpp"
 #include "harness/compare/repetitions.hpp"
 #include "harness/compare/u_test.hpp"
-#include "harness/health/health_check.hpp"
 #include "harness/timing/sample_stats.hpp"
 
 namespace tb::compare {
@@ -185,46 +185,6 @@ void adjust_family(RegressionReport& report, const std::string& command) {
                                        "{}: each can raise a false alarm on its own",
                                        banded.size() > 3 ? fmt::format("{} items", banded.size()) : fmt::format("{}", fmt::join(banded, ", ")),
                                        family.size()));
-}
-
-// Where run-to-run variance was not measured (fewer than 3 runs on a side), a slowdown may be the
-// host's load, not the code, where the results record that the load could have done it: the load
-// differs between the sides (the environment's host_load: busy against quiet, or busy loads 1.25x
-// apart), or, on the CPU backend, whose kernels share their cores with every other process, a run
-// of either side started on a busy host (health::host_busy, the flag CPU health judges by). One
-// busy start once read "norm.bwd 1638% slower, p = 5.6e-09" between identical builds. Such an
-// item is inconclusive, not a regression; a failed kernel stays a regression whatever the load.
-void hold_slowdowns_on_another_load(RegressionReport& report, const std::vector<results::MachineInfo>& b,
-                                    const std::vector<results::MachineInfo>& c) {
-  std::string why;
-  const auto load = std::find_if(report.environment.begin(), report.environment.end(),
-                                 [](const EnvironmentChange& e) { return e.field == "host_load"; });
-  if (load != report.environment.end()) {
-    why = fmt::format("the host's load differs between the sides (host_load: {} -> {})", load->baseline,
-                      load->current);
-  } else {
-    auto busy_runs = [](const std::vector<results::MachineInfo>& side) {
-      int n = 0;
-      for (const auto& m : side) n += m.backend == "cpu" && health::host_busy(m.load_avg_1m, m.host_cpus);
-      return n;
-    };
-    const int nb = busy_runs(b), nc = busy_runs(c);
-    if (nb + nc > 0)
-      why = fmt::format("the CPU backend's host was busy (load at least {:g} per CPU) in {} of {} baseline and {} of {} "
-                        "current run(s), and other processes take the benchmark's cores",
-                        health::kBusyHostLoadPerCpu, nb, b.size(), nc, c.size());
-  }
-  if (why.empty()) return;
-  for (auto& item : report.items) {
-    if (item.verdict != Verdict::Slower) continue;
-    item.verdict = Verdict::Unjudged;
-    item.unjudged_reason = UnjudgedReason::HostConditions;
-    item.reason = fmt::format(
-        "{:+.2f}% would be a regression, but {}, and with {} vs {} run(s) the run-to-run variance was not measured: "
-        "load cannot be told from code; re-run both sides on a quiet host, or give 3 or more runs a side",
-        100.0 * item.change, why, report.baseline_runs, report.current_runs);
-    item.explanation = fmt::format("{}, but {}", item.explanation, item.reason);
-  }
 }
 
 // The step's noise is its kernels': unknown where one has a single sample. Which ones, so that the
