@@ -293,12 +293,12 @@ void add_compare_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--alpha", flags->alpha,
                   "Regression: the level of every p-value rule (the U test on samples or on the runs' medians, run "
-                  "ranges), a number in (0, 0.5]; with --correction holm and the runs deciding (3 or more a side) "
+                  "ranges, the rank among baseline runs), a number in (0, 0.5]; with --correction holm and the runs deciding (3 or more a side) "
                   "the chance of any false alarm in the job (within-run samples bound none)")
       ->capture_default_str();
   cmd->add_option("--correction", flags->correction,
                   "Regression: multiple comparisons over the items judged by a p-value: holm (Holm-Bonferroni: the "
-                  "job's false-alarm chance held to --alpha) or none (each item at --alpha: false alarms grow with "
+                  "job's false-alarm chance held to --alpha where the runs decide) or none (each item at --alpha: false alarms grow with "
                   "the number of kernels)")
       ->capture_default_str();
   cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");
