@@ -15,6 +15,7 @@
 #include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
+#include "harness/compare/gate_error.hpp"
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
 #include "harness/compare/regression_json.hpp"
@@ -75,6 +76,16 @@ void refuse_flags_of_other_mode(const CLI::App& cmd, const std::vector<std::stri
 }
 
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
+
+// In the gate, a file that cannot be read is its own kind of refusal (`error_kind` "unreadable"):
+// a nightly job re-runs a night whose file is missing or truncated, and fixes a command line.
+compare::LabeledResults load_for_gate(const std::string& path) {
+  try {
+    return load(path);
+  } catch (const UsageError& e) {
+    throw compare::GateRefusal(compare::GateErrorKind::Unreadable, e.what());
+  }
+}
 
 // `--baseline good-1.json good-2.json … tonight-*.json` (a shell glob after the flag) reads
 // good-1.json as the baseline and every other file as a current run: one baseline run against a
@@ -194,22 +205,22 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
     refuse_misplaced_baseline(baseline, f.files);
     refuse_a_file_on_both_sides(baseline, f.files);
     std::vector<compare::LabeledResults> baseline_runs, current;
-    for (const auto& path : baseline) baseline_runs.push_back(load(path));
-    for (const auto& path : f.files) current.push_back(load(path));
+    for (const auto& path : baseline) baseline_runs.push_back(load_for_gate(path));
+    for (const auto& path : f.files) current.push_back(load_for_gate(path));
     report = compare::check_regressions(baseline_runs, current, o);
     // The JUnit file first: where it cannot be written (a runtime error, exit 1), stdout says
     // "error", not the verdict of a report half delivered.
     if (!junit.empty()) results::write_file_atomic(junit, compare::junit_xml(report));
   } catch (const std::exception& e) {
-    const bool usage = dynamic_cast<const UsageError*>(&e) != nullptr;
+    const compare::GateErrorKind kind = compare::error_kind(e);
     if (f.json)
       std::cout << nlohmann::json{{"verdict", "error"}, {"error", e.what()},
-                                  {"exit_code", usage ? kExitUsage : kExitRuntime}}
+                                  {"error_kind", compare::to_string(kind)}, {"exit_code", compare::exit_code(kind)}}
                        .dump(2)
                 << "\n";
     if (!junit.empty()) {
       try {
-        results::write_file_atomic(junit, compare::junit_error_xml(e.what()));
+        results::write_file_atomic(junit, compare::junit_error_xml(e.what(), compare::to_string(kind)));
       } catch (const std::exception& junit_error) {
         // The gate's own error is the one to exit with; the JUnit one is said beside it.
         std::cerr << "trainbench compare: also could not write the JUnit error: " << junit_error.what() << "\n";
@@ -219,7 +230,7 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
   }
   if (f.json) std::cout << compare::to_json(report).dump(2) << "\n";
   else std::cout << compare::format_regressions(report, format);
-  // 1 on a regression; 2 where no item is slower but some could not be judged (inconclusive).
+  // 1 on a regression; 3 where no item is slower but some could not be judged (inconclusive).
   if (report.exit_code() != kExitOk) set_exit_code(report.exit_code());
 }
 
@@ -259,7 +270,8 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
 void add_compare_command(CLI::App& app) {
   auto flags = std::make_shared<CompareFlags>();
   auto* cmd = app.add_subcommand(
-      "compare", "Results side by side (A.json B.json ...), or --baseline BASE.json CURRENT.json: exit 1 on regression");
+      "compare", "Results side by side (A.json B.json ...), or --baseline BASE.json CURRENT.json: exit 1 on "
+                 "regression, 3 inconclusive, 2 refused input");
   cmd->add_option("files", flags->files, "Results files (with --baseline: the current run, or several runs of it)")
       ->required();
   cmd->add_option("--baseline", flags->baseline,
@@ -268,7 +280,8 @@ void add_compare_command(CLI::App& app) {
                   "repeated; not a directory; every other file is a current run "
                   "(one baseline file beside several current ones is refused: a glob after --baseline). With 3 or more runs a side the "
                   "runs decide, not the samples within one (7 a side let a `run` file's 25 items fail at --alpha "
-                  "0.05 under Holm)")
+                  "0.05 under Holm); with 3 or more baseline runs and 1 or 2 current, tonight's runs are ranked "
+                  "among the baseline's. A file is one run, whatever its --benchmark_repetitions")
       // Split in baseline_files, not by CLI11: a file whose name has a comma is one file.
       ->allow_extra_args(false)
       ->type_name("FILE[,FILE...]")
@@ -280,11 +293,12 @@ void add_compare_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--alpha", flags->alpha,
                   "Regression: the level of every p-value rule (the U test on samples or on the runs' medians, run "
-                  "ranges), a number in (0, 0.5]; with --correction holm the chance of any false alarm in the job")
+                  "ranges, the rank among baseline runs), a number in (0, 0.5]; with --correction holm and the runs deciding (3 or more a side) "
+                  "the chance of any false alarm in the job (within-run samples bound none)")
       ->capture_default_str();
   cmd->add_option("--correction", flags->correction,
                   "Regression: multiple comparisons over the items judged by a p-value: holm (Holm-Bonferroni: the "
-                  "job's false-alarm chance held to --alpha) or none (each item at --alpha: false alarms grow with "
+                  "job's false-alarm chance held to --alpha where the runs decide) or none (each item at --alpha: false alarms grow with "
                   "the number of kernels)")
       ->capture_default_str();
   cmd->add_option("--junit", flags->junit, "Regression: write JUnit XML to this file");

@@ -9,6 +9,7 @@
 #include "harness/common/errors.hpp"
 #include "harness/results/kernel_status.hpp"
 #include "harness/results/step_consistency.hpp"
+#include "harness/compare/gate_error.hpp"
 
 namespace tb::compare {
 
@@ -21,12 +22,28 @@ std::string kernel_key(const results::KernelResult& k) {
                      batch != 1 && !shown ? fmt::format(" batch {}", batch) : "");
 }
 
+namespace {
+
+// A file at odds with itself (a median that is not its samples', a step that is not its
+// kernels' sum) is no reading of any run: refused as an unreadable one is.
+void require_consistent(const results::RunResults& r, const std::string& origin) {
+  try {
+    results::require_consistent_results(r, origin);
+  } catch (const GateRefusal&) {
+    throw;
+  } catch (const UsageError& e) {
+    throw GateRefusal(GateErrorKind::Unreadable, e.what());
+  }
+}
+
+}  // namespace
+
 void require_complete_run(const LabeledResults& run, bool accept_failed_kernels) {
   const auto& r = run.results;
   const bool some_failed = std::any_of(r.kernels.begin(), r.kernels.end(),
                                        [](const results::KernelResult& k) { return results::kernel_failed(k.status); });
   if (accept_failed_kernels && some_failed) {
-    results::require_consistent_results(r, run.origin);
+    require_consistent(r, run.origin);
     return;
   }
   std::vector<std::string> bad;
@@ -34,23 +51,23 @@ void require_complete_run(const LabeledResults& run, bool accept_failed_kernels)
     if (k.status != "ok") bad.push_back(fmt::format("{} ({}{}{})", k.name, k.status, k.error.empty() ? "" : ": ", k.error));
   const std::string which = bad.empty() ? "" : fmt::format("; kernels not measured: {}", fmt::join(bad, ", "));
   if (r.status == "failed")
-    throw UsageError(fmt::format("{}: the run failed (status \"failed\"){}; it has no timings to compare — re-run it",
+    throw GateRefusal(GateErrorKind::Partial, fmt::format("{}: the run failed (status \"failed\"){}; it has no timings to compare — re-run it",
                                  run.origin, which));
   if (r.status == "partial" || (r.step && !r.step->complete) || !bad.empty())
-    throw UsageError(fmt::format("{}: the run is partial (status \"{}\"){}; its step misses kernels, so no comparison "
+    throw GateRefusal(GateErrorKind::Partial, fmt::format("{}: the run is partial (status \"{}\"){}; its step misses kernels, so no comparison "
                                  "of it would be whole — re-run it to completion (`report` draws what it measured)",
                                  run.origin, r.status, which));
-  if (r.kernels.empty()) throw UsageError(fmt::format("{}: the results file holds no kernels", run.origin));
+  if (r.kernels.empty()) throw GateRefusal(GateErrorKind::Unreadable, fmt::format("{}: the results file holds no kernels", run.origin));
 
-  results::require_consistent_results(r, run.origin);
+  require_consistent(r, run.origin);
 }
 
 void require_measured_part(const LabeledResults& run) {
   const auto& k = run.results.kernels;
   if (std::none_of(k.begin(), k.end(), [](const results::KernelResult& x) { return x.status == "ok"; }))
-    throw UsageError(fmt::format("{}: the run is partial and measured no kernel: nothing to report — re-run it",
+    throw GateRefusal(GateErrorKind::Partial, fmt::format("{}: the run is partial and measured no kernel: nothing to report — re-run it",
                                  run.origin));
-  results::require_consistent_results(run.results, run.origin);
+  require_consistent(run.results, run.origin);
 }
 
 void require_same_attention_impl(const LabeledResults& a, const LabeledResults& b,
@@ -61,7 +78,7 @@ void require_same_attention_impl(const LabeledResults& a, const LabeledResults& 
   // Where both files recorded it: files older than the field say nothing either way (each
   // kernel's algorithm still shows a change of implementation).
   if (!ia.empty() && !ib.empty() && ia != ib)
-    throw UsageError(fmt::format("{} and {} measured different attention implementations: workload.attention_impl = "
+    throw GateRefusal(GateErrorKind::Incomparable, fmt::format("{} and {} measured different attention implementations: workload.attention_impl = "
                                  "'{}' vs '{}'; a regression gate would judge other code, not a change (pass "
                                  "--allow-different-shapes to compare anyway, or set them side by side without "
                                  "--baseline)",
@@ -73,7 +90,7 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
   const auto& wa = a.results.workload;
   const auto& wb = b.results.workload;
   auto refuse = [&](const std::string& field, const std::string& va, const std::string& vb, const std::string& why) {
-    throw UsageError(fmt::format("{} and {} measured different {}: {} = '{}' vs '{}'; {} "
+    throw GateRefusal(GateErrorKind::Incomparable, fmt::format("{} and {} measured different {}: {} = '{}' vs '{}'; {} "
                                  "(pass --allow-different-shapes to compare anyway)",
                                  a.origin, b.origin, why, field, va, vb,
                                  field == "workload.model"   ? "their kernels are another model's"
@@ -125,7 +142,7 @@ void require_same_shapes(const LabeledResults& a, const LabeledResults& b, const
       if (v.size() > shown) s += fmt::format("; … {} more", v.size() - shown);
       return s;
     };
-    throw UsageError(fmt::format("{} and {} measured different kernels (matched by name, shape and dtype): only in the "
+    throw GateRefusal(GateErrorKind::Incomparable, fmt::format("{} and {} measured different kernels (matched by name, shape and dtype): only in the "
                                  "first: {}; only in the second: {} (pass --allow-different-shapes to compare the "
                                  "kernels they share)",
                                  a.origin, b.origin, list(only_a), list(only_b)));
@@ -137,7 +154,7 @@ void require_same_device(const LabeledResults& a, const LabeledResults& b, const
   const auto& ma = a.results.machine;
   const auto& mb = b.results.machine;
   auto refuse = [&](const std::string& field, const std::string& va, const std::string& vb) {
-    throw UsageError(fmt::format("{} and {} ran on different devices: {} = '{}' vs '{}'; a regression check between "
+    throw GateRefusal(GateErrorKind::Incomparable, fmt::format("{} and {} ran on different devices: {} = '{}' vs '{}'; a regression check between "
                                  "them would measure the hardware, not the change (pass --allow-different-device to "
                                  "compare anyway, or use `trainbench compare A B` for a side-by-side SKU comparison)",
                                  a.origin, b.origin, field, va, vb));

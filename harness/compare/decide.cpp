@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "harness/compare/item_verdict.hpp"
+#include "harness/compare/rank_among_runs.hpp"
 #include "harness/compare/u_test.hpp"
 #include "harness/timing/sample_stats.hpp"
 
@@ -30,11 +31,14 @@ bool makes_inconclusive(UnjudgedReason reason) {
 namespace {
 
 // Which rule the runs' medians get: the U test from `min_samples` runs a side, run ranges from
-// kMinRunsToJudge, none below (the samples within the runs decide).
-enum class RunsRule { UTest, Ranges, None };
+// kMinRunsToJudge, tonight's one or two runs ranked among a baseline of kMinRunsToJudge or more
+// (history against tonight: pooled samples would treat one run's samples as independent), none
+// below (the samples within the runs decide).
+enum class RunsRule { UTest, Ranges, AmongBaseline, None };
 RunsRule runs_rule(int nb, int nc, int min_samples) {
   if (nb >= min_samples && nc >= min_samples) return RunsRule::UTest;
   if (nb >= kMinRunsToJudge && nc >= kMinRunsToJudge) return RunsRule::Ranges;
+  if (nb >= kMinRunsToJudge && nc >= 1) return RunsRule::AmongBaseline;
   return RunsRule::None;
 }
 
@@ -222,6 +226,7 @@ double smallest_p_over_runs(int nb, int nc, int min_samples) {
   switch (runs_rule(nb, nc, min_samples)) {
     case RunsRule::UTest: return smallest_u_test_p(static_cast<std::size_t>(nb), static_cast<std::size_t>(nc));
     case RunsRule::Ranges: return 1.0 / binomial(nb + nc, nb);
+    case RunsRule::AmongBaseline: return smallest_rank_among_runs_p(nb, nc);
     case RunsRule::None: break;
   }
   return 1.0;
@@ -231,6 +236,13 @@ int runs_needed(int family_size, double alpha, Correction correction, int min_sa
   const double target = correction == Correction::Holm ? alpha / std::max(family_size, 1) : alpha;
   for (int n = kMinRunsToJudge; n <= 1000; ++n)
     if (smallest_p_over_runs(n, n, min_samples) <= target) return n;
+  return 0;
+}
+
+int baseline_runs_needed(int current_runs, int family_size, double alpha, Correction correction) {
+  const double target = correction == Correction::Holm ? alpha / std::max(family_size, 1) : alpha;
+  for (int n = kMinRunsToJudge; n <= 100000; ++n)
+    if (smallest_rank_among_runs_p(n, current_runs) <= target) return n;
   return 0;
 }
 
@@ -306,6 +318,26 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
                              *c_lo, *c_hi, nb, nc,
                              apart ? fmt::format("ranges apart, one-sided chance of that by noise p = {:.3g}", chance)
                                    : std::string("ranges overlap, p = 1"));
+  } else if (rule == RunsRule::AmongBaseline) {
+    // One-sided in the change's direction, as run ranges: a gate asks "slower?".
+    v.rule = "rank among baseline runs";
+    const int direction = v.change > 0 ? 1 : v.change < 0 ? -1 : 0;
+    v.p_value = direction == 0 ? 1.0 : rank_among_runs_p(baseline_runs, current_runs, direction);
+    v.test_direction = direction;
+    v.smallest_p_value = smallest_rank_among_runs_p(nb, nc);
+    if (o.threshold > 0) v.threshold_p_value = rank_among_runs_p(baseline_runs, at_threshold, 1);
+    const auto [b_lo, b_hi] = std::minmax_element(baseline_runs.begin(), baseline_runs.end());
+    const auto at_or_above = std::count_if(baseline_runs.begin(), baseline_runs.end(),
+                                           [&](double b) { return b >= current_runs.front(); });
+    v.evidence = fmt::format(
+        "{}, {} ranked among {} baseline runs ({:.4g}..{:.4g} ms): {}one-sided exact rank p = {:.3g} (smallest "
+        "possible 1/C({}, {}) = {:.3g})",
+        medians, nc == 1 ? fmt::format("the current run ({:.4g} ms)", current_runs.front())
+                         : fmt::format("the {} current runs ({})", nc, fmt::join(current_runs, ", ")),
+        nb, *b_lo, *b_hi,
+        nc == 1 && direction > 0 ? fmt::format("{} at or above it, (1 + {}) / ({} + 1) = ", at_or_above, at_or_above, nb)
+                                 : "",
+        *v.p_value, nb + nc, nc, *v.smallest_p_value);
   } else if (baseline_samples.size() == 1 || current_samples.size() == 1 || noise_baseline < 0 || noise_current < 0) {
     return unjudged_item(name, baseline_ms, current_ms, UnjudgedReason::SingleSample,
                          "a side has a single sample (no noise estimate): not judged; measure with more samples");

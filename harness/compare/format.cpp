@@ -247,6 +247,9 @@ std::string describe_rule(const std::string& rule, const RegressionReport& r) {
   if (rule == "run ranges")
     return fmt::format("run ranges (every current run beyond every baseline run; {} vs {} runs)", r.baseline_runs,
                        r.current_runs);
+  if (rule == "rank among baseline runs")
+    return fmt::format("the current run median{} ranked among the baseline's ({} vs {} runs; one-sided exact rank test)",
+                       r.current_runs == 1 ? "" : "s", r.baseline_runs, r.current_runs);
   if (rule == "noise-band")
     return fmt::format("2-standard-error bands (fewer than {} samples, or the step of single runs)", r.options.min_samples);
   if (rule == "failed") {
@@ -271,7 +274,14 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
                      "beyond noise, by {}\n",
                      bullet, r.baseline_origin, bullet, r.current_origin, bullet, 100.0 * r.options.threshold,
                      fmt::join(rules, "; "));
-  if (r.family_size > 0)
+  // The guarantee only where it holds: samples within one run share its conditions, so a family
+  // judged on them bounds nothing about the runs.
+  if (r.family_size > 0 && r.options.correction == Correction::Holm && !r.false_alarms_bounded())
+    out += fmt::format("{}p-values: Holm-Bonferroni over the {} items judged by one (--correction holm), on within-run "
+                       "samples only: run-to-run variance was not measured ({} vs {} run(s)), so false alarms are not "
+                       "bounded by alpha {}\n",
+                       bullet, r.family_size, r.baseline_runs, r.current_runs, r.options.alpha);
+  else if (r.family_size > 0)
     out += r.options.correction == Correction::Holm
                ? fmt::format("{}p-values: Holm-Bonferroni over the {} items judged by one (--correction holm): the "
                              "chance of any false alarm in this job is at most alpha {}\n",
@@ -308,7 +318,7 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
   if (n == 0 && r.inconclusive_items() > 0) {
     // Never "No regression" over items the measurements could not judge: one of them may be it.
     out += fmt::format("INCONCLUSIVE: no item slower beyond threshold and noise, but {} of {} item(s) could not be "
-                       "judged (exit 2):\n",
+                       "judged (exit 3):\n",
                        r.inconclusive_items(), r.items.size());
     for (const auto& i : r.items)
       if (i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason))

@@ -32,7 +32,12 @@ const char* to_string(Verdict verdict);
 // NotMeasured: a kernel no current run measured (skipped or interrupted in a run accepted for its
 // failed kernels): inconclusive like the first three. StepOfFailedKernels: the step of a current
 // run whose kernels failed sums fewer kernels; the failures are the regression, so it is not.
-enum class UnjudgedReason { None, NothingToCompare, SingleSample, TooNoisy, OtherKernels, NotMeasured, StepOfFailedKernels };
+// HostConditions: found slower with fewer than 3 runs on a side, while the host's load differs
+// between the sides (environment_diff.hpp's host_load) or, on the CPU backend, a run started on a
+// busy host: within-run samples, or one run, cannot tell load from code, so it is inconclusive.
+enum class UnjudgedReason {
+  None, NothingToCompare, SingleSample, TooNoisy, OtherKernels, NotMeasured, StepOfFailedKernels, HostConditions
+};
 // Whether an item unjudged for this reason leaves the gate's verdict inconclusive.
 bool makes_inconclusive(UnjudgedReason reason);
 
@@ -45,7 +50,8 @@ struct ItemVerdict {
   // current / baseline − 1 over the medians; where runs decide, the Hodges-Lehmann estimate of
   // the ratio (hodges_lehmann_change), whose sign is the U test's direction.
   double change = 0;
-  std::string rule;             // "u-test", "u-test over runs", "run ranges", "noise-band" or "unjudged"
+  std::string rule;             // "u-test", "u-test over runs", "run ranges", "rank among baseline runs",
+                                // "noise-band", "unjudged" or "failed"
   std::optional<double> p_value;           // the test's own p; set exactly for the p-value rules
   std::optional<double> adjusted_p_value;  // after --correction over the family (the p itself with none)
   std::optional<double> smallest_p_value;  // the smallest p this test can give on this item's values
@@ -107,8 +113,9 @@ double hodges_lehmann_change(const std::vector<double>& baseline_runs, const std
 inline constexpr int kMinRunsToJudge = 3;
 
 // The smallest p the runs' rule can give with nb against nc untied runs: 1 / C(nb+nc, nb) for
-// run ranges (3 or 4 a side), the U test's 2 / C(nb+nc, nb) from `min_samples` a side; 1 below 3
-// a side, where the runs do not decide. Each item's own floor (smallest_u_test_p on its values)
+// run ranges (3 or 4 a side) and for 1 or 2 current runs ranked among 3 or more baseline runs
+// (rank_among_runs.hpp), the U test's 2 / C(nb+nc, nb) from `min_samples` a side; 1 where the
+// baseline has fewer than 3, where the runs do not decide. Each item's own floor (smallest_u_test_p on its values)
 // is the same up to 30 a side, ties or not: the test is exact with ties.
 double smallest_p_over_runs(int nb, int nc, int min_samples);
 
@@ -116,5 +123,8 @@ double smallest_p_over_runs(int nb, int nc, int min_samples);
 // `family_size` can be found slower at `alpha` under `correction`: the smallest p over runs is at
 // most alpha / family_size (Holm's first step) or alpha (none). 0 if none up to 1000 can.
 int runs_needed(int family_size, double alpha, Correction correction, int min_samples);
+// The fewest baseline runs against `current_runs` (1 or 2) current runs with which an item can be
+// found slower (1 / C(nb + nc, nc) at most the level above); 0 if none up to 100000 can.
+int baseline_runs_needed(int current_runs, int family_size, double alpha, Correction correction);
 
 }  // namespace tb::compare

@@ -29,7 +29,7 @@ std::string xml_escape(const std::string& s) {
 std::string junit_xml(const RegressionReport& r) {
   const int failures = r.regressions();
   // Unjudged for the measurements' sake (too noisy, a single sample) the gate is inconclusive and
-  // exits 2: an <error>, so that a CI view agrees with the exit code; the step of other kernel
+  // exits 3: an <error>, so that a CI view agrees with the exit code; the step of other kernel
   // sets (--allow-different-shapes) was left out as asked: <skipped>.
   const int errors = r.inconclusive_items();
   const int skipped = r.unjudged() - errors;
@@ -44,9 +44,10 @@ std::string junit_xml(const RegressionReport& r) {
                      "      <property name=\"current\" value=\"{}\"/>\n"
                      "      <property name=\"threshold\" value=\"{}\"/>\n      <property name=\"alpha\" value=\"{}\"/>\n"
                      "      <property name=\"correction\" value=\"{}\"/>\n"
-                     "      <property name=\"family_size\" value=\"{}\"/>\n",
+                     "      <property name=\"family_size\" value=\"{}\"/>\n"
+                     "      <property name=\"false_alarms_bounded\" value=\"{}\"/>\n",
                      xml_escape(r.baseline_origin), xml_escape(r.current_origin), r.options.threshold, r.options.alpha,
-                     to_string(r.options.correction), r.family_size);
+                     to_string(r.options.correction), r.family_size, r.false_alarms_bounded());
   for (const auto& e : r.environment)  // what changed since the baseline, for whoever reads the failure
     out += fmt::format("      <property name=\"changed.{}\" value=\"{} -&gt; {}\"/>\n",
                        xml_escape(e.kernel.empty() ? e.field : e.field + "." + e.kernel), xml_escape(e.baseline),
@@ -84,14 +85,14 @@ std::string junit_xml(const RegressionReport& r) {
   return out;
 }
 
-std::string junit_error_xml(const std::string& message) {
+std::string junit_error_xml(const std::string& message, const std::string& kind) {
   return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<testsuites name=\"trainbench compare\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
                      "  <testsuite name=\"trainbench regression\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n"
                      "    <testcase classname=\"trainbench.gate\" name=\"compare\" time=\"0\">\n"
-                     "      <error message=\"{}\" type=\"refused\">{}</error>\n"
+                     "      <error message=\"{}\" type=\"{}\">{}</error>\n"
                      "    </testcase>\n  </testsuite>\n</testsuites>\n",
-                     xml_escape(message), xml_escape(message));
+                     xml_escape(message), xml_escape(kind), xml_escape(message));
 }
 
 }  // namespace tb::compare

@@ -11,8 +11,9 @@ namespace tb::compare {
 std::string junit_xml(const RegressionReport& report);
 
 // The gate could not judge (an input refused, unreadable, of another device): one <testcase>
-// with an <error>, so that CI shows why instead of a missing report.
-std::string junit_error_xml(const std::string& message);
+// with an <error> whose type is the refusal's kind (gate_error.hpp: "unreadable", "never_fails",
+// ...), so that CI shows why instead of a missing report.
+std::string junit_error_xml(const std::string& message, const std::string& kind);
 
 // Escapes &, <, >, " and ' and drops control characters XML 1.0 cannot carry.
 std::string xml_escape(const std::string& text);

@@ -9,7 +9,9 @@
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/gate_error.hpp"
 #include "harness/compare/gate_notes.hpp"
+#include "harness/compare/host_conditions.hpp"
 #include "harness/compare/repetitions.hpp"
 #include "harness/compare/u_test.hpp"
 #include "harness/timing/sample_stats.hpp"
@@ -37,20 +39,27 @@ int RegressionReport::inconclusive_items() const {
 }
 // A regression found is certain whatever else could not be judged; without one, an item the
 // measurements left unjudged could be the regression: the gate cannot pass, as it cannot pass a
-// gate that judged nothing (exit 2: "a gate that could not judge", docs/compare.md).
+// gate that judged nothing. Exit 3, its own code: the input was fine (not a usage error, 2), the
+// measurements could not tell (docs/compare.md).
 std::string RegressionReport::verdict() const {
   if (regressions() > 0) return "regression";
   return inconclusive_items() > 0 ? "inconclusive" : "no_regression";
 }
 int RegressionReport::exit_code() const {
   if (regressions() > 0) return kExitRuntime;
-  return inconclusive_items() > 0 ? kExitUsage : kExitOk;
+  return inconclusive_items() > 0 ? kExitInconclusive : kExitOk;
 }
 std::vector<std::string> RegressionReport::rules_used() const {
   std::vector<std::string> rules;
   for (const auto& i : items)
     if (std::find(rules.begin(), rules.end(), i.rule) == rules.end()) rules.push_back(i.rule);
   return rules;
+}
+
+bool RegressionReport::false_alarms_bounded() const {
+  return options.correction == Correction::Holm && family_size > 0 &&
+         std::none_of(items.begin(), items.end(),
+                      [](const ItemVerdict& i) { return i.rule == "u-test" || i.rule == "noise-band"; });
 }
 
 void check_regression_options(const RegressionOptions& o) {
@@ -98,17 +107,25 @@ std::string run_advice(const RegressionReport& r, const std::string& command) {
   const auto family = std::count_if(r.items.begin(), r.items.end(),
                                     [](const ItemVerdict& i) { return i.judgeable_with_runs; });
   const int n = runs_needed(static_cast<int>(family), r.options.alpha, r.options.correction, r.options.min_samples);
-  const std::string how = command == "run"
-                              ? "several `trainbench run` files: --baseline repeated or a comma list, several "
-                                "current files"
-                              : fmt::format("--baseline repeated, several current files, or --benchmark_repetitions={}",
-                                            std::max(n, kMinRunsToJudge));
-  if (n == 0) return fmt::format("more runs a side ({})", how);
-  if (n == kMinRunsToJudge) return fmt::format("{} or more runs a side ({})", n, how);
+  // Separate files, not --benchmark_repetitions: repetitions share one moment of the host's load.
+  const std::string how = command == "run" ? "several `trainbench run` files: --baseline repeated or a comma list, "
+                                             "several current files"
+                                           : "separate files: --baseline repeated or a comma list, several current "
+                                             "files; --benchmark_repetitions within one file count as one run";
+  // Tonight's one or two runs against the baseline's history: more baseline runs also let it fail.
+  std::string history;
+  if (r.baseline_runs >= kMinRunsToJudge && r.current_runs < kMinRunsToJudge)
+    if (const int nb = baseline_runs_needed(r.current_runs, static_cast<int>(family), r.options.alpha,
+                                            r.options.correction);
+        nb > 0)
+      history = fmt::format(", or {} or more baseline runs against {} current run{}", nb, r.current_runs,
+                            r.current_runs == 1 ? "" : "s");
+  if (n == 0) return fmt::format("more runs a side ({}){}", how, history);
+  if (n == kMinRunsToJudge) return fmt::format("{} or more runs a side ({}){}", n, how, history);
   // Fewer runs give no p small enough: say why the count is not the 3 at which runs decide.
   return fmt::format("{} or more runs a side ({}; fewer cannot fail at --alpha {} with --correction {} over the {} "
-                     "items runs can judge)",
-                     n, how, r.options.alpha, to_string(r.options.correction), family);
+                     "items runs can judge){}",
+                     n, how, r.options.alpha, to_string(r.options.correction), family, history);
 }
 
 // Holm over the items judged by a p-value, then each item settled; refuses a gate that cannot
@@ -146,7 +163,7 @@ void adjust_family(RegressionReport& report, const std::string& command) {
                   o.correction == Correction::Holm ? fmt::format(" over {} items", report.family_size) : "");
   if (!family.empty() && cannot.size() == family.size() && !any_band) {
     const bool none_would = o.correction == Correction::Holm && least <= o.alpha;
-    throw UsageError(fmt::format(
+    throw GateRefusal(GateErrorKind::NeverFails, fmt::format(
         "{} vs {}: at {}, no item can ever be found slower: the smallest p their tests can give is {:.3g}, and {} "
         "needs {:.3g} or less; a gate that cannot fail cannot pass. Give {}{}, or a larger --alpha",
         report.baseline_origin, report.current_origin, setting, least,
@@ -168,6 +185,25 @@ void adjust_family(RegressionReport& report, const std::string& command) {
                                        "{}: each can raise a false alarm on its own",
                                        banded.size() > 3 ? fmt::format("{} items", banded.size()) : fmt::format("{}", fmt::join(banded, ", ")),
                                        family.size()));
+}
+
+// The step's noise is its kernels': unknown where one has a single sample. Which ones, so that the
+// user knows what to measure longer.
+ItemVerdict step_of_single_samples(const results::RunResults& b, const results::RunResults& c, double b_ms,
+                                   double c_ms) {
+  auto single = [](const results::RunResults& r) {
+    std::vector<std::string> keys;
+    for (const auto& k : r.kernels)
+      if (!timing::known_rel_noise(k.stats)) keys.push_back(kernel_key(k));
+    return keys;
+  };
+  std::vector<std::string> sides;
+  for (const auto& [side, keys] : {std::pair{"baseline", single(b)}, std::pair{"current", single(c)}})
+    if (!keys.empty()) sides.push_back(fmt::format("{} {}", side, fmt::join(keys, ", ")));
+  return unjudged_item("step", b_ms, c_ms, UnjudgedReason::SingleSample,
+                       fmt::format("the step's noise is unknown: a kernel has a single sample (no noise estimate) in "
+                                   "the {}: not judged; measure with more samples",
+                                   fmt::join(sides, "; and in the ")));
 }
 
 RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, const RegressionOptions& o) {
@@ -271,7 +307,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     report.items.push_back(std::move(v));
   }
   if (report.items.empty())
-    throw UsageError(fmt::format("{} and {} have no kernel in common (same name, shape and dtype): a gate that "
+    throw GateRefusal(GateErrorKind::Incomparable, fmt::format("{} and {} have no kernel in common (same name, shape and dtype): a gate that "
                                  "compared nothing cannot pass; give results of the same work",
                                  baseline.origin, current.origin));
 
@@ -295,17 +331,30 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   } else if (bs && cs) {
     report.items.push_back(decide("step", bs->step_ms, cs->step_ms, {}, {}, step_noise(baseline.results),
                                   step_noise(current.results), o, base_side.step_ms, cur_side.step_ms));
+    if (report.items.back().unjudged_reason == UnjudgedReason::SingleSample)
+      report.items.back() = step_of_single_samples(baseline.results, current.results, bs->step_ms, cs->step_ms);
   } else if (bs || cs) {
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
   // Failed items are judged: their failure is the verdict.
   if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; }))
-    throw UsageError(fmt::format("{} vs {}: no item could be judged (the first, {}: {}): a gate that judged nothing "
+    throw GateRefusal(GateErrorKind::NeverFails, fmt::format("{} vs {}: no item could be judged (the first, {}: {}): a gate that judged nothing "
                                  "cannot pass",
                                  baseline.origin, current.origin, report.items.front().key,
                                  report.items.front().reason));
   adjust_family(report, baseline.results.workload.command);
   if (report.baseline_runs < kMinRunsToJudge || report.current_runs < kMinRunsToJudge)
+    hold_slowdowns_on_another_load(report, base_side.machines, cur_side.machines);
+  if (report.baseline_runs >= kMinRunsToJudge && report.current_runs < kMinRunsToJudge)
+    report.notes.push_back(fmt::format(
+        "{} baseline runs vs {} current run{}: each item's current run median{} ranked among the baseline's run "
+        "medians (a one-sided exact rank test, valid where tonight's runs are like the baseline's; its smallest p "
+        "is 1/C({}, {}) = {:.3g}), not pooled samples; give {} for smaller p-values",
+        report.baseline_runs, report.current_runs, report.current_runs == 1 ? "" : "s",
+        report.current_runs == 1 ? "" : "s", report.baseline_runs + report.current_runs, report.current_runs,
+        smallest_p_over_runs(report.baseline_runs, report.current_runs, o.min_samples),
+        run_advice(report, baseline.results.workload.command)));
+  else if (report.baseline_runs < kMinRunsToJudge || report.current_runs < kMinRunsToJudge)
     report.notes.push_back(fmt::format(
         "{} vs {} run(s): samples within one run cannot show run-to-run variance, so a machine whose runs differ "
         "by more than the {:.1f}% threshold fails on that alone; give {} to let the runs decide",

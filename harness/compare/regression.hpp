@@ -10,7 +10,7 @@
 //    current·(1 − 2·noise_c) > baseline·(1 + 2·noise_b), noise = relative standard error of the
 //    median (SampleStats::rel_noise); 2 standard errors is about a 95% band for each median.
 //  - Samples within one run cannot show run-to-run variance (clocks, placement, another process).
-//    Where each side has several runs (files, or --benchmark_repetitions within one), the runs
+//    Where each side has several runs (files; a file's --benchmark_repetitions are one run), the runs
 //    decide instead: with at least `min_samples` runs a side, the U test on the runs' medians;
 //    with 3 or 4, "run ranges": every current run beyond every baseline run, whose chance under no
 //    change, one-sided in the change's direction, is 1 / C(nb+nc, nb) (1 in 20 for 3 against 3;
@@ -56,7 +56,7 @@ struct RegressionReport {
   // What changed on the machine since the baseline, over every file of each side (and the timing
   // rule the kernels were measured under), then each kernel whose algorithm changed.
   std::vector<EnvironmentChange> environment;
-  int baseline_runs = 1, current_runs = 1;     // runs per side (files or repetitions, the most of any kernel)
+  int baseline_runs = 1, current_runs = 1;     // runs per side (files, the most of any kernel)
   int family_size = 0;                         // items judged by a p-value, adjusted together
   int regressions() const;
   int improvements() const;
@@ -65,11 +65,15 @@ struct RegressionReport {
   // cannot say "no regression".
   int inconclusive_items() const;
   // "regression" (an item slower: exit 1), "inconclusive" (none slower, but some could not be
-  // judged: exit 2, as a gate that could not judge is refused) or "no_regression" (exit 0).
+  // judged: exit 3) or "no_regression" (exit 0).
   std::string verdict() const;
   int exit_code() const;
   // The rules that decided, in the order of the items ("u-test", "noise-band", ...).
   std::vector<std::string> rules_used() const;
+  // Whether --alpha bounds the chance of any false alarm in this job: Holm over a family judged
+  // by runs alone. Not where samples within a run decide (u-test, noise-band): they share one
+  // run's conditions (pseudo-replication), so the run-to-run variance they leave out is unbounded.
+  bool false_alarms_bounded() const;
 };
 
 // Refuses (UsageError naming the flag and its accepted range) a threshold outside [0, 10] or an

@@ -61,6 +61,7 @@ nlohmann::json to_json(const RegressionReport& r) {
           {"alpha", r.options.alpha},
           {"correction", to_string(r.options.correction)},
           {"family_size", r.family_size},
+          {"false_alarms_bounded", r.false_alarms_bounded()},
           {"baseline_runs", r.baseline_runs},
           {"current_runs", r.current_runs},
           {"rules", r.rules_used()},

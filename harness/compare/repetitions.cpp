@@ -8,6 +8,7 @@
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/gate_error.hpp"
 #include "harness/results/kernel_status.hpp"
 #include "harness/timing/sample_stats.hpp"
 
@@ -27,10 +28,10 @@ LabeledResults pool_repetitions(const LabeledResults& run) {
     auto& pooled = out.results.kernels[it->second];
     // A step is Σ calls x median over its kernels: one listed twice is no repetition but a broken file.
     if (run.results.step)
-      throw UsageError(fmt::format("{}: kernels[{}] repeats {} in a file with a step: a step lists each kernel once",
+      throw GateRefusal(GateErrorKind::Unreadable, fmt::format("{}: kernels[{}] repeats {} in a file with a step: a step lists each kernel once",
                                    run.origin, i, kernel_key(k)));
     if (k.samples_ms.empty() || pooled.samples_ms.empty())
-      throw UsageError(fmt::format("{}: kernels[{}] repeats {} without samples_ms: repetitions are pooled by their "
+      throw GateRefusal(GateErrorKind::Unreadable, fmt::format("{}: kernels[{}] repeats {} without samples_ms: repetitions are pooled by their "
                                    "samples",
                                    run.origin, i, kernel_key(k)));
     pooled.samples_ms.insert(pooled.samples_ms.end(), k.samples_ms.begin(), k.samples_ms.end());
@@ -98,14 +99,18 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
     if (files.size() > 1)
       for (size_t i = 0; i < file.results.kernels.size(); ++i)
         if (file.results.kernels[i].samples_ms.empty())
-          throw UsageError(fmt::format("{}: kernels[{}] ({}) has no samples_ms: several runs are pooled by their "
+          throw GateRefusal(GateErrorKind::Unreadable, fmt::format("{}: kernels[{}] ({}) has no samples_ms: several runs are pooled by their "
                                        "samples; give files written with them",
                                        file.origin, i, kernel_key(file.results.kernels[i])));
     // Repeats inside a file with a step are refused here, before its kernels join the others.
     const LabeledResults own = pool_repetitions(file);
+    // One file is one run, whatever its --benchmark_repetitions: its repetitions ran back to back
+    // under one moment of the host's load, so they cannot show run-to-run variance (three of them
+    // once read "ranges apart, p = 0.05" between two identical builds). Their pooled median is the
+    // run's.
+    for (const auto& k : own.results.kernels) side.run_medians[kernel_key(k)].push_back(k.stats.median_ms);
     for (const auto& k : file.results.kernels) {
       const std::string key = kernel_key(k);
-      side.run_medians[key].push_back(k.stats.median_ms);
       side.algorithms[key].push_back({file.origin, k.algorithm});
       auto& unverified = side.unverified_in[key];
       if (!k.verified && std::find(unverified.begin(), unverified.end(), file.origin) == unverified.end())

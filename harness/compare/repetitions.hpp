@@ -15,9 +15,9 @@ namespace tb::compare {
 
 LabeledResults pool_repetitions(const LabeledResults& run);
 
-// One side of the regression gate: one or more runs of the same work (files, or repetitions
-// within a file), pooled into one kernel list, with what varies between runs kept apart: each
-// run's median per kernel and each file's step. Run-to-run variance (clocks, placement, another
+// One side of the regression gate: one or more runs of the same work (files: a file's
+// --benchmark_repetitions are one run, its samples pooled), pooled into one kernel list, with what
+// varies between runs kept apart: each file's median per kernel and each file's step. Run-to-run variance (clocks, placement, another
 // process) is what samples within one run cannot show. What the gate says about the files beside
 // its verdict is kept per file: their machines, which kernels each lacks, which were not verified,
 // each run's algorithm.
@@ -26,7 +26,7 @@ struct PooledRuns {
   // The first file as given, failed kernels and all: its kernel set is the side's (every file's
   // is checked against it), where the pool leaves out kernels that failed.
   LabeledResults first;
-  std::map<std::string, std::vector<double>> run_medians;  // kernel_key → each run's median, ms
+  std::map<std::string, std::vector<double>> run_medians;  // kernel_key → each file's median, ms
   std::vector<double> step_ms;                             // each file's step, where every file has one
   std::vector<std::string> origins;                        // each file, in the order given
   std::vector<results::MachineInfo> machines;              // each file's machine, in that order

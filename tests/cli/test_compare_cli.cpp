@@ -839,13 +839,14 @@ TEST_F(CompareCli, SeveralRunsASideAreGivenAsRepeatedOrListedFiles) {
   const auto holm = run_trainbench({"compare", "--baseline", base_runs[0], "--baseline", base_runs[1] + "," + base_runs[2],
                                     cur_runs[0], cur_runs[1], cur_runs[2], "--json"});
   EXPECT_EQ(holm.exit_code, 2) << holm.out << holm.err;
+  EXPECT_EQ(nlohmann::json::parse(holm.out).at("error_kind"), "never_fails");
   const std::string why = nlohmann::json::parse(holm.out).at("error");
   EXPECT_NE(why.find("3 vs 3 run(s) a side, --alpha 0.05, --correction holm over 24 items"), std::string::npos) << why;
   EXPECT_NE(why.find("7 or more runs a side"), std::string::npos) << why;
   EXPECT_NE(why.find("or --correction none"), std::string::npos) << why;
   const auto r = run_trainbench({"compare", "--baseline", base_runs[0], "--baseline", base_runs[1] + "," + base_runs[2],
                                  cur_runs[0], cur_runs[1], cur_runs[2], "--json", "--correction", "none"});
-  ASSERT_EQ(r.exit_code, 2) << r.out << r.err;
+  ASSERT_EQ(r.exit_code, 3) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("verdict"), "inconclusive");
   EXPECT_EQ(j.at("regressions"), 0);
@@ -859,7 +860,7 @@ TEST_F(CompareCli, SeveralRunsASideAreGivenAsRepeatedOrListedFiles) {
   EXPECT_EQ(run_trainbench({"compare", "--baseline", base_runs[0], cur_runs[0]}).exit_code, 1);
 }
 
-// When the gate cannot judge, --json and --junit still say so, with the reason, and exit 2.
+// When the gate cannot judge, --json and --junit still say so, with the reason and its kind, and exit 2.
 TEST_F(CompareCli, ARefusedComparisonStillWritesAMachineReadableVerdict) {
   SyntheticRunSpec other;
   other.model = "gpt3-xl";
@@ -871,10 +872,19 @@ TEST_F(CompareCli, ARefusedComparisonStillWritesAMachineReadableVerdict) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("verdict"), "error");
   EXPECT_EQ(j.at("exit_code"), 2);
+  EXPECT_EQ(j.at("error_kind"), "incomparable");
   EXPECT_NE(j.at("error").get<std::string>().find("no kernel in common"), std::string::npos) << r.out;
   const std::string xml = tb::testing::read_text(junit);
   EXPECT_NE(xml.find("errors=\"1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("<error message=\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("type=\"incomparable\""), std::string::npos) << xml;
+  // Each kind as a job would meet it: a missing file, a bad flag.
+  const auto missing = run_trainbench({"compare", "--baseline", base(), dir_ + "/no-such.json", "--json"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(nlohmann::json::parse(missing.out).at("error_kind"), "unreadable") << missing.out;
+  const auto alpha = run_trainbench({"compare", "--baseline", base(), base() + ".x", "--alpha", "0.9", "--json"});
+  EXPECT_EQ(alpha.exit_code, 2);
+  EXPECT_EQ(nlohmann::json::parse(alpha.out).at("error_kind"), "usage") << alpha.out;
 }
 
 // Extrapolating another model from these kernels is allowed but said, as estimate says it.

@@ -159,7 +159,8 @@ TEST_F(CompareGateCli, SixRunsASideAreRefusedSevenFindA2xSlowdown) {
   EXPECT_NE(tb::testing::read_text(junit).find("failures=\"24\""), std::string::npos);
 }
 
-// A kernel too noisy to judge and nothing slower: "inconclusive", exit 2, never "No regression".
+// A kernel too noisy to judge and nothing slower: "inconclusive", exit 3 (not 2: the input was
+// fine, no usage error), never "No regression".
 TEST_F(CompareGateCli, AnItemTooNoisyToJudgeMakesTheGateInconclusive) {
   SyntheticRunSpec spec;
   spec.samples = 4;
@@ -177,15 +178,15 @@ TEST_F(CompareGateCli, AnItemTooNoisyToJudgeMakesTheGateInconclusive) {
   cur.step->step_ms = step_ms;
   const std::string noisy = write("noisy.json", cur);
   const auto text = run_trainbench({"compare", "--baseline", base, noisy});
-  EXPECT_EQ(text.exit_code, 2) << text.out << text.err;
+  EXPECT_EQ(text.exit_code, 3) << text.out << text.err;
   EXPECT_EQ(text.out.find("No regression"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("INCONCLUSIVE"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("too noisy"), std::string::npos) << text.out;
   const auto json = run_trainbench({"compare", "--baseline", base, noisy, "--json"});
-  EXPECT_EQ(json.exit_code, 2);
+  EXPECT_EQ(json.exit_code, 3);
   const auto j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j.at("verdict"), "inconclusive");
-  EXPECT_EQ(j.at("exit_code"), 2);
+  EXPECT_EQ(j.at("exit_code"), 3);
   EXPECT_EQ(j.at("inconclusive_items"), 1);
 }
 

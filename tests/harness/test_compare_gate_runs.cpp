@@ -142,7 +142,7 @@ TEST(CompareGateRuns, RunsTooSpreadToSeeTheThresholdAreInconclusive) {
             std::string::npos)
       << v.reason;
   EXPECT_EQ(r.verdict(), "inconclusive");
-  EXPECT_EQ(r.exit_code(), 2);
+  EXPECT_EQ(r.exit_code(), 3);
 
   // No change seen, but the runs spread ±10%: a 3% slowdown of them would not be significant
   // either, so "same" would be no answer.
@@ -156,7 +156,7 @@ TEST(CompareGateRuns, RunsTooSpreadToSeeTheThresholdAreInconclusive) {
   EXPECT_EQ(w.verdict, Verdict::Unjudged) << w.explanation;
   EXPECT_NE(w.reason.find("a change of the threshold's size, 3.0%, in these runs would give p = "), std::string::npos)
       << w.reason;
-  EXPECT_EQ(s.exit_code(), 2);
+  EXPECT_EQ(s.exit_code(), 3);
 
   // Steady runs (±0.5%) see a 3% change: the change is within ±1%, so the current runs scaled by
   // 1.03 / (1 + change) start at 0.996 · 1.03 / 1.01 = 1.0157, past every baseline run: p = 2/3432.

@@ -7,7 +7,9 @@
 #include <regex>
 #include <vector>
 
+#include "harness/compare/gate_error.hpp"
 #include "harness/compare/junit.hpp"
+#include "harness/compare/regression.hpp"
 #include "tests/report/synthetic_results.hpp"
 
 using namespace tb::compare;
@@ -110,4 +112,31 @@ TEST(CompareJUnit, UnjudgedItemsAreSkippedAndTheNotesAreTheSuitesOutput) {
   EXPECT_NE(xml.find("note: " + kernel_key(base.kernels.back()) + ": missing from cur.json"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<property name=\"correction\" value=\"holm\"/>"), std::string::npos) << xml;
   EXPECT_NE(xml.find(fmt::format("<property name=\"family_size\" value=\"{}\"/>", r.family_size)), std::string::npos);
+}
+
+// A refusal says its kind where a job reads it: the JUnit <error type>, as the JSON's error_kind.
+// The kinds come from where the gate refused: another device is "incomparable", a partial
+// baseline "partial"; a plain UsageError is "usage", anything else "runtime" (exit 1).
+TEST(CompareJUnit, ARefusalNamesItsKind) {
+  const std::string xml = junit_error_xml("b.json: the run is partial", "partial");
+  EXPECT_NE(xml.find("<error message=\"b.json: the run is partial\" type=\"partial\">"), std::string::npos) << xml;
+  auto kind_of = [](const std::vector<LabeledResults>& b, const std::vector<LabeledResults>& c) {
+    try {
+      check_regressions(b, c, {});
+    } catch (const std::exception& e) {
+      return error_kind(e);
+    }
+    return GateErrorKind::Runtime;
+  };
+  const auto base = tb::testing::synthetic_run({});
+  auto other = tb::testing::synthetic_run({.device_name = "NVIDIA H200 (synthetic test data)", .seed = 2});
+  EXPECT_EQ(kind_of({{"b.json", base}}, {{"c.json", other}}), GateErrorKind::Incomparable);
+  auto partial = base;
+  tb::testing::mark_not_measured(partial, 0, "interrupted", "");
+  EXPECT_EQ(kind_of({{"b.json", partial}}, {{"c.json", tb::testing::synthetic_run({.seed = 3})}}), GateErrorKind::Partial);
+  EXPECT_EQ(error_kind(tb::UsageError("--alpha")), GateErrorKind::Usage);
+  EXPECT_EQ(error_kind(std::runtime_error("disk full")), GateErrorKind::Runtime);
+  EXPECT_EQ(exit_code(GateErrorKind::Runtime), 1);
+  EXPECT_EQ(exit_code(GateErrorKind::NeverFails), 2);
+  EXPECT_STREQ(to_string(GateErrorKind::NeverFails), "never_fails");
 }

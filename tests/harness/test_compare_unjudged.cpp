@@ -1,7 +1,7 @@
 // Items the regression gate cannot judge, and what the gate then says. A 2-standard-error band of
 // ±100% or more reaches past 0 ms: current·(1 − 2·noise) <= 0 never clears the baseline's band,
 // so a 50x slowdown read "same". Such an item is unjudged ("too noisy"), and a gate with one and no
-// regression is "inconclusive" (exit 2), never "no regression": a nightly job reads the verdict.
+// regression is "inconclusive" (exit 3), never "no regression": a nightly job reads the verdict.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -60,7 +60,7 @@ TEST(CompareUnjudged, ABandReachingPastZeroIsTooNoisyNotSame) {
 }
 
 // Through the gate: one kernel of four samples whose current run has a 100 ms hiccup among them.
-// Its item is unjudged, naming its outliers; the gate is inconclusive (exit 2) in the text, the
+// Its item is unjudged, naming its outliers; the gate is inconclusive (exit 3) in the text, the
 // JSON (with the count) and the JUnit (an <error>, as the exit code is one); a regression
 // elsewhere still makes it a regression (exit 1).
 TEST(CompareUnjudged, AGateWithAnItemTooNoisyIsInconclusive) {
@@ -88,14 +88,14 @@ TEST(CompareUnjudged, AGateWithAnItemTooNoisyIsInconclusive) {
   EXPECT_EQ(r.unjudged(), 1);
   EXPECT_EQ(r.inconclusive_items(), 1);
   EXPECT_EQ(r.verdict(), "inconclusive");
-  EXPECT_EQ(r.exit_code(), 2);
+  EXPECT_EQ(r.exit_code(), 3);
 
   const std::string text = format_regressions(r, TableFormat::Text);
   EXPECT_EQ(text.find("No regression"), std::string::npos) << text;
   EXPECT_NE(text.find("INCONCLUSIVE: no item slower beyond threshold and noise, but 1 of"), std::string::npos) << text;
   const auto j = to_json(r);
   EXPECT_EQ(j.at("verdict"), "inconclusive");
-  EXPECT_EQ(j.at("exit_code"), 2);
+  EXPECT_EQ(j.at("exit_code"), 3);
   EXPECT_EQ(j.at("unjudged"), 1);
   EXPECT_EQ(j.at("inconclusive_items"), 1);
   bool reasoned = false;
@@ -130,6 +130,14 @@ TEST(CompareUnjudged, ASingleSampleIsInconclusiveAStepOfOtherKernelsIsNot) {
   const auto one = check_regressions({"base.json", base}, {"cur.json", cur}, {});
   EXPECT_EQ(item(one, cur.kernels[0].name).unjudged_reason, UnjudgedReason::SingleSample);
   EXPECT_EQ(one.verdict(), "inconclusive");
+  // The step's noise is its kernels': its reason names the kernel with one sample, and the side.
+  const auto& step = item(one, "step");
+  EXPECT_EQ(step.unjudged_reason, UnjudgedReason::SingleSample);
+  EXPECT_NE(step.reason.find("a kernel has a single sample (no noise estimate) in the current " +
+                             kernel_key(cur.kernels[0]) + ": not judged"),
+            std::string::npos)
+      << step.reason;
+  EXPECT_EQ(step.reason.find(kernel_key(cur.kernels[1])), std::string::npos) << step.reason;
   // Every item so: a gate that judged nothing is refused, saying why with the first item.
   auto all_single = cur;
   for (size_t i = 0; i < all_single.kernels.size(); ++i)
