@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "harness/common/errors.hpp"
+#include "kernels/common/attention_padding.hpp"
 
 namespace tb::cli {
 
@@ -31,10 +32,11 @@ void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo
 
 void check_attention_head_dim_for(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim,
                                   const std::string& model) {
-  if (device.backend != "cuda" || impl == "unfused" || head_dim == 64 || head_dim == 128) return;
-  throw UsageError(fmt::format("--impl {}: the fused CUDA attention kernels run head_dim 64 and 128; {} has head_dim {}: "
-                               "give --impl unfused (cuBLAS GEMMs and a softmax kernel, any multiple of 8)",
-                               impl, model, head_dim));
+  if (device.backend != "cuda" || impl == "unfused" || kernels::attn::fused_head_dim_padding(head_dim).runs()) return;
+  throw UsageError(fmt::format("--impl {}: {} has head_dim {}; fused attention is instantiated up to {} (narrower "
+                               "heads run zero-padded to 64 or 128); use --impl unfused (cuBLAS GEMMs and a softmax "
+                               "kernel, any multiple of 8)",
+                               impl, model, head_dim, kernels::attn::kMaxFusedHeadDim));
 }
 
 void check_fp8_step_for(const Workload& workload, const kernels::DeviceInfo& device) {

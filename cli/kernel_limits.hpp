@@ -21,8 +21,9 @@ CLI::Validator fits_int64();
 
 // --impl wgmma is a Hopper (sm_90a) kernel: refused on the CPU backend, naming the impls it has.
 void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo& device);
-// The fused CUDA kernels (fused, wgmma) are built for head widths 64 and 128: another width (GPT-3
-// 2.7B's 80, DeepSeek's 192) is refused before minutes of other kernels, pointing at --impl unfused.
+// The fused CUDA kernels (fused, wgmma) are built for head widths 64 and 128 and run narrower ones
+// (GPT-3 2.7B's 80, Large's 96) zero-padded to them (kernels/common/attention_padding.hpp); a wider
+// one (DeepSeek-V3's 192) is refused before minutes of other kernels, pointing at --impl unfused.
 void check_attention_head_dim_for(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim,
                                   const std::string& model);
 

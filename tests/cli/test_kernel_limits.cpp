@@ -1,5 +1,5 @@
 // What `trainbench run` refuses before minutes of measuring: attention widths the fused CUDA
-// kernels do not run (the workload's head_dim: GPT-3 2.7B's 80, DeepSeek-V3's 192); what the
+// kernels do not run (the workload's head_dim: DeepSeek-V3's 192; GPT-3 2.7B's 80 runs padded); what the
 // single-kernel commands refuse on the CPU: a sample that would outlast kMaxCpuSampleS.
 #include <gtest/gtest.h>
 
@@ -17,21 +17,28 @@ kernels::DeviceInfo device(const std::string& backend) {
   return d;
 }
 
-TEST(KernelLimits, FusedCudaAttentionRefusesOtherHeadWidthsNamingTheWayOut) {
+TEST(KernelLimits, FusedCudaAttentionRunsHeadWidthsUpTo128AndRefusesWiderNamingTheWayOut) {
   EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 128, "gpt3-175b"));
   EXPECT_NO_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 64, "gpt3-small"));
+  // Not instantiated, run zero-padded to 128: GPT-3 Large's 96 and 2.7B's 80, and the edges.
+  EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 96, "gpt3-large"));
+  EXPECT_NO_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 80, "gpt3-2.7b"));
+  EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 1, "tiny"));
+  EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 127, "odd"));
   EXPECT_NO_THROW(check_attention_head_dim_for("unfused", device("cuda"), 192, "deepseek-v3"));
   EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cpu"), 192, "deepseek-v3"));  // the CPU runs any
-  try {
-    check_attention_head_dim_for("fused", device("cuda"), 192, "deepseek-v3");
-    ADD_FAILURE() << "head_dim 192 accepted by the fused CUDA kernel";
-  } catch (const UsageError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("--impl fused"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("deepseek-v3 has head_dim 192"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("--impl unfused"), std::string::npos) << msg;
-  }
-  EXPECT_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 80, "gpt3-2.7b"), UsageError);
+  for (const int64_t wide : {129, 192, 256})
+    try {
+      check_attention_head_dim_for("fused", device("cuda"), wide, "deepseek-v3");
+      ADD_FAILURE() << "head_dim " << wide << " accepted by the fused CUDA kernel";
+    } catch (const UsageError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("--impl fused"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("deepseek-v3 has head_dim " + std::to_string(wide)), std::string::npos) << msg;
+      EXPECT_NE(msg.find("fused attention is instantiated up to 128"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("use --impl unfused"), std::string::npos) << msg;
+    }
+  EXPECT_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 192, "deepseek-v3"), UsageError);
 }
 
 TEST(KernelLimits, ACpuSampleOverTheLimitAtPeakIsRefusedNamingTheShapeFlags) {
