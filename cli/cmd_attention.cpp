@@ -146,7 +146,8 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   const bool backward = f.pass == "bwd";
   check_attention_impl_for(f.impl, info);
   // Before the Op: its FLOPs and bytes are int64 products that absurd shapes would overflow.
-  check_attention_fits(shape, dtype_bytes(dtype), backward, backend->free_memory_bytes(), kSizeFlags);
+  check_attention_fits(shape, dtype_bytes(dtype), backward, backend->free_memory_bytes(), kSizeFlags,
+                       attention_run_head_dim(f.impl, info, shape.head_dim));
   const Op op = make_attention_op(shape, dtype, backward, f.impl);
   // A GPU sample is milliseconds; a CPU one grows as s², so a long sequence is a silent hang.
   if (cpu) check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, kSizeFlags);

@@ -41,6 +41,29 @@ TEST(KernelLimits, FusedCudaAttentionRunsHeadWidthsUpTo128AndRefusesWiderNamingT
   EXPECT_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 192, "deepseek-v3"), UsageError);
 }
 
+TEST(KernelLimits, APaddedAttentionIsJudgedAtTheWidthItAllocates) {
+  EXPECT_EQ(attention_run_head_dim("fused", device("cuda"), 96), 128);
+  EXPECT_EQ(attention_run_head_dim("wgmma", device("cuda"), 40), 64);
+  EXPECT_EQ(attention_run_head_dim("fused", device("cuda"), 64), 64);
+  EXPECT_EQ(attention_run_head_dim("unfused", device("cuda"), 96), 96);
+  EXPECT_EQ(attention_run_head_dim("fused", device("cpu"), 96), 96);
+  EXPECT_EQ(attention_run_head_dim("fused", device("cuda"), 192), 192);  // refused elsewhere, by name
+  // Forward, bf16: (Q + O) and (K + V) of 1 x 1 x 1000 x d, 2 bytes each, plus 4 bytes of LSE a row:
+  // d = 96 needs 4·1000·96·2 + 4000 = 772,000 bytes, at 128 1,028,000.
+  const AttentionShape s{1, 1, 1, 1000, 96, false};
+  EXPECT_DOUBLE_EQ(attention_bytes_needed(s, 2, false), 772000);
+  EXPECT_NO_THROW(check_attention_fits(s, 2, false, 800000, "--seq"));
+  try {
+    check_attention_fits(s, 2, false, 800000, "--seq", 128);
+    ADD_FAILURE() << "1.028 MB accepted in 0.8 MB";
+  } catch (const UsageError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("head_dim 96 (run zero-padded to 128) does not fit"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("need 0.00103 GB"), std::string::npos) << msg;
+  }
+  EXPECT_NO_THROW(check_attention_fits(s, 2, false, 1028000, "--seq", 128));
+}
+
 TEST(KernelLimits, ACpuSampleOverTheLimitAtPeakIsRefusedNamingTheShapeFlags) {
   // 2·m·n·k: 10^4 cubed is 2e12 FLOP, 2 s at 1 TFLOP/s; 10^5 cubed is 2e15, 2000 s > 600 s.
   EXPECT_NO_THROW(check_cpu_sample_time(make_gemm_op("gemm", {10000, 10000, 10000}, DType::FP32), 1.0, "-m, -n, -k"));
