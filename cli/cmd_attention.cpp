@@ -25,6 +25,7 @@
 #include "harness/runner/gbench_runner.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
+#include "kernels/common/attention_padding.hpp"
 
 namespace tb::cli {
 namespace {
@@ -69,15 +70,19 @@ void validate(const AttentionFlags& f) {
   if (f.seq && (*f.seq <= 0 || *f.seq > (1 << 20)))
     throw UsageError(fmt::format("--seq must be between 1 and {} (got {})", 1 << 20, *f.seq));
   kernels::check_attention_impl(f.impl);
-  // The fused kernels are built for two head widths; unfused attention is GEMMs and a softmax.
+  // The fused CUDA kernels are built for head widths 64 and 128 and run narrower ones zero-padded
+  // (kernels/common/attention_padding.hpp); unfused attention is GEMMs and a softmax.
   if (f.impl == "unfused") {
     if (f.head_dim < 8 || f.head_dim > 256 || f.head_dim % 8 != 0)
       throw UsageError(fmt::format("--head-dim {} with --impl unfused: accepted values are multiples of 8 from 8 to 256",
                                    f.head_dim));
-  } else if (f.head_dim != 64 && f.head_dim != 128) {
-    throw UsageError(fmt::format("--head-dim {} is not supported by --impl {}; accepted values: 64, 128 (any multiple "
-                                 "of 8 up to 256 with --impl unfused)",
-                                 f.head_dim, f.impl));
+  } else if (f.head_dim > kernels::attn::kMaxFusedHeadDim) {
+    throw UsageError(fmt::format("--head-dim {}: fused attention is instantiated up to {}; use --impl unfused (any "
+                                 "multiple of 8 up to 256)",
+                                 f.head_dim, kernels::attn::kMaxFusedHeadDim));
+  } else if (f.head_dim < 1) {
+    throw UsageError(fmt::format("--head-dim {} with --impl {}: accepted values are 1 to {}", f.head_dim, f.impl,
+                                 kernels::attn::kMaxFusedHeadDim));
   }
   if (f.pass != "fwd" && f.pass != "bwd")
     throw UsageError(fmt::format("--pass: unknown pass '{}'; accepted values: fwd, bwd", f.pass));
@@ -141,7 +146,8 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   const bool backward = f.pass == "bwd";
   check_attention_impl_for(f.impl, info);
   // Before the Op: its FLOPs and bytes are int64 products that absurd shapes would overflow.
-  check_attention_fits(shape, dtype_bytes(dtype), backward, backend->free_memory_bytes(), kSizeFlags);
+  check_attention_fits(shape, dtype_bytes(dtype), backward, backend->free_memory_bytes(), kSizeFlags,
+                       attention_run_head_dim(f.impl, info, shape.head_dim));
   const Op op = make_attention_op(shape, dtype, backward, f.impl);
   // A GPU sample is milliseconds; a CPU one grows as s², so a long sequence is a silent hang.
   if (cpu) check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, kSizeFlags);
@@ -184,7 +190,8 @@ void add_attention_command(CLI::App& app) {
       ->check(fits_int64());
   cmd->add_option("--seq", flags->seq, "Sequence length (default 2048 on a GPU, 256 on the CPU)")
       ->check(fits_int64());
-  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 64 or 128 (unfused: any multiple of 8 up to 256)")
+  cmd->add_option("--head-dim", flags->head_dim, "Head dimension: 1 to 128 (on a GPU, 64 and 128 run as they are, others zero-padded to the next of "
+                  "them; unfused: any multiple of 8 up to 256)")
       ->capture_default_str()
       ->check(fits_int64());
   cmd->add_flag("--causal", flags->causal, "Causal mask (FLOPs halved)");

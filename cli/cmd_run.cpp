@@ -399,7 +399,9 @@ void add_run_command(CLI::App& app) {
                   "bf16, MFU against the bf16 peak (Transformer Engine's recipe)");
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--sku", flags->sku, "SKU config (name or .toml file) for peaks (default: matched from the device name)");
-  cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward)")->capture_default_str();
+  cmd->add_option("--impl", flags->impl, "Attention implementation: fused, unfused or wgmma (sm_90a forward; fused backward). On a "
+                  "GPU the fused kernels run head dims up to 128, those other than 64 and 128 zero-padded to the "
+                  "next; wider ones need unfused")->capture_default_str();
   cmd->add_option("--candidates", flags->candidates, "Time cuBLASLt's top-k algorithms per GEMM, keep the fastest")
       ->capture_default_str();
   cmd->add_option("--out", flags->out,

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 
 #include "harness/common/errors.hpp"
+#include "kernels/common/attention_padding.hpp"
 
 namespace tb::cli {
 
@@ -31,10 +33,11 @@ void check_attention_impl_for(const std::string& impl, const kernels::DeviceInfo
 
 void check_attention_head_dim_for(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim,
                                   const std::string& model) {
-  if (device.backend != "cuda" || impl == "unfused" || head_dim == 64 || head_dim == 128) return;
-  throw UsageError(fmt::format("--impl {}: the fused CUDA attention kernels run head_dim 64 and 128; {} has head_dim {}: "
-                               "give --impl unfused (cuBLAS GEMMs and a softmax kernel, any multiple of 8)",
-                               impl, model, head_dim));
+  if (device.backend != "cuda" || impl == "unfused" || kernels::attn::fused_head_dim_padding(head_dim).runs()) return;
+  throw UsageError(fmt::format("--impl {}: {} has head_dim {}; fused attention is instantiated up to {} (narrower "
+                               "heads run zero-padded to 64 or 128); use --impl unfused (cuBLAS GEMMs and a softmax "
+                               "kernel, any multiple of 8)",
+                               impl, model, head_dim, kernels::attn::kMaxFusedHeadDim));
 }
 
 void check_fp8_step_for(const Workload& workload, const kernels::DeviceInfo& device) {
@@ -70,16 +73,26 @@ double attention_bytes_needed(const AttentionShape& s, double element_bytes, boo
   return element_bytes * tensors + lse;
 }
 
+int64_t attention_run_head_dim(const std::string& impl, const kernels::DeviceInfo& device, int64_t head_dim) {
+  if (device.backend != "cuda" || impl == "unfused") return head_dim;
+  const kernels::attn::HeadDimPadding p = kernels::attn::fused_head_dim_padding(head_dim);
+  return p.runs() ? p.padded_head_dim : head_dim;
+}
+
 void check_attention_fits(const AttentionShape& shape, double element_bytes, bool backward, double free_bytes,
-                          const std::string& size_flags) {
-  const double needed = attention_bytes_needed(shape, element_bytes, backward);
+                          const std::string& size_flags, int64_t run_head_dim) {
+  AttentionShape allocated = shape;
+  allocated.head_dim = std::max(shape.head_dim, run_head_dim);
+  const double needed = attention_bytes_needed(allocated, element_bytes, backward);
   if (!(free_bytes > 0)) return;  // unknown (no MemAvailable, say): nothing to judge against
+  const std::string padded =
+      allocated.head_dim > shape.head_dim ? fmt::format(" (run zero-padded to {})", allocated.head_dim) : "";
   if (needed > free_bytes)
-    throw UsageError(fmt::format("{}: attention batch {} x heads {} (kv {}) x seq {} x head_dim {} does not fit: its "
+    throw UsageError(fmt::format("{}: attention batch {} x heads {} (kv {}) x seq {} x head_dim {}{} does not fit: its "
                                  "{} tensors need {:.3g} GB; {:.3g} GB available",
                                  size_flags, shape.batch, shape.heads, shape.kv_heads, shape.seq, shape.head_dim,
-                                 backward ? "Q, K, V, O, dO, dQ, dK, dV and LSE" : "Q, K, V, O and LSE", needed / 1e9,
-                                 free_bytes / 1e9));
+                                 padded, backward ? "Q, K, V, O, dO, dQ, dK, dV and LSE" : "Q, K, V, O and LSE",
+                                 needed / 1e9, free_bytes / 1e9));
 }
 
 void check_cpu_sample_time(const Op& op, double peak_tflops, const std::string& size_flags) {

@@ -28,7 +28,15 @@ void print_kernel_table(std::ostream& out, const std::vector<results::KernelResu
     fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11.4f} {:>13} {:>7} {} {:>7}  {}\n", k.name, k.shape, k.dtype,
                work, k.stats.median_ms, rate, peak, noise_cell(k, 7), k.stats.samples, check);
     if (k.status != "ok" && !k.error.empty()) fmt::print(out, "  {}\n", k.error);
+    if (const std::string note = padding_note(k); !note.empty()) fmt::print(out, "  {}\n", note);
   }
+}
+
+std::string padding_note(const results::KernelResult& k) {
+  const auto padded = k.dims.find("padded_head_dim"), d = k.dims.find("head_dim");
+  if (padded == k.dims.end() || d == k.dims.end() || padded->second == d->second) return "";
+  return fmt::format("head dim {} run padded to {} (zero columns; FLOPs and bytes are head dim {}'s)", d->second,
+                     padded->second, d->second);
 }
 
 }  // namespace tb::cli

@@ -3,6 +3,7 @@
 #include <fmt/ostream.h>
 
 #include "cli/convergence_note.hpp"
+#include "cli/kernel_table.hpp"
 #include "harness/common/human_format.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/workload/workload.hpp"
@@ -47,6 +48,7 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
     fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}{}\n", k.name, k.shape,
                work, calls, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 7),
                k.verified ? "ok" : "UNVERIFIED", outliers.empty() ? "" : ", " + outliers);
+    if (const std::string note = padding_note(k); !note.empty()) fmt::print(out, "  {}\n", note);
   }
   if (per_optimizer_step)
     fmt::print(out, "/M: once per optimizer step; the step of one micro-batch takes 1/M of it (M = {} micro-batches "

@@ -74,6 +74,9 @@ class Kernel {
   virtual VerifyResult verify() = 0;         // checks the last launch's output
   virtual double bytes_allocated() const = 0;
   virtual std::string algorithm() const { return {}; }  // e.g. "cublasLt algo 21 (of 8 timed)"
+  // Attention run on zero-padded head columns (kernels/common/attention_padding.hpp): the width it
+  // ran at; 0 where it ran at the op's own head_dim. Results record it as dims.padded_head_dim.
+  virtual int64_t padded_head_dim() const { return 0; }
   // Plants a wrong output value (tests prove verification catches it).
   virtual void corrupt_output_for_testing() = 0;
 };

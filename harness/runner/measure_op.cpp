@@ -89,6 +89,7 @@ double peak_percent(const Op& op, const results::KernelResult& r, const std::opt
 void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, const MeasureOptions& o,
              const std::optional<SkuConfig>& sku, results::KernelResult& r) {
   r.algorithm = kernel.algorithm();
+  if (const int64_t padded = kernel.padded_head_dim(); padded > 0) r.dims["padded_head_dim"] = padded;
   ClockTracker clocks;
   PacedClockReader clock_reader([&backend] { return backend.read_clocks(); });
   timing::LoopHooks hooks;

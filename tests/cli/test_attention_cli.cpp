@@ -93,10 +93,32 @@ TEST(AttentionCli, UnfusedRunsOtherHeadWidths) {
   EXPECT_EQ(j.at("verified"), true);
   const auto fused = run_trainbench(attention_args({"--head-dim", "192"}));
   EXPECT_EQ(fused.exit_code, 2);
-  EXPECT_NE(fused.err.find("--impl unfused"), std::string::npos) << fused.err;
+  EXPECT_NE(fused.err.find("--head-dim 192: fused attention is instantiated up to 128; use --impl unfused"),
+            std::string::npos)
+      << fused.err;
   const auto odd = run_trainbench(attention_args({"--head-dim", "100", "--impl", "unfused"}));
   EXPECT_EQ(odd.exit_code, 2);
   EXPECT_NE(odd.err.find("multiples of 8"), std::string::npos) << odd.err;
+}
+
+// Head dims the fused GPU kernels run zero-padded (GPT-3 Large's 96, 2.7B's 80, an odd 72) are
+// accepted by the fused and unfused CPU kernels, which run any width as it is: verified at the
+// true d, FLOPs of the true d, no padded width recorded.
+TEST(AttentionCli, FusedAndUnfusedCpuRunHeadDimsBetweenTheInstantiations) {
+  for (const std::string d : {"96", "80", "72"})
+    for (const std::string pass : {"fwd", "bwd"})
+      for (const std::string impl : {"fused", "unfused"}) {
+        SCOPED_TRACE("d " + d + " " + pass + " " + impl);
+        const auto r = run_trainbench(
+            attention_args({"--head-dim", d, "--pass", pass, "--impl", impl, "--causal", "--json"}));
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j.at("head_dim"), std::stoi(d));
+        EXPECT_FALSE(j.contains("padded_head_dim")) << "the CPU runs every width as it is";
+        EXPECT_EQ(j.at("verified"), true);
+        const double fwd = 4.0 * 1 * 4 * 80 * 80 * std::stoi(d) / 2;
+        EXPECT_DOUBLE_EQ(j.at("flops").get<double>(), pass == "bwd" ? 2.5 * fwd : fwd);
+      }
 }
 
 TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
@@ -105,7 +127,8 @@ TEST(AttentionCli, BadInputExitsTwoNamingTheFlag) {
     std::string flag;
   };
   const std::vector<Bad> cases = {
-      {{"--head-dim", "96"}, "--head-dim"},
+      {{"--head-dim", "0"}, "--head-dim"},
+      {{"--head-dim", "129"}, "--head-dim 129: fused attention is instantiated up to 128"},
       {{"--seq", "0"}, "--seq"},
       {{"--heads", "6", "--kv-heads", "4"}, "--kv-heads"},
       {{"--impl", "magic"}, "--impl"},

@@ -1,5 +1,5 @@
 // What `trainbench run` refuses before minutes of measuring: attention widths the fused CUDA
-// kernels do not run (the workload's head_dim: GPT-3 2.7B's 80, DeepSeek-V3's 192); what the
+// kernels do not run (the workload's head_dim: DeepSeek-V3's 192; GPT-3 2.7B's 80 runs padded); what the
 // single-kernel commands refuse on the CPU: a sample that would outlast kMaxCpuSampleS.
 #include <gtest/gtest.h>
 
@@ -17,21 +17,51 @@ kernels::DeviceInfo device(const std::string& backend) {
   return d;
 }
 
-TEST(KernelLimits, FusedCudaAttentionRefusesOtherHeadWidthsNamingTheWayOut) {
+TEST(KernelLimits, FusedCudaAttentionRunsHeadWidthsUpTo128AndRefusesWiderNamingTheWayOut) {
   EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 128, "gpt3-175b"));
   EXPECT_NO_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 64, "gpt3-small"));
+  // Not instantiated, run zero-padded to 128: GPT-3 Large's 96 and 2.7B's 80, and the edges.
+  EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 96, "gpt3-large"));
+  EXPECT_NO_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 80, "gpt3-2.7b"));
+  EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 1, "tiny"));
+  EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cuda"), 127, "odd"));
   EXPECT_NO_THROW(check_attention_head_dim_for("unfused", device("cuda"), 192, "deepseek-v3"));
   EXPECT_NO_THROW(check_attention_head_dim_for("fused", device("cpu"), 192, "deepseek-v3"));  // the CPU runs any
+  for (const int64_t wide : {129, 192, 256})
+    try {
+      check_attention_head_dim_for("fused", device("cuda"), wide, "deepseek-v3");
+      ADD_FAILURE() << "head_dim " << wide << " accepted by the fused CUDA kernel";
+    } catch (const UsageError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("--impl fused"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("deepseek-v3 has head_dim " + std::to_string(wide)), std::string::npos) << msg;
+      EXPECT_NE(msg.find("fused attention is instantiated up to 128"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("use --impl unfused"), std::string::npos) << msg;
+    }
+  EXPECT_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 192, "deepseek-v3"), UsageError);
+}
+
+TEST(KernelLimits, APaddedAttentionIsJudgedAtTheWidthItAllocates) {
+  EXPECT_EQ(attention_run_head_dim("fused", device("cuda"), 96), 128);
+  EXPECT_EQ(attention_run_head_dim("wgmma", device("cuda"), 40), 64);
+  EXPECT_EQ(attention_run_head_dim("fused", device("cuda"), 64), 64);
+  EXPECT_EQ(attention_run_head_dim("unfused", device("cuda"), 96), 96);
+  EXPECT_EQ(attention_run_head_dim("fused", device("cpu"), 96), 96);
+  EXPECT_EQ(attention_run_head_dim("fused", device("cuda"), 192), 192);  // refused elsewhere, by name
+  // Forward, bf16: (Q + O) and (K + V) of 1 x 1 x 1000 x d, 2 bytes each, plus 4 bytes of LSE a row:
+  // d = 96 needs 4·1000·96·2 + 4000 = 772,000 bytes, at 128 1,028,000.
+  const AttentionShape s{1, 1, 1, 1000, 96, false};
+  EXPECT_DOUBLE_EQ(attention_bytes_needed(s, 2, false), 772000);
+  EXPECT_NO_THROW(check_attention_fits(s, 2, false, 800000, "--seq"));
   try {
-    check_attention_head_dim_for("fused", device("cuda"), 192, "deepseek-v3");
-    ADD_FAILURE() << "head_dim 192 accepted by the fused CUDA kernel";
+    check_attention_fits(s, 2, false, 800000, "--seq", 128);
+    ADD_FAILURE() << "1.028 MB accepted in 0.8 MB";
   } catch (const UsageError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("--impl fused"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("deepseek-v3 has head_dim 192"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("--impl unfused"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("head_dim 96 (run zero-padded to 128) does not fit"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("need 0.00103 GB"), std::string::npos) << msg;
   }
-  EXPECT_THROW(check_attention_head_dim_for("wgmma", device("cuda"), 80, "gpt3-2.7b"), UsageError);
+  EXPECT_NO_THROW(check_attention_fits(s, 2, false, 1028000, "--seq", 128));
 }
 
 TEST(KernelLimits, ACpuSampleOverTheLimitAtPeakIsRefusedNamingTheShapeFlags) {

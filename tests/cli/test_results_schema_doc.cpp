@@ -95,6 +95,31 @@ results::KernelResult collective_kernel() {
   return k;
 }
 
+// GPT-3 Large's attention on the fused CUDA kernel: head dim 96 run zero-padded to 128
+// (dims.padded_head_dim, written only by a GPU run), FLOPs and bytes of d = 96.
+results::KernelResult padded_attention_kernel() {
+  results::KernelResult k;
+  k.name = "attention.fwd";
+  k.kind = "attention_fwd";
+  k.shape = "b1 h16/16 s2048 d96 causal";
+  k.dims = {{"batch", 1}, {"heads", 16}, {"kv_heads", 16}, {"seq", 2048}, {"head_dim", 96}, {"padded_head_dim", 128}};
+  k.causal = true;
+  k.dtype = "bf16";
+  k.flops = 4.0 * 16 * 2048.0 * 2048 * 96 / 2;
+  k.model_flops = k.flops;
+  k.bytes = 2.0 * 4 * 2048 * 16 * 96 + 4.0 * 16 * 2048;
+  k.stats.samples = 3;
+  k.stats.median_ms = 0.05;
+  k.stats.rel_noise = 0.004;
+  k.stop_reason = "converged";
+  k.samples_ms = {0.049, 0.05, 0.051};
+  k.tflops = k.flops / (k.stats.median_ms * 1e-3) / 1e12;
+  k.gbps = k.bytes / (k.stats.median_ms * 1e-3) / 1e9;
+  k.verified = true;
+  k.algorithm = "fused mma.sync m16n8k16, FlashAttention-2 forward, 64x64 tiles; head dim 96 zero-padded to 128";
+  return k;
+}
+
 // `args` run with `--out <dir>/<name>.json`; the file it writes, or a failure naming the run.
 std::optional<WrittenFile> cli_file(const std::string& dir, const std::string& name, std::vector<std::string> args,
                                     int expected_exit, const std::string& env = "") {
@@ -115,6 +140,10 @@ std::vector<WrittenFile> written_files() {
   results::RunResults every = every_field();
   every.kernels.push_back(collective_kernel());
   files.push_back({"to_json(every_field() and a collective)", results::to_json(every)});
+  results::RunResults padded = every_field();  // one kernel, no step: its sums are not this test's
+  padded.kernels = {padded_attention_kernel()};
+  padded.step.reset();
+  files.push_back({"to_json(a padded attention kernel)", results::to_json(padded)});
 
   const std::string dir = make_temp_dir("tb_schema_doc_");
   const std::vector<std::string> quick = {"--device", "cpu", "--min-time", "0", "--max-time", "0.05"};

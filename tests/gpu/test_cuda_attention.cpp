@@ -1,5 +1,6 @@
 // Our CUDA attention kernels (fused flash-style and unfused cuBLAS) against the fp64 reference:
-// forward and backward, bf16 and fp16, causal, grouped-query, ragged lengths, d = 64 and 128;
+// forward and backward, bf16 and fp16, causal, grouped-query, ragged lengths, d = 64 and 128, and
+// d = 96 and 80 on the d = 128 kernels zero-padded (kernels/common/attention_padding.hpp);
 // NaN-poisoned outputs must all be written; a planted wrong value must fail; refusals are clear.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -99,15 +100,68 @@ TEST(CudaAttention, UnwrittenOutputAndPlantedErrorFail) {
   }
 }
 
+// GPT-3 Large's d = 96 and 2.7B's d = 80 on the fused d = 128 kernels, zero-padded: the real
+// columns against the fp64 reference at the true d (scale 1/sqrt(d)), the pads exactly zero
+// (verify fails otherwise), every padded output written (NaN-poisoned first); the kernel says it
+// ran padded. bf16, causal, GQA, ragged; the wgmma forward where this GPU has it.
+TEST(CudaAttention, PaddedHeadDimsMatchReference) {
+  TB_REQUIRE_GPU();
+  auto backend = make_backend("cuda");
+  const std::vector<AttentionShape> shapes = {
+      {2, 4, 2, 130, 96, true},     // ragged, causal, GQA
+      {1, 3, 3, 200, 80, true},     // ragged causal
+      {1, 16, 16, 2048, 96, true},  // GPT-3 Large, one sequence
+      {1, 32, 32, 2048, 80, true},  // GPT-3 2.7B, one sequence
+  };
+  for (const char* impl : {"fused", "wgmma"})
+    for (bool backward : {false, true})
+      for (const auto& s : shapes) {
+        const Op op = attention_op(backward, DType::BF16, s);
+        SCOPED_TRACE(fmt::format("{} bf16 {} {}", impl, backward ? "bwd" : "fwd", op.shape_string()));
+        PrepareOptions options;
+        options.attention_impl = impl;
+        std::unique_ptr<Kernel> kernel;
+        try {
+          kernel = backend->prepare(op, options);
+        } catch (const UnsupportedError& e) {
+          if (std::string(impl) != "wgmma") throw;
+          GTEST_SKIP() << e.what();  // no sm_90a here: the fused cases above have run
+        }
+        EXPECT_EQ(kernel->padded_head_dim(), 128);
+        EXPECT_NE(kernel->algorithm().find(fmt::format("head dim {} zero-padded to 128", s.head_dim)),
+                  std::string::npos)
+            << kernel->algorithm();
+        EXPECT_FALSE(kernel->verify().passed) << "outputs are NaN-poisoned before the first launch";
+        kernel->launch();
+        backend->synchronize();
+        const VerifyResult v = kernel->verify();
+        EXPECT_TRUE(v.passed) << v.detail << " (error " << v.max_rel_error << ", tolerance " << v.tolerance << ")";
+        kernel->corrupt_output_for_testing();
+        EXPECT_FALSE(kernel->verify().passed) << "a planted error in a real column";
+      }
+}
+
 TEST(CudaAttention, RefusesWhatItCannotDo) {
   TB_REQUIRE_GPU();
   auto backend = make_backend("cuda");
-  try {
-    backend->prepare(attention_op(false, DType::BF16, {1, 2, 2, 128, 96, false}), {});
-    FAIL() << "head_dim 96 accepted";
-  } catch (const UnsupportedError& e) {
-    EXPECT_NE(std::string(e.what()).find("64, 128"), std::string::npos) << e.what();
-  }
+  for (const char* impl : {"fused", "wgmma"})
+    try {
+      PrepareOptions options;
+      options.attention_impl = impl;
+      backend->prepare(attention_op(false, DType::BF16, {1, 2, 2, 128, 192, false}), options);
+      ADD_FAILURE() << "head_dim 192 accepted by " << impl;
+    } catch (const UnsupportedError& e) {
+      const std::string msg = e.what();
+      // wgmma off Hopper refuses for its own reason first, pointing at --impl fused.
+      if (msg.find("wgmma needs") == std::string::npos && msg.find("sm_90a") == std::string::npos) {
+        EXPECT_NE(msg.find("fused attention is instantiated up to 128; use --impl unfused"), std::string::npos) << msg;
+      }
+    }
+  // Unfused (cuBLAS) needs a multiple of 8 and does not pad; the fused kernel pads it.
+  PrepareOptions unfused;
+  unfused.attention_impl = "unfused";
+  EXPECT_THROW(backend->prepare(attention_op(false, DType::BF16, {1, 2, 2, 128, 100, false}), unfused),
+               UnsupportedError);
   EXPECT_THROW(backend->prepare(attention_op(false, DType::FP32, {1, 2, 2, 128, 64, false}), {}), UnsupportedError);
   EXPECT_THROW(backend->prepare(attention_op(false, DType::BF16, {1, 6, 4, 128, 64, false}), {}), UsageError);
 }

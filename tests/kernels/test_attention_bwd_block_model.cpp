@@ -13,6 +13,11 @@
 // contents are NaN-poisoned before it is refilled, so a read of anything the kernel did not
 // write this step poisons the gradients.
 //
+// A head dim the kernel is not instantiated for (GPT-3 Large's 96, 2.7B's 80) runs on D = 128 with
+// zero pad columns in Q, K, V, O and dO (kernels/common/attention_padding.hpp, which says why the
+// gradients' pads stay zero): the real columns of dQ, dK, dV are compared with the reference at the
+// true d, and their pads must come out exactly zero.
+//
 // Precision: "bf16" runs round exactly where the kernel converts to its storage type (inputs,
 // the saved O behind the D term, P and dS packed as mma A operands, dS in shared memory, dK/dV
 // stores, the dQ conversion), with fp32 accumulation; "fp32" runs skip every rounding (the
@@ -33,6 +38,7 @@
 #include "kernels/common/attention_bwd_layout.hpp"
 #include "kernels/common/attention_layout.hpp"
 #include "kernels/common/attention_math.hpp"
+#include "kernels/common/attention_padding.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/cpu/attention_reference.hpp"
 #include "tests/kernels/block_model.hpp"
@@ -253,29 +259,39 @@ struct Shape {
 };
 
 
+// `d`: the true head dim, run on the instantiation D that the padding plan picks for it.
 template <int D>
-void check_block_model(const Shape& shape, bool causal, bool bf16) {
-  SCOPED_TRACE(testing::Message() << "d " << D << " causal " << causal << (bf16 ? " bf16" : " fp32") << " batch "
-                                  << shape.batch << " heads " << shape.heads << "/" << shape.kv_heads << " seq "
-                                  << shape.seq);
-  const auto ap = tb::kernels::cpu::make_problem({shape.batch, shape.heads, shape.kv_heads, shape.seq, D, causal});
+void check_block_model(const Shape& shape, bool causal, bool bf16, int64_t d = D) {
+  SCOPED_TRACE(testing::Message() << "d " << d << " on " << D << " causal " << causal << (bf16 ? " bf16" : " fp32")
+                                  << " batch " << shape.batch << " heads " << shape.heads << "/" << shape.kv_heads
+                                  << " seq " << shape.seq);
+  const attn::HeadDimPadding plan = attn::fused_head_dim_padding(d);
+  EXPECT_EQ(plan.padded_head_dim, D) << "the plan runs d " << d << " on another instantiation";
+  const auto ap = tb::kernels::cpu::make_problem({shape.batch, shape.heads, shape.kv_heads, shape.seq, d, causal});
   Problem p;
   p.batch = shape.batch, p.heads = shape.heads, p.kv_heads = shape.kv_heads, p.seq = shape.seq;
-  p.causal = causal, p.bf16 = bf16, p.scale = static_cast<float>(ap.softmax_scale);
-  std::mt19937 rng(static_cast<uint32_t>(1000 * D + 10 * causal + bf16));
+  p.causal = causal, p.bf16 = bf16, p.scale = static_cast<float>(plan.softmax_scale);
+  std::mt19937 rng(static_cast<uint32_t>(1000 * d + 10 * causal + bf16));
   std::normal_distribution<float> dist(0.f, 1.f);
-  p.q.resize(static_cast<size_t>(ap.q_elements()));
-  p.dout.resize(p.q.size());
-  p.k.resize(static_cast<size_t>(ap.kv_elements()));
-  p.v.resize(p.k.size());
-  for (auto* x : {&p.q, &p.k, &p.v, &p.dout})
+  // The d-wide inputs the reference sees, and the kernel's padded copies of them.
+  std::vector<float> q(static_cast<size_t>(ap.q_elements())), dout(q.size());
+  std::vector<float> k(static_cast<size_t>(ap.kv_elements())), v(k.size());
+  for (auto* x : {&q, &k, &v, &dout})
     for (auto& e : *x) e = p.cvt(dist(rng));
+  const int64_t q_rows = ap.q_elements() / d, kv_rows = ap.kv_elements() / d;
+  auto padded = [&](const std::vector<float>& real, int64_t rows) {
+    std::vector<float> out(static_cast<size_t>(rows * D));
+    attn::pad_rows(real.data(), rows, plan, out.data());
+    return out;
+  };
+  p.q = padded(q, q_rows), p.dout = padded(dout, q_rows), p.k = padded(k, kv_rows), p.v = padded(v, kv_rows);
 
   // The forward's outputs (O in the storage type, LSE in fp32) and the preprocess kernel's D term.
   std::vector<double> o_ref, lse_ref;
-  tb::kernels::cpu::reference_forward(ap, p.q.data(), p.k.data(), p.v.data(), o_ref, lse_ref);
-  std::vector<float> o(o_ref.size());
-  for (size_t x = 0; x < o.size(); ++x) o[x] = p.cvt(static_cast<float>(o_ref[x]));
+  tb::kernels::cpu::reference_forward(ap, q.data(), k.data(), v.data(), o_ref, lse_ref);
+  std::vector<float> o_real(o_ref.size());
+  for (size_t x = 0; x < o_real.size(); ++x) o_real[x] = p.cvt(static_cast<float>(o_ref[x]));
+  const std::vector<float> o = padded(o_real, q_rows);  // the forward's pads are zero (its model checks so)
   p.lse.assign(lse_ref.begin(), lse_ref.end());
   p.d_term.resize(static_cast<size_t>(ap.lse_elements()));
   const attn::GlobalLayout layout = p.layout(D);
@@ -299,16 +315,27 @@ void check_block_model(const Shape& shape, bool causal, bool bf16) {
   EXPECT_EQ(std::count(p.dk_stores.begin(), p.dk_stores.end(), 1), static_cast<int64_t>(p.dk_stores.size()))
       << "every dK/dV element stored exactly once";
 
-  std::vector<float> dq(p.q.size());  // attention_bwd_convert_dq
-  for (size_t x = 0; x < dq.size(); ++x) dq[x] = p.cvt(p.dq_accum[x]);
+  std::vector<float> dq_padded(p.q.size());  // attention_bwd_convert_dq
+  for (size_t x = 0; x < dq_padded.size(); ++x) dq_padded[x] = p.cvt(p.dq_accum[x]);
+  // The gradients' real columns; their pads must be exactly zero.
+  auto real = [&](const std::vector<float>& t, int64_t rows, const char* name) {
+    int64_t first = -1;
+    EXPECT_EQ(attn::nonzero_pads(t.data(), rows, plan, &first), 0)
+        << name << "'s pad columns are not zero; the first at element " << first;
+    std::vector<float> out(static_cast<size_t>(rows * d));
+    attn::real_columns(t.data(), rows, plan, out.data());
+    return out;
+  };
+  const std::vector<float> dq = real(dq_padded, q_rows, "dQ"), dk = real(p.dk, kv_rows, "dK"),
+                           dv = real(p.dv, kv_rows, "dV");
   std::vector<double> dq_ref, dk_ref, dv_ref;
-  tb::kernels::cpu::reference_backward(ap, p.q.data(), p.k.data(), p.v.data(), p.dout.data(), dq_ref, dk_ref, dv_ref);
+  tb::kernels::cpu::reference_backward(ap, q.data(), k.data(), v.data(), dout.data(), dq_ref, dk_ref, dv_ref);
   // bf16: each of P, dS, O (in D) and the outputs is rounded once to 8 significant bits
   // (2^-9 relative); errors measured at a quarter to a sixth of these bounds. fp32: the kernel's math
   // exactly, up to summation order.
   const double max_tol = bf16 ? 2e-2 : 2e-5, rms_tol = bf16 ? 1e-2 : 2e-6;
   const char* names[] = {"dQ", "dK", "dV"};
-  const std::vector<float>* got[] = {&dq, &p.dk, &p.dv};
+  const std::vector<float>* got[] = {&dq, &dk, &dv};
   const std::vector<double>* ref[] = {&dq_ref, &dk_ref, &dv_ref};
   for (int t = 0; t < 3; ++t) {
     const Error e = compare(*got[t], *ref[t]);
@@ -316,8 +343,8 @@ void check_block_model(const Shape& shape, bool causal, bool bf16) {
     EXPECT_LT(e.max_rel, max_tol) << names[t];
     EXPECT_LT(e.rms_rel, rms_tol) << names[t];
     if (std::getenv("TB_BLOCK_MODEL_VERBOSE"))
-      std::printf("d %d causal %d %s %s: max_rel %.3g rms_rel %.3g\n", D, causal, bf16 ? "bf16" : "fp32", names[t],
-                  e.max_rel, e.rms_rel);
+      std::printf("d %lld on %d causal %d %s %s: max_rel %.3g rms_rel %.3g\n", static_cast<long long>(d), D, causal,
+                  bf16 ? "bf16" : "fp32", names[t], e.max_rel, e.rms_rel);
   }
 }
 
@@ -338,3 +365,11 @@ TEST(AttentionBwdBlockModel, HeadDim128QueryTile32) {
 
 // Batch > 1 and more K/V heads than one: the grid's y and z and the global offsets they select.
 TEST(AttentionBwdBlockModel, BatchAndKvHeads) { check_block_model<64>({2, 4, 2, 77}, true, false); }
+
+// GPT-3 Large's d = 96 and 2.7B's d = 80 on the d = 128 kernel (32-row query tiles), zero-padded:
+// real columns of dQ, dK, dV equal the reference at the true d, pads stay zero; causal and not.
+TEST(AttentionBwdBlockModel, HeadDims96And80RunPaddedTo128) {
+  for (const int64_t d : {96, 80})
+    for (bool causal : {false, true})
+      for (bool bf16 : {false, true}) check_block_model<128>({1, 2, 1, 130}, causal, bf16, d);
+}

@@ -12,6 +12,11 @@
 // (block_model.hpp: V(t) lands during S = Q·K(t)ᵀ, K(t+1) during O += P·V(t)); and causal blocks
 // stop at the diagonal: every key tile they skip is invisible to all their rows.
 //
+// A head dim the kernel is not instantiated for (GPT-3 Large's 96, 2.7B's 80) runs on D = 128 with
+// zero pad columns (kernels/common/attention_padding.hpp): the model pads the d-wide inputs by that
+// plan, runs the D = 128 blocks at the plan's scale, and compares the real columns of O and the LSE
+// with the reference at the true d; the pad columns of O must come out exactly zero.
+//
 // Precision as in the backward's block model: "bf16" rounds where the kernel converts to its
 // storage type (inputs, P packed as the A operand, the O stores), "fp32" skips every rounding so
 // that indexing errors cannot hide under bf16 noise.
@@ -29,6 +34,7 @@
 #include "kernels/common/attention_fwd_warp.hpp"
 #include "kernels/common/attention_layout.hpp"
 #include "kernels/common/attention_math.hpp"
+#include "kernels/common/attention_padding.hpp"
 #include "kernels/common/warp_model.hpp"
 #include "kernels/cpu/attention_reference.hpp"
 #include "tests/kernels/block_model.hpp"
@@ -175,21 +181,31 @@ int64_t run_block(Problem& p, int64_t qt, int64_t h, int64_t b, bm::Hazards& hz)
 
 
 // Runs the whole grid; returns the key tiles each query tile visited (the same for every head).
+// `d`: the true head dim, run on the instantiation D that the padding plan picks for it.
 template <int D>
-std::vector<int64_t> check_block_model(const Shape& shape, bool causal, bool bf16) {
-  SCOPED_TRACE(testing::Message() << "d " << D << " causal " << causal << (bf16 ? " bf16" : " fp32") << " batch "
-                                  << shape.batch << " heads " << shape.heads << "/" << shape.kv_heads << " seq "
-                                  << shape.seq);
-  const auto ap = tb::kernels::cpu::make_problem({shape.batch, shape.heads, shape.kv_heads, shape.seq, D, causal});
+std::vector<int64_t> check_block_model(const Shape& shape, bool causal, bool bf16, int64_t d = D) {
+  SCOPED_TRACE(testing::Message() << "d " << d << " on " << D << " causal " << causal << (bf16 ? " bf16" : " fp32")
+                                  << " batch " << shape.batch << " heads " << shape.heads << "/" << shape.kv_heads
+                                  << " seq " << shape.seq);
+  const attn::HeadDimPadding plan = attn::fused_head_dim_padding(d);
+  EXPECT_EQ(plan.padded_head_dim, D) << "the plan runs d " << d << " on another instantiation";
+  const auto ap = tb::kernels::cpu::make_problem({shape.batch, shape.heads, shape.kv_heads, shape.seq, d, causal});
+  EXPECT_EQ(plan.softmax_scale, ap.softmax_scale) << "the true d's scale";
   Problem p;
-  p.shape = shape, p.causal = causal, p.bf16 = bf16, p.scale = static_cast<float>(ap.softmax_scale);
-  std::mt19937 rng(static_cast<uint32_t>(2000 * D + 10 * causal + bf16));
+  p.shape = shape, p.causal = causal, p.bf16 = bf16, p.scale = static_cast<float>(plan.softmax_scale);
+  std::mt19937 rng(static_cast<uint32_t>(2000 * d + 10 * causal + bf16));
   std::normal_distribution<float> dist(0.f, 1.f);
-  p.q.resize(static_cast<size_t>(ap.q_elements()));
-  p.k.resize(static_cast<size_t>(ap.kv_elements()));
-  p.v.resize(p.k.size());
-  for (auto* x : {&p.q, &p.k, &p.v})
+  // The d-wide inputs the reference sees, and the kernel's padded copies of them.
+  std::vector<float> q(static_cast<size_t>(ap.q_elements())), k(static_cast<size_t>(ap.kv_elements())), v(k.size());
+  for (auto* x : {&q, &k, &v})
     for (auto& e : *x) e = p.cvt(dist(rng));
+  const int64_t q_rows = ap.q_elements() / d, kv_rows = ap.kv_elements() / d;
+  p.q.resize(static_cast<size_t>(q_rows * D));
+  p.k.resize(static_cast<size_t>(kv_rows * D));
+  p.v.resize(p.k.size());
+  attn::pad_rows(q.data(), q_rows, plan, p.q.data());
+  attn::pad_rows(k.data(), kv_rows, plan, p.k.data());
+  attn::pad_rows(v.data(), kv_rows, plan, p.v.data());
   p.o.assign(p.q.size(), NAN);
   p.o_stores.assign(p.q.size(), 0);
   p.lse.assign(static_cast<size_t>(ap.lse_elements()), NAN);
@@ -218,11 +234,16 @@ std::vector<int64_t> check_block_model(const Shape& shape, bool causal, bool bf1
   EXPECT_EQ(std::count(p.lse_stores.begin(), p.lse_stores.end(), 1), static_cast<int64_t>(p.lse_stores.size()))
       << "every LSE element stored exactly once";
   EXPECT_EQ(p.misaligned_stores, 0);
+  int64_t first_pad = -1;
+  EXPECT_EQ(attn::nonzero_pads(p.o.data(), q_rows, plan, &first_pad), 0)
+      << "O's pad columns are not zero; the first at element " << first_pad;
+  std::vector<float> o(q.size());
+  attn::real_columns(p.o.data(), q_rows, plan, o.data());
   std::vector<double> o_ref, lse_ref;
-  tb::kernels::cpu::reference_forward(ap, p.q.data(), p.k.data(), p.v.data(), o_ref, lse_ref);
+  tb::kernels::cpu::reference_forward(ap, q.data(), k.data(), v.data(), o_ref, lse_ref);
   // bf16: P and O are rounded once to 8 significant bits (2^-9 relative); fp32: the kernel's math
   // exactly, up to summation order and exp2f.
-  const bm::Error eo = bm::compare(p.o, o_ref);
+  const bm::Error eo = bm::compare(o, o_ref);
   EXPECT_EQ(eo.non_finite, 0) << "O";
   EXPECT_LT(eo.max_rel, bf16 ? 2e-2 : 2e-5) << "O";
   EXPECT_LT(eo.rms_rel, bf16 ? 1e-2 : 2e-6) << "O";
@@ -231,8 +252,8 @@ std::vector<int64_t> check_block_model(const Shape& shape, bool causal, bool bf1
     lse_err = std::max(lse_err, std::abs(p.lse[x] - lse_ref[x]) / (1 + std::abs(lse_ref[x])));
   EXPECT_LT(lse_err, 1e-5) << "LSE";  // fp32 scores of the same (rounded) inputs either way
   if (std::getenv("TB_BLOCK_MODEL_VERBOSE"))
-    std::printf("d %d causal %d %s: O max_rel %.3g rms_rel %.3g, LSE %.3g\n", D, causal, bf16 ? "bf16" : "fp32",
-                eo.max_rel, eo.rms_rel, lse_err);
+    std::printf("d %lld on %d causal %d %s: O max_rel %.3g rms_rel %.3g, LSE %.3g\n", static_cast<long long>(d), D,
+                causal, bf16 ? "bf16" : "fp32", eo.max_rel, eo.rms_rel, lse_err);
   return visited;
 }
 
@@ -267,6 +288,38 @@ TEST(AttentionFwdBlockModel, CausalBlocksStopAtTheDiagonalHeadDim128) { check_ca
 TEST(AttentionFwdBlockModel, CausalBf16AndShortSequence) {
   check_block_model<64>(kGqa, true, true);
   EXPECT_EQ(check_block_model<128>({1, 2, 1, 37}, true, false), (std::vector<int64_t>{1}));
+}
+
+// GPT-3 Large's d = 96 and 2.7B's d = 80 on the d = 128 kernel, zero-padded: real columns of O and
+// the LSE equal the reference at the true d (scale 1/sqrt(d)), pads stay zero; causal and not,
+// GQA, ragged, both precisions.
+TEST(AttentionFwdBlockModel, HeadDims96And80RunPaddedTo128) {
+  for (const int64_t d : {96, 80})
+    for (bool causal : {false, true})
+      for (bool bf16 : {false, true}) {
+        const std::vector<int64_t> visited = check_block_model<128>(kGqa, causal, bf16, d);
+        EXPECT_EQ(visited, causal ? (std::vector<int64_t>{1, 2, 3, 4}) : (std::vector<int64_t>{4, 4, 4, 4}));
+      }
+}
+
+// A scale of d_pad instead of d flattens the softmax: the check above would see it. Here the
+// reference itself is run at the wrong scale to show the difference is far beyond the tolerance.
+TEST(AttentionFwdBlockModel, PaddedRunAtThePaddedScaleWouldFail) {
+  const attn::HeadDimPadding plan = attn::fused_head_dim_padding(96);
+  auto wrong = tb::kernels::cpu::make_problem({1, 1, 1, 64, 96, false});
+  const auto right = wrong;
+  wrong.softmax_scale = 1.0 / std::sqrt(128.0);
+  EXPECT_EQ(plan.softmax_scale, right.softmax_scale);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  std::vector<float> q(static_cast<size_t>(right.q_elements())), k(q.size()), v(q.size());
+  for (auto* x : {&q, &k, &v})
+    for (auto& e : *x) e = dist(rng);
+  std::vector<double> o_right, o_wrong, lse_right, lse_wrong;
+  tb::kernels::cpu::reference_forward(right, q.data(), k.data(), v.data(), o_right, lse_right);
+  tb::kernels::cpu::reference_forward(wrong, q.data(), k.data(), v.data(), o_wrong, lse_wrong);
+  std::vector<float> got(o_wrong.begin(), o_wrong.end());
+  EXPECT_GT(bm::compare(got, o_right).rms_rel, 1e-2) << "the bf16 tolerance of the padded check";
 }
 
 // The shared global layout (attention_layout.hpp) against the reference's own index formulas,
