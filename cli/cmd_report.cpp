@@ -126,12 +126,11 @@ void run_report(const ReportFlags& f, const CLI::App& cmd) {
 void add_report_command(CLI::App& app) {
   auto flags = std::make_shared<ReportFlags>();
   auto* cmd = app.add_subcommand("report", "Self-contained HTML report with charts from results files (a section per "
-                                           "kind: run, health, sweep, comm, gemm, attention), or --baseline: the "
-                                           "regression gate's verdict as HTML");
-  cmd->add_option("files", flags->files,
-                  "Results files: `run` files side by side, each health, sweep, comm, gemm or attention file in its "
-                  "kind's section, any other kind named and left out (with --baseline: the current run(s))")
-      ->required();
+                                           "kind: run files side by side, each health, sweep, comm, gemm or "
+                                           "attention file in its own, any other kind named and left out), or "
+                                           "--baseline B[,B...] CURRENT...: the regression gate's verdict as HTML");
+  // The kinds are said in the command's description: this one is also what a missing file asks for.
+  cmd->add_option("files", flags->files, "Results files")->required();
   cmd->add_option("-o,--out", flags->out, "HTML file to write")->required();
   cmd->add_option("--title", flags->title, "Report title")->capture_default_str();
   cmd->add_option("--chartjs", flags->chartjs, "Chart.js UMD build to inline (default: $TB_CHARTJS, else Debian's libjs-chart.js)");
