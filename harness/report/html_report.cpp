@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "harness/common/errors.hpp"
+#include "harness/compare/regression_json.hpp"
 #include "harness/report/chartjs_source.hpp"
+#include "harness/report/kind_sections.hpp"
 #include "harness/report/report_data.hpp"
 #include "harness/report/report_page.hpp"
+#include "harness/results/step_consistency.hpp"
 
 namespace tb::report {
 
@@ -51,17 +55,64 @@ std::string assemble_page(const std::string& title, const std::string& chartjs, 
   page += "<main id=\"tb-main\"></main>\n";
   page += "<script type=\"application/json\" id=\"tb-data\">" + json_for_script(data_json) + "</script>\n";
   page += "<script>\n" + escape_inline_script(chartjs) + "\n</script>\n";
-  page += "<script>\n" + std::string(kPageScript) + "</script>\n</body>\n</html>\n";
+  page += "<script>\n" + page_script() + "</script>\n</body>\n</html>\n";
   return page;
 }
 
-std::string render_html_report(const std::vector<compare::LabeledResults>& runs, const ReportOptions& o) {
-  const compare::SideBySide comparison = compare::build_side_by_side(runs, o.comparison);
+namespace {
+
+nlohmann::json empty_page(const std::string& title) {
+  using nlohmann::json;
+  return {{"title", title},          {"side_by_side", nullptr}, {"health", json::array()},
+          {"sweeps", json::array()}, {"comm", json::array()},   {"kernel_files", json::array()},
+          {"not_drawn", json::array()}, {"gate", nullptr}};
+}
+
+std::string render(const nlohmann::json& data, const ReportOptions& o) {
   const std::string chartjs = load_chartjs(o.chartjs_path);
   // Invalid UTF-8 in a device name must not abort the report: replace it (U+FFFD).
-  const std::string data =
-      report_data(comparison, o.title).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return assemble_page(o.title, chartjs, data);
+  return assemble_page(o.title, chartjs, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
+nlohmann::json report_page_data(const ReportInputs& in, const ReportOptions& o) {
+  if (in.runs.empty() && in.health.empty() && in.sweeps.empty() && in.comm.empty() && in.kernels.empty()) {
+    std::string names;
+    for (const auto& f : in.not_drawn) names += (names.empty() ? "" : ", ") + f.origin + " ('" + f.command + "')";
+    throw UsageError("report: none of the files is of a kind the report draws (run, health, sweep, comm, gemm, "
+                     "attention; workload.command): " + names);
+  }
+  nlohmann::json data = empty_page(o.title);
+  if (!in.runs.empty()) data["side_by_side"] = report_data(compare::build_side_by_side(in.runs, o.comparison), o.title);
+  // What side by side checks for the runs, every other file gets too: one at odds with itself is
+  // refused by every reader alike.
+  auto add = [&](const char* key, const std::vector<compare::LabeledResults>& files, auto section) {
+    for (const auto& f : files) {
+      results::require_consistent_results(f.results, f.origin);
+      data[key].push_back(section(f));
+    }
+  };
+  add("health", in.health, health_section);
+  add("sweeps", in.sweeps, sweep_section);
+  add("comm", in.comm, comm_section);
+  add("kernel_files", in.kernels, kernel_file_section);
+  for (const auto& f : in.not_drawn) data["not_drawn"].push_back(not_drawn_line(f));
+  return data;
+}
+
+std::string render_html_report(const ReportInputs& inputs, const ReportOptions& o) {
+  return render(report_page_data(inputs, o), o);
+}
+
+std::string render_html_report(const std::vector<compare::LabeledResults>& files, const ReportOptions& o) {
+  return render_html_report(group_by_kind(files), o);
+}
+
+std::string render_gate_report(const compare::RegressionReport& gate, const ReportOptions& o) {
+  nlohmann::json data = empty_page(o.title);
+  data["gate"] = compare::to_json(gate);
+  return render(data, o);
 }
 
 }  // namespace tb::report

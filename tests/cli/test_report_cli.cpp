@@ -1,12 +1,14 @@
 // `trainbench report` of what compare cannot set side by side: a partial (interrupted) run, drawn
 // under its PARTIAL banner while compare keeps refusing it, and a health file with its verdict and
-// checks. SYNTHETIC results files, and a quick CPU health run.
+// checks. SYNTHETIC results files, and a quick CPU health run. Files of several kinds in one
+// report: test_report_kinds_cli.cpp; the gate as a page: test_report_gate_cli.cpp.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/report/synthetic_results.hpp"
 #include "tests/support/cli_runner.hpp"
+#include "tests/support/report_page.hpp"
 #include "tests/support/results_dir_test.hpp"
 
 namespace {
@@ -14,22 +16,8 @@ namespace {
 class ReportCli : public tb::testing::ResultsDirTest {
  protected:
   ReportCli() : ResultsDirTest("tb_report_cli_") {}
-  // A stand-in for Chart.js's UMD build, so that report runs without libjs-chart.js.
-  std::string fake_chartjs() {
-    const std::string path = dir_ + "/chart.umd.js";
-    tb::testing::write_text(path, "(function(g,f){typeof exports;define.amd;g.Chart=f()})(this,"
-                                  "function(){return function(){}})");
-    return path;
-  }
-  // The data the page draws, as embedded (json_for_script escapes only <, > and &).
-  nlohmann::json page_data(const std::string& html_path) {
-    const std::string html = tb::testing::read_text(html_path);
-    const std::string open = "<script type=\"application/json\" id=\"tb-data\">";
-    const size_t from = html.find(open);
-    if (from == std::string::npos) return nullptr;
-    const size_t start = from + open.size();
-    return nlohmann::json::parse(html.substr(start, html.find("</script>", start) - start));
-  }
+  std::string fake_chartjs() { return tb::testing::write_fake_chartjs(dir_); }
+  nlohmann::json page_data(const std::string& html_path) { return tb::testing::report_page_data(html_path); }
 };
 
 TEST_F(ReportCli, APartialRunIsReportedUnderItsBannerAndCompareStillRefusesIt) {
@@ -43,9 +31,10 @@ TEST_F(ReportCli, APartialRunIsReportedUnderItsBannerAndCompareStillRefusesIt) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto data = page_data(html);
   ASSERT_TRUE(data.is_object());
-  EXPECT_EQ(data["runs"][0]["status"], "partial");
-  EXPECT_EQ(data["runs"][0]["partial"]["kernels_measured"], n - 2);
-  EXPECT_TRUE(data["runs"][0]["step"].is_null());
+  const auto& runs = data["side_by_side"]["runs"];
+  EXPECT_EQ(runs[0]["status"], "partial");
+  EXPECT_EQ(runs[0]["partial"]["kernels_measured"], n - 2);
+  EXPECT_TRUE(runs[0]["step"].is_null());
   EXPECT_NE(tb::testing::read_text(html).find("'PARTIAL: '"), std::string::npos);
 
   const auto c = tb::testing::run_trainbench({"compare", partial, write("good.json", tb::testing::synthetic_run({}))});
@@ -64,7 +53,10 @@ TEST_F(ReportCli, AHealthFileShowsItsVerdictAndChecks) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto data = page_data(html);
   ASSERT_TRUE(data.is_object());
-  const auto& shown = data["runs"][0]["health"];
+  EXPECT_TRUE(data["side_by_side"].is_null());  // a health file is no run to set side by side
+  ASSERT_EQ(data["health"].size(), 1u);
+  EXPECT_EQ(data["health"][0]["origin"], h);
+  const auto& shown = data["health"][0]["health"];
   EXPECT_EQ(shown["verdict"], printed["verdict"]);
   ASSERT_EQ(shown["checks"].size(), printed["checks"].size());
   for (size_t i = 0; i < shown["checks"].size(); ++i) {

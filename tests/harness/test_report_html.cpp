@@ -164,7 +164,7 @@ TEST(ReportData, OncePerOptimizerStepCallsAreTheRunsShare) {
     EXPECT_NEAR(sum, c.runs[i].step->step_ms, 1e-9 * sum);
   }
   // The page shows the share where it is not the calls themselves.
-  EXPECT_NE(std::string(kPageScript).find("per optimizer step"), std::string::npos);
+  EXPECT_NE(page_script().find("per optimizer step"), std::string::npos);
 }
 
 // Each kernel's cell carries its outliers and samples: the page names the kernels that had some,

@@ -1,6 +1,6 @@
 // Writes SYNTHETIC results files for the headless-browser report test: three H100/H200/A100-like
-// runs of GPT-3 175B (tp 8) timed by a roofline model, a partial one and a health file — test
-// data, never a measurement.
+// runs of GPT-3 175B (tp 8) timed by a roofline model, a partial one, a health file, and seven
+// good and seven slow nights for the gate's page — test data, never a measurement.
 #include <cstdio>
 #include <string>
 
@@ -38,8 +38,10 @@ int main(int argc, char** argv) {
     const size_t n = partial.kernels.size();
     tb::testing::mark_not_measured(partial, n - 2, "skipped", "");
     tb::testing::mark_not_measured(partial, n - 1, "interrupted", "");
+    partial.kernels[0].stop_reason = "max_samples";
     tb::results::write_results_file(dir + "/partial-synthetic.json", partial);
     auto health = tb::testing::synthetic_run(h200);
+    health.workload.command = "health";
     health.health = {{"verdict", "suspect"},
                      {"checks", nlohmann::json::array({{{"id", "gemm"},
                                                         {"status", "suspect"},
@@ -47,8 +49,18 @@ int main(int argc, char** argv) {
                                                         {"reference", 700.0},
                                                         {"unit", "TFLOP/s"},
                                                         {"detail", "below the SKU's sustained GEMM rate"}}})}};
-    health.kernels[0].stop_reason = "max_samples";
     tb::results::write_results_file(dir + "/health-synthetic.json", health);
+    // The gate's page: seven runs a side (what Holm over a run's items needs), qkv.fwd 20% slower
+    // in every night of the second seven.
+    for (uint32_t i = 0; i < 7; ++i) {
+      tb::testing::SyntheticRunSpec good, slow;
+      good.seed = 1 + i;
+      slow.seed = 101 + i;
+      slow.slow_kernel = "qkv.fwd";
+      slow.slowdown = 0.20;
+      tb::results::write_results_file(dir + "/good-" + std::to_string(i) + ".json", tb::testing::synthetic_run(good));
+      tb::results::write_results_file(dir + "/slow-" + std::to_string(i) + ".json", tb::testing::synthetic_run(slow));
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_report_fixture: %s\n", e.what());
     return 1;

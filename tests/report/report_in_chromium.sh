@@ -52,13 +52,41 @@ python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-l
   --expect-text '\t\d+\.\d%\t\d+\.\d%' --expect-text 'goodput \(--mtbf[^\n]*\n[^\n]*\t\d+\.\d%' \
   --reject-text '\bNaN\b|undefined'
 # Provenance for every run; a partial run under its banner, without step or extrapolation; a
-# health file's verdict and checks; the kernel that stopped short of its noise target named.
+# health file's verdict and checks in its own section; the kernel that stopped short of its noise
+# target named.
 "$trainbench" report "$work"/a100-synthetic.json "$work"/partial-synthetic.json "$work"/health-synthetic.json \
   --title "trainbench report, partial and health (SYNTHETIC test data)" -o "$artifacts/report-provenance.html"
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-provenance.html" \
   --screenshot "$artifacts/report-provenance.png" --user-data-dir "$work/profile-provenance" \
   --expect-text 'PARTIAL: B [^\n]* interrupted after [0-9]+ of [0-9]+ kernels; no step/extrapolation' \
   --expect-text 'Provenance' --expect-text '2026-01-01T[0-9:]+Z\tsynthetic' \
-  --expect-text 'C [^\n]*: verdict suspect' --expect-text 'gemm\tsuspect\t512\t700\tTFLOP/s' \
-  --expect-text 'Not converged [^\n]*C: qkv\.fwd' --expect-text 'n/a: a partial run' \
+  --expect-text 'health-synthetic\.json \([^\n]*\): verdict suspect' --expect-text 'gemm\tsuspect\t512\t700\tTFLOP/s' \
+  --expect-text 'Not converged [^\n]*B: qkv\.fwd' --expect-text 'n/a: a partial run' \
   --reject-text '\bNaN\b|undefined'
+# What the README's workflows leave in results/, one section per kind: a run, a health file, a
+# real CPU sweep and gemm, and a one-rank comm file where trainbench was built with MPI.
+quick=(--min-time 0 --max-time 0.05)
+"$trainbench" sweep --device cpu --dtype fp32 --m-range 32:64:32 --n-range 48 --k-range 16,40 "${quick[@]}" \
+  --out "$work/sweep.json" >/dev/null
+"$trainbench" gemm -m 48 -n 40 -k 24 --device cpu --dtype fp32 "${quick[@]}" --out "$work/gemm.json" >/dev/null
+kinds=("$work"/h100-synthetic.json "$work"/health-synthetic.json "$work/sweep.json" "$work/gemm.json")
+comm_text=()
+if "$trainbench" comm --backend mpi --op allreduce --sizes 4K,8K -n 1 "${quick[@]}" --out "$work/comm.json" >/dev/null 2>&1; then
+  kinds+=("$work/comm.json")
+  comm_text=(--expect-text 'Collectives \(comm\)' --expect-text '\n4096\t[0-9]+\t[a-z0-9]+\tallreduce')
+fi
+"$trainbench" report "${kinds[@]}" --title "trainbench report, every kind (SYNTHETIC run and health)" \
+  -o "$artifacts/report-kinds.html"
+python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-kinds.html" \
+  --screenshot "$artifacts/report-kinds.png" --user-data-dir "$work/profile-kinds" --min-charts 7 \
+  --expect-text 'Training steps' --expect-text 'verdict suspect' \
+  --expect-text 'Sweeps: maximum achievable matmul FLOP/s' --expect-text 'sweep\.json [^\n]*: best [^\n]* TFLOP/s' \
+  --expect-text 'Single kernels \(gemm, attention\)' "${comm_text[@]}" --reject-text '\bNaN\b|undefined'
+# The regression gate as a page: the verdict, qkv.fwd's row with its change, its chart.
+good=$(ls "$work"/good-*.json | paste -sd, -)
+"$trainbench" report --baseline "$good" "$work"/slow-*.json --title "trainbench gate (SYNTHETIC test data)" \
+  -o "$artifacts/report-gate.html"
+python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-gate.html" \
+  --screenshot "$artifacts/report-gate.png" --user-data-dir "$work/profile-gate" --min-charts 1 \
+  --expect-text 'Verdict: regression' --expect-text 'qkv\.fwd\t[^\n]*\t\+(19|2[01])\.[0-9]%\t[^\n]*\tslower' --reject-text 'e-[0-9]+%' \
+  --expect-text 'Baseline: 7 run' --reject-text '\bNaN\b|undefined'
