@@ -141,7 +141,7 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
   fmt::print(out, "  {:<52} {} FLOP = {} PF-days{}\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
              sci(r.training_flops), human_pf_days(r.pf_days),
              table_d1 ? " (Table D.1 rounds: 3.14E+23 FLOP, 3.64E+03 PF-days)" : "");
-  fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
+  fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (PaLM: 6*N_matmul + unmasked attention):",
              sci(r.training_model_flops), sci(r.model_flops_per_token));
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n",
              fmt::format("hardware FLOPs (recompute {}):", to_string(r.recompute)),

@@ -302,15 +302,16 @@ TEST_F(CompareCli, TokensScaleTheExtrapolation) {
   const auto j = nlohmann::json::parse(js.out);
   ASSERT_EQ(j["runs"].size(), 2u);
   EXPECT_EQ(j["target_model"], "gpt3-175b");
-  // Each run's GPU-hours: GPT-3 175B's 1,061,877,915,648 model FLOPs per token (2 × (96 × 12·d² +
-  // 50257·d) GEMM + 4 × 96 × 2048 × d / 2 attention, forward, ×3; d = 12288) × 300e9 tokens, at
+  // Each run's GPU-hours: GPT-3 175B's 1,076,373,430,272 model FLOPs per token (2 × (96 × 12·d² +
+  // 50257·d) GEMM + 4 × 96 × 2048 × d attention, unmasked as PaLM counts it, forward, ×3;
+  // d = 12288) × 300e9 tokens, at
   // the rate its file measured (the step's model FLOPs over its time), over 3600 s.
   for (size_t i = 0; i < 2; ++i) {
     const auto file = tb::results::read_results_file(i == 0 ? a : b);
     const double rate = file.step->model_flops / (file.step->step_ms * 1e-3);  // FLOP/s
     const auto& e = j["runs"][i]["extrapolation"];
     EXPECT_NEAR(e["sustained_tflops_per_gpu"].get<double>(), rate / 1e12, rate / 1e12 * 1e-12) << i;
-    const double gpu_hours = 1'061'877'915'648.0 * 300e9 / rate / 3600;
+    const double gpu_hours = 1'076'373'430'272.0 * 300e9 / rate / 3600;
     EXPECT_NEAR(e["gpu_hours"].get<double>(), gpu_hours, gpu_hours * 1e-9) << i;
     EXPECT_NEAR(e["wall_days"].get<double>(), gpu_hours / 1024 / 24, gpu_hours / 1024 / 24 * 1e-9) << i;
   }
@@ -413,16 +414,16 @@ TEST_F(CompareCli, LayoutAutoGivesEachSkuTheLayoutItsMemoryAllows) {
   ASSERT_EQ(full.exit_code, 0) << full.err;
   EXPECT_NE(full.out, ideal.out);
   // By hand, per token of GPT-3 175B (d 12288, L 96, s 2048): model FLOPs 3 × (2 × 174,563,733,504
-  // GEMM + 4,831,838,208 attention) = 1,061,877,915,648; full recomputation runs every layer's
-  // forward again (not the logits): + 2 × 96 × 12·d² + 4,831,838,208 = 1,414,602,104,832. At one
-  // measured rate the GPU-hours scale by 1,414,602,104,832 / 1,061,877,915,648 = 1.33217019.
+  // GEMM + 9,663,676,416 attention) = 1,076,373,430,272; full recomputation runs every layer's
+  // forward again (not the logits): + 2 × 96 × 12·d² + 9,663,676,416 = 1,433,929,457,664. At one
+  // measured rate the GPU-hours scale by 1,433,929,457,664 / 1,076,373,430,272 = 1.33218585.
   const auto none_json = nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "512", "--json"}).out);
   const auto full_json =
       nlohmann::json::parse(run_trainbench({"compare", base(), b, "--gpus", "512", "--recompute", "full", "--json"}).out);
   for (size_t i = 0; i < 2; ++i)
     EXPECT_NEAR(full_json["runs"][i]["extrapolation"]["gpu_hours"].get<double>() /
                     none_json["runs"][i]["extrapolation"]["gpu_hours"].get<double>(),
-                1.33217019, 1e-8)
+                1.33218585, 1e-8)
         << i;
   const auto searched = run_trainbench({"compare", base(), b, "--gpus", "512", "--layout", "auto", "--recompute", "auto"});
   ASSERT_EQ(searched.exit_code, 0) << searched.err;

@@ -115,7 +115,7 @@ TEST(Moe, LatentAttentionWorkloadSumsToTheClosedFormAndPadsValuesToTheKeyWidth) 
   const ModelConfig m = load_model("deepseek-v3");
   for (int64_t tp : {1, 2, 8}) {
     const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .expert_parallel = 8});
-    const auto f = formulas::flops_per_token(m, 4096, true);
+    const auto f = formulas::flops_per_token(m, 4096);
     EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / 4096.0 / f.model, 1.0, 1e-12) << "tp " << tp;
   }
   const Workload w = build_workload(m, {.tensor_parallel = 8, .micro_batch = 1});
@@ -223,7 +223,7 @@ TEST(Moe, WorkloadModelFlopsAre6NActivePlusAttentionAtEveryTensorAndExpertSplit)
     for (int64_t ep : {1, 2, 8}) {
       const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .seq_len = 4096,
                                             .expert_parallel = ep});
-      const auto f = formulas::flops_per_token(m, 4096, true);
+      const auto f = formulas::flops_per_token(m, 4096);
       // Summed over the t tensor ranks; the expert split keeps each GPU's share of the tokens.
       EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / 4096.0 / f.model, 1.0, 1e-12)
           << "tp " << tp << " ep " << ep;
@@ -268,7 +268,7 @@ TEST(Moe, UnevenRoutedShareRoundsRowsUpAsHardwareWork) {
   EXPECT_EQ(find(w, "mlp_up.fwd").calls_per_step, 1);
   EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 1);  // one MoE layer
   EXPECT_EQ(find(w, "expert_up.fwd").gemm.batch, 4);
-  const auto f = formulas::flops_per_token(m, 65, true);
+  const auto f = formulas::flops_per_token(m, 65);
   EXPECT_NEAR(w.model_flops_per_step() / 65.0 / f.model, 1.0, 1e-12);
 }
 
@@ -318,7 +318,7 @@ TEST(Moe, AllToAllAndExpertGradientRingsByHand) {
   in.layout.dp = 16;
   in.layout.ep = 8;
   in.layout.seq_len = 4096;
-  in.hardware_flops_per_token = formulas::flops_per_token(m, 4096, true).model;
+  in.hardware_flops_per_token = formulas::flops_per_token(m, 4096).model;
   in.sustained_tflops_per_gpu = 400;
   in.links = eight_per_node();
   const comm::ScalingEstimate e = comm::model_scaling(in);

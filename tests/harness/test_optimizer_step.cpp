@@ -8,6 +8,7 @@
 #include "harness/model/parameter_count.hpp"
 #include "harness/results/step_consistency.hpp"
 #include "harness/runner/step_runner.hpp"
+#include "harness/workload/mfu_flops.hpp"
 #include "harness/workload/optimizer_step.hpp"
 #include "harness/workload/workload.hpp"
 #include "tests/report/synthetic_results.hpp"
@@ -191,7 +192,7 @@ TEST(OptimizerStep, TheStepTakesOneMthOfWhatRunsOncePerOptimizerStep) {
   double flops = 0;
   for (const auto& op : w.ops) {
     ks.push_back(at(op, 1.0));
-    flops += op.flops * static_cast<double>(op.calls_per_step);
+    flops += hardware_flops(op) * static_cast<double>(op.calls_per_step);
   }
   EXPECT_DOUBLE_EQ(w.calls_per_micro_batch(find_op(w, kAdamOpName)), 0.5);
   EXPECT_DOUBLE_EQ(w.calls_per_micro_batch(find_op(w, "qkv.fwd")), 12.0);
