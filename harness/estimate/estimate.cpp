@@ -87,7 +87,7 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
 
 // The deadline's GPUs run in the sites: whole sites must hold them all, and a layout rounds the
 // count up past the work's share (98,304 GPUs of GPT-3 in a day need 195 sites of 506 H100s where
-// the work alone fills 191.3).
+// the work alone fills 193.5).
 void hold_deadline_gpus(const SiteConfig& site, EstimateResult& out) {
   if (!out.at_measured || !out.gpus || !out.gpus_per_site) return;
   SiteEstimate& s = *out.at_measured;

@@ -8,7 +8,6 @@
 
 #include "harness/results/results_io.hpp"
 #include "harness/timing/budget_eta.hpp"
-#include "harness/workload/mfu_flops.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/machine_info.hpp"
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "harness/common/errors.hpp"
-#include "harness/workload/mfu_flops.hpp"
 
 namespace tb {
 

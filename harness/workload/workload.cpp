@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "harness/common/errors.hpp"
-#include "harness/workload/mfu_flops.hpp"
 #include "harness/workload/optimizer_step.hpp"
 
 namespace tb {

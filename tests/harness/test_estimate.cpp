@@ -191,8 +191,9 @@ TEST(Estimate, RentalCostIsGpuHoursTimesTheQuotedPrice) {
   ASSERT_TRUE(quoted.rental_cost);
   EXPECT_DOUBLE_EQ(*quoted.rental_cost, *base.gpu_hours * 2.5);
   EXPECT_EQ(*quoted.rental_currency, "USD");
-  // GPT-3 175B at 100 TFLOP/s: 3.186e23 FLOP / 1e14 / 3600 = 0.885 M GPU-hours.
-  EXPECT_NEAR(*quoted.gpu_hours / 1e6, 0.885, 0.005);
+  // GPT-3 175B at 100 TFLOP/s: 1,076,373,430,272 × 300e9 = 3.229e23 FLOP / 1e14 / 3600 = 0.897 M
+  // GPU-hours.
+  EXPECT_NEAR(*quoted.gpu_hours / 1e6, 0.897, 0.005);
   SkuConfig sku = load_sku("h100-sxm");
   sku.price_per_gpu_hour = 9.0;
   sku.currency = "EUR";

@@ -10,7 +10,6 @@
 #include "harness/results/flop_convention.hpp"
 #include "harness/results/results_io.hpp"
 #include "harness/results/step_consistency.hpp"
-#include "harness/workload/mfu_flops.hpp"
 #include "harness/workload/workload.hpp"
 
 namespace tb::results {
@@ -24,8 +23,8 @@ KernelResult kernel(const std::string& name, const std::string& kind, bool causa
   k.causal = causal;
   k.dtype = "bf16";
   k.calls_per_step = calls;
-  k.stats.median_ms = median_ms;
   k.samples_ms = {median_ms};
+  k.stats = timing::summarize(k.samples_ms);
   k.flops = flops;
   k.model_flops = model_flops;
   k.tflops = flops / (median_ms * 1e-3) / 1e12;

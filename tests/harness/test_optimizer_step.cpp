@@ -8,7 +8,6 @@
 #include "harness/model/parameter_count.hpp"
 #include "harness/results/step_consistency.hpp"
 #include "harness/runner/step_runner.hpp"
-#include "harness/workload/mfu_flops.hpp"
 #include "harness/workload/optimizer_step.hpp"
 #include "harness/workload/workload.hpp"
 #include "tests/report/synthetic_results.hpp"

@@ -4,7 +4,6 @@
 #include "harness/common/errors.hpp"
 #include "harness/model/flop_formulas.hpp"
 #include "harness/model/parameter_count.hpp"
-#include "harness/workload/mfu_flops.hpp"
 #include "harness/workload/workload.hpp"
 #include "tests/support/workload_ops.hpp"
 
