@@ -7,6 +7,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "cli/assumed_rate_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
 #include "cli/estimate_skus.hpp"
@@ -329,6 +330,13 @@ void run_estimate(const EstimateFlags& f) {
                            "give --dtype fp8 if the rate is fp8 GEMMs'\n",
                            *f.tflops, req.sku->name, to_string(req.dtype), dtype_peak);
   }
+  // An assumed rate's peak under fp8, and a rate past the SKU's measured best GEMMs.
+  if (f.mfu || f.tflops) {
+    if (skus.size() > 1)
+      for (const auto& name : skus) notes += assumed_rate_notes(load_sku(name), req.dtype, f.mfu, f.tflops);
+    else if (req.sku)
+      notes += assumed_rate_notes(*req.sku, req.dtype, f.mfu, f.tflops);
+  }
   if (f.days && f.site.empty() && !f.tflops && !f.mfu && !measured)
     throw UsageError("--days needs --site (data centers to finish in time) or a throughput (--tflops, --gpu with "
                      "--mfu, or --results)");
@@ -470,7 +478,9 @@ void add_estimate_command(CLI::App& app) {
                   "compared side by side at one --mfu");
   cmd->add_option("--mfu", flags->mfu,
                   "Model FLOPs utilization in (0,1], with --gpu: the GPU's own, before communication (with a "
-                  "layout the communication model takes its losses off; published end-to-end MFUs include them)");
+                  "layout the communication model takes its losses off; published end-to-end MFUs include them). "
+                  "Model FLOPs as PaLM counts them (attention unmasked), against the --dtype peak: with fp8, the "
+                  "fp8 peak (run --dtype fp8 reports MFU against the bf16 one; the bf16 equivalent is printed)");
   cmd->add_option("--gpus", flags->gpus, "Number of GPUs training together");
   cmd->add_option("--recompute", flags->recompute,
                   "Activation recomputation: none, selective, full; auto (with --layout auto) tries none and full "

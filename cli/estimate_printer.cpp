@@ -150,7 +150,7 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                                      *req.model.published_pf_days * units::kFlopPerPfDay,
                                      req.model.published_source.empty() ? "the config's [published]" : req.model.published_source)
                        : "");
-  fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (6*N_matmul + causal attention):",
+  fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (PaLM: 6*N_matmul + unmasked attention):",
              sci(r.training_model_flops), sci(r.model_flops_per_token));
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n",
              fmt::format("hardware FLOPs (recompute {}):", to_string(r.recompute)),

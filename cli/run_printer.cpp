@@ -84,7 +84,8 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
                     "Engine: 1/{} of their {:.3f} ms\n",
                cast_w_ms / m, kFp8WeightCastSuffix, r.workload.micro_batches, cast_w_ms);
   fmt::print(out, "  tokens/s/GPU    {:>10.3g}\n", s.tokens_per_s);
-  fmt::print(out, "  sustained       {:>10.3g} TFLOP/s (hardware FLOPs executed)\n", s.sustained_tflops);
+  fmt::print(out, "  sustained       {:>10.3g} TFLOP/s (FLOPs the kernels executed: causal attention's half)\n",
+             s.sustained_tflops);
   if (sku && s.mfu > 0) {
     const std::string peak_dtype = r.machine.peak_dtype.empty() ? r.workload.dtype : r.machine.peak_dtype;
     // An fp8 step is judged against the bf16 peak; how far it is from the fp8 peak is said too.
@@ -95,7 +96,10 @@ void print_step_summary(std::ostream& out, const results::RunResults& r, const s
                                    : "";
     fmt::print(out, "  MFU             {:>10.1f}%  (model FLOPs / {} {} peak{})\n", 100 * s.mfu, sku->name, peak_dtype,
                of_fp8);
-    fmt::print(out, "  HFU             {:>10.1f}%  (incl. attention-backward recompute)\n", 100 * s.hfu);
+    // MFU counts attention unmasked, as PaLM and published MFUs do; HFU the kernels' work likewise.
+    fmt::print(out, "  HFU             {:>10.1f}%  (MFU's count, attention unmasked, plus the attention backward's "
+                    "recompute)\n",
+               100 * s.hfu);
   } else if (!(s.step_ms > 0)) {
     fmt::print(out, "  MFU             {:>10}  (no kernel was measured)\n", "n/a");
   } else {

@@ -87,7 +87,7 @@ SiteEstimate site_estimate(double flops, const SiteConfig& site, double days, do
 
 // The job's GPUs run in the sites: whole sites must hold them all, and a layout rounds the count up
 // past the work's share (98,304 GPUs of GPT-3 in a day need 195 sites of 506 H100s where the work
-// alone fills 191.3), or a hand-given --dp sets more than the deadline needs.
+// alone fills 193.5), or a hand-given --dp sets more than the deadline needs.
 void hold_deadline_gpus(const SiteConfig& site, EstimateResult& out) {
   if (!out.at_measured || !out.gpus || !out.gpus_per_site) return;
   SiteEstimate& s = *out.at_measured;
@@ -247,7 +247,7 @@ EstimateResult estimate(const EstimateRequest& r) {
   out.pf_days = formulas::pf_days(out.training_flops);
   out.recompute = r.recompute;
 
-  const auto per_token = formulas::flops_per_token(r.model, out.seq_len, r.causal);
+  const auto per_token = formulas::flops_per_token(r.model, out.seq_len);
   out.model_flops_per_token = per_token.model;
   out.hardware_flops_per_token = r.recompute == Recompute::None        ? per_token.model
                                  : r.recompute == Recompute::Selective ? per_token.selective
@@ -274,8 +274,15 @@ EstimateResult estimate(const EstimateRequest& r) {
     out.sustained_tflops_per_gpu = *r.mfu * *peak_tflops * hw_per_model;
     // A given MFU is the run's, recomputation included: the hardware then runs faster than MFU x
     // peak by the recomputed share (said, since --tflops would hold the hardware rate instead).
+    // `run --dtype fp8` reports MFU against the bf16 peak: said beside, so that the two compare.
+    const double bf16_peak = r.sku->peak_tflops_or_zero(DType::BF16);
+    const std::string bf16_scale =
+        r.dtype == DType::FP8 && bf16_peak > 0
+            ? fmt::format("; MFU {:.4g} against the bf16 peak {} TFLOP/s, as run --dtype fp8 reports it",
+                          *r.mfu * *peak_tflops / bf16_peak, bf16_peak)
+            : "";
     out.throughput_source = r.throughput_source.value_or(fmt::format(
-        "{} --mfu {} ({} peak {} TFLOP/s{})", sku_source(r), *r.mfu, to_string(r.dtype), *peak_tflops,
+        "{} --mfu {} ({} peak {} TFLOP/s{}{})", sku_source(r), *r.mfu, to_string(r.dtype), *peak_tflops, bf16_scale,
         r.recompute == Recompute::None
             ? ""
             : fmt::format("; MFU held with {} recomputation: the hardware at {:.0f}% of peak", to_string(r.recompute),

@@ -30,7 +30,6 @@ struct EstimateRequest {
   ModelConfig model;
   double tokens = 0;                 // 0 takes the model's published training tokens
   int64_t seq_len = 0;               // 0 takes the model's context
-  bool causal = true;
   Recompute recompute = Recompute::None;
   DType dtype = DType::BF16;         // which peak MFU is measured against
   // Training under Transformer Engine's fp8 recipe: its memory (fp8 weight copies, GEMM inputs
@@ -124,7 +123,8 @@ struct EstimateResult {
   // mixture-of-experts models (a token's FLOPs see only its k experts).
   double training_flops = 0;
   double pf_days = 0;
-  // Ours: 6·N_matmul + attention (causal-halved) per token; hardware adds recomputation.
+  // PaLM appendix B's: 6·N_matmul + attention unmasked per token (MFU's numerator); hardware adds
+  // recomputation.
   double model_flops_per_token = 0;
   double hardware_flops_per_token = 0;
   double training_model_flops = 0;

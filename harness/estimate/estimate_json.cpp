@@ -134,8 +134,9 @@ nlohmann::json to_json(const EstimateResult& r) {
   j["recompute"] = to_string(r.recompute);
   j["conventions"] = {
       {"training_flops", "6*N*D (GPT-3 Table D.1); N = all parameters (mixture of experts: the active ones)"},
-      {"model_flops", "6*N_matmul + attention (forward 4*s*h*d_head per layer, halved when causal; backward 2x; "
-                      "d_head = (d_qk + d_v)/2 under multi-head latent attention)"},
+      {"model_flops", "6*N_matmul + attention (forward 4*s*h*d_head per layer, unmasked even when causal, as "
+                      "PaLM appendix B counts it and published MFUs use; backward 2x; d_head = (d_qk + d_v)/2 "
+                      "under multi-head latent attention)"},
       {"hardware_flops", "model_flops plus forward passes re-run by recomputation (" + std::string(to_string(r.recompute)) + ")"},
       {"sites_at_peak", "training_flops / (site peak x days): the article's arithmetic"},
       {"sites_at_measured", "training_model_flops / (site peak x MFU x the SKU's --dtype peak / its bf16 peak x days)"}};

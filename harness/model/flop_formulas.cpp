@@ -24,15 +24,16 @@ double megatron_training_seconds(double tokens, double params, double gpus, doub
   return 8.0 * tokens * params / (gpus * flops_per_gpu);
 }
 
-PerTokenFlops flops_per_token(const ModelConfig& m, int64_t seq, bool causal) {
+PerTokenFlops flops_per_token(const ModelConfig& m, int64_t seq) {
   const ParameterCount p = count_parameters(m);
   const double logits_weights = static_cast<double>(m.vocab) * static_cast<double>(m.hidden);
   const double layer_weights = p.matmul_weights - logits_weights;
   PerTokenFlops f;
   f.gemm_forward = 2.0 * p.matmul_weights;
-  // 2·s per head for QKᵀ over the query/key width, 2·s for PV over the value width.
+  // 2·s per head for QKᵀ over the query/key width, 2·s for PV over the value width; unmasked
+  // (PaLM appendix B's 12·L·d·s with the backward): the mask is the kernel's saving, not the model's.
   f.attention_forward = 4.0 * static_cast<double>(m.layers) * static_cast<double>(seq) *
-                        static_cast<double>(m.heads) * m.attention_dim() * (causal ? 0.5 : 1.0);
+                        static_cast<double>(m.heads) * m.attention_dim();
   f.model = 3.0 * (f.gemm_forward + f.attention_forward);
   f.selective = f.model + f.attention_forward;
   f.full = f.model + 2.0 * layer_weights + f.attention_forward;

@@ -20,10 +20,13 @@ double megatron_flops_per_iteration(int64_t batch, int64_t seq, int64_t layers, 
 // Megatron-LM eq. (4): end-to-end training time ≈ 8·T·P / (n·X) seconds.
 double megatron_training_seconds(double tokens, double params, double gpus, double flops_per_gpu);
 
-// Our counting convention per token, summed over all tensor-parallel ranks:
-// GEMMs 2 FLOPs per matmul weight per pass; attention forward 4·s·(h·dh) per layer, halved when
-// causal (under MLA the head width is the mean of the query/key and value widths); backward 2×
-// forward (algorithmic), plus the forward passes recomputation re-runs.
+// Model FLOPs per token as PaLM appendix B counts them, summed over all tensor-parallel ranks:
+// GEMMs 2 FLOPs per matmul weight per pass; attention forward 4·s·(h·dh) per layer, unmasked
+// even for a causal model (under MLA the head width is the mean of the query/key and value
+// widths); backward 2× forward. Published MFUs (PaLM 46.2%, Megatron-LM, Llama 3's 38–43%) use
+// this count, so an --mfu copied from them means the same here. Hardware FLOPs (HFU) are the
+// same count plus the forward passes recomputation re-runs. A causal kernel's own `flops` (what
+// it really executes, half the s² work) stay halved: harness/workload/op.hpp.
 struct PerTokenFlops {
   double gemm_forward = 0;       // 2 × matmul weights (layers + logits)
   double attention_forward = 0;  // over all layers
@@ -31,6 +34,6 @@ struct PerTokenFlops {
   double selective = 0;          // model + attention forward again
   double full = 0;               // model + every layer's forward again (logits not recomputed)
 };
-PerTokenFlops flops_per_token(const ModelConfig& model, int64_t seq, bool causal);
+PerTokenFlops flops_per_token(const ModelConfig& model, int64_t seq);
 
 }  // namespace tb::formulas

@@ -14,6 +14,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/results/field_reader.hpp"
+#include "harness/results/flop_convention.hpp"
 #include "harness/results/kernel_status.hpp"
 #include "harness/results/output_kind.hpp"
 
@@ -186,9 +187,10 @@ RunResults from_json(const json& j, const std::string& origin) {
   if (!j.contains("schema_version"))
     throw UsageError(fmt::format("{}: not a trainbench results file (no schema_version)", origin));
   r.schema_version = top.get<int>("schema_version");
-  if (r.schema_version != kSchemaVersion)
-    throw UsageError(fmt::format("{}: results schema_version {} is not supported; this trainbench reads version {}",
-                                 origin, r.schema_version, kSchemaVersion));
+  if (r.schema_version != kSchemaVersion && r.schema_version != kOldestSchemaVersion)
+    throw UsageError(fmt::format("{}: results schema_version {} is not supported; this trainbench reads versions {} "
+                                 "and {}",
+                                 origin, r.schema_version, kOldestSchemaVersion, kSchemaVersion));
   r.status = top.get<std::string>("status");
   if (r.status != "complete" && r.status != "partial" && r.status != "failed")
     top.fail("status", fmt::format("is '{}'; accepted values: complete, partial, failed", r.status));
@@ -389,6 +391,7 @@ RunResults from_json(const json& j, const std::string& origin) {
       top.fail("health", "must be an object with a string verdict (as `trainbench health --json` prints it)");
     r.health = h;
   }
+  convert_from_schema_1(r);  // version 1 counted causal attention halved in MFU
   return r;
 }
 

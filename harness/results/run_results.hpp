@@ -14,7 +14,10 @@
 
 namespace tb::results {
 
-inline constexpr int kSchemaVersion = 1;
+// 2: model FLOPs count attention unmasked (PaLM appendix B), HFU's FLOPs too. Files of version 1
+// still read, converted (flop_convention.hpp); nothing older exists.
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestSchemaVersion = 1;
 
 // Where the numbers came from: enough to reproduce them and to refuse comparing apples with pears.
 struct MachineInfo {
@@ -87,8 +90,8 @@ struct KernelResult {
   std::string dtype;
   std::string status = "ok";     // ok | failed | oom | unsupported | skipped | interrupted
   std::string error;             // why, when status != ok
-  double flops = 0;              // executed, per call
-  double model_flops = 0;
+  double flops = 0;              // executed, per call (a causal attention kernel's halved)
+  double model_flops = 0;        // per call, attention unmasked (PaLM): 2 × flops for a causal attention forward
   double bytes = 0;
   int64_t calls_per_step = 1;
   // Runs once per optimizer step (the Adam update, fp8 weight casts): the step of one micro-batch
@@ -175,11 +178,13 @@ struct StepResult {
   double step_ms = 0;            // Σ step_calls × median over measured kernels (one GPU, one micro-batch)
   double layer_ms = 0;
   double tokens_per_s = 0;       // per GPU
-  double model_flops = 0;        // per step per GPU
-  double hardware_flops = 0;     // per step per GPU, without recomputation
+  double model_flops = 0;        // per step per GPU, attention unmasked (PaLM): MFU's numerator
+  // Per step per GPU: what the kernels execute in that convention (results::kernel_hardware_flops;
+  // the fused attention backward's recompute of S kept): HFU's numerator.
+  double hardware_flops = 0;
   double mfu = 0;
   double hfu = 0;
-  double sustained_tflops = 0;   // hardware FLOPs / step time
+  double sustained_tflops = 0;   // Σ calls × the kernels' own flops (as executed) / step time
   bool complete = true;          // false when a kernel failed or the run was interrupted
 };
 

@@ -14,9 +14,11 @@ namespace tb::results {
 // 1/workload.micro_batches: step_calls), whose tokens_per_s is not micro_batch x seq_len / step
 // time / tensor_parallel (per GPU, as a run writes it), whose mfu or hfu is not its FLOPs over its time and
 // machine.peak_tflops, whose mfu exceeds its bound (step_mfu_bound) or whose mfu exceeds its hfu
-// (the model's FLOPs are a part of those the hardware ran), whose hardware_flops or model_flops is
-// not the sum of calls_per_step x flops (model_flops) over its measured kernels, or whose
-// sustained_tflops is not hardware_flops over its time. A file without a step passes.
+// (HFU counts the model's FLOPs and the recomputation the kernels do), whose hardware_flops or
+// model_flops is not the sum of calls_per_step x kernel_hardware_flops (model_flops) over its
+// measured kernels, or whose sustained_tflops is not the sum of calls_per_step x flops over its
+// time. A causal step's MFU may pass step_mfu_bound by its model / executed FLOPs (attention is
+// counted unmasked; the peak bounds the kernels' own flops). A file without a step passes.
 void require_consistent_step(const RunResults& r, const std::string& origin);
 
 // Refuses, naming the file and the kernel, a kernel whose median_ms is not the median of its

@@ -27,7 +27,7 @@ const Op* find_op(const Workload& w, const std::string& name) {
 results::StepResult summarize_step(const Workload& w, const std::vector<results::KernelResult>& kernels,
                                    const std::optional<SkuConfig>& sku) {
   results::StepResult s;
-  double step_ms = 0, layer_ms = 0, model_flops = 0, hardware_flops = 0;
+  double step_ms = 0, layer_ms = 0, model_flops = 0, hardware_flops = 0, executed_flops = 0;
   size_t ok = 0;
   for (const auto& k : kernels) {
     const Op* op = find_op(w, k.name);
@@ -39,8 +39,11 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
       // Per-layer share: calls spread over the layers (the final norm adds one call in 2L+1).
       layer_ms += calls / static_cast<double>(w.model.layers) * k.stats.median_ms;
     }
+    // MFU and HFU count attention unmasked (PaLM appendix B), as published MFUs do; the
+    // sustained rate is what the kernels really executed.
     model_flops += calls * op->model_flops;
-    hardware_flops += calls * op->flops;
+    hardware_flops += calls * tb::hardware_flops(*op);
+    executed_flops += calls * op->flops;
   }
   s.complete = ok == w.ops.size();
   s.step_ms = step_ms;
@@ -51,7 +54,7 @@ results::StepResult summarize_step(const Workload& w, const std::vector<results:
     const double step_s = step_ms * 1e-3;
     // Tensor-parallel ranks share one micro-batch: per GPU, the tokens divide by t.
     s.tokens_per_s = static_cast<double>(w.tokens_per_step()) / step_s / static_cast<double>(w.options.tensor_parallel);
-    s.sustained_tflops = hardware_flops / step_s / 1e12;
+    s.sustained_tflops = executed_flops / step_s / 1e12;
     const double peak = sku ? sku->peak_tflops_or_zero(mfu_peak_dtype(w.options.dtype)) : 0.0;
     if (peak > 0) {
       s.mfu = model_flops / step_s / (peak * 1e12);

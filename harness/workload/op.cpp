@@ -61,11 +61,18 @@ Fp8Operands fp8_gemm_operands(GemmLayout role) {
 bool transposes_a(GemmLayout layout) { return layout == GemmLayout::WeightGrad; }
 bool transposes_b(GemmLayout layout) { return layout == GemmLayout::DataGrad; }
 
+double attention_model_forward_flops(const AttentionShape& s) {
+  return 4.0 * static_cast<double>(s.batch) * static_cast<double>(s.heads) * static_cast<double>(s.seq) *
+         static_cast<double>(s.seq) * static_cast<double>(s.head_dim);
+}
+
 double attention_forward_flops(const AttentionShape& s) {
-  const double full = 4.0 * static_cast<double>(s.batch) * static_cast<double>(s.heads) *
-                      static_cast<double>(s.seq) * static_cast<double>(s.seq) *
-                      static_cast<double>(s.head_dim);
+  const double full = attention_model_forward_flops(s);
   return s.causal ? full / 2.0 : full;
+}
+
+double hardware_flops(const Op& op) {
+  return is_attention(op.kind) && op.attention.causal ? 2.0 * op.flops : op.flops;
 }
 
 double attention_backward_flops(const AttentionShape& s) { return 2.5 * attention_forward_flops(s); }
@@ -101,14 +108,17 @@ Op make_attention_op(const std::string& name, const AttentionShape& shape, DType
   op.kind = backward ? OpKind::AttentionBackward : OpKind::AttentionForward;
   op.dtype = dtype;
   op.attention = shape;
-  const double forward = attention_forward_flops(shape);
+  // The model's count is unmasked whatever the kernel skips (PaLM appendix B, as published MFUs
+  // count): a causal forward's model_flops is 2 × its flops.
+  const double model_forward = attention_model_forward_flops(shape);
   if (backward) {
     op.flops = attention_backward_flops(shape);
-    op.model_flops = 2.0 * forward;  // dQ, dK, dV, dP: four GEMMs; recomputing S is hardware work
+    op.model_flops = 2.0 * model_forward;  // dQ, dK, dV, dP: four GEMMs; recomputing S is hardware work
     op.bytes = elt * (4 * qo + 4 * kv) + lse_bytes;
     op.is_forward = false;
   } else {
-    op.flops = op.model_flops = forward;
+    op.flops = attention_forward_flops(shape);
+    op.model_flops = model_forward;
     op.bytes = elt * (2 * qo + 2 * kv) + lse_bytes;
     op.attention_core = true;  // re-run under selective recomputation (Korthikanti et al. 2022)
   }

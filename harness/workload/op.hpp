@@ -82,11 +82,20 @@ struct AttentionShape {
 double attention_forward_flops(const AttentionShape& shape);
 // What the fused backward executes: 2.5× forward (five GEMMs, S = QKᵀ recomputed).
 double attention_backward_flops(const AttentionShape& shape);
+// The model's attention forward as PaLM appendix B counts it for MFU: 4·b·h·s²·d, unmasked even
+// when causal. Published MFUs use it; a causal kernel executes half of it (the FLOPs above).
+double attention_model_forward_flops(const AttentionShape& shape);
 
 struct MemoryShape {
   int64_t rows = 0;  // tokens
   int64_t cols = 0;  // channels (hidden, ffn or vocabulary slice)
 };
+
+struct Op;
+// HFU's numerator per call: what the kernel executes in MFU's convention (a causal attention
+// kernel's flops unmasked, 2×; the fused backward's recompute of S kept), so that HFU ≥ MFU.
+// results::kernel_hardware_flops is the same rule read from a results file's kernel.
+double hardware_flops(const Op& op);
 
 struct Op {
   std::string name;        // unique within a workload, e.g. "qkv.dgrad"
@@ -96,7 +105,10 @@ struct Op {
   AttentionShape attention;  // when kind is an attention pass
   MemoryShape memory;      // when the op is memory-bound
   double flops = 0;        // executed by the kernel, per call (TFLOP/s is computed from this)
-  double model_flops = 0;  // algorithmic FLOPs, per call (MFU counts these; backward = 2× fwd)
+  // Algorithmic FLOPs, per call, in PaLM's convention (attention unmasked; backward = 2× fwd): MFU
+  // counts these. A causal attention forward's is 2 × flops (its kernel skips the masked half),
+  // its backward's 4/2.5 × flops; a padded GEMM's is below flops.
+  double model_flops = 0;
   double bytes = 0;        // minimum bytes read + written per call (roofline, GB/s)
   int64_t calls_per_step = 1;  // on one GPU, per training step (e.g. layers × 1)
   bool in_layer = true;    // repeated in every transformer layer

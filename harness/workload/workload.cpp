@@ -303,9 +303,12 @@ static bool recomputed(const Op& op, Recompute mode) {
 }
 
 double Workload::hardware_flops_per_step(Recompute mode) const {
-  double sum = executed_flops_per_step();
-  for (const auto& op : ops)
-    if (recomputed(op, mode)) sum += op.flops * calls_per_micro_batch(op);
+  double sum = 0;
+  for (const auto& op : ops) {
+    const double calls = calls_per_micro_batch(op);
+    sum += hardware_flops(op) * calls;
+    if (recomputed(op, mode)) sum += hardware_flops(op) * calls;
+  }
   return sum;
 }
 

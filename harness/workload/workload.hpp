@@ -21,7 +21,7 @@ struct WorkloadOptions {
   // step at 1/micro_batches (kFp8WeightCastSuffix, Op::per_optimizer_step).
   // Every other dtype runs every op.
   DType dtype = DType::BF16;
-  bool causal = true;           // decoder LMs mask the future; false matches papers' full-s² counts
+  bool causal = true;           // decoder LMs mask the future: halves the attention kernels' work, not the model FLOPs
   // e: MoE experts split e ways over data-parallel ranks; each GPU runs experts/e of them, and
   // all-to-all brings each of them the tokens routed to it from all e ranks (e·b·s·k/experts).
   int64_t expert_parallel = 1;
@@ -68,7 +68,8 @@ struct Workload {
   // Sums over ops × calls on ONE GPU.
   double model_flops_per_step() const;
   double executed_flops_per_step() const;
-  // Hardware FLOPs: executed plus the forward ops that recomputation re-runs.
+  // Hardware FLOPs in MFU's convention (tb::hardware_flops per op: attention unmasked) plus the
+  // forward ops that recomputation re-runs: HFU's numerator, never below the model's.
   double hardware_flops_per_step(Recompute mode) const;
   // Algorithmic FLOPs with recomputation (Megatron-LM's count: backward = 2× forward).
   double model_flops_with_recompute_per_step(Recompute mode) const;

@@ -61,16 +61,18 @@ TEST(EstimateCli, AFixedFleetThatMissesTheSitesDeadlineSaysSo) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "64",
                            "--days", "30", "--site", "500p"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("for 146 days"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("they MISS the 30-day deadline by 116 days (the data centers below meet it)"),
+  // 226,738.5891 GPU-hours (test_estimate.cpp) / 64 / 24 = 147.6 days, 117.6 past the deadline.
+  EXPECT_NE(r.out.find("for 148 days"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("they MISS the 30-day deadline by 118 days (the data centers below meet it)"),
             std::string::npos) << r.out;
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024",
                       "--days", "30", "--site", "500p"});
   EXPECT_EQ(r.out.find("MISS"), std::string::npos) << r.out;  // 9.1 days: in time
 }
 
-// The energy's price, and what renting costs in all: 204 MWh x 0.12 = 24,426 USD beside 559,213
-// USD of rental (223.7 K GPU-hours x 2.5).
+// The energy's price, and what renting costs in all: 226,738.5891 GPU-hours (test_estimate.cpp)
+// x 0.7 kW x PUE 1.3 = 206.3 MWh, x 0.12 = 24,759.85 USD beside 566,846.47 USD of rental
+// (x 2.5): 591,606.33 USD.
 TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30",
                            "--gpu-hour-price", "2.5", "--electricity-price", "0.12", "--pue", "1.3", "--json"});
@@ -80,8 +82,8 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   EXPECT_EQ(j["electricity_currency"], "USD");
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30",
                       "--gpu-hour-price", "2.5", "--electricity-price", "0.12", "--pue", "1.3"});
-  EXPECT_NE(r.out.find("electricity: 24,426 USD (0.12 USD per kWh)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("rental + electricity: 583,639 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("electricity: 24,760 USD (0.12 USD per kWh)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental + electricity: 591,606 USD"), std::string::npos) << r.out;
   // Several SKUs each bring their TDP: --pue and --electricity-price apply to every one.
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,b200", "--mfu", "0.4", "--days", "30",
                       "--pue", "1.3", "--electricity-price", "0.12"});
@@ -96,7 +98,7 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", dir + "/rented.toml", "--mfu", "0.4", "--days",
                       "30", "--electricity-price", "0.8", "--currency", "CNY"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("rental: 559,213 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental: 566,846 USD"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CNY per kWh"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("rental + electricity"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
@@ -464,11 +466,13 @@ TEST(EstimateCli, InterruptionsAddCheckpointsLostWorkAndRestarts) {
 }
 
 // The answer first: GPUs (whole servers), days, GPU-hours, energy and cost in one line, saying
-// what it includes; none without a GPU count.
+// what it includes; none without a GPU count. 1,433,929,457,664 hardware FLOPs per token with full
+// recomputation (test_estimate_cli_values.cpp) × 300e9 / 140e12 / 3600 = 853.5 K GPU-hours, / 1024
+// / 24 = 34.7 days.
 TEST(EstimateCli, InShortLineLeadsWithTheAnswer) {
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--tflops", "140", "--recompute", "full", "--gpus", "1024"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("in short: 1024 GPUs for 34.3 days: 842.0 K GPU-hours (ideal scaling)"), std::string::npos)
+  EXPECT_NE(r.out.find("in short: 1024 GPUs for 34.7 days: 853.5 K GPU-hours (ideal scaling)"), std::string::npos)
       << r.out;
   EXPECT_LT(r.out.find("in short:"), r.out.find("Training compute"));
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm", "--mfu", "0.4", "--gpus", "1024", "--tp",
@@ -594,24 +598,24 @@ TEST(EstimateCli, SeveralSkusNameTheLowestCostAmongThePricedOnly) {
 }
 
 // A purchase quote per server: GPT-3 175B at MFU 0.4 on H100s (989 TFLOP/s) in 30 days needs
-// 223,685 GPU-hours / 720 h = 310.7, so 311 GPUs, ceil(311 / 8) = 39 servers; at 350,000 each,
-// 13,650,000. Per SKU with several, in --currency; a quote without a SKU or a GPU count refused.
+// 226,738.59 GPU-hours (test_estimate.cpp) / 720 h = 314.9, so 315 GPUs, ceil(315 / 8) = 40
+// servers; at 350,000 each, 14,000,000. Per SKU with several, in --currency; a quote without a SKU or a GPU count refused.
 TEST(EstimateCli, ServerPriceQuotesTheServersToBuy) {
   auto r = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--server-price", "350000",
                            "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["gpus"].get<int64_t>(), 311);
-  EXPECT_EQ(j["servers"].get<int64_t>(), 39);
-  EXPECT_DOUBLE_EQ(j["server_cost"].get<double>(), 39 * 350000.0);
+  EXPECT_EQ(j["gpus"].get<int64_t>(), 315);
+  EXPECT_EQ(j["servers"].get<int64_t>(), 40);
+  EXPECT_DOUBLE_EQ(j["server_cost"].get<double>(), 40 * 350000.0);
   auto text = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--server-price",
                               "350000"});
-  EXPECT_NE(text.out.find("servers to buy: 13.65 million USD (39 x --server-price)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("servers to buy: 14.00 million USD (40 x --server-price)"), std::string::npos) << text.out;
   auto several = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--server-price",
                                  "h100-sxm=350000", "--server-price", "h200=420000", "--currency", "eur"});
   ASSERT_EQ(several.exit_code, 0) << several.err;
   // --currency eur is printed as EUR.
-  EXPECT_NE(several.out.find("h200: servers to buy 16.38 million EUR (39 x --server-price)"), std::string::npos)
+  EXPECT_NE(several.out.find("h200: servers to buy 16.80 million EUR (40 x --server-price)"), std::string::npos)
       << several.out;
   EXPECT_NE(several.out.find("least to buy: h100-sxm"), std::string::npos) << several.out;
 }
@@ -632,8 +636,9 @@ TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
   const std::string b200 = priced("b200", "b200-priced", "500000", "USD");
   auto r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", h100 + "," + b200, "--mfu", "0.4", "--days", "30"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // 39 H100 servers x 300 K = 11.70 M; 18 B200 servers x 500 K = 9.00 M; each with its source.
-  EXPECT_NE(r.out.find("h100-priced: servers to buy 11.70 million USD (39 x [price] server, test quote)"),
+  // 40 H100 servers x 300 K = 12.00 M; 18 B200 servers (138.4 GPUs: 314.9 x 989 / 2250) x 500 K
+  // = 9.00 M; each with its source.
+  EXPECT_NE(r.out.find("h100-priced: servers to buy 12.00 million USD (40 x [price] server, test quote)"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("b200-priced: servers to buy 9.00 million USD (18 x [price] server, test quote)"),
@@ -651,7 +656,7 @@ TEST(EstimateCli, SeveralSkusWithServerPricesNameTheLeastToBuy) {
                       "--server-price", yuan + "=480000", "--currency", "USD"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("b200-yuan: servers to buy 8.64 million USD (18 x --server-price)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("least to buy: b200-yuan"), std::string::npos) << r.out;  // 8.64 M against 11.70 M
+  EXPECT_NE(r.out.find("least to buy: b200-yuan"), std::string::npos) << r.out;  // 8.64 M against 12.00 M
   // Two SKUs at one quote and the same server count: a tie, not a winner.
   r = run_trainbench({"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30",
                       "--server-price", "350000"});
@@ -826,7 +831,8 @@ TEST(EstimateCli, BadInputExits2NamingTheFlag) {
       // A sustained rate above the GPU's fastest dense peak (an H100's fp8, 1979), and a deadline
       // that would need more GPUs than --gpus accepts.
       {{"estimate", "--gpu", "h100-sxm", "--tflops", "2000", "--gpus", "1024"}, "above h100-sxm's fastest dense peak"},
-      {{"estimate", "--tflops", "100", "--days", "1e-9"}, "--days 1e-09 needs 3.69e+13 GPUs"},
+      // 1,076,373,430,272 FLOPs per token × 300e9 / 1e14 FLOP/s / (1e-9 × 86400 s) = 3.74e13.
+      {{"estimate", "--tflops", "100", "--days", "1e-9"}, "--days 1e-09 needs 3.74e+13 GPUs"},
       {{"estimate", "--tflops", "100", "--gpus", "64", "--server-price", "5"}, "--server-price prices the servers to "
                                                                                 "buy, which need a SKU"},
       {{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--server-price", "350000"}, "need a GPU count"},

@@ -47,15 +47,16 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// 18 CNY x 223,685 = 4.03 million CNY beside 3.1 USD x 223,685 = 693,424 USD: not comparable,
+// 18 CNY x 226,738.59 GPU-hours (test_estimate.cpp) = 4.08 million CNY beside 3.1 USD x
+// 226,738.59 = 702,890 USD: not comparable,
 // and an unpriced first SKU must not let every row pass the currency check.
 TEST_F(EstimatePricesCli, QuotesInDifferentCurrenciesNameNoCostWinner) {
   const std::string cn = priced_sku("h100-sxm", "h100cn", "per_gpu_hour = 18\ncurrency = \"CNY\"\n");
   const std::string us = priced_sku("h200", "h200us", "per_gpu_hour = 3.1\ncurrency = \"USD\"\n");
   auto r = run_trainbench({"estimate", "--gpu", "h100-sxm," + cn + "," + us, "--mfu", "0.4", "--days", "30"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("4.03 million CNY"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("693,424 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4.08 million CNY"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("702,890 USD"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lowest cost: none — the quotes are in CNY (h100cn) and USD (h200us)\n"), std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("lowest cost of the priced"), std::string::npos) << r.out;
@@ -85,8 +86,9 @@ TEST_F(EstimatePricesCli, OneQuoteAmongSeveralSaysWhichHaveNone) {
 }
 
 // compare's rule: with electricity priced for every rented SKU, the whole bill ranks. h100 at
-// 2.5 x 223,685 = 559,213 + 24,426 electricity = 583,639 USD; a100 (312 TFLOP/s, 400 W) at
-// 0.78 x 709,053 = 553,061 + 44,245 = 597,306 USD: the a100 rents for less, the h100 costs less.
+// 2.5 x 226,738.59 = 566,846 + 24,760 electricity (x 0.7 kW x 1.3 x 0.12) = 591,606 USD; a100
+// (312 TFLOP/s, 400 W) at 0.78 x 718,732.26 (226,738.59 x 989 / 312) = 560,611 + 44,849 (x 0.4 kW
+// x 1.3 x 0.12) = 605,460 USD: the a100 rents for less, the h100 costs less.
 TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
   const std::vector<std::string> quotes{"estimate", "--model", "gpt3-175b", "--gpu", "h100-sxm,a100-sxm-80g", "--mfu",
                                         "0.4", "--days", "30", "--gpu-hour-price", "h100-sxm=2.5", "--gpu-hour-price",
@@ -98,8 +100,8 @@ TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
   };
   auto r = with({"--electricity-price", "0.12", "--pue", "1.3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("h100-sxm: electricity 24,426 USD; rental + electricity 583,639 USD"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("a100-sxm-80g: electricity 44,245 USD; rental + electricity 597,306 USD"), std::string::npos)
+  EXPECT_NE(r.out.find("h100-sxm: electricity 24,760 USD; rental + electricity 591,606 USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a100-sxm-80g: electricity 44,849 USD; rental + electricity 605,460 USD"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("lowest rental + electricity: h100-sxm\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("lowest cost"), std::string::npos) << r.out;
@@ -108,7 +110,7 @@ TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["best_sku"]["cost"], "h100-sxm");
   EXPECT_EQ(j["best_sku"]["cost_what"], "lowest rental + electricity");
-  // Without electricity the rental alone ranks: 553,061 < 559,213.
+  // Without electricity the rental alone ranks: 560,611 < 566,846.
   r = with({});
   EXPECT_NE(r.out.find("lowest cost: a100-sxm-80g\n"), std::string::npos) << r.out;
   j = nlohmann::json::parse(with({"--json"}).out);
@@ -120,15 +122,16 @@ TEST_F(EstimatePricesCli, LowestCostRanksRentalPlusElectricityAsCompareDoes) {
 }
 
 // The typo guards are USD-sized (100 per kWh, 1e4 per GPU-hour, 1e8 per server) and scale with
-// the currency: KRW x 1e4. 3500 KRW x 223,685.10 = 782.90 million; 170 KRW x 156,579.57 kWh =
-// 26.62 million; 39 servers x 480 million = 18.72 billion.
+// the currency: KRW x 1e4. 3500 KRW x 226,738.59 GPU-hours = 793.59 million; 170 KRW x
+// 158,717.01 kWh (x 0.7 kW) = 26.98 million; 226,738.59 x 3600 s / 30 days = 314.9 -> 315 GPUs,
+// 40 servers x 480 million = 19.20 billion.
 TEST_F(EstimatePricesCli, PriceLimitsScaleWithTheCurrency) {
   auto r = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--currency", "KRW",
                            "--gpu-hour-price", "3500", "--electricity-price", "170", "--server-price", "480000000"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("rental: 782.90 million KRW"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("electricity: 26.62 million KRW (170 KRW per kWh)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("servers to buy: 18.72 billion KRW"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental: 793.59 million KRW"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("electricity: 26.98 million KRW (170 KRW per kWh)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("servers to buy: 19.20 billion KRW"), std::string::npos) << r.out;
   // The same figures in USD are typos, still refused; and a KRW typo past the KRW guard too.
   const std::vector<std::string> base{"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30"};
   for (const auto& [extra, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
@@ -155,7 +158,8 @@ TEST_F(EstimatePricesCli, PriceLimitsScaleWithTheCurrency) {
   r = run_trainbench({"estimate", "--gpu", krw, "--mfu", "0.4", "--days", "30", "--electricity-price", "170",
                       "--server-price", "480000000"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("rental + electricity: 809.52 million KRW"), std::string::npos) << r.out;
+  // 793.585 + 26.982 million KRW.
+  EXPECT_NE(r.out.find("rental + electricity: 820.57 million KRW"), std::string::npos) << r.out;
 }
 
 // One price typed once for SKUs whose configs are in USD (h200) and CNY: which is it in? The
@@ -241,7 +245,7 @@ TEST_F(EstimatePricesCli, JsonNamesTheLeastToBuyAsTheTextDoes) {
   EXPECT_EQ(j["best_sku"]["servers_why_none"], "the server prices are in USD (h200) and CNY (h100cn)");
 }
 
-// "204 782.90 million KRW" read as one number: the cost column is as wide as its longest cell and
+// "206 793.59 million KRW" read as one number (226,738.59 GPU-hours x 0.7 kW x 1.3 = 206 MWh): the cost column is as wide as its longest cell and
 // set off by two spaces, its right edge under the header's.
 TEST_F(EstimatePricesCli, LongPricesKeepTheirColumnsApart) {
   const auto r = run_trainbench({"estimate", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--currency",
@@ -252,8 +256,8 @@ TEST_F(EstimatePricesCli, LongPricesKeepTheirColumnsApart) {
   const size_t header_end = lines[1].find("cost") + 4;
   ASSERT_NE(lines[1].find("cost"), std::string::npos) << r.out;
   for (size_t i = 2; i <= 3; ++i) {
-    EXPECT_NE(lines[i].find("204  782.90 million KRW"), std::string::npos) << lines[i];
-    EXPECT_EQ(lines[i].find("782.90 million KRW") + 18, header_end) << r.out;
+    EXPECT_NE(lines[i].find("206  793.59 million KRW"), std::string::npos) << lines[i];
+    EXPECT_EQ(lines[i].find("793.59 million KRW") + 18, header_end) << r.out;
   }
 }
 

@@ -34,7 +34,9 @@ double number(const nlohmann::json& j, const char* key) {
 
 // Megatron-LM (Narayanan et al. 2021, eq. 4): GPT-3 175B, 300B tokens, 1024 A100 at
 // 140 TFLOP/s per GPU (hardware FLOPs, full recomputation): about 34 days. Tolerance 3%: eq. 4
-// is 8·T·P/(n·X), which leaves out attention and logits; the difference is ~1%.
+// is 8·T·P/(n·X), which leaves out attention and logits; the difference is ~2% (trainbench, with
+// eq. 3's unmasked attention: 1,433,929,457,664 FLOPs per token × 300e9 / (140e12 × 1024) /
+// 86400 = 34.730 days, 1.021 of 34).
 TEST(PublishedRuns, MegatronGpt3_175bIs34DaysOn1024A100At140Tflops) {
   const auto j = estimate({"--model", "gpt3-175b", "--tokens", "300B", "--tflops", "140", "--gpus", "1024",
                            "--recompute", "full"});
@@ -46,16 +48,17 @@ TEST(PublishedRuns, MegatronGpt3_175bIs34DaysOn1024A100At140Tflops) {
 // OPT-175B, metaseq chronicles (final update, 2022-01-07): 300B tokens "required ~4.30E+23 FLOPs
 // of compute, or roughly ~33 days of continuous training on 1024 80GB A100s"; the paper (Zhang et
 // al. 2022 §2.2) reports up to 147 TFLOP/s per GPU. 4.30E+23 is Megatron's hardware count with
-// full recomputation, which counts causal attention unmasked: ours halves it, so ours is the
-// smaller, by ~1.4%. Tolerance 3% on both figures.
+// full recomputation (eq. 3), which counts causal attention unmasked, as PaLM's count and ours do:
+// ours is 1,433,930,563,584 FLOPs per token (below) × 300e9 = 4.3018e23, the published figure to
+// its three digits (tolerance 0.2%: half its last digit is 0.12%). Days: 4.3018e23 / (147e12 ×
+// 1024) / 86400 = 33.076, 1.002 of 33 (tolerance 3%).
 TEST(PublishedRuns, Opt175bChronicleComputeAndDaysAt147Tflops) {
   const auto j = estimate({"--model", "opt-175b", "--tokens", "300B", "--tflops", "147", "--gpus", "1024",
                            "--recompute", "full"});
   const double published_hardware_flops = 4.30e23;
   const double published_days = 33.0;
   const double flops_ratio = number(j, "training_hardware_flops") / published_hardware_flops;
-  EXPECT_NEAR(flops_ratio, 1.0, 0.03);
-  EXPECT_LT(flops_ratio, 1.0) << "causal attention halved: ours should be the smaller count";
+  EXPECT_NEAR(flops_ratio, 1.0, 0.002) << "Megatron's eq. 3 and ours count attention alike (unmasked)";
   EXPECT_NEAR(number(j, "wall_days") / published_days, 1.0, 0.03);
 }
 
@@ -72,12 +75,13 @@ TEST(PublishedRuns, Opt175bPaperSettingFitsInsideTheElapsedRun) {
   EXPECT_LE(ratio, 0.75);
   // Beyond the band, the figure itself, by hand: OPT-175B has GPT-3 175B's shapes (L 96,
   // d 12288, s 2048) with V 50272. Per token, forward: GEMMs 2 × (96 × 12·d² + 50272·d) =
-  // 2 × 174,563,917,824; causal attention 4 × 96 × 2048 × d / 2 = 4,831,838,208. Model FLOPs 3 ×
-  // (349,127,835,648 + 4,831,838,208) = 1,061,879,021,568; full recomputation adds the layers'
-  // forward again, 2 × 96 × 12·d² + 4,831,838,208 = 352,724,189,184: 1,414,603,210,752. × 180e9
-  // tokens / (147e12 × 992 GPUs) / 86400 = 20.209911 days (0.36 of the 56 elapsed).
-  EXPECT_NEAR(number(j, "wall_days"), 20.209911, 1e-6);
-  EXPECT_NEAR(number(j, "training_hardware_flops"), 1'414'603'210'752.0 * 180e9, 1e-12 * 2.55e23);
+  // 2 × 174,563,917,824; attention, unmasked as PaLM and Megatron count it, 4 × 96 × 2048 × d =
+  // 9,663,676,416. Model FLOPs 3 × (349,127,835,648 + 9,663,676,416) = 1,076,374,536,192; full
+  // recomputation adds the layers' forward again, 2 × 96 × 12·d² + 9,663,676,416 =
+  // 357,556,027,392: 1,433,930,563,584. × 180e9 tokens / (147e12 × 992 GPUs) / 86400 = 20.486033
+  // days (0.37 of the 56 elapsed).
+  EXPECT_NEAR(number(j, "wall_days"), 20.486033, 1e-6);
+  EXPECT_NEAR(number(j, "training_hardware_flops"), 1'433'930'563'584.0 * 180e9, 1e-12 * 2.59e23);
 }
 
 // BLOOM-176B (Le Scao et al. 2022): 366B tokens on 384 A100 80GB, ~150 TFLOP/s per GPU (model
@@ -103,22 +107,22 @@ TEST(PublishedRuns, Llama2ImpliedMfuIsPlausibleAndConsistent) {
   // Alongside, trainbench's own counts by hand (no biases, RMSNorm gains d, untied V = 32000,
   // SwiGLU 3·d·f, heads of 128, s 4096):
   //   N = L × (2·d² + 2·d·kv + 3·d·f + 2·d) + 2·V·d + d, with kv = K/V heads × 128;
-  //   model FLOPs per token = 3 × (2 × (L × (2·d² + 2·d·kv + 3·d·f) + V·d) + 4·L·4096·d / 2),
-  //   and at 100% of 312 TFLOP/s, GPU-hours = that × 2e12 / 312e12 / 3600.
+  //   model FLOPs per token = 3 × (2 × (L × (2·d² + 2·d·kv + 3·d·f) + V·d) + 4·L·4096·d) (PaLM's
+  //   count, attention unmasked), and at 100% of 312 TFLOP/s, GPU-hours = that × 2e12 / 312e12 / 3600.
   //   7B  (L 32, d 4096, kv 4096, f 11008): N = 6,738,415,616, 6·N·D = 8.08609874e22;
-  //       42,863,689,728 per token, 76,324.234 GPU-hours (implied MFU 0.414).
+  //       46,084,915,200 per token, 82,060.034 GPU-hours (implied MFU 0.445).
   //   13B (L 40, d 5120, kv 5120, f 13824): N = 13,015,864,320, 6·N·D = 1.56190372e23;
-  //       82,142,822,400 per token, 146,265.709 GPU-hours (0.397).
+  //       87,175,987,200 per token, 155,227.897 GPU-hours (0.421).
   //   70B (L 80, d 8192, kv 1024, f 28672): N = 68,976,648,192, 6·N·D = 8.27719778e23;
-  //       428,385,239,040 per token, 762,794.229 GPU-hours (0.443).
+  //       444,491,366,400 per token, 791,473.231 GPU-hours (0.460).
   struct Run {
     const char* model;
     double published_gpu_hours;
     double params, training_flops, gpu_hours;  // by hand, above
   };
-  const Run runs[] = {{"llama2-7b", 184'320, 6'738'415'616, 8.0860987392e22, 76'324.234},
-                      {"llama2-13b", 368'640, 13'015'864'320, 1.5619037184e23, 146'265.709},
-                      {"llama2-70b", 1'720'320, 68'976'648'192, 8.27719778304e23, 762'794.229}};
+  const Run runs[] = {{"llama2-7b", 184'320, 6'738'415'616, 8.0860987392e22, 82'060.034},
+                      {"llama2-13b", 368'640, 13'015'864'320, 1.5619037184e23, 155'227.897},
+                      {"llama2-70b", 1'720'320, 68'976'648'192, 8.27719778304e23, 791'473.231}};
   std::vector<double> implied;
   for (const Run& run : runs) {
     const auto j = estimate({"--model", run.model, "--tokens", "2T", "--gpu", "a100-sxm-80g", "--mfu", "1"});
@@ -165,7 +169,9 @@ TEST(PublishedRuns, DeepSeekV3ImpliedMfuAndExpertParallelismNeedsOverlap) {
 // Llama 3.1 405B (Llama Team 2024; model card): 15.6T tokens, 30.84M H100-80GB GPU-hours, 400
 // TFLOP/s per GPU on 16K GPUs (Table 4; model FLOPs: 41% of 989). The published hours cover the
 // whole pre-training, long-context stage and interruptions included: ours must be smaller, ratio
-// in [0.75, 1.0).
+// in [0.75, 1.0). By hand: 6 × 403,747,897,344 matmul weights (126 × (2·d² + 2·d·1024 +
+// 3·d·53248) + 128256·d, d = 16384) + 12 × 126 × 16384 × 8192 = 2,625,424,588,800 model FLOPs per
+// token (PaLM's count) × 15.6e12 / 400e12 / 3600 = 28.44 M GPU-hours, 0.922 of 30.84 M.
 TEST(PublishedRuns, Llama31_405bGpuHoursAt400TflopsOn16kH100) {
   const auto j = estimate({"--model", "llama3-405b", "--tokens", "15.6T", "--tflops", "400", "--gpus", "16384"});
   const double published_gpu_hours = 30.84e6;
@@ -177,15 +183,17 @@ TEST(PublishedRuns, Llama31_405bGpuHoursAt400TflopsOn16kH100) {
 // The same, with the interruptions Meta published (466 in 54 days on 16,384 GPUs, §3.3.4; the
 // preset counts the 419 unexpected ones, 50,677 GPU-hours per GPU) and checkpoint and restart
 // costs (30 s, 180 s: assumptions) that give the "higher than 90% effective training time" Meta
-// reports (91.2%): the gap to the published GPU-hours closes from 0.89 to about 0.97.
-// Band [0.93, 1.0): still below 1, since the long-context stage and annealing are not counted.
+// reports (91.2%): the ratio to the published GPU-hours moves from 0.922 to 0.922 / 0.912 = 1.011.
+// Band [0.93, 1.05]: the 400 TFLOP/s assumed for every token is the 16K-GPU stage's; Table 4 gives
+// 430 for the 8K-GPU stage and 380 for the long-context one, ±7% around it, and the checkpoint
+// and restart costs are assumptions; below 0.93 the interruptions would not be the gap's cause.
 TEST(PublishedRuns, Llama31_405bGpuHoursWithItsInterruptions) {
   const auto j = estimate({"--model", "llama3-405b", "--tokens", "15.6T", "--tflops", "400", "--gpus", "16384",
                            "--mtbf-gpu-hours", "llama3", "--checkpoint-s", "30", "--restart-s", "180"});
   EXPECT_GT(j["interruptions"]["goodput"].get<double>(), 0.90);
   const double ratio = number(j, "gpu_hours") / 30.84e6;
   EXPECT_GE(ratio, 0.93);
-  EXPECT_LT(ratio, 1.0);
+  EXPECT_LE(ratio, 1.05);
 }
 
 // Llama 3 paper §1: the flagship "was pre-trained using 3.8 x 10^25 FLOPs" — 6·N·D, the same

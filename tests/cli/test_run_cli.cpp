@@ -44,7 +44,7 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   EXPECT_NE(r.out.find("at peak (the article)"), std::string::npos) << r.out;
 
   const results::RunResults res = results::read_results_file(out);  // validates the schema
-  EXPECT_EQ(res.schema_version, 1);
+  EXPECT_EQ(res.schema_version, 2);  // model FLOPs count attention unmasked (docs/results-schema.md)
   EXPECT_EQ(res.status, "complete");
   EXPECT_EQ(res.workload.model, "gpt3-small");
   EXPECT_EQ(res.machine.backend, "cpu");

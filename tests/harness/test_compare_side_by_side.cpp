@@ -68,10 +68,10 @@ TEST(CompareSideBySide, MatchesKernelsAndExtrapolatesEachRun) {
 // One run built by hand, so that every figure follows from two numbers: a step of 4e13 model
 // FLOPs in 100 ms is 4e13 / 0.1 s = 4e14 FLOP/s = 400 TFLOP/s per GPU. GPT-3 175B (d 12288,
 // L 96, V 50257, s 2048) counts per token 2 × (96 × 12·d² + V·d) = 2 × 174,563,733,504 GEMM
-// FLOPs and 4·L·s·d / 2 = 4,831,838,208 causal attention FLOPs forward, ×3 with the backward:
-// 1,061,877,915,648 model FLOPs. 300e9 tokens: 3.185634e23 FLOP / 4e14 FLOP/s = 796,408,437 s
-// = 221,224.566 GPU-hours; on 1024 GPUs 221,224.566 / 1024 / 24 = 9.0016506 days; at the
-// H100's 700 W TDP (no power in the file) 221,224.566 × 700 / 1e6 = 154.857196 MWh. PF-days are
+// FLOPs and 4·L·s·d = 9,663,676,416 attention FLOPs forward (unmasked, PaLM's count), ×3 with the
+// backward: 1,076,373,430,272 model FLOPs. 300e9 tokens: 3.229120e23 FLOP / 4e14 FLOP/s =
+// 807,280,072.7 s = 224,244.465 GPU-hours; on 1024 GPUs 224,244.465 / 1024 / 24 = 9.1245306 days;
+// at the H100's 700 W TDP (no power in the file) 224,244.465 × 700 / 1e6 = 156.971125 MWh. PF-days are
 // the article's 6·N·D: N = 96 × (12·d² + 13·d) + V·d + 2048·d + 2·d = 174,604,259,328, so
 // 6 × N × 300e9 / 8.64e19 = 3637.5887.
 TEST(CompareSideBySide, HandBuiltRunGivesTheHandComputedExtrapolation) {
@@ -107,12 +107,12 @@ TEST(CompareSideBySide, HandBuiltRunGivesTheHandComputedExtrapolation) {
   const auto& e = c.runs[0].extrapolation;
   ASSERT_TRUE(e.available) << e.why_not;
   EXPECT_NEAR(e.sustained_tflops, 400.0, 1e-9);
-  EXPECT_NEAR(e.gpu_hours, 221'224.56576, 221'224.56576 * 1e-6);
+  EXPECT_NEAR(e.gpu_hours, 224'244.46464, 224'244.46464 * 1e-6);
   EXPECT_EQ(e.gpus, 1024);
-  EXPECT_NEAR(e.wall_days, 9.001650625, 9.001650625 * 1e-6);
+  EXPECT_NEAR(e.wall_days, 9.124530625, 9.124530625 * 1e-6);
   ASSERT_TRUE(e.energy_mwh.has_value());
   EXPECT_FALSE(e.power_measured);
-  EXPECT_NEAR(*e.energy_mwh, 154.857196, 154.857196 * 1e-6);
+  EXPECT_NEAR(*e.energy_mwh, 156.971125, 156.971125 * 1e-6);
   EXPECT_NEAR(e.pf_days, 3637.5887, 3637.5887 * 1e-6);
 }
 

@@ -6,6 +6,7 @@
 #include "harness/estimate/estimate_json.hpp"
 #include "harness/estimate/measured_throughput.hpp"
 #include "harness/model/flop_formulas.hpp"
+#include "harness/model/parameter_count.hpp"
 
 namespace tb {
 namespace {
@@ -76,12 +77,33 @@ TEST(Estimate, MeasuredColumnScalesWithMfu) {
   // Half the peak's useful work, and model FLOPs include attention: a bit over twice the centers.
   // By hand: the article counts 6·N per token, N = 96 × (12·d² + 13·d) + (50257 + 2048)·d + 2·d
   // = 174,604,259,328 (d = 12288), so 6·N = 1,047,625,555,968; the measured column counts
-  // 3 × (2 × (96 × 12·d² + 50257·d) + 4 × 96 × 2048 × d / 2) = 3 × (349,127,467,008 +
-  // 4,831,838,208) = 1,061,877,915,648. Ratio 2 × 1,061,877,915,648 / 1,047,625,555,968 = 2.0272089.
+  // 3 × (2 × (96 × 12·d² + 50257·d) + 4 × 96 × 2048 × d) = 3 × (349,127,467,008 +
+  // 9,663,676,416) = 1,076,373,430,272 (PaLM's count: attention unmasked). Ratio
+  // 2 × 1,076,373,430,272 / 1,047,625,555,968 = 2.0548820.
   const double ratio = e.at_measured->sites_needed / e.at_peak->sites_needed;
-  EXPECT_NEAR(ratio, 2.0272089, 1e-7);
+  EXPECT_NEAR(ratio, 2.0548820, 1e-7);
   EXPECT_NEAR(e.training_flops, 1'047'625'555'968.0 * 300e9, 1e-12 * e.training_flops);
-  EXPECT_NEAR(e.training_model_flops, 1'061'877'915'648.0 * 300e9, 1e-12 * e.training_model_flops);
+  EXPECT_NEAR(e.training_model_flops, 1'076'373'430'272.0 * 300e9, 1e-12 * e.training_model_flops);
+}
+
+// MFU's numerator is PaLM's count exactly (Chowdhery et al. 2022, appendix B): 6·N + 12·L·d·s
+// per token, N the matmul weights, attention unmasked though GPT-3 is causal. By hand for GPT-3
+// 175B: N_matmul = 96 × 12 × 12288² + 50257 × 12288 = 173,946,175,488 + 617,558,016 =
+// 174,563,733,504; 6 × that = 1,047,382,401,024; 12 × 96 × 12288 × 2048 = 28,991,029,248; in all
+// 1,076,373,430,272 (the causal-halved count was 1,061,877,915,648, 1.3% fewer).
+TEST(Estimate, ModelFlopsPerTokenArePalmsCount) {
+  EstimateRequest r = request_for("gpt3-175b");
+  const EstimateResult e = estimate(r);
+  const ModelConfig& m = r.model;
+  EXPECT_EQ(count_parameters(m).matmul_weights, 174'563'733'504.0);
+  EXPECT_EQ(e.model_flops_per_token,
+            formulas::palm_flops_per_token(count_parameters(m).matmul_weights, m.layers, m.hidden, m.seq_len));
+  EXPECT_EQ(e.model_flops_per_token, 1'076'373'430'272.0);
+  EXPECT_EQ(e.hardware_flops_per_token, e.model_flops_per_token);  // no recomputation
+  // At another context the attention term moves with s: 12 × 96 × 12288 × 8192 = 115,964,116,992,
+  // 1,047,382,401,024 + 115,964,116,992 = 1,163,346,518,016.
+  r.seq_len = 8192;
+  EXPECT_EQ(estimate(r).model_flops_per_token, 1'163'346'518'016.0);
 }
 
 TEST(Estimate, MfuGivesHardwareRateAndGpuHours) {
@@ -92,24 +114,24 @@ TEST(Estimate, MfuGivesHardwareRateAndGpuHours) {
   const EstimateResult e = estimate(r);
   ASSERT_TRUE(e.sustained_tflops_per_gpu);
   EXPECT_NEAR(*e.sustained_tflops_per_gpu, 0.4 * 989, 1e-6);  // recompute none: hw = model
-  // By hand: 1,061,877,915,648 model FLOPs per token (see MeasuredColumnScalesWithMfu) × 300e9
-  // tokens = 3.185634e23 FLOP at 0.4 × 989e12 = 395.6e12 FLOP/s: 805,266,366.8 GPU-seconds =
-  // 223,685.1019 GPU-hours; on 1000 GPUs 805,266.3668 s = 9.3202126 days.
-  EXPECT_NEAR(*e.gpu_hours, 223'685.1019, 223'685.1019 * 1e-9);
-  EXPECT_NEAR(*e.wall_days, 9.3202126, 9.3202126 * 1e-7);
-  // Energy: GPU-hours × 700 W × PUE 1.0 = 223,685.1019 × 700 / 1e6 = 156.579571 MWh.
-  EXPECT_NEAR(*e.energy_mwh, 156.579571, 156.579571 * 1e-8);
+  // By hand: 1,076,373,430,272 model FLOPs per token (see MeasuredColumnScalesWithMfu) × 300e9
+  // tokens = 3.229120e23 FLOP at 0.4 × 989e12 = 395.6e12 FLOP/s: 816,258,920.8 GPU-seconds =
+  // 226,738.5891 GPU-hours; on 1000 GPUs 816,258.9208 s = 9.4474412 days.
+  EXPECT_NEAR(*e.gpu_hours, 226'738.5891, 226'738.5891 * 1e-9);
+  EXPECT_NEAR(*e.wall_days, 9.4474412, 9.4474412 * 1e-7);
+  // Energy: GPU-hours × 700 W × PUE 1.0 = 226,738.5891 × 700 / 1e6 = 158.717012 MWh.
+  EXPECT_NEAR(*e.energy_mwh, 158.717012, 158.717012 * 1e-8);
   // The upper bound with the rest of a DGX H100 at its 10.2 kW rating: 10200 / 8 − 700 = 575 W
-  // more per GPU, 1275 W in all: 223,685.1019 × 1275 / 1e6 = 285.198505 MWh.
+  // more per GPU, 1275 W in all: 226,738.5891 × 1275 / 1e6 = 289.091701 MWh.
   ASSERT_TRUE(e.server_other_w);
   EXPECT_DOUBLE_EQ(*e.server_other_w, 575);
-  EXPECT_NEAR(*e.energy_with_server_mwh, 285.198505, 285.198505 * 1e-8);
+  EXPECT_NEAR(*e.energy_with_server_mwh, 289.091701, 289.091701 * 1e-8);
 }
 
 // A site brings its PUE and its electricity tariff (configs/sites/500p.toml: PUE 1.3, 0.6 CNY
 // per kWh); --pue overrides the PUE, --electricity-price the tariff (in --currency, default the
-// SKU's, USD). By hand with the GPU-hours above (223,685.1019): energy 223,685.1019 × 700 W × 1.3
-// / 1e6 = 203.553443 MWh; at 0.6 CNY/kWh 203,553.443 kWh × 0.6 = 122,132.066 CNY.
+// SKU's, USD). By hand with the GPU-hours above (226,738.5891): energy 226,738.5891 × 700 W × 1.3
+// / 1e6 = 206.332116 MWh; at 0.6 CNY/kWh 206,332.116 kWh × 0.6 = 123,799.270 CNY.
 TEST(Estimate, SiteGivesPueAndElectricityPriceUnlessOverridden) {
   EstimateRequest r = request_for("gpt3-175b");
   r.sku = load_sku("h100-sxm");
@@ -120,21 +142,21 @@ TEST(Estimate, SiteGivesPueAndElectricityPriceUnlessOverridden) {
   const EstimateResult e = estimate(r);
   ASSERT_TRUE(e.pue && e.energy_mwh && e.electricity_cost);
   EXPECT_DOUBLE_EQ(*e.pue, 1.3);
-  EXPECT_NEAR(*e.energy_mwh, 203.553443, 203.553443 * 1e-8);
-  EXPECT_NEAR(*e.electricity_cost, 122'132.066, 122'132.066 * 1e-8);
+  EXPECT_NEAR(*e.energy_mwh, 206.332116, 206.332116 * 1e-8);
+  EXPECT_NEAR(*e.electricity_cost, 123'799.270, 123'799.270 * 1e-8);
   EXPECT_EQ(e.electricity_currency, "CNY");
-  // --pue 1.1: 223,685.1019 × 700 × 1.1 / 1e6 = 172.237528 MWh, × 600 = 103,342.517 CNY.
+  // --pue 1.1: 226,738.5891 × 700 × 1.1 / 1e6 = 174.588714 MWh, × 600 = 104,753.228 CNY.
   r.pue = 1.1;
   const EstimateResult p = estimate(r);
   EXPECT_DOUBLE_EQ(*p.pue, 1.1);
-  EXPECT_NEAR(*p.energy_mwh, 172.237528, 172.237528 * 1e-8);
-  EXPECT_NEAR(*p.electricity_cost, 103'342.517, 103'342.517 * 1e-8);
+  EXPECT_NEAR(*p.energy_mwh, 174.588714, 174.588714 * 1e-8);
+  EXPECT_NEAR(*p.electricity_cost, 104'753.228, 104'753.228 * 1e-8);
   EXPECT_EQ(p.electricity_currency, "CNY");
   // --electricity-price 0.1 (USD: no --currency, and the H100 config prices in USD) at PUE 1.1:
-  // 172,237.528 kWh × 0.1 = 17,223.7528 USD.
+  // 174,588.714 kWh × 0.1 = 17,458.8714 USD.
   r.electricity_price_per_kwh = 0.1;
   const EstimateResult q = estimate(r);
-  EXPECT_NEAR(*q.electricity_cost, 17'223.7528, 17'223.7528 * 1e-8);
+  EXPECT_NEAR(*q.electricity_cost, 17'458.8714, 17'458.8714 * 1e-8);
   EXPECT_EQ(q.electricity_currency, "USD");
 }
 
@@ -148,11 +170,12 @@ TEST(Estimate, DaysWithoutGpusDerivesTheGpuCount) {
   EXPECT_TRUE(*e.gpus_derived);
   EXPECT_LE(*e.wall_days, 34.0);
   // By hand: full recomputation runs every layer's forward again, 2 × 96 × 12·d² = 347,892,350,976
-  // GEMM and 4,831,838,208 attention FLOPs more per token: 1,061,877,915,648 + 352,724,189,184 =
-  // 1,414,602,104,832. × 300e9 tokens / 140e12 FLOP/s = 3,031,290,224.6 GPU-seconds; 34 days are
-  // 2,937,600 s: 1031.89 GPUs, rounded up to 1032 (Megatron-LM's example used 1024).
-  EXPECT_EQ(*e.gpus, 1032);
-  EXPECT_NEAR(*e.wall_days, 3'031'290'224.6 / 1032 / 86400, 1e-6);
+  // GEMM and 4 × 96 × 2048 × d = 9,663,676,416 attention FLOPs (unmasked) more per token:
+  // 1,076,373,430,272 + 357,556,027,392 = 1,433,929,457,664. × 300e9 tokens / 140e12 FLOP/s =
+  // 3,072,705,980.7 GPU-seconds; 34 days are 2,937,600 s: 1045.99 GPUs, rounded up to 1046
+  // (Megatron-LM's example used 1024).
+  EXPECT_EQ(*e.gpus, 1046);
+  EXPECT_NEAR(*e.wall_days, 3'072'705'980.7 / 1046 / 86400, 1e-6);
 }
 
 // Rental cost = GPU-hours x price per GPU-hour; a quoted price overrides the SKU's, and the
@@ -168,8 +191,9 @@ TEST(Estimate, RentalCostIsGpuHoursTimesTheQuotedPrice) {
   ASSERT_TRUE(quoted.rental_cost);
   EXPECT_DOUBLE_EQ(*quoted.rental_cost, *base.gpu_hours * 2.5);
   EXPECT_EQ(*quoted.rental_currency, "USD");
-  // GPT-3 175B at 100 TFLOP/s: 3.186e23 FLOP / 1e14 / 3600 = 0.885 M GPU-hours.
-  EXPECT_NEAR(*quoted.gpu_hours / 1e6, 0.885, 0.005);
+  // GPT-3 175B at 100 TFLOP/s: 1,076,373,430,272 × 300e9 = 3.229e23 FLOP / 1e14 / 3600 = 0.897 M
+  // GPU-hours.
+  EXPECT_NEAR(*quoted.gpu_hours / 1e6, 0.897, 0.005);
   SkuConfig sku = load_sku("h100-sxm");
   sku.price_per_gpu_hour = 9.0;
   sku.currency = "EUR";

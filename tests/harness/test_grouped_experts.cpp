@@ -91,7 +91,7 @@ TEST(GroupedExperts, StepTotalsAreThoseOfOneGemmPerExpertForEveryMoeConfig) {
         const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .seq_len = seq,
                                               .expert_parallel = ep});
         const std::string at = name + " tp " + std::to_string(tp) + " ep " + std::to_string(ep);
-        const auto f = formulas::flops_per_token(m, seq, true);
+        const auto f = formulas::flops_per_token(m, seq);
         EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / static_cast<double>(seq) / f.model, 1.0,
                     1e-12)
             << at;

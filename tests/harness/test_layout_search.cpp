@@ -162,8 +162,8 @@ TEST(LayoutSearch, FindsLlama3405bsLayoutOn16kGpus) {
 
 // At 8,192 GPUs Meta's TP 8 / PP 16 / DP 64 is not the model's best: under `--recompute auto`
 // (none or full, the CLI's modes with fused attention) it prefers 32 plain stages without
-// recomputation, 226.6 days against 231.4 for PP 16 with 4 virtual stages and full recomputation,
-// 2.1% (docs/memory.md).
+// recomputation, 235.0 days against 239.7 for PP 16 with 4 virtual stages and full recomputation,
+// 2.0% (docs/memory.md).
 TEST(LayoutSearch, PrefersPlainStagesToLlama3405bsLayoutOn8kGpus) {
   LayoutSearchRequest r = llama3_405b_on_16k(0.41);
   r.base.gpus = 8192;

@@ -115,14 +115,16 @@ TEST(Moe, LatentAttentionWorkloadSumsToTheClosedFormAndPadsValuesToTheKeyWidth) 
   const ModelConfig m = load_model("deepseek-v3");
   for (int64_t tp : {1, 2, 8}) {
     const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .expert_parallel = 8});
-    const auto f = formulas::flops_per_token(m, 4096, true);
+    const auto f = formulas::flops_per_token(m, 4096);
     EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / 4096.0 / f.model, 1.0, 1e-12) << "tp " << tp;
   }
   const Workload w = build_workload(m, {.tensor_parallel = 8, .micro_batch = 1});
   const Op& fwd = find(w, "attention.fwd");
   EXPECT_EQ(fwd.attention.head_dim, 192);
   EXPECT_EQ(fwd.attention.heads, 16);
-  EXPECT_DOUBLE_EQ(fwd.model_flops, fwd.flops * (192.0 + 128.0) / 2.0 / 192.0);  // V is 128 wide
+  // V is 128 wide; the model counts the causal kernel's masked half too (PaLM's count): × 2.
+  ASSERT_TRUE(fwd.attention.causal);
+  EXPECT_DOUBLE_EQ(fwd.model_flops, 2.0 * fwd.flops * (192.0 + 128.0) / 2.0 / 192.0);
   EXPECT_EQ(find(w, "kv_up.fwd").gemm.n, 16 * (128 + 128));
   EXPECT_EQ(find(w, "q_down.fwd").gemm.n, 1536);  // replicated on every tensor rank
   EXPECT_EQ(find(w, "attn_out.fwd").gemm.k, 16 * 128);
@@ -223,7 +225,7 @@ TEST(Moe, WorkloadModelFlopsAre6NActivePlusAttentionAtEveryTensorAndExpertSplit)
     for (int64_t ep : {1, 2, 8}) {
       const Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 1, .seq_len = 4096,
                                             .expert_parallel = ep});
-      const auto f = formulas::flops_per_token(m, 4096, true);
+      const auto f = formulas::flops_per_token(m, 4096);
       // Summed over the t tensor ranks; the expert split keeps each GPU's share of the tokens.
       EXPECT_NEAR(w.model_flops_per_step() * static_cast<double>(tp) / 4096.0 / f.model, 1.0, 1e-12)
           << "tp " << tp << " ep " << ep;
@@ -268,7 +270,7 @@ TEST(Moe, UnevenRoutedShareRoundsRowsUpAsHardwareWork) {
   EXPECT_EQ(find(w, "mlp_up.fwd").calls_per_step, 1);
   EXPECT_EQ(find(w, "expert_up.fwd").calls_per_step, 1);  // one MoE layer
   EXPECT_EQ(find(w, "expert_up.fwd").gemm.batch, 4);
-  const auto f = formulas::flops_per_token(m, 65, true);
+  const auto f = formulas::flops_per_token(m, 65);
   EXPECT_NEAR(w.model_flops_per_step() / 65.0 / f.model, 1.0, 1e-12);
 }
 
@@ -318,7 +320,7 @@ TEST(Moe, AllToAllAndExpertGradientRingsByHand) {
   in.layout.dp = 16;
   in.layout.ep = 8;
   in.layout.seq_len = 4096;
-  in.hardware_flops_per_token = formulas::flops_per_token(m, 4096, true).model;
+  in.hardware_flops_per_token = formulas::flops_per_token(m, 4096).model;
   in.sustained_tflops_per_gpu = 400;
   in.links = eight_per_node();
   const comm::ScalingEstimate e = comm::model_scaling(in);

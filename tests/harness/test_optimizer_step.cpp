@@ -191,7 +191,7 @@ TEST(OptimizerStep, TheStepTakesOneMthOfWhatRunsOncePerOptimizerStep) {
   double flops = 0;
   for (const auto& op : w.ops) {
     ks.push_back(at(op, 1.0));
-    flops += op.flops * static_cast<double>(op.calls_per_step);
+    flops += hardware_flops(op) * static_cast<double>(op.calls_per_step);
   }
   EXPECT_DOUBLE_EQ(w.calls_per_micro_batch(find_op(w, kAdamOpName)), 0.5);
   EXPECT_DOUBLE_EQ(w.calls_per_micro_batch(find_op(w, "qkv.fwd")), 12.0);

@@ -124,7 +124,8 @@ TEST(StepConsistency, StepFlopsMustBeTheSumOfItsKernels) {
   RunResults r = hand_step();
   r.kernels[1].flops = 1e15;
   EXPECT_NE(refusal(r).find("runs/x.json: step.hardware_flops 12000000000000 is not the sum of calls_per_step x flops over "
-                            "its measured kernels (1.009e+15)"),
+                            "its measured kernels, a causal attention kernel's doubled (attention unmasked, as MFU "
+                            "counts it) (1.009e+15)"),
             std::string::npos)
       << refusal(r);
   r = hand_step();
@@ -135,7 +136,8 @@ TEST(StepConsistency, StepFlopsMustBeTheSumOfItsKernels) {
       << refusal(r);
   r = hand_step();
   r.step->sustained_tflops = 500;
-  EXPECT_NE(refusal(r).find("step.sustained_tflops 500 is not step.hardware_flops / step time (240)"),
+  EXPECT_NE(refusal(r).find("step.sustained_tflops 500 is not the sum of calls_per_step x flops over its measured "
+                            "kernels / step time (240)"),
             std::string::npos)
       << refusal(r);
   r = hand_step();
@@ -261,6 +263,79 @@ TEST(StepConsistency, OncePerOptimizerStepKernelsEnterTheStepAtOneMth) {
   RunResults other_m = with_optimizer_step();
   other_m.workload.micro_batches = 2;  // 50 + 8 ms
   EXPECT_NE(refusal(other_m).find("(58)"), std::string::npos) << refusal(other_m);
+}
+
+}  // namespace
+}  // namespace tb::results
+
+namespace tb::results {
+namespace {
+
+// A causal attention forward beside GEMM a: 1 call x 20 ms executing 1e12 FLOPs, the half of
+// 2e12 its mask leaves; the model counts all 2e12 (PaLM's convention). Step: 3 x 10 + 20 = 50 ms;
+// model 3 x 2.5e12 + 2e12 = 9.5e12, MFU 9.5e12 / 0.05 s / 1e15 = 0.19; HFU's FLOPs 3 x 3e12 +
+// 2 x 1e12 = 1.1e13, HFU 0.22; executed 3 x 3e12 + 1e12 = 1e13, sustained 200 TFLOP/s.
+RunResults causal_step() {
+  RunResults r = hand_step();
+  KernelResult attention;
+  attention.name = "attention.fwd";
+  attention.kind = "attention_fwd";
+  attention.causal = true;
+  attention.calls_per_step = 1;
+  attention.stats.median_ms = 20;
+  attention.flops = 1e12;
+  attention.model_flops = 2e12;
+  r.kernels = {hand_gemm("a", 3, 10, 300), attention};
+  r.step->model_flops = 9.5e12;
+  r.step->hardware_flops = 1.1e13;
+  r.step->mfu = 0.19;
+  r.step->hfu = 0.22;
+  r.step->sustained_tflops = 200;
+  return r;
+}
+
+TEST(StepConsistency, CausalAttentionCountsUnmaskedInHfuButNotInTheSustainedRate) {
+  EXPECT_EQ(refusal(causal_step()), "");
+  RunResults r = causal_step();
+  r.step->hardware_flops = 1e13;  // the kernels' own flops: schema version 1's hardware count
+  r.step->hfu = 0.2;
+  EXPECT_NE(refusal(r).find("step.hardware_flops 10000000000000 is not the sum of calls_per_step x flops over its measured "
+                            "kernels, a causal attention kernel's doubled (attention unmasked, as MFU counts it) "
+                            "(1.1e+13)"),
+            std::string::npos)
+      << refusal(r);
+  r = causal_step();
+  r.step->sustained_tflops = 220;  // HFU's FLOPs over the time: not what the kernels ran
+  EXPECT_NE(refusal(r).find("step.sustained_tflops 220 is not the sum of calls_per_step x flops over its measured "
+                            "kernels / step time (200)"),
+            std::string::npos)
+      << refusal(r);
+}
+
+// Attention alone, causal, its kernel at 0.8 of the 1000 TFLOP/s peak: 1e12 FLOPs in 1.25 ms. Its
+// model FLOPs, 2e12, over 1.25 ms are 1.6 of the peak, which the bound allows: 1 x model /
+// executed = 2. At 0.9 ms the kernel would run 1.11 of the peak: MFU 2e12 / 0.9 ms / 1e15 =
+// 2.22222, above 2, refused.
+TEST(StepConsistency, CausalStepsMfuBoundIsThePeakTimesModelOverExecutedFlops) {
+  RunResults r = causal_step();
+  r.kernels.erase(r.kernels.begin());
+  r.kernels[0].stats.median_ms = 1.25;
+  r.step->step_ms = 1.25;
+  r.step->model_flops = 2e12;
+  r.step->hardware_flops = 2e12;
+  r.step->mfu = r.step->hfu = 1.6;
+  r.step->sustained_tflops = 800;
+  EXPECT_EQ(refusal(r), "");
+  r.kernels[0].stats.median_ms = 0.9;
+  r.step->step_ms = 0.9;
+  r.step->mfu = r.step->hfu = 2e12 / 0.9e-3 / 1e15;
+  r.step->sustained_tflops = 1e12 / 0.9e-3 / 1e12;
+  EXPECT_NE(refusal(r).find("step.mfu 2.2222"), std::string::npos) << refusal(r);
+  EXPECT_NE(refusal(r).find("is above 2: 1: the step cannot run faster than the peak"), std::string::npos)
+      << refusal(r);
+  EXPECT_NE(refusal(r).find("times the step's model / executed FLOPs 2 (causal attention counted unmasked)"),
+            std::string::npos)
+      << refusal(r);
 }
 
 }  // namespace

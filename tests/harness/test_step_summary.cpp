@@ -21,13 +21,16 @@ results::KernelResult ok_result(const Op& op, double median_ms) {
 TEST(StepSummary, SumsCallsTimesMediansAndComputesMfu) {
   Workload w = build_workload(load_model("gpt3-xl"), {.tensor_parallel = 1, .micro_batch = 1});
   std::vector<results::KernelResult> ks;
-  double expected_ms = 0, expected_model_flops = 0, expected_hw_flops = 0;
+  double expected_ms = 0, expected_model_flops = 0, expected_hw_flops = 0, expected_executed = 0;
   for (size_t i = 0; i < w.ops.size(); ++i) {
     const double median = 0.01 * static_cast<double>(i + 1);
     ks.push_back(ok_result(w.ops[i], median));
     expected_ms += median * static_cast<double>(w.ops[i].calls_per_step);
     expected_model_flops += w.ops[i].model_flops * static_cast<double>(w.ops[i].calls_per_step);
-    expected_hw_flops += w.ops[i].flops * static_cast<double>(w.ops[i].calls_per_step);
+    // HFU counts a causal attention kernel's work unmasked, as MFU does: its flops twice.
+    const bool causal = is_attention(w.ops[i].kind) && w.ops[i].attention.causal;
+    expected_hw_flops += (causal ? 2.0 : 1.0) * w.ops[i].flops * static_cast<double>(w.ops[i].calls_per_step);
+    expected_executed += w.ops[i].flops * static_cast<double>(w.ops[i].calls_per_step);
   }
   SkuConfig sku = load_sku("h100-sxm");
   const auto s = runner::summarize_step(w, ks, sku);
@@ -37,6 +40,10 @@ TEST(StepSummary, SumsCallsTimesMediansAndComputesMfu) {
   EXPECT_NEAR(s.mfu, expected_model_flops / (expected_ms * 1e-3) / 989e12, 1e-12);
   EXPECT_NEAR(s.hfu, expected_hw_flops / (expected_ms * 1e-3) / 989e12, 1e-12);
   EXPECT_GT(s.hfu, s.mfu);  // the fused attention backward recomputes S
+  EXPECT_NEAR(s.hardware_flops, expected_hw_flops, expected_hw_flops * 1e-12);
+  // The sustained rate is what the kernels executed: the causal kernels' halves.
+  EXPECT_NEAR(s.sustained_tflops, expected_executed / (expected_ms * 1e-3) / 1e12, 1e-9);
+  EXPECT_LT(expected_executed, expected_model_flops);
 }
 
 TEST(StepSummary, TensorParallelDividesTokensPerGpu) {

@@ -58,7 +58,7 @@ TEST(Workload, LogitsRunOverMegatronsPaddedVocabulary) {
   EXPECT_DOUBLE_EQ(logits.flops, 2.0 * 2048 * 6400 * 12288);
   EXPECT_DOUBLE_EQ(logits.model_flops, 2.0 * 2048 * (50257.0 / 8) * 12288);  // padding is not model work
   EXPECT_EQ(find(w, "cross_entropy").memory.cols, 6400);
-  EXPECT_GT(w.executed_flops_per_step(), w.model_flops_per_step());
+  EXPECT_GT(w.hardware_flops_per_step(Recompute::None), w.model_flops_per_step());
 }
 
 TEST(Workload, AttentionFlopsFollowTheFlashConvention) {
@@ -67,27 +67,32 @@ TEST(Workload, AttentionFlopsFollowTheFlashConvention) {
   s.causal = true;
   EXPECT_DOUBLE_EQ(attention_forward_flops(s), 2.0 * 2 * 16 * 1024.0 * 1024 * 128);
   EXPECT_DOUBLE_EQ(attention_backward_flops(s), 2.5 * attention_forward_flops(s));
+  // The model's count (PaLM's, MFU's) keeps the masked half.
+  EXPECT_DOUBLE_EQ(attention_model_forward_flops(s), 4.0 * 2 * 16 * 1024.0 * 1024 * 128);
 }
 
-TEST(Workload, OpSumEqualsPalmClosedFormWithoutMask) {
-  // PaLM appendix B: 6·N + 12·L·d·s per token, N the matmul weights, attention unmasked.
+TEST(Workload, OpSumEqualsPalmClosedFormMaskedOrNot) {
+  // PaLM appendix B: 6·N + 12·L·d·s per token, N the matmul weights, attention unmasked: the
+  // model FLOPs of a causal step too (its kernels' own flops are halved, not the model's).
   ModelConfig m = load_model("gpt3-6.7b");
   for (int64_t tp : {1, 2, 8}) {
-    Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 2, .causal = false});
-    const double tokens = 2.0 * m.seq_len;
-    const double expected_per_token =
-        formulas::palm_flops_per_token(count_parameters(m).matmul_weights, m.layers, m.hidden, m.seq_len);
-    // The padded vocabulary's extra columns are hardware FLOPs only: the model sum is exact.
-    EXPECT_NEAR(w.model_flops_per_step() * tp / tokens, expected_per_token,
-                expected_per_token * 1e-12)
-        << "tp=" << tp;
+    for (bool causal : {false, true}) {
+      Workload w = build_workload(m, {.tensor_parallel = tp, .micro_batch = 2, .causal = causal});
+      const double tokens = 2.0 * m.seq_len;
+      const double expected_per_token =
+          formulas::palm_flops_per_token(count_parameters(m).matmul_weights, m.layers, m.hidden, m.seq_len);
+      // The padded vocabulary's extra columns are hardware FLOPs only: the model sum is exact.
+      EXPECT_NEAR(w.model_flops_per_step() * tp / tokens, expected_per_token, expected_per_token * 1e-12)
+          << "tp=" << tp << " causal " << causal;
+    }
   }
 }
 
 TEST(Workload, OpSumWithFullRecomputeEqualsMegatronFormula) {
-  // Narayanan et al. 2021 eq. (3), for B sequences; our sum is one GPU's share at t = 1.
+  // Narayanan et al. 2021 eq. (3), for B sequences; our sum is one GPU's share at t = 1. Eq. (3)
+  // counts attention unmasked, as our model FLOPs do for a causal step.
   ModelConfig m = load_model("gpt3-175b");
-  Workload w = build_workload(m, {.tensor_parallel = 1, .micro_batch = 4, .causal = false});
+  Workload w = build_workload(m, {.tensor_parallel = 1, .micro_batch = 4});
   const double megatron = formulas::megatron_flops_per_iteration(4, m.seq_len, m.layers, m.hidden, m.vocab);
   EXPECT_NEAR(w.model_flops_with_recompute_per_step(Recompute::Full) / megatron, 1.0, 1e-12);
 }
@@ -95,20 +100,31 @@ TEST(Workload, OpSumWithFullRecomputeEqualsMegatronFormula) {
 TEST(Workload, OpSumMatchesPerTokenClosedFormsCausal) {
   ModelConfig m = load_model("llama3-8b");  // GQA + SwiGLU + untied
   Workload w = build_workload(m, {.tensor_parallel = 1, .micro_batch = 1});
-  const auto f = formulas::flops_per_token(m, m.seq_len, true);
+  const auto f = formulas::flops_per_token(m, m.seq_len);
   const double tokens = static_cast<double>(m.seq_len);
   EXPECT_NEAR(w.model_flops_per_step() / tokens / f.model, 1.0, 1e-12);
   EXPECT_NEAR(w.model_flops_with_recompute_per_step(Recompute::Selective) / tokens / f.selective, 1.0, 1e-12);
   EXPECT_NEAR(w.model_flops_with_recompute_per_step(Recompute::Full) / tokens / f.full, 1.0, 1e-12);
 }
 
+// A causal kernel executes half the s² work; the model count (PaLM's) keeps it whole, and HFU's
+// counts the kernels' work in that convention, the backward's recomputed S with it.
 TEST(Workload, HardwareFlopsCountTheFusedBackwardsRecompute) {
   Workload w = build_workload(load_model("gpt3-xl"), {});
+  const Op& fwd = find(w, "attention.fwd");
   const Op& bwd = find(w, "attention.bwd");
-  EXPECT_DOUBLE_EQ(bwd.flops, 2.5 * find(w, "attention.fwd").flops);
-  EXPECT_DOUBLE_EQ(bwd.model_flops, 2.0 * find(w, "attention.fwd").flops);
-  EXPECT_GT(w.executed_flops_per_step(), w.model_flops_per_step());
+  ASSERT_TRUE(fwd.attention.causal);
+  EXPECT_DOUBLE_EQ(bwd.flops, 2.5 * fwd.flops);
+  EXPECT_DOUBLE_EQ(fwd.model_flops, 2.0 * fwd.flops);
+  EXPECT_DOUBLE_EQ(bwd.model_flops, 2.0 * fwd.model_flops);
+  EXPECT_DOUBLE_EQ(hardware_flops(fwd), 2.0 * fwd.flops);
+  EXPECT_DOUBLE_EQ(hardware_flops(bwd), 2.0 * bwd.flops);
+  EXPECT_DOUBLE_EQ(hardware_flops(find(w, "qkv.fwd")), find(w, "qkv.fwd").flops);
+  // The model's causal attention is more than its kernels run; HFU's count is more than both.
+  EXPECT_LT(w.executed_flops_per_step(), w.model_flops_per_step());
+  EXPECT_GT(w.hardware_flops_per_step(Recompute::None), w.model_flops_per_step());
   EXPECT_GT(w.hardware_flops_per_step(Recompute::Full), w.hardware_flops_per_step(Recompute::Selective));
+  EXPECT_GT(w.hardware_flops_per_step(Recompute::Selective), w.hardware_flops_per_step(Recompute::None));
 }
 
 TEST(Workload, GroupedQueryAndSwigluShapes) {

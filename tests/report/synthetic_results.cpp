@@ -7,6 +7,7 @@
 
 #include "harness/hardware/sku_config.hpp"
 #include "harness/model/model_config.hpp"
+#include "harness/results/flop_convention.hpp"
 #include "harness/timing/sample_stats.hpp"
 #include "harness/workload/workload.hpp"
 
@@ -51,6 +52,7 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
     k.kind = to_string(op.kind);
     k.shape = op.shape_string();
     k.dtype = "bf16";
+    k.causal = is_attention(op.kind) && op.attention.causal;
     k.flops = op.flops;
     k.model_flops = op.model_flops;
     k.bytes = op.bytes;
@@ -80,7 +82,8 @@ results::RunResults synthetic_run(const SyntheticRunSpec& spec) {
   s.hardware_flops = w.hardware_flops_per_step(Recompute::None);
   s.mfu = s.model_flops / (step_ms * 1e-3) / (peak_tflops * 1e12);
   s.hfu = s.hardware_flops / (step_ms * 1e-3) / (peak_tflops * 1e12);
-  s.sustained_tflops = s.hardware_flops / (step_ms * 1e-3) / 1e12;
+  // What the kernels execute (a causal attention kernel's half), not HFU's unmasked count.
+  s.sustained_tflops = w.executed_flops_per_step() / (step_ms * 1e-3) / 1e12;
   r.step = s;
   return r;
 }
@@ -95,24 +98,26 @@ void mark_not_measured(results::RunResults& r, size_t index, const std::string& 
   results::StepResult& s = *r.step;
   const double old_ms = s.step_ms;
   s.step_ms -= calls * k.stats.median_ms;
+  const double executed = s.sustained_tflops * 1e12 * (old_ms * 1e-3) - calls * k.flops;
   s.model_flops -= calls * k.model_flops;
-  s.hardware_flops -= calls * k.flops;
+  s.hardware_flops -= calls * results::kernel_hardware_flops(k);
   const double step_s = s.step_ms * 1e-3, peak = r.machine.peak_tflops * 1e12;
   s.tokens_per_s *= old_ms / s.step_ms;
   s.mfu = s.model_flops / step_s / peak;
   s.hfu = s.hardware_flops / step_s / peak;
-  s.sustained_tflops = s.hardware_flops / step_s / 1e12;
+  s.sustained_tflops = executed / step_s / 1e12;
   s.complete = false;
 }
 
 void restep_from_kernels(results::RunResults& run) {
-  double step_ms = 0, model_flops = 0, hardware_flops = 0;
+  double step_ms = 0, model_flops = 0, hardware_flops = 0, executed_flops = 0;
   for (auto& k : run.kernels) {
     if (k.status != "ok") continue;
     const double calls = results::step_calls(k, run.workload);
     step_ms += calls * k.stats.median_ms;
     model_flops += calls * k.model_flops;
-    hardware_flops += calls * k.flops;
+    hardware_flops += calls * results::kernel_hardware_flops(k);
+    executed_flops += calls * k.flops;
     if (!(k.stats.median_ms > 0)) continue;
     // The kernel's rates follow its median too; its % of peak scales with its headline rate.
     const double tflops = k.flops / (k.stats.median_ms * 1e-3) / 1e12;
@@ -129,7 +134,7 @@ void restep_from_kernels(results::RunResults& run) {
   step.step_ms = step_ms;
   step.model_flops = model_flops;
   step.hardware_flops = hardware_flops;
-  step.sustained_tflops = hardware_flops / step_s / 1e12;
+  step.sustained_tflops = executed_flops / step_s / 1e12;
   if (step.mfu > 0 && peak > 0) step.mfu = model_flops / step_s / peak;
   if (step.hfu > 0 && peak > 0) step.hfu = hardware_flops / step_s / peak;
 }
