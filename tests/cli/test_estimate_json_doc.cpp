@@ -51,6 +51,8 @@ const std::vector<Run> kRuns = {
     {{"--model", "gpt3-175b", "--gpu", "h100-sxm,h200", "--mfu", "0.4", "--days", "30", "--gpu-hour-price", "2.5",
       "--site", "1000p", "--currency", "USD"}},
     {{"--model", "gpt3-175b", "--gpu", "h100-sxm,rtx4090", "--mfu", "0.4", "--gpus", "64", "--layout", "auto"}},
+    // A model whose token count is its config's estimate (tokens_estimated).
+    {{"--model", "gpt1"}},
 };
 
 // Each element of `skus` is a one-answer object (the Top level table) with the keys of `skus[]`:

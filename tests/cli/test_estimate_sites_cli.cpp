@@ -144,7 +144,7 @@ TEST(EstimateSitesCli, AHandLayoutBuildsTheSitesTheSearchDoes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(" (build 195)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("build 195: whole sites for the 98,304 GPUs used (506 per site, the layout's count); the "
-                       "work alone fills 191.3"),
+                       "work alone fills 193.5"),
             std::string::npos)
       << r.out;
   const auto j = json_of(args);
