@@ -33,10 +33,15 @@ void hold_slowdowns_on_another_load(RegressionReport& report, const std::vector<
     if (item.verdict != Verdict::Slower) continue;
     item.verdict = Verdict::Unjudged;
     item.unjudged_reason = UnjudgedReason::HostConditions;
+    // With 3 or more baseline runs the baseline's spread was measured; tonight's 1 or 2 runs still
+    // cannot show whether their load or the code moved them.
+    const bool baseline_spread = report.baseline_runs >= 3;
     item.reason = fmt::format(
-        "{:+.2f}% would be a regression, but {}, and with {} vs {} run(s) the run-to-run variance was not measured: "
-        "load cannot be told from code; re-run both sides on a quiet host, or give 3 or more runs a side",
-        100.0 * item.change, why, report.baseline_runs, report.current_runs);
+        "{:+.2f}% would be a regression, but {}, and with {} vs {} run(s) {}: load cannot be told from code; re-run "
+        "both sides on a quiet host, or give 3 or more runs a side",
+        100.0 * item.change, why, report.baseline_runs, report.current_runs,
+        baseline_spread ? "tonight's run-to-run variance was not measured"
+                        : "the run-to-run variance was not measured");
     item.explanation = fmt::format("{}, but {}", item.explanation, item.reason);
   }
 }

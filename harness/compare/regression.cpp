@@ -117,7 +117,7 @@ std::string run_advice(const RegressionReport& r, const std::string& command) {
   if (r.baseline_runs >= kMinRunsToJudge && r.current_runs < kMinRunsToJudge)
     if (const int nb = baseline_runs_needed(r.current_runs, static_cast<int>(family), r.options.alpha,
                                             r.options.correction);
-        nb > 0)
+        nb > r.baseline_runs)  // fewer already given would name a count the baseline has passed
       history = fmt::format(", or {} or more baseline runs against {} current run{}", nb, r.current_runs,
                             r.current_runs == 1 ? "" : "s");
   if (n == 0) return fmt::format("more runs a side ({}){}", how, history);

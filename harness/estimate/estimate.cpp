@@ -114,7 +114,8 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   m.grad_bytes = r.grad_bytes;
   m.attention = r.attention;
   m.fp8 = r.fp8_training;
-  MemoryEstimate e{memory_footprint(m), std::nullopt, std::nullopt, std::nullopt, {}};
+  MemoryEstimate e;
+  e.footprint = memory_footprint(m);
   if (r.sku) {
     e.capacity_gib = r.sku->capacity_gib();
     if (r.sku->usable_gib) e.nominal_gib = r.sku->memory_gb;

@@ -86,6 +86,20 @@ int64_t padded_vocab(const ModelConfig& model, int64_t tensor_parallel) {
   return (model.vocab + multiple - 1) / multiple * multiple;
 }
 
+// A field saying why another is an assumption or an estimate ([training] batch_assumed,
+// tokens_estimated): "" when absent; refused without the field it explains, or empty.
+static std::string explanation_of(const config::TomlReader& r, const std::string& origin, const std::string& field,
+                                  const std::string& explains, bool explained_given, const std::string& say) {
+  if (!r.has(field)) return "";
+  if (!explained_given)
+    throw UsageError(fmt::format("{}: field '{}' explains {}, which is not given: give both, or neither", origin,
+                                 field, explains));
+  std::string why = r.optional_string(field).value_or("");
+  if (why.empty())
+    throw UsageError(fmt::format("{}: field '{}' is empty: {} (the maker published none)", origin, field, say));
+  return why;
+}
+
 static ModelConfig parse_model(const config::TomlReader& r) {
   const std::string& origin = r.origin();
   ModelConfig m;
@@ -134,26 +148,12 @@ static ModelConfig parse_model(const config::TomlReader& r) {
     m.moe = e;
   }
   m.train_tokens = r.optional_positive("training.tokens").value_or(0.0);  // some makers never say
-  m.tokens_estimated = r.optional_string("training.tokens_estimated").value_or("");
-  if (r.has("training.tokens_estimated") && !(m.train_tokens > 0))
-    throw UsageError(fmt::format("{}: field 'training.tokens_estimated' explains an estimated 'training.tokens', "
-                                 "which is not given: give both, or neither",
-                                 origin));
-  if (r.has("training.tokens_estimated") && m.tokens_estimated.empty())
-    throw UsageError(fmt::format("{}: field 'training.tokens_estimated' is empty: say how the token count was "
-                                 "estimated (the maker published none)",
-                                 origin));
+  m.tokens_estimated = explanation_of(r, origin, "training.tokens_estimated", "an estimated 'training.tokens'",
+                                      m.train_tokens > 0, "say how the token count was estimated");
   m.dropout = r.optional_non_negative("training.dropout").value_or(0.0);
   m.batch_sequences = r.optional_positive_int("training.batch_sequences");
-  m.batch_assumed = r.optional_string("training.batch_assumed").value_or("");
-  if (r.has("training.batch_assumed") && !m.batch_sequences)
-    throw UsageError(fmt::format("{}: field 'training.batch_assumed' explains an assumed "
-                                 "'training.batch_sequences', which is not given: give both, or neither",
-                                 origin));
-  if (r.has("training.batch_assumed") && m.batch_assumed.empty())
-    throw UsageError(fmt::format("{}: field 'training.batch_assumed' is empty: say why the batch is assumed "
-                                 "(the maker published none)",
-                                 origin));
+  m.batch_assumed = explanation_of(r, origin, "training.batch_assumed", "an assumed 'training.batch_sequences'",
+                                   m.batch_sequences.has_value(), "say why the batch is assumed");
   m.published_params = r.optional_positive("published.params");
   m.published_pf_days = r.optional_positive("published.train_pf_days");
   m.published_source = r.optional_string("published.source").value_or("");

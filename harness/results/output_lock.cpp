@@ -89,6 +89,14 @@ OutputLock OutputLock::acquire(const std::string& out, const std::string& flag, 
       return unlocked(std::strerror(error));
     }
     if (is_file_at(fd, path)) {
+      // A file of the user's under that name is neither overwritten nor removed at the end: only an
+      // empty file or a run's own record (a killed run's, whose lock the kernel let go) is taken.
+      const std::string text = read_fd(fd);
+      const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (!text.empty() && !(j.is_object() && j.contains("pid"))) {
+        ::close(fd);
+        return unlocked("a file trainbench did not write is there; it is left as it is");
+      }
       record_holder(fd, host, started_utc);
       OutputLock lock;
       lock.fd_ = fd;

@@ -34,11 +34,6 @@ class CompareGateCli : public tb::testing::ResultsDirTest {
     }
     return paths;
   }
-  static std::string comma_list(const std::vector<std::string>& paths) {
-    std::string s;
-    for (const auto& p : paths) s += (s.empty() ? "" : ",") + p;
-    return s;
-  }
 };
 
 std::vector<std::string> args(std::vector<std::string> head, const std::vector<std::string>& files,

@@ -31,11 +31,6 @@ class ReportGateCli : public tb::testing::ResultsDirTest {
     }
     return paths;
   }
-  static std::string comma_list(const std::vector<std::string>& paths) {
-    std::string s;
-    for (const auto& p : paths) s += (s.empty() ? "" : ",") + p;
-    return s;
-  }
 };
 
 const nlohmann::json& item_named(const nlohmann::json& gate, const std::string& name) {

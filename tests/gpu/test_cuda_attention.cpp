@@ -103,8 +103,10 @@ TEST(CudaAttention, UnwrittenOutputAndPlantedErrorFail) {
 // GPT-3 Large's d = 96 and 2.7B's d = 80 on the fused d = 128 kernels, zero-padded: the real
 // columns against the fp64 reference at the true d (scale 1/sqrt(d)), the pads exactly zero
 // (verify fails otherwise), every padded output written (NaN-poisoned first); the kernel says it
-// ran padded. bf16, causal, GQA, ragged; the wgmma forward where this GPU has it.
-TEST(CudaAttention, PaddedHeadDimsMatchReference) {
+// ran padded. bf16, causal, GQA, ragged; the wgmma forward where this GPU has it,
+// in a test of its own: gpu-check runs *Wgmma* tests apart, so that a first wgmma fault or hang on
+// real hardware cannot take the other GPU tests down with it.
+void check_padded_head_dims(const char* impl) {
   TB_REQUIRE_GPU();
   auto backend = make_backend("cuda");
   const std::vector<AttentionShape> shapes = {
@@ -113,33 +115,35 @@ TEST(CudaAttention, PaddedHeadDimsMatchReference) {
       {1, 16, 16, 2048, 96, true},  // GPT-3 Large, one sequence
       {1, 32, 32, 2048, 80, true},  // GPT-3 2.7B, one sequence
   };
-  for (const char* impl : {"fused", "wgmma"})
-    for (bool backward : {false, true})
-      for (const auto& s : shapes) {
-        const Op op = attention_op(backward, DType::BF16, s);
-        SCOPED_TRACE(fmt::format("{} bf16 {} {}", impl, backward ? "bwd" : "fwd", op.shape_string()));
-        PrepareOptions options;
-        options.attention_impl = impl;
-        std::unique_ptr<Kernel> kernel;
-        try {
-          kernel = backend->prepare(op, options);
-        } catch (const UnsupportedError& e) {
-          if (std::string(impl) != "wgmma") throw;
-          GTEST_SKIP() << e.what();  // no sm_90a here: the fused cases above have run
-        }
-        EXPECT_EQ(kernel->padded_head_dim(), 128);
-        EXPECT_NE(kernel->algorithm().find(fmt::format("head dim {} zero-padded to 128", s.head_dim)),
-                  std::string::npos)
-            << kernel->algorithm();
-        EXPECT_FALSE(kernel->verify().passed) << "outputs are NaN-poisoned before the first launch";
-        kernel->launch();
-        backend->synchronize();
-        const VerifyResult v = kernel->verify();
-        EXPECT_TRUE(v.passed) << v.detail << " (error " << v.max_rel_error << ", tolerance " << v.tolerance << ")";
-        kernel->corrupt_output_for_testing();
-        EXPECT_FALSE(kernel->verify().passed) << "a planted error in a real column";
+  for (bool backward : {false, true})
+    for (const auto& s : shapes) {
+      const Op op = attention_op(backward, DType::BF16, s);
+      SCOPED_TRACE(fmt::format("{} bf16 {} {}", impl, backward ? "bwd" : "fwd", op.shape_string()));
+      PrepareOptions options;
+      options.attention_impl = impl;
+      std::unique_ptr<Kernel> kernel;
+      try {
+        kernel = backend->prepare(op, options);
+      } catch (const UnsupportedError& e) {
+        if (std::string(impl) != "wgmma") throw;
+        GTEST_SKIP() << e.what();  // no sm_90a here: PaddedHeadDimsMatchReference runs the shapes fused
       }
+      EXPECT_EQ(kernel->padded_head_dim(), 128);
+      EXPECT_NE(kernel->algorithm().find(fmt::format("head dim {} zero-padded to 128", s.head_dim)),
+                std::string::npos)
+          << kernel->algorithm();
+      EXPECT_FALSE(kernel->verify().passed) << "outputs are NaN-poisoned before the first launch";
+      kernel->launch();
+      backend->synchronize();
+      const VerifyResult v = kernel->verify();
+      EXPECT_TRUE(v.passed) << v.detail << " (error " << v.max_rel_error << ", tolerance " << v.tolerance << ")";
+      kernel->corrupt_output_for_testing();
+      EXPECT_FALSE(kernel->verify().passed) << "a planted error in a real column";
+    }
 }
+
+TEST(CudaAttention, PaddedHeadDimsMatchReference) { check_padded_head_dims("fused"); }
+TEST(CudaAttention, PaddedHeadDimsMatchReferenceWgmma) { check_padded_head_dims("wgmma"); }
 
 TEST(CudaAttention, RefusesWhatItCannotDo) {
   TB_REQUIRE_GPU();

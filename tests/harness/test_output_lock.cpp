@@ -22,6 +22,7 @@ namespace {
 using results::OutputLock;
 using testing::make_temp_dir;
 using testing::read_text;
+using testing::write_text;
 
 class OutputLockTest : public ::testing::Test {
  protected:
@@ -132,6 +133,26 @@ TEST_F(OutputLockTest, ALockThatCannotBeTakenIsANoteNotARefusal) {
   EXPECT_NE(note.find(out_ + " is not locked (" + out_ + ".lock: Is a directory)"), std::string::npos) << note;
   EXPECT_NE(note.find("a second run over it at the same time would not be stopped"), std::string::npos) << note;
   EXPECT_TRUE(std::filesystem::is_directory(results::lock_path_beside(out_)));  // not the lock's to remove
+}
+
+// A file of the user's already named FILE.lock is neither overwritten nor removed: the run goes on
+// unlocked, said so. A killed run's record there (a pid) is taken, as an empty file is.
+TEST_F(OutputLockTest, AUsersOwnFileAtTheLockPathIsLeftAsItIs) {
+  const std::string path = results::lock_path_beside(out_);
+  write_text(path, "my notes\n");
+  std::string note;
+  {
+    const OutputLock lock = take(&note);
+    EXPECT_FALSE(lock.held());
+  }
+  EXPECT_NE(note.find("a file trainbench did not write is there; it is left as it is"), std::string::npos) << note;
+  EXPECT_EQ(read_text(path), "my notes\n");
+  write_text(path, "{\"pid\": 1, \"host\": \"gone\"}\n");
+  {
+    const OutputLock lock = take(&note);
+    EXPECT_TRUE(lock.held());
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 }  // namespace

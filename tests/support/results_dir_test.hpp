@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "harness/results/results_io.hpp"
 #include "tests/support/cli_runner.hpp"
@@ -25,6 +26,12 @@ class ResultsDirTest : public ::testing::Test {
     const std::string path = dir_ + "/" + name;
     results::write_results_file(path, r);
     return path;
+  }
+  // "a.json,b.json": the files as one --baseline value.
+  static std::string comma_list(const std::vector<std::string>& paths) {
+    std::string s;
+    for (const auto& p : paths) s += (s.empty() ? "" : ",") + p;
+    return s;
   }
   std::string dir_;
 
