@@ -15,7 +15,9 @@
 #include "harness/common/errors.hpp"
 #include "harness/common/near_miss.hpp"
 #include "harness/runner/device_state.hpp"
+#include "harness/runner/interrupt.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/wait_interrupted.hpp"
 
 namespace {
 
@@ -117,6 +119,12 @@ int run_cli(int argc, char** argv) {
   } catch (const tb::RuntimeError& e) {
     fmt::print(stderr, "trainbench: error: {}\n", e.what());
     return tb::kExitRuntime;
+  } catch (const tb::kernels::WaitInterruptedError& e) {
+    // Interrupted in a wait outside a kernel's measurement: the work still holds the device, so
+    // leave without the CUDA teardown, with the interrupt's exit code.
+    tb::runner::mark_device_lost(e.what());
+    fmt::print(stderr, "trainbench: interrupted: {}\n", e.what());
+    return tb::runner::interrupted_exit_code();
   } catch (const tb::kernels::DeviceLostError& e) {
     // Lost outside a kernel's measurement (measure_op marks those itself): marked here too, so that
     // main leaves without the CUDA teardown on this path as well.

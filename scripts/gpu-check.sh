@@ -53,11 +53,21 @@ START=$SECONDS
 DEADLINE=$((START + BUDGET))
 DRY_RUN=${GPU_CHECK_DRY_RUN:-0}
 PLANNED=0  # dry run: the caps added up, as if every step ran to its cap
-# What a step costs beyond its cap: starting it, a SIGTERM'd trainbench writing its results, and
-# the archive refreshed after it. And the fingerprint check before the first step. The dry run
-# charges both, so that a plan that fits leaves the real run its slack.
-STEP_OVERHEAD=2
+# A step still running at its cap gets SIGTERM, then SIGKILL this much later: time for trainbench
+# to record the kernel it was in (its waits on the device end on the SIGTERM) and write its
+# results. The dry run charges it to every step, as if every step were stopped at its cap (their
+# starts and the archive after each, a fraction of a second, come out of the plan's slack); and
+# the fingerprint check before the first step.
+KILL_GRACE_S=2
+STEP_OVERHEAD=$KILL_GRACE_S
 SETUP_OVERHEAD=5
+# trainbench's waits on the device give up this long before a step's cap (TRAINBENCH_GPU_WAIT_S),
+# the time a step may take to start CUDA and reach its first wait, so that a hung kernel met early
+# is recorded as one inside the cap, the results written; one met later is recorded at the cap's
+# SIGTERM. At most GPU_WAIT_MAX_S: a hang costs no more than that in a long step (sanitizer steps,
+# whose kernels run 10-100x slower, raise it).
+START_UP_S=4
+GPU_WAIT_MAX_S=30
 FAILED=0
 SMOKE_FAILED=0  # set by the smoke phase: the model runs after it are skipped
 # One sample, no warm-up: the smoke steps and the sanitizer runs check kernels, they time nothing.
@@ -110,17 +120,20 @@ run_logged() {  # name timeout_s command...: cut to the time left, skipped when 
     return 125
   fi
   ((limit > left)) && limit=$left
+  local wait_s=$((limit - START_UP_S))
+  ((wait_s > GPU_WAIT_MAX_S)) && wait_s=$GPU_WAIT_MAX_S
+  ((wait_s < 1)) && wait_s=1
   if [[ $DRY_RUN == 1 ]]; then
-    note "$(printf '%-34s cap %4ss  %s' "$name" "$limit" "$*")"
+    note "$(printf '%-34s cap %4ss  wait %3ss  %s' "$name" "$limit" "$wait_s" "$*")"
     : >"$LOG/$name.log"
     PLANNED=$((PLANNED + limit + STEP_OVERHEAD))
     DEADLINE=$((DEADLINE - limit - STEP_OVERHEAD))
     return 0
   fi
   local start=$SECONDS
-  timeout -k 10 "$limit" "$@" >"$LOG/$name.log" 2>&1
+  TRAINBENCH_GPU_WAIT_S=$wait_s timeout -k "$KILL_GRACE_S" "$limit" "$@" >"$LOG/$name.log" 2>&1
   local rc=$?
-  # 124: stopped at the cap; 137: killed 10 s later, having ignored the stop.
+  # 124: stopped at the cap; 137: killed KILL_GRACE_S later, having not ended on the stop.
   note "$(printf '%-34s rc=%-3s %4ss%s' "$name" "$rc" $((SECONDS - start)) "$( ((rc == 124 || rc == 137)) && echo ' TIMED OUT')")"
   ((rc != 0)) && FAILED=1
   archive
@@ -157,8 +170,13 @@ while read -r d; do [[ -d $d ]] && TB_LIBS+=:$d; done <"$LOG/wheel-libs.log"
 TB_LD_PATH=$TB_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # A command prefix (timeout runs programs, not shell functions): "${LIBENV[@]}" cmd ...
 LIBENV=(env "LD_LIBRARY_PATH=$TB_LD_PATH")
-# The sanitizers slow kernels 10-100x: the hang timeout of our CUDA waits (30 s) would call them hung.
-SANITIZER_ENV=("${LIBENV[@]}" TRAINBENCH_GPU_WAIT_S=600)
+# The sanitizers slow kernels 10-100x: their steps let our CUDA waits run to 4 s before the cap
+# (run_logged), up to this, where 30 s would call slow kernels hung.
+SANITIZER_WAIT_MAX_S=600
+# Not on every image's PATH: CUDA's own bin/ then.
+cuda_tool() { command -v "$1" 2>/dev/null || echo "/usr/local/cuda/bin/$1"; }
+NVCC=$(cuda_tool nvcc)
+SANITIZER=$(cuda_tool compute-sanitizer)
 
 # The benches call trainbench as a program: a wrapper puts our libraries first and, after them,
 # whatever path the wrapper itself inherits when it runs (the driver's, as for LIBENV).
@@ -169,20 +187,23 @@ chmod +x "$TB"
 # The binaries were built elsewhere: point them at this checkout's configs and each other.
 export TRAINBENCH_CONFIG_DIR=$ROOT/configs TRAINBENCH_TEST_BINARY=$TB
 
-env_report() {  # informational: a command that fails says so in env.log, the step does not fail
-  echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
-  echo "TB_LD_PATH=$TB_LD_PATH"
-  echo "ldconfig:"; timeout 5 ldconfig -p | grep -E 'libcuda\.so|libnvidia-ml|libnccl'
-  timeout 8 nvidia-smi
-  timeout 8 nvidia-smi -q -d CLOCK,POWER,PERFORMANCE
-  timeout 5 nvcc --version
-  ls /usr/local/cuda/lib64 | grep -E 'cublas|nccl'
-  echo "ours:"; timeout 5 env LD_LIBRARY_PATH="$TB_LD_PATH" ldd "$BIN/trainbench" | grep -E 'cublas|nccl|cudart|not found'
-  # Last, the slowest: one interpreter for both questions, as importing torch takes seconds.
-  timeout 12 python3 -c 'import torch, re
+# Informational: a command that fails says so in env.log, the step does not fail. Its timeouts add
+# up to less than the step's cap (tests/scripts/gpu_check_plan.sh checks it), so that every line
+# is reached; the torch probe first, the slowest and the one whose lines (which cuBLAS and NCCL
+# torch maps) nothing else gives: one interpreter for both questions, as importing torch takes seconds.
+env_report() {
+  timeout 11 python3 -c 'import torch, re
 print("torch", torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))
 torch.ones(1).cuda() @ torch.ones(1, 1).cuda()
 print("torch'"'"'s:", *sorted(set(re.findall(r"/\S*lib(?:cublas|nccl)\S*", open("/proc/self/maps").read()))), sep="\n  ")'
+  echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+  echo "TB_LD_PATH=$TB_LD_PATH"
+  echo "ldconfig:"; timeout 1 ldconfig -p | grep -E 'libcuda\.so|libnvidia-ml|libnccl'
+  timeout 3 nvidia-smi
+  timeout 2 nvidia-smi -q -d CLOCK,POWER,PERFORMANCE
+  timeout 1 "$NVCC" --version
+  ls /usr/local/cuda/lib64 | grep -E 'cublas|nccl'
+  echo "ours:"; timeout 1 env LD_LIBRARY_PATH="$TB_LD_PATH" ldd "$BIN/trainbench" | grep -E 'cublas|nccl|cudart|not found'
   return 0
 }
 
@@ -196,7 +217,7 @@ report_devices() {  # devices' last lines in the summary; without a GPU, nothing
 
 phase_env() {
   export -f env_report
-  export TB_LD_PATH BIN
+  export TB_LD_PATH BIN NVCC
   run_logged env 20 bash -c env_report
   run_logged devices 10 "$TB" devices
   report_devices
@@ -228,12 +249,13 @@ phase_tests() {
   grep -E '^\[  (PASSED|FAILED|SKIPPED)|Failure|error' "$LOG/gpu-tests-wgmma.log" | head -20 | tee -a "$SUMMARY"
   # Does the process exit after a hung kernel (docs/perf/README.md)? Last in the call: it hangs a
   # kernel on purpose, and whatever came after would share the GPU with it should the driver not
-  # reclaim it. Each probe is SIGKILLed 7 s after its start (a healthy one exits by 6 s) and given
+  # reclaim it. Each probe is SIGKILLed 6 s after its start (a healthy one exits by 5 s) and given
   # 2 s more to die; the second (return from main) runs only when the first (trainbench's
   # std::_Exit) exited by itself, as in every other outcome it could only hang as well. So the
   # slowest outcome, a second probe that is killed and does not die, takes 3 s of CUDA start,
-  # 7 + 7 + 2 s and 1 s of exit: 20 s, the cap (tests/gpu/test_hang_probe.cpp's kGpuCheckCapS, which
-  # tests/scripts/gpu_check_plan.sh checks against this line); about 10 s when nothing blocks.
+  # 6 + 6 + 2 s and 1 s of exit: 18 s, 2 s under the cap for a slower CUDA start
+  # (tests/gpu/test_hang_probe.cpp's kGpuCheckCapS and kCapSlackS, which
+  # tests/scripts/gpu_check_plan.sh checks against this line); about 8 s when nothing blocks.
   run_logged gpu-tests-hang 20 "${LIBENV[@]}" "$BIN/trainbench_gpu_tests" --gtest_filter='HangProbe.*' \
     --gtest_output=xml:"$LOG/gpu-tests-hang.xml"
   # One line a probe and its finding ("hang probe ..."), the verdicts, and a failure's first line.
@@ -348,11 +370,11 @@ phase_run_fp8() {
   measure_model llama3-8b-fp8 25 --model llama3-8b --tp 1 --dtype fp8 --budget 10
 }
 
-sanitize_probe() {
+sanitize_probe() {  # called by the sanitize phases, whose GPU_WAIT_MAX_S it sees
   # gVisor machines refuse compute-sanitizer ("Device not supported"): find out in seconds. With our
   # own small attention kernel, not a GEMM: cuBLASLt's kernels loading under memcheck could take the
   # probe past its cap and skip the memchecks that follow, which use no cuBLASLt.
-  if ! run_logged sanitize-probe 15 "${SANITIZER_ENV[@]}" compute-sanitizer --tool memcheck --error-exitcode 99 \
+  if ! run_logged sanitize-probe 15 "${LIBENV[@]}" "$SANITIZER" --tool memcheck --error-exitcode 99 \
     "$BIN/trainbench" attention --batch 1 --heads 1 --seq 64 --head-dim 64 --pass fwd --impl fused "${QUICK[@]}"; then
     note "  compute-sanitizer does not run here (see sanitize-probe.log): sanitize skipped"
     return 1
@@ -360,6 +382,7 @@ sanitize_probe() {
 }
 
 phase_sanitize_quick() {
+  local GPU_WAIT_MAX_S=$SANITIZER_WAIT_MAX_S
   sanitize_probe || return
   # The two kernels most likely to overrun a buffer on their first run, at the models' d 128:
   # the wgmma forward and the fused backward (causal, GQA, seq 130 for a ragged last tile). The
@@ -367,7 +390,7 @@ phase_sanitize_quick() {
   local run pass impl
   for run in fwd-wgmma bwd-fused; do
     pass=${run%-*} impl=${run#*-}
-    run_logged "sanitize-memcheck-d128-$run" 20 "${SANITIZER_ENV[@]}" compute-sanitizer --tool memcheck \
+    run_logged "sanitize-memcheck-d128-$run" 20 "${LIBENV[@]}" "$SANITIZER" --tool memcheck \
       --error-exitcode 99 "$BIN/trainbench" attention --batch 2 --heads 4 --kv-heads 2 --seq 130 --head-dim 128 \
       --causal --pass "$pass" --impl "$impl" "${QUICK[@]}"
   done
@@ -375,6 +398,7 @@ phase_sanitize_quick() {
 }
 
 phase_sanitize() {
+  local GPU_WAIT_MAX_S=$SANITIZER_WAIT_MAX_S
   sanitize_probe || return
   # Small shapes: the sanitizers slow kernels 10-100x. Ragged (seq 130), causal and GQA cases, both
   # head dims, every implementation; a GEMM and the memory-bound kernels.
@@ -386,15 +410,15 @@ phase_sanitize() {
         for impl in fused unfused wgmma; do
           [[ $impl == wgmma && $pass == bwd ]] && continue  # wgmma's backward is fused's
           run_logged "sanitize-$tool-d$d-$pass-$impl" "$([[ $impl == wgmma ]] && echo 120 || echo 300)" \
-            "${SANITIZER_ENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+            "${LIBENV[@]}" "$SANITIZER" --tool "$tool" --error-exitcode 99 \
             "$BIN/trainbench" attention --batch 2 --heads 4 --kv-heads 2 --seq 130 --head-dim "$d" --causal \
             --pass "$pass" --impl "$impl" "${quick[@]}"
         done
       done
     done
-    run_logged "sanitize-$tool-gemm" 300 "${SANITIZER_ENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+    run_logged "sanitize-$tool-gemm" 300 "${LIBENV[@]}" "$SANITIZER" --tool "$tool" --error-exitcode 99 \
       "$BIN/trainbench" gemm -m 200 -n 136 -k 72 --dtype bf16 --layout wgrad "${quick[@]}"
-    run_logged "sanitize-$tool-memory-ops" 300 "${SANITIZER_ENV[@]}" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+    run_logged "sanitize-$tool-memory-ops" 300 "${LIBENV[@]}" "$SANITIZER" --tool "$tool" --error-exitcode 99 \
       "$BIN/trainbench_gpu_tests" --gtest_filter='CudaMemoryOps.*:CudaAdam.*'
   done
   grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY|SYNCCHECK SUMMARY' "$LOG"/sanitize-*.log | sort | uniq -c | tee -a "$SUMMARY"
@@ -406,6 +430,6 @@ for phase in "${phases[@]}"; do
   archive
 done
 [[ $DRY_RUN == 1 ]] &&
-  note "planned: ${PLANNED} s of a ${BUDGET} s budget at the steps' caps (+${STEP_OVERHEAD} s a step, +${SETUP_OVERHEAD} s setup); slack $((BUDGET - PLANNED)) s"
+  note "planned: ${PLANNED} s of a ${BUDGET} s budget at the steps' caps (+${STEP_OVERHEAD} s a step, its kill grace; +${SETUP_OVERHEAD} s setup); slack $((BUDGET - PLANNED)) s"
 cat "$SUMMARY"
 exit "$FAILED"

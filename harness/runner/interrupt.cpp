@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "harness/common/errors.hpp"
+#include "kernels/common/bounded_poll.hpp"
 
 namespace tb::runner {
 namespace {
@@ -49,6 +50,9 @@ extern "C" void on_signal(int sig) {
 
 void install_interrupt_handler() {
   static const bool installed = [] {
+    // The waits on the device watch the same flag: an interrupt reaches a wait on a hung kernel,
+    // which otherwise would poll on to its deadline, past the SIGKILL that follows a SIGTERM.
+    kernels::watch_interrupt_flag(&g_interrupted);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     return true;

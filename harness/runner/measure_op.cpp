@@ -16,6 +16,7 @@
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/paced_clock_reader.hpp"
 #include "harness/timing/measure_loop.hpp"
+#include "kernels/wait_interrupted.hpp"
 
 namespace tb::runner {
 
@@ -159,11 +160,22 @@ results::KernelResult measure_op(kernels::Backend& backend, const Op& op, const 
     r.error = fmt::format("device lost: {}; the kernels after this one are skipped", e.what());
     mark_device_lost(fmt::format("at {} {}: {}", op.name, op.shape_string(), e.what()));
   };
+  // Interrupted while a wait on the device still waited: as Ctrl-C between samples, the kernel is
+  // "interrupted" and the run stops with what it has. Its work still holds the device, so the
+  // device is marked lost too: the process then leaves without the CUDA teardown (cli/exit_path).
+  auto record_wait_interrupted = [&](const kernels::WaitInterruptedError& e) {
+    r.status = "interrupted";
+    r.error = fmt::format("interrupted on the device: {}", e.what());
+    mark_device_lost(fmt::format("at {} {}: {}", op.name, op.shape_string(), e.what()));
+  };
   std::unique_ptr<kernels::Kernel> kernel;
   try {
     kernel = backend.prepare(op, options.prepare);
   } catch (const UsageError&) {
     throw;
+  } catch (const kernels::WaitInterruptedError& e) {
+    record_wait_interrupted(e);
+    return r;
   } catch (const kernels::DeviceLostError& e) {
     record_device_lost(e);
     return r;
@@ -184,6 +196,8 @@ results::KernelResult measure_op(kernels::Backend& backend, const Op& op, const 
     measure(backend, *kernel, op, options, sku, r);
   } catch (const UsageError&) {
     throw;
+  } catch (const kernels::WaitInterruptedError& e) {
+    record_wait_interrupted(e);
   } catch (const kernels::DeviceLostError& e) {
     record_device_lost(e);
   } catch (const kernels::OutOfMemoryError& e) {

@@ -4,6 +4,9 @@
 // would hold the process until an outer time limit kills it, and every result with it. These
 // poll instead and, past the deadline, throw DeviceLostError: the run records the kernel as
 // failed, skips the ones after it and keeps its results, as for any lost device (backend.hpp).
+// An interrupt (SIGINT, SIGTERM) ends them too, WaitInterruptedError, where the work has not
+// finished soon after it (kernels/common/bounded_poll.hpp): the kernel is recorded as interrupted
+// and the results kept, before the SIGKILL that follows a `timeout`'s SIGTERM can take them.
 #include <cuda_runtime.h>
 
 #include <chrono>
@@ -12,15 +15,16 @@
 namespace tb::kernels::cuda {
 
 // Far above any one launch the models time (their largest GEMMs and attention passes take about
-// a second on an H100) and well inside a capped device call (scripts/gpu-check.sh gives a model
-// run 35 s or more), so that the run still has time to record the hang and write its results.
+// a second on an H100). scripts/gpu-check.sh sets a shorter limit where a step's cap is shorter
+// (TRAINBENCH_GPU_WAIT_S, 4 s under the cap), so that a hang is recorded inside the cap.
 inline constexpr std::chrono::seconds kKernelHangTimeout{30};
 
 // kKernelHangTimeout, or TRAINBENCH_GPU_WAIT_S seconds where set to a positive number: under
 // compute-sanitizer (10-100x slower) or for a huge fp64 GEMM on a consumer card, 30 s is no hang.
 std::chrono::milliseconds kernel_hang_timeout();
 
-// cudaEventSynchronize(event) within `timeout`; `what` names the kernel or stage in the error.
+// cudaEventSynchronize(event) within `timeout`, or until an interrupt; `what` names the kernel or
+// stage in the error.
 void wait_for_event(cudaEvent_t event, const std::string& what,
                     std::chrono::milliseconds timeout = kernel_hang_timeout());
 // cudaStreamSynchronize(stream) within `timeout`.

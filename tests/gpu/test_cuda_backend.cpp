@@ -1,18 +1,21 @@
 // The CUDA timing path end to end: a kernel of known duration times at its duration, the L2
 // flush makes an L2-resident kernel slower (cold vs hot), a wait gives up on a kernel past its
-// deadline, device listing, clocks, memory.
+// deadline or at an interrupt, device listing, clocks, memory.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "gpu_test_support.hpp"
+#include "kernels/common/bounded_poll.hpp"
 #include "kernels/cuda/bounded_wait.hpp"
 #include "kernels/cuda/memory_kernel.hpp"
 #include "kernels/cuda/timing_support.hpp"
+#include "kernels/wait_interrupted.hpp"
 
 namespace tb::kernels {
 namespace {
@@ -93,6 +96,33 @@ TEST(CudaBackend, WaitPastItsDeadlineIsADeviceLost) {
   cuda::clear_device_hung_for_testing();
   EXPECT_NO_THROW(cuda::wait_for_stream(stream, "the finished stream", std::chrono::milliseconds(20)));
   cudaEventDestroy(done);
+  cudaStreamDestroy(stream);
+}
+
+// An interrupt (gpu-check's SIGTERM at a step's cap) ends a wait on a kernel still running after
+// the interrupt's grace, long before the wait's own deadline, as a WaitInterruptedError naming the
+// stage; the kernel still holds the device.
+TEST(CudaBackend, AnInterruptEndsAWaitOnARunningKernel) {
+  TB_REQUIRE_GPU();
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  std::atomic<bool> interrupted{true};
+  const auto* before = watch_interrupt_flag(&interrupted);
+  cuda::launch_spin_kernel(1'000'000'000, stream);  // 1 s, twice the interrupt's grace
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    cuda::wait_for_stream(stream, "the test's spin kernel", std::chrono::seconds(30));
+    ADD_FAILURE() << "a 1 s kernel finished within the interrupt's 0.5 s grace";
+  } catch (const WaitInterruptedError& e) {
+    EXPECT_NE(std::string(e.what()).find("the test's spin kernel: the run was interrupted"), std::string::npos)
+        << e.what();
+  }
+  const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took_s, 0.9) << "the wait outlasted the interrupt's grace";
+  watch_interrupt_flag(before);
+  EXPECT_TRUE(cuda::device_hung());
+  ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);  // it was slow, not hung
+  cuda::clear_device_hung_for_testing();
   cudaStreamDestroy(stream);
 }
 

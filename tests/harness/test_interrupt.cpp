@@ -1,6 +1,7 @@
 // The interrupt handler (harness/runner/interrupt.hpp) in a forked child, so that a signal's
 // default action ends the child and not the test binary: a first signal only sets the flag, a
-// repeat within a second is the same interrupt, a second signal later ends the process.
+// repeat within a second is the same interrupt, a second signal later ends the process; and the
+// flag reaches the waits on the device (kernels/common/bounded_poll.hpp).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "harness/runner/interrupt.hpp"
+#include "kernels/common/bounded_poll.hpp"
 
 namespace tb::runner {
 namespace {
@@ -89,6 +91,25 @@ TEST(Interrupt, ResetForgetsTheSignal) {
               request_interrupt();
             }),
             130);
+}
+
+// gpu-check's `timeout` sends SIGTERM at a step's cap: a wait on a kernel that never finishes must
+// end on it, well before its own deadline, so that the run can record the hang before the SIGKILL.
+TEST(Interrupt, ASignalEndsAWaitOnTheDevice) {
+  const int status = child_status([] {
+    std::thread signaller([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(::getpid(), SIGTERM);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const auto outcome = kernels::poll_until_done([] { return false; }, std::chrono::seconds(20));
+    const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    signaller.join();
+    // Within the interrupt's grace, with room for a loaded machine: far from the 20 s deadline.
+    if (outcome != kernels::PollOutcome::interrupted || took_s > 5.0) _exit(3);
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: the wait did not end as interrupted within 5 s of the signal";
 }
 
 }  // namespace

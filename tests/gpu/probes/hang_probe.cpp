@@ -1,7 +1,7 @@
 // tb_hang_probe: what a hung kernel does to trainbench's process, asked on a real GPU by
 // tests/gpu/test_hang_probe.cpp, which spawns it and kills it at its deadline. It launches a kernel
 // that never ends within the test (the sampler's blocking kernel, whose host-mapped flag is never
-// set), waits for it through the bounded wait (TRAINBENCH_GPU_WAIT_S, which the test sets to 2),
+// set), waits for it through the bounded wait (TRAINBENCH_GPU_WAIT_S, which the test sets to 1),
 // writes its results file atomically, and leaves in one of two ways:
 //   trainbench  as trainbench does now: the device marked lost, as measure_op marks it, then
 //               cli::finish_process (std::_Exit); the test's pass/fail
@@ -11,7 +11,7 @@
 // leave theirs. Each phase is stamped on stderr in seconds since start, so that a log cut off by
 // the kill shows where the process stuck.
 // Usage: tb_hang_probe RESULTS_FILE return|trainbench. The results file reads
-// "device_lost=1\nwait_s=2.000\n". Exit status 0 when the wait gave DeviceLostError, 1 when it did
+// "device_lost=1\nwait_s=1.000\n". Exit status 0 when the wait gave DeviceLostError, 1 when it did
 // not or the kernel did not start, 2 on usage.
 #include <cuda_runtime.h>
 #include <fmt/format.h>
@@ -32,7 +32,7 @@
 
 namespace {
 
-// The kernel gives up by itself after this: far past the test's 7 s deadline, so that a teardown
+// The kernel gives up by itself after this: far past the test's 6 s deadline, so that a teardown
 // waiting for the kernel still reads as stuck, and short enough that, should the driver fail to
 // reclaim the GPU from the killed probe, the next step of gpu-check finds it free again.
 constexpr double kKernelGivesUpMs = 20'000;
