@@ -206,6 +206,7 @@ void add_attention_command(CLI::App& app) {
   cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)")
       ->check(writable_output("--out"));
   add_timing_flags(cmd, flags->timing);
+  add_throttle_flags(cmd, flags->timing);
   cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
   cmd->footer(std::string(kFlopsConvention) +
               ".\nGoogle Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5, "

@@ -174,6 +174,7 @@ DeviceHealth check_device(kernels::Backend& backend, const HealthFlags& f, const
   in.gemm_dtype = to_string(d.dtype);
   in.load_avg_1m = d.run.machine.load_avg_1m;
   in.host_cpus = d.run.machine.host_cpus;
+  in.throttle_threshold = options.policy.throttle_threshold;
   // Not from an interrupted battery: its best is no measure of the machine, and must not become one.
   if (in.peaks_estimated && d.sku && !runner::interrupted()) in.remembered = remembered_cpu_peaks(in, *d.sku, d.dtype);
   d.report = health::evaluate(in, f.thresholds);
@@ -330,6 +331,7 @@ void add_health_command(CLI::App& app) {
                   "--max-tail above its median")
       ->capture_default_str();
   add_timing_flags(cmd, flags->timing);
+  add_throttle_flags(cmd, flags->timing);
   cmd->callback([flags, cmd] {
     flags->gemm_threshold_given = cmd->get_option("--gemm-threshold")->count() > 0;
     run_health(*flags);

@@ -417,6 +417,7 @@ void add_run_command(CLI::App& app) {
                 "No progress lines (on stderr: the kernel, the time elapsed and an estimate of the time left, "
                 "never more than --budget leaves)");
   add_timing_flags(cmd, flags->timing);
+  add_throttle_flags(cmd, flags->timing);
   cmd->footer("On the CPU backend the timing defaults are lighter, so that a step ends within a minute on 2 cores: "
               "--noise 2%, --min-samples 5, --min-time 0.05, --max-time 2 (a flag given wins). The results file "
               "records the rule used (workload.timing).");

@@ -277,6 +277,7 @@ void add_sweep_command(CLI::App& app) {
                                        "default results/sweep-<device>-<dtype>-<time>.json")
       ->check(writable_output("--out", check_sweep_out));
   add_timing_flags(cmd, flags->timing);
+  add_throttle_flags(cmd, flags->timing);
   cmd->allow_extras();  // --benchmark_* flags go to Google Benchmark
   cmd->footer("Google Benchmark flags pass through: --benchmark_format=json, --benchmark_repetitions=5, "
               "--benchmark_out=FILE, --benchmark_filter=REGEX. Google Benchmark then prints on stdout in place of "

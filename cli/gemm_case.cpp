@@ -77,7 +77,7 @@ results::RunResults make_run_results(const std::string& command, const kernels::
   r.workload.command = command;
   r.workload.dtype = to_string(dtype);
   r.workload.device = r.machine.backend;
-  r.workload.timing = runner::timing_info(policy);
+  r.workload.timing = runner::timing_info(policy, r.machine.backend);
   bool all_ok = !kernels.empty(), any_ok = false;
   for (const auto& k : kernels) {
     all_ok = all_ok && (k.status == "ok" || k.status == "skipped");

@@ -23,7 +23,8 @@ void print_kernel_table(std::ostream& out, const std::vector<results::KernelResu
     const std::string rate = compute ? fmt::format("{:.3f} TF/s", k.tflops) : fmt::format("{:.1f} GB/s", k.gbps);
     const std::string peak = k.pct_of_peak > 0 ? fmt::format("{:.1f}%", k.pct_of_peak) : "-";
     std::string check = k.status != "ok" ? k.status : k.verified ? "verified" : "UNVERIFIED";
-    if (k.clocks && k.clocks->clock_dropped) check += " CLOCK-DROPPED";
+    // "verified CLOCK-DROPPED" as before the discards; "verified, 3 throttled samples retaken".
+    if (const std::string t = throttle_text(k); !t.empty()) check += (k.clocks->clock_dropped ? " " : ", ") + t;
     if (const std::string o = outliers_text(k); !o.empty()) check += ", " + o;
     fmt::print(out, "{:<18} {:<24} {:<5} {:>10} {:>11.4f} {:>13} {:>7} {} {:>7}  {}\n", k.name, k.shape, k.dtype,
                work, k.stats.median_ms, rate, peak, noise_cell(k, 7), k.stats.samples, check);
@@ -37,6 +38,14 @@ std::string padding_note(const results::KernelResult& k) {
   if (padded == k.dims.end() || d == k.dims.end() || padded->second == d->second) return "";
   return fmt::format("head dim {} run padded to {} (zero columns; FLOPs and bytes are head dim {}'s)", d->second,
                      padded->second, d->second);
+}
+
+std::string throttle_text(const results::KernelResult& k) {
+  if (!k.clocks) return "";
+  std::string text = k.clocks->clock_dropped ? "CLOCK-DROPPED" : "";
+  if (const int64_t n = k.clocks->throttled_samples_discarded; n > 0)
+    text += fmt::format("{}{} throttled sample{} retaken", text.empty() ? "" : ", ", n, n == 1 ? "" : "s");
+  return text;
 }
 
 }  // namespace tb::cli

@@ -44,10 +44,11 @@ void print_run_table(std::ostream& out, const results::RunResults& r) {
                              : k.tflops >= 1.0 ? fmt::format("{:.1f} TF/s", k.tflops)
                                                : fmt::format("{:.1f} GF/s", k.tflops * 1e3);
     const double share = step_ms > 0 ? k.stats.median_ms * results::step_calls(k, r.workload) / step_ms : 0;
-    const std::string outliers = outliers_text(k);
-    fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}{}\n", k.name, k.shape,
-               work, calls, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 7),
-               k.verified ? "ok" : "UNVERIFIED", outliers.empty() ? "" : ", " + outliers);
+    std::string check = k.verified ? "ok" : "UNVERIFIED";
+    for (const std::string& more : {throttle_text(k), outliers_text(k)})
+      if (!more.empty()) check += ", " + more;
+    fmt::print(out, "{:<16} {:<28} {:>10} {:>6} {:>10.4f} {:>11} {:>6.1f}% {:>6.1f}% {}  {}\n", k.name, k.shape,
+               work, calls, k.stats.median_ms, rate, k.pct_of_peak, 100 * share, noise_cell(k, 7), check);
     if (const std::string note = padding_note(k); !note.empty()) fmt::print(out, "  {}\n", note);
   }
   if (per_optimizer_step)

@@ -16,6 +16,8 @@ TimingFlags timing_flags_from(const timing::TimingPolicy& p) {
   f.min_time_s = p.min_time_s;
   f.max_time_s = p.max_time_s;
   f.warmup = p.warmup_launches;
+  f.throttle_threshold = p.throttle_threshold;
+  f.throttle_recovery_delay_s = p.throttle_recovery_delay_s;
   return f;
 }
 
@@ -35,6 +37,19 @@ void add_timing_flags(CLI::App* cmd, TimingFlags& f) {
       ->group(group)
       ->each([&f](const std::string&) { f.max_time_given = true; });
   cmd->add_option("--warmup", f.warmup, "Uncounted launches before sampling (0 to 10000; stops early at --max-time)")->capture_default_str()->group(group);
+}
+
+void add_throttle_flags(CLI::App* cmd, TimingFlags& f) {
+  const std::string group = "Timing";
+  cmd->add_option("--throttle-threshold", f.throttle_threshold,
+                  "Discard a sample taken with the SM clock under this fraction of the default clock, and retake "
+                  "it (0 to 1; 0 never discards; nvbench's rule)")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--throttle-recovery-delay", f.throttle_recovery_delay_s,
+                  "Seconds to pause after a throttled sample before the next (0 to 60)")
+      ->capture_default_str()
+      ->group(group);
 }
 
 double parse_fraction(const std::string& text, const std::string& flag) {
@@ -69,6 +84,8 @@ timing::TimingPolicy to_policy(const TimingFlags& f) {
     else if (!f.max_time_given) p.max_time_s = p.min_time_s;
   }
   p.warmup_launches = f.warmup;
+  p.throttle_threshold = f.throttle_threshold;
+  p.throttle_recovery_delay_s = f.throttle_recovery_delay_s;
   timing::validate(p);
   return p;
 }

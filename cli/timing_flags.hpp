@@ -17,6 +17,8 @@ struct TimingFlags {
   double min_time_s = 0.5;
   double max_time_s = 15;
   int warmup = 1;
+  double throttle_threshold = 0.75;
+  double throttle_recovery_delay_s = 0.05;
   bool min_time_given = false;  // set by parsing: a default --min-time yields to a shorter --max-time
   bool max_time_given = false;  // ... and a default --max-time to a longer --min-time
 };
@@ -26,6 +28,11 @@ TimingFlags timing_flags_from(const timing::TimingPolicy& defaults);
 // Adds --noise, --min-samples, --max-samples, --min-time, --max-time, --warmup bound to `flags`
 // (which must outlive parsing: keep it in the command's shared flags struct).
 void add_timing_flags(CLI::App* cmd, TimingFlags& flags);
+
+// Adds --throttle-threshold and --throttle-recovery-delay bound to `flags`: for the commands whose
+// kernels go through measure_op, which reads the clocks after each sample and discards a
+// throttled one (harness/runner/clock_tracker.hpp). Not comm: its collectives read no clocks.
+void add_throttle_flags(CLI::App* cmd, TimingFlags& flags);
 
 // Validated policy; a bad value is a UsageError naming the flag.
 timing::TimingPolicy to_policy(const TimingFlags& flags);

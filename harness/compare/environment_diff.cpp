@@ -303,6 +303,16 @@ const std::vector<TimingField>& timing_fields() {
       {"timing.min_time_s", [](const results::TimingInfo& t) { return fmt::format("{:g} s", t.min_time_s); }},
       {"timing.max_time_s", [](const results::TimingInfo& t) { return fmt::format("{:g} s", t.max_time_s); }},
       {"timing.warmup", [](const results::TimingInfo& t) { return fmt::format("{}", t.warmup); }},
+      // Absent in files older than the rule (their throttled samples were kept) and in CPU runs (no
+      // clocks, nothing discarded): an older GPU baseline shows a change of rule, said as such.
+      {"timing.throttle_threshold",
+       [](const results::TimingInfo& t) {
+         return t.throttle_threshold ? fmt::format("{:g}", *t.throttle_threshold) : "not applied";
+       }},
+      {"timing.throttle_recovery_delay_s",
+       [](const results::TimingInfo& t) {
+         return t.throttle_recovery_delay_s ? fmt::format("{:g} s", *t.throttle_recovery_delay_s) : "none";
+       }},
   };
   return all;
 }

@@ -202,11 +202,14 @@ Check bandwidth_check(const Inputs& in, const Thresholds& t) {
   return c;
 }
 
+// A GPU that fell under the throttle threshold is suspect whether its samples were waited out
+// (discarded and retaken, as nvbench does) or kept because the wait ran out: either way it
+// throttled under load, which a healthy part with working cooling and power does not.
 Check clocks_check(const Inputs& in) {
   Check c = make_check("clocks", Status::Info, "MHz");
   double lo = 0, hi = 0, power = 0;
   bool any = false;
-  std::vector<std::string> dropped;
+  std::vector<std::string> throttled;
   std::string reasons;
   for (const auto* k : all_of(in)) {
     if (!k->clocks) continue;
@@ -215,10 +218,14 @@ Check clocks_check(const Inputs& in) {
     hi = any ? std::max(hi, ck.sm_clock_mhz_max) : ck.sm_clock_mhz_max;
     power = std::max(power, ck.power_w_max);
     any = true;
-    if (ck.clock_dropped) {
-      dropped.push_back(k->name + " " + k->shape);
-      if (reasons.empty()) reasons = ck.throttle_reasons;
-    }
+    if (!ck.clock_dropped && ck.throttled_samples_discarded == 0) continue;
+    std::vector<std::string> how;
+    if (ck.throttled_samples_discarded > 0)
+      how.push_back(fmt::format("{} throttled sample{} discarded and retaken", ck.throttled_samples_discarded,
+                                ck.throttled_samples_discarded == 1 ? "" : "s"));
+    if (ck.clock_dropped) how.push_back("throttled samples kept: the wait for recovery ran out");
+    throttled.push_back(fmt::format("{} {} ({})", k->name, k->shape, fmt::join(how, "; ")));
+    if (reasons.empty()) reasons = ck.throttle_reasons;
   }
   if (!any) {
     c.detail = "no clock readings (no NVML here): throttling cannot be checked";
@@ -226,11 +233,11 @@ Check clocks_check(const Inputs& in) {
   }
   c.measured = lo;
   c.reference = hi;
-  if (!dropped.empty()) {
+  if (!throttled.empty()) {
     c.status = Status::Suspect;
-    c.detail = fmt::format("SM clock fell below 75% of its maximum during {} (range {:.0f}-{:.0f} MHz{}); check "
-                           "cooling, power capping and application clocks",
-                           fmt::join(dropped, ", "), lo, hi,
+    c.detail = fmt::format("SM clock fell below {:g}% of its maximum during {} (kept samples' range {:.0f}-{:.0f} "
+                           "MHz{}); check cooling, power capping and application clocks",
+                           100 * in.throttle_threshold, fmt::join(throttled, ", "), lo, hi,
                            reasons.empty() ? "" : "; throttle reasons: " + reasons);
   } else {
     c.status = Status::Pass;

@@ -106,6 +106,9 @@ struct Inputs {
   // With peaks_estimated: the CPU's remembered figures, against which `gemm` and `memory_bandwidth`
   // are judged (--gemm-threshold, --bandwidth-threshold); absent: shown, not judged.
   std::optional<RememberedCpuPeaks> remembered;
+  // The fraction of the default SM clock the samples were judged throttled under
+  // (--throttle-threshold): what the clocks check names.
+  double throttle_threshold = 0.75;
 };
 
 // A host whose 1-minute load average is at least this fraction of its logical CPUs is busy:

@@ -106,6 +106,10 @@ json to_json(const RunResults& r) {
                           {"max_samples", w.timing->max_samples}, {"min_time_s", w.timing->min_time_s},
                           {"max_time_s", w.timing->max_time_s},   {"warmup", w.timing->warmup},
                           {"budget_s", w.timing->budget_s}};
+  if (w.timing && w.timing->throttle_threshold)
+    workload["timing"]["throttle_threshold"] = *w.timing->throttle_threshold;
+  if (w.timing && w.timing->throttle_recovery_delay_s)
+    workload["timing"]["throttle_recovery_delay_s"] = *w.timing->throttle_recovery_delay_s;
   json kernels = json::array();
   for (const auto& k : r.kernels) {
     json kj = {{"name", k.name},
@@ -141,7 +145,8 @@ json to_json(const RunResults& r) {
                       {"power_w_max", k.clocks->power_w_max},
                       {"power_w_mean", k.clocks->power_w_mean},
                       {"clock_dropped", k.clocks->clock_dropped},
-                      {"throttle_reasons", k.clocks->throttle_reasons}};
+                      {"throttle_reasons", k.clocks->throttle_reasons},
+                      {"throttled_samples_discarded", k.clocks->throttled_samples_discarded}};
     }
     if (k.algbw_gb_s) kj["algbw_gb_s"] = *k.algbw_gb_s;
     if (k.busbw_gb_s) kj["busbw_gb_s"] = *k.busbw_gb_s;
@@ -259,6 +264,8 @@ RunResults from_json(const json& j, const std::string& origin) {
     ti.max_time_s = t.get_nonneg("max_time_s");
     ti.warmup = static_cast<int>(t.get_count("warmup"));
     ti.budget_s = t.get_nonneg_or("budget_s", 0);
+    if (t.has("throttle_threshold")) ti.throttle_threshold = t.get_nonneg("throttle_threshold");
+    if (t.has("throttle_recovery_delay_s")) ti.throttle_recovery_delay_s = t.get_nonneg("throttle_recovery_delay_s");
     wi.timing = ti;
   }
   // Files older than peak_dtype had their peak in the run's own dtype.
@@ -335,6 +342,8 @@ RunResults from_json(const json& j, const std::string& origin) {
       cs.power_w_mean = c.get_or<double>("power_w_mean", 0);
       cs.clock_dropped = c.get_or<bool>("clock_dropped", false);
       cs.throttle_reasons = c.get_or<std::string>("throttle_reasons", "");
+      if (c.has("throttled_samples_discarded"))
+        cs.throttled_samples_discarded = c.get_count("throttled_samples_discarded");
       kr.clocks = cs;
     }
     if (k.has("algbw_gb_s")) kr.algbw_gb_s = k.get_nonneg("algbw_gb_s");

@@ -76,8 +76,13 @@ struct ClockSummary {
   double sm_clock_mhz_max = 0;
   double power_w_max = 0;
   double power_w_mean = 0;       // over the timed samples: what energy estimates use
-  bool clock_dropped = false;    // fell below 75% of the device's max (nvbench's throttle rule)
+  // A kept sample ran with the SM clock under the throttle threshold (--throttle-threshold, 75%
+  // of the device's default clock by default: nvbench's rule), the discards having run out.
+  bool clock_dropped = false;
   std::string throttle_reasons;
+  // Samples taken while throttled, discarded and retaken after a recovery pause (nvbench's
+  // measure_cold); 0 in files older than it.
+  int64_t throttled_samples_discarded = 0;
 };
 
 struct KernelResult {
@@ -145,6 +150,10 @@ struct TimingInfo {
   double min_time_s = 0, max_time_s = 0;
   int warmup = 0;
   double budget_s = 0;           // `run --budget`: the whole step's time budget, 0 none
+  // --throttle-threshold and --throttle-recovery-delay: samples taken under the threshold were
+  // discarded and retaken. Absent in files older than it, whose throttled samples were kept.
+  std::optional<double> throttle_threshold;
+  std::optional<double> throttle_recovery_delay_s;
 };
 
 struct WorkloadInfo {

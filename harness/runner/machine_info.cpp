@@ -83,7 +83,7 @@ std::string sku_note(const kernels::DeviceInfo& info, const std::string& overrid
   return "";
 }
 
-results::TimingInfo timing_info(const timing::TimingPolicy& p, double budget_s) {
+results::TimingInfo timing_info(const timing::TimingPolicy& p, const std::string& backend, double budget_s) {
   results::TimingInfo t;
   t.noise = p.target_rel_noise;
   t.min_samples = p.min_samples;
@@ -92,6 +92,10 @@ results::TimingInfo timing_info(const timing::TimingPolicy& p, double budget_s) 
   t.max_time_s = p.max_time_s;
   t.warmup = p.warmup_launches;
   t.budget_s = budget_s;
+  if (backend == "cuda") {
+    t.throttle_threshold = p.throttle_threshold;
+    t.throttle_recovery_delay_s = p.throttle_recovery_delay_s;
+  }
   return t;
 }
 

@@ -49,7 +49,9 @@ std::string own_command_line();
 std::string git_commit();  // of the source tree trainbench was built from, "unknown" outside git
 std::string build_type();  // CMAKE_BUILD_TYPE it was built with ("Release"), "None" where CMake had none
 
-// The stopping rule as the results file records it (workload.timing).
-results::TimingInfo timing_info(const timing::TimingPolicy& policy, double budget_s = 0);
+// The stopping rule as the results file records it (workload.timing). The throttle rule only for
+// a device whose backend reads clocks (`backend` "cuda"): on the CPU nothing is ever discarded,
+// and a CPU run's timing rule stays comparable with older files'.
+results::TimingInfo timing_info(const timing::TimingPolicy& policy, const std::string& backend, double budget_s = 0);
 
 }  // namespace tb::runner

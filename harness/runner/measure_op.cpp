@@ -1,6 +1,7 @@
 // measure_op: the one place a kernel is timed. nvbench's "cold" measurement is the model
 // (nvbench/detail/measure_cold.cu): warm-up, a cold sample at a time, noise-based stopping,
-// clock checks; the backend supplies the cold sample, timing/ the loop and the statistics.
+// clock checks, throttled samples discarded and retaken; the backend supplies the cold sample,
+// timing/ the loop and the statistics.
 #include "harness/runner/measure_op.hpp"
 
 #include <fmt/format.h>
@@ -9,9 +10,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/runner/clock_tracker.hpp"
 #include "harness/runner/device_state.hpp"
 #include "harness/runner/interrupt.hpp"
 #include "harness/runner/paced_clock_reader.hpp"
@@ -51,34 +52,6 @@ results::KernelResult describe_op(const Op& op) {
 
 namespace {
 
-// nvbench flags a sample whose SM clock fell below 75% of the device's default clock
-// (nvbench::detail::measure_cold_base, throttle_threshold = 0.75).
-constexpr double kThrottleThreshold = 0.75;
-
-struct ClockTracker {
-  std::vector<kernels::ClockReading> readings;
-  void add(const std::optional<kernels::ClockReading>& r) {
-    if (r) readings.push_back(*r);
-  }
-  std::optional<results::ClockSummary> summary(double reference_mhz) const {
-    if (readings.empty()) return std::nullopt;
-    results::ClockSummary s;
-    s.sm_clock_mhz_min = s.sm_clock_mhz_max = readings.front().sm_clock_mhz;
-    std::set<std::string> reasons;
-    for (const auto& r : readings) {
-      s.sm_clock_mhz_min = std::min(s.sm_clock_mhz_min, r.sm_clock_mhz);
-      s.sm_clock_mhz_max = std::max(s.sm_clock_mhz_max, r.sm_clock_mhz);
-      s.power_w_max = std::max(s.power_w_max, r.power_w);
-      s.power_w_mean += r.power_w / static_cast<double>(readings.size());
-      if (!r.throttle_text.empty()) reasons.insert(r.throttle_text);
-    }
-    const double ref = std::max(reference_mhz, s.sm_clock_mhz_max);
-    s.clock_dropped = ref > 0 && s.sm_clock_mhz_min < kThrottleThreshold * ref;
-    for (const auto& t : reasons) s.throttle_reasons += (s.throttle_reasons.empty() ? "" : ";") + t;
-    return s;
-  }
-};
-
 double peak_percent(const Op& op, const results::KernelResult& r, const std::optional<SkuConfig>& sku) {
   if (!sku) return 0;
   if (is_memory_bound(op.kind))
@@ -91,10 +64,11 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
              const std::optional<SkuConfig>& sku, results::KernelResult& r) {
   r.algorithm = kernel.algorithm();
   if (const int64_t padded = kernel.padded_head_dim(); padded > 0) r.dims["padded_head_dim"] = padded;
-  ClockTracker clocks;
+  ClockTracker clocks(backend.device_info().sm_clock_mhz, o.policy.throttle_threshold);
   PacedClockReader clock_reader([&backend] { return backend.read_clocks(); });
   timing::LoopHooks hooks;
   bool sampling = false;
+  bool last_throttled = false;
   hooks.sampling_started = [&] {
     sampling = true;
     mark_sampling_started();
@@ -104,15 +78,21 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
     // Read right after a sample, when the SM clock reflects the load: a reading before it, or
     // during warm-up after an idle stretch (the previous op's host-side verify), sees an idle
     // clock and would flag a drop that never happened under load.
-    if (sampling) clocks.add(clock_reader.reading());
+    if (sampling) last_throttled = clocks.record(clock_reader.reading());
     return ms;
+  };
+  hooks.sample_throttled = [&] { return last_throttled; };
+  hooks.recover = [&](double delay_s) {
+    if (o.recover_for_testing) o.recover_for_testing(delay_s);
+    else timing::sleep_for_s(delay_s);
+    clock_reader.expire();
   };
   hooks.should_abort = interrupted;
   const timing::LoopResult loop = timing::run_measure_loop(o.policy, hooks);
   r.samples_ms = loop.samples_ms;
   r.stats = loop.stats;
   r.stop_reason = loop.aborted ? "interrupted" : timing::to_string(loop.reason);
-  if (!clocks.readings.empty()) r.clocks = clocks.summary(backend.device_info().sm_clock_mhz);
+  r.clocks = clocks.summary(loop.kept, loop.throttled_discarded);
   if (r.stats.median_ms > 0) {
     r.tflops = op.flops / (r.stats.median_ms * 1e-3) / 1e12;
     r.gbps = op.bytes / (r.stats.median_ms * 1e-3) / 1e9;

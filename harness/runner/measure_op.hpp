@@ -1,8 +1,10 @@
 #pragma once
 // Measures one Op on a backend: prepare (random inputs), warm up, sample until the timing
-// policy stops, verify against the reference, read clocks. Never throws for a kernel that
+// policy stops, verify against the reference, read clocks (a sample taken while the device was
+// throttled is discarded and retaken after a pause: clock_tracker.hpp). Never throws for a kernel that
 // fails, is unsupported or runs out of memory: that is recorded in the result's status and
 // the caller goes on. Only the harness times kernels; kernels never time themselves.
+#include <functional>
 #include <optional>
 
 #include "harness/hardware/sku_config.hpp"
@@ -18,6 +20,9 @@ struct MeasureOptions {
   kernels::PrepareOptions prepare;
   bool verify = true;
   bool corrupt_output_for_testing = false;  // plants a wrong value before verification
+  // Stands in for the recovery pause after a throttled sample (policy.throttle_recovery_delay_s),
+  // so tests see the delay asked for without sleeping; empty: sleeps.
+  std::function<void(double delay_s)> recover_for_testing;
 };
 
 // The result's identity fields (name, kind, shape, dims, dtype, FLOPs, bytes) with nothing

@@ -16,4 +16,6 @@ std::optional<kernels::ClockReading> PacedClockReader::reading() {
   return last_;
 }
 
+void PacedClockReader::expire() { last_read_.reset(); }
+
 }  // namespace tb::runner

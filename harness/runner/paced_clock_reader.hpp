@@ -27,6 +27,9 @@ class PacedClockReader {
   // A fresh reading when the interval has passed since the last one (or on the first call),
   // else the last one again.
   std::optional<kernels::ClockReading> reading();
+  // The next reading() reads afresh: after a throttled sample's recovery pause, the reading that
+  // judged it throttled must not judge the next sample too.
+  void expire();
 
  private:
   Read read_;

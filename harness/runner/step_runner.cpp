@@ -86,7 +86,7 @@ results::RunResults run_step(kernels::Backend& backend, const Workload& w, const
   r.workload.dtype = to_string(w.options.dtype);
   r.workload.device = machine.backend;
   r.workload.attention_impl = options.measure.prepare.attention_impl;
-  r.workload.timing = timing_info(options.measure.policy, options.budget_s);
+  r.workload.timing = timing_info(options.measure.policy, machine.backend, options.budget_s);
   r.status = "partial";
 
   const auto start = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <limits>
+#include <thread>
 
 namespace tb::timing {
 
@@ -9,9 +10,18 @@ double steady_now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+bool may_discard(const TimingPolicy& policy, int64_t discarded, double wall_s) {
+  return discarded < policy.max_samples && wall_s < kThrottleWaitShareOfBudget * policy.max_time_s;
+}
+
+void sleep_for_s(double seconds) {
+  if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
 LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks) {
   const auto now = hooks.now_s ? hooks.now_s : steady_now_s;
   const auto abort = [&] { return hooks.should_abort && hooks.should_abort(); };
+  const auto recover = hooks.recover ? hooks.recover : sleep_for_s;
   LoopResult r;
   const double start_s = now();
   for (int i = 0; i < policy.warmup_launches; ++i) {
@@ -33,6 +43,14 @@ LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks) 
       break;
     }
     const double ms = hooks.sample_ms();
+    if (hooks.sample_throttled && may_discard(policy, r.throttled_discarded, now() - start_s) &&
+        hooks.sample_throttled()) {
+      r.kept.push_back(false);
+      ++r.throttled_discarded;
+      recover(policy.throttle_recovery_delay_s);
+      continue;
+    }
+    r.kept.push_back(true);
     r.samples_ms.push_back(ms);
     sampled_s += ms / 1e3;
     const double wall_s = now() - start_s;

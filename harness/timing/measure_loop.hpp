@@ -11,7 +11,12 @@
 namespace tb::timing {
 
 struct LoopResult {
-  std::vector<double> samples_ms;  // in the order taken, warm-up excluded
+  std::vector<double> samples_ms;  // kept, in the order taken, warm-up excluded
+  // One per sample taken after warm-up, in order: true where kept (in samples_ms), false where
+  // discarded as throttled. A caller that recorded something per sample (a clock reading) keeps
+  // what belongs to the kept ones.
+  std::vector<bool> kept;
+  int64_t throttled_discarded = 0;
   SampleStats stats;
   StopReason reason = StopReason::NotYet;  // NotYet only when aborted
   bool aborted = false;                    // `should_abort` returned true (SIGINT)
@@ -25,14 +30,33 @@ struct LoopHooks {
   // Called once, when warm-up ends and counted samples begin (warm-up may stop early at the
   // time budget, so callers must not count calls to tell the two apart).
   std::function<void()> sampling_started;
+  // Asked after each counted sample: did it run throttled? Such a sample is discarded, `recover`
+  // called with policy.throttle_recovery_delay_s, and another taken, as nvbench does, until the
+  // discards reach their cap (may_discard); from then on every sample is kept, so a device that
+  // stays hot still gets measured, its clocks flagged. Default: never throttled.
+  std::function<bool()> sample_throttled;
+  // Lets the device recover for `delay_s` after a discarded sample; default: sleeps that long.
+  std::function<void(double delay_s)> recover;
 };
 
+// Waiting out throttling may take this share of a measurement's time budget (max_time_s); the
+// rest is left to sample the kernel as it runs, throttled or not.
+inline constexpr double kThrottleWaitShareOfBudget = 0.5;
+
+// Whether another throttled sample may be discarded, `discarded` already having been, `wall_s`
+// into the measurement: never more discards than the sample budget (max_samples), nor past
+// kThrottleWaitShareOfBudget of the time budget, so a run never hangs on a hot device.
+bool may_discard(const TimingPolicy& policy, int64_t discarded, double wall_s);
+
 double steady_now_s();
+void sleep_for_s(double seconds);  // nothing for 0 or less
 
 // Runs policy.warmup_launches uncounted samples, then samples until should_stop() is not
 // NotYet. The noise test (a full summarize) runs after every sample up to 64 samples, then
 // every n/32 samples, so 10,000 samples cost O(n log² n), not O(n² log n); the sample-count and
-// time-budget limits are checked after every sample.
+// time-budget limits are checked after every sample. A discarded (throttled) sample counts toward
+// neither the samples nor their summed time; its wall time and recovery pause count toward the
+// time budget.
 LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks);
 
 }  // namespace tb::timing

@@ -50,6 +50,13 @@ void validate(const TimingPolicy& p) {
     throw UsageError(fmt::format("--max-time must be > 0 seconds (got {})", p.max_time_s));
   if (p.min_time_s > p.max_time_s)
     throw UsageError(fmt::format("--min-time ({} s) must be <= --max-time ({} s)", p.min_time_s, p.max_time_s));
+  if (!(p.throttle_threshold >= 0 && p.throttle_threshold <= 1))
+    throw UsageError(fmt::format("--throttle-threshold must be a fraction of the default SM clock from 0 (never "
+                                 "discard) to 1 (got {})",
+                                 p.throttle_threshold));
+  if (!(p.throttle_recovery_delay_s >= 0 && p.throttle_recovery_delay_s <= kMaxThrottleRecoveryDelayS))
+    throw UsageError(fmt::format("--throttle-recovery-delay must be from 0 to {:g} seconds (got {})",
+                                 kMaxThrottleRecoveryDelayS, p.throttle_recovery_delay_s));
 }
 
 }  // namespace tb::timing

@@ -15,6 +15,12 @@ struct TimingPolicy {
   double target_rel_noise = 0.01; // relative standard error of the median
   double min_time_s = 0.5;        // summed sample time before the noise test may stop
   double max_time_s = 15.0;       // wall budget for one measurement; then stop, flagged
+  // nvbench's throttle rule (nvbench/detail/measure_cold.cu: throttle_threshold 0.75,
+  // throttle_recovery_delay 0.05 s): a sample taken while the SM clock was under this fraction of
+  // the device's default clock is discarded, and the device given this long to recover before the
+  // next (run_measure_loop bounds how many; backends without clock readings never discard).
+  double throttle_threshold = 0.75;
+  double throttle_recovery_delay_s = 0.05;
 };
 
 enum class StopReason { NotYet, Converged, MaxSamples, TimeBudget };
@@ -34,7 +40,12 @@ TimingPolicy within_budget(const TimingPolicy& policy, double budget_left_s, siz
 // Warm-up is a few launches (cold code paths, lazy init); thousands add nothing but time.
 inline constexpr int kMaxWarmupLaunches = 10000;
 
-// Refuses nonsense (min > max, target <= 0, NaN, a warm-up beyond kMaxWarmupLaunches) naming the flag.
+// A recovery pause longer than this is a typo (seconds for milliseconds): nvbench's is 0.05 s, and
+// each kernel's waiting is capped at half its time budget anyway.
+inline constexpr double kMaxThrottleRecoveryDelayS = 60;
+
+// Refuses nonsense (min > max, target <= 0, NaN, a warm-up beyond kMaxWarmupLaunches, a throttle
+// threshold outside [0, 1], a recovery delay outside [0, kMaxThrottleRecoveryDelayS]) naming the flag.
 void validate(const TimingPolicy& policy);
 
 }  // namespace tb::timing

@@ -142,11 +142,28 @@ TEST(CompareEnvironment, TheTimingRuleIsPartOfTheEnvironment) {
   EXPECT_EQ(r.environment[1].current, "0.02");
   EXPECT_EQ(r.environment[2].field, "timing.warmup");
   EXPECT_NE(format_regressions(r, TableFormat::Text).find("timing.budget_s: 0 (none) -> 8 s"), std::string::npos);
-  // An older baseline without the field: each of them listed as not recorded.
+  // An older baseline without the field: each of them listed as not recorded (the throttle rule's
+  // two among them: the current run, a CPU's or an older one's, has none either).
   base.results.workload.timing.reset();
   const auto older = check_regressions(base, cur, {});
-  ASSERT_EQ(older.environment.size(), 7u);
+  ASSERT_EQ(older.environment.size(), 9u);
   EXPECT_EQ(older.environment[0].baseline, "(not recorded)");
+  EXPECT_EQ(older.environment[7].field, "timing.throttle_threshold");
+  EXPECT_EQ(older.environment[7].current, "not applied");
+
+  // A GPU run waiting out throttling beside an older one that kept throttled samples: listed.
+  base.results.workload.timing = t;
+  cur.results.workload.timing = t;
+  cur.results.workload.timing->throttle_threshold = 0.75;
+  cur.results.workload.timing->throttle_recovery_delay_s = 0.05;
+  const auto rule = check_regressions(base, cur, {});
+  ASSERT_EQ(rule.environment.size(), 2u);
+  EXPECT_EQ(rule.environment[0].field, "timing.throttle_threshold");
+  EXPECT_EQ(rule.environment[0].baseline, "not applied");
+  EXPECT_EQ(rule.environment[0].current, "0.75");
+  EXPECT_EQ(rule.environment[1].field, "timing.throttle_recovery_delay_s");
+  EXPECT_EQ(rule.environment[1].baseline, "none");
+  EXPECT_EQ(rule.environment[1].current, "0.05 s");
 
   // Within a side: noted, naming the files.
   std::vector<LabeledResults> bases, curs;

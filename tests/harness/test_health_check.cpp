@@ -105,7 +105,35 @@ TEST(HealthCheck, ClockDropIsSuspectAndNamesTheReasons) {
   EXPECT_DOUBLE_EQ(c.measured, 1100);
   EXPECT_NE(c.detail.find("hw_slowdown"), std::string::npos) << c.detail;
   EXPECT_NE(c.detail.find("8192x8192x8192"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("below 75% of its maximum"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("throttled samples kept: the wait for recovery ran out"), std::string::npos) << c.detail;
   EXPECT_EQ(r.verdict, Status::Suspect);
+}
+
+// Throttling waited out (samples discarded and retaken, none kept) is still throttling under
+// load: suspect, with each kernel's count; the threshold named is the one measured under.
+TEST(HealthCheck, DiscardedThrottledSamplesAreSuspectAndCounted) {
+  Inputs in = h100(780, 3000);
+  in.throttle_threshold = 0.8;
+  in.gemms[2].clocks->throttled_samples_discarded = 3;
+  in.streaming[0].clocks->throttled_samples_discarded = 1;
+  in.gemms[2].clocks->throttle_reasons = "hw_thermal_slowdown";
+  const Report r = evaluate(in);
+  const Check& c = check(r, "clocks");
+  EXPECT_EQ(c.status, Status::Suspect);
+  EXPECT_NE(c.detail.find("below 80% of its maximum"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("health.gemm 8192x8192x8192 fwd (3 throttled samples discarded and retaken)"),
+            std::string::npos)
+      << c.detail;
+  EXPECT_NE(c.detail.find("health.stream 16384x8192 (1 throttled sample discarded and retaken)"), std::string::npos)
+      << c.detail;
+  EXPECT_NE(c.detail.find("hw_thermal_slowdown"), std::string::npos) << c.detail;
+  EXPECT_EQ(c.detail.find("throttled samples kept"), std::string::npos) << "none were kept: " << c.detail;
+  EXPECT_EQ(r.verdict, Status::Suspect);
+  // Without discards or drops the same battery passes.
+  in.gemms[2].clocks->throttled_samples_discarded = 0;
+  in.streaming[0].clocks->throttled_samples_discarded = 0;
+  EXPECT_EQ(check(evaluate(in), "clocks").status, Status::Pass);
 }
 
 TEST(HealthCheck, WrongOrMissingResultsFail) {

@@ -67,6 +67,7 @@ void expect_same_kernel(const KernelResult& a, const KernelResult& b) {
     EXPECT_EQ(a.clocks->power_w_mean, b.clocks->power_w_mean);
     EXPECT_EQ(a.clocks->clock_dropped, b.clocks->clock_dropped);
     EXPECT_EQ(a.clocks->throttle_reasons, b.clocks->throttle_reasons);
+    EXPECT_EQ(a.clocks->throttled_samples_discarded, b.clocks->throttled_samples_discarded);
   }
   EXPECT_EQ(a.algbw_gb_s, b.algbw_gb_s);
   EXPECT_EQ(a.busbw_gb_s, b.busbw_gb_s);
@@ -130,6 +131,8 @@ void expect_same(const RunResults& a, const RunResults& b) {
     EXPECT_EQ(wa.timing->max_time_s, wb.timing->max_time_s);
     EXPECT_EQ(wa.timing->warmup, wb.timing->warmup);
     EXPECT_EQ(wa.timing->budget_s, wb.timing->budget_s);
+    EXPECT_EQ(wa.timing->throttle_threshold, wb.timing->throttle_threshold);
+    EXPECT_EQ(wa.timing->throttle_recovery_delay_s, wb.timing->throttle_recovery_delay_s);
   }
   ASSERT_EQ(a.kernels.size(), b.kernels.size());
   for (size_t i = 0; i < a.kernels.size(); ++i) expect_same_kernel(a.kernels[i], b.kernels[i]);
@@ -211,6 +214,30 @@ TEST(ResultsRoundTrip, AbsentOptionalPartsStayAbsent) {
   EXPECT_FALSE(j["kernels"][0].contains("clocks"));
   expect_same(from_json(j, "memory"), r);
   EXPECT_EQ(to_json(from_json(j, "memory")), j);
+}
+
+// Files from before throttled samples were discarded: no count (read as 0) and no throttle rule
+// in their timing (read as absent); a negative count is refused naming the field.
+TEST(ResultsRoundTrip, OlderFilesWithoutTheThrottleFieldsStillRead) {
+  nlohmann::json j = to_json(every_field());
+  j["kernels"][0]["clocks"].erase("throttled_samples_discarded");
+  j["workload"]["timing"].erase("throttle_threshold");
+  j["workload"]["timing"].erase("throttle_recovery_delay_s");
+  const RunResults r = from_json(j, "old.json");
+  ASSERT_TRUE(r.kernels[0].clocks);
+  EXPECT_EQ(r.kernels[0].clocks->throttled_samples_discarded, 0);
+  ASSERT_TRUE(r.workload.timing);
+  EXPECT_FALSE(r.workload.timing->throttle_threshold);
+  EXPECT_FALSE(r.workload.timing->throttle_recovery_delay_s);
+  EXPECT_FALSE(to_json(r)["workload"]["timing"].contains("throttle_threshold"));
+  j["kernels"][0]["clocks"]["throttled_samples_discarded"] = -1;
+  try {
+    from_json(j, "bad.json");
+    ADD_FAILURE() << "a negative count was read";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("kernels[0].clocks.throttled_samples_discarded"), std::string::npos)
+        << e.what();
+  }
 }
 
 // `samples` counts the samples a comparison tests: a count that disagrees with samples_ms is a file

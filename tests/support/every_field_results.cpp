@@ -61,6 +61,8 @@ results::RunResults every_field() {
   t.max_time_s = 2.5;
   t.warmup = 5;
   t.budget_s = 120.5;
+  t.throttle_threshold = 0.8;
+  t.throttle_recovery_delay_s = 0.125;
   w.timing = t;
 
   KernelResult k;
@@ -106,6 +108,7 @@ results::RunResults every_field() {
   c.power_w_mean = 612.25;
   c.clock_dropped = true;
   c.throttle_reasons = "sw_power_cap";
+  c.throttled_samples_discarded = 3;
   k.clocks = c;
   k.algbw_gb_s = 181.5;
   k.busbw_gb_s = 317.625;
