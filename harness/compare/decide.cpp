@@ -19,6 +19,10 @@ const char* to_string(Verdict v) {
     case Verdict::Faster: return "faster";
     case Verdict::Unjudged: return "unjudged";
     case Verdict::Failed: return "failed";
+    case Verdict::StillFailing: return "still_failing";
+    case Verdict::Fixed: return "fixed";
+    case Verdict::Missing: return "missing";
+    case Verdict::New: return "new";
   }
   return "?";
 }
@@ -26,6 +30,11 @@ const char* to_string(Verdict v) {
 bool makes_inconclusive(UnjudgedReason reason) {
   return reason != UnjudgedReason::None && reason != UnjudgedReason::OtherKernels &&
          reason != UnjudgedReason::StepOfFailedKernels;
+}
+
+bool leaves_inconclusive(const ItemVerdict& item) {
+  return item.verdict == Verdict::Missing ||
+         (item.verdict == Verdict::Unjudged && makes_inconclusive(item.unjudged_reason));
 }
 
 namespace {
@@ -78,7 +87,8 @@ bool tick_at_least(const ItemVerdict& v, double threshold) {
 // adjusted p of a p-value rule (<= alpha: a p-value is valid when P(p <= alpha) <= alpha, and an
 // exact test's p can be alpha itself, as 1/20 is at 0.05) or the bands of the noise-band rule.
 void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
-  if (v.rule == "failed") return;  // failed_item's verdict stands whatever the timings
+  // A failure's verdict stands whatever the timings; one side's measurements have nothing to test.
+  if (v.rule == "failed" || v.rule == "one side") return;
   if (v.rule == "unjudged") {
     v.verdict = Verdict::Unjudged;
     v.explanation = v.evidence;
@@ -159,14 +169,15 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
   v.explanation = fmt::format("{}, but {}", v.evidence, reason);
 }
 
-ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::vector<std::string>& failures) {
+ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::vector<std::string>& failures,
+                        const std::string& where) {
   ItemVerdict v;
   v.name = v.key = name;
   v.baseline_ms = baseline_ms;
   v.rule = "failed";
   v.verdict = Verdict::Failed;
   v.noise_baseline = v.noise_current = -1;
-  v.reason = fmt::format("failed in the current run: {}", fmt::join(failures, "; "));
+  v.reason = fmt::format("failed in {}: {}", where, fmt::join(failures, "; "));
   v.evidence = baseline_ms > 0 ? fmt::format("measured in the baseline (median {:.4g} ms), {}", baseline_ms, v.reason)
                                 : fmt::format("not in the baseline (a new kernel), {}", v.reason);
   v.explanation = v.evidence;

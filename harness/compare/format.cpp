@@ -253,9 +253,18 @@ std::string describe_rule(const std::string& rule, const RegressionReport& r) {
   if (rule == "noise-band")
     return fmt::format("2-standard-error bands (fewer than {} samples, or the step of single runs)", r.options.min_samples);
   if (rule == "failed") {
-    const auto n = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.rule == "failed"; });
-    return fmt::format("none for {} kernel(s) that failed in the current run (a regression whatever the times)", n);
+    const int failed = r.count(Verdict::Failed), still = r.count(Verdict::StillFailing);
+    if (still == 0)
+      return fmt::format("none for {} kernel(s) that failed in the current run (a regression whatever the times)",
+                         failed);
+    return fmt::format("none for {} kernel(s) that failed in the current run ({} of them failing in every baseline run "
+                       "too: still failing, not a regression)",
+                       failed + still, still);
   }
+  if (rule == "one side")
+    return fmt::format("none for {} kernel(s) with one side's measurements only (missing tonight, new, or failing in "
+                       "every baseline run)",
+                       r.count(Verdict::Missing) + r.count(Verdict::New) + r.count(Verdict::Fixed));
   if (rule == "unjudged") {
     const auto n = std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; });
     return fmt::format("none for {} item(s) not judged (no noise estimate, too noisy, or a step of other kernels)", n);
@@ -293,10 +302,17 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
   t.headers = {"kernel", "baseline ms", "current ms", "change", "p-value", "adjusted p", "rule", "verdict"};
   t.right_align = {false, true, true, true, true, true, false, false};
   auto p_cell = [](const std::optional<double>& p) { return p ? fmt::format("{:.3g}", *p) : std::string("-"); };
-  for (const auto& i : r.items)
-    t.add_row({i.key, fmt::format("{:.4g}", i.baseline_ms), fmt::format("{:.4g}", i.current_ms),
-               fmt::format("{:+.2f}%", 100.0 * i.change), p_cell(i.p_value), p_cell(i.adjusted_p_value), i.rule,
-               to_string(i.verdict)});
+  for (const auto& i : r.items) {
+    // A side without a time to compare (it failed, or lacks the kernel) shows none, and no change.
+    const bool no_baseline = i.verdict == Verdict::New || i.verdict == Verdict::Fixed ||
+                             i.verdict == Verdict::StillFailing;
+    const bool no_current = i.verdict == Verdict::Failed || i.verdict == Verdict::Missing ||
+                            i.verdict == Verdict::StillFailing;
+    t.add_row({i.key, no_baseline ? "-" : fmt::format("{:.4g}", i.baseline_ms),
+               no_current ? "-" : fmt::format("{:.4g}", i.current_ms),
+               no_baseline || no_current ? "-" : fmt::format("{:+.2f}%", 100.0 * i.change), p_cell(i.p_value),
+               p_cell(i.adjusted_p_value), i.rule, to_string(i.verdict)});
+  }
   out += heading("Results", f) + t.render(f);
   // The first suspects of a regression: what changed on the machine since the baseline.
   out += heading("Environment", f);
@@ -321,7 +337,9 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
                        "judged (exit 3):\n",
                        r.inconclusive_items(), r.items.size());
     for (const auto& i : r.items)
-      if (i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason))
+      if (i.verdict == Verdict::Missing)
+        out += fmt::format("{}{} MISSING: {}\n", bullet, i.key, i.reason);
+      else if (leaves_inconclusive(i))
         out += fmt::format("{}{} ({:+.2f}%): {}\n", bullet, i.key, 100.0 * i.change, i.reason);
   } else if (n == 0) {
     out += fmt::format("No regression: {} item(s) compared{}, {} faster beyond noise.\n", r.items.size(), not_judged,
@@ -341,7 +359,14 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
     for (const auto& i : r.items)
       if (i.verdict == Verdict::Slower)
         out += fmt::format("{}{} is {:.2f}% slower: {}\n", bullet, i.key, 100.0 * i.change, i.explanation);
+    for (const auto& i : r.items)  // also not judged: the regression decides, but they are said
+      if (i.verdict == Verdict::Missing) out += fmt::format("{}{} MISSING: {}\n", bullet, i.key, i.reason);
   }
+  // Kernels that pass unjudged, each said: a failure that is not new is still a failure.
+  for (const auto& [verdict, label] : {std::pair{Verdict::StillFailing, "STILL FAILING"},
+                                       std::pair{Verdict::Fixed, "FIXED"}, std::pair{Verdict::New, "NEW"}})
+    for (const auto& i : r.items)
+      if (i.verdict == verdict) out += fmt::format("{}{} {}: {}\n", bullet, i.key, label, i.explanation);
   return out;
 }
 

@@ -14,8 +14,10 @@ void note_missing_kernels(const PooledRuns& b, const PooledRuns& c, std::vector<
   for (const auto& [key, runs] : b.run_medians) keys.insert(key);
   for (const auto& [key, runs] : c.run_medians) keys.insert(key);
   for (const auto& key : keys) {
-    // Tonight's failed or unmeasured kernels are in the files: their own items and notes say so.
-    if (c.failed_in.count(key) > 0 || c.unmeasured_in.count(key) > 0) continue;
+    // Failed or unmeasured kernels are in the files: their own items and notes say so.
+    if (c.failed_in.count(key) > 0 || c.unmeasured_in.count(key) > 0 || b.failed_in.count(key) > 0 ||
+        b.unmeasured_in.count(key) > 0)
+      continue;
     const bool in_b = b.run_medians.count(key) > 0, in_c = c.run_medians.count(key) > 0;
     auto lacking = [&](const PooledRuns& side, bool in_side) {
       if (!in_side) return side.origins;

@@ -19,10 +19,15 @@ struct RegressionOptions {
   CompatibilityOptions compatibility;
 };
 
-// JSON and text spell them "same", "faster", "slower", "unjudged", "failed". Failed: a kernel the
-// baseline measured that failed in the current run (wrong results, an error, out of memory,
-// unsupported): a regression whatever its times, the worst kind.
-enum class Verdict { Same, Slower, Faster, Unjudged, Failed };
+// JSON and text spell them "same", "faster", "slower", "unjudged", "failed", "still_failing",
+// "fixed", "missing", "new". Failed: a kernel the baseline measured that failed in a current run
+// (wrong results, an error, out of memory, unsupported): a regression whatever its times, the
+// worst kind. The last four have measurements on one side only (one_side_items.hpp):
+// StillFailing, failed in every baseline run and in a current run (nothing got worse, nothing to
+// time); Fixed, failed in every baseline run and measured tonight; Missing, measured in the
+// baseline and in no current file (--allow-different-shapes): it may be the regression, so the
+// gate is inconclusive; New, in no baseline file: listed, never judged.
+enum class Verdict { Same, Slower, Faster, Unjudged, Failed, StillFailing, Fixed, Missing, New };
 const char* to_string(Verdict verdict);
 
 // Why an item was not judged. The first three are the measurements' doing: the gate could not
@@ -31,7 +36,8 @@ const char* to_string(Verdict verdict);
 // --allow-different-shapes lets in: asked for, like the kernels it leaves out (named in the notes).
 // NotMeasured: a kernel no current run measured (skipped or interrupted in a run accepted for its
 // failed kernels): inconclusive like the first three. StepOfFailedKernels: the step of a current
-// run whose kernels failed sums fewer kernels; the failures are the regression, so it is not.
+// run whose kernels failed sums fewer kernels, the failures being the regression; or a baseline
+// none of whose runs measured every kernel: the kernels are judged (or listed) one by one, so it is not.
 // HostConditions: found slower with fewer than 3 runs on a side, while the host's load differs
 // between the sides (environment_diff.hpp's host_load) or, on the CPU backend, a run started on a
 // busy host: within-run samples, or one run, cannot tell load from code, so it is inconclusive.
@@ -51,7 +57,8 @@ struct ItemVerdict {
   // the ratio (hodges_lehmann_change), whose sign is the U test's direction.
   double change = 0;
   std::string rule;             // "u-test", "u-test over runs", "run ranges", "rank among baseline runs",
-                                // "noise-band", "unjudged" or "failed"
+                                // "noise-band", "unjudged", "failed" (failed, still failing) or
+                                // "one side" (fixed, missing, new)
   std::optional<double> p_value;           // the test's own p; set exactly for the p-value rules
   std::optional<double> adjusted_p_value;  // after --correction over the family (the p itself with none)
   std::optional<double> smallest_p_value;  // the smallest p this test can give on this item's values
@@ -65,6 +72,10 @@ struct ItemVerdict {
   bool bands_apart = false;     // noise-band rule: the 2-standard-error bands do not overlap
   double noise_baseline = 0, noise_current = 0;  // relative standard error of each median; -1 unknown
   std::vector<double> baseline_run_ms, current_run_ms;  // each run's median, where the runs decide
+  // The runs (files) of each side in which the kernel failed (failed, oom, unsupported), each
+  // "file: status (error)": a kernel that failed in some baseline runs is judged over the others.
+  std::vector<std::string> baseline_failures, current_failures;
+  int baseline_failed_runs = 0, current_failed_runs = 0;  // how many files of each side they are
   Verdict verdict = Verdict::Same;
   UnjudgedReason unjudged_reason = UnjudgedReason::None;
   std::string reason;           // why not judged, in words ("too noisy: ±160% ..."); "" when judged
@@ -76,6 +87,10 @@ struct ItemVerdict {
   bool in_family() const { return p_value.has_value(); }
 };
 
+// Whether, with nothing slower or failed, this item leaves the gate inconclusive (exit 3): unjudged
+// for the measurements' sake (makes_inconclusive), or missing tonight.
+bool leaves_inconclusive(const ItemVerdict& item);
+
 // Decides one pair of measurements as a family of one (its adjusted p is its p); the gate then
 // adjusts the family's p-values together and settles each item again. Exposed for tests.
 ItemVerdict decide(const std::string& name, double baseline_ms, double current_ms,
@@ -84,8 +99,10 @@ ItemVerdict decide(const std::string& name, double baseline_ms, double current_m
                    const std::vector<double>& baseline_runs = {}, const std::vector<double>& current_runs = {});
 
 // A kernel the baseline measured that failed in the current run: verdict Failed, rule "failed",
-// `failures` ("c0.json: failed (verification FAILED: ...)") in its reason and evidence.
-ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::vector<std::string>& failures);
+// `failures` ("c0.json: failed (verification FAILED: ...)") in its reason and evidence, which say
+// where it failed: "failed in {where}: ..." ("the current run", "1 of 3 current runs").
+ItemVerdict failed_item(const std::string& name, double baseline_ms, const std::vector<std::string>& failures,
+                        const std::string& where = "the current run");
 
 // An item shown but not judged, with the reason in words.
 ItemVerdict unjudged_item(const std::string& name, double baseline_ms, double current_ms, UnjudgedReason reason,

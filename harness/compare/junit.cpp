@@ -28,11 +28,15 @@ std::string xml_escape(const std::string& s) {
 
 std::string junit_xml(const RegressionReport& r) {
   const int failures = r.regressions();
-  // Unjudged for the measurements' sake (too noisy, a single sample) the gate is inconclusive and
-  // exits 3: an <error>, so that a CI view agrees with the exit code; the step of other kernel
-  // sets (--allow-different-shapes) was left out as asked: <skipped>.
+  // Unjudged for the measurements' sake (too noisy, a single sample), or missing tonight, the gate
+  // is inconclusive and exits 3: an <error>, so that a CI view agrees with the exit code; the step
+  // of other kernel sets (--allow-different-shapes) was left out as asked, and a kernel new
+  // tonight, fixed, or failing on both sides passes the gate unjudged: <skipped>, with why.
   const int errors = r.inconclusive_items();
-  const int skipped = r.unjudged() - errors;
+  const int skipped = static_cast<int>(std::count_if(r.items.begin(), r.items.end(), [](const ItemVerdict& i) {
+    return !leaves_inconclusive(i) && (i.verdict == Verdict::Unjudged || i.verdict == Verdict::StillFailing ||
+                                       i.verdict == Verdict::Fixed || i.verdict == Verdict::New);
+  }));
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"trainbench compare\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
                      r.items.size(), failures, errors);
@@ -64,9 +68,18 @@ std::string junit_xml(const RegressionReport& r) {
       out += fmt::format(">\n      <failure message=\"{}\" type=\"regression\">{}</failure>\n    </testcase>\n",
                          xml_escape(fmt::format("{} is {:.2f}% slower", i.key, 100.0 * i.change)),
                          xml_escape(i.explanation));
+    } else if (i.verdict == Verdict::Missing) {
+      out += fmt::format(">\n      <error message=\"{}\" type=\"missing\">{}</error>\n    </testcase>\n",
+                         xml_escape(fmt::format("{} missing: {}", i.key, i.reason)), xml_escape(i.explanation));
     } else if (i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason)) {
       out += fmt::format(">\n      <error message=\"{}\" type=\"unjudged\">{}</error>\n    </testcase>\n",
                          xml_escape(fmt::format("{} not judged: {}", i.key, i.reason)), xml_escape(i.explanation));
+    } else if (i.verdict == Verdict::StillFailing || i.verdict == Verdict::Fixed || i.verdict == Verdict::New) {
+      // "still failing: ...": the verdict in words first, where a CI view shows the message.
+      std::string words = to_string(i.verdict);
+      std::replace(words.begin(), words.end(), '_', ' ');
+      out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                         xml_escape(fmt::format("{}: {}", words, i.explanation)));
     } else if (i.verdict == Verdict::Unjudged) {
       // Neither passed nor failed: a CI view shows it apart from what was judged.
       out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(i.explanation));

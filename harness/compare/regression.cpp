@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <set>
 
 #include "harness/common/errors.hpp"
 #include "harness/compare/gate_error.hpp"
 #include "harness/compare/gate_notes.hpp"
 #include "harness/compare/host_conditions.hpp"
+#include "harness/compare/kernel_items.hpp"
 #include "harness/compare/repetitions.hpp"
 #include "harness/compare/u_test.hpp"
 #include "harness/timing/sample_stats.hpp"
@@ -33,9 +32,11 @@ int RegressionReport::unjudged() const {
       std::count_if(items.begin(), items.end(), [](const ItemVerdict& i) { return i.verdict == Verdict::Unjudged; }));
 }
 int RegressionReport::inconclusive_items() const {
-  return static_cast<int>(std::count_if(items.begin(), items.end(), [](const ItemVerdict& i) {
-    return i.verdict == Verdict::Unjudged && makes_inconclusive(i.unjudged_reason);
-  }));
+  return static_cast<int>(std::count_if(items.begin(), items.end(), leaves_inconclusive));
+}
+int RegressionReport::count(Verdict verdict) const {
+  return static_cast<int>(
+      std::count_if(items.begin(), items.end(), [verdict](const ItemVerdict& i) { return i.verdict == verdict; }));
 }
 // A regression found is certain whatever else could not be judged; without one, an item the
 // measurements left unjudged could be the regression: the gate cannot pass, as it cannot pass a
@@ -83,23 +84,6 @@ void refuse_a_run_on_both_sides(const PooledRuns& b, const PooledRuns& c) {
                                      "timings): a run compared with itself cannot fail; give tonight's run(s) after "
                                      "the baseline's",
                                      b.origins[i], c.origins[j], b.machines[i].utc_time, b.machines[i].host));
-}
-
-// A kernel too noisy to judge: its outliers (samples beyond median + 5σ̂, sample_stats.hpp) are
-// the likeliest cause, where it has some.
-void note_outliers(ItemVerdict& v, const timing::SampleStats& base, const timing::SampleStats& cur) {
-  std::vector<std::string> parts;
-  if (base.outliers > 0) parts.push_back(fmt::format("{} of {} baseline samples", base.outliers, base.samples));
-  if (cur.outliers > 0) parts.push_back(fmt::format("{} of {} current samples", cur.outliers, cur.samples));
-  if (parts.empty()) return;
-  const std::string outliers = fmt::format("; {} are outliers (beyond median + 5 sigma: another process, a clock dip)",
-                                           fmt::join(parts, " and "));
-  const std::string advice = "; measure with more samples";
-  for (auto* text : {&v.reason, &v.evidence}) {
-    const auto at = text->rfind(advice);
-    text->insert(at == std::string::npos ? text->size() : at, outliers);
-  }
-  v.explanation = v.evidence;
 }
 
 std::string run_advice(const RegressionReport& r, const std::string& command) {
@@ -213,6 +197,14 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   require_same_shapes(base_side.first, cur_side.first, o.compatibility);  // the pool leaves failed kernels out
   require_same_attention_impl(baseline, current, o.compatibility);
   refuse_a_run_on_both_sides(base_side, cur_side);
+  // Failures in some baseline runs leave the others to judge; with none measured there is nothing.
+  if (baseline.results.kernels.empty()) {
+    const auto first = base_side.failed_in.empty() ? base_side.unmeasured_in.begin() : base_side.failed_in.begin();
+    throw GateRefusal(GateErrorKind::Partial,
+                      fmt::format("{}: the baseline measured no kernel: each failed or was not measured in every "
+                                  "baseline run (the first, {}: {}); it has no timings to compare with — re-run it",
+                                  baseline.origin, first->first, first->second.front()));
+  }
 
   RegressionReport report;
   report.baseline_origin = baseline.origin;
@@ -226,10 +218,6 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   for (auto& change : algorithm_changes(base_side.algorithms, cur_side.algorithms))
     report.environment.push_back(std::move(change));
   if (auto busy = busy_host_note(base_side.machines, cur_side.machines)) report.notes.push_back(*busy);
-  auto runs_of = [](const PooledRuns& side, const std::string& key) {
-    const auto it = side.run_medians.find(key);
-    return it == side.run_medians.end() ? std::vector<double>{} : it->second;
-  };
   for (const auto& [key, medians] : base_side.run_medians)
     report.baseline_runs = std::max(report.baseline_runs, static_cast<int>(medians.size()));
   for (const auto& [key, medians] : cur_side.run_medians)
@@ -242,71 +230,10 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   note_missing_kernels(base_side, cur_side, report.notes);
   note_unverified_kernels(base_side, cur_side, report.notes);
 
-  std::map<std::string, const results::KernelResult*> by_key;
-  for (const auto& k : current.results.kernels) by_key[kernel_key(k)] = &k;
-  for (const auto& b : baseline.results.kernels) {
-    const std::string key = kernel_key(b);
-    // Measured in the baseline, failed tonight: the worst regression, whatever the other runs timed.
-    if (const auto failed = cur_side.failed_in.find(key); failed != cur_side.failed_in.end()) {
-      ItemVerdict v = failed_item(b.name, b.stats.median_ms, failed->second);
-      v.key = key;
-      v.shape = b.shape;
-      v.dtype = b.dtype;
-      report.items.push_back(std::move(v));
-      continue;
-    }
-    auto it = by_key.find(key);
-    if (it == by_key.end()) {
-      // Not measured by any current run (skipped or interrupted beside a failure): it may be
-      // slower, so the gate cannot pass it. Otherwise a kernel set of its own, noted above.
-      if (const auto skipped = cur_side.unmeasured_in.find(key); skipped != cur_side.unmeasured_in.end()) {
-        ItemVerdict v = unjudged_item(b.name, b.stats.median_ms, 0, UnjudgedReason::NotMeasured,
-                                      fmt::format("not measured in the current run: {}", fmt::join(skipped->second, "; ")));
-        v.key = key;
-        v.shape = b.shape;
-        v.dtype = b.dtype;
-        v.change = 0;
-        v.evidence = v.explanation = fmt::format("measured in the baseline (median {:.4g} ms), but {}",
-                                                 b.stats.median_ms, v.reason);
-        v.judgeable_with_runs = false;
-        report.items.push_back(std::move(v));
-      }
-      continue;
-    }
-    if (const auto skipped = cur_side.unmeasured_in.find(key); skipped != cur_side.unmeasured_in.end())
-      report.notes.push_back(fmt::format("{} was not measured in {}: judged over the current runs that measured it",
-                                         key, fmt::join(skipped->second, "; ")));
-    const auto& c = *it->second;
-    // A single sample has no noise estimate, whether or not the file keeps its samples_ms.
-    ItemVerdict v = decide(b.name, b.stats.median_ms, c.stats.median_ms, b.samples_ms, c.samples_ms,
-                           timing::known_rel_noise(b.stats).value_or(-1.0), timing::known_rel_noise(c.stats).value_or(-1.0),
-                           o, runs_of(base_side, key), runs_of(cur_side, key));
-    v.key = key;
-    v.shape = b.shape;
-    v.dtype = b.dtype;
-    if (v.unjudged_reason == UnjudgedReason::TooNoisy) note_outliers(v, b.stats, c.stats);
-    report.items.push_back(std::move(v));
-  }
-  // Failed tonight and not in the baseline (a kernel new since it, compared under
-  // --allow-different-shapes): a failure all the same, never dropped with the kernels only one
-  // side has.
-  std::set<std::string> baseline_keys;
-  for (const auto& b : baseline.results.kernels) baseline_keys.insert(kernel_key(b));
-  for (const auto& [key, failures] : cur_side.failed_in) {
-    if (baseline_keys.count(key) > 0) continue;
-    // The pool leaves failed kernels out: their name, shape and dtype from a file that has them,
-    // else the key's name ("name [shape] dtype").
-    const auto& first = cur_side.first.results.kernels;
-    const auto it = std::find_if(first.begin(), first.end(), [&](const auto& k) { return kernel_key(k) == key; });
-    ItemVerdict v = failed_item(it != first.end() ? it->name : key.substr(0, key.find(" [")), 0, failures);
-    v.key = key;
-    if (it != first.end()) {
-      v.shape = it->shape;
-      v.dtype = it->dtype;
-    }
-    report.items.push_back(std::move(v));
-  }
-  if (report.items.empty())
+  report.items = kernel_items(base_side, cur_side, o, report.notes);
+  // Only kernels one side has (--allow-different-shapes over unrelated files): nothing compared.
+  if (std::all_of(report.items.begin(), report.items.end(),
+                  [](const ItemVerdict& i) { return i.verdict == Verdict::Missing || i.verdict == Verdict::New; }))
     throw GateRefusal(GateErrorKind::Incomparable, fmt::format("{} and {} have no kernel in common (same name, shape and dtype): a gate that "
                                  "compared nothing cannot pass; give results of the same work",
                                  baseline.origin, current.origin));
@@ -316,12 +243,19 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   // A step is Σ calls × median over its file's kernels: steps over other kernel sets differ by
   // the kernels, not by the change.
   const bool same_kernels = base_side.same_kernels() && cur_side.same_kernels() &&
-                            base_side.run_medians.size() == report.items.size() &&
-                            cur_side.run_medians.size() == report.items.size();
+                            std::none_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) {
+                              return i.verdict == Verdict::Missing || i.verdict == Verdict::New;
+                            });
   if (bs && cs && (cur_side.has_failures() || !cur_side.unmeasured_in.empty())) {
     report.items.push_back(unjudged_item("step", bs->step_ms, cs->step_ms, UnjudgedReason::StepOfFailedKernels,
                                          "the current run's step misses the kernels that failed or were not "
                                          "measured (above), so it is not comparable; not judged"));
+    report.items.back().judgeable_with_runs = false;
+  } else if (bs && cs && base_side.step_ms.empty()) {
+    // Baseline runs with failures are judged kernel by kernel; their steps sum fewer kernels.
+    report.items.push_back(unjudged_item("step", bs->step_ms, cs->step_ms, UnjudgedReason::StepOfFailedKernels,
+                                         "no baseline run measured every kernel (above): each baseline step misses "
+                                         "a kernel, so it is not comparable; not judged"));
     report.items.back().judgeable_with_runs = false;
   } else if (bs && cs && !same_kernels) {
     report.items.push_back(unjudged_item("step", bs->step_ms, cs->step_ms, UnjudgedReason::OtherKernels,
@@ -336,8 +270,11 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
   } else if (bs || cs) {
     report.notes.push_back("only one file has a measured step; the step was not compared");
   }
-  // Failed items are judged: their failure is the verdict.
-  if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) { return i.rule == "unjudged"; }))
+  // Failed items are judged: their failure is the verdict. Items of one side's measurements, or
+  // failing on both, are not.
+  if (std::all_of(report.items.begin(), report.items.end(), [](const ItemVerdict& i) {
+        return i.rule == "unjudged" || i.rule == "one side" || i.verdict == Verdict::StillFailing;
+      }))
     throw GateRefusal(GateErrorKind::NeverFails, fmt::format("{} vs {}: no item could be judged (the first, {}: {}): a gate that judged nothing "
                                  "cannot pass",
                                  baseline.origin, current.origin, report.items.front().key,
@@ -368,8 +305,8 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
 RegressionReport check_regressions(const std::vector<LabeledResults>& baseline,
                                    const std::vector<LabeledResults>& current, const RegressionOptions& o) {
   check_regression_options(o);
-  // A baseline must be whole; tonight's failures are what the gate is for.
-  return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility, true), o);
+  // Failures on either side are kept apart, kernel by kernel (kernel_items.hpp).
+  return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility), o);
 }
 
 RegressionReport check_regressions(const LabeledResults& baseline, const LabeledResults& current,

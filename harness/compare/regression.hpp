@@ -22,8 +22,11 @@
 //    size (or the change seen is beyond it): "same" only where a regression could have been seen.
 //    Every verdict's direction is the test's.
 //  - A kernel the baseline measured that failed in a current run (failed, oom, unsupported) is a
-//    regression ("failed"), the other kernels judged as usual; a current run only interrupted
-//    (kernels skipped, interrupted) is refused, as any incomplete baseline is.
+//    regression ("failed"), the other kernels judged as usual; one that failed in some baseline
+//    runs is judged over the others; failing in every baseline run it is "still_failing" (failing
+//    tonight too) or "fixed"; under --allow-different-shapes a kernel in no current file is
+//    "missing" (inconclusive) and one in no baseline file "new" (kernel_items.hpp). A run only
+//    interrupted (kernels skipped, interrupted) is refused on either side.
 //  - Multiple comparisons: the items judged by a p-value (the three tests above) are one family,
 //    and their p-values are adjusted by --correction (Holm by default, multiple_testing.hpp); an
 //    item is beyond noise when its adjusted p <= alpha. Noise bands have no p-value: they are
@@ -32,7 +35,8 @@
 //    reaches past 0 ms (it could never be told from noise): such items are not judged (verdict
 //    "unjudged"), and with one of them and no regression the gate's verdict is "inconclusive",
 //    never "no regression". The step where the files' kernel sets differ (--allow-different-shapes:
-//    their steps sum other kernels) is unjudged too, as asked, like the kernels left out. A gate
+//    their steps sum other kernels) is unjudged too, without making the gate inconclusive: the
+//    kernels themselves are items (a missing one does). A gate
 //    in which no item could be judged, or none could ever fail at these run counts, alpha and
 //    correction, is refused; so is a run compared with itself.
 //  - Faster beyond the same tests is reported as an improvement; it never fails the gate.
@@ -61,9 +65,10 @@ struct RegressionReport {
   int regressions() const;
   int improvements() const;
   int unjudged() const;  // every item not judged, for whatever reason
-  // Items the measurements left unjudged (makes_inconclusive): with no regression, the gate
-  // cannot say "no regression".
+  // Items the measurements left unjudged (makes_inconclusive), and kernels missing tonight: with
+  // no regression, the gate cannot say "no regression".
   int inconclusive_items() const;
+  int count(Verdict verdict) const;  // items of this verdict (missing, new, still failing, fixed)
   // "regression" (an item slower: exit 1), "inconclusive" (none slower, but some could not be
   // judged: exit 3) or "no_regression" (exit 0).
   std::string verdict() const;

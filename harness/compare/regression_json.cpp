@@ -32,7 +32,11 @@ nlohmann::json to_json(const RegressionReport& r) {
                  {"noise_current", noise(i.noise_current)},
                  {"verdict", to_string(i.verdict)},
                  {"reason", text_or_null(i.reason)},
-                 {"explanation", i.explanation}};
+                 {"explanation", i.explanation},
+                 {"baseline_failed_runs", i.baseline_failed_runs},
+                 {"current_failed_runs", i.current_failed_runs},
+                 {"baseline_failures", i.baseline_failures},
+                 {"current_failures", i.current_failures}};
     if (i.rule == "noise-band") item["bands_apart"] = i.bands_apart;
     if (!i.baseline_run_ms.empty()) {
       item["baseline_runs_ms"] = i.baseline_run_ms;
@@ -52,6 +56,10 @@ nlohmann::json to_json(const RegressionReport& r) {
           {"improvements", r.improvements()},
           {"unjudged", r.unjudged()},
           {"inconclusive_items", r.inconclusive_items()},
+          {"missing", r.count(Verdict::Missing)},
+          {"new", r.count(Verdict::New)},
+          {"still_failing", r.count(Verdict::StillFailing)},
+          {"fixed", r.count(Verdict::Fixed)},
           {"baseline", r.baseline_files},
           {"current", r.current_files},
           {"baseline_label", r.baseline_origin},

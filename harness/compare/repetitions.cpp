@@ -64,26 +64,32 @@ std::string run_fingerprint(const LabeledResults& f) {
   return key;
 }
 
-PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options,
-                     bool accept_failed_kernels) {
+PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options) {
   if (files.empty()) throw UsageError("no results files on one side of the comparison");
   PooledRuns side;
   side.first = files.front();
   LabeledResults all = files.front();
   all.results.kernels.clear();
   bool every_step = true;
-  std::set<std::string> runs_seen;
+  std::set<std::string> runs_seen, listed;
   for (const auto& given : files) {
-    require_complete_run(given, accept_failed_kernels);
+    require_complete_run(given, true);
+    for (const auto& k : given.results.kernels)
+      if (listed.insert(kernel_key(k)).second) side.listed.push_back(k);
     // The kernels that did not measure are reported apart; the rest are pooled as any run's.
     LabeledResults file = given;
+    std::set<std::string> failed_here;
     std::erase_if(file.results.kernels, [&](const results::KernelResult& k) {
       if (k.status == "ok") return false;
-      auto& where = results::kernel_failed(k.status) ? side.failed_in : side.unmeasured_in;
+      const bool failed = results::kernel_failed(k.status);
+      if (failed) failed_here.insert(kernel_key(k));
+      auto& where = failed ? side.failed_in : side.unmeasured_in;
       where[kernel_key(k)].push_back(
           fmt::format("{}: {}{}{}", given.origin, k.status, k.error.empty() ? "" : " (", k.error.empty() ? "" : k.error + ")"));
       return true;
     });
+    for (const auto& key : failed_here) ++side.failed_runs[key];
+    const bool measured_every_kernel = file.results.kernels.size() == given.results.kernels.size();
     if (&given != &files.front()) {
       require_same_device(files.front(), given, options);
       require_same_shapes(files.front(), given, options);
@@ -118,7 +124,7 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
     }
     all.results.kernels.insert(all.results.kernels.end(), own.results.kernels.begin(), own.results.kernels.end());
     every_step = every_step && own.results.step.has_value();
-    if (own.results.step) side.step_ms.push_back(own.results.step->step_ms);
+    if (own.results.step && measured_every_kernel) side.step_ms.push_back(own.results.step->step_ms);
     side.origins.push_back(file.origin);
     side.machines.push_back(file.results.machine);
     side.timings.push_back(file.results.workload.timing);
@@ -140,6 +146,8 @@ PooledRuns pool_runs(const std::vector<LabeledResults>& files, const Compatibili
                                          : fmt::format("{} ({} runs)", fmt::join(side.origins, " + "), files.size());
   if (!every_step) {
     side.step_ms.clear();
+  } else if (step && side.step_ms.empty()) {
+    side.pooled.results.step = step;  // no run measured every kernel: shown, never judged
   } else if (step) {
     side.pooled.results.step = step;
     std::vector<double> sorted = side.step_ms;

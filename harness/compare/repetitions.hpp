@@ -22,12 +22,19 @@ LabeledResults pool_repetitions(const LabeledResults& run);
 // its verdict is kept per file: their machines, which kernels each lacks, which were not verified,
 // each run's algorithm.
 struct PooledRuns {
-  LabeledResults pooled;                                   // step: the median file's step_ms
+  // step: the median file's step_ms, over the files that measured every kernel (the first file's
+  // step where none did)
+  LabeledResults pooled;
   // The first file as given, failed kernels and all: its kernel set is the side's (every file's
   // is checked against it), where the pool leaves out kernels that failed.
   LabeledResults first;
   std::map<std::string, std::vector<double>> run_medians;  // kernel_key → each file's median, ms
-  std::vector<double> step_ms;                             // each file's step, where every file has one
+  // Each file's step, where every file has one, of the files that measured every kernel they list
+  // (a step misses the kernels that failed or were not measured).
+  std::vector<double> step_ms;
+  // Every kernel some file lists, once, in the order first listed, whatever its status: its name,
+  // shape and dtype where the pool (measured kernels only) lacks it.
+  std::vector<results::KernelResult> listed;
   std::vector<std::string> origins;                        // each file, in the order given
   std::vector<results::MachineInfo> machines;              // each file's machine, in that order
   // kernel_key → this side's files without it, for every kernel some file of the side has
@@ -38,10 +45,13 @@ struct PooledRuns {
   AlgorithmsByKernel algorithms;                           // kernel_key → each run's (file, algorithm)
   std::vector<std::optional<results::TimingInfo>> timings; // each file's timing rule, in that order
   std::vector<std::string> fingerprints;                   // each file's run_fingerprint, in that order
-  // The current side's kernels that were tried and failed (failed, oom, unsupported), kernel_key
-  // → "file: status (error)" for each file where it did; and those not measured (skipped,
-  // interrupted) in a run accepted for its failures. Neither is in the pool or its run medians.
+  // The kernels that were tried and failed (failed, oom, unsupported), kernel_key → "file: status
+  // (error)" for each file where it did; and those not measured (skipped, interrupted) in a run
+  // accepted for its failures. Neither is in the pool or its run medians: a kernel that failed in
+  // some runs is pooled over the others.
   std::map<std::string, std::vector<std::string>> failed_in, unmeasured_in;
+  std::map<std::string, int> failed_runs;  // kernel_key → files in which it failed (repetitions once)
+  int runs() const { return static_cast<int>(origins.size()); }
   bool same_kernels() const { return missing_from.empty(); }
   bool has_failures() const { return !failed_in.empty(); }
 };
@@ -51,10 +61,10 @@ struct PooledRuns {
 std::string run_fingerprint(const LabeledResults& run);
 
 // Refuses (UsageError, naming the file) an incomplete run, the same run given twice, or files of
-// another device or other shapes than the first (as `options` allows). With
-// `accept_failed_kernels` (the current side) a run with failed kernels is taken, its failures
-// kept apart (failed_in, unmeasured_in) for the gate to report.
-PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options,
-                     bool accept_failed_kernels = false);
+// another device or other shapes than the first (as `options` allows). A run with failed kernels
+// is taken (either side of the gate: a nightly baseline of seven runs with one out-of-memory is
+// still six measurements), its failures kept apart (failed_in, unmeasured_in) for the gate to
+// report; a run partial only because kernels were not measured (interrupted, skipped) is refused.
+PooledRuns pool_runs(const std::vector<LabeledResults>& files, const CompatibilityOptions& options);
 
 }  // namespace tb::compare

@@ -481,7 +481,8 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
 
   // Every kernel failed (out of memory, say): the run records a 0 ms step; the file still reads,
   // so that the message is why the run failed, not that the file is corrupt. As the baseline it is
-  // refused; as tonight's run every kernel the baseline measured failed: a regression of each.
+  // refused (no kernel measured: nothing to compare with); as tonight's run every kernel the
+  // baseline measured failed: a regression of each.
   auto all_failed = tb::testing::synthetic_run({.seed = 2});
   all_failed.status = "failed";
   for (auto& k : all_failed.kernels) {
@@ -493,7 +494,8 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
   all_failed.step->mfu = all_failed.step->hfu = 0;
   all_failed.step->model_flops = all_failed.step->hardware_flops = all_failed.step->sustained_tflops = 0;
   const std::string oom = write("oom.json", all_failed);
-  expect_usage_error(run_trainbench({"compare", "--baseline", oom, good}), "oom.json", "the run failed");
+  expect_usage_error(run_trainbench({"compare", "--baseline", oom, good}), "oom.json",
+                     "the baseline measured no kernel: each failed or was not measured in every baseline run");
   const auto tonight = run_trainbench({"compare", "--baseline", good, oom, "--json"});
   EXPECT_EQ(tonight.exit_code, 1) << tonight.out << tonight.err;
   const auto verdict = nlohmann::json::parse(tonight.out);

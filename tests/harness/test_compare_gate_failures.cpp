@@ -99,9 +99,11 @@ TEST(CompareGateFailures, AFailureInOneOfSeveralRunsIsNamed) {
 }
 
 // Interrupted (Ctrl-C, the kernels after it skipped): nothing failed, nothing to judge tonight's
-// code by; refused as before. A baseline with a failed kernel is refused: re-run it. A kernel
-// skipped beside a failure (after a lost device) is unjudged, not passed.
-TEST(CompareGateFailures, AnInterruptedRunIsRefusedAndSoIsAFailedBaseline) {
+// code by; refused as before, on either side. A baseline whose only run failed a kernel that
+// tonight's run measures: that kernel is "fixed" (nothing to compare it with), the rest judged,
+// the baseline's step (one kernel short) unjudged. A kernel skipped beside a failure (after a lost
+// device) is unjudged, not passed.
+TEST(CompareGateFailures, AnInterruptedRunIsRefusedAFailedBaselineKernelIsFixed) {
   const auto ok = labeled(1, "ok.json");
   auto interrupted = labeled(2, "interrupted.json");
   mark_not_measured(interrupted.results, 4, "interrupted", "interrupted after 3 samples");
@@ -112,9 +114,22 @@ TEST(CompareGateFailures, AnInterruptedRunIsRefusedAndSoIsAFailedBaseline) {
   } catch (const tb::UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("interrupted.json: the run is partial"), std::string::npos) << e.what();
   }
+  EXPECT_THROW(check_regressions(interrupted, ok, {}), tb::UsageError);
   auto failed_base = labeled(3, "failed-base.json");
+  const std::string fixed = failed_base.results.kernels[2].name;
   mark_not_measured(failed_base.results, 2, "failed", kWrong);
-  EXPECT_THROW(check_regressions(failed_base, labeled(4, "cur.json"), {}), tb::UsageError);
+  const auto was_failing = check_regressions(failed_base, labeled(4, "cur.json"), {});
+  EXPECT_EQ(item(was_failing, fixed).verdict, Verdict::Fixed);
+  EXPECT_EQ(item(was_failing, fixed).baseline_failed_runs, 1);
+  EXPECT_NE(item(was_failing, fixed).reason.find(fmt::format("failed in 1 of 1 baseline run (failed-base.json: "
+                                                             "failed ({}))",
+                                                             kWrong)),
+            std::string::npos)
+      << item(was_failing, fixed).reason;
+  EXPECT_EQ(item(was_failing, "step").unjudged_reason, UnjudgedReason::StepOfFailedKernels);
+  EXPECT_EQ(was_failing.count(Verdict::Fixed), 1);
+  EXPECT_EQ(was_failing.regressions(), 0);
+  EXPECT_EQ(was_failing.inconclusive_items(), 0);
 
   auto lost = labeled(5, "lost.json");
   const std::string failed = lost.results.kernels[6].name, skipped = lost.results.kernels[7].name;
