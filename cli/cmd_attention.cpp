@@ -203,7 +203,7 @@ void add_attention_command(CLI::App& app) {
   cmd->add_option("--sku", flags->sku, "SKU config for % of peak (default: matched from the device name)");
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");
-  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)")
+  cmd->add_option("--out", flags->out, fmt::format("Write a results file (JSON, schema v{})", results::kSchemaVersion))
       ->check(writable_output("--out"));
   add_timing_flags(cmd, flags->timing);
   add_throttle_flags(cmd, flags->timing);

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "cli/convergence_note.hpp"
+#include "cli/model_flag.hpp"
 #include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
@@ -96,13 +97,13 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
                                    "ignored: drop it, or drop {} to measure the model's messages",
                                    f.layout_given.front(), f.sizes.empty() ? "-b/-e" : "--sizes",
                                    f.sizes.empty() ? "-b/-e" : "--sizes"));
-    load_model(f.model);  // a misspelt --model is refused, not ignored
+    load_model_flag(f.model);  // a misspelt --model is refused, not ignored
     const auto ops = all_ops ? comm::measured_collectives() : std::vector<comm::Collective>{*only};
     for (comm::Collective c : ops)
       for (int64_t s : sizes) cases.push_back({fmt::format("{}.{}", comm::to_string(c), s), c, s, "--sizes"});
     return cases;
   }
-  const ModelConfig model = load_model(f.model);
+  const ModelConfig model = load_model_flag(f.model);
   comm::ParallelLayout layout;
   layout.tp = f.tp;
   layout.cp = f.cp;
@@ -225,6 +226,9 @@ void run_comm(const CommFlags& f) {
       fmt::print(stderr, "{}", comm_sku_note(device, kernels::cuda_devices()));
     }
     results::RunResults run;
+    // Before the first size, as every command records it: the host's load and the time when the
+    // run started, not after its own ranks loaded the cores.
+    if (lead) run.machine = comm_machine_info(*world, device);
     run.workload.command = "comm";
     const bool model_sizes = f.sizes.empty() && f.min_bytes.empty() && f.max_bytes.empty();
     run.workload.model = model_sizes ? f.model : "";
@@ -264,7 +268,6 @@ void run_comm(const CommFlags& f) {
       if (exit_code) set_exit_code(exit_code);
       return;
     }
-    run.machine = comm_machine_info(*world, device);
     set_link_peaks(run);
     run.status = interrupted ? "partial" : any_failed ? "failed" : "complete";
     if (!f.out.empty()) results::write_results_file(f.out, run);
@@ -321,7 +324,7 @@ void add_comm_command(CLI::App& app) {
   cmd->add_option("-n", flags->iterations, "nccl-tests: launches per timing sample")->capture_default_str();
   cmd->add_option("-w", flags->warmup_iterations, "nccl-tests: untimed warm-up launches")->capture_default_str();
   cmd->add_option("-c", flags->check, "nccl-tests: check results (1) or not (0)")->capture_default_str();
-  cmd->add_option("--out", flags->out, "Write the job's results file (JSON, schema v1; rank 0 writes it)")
+  cmd->add_option("--out", flags->out, fmt::format("Write the job's results file (JSON, schema v{}; rank 0 writes it)", results::kSchemaVersion))
       ->check(writable_output("--out"));
   cmd->add_flag("--json", flags->json, "Print the results as JSON on stdout (the table goes to stderr)");
   cmd->add_flag("--corrupt-output-for-testing", flags->corrupt_for_testing, "Plant a wrong value before checking")

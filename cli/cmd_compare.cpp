@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/model_flag.hpp"
 #include "cli/gate_flags.hpp"
 #include "cli/interruption_flags.hpp"
 #include "cli/layout_flags.hpp"
@@ -50,6 +51,20 @@ struct CompareFlags {
   bool allow_different_shapes = false;
 };
 
+// What compare takes, said alike whether no file or too few were given: two or more side by side,
+// one or more current runs after --baseline.
+void require_enough_files(const std::vector<std::string>& files, bool gate) {
+  const std::string both = "give two or more results files to set side by side (trainbench compare A.json B.json "
+                           "...), or --baseline BASE.json and one or more current runs' files to gate them "
+                           "(trainbench compare --baseline BASE.json CURRENT.json ...)";
+  if (gate && files.empty())
+    throw UsageError("compare --baseline: give the current run's results file(s) after the baseline: trainbench "
+                     "compare --baseline BASE.json CURRENT.json ...");
+  if (!gate && files.empty()) throw UsageError("compare: " + both);
+  if (!gate && files.size() == 1)
+    throw UsageError(fmt::format("compare: one results file ({}) has nothing to compare with: {}", files[0], both));
+}
+
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
 
 // In the gate, a file that cannot be read is its own kind of refusal (`error_kind` "unreadable"):
@@ -70,6 +85,7 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
   compare::RegressionReport report;
   compare::TableFormat format = compare::TableFormat::Text;
   try {
+    require_enough_files(f.files, /*gate=*/true);
     // Checked first, against every input however --baseline's values split, so that every later
     // refusal is written to it too.
     const std::vector<std::string> inputs = gate_inputs(f.files, f.baseline);
@@ -136,7 +152,8 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   refuse_flags_of_other_mode(cmd, {"--threshold", "--alpha", "--correction", "--allow-different-device"},
                              "only the regression gate reads these: give --baseline BASE.json CURRENT.json, or leave "
                              "them out");
-  if (f.files.size() < 2) throw UsageError("compare needs two or more results files (or --baseline BASE.json CURRENT.json)");
+  require_enough_files(f.files, /*gate=*/false);
+  if (!f.model.empty()) load_model_flag(f.model);  // refused naming the flag, before the files are read
   std::vector<compare::LabeledResults> runs;
   for (const auto& path : f.files) runs.push_back(load(path));
   compare::SideBySideOptions o;
@@ -163,8 +180,8 @@ void add_compare_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "compare", "Results side by side (A.json B.json ...), or --baseline BASE.json CURRENT.json: exit 1 on "
                  "regression, 3 inconclusive, 2 refused input");
-  cmd->add_option("files", flags->files, "Results files (with --baseline: the current run, or several runs of it)")
-      ->required();
+  // Not required here: how many it takes depends on --baseline, said by require_enough_files.
+  cmd->add_option("files", flags->files, "Results files (with --baseline: the current run, or several runs of it)");
   cmd->add_option("--baseline", flags->baseline,
                   "Regression mode: the baseline results file, ONE per occurrence: several runs as a comma list "
                   "(--baseline b1.json,b2.json,b3.json; a value that is itself a file is not split) or --baseline "

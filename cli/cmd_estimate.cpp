@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "cli/assumed_rate_notes.hpp"
+#include "cli/model_flag.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/estimate_printer.hpp"
 #include "cli/estimate_skus.hpp"
@@ -241,7 +242,7 @@ void run_estimate(const EstimateFlags& f) {
   const std::string model_name = !f.model.empty()                       ? f.model
                                  : measured && !measured->model.empty() ? measured_model_ref(measured->workload, f.results)
                                                                         : "gpt3-175b";
-  req.model = load_model(model_name);
+  req.model = f.model.empty() ? load_model(model_name) : load_model_flag(f.model);
   if (measured && !measured->model.empty() && measured->model != req.model.name)
     notes += fmt::format("trainbench: note: {} measured {}'s kernels; extrapolating {} assumes its kernels run as "
                          "fast (measure `trainbench run --model {}` for its own)\n",

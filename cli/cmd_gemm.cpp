@@ -130,7 +130,7 @@ void add_gemm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_flag("--no-verify", flags->no_verify, "Skip the check against the fp64 reference");
-  cmd->add_option("--out", flags->out, "Write a results file (JSON, schema v1)")
+  cmd->add_option("--out", flags->out, fmt::format("Write a results file (JSON, schema v{})", results::kSchemaVersion))
       ->check(writable_output("--out"));
   add_timing_flags(cmd, flags->timing);
   add_throttle_flags(cmd, flags->timing);

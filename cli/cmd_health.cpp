@@ -76,12 +76,15 @@ void print_report(std::ostream& os, const health::Report& report, const kernels:
     for (auto& ch : status) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     fmt::print(os, "  {:<8} {:<17} {}\n", status, c.id, c.detail);
   }
-  std::vector<std::string> why;
-  for (const auto& c : report.checks)
+  std::vector<std::string> why, unjudged;
+  for (const auto& c : report.checks) {
     if (c.status == report.verdict && c.status >= health::Status::Suspect) why.push_back(c.id);
+    if (c.status == health::Status::Info && c.left_unjudged) unjudged.push_back(c.id);
+  }
+  const std::string info_why = unjudged.empty() ? " (no reference to judge this device against)"
+                                                : fmt::format(" ({} shown, not judged)", fmt::join(unjudged, ", "));
   fmt::print(os, "verdict: {}{}\n", to_string(report.verdict),
-             why.empty() ? (report.verdict == health::Status::Info ? " (no reference to judge this device against)"
-                                                                   : "")
+             why.empty() ? (report.verdict == health::Status::Info ? info_why : "")
                          : fmt::format(" ({})", fmt::join(why, ", ")));
 }
 
@@ -295,7 +298,7 @@ void add_health_command(CLI::App& app) {
   add_device_flags(cmd, flags->dev);
   cmd->add_option("--dtype", flags->dtype, "GEMM dtype: bf16 (default; fp32 on a CPU without bf16 GEMM), fp16, fp8, tf32, fp32, fp64");
   cmd->add_option("--sku", flags->sku, "SKU config to judge against (default: matched from the device name)");
-  cmd->add_option("--out", flags->out, "Write the battery's results file (JSON, schema v1)")
+  cmd->add_option("--out", flags->out, fmt::format("Write the battery's results file (JSON, schema v{})", results::kSchemaVersion))
       ->check(writable_output("--out"));
   cmd->add_flag("--json", flags->json, "Print the verdict and checks as one JSON object");
   cmd->add_option("--gemm-threshold", flags->thresholds.gemm_vs_sustained,

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/model_flag.hpp"
 #include "cli/gate_flags.hpp"
 #include "cli/interruption_flags.hpp"
 #include "cli/quantity_parse.hpp"
@@ -98,6 +99,7 @@ void run_report(const ReportFlags& f, const CLI::App& cmd) {
   refuse_days_with_gpus(cmd.get_option("--days")->count() > 0, cmd.get_option("--gpus")->count() > 0);
   results::check_output_path(f.out, "-o/--out", results::OutputKind::Html, f.files);
   if (!f.chartjs.empty()) report::check_chartjs_file(f.chartjs, "--chartjs");
+  if (!f.model.empty()) load_model_flag(f.model);  // refused naming the flag, before the files are read
   std::vector<compare::LabeledResults> files;
   for (const auto& path : f.files) files.push_back({path, results::read_results_file(path)});
   const report::ReportInputs inputs = report::group_by_kind(std::move(files));

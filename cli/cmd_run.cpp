@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "cli/command_registry.hpp"
+#include "cli/model_flag.hpp"
 #include "cli/convergence_note.hpp"
 #include "cli/host_notes.hpp"
 #include "cli/output_flag.hpp"
@@ -246,7 +247,7 @@ void run_run(const RunFlags& f, bool gpu, const std::string& why_no_gpu) {
   check_attention_impl_for(f.impl, info);  // before minutes of other kernels, not as one "unsupported" row
   check_candidates_for(f.candidates, info);
 
-  const ModelConfig model = load_model(f.model);
+  const ModelConfig model = load_model_flag(f.model);
   check_attention_head_dim_for(f.impl, info, model.head_dim, model.name);
   WorkloadOptions options;
   if (f.seq_given && f.seq <= 0) throw UsageError(fmt::format("--seq must be a positive number of tokens (got {})", f.seq));

@@ -167,6 +167,7 @@ results::MachineInfo comm_machine_info(const World& world, const kernels::comm::
   }
   m.host = world.host();
   m.cpu = kernels::cpu_device_info().name;
+  runner::record_host_load(m);
   utsname u{};
   if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   m.git_commit = runner::git_commit();

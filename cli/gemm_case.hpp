@@ -33,7 +33,7 @@ std::vector<std::string> gbench_args_from_extras(const CLI::App& cmd);
 // The hidden hook the tests use to plant a wrong GEMM output: TRAINBENCH_TEST_CORRUPT_OUTPUT=1.
 bool corrupt_output_requested();
 
-// A results file (schema v1) for a single-kernel command, with this machine's provenance.
+// A results file (schema results::kSchemaVersion) for a single-kernel command, with this machine's provenance.
 // `policy`: the stopping rule it was measured under (workload.timing).
 results::RunResults make_run_results(const std::string& command, const kernels::Backend& backend,
                                      const std::optional<SkuConfig>& sku, DType dtype,

@@ -133,7 +133,20 @@ void settle(ItemVerdict& v, const RegressionOptions& o, int family_size) {
     v.explanation = fmt::format("{}, but {}", v.evidence, v.reason);
     return;
   }
-  if (v.verdict != Verdict::Same || !v.threshold_p_value) return;
+  if (v.verdict != Verdict::Same) return;
+  // A change beyond the threshold that the samples' U test does not confirm (a bimodal baseline,
+  // +74% at p 0.295, once read "same", exit 0): seen, not confirmed, as where runs decide below.
+  if (v.rule == "u-test" && o.threshold > 0 && v.change > o.threshold && !significant) {
+    v.verdict = Verdict::Unjudged;
+    v.unjudged_reason = UnjudgedReason::TooNoisy;
+    v.reason = fmt::format("too noisy: the median's change, {:+.2f}%, is beyond the {:.1f}% threshold but not beyond "
+                           "the samples' spread ({}): a regression cannot be told from noise; look at both files' "
+                           "samples_ms, measure again, or give 3 or more runs a side",
+                           100.0 * v.change, 100.0 * o.threshold, why);
+    v.explanation = fmt::format("{}, but {}", v.evidence, v.reason);
+    return;
+  }
+  if (!v.threshold_p_value) return;
   // Runs that cannot tell: "same" would pass a slowdown the runs' spread hides. Where a change
   // beyond the threshold is seen but not confirmed, or a change of the threshold's size would not
   // reach the level this item is held to if it were the only one (Holm's first step, alpha / m),

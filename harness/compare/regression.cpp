@@ -66,7 +66,7 @@ bool RegressionReport::false_alarms_bounded() const {
 void check_regression_options(const RegressionOptions& o) {
   if (!std::isfinite(o.threshold) || o.threshold < 0 || o.threshold > 10)
     throw UsageError(fmt::format("--threshold must be between 0% and 1000% (got {}%)", o.threshold * 100));
-  if (!std::isfinite(o.alpha) || !(o.alpha > 0) || o.alpha > 0.5)
+  if (!std::isfinite(o.alpha) || !(o.alpha > 0) || o.alpha > kMaxAlpha)
     throw UsageError(fmt::format("--alpha must be a number in (0, 0.5], the level of every p-value rule (got {})",
                                  o.alpha));
   if (o.min_samples < 2) throw UsageError(fmt::format("min_samples must be at least 2 (got {})", o.min_samples));
@@ -147,14 +147,19 @@ void adjust_family(RegressionReport& report, const std::string& command) {
                   o.correction == Correction::Holm ? fmt::format(" over {} items", report.family_size) : "");
   if (!family.empty() && cannot.size() == family.size() && !any_band) {
     const bool none_would = o.correction == Correction::Holm && least <= o.alpha;
+    // A larger --alpha only where the largest accepted one would reach the smallest p.
+    const double level_at_max_alpha =
+        o.correction == Correction::Holm ? kMaxAlpha / report.family_size : kMaxAlpha;
+    const bool larger_alpha_would = o.alpha < kMaxAlpha && least <= level_at_max_alpha;
     throw GateRefusal(GateErrorKind::NeverFails, fmt::format(
         "{} vs {}: at {}, no item can ever be found slower: the smallest p their tests can give is {:.3g}, and {} "
-        "needs {:.3g} or less; a gate that cannot fail cannot pass. Give {}{}, or a larger --alpha",
+        "needs {:.3g} or less; a gate that cannot fail cannot pass. Give {}{}{}",
         report.baseline_origin, report.current_origin, setting, least,
         o.correction == Correction::Holm ? "Holm's first step" : "each item", 
         o.correction == Correction::Holm ? o.alpha / report.family_size : o.alpha, run_advice(report, command),
         none_would ? ", or --correction none (each item at --alpha: false alarms grow with the number of kernels)"
-                   : ""));
+                   : "",
+        larger_alpha_would ? fmt::format(", or a larger --alpha (up to {:g})", kMaxAlpha) : ""));
   }
   if (!cannot.empty())
     report.notes.push_back(fmt::format("{} of {} items judged by a p-value can never be found slower at {}: {}; give "

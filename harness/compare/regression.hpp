@@ -81,8 +81,12 @@ struct RegressionReport {
   bool false_alarms_bounded() const;
 };
 
+// The largest --alpha check_regression_options accepts: the never-fails refusal advises a larger
+// one only where this one would reach the smallest p the tests can give.
+inline constexpr double kMaxAlpha = 0.5;
+
 // Refuses (UsageError naming the flag and its accepted range) a threshold outside [0, 10] or an
-// alpha outside (0, 0.5].
+// alpha outside (0, kMaxAlpha].
 void check_regression_options(const RegressionOptions& options);
 
 // Validates options (check_regression_options), refuses

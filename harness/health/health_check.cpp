@@ -107,6 +107,7 @@ void judge_against_own_best(Check& c, const Inputs& in, const Thresholds& t, con
   const bool below = c.measured < t.cpu_vs_remembered * c.reference;
   const bool busy = below && cpu_host_busy(in, t);
   c.status = !below ? Status::Pass : busy ? Status::Info : Status::Suspect;
+  c.left_unjudged = busy;
   c.detail = fmt::format("{}; threshold {:.0f}% (a CPU's own best moves by a third with load and turbo){}", what,
                          100 * t.cpu_vs_remembered,
                          !below ? "" : (busy ? "; not judged: " : "; ") + cpu_shortfall_reason(in, t));
@@ -159,6 +160,8 @@ Check gemm_check(const Inputs& in, const Thresholds& t) {
                                                  what, 100 * c.measured / c.reference, best->dtype, c.reference,
                                                  in.remembered->file));
   } else {
+    // A CPU's first health run after another command remembered its triad: the GEMM is not judged.
+    c.left_unjudged = in.peaks_estimated && in.sku;
     c.detail = what + (in.sku ? fmt::format(" = {:.0f}% of the estimated peak: shown, not judged (no peak remembered "
                                             "from an earlier run on this machine)",
                                             best->pct_of_peak)
@@ -193,6 +196,7 @@ Check bandwidth_check(const Inputs& in, const Thresholds& t) {
                                                  in.remembered->file));
   } else if (reference > 0) {
     c.reference = reference;
+    c.left_unjudged = in.peaks_estimated;
     c.detail = fmt::format("{} = {:.0f}% of this machine's own bandwidth estimate ({:.0f} GB/s): shown, not judged "
                            "(no bandwidth remembered from an earlier run on this machine)",
                            what, 100 * c.measured / reference, reference);
@@ -433,12 +437,13 @@ Report evaluate(const Inputs& in, const Thresholds& t) {
 
 Status verdict_of(const std::vector<Check>& checks) {
   Status worst = Status::Info;
-  bool judged = false;
+  bool judged = false, left_unjudged = false;
   for (const auto& c : checks) {
     worst = std::max(worst, c.status);
     judged |= c.judges_performance && c.status == Status::Pass;
+    left_unjudged |= c.judges_performance && c.left_unjudged && c.status == Status::Info;
   }
-  return worst == Status::Pass && !judged ? Status::Info : worst;
+  return worst == Status::Pass && (!judged || left_unjudged) ? Status::Info : worst;
 }
 
 void add_check(Report& report, Check check) {

@@ -62,6 +62,10 @@ struct Check {
   // peers): only such a check can make a verdict "pass"; results, noise and setup checks that
   // pass say nothing about the hardware being as fast as it should be.
   bool judges_performance = false;
+  // A performance figure measured but left unjudged where it could have been judged (a CPU's
+  // shortfall on a busy host; one of its figures with nothing remembered while the other is):
+  // the verdict is then info at best, never "pass" on the other checks alone.
+  bool left_unjudged = false;
 };
 
 inline Check make_check(const std::string& id, Status status, const std::string& unit) {
@@ -124,7 +128,7 @@ double best_gemm_tflops(const Inputs& in);
 double best_stream_gbps(const Inputs& in);
 
 // The worst status among the checks, except that "pass" needs a passing check that judges
-// performance: without one the verdict is "info" (nothing to judge against).
+// performance, and no performance check left_unjudged: otherwise the verdict is "info".
 Status verdict_of(const std::vector<Check>& checks);
 
 // Appends a check and recomputes the verdict.

@@ -28,6 +28,15 @@ class SilentReporter final : public benchmark::BenchmarkReporter {
 
 constexpr const char* kPrefix = "--benchmark_";
 
+// A case after the one an interrupt stopped: "skipped", as `run` and `comm` write the kernels they
+// never started (docs/results-schema.md), not "interrupted" with no samples.
+results::KernelResult not_started(const Op& op, const std::string& interrupted_at) {
+  results::KernelResult r = describe_op(op);
+  r.status = "skipped";
+  r.error = fmt::format("not measured: the run was interrupted at {}", interrupted_at);
+  return r;
+}
+
 }  // namespace
 
 std::vector<results::KernelResult> run_cases(kernels::Backend& backend, const std::vector<Op>& ops,
@@ -147,14 +156,18 @@ std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& b
 
   std::vector<results::KernelResult> out;
   std::vector<bool> ran(ops.size(), false);
+  std::string interrupted_at;  // the case an interrupt stopped: those after it never start
   for (size_t i = 0; i < ops.size(); ++i) {
     benchmark::RegisterBenchmark(gbench_name(ops[i]).c_str(),
                                  [&, i](benchmark::State& state) {
                                    if (gbench.progress) gbench.progress(i, ops.size(), ops[i], nullptr);
                                    ran[i] = true;
                                    for (auto _ : state) {
-                                     out.push_back(measure_op(backend, ops[i], options, sku));
+                                     out.push_back(interrupted_at.empty() ? measure_op(backend, ops[i], options, sku)
+                                                                          : not_started(ops[i], interrupted_at));
                                      const auto& r = out.back();
+                                     if (r.status == "interrupted" && interrupted_at.empty())
+                                       interrupted_at = r.shape.empty() ? r.name : r.name + " " + r.shape;
                                      if (r.status != "ok") {
                                        state.SkipWithError(fmt::format("{}: {}", r.status, r.error).c_str());
                                        break;

@@ -49,7 +49,8 @@ std::string gbench_name(const Op& op);
 // iteration; counters TFLOPS, GBps, pct_of_peak, samples, verified, median_ms, and rel_noise and
 // outliers where the spread is known: two samples or more, as `export` writes them),
 // runs them, and returns every measurement in run order: one per op per repetition. Ops that
-// --benchmark_filter left out come back with status "skipped". Unknown --benchmark_ flags are
+// --benchmark_filter left out come back with status "skipped", as do those after the one an
+// interrupt stopped (never started: not measure_op's "interrupted"). Unknown --benchmark_ flags are
 // a UsageError. With args, Google Benchmark owns stdout (console table or JSON).
 std::vector<results::KernelResult> run_with_google_benchmark(kernels::Backend& backend, const std::vector<Op>& ops,
                                                              const MeasureOptions& options,

@@ -128,6 +128,13 @@ void record_sku(results::MachineInfo& m, const std::optional<SkuConfig>& sku, DT
   m.peak_source = peak_source(sku, peak.clock_from_cache, with_bandwidth && bandwidth->raised, peak.peak_cache_file);
 }
 
+void record_host_load(results::MachineInfo& m) {
+  std::ifstream load("/proc/loadavg");
+  double one_minute = 0;
+  if (load >> one_minute) m.load_avg_1m = one_minute;
+  m.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv) {
   const kernels::DeviceInfo d = backend.device_info();
   results::MachineInfo m;
@@ -151,12 +158,7 @@ results::MachineInfo collect_machine_info(const kernels::Backend& backend, int a
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) m.host = host;
   m.cpu = d.backend == "cpu" ? d.name : kernels::cpu_device_info().name;
-  {
-    std::ifstream load("/proc/loadavg");
-    double one_minute = 0;
-    if (load >> one_minute) m.load_avg_1m = one_minute;
-  }
-  m.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+  record_host_load(m);
   utsname u{};
   if (::uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   m.git_commit = git_commit();

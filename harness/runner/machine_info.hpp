@@ -14,6 +14,10 @@
 namespace tb::runner {
 
 results::MachineInfo collect_machine_info(const kernels::Backend& backend, int argc, char** argv);
+// The host's 1-minute load average (/proc/loadavg; left unset where it cannot be read) and its
+// logical CPUs, now: what the gate's busy-host rule reads (harness/compare/host_conditions.hpp).
+// Every command that writes a results file records them, `comm` included.
+void record_host_load(results::MachineInfo& machine);
 // Which peaks a command's percentages need. A CPU's memory bandwidth is measured (a STREAM
 // triad, a few hundred milliseconds), so only commands that time memory-bound kernels ask for it.
 enum class PeaksNeeded { compute, compute_and_memory };

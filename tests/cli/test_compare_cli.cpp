@@ -533,7 +533,7 @@ TEST_F(CompareCli, BadInputEachHasAClearMessage) {
   expect_usage_error(run_trainbench({"export", "--format", "gbench", neg}), "negative.json", "kernels[0].median_ms");
   expect_usage_error(run_trainbench({"compare", "--baseline", good, good, "--threshold", "abc"}), "--threshold",
                      "not a percentage");
-  expect_usage_error(run_trainbench({"compare", good}), "compare", "two or more results files");
+  expect_usage_error(run_trainbench({"compare", good}), "compare", "two or more results files to set side by side");
   // A sample count the samples kept disagree with: the file and the field named.
   auto miscounted = tb::results::to_json(tb::testing::synthetic_run({}));
   miscounted["kernels"][2]["samples"] = 19;

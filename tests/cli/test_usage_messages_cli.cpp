@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/results/run_results.hpp"
 #include "tests/support/cli_runner.hpp"
 
 namespace tb {
@@ -69,9 +70,44 @@ TEST(UsageMessagesCli, AMissingFileIsSaidAsWhatToGive) {
   expect_only({"report", "-o", "/tmp/r.html"},
               "report: give one or more results files: trainbench report A.json [B.json ...]");
   expect_only({"export"}, "export: give a results file: trainbench export A.json");
-  expect_only({"compare"}, "compare: give one or more results files: trainbench compare A.json [B.json ...]");
+  // compare says what it takes alike with no file and with one: two side by side, or --baseline and
+  // one or more current runs (it once asked for "one or more" and then refused one).
+  const std::string both = "give two or more results files to set side by side (trainbench compare A.json B.json "
+                           "...), or --baseline BASE.json and one or more current runs' files to gate them "
+                           "(trainbench compare --baseline BASE.json CURRENT.json ...)";
+  expect_only({"compare"}, "compare: " + both);
+  expect_only({"compare", "a.json"}, "compare: one results file (a.json) has nothing to compare with: " + both);
+  const auto gate = run_trainbench({"compare", "--baseline", "a.json"});
+  EXPECT_EQ(gate.exit_code, 2) << gate.err;
+  EXPECT_EQ(gate.err, "trainbench: compare --baseline: give the current run's results file(s) after the baseline: "
+                      "trainbench compare --baseline BASE.json CURRENT.json ...\n");
   // A missing flag keeps CLI11's naming of it, after the command.
   expect_only({"gemm", "-n", "8", "-k", "8"}, "gemm: -m is required; trainbench gemm --help lists the flags");
+}
+
+// An unknown --model names the flag, as --site's refusal does, in every command that takes one.
+TEST(UsageMessagesCli, AnUnknownModelNamesTheFlag) {
+  const std::string unknown = "--model: unknown model 'gpt9' (did you mean gpt1?)";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"run", "--device", "cpu", "--model", "gpt9"},
+           {"estimate", "--model", "gpt9"},
+           {"comm", "--backend", "mpi", "--model", "gpt9"},
+           {"comm", "--backend", "mpi", "--sizes", "4K", "--model", "gpt9"},
+           {"compare", "a.json", "b.json", "--model", "gpt9"},
+           {"report", "a.json", "-o", "/tmp/tb_model_flag_report.html", "--model", "gpt9"}})
+    expect_one_line_with(args, unknown);
+  expect_one_line_with({"estimate", "--model", "nope/gpt9.toml"}, "--model: nope/gpt9.toml: no such model config file");
+}
+
+// The results files' schema version in every --out help is the one the files are written in.
+TEST(UsageMessagesCli, OutHelpNamesTheCurrentSchemaVersion) {
+  const std::string version = "schema v" + std::to_string(tb::results::kSchemaVersion);
+  for (const std::string cmd : {"gemm", "attention", "comm", "health"}) {
+    const auto r = run_trainbench({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("(JSON, " + version), std::string::npos) << cmd << ": " << r.out;
+    if (tb::results::kSchemaVersion != 1) EXPECT_EQ(r.out.find("schema v1"), std::string::npos) << cmd;
+  }
 }
 
 TEST(UsageMessagesCli, SweepHelpSaysGbenchFlagsPassThrough) {

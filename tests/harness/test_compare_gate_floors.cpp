@@ -92,7 +92,9 @@ TEST(CompareGateFloors, SixRunsASideOver24ItemsIsRefused) {
     for (const std::string needle :
          {"6 vs 6 run(s) a side, --alpha 0.05, --correction holm over 24 items", "no item can ever be found slower",
           "the smallest p their tests can give is 0.00216", "Holm's first step needs 0.00208 or less",
-          "7 or more runs a side", "--correction none"})
+          "7 or more runs a side", "--correction none",
+          // 0.5 / 24 = 0.0208 would reach 0.00216: a larger --alpha can help here.
+          "or a larger --alpha (up to 0.5)"})
       EXPECT_NE(m.find(needle), std::string::npos) << needle << " in " << m;
   }
   // Item by item (--correction none) each can fail at 0.05: accepted, and the 2x is found.
@@ -101,6 +103,26 @@ TEST(CompareGateFloors, SixRunsASideOver24ItemsIsRefused) {
   const auto r = check_regressions(base, slow, none);
   EXPECT_EQ(r.regressions(), static_cast<int>(r.items.size()));
   for (const auto& i : r.items) EXPECT_NEAR(*i.smallest_p_value, 2.0 / 924, 1e-15) << i.key;
+}
+
+// Three runs a side over 24 items: the smallest p is 1/20 = 0.05, and the largest --alpha, 0.5,
+// asks 0.5 / 24 = 0.0208 of Holm's first step: no accepted alpha could help, so none is advised
+// (it once was), at --alpha 0.05 or at 0.5 itself.
+TEST(CompareGateFloors, ALargerAlphaIsAdvisedOnlyWhereItCouldHelp) {
+  const auto base = runs(3, 1, 0.0, "base"), slow = runs(3, 101, 1.0, "slow");
+  RegressionOptions largest;
+  largest.alpha = kMaxAlpha;
+  for (const RegressionOptions& o : {RegressionOptions{}, largest}) {
+    try {
+      check_regressions(base, slow, o);
+      ADD_FAILURE() << "a gate that can never fail passed (3 v 3 over 24 items)";
+    } catch (const tb::UsageError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("the smallest p their tests can give is 0.05"), std::string::npos) << m;
+      EXPECT_EQ(m.find("--alpha ("), std::string::npos) << m;
+      EXPECT_EQ(m.find("larger --alpha"), std::string::npos) << m;
+    }
+  }
 }
 
 // Seven a side: accepted; identical code passes and a real 2x slowdown fails every item, each at

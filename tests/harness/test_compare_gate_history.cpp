@@ -118,6 +118,8 @@ TEST(CompareGateHistory, SevenAgainstOneIsRefusedWithTheCountsNeeded) {
     EXPECT_NE(m.find("the smallest p their tests can give is 0.125"), std::string::npos) << m;
     EXPECT_NE(m.find("19 or more baseline runs against 1 current run"), std::string::npos) << m;
     EXPECT_NE(m.find("3 or more runs a side"), std::string::npos) << m;
+    // One item: --alpha 0.125 would reach 1/8, so a larger one is advised.
+    EXPECT_NE(m.find("or a larger --alpha (up to 0.5)"), std::string::npos) << m;
   }
 }
 

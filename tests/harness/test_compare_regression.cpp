@@ -102,14 +102,18 @@ TEST(CompareRegression, FasterIsAnImprovementNotAFailure) {
   EXPECT_EQ(r.improvements(), static_cast<int>(r.items.size()));
 }
 
-TEST(CompareRegression, AboveThresholdButWithinNoiseIsNotARegression) {
-  // 5% slower medians, but the samples interleave: the U-test cannot tell them apart.
+TEST(CompareRegression, AboveThresholdButWithinNoiseIsUnjudgedNotSame) {
+  // 5% slower medians, but the samples interleave: the U-test cannot tell them apart. A change
+  // beyond the threshold seen but not confirmed is no "same" (it may be the regression).
   const std::vector<double> base = {10.0, 12.0, 9.0, 11.0, 13.0};
   const std::vector<double> cur = {10.5, 12.6, 9.45, 11.55, 13.65};
   const auto v = decide("k", 11.0, 11.55, base, cur, 0.05, 0.05, {});
   EXPECT_EQ(v.rule, "u-test");
   EXPECT_GT(*v.p_value, 0.05);
-  EXPECT_EQ(v.verdict, Verdict::Same);
+  EXPECT_EQ(v.verdict, Verdict::Unjudged);
+  EXPECT_EQ(v.unjudged_reason, UnjudgedReason::TooNoisy);
+  // Faster beyond the threshold and not significant is no regression to hide: same.
+  EXPECT_EQ(decide("k", 11.55, 11.0, cur, base, 0.05, 0.05, {}).verdict, Verdict::Same);
 }
 
 TEST(CompareRegression, TooFewSamplesFallBackToNoiseBands) {

@@ -168,3 +168,50 @@ TEST(CompareUnjudged, ASingleSampleIsInconclusiveAStepOfOtherKernelsIsNot) {
   EXPECT_EQ(other.verdict(), "inconclusive");
   EXPECT_EQ(other.exit_code(), 3);
 }
+
+// A bimodal baseline (6 samples near 1 ms, 5 near 2 ms: median 1.05) against a current run whose
+// heavier mode is the slow one (median 1.83, +74%): the samples overlap, so the U test is not
+// significant, yet the median moved far beyond the threshold. Seen, not confirmed: unjudged and the
+// gate inconclusive (exit 3), as where runs decide, never "no regression". A clean +1% passes.
+TEST(CompareUnjudged, ABimodalSlowdownTheUTestCannotConfirmIsInconclusive) {
+  const std::vector<double> bimodal = {1.00, 1.01, 1.02, 1.03, 1.04, 1.05, 2.00, 2.01, 2.02, 2.03, 2.04};
+  const std::vector<double> heavier_slow = {1.00, 1.01, 1.02, 1.03, 1.04, 1.83, 1.84, 2.00, 2.01, 2.02, 2.03};
+  const auto v = decide("k", 1.05, 1.83, bimodal, heavier_slow, 0.01, 0.01, {});
+  EXPECT_EQ(v.rule, "u-test");
+  EXPECT_NEAR(v.change, 1.83 / 1.05 - 1, 1e-12);  // +74.3%
+  EXPECT_GT(*v.p_value, 0.05);
+  EXPECT_EQ(v.verdict, Verdict::Unjudged);
+  EXPECT_EQ(v.unjudged_reason, UnjudgedReason::TooNoisy);
+  EXPECT_NE(v.reason.find("too noisy: the median's change, +74.29%, is beyond the 3.0% threshold"), std::string::npos)
+      << v.reason;
+  // --threshold 0 asks for significance alone, as it does where runs decide.
+  RegressionOptions significance_alone;
+  significance_alone.threshold = 0;
+  EXPECT_EQ(decide("k", 1.05, 1.83, bimodal, heavier_slow, 0.01, 0.01, significance_alone).verdict, Verdict::Same);
+
+  // Through the gate: the verdict is inconclusive, exit 3.
+  SyntheticRunSpec spec;
+  spec.samples = static_cast<int>(bimodal.size());
+  auto base = synthetic_run(spec);
+  spec.seed = 2;
+  auto cur = synthetic_run(spec);
+  const double x = base.kernels[0].stats.median_ms;
+  std::vector<double> b = bimodal, c = heavier_slow, clean = bimodal;
+  for (double& s : b) s *= x;
+  for (double& s : c) s *= x;
+  for (double& s : clean) s *= 1.01 * x;
+  set_samples(base, 0, b);
+  set_samples(cur, 0, c);
+  const auto r = check_regressions({"base.json", base}, {"cur.json", cur}, {});
+  EXPECT_EQ(item(r, base.kernels[0].name).verdict, Verdict::Unjudged);
+  EXPECT_EQ(r.regressions(), 0);
+  EXPECT_EQ(r.verdict(), "inconclusive");
+  EXPECT_EQ(r.exit_code(), 3);
+  EXPECT_EQ(format_regressions(r, TableFormat::Text).find("No regression"), std::string::npos);
+
+  // The same bimodal samples 1% slower: within the threshold, and the gate passes.
+  set_samples(cur, 0, clean);
+  const auto within = check_regressions({"base.json", base}, {"cur.json", cur}, {});
+  EXPECT_EQ(item(within, base.kernels[0].name).verdict, Verdict::Same);
+  EXPECT_EQ(within.exit_code(), 0);
+}
