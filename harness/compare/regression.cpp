@@ -9,6 +9,7 @@
 #include <set>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/comm_side_by_side.hpp"
 #include "harness/compare/gate_error.hpp"
 #include "harness/compare/gate_notes.hpp"
 #include "harness/compare/host_conditions.hpp"
@@ -108,10 +109,12 @@ std::string run_advice(const RegressionReport& r, const std::string& command) {
                                     [](const ItemVerdict& i) { return i.judgeable_with_runs; });
   const int n = runs_needed(static_cast<int>(family), r.options.alpha, r.options.correction, r.options.min_samples);
   // Separate files, not --benchmark_repetitions: repetitions share one moment of the host's load.
-  const std::string how = command == "run" ? "several `trainbench run` files: --baseline repeated or a comma list, "
-                                             "several current files"
-                                           : "separate files: --baseline repeated or a comma list, several current "
-                                             "files; --benchmark_repetitions within one file count as one run";
+  const std::string how = command == "run" || command == "comm"
+                              ? fmt::format("several `trainbench {}` files: --baseline repeated or a comma list, "
+                                            "several current files",
+                                            command)
+                              : "separate files: --baseline repeated or a comma list, several current "
+                                "files; --benchmark_repetitions within one file count as one run";
   // Tonight's one or two runs against the baseline's history: more baseline runs also let it fail.
   std::string history;
   if (r.baseline_runs >= kMinRunsToJudge && r.current_runs < kMinRunsToJudge)
@@ -206,6 +209,15 @@ ItemVerdict step_of_single_samples(const results::RunResults& b, const results::
                                    fmt::join(sides, "; and in the ")));
 }
 
+// A collective's busbw at each side's time: busbw = factor x size / time (docs/comm.md), so the
+// baseline kernel's own busbw x its median is factor x size, whatever the runs pooled.
+void add_busbw(ItemVerdict& v, const results::KernelResult& baseline) {
+  if (!baseline.busbw_gb_s || !(baseline.stats.median_ms > 0)) return;
+  const double factor_size = *baseline.busbw_gb_s * baseline.stats.median_ms;
+  if (v.baseline_ms > 0) v.baseline_busbw_gb_s = factor_size / v.baseline_ms;
+  if (v.current_ms > 0) v.current_busbw_gb_s = factor_size / v.current_ms;
+}
+
 RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, const RegressionOptions& o) {
   const LabeledResults& baseline = base_side.pooled;
   const LabeledResults& current = cur_side.pooled;
@@ -285,6 +297,7 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
     v.shape = b.shape;
     v.dtype = b.dtype;
     if (v.unjudged_reason == UnjudgedReason::TooNoisy) note_outliers(v, b.stats, c.stats);
+    add_busbw(v, b);
     report.items.push_back(std::move(v));
   }
   // Failed tonight and not in the baseline (a kernel new since it, compared under
@@ -368,6 +381,9 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
 RegressionReport check_regressions(const std::vector<LabeledResults>& baseline,
                                    const std::vector<LabeledResults>& current, const RegressionOptions& o) {
   check_regression_options(o);
+  std::vector<LabeledResults> every_file = baseline;
+  every_file.insert(every_file.end(), current.begin(), current.end());
+  require_one_kind(every_file);  // a comm file beside a run file: no flag makes them comparable
   // A baseline must be whole; tonight's failures are what the gate is for.
   return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility, true), o);
 }
