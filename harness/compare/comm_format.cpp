@@ -57,7 +57,8 @@ std::string format_comm_side_by_side(const CommSideBySide& c, TableFormat f) {
     }
   }
   for (const auto& row : c.rows) {
-    std::vector<std::string> cells = {row.op, comm::human_bytes(static_cast<double>(row.bytes)), row.dtype};
+    std::vector<std::string> cells = {row.in_place ? row.op + " (in place)" : row.op,
+                                      comm::human_bytes(static_cast<double>(row.bytes)), row.dtype};
     for (size_t i = 0; i < row.cells.size(); ++i) {
       const CommCell& cell = row.cells[i];
       const size_t columns = 3 + (c.runs[i].link ? 1 : 0);
@@ -119,7 +120,12 @@ nlohmann::json comm_side_by_side_json(const CommSideBySide& c) {
                        {"pct_of_link", ok ? number_or_null(cell.pct_of_link) : json(nullptr)},
                        {"busbw_vs_a", i == 0 ? json(nullptr) : number_or_null(busbw_ratio(row, i))}});
     }
-    rows.push_back({{"op", row.op}, {"bytes", row.bytes}, {"dtype", row.dtype}, {"name", row.name}, {"cells", cells}});
+    rows.push_back({{"op", row.op},
+                    {"in_place", row.in_place},
+                    {"bytes", row.bytes},
+                    {"dtype", row.dtype},
+                    {"name", row.name},
+                    {"cells", cells}});
   }
   return {{"kind", "comm"},
           {"runs", runs},

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "harness/comm/in_place.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/gate_error.hpp"
 #include "harness/compare/side_by_side.hpp"
@@ -119,11 +120,12 @@ CommSideBySide build_comm_side_by_side(const std::vector<LabeledResults>& files,
     std::vector<std::string> not_ok;
     for (const auto& k : files[i].results.kernels) {
       const int64_t bytes = dim(k, "bytes") > 0 ? dim(k, "bytes") : static_cast<int64_t>(k.bytes);
-      const std::string triple = fmt::format("{} {} {}", k.kind, bytes, k.dtype);
+      const bool in_place = comm::is_in_place(k);
+      const std::string triple = fmt::format("{} {} {}{}", k.kind, bytes, k.dtype, in_place ? " in place" : "");
       const std::string key = fmt::format("{} #{}", triple, seen[triple]++);
       auto [it, inserted] = row_of.emplace(key, out.rows.size());
       if (inserted) {
-        CommRow row{k.kind, bytes, k.dtype, k.name, {}};
+        CommRow row{k.kind, in_place, bytes, k.dtype, k.name, {}};
         row.cells.resize(files.size());
         out.rows.push_back(std::move(row));
       }
@@ -131,7 +133,7 @@ CommSideBySide build_comm_side_by_side(const std::vector<LabeledResults>& files,
       c.present = true;
       c.status = k.status;
       if (k.status != "ok") {
-        not_ok.push_back(fmt::format("{} ({})", k.name, k.status));
+        not_ok.push_back(fmt::format("{}{} ({})", k.name, in_place ? " in place" : "", k.status));
         continue;
       }
       c.time_us = k.stats.median_ms * 1e3;

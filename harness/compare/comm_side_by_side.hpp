@@ -53,6 +53,7 @@ struct CommCell {
 
 struct CommRow {
   std::string op;  // the collective (kernels[].kind)
+  bool in_place = false;  // nccl-tests' in-place measurement (harness/comm/in_place.hpp)
   int64_t bytes = 0;
   std::string dtype;
   std::string name;  // the first file's name for it ("tp.allreduce", "allreduce.1048576")

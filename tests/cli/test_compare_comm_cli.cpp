@@ -51,8 +51,11 @@ TEST_F(CompareCommCli, TwoCommFilesSideBySideShowBusbwAndNoExtrapolationTable) {
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const auto doc = nlohmann::json::parse(j.out);
   EXPECT_EQ(doc["kind"], "comm");
-  ASSERT_EQ(doc["rows"].size(), 2u);
+  ASSERT_EQ(doc["rows"].size(), 4u);  // 2 sizes, each out of place and in place (docs/comm.md)
   EXPECT_EQ(doc["rows"][0]["bytes"], 4096);
+  EXPECT_FALSE(doc["rows"][0]["in_place"].get<bool>());
+  EXPECT_TRUE(doc["rows"][1]["in_place"].get<bool>());
+  EXPECT_NE(r.out.find("allreduce (in place)"), std::string::npos) << r.out;
 
   // The training extrapolation's flags have nothing to act on: refused, named.
   const CliResult flags = run_trainbench({"compare", a, b, "--gpus", "8"});

@@ -189,3 +189,28 @@ TEST(CompareComm, TheGateJudgesEachRowsTimeAndShowsItsBusbw) {
   const RegressionReport same = check_regressions(labeled(base, "base.json"), labeled(again, "again.json"), {});
   EXPECT_EQ(same.regressions(), 0);
 }
+
+// nccl-tests' in-place measurement is a row of its own, matched with the other file's in-place
+// one, and "-" where a file (an older one) has none.
+TEST(CompareComm, InPlaceEntriesAreRowsOfTheirOwn) {
+  SyntheticCommSpec a = exact(10);
+  a.in_place = true;
+  SyntheticCommSpec b = exact(20);
+  b.in_place = true;
+  b.seed = 2;
+  SyntheticCommSpec old = exact(10);
+  old.seed = 3;
+  const auto c = build_comm_side_by_side({labeled(a, "a.json"), labeled(b, "b.json"), labeled(old, "old.json")},
+                                         std::nullopt);
+  ASSERT_EQ(c.rows.size(), 8u);  // 2 collectives x 2 sizes x 2 placements
+  EXPECT_FALSE(c.rows[0].in_place);
+  EXPECT_TRUE(c.rows[1].in_place);
+  EXPECT_EQ(c.rows[1].op, "allreduce");
+  EXPECT_EQ(c.rows[1].bytes, 1 << 20);
+  EXPECT_TRUE(c.rows[1].cells[1].present);
+  EXPECT_FALSE(c.rows[1].cells[2].present);
+  EXPECT_TRUE(c.rows[0].cells[2].present);
+  const std::string text = format_comm_side_by_side(c, TableFormat::Text);
+  EXPECT_NE(text.find("allreduce (in place)"), std::string::npos) << text;
+  EXPECT_TRUE(comm_side_by_side_json(c)["rows"][1]["in_place"].get<bool>());
+}

@@ -25,6 +25,7 @@ struct SyntheticCommSpec {
   int samples = 20;
   uint32_t seed = 1;
   double slowdown = 0;               // 0.10: every sample 10% longer (busbw 1/1.1 of it)
+  bool in_place = false;             // each size also in place (nccl-tests' columns): its own entry
 };
 
 results::RunResults synthetic_comm_run(const SyntheticCommSpec& spec);
