@@ -20,6 +20,7 @@
 #include "cli/comm_job.hpp"
 #include "cli/comm_sku_note.hpp"
 #include "cli/timing_flags.hpp"
+#include "harness/comm/in_place.hpp"
 #include "harness/comm/model_messages.hpp"
 #include "harness/comm/size_list.hpp"
 #include "harness/common/errors.hpp"
@@ -136,26 +137,47 @@ std::vector<CommCase> cases_from_flags(const CommFlags& f, DType dtype, std::str
   return cases;
 }
 
+// nccl-tests' table: out-of-place then in-place time, algbw, busbw and #wrong per size, with
+// trainbench's noise of each median beside its group.
 void print_table_header(std::ostream& out) {
-  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}\n", "size", "count", "type", "name",
-             "time", "algbw", "busbw", "#wrong", "noise");
-  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}\n", "(B)", "(elements)", "", "",
-             "(us)", "(GB/s)", "(GB/s)", "", "se med");
+  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:^50}  {:^50}\n", "", "", "", "", "out-of-place", "in-place");
+  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}  {:>10} {:>8} {:>8} {:>7} {:>6}\n",
+             "size", "count", "type", "name", "time", "algbw", "busbw", "#wrong", "noise", "time", "algbw", "busbw",
+             "#wrong", "noise");
+  fmt::print(out, "# {:>12} {:>12} {:>6} {:<26} {:>10} {:>8} {:>8} {:>7} {:>6}  {:>10} {:>8} {:>8} {:>7} {:>6}\n",
+             "(B)", "(elements)", "", "", "(us)", "(GB/s)", "(GB/s)", "", "se med", "(us)", "(GB/s)", "(GB/s)", "",
+             "se med");
 }
 
-void print_row(std::ostream& out, const results::KernelResult& k) {
+// One placement's columns: time, algbw, busbw, #wrong and noise, or its status where it has no
+// checked figures; "n/a" where the backend runs no checked in-place form (NCCL's all-to-all and
+// send/recv).
+std::string placement_cells(const results::KernelResult* k) {
+  if (!k) return fmt::format("{:>10} {:>8} {:>8} {:>7} {:>6}", "n/a", "n/a", "n/a", "n/a", "");
+  if ((k->status == "failed" && !k->busbw_gb_s) || k->status == "skipped" ||
+      (k->status == "interrupted" && k->stats.samples == 0))
+    return fmt::format("{}: {}", k->status, k->error);
+  // An interrupted size shows what it sampled, marked: never read as a checked result.
+  const std::string wrong = k->status == "interrupted" ? "intr."
+                            : k->wrong_elements        ? fmt::format("{}", *k->wrong_elements)
+                                                       : "N/A";
+  return fmt::format("{:>10.2f} {:>8.2f} {:>8.2f} {:>7} {}", k->stats.median_ms * 1e3, k->algbw_gb_s.value_or(0),
+                     k->busbw_gb_s.value_or(0), wrong, noise_cell(*k, 6, 1));
+}
+
+// A size's row: its out-of-place entry and, where measured, its in-place one.
+void print_row(std::ostream& out, const results::KernelResult& k, const results::KernelResult* in_place) {
   if ((k.status == "failed" && !k.busbw_gb_s) || k.status == "skipped" ||
       (k.status == "interrupted" && k.stats.samples == 0)) {
     fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {}: {}\n", k.dims.at("bytes"), k.dims.at("count"), k.dtype, k.name,
                k.status, k.error);
     return;
   }
-  // An interrupted size shows what it sampled, marked: never read as a checked result.
-  const std::string wrong = k.status == "interrupted" ? "intr." : k.wrong_elements ? fmt::format("{}", *k.wrong_elements) : "N/A";
-  const std::string outliers = outliers_text(k);
-  fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {:>10.2f} {:>8.2f} {:>8.2f} {:>7} {}{}\n", k.dims.at("bytes"),
-             k.dims.at("count"), k.dtype, k.name, k.stats.median_ms * 1e3, k.algbw_gb_s.value_or(0),
-             k.busbw_gb_s.value_or(0), wrong, noise_cell(k, 6, 1), outliers.empty() ? "" : "  " + outliers);
+  std::string outliers = outliers_text(k);
+  if (in_place && !outliers_text(*in_place).empty())
+    outliers += (outliers.empty() ? "" : "; ") + std::string("in place: ") + outliers_text(*in_place);
+  fmt::print(out, "  {:>12} {:>12} {:>6} {:<26} {}  {}{}\n", k.dims.at("bytes"), k.dims.at("count"), k.dtype, k.name,
+             placement_cells(&k), placement_cells(in_place), outliers.empty() ? "" : "  " + outliers);
   out.flush();
 }
 
@@ -166,7 +188,8 @@ void print_closing(std::ostream& out, const results::RunResults& r, const kernel
   double busbw_sum = 0;
   int counted = 0;
   for (const auto& k : r.kernels) {
-    if (!k.busbw_gb_s || k.status != "ok") continue;
+    // Over the out-of-place columns, as every reader of the file takes them (docs/comm.md).
+    if (!k.busbw_gb_s || k.status != "ok" || comm::is_in_place(k)) continue;
     busbw_sum += *k.busbw_gb_s;  // nccl-tests' closing "Avg bus bandwidth"
     ++counted;
   }
@@ -239,19 +262,22 @@ void run_comm(const CommFlags& f) {
     bool any_failed = false, interrupted = false;
     std::string stopped_at;
     for (const auto& c : cases) {
-      results::KernelResult k;
+      std::vector<results::KernelResult> measured;
       if (interrupted) {
         // The sizes never started are in the file too, so that it says what the run lacks.
-        k = describe_comm_case(c, world->size(), dtype, device);
+        results::KernelResult k = describe_comm_case(c, world->size(), dtype, device);
         k.status = "skipped";
         k.error = fmt::format("not measured: the run was interrupted at {}", stopped_at);
+        measured.push_back(std::move(k));
       } else {
-        k = measure_comm_case(*world, *backend, c, options);
-        any_failed |= k.status == "failed";
-        if (k.status == "interrupted") interrupted = true, stopped_at = k.name;
+        measured = measure_comm_case(*world, *backend, c, options);  // out of place, then in place
+        for (const auto& k : measured) {
+          any_failed |= k.status == "failed";
+          if (k.status == "interrupted") interrupted = true, stopped_at = k.name;
+        }
       }
-      if (lead) print_row(out, k);
-      run.kernels.push_back(std::move(k));
+      if (lead) print_row(out, measured.front(), measured.size() > 1 ? &measured[1] : nullptr);
+      for (auto& k : measured) run.kernels.push_back(std::move(k));
     }
     // A Ctrl-C after the last size's samples still ends the job as interrupted, on every rank alike,
     // and every rank exits with the signal some rank got (143 for SIGTERM over 130 for SIGINT).

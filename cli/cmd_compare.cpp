@@ -15,6 +15,7 @@
 #include "cli/site_flags.hpp"
 #include "cli/quantity_parse.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/compare/comm_side_by_side.hpp"
 #include "harness/compare/format.hpp"
 #include "harness/compare/gate_error.hpp"
 #include "harness/compare/junit.hpp"
@@ -65,6 +66,14 @@ void require_enough_files(const std::vector<std::string>& files, bool gate) {
     throw UsageError(fmt::format("compare: one results file ({}) has nothing to compare with: {}", files[0], both));
 }
 
+// The flags of the side-by-side training extrapolation (--site aside: comm files read its network).
+std::vector<std::string> training_extrapolation_flags() {
+  std::vector<std::string> flags{"--model",          "--tokens",   "--gpus",      "--days", "--layout", "--global-batch",
+                                 "--gpu-hour-price", "--currency", "--recompute", "--pue",  "--electricity-price"};
+  for (const auto& name : interruption_flag_names()) flags.push_back(name);
+  return flags;
+}
+
 compare::LabeledResults load(const std::string& path) { return {path, results::read_results_file(path)}; }
 
 // In the gate, a file that cannot be read is its own kind of refusal (`error_kind` "unreadable"):
@@ -96,10 +105,8 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
     const std::vector<std::string> baseline = baseline_files(f.baseline);
     if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
     format = compare::parse_table_format(f.format, "--format");
-    std::vector<std::string> extrapolation_flags{"--model",  "--tokens", "--gpus",   "--days",    "--layout",
-                                                 "--global-batch", "--gpu-hour-price", "--currency", "--recompute",
-                                                 "--pue", "--electricity-price", "--site"};
-    for (const auto& name : interruption_flag_names()) extrapolation_flags.push_back(name);
+    std::vector<std::string> extrapolation_flags = training_extrapolation_flags();
+    extrapolation_flags.push_back("--site");
     refuse_flags_of_other_mode(cmd, extrapolation_flags,
                                "only the side-by-side comparison reads these (its extrapolation); with --baseline "
                                "(the regression gate) they would be ignored: leave them out");
@@ -141,6 +148,20 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
   if (report.exit_code() != kExitOk) set_exit_code(report.exit_code());
 }
 
+// Interconnects side by side: busbw per collective and size, no training extrapolation.
+void compare_comm_files(const CompareFlags& f, const CLI::App& cmd, const std::vector<compare::LabeledResults>& runs) {
+  std::vector<std::string> refused = training_extrapolation_flags();
+  refused.push_back("--allow-different-shapes");
+  refuse_flags_of_other_mode(cmd, refused,
+                             "comm files have no training step to extrapolate, and every collective and size either "
+                             "file measured is shown (--site alone applies: its network is the inter-node link); "
+                             "leave them out");
+  if (f.json && f.format != "text") throw UsageError("--json and --format both choose what stdout prints; give one");
+  const compare::CommSideBySide side = compare::build_comm_side_by_side(runs, load_site_flag(f.site));
+  if (f.json) std::cout << compare::comm_side_by_side_json(side).dump(2) << "\n";
+  else std::cout << compare::format_comm_side_by_side(side, compare::parse_table_format(f.format, "--format"));
+}
+
 void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   if (cmd.get_option("--baseline")->count() > 0) return run_gate(f, cmd);
   refuse_days_with_gpus(cmd.get_option("--days")->count() > 0, cmd.get_option("--gpus")->count() > 0);
@@ -156,6 +177,8 @@ void run_compare(const CompareFlags& f, const CLI::App& cmd) {
   if (!f.model.empty()) load_model_flag(f.model);  // refused naming the flag, before the files are read
   std::vector<compare::LabeledResults> runs;
   for (const auto& path : f.files) runs.push_back(load(path));
+  compare::require_one_kind(runs);
+  if (compare::is_comm_file(runs.front())) return compare_comm_files(f, cmd, runs);
   compare::SideBySideOptions o;
   o.target_model = f.model;
   if (!f.tokens.empty()) o.tokens = parse_positive_tokens(f.tokens);

@@ -36,18 +36,26 @@ results::KernelResult describe_comm_case(const CommCase& c, int64_t ranks, DType
   return k;
 }
 
-results::KernelResult measure_comm_case(World& world, kernels::comm::CollectiveBackend& backend, const CommCase& c,
-                                        const CommJobOptions& o) {
+namespace {
+
+// One placement of one case, sampled and checked on every rank alike: the KernelResult it writes.
+results::KernelResult measure_placement(World& world, kernels::comm::CollectiveBackend& backend, const CommCase& c,
+                                        const CommJobOptions& o, kernels::comm::Placement placement) {
   const int64_t ranks = world.size();
   const auto counts = comm::buffer_counts(c.collective, c.bytes, ranks, comm::comm_element_bytes(o.dtype));
   results::KernelResult k = describe_comm_case(c, ranks, o.dtype, backend.device());
+  const bool in_place = placement == kernels::comm::Placement::InPlace;
+  if (in_place) {
+    k.shape += ", in place";
+    k.dims["in_place"] = 1;
+  }
 
   // Every step below is entered by all ranks or by none: one rank failing alone would leave
   // the others waiting in a collective, so failures are agreed on first.
   std::unique_ptr<kernels::comm::CollectiveRun> run;
   std::string error;
   try {
-    run = backend.prepare(c.collective, counts, o.dtype);
+    run = backend.prepare(c.collective, counts, o.dtype, placement);
   } catch (const UsageError&) {
     throw;  // the same on every rank: a bad --op or --dtype
   } catch (const std::exception& e) {
@@ -98,13 +106,28 @@ results::KernelResult measure_comm_case(World& world, kernels::comm::CollectiveB
     k.verified = wrong == 0;
     if (wrong > 0) {
       k.status = "failed";
-      k.error = fmt::format("{:.0f} wrong element(s) over {} ranks", wrong, ranks);
+      k.error = fmt::format("{:.0f} wrong element(s) over {} ranks{}", wrong, ranks, in_place ? ", in place" : "");
       if (check.wrong > 0)
-        fmt::print(stderr, "trainbench comm: rank {}: {}: {} wrong, first {}\n", world.rank(), c.name, check.wrong,
-                   check.first_wrong);
+        fmt::print(stderr, "trainbench comm: rank {}: {}{}: {} wrong, first {}\n", world.rank(), c.name,
+                   in_place ? " (in place)" : "", check.wrong, check.first_wrong);
     }
   }
   return k;
+}
+
+}  // namespace
+
+std::vector<results::KernelResult> measure_comm_case(World& world, kernels::comm::CollectiveBackend& backend,
+                                                     const CommCase& c, const CommJobOptions& o) {
+  std::vector<results::KernelResult> measured{
+      measure_placement(world, backend, c, o, kernels::comm::Placement::OutOfPlace)};
+  // nccl-tests' in-place columns: the same size again in one buffer, where the backend can check
+  // it; not after an interrupt or where preparing failed (every rank agreed on both).
+  const auto& out = measured.front();
+  const bool prepared = !(out.status == "failed" && out.stats.samples == 0);
+  if (out.status != "interrupted" && prepared && backend.runs_in_place(c.collective))
+    measured.push_back(measure_placement(world, backend, c, o, kernels::comm::Placement::InPlace));
+  return measured;
 }
 
 results::RankInfo local_rank_info(const World& world, const kernels::comm::CommDevice& device) {

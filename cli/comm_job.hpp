@@ -33,9 +33,12 @@ results::KernelResult describe_comm_case(const CommCase& c, int64_t ranks, DType
                                          const kernels::comm::CommDevice& device);
 
 // Every rank calls this with the same cases; the returned KernelResults are identical on all
-// ranks (times are averaged over ranks, as nccl-tests' default -a 1; #wrong is summed).
-results::KernelResult measure_comm_case(kernels::comm::World& world, kernels::comm::CollectiveBackend& backend,
-                                        const CommCase& c, const CommJobOptions& options);
+// ranks (times are averaged over ranks, as nccl-tests' default -a 1; #wrong is summed). The case
+// out of place, then, where the backend runs it in place with a checked result, in place
+// (nccl-tests' in-place columns): an entry of its own (harness/comm/in_place.hpp).
+std::vector<results::KernelResult> measure_comm_case(kernels::comm::World& world,
+                                                     kernels::comm::CollectiveBackend& backend, const CommCase& c,
+                                                     const CommJobOptions& options);
 
 // This rank's metadata as JSON text, and rank 0's list of everyone's (empty on other ranks).
 results::RankInfo local_rank_info(const kernels::comm::World& world, const kernels::comm::CommDevice& device);

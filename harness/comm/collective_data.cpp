@@ -117,4 +117,20 @@ CheckResult check_output(Collective c, int64_t rank, int64_t ranks, const Buffer
   return r;
 }
 
+CheckResult check_in_place_output(Collective c, int64_t rank, int64_t ranks, const BufferCounts& counts, DType dtype,
+                                  const void* data) {
+  if (c != Collective::Reduce || rank == kRootRank) return check_output(c, rank, ranks, counts, dtype, data);
+  CheckResult r;  // exact: the buffer is untouched
+  for (int64_t i = 0; i < counts.send_count; ++i) {
+    const double expected = input_value(c, rank, i), got = read_element(dtype, data, i);
+    ++r.checked;
+    if (got != expected) {
+      if (r.wrong == 0) r.first_wrong = fmt::format("element {}: got {}, expected {} (its own input)", i, got, expected);
+      ++r.wrong;
+      if (std::isfinite(got)) r.max_rel_error = std::max(r.max_rel_error, std::fabs(got - expected) / std::max(expected, 1.0));
+    }
+  }
+  return r;
+}
+
 }  // namespace tb::comm

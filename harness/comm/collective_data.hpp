@@ -47,4 +47,10 @@ struct CheckResult {
 CheckResult check_output(Collective c, int64_t rank, int64_t ranks, const BufferCounts& counts, DType dtype,
                          const void* data);
 
+// In place (nccl-tests' in-place columns: one buffer for input and output), `data` is where the
+// output lies in that buffer; every rank's output is as out of place, except a reduce's non-root,
+// whose buffer is its input and must still hold it (NCCL and MPI write nothing there).
+CheckResult check_in_place_output(Collective c, int64_t rank, int64_t ranks, const BufferCounts& counts, DType dtype,
+                                  const void* data);
+
 }  // namespace tb::comm

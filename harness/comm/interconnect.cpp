@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "harness/comm/in_place.hpp"
 #include "harness/comm/size_list.hpp"
 #include "harness/common/errors.hpp"
 
@@ -67,7 +68,8 @@ MeasuredLink measured_link(const results::RunResults& r, const std::string& orig
                                  r.workload.command));
   const results::KernelResult* best = nullptr;
   for (const auto& k : r.kernels) {
-    if (k.kind != "allreduce" || k.status != "ok" || !k.verified) continue;
+    // The out-of-place figure, as nccl-tests' users quote it (the in-place one is its own entry).
+    if (k.kind != "allreduce" || k.status != "ok" || !k.verified || is_in_place(k)) continue;
     auto it = k.dims.find("ranks");
     if (it == k.dims.end() || it->second < 2 || !k.busbw_gb_s || !(*k.busbw_gb_s > 0)) continue;
     if (!best || k.bytes > best->bytes) best = &k;

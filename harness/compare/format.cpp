@@ -299,19 +299,30 @@ std::string format_regressions(const RegressionReport& r, TableFormat f) {
                              "the number of kernels)\n",
                              bullet, r.family_size, r.options.alpha);
   Table t;
-  t.headers = {"kernel", "baseline ms", "current ms", "change", "p-value", "adjusted p", "rule", "verdict"};
-  t.right_align = {false, true, true, true, true, true, false, false};
+  // Collectives are judged by time; their busbw beside it is the figure their users read.
+  const bool busbw = std::any_of(r.items.begin(), r.items.end(),
+                                 [](const ItemVerdict& i) { return i.baseline_busbw_gb_s.has_value(); });
+  t.headers = {"kernel", "baseline ms", "current ms"};
+  if (busbw) t.headers.insert(t.headers.end(), {"baseline busbw (GB/s)", "current busbw (GB/s)"});
+  t.headers.insert(t.headers.end(), {"change", "p-value", "adjusted p", "rule", "verdict"});
+  t.right_align.assign(t.headers.size(), true);
+  t.right_align.front() = false;
+  t.right_align[t.headers.size() - 2] = t.right_align.back() = false;
   auto p_cell = [](const std::optional<double>& p) { return p ? fmt::format("{:.3g}", *p) : std::string("-"); };
+  auto gb_s = [](const std::optional<double>& v) { return v ? fmt::format("{:.2f}", *v) : std::string("-"); };
   for (const auto& i : r.items) {
     // A side without a time to compare (it failed, or lacks the kernel) shows none, and no change.
     const bool no_baseline = i.verdict == Verdict::New || i.verdict == Verdict::Fixed ||
                              i.verdict == Verdict::StillFailing;
     const bool no_current = i.verdict == Verdict::Failed || i.verdict == Verdict::Missing ||
                             i.verdict == Verdict::StillFailing;
-    t.add_row({i.key, no_baseline ? "-" : fmt::format("{:.4g}", i.baseline_ms),
-               no_current ? "-" : fmt::format("{:.4g}", i.current_ms),
-               no_baseline || no_current ? "-" : fmt::format("{:+.2f}%", 100.0 * i.change), p_cell(i.p_value),
-               p_cell(i.adjusted_p_value), i.rule, to_string(i.verdict)});
+    std::vector<std::string> row = {i.key, no_baseline ? "-" : fmt::format("{:.4g}", i.baseline_ms),
+                                    no_current ? "-" : fmt::format("{:.4g}", i.current_ms)};
+    if (busbw)
+      row.insert(row.end(), {no_baseline ? "-" : gb_s(i.baseline_busbw_gb_s), no_current ? "-" : gb_s(i.current_busbw_gb_s)});
+    row.insert(row.end(), {no_baseline || no_current ? "-" : fmt::format("{:+.2f}%", 100.0 * i.change),
+                           p_cell(i.p_value), p_cell(i.adjusted_p_value), i.rule, to_string(i.verdict)});
+    t.add_row(std::move(row));
   }
   out += heading("Results", f) + t.render(f);
   // The first suspects of a regression: what changed on the machine since the baseline.

@@ -53,6 +53,9 @@ struct ItemVerdict {
   std::string key;              // kernel_key(), or "step"
   double baseline_ms = 0;       // median (step: step_ms)
   double current_ms = 0;
+  // Collectives (`comm` files): nccl-tests' busbw at baseline_ms and current_ms. Judged by time,
+  // which for one size and rank count is busbw's inverse: a slower time is a lower busbw.
+  std::optional<double> baseline_busbw_gb_s, current_busbw_gb_s;
   // current / baseline − 1 over the medians; where runs decide, the Hodges-Lehmann estimate of
   // the ratio (hodges_lehmann_change), whose sign is the U test's direction.
   double change = 0;

@@ -76,6 +76,15 @@ ItemVerdict one_side(Verdict verdict, double baseline_ms, double current_ms, con
 
 // A kernel too noisy to judge: its outliers (samples beyond median + 5σ̂, sample_stats.hpp) are
 // the likeliest cause, where it has some.
+// A collective's busbw at each side's time: busbw = factor x size / time (docs/comm.md), so the
+// baseline kernel's own busbw x its median is factor x size, whatever the runs pooled.
+void add_busbw(ItemVerdict& v, const results::KernelResult& baseline) {
+  if (!baseline.busbw_gb_s || !(baseline.stats.median_ms > 0)) return;
+  const double factor_size = *baseline.busbw_gb_s * baseline.stats.median_ms;
+  if (v.baseline_ms > 0) v.baseline_busbw_gb_s = factor_size / v.baseline_ms;
+  if (v.current_ms > 0) v.current_busbw_gb_s = factor_size / v.current_ms;
+}
+
 void note_outliers(ItemVerdict& v, const timing::SampleStats& base, const timing::SampleStats& cur) {
   std::vector<std::string> parts;
   if (base.outliers > 0) parts.push_back(fmt::format("{} of {} baseline samples", base.outliers, base.samples));
@@ -188,6 +197,7 @@ std::vector<ItemVerdict> kernel_items(const PooledRuns& b, const PooledRuns& c, 
                  timing::known_rel_noise(base->stats).value_or(-1.0), timing::known_rel_noise(cur->stats).value_or(-1.0),
                  o, run_medians(b, key), run_medians(c, key));
       if (v.unjudged_reason == UnjudgedReason::TooNoisy) note_outliers(v, base->stats, cur->stats);
+      add_busbw(v, *base);
       if (bf > 0) {
         // The runs that measured it decide; the evidence, which settle() builds the explanation
         // from, and the notes say which did not.

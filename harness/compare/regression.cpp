@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "harness/common/errors.hpp"
+#include "harness/compare/comm_side_by_side.hpp"
 #include "harness/compare/gate_error.hpp"
 #include "harness/compare/gate_notes.hpp"
 #include "harness/compare/host_conditions.hpp"
@@ -92,10 +93,12 @@ std::string run_advice(const RegressionReport& r, const std::string& command) {
                                     [](const ItemVerdict& i) { return i.judgeable_with_runs; });
   const int n = runs_needed(static_cast<int>(family), r.options.alpha, r.options.correction, r.options.min_samples);
   // Separate files, not --benchmark_repetitions: repetitions share one moment of the host's load.
-  const std::string how = command == "run" ? "several `trainbench run` files: --baseline repeated or a comma list, "
-                                             "several current files"
-                                           : "separate files: --baseline repeated or a comma list, several current "
-                                             "files; --benchmark_repetitions within one file count as one run";
+  const std::string how = command == "run" || command == "comm"
+                              ? fmt::format("several `trainbench {}` files: --baseline repeated or a comma list, "
+                                            "several current files",
+                                            command)
+                              : "separate files: --baseline repeated or a comma list, several current "
+                                "files; --benchmark_repetitions within one file count as one run";
   // Tonight's one or two runs against the baseline's history: more baseline runs also let it fail.
   std::string history;
   if (r.baseline_runs >= kMinRunsToJudge && r.current_runs < kMinRunsToJudge)
@@ -310,6 +313,9 @@ RegressionReport judge(const PooledRuns& base_side, const PooledRuns& cur_side, 
 RegressionReport check_regressions(const std::vector<LabeledResults>& baseline,
                                    const std::vector<LabeledResults>& current, const RegressionOptions& o) {
   check_regression_options(o);
+  std::vector<LabeledResults> every_file = baseline;
+  every_file.insert(every_file.end(), current.begin(), current.end());
+  require_one_kind(every_file);  // a comm file beside a run file: no flag makes them comparable
   // Failures on either side are kept apart, kernel by kernel (kernel_items.hpp).
   return judge(pool_runs(baseline, o.compatibility), pool_runs(current, o.compatibility), o);
 }

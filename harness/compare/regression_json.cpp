@@ -38,6 +38,8 @@ nlohmann::json to_json(const RegressionReport& r) {
                  {"baseline_failures", i.baseline_failures},
                  {"current_failures", i.current_failures}};
     if (i.rule == "noise-band") item["bands_apart"] = i.bands_apart;
+    if (i.baseline_busbw_gb_s) item["baseline_busbw_gb_s"] = *i.baseline_busbw_gb_s;
+    if (i.current_busbw_gb_s) item["current_busbw_gb_s"] = *i.current_busbw_gb_s;
     if (!i.baseline_run_ms.empty()) {
       item["baseline_runs_ms"] = i.baseline_run_ms;
       item["current_runs_ms"] = i.current_run_ms;

@@ -37,13 +37,25 @@ class CollectiveRun {
   virtual double bytes_allocated() const = 0;
 };
 
+// nccl-tests times every size twice: out of place (an input and an output buffer) and in place
+// (one buffer holding the input where the output's own piece goes: all-gather's input at
+// rank x sendcount, reduce-scatter's output at rank x recvcount on NCCL), which spares the copy
+// of a rank's own piece.
+enum class Placement { OutOfPlace, InPlace };
+
 class CollectiveBackend {
  public:
   virtual ~CollectiveBackend() = default;
   virtual CommDevice device() const = 0;
-  // Throws tb::UsageError for an unsupported dtype or collective, tb::RuntimeError on failure.
+  // Whether `c` runs in place here with a result that can be checked.
+  virtual bool runs_in_place(tb::comm::Collective c) const = 0;
+  // Throws tb::UsageError for an unsupported dtype or collective, tb::RuntimeError on failure
+  // (and for a placement runs_in_place refuses).
   virtual std::unique_ptr<CollectiveRun> prepare(tb::comm::Collective c, const tb::comm::BufferCounts& counts,
-                                                 DType dtype) = 0;
+                                                 DType dtype, Placement placement) = 0;
+  std::unique_ptr<CollectiveRun> prepare(tb::comm::Collective c, const tb::comm::BufferCounts& counts, DType dtype) {
+    return prepare(c, counts, dtype, Placement::OutOfPlace);
+  }
 };
 
 // "nccl", "mpi" or "auto" (NCCL when built with it and a GPU is usable, else MPI). "nccl"

@@ -1,9 +1,11 @@
 // Host-memory collectives over MPI (OpenMPI 4.1 from Debian): the same operations as NCCL's,
 // on std::vector buffers. fp32 sums use MPI_FLOAT/MPI_SUM. MPI has no bf16 type, so bf16 is
 // carried as MPI_UINT16_T with a user-defined, commutative sum that widens each pair to fp32,
-// adds and rounds back to nearest-even — what NCCL does per reduction step.
+// adds and rounds back to nearest-even — what NCCL does per reduction step. In place (nccl-tests'
+// in-place columns) every collective takes MPI_IN_PLACE, or MPI_Sendrecv_replace for send/recv.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -45,57 +47,70 @@ int as_count(int64_t n, const char* what) {
 
 class MpiRun final : public CollectiveRun {
  public:
-  MpiRun(MpiWorld& world, Collective c, const BufferCounts& counts, DType dtype, MPI_Op bf16_op)
-      : world_(world), c_(c), counts_(counts), dtype_(dtype) {
-    const size_t e = tb::comm::comm_element_bytes(dtype);
+  MpiRun(MpiWorld& world, Collective c, const BufferCounts& counts, DType dtype, MPI_Op bf16_op, Placement placement)
+      : world_(world), c_(c), counts_(counts), dtype_(dtype), in_place_(placement == Placement::InPlace) {
+    element_ = tb::comm::comm_element_bytes(dtype);
     type_ = dtype == DType::BF16 ? MPI_UINT16_T : MPI_FLOAT;
     op_ = dtype == DType::BF16 ? bf16_op : MPI_SUM;
-    send_.resize(counts.send_count * e);
-    recv_.resize(counts.recv_count * e);
-    tb::comm::fill_input(c, world.rank(), counts, dtype, send_.data());
+    // In place, one buffer (recv_) holds the input and receives the output: MPI_IN_PLACE.
+    if (!in_place_) send_.resize(counts.send_count * element_);
+    recv_.resize(std::max(counts.send_count, counts.recv_count) * element_);
+    load_input();
   }
 
   void launch() override {
     MPI_Comm comm = world_.comm();
     const int n = world_.size(), r = world_.rank();
+    const bool root = r == tb::comm::kRootRank;
+    // In place every rank's input is recv_ (all-gather's own piece at rank x count in it).
+    const void* in = in_place_ ? MPI_IN_PLACE : send_.data();
+    void* out = recv_.data();
     switch (c_) {
       case Collective::AllReduce:
-        check(MPI_Allreduce(send_.data(), recv_.data(), as_count(counts_.send_count, "allreduce"), type_, op_, comm),
-              "MPI_Allreduce");
+        check(MPI_Allreduce(in, out, as_count(counts_.send_count, "allreduce"), type_, op_, comm), "MPI_Allreduce");
         break;
-      case Collective::AllGather:
-        check(MPI_Allgather(send_.data(), as_count(counts_.send_count, "allgather"), type_, recv_.data(),
-                            as_count(counts_.send_count, "allgather"), type_, comm),
+      case Collective::AllGather: {
+        const int count = as_count(counts_.send_count, "allgather");
+        check(MPI_Allgather(in, in_place_ ? 0 : count, in_place_ ? MPI_DATATYPE_NULL : type_, out, count, type_, comm),
               "MPI_Allgather");
         break;
+      }
       case Collective::ReduceScatter:
-        check(MPI_Reduce_scatter_block(send_.data(), recv_.data(), as_count(counts_.recv_count, "reducescatter"),
-                                       type_, op_, comm),
+        // In place the input is the whole of recv_, and MPI leaves each rank's piece at its start.
+        check(MPI_Reduce_scatter_block(in, out, as_count(counts_.recv_count, "reducescatter"), type_, op_, comm),
               "MPI_Reduce_scatter_block");
         break;
       case Collective::AllToAll: {
         const int block = as_count(counts_.send_count / n, "alltoall");
-        check(MPI_Alltoall(send_.data(), block, type_, recv_.data(), block, type_, comm), "MPI_Alltoall");
+        check(MPI_Alltoall(in, in_place_ ? 0 : block, in_place_ ? MPI_DATATYPE_NULL : type_, out, block, type_, comm),
+              "MPI_Alltoall");
         break;
       }
       case Collective::SendRecv: {
         // nccl-tests' sendrecv: a ring, each rank sends to rank + 1 and receives from rank − 1.
         const int count = as_count(counts_.send_count, "sendrecv");
-        check(MPI_Sendrecv(send_.data(), count, type_, (r + 1) % n, 0, recv_.data(), count, type_, (r + n - 1) % n, 0,
-                           comm, MPI_STATUS_IGNORE),
-              "MPI_Sendrecv");
+        if (in_place_)
+          check(MPI_Sendrecv_replace(out, count, type_, (r + 1) % n, 0, (r + n - 1) % n, 0, comm, MPI_STATUS_IGNORE),
+                "MPI_Sendrecv_replace");
+        else
+          check(MPI_Sendrecv(send_.data(), count, type_, (r + 1) % n, 0, out, count, type_, (r + n - 1) % n, 0, comm,
+                             MPI_STATUS_IGNORE),
+                "MPI_Sendrecv");
         break;
       }
       case Collective::Broadcast:
-        // MPI_Bcast works in place: the root's buffer is the source, so the root sends from its
-        // input and the others receive into their output (output() below).
-        check(MPI_Bcast(r == tb::comm::kRootRank ? send_.data() : recv_.data(), as_count(counts_.send_count, "broadcast"),
-                        type_, static_cast<int>(tb::comm::kRootRank), comm),
+        // MPI_Bcast works in place: the root's buffer is the source. Out of place the root sends
+        // from its input and the others receive into their output (output() below); in place all
+        // use recv_, the root's holding its input.
+        check(MPI_Bcast(root && !in_place_ ? send_.data() : out, as_count(counts_.send_count, "broadcast"), type_,
+                        static_cast<int>(tb::comm::kRootRank), comm),
               "MPI_Bcast");
         break;
       case Collective::Reduce:
-        check(MPI_Reduce(send_.data(), recv_.data(), as_count(counts_.send_count, "reduce"), type_, op_,
-                         static_cast<int>(tb::comm::kRootRank), comm),
+        // MPI_IN_PLACE is the root's alone; another rank in place sends its buffer, untouched.
+        check(MPI_Reduce(in_place_ && !root ? static_cast<const void*>(out) : in, root || !in_place_ ? out : nullptr,
+                         as_count(counts_.send_count, "reduce"), type_, op_, static_cast<int>(tb::comm::kRootRank),
+                         comm),
               "MPI_Reduce");
         break;
     }
@@ -108,12 +123,15 @@ class MpiRun final : public CollectiveRun {
   }
 
   tb::comm::CheckResult run_and_check(bool corrupt_for_testing) override {
-    std::memset(recv_.data(), 0, recv_.size());
+    if (in_place_) load_input();  // the timed launches overwrote it
+    else std::memset(recv_.data(), 0, recv_.size());
     launch();
     std::vector<unsigned char>& out = output();
     const bool corrupt = corrupt_for_testing && world_.rank() == 0 && !out.empty();
     if (corrupt) out[0] ^= 0x40;  // flips an exponent bit
-    const auto result = tb::comm::check_output(c_, world_.rank(), world_.size(), counts_, dtype_, out.data());
+    const int rank = world_.rank(), ranks = world_.size();
+    const auto result = in_place_ ? tb::comm::check_in_place_output(c_, rank, ranks, counts_, dtype_, out.data())
+                                  : tb::comm::check_output(c_, rank, ranks, counts_, dtype_, out.data());
     if (corrupt) out[0] ^= 0x40;  // the broadcast root's output is its input: later launches need it whole
     return result;
   }
@@ -121,15 +139,28 @@ class MpiRun final : public CollectiveRun {
   double bytes_allocated() const override { return static_cast<double>(send_.size() + recv_.size()); }
 
  private:
+  // Out of place the input fills send_; in place recv_, cleared first, at the input's offset.
+  void load_input() {
+    if (!in_place_) {
+      tb::comm::fill_input(c_, world_.rank(), counts_, dtype_, send_.data());
+      return;
+    }
+    std::memset(recv_.data(), 0, recv_.size());
+    const size_t offset = c_ == Collective::AllGather ? world_.rank() * counts_.send_count * element_ : 0;
+    tb::comm::fill_input(c_, world_.rank(), counts_, dtype_, recv_.data() + offset);
+  }
+
   // Where this rank's result lands: the broadcast root holds the data in the buffer it sent.
   std::vector<unsigned char>& output() {
-    return c_ == Collective::Broadcast && world_.rank() == tb::comm::kRootRank ? send_ : recv_;
+    return !in_place_ && c_ == Collective::Broadcast && world_.rank() == tb::comm::kRootRank ? send_ : recv_;
   }
 
   MpiWorld& world_;
   Collective c_;
   BufferCounts counts_;
   DType dtype_;
+  bool in_place_;
+  size_t element_ = 0;
   MPI_Datatype type_;
   MPI_Op op_;
   std::vector<unsigned char> send_, recv_;
@@ -151,9 +182,13 @@ class MpiBackend final : public CollectiveBackend {
     return d;
   }
 
-  std::unique_ptr<CollectiveRun> prepare(Collective c, const BufferCounts& counts, DType dtype) override {
+  // MPI_IN_PLACE serves every collective here (MPI_Sendrecv_replace for send/recv).
+  bool runs_in_place(Collective) const override { return true; }
+
+  std::unique_ptr<CollectiveRun> prepare(Collective c, const BufferCounts& counts, DType dtype,
+                                         Placement placement) override {
     try {
-      return std::make_unique<MpiRun>(world_, c, counts, dtype, bf16_op_);
+      return std::make_unique<MpiRun>(world_, c, counts, dtype, bf16_op_, placement);
     } catch (const std::bad_alloc&) {
       throw RuntimeError(fmt::format("{} of {} bytes: out of host memory", tb::comm::to_string(c), counts.size_bytes));
     }

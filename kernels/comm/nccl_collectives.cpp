@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -107,6 +108,7 @@ class NcclGroup {
 struct DeviceMemory {
   void* ptr = nullptr;
   explicit DeviceMemory(size_t bytes, const char* what) {
+    if (bytes == 0) return;  // an in-place run's unused send buffer
     cuda_check(cudaMalloc(&ptr, bytes), fmt::format("cudaMalloc ({}, {} bytes)", what, bytes).c_str());
   }
   ~DeviceMemory() { cudaFree(ptr); }
@@ -138,20 +140,18 @@ void wait_for(cudaEvent_t done, ncclComm_t comm, bool& aborted, const char* what
 
 class NcclRun final : public CollectiveRun {
  public:
+  // In place (Placement::InPlace) one buffer, recv_, holds the input and receives the output, as
+  // nccl-tests places them: all-gather's input at rank x sendcount, reduce-scatter's output at
+  // rank x recvcount, the others' both at its start.
   NcclRun(ncclComm_t comm, bool& aborted, cudaStream_t stream, int rank, int ranks, Collective c,
-          const BufferCounts& counts, DType dtype)
+          const BufferCounts& counts, DType dtype, Placement placement)
       : comm_(comm), aborted_(aborted), stream_(stream), rank_(rank), ranks_(ranks), c_(c), counts_(counts), dtype_(dtype),
-        element_bytes_(tb::comm::comm_element_bytes(dtype)), send_bytes_(counts.send_count * element_bytes_),
-        recv_bytes_(counts.recv_count * element_bytes_), send_(send_bytes_, "send buffer"),
-        recv_(recv_bytes_, "receive buffer") {
+        in_place_(placement == Placement::InPlace), element_bytes_(tb::comm::comm_element_bytes(dtype)),
+        send_bytes_(counts.send_count * element_bytes_), recv_bytes_(counts.recv_count * element_bytes_),
+        buffer_bytes_(in_place_ ? std::max(send_bytes_, recv_bytes_) : recv_bytes_),
+        send_(in_place_ ? 0 : send_bytes_, "send buffer"), recv_(buffer_bytes_, "receive buffer") {
     type_ = dtype == DType::BF16 ? ncclBfloat16 : ncclFloat32;
-    std::vector<unsigned char> host(send_bytes_);
-    tb::comm::fill_input(c, rank, counts, dtype, host.data());
-    // On our non-blocking stream (the legacy one a plain cudaMemcpy uses does not order it), and
-    // waited for: `host` is a local.
-    cuda_check(cudaMemcpyAsync(send_.ptr, host.data(), send_bytes_, cudaMemcpyHostToDevice, stream_),
-               "cudaMemcpyAsync (inputs)");
-    cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+    load_input();
   }
   ~NcclRun() override {
     if (!aborted_) cudaStreamSynchronize(stream_);
@@ -159,8 +159,8 @@ class NcclRun final : public CollectiveRun {
 
   void launch() override {
     const auto& nccl = api();
-    void* send = send_.ptr;
-    void* recv = recv_.ptr;
+    void* send = input();
+    void* recv = output();
     auto* in = static_cast<char*>(send);
     auto* out = static_cast<char*>(recv);
     switch (c_) {
@@ -221,21 +221,47 @@ class NcclRun final : public CollectiveRun {
   }
 
   tb::comm::CheckResult run_and_check(bool corrupt_for_testing) override {
-    cuda_check(cudaMemsetAsync(recv_.ptr, 0, recv_bytes_, stream_), "cudaMemsetAsync");
+    if (in_place_) load_input();  // the timed launches overwrote it
+    else cuda_check(cudaMemsetAsync(recv_.ptr, 0, recv_bytes_, stream_), "cudaMemsetAsync");
     launch();
     cuda_check(cudaEventRecord(stop_.e, stream_), "cudaEventRecord");
     wait_for(stop_.e, comm_, aborted_, "checked collective");
-    std::vector<unsigned char> host(recv_bytes_);
-    cuda_check(cudaMemcpyAsync(host.data(), recv_.ptr, recv_bytes_, cudaMemcpyDeviceToHost, stream_),
+    // A reduce's non-root in place holds its input, to be found unchanged: send_count elements.
+    const bool own_input = in_place_ && c_ == Collective::Reduce && rank_ != tb::comm::kRootRank;
+    std::vector<unsigned char> host(own_input ? send_bytes_ : recv_bytes_);
+    cuda_check(cudaMemcpyAsync(host.data(), output(), host.size(), cudaMemcpyDeviceToHost, stream_),
                "cudaMemcpyAsync (outputs)");
     cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
     if (corrupt_for_testing && rank_ == 0 && !host.empty()) host[0] ^= 0x40;
-    return tb::comm::check_output(c_, rank_, ranks_, counts_, dtype_, host.data());
+    return in_place_ ? tb::comm::check_in_place_output(c_, rank_, ranks_, counts_, dtype_, host.data())
+                     : tb::comm::check_output(c_, rank_, ranks_, counts_, dtype_, host.data());
   }
 
-  double bytes_allocated() const override { return static_cast<double>(send_bytes_ + recv_bytes_); }
+  double bytes_allocated() const override {
+    return static_cast<double>((in_place_ ? 0 : send_bytes_) + buffer_bytes_);
+  }
 
  private:
+  char* input() const {
+    if (!in_place_) return static_cast<char*>(send_.ptr);
+    return static_cast<char*>(recv_.ptr) + (c_ == Collective::AllGather ? rank_ * send_bytes_ : 0);
+  }
+  char* output() const {
+    return static_cast<char*>(recv_.ptr) + (in_place_ && c_ == Collective::ReduceScatter ? rank_ * recv_bytes_ : 0);
+  }
+
+  // The input, filled on the host; in place the buffer is cleared first. On our non-blocking
+  // stream (the legacy one a plain cudaMemcpy uses does not order it), and waited for: `host` is
+  // a local.
+  void load_input() {
+    std::vector<unsigned char> host(send_bytes_);
+    tb::comm::fill_input(c_, rank_, counts_, dtype_, host.data());
+    if (in_place_) cuda_check(cudaMemsetAsync(recv_.ptr, 0, buffer_bytes_, stream_), "cudaMemsetAsync");
+    cuda_check(cudaMemcpyAsync(input(), host.data(), send_bytes_, cudaMemcpyHostToDevice, stream_),
+               "cudaMemcpyAsync (inputs)");
+    cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+  }
+
   ncclComm_t comm_;
   bool& aborted_;  // the backend's: set once the communicator is aborted (freed)
   cudaStream_t stream_;
@@ -243,8 +269,9 @@ class NcclRun final : public CollectiveRun {
   Collective c_;
   BufferCounts counts_;
   DType dtype_;
+  bool in_place_;
   ncclDataType_t type_ = ncclFloat32;
-  size_t element_bytes_ = 0, send_bytes_ = 0, recv_bytes_ = 0;
+  size_t element_bytes_ = 0, send_bytes_ = 0, recv_bytes_ = 0, buffer_bytes_ = 0;
   DeviceMemory send_, recv_;
   Event start_, stop_;
 };
@@ -296,10 +323,21 @@ class NcclBackend final : public CollectiveBackend {
     return d;
   }
 
-  std::unique_ptr<CollectiveRun> prepare(Collective c, const BufferCounts& counts, DType dtype) override {
+  // NCCL's all-to-all and send/recv are grouped sends and receives: from and into one buffer they
+  // race, and nccl-tests, which times them in place, does not check them ("We don't support
+  // in-place alltoall/sendrecv"). The rest NCCL documents in place.
+  bool runs_in_place(Collective c) const override {
+    return c != Collective::AllToAll && c != Collective::SendRecv;
+  }
+
+  std::unique_ptr<CollectiveRun> prepare(Collective c, const BufferCounts& counts, DType dtype,
+                                         Placement placement) override {
     if (aborted_)
       throw RuntimeError("the NCCL communicator was aborted after an earlier failure; no further collective runs");
-    return std::make_unique<NcclRun>(comm_, aborted_, stream_, world_.rank(), world_.size(), c, counts, dtype);
+    if (placement == Placement::InPlace && !runs_in_place(c))
+      throw RuntimeError(fmt::format("NCCL runs no checked in-place {}", tb::comm::to_string(c)));
+    return std::make_unique<NcclRun>(comm_, aborted_, stream_, world_.rank(), world_.size(), c, counts, dtype,
+                                     placement);
   }
 
  private:

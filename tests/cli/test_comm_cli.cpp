@@ -39,7 +39,19 @@ TEST(CommCli, OneRankRunsEveryCollectiveChecksAndRecordsIt) {
   EXPECT_EQ(j.at("status"), "complete");
   EXPECT_EQ(j.at("workload").at("command"), "comm");
   ASSERT_EQ(j.at("ranks").size(), 1u);
-  ASSERT_EQ(j.at("kernels").size(), 14u);  // 7 collectives x 2 sizes
+  // 7 collectives x 2 sizes, each out of place and then in place (MPI runs all seven in place),
+  // as nccl-tests' two column groups.
+  ASSERT_EQ(j.at("kernels").size(), 28u);
+  EXPECT_NE(r.out.find("out-of-place"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in-place"), std::string::npos) << r.out;
+  for (size_t i = 0; i < 28; i += 2) {
+    const auto& out_of_place = j.at("kernels")[i];
+    const auto& in_place = j.at("kernels")[i + 1];
+    EXPECT_FALSE(out_of_place.at("dims").contains("in_place")) << out_of_place.at("name");
+    EXPECT_EQ(in_place.at("dims").at("in_place"), 1) << in_place.at("name");
+    EXPECT_EQ(in_place.at("name"), out_of_place.at("name"));
+    EXPECT_EQ(in_place.at("shape"), out_of_place.at("shape").get<std::string>() + ", in place");
+  }
   for (const auto& k : j.at("kernels")) {
     EXPECT_TRUE(k.at("verified").get<bool>()) << k.at("name");
     EXPECT_EQ(k.at("wrong_elements"), 0);
@@ -60,9 +72,10 @@ TEST(CommCli, BroadcastAndReduceRunCheckedWithBusbwEqualToAlgbw) {
     const CliResult r = run_trainbench(with_quick({"comm", "--backend", "mpi", "--op", op, "--sizes", "1M", "--json"}));
     ASSERT_EQ(r.exit_code, 0) << op << ": " << r.out << r.err;
     const auto j = nlohmann::json::parse(r.out);
-    ASSERT_EQ(j.at("kernels").size(), 1u);
+    ASSERT_EQ(j.at("kernels").size(), 2u);  // out of place, in place
     const auto& k = j.at("kernels")[0];
     EXPECT_EQ(k.at("kind"), op);
+    EXPECT_TRUE(j.at("kernels")[1].at("verified").get<bool>()) << op << " in place";
     EXPECT_EQ(k.at("name"), op + ".1048576");
     EXPECT_TRUE(k.at("verified").get<bool>());
     EXPECT_GT(k.at("algbw_gb_s").get<double>(), 0.0);
@@ -71,6 +84,7 @@ TEST(CommCli, BroadcastAndReduceRunCheckedWithBusbwEqualToAlgbw) {
         with_quick({"comm", "--backend", "mpi", "--op", op, "--sizes", "4K", "--corrupt-output-for-testing", "--json"}));
     EXPECT_EQ(bad.exit_code, 1) << op << ": " << bad.err;
     EXPECT_EQ(nlohmann::json::parse(bad.out).at("kernels")[0].at("wrong_elements"), 1) << op;
+    EXPECT_EQ(nlohmann::json::parse(bad.out).at("kernels")[1].at("wrong_elements"), 1) << op << " in place";
   }
   // With the model's sizes: training sends no broadcast, so it is measured at the activation size.
   const CliResult m = run_trainbench(
@@ -89,7 +103,7 @@ TEST(CommCli, DefaultsToTheModelsMessageSizes) {
       with_quick({"comm", "--backend", "mpi", "--model", "gpt1", "--tp", "1", "--op", "sendrecv", "--json"}));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j.at("kernels").size(), 1u);
+  ASSERT_EQ(j.at("kernels").size(), 2u);  // out of place, in place
   EXPECT_EQ(j.at("kernels")[0].at("name"), "pp.activation");
   EXPECT_EQ(j.at("kernels")[0].at("bytes").get<double>(), 786432.0);
   EXPECT_EQ(j.at("workload").at("model"), "gpt1");
@@ -131,6 +145,10 @@ TEST(CommCli, WrongResultsAreCountedAndFailTheRun) {
   EXPECT_EQ(j.at("status"), "failed");
   EXPECT_EQ(j.at("kernels")[0].at("wrong_elements"), 1);
   EXPECT_FALSE(j.at("kernels")[0].at("verified").get<bool>());
+  // The in-place run is checked as well: its planted error counted there too.
+  EXPECT_EQ(j.at("kernels")[1].at("dims").at("in_place"), 1);
+  EXPECT_EQ(j.at("kernels")[1].at("wrong_elements"), 1);
+  EXPECT_EQ(j.at("kernels")[1].at("status"), "failed");
 }
 
 // Ctrl-C mid-sweep: exit 130, the size it stopped marked interrupted (never a checked row), the

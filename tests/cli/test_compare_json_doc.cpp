@@ -6,7 +6,7 @@
 // runs, on SYNTHETIC results files, cover each "when": a step and none, an extrapolation and none,
 // --layout auto with a site, prices and interruptions, a tie, health files with a kernel stopped
 // short of its noise target; a gate of single runs (the step by noise bands) with a changed driver
-// and kernel algorithm, one of three runs a side, and a refusal.
+// and kernel algorithm, one of three runs a side, and a refusal; comm files side by side and gated.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/report/synthetic_comm.hpp"
 #include "tests/report/synthetic_results.hpp"
 #include "tests/support/cli_runner.hpp"
 #include "tests/support/doc_key_tables.hpp"
@@ -24,12 +25,14 @@ namespace tb::testing {
 namespace {
 
 using nlohmann::json;
+using tb::testing::SyntheticCommSpec;
 
 const std::string kDoc = "docs/compare-json.md";
 const std::string kEstimateDoc = "docs/estimate-json.md";
 const char* const kSideBySide = "## Side by side";
 const char* const kGate = "## Regression gate";
 const char* const kError = "## A refusal or an error";
+const char* const kComm = "## Comm files side by side";
 // Each run's extrapolation holds these objects of estimate --json, documented there.
 const char* const kEstimateParts[] = {"scaling", "memory", "interruptions"};
 
@@ -50,7 +53,7 @@ std::string section(const std::string& text, const std::string& heading) {
 
 // What one mode's runs wrote, and, for side by side, the estimate objects inside them.
 struct Written {
-  std::vector<WrittenJson> side_by_side, gate, error, estimate_parts;
+  std::vector<WrittenJson> side_by_side, gate, error, estimate_parts, comm;
 };
 
 // A side-by-side output as the doc's tables see it: each run's `group_ms` keyed by kernel group
@@ -168,6 +171,22 @@ class CompareJsonDoc : public ResultsDirTest {
     gate = compare(args, &source, &rc);
     w.gate.push_back({source, gate});
     EXPECT_TRUE(rc == 0 || rc == 1 || rc == 2) << source << ": exit " << rc;
+    // comm files: an H100 pair across two hosts (a link to take a percentage of) beside host
+    // memory (none), and the gate on two of them (each row's busbw beside its time).
+    SyntheticCommSpec ib;
+    ib.backend = "nccl";
+    ib.sku = "h100-sxm";
+    ib.device_name = "NVIDIA H100 80GB HBM3 (synthetic test data)";
+    ib.hosts = 2;
+    SyntheticCommSpec host, host_again;
+    host.seed = 2;
+    host_again.seed = 3;
+    const std::string comm_host = write("comm-host.json", synthetic_comm_run(host));
+    j = compare({write("comm-ib.json", synthetic_comm_run(ib)), comm_host}, &source);
+    w.comm.push_back({source, j});
+    gate = compare({"--baseline", comm_host, write("comm-host-again.json", synthetic_comm_run(host_again))}, &source, &rc);
+    w.gate.push_back({source, gate});
+    EXPECT_TRUE(rc == 0 || rc == 1 || rc == 3) << source << ": exit " << rc;
     // A run on both sides is refused, answered in JSON.
     const json refused = compare({"--baseline", base, base}, &source, &rc);
     w.error.push_back({source, refused});
@@ -179,7 +198,7 @@ class CompareJsonDoc : public ResultsDirTest {
 std::string problems_of(const std::string& doc_markdown, const Written& w) {
   std::vector<std::string> problems;
   const std::pair<const char*, const std::vector<WrittenJson>*> modes[] = {
-      {kSideBySide, &w.side_by_side}, {kGate, &w.gate}, {kError, &w.error}};
+      {kSideBySide, &w.side_by_side}, {kGate, &w.gate}, {kError, &w.error}, {kComm, &w.comm}};
   for (const auto& [heading, outputs] : modes) {
     const DocKeys doc = documented_keys(section(doc_markdown, heading), kDoc, "", problems);
     if (doc.empty()) problems.push_back(fmt::format("{} has no key tables under \"{}\"", kDoc, heading));
@@ -194,7 +213,8 @@ std::string problems_of(const std::string& doc_markdown, const Written& w) {
 TEST_F(CompareJsonDoc, ListsEveryKeyWrittenAndWritesEveryKeyListed) {
   const Written w = written();
   ASSERT_EQ(w.side_by_side.size(), 5u);
-  ASSERT_EQ(w.gate.size(), 2u);
+  ASSERT_EQ(w.gate.size(), 3u);
+  ASSERT_EQ(w.comm.size(), 1u);
   const std::string problems = problems_of(doc_text(kDoc), w);
   EXPECT_TRUE(problems.empty()) << problems;
 
@@ -232,6 +252,9 @@ TEST_F(CompareJsonDoc, AnEditedDocIsCaught) {
   expect_caught(edited_doc(text, "| `interruptions` |", "| `goodput` |"), "documents `runs[].extrapolation.goodput`");
   expect_caught(edited_doc(text, "| `error` |", ""), "does not document `error`");
   expect_caught(edited_doc(text, "| `kernel` |", ""), "does not document `environment[].kernel`");
+  expect_caught(edited_doc(text, "| `busbw_vs_a` |", ""), "does not document `rows[].cells[].busbw_vs_a`");
+  expect_caught(edited_doc(text, "| `baseline_busbw_gb_s`, `current_busbw_gb_s` |", ""),
+                "does not document `items[].baseline_busbw_gb_s`");
 }
 
 }  // namespace

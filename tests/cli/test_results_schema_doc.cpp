@@ -139,6 +139,11 @@ std::vector<WrittenFile> written_files() {
   std::vector<WrittenFile> files;
   results::RunResults every = every_field();
   every.kernels.push_back(collective_kernel());
+  // nccl-tests' in-place measurement of the same size: an entry of its own (dims.in_place).
+  results::KernelResult in_place = collective_kernel();
+  in_place.shape += ", in place";
+  in_place.dims["in_place"] = 1;
+  every.kernels.push_back(in_place);
   files.push_back({"to_json(every_field() and a collective)", results::to_json(every)});
   results::RunResults padded = every_field();  // one kernel, no step: its sums are not this test's
   padded.kernels = {padded_attention_kernel()};

@@ -107,6 +107,25 @@ TEST(CommData, ReduceChecksTheSumAtTheRootAndAnUntouchedBufferElsewhere) {
   EXPECT_EQ(check_output(Collective::Reduce, 0, 4, counts, DType::FP32, zeros.data()).wrong, 10);
 }
 
+// In place a reduce's non-root sends its buffer, which must still hold its input; every other
+// output is checked as out of place.
+TEST(CommData, InPlaceReduceLeavesANonRootsInputAndChecksTheRest) {
+  const BufferCounts counts = buffer_counts(Collective::Reduce, 4 * 10, 4, 4);
+  const std::vector<float> own = filled(Collective::Reduce, 2, counts);
+  EXPECT_EQ(check_in_place_output(Collective::Reduce, 2, 4, counts, DType::FP32, own.data()).wrong, 0);
+  // Cleared (what the out-of-place check wants) or another rank's input: wrong in place.
+  const std::vector<float> zeros(counts.send_count, 0.0f);
+  EXPECT_EQ(check_in_place_output(Collective::Reduce, 2, 4, counts, DType::FP32, zeros.data()).wrong, 10);
+  const std::vector<float> other = filled(Collective::Reduce, 1, counts);
+  EXPECT_GT(check_in_place_output(Collective::Reduce, 2, 4, counts, DType::FP32, other.data()).wrong, 0);
+  // The root holds the sum, in place as out of place.
+  const std::vector<float> sums = simulate(Collective::Reduce, 0, 4, counts);
+  EXPECT_EQ(check_in_place_output(Collective::Reduce, 0, 4, counts, DType::FP32, sums.data()).wrong, 0);
+  EXPECT_EQ(check_in_place_output(Collective::Reduce, 0, 4, counts, DType::FP32, zeros.data()).wrong, 10);
+  const BufferCounts ar = buffer_counts(Collective::AllReduce, 4 * 10, 4, 4);
+  EXPECT_EQ(check_in_place_output(Collective::AllReduce, 3, 4, ar, DType::FP32, zeros.data()).wrong, 10);
+}
+
 TEST(CommData, Bf16RoundsToNearestEvenAndSumsStayExact) {
   EXPECT_EQ(bf16_from_float(1.0f), 0x3f80);
   EXPECT_EQ(float_from_bf16(0x3f80), 1.0f);

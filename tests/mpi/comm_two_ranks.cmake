@@ -58,9 +58,21 @@ foreach(i 0 1)
   string(JSON local GET "${json}" ranks ${i} local_rank)
   expect_eq("${local}" "${i}" "ranks[${i}].local_rank (both ranks share this host)")
 endforeach()
-# 7 collectives x 2 sizes, each over 2 ranks, checked, with busbw = algbw x nccl-tests' factor.
+# 7 collectives x 2 sizes, each out of place and then in place (MPI runs all seven in place:
+# MPI_IN_PLACE, MPI_Sendrecv_replace), each over 2 ranks, checked, with busbw = algbw x
+# nccl-tests' factor.
 string(JSON nkernels LENGTH "${json}" kernels)
-expect_eq("${nkernels}" "14" "kernels[] length")
+expect_eq("${nkernels}" "28" "kernels[] length")
+foreach(i RANGE 1 27 2)
+  string(JSON placed GET "${json}" kernels ${i} dims in_place)
+  expect_eq("${placed}" "1" "kernels[${i}].dims.in_place (every second entry is the in-place one)")
+endforeach()
+# The table prints both as nccl-tests does: an out-of-place and an in-place group of columns.
+string(FIND "${out}" "out-of-place" oop_at)
+string(FIND "${out}" "in-place" ip_at)
+if(oop_at EQUAL -1 OR ip_at EQUAL -1)
+  message(FATAL_ERROR "the table has no out-of-place and in-place column groups:\n${out}")
+endif()
 math(EXPR last "${nkernels} - 1")
 set(kinds "")
 foreach(i RANGE ${last})
@@ -112,4 +124,4 @@ string(FIND "${est_err}" "--comm-results ${OUT}: measured by the mpi backend on 
 if(at EQUAL -1)
   message(FATAL_ERROR "estimate's refusal does not name the file and its backend: ${est_err}")
 endif()
-message(STATUS "mpirun -np 2 trainbench comm: results file ${OUT} holds 2 ranks and 14 verified collectives")
+message(STATUS "mpirun -np 2 trainbench comm: results file ${OUT} holds 2 ranks and 14 verified collectives, each out of place and in place")
