@@ -25,8 +25,8 @@ struct ZeroStageTry {
 // (dp·cp = 1), 1, 2 and 3 otherwise.
 std::vector<int> zero_stages_to_try(std::optional<int> pinned, int64_t replicas);
 
-// Why the last of `tried` (lowest first) was kept, e.g. "ZeRO-1 does not fit: 93.1 GiB > 71.7 GiB
-// (90% of 79.65 GiB usable of 80); ZeRO-2 fits at 70.2 GiB". `capacity_gib` is what fits are
+// Why the last of `tried` (lowest first) was kept, e.g. "ZeRO-1 does not fit: 76.7 GiB > 71.7 GiB
+// (90% of 79.65 GiB usable of 80); ZeRO-2 fits at 70.3 GiB". `capacity_gib` is what fits are
 // judged against, `capacity_text` how the SKU names it; the limit is the "tight" margin of it.
 std::string zero_stage_reason(const std::vector<ZeroStageTry>& tried, std::optional<int> pinned, bool keep_gathered,
                               int64_t replicas, double capacity_gib, const std::string& capacity_text);

@@ -86,8 +86,8 @@ TEST(LayoutSearch, FastestOnNGpusFitsKeepsTheBatchAndIsOrdered) {
     EXPECT_EQ(*s.ranked[i].result.gpus, 1024);
     // Ordered by days to the microsecond (ties broken by memory): equal within that.
     if (i > 0) EXPECT_LE(*s.ranked[i - 1].result.wall_days, *s.ranked[i].result.wall_days + 1e-6 / 86400);
-    // t = 8 without pipelining holds all 96 layers' weights: only ZeRO-3 shards them far enough.
-    if (*s.ranked[i].request.tp == 8 && *s.ranked[i].request.pp == 1) EXPECT_EQ(s.ranked[i].request.zero_stage, 3);
+    // t = 8 without pipelining holds all 96 layers' weights and gradients: ZeRO-1 does not fit it.
+    if (*s.ranked[i].request.tp == 8 && *s.ranked[i].request.pp == 1) EXPECT_GE(s.ranked[i].request.zero_stage, 2);
   }
   // The best, asked for by its printed flags (layout_flags, what `estimate --layout auto` tells
   // the user to run), gives the same answer: the flags are parsed back onto the search's base
