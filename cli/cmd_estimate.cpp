@@ -65,6 +65,7 @@ struct EstimateFlags {
   std::string comm_results;
   // Memory per GPU (harness/estimate/memory_footprint.hpp): with the layout.
   std::optional<int> zero;
+  bool zero3_keep_gathered = false;  // FSDP's reshard_after_forward=False; only with --zero 3
   std::string grad_dtype;
   std::string sequence_parallel;
   std::string attention;
@@ -132,12 +133,18 @@ void add_comm_model(const EstimateFlags& f, EstimateRequest& req, bool search, b
         f.micro_batch_size != 1)
       throw UsageError("--interconnect, --comm-results, --micro-batches, --micro-batch-size, --overlap and --ep-overlap feed the "
                        "communication model: give the layout too (--tp, --cp, --pp, --dp, --ep)");
-    if (f.zero || !f.sequence_parallel.empty() || !f.attention.empty() || !f.grad_dtype.empty())
-      throw UsageError("--zero, --grad-dtype, --sequence-parallel and --attention feed the memory per GPU of a layout: "
-                       "give the layout too (--tp, --cp, --pp, --dp, --ep)");
+    if (f.zero || f.zero3_keep_gathered || !f.sequence_parallel.empty() || !f.attention.empty() ||
+        !f.grad_dtype.empty())
+      throw UsageError("--zero, --zero3-keep-gathered, --grad-dtype, --sequence-parallel and --attention feed the "
+                       "memory per GPU of a layout: give the layout too (--tp, --cp, --pp, --dp, --ep)");
     return;
   }
+  if (f.zero3_keep_gathered && f.zero.value_or(-1) != 3)
+    throw UsageError(fmt::format("--zero3-keep-gathered keeps ZeRO-3's gathered weights from the forward to the "
+                                 "backward: give it with --zero 3 (got {})",
+                                 f.zero ? fmt::format("--zero {}", *f.zero) : std::string("no --zero")));
   if (f.zero) req.zero_stage = *f.zero;
+  req.zero3_keep_gathered = f.zero3_keep_gathered;
   if (!f.grad_dtype.empty()) req.grad_bytes = parse_grad_bytes(f.grad_dtype, "--grad-dtype");
   if (!f.sequence_parallel.empty()) {
     if (f.sequence_parallel != "on" && f.sequence_parallel != "off")
@@ -221,9 +228,11 @@ void run_layout_search(const EstimateFlags& f, const EstimateRequest& req, std::
     }
     ways.push_back("a larger-memory SKU");
     if (f.recompute != "full" && f.recompute != "auto") ways.push_back("--recompute full (or auto)");
-    if (f.zero.value_or(0) != 3) ways.push_back("--zero 3");
-    fmt::print(stderr, "trainbench: no layout of {} fits {}{}: try {}\n", req.model.name, req.sku->capacity_text(),
-               req.days ? " and finishes in time" : "", fmt::join(ways, ", "));
+    // Unpinned, the search has tried ZeRO-1 to 3 already; pinned, leaving it out tries them all.
+    if (f.zero3_keep_gathered) ways.push_back("plain --zero 3 (without --zero3-keep-gathered)");
+    else if (f.zero && *f.zero != 3) ways.push_back("no --zero (the search then tries ZeRO-1, 2 and 3)");
+    fmt::print(stderr, "trainbench: no layout of {} fits {}{}{}: try {}\n", req.model.name, req.sku->capacity_text(),
+               f.zero ? "" : " at ZeRO-1, 2 or 3", req.days ? " and finishes in time" : "", fmt::join(ways, ", "));
     set_exit_code(kExitRuntime);
   }
 }
@@ -563,8 +572,13 @@ void add_estimate_command(CLI::App& app) {
   cmd->add_option("--zero", flags->zero,
                   "ZeRO stage over the data-parallel group: 0 none, 1 optimizer (Megatron's distributed optimizer; "
                   "the all-reduce's traffic), 2 + gradients, reduce-scattered per micro-batch, 3 + weights, gathered "
-                  "twice per micro-batch (docs/comm.md) (default 0 with a given layout; with --layout auto, 1 "
-                  "wherever dp x cp > 1)")
+                  "twice per micro-batch (docs/comm.md) (default 0 with a given layout; with --layout auto, the "
+                  "lowest of 1, 2, 3 that fits each layout wherever dp x cp > 1)")
+      ->group(memory_group);
+  cmd->add_flag("--zero3-keep-gathered", flags->zero3_keep_gathered,
+                "With --zero 3: keep the weights gathered in the forward for the backward (PyTorch FSDP's "
+                "reshard_after_forward=False): m all-gathers a step instead of 2m, the stage's whole weights held "
+                "during each micro-batch (docs/comm.md, docs/memory.md)")
       ->group(memory_group);
   cmd->add_option("--grad-dtype", flags->grad_dtype,
                   "bf16 (2 B per parameter, ZeRO's convention, the default) or fp32 (4 B: Megatron-LM accumulates "

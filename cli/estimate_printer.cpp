@@ -18,8 +18,9 @@ static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / 
 static void print_stage(std::ostream& out, const StageMemory& st, const char* role, const MemoryEstimate& m) {
   fmt::print(out, "  stage {} ({}: {} layers, {} micro-batch{} in flight)\n", st.stage, role, st.layers,
              st.micro_batches_in_flight, st.micro_batches_in_flight == 1 ? "" : "es");
-  fmt::print(out, "    weights {}{}, gradients {}, Adam {}, activations {} = {}", gib(st.weight_bytes),
+  fmt::print(out, "    weights {}{}{}, gradients {}, Adam {}, activations {} = {}", gib(st.weight_bytes),
              st.fp8_weight_bytes > 0 ? fmt::format(" (fp8 copies {})", gib(st.fp8_weight_bytes)) : "",
+             st.gathered_weight_bytes > 0 ? fmt::format(" (kept gathered {})", gib(st.gathered_weight_bytes)) : "",
              gib(st.gradient_bytes), gib(st.optimizer_bytes), gib(st.activation_bytes), gib(st.total_bytes()));
   if (m.capacity_gib) {
     const MemoryFit fit = judge_fit(st.total_bytes(), *m.capacity_gib);
@@ -51,12 +52,12 @@ static void print_memory(std::ostream& out, const EstimateRequest& req, const Es
   }
   const MemoryEstimate& m = *r.memory;
   const MemoryRequest& q = m.footprint.request;
-  fmt::print(out, "  per GPU at tp {}{} x pp {} x dp {}{}, micro-batch {} x {} tokens{}, ZeRO {}, {}{} attention, recompute {}:\n",
+  fmt::print(out, "  per GPU at tp {}{} x pp {} x dp {}{}, micro-batch {} x {} tokens{}, ZeRO {}{}, {}{} attention, recompute {}:\n",
              q.layout.tp, q.layout.cp > 1 ? fmt::format(" x cp {}", q.layout.cp) : "", q.layout.pp, q.layout.dp,
              q.layout.ep > 1 ? fmt::format(" (ep {})", q.layout.ep) : "",
              q.layout.micro_batch_size, q.layout.seq_len,
              q.layout.cp > 1 ? fmt::format(" ({} per GPU)", q.layout.seq_len / q.layout.cp) : "", q.zero_stage,
-             q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
+             q.zero3_keep_gathered ? " (weights kept gathered from forward to backward)" : "", q.sequence_parallel ? "sequence parallel, " : "", to_string(q.attention), to_string(q.recompute));
   if (q.fp8)
     fmt::print(out, "  fp8 training (Transformer Engine): e4m3 copies of the layers' weights and their transposes "
                     "(2 B per parameter, whole on each GPU), GEMM inputs saved for backward in fp8\n");
@@ -299,7 +300,9 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, const s
              !moe                     ? std::string()
              : s.expert_size_measured ? fmt::format(", ep {} (where the throughput was measured)", expert_sizes)
                                       : fmt::format(", ep in {{{}}}", expert_sizes),
-             s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned) : "ZeRO-1 where dp x cp > 1");
+             s.zero3_keep_gathered ? "ZeRO 3 kept gathered (--zero 3 --zero3-keep-gathered)"
+             : s.zero_stage_pinned ? fmt::format("ZeRO {} (--zero)", *s.zero_stage_pinned)
+                                   : "ZeRO 1, 2 or 3 where dp x cp > 1 (the lowest that fits)");
   fmt::print(out, "  {} layouts considered, {} fit in {}{}\n", s.considered, s.feasible, capacity,
              s.objective.rfind("fewest", 0) == 0 ? " and finish in time (the fewest data-parallel ranks each)" : "");
   if (s.ranked.empty()) {
@@ -337,6 +340,7 @@ void print_layout_search(std::ostream& out, const LayoutSearchResult& s, const s
                                                   "a pinned --recompute would mean a faster GPU)",
                                                   *s.held_hardware_tflops)
                                     : "");
+  fmt::print(out, "  best's ZeRO stage: {}\n", s.ranked.front().zero_reason);
   if (!s.tensor_size_measured)
     fmt::print(out, "  (the throughput is taken for every tp: measure `trainbench run --tp T` and pass --results to "
                     "keep the search to the measured t)\n");

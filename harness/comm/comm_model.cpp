@@ -56,6 +56,12 @@ std::string dp_traffic_words(const ScalingEstimate& e) {
       return fmt::format("ZeRO 2: {} x reduce-scatter of the {} gradient (one per micro-batch) + all-gather of the {} "
                          "weights per step", m, grad, params);
     default:
+      if (e.zero3_keep_gathered)
+        return grad == params ? fmt::format("ZeRO 3 kept gathered: {} x (all-gather + reduce-scatter) of {} per step "
+                                            "(the forward's weights kept for the backward)", m, grad)
+                              : fmt::format("ZeRO 3 kept gathered: {} x (all-gather of the {} weights + reduce-scatter "
+                                            "of the {} gradient) per step (the forward's weights kept for the "
+                                            "backward)", m, params, grad);
       return grad == params ? fmt::format("ZeRO 3: {} x (2 all-gather + reduce-scatter) of {} per step (the weights "
                                           "gathered for each micro-batch's forward and backward)", m, grad)
                             : fmt::format("ZeRO 3: {} x (2 all-gather of the {} weights + reduce-scatter of the {} "
@@ -66,13 +72,23 @@ std::string dp_traffic_words(const ScalingEstimate& e) {
 
 }  // namespace
 
-ZeroCollectives zero_collectives(int zero_stage, int64_t micro_batches) {
+ZeroCollectives zero_collectives(int zero_stage, int64_t micro_batches, bool keep_gathered) {
   switch (zero_stage) {
     case 0: return {0, 0};
     case 1: return {1, 1};
     case 2: return {micro_batches, 1};
-    default: return {micro_batches, 2 * micro_batches};
+    // Kept gathered, the backward finds the forward's weights still whole: one gather a micro-batch.
+    default: return {micro_batches, keep_gathered ? micro_batches : 2 * micro_batches};
   }
+}
+
+void check_zero_stage(int zero_stage, bool keep_gathered) {
+  if (zero_stage < 0 || zero_stage > 3)
+    throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3 (got {})", zero_stage));
+  if (keep_gathered && zero_stage != 3)
+    throw UsageError(fmt::format("--zero3-keep-gathered keeps ZeRO-3's gathered weights from the forward to the "
+                                 "backward: give it with --zero 3 (got --zero {})",
+                                 zero_stage));
 }
 
 ScalingEstimate model_scaling(const CommModelInput& in) {
@@ -168,8 +184,7 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   // Data parallelism over the c·d replicas of this GPU's weights (params / (t·p)): one ring
   // all-reduce of the gradient per step, or under ZeRO its reduce-scatters and the weights'
   // all-gathers, as many per step as the stage needs (zero_collectives).
-  if (in.zero_stage < 0 || in.zero_stage > 3)
-    throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3 (got {})", in.zero_stage));
+  check_zero_stage(in.zero_stage, in.zero3_keep_gathered);
   const GpuParams held = params_per_gpu(in.model, l.tp, l.pp, l.ep);
   // Megatron-LM all-reduces gradients in the dtype they accumulate in (fp32 with
   // --accumulate-allreduce-grads-in-fp32, trainbench's --grad-dtype fp32).
@@ -179,7 +194,8 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
   e.dp_grad_bytes = held.shared * grad_bytes + e.expert_grad_bytes;
   e.dp_param_bytes = (held.shared + held.experts) * param_bytes;
   e.zero_stage = in.zero_stage;
-  const ZeroCollectives z = zero_collectives(in.zero_stage, l.micro_batches);
+  e.zero3_keep_gathered = in.zero3_keep_gathered;
+  const ZeroCollectives z = zero_collectives(in.zero_stage, l.micro_batches, in.zero3_keep_gathered);
   e.dp_reduce_scatters = z.reduce_scatters;
   e.dp_all_gathers = z.all_gathers;
   // One rank's share of the traffic of this GPU's `params` over `ranks` (nccl-tests' busbw B):
@@ -275,7 +291,9 @@ ScalingEstimate model_scaling(const CommModelInput& in) {
                  : "",
         where(e.dp_link), e.dp_link.gb_s, e.dp_link.source, 1e3 * e.dp_allreduce_s, 100.0 * in.dp_overlap,
         1e3 * e.dp_exposed_s, share(e.dp_exposed_s),
-        in.zero_stage >= 2 ? " [ZeRO, Rajbhandari et al. 2020 s5, s7]" : ""));
+        in.zero3_keep_gathered ? " [ZeRO s7; FSDP reshard_after_forward=False]"
+        : in.zero_stage >= 2   ? " [ZeRO, Rajbhandari et al. 2020 s5, s7]"
+                               : ""));
   else
     e.reasons.push_back("data parallel: none (dp 1)");
   e.reasons.push_back(fmt::format("step {:.1f} ms modelled vs {:.1f} ms ideal -> scaling efficiency {:.1f}%",

@@ -34,6 +34,9 @@
 //             ZeRO 3: r = m, a = 2m (the weights gathered for every micro-batch's forward and
 //                     again for its backward; the updated shard needs no gather): 1.5 times the
 //                     all-reduce's volume at m = 1, the paper's §7.2.2.
+//             ZeRO 3 kept gathered (FSDP's reshard_after_forward=False): r = m, a = m (the
+//                     forward's gathered weights serve the backward too), the all-reduce's volume
+//                     at m = 1; the memory model charges the weights held whole meanwhile.
 //           With e-way expert parallelism the experts' share reduces over its c·d/e replicas
 //           only (a second ring). params'/(t·p): the weights split over this GPU's tensor and
 //           pipeline ranks, plus 1/p of those every tensor rank holds whole (MLA
@@ -60,6 +63,7 @@ struct CommModelInput {
   int grad_bytes_per_element = 2;       // gradients on the wire: bf16, or fp32 where they accumulate in fp32
   int param_bytes_per_element = 2;      // weights all-gathered under ZeRO >= 1 (bf16)
   int zero_stage = 0;                   // 0..3: what the data-parallel group reduces and gathers per step
+  bool zero3_keep_gathered = false;     // ZeRO 3 only: the forward's gathered weights kept for the backward
   double dp_overlap = 0;                // fraction of the gradient all-reduce hidden behind backward
   double ep_overlap = 0;                // fraction of the expert all-to-alls hidden behind compute
   Recompute recompute = Recompute::None;
@@ -102,6 +106,7 @@ struct ScalingEstimate {
   double expert_grad_bytes = 0; // its routed experts' part, reduced over c·d/e ranks
   double dp_param_bytes = 0;    // this GPU's weights, as ZeRO >= 1 all-gathers them
   int zero_stage = 0;
+  bool zero3_keep_gathered = false;
   int64_t dp_reduce_scatters = 0;  // per step, ZeRO >= 1 (0 under ZeRO 0: one all-reduce)
   int64_t dp_all_gathers = 0;      // per step, ZeRO >= 1
   double dp_allreduce_s = 0;    // all the data-parallel traffic of a step: the all-reduce, or ZeRO's collectives
@@ -115,12 +120,17 @@ struct ScalingEstimate {
 };
 
 // The data-parallel collectives one step runs under a ZeRO stage with m micro-batches (see t_dp
-// above): 0 and 0 for ZeRO 0 (one all-reduce instead), 1 and 1, m and 1, m and 2m.
+// above): 0 and 0 for ZeRO 0 (one all-reduce instead), 1 and 1, m and 1, m and 2m; m and m for
+// ZeRO 3 with its weights kept gathered from the forward to the backward.
 struct ZeroCollectives {
   int64_t reduce_scatters = 0;
   int64_t all_gathers = 0;
 };
-ZeroCollectives zero_collectives(int zero_stage, int64_t micro_batches);
+ZeroCollectives zero_collectives(int zero_stage, int64_t micro_batches, bool keep_gathered = false);
+
+// Refuses a stage outside 0..3, and keep_gathered beside a stage other than 3, naming --zero and
+// --zero3-keep-gathered.
+void check_zero_stage(int zero_stage, bool keep_gathered);
 
 // Refuses a layout the model cannot take and a missing bandwidth for a group that needs one,
 // naming the flags that would supply it.

@@ -93,6 +93,7 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
   in.grad_bytes_per_element = std::max(r.grad_bytes, in.bytes_per_element);
   in.param_bytes_per_element = in.bytes_per_element;
   in.zero_stage = r.zero_stage;
+  in.zero3_keep_gathered = r.zero3_keep_gathered;
   in.dp_overlap = r.overlap.value_or(0.0);
   in.ep_overlap = r.ep_overlap.value_or(0.0);
   in.recompute = r.recompute;

@@ -111,6 +111,7 @@ MemoryEstimate memory_estimate(const EstimateRequest& r, const EstimateResult& o
   m.recompute = r.recompute;
   m.sequence_parallel = r.sequence_parallel;
   m.zero_stage = r.zero_stage;
+  m.zero3_keep_gathered = r.zero3_keep_gathered;
   m.grad_bytes = r.grad_bytes;
   m.attention = r.attention;
   m.fp8 = r.fp8_training;

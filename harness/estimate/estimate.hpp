@@ -79,6 +79,7 @@ struct EstimateRequest {
   std::optional<comm::LinkBandwidths> interconnect;  // resolved by the caller; default: the SKU's
   // Memory per GPU (harness/estimate/memory_footprint.hpp): with a layout.
   int zero_stage = 0;
+  bool zero3_keep_gathered = false;      // ZeRO 3: FSDP's reshard_after_forward=False (docs/comm.md)
   int grad_bytes = 2;                    // per parameter: bf16 (ZeRO's 16 B convention) or fp32 (Megatron-LM)
   bool sequence_parallel = true;
   AttentionStorage attention = AttentionStorage::Fused;

@@ -32,6 +32,7 @@ static nlohmann::json stage_json(const StageMemory& st) {
           {"expert_params", st.expert_params},
           {"weight_bytes", st.weight_bytes},
           {"fp8_weight_bytes", st.fp8_weight_bytes},
+          {"gathered_weight_bytes", st.gathered_weight_bytes},
           {"gradient_bytes", st.gradient_bytes},
           {"optimizer_bytes", st.optimizer_bytes},
           {"activation_bytes", st.activation_bytes},
@@ -42,6 +43,7 @@ nlohmann::json memory_json(const MemoryEstimate& m) {
   const MemoryRequest& q = m.footprint.request;
   nlohmann::json j = layout_json(q.layout);
   j.update({{"zero_stage", q.zero_stage},
+            {"zero3_keep_gathered", q.zero3_keep_gathered},
             {"grad_bytes_per_param", q.grad_bytes},
             {"sequence_parallel", q.sequence_parallel},
             {"attention", to_string(q.attention)},
@@ -80,6 +82,7 @@ nlohmann::json scaling_json(const comm::ScalingEstimate& c) {
             {"dp_grad_bytes", c.dp_grad_bytes},
             {"dp_param_bytes", c.dp_param_bytes},
             {"zero_stage", c.zero_stage},
+            {"zero3_keep_gathered", c.zero3_keep_gathered},
             {"dp_reduce_scatters", c.dp_reduce_scatters},
             {"dp_all_gathers", c.dp_all_gathers},
             {"expert_grad_bytes", c.expert_grad_bytes},
@@ -219,10 +222,10 @@ nlohmann::json to_json(const EstimateResult& r) {
 
 std::string layout_flags(const EstimateRequest& q) {
   // Everything that changes the result, so that the line reproduces it.
-  return fmt::format("--tp {}{} --pp {} --dp {}{} --micro-batches {} --micro-batch-size {} --zero {} --recompute {}{}{}{}",
+  return fmt::format("--tp {}{} --pp {} --dp {}{} --micro-batches {} --micro-batch-size {} --zero {}{} --recompute {}{}{}{}",
                      *q.tp, q.cp.value_or(1) > 1 ? fmt::format(" --cp {}", *q.cp) : "", *q.pp, *q.dp,
                      q.ep.value_or(1) > 1 ? fmt::format(" --ep {}", *q.ep) : "", *q.micro_batches, q.micro_batch_size,
-                     q.zero_stage, to_string(q.recompute),
+                     q.zero_stage, q.zero3_keep_gathered ? " --zero3-keep-gathered" : "", to_string(q.recompute),
                      q.virtual_stages > 1 ? fmt::format(" --virtual-stages {}", q.virtual_stages) : "",
                      q.overlap ? fmt::format(" --overlap {}", *q.overlap) : "",
                      q.ep_overlap && q.ep.value_or(1) > 1 ? fmt::format(" --ep-overlap {}", *q.ep_overlap) : "");
@@ -234,7 +237,8 @@ std::string layout_summary(const EstimateRequest& q) {
                      q.virtual_stages > 1 ? fmt::format(" (v {})", q.virtual_stages) : "", *q.dp,
                      q.ep.value_or(1) > 1 ? fmt::format(" (ep {})", *q.ep) : "", *q.micro_batches,
                      q.micro_batch_size > 1 ? fmt::format(" of {}", q.micro_batch_size) : "",
-                     q.zero_stage > 0 ? fmt::format(", ZeRO-{}", q.zero_stage) : "",
+                     q.zero_stage > 0 ? fmt::format(", ZeRO-{}{}", q.zero_stage, q.zero3_keep_gathered ? " kept gathered" : "")
+                                      : "",
                      q.recompute != Recompute::None ? fmt::format(", {} recompute", to_string(q.recompute)) : "");
 }
 
@@ -249,6 +253,8 @@ static nlohmann::json choice_json(const LayoutChoice& c) {
                       {"micro_batch_size", q.micro_batch_size},
                       {"virtual_stages", q.virtual_stages},
                       {"zero_stage", q.zero_stage},
+                      {"zero3_keep_gathered", q.zero3_keep_gathered},
+                      {"zero_reason", c.zero_reason},
                       {"recompute", to_string(q.recompute)},
                       {"gpus", *c.result.gpus},
                       {"flags", layout_flags(q)},
@@ -267,6 +273,8 @@ nlohmann::json to_json(const LayoutSearchResult& s) {
           {"tensor_sizes", s.tensor_sizes},
           {"tensor_size_measured", s.tensor_size_measured},
           {"context_sizes", s.context_sizes},
+          {"zero_stage_pinned", s.zero_stage_pinned ? nlohmann::json(*s.zero_stage_pinned) : nlohmann::json(nullptr)},
+          {"zero3_keep_gathered", s.zero3_keep_gathered},
           {"considered", s.considered},
           {"feasible", s.feasible},
           {"ranked", ranked},

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/comm/comm_model.hpp"
 #include "harness/common/errors.hpp"
+#include "harness/estimate/zero_stage_choice.hpp"
 
 namespace tb {
 
@@ -78,6 +80,12 @@ void check_request(const LayoutSearchRequest& r, int64_t global_batch) {
     throw UsageError(fmt::format("--layout auto needs the global batch: {}'s config has no [training] "
                                  "batch_sequences; give --global-batch SEQUENCES",
                                  b.model.name));
+  if (r.zero_stage || b.zero3_keep_gathered) {
+    if (!r.zero_stage)
+      throw UsageError("--zero3-keep-gathered keeps ZeRO-3's gathered weights from the forward to the backward: give "
+                       "it with --zero 3 (the search tries ZeRO-1, 2 and 3 unpinned, never this variant unasked)");
+    comm::check_zero_stage(*r.zero_stage, b.zero3_keep_gathered);
+  }
   if (r.micro_batch_sizes.empty()) throw UsageError("--micro-batch-size: give at least one size");
   for (int64_t mb : r.micro_batch_sizes)
     if (mb < 1 || global_batch % mb != 0)
@@ -101,7 +109,7 @@ bool schedulable(const Shape& s, int64_t micro_batches, int64_t layers) {
   return s.v == 1 || (s.pp > 1 && s.pp * s.v <= layers && stage_layers % s.v == 0 && micro_batches % s.pp == 0);
 }
 
-LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t dp, int64_t global_batch) {
+LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t dp, int64_t global_batch, int zero) {
   const int64_t tp = shape.tp, pp = shape.pp, b = shape.b;
   LayoutChoice c;
   c.request = r.base;
@@ -117,8 +125,7 @@ LayoutChoice evaluate(const LayoutSearchRequest& r, const Shape& shape, int64_t 
   c.request.dp = dp;
   c.request.micro_batch_size = b;
   c.request.micro_batches = global_batch / (b * dp);
-  // The optimizer state shards over every replica of the weights: data and context ranks.
-  c.request.zero_stage = r.zero_stage.value_or(dp * shape.cp > 1 ? 1 : 0);
+  c.request.zero_stage = zero;
   c.result = estimate(c.request);
   return c;
 }
@@ -128,6 +135,24 @@ bool fits(const LayoutChoice& c) {
 }
 
 double peak_bytes(const LayoutChoice& c) { return c.result.memory->footprint.peak().total_bytes(); }
+
+// The layout at the lowest ZeRO stage that fits it, the fastest (zero_stage_choice.hpp), with why;
+// at the highest stage tried where none fits. ZeRO shards over every replica of the weights: the
+// data and the context ranks.
+LayoutChoice evaluate_lowest_fitting_zero(const LayoutSearchRequest& r, const Shape& shape, int64_t dp,
+                                          int64_t global_batch) {
+  const int64_t replicas = dp * shape.cp;
+  std::vector<ZeroStageTry> tried;
+  LayoutChoice c;
+  for (int zero : zero_stages_to_try(r.zero_stage, replicas)) {
+    c = evaluate(r, shape, dp, global_batch, zero);
+    tried.push_back({zero, peak_bytes(c), fits(c)});
+    if (tried.back().fits) break;
+  }
+  c.zero_reason = zero_stage_reason(tried, r.zero_stage, r.base.zero3_keep_gathered, replicas,
+                                    r.base.sku->capacity_gib(), r.base.sku->capacity_text());
+  return c;
+}
 
 // Days to a microsecond's precision: layouts the model times alike tie and the tie-breaks decide,
 // not the last bit of a float (a quantised key keeps the ordering strict and transitive).
@@ -155,6 +180,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
   if (request.recompute_modes.size() > 1 && request.base.mfu) out.held_hardware_tflops = r.base.sustained_tflops_per_gpu;
   out.global_batch = global_batch;
   out.zero_stage_pinned = r.zero_stage;
+  out.zero3_keep_gathered = r.base.zero3_keep_gathered;
   if (r.measured_tp) {
     if (*r.measured_tp < 1 || model.heads % *r.measured_tp != 0)
       throw UsageError(fmt::format("the throughput was measured at tp {}, which does not divide {}'s {} heads",
@@ -188,14 +214,14 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
       const int64_t dp = n / s.model_parallel();
       if (!s.expert_split(dp) || !schedulable(s, pipelines_max / dp, model.layers)) return;
       ++out.considered;
-      LayoutChoice c = evaluate(r, s, dp, global_batch);
+      LayoutChoice c = evaluate_lowest_fitting_zero(r, s, dp, global_batch);
       if (fits(c)) fitting.push_back(std::move(c));
       return;
     }
     for (int64_t dp : divisors(pipelines_max, pipelines_max)) {
       if (!s.expert_split(dp) || !schedulable(s, pipelines_max / dp, model.layers)) continue;
       ++out.considered;
-      LayoutChoice c = evaluate(r, s, dp, global_batch);
+      LayoutChoice c = evaluate_lowest_fitting_zero(r, s, dp, global_batch);
       if (!fits(c)) continue;
       if (*c.result.wall_days <= *r.base.days) {
         fitting.push_back(std::move(c));
@@ -258,7 +284,7 @@ LayoutSearchResult search_layouts(const LayoutSearchRequest& request) {
       if (c.days <= kNearSoonest * soonest &&
           (!near || c.gpus < near->gpus || (c.gpus == near->gpus && c.days < near->days)))
         near = &c;
-    out.soonest_fitting = evaluate(r, near->shape, near->dp, global_batch);
+    out.soonest_fitting = evaluate_lowest_fitting_zero(r, near->shape, near->dp, global_batch);
   }
   return out;
 }

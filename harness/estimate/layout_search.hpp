@@ -5,11 +5,12 @@
 // server's GPU count), pipelining over up to L stages (uneven ones cost their imbalance), data parallelism for the
 // rest; the global batch B stays fixed, so each pipeline runs m = B / (b·dp) micro-batches.
 // Every candidate goes through estimate(): the communication model for its time, the memory
-// model for whether it fits. ZeRO stage 1 (a distributed optimizer) wherever dp > 1, unless a
-// stage is given: it costs no extra communication (a reduce-scatter and an all-gather move what
-// the all-reduce moved) and only saves memory. Stages 2 and 3 save more memory and cost more
+// model for whether it fits. Unless --zero pins a stage, each layout with dp·cp > 1 takes the
+// lowest of ZeRO-1, 2 and 3 that fits its memory (harness/estimate/zero_stage_choice.hpp):
+// ZeRO-1 (a distributed optimizer) costs no extra communication (a reduce-scatter and an
+// all-gather move what the all-reduce moved); stages 2 and 3 save more memory and cost more
 // traffic (a reduce-scatter per micro-batch; ZeRO-3 also two all-gathers of the weights per
-// micro-batch), which the communication model charges, so the search weighs the two.
+// micro-batch), which the communication model charges, so across layouts the search weighs the two.
 // A throughput measured by `trainbench run --tp T` holds for that t only (its GEMMs are that t's
 // shapes), so the search then keeps t = T (`measured_tp`) and chooses pp and dp. A throughput
 // given as a figure (--tflops, --mfu) is taken for every t, which flatters large t (smaller
@@ -34,7 +35,9 @@ struct LayoutSearchRequest {
   EstimateRequest base;
   int64_t global_batch = 0;                      // sequences per step; 0: the model's batch_sequences
   std::vector<int64_t> micro_batch_sizes{1};     // b to try
-  std::optional<int> zero_stage;                 // pinned; default 1 where dp·cp > 1, else 0
+  // Pinned (--zero; with base.zero3_keep_gathered it must be 3); else the lowest of 1, 2, 3 that
+  // fits each layout where dp·cp > 1, 0 elsewhere.
+  std::optional<int> zero_stage;
   std::optional<int64_t> measured_tp;            // the t the throughput was measured at: only it
   // The e a MoE throughput was measured at: only it (unless expert_sizes pins others), for its
   // expert GEMMs are e·b·s·k/E rows tall, and a smaller e would run shorter, slower ones.
@@ -56,12 +59,14 @@ struct LayoutSearchRequest {
 struct LayoutChoice {
   EstimateRequest request;   // what reproduces it: tp, pp, dp, micro-batches, b, zero
   EstimateResult result;     // with scaling and memory
+  std::string zero_reason;   // why its ZeRO stage (zero_stage_reason)
 };
 
 struct LayoutSearchResult {
   std::string objective;     // "shortest time on 1024 GPUs" or "fewest servers of 8 GPUs to finish in 30 days"
   int64_t global_batch = 0;
-  std::optional<int> zero_stage_pinned;  // --zero; else ZeRO-1 where dp·cp > 1
+  std::optional<int> zero_stage_pinned;  // --zero; else the lowest of ZeRO-1, 2, 3 that fits, where dp·cp > 1
+  bool zero3_keep_gathered = false;      // with --zero 3 --zero3-keep-gathered
   std::vector<int64_t> tensor_sizes;   // the t tried
   std::vector<int64_t> context_sizes;  // the c tried
   std::vector<int64_t> expert_sizes;   // the e tried ({1} for dense models)
@@ -101,7 +106,7 @@ DefaultTensorParallel default_tensor_parallel(const ModelConfig& model, double c
 
 // Refuses, naming the flag: no throughput, no SKU, neither --gpus nor --days, no global batch
 // (the model's config has none and --global-batch is absent), a global batch that no layout of
-// the GPUs divides.
+// the GPUs divides, a ZeRO stage outside 0..3, weights kept gathered without --zero 3.
 LayoutSearchResult search_layouts(const LayoutSearchRequest& request);
 
 }  // namespace tb

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "harness/comm/comm_model.hpp"
 #include "harness/comm/estimate_scaling.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/model/parameter_count.hpp"
@@ -168,6 +169,13 @@ StageMemory stage_memory(const MemoryRequest& r, int64_t stage, double per_layer
     return shared * bytes_per_param / dp + st.expert_params * bytes_per_param / (dp / e);
   };
   st.weight_bytes = sharded(kWeightBytesPerParam, 3);
+  if (r.zero_stage == 3 && r.zero3_keep_gathered) {
+    // FSDP with reshard_after_forward=False frees a layer's gathered weights only after its
+    // backward: by the last forward layer every layer of the stage is whole (this GPU's tensor
+    // shard of them), and 1F1B keeps some micro-batch between its forward and backward throughout.
+    st.gathered_weight_bytes = st.params * kWeightBytesPerParam;
+    st.weight_bytes += st.gathered_weight_bytes;
+  }
   if (r.fp8) {
     // The layers' linear weights on this GPU (all of its layer parameters but the bf16 router;
     // norms and biases, under 0.1% of them, are counted with them): whole on every GPU, cached.
@@ -205,8 +213,7 @@ void check_request(const MemoryRequest& r) {
   comm::validate_layout(r.layout, r.model);
   if (r.grad_bytes != 2 && r.grad_bytes != 4)
     throw UsageError(fmt::format("--grad-dtype must be bf16 or fp32 (got {} bytes)", r.grad_bytes));
-  if (r.zero_stage < 0 || r.zero_stage > 3)
-    throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3 (got {})", r.zero_stage));
+  comm::check_zero_stage(r.zero_stage, r.zero3_keep_gathered);
 }
 
 }  // namespace
@@ -344,6 +351,11 @@ std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double 
     MemoryRequest r = request;
     r.zero_stage = 3;
     if (fits(r)) ways.push_back("--zero 3");
+  }
+  if (request.zero3_keep_gathered) {
+    MemoryRequest r = request;
+    r.zero3_keep_gathered = false;
+    if (fits(r)) ways.push_back("plain ZeRO-3 (without --zero3-keep-gathered: the weights gathered again for the backward)");
   }
   return ways;
 }

@@ -7,7 +7,9 @@
 //   Megatron-LM accumulates bf16 training's gradients in fp32 (4 B; its distributed optimizer
 //   documentation: 18 B per parameter, 6 + 12/d with the optimizer sharded): `grad_bytes` 4.
 //   ZeRO stage 1 (Megatron-LM's distributed optimizer) shards the 12 B over the data-parallel
-//   group, stage 2 the gradients too, stage 3 the weights as well.
+//   group, stage 2 the gradients too, stage 3 the weights as well. ZeRO-3 with the weights kept
+//   gathered from the forward to the backward (PyTorch FSDP's reshard_after_forward=False) holds
+//   the stage's whole tensor shard of bf16 weights during every micro-batch, beside the shard.
 // Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
 //   Models" §4), counted tensor by tensor per layer and micro-batch: for GPT with dropout and
 //   materialised attention scores this is their s·b·h·(34 + 5·a·s/h) bytes, s·b·h·(10 + 24/t +
@@ -63,6 +65,7 @@ struct MemoryRequest {
   Recompute recompute = Recompute::None;
   bool sequence_parallel = true;        // with tp > 1 (Korthikanti et al.); ignored at tp = 1
   int zero_stage = 0;                   // 0..3, over the data-parallel group (with cp: c·d ranks)
+  bool zero3_keep_gathered = false;     // ZeRO 3 only: the stage's weights held whole during a micro-batch
   int grad_bytes = 2;                   // per parameter: 2 (bf16, ZeRO's convention) or 4 (fp32, Megatron-LM)
   AttentionStorage attention = AttentionStorage::Fused;
   bool fp8 = false;                     // Transformer Engine's fp8 recipe (see the header)
@@ -90,6 +93,7 @@ struct StageMemory {
   double expert_params = 0;             // of which routed experts (MoE; their own ZeRO group)
   double weight_bytes = 0;
   double fp8_weight_bytes = 0;          // of weight_bytes: TE's fp8 copies (fp8 training)
+  double gathered_weight_bytes = 0;     // of weight_bytes: ZeRO-3's weights kept gathered (whole)
   double gradient_bytes = 0;
   double optimizer_bytes = 0;
   double activation_bytes = 0;
@@ -105,7 +109,8 @@ struct MemoryFootprint {
   const StageMemory& peak() const { return last.total_bytes() > first.total_bytes() ? last : first; }
 };
 
-// Refuses a layout the model cannot take (validate_layout) and a ZeRO stage outside 0..3.
+// Refuses a layout the model cannot take (validate_layout), a ZeRO stage outside 0..3 and
+// zero3_keep_gathered beside another stage.
 MemoryFootprint memory_footprint(const MemoryRequest& request);
 
 // Activation bytes of one transformer layer for one micro-batch on one GPU (see the header).
@@ -145,7 +150,8 @@ std::optional<std::string> suggest_fitting_layout(const MemoryRequest& request, 
 // the layout as given (more GPUs where they add ranks), and only those the request has not taken
 // already: full recomputation, context parallelism (the smallest c that fits, long sequences),
 // a larger tp within a server of `gpus_per_server`, a larger ep (MoE), ZeRO-3 where the training
-// state rather than the activations is what overflows. Empty when none does.
+// state rather than the activations is what overflows, plain ZeRO-3 where its weights kept
+// gathered are what overflows. Empty when none does.
 // With `gpus` fixed (--gpus), tp and cp changes keep the count (dp shrinks) and ep keeps dp.
 std::vector<std::string> other_ways_to_fit(const MemoryRequest& request, double capacity_gib, int gpus_per_server,
                                            std::optional<int64_t> gpus = std::nullopt);

@@ -928,14 +928,16 @@ TEST(CatalogCli, ListsEveryConfigWithKeyNumbers) {
 }
 
 // --zero's help states both defaults, and estimate keeps to them: ZeRO 0 on a layout given by
-// hand, ZeRO-1 wherever dp x cp > 1 under --layout auto (docs/memory.md).
+// hand; under --layout auto the lowest of ZeRO-1, 2, 3 that fits each layout wherever dp x cp > 1
+// (docs/memory.md), which for GPT-3 XL on 8 H100s is ZeRO-1 everywhere.
 TEST(EstimateCli, ZeroHelpStatesTheDefaultOfEachMode) {
   const auto help = run_trainbench({"estimate", "--help"});
   ASSERT_EQ(help.exit_code, 0) << help.err;
   std::string text;  // CLI11 may wrap the description: compare with whitespace collapsed
   std::istringstream words(help.out);
   for (std::string w; words >> w;) text += (text.empty() ? "" : " ") + w;
-  EXPECT_NE(text.find("(default 0 with a given layout; with --layout auto, 1 wherever dp x cp > 1)"),
+  EXPECT_NE(text.find("(default 0 with a given layout; with --layout auto, the lowest of 1, 2, 3 that fits each "
+                      "layout wherever dp x cp > 1)"),
             std::string::npos)
       << help.out;
   const std::vector<std::string> xl = {"estimate", "--model", "gpt3-xl", "--gpu", "h100-sxm", "--mfu", "0.4", "--json"};
@@ -953,7 +955,9 @@ TEST(EstimateCli, ZeroHelpStatesTheDefaultOfEachMode) {
   for (const auto& c : searched["layout_search"]["ranked"]) {
     ASSERT_GT(c["dp"].get<int>() * c["cp"].get<int>(), 1) << c.dump();
     EXPECT_EQ(c["zero_stage"], 1) << c.dump();
+    EXPECT_EQ(c["zero_reason"].get<std::string>().rfind("ZeRO-1 fits at ", 0), 0u) << c.dump();
   }
+  EXPECT_TRUE(searched["layout_search"]["zero_stage_pinned"].is_null());
 }
 
 TEST(Cli, NoSubcommandIsAUsageError) {

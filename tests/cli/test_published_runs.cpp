@@ -147,7 +147,7 @@ TEST(PublishedRuns, Llama2ImpliedMfuIsPlausibleAndConsistent) {
 // DualPipe hiding the all-to-alls (§3.2): the search uses expert parallelism with that overlap
 // and none without it, across nodes at 50 GB/s. They recomputed activations (§3.2.3) to fit
 // 80 GB: the search may too (each tensor rank holds the whole dispatched tokens, as Megatron-Core
-// gathers them before the experts, and without recomputation no layout fits).
+// gathers them before the experts, and without recomputation only ZeRO-3 layouts fit).
 TEST(PublishedRuns, DeepSeekV3ImpliedMfuAndExpertParallelismNeedsOverlap) {
   const auto j = estimate({"--model", "deepseek-v3", "--gpu", "h800", "--mfu", "1", "--gpus", "2048"});
   const double mfu = number(j, "gpu_hours") / 2.664e6;

@@ -158,6 +158,58 @@ TEST(CommModel, ZeroStagesChargeTheirCollectivesPerStep) {
   EXPECT_THROW(model_scaling(alone), UsageError);
 }
 
+// ZeRO-3 with the weights kept gathered from each micro-batch's forward to its backward (PyTorch
+// FSDP's reshard_after_forward=False, fully_shard's docs: "keeps the unsharded parameters in
+// memory after forward and avoids the all-gather in backward"; FSDP1's SHARD_GRAD_OP): one
+// all-gather per micro-batch where plain ZeRO-3 runs two (ZeRO paper §7.2.2: one for the forward,
+// one for the backward), the reduce-scatter unchanged. Toy as above, 2007.552 us per collective:
+//   m = 8, plain:          8 x (2 AG + RS) = 24 x 2007.552 = 48181.248 us (ZeroStagesCharge...)
+//   m = 8, kept gathered:  8 x (AG + RS)   = 16 x 2007.552 = 32120.832 us, 16060.416 exposed;
+//                          step 9 x 2937.48736 + 16060.416 = 42497.80224 us, 20480 / it = 0.4819073
+//   m = 1, plain:          AG + AG + RS = 3 x 2007.552 = 6022.656 us, 1.5 x the all-reduce
+//   m = 1, kept gathered:  AG + RS      = 2 x 2007.552 = 4015.104 us, the all-reduce's volume
+TEST(CommModel, ZeroThreeKeptGatheredGathersOncePerMicroBatch) {
+  auto at = [](int64_t m, bool keep) {
+    CommModelInput in = toy_input();
+    in.layout.micro_batches = m;
+    in.zero_stage = 3;
+    in.zero3_keep_gathered = keep;
+    return model_scaling(in);
+  };
+  const ScalingEstimate plain8 = at(8, false), kept8 = at(8, true), plain1 = at(1, false), kept1 = at(1, true);
+  EXPECT_EQ(kept8.dp_reduce_scatters, 8);
+  EXPECT_EQ(kept8.dp_all_gathers, 8);
+  EXPECT_EQ(plain8.dp_all_gathers, 16);
+  EXPECT_NEAR(plain8.dp_allreduce_s, 48181.248e-6, 1e-12);
+  EXPECT_NEAR(kept8.dp_allreduce_s, 32120.832e-6, 1e-12);
+  EXPECT_NEAR(kept8.dp_exposed_s, 16060.416e-6, 1e-12);
+  EXPECT_NEAR(kept8.step_s, 42497.80224e-6, 1e-11);
+  EXPECT_NEAR(kept8.efficiency, 0.4819073, 1e-7);
+  EXPECT_EQ(kept1.dp_reduce_scatters, 1);
+  EXPECT_EQ(kept1.dp_all_gathers, 1);
+  EXPECT_NEAR(plain1.dp_allreduce_s, 6022.656e-6, 1e-12);
+  EXPECT_NEAR(kept1.dp_allreduce_s, 4015.104e-6, 1e-12);
+  EXPECT_EQ(zero_collectives(3, 8, true).all_gathers, 8);
+  EXPECT_EQ(zero_collectives(3, 8, false).all_gathers, 16);
+  std::string line;
+  for (const auto& why : kept8.reasons)
+    if (why.rfind("data parallel:", 0) == 0) line = why;
+  EXPECT_NE(line.find("ZeRO 3 kept gathered: 8 x (all-gather + reduce-scatter) of 25.5 MiB per step"),
+            std::string::npos)
+      << line;
+  // Only ZeRO-3 gathers weights to keep: beside another stage it is refused, naming both flags.
+  CommModelInput wrong = toy_input();
+  wrong.zero_stage = 2;
+  wrong.zero3_keep_gathered = true;
+  try {
+    model_scaling(wrong);
+    ADD_FAILURE() << "keep-gathered at ZeRO 2 accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--zero3-keep-gathered"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--zero 3 (got --zero 2)"), std::string::npos) << e.what();
+  }
+}
+
 // Megatron-LM splits each pipeline stage's layers into v equal chunks: v must divide the layers
 // per stage (the busiest stage's ceil(L/p) where stages are uneven).
 TEST(CommModel, VirtualStagesMustDivideTheLayersPerStage) {

@@ -82,6 +82,37 @@ TEST(MemoryFootprint, ZeroStagesReproduceFigure1OfTheZeroPaper) {
   }
 }
 
+// ZeRO-3 with the weights kept gathered (FSDP's reshard_after_forward=False) holds, during each
+// micro-batch, the stage's whole bf16 weights (its tensor shard) beside ZeRO-3's shards: on
+// Figure 1's 7.5 B parameters over 64 GPUs, 2 + 16/64 = 2.25 B per parameter, 16.875 GB, where
+// plain ZeRO-3 holds 1.875 GB and ZeRO-2 2 + 14/64 = 2.21875 B, 16.64 GB: as much as ZeRO-2 and a
+// little more. With pipelining only the stage's own layers are gathered.
+TEST(MemoryFootprint, ZeroThreeKeptGatheredHoldsTheStagesWholeWeights) {
+  const double psi = 7.5e9;
+  MemoryRequest r;
+  r.model = load_model("gpt3-6.7b");
+  r.layout.dp = 64;
+  r.zero_stage = 3;
+  r.zero3_keep_gathered = true;
+  const StageMemory kept = memory_footprint(r).first;
+  EXPECT_NEAR(kept.gathered_weight_bytes, 2 * kept.params, 1e-6 * kept.params);
+  EXPECT_NEAR(kept.weight_bytes, (2 + 2.0 / 64) * kept.params, 1e-6 * kept.params);
+  const double per_param = (kept.weight_bytes + kept.gradient_bytes + kept.optimizer_bytes) / kept.params;
+  EXPECT_NEAR(per_param, 2.25, 1e-12);
+  EXPECT_NEAR(per_param * psi / 1e9, 16.875, 1e-9);
+  r.zero3_keep_gathered = false;
+  EXPECT_EQ(memory_footprint(r).first.gathered_weight_bytes, 0.0);
+  // Two pipeline stages: each gathers only its own layers' weights.
+  r.zero3_keep_gathered = true;
+  r.layout.pp = 2;
+  const MemoryFootprint piped = memory_footprint(r);
+  EXPECT_NEAR(piped.first.gathered_weight_bytes, 2 * piped.first.params, 1e-6 * piped.first.params);
+  EXPECT_NEAR(piped.last.gathered_weight_bytes, 2 * piped.last.params, 1e-6 * piped.last.params);
+  EXPECT_LT(piped.first.params, 0.6 * kept.params);
+  r.zero_stage = 1;
+  EXPECT_THROW(memory_footprint(r), UsageError);
+}
+
 // Megatron-LM's distributed-optimizer documentation (docs.nvidia.com/megatron-core, "Distributed
 // Optimizer"): bf16 parameters with fp32 gradients take 18 bytes per parameter, 6 + 12/d with the
 // optimizer state sharded over d data-parallel ranks.
