@@ -58,16 +58,19 @@ void list_skus() {
 }
 
 void list_sites() {
-  fmt::print("{:<14} {:>10} {:>24} {:>5} {:>10} {:>12}  {}\n", "name", "PFLOPS", "cost", "PUE", "per kWh", "GPUs",
+  fmt::print("{:<14} {:>10} {:>25} {:>6} {:>11} {:>12}  {}\n", "name", "PFLOPS", "cost", "PUE", "per kWh", "GPUs",
              "description");
+  // A figure the config assumes rather than takes from its source is starred, as the 500P's PUE and tariff are.
+  const auto star = [](const SiteConfig& s, const char* field) { return s.is_assumed(field) ? "*" : " "; };
   for (const auto& name : config::available_names(config::ConfigKind::Site)) {
     SiteConfig s = load_site(name);
-    fmt::print("{:<14} {:>10g} {:>24} {:>5.2f} {:>10} {:>12}  {}\n", name, s.peak_pflops,
-               human_money(s.cost, s.currency), s.pue,
+    fmt::print("{:<14} {:>10g} {:>24}{} {:>5.2f}{} {:>10}{} {:>12}  {}\n", name, s.peak_pflops,
+               human_money(s.cost, s.currency), star(s, "cost"), s.pue, star(s, "pue"),
                s.electricity_price_per_kwh ? fmt::format("{:g} {}", *s.electricity_price_per_kwh, s.currency)
                                            : std::string("-"),
-               s.sku.value_or("-"), s.display_name);
+               star(s, "electricity_price_per_kwh"), s.sku.value_or("-"), s.display_name);
   }
+  fmt::print("*: assumed by the config (its `assumed` list), not taken from its source\n");
 }
 
 void add_catalog_commands(CLI::App& app) {

@@ -289,6 +289,7 @@ void run_estimate(const EstimateFlags& f) {
     req.throughput_measured = true;
     req.measured_power_w = measured->mean_power_w;
     req.measured_mfu = measured->mfu;
+    if (!measured->sku && measured->backend == "cpu") req.device = "CPU";
     // MFU against the peak the run judged itself by (bf16 for an fp8 step), unless --dtype says otherwise.
     if (!f.dtype_given) req.dtype = measured->peak_dtype;
     // An fp8 step trains with Transformer Engine's fp8 memory (docs/memory.md).
@@ -315,11 +316,14 @@ void run_estimate(const EstimateFlags& f) {
       throw UsageError(fmt::format("--site {} is built of {} GPUs; --gpu (or the results file) says {}: give the site's "
                                    "SKU, or a site config of {}",
                                    f.site, *req.site->sku, req.sku->name, req.sku->name));
-    if (measured && !measured->sku && measured->backend == "cpu" && req.site->sku)
-      throw UsageError(fmt::format("--site {} is built of {} GPUs; {} was measured on the CPU backend ({}): a site "
-                                   "of the CPU's throughput needs a site config without a GPU SKU, or results "
-                                   "measured on a {}",
-                                   f.site, *req.site->sku, f.results, measured->device_name, *req.site->sku));
+    // A data center is built of GPUs: a CPU's rate (its MFU of its own estimated peak) sizes none of
+    // them, and its count of "GPUs" would be CPUs. Refused for every site, GPU SKU or none.
+    if (measured && !measured->sku && measured->backend == "cpu")
+      throw UsageError(fmt::format("--site {} is a data center of {}; --results {} was measured on the CPU backend "
+                                   "({}): a CPU's rate sizes no GPU site. Drop --site (--gpus or --days answer in "
+                                   "CPUs like this one), or pass results measured on a GPU",
+                                   f.site, req.site->sku ? *req.site->sku + " GPUs" : std::string("GPUs"), f.results,
+                                   measured->device_name));
     if (!req.sku && req.site->sku) {
       req.sku = load_sku(*req.site->sku);
       req.sku_from = "site " + req.site->name;
@@ -480,7 +484,8 @@ void add_estimate_command(CLI::App& app) {
                   "gpt3-175b)");
   cmd->add_option("--tokens", flags->tokens, "Training tokens (e.g. 300e9, 300B); default: the model's published count");
   cmd->add_option("--tflops", flags->tflops,
-                  "Sustained hardware TFLOP/s per GPU: the GPU's own, before communication (with a layout the "
+                  "Sustained TFLOP/s per GPU in PaLM's model-FLOP count (attention unmasked, as MFU counts; with "
+                  "--recompute, the recomputed FLOPs too): the GPU's own, before communication (with a layout the "
                   "communication model takes its losses off; a published end-to-end figure, as Megatron-LM's 140 "
                   "for GPT-3 175B, includes them: give it without a layout)");
   cmd->add_option("--gpu", flags->gpu,

@@ -138,27 +138,41 @@ void print_article_estimate(std::ostream& out, const results::RunResults& r, con
                  : "",
              req.site->display_name,
              req.site->peak_pflops, human_money(req.site->cost, req.site->currency));
+  const bool cpu = r.machine.backend == "cpu";
   bool first = true;
   for (double days : {1.0, 30.0}) {
     req.days = days;
     const EstimateResult e = estimate(req);
     if (first) {
-      fmt::print(out, "  training compute: {} PF-days ({}); the measured column runs the model's {} FLOP "
-                      "(attention too) at the measured MFU\n",
-                 human_pf_days(e.pf_days), model.moe ? "6*N_active*D" : "6*N*D", sci(e.training_model_flops));
+      fmt::print(out, "  training compute: {} PF-days ({}){}\n", human_pf_days(e.pf_days),
+                 model.moe ? "6*N_active*D" : "6*N*D",
+                 cpu ? "" : fmt::format("; the measured column runs the model's {} FLOP (attention too) at the measured MFU",
+                                        sci(e.training_model_flops)));
       const std::string seq_note = sequence_mismatch_note(r.workload.seq_len, model.seq_len, model.name);
       if (!seq_note.empty()) fmt::print(out, "  note: {}\n", seq_note);
       const std::string optimizer_note = optimizer_share_note(r);
       if (!optimizer_note.empty()) fmt::print(out, "  note: {}\n", optimizer_note);
-      fmt::print(out, "  {:>9}  {:<32}  {}\n", "finish in", "at peak (the article)",
-                 e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu) : "at measured");
+      // A data center is built of GPUs: the CPU's MFU of its own peak would size sites of no machine measured.
+      if (cpu)
+        fmt::print(out, "  the measured column is left out: this run measured the CPU backend ({}), and a CPU's rate "
+                        "sizes no GPU data center; measure on a GPU for it\n",
+                   r.machine.device_name);
+      fmt::print(out, "  {:>9}  {:<58}  {}\n", "finish in", "at peak (the article)",
+                 cpu             ? "at measured: n/a (CPU)"
+                 : e.at_measured ? fmt::format("at measured MFU {:.1f}%", 100 * *e.mfu)
+                                 : "at measured");
       first = false;
     }
+    // The article's fractional investment, then what building whole sites costs.
     const auto cell = [&](const SiteEstimate& s) {
-      return fmt::format("{} sites = {}", human_sites(s.sites_needed), human_money(s.total_cost, e.currency));
+      return fmt::format("{} sites = {}; build {} = {}", human_sites(s.sites_needed),
+                         human_money(s.total_cost, e.currency), s.sites_whole,
+                         human_money(s.cost_whole_sites, e.currency));
     };
-    fmt::print(out, "  {:>5} {:<4} {:<32}  {}\n", days, days == 1 ? "day" : "days", cell(*e.at_peak),
-               e.at_measured ? cell(*e.at_measured) : std::string("n/a (no peak for this device)"));
+    fmt::print(out, "  {:>5} {:<4} {:<58}  {}\n", days, days == 1 ? "day" : "days", cell(*e.at_peak),
+               cpu             ? std::string("n/a")
+               : e.at_measured ? cell(*e.at_measured)
+                               : std::string("n/a (no peak for this device)"));
   }
 }
 

@@ -12,6 +12,17 @@ namespace tb::cli {
 
 static std::string percent(double fraction) { return human_percent(fraction); }
 
+// Cloud GPU-hour quotes usually include power: the sum is the bill only for one that does not.
+static constexpr const char* kQuoteWithoutPower =
+    "the bill for a GPU-hour quote that excludes power; where the quote includes it, the rental alone is";
+
+// Which FLOPs a sustained rate counts: PaLM's model count, with the recomputed forward where there is one.
+static std::string rate_count(Recompute recompute) {
+  return recompute == Recompute::None
+             ? "model FLOPs, PaLM's count: attention unmasked"
+             : fmt::format("PaLM's model-FLOP count plus the {} recomputation", to_string(recompute));
+}
+
 
 static std::string gib(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024.0 * 1024.0)); }
 
@@ -101,9 +112,9 @@ static void print_interruptions(std::ostream& out, const EstimateRequest& req, c
 // energy; everything below is how it was worked out. Only with a GPU count and a throughput.
 static void print_answer(std::ostream& out, const EstimateRequest& req, const EstimateResult& r) {
   if (!r.gpus || !r.wall_days || !r.gpu_hours) return;
-  std::string line = fmt::format("{} GPUs", *r.gpus);
+  std::string line = fmt::format("{} {}s", *r.gpus, req.device);
   if (r.servers) line += fmt::format(" ({} servers of {})", *r.servers, r.gpus_per_server);
-  line += fmt::format(" for {} days: {} GPU-hours", human_value(*r.wall_days), human_count(*r.gpu_hours));
+  line += fmt::format(" for {} days: {} {}-hours", human_value(*r.wall_days), human_count(*r.gpu_hours), req.device);
   if (r.energy_mwh) line += fmt::format(", {} MWh", human_value(*r.energy_mwh));
   if (r.rental_cost) line += fmt::format(", {} rental", human_money(*r.rental_cost, *r.rental_currency));
   if (r.server_cost && req.sku)
@@ -148,7 +159,7 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
   fmt::print(out, "  {:<52} {} FLOP = {} PF-days{}\n", req.model.moe ? "6*N_active*D (GPT-3 Table D.1's rule, active N):" : "6*N*D (GPT-3 Table D.1, the article):",
              sci(r.training_flops), human_pf_days(r.pf_days),
              published ? fmt::format(" (published: {} PF-days = {:.2E} FLOP, {})", *req.model.published_pf_days,
-                                     *req.model.published_pf_days * units::kFlopPerPfDay,
+                                     req.model.published_flops.value_or(*req.model.published_pf_days * units::kFlopPerPfDay),
                                      req.model.published_source.empty() ? "the config's [published]" : req.model.published_source)
                        : "");
   fmt::print(out, "  {:<52} {} FLOP ({} per token)\n", "model FLOPs (PaLM: 6*N_matmul + unmasked attention):",
@@ -158,8 +169,10 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
              sci(r.training_hardware_flops), sci(r.hardware_flops_per_token));
 
   if (r.sustained_tflops_per_gpu) {
-    fmt::print(out, "\nThroughput: {} TFLOP/s per GPU sustained (hardware FLOPs; from {})\n",
-               human_value(*r.sustained_tflops_per_gpu), r.throughput_source.value_or("?"));
+    // The rate counts what MFU counts (PaLM's model FLOPs), not the FLOPs the kernels executed (`run`'s
+    // "sustained", causal attention's half), plus the recomputed forward where there is one.
+    fmt::print(out, "\nThroughput: {} TFLOP/s per {} sustained ({}; from {})\n", human_value(*r.sustained_tflops_per_gpu),
+               req.device, rate_count(r.recompute), r.throughput_source.value_or("?"));
     // Days below include the scaling loss: the MFU they amount to is the end-to-end one.
     if (r.mfu && r.mfu_end_to_end)
       fmt::print(out, "  MFU {} of kernels, {} end to end after {} scaling\n", percent(*r.mfu),
@@ -169,10 +182,14 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     std::vector<std::string> divided;
     if (r.scaling) divided.push_back("scaling efficiency");
     if (r.goodput) divided.push_back("goodput");
-    fmt::print(out, "  GPU-hours (hardware FLOPs / throughput{}): {}\n",
+    fmt::print(out, "  {}-hours (the hardware FLOPs above / throughput{}): {}\n", req.device,
                divided.empty() ? "" : fmt::format(" / {}", fmt::join(divided, " / ")), human_count(*r.gpu_hours));
+    if (r.peak_gpu_hours)
+      fmt::print(out, "  at peak (the article's method: 6*N*D at the {} peak {:g} TFLOP/s, ideal scaling): {} GPU-hours{}\n",
+                 to_string(req.dtype), *r.peak_tflops, human_count(*r.peak_gpu_hours),
+                 r.peak_wall_days ? fmt::format(", {} days on {} GPUs", human_value(*r.peak_wall_days), *r.gpus) : "");
     if (r.gpus)
-      fmt::print(out, "  {} GPUs{}{}: {} days wall-clock\n", *r.gpus,
+      fmt::print(out, "  {} {}s{}{}: {} days wall-clock\n", *r.gpus, req.device,
                  r.servers ? fmt::format(" = {} servers of {}", *r.servers, r.gpus_per_server) : "",
                  r.gpus_raised_to_hold          ? " (the fewest that hold the model; the deadline alone needs fewer)"
                  : r.gpus_derived.value_or(false) ? " (needed for the deadline)"
@@ -184,10 +201,14 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
                  r.server_currency_assumed ? fmt::format("\n    {}", usd_assumed_note("--server-price", {req.sku->name}))
                                            : "");
     if (r.energy_mwh)
-      fmt::print(out, "  energy at {} x PUE {:.2f}: {} MWh\n",
+      fmt::print(out, "  energy at {} x PUE {:.2f}{}: {} MWh\n",
                  r.power_measured ? fmt::format("measured {:.0f} W per GPU (NVML, over the step)", *r.power_w)
                                   : fmt::format("TDP {:.0f} W", *r.power_w),
-                 *r.pue, human_value(*r.energy_mwh));
+                 *r.pue,
+                 req.pue || !req.site ? ""
+                                      : fmt::format(" (site {}'s{})", req.site->name,
+                                                    req.site->is_assumed("pue") ? ", assumed" : ""),
+                 human_value(*r.energy_mwh));
     if (r.energy_with_server_mwh)
       fmt::print(out, "  with the rest of each server at its rating (+{:.0f} W per GPU: CPUs, NICs, switches, fans; "
                       "{}): up to {} MWh\n",
@@ -207,9 +228,15 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     if (r.electricity_cost) {
       fmt::print(out, "  electricity: {} ({:.4g} {} per kWh{})\n", human_money(*r.electricity_cost, r.electricity_currency),
                  *r.electricity_cost / (*r.energy_mwh * 1000), r.electricity_currency,
-                 req.electricity_price_per_kwh ? "" : ", the site's");
+                 req.electricity_price_per_kwh                                 ? ""
+                 : req.site && req.site->is_assumed("electricity_price_per_kwh") ? ", the site's, assumed"
+                                                                                 : ", the site's");
       if (const auto total = r.rental_and_electricity())
-        fmt::print(out, "  rental + electricity: {}\n", human_money(*total, r.electricity_currency));
+        fmt::print(out, "  rental + electricity: {} ({})\n", human_money(*total, r.electricity_currency),
+                   kQuoteWithoutPower);
+      else if (r.rental_cost)  // as compare says it: two currencies are not added
+        fmt::print(out, "  rental + electricity: not added (the rental is in {}, the electricity in {})\n",
+                   *r.rental_currency, r.electricity_currency);
     }
     if (r.goodput) print_interruptions(out, req, r);
     if (r.scaling) {
@@ -220,8 +247,8 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
         fmt::print(out, "  at ideal scaling: {} GPU-hours, {:.1f} days\n", human_count(*r.ideal_gpu_hours),
                    *r.ideal_wall_days);
     } else {
-      fmt::print(out, "  scaling assumed ideal (linear in GPUs, no communication); give --tp/--pp/--dp for the "
-                      "communication model\n");
+      fmt::print(out, "  scaling assumed ideal (linear in {}s, no communication); give --tp/--pp/--dp for the "
+                      "communication model\n", req.device);
     }
   } else {
     // A GPU or a fleet given asks how long and how much: without a throughput nothing above says it.
@@ -237,8 +264,8 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     const auto& site = *req.site;
     // Without --days the sites answer the article's question (one day), whatever --gpus takes: said, since
     // the lines above may have just shown those GPUs taking weeks.
-    fmt::print(out, "\nData centers: {} ({} PFLOPS, {} each), to finish in {} day(s){}\n", site.display_name,
-               site.peak_pflops, human_money(site.cost, site.currency), *r.site_days,
+    fmt::print(out, "\nData centers: {} ({} PFLOPS, {} each{}), to finish in {} day(s){}\n", site.display_name,
+               site.peak_pflops, human_money(site.cost, site.currency), assumed_suffix(site, "cost"), *r.site_days,
                req.days ? "" : " (no --days: the article's one day; give --days for another deadline)");
     const auto& p = *r.at_peak;
     fmt::print(out, "  {:<28} {:>24}", "", "at peak (the article)");
@@ -247,6 +274,13 @@ void print_estimate(std::ostream& out, const EstimateRequest& req, const Estimat
     // so that the fractions below reproduce the site counts.
     fmt::print(out, "\n  {:<28} {:>24}", "FLOPs to run", fmt::format("{} (6*N*D)", sci(r.training_flops)));
     if (r.at_measured) fmt::print(out, " {:>24}", fmt::format("{} (model)", sci(r.training_model_flops)));
+    // GPU-hours and days at both, where a SKU's peak gives the article's GPU-hours.
+    if (r.peak_gpu_hours && r.gpu_hours) {
+      fmt::print(out, "\n  {:<28} {:>24} {:>24}", "GPU-hours", human_count(*r.peak_gpu_hours), human_count(*r.gpu_hours));
+      if (r.peak_wall_days && r.wall_days)
+        fmt::print(out, "\n  {:<28} {:>24} {:>24}", fmt::format("days on {} GPUs", *r.gpus), human_value(*r.peak_wall_days),
+                   human_value(*r.wall_days));
+    }
     fmt::print(out, "\n  {:<28} {:>24}", "fraction of peak used", percent(p.efficiency));
     if (r.at_measured) fmt::print(out, " {:>24}", percent(r.at_measured->efficiency));
     fmt::print(out, "\n  {:<28} {:>24}", "data centers needed",

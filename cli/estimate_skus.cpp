@@ -42,8 +42,22 @@ std::vector<SkuRow> estimate_rows(const EstimateRequest& base, const std::vector
                                      rows.back().sku.name));
     keys.push_back(quote_key(name, rows.back().sku, base.currency));
   }
+  // A SKU without the --dtype's tensor math (Ampere has no fp8) is no answer, but the others still
+  // compare; where none has it the question itself is wrong.
+  std::vector<std::string> lacking;
+  for (auto& row : rows)
+    if (!(row.sku.peak_tflops_or_zero(base.dtype) > 0)) {
+      row.why_not = fmt::format("no {} peak: its config lists none (no {} tensor math, as on Ampere); left out of the "
+                                "comparison",
+                                to_string(base.dtype), to_string(base.dtype));
+      lacking.push_back(row.sku.name);
+    }
+  if (lacking.size() == rows.size())
+    throw UsageError(fmt::format("--dtype {}: none of --gpu {} has a {} peak in its config; give a --dtype they list",
+                                 to_string(base.dtype), fmt::join(lacking, ","), to_string(base.dtype)));
   for (size_t i = 0; i < rows.size(); ++i) {
     SkuRow& row = rows[i];
+    if (!row.why_not.empty()) continue;
     apply_server_price(row.sku, keys[i], server_quotes, keys, base.currency);
     EstimateRequest req = base;
     req.sku = row.sku;
@@ -217,6 +231,27 @@ void print_best(const std::vector<SkuRow>& rows, const std::string& what, const 
   }
 }
 
+// Owning instead of renting: the servers bought plus the electricity they draw over the training,
+// where both are known in one currency. The servers outlive the training, so this is an upper bound
+// on its share of them; a cheaper server can lose it on power.
+void print_owning(const std::vector<SkuRow>& rows) {
+  std::vector<PricedCandidate> owning;
+  for (const auto& r : rows) {
+    std::optional<double> total;
+    if (r.usable() && r.result->server_cost && r.result->electricity_cost &&
+        r.result->electricity_currency == r.sku.server_currency())
+      total = *r.result->server_cost + *r.result->electricity_cost;
+    owning.push_back({r.sku.name, total, r.sku.server_currency(), r.usable(), r.sku.server_price.has_value()});
+    if (total)
+      fmt::print("  {}: servers + electricity over the training {}\n", r.sku.name,
+                 human_money(*total, r.sku.server_currency()));
+  }
+  if (std::none_of(owning.begin(), owning.end(), [](const PricedCandidate& c) { return c.value.has_value(); })) return;
+  const PricedSmallest least = smallest_priced(owning, "server prices", "server price and electricity");
+  print_best(rows, "least to own (servers + electricity, the servers kept after the training)", least.smallest);
+  if (!least.why_none.empty()) fmt::print("  least to own: none — {}\n", least.why_none);
+}
+
 // The winners, what the energy and cost columns count, and each SKU's electricity and servers.
 void print_summary(const EstimateRequest& base, const std::vector<SkuRow>& rows, const Winners& w, bool search) {
   print_best(rows, "fewest GPU-hours", w.gpu_hours);
@@ -224,12 +259,21 @@ void print_summary(const EstimateRequest& base, const std::vector<SkuRow>& rows,
   const auto unrented = unpriced(rows, [](const EstimateResult& e) { return e.rental_cost; });
   print_best(rows, among_priced(w.cost.what, unrented), w.cost.winner.smallest);
   if (!w.cost.winner.why_none.empty()) fmt::print("  {}: none — {}\n", w.cost.what, w.cost.winner.why_none);
+  // Cloud quotes usually include power: the sum ranks quotes that exclude it (ranking.hpp).
+  if (w.cost.totals)
+    fmt::print("  (rental + electricity ranks GPU-hour quotes that exclude power; for quotes that include it, rank on "
+               "the rental column)\n");
   // What the energy and cost columns count, since a buyer adds them up.
   fmt::print("  MWh: GPUs at TDP x PUE {:.2f}{}; cost: rental only (GPU-hours x the quote)\n",
              base.pue ? *base.pue : base.site ? base.site->pue : 1.0,
              base.pue    ? ""
-             : base.site ? fmt::format(" (site {}'s)", base.site->name)
+             : base.site ? fmt::format(" (site {}'s{})", base.site->name, base.site->is_assumed("pue") ? ", assumed" : "")
                          : " (give --pue or --site for the site's)");
+  // The tariff behind the electricity lines below, where it is the site's (the 500P's is assumed).
+  if (!base.electricity_price_per_kwh && base.site && base.site->electricity_price_per_kwh &&
+      std::any_of(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && r.result->electricity_cost; }))
+    fmt::print("  electricity at site {}'s {:g} {} per kWh{}\n", base.site->name, *base.site->electricity_price_per_kwh,
+               base.site->currency, assumed_suffix(*base.site, "electricity_price_per_kwh"));
   // A quote whose currency nothing states is read in USD: said beside the figures it made.
   std::vector<std::string> rent_assumed, server_assumed;
   for (const auto& r : rows) {
@@ -259,6 +303,7 @@ void print_summary(const EstimateRequest& base, const std::vector<SkuRow>& rows,
   const auto unbought = unpriced(rows, [](const EstimateResult& e) { return e.server_cost; });
   print_best(rows, among_priced("least to buy", unbought, "server price"), w.servers.smallest);
   if (!w.servers.why_none.empty()) fmt::print("  least to buy: none — {}\n", w.servers.why_none);
+  print_owning(rows);
   const bool layout = base.layout_given();
   if (!search && !layout)
     fmt::print("  scaling assumed ideal; --layout auto gives each SKU the layout its memory allows\n");
@@ -282,23 +327,25 @@ void print_sites(const EstimateRequest& base, const std::vector<SkuRow>& rows) {
   const auto first = std::find_if(rows.begin(), rows.end(), [](const SkuRow& r) { return r.result && r.result->at_peak; });
   if (first == rows.end()) return;
   const EstimateResult& any = *first->result;
-  fmt::print("\nData centers: {} ({:g} PFLOPS, {} each whatever GPU it is built of), to finish in {:g} day(s)\n",
-             site.display_name, site.peak_pflops, human_money(site.cost, site.currency), *any.site_days);
-  fmt::print("  at peak (the article's arithmetic, any SKU): {} sites (build {}), {}\n",
-             human_sites(any.at_peak->sites_needed), any.at_peak->sites_whole,
-             human_money(any.at_peak->total_cost, any.currency));
+  fmt::print("\nData centers: {} ({:g} PFLOPS, {}{} each whatever GPU it is built of), to finish in {:g} day(s)\n",
+             site.display_name, site.peak_pflops, human_money(site.cost, site.currency), assumed_suffix(site, "cost"),
+             *any.site_days);
+  // The article's investment is fractional (7.28 sites); what is built is whole sites, priced beside it.
+  fmt::print("  at peak (the article's arithmetic, any SKU): {} sites = {}; build {} = {}\n",
+             human_sites(any.at_peak->sites_needed), human_money(any.at_peak->total_cost, any.currency),
+             any.at_peak->sites_whole, human_money(any.at_peak->cost_whole_sites, any.currency));
   size_t name_w = 14;
   for (const auto& r : rows) name_w = std::max(name_w, r.sku.name.size());
-  fmt::print("  {:<{}} {:>13} {:>12} {:>6} {:>22}\n", "SKU", name_w, "GPUs per site", "sites needed", "build",
-             "investment");
+  fmt::print("  {:<{}} {:>13} {:>12} {:>22} {:>6} {:>24}\n", "SKU", name_w, "GPUs per site", "sites needed",
+             "investment (fraction)", "build", "cost of the sites built");
   bool goodput = false;
   for (const auto& r : rows) {
     if (!r.result || !r.result->at_measured) continue;
     const EstimateResult& e = *r.result;
     const SiteEstimate& m = *e.at_measured;
-    fmt::print("  {:<{}} {:>13} {:>12} {:>6} {:>22}\n", r.sku.name, name_w,
+    fmt::print("  {:<{}} {:>13} {:>12} {:>22} {:>6} {:>24}\n", r.sku.name, name_w,
                e.gpus_per_site ? human_integer(static_cast<double>(*e.gpus_per_site)) : "-", human_sites(m.sites_needed),
-               m.sites_whole, human_money(m.total_cost, e.currency));
+               human_money(m.total_cost, e.currency), m.sites_whole, human_money(m.cost_whole_sites, e.currency));
     if (m.sites_whole_hold_gpus)
       fmt::print("    {}: build {} to hold the {} GPUs used{}; the work alone fills {}\n", r.sku.name, m.sites_whole,
                  human_integer(static_cast<double>(*m.sites_whole_hold_gpus)), e.scaling ? " (its layout's count)" : "",

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "harness/common/errors.hpp"
+#include "harness/common/human_format.hpp"
 #include "harness/common/units.hpp"
 
 namespace tb::comm {
@@ -38,6 +39,34 @@ int64_t dp_multiple(int64_t ep, int64_t cp) { return ep / std::gcd(ep, cp); }
 namespace {
 std::string cp_factor(const ParallelLayout& l) { return l.cp != 1 ? fmt::format(" x --cp {}", l.cp) : ""; }
 }  // namespace
+
+std::string global_batch_note(const EstimateRequest& r, const ParallelLayout& l) {
+  const int64_t sequences = l.micro_batches * l.micro_batch_size * l.dp;
+  const std::string line = fmt::format("global batch: m {} x b {} x dp {} = {} sequences = {} tokens per optimizer step",
+                                       l.micro_batches, l.micro_batch_size, l.dp, sequences,
+                                       human_count(static_cast<double>(sequences * l.seq_len)));
+  const auto batch = r.model.batch_sequences;
+  if (!batch) return fmt::format("{} ({} publishes no batch)", line, r.model.name);
+  if (sequences == *batch) return fmt::format("{}, {}'s own", line, r.model.name);
+  // The throughput model holds at any batch, so the answer stands, but for another training run:
+  // the same tokens in fewer or more optimizer steps, at a batch the model was not tuned for.
+  const std::string why =
+      r.micro_batches ? "--micro-batches sets it"
+      : l.virtual_stages > 1 && *batch % (l.micro_batch_size * l.dp) == 0
+          ? fmt::format("the interleaved schedule (--virtual-stages {}) takes micro-batches in groups of pp {}, and "
+                        "{} / (b {} x dp {}) = {} is not one: give --virtual-stages 1, a dp that leaves a multiple of "
+                        "pp, or --micro-batches M for this batch on purpose",
+                        l.virtual_stages, l.pp, *batch, l.micro_batch_size, l.dp,
+                        *batch / (l.micro_batch_size * l.dp))
+          : fmt::format("{} does not split into dp {} x b {}{}, so m is the assumed default: give a dp that divides "
+                        "it, or --micro-batches M for this batch on purpose",
+                        *batch, l.dp, l.micro_batch_size, l.virtual_stages > 1 ? " in groups of pp" : "");
+  return fmt::format("WARNING: {}, {:.3g}x {}'s {} sequences ({} tokens{}): another training run than the model's "
+                     "(the same tokens in other optimizer steps); {}",
+                     line, static_cast<double>(sequences) / static_cast<double>(*batch), r.model.name, *batch,
+                     human_count(static_cast<double>(*batch * l.seq_len)),
+                     r.model.batch_assumed.empty() ? "" : ", assumed", why);
+}
 
 ParallelLayout layout_from_request(const EstimateRequest& r, int64_t seq_len) {
   ParallelLayout l;
@@ -149,6 +178,8 @@ void apply_comm_model(const EstimateRequest& r, EstimateResult& out) {
                                                                  in.layout.virtual_stages > 1 ? " in groups of pp" : "")
                                                    : ""));
   }
+  // The batch the micro-batches amount to, beside the model's, just after the micro-batches' line.
+  s.reasons.insert(s.reasons.begin() + (r.micro_batches ? 1 : 2), global_batch_note(r, in.layout));
   // Where the bubble dominates, the model is a pessimistic bound: it knows 1F1B and uniform
   // interleaving, not the schedules large runs use (Llama 3 405B's trimmed end stages).
   if (s.bubble_fraction > 0.25)

@@ -20,6 +20,12 @@ bool batch_sets_micro_batches(std::optional<int64_t> batch_sequences, const Para
 // pipelines, batch / (b·dp), where it divides; else default_micro_batches(pp).
 int64_t default_micro_batches(std::optional<int64_t> batch_sequences, const ParallelLayout& layout);
 
+// One line for the scaling reasons: the global batch the layout runs (m x b x dp sequences, and in
+// tokens), beside the model's configured batch; "WARNING: ..." where they differ, with why (an
+// interleaved schedule's groups of pp, a dp that does not divide the batch, --micro-batches) and
+// what gives the model's.
+std::string global_batch_note(const EstimateRequest& request, const ParallelLayout& layout);
+
 // Expert ranks are drawn from the cp·dp replicas, so e must divide cp·dp: dp must be a multiple
 // of e / gcd(e, cp).
 int64_t dp_multiple(int64_t ep, int64_t cp);

@@ -44,10 +44,11 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   // its figures a flag replaced.
   if (c.site) {
     const SiteConfig& site = *c.site;
-    out += fmt::format("{}site {}: PUE {:.2f}{}", f == TableFormat::Markdown ? "- " : "  ", site.name, site.pue,
-                       c.pue != site.pue ? fmt::format(" (--pue {:.2f} in use)", c.pue) : "");
+    out += fmt::format("{}site {}: PUE {:.2f}{}{}", f == TableFormat::Markdown ? "- " : "  ", site.name, site.pue,
+                       assumed_suffix(site, "pue"), c.pue != site.pue ? fmt::format(" (--pue {:.2f} in use)", c.pue) : "");
     if (site.electricity_price_per_kwh)
-      out += fmt::format(", electricity {:g} {} per kWh{}", *site.electricity_price_per_kwh, site.currency,
+      out += fmt::format(", electricity {:g} {} per kWh{}{}", *site.electricity_price_per_kwh, site.currency,
+                         assumed_suffix(site, "electricity_price_per_kwh"),
                          c.electricity_source == "--electricity-price" ? " (--electricity-price in use)" : "");
     out += "\n";
   }
@@ -131,7 +132,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
     shape_row("data-parallel (optimizer shards)", &results::WorkloadInfo::data_parallel);
     row("step time (ms)", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.step_ms); });
     row("tokens/s per GPU", [](const SR& st, const RunColumn&) { return tokens_per_s(st.tokens_per_s); });
-    row("sustained TFLOP/s", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.sustained_tflops); });
+    row("sustained TFLOP/s (executed FLOPs)", [](const SR& st, const RunColumn&) { return fmt::format("{:.4g}", st.sustained_tflops); });
     row("MFU (%)", [](const SR& st, const RunColumn&) { return num(100.0 * st.mfu); });
     row("HFU (%)", [](const SR& st, const RunColumn&) { return st.hfu > 0 ? num(100.0 * st.hfu) : std::string("-"); });
     out += heading("Training step (one GPU)", f) + s.render(f);
@@ -153,7 +154,7 @@ std::string format_side_by_side(const SideBySide& c, TableFormat f) {
   };
   // The model-FLOP rate of the step (model FLOPs / step time): the step table's "sustained" is the
   // hardware rate, a little higher where the attention backward recomputes.
-  erow("model TFLOP/s per GPU (used)", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
+  erow("model TFLOP/s per GPU (PaLM count, used)", [](const Extrapolation& x) { return fmt::format("{:.4g}", x.sustained_tflops); });
   erow("PF-days (6*N*D)", [](const Extrapolation& x) { return human_pf_days(x.pf_days); });
   // Whole GPU-hours: "1.6 K" beside "1.6 K" would hide the 1,567 against 1,601 a comparison is for.
   erow("GPU-hours", [](const Extrapolation& x) {

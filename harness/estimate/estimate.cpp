@@ -181,9 +181,13 @@ void apply_interruptions(const EstimateRequest& r, EstimateResult& out) {
 // the sites must hold n0 / f(n) GPUs' worth of work (n0 without interruptions). n·f(n) rises and
 // then falls as interruptions take over, so n ← ceil(n0 / f(n)) from n0 climbs to the smallest n
 // that suffices, or finds none (the goodput model refuses a size that makes no progress).
-void apply_site_interruptions(const EstimateRequest& r, double days, double efficiency, EstimateResult& out) {
+// The work is counted in GPUs at the SKU's peak (site peak / bf16 peak, 505.6 H100s per 500P site,
+// not the 506 a whole site holds): the same GPUs a --days answer counts, so that the answer line and
+// the sites' line name one number.
+void apply_site_interruptions(const EstimateRequest& r, double days, double efficiency, double gpus_per_site_exact,
+                              EstimateResult& out) {
   if (!out.gpus_per_site) return;
-  const double n0 = out.at_measured->sites_needed * static_cast<double>(*out.gpus_per_site);
+  const double n0 = out.at_measured->sites_needed * gpus_per_site_exact;
   auto whole = [](double x) { return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(x - 1e-9))); };
   int64_t n = whole(n0);
   for (int round = 0; round < 10000; ++round) {
@@ -358,6 +362,12 @@ EstimateResult estimate(const EstimateRequest& r) {
       count_parameters(r.model).total * state_bytes_per_param(r.grad_bytes);
   if (r.sku) out.min_gpus_to_hold = min_gpus_to_hold(out.model_state_bytes, r.sku->capacity_gib());
   if (layout) out.memory = memory_estimate(r, out);
+  // At peak, beside the measured answer (the article's method, MISSION's "both at peak and at measured").
+  if (peak_tflops && *peak_tflops > 0 && out.tokens > 0) {
+    out.peak_tflops = peak_tflops;
+    out.peak_gpu_hours = out.training_flops / (*peak_tflops * units::kTera) / units::kSecondsPerHour;
+    if (out.gpus) out.peak_wall_days = *out.peak_gpu_hours / static_cast<double>(*out.gpus) / 24.0;
+  }
 
   if (out.energy_mwh && r.electricity_price_per_kwh) {
     out.electricity_cost = *out.energy_mwh * 1000.0 * *r.electricity_price_per_kwh;
@@ -377,11 +387,13 @@ EstimateResult estimate(const EstimateRequest& r) {
     // The site's rating is a dense bf16-class peak (configs/sites): its GPUs are counted at the bf16
     // peak of the SKU it is built from, else of the SKU given.
     double dtype_per_rating = 1.0;
+    double gpus_per_site_exact = 0;
     if (r.sku || r.site->sku) {
       const SkuConfig gpu = r.site->sku ? load_sku(*r.site->sku) : *r.sku;
       const double bf16_peak = gpu.peak_tflops_or_zero(DType::BF16);
       if (bf16_peak > 0) {
-        out.gpus_per_site = static_cast<int64_t>(std::ceil(r.site->peak_pflops * 1000.0 / bf16_peak - 1e-9));
+        gpus_per_site_exact = r.site->peak_pflops * 1000.0 / bf16_peak;
+        out.gpus_per_site = static_cast<int64_t>(std::ceil(gpus_per_site_exact - 1e-9));
         // MFU is a fraction of the --dtype peak: those GPUs run fp8 at twice, tf32 at half their bf16 rate.
         if (const double dtype_peak = gpu.peak_tflops_or_zero(r.dtype); dtype_peak > 0)
           dtype_per_rating = dtype_peak / bf16_peak;
@@ -395,7 +407,7 @@ EstimateResult estimate(const EstimateRequest& r) {
                                       *out.mfu * dtype_per_rating * (out.scaling ? out.scaling->efficiency : 1.0));
     if (out.at_measured && r.interruptions && out.gpus_per_site)
       apply_site_interruptions(r, days, *out.mfu * dtype_per_rating * (out.scaling ? out.scaling->efficiency : 1.0),
-                               out);
+                               gpus_per_site_exact, out);
     // The GPUs the job runs on sit in the sites, whoever sized them: --days, the search, or a hand
     // layout's tp x cp x pp x dp (the same 98,304 GPUs build 195 sites by hand as by --layout auto).
     // Only --gpus names a fleet apart, its own question beside the sites'.

@@ -39,6 +39,9 @@ struct EstimateRequest {
   std::optional<double> sustained_tflops_per_gpu;  // hardware FLOP/s per GPU (TFLOP/s)
   std::optional<std::string> throughput_source;    // provenance of the throughput, for output
   bool throughput_measured = false;                // from a results file, not an assumed --mfu/--tflops
+  // What one unit of the counts is, as output names it: "CPU" for a CPU backend's results, whose
+  // --gpus and --days counts are CPUs like the one measured, never GPUs.
+  std::string device = "GPU";
   // The measured run's own MFU: what the site column uses where no SKU config gives the peak
   // (a CPU's estimated peak, a GPU without a config).
   std::optional<double> measured_mfu;
@@ -132,7 +135,12 @@ struct EstimateResult {
   double training_hardware_flops = 0;
   Recompute recompute = Recompute::None;
 
-  std::optional<double> sustained_tflops_per_gpu;  // hardware
+  std::optional<double> sustained_tflops_per_gpu;  // PaLM's model-FLOP count, recomputation added
+  // The article's method on the SKU: 6·N·D at its --dtype peak, every GPU busy (no scaling loss, no
+  // interruptions); days on `gpus`. With a SKU peak; days with a GPU count too.
+  std::optional<double> peak_gpu_hours;
+  std::optional<double> peak_wall_days;
+  std::optional<double> peak_tflops;      // the peak they are at
   std::optional<double> mfu;
   // With a layout: mfu × the scaling efficiency, the model FLOP/s over peak across the whole
   // step (bubble and communication in it; interruptions not), the figure papers publish as MFU.

@@ -69,6 +69,7 @@ nlohmann::json scaling_json(const comm::ScalingEstimate& c) {
   nlohmann::json j = layout_json(c.layout);
   j.update({{"efficiency", c.efficiency},
             {"tokens_per_step", c.tokens_per_step},
+            {"global_batch_sequences", c.layout.micro_batches * c.layout.micro_batch_size * c.layout.dp},
             {"step_s", c.step_s},
             {"ideal_step_s", c.ideal_step_s},
             {"compute_s_per_micro_batch", c.compute_s_per_micro_batch},
@@ -150,6 +151,11 @@ nlohmann::json to_json(const EstimateResult& r) {
   }
   if (r.mfu) j["mfu"] = *r.mfu;
   if (r.mfu_end_to_end) j["mfu_end_to_end"] = *r.mfu_end_to_end;
+  if (r.peak_gpu_hours) {
+    j["peak_gpu_hours"] = *r.peak_gpu_hours;
+    j["peak_tflops"] = *r.peak_tflops;
+    if (r.peak_wall_days) j["peak_wall_days"] = *r.peak_wall_days;
+  }
   if (r.gpus) {
     j["gpus"] = *r.gpus;
     j["gpus_derived_from_days"] = r.gpus_derived.value_or(false);

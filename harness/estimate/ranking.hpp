@@ -65,7 +65,9 @@ struct Bill {
 
 struct CostRanking {
   // What it ranks: the whole bill where every priced answer has it (a dearer hour can be won back
-  // on power), else the rental alone. Where some priced answer's electricity is known in another
+  // on power), else the rental alone. The sum is a bill only for GPU-hour quotes that exclude power
+  // (a colocation or an owned fleet's hour); a cloud quote usually includes it, and then the rental
+  // alone is the bill: the printers say so beside the sum. Where some priced answer's electricity is known in another
   // currency than its rental (so not added), "lowest rental (electricity in CNY not added)": the
   // rental alone, said so, rather than "lowest cost".
   std::string what = "lowest cost";  // or "lowest rental + electricity", or the above

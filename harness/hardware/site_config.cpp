@@ -1,6 +1,9 @@
 #include "harness/hardware/site_config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "harness/common/currency.hpp"
 #include "harness/common/errors.hpp"
@@ -25,8 +28,30 @@ SiteConfig load_site(const std::string& name_or_path) {
   s.electricity_price_per_kwh = r.optional_positive("electricity_price_per_kwh");
   s.sku = r.optional_string("sku");
   s.inter_node_gb_s = r.optional_positive("interconnect.inter_node_gb_s");
+  // Configs written before the field state no assumptions: their figures print as before.
+  s.assumed = r.optional_string_list("assumed");
+  for (const auto& field : s.assumed) {
+    const auto& accepted = site_fields_that_may_be_assumed();
+    if (std::find(accepted.begin(), accepted.end(), field) == accepted.end())
+      throw UsageError(fmt::format("{}: field 'assumed' names '{}'; accepted values: {}", r.origin(), field,
+                                   fmt::join(accepted, ", ")));
+  }
   r.refuse_unknown_fields();
   return s;
+}
+
+bool SiteConfig::is_assumed(const std::string& field) const {
+  return std::find(assumed.begin(), assumed.end(), field) != assumed.end();
+}
+
+const std::vector<std::string>& site_fields_that_may_be_assumed() {
+  static const std::vector<std::string> fields{"peak_pflops", "cost", "pue", "electricity_price_per_kwh",
+                                               "interconnect.inter_node_gb_s"};
+  return fields;
+}
+
+std::string assumed_suffix(const SiteConfig& site, const std::string& field) {
+  return site.is_assumed(field) ? " (assumed)" : "";
 }
 
 std::vector<std::string> site_presets_of_any_gpu() {

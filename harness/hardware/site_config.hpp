@@ -19,7 +19,16 @@ struct SiteConfig {
   // The site's network per GPU, one direction ([interconnect] inter_node_gb_s): the fabric is the
   // site's, not the GPU's; inside a server the SKU's NVLink figure holds.
   std::optional<double> inter_node_gb_s;
+  // The fields the config marks as its own assumptions, not its source's (`assumed = ["pue", ...]`):
+  // the article gives the 500P site's cost, not its PUE or tariff. Output says "(assumed)" beside them.
+  std::vector<std::string> assumed;
+  bool is_assumed(const std::string& field) const;
 };
+
+// The fields `assumed` may name.
+const std::vector<std::string>& site_fields_that_may_be_assumed();
+// " (assumed)" where the site marks `field` as assumed, else "": for a figure's provenance in output.
+std::string assumed_suffix(const SiteConfig& site, const std::string& field);
 
 SiteConfig load_site(const std::string& name_or_path);
 

@@ -63,10 +63,13 @@ double SkuConfig::peak_tflops_for(DType dtype) const {
   if (it != peak_tflops.end()) return it->second;
   std::vector<std::string> have;
   for (const auto& [d, _] : peak_tflops) have.emplace_back(to_string(d));
-  throw UsageError(fmt::format("{}: no field 'peak_tflops.{}' (SKU '{}' lists {}): add `{} = <dense TFLOP/s>` under "
-                               "[peak_tflops], or give a --dtype it lists",
-                               origin.empty() ? std::string("SKU config") : origin, to_string(dtype), name,
-                               fmt::join(have, ", "), to_string(dtype)));
+  // A GPU may simply lack the dtype (Ampere has no fp8): a --dtype it lists comes first, the config
+  // edit only for a GPU that has the tensor cores and a config that forgot them.
+  throw UsageError(fmt::format("{}: SKU '{}' has no {} peak: no field 'peak_tflops.{}' (it lists {}). Give a --dtype it "
+                               "lists; only if the GPU does run {} tensor math, add `{} = <dense TFLOP/s>` under "
+                               "[peak_tflops]",
+                               origin.empty() ? std::string("SKU config") : origin, name, to_string(dtype),
+                               to_string(dtype), fmt::join(have, ", "), to_string(dtype), to_string(dtype)));
 }
 
 // A peak ten times too large reads as a GPU ten times faster in every figure: dense tensor math

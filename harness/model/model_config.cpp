@@ -156,6 +156,7 @@ static ModelConfig parse_model(const config::TomlReader& r) {
                                    m.batch_sequences.has_value(), "say why the batch is assumed");
   m.published_params = r.optional_positive("published.params");
   m.published_pf_days = r.optional_positive("published.train_pf_days");
+  m.published_flops = r.optional_positive("published.train_flops");
   m.published_source = r.optional_string("published.source").value_or("");
   r.refuse_unknown_fields();
   validate_model(m, origin);

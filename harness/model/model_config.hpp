@@ -94,6 +94,9 @@ struct ModelConfig {
   std::string batch_assumed;
   std::optional<double> published_params;    // for comparison only, never used in math
   std::optional<double> published_pf_days;   // for comparison only
+  // The table's own FLOPs where it prints them (GPT-3 Table D.1's 2.31E+22 for 13B): its PF-days
+  // are rounded, so FLOPs derived from them (268 x 8.64e19 = 2.32E+22) would misquote it.
+  std::optional<double> published_flops;
   std::string published_source;
 };
 

@@ -162,7 +162,8 @@ json report_data(const compare::SideBySide& c, const std::string& title) {
                                  {"electricity_price_per_kwh", c.site->electricity_price_per_kwh
                                                                    ? json(*c.site->electricity_price_per_kwh)
                                                                    : json(nullptr)},
-                                 {"currency", c.site->currency}}
+                                 {"currency", c.site->currency},
+                                 {"assumed", c.site->assumed}}
                           : json(nullptr)},
           {"electricity_source", c.electricity_source.empty() ? json(nullptr) : json(c.electricity_source)},
           {"notes", c.notes}};

@@ -186,7 +186,7 @@ const char* const kScriptRuns = R"JS(
     chart(s4, 'chart-sku', { type: 'bar',
           data: { labels: runs.map(function (r) { return runName(r); }),
                   datasets: [
-                    { label: 'sustained TFLOP/s', yAxisID: 'y', backgroundColor: color(0),
+                    { label: 'sustained TFLOP/s (executed FLOPs)', yAxisID: 'y', backgroundColor: color(0),
                       data: runs.map(function (r) { return r.step ? r.step.sustained_tflops : r.kernels_tflops; }) },
                     { label: 'MFU %', yAxisID: 'y1', backgroundColor: color(1),
                       data: runs.map(function (r) { return r.step ? 100 * r.step.mfu : 0; }) }] },
@@ -196,6 +196,9 @@ const char* const kScriptRuns = R"JS(
 
     // 5. Extrapolation.
     var anyStep = runs.some(function (r) { return r.step; });
+    function siteAssumed(field) {
+      return data.site && (data.site.assumed || []).indexOf(field) >= 0 ? ' (assumed)' : '';
+    }
     var anyPartial = runs.some(function (r) { return r.partial; });
     var s5 = section(anyStep ? 'Extrapolation: training ' + data.target_model
                      : anyPartial ? 'Extrapolation: none (a partial run has no whole step; no other file measured one)'
@@ -203,13 +206,15 @@ const char* const kScriptRuns = R"JS(
                      'From each file\'s measured step throughput (not datasheet peaks). PF-days: 6*N*D. ' +
                      'Energy: power x GPU-hours x PUE (--pue, else --site\'s, else 1), ' +
                      'the power measured over the step (NVML) where there is one, else the TDP. Cost: a --gpu-hour-price quote, else the SKU config\'s rental price; with --electricity-price (or --site\'s tariff), the energy\'s cost and rental + electricity beside it.' +
-                     (data.site ? ' Site ' + data.site.name + ': PUE ' + fmt(data.site.pue, 2) +
+                     // A figure the site's config assumes (the 500P's PUE and tariff are not the article's) says so.
+                     (data.site ? ' Site ' + data.site.name + ': PUE ' + fmt(data.site.pue, 2) + siteAssumed('pue') +
                                   (data.site.electricity_price_per_kwh === null ? ''
-                                     : ', electricity ' + data.site.electricity_price_per_kwh + ' ' + data.site.currency + ' per kWh') +
+                                     : ', electricity ' + data.site.electricity_price_per_kwh + ' ' + data.site.currency + ' per kWh' +
+                                       siteAssumed('electricity_price_per_kwh')) +
                                   ' (--pue and --electricity-price replace them).' : ''));
     (data.notes || []).forEach(function (n) { s5.appendChild(el('p', 'Note: ' + n, 'note')); });
     var avail = runs.filter(function (r) { return r.extrapolation.available; });
-    table(s5, ['run', 'model TFLOP/s per GPU (used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
+    table(s5, ['run', 'model TFLOP/s per GPU (PaLM count, used)', 'PF-days', 'GPU-hours', 'GPUs', 'servers', 'days', 'energy MWh', 'cost'],
           runs.map(function (r) {
             var e = r.extrapolation;
             if (!e.available) return [runName(r), 'n/a: ' + e.why_not, '', '', '', '', '', '', ''];

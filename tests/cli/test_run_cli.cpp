@@ -42,6 +42,12 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   EXPECT_NE(r.out.find("step time"), std::string::npos);
   EXPECT_NE(r.out.find("MFU"), std::string::npos);
   EXPECT_NE(r.out.find("at peak (the article)"), std::string::npos) << r.out;
+  // The article's column keeps its figures, whole sites priced beside the fraction (GPT-3 Small's
+  // 2.25e20 FLOP fill 0.005 of a 500P site in a day: one built, 3.02 billion CNY); the measured
+  // column is no GPU site's: a CPU's rate sizes none.
+  EXPECT_NE(r.out.find("; build 1 = 3.02 billion CNY"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("at measured: n/a (CPU)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a CPU's rate sizes no GPU data center"), std::string::npos) << r.out;
 
   const results::RunResults res = results::read_results_file(out);  // validates the schema
   EXPECT_EQ(res.schema_version, 2);  // model FLOPs count attention unmasked (docs/results-schema.md)
@@ -109,13 +115,20 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
   EXPECT_GT(j["wall_days"].get<double>(), 0);
 
   // Without --model the file's own model is extrapolated; another one is allowed, with a note.
-  // A deadline is answered from the measured throughput as from an assumed one, and the site
-  // column uses the run's own MFU (a CPU has no SKU config).
-  auto own = run_trainbench({"estimate", "--results", out, "--days", "30", "--site", "500p", "--json"});
+  // A deadline is answered from the measured throughput as from an assumed one, in CPUs like this
+  // one; a data center is built of GPUs, which a CPU's rate cannot size: refused, naming both flags.
+  auto sited = run_trainbench({"estimate", "--results", out, "--days", "1", "--site", "500p"});
+  EXPECT_EQ(sited.exit_code, 2) << sited.out;
+  EXPECT_NE(sited.err.find("--site 500p is a data center of GPUs; --results " + out +
+                           " was measured on the CPU backend"),
+            std::string::npos)
+      << sited.err;
+  EXPECT_NE(sited.err.find("a CPU's rate sizes no GPU site"), std::string::npos) << sited.err;
+  EXPECT_TRUE(sited.out.empty()) << sited.out;
+  auto own = run_trainbench({"estimate", "--results", out, "--days", "30", "--json"});
   ASSERT_EQ(own.exit_code, 0) << own.err;
   const auto oj = nlohmann::json::parse(own.out);
   EXPECT_EQ(oj["model"], "gpt3-small");
-  EXPECT_TRUE(oj.contains("at_measured")) << own.out;
   // Its own model: no note that another model's kernels stand in, but one that the step was
   // measured at the CPU's short sequence, not the 2048 the model trains at.
   EXPECT_EQ(own.err.find("kernels; extrapolating"), std::string::npos) << own.err;
@@ -123,7 +136,10 @@ TEST_F(RunCli, CpuRunWritesAValidResultsFileAndEstimatesFromIt) {
       << own.err;
   auto days = run_trainbench({"estimate", "--results", out, "--days", "30"});
   ASSERT_EQ(days.exit_code, 0) << days.err;
-  EXPECT_NE(days.out.find("(needed for the deadline)"), std::string::npos) << days.out;
+  EXPECT_NE(days.out.find("CPUs (needed for the deadline)"), std::string::npos) << days.out;
+  EXPECT_NE(days.out.find("TFLOP/s per CPU sustained"), std::string::npos) << days.out;
+  EXPECT_NE(days.out.find("CPU-hours"), std::string::npos) << days.out;
+  EXPECT_EQ(days.out.find("GPUs"), std::string::npos) << days.out;
   auto other = run_trainbench({"estimate", "--results", out, "--model", "gpt3-xl", "--gpus", "8"});
   ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_NE(other.err.find("measured gpt3-small's kernels; extrapolating gpt3-xl"), std::string::npos) << other.err;

@@ -165,7 +165,11 @@ TEST(Goodput, SitesAtMeasuredThroughputIncludeTheInterruptions) {
   ASSERT_TRUE(with.site_goodput && with.gpus_per_site && with.at_measured && without.at_measured);
   EXPECT_EQ(*with.gpus_per_site, 506);  // 500 PFLOPS / 989 TFLOP/s, rounded up
   const Goodput& g = *with.site_goodput;
-  EXPECT_EQ(g.gpus, static_cast<int64_t>(std::ceil(with.at_measured->sites_needed * 506 - 1e-9)));
+  // The sites' GPUs are the work's at the SKU's peak (500,000 / 989 = 505.6 per site, not the 506
+  // a whole site holds): the GPUs the answer line names for the same deadline.
+  EXPECT_EQ(g.gpus, static_cast<int64_t>(std::ceil(with.at_measured->sites_needed * 500e3 / 989 - 1e-9)));
+  ASSERT_TRUE(with.gpus);
+  EXPECT_EQ(g.gpus, *with.gpus);
   EXPECT_NEAR(with.at_measured->efficiency, 0.4 * g.fraction, 1e-12);
   EXPECT_NEAR(with.at_measured->sites_needed, without.at_measured->sites_needed / g.fraction, 1e-9);
   EXPECT_LT(g.fraction, 1.0);

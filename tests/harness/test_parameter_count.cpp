@@ -58,3 +58,17 @@ TEST(ParameterCount, MatmulWeightsExcludeBiasesNormsAndPositions) {
 
 }  // namespace
 }  // namespace tb
+
+namespace tb {
+// Table D.1's FLOPs column is its PF-days column x 8.64e19, each rounded to three digits: the two
+// agree within 1% (a typed 2.31e21 for 2.31e22 would not), and the FLOPs printed are the table's.
+TEST(PublishedCompute, TableD1FlopsAgreeWithItsPfDaysAndAreQuotedAsPrinted) {
+  for (const char* name : {"gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl", "gpt3-2.7b", "gpt3-6.7b", "gpt3-13b",
+                           "gpt3-175b"}) {
+    const ModelConfig m = load_model(name);
+    ASSERT_TRUE(m.published_flops && m.published_pf_days) << name;
+    EXPECT_NEAR(*m.published_flops / (*m.published_pf_days * 8.64e19), 1.0, 0.01) << name;
+  }
+  EXPECT_DOUBLE_EQ(*load_model("gpt3-13b").published_flops, 2.31e22);  // D.1; 268 x 8.64e19 = 2.3155e22
+}
+}  // namespace tb

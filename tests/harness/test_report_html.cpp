@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "harness/common/errors.hpp"
+#include "harness/hardware/site_config.hpp"
 #include "harness/report/chartjs_source.hpp"
 #include "harness/report/html_report.hpp"
 #include "harness/report/report_data.hpp"
@@ -263,6 +264,21 @@ TEST(ReportData, RentalAndElectricityTotalIsCarried) {
   r.chartjs_path = fake.path;
   const std::string html = render_html_report(two_runs(), r);
   EXPECT_NE(html.find("'; rental + electricity ' + e.rental_and_electricity_text"), std::string::npos);
+}
+
+// The 500P site's PUE and tariff are its config's assumptions, not the article's: the data carries
+// the list and the page says "(assumed)" beside each figure it names.
+TEST(ReportData, TheSitesAssumedFiguresAreCarriedAndSaid) {
+  tb::compare::SideBySideOptions o;
+  o.site = tb::load_site("500p");
+  const auto j = report_data(tb::compare::build_side_by_side(two_runs(), o), "t");
+  EXPECT_EQ(j["site"]["assumed"], nlohmann::json::array({"pue", "electricity_price_per_kwh"}));
+  FakeChartJs fake;
+  ReportOptions r;
+  r.chartjs_path = fake.path;
+  const std::string html = render_html_report(two_runs(), r);
+  EXPECT_NE(html.find("fmt(data.site.pue, 2) + siteAssumed('pue')"), std::string::npos);
+  EXPECT_NE(html.find("siteAssumed('electricity_price_per_kwh')"), std::string::npos);
 }
 
 // The energy's power is named as estimate --json names it (power_basis): the TDP where the run
