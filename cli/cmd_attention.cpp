@@ -141,8 +141,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   std::string lock_note;
   // Before the backend, whose making may measure: a second attention over these files refuses unmeasured.
   const results::OutputLock out_lock = lock_output_file(f.out, "--out", &lock_note);
-  const results::OutputLock gbench_out_lock =
-      lock_output_file(runner::gbench_flag_value(gbench_args, "out"), "--benchmark_out", &lock_note);
+  const results::OutputLock gbench_out_lock = lock_benchmark_out(gbench_args, f.out, &lock_note);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_dtype(f.dtype, info);

@@ -78,8 +78,7 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   std::string note;  // after every check: a refusal is then the one message
   // Before the backend, whose making may measure: a second gemm over these files refuses unmeasured.
   const results::OutputLock out_lock = lock_output_file(f.out, "--out", &note);
-  const results::OutputLock gbench_out_lock =
-      lock_output_file(runner::gbench_flag_value(gbench_args, "out"), "--benchmark_out", &note);
+  const results::OutputLock gbench_out_lock = lock_benchmark_out(gbench_args, f.out, &note);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);

@@ -146,8 +146,7 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   // Before the backend, whose making may measure: a second sweep over these files refuses
   // unmeasured. The CSV beside --out is covered by the same lock.
   results::OutputLock out_lock = lock_output_file(f.out, "--out", &note);
-  const results::OutputLock gbench_out_lock =
-      lock_output_file(runner::gbench_flag_value(gbench_args, "out"), "--benchmark_out", &note);
+  const results::OutputLock gbench_out_lock = lock_benchmark_out(gbench_args, f.out, &note);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const bool cpu = info.backend == "cpu";

@@ -103,6 +103,21 @@ TEST_P(OutLockCli, ASecondWriterRefusesBeforeMeasuringAndRunsOnceTheLockIsLetGo)
   EXPECT_FALSE(std::filesystem::exists(lock)) << "a command that ended left its lock file";
 }
 
+// --out and --benchmark_out naming one file would be two writers in one command, each lock
+// taken by it: a usage error before anything, not "another run" that is the command itself.
+TEST(OutLockCli, BenchmarkOutOnTheOutFileIsAUsageError) {
+  const std::string dir = make_temp_dir("tb_out_lock_same_");
+  const std::string out = dir + "/both.json";
+  const CliResult r = run_trainbench({"gemm", "-m", "32", "-n", "32", "-k", "32", "--device", "cpu", "--dtype", "fp32",
+                                      "--out", out, "--benchmark_out=" + dir + "/./both.json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--benchmark_out " + dir + "/./both.json is --out's file too"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("another run"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".lock"));
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(MeasuringCommands, OutLockCli, ::testing::ValuesIn(locked_commands()),
                          [](const ::testing::TestParamInfo<LockedCommand>& info) { return info.param.name; });
 
