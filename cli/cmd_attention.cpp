@@ -13,6 +13,7 @@
 #include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
+#include "cli/output_lock_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/kernel_limits.hpp"
 #include "cli/kernel_status.hpp"
@@ -137,6 +138,10 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   if (f.json && !runner::gbench_flag_value(gbench_args, "format").empty())
     throw UsageError("--json and --benchmark_format both choose what stdout prints; give one");
 
+  std::string lock_note;
+  // Before the backend, whose making may measure: a second attention over these files refuses unmeasured.
+  const results::OutputLock out_lock = lock_output_file(f.out, "--out", &lock_note);
+  const results::OutputLock gbench_out_lock = lock_benchmark_out(gbench_args, f.out, &lock_note);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const DType dtype = resolve_dtype(f.dtype, info);
@@ -152,7 +157,7 @@ void run_attention(const AttentionFlags& f, const CLI::App& cmd) {
   // A GPU sample is milliseconds; a CPU one grows as s², so a long sequence is a silent hang.
   if (cpu) check_cpu_sample_time(op, estimate_local_cpu_peak().fp32_peak_tflops, kSizeFlags);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
-  fmt::print(stderr, "{}", runner::sku_note(info, f.sku));
+  fmt::print(stderr, "{}{}", lock_note, runner::sku_note(info, f.sku));
 
   runner::install_interrupt_handler();
   runner::GbenchOptions gb;

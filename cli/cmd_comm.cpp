@@ -17,6 +17,7 @@
 #include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
+#include "cli/output_lock_flag.hpp"
 #include "cli/comm_job.hpp"
 #include "cli/comm_sku_note.hpp"
 #include "cli/timing_flags.hpp"
@@ -212,6 +213,26 @@ void print_closing(std::ostream& out, const results::RunResults& r, const kernel
                     "not of GPU interconnects.\n");
 }
 
+// Rank 0 writes --out, so it alone takes the lock, before any collective is measured; every rank
+// learns whether it was refused, so that the others end too (exit 1) instead of waiting in the
+// first collective for a rank that left. False on the ranks that are to end quietly.
+bool lock_job_out(kernels::comm::World& world, const std::string& out, results::OutputLock& lock) {
+  if (out.empty()) return true;  // the same flags on every rank: all or none come here
+  std::string refusal, note;
+  if (world.rank() == 0) {
+    try {
+      lock = lock_output_file(out, "--out", &note);
+    } catch (const RuntimeError& e) {
+      refusal = e.what();
+    }
+  }
+  const bool refused = world.max(refusal.empty() ? 0.0 : 1.0) > 0;
+  if (!refusal.empty()) throw RuntimeError(refusal);
+  fmt::print(stderr, "{}", note);
+  if (refused) set_exit_code(kExitRuntime);
+  return !refused;
+}
+
 void run_comm(const CommFlags& f) {
   const DType dtype = parse_dtype(f.dtype, "--dtype");
   comm::comm_element_bytes(dtype);  // refuses dtypes collectives do not run in
@@ -234,6 +255,8 @@ void run_comm(const CommFlags& f) {
 
   const std::string backend_name = kernels::comm::resolve_backend_name(f.backend);
   auto world = kernels::comm::make_world(backend_name == "mpi");
+  results::OutputLock out_lock;
+  if (!lock_job_out(*world, f.out, out_lock)) return;
   runner::install_interrupt_handler();
   try {
     auto backend = kernels::comm::make_collective_backend(backend_name, *world);

@@ -124,6 +124,8 @@ void run_gate(const CompareFlags& f, const CLI::App& cmd) {
     report = compare::check_regressions(baseline_runs, current, o);
     // The JUnit file first: where it cannot be written (a runtime error, exit 1), stdout says
     // "error", not the verdict of a report half delivered.
+    // No lock (cli/output_lock_flag.hpp): one atomic rename of XML computed in memory from results
+    // files; two gates over one --junit lose nothing, the later one's rename wins whole.
     if (!junit.empty()) results::write_file_atomic(junit, compare::junit_xml(report));
   } catch (const std::exception& e) {
     const compare::GateErrorKind kind = compare::error_kind(e);

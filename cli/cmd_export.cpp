@@ -27,6 +27,8 @@ void run_export(const ExportFlags& f) {
   std::vector<std::string> left_out;
   const std::string text = exporting::to_gbench_json(results, f.file, &left_out).dump(2) + "\n";
   if (!to_file) std::cout << text;
+  // No lock (cli/output_lock_flag.hpp): one atomic rename of a file computed in memory from a
+  // results file; two exports over one file lose nothing, the later one's rename wins whole.
   else results::write_file_atomic(f.out, text);
   // What did not measure cleanly is no benchmark entry (dashboards would plot it as 0 ms): it is
   // said here, and the exit status says a nightly job has something to look at.

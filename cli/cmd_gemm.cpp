@@ -11,6 +11,7 @@
 #include "cli/host_notes.hpp"
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
+#include "cli/output_lock_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/kernel_limits.hpp"
 #include "cli/kernel_status.hpp"
@@ -74,9 +75,12 @@ void run_gemm(const GemmFlags& f, const CLI::App& cmd) {
   if (f.json && !runner::gbench_flag_value(gbench_args, "format").empty())
     throw UsageError("--json and --benchmark_format both choose what stdout prints; give one");
 
+  std::string note;  // after every check: a refusal is then the one message
+  // Before the backend, whose making may measure: a second gemm over these files refuses unmeasured.
+  const results::OutputLock out_lock = lock_output_file(f.out, "--out", &note);
+  const results::OutputLock gbench_out_lock = lock_benchmark_out(gbench_args, f.out, &note);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
-  std::string note;  // after every check: a refusal is then the one message
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   check_candidates_for(f.candidates, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);

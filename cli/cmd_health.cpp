@@ -15,6 +15,7 @@
 
 #include "cli/command_registry.hpp"
 #include "cli/output_flag.hpp"
+#include "cli/output_lock_flag.hpp"
 #include "cli/device_flags.hpp"
 #include "cli/gemm_case.hpp"
 #include "cli/kernel_table.hpp"
@@ -224,6 +225,10 @@ void run_health(const HealthFlags& f) {
   runner::install_interrupt_handler();
 
   std::vector<DeviceHealth> devices;
+  // Held until the files are written (again, with the peer checks), taken before anything is
+  // measured: a second health over one of these files refuses unmeasured.
+  std::vector<results::OutputLock> out_locks;
+  std::string lock_notes;
   if (f.all_gpus) {
     std::string why;
     if (!kernels::cuda_device_available(&why)) throw RuntimeError(fmt::format("--all-gpus: no usable GPU: {}", why));
@@ -233,6 +238,11 @@ void run_health(const HealthFlags& f) {
       for (const auto& g : kernels::cuda_devices())
         results::check_output_path(per_gpu_path(f.out, g.index), fmt::format("--out (GPU {}'s file)", g.index),
                                    results::OutputKind::Results);
+    if (!f.out.empty())
+      for (const auto& g : kernels::cuda_devices())
+        out_locks.push_back(
+            lock_output_file(per_gpu_path(f.out, g.index), fmt::format("--out (GPU {}'s file)", g.index), &lock_notes));
+    fmt::print(stderr, "{}", lock_notes);
     for (const auto& g : kernels::cuda_devices()) {
       if (runner::interrupted()) break;
       auto backend = kernels::make_backend("cuda", g.index);
@@ -245,6 +255,8 @@ void run_health(const HealthFlags& f) {
     const auto checks = health::peer_checks(peers, f.peer_tolerance);
     for (size_t i = 0; i < devices.size(); ++i) health::add_check(devices[i].report, checks[i]);
   } else {
+    out_locks.push_back(lock_output_file(f.out, "--out", &lock_notes));
+    fmt::print(stderr, "{}", lock_notes);
     auto backend = make_backend(f.dev);
     devices.push_back(check_device(*backend, f, options, f.out));
   }

@@ -83,6 +83,7 @@ void run_gate_report(const ReportFlags& f, const CLI::App& cmd) {
   report::ReportOptions ro;
   ro.title = f.title;
   ro.chartjs_path = f.chartjs;
+  // No lock (cli/output_lock_flag.hpp): one atomic rename of a page computed in memory from files.
   results::write_file_atomic(f.out, report::render_gate_report(gate, ro));
   std::cout << fmt::format("wrote {} (the regression gate: {} baseline and {} current run(s))\n", f.out,
                            gate.baseline_runs, gate.current_runs);
@@ -119,6 +120,8 @@ void run_report(const ReportFlags& f, const CLI::App& cmd) {
   apply_price_flags(f.prices, o.comparison);
   o.comparison.site = load_site_flag(f.site);
   o.comparison.interruptions = parse_interruption_flags(f.interruptions);
+  // No lock (cli/output_lock_flag.hpp): one atomic rename of a page computed in memory from results
+  // files; two reports over one file lose nothing, the later one's rename wins whole.
   results::write_file_atomic(f.out, report::render_html_report(inputs, o));
   for (const auto& file : inputs.not_drawn) std::cerr << "trainbench report: " << report::not_drawn_line(file) << "\n";
   std::cout << fmt::format("wrote {} ({} results file(s){})\n", f.out, f.files.size(),

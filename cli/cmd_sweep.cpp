@@ -18,6 +18,7 @@
 #include "cli/kernel_limits.hpp"
 #include "cli/kernel_table.hpp"
 #include "cli/output_flag.hpp"
+#include "cli/output_lock_flag.hpp"
 #include "cli/timing_flags.hpp"
 #include "harness/common/errors.hpp"
 #include "harness/results/output_path.hpp"
@@ -141,6 +142,11 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   options.corrupt_output_for_testing = corrupt_output_requested();
   const auto gbench_args = gbench_args_from_extras(cmd);
 
+  std::string note;  // after every check: a refusal is then the one message
+  // Before the backend, whose making may measure: a second sweep over these files refuses
+  // unmeasured. The CSV beside --out is covered by the same lock.
+  results::OutputLock out_lock = lock_output_file(f.out, "--out", &note);
+  const results::OutputLock gbench_out_lock = lock_benchmark_out(gbench_args, f.out, &note);
   auto backend = make_backend(f.dev);
   const kernels::DeviceInfo info = backend->device_info();
   const bool cpu = info.backend == "cpu";
@@ -153,7 +159,6 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
   const int64_t shapes = static_cast<int64_t>(ms.size() * ns.size() * ks.size());  // each <= 10^4: no overflow
   if (shapes > kMaxSweepShapes)
     too_many_shapes(fmt::format("{} x {} x {} sizes", ms.size(), ns.size(), ks.size()), shapes);
-  std::string note;  // after every check: a refusal is then the one message
   const DType dtype = resolve_gemm_dtype(f.dtype, info, &note);
   check_candidates_for(f.candidates, info);
   const auto sku = runner::sku_for(info, f.sku, runner::PeaksNeeded::compute);
@@ -183,6 +188,10 @@ void run_sweep(const SweepFlags& f, const CLI::App& cmd) {
     // results/ is this command's own choice, made here; a folder given with --out must exist.
     results::create_default_output_folder(out, "the default results file (--out)");
     check_sweep_out(out);  // a given --out was checked with the flags
+    // To the second: two sweeps started in one second on one backend name the same file.
+    std::string default_note;
+    out_lock = lock_output_file(out, "the default results file (--out)", &default_note);
+    fmt::print(stderr, "{}", default_note);
   }
 
   double best_so_far = 0;

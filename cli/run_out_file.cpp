@@ -1,23 +1,16 @@
 #include "cli/run_out_file.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
+#include "cli/output_lock_flag.hpp"
 #include "harness/results/output_path.hpp"
 #include "harness/results/partial_results.hpp"
-#include "harness/runner/machine_info.hpp"
 
 namespace tb::cli {
 
 namespace {
 
 constexpr const char* kDefaultFlag = "the default results file (--out)";
-
-results::OutputLock lock(const std::string& out, const std::string& flag, std::string* notes) {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return results::OutputLock::acquire(out, flag, host, runner::utc_now_iso8601(), notes);
-}
 
 }  // namespace
 
@@ -26,7 +19,7 @@ RunOutFile claim_run_out_file(const std::string& out_flag, std::string* notes) {
   if (out_flag.empty()) return file;
   file.out_path = out_flag;
   results::check_output_path(file.out_path, "--out", results::OutputKind::Results);
-  file.lock = lock(file.out_path, "--out", notes);
+  file.lock = lock_output_file(file.out_path, "--out", notes);
   return file;
 }
 
@@ -36,7 +29,7 @@ void settle_run_out_file(RunOutFile& file, const std::string& default_path, std:
     // results/ is this command's own choice, made here; a folder given with --out must exist.
     results::create_default_output_folder(file.out_path, kDefaultFlag);
     results::check_output_path(file.out_path, kDefaultFlag, results::OutputKind::Results);
-    file.lock = lock(file.out_path, kDefaultFlag, notes);
+    file.lock = lock_output_file(file.out_path, kDefaultFlag, notes);
   }
   // Read under the lock: no other run is changing what the file holds.
   if (const std::string progress = results::progress_path_for(file.out_path); progress != file.out_path) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -57,6 +58,17 @@ void record_holder(int fd, const std::string& host, const std::string& started_u
   static_cast<void>(written);
 }
 
+// The flag that names another file, from how `flag` names this one: "--out" in "--out (GPU 0's
+// file)" and in "the default results file (--out)", "--benchmark_out" in itself.
+std::string flag_to_give(const std::string& flag) {
+  const size_t at = flag.find("--");
+  if (at == std::string::npos) return "--out";
+  size_t end = at + 2;
+  while (end < flag.size() && (std::isalnum(static_cast<unsigned char>(flag[end])) || flag[end] == '_' || flag[end] == '-'))
+    ++end;
+  return flag.substr(at, end - at);
+}
+
 }  // namespace
 
 std::string lock_path_beside(const std::string& out) { return out + ".lock"; }
@@ -82,8 +94,8 @@ OutputLock OutputLock::acquire(const std::string& out, const std::string& flag, 
         ::close(fd);
         throw RuntimeError(fmt::format(
             "{} {} is being written by another run ({}), which holds {}: two runs over one file would overwrite each "
-            "other's records. Let that run end, or give --out another file",
-            flag, out, holder, path));
+            "other's records. Let that run end, or give {} another file",
+            flag, out, holder, path, flag_to_give(flag)));
       }
       ::close(fd);
       return unlocked(std::strerror(error));

@@ -920,9 +920,10 @@ TEST(CatalogCli, ListsEveryConfigWithKeyNumbers) {
   ASSERT_EQ(sites.exit_code, 0);
   EXPECT_NE(sites.out.find("500p"), std::string::npos);
   EXPECT_NE(sites.out.find("3.02 billion CNY"), std::string::npos) << sites.out;
-  // What estimate takes from them unless given: GPT-3's 300 B tokens and 1536-sequence batch, an
-  // H100 server's 8 GPUs and links, the site's electricity price.
-  EXPECT_NE(models.out.find("300.00 B   1536"), std::string::npos) << models.out;
+  // What estimate takes from them unless given: GPT-3's 300 B tokens (6·N·D = 3637.6 PF-days
+  // between them, test_catalog_cli.cpp) and 1536-sequence batch, an H100 server's 8 GPUs and
+  // links, the site's electricity price.
+  EXPECT_NE(models.out.find("300.00 B     3637.6   1536"), std::string::npos) << models.out;
   EXPECT_NE(skus.out.find("8      450       50"), std::string::npos) << skus.out;
   EXPECT_NE(sites.out.find("0.6 CNY"), std::string::npos) << sites.out;
 }

@@ -124,4 +124,26 @@ string(FIND "${est_err}" "--comm-results ${OUT}: measured by the mpi backend on 
 if(at EQUAL -1)
   message(FATAL_ERROR "estimate's refusal does not name the file and its backend: ${est_err}")
 endif()
+# Another writer holds the lock on a second file (flock(1) standing for it): rank 0 refuses before
+# any collective is measured, naming the file, and rank 1 ends with it instead of waiting in a
+# collective for a rank that left; no file is written (cli/output_lock_flag.hpp).
+find_program(FLOCK flock)
+if(FLOCK)
+  set(LOCKED ${WORK_DIR}/comm-locked.json)
+  execute_process(
+    COMMAND ${FLOCK} ${LOCKED}.lock ${MPIEXEC} --allow-run-as-root --oversubscribe -np 2
+            ${TRAINBENCH} comm --backend mpi --op allreduce --sizes 1K -n 2 -w 1
+            --min-samples 3 --max-samples 20 --min-time 0 --max-time 5 --out ${LOCKED}
+    RESULT_VARIABLE locked_rc OUTPUT_VARIABLE locked_out ERROR_VARIABLE locked_err TIMEOUT 120)
+  expect_eq("${locked_rc}" "1" "mpirun -np 2 trainbench comm over a locked --out, exit code (${locked_out}${locked_err})")
+  string(FIND "${locked_err}" "--out ${LOCKED} is being written by another run" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "the refusal does not name the locked file: ${locked_out}${locked_err}")
+  endif()
+  if(EXISTS ${LOCKED})
+    message(FATAL_ERROR "a refused comm job wrote ${LOCKED}")
+  endif()
+else()
+  message(STATUS "no flock(1): the two-rank locked case is not run")
+endif()
 message(STATUS "mpirun -np 2 trainbench comm: results file ${OUT} holds 2 ranks and 14 verified collectives, each out of place and in place")
