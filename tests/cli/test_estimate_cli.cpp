@@ -91,7 +91,7 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   EXPECT_NE(r.out.find("MWh: GPUs at TDP x PUE 1.30"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("b200: electricity"), std::string::npos) << r.out;
   // --currency names the electricity price's currency here: a SKU config's USD rental keeps USD,
-  // and the two are not added up.
+  // and the two are not added up, said so rather than left out.
   const std::string dir = make_temp_dir("tb_price_");
   write_text(dir + "/rented.toml", read_text(std::string(TB_SOURCE_DIR) + "/configs/skus/h100-sxm.toml") +
                                        "\n[price]\nper_gpu_hour = 2.5\ncurrency = \"USD\"\nsource = \"test quote\"\n");
@@ -100,7 +100,9 @@ TEST(EstimateCli, ElectricityPriceGivesTheEnergysCostAndTheTotal) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("rental: 566,846 USD"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CNY per kWh"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("rental + electricity"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rental + electricity: not added (the rental is in USD, the electricity in CNY)"),
+            std::string::npos)
+      << r.out;
   std::filesystem::remove_all(dir);
   // Without a power figure there is no energy to price; a price must be positive.
   EXPECT_EQ(run_trainbench({"estimate", "--tflops", "140", "--gpus", "8", "--electricity-price", "0.1"}).exit_code, 2);

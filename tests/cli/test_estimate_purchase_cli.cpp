@@ -78,7 +78,7 @@ TEST_F(EstimatePurchaseCli, TheSitesAssumedPueAndTariffAreSaidToBeAssumed) {
   const std::string p500 = line_starting(sites.out, "500p ");
   EXPECT_NE(p500.find("3.02 billion CNY   1.30*"), std::string::npos) << p500;
   EXPECT_NE(p500.find("0.6 CNY*"), std::string::npos) << p500;
-  EXPECT_NE(line_starting(sites.out, "1000p ").find("6.04 billion CNY* 1.30*"), std::string::npos) << sites.out;
+  EXPECT_NE(line_starting(sites.out, "1000p ").find("6.04 billion CNY*  1.30*"), std::string::npos) << sites.out;
   EXPECT_NE(sites.out.find("*: assumed by the config"), std::string::npos) << sites.out;
 }
 
@@ -92,7 +92,8 @@ TEST_F(EstimatePurchaseCli, ASiteConfigWithoutAssumptionsStillReadsAndAWrongName
                                    dir_ + "/old.toml"});
   ASSERT_EQ(old.exit_code, 0) << old.err;
   EXPECT_NE(old.out.find("x PUE 1.20 (site mine's):"), std::string::npos) << old.out;
-  EXPECT_EQ(old.out.find("assumed"), std::string::npos) << old.out;
+  EXPECT_EQ(old.out.find("(assumed)"), std::string::npos) << old.out;
+  EXPECT_EQ(old.out.find(", assumed"), std::string::npos) << old.out;
   write_text(dir_ + "/bad.toml", base + "assumed = [\"tariff\"]\n");
   const auto bad = run_trainbench({"estimate", "--gpu", "h100-sxm", "--mfu", "0.4", "--days", "30", "--site",
                                    dir_ + "/bad.toml"});

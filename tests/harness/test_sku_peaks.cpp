@@ -40,13 +40,13 @@ TEST_F(SkuPeaks, AMissingPeakNamesTheFileTheFieldAndTheFix) {
   const std::string path = write("bad.toml", replace_once(h100_text(), "bf16 = 989", "# bf16 removed"));
   const SkuConfig sku = load_sku(path);  // a SKU may list only some dtypes
   const std::string msg = message_of([&] { sku.peak_tflops_for(DType::BF16); });
-  EXPECT_NE(msg.find(path + ": no field 'peak_tflops.bf16'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ": SKU 'h100-sxm' has no bf16 peak: no field 'peak_tflops.bf16'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("it lists fp64, fp32, tf32, fp16, fp8"), std::string::npos) << msg;
   EXPECT_NE(msg.find("add `bf16 = <dense TFLOP/s>` under [peak_tflops]"), std::string::npos) << msg;
   // As the user meets it.
   const auto r = testing::run_trainbench({"estimate", "--gpu", path, "--mfu", "0.4", "--days", "30"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find(path + ": no field 'peak_tflops.bf16'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(path + ": SKU 'h100-sxm' has no bf16 peak: no field 'peak_tflops.bf16'"), std::string::npos) << r.err;
 }
 
 // bf16 = 9890 beside fp8 = 1979, or fp32 = 670 beside bf16 = 495 (tf32's figure typed as bf16):

@@ -48,7 +48,7 @@ python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report.h
 grep -q 'layout (--layout auto' "$artifacts/report-layout.html" || { echo "FAIL: no layout table"; exit 1; }
 python3 "$here/check_report.py" --browser "$browser" --html "$artifacts/report-layout.html" \
   --screenshot "$artifacts/report-layout.png" --user-data-dir "$work/profile-layout" \
-  --expect-text 'Site 500p: PUE 1\.30, electricity 0\.6 CNY per kWh' --expect-text 'PUE 1\.30\)' \
+  --expect-text 'Site 500p: PUE 1\.30 \(assumed\), electricity 0\.6 CNY per kWh \(assumed\)' --expect-text 'PUE 1\.30\)' \
   --expect-text '\t\d+\.\d%\t\d+\.\d%' --expect-text 'goodput \(--mtbf[^\n]*\n[^\n]*\t\d+\.\d%' \
   --reject-text '\bNaN\b|undefined'
 # Provenance for every run; a partial run under its banner, without step or extrapolation; a
