@@ -148,7 +148,10 @@ void adjust_family(RegressionReport& report, const std::string& command) {
       fmt::format("{} vs {} run(s) a side, --alpha {}, --correction {}{}", report.baseline_runs, report.current_runs,
                   o.alpha, to_string(o.correction),
                   o.correction == Correction::Holm ? fmt::format(" over {} items", report.family_size) : "");
-  if (!family.empty() && cannot.size() == family.size() && !any_band) {
+  // A failure tonight is judged by its status, not a p-value: a gate holding one can fail.
+  const bool any_failed = std::any_of(report.items.begin(), report.items.end(),
+                                      [](const ItemVerdict& i) { return i.verdict == Verdict::Failed; });
+  if (!family.empty() && cannot.size() == family.size() && !any_band && !any_failed) {
     const bool none_would = o.correction == Correction::Holm && least <= o.alpha;
     // A larger --alpha only where the largest accepted one would reach the smallest p.
     const double level_at_max_alpha =

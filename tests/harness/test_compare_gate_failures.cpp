@@ -10,6 +10,7 @@
 
 #include "harness/common/errors.hpp"
 #include "harness/compare/format.hpp"
+#include "harness/compare/gate_error.hpp"
 #include "harness/compare/junit.hpp"
 #include "harness/compare/regression.hpp"
 #include "tests/report/synthetic_results.hpp"
@@ -96,6 +97,29 @@ TEST(CompareGateFailures, AFailureInOneOfSeveralRunsIsNamed) {
   const std::string note = fmt::format("{} was not measured in c1.json: skipped", item(r, skipped).key);
   EXPECT_TRUE(std::any_of(r.notes.begin(), r.notes.end(), [&](const std::string& n) { return n.find(note) == 0; }))
       << note;
+}
+
+// Three runs a side under Holm, where no p-value can reach Holm's first step: a kernel that
+// failed tonight still fails the gate (exit 1), never the "cannot fail" refusal that asks for more
+// runs; the rest stay unjudged by p-value and say so in a note.
+TEST(CompareGateFailures, AFailureTonightFailsAGateWhosePValuesCannot) {
+  const std::vector<LabeledResults> base{labeled(1, "b0.json"), labeled(2, "b1.json"), labeled(3, "b2.json")};
+  std::vector<LabeledResults> cur{labeled(11, "c0.json"), labeled(12, "c1.json"), labeled(13, "c2.json")};
+  const std::string wrong = cur[0].results.kernels[2].name;
+  for (auto& c : cur) mark_not_measured(c.results, 2, "failed", kWrong);
+  RegressionReport r;
+  ASSERT_NO_THROW(r = check_regressions(base, cur, {}));
+  EXPECT_EQ(r.options.correction, Correction::Holm);
+  EXPECT_EQ(item(r, wrong).verdict, Verdict::Failed);
+  EXPECT_EQ(r.exit_code(), 1);
+  // Without the failure the same setting is refused as a gate that cannot fail.
+  const std::vector<LabeledResults> clean{labeled(11, "c0.json"), labeled(12, "c1.json"), labeled(13, "c2.json")};
+  try {
+    check_regressions(base, clean, {});
+    ADD_FAILURE() << "3 vs 3 under Holm without a failure should be refused";
+  } catch (const GateRefusal& e) {
+    EXPECT_EQ(e.kind(), GateErrorKind::NeverFails);
+  }
 }
 
 // Interrupted (Ctrl-C, the kernels after it skipped): nothing failed, nothing to judge tonight's
