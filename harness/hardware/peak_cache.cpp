@@ -35,7 +35,8 @@ std::optional<std::filesystem::path> peak_cache_file(const std::function<const c
 namespace {
 
 // An exclusive flock on `file`.lock for the read-modify-write, so that two runs at once (ctest -j,
-// a run per GPU) do not drop each other's keys. Given up after about a second (a stuck holder):
+// a run per GPU) do not drop each other's keys. Given up after about 5 s (a stuck holder; a second
+// was too short on a loaded host, where a holder can wait that long for a core):
 // the cache is a convenience, and the run then goes on unlocked.
 class CacheLock {
  public:
@@ -44,7 +45,7 @@ class CacheLock {
     std::filesystem::create_directories(file.parent_path(), ec);
     fd_ = ::open((file.string() + ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     if (fd_ < 0) return;
-    for (int attempt = 0; attempt < 100; ++attempt) {
+    for (int attempt = 0; attempt < 500; ++attempt) {
       if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
