@@ -74,8 +74,6 @@ ItemVerdict one_side(Verdict verdict, double baseline_ms, double current_ms, con
   return v;
 }
 
-// A kernel too noisy to judge: its outliers (samples beyond median + 5σ̂, sample_stats.hpp) are
-// the likeliest cause, where it has some.
 // A collective's busbw at each side's time: busbw = factor x size / time (docs/comm.md), so the
 // baseline kernel's own busbw x its median is factor x size, whatever the runs pooled.
 void add_busbw(ItemVerdict& v, const results::KernelResult& baseline) {
@@ -85,6 +83,8 @@ void add_busbw(ItemVerdict& v, const results::KernelResult& baseline) {
   if (v.current_ms > 0) v.current_busbw_gb_s = factor_size / v.current_ms;
 }
 
+// A kernel too noisy to judge: its outliers (samples beyond median + 5σ̂, sample_stats.hpp) are
+// the likeliest cause, where it has some.
 void note_outliers(ItemVerdict& v, const timing::SampleStats& base, const timing::SampleStats& cur) {
   std::vector<std::string> parts;
   if (base.outliers > 0) parts.push_back(fmt::format("{} of {} baseline samples", base.outliers, base.samples));
@@ -197,7 +197,6 @@ std::vector<ItemVerdict> kernel_items(const PooledRuns& b, const PooledRuns& c, 
                  timing::known_rel_noise(base->stats).value_or(-1.0), timing::known_rel_noise(cur->stats).value_or(-1.0),
                  o, run_medians(b, key), run_medians(c, key));
       if (v.unjudged_reason == UnjudgedReason::TooNoisy) note_outliers(v, base->stats, cur->stats);
-      add_busbw(v, *base);
       if (bf > 0) {
         // The runs that measured it decide; the evidence, which settle() builds the explanation
         // from, and the notes say which did not.
@@ -213,6 +212,8 @@ std::vector<ItemVerdict> kernel_items(const PooledRuns& b, const PooledRuns& c, 
           notes.push_back(fmt::format("{} was not measured in {}: judged over the {} runs that measured it", key,
                                       fmt::join(skipped, "; "), which));
     }
+    // Every item with a side's time shows that side's busbw (format.cpp blanks a side without one).
+    if (base) add_busbw(v, *base);
     v = named(std::move(v), *k, key);
     v.baseline_failures = entries(b.failed_in, key);
     v.current_failures = entries(c.failed_in, key);

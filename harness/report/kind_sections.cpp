@@ -94,8 +94,8 @@ json comm_section(const compare::LabeledResults& f) {
                     {"wrong", k.wrong_elements ? json(*k.wrong_elements) : json(nullptr)},
                     {"status", k.status},
                     {"error", k.error}});
-    // `comm`'s closing average, over the out-of-place columns.
-    if (k.status == "ok" && k.busbw_gb_s && !in_place) busbw_sum += *k.busbw_gb_s, ++counted;
+    // `comm`'s closing average: both placements, as nccl-tests' "Avg bus bandwidth" takes them.
+    if (k.status == "ok" && k.busbw_gb_s) busbw_sum += *k.busbw_gb_s, ++counted;
   }
   std::set<std::string> hosts;
   for (const auto& rank : r.ranks) hosts.insert(rank.host);

@@ -84,7 +84,7 @@ void measure(kernels::Backend& backend, kernels::Kernel& kernel, const Op& op, c
   hooks.sample_throttled = [&] { return last_throttled; };
   hooks.recover = [&](double delay_s) {
     if (o.recover_for_testing) o.recover_for_testing(delay_s);
-    else timing::sleep_for_s(delay_s);
+    else timing::sleep_for_s(delay_s, interrupted);
     clock_reader.expire();
   };
   hooks.should_abort = interrupted;

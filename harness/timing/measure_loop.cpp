@@ -1,6 +1,8 @@
 #include "harness/timing/measure_loop.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <thread>
 
@@ -14,14 +16,27 @@ bool may_discard(const TimingPolicy& policy, int64_t discarded, double wall_s) {
   return discarded < policy.max_samples && wall_s < kThrottleWaitShareOfBudget * policy.max_time_s;
 }
 
-void sleep_for_s(double seconds) {
-  if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+namespace {
+
+// The recovery pause in slices, so that Ctrl-C during a long --throttle-recovery-delay (up to
+// 60 s) ends the run within a slice rather than after the pause.
+constexpr double kPauseSliceS = 0.05;
+
+}  // namespace
+
+void sleep_for_s(double seconds, const std::function<bool()>& stop) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(std::max(seconds, 0.0));
+  while (std::chrono::steady_clock::now() < until && !(stop && stop())) {
+    const auto left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
+    std::this_thread::sleep_for(std::chrono::duration<double>(std::min(left, kPauseSliceS)));
+  }
 }
 
 LoopResult run_measure_loop(const TimingPolicy& policy, const LoopHooks& hooks) {
   const auto now = hooks.now_s ? hooks.now_s : steady_now_s;
   const auto abort = [&] { return hooks.should_abort && hooks.should_abort(); };
-  const auto recover = hooks.recover ? hooks.recover : sleep_for_s;
+  const std::function<bool()> aborting = abort;
+  const auto recover = hooks.recover ? hooks.recover : [&](double s) { sleep_for_s(s, aborting); };
   LoopResult r;
   const double start_s = now();
   for (int i = 0; i < policy.warmup_launches; ++i) {

@@ -49,7 +49,9 @@ inline constexpr double kThrottleWaitShareOfBudget = 0.5;
 bool may_discard(const TimingPolicy& policy, int64_t discarded, double wall_s);
 
 double steady_now_s();
-void sleep_for_s(double seconds);  // nothing for 0 or less
+// Nothing for 0 or less; ends early, within 50 ms, once `stop` returns true (Ctrl-C during a
+// recovery pause of up to 60 s).
+void sleep_for_s(double seconds, const std::function<bool()>& stop = {});
 
 // Runs policy.warmup_launches uncounted samples, then samples until should_stop() is not
 // NotYet. The noise test (a full summarize) runs after every sample up to 64 samples, then

@@ -193,7 +193,9 @@ TEST(CompareRegression, RefusesDifferentModelsAndShapesUnlessAllowed) {
   RegressionOptions o;
   o.compatibility.allow_different_shapes = true;
   const auto r = check_regressions(labeled(a, "a.json"), labeled(other_tp, "b.json"), o);
-  EXPECT_FALSE(r.notes.empty());  // kernels of other shapes are listed, not compared
+  // Kernels of other shapes are listed as items, not compared: missing from one side, new on the other.
+  EXPECT_TRUE(std::any_of(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.verdict == Verdict::Missing; }));
+  EXPECT_TRUE(std::any_of(r.items.begin(), r.items.end(), [](const ItemVerdict& i) { return i.verdict == Verdict::New; }));
 }
 
 // The same kernels with the optimizer step charged over other micro-batches (or data-parallel

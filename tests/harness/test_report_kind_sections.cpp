@@ -69,6 +69,12 @@ TEST(ReportKindSections, CommAveragesBusBandwidthOverMeasuredSizesAndNotForOneRa
   EXPECT_EQ(c["rows"][1]["bytes"], 8192);
   EXPECT_DOUBLE_EQ(c["rows"][1]["busbw_gb_s"].get<double>(), 30.0);
   EXPECT_TRUE(c["rows"][2]["busbw_gb_s"].is_null());
+  // An in-place entry counts as nccl-tests' average counts it: (10 + 30 + 50) / 3.
+  auto placed = two;
+  auto in_place = collective(8192, 50.0, "ok");
+  in_place.dims["in_place"] = 1;
+  placed.results.kernels.insert(placed.results.kernels.begin() + 2, in_place);
+  EXPECT_DOUBLE_EQ(comm_section(placed)["avg_busbw_gb_s"].get<double>(), 30.0);
   auto one = two;
   one.results.machine.device_count = 1;
   EXPECT_TRUE(comm_section(one)["avg_busbw_gb_s"].is_null());

@@ -4,6 +4,7 @@
 // is still measured (its samples kept) and the loop ends. A fake clock and scripted verdicts.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <vector>
 
 #include "harness/timing/measure_loop.hpp"
@@ -128,6 +129,33 @@ TEST(ThrottleLoop, WithoutAVerdictEverySampleIsKept) {
   EXPECT_EQ(f.taken, 10);
   EXPECT_TRUE(f.pauses_s.empty());
   EXPECT_EQ(r.kept, std::vector<bool>(10, true));
+}
+
+}  // namespace
+}  // namespace tb::timing
+
+namespace tb::timing {
+namespace {
+
+// The default recovery pause (a real sleep) ends soon after an interrupt: Ctrl-C during a 10 s
+// --throttle-recovery-delay ends the loop within a slice, aborted, not 10 s later.
+TEST(ThrottleLoop, AnInterruptEndsTheDefaultRecoveryPause) {
+  TimingPolicy p = ten_samples();
+  p.throttle_recovery_delay_s = 10;
+  bool interrupted = false;
+  LoopHooks h;
+  h.sample_ms = [&] {
+    interrupted = true;  // Ctrl-C arrives while the first sample runs
+    return 1.0;
+  };
+  h.sample_throttled = [] { return true; };
+  h.should_abort = [&] { return interrupted; };
+  const auto start = std::chrono::steady_clock::now();
+  const LoopResult r = run_measure_loop(p, h);
+  const double took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(r.aborted);
+  EXPECT_EQ(r.throttled_discarded, 1);
+  EXPECT_LT(took_s, 1.0);
 }
 
 }  // namespace
